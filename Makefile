@@ -1,0 +1,45 @@
+# Make targets are the output files; `make` rebuilds only what changed; a no-change `make` does nothing.
+# `make` builds .venv from pyproject.toml (pinned by constraints.txt) and runs the study in study.toml.
+# Another study: `make STUDY=path/to/mystudy.toml`.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+SHELL := /bin/bash
+
+PYTHON ?= python3
+STUDY ?= study.toml
+VENV := .venv
+PY := $(VENV)/bin/python
+VENV_STAMP := $(VENV)/.installed
+RESOURCES := $(sort $(wildcard analysis/resources/*))
+# Fixed timestamp for any tool that honours it; our own writers embed no time at all.
+export SOURCE_DATE_EPOCH ?= 1712188800
+export MPLBACKEND := Agg
+
+.PHONY: all test clean help venv prepare frequencies
+.DEFAULT_GOAL := all
+
+STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
+$(STUDY_MK): $(STUDY) analysis/outputs.py $(wildcard analysis/*_outputs.py)
+	@mkdir -p $(dir $@)
+	@$(PYTHON) -m analysis.outputs --study $(STUDY) > $@.tmp && mv $@.tmp $@
+include $(STUDY_MK)
+
+all: $(OUT)/manifest.json ## run every stage of the study (default: the seed corpus) into figures/
+
+venv: $(VENV_STAMP) ## build the virtual environment only
+
+$(VENV_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(PY) -m ipykernel install --sys-prefix --name vnen-analysis --display-name "vnen-analysis (.venv)" > /dev/null
+	touch $@
+
+test: $(VENV_STAMP) ## run the test suite
+	$(PY) -m pytest -q
+
+clean: ## remove generated figures and tables (keeps .venv and the preparation cache)
+	rm -rf $(OUT) .make
+
+help: ## list targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]*:)?([a-z]+):.*## /\2\t/' | sort

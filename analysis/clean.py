@@ -1,0 +1,146 @@
+"""Boilerplate removal by editable rules (``resources/boilerplate.toml``), with a log of every cut.
+
+Why rules in a data file: every news site has its own chrome (VTV's "Cùng chuyên mục" block,
+"Source / Comment (0)" footers, photo credits, bylines). A researcher adds a site by adding a rule,
+and a reviewer can read exactly what was removed from which document (the cleaning table).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+
+from .errors import InputError
+
+UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+KINDS = ("truncate_from", "drop_line", "drop_line_and_next", "strip", "strip_last_line")
+RULE_KEYS = {"name", "kind", "pattern", "languages", "description"}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: str
+    pattern: re.Pattern
+    languages: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Removal:
+    """One cut: which rule removed what from which line (1-based, in the NFC text)."""
+
+    rule: str
+    kind: str
+    line: int
+    text: str
+
+
+def parse_rules(text: str, where: str) -> tuple[Rule, ...]:
+    """Parse and validate a rule file's TOML text; errors name the rule and the fix."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(where, f"not valid TOML ({exc})", "check the line the parser names") from exc
+    unknown = set(raw) - {"rule"}
+    if unknown:
+        raise InputError(where, f"unknown key '{sorted(unknown)[0]}'", "rules are [[rule]] tables")
+    rules = []
+    for index, entry in enumerate(raw.get("rule", []), start=1):
+        label = f"{where} rule {index} ({entry.get('name', '?')})"
+        extra = set(entry) - RULE_KEYS
+        if extra:
+            raise InputError(label, f"unknown key '{sorted(extra)[0]}'", f"use {sorted(RULE_KEYS)}")
+        for key in ("name", "kind", "pattern"):
+            if not isinstance(entry.get(key), str) or not entry[key]:
+                raise InputError(label, f"missing '{key}'", f"give the rule a {key}")
+        if entry["kind"] not in KINDS:
+            raise InputError(label, f"unknown kind '{entry['kind']}'", f"use one of {', '.join(KINDS)}")
+        try:
+            pattern = re.compile(entry["pattern"].replace("{UPPER}", f"[{UPPER}]"))
+        except re.error as exc:
+            raise InputError(label, f"bad regular expression ({exc})", "fix the pattern") from exc
+        languages = tuple(entry.get("languages", ["vi", "en"]))
+        rules.append(Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", "")))
+    return tuple(rules)
+
+
+def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str) -> tuple[str, list[Removal]]:
+    """Apply ``rules`` in order to an NFC text; return the cleaned text and the removals.
+
+    Line numbers in the log refer to the input text. Blank lines are kept (they separate
+    paragraphs). Examples
+    --------
+    >>> from analysis.clean import parse_rules
+    >>> rules = parse_rules('[[rule]]\\nname="f"\\nkind="drop_line"\\npattern="^Source$"', "r")
+    >>> remove_boilerplate("Hai bên nhất trí.\\nSource", rules, "vi")[0]
+    'Hai bên nhất trí.'
+    """
+    lines: list[tuple[int, str]] = list(enumerate(text.split("\n"), start=1))
+    removals: list[Removal] = []
+    for rule in rules:
+        if language not in rule.languages:
+            continue
+        if rule.kind == "truncate_from":
+            for position, (number, line) in enumerate(lines):
+                if rule.pattern.search(line):
+                    cut = "\n".join(content for _, content in lines[position:]).strip()
+                    removals.append(Removal(rule.name, rule.kind, number, cut))
+                    lines = lines[:position]
+                    break
+        elif rule.kind in ("drop_line", "drop_line_and_next"):
+            kept: list[tuple[int, str]] = []
+            drop_next = False
+            for number, line in lines:
+                if drop_next and line.strip():
+                    removals.append(Removal(rule.name, rule.kind, number, line.strip()))
+                    drop_next = False
+                    continue
+                if line.strip() and rule.pattern.search(line):
+                    removals.append(Removal(rule.name, rule.kind, number, line.strip()))
+                    drop_next = rule.kind == "drop_line_and_next"
+                    continue
+                kept.append((number, line))
+            lines = kept
+        else:
+            targets = range(len(lines))
+            if rule.kind == "strip_last_line":
+                non_empty = [i for i, (_, line) in enumerate(lines) if line.strip()]
+                targets = non_empty[-1:]
+            for i in targets:
+                number, line = lines[i]
+                found = [m.group(0) for m in rule.pattern.finditer(line) if m.group(0).strip()]
+                if found:
+                    for piece in found:
+                        removals.append(Removal(rule.name, rule.kind, number, piece.strip()))
+                    lines[i] = (number, rule.pattern.sub(" ", line).strip())
+    cleaned = "\n".join(line for _, line in lines)
+    cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
+    return cleaned, removals
+
+
+def split_headline(text: str, title: str) -> str:
+    """Put the headline on its own line when the text starts with the metadata ``title``.
+
+    Pre-segmented exports often run the headline into the lead ("... '6 hơn' Bộ_trưởng ..."); the
+    headline is its own paragraph for sentence splitting and for headline/lead positions. The
+    comparison ignores whitespace and ``_`` so "Trung_thúc_đẩy" matches "Trung thúc đẩy".
+    """
+    wanted = [c for c in title if not c.isspace() and c != "_"]
+    if not wanted:
+        return text
+    position = 0
+    matched = 0
+    while position < len(text) and matched < len(wanted):
+        char = text[position]
+        if char.isspace() or char == "_":
+            position += 1
+            continue
+        if char != wanted[matched]:
+            return text
+        matched += 1
+        position += 1
+    if matched < len(wanted) or position >= len(text) or text[position] == "\n":
+        return text
+    return text[:position].rstrip() + "\n" + text[position:].lstrip(" _\t")

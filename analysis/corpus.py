@@ -1,0 +1,183 @@
+"""The corpus: validated metadata and decoded document texts.
+
+Validation is strict because every later number depends on it: a file that cannot be decoded, is
+empty or binary, lies outside the corpus folder, a duplicate id, a missing column or an unknown
+language code each stop the run with one line naming the file or row and the fix. Inputs are
+never modified.
+
+Encodings: strict UTF-8 (a UTF-8 BOM is fine; UTF-16 with a BOM is recognised). Legacy Vietnamese
+encodings (cp1258, VISCII, TCVN3 ...) must be *declared*, per corpus in the study file or per file
+in a metadata column ``encoding``, because charset detectors mislabel them.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Iterator
+
+import pandas as pd
+
+from .errors import InputError
+
+REQUIRED_COLUMNS = ("doc_id", "file", "language")
+LANGUAGES = ("vi", "en")
+
+# Letters that occur in Vietnamese but not in English text (precomposed, after NFC).
+_VI_LETTERS = re.compile(
+    "[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: id, language, decoded text and its metadata row (all values as strings)."""
+
+    doc_id: str
+    language: str
+    text: str
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class Corpus:
+    """Documents in metadata order and the metadata table (``doc_id`` as the index).
+
+    ``docvars`` holds the grouping variables for every document; ``file_hashes`` the SHA-256 of
+    every input file as read (for the run manifest).
+    """
+
+    documents: list[Document]
+    docvars: pd.DataFrame
+    file_hashes: dict = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[Document]:
+        return iter(self.documents)
+
+    def __len__(self) -> int:
+        return len(self.documents)
+
+    @property
+    def doc_ids(self) -> list[str]:
+        return [d.doc_id for d in self.documents]
+
+
+def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
+    """Decode one file's bytes strictly; errors name the byte offset and suggest the fix.
+
+    >>> decode_text("Hòa bình".encode("utf-8"), "a.txt")
+    'Hòa bình'
+    >>> decode_text(b"\\xef\\xbb\\xbfABC", "a.txt")
+    'ABC'
+    """
+    if not raw.strip():
+        raise InputError(where, "file is empty", "remove it from the metadata or add its text")
+    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+        encoding = "utf-16"
+    elif raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+        encoding = "utf-8"
+    elif b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise InputError(
+            where, f"binary file (NUL byte at byte offset {offset})", "give a plain-text export of the article"
+        )
+    encoding = encoding.strip().lower() or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        _register_extra_codecs()
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(
+                where,
+                f"unknown encoding '{encoding}'",
+                "declare a Python codec name such as utf-8, cp1258 or viscii",
+            ) from None
+    try:
+        text = raw.decode(encoding, errors="strict")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            where,
+            f"cannot be decoded as {encoding} at byte offset {exc.start}",
+            "declare its encoding (e.g. cp1258, viscii) in the metadata column 'encoding' "
+            "or in [corpus] encoding of the study file",
+        ) from None
+    if not text.strip():
+        raise InputError(where, "file is empty", "remove it from the metadata or add its text")
+    return text
+
+
+def _register_extra_codecs() -> None:
+    """VISCII is not a Python built-in codec; the ``viscii-codec`` package registers it."""
+    try:
+        import viscii_codec  # noqa: F401
+    except ImportError:
+        pass
+
+
+def vietnamese_share(text: str) -> float:
+    """Share of letters that are Vietnamese-only letters (0 for English, ~0.3 for Vietnamese)."""
+    letters = sum(1 for c in text if c.isalpha())
+    if not letters:
+        return 0.0
+    return len(_VI_LETTERS.findall(text)) / letters
+
+
+def guess_language(text: str) -> str:
+    """``'vi'`` if more than 5% of letters are Vietnamese-only letters, else ``'en'``."""
+    return "vi" if vietnamese_share(text) > 0.05 else "en"
+
+
+def check_relative_path(name: str, where: str) -> None:
+    """Reject absolute paths and ``..`` in a metadata ``file`` entry (before touching the disk)."""
+    if not name or not name.strip():
+        raise InputError(where, "empty 'file'", "give the file name relative to the corpus folder")
+    for flavour in (PurePosixPath(name), PureWindowsPath(name)):
+        if flavour.is_absolute() or flavour.drive or name.startswith(("/", "\\")):
+            raise InputError(
+                where, f"file '{name}' is an absolute path", "give the path relative to the corpus folder"
+            )
+        if ".." in flavour.parts:
+            raise InputError(
+                where, f"file '{name}' points outside the corpus folder ('..')", "move the file into the corpus folder"
+            )
+
+
+def validate_metadata(table: pd.DataFrame, where: str, languages: tuple[str, ...] = LANGUAGES) -> pd.DataFrame:
+    """Check the metadata table; return it with ``doc_id`` as a string index.
+
+    Errors: a missing required column, an empty or duplicate ``doc_id``, an unknown language code,
+    an unsafe ``file`` path. Rows are reported by their line number in the CSV file (header = 1).
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
+    if missing:
+        raise InputError(
+            where,
+            f"missing required column '{missing[0]}'",
+            f"the header must contain {', '.join(REQUIRED_COLUMNS)}",
+        )
+    table = table.fillna("").astype(str)
+    seen: dict[str, int] = {}
+    for position, row in enumerate(table.itertuples(index=False), start=2):
+        label = f"{where} line {position}"
+        doc_id = row.doc_id.strip()
+        if not doc_id:
+            raise InputError(label, "empty doc_id", "give every document an id")
+        if doc_id in seen:
+            raise InputError(
+                label, f"duplicate doc_id '{doc_id}' (first on line {seen[doc_id]})", "make every doc_id unique"
+            )
+        seen[doc_id] = position
+        if row.language not in languages:
+            raise InputError(
+                label,
+                f"unknown language code '{row.language}' for doc_id '{doc_id}'",
+                f"use one of {', '.join(languages)}",
+            )
+        check_relative_path(row.file, label)
+    table = table.assign(doc_id=table["doc_id"].str.strip())
+    return table.set_index("doc_id", drop=False)

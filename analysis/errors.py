@@ -1,0 +1,18 @@
+"""The one exception type the toolkit raises for bad input.
+
+Every message is a single line that names the file (or row, or key) and says how to fix it; the
+command line prints it as ``error: <message>`` and exits with status 2.
+"""
+
+
+class InputError(Exception):
+    """Bad input: a corpus file, metadata row, study file, codebook or rule file is unusable."""
+
+    def __init__(self, where: str, problem: str, fix: str = ""):
+        self.where = str(where)
+        self.problem = problem
+        self.fix = fix
+        message = f"{self.where}: {problem}"
+        if fix:
+            message += f" (fix: {fix})"
+        super().__init__(message)

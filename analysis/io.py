@@ -1,0 +1,225 @@
+"""The only module that reads or writes files.
+
+Reading: the study file, the metadata CSV, corpus files (strictly inside the corpus folder), rule,
+stopword and phrase files. Writing: always atomically (a temporary file in the target folder, then
+``os.replace``), so a failed or killed run never leaves a half-written file under a final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import pandas as pd
+
+from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, validate_metadata
+from .errors import InputError
+from .study import Study, load_study_text
+
+log = logging.getLogger("analysis")
+
+RESOURCES = resources.files("analysis") / "resources"
+
+
+# ------------------------------------------------------------------------------------ reading
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_file(path: Path) -> str:
+    return sha256_bytes(Path(path).read_bytes())
+
+
+def read_study(path: str | Path) -> Study:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the study file as UTF-8") from None
+    return load_study_text(text, path)
+
+
+def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, str]:
+    """Text of a resource file named in the study (or the packaged default) and its label."""
+    if setting:
+        path = study.path(setting)
+        if not path.is_file():
+            raise InputError(study.source, f"resource file '{setting}' not found", "fix the path in the study file")
+        return _read_utf8(path), str(path)
+    return (RESOURCES / default_name).read_text(encoding="utf-8"), f"analysis/resources/{default_name}"
+
+
+def _read_utf8(path: Path) -> str:
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the file as UTF-8") from None
+
+
+def read_word_list(text: str) -> list[str]:
+    """One entry a line; ``#`` starts a comment line; blank lines are ignored."""
+    return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def read_metadata(study: Study) -> pd.DataFrame:
+    path = study.path(study.corpus.metadata)
+    if not path.is_file():
+        raise InputError(path, "metadata file not found", "write a metadata CSV (doc_id,file,language,...)")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...")
+    if b"\x00" in raw:
+        raise InputError(path, "metadata file is binary", "save the metadata as a UTF-8 CSV file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"metadata is not UTF-8 at byte offset {exc.start}", "save it as UTF-8 CSV") from None
+    import io as _io
+    import csv
+
+    try:
+        table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
+    return validate_metadata(table, str(path), study.corpus.languages)
+
+
+def resolve_in_folder(folder: Path, name: str, where: str) -> Path:
+    """The path of ``name`` inside ``folder``; symlinks that lead outside it are rejected."""
+    check_relative_path(name, where)
+    folder = folder.resolve()
+    candidate = folder / name
+    resolved = candidate.resolve()
+    if folder != resolved and folder not in resolved.parents:
+        raise InputError(
+            where, f"file '{name}' resolves outside the corpus folder (symlink?)", "copy the file into the corpus folder"
+        )
+    if not resolved.exists():
+        raise InputError(where, f"file '{name}' is missing from {folder}", "add the file or remove its metadata row")
+    if not resolved.is_file():
+        raise InputError(where, f"'{name}' is not a regular file", "point 'file' at a text file")
+    return resolved
+
+
+def read_corpus(study: Study) -> Corpus:
+    """Read and validate every document listed in the metadata (nothing is modified or written)."""
+    metadata = read_metadata(study)
+    folder = study.path(study.corpus.folder)
+    if not folder.is_dir():
+        raise InputError(study.source, f"corpus folder '{study.corpus.folder}' not found", "fix [corpus] folder")
+    documents = []
+    hashes = {}
+    meta_path = study.path(study.corpus.metadata)
+    for line, row in enumerate(metadata.to_dict("records"), start=2):
+        where = f"{meta_path} line {line}"
+        path = resolve_in_folder(folder, row["file"], where)
+        raw = path.read_bytes()
+        hashes[str(path.relative_to(folder))] = sha256_bytes(raw)
+        encoding = row.get("encoding", "") or study.corpus.encoding
+        text = decode_text(raw, str(path), encoding)
+        guessed = guess_language(text)
+        if guessed != row["language"]:
+            log.warning("%s: metadata says language '%s' but the text looks '%s'", path, row["language"], guessed)
+        documents.append(Document(row["doc_id"], row["language"], text, row))
+    hashes[str(meta_path.name)] = sha256_bytes(meta_path.read_bytes())
+    log.info("read %d documents from %s", len(documents), folder)
+    return Corpus(documents, metadata, hashes)
+
+
+# ------------------------------------------------------------------------------------ writing
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it over ``target`` only on success."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.chmod(tmp_path, 0o644)
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes(target: Path, data: bytes) -> Path:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+    log.info("wrote %s", target)
+    return target
+
+
+def write_text(target: Path, text: str) -> Path:
+    return write_bytes(target, text.encode("utf-8"))
+
+
+def write_json(target: Path, data) -> Path:
+    return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:
+    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix)."""
+    from .tables import to_csv, to_latex, to_markdown
+
+    writers = {"csv": to_csv, "tex": lambda t: to_latex(t, caption=caption), "md": to_markdown}
+    return [write_text(Path(f"{stem}.{fmt}"), writers[fmt](table)) for fmt in formats]
+
+
+def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
+    """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it."""
+    from .plot import figure_bytes
+    from .tables import to_csv
+
+    written = []
+    for fmt in formats:
+        written.append(write_bytes(Path(f"{stem}.{fmt}"), figure_bytes(fig, fmt)))
+    if data is not None:
+        written.append(write_text(Path(f"{stem}.csv"), to_csv(data)))
+    return written
+
+
+# -------------------------------------------------------------------------------------- cache
+
+
+class PreparedCache:
+    """Prepared documents on disk as JSON, one file per (text hash, settings key).
+
+    The key covers the text and only the settings that change preparation, so adding documents
+    prepares only the new ones and changing an irrelevant setting (stopwords, top-N) prepares
+    nothing. JSON, never pickle: a cache folder can be shared without executing anything.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder) / "prepared"
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def get(self, key: str):
+        path = self._path(key)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            return None
+
+    def put(self, key: str, value) -> None:
+        path = self._path(key)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")

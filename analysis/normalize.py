@@ -1,0 +1,91 @@
+"""Pure ``str -> str`` normalisation: one canonical form for every text, stopword list and lexicon.
+
+Why: the same Vietnamese word reaches us in several byte sequences (NFD vs NFC, "hoà" vs "hòa",
+Icelandic Ð U+00D0 for Đ U+0110, CRLF line ends). Counting them apart would split one word into
+several types and corrupt every frequency downstream.
+
+Canonical tone-mark style is underthesea's (``text_normalize``: "hóa", "thủy", "ủy"), applied
+syllable by syllable so spacing and underscores are left alone. Accents are never stripped
+(bán/bạn/ban/bàn are different words).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .errors import InputError
+
+#: Bumped whenever the output of :func:`canonical_text` or :func:`canonical_vi` changes, so the
+#: prepared-document cache is invalidated.
+NORMALIZE_VERSION = "1"
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_SPACES = {ord(c): " " for c in "\u00a0\u2007\u202f\u2009\u200a\u3000"}
+_SYLLABLE = re.compile(r"[^\W\d_]+")
+
+
+def check_characters(text: str, where: str) -> None:
+    """Reject lone surrogates and control characters (other than tab and line ends).
+
+    underthesea's tokenizer crashes on a lone surrogate, and a control character in a news text is
+    always an export fault, so both are input errors naming the character offset.
+    """
+    for offset, char in enumerate(text):
+        code = ord(char)
+        if 0xD800 <= code <= 0xDFFF:
+            raise InputError(
+                where,
+                f"lone surrogate U+{code:04X} at character {offset}",
+                "re-export the text as valid UTF-8",
+            )
+        if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
+            raise InputError(
+                where,
+                f"control character U+{code:04X} at character {offset}",
+                "remove it from the file (it is not text)",
+            )
+
+
+def canonical_text(text: str, where: str = "<text>") -> str:
+    """Canonical form for any language: CRLF/CR -> LF, NFC, Ð (U+00D0) -> Đ, invisible marks out.
+
+    Examples
+    --------
+    >>> canonical_text("ÐA\u0300 NA\u0306\u0303NG\\r\\n")
+    'ĐÀ NẴNG\\n'
+    """
+    check_characters(text, where)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
+    return text.translate(_INVISIBLE).translate(_SPACES)
+
+
+def _token_normalize():
+    from underthesea.pipeline.text_normalize import token_normalize
+
+    return token_normalize
+
+
+def canonical_vi(text: str) -> str:
+    """Vietnamese tone-mark canonicalisation, syllable by syllable (underthesea's token map).
+
+    ``_``-joined words are handled syllable by syllable too, so "hoà_bình" becomes "hòa_bình".
+
+    Examples
+    --------
+    >>> canonical_vi("Uỷ ban hoà bình, thoả_thuận")
+    'Ủy ban hòa bình, thỏa_thuận'
+    """
+    token_normalize = _token_normalize()
+    return _SYLLABLE.sub(lambda m: token_normalize(m.group(0)), text)
+
+
+def canonical_term(term: str, language: str) -> str:
+    """Canonical form of a stopword, lexicon entry or codebook pattern (spaces -> underscores)."""
+    term = canonical_text(term.strip())
+    if language == "vi":
+        term = canonical_vi(term)
+        term = re.sub(r"\s+", "_", term)
+    return term.lower()

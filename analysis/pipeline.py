@@ -1,0 +1,237 @@
+"""The edge that wires reading, computing, drawing and writing for each stage of a study.
+
+Each ``run_*`` function is one command-line stage and one group of make targets: it reads the
+study, computes with the pure modules, and writes its outputs atomically into the output folder.
+Notebooks call the same ``load_*``/``prepared_corpus`` helpers to get data frames without files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from . import io, plot, textstat
+from .corpus import Corpus
+from .dtm import DocTermMatrix, build_dtm
+from .outputs import slug
+from .prepare import Preparation, prepare_corpus
+from .study import Study
+from .tokens import PreparedDocument, TermRules, segmenter_id, stopword_set
+from .units import Unit, make_units
+
+log = logging.getLogger("analysis")
+
+PACKAGES = (
+    "underthesea", "underthesea_core", "pyvi", "simplemma", "stopwordsiso", "gensim", "numpy", "scipy",
+    "pandas", "matplotlib", "pyyaml", "tqdm",
+)
+
+
+def load_preparation(study: Study, extra_phrases_vi: tuple[str, ...] = (), extra_phrases_en: tuple[str, ...] = ()) -> Preparation:
+    """Preparation settings from the study: rules file, name lists, segmenter."""
+    rules_text, rules_label = io.resource_text(study, study.text.boilerplate, "boilerplate.toml")
+    phrases_vi = io.read_word_list(io.resource_text(study, "", "phrases_vi.txt")[0])
+    phrases_en = io.read_word_list(io.resource_text(study, "", "phrases_en.txt")[0])
+    if study.text.phrases:
+        extra = io.read_word_list(io.resource_text(study, study.text.phrases, "")[0])
+        phrases_vi += [p for p in extra if _looks_vietnamese(p)]
+        phrases_en += [p for p in extra if not _looks_vietnamese(p)]
+    from .normalize import canonical_vi
+
+    phrases_vi = sorted({canonical_vi(p) for p in [*phrases_vi, *extra_phrases_vi]})
+    phrases_en = sorted({*phrases_en, *extra_phrases_en})
+    return Preparation(rules_text, rules_label, tuple(phrases_vi), tuple(phrases_en), study.text.segmenter, study.text.resegment)
+
+
+def _looks_vietnamese(text: str) -> bool:
+    from .corpus import vietnamese_share
+
+    return vietnamese_share(text) > 0 or "_" in text
+
+
+def load_stopwords(study: Study, language: str) -> frozenset[str]:
+    """stopwordsiso's list (optional) plus the project file; ``!word`` lines un-stop a word."""
+    words: set[str] = set()
+    if study.text.use_stopwordsiso:
+        import stopwordsiso
+
+        words |= stopword_set(stopwordsiso.stopwords(language), language)
+    setting = study.text.stopwords_vi if language == "vi" else study.text.stopwords_en
+    entries = io.read_word_list(io.resource_text(study, setting, f"stopwords_{language}.txt")[0])
+    words |= stopword_set([e for e in entries if not e.startswith("!")], language)
+    words -= stopword_set([e[1:] for e in entries if e.startswith("!")], language)
+    return frozenset(words)
+
+
+def load_term_rules(study: Study) -> TermRules:
+    return TermRules({lang: load_stopwords(study, lang) for lang in ("vi", "en")}, study.text.lemmatize_en)
+
+
+@dataclass
+class PreparedStudy:
+    """What every later stage starts from: the corpus, its prepared documents and term rules."""
+
+    study: Study
+    corpus: Corpus
+    prepared: list[PreparedDocument]
+    rules: TermRules
+    preparation: Preparation
+
+    @property
+    def docvars(self) -> pd.DataFrame:
+        return self.corpus.docvars
+
+    def units(self, kind: str | None = None, window: int | None = None) -> list[Unit]:
+        kind = kind or self.study.units.kind
+        window = window or self.study.units.window
+        return [u for doc in self.prepared for u in make_units(doc, self.rules, kind, window)]
+
+    def dtm(self, kind: str | None = "document", window: int | None = None) -> DocTermMatrix:
+        """Document-term matrix over units (documents by default) with every metadata column."""
+        units = self.units(kind, window)
+        docvars = self.docvars.loc[[u.doc_id for u in units]].copy()
+        docvars.index = [u.unit_id for u in units]
+        docvars["unit_index"] = [u.index for u in units]
+        matrix = build_dtm(((u.unit_id, u.terms) for u in units), docvars)
+        matrix.history.append(f"units={kind or self.study.units.kind}")
+        return matrix
+
+
+def prepared_corpus(study: Study, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
+    """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
+    corpus = io.read_corpus(study)
+    preparation = preparation or load_preparation(study)
+    cache = io.PreparedCache(study.cache_dir)
+    workers = study.run.workers if workers is None else workers
+    prepared = prepare_corpus(corpus.documents, preparation, cache, workers=workers, progress=progress)
+    return PreparedStudy(study, corpus, prepared, load_term_rules(study), preparation)
+
+
+# --------------------------------------------------------------------------------- stages
+
+
+def cleaning_log(prepared: list[PreparedDocument]) -> pd.DataFrame:
+    """One row per removal: ``doc_id, rule, kind, line, chars, text``."""
+    rows = [
+        (doc.doc_id, r["rule"], r["kind"], r["line"], len(r["text"]), r["text"].replace("\n", " / "))
+        for doc in prepared
+        for r in doc.removals
+    ]
+    return pd.DataFrame(rows, columns=["doc_id", "rule", "kind", "line", "chars", "text"])
+
+
+def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
+    """Stage ``prepare``: cleaning log, preparation table and corpus summary."""
+    ps = prepared_corpus(study, workers)
+    out = study.output_dir
+    written = [io.write_text(out / "cleaning_log.csv", io_csv(cleaning_log(ps.prepared)))]
+    prep_table = pd.DataFrame(
+        [
+            (d.doc_id, d.language, d.presegmented, "re-segmented" if d.presegmented and study.text.resegment else
+             ("kept" if d.presegmented else "segmented" if d.language == "vi" else "tokenised"),
+             len(d.paragraphs), sum(1 for _ in d.sentences()), sum(1 for _ in d.tokens()))
+            for d in ps.prepared
+        ],
+        columns=["doc_id", "language", "presegmented", "segmentation", "paragraphs", "sentences", "tokens"],
+    )
+    written += [io.write_text(out / "preparation_by_document.csv", io_csv(prep_table))]
+    dtm = ps.dtm("document")
+    summary = textstat.corpus_summary(ps.prepared, dtm, ps.docvars, ("language", "outlet"))
+    written += io.write_table(summary, out / "corpus_summary", caption="Corpus size by language and outlet")
+    fig, (ax,) = plot.new_figure(1, 4.5, 3.2)
+    plot.plot_corpus_summary(ax, summary)
+    ax.set_title("Corpus size by language")
+    written += io.save_figure(fig, out / "corpus_size_by_language", study.run.figure_formats, summary)
+    plot.close(fig)
+    return written
+
+
+def io_csv(table: pd.DataFrame) -> str:
+    from .tables import to_csv
+
+    return to_csv(table)
+
+
+def run_frequencies(study: Study, workers: int | None = None) -> list[Path]:
+    """Stage ``frequencies``: counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC."""
+    ps = prepared_corpus(study, workers)
+    out = study.output_dir
+    settings = study.frequencies
+    dtm = ps.dtm("document")
+    written: list[Path] = []
+    for by in settings.group_by:
+        if by not in dtm.docvars.columns:
+            from .errors import InputError
+
+            raise InputError(study.source, f"[frequencies] group_by names '{by}', not a metadata column", "use a column of the metadata file")
+        table = textstat.frequency_table(dtm, by)
+        written.append(io.write_text(out / f"term_frequencies_by_{by}.csv", io_csv(table)))
+        top = textstat.top_terms(table, settings.top_n)
+        written += io.write_table(
+            top[["group", "rank", "term", "count", "per_1000", "doc_freq"]],
+            out / f"top_terms_by_{by}",
+            caption=f"Top {settings.top_n} terms by {by} (per 1,000 counted tokens)",
+        )
+        groups = list(dict.fromkeys(top["group"]))
+        fig, axes = plot.new_figure(len(groups), 3.6, 0.22 * settings.top_n + 1.0, ncols=min(len(groups), 3))
+        for ax, group in zip(axes, groups):
+            plot.plot_top_terms(ax, top[top["group"] == group], title=f"{by} = {group}")
+        fig.suptitle(f"Most frequent terms by {by}")
+        written += io.save_figure(fig, out / f"top_terms_by_{by}", study.run.figure_formats)
+        plot.close(fig)
+    bigrams = textstat.bigram_table(ps.prepared, ps.rules, ps.docvars, "language", settings.min_count_bigram)
+    written += io.write_table(
+        textstat.top_terms(bigrams, settings.top_n)[["group", "rank", "bigram", "count", "per_1000"]],
+        out / "top_bigrams_by_language",
+        caption=f"Top bigrams of adjacent content terms by language (count at least {settings.min_count_bigram})",
+    )
+    tfidf = textstat.tfidf_top_terms(dtm, 10)
+    written += io.write_table(tfidf, out / "tfidf_top_terms_by_document", caption="Top TF-IDF terms per document (count x log10(N/df))")
+    for term in settings.kwic_terms:
+        table = textstat.kwic(ps.prepared, term, ps.rules, settings.kwic_window)
+        written += io.write_table(table, out / f"kwic_{slug(term)}", formats=("csv", "md"))
+    return written
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def run_manifest(study: Study) -> list[Path]:
+    """Stage ``manifest``: input hashes, settings, versions, segmenter, seeds, output hashes.
+
+    No timestamps: the manifest of an unchanged run is byte-identical.
+    """
+    corpus = io.read_corpus(study)
+    preparation = load_preparation(study)
+    out = study.output_dir
+    outputs = {
+        str(p.relative_to(out)): io.sha256_file(p)
+        for p in sorted(out.rglob("*"))
+        if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")
+    }
+    manifest = {
+        "study": {"file": study.source.name, "sha256": io.sha256_file(study.source)},
+        "inputs": corpus.file_hashes,
+        "settings": study.as_dict(),
+        "preparation": preparation.describe(),
+        "segmenter": segmenter_id(study.text.segmenter),
+        "seeds": {"run.seed": study.run.seed, **{f"{k}.seed": v.get("seed") for k, v in study.as_dict().items() if isinstance(v, dict) and "seed" in v and k != "run"}},
+        "packages": package_versions(),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "outputs": outputs,
+    }
+    return [io.write_json(out / "manifest.json", manifest)]

@@ -1,0 +1,184 @@
+"""Term statistics as tidy DataFrames: frequencies by group, top terms, TF-IDF, bigrams,
+key-word-in-context and the corpus summary.
+
+All ties are broken by the term itself so every table is fully determined by its input.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .dtm import DocTermMatrix, document_frequency, group_dtm, tfidf
+from .tokens import PreparedDocument, TermRules, term_sentences, token_kind
+
+FREQUENCY_COLUMNS = ["group_by", "group", "term", "count", "per_1000", "doc_freq", "doc_share", "rank"]
+
+
+def frequency_table(dtm: DocTermMatrix, by: str) -> pd.DataFrame:
+    """Per group of ``by``: count, relative frequency per 1,000 counted tokens, document frequency.
+
+    Columns: ``group_by, group, term, count, per_1000, doc_freq`` (rows of the group containing the
+    term), ``doc_share`` (doc_freq / rows in group) and ``rank`` (1 = most frequent; ties broken
+    alphabetically). Only terms with a positive count in the group are listed.
+
+    ``per_1000 = 1000 * count / total counted tokens of the group``.
+    """
+    grouped = group_dtm(dtm, by)
+    labels = dtm.docvars[by].astype(str).to_numpy()
+    frames = []
+    for g, group in enumerate(grouped.row_ids):
+        counts = np.asarray(grouped.counts[g].todense()).ravel()
+        total = counts.sum()
+        members = np.flatnonzero(labels == group)
+        df = np.asarray((dtm.counts[members] > 0).sum(axis=0)).ravel()
+        present = np.flatnonzero(counts)
+        frame = pd.DataFrame(
+            {
+                "group_by": by,
+                "group": group,
+                "term": [dtm.vocab[j] for j in present],
+                "count": counts[present],
+                "per_1000": 1000.0 * counts[present] / total if total else 0.0,
+                "doc_freq": df[present],
+                "doc_share": df[present] / len(members),
+            }
+        )
+        frame = frame.sort_values(["count", "term"], ascending=[False, True], kind="mergesort")
+        frame["rank"] = np.arange(1, len(frame) + 1)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=FREQUENCY_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[FREQUENCY_COLUMNS]
+
+
+def top_terms(table: pd.DataFrame, n: int) -> pd.DataFrame:
+    """The ``n`` highest-ranked rows of each group of a frequency (or bigram) table."""
+    return table[table["rank"] <= n].reset_index(drop=True)
+
+
+def tfidf_top_terms(dtm: DocTermMatrix, n: int) -> pd.DataFrame:
+    """Per row, the ``n`` terms with the highest TF-IDF (``count * log10(N/df)``).
+
+    Columns: ``row_id, term, count, doc_freq, tfidf, rank``.
+    """
+    weights = tfidf(dtm)
+    df = document_frequency(dtm)
+    records = []
+    for i, row_id in enumerate(dtm.row_ids):
+        row = weights.getrow(i)
+        counts = dtm.counts.getrow(i)
+        pairs = sorted(zip(row.indices, row.data), key=lambda p: (-p[1], dtm.vocab[p[0]]))
+        count_of = dict(zip(counts.indices, counts.data))
+        for rank, (j, w) in enumerate([p for p in pairs if p[1] > 0][:n], start=1):
+            records.append((row_id, dtm.vocab[j], int(count_of[j]), int(df[j]), float(w), rank))
+    return pd.DataFrame(records, columns=["row_id", "term", "count", "doc_freq", "tfidf", "rank"])
+
+
+def bigram_table(
+    prepared: Sequence[PreparedDocument], rules: TermRules, docvars: pd.DataFrame, by: str, min_count: int = 1
+) -> pd.DataFrame:
+    """Bigrams of adjacent content terms within a sentence, counted per group of ``by``.
+
+    Two terms form a bigram only if they are adjacent in the text (no stopword, number or
+    punctuation between them). Columns: ``group_by, group, bigram, count, per_1000, rank``;
+    ``per_1000`` is per 1,000 bigrams of the group.
+    """
+    counters: dict[str, Counter] = {}
+    for doc in prepared:
+        group = str(docvars.loc[doc.doc_id, by])
+        counter = counters.setdefault(group, Counter())
+        for terms in term_sentences(doc, rules):
+            for left, right in zip(terms, terms[1:]):
+                if left is not None and right is not None:
+                    counter[f"{left} {right}"] += 1
+    frames = []
+    for group in sorted(counters):
+        counter = counters[group]
+        total = sum(counter.values())
+        items = sorted(((b, c) for b, c in counter.items() if c >= min_count), key=lambda p: (-p[1], p[0]))
+        frame = pd.DataFrame(items, columns=["bigram", "count"])
+        frame.insert(0, "group", group)
+        frame.insert(0, "group_by", by)
+        frame["per_1000"] = 1000.0 * frame["count"] / total if total else 0.0
+        frame["rank"] = np.arange(1, len(frame) + 1)
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["group_by", "group", "bigram", "count", "per_1000", "rank"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, window: int = 6) -> pd.DataFrame:
+    """Key word in context: every token whose term or lower-cased form equals ``term``.
+
+    Context is cut from the full token stream (stopwords, numbers and punctuation included) within
+    the sentence's document. Columns: ``doc_id, sentence, position, left, keyword, right``.
+    """
+    query = term.lower()
+    records = []
+    for doc in prepared:
+        sentences = list(doc.sentences())
+        terms = term_sentences(doc, rules)
+        flat = [tok for s in sentences for tok in s]
+        offsets = np.cumsum([0] + [len(s) for s in sentences])
+        for s, (sentence, sentence_terms) in enumerate(zip(sentences, terms)):
+            for p, (token, token_term) in enumerate(zip(sentence, sentence_terms)):
+                if token.lower() == query or (token_term is not None and token_term.lower() == query):
+                    at = offsets[s] + p
+                    records.append(
+                        (
+                            doc.doc_id,
+                            s,
+                            p,
+                            " ".join(flat[max(0, at - window):at]),
+                            token,
+                            " ".join(flat[at + 1:at + 1 + window]),
+                        )
+                    )
+    return pd.DataFrame(records, columns=["doc_id", "sentence", "position", "left", "keyword", "right"])
+
+
+def corpus_summary(
+    prepared: Sequence[PreparedDocument], dtm: DocTermMatrix, docvars: pd.DataFrame, by: Sequence[str] = ("language", "outlet")
+) -> pd.DataFrame:
+    """Documents, sentences, word tokens, word types, type/token ratio and counted terms by group.
+
+    ``tokens`` counts word tokens (stopwords included; numbers and punctuation excluded);
+    ``types`` distinct lower-cased word tokens; ``ttr = types / tokens``; ``terms`` the tokens
+    left after stopword removal (what the frequency tables count). A final row covers all documents.
+    """
+    per_doc = {}
+    for doc in prepared:
+        words = [t.lower() for t in doc.tokens() if token_kind(t) == "word"]
+        per_doc[doc.doc_id] = (sum(1 for _ in doc.sentences()), words)
+    term_totals = dict(zip(dtm.row_ids, dtm.totals())) if dtm.docvars.index.equals(pd.Index(dtm.row_ids)) else {}
+    doc_terms = Counter()
+    for row_id, total in term_totals.items():
+        doc_terms[str(dtm.docvars.loc[row_id, "doc_id"])] += int(total)
+    keys = list(by)
+    table = docvars.loc[[d.doc_id for d in prepared], keys].astype(str)
+    records = []
+    groups = [tuple(g) if isinstance(g, tuple) else (g,) for g in table.groupby(keys, sort=True).groups]
+    for group in [*groups, ("all",) * len(keys)]:
+        if group == ("all",) * len(keys):
+            members = list(table.index)
+        else:
+            mask = np.all([table[k].to_numpy() == v for k, v in zip(keys, group)], axis=0)
+            members = list(table.index[mask])
+        tokens = [w for d in members for w in per_doc[d][1]]
+        types = len(set(tokens))
+        records.append(
+            (
+                *group,
+                len(members),
+                sum(per_doc[d][0] for d in members),
+                len(tokens),
+                types,
+                types / len(tokens) if tokens else 0.0,
+                sum(doc_terms[d] for d in members),
+            )
+        )
+    return pd.DataFrame(records, columns=[*keys, "documents", "sentences", "tokens", "types", "ttr", "terms"])

@@ -1,0 +1,401 @@
+"""Tokens: Vietnamese word segmentation, English tokenisation, phrase merging, terms and stopwords.
+
+A prepared document keeps every token (numbers and punctuation too, for concordances) in
+paragraphs of sentences. *Terms* are what gets counted: lower-cased Vietnamese words, English
+lemmas (simplemma) with proper names keeping their case, minus stopwords, numbers and punctuation.
+
+Segmenters are named, versioned, recorded choices (``segmenter_id``):
+
+* ``underthesea``: ``word_tokenize`` (CRF model bundled with the package, offline), called with
+  ``use_token_normalize=False`` on text already in the canonical tone-mark style. underthesea's own
+  token normalisation rewrites "uỷ ban" to "ủy ban" *after* feature extraction and then fails to
+  join it; normalising first and switching it off keeps both spellings whole and identical.
+* ``pyvi``: ``ViTokenizer.tokenize``, the fast alternative.
+
+Pre-segmented input (``Bộ_trưởng``) is detected and, by default, the underscores are removed and
+the text is re-segmented, so every document is counted by the same segmenter.
+
+Multi-word names and codebook phrases are then merged by :class:`PhraseMerger` in our own code
+(underthesea's ``fixed_words`` keeps state from one call to the next).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from typing import Callable, Iterable, Iterator, Sequence
+
+from .normalize import canonical_term, canonical_vi
+
+Sentence = list[str]
+Paragraph = list[Sentence]
+
+_SEGMENTED_WORD = re.compile(r"[^\W\d_]_[^\W\d_]")
+_JOINING_UNDERSCORE = re.compile(r"(?<=[^\W_])_(?=[^\W_])")
+_HAS_LETTER = re.compile(r"[^\W\d_]")
+_HAS_DIGIT = re.compile(r"\d")
+_NUMBER = re.compile(r"^[+-]?\d[\d.,:/%-]*(st|nd|rd|th|s)?$")
+_SENTENCE_END = {".", "!", "?", "…", "...", "?!", "!?"}
+_CLOSERS = {'"', "”", "’", "'", ")", "]", "»"}
+
+_EN_TOKEN = re.compile(
+    r"""
+    (?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|St|Jr|Sr|Lt|Col|Capt|Gov|Pres|No|Vol|Inc|Ltd|Co|Corp|vs|etc)\.(?=\s)
+  | (?:[A-Za-z]\.){2,}                           # U.S., U.N.
+  | \d+(?:[.,:/]\d+)*(?:st|nd|rd|th|s)?\b        # 1982, 175.56, 16th, 1990s
+  | [^\W\d_]+(?:[-'’][^\W_]+)*                   # words, people-to-people, defense-security, don't
+  | \S                                           # any other single character: punctuation
+    """,
+    re.VERBOSE,
+)
+_POSSESSIVE = re.compile(r"^(.+?)(['’]s|s['’])$")
+
+
+def token_kind(token: str) -> str:
+    """``'word'``, ``'number'`` or ``'punct'`` for one token."""
+    if _NUMBER.match(token.replace("_", "")):
+        return "number"
+    if _HAS_LETTER.search(token):
+        return "word"
+    if _HAS_DIGIT.search(token):
+        return "number"
+    return "punct"
+
+
+def is_presegmented(text: str, threshold: float = 0.05) -> bool:
+    """True when at least ``threshold`` of whitespace tokens are ``_``-joined syllables."""
+    words = text.split()
+    if not words:
+        return False
+    joined = sum(1 for w in words if _SEGMENTED_WORD.search(w))
+    return joined / len(words) >= threshold
+
+
+def desegment(text: str) -> str:
+    """Undo ``_``-segmentation: ``Bộ_trưởng`` -> ``Bộ trưởng`` (other underscores are kept)."""
+    return _JOINING_UNDERSCORE.sub(" ", text)
+
+
+def split_sentences(tokens: Sequence[str]) -> list[Sentence]:
+    """Split a token list into sentences after ``. ! ? …`` (and any closing quote that follows)."""
+    sentences: list[Sentence] = []
+    current: Sentence = []
+    ended = False
+    for token in tokens:
+        if ended and token not in _CLOSERS and token not in _SENTENCE_END:
+            sentences.append(current)
+            current = []
+            ended = False
+        current.append(token)
+        if token in _SENTENCE_END:
+            ended = True
+    if current:
+        sentences.append(current)
+    return sentences
+
+
+# ---------------------------------------------------------------------------------- segmenters
+
+
+@lru_cache(maxsize=None)
+def _package_version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def segmenter_id(name: str) -> str:
+    """The recorded identity of a segmenter: name, package version and model."""
+    if name == "underthesea":
+        return f"underthesea {_package_version('underthesea')} word_tokenize (ws_crf_vlsp2013_20230727, use_token_normalize=False)"
+    if name == "pyvi":
+        return f"pyvi {_package_version('pyvi')} ViTokenizer"
+    raise ValueError(f"unknown segmenter {name!r}")
+
+
+def _underthesea_words(text: str) -> list[str]:
+    from underthesea import word_tokenize
+
+    return [w.replace(" ", "_") for w in word_tokenize(text, use_token_normalize=False)]
+
+
+def _pyvi_words(text: str) -> list[str]:
+    from pyvi import ViTokenizer
+
+    return ViTokenizer.tokenize(text).split()
+
+
+SEGMENTERS: dict[str, Callable[[str], list[str]]] = {
+    "underthesea": _underthesea_words,
+    "pyvi": _pyvi_words,
+}
+
+
+def tokenize_en(text: str) -> list[str]:
+    """English tokens: hyphenated words and acronyms kept whole, possessive ``'s`` split off.
+
+    >>> tokenize_en("China's people-to-people ties with the U.S. grew 5.5% in 2023.")
+    ['China', "'s", 'people-to-people', 'ties', 'with', 'the', 'U.S.', 'grew', '5.5', '%', 'in', '2023', '.']
+    """
+    tokens: list[str] = []
+    for match in _EN_TOKEN.finditer(text):
+        token = match.group(0)
+        possessive = _POSSESSIVE.match(token) if "'" in token or "’" in token else None
+        if possessive and possessive.group(2).lower() in ("'s", "’s"):
+            tokens.extend([possessive.group(1), possessive.group(2)])
+        else:
+            tokens.append(token)
+    return tokens
+
+
+# ----------------------------------------------------------------------------- phrase merging
+
+
+class PhraseMerger:
+    """Greedy longest-match merging of token runs that spell a known multi-word name.
+
+    Matching is on lower-cased syllables, so ``["Tập", "Cận_Bình"]`` and ``["Tập_Cận", "Bình"]``
+    both become ``Tập_Cận_Bình``; a phrase must start and end at token boundaries. Vietnamese
+    merges join with ``_``; English ones with a space (``Wang Yi``).
+    """
+
+    def __init__(self, phrases: Iterable[str], joiner: str = "_"):
+        self.joiner = joiner
+        self._phrases: set[tuple[str, ...]] = set()
+        self._prefixes: set[tuple[str, ...]] = set()
+        for phrase in phrases:
+            syllables = tuple(s for s in re.split(r"[\s_]+", phrase.lower()) if s)
+            if len(syllables) < 2:
+                continue
+            self._phrases.add(syllables)
+            for end in range(1, len(syllables)):
+                self._prefixes.add(syllables[:end])
+
+    def __len__(self) -> int:
+        return len(self._phrases)
+
+    def merge(self, tokens: Sequence[str]) -> list[str]:
+        if not self._phrases:
+            return list(tokens)
+        out: list[str] = []
+        i = 0
+        n = len(tokens)
+        while i < n:
+            best_end = -1
+            syllables: tuple[str, ...] = ()
+            j = i
+            while j < n:
+                syllables = syllables + tuple(re.split(r"[\s_]+", tokens[j].lower()))
+                j += 1
+                if syllables in self._phrases:
+                    best_end = j
+                if syllables not in self._prefixes:
+                    break
+            if best_end > i + 1:
+                parts = [p for t in tokens[i:best_end] for p in re.split(r"[\s_]+", t)]
+                out.append(self.joiner.join(parts))
+                i = best_end
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+
+# -------------------------------------------------------------------------- the prepared text
+
+
+@dataclass
+class PreparedDocument:
+    """A document after cleaning, normalisation and segmentation: paragraphs of sentences.
+
+    ``tokens`` keeps every token (words, numbers, punctuation) in reading order, so concordances
+    and sentence windows can be cut from it; ``removals`` is the cleaning log.
+    """
+
+    doc_id: str
+    language: str
+    paragraphs: list[Paragraph]
+    presegmented: bool = False
+    removals: list[dict] = field(default_factory=list)
+
+    def sentences(self) -> Iterator[Sentence]:
+        for paragraph in self.paragraphs:
+            yield from paragraph
+
+    def tokens(self) -> Iterator[str]:
+        for sentence in self.sentences():
+            yield from sentence
+
+    def to_json(self) -> dict:
+        return {
+            "doc_id": self.doc_id,
+            "language": self.language,
+            "presegmented": self.presegmented,
+            "paragraphs": self.paragraphs,
+            "removals": self.removals,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PreparedDocument":
+        return cls(
+            doc_id=data["doc_id"],
+            language=data["language"],
+            paragraphs=data["paragraphs"],
+            presegmented=data["presegmented"],
+            removals=data["removals"],
+        )
+
+
+def segment_vi(
+    text: str,
+    segmenter: str = "underthesea",
+    merger: PhraseMerger | None = None,
+    resegment: bool = True,
+) -> tuple[list[Paragraph], bool]:
+    """Segment canonical Vietnamese text into paragraphs of sentences of words.
+
+    Returns ``(paragraphs, presegmented)``. With ``resegment=False`` pre-segmented input is split on
+    whitespace as it is (its own segmentation is trusted).
+
+    >>> segment_vi("Hai nước ký thỏa thuận hợp tác.")[0]
+    [[['Hai', 'nước', 'ký', 'thỏa_thuận', 'hợp_tác', '.']]]
+    """
+    presegmented = is_presegmented(text)
+    words_of = SEGMENTERS[segmenter]
+    paragraphs: list[Paragraph] = []
+    for block in text.split("\n"):
+        block = canonical_vi(block.strip())
+        if not block:
+            continue
+        if presegmented and not resegment:
+            words = _split_punctuation(block.split())
+        else:
+            words = words_of(desegment(block) if presegmented else block)
+        if merger is not None:
+            words = merger.merge(words)
+        sentences = split_sentences(words)
+        if sentences:
+            paragraphs.append(sentences)
+    return paragraphs, presegmented
+
+
+def _split_punctuation(words: list[str]) -> list[str]:
+    out = []
+    for word in words:
+        out.extend(t for t in re.split(r"(^[\"“(]+|[\"”),.;:!?]+$)", word) if t)
+    return out
+
+
+def segment_en(text: str, merger: PhraseMerger | None = None) -> list[Paragraph]:
+    """Tokenise English text into paragraphs of sentences (lines are paragraphs)."""
+    paragraphs: list[Paragraph] = []
+    for block in text.split("\n"):
+        tokens = tokenize_en(block)
+        if merger is not None:
+            tokens = merger.merge(tokens)
+        if tokens:
+            paragraphs.append(split_sentences(tokens))
+    return paragraphs
+
+
+# ----------------------------------------------------------------------------------- terms
+
+
+def _simplemma_lemma():
+    import simplemma
+
+    return simplemma.lemmatize
+
+
+@dataclass(frozen=True)
+class TermRules:
+    """How tokens become counted terms: stopword sets per language and English lemmatisation."""
+
+    stopwords: dict
+    lemmatize_en: bool = True
+
+    def is_stopword(self, term: str, language: str) -> bool:
+        return term.lower() in self.stopwords.get(language, frozenset())
+
+
+def stopword_set(words: Iterable[str], language: str) -> frozenset[str]:
+    """Canonical stopword set: NFC, tone marks, spaces -> ``_`` (Vietnamese), lower case."""
+    return frozenset(canonical_term(w, language) for w in words if w.strip() and not w.startswith("#"))
+
+
+def proper_names(sentences: Iterable[Sentence]) -> set[str]:
+    """Words that occur capitalised inside sentences and never in lower case (per document).
+
+    A cheap, document-level truecaser: "China" keeps its capital everywhere in a document where it
+    is never written "china", while sentence-initial "The" becomes "the".
+    """
+    capitalised: set[str] = set()
+    lowered: set[str] = set()
+    acronyms: set[str] = set()
+    for sentence in sentences:
+        for position, token in enumerate(sentence):
+            if not token[:1].isalpha():
+                continue
+            if len(token) > 1 and token.isupper():
+                acronyms.add(token)
+            elif token[:1].isupper():
+                if position > 0 and sentence[position - 1] not in ('"', "“", "'", ":"):
+                    capitalised.add(token)
+            else:
+                lowered.add(token)
+    return acronyms | {t for t in capitalised if t.lower() not in lowered}
+
+
+def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | None]]:
+    """Per sentence, the term for each token, or ``None`` for stopwords, numbers and punctuation.
+
+    Vietnamese terms are lower-cased words (``hợp_tác``); English terms are simplemma lemmas in
+    lower case, except proper names and acronyms (``China``, ``ASEAN``, ``Wang Yi``).
+    """
+    sentences = list(doc.sentences())
+    out: list[list[str | None]] = []
+    if doc.language == "en":
+        names = proper_names(sentences)
+        lemmatize = _simplemma_lemma() if rules.lemmatize_en else None
+        for sentence in sentences:
+            terms: list[str | None] = []
+            for token in sentence:
+                if token_kind(token) != "word":
+                    terms.append(None)
+                    continue
+                lower = token.lower()
+                if rules.is_stopword(lower, "en"):
+                    terms.append(None)
+                    continue
+                if token in names or " " in token:
+                    term = token
+                else:
+                    term = _lemma(lemmatize, lower) if lemmatize else lower
+                terms.append(None if rules.is_stopword(term, "en") else term)
+            out.append(terms)
+    else:
+        for sentence in sentences:
+            terms = []
+            for token in sentence:
+                lower = token.lower()
+                if token_kind(token) != "word" or rules.is_stopword(lower, doc.language):
+                    terms.append(None)
+                else:
+                    terms.append(lower)
+            out.append(terms)
+    return out
+
+
+@lru_cache(maxsize=200_000)
+def _lemma_cached(word: str) -> str:
+    return _simplemma_lemma()(word, lang="en")
+
+
+def _lemma(lemmatize, word: str) -> str:
+    if "-" in word:  # lemmatise the head of a hyphenated compound: "border-gates" -> "border-gate"
+        head, _, last = word.rpartition("-")
+        return f"{head}-{_lemma_cached(last)}"
+    return _lemma_cached(word)
