@@ -58,6 +58,20 @@ def _kwic(study, args):
     sys.stdout.write(to_markdown(textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)))
 
 
+@stage("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions")
+def _framing(study, args):
+    from .framing_stage import run_framing
+
+    run_framing(study, args.workers)
+
+
+@stage("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment")
+def _topics(study, args):
+    from .topics_stage import run_topics
+
+    run_topics(study, args.workers)
+
+
 @stage("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes")
 def _manifest(study, args):
     from .pipeline import run_manifest
@@ -82,7 +96,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _load_optional_stages()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
@@ -95,18 +108,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-def _load_optional_stages() -> None:
-    """Stages of later capabilities register themselves here when their module exists."""
-    import importlib
-
-    for module in ("analysis.framing_cli", "analysis.topics_cli"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
 
 
 if __name__ == "__main__":

@@ -79,6 +79,28 @@ class RunSettings:
 
 
 @dataclass(frozen=True)
+class FramingSettings:
+    """Codebook, frame/actor metrics, group comparisons and keyness (owned by ``framing``)."""
+
+    codebook: str = ""  # YAML codebook; "" = analysis/resources/codebook.yaml
+    compare_by: str = "language"
+    min_hits: int = 1  # presence = at least this many hits in a unit
+    bootstrap: int = 2000
+    permutations: int = 5000
+    seed: int = 20240404
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """LDA fitting, K selection and alignment (owned by ``topics``)."""
+
+    k: int = 0  # 0 = choose K from k_range by coherence and stability
+    k_range: tuple[int, ...] = (2, 3, 4, 5)
+    seeds: tuple[int, ...] = (1, 2, 3)
+    seed: int = 20240405
+
+
+@dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
 
@@ -90,7 +112,8 @@ class Study:
     units: UnitSettings = field(default_factory=UnitSettings)
     frequencies: FrequencySettings = field(default_factory=FrequencySettings)
     run: RunSettings = field(default_factory=RunSettings)
-    extra: dict = field(default_factory=dict)  # sections owned by later stages (framing, topics)
+    framing: FramingSettings = field(default_factory=FramingSettings)
+    topics: TopicSettings = field(default_factory=TopicSettings)
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -109,8 +132,6 @@ class Study:
         out: dict[str, Any] = {"name": self.name}
         for name in SECTIONS:
             out[name] = _plain(dataclasses.asdict(getattr(self, name)))
-        for name, value in sorted(self.extra.items()):
-            out[name] = _plain(value)
         return out
 
 
@@ -120,15 +141,9 @@ SECTIONS: dict[str, type] = {
     "units": UnitSettings,
     "frequencies": FrequencySettings,
     "run": RunSettings,
+    "framing": FramingSettings,
+    "topics": TopicSettings,
 }
-
-#: Sections validated by the stage that owns them (``register_section``).
-EXTRA_SECTIONS: dict[str, type] = {}
-
-
-def register_section(name: str, settings_class: type) -> None:
-    """Let a later stage (framing, topics) declare its own ``[section]`` dataclass."""
-    EXTRA_SECTIONS[name] = settings_class
 
 
 def _plain(value: Any) -> Any:
@@ -187,7 +202,6 @@ def load_study_text(text: str, source: Path) -> Study:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(where, f"not valid TOML ({exc})", "check the line the parser names") from exc
     kwargs: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "name":
             if not isinstance(value, str):
@@ -195,16 +209,12 @@ def load_study_text(text: str, source: Path) -> Study:
             kwargs["name"] = value
         elif key in SECTIONS:
             kwargs[key] = _build(key, SECTIONS[key], value, where)
-        elif key in EXTRA_SECTIONS:
-            extra[key] = _build(key, EXTRA_SECTIONS[key], value, where)
         else:
-            allowed = ["name", *SECTIONS, *EXTRA_SECTIONS]
+            allowed = ["name", *SECTIONS]
             raise InputError(
                 where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"
             )
-    for name, cls in EXTRA_SECTIONS.items():
-        extra.setdefault(name, cls())
-    study = Study(root=source.resolve().parent, source=source, extra=extra, **kwargs)
+    study = Study(root=source.resolve().parent, source=source, **kwargs)
     _check_values(study)
     return study
 
