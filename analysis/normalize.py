@@ -82,6 +82,30 @@ def canonical_vi(text: str) -> str:
     return _SYLLABLE.sub(lambda m: token_normalize(m.group(0)), text)
 
 
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+_NEW_STYLE = re.compile(r"(?i)(o)([\u0300\u0301\u0303\u0309\u0323])([ae])$|(?<![q])(u)([\u0300\u0301\u0303\u0309\u0323])(y)$")
+
+
+def segmenter_style(text: str) -> str:
+    """The "new" tone placement for the diphthongs oa, oe, uy in open syllables (hoà, khoẻ, thuỷ).
+
+    underthesea's CRF word segmenter was trained on text in this style: fed "hàng hóa" it splits
+    the word, fed "hàng hoá" it keeps ``hàng_hoá``. We segment text in this style and map every
+    token back to the canonical style with :func:`canonical_vi`, so both spellings give one
+    identical word. Syllables with a final consonant (hoàn, thuyền) and "quý" are unchanged.
+
+    >>> segmenter_style("hòa bình, sức khỏe, thủy sản, quý, hoàn, của")
+    'hoà bình, sức khoẻ, thuỷ sản, quý, hoàn, của'
+    """
+
+    def move(match: re.Match) -> str:
+        decomposed = unicodedata.normalize("NFD", match.group(0))
+        moved = _NEW_STYLE.sub(lambda m: "".join(g for g in (m.group(1), m.group(3), m.group(2), m.group(4), m.group(6), m.group(5)) if g), decomposed)
+        return unicodedata.normalize("NFC", moved)
+
+    return _SYLLABLE.sub(move, text)
+
+
 def canonical_term(term: str, language: str) -> str:
     """Canonical form of a stopword, lexicon entry or codebook pattern (spaces -> underscores)."""
     term = canonical_text(term.strip())

@@ -7,9 +7,10 @@ lemmas (simplemma) with proper names keeping their case, minus stopwords, number
 Segmenters are named, versioned, recorded choices (``segmenter_id``):
 
 * ``underthesea``: ``word_tokenize`` (CRF model bundled with the package, offline), called with
-  ``use_token_normalize=False`` on text already in the canonical tone-mark style. underthesea's own
-  token normalisation rewrites "uỷ ban" to "ủy ban" *after* feature extraction and then fails to
-  join it; normalising first and switching it off keeps both spellings whole and identical.
+  ``use_token_normalize=False``. underthesea's own token normalisation rewrites "uỷ ban" to
+  "ủy ban" and then fails to join it: its model was trained on the "new" tone placement (hoá, khoẻ,
+  thuỷ). So text is put in that style (:func:`~analysis.normalize.segmenter_style`), segmented, and
+  every token mapped back to the canonical style: both spellings give one identical word.
 * ``pyvi``: ``ViTokenizer.tokenize``, the fast alternative.
 
 Pre-segmented input (``Bộ_trưởng``) is detected and, by default, the underscores are removed and
@@ -27,13 +28,13 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .normalize import canonical_term, canonical_vi
+from .normalize import canonical_term, canonical_vi, segmenter_style
 
 Sentence = list[str]
 Paragraph = list[Sentence]
 
 _SEGMENTED_WORD = re.compile(r"[^\W\d_]_[^\W\d_]")
-_JOINING_UNDERSCORE = re.compile(r"(?<=[^\W_])_(?=[^\W_])")
+_JOINING_UNDERSCORE = re.compile(r"(?<=[^\W\d_])_(?=[^\W\d_])")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
 _HAS_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"^[+-]?\d[\d.,:/%-]*(st|nd|rd|th|s)?$")
@@ -110,7 +111,10 @@ def _package_version(name: str) -> str:
 def segmenter_id(name: str) -> str:
     """The recorded identity of a segmenter: name, package version and model."""
     if name == "underthesea":
-        return f"underthesea {_package_version('underthesea')} word_tokenize (ws_crf_vlsp2013_20230727, use_token_normalize=False)"
+        return (
+            f"underthesea {_package_version('underthesea')} word_tokenize (model ws_crf_vlsp2013_20230727, "
+            "input in oa/oe/uy new tone style, use_token_normalize=False, output canonical style)"
+        )
     if name == "pyvi":
         return f"pyvi {_package_version('pyvi')} ViTokenizer"
     raise ValueError(f"unknown segmenter {name!r}")
@@ -119,13 +123,14 @@ def segmenter_id(name: str) -> str:
 def _underthesea_words(text: str) -> list[str]:
     from underthesea import word_tokenize
 
-    return [w.replace(" ", "_") for w in word_tokenize(text, use_token_normalize=False)]
+    words = word_tokenize(segmenter_style(text), use_token_normalize=False)
+    return [canonical_vi(w.replace(" ", "_")) for w in words]
 
 
 def _pyvi_words(text: str) -> list[str]:
     from pyvi import ViTokenizer
 
-    return ViTokenizer.tokenize(text).split()
+    return [canonical_vi(w) for w in ViTokenizer.tokenize(segmenter_style(text)).split()]
 
 
 SEGMENTERS: dict[str, Callable[[str], list[str]]] = {

@@ -1,0 +1,58 @@
+import unicodedata
+
+import pytest
+from hypothesis import given, strategies as st
+
+from analysis.errors import InputError
+from analysis.normalize import canonical_term, canonical_text, canonical_vi
+
+
+def test_canonical_text_nfc_line_ends_and_eth():
+    decomposed = unicodedata.normalize("NFD", "Hòa bình")
+    assert canonical_text(decomposed + "\r\nÐà Nẵng\r") == "Hòa bình\nĐà Nẵng\n"
+    # U+00D0 (Icelandic Eth) becomes U+0110 (Vietnamese Đ)
+    assert canonical_text("\u00d0") == "\u0110"
+
+
+def test_invisible_marks_removed_and_nbsp_is_space():
+    assert canonical_text("hợp\u200btác\u00a0kinh tế") == "hợptác kinh tế"
+
+
+@pytest.mark.parametrize("bad,code", [("\x07", "U+0007"), ("\ud800", "U+D800")])
+def test_control_characters_and_lone_surrogates_are_rejected(bad, code):
+    with pytest.raises(InputError) as info:
+        canonical_text("Hai bên" + bad + "nhất trí", where="seeds/x.txt")
+    message = str(info.value)
+    assert "seeds/x.txt" in message and code in message and "character 7" in message
+
+
+@pytest.mark.parametrize(
+    "old,new",
+    [("hoà", "hòa"), ("thoả", "thỏa"), ("uỷ", "ủy"), ("thuỷ", "thủy"), ("Hoà_bình", "Hòa_bình"), ("qúy", "quý")],
+)
+def test_canonical_vi_tone_mark_style(old, new):
+    assert canonical_vi(old) == new
+
+
+def test_canonical_vi_keeps_spacing_and_accents():
+    assert canonical_vi("bán, bạn; ban . bàn") == "bán, bạn; ban . bàn"
+
+
+def test_canonical_term_for_stopword_lists():
+    assert canonical_term("bởi vì", "vi") == "bởi_vì"
+    assert canonical_term("Hoà Bình", "vi") == "hòa_bình"
+    assert canonical_term("Cooperation", "en") == "cooperation"
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), max_size=60))
+def test_canonical_text_is_idempotent(text):
+    once = canonical_text(text)
+    assert canonical_text(once) == once
+    assert unicodedata.is_normalized("NFC", once)
+
+
+@given(st.text(alphabet="aăâeêioôơuưyàáảãạằắẳẵặầấẩẫậòóỏõọờớởỡợùúủũụỳýỷỹỵhnt _", max_size=40))
+def test_canonical_vi_is_idempotent_and_length_preserving_in_words(text):
+    once = canonical_vi(text)
+    assert canonical_vi(once) == once
+    assert len(once.split()) == len(text.split())

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import pytest
+
+from analysis.errors import InputError
+from analysis.io import read_study
+from analysis.study import load_study_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_default_study_reads():
+    study = read_study(ROOT / "study.toml")
+    assert study.corpus.folder == "seeds"
+    assert study.units.kind == "sentences" and study.units.window == 3
+    assert study.output_dir == (ROOT / "figures").resolve()
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("[corpus]\nfolderr = 'x'\n", "unknown key 'folderr' in [corpus]"),
+        ("[corpuss]\n", "unknown key 'corpuss'"),
+        ("[units]\nkind = 'chapter'\n", "[units] kind = 'chapter' is not known"),
+        ("[frequencies]\ntop_n = 'ten'\n", "[frequencies] top_n must be a int"),
+        ("[frequencies]\ngroup_by = 'language'\n", "group_by must be a list"),
+        ("[text]\nsegmenter = 'vncorenlp'\n", "segmenter = 'vncorenlp' is not known"),
+        ("[corpus\n", "not valid TOML"),
+    ],
+)
+def test_study_errors_name_the_key(text, expected):
+    with pytest.raises(InputError) as info:
+        load_study_text(text, Path("my.toml"))
+    assert expected in str(info.value)
+    assert str(info.value).startswith("my.toml: ")
+
+
+def test_paths_are_relative_to_the_study_file(tmp_path):
+    study = load_study_text("[corpus]\nfolder = 'articles'\n", tmp_path / "s.toml")
+    assert study.path(study.corpus.folder) == (tmp_path / "articles").resolve()
