@@ -92,12 +92,30 @@ class FramingSettings:
 
 @dataclass(frozen=True)
 class TopicSettings:
-    """LDA fitting, K selection and alignment (owned by ``topics``)."""
+    """LDA fitting, K selection and alignment (owned by ``topics``; checked by ``topics.check_settings``)."""
 
     k: int = 0  # 0 = choose K from k_range by coherence and stability
     k_range: tuple[int, ...] = (2, 3, 4, 5)
-    seeds: tuple[int, ...] = (1, 2, 3)
-    seed: int = 20240405
+    seeds: tuple[int, ...] = (1, 2, 3)  # seeds of the K-selection fits (stability across seeds)
+    seed: int = 20240405  # seed of the final fit, of inference and of the bootstrap
+    no_below: int = 2  # dictionary: keep terms found in at least this many units ...
+    no_above: float = 0.8  # ... and in at most this share of units
+    keep_n: int = 0  # ... then keep the keep_n most frequent (0 = all)
+    passes: int = 20
+    iterations: int = 400
+    alpha: str = "symmetric"  # symmetric | asymmetric | auto | a number written as text ("0.1")
+    eta: str = "symmetric"  # symmetric | auto | a number written as text
+    chunksize: int = 2000
+    eval_every: int = 0  # 0 = never; evaluating draws from the model's random state, so it changes the fit
+    multicore: bool = False  # LdaMulticore: faster, NOT bit-reproducible (recorded as such)
+    coherence_topn: int = 10
+    stability_min: float = 0.6  # K selection: mean matched similarity across seeds at least this
+    top_n: int = 10
+    relevance_lambda: float = 0.6  # Sievert & Shirley (2014): 0.6 was best in their user study
+    representative_n: int = 3
+    prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
+    bootstrap: int = 2000
+    bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
 
 
 @dataclass(frozen=True)
