@@ -161,7 +161,7 @@ def corpus_summary(
     keys = list(by)
     table = docvars.loc[[d.doc_id for d in prepared], keys].astype(str)
     records = []
-    groups = [tuple(g) if isinstance(g, tuple) else (g,) for g in table.groupby(keys, sort=True).groups]
+    groups = sorted(set(map(tuple, table[keys].to_numpy().tolist())))
     for group in [*groups, ("all",) * len(keys)]:
         if group == ("all",) * len(keys):
             members = list(table.index)

@@ -1,0 +1,59 @@
+import io as _io
+import warnings
+
+import pandas as pd
+import pytest
+
+from analysis import plot
+from analysis.tables import latex_escape, to_csv, to_latex, to_markdown
+
+TABLE = pd.DataFrame({"term": ["hợp_tác", "50% & $x #1", "a|b"], "count": [3, 2, 1], "per_1000": [333.3333333, 2.5, 0.125]})
+
+
+def test_latex_escapes_specials_and_uses_booktabs():
+    tex = to_latex(TABLE, caption="Top terms_by language")
+    assert r"hợp\_tác" in tex and r"50\% \& \$x \#1" in tex
+    assert r"\toprule" in tex and r"\midrule" in tex and r"\bottomrule" in tex
+    assert r"\caption{Top terms\_by language}" in tex
+    assert r"\begin{tabular}{lrr}" in tex
+    assert "333.333" in tex
+    assert latex_escape("a~b^c\\") == r"a\textasciitilde{}b\textasciicircum{}c\textbackslash{}"
+
+
+def test_markdown_escapes_pipes_and_aligns_numbers():
+    md = to_markdown(TABLE).splitlines()
+    assert md[0] == "| term | count | per_1000 |"
+    assert md[1] == "| --- | ---: | ---: |"
+    assert md[4] == r"| a\|b | 1 | 0.125 |"
+
+
+def test_csv_round_trip_keeps_precision():
+    back = pd.read_csv(_io.StringIO(to_csv(TABLE)))
+    pd.testing.assert_frame_equal(back, TABLE)
+
+
+def test_vietnamese_glyphs_render_without_missing_glyph_warnings():
+    top = pd.DataFrame({"term": ["hợp_tác", "Biển_Đông", "thỏa_thuận", "ủy_ban", "Quảng_Tây"], "per_1000": [5.0, 4.0, 3.0, 2.0, 1.0]})
+    fig, (ax,) = plot.new_figure(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
+        plot.plot_top_terms(ax, top, title="Từ khóa hàng đầu — tiếng Việt")
+        for fmt in ("png", "pdf"):
+            assert plot.figure_bytes(fig, fmt)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Quảng Tây", "ủy ban", "thỏa thuận", "Biển Đông", "hợp tác"]  # largest on top
+    assert len(ax.patches) == 5
+    assert [p.get_width() for p in ax.patches] == [1.0, 2.0, 3.0, 4.0, 5.0]
+    plot.close(fig)
+
+
+@pytest.mark.parametrize("fmt", ["png", "pdf", "svg"])
+def test_figures_are_byte_identical_across_renders(fmt):
+    def render():
+        fig, (ax,) = plot.new_figure(1)
+        plot.plot_top_terms(ax, pd.DataFrame({"term": ["hòa_bình"], "per_1000": [1.0]}))
+        data = plot.figure_bytes(fig, fmt)
+        plot.close(fig)
+        return data
+
+    assert render() == render()
