@@ -92,11 +92,10 @@ def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(
-                where,
-                f"unknown encoding '{encoding}'",
-                "declare a Python codec name such as utf-8, cp1258 or viscii",
-            ) from None
+            hint = "declare a Python codec name such as utf-8, cp1258 or viscii"
+            if encoding.replace("-", "").replace("_", "") in {"tcvn", "tcvn3", "abc", "vni", "vps"}:
+                hint = f"{encoding} has no codec here: convert the file to UTF-8 first (e.g. with Unikey's converter)"
+            raise InputError(where, f"unknown encoding '{encoding}'", hint) from None
     try:
         text = raw.decode(encoding, errors="strict")
     except UnicodeDecodeError as exc:
@@ -112,9 +111,10 @@ def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
 
 
 def _register_extra_codecs() -> None:
-    """VISCII is not a Python built-in codec; the ``viscii-codec`` package registers it."""
+    """VISCII is not a Python built-in codec; the ``viscii-codec`` package (module ``viscii``, a
+    charmap generated from Unicode's VISCII.TXT) registers it on import."""
     try:
-        import viscii_codec  # noqa: F401
+        import viscii  # noqa: F401
     except ImportError:
         pass
 

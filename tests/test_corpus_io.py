@@ -159,3 +159,17 @@ def test_inputs_are_never_modified(seed_study_dir):
     read_corpus(read_study(seed_study_dir / "study.toml"))
     after = {p.name: p.read_bytes() for p in (seed_study_dir / "seeds").iterdir()}
     assert before == after
+
+
+def test_declared_viscii_is_decoded(tmp_path):
+    text = "Hợp tác và hữu nghị giữa hai nước"
+    import viscii  # noqa: F401  (registers the codec)
+
+    study = write_study(tmp_path, [("v1", "vi", text.encode("viscii")), ("e1", "en", TINY_EN)], {"encoding": ["viscii", ""]})
+    corpus = read_corpus(read_study(study))
+    assert corpus.documents[0].text == text
+
+
+def test_tcvn3_gets_a_conversion_hint():
+    with pytest.raises(InputError, match="convert the file to UTF-8 first"):
+        decode_text(b"abc", "a.txt", "tcvn3")
