@@ -175,10 +175,15 @@ def write_json(target: Path, data) -> Path:
 
 
 def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:
-    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix)."""
+    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix).
+
+    The LaTeX caption ends by naming the CSV file that holds the same data.
+    """
     from .tables import to_csv, to_latex, to_markdown
 
-    writers = {"csv": to_csv, "tex": lambda t: to_latex(t, caption=caption), "md": to_markdown}
+    stem = Path(stem)
+    full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
+    writers = {"csv": to_csv, "tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
     return [write_text(Path(f"{stem}.{fmt}"), writers[fmt](table)) for fmt in formats]
 
 
@@ -203,23 +208,46 @@ class PreparedCache:
 
     The key covers the text and only the settings that change preparation, so adding documents
     prepares only the new ones and changing an irrelevant setting (stopwords, top-N) prepares
-    nothing. JSON, never pickle: a cache folder can be shared without executing anything.
+    nothing. JSON, never pickle: a cache folder can be shared without executing anything. Each
+    entry is written atomically (temporary file, then rename), so a killed run leaves whole
+    entries or none, and concurrent writers of one key write identical bytes.
+
+    Layout: ``<folder>/prepared/<first two hex digits>/<key>.json`` (256 sub-folders keep
+    directories small for archives of hundreds of thousands of documents).
     """
 
     def __init__(self, folder: Path):
         self.folder = Path(folder) / "prepared"
 
-    def _path(self, key: str) -> Path:
+    def __repr__(self) -> str:
+        return f"PreparedCache({str(self.folder.parent)!r})"
+
+    def path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str):
-        path = self._path(key)
+    _path = path
+
+    def __contains__(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def get_text(self, key: str) -> str | None:
+        """The stored JSON text, or None if the entry is missing or not UTF-8."""
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+            return self.path(key).read_bytes().decode("utf-8")
+        except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+            return None
+
+    def put_text(self, key: str, text: str) -> None:
+        """Store JSON text atomically (no log line: an archive has one entry per document)."""
+        with atomic_path(self.path(key)) as tmp:
+            tmp.write_bytes(text.encode("utf-8"))
+
+    def get(self, key: str):
+        text = self.get_text(key)
+        try:
+            return None if text is None else json.loads(text)
+        except json.JSONDecodeError:
             return None
 
     def put(self, key: str, value) -> None:
-        path = self._path(key)
-        with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(value, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        self.put_text(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
