@@ -28,7 +28,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "prepare": ("analysis/textstat.py",),
     "frequencies": ("analysis/textstat.py",),
     "framing": (),  # filled in by the framing work: its modules
-    "topics": (),  # filled in by the topics work: its modules
+    "topics": ("analysis/topics.py", "analysis/plot_topics.py", "analysis/topics_stage.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
@@ -81,8 +81,31 @@ def framing_outputs(settings: dict) -> list[str]:
 
 
 def topics_outputs(settings: dict) -> list[str]:
-    """Files the ``topics`` stage writes (K selection, topic terms, prevalence, alignment ...)."""
-    return []
+    """Files the ``topics`` stage writes (K selection, topic terms, prevalence, alignment ...).
+
+    One model per language of ``[corpus] languages``; with both languages also the joint model on
+    concept-mapped tokens and the alignment of the two language models through the concept map.
+    """
+    formats = settings.get("run", {}).get("figure_formats", ["pdf", "png"])
+    languages = [lang for lang in dict.fromkeys(settings.get("corpus", {}).get("languages", ["vi", "en"])) if lang in ("vi", "en")]
+    cross = "vi" in languages and "en" in languages
+    models = [*languages, *(["joint"] if cross else [])]
+    files = [
+        *_table("topic_k_selection"),
+        "topic_k_fits.csv",
+        *_figure("topic_coherence_stability_by_k", formats),
+        "topic_coherence_stability_by_k.csv",
+        *_table("topic_terms"),
+        *_table("topic_representative_units"),
+        *_table("topic_prevalence"),
+    ]
+    for model in models:
+        files += [*_figure(f"topic_top_terms_{model}", formats), f"topic_top_terms_{model}.csv"]
+        files += [f"topic_models/{model}/{name}" for name in ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")]
+    if cross:
+        files += [*_figure("topic_prevalence_by_language", formats), "topic_prevalence_by_language.csv"]
+        files += [*_table("topic_alignment_vi_en"), *_figure("topic_alignment_heatmap_vi_en", formats), "topic_alignment_heatmap_vi_en.csv"]
+    return files
 
 
 def corpus_inputs(study_path: Path, settings: dict) -> list[str]:

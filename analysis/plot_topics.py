@@ -1,0 +1,104 @@
+"""Topic-model figures: ``plot_*(ax, data) -> ax`` draw only what :mod:`analysis.topics` computed.
+
+Importing :mod:`analysis.plot` applies the project style (DejaVu Sans, which has every Vietnamese
+letter) and the deterministic savers. Underscores of Vietnamese words are shown as spaces.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import plot  # noqa: F401  (style, fonts)
+
+COLOURS = {"vi": "#C44E52", "en": "#4C72B0", "joint": "#55A868"}
+METRIC_LABELS = {
+    "c_npmi": "coherence c_npmi (higher is better)",
+    "u_mass": "coherence u_mass (higher is better)",
+    "c_v": "coherence c_v (for comparison only)",
+    "stability": "stability across seeds (1 - Hellinger)",
+}
+
+
+def _label(term: str) -> str:
+    return str(term).replace("_", " ")
+
+
+def plot_k_selection(ax, summary: pd.DataFrame, metric: str = "c_npmi", threshold: float | None = None):
+    """``metric`` against K, one line per model, the chosen K of each model ringed.
+
+    ``summary`` is :attr:`analysis.topics.KSelection.summary` (rows of several models may be
+    concatenated); for ``metric == "stability"`` a dashed line marks ``threshold``.
+    """
+    for model, rows in summary.groupby("model", sort=False):
+        rows = rows[rows["fits"] > 0].sort_values("k")
+        colour = COLOURS.get(model, None)
+        ax.plot(rows["k"], rows[metric], marker="o", label=model, color=colour)
+        chosen = rows[rows["chosen"]]
+        ax.scatter(chosen["k"], chosen[metric], s=120, facecolors="none", edgecolors=colour or "black", linewidths=1.5)
+    if metric == "stability" and threshold is not None:
+        ax.axhline(threshold, color="grey", linestyle="--", linewidth=0.8)
+    ks = sorted(summary["k"].unique())
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("number of topics K")
+    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    ax.legend(frameon=False, title="model")
+    return ax
+
+
+def plot_topic_terms(ax, terms: pd.DataFrame, title: str = "", colour: str = "#4C72B0"):
+    """Horizontal bars of the probability of one topic's top terms (most probable on top).
+
+    ``terms``: rows of :func:`analysis.topics.topic_terms` for one topic and one ranking.
+    """
+    rows = terms.sort_values("rank", ascending=False, kind="mergesort")
+    ax.barh(range(len(rows)), rows["probability"].to_numpy(), color=colour)
+    ax.set_yticks(range(len(rows)), [_label(t) for t in rows["term"]])
+    ax.set_xlabel("probability in topic")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_prevalence(ax, table: pd.DataFrame):
+    """Grouped bars: mean topic share per group (one bar per group within each topic) with intervals.
+
+    ``table``: :func:`analysis.topics.prevalence` output (``group, topic, prevalence, ci_low,
+    ci_high``); groups in sorted order.
+    """
+    groups = sorted(table["group"].unique())
+    topics = sorted(table["topic"].unique())
+    width = 0.8 / max(len(groups), 1)
+    for g, group in enumerate(groups):
+        rows = table[table["group"] == group].set_index("topic").reindex(topics)
+        x = np.arange(len(topics)) + (g - (len(groups) - 1) / 2) * width
+        low = (rows["prevalence"] - rows["ci_low"]).clip(lower=0).fillna(0).to_numpy()
+        high = (rows["ci_high"] - rows["prevalence"]).clip(lower=0).fillna(0).to_numpy()
+        ax.bar(x, rows["prevalence"].to_numpy(), width=width, label=str(group), color=COLOURS.get(str(group)),
+               yerr=np.vstack([low, high]), capsize=2, error_kw={"linewidth": 0.8})
+    ax.set_xticks(np.arange(len(topics)), [f"topic {t}" for t in topics])
+    ax.set_ylabel("mean topic share of units")
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_alignment(ax, matrix: pd.DataFrame, row: str, col: str):
+    """Heatmap of topic similarity between two models; matched pairs are boxed, values written in.
+
+    ``matrix``: long form with columns ``row``, ``col``, ``similarity``, ``matched``.
+    """
+    grid = matrix.pivot(index=row, columns=col, values="similarity").sort_index().sort_index(axis=1)
+    image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
+    ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
+    ax.set_yticks(range(grid.shape[0]), [str(r) for r in grid.index])
+    ax.set_xlabel(col.replace("_", " "))
+    ax.set_ylabel(row.replace("_", " "))
+    for i, r in enumerate(grid.index):
+        for j, c in enumerate(grid.columns):
+            value = grid.iloc[i, j]
+            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
+    for r, c in matrix.loc[matrix["matched"], [row, col]].itertuples(index=False):
+        i, j = list(grid.index).index(r), list(grid.columns).index(c)
+        ax.add_patch(plot.plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
+    ax.figure.colorbar(image, ax=ax, label="similarity (1 - Jensen-Shannon)")
+    return ax

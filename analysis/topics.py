@@ -1,0 +1,770 @@
+"""Topic models: LDA fitting, choice of K, topic descriptions, prevalence and cross-lingual alignment.
+
+Data in, data out. gensim stays at the edge of this module: a fit turns units into a gensim
+bag-of-words, trains ``LdaModel`` and immediately returns plain numpy arrays (topic-word ``phi``,
+doc-topic ``theta``) with the vocabulary; nothing downstream ever sees a gensim object.
+
+Reproducibility. Single-process ``LdaModel`` with a seeded ``numpy.random.RandomState`` gives the
+same matrices bit for bit; ``LdaMulticore`` does not (worker scheduling changes the update order,
+gensim PR #2953), so it is an opt-in recorded as ``reproducible = False``. gensim's inference
+draws its starting point from the model's random state, so doc-topic proportions are inferred
+once, in corpus order, after resetting that state to the study's seed.
+
+Units and numbering. Rows of ``theta`` are the kept units in corpus order; units without any
+term left after dictionary filtering are dropped (logged) and the others keep their ids. Topics
+are numbered from 1 in every table and figure: topic ``t`` is row ``t - 1`` of ``phi``.
+
+References
+----------
+Blei, Ng & Jordan (2003), Latent Dirichlet allocation, JMLR 3. Hoffman, Blei & Bach (2010), Online
+learning for LDA, NIPS (gensim's algorithm). Röder, Both & Hinneburg (2015), Exploring the space of
+topic coherence measures, WSDM (c_v, c_npmi). Mimno et al. (2011), Optimizing semantic coherence in
+topic models, EMNLP (u_mass). Sievert & Shirley (2014), LDAvis, ACL workshop (relevance).
+Greene, O'Callaghan & Cunningham (2014), How many topics? Stability analysis for topic models,
+ECML PKDD (matching topics across runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from functools import partial
+from itertools import combinations
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist, jensenshannon
+
+from .errors import InputError
+from .study import TopicSettings
+
+log = logging.getLogger("analysis")
+
+#: Fewer units per topic than this: the model is exploratory only (said in every table note).
+MIN_UNITS_PER_TOPIC = 10
+#: Fewer documents than this in a group: its prevalence interval does not mean much.
+MIN_DOCS_PER_GROUP = 5
+#: Coherence measures reported for K selection (c_npmi drives the choice).
+COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")
+C_V_CAVEAT = (
+    "c_v is reported for comparison only: its author found it rates random word sets highly and "
+    "no longer recommends it (Palmetto issue #13); K is chosen on c_npmi"
+)
+
+
+# ------------------------------------------------------------------------------------ settings
+
+
+def check_settings(settings: TopicSettings, where: str) -> None:
+    """Raise :class:`InputError` naming the ``[topics]`` key of a value that cannot work."""
+
+    def bad(problem: str, fix: str = "") -> None:
+        raise InputError(where, f"[topics] {problem}", fix)
+
+    if settings.k < 0 or settings.k == 1:
+        bad(f"k = {settings.k} is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
+    if not settings.k_range and settings.k == 0:
+        bad("k_range is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
+    if any(not isinstance(k, int) or isinstance(k, bool) or k < 2 for k in settings.k_range):
+        bad(f"k_range = {list(settings.k_range)} must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
+    if not settings.seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in settings.seeds):
+        bad(f"seeds = {list(settings.seeds)} must be a non-empty list of whole numbers >= 0", "e.g. seeds = [1, 2, 3]")
+    if settings.no_below < 1:
+        bad(f"no_below = {settings.no_below} must be at least 1")
+    if not 0 < settings.no_above <= 1:
+        bad(f"no_above = {settings.no_above} must be a share in (0, 1]", "e.g. no_above = 0.8")
+    for key in ("keep_n", "eval_every", "representative_n", "bootstrap"):
+        if getattr(settings, key) < 0:
+            bad(f"{key} must not be negative")
+    for key in ("passes", "iterations", "chunksize", "top_n"):
+        if getattr(settings, key) < 1:
+            bad(f"{key} must be at least 1")
+    if settings.coherence_topn < 2:
+        bad("coherence_topn must be at least 2 (coherence scores pairs of words)")
+    if not 0 <= settings.stability_min <= 1:
+        bad(f"stability_min = {settings.stability_min} must be in [0, 1]")
+    if not 0 <= settings.relevance_lambda <= 1:
+        bad(f"relevance_lambda = {settings.relevance_lambda} must be in [0, 1]", "0.6 is Sievert & Shirley's choice")
+    if settings.bootstrap_by not in ("document", "unit"):
+        bad(f"bootstrap_by = '{settings.bootstrap_by}' is not known", "use 'document' or 'unit'")
+    _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha", where)
+    _prior(settings.eta, ("symmetric", "auto"), "eta", where)
+    if settings.multicore and settings.alpha == "auto":
+        bad("alpha = 'auto' does not work with multicore = true (gensim's LdaMulticore)", "use alpha = 'symmetric' or multicore = false")
+
+
+def _prior(value: str, names: tuple[str, ...], key: str, where: str = "[topics]"):
+    """gensim's value for a Dirichlet prior written in the study: a name or a positive number."""
+    if value in names:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not number > 0 or math.isinf(number):
+        raise InputError(where, f"[topics] {key} = '{value}' is not known", f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
+    return number
+
+
+# -------------------------------------------------------------------------------------- corpus
+
+
+@dataclass(frozen=True)
+class TopicCorpus:
+    """Units ready for LDA.
+
+    ``unit_ids`` are the kept units in corpus order, ``dropped`` the ids of units with no term
+    left (ids are never renumbered); ``vocab`` is sorted; ``counts`` is the (units, terms) CSR
+    count matrix; ``texts`` the kept terms of each unit in reading order (for coherence).
+    """
+
+    name: str
+    unit_ids: tuple[str, ...]
+    dropped: tuple[str, ...]
+    vocab: tuple[str, ...]
+    counts: sp.csr_matrix
+    texts: tuple[tuple[str, ...], ...]
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_ids)
+
+    def term_frequency(self) -> np.ndarray:
+        """Corpus count of each vocabulary term (the marginal used by relevance)."""
+        return np.asarray(self.counts.sum(axis=0)).ravel()
+
+    def bow(self) -> list[list[tuple[int, int]]]:
+        """gensim's bag-of-words: per unit, ``(term index, count)`` sorted by index."""
+        c = self.counts
+        return [
+            list(zip(c.indices[c.indptr[i]:c.indptr[i + 1]].tolist(), c.data[c.indptr[i]:c.indptr[i + 1]].tolist()))
+            for i in range(c.shape[0])
+        ]
+
+
+def build_corpus(
+    name: str,
+    unit_ids: Sequence[str],
+    terms: Sequence[Sequence[str]],
+    no_below: int = 2,
+    no_above: float = 1.0,
+    keep_n: int = 0,
+    where: str = "[topics]",
+) -> TopicCorpus:
+    """Filter the vocabulary with gensim's ``Dictionary.filter_extremes`` and count terms per unit.
+
+    A term is kept when it occurs in at least ``no_below`` units and in at most ``no_above`` of
+    them (a share), then only the ``keep_n`` most frequent by document frequency (0 = all). Units
+    with no term at all, or none left after filtering, are dropped with a logged count.
+
+    Raises :class:`InputError` for fewer than two units with terms and for an empty vocabulary.
+
+    >>> c = build_corpus("vi", ["a", "b", "c"], [["hợp_tác", "biển"], ["hợp_tác"], []], no_below=2)
+    >>> c.unit_ids, c.dropped, c.vocab, c.counts.toarray().tolist()
+    (('a', 'b'), ('c',), ('hợp_tác',), [[1], [1]])
+    """
+    from gensim.corpora import Dictionary
+
+    if len(unit_ids) != len(terms):
+        raise ValueError("unit_ids and terms differ in length")
+    if len(set(unit_ids)) != len(unit_ids):
+        raise ValueError("unit ids must be unique")
+    label = f"model '{name}'"
+    nonempty = [i for i, t in enumerate(terms) if len(t)]
+    if len(nonempty) < 2:
+        raise InputError(
+            where,
+            f"{label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with terms (of {len(unit_ids)}); a topic model needs at least 2",
+            "add documents, or cut them into smaller units ([units] kind = 'sentences' with a small window)",
+        )
+    dictionary = Dictionary(list(terms[i]) for i in nonempty)
+    dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n or None)
+    if len(dictionary) == 0:
+        raise InputError(
+            where,
+            f"{label}: no term is left after dictionary filtering (none occurs in at least no_below = {no_below} "
+            f"of the {len(nonempty)} units and in at most no_above = {no_above:g} of them)",
+            "lower [topics] no_below, raise no_above, or use longer units ([units] window)",
+        )
+    vocab = tuple(sorted(dictionary.token2id))
+    index = {t: j for j, t in enumerate(vocab)}
+    kept_ids, texts, indptr, indices, data = [], [], [0], [], []
+    for i, (unit_id, unit_terms) in enumerate(zip(unit_ids, terms)):
+        text = tuple(t for t in unit_terms if t in index)
+        if not text:
+            continue
+        counts: dict[int, int] = {}
+        for t in text:
+            counts[index[t]] = counts.get(index[t], 0) + 1
+        kept_ids.append(unit_id)
+        texts.append(text)
+        indices.extend(sorted(counts))
+        data.extend(counts[j] for j in sorted(counts))
+        indptr.append(len(indices))
+    dropped = tuple(u for u in unit_ids if u not in set(kept_ids))
+    if dropped:
+        log.info("topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids))
+    if len(kept_ids) < 2:
+        raise InputError(
+            where,
+            f"{label}: only {len(kept_ids)} unit keeps terms after dictionary filtering; a topic model needs at least 2",
+            "lower [topics] no_below or raise no_above, or add documents",
+        )
+    matrix = sp.csr_matrix(
+        (np.asarray(data, dtype=np.int64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(kept_ids), len(vocab)),
+    )
+    return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, tuple(texts))
+
+
+def _gensim_dictionary(vocab: Sequence[str]):
+    """A gensim Dictionary whose ids are the positions in our sorted ``vocab``."""
+    from gensim.corpora import Dictionary
+
+    dictionary = Dictionary([list(vocab)])  # new tokens get ids in sorted order
+    if any(dictionary.token2id[t] != j for j, t in enumerate(vocab)):
+        raise AssertionError("gensim assigned dictionary ids out of vocabulary order")
+    return dictionary
+
+
+# ----------------------------------------------------------------------------------------- fit
+
+
+@dataclass(frozen=True)
+class LdaFit:
+    """A fitted topic model as plain arrays.
+
+    ``topic_word``: (K, V) float64, rows sum to 1 (phi); ``doc_topic``: (units, K) float64, rows
+    sum to 1 (theta), rows in the order of ``unit_ids``; ``alpha``: the (K,) document-topic prior
+    as fitted; ``reproducible``: False for ``LdaMulticore`` fits.
+    """
+
+    name: str
+    k: int
+    seed: int
+    topic_word: np.ndarray
+    doc_topic: np.ndarray
+    vocab: tuple[str, ...]
+    unit_ids: tuple[str, ...]
+    alpha: np.ndarray
+    reproducible: bool = True
+
+
+def check_k(corpus: TopicCorpus, k: int, where: str = "[topics]") -> None:
+    """K topics need at least K units."""
+    if k > corpus.n_units:
+        raise InputError(
+            where,
+            f"model '{corpus.name}': K = {k} topics but only {corpus.n_units} units with terms",
+            f"set [topics] k to at most {corpus.n_units}, or 0 to choose K from k_range",
+        )
+
+
+def lda_parameters(settings: TopicSettings) -> dict:
+    """Keyword arguments for gensim's ``LdaModel`` from the study (everything but corpus, K, seed)."""
+    return {
+        "passes": settings.passes,
+        "iterations": settings.iterations,
+        "alpha": _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha"),
+        "eta": _prior(settings.eta, ("symmetric", "auto"), "eta"),
+        "chunksize": settings.chunksize,
+        "eval_every": settings.eval_every,
+        "update_every": 1,
+    }
+
+
+def fit_lda(
+    corpus: TopicCorpus, k: int, seed: int, settings: TopicSettings, workers: int = 1, where: str = "[topics]"
+) -> LdaFit:
+    """Fit LDA with ``k`` topics and return phi, theta and the vocabulary as numpy arrays.
+
+    Single-process ``gensim.models.LdaModel`` seeded with ``numpy.random.RandomState(seed)``
+    (bit-reproducible), or ``LdaMulticore`` with ``workers - 1`` workers when
+    ``settings.multicore`` (faster, not reproducible). theta is inferred once for all units in
+    corpus order after resetting the model's random state to ``seed``:
+    ``theta[d] = gamma[d] / sum(gamma[d])`` (the variational Dirichlet's mean, Blei et al. 2003).
+    """
+    from gensim.models import LdaModel, LdaMulticore
+
+    check_k(corpus, k, where)
+    bow = corpus.bow()
+    params = lda_parameters(settings)
+    dictionary = _gensim_dictionary(corpus.vocab)
+    if settings.multicore:
+        model = LdaMulticore(
+            corpus=bow, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
+            workers=max(1, workers - 1), **{p: v for p, v in params.items() if p != "update_every"},
+        )
+    else:
+        model = LdaModel(corpus=bow, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed), **params)
+    topic_word = _normalise_rows(model.get_topics())
+    model.random_state = np.random.RandomState(seed)  # inference starts from random gammas
+    gamma, _ = model.inference(bow)
+    doc_topic = _normalise_rows(gamma)
+    return LdaFit(
+        corpus.name, k, seed, topic_word, doc_topic, corpus.vocab, corpus.unit_ids,
+        np.asarray(model.alpha, dtype=np.float64), reproducible=not settings.multicore,
+    )
+
+
+def _normalise_rows(matrix) -> np.ndarray:
+    m = np.asarray(matrix, dtype=np.float64)
+    return m / m.sum(axis=1, keepdims=True)
+
+
+def top_term_indices(topic_word: np.ndarray, n: int) -> np.ndarray:
+    """(K, n) indices of each topic's ``n`` most probable terms; ties go to the earlier term."""
+    order = np.argsort(-topic_word, axis=1, kind="stable")
+    return order[:, : min(n, topic_word.shape[1])]
+
+
+# ----------------------------------------------------------------------------------- coherence
+
+
+def coherence(
+    corpus: TopicCorpus, topic_word: np.ndarray, topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+) -> dict[str, np.ndarray]:
+    """Per-topic coherence of each topic's ``topn`` most probable terms, by gensim's CoherenceModel.
+
+    * ``c_npmi`` (Aletras & Stevenson 2013; Röder et al. 2015): mean normalised pointwise mutual
+      information ``NPMI(a, b) = log(P(a,b) / (P(a)P(b))) / -log P(a,b)`` over word pairs,
+      probabilities from sliding windows of 10 tokens over the units; in [-1, 1].
+    * ``u_mass`` (Mimno et al. 2011): mean ``log((D(a,b) + 1) / D(b))`` over ordered pairs, from
+      unit co-occurrence counts; <= 0, higher is better.
+    * ``c_v`` (Röder et al. 2015): indirect cosine of NPMI vectors over 110-token windows. See
+      :data:`C_V_CAVEAT`.
+
+    Computed on the filtered units themselves (no external reference corpus), with
+    ``processes=1`` so the counts do not depend on worker scheduling.
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = _gensim_dictionary(corpus.vocab)
+    top = [[corpus.vocab[j] for j in row] for row in top_term_indices(topic_word, topn)]
+    texts = [list(t) for t in corpus.texts]
+    out = {}
+    for measure in measures:
+        if measure == "u_mass":
+            model = CoherenceModel(topics=top, corpus=corpus.bow(), dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
+        else:
+            model = CoherenceModel(topics=top, texts=texts, dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
+        out[measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
+    return out
+
+
+# ---------------------------------------------------------------------------- topic matching
+
+
+def hellinger_matrix(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hellinger distance between every row of ``p`` and every row of ``q``.
+
+    ``H(p, q) = sqrt(1/2 * sum_w (sqrt p_w - sqrt q_w)^2)``, in [0, 1]; rows are distributions.
+    """
+    return cdist(np.sqrt(p), np.sqrt(q), "euclidean") / math.sqrt(2.0)
+
+
+def jensen_shannon_matrix(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon distance (base 2, so in [0, 1]) between rows: scipy's ``jensenshannon``.
+
+    ``JSD(p, q) = sqrt((KL(p || m) + KL(q || m)) / 2)`` with ``m = (p + q) / 2`` (Lin 1991).
+    A row of zeros (no mass at all) is at distance 1 from everything.
+    """
+    out = np.ones((p.shape[0], q.shape[0]))
+    for i, row in enumerate(p):
+        for j, col in enumerate(q):
+            if row.sum() > 0 and col.sum() > 0:
+                out[i, j] = jensenshannon(row, col, base=2.0)
+    return np.clip(np.nan_to_num(out, nan=1.0), 0.0, 1.0)
+
+
+DISTANCES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "hellinger": hellinger_matrix,
+    "jensen_shannon": jensen_shannon_matrix,
+}
+
+
+def match_topics(p: np.ndarray, q: np.ndarray, metric: str = "hellinger") -> pd.DataFrame:
+    """One-to-one matching of the topics (rows) of ``p`` to those of ``q`` at least total distance.
+
+    The assignment problem is solved exactly by ``scipy.optimize.linear_sum_assignment`` (Hungarian
+    method; Greene et al. 2014 use the same matching for stability). With different numbers of
+    topics, the extra ones stay unmatched. Columns (0-based indices): ``topic_a, topic_b,
+    distance, similarity`` (``1 - distance``), sorted by ``topic_a``.
+    """
+    distance = DISTANCES[metric](p, q)
+    rows, cols = linear_sum_assignment(distance)
+    d = distance[rows, cols]
+    return pd.DataFrame({"topic_a": rows, "topic_b": cols, "distance": d, "similarity": 1.0 - d})
+
+
+def stability(topic_words: Sequence[np.ndarray], metric: str = "hellinger") -> tuple[float, float]:
+    """Agreement of the topics of fits that differ only in their seed.
+
+    For every pair of fits, topics are matched one-to-one (:func:`match_topics`); the pair's
+    agreement is the mean similarity ``1 - distance`` of its matched topics. Returns
+    ``(mean over pairs, lowest similarity of any matched topic)``; both NaN for a single fit.
+    1 = the same topics every time; Hellinger similarity near 0 = unrelated topics.
+    """
+    pairs = [match_topics(a, b, metric)["similarity"].to_numpy() for a, b in combinations(topic_words, 2)]
+    if not pairs:
+        return math.nan, math.nan
+    return float(np.mean([p.mean() for p in pairs])), float(min(p.min() for p in pairs))
+
+
+# ---------------------------------------------------------------------------------- choose K
+
+
+@dataclass(frozen=True)
+class KSelection:
+    """``fits``: one row per (K, seed) with mean coherence per measure; ``summary``: one row per
+    candidate K with ``chosen`` and ``reason``; ``k``: the chosen number of topics."""
+
+    name: str
+    fits: pd.DataFrame
+    summary: pd.DataFrame
+    k: int
+    reason: str
+
+
+def _fit_and_score(corpus: TopicCorpus, settings: TopicSettings, job: tuple[int, int]) -> tuple[int, int, dict, np.ndarray]:
+    k, seed = job
+    fit = fit_lda(corpus, k, seed, settings)
+    scores = coherence(corpus, fit.topic_word, settings.coherence_topn)
+    return k, seed, {m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in scores.items()}, fit.topic_word
+
+
+def select_k(
+    corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]", mapper: Callable = map
+) -> KSelection:
+    """Fit every K of ``k_range`` (and a fixed ``k``) with every seed of ``seeds``; choose K.
+
+    Rule (when ``settings.k == 0``): among K whose stability across seeds (:func:`stability`,
+    Hellinger) is at least ``stability_min``, the K with the highest mean c_npmi; ties go to the
+    smaller K. If no K is stable enough, the highest mean c_npmi overall, and the reason says so.
+    K larger than the number of units is skipped with a note. ``mapper`` maps the (K, seed) fits
+    (``map`` or a process pool's ``map``; each fit is single-process and seeded, so the result does
+    not depend on it).
+
+    Columns of ``summary``: ``model, k, fits, c_npmi, c_npmi_sd, u_mass, c_v, stability,
+    stability_min, units_per_topic, chosen, reason``; of ``fits``: ``model, k, seed, c_npmi, u_mass, c_v``.
+    """
+    candidates = sorted(set(settings.k_range) | ({settings.k} if settings.k else set()))
+    if settings.k:
+        check_k(corpus, settings.k, where)
+    feasible = [k for k in candidates if k <= corpus.n_units]
+    if not feasible:
+        raise InputError(
+            where,
+            f"model '{corpus.name}': every K in k_range {list(settings.k_range)} exceeds the {corpus.n_units} units with terms",
+            f"add values of at most {corpus.n_units} to [topics] k_range",
+        )
+    jobs = [(k, seed) for k in feasible for seed in settings.seeds]
+    results = list(mapper(partial(_fit_and_score, corpus, settings), jobs))
+    fits = pd.DataFrame(
+        [(corpus.name, k, seed, *(scores[m] for m in COHERENCE_MEASURES)) for k, seed, scores, _ in results],
+        columns=["model", "k", "seed", *COHERENCE_MEASURES],
+    )
+    rows = []
+    for k in candidates:
+        if k not in feasible:
+            rows.append((corpus.name, k, 0, *[math.nan] * 6, corpus.n_units / k))
+            continue
+        mine = fits[fits["k"] == k]
+        stab_mean, stab_min = stability([tw for kk, _, _, tw in results if kk == k])
+        rows.append(
+            (corpus.name, k, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
+             mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / k)
+        )
+    summary = pd.DataFrame(
+        rows,
+        columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"],
+    )
+    chosen, reason, reasons = _choose(summary, settings, corpus.n_units)
+    summary["chosen"] = summary["k"] == chosen
+    summary["reason"] = reasons
+    return KSelection(corpus.name, fits, summary, chosen, reason)
+
+
+def _choose(summary: pd.DataFrame, settings: TopicSettings, n_units: int) -> tuple[int, str, list[str]]:
+    """The chosen K, the reason, and a reason for every row of ``summary``."""
+    feasible = summary[summary["fits"] > 0]
+    threshold = settings.stability_min
+    one_seed = len(settings.seeds) < 2
+    if settings.k:
+        chosen = settings.k
+        reason = f"fixed in the study file ([topics] k = {settings.k})"
+    else:
+        stable = feasible if one_seed else feasible[feasible["stability"] >= threshold]
+        pool = stable if len(stable) else feasible
+        # Highest c_npmi; NaN ranks last; ties to the smaller K (the summary is sorted by K).
+        scores = pool["c_npmi"].fillna(-np.inf).to_numpy()
+        best = pool.iloc[int(np.argmax(scores))]
+        chosen = int(best["k"])
+        if one_seed:
+            reason = f"highest mean c_npmi ({best['c_npmi']:.3f}); stability not measured (one seed)"
+        elif len(stable):
+            reason = f"highest mean c_npmi ({best['c_npmi']:.3f}) among K with stability >= {threshold:g}"
+        else:
+            reason = (f"highest mean c_npmi ({best['c_npmi']:.3f}); no K reached stability >= {threshold:g} "
+                      f"(best {feasible['stability'].max():.2f}): topics change with the seed")
+    reasons = []
+    best_score = float(summary.loc[summary["k"] == chosen, "c_npmi"].iloc[0])
+    for row in summary.itertuples(index=False):
+        if row.fits == 0:
+            text = f"skipped: K = {row.k} is more than the {n_units} units"
+        elif row.k == chosen:
+            text = "chosen: " + reason
+        elif settings.k:
+            text = f"not chosen: K is fixed at {settings.k}"
+        elif not one_seed and row.stability < threshold and len(feasible[feasible["stability"] >= threshold]):
+            text = f"not chosen: stability {row.stability:.2f} < {threshold:g}"
+        else:
+            text = f"not chosen: c_npmi {row.c_npmi:.3f} vs {best_score:.3f}"
+        if row.fits and row.units_per_topic < MIN_UNITS_PER_TOPIC:
+            text += f"; only {row.units_per_topic:.1f} units per topic: exploratory"
+        reasons.append(text)
+    return chosen, reason, reasons
+
+
+# ----------------------------------------------------------------------------- descriptions
+
+
+def relevance(topic_word: np.ndarray, term_prob: np.ndarray, lam: float) -> np.ndarray:
+    """Relevance of each term to each topic (Sievert & Shirley 2014, eq. 1).
+
+    ``r(w, k | lambda) = lambda * log(phi_kw) + (1 - lambda) * log(phi_kw / p_w)``, where ``p_w``
+    is the term's share of all tokens in the corpus. lambda = 1 ranks by probability, lambda = 0
+    by lift (``phi_kw / p_w``); the authors' user study found lambda = 0.6 best.
+    """
+    log_phi = np.log(topic_word)
+    return lam * log_phi + (1.0 - lam) * (log_phi - np.log(term_prob)[None, :])
+
+
+def topic_terms(fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.6, gloss: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Top ``n`` terms of every topic, ranked by probability and (separately) by relevance.
+
+    Columns: ``model, topic`` (from 1), ``ranking`` (``probability`` or ``relevance``), ``rank``,
+    ``term``, ``probability`` (phi), ``lift`` (phi / p_w), ``relevance`` (:func:`relevance` at
+    ``lam``), ``gloss`` (for concept tokens: the terms behind the concept). Ties go to the term
+    that sorts first.
+    """
+    term_prob = term_freq / term_freq.sum()
+    rel = relevance(fit.topic_word, term_prob, lam)
+    lift = fit.topic_word / term_prob[None, :]
+    gloss = gloss or {}
+    order_terms = np.argsort(np.asarray(fit.vocab, dtype=object), kind="stable")
+    alpha_rank = np.empty_like(order_terms)
+    alpha_rank[order_terms] = np.arange(len(order_terms))
+    rows = []
+    for t in range(fit.k):
+        for ranking, values in (("probability", fit.topic_word[t]), ("relevance", rel[t])):
+            order = np.lexsort((alpha_rank, -values))[:n]
+            for rank, j in enumerate(order, start=1):
+                term = fit.vocab[j]
+                rows.append((fit.name, t + 1, ranking, rank, term, fit.topic_word[t, j], lift[t, j], rel[t, j], gloss.get(term, "")))
+    return pd.DataFrame(rows, columns=["model", "topic", "ranking", "rank", "term", "probability", "lift", "relevance", "gloss"])
+
+
+def representative_units(fit: LdaFit, texts: Mapping[str, str], n: int = 3, max_chars: int = 300) -> pd.DataFrame:
+    """Per topic the ``n`` units with the highest share of that topic, with their text.
+
+    Columns: ``model, topic`` (from 1), ``rank, unit_id, share`` (theta), ``text`` (cut to
+    ``max_chars`` with an ellipsis). Ties go to the earlier unit.
+    """
+    rows = []
+    for t in range(fit.k):
+        order = np.argsort(-fit.doc_topic[:, t], kind="stable")[:n]
+        for rank, i in enumerate(order, start=1):
+            unit_id = fit.unit_ids[i]
+            text = texts.get(unit_id, "")
+            if len(text) > max_chars:
+                text = text[: max_chars - 1].rstrip() + "…"
+            rows.append((fit.name, t + 1, rank, unit_id, fit.doc_topic[i, t], text))
+    return pd.DataFrame(rows, columns=["model", "topic", "rank", "unit_id", "share", "text"])
+
+
+# ------------------------------------------------------------------------------- prevalence
+
+
+def prevalence(
+    doc_topic: np.ndarray,
+    groups: Sequence[str],
+    clusters: Sequence[str],
+    rng: np.random.Generator,
+    n_boot: int = 2000,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean topic share per group with percentile bootstrap intervals.
+
+    ``prevalence(g, k) = mean over units u in g of theta[u, k]``. The interval resamples whole
+    clusters (documents: the cluster bootstrap, because sentence windows of one article are not
+    independent; pass unit ids as ``clusters`` to resample units) with replacement within the
+    group, ``n_boot`` times, and takes the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of
+    the resampled means (Efron & Tibshirani 1993, ch. 13). A group with one cluster has a
+    zero-width interval: say so rather than read it as certainty (see ``note``).
+
+    Groups are sorted; ``rng`` is consumed group by group in that order. Columns: ``group, topic``
+    (from 1), ``units, clusters, prevalence, ci_low, ci_high, note``.
+    """
+    groups = np.asarray([str(g) for g in groups], dtype=object)
+    clusters = np.asarray([str(c) for c in clusters], dtype=object)
+    k = doc_topic.shape[1]
+    rows = []
+    for group in sorted(set(groups)):
+        members = np.flatnonzero(groups == group)
+        names, inverse = np.unique(clusters[members], return_inverse=True)
+        sums = np.zeros((len(names), k))
+        np.add.at(sums, inverse, doc_topic[members])
+        sizes = np.bincount(inverse, minlength=len(names)).astype(float)
+        estimate = sums.sum(axis=0) / sizes.sum()
+        if n_boot > 0:
+            draws = rng.integers(0, len(names), size=(n_boot, len(names)))
+            means = sums[draws].sum(axis=1) / sizes[draws].sum(axis=1)[:, None]
+            low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2], axis=0)
+        else:
+            low = high = np.full(k, math.nan)
+        note = ""
+        if len(names) == 1:
+            note = "one cluster only: the interval cannot show between-cluster variation"
+        elif len(names) < MIN_DOCS_PER_GROUP:
+            note = f"only {len(names)} clusters: the interval is rough"
+        for t in range(k):
+            rows.append((group, t + 1, len(members), len(names), estimate[t], low[t], high[t], note))
+    return pd.DataFrame(rows, columns=["group", "topic", "units", "clusters", "prevalence", "ci_low", "ci_high", "note"])
+
+
+# ---------------------------------------------------------------------------- cross-lingual
+
+
+def concept_key(term: str, language: str) -> str:
+    """The key a term is looked up by in the concept map: lower case (English names keep a space)."""
+    return term.lower()
+
+
+def concept_tokens(terms: Iterable[str], language: str, concept_map: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
+    """The concept ids of the terms that the map covers, in reading order; other terms are left out.
+
+    ``concept_map`` is ``{"vi": {term: concept_id}, "en": {term_lowercase: concept_id}}``.
+
+    >>> cmap = {"vi": {"hợp_tác": "cooperation"}, "en": {"cooperation": "cooperation"}}
+    >>> concept_tokens(["hợp_tác", "kinh_tế", "hợp_tác"], "vi", cmap)
+    ('cooperation', 'cooperation')
+    """
+    mapping = concept_map.get(language, {})
+    return tuple(c for c in (mapping.get(concept_key(t, language)) for t in terms) if c is not None)
+
+
+def concept_glosses(term_counts: Mapping[str, Mapping[str, int]], concept_map: Mapping[str, Mapping[str, str]], n: int = 2) -> dict[str, str]:
+    """For each concept, its most frequent terms per language: ``hợp_tác / cooperation``.
+
+    ``term_counts`` is ``{language: {term: count}}`` over the corpus.
+    """
+    found: dict[str, dict[str, list[tuple[int, str]]]] = {}
+    for language in sorted(term_counts):
+        for term, count in term_counts[language].items():
+            concept = concept_map.get(language, {}).get(concept_key(term, language))
+            if concept is not None:
+                found.setdefault(concept, {}).setdefault(language, []).append((-count, term))
+    out = {}
+    for concept, by_language in found.items():
+        parts = [", ".join(t for _, t in sorted(by_language[lang])[:n]) for lang in ("vi", "en") if lang in by_language]
+        out[concept] = " / ".join(parts)
+    return out
+
+
+def concept_projection(
+    topic_word: np.ndarray, vocab: Sequence[str], language: str, concept_map: Mapping[str, Mapping[str, str]], concepts: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each topic's probability mass on each concept, renormalised over concepts.
+
+    ``psi[k, c] = sum of phi[k, w] over terms w mapped to c``, divided by the topic's mass on all
+    concepts; returns ``(psi, mass)`` with ``mass[k]`` the share of topic k's probability that
+    lies on mapped terms (a topic with no mass has a row of zeros).
+    """
+    index = {c: i for i, c in enumerate(concepts)}
+    mapping = concept_map.get(language, {})
+    rows, cols = [], []
+    for j, term in enumerate(vocab):
+        concept = mapping.get(concept_key(term, language))
+        if concept in index:
+            rows.append(j)
+            cols.append(index[concept])
+    indicator = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(concepts)))
+    raw = np.asarray(topic_word @ indicator)
+    mass = raw.sum(axis=1)
+    psi = np.divide(raw, mass[:, None], out=np.zeros_like(raw), where=mass[:, None] > 0)
+    return psi, mass
+
+
+def align_languages(
+    fit_a: LdaFit, lang_a: str, fit_b: LdaFit, lang_b: str, concept_map: Mapping[str, Mapping[str, str]], n_shared: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match the topics of two single-language models through the concept map.
+
+    Both topic-word matrices are projected onto the shared concepts (:func:`concept_projection`);
+    the similarity of two topics is ``1 - JSD`` (Jensen-Shannon distance, base 2) of their concept
+    distributions; topics are matched one-to-one at the highest total similarity
+    (:func:`match_topics`). Returns
+
+    * ``pairs``: ``topic_<a>, topic_<b>`` (from 1), ``similarity``, ``mass_<a>, mass_<b>`` (share
+      of the topic on mapped terms), ``shared_concepts`` (the concepts with the largest
+      ``min(psi_a, psi_b)``), ``note``;
+    * ``matrix``: every pair in long form: ``topic_<a>, topic_<b>, similarity, matched``.
+    """
+    concepts = sorted(set(concept_map.get(lang_a, {}).values()) | set(concept_map.get(lang_b, {}).values()))
+    psi_a, mass_a = concept_projection(fit_a.topic_word, fit_a.vocab, lang_a, concept_map, concepts)
+    psi_b, mass_b = concept_projection(fit_b.topic_word, fit_b.vocab, lang_b, concept_map, concepts)
+    similarity = 1.0 - jensen_shannon_matrix(psi_a, psi_b)
+    matched = match_topics(psi_a, psi_b, "jensen_shannon")
+    pairs = []
+    for row in matched.itertuples(index=False):
+        i, j = int(row.topic_a), int(row.topic_b)
+        shared = np.minimum(psi_a[i], psi_b[j])
+        top = [concepts[c] for c in np.lexsort((np.arange(len(concepts)), -shared)) if shared[c] > 0][:n_shared]
+        note = ""
+        if min(mass_a[i], mass_b[j]) < 0.05:
+            note = "under 5% of a topic's probability is on codebook terms: weak evidence"
+        pairs.append((i + 1, j + 1, similarity[i, j], mass_a[i], mass_b[j], ", ".join(top), note))
+    pairs_df = pd.DataFrame(
+        pairs, columns=[f"topic_{lang_a}", f"topic_{lang_b}", "similarity", f"mass_{lang_a}", f"mass_{lang_b}", "shared_concepts", "note"]
+    )
+    is_match = set(zip(matched["topic_a"], matched["topic_b"]))
+    matrix = pd.DataFrame(
+        [(i + 1, j + 1, similarity[i, j], (i, j) in is_match) for i in range(similarity.shape[0]) for j in range(similarity.shape[1])],
+        columns=[f"topic_{lang_a}", f"topic_{lang_b}", "similarity", "matched"],
+    )
+    return pairs_df, matrix
+
+
+# ------------------------------------------------------------------------------ saved model
+
+
+def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, selection: KSelection) -> dict:
+    """Plain description of a fit for ``settings.json`` beside the saved arrays."""
+    from importlib import metadata
+
+    return {
+        "model": fit.name,
+        "k": fit.k,
+        "k_reason": selection.reason,
+        "seed": fit.seed,
+        "reproducible": fit.reproducible,
+        "estimator": "gensim.models.LdaMulticore" if settings.multicore else "gensim.models.LdaModel",
+        "gensim": metadata.version("gensim"),
+        "lda_parameters": {k: (v if isinstance(v, (str, int)) else float(v)) for k, v in lda_parameters(settings).items()},
+        "alpha_fitted": [float(a) for a in fit.alpha],
+        "dictionary": {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "terms": len(corpus.vocab)},
+        "units": corpus.n_units,
+        "units_dropped": list(corpus.dropped),
+        "files": {
+            "topic_word.npy": "float64 (K, V): row t-1 is topic t; columns follow vocab.txt",
+            "doc_topic.npy": "float64 (units, K): rows follow units.txt",
+            "vocab.txt": "one term a line, sorted",
+            "units.txt": "one unit id a line, corpus order",
+        },
+        "load": "numpy.load(path, allow_pickle=False)",
+    }
