@@ -1,0 +1,397 @@
+"""Topic models: known answers on synthetic corpora, formulas by hand and against scipy, properties."""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import entropy
+
+from analysis import topics
+from analysis.errors import InputError
+from analysis.study import TopicSettings
+
+# Tiny LDA settings: the synthetic corpora are separable, so a few passes suffice.
+FAST = TopicSettings(passes=10, iterations=50, seeds=(1, 2), k_range=(2, 3), bootstrap=200)
+VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_nghiệp", "xuất_khẩu"]
+VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
+
+
+def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0):
+    """Even units draw only from VOCAB_A, odd units only from VOCAB_B."""
+    rng = np.random.default_rng(seed)
+    ids = [f"d{i // 4}#w{i % 4}" for i in range(n_units)]
+    terms = [list(rng.choice(VOCAB_A if i % 2 == 0 else VOCAB_B, length)) for i in range(n_units)]
+    return ids, terms
+
+
+@pytest.fixture(scope="module")
+def clean_fit():
+    ids, terms = two_vocabulary_corpus()
+    corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
+    return corpus, topics.fit_lda(corpus, 2, 7, FAST)
+
+
+# ------------------------------------------------------------------------------------ fitting
+
+
+def test_two_disjoint_vocabularies_give_two_clean_topics(clean_fit):
+    corpus, fit = clean_fit
+    in_a = np.array([t in VOCAB_A for t in fit.vocab])
+    mass_a = fit.topic_word[:, in_a].sum(axis=1)
+    # One topic holds (almost) all of vocabulary A, the other all of B (eta = 1/K smooths a little).
+    low, high = sorted(mass_a)
+    assert low < 0.05 and high > 0.95
+    topic_a = int(np.argmax(mass_a))
+    dominant = fit.doc_topic.argmax(axis=1)
+    expected = [topic_a if i % 2 == 0 else 1 - topic_a for i in range(corpus.n_units)]
+    assert dominant.tolist() == expected
+    assert fit.doc_topic.max(axis=1).min() > 0.9
+
+
+def test_matrices_are_distributions_and_shaped(clean_fit):
+    corpus, fit = clean_fit
+    assert fit.topic_word.shape == (2, len(corpus.vocab)) and fit.doc_topic.shape == (20, 2)
+    assert fit.topic_word.dtype == np.float64 and fit.doc_topic.dtype == np.float64
+    np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(fit.topic_word.sum(axis=1), 1.0, rtol=0, atol=1e-12)
+    assert fit.reproducible and fit.vocab == tuple(sorted(VOCAB_A + VOCAB_B))
+
+
+def test_a_rerun_gives_identical_matrices(clean_fit):
+    corpus, fit = clean_fit
+    again = topics.fit_lda(corpus, 2, 7, FAST)
+    assert np.array_equal(fit.topic_word, again.topic_word)
+    assert np.array_equal(fit.doc_topic, again.doc_topic)
+    other = topics.fit_lda(corpus, 2, 8, FAST)
+    assert not np.array_equal(fit.topic_word, other.topic_word)  # the seed does matter
+
+
+@hsettings(max_examples=8, deadline=None)
+@given(st.integers(3, 12), st.integers(2, 4), st.integers(0, 10_000))
+def test_doc_topic_rows_sum_to_one(n_units, k, seed):
+    rng = np.random.default_rng(seed)
+    words = [f"w{i}" for i in range(8)]
+    terms = [list(rng.choice(words, int(rng.integers(1, 10)))) for _ in range(n_units)]
+    corpus = topics.build_corpus("x", [f"u{i}" for i in range(n_units)], terms, no_below=1, no_above=1.0)
+    k = min(k, corpus.n_units)
+    fit = topics.fit_lda(corpus, k, seed, replace(FAST, passes=2, iterations=20))
+    assert fit.doc_topic.shape == (corpus.n_units, k)
+    np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, atol=1e-12)
+    assert (fit.doc_topic >= 0).all()
+
+
+def test_build_corpus_counts_by_hand():
+    corpus = topics.build_corpus(
+        "vi", ["a", "b", "c"], [["biển", "hợp_tác", "biển", "ở"], ["biển", "ở"], ["hợp_tác"]], no_below=2, no_above=1.0
+    )
+    assert corpus.vocab == ("biển", "hợp_tác", "ở")  # one-letter words are words
+    assert corpus.counts.toarray().tolist() == [[2, 1, 1], [1, 0, 1], [0, 1, 0]]
+    assert corpus.term_frequency().tolist() == [3, 2, 2]
+    assert corpus.bow()[0] == [(0, 2), (1, 1), (2, 1)]
+    assert corpus.texts[0] == ("biển", "hợp_tác", "biển", "ở")
+
+
+def test_no_above_removes_terms_in_every_unit():
+    corpus = topics.build_corpus("vi", ["a", "b", "c"], [["nước", "biển"], ["nước", "biển"], ["nước", "đảo"]], no_below=1, no_above=0.8)
+    assert corpus.vocab == ("biển", "đảo")
+
+
+def test_multicore_is_recorded_as_not_reproducible():
+    ids, terms = two_vocabulary_corpus(8)
+    corpus = topics.build_corpus("vi", ids, terms, no_below=1)
+    fit = topics.fit_lda(corpus, 2, 1, replace(FAST, multicore=True, passes=2), workers=2)
+    assert fit.reproducible is False
+    np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ degenerate input
+
+
+def test_empty_units_are_dropped_with_a_logged_count_and_stable_ids(caplog):
+    ids, terms = two_vocabulary_corpus(8)
+    ids.insert(3, "empty#w0")
+    terms.insert(3, [])
+    ids.append("rare#w0")
+    terms.append(["hapax"])  # its only term is filtered out (no_below = 2)
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = topics.build_corpus("vi", ids, terms, no_below=2)
+    assert corpus.dropped == ("empty#w0", "rare#w0")
+    assert corpus.unit_ids == tuple(i for i in ids if i not in corpus.dropped)
+    assert "dropped 2 of 10 units" in caplog.text
+    fit = topics.fit_lda(corpus, 2, 1, FAST)
+    assert fit.unit_ids == corpus.unit_ids and fit.doc_topic.shape[0] == 8
+
+
+def test_empty_vocabulary_after_filtering_says_so():
+    with pytest.raises(InputError) as info:
+        topics.build_corpus("en", ["a", "b", "c"], [["sea"], ["trade"], ["border"]], no_below=2, where="my.toml")
+    message = str(info.value)
+    assert message.startswith("my.toml: model 'en': no term is left after dictionary filtering")
+    assert "no_below = 2" in message and "fix: lower [topics] no_below" in message
+
+
+@pytest.mark.parametrize("terms", [[["biển", "đảo"]], [["biển", "đảo"], []], [[], []]])
+def test_one_unit_says_so(terms):
+    with pytest.raises(InputError, match=r"model 'vi': only [01] units? with terms .* needs at least 2"):
+        topics.build_corpus("vi", [f"u{i}" for i in range(len(terms))], terms, no_below=1)
+
+
+def test_k_larger_than_the_number_of_units_says_so():
+    corpus = topics.build_corpus("en", ["a", "b", "c"], [["sea", "ship"], ["sea", "trade"], ["trade", "ship"]], no_below=1)
+    with pytest.raises(InputError, match=r"model 'en': K = 4 topics but only 3 units .*fix: set \[topics\] k to at most 3"):
+        topics.fit_lda(corpus, 4, 1, FAST)
+    with pytest.raises(InputError, match="K = 5 topics but only 3 units"):
+        topics.select_k(corpus, replace(FAST, k=5))
+    with pytest.raises(InputError, match=r"every K in k_range \[4, 6\] exceeds the 3 units"):
+        topics.select_k(corpus, replace(FAST, k_range=(4, 6)))
+
+
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        ({"k": 1}, "[topics] k = 1 is not usable"),
+        ({"k_range": (1, 2)}, "k_range = [1, 2] must hold whole numbers >= 2"),
+        ({"seeds": ()}, "seeds = [] must be a non-empty list"),
+        ({"no_above": 1.5}, "no_above = 1.5 must be a share in (0, 1]"),
+        ({"alpha": "flat"}, "[topics] alpha = 'flat' is not known"),
+        ({"eta": "asymmetric"}, "[topics] eta = 'asymmetric' is not known"),
+        ({"bootstrap_by": "sentence"}, "bootstrap_by = 'sentence' is not known"),
+        ({"multicore": True, "alpha": "auto"}, "alpha = 'auto' does not work with multicore = true"),
+        ({"relevance_lambda": 2.0}, "relevance_lambda = 2.0 must be in [0, 1]"),
+    ],
+)
+def test_bad_settings_name_the_key(change, expected):
+    with pytest.raises(InputError) as info:
+        topics.check_settings(replace(TopicSettings(), **change), "study.toml")
+    assert str(info.value).startswith("study.toml: ") and expected in str(info.value)
+
+
+def test_numeric_priors_are_accepted():
+    topics.check_settings(replace(TopicSettings(), alpha="0.1", eta="0.01"), "s")
+    params = topics.lda_parameters(replace(TopicSettings(), alpha="0.1", eta="auto"))
+    assert params["alpha"] == 0.1 and params["eta"] == "auto" and params["eval_every"] == 0
+
+
+# ------------------------------------------------------------------------------ choosing K
+
+
+def test_select_k_reports_every_fit_and_prefers_the_separable_k():
+    ids, terms = two_vocabulary_corpus(20)
+    corpus = topics.build_corpus("vi", ids, terms, no_below=2)
+    selection = topics.select_k(corpus, replace(FAST, k_range=(2, 3, 30)))
+    assert selection.fits[["k", "seed"]].values.tolist() == [[2, 1], [2, 2], [3, 1], [3, 2]]
+    assert selection.summary["k"].tolist() == [2, 3, 30]
+    skipped = selection.summary.set_index("k").loc[30]
+    assert skipped["fits"] == 0 and skipped["reason"] == "skipped: K = 30 is more than the 20 units"
+    assert selection.summary.set_index("k").loc[2, "stability"] > 0.95  # two clean topics every time
+    assert selection.summary["chosen"].sum() == 1
+    k = selection.k
+    row = selection.summary.set_index("k").loc[k]
+    assert row["reason"].startswith("chosen: highest mean c_npmi")
+    assert row["c_npmi"] == selection.summary["c_npmi"].max()
+
+
+def _summary(rows):
+    return pd.DataFrame(rows, columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"])
+
+
+def test_choice_rule_prefers_stable_k_then_smaller_k():
+    summary = _summary([
+        ("vi", 2, 3, 0.10, 0, 0, 0, 0.9, 0.8, 20.0),
+        ("vi", 3, 3, 0.20, 0, 0, 0, 0.5, 0.4, 13.3),  # more coherent but unstable
+        ("vi", 4, 3, 0.10, 0, 0, 0, 0.7, 0.6, 10.0),  # ties with K = 2
+    ])
+    k, reason, reasons = topics._choose(summary, FAST, 40)
+    assert k == 2 and reason == "highest mean c_npmi (0.100) among K with stability >= 0.6"
+    assert reasons[1] == "not chosen: stability 0.50 < 0.6"
+    assert reasons[2] == "not chosen: c_npmi 0.100 vs 0.100"
+    k, reason, _ = topics._choose(summary, replace(FAST, stability_min=0.95), 40)
+    assert k == 3 and "no K reached stability >= 0.95" in reason
+    k, reason, reasons = topics._choose(summary, replace(FAST, k=4), 40)
+    assert k == 4 and reason == "fixed in the study file ([topics] k = 4)" and reasons[0] == "not chosen: K is fixed at 4"
+
+
+# ---------------------------------------------------------------------- distances and matching
+
+
+def test_hellinger_and_jensen_shannon_by_hand_and_against_scipy():
+    p = np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]])
+    q = np.array([[0.0, 0.5, 0.5]])
+    # H = sqrt(1/2 * ((sqrt .5)^2 + 0 + (sqrt .5)^2)) = sqrt(0.5)
+    assert topics.hellinger_matrix(p, q)[0, 0] == pytest.approx(math.sqrt(0.5))
+    assert topics.hellinger_matrix(p, q)[1, 0] == pytest.approx(1.0)
+    m = (p[0] + q[0]) / 2
+    by_hand = math.sqrt((entropy(p[0], m, base=2) + entropy(q[0], m, base=2)) / 2)
+    assert topics.jensen_shannon_matrix(p, q)[0, 0] == pytest.approx(by_hand)
+    assert topics.jensen_shannon_matrix(p, q)[0, 0] == pytest.approx(jensenshannon(p[0], q[0], base=2))
+    assert topics.jensen_shannon_matrix(np.zeros((1, 3)), q)[0, 0] == 1.0
+
+
+@pytest.mark.parametrize("metric", ["hellinger", "jensen_shannon"])
+def test_matching_recovers_a_planted_permutation(metric):
+    rng = np.random.default_rng(5)
+    p = rng.dirichlet(np.full(40, 0.1), size=6)
+    perm = np.array([3, 0, 5, 1, 4, 2])
+    q = p[perm] + rng.uniform(0, 1e-3, size=(6, 40))
+    q /= q.sum(axis=1, keepdims=True)
+    matched = topics.match_topics(p, q, metric)
+    # Topic i of p reappears as row j of q where perm[j] == i.
+    assert matched["topic_b"].tolist() == np.argsort(perm).tolist()
+    assert (matched["similarity"] > 0.9).all()
+    assert topics.stability([p, q], metric)[0] > 0.9
+    assert all(math.isnan(v) for v in topics.stability([p]))  # undefined for one fit
+
+
+def test_stability_is_one_for_the_same_topics_in_any_order():
+    p = np.random.default_rng(1).dirichlet(np.ones(10), size=4)
+    mean, worst = topics.stability([p, p[[2, 3, 0, 1]], p[::-1]])
+    assert mean == pytest.approx(1.0) and worst == pytest.approx(1.0)
+
+
+# ----------------------------------------------------------------------------- descriptions
+
+
+def test_relevance_checked_by_hand():
+    phi = np.array([[0.5, 0.25, 0.25]])
+    p = np.array([0.25, 0.25, 0.5])
+    # r = lambda log phi + (1 - lambda) log(phi / p)
+    r = topics.relevance(phi, p, 0.6)
+    assert r[0, 0] == pytest.approx(0.6 * math.log(0.5) + 0.4 * math.log(2.0))  # -0.1386
+    assert r[0, 2] == pytest.approx(0.6 * math.log(0.25) + 0.4 * math.log(0.5))
+    assert topics.relevance(phi, p, 1.0)[0].tolist() == pytest.approx(np.log(phi[0]).tolist())
+    assert topics.relevance(phi, p, 0.0)[0].tolist() == pytest.approx(np.log(phi[0] / p).tolist())
+
+
+def test_topic_terms_rank_by_probability_and_by_relevance():
+    fit = topics.LdaFit("vi", 1, 0, np.array([[0.5, 0.3, 0.2]]), np.ones((1, 1)), ("biển", "hợp_tác", "đảo"), ("u",), np.ones(1))
+    freq = np.array([80, 10, 10])  # "biển" is common everywhere, so its lift is low
+    table = topics.topic_terms(fit, freq, n=3, lam=0.0)
+    by_prob = table[table["ranking"] == "probability"]["term"].tolist()
+    by_rel = table[table["ranking"] == "relevance"]["term"].tolist()
+    assert by_prob == ["biển", "hợp_tác", "đảo"]
+    assert by_rel == ["hợp_tác", "đảo", "biển"]  # lifts 3.0, 2.0, 0.625
+    assert table["lift"].iloc[0] == pytest.approx(0.5 / 0.8)
+    assert table["topic"].unique().tolist() == [1]
+
+
+def test_representative_units_carry_their_text():
+    theta = np.array([[0.9, 0.1], [0.2, 0.8], [0.95, 0.05]])
+    fit = topics.LdaFit("vi", 2, 0, np.full((2, 2), 0.5), theta, ("a", "b"), ("u0", "u1", "u2"), np.ones(2))
+    table = topics.representative_units(fit, {"u0": "Hợp tác", "u1": "Biển " * 100, "u2": "Kinh tế"}, n=2, max_chars=20)
+    assert table[table["topic"] == 1]["unit_id"].tolist() == ["u2", "u0"]
+    row = table[(table["topic"] == 2) & (table["rank"] == 1)].iloc[0]
+    assert row["unit_id"] == "u1" and len(row["text"]) == 20 and row["text"].endswith("…")
+
+
+# ------------------------------------------------------------------------------- prevalence
+
+
+def test_prevalence_by_hand_with_cluster_bootstrap():
+    theta = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0], [0.2, 0.8]])
+    table = topics.prevalence(theta, ["vi", "vi", "en", "en"], ["d1", "d1", "d2", "d3"], np.random.default_rng(0), n_boot=500)
+    vi = table[table["group"] == "vi"].set_index("topic")
+    en = table[table["group"] == "en"].set_index("topic")
+    assert vi.loc[1, "prevalence"] == pytest.approx(0.75) and en.loc[2, "prevalence"] == pytest.approx(0.9)
+    # One document: every resample is that document, so the interval collapses (and says so).
+    assert vi.loc[1, "ci_low"] == pytest.approx(0.75) and vi.loc[1, "ci_high"] == pytest.approx(0.75)
+    assert vi.loc[1, "note"].startswith("one cluster only")
+    # Two documents: resampled means are 1.0, 0.9 or 0.8 for topic 2.
+    assert en.loc[2, "ci_low"] == pytest.approx(0.8) and en.loc[2, "ci_high"] == pytest.approx(1.0)
+    assert table["group"].tolist()[:2] == ["en", "en"]  # groups sorted
+
+
+def test_prevalence_is_seeded_and_contains_the_estimate():
+    theta = np.random.default_rng(3).dirichlet(np.ones(3), size=30)
+    groups = ["a"] * 15 + ["b"] * 15
+    first = topics.prevalence(theta, groups, list(range(30)), np.random.default_rng(9), 300)
+    second = topics.prevalence(theta, groups, list(range(30)), np.random.default_rng(9), 300)
+    pd.testing.assert_frame_equal(first, second)
+    assert ((first["ci_low"] <= first["prevalence"]) & (first["prevalence"] <= first["ci_high"])).all()
+    assert (first["ci_high"] > first["ci_low"]).all()
+
+
+# ---------------------------------------------------------------------------- cross-lingual
+
+CONCEPTS = {
+    "vi": {"thương_mại": "trade", "đầu_tư": "investment", "biển": "sea", "ngư_dân": "fisher", "hòa_bình": "peace"},
+    "en": {"trade": "trade", "investment": "investment", "sea": "sea", "fisherman": "fisher", "peace": "peace", "east sea": "sea"},
+}
+
+
+def test_concept_tokens_and_glosses():
+    assert topics.concept_tokens(["East Sea", "ship", "trade"], "en", CONCEPTS) == ("sea", "trade")
+    glosses = topics.concept_glosses({"vi": {"biển": 3}, "en": {"sea": 1, "East Sea": 4}}, CONCEPTS)
+    assert glosses == {"sea": "biển / East Sea, sea"}
+
+
+def test_concept_projection_by_hand():
+    phi = np.array([[0.5, 0.3, 0.2], [0.0, 0.0, 1.0]])
+    psi, mass = topics.concept_projection(phi, ["biển", "ngư_dân", "xyz"], "vi", CONCEPTS, ["fisher", "sea"])
+    assert mass.tolist() == pytest.approx([0.8, 0.0])
+    assert psi[0].tolist() == pytest.approx([0.3 / 0.8, 0.5 / 0.8]) and psi[1].tolist() == [0.0, 0.0]
+
+
+def test_alignment_through_the_concept_map_recovers_planted_pairs():
+    vi_vocab = ("biển", "hòa_bình", "ngư_dân", "thương_mại", "đầu_tư", "ở")
+    en_vocab = ("fisherman", "investment", "peace", "sea", "ship", "trade")
+    concept_of_vi = {t: CONCEPTS["vi"].get(t) for t in vi_vocab}
+    # vi topics: trade, sea, peace; en topics hold the same concepts in the order sea, peace, trade.
+    vi_phi = np.array([
+        [0.02, 0.02, 0.02, 0.5, 0.4, 0.04],
+        [0.5, 0.02, 0.4, 0.02, 0.02, 0.04],
+        [0.05, 0.85, 0.05, 0.01, 0.01, 0.03],
+    ])
+    en_of = {c: t for t, c in CONCEPTS["en"].items() if t in en_vocab}
+    en_phi = np.zeros((3, 6))
+    for row, source in zip(range(3), [1, 2, 0]):
+        for j, term in enumerate(vi_vocab):
+            concept = concept_of_vi[term]
+            target = en_vocab.index(en_of[concept]) if concept else en_vocab.index("ship")
+            en_phi[row, target] += vi_phi[source, j]
+    fit_vi = topics.LdaFit("vi", 3, 0, vi_phi, np.ones((1, 3)) / 3, vi_vocab, ("u",), np.ones(3))
+    fit_en = topics.LdaFit("en", 3, 0, en_phi, np.ones((1, 3)) / 3, en_vocab, ("u",), np.ones(3))
+    pairs, matrix = topics.align_languages(fit_vi, "vi", fit_en, "en", CONCEPTS)
+    assert pairs[["topic_vi", "topic_en"]].values.tolist() == [[1, 3], [2, 1], [3, 2]]
+    assert pairs["similarity"].tolist() == pytest.approx([1.0, 1.0, 1.0])
+    assert pairs["mass_vi"].tolist() == pytest.approx([0.96, 0.96, 0.97])
+    assert pairs.loc[0, "shared_concepts"].split(", ")[:2] == ["trade", "investment"]
+    assert len(matrix) == 9 and matrix["matched"].sum() == 3
+    assert matrix["similarity"].between(0, 1).all()
+
+
+# ------------------------------------------------------------------------------------ plots
+
+
+def test_plots_draw_bars_lines_and_vietnamese_labels():
+    from analysis import plot, plot_topics
+
+    terms = pd.DataFrame({"rank": [1, 2, 3], "term": ["hợp_tác", "biển_đông", "ủy_ban"], "probability": [0.3, 0.2, 0.1]})
+    prevalence = pd.DataFrame({
+        "group": ["en", "en", "vi", "vi"], "topic": [1, 2, 1, 2], "prevalence": [0.6, 0.4, 0.3, 0.7],
+        "ci_low": [0.5, 0.3, 0.2, 0.6], "ci_high": [0.7, 0.5, 0.4, 0.8],
+    })
+    summary = _summary([("vi", 2, 2, 0.1, 0, -1, 0.5, 0.9, 0.8, 9), ("vi", 3, 2, 0.2, 0, -2, 0.4, 0.7, 0.6, 6)])
+    summary["chosen"] = [False, True]
+    matrix = pd.DataFrame({"topic_vi": [1, 1, 2, 2], "topic_en": [1, 2, 1, 2], "similarity": [0.9, 0.1, 0.2, 0.8], "matched": [True, False, False, True]})
+    fig, axes = plot.new_figure(4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a missing glyph would be a warning
+        plot_topics.plot_topic_terms(axes[0], terms, "topic 1")
+        plot_topics.plot_prevalence(axes[1], prevalence)
+        plot_topics.plot_k_selection(axes[2], summary, "c_npmi")
+        plot_topics.plot_alignment(axes[3], matrix, "topic_vi", "topic_en")
+        plot.figure_bytes(fig, "png")
+    assert [t.get_text() for t in axes[0].get_yticklabels()] == ["ủy ban", "biển đông", "hợp tác"]
+    assert len(axes[0].patches) == 3 and len(axes[1].patches) == 4
+    assert [t.get_text() for t in axes[1].get_xticklabels()] == ["topic 1", "topic 2"]
+    assert axes[2].lines[0].get_ydata().tolist() == [0.1, 0.2]
+    assert len([p for p in axes[3].patches]) == 2  # the two matched cells are boxed
+    plot.close(fig)
