@@ -35,8 +35,9 @@ validation error, because a term must map to one concept (or one frame of a fami
 leftmost-longest and never overlaps within a section, so ``đối_tác hợp_tác chiến_lược toàn_diện``
 is one hit of its own entry, not also a hit of ``hợp_tác``.
 
-Pure: text in, :class:`Codebook` out; the YAML is parsed with ``yaml.safe_load`` (plus
-``yaml.compose`` with the safe loader, to know each key's line for error messages).
+Pure: text in, :class:`Codebook` out; the YAML is parsed with the safe loader (``yaml.safe_load``,
+libyaml's C build when installed) plus ``yaml.compose`` with the same loader, to know each key's
+line for error messages.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _VI_WORD = re.compile(r"^[^\W_]+(?:_[^\W_]+)*$")  # letters/digits, syllables joined by _
 _EN_WORD = re.compile(r"^[^\W_]+(?:[-'’.][^\W_]*)*$")  # people-to-people, U.S., don't
 _LETTER = re.compile(r"[^\W\d_]")
+#: ``yaml.safe_load``'s loader, the libyaml (C) build when available: same tags, ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 # --------------------------------------------------------------------------------- the model
@@ -142,7 +145,7 @@ def _positions(text: str) -> tuple[dict[tuple, int], list[tuple[int, str]]]:
 
     ``yaml.safe_load`` silently keeps the last of two equal keys, so duplicates are found here.
     """
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    root = yaml.compose(text, Loader=_SAFE_LOADER)
     lines: dict[tuple, int] = {}
     duplicates: list[tuple[int, str]] = []
 
@@ -299,7 +302,7 @@ def parse_codebook(text: str, source: str = "codebook.yaml", stopwords: Mapping[
 def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Problems) -> Codebook:
     stopwords = stopwords or {}
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_SAFE_LOADER)  # = yaml.safe_load, in C when libyaml is there
         lines, duplicates = _positions(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -43,10 +43,15 @@ def load_preparation(study: Study, extra_phrases_vi: tuple[str, ...] = (), extra
         extra = io.read_word_list(io.resource_text(study, study.text.phrases, "")[0])
         phrases_vi += [p for p in extra if _looks_vietnamese(p)]
         phrases_en += [p for p in extra if not _looks_vietnamese(p)]
+    from .codebook import codebook_phrases, parse_codebook
     from .normalize import canonical_vi
 
-    phrases_vi = sorted({canonical_vi(p) for p in [*phrases_vi, *extra_phrases_vi]})
-    phrases_en = sorted({*phrases_en, *extra_phrases_en})
+    # The codebook's multi-word phrases become single tokens for every stage (they enter the
+    # cache key through the phrase lists); parsing also validates the codebook early.
+    codebook_text, codebook_label = io.resource_text(study, study.framing.codebook, "codebook.yaml")
+    codebook_vi, codebook_en = codebook_phrases(parse_codebook(codebook_text, codebook_label, lemmatize_en=study.text.lemmatize_en))
+    phrases_vi = sorted({canonical_vi(p) for p in [*phrases_vi, *codebook_vi, *extra_phrases_vi]})
+    phrases_en = sorted({*phrases_en, *codebook_en, *extra_phrases_en})
     return Preparation(rules_text, rules_label, tuple(phrases_vi), tuple(phrases_en), study.text.segmenter, study.text.resegment)
 
 

@@ -88,6 +88,17 @@ class FramingSettings:
     bootstrap: int = 2000
     permutations: int = 5000
     seed: int = 20240404
+    min_group_docs: int = 5  # a group with fewer documents is flagged "too small" in every test
+    lead_sentences: int = 2  # first-mention position: headline + lead = the first N sentences
+    voice_window: int = 8  # a speech verb is attributed to an actor at most this many tokens before it
+    keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
+    keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
+    keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
+    fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
+    shingle_size: int = 5  # near-duplicates: word shingles of this length
+    duplicate_jaccard: float = 0.5  # shingle Jaccard at or above which two documents are near-duplicates
+    omission_ratio: float = 3.0  # "much weaker": the other language's rate per 1,000 at most 1/ratio of this one's
+    omission_min_count: int = 2  # omissions list items with at least this many hits on the stronger side
 
 
 @dataclass(frozen=True)
