@@ -28,7 +28,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "prepare": ("analysis/textstat.py",),
     "frequencies": ("analysis/textstat.py",),
     "framing": (),  # filled in by the framing work: its modules
-    "topics": ("analysis/topics.py", "analysis/plot_topics.py", "analysis/topics_stage.py"),
+    "topics": ("analysis/topics.py", "analysis/plot_topics.py", "analysis/topics_stage.py", "analysis/codebook.py", "analysis/framing_stage.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]

@@ -34,15 +34,18 @@ log = logging.getLogger("analysis")
 MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
 
 
-def load_concept_map(study: Study) -> dict | None:
-    """The framing work's bilingual concept map, or None (logged) when it is not available yet."""
+def load_concept_map(study: Study, vocab: list[str]) -> dict | None:
+    """The framing work's bilingual concept map, or None (logged) when it is not available.
+
+    ``vocab`` (the corpus terms) expands the codebook's ``*`` patterns into the terms they match.
+    """
     try:
         from .codebook import concept_map
         from .framing_stage import load_codebook
     except ImportError as exc:
         log.warning("topics: no concept map (%s): the joint model and the vi-en alignment are skipped", exc)
         return None
-    return concept_map(load_codebook(study))
+    return concept_map(load_codebook(study), vocab=vocab)
 
 
 def _workers(study: Study, workers: int | None) -> int:
@@ -50,12 +53,11 @@ def _workers(study: Study, workers: int | None) -> int:
     return (os.cpu_count() or 1) if workers == 0 else max(1, workers)
 
 
-def topic_corpora(ps: PreparedStudy, concept_map: dict | None) -> tuple[dict[str, topics.TopicCorpus], list]:
-    """One :class:`~analysis.topics.TopicCorpus` per language (and ``joint`` on concepts), and the units."""
+def topic_corpora(ps: PreparedStudy, units: list, concept_map: dict | None) -> dict[str, topics.TopicCorpus]:
+    """One :class:`~analysis.topics.TopicCorpus` per language, and ``joint`` on concepts if there is a map."""
     study = ps.study
     settings = study.topics
     where = str(study.source)
-    units = ps.units(study.units.kind, study.units.window)
     language = ps.docvars["language"].astype(str)
     filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "where": where}
     languages = list(dict.fromkeys(study.corpus.languages))
@@ -72,7 +74,7 @@ def topic_corpora(ps: PreparedStudy, concept_map: dict | None) -> tuple[dict[str
             "joint", [u.unit_id for u in mine],
             [topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
         )
-    return corpora, units
+    return corpora
 
 
 def run_topics(study: Study, workers: int | None = None) -> list[Path]:
@@ -84,9 +86,11 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
     workers = _workers(study, workers)
-    concept_map = load_concept_map(study)
     ps = prepared_corpus(study, workers)
-    corpora, units = topic_corpora(ps, concept_map)
+    units = ps.units(study.units.kind, study.units.window)
+    cross = {"vi", "en"} <= set(study.corpus.languages)
+    concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
+    corpora = topic_corpora(ps, units, concept_map)
     docvars = ps.docvars
     for by in settings.prevalence_by:
         if by not in docvars.columns:

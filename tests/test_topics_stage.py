@@ -77,7 +77,7 @@ def stage_run(tmp_path_factory):
     study_path = make_study(folder)
     study = read_study(study_path)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(topics_stage, "load_concept_map", lambda study: CONCEPT_MAP)
+        mp.setattr(topics_stage, "load_concept_map", lambda study, vocab: CONCEPT_MAP)
         written = topics_stage.run_topics(study)
         first = {p: p.read_bytes() for p in written}
         again = topics_stage.run_topics(study)
@@ -145,7 +145,7 @@ def test_stage_tables_hold_what_they_say(stage_run):
 
 def test_without_a_concept_map_the_cross_lingual_outputs_are_skipped(tmp_path, monkeypatch, caplog):
     study = read_study(make_study(tmp_path, STUDY.replace("k_range = [2, 3]", "k = 2")))
-    monkeypatch.setattr(topics_stage, "load_concept_map", lambda study: None)
+    monkeypatch.setattr(topics_stage, "load_concept_map", lambda study, vocab: None)
     written = topics_stage.run_topics(study)
     names = sorted(str(p.relative_to(study.output_dir)) for p in written)
     cross = [f for f in declared(study.source) if "joint" in f or "alignment" in f or "by_language" in f]
