@@ -1,0 +1,413 @@
+"""Benchmark of the preparation stage at archive scale (issue 6): one command, a table of ratios.
+
+    .venv/bin/python benchmarks/benchmark.py              # full: 10,000 VNTC + 2,225 BBC articles
+    .venv/bin/python benchmarks/benchmark.py --limit 600  # quick check of the script
+
+Every figure is a RATIO against a baseline measured in the same run (same process, or the same
+script for the subprocess measures), so the speed of the machine cancels out:
+
+* 1 worker vs a bare loop of underthesea ``word_tokenize`` over the same texts (goal <= 1.15);
+* the bare loop vs N workers, i.e. the speed-up (goal >= 1.8 with 2 workers);
+* first run vs cached re-run (goal >= 20) and adding 1% new documents vs a full run (<= 0.05);
+* peak memory (RSS) of prepare + document-term matrix at three sizes, each in a fresh
+  subprocess (goal <= 1.5 GB at 10,000 and growing less than linearly);
+* the seed study: ``make`` from clean and a no-change ``make`` in a temporary clone;
+* pyvi, the fast alternative: speed-up and how much its term counts differ.
+
+"A run" always means :func:`analysis.prepare.prepare_corpus` *plus one pass over every prepared
+document* (what a stage does), so a cached run cannot look fast by reading nothing.
+
+Inputs are read, never modified: the corpora's ``metadata.csv`` has ``path``, not ``file``, so a
+derived metadata CSV is written in a temporary folder. The table is printed and written as CSV
+and Markdown to ``benchmarks/results/`` (git-ignored), with the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from analysis import io as aio  # noqa: E402
+from analysis import pipeline  # noqa: E402
+from analysis.prepare import document_key, prepare_corpus  # noqa: E402
+from analysis.tokens import term_sentences, tokenize_en  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+RESULTS = ROOT / "benchmarks" / "results"
+COLUMNS = ["section", "measure", "ratio", "goal", "met", "baseline_s", "measured_s", "detail"]
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def timed(func, *args, **kwargs):
+    start = time.perf_counter()
+    result = func(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def select_rows(corpus: Path, limit: int) -> list[dict]:
+    """``limit`` rows spread evenly over the metadata (every category kept); 0 = all."""
+    with open(corpus / "metadata.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if limit and limit < len(rows):
+        rows = [rows[(i * len(rows)) // limit] for i in range(limit)]
+    return rows
+
+
+def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path) -> Path:
+    """A study over ``rows`` of ``corpus`` with a derived metadata CSV (``file`` column)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metadata = folder / "metadata.csv"
+    with open(metadata, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "file", "language", "outlet", "event", "title"])
+        for row in rows:
+            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"], row["category"], ""])
+    study = folder / "study.toml"
+    study.write_text(
+        f'name = "benchmark"\n[corpus]\nfolder = "{corpus.as_posix()}"\nmetadata = "{metadata.as_posix()}"\n'
+        f'languages = ["{rows[0]["language"]}"]\n[frequencies]\ngroup_by = ["outlet"]\n'
+        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = 1\n',
+        encoding="utf-8",
+    )
+    return study
+
+
+def consume(prepared) -> int:
+    """One pass over every prepared document (forces the lazy sequence to read each one)."""
+    return sum(len(doc.paragraphs) for doc in prepared)
+
+
+def run(documents, preparation, cache_dir: Path, workers: int):
+    """One preparation run plus one pass over its result; returns (seconds, prepared)."""
+    def go():
+        prepared = prepare_corpus(documents, preparation, aio.PreparedCache(cache_dir), workers=workers)
+        consume(prepared)
+        return prepared
+
+    return timed(go)
+
+
+def term_counts(prepared, rules) -> Counter:
+    counts: Counter = Counter()
+    for doc in prepared:
+        for sentence in term_sentences(doc, rules):
+            counts.update(t for t in sentence if t is not None)
+    return counts
+
+
+def row(section, measure, ratio, goal="", met="", baseline=None, measured=None, detail="") -> dict:
+    fmt = lambda v: "" if v is None else f"{v:.2f}"  # noqa: E731
+    return {
+        "section": section, "measure": measure, "ratio": "" if ratio is None else f"{ratio:.3f}", "goal": goal,
+        "met": met if isinstance(met, str) else ("yes" if met else "NO"),
+        "baseline_s": fmt(baseline), "measured_s": fmt(measured), "detail": detail,
+    }
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------------- sections
+
+
+def bench_vietnamese(tmp: Path, limit: int, workers: int) -> list[dict]:
+    from underthesea import word_tokenize
+
+    corpus = CORPORA / "vntc_sample"
+    rows = select_rows(corpus, limit)
+    study = aio.read_study(write_study(tmp / "vi", corpus, rows, tmp / "vi" / "cache_unused"))
+    documents = aio.read_corpus(study).documents
+    preparation = pipeline.load_preparation(study)
+    n = len(documents)
+    syllables = sum(len(d.text.split()) for d in documents)
+    section = f"vntc_sample ({n} docs)"
+    log(f"{section}: {syllables:,} syllables; warming up")
+    word_tokenize("Hai nước thúc đẩy hợp tác.")  # model loaded outside every timing
+    prepare_corpus(documents[:2], preparation, None)
+    out = []
+
+    log("bare underthesea word_tokenize loop")
+    bare, _ = timed(lambda: [word_tokenize(d.text) for d in documents])
+    log(f"  {bare:.1f} s; preparation, 1 worker, cold cache")
+    one, first = run(documents, preparation, tmp / "vi" / "cache1", 1)
+    out.append(row(section, "1 worker / bare word_tokenize loop (time)", one / bare, "<= 1.15", one / bare <= 1.15, bare, one,
+                   f"{n / one:.1f} docs/s, {syllables / one:,.0f} syllables/s"))
+    log(f"  {one:.1f} s; preparation, {workers} workers, cold cache")
+    many, _ = run(documents, preparation, tmp / "vi" / f"cache{workers}", workers)
+    out.append(row(section, f"speed-up of {workers} workers over 1 worker", one / many, ">= 1.8", one / many >= 1.8, one, many,
+                   f"{n / many:.1f} docs/s on {os.cpu_count()} cores"))
+    same = sorted(p.read_bytes() for p in (tmp / "vi" / "cache1").rglob("*.json")) == sorted(
+        p.read_bytes() for p in (tmp / "vi" / f"cache{workers}").rglob("*.json"))
+    out.append(row(section, f"{workers} workers give byte-identical cache entries", None, "identical", same, detail=""))
+
+    log(f"  {many:.1f} s; cached re-run")
+    cached, _ = run(documents, preparation, tmp / "vi" / "cache1", 1)
+    out.append(row(section, "speed-up of a cached re-run over the first run", one / cached, ">= 20", one / cached >= 20, one, cached))
+
+    new = max(1, n // 100)
+    partial = tmp / "vi" / "cache_partial"
+    source = aio.PreparedCache(tmp / "vi" / "cache1")
+    target = aio.PreparedCache(partial)
+    for doc in documents[:-new]:
+        key = document_key(doc, preparation)
+        target.path(key).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.path(key), target.path(key))
+    log(f"  {cached:.1f} s; adding {new} new documents")
+    added, _ = run(documents, preparation, partial, 1)
+    out.append(row(section, f"adding 1% new documents ({new}) / full first run", added / one, "<= 0.05", added / one <= 0.05, one, added))
+
+    log(f"  {added:.1f} s; pyvi, 1 worker, cold cache")
+    pyvi_preparation = dataclasses.replace(preparation, segmenter="pyvi")
+    pyvi, pyvi_prepared = run(documents, pyvi_preparation, tmp / "vi" / "cache_pyvi", 1)
+    out.append(row(section, "pyvi speed-up over underthesea (1 worker, whole preparation)", one / pyvi, "(fast alternative)", "", one, pyvi,
+                   f"{n / pyvi:.1f} docs/s"))
+    out += compare_segmenters(section, first, pyvi_prepared, pipeline.load_term_rules(study))
+    return out
+
+
+def compare_segmenters(section: str, underthesea, pyvi, rules) -> list[dict]:
+    from scipy.stats import spearmanr
+
+    log("  comparing term counts of underthesea and pyvi")
+    a, b = term_counts(underthesea, rules), term_counts(pyvi, rules)
+    top = lambda c: {t for t, _ in sorted(c.items(), key=lambda p: (-p[1], p[0]))[:100]}  # noqa: E731
+    overlap = len(top(a) & top(b)) / 100
+    shared = sorted(set(a) & set(b))
+    rho = spearmanr([a[t] for t in shared], [b[t] for t in shared]).statistic if len(shared) > 2 else float("nan")
+    frequent = [t for t in shared if a[t] + b[t] >= 20]
+    rho_frequent = spearmanr([a[t] for t in frequent], [b[t] for t in frequent]).statistic if len(frequent) > 2 else float("nan")
+    only_a = sum(c for t, c in a.items() if t not in b) / sum(a.values())
+    return [
+        row(section, "pyvi vs underthesea: share of top-100 terms in common", overlap, "(report)", "",
+            detail=f"terms counted {sum(b.values()):,} vs {sum(a.values()):,}; types {len(b):,} vs {len(a):,}"),
+        row(section, "pyvi vs underthesea: Spearman rho of counts, shared terms", rho, "(report)", "",
+            detail=f"{len(shared):,} shared terms; rho = {rho_frequent:.3f} on the {len(frequent):,} with >= 20 occurrences"),
+        row(section, "underthesea term occurrences whose term pyvi never produces", only_a, "(report)", ""),
+    ]
+
+
+def bench_english(tmp: Path, limit: int, workers: int) -> list[dict]:
+    corpus = CORPORA / "bbc_news"
+    rows = select_rows(corpus, min(limit, 2225) if limit else 0)
+    study = aio.read_study(write_study(tmp / "en", corpus, rows, tmp / "en" / "cache_unused"))
+    documents = aio.read_corpus(study).documents
+    preparation = pipeline.load_preparation(study)
+    n = len(documents)
+    section = f"bbc_news ({n} docs)"
+    log(f"{section}: bare tokenize_en loop")
+    prepare_corpus(documents[:2], preparation, None)
+    bare, _ = timed(lambda: [tokenize_en(d.text) for d in documents])
+    one, _ = run(documents, preparation, tmp / "en" / "cache1", 1)
+    many, _ = run(documents, preparation, tmp / "en" / f"cache{workers}", workers)
+    cached, _ = run(documents, preparation, tmp / "en" / "cache1", 1)
+    return [
+        row(section, "1 worker / bare tokenize_en regex loop (time)", one / bare, "(report)", "", bare, one,
+            f"{n / one:.1f} docs/s; English has no segmenter, so cleaning, names and sentences dominate"),
+        row(section, f"speed-up of {workers} workers over 1 worker", one / many, ">= 1.8", one / many >= 1.8, one, many),
+        row(section, "speed-up of a cached re-run over the first run", one / cached, ">= 20", one / cached >= 20, one, cached),
+    ]
+
+
+def memory_probe(corpus: Path, size: int, workdir: Path) -> dict:
+    """In a fresh process: read ``size`` documents, prepare them (cold cache, 1 worker), build the DTM."""
+    started = time.perf_counter()
+    baseline = peak_rss_mb()
+    study = aio.read_study(write_study(workdir, corpus, select_rows(corpus, size), workdir / "cache"))
+    prepared = pipeline.prepared_corpus(study, workers=1, progress=False)
+    after_prepare = peak_rss_mb()
+    dtm = prepared.dtm("document")
+    after_dtm = peak_rss_mb()
+    nbytes = dtm.counts.data.nbytes + dtm.counts.indices.nbytes + dtm.counts.indptr.nbytes
+    return {
+        "size": size, "rss_start_mb": baseline, "rss_prepare_mb": after_prepare, "rss_dtm_mb": after_dtm,
+        "dtm_shape": list(dtm.shape), "dtm_nnz": int(dtm.counts.nnz), "dtm_mb": nbytes / 2**20,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def bench_memory(tmp: Path, sizes: list[int]) -> list[dict]:
+    corpus = CORPORA / "vntc_sample"
+    probes = []
+    for size in sizes:
+        log(f"memory: {size} documents in a fresh process (cold cache, 1 worker)")
+        done = subprocess.run(
+            [sys.executable, __file__, "--memory-probe", str(size), "--workdir", str(tmp / f"mem{size}")],
+            capture_output=True, text=True, check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"memory probe {size} failed:\n{done.stderr[-3000:]}")
+        probes.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        log(f"  peak {probes[-1]['rss_dtm_mb']:.0f} MB in {probes[-1]['seconds']:.0f} s")
+    out = []
+    first = probes[0]
+    for probe in probes:
+        peak = probe["rss_dtm_mb"]
+        detail = (f"after prepare {probe['rss_prepare_mb']:.0f} MB (start {probe['rss_start_mb']:.0f}); DTM {probe['dtm_shape'][0]}x"
+                  f"{probe['dtm_shape'][1]}, {probe['dtm_nnz']:,} non-zeros, {probe['dtm_mb']:.0f} MB")
+        growth = (peak / first["rss_dtm_mb"]) / (probe["size"] / first["size"])
+        out.append(row(
+            f"vntc_sample memory ({probe['size']} docs)", "peak RSS (MB) / 1,536 MB", peak / 1536, "<= 1 at 10,000",
+            peak <= 1536 if probe is probes[-1] else "", detail=detail + f"; peak {peak:.0f} MB"))
+        if probe is not first:
+            out.append(row(
+                f"vntc_sample memory ({probe['size']} docs)", f"peak growth / document growth vs {first['size']} docs", growth,
+                "< 1 (sub-linear)", growth < 1))
+    return out
+
+
+def bench_make(tmp: Path) -> list[dict]:
+    """The seed study in a temporary clone of the committed tree, using this checkout's .venv."""
+    clone = tmp / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    (clone / ".venv").symlink_to(ROOT / ".venv")
+    stamp = (ROOT / ".venv" / ".installed").stat().st_mtime
+    for name in ("pyproject.toml", "constraints.txt"):  # the clone's files are new: keep make from rebuilding .venv
+        os.utime(clone / name, (stamp - 60, stamp - 60))
+    env = {**os.environ, "MAKEFLAGS": ""}
+    log("make from clean in a temporary clone")
+    clean, first = timed(subprocess.run, ["make"], cwd=clone, capture_output=True, text=True, env=env)
+    if first.returncode != 0:
+        return [row("seed study", "make from clean", None, "succeeds", False, detail=first.stderr.strip().splitlines()[-1][:200])]
+    again, second = timed(subprocess.run, ["make"], cwd=clone, capture_output=True, text=True, env=env)
+    question = subprocess.run(["make", "-q"], cwd=clone, capture_output=True, text=True, env=env)
+    commands = [line for line in second.stdout.splitlines() if not line.startswith("make")]
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True).stdout.strip()
+    return [
+        row("seed study", "make from clean (s)", None, "succeeds", True, measured=clean, detail=f"commit {head}"),
+        row("seed study", "no-change make / make from clean (time)", again / clean, "no work done",
+            question.returncode == 0 and not commands, clean, again,
+            f"'make -q' status {question.returncode}; commands run: {len(commands)}; {second.stdout.strip()[:80]}"),
+    ]
+
+
+def profile(tmp: Path, limit: int) -> Path:
+    """cProfile of 1-worker preparation (no cache) of ``limit`` Vietnamese documents."""
+    import cProfile
+    import io as _io
+    import pstats
+
+    corpus = CORPORA / "vntc_sample"
+    study = aio.read_study(write_study(tmp / "profile", corpus, select_rows(corpus, limit), tmp / "profile" / "cache"))
+    documents = aio.read_corpus(study).documents
+    preparation = pipeline.load_preparation(study)
+    prepare_corpus(documents[:2], preparation, None)
+    profiler = cProfile.Profile()
+    profiler.runcall(prepare_corpus, documents, preparation, None, 1)
+    text = _io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(25)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / "profile_prepare.txt"
+    target.write_text(text.getvalue(), encoding="utf-8")
+    return target
+
+
+# ------------------------------------------------------------------------------------- output
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    from importlib import metadata
+
+    return {
+        "cpu": model or platform.processor(), "cores": os.cpu_count(), "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}", "underthesea": metadata.version("underthesea"),
+        "pyvi": metadata.version("pyvi"), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def render(rows: list[dict]) -> str:
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in COLUMNS}
+    lines = ["  ".join(c.ljust(widths[c]) for c in COLUMNS)]
+    lines += ["  ".join(str(r[c]).ljust(widths[c]) for c in COLUMNS) for r in rows]
+    return "\n".join(lines)
+
+
+def markdown(rows: list[dict], info: dict) -> str:
+    head = f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores), Python {info['python']}, underthesea {info['underthesea']}.\n\n"
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines += ["| " + " | ".join(str(r[c]).replace("|", "/") for c in COLUMNS) + " |" for r in rows]
+    return head + "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=0, help="use N documents per corpus, evenly spread (0 = all)")
+    parser.add_argument("--workers", type=int, default=2, help="workers for the parallel measure (default 2)")
+    parser.add_argument("--sizes", default="", help="memory sizes, e.g. 2500,5000,10000 (default: limit/4, limit/2, limit)")
+    parser.add_argument("--skip", default="", help="comma list of sections to skip: vi,en,memory,make")
+    parser.add_argument("--profile", type=int, default=0, help="also write a cProfile of preparing N documents")
+    parser.add_argument("--out", default=str(RESULTS), help="folder for the CSV and Markdown tables")
+    parser.add_argument("--memory-probe", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_probe:
+        print(json.dumps(memory_probe(CORPORA / "vntc_sample", args.memory_probe, Path(args.workdir))))
+        return 0
+    if not (CORPORA / "vntc_sample" / "metadata.csv").is_file():
+        print(f"error: {CORPORA / 'vntc_sample'} not found (fix: put the shared corpora beside this checkout)", file=sys.stderr)
+        return 2
+    skip = set(filter(None, args.skip.split(",")))
+    total = args.limit or 10_000
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else [total // 4, total // 2, total]
+    rows: list[dict] = []
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tag = f"limit{args.limit}" if args.limit else "full"
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vnen-bench-") as name:
+        tmp = Path(name)
+        if args.profile:
+            log(f"profile written to {profile(tmp, args.profile)}")
+        sections = [("vi", lambda: bench_vietnamese(tmp, args.limit, args.workers)),
+                    ("en", lambda: bench_english(tmp, args.limit, args.workers)),
+                    ("memory", lambda: bench_memory(tmp, sizes)),
+                    ("make", lambda: bench_make(tmp))]
+        for key, section in sections:
+            if key not in skip:
+                rows += section()
+                (out / f"benchmark_{tag}.partial.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    info = machine()
+    info["seconds"] = round(time.perf_counter() - started)
+    table = render(rows)
+    print(table)
+    print(f"\nmachine: {json.dumps(info, ensure_ascii=False)}")
+    with open(out / f"benchmark_{tag}.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    (out / f"benchmark_{tag}.md").write_text(markdown(rows, info), encoding="utf-8")
+    (out / f"benchmark_{tag}.machine.json").write_text(json.dumps(info, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / f"benchmark_{tag}.partial.json").unlink(missing_ok=True)
+    print(f"wrote {out / f'benchmark_{tag}.csv'} and .md", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
