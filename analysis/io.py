@@ -175,10 +175,15 @@ def write_json(target: Path, data) -> Path:
 
 
 def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:
-    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix)."""
+    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix).
+
+    The LaTeX caption ends by naming the CSV file that holds the same data.
+    """
     from .tables import to_csv, to_latex, to_markdown
 
-    writers = {"csv": to_csv, "tex": lambda t: to_latex(t, caption=caption), "md": to_markdown}
+    stem = Path(stem)
+    full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
+    writers = {"csv": to_csv, "tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
     return [write_text(Path(f"{stem}.{fmt}"), writers[fmt](table)) for fmt in formats]
 
 

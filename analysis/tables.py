@@ -41,12 +41,18 @@ def to_csv(table: pd.DataFrame) -> str:
     return table.to_csv(index=False, lineterminator="\n", float_format="%.10g")
 
 
-def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3) -> str:
-    """A booktabs ``tabular`` (inside ``table`` when a caption is given); cells escaped."""
+def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3, label: str = "") -> str:
+    """A booktabs ``tabular`` (inside a ``table`` float when a caption is given); cells escaped.
+
+    The float uses ``\\footnotesize`` so top-N tables of a few groups fit a page; ``label`` gives
+    ``\\label{tab:<label>}`` for cross-references from the appendix.
+    """
     align = "".join("r" if pd.api.types.is_numeric_dtype(table[c]) else "l" for c in table.columns)
     lines = []
     if caption:
-        lines += [r"\begin{table}[htbp]", r"\centering", rf"\caption{{{latex_escape(caption)}}}"]
+        lines += [r"\begin{table}[htbp]", r"\centering", r"\footnotesize", rf"\caption{{{latex_escape(caption)}}}"]
+        if label:
+            lines.append(rf"\label{{tab:{label}}}")
     lines += [rf"\begin{{tabular}}{{{align}}}", r"\toprule"]
     lines.append(" & ".join(latex_escape(c) for c in table.columns) + r" \\")
     lines.append(r"\midrule")
