@@ -7,6 +7,7 @@ one line (``error: <file>: <problem> (fix: ...)``) with exit status 2 and nothin
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 from typing import Callable
@@ -90,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("stage", choices=sorted(STAGES), metavar="stage", help="one of: " + ", ".join(STAGES))
     parser.add_argument("--study", default="study.toml", help="study file (default: study.toml)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes for preparation (0 = all cores; default from the study)")
+    parser.add_argument(
+        "--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask"
+    )
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--quiet", action="store_true", help="log warnings and errors only")
     return parser
@@ -103,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         study = read_study(args.study)
+        if args.scheduler is not None:
+            study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
         STAGES[args.stage][1](study, args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

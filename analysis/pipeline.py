@@ -115,7 +115,9 @@ def prepared_corpus(study: Study, workers: int | None = None, progress: bool = T
     preparation = preparation or load_preparation(study)
     cache = io.PreparedCache(study.cache_dir)
     workers = study.run.workers if workers is None else workers
-    prepared = prepare_corpus(corpus.documents, preparation, cache, workers=workers, progress=progress)
+    prepared = prepare_corpus(
+        corpus.documents, preparation, cache, workers=workers, progress=progress, scheduler=study.run.scheduler
+    )
     return PreparedStudy(study, corpus, prepared, load_term_rules(study), preparation)
 
 
