@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import io
 
-import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+# No matplotlib.use() here: Jupyter keeps its inline backend, and headless runs fall back to Agg
+# (make exports MPLBACKEND=Agg). Rendering goes through figure_bytes, whatever the backend.
 
 STYLE = {
     "font.family": "DejaVu Sans",
