@@ -1,0 +1,142 @@
+"""Framing figures: ``plot_*(ax, data) -> ax``, draw only (no computation beyond sorting, no saving).
+
+Each function draws exactly what a table from :mod:`analysis.framing`, :mod:`analysis.keyness` or
+:mod:`analysis.similarity` holds, so the CSV written beside a figure is the figure's data. Fonts
+and determinism come from :mod:`analysis.plot` (DejaVu Sans covers Vietnamese).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import plot  # noqa: F401  (applies the shared style: fonts, deterministic output)
+
+PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+TARGET_COLOR = "#4C72B0"
+REFERENCE_COLOR = "#DD8452"
+
+
+def _label(text) -> str:
+    return str(text).replace("_", " ")
+
+
+def plot_note(ax, text: str, title: str = ""):
+    """An empty panel that says why there is nothing to draw."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes, fontsize=9)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "group", value: str = "mean",
+                    low: str | None = "ci_low", high: str | None = "ci_high", xlabel: str = "", title: str = ""):
+    """Horizontal bars of ``value`` per item, one bar per group, with interval whiskers.
+
+    Items keep the table's order (top to bottom); groups keep their order of appearance. A NaN
+    interval (one document) draws no whisker.
+    """
+    items = list(dict.fromkeys(table[item]))
+    groups = list(dict.fromkeys(table[group]))
+    height = 0.8 / max(1, len(groups))
+    for g, name in enumerate(groups):
+        rows = table[table[group] == name].set_index(item).reindex(items)
+        positions = np.arange(len(items))[::-1] + (len(groups) - 1) / 2 * height - g * height
+        values = rows[value].to_numpy(dtype=float)
+        ax.barh(positions, np.nan_to_num(values), height=height, color=PALETTE[g % len(PALETTE)], label=str(name))
+        if low and high:
+            lo = rows[low].to_numpy(dtype=float)
+            hi = rows[high].to_numpy(dtype=float)
+            ok = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(values))
+            if ok.any():
+                err = np.vstack([values[ok] - lo[ok], hi[ok] - values[ok]])
+                ax.errorbar(values[ok], positions[ok], xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
+    ax.set_yticks(np.arange(len(items))[::-1], [_label(i) for i in items])
+    ax.set_ylim(-0.6, len(items) - 0.4)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_frame_salience(ax, table: pd.DataFrame, title: str = ""):
+    """Mean frame salience (hits per 1,000 tokens) by group with bootstrap 95% intervals.
+
+    ``table``: rows of :func:`analysis.framing.group_means` with a ``label`` column.
+    """
+    return plot_group_bars(ax, table, xlabel="hits per 1,000 tokens: mean over documents, 95% bootstrap CI", title=title)
+
+
+def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
+    """Share of actor mentions by group (pooled), for the actors in ``table``."""
+    return plot_group_bars(ax, table, value="mention_share", low=None, high=None, xlabel="share of all actor mentions", title=title)
+
+
+def plot_keyness(ax, table: pd.DataFrame, value: str = "g2", target: str = "target", reference: str = "reference", title: str = ""):
+    """Diverging bars of signed keyness: target-characteristic terms right, reference left.
+
+    ``table``: rows of :func:`analysis.keyness.top_keyness` (positive first, then negative).
+    """
+    rows = table.reset_index(drop=True)
+    values = rows[value].to_numpy(dtype=float)
+    positions = np.arange(len(rows))[::-1]
+    colors = [TARGET_COLOR if v > 0 else REFERENCE_COLOR for v in values]
+    ax.barh(positions, values, color=colors)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_yticks(positions, [_label(t) for t in rows["term"]])
+    ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
+    names = {"g2": "signed G²", "log_ratio": "Log Ratio (log2)", "fw_z": "Fightin' Words z"}
+    ax.set_xlabel(f"{names.get(value, value)}: ← {reference} | {target} →")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_fightin_words(ax, table: pd.DataFrame, n_labels: int = 8, target: str = "target", reference: str = "reference", title: str = ""):
+    """Fightin' Words z-scores against total frequency, extremes labelled (Monroe et al. 2008, fig. 5).
+
+    ``table``: rows of :func:`analysis.keyness.keyness`. Points beyond |z| = 1.96 are coloured.
+    """
+    total = (table["target_count"] + table["reference_count"]).to_numpy(dtype=float)
+    z = table["fw_z"].to_numpy(dtype=float)
+    x = np.log10(np.maximum(total, 1))
+    colors = np.where(z > 1.96, TARGET_COLOR, np.where(z < -1.96, REFERENCE_COLOR, "#BBBBBB"))
+    ax.scatter(x, z, s=10, c=colors, linewidths=0)
+    for bound in (1.96, -1.96):
+        ax.axhline(bound, color="#999999", linewidth=0.6, linestyle="--")
+    order = table.assign(_z=z).sort_values(["_z", "term"], ascending=[False, True], kind="mergesort")
+    labelled = pd.concat([order[order["_z"] > 0].head(n_labels), order[order["_z"] < 0].tail(n_labels)])
+    # Neighbouring labels alternate above, on and below their point so equal z-scores stay legible.
+    for k, (_, row) in enumerate(labelled.iterrows()):
+        tx = math.log10(max(row["target_count"] + row["reference_count"], 1))
+        ax.annotate(_label(row["term"]), (tx, row["_z"]), fontsize=7, xytext=(3, (0, 6, -6)[k % 3]), textcoords="offset points", va="center")
+    ax.set_xlabel("log10 total frequency")
+    ax.set_ylabel(f"z (← {reference} | {target} →)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = ""):
+    """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated."""
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(values, vmin=0.0, vmax=1.0, cmap="Blues", aspect="auto")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in matrix.index])
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if not np.isnan(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if values[i, j] > 0.6 else "black")
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="cosine similarity")
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,217 @@
+"""Which documents tell the same story: across languages on concepts, within a language on text.
+
+* :func:`crosslingual_similarity`: cosine similarity of TF-IDF-weighted concept vectors between
+  every document of one language and every document of the other. Concepts come from the
+  bilingual codebook, so a Vietnamese and an English article about the same talks share an axis;
+  the pairing is computed from the texts, never looked up in the metadata.
+* :func:`near_duplicates`: Jaccard similarity of word shingles within a language (Broder 1997),
+  to flag syndicated copies before they inflate counts. Vietnamese is shingled on syllables, so
+  two copies segmented differently still match.
+* :func:`event_omissions`: for each event covered in both languages, the frames, actors and
+  concepts present in one language's coverage and missing, or much weaker, in the other's.
+
+Pure: DataFrames and token lists in, DataFrames out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from itertools import combinations
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+SIMILARITY_COLUMNS = ["doc_a", "doc_b", "language_a", "language_b", "cosine", "rank_for_a", "rank_for_b", "mutual_best", "shared_concepts", "top_shared"]
+
+
+def tfidf_rows(counts: np.ndarray) -> np.ndarray:
+    """Rows of ``counts`` weighted by smoothed inverse document frequency, L2-normalised.
+
+    ``w = count · (ln((1 + N) / (1 + df)) + 1)`` (scikit-learn's smooth idf), so a concept in
+    every document still weighs something when the corpus has five documents.
+    """
+    counts = np.asarray(counts, dtype=float)
+    n = counts.shape[0]
+    df = (counts > 0).sum(axis=0)
+    weights = counts * (np.log((1.0 + n) / (1.0 + df)) + 1.0)
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
+
+
+def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5) -> pd.DataFrame:
+    """Cosine similarity of concept vectors for every (language a, language b) document pair.
+
+    Parameters
+    ----------
+    counts : DataFrame (documents × concept ids)
+        Concept hits per document (index doc_id).
+    languages : mapping doc_id -> language
+    pair : the two languages compared (rows: first, columns: second).
+
+    Returns
+    -------
+    DataFrame with ``doc_a, doc_b, language_a, language_b, cosine`` (of TF-IDF weighted concept
+    vectors, idf over all documents of both languages), ``rank_for_a`` (1 = ``doc_b`` is the most
+    similar document of language b for ``doc_a``), ``rank_for_b``, ``mutual_best`` (each is the
+    other's best match), ``shared_concepts`` (concepts in both) and ``top_shared`` (the shared
+    concepts that weigh most in the product). Ties in ranks are broken by doc id.
+    """
+    lang_a, lang_b = pair
+    docs_a = [d for d in counts.index if languages.get(d) == lang_a]
+    docs_b = [d for d in counts.index if languages.get(d) == lang_b]
+    if not docs_a or not docs_b:
+        return pd.DataFrame(columns=SIMILARITY_COLUMNS)
+    docs = docs_a + docs_b
+    matrix = counts.loc[docs].to_numpy(dtype=float)
+    weighted = tfidf_rows(matrix)
+    a = weighted[: len(docs_a)]
+    b = weighted[len(docs_a):]
+    cosine = a @ b.T
+    rank_a = _ranks(cosine, docs_b, axis=1)
+    rank_b = _ranks(cosine.T, docs_a, axis=1).T
+    concepts = list(counts.columns)
+    records = []
+    for i, da in enumerate(docs_a):
+        for j, db in enumerate(docs_b):
+            product = a[i] * b[j]
+            shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
+            top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
+            records.append((da, db, lang_a, lang_b, float(cosine[i, j]), int(rank_a[i, j]), int(rank_b[i, j]),
+                            bool(rank_a[i, j] == 1 and rank_b[i, j] == 1), len(shared), " ".join(concepts[k] for k in top)))
+    return pd.DataFrame(records, columns=SIMILARITY_COLUMNS)
+
+
+def _ranks(scores: np.ndarray, labels: Sequence[str], axis: int = 1) -> np.ndarray:
+    """Rank 1 = highest score along ``axis``; ties broken by label."""
+    ranks = np.zeros_like(scores, dtype=int)
+    for i, row in enumerate(scores):
+        order = sorted(range(len(row)), key=lambda j: (-row[j], labels[j]))
+        for r, j in enumerate(order, start=1):
+            ranks[i, j] = r
+    return ranks
+
+
+# ------------------------------------------------------------------------- near-duplicates
+
+DUPLICATE_COLUMNS = ["language", "doc_a", "doc_b", "shingles_a", "shingles_b", "shared", "jaccard", "containment", "near_duplicate"]
+
+
+def shingle_words(tokens: Iterable[str], language: str) -> list[str]:
+    """Lower-cased words for shingling: Vietnamese split into syllables; punctuation dropped."""
+    words = []
+    for token in tokens:
+        if not any(c.isalnum() for c in token):
+            continue
+        lowered = token.lower()
+        words.extend(lowered.replace("_", " ").split() if language == "vi" else lowered.split())
+    return words
+
+
+def shingles(words: Sequence[str], k: int = 5) -> set[tuple[str, ...]]:
+    """The set of ``k``-word shingles (the whole text as one shingle when shorter than ``k``)."""
+    if len(words) < k:
+        return {tuple(words)} if words else set()
+    return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
+
+
+def near_duplicates(documents: Mapping[str, tuple[str, Sequence[str]]], k: int = 5, threshold: float = 0.5) -> pd.DataFrame:
+    """Shingle Jaccard for every pair of documents of one language that share a shingle.
+
+    ``documents`` maps doc_id -> (language, tokens). ``jaccard = |A ∩ B| / |A ∪ B|``;
+    ``containment = |A ∩ B| / min(|A|, |B|)`` (a short copy inside a long article);
+    ``near_duplicate = jaccard >= threshold``. Only pairs found through a shared shingle are
+    listed (an inverted index, so large corpora are not compared pair by pair), sorted by
+    language, then descending Jaccard.
+    """
+    sets = {d: shingles(shingle_words(tokens, lang), k) for d, (lang, tokens) in documents.items()}
+    language = {d: lang for d, (lang, _) in documents.items()}
+    index: dict[tuple, list[str]] = defaultdict(list)
+    for d in sorted(sets):
+        for s in sets[d]:
+            index[s].append(d)
+    shared: dict[tuple[str, str], int] = defaultdict(int)
+    for docs in index.values():
+        for x, y in combinations(docs, 2):
+            if language[x] == language[y]:
+                shared[(x, y)] += 1
+    records = []
+    for (x, y), n in shared.items():
+        union = len(sets[x]) + len(sets[y]) - n
+        jaccard = n / union if union else 0.0
+        containment = n / min(len(sets[x]), len(sets[y]))
+        records.append((language[x], x, y, len(sets[x]), len(sets[y]), n, jaccard, containment, jaccard >= threshold))
+    table = pd.DataFrame(records, columns=DUPLICATE_COLUMNS)
+    return table.sort_values(["language", "jaccard", "doc_a", "doc_b"], ascending=[True, False, True, True], kind="mergesort").reset_index(drop=True)
+
+
+# -------------------------------------------------------------------------------- omissions
+
+OMISSION_COLUMNS = ["event", "kind", "item", "docs_a", "docs_b", "count_a", "count_b", "per_1000_a", "per_1000_b", "log2_ratio", "status"]
+
+
+def event_omissions(
+    items: pd.DataFrame,
+    tokens: Mapping[str, int],
+    docvars: pd.DataFrame,
+    pair: Sequence[str] = ("vi", "en"),
+    ratio: float = 3.0,
+    min_count: int = 2,
+    event: str = "event",
+) -> pd.DataFrame:
+    """Frames, actors and concepts one language's coverage of an event has and the other lacks.
+
+    Parameters
+    ----------
+    items : DataFrame with columns ``doc_id, kind, item, count``
+        Hits per document (kind: frame, actor, concept).
+    tokens : mapping doc_id -> counted tokens
+    docvars : DataFrame indexed by doc_id with ``language`` and the ``event`` column.
+    pair : the two languages (``a``, ``b``).
+    ratio, min_count : an item is listed when its stronger side has at least ``min_count`` hits and
+        the weaker side has none (``missing in <language>``) or a rate per 1,000 tokens at most
+        ``1 / ratio`` of the stronger one (``much weaker in <language>``).
+
+    Returns
+    -------
+    DataFrame ``event, kind, item, docs_a, docs_b, count_a, count_b, per_1000_a, per_1000_b,
+    log2_ratio, status``; ``log2_ratio = log2(rate_a / rate_b)`` with a zero count replaced by 0.5
+    (Hardie's convention), so a positive value means more in language a. Only events with
+    documents in both languages are compared.
+    """
+    lang_a, lang_b = pair
+    if event not in docvars.columns:
+        return pd.DataFrame(columns=OMISSION_COLUMNS)
+    frame = items.copy()
+    frame["event"] = frame["doc_id"].map(docvars[event].astype(str))
+    frame["language"] = frame["doc_id"].map(docvars["language"].astype(str))
+    records = []
+    for ev in sorted(docvars[event].astype(str).unique()):
+        members = docvars.index[docvars[event].astype(str) == ev]
+        docs = {lang: [d for d in members if str(docvars.loc[d, "language"]) == lang] for lang in (lang_a, lang_b)}
+        if not docs[lang_a] or not docs[lang_b]:
+            continue
+        n_a = sum(tokens.get(d, 0) for d in docs[lang_a])
+        n_b = sum(tokens.get(d, 0) for d in docs[lang_b])
+        if not n_a or not n_b:
+            continue
+        sub = frame[frame["event"] == ev]
+        pooled = sub.groupby(["kind", "item", "language"], sort=True)["count"].sum().unstack("language", fill_value=0)
+        for (kind, item), row in pooled.iterrows():
+            a, b = int(row.get(lang_a, 0)), int(row.get(lang_b, 0))
+            rate_a, rate_b = 1000.0 * a / n_a, 1000.0 * b / n_b
+            log2 = math.log2(((a or 0.5) / n_a) / ((b or 0.5) / n_b))
+            status = ""
+            if a >= min_count and (b == 0 or rate_a >= ratio * rate_b):
+                status = f"missing in {lang_b}" if b == 0 else f"much weaker in {lang_b}"
+            elif b >= min_count and (a == 0 or rate_b >= ratio * rate_a):
+                status = f"missing in {lang_a}" if a == 0 else f"much weaker in {lang_a}"
+            if status:
+                records.append((ev, kind, item, len(docs[lang_a]), len(docs[lang_b]), a, b, rate_a, rate_b, log2, status))
+    table = pd.DataFrame(records, columns=OMISSION_COLUMNS)
+    kind_order = {"frame": 0, "actor": 1, "concept": 2}
+    if len(table):
+        table = table.assign(_k=table["kind"].map(kind_order).fillna(9), _r=-table["log2_ratio"].abs())
+        table = table.sort_values(["event", "_k", "status", "_r", "item"], kind="mergesort").drop(columns=["_k", "_r"]).reset_index(drop=True)
+    return table
