@@ -140,14 +140,16 @@ class Codebook:
 # ------------------------------------------------------------------------ YAML with positions
 
 
-def _positions(text: str) -> tuple[dict[tuple, int], list[tuple[int, str]]]:
-    """Line (1-based) of every mapping key and sequence item, by path; and duplicate keys.
+def _positions(text: str) -> tuple[dict[tuple, int], list[tuple[int, str]], dict[tuple, str]]:
+    """Line (1-based) of every mapping key and sequence item, by path; duplicate keys; and the
+    source text of every scalar sequence item (``no`` reads as a boolean: the message quotes it).
 
     ``yaml.safe_load`` silently keeps the last of two equal keys, so duplicates are found here.
     """
     root = yaml.compose(text, Loader=_SAFE_LOADER)
     lines: dict[tuple, int] = {}
     duplicates: list[tuple[int, str]] = []
+    raw: dict[tuple, str] = {}
 
     def walk(node, path: tuple) -> None:
         if isinstance(node, yaml.MappingNode):
@@ -162,11 +164,13 @@ def _positions(text: str) -> tuple[dict[tuple, int], list[tuple[int, str]]]:
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 lines[(*path, i)] = item.start_mark.line + 1
+                if isinstance(item, yaml.ScalarNode):
+                    raw[(*path, i)] = item.value
                 walk(item, (*path, i))
 
     if root is not None:
         walk(root, ())
-    return lines, duplicates
+    return lines, duplicates, raw
 
 
 # ------------------------------------------------------------------------------ normalisation
@@ -244,6 +248,7 @@ def _pattern(text: str, language: str, line: int, lemmatize: bool) -> Pattern:
 class _Problems:
     source: str
     items: list[tuple[int, str, str]] = field(default_factory=list)
+    raw: dict[tuple, str] = field(default_factory=dict)  # source text of scalar list items
 
     def add(self, line: int, problem: str, fix: str = "") -> None:
         self.items.append((line, problem, fix))
@@ -303,12 +308,13 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
     stopwords = stopwords or {}
     try:
         data = yaml.load(text, Loader=_SAFE_LOADER)  # = yaml.safe_load, in C when libyaml is there
-        lines, duplicates = _positions(text)
+        lines, duplicates, raw = _positions(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         problems.add(line, f"not valid YAML ({getattr(exc, 'problem', None) or exc})", "check indentation and quoting on that line")
         raise _Fatal from None
+    problems.raw = raw
     for line, path in duplicates:
         problems.add(line, f"duplicate key '{path}'", "merge the two entries into one")
     if not isinstance(data, dict):
@@ -429,8 +435,9 @@ def _patterns(values, path, lang, at, problems, stopwords, lemmatize_en, is_spee
     for i, value in enumerate(values):
         line = at(*path, i)
         if not isinstance(value, str):
-            shown = {True: "true", False: "false"}.get(value, value) if isinstance(value, bool) else value
-            problems.add(line, f"pattern {shown!r} in '{where}' is a {type(value).__name__}, not text", f"quote it: '{shown}'")
+            shown = problems.raw.get((*path, i), str(value))
+            kind = {bool: "true/false", int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+            problems.add(line, f"pattern '{shown}' in '{where}' is read as {kind}, not text", f"quote it: '{shown}'")
             continue
         reason = _dead_pattern(value, lang, stopwords, lemmatize_en, is_speech)
         if reason:

@@ -1,0 +1,92 @@
+"""Cross-lingual pairing (computed, never looked up), near-duplicates and event omissions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.similarity import crosslingual_similarity, event_omissions, near_duplicates, shingle_words, shingles, tfidf_rows
+
+CONCEPTS = ["border", "china", "cooperation", "party", "sea", "trade", "vietnam"]
+
+
+def concept_table():
+    # three Vietnamese stories (trade, sea, party) and two English ones: sea and trade, in that order
+    rows = {
+        "v_trade": [6, 3, 2, 0, 0, 9, 3],
+        "v_sea": [0, 3, 1, 0, 8, 0, 3],
+        "v_party": [0, 2, 2, 9, 0, 0, 2],
+        "e_sea": [0, 2, 1, 0, 6, 1, 2],
+        "e_trade": [5, 2, 2, 1, 0, 7, 2],
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=CONCEPTS)
+
+
+LANGS = {"v_trade": "vi", "v_sea": "vi", "v_party": "vi", "e_sea": "en", "e_trade": "en"}
+
+
+def test_tfidf_rows_are_unit_length_and_keep_shared_concepts():
+    weighted = tfidf_rows(concept_table().to_numpy())
+    assert np.allclose(np.linalg.norm(weighted, axis=1), 1.0)
+    assert (weighted[:, CONCEPTS.index("china")] > 0).all()  # in every document, still weighs something
+
+
+def test_the_pairing_is_computed_from_the_concepts():
+    table = crosslingual_similarity(concept_table(), LANGS, ("vi", "en"))
+    best = table[table["rank_for_b"] == 1].set_index("doc_b")["doc_a"].to_dict()
+    assert best == {"e_sea": "v_sea", "e_trade": "v_trade"}
+    assert set(table.loc[table["mutual_best"], "doc_a"]) == {"v_sea", "v_trade"}
+    assert table.set_index(["doc_a", "doc_b"]).loc[("v_party", "e_trade"), "rank_for_a"] == 1  # its best, not mutual
+    # relabelling and reordering the documents changes nothing but the names
+    shuffled = concept_table().iloc[[4, 2, 0, 3, 1]].rename(index={"e_sea": "x1", "e_trade": "x2"})
+    again = crosslingual_similarity(shuffled, {**LANGS, "x1": "en", "x2": "en"}, ("vi", "en"))
+    assert again.set_index(["doc_a", "doc_b"]).loc[("v_sea", "x1"), "cosine"] == pytest.approx(
+        table.set_index(["doc_a", "doc_b"]).loc[("v_sea", "e_sea"), "cosine"])
+    assert "trade" in table.set_index(["doc_a", "doc_b"]).loc[("v_trade", "e_trade"), "top_shared"].split()
+
+
+def test_one_language_only_gives_an_empty_table():
+    assert crosslingual_similarity(concept_table().loc[["v_sea"]], LANGS).empty
+
+
+ARTICLE = ("Bộ_trưởng Ngoại_giao Bùi_Thanh_Sơn đề_nghị Quảng_Tây tạo thuận_lợi thông_quan cửa_khẩu , nhất_là với "
+           "nông_sản Việt_Nam xuất_khẩu sang Trung_Quốc , nâng cao năng_lực vận_chuyển hàng_hóa .").split()
+
+
+def test_vietnamese_is_shingled_on_syllables():
+    assert shingle_words(["Hợp_tác", ",", "biển_đông"], "vi") == ["hợp", "tác", "biển", "đông"]
+    assert shingles(["a", "b", "c"], 2) == {("a", "b"), ("b", "c")}
+    assert shingles(["a"], 5) == {("a",)}
+
+
+def test_near_duplicates_flag_syndicated_copies_only():
+    resegmented = " ".join(ARTICLE).replace("thông_quan", "thông quan").replace("Bộ_trưởng", "Bộ trưởng").split()
+    edited = ARTICLE[:-6] + ["và", "hiệu_suất", "thông_quan", "."]
+    other = "Hai bên nhấn_mạnh tầm quan_trọng của luật_pháp quốc_tế trên Biển_Đông .".split()
+    table = near_duplicates({"a": ("vi", ARTICLE), "b": ("vi", resegmented), "c": ("vi", edited), "d": ("vi", other),
+                             "e": ("en", ARTICLE)}, k=4, threshold=0.5).set_index(["doc_a", "doc_b"])
+    assert table.loc[("a", "b"), "jaccard"] == 1.0 and table.loc[("a", "b"), "near_duplicate"]
+    assert 0.5 <= table.loc[("a", "c"), "jaccard"] < 1.0 and table.loc[("a", "c"), "near_duplicate"]
+    assert ("a", "d") not in table.index  # no shared shingle
+    assert ("a", "e") not in table.index  # different languages are never compared
+
+
+def test_event_omissions_by_hand():
+    docvars = pd.DataFrame({"language": ["vi", "vi", "en", "vi"], "event": ["visit", "visit", "visit", "talks"]},
+                           index=["v1", "v2", "e1", "v3"])
+    items = pd.DataFrame(
+        [("v1", "actor", "guangxi", 4), ("v2", "actor", "guangxi", 2), ("v1", "frame", "trade", 3), ("e1", "frame", "trade", 3),
+         ("e1", "concept", "asean", 2), ("v1", "concept", "asean", 0), ("v2", "frame", "sea", 1), ("e1", "frame", "sea", 6),
+         ("v3", "actor", "party", 9)],
+        columns=["doc_id", "kind", "item", "count"])
+    tokens = {"v1": 500, "v2": 500, "e1": 500, "v3": 100}
+    table = event_omissions(items, tokens, docvars, ("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
+    assert set(table["event"]) == {"visit"}  # "talks" has no English coverage
+    assert table.loc[("actor", "guangxi"), "status"] == "missing in en"
+    assert table.loc[("actor", "guangxi"), "per_1000_a"] == pytest.approx(6.0)
+    # sea: 1 per 1,000 vi tokens vs 12 per 1,000 en tokens
+    assert table.loc[("frame", "sea"), "status"] == "much weaker in vi"
+    assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2((1 / 1000) / (6 / 500)))
+    assert table.loc[("concept", "asean"), "status"] == "missing in vi"
+    assert ("frame", "trade") not in table.index  # 3 per 1,000 vs 6 per 1,000: weaker, not "much weaker"
