@@ -578,8 +578,10 @@ def concept_map(codebook: Codebook, vocab: Iterable[str] | None = None) -> dict[
 
     Returns ``{"vi": {term: concept_id}, "en": {term_lowercase: concept_id}}``. Vietnamese keys are
     ``_``-joined syllables (``biển_đông``); English keys the lower-cased lemma words joined by a
-    space (``east sea``), plus the pattern as written in lower case when it differs. Glob patterns
-    can only be listed against a vocabulary: pass ``vocab`` (terms) to expand them.
+    space (``east sea``), plus the pattern as written in lower case when it differs. With ``vocab``
+    (the corpus terms) glob patterns are expanded against it, and English terms that keep their
+    surface form (names and merged phrases: ``Parties``, ``Foreign Ministers``) are added when
+    their lemmas spell a pattern (``party``, ``foreign minister``).
 
     >>> cb = parse_codebook("concepts:\\n  sea: {vi: [Biển Đông], en: [East Sea, maritime*]}\\n")
     >>> concept_map(cb, vocab=["maritime", "sea"])
@@ -601,6 +603,10 @@ def concept_map(codebook: Codebook, vocab: Iterable[str] | None = None) -> dict[
                 out[lang].setdefault(joiner.join(pattern.words), entry.id)
                 if lang == "en":
                     out[lang].setdefault(" ".join(pattern.text.lower().split()), entry.id)
+    for term in vocab:
+        key = " ".join(en_words(term, codebook.lemmatize_en))
+        if key in out["en"] and not any(c in term for c in "_"):
+            out["en"].setdefault(term.lower(), out["en"][key])
     return {lang: dict(sorted(terms.items())) for lang, terms in out.items()}
 
 

@@ -148,7 +148,9 @@ def test_concept_map_has_the_agreed_shape():
         "vi": {"biển_đông": "sea", "trung_quốc": "china"},
         "en": {"border gate": "gate", "border gates": "gate", "china": "china", "east sea": "sea"},
     }
-    assert concept_map(cb, vocab=["maritime", "sea", "Maritime"])["en"]["maritime"] == "sea"
+    expanded = concept_map(cb, vocab=["maritime", "sea", "Maritime", "East Seas", "Chinas", "biển_đông"])["en"]
+    assert expanded["maritime"] == "sea" and expanded["east seas"] == "sea" and expanded["chinas"] == "china"
+    assert "biển_đông" not in expanded and "sea" not in expanded
 
 
 def test_codebook_phrases_are_multi_word_patterns():
