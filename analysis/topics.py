@@ -205,7 +205,8 @@ def build_corpus(
         indices.extend(sorted(counts))
         data.extend(counts[j] for j in sorted(counts))
         indptr.append(len(indices))
-    dropped = tuple(u for u in unit_ids if u not in set(kept_ids))
+    kept = set(kept_ids)
+    dropped = tuple(u for u in unit_ids if u not in kept)
     if dropped:
         log.info("topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids))
     if len(kept_ids) < 2:

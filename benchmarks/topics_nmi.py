@@ -1,0 +1,181 @@
+"""Benchmark of the topics stage (issue 4): do topics recover known categories, and at what cost?
+
+    .venv/bin/python benchmarks/topics_nmi.py               # full: 10,000 VNTC + 2,225 BBC articles
+    .venv/bin/python benchmarks/topics_nmi.py --limit 500   # quick check of the script
+
+For each labelled corpus (``../shared/corpora/vntc_sample``: Vietnamese, 10 categories;
+``../shared/corpora/bbc_news``: English, 5 categories), with K = the number of categories and
+documents as units:
+
+* **NMI** (mean, min and max over ``--seeds``; normalised mutual information, sklearn's ``normalized_mutual_info_score``, arithmetic
+  mean normalisation) between each document's dominant topic (argmax of theta) and its category,
+  for the toolkit's preparation (segmentation, stopwords, lemmas) and, fitted in the same run with
+  the same LDA and dictionary settings, a **baseline** of whitespace tokens as written (no
+  stopword removal, no segmentation, no lower-casing). 0 = independent, 1 = the same partition.
+* **Time** of the stage's fit (:func:`analysis.topics.fit_lda`: bag-of-words, ``LdaModel``,
+  array extraction, one inference pass) against a bare ``gensim.models.LdaModel(...)`` call with
+  the same parameters on the same bag-of-words, both in this process (goal <= 1.1x). Also whether
+  the two give the same topic-word matrix (they should: same seed, same input).
+
+Inputs are read, never modified: the corpora's metadata has ``path``, not ``file``, so a derived
+metadata CSV and a temporary study are written in a temporary folder. Prepared documents are
+cached in ``--cache`` (default: the project's ``.cache``) so a second run skips segmentation.
+Prints a table and writes ``benchmarks/results/topics_nmi_<full|limitN>[_<corpus>].csv``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis import io as aio  # noqa: E402
+from analysis import topics  # noqa: E402
+from analysis.pipeline import prepared_corpus  # noqa: E402
+
+CORPORA = ROOT.parent / "shared" / "corpora"
+RESULTS = ROOT / "benchmarks" / "results"
+NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def select_rows(corpus: Path, limit: int) -> list[dict]:
+    """``limit`` rows spread evenly over the metadata (sorted by category, so all are kept); 0 = all."""
+    with open(corpus / "metadata.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    if limit and limit < len(rows):
+        rows = [rows[(i * len(rows)) // limit] for i in range(limit)]
+    return rows
+
+
+def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args) -> Path:
+    """A temporary study over ``rows`` with a derived metadata CSV (``file`` = the corpus's ``path``)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    metadata = folder / "metadata.csv"
+    with open(metadata, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "file", "language", "category"])
+        for row in rows:
+            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"]])
+    k = len({row["category"] for row in rows})
+    study = folder / "study.toml"
+    study.write_text(
+        f'name = "topics-benchmark"\n[corpus]\nfolder = "{corpus.as_posix()}"\nmetadata = "{metadata.as_posix()}"\n'
+        f'languages = ["{rows[0]["language"]}"]\n[units]\nkind = "document"\n'
+        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = {args.workers}\n'
+        f"[topics]\nk = {k}\npasses = {args.passes}\niterations = {args.iterations}\n"
+        f"no_below = {args.no_below}\nno_above = {args.no_above}\nchunksize = {args.chunksize}\n",
+        encoding="utf-8",
+    )
+    return study
+
+
+def nmi(labels, dominant) -> float:
+    from sklearn.metrics import normalized_mutual_info_score
+
+    return float(normalized_mutual_info_score(labels, dominant))
+
+
+def bench(name: str, args, tmp: Path) -> list[dict]:
+    from gensim.models import LdaModel
+
+    corpus_dir = CORPORA / NAMES[name]
+    rows = select_rows(corpus_dir, args.limit)
+    study = aio.read_study(write_study(tmp / name, corpus_dir, rows, Path(args.cache).resolve(), args))
+    settings = study.topics
+    category = {row["doc_id"]: row["category"] for row in rows}
+    k = settings.k
+    log(f"{name}: {len(rows)} documents, {k} categories; preparing (cache {args.cache})")
+    start = time.perf_counter()
+    ps = prepared_corpus(study, args.workers, progress=True)
+    units = ps.units("document")
+    prepare_s = time.perf_counter() - start
+    raw = {doc.doc_id: doc.text for doc in aio.read_corpus(study).documents}
+    pipelines = {
+        "toolkit": [u.terms for u in units],
+        "whitespace baseline": [tuple(raw[u.doc_id].split()) for u in units],
+    }
+    ids = [u.unit_id for u in units]
+    out = []
+    for pipeline, terms in pipelines.items():
+        corpus = topics.build_corpus(pipeline, ids, terms, settings.no_below, settings.no_above, settings.keep_n)
+        log(f"{name} / {pipeline}: {corpus.n_units} documents, {len(corpus.vocab)} terms; fitting K = {k}")
+        bow = corpus.bow()
+        dictionary = topics._gensim_dictionary(corpus.vocab)
+        labels = [category[unit_id] for unit_id in corpus.unit_ids]
+        scores, bare_s, stage_s, same = [], 0.0, 0.0, True
+        for seed in args.seeds:
+            start = time.perf_counter()
+            bare = LdaModel(corpus=bow, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
+                            **topics.lda_parameters(settings))
+            bare_s += time.perf_counter() - start
+            start = time.perf_counter()
+            fit = topics.fit_lda(corpus, k, seed, settings)
+            stage_s += time.perf_counter() - start
+            phi = bare.get_topics().astype(np.float64)
+            same &= bool(np.allclose(fit.topic_word, phi / phi.sum(axis=1, keepdims=True), rtol=0, atol=1e-7))
+            scores.append(nmi(labels, fit.doc_topic.argmax(axis=1)))
+        log(f"{name} / {pipeline}: NMI {np.mean(scores):.3f} over seeds {list(args.seeds)}; "
+            f"stage fit {stage_s:.1f} s vs bare LdaModel {bare_s:.1f} s")
+        out.append({
+            "corpus": NAMES[name], "pipeline": pipeline, "documents": len(rows), "units": corpus.n_units,
+            "dropped": len(corpus.dropped), "categories": k, "vocab": len(corpus.vocab),
+            "nmi_mean": round(float(np.mean(scores)), 4), "nmi_min": round(min(scores), 4), "nmi_max": round(max(scores), 4),
+            "prepare_s": round(prepare_s, 2) if pipeline == "toolkit" else "",
+            "bare_lda_s": round(bare_s, 3), "stage_fit_s": round(stage_s, 3), "ratio": round(stage_s / bare_s, 3),
+            "goal": "<= 1.1", "met": "yes" if stage_s / bare_s <= 1.1 else "NO", "same_topics_as_bare": same,
+        })
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", nargs="+", choices=sorted(NAMES), default=["vntc", "bbc"])
+    parser.add_argument("--limit", type=int, default=0, help="documents per corpus, spread over all categories (0 = all)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes for preparation")
+    parser.add_argument("--cache", default=str(ROOT / ".cache"), help="preparation cache folder")
+    # Online LDA needs enough updates (passes x chunks) to converge: 20 passes of 500-document chunks.
+    parser.add_argument("--passes", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--chunksize", type=int, default=500)
+    parser.add_argument("--no-below", type=int, default=5)
+    parser.add_argument("--no-above", type=float, default=0.5)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3], help="one fit per seed; NMI mean, min, max")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    missing = [NAMES[c] for c in args.corpus if not (CORPORA / NAMES[c] / "metadata.csv").is_file()]
+    if missing:
+        print(f"error: {CORPORA}: corpora not found: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="topics_nmi_") as tmp:
+        for name in args.corpus:
+            rows += bench(name, args, Path(tmp))
+    table = pd.DataFrame(rows)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    size = "full" if not args.limit else f"limit{args.limit}"
+    which = "" if sorted(args.corpus) == sorted(NAMES) else "_" + "_".join(sorted(args.corpus))
+    target = RESULTS / f"topics_nmi_{size}{which}.csv"
+    aio.write_text(target, table.to_csv(index=False, lineterminator="\n"))
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.to_string(index=False))
+    print(f"\nsettings: K = categories, passes {args.passes}, iterations {args.iterations}, chunksize {args.chunksize}, "
+          f"no_below {args.no_below}, no_above {args.no_above}, seeds {args.seeds}; written {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
