@@ -554,20 +554,22 @@ def sentence_keys(doc: PreparedDocument, rules: TermRules) -> list[list[TokenKey
     """
     out = []
     for sentence, terms in zip(doc.sentences(), term_sentences(doc, rules)):
-        keys: list[TokenKey | None] = []
-        for token, term in zip(sentence, terms):
-            if token_kind(token) != "word":
-                keys.append(None)
-                continue
-            if doc.language == "vi":
-                parts = tuple(token.lower().split("_"))
-                joined = "_".join(parts)
-            else:
-                parts = en_words(token, rules.lemmatize_en)
-                joined = " ".join(parts)
-            keys.append(TokenKey(parts, joined, term is not None, term))
-        out.append(keys)
+        out.append([_token_key(token, term, doc.language, rules.lemmatize_en) for token, term in zip(sentence, terms)])
     return out
+
+
+@lru_cache(maxsize=500_000)
+def _token_key(token: str, term: str | None, language: str, lemmatize: bool) -> TokenKey | None:
+    """One shared (immutable) key per distinct token, so a large corpus holds references, not copies."""
+    if token_kind(token) != "word":
+        return None
+    if language == "vi":
+        parts = tuple(token.lower().split("_"))
+        joined = "_".join(parts)
+    else:
+        parts = en_words(token, lemmatize)
+        joined = " ".join(parts)
+    return TokenKey(parts, joined, term is not None, term)
 
 
 # -------------------------------------------------------------------------- maps and phrases

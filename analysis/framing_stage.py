@@ -22,7 +22,6 @@ from .codebook import Codebook, coverage_report, parse_codebook
 from .errors import InputError
 from .framing import (
     LEAD,
-    Annotation,
     actor_salience,
     annotate,
     bootstrap_ci,
@@ -43,6 +42,7 @@ from .tables import to_csv
 log = logging.getLogger("analysis")
 
 MAX_PANELS = 9
+MAX_HEATMAP = 30
 
 
 def codebook_text(study: Study) -> tuple[str, str]:
@@ -199,19 +199,22 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     # -- cross-lingual similarity and near-duplicates
     languages = {a.doc_id: a.language for a in annotations}
     pair = tuple(study.corpus.languages[:2]) if len(study.corpus.languages) >= 2 else ("vi", "en")
-    similarity = crosslingual_similarity(concepts, languages, pair)
+    similarity = crosslingual_similarity(concepts, languages, pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
     written += io.write_table(similarity, out / "similarity_crosslingual",
                               caption=f"Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors ({pair[0]} x {pair[1]})")
-    n_a, n_b = (similarity["doc_a"].nunique(), similarity["doc_b"].nunique()) if len(similarity) else (1, 1)
-    fig, (ax,) = plot.new_figure(1, max(4.2, 2.0 + 0.6 * n_b), max(3.0, 1.4 + 0.45 * n_a))
+    # A heatmap stays readable up to about 30 x 30 documents; the table has every kept pair.
+    rows_a = sorted(similarity["doc_a"].unique())[:MAX_HEATMAP] if len(similarity) else []
+    rows_b = sorted(similarity["doc_b"].unique())[:MAX_HEATMAP] if len(similarity) else []
+    fig, (ax,) = plot.new_figure(1, max(4.2, 2.0 + 0.6 * len(rows_b)), max(3.0, 1.4 + 0.45 * len(rows_a)))
     if similarity.empty:
         pf.plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
     else:
-        matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine")
-        pf.plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
+        matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
+        cut = "" if len(rows_a) == similarity["doc_a"].nunique() and len(rows_b) == similarity["doc_b"].nunique() else f" (first {MAX_HEATMAP} documents)"
+        pf.plot_similarity(ax, matrix, title=f"Cosine of concept vectors{cut}", xlabel=pair[1], ylabel=pair[0])
     written += _save(fig, out / "similarity_crosslingual", formats)
     duplicates = near_duplicates({d.doc_id: (d.language, list(d.tokens())) for d in ps.prepared}, settings.shingle_size, settings.duplicate_jaccard)
     written += io.write_table(duplicates, out / "near_duplicates",
@@ -388,4 +391,4 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
     return written
 
 
-__all__ = ["Annotation", "check_settings", "codebook_text", "load_codebook", "run_framing"]
+__all__ = ["check_settings", "codebook_text", "load_codebook", "run_framing"]

@@ -40,7 +40,8 @@ def tfidf_rows(counts: np.ndarray) -> np.ndarray:
     return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
 
 
-def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5) -> pd.DataFrame:
+def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5,
+                            keep_rank: int | None = None) -> pd.DataFrame:
     """Cosine similarity of concept vectors for every (language a, language b) document pair.
 
     Parameters
@@ -49,6 +50,8 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
         Concept hits per document (index doc_id).
     languages : mapping doc_id -> language
     pair : the two languages compared (rows: first, columns: second).
+    keep_rank : keep only pairs where either document is among the other's ``keep_rank`` most
+        similar (``None`` = every pair; a large corpus has millions of pairs).
 
     Returns
     -------
@@ -75,6 +78,8 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     records = []
     for i, da in enumerate(docs_a):
         for j, db in enumerate(docs_b):
+            if keep_rank is not None and rank_a[i, j] > keep_rank and rank_b[i, j] > keep_rank:
+                continue
             product = a[i] * b[j]
             shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
             top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
@@ -84,12 +89,13 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
 
 
 def _ranks(scores: np.ndarray, labels: Sequence[str], axis: int = 1) -> np.ndarray:
-    """Rank 1 = highest score along ``axis``; ties broken by label."""
-    ranks = np.zeros_like(scores, dtype=int)
-    for i, row in enumerate(scores):
-        order = sorted(range(len(row)), key=lambda j: (-row[j], labels[j]))
-        for r, j in enumerate(order, start=1):
-            ranks[i, j] = r
+    """Rank 1 = highest score in each row; ties broken by label."""
+    label_rank = np.empty(len(labels), dtype=np.int64)
+    label_rank[np.argsort(np.asarray(labels, dtype=object), kind="stable")] = np.arange(len(labels))
+    keys = np.broadcast_to(label_rank, scores.shape)
+    order = np.lexsort((keys, -scores), axis=-1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, scores.shape[1] + 1), scores.shape), axis=-1)
     return ranks
 
 
@@ -116,14 +122,15 @@ def shingles(words: Sequence[str], k: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
-def near_duplicates(documents: Mapping[str, tuple[str, Sequence[str]]], k: int = 5, threshold: float = 0.5) -> pd.DataFrame:
+def near_duplicates(documents: Mapping[str, tuple[str, Sequence[str]]], k: int = 5, threshold: float = 0.5, max_df: int = 50) -> pd.DataFrame:
     """Shingle Jaccard for every pair of documents of one language that share a shingle.
 
     ``documents`` maps doc_id -> (language, tokens). ``jaccard = |A ∩ B| / |A ∪ B|``;
     ``containment = |A ∩ B| / min(|A|, |B|)`` (a short copy inside a long article);
-    ``near_duplicate = jaccard >= threshold``. Only pairs found through a shared shingle are
-    listed (an inverted index, so large corpora are not compared pair by pair), sorted by
-    language, then descending Jaccard.
+    ``near_duplicate = jaccard >= threshold``. Candidate pairs come from an inverted index of
+    shingles held by at most ``max_df`` documents (a stock phrase shared by hundreds of articles
+    would make every pair a candidate; a copy shares rarer shingles too), then each candidate's
+    Jaccard is exact. Sorted by language, then descending Jaccard.
     """
     sets = {d: shingles(shingle_words(tokens, lang), k) for d, (lang, tokens) in documents.items()}
     language = {d: lang for d, (lang, _) in documents.items()}
@@ -131,13 +138,13 @@ def near_duplicates(documents: Mapping[str, tuple[str, Sequence[str]]], k: int =
     for d in sorted(sets):
         for s in sets[d]:
             index[s].append(d)
-    shared: dict[tuple[str, str], int] = defaultdict(int)
+    candidates: set[tuple[str, str]] = set()
     for docs in index.values():
-        for x, y in combinations(docs, 2):
-            if language[x] == language[y]:
-                shared[(x, y)] += 1
+        if len(docs) <= max_df:
+            candidates.update((x, y) for x, y in combinations(docs, 2) if language[x] == language[y])
     records = []
-    for (x, y), n in shared.items():
+    for x, y in sorted(candidates):
+        n = len(sets[x] & sets[y])
         union = len(sets[x]) + len(sets[y]) - n
         jaccard = n / union if union else 0.0
         containment = n / min(len(sets[x]), len(sets[y]))

@@ -46,6 +46,12 @@ def test_the_pairing_is_computed_from_the_concepts():
     assert "trade" in table.set_index(["doc_a", "doc_b"]).loc[("v_trade", "e_trade"), "top_shared"].split()
 
 
+def test_keep_rank_drops_pairs_nobody_ranks_high():
+    table = crosslingual_similarity(concept_table(), LANGS, ("vi", "en"), keep_rank=1)
+    assert ((table["rank_for_a"] == 1) | (table["rank_for_b"] == 1)).all()
+    assert len(table) < len(crosslingual_similarity(concept_table(), LANGS, ("vi", "en")))
+
+
 def test_one_language_only_gives_an_empty_table():
     assert crosslingual_similarity(concept_table().loc[["v_sea"]], LANGS).empty
 
@@ -70,6 +76,8 @@ def test_near_duplicates_flag_syndicated_copies_only():
     assert 0.5 <= table.loc[("a", "c"), "jaccard"] < 1.0 and table.loc[("a", "c"), "near_duplicate"]
     assert ("a", "d") not in table.index  # no shared shingle
     assert ("a", "e") not in table.index  # different languages are never compared
+    # shingles held by more documents than max_df propose no candidate pair
+    assert near_duplicates({"a": ("vi", ARTICLE), "b": ("vi", ARTICLE), "c": ("vi", ARTICLE)}, k=4, max_df=2).empty
 
 
 def test_event_omissions_by_hand():
