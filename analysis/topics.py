@@ -51,8 +51,9 @@ MIN_DOCS_PER_GROUP = 5
 #: Coherence measures reported for K selection (c_npmi drives the choice).
 COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")
 C_V_CAVEAT = (
-    "c_v is reported for comparison only: its author found it rates random word sets highly and "
-    "no longer recommends it (Palmetto issue #13); K is chosen on c_npmi"
+    "c_v is reported for comparison only: it can rate a topic of rare unrelated words above a good one "
+    "(dice-group/Palmetto issue 12), the paper's c_v scores could not be reproduced (issue 13), and its "
+    "author no longer recommends it (issue 76); K is chosen on c_npmi"
 )
 
 
