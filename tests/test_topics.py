@@ -199,6 +199,18 @@ def test_select_k_reports_every_fit_and_prefers_the_separable_k():
     assert row["c_npmi"] == selection.summary["c_npmi"].max()
 
 
+def test_k_selection_in_worker_processes_gives_the_same_numbers():
+    from concurrent.futures import ProcessPoolExecutor
+
+    ids, terms = two_vocabulary_corpus(12)
+    corpus = topics.build_corpus("vi", ids, terms, no_below=2)
+    serial = topics.select_k(corpus, FAST)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = topics.select_k(corpus, FAST, mapper=pool.map)
+    pd.testing.assert_frame_equal(serial.fits, parallel.fits, check_exact=True)
+    pd.testing.assert_frame_equal(serial.summary, parallel.summary, check_exact=True)
+
+
 def _summary(rows):
     return pd.DataFrame(rows, columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"])
 
