@@ -183,12 +183,9 @@ def _en_lemma(word: str) -> str:
     The same rule as :mod:`analysis.tokens` ("border-gates" -> "border-gate"), so patterns and
     text meet in one form.
     """
-    if "-" in word:
-        head, _, last = word.rpartition("-")
-        return f"{head}-{_en_lemma(last)}" if last else word
-    import simplemma
+    from .tokens import lemma_en
 
-    return simplemma.lemmatize(word, lang="en").lower()
+    return lemma_en(word)
 
 
 def en_words(text: str, lemmatize: bool = True) -> tuple[str, ...]:

@@ -376,6 +376,7 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
                     terms.append(None)
                     continue
                 if token in names or " " in token:
+                    # Names keep their form: lemmatising "Philippines" or "United Nations" breaks them.
                     term = token
                 else:
                     term = _lemma(lemmatize, lower) if lemmatize else lower
@@ -394,13 +395,33 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
     return out
 
 
+#: simplemma errors corrected for news English (lower-case word -> lemma). Documented, not silent.
+LEMMA_OVERRIDES_EN = {
+    "developed": "develop",  # simplemma 1.x-2.0 gives "develope"
+    "developing": "develop",
+    "media": "media",
+    "data": "data",
+    "news": "news",
+    "politics": "politics",
+    "economics": "economics",
+}
+
+
 @lru_cache(maxsize=200_000)
-def _lemma_cached(word: str) -> str:
-    return _simplemma_lemma()(word, lang="en")
+def lemma_en(word: str) -> str:
+    """simplemma lemma of a lower-case English word, with :data:`LEMMA_OVERRIDES_EN` applied; a
+    hyphenated compound lemmatises its head ("border-gates" -> "border-gate").
+
+    >>> lemma_en("agreements"), lemma_en("developed"), lemma_en("border-gates")
+    ('agreement', 'develop', 'border-gate')
+    """
+    if "-" in word:
+        head, _, last = word.rpartition("-")
+        return f"{head}-{lemma_en(last)}" if last else word
+    if word in LEMMA_OVERRIDES_EN:
+        return LEMMA_OVERRIDES_EN[word]
+    return _simplemma_lemma()(word, lang="en").lower()
 
 
 def _lemma(lemmatize, word: str) -> str:
-    if "-" in word:  # lemmatise the head of a hyphenated compound: "border-gates" -> "border-gate"
-        head, _, last = word.rpartition("-")
-        return f"{head}-{_lemma_cached(last)}"
-    return _lemma_cached(word)
+    return lemma_en(word)
