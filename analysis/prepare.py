@@ -42,7 +42,7 @@ from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segm
 log = logging.getLogger("analysis")
 
 #: Bumped whenever preparation code changes its output, to invalidate caches.
-PREPARE_VERSION = "1"
+PREPARE_VERSION = "2"
 
 #: Batches in flight per worker: enough to keep every worker busy while the parent stores
 #: results, few enough that memory stays flat however long the corpus is.

@@ -182,6 +182,33 @@ class PhraseMerger:
     def __len__(self) -> int:
         return len(self._phrases)
 
+    def split_glued(self, tokens: Sequence[str]) -> list[str]:
+        """Split a known name off a word the segmenter glued it to: ``nông_sản_Việt_Nam`` ->
+        ``nông_sản``, ``Việt_Nam`` (only when the rest of the word is lower case, so that real
+        compounds such as ``Đảng_Cộng_sản_Việt_Nam`` stay whole)."""
+        out: list[str] = []
+        for token in tokens:
+            parts = token.split("_")
+            if len(parts) < 3 or not self._phrases:
+                out.append(token)
+                continue
+            lowered = tuple(p.lower() for p in parts)
+            done = False
+            for cut in range(1, len(parts) - 1):
+                head, tail = parts[:cut], parts[cut:]
+                if lowered[cut:] in self._phrases and tail[0][:1].isupper() and all(p.islower() for p in head):
+                    out += ["_".join(head), "_".join(tail)]
+                    done = True
+                    break
+                head, tail = parts[: len(parts) - cut], parts[len(parts) - cut:]
+                if lowered[: len(parts) - cut] in self._phrases and head[0][:1].isupper() and all(p.islower() for p in tail):
+                    out += ["_".join(head), "_".join(tail)]
+                    done = True
+                    break
+            if not done:
+                out.append(token)
+        return out
+
     def merge(self, tokens: Sequence[str]) -> list[str]:
         if not self._phrases:
             return list(tokens)
@@ -279,12 +306,37 @@ def segment_vi(
             words = _split_punctuation(block.split())
         else:
             words = words_of(desegment(block) if presegmented else block)
+        words = split_acronyms(words)
         if merger is not None:
-            words = merger.merge(words)
+            words = merger.merge(merger.split_glued(words))
         sentences = split_sentences(words)
         if sentences:
             paragraphs.append(sentences)
     return paragraphs, presegmented
+
+
+def split_acronyms(words: Sequence[str]) -> list[str]:
+    """An all-capitals syllable glued to other syllables becomes its own word: ``ASEAN_thúc_đẩy``
+    -> ``ASEAN``, ``thúc_đẩy``; ``XX_Đảng`` -> ``XX``, ``Đảng`` (the CRF joins them after an
+    acronym). Words wholly in capitals (``TP_HCM``) are left alone."""
+    out: list[str] = []
+    for word in words:
+        parts = word.split("_")
+        if len(parts) < 2 or word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
+            out.append(word)
+            continue
+        run: list[str] = []
+        for part in parts:
+            if len(part) > 1 and part.isupper():
+                if run:
+                    out.append("_".join(run))
+                    run = []
+                out.append(part)
+            else:
+                run.append(part)
+        if run:
+            out.append("_".join(run))
+    return out
 
 
 def _split_punctuation(words: list[str]) -> list[str]:

@@ -138,3 +138,16 @@ def test_proper_names_truecase_per_document():
 def test_merging_never_changes_the_syllables(tokens):
     merged = PhraseMerger(["Tập Cận Bình", "Lưu Ninh"]).merge(tokens)
     assert "_".join(merged).split("_") == "_".join(tokens).split("_") or not tokens
+
+
+def test_acronyms_glued_by_the_segmenter_are_split():
+    from analysis.tokens import split_acronyms
+
+    assert split_acronyms(["ASEAN_thúc_đẩy", "XX_Đảng", "TP_HCM", "Bộ_trưởng"]) == ["ASEAN", "thúc_đẩy", "XX", "Đảng", "TP_HCM", "Bộ_trưởng"]
+
+
+def test_known_names_are_split_off_glued_words_but_compounds_stay():
+    merger = PhraseMerger(["Việt Nam", "Đảng Cộng sản Việt Nam", "Trung Quốc"])
+    assert merger.split_glued(["nông_sản_Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc_đạt"]) == [
+        "nông_sản", "Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc", "đạt",
+    ]
