@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .normalize import canonical_term, canonical_vi, segmenter_style
+from .normalize import canonical_term, canonical_vi, canonical_word, segmenter_style
 
 Sentence = list[str]
 Paragraph = list[Sentence]
@@ -124,13 +124,13 @@ def _underthesea_words(text: str) -> list[str]:
     from underthesea import word_tokenize
 
     words = word_tokenize(segmenter_style(text), use_token_normalize=False)
-    return [canonical_vi(w.replace(" ", "_")) for w in words]
+    return [canonical_word(w.replace(" ", "_")) for w in words]
 
 
 def _pyvi_words(text: str) -> list[str]:
     from pyvi import ViTokenizer
 
-    return [canonical_vi(w) for w in ViTokenizer.tokenize(segmenter_style(text)).split()]
+    return [canonical_word(w) for w in ViTokenizer.tokenize(segmenter_style(text)).split()]
 
 
 SEGMENTERS: dict[str, Callable[[str], list[str]]] = {
@@ -171,11 +171,13 @@ class PhraseMerger:
         self.joiner = joiner
         self._phrases: set[tuple[str, ...]] = set()
         self._prefixes: set[tuple[str, ...]] = set()
+        self._first: set[str] = set()
         for phrase in phrases:
             syllables = tuple(s for s in re.split(r"[\s_]+", phrase.lower()) if s)
             if len(syllables) < 2:
                 continue
             self._phrases.add(syllables)
+            self._first.add(syllables[0])
             for end in range(1, len(syllables)):
                 self._prefixes.add(syllables[:end])
 
@@ -216,24 +218,35 @@ class PhraseMerger:
         i = 0
         n = len(tokens)
         while i < n:
+            first = _syllables(tokens[i])
+            if first[0] not in self._first:  # fast path: no phrase starts here
+                out.append(tokens[i])
+                i += 1
+                continue
             best_end = -1
             syllables: tuple[str, ...] = ()
             j = i
             while j < n:
-                syllables = syllables + tuple(re.split(r"[\s_]+", tokens[j].lower()))
+                syllables = syllables + _syllables(tokens[j])
                 j += 1
                 if syllables in self._phrases:
                     best_end = j
                 if syllables not in self._prefixes:
                     break
             if best_end > i + 1:
-                parts = [p for t in tokens[i:best_end] for p in re.split(r"[\s_]+", t)]
+                parts = [p for t in tokens[i:best_end] for p in t.replace(" ", "_").split("_") if p]
                 out.append(self.joiner.join(parts))
                 i = best_end
             else:
                 out.append(tokens[i])
                 i += 1
         return out
+
+
+@lru_cache(maxsize=1 << 18)
+def _syllables(token: str) -> tuple[str, ...]:
+    """Lower-cased syllables of a token (``Cận_Bình`` -> ``('cận', 'bình')``), cached per type."""
+    return tuple(p for p in token.lower().replace(" ", "_").split("_") if p) or (token.lower(),)
 
 
 # -------------------------------------------------------------------------- the prepared text
@@ -321,8 +334,11 @@ def split_acronyms(words: Sequence[str]) -> list[str]:
     acronym). Words wholly in capitals (``TP_HCM``) are left alone."""
     out: list[str] = []
     for word in words:
+        if "_" not in word or word.islower():  # fast path: nearly every word
+            out.append(word)
+            continue
         parts = word.split("_")
-        if len(parts) < 2 or word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
+        if word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
             out.append(word)
             continue
         run: list[str] = []
