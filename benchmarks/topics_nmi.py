@@ -11,7 +11,9 @@ documents as units:
   mean normalisation) between each document's dominant topic (argmax of theta) and its category,
   for the toolkit's preparation (segmentation, stopwords, lemmas) and, fitted in the same run with
   the same LDA and dictionary settings, a **baseline** of whitespace tokens as written (no
-  stopword removal, no segmentation, no lower-casing). 0 = independent, 1 = the same partition.
+  stopword removal, no segmentation, no lower-casing), and the same baseline without the
+  ``no_above`` cap (which by itself drops most function words). 0 = independent, 1 = the same
+  partition.
 * **Time** of the stage's fit (:func:`analysis.topics.fit_lda`: bag-of-words, ``LdaModel``,
   array extraction, one inference pass) against a bare ``gensim.models.LdaModel(...)`` call with
   the same parameters on the same bag-of-words, both in this process (goal <= 1.1x). Also whether
@@ -104,14 +106,18 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     units = ps.units("document")
     prepare_s = time.perf_counter() - start
     raw = {doc.doc_id: doc.text for doc in aio.read_corpus(study).documents}
-    pipelines = {
-        "toolkit": [u.terms for u in units],
-        "whitespace baseline": [tuple(raw[u.doc_id].split()) for u in units],
-    }
+    whitespace = [tuple(raw[u.doc_id].split()) for u in units]
+    # (name, terms, no_above): the baseline once with the same dictionary filter as the toolkit and
+    # once without the document-frequency cap, which by itself removes most function words.
+    pipelines = [
+        ("toolkit", [u.terms for u in units], settings.no_above),
+        ("whitespace baseline", whitespace, settings.no_above),
+        ("whitespace, no_above = 1", whitespace, 1.0),
+    ]
     ids = [u.unit_id for u in units]
     out = []
-    for pipeline, terms in pipelines.items():
-        corpus = topics.build_corpus(pipeline, ids, terms, settings.no_below, settings.no_above, settings.keep_n)
+    for pipeline, terms, no_above in pipelines:
+        corpus = topics.build_corpus(pipeline, ids, terms, settings.no_below, no_above, settings.keep_n)
         log(f"{name} / {pipeline}: {corpus.n_units} documents, {len(corpus.vocab)} terms; fitting K = {k}")
         bow = corpus.bow()
         dictionary = topics._gensim_dictionary(corpus.vocab)
@@ -132,7 +138,7 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
             f"stage fit {stage_s:.1f} s vs bare LdaModel {bare_s:.1f} s")
         out.append({
             "corpus": NAMES[name], "pipeline": pipeline, "documents": len(rows), "units": corpus.n_units,
-            "dropped": len(corpus.dropped), "categories": k, "vocab": len(corpus.vocab),
+            "dropped": len(corpus.dropped), "categories": k, "no_above": no_above, "vocab": len(corpus.vocab),
             "nmi_mean": round(float(np.mean(scores)), 4), "nmi_min": round(min(scores), 4), "nmi_max": round(max(scores), 4),
             "prepare_s": round(prepare_s, 2) if pipeline == "toolkit" else "",
             "bare_lda_s": round(bare_s, 3), "stage_fit_s": round(stage_s, 3), "ratio": round(stage_s / bare_s, 3),
