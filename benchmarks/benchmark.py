@@ -63,6 +63,18 @@ def timed(func, *args, **kwargs):
 
 
 def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB.
+
+    Linux's ``VmHWM`` first: ``getrusage``'s ``ru_maxrss`` survives ``fork``+``exec``, so a probe
+    started from a big parent would report the parent's peak instead of its own.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
