@@ -15,7 +15,7 @@ RESOURCES := $(sort $(wildcard analysis/resources/*))
 export SOURCE_DATE_EPOCH ?= 1712188800
 export MPLBACKEND := Agg
 
-.PHONY: all test clean help venv prepare frequencies
+.PHONY: all test clean help venv prepare frequencies framing topics appendix docs strip-notebooks
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
@@ -24,7 +24,19 @@ $(STUDY_MK): $(STUDY) analysis/outputs.py
 	@$(PYTHON) -m analysis.outputs --study $(STUDY) > $@.tmp && mv $@.tmp $@
 include $(STUDY_MK)
 
-all: $(OUT)/manifest.json ## run every stage of the study (default: the seed corpus) into figures/
+all: $(OUT)/manifest.json $(APPENDIX_OUTPUTS) ## run every stage of the study (default: the seed corpus) into figures/
+
+appendix: $(APPENDIX_OUTPUTS) ## LaTeX appendix (appendix.tex), quoted numbers (numbers.tex), manifest table
+
+# Figures shown in the README: copies of generated PNGs, refreshed from figures/ by `make docs`.
+DOCS_FIGURES := corpus_summary top_terms_by_language frame_salience_by_language keyness_concepts_by_language topic_top_terms_joint
+docs: $(DOCS_FIGURES:%=docs/%.png) ## refresh the README's figure copies under docs/
+docs/%.png: $(OUT)/%.png
+	@mkdir -p docs
+	cp $< $@
+
+strip-notebooks: $(VENV_STAMP) ## remove outputs from the notebooks before committing
+	$(VENV)/bin/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb
 
 venv: $(VENV_STAMP) ## build the virtual environment only
 

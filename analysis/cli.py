@@ -80,6 +80,13 @@ def _manifest(study, args):
     run_manifest(study)
 
 
+@stage("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table")
+def _appendix(study, args):
+    from .pipeline import run_appendix
+
+    run_appendix(study)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",

@@ -34,6 +34,10 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
 
 
+#: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
+APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
+
+
 def slug(term: str) -> str:
     """File-name-safe form of a term: ``East Sea`` -> ``east-sea``, ``hợp_tác`` -> ``hợp_tác``."""
     return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
@@ -59,8 +63,7 @@ def declared_outputs(settings: dict) -> dict[str, list[str]]:
             "cleaning_log.csv",
             "preparation_by_document.csv",
             *_table("corpus_summary"),
-            *_figure("corpus_size_by_language", formats),
-            "corpus_size_by_language.csv",
+            *_figure("corpus_summary", formats),
         ],
         "frequencies": [
             *[f"term_frequencies_by_{by}.csv" for by in group_by],
@@ -181,6 +184,10 @@ def make_fragment(study_path: Path) -> str:
     lines.append("ALL_OUTPUTS := " + " ".join(esc(f) for f in all_outputs))
     lines.append(f"{out}/manifest.json: $(ALL_OUTPUTS)")
     lines.append(f"\t$(PY) -m analysis manifest --study {study_path}")
+    appendix = " ".join(f"{out}/{name}" for name in APPENDIX_OUTPUTS)
+    lines.append(f"APPENDIX_OUTPUTS := {appendix}")
+    lines.append(f"$(APPENDIX_OUTPUTS) &: {out}/manifest.json analysis/appendix.py analysis/pipeline.py analysis/tables.py $(VENV_STAMP)")
+    lines.append(f"\t$(PY) -m analysis appendix --study {study_path}")
     return "\n".join(lines) + "\n"
 
 

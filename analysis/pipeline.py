@@ -155,7 +155,7 @@ def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
     fig, (ax,) = plot.new_figure(1, 4.5, 3.2)
     plot.plot_corpus_summary(ax, summary)
     ax.set_title("Corpus size by language")
-    written += io.save_figure(fig, out / "corpus_size_by_language", study.run.figure_formats, summary)
+    written += io.save_figure(fig, out / "corpus_summary", study.run.figure_formats)  # data: corpus_summary.csv
     plot.close(fig)
     return written
 
@@ -217,6 +217,16 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def stage_output_names(study: Study) -> list[str]:
+    """The declared output file names of every stage (before the manifest), sorted."""
+    import tomllib
+
+    from .outputs import STAGE_ORDER, declared_outputs
+
+    declared = declared_outputs(tomllib.loads(study.source.read_text(encoding="utf-8-sig")))
+    return sorted({name for stage in STAGE_ORDER for name in declared[stage]})
+
+
 def run_manifest(study: Study) -> list[Path]:
     """Stage ``manifest``: input hashes, settings, versions, segmenter, seeds, output hashes.
 
@@ -225,11 +235,8 @@ def run_manifest(study: Study) -> list[Path]:
     corpus = io.read_corpus(study)
     preparation = load_preparation(study)
     out = study.output_dir
-    outputs = {
-        str(p.relative_to(out)): io.sha256_file(p)
-        for p in sorted(out.rglob("*"))
-        if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")
-    }
+    # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
+    outputs = {name: io.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()}
     manifest = {
         "study": {"file": study.source.name, "sha256": io.sha256_file(study.source)},
         "inputs": corpus.file_hashes,
@@ -242,3 +249,45 @@ def run_manifest(study: Study) -> list[Path]:
         "outputs": outputs,
     }
     return [io.write_json(out / "manifest.json", manifest)]
+
+
+def run_appendix(study: Study) -> list[Path]:
+    """Stage ``appendix``: ``appendix.tex`` (every table and figure of the run, with captions),
+    ``numbers.tex`` (every number a paper quotes, as macros) and ``run_manifest.{csv,tex,md}``.
+
+    Reads only files the earlier stages wrote; run ``manifest`` first (``make appendix`` does).
+    """
+    import json
+    import tomllib
+
+    from . import appendix
+    from .errors import InputError
+    from .outputs import STAGE_ORDER, declared_outputs
+
+    out = study.output_dir
+    manifest_path = out / "manifest.json"
+    if not manifest_path.is_file():
+        raise InputError(manifest_path, "no run manifest yet", "run `make` (or every stage, then `manifest`) first")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    written = io.write_table(
+        pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
+        out / "run_manifest",
+        caption="Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions",
+    )
+    declared = declared_outputs(tomllib.loads(study.source.read_text(encoding="utf-8-sig")))
+    titles = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models"}
+    sections = []
+    for stage in STAGE_ORDER:
+        items: list[tuple[str, str, str]] = []
+        for stem in dict.fromkeys(name.rsplit(".", 1)[0] for name in declared[stage]):
+            if (out / f"{stem}.tex").is_file():
+                items.append(("table", stem, ""))
+            if (out / f"{stem}.pdf").is_file():
+                items.append(("figure", stem, appendix.figure_caption(stem)))
+        sections.append((titles.get(stage, stage), items))
+    sections.append(("Run manifest", [("table", "run_manifest", "")]))
+    written.append(io.write_text(out / "appendix.tex", appendix.appendix_tex(sections)))
+    wanted = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language", "similarity_crosslingual", "topic_k_selection")
+    tables = {name: pd.read_csv(out / f"{name}.csv", dtype={"doc_a": str, "doc_b": str, "outlet": str}) for name in wanted if (out / f"{name}.csv").is_file()}
+    written.append(io.write_text(out / "numbers.tex", appendix.numbers_tex(appendix.collect_numbers(tables))))
+    return written

@@ -68,8 +68,12 @@ def plot_top_terms(ax, table: pd.DataFrame, value: str = "per_1000", label: str 
 
 
 def plot_corpus_summary(ax, summary: pd.DataFrame, group: str = "language"):
-    """Bars of word tokens (stopwords included) and counted terms per group."""
-    rows = summary[summary[group] != "all"].groupby(group, sort=True)[["tokens", "terms"]].sum()
+    """Bars of word tokens (stopwords included) and counted terms per group, from the group's
+    total rows of :func:`analysis.textstat.corpus_summary` (other keys ``all``)."""
+    stats = ["documents", "sentences", "tokens", "types", "ttr", "terms"]
+    others = [c for c in summary.columns if c not in stats and c != group]
+    totals = summary[(summary[group] != "all") & (summary[others] == "all").all(axis=1)]
+    rows = totals.set_index(group).sort_index()[["tokens", "terms"]]
     positions = range(len(rows))
     ax.bar([p - 0.2 for p in positions], rows["tokens"], width=0.4, label="word tokens", color="#4C72B0")
     ax.bar([p + 0.2 for p in positions], rows["terms"], width=0.4, label="counted terms", color="#DD8452")

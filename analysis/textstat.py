@@ -148,7 +148,8 @@ def corpus_summary(
 
     ``tokens`` counts word tokens (stopwords included; numbers and punctuation excluded);
     ``types`` distinct lower-cased word tokens; ``ttr = types / tokens``; ``terms`` the tokens
-    left after stopword removal (what the frequency tables count). A final row covers all documents.
+    left after stopword removal (what the frequency tables count). Rows with ``all`` are totals:
+    each value of the first key over the others (a language over its outlets), then the whole corpus.
     """
     per_doc = {}
     for doc in prepared:
@@ -162,12 +163,13 @@ def corpus_summary(
     table = docvars.loc[[d.doc_id for d in prepared], keys].astype(str)
     records = []
     groups = sorted(set(map(tuple, table[keys].to_numpy().tolist())))
-    for group in [*groups, ("all",) * len(keys)]:
-        if group == ("all",) * len(keys):
-            members = list(table.index)
-        else:
-            mask = np.all([table[k].to_numpy() == v for k, v in zip(keys, group)], axis=0)
-            members = list(table.index[mask])
+    # Subtotals for every leading key (e.g. each language over all outlets), then the grand total;
+    # types are not additive, so every total row is computed from its own documents.
+    subtotals = sorted({(*g[:depth], *("all",) * (len(keys) - depth)) for g in groups for depth in range(1, len(keys))})
+    ordered = sorted(set(groups) | set(subtotals), key=lambda g: tuple((v == "all", v) for v in g))
+    for group in [*ordered, ("all",) * len(keys)]:
+        mask = np.all([table[k].to_numpy() == v for k, v in zip(keys, group) if v != "all"] or [np.ones(len(table), bool)], axis=0)
+        members = list(table.index[mask])
         tokens = [w for d in members for w in per_doc[d][1]]
         types = len(set(tokens))
         records.append(

@@ -44,8 +44,12 @@ def test_each_stage_writes_exactly_its_declared_files(seed_run):
 def test_seed_numbers(seed_run):
     summary = pd.read_csv(seed_run / "figures" / "corpus_summary.csv", dtype={"outlet": str})
     assert summary.set_index(["language", "outlet"]).loc[("all", "all"), "documents"] == 5
-    by_language = summary[summary.language != "all"].groupby("language").documents.sum().to_dict()
+    by_language = summary[(summary.language != "all") & (summary.outlet == "all")].set_index("language").documents.to_dict()
     assert by_language == {"en": 1, "vi": 4}
+    vi_outlets = summary[(summary.language == "vi") & (summary.outlet != "all")]
+    assert vi_outlets.documents.sum() == 4
+    vi_total = summary[(summary.language == "vi") & (summary.outlet == "all")].iloc[0]
+    assert vi_total.types < vi_outlets.types.sum()  # types are not additive: the total is counted, not summed
     prep = pd.read_csv(seed_run / "figures" / "preparation_by_document.csv", dtype={"doc_id": str})
     assert prep.set_index("doc_id").presegmented.to_dict() == {"000": True, "001": True, "002": False, "003": False, "004": False}
     top = pd.read_csv(seed_run / "figures" / "top_terms_by_language.csv")
