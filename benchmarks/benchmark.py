@@ -145,6 +145,30 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------------- sections
 
 
+def _spin(n: int) -> int:
+    total = 0
+    for i in range(n):
+        total += i * i
+    return total
+
+
+def spin_serial(workers: int, n: int = 3_000_000) -> None:
+    """``workers`` units of pure-Python CPU work, one after the other in this process."""
+    for _ in range(workers):
+        _spin(n)
+
+
+def spin_parallel(workers: int, n: int = 3_000_000) -> None:
+    """The same units in ``workers`` processes at once: the machine's parallel ceiling right now."""
+    import multiprocessing
+
+    processes = [multiprocessing.get_context("fork").Process(target=_spin, args=(n,)) for _ in range(workers)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+
+
 def interleaved(methods: dict, documents: list, chunks: int) -> dict[str, float]:
     """Total seconds of each method over ``documents``, run chunk by chunk in rotating order.
 
@@ -189,13 +213,20 @@ def bench_vietnamese(tmp: Path, limit: int, workers: int) -> list[dict]:
         "one": lambda chunk: run(chunk, preparation, tmp / "vi" / "cache1", 1),
         "many": lambda chunk: run(chunk, preparation, tmp / "vi" / f"cache{workers}", workers),
         "pyvi": lambda chunk: run(chunk, pyvi_preparation, tmp / "vi" / "cache_pyvi", 1),
+        "spin1": lambda chunk: spin_serial(workers),
+        "spinN": lambda chunk: spin_parallel(workers),
     }, documents, 10)
     bare, one, many, pyvi = totals["bare"], totals["one"], totals["many"], totals["pyvi"]
+    ceiling = totals["spin1"] / totals["spinN"]
     load = f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
     out.append(row(section, "1 worker / bare word_tokenize loop (time)", one / bare, "<= 1.15", one / bare <= 1.15, bare, one,
                    f"{n / one:.1f} docs/s, {syllables / one:,.0f} syllables/s; {load}"))
     out.append(row(section, f"speed-up of {workers} workers over 1 worker", one / many, ">= 1.8", one / many >= 1.8, one, many,
                    f"{n / many:.1f} docs/s on {os.cpu_count()} cores"))
+    out.append(row(section, f"parallel ceiling: {workers} CPU-bound processes vs 1 (same chunks)", ceiling, f"{workers} on an idle machine",
+                   "", totals["spin1"], totals["spinN"], "below the worker count when other processes share the cores"))
+    out.append(row(section, f"speed-up of {workers} workers / parallel ceiling", one / many / ceiling, ">= 0.9", one / many / ceiling >= 0.9,
+                   detail="the share of the parallelism the machine offered that preparation used"))
     same = sorted(p.read_bytes() for p in (tmp / "vi" / "cache1").rglob("*.json")) == sorted(
         p.read_bytes() for p in (tmp / "vi" / f"cache{workers}").rglob("*.json"))
     out.append(row(section, f"{workers} workers give byte-identical cache entries", None, "identical", same, detail=""))
