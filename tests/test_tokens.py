@@ -151,3 +151,12 @@ def test_known_names_are_split_off_glued_words_but_compounds_stay():
     assert merger.split_glued(["nông_sản_Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc_đạt"]) == [
         "nông_sản", "Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc", "đạt",
     ]
+
+
+def test_pyvi_is_the_recorded_fast_alternative():
+    from analysis.tokens import segmenter_id
+
+    paragraphs, _ = segment_vi("Hai nước ký thỏa thuận hợp tác kinh tế.", segmenter="pyvi")
+    tokens = [t for p in paragraphs for s in p for t in s]
+    assert "hợp_tác" in tokens and "kinh_tế" in tokens and tokens[-1] == "."
+    assert segmenter_id("pyvi").startswith("pyvi ") and segmenter_id("pyvi") != segmenter_id("underthesea")
