@@ -17,7 +17,9 @@ documents as units:
 * **Time** of the stage's fit (:func:`analysis.topics.fit_lda`: bag-of-words, ``LdaModel``,
   array extraction, one inference pass) against a bare ``gensim.models.LdaModel(...)`` call with
   the same parameters on the same bag-of-words, both in this process (goal <= 1.1x). Also whether
-  the two give the same topic-word matrix (they should: same seed, same input).
+  the two give the same topic-word matrix (they should: same seed, same input). The ratio is of
+  CPU time (``time.process_time``), which other work on a shared machine does not inflate; wall
+  times are reported beside it.
 
 Inputs are read, never modified: the corpora's metadata has ``path``, not ``file``, so a derived
 metadata CSV and a temporary study are written in a temporary folder. Prepared documents are
@@ -122,27 +124,31 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
         bow = corpus.bow()
         dictionary = topics._gensim_dictionary(corpus.vocab)
         labels = [category[unit_id] for unit_id in corpus.unit_ids]
-        scores, bare_s, stage_s, same = [], 0.0, 0.0, True
+        scores, same = [], True
+        bare_s = stage_s = bare_cpu = stage_cpu = 0.0
         for seed in args.seeds:
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             bare = LdaModel(corpus=bow, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
                             **topics.lda_parameters(settings))
             bare_s += time.perf_counter() - start
-            start = time.perf_counter()
+            bare_cpu += time.process_time() - cpu
+            start, cpu = time.perf_counter(), time.process_time()
             fit = topics.fit_lda(corpus, k, seed, settings)
             stage_s += time.perf_counter() - start
+            stage_cpu += time.process_time() - cpu
             phi = bare.get_topics().astype(np.float64)
             same &= bool(np.allclose(fit.topic_word, phi / phi.sum(axis=1, keepdims=True), rtol=0, atol=1e-7))
             scores.append(nmi(labels, fit.doc_topic.argmax(axis=1)))
         log(f"{name} / {pipeline}: NMI {np.mean(scores):.3f} over seeds {list(args.seeds)}; "
-            f"stage fit {stage_s:.1f} s vs bare LdaModel {bare_s:.1f} s")
+            f"stage fit {stage_s:.1f} s ({stage_cpu:.1f} s CPU) vs bare LdaModel {bare_s:.1f} s ({bare_cpu:.1f} s CPU)")
         out.append({
             "corpus": NAMES[name], "pipeline": pipeline, "documents": len(rows), "units": corpus.n_units,
             "dropped": len(corpus.dropped), "categories": k, "no_above": no_above, "vocab": len(corpus.vocab),
             "nmi_mean": round(float(np.mean(scores)), 4), "nmi_min": round(min(scores), 4), "nmi_max": round(max(scores), 4),
             "prepare_s": round(prepare_s, 2) if pipeline == "toolkit" else "",
-            "bare_lda_s": round(bare_s, 3), "stage_fit_s": round(stage_s, 3), "ratio": round(stage_s / bare_s, 3),
-            "goal": "<= 1.1", "met": "yes" if stage_s / bare_s <= 1.1 else "NO", "same_topics_as_bare": same,
+            "bare_lda_s": round(bare_s, 3), "stage_fit_s": round(stage_s, 3), "wall_ratio": round(stage_s / bare_s, 3),
+            "bare_lda_cpu_s": round(bare_cpu, 3), "stage_fit_cpu_s": round(stage_cpu, 3), "ratio": round(stage_cpu / bare_cpu, 3),
+            "goal": "<= 1.1", "met": "yes" if stage_cpu / bare_cpu <= 1.1 else "NO", "same_topics_as_bare": same,
         })
     return out
 
