@@ -40,35 +40,48 @@ class DocTermMatrix:
         return np.asarray(self.counts.sum(axis=1)).ravel()
 
 
-def build_dtm(rows: Iterable[tuple[str, Sequence[str]]], docvars: pd.DataFrame, vocab: Sequence[str] | None = None) -> DocTermMatrix:
-    """Count terms per row. ``docvars`` must be indexed by row id; ``vocab`` fixes the columns.
+def build_dtm(rows: Iterable[tuple[str, Sequence[str]]], docvars: pd.DataFrame | None, vocab: Sequence[str] | None = None) -> DocTermMatrix:
+    """Count terms per row. ``docvars`` must be indexed by row id (``None``: attach later);
+    ``vocab`` fixes the columns (terms outside it are not counted).
 
     >>> import pandas as pd
     >>> m = build_dtm([("a", ["hợp_tác", "hợp_tác", "biển"]), ("b", ["biển"])], pd.DataFrame(index=["a", "b"]))
     >>> m.vocab, m.counts.toarray().tolist()
     (['biển', 'hợp_tác'], [[1, 2], [1, 0]])
     """
-    rows = list(rows)
-    if vocab is None:
-        vocab = sorted({t for _, terms in rows for t in terms})
-    index = {t: i for i, t in enumerate(vocab)}
-    indptr, indices, data = [0], [], []
-    for _, terms in rows:
+    # One pass over the rows (they may be a stream): provisional columns in first-seen order,
+    # re-ordered to the sorted vocabulary at the end, so the result is independent of row order.
+    fixed = vocab is not None
+    index: dict[str, int] = {t: i for i, t in enumerate(vocab)} if fixed else {}
+    indptr, indices, data, row_ids = [0], [], [], []
+    for row_id, terms in rows:
+        row_ids.append(row_id)
         counts: dict[int, int] = {}
         for term in terms:
             j = index.get(term)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        for j in sorted(counts):
-            indices.append(j)
-            data.append(counts[j])
+            if j is None:
+                if fixed:
+                    continue
+                j = index[term] = len(index)
+            counts[j] = counts.get(j, 0) + 1
+        indices.extend(counts)
+        data.extend(counts.values())
         indptr.append(len(indices))
+    if fixed:
+        columns = np.asarray(indices, dtype=np.int64)
+        vocab = list(vocab)
+    else:
+        vocab = sorted(index)
+        position = np.empty(len(index), dtype=np.int64)
+        position[[index[t] for t in vocab]] = np.arange(len(vocab))
+        columns = position[np.asarray(indices, dtype=np.int64)] if indices else np.asarray(indices, dtype=np.int64)
     matrix = sp.csr_matrix(
-        (np.asarray(data, dtype=np.int64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(rows), len(vocab)),
+        (np.asarray(data, dtype=np.int64), columns, np.asarray(indptr, dtype=np.int64)),
+        shape=(len(row_ids), len(vocab)),
     )
-    row_ids = [r for r, _ in rows]
-    return DocTermMatrix(matrix, row_ids, list(vocab), docvars.loc[row_ids].copy(), ["build_dtm"])
+    matrix.sort_indices()
+    row_vars = docvars.loc[row_ids].copy() if docvars is not None else pd.DataFrame(index=pd.Index(row_ids))
+    return DocTermMatrix(matrix, row_ids, list(vocab), row_vars, ["build_dtm"])
 
 
 def group_dtm(dtm: DocTermMatrix, by: str) -> DocTermMatrix:

@@ -100,12 +100,22 @@ class PreparedStudy:
 
     def dtm(self, kind: str | None = "document", window: int | None = None) -> DocTermMatrix:
         """Document-term matrix over units (documents by default) with every metadata column."""
-        units = self.units(kind, window)
-        docvars = self.docvars.loc[[u.doc_id for u in units]].copy()
-        docvars.index = [u.unit_id for u in units]
-        docvars["unit_index"] = [u.index for u in units]
-        matrix = build_dtm(((u.unit_id, u.terms) for u in units), docvars)
-        matrix.history.append(f"units={kind or self.study.units.kind}")
+        kind = kind or self.study.units.kind
+        window = window or self.study.units.window
+        ids: list[tuple[str, str, int]] = []
+
+        def rows():  # streamed: one prepared document at a time, terms only
+            for doc in self.prepared:
+                for unit in make_units(doc, self.rules, kind, window, with_text=False):
+                    ids.append((unit.unit_id, unit.doc_id, unit.index))
+                    yield unit.unit_id, unit.terms
+
+        matrix = build_dtm(rows(), None)
+        docvars = self.docvars.loc[[doc_id for _, doc_id, _ in ids]].copy()
+        docvars.index = [unit_id for unit_id, _, _ in ids]
+        docvars["unit_index"] = [index for _, _, index in ids]
+        matrix.docvars = docvars
+        matrix.history.append(f"units={kind}")
         return matrix
 
 

@@ -23,8 +23,9 @@ class Unit:
     text: str  # surface tokens joined by spaces, for reading (representative units, concordance)
 
 
-def make_units(doc: PreparedDocument, rules: TermRules, kind: str = "document", window: int = 3) -> list[Unit]:
-    """Cut ``doc`` into units and return each with its counted terms.
+def make_units(doc: PreparedDocument, rules: TermRules, kind: str = "document", window: int = 3, with_text: bool = True) -> list[Unit]:
+    """Cut ``doc`` into units and return each with its counted terms (and its text, unless
+    ``with_text`` is false: counting needs only the terms).
 
     >>> from analysis.tokens import PreparedDocument, TermRules
     >>> doc = PreparedDocument("d", "vi", [[["Hai", "nước", "."], ["Hợp_tác", "."]], [["Hòa_bình", "."]]])
@@ -47,7 +48,7 @@ def make_units(doc: PreparedDocument, rules: TermRules, kind: str = "document", 
     units = []
     for index, members in enumerate(groups):
         terms = tuple(t for s in members for t in per_sentence[s] if t is not None)
-        text = " ".join(tok for s in members for tok in sentences[s])
+        text = " ".join(tok for s in members for tok in sentences[s]) if with_text else ""
         unit_id = doc.doc_id if kind == "document" else f"{doc.doc_id}#{'p' if kind == 'paragraph' else 'w'}{index}"
         units.append(Unit(unit_id, doc.doc_id, index, terms, text))
     return units
