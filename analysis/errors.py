@@ -16,3 +16,7 @@ class InputError(Exception):
         if fix:
             message += f" (fix: {fix})"
         super().__init__(message)
+
+    def __reduce__(self):
+        # Rebuild from the three parts, so the error crosses process boundaries (worker pools, Dask).
+        return (type(self), (self.where, self.problem, self.fix))

@@ -173,3 +173,10 @@ def test_declared_viscii_is_decoded(tmp_path):
 def test_tcvn3_gets_a_conversion_hint():
     with pytest.raises(InputError, match="convert the file to UTF-8 first"):
         decode_text(b"abc", "a.txt", "tcvn3")
+
+
+def test_input_error_survives_pickling_across_processes():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(InputError("a.txt", "file is empty", "add its text")))
+    assert str(error) == "a.txt: file is empty (fix: add its text)" and error.where == "a.txt"
