@@ -23,6 +23,7 @@ NORMALIZE_VERSION = "1"
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _SPACES = {ord(c): " " for c in "\u00a0\u2007\u202f\u2009\u200a\u3000"}
+_TRANSLATION = {**_INVISIBLE, **_SPACES}
 _SYLLABLE = re.compile(r"[^\W\d_]+")
 
 
@@ -66,7 +67,7 @@ def canonical_text(text: str, where: str = "<text>") -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
-    return text.translate(_INVISIBLE).translate(_SPACES)
+    return text.translate(_TRANSLATION)
 
 
 @lru_cache(maxsize=1 << 17)
@@ -124,7 +125,8 @@ def _new_style_match(match: re.Match) -> str:
 
 @lru_cache(maxsize=1 << 17)
 def _new_style_syllable(syllable: str) -> str:
-    decomposed = unicodedata.normalize("NFD", syllable)
+    # Canonicalise first (any input style), then move the tone: one pass serves both.
+    decomposed = unicodedata.normalize("NFD", _canonical_syllable(syllable))
     moved = _NEW_STYLE.sub(lambda m: "".join(g for g in (m.group(1), m.group(3), m.group(2), m.group(4), m.group(6), m.group(5)) if g), decomposed)
     return unicodedata.normalize("NFC", moved)
 

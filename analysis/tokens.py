@@ -312,11 +312,11 @@ def segment_vi(
     words_of = SEGMENTERS[segmenter]
     paragraphs: list[Paragraph] = []
     for block in text.split("\n"):
-        block = canonical_vi(block.strip())
+        block = block.strip()
         if not block:
             continue
         if presegmented and not resegment:
-            words = _split_punctuation(block.split())
+            words = _split_punctuation(canonical_vi(block).split())
         else:
             words = words_of(desegment(block) if presegmented else block)
         words = split_acronyms(words)
