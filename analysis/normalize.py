@@ -123,6 +123,21 @@ def _new_style_match(match: re.Match) -> str:
     return _new_style_syllable(match.group(0))
 
 
+def restyle_for_segmenter(text: str) -> tuple[str, bool]:
+    """:func:`segmenter_style` of ``text``, and whether any syllable now differs from its
+    canonical form (if not, the segmenter's tokens need no mapping back)."""
+    differs = False
+
+    def one(match: re.Match) -> str:
+        nonlocal differs
+        styled = _new_style_syllable(match.group(0))
+        if not differs and styled != _canonical_syllable(match.group(0)):
+            differs = True
+        return styled
+
+    return _SYLLABLE.sub(one, text), differs
+
+
 @lru_cache(maxsize=1 << 17)
 def _new_style_syllable(syllable: str) -> str:
     # Canonicalise first (any input style), then move the tone: one pass serves both.

@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .normalize import canonical_term, canonical_vi, canonical_word, segmenter_style
+from .normalize import canonical_term, canonical_vi, canonical_word, restyle_for_segmenter, segmenter_style
 
 Sentence = list[str]
 Paragraph = list[Sentence]
@@ -123,7 +123,10 @@ def segmenter_id(name: str) -> str:
 def _underthesea_words(text: str) -> list[str]:
     from underthesea import word_tokenize
 
-    words = word_tokenize(segmenter_style(text), use_token_normalize=False)
+    styled, differs = restyle_for_segmenter(text)
+    words = word_tokenize(styled, use_token_normalize=False)
+    if not differs:  # every syllable is already canonical: no mapping back needed
+        return [w.replace(" ", "_") for w in words]
     return [canonical_word(w.replace(" ", "_")) for w in words]
 
 
@@ -190,8 +193,11 @@ class PhraseMerger:
         compounds such as ``Đảng_Cộng_sản_Việt_Nam`` stay whole)."""
         out: list[str] = []
         for token in tokens:
+            if token.count("_") < 2:  # fast path: a name plus a word needs three syllables
+                out.append(token)
+                continue
             parts = token.split("_")
-            if len(parts) < 3 or not self._phrases:
+            if not self._phrases:
                 out.append(token)
                 continue
             lowered = tuple(p.lower() for p in parts)

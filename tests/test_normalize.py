@@ -56,3 +56,12 @@ def test_canonical_vi_is_idempotent_and_length_preserving_in_words(text):
     once = canonical_vi(text)
     assert canonical_vi(once) == once
     assert len(once.split()) == len(text.split())
+
+
+def test_restyle_for_segmenter_reports_when_tokens_need_mapping_back():
+    from analysis.normalize import restyle_for_segmenter
+
+    assert restyle_for_segmenter("hợp tác kinh tế") == ("hợp tác kinh tế", False)
+    assert restyle_for_segmenter("hòa bình") == ("hoà bình", True)
+    # already in the segmenter's style, but not canonical: still needs mapping back
+    assert restyle_for_segmenter("hoà bình") == ("hoà bình", True)
