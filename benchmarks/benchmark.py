@@ -48,8 +48,7 @@ from analysis import pipeline  # noqa: E402
 from analysis.prepare import document_key, prepare_corpus  # noqa: E402
 from analysis.tokens import term_sentences, tokenize_en  # noqa: E402
 
-CORPORA = ROOT.parent / "shared" / "corpora"
-RESULTS = ROOT / "benchmarks" / "results"
+from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 COLUMNS = ["section", "measure", "ratio", "goal", "met", "baseline_s", "measured_s", "detail"]
 
 
@@ -78,13 +77,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
 
 
-def select_rows(corpus: Path, limit: int) -> list[dict]:
-    """``limit`` rows spread evenly over the metadata (every category kept); 0 = all."""
-    with open(corpus / "metadata.csv", encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if limit and limit < len(rows):
-        rows = [rows[(i * len(rows)) // limit] for i in range(limit)]
-    return rows
 
 
 def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path) -> Path:
@@ -138,8 +130,6 @@ def row(section, measure, ratio, goal="", met="", baseline=None, measured=None, 
     }
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------------- sections

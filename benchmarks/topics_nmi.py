@@ -47,22 +47,12 @@ from analysis import io as aio  # noqa: E402
 from analysis import topics  # noqa: E402
 from analysis.pipeline import prepared_corpus  # noqa: E402
 
-CORPORA = ROOT.parent / "shared" / "corpora"
-RESULTS = ROOT / "benchmarks" / "results"
+from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def select_rows(corpus: Path, limit: int) -> list[dict]:
-    """``limit`` rows spread evenly over the metadata (sorted by category, so all are kept); 0 = all."""
-    with open(corpus / "metadata.csv", encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    if limit and limit < len(rows):
-        rows = [rows[(i * len(rows)) // limit] for i in range(limit)]
-    return rows
 
 
 def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args) -> Path:
