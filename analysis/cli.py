@@ -33,18 +33,33 @@ def _validate(study, args):
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
-@stage("prepare", "clean, normalise and segment (cached); write the cleaning log and corpus summary")
-def _prepare(study, args):
-    from .pipeline import run_prepare
+def _writer(target: str, workers: bool = True):
+    """A stage that calls ``module:function(study[, workers])``, imported only when it runs."""
 
-    run_prepare(study, args.workers)
+    def run(study, args):
+        import importlib
+
+        module, function = target.split(":")
+        func = getattr(importlib.import_module(f"analysis.{module}"), function)
+        if workers:
+            func(study, args.workers)
+        else:
+            func(study)
+
+    return run
 
 
-@stage("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts")
-def _frequencies(study, args):
-    from .pipeline import run_frequencies
-
-    run_frequencies(study, args.workers)
+#: The stages that write outputs (make targets), in build order: name, help, what runs.
+WRITER_STAGES = (
+    ("prepare", "clean, normalise and segment (cached); write the cleaning log and corpus summary", "pipeline:run_prepare", True),
+    ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", "pipeline:run_frequencies", True),
+    ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", "framing_stage:run_framing", True),
+    ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", "topics_stage:run_topics", True),
+    ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", "pipeline:run_manifest", False),
+    ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table", "pipeline:run_appendix", False),
+)
+for _name, _help, _target, _workers in WRITER_STAGES:
+    stage(_name, _help)(_writer(_target, _workers))
 
 
 @stage("kwic", "print a key-word-in-context concordance for --term")
@@ -57,34 +72,6 @@ def _kwic(study, args):
         raise InputError("--term", "kwic needs a term", "give --term hợp_tác")
     ps = prepared_corpus(study, args.workers, progress=False)
     sys.stdout.write(to_markdown(textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)))
-
-
-@stage("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions")
-def _framing(study, args):
-    from .framing_stage import run_framing
-
-    run_framing(study, args.workers)
-
-
-@stage("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment")
-def _topics(study, args):
-    from .topics_stage import run_topics
-
-    run_topics(study, args.workers)
-
-
-@stage("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes")
-def _manifest(study, args):
-    from .pipeline import run_manifest
-
-    run_manifest(study)
-
-
-@stage("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table")
-def _appendix(study, args):
-    from .pipeline import run_appendix
-
-    run_appendix(study)
 
 
 def build_parser() -> argparse.ArgumentParser:
