@@ -27,6 +27,9 @@ STYLE = {
 }
 plt.rcParams.update(STYLE)
 
+#: One colour per language in every figure (framing, keyness and topics alike): vi blue, en orange.
+LANGUAGE_COLOURS = {"vi": "#4C72B0", "en": "#DD8452", "joint": "#55A868"}
+
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": "analysis"},
     "png": {"Software": None},

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import plot  # noqa: F401  (style, fonts)
+from . import plot
 
-COLOURS = {"vi": "#C44E52", "en": "#4C72B0", "joint": "#55A868"}
+COLOURS = plot.LANGUAGE_COLOURS
 METRIC_LABELS = {
     "c_npmi": "coherence c_npmi (higher is better)",
     "u_mass": "coherence u_mass (higher is better)",
@@ -66,7 +66,8 @@ def plot_prevalence(ax, table: pd.DataFrame):
     ``table``: :func:`analysis.topics.prevalence` output (``group, topic, prevalence, ci_low,
     ci_high``); groups in sorted order.
     """
-    groups = sorted(table["group"].unique())
+    # Languages in the order of every other figure (vi, then en); other groups sorted.
+    groups = sorted(table["group"].unique(), key=lambda g: (list(COLOURS).index(g) if g in COLOURS else len(COLOURS), g))
     topics = sorted(table["topic"].unique())
     width = 0.8 / max(len(groups), 1)
     for g, group in enumerate(groups):
