@@ -67,6 +67,8 @@ def token_kind(token: str) -> str:
 
 def is_presegmented(text: str, threshold: float = 0.05) -> bool:
     """True when at least ``threshold`` of whitespace tokens are ``_``-joined syllables."""
+    if threshold > 0 and "_" not in text:  # fast path: raw text has no underscore at all
+        return False
     words = text.split()
     if not words:
         return False
@@ -175,6 +177,7 @@ class PhraseMerger:
         self._phrases: set[tuple[str, ...]] = set()
         self._prefixes: set[tuple[str, ...]] = set()
         self._first: set[str] = set()
+        self._may_start: dict[str, bool] = {}  # token -> its first syllable starts some phrase
         for phrase in phrases:
             syllables = tuple(s for s in re.split(r"[\s_]+", phrase.lower()) if s)
             if len(syllables) < 2:
@@ -220,12 +223,19 @@ class PhraseMerger:
     def merge(self, tokens: Sequence[str]) -> list[str]:
         if not self._phrases:
             return list(tokens)
+        may_start = self._may_start
+        if len(may_start) > 1 << 18:
+            may_start.clear()
+        for token in tokens:
+            if token not in may_start:
+                may_start[token] = _syllables(token)[0] in self._first
+        if not any([may_start[token] for token in tokens]):  # fast path: no phrase starts anywhere
+            return list(tokens)
         out: list[str] = []
         i = 0
         n = len(tokens)
         while i < n:
-            first = _syllables(tokens[i])
-            if first[0] not in self._first:  # fast path: no phrase starts here
+            if not may_start[tokens[i]]:  # fast path: no phrase starts here
                 out.append(tokens[i])
                 i += 1
                 continue
