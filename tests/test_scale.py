@@ -257,3 +257,22 @@ def test_no_dask_module_is_imported_without_a_scheduler(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "DASK []" in done.stdout
     assert (tmp_path / "out" / "preparation_by_document.csv").is_file()
+
+
+def test_cache_entry_write_is_atomic_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    cache = aio.PreparedCache(tmp_path)
+    cache.put_text("ab12", '{"w":"Bộ_trưởng"}')
+    assert cache.get("ab12") == {"w": "Bộ_trưởng"}  # sub-folder made on first write, UTF-8 kept
+    cache.put_text("ab12", '{"w":"hòa"}')  # replaced whole
+    assert cache.get("ab12") == {"w": "hòa"}
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(aio.os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        cache.put_text("ab34", '{"w":1}')
+    with pytest.raises(OSError, match="disk full"):
+        cache.put_text("ab12", '{"w":2}')
+    assert "ab34" not in cache and cache.get("ab12") == {"w": "hòa"}  # old entry intact
+    assert sorted(p.name for p in cache.path("ab12").parent.iterdir()) == ["ab12.json"]
