@@ -118,7 +118,8 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
         bare_s = stage_s = bare_cpu = stage_cpu = 0.0
         for seed in args.seeds:
             start, cpu = time.perf_counter(), time.process_time()
-            bare = LdaModel(corpus=bow, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
+            train = [bow[i] for i in topics.training_order(len(bow), seed, settings.shuffle)]
+            bare = LdaModel(corpus=train, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
                             **topics.lda_parameters(settings))
             bare_s += time.perf_counter() - start
             bare_cpu += time.process_time() - cpu
