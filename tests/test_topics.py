@@ -88,6 +88,34 @@ def test_doc_topic_rows_sum_to_one(n_units, k, seed):
     assert (fit.doc_topic >= 0).all()
 
 
+@given(st.integers(0, 300), st.integers(0, 2**31 - 1))
+def test_training_order_is_a_seeded_permutation(n_units, seed):
+    order = topics.training_order(n_units, seed)
+    assert sorted(order.tolist()) == list(range(n_units))
+    assert order.tolist() == topics.training_order(n_units, seed).tolist()
+    assert topics.training_order(n_units, seed, shuffle=False).tolist() == list(range(n_units))
+
+
+def test_fit_trains_in_the_training_order_and_reports_theta_in_corpus_order():
+    from gensim.models import LdaModel
+
+    ids, terms = two_vocabulary_corpus()
+    corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
+    bow = corpus.bow()
+    for shuffle in (True, False):
+        settings = replace(FAST, chunksize=4, shuffle=shuffle)  # several chunks a pass: order matters
+        fit = topics.fit_lda(corpus, 2, 7, settings)
+        train = [bow[i] for i in topics.training_order(len(bow), 7, shuffle)]
+        bare = LdaModel(corpus=train, id2word=topics._gensim_dictionary(corpus.vocab), num_topics=2,
+                        random_state=np.random.RandomState(7), **topics.lda_parameters(settings))
+        phi = bare.get_topics().astype(np.float64)
+        np.testing.assert_allclose(fit.topic_word, phi / phi.sum(axis=1, keepdims=True), rtol=0, atol=1e-9)
+        assert fit.unit_ids == corpus.unit_ids  # theta rows stay in corpus order
+    shuffled = topics.fit_lda(corpus, 2, 7, replace(FAST, chunksize=4))
+    in_order = topics.fit_lda(corpus, 2, 7, replace(FAST, chunksize=4, shuffle=False))
+    assert not np.allclose(shuffled.topic_word, in_order.topic_word, rtol=0, atol=1e-9)
+
+
 def test_build_corpus_counts_by_hand():
     corpus = topics.build_corpus(
         "vi", ["a", "b", "c"], [["biển", "hợp_tác", "biển", "ở"], ["biển", "ở"], ["hợp_tác"]], no_below=2, no_above=1.0
