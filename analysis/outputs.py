@@ -28,7 +28,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "prepare": ("analysis/textstat.py",),
     "frequencies": ("analysis/textstat.py",),
     "framing": ("analysis/framing.py", "analysis/keyness.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
-    "topics": ("analysis/topics.py", "analysis/plot_topics.py", "analysis/topics_stage.py", "analysis/codebook.py", "analysis/framing_stage.py"),
+    "topics": ("analysis/topics.py", "analysis/plot_topics.py", "analysis/topics_stage.py", "analysis/ldavis.py", "analysis/codebook.py", "analysis/framing_stage.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
@@ -133,6 +133,8 @@ def topics_outputs(settings: dict) -> list[str]:
     for model in models:
         files += [*_figure(f"topic_top_terms_{model}", formats), f"topic_top_terms_{model}.csv"]
         files += [f"topic_models/{model}/{name}" for name in ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")]
+        if settings.get("topics", {}).get("ldavis", False):
+            files.append(f"topic_ldavis_{model}.html")
     if cross:
         files += [*_figure("topic_prevalence_by_language", formats), "topic_prevalence_by_language.csv"]
         files += [*_table("topic_alignment_vi_en"), *_figure("topic_alignment_heatmap_vi_en", formats), "topic_alignment_heatmap_vi_en.csv"]

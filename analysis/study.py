@@ -120,6 +120,7 @@ class TopicSettings:
     eval_every: int = 0  # 0 = never; evaluating draws from the model's random state, so it changes the fit
     multicore: bool = False  # LdaMulticore: faster, NOT bit-reproducible (recorded as such)
     shuffle: bool = True  # train on a seeded permutation of the units (online LDA assumes random order)
+    ldavis: bool = False  # also write an interactive LDAvis page per model (needs pip install -e '.[vis]')
     coherence_topn: int = 10
     stability_min: float = 0.6  # K selection: mean matched similarity across seeds at least this
     top_n: int = 10

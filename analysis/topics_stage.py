@@ -82,6 +82,10 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     settings = study.topics
     where = str(study.source)
     topics.check_settings(settings, where)
+    if settings.ldavis:
+        from .ldavis import require_pyldavis
+
+        require_pyldavis(where)  # before any work: a missing package costs no fit
     logging.getLogger("gensim").setLevel(logging.WARNING)  # gensim logs every pass at INFO
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
@@ -177,6 +181,12 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     # Plain saved models
     for name, fit in fits.items():
         written += save_model(out / "topic_models" / name, fit, topics.model_record(fit, corpora[name], settings, selections[name]))
+    if settings.ldavis:
+        from .ldavis import ldavis_page
+
+        for name, fit in fits.items():
+            page = ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name)
+            written.append(io.write_text(out / f"topic_ldavis_{name}.html", page))
     return written
 
 
