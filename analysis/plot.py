@@ -84,3 +84,44 @@ def plot_corpus_summary(ax, summary: pd.DataFrame, group: str = "language"):
     ax.set_ylabel("tokens")
     ax.legend(frameon=False)
     return ax
+
+
+#: Offsets (points) tried in turn for a label beside its point: right, then above/below-right,
+#: left, then further out. The first that overlaps no label placed before is taken.
+LABEL_OFFSETS = ((4, 0), (4, 10), (4, -10), (-4, 0), (-4, 10), (-4, -10), (4, 20), (4, -20), (-4, 20), (-4, -20), (4, 30), (4, -30))
+
+
+def place_labels(ax, xs, ys, labels, fontsize: float = 7, colour: str = "black") -> list:
+    """Label points without labels overlapping each other, greedily and deterministically.
+
+    Labels are placed in the order given (put the most important first): each takes the first
+    offset of :data:`LABEL_OFFSETS` whose text box overlaps none of the boxes already placed
+    (boxes measured by the renderer); if every offset overlaps, the first is used. A thin line
+    joins a label to its point whenever it is not level with it. A few lines of code instead of
+    a dependency (adjustText does this iteratively for many labels; here there are at most ~20).
+    Returns the annotations.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+
+    def annotate(x, y, label, dx, dy, line=False):
+        return ax.annotate(
+            label, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=colour,
+            ha="left" if dx > 0 else "right", va="center",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 2} if line else None,
+        )
+
+    placed, texts = [], []
+    for x, y, label in zip(xs, ys, labels):
+        options = []
+        for dx, dy in LABEL_OFFSETS:
+            trial = annotate(x, y, label, dx, dy)
+            options.append(((dx, dy), trial.get_window_extent(renderer)))  # the text alone: no line yet
+            trial.remove()
+            if not any(options[-1][1].overlaps(other) for other in placed):
+                break
+        else:
+            options = options[:1]  # nowhere free: beside the point
+        offset, box = options[-1]
+        texts.append(annotate(x, y, label, *offset, line=offset[1] != 0))
+        placed.append(box)
+    return texts

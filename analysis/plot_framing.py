@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import plot  # noqa: F401  (applies the shared style: fonts, deterministic output)
+from .plot import place_labels
 
 PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
 TARGET_COLOR = "#4C72B0"
@@ -111,10 +112,10 @@ def plot_fightin_words(ax, table: pd.DataFrame, n_labels: int = 8, target: str =
         ax.axhline(bound, color="#999999", linewidth=0.6, linestyle="--")
     order = table.assign(_z=z).sort_values(["_z", "term"], ascending=[False, True], kind="mergesort")
     labelled = pd.concat([order[order["_z"] > 0].head(n_labels), order[order["_z"] < 0].tail(n_labels)])
-    # Neighbouring labels alternate above, on and below their point so equal z-scores stay legible.
-    for k, (_, row) in enumerate(labelled.iterrows()):
-        tx = math.log10(max(row["target_count"] + row["reference_count"], 1))
-        ax.annotate(_label(row["term"]), (tx, row["_z"]), fontsize=7, xytext=(3, (0, 6, -6)[k % 3]), textcoords="offset points", va="center")
+    # Most extreme first, so they get the places next to their points; no two labels overlap.
+    labelled = labelled.assign(_abs=labelled["_z"].abs()).sort_values(["_abs", "term"], ascending=[False, True], kind="mergesort")
+    xs = [math.log10(max(row["target_count"] + row["reference_count"], 1)) for _, row in labelled.iterrows()]
+    place_labels(ax, xs, labelled["_z"].tolist(), [_label(t) for t in labelled["term"]])
     ax.set_xlabel("log10 total frequency")
     ax.set_ylabel(f"z (← {reference} | {target} →)")
     if title:

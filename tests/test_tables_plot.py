@@ -3,6 +3,7 @@ import warnings
 
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from analysis import plot
 from analysis.tables import latex_escape, to_csv, to_latex, to_markdown
@@ -57,3 +58,26 @@ def test_figures_are_byte_identical_across_renders(fmt):
         return data
 
     assert render() == render()
+
+
+def test_place_labels_keeps_crowded_labels_apart_and_joins_moved_ones_to_their_points():
+    fig, (ax,) = plot.new_figure(1, 4, 3)
+    # Six points on top of each other and two apart: the default offset would stack six labels.
+    xs = [0.5] * 6 + [0.1, 0.9]
+    ys = [0.5, 0.5, 0.51, 0.49, 0.5, 0.5, 0.1, 0.9]
+    labels = ["hợp tác", "biển", "Việt Nam", "đối thoại", "hòa bình", "Trung Quốc", "a", "b"]
+    ax.scatter(xs, ys)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    texts = plot.place_labels(ax, xs, ys, labels)
+    renderer = fig.canvas.get_renderer()
+    for t in texts:
+        t.update_positions(renderer)
+    boxes = [Text.get_window_extent(t, renderer) for t in texts]  # the text, without its line
+    assert [t.get_text() for t in texts] == labels
+    assert not any(boxes[i].overlaps(boxes[j]) for i in range(len(boxes)) for j in range(i))
+    level = [t for t in texts if t.xyann[1] == 0]
+    assert texts[0] in level and texts[6] in level and texts[7] in level  # free points keep the first place
+    assert all(t.arrow_patch is not None for t in texts if t.xyann[1] != 0)  # moved labels point back
+    assert all(t.arrow_patch is None for t in level)
+    plot.close(fig)
