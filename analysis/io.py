@@ -230,7 +230,7 @@ class PreparedCache:
     def _file(self, key: str) -> str:
         # Plain string paths: a cached re-run looks up every document twice, and building
         # pathlib objects cost a quarter of such a run on 2,225 short English articles.
-        return os.path.join(self._root, key[:2], key + ".json")
+        return f"{self._root}{os.sep}{key[:2]}{os.sep}{key}.json"
 
     def path(self, key: str) -> Path:
         return Path(self._file(key))
