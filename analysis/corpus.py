@@ -1,4 +1,4 @@
-"""The corpus: validated metadata and decoded document texts.
+"""The corpus: validated metadata and the documents it lists.
 
 Validation is strict because every later number depends on it: a file that cannot be decoded, is
 empty or binary, lies outside the corpus folder, a duplicate id, a missing column or an unknown
@@ -13,8 +13,10 @@ in a metadata column ``encoding``, because charset detectors mislabel them.
 from __future__ import annotations
 
 import codecs
+import hashlib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Iterator
 
@@ -31,14 +33,32 @@ _VI_LETTERS = re.compile(
 )
 
 
+def text_sha256(text: str) -> str:
+    """SHA-256 of a decoded text's UTF-8 bytes: what the preparation cache key is made of."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 @dataclass(frozen=True)
 class Document:
-    """One article: id, language, decoded text and its metadata row (all values as strings)."""
+    """One article: id, language, decoded text and its metadata row (all values as strings).
+
+    A corpus read from disk holds :class:`analysis.io.StoredDocument` instead, which has the same
+    attributes but keeps the text in its file until asked for.
+    """
 
     doc_id: str
     language: str
     text: str
     meta: dict = field(default_factory=dict)
+
+    @cached_property
+    def text_sha256(self) -> str:
+        return text_sha256(self.text)
+
+    @property
+    def size(self) -> int:
+        """Length of the text in characters (how preparation cuts batches)."""
+        return len(self.text)
 
 
 @dataclass
@@ -49,7 +69,7 @@ class Corpus:
     every input file as read (for the run manifest).
     """
 
-    documents: list[Document]
+    documents: list  # of Document or analysis.io.StoredDocument
     docvars: pd.DataFrame
     file_hashes: dict = field(default_factory=dict)
 

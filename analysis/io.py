@@ -14,13 +14,14 @@ import logging
 import os
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import pandas as pd
 
-from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, validate_metadata
+from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
 from .errors import InputError
 from .study import Study, load_study_text
 
@@ -115,8 +116,47 @@ def resolve_in_folder(folder: Path, name: str, where: str) -> Path:
     return resolved
 
 
+@dataclass(frozen=True)
+class StoredDocument:
+    """A validated document whose text stays in its file until :attr:`text` is asked for.
+
+    Same attributes as :class:`analysis.corpus.Document`, so a corpus of any size costs memory for
+    its metadata only (issue 6: memory does not grow with the texts): preparation reads each text
+    when it prepares it (in the worker process), a cached re-run does not read it again at all.
+    The text's SHA-256 is taken when the corpus is read and checked on every later read, so a file
+    edited during a run stops it instead of mixing two versions.
+    """
+
+    doc_id: str
+    language: str
+    path: str
+    encoding: str
+    text_sha256: str
+    size: int
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        try:
+            raw = Path(self.path).read_bytes()
+        except OSError as exc:
+            raise InputError(self.path, f"cannot be read any more ({exc.strerror})", "restore the file and run again") from None
+        text = decode_text(raw, self.path, self.encoding)
+        if text_sha256(text) != self.text_sha256:
+            raise InputError(self.path, "changed while the run was going (its text differs from when the corpus was read)", "run again")
+        return text
+
+    def loaded(self) -> Document:
+        """The same document with its text in memory (for workers that cannot see this disk)."""
+        return Document(self.doc_id, self.language, self.text, self.meta)
+
+
 def read_corpus(study: Study) -> Corpus:
-    """Read and validate every document listed in the metadata (nothing is modified or written)."""
+    """Read and validate every document listed in the metadata (nothing is modified or written).
+
+    Every file is read, decoded and checked here, so a bad file stops the run before any work;
+    the texts are then let go (:class:`StoredDocument`), keeping their hashes and lengths.
+    """
     metadata = read_metadata(study)
     folder = study.path(study.corpus.folder)
     if not folder.is_dir():
@@ -134,7 +174,7 @@ def read_corpus(study: Study) -> Corpus:
         guessed = guess_language(text)
         if guessed != row["language"]:
             log.warning("%s: metadata says language '%s' but the text looks '%s'", path, row["language"], guessed)
-        documents.append(Document(row["doc_id"], row["language"], text, row))
+        documents.append(StoredDocument(row["doc_id"], row["language"], str(path), encoding, text_sha256(text), len(text), row))
     hashes[str(meta_path.name)] = sha256_bytes(meta_path.read_bytes())
     log.info("read %d documents from %s", len(documents), folder)
     return Corpus(documents, metadata, hashes)

@@ -130,7 +130,7 @@ def _mergers(key: str, phrases_vi: tuple[str, ...], phrases_en: tuple[str, ...])
 
 
 def document_key(document: Document, preparation: Preparation) -> str:
-    """Cache key of one document: its language's settings key, language, title and text.
+    """Cache key of one document: its language's settings key, language, title and text's SHA-256.
 
     Not the doc_id: two documents with the same text share an entry (the doc_id is restored on
     reading), and renaming a document or its file re-prepares nothing.
@@ -139,7 +139,7 @@ def document_key(document: Document, preparation: Preparation) -> str:
     digest.update(preparation.key_for(document.language).encode())
     digest.update(document.language.encode())
     digest.update((document.meta or {}).get("title", "").encode("utf-8", "surrogatepass") + b"\x00")
-    digest.update(document.text.encode("utf-8", "surrogatepass"))
+    digest.update(document.text_sha256.encode())
     return digest.hexdigest()
 
 
@@ -339,12 +339,12 @@ def resolve_workers(workers: int) -> int:
 
 def _batches(todo: Sequence[int], documents: Sequence[Document], workers: int) -> Iterator[Batch]:
     """Consecutive documents, about ``BATCH_CHARS`` of text a batch (and at least 8 batches a worker)."""
-    target = min(BATCH_CHARS, sum(len(documents[i].text) for i in todo) // (workers * 8) + 1)
+    target = min(BATCH_CHARS, sum(documents[i].size for i in todo) // (workers * 8) + 1)
     batch: Batch = []
     size = 0
     for i in todo:
         batch.append((i, documents[i]))
-        size += len(documents[i].text)
+        size += documents[i].size
         if size >= target:
             yield batch
             batch, size = [], 0
@@ -394,6 +394,8 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
         client = Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""') from None
+    # Texts travel with the batch: a cluster's workers need not see this machine's corpus folder.
+    batches = ([(i, d if isinstance(d, Document) else d.loaded()) for i, d in batch] for batch in batches)
     try:
         threads = max(1, sum(client.nthreads().values()))
         shared = client.scatter(preparation, broadcast=True, hash=False)

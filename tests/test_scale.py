@@ -239,6 +239,9 @@ def test_local_dask_cluster_gives_identical_results(preparation, serial, tmp_pat
         assert list(on_dask) == serial
         in_memory = prepare_corpus(DOCS[:30], preparation, None, scheduler=cluster.scheduler_address)
         assert in_memory == serial[:30]
+        # Documents read from disk travel to the cluster with their texts (its workers may not see this disk).
+        stored = stored_corpus(tmp_path / "stored", DOCS[:30])
+        assert prepare_corpus(stored, preparation, None, scheduler=cluster.scheduler_address) == serial[:30]
     prepare_corpus(DOCS, preparation, aio.PreparedCache(tmp_path / "local"), workers=1)
     assert cache_bytes(tmp_path / "dask") == cache_bytes(tmp_path / "local")
 
@@ -276,3 +279,36 @@ def test_cache_entry_write_is_atomic_and_leaves_no_temporary_file(tmp_path, monk
         cache.put_text("ab12", '{"w":2}')
     assert "ab34" not in cache and cache.get("ab12") == {"w": "hòa"}  # old entry intact
     assert sorted(p.name for p in cache.path("ab12").parent.iterdir()) == ["ab12.json"]
+
+
+def stored_corpus(tmp_path: Path, documents: list[Document]):
+    """``documents`` written as files and read back with :func:`analysis.io.read_corpus`."""
+    study = write_study(tmp_path, [(d.doc_id, d.language, d.text) for d in documents])
+    return aio.read_corpus(aio.read_study(study)).documents
+
+
+def test_a_corpus_read_from_disk_keeps_no_text_and_prepares_the_same(preparation, serial, tmp_path):
+    stored = stored_corpus(tmp_path, DOCS[:40])
+    assert all(isinstance(d, aio.StoredDocument) and "text" not in vars(d) for d in stored)
+    assert [d.text for d in stored] == [d.text for d in DOCS[:40]]  # read again on demand
+    assert [d.size for d in stored] == [len(d.text) for d in DOCS[:40]]
+    # Same text, same key, whether the document was read from disk or built in memory.
+    assert [prep_mod.document_key(d, preparation) for d in stored] == [
+        prep_mod.document_key(Document(d.doc_id, d.language, d.text, {"file": d.meta["file"]}), preparation) for d in DOCS[:40]
+    ]
+    assert list(prepare_corpus(stored, preparation, aio.PreparedCache(tmp_path / "c"), workers=2)) == serial[:40]
+
+
+def test_a_file_edited_or_removed_after_reading_stops_the_run_naming_it(preparation, tmp_path):
+    stored = stored_corpus(tmp_path, DOCS[:6])
+    edited, removed = Path(stored[2].path), Path(stored[4].path)
+    edited.write_text(DOCS[2].text + " Thêm một câu.", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        prepare_corpus(stored, preparation, None, workers=1)
+    assert caught.value.where == str(edited) and "changed while the run was going" in caught.value.problem
+    edited.write_text(DOCS[2].text, encoding="utf-8")  # restored: the run goes through
+    assert len(prepare_corpus(stored, preparation, None, workers=1)) == 6
+    removed.unlink()
+    with pytest.raises(InputError) as caught:
+        prepare_corpus(stored, preparation, None, workers=2)
+    assert caught.value.where == str(removed) and "cannot be read any more" in caught.value.problem
