@@ -138,7 +138,8 @@ class StoredDocument:
     @property
     def text(self) -> str:
         try:
-            raw = Path(self.path).read_bytes()
+            with open(self.path, "rb") as handle:  # not pathlib: this runs once per document prepared
+                raw = handle.read()
         except OSError as exc:
             raise InputError(self.path, f"cannot be read any more ({exc.strerror})", "restore the file and run again") from None
         text = decode_text(raw, self.path, self.encoding)
