@@ -311,17 +311,29 @@ def _stack(parts: list[pd.DataFrame], columns: list[str], empty_note: str) -> pd
     return pd.DataFrame([row], columns=columns)
 
 
-def _keyness_comparisons(counts: pd.DataFrame, groups: dict[str, str], order: list[str], study: Study) -> list[tuple[str, str, int, int, pd.DataFrame]]:
-    """Keyness tables for each pair of groups (or each group against the rest)."""
+def _keyness_comparisons(counts, doc_ids: list[str], vocab: list[str], groups: dict[str, str], order: list[str],
+                         study: Study) -> list[tuple[str, str, int, int, pd.DataFrame]]:
+    """Keyness tables for each pair of groups (or each group against the rest).
+
+    ``counts`` is a (documents × terms) array or scipy sparse matrix with rows in ``doc_ids``
+    order: only the two groups' column sums are taken, so a document-term matrix of a large
+    corpus stays sparse (densifying 2,000 documents × 110,000 terms took 1.8 GB).
+    """
     s = study.framing
-    vocab = list(counts.columns)
     results = []
     for target, reference in group_pairs(order):
-        t_docs = [d for d in counts.index if groups.get(d) == target]
-        r_docs = [d for d in counts.index if groups.get(d) != target] if reference == "rest" else [d for d in counts.index if groups.get(d) == reference]
-        table = keyness(counts.loc[t_docs].sum(axis=0).to_numpy(), counts.loc[r_docs].sum(axis=0).to_numpy(), vocab, s.keyness_correction, s.fightin_alpha0)
-        results.append((target, reference, len(t_docs), len(r_docs), table))
+        t_rows = [i for i, d in enumerate(doc_ids) if groups.get(d) == target]
+        r_rows = [i for i, d in enumerate(doc_ids) if (groups.get(d) != target if reference == "rest" else groups.get(d) == reference)]
+        table = keyness(_column_sums(counts, t_rows), _column_sums(counts, r_rows), vocab, s.keyness_correction, s.fightin_alpha0)
+        results.append((target, reference, len(t_rows), len(r_rows), table))
     return results
+
+
+def _column_sums(counts, rows: list[int]) -> np.ndarray:
+    """Integer column sums of the given rows (dense or sparse ``counts``)."""
+    if not rows:
+        return np.zeros(counts.shape[1], dtype=np.int64)
+    return np.asarray(counts[rows].sum(axis=0), dtype=np.int64).ravel()
 
 
 def _keyness_outputs(results, stem: Path, study: Study, caption: str, empty_note: str, title: str, label_map: dict | None = None) -> list[Path]:
@@ -357,11 +369,12 @@ def _keyness_outputs(results, stem: Path, study: Study, caption: str, empty_note
 def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Path]:
     rows = [i for i, d in enumerate(dtm.row_ids) if str(docvars.loc[d, "language"]) == language]
     doc_ids = [dtm.row_ids[i] for i in rows]
-    counts = pd.DataFrame(dtm.counts[rows].toarray() if rows else np.zeros((0, len(dtm.vocab)), dtype=np.int64), index=doc_ids, columns=dtm.vocab)
-    counts = counts.loc[:, counts.sum(axis=0) > 0]
+    counts = dtm.counts[rows]  # stays sparse: only column sums are needed
+    used = np.flatnonzero(_column_sums(counts, list(range(len(rows)))) > 0)
+    counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
     groups = {d: str(docvars.loc[d, var]) for d in doc_ids}
     order = group_order(groups.values())
-    results = _keyness_comparisons(counts, groups, order, study)
+    results = _keyness_comparisons(counts, doc_ids, vocab, groups, order, study)
     n_groups = len(order)
     empty = f"only {n_groups} {var} value{'s' if n_groups != 1 else ''} among the {language} documents: nothing to compare"
     stem = study.output_dir / f"keyness_words_{language}_by_{var}"
@@ -371,7 +384,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
 
 def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels) -> list[Path]:
     by = study.framing.compare_by
-    results = _keyness_comparisons(concepts, groups, order, study)
+    results = _keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order, study)
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
     stem = study.output_dir / f"keyness_concepts_by_{by}"
     written = _keyness_outputs(results, stem, study, f"Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, BH q, Log Ratio, Fightin' Words z",
