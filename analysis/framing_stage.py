@@ -216,7 +216,7 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
         cut = "" if len(rows_a) == similarity["doc_a"].nunique() and len(rows_b) == similarity["doc_b"].nunique() else f" (first {MAX_HEATMAP} documents)"
         pf.plot_similarity(ax, matrix, title=f"Cosine of concept vectors{cut}", xlabel=pair[1], ylabel=pair[0])
     written += _save(fig, out / "similarity_crosslingual", formats)
-    duplicates = near_duplicates({d.doc_id: (d.language, list(d.tokens())) for d in ps.prepared}, settings.shingle_size, settings.duplicate_jaccard)
+    duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), settings.shingle_size, settings.duplicate_jaccard)
     written += io.write_table(duplicates, out / "near_duplicates",
                               caption=f"Near-duplicates within a language: Jaccard of {settings.shingle_size}-word shingles (flagged at {settings.duplicate_jaccard})")
 

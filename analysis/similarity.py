@@ -15,8 +15,9 @@ Pure: DataFrames and token lists in, DataFrames out.
 
 from __future__ import annotations
 
+import hashlib
 import math
-from collections import defaultdict
+from functools import lru_cache
 from itertools import combinations
 from typing import Iterable, Mapping, Sequence
 
@@ -122,33 +123,74 @@ def shingles(words: Sequence[str], k: int = 5) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
 
 
-def near_duplicates(documents: Mapping[str, tuple[str, Sequence[str]]], k: int = 5, threshold: float = 0.5, max_df: int = 50) -> pd.DataFrame:
+#: Odd 64-bit multiplier of the polynomial shingle hash (2^64 / golden ratio, Knuth's
+#: multiplicative hashing constant).
+_SHINGLE_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+@lru_cache(maxsize=1 << 18)
+def _word_hash(word: str) -> int:
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def shingle_hashes(words: Sequence[str], k: int = 5) -> np.ndarray:
+    """Sorted distinct 64-bit hashes of the ``k``-word shingles of ``words`` (see :func:`shingles`).
+
+    ``h = sum_i word_hash(w_i) * M^(k-1-i) mod 2^64`` with a BLAKE2b hash per word: the same on
+    every run and machine (Python's own ``hash`` of strings is salted per process). Eight bytes a
+    shingle instead of a tuple of words, so a corpus of thousands of articles fits; two distinct
+    shingles collide with probability about 2^-64.
+    """
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    values = np.fromiter((_word_hash(w) for w in words), dtype=np.uint64, count=len(words))
+    width = min(k, len(words))  # a text shorter than k is one shingle
+    hashes = np.zeros(len(words) - width + 1, dtype=np.uint64)
+    for i in range(width):
+        hashes = hashes * _SHINGLE_MULTIPLIER + values[i:len(values) - width + 1 + i]
+    return np.unique(hashes)
+
+
+def near_duplicates(documents, k: int = 5, threshold: float = 0.5, max_df: int = 50) -> pd.DataFrame:
     """Shingle Jaccard for every pair of documents of one language that share a shingle.
 
-    ``documents`` maps doc_id -> (language, tokens). ``jaccard = |A ∩ B| / |A ∪ B|``;
+    ``documents`` maps doc_id -> (language, tokens), or is an iterable of (doc_id, language,
+    tokens) read one document at a time. ``jaccard = |A ∩ B| / |A ∪ B|``;
     ``containment = |A ∩ B| / min(|A|, |B|)`` (a short copy inside a long article);
     ``near_duplicate = jaccard >= threshold``. Candidate pairs come from an inverted index of
     shingles held by at most ``max_df`` documents (a stock phrase shared by hundreds of articles
     would make every pair a candidate; a copy shares rarer shingles too), then each candidate's
-    Jaccard is exact. Sorted by language, then descending Jaccard.
+    Jaccard is computed on all its shingles, as 64-bit hashes (:func:`shingle_hashes`: exact
+    unless two distinct shingles collide). Sorted by language, then descending Jaccard.
     """
-    sets = {d: shingles(shingle_words(tokens, lang), k) for d, (lang, tokens) in documents.items()}
-    language = {d: lang for d, (lang, _) in documents.items()}
-    index: dict[tuple, list[str]] = defaultdict(list)
-    for d in sorted(sets):
-        for s in sets[d]:
-            index[s].append(d)
+    triples = ((d, lang, tokens) for d, (lang, tokens) in documents.items()) if isinstance(documents, Mapping) else documents
+    hashes: dict[str, np.ndarray] = {}
+    language: dict[str, str] = {}
+    for d, lang, tokens in triples:
+        hashes[d], language[d] = shingle_hashes(shingle_words(tokens, lang), k), lang
+    ids = sorted(hashes)
     candidates: set[tuple[str, str]] = set()
-    for docs in index.values():
-        if len(docs) <= max_df:
+    if ids:
+        # The inverted index as one sorted array: (hash, document) pairs sorted by hash, then by
+        # document id; a run of equal hashes is the documents holding that shingle.
+        values = np.concatenate([hashes[d] for d in ids])
+        owner = np.repeat(np.arange(len(ids)), [len(hashes[d]) for d in ids])
+        order = np.lexsort((owner, values))
+        values, owner = values[order], owner[order]
+        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+        sizes = np.diff(np.r_[starts, len(values)])
+        shared = (sizes >= 2) & (sizes <= max_df)
+        for start, size in zip(starts[shared].tolist(), sizes[shared].tolist()):
+            docs = [ids[i] for i in owner[start:start + size].tolist()]
             candidates.update((x, y) for x, y in combinations(docs, 2) if language[x] == language[y])
     records = []
     for x, y in sorted(candidates):
-        n = len(sets[x] & sets[y])
-        union = len(sets[x]) + len(sets[y]) - n
+        a, b = hashes[x], hashes[y]
+        n = int(np.intersect1d(a, b, assume_unique=True).size)
+        union = len(a) + len(b) - n
         jaccard = n / union if union else 0.0
-        containment = n / min(len(sets[x]), len(sets[y]))
-        records.append((language[x], x, y, len(sets[x]), len(sets[y]), n, jaccard, containment, jaccard >= threshold))
+        containment = n / min(len(a), len(b))
+        records.append((language[x], x, y, len(a), len(b), n, jaccard, containment, jaccard >= threshold))
     table = pd.DataFrame(records, columns=DUPLICATE_COLUMNS)
     return table.sort_values(["language", "jaccard", "doc_a", "doc_b"], ascending=[True, False, True, True], kind="mergesort").reset_index(drop=True)
 

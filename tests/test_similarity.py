@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from analysis.similarity import crosslingual_similarity, event_omissions, near_duplicates, shingle_words, shingles, tfidf_rows
+from analysis.similarity import crosslingual_similarity, event_omissions, near_duplicates, shingle_hashes, shingle_words, shingles, tfidf_rows
 
 CONCEPTS = ["border", "china", "cooperation", "party", "sea", "trade", "vietnam"]
 
@@ -98,3 +102,31 @@ def test_event_omissions_by_hand():
     assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2((1 / 1000) / (6 / 500)))
     assert table.loc[("concept", "asean"), "status"] == "missing in vi"
     assert ("frame", "trade") not in table.index  # 3 per 1,000 vs 6 per 1,000: weaker, not "much weaker"
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["biển", "đảo", "hợp_tác", "trade", "sea", "a", "b"]), max_size=14), min_size=2, max_size=5),
+       st.integers(min_value=1, max_value=4))
+def test_hashed_shingles_give_the_exact_jaccard_of_word_tuples(texts, k):
+    """Jaccard on 64-bit shingle hashes equals Jaccard on the shingles themselves (by hand, sets of tuples)."""
+    docs = {f"d{i}": ("en", words) for i, words in enumerate(texts)}
+    for words in texts:
+        assert len(shingle_hashes(words, k)) == len(shingles(words, k))  # no collision, one hash per distinct shingle
+    table = near_duplicates(docs, k=k, threshold=0.5, max_df=len(texts))
+    expected = {}
+    for x, y in itertools.combinations(sorted(docs), 2):
+        a, b = shingles(docs[x][1], k), shingles(docs[y][1], k)
+        if a & b:
+            expected[(x, y)] = len(a & b) / len(a | b)
+    assert {(r.doc_a, r.doc_b): r.jaccard for r in table.itertuples()} == pytest.approx(expected)
+
+
+def test_shingle_hashes_are_the_same_in_another_process():
+    """Stable across processes (Python's str hash is salted per process; BLAKE2b is not)."""
+    import subprocess
+    import sys
+
+    code = "from analysis.similarity import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")}
+    assert runs == {str(shingle_hashes("hai nước hợp tác kinh tế biển".split(), 3).tolist()) + "\n"}
