@@ -151,10 +151,17 @@ def corpus_summary(
     left after stopword removal (what the frequency tables count). Rows with ``all`` are totals:
     each value of the first key over the others (a language over its outlets), then the whole corpus.
     """
+    # Per document: sentences, word tokens and the ids of its distinct word types, not its words
+    # (an archive's words do not fit in memory; 10,000 articles held 5 million strings).
+    type_ids: dict[str, int] = {}
     per_doc = {}
     for doc in prepared:
-        words = [t.lower() for t in doc.tokens() if token_kind(t) == "word"]
-        per_doc[doc.doc_id] = (sum(1 for _ in doc.sentences()), words)
+        n_words, ids = 0, set()
+        for t in doc.tokens():
+            if token_kind(t) == "word":
+                n_words += 1
+                ids.add(type_ids.setdefault(t.lower(), len(type_ids)))
+        per_doc[doc.doc_id] = (sum(1 for _ in doc.sentences()), n_words, np.fromiter(ids, dtype=np.int64, count=len(ids)))
     term_totals = dict(zip(dtm.row_ids, dtm.totals())) if dtm.docvars.index.equals(pd.Index(dtm.row_ids)) else {}
     doc_terms = Counter()
     for row_id, total in term_totals.items():
@@ -170,16 +177,16 @@ def corpus_summary(
     for group in [*ordered, ("all",) * len(keys)]:
         mask = np.all([table[k].to_numpy() == v for k, v in zip(keys, group) if v != "all"] or [np.ones(len(table), bool)], axis=0)
         members = list(table.index[mask])
-        tokens = [w for d in members for w in per_doc[d][1]]
-        types = len(set(tokens))
+        tokens = sum(per_doc[d][1] for d in members)
+        types = len(np.unique(np.concatenate([per_doc[d][2] for d in members]))) if members else 0
         records.append(
             (
                 *group,
                 len(members),
                 sum(per_doc[d][0] for d in members),
-                len(tokens),
+                tokens,
                 types,
-                types / len(tokens) if tokens else 0.0,
+                types / tokens if tokens else 0.0,
                 sum(doc_terms[d] for d in members),
             )
         )
