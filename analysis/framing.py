@@ -41,6 +41,8 @@ from .tokens import PreparedDocument, TermRules
 LEAD = "headline/lead"
 BODY = "body"
 UNATTRIBUTED = "(unattributed)"
+#: The hits of a sentence that has none (shared, immutable).
+NO_HITS: tuple = ()
 
 
 # ------------------------------------------------------------------------------- annotation
@@ -86,16 +88,23 @@ def annotate(doc: PreparedDocument, rules: TermRules, codebook: Codebook) -> Ann
     """
     keys = sentence_keys(doc, rules)
     lang = doc.language
-    frames = {family: [codebook.matcher("frames", lang, family).find(s) for s in keys] for family in codebook.frame_families}
-    speech = [codebook.matcher("speech_verbs", lang).find(s, require_counted=False) for s in keys]
+
+    def hits(section: str, family: str = "", require_counted: bool = True) -> list:
+        # Most sentences have no hit of a given kind: they all share one empty tuple instead of
+        # an empty list each (an archive has hundreds of thousands of sentences).
+        matcher = codebook.matcher(section, lang, family)
+        return [matcher.find(s, require_counted=require_counted) or NO_HITS for s in keys]
+
+    frames = {family: hits("frames", family) for family in codebook.frame_families}
+    speech = hits("speech_verbs", require_counted=False)
     return Annotation(
         doc_id=doc.doc_id,
         language=lang,
         keys=keys,
         counted=[sum(1 for k in s if k is not None and k.counted) for s in keys],
         frames=frames,
-        actors=[codebook.matcher("actors", lang).find(s) for s in keys],
-        concepts=[codebook.matcher("concepts", lang).find(s) for s in keys],
+        actors=hits("actors"),
+        concepts=hits("concepts"),
         speech=speech,
         paragraph_sizes=[len(p) for p in doc.paragraphs],
         surface={i: list(sentence) for i, sentence in enumerate(doc.sentences()) if speech[i]},

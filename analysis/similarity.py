@@ -41,8 +41,13 @@ def tfidf_rows(counts: np.ndarray) -> np.ndarray:
     return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
 
 
+#: Cells of one block of similarity scores (32 MB of float64): memory stays bounded however many
+#: documents the two languages have.
+BLOCK_CELLS = 4_000_000
+
+
 def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5,
-                            keep_rank: int | None = None) -> pd.DataFrame:
+                            keep_rank: int | None = None, block_cells: int = BLOCK_CELLS) -> pd.DataFrame:
     """Cosine similarity of concept vectors for every (language a, language b) document pair.
 
     Parameters
@@ -53,6 +58,8 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     pair : the two languages compared (rows: first, columns: second).
     keep_rank : keep only pairs where either document is among the other's ``keep_rank`` most
         similar (``None`` = every pair; a large corpus has millions of pairs).
+    block_cells : scores are computed in blocks of about this many pairs (:func:`similar_pairs`),
+        so 10,000 × 10,000 documents never hold a 10,000 × 10,000 matrix.
 
     Returns
     -------
@@ -72,21 +79,64 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     weighted = tfidf_rows(matrix)
     a = weighted[: len(docs_a)]
     b = weighted[len(docs_a):]
-    cosine = a @ b.T
-    rank_a = _ranks(cosine, docs_b, axis=1)
-    rank_b = _ranks(cosine.T, docs_a, axis=1).T
     concepts = list(counts.columns)
     records = []
-    for i, da in enumerate(docs_a):
-        for j, db in enumerate(docs_b):
-            if keep_rank is not None and rank_a[i, j] > keep_rank and rank_b[i, j] > keep_rank:
-                continue
-            product = a[i] * b[j]
-            shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
-            top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
-            records.append((da, db, lang_a, lang_b, float(cosine[i, j]), int(rank_a[i, j]), int(rank_b[i, j]),
-                            bool(rank_a[i, j] == 1 and rank_b[i, j] == 1), len(shared), " ".join(concepts[k] for k in top)))
+    for (i, j), (cosine, rank_a, rank_b) in sorted(similar_pairs(a, b, docs_a, docs_b, keep_rank, block_cells).items()):
+        product = a[i] * b[j]
+        shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
+        top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
+        records.append((docs_a[i], docs_b[j], lang_a, lang_b, cosine, rank_a, rank_b, rank_a == 1 and rank_b == 1,
+                        len(shared), " ".join(concepts[k] for k in top)))
     return pd.DataFrame(records, columns=SIMILARITY_COLUMNS)
+
+
+def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_b: Sequence[str], keep_rank: int | None = None,
+                  block_cells: int = BLOCK_CELLS) -> dict[tuple[int, int], tuple[float, int, int]]:
+    """``(i, j) -> (cosine, rank of j for i, rank of i for j)`` for the pairs :func:`crosslingual_similarity` keeps.
+
+    ``a`` and ``b`` are L2-normalised rows, so ``a @ b.T`` holds the cosines. Computed in blocks of
+    about ``block_cells`` scores, in three passes: rows of ``a`` (the rank of every ``j`` for each
+    ``i``; pairs within ``keep_rank`` kept), columns (the rank of every ``i`` for each ``j``; pairs
+    within ``keep_rank`` kept, and the column rank of the pairs already kept), then the rows that
+    gained a pair in the second pass (its row rank). Every reported cosine is taken from a block
+    of rows of ``a @ b.T``; ranks are exact (ties broken by label); each block is held alone.
+    """
+    n_a, n_b = len(a), len(b)
+    limit = n_b if keep_rank is None else keep_rank  # every pair when nothing is dropped
+    kept: dict[tuple[int, int], list] = {}
+    rows = max(1, block_cells // max(1, n_b))
+    for start in range(0, n_a, rows):
+        scores = a[start:start + rows] @ b.T
+        ranks = _ranks(scores, labels_b)
+        for r, j in zip(*np.nonzero(ranks <= limit)):
+            kept[(start + int(r), int(j))] = [float(scores[r, j]), int(ranks[r, j]), 0]
+    by_column: dict[int, list[int]] = {}
+    for i, j in kept:
+        by_column.setdefault(j, []).append(i)
+    added: dict[int, list[int]] = {}  # row -> columns kept only in the column pass
+    columns = max(1, block_cells // max(1, n_a))
+    for start in range(0, n_b, columns):
+        scores = a @ b[start:start + columns].T
+        ranks = _ranks(scores.T, labels_a)  # row c: the rank of every i for column start + c
+        for c, i in zip(*np.nonzero(ranks <= limit)):
+            entry = kept.get((int(i), start + int(c)))
+            if entry is None:
+                kept[(int(i), start + int(c))] = [None, 0, int(ranks[c, i])]
+                added.setdefault(int(i), []).append(start + int(c))
+            else:
+                entry[2] = int(ranks[c, i])
+        for c in range(scores.shape[1]):
+            for i in by_column.get(start + c, ()):
+                kept[(i, start + c)][2] = int(ranks[c, i])
+    needed = sorted(added)
+    for start in range(0, len(needed), rows):
+        block = needed[start:start + rows]
+        scores = a[block] @ b.T
+        ranks = _ranks(scores, labels_b)
+        for r, i in enumerate(block):
+            for j in added[i]:
+                kept[(i, j)][0:2] = [float(scores[r, j]), int(ranks[r, j])]
+    return {pair: tuple(value) for pair, value in kept.items()}
 
 
 def _ranks(scores: np.ndarray, labels: Sequence[str], axis: int = 1) -> np.ndarray:

@@ -130,3 +130,29 @@ def test_shingle_hashes_are_the_same_in_another_process():
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")}
     assert runs == {str(shingle_hashes("hai nước hợp tác kinh tế biển".split(), 3).tolist()) + "\n"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=4),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=3)), st.integers(min_value=1, max_value=20), st.integers(0, 2**32 - 1))
+def test_similarity_in_small_blocks_equals_the_whole_matrix(n_a, n_b, n_concepts, keep_rank, block_cells, seed):
+    """Blocks of a few scores give the pairs, cosines and ranks of the whole matrix, ties included
+    (counts from {0, 1, 2}: identical and all-zero concept vectors are common)."""
+    rng = np.random.default_rng(seed)
+    ids_a, ids_b = [f"a{i}" for i in rng.permutation(n_a)], [f"b{i}" for i in rng.permutation(n_b)]
+    counts = pd.DataFrame(rng.integers(0, 3, size=(n_a + n_b, n_concepts)), index=ids_a + ids_b, columns=[f"c{k}" for k in range(n_concepts)])
+    languages = {**dict.fromkeys(ids_a, "vi"), **dict.fromkeys(ids_b, "en")}
+    blocked = crosslingual_similarity(counts, languages, keep_rank=keep_rank, block_cells=block_cells)
+    # the reference: the whole cosine matrix, ranked by (-cosine, label) along each row and column
+    weighted = tfidf_rows(counts.to_numpy(dtype=float))
+    cosine = weighted[:n_a] @ weighted[n_a:].T
+    expected = {}
+    for i, da in enumerate(ids_a):
+        for j, db in enumerate(ids_b):
+            rank_a = 1 + sum(1 for k in range(n_b) if k != j and (-cosine[i, k], ids_b[k]) < (-cosine[i, j], db))
+            rank_b = 1 + sum(1 for k in range(n_a) if k != i and (-cosine[k, j], ids_a[k]) < (-cosine[i, j], da))
+            if keep_rank is None or rank_a <= keep_rank or rank_b <= keep_rank:
+                expected[(da, db)] = (rank_a, rank_b)
+    assert {(r.doc_a, r.doc_b): (r.rank_for_a, r.rank_for_b) for r in blocked.itertuples()} == expected
+    for r in blocked.itertuples():
+        assert r.cosine == pytest.approx(cosine[ids_a.index(r.doc_a), ids_b.index(r.doc_b)], abs=1e-12)
