@@ -216,3 +216,22 @@ def test_distribution_tests_equal_scipy():
     assert result["too_small"] and "expected counts below 5" in result["note"]
     identical = pd.concat([long[long["doc_id"] == "v1"], long[long["doc_id"] == "v1"].assign(doc_id="e1")])
     assert distribution_tests(identical, {"v1": "vi", "e1": "en"}, ["vi", "en"]).iloc[0]["jsd"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
+    """Chunking the random splits (bounded memory) changes no p-value: the random stream is the same."""
+    import analysis.framing as fr
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(0.3, 1, 23), rng.normal(0, 1, 31)
+    whole = fr.permutation_test(x, y, 999, np.random.default_rng(11))
+    monkeypatch.setattr(fr, "PERMUTATION_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
+    assert fr.permutation_test(x, y, 999, np.random.default_rng(11)) == whole
+    # and the reference: every split drawn at once, as scipy-style (k + 1) / (n + 1)
+    members = np.argsort(np.random.default_rng(11).random((999, 54)), axis=1)[:, :23]
+    pooled = np.concatenate([x, y])
+    null = pooled[members].sum(axis=1) / 23 - (pooled.sum() - pooled[members].sum(axis=1)) / 31
+    observed = x.mean() - y.mean()
+    p_greater = (np.sum(null >= observed - abs(1e-14 * observed)) + 1) / 1000
+    p_less = (np.sum(null <= observed + abs(1e-14 * observed)) + 1) / 1000
+    assert whole[0] == min(1.0, 2 * min(p_less, p_greater))
