@@ -37,7 +37,6 @@ from .framing import (
 from .keyness import CORRECTIONS, keyness, top_keyness
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
 from .study import Study
-from .tables import to_csv
 
 log = logging.getLogger("analysis")
 
@@ -102,7 +101,7 @@ def _labels(codebook: Codebook) -> dict[str, dict[str, str]]:
 
 
 def _write_csv(path: Path, table: pd.DataFrame) -> Path:
-    return io.write_text(path, to_csv(table))
+    return io.write_csv(path, table)
 
 
 def _save(fig, stem: Path, formats, data: pd.DataFrame | None = None) -> list[Path]:

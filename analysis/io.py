@@ -212,6 +212,17 @@ def write_text(target: Path, text: str) -> Path:
     return write_bytes(target, text.encode("utf-8"))
 
 
+def write_csv(target: Path, table: pd.DataFrame) -> Path:
+    """A table as the project's CSV (:func:`analysis.tables.to_csv`), streamed to the file."""
+    from .tables import to_csv
+
+    with atomic_path(target) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            to_csv(table, handle)
+    log.info("wrote %s", target)
+    return target
+
+
 def write_json(target: Path, data) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
@@ -221,24 +232,24 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
 
     The LaTeX caption ends by naming the CSV file that holds the same data.
     """
-    from .tables import to_csv, to_latex, to_markdown
+    from .tables import to_latex, to_markdown
 
     stem = Path(stem)
     full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
-    writers = {"csv": to_csv, "tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
-    return [write_text(Path(f"{stem}.{fmt}"), writers[fmt](table)) for fmt in formats]
+    writers = {"tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
+    return [write_csv(Path(f"{stem}.csv"), table) if fmt == "csv" else write_text(Path(f"{stem}.{fmt}"), writers[fmt](table))
+            for fmt in formats]
 
 
 def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
     """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it."""
     from .plot import figure_bytes
-    from .tables import to_csv
 
     written = []
     for fmt in formats:
         written.append(write_bytes(Path(f"{stem}.{fmt}"), figure_bytes(fig, fmt)))
     if data is not None:
-        written.append(write_text(Path(f"{stem}.csv"), to_csv(data)))
+        written.append(write_csv(Path(f"{stem}.csv"), data))
     return written
 
 

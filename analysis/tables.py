@@ -37,8 +37,13 @@ def _cell(value, decimals: int) -> str:
     return str(value)
 
 
-def to_csv(table: pd.DataFrame) -> str:
-    return table.to_csv(index=False, lineterminator="\n", float_format="%.10g")
+def to_csv(table: pd.DataFrame, handle=None) -> str | None:
+    """The project's CSV: no index, LF line ends, floats to 10 significant digits.
+
+    With ``handle`` (a text file opened with ``newline=""``) the rows are written to it in chunks
+    and nothing is returned: a table of millions of cells is never one string in memory.
+    """
+    return table.to_csv(handle, index=False, lineterminator="\n", float_format="%.10g")
 
 
 def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3, label: str = "") -> str:

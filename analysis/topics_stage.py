@@ -27,7 +27,6 @@ from . import io, plot, plot_topics, topics
 from .errors import InputError
 from .pipeline import PreparedStudy, prepared_corpus
 from .study import Study
-from .tables import to_csv
 
 log = logging.getLogger("analysis")
 
@@ -122,7 +121,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         "Choice of the number of topics K per model: mean coherence over seeds, stability across seeds "
         f"(mean matched 1 - Hellinger), the chosen K and why. {topics.C_V_CAVEAT}."))
     fits_table = pd.concat([s.fits for s in selections.values()], ignore_index=True)
-    written.append(io.write_text(out / "topic_k_fits.csv", to_csv(fits_table)))
+    written.append(io.write_csv(out / "topic_k_fits.csv", fits_table))
     fig, axes = plot.new_figure(4, 3.4, 2.8, ncols=2)
     for ax, metric in zip(axes, ("c_npmi", "u_mass", "c_v", "stability")):
         plot_topics.plot_k_selection(ax, summary, metric, settings.stability_min)

@@ -81,3 +81,13 @@ def test_place_labels_keeps_crowded_labels_apart_and_joins_moved_ones_to_their_p
     assert all(t.arrow_patch is not None for t in texts if t.xyann[1] != 0)  # moved labels point back
     assert all(t.arrow_patch is None for t in level)
     plot.close(fig)
+
+
+def test_streamed_csv_file_has_the_bytes_of_the_csv_string(tmp_path):
+    """io.write_csv streams the rows to the file; the bytes equal the in-memory CSV (LF, UTF-8, no BOM)."""
+    from analysis.io import write_csv
+
+    table = pd.DataFrame({"term": ["hợp_tác", "biển,đảo", 'say "x"'] * 40_000, "g2": [1 / 3, -2.5e-12, float("nan")] * 40_000})
+    write_csv(tmp_path / "t.csv", table)
+    assert (tmp_path / "t.csv").read_bytes() == to_csv(table).encode("utf-8")
+    assert list(tmp_path.iterdir()) == [tmp_path / "t.csv"]  # no temporary file left
