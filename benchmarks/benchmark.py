@@ -428,6 +428,59 @@ def bench_make(tmp: Path) -> list[dict]:
     ]
 
 
+#: Runs one stage in a fresh interpreter and prints its own peak resident memory (VmHWM, MB).
+STAGE_RUNNER = (
+    "import sys; from analysis import cli; status = cli.main([sys.argv[1], '--study', sys.argv[2], '--quiet']);"
+    "print('PEAK', next(int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM:'))); sys.exit(status)"
+)
+
+#: Settings of the stages study that differ from the seed study (study.toml): documents as units,
+#: topics with a fixed K and fewer passes (the K search is the seed study's; here the question is
+#: whether every stage runs at archive size, and in how much memory).
+STAGES_SETTINGS = {
+    "folder": f'"{CORPORA.as_posix()}"', "metadata": '"metadata.csv"', "kind": '"document"', "output": '"out"',
+    "cache": '".cache"', "workers": "2", "kwic_terms": '["hợp_tác", "cooperation"]', "k": "10", "passes": "5",
+    "no_below": "5", "no_above": "0.5",
+}
+
+
+def stages_study(folder: Path, n_vi: int, n_en: int) -> Path:
+    """A bilingual study of ``n_vi`` VNTC and ``n_en`` BBC articles (outlet = corpus, event = category)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["doc_id", "file", "language", "outlet", "event", "title"])
+        for corpus, n in (("vntc_sample", n_vi), ("bbc_news", n_en)):
+            for r in select_rows(CORPORA / corpus, n):
+                writer.writerow([r["doc_id"], f"{corpus}/{r['path']}", r["language"], corpus, r["category"], ""])
+    lines = []
+    for line in (ROOT / "study.toml").read_text(encoding="utf-8").splitlines():
+        key = line.split("=", 1)[0].strip()
+        lines.append(f"{key} = {STAGES_SETTINGS[key]}" if "=" in line and key in STAGES_SETTINGS else line)
+    (folder / "study.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder / "study.toml"
+
+
+def bench_stages(tmp: Path, limit: int) -> list[dict]:
+    """Every stage of a study on a bilingual archive (default 8,000 VNTC + 2,225 BBC articles),
+    each in a fresh process: wall time and peak memory of the stage's own process."""
+    total = limit or 10_225
+    n_en = min(2225, total // 5 if limit else 2225)
+    study = stages_study(tmp / "stages", total - n_en, n_en)
+    section = f"stages ({total - n_en} vi + {n_en} en docs)"
+    out = []
+    for stage in ("prepare", "frequencies", "framing", "topics", "manifest", "appendix"):
+        log(f"{section}: {stage}")
+        seconds, done = timed(subprocess.run, [sys.executable, "-c", STAGE_RUNNER, stage, str(study)], cwd=study.parent,
+                              capture_output=True, text=True)
+        peak = next((float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK ")), float("nan"))
+        ok = done.returncode == 0
+        detail = f"peak RSS {peak:.0f} MB" + ("" if ok else f"; failed: {done.stderr.strip().splitlines()[-1][:160]}")
+        out.append(row(section, f"{stage}: runs; seconds and peak memory of its process", None, "runs", ok, measured=seconds, detail=detail))
+        log(f"  {seconds:.0f} s, {detail}")
+    return out
+
+
 def profile(tmp: Path, limit: int) -> Path:
     """cProfile of 1-worker preparation (no cache) of ``limit`` Vietnamese documents."""
     import cProfile
@@ -486,7 +539,7 @@ def main(argv=None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="use N documents per corpus, evenly spread (0 = all)")
     parser.add_argument("--workers", type=int, default=2, help="workers for the parallel measure (default 2)")
     parser.add_argument("--sizes", default="", help="memory sizes, e.g. 2500,5000,10000 (default: limit/4, limit/2, limit)")
-    parser.add_argument("--skip", default="", help="comma list of sections to skip: vi,en,memory,make")
+    parser.add_argument("--skip", default="", help="comma list of sections to skip: vi,en,memory,make,stages")
     parser.add_argument("--profile", type=int, default=0, help="also write a cProfile of preparing N documents")
     parser.add_argument("--out", default=str(RESULTS), help="folder for the CSV and Markdown tables")
     parser.add_argument("--memory-probe", type=int, default=0, help=argparse.SUPPRESS)
@@ -513,7 +566,8 @@ def main(argv=None) -> int:
         sections = [("vi", lambda: bench_vietnamese(tmp, args.limit, args.workers)),
                     ("en", lambda: bench_english(tmp, args.limit, args.workers)),
                     ("memory", lambda: bench_memory(tmp, sizes)),
-                    ("make", lambda: bench_make(tmp))]
+                    ("make", lambda: bench_make(tmp)),
+                    ("stages", lambda: bench_stages(tmp, args.limit))]
         for key, section in sections:
             if key not in skip:
                 rows += section()
