@@ -358,6 +358,26 @@ def test_prevalence_is_seeded_and_contains_the_estimate():
     assert (first["ci_high"] > first["ci_low"]).all()
 
 
+def test_prevalence_bootstrap_in_chunks_equals_all_at_once(monkeypatch):
+    """Gathering the resamples a few at a time (bounded memory) gives the same intervals, bit for bit,
+    as the whole n_boot x clusters x K array at once (the reference, computed here)."""
+    theta = np.random.default_rng(5).dirichlet(np.ones(4), size=40)
+    groups, clusters = ["a"] * 25 + ["b"] * 15, [f"d{i // 2}" for i in range(40)]
+    whole = topics.prevalence(theta, groups, clusters, np.random.default_rng(2), 301)
+    monkeypatch.setattr(topics, "BOOTSTRAP_CELLS", 7 * 13 * 4)  # 7 resamples a chunk for group a's 13 clusters
+    chunked = topics.prevalence(theta, groups, clusters, np.random.default_rng(2), 301)
+    pd.testing.assert_frame_equal(whole, chunked, check_exact=True)
+    rng = np.random.default_rng(2)  # group a first (groups sorted)
+    names, inverse = np.unique(np.asarray(clusters[:25], dtype=object), return_inverse=True)
+    sums = np.zeros((len(names), 4))
+    np.add.at(sums, inverse, theta[:25])
+    sizes = np.bincount(inverse).astype(float)
+    draws = rng.integers(0, len(names), size=(301, len(names)))
+    means = sums[draws].sum(axis=1) / sizes[draws].sum(axis=1)[:, None]
+    low = np.quantile(means, (1 - 0.95) / 2, axis=0)
+    assert chunked[chunked["group"] == "a"]["ci_low"].tolist() == low.tolist()
+
+
 # ---------------------------------------------------------------------------- cross-lingual
 
 CONCEPTS = {
