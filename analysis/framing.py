@@ -323,6 +323,10 @@ def _size_note(sizes: Mapping[str, int], min_docs: int) -> str:
     return f"too small: {', '.join(small)} (fewer than {min_docs})" if small else ""
 
 
+#: Random numbers drawn at once for permutation splits and bootstrap resamples (16 MB of float64).
+PERMUTATION_CELLS = 2_000_000
+
+
 def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean (``scipy.stats.bootstrap``); NaN for < 2 values."""
     values = np.asarray(values, dtype=float)
@@ -330,7 +334,10 @@ def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator,
         return math.nan, math.nan
     if np.all(values == values[0]):
         return float(values[0]), float(values[0])
-    result = stats.bootstrap((values,), np.mean, n_resamples=n_resamples, method="percentile", confidence_level=level, rng=rng, vectorized=True)
+    # ``batch`` bounds memory (all resamples at once are n_resamples x n numbers: 128 MB for 8,000
+    # documents) without changing the random stream or the interval (test).
+    result = stats.bootstrap((values,), np.mean, n_resamples=n_resamples, method="percentile", confidence_level=level, rng=rng,
+                             vectorized=True, batch=max(1, PERMUTATION_CELLS // len(values)))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -354,9 +361,6 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
             records.append((family, item, group, n, float(values.mean()) if n else math.nan, low, high, n < min_docs, note))
     return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "mean", "ci_low", "ci_high", "too_small", "note"])
 
-
-#: Random numbers drawn at once for permutation splits (16 MB of float64).
-PERMUTATION_CELLS = 2_000_000
 
 
 def permutation_test(x: np.ndarray, y: np.ndarray, n_resamples: int, rng: np.random.Generator) -> tuple[float, float, bool]:

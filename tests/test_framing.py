@@ -235,3 +235,13 @@ def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
     p_greater = (np.sum(null >= observed - abs(1e-14 * observed)) + 1) / 1000
     p_less = (np.sum(null <= observed + abs(1e-14 * observed)) + 1) / 1000
     assert whole[0] == min(1.0, 2 * min(p_less, p_greater))
+
+
+def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkeypatch):
+    """Batching the bootstrap (bounded memory) keeps scipy's interval, bit for bit."""
+    import analysis.framing as fr
+
+    values = np.random.default_rng(4).gamma(2.0, 1.0, 300)
+    reference = stats.bootstrap((values,), np.mean, n_resamples=999, method="percentile", rng=np.random.default_rng(8), vectorized=True)
+    monkeypatch.setattr(fr, "PERMUTATION_CELLS", 300 * 17)  # 17 resamples a batch
+    assert fr.bootstrap_ci(values, 999, np.random.default_rng(8)) == (reference.confidence_interval.low, reference.confidence_interval.high)
