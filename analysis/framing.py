@@ -324,7 +324,7 @@ def _size_note(sizes: Mapping[str, int], min_docs: int) -> str:
 
 
 #: Random numbers drawn at once for permutation splits and bootstrap resamples (16 MB of float64).
-PERMUTATION_CELLS = 2_000_000
+RESAMPLE_CELLS = 2_000_000
 
 
 def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
@@ -337,7 +337,7 @@ def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator,
     # ``batch`` bounds memory (all resamples at once are n_resamples x n numbers: 128 MB for 8,000
     # documents) without changing the random stream or the interval (test).
     result = stats.bootstrap((values,), np.mean, n_resamples=n_resamples, method="percentile", confidence_level=level, rng=rng,
-                             vectorized=True, batch=max(1, PERMUTATION_CELLS // len(values)))
+                             vectorized=True, batch=max(1, RESAMPLE_CELLS // len(values)))
     return float(result.confidence_interval.low), float(result.confidence_interval.high)
 
 
@@ -360,7 +360,6 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
                 note += "; one document: no interval"
             records.append((family, item, group, n, float(values.mean()) if n else math.nan, low, high, n < min_docs, note))
     return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "mean", "ci_low", "ci_high", "too_small", "note"])
-
 
 
 def permutation_test(x: np.ndarray, y: np.ndarray, n_resamples: int, rng: np.random.Generator) -> tuple[float, float, bool]:
@@ -391,7 +390,7 @@ def permutation_test(x: np.ndarray, y: np.ndarray, n_resamples: int, rng: np.ran
         # Random splits in chunks of rows, so memory stays bounded with thousands of documents
         # (5,000 splits of 10,000 documents at once took 800 MB); the random stream, and so every
         # split, is the same as drawing them all at once.
-        chunk = max(1, PERMUTATION_CELLS // n)
+        chunk = max(1, RESAMPLE_CELLS // n)
         sums = np.concatenate([
             pooled[np.argsort(rng.random((min(chunk, n_resamples - start), n)), axis=1)[:, :k]].sum(axis=1)
             for start in range(0, n_resamples, chunk)

@@ -328,11 +328,11 @@ def _keyness_comparisons(counts, doc_ids: list[str], vocab: list[str], groups: d
     return results
 
 
-def _column_sums(counts, rows: list[int]) -> np.ndarray:
-    """Integer column sums of the given rows (dense or sparse ``counts``)."""
-    if not rows:
+def _column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
+    """Integer column sums of the given rows, or of all rows (dense or sparse ``counts``)."""
+    if rows is not None and not rows:
         return np.zeros(counts.shape[1], dtype=np.int64)
-    return np.asarray(counts[rows].sum(axis=0), dtype=np.int64).ravel()
+    return np.asarray((counts if rows is None else counts[rows]).sum(axis=0), dtype=np.int64).ravel()
 
 
 def _keyness_outputs(results, stem: Path, study: Study, caption: str, empty_note: str, title: str, label_map: dict | None = None) -> list[Path]:
@@ -369,7 +369,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     rows = [i for i, d in enumerate(dtm.row_ids) if str(docvars.loc[d, "language"]) == language]
     doc_ids = [dtm.row_ids[i] for i in rows]
     counts = dtm.counts[rows]  # stays sparse: only column sums are needed
-    used = np.flatnonzero(_column_sums(counts, list(range(len(rows)))) > 0)
+    used = np.flatnonzero(_column_sums(counts) > 0)
     counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
     groups = {d: str(docvars.loc[d, var]) for d in doc_ids}
     order = group_order(groups.values())

@@ -44,7 +44,7 @@ def tfidf_rows(counts: np.ndarray) -> np.ndarray:
 #: Cells of one block of similarity scores (32 MB of float64): memory stays bounded however many
 #: documents the two languages have.
 BLOCK_CELLS = 4_000_000
-#: Cosines are rounded to this many decimals before ranking: proportional concept vectors have
+#: Cosines are ranked rounded to this many decimals: proportional concept vectors have
 #: equal cosines up to floating-point noise, which depends on how the product was blocked.
 COSINE_DECIMALS = 12
 
@@ -101,17 +101,18 @@ def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_
     about ``block_cells`` scores, in three passes: rows of ``a`` (the rank of every ``j`` for each
     ``i``; pairs within ``keep_rank`` kept), columns (the rank of every ``i`` for each ``j``; pairs
     within ``keep_rank`` kept, and the column rank of the pairs already kept), then the rows that
-    gained a pair in the second pass (its row rank). Cosines are rounded to ``COSINE_DECIMALS``
-    decimals, so values equal up to floating-point noise tie, whatever the blocking; ties are
-    broken by label. Only one block is held at a time.
+    gained a pair in the second pass (its row rank). Ranks are taken on cosines rounded to
+    ``COSINE_DECIMALS`` decimals, so values equal up to floating-point noise tie, whatever the
+    blocking; ties are broken by label. The cosine reported is the unrounded one, from a block
+    of rows. Only one block is held at a time.
     """
     n_a, n_b = len(a), len(b)
     limit = n_b if keep_rank is None else keep_rank  # every pair when nothing is dropped
     kept: dict[tuple[int, int], list] = {}
     rows = max(1, block_cells // max(1, n_b))
     for start in range(0, n_a, rows):
-        scores = np.round(a[start:start + rows] @ b.T, COSINE_DECIMALS)
-        ranks = _ranks(scores, labels_b)
+        scores = a[start:start + rows] @ b.T
+        ranks = _ranks(np.round(scores, COSINE_DECIMALS), labels_b)
         for r, j in zip(*np.nonzero(ranks <= limit)):
             kept[(start + int(r), int(j))] = [float(scores[r, j]), int(ranks[r, j]), 0]
     by_column: dict[int, list[int]] = {}
@@ -120,23 +121,20 @@ def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_
     added: dict[int, list[int]] = {}  # row -> columns kept only in the column pass
     columns = max(1, block_cells // max(1, n_a))
     for start in range(0, n_b, columns):
-        scores = np.round(a @ b[start:start + columns].T, COSINE_DECIMALS)
-        ranks = _ranks(scores.T, labels_a)  # row c: the rank of every i for column start + c
+        scores = a @ b[start:start + columns].T
+        ranks = _ranks(np.round(scores, COSINE_DECIMALS).T, labels_a)  # row c: the rank of every i for column start + c
         for c, i in zip(*np.nonzero(ranks <= limit)):
-            entry = kept.get((int(i), start + int(c)))
-            if entry is None:
+            if (int(i), start + int(c)) not in kept:
                 kept[(int(i), start + int(c))] = [None, 0, int(ranks[c, i])]
                 added.setdefault(int(i), []).append(start + int(c))
-            else:
-                entry[2] = int(ranks[c, i])
-        for c in range(scores.shape[1]):
+        for c in range(scores.shape[1]):  # the column rank of the pairs the row pass kept
             for i in by_column.get(start + c, ()):
                 kept[(i, start + c)][2] = int(ranks[c, i])
     needed = sorted(added)
     for start in range(0, len(needed), rows):
         block = needed[start:start + rows]
-        scores = np.round(a[block] @ b.T, COSINE_DECIMALS)
-        ranks = _ranks(scores, labels_b)
+        scores = a[block] @ b.T
+        ranks = _ranks(np.round(scores, COSINE_DECIMALS), labels_b)
         for r, i in enumerate(block):
             for j in added[i]:
                 kept[(i, j)][0:2] = [float(scores[r, j]), int(ranks[r, j])]

@@ -225,7 +225,7 @@ def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
     rng = np.random.default_rng(7)
     x, y = rng.normal(0.3, 1, 23), rng.normal(0, 1, 31)
     whole = fr.permutation_test(x, y, 999, np.random.default_rng(11))
-    monkeypatch.setattr(fr, "PERMUTATION_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
+    monkeypatch.setattr(fr, "RESAMPLE_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
     assert fr.permutation_test(x, y, 999, np.random.default_rng(11)) == whole
     # and the reference: every split drawn at once, as scipy-style (k + 1) / (n + 1)
     members = np.argsort(np.random.default_rng(11).random((999, 54)), axis=1)[:, :23]
@@ -243,5 +243,5 @@ def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkey
 
     values = np.random.default_rng(4).gamma(2.0, 1.0, 300)
     reference = stats.bootstrap((values,), np.mean, n_resamples=999, method="percentile", rng=np.random.default_rng(8), vectorized=True)
-    monkeypatch.setattr(fr, "PERMUTATION_CELLS", 300 * 17)  # 17 resamples a batch
+    monkeypatch.setattr(fr, "RESAMPLE_CELLS", 300 * 17)  # 17 resamples a batch
     assert fr.bootstrap_ci(values, 999, np.random.default_rng(8)) == (reference.confidence_interval.low, reference.confidence_interval.high)
