@@ -124,6 +124,8 @@ FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
     (r"topic_top_terms_(?P<model>.+)", "Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
     (r"topic_prevalence_by_language", "Topic prevalence by language: mean document-topic proportion with seeded bootstrap 95% confidence intervals"),
     (r"topic_alignment_heatmap_(?P<pair>.+)", "Cross-lingual topic alignment ({pair}): similarity of per-language topics through the bilingual concept map"),
+    (r"time_series_(?P<measure>.+)", "Rates of {measure} over time, one panel per item and one line per group, with document-bootstrap 95% intervals; gaps are periods with no document"),
+    (r"model_marginal_frames", "Predicted frame rates by language from the count regression (quasi-Poisson GLM, outlet-clustered 95% intervals), other covariates at their most frequent value"),
 )
 
 _LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}

@@ -31,9 +31,11 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "framing": ("analysis/keyness.py", "analysis/groups.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
     "topics": ("analysis/topics.py", "analysis/groups.py", "analysis/keyness.py", "analysis/plot_topics.py", "analysis/topics_stage.py",
                "analysis/ldavis.py"),
+    "design": ("analysis/design.py", "analysis/timeseries.py", "analysis/models.py", "analysis/plot_design.py", "analysis/plot_framing.py",
+               "analysis/codebook.py", "analysis/design_stage.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "design"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
@@ -77,6 +79,7 @@ def declared_outputs(settings: dict) -> dict[str, list[str]]:
     }
     outputs["framing"] = framing_outputs(settings)
     outputs["topics"] = topics_outputs(settings)
+    outputs["design"] = design_outputs(settings)
     return outputs
 
 
@@ -140,6 +143,29 @@ def topics_outputs(settings: dict) -> list[str]:
     if cross:
         files += [*_figure("topic_prevalence_by_language", formats), "topic_prevalence_by_language.csv"]
         files += [*_table("topic_alignment_vi_en"), *_figure("topic_alignment_heatmap_vi_en", formats), "topic_alignment_heatmap_vi_en.csv"]
+    return files
+
+
+def design_outputs(settings: dict) -> list[str]:
+    """Files the ``design`` stage writes: only for the design sections the study has
+    (``[[compare]]``, ``[time]`` with its ``[[time.event]]`` list, ``[model]``); none = no files."""
+    formats = settings.get("run", {}).get("figure_formats", ["pdf", "png"])
+    files: list[str] = []
+    if settings.get("compare"):
+        files += ["design_contrasts.csv", "design_contrasts.tex", "design_contrasts.md", *_table("design_distributions")]
+    time = settings.get("time")
+    if isinstance(time, dict):
+        files += _table("time_series")
+        for measure in dict.fromkeys(time.get("measures", ["frames"])):
+            files += [*_figure(f"time_series_{measure}", formats), f"time_series_{measure}.csv"]
+        if time.get("event"):
+            files += _table("time_events")
+        files += _table("time_lag")
+    model = settings.get("model")
+    if isinstance(model, dict):
+        files += [*_table("model_frames"), *_figure("model_marginal_frames", formats), "model_marginal_frames.csv"]
+        if model.get("mixed", True):
+            files += _table("model_frames_mixed")
     return files
 
 

@@ -173,3 +173,19 @@ def test_minimum_detectable_difference_matches_the_normal_formula():
     assert mdd == pytest.approx((1.959964 + 0.841621) * 2.0 * np.sqrt(2 / 200), rel=0.06)
     clustered = models.minimum_detectable_difference(2.0, 200, 200, icc=0.1, cluster_size=10, n_simulations=2000, rng=np.random.default_rng(0))
     assert clustered > mdd * 1.3  # design effect 1.9: about sqrt(1.9) = 1.38 times larger
+
+
+def test_marginal_rates_equal_the_fitted_group_rates():
+    counts, exposure, docvars = simulate(4)
+    table = models.count_regression(counts, exposure, docvars, "language", cluster="outlet").set_index("term")
+    marginal = models.marginal_rates(counts, exposure, docvars, "language", cluster="outlet").set_index("group")
+    b0, b1 = table.loc["Intercept", "estimate"], table.loc[LANGUAGE_TERM, "estimate"]
+    assert marginal.loc["en", "rate"] == pytest.approx(1000 * np.exp(b0))
+    assert marginal.loc["vi", "rate"] == pytest.approx(1000 * np.exp(b0 + b1))
+    # with no other covariate the Poisson fit reproduces each group's pooled rate
+    vi = docvars["language"] == "vi"
+    assert marginal.loc["vi", "rate"] == pytest.approx(1000 * counts["frame"][vi].sum() / exposure[vi].sum())
+    low, high = 1000 * np.exp(b0 + np.array([table.loc["Intercept", "ci_low"] - b0, table.loc["Intercept", "ci_high"] - b0]))
+    assert (marginal.loc["en", "ci_low"], marginal.loc["en", "ci_high"]) == pytest.approx((low, high))
+    over_time = models.marginal_rates(counts, exposure, docvars, "language + spline(date, 4)", cluster="outlet", n_points=5)
+    assert len(over_time) == 2 * 5 and (over_time["ci_low"] <= over_time["rate"]).all()
