@@ -46,6 +46,8 @@ from scipy.spatial.distance import jensenshannon
 from .errors import InputError
 
 MEASURES = ("frames", "actors", "concepts")
+#: Random numbers drawn at once for permutations (16 MB of float64), as in :mod:`analysis.framing`.
+RESAMPLE_CELLS = 2_000_000
 CORRECTIONS = ("holm", "bh")
 
 
@@ -393,10 +395,13 @@ def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: 
     for s, idx in zip(weights, blocks):
         k = int(is_a[idx].sum())
         v = values[idx]
-        order = np.argsort(rng.random((n_resamples, len(idx))), axis=1)
-        sums = v[order[:, :k]].sum(axis=1)
-        diff = sums / k - (v.sum() - sums) / (len(idx) - k)
-        null += weights[s] * diff
+        # In chunks of resamples, so memory stays bounded with thousands of documents per stratum.
+        chunk = max(1, RESAMPLE_CELLS // len(idx))
+        for start in range(0, n_resamples, chunk):
+            rows = min(chunk, n_resamples - start)
+            order = rng.permuted(np.broadcast_to(np.arange(len(idx)), (rows, len(idx))), axis=1)
+            sums = v[order[:, :k]].sum(axis=1)
+            null[start:start + rows] += weights[s] * (sums / k - (v.sum() - sums) / (len(idx) - k))
     null /= wsum
     tol = 1e-12 * max(1.0, abs(observed))
     p = (1 + np.sum(np.abs(null) >= abs(observed) - tol)) / (1 + n_resamples)

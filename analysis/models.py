@@ -418,8 +418,8 @@ def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, cluster
     weights = np.zeros((n_resamples, G))
     for pool in pools:
         draw = pool[rng.integers(0, len(pool), size=(n_resamples, len(pool)))]
-        for r in range(n_resamples):
-            weights[r] += np.bincount(draw[r], minlength=G)
+        flat = (draw + np.arange(n_resamples)[:, None] * G).ravel()  # times each cluster is drawn, per resample
+        weights += np.bincount(flat, minlength=n_resamples * G).reshape(n_resamples, G)
     with np.errstate(invalid="ignore", divide="ignore"):
         diff = (weights @ sums[a]) / (weights @ ns[a]) - (weights @ sums[b]) / (weights @ ns[b])
     diff = diff[np.isfinite(diff)]

@@ -184,9 +184,11 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
     def draws(idx: np.ndarray) -> np.ndarray:
         if len(idx) < 2:
             return np.full((n_resamples, K), np.nan)
-        pick = idx[rng.integers(0, len(idx), size=(n_resamples, len(idx)))]
+        # Each resample as the number of times each document is drawn (a multinomial row), so
+        # the sums are one matrix product and memory is resamples x documents, not x items too.
+        weights = rng.multinomial(len(idx), np.full(len(idx), 1 / len(idx)), size=n_resamples).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return scale * C[pick].sum(axis=1) / E[pick].sum(axis=1)[:, None]
+            return scale * (weights @ C[idx]) / (weights @ E[idx])[:, None]
 
     point = {k: rate(v) for k, v in cells.items()}
     boot = {k: draws(v) for k, v in cells.items()}
