@@ -21,7 +21,7 @@ STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term freque
                 "design": "Contrasts, time and outlets"}
 #: Tables whose numbers ``numbers.tex`` quotes.
 QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language",
-                 "similarity_crosslingual", "topic_k_selection")
+                 "similarity_crosslingual", "topic_k_selection", "model_frames")
 
 
 def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:

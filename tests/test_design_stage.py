@@ -133,3 +133,18 @@ def test_time_and_model_outputs_without_dates_say_why(tmp_path):
     models_out = _model(study, docvars, None, "the date column is not a date in every row", {"frames": m})
     assert models_out[0].data["note"].iloc[0] == "not fitted: the date column is not a date in every row"
     assert np.isnan(models_out[0].data["estimate"].iloc[0])
+
+
+def test_numbers_quote_the_focal_rate_ratios():
+    from analysis.appendix import model_numbers
+
+    model = pd.DataFrame([
+        {"item": "economy_trade", "term": "Intercept", "rate_ratio": 0.04, "rr_low": 0.03, "rr_high": 0.05},
+        {"item": "economy_trade", "term": "language[T.vi]", "rate_ratio": 0.7, "rr_low": 0.11, "rr_high": 4.33},
+        {"item": "security", "term": "language[T.vi]", "rate_ratio": 1.2, "rr_low": np.nan, "rr_high": np.nan},
+    ])
+    numbers = model_numbers(model)
+    assert numbers["RateRatioEconomyTradeVi"][0] == 0.7 and numbers["RateRatioEconomyTradeViLow"][0] == 0.11
+    assert numbers["RateRatioEconomyTradeViHigh"][0] == 4.33
+    assert "RateRatioSecurityVi" in numbers and "RateRatioSecurityViLow" not in numbers
+    assert not any(k.startswith("RateRatioEconomyTradeIntercept") for k in numbers)
