@@ -35,7 +35,6 @@ __all__ = ["check_design", "design_results", "document_dates", "run_design"]
 
 #: Exposure -> (scale, unit): the denominator of every rate.
 EXPOSURE_SCALE = {"tokens": (1000.0, "per 1,000 tokens"), "sentences": (100.0, "per 100 sentences")}
-SMALL_NOTE = "five seed articles: too small to mean anything; the table shows the method"
 
 
 def document_dates(docvars: pd.DataFrame) -> tuple[pd.Series | None, str]:
@@ -175,9 +174,14 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
         series = pd.DataFrame([{"measure": "", "note": date_note}], columns=["measure", *timeseries.SERIES_COLUMNS])
     results.append(Table("time_series", series, f"Rates {unit} by {tm.by} and {tm.freq} with document-bootstrap 95% intervals "
                                                  "(a period with no document is a gap)"))
+    small = ""
+    if dates is not None:
+        sizes = docvars[tm.by].astype(str).value_counts()
+        if sizes.min() < study.framing.min_group_docs:
+            small = f"too small to mean anything: {sizes.idxmin()} has {sizes.min()} document(s) (fewer than {study.framing.min_group_docs})"
     for kind in tm.measures:
         part = series[series["measure"] == kind] if dates is not None else series.iloc[0:0]
-        results.append(Figure(f"time_series_{kind}", partial(pd_plot.figure_time_series, part, unit, date_note if dates is None else ""),
+        results.append(Figure(f"time_series_{kind}", partial(pd_plot.figure_time_series, part, unit, date_note if dates is None else small),
                               part))
     events, lag = [], None
     if dates is not None:
@@ -224,7 +228,7 @@ def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: d
         except Exception as exc:  # noqa: BLE001 - a model that cannot predict still leaves its coefficient table
             log.warning("design: no marginal rates (%s)", exc)
             marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)
-    note = SMALL_NOTE if len(docvars) < md.min_docs else ""
+    note = f"too small to mean anything: {len(docvars)} documents (fewer than {md.min_docs})" if len(docvars) < md.min_docs else ""
     results: list[Result] = [
         Table("model_frames", glm, f"Frame counts regressed on {md.formula} with log({md.exposure}) as offset ({md.family}): "
                                    f"coefficients, rate ratios and 95% intervals"),

@@ -87,6 +87,7 @@ def figure_marginal_rates(marginal: pd.DataFrame, ylabel: str, note: str = ""):
                 err = [[max(0.0, r["rate"] - r["ci_low"])], [max(0.0, r["ci_high"] - r["rate"])]] if math.isfinite(r["ci_low"]) else None
                 ax.errorbar([i], [r["rate"]], yerr=err, fmt="o", color=_colour(r["group"], i), capsize=3)
             ax.set_xticks(range(len(rows)), [str(g) for g in rows["group"]])
+            ax.set_xlim(-0.5, len(rows) - 0.5)
             ax.set_title(str(name).replace("_", " "), fontsize=9)
             ax.set_ylabel(ylabel)
     if note:
