@@ -257,11 +257,17 @@ def parse_study(text: str, source: Path) -> tuple[Study, list[InputError]]:
 
     Raises :class:`InputError` only when the text is not TOML at all.
     """
-    where = str(source)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(where, f"not valid TOML ({exc})", "check the line the parser names") from exc
+        raise InputError(str(source), f"not valid TOML ({exc})", "check the line the parser names") from exc
+    study, problems = study_from_raw(raw, source)
+    return study, problems + setting_problems(study)
+
+
+def study_from_raw(raw: dict, source: Path) -> tuple[Study, list[InputError]]:
+    """A :class:`Study` from parsed TOML (a dict), and the unknown keys and wrong types in it."""
+    where = str(source)
     kwargs: dict[str, Any] = {}
     problems: list[InputError] = []
     for key, value in raw.items():
@@ -275,8 +281,7 @@ def parse_study(text: str, source: Path) -> tuple[Study, list[InputError]]:
         else:
             allowed = ["name", *SECTIONS]
             problems.append(InputError(where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"))
-    study = Study(root=source.resolve().parent, source=source, **kwargs)
-    return study, problems + setting_problems(study)
+    return Study(root=Path(source).resolve().parent, source=Path(source), **kwargs), problems
 
 
 def load_study_text(text: str, source: Path) -> Study:
