@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Iterator
 
 import pandas as pd

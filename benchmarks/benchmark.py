@@ -374,7 +374,6 @@ def memory_probe(corpus: Path, size: int, workdir: Path) -> dict:
 
 
 def bench_memory(tmp: Path, sizes: list[int]) -> list[dict]:
-    corpus = CORPORA / "vntc_sample"
     probes = []
     for size in sizes:
         log(f"memory: {size} documents in a fresh process (cold cache, 1 worker)")
