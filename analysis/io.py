@@ -304,8 +304,6 @@ class PreparedCache:
     def path(self, key: str) -> Path:
         return Path(self._file(key))
 
-    _path = path
-
     def __contains__(self, key: str) -> bool:
         return os.path.isfile(self._file(key))
 

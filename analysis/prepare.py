@@ -31,7 +31,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence, overload
+from typing import Callable, Iterator, Sequence, overload
 
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .corpus import Document
@@ -171,12 +171,6 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
         presegmented=presegmented,
         removals=[r.__dict__ for r in removals],
     )
-
-
-def iter_prepared(documents: Iterable[Document], preparation: Preparation) -> Iterator[PreparedDocument]:
-    """Prepare documents one at a time, without cache or workers (a plain stream)."""
-    for document in documents:
-        yield prepare_document(document, preparation)
 
 
 # ------------------------------------------------------------------------ the prepared stream

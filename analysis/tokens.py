@@ -463,7 +463,7 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
                     # Names keep their form: lemmatising "Philippines" or "United Nations" breaks them.
                     term = token
                 else:
-                    term = _lemma(lemmatize, lower) if lemmatize else lower
+                    term = lemma_en(lower) if lemmatize else lower
                 terms.append(None if rules.is_stopword(term, "en") else term)
             out.append(terms)
     else:
@@ -505,7 +505,3 @@ def lemma_en(word: str) -> str:
     if word in LEMMA_OVERRIDES_EN:
         return LEMMA_OVERRIDES_EN[word]
     return _simplemma_lemma()(word, lang="en").lower()
-
-
-def _lemma(lemmatize, word: str) -> str:
-    return lemma_en(word)
