@@ -42,18 +42,13 @@ def sha256_file(path: Path) -> str:
 
 
 def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
-    """The study file read, and every problem with it: its values, its output folder, the
-    metadata columns it names (the metadata header is read when the values allow)."""
+    """The study file read, and every problem with it: its keys, its values, its output folder
+    (the metadata columns it names are checked when the corpus is read)."""
     path = Path(path)
     if not path.is_file():
         return None, [InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")]
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the study file as UTF-8")]
-    try:
-        study, problems = parse_study(text, path)
+        study, problems = parse_study(decode_utf8(path.read_bytes(), path, fix="save the study file as UTF-8"), path)
     except InputError as exc:
         return None, [exc]
     if study.run.output.strip() and study.output_dir.exists() and not study.output_dir.is_dir():
@@ -79,12 +74,19 @@ def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, s
     return (RESOURCES / default_name).read_text(encoding="utf-8"), f"analysis/resources/{default_name}"
 
 
-def _read_utf8(path: Path) -> str:
-    raw = path.read_bytes()
+def decode_utf8(raw: bytes, where, what: str = "", fix: str = "save the file as UTF-8") -> str:
+    """UTF-8 text (a byte-order mark dropped), or one :class:`InputError` naming the byte offset.
+
+    The one place a study, resource or metadata file is decoded; ``what`` names it in the message.
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the file as UTF-8") from None
+        raise InputError(where, f"{what + ' is ' if what else ''}not UTF-8 at byte offset {exc.start}", fix) from None
+
+
+def _read_utf8(path: Path) -> str:
+    return decode_utf8(path.read_bytes(), path)
 
 
 def read_word_list(text: str) -> list[str]:
@@ -101,10 +103,7 @@ def read_metadata(study: Study) -> pd.DataFrame:
         raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...")
     if b"\x00" in raw:
         raise InputError(path, "metadata file is binary", "save the metadata as a UTF-8 CSV file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"metadata is not UTF-8 at byte offset {exc.start}", "save it as UTF-8 CSV") from None
+    text = decode_utf8(raw, path, "metadata", "save it as UTF-8 CSV")
     import io as _io
     import csv
 
