@@ -7,7 +7,9 @@ stopword and phrase files. Writing: always atomically (a temporary file in the t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io as _io
 import itertools
 import json
 import logging
@@ -17,13 +19,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 
 from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
 from .errors import InputError
-from .study import Study, column_problems, parse_study, raise_all
+from .study import Study, column_problems, parse_study, raise_all, study_toml
 
 log = logging.getLogger("analysis")
 
@@ -62,6 +64,25 @@ def read_study(path: str | Path) -> Study:
     study, problems = study_problems(path)
     raise_all(problems)
     return study
+
+
+def write_study(folder: Path, settings: Mapping | str, metadata: Iterable[Mapping[str, str]] | None = None,
+                metadata_name: str = "metadata.csv") -> Path:
+    """Write ``folder/study.toml`` (settings as nested dicts, or TOML text) and, given rows, the
+    metadata CSV ``folder/metadata_name`` (columns in first-seen order). Returns the study path.
+
+    The one helper that writes a study for tests, benchmarks and examples.
+    """
+    folder = Path(folder)
+    if metadata is not None:
+        rows = list(metadata)
+        columns = list(dict.fromkeys(column for row in rows for column in row))
+        buffer = _io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(folder / metadata_name, buffer.getvalue())
+    return write_text(folder / "study.toml", settings if isinstance(settings, str) else study_toml(settings))
 
 
 def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, str]:
@@ -104,9 +125,6 @@ def read_metadata(study: Study) -> pd.DataFrame:
     if b"\x00" in raw:
         raise InputError(path, "metadata file is binary", "save the metadata as a UTF-8 CSV file")
     text = decode_utf8(raw, path, "metadata", "save it as UTF-8 CSV")
-    import io as _io
-    import csv
-
     try:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:

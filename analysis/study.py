@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import json
 import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from .errors import InputError
 
@@ -147,6 +148,8 @@ class Study:
     run: RunSettings = field(default_factory=RunSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    #: ``section.key`` of every value written in the study file (None: a study built in code).
+    given: frozenset[str] | None = field(default=None, compare=False)
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -281,7 +284,8 @@ def study_from_raw(raw: dict, source: Path) -> tuple[Study, list[InputError]]:
         else:
             allowed = ["name", *SECTIONS]
             problems.append(InputError(where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"))
-    return Study(root=Path(source).resolve().parent, source=Path(source), **kwargs), problems
+    given = frozenset(f"{section}.{key}" for section, values in raw.items() if section in SECTIONS and isinstance(values, dict) for key in values)
+    return Study(root=Path(source).resolve().parent, source=Path(source), given=given, **kwargs), problems
 
 
 def load_study_text(text: str, source: Path) -> Study:
@@ -425,12 +429,50 @@ COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing
 
 
 def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
-    """Study keys naming a column the metadata does not have (checked when the corpus is read)."""
+    """Study keys naming a column the metadata does not have (checked when the corpus is read).
+
+    Only keys written in the study file are checked: a default that names an optional column
+    (``outlet``, ``event``) the metadata lacks is the stages' to skip, not the user's error.
+    """
     problems = []
     available = ", ".join(columns)
     for section, key in COLUMN_KEYS:
+        if study.given is not None and f"{section}.{key}" not in study.given:
+            continue
         value = getattr(getattr(study, section), key)
         for column in (value,) if isinstance(value, str) else value:
             if column not in columns:
                 problems.append(InputError(study.source, f"[{section}] {key} names '{column}', not a metadata column", f"use one of: {available}"))
     return problems
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} in a study file")
+
+
+def study_toml(settings: Mapping[str, Any]) -> str:
+    """Study TOML text from nested settings (``{"name": ..., "corpus": {"folder": ...}, ...}``).
+
+    >>> print(study_toml({"name": "demo", "corpus": {"folder": "bài báo", "languages": ["vi"]}, "run": {"workers": 1}}))
+    name = "demo"
+    [corpus]
+    folder = "bài báo"
+    languages = ["vi"]
+    [run]
+    workers = 1
+    <BLANKLINE>
+    """
+    lines = [f"{key} = {_toml_value(value)}" for key, value in settings.items() if not isinstance(value, Mapping)]
+    for section, values in settings.items():
+        if isinstance(values, Mapping):
+            lines.append(f"[{section}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"

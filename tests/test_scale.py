@@ -160,17 +160,13 @@ def test_adding_documents_prepares_only_the_new_ones(preparation, tmp_path, monk
 
 
 def _study(tmp_path: Path, text: str = "", units: str = "document", top_n: int = 5, stopwords: str = "", rules: str = "", phrases: str = "", segmenter: str = "underthesea") -> Path:
-    folder = tmp_path / "study"
     docs = [(f"v{i}", "vi", line) for i, line in enumerate(TINY_VI.splitlines() * 3)] + [("e1", "en", TINY_EN)]
-    study = write_study(folder, docs)
-    study.write_text(
-        '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n'
-        f'[text]\nstopwords_vi = "{stopwords}"\nboilerplate = "{rules}"\nphrases = "{phrases}"\nsegmenter = "{segmenter}"\n'
-        f'[units]\nkind = "{units}"\n[frequencies]\ngroup_by = ["language"]\ntop_n = {top_n}\n'
-        f'[run]\noutput = "out"\ncache = "{(tmp_path / "cache").as_posix()}"\nworkers = 1\n',
-        encoding="utf-8",
-    )
-    return study
+    return write_study(tmp_path / "study", docs, study_text={
+        "corpus": {"folder": "corpus", "metadata": "corpus/metadata.csv"},
+        "text": {"stopwords_vi": stopwords, "boilerplate": rules, "phrases": phrases, "segmenter": segmenter},
+        "units": {"kind": units}, "frequencies": {"group_by": ["language"], "top_n": top_n},
+        "run": {"output": "out", "cache": (tmp_path / "cache").as_posix(), "workers": 1},
+    })
 
 
 def test_settings_that_do_not_matter_prepare_nothing_and_those_that_do_reprepare(tmp_path, monkeypatch):
