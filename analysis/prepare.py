@@ -62,7 +62,7 @@ class Preparation:
     rules_label: str
     phrases_vi: tuple[str, ...]
     phrases_en: tuple[str, ...]
-    segmenter: str = "underthesea"
+    segmenter: str | Callable[[str], list[str]] = "underthesea"  # a registered name or a callable (tokens.get_segmenter)
     resegment: bool = True
 
     @property
