@@ -301,13 +301,10 @@ def _init_worker(preparation: Preparation) -> None:
 def _prepare_batch(batch: Batch, preparation: Preparation | None = None) -> Result:
     """Prepare a batch and return each document's cache JSON; the caller stores it.
 
-    Workers do not write the cache themselves: two processes creating files in one ext4 file
-    system at once pay for each other's journal locks (2,225 BBC entries: 0.036 s for each of two
-    writers against 0.047 s for one process writing all), and a worker's writes delay its next
-    batch, while the parent, otherwise idle, writes entries as results arrive. ``prepare_corpus``
-    on BBC, 1 worker against 2, 8 interleaved runs, three repeats of each design: 1.69-1.72
-    (workers write) against 1.75-1.78 (parent writes), same bytes. (Workers once wrote because the parent's writes went through
-    ``tempfile`` and ``pathlib`` and cost 0.39 s; plain ``os`` calls made that moot.)
+    Workers do not write the cache themselves: processes creating files in one file system at
+    once pay for each other's journal locks and a worker's writes delay its next batch, while the
+    parent, otherwise idle, writes entries as results arrive (the measurements are in
+    ``benchmarks/README.md``, "Design measurements").
     """
     preparation = preparation if preparation is not None else _WORKER_PREPARATION
     out: Result = []
