@@ -54,7 +54,7 @@ import yaml
 
 from .errors import InputError
 from .normalize import canonical_text, canonical_vi
-from .tokens import PreparedDocument, TermRules, term_sentences, token_kind
+from .tokens import PreparedDocument, TermRules, lemma_en, term_sentences, token_kind
 
 LANGUAGES = ("vi", "en")
 SECTIONS = ("frames", "actors", "concepts", "speech_verbs")
@@ -183,8 +183,6 @@ def _en_lemma(word: str) -> str:
     The same rule as :mod:`analysis.tokens` ("border-gates" -> "border-gate"), so patterns and
     text meet in one form.
     """
-    from .tokens import lemma_en
-
     return lemma_en(word)
 
 

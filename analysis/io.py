@@ -25,6 +25,7 @@ import pandas as pd
 
 from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
 from .errors import InputError
+from .tables import to_csv, to_latex, to_markdown
 from .study import Study, column_problems, parse_study, raise_all, study_toml
 
 log = logging.getLogger("analysis")
@@ -248,8 +249,6 @@ def write_text(target: Path, text: str) -> Path:
 
 def write_csv(target: Path, table: pd.DataFrame) -> Path:
     """A table as the project's CSV (:func:`analysis.tables.to_csv`), streamed to the file."""
-    from .tables import to_csv
-
     with atomic_path(target) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             to_csv(table, handle)
@@ -266,8 +265,6 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
 
     The LaTeX caption ends by naming the CSV file that holds the same data.
     """
-    from .tables import to_latex, to_markdown
-
     stem = Path(stem)
     full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
     writers = {"tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
@@ -276,7 +273,11 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
 
 
 def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
-    """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it."""
+    """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it.
+
+    The one import inside a function: :mod:`analysis.plot` loads matplotlib, which a stage that
+    writes no figure (``validate``, ``manifest``) should not pay for.
+    """
     from .plot import figure_bytes
 
     written = []

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import plot
+from .keyness import top_keyness
 from .plot import PALETTE, place_labels
 from .plot import term_label as _label
 
@@ -210,8 +211,6 @@ def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_not
     (['vi vs en'], 'Keyness by language')
     >>> plot.close(fig)
     """
-    from .keyness import top_keyness
-
     shown = comparisons[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * top_n + 1.2, ncols=min(max(1, len(shown)), 3))
     if not shown:

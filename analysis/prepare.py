@@ -23,6 +23,7 @@ change where a document is prepared, never what comes out.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 import json
 import logging
 import os
@@ -351,8 +352,6 @@ def _serial(batches: Iterator[Batch], preparation: Preparation) -> Iterator[Resu
 
 def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> Iterator[Result]:
     """Local worker processes with at most ``IN_FLIGHT_PER_WORKER * workers`` batches pending."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     def submit(batch: Batch):
         return pool.submit(_prepare_batch, batch)
 

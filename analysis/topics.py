@@ -30,6 +30,7 @@ import logging
 import math
 from dataclasses import dataclass
 from functools import partial
+from importlib import metadata
 from itertools import combinations
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -738,8 +739,6 @@ def align_languages(
 
 def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, selection: KSelection) -> dict:
     """Plain description of a fit for ``settings.json`` beside the saved arrays."""
-    from importlib import metadata
-
     return {
         "model": fit.name,
         "k": fit.k,
