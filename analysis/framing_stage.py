@@ -25,11 +25,16 @@ from .groups import actor_group_table, column_sums, comparison_table, frame_grou
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from .results import Csv, Figure, Result, Table, write_results
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
-from .study import Study
+from .study import Study, settings_keys
 
 log = logging.getLogger("analysis")
 
 __all__ = ["codebook_text", "framing_results", "load_codebook", "run_framing"]
+
+
+#: Parameters of the computation -> the ``[framing]`` key they come from (for error messages).
+FRAMING_KEYS = {"n_resamples": "[framing] bootstrap", "correction": "[framing] keyness_correction", "alpha0": "[framing] fightin_alpha0",
+                "min_docs": "[framing] min_group_docs", "n": "[framing] keyness_top_n"}
 
 
 def labels_by_kind(codebook: Codebook) -> dict[str, dict[str, str]]:
@@ -45,7 +50,9 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``framing``: compute every result, then write them all."""
     codebook = load_codebook(study)
     ps = prepared_corpus(study, workers)
-    return write_results(study.output_dir, framing_results(ps, codebook), study)
+    with settings_keys(study, **FRAMING_KEYS):
+        results = framing_results(ps, codebook)
+    return write_results(study.output_dir, results, study)
 
 
 def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:

@@ -16,9 +16,10 @@ import dataclasses
 import json
 import math
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import InputError
 
@@ -476,3 +477,25 @@ def study_toml(settings: Mapping[str, Any]) -> str:
             lines.append(f"[{section}]")
             lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
     return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def settings_keys(study: Study, **keys: str) -> Iterator[None]:
+    """Turn a computation's ``ValueError`` about parameter ``p`` into an :class:`InputError`
+    naming the study key ``keys[p]`` (the message starts with the parameter's name).
+
+    >>> study = Study(root=Path("."), source=Path("s.toml"))
+    >>> try:
+    ...     with settings_keys(study, n_resamples="[framing] bootstrap"):
+    ...         raise ValueError("n_resamples = 0 must be a whole number >= 1")
+    ... except InputError as error:
+    ...     print(error)
+    s.toml: [framing] bootstrap: n_resamples = 0 must be a whole number >= 1 (fix: fix the value in the study file)
+    """
+    try:
+        yield
+    except ValueError as exc:
+        parameter = str(exc).split(" ", 1)[0]
+        if parameter not in keys:
+            raise
+        raise InputError(study.source, f"{keys[parameter]}: {exc}", "fix the value in the study file") from None

@@ -28,7 +28,7 @@ from .ldavis import ldavis_page, require_pyldavis
 from .prepare import resolve_workers
 from .prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from .results import Csv, Figure, Raw, Result, Table, write_results
-from .study import Study
+from .study import Study, settings_keys
 
 log = logging.getLogger("analysis")
 
@@ -52,7 +52,9 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
     corpora = topic_corpora(ps, units, concept_map)
     selections, fits = fit_models(corpora, study, workers)
-    return write_results(study.output_dir, topics_results(ps, units, corpora, selections, fits, concept_map), study)
+    with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
+        results = topics_results(ps, units, corpora, selections, fits, concept_map)
+    return write_results(study.output_dir, results, study)
 
 
 def fit_models(corpora: dict[str, topics.TopicCorpus], study: Study, workers: int) -> tuple[dict, dict]:
