@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import appendix, io
+from . import appendix, files
 from .errors import InputError
 from .outputs import STAGE_ORDER, declared_outputs, figure_stems
 from .study import Study
@@ -67,11 +67,11 @@ def run_appendix(study: Study) -> list[Path]:
         raise InputError(manifest_path, "no run manifest yet", "run `make` (or every stage, then `manifest`) first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tables = quoted_tables(study)  # before anything is written
-    written = io.write_table(
+    written = files.write_table(
         pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
         out / "run_manifest",
         caption="Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions",
     )
-    written.append(io.write_text(out / "appendix.tex", appendix.appendix_tex(appendix_sections(study))))
-    written.append(io.write_text(out / "numbers.tex", appendix.numbers_tex(appendix.collect_numbers(tables))))
+    written.append(files.write_text(out / "appendix.tex", appendix.appendix_tex(appendix_sections(study))))
+    written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(appendix.collect_numbers(tables))))
     return written

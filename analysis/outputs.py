@@ -24,7 +24,7 @@ TABLE = ("csv", "tex", "md")
 
 #: Modules each stage's results depend on (besides the shared core below).
 CORE_CODE = (
-    "analysis/study.py", "analysis/io.py", "analysis/corpus.py", "analysis/normalize.py", "analysis/clean.py",
+    "analysis/study.py", "analysis/files.py", "analysis/corpus.py", "analysis/normalize.py", "analysis/clean.py",
     "analysis/tokens.py", "analysis/prepare.py", "analysis/units.py", "analysis/dtm.py", "analysis/prepared.py",
     "analysis/framing.py", "analysis/results.py", "analysis/tables.py", "analysis/plot.py", "analysis/cli.py",
     "analysis/errors.py", "analysis/outputs.py",

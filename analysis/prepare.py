@@ -8,7 +8,7 @@ Scaling (issue 6), in the shape gensim gives a corpus: a *re-iterable stream*, n
 * :func:`prepare_document` is pure and picklable; :func:`prepare_corpus` maps it over batches of
   documents, serially, in ``workers`` local processes, or on a Dask cluster (``scheduler``), with
   a bounded number of batches in flight so memory does not grow with the corpus.
-* Each prepared document is written to the on-disk cache (:class:`analysis.io.PreparedCache`) as
+* Each prepared document is written to the on-disk cache (:class:`analysis.files.PreparedCache`) as
   soon as it arrives, under a key made of the text and only the settings that change the output
   (:attr:`Preparation.key`): adding documents prepares only the new ones, changing the stopwords,
   ``top_n`` or the units prepares nothing, changing the rules, names or segmenter re-prepares.
@@ -200,7 +200,7 @@ class PreparedSequence(Sequence[PreparedDocument]):
 
     Parameters
     ----------
-    cache : analysis.io.PreparedCache
+    cache : analysis.files.PreparedCache
     keys : list of str, one cache key per document (:func:`document_key`)
     documents : sequence of Document, the same order (only used to re-prepare a lost entry)
     preparation : Preparation
@@ -423,7 +423,7 @@ def prepare_corpus(
     ----------
     documents : sequence of Document
     preparation : Preparation, the settings that change the output
-    cache : analysis.io.PreparedCache or None
+    cache : analysis.files.PreparedCache or None
         With a cache, only documents whose key is missing are prepared, each is stored as soon as
         it is ready, and the result is a lazy :class:`PreparedSequence`; without, a list.
     workers : int, local worker processes (0 = all cores; 1 = in this process)

@@ -5,7 +5,7 @@ and figures as composers not yet drawn), each naming its entry of the output reg
 (:data:`analysis.outputs.REGISTRY`: file names, formats, captions), and passes it to
 :func:`write_results`, the one writer:
 each figure is drawn, saved in every figure format and closed before the next is drawn, so
-memory holds one figure at a time. Files are written through :mod:`analysis.io` (atomically).
+memory holds one figure at a time. Files are written through :mod:`analysis.files` (atomically).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import io, plot
+from . import files, plot
 from .outputs import OUTPUTS, TABLE, caption
 from .study import Study
 
@@ -82,18 +82,18 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
             entry = OUTPUTS[result.output]
             formats = result.formats or (entry.formats if entry.kind == "table" else TABLE)
             text = caption(result.output, study, **result.values)
-            written += io.write_table(result.data, out / stem(result), formats=formats, caption=text)
+            written += files.write_table(result.data, out / stem(result), formats=formats, caption=text)
         elif isinstance(result, Csv):
-            written.append(io.write_csv(out / f"{stem(result)}.csv", result.data))
+            written.append(files.write_csv(out / f"{stem(result)}.csv", result.data))
         elif isinstance(result, Figure):
             fig = result.compose()
             try:
-                written += io.save_figure(fig, out / stem(result), study.run.figure_formats, result.data)
+                written += files.save_figure(fig, out / stem(result), study.run.figure_formats, result.data)
             finally:
                 plot.close(fig)
         elif isinstance(result, Raw):
             content = result.content
-            written.append(io.write_bytes(out / result.name, content) if isinstance(content, bytes) else io.write_text(out / result.name, content))
+            written.append(files.write_bytes(out / result.name, content) if isinstance(content, bytes) else files.write_text(out / result.name, content))
         else:
             raise TypeError(f"not a stage result: {result!r}")
     return written

@@ -361,7 +361,7 @@ def setting_problems(study: Study) -> list[InputError]:
     """Every value of the study that no stage can use, one :class:`InputError` each (key and fix).
 
     Checks that need the metadata header (column names) are in :func:`column_problems`; the
-    output folder against the file system is checked by :func:`analysis.io.read_study`.
+    output folder against the file system is checked by :func:`analysis.files.read_study`.
     A new section adds its ``_<section>_checks`` function here.
     """
     checks = _Checks(str(study.source))

@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import io as aio  # noqa: E402
+from analysis import files as aio  # noqa: E402
 from analysis import prepared as loading  # noqa: E402
 from analysis.prepare import document_key, prepare_corpus  # noqa: E402
 from analysis.tokens import term_sentences, tokenize_en  # noqa: E402

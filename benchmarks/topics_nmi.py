@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis import io as aio  # noqa: E402
+from analysis import files as aio  # noqa: E402
 from analysis import topics  # noqa: E402
 from analysis.prepared import prepared_corpus  # noqa: E402
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis import io as aio
+from analysis import files as aio
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -27,7 +27,7 @@ TINY_STUDY = {
 
 def write_study(folder: Path, docs: list[tuple[str, str, str | bytes]], extra_columns: dict | None = None, study_text: str | dict = "") -> Path:
     """Write ``docs`` as (doc_id, language, text or bytes) into ``folder/corpus`` with metadata and study
-    (:func:`analysis.io.write_study`; ``study_text`` TOML text or nested settings, default :data:`TINY_STUDY`)."""
+    (:func:`analysis.files.write_study`; ``study_text`` TOML text or nested settings, default :data:`TINY_STUDY`)."""
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     rows = []

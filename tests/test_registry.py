@@ -10,7 +10,7 @@ import pytest
 from analysis import outputs
 from analysis.appendix_stage import run_appendix
 from analysis.errors import InputError
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.study import Study
 
 from .conftest import ROOT

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from analysis import prepare as prep_mod
-from analysis import io as aio
+from analysis import files as aio
 from analysis.corpus import Document
 from analysis.errors import InputError
 from analysis.pipeline import load_preparation, prepared_corpus
@@ -246,8 +246,8 @@ def test_no_dask_module_is_imported_without_a_scheduler(tmp_path):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("v2", "vi", TINY_VI + "Thêm.\n"), ("e1", "en", TINY_EN)])
     script = (
         "import sys\n"
-        "from analysis import io, pipeline\n"
-        f"study = io.read_study({str(study)!r})\n"
+        "from analysis import files, pipeline\n"
+        f"study = files.read_study({str(study)!r})\n"
         "pipeline.run_prepare(study, workers=2)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
         "print('DASK', loaded)\n"
@@ -278,7 +278,7 @@ def test_cache_entry_write_is_atomic_and_leaves_no_temporary_file(tmp_path, monk
 
 
 def stored_corpus(tmp_path: Path, documents: list[Document]):
-    """``documents`` written as files and read back with :func:`analysis.io.read_corpus`."""
+    """``documents`` written as files and read back with :func:`analysis.files.read_corpus`."""
     study = write_study(tmp_path, [(d.doc_id, d.language, d.text) for d in documents])
     return aio.read_corpus(aio.read_study(study)).documents
 

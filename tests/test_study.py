@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from analysis.errors import InputError
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.study import load_study_text
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,5 @@
-"""The only module that reads or writes files.
+"""The only module that reads or writes files (named ``files``, not ``io``, so that it never
+shadows the standard library's :mod:`io`).
 
 Reading: the study file, the metadata CSV, corpus files (strictly inside the corpus folder), rule,
 stopword and phrase files. Writing: always atomically (a temporary file in the target folder, then
