@@ -29,7 +29,7 @@ def stage(name: str, help_text: str):
 def _validate(study, args):
     from . import io
 
-    corpus = io.read_corpus(study)
+    corpus = io.read_corpus(study, spill=False)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 

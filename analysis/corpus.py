@@ -66,12 +66,14 @@ class Corpus:
     """Documents in metadata order and the metadata table (``doc_id`` as the index).
 
     ``docvars`` holds the grouping variables for every document; ``file_hashes`` the SHA-256 of
-    every input file as read (for the run manifest).
+    every input file as read (for the run manifest); ``record_hashes`` the SHA-256 of each
+    document's record (text and metadata) when it came from a table (:mod:`analysis.sources`).
     """
 
-    documents: list  # of Document or analysis.io.StoredDocument
+    documents: list  # of Document, analysis.io.StoredDocument or analysis.sources.PackedDocument
     docvars: pd.DataFrame
     file_hashes: dict = field(default_factory=dict)
+    record_hashes: dict = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)

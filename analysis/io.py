@@ -96,6 +96,8 @@ def read_metadata(study: Study) -> pd.DataFrame:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
+    if "file" not in table.columns and "path" in table.columns:  # the shared corpora's name for it
+        table = table.rename(columns={"path": "file"})
     return validate_metadata(table, str(path), study.corpus.languages)
 
 
@@ -152,7 +154,16 @@ class StoredDocument:
         return Document(self.doc_id, self.language, self.text, self.meta)
 
 
-def read_corpus(study: Study) -> Corpus:
+def read_corpus(study: Study, spill: bool = True) -> Corpus:
+    """Read and validate the study's corpus in any form (:mod:`analysis.sources`: the folder +
+    metadata.csv form, a table, news-please JSON, HTML, several sources); ``spill=False`` (the
+    ``validate`` stage) checks everything and writes nothing, not even the cache's text packs."""
+    from .sources import read_sources
+
+    return read_sources(study, spill)
+
+
+def read_folder_corpus(study: Study) -> Corpus:
     """Read and validate every document listed in the metadata (nothing is modified or written).
 
     Every file is read, decoded and checked here, so a bad file stops the run before any work;

@@ -250,6 +250,7 @@ def run_manifest(study: Study) -> list[Path]:
     manifest = {
         "study": {"file": study.source.name, "sha256": io.sha256_file(study.source)},
         "inputs": corpus.file_hashes,
+        **({"records": corpus.record_hashes} if corpus.record_hashes else {}),  # table sources: each document's record
         "settings": study.as_dict(),
         "preparation": preparation.describe(),
         "segmenter": segmenter_id(study.text.segmenter),

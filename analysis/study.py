@@ -28,6 +28,15 @@ class CorpusSettings:
     metadata: str = "seeds/metadata.csv"
     encoding: str = "utf-8"  # corpus-wide default; a metadata column `encoding` overrides per file
     languages: tuple[str, ...] = ("vi", "en")
+    # Other forms (analysis/sources.py): one table, news-please JSON, HTML, or [[corpus.source]] tables.
+    table: str = ""  # .csv .tsv .jsonl .ndjson .parquet (by extension, or `format`)
+    format: str = ""  # csv | tsv | jsonl | parquet; "" = from the extension
+    delimiter: str = ""  # CSV field separator; "" = "," (tab for tsv)
+    language: str = ""  # one language for a table without a language column
+    columns: dict = field(default_factory=dict)  # [corpus.columns]: doc_id, text, language, date, outlet, title, url
+    newsplease: str = ""  # folder of news-please *.json files
+    html: str = ""  # folder of HTML pages (main text by trafilatura, offline)
+    source: tuple = ()  # [[corpus.source]] tables, each with the keys above
 
 
 @dataclass(frozen=True)
