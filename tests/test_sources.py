@@ -317,3 +317,95 @@ def test_bad_source_settings(tmp_path, capsys, corpus, fragment):
     study = tmp_path / "study.toml"
     study.write_text(("[corpus]\n" if not corpus.startswith("[[") else "") + corpus, encoding="utf-8")
     assert_clean_failure(study, capsys, fragment)
+
+
+# ------------------------------------------------------------------- news-please and HTML
+
+
+def newsplease_article(title: str, text: str | None, language: str = "vi", domain: str = "vnexpress.net", date: str | None = "2024-04-04 10:00:00") -> dict:
+    """The fields news-please writes for one article (https://github.com/fhamborg/news-please)."""
+    return {
+        "authors": ["Như Tâm"], "date_download": "2024-04-05 08:00:00", "date_modify": None, "date_publish": date,
+        "description": "", "filename": "x.json", "image_url": None, "language": language, "localpath": None,
+        "maintext": text, "source_domain": domain, "title": title, "title_page": None, "title_rss": None, "url": f"https://{domain}/{title[:5]}",
+    }
+
+
+def write_newsplease(folder: Path, articles: dict[str, dict]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, article in articles.items():
+        (folder / f"{name}.json").write_text(json.dumps(article, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def test_newsplease_folder_is_read_without_configuration(tmp_path):
+    write_newsplease(tmp_path / "np", {"b": newsplease_article("Hợp tác", TINY_VI), "a": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk")})
+    (tmp_path / "study.toml").write_text('[corpus]\nfolder = "np"\n', encoding="utf-8")  # no metadata.csv in it
+    corpus = read_corpus(read_study(tmp_path / "study.toml"))
+    assert corpus.doc_ids == ["a", "b"]
+    assert [d.text for d in corpus] == [TINY_EN, TINY_VI]
+    assert corpus.docvars.loc["a", "outlet"] == "bbc.co.uk" and corpus.docvars.loc["b", "title"] == "Hợp tác"
+    assert corpus.docvars.loc["b", "authors"] == '["Như Tâm"]' and corpus.docvars.loc["b", "file"] == "b.json"
+    assert set(corpus.file_hashes) == {"np/a.json", "np/b.json"}
+    (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n', encoding="utf-8")
+    assert read_corpus(read_study(tmp_path / "study.toml")).doc_ids == ["a", "b"]
+
+
+def test_newsplease_article_without_maintext_names_the_file(tmp_path, capsys):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Trống", None)})
+    (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n', encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "np/b.json", "empty text for doc_id 'b'")
+
+
+PAGE = """<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{title} | Báo Mẫu</title>
+<meta property="og:site_name" content="Báo Mẫu"><meta property="og:title" content="{title}">
+<meta property="article:published_time" content="2024-04-04T10:00:00+07:00"></head>
+<body><nav><a href="/">Trang chủ</a> <a href="/the-gioi">Thế giới</a></nav>
+<article><h1>{title}</h1>{body}</article><footer>Bản quyền Báo Mẫu</footer></body></html>"""
+PARAGRAPHS = ["Bộ trưởng Ngoại giao Bùi Thanh Sơn hội đàm với Bộ trưởng Vương Nghị tại Bắc Kinh ngày 4/4.",
+              "Hai bên nhất trí thúc đẩy hợp tác kinh tế, thương mại và đầu tư, mở rộng giao lưu nhân dân.",
+              "Hai bộ trưởng cũng trao đổi về các vấn đề quốc tế và khu vực cùng quan tâm."]
+
+
+def test_html_pages_become_documents_with_title_date_and_sitename(tmp_path, caplog):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "hoi-dam.html").write_text(PAGE.format(title="Hội đàm Việt - Trung", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\n', encoding="utf-8")
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = read_corpus(read_study(tmp_path / "study.toml"))
+    text = corpus.documents[0].text
+    assert all(p in text for p in PARAGRAPHS)
+    assert "Trang chủ" not in text and "Bản quyền" not in text  # navigation and footer are not main text
+    row = corpus.docvars.loc["hoi-dam"]
+    assert (row["title"], row["date"], row["sitename"], row["outlet"], row["language"]) == ("Hội đàm Việt - Trung", "2024-04-04", "Báo Mẫu", "Báo Mẫu", "vi")
+    assert "html: hoi-dam.html ->" in caplog.text and "characters of main text" in caplog.text
+
+
+def test_html_page_without_main_text_is_an_error_naming_it(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text(PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (pages / "menu.html").write_text("<html><head><title>Menu</title></head><body><nav><a href='/'>Trang chủ</a></nav></body></html>", encoding="utf-8")
+    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\n', encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "pages/menu.html", "no main text")
+
+
+def test_newsplease_and_table_sources_together(tmp_path):
+    write_newsplease(tmp_path / "np", {"v1": newsplease_article("Hợp tác", TINY_VI)})
+    (tmp_path / "en.csv").write_text(csv_text([("e1", "en", "BBC", TINY_EN)]), encoding="utf-8")
+    (tmp_path / "study.toml").write_text('[[corpus.source]]\nnewsplease = "np"\n[[corpus.source]]\ntable = "en.csv"\n', encoding="utf-8")
+    corpus = read_corpus(read_study(tmp_path / "study.toml"))
+    assert corpus.doc_ids == ["v1", "e1"]
+    assert corpus.docvars.loc["e1", "title"] == "" and corpus.docvars.loc["v1", "outlet"] == "vnexpress.net"
+
+
+def test_folder_and_table_sources_together(tmp_path):
+    from .conftest import write_study
+
+    write_study(tmp_path, [("v1", "vi", TINY_VI)])
+    (tmp_path / "en.jsonl").write_text(json.dumps({"doc_id": "e1", "language": "en", "text": TINY_EN, "outlet": "BBC"}) + "\n", encoding="utf-8")
+    (tmp_path / "study.toml").write_text('[[corpus.source]]\nfolder = "corpus"\n[[corpus.source]]\ntable = "en.jsonl"\n', encoding="utf-8")
+    corpus = read_corpus(read_study(tmp_path / "study.toml"))
+    assert corpus.doc_ids == ["v1", "e1"] and [d.text for d in corpus] == [TINY_VI, TINY_EN]
+    assert corpus.docvars.loc["v1", "file"] == "v1.txt" and corpus.docvars.loc["e1", "file"] == ""
+    assert set(corpus.file_hashes) == {"corpus/v1.txt", "corpus/metadata.csv", "en.jsonl"}
