@@ -85,6 +85,13 @@ class Corpus:
     def doc_ids(self) -> list[str]:
         return [d.doc_id for d in self.documents]
 
+    @property
+    def dates(self) -> pd.Series:
+        """Publication dates as ``datetime64`` by doc_id (``NaT`` = no date; all ``NaT`` without
+        a ``date`` column). Read from the ISO strings :mod:`analysis.sources` leaves in docvars."""
+        values = self.docvars["date"] if "date" in self.docvars.columns else pd.Series("", index=self.docvars.index)
+        return pd.to_datetime(values.replace("", None), format="%Y-%m-%d").rename("date")
+
 
 def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
     """Decode one file's bytes strictly; errors name the byte offset and suggest the fix.

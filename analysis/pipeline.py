@@ -161,7 +161,13 @@ def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
     written += [io.write_text(out / "preparation_by_document.csv", io_csv(prep_table))]
     dtm = ps.dtm("document")
     summary = textstat.corpus_summary(ps.prepared, dtm, ps.docvars, ("language", "outlet"))
-    written += io.write_table(summary, out / "corpus_summary", caption="Corpus size by language and outlet")
+    if "date" in ps.docvars.columns:  # the date range of each group (analysis/dates.py); the figure draws sizes only
+        from .dates import date_ranges
+
+        table = summary.merge(date_ranges(ps.docvars.loc[[d.doc_id for d in ps.prepared]], ("language", "outlet")), on=["language", "outlet"], how="left", validate="one_to_one")
+    else:
+        table = summary
+    written += io.write_table(table, out / "corpus_summary", caption="Corpus size by language and outlet")
     fig, (ax,) = plot.new_figure(1, 4.5, 3.2)
     plot.plot_corpus_summary(ax, summary)
     ax.set_title("Corpus size by language")

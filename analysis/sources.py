@@ -762,19 +762,48 @@ def read_sources(study, spill: bool = True) -> Corpus:
             hashes.update(read.file_hashes)
             records.update(read.record_hashes)
         _check_duplicates(documents)
+        columns = list(dict.fromkeys(c for row in rows for c in row))
+        docvars = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
+        docvars = docvars.set_index("doc_id", drop=False)
+        corpus = finish_corpus(Corpus(documents, docvars, hashes, records), study)
     except BaseException:
         for read in reversed(pending):
             read.writer.abort()
         raise
-    for read in pending:
+    for read in pending:  # every record of every source passed: keep the texts
         read.writer.commit(read.index)
-    columns = list(dict.fromkeys(c for row in rows for c in row))
-    docvars = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
-    docvars = docvars.set_index("doc_id", drop=False)
     log.info("read %d documents from %d source(s)", len(documents), len(sources))
-    return finish_corpus(Corpus(documents, docvars, hashes, records), study)
+    return corpus
 
 
 def finish_corpus(corpus: Corpus, study) -> Corpus:
-    """Steps shared by every form once the documents are valid (dates are parsed here)."""
-    return corpus
+    """Steps shared by every form once the documents are valid: the ``date`` column is parsed
+    (:func:`analysis.dates.parse_date`, ``[corpus] dayfirst``) and kept as ISO ``YYYY-MM-DD``
+    strings (``""`` = missing, allowed and counted); a bad date stops the run naming its row."""
+    from .dates import DateError, iso_dates, parse_date
+
+    if "date" not in corpus.docvars.columns:
+        return corpus
+    dates = []
+    for position, (doc, value) in enumerate(zip(corpus.documents, corpus.docvars["date"].tolist())):
+        try:
+            dates.append(parse_date(value, study.corpus.dayfirst))
+        except DateError as exc:
+            raise InputError(_row_label(doc, position, study), f"date of doc_id '{doc.doc_id}': {exc}", "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty") from None
+    missing = sum(d is None for d in dates)
+    if missing:
+        log.info("dates: %d of %d documents have no date", missing, len(dates))
+    docvars = corpus.docvars.copy()
+    docvars["date"] = iso_dates(dates)
+    for doc, iso in zip(corpus.documents, docvars["date"]):
+        if doc.meta is not None and "date" in doc.meta:
+            doc.meta["date"] = iso
+    return dataclasses.replace(corpus, docvars=docvars)
+
+
+def _row_label(doc, position: int, study) -> str:
+    if getattr(doc, "where", ""):
+        return doc.where
+    if len(sources_of(study)) == 1:
+        return f"{study.path(study.corpus.metadata)} line {position + 2}"
+    return f"{getattr(doc, 'path', doc.doc_id)} (doc_id '{doc.doc_id}')"

@@ -37,6 +37,7 @@ class CorpusSettings:
     newsplease: str = ""  # folder of news-please *.json files
     html: str = ""  # folder of HTML pages (main text by trafilatura, offline)
     source: tuple = ()  # [[corpus.source]] tables, each with the keys above
+    dayfirst: bool = True  # a `date` column's 3/4/2024 is 3 April (false: 4 March); analysis/dates.py
 
 
 @dataclass(frozen=True)

@@ -409,3 +409,40 @@ def test_folder_and_table_sources_together(tmp_path):
     assert corpus.doc_ids == ["v1", "e1"] and [d.text for d in corpus] == [TINY_VI, TINY_EN]
     assert corpus.docvars.loc["v1", "file"] == "v1.txt" and corpus.docvars.loc["e1", "file"] == ""
     assert set(corpus.file_hashes) == {"corpus/v1.txt", "corpus/metadata.csv", "en.jsonl"}
+
+
+# -------------------------------------------------------------------------------- dates
+
+
+def test_dates_become_iso_in_docvars_and_bad_dates_name_the_row(tmp_path, capsys, caplog):
+    rows = [("v1", "vi", "Thứ hai, 18/03/2024 20:05 GMT+7", TINY_VI), ("v2", "vi", "3/4/2024", TINY_VI), ("e1", "en", "", TINY_EN)]
+    study = table_study(tmp_path / "ok", "a.csv", csv_text(rows, header=("doc_id", "language", "date", "text")))
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = read_corpus(read_study(study))
+    assert corpus.docvars["date"].tolist() == ["2024-03-18", "2024-04-03", ""]
+    assert "1 of 3 documents have no date" in caplog.text
+    assert corpus.dates.tolist()[:2] == [pd.Timestamp("2024-03-18"), pd.Timestamp("2024-04-03")] and pd.isna(corpus.dates.iloc[2])
+    assert corpus.documents[1].meta["date"] == "2024-04-03"
+    study = table_study(tmp_path / "us", "a.csv", csv_text(rows[1:2], header=("doc_id", "language", "date", "text")), "dayfirst = false\n")
+    assert read_corpus(read_study(study)).docvars["date"].tolist() == ["2024-03-04"]
+    bad = rows[:2] + [("e1", "en", "31/02/2024", TINY_EN)]
+    study = table_study(tmp_path / "bad", "a.csv", csv_text(bad, header=("doc_id", "language", "date", "text")))
+    assert_clean_failure(study, capsys, "a.csv record 3 (line 8)", "date of doc_id 'e1'", "2024-02-31 does not exist")
+
+
+def test_bad_date_in_the_folder_form_names_the_metadata_line(tmp_path, capsys):
+    from .conftest import write_study
+
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {"date": ["2024-04-03", "Thứ ba 18/03/2024"]})
+    assert_clean_failure(study, capsys, "metadata.csv line 3", "wrong weekday")
+
+
+def test_corpus_summary_has_the_date_range_per_language_and_outlet(tmp_path):
+    rows = [("v1", "vi", "A", "3/4/2024", TINY_VI), ("v2", "vi", "A", "18/03/2024", TINY_VI), ("e1", "en", "B", "", TINY_EN)]
+    study = table_study(tmp_path, "a.csv", csv_text(rows, header=("doc_id", "language", "outlet", "date", "text")))
+    assert main(["prepare", "--study", str(study), "--quiet"]) == 0
+    summary = pd.read_csv(tmp_path / "out" / "corpus_summary.csv", dtype=str, keep_default_na=False)
+    got = {(r["language"], r["outlet"]): (r["documents"], r["first_date"], r["last_date"], r["undated"]) for r in summary.to_dict("records")}
+    assert got[("vi", "A")] == ("2", "2024-03-18", "2024-04-03", "0")
+    assert got[("en", "B")] == ("1", "", "", "1")
+    assert got[("all", "all")] == ("3", "2024-03-18", "2024-04-03", "1")
