@@ -29,7 +29,10 @@ def stage(name: str, help_text: str):
 def _validate(study, args):
     from . import io
 
+    from .sources import check_columns
+
     corpus = io.read_corpus(study, spill=False)
+    check_columns(study, corpus.docvars)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
@@ -62,6 +65,11 @@ for _name, _help, _target, _workers in WRITER_STAGES:
     stage(_name, _help)(_writer(_target, _workers))
 
 
+@stage("init", "write a study file for a new corpus (--table FILE or --folder FOLDER; --study names the new file)")
+def _init(study, args):  # dispatched by main before any study is read
+    raise AssertionError("init is run by main")
+
+
 @stage("kwic", "print a key-word-in-context concordance for --term")
 def _kwic(study, args):
     from . import textstat
@@ -89,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask"
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
+    parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
+    parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
     parser.add_argument("--quiet", action="store_true", help="log warnings and errors only")
     return parser
 
@@ -100,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     from .io import read_study
 
     try:
+        if args.stage == "init":
+            from .scaffold import run_init
+
+            return run_init(args)
         study = read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))

@@ -511,19 +511,27 @@ def source_files(source: Source, study) -> list[Path]:
     return []
 
 
-def _records(source: Source, study) -> Iterator[Record]:
+def _existing(source: Source, study) -> Path:
     path = study.path(source.path)
+    if not (path.is_file() if source.kind == "table" else path.is_dir()):
+        what = "table" if source.kind == "table" else f"{source.kind} folder"
+        raise InputError(study.source, f"{source.label} {what} '{source.path}' not found", "fix the path (relative to the study file)")
+    return path
+
+
+def _records(source: Source, study) -> Iterator[Record]:
+    return _records_at(source, _existing(source, study))
+
+
+def _records_at(source: Source, path: Path) -> Iterator[Record]:
+    """The records of ``source`` read from ``path`` (a table file or a folder that exists)."""
     if source.kind == "table":
-        if not path.is_file():
-            raise InputError(study.source, f"{source.label} table '{source.path}' not found", "fix the path (relative to the study file)")
         fmt = table_format(path, source.format, str(path))
         if fmt in {"csv", "tsv"}:
             return iter_csv(path, fmt, source.delimiter, source.encoding, str(path))
         if fmt == "jsonl":
             return iter_jsonl(path, source.encoding, str(path))
         return iter_parquet(path, str(path))
-    if not path.is_dir():
-        raise InputError(study.source, f"{source.label} {source.kind} folder '{source.path}' not found", "fix the path (relative to the study file)")
     return iter_newsplease(path, source.encoding) if source.kind == "newsplease" else iter_html(path, source.encoding)
 
 
@@ -650,10 +658,7 @@ class SourceRead:
 
 def read_source(source: Source, study, spill: bool = True) -> SourceRead:
     """Read and validate one non-folder source (the pack, if new, is committed by the caller)."""
-    path = study.path(source.path)
-    if not (path.is_file() if source.kind == "table" else path.is_dir()):
-        what = "table" if source.kind == "table" else f"{source.kind} folder"
-        raise InputError(study.source, f"{source.label} {what} '{source.path}' not found", "fix the path (relative to the study file)")
+    _existing(source, study)
     hashes = {_rel(p, study): sha256_file(p) for p in source_files(source, study)}
     pack = study.cache_dir / "texts" / f"{_source_key(source, hashes, study)}.pack"
     if spill and pack.is_file() and _index_path(pack).is_file():
@@ -807,3 +812,21 @@ def _row_label(doc, position: int, study) -> str:
     if len(sources_of(study)) == 1:
         return f"{study.path(study.corpus.metadata)} line {position + 2}"
     return f"{getattr(doc, 'path', doc.doc_id)} (doc_id '{doc.doc_id}')"
+
+
+#: Settings that name docvars columns: (section, key).
+COLUMN_SETTINGS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("topics", "prevalence_by"))
+
+
+def check_columns(study, docvars: pd.DataFrame) -> None:
+    """Every column the study names (group_by, compare_by, keyness_within, prevalence_by) exists.
+
+    Run by ``validate``, so a study copied from another corpus fails before any stage writes,
+    with the columns that do exist in the message.
+    """
+    present = list(docvars.columns)
+    for section, key in COLUMN_SETTINGS:
+        value = getattr(getattr(study, section), key)
+        for column in (value,) if isinstance(value, str) else value:
+            if column not in present:
+                raise InputError(study.source, f"[{section}] {key} names '{column}', not a column of the corpus", f"use some of: {', '.join(c for c in present if c != 'doc_id')}")
