@@ -86,7 +86,13 @@ def parse_date(value: str, dayfirst: bool = True) -> dt.date | None:
     """
     if is_missing(value):
         return None
-    text = unicodedata.normalize("NFC", str(value)).strip()
+    text = str(value).strip()
+    if text[:4].isdigit() and text[4:5] == "-":
+        try:  # the common case, in C; gives the date as written, whatever the zone
+            return dt.datetime.fromisoformat(text.replace("z", "Z")).date()
+        except ValueError:
+            pass  # the patterns below say why, or read forms fromisoformat does not
+    text = unicodedata.normalize("NFC", text)
     low = re.sub(r"\s+", " ", text.lower())
     weekday, low = _strip_weekday(low)
     date = _match(low, dayfirst)
@@ -97,12 +103,20 @@ def parse_date(value: str, dayfirst: bool = True) -> dt.date | None:
     return date
 
 
+_WEEKDAY_VI = re.compile("(" + "|".join(sorted(map(re.escape, WEEKDAYS_VI), key=len, reverse=True)) + r")\b\.?,?\s*(?:ngày\s+)?")
+_WEEKDAY_EN = re.compile("(" + "|".join(sorted(map(re.escape, WEEKDAYS_EN), key=len, reverse=True)) + r")\b\.?,?\s*")
+
+
 def _strip_weekday(low: str) -> tuple[int | None, str]:
-    for names in (WEEKDAYS_VI, WEEKDAYS_EN):
-        for name in sorted(names, key=len, reverse=True):
-            match = re.match(rf"{re.escape(name)}\b\.?,?\s*(?:ngày\s+)?", low)
-            if match and (names is WEEKDAYS_VI or not low[match.end():match.end() + 1].isalpha() or low[match.end():].split(" ")[0] in MONTHS):
-                return names[name], low[match.end():]
+    if not low[:1].isalpha():  # ISO and numeric dates: the common case, no weekday
+        return None, low
+    match = _WEEKDAY_VI.match(low)
+    if match:
+        return WEEKDAYS_VI[match[1]], low[match.end():]
+    match = _WEEKDAY_EN.match(low)
+    # "mon"/"sat"... before a letter must be followed by a month name ("Wed, 03 Apr" / "Wednesday, April 3")
+    if match and (not low[match.end():match.end() + 1].isalpha() or low[match.end():].split(" ")[0].rstrip(".,") in MONTHS):
+        return WEEKDAYS_EN[match[1]], low[match.end():]
     return None, low
 
 
