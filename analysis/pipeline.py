@@ -124,6 +124,9 @@ def prepared_corpus(study: Study, workers: int | None = None, progress: bool = T
     corpus = io.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = io.PreparedCache(study.cache_dir)
+    from .learned_boilerplate import learned_corpus
+
+    corpus, preparation = learned_corpus(study, corpus, preparation, cache)  # near-duplicates dropped, learned rules added
     workers = study.run.workers if workers is None else workers
     prepared = prepare_corpus(
         corpus.documents, preparation, cache, workers=workers, progress=progress, scheduler=study.run.scheduler
@@ -249,7 +252,9 @@ def run_manifest(study: Study) -> list[Path]:
     No timestamps: the manifest of an unchanged run is byte-identical.
     """
     corpus = io.read_corpus(study)
-    preparation = load_preparation(study)
+    from .learned_boilerplate import learned_corpus
+
+    corpus, preparation = learned_corpus(study, corpus, load_preparation(study), io.PreparedCache(study.cache_dir))
     out = study.output_dir
     # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
     outputs = {name: io.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()}

@@ -37,6 +37,7 @@ class CorpusSettings:
     newsplease: str = ""  # folder of news-please *.json files
     html: str = ""  # folder of HTML pages (main text by trafilatura, offline)
     source: tuple = ()  # [[corpus.source]] tables, each with the keys above
+    drop_duplicates: bool = False  # drop near-duplicate copies before counting (first kept, logged)
     dayfirst: bool = True  # a `date` column's 3/4/2024 is 3 April (false: 4 March); analysis/dates.py
 
 
@@ -56,6 +57,11 @@ class TextSettings:
     stopwords_vi: str = ""  # project additions; "" = analysis/resources/stopwords_vi.txt
     stopwords_en: str = ""  # project additions; "" = analysis/resources/stopwords_en.txt
     lemmatize_en: bool = True
+    # Corpus-learned boilerplate (analysis/learned_boilerplate.py): a line in at least this many
+    # documents AND this share of one outlet is site chrome; related-article teasers too.
+    learn_boilerplate: bool = True
+    learned_min_documents: int = 5
+    learned_min_share: float = 0.1
 
 
 PREPARATION_KEYS = ("boilerplate", "phrases", "segmenter", "resegment")
