@@ -224,7 +224,8 @@ def learned_corpus(study, corpus, preparation, cache=None):
     if stored is None:
         def texts():
             for document, outlet in zip(corpus.documents, outlets):
-                yield document.doc_id, document.language, outlet, canonical_text(document.text, where=document.doc_id)
+                where = getattr(document, "where", "") or (document.meta or {}).get("file", document.doc_id)  # as preparation names it
+                yield document.doc_id, document.language, outlet, canonical_text(document.text, where=where)
 
         dropped = duplicates_to_drop(((d, lang, text) for d, lang, _, text in texts()), study.framing.shingle_size, study.framing.duplicate_jaccard) if drop else []
         gone = {d for d, _, _ in dropped}

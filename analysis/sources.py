@@ -769,10 +769,12 @@ def read_sources(study, spill: bool = True) -> Corpus:
         every column a string; ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
     """
     from . import io
+    from .study import column_problems, raise_all
 
     sources = sources_of(study)
     if len(sources) == 1 and sources[0].kind == "folder":
         return finish_corpus(io.read_folder_corpus(study), study)
+    raise_all(column_problems(study, corpus_columns(study)))  # from the headers: before any record is read
     documents: list = []
     rows: list[dict] = []
     hashes: dict[str, str] = {}
@@ -782,7 +784,7 @@ def read_sources(study, spill: bool = True) -> Corpus:
         for source in sources:
             if source.kind == "folder":
                 sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata, encoding=source.encoding, source=(), table="", html="", newsplease=""))
-                corpus = io.read_folder_corpus(sub)
+                corpus = io.read_folder_corpus(sub, check_columns=False)
                 documents += corpus.documents
                 rows += corpus.docvars.to_dict("records")
                 prefix = _rel(sub.path(source.path), study)
@@ -843,19 +845,35 @@ def _row_label(doc, position: int, study) -> str:
     return f"{getattr(doc, 'path', doc.doc_id)} (doc_id '{doc.doc_id}')"
 
 
-#: Settings that name docvars columns: (section, key).
-COLUMN_SETTINGS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("topics", "prevalence_by"))
-
-
-def check_columns(study, docvars: pd.DataFrame) -> None:
-    """Every column the study names (group_by, compare_by, keyness_within, prevalence_by) exists.
-
-    Run by ``validate``, so a study copied from another corpus fails before any stage writes,
-    with the columns that do exist in the message.
+def corpus_columns(study) -> list[str]:
+    """The docvars columns the study's corpus will have, from headers only (cheap: the CSV header
+    line, a JSON Lines file's first record, a Parquet schema, one news-please file, the metadata
+    header), so ``validate`` and every stage check the columns a study names before reading records.
     """
-    present = list(docvars.columns)
-    for section, key in COLUMN_SETTINGS:
-        value = getattr(getattr(study, section), key)
-        for column in (value,) if isinstance(value, str) else value:
-            if column not in present:
-                raise InputError(study.source, f"[{section}] {key} names '{column}', not a column of the corpus", f"use some of: {', '.join(c for c in present if c != 'doc_id')}")
+    from . import io
+
+    columns: list[str] = []
+    for source in sources_of(study):
+        if source.kind == "folder":
+            sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata))
+            names = list(io.read_metadata(sub).columns)
+        else:
+            path = _existing(source, study)
+            if source.kind == "html":
+                names = ["doc_id", "file", "title", "date", "sitename", "outlet", "url"]
+            elif source.kind == "table" and table_format(path, source.format, str(path)) == "parquet":
+                import pyarrow.parquet as pq
+
+                try:
+                    names = list(pq.ParquetFile(path).schema_arrow.names)
+                except Exception as exc:  # noqa: BLE001 (pyarrow raises ArrowInvalid / OSError for a file that is not Parquet)
+                    raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
+            else:
+                first = next(iter(_records_at(source, path)), None)
+                names = list(first.fields) if first is not None else []
+            reverse = {column: name for name, column in source.mapping.items()}
+            names = [reverse.get(n, n) for n in names if reverse.get(n, n) != "text"]
+        if source.language or source.kind == "html":
+            names.append("language")
+        columns += [n for n in names if n not in columns]
+    return columns

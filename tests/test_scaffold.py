@@ -99,6 +99,6 @@ def test_validate_names_a_grouping_column_the_corpus_lacks(tmp_path, capsys):
     status = main(["validate", "--study", str(study), "--quiet"])
     err = capsys.readouterr().err
     assert status == 2
-    assert "[frequencies] group_by names 'event', not a column of the corpus" in err and "section" in err
+    assert "[frequencies] group_by names 'event', not a metadata column" in err and "section" in err
     assert not (tmp_path / ".cache").exists() and not (tmp_path / "figures").exists()
     read_study(study)  # the study itself is fine: only the columns are missing
