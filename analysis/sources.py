@@ -191,7 +191,7 @@ def _source_from(entry, study, label: str) -> Source:
 # ------------------------------------------------------------------------------ documents
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PackedDocument:
     """A validated document whose text lives in a text pack (see the module docstring).
 
@@ -427,14 +427,21 @@ def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Ite
         raise InputError(where, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
     header = list(parquet.schema_arrow.names)
     _check_header(header, where)
+    import pyarrow as pa
+
     number = 0
     for batch in parquet.iter_batches(batch_size=batch_size):
-        columns = batch.to_pydict()
-        names = list(columns)
-        values = [columns[n] for n in names]
+        values = []
+        for column in batch.columns:
+            items = column.to_pylist()
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                values.append([v if v is not None else "" for v in items] if column.null_count else items)
+            else:  # numbers, dates, lists ...: one call per value, as a string
+                values.append([_plain_value(v) for v in items])
+        names = batch.schema.names
         for row in zip(*values):
             number += 1
-            yield Record(f"{where} record {number}", {n: _plain_value(v) for n, v in zip(names, row)})
+            yield Record(f"{where} record {number}", dict(zip(names, row)))
 
 
 def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
@@ -599,8 +606,8 @@ class _PackWriter:
     def __init__(self, target: Path | None):
         self.target = target
         self.offset = 0
-        self.index: list[str] = []
         self._handle = None
+        self._index = None
         self._made: list[Path] = []  # folders this writer created (removed again on abort)
         if target is not None:
             for folder in reversed([target.parent, *target.parent.parents]):
@@ -609,6 +616,12 @@ class _PackWriter:
                     self._made.append(folder)
             self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             self._handle = open(self._tmp, "wb")  # noqa: SIM115 (closed by commit or abort)
+            self._index_tmp = self._tmp.with_suffix(".index.tmp")
+            self._index = open(self._index_tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed by commit or abort)
+
+    def add_index(self, line: str) -> None:
+        if self._index is not None:
+            self._index.write(line)
 
     def add(self, text: str) -> tuple[int, int]:
         data = text.encode("utf-8", "surrogatepass")
@@ -618,19 +631,20 @@ class _PackWriter:
         self.offset += len(data)
         return start, len(data)
 
-    def commit(self, index_lines: list[str]) -> None:
+    def commit(self) -> None:
         if self._handle is None:
             return
         self._handle.close()
-        index_tmp = self._tmp.with_suffix(".index.tmp")
-        index_tmp.write_text("".join(index_lines), encoding="utf-8")
-        os.replace(self._tmp, self.target)
-        os.replace(index_tmp, _index_path(self.target))
+        self._index.close()
+        os.replace(self._tmp, self.target)  # the pack first: an index never points into a missing pack
+        os.replace(self._index_tmp, _index_path(self.target))
 
     def abort(self) -> None:
         if self._handle is not None:
             self._handle.close()
+            self._index.close()
             self._tmp.unlink(missing_ok=True)
+            self._index_tmp.unlink(missing_ok=True)
             for folder in reversed(self._made):
                 try:
                     folder.rmdir()
@@ -658,7 +672,6 @@ class SourceRead:
     file_hashes: dict
     record_hashes: dict
     writer: _PackWriter | None = None
-    index: list = field(default_factory=list)
 
 
 def read_source(source: Source, study, spill: bool = True) -> SourceRead:
@@ -671,7 +684,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         log.info("read %d documents of %s (validated before: %s)", len(documents), source.path, pack.name)
         return SourceRead(documents, rows, hashes, records)
     writer = _PackWriter(pack if spill else None)
-    documents, rows, records, index = [], [], {}, []
+    documents, rows, records = [], [], {}
     try:
         mapping = source.mapping
         for record in _records(source, study):
@@ -686,7 +699,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
             if guessed != doc.language:
                 log.warning("%s: says language '%s' but the text looks '%s'", doc.where, doc.language, guessed)
             if spill:
-                index.append(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, doc.where, doc.record_sha256], ensure_ascii=False) + "\n")
+                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, doc.where, doc.record_sha256], ensure_ascii=False) + "\n")
         if not documents:
             raise InputError(source.path, "no records", "add at least one article")
         _check_duplicates(documents)
@@ -694,7 +707,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         writer.abort()
         raise
     # The pack is committed after the whole corpus passed (see read_sources), not here.
-    return SourceRead(documents, rows, hashes, records, writer, index)
+    return SourceRead(documents, rows, hashes, records, writer)
 
 
 def _from_index(pack: Path):
@@ -807,7 +820,7 @@ def read_sources(study, spill: bool = True) -> Corpus:
             read.writer.abort()
         raise
     for read in pending:  # every record of every source passed: keep the texts
-        read.writer.commit(read.index)
+        read.writer.commit()
     log.info("read %d documents from %d source(s)", len(documents), len(sources))
     return corpus
 
