@@ -455,3 +455,12 @@ def test_corpus_summary_has_the_date_range_per_language_and_outlet(tmp_path):
     assert got[("vi", "A")] == ("2", "2024-03-18", "2024-04-03", "0")
     assert got[("en", "B")] == ("1", "", "", "1")
     assert got[("all", "all")] == ("3", "2024-03-18", "2024-04-03", "1")
+
+
+def test_make_prerequisites_name_the_table_and_the_source_files(tmp_path):
+    from analysis.outputs import corpus_inputs
+
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Hợp tác", TINY_VI)})
+    settings = {"corpus": {"source": [{"table": "en.csv"}, {"newsplease": "np"}]}}
+    assert corpus_inputs(tmp_path / "study.toml", settings) == [str(tmp_path / "en.csv"), str(tmp_path / "np" / "a.json")]
+    assert corpus_inputs(tmp_path / "study.toml", {"corpus": {"table": "a.parquet"}}) == [str(tmp_path / "a.parquet")]
