@@ -102,3 +102,25 @@ def test_validate_names_a_grouping_column_the_corpus_lacks(tmp_path, capsys):
     assert "[frequencies] group_by names 'event', not a metadata column" in err and "section" in err
     assert not (tmp_path / ".cache").exists() and not (tmp_path / "figures").exists()
     read_study(study)  # the study itself is fine: only the columns are missing
+
+
+def test_init_on_a_newsplease_folder(tmp_path):
+    from .test_sources import newsplease_article, write_newsplease
+
+    write_newsplease(tmp_path / "np", {f"a{i}": newsplease_article(f"Tin {i}", TINY_VI, domain=f"bao{i % 2}.vn") for i in range(4)})
+    study = tmp_path / "np.toml"
+    assert main(["init", "--folder", str(tmp_path / "np"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["newsplease"] == "np" and settings["corpus"]["languages"] == ["vi"]
+    assert settings["frequencies"]["group_by"] == ["language", "outlet"]
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def test_prepare_with_two_workers_reads_texts_from_the_pack(tmp_path):
+    table = media_cloud_table(3)
+    table.to_parquet(tmp_path / "a.parquet")
+    study = tmp_path / "s.toml"
+    assert main(["init", "--table", str(tmp_path / "a.parquet"), "--study", str(study)]) == 0
+    assert main(["prepare", "--study", str(study), "--workers", "2", "--quiet"]) == 0
+    prepared = pd.read_csv(tmp_path / "figures" / "preparation_by_document.csv", dtype=str)
+    assert prepared["doc_id"].tolist() == table["stories_id"].tolist()
