@@ -131,6 +131,8 @@ def read_metadata(study: Study) -> pd.DataFrame:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
+    if "file" not in table.columns and "path" in table.columns:  # the shared corpora's name for it
+        table = table.rename(columns={"path": "file"})
     return validate_metadata(table, str(path), study.corpus.languages)
 
 
@@ -187,14 +189,26 @@ class StoredDocument:
         return Document(self.doc_id, self.language, self.text, self.meta)
 
 
-def read_corpus(study: Study) -> Corpus:
+def read_corpus(study: Study, spill: bool = True) -> Corpus:
+    """Read and validate the study's corpus in any form (:mod:`analysis.sources`: the folder +
+    metadata.csv form, a table, news-please JSON, HTML, several sources); ``spill=False`` (the
+    ``validate`` stage) checks everything and writes nothing, not even the cache's text packs."""
+    from .sources import read_sources
+
+    return read_sources(study, spill)
+
+
+def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
     """Read and validate every document listed in the metadata (nothing is modified or written).
 
     Every file is read, decoded and checked here, so a bad file stops the run before any work;
     the texts are then let go (:class:`StoredDocument`), keeping their hashes and lengths.
+    ``check_columns=False`` when the folder is one of several sources (the study's columns are
+    checked against all of them, :func:`analysis.sources.read_sources`).
     """
     metadata = read_metadata(study)
-    raise_all(column_problems(study, list(metadata.columns)))  # before any stage computes or writes
+    if check_columns:
+        raise_all(column_problems(study, list(metadata.columns)))  # before any stage computes or writes
     folder = study.path(study.corpus.folder)
     if not folder.is_dir():
         raise InputError(study.source, f"corpus folder '{study.corpus.folder}' not found", "fix [corpus] folder")

@@ -242,16 +242,31 @@ def corpus_inputs(study_path: Path, settings: dict) -> list[str]:
     """The metadata file and every corpus file it lists (paths as make sees them)."""
     root = study_path.parent
     corpus = settings.get("corpus", {})
+    if corpus.get("table") or corpus.get("html") or corpus.get("newsplease") or corpus.get("source"):
+        return _source_inputs(root, corpus)
     folder = root / corpus.get("folder", "seeds")
     metadata = root / corpus.get("metadata", "seeds/metadata.csv")
     inputs = [str(metadata)]
     try:
         with open(metadata, encoding="utf-8-sig", newline="") as handle:
             for row in csv.DictReader(handle):
-                if row.get("file"):
-                    inputs.append(str(folder / row["file"]))
+                if row.get("file") or row.get("path"):
+                    inputs.append(str(folder / (row.get("file") or row.get("path"))))
     except (OSError, UnicodeDecodeError, csv.Error):
         pass  # the stage itself reports a broken metadata file with the fix
+    return inputs
+
+
+def _source_inputs(root: Path, corpus: dict) -> list[str]:
+    """Tables and folders of the other corpus forms (analysis/sources.py) as make prerequisites."""
+    inputs: list[str] = []
+    for entry in corpus.get("source") or [corpus]:
+        if entry.get("table"):
+            inputs.append(str(root / entry["table"]))
+        for key, patterns in (("newsplease", ("*.json",)), ("html", ("*.html", "*.htm")), ("folder", ("*",))):
+            if entry.get(key) and (key != "folder" or not entry.get("table")):
+                folder = root / entry[key]
+                inputs += sorted(str(p) for pattern in patterns for p in folder.rglob(pattern) if p.is_file())
     return inputs
 
 

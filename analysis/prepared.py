@@ -188,6 +188,9 @@ def prepared_corpus(study: Study, workers: int | None = None, progress: bool = T
     corpus = files.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = files.PreparedCache(study.cache_dir)
+    from .learned_boilerplate import learned_corpus
+
+    corpus, preparation = learned_corpus(study, corpus, preparation, cache)  # near-duplicates dropped, learned rules added
     workers = study.run.workers if workers is None else workers
     prepared = prepare_corpus(
         corpus.documents, preparation, cache, workers=workers, progress=progress, scheduler=study.run.scheduler

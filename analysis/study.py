@@ -32,6 +32,17 @@ class CorpusSettings:
     metadata: str = "seeds/metadata.csv"
     encoding: str = "utf-8"  # corpus-wide default; a metadata column `encoding` overrides per file
     languages: tuple[str, ...] = ("vi", "en")
+    # Other forms (analysis/sources.py): one table, news-please JSON, HTML, or [[corpus.source]] tables.
+    table: str = ""  # .csv .tsv .jsonl .ndjson .parquet (by extension, or `format`)
+    format: str = ""  # csv | tsv | jsonl | parquet; "" = from the extension
+    delimiter: str = ""  # CSV field separator; "" = "," (tab for tsv)
+    language: str = ""  # one language for a table without a language column
+    columns: dict = field(default_factory=dict)  # [corpus.columns]: doc_id, text, language, date, outlet, title, url
+    newsplease: str = ""  # folder of news-please *.json files
+    html: str = ""  # folder of HTML pages (main text by trafilatura, offline)
+    source: tuple = ()  # [[corpus.source]] tables, each with the keys above
+    drop_duplicates: bool = False  # drop near-duplicate copies before counting (first kept, logged)
+    dayfirst: bool = True  # a `date` column's 3/4/2024 is 3 April (false: 4 March); analysis/dates.py
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,11 @@ class TextSettings:
     stopwords_vi: str = ""  # project additions; "" = analysis/resources/stopwords_vi.txt
     stopwords_en: str = ""  # project additions; "" = analysis/resources/stopwords_en.txt
     lemmatize_en: bool = True
+    # Corpus-learned boilerplate (analysis/learned_boilerplate.py): a line in at least this many
+    # documents AND this share of one outlet is site chrome; related-article teasers too.
+    learn_boilerplate: bool = True
+    learned_min_documents: int = 5
+    learned_min_share: float = 0.1
 
 
 PREPARATION_KEYS = ("boilerplate", "phrases", "segmenter", "resegment")
@@ -379,10 +395,15 @@ def _corpus_checks(study: Study, checks: _Checks) -> None:
         codecs.lookup(c.encoding)
     except LookupError:
         checks.check(False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'")
+    checks.check(c.format in ("", "csv", "tsv", "jsonl", "parquet"), f"[corpus] format = {c.format!r}", "is not known", "use csv, tsv, jsonl or parquet (or leave it out)")
+    checks.check(len(c.delimiter) <= 1, f"[corpus] delimiter = {c.delimiter!r}", "must be one character", 'e.g. delimiter = ";"')
+    checks.check(c.language in ("", *c.languages), f"[corpus] language = {c.language!r}", "is not one of [corpus] languages", "use e.g. language = 'vi'")
 
 
 def _text_checks(study: Study, checks: _Checks) -> None:  # [text] and [units]
     t, u = study.text, study.units
+    checks.whole("text", "learned_min_documents", t.learned_min_documents, 2, "use learned_min_documents = 5")
+    checks.share("text", "learned_min_share", t.learned_min_share, True, "use learned_min_share = 0.1")
     checks.check(t.segmenter in SEGMENTERS, f"[text] segmenter = '{t.segmenter}'", "is not known", f"use {' or '.join(repr(s) for s in SEGMENTERS)}")
     checks.check(u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'")
     checks.whole("units", "window", u.window, 1)
