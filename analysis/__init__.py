@@ -51,7 +51,7 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`cluster_bootstrap_difference`, :func:`minimum_detectable_difference`.
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
-plots and tables. Computation modules open no file and import no matplotlib; ``io`` is the only
+plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
 module that touches the file system and the ``plot*`` modules the only ones that draw.
 """
 

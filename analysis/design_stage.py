@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import design, io, models, timeseries
+from . import design, files, models, timeseries
 from . import plot_design as pd_plot
 from .codebook import Codebook
 from .framing import actor_salience, concept_counts, frame_salience, group_order
@@ -45,11 +45,13 @@ def document_dates(docvars: pd.DataFrame) -> tuple[pd.Series | None, str]:
     if pd.api.types.is_datetime64_any_dtype(values):
         return values, ""
     text = values.astype(str).str.strip()
-    if text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
-        parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        if parsed.notna().all():
-            return parsed, ""
-    return None, "the date column is not a date in every row (write YYYY-MM-DD): nothing over time"
+    given = text != ""  # an empty date is a missing date (the corpus reader writes dates as YYYY-MM-DD)
+    if given.any() and text[given].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all():
+        parsed = pd.to_datetime(text.where(given, None), format="%Y-%m-%d", errors="coerce")
+        if parsed[given].notna().all():
+            missing = int((~given).sum())
+            return parsed, (f"{missing} document(s) without a date left out of the time outputs" if missing else "")
+    return None, "the date column is not a date (YYYY-MM-DD) in every row that has one: nothing over time"
 
 
 def _dated(docvars: pd.DataFrame, dates: pd.Series | None) -> pd.DataFrame:
@@ -71,12 +73,12 @@ def check_design(study: Study, docvars: pd.DataFrame, dates: pd.Series | None) -
 
 def run_design(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``design``: check, compute every result, then write them all."""
-    docvars = io.read_metadata(study)
+    docvars = files.read_metadata(study)
     dates, _ = document_dates(docvars)
     check_design(study, docvars, dates)
     codebook = load_codebook(study)
     ps = prepared_corpus(study, workers)
-    return write_results(study.output_dir, design_results(ps, codebook), study.run.figure_formats)
+    return write_results(study.output_dir, design_results(ps, codebook), study)
 
 
 def measure_tables(ps: PreparedStudy, codebook: Codebook, exposure: str) -> tuple[dict[str, design.MeasureTable], dict[str, str]]:
@@ -139,14 +141,9 @@ def _contrasts(study: Study, docvars: pd.DataFrame, tables: dict, families: dict
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=design.COMPARE_COLUMNS)
     dist = pd.concat(dists, ignore_index=True) if dists else pd.DataFrame(columns=design.DISTRIBUTION_COLUMNS)
     return [
-        Csv("design_contrasts.csv", table),
-        Table("design_contrasts", table[CONTRAST_SHORT],
-              "Chosen contrasts: difference in mean rate per 1,000 tokens (documents permuted within strata), p adjusted across the "
-              "contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and minimum detectable difference",
-              formats=("tex", "md")),
-        Table("design_distributions", dist,
-              "Item x group distributions compared with documents as units: Jensen-Shannon divergence (bits) of pooled hits, "
-              "p from permuting whole documents between the groups (within strata)"),
+        Csv("design_contrasts", table),
+        Table("design_contrasts", table[CONTRAST_SHORT], formats=("tex", "md")),
+        Table("design_distributions", dist),
     ]
 
 
@@ -172,8 +169,8 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
     series = pd.concat(series_parts, ignore_index=True) if series_parts else pd.DataFrame(columns=["measure", *timeseries.SERIES_COLUMNS])
     if dates is None:
         series = pd.DataFrame([{"measure": "", "note": date_note}], columns=["measure", *timeseries.SERIES_COLUMNS])
-    results.append(Table("time_series", series, f"Rates {unit} by {tm.by} and {tm.freq} with document-bootstrap 95% intervals "
-                                                 "(a period with no document is a gap)"))
+    values = {"unit": unit, "by": tm.by, "freq": tm.freq}
+    results.append(Table("time_series", series, values))
     small = ""
     if dates is not None:
         sizes = docvars[tm.by].astype(str).value_counts()
@@ -181,8 +178,8 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
             small = f"too small to mean anything: {sizes.idxmin()} has {sizes.min()} document(s) (fewer than {study.framing.min_group_docs})"
     for kind in tm.measures:
         part = series[series["measure"] == kind] if dates is not None else series.iloc[0:0]
-        results.append(Figure(f"time_series_{kind}", partial(pd_plot.figure_time_series, part, unit, date_note if dates is None else small),
-                              part))
+        results.append(Figure("time_series_{measure}", partial(pd_plot.figure_time_series, part, unit, date_note if dates is None else small),
+                              part, {"measure": kind}))
     events, lag = [], None
     if dates is not None:
         groups, order = _time_groups(study, docvars)
@@ -200,11 +197,10 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
             date_note = f"only {len(order)} {tm.by} value(s): nothing to compare"
     if tm.events:
         table = pd.concat(events, ignore_index=True) if events else pd.DataFrame([{"note": date_note}], columns=["event", "measure", *timeseries.EVENT_COLUMNS[1:]])
-        results.append(Table("time_events", table, f"Event windows: rates {unit} before and after each event by {tm.by}, "
-                                                    "difference-in-differences with a document-bootstrap 95% interval"))
+        results.append(Table("time_events", table, values))
     if lag is None:
         lag = pd.DataFrame([{"note": date_note}], columns=timeseries.LAG_COLUMNS)
-    results.append(Table("time_lag", lag, f"Lag between the {tm.by} groups' daily volumes (cross-correlation; descriptive only)"))
+    results.append(Table("time_lag", lag, values))
     return results
 
 
@@ -219,6 +215,8 @@ def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: d
         mixed = pd.DataFrame([{"term": "(none)", "note": f"not fitted: {date_note}"}], columns=models.MIXED_COLUMNS)
         marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)
     else:
+        if uses_date:  # documents without a date cannot enter a model of time
+            m = design.MeasureTable(m.kind, m.counts[dates.reindex(m.counts.index).notna().to_numpy()], m.exposure, m.labels, m.scale)
         glm = models.count_regression(m.counts, m.exposure, docvars, md.formula, md.family, cluster, m.labels, md.min_docs)
         mixed = models.mixed_model(m.counts, m.exposure, docvars, md.formula, cluster or "outlet", m.labels, md.min_clusters, scale) \
             if md.mixed and cluster else None
@@ -229,14 +227,13 @@ def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: d
             log.warning("design: no marginal rates (%s)", exc)
             marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)
     note = f"too small to mean anything: {len(docvars)} documents (fewer than {md.min_docs})" if len(docvars) < md.min_docs else ""
+    values = {"formula": md.formula, "exposure": md.exposure, "family": md.family, "cluster": md.cluster or "outlet"}
     results: list[Result] = [
-        Table("model_frames", glm, f"Frame counts regressed on {md.formula} with log({md.exposure}) as offset ({md.family}): "
-                                   f"coefficients, rate ratios and 95% intervals"),
+        Table("model_frames", glm, values),
         Figure("model_marginal_frames", partial(pd_plot.figure_marginal_rates, marginal, unit, note), marginal),
     ]
     if md.mixed:
         if mixed is None:
             mixed = pd.DataFrame([{"term": "(none)", "note": "not fitted: no cluster column"}], columns=models.MIXED_COLUMNS)
-        results.append(Table("model_frames_mixed", mixed, f"Linear mixed model of log frame rates on {md.formula} with a random "
-                                                          f"intercept by {md.cluster or 'outlet'} (REML): outlet variance and ICC"))
+        results.append(Table("model_frames_mixed", mixed, values))
     return results

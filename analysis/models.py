@@ -37,51 +37,16 @@ from __future__ import annotations
 import math
 import re
 import warnings
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .design_spec import _CALL, formula_columns, formula_problems  # noqa: F401 (re-exported)
 
 FAMILIES = ("quasipoisson", "negbin")
-_CALL = re.compile(r"(spline|trend)\(\s*(\w+)\s*(?:,\s*(\d+)\s*)?\)")
-_NAME = re.compile(r"[A-Za-z_]\w*")
 
 
 # -------------------------------------------------------------------------------------- formulas
-
-
-def formula_columns(formula: str) -> list[str]:
-    """Metadata columns a study formula names.
-
-    >>> formula_columns("language + spline(date, 4) + section")
-    ['language', 'date', 'section']
-    """
-    names = []
-    rest = _CALL.sub(lambda m: f" {m.group(2)} ", formula)
-    for name in _NAME.findall(rest):
-        if name not in ("C",):
-            names.append(name)
-    return list(dict.fromkeys(names))
-
-
-def formula_problems(formula: str, columns: Sequence[str] | None, where: str, key: str = "[model] formula") -> list[InputError]:
-    """A formula that cannot be fitted: bad syntax, or a column the metadata does not have."""
-    if not isinstance(formula, str) or not formula.strip():
-        return [InputError(where, f"{key} is empty", 'write e.g. formula = "language + spline(date, 4)"')]
-    if "~" in formula:
-        return [InputError(where, f"{key} = {formula!r} has a left-hand side", 'write only the right-hand side: "language + section"')]
-    if not re.fullmatch(r"[\w\s+:*(),]+", formula):
-        return [InputError(where, f"{key} = {formula!r} has characters a formula cannot use", 'use names, + : * and spline(date, 4)')]
-    for m in re.finditer(r"spline\(\s*\w+\s*(?:,\s*(\d+)\s*)?\)", formula):
-        if m.group(1) is None or int(m.group(1)) < 3:
-            return [InputError(where, f"{key}: {m.group(0)} needs 3 or more degrees of freedom", "write spline(date, 4)")]
-    if columns is None:  # syntax only (the metadata is not read yet)
-        return []
-    available = ", ".join(columns)
-    return [InputError(where, f"{key} names '{c}', not a metadata column", f"use one of: {available}")
-            for c in formula_columns(formula) if c not in columns]
 
 
 def model_frame(docvars: pd.DataFrame, formula: str) -> tuple[pd.DataFrame, str]:

@@ -11,7 +11,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.design_stage import document_dates, run_design
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.outputs import design_outputs, make_fragment
 from analysis.study import load_study_text
 
@@ -114,6 +114,8 @@ def test_document_dates_read_real_dates_and_say_why_not():
     pd.testing.assert_series_equal(document_dates(real)[0], real["date"])
     dates, note = document_dates(pd.DataFrame({"date": ["3 April 2024", "2024-03-18"]}))
     assert dates is None and "YYYY-MM-DD" in note
+    dates, note = document_dates(pd.DataFrame({"date": ["2024-04-03", ""]}))
+    assert dates.isna().tolist() == [False, True] and note.startswith("1 document(s) without a date")
     dates, note = document_dates(pd.DataFrame({"outlet": ["a"]}))
     assert dates is None and note.startswith("no date column")
 
@@ -128,7 +130,7 @@ def test_time_and_model_outputs_without_dates_say_why(tmp_path):
     docvars = pd.DataFrame({"language": ["vi", "en"], "outlet": ["x", "y"], "date": ["soon", "later"]}, index=ids)
     m = design.MeasureTable("frames", pd.DataFrame({"f": [1, 2]}, index=ids), pd.Series([100.0, 100.0], index=ids))
     results = _time(study, docvars, None, "no date column in the metadata: nothing over time", {"frames": m})
-    series = next(r for r in results if getattr(r, "stem", "") == "time_series")
+    series = next(r for r in results if getattr(r, "output", "") == "time_series")
     assert series.data["note"].iloc[0].startswith("no date column")
     models_out = _model(study, docvars, None, "the date column is not a date in every row", {"frames": m})
     assert models_out[0].data["note"].iloc[0] == "not fitted: the date column is not a date in every row"
