@@ -169,8 +169,7 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
     series = pd.concat(series_parts, ignore_index=True) if series_parts else pd.DataFrame(columns=["measure", *timeseries.SERIES_COLUMNS])
     if dates is None:
         series = pd.DataFrame([{"measure": "", "note": date_note}], columns=["measure", *timeseries.SERIES_COLUMNS])
-    values = {"unit": unit, "by": tm.by, "freq": tm.freq}
-    results.append(Table("time_series", series, values))
+    results.append(Table("time_series", series))
     small = ""
     if dates is not None:
         sizes = docvars[tm.by].astype(str).value_counts()
@@ -197,10 +196,10 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
             date_note = f"only {len(order)} {tm.by} value(s): nothing to compare"
     if tm.events:
         table = pd.concat(events, ignore_index=True) if events else pd.DataFrame([{"note": date_note}], columns=["event", "measure", *timeseries.EVENT_COLUMNS[1:]])
-        results.append(Table("time_events", table, values))
+        results.append(Table("time_events", table))
     if lag is None:
         lag = pd.DataFrame([{"note": date_note}], columns=timeseries.LAG_COLUMNS)
-    results.append(Table("time_lag", lag, values))
+    results.append(Table("time_lag", lag))
     return results
 
 
@@ -227,13 +226,12 @@ def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: d
             log.warning("design: no marginal rates (%s)", exc)
             marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)
     note = f"too small to mean anything: {len(docvars)} documents (fewer than {md.min_docs})" if len(docvars) < md.min_docs else ""
-    values = {"formula": md.formula, "exposure": md.exposure, "family": md.family, "cluster": md.cluster or "outlet"}
     results: list[Result] = [
-        Table("model_frames", glm, values),
+        Table("model_frames", glm),
         Figure("model_marginal_frames", partial(pd_plot.figure_marginal_rates, marginal, unit, note), marginal),
     ]
     if md.mixed:
         if mixed is None:
             mixed = pd.DataFrame([{"term": "(none)", "note": "not fitted: no cluster column"}], columns=models.MIXED_COLUMNS)
-        results.append(Table("model_frames_mixed", mixed, values))
+        results.append(Table("model_frames_mixed", mixed))
     return results

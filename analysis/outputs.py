@@ -173,19 +173,19 @@ REGISTRY: tuple[Output, ...] = (
            "minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
            "divergence (bits) of pooled hits, p from permuting whole documents between the groups (within strata)", when="compare"),
-    Output("time_series", "design", "table", "Rates {unit} by {by} and {freq} with document-bootstrap 95% intervals "
-           "(a period with no document is a gap)", when="time"),
+    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq} with document-bootstrap 95% "
+           "intervals (a period with no document is a gap)", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
            "per item and one line per group, with document-bootstrap 95% intervals; gaps are periods with no document"),
-    Output("time_events", "design", "table", "Event windows: rates {unit} before and after each event by {by}, difference-in-differences "
+    Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
            "with a document-bootstrap 95% interval", when="time_events"),
-    Output("time_lag", "design", "table", "Lag between the {by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
-    Output("model_frames", "design", "table", "Frame counts regressed on {formula} with log({exposure}) as offset ({family}): "
+    Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
+    Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
            "coefficients, rate ratios and 95% intervals", when="model"),
     Output("model_marginal_frames", "design", "figure", data=True, when="model", figure_caption="Predicted frame rates by language from "
            "the count regression (quasi-Poisson GLM, outlet-clustered 95% intervals), other covariates at their most frequent value"),
-    Output("model_frames_mixed", "design", "table", "Linear mixed model of log frame rates on {formula} with a random intercept by "
-           "{cluster} (REML): outlet variance and ICC", when="model_mixed"),
+    Output("model_frames_mixed", "design", "table", "Linear mixed model of log frame rates on {regression.formula} with a random intercept by "
+           "{regression.cluster} (REML): outlet variance and ICC", when="model_mixed"),
 )
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
@@ -263,7 +263,8 @@ def caption(output: str, study: Study, figure: bool = False, **values) -> str:
     """The table (or appendix figure) caption of a registered output with its placeholder values."""
     entry = OUTPUTS[output]
     template = entry.figure_caption if figure else entry.caption
-    sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics")}
+    sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics", "time")}
+    sections["regression"] = study.model  # [model] ({model} is the topic-model placeholder)
     return template.format(**sections, **(_display(values) if figure else values))
 
 
