@@ -55,6 +55,7 @@ WRITER_STAGES = (
     ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", "pipeline:run_frequencies", True),
     ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", "framing_stage:run_framing", True),
     ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", "topics_stage:run_topics", True),
+    ("equivalence", "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations", "equivalence_stage:run_equivalence", True),
     ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", "pipeline:run_manifest", False),
     ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table", "pipeline:run_appendix", False),
 )

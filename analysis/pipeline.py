@@ -76,7 +76,13 @@ def load_stopwords(study: Study, language: str) -> frozenset[str]:
 
 
 def load_term_rules(study: Study) -> TermRules:
-    return TermRules({lang: load_stopwords(study, lang) for lang in ("vi", "en")}, study.text.lemmatize_en)
+    """Stopwords and lemmatisation; the codebook's single-word patterns are exempt from the
+    stopword lists in both languages (:func:`analysis.codebook.stopword_exemptions`, issue 12)."""
+    from .codebook import parse_codebook, stopword_exemptions
+
+    text, label = io.resource_text(study, study.framing.codebook, "codebook.yaml")
+    exempt = stopword_exemptions(parse_codebook(text, label, lemmatize_en=study.text.lemmatize_en))
+    return TermRules({lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en)
 
 
 @dataclass

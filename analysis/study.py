@@ -132,6 +132,17 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class EquivalenceSettings:
+    """The equivalence check of the instrument on translations (issue 12; ``analysis.equivalence``)."""
+
+    parallel: str = ""  # folder with line-aligned en.txt / vi.txt (+ optional docs.csv); "" = none
+    bootstrap: int = 2000  # resamples of the translated pairs for ratio intervals
+    permutations: int = 5000  # sign flips of the paired test
+    seed: int = 20240406
+    margin: float = 1.25  # an entry is non-equivalent when its vi/en ratio's CI lies outside [1/margin, margin]
+
+
+@dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
 
@@ -145,6 +156,7 @@ class Study:
     run: RunSettings = field(default_factory=RunSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    equivalence: EquivalenceSettings = field(default_factory=EquivalenceSettings)
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -174,6 +186,7 @@ SECTIONS: dict[str, type] = {
     "run": RunSettings,
     "framing": FramingSettings,
     "topics": TopicSettings,
+    "equivalence": EquivalenceSettings,
 }
 
 
