@@ -58,6 +58,15 @@ UNIT_LABEL = {"documents": "per document", "sentences": "per 100 sentences", "to
 PSEUDO = 0.5
 
 
+def group_rate(compare_by: str) -> tuple[str, str]:
+    """The rate column and its wording for a comparison by ``compare_by``: hits per 100 sentences
+    when groups are languages (:data:`CROSS_LANGUAGE_DENOMINATOR`), per 1,000 counted tokens
+    within a language (the framing tables' ``per_1000``)."""
+    if compare_by == "language":
+        return "per_100_sentences", "per 100 sentences"
+    return "per_1000", "per 1,000 counted tokens"
+
+
 # ------------------------------------------------------------------------------- counting
 
 

@@ -142,25 +142,34 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
                               caption=f"Frame salience per document: hits per 1,000 counted tokens, presence (at least {settings.min_hits} hit), share of the family's hits")
 
     # -- frame salience by group, tests, distributions
-    long = docs.rename(columns={"frame": "item", "per_1000": "value"})[["doc_id", "family", "item", "value"]]
-    frame_groups = _frame_group_table(docs, units, long, groups, order, study, labels["frame"])
+    # Across languages the rate is hits per 100 sentences (issue 12: a translation has about 1.2-1.5x
+    # the counted tokens of its source, so per-1,000-token rates are lower in Vietnamese for every
+    # frame; sentences survive translation). Within a language, per 1,000 counted tokens.
+    from .equivalence import group_rate
+
+    rate, rate_text = group_rate(by)
+    if rate == "per_100_sentences":
+        sentences = {a.doc_id: len(a.keys) for a in annotations}
+        docs = docs.assign(per_100_sentences=[100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])])
+    long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
+    frame_groups = _frame_group_table(docs, units, long, groups, order, study, labels["frame"], rate)
     written += io.write_table(frame_groups, out / f"frame_salience_by_{by}",
-                              caption=f"Frame salience by {by}: mean hits per 1,000 tokens over documents with bootstrap 95% CI")
+                              caption=f"Frame salience by {by}: mean hits {rate_text} over documents with bootstrap 95% CI")
     families = codebook.frame_families
     panel_height = 0.25 * max([sum(e.family == f for e in codebook.frames) for f in families] or [1]) * max(2, len(order)) + 1.2
     fig, axes = plot.new_figure(len(families) or 1, 6.5, panel_height, ncols=1)
     for ax, family in zip(axes, families or [""]):
-        rows = frame_groups[frame_groups["family"] == family].rename(columns={"mean_per_1000": "mean"})
+        rows = frame_groups[frame_groups["family"] == family].rename(columns={f"mean_{rate}": "mean"})
         if rows.empty:
             pf.plot_note(ax, "no frames", title=family)
         else:
-            pf.plot_frame_salience(ax, rows, title=f"{family} frames by {by}")
+            pf.plot_frame_salience(ax, rows, title=f"{family} frames by {by}", unit=rate_text)
     written += _save(fig, out / f"frame_salience_by_{by}", formats)
 
     tests = group_tests(long, groups, order, settings.permutations, settings.seed, settings.min_group_docs)
     tests.insert(2, "label", tests["item"].map(labels["frame"]))
     written += io.write_table(tests.rename(columns={"item": "frame"}), out / f"frame_tests_by_{by}",
-                              caption=f"Difference in mean frame salience by {by}: permutation test, Benjamini-Hochberg q")
+                              caption=f"Difference in mean frame salience (hits {rate_text}) by {by}: permutation test, Benjamini-Hochberg q")
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
     distribution = distribution_tests(hits_long, groups, order, settings.min_group_docs)
     written += io.write_table(distribution, out / f"frame_distribution_by_{by}",
@@ -237,7 +246,7 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
 # ------------------------------------------------------------------------------ group tables
 
 
-def _frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, long: pd.DataFrame, groups, order, study: Study, labels) -> pd.DataFrame:
+def _frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, long: pd.DataFrame, groups, order, study: Study, labels, rate: str = "per_1000") -> pd.DataFrame:
     s = study.framing
     means = group_means(long, groups, order, s.bootstrap, s.seed, s.min_group_docs)
     docs = docs.assign(group=docs["doc_id"].map(groups))
@@ -246,7 +255,7 @@ def _frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, long: pd.DataFra
     unit_presence = units.groupby(["family", "frame", "group"])["present"].mean()
     hits = docs.groupby(["family", "frame", "group"])["hits"].sum()
     family_hits = docs.groupby(["family", "group"])["hits"].sum()
-    table = means.rename(columns={"item": "frame", "mean": "mean_per_1000"})
+    table = means.rename(columns={"item": "frame", "mean": f"mean_{rate}"})
     key = list(zip(table["family"], table["frame"], table["group"]))
     table.insert(2, "label", table["frame"].map(labels))
     table.insert(table.columns.get_loc("too_small"), "doc_presence", [float(doc_presence.get(k, np.nan)) for k in key])

@@ -65,12 +65,13 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
     return ax
 
 
-def plot_frame_salience(ax, table: pd.DataFrame, title: str = ""):
-    """Mean frame salience (hits per 1,000 tokens) by group with bootstrap 95% intervals.
+def plot_frame_salience(ax, table: pd.DataFrame, title: str = "", unit: str = "per 1,000 tokens"):
+    """Mean frame salience (hits ``unit``: per 1,000 tokens, or per 100 sentences across languages)
+    by group with bootstrap 95% intervals.
 
     ``table``: rows of :func:`analysis.framing.group_means` with a ``label`` column.
     """
-    return plot_group_bars(ax, table, xlabel="hits per 1,000 tokens: mean over documents, 95% bootstrap CI", title=title)
+    return plot_group_bars(ax, table, xlabel=f"hits {unit}: mean over documents, 95% bootstrap CI", title=title)
 
 
 def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
