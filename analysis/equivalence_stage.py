@@ -36,21 +36,11 @@ from . import io, plot
 from . import plot_equivalence as pe
 from .codebook import codebook_audit
 from .corpus import Document
-from .errors import InputError
 from .study import Study
 
 log = logging.getLogger("analysis")
 
 MAX_FIGURE_CONCEPTS = 25
-
-
-def check_settings(study: Study) -> None:
-    s = study.equivalence
-    where = str(study.source)
-    for ok, problem in ((s.bootstrap >= 1, "bootstrap must be at least 1"), (s.permutations >= 1, "permutations must be at least 1"),
-                        (s.margin > 1, "margin must be greater than 1 (a ratio band [1/margin, margin])")):
-        if not ok:
-            raise InputError(where, f"[equivalence] {problem}", "fix the value in the study file")
 
 
 def read_parallel_sample(study: Study) -> io.ParallelSample | None:
@@ -73,11 +63,9 @@ def parallel_documents(sample: io.ParallelSample) -> tuple[list[Document], list[
 def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``equivalence``: pattern sources and audit on the corpus; with a parallel sample, the check."""
     from .framing import annotate
-    from .framing_stage import load_codebook
-    from .pipeline import load_stopwords, prepared_corpus
     from .prepare import prepare_corpus
+    from .prepared import load_codebook, load_stopwords, prepared_corpus
 
-    check_settings(study)
     codebook = load_codebook(study)
     sample = read_parallel_sample(study)  # checked before anything is written
     ps = prepared_corpus(study, workers)
@@ -137,4 +125,4 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     return written
 
 
-__all__ = ["check_settings", "parallel_documents", "read_parallel_sample", "run_equivalence"]
+__all__ = ["parallel_documents", "read_parallel_sample", "run_equivalence"]
