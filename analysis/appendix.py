@@ -114,6 +114,7 @@ def appendix_tex(sections: Iterable[tuple[str, list[tuple[str, str, str]]]]) -> 
 FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
     (r"corpus_summary", "Corpus size by language: word tokens (stopwords included) and counted terms (stopwords, numbers and punctuation removed)"),
     (r"top_terms_by_(?P<by>.+)", "Most frequent terms by {by}, per 1,000 counted tokens; Vietnamese words segmented with underthesea, English lemmatised with simplemma"),
+    (r"frame_salience_by_language", "Frame salience by language: mean codebook hits per 100 sentences over documents (sentences, not tokens, are comparable across languages), with seeded bootstrap 95% confidence intervals (documents resampled)"),
     (r"frame_salience_by_(?P<by>.+)", "Frame salience by {by}: mean codebook hits per 1,000 counted tokens over documents, with seeded bootstrap 95% confidence intervals (documents resampled)"),
     (r"actor_salience_by_(?P<by>.+)", "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     (r"keyness_words_(?P<lang>vi|en)_by_(?P<by>.+)", "Keyness of {lang} words by {by}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
@@ -123,6 +124,7 @@ FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
     (r"topic_coherence_stability_by_k", "Choosing the number of topics K: coherence (c_npmi, u_mass) and stability across seeds (topics matched by the Hungarian algorithm) for each K"),
     (r"topic_top_terms_(?P<model>.+)", "Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
     (r"topic_prevalence_by_language", "Topic prevalence by language: mean document-topic proportion with seeded bootstrap 95% confidence intervals"),
+    (r"equivalence_ratios", "The instrument on translations: vi/en rate ratio per 100 sentences of each frame and of the flagged concepts, with 95% bootstrap intervals over translated pairs (red: flagged non-equivalent)"),
     (r"topic_alignment_heatmap_(?P<pair>.+)", "Cross-lingual topic alignment ({pair}): similarity of per-language topics through the bilingual concept map"),
 )
 

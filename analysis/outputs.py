@@ -82,14 +82,12 @@ def declared_outputs(settings: dict) -> dict[str, list[str]]:
     return outputs
 
 
-def equivalence_outputs(settings: dict, always: bool = False) -> list[str]:
-    """Files the ``equivalence`` stage writes. As a make target only when the study names a
-    parallel sample (``[equivalence] parallel``); ``always`` lists what ``python -m analysis
-    equivalence`` writes without one (the codebook's pattern sources and audit)."""
+def equivalence_outputs(settings: dict) -> list[str]:
+    """Files the ``equivalence`` stage writes: always the codebook's pattern sources and audit on
+    the study corpus; with a parallel sample (``[equivalence] parallel``) also the check of the
+    instrument on the translations, its calibration of the study's ratios and its figure."""
     formats = settings.get("run", {}).get("figure_formats", ["pdf", "png"])
     parallel = settings.get("equivalence", {}).get("parallel", "")
-    if not parallel and not always:
-        return []
     files = [*_table("codebook_pattern_sources"), *_table("codebook_audit")]
     if parallel:
         files += [*_table("equivalence_by_entry"), *_table("equivalence_summary"), *_table("equivalence_denominators"),
