@@ -151,14 +151,14 @@ def equivalence_measures(out: Path) -> list[dict]:
                  None if pd.isna(r.met) or r.met == "" else r.met == "yes") for r in table.itertuples()]
 
 
-def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0) -> list[dict]:
+def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: str = "") -> list[dict]:
     from analysis import io as aio
     from analysis.framing_stage import run_framing
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="equivalence_") as tmp:
         folder = Path(tmp)
-        study_path = build_study(folder, cache, topics_k)
+        study_path = build_study(folder, cache, topics_k, str(Path(codebook).resolve()) if codebook else "")
         text = study_path.read_text(encoding="utf-8") + f'\n[equivalence]\nparallel = "{PARALLEL}"\n'
         study_path.write_text(text, encoding="utf-8")
         study = aio.read_study(study_path)
@@ -177,7 +177,7 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0) -> list[di
             log("equivalence stage")
             run_equivalence(study)
             rows += equivalence_measures(study.output_dir)
-        keep = RESULTS / "equivalence_outputs"  # the tables behind the numbers, for reading
+        keep = RESULTS / ("equivalence_outputs" + ("_" + Path(codebook).stem if codebook else ""))  # the tables behind the numbers
         keep.mkdir(parents=True, exist_ok=True)
         for path in sorted(study.output_dir.glob("*.csv")):
             if path.stem.startswith(("equivalence_", "codebook_", "frame_tests", "keyness_concepts", "event_omissions", "frame_salience_by_document")):
@@ -201,11 +201,13 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-null", action="store_true", help="skip i12b's null-split section")
     parser.add_argument("--topics-k", type=int, default=0, help="fix K of the topic models (0 = the study's K selection)")
     parser.add_argument("--null-limit", type=int, default=None, help="documents per corpus for the null splits")
+    parser.add_argument("--codebook", default="", help="run with this codebook instead of the default (e.g. an older version, to compare)")
+    parser.add_argument("--output", default="equivalence", help="results file stem in benchmarks/results/")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     rows = []
     if PARALLEL.is_dir():
-        rows += run_parallel(Path(args.cache).resolve(), topics=not args.skip_topics, topics_k=args.topics_k)
+        rows += run_parallel(Path(args.cache).resolve(), topics=not args.skip_topics, topics_k=args.topics_k, codebook=args.codebook)
     else:
         rows.append(_row("parallel sample", "absent", "present", False))
     table = pd.DataFrame(rows, columns=COLUMNS)
@@ -218,7 +220,7 @@ def main(argv=None) -> int:
             log("null splits (benchmarks/null_splits.py)")
             table = pd.concat([table, run_null_splits(limit=args.null_limit)[COLUMNS]], ignore_index=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "equivalence.csv"
+    path = RESULTS / f"{args.output}.csv"
     table.to_csv(path, index=False)
     with pd.option_context("display.max_colwidth", 110, "display.width", 250):
         print(table.to_string(index=False))
