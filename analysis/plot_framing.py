@@ -71,7 +71,7 @@ def plot_frame_salience(ax, table: pd.DataFrame, title: str = "", unit: str = "p
 
     ``table``: rows of :func:`analysis.framing.group_means` with a ``label`` column.
     """
-    return plot_group_bars(ax, table, xlabel=f"hits {unit}: mean over documents, 95% bootstrap CI", title=title)
+    return plot_group_bars(ax, table, xlabel=f"hits {unit}: mean over documents\n(95% bootstrap CI)", title=title)
 
 
 def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
