@@ -379,7 +379,7 @@ def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFram
 def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_en: pd.DataFrame, study_den_en: pd.DataFrame,
                       pairs_vi: pd.DataFrame, pairs_den_vi: pd.DataFrame, pairs_en: pd.DataFrame, pairs_den_en: pd.DataFrame,
                       index: pd.DataFrame, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95) -> pd.DataFrame:
+                      level: float = 0.95, min_docs: int = 5) -> pd.DataFrame:
     """A study's cross-language differences relative to what the instrument shows on translations.
 
     ``observed = rate_vi / rate_en`` in the study corpus (pooled rates, :func:`rate_ratio`);
@@ -394,11 +394,16 @@ def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_
     topic, and the two samples are independent. Machine-translated or off-topic parallel text
     makes the calibration approximate; the interval does not carry that.
 
+    A language with fewer than ``min_docs`` study documents makes every row ``too_small``: its
+    resamples cannot show between-document variation, so the interval is too narrow.
+
     Columns: ``kind, family, entry, label, hits_vi, hits_en, rate_vi, rate_en, observed,
     observed_low, observed_high, translation, translation_low, translation_high, calibrated,
-    ci_low, ci_high, note``.
+    ci_low, ci_high, too_small, note``.
     """
     cols = [_key(k, f, e) for k, f, e in zip(index["kind"], index["family"], index["entry"])]
+    small = [f"{lang} has {n} document{'s' if n != 1 else ''}" for lang, n in (("vi", len(study_vi)), ("en", len(study_en))) if n < min_docs]
+    small_note = f"too small: {', '.join(small)} (fewer than {min_docs})" if small else ""
     sv = study_vi.reindex(columns=cols, fill_value=0).to_numpy(dtype=float)
     se = study_en.reindex(columns=cols, fill_value=0).to_numpy(dtype=float)
     pv = pairs_vi.reindex(columns=cols, fill_value=0).to_numpy(dtype=float)
@@ -430,7 +435,8 @@ def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_
             notes.append("no hit in the study corpus")
         else:
             notes.append("")
-    table["note"] = notes
+    table["too_small"] = bool(small)
+    table["note"] = ["; ".join(x for x in (small_note, n) if x) for n in notes]
     return table[(table["hits_vi"] + table["hits_en"]) > 0].reset_index(drop=True)
 
 

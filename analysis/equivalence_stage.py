@@ -111,7 +111,8 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     is_vi = (study_den["language"] == "vi").to_numpy()
     is_en = (study_den["language"] == "en").to_numpy()
     calibrated = eq.calibrated_ratios(study_counts[is_vi], study_den[is_vi], study_counts[is_en], study_den[is_en],
-                                      counts_vi, den_vi, counts_en, den_en, index, eq.CROSS_LANGUAGE_DENOMINATOR, settings.bootstrap, settings.seed)
+                                      counts_vi, den_vi, counts_en, den_en, index, eq.CROSS_LANGUAGE_DENOMINATOR, settings.bootstrap, settings.seed,
+                                      min_docs=study.framing.min_group_docs)
     written += io.write_table(calibrated, out / "equivalence_calibrated_by_language",
                               caption=f"Study corpus vi/en rate ratios {unit}, calibrated by the translation ratio (observed / translation; 95% interval from "
                                       "independent bootstraps of study documents and translated pairs; assumes the parallel sample shares the instrument's bias)")

@@ -134,6 +134,9 @@ def test_calibration_divides_by_the_translation_ratio():
     row = table.loc[("concept", "economy")]
     assert row["observed"] == pytest.approx(60.5 / 30.5) and row["translation"] == pytest.approx(1.0)
     assert row["calibrated"] == pytest.approx(60.5 / 30.5) and row["ci_low"] > 1.0
+    assert not table["too_small"].any()
+    small = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=50, seed=2, min_docs=31)
+    assert small["too_small"].all() and small["note"].str.startswith("too small: vi has 30 documents, en has 30 documents").all()
     # the one-sided concept: the translation ratio carries the instrument's bias and cancels it
     only = table.loc[("concept", "only_vi")]
     assert only["calibrated"] == pytest.approx(only["observed"] / only["translation"]) == pytest.approx(1.0)
