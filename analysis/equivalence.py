@@ -41,7 +41,7 @@ Randomness: every resampling draws from ``numpy.random.default_rng([seed, crc32(
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -338,7 +338,7 @@ def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
                "all_concepts_ratio": float(rate_ratio(den_vi["concept_hits"].sum(), dv.sum(), den_en["concept_hits"].sum(), de.sum()))}
         for kind in ("concept", "frame"):
             rows_k = table[(table["kind"] == kind) & table["p"].notna()]
-            row[f"{kind}s_tested"] = int(len(rows_k))
+            row[f"{kind}s_tested"] = len(rows_k)
             row[f"{kind}s_q05"] = int((rows_k["q"] < 0.05).sum())
             row[f"{kind}s_q05_share"] = float((rows_k["q"] < 0.05).mean()) if len(rows_k) else np.nan
         row["chosen"] = name == CROSS_LANGUAGE_DENOMINATOR

@@ -38,10 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from common import CORPORA, RESULTS, log  # noqa: E402
+import pandas as pd
+from common import CORPORA, RESULTS, log
 
 PARALLEL = CORPORA / "parallel_news_mt"
 COLUMNS = ["corpus", "measure", "value", "goal", "met"]
@@ -92,7 +90,7 @@ def framing_measures(out: Path, n_pairs: int) -> list[dict]:
     """Measures read from the framing stage's own output tables (what a user would publish)."""
     rows = []
     keyness = pd.read_csv(out / "keyness_concepts_by_language.csv")
-    tested = int(len(keyness))
+    tested = len(keyness)
     share = float((keyness["q"] < 0.05).mean()) if tested else 0.0
     rows.append(_row("concepts tested (keyness_concepts_by_language)", tested))
     rows.append(_row("share of concepts at q < 0.05 (pooled-token keyness)", round(share, 4), "<= 0.02", share <= 0.02))
