@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import equivalence as eq
-from . import io, plot
+from . import files, plot
 from . import plot_equivalence as pe
 from .codebook import codebook_audit
 from .corpus import Document
@@ -43,14 +43,14 @@ log = logging.getLogger("analysis")
 MAX_FIGURE_CONCEPTS = 25
 
 
-def read_parallel_sample(study: Study) -> io.ParallelSample | None:
+def read_parallel_sample(study: Study) -> files.ParallelSample | None:
     """The study's parallel sample, checked (``None`` when ``[equivalence] parallel`` is "")."""
     if not study.equivalence.parallel:
         return None
-    return io.read_parallel(study.path(study.equivalence.parallel))
+    return files.read_parallel(study.path(study.equivalence.parallel))
 
 
-def parallel_documents(sample: io.ParallelSample) -> tuple[list[Document], list[Document]]:
+def parallel_documents(sample: files.ParallelSample) -> tuple[list[Document], list[Document]]:
     """One document per ``docs.csv`` row and language (a line = a paragraph), ``(vi, en)``."""
     out: dict[str, list[Document]] = {"vi": [], "en": []}
     for doc_id, start, end in sample.docs:
@@ -75,18 +75,18 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     raw_stopwords = {lang: load_stopwords(study, lang) for lang in ("vi", "en")}
     written: list[Path] = []
     sources = eq.pattern_sources(annotations, codebook)
-    written += io.write_table(sources, out / "codebook_pattern_sources",
+    written += files.write_table(sources, out / "codebook_pattern_sources",
                               caption="Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, per language: hits and share of the entry's hits")
     audit = codebook_audit(codebook, raw_stopwords)
     flagged = audit[(audit["note"] != "")].reset_index(drop=True)
-    written += io.write_table(flagged, out / "codebook_audit",
+    written += files.write_table(flagged, out / "codebook_audit",
                               caption="Codebook entries that are one-sided (patterns in one language only) or have patterns on a stopword list "
                                       "(exempted from it, in both languages by the same rule, so they are counted)")
     if sample is None:
         return written
 
     docs_vi, docs_en = parallel_documents(sample)
-    cache = io.PreparedCache(study.cache_dir)
+    cache = files.PreparedCache(study.cache_dir)
     prepared = prepare_corpus([*docs_vi, *docs_en], ps.preparation, cache, workers=study.run.workers if workers is None else workers)
     pairs = [annotate(doc, ps.rules, codebook) for doc in prepared]
     n = len(docs_vi)
@@ -96,14 +96,14 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     unit = eq.UNIT_LABEL[eq.CROSS_LANGUAGE_DENOMINATOR]
     table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, index, eq.CROSS_LANGUAGE_DENOMINATOR, settings.bootstrap,
                                  settings.permutations, settings.seed, settings.margin)
-    written += io.write_table(table, out / "equivalence_by_entry",
+    written += files.write_table(table, out / "equivalence_by_entry",
                               caption=f"Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both hit totals) with a 95% bootstrap interval "
                                       f"over pairs, paired sign-flip test (BH q within kind); flagged = one-sided, q < 0.05, or interval outside [1/{settings.margin:g}, {settings.margin:g}]")
-    written += io.write_table(eq.summary_table(table, den_vi, den_en), out / "equivalence_summary",
+    written += files.write_table(eq.summary_table(table, den_vi, den_en), out / "equivalence_summary",
                               caption=f"Equivalence check on {n} translated pairs: the instrument should find no difference (goals of issue 12)")
     denominators = eq.denominator_table(counts_vi, counts_en, den_vi, den_en, index, n_boot=min(500, settings.bootstrap),
                                         n_resamples=min(2000, settings.permutations), seed=settings.seed, margin=settings.margin)
-    written += io.write_table(denominators, out / "equivalence_denominators",
+    written += files.write_table(denominators, out / "equivalence_denominators",
                               caption="Candidate denominators measured on translations: size ratio of a pair's two sides and concepts/frames found different under each; "
                                       f"cross-language rates use {unit}")
     # calibration: the study corpus's languages against the translation ratio
@@ -113,7 +113,7 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     calibrated = eq.calibrated_ratios(study_counts[is_vi], study_den[is_vi], study_counts[is_en], study_den[is_en],
                                       counts_vi, den_vi, counts_en, den_en, index, eq.CROSS_LANGUAGE_DENOMINATOR, settings.bootstrap, settings.seed,
                                       min_docs=study.framing.min_group_docs)
-    written += io.write_table(calibrated, out / "equivalence_calibrated_by_language",
+    written += files.write_table(calibrated, out / "equivalence_calibrated_by_language",
                               caption=f"Study corpus vi/en rate ratios {unit}, calibrated by the translation ratio (observed / translation; 95% interval from "
                                       "independent bootstraps of study documents and translated pairs; assumes the parallel sample shares the instrument's bias)")
     shown = pd.concat([table[table["kind"] == "frame"],
@@ -121,7 +121,7 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     data = shown[["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "flag"]].reset_index(drop=True)
     fig, (ax,) = plot.new_figure(1, 6.0, 0.18 * max(1, len(data)) + 1.4)
     pe.plot_ratios(ax, data, title=f"vi/en rate ratio on {n} translated pairs (red: flagged)", unit=unit)
-    written += io.save_figure(fig, out / "equivalence_ratios", study.run.figure_formats, data)
+    written += files.save_figure(fig, out / "equivalence_ratios", study.run.figure_formats, data)
     plot.close(fig)
     return written
 

@@ -47,7 +47,7 @@ COLUMNS = ["corpus", "measure", "value", "goal", "met"]
 
 def read_parallel_folder(folder: Path = PARALLEL) -> tuple[list[str], list[str], list[tuple[str, int, int]]]:
     """The two line lists and the pseudo-documents ``(doc_id, start, end)`` (1-based, inclusive)."""
-    from analysis import io as aio
+    from analysis import files as aio
 
     sample = aio.read_parallel(folder)
     return sample.en, sample.vi, sample.docs
@@ -155,7 +155,7 @@ def equivalence_measures(out: Path) -> list[dict]:
 
 
 def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: str = "") -> list[dict]:
-    from analysis import io as aio
+    from analysis import files as aio
     from analysis.framing_stage import run_framing
 
     rows = []

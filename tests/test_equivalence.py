@@ -14,7 +14,7 @@ from analysis import equivalence as eq
 from analysis.cli import main
 from analysis.codebook import codebook_audit, parse_codebook, stopword_exemptions
 from analysis.framing import annotate
-from analysis.io import RESOURCES, read_parallel
+from analysis.files import RESOURCES, read_parallel
 from analysis.outputs import declared_outputs, equivalence_outputs
 from analysis.tokens import PreparedDocument, TermRules
 
@@ -155,7 +155,7 @@ def test_pattern_sources_count_hits_per_pattern_and_language():
 
 def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
     from analysis.framing_stage import load_codebook
-    from analysis.io import read_study
+    from analysis.files import read_study
     from analysis.pipeline import load_term_rules
 
     study = read_study(seed_study_dir / "study.toml")
