@@ -2,7 +2,7 @@
 
 Read (study, codebook, the study's prepared corpus, the ``[equivalence] parallel`` sample) ->
 compute (:mod:`analysis.equivalence`, :mod:`analysis.codebook`) -> draw
-(:mod:`analysis.plot_equivalence`) -> write (:mod:`analysis.io`). Every input is read and checked
+(:mod:`analysis.plot_equivalence`) -> write (:mod:`analysis.files`). Every input is read and checked
 before the first file is written. The files are exactly :func:`analysis.outputs.equivalence_outputs`.
 
 Always (with or without a parallel sample), on the study corpus:

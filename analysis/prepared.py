@@ -73,7 +73,7 @@ def load_term_rules(study: Study) -> TermRules:
     """
     from .codebook import parse_codebook, stopword_exemptions
 
-    text, label = io.resource_text(study, study.framing.codebook, "codebook.yaml")
+    text, label = files.resource_text(study, study.framing.codebook, "codebook.yaml")
     exempt = stopword_exemptions(parse_codebook(text, label, lemmatize_en=study.text.lemmatize_en))
     return TermRules({lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en)
 

@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import pandas as pd
-from common import CORPORA, RESULTS, log
+import pandas as pd  # noqa: E402
+from common import CORPORA, RESULTS, log  # noqa: E402
 
 PARALLEL = CORPORA / "parallel_news_mt"
 COLUMNS = ["corpus", "measure", "value", "goal", "met"]
