@@ -17,7 +17,7 @@ from .outputs import STAGE_ORDER, declared_outputs, figure_stems
 from .study import Study
 
 STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models",
-                "design": "Contrasts, time and outlets"}
+                "equivalence": "Cross-language equivalence of the instrument", "design": "Contrasts, time and outlets"}
 #: Tables whose numbers ``numbers.tex`` quotes (:func:`analysis.appendix.collect_numbers`).
 QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language",
                  "similarity_crosslingual", "topic_k_selection", "model_frames")

@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Callable
 
-from . import appendix_stage, design_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
+from . import appendix_stage, design_stage, equivalence_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
 from .sources import corpus_columns
@@ -46,6 +46,8 @@ WRITER_STAGES = (
     ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", topics_stage.run_topics, True),
     ("design", "chosen contrasts ([[compare]]), rates over time and event windows ([time]), count regressions by outlet ([model])",
      design_stage.run_design, True),
+    ("equivalence", "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations",
+     equivalence_stage.run_equivalence, True),
     ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", manifest_stage.run_manifest, False),
     ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table",
      appendix_stage.run_appendix, False),
