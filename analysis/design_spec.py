@@ -16,6 +16,7 @@ from .errors import InputError
 
 MEASURES = ("frames", "actors", "concepts")
 CORRECTIONS = ("holm", "bh")
+EXPOSURES = ("tokens", "sentences")
 _CALL = re.compile(r"(spline|trend)\(\s*(\w+)\s*(?:,\s*(\d+)\s*)?\)")
 _NAME = re.compile(r"[A-Za-z_]\w*")
 
@@ -38,6 +39,7 @@ class Contrast:
     measures: tuple[str, ...] = ("frames",)
     correction: str = "holm"
     cluster: str = ""  # "" or a column (e.g. "outlet"): cluster bootstrap and design effect by it
+    exposure: str = "tokens"  # denominator of the rates: tokens (per 1,000) | sentences (per 100)
 
     def columns(self) -> list[str]:
         """Every metadata column the contrast names."""
@@ -83,7 +85,7 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
     problems: list[InputError] = []
     if not isinstance(raw, list):
         return (), [InputError(where, "[[compare]] must be a list of tables", "write each contrast as a [[compare]] table")]
-    known = {"name", "groups", "by", "within", "subset", "measures", "correction", "cluster"}
+    known = {"name", "groups", "by", "within", "subset", "measures", "correction", "cluster", "exposure"}
     contrasts, names = [], set()
     for i, entry in enumerate(raw):
         key = f"[[compare]] #{i + 1}"
@@ -142,7 +144,12 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
         if correction not in CORRECTIONS:
             problems.append(InputError(where, f"{key} correction = {correction!r} is not known", "use 'holm' or 'bh'"))
             correction = "holm"
-        contrasts.append(Contrast(name, tuple(parsed_groups), tuple(by), within, subset, tuple(dict.fromkeys(measures)), correction, cluster))
+        exposure = entry.get("exposure", "tokens")
+        if exposure not in EXPOSURES:
+            problems.append(InputError(where, f"{key} exposure = {exposure!r} is not known", "use 'tokens' or 'sentences'"))
+            exposure = "tokens"
+        contrasts.append(Contrast(name, tuple(parsed_groups), tuple(by), within, subset, tuple(dict.fromkeys(measures)), correction, cluster,
+                                  exposure))
     return tuple(contrasts), problems
 
 

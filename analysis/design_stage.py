@@ -35,6 +35,7 @@ __all__ = ["check_design", "design_results", "document_dates", "run_design"]
 
 #: Exposure -> (scale, unit): the denominator of every rate.
 EXPOSURE_SCALE = {"tokens": (1000.0, "per 1,000 tokens"), "sentences": (100.0, "per 100 sentences")}
+MEASURE_KINDS = ("frames", "actors", "concepts")
 
 
 def document_dates(docvars: pd.DataFrame) -> tuple[pd.Series | None, str]:
@@ -81,27 +82,28 @@ def run_design(study: Study, workers: int | None = None) -> list[Path]:
     return write_results(study.output_dir, design_results(ps, codebook), study)
 
 
-def measure_tables(ps: PreparedStudy, codebook: Codebook, exposure: str) -> tuple[dict[str, design.MeasureTable], dict[str, str]]:
-    """Per-document counts (documents x items) of frames, actors and concepts, the exposure
-    (counted tokens or sentences per document) and the frame -> family map."""
+def measure_tables(ps: PreparedStudy, codebook: Codebook, kinds: set[str] = frozenset(MEASURE_KINDS)) -> tuple[dict, dict, dict[str, str]]:
+    """Per-document counts (documents x items) of the measures in ``kinds`` (frames, actors,
+    concepts), both exposures (counted tokens and sentences per document) and the frame -> family
+    map, from one annotation pass."""
     annotations = ps.annotate(codebook)
     ids = [a.doc_id for a in annotations]
-    scale, _ = EXPOSURE_SCALE[exposure]
-    exp = pd.Series({a.doc_id: float(a.tokens if exposure == "tokens" else len(a.keys)) for a in annotations}).reindex(ids)
-    frames = frame_salience(annotations, codebook, "document").pivot_table(index="doc_id", columns="frame", values="hits", aggfunc="sum",
-                                                                          sort=False).reindex(ids).fillna(0)
-    frames = frames.reindex(columns=[e.id for e in codebook.frames], fill_value=0)
-    actors, _ = actor_salience(annotations, codebook)
-    actor_counts = actors.pivot_table(index="doc_id", columns="actor", values="mentions", aggfunc="sum", sort=False).reindex(ids).fillna(0)
-    concepts = concept_counts(annotations).reindex(ids, fill_value=0)
-    labels = {e.id: e.label for e in (*codebook.frames, *codebook.actors, *codebook.concepts)}
-    families = {e.id: e.family for e in codebook.frames}
-    tables = {
-        "frames": design.MeasureTable("frames", frames, exp, labels, scale),
-        "actors": design.MeasureTable("actors", actor_counts, exp, labels, scale),
-        "concepts": design.MeasureTable("concepts", concepts, exp, labels, scale),
+    exposures = {
+        "tokens": pd.Series({a.doc_id: float(a.tokens) for a in annotations}).reindex(ids),
+        "sentences": pd.Series({a.doc_id: float(len(a.keys)) for a in annotations}).reindex(ids),
     }
-    return tables, families
+    counts = {}
+    if "frames" in kinds:
+        frames = frame_salience(annotations, codebook, "document").pivot_table(index="doc_id", columns="frame", values="hits", aggfunc="sum",
+                                                                              sort=False).reindex(ids).fillna(0)
+        counts["frames"] = frames.reindex(columns=[e.id for e in codebook.frames], fill_value=0)
+    if "actors" in kinds:
+        actors, _ = actor_salience(annotations, codebook)
+        counts["actors"] = actors.pivot_table(index="doc_id", columns="actor", values="mentions", aggfunc="sum", sort=False).reindex(ids).fillna(0)
+    if "concepts" in kinds:
+        counts["concepts"] = concept_counts(annotations).reindex(ids, fill_value=0)
+    families = {e.id: e.family for e in codebook.frames}
+    return counts, exposures, families
 
 
 def design_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
@@ -109,20 +111,22 @@ def design_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     study = ps.study
     dates, date_note = document_dates(ps.docvars)
     docvars = _dated(ps.docvars, dates)
+    kinds = {m for c in study.compare for m in c.measures} | (set(study.time.measures) if study.time is not None else set())
+    kinds |= {"frames"} if study.model is not None else set()
+    counts, exposures, families = measure_tables(ps, codebook, kinds)
+    labels = {e.id: e.label for e in (*codebook.frames, *codebook.actors, *codebook.concepts)}
+
+    def measures(exposure: str) -> dict[str, design.MeasureTable]:
+        scale = EXPOSURE_SCALE[exposure][0]
+        return {kind: design.MeasureTable(kind, table, exposures[exposure], labels, scale) for kind, table in counts.items()}
+
     results: list[Result] = []
-    cache: dict[str, tuple] = {}
-
-    def measures(exposure: str):
-        if exposure not in cache:
-            cache[exposure] = measure_tables(ps, codebook, exposure)
-        return cache[exposure]
-
     if study.compare:
-        results += _contrasts(study, docvars, *measures("tokens"))
+        results += _contrasts(study, docvars, {e: measures(e) for e in EXPOSURE_SCALE}, families)
     if study.time is not None:
-        results += _time(study, docvars, dates, date_note, measures(study.time.exposure)[0])
+        results += _time(study, docvars, dates, date_note, measures(study.time.exposure))
     if study.model is not None:
-        results += _model(study, docvars, dates, date_note, measures(study.model.exposure)[0])
+        results += _model(study, docvars, dates, date_note, measures(study.model.exposure))
     return results
 
 
@@ -130,10 +134,11 @@ CONTRAST_SHORT = ["contrast", "measure", "label", "group_a", "group_b", "n_a", "
                   "mh_odds_ratio", "mh_p", "design_effect", "mdd", "too_small"]
 
 
-def _contrasts(study: Study, docvars: pd.DataFrame, tables: dict, families: dict) -> list[Result]:
+def _contrasts(study: Study, docvars: pd.DataFrame, tables_by_exposure: dict, families: dict) -> list[Result]:
     fr = study.framing
     rows, dists = [], []
     for contrast in study.compare:
+        tables = tables_by_exposure[contrast.exposure]
         for kind in contrast.measures:
             rows.append(design.compare(contrast, tables[kind], docvars, fr.permutations, fr.seed, fr.min_group_docs))
             fam = families if kind == "frames" else {}

@@ -171,7 +171,7 @@ REGISTRY: tuple[Output, ...] = (
     Output("topic_alignment_heatmap_vi_en", "topics", "figure", data=True, when="cross", figure_caption="Cross-lingual topic alignment (vi en): "
            "similarity of per-language topics through the bilingual concept map"),
     # design (only for the sections the study has: [[compare]], [time] with [[time.event]], [model])
-    Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens (documents permuted within "
+    Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens or per 100 sentences (each contrast's exposure; documents permuted within "
            "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and "
            "minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "

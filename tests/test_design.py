@@ -22,6 +22,8 @@ def test_parse_contrasts_reads_every_field():
     assert c.groups == ((("language", "vi"), ("section", "business")), (("language", "en"), ("section", "business")))
     assert c.subset == (("outlet", ("A", "B")),) and c.within == "event" and c.correction == "bh" and c.cluster == "outlet"
     assert c.measures == ("frames", "actors")
+    assert c.exposure == "tokens"
+    assert design.parse_contrasts([{**raw[1], "exposure": "sentences"}], "s.toml")[0][0].exposure == "sentences"
     assert contrasts[1].by == ("language", "section") and contrasts[1].groups == ()
     assert c.columns() == ["language", "section", "outlet", "event"]
 
@@ -34,6 +36,7 @@ def test_parse_contrasts_reads_every_field():
     ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "correction": "bonferroni"}, "correction"),
     ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "typo": 1}, "unknown key 'typo'"),
     ({"name": "", "groups": [{"language": "vi"}, {"language": "en"}]}, "name"),
+    ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "exposure": "words"}, "exposure = 'words' is not known"),
 ])
 def test_parse_contrasts_names_each_problem_in_one_line(entry, needle):
     _, problems = design.parse_contrasts([entry], "s.toml")
