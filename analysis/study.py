@@ -660,10 +660,9 @@ def design_column_problems(study: Study, columns: Sequence[str]) -> list[InputEr
         for column in contrast.columns():
             if column not in columns:
                 problems.append(InputError(where, f"[[compare]] '{contrast.name}' names '{column}', not a metadata column", f"use one of: {available}"))
-    if study.time is not None:
-        for column, key in ((study.time.by, "[time] by"), ("date", "[time]")):
-            if column not in columns:
-                problems.append(InputError(where, f"{key} needs the column '{column}', which the metadata lacks", f"add it or use one of: {available}"))
+    # Without a date column [time] is not an error: the design stage's time tables say why they are empty.
+    if study.time is not None and study.time.by not in columns:
+        problems.append(InputError(where, f"[time] by names '{study.time.by}', not a metadata column", f"use one of: {available}"))
     if study.model is not None:
         from .design_spec import formula_problems
 

@@ -150,3 +150,13 @@ def test_numbers_quote_the_focal_rate_ratios():
     assert numbers["RateRatioEconomyTradeViHigh"][0] == 4.33
     assert "RateRatioSecurityVi" in numbers and "RateRatioSecurityViLow" not in numbers
     assert not any(k.startswith("RateRatioEconomyTradeIntercept") for k in numbers)
+
+
+def test_time_without_a_date_column_is_not_an_error_but_a_missing_by_column_is(tmp_path):
+    from analysis.study import column_problems
+
+    study = load_study_text((ROOT / "study.toml").read_text(encoding="utf-8"), tmp_path / "study.toml")
+    columns = ["doc_id", "file", "language", "outlet", "event"]
+    assert column_problems(study, columns) == []
+    problems = column_problems(study, ["doc_id", "file", "outlet", "event"])
+    assert any("[time] by names 'language'" in str(p) for p in problems)
