@@ -50,8 +50,9 @@ $(VENV_STAMP): pyproject.toml constraints.txt
 test: $(VENV_STAMP) ## run the test suite
 	$(PY) -m pytest -q
 
-clean: ## remove generated figures and tables (keeps .venv and the preparation cache)
-	rm -rf $(OUT) .make
+clean: ## remove generated figures and tables (only files the toolkit wrote; keeps .venv and the preparation cache)
+	$(PYTHON) -m analysis.safety --study $(STUDY)
+	rm -rf .make
 
 help: ## list targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]*:)?([a-z]+):.*## /\2\t/' | sort

@@ -7,6 +7,8 @@ stopword and phrase files. Writing: always atomically (a temporary file in the t
 
 from __future__ import annotations
 
+import codecs
+import errno
 import hashlib
 import itertools
 import json
@@ -21,7 +23,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
-from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
+from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, utf16_kind, validate_metadata
 from .errors import InputError
 from .study import Study, load_study_text
 
@@ -50,7 +52,23 @@ def read_study(path: str | Path) -> Study:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the study file as UTF-8") from None
-    return load_study_text(text, path)
+    study = load_study_text(text, path)
+    check_study_paths(study)
+    return study
+
+
+def check_study_paths(study: Study) -> None:
+    """Refuse an output folder that is, holds or lies inside an input, and output names built from
+    settings that could leave the output folder (:mod:`analysis.safety`), before anything is written."""
+    from . import safety
+
+    settings = study.as_dict()
+    reason = safety.check_output(Path(study.source), settings)
+    if reason:
+        raise InputError(study.source, reason, 'give the outputs a folder of their own, e.g. output = "figures"')
+    reason = safety.check_names(settings)
+    if reason:
+        raise InputError(study.source, reason, "rename the metadata column (letters, digits, _ - .) and the setting with it")
 
 
 def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, str]:
@@ -83,20 +101,77 @@ def read_metadata(study: Study) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...")
+    text = decode_metadata(raw, path)
+    return parse_metadata(text, path, study.corpus.languages)
+
+
+def decode_metadata(raw: bytes, path) -> str:
+    """The metadata file's text (UTF-8, BOM allowed); UTF-16 and Excel exports are named as such."""
+    utf16 = utf16_kind(raw)
+    if utf16:
+        try:
+            sample = raw.decode(utf16)[:2000]
+        except UnicodeDecodeError:
+            sample = ""
+        if "\t" in sample.split("\n", 1)[0]:
+            raise InputError(path, "an Excel 'Unicode text' export (UTF-16, tab-separated), not a UTF-8 CSV",
+                             "in Excel save it as 'CSV UTF-8 (Comma delimited)'")
+        raise InputError(path, f"UTF-16 text ({utf16}), not UTF-8", "save the metadata as a UTF-8 CSV file")
     if b"\x00" in raw:
-        raise InputError(path, "metadata file is binary", "save the metadata as a UTF-8 CSV file")
+        raise InputError(path, f"metadata file is binary (NUL byte at byte offset {raw.index(bytes(1))})", "save the metadata as a UTF-8 CSV file")
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(path, f"metadata is not UTF-8 at byte offset {exc.start}", "save it as UTF-8 CSV") from None
-    import io as _io
-    import csv
 
+
+def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
+    """Parse and validate the metadata CSV text; errors name the physical line of the file.
+
+    A record may span several lines (a quoted title with a line break), so records are first read
+    with :mod:`csv` to know the line each starts on; those line numbers label every later error.
+    """
+    import csv
+    import io as _io
+
+    header_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter_hint = ""
+    if "," not in header_line:
+        for char, name in ((";", "semicolons"), ("\t", "tabs")):
+            if char in header_line:
+                delimiter_hint = name
+                break
+    starts: list[int] = []
+    try:
+        reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+        width = None
+        line = 1
+        for record in reader:
+            if width is None:
+                width = len(record)
+            elif record and len(record) > width:
+                hint = f"; the header is separated by {delimiter_hint}" if delimiter_hint else ""
+                raise InputError(path, f"broken CSV: line {line} has {len(record)} fields, the header {width}{hint}",
+                                 "quote fields that contain commas, or save the file comma-separated")
+            elif record:
+                starts.append(line)
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(path, f"broken CSV at line {reader.line_num} ({exc})", "check quoting and the number of fields") from None
+    if delimiter_hint:
+        raise InputError(path, f"the header is separated by {delimiter_hint}, not commas", "save the metadata comma-separated (CSV UTF-8)")
     try:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
-    return validate_metadata(table, str(path), study.corpus.languages)
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...") from None
+    lines = starts if len(starts) == len(table) else None
+    table = validate_metadata(table, str(path), languages, lines=lines)
+    if table.empty:
+        raise InputError(path, "lists no documents (a header and no rows)", "add one row per document: doc_id,file,language,...")
+    table.attrs["lines"] = lines or list(range(2, len(table) + 2))
+    return table
 
 
 def resolve_in_folder(folder: Path, name: str, where: str) -> Path:
@@ -165,9 +240,15 @@ def read_corpus(study: Study) -> Corpus:
     documents = []
     hashes = {}
     meta_path = study.path(study.corpus.metadata)
-    for line, row in enumerate(metadata.to_dict("records"), start=2):
+    listed: dict[Path, tuple[str, int]] = {}
+    for line, row in zip(metadata.attrs["lines"], metadata.to_dict("records")):
         where = f"{meta_path} line {line}"
         path = resolve_in_folder(folder, row["file"], where)
+        if path in listed:
+            first_id, first_line = listed[path]
+            raise InputError(where, f"file '{row['file']}' is listed again, for doc_id '{row['doc_id']}' (first for '{first_id}' on line {first_line})",
+                             "list every file once (it would be counted twice)")
+        listed[path] = (row["doc_id"], line)
         raw = path.read_bytes()
         hashes[str(path.relative_to(folder))] = sha256_bytes(raw)
         encoding = row.get("encoding", "") or study.corpus.encoding
@@ -188,17 +269,39 @@ def read_corpus(study: Study) -> Corpus:
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it over ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if ".." in target.parts:
+        # Output names are built from settings and data (columns, terms): never let one climb out.
+        raise InputError(target, "output name leaves the output folder ('..')", "rename the column or term it was built from")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise unwritable(target.parent, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+            raise unwritable(target.parent, exc) from None
         raise
+
+
+#: Errors that mean "this folder cannot take the output" (not a bug): full, read-only, no permission.
+_UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG, errno.ENOTDIR, errno.EEXIST}
+
+
+def unwritable(folder: Path, exc: OSError) -> InputError:
+    """The one-line error for a folder that cannot be written (disk full, read-only, no permission).
+
+    Files already finished stay whole (every write is atomic); the one being written is removed.
+    """
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up", errno.EROFS: "the file system is read-only",
+              errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there"}.get(exc.errno, exc.strerror or str(exc))
+    return InputError(folder, f"cannot write output ({reason})", "free space or choose a writable folder ([run] output / [run] cache), then run again")
 
 
 def write_bytes(target: Path, data: bytes) -> Path:
@@ -257,6 +360,8 @@ def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: 
 
 
 _TMP_COUNTER = itertools.count()
+_CHECKSUM_OPEN = b',"sha256":"'
+_CHECKSUM_LENGTH = len(_CHECKSUM_OPEN) + 64 + 2
 
 
 class PreparedCache:
@@ -293,12 +398,28 @@ class PreparedCache:
         return os.path.isfile(self._file(key))
 
     def get_text(self, key: str) -> str | None:
-        """The stored JSON text, or None if the entry is missing or not UTF-8."""
+        """The stored JSON text, or None if the entry is missing, not UTF-8 or fails its checksum.
+
+        Every entry ends with the SHA-256 of the rest of its text (:meth:`put_text`), so an entry
+        altered on disk -- even one still valid JSON, ``Wang`` -> ``wang`` -- is not used: it is
+        logged and the caller prepares the document again.
+        """
         try:
             with open(self._file(key), "rb") as handle:
-                return handle.read().decode("utf-8")
-        except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+                data = handle.read()
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        text = None
+        if len(data) > _CHECKSUM_LENGTH and data[-_CHECKSUM_LENGTH:-66] == _CHECKSUM_OPEN:
+            body = data[:-_CHECKSUM_LENGTH] + b"}"
+            if hashlib.sha256(body).hexdigest().encode() == data[-66:-2]:
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+        if text is None:
+            log.warning("cache: entry %s does not match its checksum (changed on disk?); preparing the document again", self._file(key))
+        return text
 
     def put_text(self, key: str, text: str) -> None:
         """Store JSON text atomically (no log line: an archive has one entry per document).
@@ -311,20 +432,29 @@ class PreparedCache:
         target = self._file(key)
         tmp = f"{target}.{os.getpid()}.{next(_TMP_COUNTER)}.tmp"
         data = text.encode("utf-8")
+        if not data.endswith(b"}"):
+            raise ValueError("a cache entry is a JSON object")
+        # The checksum rides as the object's last key: the entry stays plain JSON.
+        data = data[:-1] + _CHECKSUM_OPEN + hashlib.sha256(data).hexdigest().encode() + b'"}'
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileNotFoundError:  # first entry in this sub-folder
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileNotFoundError:  # first entry in this sub-folder
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            raise unwritable(self.folder.parent, exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+            if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+                raise unwritable(self.folder.parent, exc) from None
             raise
 
     def get(self, key: str):

@@ -143,6 +143,34 @@ def document_key(document: Document, preparation: Preparation) -> str:
     return digest.hexdigest()
 
 
+def clean_document(document: Document, preparation: Preparation) -> tuple[str, list]:
+    """The checks and cleaning before segmentation: canonical text, headline, boilerplate rules.
+
+    Raises the :class:`InputError` that preparation would (a control character, a text of
+    invisible characters only, nothing left after the boilerplate rules), so ``validate`` can run
+    the same checks (:func:`check_documents`) without segmenting anything.
+    """
+    where = document.meta.get("file", document.doc_id) if document.meta else document.doc_id
+    text = canonical_text(document.text, where=f"{where}")
+    if not text.strip():
+        raise InputError(where, "the text is only invisible characters (zero-width or bidirectional marks)", "remove it from the metadata or add its text")
+    title = canonical_text(document.meta.get("title", ""), where=f"{where} title") if document.meta else ""
+    text = split_headline(text, title) if title else text
+    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language, where=where)
+    if not cleaned.strip():
+        raise InputError(where, "no text left after boilerplate removal (the whole text matched the rules)", "check the rules in the boilerplate file, or remove the document")
+    return cleaned, removals
+
+
+def check_documents(documents: Iterable[Document], preparation: Preparation) -> int:
+    """Run :func:`clean_document` on every document (what ``validate`` checks); return the count."""
+    count = 0
+    for document in documents:
+        clean_document(document, preparation)
+        count += 1
+    return count
+
+
 def prepare_document(document: Document, preparation: Preparation) -> PreparedDocument:
     """Clean, normalise and segment one document (pure; no file access).
 
@@ -151,13 +179,7 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
     >>> list(prepare_document(doc, prep).tokens())
     ['Bộ_trưởng', 'Bùi_Thanh_Sơn', 'hội_đàm', '.']
     """
-    where = document.meta.get("file", document.doc_id) if document.meta else document.doc_id
-    text = canonical_text(document.text, where=f"{where}")
-    title = canonical_text(document.meta.get("title", ""), where=f"{where} title") if document.meta else ""
-    text = split_headline(text, title) if title else text
-    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language)
-    if not cleaned.strip():
-        raise InputError(where, "no text left after boilerplate removal", "check the rules in the boilerplate file")
+    cleaned, removals = clean_document(document, preparation)
     presegmented = False
     merger = _mergers(preparation.key, tuple(preparation.phrases_vi), tuple(preparation.phrases_en))[document.language]
     if document.language == "vi":
