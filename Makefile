@@ -19,7 +19,7 @@ export MPLBACKEND := Agg
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
-$(STUDY_MK): $(STUDY) analysis/outputs.py
+$(STUDY_MK): $(STUDY) analysis/outputs.py analysis/safety.py
 	@mkdir -p $(dir $@)
 	@$(PYTHON) -m analysis.outputs --study $(STUDY) > $@.tmp && mv $@.tmp $@
 include $(STUDY_MK)

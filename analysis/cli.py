@@ -29,7 +29,13 @@ def stage(name: str, help_text: str):
 def _validate(study, args):
     from . import io
 
+    from .pipeline import load_preparation
+    from .prepare import check_documents
+
     corpus = io.read_corpus(study)
+    # What preparation would reject (control characters, invisible-only texts, texts the rules
+    # remove whole), found now without segmenting anything.
+    check_documents(corpus.documents, load_preparation(study))
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
@@ -107,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Every output and cache entry is written atomically: what finished is whole and kept.
+        print(f"interrupted: {args.stage} stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, utf16_kind, validate_metadata
 from .errors import InputError
+from .safety import make_unsafe
 from .study import Study, load_study_text
 
 log = logging.getLogger("analysis")
@@ -170,8 +171,27 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
     table = validate_metadata(table, str(path), languages, lines=lines)
     if table.empty:
         raise InputError(path, "lists no documents (a header and no rows)", "add one row per document: doc_id,file,language,...")
+    for column in OPTIONAL_GROUP_COLUMNS:
+        if column not in table.columns:
+            # Only doc_id, file and language are required. A grouping column the defaults use and
+            # the metadata lacks gets one value that says so in every table and figure.
+            table[column] = missing_column_label(column)
+            if (str(path), column) not in _WARNED:  # once per run, not once per stage read
+                _WARNED.add((str(path), column))
+                log.warning("%s: no '%s' column; tables by %s show one group '%s'", path, column, column, missing_column_label(column))
     table.attrs["lines"] = lines or list(range(2, len(table) + 2))
     return table
+
+
+#: Optional metadata columns the default settings group by (``[frequencies] group_by``,
+#: ``[framing] keyness_within``, ``[topics] prevalence_by``, the corpus summary).
+OPTIONAL_GROUP_COLUMNS = ("outlet", "event")
+_WARNED: set[tuple[str, str]] = set()
+
+
+def missing_column_label(column: str) -> str:
+    """The value every document gets for an optional grouping column the metadata lacks."""
+    return f"(no {column} column)"
 
 
 def resolve_in_folder(folder: Path, name: str, where: str) -> Path:
@@ -243,6 +263,9 @@ def read_corpus(study: Study) -> Corpus:
     listed: dict[Path, tuple[str, int]] = {}
     for line, row in zip(metadata.attrs["lines"], metadata.to_dict("records")):
         where = f"{meta_path} line {line}"
+        unsafe = make_unsafe(row["file"])
+        if unsafe:
+            raise InputError(where, f"file name {unsafe} (the generated make rules list every input)", "rename the file and its metadata entry")
         path = resolve_in_folder(folder, row["file"], where)
         if path in listed:
             first_id, first_line = listed[path]

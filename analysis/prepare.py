@@ -320,10 +320,51 @@ Batch = list[tuple[int, Document]]
 Result = list[tuple[int, bool, object]]
 
 
-def _init_worker(preparation: Preparation) -> None:
-    """Process-pool initializer: the preparation goes once per worker, not once per batch."""
+def _init_worker(preparation: Preparation, parent: int | None = None) -> None:
+    """Process-pool initializer: the preparation goes once per worker, not once per batch.
+
+    A worker must not outlive the run: after a SIGKILL or SIGTERM of the parent, workers were
+    left blocked on their pipe (once still alive 16 minutes later). So each worker asks Linux to
+    send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), and, on every system, a daemon
+    thread checks once a second that the parent is still its parent and ends the worker if not.
+    Ctrl-C reaches the whole process group: workers ignore it and the parent stops them.
+    """
     global _WORKER_PREPARATION
     _WORKER_PREPARATION = preparation
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is None:
+        return
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM to this process when its parent dies (prctl PR_SET_PDEATHSIG); else nothing."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the polling thread still ends the worker
 
 
 def _prepare_batch(batch: Batch, preparation: Preparation | None = None) -> Result:
@@ -387,7 +428,7 @@ def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> I
     def submit(batch: Batch):
         return pool.submit(_prepare_batch, batch)
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(preparation,))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(preparation, os.getpid()))
     try:
         pending = {submit(b) for b in islice(batches, IN_FLIGHT_PER_WORKER * workers)}
         yield []  # the worker processes exist now: the caller may start threads (progress bar)

@@ -68,6 +68,42 @@ def check_names(settings: dict) -> str:
     return ""
 
 
+#: Characters a make rule cannot hold in a file name, even escaped (``=`` makes a variable
+#: assignment, ``|`` order-only prerequisites, ``%`` a pattern, ``\\`` is ambiguous).
+MAKE_UNSAFE = "=|%\\"
+_MAKE_ESCAPED = {" ": "\\ ", "#": "\\#", ":": "\\:", ";": "\\;", "*": "\\*", "?": "\\?", "[": "\\[", "]": "\\]", "$": "$$"}
+
+
+def make_unsafe(name: str) -> str:
+    """Why the generated make rules cannot name this file ("" if they can, escaped by :func:`make_escape`).
+
+    >>> make_unsafe("a#b:c$d e.txt"), make_unsafe("x=y.txt")
+    ('', "'x=y.txt' has '=', which a make rule cannot hold")
+    """
+    for char in name:
+        if char in MAKE_UNSAFE or (ord(char) < 32 or 0x7F <= ord(char) < 0xA0):
+            return f"{name!r} has {char!r}, which a make rule cannot hold"
+    return ""
+
+
+def make_escape(path: str) -> str:
+    """A file name as a make target or prerequisite: ``a#b c$d.txt`` -> ``a\\#b\\ c$$d.txt``.
+
+    Raises ``ValueError`` for a name :func:`make_unsafe` refuses.
+    """
+    reason = make_unsafe(path)
+    if reason:
+        raise ValueError(reason)
+    return "".join(_MAKE_ESCAPED.get(char, char) for char in path)
+
+
+def make_recipe_word(path: str) -> str:
+    """A file name as one word of a recipe line: shell-quoted, ``$`` doubled for make."""
+    import shlex
+
+    return shlex.quote(path).replace("$", "$$")
+
+
 #: Study keys that name an input file or folder (section, key), besides the study file itself.
 INPUT_KEYS = (
     ("corpus", "folder"),
