@@ -142,6 +142,7 @@ def output_overlap(output: Path, inputs: list[tuple[str, Path]]) -> str:
     for label, path in inputs:
         if output == path:
             return f"it is {label} ({path})"
+    for label, path in inputs:
         if output in path.parents:
             return f"it contains {label} ({path})"
         if path in output.parents:
