@@ -17,8 +17,11 @@ from .errors import InputError
 
 #: Longest time one rule may take on one line. A normal rule takes microseconds; a pattern with
 #: nested repetition (``(a|aa)+$``) can take longer than the age of the universe on a long line.
-#: The ``regex`` module stops the match at this limit and the rule is named in the error.
+#: The ``regex`` module stops the match at this limit plus :data:`RULE_SECONDS_PER_MB` for each
+#: megabyte of the line (the default rules take at most 0.11 s on a 2 MB line), and the rule is
+#: named in the error.
 RULE_TIMEOUT_SECONDS = 1.0
+RULE_SECONDS_PER_MB = 1.0
 #: A line rule (``drop_line``) describes a short line (a footer, a dateline, a caption). A longer
 #: matching line is not that line: only its head up to the end of the match is removed (a
 #: dateline that the article's body follows on the same line), or, if the match is not in the
@@ -87,8 +90,8 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
     paragraphs). A ``drop_line`` rule drops a line only when the line is what it describes: a line
     longer than :data:`DROP_LINE_MAX_CHARS` loses only its head up to the end of the match (logged
     with kind ``drop_line_head``), or nothing when the match is not within its first
-    :data:`DROP_LINE_HEAD_CHARS` characters. Every match is bounded by
-    :data:`RULE_TIMEOUT_SECONDS` per line (the error names the rule and the line).
+    :data:`DROP_LINE_HEAD_CHARS` characters. Every match is bounded in time (:func:`_limit`,
+    about a second a line; the error names the rule and the line).
 
     Examples
     --------
@@ -105,9 +108,9 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
 
         def search(line: str, number: int):
             try:
-                return rule.pattern.search(line, timeout=RULE_TIMEOUT_SECONDS)
+                return rule.pattern.search(line, timeout=_limit(line))
             except TimeoutError:
-                raise _timed_out(rule, where, number) from None
+                raise _timed_out(rule, where, number, line) from None
 
         if rule.kind == "truncate_from":
             for position, (number, line) in enumerate(lines):
@@ -147,22 +150,28 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
             for i in targets:
                 number, line = lines[i]
                 try:
-                    found = [m.group(0) for m in rule.pattern.finditer(line, timeout=RULE_TIMEOUT_SECONDS) if m.group(0).strip()]
+                    found = [m.group(0) for m in rule.pattern.finditer(line, timeout=_limit(line)) if m.group(0).strip()]
                     if found:
                         for piece in found:
                             removals.append(Removal(rule.name, rule.kind, number, piece.strip()))
-                        lines[i] = (number, rule.pattern.sub(" ", line, timeout=RULE_TIMEOUT_SECONDS).strip())
+                        lines[i] = (number, rule.pattern.sub(" ", line, timeout=_limit(line)).strip())
                 except TimeoutError:
-                    raise _timed_out(rule, where, number) from None
+                    raise _timed_out(rule, where, number, line) from None
     cleaned = "\n".join(line for _, line in lines)
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
     return cleaned, removals
 
 
-def _timed_out(rule: Rule, where: str, number: int) -> InputError:
+def _limit(line: str) -> float:
+    """Seconds one rule may take on ``line``: :data:`RULE_TIMEOUT_SECONDS` plus
+    :data:`RULE_SECONDS_PER_MB` per million characters."""
+    return RULE_TIMEOUT_SECONDS + RULE_SECONDS_PER_MB * len(line) / 1e6
+
+
+def _timed_out(rule: Rule, where: str, number: int, line: str) -> InputError:
     return InputError(
         f"{rule.source or 'boilerplate rules'} rule '{rule.name}'",
-        f"took more than {RULE_TIMEOUT_SECONDS:g} s on line {number} of {where} (catastrophic backtracking)",
+        f"took more than {_limit(line):.2g} s on line {number} of {where} (catastrophic backtracking)",
         "rewrite the pattern without nested or overlapping repetition such as (a|aa)+ or (x+)+",
     )
 

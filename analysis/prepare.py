@@ -158,7 +158,7 @@ def clean_document(document: Document, preparation: Preparation) -> tuple[str, l
     text = split_headline(text, title) if title else text
     cleaned, removals = remove_boilerplate(text, preparation.rules, document.language, where=where)
     if not cleaned.strip():
-        raise InputError(where, "no text left after boilerplate removal (the whole text matched the rules)", "check the rules in the boilerplate file, or remove the document")
+        raise InputError(where, "no text left after boilerplate removal", "check the rules in the boilerplate file")
     return cleaned, removals
 
 
