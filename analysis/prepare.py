@@ -429,6 +429,7 @@ def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> I
         return pool.submit(_prepare_batch, batch)
 
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(preparation, os.getpid()))
+    finished = False
     try:
         pending = {submit(b) for b in islice(batches, IN_FLIGHT_PER_WORKER * workers)}
         yield []  # the worker processes exist now: the caller may start threads (progress bar)
@@ -437,7 +438,13 @@ def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> I
             pending.update(submit(b) for b in islice(batches, len(done)))
             for future in done:
                 yield future.result()
+        finished = True
     finally:
+        if not finished:
+            # Stopped early (a bad document, Ctrl-C, an error): what the workers are doing now
+            # would be thrown away, and a long batch would hold up the exit, so stop them now.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -486,3 +486,54 @@ def test_codecs_bom_constants_used_for_utf16_detection():
     assert utf16_kind("Hòa bình và hợp tác".encode("utf-16-be")) == "utf-16-be"
     assert utf16_kind("plain ascii".encode()) == ""
     assert utf16_kind(bytes(range(256))) == ""
+
+
+CTRL_C_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    import analysis.prepare as prep
+    from analysis.cli import main
+
+    pids = Path(sys.argv[2])
+    real = prep.prepare_document
+
+    def slow(document, preparation):  # every batch takes long: Ctrl-C arrives mid-run
+        with open(pids, "a") as handle:
+            handle.write(f"{os.getpid()}\\n")
+        time.sleep(600)
+
+    prep.prepare_document = slow
+    sys.exit(main(["prepare", "--study", sys.argv[1], "--workers", "2", "--quiet"]))
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc")
+def test_ctrl_c_during_parallel_prepare_exits_130_without_traceback(tmp_path):
+    docs = [(f"v{i}", "vi", TINY_VI) for i in range(4)] + [(f"e{i}", "en", TINY_EN + f"Number {i}.\n") for i in range(4)]
+    study = write_study(tmp_path, docs)
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT, str(study), str(pids)], env=env, cwd=tmp_path,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not pids.is_file() or len(set(pids.read_text().split())) < 2):
+        time.sleep(0.1)
+    workers = sorted({int(p) for p in pids.read_text().split()})
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+    try:
+        _, raw = run.communicate(timeout=60)
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    err = raw.decode()
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    shown = [line.rsplit("\r", 1)[-1] for line in err.split("\n")]  # a transient progress bar is redrawn with \r
+    assert [line for line in shown if line.strip()] == [
+        "interrupted: prepare stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)"
+    ]
+    assert not any(_alive(pid) for pid in workers)
+    assert not (tmp_path / "out").exists()
