@@ -106,7 +106,7 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
         if language not in rule.languages:
             continue
 
-        def search(line: str, number: int):
+        def search(line: str, number: int, rule: Rule = rule):
             try:
                 return rule.pattern.search(line, timeout=_limit(line))
             except TimeoutError:

@@ -7,7 +7,6 @@ stopword and phrase files. Writing: always atomically (a temporary file in the t
 
 from __future__ import annotations
 
-import codecs
 import errno
 import hashlib
 import itertools

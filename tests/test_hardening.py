@@ -234,7 +234,7 @@ def test_make_rules_hold_file_names_with_hash_colon_dollar_and_space(tmp_path):
     (tmp_path / "study.mk").write_text(fragment, encoding="utf-8")
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"PY := echo\nVENV_STAMP :=\nRESOURCES :=\ninclude {tmp_path / 'study.mk'}\n", encoding="utf-8")
-    done = subprocess.run(["make", "-f", str(makefile), "-n", "prepare"], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(["make", "-f", str(makefile), "-n", "prepare"], capture_output=True, text=True, cwd=ROOT, check=False)
     assert done.returncode == 0, done.stderr  # every input was found under its real name
     assert "analysis prepare --study" in done.stdout
     assert "No rule" not in done.stderr
@@ -247,7 +247,7 @@ def test_file_name_a_make_rule_cannot_hold_is_refused_at_validation(tmp_path, ca
     meta = corpus / "metadata.csv"
     meta.write_text(meta.read_text().replace("v1.txt", "v=1.txt"))
     fails_cleanly(study, capsys, "metadata.csv line 2", "'v=1.txt' has '='", "rename the file")
-    assert subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, cwd=ROOT).returncode == 2
+    assert subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, cwd=ROOT, check=False).returncode == 2
 
 
 # ------------------------------------------------------------------------------- the metadata
@@ -387,7 +387,7 @@ def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
     # the same tokens as the text with a line break at every cut
     pieces = tokens.bounded_pieces(line, 300)
     by_lines, _ = tokens.segment_vi("\n".join(pieces))
-    flat = lambda ps: [w for p in ps for s in p for w in s]  # noqa: E731
+    flat = lambda ps: [w for p in ps for s in p for w in s]
     assert flat(paragraphs) == flat(by_lines)
     assert len(paragraphs) == 1 and len(paragraphs[0]) == len(sentences)  # one paragraph, sentences intact
 
@@ -484,7 +484,7 @@ def test_codecs_bom_constants_used_for_utf16_detection():
 
     assert utf16_kind(codecs.BOM_UTF16_LE + "a".encode("utf-16-le")) == "utf-16"
     assert utf16_kind("Hòa bình và hợp tác".encode("utf-16-be")) == "utf-16-be"
-    assert utf16_kind("plain ascii".encode()) == ""
+    assert utf16_kind(b"plain ascii") == ""
     assert utf16_kind(bytes(range(256))) == ""
 
 
