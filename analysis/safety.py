@@ -186,7 +186,6 @@ def clean(study_path: Path) -> tuple[list[Path], list[Path]]:
     if not out.is_dir():
         return [], []
     removed: list[Path] = []
-    folders: set[Path] = set()
     for name in owned_files(settings):
         target = out / name
         if ".." in Path(name).parts or out not in target.parents:
@@ -199,12 +198,11 @@ def clean(study_path: Path) -> tuple[list[Path], list[Path]]:
             for leftover in target.parent.glob(f".{target.name}.*.tmp"):
                 leftover.unlink()
                 removed.append(leftover)
-        parent = target.parent
-        while parent != out and out in parent.parents:
-            folders.add(parent)
-            parent = parent.parent
+    # Folders that held the toolkit's files (topic_models/vi ..., the output folder itself) go
+    # when nothing else is left in them; a folder that held none of them is never touched.
+    folders = {parent for path in removed for parent in path.parents if parent == out or out in parent.parents}
     kept = []
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True) + [out]:
+    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
         try:
             folder.rmdir()  # only an empty folder: never anything the toolkit did not write
         except FileNotFoundError:

@@ -94,7 +94,10 @@ def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
     assert sorted(p.name for p in out.rglob("*")) == ["my_notes.txt"]  # empty toolkit folders gone, the rest kept
     (out / "my_notes.txt").unlink()
     assert safety.main(["--study", str(study)]) == 0
-    assert not out.exists()  # an empty output folder goes
+    assert out.is_dir()  # a folder that held none of the toolkit's files (any more) is not touched
+    (out / "manifest.json").write_text("{}")
+    assert safety.main(["--study", str(study)]) == 0
+    assert not out.exists()  # emptied of the toolkit's files, the output folder goes
     assert (tmp_path / "corpus" / "v1.txt").is_file()
 
 
