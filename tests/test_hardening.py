@@ -469,14 +469,14 @@ def test_unwritable_output_folder_is_one_line(tmp_path, capsys, monkeypatch, cod
 
 
 def test_ctrl_c_exits_quietly_with_130(tmp_path, capsys, monkeypatch):
-    import analysis.pipeline
+    from analysis import cli
 
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(analysis.pipeline, "run_prepare", interrupted)
+    monkeypatch.setitem(cli.STAGES, "prepare", ("prepare", interrupted))
     status, err = run_cli(study, capsys, "prepare")
     assert status == 130 and "Traceback" not in err and len(err.splitlines()) == 1
     assert "interrupted" in err and "kept" in err
