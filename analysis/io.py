@@ -163,7 +163,7 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
                 break
     starts: list[int] = []
     try:
-        reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+        reader = csv.reader(_io.StringIO(text, newline=""))  # as lenient as pandas: only the line numbers are wanted
         width = None
         line = 1
         for record in reader:
@@ -176,8 +176,8 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
             elif record:
                 starts.append(line)
             line = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputError(path, f"broken CSV at line {reader.line_num} ({exc})", "check quoting and the number of fields") from None
+    except csv.Error:
+        starts = []  # pandas below decides (and reports) what the csv module could not read
     if delimiter_hint:
         raise InputError(path, f"the header is separated by {delimiter_hint}, not commas", "save the metadata comma-separated (CSV UTF-8)")
     try:
