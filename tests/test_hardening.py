@@ -124,6 +124,27 @@ def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path
     assert not [p for p in tmp_path.rglob("*ESCAPED*")]
 
 
+@pytest.mark.parametrize("section, key, value", [("framing", "compare_by", '"{c}"'), ("framing", "keyness_within", '["{c}"]'), ("topics", "prevalence_by", '["{c}"]')])
+def test_every_setting_that_names_an_output_refuses_a_climbing_column(tmp_path, capsys, section, key, value):
+    hostile = "x/../../ESCAPED"
+    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
+    set_study(study, STUDY.format(output="out") + f"[{section}]\n{key} = {value.format(c=hostile)}\n")
+    fails_cleanly(study, capsys, f"[{section}] {key}", hostile)
+
+
+def test_group_values_and_doc_ids_from_data_stay_inside_the_output_folder(tmp_path, capsys):
+    study = write_study(tmp_path / "s", [("../../ESCAPED", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    meta = tmp_path / "s" / "corpus" / "metadata.csv"
+    meta.write_text(meta.read_text().replace("../../ESCAPED.txt", "v1.txt").replace(",o0,", ",../../ESCAPED,"))
+    (tmp_path / "s" / "corpus" / "../../ESCAPED.txt").resolve().rename(tmp_path / "s" / "corpus" / "v1.txt")
+    set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', 'group_by = ["outlet"]\nkwic_terms = ["../../ESCAPED", "hợp_tác"]'))
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 0
+    out = tmp_path / "s" / "out"
+    assert "../../ESCAPED" in (out / "top_terms_by_outlet.csv").read_text(encoding="utf-8")  # the value is data, not a path
+    assert all(out in p.parents for p in tmp_path.rglob("*ESCAPED*")), list(tmp_path.rglob("*ESCAPED*"))
+
+
 @pytest.mark.parametrize("name", ["a}\\input{/etc/passwd}%", "has space", "../up", ".hidden", "x:y"])
 def test_unsafe_column_names_are_named(name):
     assert safety.unsafe_name(name)
