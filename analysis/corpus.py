@@ -5,7 +5,8 @@ empty or binary, lies outside the corpus folder, a duplicate id, a missing colum
 language code each stop the run with one line naming the file or row and the fix. Inputs are
 never modified.
 
-Encodings: strict UTF-8 (a UTF-8 BOM is fine; UTF-16 with a BOM is recognised). Legacy Vietnamese
+Encodings: strict UTF-8 (a UTF-8 BOM is fine; UTF-16 with a BOM is recognised, UTF-16 without one
+is decoded when declared and named as such when not). Legacy Vietnamese
 encodings (cp1258, VISCII, TCVN3 ...) must be *declared*, per corpus in the study file or per file
 in a metadata column ``encoding``, because charset detectors mislabel them.
 """

@@ -417,7 +417,9 @@ class PreparedCache:
     entries or none, and concurrent writers of one key write identical bytes.
 
     Layout: ``<folder>/prepared/<first two hex digits>/<key>.json`` (256 sub-folders keep
-    directories small for archives of hundreds of thousands of documents).
+    directories small for archives of hundreds of thousands of documents). Each entry's last key
+    is ``sha256``, the SHA-256 of the rest of the entry: an entry altered on disk is not used but
+    logged and prepared again (:meth:`get_text`).
     """
 
     def __init__(self, folder: Path):
