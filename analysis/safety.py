@@ -12,8 +12,8 @@ Two rules close that at the cause:
   study names). The study is refused when it is read (:func:`analysis.io.read_study`), before
   anything is written, and ``clean`` refuses it too.
 * :func:`clean` removes only files the toolkit declares as its outputs (``analysis.outputs``: every
-  stage's files, the manifest and the appendix) and the temporary files of interrupted writes of
-  those names; folders are removed with ``rmdir`` only, so only when nothing else is left in them.
+  stage's files, the manifest and the appendix), the files the run manifest lists (a run with
+  other settings) and the temporary files of interrupted writes of those names; folders are removed with ``rmdir`` only, so only when nothing else is left in them.
   A folder holding anything the toolkit did not write survives, with that content.
 """
 
@@ -172,6 +172,17 @@ def owned_files(settings: dict) -> list[str]:
     return list(dict.fromkeys([*names, "manifest.json", *APPENDIX_OUTPUTS]))
 
 
+def manifest_outputs(out: Path) -> list[str]:
+    """Output names the run manifest lists (a run with other settings may have written others)."""
+    import json
+
+    try:
+        outputs = json.loads((out / "manifest.json").read_text(encoding="utf-8")).get("outputs", {})
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [name for name in outputs if isinstance(name, str)] if isinstance(outputs, dict) else []
+
+
 def clean(study_path: Path) -> tuple[list[Path], list[Path]]:
     """Remove the study's outputs; return (files removed, folders kept because not empty).
 
@@ -186,7 +197,7 @@ def clean(study_path: Path) -> tuple[list[Path], list[Path]]:
     if not out.is_dir():
         return [], []
     removed: list[Path] = []
-    for name in owned_files(settings):
+    for name in [*owned_files(settings), *manifest_outputs(out)]:
         target = out / name
         if ".." in Path(name).parts or out not in target.parents:
             continue  # never follow a name out of the folder

@@ -95,6 +95,13 @@ def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
     (out / "my_notes.txt").unlink()
     assert safety.main(["--study", str(study)]) == 0
     assert out.is_dir()  # a folder that held none of the toolkit's files (any more) is not touched
+    # an earlier run with other settings: the files its manifest lists go too, and only those
+    (out / "top_terms_by_region.csv").write_text("x")
+    (out / "elsewhere.txt").write_text("x")
+    (out / "manifest.json").write_text(json.dumps({"outputs": {"top_terms_by_region.csv": "0" * 64, "../corpus/v1.txt": "0"}}))
+    assert safety.main(["--study", str(study)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["elsewhere.txt"]
+    (out / "elsewhere.txt").unlink()
     (out / "manifest.json").write_text("{}")
     assert safety.main(["--study", str(study)]) == 0
     assert not out.exists()  # emptied of the toolkit's files, the output folder goes
