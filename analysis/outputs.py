@@ -167,7 +167,10 @@ def make_fragment(study_path: Path) -> str:
     out = str(study_path.parent / out) if str(study_path.parent) != "." else out
     outputs = declared_outputs(settings)
     inputs = corpus_inputs(study_path, settings)
-    from .safety import make_escape as esc, make_recipe_word  # names with # : $ and spaces, escaped
+    from .safety import check_names, make_escape as esc, make_recipe_word  # names with # : $ and spaces, escaped
+
+    if check_names(settings):  # a column name that would put a target outside the output folder
+        raise ValueError(check_names(settings))
     # The codebook's phrases are merged during preparation, so it (and its parser) feed every stage.
     codebook = settings.get("framing", {}).get("codebook", "")
     codebook_deps = ["analysis/codebook.py"] + ([str(study_path.parent / codebook) if str(study_path.parent) != "." else codebook] if codebook else [])
@@ -204,8 +207,8 @@ def main(argv=None) -> int:
     except (OSError, tomllib.TOMLDecodeError) as exc:
         print(f"error: {args.study}: cannot read the study file ({exc})", file=sys.stderr)
         return 2
-    except ValueError as exc:  # a file name no make rule can hold (analysis.safety.make_unsafe)
-        print(f"error: {args.study}: {exc} (fix: rename the file)", file=sys.stderr)
+    except ValueError as exc:  # a name no make rule can hold, or one that climbs out (analysis.safety)
+        print(f"error: {args.study}: {exc} (fix: rename it)", file=sys.stderr)
         return 2
     return 0
 

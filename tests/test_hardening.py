@@ -122,6 +122,8 @@ def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path
     study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
     set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', f'group_by = ["{hostile}"]'))
     fails_cleanly(study, capsys, "[frequencies] group_by", "x/../../ESCAPED", "output file names")
+    fragment = subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert fragment.returncode == 2 and "x/../../ESCAPED" in fragment.stderr and not fragment.stdout  # no make target out there either
     for stage in ("prepare", "frequencies"):
         assert run_cli(study, capsys, stage)[0] == 2
     assert not [p for p in tmp_path.rglob("*ESCAPED*")], "nothing may land outside the output folder"
