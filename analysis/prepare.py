@@ -37,6 +37,7 @@ from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .corpus import Document
 from .errors import InputError
 from .normalize import NORMALIZE_VERSION, canonical_text
+from . import tokens
 from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segmenter_id
 
 log = logging.getLogger("analysis")
@@ -98,6 +99,8 @@ class Preparation:
         }
         if "vi" in languages:
             settings.update(phrases_vi=sorted(self.phrases_vi), segmenter=segmenter_id(self.segmenter), resegment=self.resegment)
+            # Paragraphs longer than this are segmented in pieces (analysis.tokens.bounded_pieces).
+            settings.update(segment_chars=tokens.SEGMENT_CHARS)
         if "en" in languages:
             settings.update(phrases_en=sorted(self.phrases_en))
         return settings
