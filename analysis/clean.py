@@ -23,9 +23,10 @@ from .errors import InputError
 RULE_TIMEOUT_SECONDS = 1.0
 RULE_SECONDS_PER_MB = 1.0
 #: A line rule (``drop_line``) describes a short line (a footer, a dateline, a caption). A longer
-#: matching line is not that line: only its head up to the end of the match is removed (a
-#: dateline that the article's body follows on the same line), or, if the match is not in the
-#: head, nothing. Both are logged.
+#: matching line that the match does not cover whole is not that line: only its head up to the
+#: end of the match is removed (a dateline that the article's body follows on the same line), or
+#: its tail from the start of a match that ends the line (a credit closing a paragraph), or, for a
+#: match in the middle, nothing. Each cut is logged.
 DROP_LINE_MAX_CHARS = 300
 DROP_LINE_HEAD_CHARS = 120
 
@@ -88,9 +89,10 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
 
     Line numbers in the log refer to the input text. Blank lines are kept (they separate
     paragraphs). A ``drop_line`` rule drops a line only when the line is what it describes: a line
-    longer than :data:`DROP_LINE_MAX_CHARS` loses only its head up to the end of the match (logged
-    with kind ``drop_line_head``), or nothing when the match is not within its first
-    :data:`DROP_LINE_HEAD_CHARS` characters. Every match is bounded in time (:func:`_limit`,
+    longer than :data:`DROP_LINE_MAX_CHARS` that the match does not cover whole loses only its
+    head up to the end of the match (kind ``drop_line_head``, a match within its first
+    :data:`DROP_LINE_HEAD_CHARS` characters), or its tail from a match that ends the line (kind
+    ``drop_line_tail``), or nothing. Every match is bounded in time (:func:`_limit`,
     about a second a line; the error names the rule and the line).
 
     Examples
@@ -129,13 +131,19 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
                     continue
                 match = search(line, number) if line.strip() else None
                 if match and len(line.strip()) > DROP_LINE_MAX_CHARS:
-                    # Not the short line the rule describes: keep the body that follows the match.
-                    if match.start() - (len(line) - len(line.lstrip())) <= DROP_LINE_HEAD_CHARS and line[match.end():].strip():
-                        removals.append(Removal(rule.name, "drop_line_head", number, line[: match.end()].strip()))
-                        kept.append((number, line[match.end():].strip()))
-                    else:
-                        kept.append((number, line))
-                    continue
+                    start = match.start() - (len(line) - len(line.lstrip()))  # from the first visible character
+                    before, after = line[: match.start()].strip(), line[match.end():].strip()
+                    if before or after:
+                        # Not the short line the rule describes: the body before or after the match stays.
+                        if start <= DROP_LINE_HEAD_CHARS and after:
+                            removals.append(Removal(rule.name, "drop_line_head", number, line[: match.end()].strip()))
+                            kept.append((number, after))
+                        elif not after:
+                            removals.append(Removal(rule.name, "drop_line_tail", number, line[match.start():].strip()))
+                            kept.append((number, before))
+                        else:
+                            kept.append((number, line))
+                        continue
                 if match:
                     removals.append(Removal(rule.name, rule.kind, number, line.strip()))
                     drop_next = rule.kind == "drop_line_and_next"

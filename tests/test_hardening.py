@@ -385,13 +385,19 @@ def test_dateline_rule_keeps_the_body_on_the_same_line():
     from analysis.io import RESOURCES
 
     rules = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
-    body = " ".join(["Bộ trưởng Ngoại giao hai nước đã hội đàm về hợp tác kinh tế và biên giới."] * 8)
+    body = " ".join(f"Bộ trưởng Ngoại giao hai nước đã hội đàm lần thứ {i} về hợp tác kinh tế và biên giới." for i in range(1, 9))
     line = "Thái Bình (PV)-Thứ hai, ngày 18/03/2024 20:05 GMT+7 " + body
     cleaned, removals = remove_boilerplate(f"Tiêu đề\n{line}", rules, "vi")
     assert body in cleaned
     assert [(r.rule, r.kind, r.line, r.text) for r in removals] == [
         ("dateline", "drop_line_head", 2, "Thái Bình (PV)-Thứ hai, ngày 18/03/2024")
     ]
+    # a long paragraph that ends in a photo credit keeps the paragraph; a long line that is all match goes
+    cleaned, removals = remove_boilerplate(f"Tiêu đề\n{body} (Ảnh: TTXVN)", rules, "vi")
+    assert cleaned == f"Tiêu đề\n{body}" and [(r.kind, r.text) for r in removals] == [("drop_line_tail", "(Ảnh: TTXVN)")]
+    teaser = "Hai nước hội đàm về hợp tác kinh tế và biên giới trên đất liền " * 3
+    cleaned, removals = remove_boilerplate(f"Tiêu đề\n{teaser.strip()} {teaser.strip()}\nLời dẫn.\n{body}", rules, "vi")
+    assert cleaned == f"Tiêu đề\n{body}" and [r.kind for r in removals] == ["drop_line_and_next", "drop_line_and_next"]
     # a dateline line on its own is still dropped whole
     short = "Thái Bình (PV)-Thứ hai, ngày 18/03/2024 20:05 GMT+7"
     cleaned, removals = remove_boilerplate(f"Tiêu đề\n{short}\n{body}", rules, "vi")
