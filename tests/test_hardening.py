@@ -576,3 +576,19 @@ def test_ctrl_c_during_parallel_prepare_exits_130_without_traceback(tmp_path):
     ]
     assert not any(_alive(pid) for pid in workers)
     assert not (tmp_path / "out").exists()
+
+
+def test_full_cache_disk_is_one_line_naming_the_cache_folder(tmp_path, capsys, monkeypatch):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    real_open = os.open
+
+    def full(path, *args, **kwargs):
+        if str(path).endswith(".tmp") and "prepared" in str(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(aio.os, "open", full)
+    status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: {tmp_path / '.cache'}: cannot write output (the disk is full)")
+    assert not list((tmp_path / ".cache").rglob("*.json")) and not (tmp_path / "out").exists()
