@@ -9,7 +9,7 @@ Two rules close that at the cause:
 
 * :func:`output_overlap` -- the output folder must not be, contain or lie inside an input (the
   corpus folder, the metadata file, the study file, the codebook and every other resource file the
-  study names). The study is refused when it is read (:func:`analysis.io.read_study`), before
+  study names). The study is refused when it is read (:func:`analysis.files.read_study`), before
   anything is written, and ``clean`` refuses it too.
 * :func:`clean` removes only files the toolkit declares as its outputs (``analysis.outputs``: every
   stage's files, the manifest and the appendix), the files the run manifest lists (a run with
