@@ -32,7 +32,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import islice
-from typing import Callable, Iterator, Sequence, overload
+from typing import Callable, Iterable, Iterator, Sequence, overload
 
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .corpus import Document

@@ -182,7 +182,7 @@ def test_catastrophic_boilerplate_rule_is_bounded_and_named(tmp_path, capsys, mo
     study = write_study(tmp_path, [("v1", "vi", TINY_VI + "a" * 40 + "!\n"), ("e1", "en", TINY_EN)])
     (tmp_path / "rules.toml").write_text('[[rule]]\nname = "evil"\nkind = "drop_line"\npattern = \'(a|aa)+$\'\n', encoding="utf-8")
     set_study(study, STUDY.format(output="out") + '[text]\nboilerplate = "rules.toml"\n')
-    line = fails_cleanly(study, capsys, "rules.toml rule 'evil'", "took more than 0.05 s on line 3", "v1.txt", "nested")
+    fails_cleanly(study, capsys, "rules.toml rule 'evil'", "took more than 0.05 s on line 3", "v1.txt", "nested")
     status, err = run_cli(study, capsys, "prepare")  # prepare may keep what it finished in the cache
     assert status == 2 and len(err.splitlines()) == 1 and "rule 'evil': took more than 0.05 s on line 3 of v1.txt" in err
 
