@@ -426,7 +426,9 @@ def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
     # the same tokens as the text with a line break at every cut
     pieces = tokens.bounded_pieces(line, 300)
     by_lines, _ = tokens.segment_vi("\n".join(pieces))
-    flat = lambda ps: [w for p in ps for s in p for w in s]
+    def flat(ps):
+        return [w for p in ps for s in p for w in s]
+
     assert flat(paragraphs) == flat(by_lines)
     assert len(paragraphs) == 1 and len(paragraphs[0]) == len(sentences)  # one paragraph, sentences intact
 
