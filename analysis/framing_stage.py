@@ -34,7 +34,13 @@ from .framing import (
     group_tests,
     keyed_rng,
 )
-from .keyness import CORRECTIONS, keyness, top_keyness
+from .keyness import (
+    CORRECTIONS,
+    DOCUMENT_KEYNESS_COLUMNS,
+    document_keyness,
+    top_keyness,
+)
+from .resampling import SMALL_REASON
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
 from .study import Study
 
@@ -70,6 +76,8 @@ def check_settings(study: Study, columns: Sequence[str]) -> None:
     for column in s.keyness_within:
         if column not in columns:
             raise InputError(where, f"[framing] keyness_within names '{column}', not a metadata column", f"use columns of: {', '.join(columns)}")
+    if s.keyness_cluster and s.keyness_cluster not in columns:
+        raise InputError(where, f"[framing] keyness_cluster = '{s.keyness_cluster}' is not a metadata column", f"use \"\" (documents) or one of: {', '.join(columns)}")
     if s.keyness_correction not in CORRECTIONS:
         raise InputError(where, f"[framing] keyness_correction = '{s.keyness_correction}' is not known", f"use one of: {', '.join(CORRECTIONS)}")
     checks = [
@@ -145,7 +153,7 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     long = docs.rename(columns={"frame": "item", "per_1000": "value"})[["doc_id", "family", "item", "value"]]
     frame_groups = _frame_group_table(docs, units, long, groups, order, study, labels["frame"])
     written += io.write_table(frame_groups, out / f"frame_salience_by_{by}",
-                              caption=f"Frame salience by {by}: mean hits per 1,000 tokens over documents with bootstrap 95% CI")
+                              caption=f"Frame salience by {by}: mean hits per 1,000 tokens over documents with studentized bootstrap 95% CI; groups under {settings.min_group_docs} documents flagged too small ({SMALL_REASON})")
     families = codebook.frame_families
     panel_height = 0.25 * max([sum(e.family == f for e in codebook.frames) for f in families] or [1]) * max(2, len(order)) + 1.2
     fig, axes = plot.new_figure(len(families) or 1, 6.5, panel_height, ncols=1)
@@ -160,7 +168,7 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     tests = group_tests(long, groups, order, settings.permutations, settings.seed, settings.min_group_docs)
     tests.insert(2, "label", tests["item"].map(labels["frame"]))
     written += io.write_table(tests.rename(columns={"item": "frame"}), out / f"frame_tests_by_{by}",
-                              caption=f"Difference in mean frame salience by {by}: permutation test, Benjamini-Hochberg q")
+                              caption=f"Difference in mean frame salience by {by}: permutation test of documents, Benjamini-Hochberg q; groups under {settings.min_group_docs} documents flagged too small ({SMALL_REASON})")
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
     distribution = distribution_tests(hits_long, groups, order, settings.min_group_docs)
     written += io.write_table(distribution, out / f"frame_distribution_by_{by}",
@@ -193,7 +201,7 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
 
     # -- keyness on concept ids across groups
     concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
-    written += _concept_keyness(concepts, groups, order, study, labels["concept"])
+    written += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(docvars, study))
 
     # -- cross-lingual similarity and near-duplicates
     languages = {a.doc_id: a.language for a in annotations}
@@ -280,7 +288,7 @@ def _actor_group_table(actors: pd.DataFrame, groups, order, study: Study, labels
             low, high = bootstrap_ci(shares, s.bootstrap, keyed_rng(s.seed, "actor", actor, group))
             docs_mentioning = int((rows["mentions"] > 0).sum())
             lead = int((rows["first_position"] == LEAD).sum())
-            note = f"too small: {group} has {n} document{'s' if n != 1 else ''} (fewer than {s.min_group_docs})" if n < s.min_group_docs else ""
+            note = f"too small: {group} has {n} document{'s' if n != 1 else ''} (fewer than {s.min_group_docs}; {SMALL_REASON})" if n < s.min_group_docs else ""
             records.append((actor, labels.get(actor, actor), rows["kind"].iloc[0] if n else "", group, n, docs_mentioning, mentions,
                             mentions / total_mentions if total_mentions else 0.0, float(shares.mean()) if n else np.nan, low, high,
                             lead, lead / docs_mentioning if docs_mentioning else 0.0, int(rows["statements"].sum()),
@@ -297,7 +305,7 @@ COMPARISON_COLUMNS = ["comparison", "target", "reference", "target_docs", "refer
 
 def _comparison_rows(table: pd.DataFrame, target: str, reference: str, n_t: int, n_r: int, min_docs: int) -> pd.DataFrame:
     small = [f"{g} has {n} document{'s' if n != 1 else ''}" for g, n in ((target, n_t), (reference, n_r)) if n < min_docs]
-    note = f"too small: {', '.join(small)} (fewer than {min_docs})" if small else ""
+    note = f"too small: {', '.join(small)} (fewer than {min_docs}; {SMALL_REASON})" if small else ""
     return table.assign(comparison=f"{target} vs {reference}", target=target, reference=reference, target_docs=n_t, reference_docs=n_r,
                         too_small=bool(small), note=note)
 
@@ -311,21 +319,34 @@ def _stack(parts: list[pd.DataFrame], columns: list[str], empty_note: str) -> pd
 
 
 def _keyness_comparisons(counts, doc_ids: list[str], vocab: list[str], groups: dict[str, str], order: list[str],
-                         study: Study) -> list[tuple[str, str, int, int, pd.DataFrame]]:
+                         study: Study, key: str = "", clusters: dict[str, str] | None = None) -> list[tuple[str, str, int, int, pd.DataFrame]]:
     """Keyness tables for each pair of groups (or each group against the rest).
 
     ``counts`` is a (documents × terms) array or scipy sparse matrix with rows in ``doc_ids``
-    order: only the two groups' column sums are taken, so a document-term matrix of a large
-    corpus stays sparse (densifying 2,000 documents × 110,000 terms took 1.8 GB).
+    order; it stays sparse (densifying 2,000 documents × 110,000 terms took 1.8 GB). p and q come
+    from permuting documents (or ``clusters``) between the groups
+    (:func:`analysis.keyness.document_keyness`), seeded by ``[framing] seed`` and ``key``.
     """
     s = study.framing
+    pairs = group_pairs(order)
+    if not pairs:
+        return []
+    rows = [i for i, d in enumerate(doc_ids) if groups.get(d) in order]
+    labels = [groups[doc_ids[i]] for i in rows]
+    cluster_labels = None if clusters is None else [clusters[doc_ids[i]] for i in rows]
+    tables = document_keyness(counts[rows], labels, vocab, pairs, s.permutations, keyed_rng(s.seed, "keyness", key),
+                              cluster_labels, s.keyness_correction, s.fightin_alpha0)
     results = []
-    for target, reference in group_pairs(order):
-        t_rows = [i for i, d in enumerate(doc_ids) if groups.get(d) == target]
-        r_rows = [i for i, d in enumerate(doc_ids) if (groups.get(d) != target if reference == "rest" else groups.get(d) == reference)]
-        table = keyness(_column_sums(counts, t_rows), _column_sums(counts, r_rows), vocab, s.keyness_correction, s.fightin_alpha0)
-        results.append((target, reference, len(t_rows), len(r_rows), table))
+    for (target, reference), table in zip(pairs, tables):
+        n_t = sum(1 for g in labels if g == target)
+        results.append((target, reference, n_t, len(labels) - n_t, table))
     return results
+
+
+def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
+    """``[framing] keyness_cluster`` of each document, or None (documents are the unit)."""
+    column = study.framing.keyness_cluster
+    return {d: str(v) for d, v in docvars[column].items()} if column else None
 
 
 def _column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
@@ -337,7 +358,7 @@ def _column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
 
 def _keyness_outputs(results, stem: Path, study: Study, caption: str, empty_note: str, title: str, label_map: dict | None = None) -> list[Path]:
     s = study.framing
-    columns = COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if label_map is not None else []) + [c for c in keyness([1], [1], ["x"]).columns if c != "term"] + COMPARISON_COLUMNS[5:]
+    columns = COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if label_map is not None else []) + [c for c in DOCUMENT_KEYNESS_COLUMNS if c != "term"] + COMPARISON_COLUMNS[5:]
     parts, tops = [], []
     for target, reference, n_t, n_r, table in results:
         if label_map is not None:
@@ -365,6 +386,13 @@ def _keyness_outputs(results, stem: Path, study: Study, caption: str, empty_note
     return written
 
 
+def _p_caption(study: Study) -> str:
+    s = study.framing
+    unit = f"values of {s.keyness_cluster}" if s.keyness_cluster else "documents"
+    return (f"p from {s.permutations} permutations of {unit} between the groups (not pooled tokens), BH q; "
+            f"groups under {s.min_group_docs} documents flagged too small")
+
+
 def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Path]:
     rows = [i for i, d in enumerate(dtm.row_ids) if str(docvars.loc[d, "language"]) == language]
     doc_ids = [dtm.row_ids[i] for i in rows]
@@ -373,20 +401,20 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
     groups = {d: str(docvars.loc[d, var]) for d in doc_ids}
     order = group_order(groups.values())
-    results = _keyness_comparisons(counts, doc_ids, vocab, groups, order, study)
+    results = _keyness_comparisons(counts, doc_ids, vocab, groups, order, study, f"words_{language}_by_{var}", _clusters(docvars, study))
     n_groups = len(order)
     empty = f"only {n_groups} {var} value{'s' if n_groups != 1 else ''} among the {language} documents: nothing to compare"
     stem = study.output_dir / f"keyness_words_{language}_by_{var}"
-    return _keyness_outputs(results, stem, study, f"Keyness of {language} words by {var}: signed G2, chi2, BH q, Log Ratio, Fightin' Words z (top {study.framing.keyness_top_n} each way)",
+    return _keyness_outputs(results, stem, study, f"Keyness of {language} words by {var}: signed G2, chi2, Log Ratio, Fightin' Words z (top {study.framing.keyness_top_n} each way); {_p_caption(study)}",
                             empty, f"Keyness of {language} words by {var}")
 
 
-def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels) -> list[Path]:
+def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters: dict[str, str] | None = None) -> list[Path]:
     by = study.framing.compare_by
-    results = _keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order, study)
+    results = _keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order, study, f"concepts_by_{by}", clusters)
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
     stem = study.output_dir / f"keyness_concepts_by_{by}"
-    written = _keyness_outputs(results, stem, study, f"Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, BH q, Log Ratio, Fightin' Words z",
+    written = _keyness_outputs(results, stem, study, f"Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, Log Ratio, Fightin' Words z; {_p_caption(study)}",
                                empty, f"Keyness of concepts by {by}", label_map=labels)
     shown = results[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 6.0, 4.5, ncols=min(max(1, len(shown)), 3))

@@ -88,11 +88,12 @@ class FramingSettings:
     bootstrap: int = 2000
     permutations: int = 5000
     seed: int = 20240404
-    min_group_docs: int = 5  # a group with fewer documents is flagged "too small" in every test
+    min_group_docs: int = 20  # a group with fewer documents is flagged "too small" in every test (resampling.MIN_GROUP_DOCS: 95% intervals cover < 93% below it in simulation)
     lead_sentences: int = 2  # first-mention position: headline + lead = the first N sentences
     voice_window: int = 8  # a speech verb is attributed to an actor at most this many tokens before it
     keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
     keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
+    keyness_cluster: str = ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
