@@ -363,6 +363,8 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
             note = _size_note({group: n}, min_docs)
             if n == 1:
                 note += "; one document: no interval"
+            elif math.isinf(low) or math.isinf(high):
+                note = "; ".join(filter(None, [note, "unbounded interval: too few documents with different values to bound the mean"]))
             records.append((family, item, group, n, float(values.mean()) if n else math.nan, low, high, n < min_docs, note))
     return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "mean", "ci_low", "ci_high", "too_small", "note"])
 
