@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from .resampling import permutation_g2
+from .resampling import permutation_keyness
 
 CORRECTIONS = ("none", "yates", "williams")
 KEYNESS_COLUMNS = [
@@ -228,7 +228,8 @@ def document_keyness(
 
     The effect sizes (signed G², χ², Log Ratio, Fightin' Words) are :func:`keyness` on the
     groups' summed counts, as before. ``p`` comes from permuting whole documents (or clusters,
-    e.g. outlets) between the groups (:func:`analysis.resampling.permutation_g2`), so it holds
+    e.g. outlets) between the groups and comparing the term's mean relative frequency per
+    document (Welch's t, :func:`analysis.resampling.permutation_keyness`), so it holds
     its level when a document repeats a word (pooled-token p-values do not: on random splits of
     one corpus 10-15% of words had p < 0.05); ``q`` is Benjamini–Hochberg over the terms of the
     pair. ``p_tokens`` keeps the pooled-token χ² p of G² for comparison (not for inference).
@@ -248,7 +249,7 @@ def document_keyness(
     rng : numpy.random.Generator
         Shared by all pairs of this call.
     clusters : sequence of str, optional
-        Resampling cluster of each document (see :func:`~analysis.resampling.permutation_g2`).
+        Resampling cluster of each document (see :func:`~analysis.resampling.permutation_keyness`).
     correction, alpha0
         As :func:`keyness` (the correction applies to the G²/χ² effect sizes and ``p_tokens``).
 
@@ -278,7 +279,7 @@ def document_keyness(
         if target not in present or not others:
             raise ValueError(f"pair {target} vs {reference}: a group has no document")
     targets = list(dict.fromkeys(t for t, _ in pairs))
-    result = permutation_g2(X, labels, targets, n_resamples, rng, clusters)
+    result = permutation_keyness(X, labels, targets, n_resamples, rng, clusters)
     is_target = np.asarray(labels, dtype=object)
     tables = []
     for target, _ in pairs:

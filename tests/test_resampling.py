@@ -13,7 +13,7 @@ from scipy import sparse, stats
 
 import analysis.resampling as rs
 from analysis.keyness import contingency, document_keyness, g2_statistic, keyness
-from analysis.resampling import MIN_GROUP_DOCS, bca_interval, g2_unsigned, permutation_g2, studentized_interval
+from analysis.resampling import MIN_GROUP_DOCS, bca_interval, permutation_keyness, studentized_interval, unit_rates, welch_t
 
 # ------------------------------------------------------------------------------ simulated data
 
@@ -45,30 +45,31 @@ def zero_inflated_rates(rng: np.random.Generator, n: int, zero: float, mu: float
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50)), min_size=2, max_size=12))
-def test_g2_equals_the_keyness_g2(pairs):
-    a = np.array([p[0] for p in pairs])
-    b = np.array([p[1] for p in pairs])
-    if a.sum() == 0 or b.sum() == 0:
+@given(st.lists(st.floats(0, 50), min_size=3, max_size=12), st.lists(st.floats(0, 50), min_size=3, max_size=12))
+def test_welch_t_equals_scipy(x, y):
+    x, y = np.array(x), np.array(y)
+    if x.std() == 0 and y.std() == 0:
         return
-    observed, expected = contingency(a, b)
-    assert g2_unsigned(a, a + b, a.sum(), a.sum() + b.sum()) == pytest.approx(g2_statistic(observed, expected), abs=1e-9)
+    both = np.concatenate([x, y])
+    t = welch_t(x.sum(), (x * x).sum(), len(x), both.sum(), (both * both).sum(), len(both))
+    assert t == pytest.approx(stats.ttest_ind(x, y, equal_var=False).statistic, rel=1e-7, abs=1e-9)
+
+
+def rates(X: np.ndarray) -> np.ndarray:
+    return X / X.sum(axis=1, keepdims=True)
 
 
 def test_exact_permutation_p_equals_scipy_permutation_test():
     rng = np.random.default_rng(3)
     X = bursty_corpus(rng, 9, 6)
     labels = np.array(["vi"] * 4 + ["en"] * 5)
-    result = permutation_g2(X, labels, ["vi"], 5000, np.random.default_rng(0))
+    result = permutation_keyness(X, labels, ["vi"], 5000, np.random.default_rng(0))
     assert result.exact and result.resamples == math.comb(9, 4) and result.min_p == pytest.approx(1 / 126)
-    lengths, total = X.sum(axis=1), X.sum()
+    r = rates(X)
     for j in range(X.shape[1]):
-        def g2(x, y, axis=-1, j=j):
-            # x: indices of the target's documents (scipy permutes the indices between the samples)
-            a = X[np.asarray(x, dtype=int), j].sum(axis=axis)
-            n_t = lengths[np.asarray(x, dtype=int)].sum(axis=axis)
-            return g2_unsigned(a, X[:, j].sum(), n_t, total)
-        reference = stats.permutation_test((np.arange(4), np.arange(4, 9)), g2, permutation_type="independent", vectorized=True,
+        def abs_t(x, y, axis=-1):
+            return np.abs(stats.ttest_ind(x, y, equal_var=False, axis=axis).statistic)
+        reference = stats.permutation_test((r[:4, j], r[4:, j]), abs_t, permutation_type="independent", vectorized=True,
                                            n_resamples=10_000, alternative="greater")
         assert result.p[0, j] == pytest.approx(reference.pvalue)
 
@@ -77,17 +78,27 @@ def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monke
     rng = np.random.default_rng(5)
     X = bursty_corpus(rng, 40, 8)
     labels = np.array(["a"] * 18 + ["b"] * 22)
-    whole = permutation_g2(X, labels, ["a"], 499, np.random.default_rng(2))
-    # reference: the same splits drawn at once, p = (1 + #{G2* >= G2}) / (1 + B)
+    whole = permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2))
+    # reference: the same splits drawn at once, Welch's t by scipy, p = (1 + #{|t*| >= |t|}) / (1 + B)
     splits = labels[np.argsort(np.random.default_rng(2).random((499, 40)), axis=1)]
-    lengths, totals = X.sum(axis=1), X.sum(axis=0)
-    member = (splits == "a").astype(float)
-    null = g2_unsigned(member @ X, totals[None, :], (member @ lengths)[:, None], X.sum())
-    observed = g2_unsigned(X[labels == "a"].sum(axis=0), totals, lengths[labels == "a"].sum(), X.sum())
-    expected = (1 + (null >= observed * (1 - 1e-9) - 1e-12).sum(axis=0)) / 500
-    assert not whole.exact and np.array_equal(whole.p[0], expected) and whole.min_p == 1 / 500
+    r = rates(X)
+    observed = np.abs(stats.ttest_ind(r[labels == "a"], r[labels == "b"], equal_var=False).statistic)
+    null = np.abs(np.array([stats.ttest_ind(r[s == "a"], r[s == "b"], equal_var=False).statistic for s in splits]))
+    expected = (1 + (null >= observed * (1 - 1e-9)).sum(axis=0)) / 500
+    assert not whole.exact and whole.p[0] == pytest.approx(expected) and whole.min_p == 1 / 500
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 40 * 7)  # 7 splits a batch, the last one shorter
-    assert np.array_equal(permutation_g2(sparse.csr_matrix(X), labels, ["a"], 499, np.random.default_rng(2)).p, whole.p)
+    assert np.array_equal(permutation_keyness(sparse.csr_matrix(X), labels, ["a"], 499, np.random.default_rng(2)).p, whole.p)
+
+
+def test_a_word_in_one_document_is_never_significant_in_a_balanced_split():
+    """What rejected G² as the permutation statistic: its value for a one-document word follows the
+    groups' token totals, which permuting documents changes. Per-document rates do not."""
+    X = np.zeros((20, 3), dtype=int)
+    X[:, 0] = np.arange(100, 300, 10)  # document lengths differ a lot
+    X[3, 1] = 4  # one document uses word 1
+    X[:, 2] = 5
+    labels = np.array(["a"] * 10 + ["b"] * 10)
+    assert permutation_keyness(X, labels, ["a"], 999, np.random.default_rng(0)).p[0, 1] == 1.0
 
 
 def test_document_level_test_holds_its_level_on_simulated_nulls_and_pooled_tokens_do_not():
@@ -98,7 +109,7 @@ def test_document_level_test_holds_its_level_on_simulated_nulls_and_pooled_token
     for _ in range(300):
         X = bursty_corpus(rng, 40, 10)
         labels = rng.permutation(np.array(["a"] * 20 + ["b"] * 20))
-        p = permutation_g2(X, labels, ["a"], 199, rng).p[0][:4]  # the 4 most frequent terms: p is nearly continuous
+        p = permutation_keyness(X, labels, ["a"], 199, rng).p[0][:4]  # the 4 most frequent terms: p is nearly continuous
         observed, expected = contingency(X[labels == "a"].sum(axis=0), X[labels == "b"].sum(axis=0))
         pooled = stats.chi2.sf(g2_statistic(observed, expected), 1)[:4]
         perm_hits += int((p <= 0.05).sum())
@@ -152,11 +163,12 @@ def test_outlets_nested_in_groups_are_permuted_whole():
     X = bursty_corpus(rng, 16, 5)
     labels = ["vi"] * 8 + ["en"] * 8
     outlets = ["A"] * 4 + ["B"] * 4 + ["C"] * 4 + ["D"] * 4
-    result = permutation_g2(X, labels, ["vi"], 1000, np.random.default_rng(0), clusters=outlets)
+    result = permutation_keyness(X, labels, ["vi"], 1000, np.random.default_rng(0), clusters=outlets)
     # 4 outlets, 2 per language: 6 splits of outlets, so no p below 1/6 whatever the documents say
     assert result.design == "clusters" and result.units == 4 and result.exact and result.min_p == pytest.approx(1 / 6)
-    by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])
-    assert np.array_equal(result.p, permutation_g2(by_outlet, ["vi", "vi", "en", "en"], ["vi"], 1000, np.random.default_rng(0)).p)
+    by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])  # an outlet's rate: its pooled counts
+    assert np.array_equal(result.p, permutation_keyness(by_outlet, ["vi", "vi", "en", "en"], ["vi"], 1000, np.random.default_rng(0)).p)
+    assert np.allclose(unit_rates(X, np.array(outlets)).toarray(), rates(by_outlet))
 
 
 def test_outlets_spanning_groups_permute_documents_within_outlets():
@@ -170,8 +182,8 @@ def test_outlets_spanning_groups_permute_documents_within_outlets():
     boost[:30, 0] = 3.0  # outlet A uses term 0 three times as often; the groups do not differ within outlets
     for _ in range(60):
         X = bursty_corpus(rng, 60, 8, shape=2.0, boost=boost)
-        within += permutation_g2(X, labels, ["x"], 199, rng, clusters=outlets).p[0, 0] <= 0.05
-        free += permutation_g2(X, labels, ["x"], 199, rng).p[0, 0] <= 0.05
+        within += permutation_keyness(X, labels, ["x"], 199, rng, clusters=outlets).p[0, 0] <= 0.05
+        free += permutation_keyness(X, labels, ["x"], 199, rng).p[0, 0] <= 0.05
     assert within / 60 <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 60)
     assert free / 60 > 0.5
 
