@@ -125,3 +125,24 @@ def place_labels(ax, xs, ys, labels, fontsize: float = 7, colour: str = "black")
         texts.append(annotate(x, y, label, *offset, line=offset[1] != 0))
         placed.append(box)
     return texts
+
+
+# ------------------------------------------------------------------------- whole figures
+
+
+def figure_corpus_summary(summary: pd.DataFrame, group: str = "language"):
+    """Word tokens and counted terms per ``group`` (:func:`analysis.textstat.corpus_summary`)."""
+    fig, (ax,) = new_figure(1, 4.5, 3.2)
+    plot_corpus_summary(ax, summary, group)
+    ax.set_title("Corpus size by language")
+    return fig
+
+
+def figure_top_terms(top: pd.DataFrame, by: str, top_n: int):
+    """One panel per group of :func:`analysis.textstat.top_terms` (at most three a row)."""
+    groups = list(dict.fromkeys(top["group"]))
+    fig, axes = new_figure(len(groups), 3.6, 0.22 * top_n + 1.0, ncols=min(len(groups), 3))
+    for ax, group in zip(axes, groups):
+        plot_top_terms(ax, top[top["group"] == group], title=f"{by} = {group}")
+    fig.suptitle(f"Most frequent terms by {by}")
+    return fig

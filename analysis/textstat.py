@@ -191,3 +191,32 @@ def corpus_summary(
             )
         )
     return pd.DataFrame(records, columns=[*keys, "documents", "sentences", "tokens", "types", "ttr", "terms"])
+
+
+# ------------------------------------------------------------------------------ preparation
+
+CLEANING_COLUMNS = ["doc_id", "rule", "kind", "line", "chars", "text"]
+PREPARATION_COLUMNS = ["doc_id", "language", "presegmented", "segmentation", "paragraphs", "sentences", "tokens"]
+
+
+def cleaning_log(prepared: Iterable[PreparedDocument]) -> pd.DataFrame:
+    """One row per removal by a cleaning rule: ``doc_id, rule, kind, line, chars, text``."""
+    rows = [
+        (doc.doc_id, r["rule"], r["kind"], r["line"], len(r["text"]), r["text"].replace("\n", " / "))
+        for doc in prepared
+        for r in doc.removals
+    ]
+    return pd.DataFrame(rows, columns=CLEANING_COLUMNS)
+
+
+def preparation_table(prepared: Iterable[PreparedDocument], resegment: bool) -> pd.DataFrame:
+    """Per document: how it was segmented and its paragraphs, sentences and tokens."""
+
+    def segmentation(d: PreparedDocument) -> str:
+        if d.presegmented:
+            return "re-segmented" if resegment else "kept"
+        return "segmented" if d.language == "vi" else "tokenised"
+
+    rows = [(d.doc_id, d.language, d.presegmented, segmentation(d), len(d.paragraphs), sum(1 for _ in d.sentences()), sum(1 for _ in d.tokens()))
+            for d in prepared]
+    return pd.DataFrame(rows, columns=PREPARATION_COLUMNS)

@@ -123,9 +123,9 @@ def bad_study(tmp_path: Path, framing: str) -> Path:
 @pytest.mark.parametrize(
     "replacement, message",
     [
-        ('compare_by = "newspaper"', "[framing] compare_by = 'newspaper' is not a metadata column"),
+        ('compare_by = "newspaper"', "[framing] compare_by names 'newspaper', not a metadata column"),
         ('compare_by = "language"\nkeyness_correction = "continuity"', "[framing] keyness_correction = 'continuity' is not known"),
-        ('compare_by = "language"\nkeyness_cluster = "newspaper"', "[framing] keyness_cluster = 'newspaper' is not a metadata column"),
+        ('compare_by = "language"\nkeyness_cluster = "newspaper"', "[framing] keyness_cluster names 'newspaper', not a metadata column"),
     ],
 )
 def test_bad_settings_stop_with_one_line(tmp_path, capsys, replacement, message):
