@@ -151,8 +151,14 @@ def run(limit: int | None = None, splits: int = 20, seed: int = SEED, permutatio
             first = set(names[: len(names) // 2])
             labels = np.array(["a" if c in first else "b" for c in categories])
             table = document_keyness(words, labels, vocab, [("a", "b")], permutations, split_rng(seed, corpus, 10**6))[0]
-            records.append((label, f"words: share with q < 0.05, categories {'+'.join(sorted(first))} vs the rest (a real difference)",
-                            float((table["q"] < 0.05).mean()), "report", ""))
+            frequent = table["term"].map(doc_freq["words"]).to_numpy() >= min_docs
+            what = f"categories {'+'.join(sorted(first))} vs the rest (a real difference)"
+            records += [
+                (label, f"words: share with q < 0.05, {what}", float((table["q"] < 0.05).mean()), "report", ""),
+                (label, f"words in >= {min_docs} documents: share with q < 0.05, {what}", float((table["q"][frequent] < 0.05).mean()), "report", ""),
+                (label, f"words in >= {min_docs} documents: share with q < 0.05 from pooled tokens, {what}",
+                 float((stats.false_discovery_control(table["p_tokens"].to_numpy(), method="bh")[frequent] < 0.05).mean()), "report", ""),
+            ]
     table = pd.DataFrame(records, columns=COLUMNS)
     table["value"] = table["value"].astype(float).round(4)
     table["met"] = table["met"].map(lambda v: "" if v == "" else ("yes" if v else "no"))
