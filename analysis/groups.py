@@ -277,8 +277,13 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
     >>> import pandas as pd
     >>> counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
     >>> table = keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1)
-    >>> table[["comparison", "term", "target_count", "reference_count"]].to_string(index=False)
-    ' comparison    term  target_count  reference_count\\n   vi vs en hợp_tác             7                1\\n   vi vs en    biển             1                9'
+    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2"]].round(2).to_string(index=False))
+    comparison    term  target_count  reference_count    g2
+      vi vs en hợp_tác             7                1  12.2
+      vi vs en    biển             1                9 -12.2
+
+    (the G2 of the 2 × 2 table [[7, 1], [1, 9]], as ``scipy.stats.chi2_contingency`` with
+    ``lambda_="log-likelihood"`` gives it).
     """
     if isinstance(counts, DocTermMatrix):
         matrix, doc_ids, vocab = counts.counts, list(counts.row_ids), list(counts.vocab)
@@ -294,7 +299,12 @@ def top_keyness(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
     """The ``n`` most positive and ``n`` most negative rows by ``by``, per comparison.
 
     Works on :func:`keyness_by_group`'s table (per ``comparison``) and on a single
-    :func:`analysis.keyness.keyness` table alike.
+    :func:`analysis.keyness.keyness` table alike. Positive rows first (largest first), then
+    negative rows (most negative last).
+
+    >>> table = pd.DataFrame({"comparison": ["vi vs en"] * 3, "term": ["hợp_tác", "biển", "ở"], "g2": [8.0, -8.0, 0.5]})
+    >>> top_keyness(table, 1)["term"].tolist()
+    ['hợp_tác', 'biển']
     """
     _positive("n", n)
     if "comparison" not in table.columns:
@@ -332,6 +342,15 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
     -------
     DataFrame
         :data:`PREVALENCE_COLUMNS`, see :func:`analysis.topics.prevalence`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> theta = np.array([[0.9, 0.1], [0.7, 0.3], [0.2, 0.8]])
+    >>> docvars = pd.DataFrame({"language": ["vi", "vi", "en"]}, index=["v1", "v2", "e1"])
+    >>> table = prevalence_by(theta, ["v1", "v2", "e1"], docvars, ["language"], 0, seed=1, model="joint")
+    >>> table[table["topic"] == 1][["group", "prevalence"]].to_dict("records")
+    [{'group': 'en', 'prevalence': 0.2}, {'group': 'vi', 'prevalence': 0.8}]
     """
     _positive("n_resamples", n_resamples, 0)
     missing = [column for column in by if column not in docvars.columns]

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import plot  # noqa: F401  (applies the shared style: fonts, deterministic output)
+from . import plot
 from .plot import place_labels
 
 PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
@@ -82,6 +82,14 @@ def plot_keyness(ax, table: pd.DataFrame, value: str = "g2", target: str = "targ
     """Diverging bars of signed keyness: target-characteristic terms right, reference left.
 
     ``table``: rows of :func:`analysis.keyness.top_keyness` (positive first, then negative).
+
+    >>> import analysis as va
+    >>> table = pd.DataFrame({"term": ["hợp_tác", "biển_đông"], "g2": [8.0, -5.0]})
+    >>> fig, (ax,) = va.new_figure()
+    >>> ax = plot_keyness(ax, table, target="vi", reference="en")
+    >>> [t.get_text() for t in ax.get_yticklabels()], len(ax.patches)
+    (['hợp tác', 'biển đông'], 2)
+    >>> plot.close(fig)
     """
     rows = table.reset_index(drop=True)
     values = rows[value].to_numpy(dtype=float)
@@ -155,6 +163,7 @@ MAX_PANELS = 9
 MAX_HEATMAP = 30
 
 
+@plot.styled
 def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_groups: int, by: str):
     """One panel per frame family: mean salience by group (:func:`analysis.groups.frame_group_table`).
 
@@ -172,6 +181,7 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_g
     return fig
 
 
+@plot.styled
 def figure_actor_salience(table: pd.DataFrame, n_groups: int, by: str, n_actors: int = 15):
     """Mention share by group of the ``n_actors`` most mentioned actors (:func:`analysis.groups.actor_group_table`)."""
     top = list(table.groupby("actor", sort=False)["mentions"].sum().sort_values(ascending=False, kind="mergesort").index[:n_actors])
@@ -189,8 +199,21 @@ def _flag(comparison, min_docs: int) -> str:
     return " (too small)" if min(comparison.target_docs, comparison.reference_docs) < min_docs else ""
 
 
+@plot.styled
 def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_note: str):
-    """Diverging keyness bars, one panel per comparison (:func:`analysis.groups.keyness_comparisons`), at most :data:`MAX_PANELS`."""
+    """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels.
+
+    ``comparisons``: :func:`analysis.groups.keyness_comparisons`; each panel shows the ``top_n``
+    strongest terms each way and says "(too small)" when a group has fewer than ``min_docs``
+    documents; with no comparison the figure says ``empty_note``.
+
+    >>> from analysis.groups import keyness_comparisons
+    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, ["vi", "en"])
+    >>> fig = figure_keyness(comparisons, 5, 1, "Keyness by language", "nothing to compare")
+    >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()
+    (['vi vs en'], 'Keyness by language')
+    >>> plot.close(fig)
+    """
     from .keyness import top_keyness
 
     shown = comparisons[:MAX_PANELS]
@@ -220,6 +243,7 @@ def fightin_words_data(comparisons) -> pd.DataFrame:
     return pd.concat(data, ignore_index=True) if data else pd.DataFrame(columns=FIGHTIN_COLUMNS)
 
 
+@plot.styled
 def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str):
     """Fightin' Words z against frequency, one panel per comparison (at most :data:`MAX_PANELS`)."""
     shown = comparisons[:MAX_PANELS]
@@ -232,6 +256,7 @@ def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str
     return fig
 
 
+@plot.styled
 def figure_similarity(similarity: pd.DataFrame, pair) -> object:
     """Heatmap of cross-lingual cosines (:func:`analysis.similarity.crosslingual_similarity`).
 

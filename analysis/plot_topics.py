@@ -110,6 +110,7 @@ def plot_alignment(ax, matrix: pd.DataFrame, row: str, col: str):
 MODEL_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint model on concepts"}
 
 
+@plot.styled
 def figure_k_selection(summary: pd.DataFrame, threshold: float | None = None):
     """Coherence (three measures) and stability against K, the chosen K ringed."""
     fig, axes = plot.new_figure(4, 3.4, 2.8, ncols=2)
@@ -119,6 +120,7 @@ def figure_k_selection(summary: pd.DataFrame, threshold: float | None = None):
     return fig
 
 
+@plot.styled
 def figure_topic_terms(rows: pd.DataFrame, k: int, model: str):
     """Top terms of each of the ``k`` topics of ``model`` (rows ranked by probability)."""
     n_terms = int(rows["rank"].max())
@@ -129,6 +131,7 @@ def figure_topic_terms(rows: pd.DataFrame, k: int, model: str):
     return fig
 
 
+@plot.styled
 def figure_prevalence(table: pd.DataFrame, k: int):
     """Joint-model topic prevalence by language with bootstrap intervals."""
     fig, (ax,) = plot.new_figure(1, max(4.0, 1.1 * k + 2), 3.2)
@@ -137,6 +140,7 @@ def figure_prevalence(table: pd.DataFrame, k: int):
     return fig
 
 
+@plot.styled
 def figure_alignment(matrix: pd.DataFrame, k_vi: int, k_en: int):
     """vi x en topic similarity heatmap (long-form ``matrix`` of :func:`analysis.topics.align_languages`), matches boxed."""
     fig, (ax,) = plot.new_figure(1, 0.7 * k_en + 2.5, 0.5 * k_vi + 1.5)

@@ -10,14 +10,16 @@ Reading goes through :mod:`analysis.io`; nothing here writes an output.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from pathlib import Path
 
 import pandas as pd
 import stopwordsiso
 
-from . import io
+from . import io, topics
 from .codebook import Codebook, codebook_phrases, concept_map, parse_codebook
 from .corpus import Corpus, vietnamese_share
+from .errors import InputError
 from .dtm import DocTermMatrix, build_dtm
 from .framing import Annotation, annotate
 from .normalize import canonical_vi
@@ -141,6 +143,45 @@ class PreparedStudy:
         codebook = codebook or self.codebook()
         return [annotate(doc, self.rules, codebook) for doc in self.prepared]
 
+    def concept_map(self, units: list[Unit] | None = None) -> dict:
+        """The codebook's bilingual concept map, its ``*`` patterns expanded on this corpus's terms."""
+        units = self.units() if units is None else units
+        return load_concept_map(self.study, sorted({t for u in units for t in u.terms}))
+
+    def topic_corpora(self, units: list[Unit] | None = None, concept_map: dict | None = None) -> dict[str, topics.TopicCorpus]:
+        """One topic corpus per language of the study, and ``joint`` on concepts (both languages)."""
+        units = self.units() if units is None else units
+        if concept_map is None and {"vi", "en"} <= set(self.study.corpus.languages):
+            concept_map = self.concept_map(units)
+        return topic_corpora(self, units, concept_map)
+
+
+def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None) -> dict[str, topics.TopicCorpus]:
+    """One :class:`~analysis.topics.TopicCorpus` per language, and ``joint`` on concepts if there is a map.
+
+    Dictionary filters come from ``[topics] no_below``, ``no_above`` and ``keep_n``.
+    """
+    study = ps.study
+    settings = study.topics
+    where = str(study.source)
+    language = ps.docvars["language"].astype(str)
+    filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "where": where}
+    languages = list(dict.fromkeys(study.corpus.languages))
+    corpora = {}
+    for lang in languages:
+        mine = [u for u in units if language[u.doc_id] == lang]
+        if not mine:
+            raise InputError(where, f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
+                             f"remove '{lang}' from [corpus] languages or add {lang} documents")
+        corpora[lang] = topics.build_corpus(lang, [u.unit_id for u in mine], [u.terms for u in mine], **filters)
+    if concept_map is not None and {"vi", "en"} <= set(languages):
+        mine = [u for u in units if language[u.doc_id] in ("vi", "en")]
+        corpora["joint"] = topics.build_corpus(
+            "joint", [u.unit_id for u in mine],
+            [topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
+        )
+    return corpora
+
 
 def prepared_corpus(study: Study, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
     """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
@@ -152,3 +193,41 @@ def prepared_corpus(study: Study, workers: int | None = None, progress: bool = T
         corpus.documents, preparation, cache, workers=workers, progress=progress, scheduler=study.run.scheduler
     )
     return PreparedStudy(study, corpus, prepared, load_term_rules(study), preparation)
+
+
+@dataclass(frozen=True)
+class OpenStudy(Study):
+    """A study opened for work (:func:`open_study`): its settings, and :meth:`prepare`."""
+
+    def prepare(self, workers: int | None = None, progress: bool = False) -> PreparedStudy:
+        """Read, validate and prepare the corpus (cached): the :class:`PreparedStudy` every step starts from."""
+        return prepared_corpus(self, workers, progress)
+
+
+def open_study(path: str | Path = "study.toml") -> OpenStudy:
+    """Read a study file, every setting checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        The study TOML file (paths in it are relative to its folder).
+
+    Returns
+    -------
+    OpenStudy
+        The settings (``study.framing.bootstrap`` ...); ``study.prepare()`` gives the corpus.
+
+    Raises
+    ------
+    InputError
+        One line per bad value, naming the key and the fix.
+
+    Examples
+    --------
+    >>> import analysis as va
+    >>> study = va.open_study("study.toml")   # doctest: +SKIP
+    >>> corpus = study.prepare()              # doctest: +SKIP
+    >>> corpus.docvars["language"].value_counts()   # doctest: +SKIP
+    """
+    study = io.read_study(path)
+    return OpenStudy(**{f.name: getattr(study, f.name) for f in fields(Study)})

@@ -26,7 +26,7 @@ from .errors import InputError
 from .groups import prevalence_by
 from .ldavis import ldavis_page, require_pyldavis
 from .prepare import resolve_workers
-from .prepared import PreparedStudy, load_concept_map, prepared_corpus
+from .prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from .results import Csv, Figure, Raw, Result, Table, write_results
 from .study import Study
 
@@ -35,30 +35,6 @@ log = logging.getLogger("analysis")
 MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
 
 __all__ = ["load_concept_map", "load_model", "run_topics", "save_model", "topic_corpora", "topics_results"]
-
-
-def topic_corpora(ps: PreparedStudy, units: list, concept_map: dict | None) -> dict[str, topics.TopicCorpus]:
-    """One :class:`~analysis.topics.TopicCorpus` per language, and ``joint`` on concepts if there is a map."""
-    study = ps.study
-    settings = study.topics
-    where = str(study.source)
-    language = ps.docvars["language"].astype(str)
-    filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "where": where}
-    languages = list(dict.fromkeys(study.corpus.languages))
-    corpora = {}
-    for lang in languages:
-        mine = [u for u in units if language[u.doc_id] == lang]
-        if not mine:
-            raise InputError(where, f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
-                             f"remove '{lang}' from [corpus] languages or add {lang} documents")
-        corpora[lang] = topics.build_corpus(lang, [u.unit_id for u in mine], [u.terms for u in mine], **filters)
-    if concept_map is not None and {"vi", "en"} <= set(languages):
-        mine = [u for u in units if language[u.doc_id] in ("vi", "en")]
-        corpora["joint"] = topics.build_corpus(
-            "joint", [u.unit_id for u in mine],
-            [topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
-        )
-    return corpora
 
 
 def run_topics(study: Study, workers: int | None = None) -> list[Path]:
