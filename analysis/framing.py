@@ -329,21 +329,23 @@ def _size_note(sizes: Mapping[str, int], min_docs: int) -> str:
 RESAMPLE_CELLS = 2_000_000
 
 
-def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
+def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95,
+                 support: tuple[float, float] = (0.0, math.inf)) -> tuple[float, float]:
     """Studentized bootstrap (bootstrap-t) interval of the mean of document values; NaN for < 2.
 
     :func:`analysis.resampling.studentized_interval` resampling documents. It replaced the
     percentile interval, which on zero-inflated per-1,000 rates covered 77% at 5 documents per
     group and 87% at 10 instead of the 95% it claimed; the coverage of this one is measured in
     ``tests/test_resampling.py``. An infinite bound means the sample cannot bound that side (a
-    group too small or too uniform), not a bug.
+    group too small or too uniform), not a bug. ``support``: the range the mean can take (default
+    ``(0, inf)``: the measures here are counts, rates and shares); the interval is cut to it.
     """
     values = np.asarray(values, dtype=float)
     if len(values) < 2:
         return math.nan, math.nan
     if np.all(values == values[0]):
         return float(values[0]), float(values[0])
-    return studentized_interval(values, n_resamples, rng, level)
+    return studentized_interval(values, n_resamples, rng, level, support=support)
 
 
 def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:

@@ -136,7 +136,7 @@ def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Se
             n = len(rows)
             mentions, statements = int(rows["mentions"].sum()), int(rows["statements"].sum())
             shares = rows["mention_share"].to_numpy(dtype=float)
-            low, high = bootstrap_ci(shares, n_resamples, keyed_rng(seed, "actor", actor, group))
+            low, high = bootstrap_ci(shares, n_resamples, keyed_rng(seed, "actor", actor, group), support=(0.0, 1.0))
             docs_mentioning = int((rows["mentions"] > 0).sum())
             lead = int((rows["first_position"] == LEAD).sum())
             records.append((actor, labels.get(actor, actor), rows["kind"].iloc[0] if n else "", group, n, docs_mentioning, mentions,

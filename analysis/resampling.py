@@ -319,6 +319,7 @@ def studentized_interval(
     rng: np.random.Generator,
     level: float = 0.95,
     sizes: np.ndarray | None = None,
+    support: tuple[float, float] = (-math.inf, math.inf),
 ) -> tuple[np.ndarray, np.ndarray]:
     """Studentized (bootstrap-t) interval of a mean, or of a ratio of cluster sums.
 
@@ -334,6 +335,10 @@ def studentized_interval(
     level : float
     sizes : array, shape (n,), optional
         Units per cluster ``m_c``.
+    support : (float, float)
+        Values the estimated mean can take by construction (``(0, inf)`` for rates, ``(0, 1)``
+        for shares): the interval is cut to it. The true mean lies in it, so cutting never loses
+        coverage, and no table shows a negative rate.
 
     Returns
     -------
@@ -390,8 +395,8 @@ def studentized_interval(
         low = np.where(np.isposinf(t_high), -np.inf, estimate - t_high * se)
         high = np.where(np.isneginf(t_low), np.inf, estimate - t_low * se)
     constant = np.all(y == y[0], axis=0) & (sizes is None)
-    low = np.where(constant | (se == 0), estimate, low)
-    high = np.where(constant | (se == 0), estimate, high)
+    low = np.where(constant | (se == 0), estimate, np.maximum(low, support[0]))
+    high = np.where(constant | (se == 0), estimate, np.minimum(high, support[1]))
     return (float(low[0]), float(high[0])) if one else (low, high)
 
 

@@ -44,6 +44,7 @@ def zero_inflated_rates(rng: np.random.Generator, n: int, zero: float, mu: float
 # ------------------------------------------------------------------------------------ keyness
 
 
+@pytest.mark.filterwarnings("ignore:Precision loss occurred")  # scipy, on samples of equal values
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 50), min_size=3, max_size=12), st.lists(st.integers(0, 50), min_size=3, max_size=12))
 def test_welch_t_equals_scipy(x, y):
@@ -59,6 +60,7 @@ def rates(X: np.ndarray) -> np.ndarray:
     return X / X.sum(axis=1, keepdims=True)
 
 
+@pytest.mark.filterwarnings("ignore:Precision loss occurred")  # scipy, on permuted samples of equal values
 def test_exact_permutation_p_equals_scipy_permutation_test():
     rng = np.random.default_rng(3)
     X = bursty_corpus(rng, 9, 6)
@@ -240,6 +242,13 @@ def test_studentized_interval_edge_cases():
     # one non-zero value among 4: a quarter of resamples has no variation, so the data cannot bound the top
     low, high = studentized_interval(np.array([0.0, 0.0, 0.0, 9.0]), 999, np.random.default_rng(0))
     assert high == math.inf and low < 2.25
+
+
+def test_the_interval_is_cut_to_the_support_of_the_mean():
+    values = np.array([0.0, 0.0, 1.0, 30.0, 0.0])
+    free = studentized_interval(values, 999, np.random.default_rng(1))
+    cut = studentized_interval(values, 999, np.random.default_rng(1), support=(0.0, 10.0))
+    assert free[0] < 0 and cut == (0.0, min(free[1], 10.0))
 
 
 def test_bca_interval_equals_scipy_bca():
