@@ -245,7 +245,8 @@ def comparison_table(comparisons: Sequence[Comparison], min_docs: int = 5, label
 
 
 def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
-                     min_docs: int = 5, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                     min_docs: int = 5, labels: Mapping[str, str] | None = None, n_resamples: int | None = None,
+                     seed: int = 0, clusters=None) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
     Two groups are compared with each other; with more, each group against the rest.
@@ -265,12 +266,21 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         Comparisons with a smaller group are flagged ``too_small``.
     labels : mapping term -> label, optional
         Adds a ``label`` column.
+    n_resamples : int, optional
+        Permutations of documents for p and q (:func:`analysis.keyness.document_keyness`, what the
+        framing stage reports; seeded by ``seed``). Without it p is the pooled-token χ² p of G²,
+        which treats tokens as independent: read it as descriptive.
+    seed : int
+        Seed of the permutations.
+    clusters : Series or mapping doc_id -> cluster, optional
+        Permute clusters (e.g. outlets) instead of documents (with ``n_resamples``).
 
     Returns
     -------
     DataFrame
         One row per comparison and term: :func:`keyness_columns` (signed G2 and chi2, p, BH q,
-        Log Ratio, Fightin' Words delta and z; positive = more frequent in the target).
+        Log Ratio, Fightin' Words delta and z; positive = more frequent in the target; with
+        ``n_resamples`` also ``p_tokens, min_p, design``).
 
     Examples
     --------
@@ -291,7 +301,9 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         matrix, doc_ids, vocab = counts.to_numpy(), list(counts.index), list(counts.columns)
     groups = {str(d): str(g) for d, g in dict(groups).items()}
     _positive("min_docs", min_docs)
-    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0)
+    rng = keyed_rng(seed, "keyness") if n_resamples is not None else None
+    clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
+    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0, n_resamples, rng, clusters)
     return comparison_table(comparisons, min_docs, labels)
 
 
