@@ -85,6 +85,10 @@ SMALL_REASON = "below it, 95% intervals cover less than 93% in simulation"
 
 DESIGNS = ("documents", "clusters", "within clusters")
 
+#: Exceedances after which a term's permutation test stops (Besag & Clifford 1991; see
+#: :func:`permutation_keyness`): p-values of 20/B and above carry about ±22% relative noise.
+STOP_AT = 20
+
 
 # ------------------------------------------------------------------------------ permutations
 
@@ -183,6 +187,7 @@ def permutation_keyness(
     n_resamples: int,
     rng: np.random.Generator,
     clusters: Sequence[str] | None = None,
+    stop_at: int | None = STOP_AT,
 ) -> PermutationResult:
     """Document-level permutation p-values for each term, each target against the rest.
 
@@ -215,13 +220,21 @@ def permutation_keyness(
         Cluster (e.g. outlet) of each document. If each cluster lies in one group, clusters are
         the units (their pooled relative frequencies) and are permuted whole; otherwise documents
         are permuted within clusters.
+    stop_at : int or None
+        Sequential stopping (Besag & Clifford 1991): a term stops being tested once ``h =
+        stop_at`` permuted splits have reached its statistic, with ``p = h / L`` (``L`` the splits
+        drawn until then): a valid p-value, exact in its level, whose relative noise is about
+        ``1/√h``. Only terms with ``p ≥ h / B`` can stop, so small p-values are computed from all
+        ``B`` splits; most of a vocabulary stops within a few hundred, which makes word keyness
+        of a 10,000-document archive minutes instead of an hour. None: every term sees every split.
 
     Returns
     -------
     PermutationResult
         ``p[g, j] = (1 + #{b : |t_b[j]| ≥ |t_obs[j]|}) / (1 + B)`` for random splits (Phipson &
         Smyth 2010: the observed split counts as one of them, so p is never 0 and the test keeps
-        its level), or ``#{splits with |t| ≥ observed} / #splits`` when enumerated (two-sided).
+        its level), ``h / L`` for a term stopped early, or ``#{splits with |t| ≥ observed} /
+        #splits`` when enumerated (two-sided; never stopped).
 
     Examples
     --------
@@ -257,9 +270,12 @@ def permutation_keyness(
     total_squares = np.asarray(R.multiply(R).sum(axis=0)).ravel()
     sizes = np.bincount(codes, minlength=len(names))
 
-    def statistic(member: np.ndarray, code: int) -> np.ndarray:
-        """|t| per term (rows) and split (columns) for the 0/1 membership ``member`` (units × splits)."""
-        return np.abs(welch_t(np.asarray(Rt @ member), np.asarray(R2t @ member), int(sizes[code]), totals[:, None], total_squares[:, None], units))
+    def statistic(member: np.ndarray, code: int, rows=None) -> np.ndarray:
+        """|t| per term (rows; all, or the ``rows`` = (indices, Rt rows, R2t rows) still tested) and
+        split (columns) for the 0/1 membership ``member`` (units × splits)."""
+        index, rt, r2t = (slice(None), Rt, R2t) if rows is None else rows
+        return np.abs(welch_t(np.asarray(rt @ member), np.asarray(r2t @ member), int(sizes[code]), totals[index, None],
+                              total_squares[index, None], units))
 
     observed = np.stack([statistic((codes == c).astype(float)[:, None], c)[:, 0] for c in target_codes])
     threshold = observed * (1.0 - 1e-9)  # ties in floating point count as "at least as large"
@@ -269,6 +285,10 @@ def permutation_keyness(
     splits = _multiset_permutations(codes) if exact else None
     total_splits = len(splits) if exact else n_resamples
     exceed = np.zeros((len(target_codes), n_terms), dtype=np.int64)
+    stopped = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # L of a term stopped after L splits, else 0
+    sequential = stop_at is not None and not exact
+    active = [np.arange(n_terms) for _ in target_codes]
+    rows = [None for _ in target_codes]  # the Rt/R2t rows of the active terms, sliced when the set shrinks
     chunk = max(1, RESAMPLE_CELLS // max(units, n_terms))
     if strata is not None:
         sorted_codes = codes[np.argsort(strata, kind="stable")]
@@ -286,11 +306,27 @@ def permutation_keyness(
             permuted = np.empty((size, units), dtype=codes.dtype)
             np.put_along_axis(permuted, order, np.broadcast_to(sorted_codes, (size, units)), axis=1)
         for row, code in enumerate(target_codes):
-            exceed[row] += (statistic((permuted == code).astype(float).T, code) >= threshold[row][:, None]).sum(axis=1)
+            terms = active[row]
+            if len(terms) == 0:
+                continue
+            hits = statistic((permuted == code).astype(float).T, code, rows[row]) >= threshold[row][terms, None]
+            if not sequential:
+                exceed[row, terms] += hits.sum(axis=1)
+                continue
+            # Where the h-th exceedance falls, split by split: the same L whatever the batch size.
+            running = exceed[row, terms][:, None] + np.cumsum(hits, axis=1)
+            exceed[row, terms] = running[:, -1]
+            done = running[:, -1] >= stop_at
+            if done.any():
+                stopped[row, terms[done]] = start + np.argmax(running[done] >= stop_at, axis=1) + 1
+                exceed[row, terms[done]] = stop_at
+                active[row] = terms[~done]
+                rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
     if exact:
         p, min_p = exceed / total_splits, 1.0 / total_splits
     else:
         p, min_p = (exceed + 1.0) / (n_resamples + 1.0), 1.0 / (n_resamples + 1.0)
+        p = np.where(stopped > 0, exceed / np.maximum(stopped, 1), p)
     return PermutationResult(tuple(str(t) for t in targets), np.minimum(p, 1.0), min_p, bool(exact), int(total_splits), int(units), design)
 
 
@@ -434,6 +470,7 @@ __all__ = [
     "MIN_GROUP_DOCS",
     "RESAMPLE_CELLS",
     "SMALL_REASON",
+    "STOP_AT",
     "PermutationResult",
     "bca_interval",
     "permutation_keyness",

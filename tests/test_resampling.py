@@ -78,9 +78,11 @@ def test_exact_permutation_p_equals_scipy_permutation_test():
 
 def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monkeypatch):
     rng = np.random.default_rng(5)
-    X = bursty_corpus(rng, 40, 8)
+    boost = np.ones((40, 8))
+    boost[:18, 0] = 4.0  # one real difference: its test never stops early
+    X = bursty_corpus(rng, 40, 8, shape=1.0, boost=boost)
     labels = np.array(["a"] * 18 + ["b"] * 22)
-    whole = permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2))
+    whole = permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2), stop_at=None)
     # reference: the same splits drawn at once, Welch's t by scipy, p = (1 + #{|t*| >= |t|}) / (1 + B)
     splits = labels[np.argsort(np.random.default_rng(2).random((499, 40)), axis=1)]
     r = rates(X)
@@ -88,8 +90,17 @@ def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monke
     null = np.abs(np.array([stats.ttest_ind(r[s == "a"], r[s == "b"], equal_var=False).statistic for s in splits]))
     expected = (1 + (null >= observed * (1 - 1e-9)).sum(axis=0)) / 500
     assert not whole.exact and whole.p[0] == pytest.approx(expected) and whole.min_p == 1 / 500
+    # sequential stopping (Besag & Clifford 1991): p = h / L where the h-th exceedance came at split L
+    h = 20
+    exceed = np.cumsum(null >= observed * (1 - 1e-9), axis=0)
+    reached = exceed[-1] >= h
+    L = np.argmax(exceed >= h, axis=0) + 1
+    sequential = np.where(reached, h / L, expected)
+    stopping = permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2), stop_at=h)
+    assert reached.any() and not reached.all() and stopping.p[0] == pytest.approx(sequential)
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 40 * 7)  # 7 splits a batch, the last one shorter
-    assert np.array_equal(permutation_keyness(sparse.csr_matrix(X), labels, ["a"], 499, np.random.default_rng(2)).p, whole.p)
+    assert np.array_equal(permutation_keyness(sparse.csr_matrix(X), labels, ["a"], 499, np.random.default_rng(2), stop_at=None).p, whole.p)
+    assert np.array_equal(permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2), stop_at=h).p, stopping.p)
 
 
 def test_a_word_in_one_document_is_never_significant_in_a_balanced_split():
