@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import Callable
 
-from . import appendix_stage, framing_stage, frequencies_stage, io, manifest_stage, prepare_stage, textstat, topics_stage
+from . import appendix_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
 from .study import StudyErrors, column_problems, raise_all
@@ -31,7 +31,7 @@ def stage(name: str, help_text: str):
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
-    corpus = io.read_corpus(study)
+    corpus = files.read_corpus(study)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
@@ -70,10 +70,10 @@ def _kwic(study, args):
 
 def validate_study(path: str) -> None:
     """Raise every problem of the study file at once: its values and the metadata columns it names."""
-    study, problems = io.study_problems(path)
+    study, problems = files.study_problems(path)
     if study is not None:
         try:
-            problems += column_problems(study, list(io.read_metadata(study).columns))
+            problems += column_problems(study, list(files.read_metadata(study).columns))
         except InputError as exc:
             problems.append(exc)
     raise_all(problems)
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.stage == "validate":
             validate_study(args.study)
-        study = io.read_study(args.study)
+        study = files.read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
         STAGES[args.stage][1](study, args)

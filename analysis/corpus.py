@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Iterator
 
 import pandas as pd
@@ -42,7 +42,7 @@ def text_sha256(text: str) -> str:
 class Document:
     """One article: id, language, decoded text and its metadata row (all values as strings).
 
-    A corpus read from disk holds :class:`analysis.io.StoredDocument` instead, which has the same
+    A corpus read from disk holds :class:`analysis.files.StoredDocument` instead, which has the same
     attributes but keeps the text in its file until asked for.
     """
 
@@ -69,7 +69,7 @@ class Corpus:
     every input file as read (for the run manifest).
     """
 
-    documents: list  # of Document or analysis.io.StoredDocument
+    documents: list  # of Document or analysis.files.StoredDocument
     docvars: pd.DataFrame
     file_hashes: dict = field(default_factory=dict)
 

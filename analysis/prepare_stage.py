@@ -15,15 +15,15 @@ from .study import Study
 def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``prepare``: prepare the corpus, compute the tables, write them."""
     ps = prepared_corpus(study, workers)
-    return write_results(study.output_dir, prepare_results(ps), study.run.figure_formats)
+    return write_results(study.output_dir, prepare_results(ps), study)
 
 
 def prepare_results(ps: PreparedStudy) -> list[Result]:
     """Cleaning log, preparation per document and the corpus summary of a prepared study."""
     summary = textstat.corpus_summary(ps.prepared, ps.dtm("document"), ps.docvars, ("language", "outlet"))
     return [
-        Csv("cleaning_log.csv", textstat.cleaning_log(ps.prepared)),
-        Csv("preparation_by_document.csv", textstat.preparation_table(ps.prepared, ps.study.text.resegment)),
-        Table("corpus_summary", summary, "Corpus size by language and outlet"),
+        Csv("cleaning_log", textstat.cleaning_log(ps.prepared)),
+        Csv("preparation_by_document", textstat.preparation_table(ps.prepared, ps.study.text.resegment)),
+        Table("corpus_summary", summary),
         Figure("corpus_summary", partial(plot.figure_corpus_summary, summary)),  # data: corpus_summary.csv
     ]
