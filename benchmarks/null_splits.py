@@ -44,15 +44,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from analysis import io as aio  # noqa: E402
-from analysis.framing import annotate, concept_counts  # noqa: E402
-from analysis.framing_stage import load_codebook  # noqa: E402
-from analysis.keyness import document_keyness  # noqa: E402
-from analysis.pipeline import prepared_corpus  # noqa: E402
 from benchmark import write_study  # noqa: E402  (benchmarks/benchmark.py: the derived metadata and study)
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from analysis import files as aio  # noqa: E402
+from analysis.framing import annotate, concept_counts  # noqa: E402
+from analysis.keyness import document_keyness  # noqa: E402
+from analysis.prepared import load_codebook, prepared_corpus  # noqa: E402
 
 COLUMNS = ["corpus", "measure", "value", "goal", "met"]
 CORPUS_NAMES = ("bbc_news", "vntc_sample")
