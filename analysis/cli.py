@@ -12,9 +12,10 @@ import logging
 import sys
 from typing import Callable
 
-from . import appendix_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
+from . import appendix_stage, equivalence_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
+from .sources import corpus_columns
 from .study import StudyErrors, column_problems, raise_all
 from .tables import to_markdown
 
@@ -31,7 +32,7 @@ def stage(name: str, help_text: str):
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
-    corpus = files.read_corpus(study)
+    corpus = files.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
@@ -43,6 +44,8 @@ WRITER_STAGES = (
     ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", frequencies_stage.run_frequencies, True),
     ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", framing_stage.run_framing, True),
     ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", topics_stage.run_topics, True),
+    ("equivalence", "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations",
+     equivalence_stage.run_equivalence, True),
     ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", manifest_stage.run_manifest, False),
     ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table",
      appendix_stage.run_appendix, False),
@@ -60,6 +63,11 @@ for _name, _help, _func, _workers in WRITER_STAGES:
     stage(_name, _help)(_writer(_func, _workers))
 
 
+@stage("init", "write a study file for a new corpus (--table FILE or --folder FOLDER; --study names the new file)")
+def _init(study, args):  # dispatched by main before any study is read
+    raise AssertionError("init is run by main")
+
+
 @stage("kwic", "print a key-word-in-context concordance for --term")
 def _kwic(study, args):
     if not args.term:
@@ -73,7 +81,7 @@ def validate_study(path: str) -> None:
     study, problems = files.study_problems(path)
     if study is not None:
         try:
-            problems += column_problems(study, list(files.read_metadata(study).columns))
+            problems += column_problems(study, corpus_columns(study))
         except InputError as exc:
             problems.append(exc)
     raise_all(problems)
@@ -94,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask"
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
+    parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
+    parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
     parser.add_argument("--quiet", action="store_true", help="log warnings and errors only")
     return parser
 
@@ -103,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
     try:
+        if args.stage == "init":
+            from .scaffold import run_init
+
+            return run_init(args)
         if args.stage == "validate":
             validate_study(args.study)
         study = files.read_study(args.study)

@@ -43,13 +43,16 @@ def stage_output_names(study: Study) -> list[str]:
 def manifest(study: Study) -> dict:
     """The manifest of the study's current outputs (exactly the declared stage outputs present)."""
     corpus = files.read_corpus(study)
-    preparation = load_preparation(study)
+    from .learned_boilerplate import learned_corpus
+
+    corpus, preparation = learned_corpus(study, corpus, load_preparation(study), files.PreparedCache(study.cache_dir))
     out = study.output_dir
     settings = study.as_dict()
     seeds = {f"{k}.seed": v.get("seed") for k, v in settings.items() if isinstance(v, dict) and "seed" in v and k != "run"}
     return {
         "study": {"file": study.source.name, "sha256": files.sha256_file(study.source)},
         "inputs": corpus.file_hashes,
+        **({"records": corpus.record_hashes} if corpus.record_hashes else {}),  # table sources: each document's record
         "settings": settings,
         "preparation": preparation.describe(),
         "segmenter": segmenter_id(study.text.segmenter),

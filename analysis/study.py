@@ -32,6 +32,17 @@ class CorpusSettings:
     metadata: str = "seeds/metadata.csv"
     encoding: str = "utf-8"  # corpus-wide default; a metadata column `encoding` overrides per file
     languages: tuple[str, ...] = ("vi", "en")
+    # Other forms (analysis/sources.py): one table, news-please JSON, HTML, or [[corpus.source]] tables.
+    table: str = ""  # .csv .tsv .jsonl .ndjson .parquet (by extension, or `format`)
+    format: str = ""  # csv | tsv | jsonl | parquet; "" = from the extension
+    delimiter: str = ""  # CSV field separator; "" = "," (tab for tsv)
+    language: str = ""  # one language for a table without a language column
+    columns: dict = field(default_factory=dict)  # [corpus.columns]: doc_id, text, language, date, outlet, title, url
+    newsplease: str = ""  # folder of news-please *.json files
+    html: str = ""  # folder of HTML pages (main text by trafilatura, offline)
+    source: tuple = ()  # [[corpus.source]] tables, each with the keys above
+    drop_duplicates: bool = False  # drop near-duplicate copies before counting (first kept, logged)
+    dayfirst: bool = True  # a `date` column's 3/4/2024 is 3 April (false: 4 March); analysis/dates.py
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,11 @@ class TextSettings:
     stopwords_vi: str = ""  # project additions; "" = analysis/resources/stopwords_vi.txt
     stopwords_en: str = ""  # project additions; "" = analysis/resources/stopwords_en.txt
     lemmatize_en: bool = True
+    # Corpus-learned boilerplate (analysis/learned_boilerplate.py): a line in at least this many
+    # documents AND this share of one outlet is site chrome; related-article teasers too.
+    learn_boilerplate: bool = True
+    learned_min_documents: int = 5
+    learned_min_share: float = 0.1
 
 
 PREPARATION_KEYS = ("boilerplate", "phrases", "segmenter", "resegment")
@@ -137,6 +153,17 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class EquivalenceSettings:
+    """The equivalence check of the instrument on translations (issue 12; ``analysis.equivalence``)."""
+
+    parallel: str = ""  # folder with line-aligned en.txt / vi.txt (+ optional docs.csv); "" = none
+    bootstrap: int = 2000  # resamples of the translated pairs for ratio intervals
+    permutations: int = 5000  # sign flips of the paired test
+    seed: int = 20240406
+    margin: float = 1.25  # an entry is non-equivalent when its vi/en ratio's CI lies outside [1/margin, margin]
+
+
+@dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
 
@@ -150,6 +177,7 @@ class Study:
     run: RunSettings = field(default_factory=RunSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    equivalence: EquivalenceSettings = field(default_factory=EquivalenceSettings)
     #: ``section.key`` of every value written in the study file (None: a study built in code).
     given: frozenset[str] | None = field(default=None, compare=False)
 
@@ -181,6 +209,7 @@ SECTIONS: dict[str, type] = {
     "run": RunSettings,
     "framing": FramingSettings,
     "topics": TopicSettings,
+    "equivalence": EquivalenceSettings,
 }
 
 
@@ -366,7 +395,7 @@ def setting_problems(study: Study) -> list[InputError]:
     A new section adds its ``_<section>_checks`` function here.
     """
     checks = _Checks(str(study.source))
-    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks):
+    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks, _equivalence_checks):
         section_checks(study, checks)
     return checks.problems
 
@@ -380,10 +409,15 @@ def _corpus_checks(study: Study, checks: _Checks) -> None:
         codecs.lookup(c.encoding)
     except LookupError:
         checks.check(False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'")
+    checks.check(c.format in ("", "csv", "tsv", "jsonl", "parquet"), f"[corpus] format = {c.format!r}", "is not known", "use csv, tsv, jsonl or parquet (or leave it out)")
+    checks.check(len(c.delimiter) <= 1, f"[corpus] delimiter = {c.delimiter!r}", "must be one character", 'e.g. delimiter = ";"')
+    checks.check(c.language in ("", *c.languages), f"[corpus] language = {c.language!r}", "is not one of [corpus] languages", "use e.g. language = 'vi'")
 
 
 def _text_checks(study: Study, checks: _Checks) -> None:  # [text] and [units]
     t, u = study.text, study.units
+    checks.whole("text", "learned_min_documents", t.learned_min_documents, 2, "use learned_min_documents = 5")
+    checks.share("text", "learned_min_share", t.learned_min_share, True, "use learned_min_share = 0.1")
     checks.check(t.segmenter in SEGMENTERS, f"[text] segmenter = '{t.segmenter}'", "is not known", f"use {' or '.join(repr(s) for s in SEGMENTERS)}")
     checks.check(u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'")
     checks.whole("units", "window", u.window, 1)
@@ -450,6 +484,16 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
               f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
     checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
           "use alpha = 'symmetric' or multicore = false")
+
+
+def _equivalence_checks(study: Study, checks: _Checks) -> None:
+    """[equivalence] (issue 12)."""
+    eqv = study.equivalence
+    checks.whole("equivalence", "bootstrap", eqv.bootstrap, 1)
+    checks.whole("equivalence", "permutations", eqv.permutations, 1)
+    checks.seed("[equivalence] seed", eqv.seed)
+    checks.check(_finite(eqv.margin) and eqv.margin > 1, f"[equivalence] margin = {eqv.margin!r}", "must be a finite number > 1 (the band [1/margin, margin])",
+                 "use margin = 1.25")
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.
