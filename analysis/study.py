@@ -105,8 +105,9 @@ class FramingSettings:
 class TopicSettings:
     """LDA fitting, K selection and alignment (owned by ``topics``; checked by ``topics.check_settings``)."""
 
+    engine: str = "tomotopy"  # tomotopy (collapsed Gibbs, C++) | gensim (online variational Bayes)
     k: int = 0  # 0 = choose K from k_range by coherence and stability
-    k_range: tuple[int, ...] = (2, 3, 4, 5)
+    k_range: tuple[int, ...] = ()  # empty = from corpus size (topics.suggest_topic_settings)
     seeds: tuple[int, ...] = (1, 2, 3)  # seeds of the K-selection fits (stability across seeds)
     seed: int = 20240405  # seed of the final fit, of inference and of the bootstrap
     no_below: int = 2  # dictionary: keep terms found in at least this many units ...
@@ -129,6 +130,9 @@ class TopicSettings:
     prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
+    max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
+    tolerance: float = 0.001  # stop when log-likelihood per token improves by less than this over `window`; 0 = never
+    window: int = 50  # tomotopy: Gibbs iterations of the convergence window; gensim checks pass over pass
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import io, plot, plot_topics, topics
+from . import engines, io, plot, plot_topics, topics
 from .errors import InputError
 from .pipeline import PreparedStudy, prepared_corpus
 from .study import Study
@@ -85,6 +85,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         from .ldavis import require_pyldavis
 
         require_pyldavis(where)  # before any work: a missing package costs no fit
+    engines.require(settings.engine, where)  # before any work: a missing engine costs no preparation
     logging.getLogger("gensim").setLevel(logging.WARNING)  # gensim logs every pass at INFO
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
@@ -99,17 +100,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         if by not in docvars.columns:
             raise InputError(where, f"[topics] prevalence_by names '{by}', not a metadata column", "use a column of the metadata file")
 
-    selections: dict[str, topics.KSelection] = {}
-    fits: dict[str, topics.LdaFit] = {}
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
-    try:
-        for name, corpus in corpora.items():
-            selections[name] = topics.select_k(corpus, settings, where, mapper=pool.map if pool else map)
-            fits[name] = topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
-            log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
-    finally:
-        if pool:
-            pool.shutdown()
+    selections, fits = fit_models(corpora, settings, workers, where)
 
     out = study.output_dir
     formats = study.run.figure_formats
@@ -187,6 +178,41 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
             page = ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name)
             written.append(io.write_text(out / f"topic_ldavis_{name}.html", page))
     return written
+
+
+def fit_models(
+    corpora: dict[str, topics.TopicCorpus], settings, workers: int, where: str, progress=None,
+) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
+    """K selection for every model, then each model's final fit with the study's seed.
+
+    The fits run in ``workers`` processes (each fit single-threaded and seeded: the numbers do
+    not depend on ``workers``); a progress line counts them. An empty ``[topics] k_range`` is
+    sized from the model's number of documents (:func:`analysis.topics.suggest_topic_settings`).
+    """
+    for name, corpus in corpora.items():
+        if not settings.k_range:
+            log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings),
+                     topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
+    total = sum(len([k for k in topics.candidate_ks(c, settings) if k <= c.n_units]) for c in corpora.values()) * len(settings.seeds) + len(corpora)
+    progress = progress or engines.Progress()
+    progress.start(total)
+    selections: dict[str, topics.KSelection] = {}
+    fits: dict[str, topics.LdaFit] = {}
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
+    try:
+        for name, corpus in corpora.items():
+            selections[name] = topics.select_k(corpus, settings, where, mapper=pool.map if pool else map, progress=progress)
+        finals = {name: (pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, settings, 1, where) if pool else None)
+                  for name, corpus in corpora.items()}
+        for name, corpus in corpora.items():
+            future = finals[name]
+            fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
+            progress.advance(f"{name} final fit, K = {fits[name].k}")
+            log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
+    finally:
+        if pool:
+            pool.shutdown()
+    return selections, fits
 
 
 def _prevalence(fit: topics.LdaFit, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, model_index: int, by_list=None) -> pd.DataFrame:
