@@ -131,8 +131,8 @@ class TopicSettings:
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
     max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
-    tolerance: float = 0.001  # stop when log-likelihood per token improves by less than this over `window`; 0 = never
-    window: int = 50  # tomotopy: Gibbs iterations of the convergence window; gensim checks pass over pass
+    tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
 
 
 @dataclass(frozen=True)

@@ -847,7 +847,7 @@ def suggest_topic_settings(n_documents: int, n_languages: int = 1, seeds: Sequen
     if k_max - 1 <= 6:
         k_range = list(range(2, k_max + 1))
     else:
-        k_range = sorted({int(round(2 * (k_max / 2) ** (i / 5))) for i in range(6)})
+        k_range = sorted({round(2 * (k_max / 2) ** (i / 5)) for i in range(6)})
     small = per_model < 200
     units = {"kind": "sentences", "window": 3} if small else {"kind": "document", "window": 3}
     reason = (f"{n_documents} documents in {n_languages} language{'s' if n_languages > 1 else ''} "

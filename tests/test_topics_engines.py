@@ -131,9 +131,12 @@ def test_convergence_stops_tomotopy_early_on_an_easy_corpus_and_is_recorded():
     assert early.record["iterations"] % engines.CHECK_EVERY == 0 and early.record["window"] == 30
     trace = early.record["ll_per_token"]
     assert len(trace) == early.record["iterations"] // engines.CHECK_EVERY + 1
-    assert trace[-1] - trace[-4] < 0.001  # the rule: less than the tolerance over the last 30 iterations
-    assert all(trace[i] - trace[i - 3] >= 0.001 for i in range(3, len(trace) - 1))  # and not earlier
+    assert np.mean(trace[-3:]) - np.mean(trace[-6:-3]) < 0.001  # the rule held at the end ...
+    assert not any(engines.converged(trace[:n], 3, 0.001) for n in range(len(trace)))  # ... and not before
     assert full.record["stopped_by"] == "max_iterations" and full.record["iterations"] == 200
+    # Stopping early is the same fit as asking for that many iterations.
+    same = engines.fit_tomotopy(corpus.counts, corpus.vocab, 2, 1, max_iterations=early.record["iterations"])
+    assert np.array_equal(same.topic_word, early.topic_word) and np.array_equal(same.doc_topic, early.doc_topic)
 
 
 def test_convergence_stops_gensim_early_and_equals_the_fit_of_that_many_passes():
@@ -157,8 +160,12 @@ def test_convergence_rule_by_hand():
     assert engines.converged([-5.0, -4.0, -3.9995], 1, 0.001)
     assert not engines.converged([-5.0, -4.0, -3.99], 1, 0.001)
     assert engines.converged([-5.0, -4.0, -4.5], 1, 0.001)  # a fall is no improvement
-    assert not engines.converged([-5.0, -4.0, -3.9995], 2, 0.001)  # over two checks: +1.0005
-    assert not engines.converged([-5.0, -5.0], 1, 0.0)  # tolerance 0: never
+    # windows of two: means of (-4.0, -3.0) = -3.5 and of (-3.0005, -2.9996) = -3.00005: +0.49995
+    assert not engines.converged([-5.0, -4.0, -3.0, -3.0005, -2.9996], 2, 0.001)
+    # ... and of (-3.0005, -2.9996) = -3.00005 then (-3.0001, -2.9997) = -2.9999: +0.00015
+    assert engines.converged([-5.0, -4.0, -3.0, -3.0005, -2.9996, -3.0001, -2.9997], 2, 0.001)
+    assert not engines.converged([-5.0, -4.0, -3.0, -3.0], 2, 0.001)  # not yet two whole windows
+    assert not engines.converged([-5.0, -5.0, -5.0], 1, 0.0)  # tolerance 0: never
 
 
 def test_a_missing_engine_is_one_line_with_the_install_command(monkeypatch):
