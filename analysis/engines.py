@@ -336,15 +336,17 @@ def fit(engine: str, counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: 
 
 
 class Progress:
-    """A minimal progress line on stderr: fits done of all, the fit just finished, time left.
+    """A minimal progress display on stderr: fits done of all, the fit just finished, time left.
 
     Swappable: anything with ``start(total)`` and ``advance(label)`` does (e.g. i14b's
     ``analysis.progress`` once it lands). Time left = mean time per fit so far x fits left.
-    Silent when ``stream`` is None.
+    On a terminal (``live``) one line is rewritten after every fit; in a log file a line is
+    written at every 10% of the fits and at the end. Silent when ``stream`` is None.
     """
 
-    def __init__(self, stream=sys.stderr, clock=time.monotonic):
+    def __init__(self, stream=sys.stderr, clock=time.monotonic, live: bool | None = None):
         self.stream, self.clock = stream, clock
+        self.live = live if live is not None else bool(stream is not None and getattr(stream, "isatty", lambda: False)())
         self.total = self.done = 0
         self.started = 0.0
 
@@ -355,11 +357,14 @@ class Progress:
         self.done += 1
         if self.stream is None:
             return
+        last = self.done >= self.total
+        if not self.live and not last and (self.done * 10) // max(1, self.total) == ((self.done - 1) * 10) // max(1, self.total):
+            return
         elapsed = self.clock() - self.started
-        left = elapsed / self.done * (self.total - self.done) if self.done else 0.0
-        end = "\n" if self.done >= self.total else ""
-        self.stream.write(f"\rtopics: {self.done}/{self.total} fits ({label}), {_duration(elapsed)} so far, "
-                          f"about {_duration(left)} left   {end}")
+        left = elapsed / self.done * (self.total - self.done)
+        text = (f"topics: {self.done}/{self.total} fits ({label}), {_duration(elapsed)} so far, "
+                f"about {_duration(left)} left")
+        self.stream.write(f"\r{text}   " + ("\n" if last else "") if self.live else text + "\n")
         self.stream.flush()
 
 

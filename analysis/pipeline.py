@@ -30,7 +30,7 @@ log = logging.getLogger("analysis")
 
 PACKAGES = (
     "underthesea", "underthesea_core", "pyvi", "simplemma", "stopwordsiso", "gensim", "numpy", "scipy",
-    "pandas", "matplotlib", "pyyaml", "tqdm",
+    "pandas", "matplotlib", "pyyaml", "tqdm", "tomotopy",
 )
 
 

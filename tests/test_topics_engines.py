@@ -231,10 +231,22 @@ def test_empty_k_range_is_sized_from_the_documents():
 
 def test_progress_line_counts_fits_and_estimates_time_left():
     stream, now = _io.StringIO(), iter([0.0, 10.0, 30.0])
-    progress = engines.Progress(stream=stream, clock=lambda: next(now))
+    progress = engines.Progress(stream=stream, clock=lambda: next(now), live=True)
     progress.start(4)
     progress.advance("vi K = 2 seed 1")
     progress.advance("vi K = 2 seed 2")
     lines = stream.getvalue().split("\r")
     assert lines[1].startswith("topics: 1/4 fits (vi K = 2 seed 1), 10s so far, about 30s left")
     assert lines[2].startswith("topics: 2/4 fits (vi K = 2 seed 2), 30s so far, about 30s left")
+
+
+def test_progress_in_a_log_writes_a_line_per_tenth_and_the_last():
+    stream = _io.StringIO()
+    progress = engines.Progress(stream=stream, clock=lambda: 0.0)  # StringIO is no terminal
+    progress.start(25)
+    for i in range(25):
+        progress.advance(f"fit {i + 1}")
+    lines = stream.getvalue().splitlines()
+    # a line when done * 10 // 25 steps up: at 3, 5, 8, 10, 13, 15, 18, 20, 23, 25
+    assert [int(line.split()[1].split("/")[0]) for line in lines] == [3, 5, 8, 10, 13, 15, 18, 20, 23, 25]
+    assert "\r" not in stream.getvalue()
