@@ -367,6 +367,37 @@ def coherence(
     return out
 
 
+def coherence_many(
+    corpus: TopicCorpus, topic_words: Sequence[np.ndarray], topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+) -> list[dict[str, np.ndarray]]:
+    """:func:`coherence` of several fits of one corpus, counting co-occurrences once per measure.
+
+    gensim's CoherenceModel spends most of its time sliding windows over the texts to count
+    word and pair occurrences (``estimate_probabilities``). Those counts do not depend on which
+    other words are counted alongside (each word's windows are its own), so one accumulation over
+    the union of every fit's top terms serves all fits: the model keeps its accumulator when new
+    topics use only counted words. Same numbers as :func:`coherence` fit by fit (test).
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = _gensim_dictionary(corpus.vocab)
+    tops = [[[corpus.vocab[j] for j in row] for row in top_term_indices(tw, topn)] for tw in topic_words]
+    if not tops:
+        return []
+    union = [topic for top in tops for topic in top]
+    texts = [list(t) for t in corpus.texts]
+    bow = corpus.bow() if "u_mass" in measures else None
+    out: list[dict[str, np.ndarray]] = [{} for _ in tops]
+    for measure in measures:
+        source = {"corpus": bow} if measure == "u_mass" else {"texts": texts}
+        model = CoherenceModel(topics=union, dictionary=dictionary, coherence=measure, topn=len(union[0]), processes=1, **source)
+        model.estimate_probabilities()
+        for i, top in enumerate(tops):
+            model.topics = top
+            out[i][measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
+    return out
+
+
 # ---------------------------------------------------------------------------- topic matching
 
 
@@ -441,14 +472,11 @@ class KSelection:
     reason: str
 
 
-def _fit_and_score(corpus: TopicCorpus, settings: TopicSettings, job: tuple[int, int]) -> tuple[int, int, dict, np.ndarray]:
+def _fit_job(corpus: TopicCorpus, settings: TopicSettings, job: tuple[int, int]) -> tuple[int, int, np.ndarray, dict]:
+    """One K-selection fit (run in a worker process): K, seed, phi and the engine's record."""
     k, seed = job
     fit = fit_lda(corpus, k, seed, settings)
-    scores = coherence(corpus, fit.topic_word, settings.coherence_topn)
-    scores = {m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in scores.items()}
-    scores["iterations"] = fit.record.get("iterations", 0)
-    scores["stopped_by"] = fit.record.get("stopped_by", "")
-    return k, seed, scores, fit.topic_word
+    return k, seed, fit.topic_word, fit.record
 
 
 def n_documents(corpus: TopicCorpus) -> int:
@@ -481,6 +509,17 @@ def select_k(
     c_v, iterations`` (sweeps of the corpus the fit ran: Gibbs iterations or passes), ``stopped_by``
     (``convergence`` or the maximum).
     """
+    jobs = selection_jobs(corpus, settings, where)
+    results = []
+    for result in mapper(partial(_fit_job, corpus, settings), jobs):
+        results.append(result)
+        if progress is not None:
+            progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
+    return selection_from_fits(corpus, settings, results)
+
+
+def selection_jobs(corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]") -> list[tuple[int, int]]:
+    """The (K, seed) fits of K selection, after checking that some K fits the corpus."""
     candidates = candidate_ks(corpus, settings)
     if settings.k:
         check_k(corpus, settings.k, where)
@@ -491,15 +530,18 @@ def select_k(
             f"model '{corpus.name}': every K in k_range {list(settings.k_range)} exceeds the {corpus.n_units} units with terms",
             f"add values of at most {corpus.n_units} to [topics] k_range",
         )
-    jobs = [(k, seed) for k in feasible for seed in settings.seeds]
-    results = []
-    for result in mapper(partial(_fit_and_score, corpus, settings), jobs):
-        results.append(result)
-        if progress is not None:
-            progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
+    return [(k, seed) for k in feasible for seed in settings.seeds]
+
+
+def selection_from_fits(corpus: TopicCorpus, settings: TopicSettings, results: Sequence[tuple[int, int, np.ndarray, dict]]) -> KSelection:
+    """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
+    candidates = candidate_ks(corpus, settings)
+    feasible = sorted({k for k, _, _, _ in results})
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], settings.coherence_topn)
+    means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
     fits = pd.DataFrame(
-        [(corpus.name, k, seed, *(scores[m] for m in COHERENCE_MEASURES), scores["iterations"], scores["stopped_by"])
-         for k, seed, scores, _ in results],
+        [(corpus.name, k, seed, *(mean[m] for m in COHERENCE_MEASURES), record.get("iterations", 0), record.get("stopped_by", ""))
+         for (k, seed, _, record), mean in zip(results, means)],
         columns=["model", "k", "seed", *COHERENCE_MEASURES, "iterations", "stopped_by"],
     )
     rows = []
@@ -508,7 +550,7 @@ def select_k(
             rows.append((corpus.name, k, 0, *[math.nan] * 6, corpus.n_units / k))
             continue
         mine = fits[fits["k"] == k]
-        stab_mean, stab_min = stability([tw for kk, _, _, tw in results if kk == k])
+        stab_mean, stab_min = stability([tw for kk, _, tw, _ in results if kk == k])
         rows.append(
             (corpus.name, k, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
              mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / k)

@@ -18,6 +18,7 @@ import logging
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -200,12 +201,22 @@ def fit_models(
     fits: dict[str, topics.LdaFit] = {}
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
+        # Every model's K-selection fits are queued at once (a pool's map submits them all), so the
+        # workers stay busy while the parent scores one model's fits and queues its final fit.
+        mapper = pool.map if pool else map
+        pending = {name: mapper(partial(topics._fit_job, corpus, settings), topics.selection_jobs(corpus, settings, where))
+                   for name, corpus in corpora.items()}
+        finals = {}
         for name, corpus in corpora.items():
-            selections[name] = topics.select_k(corpus, settings, where, mapper=pool.map if pool else map, progress=progress)
-        finals = {name: (pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, settings, 1, where) if pool else None)
-                  for name, corpus in corpora.items()}
+            results = []
+            for result in pending[name]:
+                results.append(result)
+                progress.advance(f"{name} K = {result[0]} seed {result[1]}")
+            selections[name] = topics.selection_from_fits(corpus, settings, results)
+            if pool:
+                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, settings, 1, where)
         for name, corpus in corpora.items():
-            future = finals[name]
+            future = finals.get(name)
             fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
             progress.advance(f"{name} final fit, K = {fits[name].k}")
             log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))

@@ -107,6 +107,18 @@ def test_same_seed_gives_identical_matrices_in_two_processes(engine):
         assert np.array_equal(a, b) and np.array_equal(a, c)
 
 
+def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
+    corpus = random_corpus(25)
+    phis = [topics.fit_lda(corpus, k, seed, FAST).topic_word for k, seed in ((2, 1), (3, 1), (3, 2), (4, 5))]
+    together = topics.coherence_many(corpus, phis, 5)
+    for phi, scores in zip(phis, together):
+        alone = topics.coherence(corpus, phi, 5)
+        assert sorted(scores) == sorted(alone) == sorted(topics.COHERENCE_MEASURES)
+        for measure in alone:
+            np.testing.assert_array_equal(scores[measure], alone[measure])
+    assert topics.coherence_many(corpus, [], 5) == []
+
+
 def test_worker_count_does_not_change_results():
     from analysis.topics_stage import fit_models
 
