@@ -49,9 +49,9 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import metadata
-from collections.abc import Sequence
 
 import numpy as np
 import scipy.sparse as sp
