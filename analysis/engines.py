@@ -155,7 +155,7 @@ def tomotopy_priors(k: int, alpha, eta) -> tuple[list[float], float, int]:
 
 def fit_tomotopy(
     counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, *,
-    alpha="symmetric", eta="symmetric", max_iterations: int = 1000, tolerance: float = 0.0, window: int = 50,
+    alpha="symmetric", eta="symmetric", max_iterations: int = 1000, tolerance: float = 0.0, window: int = 100,
     where: str = "[topics]",
 ) -> EngineFit:
     """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring."""
@@ -320,8 +320,8 @@ def fit_gensim(
         "eval_every": eval_every,
         "update_every": 1,
         "training_order": f"numpy.random.RandomState({seed}).permutation(units)" if shuffle else "corpus order",
-        "tolerance": tolerance,
-        "window": window if tolerance > 0 else 0,
+        "tolerance": 0 if multicore else tolerance,  # LdaMulticore runs every pass
+        "window": window if tolerance > 0 and not multicore else 0,
         "iterations": done,
         "stopped_by": "convergence" if stopped else "passes",
         "ll_per_token": [round(v, 6) for v in trace],
