@@ -124,10 +124,15 @@ def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
 def test_worker_count_does_not_change_results():
     from analysis.topics_stage import fit_models
 
+    from pathlib import Path
+
+    from analysis.study import Study
+
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
+    study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)
     quiet = engines.Progress(stream=None)
-    one = fit_models(corpora, FAST, 1, "s", progress=quiet)
-    two = fit_models(corpora, FAST, 2, "s", progress=quiet)
+    one = fit_models(corpora, study, 1, progress=quiet)
+    two = fit_models(corpora, study, 2, progress=quiet)
     for name in corpora:
         pd.testing.assert_frame_equal(one[0][name].fits, two[0][name].fits, check_exact=True)
         pd.testing.assert_frame_equal(one[0][name].summary, two[0][name].summary, check_exact=True)
