@@ -98,9 +98,9 @@ def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args,
     metadata = folder / "metadata.csv"
     with open(metadata, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["doc_id", "file", "language", "category"])
+        writer.writerow(["doc_id", "file", "language", "category", "outlet", "event"])  # outlet, event: the study defaults group by them
         for row in rows:
-            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"]])
+            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"], corpus.name, row["category"]])
     k = len({row["category"] for row in rows})
     study = folder / "study.toml"
     study.write_text(

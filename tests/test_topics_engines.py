@@ -122,11 +122,10 @@ def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
 
 
 def test_worker_count_does_not_change_results():
-    from analysis.topics_stage import fit_models
-
     from pathlib import Path
 
     from analysis.study import Study
+    from analysis.topics_stage import fit_models
 
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
     study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)
