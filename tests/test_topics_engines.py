@@ -268,3 +268,23 @@ def test_progress_in_a_log_writes_a_line_per_tenth_and_the_last():
     # a line when done * 10 // 25 steps up: at 3, 5, 8, 10, 13, 15, 18, 20, 23, 25
     assert [int(line.split()[1].split("/")[0]) for line in lines] == [3, 5, 8, 10, 13, 15, 18, 20, 23, 25]
     assert "\r" not in stream.getvalue()
+
+
+def test_a_missing_engine_stops_the_stage_before_any_work(tmp_path, capsys, monkeypatch):
+    from analysis.cli import main
+
+    from .test_topics_stage import STUDY, make_study
+
+    study_path = make_study(tmp_path, STUDY)
+    real_import = builtins.__import__
+
+    def no_tomotopy(name, *args, **kwargs):
+        if name == "tomotopy":
+            raise ImportError("No module named 'tomotopy'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tomotopy)
+    assert main(["topics", "--study", str(study_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "pip install tomotopy==0.14.0" in err[0]
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".cache").exists()  # nothing prepared or written
