@@ -33,6 +33,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from functools import partial
+from importlib import metadata
 from itertools import combinations
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -783,8 +784,6 @@ def align_languages(
 
 def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, selection: KSelection) -> dict:
     """Plain description of a fit for ``settings.json`` beside the saved arrays."""
-    from importlib import metadata
-
     record = dict(fit.record)
     return {
         "model": fit.name,

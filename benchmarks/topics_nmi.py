@@ -67,7 +67,6 @@ Prints a table and writes ``benchmarks/results/topics_nmi_<full|limitN>[_<corpus
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import sys
 import tempfile
@@ -80,9 +79,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis import io as aio  # noqa: E402
+from analysis import files as aio  # noqa: E402
 from analysis import topics  # noqa: E402
-from analysis.pipeline import prepared_corpus  # noqa: E402
+from analysis.prepared import prepared_corpus  # noqa: E402
 
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
@@ -94,25 +93,20 @@ NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
 
 def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args, engine: str = "gensim") -> Path:
     """A temporary study over ``rows`` with a derived metadata CSV (``file`` = the corpus's ``path``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    metadata = folder / "metadata.csv"
-    with open(metadata, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "file", "language", "category", "outlet", "event"])  # outlet, event: the study defaults group by them
-        for row in rows:
-            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"], corpus.name, row["category"]])
-    k = len({row["category"] for row in rows})
-    study = folder / "study.toml"
-    study.write_text(
-        f'name = "topics-benchmark"\n[corpus]\nfolder = "{corpus.as_posix()}"\nmetadata = "{metadata.as_posix()}"\n'
-        f'languages = ["{rows[0]["language"]}"]\n[units]\nkind = "document"\n'
-        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = {args.workers}\n'
-        f'[topics]\nengine = "{engine}"\nk = {k}\npasses = {passes_for(len(rows), args)}\niterations = {args.iterations}\n'
-        + ("tolerance = 0\n" if engine == "gensim" else "")  # issue 4's fixed passes
-        + f"no_below = {args.no_below}\nno_above = {args.no_above}\nchunksize = {args.chunksize}\n",
-        encoding="utf-8",
-    )
-    return study
+    # outlet and event: the study's defaults group by them, and a study naming a missing column is refused
+    metadata = [{"doc_id": r["doc_id"], "file": r["path"], "language": r["language"], "category": r["category"],
+                 "outlet": corpus.name, "event": r["category"]} for r in rows]
+    topic_settings = {"engine": engine, "k": len({r["category"] for r in rows}), "passes": passes_for(len(rows), args),
+                      "iterations": args.iterations, "no_below": args.no_below, "no_above": args.no_above, "chunksize": args.chunksize}
+    if engine == "gensim":
+        topic_settings["tolerance"] = 0  # issue 4's fixed passes
+    return aio.write_study(folder, {
+        "name": "topics-benchmark",
+        "corpus": {"folder": corpus.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": [rows[0]["language"]]},
+        "units": {"kind": "document"},
+        "run": {"output": "out", "cache": cache.as_posix(), "workers": args.workers},
+        "topics": topic_settings,
+    }, metadata)
 
 
 def passes_for(n_documents: int, args) -> int:
@@ -352,26 +346,22 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     import hashlib
     import resource
 
+    from analysis.study import study_toml
     from analysis.topics_stage import run_topics
 
     folder = tmp / "stage"
-    folder.mkdir(parents=True, exist_ok=True)
-    metadata = folder / "metadata.csv"
-    with open(metadata, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "file", "language", "outlet", "event"])
-        for key in ("vntc", "bbc"):
-            for row in select_rows(CORPORA / NAMES[key], args.stage_docs):
-                writer.writerow([row["doc_id"], f"{NAMES[key]}/{row['path']}", row["language"], key, row["category"]])
+    metadata = [{"doc_id": row["doc_id"], "file": f"{NAMES[key]}/{row['path']}", "language": row["language"], "outlet": key, "event": row["category"]}
+                for key in ("vntc", "bbc") for row in select_rows(CORPORA / NAMES[key], args.stage_docs)]
+    aio.write_study(folder, "", metadata)  # the metadata CSV (the study files follow, one per run)
 
     def study_file(output: str) -> Path:
-        path = folder / f"study_{output}.toml"
-        path.write_text(
-            f'name = "topics-stage-benchmark"\n[corpus]\nfolder = "{CORPORA.as_posix()}"\nmetadata = "{metadata.as_posix()}"\n'
-            f'languages = ["vi", "en"]\n[units]\nkind = "sentences"\nwindow = 3\n'
-            f'[run]\noutput = "{output}"\ncache = "{(folder / "cache").as_posix()}"\nworkers = {args.stage_workers}\nfigure_formats = ["png"]\n',
-            encoding="utf-8")
-        return path
+        text = study_toml({  # every [topics] setting at its default
+            "name": "topics-stage-benchmark",
+            "corpus": {"folder": CORPORA.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": ["vi", "en"]},
+            "units": {"kind": "sentences", "window": 3},
+            "run": {"output": output, "cache": (folder / "cache").as_posix(), "workers": args.stage_workers, "figure_formats": ["png"]},
+        })
+        return aio.write_text(folder / f"study_{output}.toml", text)
 
     rows = []
     start = time.perf_counter()
