@@ -126,8 +126,9 @@ class FramingSettings:
 class TopicSettings:
     """LDA fitting, K selection and alignment (used by ``topics``; every value checked by :func:`setting_problems`)."""
 
+    engine: str = "tomotopy"  # tomotopy (collapsed Gibbs, C++) | gensim (online variational Bayes)
     k: int = 0  # 0 = choose K from k_range by coherence and stability
-    k_range: tuple[int, ...] = (2, 3, 4, 5)
+    k_range: tuple[int, ...] = ()  # empty = from corpus size (topics.suggest_topic_settings)
     seeds: tuple[int, ...] = (1, 2, 3)  # seeds of the K-selection fits (stability across seeds)
     seed: int = 20240405  # seed of the final fit, of inference and of the bootstrap
     no_below: int = 2  # dictionary: keep terms found in at least this many units ...
@@ -150,6 +151,9 @@ class TopicSettings:
     prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
+    max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
+    tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
 
 
 @dataclass(frozen=True)
@@ -462,7 +466,6 @@ def _framing_checks(study: Study, checks: _Checks) -> None:
 def _topic_checks(study: Study, checks: _Checks) -> None:
     tp = study.topics
     checks.check(_is_int(tp.k) and (tp.k == 0 or tp.k >= 2), f"[topics] k = {tp.k!r}", "is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
-    checks.check(bool(tp.k_range) or tp.k != 0, "[topics] k_range", "is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
     checks.check(all(_is_int(k) and k >= 2 for k in tp.k_range), f"[topics] k_range = {list(tp.k_range)}", "must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
     checks.check(bool(tp.seeds), "[topics] seeds", "is empty", "e.g. seeds = [1, 2, 3]")
     for value in tp.seeds:
@@ -484,6 +487,20 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
               f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
     checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
           "use alpha = 'symmetric' or multicore = false")
+    # engine and convergence (issue 16)
+    checks.check(tp.engine in TOPIC_ENGINES, f"[topics] engine = '{tp.engine}'", "is not known", f"use one of {', '.join(TOPIC_ENGINES)}")
+    checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
+    checks.whole("topics", "window", tp.window, 1, "use window = 100")
+    checks.check(_finite(tp.tolerance) and tp.tolerance >= 0, f"[topics] tolerance = {tp.tolerance!r}", "must be a number >= 0",
+                 "e.g. tolerance = 0.001, or 0 to run every iteration")
+    checks.check(not (tp.engine == "tomotopy" and tp.eta == "auto"), "[topics] eta = 'auto'", "is gensim's; tomotopy keeps eta fixed",
+                 "use eta = 'symmetric' or a number, or engine = 'gensim'")
+    checks.check(not (tp.engine == "tomotopy" and tp.multicore), "[topics] multicore = true", "is gensim's LdaMulticore",
+                 "set multicore = false (tomotopy fits run side by side in [run] workers processes)")
+
+
+#: Topic-model engines ([topics] engine); the fitters are in analysis.engines.
+TOPIC_ENGINES = ("tomotopy", "gensim")
 
 
 def _equivalence_checks(study: Study, checks: _Checks) -> None:
