@@ -279,23 +279,24 @@ def run_appendix(study: Study) -> list[Path]:
     if not manifest_path.is_file():
         raise InputError(manifest_path, "no run manifest yet", "run `make` (or every stage, then `manifest`) first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    written = io.write_table(
-        pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
-        out / "run_manifest",
-        caption="Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions",
-    )
+    manifest_caption = "Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions"
+    manifest_table = pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"])
+    written = io.write_table(manifest_table, out / "run_manifest", caption=manifest_caption)
     declared = declared_outputs(tomllib.loads(study.source.read_text(encoding="utf-8-sig")))
     titles = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models"}
     sections = []
     for stage in STAGE_ORDER:
         items: list[tuple[str, str, str]] = []
         for stem in dict.fromkeys(name.rsplit(".", 1)[0] for name in declared[stage]):
-            if (out / f"{stem}.tex").is_file():
-                items.append(("table", stem, ""))
+            if (out / f"{stem}.tex").is_file() and (out / f"{stem}.csv").is_file():
+                # Written into the appendix from the CSV (fitted, capped): no path for LaTeX to resolve.
+                table = appendix.typed_table(pd.read_csv(out / f"{stem}.csv", dtype=str, keep_default_na=False))
+                caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
+                items.append(("table", stem, appendix.table_block(stem, table, caption)))
             if (out / f"{stem}.pdf").is_file():
                 items.append(("figure", stem, appendix.figure_caption(stem)))
         sections.append((titles.get(stage, stage), items))
-    sections.append(("Run manifest", [("table", "run_manifest", "")]))
+    sections.append(("Run manifest", [("table", "run_manifest", appendix.table_block("run_manifest", manifest_table, manifest_caption, max_rows=len(manifest_table)))]))
     written.append(io.write_text(out / "appendix.tex", appendix.appendix_tex(sections)))
     wanted = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language", "similarity_crosslingual", "topic_k_selection")
     tables = {name: pd.read_csv(out / f"{name}.csv", dtype={"doc_a": str, "doc_b": str, "outlet": str}) for name in wanted if (out / f"{name}.csv").is_file()}
