@@ -165,7 +165,7 @@ def test_hostile_study_appendix_end_to_end(tmp_path):
         result = subprocess.run([sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"], cwd=tmp_path, capture_output=True, text=True, env=env)
         if result.returncode == 2 and stage == "prepare":
             assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-            return
+            pytest.skip("the hostile column is rejected at validation (exit 2, nothing written)")
         assert result.returncode == 0, (stage, result.stderr[-2000:])
     appendix = (tmp_path / "out" / "appendix.tex").read_text(encoding="utf-8")
     assert executable_inputs(appendix) == []
