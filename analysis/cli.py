@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from typing import Callable
 
@@ -89,21 +88,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask"
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
-    parser.add_argument("--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--quiet", action="store_true", help="warnings and errors only (no progress, no stage line)")
+    parser.add_argument("--verbose", action="store_true", help="also every file written and each step's details")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    from . import terminal
+
+    verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
+    terminal.configure(verbosity)
     from .io import read_study
 
     try:
         study = read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
-        STAGES[args.stage][1](study, args)
+        if args.stage in {name for name, *_ in WRITER_STAGES}:
+            with terminal.stage_summary(args.stage, verbosity):
+                STAGES[args.stage][1](study, args)
+        else:
+            STAGES[args.stage][1](study, args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ import pandas as pd
 
 from . import io, plot, plot_topics, topics
 from .errors import InputError
+from .progress import Progress, tracked
 from .pipeline import PreparedStudy, prepared_corpus
 from .study import Study
 
@@ -102,12 +103,19 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     selections: dict[str, topics.KSelection] = {}
     fits: dict[str, topics.LdaFit] = {}
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
+    # Progress (analysis/progress.py): every K-selection fit and each final fit is a step.
+    candidates = set(settings.k_range) | ({settings.k} if settings.k else set())
+    n_fits = sum(sum(k <= c.n_units for k in candidates) * len(settings.seeds) + 1 for c in corpora.values())
+    bar = Progress("topics", total=n_fits, unit="fits")
     try:
         for name, corpus in corpora.items():
-            selections[name] = topics.select_k(corpus, settings, where, mapper=pool.map if pool else map)
+            mapper = tracked(pool.map if pool else map, bar, lambda job, name=name: f"{name} K={job[0]} seed {job[1]}", count=False)
+            selections[name] = topics.select_k(corpus, settings, where, mapper=mapper)
             fits[name] = topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
+            bar.step(f"{name} final fit K={fits[name].k}")
             log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
     finally:
+        bar.close()
         if pool:
             pool.shutdown()
 
