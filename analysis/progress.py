@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Callable, Iterable, TextIO
+from collections.abc import Callable, Iterable
+from typing import TextIO
 
 #: Default for new reporters; the command line sets it from ``--quiet``.
 ENABLED = True
@@ -36,7 +37,7 @@ def configure(enabled: bool) -> None:
 
 def format_seconds(seconds: float) -> str:
     """``42 s``, ``3 min 20 s``, ``1 h 05 min``: what a reader of a progress line wants."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
@@ -114,7 +115,7 @@ class Progress:
             self._bar.close()
             self._bar = None
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc) -> None:

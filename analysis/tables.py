@@ -234,7 +234,7 @@ def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3, label: s
     headers = [str(c) for c in table.columns]
     numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns]
     rows = _display_table(shown, decimals)
-    widths, wrap, blocks = _layout(headers, rows, numeric)
+    _, wrap, blocks = _layout(headers, rows, numeric)
     text = caption.rstrip(".") + "." if caption else ""
     if len(shown) < total:
         where = f"; every row is in {source}" if source else ""

@@ -12,10 +12,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from analysis.appendix import appendix_tex, figure_block, numbers_tex, table_block, tex_caption, typed_table
-from analysis.tables import display_tokens, latex_escape, latex_label, to_latex, to_markdown
 from conftest import TINY_EN, TINY_VI, write_study
+
+from analysis.appendix import (
+    appendix_tex,
+    figure_block,
+    numbers_tex,
+    table_block,
+    tex_caption,
+    typed_table,
+)
+from analysis.tables import (
+    display_tokens,
+    latex_escape,
+    latex_label,
+    to_latex,
+    to_markdown,
+)
 
 HOSTILE = "a}\\input{/etc/passwd}%"
 ENGINE = shutil.which("lualatex") or shutil.which("xelatex")
@@ -33,7 +46,7 @@ def compile_document(folder: Path, body: str, preamble: str = "") -> str:
         "\\documentclass{article}\\usepackage{fontspec}\\usepackage{booktabs,graphicx,longtable}" + preamble
         + "\\begin{document}\n" + body + "\n\\end{document}\n", encoding="utf-8")
     for _ in range(2):
-        result = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], cwd=folder, capture_output=True, text=True, timeout=300)
+        result = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", "doc.tex"], check=False, cwd=folder, capture_output=True, text=True, timeout=300)
         log = (folder / "doc.log").read_text(encoding="utf-8", errors="replace")
         assert result.returncode == 0, log[-3000:]
     return log
@@ -162,7 +175,7 @@ def test_hostile_study_appendix_end_to_end(tmp_path):
     study.write_text(text, encoding="utf-8")
     env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     for stage in ("prepare", "frequencies", "manifest", "appendix"):
-        result = subprocess.run([sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"], cwd=tmp_path, capture_output=True, text=True, env=env)
+        result = subprocess.run([sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"], check=False, cwd=tmp_path, capture_output=True, text=True, env=env)
         if result.returncode == 2 and stage == "prepare":
             assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
             pytest.skip("the hostile column is rejected at validation (exit 2, nothing written)")
