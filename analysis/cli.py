@@ -70,7 +70,10 @@ def _kwic(study, args):
     if not args.term:
         raise InputError("--term", "kwic needs a term", "give --term hợp_tác")
     ps = prepared_corpus(study, args.workers, progress=False)
-    sys.stdout.write(to_markdown(textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)))
+    table = textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)
+    if table.empty:
+        print(f"kwic: {textstat.kwic_absent(ps.prepared, args.term)}", file=sys.stderr)
+    sys.stdout.write(to_markdown(table))
 
 
 def build_parser() -> argparse.ArgumentParser:

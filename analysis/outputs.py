@@ -43,6 +43,26 @@ def slug(term: str) -> str:
     return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
 
 
+def kwic_stems(terms) -> dict[str, str]:
+    """File stem of each KWIC term: ``kwic_<slug>``, and when two different terms share a slug
+    (``East Sea``, ``east-sea``, ``EAST SEA``) each of them gets the first 8 hex digits of the
+    SHA-256 of the term as well (``kwic_east-sea-1a2b3c4d``), so no table overwrites another.
+    The same term listed twice is one table. Stable: a term's stem depends only on the terms
+    that share its slug, not on their order."""
+    import hashlib
+
+    unique = list(dict.fromkeys(terms))
+    by_slug: dict[str, list[str]] = {}
+    for term in unique:
+        by_slug.setdefault(slug(term), []).append(term)
+    stems = {}
+    for term in unique:
+        base = slug(term)
+        shared = len(by_slug[base]) > 1
+        stems[term] = f"kwic_{base}-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}" if shared else f"kwic_{base}"
+    return stems
+
+
 def _figure(stem: str, formats) -> list[str]:
     return [f"{stem}.{fmt}" for fmt in formats]
 
@@ -70,7 +90,7 @@ def declared_outputs(settings: dict) -> dict[str, list[str]]:
             *[f for by in group_by for f in (*_table(f"top_terms_by_{by}"), *_figure(f"top_terms_by_{by}", formats))],
             *_table("top_bigrams_by_language"),
             *_table("tfidf_top_terms_by_document"),
-            *[f for t in kwic_terms for f in (f"kwic_{slug(t)}.csv", f"kwic_{slug(t)}.md")],
+            *[f for stem in kwic_stems(kwic_terms).values() for f in (f"{stem}.csv", f"{stem}.md")],
         ],
     }
     outputs["framing"] = framing_outputs(settings)

@@ -20,7 +20,7 @@ import pandas as pd
 from . import io, plot, textstat
 from .corpus import Corpus
 from .dtm import DocTermMatrix, build_dtm
-from .outputs import slug
+from .outputs import kwic_stems
 from .prepare import Preparation, prepare_corpus
 from .study import Study
 from .tokens import PreparedDocument, TermRules, segmenter_id, stopword_set
@@ -211,9 +211,11 @@ def run_frequencies(study: Study, workers: int | None = None) -> list[Path]:
     )
     tfidf = textstat.tfidf_top_terms(dtm, 10)
     written += io.write_table(tfidf, out / "tfidf_top_terms_by_document", caption="Top TF-IDF terms per document (count x log10(N/df))")
-    for term in settings.kwic_terms:
+    for term, stem in kwic_stems(settings.kwic_terms).items():
         table = textstat.kwic(ps.prepared, term, ps.rules, settings.kwic_window)
-        written += io.write_table(table, out / f"kwic_{slug(term)}", formats=("csv", "md"))
+        if table.empty:
+            log.warning("frequencies: [frequencies] kwic_terms: %s", textstat.kwic_absent(ps.prepared, term))
+        written += io.write_table(table, out / stem, formats=("csv", "md"))
     return written
 
 

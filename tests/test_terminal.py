@@ -92,3 +92,44 @@ def test_pyproject_license_is_spdx_and_every_resource_is_package_data():
     patterns = setuptools["package-data"]["analysis.resources"]
     files = [p.name for p in (ROOT / "analysis" / "resources").iterdir() if p.is_file()]
     assert files and all(any(fnmatch.fnmatch(f, p) for p in patterns) for f in files)
+
+
+# ------------------------------------------------------------------------------ KWIC terms
+
+
+def test_kwic_terms_with_spaces_and_multiword_names_match_as_the_text_was_segmented():
+    from analysis.textstat import kwic, kwic_absent, kwic_query
+    from analysis.tokens import TermRules
+
+    assert kwic_query("kinh tế") == kwic_query("kinh_tế") == kwic_query("Kinh  tế")
+    docs = []
+    for doc_id, language, sentences in (("v", "vi", [["Hai", "nước", "hợp_tác", "kinh_tế", "."]]),
+                                        ("e", "en", [["The", "United", "States", "and", "the", "East Sea", "."]])):
+        docs.append(_prepared(doc_id, language, sentences))
+    rules = TermRules({"vi": frozenset(), "en": frozenset()}, lemmatize_en=False)
+    hit = kwic(docs, "kinh tế", rules, window=2)
+    assert hit[["doc_id", "position", "left", "keyword", "right"]].values.tolist() == [["v", 3, "nước hợp_tác", "kinh_tế", "."]]
+    hit = kwic(docs, "United States", rules, window=2)  # two tokens in the text
+    assert hit[["doc_id", "position", "left", "keyword", "right"]].values.tolist() == [["e", 1, "The", "United States", "and the"]]
+    assert kwic(docs, "east sea", rules, window=1)["keyword"].tolist() == ["East Sea"]  # one merged token
+    assert kwic(docs, "United", rules, window=1)["keyword"].tolist() == ["United"]
+    assert kwic(docs, "States and", rules, window=1)["keyword"].tolist() == ["States and"]
+    assert kwic(docs, "kinh te", rules).empty
+    assert kwic_absent(docs, "kinh te") == "'kinh te' is not in the corpus (looked for the token kinh_te and the words kinh te in a row); closest: kinh_tế"
+
+
+def _prepared(doc_id, language, sentences):
+    from analysis.tokens import PreparedDocument
+
+    return PreparedDocument(doc_id, language, [sentences])
+
+
+def test_kwic_terms_whose_slugs_collide_get_one_file_each():
+    from analysis.outputs import kwic_stems
+
+    stems = kwic_stems(["East Sea", "east-sea", "EAST SEA", "hợp_tác", "East Sea"])
+    assert len(stems) == 4 and len(set(stems.values())) == 4
+    assert stems["hợp_tác"] == "kwic_hợp_tác"
+    assert all(re.fullmatch(r"kwic_east-sea-[0-9a-f]{8}", stems[t]) for t in ("East Sea", "east-sea", "EAST SEA"))
+    assert kwic_stems(["EAST SEA", "East Sea"])["East Sea"] == kwic_stems(["East Sea", "EAST SEA"])["East Sea"]  # order-free
+    assert kwic_stems(["East Sea"]) == {"East Sea": "kwic_east-sea"}  # no collision: the plain name
