@@ -41,7 +41,6 @@ from .study import Study
 log = logging.getLogger("analysis")
 
 MAX_PANELS = 9
-MAX_HEATMAP = 30
 
 
 def codebook_text(study: Study) -> tuple[str, str]:
@@ -204,16 +203,16 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
     written += io.write_table(similarity, out / "similarity_crosslingual",
                               caption=f"Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors ({pair[0]} x {pair[1]})")
-    # A heatmap stays readable up to about 30 x 30 documents; the table has every kept pair.
-    rows_a = sorted(similarity["doc_a"].unique())[:MAX_HEATMAP] if len(similarity) else []
-    rows_b = sorted(similarity["doc_b"].unique())[:MAX_HEATMAP] if len(similarity) else []
-    fig, (ax,) = plot.new_figure(1, max(4.2, 2.0 + 0.6 * len(rows_b)), max(3.0, 1.4 + 0.45 * len(rows_a)))
+    # A heatmap of a few documents a side; past that the most similar pairs (plot_similarity
+    # decides); the table has every kept pair.
+    rows_a = sorted(similarity["doc_a"].unique()) if len(similarity) else []
+    rows_b = sorted(similarity["doc_b"].unique()) if len(similarity) else []
+    fig, (ax,) = plot.new_figure(1, *pf.similarity_figure_size(len(rows_a), len(rows_b)))
     if similarity.empty:
         pf.plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
     else:
         matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
-        cut = "" if len(rows_a) == similarity["doc_a"].nunique() and len(rows_b) == similarity["doc_b"].nunique() else f" (first {MAX_HEATMAP} documents)"
-        pf.plot_similarity(ax, matrix, title=f"Cosine of concept vectors{cut}", xlabel=pair[1], ylabel=pair[0])
+        pf.plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
     written += _save(fig, out / "similarity_crosslingual", formats)
     duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), settings.shingle_size, settings.duplicate_jaccard)
     written += io.write_table(duplicates, out / "near_duplicates",
@@ -229,6 +228,10 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     tokens = {a.doc_id: a.tokens for a in annotations}
     omissions = event_omissions(items, tokens, docvars, pair, settings.omission_ratio, settings.omission_min_count)
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
+    if omissions.empty:  # say why, as the keyness tables do
+        why = ("no `event` column in the metadata: there are no paired events" if "event" not in docvars.columns
+               else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them")
+        omissions = pd.DataFrame([{**{c: "" for c in omissions.columns}, "status": why}], columns=omissions.columns)
     written += io.write_table(omissions, out / "event_omissions",
                               caption=f"Paired events: frames, actors and concepts missing or much weaker (rate at most 1/{settings.omission_ratio:g}) in one language")
     return written
@@ -349,7 +352,7 @@ def _keyness_outputs(results, stem: Path, study: Study, caption: str, empty_note
     shown = results[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * s.keyness_top_n + 1.2, ncols=min(max(1, len(shown)), 3))
     if not shown:
-        pf.plot_note(axes[0], empty_note, title=title)
+        pf.plot_note(axes[0], empty_note)  # the figure's title is the suptitle below (once)
     for ax, (target, reference, n_t, n_r, table) in zip(axes, shown):
         top = top_keyness(table, s.keyness_top_n)
         flag = " (too small)" if min(n_t, n_r) < s.min_group_docs else ""
@@ -392,7 +395,7 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
     fig, axes = plot.new_figure(max(1, len(shown)), 6.0, 4.5, ncols=min(max(1, len(shown)), 3))
     data = []
     if not shown:
-        pf.plot_note(axes[0], empty, title="Fightin' Words")
+        pf.plot_note(axes[0], empty)  # the suptitle names the figure
     for ax, (target, reference, n_t, n_r, table) in zip(axes, shown):
         flag = " (too small)" if min(n_t, n_r) < study.framing.min_group_docs else ""
         pf.plot_fightin_words(ax, table, target=target, reference=reference, title=f"{target} vs {reference}{flag}")

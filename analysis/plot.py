@@ -41,22 +41,102 @@ def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, ncols
     """A figure with ``n_panels`` axes in a row (or ``ncols`` columns); returns ``(fig, axes)``."""
     ncols = ncols or n_panels
     nrows = -(-n_panels // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained")
+    # A Figure outside pyplot: Jupyter's inline backend shows every open pyplot figure at the end
+    # of a cell, so a pyplot figure returned as the cell's value was shown twice; this one is
+    # shown once (as the value) and is freed when no longer referenced.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
 
 
+def _titles(fig):
+    """(text artist, width it must fit in pixels) for the suptitle and every axes title."""
+    out = []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        out.append((fig._suptitle, fig.bbox.width * 0.98))
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for text in (ax.title, ax._left_title, ax._right_title):
+            if text.get_text():
+                # An axes title may use the axes' share of the figure (its column), never more.
+                columns = ax.get_subplotspec().get_gridspec().ncols if ax.get_subplotspec() else 1
+                out.append((text, min(fig.bbox.width * 0.98, max(ax.bbox.width * 1.15, fig.bbox.width / columns * 0.95))))
+    return out
+
+
+def _wrap(text: str, chars: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, max(chars, 12), break_on_hyphens=False) or line for line in text.split("\n"))
+
+
+def _overlapping(boxes) -> bool:
+    boxes = sorted(boxes, key=lambda b: b.x0)
+    return any(a.x1 > b.x0 - 2 for a, b in zip(boxes, boxes[1:]))
+
+
+def tidy(fig, rounds: int = 3) -> None:
+    """Make every title fit its figure and keep x tick labels apart, measured on the renderer.
+
+    A title wider than the figure (or than its axes' column) is wrapped onto more lines; x tick
+    labels that overlap get fewer ticks (numeric axes) or are turned 45 degrees (named ticks).
+    Runs in :func:`figure_bytes`, so every saved figure is tidied the same way (deterministic:
+    the same text and the same matplotlib give the same measurements).
+    """
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        changed = False
+        for text, limit in _titles(fig):
+            width = text.get_window_extent(renderer).width
+            if width > limit:
+                longest = max(len(line) for line in text.get_text().split("\n"))
+                text.set_text(_wrap(text.get_text(), int(longest * limit / width * 0.95)))
+                changed = True
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.xaxis.get_visible():
+                continue
+            labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+            lo, hi = sorted(ax.get_xlim())
+            labels = [t for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if t in labels and lo - 1e-9 <= x <= hi + 1e-9]
+            if len(labels) < 2 or not _overlapping([t.get_window_extent(renderer) for t in labels]):
+                continue
+            if isinstance(ax.xaxis.get_major_locator(), FixedLocator):
+                if labels[0].get_rotation() == 0:
+                    for t in ax.get_xticklabels():
+                        t.set_rotation(45)
+                        t.set_horizontalalignment("right")
+                    changed = True
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=max(1, len(labels) // 2), steps=[1, 2, 2.5, 5, 10]))
+                changed = True
+        if not changed:
+            return
+
+
 def figure_bytes(fig, fmt: str) -> bytes:
-    """Render ``fig`` to bytes without timestamps (deterministic for the same matplotlib)."""
+    """Render ``fig`` to bytes without timestamps (deterministic for the same matplotlib), after
+    :func:`tidy` (titles that fit, tick labels apart)."""
+    tidy(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt])
     return buffer.getvalue()
 
 
 def close(fig) -> None:
+    """Release a figure (of :func:`new_figure` or of pyplot)."""
     plt.close(fig)
+    fig.clear()
 
 
 def plot_top_terms(ax, table: pd.DataFrame, value: str = "per_1000", label: str = "term", title: str = ""):

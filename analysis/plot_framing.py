@@ -123,8 +123,46 @@ def plot_fightin_words(ax, table: pd.DataFrame, n_labels: int = 8, target: str =
     return ax
 
 
-def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = ""):
-    """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated."""
+#: A similarity heatmap stays readable (and quick to draw) up to this many documents a side;
+#: past it :func:`plot_similarity` draws the most similar pairs instead of the matrix.
+MAX_HEATMAP_DOCS = 15
+#: Pairs shown when the matrix is too large for a heatmap.
+TOP_PAIRS = 20
+
+
+def similarity_figure_size(n_a: int, n_b: int) -> tuple[float, float]:
+    """Width and height (inches) for :func:`plot_similarity` of an ``n_a`` x ``n_b`` matrix."""
+    if max(n_a, n_b) > MAX_HEATMAP_DOCS:
+        return 6.0, 0.22 * TOP_PAIRS + 1.4
+    return max(4.2, 2.0 + 0.6 * n_b), max(3.0, 1.4 + 0.45 * n_a)
+
+
+def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
+    """The ``n`` most similar (row, column) pairs of a similarity matrix (NaN cells are not pairs);
+    ties in order of row then column label. Columns ``doc_a, doc_b, cosine``."""
+    long = matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index()
+    long = long[np.isfinite(long["cosine"].astype(float))]
+    long = long.assign(_a=long["doc_a"].astype(str), _b=long["doc_b"].astype(str))
+    long = long.sort_values(["cosine", "_a", "_b"], ascending=[False, True, True], kind="mergesort")
+    return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
+
+
+def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
+    """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated; past
+    ``max_docs`` documents a side, bars of the :data:`TOP_PAIRS` most similar pairs instead (a
+    600 x 600 heatmap is an unreadable block and took minutes to draw), and the title says so."""
+    if max(matrix.shape) > max_docs:
+        pairs = top_pairs(matrix)
+        rows = pairs.iloc[::-1]
+        ax.barh(range(len(rows)), rows["cosine"].to_numpy(dtype=float), color=TARGET_COLOR)
+        ax.set_yticks(range(len(rows)), [f"{a} × {b}" for a, b in zip(rows["doc_a"], rows["doc_b"])], fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("cosine similarity")
+        if xlabel or ylabel:
+            ax.set_ylabel(f"{ylabel} × {xlabel}" if xlabel and ylabel else (ylabel or xlabel))
+        shown = f"the {len(pairs)} most similar of {matrix.shape[0]} × {matrix.shape[1]} document pairs"
+        ax.set_title(f"{title}: {shown}" if title else shown)
+        return ax
     values = matrix.to_numpy(dtype=float)
     # Cells as a mesh of quads, not an image: an image is resampled to the output resolution in
     # float RGBA (30 x 30 documents at 200 dpi took 350 MB to save), quads are drawn as they are.
