@@ -41,15 +41,15 @@ def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, ncols
     """A figure with ``n_panels`` axes in a row (or ``ncols`` columns); returns ``(fig, axes)``."""
     ncols = ncols or n_panels
     nrows = -(-n_panels // ncols)
-    # A Figure outside pyplot: Jupyter's inline backend shows every open pyplot figure at the end
-    # of a cell, so a pyplot figure returned as the cell's value was shown twice; this one is
-    # shown once (as the value) and is freed when no longer referenced.
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained")
+    # Released from pyplot at once: Jupyter's inline backend shows every open pyplot figure at the
+    # end of a cell, so a figure returned as the cell's value was shown twice. Released, it is
+    # shown once (as the cell's value: end a notebook cell with `fig`), can still be drawn and
+    # saved, and is freed when no longer referenced.
+    plt.close(fig)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(nrows, ncols, squeeze=False)
+    FigureCanvasAgg(fig)  # closing left a bare canvas; measuring text (labels, titles) needs a renderer
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.set_visible(False)
@@ -57,14 +57,14 @@ def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, ncols
 
 
 def _titles(fig):
-    """(text artist, width it must fit in pixels) for the suptitle and every axes title."""
+    """(text artist, width it must fit in pixels) for the suptitle, every axes title and x label."""
     out = []
     if fig._suptitle is not None and fig._suptitle.get_text():
         out.append((fig._suptitle, fig.bbox.width * 0.98))
     for ax in fig.axes:
         if not ax.get_visible():
             continue
-        for text in (ax.title, ax._left_title, ax._right_title):
+        for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label):
             if text.get_text():
                 # An axes title may use the axes' share of the figure (its column), never more.
                 columns = ax.get_subplotspec().get_gridspec().ncols if ax.get_subplotspec() else 1
@@ -86,7 +86,7 @@ def _overlapping(boxes) -> bool:
 def tidy(fig, rounds: int = 3) -> None:
     """Make every title fit its figure and keep x tick labels apart, measured on the renderer.
 
-    A title wider than the figure (or than its axes' column) is wrapped onto more lines; x tick
+    A title or x-axis label wider than the figure (or than its axes' column) is wrapped onto more lines; x tick
     labels that overlap get fewer ticks (numeric axes) or are turned 45 degrees (named ticks).
     Runs in :func:`figure_bytes`, so every saved figure is tidied the same way (deterministic:
     the same text and the same matplotlib give the same measurements).

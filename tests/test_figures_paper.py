@@ -104,3 +104,13 @@ def test_empty_keyness_figure_prints_its_title_once(tiny_study, monkeypatch):
     texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
     assert texts.count("Keyness by outlet") == 1
     assert "only 1 outlet value: nothing to compare" in texts
+
+
+def test_long_axis_labels_are_wrapped_too():
+    fig, (ax,) = new_figure(1, 4.2, 3.0)
+    ax.barh([0, 1], [1, -1])
+    ax.set_xlabel("signed G²: ← trung_liu_talks_2024_03 | son_visit_china_2024_04 →")
+    figure_bytes(fig, "png")
+    box = ax.xaxis.label.get_window_extent(_renderer(fig))
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and "\n" in ax.get_xlabel()
+    plot.close(fig)
