@@ -1,12 +1,94 @@
-"""Statistical comparison of Vietnamese- and English-language news coverage.
+"""vnen-analysis: compare Vietnamese- and English-language news coverage.
 
-Data flows one way::
+Term frequencies, framing through a bilingual codebook, keyness and topic models, from one study
+file. Every function here takes data and returns a DataFrame or an array (never writes a file);
+``make`` (or ``python -m analysis <stage>``) runs the same computations and writes the outputs.
 
-    Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays -> plots, tables
+A study, step by step::
 
-Computation modules (``normalize``, ``clean``, ``tokens``, ``dtm``, ``textstat`` ...) open no file
-and import no matplotlib; ``io`` is the only module that touches the file system and ``plot`` the
-only one that draws.
+    import analysis as va
+
+    study = va.open_study("study.toml")      # 1. settings, every value checked (one line per bad value)
+    corpus = study.prepare()                 # 2. read, clean, segment (cached); corpus.docvars: metadata
+    dtm = corpus.dtm()                       #    document-term matrix (scipy.sparse) with docvars
+    ann = corpus.annotate()                  #    codebook hits per document
+
+    va.frequency_table(dtm, "language")      # 3. frequencies: counts, per 1,000, document frequency
+    va.top_terms(table, 10); va.kwic(corpus.prepared, "hợp_tác", corpus.rules)
+
+    concepts = va.concept_counts(ann)        # 4. framing and keyness
+    table = va.keyness_by_group(concepts, corpus.docvars["language"])
+    va.top_keyness(table, 10)
+
+    corpora = corpus.topic_corpora()         # 5. topics
+    selection = va.select_k(corpora["joint"], study.topics)
+
+    fig, (ax,) = va.new_figure()             # 6. figures: plot_*(ax, data) -> ax, figure_*(data) -> Figure
+    va.plot_keyness(ax, va.top_keyness(table, 10))
+
+Steps and the names for each (``help(va.<name>)`` for the formula, its source and an example):
+
+1. Study: :func:`open_study` (``study.prepare()``); bad input raises :class:`InputError`.
+2. Corpus: :class:`PreparedStudy` (``.docvars``, ``.prepared``, ``.units()``, ``.dtm()``,
+   ``.annotate()``, ``.codebook()``, ``.topic_corpora()``), :func:`cleaning_log`,
+   :func:`corpus_summary`, :func:`segmenter_id`.
+3. Frequencies: :func:`frequency_table`, :func:`top_terms`, :func:`tfidf_top_terms`,
+   :func:`bigram_table`, :func:`kwic`.
+4. Framing: :func:`coverage_report`, :func:`frame_salience`, :func:`actor_salience`,
+   :func:`concept_counts`, :func:`frame_group_table`, :func:`actor_group_table`,
+   :func:`group_tests`; keyness: :func:`keyness_by_group`, :func:`top_keyness`; documents: :func:`crosslingual_similarity`, :func:`near_duplicates`.
+5. Topics: :func:`select_k`, :func:`fit_lda`, :func:`topic_terms`, :func:`prevalence_by`,
+   :func:`align_languages`, :func:`load_model`.
+6. Figures: :func:`new_figure`, :func:`style`, :func:`plot_top_terms`, :func:`plot_keyness`,
+   :func:`plot_fightin_words`, :func:`plot_frame_salience`, :func:`plot_similarity`,
+   :func:`plot_k_selection`, :func:`plot_topic_terms`, :func:`plot_alignment`, and whole
+   figures :func:`figure_keyness`, :func:`figure_top_terms`.
+
+Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
+plots and tables. Computation modules open no file and import no matplotlib; ``io`` is the only
+module that touches the file system and the ``plot*`` modules the only ones that draw.
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it. Loaded on first use, so ``import analysis`` stays
+#: cheap and ``python3 -m analysis.outputs`` (standard library only) runs before the virtual
+#: environment exists.
+_API = {
+    # 1. study
+    "open_study": "prepared", "InputError": "errors",
+    # 2. corpus
+    "PreparedStudy": "prepared", "cleaning_log": "textstat", "corpus_summary": "textstat", "segmenter_id": "tokens",
+    # 3. frequencies
+    "frequency_table": "textstat", "top_terms": "textstat", "tfidf_top_terms": "textstat", "bigram_table": "textstat", "kwic": "textstat",
+    # 4. framing, keyness, documents
+    "coverage_report": "codebook", "frame_salience": "framing", "actor_salience": "framing", "concept_counts": "framing",
+    "frame_group_table": "groups", "actor_group_table": "groups", "group_tests": "framing",
+    "keyness_by_group": "groups", "top_keyness": "groups",
+    "crosslingual_similarity": "similarity", "near_duplicates": "similarity",
+    # 5. topics
+    "select_k": "topics", "fit_lda": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
+    "load_model": "topics_stage",
+    # 6. figures
+    "new_figure": "plot", "style": "plot", "plot_top_terms": "plot", "plot_keyness": "plot_framing", "plot_fightin_words": "plot_framing",
+    "plot_frame_salience": "plot_framing", "plot_similarity": "plot_framing", "plot_k_selection": "plot_topics",
+    "plot_topic_terms": "plot_topics", "plot_alignment": "plot_topics", "figure_keyness": "plot_framing", "figure_top_terms": "plot",
+}
+
+__all__ = list(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        value = getattr(importlib.import_module(f".{_API[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -11,7 +11,11 @@ import dataclasses
 import sys
 from typing import Callable
 
+from . import appendix_stage, framing_stage, frequencies_stage, io, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
+from .prepared import prepared_corpus
+from .study import StudyErrors, column_problems, raise_all
+from .tables import to_markdown
 
 STAGES: dict[str, tuple[str, Callable]] = {}
 
@@ -24,49 +28,39 @@ def stage(name: str, help_text: str):
     return register
 
 
-@stage("validate", "read and validate the corpus and metadata; write nothing")
+@stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
-    from . import io
-
     corpus = io.read_corpus(study)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
-def _writer(target: str, workers: bool = True):
-    """A stage that calls ``module:function(study[, workers])``, imported only when it runs."""
+#: The stages that write outputs (make targets), in build order: name, help, function, takes workers.
+#: A new stage: a module ``analysis/<name>_stage.py`` with ``run_<name>(study[, workers])``, a row
+#: here, and its outputs declared in :mod:`analysis.outputs`.
+WRITER_STAGES = (
+    ("prepare", "clean, normalise and segment (cached); write the cleaning log and corpus summary", prepare_stage.run_prepare, True),
+    ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", frequencies_stage.run_frequencies, True),
+    ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", framing_stage.run_framing, True),
+    ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", topics_stage.run_topics, True),
+    ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", manifest_stage.run_manifest, False),
+    ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table",
+     appendix_stage.run_appendix, False),
+)
 
+
+def _writer(func: Callable, workers: bool):
     def run(study, args):
-        import importlib
-
-        module, function = target.split(":")
-        func = getattr(importlib.import_module(f"analysis.{module}"), function)
-        if workers:
-            func(study, args.workers)
-        else:
-            func(study)
+        return func(study, args.workers) if workers else func(study)
 
     return run
 
 
-#: The stages that write outputs (make targets), in build order: name, help, what runs.
-WRITER_STAGES = (
-    ("prepare", "clean, normalise and segment (cached); write the cleaning log and corpus summary", "pipeline:run_prepare", True),
-    ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", "pipeline:run_frequencies", True),
-    ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", "framing_stage:run_framing", True),
-    ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", "topics_stage:run_topics", True),
-    ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", "pipeline:run_manifest", False),
-    ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table", "pipeline:run_appendix", False),
-)
-for _name, _help, _target, _workers in WRITER_STAGES:
-    stage(_name, _help)(_writer(_target, _workers))
+for _name, _help, _func, _workers in WRITER_STAGES:
+    stage(_name, _help)(_writer(_func, _workers))
 
 
 @stage("kwic", "print a key-word-in-context concordance for --term")
 def _kwic(study, args):
-    from . import textstat
-    from .pipeline import prepared_corpus
-    from .tables import to_markdown
-
     if not args.term:
         raise InputError("--term", "kwic needs a term", "give --term hợp_tác")
     ps = prepared_corpus(study, args.workers, progress=False)
@@ -74,6 +68,17 @@ def _kwic(study, args):
     if table.empty:
         print(f"kwic: {textstat.kwic_absent(ps.prepared, args.term)}", file=sys.stderr)
     sys.stdout.write(to_markdown(table))
+
+
+def validate_study(path: str) -> None:
+    """Raise every problem of the study file at once: its values and the metadata columns it names."""
+    study, problems = io.study_problems(path)
+    if study is not None:
+        try:
+            problems += column_problems(study, list(io.read_metadata(study).columns))
+        except InputError as exc:
+            problems.append(exc)
+    raise_all(problems)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,10 +108,10 @@ def main(argv: list[str] | None = None) -> int:
 
     verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
     terminal.configure(verbosity)
-    from .io import read_study
-
     try:
-        study = read_study(args.study)
+        if args.stage == "validate":
+            validate_study(args.study)
+        study = io.read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
         if args.stage in {name for name, *_ in WRITER_STAGES}:
@@ -114,9 +119,15 @@ def main(argv: list[str] | None = None) -> int:
                 STAGES[args.stage][1](study, args)
         else:
             STAGES[args.stage][1](study, args)
+    except StudyErrors as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        terminal.restore()  # an in-process caller (tests, notebooks) gets its progress display back
     return 0
 
 

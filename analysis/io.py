@@ -23,7 +23,7 @@ import pandas as pd
 
 from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
 from .errors import InputError
-from .study import Study, load_study_text
+from .study import Study, column_problems, parse_study, raise_all
 
 log = logging.getLogger("analysis")
 
@@ -41,16 +41,32 @@ def sha256_file(path: Path) -> str:
     return sha256_bytes(Path(path).read_bytes())
 
 
-def read_study(path: str | Path) -> Study:
+def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
+    """The study file read, and every problem with it: its values, its output folder, the
+    metadata columns it names (the metadata header is read when the values allow)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")
+        return None, [InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")]
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the study file as UTF-8") from None
-    return load_study_text(text, path)
+        return None, [InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the study file as UTF-8")]
+    try:
+        study, problems = parse_study(text, path)
+    except InputError as exc:
+        return None, [exc]
+    if study.run.output.strip() and study.output_dir.exists() and not study.output_dir.is_dir():
+        problems.append(InputError(path, f"[run] output = '{study.run.output}' is an existing file, not a folder",
+                                   'name a folder for the outputs, e.g. output = "figures"'))
+    return study, problems
+
+
+def read_study(path: str | Path) -> Study:
+    """The study file, every value checked (:func:`analysis.study.setting_problems`); raises on any problem."""
+    study, problems = study_problems(path)
+    raise_all(problems)
+    return study
 
 
 def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, str]:
@@ -159,6 +175,7 @@ def read_corpus(study: Study) -> Corpus:
     the texts are then let go (:class:`StoredDocument`), keeping their hashes and lengths.
     """
     metadata = read_metadata(study)
+    raise_all(column_problems(study, list(metadata.columns)))  # before any stage computes or writes
     folder = study.path(study.corpus.folder)
     if not folder.is_dir():
         raise InputError(study.source, f"corpus folder '{study.corpus.folder}' not found", "fix [corpus] folder")

@@ -21,14 +21,16 @@ TABLE = ("csv", "tex", "md")
 #: Modules each stage's results depend on (besides the shared core below).
 CORE_CODE = (
     "analysis/study.py", "analysis/io.py", "analysis/corpus.py", "analysis/normalize.py", "analysis/clean.py",
-    "analysis/tokens.py", "analysis/prepare.py", "analysis/units.py", "analysis/dtm.py", "analysis/pipeline.py",
-    "analysis/tables.py", "analysis/plot.py", "analysis/cli.py", "analysis/errors.py", "analysis/outputs.py",
+    "analysis/tokens.py", "analysis/prepare.py", "analysis/units.py", "analysis/dtm.py", "analysis/prepared.py",
+    "analysis/framing.py", "analysis/results.py", "analysis/tables.py", "analysis/plot.py", "analysis/cli.py",
+    "analysis/errors.py", "analysis/outputs.py",
 )
 STAGE_CODE: dict[str, tuple[str, ...]] = {
-    "prepare": ("analysis/textstat.py",),
-    "frequencies": ("analysis/textstat.py",),
-    "framing": ("analysis/framing.py", "analysis/keyness.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
-    "topics": ("analysis/topics.py", "analysis/plot_topics.py", "analysis/topics_stage.py", "analysis/ldavis.py", "analysis/codebook.py", "analysis/framing_stage.py"),
+    "prepare": ("analysis/textstat.py", "analysis/prepare_stage.py"),
+    "frequencies": ("analysis/textstat.py", "analysis/frequencies_stage.py"),
+    "framing": ("analysis/keyness.py", "analysis/groups.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
+    "topics": ("analysis/topics.py", "analysis/groups.py", "analysis/keyness.py", "analysis/plot_topics.py", "analysis/topics_stage.py",
+               "analysis/ldavis.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
@@ -208,7 +210,7 @@ def make_fragment(study_path: Path) -> str:
     lines.append(f"\t$(PY) -m analysis manifest --study {study_path}")
     appendix = " ".join(f"{out}/{name}" for name in APPENDIX_OUTPUTS)
     lines.append(f"APPENDIX_OUTPUTS := {appendix}")
-    lines.append(f"$(APPENDIX_OUTPUTS) &: {out}/manifest.json analysis/appendix.py analysis/pipeline.py analysis/tables.py $(VENV_STAMP)")
+    lines.append(f"$(APPENDIX_OUTPUTS) &: {out}/manifest.json analysis/appendix.py analysis/appendix_stage.py analysis/tables.py $(VENV_STAMP)")
     lines.append(f"\t$(PY) -m analysis appendix --study {study_path}")
     return "\n".join(lines) + "\n"
 

@@ -7,8 +7,12 @@ hash salt, PNG without a Software key), so two runs give the same bytes.
 
 from __future__ import annotations
 
+import functools
 import io
+from contextlib import contextmanager
+from typing import Iterator
 
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -25,7 +29,32 @@ STYLE = {
     "figure.dpi": 100,
     "savefig.dpi": 200,
 }
-plt.rcParams.update(STYLE)
+
+
+@contextmanager
+def style() -> Iterator[None]:
+    """The project's figure style (:data:`STYLE`) inside a ``with`` block; the caller's own
+    matplotlib settings before and after are left alone (importing :mod:`analysis` changes none).
+
+    >>> import matplotlib as mpl
+    >>> with style():
+    ...     mpl.rcParams["font.size"]
+    9.0
+    """
+    with mpl.rc_context(STYLE):
+        yield
+
+
+def styled(compose):
+    """Decorator: run a ``figure_*`` composer inside :func:`style`."""
+
+    @functools.wraps(compose)
+    def run(*args, **kwargs):
+        with style():
+            return compose(*args, **kwargs)
+
+    return run
+
 
 #: One colour per language in every figure (framing, keyness and topics alike): vi blue, en orange.
 LANGUAGE_COLOURS = {"vi": "#4C72B0", "en": "#DD8452", "joint": "#55A868"}
@@ -38,7 +67,16 @@ _METADATA = {
 
 
 def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, ncols: int | None = None):
-    """A figure with ``n_panels`` axes in a row (or ``ncols`` columns); returns ``(fig, axes)``."""
+    """A figure with ``n_panels`` axes in a row (or ``ncols`` columns); returns ``(fig, axes)``.
+
+    ``width`` and ``height`` are inches per panel. Draw on the axes with the ``plot_*`` functions;
+    inside ``with style():`` the figure takes the project's style.
+
+    >>> fig, axes = new_figure(3, ncols=2)
+    >>> len(axes), fig.get_size_inches().tolist()
+    (3, [8.0, 8.0])
+    >>> close(fig)
+    """
     ncols = ncols or n_panels
     nrows = -(-n_panels // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained")
@@ -125,16 +163,17 @@ def tidy(fig, rounds: int = 3) -> None:
 
 
 def figure_bytes(fig, fmt: str) -> bytes:
-    """Render ``fig`` to bytes without timestamps (deterministic for the same matplotlib), after
-    :func:`tidy` (titles that fit, tick labels apart)."""
-    tidy(fig)
+    """Render ``fig`` to bytes without timestamps (deterministic for the same matplotlib), in
+    :func:`style`, after :func:`tidy` (titles that fit, tick labels apart)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt])
+    with style():
+        tidy(fig)
+        fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt])
     return buffer.getvalue()
 
 
 def close(fig) -> None:
-    """Release a figure (of :func:`new_figure` or of pyplot)."""
+    """Release a figure's memory (of :func:`new_figure` or of pyplot)."""
     plt.close(fig)
     fig.clear()
 
@@ -205,3 +244,26 @@ def place_labels(ax, xs, ys, labels, fontsize: float = 7, colour: str = "black")
         texts.append(annotate(x, y, label, *offset, line=offset[1] != 0))
         placed.append(box)
     return texts
+
+
+# ------------------------------------------------------------------------- whole figures
+
+
+@styled
+def figure_corpus_summary(summary: pd.DataFrame, group: str = "language"):
+    """Word tokens and counted terms per ``group`` (:func:`analysis.textstat.corpus_summary`)."""
+    fig, (ax,) = new_figure(1, 4.5, 3.2)
+    plot_corpus_summary(ax, summary, group)
+    ax.set_title("Corpus size by language")
+    return fig
+
+
+@styled
+def figure_top_terms(top: pd.DataFrame, by: str, top_n: int):
+    """One panel per group of :func:`analysis.textstat.top_terms` (at most three a row)."""
+    groups = list(dict.fromkeys(top["group"]))
+    fig, axes = new_figure(len(groups), 3.6, 0.22 * top_n + 1.0, ncols=min(len(groups), 3))
+    for ax, group in zip(axes, groups):
+        plot_top_terms(ax, top[top["group"] == group], title=f"{by} = {group}")
+    fig.suptitle(f"Most frequent terms by {by}")
+    return fig

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import plot  # noqa: F401  (applies the shared style: fonts, deterministic output)
+from . import plot
 from .plot import place_labels
 
 PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
@@ -82,6 +82,14 @@ def plot_keyness(ax, table: pd.DataFrame, value: str = "g2", target: str = "targ
     """Diverging bars of signed keyness: target-characteristic terms right, reference left.
 
     ``table``: rows of :func:`analysis.keyness.top_keyness` (positive first, then negative).
+
+    >>> import analysis as va
+    >>> table = pd.DataFrame({"term": ["hợp_tác", "biển_đông"], "g2": [8.0, -5.0]})
+    >>> fig, (ax,) = va.new_figure()
+    >>> ax = plot_keyness(ax, table, target="vi", reference="en")
+    >>> [t.get_text() for t in ax.get_yticklabels()], len(ax.patches)
+    (['hợp tác', 'biển đông'], 2)
+    >>> plot.close(fig)
     """
     rows = table.reset_index(drop=True)
     values = rows[value].to_numpy(dtype=float)
@@ -184,3 +192,118 @@ def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "",
     if title:
         ax.set_title(title)
     return ax
+
+
+# ------------------------------------------------------------------------- whole figures
+# ``figure_*(data) -> Figure``: compose a whole figure from a stage's table (draw only).
+
+MAX_PANELS = 9
+
+
+@plot.styled
+def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_groups: int, by: str):
+    """One panel per frame family: mean salience by group (:func:`analysis.groups.frame_group_table`).
+
+    ``family_sizes`` maps each family (in panel order) to its number of frames.
+    """
+    families = list(family_sizes)
+    height = 0.25 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2
+    fig, axes = plot.new_figure(len(families) or 1, 6.5, height, ncols=1)
+    for ax, family in zip(axes, families or [""]):
+        rows = table[table["family"] == family].rename(columns={"mean_per_1000": "mean"})
+        if rows.empty:
+            plot_note(ax, "no frames", title=family)
+        else:
+            plot_frame_salience(ax, rows, title=f"{family} frames by {by}")
+    return fig
+
+
+@plot.styled
+def figure_actor_salience(table: pd.DataFrame, n_groups: int, by: str, n_actors: int = 15):
+    """Mention share by group of the ``n_actors`` most mentioned actors (:func:`analysis.groups.actor_group_table`)."""
+    top = list(table.groupby("actor", sort=False)["mentions"].sum().sort_values(ascending=False, kind="mergesort").index[:n_actors])
+    fig, (ax,) = plot.new_figure(1, 6.5, 0.25 * max(1, len(top)) * max(2, n_groups) + 1.2)
+    rows = table[table["actor"].isin(top)].copy()
+    if rows.empty:
+        plot_note(ax, "no actor is mentioned", title=f"Actor salience by {by}")
+    else:
+        rows["_order"] = rows["actor"].map({a: i for i, a in enumerate(top)})
+        plot_actor_salience(ax, rows.sort_values(["_order"], kind="mergesort"), title=f"Actor salience by {by}")
+    return fig
+
+
+def _flag(comparison, min_docs: int) -> str:
+    return " (too small)" if min(comparison.target_docs, comparison.reference_docs) < min_docs else ""
+
+
+@plot.styled
+def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_note: str):
+    """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels.
+
+    ``comparisons``: :func:`analysis.groups.keyness_comparisons`; each panel shows the ``top_n``
+    strongest terms each way and says "(too small)" when a group has fewer than ``min_docs``
+    documents; with no comparison the figure says ``empty_note``.
+
+    >>> from analysis.groups import keyness_comparisons
+    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, ["vi", "en"])
+    >>> fig = figure_keyness(comparisons, 5, 1, "Keyness by language", "nothing to compare")
+    >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()
+    (['vi vs en'], 'Keyness by language')
+    >>> plot.close(fig)
+    """
+    from .keyness import top_keyness
+
+    shown = comparisons[:MAX_PANELS]
+    fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * top_n + 1.2, ncols=min(max(1, len(shown)), 3))
+    if not shown:
+        plot_note(axes[0], empty_note)  # the title is the suptitle below: printed once
+    for ax, c in zip(axes, shown):
+        top = top_keyness(c.table, top_n)
+        panel = f"{c.target} vs {c.reference}{_flag(c, min_docs)}"
+        if top.empty:
+            plot_note(ax, "no term differs", title=panel)
+        else:
+            plot_keyness(ax, top, target=c.target, reference=c.reference, title=panel)
+    if len(comparisons) > len(shown):
+        fig.suptitle(f"{title} (first {len(shown)} of {len(comparisons)} comparisons; all in the CSV)")
+    else:
+        fig.suptitle(title)
+    return fig
+
+
+FIGHTIN_COLUMNS = ["comparison", "term", "target_count", "reference_count", "fw_delta", "fw_z"]
+
+
+def fightin_words_data(comparisons) -> pd.DataFrame:
+    """The data of :func:`figure_fightin_words`: its shown comparisons' counts, delta and z."""
+    data = [c.table.assign(comparison=c.name)[FIGHTIN_COLUMNS] for c in comparisons[:MAX_PANELS]]
+    return pd.concat(data, ignore_index=True) if data else pd.DataFrame(columns=FIGHTIN_COLUMNS)
+
+
+@plot.styled
+def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str):
+    """Fightin' Words z against frequency, one panel per comparison (at most :data:`MAX_PANELS`)."""
+    shown = comparisons[:MAX_PANELS]
+    fig, axes = plot.new_figure(max(1, len(shown)), 6.0, 4.5, ncols=min(max(1, len(shown)), 3))
+    if not shown:
+        plot_note(axes[0], empty_note)  # the suptitle names the figure
+    for ax, c in zip(axes, shown):
+        plot_fightin_words(ax, c.table, target=c.target, reference=c.reference, title=f"{c.target} vs {c.reference}{_flag(c, min_docs)}")
+    fig.suptitle(title)
+    return fig
+
+
+@plot.styled
+def figure_similarity(similarity: pd.DataFrame, pair) -> object:
+    """Cross-lingual cosines (:func:`analysis.similarity.crosslingual_similarity`): a heatmap up to
+    :data:`MAX_HEATMAP_DOCS` documents a side, the most similar pairs past it (see
+    :func:`plot_similarity`); the table has every kept pair."""
+    rows_a = sorted(similarity["doc_a"].unique()) if len(similarity) else []
+    rows_b = sorted(similarity["doc_b"].unique()) if len(similarity) else []
+    fig, (ax,) = plot.new_figure(1, *similarity_figure_size(len(rows_a), len(rows_b)))
+    if similarity.empty:
+        plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
+    else:
+        matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
+        plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
+    return fig

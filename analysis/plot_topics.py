@@ -116,3 +116,47 @@ def plot_alignment(ax, matrix: pd.DataFrame, row: str, col: str):
         ax.add_patch(plot.plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))
     ax.figure.colorbar(image, ax=ax, label="similarity (1 - Jensen-Shannon)")
     return ax
+
+
+# ------------------------------------------------------------------------- whole figures
+
+MODEL_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint model on concepts"}
+
+
+@plot.styled
+def figure_k_selection(summary: pd.DataFrame, threshold: float | None = None):
+    """Coherence (three measures) and stability against K, the chosen K ringed."""
+    fig, axes = plot.new_figure(4, 3.4, 2.8, ncols=2)
+    for ax, metric in zip(axes, ("c_npmi", "u_mass", "c_v", "stability")):
+        plot_k_selection(ax, summary, metric, threshold)
+    fig.suptitle("Topic coherence and stability against K (ringed: chosen K)")
+    return fig
+
+
+@plot.styled
+def figure_topic_terms(rows: pd.DataFrame, k: int, model: str):
+    """Top terms of each of the ``k`` topics of ``model`` (rows ranked by probability)."""
+    n_terms = int(rows["rank"].max())
+    fig, axes = plot.new_figure(k, 2.8, 0.2 * n_terms + 1.0, ncols=min(k, 4))
+    for ax, topic in zip(axes, range(1, k + 1)):
+        plot_topic_terms(ax, rows[rows["topic"] == topic], f"topic {topic}", COLOURS.get(model, "#4C72B0"))
+    fig.suptitle(f"Top terms per topic: {MODEL_NAMES.get(model, model)} (K = {k})")
+    return fig
+
+
+@plot.styled
+def figure_prevalence(table: pd.DataFrame, k: int):
+    """Joint-model topic prevalence by language with bootstrap intervals."""
+    fig, (ax,) = plot.new_figure(1, max(4.0, 1.1 * k + 2), 3.2)
+    plot_prevalence(ax, table)
+    ax.set_title("Joint concept topics: prevalence by language (95% bootstrap intervals)")
+    return fig
+
+
+@plot.styled
+def figure_alignment(matrix: pd.DataFrame, k_vi: int, k_en: int):
+    """vi x en topic similarity heatmap (long-form ``matrix`` of :func:`analysis.topics.align_languages`), matches boxed."""
+    fig, (ax,) = plot.new_figure(1, 0.7 * k_en + 2.5, 0.5 * k_vi + 1.5)
+    plot_alignment(ax, matrix, "topic_vi", "topic_en")
+    ax.set_title("vi-en topic similarity (boxed: matched)")
+    return fig

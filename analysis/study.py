@@ -11,11 +11,13 @@ resource file means "the default that ships in ``analysis/resources``".
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import InputError
 
@@ -103,7 +105,7 @@ class FramingSettings:
 
 @dataclass(frozen=True)
 class TopicSettings:
-    """LDA fitting, K selection and alignment (owned by ``topics``; checked by ``topics.check_settings``)."""
+    """LDA fitting, K selection and alignment (used by ``topics``; every value checked by :func:`setting_problems`)."""
 
     k: int = 0  # 0 = choose K from k_range by coherence and stability
     k_range: tuple[int, ...] = (2, 3, 4, 5)
@@ -187,22 +189,48 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _build(section: str, cls: type, raw: Any, where: str) -> Any:
+class StudyErrors(InputError):
+    """Several bad values in one study file: every problem, one line each (``validate`` lists all).
+
+    ``problems`` holds one :class:`InputError` per bad value; ``str()`` joins their lines, so a
+    caller that prints one error still shows every line.
+    """
+
+    def __init__(self, problems: list[InputError]):
+        self.problems = list(problems)
+        first = self.problems[0]
+        super().__init__(first.where, first.problem, first.fix)
+        self.args = ("\n".join(str(p) for p in self.problems),)
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))
+
+
+def raise_all(problems: list[InputError]) -> None:
+    """Raise the one problem as it is, several as :class:`StudyErrors`; nothing when the list is empty."""
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise StudyErrors(problems)
+
+
+def _build(section: str, cls: type, raw: Any, where: str, problems: list[InputError]) -> Any:
     if not isinstance(raw, dict):
-        raise InputError(where, f"[{section}] must be a table", f"write it as a [{section}] section")
+        problems.append(InputError(where, f"[{section}] must be a table", f"write it as a [{section}] section"))
+        return cls()
     known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in raw.items():
         if key not in known:
-            raise InputError(
-                where,
-                f"unknown key '{key}' in [{section}]",
-                f"remove it or use one of: {', '.join(sorted(known))}",
-            )
+            problems.append(InputError(where, f"unknown key '{key}' in [{section}]", f"remove it or use one of: {', '.join(sorted(known))}"))
+            continue
         default = known[key].default
         if default is dataclasses.MISSING and known[key].default_factory is not dataclasses.MISSING:
             default = known[key].default_factory()
-        values[key] = _coerce(section, key, value, default, where)
+        try:
+            values[key] = _coerce(section, key, value, default, where)
+        except InputError as exc:
+            problems.append(exc)
     return cls(**values)
 
 
@@ -216,59 +244,188 @@ def _coerce(section: str, key: str, value: Any, default: Any, where: str) -> Any
         if not isinstance(value, bool):
             raise InputError(where, f"[{section}] {key} must be true or false", "")
         return value
-    if isinstance(default, (int, float, str)) and not isinstance(value, expected):
-        if expected is float and isinstance(value, int):
+    if isinstance(default, (int, float, str)) and (not isinstance(value, expected) or isinstance(value, bool)):
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
             return float(value)
-        raise InputError(
-            where, f"[{section}] {key} must be a {expected.__name__}, got {value!r}", ""
-        )
+        raise InputError(where, f"[{section}] {key} must be a {expected.__name__}, got {value!r}", "")
     return value
 
 
-def load_study_text(text: str, source: Path) -> Study:
-    """Parse and validate study TOML text. Pure: ``source`` is only used for messages and paths."""
+def parse_study(text: str, source: Path) -> tuple[Study, list[InputError]]:
+    """Parse study TOML text into a :class:`Study` and the list of its problems (unknown keys,
+    wrong types, unusable values: :func:`setting_problems`); a bad value is replaced by its default.
+
+    Raises :class:`InputError` only when the text is not TOML at all.
+    """
     where = str(source)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(where, f"not valid TOML ({exc})", "check the line the parser names") from exc
     kwargs: dict[str, Any] = {}
+    problems: list[InputError] = []
     for key, value in raw.items():
         if key == "name":
             if not isinstance(value, str):
-                raise InputError(where, "name must be a string", "")
-            kwargs["name"] = value
+                problems.append(InputError(where, "name must be a string", ""))
+            else:
+                kwargs["name"] = value
         elif key in SECTIONS:
-            kwargs[key] = _build(key, SECTIONS[key], value, where)
+            kwargs[key] = _build(key, SECTIONS[key], value, where, problems)
         else:
             allowed = ["name", *SECTIONS]
-            raise InputError(
-                where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"
-            )
+            problems.append(InputError(where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"))
     study = Study(root=source.resolve().parent, source=source, **kwargs)
-    _check_values(study)
+    return study, problems + setting_problems(study)
+
+
+def load_study_text(text: str, source: Path) -> Study:
+    """Parse and validate study TOML text. Pure: ``source`` is only used for messages and paths.
+
+    Every value is checked here (:func:`setting_problems`), so a bad value stops the run before
+    anything is written; several bad values raise :class:`StudyErrors` listing each.
+    """
+    study, problems = parse_study(text, source)
+    raise_all(problems)
     return study
 
 
-def _check_values(study: Study) -> None:
+# ---------------------------------------------------------------------------------- value checks
+
+#: Largest seed: numpy's legacy RandomState (used by gensim) takes seeds in [0, 2**32 - 1].
+MAX_SEED = 2**32 - 1
+UNIT_KINDS = ("document", "paragraph", "sentences")
+SEGMENTERS = ("underthesea", "pyvi")
+FIGURE_FORMATS = ("pdf", "png", "svg")
+#: G2/chi2 continuity corrections (``analysis.keyness.CORRECTIONS`` is this tuple).
+KEYNESS_CORRECTIONS = ("none", "yates", "williams")
+TOPIC_ALPHA = ("symmetric", "asymmetric", "auto")
+TOPIC_ETA = ("symmetric", "auto")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def prior_value(value: str, names: Sequence[str]) -> str | float | None:
+    """A Dirichlet prior as written in the study: one of ``names``, or a positive finite number
+    written as text (``"0.1"``); None when it is neither."""
+    if value in names:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 and math.isfinite(number) else None
+
+
+def setting_problems(study: Study) -> list[InputError]:
+    """Every value of the study that no stage can use, one :class:`InputError` each (key and fix).
+
+    Checks that need the metadata header (column names) are in :func:`column_problems`; the
+    output folder against the file system is checked by :func:`analysis.io.read_study`.
+    """
     where = str(study.source)
-    if study.units.kind not in {"document", "paragraph", "sentences"}:
-        raise InputError(
-            where,
-            f"[units] kind = '{study.units.kind}' is not known",
-            "use 'document', 'paragraph' or 'sentences'",
-        )
-    if study.units.window < 1:
-        raise InputError(where, "[units] window must be at least 1", "")
-    if study.text.segmenter not in {"underthesea", "pyvi"}:
-        raise InputError(
-            where, f"[text] segmenter = '{study.text.segmenter}' is not known", "use 'underthesea' or 'pyvi'"
-        )
-    for lang in study.corpus.languages:
-        if lang not in {"vi", "en"}:
-            raise InputError(where, f"[corpus] languages has unknown code '{lang}'", "use 'vi' and/or 'en'")
-    if study.run.workers < 0:
-        raise InputError(where, "[run] workers must be 0 (all cores) or a positive count", "")
-    for fmt in study.run.figure_formats:
-        if fmt not in {"pdf", "png", "svg"}:
-            raise InputError(where, f"[run] figure_formats has unknown format '{fmt}'", "use pdf, png, svg")
+    problems: list[InputError] = []
+
+    def check(ok: bool, key: str, problem: str, fix: str = "fix the value in the study file") -> None:
+        if not ok:
+            problems.append(InputError(where, f"{key} {problem}", fix))
+
+    def whole(section: str, key: str, value: Any, low: int, fix: str = "") -> None:
+        check(_is_int(value) and value >= low, f"[{section}] {key} = {value!r}", f"must be a whole number >= {low}", fix or f"use {key} = {max(low, 1)} or more")
+
+    def seed(key: str, value: Any) -> None:
+        check(_is_int(value) and 0 <= value <= MAX_SEED, f"{key} = {value!r}", f"must be a whole number from 0 to {MAX_SEED} (2**32 - 1)",
+              "pick a smaller seed, e.g. 20240404")
+
+    def share(section: str, key: str, value: Any, low_open: bool, fix: str = "") -> None:
+        ok = _finite(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
+        check(ok, f"[{section}] {key} = {value!r}", "must be a number in " + ("(0, 1]" if low_open else "[0, 1]"), fix or "e.g. 0.5")
+
+    c, t, u, f, r, fr, tp = study.corpus, study.text, study.units, study.frequencies, study.run, study.framing, study.topics
+    # [corpus]
+    for lang in c.languages:
+        check(lang in ("vi", "en"), "[corpus] languages", f"has unknown code {lang!r}", "use 'vi' and/or 'en'")
+    check(bool(c.languages), "[corpus] languages", "is empty", "list the languages of the corpus, e.g. languages = ['vi', 'en']")
+    try:
+        codecs.lookup(c.encoding)
+    except LookupError:
+        check(False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'")
+    # [text]
+    check(t.segmenter in SEGMENTERS, f"[text] segmenter = '{t.segmenter}'", "is not known", f"use {' or '.join(repr(s) for s in SEGMENTERS)}")
+    # [units]
+    check(u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'")
+    whole("units", "window", u.window, 1)
+    # [frequencies]
+    whole("frequencies", "top_n", f.top_n, 1, "use top_n = 15, the terms shown per group")
+    whole("frequencies", "kwic_window", f.kwic_window, 0, "use kwic_window = 6, the words shown either side")
+    whole("frequencies", "min_count_bigram", f.min_count_bigram, 1)
+    for term in f.kwic_terms:
+        check(isinstance(term, str) and bool(term.strip()), "[frequencies] kwic_terms", f"has an empty or non-text term {term!r}", "list words as strings")
+    # [run]
+    check(isinstance(r.output, str) and bool(r.output.strip()), '[run] output = ""', "is empty: it would write into the study folder itself",
+          'name an output folder, e.g. output = "figures"')
+    check(bool(r.cache.strip()), '[run] cache = ""', "is empty", 'name a cache folder, e.g. cache = ".cache"')
+    check(_is_int(r.workers) and r.workers >= 0, f"[run] workers = {r.workers!r}", "must be 0 (all cores) or a positive count", "use workers = 1")
+    seed("[run] seed", r.seed)
+    for fmt in r.figure_formats:
+        check(fmt in FIGURE_FORMATS, "[run] figure_formats", f"has unknown format {fmt!r}", "use pdf, png, svg")
+    # [framing]
+    check(isinstance(fr.compare_by, str) and bool(fr.compare_by), '[framing] compare_by = ""', "is empty", 'name a metadata column, e.g. "language"')
+    check(fr.keyness_correction in KEYNESS_CORRECTIONS, f"[framing] keyness_correction = '{fr.keyness_correction}'", "is not known",
+          f"use one of: {', '.join(KEYNESS_CORRECTIONS)}")
+    for key, low in (("min_hits", 1), ("bootstrap", 1), ("permutations", 1), ("min_group_docs", 1), ("lead_sentences", 0),
+                     ("voice_window", 0), ("keyness_top_n", 1), ("shingle_size", 1), ("omission_min_count", 1)):
+        whole("framing", key, getattr(fr, key), low)
+    seed("[framing] seed", fr.seed)
+    check(_finite(fr.fightin_alpha0) and fr.fightin_alpha0 > 0, f"[framing] fightin_alpha0 = {fr.fightin_alpha0!r}", "must be a positive finite number",
+          "use fightin_alpha0 = 100.0, the prior strength of Monroe et al. 2008")
+    share("framing", "duplicate_jaccard", fr.duplicate_jaccard, True, "use duplicate_jaccard = 0.5")
+    check(_finite(fr.omission_ratio) and fr.omission_ratio >= 1, f"[framing] omission_ratio = {fr.omission_ratio!r}", "must be a finite number >= 1",
+          "use omission_ratio = 3.0")
+    # [topics]
+    check(_is_int(tp.k) and (tp.k == 0 or tp.k >= 2), f"[topics] k = {tp.k!r}", "is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
+    check(bool(tp.k_range) or tp.k != 0, "[topics] k_range", "is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
+    check(all(_is_int(k) and k >= 2 for k in tp.k_range), f"[topics] k_range = {list(tp.k_range)}", "must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
+    check(bool(tp.seeds), "[topics] seeds", "is empty", "e.g. seeds = [1, 2, 3]")
+    for value in tp.seeds:
+        seed("[topics] seeds", value)
+    seed("[topics] seed", tp.seed)
+    whole("topics", "no_below", tp.no_below, 1)
+    share("topics", "no_above", tp.no_above, True, "e.g. no_above = 0.8")
+    for key in ("keep_n", "eval_every", "representative_n", "bootstrap"):
+        whole("topics", key, getattr(tp, key), 0)
+    for key in ("passes", "iterations", "chunksize", "top_n"):
+        whole("topics", key, getattr(tp, key), 1)
+    whole("topics", "coherence_topn", tp.coherence_topn, 2, "use coherence_topn = 10; coherence scores pairs of words")
+    share("topics", "stability_min", tp.stability_min, False, "e.g. stability_min = 0.6")
+    share("topics", "relevance_lambda", tp.relevance_lambda, False, "0.6 is Sievert & Shirley's choice")
+    check(tp.bootstrap_by in ("document", "unit"), f"[topics] bootstrap_by = '{tp.bootstrap_by}'", "is not known", "use 'document' or 'unit'")
+    for key, names in (("alpha", TOPIC_ALPHA), ("eta", TOPIC_ETA)):
+        value = getattr(tp, key)
+        check(prior_value(value, names) is not None, f"[topics] {key} = '{value}'", "is not known",
+              f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
+    check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
+          "use alpha = 'symmetric' or multicore = false")
+    return problems
+
+
+#: Study keys that name metadata columns: (section, key); each value is one column or a list of them.
+COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("topics", "prevalence_by"))
+
+
+def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
+    """Study keys naming a column the metadata does not have (checked when the corpus is read)."""
+    problems = []
+    available = ", ".join(columns)
+    for section, key in COLUMN_KEYS:
+        value = getattr(getattr(study, section), key)
+        for column in (value,) if isinstance(value, str) else value:
+            if column not in columns:
+                problems.append(InputError(study.source, f"[{section}] {key} names '{column}', not a metadata column", f"use one of: {available}"))
+    return problems

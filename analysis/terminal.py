@@ -57,6 +57,13 @@ def configure(verbosity: int = DEFAULT, stream=None) -> None:
     progress.configure(verbosity > QUIET)
 
 
+def restore() -> None:
+    """Undo :func:`configure`'s process-wide parts: progress displays on again (the default)."""
+    from . import progress
+
+    progress.configure(True)
+
+
 def _short(path: str, base: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(base.resolve())) or "."

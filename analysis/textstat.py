@@ -26,6 +26,25 @@ def frequency_table(dtm: DocTermMatrix, by: str) -> pd.DataFrame:
     alphabetically). Only terms with a positive count in the group are listed.
 
     ``per_1000 = 1000 * count / total counted tokens of the group``.
+
+    Parameters
+    ----------
+    dtm : DocTermMatrix
+        Counts (documents × terms) with ``docvars`` holding the column ``by``.
+    by : str
+        The grouping column (``language``, ``outlet`` ...).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from analysis.dtm import build_dtm
+    >>> docvars = pd.DataFrame({"language": ["vi", "vi", "en"]}, index=["v1", "v2", "e1"])
+    >>> dtm = build_dtm([("v1", ["hợp_tác", "hợp_tác", "biển"]), ("v2", ["hợp_tác"]), ("e1", ["cooperation"])], docvars)
+    >>> print(frequency_table(dtm, "language")[["group", "term", "count", "per_1000", "doc_freq"]].to_string(index=False))
+    group        term  count  per_1000  doc_freq
+       en cooperation      1    1000.0         1
+       vi     hợp_tác      3     750.0         2
+       vi        biển      1     250.0         1
     """
     grouped = group_dtm(dtm, by)
     labels = dtm.docvars[by].astype(str).to_numpy()
@@ -56,7 +75,12 @@ def frequency_table(dtm: DocTermMatrix, by: str) -> pd.DataFrame:
 
 
 def top_terms(table: pd.DataFrame, n: int) -> pd.DataFrame:
-    """The ``n`` highest-ranked rows of each group of a frequency (or bigram) table."""
+    """The ``n`` highest-ranked rows of each group of a frequency (or bigram) table.
+
+    >>> table = pd.DataFrame({"group": ["vi", "vi", "en"], "term": ["hợp_tác", "biển", "sea"], "rank": [1, 2, 1]})
+    >>> top_terms(table, 1)["term"].tolist()
+    ['hợp_tác', 'sea']
+    """
     return table[table["rank"] <= n].reset_index(drop=True)
 
 
@@ -141,6 +165,12 @@ def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, wind
     words, in order, are exactly the term's words (then ``keyword`` is the run, joined by spaces).
     Context is cut from the full token stream (stopwords, numbers and punctuation included) within
     the sentence's document. Columns: ``doc_id, sentence, position, left, keyword, right``.
+
+    >>> from analysis.tokens import PreparedDocument, TermRules
+    >>> doc = PreparedDocument("v1", "vi", [[["Hai", "nước", "thúc_đẩy", "hợp_tác", "kinh_tế", "."]]])
+    >>> print(kwic([doc], "hợp_tác", TermRules({}), window=2).to_string(index=False))
+    doc_id  sentence  position          left keyword     right
+        v1         0         3 nước thúc_đẩy hợp_tác kinh_tế .
     """
     forms, words = kwic_query(term)
     records = []
@@ -246,3 +276,38 @@ def corpus_summary(
             )
         )
     return pd.DataFrame(records, columns=[*keys, "documents", "sentences", "tokens", "types", "ttr", "terms"])
+
+
+# ------------------------------------------------------------------------------ preparation
+
+CLEANING_COLUMNS = ["doc_id", "rule", "kind", "line", "chars", "text"]
+PREPARATION_COLUMNS = ["doc_id", "language", "presegmented", "segmentation", "paragraphs", "sentences", "tokens"]
+
+
+def cleaning_log(prepared: Iterable[PreparedDocument]) -> pd.DataFrame:
+    """One row per removal by a cleaning rule: ``doc_id, rule, kind, line, chars, text``.
+
+    >>> from analysis.tokens import PreparedDocument
+    >>> doc = PreparedDocument("v1", "vi", [[["Hợp_tác", "."]]], removals=[{"rule": "photo_credit", "kind": "line", "line": 2, "text": "Ảnh: TTXVN"}])
+    >>> cleaning_log([doc]).to_dict("records")
+    [{'doc_id': 'v1', 'rule': 'photo_credit', 'kind': 'line', 'line': 2, 'chars': 10, 'text': 'Ảnh: TTXVN'}]
+    """
+    rows = [
+        (doc.doc_id, r["rule"], r["kind"], r["line"], len(r["text"]), r["text"].replace("\n", " / "))
+        for doc in prepared
+        for r in doc.removals
+    ]
+    return pd.DataFrame(rows, columns=CLEANING_COLUMNS)
+
+
+def preparation_table(prepared: Iterable[PreparedDocument], resegment: bool) -> pd.DataFrame:
+    """Per document: how it was segmented and its paragraphs, sentences and tokens."""
+
+    def segmentation(d: PreparedDocument) -> str:
+        if d.presegmented:
+            return "re-segmented" if resegment else "kept"
+        return "segmented" if d.language == "vi" else "tokenised"
+
+    rows = [(d.doc_id, d.language, d.presegmented, segmentation(d), len(d.paragraphs), sum(1 for _ in d.sentences()), sum(1 for _ in d.tokens()))
+            for d in prepared]
+    return pd.DataFrame(rows, columns=PREPARATION_COLUMNS)

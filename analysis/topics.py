@@ -60,44 +60,6 @@ C_V_CAVEAT = (
 # ------------------------------------------------------------------------------------ settings
 
 
-def check_settings(settings: TopicSettings, where: str) -> None:
-    """Raise :class:`InputError` naming the ``[topics]`` key of a value that cannot work."""
-
-    def bad(problem: str, fix: str = "") -> None:
-        raise InputError(where, f"[topics] {problem}", fix)
-
-    if settings.k < 0 or settings.k == 1:
-        bad(f"k = {settings.k} is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
-    if not settings.k_range and settings.k == 0:
-        bad("k_range is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
-    if any(not isinstance(k, int) or isinstance(k, bool) or k < 2 for k in settings.k_range):
-        bad(f"k_range = {list(settings.k_range)} must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
-    if not settings.seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in settings.seeds):
-        bad(f"seeds = {list(settings.seeds)} must be a non-empty list of whole numbers >= 0", "e.g. seeds = [1, 2, 3]")
-    if settings.no_below < 1:
-        bad(f"no_below = {settings.no_below} must be at least 1")
-    if not 0 < settings.no_above <= 1:
-        bad(f"no_above = {settings.no_above} must be a share in (0, 1]", "e.g. no_above = 0.8")
-    for key in ("keep_n", "eval_every", "representative_n", "bootstrap"):
-        if getattr(settings, key) < 0:
-            bad(f"{key} must not be negative")
-    for key in ("passes", "iterations", "chunksize", "top_n"):
-        if getattr(settings, key) < 1:
-            bad(f"{key} must be at least 1")
-    if settings.coherence_topn < 2:
-        bad("coherence_topn must be at least 2 (coherence scores pairs of words)")
-    if not 0 <= settings.stability_min <= 1:
-        bad(f"stability_min = {settings.stability_min} must be in [0, 1]")
-    if not 0 <= settings.relevance_lambda <= 1:
-        bad(f"relevance_lambda = {settings.relevance_lambda} must be in [0, 1]", "0.6 is Sievert & Shirley's choice")
-    if settings.bootstrap_by not in ("document", "unit"):
-        bad(f"bootstrap_by = '{settings.bootstrap_by}' is not known", "use 'document' or 'unit'")
-    _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha", where)
-    _prior(settings.eta, ("symmetric", "auto"), "eta", where)
-    if settings.multicore and settings.alpha == "auto":
-        bad("alpha = 'auto' does not work with multicore = true (gensim's LdaMulticore)", "use alpha = 'symmetric' or multicore = false")
-
-
 def _prior(value: str, names: tuple[str, ...], key: str, where: str = "[topics]"):
     """gensim's value for a Dirichlet prior written in the study: a name or a positive number."""
     if value in names:

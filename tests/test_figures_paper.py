@@ -92,18 +92,23 @@ def test_new_figures_are_not_pyplot_figures_so_notebooks_show_them_once():
     plot.close(fig)
 
 
-def test_empty_keyness_figure_prints_its_title_once(tiny_study, monkeypatch):
-    from analysis import framing_stage
-    from analysis.io import read_study
+def test_empty_keyness_and_fightin_words_figures_print_their_title_once():
+    for fig in (plot_framing.figure_keyness([], 5, 5, "Keyness by outlet", "only 1 outlet value: nothing to compare"),
+                plot_framing.figure_fightin_words([], 5, "Keyness by outlet", "only 1 outlet value: nothing to compare")):
+        texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+        assert texts.count("Keyness by outlet") == 1 and "Fightin' Words" not in texts
+        assert "only 1 outlet value: nothing to compare" in texts
+        plot.close(fig)
 
-    study = read_study(tiny_study)
-    figures = []
-    monkeypatch.setattr(framing_stage, "_save", lambda fig, stem, formats, data=None: figures.append(fig) or [])
-    framing_stage._keyness_outputs([], study.output_dir / "keyness_x", study, "caption", "only 1 outlet value: nothing to compare", "Keyness by outlet")
-    (fig,) = figures
-    texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
-    assert texts.count("Keyness by outlet") == 1
-    assert "only 1 outlet value: nothing to compare" in texts
+
+def test_similarity_figure_of_many_documents_shows_top_pairs():
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"doc_a": [f"v{i:03d}" for i in range(600)], "doc_b": [f"e{i % 40:03d}" for i in range(600)], "cosine": rng.uniform(0, 1, 600)})
+    fig = plot_framing.figure_similarity(table, ("vi", "en"))
+    (ax,) = fig.axes
+    assert len(ax.patches) == plot_framing.TOP_PAIRS and not ax.collections
+    assert fig.get_size_inches()[0] * fig.dpi < 1000
+    plot.close(fig)
 
 
 def test_long_axis_labels_are_wrapped_too():

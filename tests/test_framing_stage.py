@@ -99,7 +99,7 @@ def bad_study(tmp_path: Path, framing: str) -> Path:
 @pytest.mark.parametrize(
     "replacement, message",
     [
-        ('compare_by = "newspaper"', "[framing] compare_by = 'newspaper' is not a metadata column"),
+        ('compare_by = "newspaper"', "[framing] compare_by names 'newspaper', not a metadata column"),
         ('compare_by = "language"\nkeyness_correction = "continuity"', "[framing] keyness_correction = 'continuity' is not known"),
     ],
 )

@@ -22,6 +22,19 @@ def test_notebooks_are_stripped(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_use_only_the_public_api(path):
+    """``import analysis as va`` and ``va.<public name>``: no module path, no private helper."""
+    import re
+
+    import analysis as va
+
+    source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    assert not re.search(r"^\s*from analysis|^\s*import analysis\.", source, re.M), path.name
+    used = set(re.findall(r"\bva\.(\w+)", source))
+    assert used and used <= set(va.__all__), sorted(used - set(va.__all__))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_on_the_seed_study(path, seed_study_dir, monkeypatch):
     from nbclient import NotebookClient
 
@@ -31,7 +44,7 @@ def test_notebook_runs_on_the_seed_study(path, seed_study_dir, monkeypatch):
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     client.execute()  # raises CellExecutionError on any error
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
-    if "plot." in "".join(c.source for c in notebook.cells):
+    if "va.plot_" in "".join(c.source for c in notebook.cells):
         assert images, "figures are shown inline"
     for cell in notebook.cells:  # each figure once: the cell's value, not again by the inline backend
         shown = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]

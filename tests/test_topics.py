@@ -187,23 +187,34 @@ def test_k_larger_than_the_number_of_units_says_so():
     [
         ({"k": 1}, "[topics] k = 1 is not usable"),
         ({"k_range": (1, 2)}, "k_range = [1, 2] must hold whole numbers >= 2"),
-        ({"seeds": ()}, "seeds = [] must be a non-empty list"),
-        ({"no_above": 1.5}, "no_above = 1.5 must be a share in (0, 1]"),
+        ({"seeds": ()}, "[topics] seeds is empty"),
+        ({"no_above": 1.5}, "no_above = 1.5 must be a number in (0, 1]"),
         ({"alpha": "flat"}, "[topics] alpha = 'flat' is not known"),
         ({"eta": "asymmetric"}, "[topics] eta = 'asymmetric' is not known"),
         ({"bootstrap_by": "sentence"}, "bootstrap_by = 'sentence' is not known"),
         ({"multicore": True, "alpha": "auto"}, "alpha = 'auto' does not work with multicore = true"),
-        ({"relevance_lambda": 2.0}, "relevance_lambda = 2.0 must be in [0, 1]"),
+        ({"relevance_lambda": 2.0}, "relevance_lambda = 2.0 must be a number in [0, 1]"),
+        ({"seed": 2**32}, "[topics] seed = 4294967296 must be a whole number from 0 to 4294967295"),
+        ({"seeds": (1, -1)}, "[topics] seeds = -1 must be a whole number from 0"),
+        ({"passes": 0}, "[topics] passes = 0 must be a whole number >= 1"),
     ],
 )
 def test_bad_settings_name_the_key(change, expected):
-    with pytest.raises(InputError) as info:
-        topics.check_settings(replace(TopicSettings(), **change), "study.toml")
-    assert str(info.value).startswith("study.toml: ") and expected in str(info.value)
+    problems = _topic_problems(replace(TopicSettings(), **change))
+    assert len(problems) == 1
+    assert str(problems[0]).startswith("study.toml: ") and expected in str(problems[0])
+
+
+def _topic_problems(settings: TopicSettings) -> list:
+    from pathlib import Path
+
+    from analysis.study import Study, setting_problems
+
+    return setting_problems(Study(root=Path("."), source=Path("study.toml"), topics=settings))
 
 
 def test_numeric_priors_are_accepted():
-    topics.check_settings(replace(TopicSettings(), alpha="0.1", eta="0.01"), "s")
+    assert _topic_problems(replace(TopicSettings(), alpha="0.1", eta="0.01")) == []
     params = topics.lda_parameters(replace(TopicSettings(), alpha="0.1", eta="auto"))
     assert params["alpha"] == 0.1 and params["eta"] == "auto" and params["eval_every"] == 0
 

@@ -1,0 +1,66 @@
+"""Stage ``manifest``: input hashes, settings, versions, segmenter, seeds and output hashes.
+
+No timestamps: the manifest of an unchanged run is byte-identical.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+from . import io
+from .outputs import STAGE_ORDER, declared_outputs
+from .prepared import load_preparation
+from .study import Study
+from .tokens import segmenter_id
+
+PACKAGES = (
+    "underthesea", "underthesea_core", "pyvi", "simplemma", "stopwordsiso", "gensim", "numpy", "scipy",
+    "pandas", "matplotlib", "pyyaml", "tqdm",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and every analysis dependency's installed version ("not installed" when absent)."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def stage_output_names(study: Study) -> list[str]:
+    """The declared output file names of every stage (before the manifest), sorted."""
+    declared = declared_outputs(tomllib.loads(study.source.read_text(encoding="utf-8-sig")))
+    return sorted({name for stage in STAGE_ORDER for name in declared[stage]})
+
+
+def manifest(study: Study) -> dict:
+    """The manifest of the study's current outputs (exactly the declared stage outputs present)."""
+    corpus = io.read_corpus(study)
+    preparation = load_preparation(study)
+    out = study.output_dir
+    settings = study.as_dict()
+    seeds = {f"{k}.seed": v.get("seed") for k, v in settings.items() if isinstance(v, dict) and "seed" in v and k != "run"}
+    return {
+        "study": {"file": study.source.name, "sha256": io.sha256_file(study.source)},
+        "inputs": corpus.file_hashes,
+        "settings": settings,
+        "preparation": preparation.describe(),
+        "segmenter": segmenter_id(study.text.segmenter),
+        "seeds": {"run.seed": study.run.seed, **seeds},
+        "packages": package_versions(),
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
+        "outputs": {name: io.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()},
+    }
+
+
+def run_manifest(study: Study) -> list[Path]:
+    """Stage ``manifest``: write ``manifest.json``."""
+    return [io.write_json(study.output_dir / "manifest.json", manifest(study))]

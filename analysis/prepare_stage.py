@@ -1,0 +1,29 @@
+"""Stage ``prepare``: clean, normalise and segment every document (cached), then write the
+cleaning log, the preparation table and the corpus summary (table and figure)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from . import plot, textstat
+from .prepared import PreparedStudy, prepared_corpus
+from .results import Csv, Figure, Result, Table, write_results
+from .study import Study
+
+
+def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
+    """Stage ``prepare``: prepare the corpus, compute the tables, write them."""
+    ps = prepared_corpus(study, workers)
+    return write_results(study.output_dir, prepare_results(ps), study.run.figure_formats)
+
+
+def prepare_results(ps: PreparedStudy) -> list[Result]:
+    """Cleaning log, preparation per document and the corpus summary of a prepared study."""
+    summary = textstat.corpus_summary(ps.prepared, ps.dtm("document"), ps.docvars, ("language", "outlet"))
+    return [
+        Csv("cleaning_log.csv", textstat.cleaning_log(ps.prepared)),
+        Csv("preparation_by_document.csv", textstat.preparation_table(ps.prepared, ps.study.text.resegment)),
+        Table("corpus_summary", summary, "Corpus size by language and outlet"),
+        Figure("corpus_summary", partial(plot.figure_corpus_summary, summary)),  # data: corpus_summary.csv
+    ]
