@@ -117,8 +117,9 @@ def _wrap(text: str, chars: int) -> str:
 
 
 def _overlapping(boxes) -> bool:
-    boxes = sorted(boxes, key=lambda b: b.x0)
-    return any(a.x1 > b.x0 - 2 for a, b in zip(boxes, boxes[1:]))
+    from itertools import pairwise
+
+    return any(a.x1 > b.x0 - 2 for a, b in pairwise(sorted(boxes, key=lambda b: b.x0)))
 
 
 def tidy(fig, rounds: int = 3) -> None:

@@ -219,7 +219,7 @@ def kwic_absent(prepared: Iterable[PreparedDocument], term: str, n: int = 5) -> 
     """
     import difflib
 
-    forms, words = kwic_query(term)
+    _, words = kwic_query(term)
     vocabulary = sorted({tok.lower() for doc in prepared for tok in doc.tokens() if token_kind(tok) == "word"})
     close = difflib.get_close_matches("_".join(words), vocabulary, n=n, cutoff=0.6)
     looked = f"the token {'_'.join(words)}" + (f" and the words {' '.join(words)} in a row" if len(words) > 1 else "")
