@@ -23,6 +23,7 @@ from .codebook import Codebook, coverage_report
 from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests
 from .groups import actor_group_table, column_sums, comparison_table, frame_group_table, keyness_comparisons
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
+from .progress import Progress
 from .results import Csv, Figure, Result, Table, write_results
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
 from .study import Study
@@ -61,18 +62,27 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
         Table("codebook_coverage", coverage, f"Codebook coverage: share of counted tokens mapped to a concept ({codebook.source})"),
         Table("codebook_unmapped_terms", unmapped, "Most frequent counted terms no concept covers (where to extend the codebook)"),
     ]
+    # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
+    progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
     docs, frame_results = _frames(annotations, codebook, groups, order, study, labels)
     results += frame_results
+    progress.step("frames, tests")
     actor_results, actors = _actors(annotations, codebook, groups, order, study, labels)
     results += actor_results
+    progress.step("actors")
     dtm = ps.dtm("document")
     for language in study.corpus.languages:
         for var in s.keyness_within:
             results += _word_keyness(dtm, ps.docvars, language, var, study)
+            progress.step(f"{language} word keyness by {var}")
     concepts = concept_counts(annotations).reindex(list(ps.docvars.index), fill_value=0)
     results += _concept_keyness(concepts, groups, order, study, labels["concept"])
+    progress.step("concept keyness")
     results += _similarity(ps, annotations, concepts)
+    progress.step("similarity")
     results.append(_omissions(docs, actors, concepts, annotations, ps.docvars, study, labels))
+    progress.step("omissions")
+    progress.close()
     return results
 
 

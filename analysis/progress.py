@@ -2,7 +2,8 @@
 
 A small reusable reporter for any loop of expensive steps (topic fits, bootstrap batches, model
 fits of a later engine). On a terminal it draws a ``tqdm`` bar; elsewhere (a log file, CI, a
-notebook's captured stderr) it writes one plain line at most every ``interval`` seconds; with
+notebook's captured stderr) it writes one plain line at most every ``interval`` seconds (a stage
+done within ``interval`` prints none; one that printed a line also prints its last step); with
 ``enabled=False`` (``--quiet``) it says nothing. The estimate of the time left is the mean time
 per step so far times the steps left (steps of one loop cost about the same; the first steps
 include start-up and make the estimate pessimistic, which is the safe side).
@@ -55,7 +56,7 @@ class Progress:
     unit : name of a step in the line (``"fits"``).
     enabled : ``None`` = the module default (:data:`ENABLED`).
     stream : where lines go (default ``sys.stderr``); a bar only when it is a terminal.
-    interval : seconds between plain lines (the first step is always reported).
+    interval : seconds between plain lines (and before the first).
     clock : time source (tests pass a fake one).
     """
 
@@ -106,7 +107,8 @@ class Progress:
             self._bar.update(1)
             return
         now = self.clock()
-        if self._last is None or now - self._last >= self.interval or self.done == self.total:
+        since = now - (self.start if self._last is None else self._last)
+        if since >= self.interval or (self.done == self.total and self._last is not None):
             self._last = now
             print(self.line(detail), file=self.stream, flush=True)
 

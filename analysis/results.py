@@ -60,8 +60,12 @@ Result = Table | Csv | Figure | Raw
 
 def write_results(out: Path, results: Iterable[Result], figure_formats: Sequence[str]) -> list[Path]:
     """Write every result into ``out``, in order; returns the paths written."""
+    from .progress import Progress
+
     out = Path(out)
     written: list[Path] = []
+    results = list(results)
+    progress = Progress(f"writing {out.name}", total=len(results), unit="outputs")  # figures take most of a stage's time
     for result in results:
         if isinstance(result, Table):
             written += io.write_table(result.data, out / result.stem, formats=result.formats, caption=result.caption)
@@ -78,4 +82,6 @@ def write_results(out: Path, results: Iterable[Result], figure_formats: Sequence
             written.append(io.write_bytes(out / result.name, content) if isinstance(content, bytes) else io.write_text(out / result.name, content))
         else:
             raise TypeError(f"not a stage result: {result!r}")
+        progress.step(getattr(result, "stem", getattr(result, "name", "")))
+    progress.close()
     return written

@@ -29,12 +29,16 @@ class Clock:
 
 def test_progress_lines_count_steps_and_estimate_the_time_left():
     clock, stream = Clock(), io.StringIO()
-    progress = Progress("topics", total=4, unit="fits", enabled=True, stream=stream, interval=10, clock=clock)
+    quick = Progress("quick", total=2, enabled=True, stream=stream, interval=5, clock=clock)
+    quick.step()
+    quick.step()
+    assert stream.getvalue() == ""  # done within the interval: no line at all
+    progress = Progress("topics", total=4, unit="fits", enabled=True, stream=stream, interval=5, clock=clock)
     clock.now += 6
-    progress.step("vi K=2 seed 1")  # first step: always reported; 6 s a fit, 3 left
+    progress.step("vi K=2 seed 1")  # 6 s after the start: reported; 6 s a fit, 3 left
     clock.now += 2
     progress.step("vi K=2 seed 2")  # 2 s after the last line: quiet
-    clock.now += 10
+    clock.now += 10  # 12 s after it: reported
     progress.step("vi K=3 seed 1")  # 18 s for 3 fits: 6 s a fit, 1 left
     clock.now += 1
     progress.step("joint final fit K=3")  # the last step is always reported, with no estimate
