@@ -45,7 +45,7 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    figures :func:`figure_keyness`, :func:`figure_top_terms`.
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
-plots and tables. Computation modules open no file and import no matplotlib; ``io`` is the only
+plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
 module that touches the file system and the ``plot*`` modules the only ones that draw.
 """
 

@@ -26,6 +26,7 @@ file names) is escaped or restricted to a safe alphabet: data can never become a
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 from typing import TYPE_CHECKING, Iterable, Mapping
@@ -33,6 +34,8 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 if TYPE_CHECKING:
     import pandas as pd
 
+from .outputs import figure_stems
+from .study import Study
 from .tables import breakable, latex_escape, latex_label, to_latex
 
 _MACRO = re.compile(r"^[A-Za-z]+$")
@@ -197,33 +200,15 @@ def appendix_tex(sections: Iterable[tuple[str, list[tuple[str, str, str]]]]) -> 
 
 # ------------------------------------------------------------------------------ captions
 
-#: Figure captions by stem pattern: what the figure shows (the data file is appended).
-FIGURE_CAPTIONS: tuple[tuple[str, str], ...] = (
-    (r"corpus_summary", "Corpus size by language: word tokens (stopwords included) and counted terms (stopwords, numbers and punctuation removed)"),
-    (r"top_terms_by_(?P<by>.+)", "Most frequent terms by {by}, per 1,000 counted tokens; Vietnamese words segmented with underthesea, English lemmatised with simplemma"),
-    (r"frame_salience_by_(?P<by>.+)", "Frame salience by {by}: mean codebook hits per 1,000 counted tokens over documents, with seeded bootstrap 95% confidence intervals (documents resampled)"),
-    (r"actor_salience_by_(?P<by>.+)", "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
-    (r"keyness_words_(?P<lang>vi|en)_by_(?P<by>.+)", "Keyness of {lang} words by {by}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
-    (r"keyness_concepts_by_(?P<by>.+)", "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
-    (r"fightin_words_concepts_by_(?P<by>.+)", "Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}"),
-    (r"similarity_crosslingual", "Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors for every Vietnamese-English document pair"),
-    (r"topic_coherence_stability_by_k", "Choosing the number of topics K: coherence (c_npmi, u_mass) and stability across seeds (topics matched by the Hungarian algorithm) for each K"),
-    (r"topic_top_terms_(?P<model>.+)", "Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
-    (r"topic_prevalence_by_language", "Topic prevalence by language: mean document-topic proportion with seeded bootstrap 95% confidence intervals"),
-    (r"topic_alignment_heatmap_(?P<pair>.+)", "Cross-lingual topic alignment ({pair}): similarity of per-language topics through the bilingual concept map"),
-)
-
-_LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
-
-
-def figure_caption(stem: str) -> str:
-    """The caption for a figure stem (every figure the stages write has one; tests check)."""
-    for pattern, template in FIGURE_CAPTIONS:
-        match = re.fullmatch(pattern, stem)
-        if match:
-            values = {k: _LANGUAGE_NAMES.get(v, v.replace("_", " ")) for k, v in match.groupdict().items()}
-            return template.format(**values)
-    raise KeyError(stem)
+def figure_caption(stem: str, study=None) -> str:
+    """The caption of a figure stem, from the output registry (:data:`analysis.outputs.REGISTRY`;
+    every figure the stages write has one). ``study`` gives the placeholder values (default: the
+    default study settings); a stem no registered figure writes raises ``KeyError``."""
+    study = study or Study(root=Path("."), source=Path("study.toml"))
+    captions = {s: text for _, s, text in figure_stems(study)}
+    if stem not in captions:
+        raise KeyError(stem)
+    return captions[stem]
 
 
 # ------------------------------------------------------------------------------ numbers

@@ -11,9 +11,10 @@ import dataclasses
 import sys
 from typing import Callable
 
-from . import appendix_stage, framing_stage, frequencies_stage, io, manifest_stage, prepare_stage, textstat, topics_stage
+from . import appendix_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
+from .sources import corpus_columns
 from .study import StudyErrors, column_problems, raise_all
 from .tables import to_markdown
 
@@ -30,7 +31,7 @@ def stage(name: str, help_text: str):
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
-    corpus = io.read_corpus(study)
+    corpus = files.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
@@ -59,6 +60,11 @@ for _name, _help, _func, _workers in WRITER_STAGES:
     stage(_name, _help)(_writer(_func, _workers))
 
 
+@stage("init", "write a study file for a new corpus (--table FILE or --folder FOLDER; --study names the new file)")
+def _init(study, args):  # dispatched by main before any study is read
+    raise AssertionError("init is run by main")
+
+
 @stage("kwic", "print a key-word-in-context concordance for --term")
 def _kwic(study, args):
     if not args.term:
@@ -72,10 +78,10 @@ def _kwic(study, args):
 
 def validate_study(path: str) -> None:
     """Raise every problem of the study file at once: its values and the metadata columns it names."""
-    study, problems = io.study_problems(path)
+    study, problems = files.study_problems(path)
     if study is not None:
         try:
-            problems += column_problems(study, list(io.read_metadata(study).columns))
+            problems += column_problems(study, corpus_columns(study))
         except InputError as exc:
             problems.append(exc)
     raise_all(problems)
@@ -96,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask"
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
+    parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
+    parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
     parser.add_argument("--quiet", action="store_true", help="warnings and errors only (no progress, no stage line)")
     parser.add_argument("--verbose", action="store_true", help="also every file written and each step's details")
     return parser
@@ -109,9 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
     terminal.configure(verbosity)
     try:
+        if args.stage == "init":
+            from .scaffold import run_init
+
+            return run_init(args)
         if args.stage == "validate":
             validate_study(args.study)
-        study = io.read_study(args.study)
+        study = files.read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
         if args.stage in {name for name, *_ in WRITER_STAGES}:

@@ -54,7 +54,7 @@ import yaml
 
 from .errors import InputError
 from .normalize import canonical_text, canonical_vi
-from .tokens import PreparedDocument, TermRules, term_sentences, token_kind
+from .tokens import PreparedDocument, TermRules, lemma_en, term_sentences, token_kind
 
 LANGUAGES = ("vi", "en")
 SECTIONS = ("frames", "actors", "concepts", "speech_verbs")
@@ -140,6 +140,16 @@ class Codebook:
 # ------------------------------------------------------------------------ YAML with positions
 
 
+@lru_cache(maxsize=None)
+def glob_regex(word: str) -> re.Pattern:
+    """A codebook glob (``*`` = any characters, nothing else special) as a whole-word regex.
+
+    >>> bool(glob_regex("cooperat*").match("cooperation")), bool(glob_regex("nông_sản*").match("nông"))
+    (True, False)
+    """
+    return re.compile("^" + ".*".join(map(re.escape, word.split("*"))) + "$")
+
+
 def _positions(text: str) -> tuple[dict[tuple, int], list[tuple[int, str]], dict[tuple, str]]:
     """Line (1-based) of every mapping key and sequence item, by path; duplicate keys; and the
     source text of every scalar sequence item (``no`` reads as a boolean: the message quotes it).
@@ -183,8 +193,6 @@ def _en_lemma(word: str) -> str:
     The same rule as :mod:`analysis.tokens` ("border-gates" -> "border-gate"), so patterns and
     text meet in one form.
     """
-    from .tokens import lemma_en
-
     return lemma_en(word)
 
 
@@ -496,7 +504,7 @@ class Matcher:
         self.globs: list[tuple[tuple[re.Pattern, ...], str]] = []
         for entry_id, pattern in patterns:
             if pattern.glob:
-                regexes = tuple(re.compile("^" + ".*".join(map(re.escape, w.split("*"))) + "$") for w in pattern.words)
+                regexes = tuple(glob_regex(w) for w in pattern.words)
                 self.globs.append((regexes, entry_id))
             else:
                 self.exact.setdefault(pattern.words, entry_id)
@@ -592,7 +600,7 @@ def concept_map(codebook: Codebook, vocab: Iterable[str] | None = None) -> dict[
         for lang in LANGUAGES:
             for pattern in entry.patterns.get(lang, ()):
                 if pattern.glob:
-                    regexes = [re.compile("^" + ".*".join(map(re.escape, w.split("*"))) + "$") for w in pattern.words]
+                    regexes = [glob_regex(w) for w in pattern.words]
                     if len(regexes) == 1:
                         for term in vocab:
                             if regexes[0].match(term.lower()):

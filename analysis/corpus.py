@@ -17,7 +17,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path, PurePosixPath, PureWindowsPath
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Iterator
 
 import pandas as pd
@@ -42,7 +42,7 @@ def text_sha256(text: str) -> str:
 class Document:
     """One article: id, language, decoded text and its metadata row (all values as strings).
 
-    A corpus read from disk holds :class:`analysis.io.StoredDocument` instead, which has the same
+    A corpus read from disk holds :class:`analysis.files.StoredDocument` instead, which has the same
     attributes but keeps the text in its file until asked for.
     """
 
@@ -66,12 +66,14 @@ class Corpus:
     """Documents in metadata order and the metadata table (``doc_id`` as the index).
 
     ``docvars`` holds the grouping variables for every document; ``file_hashes`` the SHA-256 of
-    every input file as read (for the run manifest).
+    every input file as read (for the run manifest); ``record_hashes`` the SHA-256 of each
+    document's record (text and metadata) when it came from a table (:mod:`analysis.sources`).
     """
 
-    documents: list  # of Document or analysis.io.StoredDocument
+    documents: list  # of Document, analysis.files.StoredDocument or analysis.sources.PackedDocument
     docvars: pd.DataFrame
     file_hashes: dict = field(default_factory=dict)
+    record_hashes: dict = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Document]:
         return iter(self.documents)
@@ -82,6 +84,13 @@ class Corpus:
     @property
     def doc_ids(self) -> list[str]:
         return [d.doc_id for d in self.documents]
+
+    @property
+    def dates(self) -> pd.Series:
+        """Publication dates as ``datetime64`` by doc_id (``NaT`` = no date; all ``NaT`` without
+        a ``date`` column). Read from the ISO strings :mod:`analysis.sources` leaves in docvars."""
+        values = self.docvars["date"] if "date" in self.docvars.columns else pd.Series("", index=self.docvars.index)
+        return pd.to_datetime(values.replace("", None), format="%Y-%m-%d").rename("date")
 
 
 def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:

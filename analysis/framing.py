@@ -37,6 +37,7 @@ from scipy.spatial.distance import jensenshannon
 
 from .codebook import Codebook, Hit, TokenKey, sentence_keys
 from .tokens import PreparedDocument, TermRules
+from . import units as _units
 
 LEAD = "headline/lead"
 BODY = "body"
@@ -113,23 +114,8 @@ def annotate(doc: PreparedDocument, rules: TermRules, codebook: Codebook) -> Ann
 
 def unit_sentences(annotation: Annotation, kind: str = "document", window: int = 3) -> list[tuple[str, int, list[int]]]:
     """``(unit_id, index, sentence indices)`` per unit, cut as :func:`analysis.units.make_units` does."""
-    n = len(annotation.keys)
-    if kind == "document":
-        groups = [list(range(n))]
-    elif kind == "paragraph":
-        groups, start = [], 0
-        for size in annotation.paragraph_sizes:
-            groups.append(list(range(start, start + size)))
-            start += size
-    elif kind == "sentences":
-        groups = [list(range(s, min(s + window, n))) for s in range(0, n, window)]
-    else:
-        raise ValueError(f"unknown unit kind {kind!r}")
-    doc_id = annotation.doc_id
-    return [
-        (doc_id if kind == "document" else f"{doc_id}#{'p' if kind == 'paragraph' else 'w'}{i}", i, members)
-        for i, members in enumerate(groups)
-    ]
+    groups = _units.unit_groups(list(annotation.paragraph_sizes), kind, window)
+    return [(_units.unit_id(annotation.doc_id, kind, i), i, members) for i, members in enumerate(groups)]
 
 
 # ---------------------------------------------------------------------------- frame salience

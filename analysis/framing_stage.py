@@ -26,11 +26,16 @@ from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corp
 from .progress import Progress
 from .results import Csv, Figure, Result, Table, write_results
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
-from .study import Study
+from .study import Study, settings_keys
 
 log = logging.getLogger("analysis")
 
 __all__ = ["codebook_text", "framing_results", "load_codebook", "run_framing"]
+
+
+#: Parameters of the computation -> the ``[framing]`` key they come from (for error messages).
+FRAMING_KEYS = {"n_resamples": "[framing] bootstrap", "correction": "[framing] keyness_correction", "alpha0": "[framing] fightin_alpha0",
+                "min_docs": "[framing] min_group_docs", "n": "[framing] keyness_top_n"}
 
 
 def labels_by_kind(codebook: Codebook) -> dict[str, dict[str, str]]:
@@ -46,7 +51,9 @@ def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``framing``: compute every result, then write them all."""
     codebook = load_codebook(study)
     ps = prepared_corpus(study, workers)
-    return write_results(study.output_dir, framing_results(ps, codebook), study.run.figure_formats)
+    with settings_keys(study, **FRAMING_KEYS):
+        results = framing_results(ps, codebook)
+    return write_results(study.output_dir, results, study)
 
 
 def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
@@ -59,8 +66,8 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     labels = labels_by_kind(codebook)
     coverage, unmapped = coverage_report({a.doc_id: (a.language, a.keys) for a in annotations}, codebook, top_n=25)
     results: list[Result] = [
-        Table("codebook_coverage", coverage, f"Codebook coverage: share of counted tokens mapped to a concept ({codebook.source})"),
-        Table("codebook_unmapped_terms", unmapped, "Most frequent counted terms no concept covers (where to extend the codebook)"),
+        Table("codebook_coverage", coverage, {"source": codebook.source}),
+        Table("codebook_unmapped_terms", unmapped),
     ]
     # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
     progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
@@ -101,16 +108,14 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
     distribution = distribution_tests(hits_long, groups, order, s.min_group_docs)
     family_sizes = {f: sum(e.family == f for e in codebook.frames) for f in codebook.frame_families}
+    values = {"by": by}
     return docs, [
-        Csv("frame_salience_by_unit.csv", units),
-        Table("frame_salience_by_document", docs.drop(columns=["unit_id", "unit_index"]),
-              f"Frame salience per document: hits per 1,000 counted tokens, presence (at least {s.min_hits} hit), share of the family's hits"),
-        Table(f"frame_salience_by_{by}", frame_groups, f"Frame salience by {by}: mean hits per 1,000 tokens over documents with bootstrap 95% CI"),
-        Figure(f"frame_salience_by_{by}", partial(pf.figure_frame_salience, frame_groups, family_sizes, len(order), by)),
-        Table(f"frame_tests_by_{by}", tests.rename(columns={"item": "frame"}),
-              f"Difference in mean frame salience by {by}: permutation test, Benjamini-Hochberg q"),
-        Table(f"frame_distribution_by_{by}", distribution,
-              f"Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits)"),
+        Csv("frame_salience_by_unit", units),
+        Table("frame_salience_by_document", docs.drop(columns=["unit_id", "unit_index"])),
+        Table("frame_salience_by_{by}", frame_groups, values),
+        Figure("frame_salience_by_{by}", partial(pf.figure_frame_salience, frame_groups, family_sizes, len(order), by), values=values),
+        Table("frame_tests_by_{by}", tests.rename(columns={"item": "frame"}), values),
+        Table("frame_distribution_by_{by}", distribution, values),
     ]
 
 
@@ -119,21 +124,20 @@ def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, st
     actors, statements = actor_salience(annotations, codebook, s.lead_sentences, s.voice_window)
     actor_groups = actor_group_table(actors, groups, order, labels["actor"], s.bootstrap, s.seed, s.min_group_docs)
     return [
-        Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True),
-              f"Actor salience per document: mentions, share, first mention (headline/lead = first {s.lead_sentences} sentences), statements"),
-        Table(f"actor_salience_by_{by}", actor_groups,
-              f"Actor salience by {by}: pooled mention share, mean share over documents (bootstrap 95% CI), first mentions in headline/lead, voice"),
-        Figure(f"actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, len(order), by)),
-        Table("actor_statements", statements, formats=("csv", "md")),
+        Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
+        Table("actor_salience_by_{by}", actor_groups, {"by": by}),
+        Figure("actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, len(order), by), values={"by": by}),
+        Table("actor_statements", statements),
     ], actors
 
 
-def _keyness_results(comparisons, stem: str, study: Study, caption: str, empty_note: str, title: str, labels=None) -> list[Result]:
+def _keyness_results(comparisons, output: str, values: dict, study: Study, empty_note: str, title: str, labels=None) -> list[Result]:
+    """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output."""
     s = study.framing
     return [
-        Csv(f"{stem}.csv", comparison_table(comparisons, s.min_group_docs, labels, empty_note=empty_note)),
-        Table(stem, comparison_table(comparisons, s.min_group_docs, labels, top_n=s.keyness_top_n, empty_note=empty_note), caption, formats=("tex", "md")),
-        Figure(stem, partial(pf.figure_keyness, comparisons, s.keyness_top_n, s.min_group_docs, title, empty_note)),
+        Csv(output, comparison_table(comparisons, s.min_group_docs, labels, empty_note=empty_note), values),
+        Table(output, comparison_table(comparisons, s.min_group_docs, labels, top_n=s.keyness_top_n, empty_note=empty_note), values, ("tex", "md")),
+        Figure(output, partial(pf.figure_keyness, comparisons, s.keyness_top_n, s.min_group_docs, title, empty_note), values=values),
     ]
 
 
@@ -149,8 +153,8 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0)
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
-    caption = f"Keyness of {language} words by {var}: signed G2, chi2, BH q, Log Ratio, Fightin' Words z (top {s.keyness_top_n} each way)"
-    return _keyness_results(comparisons, f"keyness_words_{language}_by_{var}", study, caption, empty, f"Keyness of {language} words by {var}")
+    return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,
+                            f"Keyness of {language} words by {var}")
 
 
 def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels) -> list[Result]:
@@ -158,12 +162,11 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
     comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order,
                                       s.keyness_correction, s.fightin_alpha0)
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
-    caption = f"Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, BH q, Log Ratio, Fightin' Words z"
     title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
     return [
-        *_keyness_results(comparisons, f"keyness_concepts_by_{by}", study, caption, empty, f"Keyness of concepts by {by}", labels),
-        Figure(f"fightin_words_concepts_by_{by}", partial(pf.figure_fightin_words, comparisons, s.min_group_docs, title, empty),
-               pf.fightin_words_data(comparisons)),
+        *_keyness_results(comparisons, "keyness_concepts_by_{by}", {"by": by}, study, empty, f"Keyness of concepts by {by}", labels),
+        Figure("fightin_words_concepts_by_{by}", partial(pf.figure_fightin_words, comparisons, s.min_group_docs, title, empty),
+               pf.fightin_words_data(comparisons), {"by": by}),
     ]
 
 
@@ -175,11 +178,9 @@ def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.D
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
     duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), s.shingle_size, s.duplicate_jaccard)
     return [
-        Table("similarity_crosslingual", similarity,
-              f"Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors ({pair[0]} x {pair[1]})"),
+        Table("similarity_crosslingual", similarity, {"pair_a": pair[0], "pair_b": pair[1]}),
         Figure("similarity_crosslingual", partial(pf.figure_similarity, similarity, pair)),
-        Table("near_duplicates", duplicates,
-              f"Near-duplicates within a language: Jaccard of {s.shingle_size}-word shingles (flagged at {s.duplicate_jaccard})"),
+        Table("near_duplicates", duplicates),
     ]
 
 
@@ -200,5 +201,4 @@ def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study
         why = ("no `event` column in the metadata: there are no paired events" if "event" not in docvars.columns
                else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them")
         omissions = pd.DataFrame([{**{c: "" for c in omissions.columns}, "status": why}], columns=omissions.columns)
-    return Table("event_omissions", omissions,
-                 f"Paired events: frames, actors and concepts missing or much weaker (rate at most 1/{s.omission_ratio:g}) in one language")
+    return Table("event_omissions", omissions)

@@ -11,7 +11,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-from . import io
+from . import files
 from .outputs import STAGE_ORDER, declared_outputs
 from .prepared import load_preparation
 from .study import Study
@@ -42,14 +42,17 @@ def stage_output_names(study: Study) -> list[str]:
 
 def manifest(study: Study) -> dict:
     """The manifest of the study's current outputs (exactly the declared stage outputs present)."""
-    corpus = io.read_corpus(study)
-    preparation = load_preparation(study)
+    corpus = files.read_corpus(study)
+    from .learned_boilerplate import learned_corpus
+
+    corpus, preparation = learned_corpus(study, corpus, load_preparation(study), files.PreparedCache(study.cache_dir))
     out = study.output_dir
     settings = study.as_dict()
     seeds = {f"{k}.seed": v.get("seed") for k, v in settings.items() if isinstance(v, dict) and "seed" in v and k != "run"}
     return {
-        "study": {"file": study.source.name, "sha256": io.sha256_file(study.source)},
+        "study": {"file": study.source.name, "sha256": files.sha256_file(study.source)},
         "inputs": corpus.file_hashes,
+        **({"records": corpus.record_hashes} if corpus.record_hashes else {}),  # table sources: each document's record
         "settings": settings,
         "preparation": preparation.describe(),
         "segmenter": segmenter_id(study.text.segmenter),
@@ -57,10 +60,10 @@ def manifest(study: Study) -> dict:
         "packages": package_versions(),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
-        "outputs": {name: io.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()},
+        "outputs": {name: files.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()},
     }
 
 
 def run_manifest(study: Study) -> list[Path]:
     """Stage ``manifest``: write ``manifest.json``."""
-    return [io.write_json(study.output_dir / "manifest.json", manifest(study))]
+    return [files.write_json(study.output_dir / "manifest.json", manifest(study))]

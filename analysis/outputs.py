@@ -14,13 +14,17 @@ import csv
 import re
 import sys
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping, Sequence
+
+from .study import Study, study_from_raw
 
 TABLE = ("csv", "tex", "md")
 
 #: Modules each stage's results depend on (besides the shared core below).
 CORE_CODE = (
-    "analysis/study.py", "analysis/io.py", "analysis/corpus.py", "analysis/normalize.py", "analysis/clean.py",
+    "analysis/study.py", "analysis/files.py", "analysis/corpus.py", "analysis/normalize.py", "analysis/clean.py",
     "analysis/tokens.py", "analysis/prepare.py", "analysis/units.py", "analysis/dtm.py", "analysis/prepared.py",
     "analysis/framing.py", "analysis/results.py", "analysis/tables.py", "analysis/plot.py", "analysis/cli.py",
     "analysis/errors.py", "analysis/outputs.py",
@@ -38,6 +42,8 @@ STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
 APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
+MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
+LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
 
 
 def slug(term: str) -> str:
@@ -45,138 +51,243 @@ def slug(term: str) -> str:
     return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
 
 
-def kwic_stems(terms) -> dict[str, str]:
-    """File stem of each KWIC term: ``kwic_<slug>``, and when two different terms share a slug
-    (``East Sea``, ``east-sea``, ``EAST SEA``) each of them gets the first 8 hex digits of the
-    SHA-256 of the term as well (``kwic_east-sea-1a2b3c4d``), so no table overwrites another.
-    The same term listed twice is one table. Stable: a term's stem depends only on the terms
-    that share its slug, not on their order."""
+def kwic_slugs(terms) -> dict[str, str]:
+    """The ``{term}`` of each KWIC term's file ``kwic_{term}``: its :func:`slug`, and when two
+    different terms share a slug (``East Sea``, ``east-sea``, ``EAST SEA``) each of them gets the
+    first 8 hex digits of the SHA-256 of the term as well (``east-sea-1a2b3c4d``), so no table
+    overwrites another. The same term listed twice is one table. Stable: a term's name depends
+    only on the terms that share its slug, not on their order."""
     import hashlib
 
     unique = list(dict.fromkeys(terms))
     by_slug: dict[str, list[str]] = {}
     for term in unique:
         by_slug.setdefault(slug(term), []).append(term)
-    stems = {}
-    for term in unique:
-        base = slug(term)
-        shared = len(by_slug[base]) > 1
-        stems[term] = f"kwic_{base}-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}" if shared else f"kwic_{base}"
-    return stems
+    return {term: slug(term) + (f"-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}" if len(by_slug[slug(term)]) > 1 else "")
+            for term in unique}
 
 
-def _figure(stem: str, formats) -> list[str]:
-    return [f"{stem}.{fmt}" for fmt in formats]
+def kwic_stems(terms) -> dict[str, str]:
+    """File stem of each KWIC term: ``kwic_`` + :func:`kwic_slugs`."""
+    return {term: f"kwic_{name}" for term, name in kwic_slugs(terms).items()}
 
 
-def _table(stem: str) -> list[str]:
-    return [f"{stem}.{fmt}" for fmt in TABLE]
+# ---------------------------------------------------------------------------------- registry
 
 
-def declared_outputs(settings: dict) -> dict[str, list[str]]:
-    """File names (relative to the output folder) each stage writes, from the raw study TOML."""
-    run = settings.get("run", {})
-    formats = run.get("figure_formats", ["pdf", "png"])
-    freq = settings.get("frequencies", {})
-    group_by = freq.get("group_by", ["language", "outlet", "event"])
-    kwic_terms = freq.get("kwic_terms", [])
-    outputs = {
-        "prepare": [
-            "cleaning_log.csv",
-            "preparation_by_document.csv",
-            *_table("corpus_summary"),
-            *_figure("corpus_summary", formats),
-        ],
-        "frequencies": [
-            *[f"term_frequencies_by_{by}.csv" for by in group_by],
-            *[f for by in group_by for f in (*_table(f"top_terms_by_{by}"), *_figure(f"top_terms_by_{by}", formats))],
-            *_table("top_bigrams_by_language"),
-            *_table("tfidf_top_terms_by_document"),
-            *[f for stem in kwic_stems(kwic_terms).values() for f in (f"{stem}.csv", f"{stem}.md")],
-        ],
+@dataclass(frozen=True)
+class Output:
+    """One registered output: declared once, read by the stages (captions), make and the appendix.
+
+    ``stem`` may hold placeholders (``{group}``, ``{term}``, ``{by}``, ``{lang}``, ``{within}``,
+    ``{model}``), expanded over the study's settings (:func:`placeholder_values`). ``kind``:
+
+    * ``table``: ``stem`` + each of ``formats`` (default csv, tex, md); ``caption`` is its LaTeX caption;
+    * ``csv``: ``stem.csv`` only;
+    * ``figure``: ``stem`` + each figure format, with ``stem.csv`` (the data behind it) when ``data``;
+    * ``figure+table``: the table and the figure of one stem, sharing the CSV;
+    * ``files``: the names in ``formats`` inside the folder ``stem`` (a saved model);
+    * ``file``: ``stem`` itself (an HTML page).
+
+    ``figure_caption`` is the appendix caption of a figure. Captions are ``str.format``
+    templates over the placeholders, the study's sections (``{frequencies.top_n}``) and values
+    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``.
+    """
+
+    stem: str
+    stage: str
+    kind: str
+    caption: str = ""
+    figure_caption: str = ""
+    formats: tuple[str, ...] = TABLE
+    data: bool = False
+    when: str = ""
+
+    def placeholders(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.stem)
+
+    def files(self, stem: str, figure_formats: Sequence[str]) -> list[str]:
+        """The file names of this output for one expanded ``stem``."""
+        figure = [f"{stem}.{fmt}" for fmt in figure_formats]
+        table = [f"{stem}.{fmt}" for fmt in self.formats]
+        return {
+            "table": table, "csv": [f"{stem}.csv"], "figure+table": [*table, *figure], "file": [stem],
+            "figure": [*figure, *([f"{stem}.csv"] if self.data else [])], "files": [f"{stem}/{name}" for name in self.formats],
+        }[self.kind]
+
+
+#: Every output of every stage, in the order the appendix lists them. A new output: one entry here.
+REGISTRY: tuple[Output, ...] = (
+    # prepare
+    Output("cleaning_log", "prepare", "csv"),
+    Output("preparation_by_document", "prepare", "csv"),
+    Output("corpus_summary", "prepare", "figure+table", "Corpus size by language and outlet",
+           "Corpus size by language: word tokens (stopwords included) and counted terms (stopwords, numbers and punctuation removed)"),
+    # frequencies
+    Output("term_frequencies_by_{group}", "frequencies", "csv"),
+    Output("top_terms_by_{group}", "frequencies", "figure+table", "Top {frequencies.top_n} terms by {group} (per 1,000 counted tokens)",
+           "Most frequent terms by {group}, per 1,000 counted tokens; Vietnamese words segmented with underthesea, English lemmatised with simplemma"),
+    Output("top_bigrams_by_language", "frequencies", "table",
+           "Top bigrams of adjacent content terms by language (count at least {frequencies.min_count_bigram})"),
+    Output("tfidf_top_terms_by_document", "frequencies", "table", "Top TF-IDF terms per document (count x log10(N/df))"),
+    Output("kwic_{term}", "frequencies", "table", formats=("csv", "md")),
+    # framing
+    Output("codebook_coverage", "framing", "table", "Codebook coverage: share of counted tokens mapped to a concept ({source})"),
+    Output("codebook_unmapped_terms", "framing", "table", "Most frequent counted terms no concept covers (where to extend the codebook)"),
+    Output("frame_salience_by_unit", "framing", "csv"),
+    Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
+           "presence (at least {framing.min_hits} hit), share of the family's hits"),
+    Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean hits per 1,000 tokens over documents with bootstrap 95% CI",
+           "Frame salience by {by}: mean codebook hits per 1,000 counted tokens over documents, with seeded bootstrap 95% confidence "
+           "intervals (documents resampled)"),
+    Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by}: permutation test, Benjamini-Hochberg q"),
+    Output("frame_distribution_by_{by}", "framing", "table",
+           "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits)"),
+    Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
+           "(headline/lead = first {framing.lead_sentences} sentences), statements"),
+    Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
+           "(bootstrap 95% CI), first mentions in headline/lead, voice",
+           "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
+    Output("actor_statements", "framing", "table", formats=("csv", "md")),
+    Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, BH q, "
+           "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way)",
+           "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
+    Output("keyness_concepts_by_{by}", "framing", "figure+table",
+           "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, BH q, Log Ratio, Fightin' Words z",
+           "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
+    Output("fightin_words_concepts_by_{by}", "framing", "figure", figure_caption="Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score "
+           "of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}", data=True),
+    Output("similarity_crosslingual", "framing", "figure+table",
+           "Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors ({pair_a} x {pair_b})",
+           "Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors for every Vietnamese-English document pair"),
+    Output("near_duplicates", "framing", "table",
+           "Near-duplicates within a language: Jaccard of {framing.shingle_size}-word shingles (flagged at {framing.duplicate_jaccard})"),
+    Output("event_omissions", "framing", "table", "Paired events: frames, actors and concepts missing or much weaker "
+           "(rate at most 1/{framing.omission_ratio:g}) in one language"),
+    # topics
+    Output("topic_k_selection", "topics", "table", "Choice of the number of topics K per model: mean coherence over seeds, stability across "
+           "seeds (mean matched 1 - Hellinger), the chosen K and why. {c_v_caveat}."),
+    Output("topic_k_fits", "topics", "csv"),
+    Output("topic_coherence_stability_by_k", "topics", "figure", data=True, figure_caption="Choosing the number of topics K: coherence "
+           "(c_npmi, u_mass) and stability across seeds (topics matched by the Hungarian algorithm) for each K"),
+    Output("topic_terms", "topics", "table", "Top {topics.top_n} terms per topic by probability and by relevance "
+           "(Sievert and Shirley 2014, lambda = {topics.relevance_lambda:g})"),
+    Output("topic_representative_units", "topics", "table", "Units with the highest share of each topic"),
+    Output("topic_prevalence", "topics", "table", "Mean topic share of units by group, with {topics.bootstrap} bootstrap 95% intervals "
+           "(resampling {resampled} within groups)"),
+    Output("topic_top_terms_{model}", "topics", "figure", data=True,
+           figure_caption="Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
+    Output("topic_models/{model}", "topics", "files", formats=MODEL_FILES),
+    Output("topic_ldavis_{model}.html", "topics", "file", when="ldavis"),
+    Output("topic_prevalence_by_language", "topics", "figure", data=True, when="cross", figure_caption="Topic prevalence by language: "
+           "mean document-topic proportion with seeded bootstrap 95% confidence intervals"),
+    Output("topic_alignment_vi_en", "topics", "table", "Vietnamese and English topics matched one-to-one through the concept map "
+           "(similarity = 1 - Jensen-Shannon distance of concept distributions)", when="cross"),
+    Output("topic_alignment_heatmap_vi_en", "topics", "figure", data=True, when="cross", figure_caption="Cross-lingual topic alignment (vi en): "
+           "similarity of per-language topics through the bilingual concept map"),
+)
+OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
+
+
+def _study(settings: dict) -> Study:
+    return study_from_raw(settings, Path("study.toml"))[0]
+
+
+def placeholder_values(study: Study) -> dict[str, list[str]]:
+    """The values each stem placeholder takes in this study (files are declared for each)."""
+    languages = [lang for lang in dict.fromkeys(study.corpus.languages) if lang in ("vi", "en")]
+    cross = "vi" in languages and "en" in languages
+    return {
+        "group": list(study.frequencies.group_by),
+        "term": list(kwic_slugs(study.frequencies.kwic_terms).values()),  # colliding slugs made distinct
+        "by": [study.framing.compare_by],
+        "lang": list(study.corpus.languages),
+        "within": list(study.framing.keyness_within),
+        "model": [*languages, *(["joint"] if cross else [])],
     }
-    outputs["framing"] = framing_outputs(settings)
-    outputs["topics"] = topics_outputs(settings)
+
+
+def expand(output: Output, study: Study) -> list[dict[str, str]]:
+    """The placeholder values of every file group ``output`` declares in ``study`` (none when ``when`` fails)."""
+    languages = set(study.corpus.languages)
+    if (output.when == "cross" and not {"vi", "en"} <= languages) or (output.when == "ldavis" and not study.topics.ldavis):
+        return []
+    values = placeholder_values(study)
+    combos: list[dict[str, str]] = [{}]
+    for name in output.placeholders():
+        combos = [{**c, name: v} for c in combos for v in values[name]]
+    return combos
+
+
+def declared_outputs(settings: dict | Study) -> dict[str, list[str]]:
+    """File names (relative to the output folder) each stage writes, from the raw study TOML (or a Study)."""
+    study = settings if isinstance(settings, Study) else _study(settings)
+    formats = list(study.run.figure_formats)
+    outputs: dict[str, list[str]] = {stage: [] for stage in STAGE_ORDER}
+    for output in REGISTRY:
+        for values in expand(output, study):
+            outputs[output.stage] += output.files(output.stem.format(**values), formats)
     return outputs
 
 
 def framing_outputs(settings: dict) -> list[str]:
-    """Files the ``framing`` stage writes (codebook coverage, frames, actors, keyness ...).
-
-    A figure and the table of the same stem share one CSV (the table is the figure's data).
-    """
-    formats = settings.get("run", {}).get("figure_formats", ["pdf", "png"])
-    languages = settings.get("corpus", {}).get("languages", ["vi", "en"])
-    framing = settings.get("framing", {})
-    by = framing.get("compare_by", "language")
-    within = framing.get("keyness_within", ["event", "outlet"])
-    figure_table = lambda stem: [*_table(stem), *_figure(stem, formats)]  # noqa: E731
-    return [
-        *_table("codebook_coverage"),
-        *_table("codebook_unmapped_terms"),
-        "frame_salience_by_unit.csv",
-        *_table("frame_salience_by_document"),
-        *figure_table(f"frame_salience_by_{by}"),
-        *_table(f"frame_tests_by_{by}"),
-        *_table(f"frame_distribution_by_{by}"),
-        *_table("actor_salience_by_document"),
-        *figure_table(f"actor_salience_by_{by}"),
-        "actor_statements.csv",
-        "actor_statements.md",
-        *[f for lang in languages for var in within for f in figure_table(f"keyness_words_{lang}_by_{var}")],
-        *figure_table(f"keyness_concepts_by_{by}"),
-        *_figure(f"fightin_words_concepts_by_{by}", formats),
-        f"fightin_words_concepts_by_{by}.csv",
-        *figure_table("similarity_crosslingual"),
-        *_table("near_duplicates"),
-        *_table("event_omissions"),
-    ]
+    """Files the ``framing`` stage writes (a figure and the table of the same stem share one CSV)."""
+    return declared_outputs(settings)["framing"]
 
 
 def topics_outputs(settings: dict) -> list[str]:
-    """Files the ``topics`` stage writes (K selection, topic terms, prevalence, alignment ...).
+    """Files the ``topics`` stage writes: one model per language, and with both languages the joint
+    model on concept-mapped tokens and the alignment of the two language models."""
+    return declared_outputs(settings)["topics"]
 
-    One model per language of ``[corpus] languages``; with both languages also the joint model on
-    concept-mapped tokens and the alignment of the two language models through the concept map.
-    """
-    formats = settings.get("run", {}).get("figure_formats", ["pdf", "png"])
-    languages = [lang for lang in dict.fromkeys(settings.get("corpus", {}).get("languages", ["vi", "en"])) if lang in ("vi", "en")]
-    cross = "vi" in languages and "en" in languages
-    models = [*languages, *(["joint"] if cross else [])]
-    files = [
-        *_table("topic_k_selection"),
-        "topic_k_fits.csv",
-        *_figure("topic_coherence_stability_by_k", formats),
-        "topic_coherence_stability_by_k.csv",
-        *_table("topic_terms"),
-        *_table("topic_representative_units"),
-        *_table("topic_prevalence"),
-    ]
-    for model in models:
-        files += [*_figure(f"topic_top_terms_{model}", formats), f"topic_top_terms_{model}.csv"]
-        files += [f"topic_models/{model}/{name}" for name in ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")]
-        if settings.get("topics", {}).get("ldavis", False):
-            files.append(f"topic_ldavis_{model}.html")
-    if cross:
-        files += [*_figure("topic_prevalence_by_language", formats), "topic_prevalence_by_language.csv"]
-        files += [*_table("topic_alignment_vi_en"), *_figure("topic_alignment_heatmap_vi_en", formats), "topic_alignment_heatmap_vi_en.csv"]
-    return files
+
+def _display(values: Mapping[str, str]) -> dict[str, str]:
+    return {k: LANGUAGE_NAMES.get(v, v.replace("_", " ")) if k in ("lang", "model") else str(v).replace("_", " ") for k, v in values.items()}
+
+
+def caption(output: str, study: Study, figure: bool = False, **values) -> str:
+    """The table (or appendix figure) caption of a registered output with its placeholder values."""
+    entry = OUTPUTS[output]
+    template = entry.figure_caption if figure else entry.caption
+    sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics")}
+    return template.format(**sections, **(_display(values) if figure else values))
+
+
+def figure_stems(study: Study) -> list[tuple[str, str, str]]:
+    """``(stage, stem, appendix caption)`` of every declared figure, in registry order."""
+    return [(o.stage, o.stem.format(**v), caption(o.stem, study, figure=True, **v))
+            for o in REGISTRY if o.kind in ("figure", "figure+table") for v in expand(o, study)]
 
 
 def corpus_inputs(study_path: Path, settings: dict) -> list[str]:
     """The metadata file and every corpus file it lists (paths as make sees them)."""
     root = study_path.parent
     corpus = settings.get("corpus", {})
+    if corpus.get("table") or corpus.get("html") or corpus.get("newsplease") or corpus.get("source"):
+        return _source_inputs(root, corpus)
     folder = root / corpus.get("folder", "seeds")
     metadata = root / corpus.get("metadata", "seeds/metadata.csv")
     inputs = [str(metadata)]
     try:
         with open(metadata, encoding="utf-8-sig", newline="") as handle:
             for row in csv.DictReader(handle):
-                if row.get("file"):
-                    inputs.append(str(folder / row["file"]))
+                if row.get("file") or row.get("path"):
+                    inputs.append(str(folder / (row.get("file") or row.get("path"))))
     except (OSError, UnicodeDecodeError, csv.Error):
         pass  # the stage itself reports a broken metadata file with the fix
+    return inputs
+
+
+def _source_inputs(root: Path, corpus: dict) -> list[str]:
+    """Tables and folders of the other corpus forms (analysis/sources.py) as make prerequisites."""
+    inputs: list[str] = []
+    for entry in corpus.get("source") or [corpus]:
+        if entry.get("table"):
+            inputs.append(str(root / entry["table"]))
+        for key, patterns in (("newsplease", ("*.json",)), ("html", ("*.html", "*.htm")), ("folder", ("*",))):
+            if entry.get(key) and (key != "folder" or not entry.get("table")):
+                folder = root / entry[key]
+                inputs += sorted(str(p) for pattern in patterns for p in folder.rglob(pattern) if p.is_file())
     return inputs
 
 

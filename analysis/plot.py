@@ -58,6 +58,17 @@ def styled(compose):
 
 #: One colour per language in every figure (framing, keyness and topics alike): vi blue, en orange.
 LANGUAGE_COLOURS = {"vi": "#4C72B0", "en": "#DD8452", "joint": "#55A868"}
+#: Colours of groups in order: the language colours first, so a vi/en comparison keeps them.
+PALETTE = [*LANGUAGE_COLOURS.values(), "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+
+
+def term_label(text) -> str:
+    """How a term is shown in a figure: Vietnamese syllables joined by ``_`` are shown with spaces.
+
+    >>> term_label("Bộ_trưởng")
+    'Bộ trưởng'
+    """
+    return str(text).replace("_", " ")
 
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": "analysis"},
@@ -183,7 +194,7 @@ def plot_top_terms(ax, table: pd.DataFrame, value: str = "per_1000", label: str 
     """Horizontal bars of ``value`` for the rows of ``table`` (largest on top)."""
     rows = table.sort_values([value, label], ascending=[True, False], kind="mergesort")
     ax.barh(range(len(rows)), rows[value].to_numpy(), color="#4C72B0")
-    ax.set_yticks(range(len(rows)), [str(t).replace("_", " ") for t in rows[label]])
+    ax.set_yticks(range(len(rows)), [term_label(t) for t in rows[label]])
     ax.set_xlabel({"per_1000": "per 1,000 counted tokens", "count": "count"}.get(value, value))
     if title:
         ax.set_title(title)

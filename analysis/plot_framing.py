@@ -13,15 +13,12 @@ import numpy as np
 import pandas as pd
 
 from . import plot
-from .plot import place_labels
+from .keyness import top_keyness
+from .plot import PALETTE, place_labels
+from .plot import term_label as _label
 
-PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
-TARGET_COLOR = "#4C72B0"
-REFERENCE_COLOR = "#DD8452"
-
-
-def _label(text) -> str:
-    return str(text).replace("_", " ")
+TARGET_COLOR = plot.LANGUAGE_COLOURS["vi"]  # the target of a comparison is drawn like vi, the reference like en
+REFERENCE_COLOR = plot.LANGUAGE_COLOURS["en"]
 
 
 def plot_note(ax, text: str, title: str = ""):
@@ -251,8 +248,6 @@ def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_not
     (['vi vs en'], 'Keyness by language')
     >>> plot.close(fig)
     """
-    from .keyness import top_keyness
-
     shown = comparisons[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * top_n + 1.2, ncols=min(max(1, len(shown)), 3))
     if not shown:

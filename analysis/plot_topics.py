@@ -29,7 +29,7 @@ LABEL_CHARS = 18
 def _label(term: str) -> str:
     import textwrap
 
-    text = str(term).replace("_", " ")
+    text = plot.term_label(term)
     return "\n".join(textwrap.wrap(text, LABEL_CHARS, break_long_words=True, break_on_hyphens=False)) or text
 
 
@@ -105,8 +105,8 @@ def plot_alignment(ax, matrix: pd.DataFrame, row: str, col: str):
     image = ax.imshow(grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", aspect="auto")
     ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
     ax.set_yticks(range(grid.shape[0]), [str(r) for r in grid.index])
-    ax.set_xlabel(col.replace("_", " "))
-    ax.set_ylabel(row.replace("_", " "))
+    ax.set_xlabel(_label(col))
+    ax.set_ylabel(_label(row))
     for i, r in enumerate(grid.index):
         for j, c in enumerate(grid.columns):
             value = grid.iloc[i, j]

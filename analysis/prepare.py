@@ -8,7 +8,7 @@ Scaling (issue 6), in the shape gensim gives a corpus: a *re-iterable stream*, n
 * :func:`prepare_document` is pure and picklable; :func:`prepare_corpus` maps it over batches of
   documents, serially, in ``workers`` local processes, or on a Dask cluster (``scheduler``), with
   a bounded number of batches in flight so memory does not grow with the corpus.
-* Each prepared document is written to the on-disk cache (:class:`analysis.io.PreparedCache`) as
+* Each prepared document is written to the on-disk cache (:class:`analysis.files.PreparedCache`) as
   soon as it arrives, under a key made of the text and only the settings that change the output
   (:attr:`Preparation.key`): adding documents prepares only the new ones, changing the stopwords,
   ``top_n`` or the units prepares nothing, changing the rules, names or segmenter re-prepares.
@@ -23,6 +23,7 @@ change where a document is prepared, never what comes out.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 import json
 import logging
 import os
@@ -31,7 +32,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import islice
-from typing import Callable, Iterable, Iterator, Sequence, overload
+from typing import Callable, Iterator, Sequence, overload
 
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .corpus import Document
@@ -62,7 +63,7 @@ class Preparation:
     rules_label: str
     phrases_vi: tuple[str, ...]
     phrases_en: tuple[str, ...]
-    segmenter: str = "underthesea"
+    segmenter: str | Callable[[str], list[str]] = "underthesea"  # a registered name or a callable (tokens.get_segmenter)
     resegment: bool = True
 
     @property
@@ -173,12 +174,6 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
     )
 
 
-def iter_prepared(documents: Iterable[Document], preparation: Preparation) -> Iterator[PreparedDocument]:
-    """Prepare documents one at a time, without cache or workers (a plain stream)."""
-    for document in documents:
-        yield prepare_document(document, preparation)
-
-
 # ------------------------------------------------------------------------ the prepared stream
 
 
@@ -205,7 +200,7 @@ class PreparedSequence(Sequence[PreparedDocument]):
 
     Parameters
     ----------
-    cache : analysis.io.PreparedCache
+    cache : analysis.files.PreparedCache
     keys : list of str, one cache key per document (:func:`document_key`)
     documents : sequence of Document, the same order (only used to re-prepare a lost entry)
     preparation : Preparation
@@ -307,13 +302,10 @@ def _init_worker(preparation: Preparation) -> None:
 def _prepare_batch(batch: Batch, preparation: Preparation | None = None) -> Result:
     """Prepare a batch and return each document's cache JSON; the caller stores it.
 
-    Workers do not write the cache themselves: two processes creating files in one ext4 file
-    system at once pay for each other's journal locks (2,225 BBC entries: 0.036 s for each of two
-    writers against 0.047 s for one process writing all), and a worker's writes delay its next
-    batch, while the parent, otherwise idle, writes entries as results arrive. ``prepare_corpus``
-    on BBC, 1 worker against 2, 8 interleaved runs, three repeats of each design: 1.69-1.72
-    (workers write) against 1.75-1.78 (parent writes), same bytes. (Workers once wrote because the parent's writes went through
-    ``tempfile`` and ``pathlib`` and cost 0.39 s; plain ``os`` calls made that moot.)
+    Workers do not write the cache themselves: processes creating files in one file system at
+    once pay for each other's journal locks and a worker's writes delay its next batch, while the
+    parent, otherwise idle, writes entries as results arrive (the measurements are in
+    ``benchmarks/README.md``, "Design measurements").
     """
     preparation = preparation if preparation is not None else _WORKER_PREPARATION
     out: Result = []
@@ -360,8 +352,6 @@ def _serial(batches: Iterator[Batch], preparation: Preparation) -> Iterator[Resu
 
 def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> Iterator[Result]:
     """Local worker processes with at most ``IN_FLIGHT_PER_WORKER * workers`` batches pending."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     def submit(batch: Batch):
         return pool.submit(_prepare_batch, batch)
 
@@ -435,7 +425,7 @@ def prepare_corpus(
     ----------
     documents : sequence of Document
     preparation : Preparation, the settings that change the output
-    cache : analysis.io.PreparedCache or None
+    cache : analysis.files.PreparedCache or None
         With a cache, only documents whose key is missing are prepared, each is stored as soon as
         it is ready, and the result is a lazy :class:`PreparedSequence`; without, a list.
     workers : int, local worker processes (0 = all cores; 1 = in this process)

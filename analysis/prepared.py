@@ -4,7 +4,7 @@
 metadata column checked), prepares each document through the cache and returns a
 :class:`PreparedStudy`; the ``load_*`` functions turn the study's resource settings (boilerplate
 rules, phrase lists, stopwords, codebook, concept map) into the objects the computation takes.
-Reading goes through :mod:`analysis.io`; nothing here writes an output.
+Reading goes through :mod:`analysis.files`; nothing here writes an output.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import stopwordsiso
 
-from . import io, topics
+from . import files, topics
 from .codebook import Codebook, codebook_phrases, concept_map, parse_codebook
 from .corpus import Corpus, vietnamese_share
 from .errors import InputError
@@ -33,11 +33,11 @@ log = logging.getLogger("analysis")
 
 def load_preparation(study: Study, extra_phrases_vi: tuple[str, ...] = (), extra_phrases_en: tuple[str, ...] = ()) -> Preparation:
     """Preparation settings from the study: rules file, name lists, segmenter."""
-    rules_text, rules_label = io.resource_text(study, study.text.boilerplate, "boilerplate.toml")
-    phrases_vi = io.read_word_list(io.resource_text(study, "", "phrases_vi.txt")[0])
-    phrases_en = io.read_word_list(io.resource_text(study, "", "phrases_en.txt")[0])
+    rules_text, rules_label = files.resource_text(study, study.text.boilerplate, "boilerplate.toml")
+    phrases_vi = files.read_word_list(files.resource_text(study, "", "phrases_vi.txt")[0])
+    phrases_en = files.read_word_list(files.resource_text(study, "", "phrases_en.txt")[0])
     if study.text.phrases:
-        extra = io.read_word_list(io.resource_text(study, study.text.phrases, "")[0])
+        extra = files.read_word_list(files.resource_text(study, study.text.phrases, "")[0])
         phrases_vi += [p for p in extra if _looks_vietnamese(p)]
         phrases_en += [p for p in extra if not _looks_vietnamese(p)]
     # The codebook's multi-word phrases become single tokens for every stage (they enter the
@@ -59,7 +59,7 @@ def load_stopwords(study: Study, language: str) -> frozenset[str]:
     if study.text.use_stopwordsiso:
         words |= stopword_set(stopwordsiso.stopwords(language), language)
     setting = study.text.stopwords_vi if language == "vi" else study.text.stopwords_en
-    entries = io.read_word_list(io.resource_text(study, setting, f"stopwords_{language}.txt")[0])
+    entries = files.read_word_list(files.resource_text(study, setting, f"stopwords_{language}.txt")[0])
     words |= stopword_set([e for e in entries if not e.startswith("!")], language)
     words -= stopword_set([e[1:] for e in entries if e.startswith("!")], language)
     return frozenset(words)
@@ -72,7 +72,7 @@ def load_term_rules(study: Study) -> TermRules:
 
 def codebook_text(study: Study) -> tuple[str, str]:
     """The study's codebook YAML text and its label (path, or the packaged default)."""
-    return io.resource_text(study, study.framing.codebook, "codebook.yaml")
+    return files.resource_text(study, study.framing.codebook, "codebook.yaml")
 
 
 def load_codebook(study: Study, rules: TermRules | None = None) -> Codebook:
@@ -185,9 +185,12 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
 
 def prepared_corpus(study: Study, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
     """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
-    corpus = io.read_corpus(study)
+    corpus = files.read_corpus(study)
     preparation = preparation or load_preparation(study)
-    cache = io.PreparedCache(study.cache_dir)
+    cache = files.PreparedCache(study.cache_dir)
+    from .learned_boilerplate import learned_corpus
+
+    corpus, preparation = learned_corpus(study, corpus, preparation, cache)  # near-duplicates dropped, learned rules added
     workers = study.run.workers if workers is None else workers
     prepared = prepare_corpus(
         corpus.documents, preparation, cache, workers=workers, progress=progress, scheduler=study.run.scheduler
@@ -229,5 +232,5 @@ def open_study(path: str | Path = "study.toml") -> OpenStudy:
     >>> corpus = study.prepare()              # doctest: +SKIP
     >>> corpus.docvars["language"].value_counts()   # doctest: +SKIP
     """
-    study = io.read_study(path)
+    study = files.read_study(path)
     return OpenStudy(**{f.name: getattr(study, f.name) for f in fields(Study)})

@@ -1,55 +1,62 @@
 """What a stage hands to the writer: tables and figures, computed first, written in one place.
 
 A stage builds a list of :class:`Table`, :class:`Figure` and :class:`Csv` results (DataFrames,
-and figures as composers not yet drawn) and passes it to :func:`write_results`, the one writer:
+and figures as composers not yet drawn), each naming its entry of the output registry
+(:data:`analysis.outputs.REGISTRY`: file names, formats, captions), and passes it to
+:func:`write_results`, the one writer:
 each figure is drawn, saved in every figure format and closed before the next is drawn, so
-memory holds one figure at a time. Files are written through :mod:`analysis.io` (atomically).
+memory holds one figure at a time. Files are written through :mod:`analysis.files` (atomically).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 
-from . import io, plot
+from . import files, plot
+from .outputs import OUTPUTS, TABLE, caption
+from .study import Study
 
-TABLE_FORMATS = ("csv", "tex", "md")
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table written as ``stem.csv/.tex/.md`` (or ``formats``); the LaTeX caption names the CSV."""
+    """A registered table (:data:`analysis.outputs.REGISTRY`): ``output`` is its registry stem
+    (``"top_terms_by_{group}"``), ``values`` fill the placeholders and the caption's own values.
+    ``formats`` overrides the registry's (a keyness table's top rows go to .tex/.md only)."""
 
-    stem: str
+    output: str
     data: pd.DataFrame
-    caption: str = ""
-    formats: tuple[str, ...] = TABLE_FORMATS
+    values: Mapping[str, object] = field(default_factory=dict)
+    formats: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
 class Csv:
-    """A data file only: ``name`` (with its suffix)."""
+    """A registered data file: ``stem.csv`` only (or the full CSV of a figure+table output)."""
 
-    name: str
+    output: str
     data: pd.DataFrame
+    values: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Figure:
-    """A figure: ``compose()`` draws it and returns the matplotlib figure; ``data`` (optional) is
-    written beside it as ``stem.csv`` (the data behind the figure)."""
+    """A registered figure: ``compose()`` draws it and returns the matplotlib figure; ``data``
+    (optional) is written beside it as ``stem.csv`` (the data behind the figure)."""
 
-    stem: str
+    output: str
     compose: Callable[[], object]
     data: pd.DataFrame | None = None
+    values: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Raw:
-    """Bytes or text written as they are (saved models, HTML pages)."""
+    """Bytes or text written as they are under ``name`` (saved models, HTML pages)."""
 
     name: str
     content: bytes | str
@@ -58,8 +65,16 @@ class Raw:
 Result = Table | Csv | Figure | Raw
 
 
-def write_results(out: Path, results: Iterable[Result], figure_formats: Sequence[str]) -> list[Path]:
-    """Write every result into ``out``, in order; returns the paths written."""
+def stem(result: Table | Csv | Figure) -> str:
+    """The file stem of a registered result: its registry stem with the placeholders filled."""
+    return OUTPUTS[result.output].stem.format(**result.values)
+
+
+def write_results(out: Path, results: Iterable[Result], study: Study | None) -> list[Path]:
+    """Write every result into ``out``, in order, with the registry's captions; returns the paths written.
+
+    ``study`` supplies the captions' settings and the figure formats (None: :class:`Raw` results only).
+    """
     from .progress import Progress
 
     out = Path(out)
@@ -68,20 +83,23 @@ def write_results(out: Path, results: Iterable[Result], figure_formats: Sequence
     progress = Progress(f"writing {out.name}", total=len(results), unit="outputs")  # figures take most of a stage's time
     for result in results:
         if isinstance(result, Table):
-            written += io.write_table(result.data, out / result.stem, formats=result.formats, caption=result.caption)
+            entry = OUTPUTS[result.output]
+            formats = result.formats or (entry.formats if entry.kind == "table" else TABLE)
+            text = caption(result.output, study, **result.values)
+            written += files.write_table(result.data, out / stem(result), formats=formats, caption=text)
         elif isinstance(result, Csv):
-            written.append(io.write_csv(out / result.name, result.data))
+            written.append(files.write_csv(out / f"{stem(result)}.csv", result.data))
         elif isinstance(result, Figure):
             fig = result.compose()
             try:
-                written += io.save_figure(fig, out / result.stem, figure_formats, result.data)
+                written += files.save_figure(fig, out / stem(result), study.run.figure_formats, result.data)
             finally:
                 plot.close(fig)
         elif isinstance(result, Raw):
             content = result.content
-            written.append(io.write_bytes(out / result.name, content) if isinstance(content, bytes) else io.write_text(out / result.name, content))
+            written.append(files.write_bytes(out / result.name, content) if isinstance(content, bytes) else files.write_text(out / result.name, content))
         else:
             raise TypeError(f"not a stage result: {result!r}")
-        progress.step(getattr(result, "stem", getattr(result, "name", "")))
+        progress.step(result.name if isinstance(result, Raw) else stem(result))
     progress.close()
     return written

@@ -141,7 +141,7 @@ def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_
     return {pair: tuple(value) for pair, value in kept.items()}
 
 
-def _ranks(scores: np.ndarray, labels: Sequence[str], axis: int = 1) -> np.ndarray:
+def _ranks(scores: np.ndarray, labels: Sequence[str]) -> np.ndarray:
     """Rank 1 = highest score in each row; ties broken by label."""
     label_rank = np.empty(len(labels), dtype=np.int64)
     label_rank[np.argsort(np.asarray(labels, dtype=object), kind="stable")] = np.arange(len(labels))

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import json
 import math
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from .errors import InputError
 
@@ -30,6 +32,17 @@ class CorpusSettings:
     metadata: str = "seeds/metadata.csv"
     encoding: str = "utf-8"  # corpus-wide default; a metadata column `encoding` overrides per file
     languages: tuple[str, ...] = ("vi", "en")
+    # Other forms (analysis/sources.py): one table, news-please JSON, HTML, or [[corpus.source]] tables.
+    table: str = ""  # .csv .tsv .jsonl .ndjson .parquet (by extension, or `format`)
+    format: str = ""  # csv | tsv | jsonl | parquet; "" = from the extension
+    delimiter: str = ""  # CSV field separator; "" = "," (tab for tsv)
+    language: str = ""  # one language for a table without a language column
+    columns: dict = field(default_factory=dict)  # [corpus.columns]: doc_id, text, language, date, outlet, title, url
+    newsplease: str = ""  # folder of news-please *.json files
+    html: str = ""  # folder of HTML pages (main text by trafilatura, offline)
+    source: tuple = ()  # [[corpus.source]] tables, each with the keys above
+    drop_duplicates: bool = False  # drop near-duplicate copies before counting (first kept, logged)
+    dayfirst: bool = True  # a `date` column's 3/4/2024 is 3 April (false: 4 March); analysis/dates.py
 
 
 @dataclass(frozen=True)
@@ -48,6 +61,11 @@ class TextSettings:
     stopwords_vi: str = ""  # project additions; "" = analysis/resources/stopwords_vi.txt
     stopwords_en: str = ""  # project additions; "" = analysis/resources/stopwords_en.txt
     lemmatize_en: bool = True
+    # Corpus-learned boilerplate (analysis/learned_boilerplate.py): a line in at least this many
+    # documents AND this share of one outlet is site chrome; related-article teasers too.
+    learn_boilerplate: bool = True
+    learned_min_documents: int = 5
+    learned_min_share: float = 0.1
 
 
 PREPARATION_KEYS = ("boilerplate", "phrases", "segmenter", "resegment")
@@ -147,6 +165,8 @@ class Study:
     run: RunSettings = field(default_factory=RunSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    #: ``section.key`` of every value written in the study file (None: a study built in code).
+    given: frozenset[str] | None = field(default=None, compare=False)
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -257,11 +277,17 @@ def parse_study(text: str, source: Path) -> tuple[Study, list[InputError]]:
 
     Raises :class:`InputError` only when the text is not TOML at all.
     """
-    where = str(source)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(where, f"not valid TOML ({exc})", "check the line the parser names") from exc
+        raise InputError(str(source), f"not valid TOML ({exc})", "check the line the parser names") from exc
+    study, problems = study_from_raw(raw, source)
+    return study, problems + setting_problems(study)
+
+
+def study_from_raw(raw: dict, source: Path) -> tuple[Study, list[InputError]]:
+    """A :class:`Study` from parsed TOML (a dict), and the unknown keys and wrong types in it."""
+    where = str(source)
     kwargs: dict[str, Any] = {}
     problems: list[InputError] = []
     for key, value in raw.items():
@@ -275,8 +301,8 @@ def parse_study(text: str, source: Path) -> tuple[Study, list[InputError]]:
         else:
             allowed = ["name", *SECTIONS]
             problems.append(InputError(where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"))
-    study = Study(root=source.resolve().parent, source=source, **kwargs)
-    return study, problems + setting_problems(study)
+    given = frozenset(f"{section}.{key}" for section, values in raw.items() if section in SECTIONS and isinstance(values, dict) for key in values)
+    return Study(root=Path(source).resolve().parent, source=Path(source), given=given, **kwargs), problems
 
 
 def load_study_text(text: str, source: Path) -> Study:
@@ -323,96 +349,127 @@ def prior_value(value: str, names: Sequence[str]) -> str | float | None:
     return number if number > 0 and math.isfinite(number) else None
 
 
+class _Checks:
+    """Collects one :class:`InputError` per bad value, each naming its key and the fix."""
+
+    def __init__(self, where: str):
+        self.where = where
+        self.problems: list[InputError] = []
+
+    def check(self, ok: bool, key: str, problem: str, fix: str = "fix the value in the study file") -> None:
+        if not ok:
+            self.problems.append(InputError(self.where, f"{key} {problem}", fix))
+
+    def whole(self, section: str, key: str, value: Any, low: int, fix: str = "") -> None:
+        self.check(_is_int(value) and value >= low, f"[{section}] {key} = {value!r}", f"must be a whole number >= {low}",
+                   fix or f"use {key} = {max(low, 1)} or more")
+
+    def seed(self, key: str, value: Any) -> None:
+        self.check(_is_int(value) and 0 <= value <= MAX_SEED, f"{key} = {value!r}", f"must be a whole number from 0 to {MAX_SEED} (2**32 - 1)",
+                   "pick a smaller seed, e.g. 20240404")
+
+    def share(self, section: str, key: str, value: Any, low_open: bool, fix: str = "") -> None:
+        ok = _finite(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
+        self.check(ok, f"[{section}] {key} = {value!r}", "must be a number in " + ("(0, 1]" if low_open else "[0, 1]"), fix or "e.g. 0.5")
+
+
 def setting_problems(study: Study) -> list[InputError]:
     """Every value of the study that no stage can use, one :class:`InputError` each (key and fix).
 
     Checks that need the metadata header (column names) are in :func:`column_problems`; the
-    output folder against the file system is checked by :func:`analysis.io.read_study`.
+    output folder against the file system is checked by :func:`analysis.files.read_study`.
+    A new section adds its ``_<section>_checks`` function here.
     """
-    where = str(study.source)
-    problems: list[InputError] = []
+    checks = _Checks(str(study.source))
+    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks):
+        section_checks(study, checks)
+    return checks.problems
 
-    def check(ok: bool, key: str, problem: str, fix: str = "fix the value in the study file") -> None:
-        if not ok:
-            problems.append(InputError(where, f"{key} {problem}", fix))
 
-    def whole(section: str, key: str, value: Any, low: int, fix: str = "") -> None:
-        check(_is_int(value) and value >= low, f"[{section}] {key} = {value!r}", f"must be a whole number >= {low}", fix or f"use {key} = {max(low, 1)} or more")
-
-    def seed(key: str, value: Any) -> None:
-        check(_is_int(value) and 0 <= value <= MAX_SEED, f"{key} = {value!r}", f"must be a whole number from 0 to {MAX_SEED} (2**32 - 1)",
-              "pick a smaller seed, e.g. 20240404")
-
-    def share(section: str, key: str, value: Any, low_open: bool, fix: str = "") -> None:
-        ok = _finite(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
-        check(ok, f"[{section}] {key} = {value!r}", "must be a number in " + ("(0, 1]" if low_open else "[0, 1]"), fix or "e.g. 0.5")
-
-    c, t, u, f, r, fr, tp = study.corpus, study.text, study.units, study.frequencies, study.run, study.framing, study.topics
-    # [corpus]
+def _corpus_checks(study: Study, checks: _Checks) -> None:
+    c = study.corpus
     for lang in c.languages:
-        check(lang in ("vi", "en"), "[corpus] languages", f"has unknown code {lang!r}", "use 'vi' and/or 'en'")
-    check(bool(c.languages), "[corpus] languages", "is empty", "list the languages of the corpus, e.g. languages = ['vi', 'en']")
+        checks.check(lang in ("vi", "en"), "[corpus] languages", f"has unknown code {lang!r}", "use 'vi' and/or 'en'")
+    checks.check(bool(c.languages), "[corpus] languages", "is empty", "list the languages of the corpus, e.g. languages = ['vi', 'en']")
     try:
         codecs.lookup(c.encoding)
     except LookupError:
-        check(False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'")
-    # [text]
-    check(t.segmenter in SEGMENTERS, f"[text] segmenter = '{t.segmenter}'", "is not known", f"use {' or '.join(repr(s) for s in SEGMENTERS)}")
-    # [units]
-    check(u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'")
-    whole("units", "window", u.window, 1)
-    # [frequencies]
-    whole("frequencies", "top_n", f.top_n, 1, "use top_n = 15, the terms shown per group")
-    whole("frequencies", "kwic_window", f.kwic_window, 0, "use kwic_window = 6, the words shown either side")
-    whole("frequencies", "min_count_bigram", f.min_count_bigram, 1)
+        checks.check(False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'")
+    checks.check(c.format in ("", "csv", "tsv", "jsonl", "parquet"), f"[corpus] format = {c.format!r}", "is not known", "use csv, tsv, jsonl or parquet (or leave it out)")
+    checks.check(len(c.delimiter) <= 1, f"[corpus] delimiter = {c.delimiter!r}", "must be one character", 'e.g. delimiter = ";"')
+    checks.check(c.language in ("", *c.languages), f"[corpus] language = {c.language!r}", "is not one of [corpus] languages", "use e.g. language = 'vi'")
+
+
+def _text_checks(study: Study, checks: _Checks) -> None:  # [text] and [units]
+    t, u = study.text, study.units
+    checks.whole("text", "learned_min_documents", t.learned_min_documents, 2, "use learned_min_documents = 5")
+    checks.share("text", "learned_min_share", t.learned_min_share, True, "use learned_min_share = 0.1")
+    checks.check(t.segmenter in SEGMENTERS, f"[text] segmenter = '{t.segmenter}'", "is not known", f"use {' or '.join(repr(s) for s in SEGMENTERS)}")
+    checks.check(u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'")
+    checks.whole("units", "window", u.window, 1)
+
+
+def _frequency_checks(study: Study, checks: _Checks) -> None:
+    f = study.frequencies
+    checks.whole("frequencies", "top_n", f.top_n, 1, "use top_n = 15, the terms shown per group")
+    checks.whole("frequencies", "kwic_window", f.kwic_window, 0, "use kwic_window = 6, the words shown either side")
+    checks.whole("frequencies", "min_count_bigram", f.min_count_bigram, 1)
     for term in f.kwic_terms:
-        check(isinstance(term, str) and bool(term.strip()), "[frequencies] kwic_terms", f"has an empty or non-text term {term!r}", "list words as strings")
-    # [run]
-    check(isinstance(r.output, str) and bool(r.output.strip()), '[run] output = ""', "is empty: it would write into the study folder itself",
+        checks.check(isinstance(term, str) and bool(term.strip()), "[frequencies] kwic_terms", f"has an empty or non-text term {term!r}", "list words as strings")
+
+
+def _run_checks(study: Study, checks: _Checks) -> None:
+    r = study.run
+    checks.check(isinstance(r.output, str) and bool(r.output.strip()), '[run] output = ""', "is empty: it would write into the study folder itself",
           'name an output folder, e.g. output = "figures"')
-    check(bool(r.cache.strip()), '[run] cache = ""', "is empty", 'name a cache folder, e.g. cache = ".cache"')
-    check(_is_int(r.workers) and r.workers >= 0, f"[run] workers = {r.workers!r}", "must be 0 (all cores) or a positive count", "use workers = 1")
-    seed("[run] seed", r.seed)
+    checks.check(bool(r.cache.strip()), '[run] cache = ""', "is empty", 'name a cache folder, e.g. cache = ".cache"')
+    checks.check(_is_int(r.workers) and r.workers >= 0, f"[run] workers = {r.workers!r}", "must be 0 (all cores) or a positive count", "use workers = 1")
+    checks.seed("[run] seed", r.seed)
     for fmt in r.figure_formats:
-        check(fmt in FIGURE_FORMATS, "[run] figure_formats", f"has unknown format {fmt!r}", "use pdf, png, svg")
-    # [framing]
-    check(isinstance(fr.compare_by, str) and bool(fr.compare_by), '[framing] compare_by = ""', "is empty", 'name a metadata column, e.g. "language"')
-    check(fr.keyness_correction in KEYNESS_CORRECTIONS, f"[framing] keyness_correction = '{fr.keyness_correction}'", "is not known",
+        checks.check(fmt in FIGURE_FORMATS, "[run] figure_formats", f"has unknown format {fmt!r}", "use pdf, png, svg")
+
+
+def _framing_checks(study: Study, checks: _Checks) -> None:
+    fr = study.framing
+    checks.check(isinstance(fr.compare_by, str) and bool(fr.compare_by), '[framing] compare_by = ""', "is empty", 'name a metadata column, e.g. "language"')
+    checks.check(fr.keyness_correction in KEYNESS_CORRECTIONS, f"[framing] keyness_correction = '{fr.keyness_correction}'", "is not known",
           f"use one of: {', '.join(KEYNESS_CORRECTIONS)}")
     for key, low in (("min_hits", 1), ("bootstrap", 1), ("permutations", 1), ("min_group_docs", 1), ("lead_sentences", 0),
                      ("voice_window", 0), ("keyness_top_n", 1), ("shingle_size", 1), ("omission_min_count", 1)):
-        whole("framing", key, getattr(fr, key), low)
-    seed("[framing] seed", fr.seed)
-    check(_finite(fr.fightin_alpha0) and fr.fightin_alpha0 > 0, f"[framing] fightin_alpha0 = {fr.fightin_alpha0!r}", "must be a positive finite number",
+        checks.whole("framing", key, getattr(fr, key), low)
+    checks.seed("[framing] seed", fr.seed)
+    checks.check(_finite(fr.fightin_alpha0) and fr.fightin_alpha0 > 0, f"[framing] fightin_alpha0 = {fr.fightin_alpha0!r}", "must be a positive finite number",
           "use fightin_alpha0 = 100.0, the prior strength of Monroe et al. 2008")
-    share("framing", "duplicate_jaccard", fr.duplicate_jaccard, True, "use duplicate_jaccard = 0.5")
-    check(_finite(fr.omission_ratio) and fr.omission_ratio >= 1, f"[framing] omission_ratio = {fr.omission_ratio!r}", "must be a finite number >= 1",
+    checks.share("framing", "duplicate_jaccard", fr.duplicate_jaccard, True, "use duplicate_jaccard = 0.5")
+    checks.check(_finite(fr.omission_ratio) and fr.omission_ratio >= 1, f"[framing] omission_ratio = {fr.omission_ratio!r}", "must be a finite number >= 1",
           "use omission_ratio = 3.0")
-    # [topics]
-    check(_is_int(tp.k) and (tp.k == 0 or tp.k >= 2), f"[topics] k = {tp.k!r}", "is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
-    check(bool(tp.k_range) or tp.k != 0, "[topics] k_range", "is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
-    check(all(_is_int(k) and k >= 2 for k in tp.k_range), f"[topics] k_range = {list(tp.k_range)}", "must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
-    check(bool(tp.seeds), "[topics] seeds", "is empty", "e.g. seeds = [1, 2, 3]")
+
+
+def _topic_checks(study: Study, checks: _Checks) -> None:
+    tp = study.topics
+    checks.check(_is_int(tp.k) and (tp.k == 0 or tp.k >= 2), f"[topics] k = {tp.k!r}", "is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
+    checks.check(bool(tp.k_range) or tp.k != 0, "[topics] k_range", "is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
+    checks.check(all(_is_int(k) and k >= 2 for k in tp.k_range), f"[topics] k_range = {list(tp.k_range)}", "must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
+    checks.check(bool(tp.seeds), "[topics] seeds", "is empty", "e.g. seeds = [1, 2, 3]")
     for value in tp.seeds:
-        seed("[topics] seeds", value)
-    seed("[topics] seed", tp.seed)
-    whole("topics", "no_below", tp.no_below, 1)
-    share("topics", "no_above", tp.no_above, True, "e.g. no_above = 0.8")
+        checks.seed("[topics] seeds", value)
+    checks.seed("[topics] seed", tp.seed)
+    checks.whole("topics", "no_below", tp.no_below, 1)
+    checks.share("topics", "no_above", tp.no_above, True, "e.g. no_above = 0.8")
     for key in ("keep_n", "eval_every", "representative_n", "bootstrap"):
-        whole("topics", key, getattr(tp, key), 0)
+        checks.whole("topics", key, getattr(tp, key), 0)
     for key in ("passes", "iterations", "chunksize", "top_n"):
-        whole("topics", key, getattr(tp, key), 1)
-    whole("topics", "coherence_topn", tp.coherence_topn, 2, "use coherence_topn = 10; coherence scores pairs of words")
-    share("topics", "stability_min", tp.stability_min, False, "e.g. stability_min = 0.6")
-    share("topics", "relevance_lambda", tp.relevance_lambda, False, "0.6 is Sievert & Shirley's choice")
-    check(tp.bootstrap_by in ("document", "unit"), f"[topics] bootstrap_by = '{tp.bootstrap_by}'", "is not known", "use 'document' or 'unit'")
+        checks.whole("topics", key, getattr(tp, key), 1)
+    checks.whole("topics", "coherence_topn", tp.coherence_topn, 2, "use coherence_topn = 10; coherence scores pairs of words")
+    checks.share("topics", "stability_min", tp.stability_min, False, "e.g. stability_min = 0.6")
+    checks.share("topics", "relevance_lambda", tp.relevance_lambda, False, "0.6 is Sievert & Shirley's choice")
+    checks.check(tp.bootstrap_by in ("document", "unit"), f"[topics] bootstrap_by = '{tp.bootstrap_by}'", "is not known", "use 'document' or 'unit'")
     for key, names in (("alpha", TOPIC_ALPHA), ("eta", TOPIC_ETA)):
         value = getattr(tp, key)
-        check(prior_value(value, names) is not None, f"[topics] {key} = '{value}'", "is not known",
+        checks.check(prior_value(value, names) is not None, f"[topics] {key} = '{value}'", "is not known",
               f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
-    check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
+    checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
           "use alpha = 'symmetric' or multicore = false")
-    return problems
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.
@@ -420,12 +477,72 @@ COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing
 
 
 def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
-    """Study keys naming a column the metadata does not have (checked when the corpus is read)."""
+    """Study keys naming a column the metadata does not have (checked when the corpus is read).
+
+    Only keys written in the study file are checked: a default that names an optional column
+    (``outlet``, ``event``) the metadata lacks is the stages' to skip, not the user's error.
+    """
     problems = []
     available = ", ".join(columns)
     for section, key in COLUMN_KEYS:
+        if study.given is not None and f"{section}.{key}" not in study.given:
+            continue
         value = getattr(getattr(study, section), key)
         for column in (value,) if isinstance(value, str) else value:
             if column not in columns:
                 problems.append(InputError(study.source, f"[{section}] {key} names '{column}', not a metadata column", f"use one of: {available}"))
     return problems
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {value!r} in a study file")
+
+
+def study_toml(settings: Mapping[str, Any]) -> str:
+    """Study TOML text from nested settings (``{"name": ..., "corpus": {"folder": ...}, ...}``).
+
+    >>> print(study_toml({"name": "demo", "corpus": {"folder": "bài báo", "languages": ["vi"]}, "run": {"workers": 1}}))
+    name = "demo"
+    [corpus]
+    folder = "bài báo"
+    languages = ["vi"]
+    [run]
+    workers = 1
+    <BLANKLINE>
+    """
+    lines = [f"{key} = {_toml_value(value)}" for key, value in settings.items() if not isinstance(value, Mapping)]
+    for section, values in settings.items():
+        if isinstance(values, Mapping):
+            lines.append(f"[{section}]")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def settings_keys(study: Study, **keys: str) -> Iterator[None]:
+    """Turn a computation's ``ValueError`` about parameter ``p`` into an :class:`InputError`
+    naming the study key ``keys[p]`` (the message starts with the parameter's name).
+
+    >>> study = Study(root=Path("."), source=Path("s.toml"))
+    >>> try:
+    ...     with settings_keys(study, n_resamples="[framing] bootstrap"):
+    ...         raise ValueError("n_resamples = 0 must be a whole number >= 1")
+    ... except InputError as error:
+    ...     print(error)
+    s.toml: [framing] bootstrap: n_resamples = 0 must be a whole number >= 1 (fix: fix the value in the study file)
+    """
+    try:
+        yield
+    except ValueError as exc:
+        parameter = str(exc).split(" ", 1)[0]
+        if parameter not in keys:
+            raise
+        raise InputError(study.source, f"{keys[parameter]}: {exc}", "fix the value in the study file") from None

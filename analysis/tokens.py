@@ -110,16 +110,13 @@ def _package_version(name: str) -> str:
         return "not installed"
 
 
-def segmenter_id(name: str) -> str:
-    """The recorded identity of a segmenter: name, package version and model."""
-    if name == "underthesea":
-        return (
-            f"underthesea {_package_version('underthesea')} word_tokenize (model ws_crf_vlsp2013_20230727, "
-            "input in oa/oe/uy new tone style, use_token_normalize=False, output canonical style)"
-        )
-    if name == "pyvi":
-        return f"pyvi {_package_version('pyvi')} ViTokenizer"
-    raise ValueError(f"unknown segmenter {name!r}")
+def _underthesea_id() -> str:
+    return (f"underthesea {_package_version('underthesea')} word_tokenize (model ws_crf_vlsp2013_20230727, "
+            "input in oa/oe/uy new tone style, use_token_normalize=False, output canonical style)")
+
+
+def _pyvi_id() -> str:
+    return f"pyvi {_package_version('pyvi')} ViTokenizer"
 
 
 def _underthesea_words(text: str) -> list[str]:
@@ -138,10 +135,52 @@ def _pyvi_words(text: str) -> list[str]:
     return [canonical_word(w) for w in ViTokenizer.tokenize(segmenter_style(text)).split()]
 
 
-SEGMENTERS: dict[str, Callable[[str], list[str]]] = {
-    "underthesea": _underthesea_words,
-    "pyvi": _pyvi_words,
+@dataclass(frozen=True)
+class Segmenter:
+    """A Vietnamese word segmenter: ``words(text) -> ["Bộ_trưởng", ...]`` and its recorded identity
+    (name, version, model: it enters the cache key and the manifest)."""
+
+    name: str
+    words: Callable[[str], list[str]]
+    identity: Callable[[], str]
+
+
+#: The segmenters a study can name (``[text] segmenter``); :func:`register_segmenter` adds one.
+SEGMENTERS: dict[str, Segmenter] = {
+    "underthesea": Segmenter("underthesea", _underthesea_words, _underthesea_id),
+    "pyvi": Segmenter("pyvi", _pyvi_words, _pyvi_id),
 }
+
+
+def register_segmenter(name: str, words: Callable[[str], list[str]], identity: str | Callable[[], str] = "") -> Segmenter:
+    """Make ``words`` available as segmenter ``name`` (its identity defaults to the name).
+
+    ``words`` takes canonical Vietnamese text and returns its words, syllables joined by ``_``;
+    for worker processes it must be a module-level function (picklable).
+    """
+    ident = identity if callable(identity) else (lambda: identity or name)
+    SEGMENTERS[name] = Segmenter(name, words, ident)
+    return SEGMENTERS[name]
+
+
+def get_segmenter(segmenter: str | Callable[[str], list[str]]) -> Segmenter:
+    """A registered segmenter by name, or any callable ``text -> words`` (the way
+    ``CountVectorizer(tokenizer=...)`` takes one), identified by its module and name.
+
+    >>> get_segmenter(str.split).name
+    'builtins.str.split'
+    """
+    if callable(segmenter):
+        name = f"{getattr(segmenter, '__module__', None) or 'builtins'}.{getattr(segmenter, '__qualname__', repr(segmenter))}"
+        return Segmenter(name, segmenter, lambda: f"callable {name}")
+    if segmenter not in SEGMENTERS:
+        raise ValueError(f"unknown segmenter {segmenter!r}: use one of {', '.join(SEGMENTERS)} or a callable")
+    return SEGMENTERS[segmenter]
+
+
+def segmenter_id(segmenter: str | Callable[[str], list[str]]) -> str:
+    """The recorded identity of a segmenter: name, package version and model."""
+    return get_segmenter(segmenter).identity()
 
 
 def tokenize_en(text: str) -> list[str]:
@@ -312,7 +351,7 @@ class PreparedDocument:
 
 def segment_vi(
     text: str,
-    segmenter: str = "underthesea",
+    segmenter: str | Callable[[str], list[str]] = "underthesea",
     merger: PhraseMerger | None = None,
     resegment: bool = True,
 ) -> tuple[list[Paragraph], bool]:
@@ -325,7 +364,7 @@ def segment_vi(
     [[['Hai', 'nước', 'ký', 'thỏa_thuận', 'hợp_tác', '.']]]
     """
     presegmented = is_presegmented(text)
-    words_of = SEGMENTERS[segmenter]
+    words_of = get_segmenter(segmenter).words
     paragraphs: list[Paragraph] = []
     for block in text.split("\n"):
         block = block.strip()
@@ -463,7 +502,7 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
                     # Names keep their form: lemmatising "Philippines" or "United Nations" breaks them.
                     term = token
                 else:
-                    term = _lemma(lemmatize, lower) if lemmatize else lower
+                    term = lemma_en(lower) if lemmatize else lower
                 terms.append(None if rules.is_stopword(term, "en") else term)
             out.append(terms)
     else:
@@ -505,7 +544,3 @@ def lemma_en(word: str) -> str:
     if word in LEMMA_OVERRIDES_EN:
         return LEMMA_OVERRIDES_EN[word]
     return _simplemma_lemma()(word, lang="en").lower()
-
-
-def _lemma(lemmatize, word: str) -> str:
-    return lemma_en(word)

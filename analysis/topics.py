@@ -30,6 +30,7 @@ import logging
 import math
 from dataclasses import dataclass
 from functools import partial
+from importlib import metadata
 from itertools import combinations
 from typing import Callable, Iterable, Mapping, Sequence
 
@@ -248,10 +249,9 @@ def training_order(n_units: int, seed: int, shuffle: bool = True) -> np.ndarray:
     Why: gensim's ``LdaModel`` is online variational Bayes (Hoffman, Blei & Bach 2010), a
     stochastic method whose updates assume documents arrive in random order. A corpus sorted by
     outlet, date or category feeds it whole chunks of one kind: early topics are fitted to the
-    first category and later chunks are weighted less (learning rate ``(tau0 + t)^-kappa``). On
-    the 10,000 VNTC articles, whose files are sorted by category, corpus order gave a mean
-    dominant-topic NMI of 0.45 over seeds 1-5 and a shuffled order 0.53 (same settings;
-    ``benchmarks/topics_nmi.py``).
+    first category and later chunks are weighted less (learning rate ``(tau0 + t)^-kappa``); on
+    a corpus sorted by category the shuffled order recovers the categories better (measured in
+    ``benchmarks/README.md``, "Design measurements").
 
     >>> training_order(5, 1).tolist(), training_order(5, 1, shuffle=False).tolist()
     ([2, 1, 4, 0, 3], [0, 1, 2, 3, 4])
@@ -739,8 +739,6 @@ def align_languages(
 
 def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, selection: KSelection) -> dict:
     """Plain description of a fit for ``settings.json`` beside the saved arrays."""
-    from importlib import metadata
-
     return {
         "model": fit.name,
         "k": fit.k,

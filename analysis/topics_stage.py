@@ -29,7 +29,7 @@ from .prepare import resolve_workers
 from .prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from .progress import Progress, tracked
 from .results import Csv, Figure, Raw, Result, Table, write_results
-from .study import Study
+from .study import Study, settings_keys
 
 log = logging.getLogger("analysis")
 
@@ -53,7 +53,9 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
     corpora = topic_corpora(ps, units, concept_map)
     selections, fits = fit_models(corpora, study, workers)
-    return write_results(study.output_dir, topics_results(ps, units, corpora, selections, fits, concept_map), study.run.figure_formats)
+    with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
+        results = topics_results(ps, units, corpora, selections, fits, concept_map)
+    return write_results(study.output_dir, results, study)
 
 
 def fit_models(corpora: dict[str, topics.TopicCorpus], study: Study, workers: int) -> tuple[dict, dict]:
@@ -85,9 +87,8 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
     settings, docvars = ps.study.topics, ps.docvars
     summary = pd.concat([s.summary for s in selections.values()], ignore_index=True)
     results: list[Result] = [
-        Table("topic_k_selection", summary, "Choice of the number of topics K per model: mean coherence over seeds, stability across seeds "
-              f"(mean matched 1 - Hellinger), the chosen K and why. {topics.C_V_CAVEAT}."),
-        Csv("topic_k_fits.csv", pd.concat([s.fits for s in selections.values()], ignore_index=True)),
+        Table("topic_k_selection", summary, {"c_v_caveat": topics.C_V_CAVEAT}),
+        Csv("topic_k_fits", pd.concat([s.fits for s in selections.values()], ignore_index=True)),
         Figure("topic_coherence_stability_by_k", partial(plot_topics.figure_k_selection, summary, settings.stability_min), summary),
     ]
     glosses = _glosses(units, docvars, concept_map) if concept_map is not None else {}
@@ -95,20 +96,18 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
         name: topics.topic_terms(fit, corpora[name].term_frequency(), settings.top_n, settings.relevance_lambda, glosses if name == "joint" else None)
         for name, fit in fits.items()
     }
-    results.append(Table("topic_terms", pd.concat(term_tables.values(), ignore_index=True),
-                         f"Top {settings.top_n} terms per topic by probability and by relevance (Sievert and Shirley 2014, lambda = {settings.relevance_lambda:g})"))
+    results.append(Table("topic_terms", pd.concat(term_tables.values(), ignore_index=True)))
     for name, table in term_tables.items():
         rows = table[table["ranking"] == "probability"].reset_index(drop=True)
-        results.append(Figure(f"topic_top_terms_{name}", partial(plot_topics.figure_topic_terms, rows, fits[name].k, name), rows))
+        results.append(Figure("topic_top_terms_{model}", partial(plot_topics.figure_topic_terms, rows, fits[name].k, name), rows, {"model": name}))
     texts = {u.unit_id: u.text for u in units}
     representative = pd.concat([topics.representative_units(fit, texts, settings.representative_n) for fit in fits.values()], ignore_index=True)
-    results.append(Table("topic_representative_units", representative, "Units with the highest share of each topic"))
+    results.append(Table("topic_representative_units", representative))
     results += _prevalence_results(fits, units, docvars, settings)
     if "joint" in fits:
         pairs, matrix = topics.align_languages(fits["vi"], "vi", fits["en"], "en", concept_map)
         results += [
-            Table("topic_alignment_vi_en", pairs, "Vietnamese and English topics matched one-to-one through the concept map "
-                  "(similarity = 1 - Jensen-Shannon distance of concept distributions)"),
+            Table("topic_alignment_vi_en", pairs),
             Figure("topic_alignment_heatmap_vi_en", partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k), matrix),
         ]
     for name, fit in fits.items():
@@ -131,9 +130,8 @@ def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings
     unit_doc = {u.unit_id: u.doc_id for u in units}
     prevalence = pd.concat([model_prevalence(fit, name, docvars, unit_doc, settings, settings.prevalence_by) for name, fit in fits.items()],
                            ignore_index=True)
-    results: list[Result] = [Table("topic_prevalence", prevalence, (
-        f"Mean topic share of units by group, with {settings.bootstrap} bootstrap 95% intervals "
-        f"(resampling {'documents' if settings.bootstrap_by == 'document' else 'units'} within groups)"))]
+    resampled = "documents" if settings.bootstrap_by == "document" else "units"
+    results: list[Result] = [Table("topic_prevalence", prevalence, {"resampled": resampled})]
     if "joint" in fits:
         # Keyed streams: the language rows are the same whether or not prevalence_by lists language.
         by_language = model_prevalence(fits["joint"], "joint", docvars, unit_doc, settings, ("language",))
@@ -168,7 +166,7 @@ def model_files(folder: str, fit: topics.LdaFit, record: dict) -> list[Raw]:
 def save_model(folder: Path, fit: topics.LdaFit, record: dict) -> list[Path]:
     """Write a fit's plain files into ``folder``."""
     folder = Path(folder)
-    return write_results(folder.parent, model_files(folder.name, fit, record), ())
+    return write_results(folder.parent, model_files(folder.name, fit, record), None)
 
 
 def load_model(folder: str | Path) -> dict:

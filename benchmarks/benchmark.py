@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -44,8 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from analysis import io as aio  # noqa: E402
-from analysis import pipeline  # noqa: E402
+from analysis import files as aio  # noqa: E402
+from analysis import prepared as loading  # noqa: E402
 from analysis.prepare import document_key, prepare_corpus  # noqa: E402
 from analysis.tokens import term_sentences, tokenize_en  # noqa: E402
 
@@ -82,21 +83,14 @@ def peak_rss_mb() -> float:
 
 def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path) -> Path:
     """A study over ``rows`` of ``corpus`` with a derived metadata CSV (``file`` column)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    metadata = folder / "metadata.csv"
-    with open(metadata, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "file", "language", "outlet", "event", "title"])
-        for row in rows:
-            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"], row["category"], ""])
-    study = folder / "study.toml"
-    study.write_text(
-        f'name = "benchmark"\n[corpus]\nfolder = "{corpus.as_posix()}"\nmetadata = "{metadata.as_posix()}"\n'
-        f'languages = ["{rows[0]["language"]}"]\n[frequencies]\ngroup_by = ["outlet"]\n'
-        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = 1\n',
-        encoding="utf-8",
-    )
-    return study
+    metadata = [{"doc_id": r["doc_id"], "file": r["path"], "language": r["language"], "outlet": r["category"], "event": r["category"], "title": ""}
+                for r in rows]
+    return aio.write_study(folder, {
+        "name": "benchmark",
+        "corpus": {"folder": corpus.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": [rows[0]["language"]]},
+        "frequencies": {"group_by": ["outlet"]},
+        "run": {"output": "out", "cache": cache.as_posix(), "workers": 1},
+    }, metadata)
 
 
 def consume(prepared) -> int:
@@ -201,7 +195,7 @@ def bench_vietnamese(tmp: Path, limit: int, workers: int) -> list[dict]:
     study = aio.read_study(write_study(tmp / "vi", corpus, rows, tmp / "vi" / "cache_unused"))
     reading, corpus_read = timed(aio.read_corpus, study)
     documents = corpus_read.documents
-    preparation = pipeline.load_preparation(study)
+    preparation = loading.load_preparation(study)
     pyvi_preparation = dataclasses.replace(preparation, segmenter="pyvi")
     n = len(documents)
     syllables = sum(len(d.text.split()) for d in documents)
@@ -274,7 +268,7 @@ def bench_vietnamese(tmp: Path, limit: int, workers: int) -> list[dict]:
     out.append(row(section, "pyvi speed-up over underthesea (1 worker, whole preparation)", one / pyvi, "(fast alternative)", "", one, pyvi,
                    f"{n / pyvi:.1f} docs/s"))
     _, pyvi_prepared = run(documents, pyvi_preparation, tmp / "vi" / "cache_pyvi", 1)
-    out += compare_segmenters(section, first, pyvi_prepared, pipeline.load_term_rules(study))
+    out += compare_segmenters(section, first, pyvi_prepared, loading.load_term_rules(study))
     return out
 
 
@@ -311,7 +305,7 @@ def bench_english(tmp: Path, limit: int, workers: int) -> list[dict]:
     study = aio.read_study(write_study(tmp / "en", corpus, rows, tmp / "en" / "cache_unused"))
     reading, corpus_read = timed(aio.read_corpus, study)
     documents = corpus_read.documents
-    preparation = pipeline.load_preparation(study)
+    preparation = loading.load_preparation(study)
     n = len(documents)
     section = f"bbc_news ({n} docs)"
     log(f"{section}: bare tokenize_en loop, preparation with 1 and N workers, {ROUNDS_EN} rounds over the whole corpus")
@@ -361,7 +355,7 @@ def memory_probe(corpus: Path, size: int, workdir: Path) -> dict:
     started = time.perf_counter()
     baseline = peak_rss_mb()
     study = aio.read_study(write_study(workdir, corpus, select_rows(corpus, size), workdir / "cache"))
-    prepared = pipeline.prepared_corpus(study, workers=1, progress=False)
+    prepared = loading.prepared_corpus(study, workers=1, progress=False)
     after_prepare = peak_rss_mb()
     dtm = prepared.dtm("document")
     after_dtm = peak_rss_mb()
@@ -374,7 +368,6 @@ def memory_probe(corpus: Path, size: int, workdir: Path) -> dict:
 
 
 def bench_memory(tmp: Path, sizes: list[int]) -> list[dict]:
-    corpus = CORPORA / "vntc_sample"
     probes = []
     for size in sizes:
         log(f"memory: {size} documents in a fresh process (cold cache, 1 worker)")
@@ -438,27 +431,20 @@ STAGE_RUNNER = (
 #: topics with a fixed K and fewer passes (the K search is the seed study's; here the question is
 #: whether every stage runs at archive size, and in how much memory).
 STAGES_SETTINGS = {
-    "folder": f'"{CORPORA.as_posix()}"', "metadata": '"metadata.csv"', "kind": '"document"', "output": '"out"',
-    "cache": '".cache"', "workers": "2", "kwic_terms": '["hợp_tác", "cooperation"]', "k": "10", "passes": "5",
-    "no_below": "5", "no_above": "0.5",
+    "corpus": {"folder": CORPORA.as_posix(), "metadata": "metadata.csv"}, "units": {"kind": "document"},
+    "run": {"output": "out", "cache": ".cache", "workers": 2}, "frequencies": {"kwic_terms": ["hợp_tác", "cooperation"]},
+    "topics": {"k": 10, "passes": 5, "no_below": 5, "no_above": 0.5},
 }
 
 
 def stages_study(folder: Path, n_vi: int, n_en: int) -> Path:
     """A bilingual study of ``n_vi`` VNTC and ``n_en`` BBC articles (outlet = corpus, event = category)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "file", "language", "outlet", "event", "title"])
-        for corpus, n in (("vntc_sample", n_vi), ("bbc_news", n_en)):
-            for r in select_rows(CORPORA / corpus, n):
-                writer.writerow([r["doc_id"], f"{corpus}/{r['path']}", r["language"], corpus, r["category"], ""])
-    lines = []
-    for line in (ROOT / "study.toml").read_text(encoding="utf-8").splitlines():
-        key = line.split("=", 1)[0].strip()
-        lines.append(f"{key} = {STAGES_SETTINGS[key]}" if "=" in line and key in STAGES_SETTINGS else line)
-    (folder / "study.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return folder / "study.toml"
+    metadata = [{"doc_id": r["doc_id"], "file": f"{corpus}/{r['path']}", "language": r["language"], "outlet": corpus, "event": r["category"], "title": ""}
+                for corpus, n in (("vntc_sample", n_vi), ("bbc_news", n_en)) for r in select_rows(CORPORA / corpus, n)]
+    settings = tomllib.loads((ROOT / "study.toml").read_text(encoding="utf-8"))
+    for section, values in STAGES_SETTINGS.items():
+        settings[section] = {**settings.get(section, {}), **values}
+    return aio.write_study(folder, settings, metadata)
 
 
 def bench_stages(tmp: Path, limit: int) -> list[dict]:
@@ -490,7 +476,7 @@ def profile(tmp: Path, limit: int) -> Path:
     corpus = CORPORA / "vntc_sample"
     study = aio.read_study(write_study(tmp / "profile", corpus, select_rows(corpus, limit), tmp / "profile" / "cache"))
     documents = aio.read_corpus(study).documents
-    preparation = pipeline.load_preparation(study)
+    preparation = loading.load_preparation(study)
     prepare_corpus(documents[:2], preparation, None)
     profiler = cProfile.Profile()
     profiler.runcall(prepare_corpus, documents, preparation, None, 1)

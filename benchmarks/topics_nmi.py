@@ -41,7 +41,6 @@ Prints a table and writes ``benchmarks/results/topics_nmi_<full|limitN>[_<corpus
 from __future__ import annotations
 
 import argparse
-import csv
 import logging
 import sys
 import tempfile
@@ -54,9 +53,9 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis import io as aio  # noqa: E402
+from analysis import files as aio  # noqa: E402
 from analysis import topics  # noqa: E402
-from analysis.pipeline import prepared_corpus  # noqa: E402
+from analysis.prepared import prepared_corpus  # noqa: E402
 
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
@@ -68,24 +67,15 @@ NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
 
 def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args) -> Path:
     """A temporary study over ``rows`` with a derived metadata CSV (``file`` = the corpus's ``path``)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    metadata = folder / "metadata.csv"
-    with open(metadata, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["doc_id", "file", "language", "category"])
-        for row in rows:
-            writer.writerow([row["doc_id"], row["path"], row["language"], row["category"]])
-    k = len({row["category"] for row in rows})
-    study = folder / "study.toml"
-    study.write_text(
-        f'name = "topics-benchmark"\n[corpus]\nfolder = "{corpus.as_posix()}"\nmetadata = "{metadata.as_posix()}"\n'
-        f'languages = ["{rows[0]["language"]}"]\n[units]\nkind = "document"\n'
-        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = {args.workers}\n'
-        f"[topics]\nk = {k}\npasses = {passes_for(len(rows), args)}\niterations = {args.iterations}\n"
-        f"no_below = {args.no_below}\nno_above = {args.no_above}\nchunksize = {args.chunksize}\n",
-        encoding="utf-8",
-    )
-    return study
+    metadata = [{"doc_id": r["doc_id"], "file": r["path"], "language": r["language"], "category": r["category"]} for r in rows]
+    return aio.write_study(folder, {
+        "name": "topics-benchmark",
+        "corpus": {"folder": corpus.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": [rows[0]["language"]]},
+        "units": {"kind": "document"},
+        "run": {"output": "out", "cache": cache.as_posix(), "workers": args.workers},
+        "topics": {"k": len({r["category"] for r in rows}), "passes": passes_for(len(rows), args), "iterations": args.iterations,
+                   "no_below": args.no_below, "no_above": args.no_above, "chunksize": args.chunksize},
+    }, metadata)
 
 
 def passes_for(n_documents: int, args) -> int:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis import files as aio
+
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 SHARED = ROOT.parent / "shared"
@@ -16,31 +18,26 @@ TINY_VI = "Hai nước thúc đẩy hợp tác kinh tế.\nHợp tác biên gi�
 TINY_EN = "The two countries promote economic cooperation.\nCooperation on the border and tourism cooperation.\n"
 
 
-def write_study(folder: Path, docs: list[tuple[str, str, str | bytes]], extra_columns: dict | None = None, study_text: str = "") -> Path:
-    """Write ``docs`` as (doc_id, language, text or bytes) into ``folder`` with metadata and study."""
+TINY_STUDY = {
+    "corpus": {"folder": "corpus", "metadata": "corpus/metadata.csv"},
+    "frequencies": {"group_by": ["language"], "kwic_terms": ["hợp_tác"], "top_n": 5},
+    "run": {"output": "out", "cache": ".cache", "workers": 1},
+}
+
+
+def write_study(folder: Path, docs: list[tuple[str, str, str | bytes]], extra_columns: dict | None = None, study_text: str | dict = "") -> Path:
+    """Write ``docs`` as (doc_id, language, text or bytes) into ``folder/corpus`` with metadata and study
+    (:func:`analysis.files.write_study`; ``study_text`` TOML text or nested settings, default :data:`TINY_STUDY`)."""
     corpus = folder / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
-    header = ["doc_id", "file", "language", "outlet", "event", "title"]
-    extra_columns = extra_columns or {}
-    header += [c for c in extra_columns if c not in header]
-    lines = [",".join(header)]
+    rows = []
     for i, (doc_id, language, text) in enumerate(docs):
         name = f"{doc_id}.txt"
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        (corpus / name).write_bytes(data)
+        (corpus / name).write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
         row = {"doc_id": doc_id, "file": name, "language": language, "outlet": f"o{i % 2}", "event": "e1", "title": ""}
-        row.update({k: v[i] for k, v in extra_columns.items()})
-        lines.append(",".join(row[c] for c in header))
-    (corpus / "metadata.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    study = folder / "study.toml"
-    study.write_text(
-        study_text
-        or '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n'
-        '[frequencies]\ngroup_by = ["language"]\nkwic_terms = ["hợp_tác"]\ntop_n = 5\n'
-        '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n',
-        encoding="utf-8",
-    )
-    return study
+        row.update({k: v[i] for k, v in (extra_columns or {}).items()})
+        rows.append(row)
+    return aio.write_study(folder, study_text or TINY_STUDY, rows, "corpus/metadata.csv")
 
 
 @pytest.fixture

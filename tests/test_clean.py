@@ -2,7 +2,7 @@ import pytest
 
 from analysis.clean import parse_rules, remove_boilerplate, split_headline
 from analysis.errors import InputError
-from analysis.io import RESOURCES
+from analysis.files import RESOURCES
 from analysis.normalize import canonical_text
 
 from .conftest import seed_text

@@ -15,7 +15,7 @@ from analysis.codebook import (
 )
 from analysis.errors import InputError
 from analysis.framing_stage import load_codebook
-from analysis.io import RESOURCES, read_study
+from analysis.files import RESOURCES, read_study
 from analysis.pipeline import load_preparation, load_term_rules, prepared_corpus
 from analysis.tokens import PreparedDocument, TermRules
 

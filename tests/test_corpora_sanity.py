@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from analysis.corpus import Document
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.pipeline import load_preparation, load_term_rules
 from analysis.prepare import prepare_document
 from analysis.study import TopicSettings

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import io as aio
+from analysis import files as aio
 from analysis.cli import main
 from analysis.outputs import declared_outputs
 

@@ -13,7 +13,7 @@ import pytest
 from analysis import plot_framing as pf
 from analysis.cli import main
 from analysis.framing_stage import run_framing
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.keyness import keyness, top_keyness
 from analysis.outputs import framing_outputs, make_fragment
 

@@ -10,7 +10,7 @@ import pytest
 
 from analysis import topics, topics_stage
 from analysis.cli import main
-from analysis.io import read_study
+from analysis.files import read_study
 
 from .test_topics import FAST, two_vocabulary_corpus
 from .test_topics_stage import CONCEPT_MAP, STUDY, declared, make_study

@@ -164,26 +164,46 @@ def test_vietnamese_is_shown_unsegmented_where_a_reader_sees_it_and_csv_keeps_th
     assert "Bộ_trưởng" in to_csv(kwic)
 
 
-def test_hostile_study_appendix_end_to_end(tmp_path):
+def _run_stages(tmp_path, study, stages=("prepare", "frequencies", "manifest", "appendix")):
+    env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    return [subprocess.run([sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"], check=False, cwd=tmp_path,
+                           capture_output=True, text=True, env=env) for stage in stages]
+
+
+def test_hostile_values_reach_the_appendix_only_as_inert_text(tmp_path):
+    """Outlet values and titles written like a LaTeX injection go through every stage into the
+    appendix's tables (corpus summary, top terms by outlet) as escaped text; TeX never reads the file."""
+    name = HOSTILE.replace("/etc/passwd", "secret")
+    (tmp_path / "secret.tex").write_text("SECRETCONTENT\n", encoding="utf-8")
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    metadata = tmp_path / "corpus" / "metadata.csv"
+    cell = '"' + name.replace('"', '""') + '"'
+    metadata.write_text(metadata.read_text(encoding="utf-8").replace(",o0,", f",{cell},"), encoding="utf-8")
+    text = study.read_text(encoding="utf-8").replace('group_by = ["language"]', 'group_by = ["language", "outlet"]')
+    text += '[units]\nkind = "sentences"\nwindow = 1\n[topics]\nk_range = [2]\nseeds = [1]\npasses = 2\niterations = 20\nno_below = 1\nno_above = 1.0\n[framing]\nbootstrap = 50\npermutations = 50\n'
+    study.write_text(text, encoding="utf-8")
+    for result in _run_stages(tmp_path, study, ("prepare", "frequencies", "framing", "topics", "manifest", "appendix")):
+        assert result.returncode == 0, result.stderr[-2000:]
+    appendix = (tmp_path / "out" / "appendix.tex").read_text(encoding="utf-8")
+    assert executable_inputs(appendix) == []
+    assert r"a\}\textbackslash{}input\{secret\}\%" in appendix
+    if ENGINE:
+        log = compile_document(tmp_path, "\\input{out/numbers.tex}\\input{out/appendix.tex}", preamble="\\graphicspath{{out/}}")
+        assert "secret.tex" not in log and "Overfull \\hbox" not in log
+
+
+def test_hostile_column_name_is_rejected_or_inert(tmp_path):
     """A metadata column named like a LaTeX injection, used in group_by: the study is rejected at
     validation (exit 2, nothing written) or its appendix holds the name only as inert text."""
     name = HOSTILE.replace("/etc/passwd", "secret")  # a name without "/" (paths are issue 14's output-name safety)
-    (tmp_path / "secret.tex").write_text("SECRETCONTENT\n", encoding="utf-8")
     column = '"' + name.replace('"', '""') + '"'
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], extra_columns={column: ["g1", "g2"]})
     text = study.read_text(encoding="utf-8").replace('group_by = ["language"]', 'group_by = ["language", ' + '"' + name.replace("\\", "\\\\") + '"]')
     study.write_text(text, encoding="utf-8")
-    env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    for stage in ("prepare", "frequencies", "manifest", "appendix"):
-        result = subprocess.run([sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"], check=False, cwd=tmp_path, capture_output=True, text=True, env=env)
-        if result.returncode == 2 and stage == "prepare":
-            assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
-            pytest.skip("the hostile column is rejected at validation (exit 2, nothing written)")
-        assert result.returncode == 0, (stage, result.stderr[-2000:])
+    results = _run_stages(tmp_path, study)
+    if results[0].returncode == 2:
+        assert "error:" in results[0].stderr and not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+        return
+    assert all(r.returncode == 0 for r in results), [r.stderr[-500:] for r in results]
     appendix = (tmp_path / "out" / "appendix.tex").read_text(encoding="utf-8")
-    assert executable_inputs(appendix) == []
-    assert r"\textbackslash{}input\{secret\}" in appendix
-    if ENGINE:
-        shutil.copy(tmp_path / "out" / "numbers.tex", tmp_path / "numbers.tex")
-        log = compile_document(tmp_path, "\\input{out/appendix.tex}", preamble="\\graphicspath{{out/}}")
-        assert "secret.tex" not in log
+    assert executable_inputs(appendix) == [] and r"\textbackslash{}input\{secret\}" in appendix

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from analysis import prepare as prep_mod
-from analysis import io as aio
+from analysis import files as aio
 from analysis.corpus import Document
 from analysis.errors import InputError
 from analysis.pipeline import load_preparation, prepared_corpus
@@ -160,17 +160,13 @@ def test_adding_documents_prepares_only_the_new_ones(preparation, tmp_path, monk
 
 
 def _study(tmp_path: Path, text: str = "", units: str = "document", top_n: int = 5, stopwords: str = "", rules: str = "", phrases: str = "", segmenter: str = "underthesea") -> Path:
-    folder = tmp_path / "study"
     docs = [(f"v{i}", "vi", line) for i, line in enumerate(TINY_VI.splitlines() * 3)] + [("e1", "en", TINY_EN)]
-    study = write_study(folder, docs)
-    study.write_text(
-        '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n'
-        f'[text]\nstopwords_vi = "{stopwords}"\nboilerplate = "{rules}"\nphrases = "{phrases}"\nsegmenter = "{segmenter}"\n'
-        f'[units]\nkind = "{units}"\n[frequencies]\ngroup_by = ["language"]\ntop_n = {top_n}\n'
-        f'[run]\noutput = "out"\ncache = "{(tmp_path / "cache").as_posix()}"\nworkers = 1\n',
-        encoding="utf-8",
-    )
-    return study
+    return write_study(tmp_path / "study", docs, study_text={
+        "corpus": {"folder": "corpus", "metadata": "corpus/metadata.csv"},
+        "text": {"stopwords_vi": stopwords, "boilerplate": rules, "phrases": phrases, "segmenter": segmenter},
+        "units": {"kind": units}, "frequencies": {"group_by": ["language"], "top_n": top_n},
+        "run": {"output": "out", "cache": (tmp_path / "cache").as_posix(), "workers": 1},
+    })
 
 
 def test_settings_that_do_not_matter_prepare_nothing_and_those_that_do_reprepare(tmp_path, monkeypatch):
@@ -250,8 +246,8 @@ def test_no_dask_module_is_imported_without_a_scheduler(tmp_path):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("v2", "vi", TINY_VI + "Thêm.\n"), ("e1", "en", TINY_EN)])
     script = (
         "import sys\n"
-        "from analysis import io, pipeline\n"
-        f"study = io.read_study({str(study)!r})\n"
+        "from analysis import files, pipeline\n"
+        f"study = files.read_study({str(study)!r})\n"
         "pipeline.run_prepare(study, workers=2)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
         "print('DASK', loaded)\n"
@@ -282,7 +278,7 @@ def test_cache_entry_write_is_atomic_and_leaves_no_temporary_file(tmp_path, monk
 
 
 def stored_corpus(tmp_path: Path, documents: list[Document]):
-    """``documents`` written as files and read back with :func:`analysis.io.read_corpus`."""
+    """``documents`` written as files and read back with :func:`analysis.files.read_corpus`."""
     study = write_study(tmp_path, [(d.doc_id, d.language, d.text) for d in documents])
     return aio.read_corpus(aio.read_study(study)).documents
 

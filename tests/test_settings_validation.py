@@ -107,3 +107,18 @@ def test_good_values_pass_and_floats_stay_floats():
     study = load_study_text("[framing]\nfightin_alpha0 = 50\n[topics]\nseed = 4294967295\n", Path("s.toml"))
     assert study.framing.fightin_alpha0 == 50.0 and isinstance(study.framing.fightin_alpha0, float)
     assert study.topics.seed == MAX_SEED and not math.isnan(study.topics.no_above)
+
+
+def test_a_computation_value_error_names_the_study_key(tmp_path, capsys, monkeypatch):
+    """Computation raises ValueError naming its parameter; the stage reports the study key."""
+    from analysis import framing_stage
+
+    def refuse(*args, **kwargs):
+        raise ValueError("n_resamples = 2000 must be a whole number >= 1")
+
+    monkeypatch.setattr(framing_stage, "frame_group_table", refuse)
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    assert main(["framing", "--study", str(study), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "[framing] bootstrap: n_resamples = 2000" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from analysis.errors import InputError
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.study import load_study_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,3 +38,22 @@ def test_study_errors_name_the_key(text, expected):
 def test_paths_are_relative_to_the_study_file(tmp_path):
     study = load_study_text("[corpus]\nfolder = 'articles'\n", tmp_path / "s.toml")
     assert study.path(study.corpus.folder) == (tmp_path / "articles").resolve()
+
+
+def test_study_toml_lists_every_setting_and_says_where_it_leaves_the_default():
+    """study.toml is the documented example: every key of study.py, and each value that is not
+    study.py's default says the default in its comment."""
+    import dataclasses
+    import tomllib
+
+    from analysis.study import SECTIONS
+
+    text = (ROOT / "study.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    for section, cls in SECTIONS.items():
+        assert sorted(raw[section]) == sorted(f.name for f in dataclasses.fields(cls)), section
+        for key, value in raw[section].items():
+            default = getattr(cls(), key)
+            if (list(default) if isinstance(default, tuple) else default) != value:
+                line = next(line for line in text.splitlines() if line.startswith(f"{key} ="))
+                assert "default" in line, f"[{section}] {key}: say the default in the comment"

@@ -86,7 +86,7 @@ def test_place_labels_keeps_crowded_labels_apart_and_joins_moved_ones_to_their_p
 
 def test_streamed_csv_file_has_the_bytes_of_the_csv_string(tmp_path):
     """io.write_csv streams the rows to the file; the bytes equal the in-memory CSV (LF, UTF-8, no BOM)."""
-    from analysis.io import write_csv
+    from analysis.files import write_csv
 
     table = pd.DataFrame({"term": ["hợp_tác", "biển,đảo", 'say "x"'] * 40_000, "g2": [1 / 3, -2.5e-12, float("nan")] * 40_000})
     write_csv(tmp_path / "t.csv", table)

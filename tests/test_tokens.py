@@ -160,3 +160,23 @@ def test_pyvi_is_the_recorded_fast_alternative():
     tokens = [t for p in paragraphs for s in p for t in s]
     assert "hợp_tác" in tokens and "kinh_tế" in tokens and tokens[-1] == "."
     assert segmenter_id("pyvi").startswith("pyvi ") and segmenter_id("pyvi") != segmenter_id("underthesea")
+
+
+def test_a_callable_segmenter_is_used_and_recorded():
+    from analysis.tokens import get_segmenter, register_segmenter, segment_vi, segmenter_id
+
+    def syllables(text: str) -> list[str]:
+        return text.split()
+
+    paragraphs, _ = segment_vi("Hai nước hợp tác.", syllables)
+    assert paragraphs == [[["Hai", "nước", "hợp", "tác."]]]
+    assert segmenter_id(syllables).endswith("test_a_callable_segmenter_is_used_and_recorded.<locals>.syllables")
+    register_segmenter("syllables", syllables, "syllables 1.0")
+    try:
+        assert segmenter_id("syllables") == "syllables 1.0" and get_segmenter("syllables").words is syllables
+    finally:
+        from analysis.tokens import SEGMENTERS
+
+        SEGMENTERS.pop("syllables")
+    with pytest.raises(ValueError, match="unknown segmenter 'vncorenlp'"):
+        get_segmenter("vncorenlp")

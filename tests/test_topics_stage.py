@@ -11,7 +11,7 @@ import pytest
 
 from analysis import topics_stage
 from analysis.cli import main
-from analysis.io import read_study
+from analysis.files import read_study
 from analysis.outputs import declared_outputs
 
 from .conftest import write_study

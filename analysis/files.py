@@ -1,4 +1,5 @@
-"""The only module that reads or writes files.
+"""The only module that reads or writes files (named ``files``, not ``io``, so that it never
+shadows the standard library's :mod:`io`).
 
 Reading: the study file, the metadata CSV, corpus files (strictly inside the corpus folder), rule,
 stopword and phrase files. Writing: always atomically (a temporary file in the target folder, then
@@ -7,7 +8,9 @@ stopword and phrase files. Writing: always atomically (a temporary file in the t
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io as _io
 import itertools
 import json
 import logging
@@ -17,13 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 
 from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
 from .errors import InputError
-from .study import Study, column_problems, parse_study, raise_all
+from .tables import to_csv, to_latex, to_markdown
+from .study import Study, column_problems, parse_study, raise_all, study_toml
 
 log = logging.getLogger("analysis")
 
@@ -42,18 +46,13 @@ def sha256_file(path: Path) -> str:
 
 
 def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
-    """The study file read, and every problem with it: its values, its output folder, the
-    metadata columns it names (the metadata header is read when the values allow)."""
+    """The study file read, and every problem with it: its keys, its values, its output folder
+    (the metadata columns it names are checked when the corpus is read)."""
     path = Path(path)
     if not path.is_file():
         return None, [InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")]
-    raw = path.read_bytes()
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, [InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the study file as UTF-8")]
-    try:
-        study, problems = parse_study(text, path)
+        study, problems = parse_study(decode_utf8(path.read_bytes(), path, fix="save the study file as UTF-8"), path)
     except InputError as exc:
         return None, [exc]
     if study.run.output.strip() and study.output_dir.exists() and not study.output_dir.is_dir():
@@ -69,6 +68,25 @@ def read_study(path: str | Path) -> Study:
     return study
 
 
+def write_study(folder: Path, settings: Mapping | str, metadata: Iterable[Mapping[str, str]] | None = None,
+                metadata_name: str = "metadata.csv") -> Path:
+    """Write ``folder/study.toml`` (settings as nested dicts, or TOML text) and, given rows, the
+    metadata CSV ``folder/metadata_name`` (columns in first-seen order). Returns the study path.
+
+    The one helper that writes a study for tests, benchmarks and examples.
+    """
+    folder = Path(folder)
+    if metadata is not None:
+        rows = list(metadata)
+        columns = list(dict.fromkeys(column for row in rows for column in row))
+        buffer = _io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(folder / metadata_name, buffer.getvalue())
+    return write_text(folder / "study.toml", settings if isinstance(settings, str) else study_toml(settings))
+
+
 def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, str]:
     """Text of a resource file named in the study (or the packaged default) and its label."""
     if setting:
@@ -79,12 +97,19 @@ def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, s
     return (RESOURCES / default_name).read_text(encoding="utf-8"), f"analysis/resources/{default_name}"
 
 
-def _read_utf8(path: Path) -> str:
-    raw = path.read_bytes()
+def decode_utf8(raw: bytes, where, what: str = "", fix: str = "save the file as UTF-8") -> str:
+    """UTF-8 text (a byte-order mark dropped), or one :class:`InputError` naming the byte offset.
+
+    The one place a study, resource or metadata file is decoded; ``what`` names it in the message.
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"not UTF-8 at byte offset {exc.start}", "save the file as UTF-8") from None
+        raise InputError(where, f"{what + ' is ' if what else ''}not UTF-8 at byte offset {exc.start}", fix) from None
+
+
+def _read_utf8(path: Path) -> str:
+    return decode_utf8(path.read_bytes(), path)
 
 
 def read_word_list(text: str) -> list[str]:
@@ -101,17 +126,13 @@ def read_metadata(study: Study) -> pd.DataFrame:
         raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...")
     if b"\x00" in raw:
         raise InputError(path, "metadata file is binary", "save the metadata as a UTF-8 CSV file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"metadata is not UTF-8 at byte offset {exc.start}", "save it as UTF-8 CSV") from None
-    import io as _io
-    import csv
-
+    text = decode_utf8(raw, path, "metadata", "save it as UTF-8 CSV")
     try:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
+    if "file" not in table.columns and "path" in table.columns:  # the shared corpora's name for it
+        table = table.rename(columns={"path": "file"})
     return validate_metadata(table, str(path), study.corpus.languages)
 
 
@@ -168,14 +189,26 @@ class StoredDocument:
         return Document(self.doc_id, self.language, self.text, self.meta)
 
 
-def read_corpus(study: Study) -> Corpus:
+def read_corpus(study: Study, spill: bool = True) -> Corpus:
+    """Read and validate the study's corpus in any form (:mod:`analysis.sources`: the folder +
+    metadata.csv form, a table, news-please JSON, HTML, several sources); ``spill=False`` (the
+    ``validate`` stage) checks everything and writes nothing, not even the cache's text packs."""
+    from .sources import read_sources
+
+    return read_sources(study, spill)
+
+
+def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
     """Read and validate every document listed in the metadata (nothing is modified or written).
 
     Every file is read, decoded and checked here, so a bad file stops the run before any work;
     the texts are then let go (:class:`StoredDocument`), keeping their hashes and lengths.
+    ``check_columns=False`` when the folder is one of several sources (the study's columns are
+    checked against all of them, :func:`analysis.sources.read_sources`).
     """
     metadata = read_metadata(study)
-    raise_all(column_problems(study, list(metadata.columns)))  # before any stage computes or writes
+    if check_columns:
+        raise_all(column_problems(study, list(metadata.columns)))  # before any stage computes or writes
     folder = study.path(study.corpus.folder)
     if not folder.is_dir():
         raise InputError(study.source, f"corpus folder '{study.corpus.folder}' not found", "fix [corpus] folder")
@@ -231,8 +264,6 @@ def write_text(target: Path, text: str) -> Path:
 
 def write_csv(target: Path, table: pd.DataFrame) -> Path:
     """A table as the project's CSV (:func:`analysis.tables.to_csv`), streamed to the file."""
-    from .tables import to_csv
-
     with atomic_path(target) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             to_csv(table, handle)
@@ -249,8 +280,6 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
 
     The LaTeX caption ends by naming the CSV file that holds the same data.
     """
-    from .tables import to_latex, to_markdown
-
     stem = Path(stem)
     full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
     writers = {"tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
@@ -259,7 +288,11 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
 
 
 def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
-    """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it."""
+    """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it.
+
+    The one import inside a function: :mod:`analysis.plot` loads matplotlib, which a stage that
+    writes no figure (``validate``, ``manifest``) should not pay for.
+    """
     from .plot import figure_bytes
 
     written = []
@@ -303,8 +336,6 @@ class PreparedCache:
 
     def path(self, key: str) -> Path:
         return Path(self._file(key))
-
-    _path = path
 
     def __contains__(self, key: str) -> bool:
         return os.path.isfile(self._file(key))

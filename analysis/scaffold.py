@@ -1,0 +1,321 @@
+"""``python -m analysis init``: a study file for a new corpus, written from what the corpus holds.
+
+The default ``study.toml`` is the seed study; copying it for another corpus fails late (its
+grouping columns and KWIC terms belong to the seed articles). ``init`` looks at the table (or
+folder) instead and writes a study that fits it:
+
+* columns detected and mapped (``[corpus.columns]``): the toolkit's names (doc_id, text,
+  language, date, outlet, title, url) found among the table's headers under their common export
+  names (Media Cloud's ``stories_id``/``media_name``/``publish_date``, news-please's
+  ``maintext``/``source_domain``, ``body``, ``headline`` ...), the text column otherwise the one
+  with the longest values;
+* a table without a language column gets ``language = "vi"`` (or ``"en"``) when every sampled
+  text looks like that language;
+* grouping variables from the columns present: ``language``, ``outlet`` if there is one, and up to
+  two other columns with few distinct values (2 to 20, at most half the number of documents);
+* KWIC terms empty (the researcher's words, not ours);
+* the topic-number range scaled to the corpus: ``K_max = clip(round(sqrt(N / 2)), 3, 50)`` for N
+  documents (the rule of thumb of Mardia et al. 1979 for clusters, a starting point to widen, not
+  a tuned value), five values from ``max(2, K_max // 4)`` to ``K_max``;
+* a comment on every key.
+
+:func:`study_text` is pure (a :class:`Detected` in, TOML text out); :func:`detect` reads a sample
+of the corpus through :mod:`analysis.sources`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+#: Common export names of each toolkit column, in order of preference (compared lower-cased).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "doc_id": ("doc_id", "id", "stories_id", "story_id", "article_id", "guid", "uuid", "key", "ma"),
+    "text": ("text", "maintext", "body", "content", "article", "full_text", "fulltext", "story_text", "article_text", "noi_dung", "noidung"),
+    "language": ("language", "lang", "language_code", "ngon_ngu"),
+    "date": ("date", "publish_date", "date_publish", "published", "publication_date", "pub_date", "published_at", "datetime", "ngay", "ngay_dang"),
+    "outlet": ("outlet", "media_name", "source_domain", "publisher", "source", "media", "sitename", "site", "domain", "newspaper", "bao"),
+    "title": ("title", "headline", "tieu_de", "tieude"),
+    "url": ("url", "link", "href", "permalink"),
+}
+SAMPLE = 2000  # records looked at to detect columns and languages
+MAX_LEVELS = 20
+
+
+@dataclass
+class Detected:
+    """What :func:`detect` found: the source key, columns mapped, languages, grouping columns."""
+
+    source_key: str  # table | folder | newsplease | html
+    source_path: str
+    n_documents: int
+    columns: dict[str, str] = field(default_factory=dict)  # toolkit name -> table column (only where they differ)
+    language: str = ""  # constant language for a table without a language column
+    languages: tuple[str, ...] = ("vi", "en")
+    groups: tuple[str, ...] = ("language",)
+    has_date: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def map_columns(header: list[str], rows: list[dict]) -> tuple[dict[str, str], list[str]]:
+    """Toolkit name -> header name, by :data:`ALIASES`; the text column falls back to the longest.
+
+    >>> map_columns(["stories_id", "media_name", "body"], [])[0]
+    {'doc_id': 'stories_id', 'text': 'body', 'outlet': 'media_name'}
+    """
+    lower = {h.lower().strip(): h for h in header}
+    mapping: dict[str, str] = {}
+    notes = []
+    used = set()
+    for name, aliases in ALIASES.items():
+        for alias in aliases:
+            if alias in lower and lower[alias] not in used:
+                mapping[name] = lower[alias]
+                used.add(lower[alias])
+                break
+    if "text" not in mapping and rows:
+        lengths = {h: sum(len(r.get(h, "")) for r in rows) for h in header if h not in used}
+        if lengths:
+            longest = max(lengths, key=lambda h: (lengths[h], h))
+            mapping["text"] = longest
+            notes.append(f"text: no usual name found; '{longest}' has the longest values")
+    return mapping, notes
+
+
+def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) -> list[str]:
+    """``language``, ``outlet`` (if mapped), then up to two columns with 2..20 distinct values."""
+    groups = ["language"]
+    if "outlet" in mapping:
+        groups.append("outlet")
+    taken = set(mapping.values()) | exclude
+    candidates = []
+    for column in (rows[0] if rows else {}):
+        if column in taken:
+            continue
+        levels = {r.get(column, "") for r in rows}
+        if 2 <= len(levels) <= MAX_LEVELS and len(levels) <= len(rows) / 2 and all(len(v) <= 60 for v in levels):
+            candidates.append(column)
+    return groups + candidates[:2]
+
+
+def k_range(n_documents: int) -> list[int]:
+    """Five topic numbers up to ``clip(round(sqrt(N / 2)), 3, 50)`` (see the module docstring)."""
+    k_max = min(50, max(3, round(math.sqrt(n_documents / 2))))
+    k_min = max(2, k_max // 4)
+    if k_max - k_min < 4:
+        return list(range(k_min, k_max + 1))
+    return sorted({round(k_min + i * (k_max - k_min) / 4) for i in range(5)})
+
+
+def detect(path: Path, study_root: Path, kind: str) -> Detected:
+    """Look at ``path`` (a table, or a folder) and say how to read it; reads at most :data:`SAMPLE` records."""
+    from . import sources
+    from .corpus import guess_language
+
+    relative = _relative(path, study_root)
+    if kind == "folder" and not (path / "metadata.csv").is_file():
+        if any(path.glob("*.json")):
+            kind = "newsplease"
+        elif any(p.suffix.lower() in {".html", ".htm"} for p in path.rglob("*")):
+            kind = "html"
+        else:
+            raise InputError(path, "no metadata.csv, *.json or *.html in the folder", "give a folder with metadata.csv (doc_id,file,language,...), news-please JSON or HTML pages, or --table")
+    if kind == "folder":
+        with open(path / "metadata.csv", encoding="utf-8-sig", newline="") as handle:
+            import csv
+
+            rows = list(itertools.islice(csv.DictReader(handle), SAMPLE))
+            handle.seek(0)
+            n = sum(1 for _ in csv.reader(handle)) - 1
+        header = list(rows[0]) if rows else []
+        detected = Detected("folder", relative, n)
+        detected.has_date = "date" in header
+        detected.groups = tuple(group_columns(rows, {"outlet": "outlet"} if "outlet" in header else {}, {"doc_id", "file", "path", "language", "date", "title", "encoding", "url", "notes"}))
+        languages = sorted({r.get("language", "") for r in rows} - {""})
+        detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
+        return detected
+    source = sources.Source(kind=kind, path=str(path), label="init")
+    records = sources._records_at(source, path)
+    rows = []
+    n = 0
+    for record in records:
+        if len(rows) < SAMPLE:
+            rows.append(record.fields)
+        n += 1
+    if not rows:
+        raise InputError(path, "no records", "export at least one article")
+    header = list(dict.fromkeys(c for r in rows for c in r))
+    detected = Detected(kind, relative, n)
+    if kind == "table":
+        mapping, notes = map_columns(header, rows)
+        detected.notes += notes
+        detected.columns = {k: v for k, v in mapping.items() if k != v}
+        for name in ("doc_id", "text"):
+            if name not in mapping:
+                raise InputError(path, f"no column looks like the {name}", f"name it in [corpus.columns] by hand; the columns are: {', '.join(header[:12])}")
+    else:
+        mapping = {**{k: v for k, v in sources.NEWSPLEASE_COLUMNS.items()}, "doc_id": "doc_id"} if kind == "newsplease" else {k: k for k in ("doc_id", "text", "title", "date", "outlet", "url")}
+    text_column = mapping["text"]
+    if "language" in mapping:
+        languages = sorted({str(r.get(mapping["language"], "")).strip().lower() for r in rows} - {""})
+        detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
+        unknown = [lang for lang in languages if lang not in ("vi", "en")]
+        if unknown:
+            detected.notes.append(f"language: values other than vi/en in the sample ({', '.join(unknown[:5])}); such rows stop the run")
+    else:
+        guessed = {guess_language(str(r.get(text_column, ""))[:4000]) for r in rows}
+        if len(guessed) == 1:
+            detected.language = guessed.pop()
+            detected.languages = (detected.language,)
+        else:
+            detected.notes.append("language: no language column and the texts look mixed: add one (vi/en) to the table")
+    detected.has_date = "date" in mapping
+    exclude = {text_column, mapping.get("doc_id", ""), mapping.get("date", ""), mapping.get("title", ""), mapping.get("url", ""), mapping.get("language", ""), "file", "sitename"}
+    outlet = {"outlet": mapping["outlet"]} if "outlet" in mapping else {}
+    if kind != "table":
+        exclude |= set(header) - {mapping.get("outlet", "")}  # news-please / HTML fields are not groups
+    detected.groups = tuple(group_columns(rows, outlet, exclude))
+    return detected
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _toml(value) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def study_text(detected: Detected, name: str) -> str:
+    """The study file for ``detected`` (TOML with a comment on every key; pure)."""
+    groups = list(detected.groups)
+    within = [g for g in groups if g != "language"]
+    lines = [
+        f"# Study file written by `python -m analysis init` for {detected.source_path} ({detected.n_documents} documents).",
+        "# Check every key; `python -m analysis validate --study <this file>` reads the whole corpus and checks it.",
+        "# Paths are relative to this file. \"\" for a resource file means the default in analysis/resources.",
+        *[f"# note: {note}" for note in detected.notes],
+        f"name = {_toml(name)}",
+        "",
+        "[corpus]",
+    ]
+    key = {"table": "table", "folder": "folder", "newsplease": "newsplease", "html": "html"}[detected.source_key]
+    comment = {"table": "the table (.csv .tsv .jsonl .parquet)", "folder": "one text file per article", "newsplease": "news-please JSON files", "html": "saved HTML pages (main text by trafilatura)"}[key]
+    lines.append(f"{key} = {_toml(detected.source_path)}  # {comment}")
+    if key == "folder":
+        lines.append(f"metadata = {_toml(detected.source_path.rstrip('/') + '/metadata.csv')}  # doc_id,file,language,... (a column 'path' is read as 'file')")
+    lines.append('encoding = "utf-8"           # declared encoding of the texts (cp1258, viscii ...); decoding is strict')
+    lines.append(f"languages = {_toml(list(detected.languages))}  # language codes a document may have (vi, en)")
+    if detected.language:
+        lines.append(f"language = {_toml(detected.language)}            # every document of this table is in this language (no language column)")
+    lines.append("dayfirst = true              # a date 3/4/2024 is 3 April (false: 4 March)")
+    if detected.columns:
+        lines.append("")
+        lines.append("[corpus.columns]              # the toolkit's names = the table's columns")
+        for canonical, column in detected.columns.items():
+            lines.append(f"{canonical} = {_toml(column)}")
+    lines += [
+        "",
+        "[text]",
+        'boilerplate = ""             # rules file of lines to remove; "" = analysis/resources/boilerplate.toml',
+        'phrases = ""                 # your multi-word names, one a line (joined into one token)',
+        'segmenter = "underthesea"    # Vietnamese word segmenter, or "pyvi" (faster, different counts)',
+        "resegment = true             # re-segment pre-segmented (underscore) input with the same segmenter",
+        "use_stopwordsiso = true      # stopwords-iso lists, plus the project's additions below",
+        'stopwords_vi = ""            # project stopword additions; "" = analysis/resources/stopwords_vi.txt',
+        'stopwords_en = ""',
+        "lemmatize_en = true          # English terms as lemmas (simplemma)",
+        "",
+        "[units]",
+        'kind = "sentences"           # document | paragraph | sentences: the units of topics and per-unit framing',
+        "window = 3                   # sentences per unit",
+        "",
+        "[frequencies]",
+        "top_n = 15                   # terms per group in the top-terms tables and charts",
+        f"group_by = {_toml(groups)}  # columns to count terms by (each must exist in the corpus)",
+        "kwic_terms = []              # terms to show in context, e.g. [\"hợp_tác\", \"cooperation\"] (Vietnamese words joined by _)",
+        "kwic_window = 6              # tokens either side in a KWIC line",
+        "min_count_bigram = 2         # bigrams seen fewer times are left out",
+        "",
+        "[run]",
+        'output = "figures"           # folder for every figure and table',
+        'cache = ".cache"             # prepared documents and text packs (safe to delete)',
+        "workers = 0                  # 0 = all cores",
+        "seed = 20240403              # every random step has its own seed; this one for the run",
+        'scheduler = ""               # Dask scheduler address; "" = no Dask',
+        'figure_formats = ["pdf", "png"]',
+        "",
+        "[framing]",
+        'codebook = ""                # bilingual frame codebook (YAML); "" = analysis/resources/codebook.yaml',
+        'compare_by = "language"      # the groups frame and actor tests compare',
+        "min_hits = 1                 # a frame is present in a unit with at least this many hits",
+        "bootstrap = 2000             # bootstrap resamples of documents for 95% intervals",
+        "permutations = 5000          # permutation-test resamples",
+        "seed = 20240404",
+        "min_group_docs = 5           # groups with fewer documents are flagged \"too small\"",
+        "lead_sentences = 2           # headline + lead = the first N sentences",
+        "voice_window = 8             # tokens between an actor and a speech verb attributed to it",
+        f"keyness_within = {_toml(within)}  # word keyness within each language, by these columns",
+        'keyness_correction = "none"  # none | yates | williams',
+        "keyness_top_n = 15",
+        "fightin_alpha0 = 100.0       # Fightin' Words prior strength",
+        "shingle_size = 5             # near-duplicate detection: word shingles",
+        "duplicate_jaccard = 0.5      # near-duplicates at or above this shingle Jaccard",
+        "omission_ratio = 3.0         # \"much weaker\" in the other language: rate at most 1/3",
+        "omission_min_count = 2",
+        "",
+        "[topics]",
+        "k = 0                        # 0 = choose K by coherence and stability over k_range",
+        f"k_range = {_toml(k_range(detected.n_documents))}  # scaled to {detected.n_documents} documents: K_max = round(sqrt(N/2)); widen it if you like",
+        "seeds = [1, 2, 3]            # seeds of the K-selection fits (stability across seeds)",
+        "seed = 20240405              # final fit, inference, bootstrap",
+        "no_below = 2                 # dictionary: terms in at least 2 units ...",
+        "no_above = 0.8               # ... and in at most 80% of units",
+        "keep_n = 0                   # then the keep_n most frequent (0 = all)",
+        "passes = 20",
+        "iterations = 400",
+        'alpha = "symmetric"          # symmetric | asymmetric | auto | "0.1"',
+        'eta = "symmetric"            # symmetric | auto | "0.01"',
+        "chunksize = 2000",
+        "eval_every = 0               # 0 = never (evaluation draws random numbers: it changes the fit)",
+        "multicore = false            # true = LdaMulticore: faster, not bit-reproducible",
+        "shuffle = true               # train on a seeded permutation of the units",
+        "ldavis = false               # true = also an interactive LDAvis page per model",
+        "coherence_topn = 10",
+        "stability_min = 0.6          # K with mean matched similarity across seeds below this is not chosen",
+        "top_n = 10",
+        "relevance_lambda = 0.6       # Sievert & Shirley (2014)",
+        "representative_n = 3",
+        f"prevalence_by = {_toml(groups)}  # topic prevalence by these columns",
+        "bootstrap = 2000",
+        'bootstrap_by = "document"    # document (cluster bootstrap) | unit',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def run_init(args) -> int:
+    """The ``init`` command: detect, then write the study file (never over an existing file)."""
+    from . import files
+
+    if bool(args.table) == bool(args.folder):
+        raise InputError("init", "give one of --table FILE or --folder FOLDER", "python -m analysis init --table articles.csv --study mystudy.toml")
+    target = Path(args.study)
+    if target.exists():
+        raise InputError(target, "already exists (init never overwrites a study file)", "give a new name with --study mystudy.toml")
+    given = Path(args.table or args.folder)
+    if args.table and not given.is_file():
+        raise InputError(given, "table not found", "give the path of a .csv, .tsv, .jsonl or .parquet file")
+    if args.folder and not given.is_dir():
+        raise InputError(given, "folder not found", "give the folder of the corpus")
+    detected = detect(given, target.resolve().parent, "table" if args.table else "folder")
+    files.write_text(target, study_text(detected, target.stem))
+    print(f"wrote {target}: {detected.n_documents} documents, groups {', '.join(detected.groups)}; check it, then run: python -m analysis validate --study {target}")
+    return 0

@@ -1,0 +1,892 @@
+"""Corpus sources: a folder with metadata.csv, one table (CSV/TSV/JSONL/Parquet), a folder of
+news-please JSON files or of HTML pages, or several of these in one study.
+
+This is the reading edge for corpus sources (with :mod:`analysis.files`, of which it is the
+corpus-format half): it opens files, validates every record with the same strict rules as the
+folder form, and returns a :class:`analysis.corpus.Corpus` whose documents keep no text in memory.
+
+Forms (``[corpus]`` in the study file, or one ``[[corpus.source]]`` table per source)::
+
+    table = "articles.csv"        # .csv .tsv .jsonl .ndjson .parquet, by extension;
+    format = "csv"                #   ... or named (csv, tsv, jsonl, parquet)
+    delimiter = ";"               # CSV only: another field separator
+    encoding = "utf-8"            # declared encoding (strict decoding)
+    language = "vi"               # a constant language for a table without a language column
+    [corpus.columns]              # the toolkit's names -> the table's
+    doc_id = "id"                 #   doc_id, text, language, date, outlet, title, url
+    text = "body"
+
+    newsplease = "folder"         # *.json with maintext, title, date_publish, language, source_domain
+    html = "folder"               # *.html / *.htm pages, main text by trafilatura (offline)
+    folder = "seeds"              # the folder + metadata.csv form (``path`` is an alias of ``file``);
+                                  # a folder without its metadata file but with *.json files is
+                                  # read as news-please output
+
+Every column other than the text becomes a metadata column (as a string); mapped columns take the
+toolkit's names. A bad record stops the run with one line naming the source, the record number
+(1 = the first record after the header) and, for CSV, the physical line where the record starts.
+
+How the texts of a table reach preparation (a 2 GB file is never held in memory)
+------------------------------------------------------------------------------
+A table is read in batches (``csv`` module over a streamed text file, one JSON line at a time,
+``pyarrow.parquet.ParquetFile.iter_batches``); each record is validated, then its text is
+appended, as UTF-8, to a *text pack* in the cache folder and the record keeps only the pack's
+name, the byte offset and length of its text, its SHA-256 and its length
+(:class:`PackedDocument`, the table counterpart of :class:`analysis.files.StoredDocument`).
+Preparation reads a text back with one ``seek`` + ``read`` (in the worker process), and checks
+its SHA-256, exactly as for a text file.
+
+The pack is written under a temporary name and renamed only after *every* record of the source
+has passed validation, so bad input writes nothing. Its name is a SHA-256 of the source file's
+bytes, the reader settings (columns, encoding, format, languages, reader version), so it is
+content-addressed: a second run (every stage reads the corpus again) finds the pack and its
+index (one JSON line of metadata per record) and reads the index instead of parsing the table
+again; changing the file or a setting gives a new pack. Random access by row locator would avoid
+the copy for CSV and JSONL, but not for Parquet, whose smallest readable unit is a column chunk
+of a row group (often all of the file): one mechanism for every format, at the cost of one
+UTF-8 copy of the texts in the cache (``make clean`` removes it with the rest of the cache).
+``validate`` reads with ``spill=False``: it checks everything and writes no pack.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .corpus import _VI_LETTERS, Corpus, Document, text_sha256
+from .errors import InputError
+
+log = logging.getLogger("analysis")
+
+#: Bumped whenever reading changes what a record becomes (invalidates the text packs).
+READER_VERSION = "1"
+
+#: The toolkit's column names that ``[corpus.columns]`` may map.
+CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
+
+#: news-please's field names (https://github.com/fhamborg/news-please, its JSON output).
+NEWSPLEASE_COLUMNS = {"text": "maintext", "title": "title", "date": "date_publish", "language": "language", "outlet": "source_domain", "url": "url"}
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
+SOURCE_KEYS = ("table", "format", "delimiter", "encoding", "language", "columns", "newsplease", "html", "folder", "metadata", "name")
+
+#: Records per batch read from a Parquet file (memory: one batch of texts at a time).
+PARQUET_BATCH = 2048
+NUL = b"\x00"
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
+
+
+# ----------------------------------------------------------------------------- the settings
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source of documents, as declared in the study (paths as written)."""
+
+    kind: str  # folder | table | newsplease | html
+    path: str
+    format: str = ""
+    delimiter: str = ""
+    encoding: str = "utf-8"
+    language: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
+    metadata: str = ""
+    label: str = "[corpus]"
+
+    @property
+    def mapping(self) -> dict[str, str]:
+        """Canonical name -> the source's column name (defaults: the canonical name itself)."""
+        base = dict(NEWSPLEASE_COLUMNS) if self.kind == "newsplease" else {}
+        base.update(dict(self.columns))
+        return {name: base.get(name, name) for name in CANONICAL}
+
+    def describe(self) -> dict:
+        return {k: v for k, v in dataclasses.asdict(self).items() if k != "label"}
+
+
+def sources_of(study) -> list[Source]:
+    """The study's sources: ``[[corpus.source]]`` tables, or the one source ``[corpus]`` names."""
+    corpus = study.corpus
+    where = str(study.source)
+    entries = list(getattr(corpus, "source", ()) or ())
+    top = {k: getattr(corpus, k, "") for k in ("table", "newsplease", "html")}
+    if entries:
+        if any(top.values()):
+            raise InputError(where, "[corpus] has both [[corpus.source]] tables and table/html/newsplease", "declare every source as a [[corpus.source]] table")
+        return [_source_from(entry, study, f"[[corpus.source]] #{i}") for i, entry in enumerate(entries, start=1)]
+    entry = {k: v for k, v in top.items() if v}
+    if len(entry) > 1:
+        raise InputError(where, f"[corpus] names {' and '.join(entry)}", "give one of table, html, newsplease (or several [[corpus.source]] tables)")
+    for key in ("format", "delimiter", "language"):
+        if getattr(corpus, key, ""):
+            entry[key] = getattr(corpus, key)
+    if getattr(corpus, "columns", None):
+        entry["columns"] = corpus.columns
+    entry["encoding"] = corpus.encoding
+    if not any(entry.get(k) for k in ("table", "newsplease", "html")):
+        entry.update(folder=corpus.folder, metadata=corpus.metadata)
+    return [_source_from(entry, study, "[corpus]")]
+
+
+def _source_from(entry, study, label: str) -> Source:
+    where = str(study.source)
+    if not isinstance(entry, dict):
+        raise InputError(where, f"{label} must be a table", "write it as [[corpus.source]] with keys such as table = \"articles.csv\"")
+    unknown = [k for k in entry if k not in SOURCE_KEYS]
+    if unknown:
+        raise InputError(where, f"unknown key '{unknown[0]}' in {label}", f"use one of: {', '.join(SOURCE_KEYS)}")
+    for key, value in entry.items():
+        if key != "columns" and not isinstance(value, str):
+            raise InputError(where, f"{label} {key} must be a string, got {value!r}", f'write {key} = "..."')
+    kinds = [k for k in ("table", "newsplease", "html", "folder") if entry.get(k)]
+    if len(kinds) != 1:
+        raise InputError(where, f"{label} must name exactly one of table, newsplease, html, folder", 'e.g. table = "articles.csv"')
+    kind = kinds[0]
+    columns = entry.get("columns", {}) or {}
+    if not isinstance(columns, dict):
+        raise InputError(where, f"{label} columns must be a table", '[corpus.columns] text = "body"')
+    for name, column in columns.items():
+        if name not in CANONICAL:
+            raise InputError(where, f"{label} columns maps unknown name '{name}'", f"map some of: {', '.join(CANONICAL)}")
+        if not isinstance(column, str) or not column:
+            raise InputError(where, f"{label} columns.{name} must name a column", f'{name} = "the column\'s header"')
+    fmt = entry.get("format", "")
+    if fmt and fmt not in {"csv", "tsv", "jsonl", "parquet"}:
+        raise InputError(where, f"{label} format = '{fmt}' is not known", "use csv, tsv, jsonl or parquet")
+    if kind == "folder":
+        metadata = entry.get("metadata") or f"{entry['folder'].rstrip('/')}/metadata.csv"
+        if not study.path(metadata).is_file() and study.path(entry["folder"]).is_dir() and any(study.path(entry["folder"]).glob("*.json")):
+            kind = "newsplease"  # a news-please output folder: read without configuration
+    else:
+        metadata = ""
+    language = entry.get("language", "")
+    if language and language not in study.corpus.languages:
+        raise InputError(where, f"{label} language = '{language}' is not a study language", f"use one of {', '.join(study.corpus.languages)}")
+    return Source(
+        kind=kind,
+        path=entry[kinds[0]],
+        format=fmt,
+        delimiter=entry.get("delimiter", ""),
+        encoding=entry.get("encoding", "") or study.corpus.encoding,
+        language=language,
+        columns=tuple(sorted(columns.items())),
+        metadata=metadata,
+        label=label,
+    )
+
+
+# ------------------------------------------------------------------------------ documents
+
+
+@dataclass(frozen=True, slots=True)
+class PackedDocument:
+    """A validated document whose text lives in a text pack (see the module docstring).
+
+    Same attributes as :class:`analysis.corpus.Document`; :attr:`text` reads ``length`` bytes at
+    ``offset`` of ``pack`` and checks the SHA-256 taken when the source was read.
+    """
+
+    doc_id: str
+    language: str
+    pack: str
+    offset: int
+    length: int
+    text_sha256: str
+    size: int
+    meta: dict = field(default_factory=dict)
+    where: str = ""
+
+    @property
+    def text(self) -> str:
+        if not self.pack:
+            raise InputError(self.where, "the corpus was read for validation only (no texts kept)", "read it with spill=True")
+        try:
+            with open(self.pack, "rb") as handle:
+                handle.seek(self.offset)
+                raw = handle.read(self.length)
+        except OSError as exc:
+            raise InputError(self.pack, f"text pack cannot be read ({exc.strerror})", "run again (the pack is rebuilt from the source)") from None
+        text = raw.decode("utf-8", "surrogatepass")
+        if text_sha256(text) != self.text_sha256:
+            raise InputError(self.pack, f"text pack entry of {self.doc_id} changed", "delete the cache folder and run again")
+        return text
+
+    def loaded(self) -> Document:
+        return Document(self.doc_id, self.language, self.text, self.meta)
+
+
+@dataclass
+class Record:
+    """One raw record of a source: where it is (for messages) and its fields as strings."""
+
+    where: str
+    fields: dict
+
+
+# -------------------------------------------------------------------------------- readers
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def table_format(path: Path, declared: str, where: str) -> str:
+    if declared:
+        return declared
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(where, f"cannot tell the format of '{path.name}' from its extension", 'add format = "csv" (or tsv, jsonl, parquet)')
+    return fmt
+
+
+def _encoding_of(head: bytes, declared: str, where: str) -> tuple[str, bool]:
+    """The codec to read with and whether the file is an Excel "Unicode text" export (UTF-16 + BOM)."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", True
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", False
+    encoding = (declared or "utf-8").strip().lower()
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        from .corpus import _register_extra_codecs
+
+        _register_extra_codecs()
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(where, f"unknown encoding '{encoding}'", "declare a Python codec name such as utf-8, cp1258 or viscii") from None
+    if encoding in {"utf-8", "utf8"}:
+        encoding = "utf-8-sig"
+    return encoding, False
+
+
+def _decode_error(path: Path, encoding: str, unit: str = "line") -> InputError:
+    """Find the first undecodable line of ``path`` (slow path, only after a decode failure)."""
+    offset = 0
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode(encoding)
+            except UnicodeDecodeError as exc:
+                return InputError(
+                    f"{path} {unit} {number}",
+                    f"cannot be decoded as {encoding.replace('-sig', '')} at byte offset {offset + exc.start}",
+                    "declare the table's encoding (e.g. encoding = \"cp1258\") in its source, or save it as UTF-8",
+                )
+            offset += len(raw)
+    return InputError(str(path), f"cannot be decoded as {encoding}", "save it as UTF-8")
+
+
+def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+    with open(path, "rb") as probe:
+        head = probe.read(4096)
+    if not head.strip():
+        raise InputError(where, "table is empty", "export the table with a header line and one row per article")
+    codec, excel_unicode = _encoding_of(head, encoding, where)
+    if not excel_unicode and NUL in head.split(b"\n", 1)[0]:
+        raise InputError(where, f"binary file (NUL byte at byte offset {head.index(NUL)})", "export the table as CSV text (or give a .parquet file)")
+    if excel_unicode:
+        log.info("%s: an Excel 'Unicode text' export (UTF-16 with BOM): read as tab-separated", path)
+        fmt = "tsv"
+    sep = delimiter or ("\t" if fmt == "tsv" else ",")
+    handle = open(path, encoding=codec, errors="strict", newline="")  # noqa: SIM115 (closed in finally; a generator)
+    try:
+        reader = csv.reader(handle, delimiter=sep, strict=True)
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(where, "table is empty", "export the table with a header line") from None
+        except UnicodeDecodeError:
+            raise _decode_error(path, codec) from None
+        if len(header) == 1:
+            for other, name in ((";", "semicolon (;)"), ("\t", "tab"), (",", "comma"), ("|", "pipe (|)")):
+                if other != sep and other in header[0]:
+                    fix = f'add delimiter = "{other}"' if other != "\t" else 'add format = "tsv"'
+                    raise InputError(f"{where} line 1", f"the header is one column; the file looks {name}-separated", f"{fix} to its source, or save it comma-separated")
+        header = [h.strip() for h in header]
+        _check_header(header, where)
+        start = reader.line_num + 1
+        number = 0
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except UnicodeDecodeError:
+                raise _decode_error(path, codec) from None
+            except csv.Error as exc:
+                raise InputError(f"{where} record {number + 1} (line {start})", f"broken CSV ({exc})", "check the quoting of this record (a quote inside a field must be doubled)") from None
+            number += 1
+            label = f"{where} record {number} (line {start})"
+            start = reader.line_num + 1
+            if not row or (len(row) == 1 and not row[0].strip()):
+                number -= 1
+                continue
+            if len(row) != len(header):
+                hint = "check the quoting and separators of this record"
+                if len(row) == 1 and sep == "," and (";" in row[0] or "\t" in row[0]):
+                    hint = "the record looks ;- or tab-separated: give delimiter (or format = \"tsv\")"
+                raise InputError(label, f"has {len(row)} fields, the header has {len(header)}", hint)
+            yield Record(label, dict(zip(header, row)))
+    finally:
+        handle.close()
+
+
+def _check_header(header: list[str], where: str) -> None:
+    seen = set()
+    for name in header:
+        if not name:
+            raise InputError(f"{where} line 1", "a column without a name in the header", "name every column")
+        if name in seen:
+            raise InputError(f"{where} line 1", f"column '{name}' appears twice in the header", "give every column its own name")
+        seen.add(name)
+
+
+def _plain_value(value) -> str:
+    """A field as the string the metadata keeps (missing = "")."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a JSON Lines file (one object a line), streamed line by line."""
+    with open(path, "rb") as probe:
+        head = probe.read(4096)
+    if not head.strip():
+        raise InputError(where, "table is empty", "write one JSON object per line")
+    codec, utf16 = _encoding_of(head, encoding, where)
+    if not utf16 and NUL in head.split(b"\n", 1)[0]:
+        raise InputError(where, f"binary file (NUL byte at byte offset {head.index(NUL)})", "give a JSON Lines text file")
+    number = 0
+    with open(path, encoding=codec, errors="strict", newline="") as handle:
+        line = 0
+        while True:
+            try:
+                text = handle.readline()
+            except UnicodeDecodeError:
+                raise _decode_error(path, codec) from None
+            if not text:
+                break
+            line += 1
+            if not text.strip():
+                continue
+            number += 1
+            label = f"{where} record {number} (line {line})"
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                hint = "write one JSON object per line"
+                if line == 1 and text.lstrip().startswith("["):
+                    hint = "this is a JSON array, not JSON Lines: write one object per line"
+                raise InputError(label, f"not valid JSON ({exc.msg} at column {exc.colno})", hint) from None
+            if not isinstance(obj, dict):
+                hint = "write one JSON object per line"
+                if isinstance(obj, list) and number == 1:
+                    hint = "this is a JSON array, not JSON Lines: " + hint
+                raise InputError(label, f"is a JSON {type(obj).__name__}, not an object", hint)
+            yield Record(label, {str(k): _plain_value(v) for k, v in obj.items()})
+
+
+def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
+    """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+    except Exception as exc:  # noqa: BLE001 (pyarrow raises ArrowInvalid / OSError for a file that is not Parquet)
+        raise InputError(where, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
+    header = list(parquet.schema_arrow.names)
+    _check_header(header, where)
+    import pyarrow as pa
+
+    number = 0
+    for batch in parquet.iter_batches(batch_size=batch_size):
+        values = []
+        for column in batch.columns:
+            items = column.to_pylist()
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                values.append([v if v is not None else "" for v in items] if column.null_count else items)
+            else:  # numbers, dates, lists ...: one call per value, as a string
+                values.append([_plain_value(v) for v in items])
+        names = batch.schema.names
+        for row in zip(*values):
+            number += 1
+            yield Record(f"{where} record {number}", dict(zip(names, row)))
+
+
+def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
+    """One record per news-please ``*.json`` file (sorted by name); doc_id = the file's stem."""
+    from .corpus import decode_text
+
+    files = sorted(folder.glob("*.json"))
+    if not files:
+        raise InputError(folder, "no *.json files", "point newsplease at a folder of news-please JSON files")
+    for path in files:
+        text = decode_text(path.read_bytes(), str(path), encoding)
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})", "give news-please's JSON output") from None
+        if not isinstance(obj, dict):
+            raise InputError(path, "is not a JSON object", "give news-please's JSON output (one article per file)")
+        fields = {str(k): _plain_value(v) for k, v in obj.items()}
+        fields.setdefault("doc_id", path.stem)
+        fields["file"] = path.name
+        yield Record(str(path), fields)
+
+
+def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
+    """One record per HTML page: main text, title, date and sitename by trafilatura.
+
+    Offline: the page's bytes are given to ``trafilatura.bare_extraction`` (nothing is fetched),
+    with ``fast=True`` so that no fallback extractor is tried: the fallbacks return a page's
+    navigation ("Home ...") when it has no article, and such chrome must not become a document.
+    Each extraction is logged (characters of main text kept); a page without main text is an
+    error naming it. ``doc_id`` is the file's stem; title, date (as trafilatura gives it, ISO),
+    sitename (also the outlet, or the host name when the page names no site) and url become
+    columns.
+    """
+    import trafilatura
+
+    from .corpus import decode_text
+
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file())
+    if not files:
+        raise InputError(folder, "no *.html or *.htm files", "point html at a folder of saved pages")
+    for path in files:
+        page = decode_text(path.read_bytes(), str(path), encoding)
+        found = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, favor_precision=True, deduplicate=False, fast=True)
+        text = ((found.text if found is not None else "") or "").strip()
+        if not text:
+            raise InputError(path, "no main text found in the page (trafilatura)", "remove the page or save the article's own page")
+        name = str(path.relative_to(folder))
+        sitename = _plain_value(found.sitename)
+        log.info("html: %s -> %d characters of main text, title %r, date %r", name, len(text), found.title or "", found.date or "")
+        yield Record(
+            str(path),
+            {
+                "doc_id": path.stem,
+                "file": name,
+                "text": text + "\n",
+                "title": _plain_value(found.title),
+                "date": _plain_value(found.date),
+                "sitename": sitename,
+                "outlet": sitename or _plain_value(found.hostname),
+                "url": _plain_value(found.url),
+            },
+        )
+
+
+def source_files(source: Source, study) -> list[Path]:
+    """The files a source reads (for the manifest and for make)."""
+    path = study.path(source.path)
+    if source.kind == "table":
+        return [path]
+    if source.kind == "newsplease":
+        return sorted(path.glob("*.json"))
+    if source.kind == "html":
+        return sorted(p for p in path.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file())
+    return []
+
+
+def _existing(source: Source, study) -> Path:
+    path = study.path(source.path)
+    if not (path.is_file() if source.kind == "table" else path.is_dir()):
+        what = "table" if source.kind == "table" else f"{source.kind} folder"
+        raise InputError(study.source, f"{source.label} {what} '{source.path}' not found", "fix the path (relative to the study file)")
+    return path
+
+
+def _records(source: Source, study) -> Iterator[Record]:
+    return _records_at(source, _existing(source, study))
+
+
+def _records_at(source: Source, path: Path) -> Iterator[Record]:
+    """The records of ``source`` read from ``path`` (a table file or a folder that exists)."""
+    if source.kind == "table":
+        fmt = table_format(path, source.format, str(path))
+        if fmt in {"csv", "tsv"}:
+            return iter_csv(path, fmt, source.delimiter, source.encoding, str(path))
+        if fmt == "jsonl":
+            return iter_jsonl(path, source.encoding, str(path))
+        return iter_parquet(path, str(path))
+    return iter_newsplease(path, source.encoding) if source.kind == "newsplease" else iter_html(path, source.encoding)
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+@dataclass
+class _Admitted:
+    doc_id: str
+    language: str
+    text: str
+    meta: dict
+    where: str
+    record_sha256: str
+
+
+def admit(record: Record, source: Source, languages: tuple[str, ...], mapping: dict[str, str] | None = None) -> _Admitted:
+    """Map one record's columns and check it: id, language, text (pure; raises InputError)."""
+    mapping = mapping or source.mapping
+    fields = record.fields
+    for name in ("doc_id", "text") + (() if source.language else ("language",)):
+        if mapping[name] not in fields:
+            fix = f'map it in [corpus.columns] ({name} = "..."); the columns are: {", ".join(list(fields)[:12])}'
+            if name == "language":
+                fix += '; or give the whole source one language (language = "vi")'
+            raise InputError(record.where, f"no column '{mapping[name]}' for {name}", fix)
+    reverse = {column: name for name, column in mapping.items() if column in fields}
+    meta = {}
+    for column, value in fields.items():
+        name = reverse.get(column, column)
+        if name in meta:
+            raise InputError(record.where, f"column '{column}' and the column mapped to '{name}' collide", f"rename the table's '{name}' column or map {name} to it")
+        meta[name] = value
+    text = meta.pop("text")
+    doc_id = meta["doc_id"].strip()
+    meta["doc_id"] = doc_id
+    if not doc_id:
+        raise InputError(record.where, "empty doc_id", "give every document an id")
+    language = (meta.get("language") or source.language).strip().lower()
+    if not language and source.language:
+        language = source.language
+    if language not in languages:
+        raise InputError(record.where, f"unknown language code '{language}' for doc_id '{doc_id}'", f"use one of {', '.join(languages)}")
+    meta["language"] = language
+    if not text.strip():
+        raise InputError(record.where, f"empty text for doc_id '{doc_id}'", "remove the record or add its text")
+    if "\x00" in text:
+        raise InputError(record.where, f"binary text for doc_id '{doc_id}' (NUL character at offset {text.index(chr(0))})", "give the article's plain text")
+    return _Admitted(doc_id, language, text, meta, record.where, "")
+
+
+def record_sha256(meta: dict, text_sha: str) -> str:
+    """SHA-256 of a record: its metadata fields (sorted by name, unit-separated) and its text's SHA-256."""
+    fields = "\x1e".join(f"{k}\x1f{meta[k]}" for k in sorted(meta))
+    return hashlib.sha256(f"{fields}\x1d{text_sha}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+# ------------------------------------------------------------------------------- reading
+
+
+class _PackWriter:
+    """Appends texts to a temporary pack; :meth:`commit` renames it (and its index) into place."""
+
+    def __init__(self, target: Path | None):
+        self.target = target
+        self.offset = 0
+        self._handle = None
+        self._index = None
+        self._made: list[Path] = []  # folders this writer created (removed again on abort)
+        if target is not None:
+            for folder in reversed([target.parent, *target.parent.parents]):
+                if not folder.exists():
+                    folder.mkdir()
+                    self._made.append(folder)
+            self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+            self._handle = open(self._tmp, "wb")  # noqa: SIM115 (closed by commit or abort)
+            self._index_tmp = self._tmp.with_suffix(".index.tmp")
+            self._index = open(self._index_tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed by commit or abort)
+
+    def add_index(self, line: str) -> None:
+        if self._index is not None:
+            self._index.write(line)
+
+    def add(self, text: str) -> tuple[int, int]:
+        data = text.encode("utf-8", "surrogatepass")
+        start = self.offset
+        if self._handle is not None:
+            self._handle.write(data)
+        self.offset += len(data)
+        return start, len(data)
+
+    def commit(self) -> None:
+        if self._handle is None:
+            return
+        self._handle.close()
+        self._index.close()
+        os.replace(self._tmp, self.target)  # the pack first: an index never points into a missing pack
+        os.replace(self._index_tmp, _index_path(self.target))
+
+    def abort(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._index.close()
+            self._tmp.unlink(missing_ok=True)
+            self._index_tmp.unlink(missing_ok=True)
+            for folder in reversed(self._made):
+                try:
+                    folder.rmdir()
+                except OSError:  # another run put something there meanwhile
+                    break
+
+
+def _index_path(pack: Path) -> Path:
+    return pack.with_suffix(".index.jsonl")
+
+
+def _source_key(source: Source, hashes: dict[str, str], study) -> str:
+    settings = {"reader": READER_VERSION, "source": source.describe(), "languages": list(study.corpus.languages), "files": hashes}
+    return hashlib.sha256(json.dumps(settings, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class SourceRead:
+    """One source read and validated: documents (:class:`PackedDocument`), their metadata rows,
+    the SHA-256 of every file read (relative to the study folder), every document's record hash,
+    and the pack still to commit (``None`` when it already existed or nothing is kept)."""
+
+    documents: list
+    rows: list
+    file_hashes: dict
+    record_hashes: dict
+    writer: _PackWriter | None = None
+
+
+def read_source(source: Source, study, spill: bool = True) -> SourceRead:
+    """Read and validate one non-folder source (the pack, if new, is committed by the caller)."""
+    _existing(source, study)
+    hashes = {_rel(p, study): sha256_file(p) for p in source_files(source, study)}
+    pack = study.cache_dir / "texts" / f"{_source_key(source, hashes, study)}.pack"
+    if spill and pack.is_file() and _index_path(pack).is_file():
+        documents, rows, records = _from_index(pack)
+        log.info("read %d documents of %s (validated before: %s)", len(documents), source.path, pack.name)
+        return SourceRead(documents, rows, hashes, records)
+    writer = _PackWriter(pack if spill else None)
+    documents, rows, records = [], [], {}
+    try:
+        mapping = source.mapping
+        for record in _records(source, study):
+            doc = admit(record, source, study.corpus.languages, mapping)
+            offset, length = writer.add(doc.text)
+            sha = text_sha256(doc.text)
+            doc.record_sha256 = record_sha256(doc.meta, sha)
+            documents.append(PackedDocument(doc.doc_id, doc.language, str(pack) if spill else "", offset, length, sha, len(doc.text), doc.meta, doc.where))
+            rows.append(doc.meta)
+            records[doc.doc_id] = doc.record_sha256
+            guessed = _guess_language(doc.text)
+            if guessed != doc.language:
+                log.warning("%s: says language '%s' but the text looks '%s'", doc.where, doc.language, guessed)
+            if spill:
+                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, doc.where, doc.record_sha256], ensure_ascii=False) + "\n")
+        if not documents:
+            raise InputError(source.path, "no records", "add at least one article")
+        _check_duplicates(documents)
+    except BaseException:
+        writer.abort()
+        raise
+    # The pack is committed after the whole corpus passed (see read_sources), not here.
+    return SourceRead(documents, rows, hashes, records, writer)
+
+
+def _from_index(pack: Path):
+    documents, rows, records = [], [], {}
+    with open(_index_path(pack), encoding="utf-8") as handle:
+        for line in handle:
+            doc_id, language, offset, length, sha, size, meta, where, record_sha = json.loads(line)
+            documents.append(PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, where))
+            rows.append(meta)
+            records[doc_id] = record_sha
+    return documents, rows, records
+
+
+# corpus._VI_LETTERS without IGNORECASE (both cases spelled out): twice as fast on a shared core.
+_VI_CLASS = _VI_LETTERS.pattern[1:-1]
+_VI_EXACT = re.compile(f"[{_VI_CLASS}{_VI_CLASS.upper()}]")
+
+
+def _guess_language(text: str, sample: int = 400) -> str:
+    """:func:`analysis.corpus.guess_language` made cheap for tables (a warning only; the
+    whole-text letter loop cost 90% of reading a 20,000-row table): ``vi`` when Vietnamese-only
+    letters are above 5% of the non-space characters of the first ``sample`` characters.
+
+    Every Vietnamese-only letter takes at least two bytes in UTF-8, so when the UTF-8 length
+    exceeds the character count by at most 5% of the non-space characters the answer is ``en``
+    without looking at a letter (most English texts); only the others are scanned. Punctuation and
+    digits in the denominator move a Vietnamese text's share from about 30% to 25%, far from 5%.
+    """
+    head = text[:sample]
+    chars = len(head) - head.count(" ") - head.count("\n")
+    if not chars or len(head.encode("utf-8", "surrogatepass")) - len(head) <= 0.05 * chars:
+        return "en"
+    return "vi" if len(_VI_EXACT.findall(head)) / chars > 0.05 else "en"
+
+
+def _check_duplicates(documents: Iterable) -> None:
+    seen: dict[str, str] = {}
+    for doc in documents:
+        where = getattr(doc, "where", "") or doc.meta.get("file", doc.doc_id)
+        if doc.doc_id in seen:
+            raise InputError(where, f"duplicate doc_id '{doc.doc_id}' (first at {seen[doc.doc_id]})", "make every doc_id unique (across all sources)")
+        seen[doc.doc_id] = where
+
+
+def _rel(path: Path, study) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(study.root))
+    except ValueError:
+        return str(path)
+
+
+def uses_sources(study) -> bool:
+    """True when the study reads anything but the one folder + metadata.csv form."""
+    sources = sources_of(study)
+    return len(sources) > 1 or sources[0].kind != "folder"
+
+
+def read_sources(study, spill: bool = True) -> Corpus:
+    """Read and validate every source of the study (nothing is modified; packs only on success).
+
+    Parameters
+    ----------
+    study : analysis.study.Study
+    spill : bool
+        Keep the texts of table-like sources in content-addressed packs in the cache folder
+        (needed to prepare them); ``False`` checks everything and writes nothing.
+
+    Returns
+    -------
+    Corpus
+        ``documents`` in source order, then record order; ``docvars`` with ``doc_id`` as index,
+        every column a string; ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
+    """
+    from . import files
+    from .study import column_problems, raise_all
+
+    sources = sources_of(study)
+    if len(sources) == 1 and sources[0].kind == "folder":
+        return finish_corpus(files.read_folder_corpus(study), study)
+    raise_all(column_problems(study, corpus_columns(study)))  # from the headers: before any record is read
+    documents: list = []
+    rows: list[dict] = []
+    hashes: dict[str, str] = {}
+    records: dict[str, str] = {}
+    pending = []
+    try:
+        for source in sources:
+            if source.kind == "folder":
+                sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata, encoding=source.encoding, source=(), table="", html="", newsplease=""))
+                corpus = files.read_folder_corpus(sub, check_columns=False)
+                documents += corpus.documents
+                rows += corpus.docvars.to_dict("records")
+                prefix = _rel(sub.path(source.path), study)
+                hashes.update({f"{prefix}/{k}": v for k, v in corpus.file_hashes.items()})
+                continue
+            read = read_source(source, study, spill)
+            if read.writer is not None:
+                pending.append(read)
+            documents += read.documents
+            rows += read.rows
+            hashes.update(read.file_hashes)
+            records.update(read.record_hashes)
+        _check_duplicates(documents)
+        columns = list(dict.fromkeys(c for row in rows for c in row))
+        docvars = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
+        docvars = docvars.set_index("doc_id", drop=False)
+        corpus = finish_corpus(Corpus(documents, docvars, hashes, records), study)
+    except BaseException:
+        for read in reversed(pending):
+            read.writer.abort()
+        raise
+    for read in pending:  # every record of every source passed: keep the texts
+        read.writer.commit()
+    log.info("read %d documents from %d source(s)", len(documents), len(sources))
+    return corpus
+
+
+def finish_corpus(corpus: Corpus, study) -> Corpus:
+    """Steps shared by every form once the documents are valid: the ``date`` column is parsed
+    (:func:`analysis.dates.parse_date`, ``[corpus] dayfirst``) and kept as ISO ``YYYY-MM-DD``
+    strings (``""`` = missing, allowed and counted); a bad date stops the run naming its row."""
+    from .dates import DateError, iso_dates, parse_date
+
+    if "date" not in corpus.docvars.columns:
+        return corpus
+    dates = []
+    for position, (doc, value) in enumerate(zip(corpus.documents, corpus.docvars["date"].tolist())):
+        try:
+            dates.append(parse_date(value, study.corpus.dayfirst))
+        except DateError as exc:
+            raise InputError(_row_label(doc, position, study), f"date of doc_id '{doc.doc_id}': {exc}", "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty") from None
+    missing = sum(d is None for d in dates)
+    if missing:
+        log.info("dates: %d of %d documents have no date", missing, len(dates))
+    docvars = corpus.docvars.copy()
+    docvars["date"] = iso_dates(dates)
+    for doc, iso in zip(corpus.documents, docvars["date"]):
+        if doc.meta is not None and "date" in doc.meta:
+            doc.meta["date"] = iso
+    return dataclasses.replace(corpus, docvars=docvars)
+
+
+def _row_label(doc, position: int, study) -> str:
+    if getattr(doc, "where", ""):
+        return doc.where
+    if len(sources_of(study)) == 1:
+        return f"{study.path(study.corpus.metadata)} line {position + 2}"
+    return f"{getattr(doc, 'path', doc.doc_id)} (doc_id '{doc.doc_id}')"
+
+
+def corpus_columns(study) -> list[str]:
+    """The docvars columns the study's corpus will have, from headers only (cheap: the CSV header
+    line, a JSON Lines file's first record, a Parquet schema, one news-please file, the metadata
+    header), so ``validate`` and every stage check the columns a study names before reading records.
+    """
+    from . import files
+
+    columns: list[str] = []
+    for source in sources_of(study):
+        if source.kind == "folder":
+            sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata))
+            names = list(files.read_metadata(sub).columns)
+        else:
+            path = _existing(source, study)
+            if source.kind == "html":
+                names = ["doc_id", "file", "title", "date", "sitename", "outlet", "url"]
+            elif source.kind == "table" and table_format(path, source.format, str(path)) == "parquet":
+                import pyarrow.parquet as pq
+
+                try:
+                    names = list(pq.ParquetFile(path).schema_arrow.names)
+                except Exception as exc:  # noqa: BLE001 (pyarrow raises ArrowInvalid / OSError for a file that is not Parquet)
+                    raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
+            else:
+                first = next(iter(_records_at(source, path)), None)
+                names = list(first.fields) if first is not None else []
+            reverse = {column: name for name, column in source.mapping.items()}
+            names = [reverse.get(n, n) for n in names if reverse.get(n, n) != "text"]
+        if source.language or source.kind == "html":
+            names.append("language")
+        columns += [n for n in names if n not in columns]
+    return columns

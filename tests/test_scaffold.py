@@ -1,0 +1,126 @@
+"""``python -m analysis init`` (analysis/scaffold.py) and the column checks of ``validate``."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.files import read_study
+from analysis.scaffold import k_range, map_columns
+
+from .conftest import ROOT, SEEDS, TINY_EN, TINY_VI
+
+
+def media_cloud_table(n_per_language: int = 6) -> pd.DataFrame:
+    rows = []
+    for i in range(n_per_language):
+        for lang, text, outlet in (("vi", TINY_VI, "VnExpress"), ("en", TINY_EN, "BBC")):
+            rows.append({"stories_id": f"{lang}{i}", "publish_date": f"2024-04-{i + 1:02d} 10:00:00", "title": f"Tin {i}", "url": f"https://x/{lang}{i}",
+                         "media_name": outlet if i % 3 else f"{outlet} 2", "language": lang, "section": "kinh_te" if i % 2 else "the_gioi", "text": text})
+    return pd.DataFrame(rows)
+
+
+def test_map_columns_finds_export_names_and_falls_back_to_the_longest_column():
+    mapping, notes = map_columns(["stories_id", "publish_date", "media_name", "lang", "Body"], [])
+    assert mapping == {"doc_id": "stories_id", "text": "Body", "language": "lang", "date": "publish_date", "outlet": "media_name"}
+    mapping, notes = map_columns(["key", "noi", "x"], [{"key": "1", "noi": "một bài báo dài", "x": "a"}])
+    assert mapping["text"] == "noi" and "longest" in notes[0]
+
+
+@pytest.mark.parametrize("n, expected", [(5, [2, 3]), (10, [2, 3]), (100, [2, 3, 4, 6, 7]), (600, [4, 7, 10, 14, 17]), (10_000, [12, 22, 31, 40, 50]), (10**7, [12, 22, 31, 40, 50])])
+def test_k_range_scales_with_the_corpus(n, expected):
+    got = k_range(n)
+    assert got == expected
+    assert got == sorted(set(got)) and got[0] >= 2 and got[-1] <= 50
+
+
+def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
+    media_cloud_table().to_csv(tmp_path / "articles.csv", index=False)
+    study = tmp_path / "mystudy.toml"
+    assert main(["init", "--table", str(tmp_path / "articles.csv"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["table"] == "articles.csv"
+    assert settings["corpus"]["columns"] == {"doc_id": "stories_id", "date": "publish_date", "outlet": "media_name"}
+    assert settings["frequencies"]["group_by"] == ["language", "outlet", "section"]
+    assert settings["frequencies"]["kwic_terms"] == []
+    assert settings["framing"]["keyness_within"] == ["outlet", "section"]
+    assert settings["topics"]["k_range"] == k_range(12)
+    assert all("#" in line for line in study.read_text(encoding="utf-8").splitlines() if " = " in line and line.split(" = ")[0] in {"table", "group_by", "k_range", "kwic_terms"})
+    capsys.readouterr()
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+    assert "ok: 12 documents" in capsys.readouterr().out
+    for stage in ("prepare", "frequencies"):
+        assert main([stage, "--study", str(study), "--quiet"]) == 0
+    assert (tmp_path / "figures" / "top_terms_by_section.csv").is_file()
+    summary = pd.read_csv(tmp_path / "figures" / "corpus_summary.csv", dtype=str, keep_default_na=False)
+    assert summary.iloc[-1]["first_date"] == "2024-04-01" and summary.iloc[-1]["last_date"] == "2024-04-06"
+
+
+def test_init_without_language_column_sets_the_source_language(tmp_path):
+    pd.DataFrame({"id": ["a", "b", "c"], "content": [TINY_VI] * 3}).to_json(tmp_path / "vi.jsonl", orient="records", lines=True, force_ascii=False)
+    study = tmp_path / "vi.toml"
+    assert main(["init", "--table", str(tmp_path / "vi.jsonl"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["language"] == "vi" and settings["corpus"]["languages"] == ["vi"]
+    assert settings["corpus"]["columns"] == {"doc_id": "id", "text": "content"}
+    assert settings["frequencies"]["group_by"] == ["language"]
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def test_init_on_the_seed_folder(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    study = tmp_path / "s.toml"
+    assert main(["init", "--folder", str(tmp_path / "seeds"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["folder"] == "seeds" and settings["corpus"]["metadata"] == "seeds/metadata.csv"
+    assert settings["frequencies"]["group_by"][:2] == ["language", "outlet"]
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def test_init_never_overwrites(tmp_path, capsys):
+    media_cloud_table().to_csv(tmp_path / "articles.csv", index=False)
+    (tmp_path / "study.toml").write_text("name = 'mine'\n", encoding="utf-8")
+    assert main(["init", "--table", str(tmp_path / "articles.csv"), "--study", str(tmp_path / "study.toml")]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (tmp_path / "study.toml").read_text(encoding="utf-8") == "name = 'mine'\n"
+
+
+def test_validate_names_a_grouping_column_the_corpus_lacks(tmp_path, capsys):
+    """The issue's case: the seed study.toml copied for a table without the seed's 'event' column."""
+    table = media_cloud_table().rename(columns={"stories_id": "doc_id", "media_name": "outlet"})
+    table.to_csv(tmp_path / "articles.csv", index=False)
+    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace('folder = "seeds"\nmetadata = "seeds/metadata.csv"\n', 'table = "articles.csv"\n')
+    study = tmp_path / "study.toml"
+    study.write_text(text, encoding="utf-8")
+    status = main(["validate", "--study", str(study), "--quiet"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "[frequencies] group_by names 'event', not a metadata column" in err and "section" in err
+    assert not (tmp_path / ".cache").exists() and not (tmp_path / "figures").exists()
+    read_study(study)  # the study itself is fine: only the columns are missing
+
+
+def test_init_on_a_newsplease_folder(tmp_path):
+    from .test_sources import newsplease_article, write_newsplease
+
+    write_newsplease(tmp_path / "np", {f"a{i}": newsplease_article(f"Tin {i}", TINY_VI, domain=f"bao{i % 2}.vn") for i in range(4)})
+    study = tmp_path / "np.toml"
+    assert main(["init", "--folder", str(tmp_path / "np"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["newsplease"] == "np" and settings["corpus"]["languages"] == ["vi"]
+    assert settings["frequencies"]["group_by"] == ["language", "outlet"]
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def test_prepare_with_two_workers_reads_texts_from_the_pack(tmp_path):
+    table = media_cloud_table(3)
+    table.to_parquet(tmp_path / "a.parquet")
+    study = tmp_path / "s.toml"
+    assert main(["init", "--table", str(tmp_path / "a.parquet"), "--study", str(study)]) == 0
+    assert main(["prepare", "--study", str(study), "--workers", "2", "--quiet"]) == 0
+    prepared = pd.read_csv(tmp_path / "figures" / "preparation_by_document.csv", dtype=str)
+    assert prepared["doc_id"].tolist() == table["stories_id"].tolist()
