@@ -16,7 +16,8 @@ from .errors import InputError
 from .outputs import STAGE_ORDER, declared_outputs, figure_stems
 from .study import Study
 
-STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models"}
+STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models",
+                "equivalence": "Cross-language equivalence of the instrument"}
 #: Tables whose numbers ``numbers.tex`` quotes (:func:`analysis.appendix.collect_numbers`).
 QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language",
                  "similarity_crosslingual", "topic_k_selection")

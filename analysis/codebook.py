@@ -220,20 +220,12 @@ def _dead_pattern(text: str, language: str, stopwords: frozenset[str], lemmatize
             if not _VI_WORD.match(word.replace("*", "x")):
                 bad = sorted({c for c in word if not (c.isalnum() or c in "_*")})
                 return f"it contains {''.join(bad)!r}, which segmented Vietnamese words never contain"
-        syllables = vi_syllables(stripped)
-        if not is_speech and "*" not in stripped and "_".join(syllables) in stopwords:
-            return "it is a stopword, removed before counting"
     else:
         words = stripped.split()
         for word in words:
             if not _EN_WORD.match(word.replace("*", "x")):
                 bad = sorted({c for c in word if not (c.isalnum() or c in "-'’.*")})
                 return f"it contains {''.join(bad)!r}, which English tokens never contain"
-        if not is_speech and "*" not in stripped:
-            lowered = [w.lower() for w in words]
-            lemmas = en_words(stripped, lemmatize)
-            if all(w in stopwords or l in stopwords for w, l in zip(lowered, lemmas)):
-                return "every word is a stopword, removed before counting"
     return ""
 
 
@@ -274,8 +266,8 @@ def validate_codebook(text: str, source: str = "codebook.yaml", stopwords: Mappi
     Checks: YAML syntax, unknown keys, duplicate keys, ids, empty lists and entries, non-string
     patterns, duplicate patterns (within a list, and across the entries of one section or frame
     family once normalised: ``hoà_bình`` and ``hòa_bình`` are the same pattern), and patterns that
-    can match nothing after normalisation (empty, no letter, characters a term never has, a
-    stopword).
+    can match nothing after normalisation (empty, no letter, characters a term never has).
+    Stopwords are not rejected: they are exempted (:func:`stopword_exemptions`).
     """
     try:
         _parse(text, source, stopwords, lemmatize_en, problems := _Problems(source))
@@ -291,9 +283,9 @@ class _Fatal(Exception):
 def parse_codebook(text: str, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> Codebook:
     """Parse and validate codebook YAML text; raise :class:`InputError` naming the first bad line.
 
-    ``stopwords`` (per language, canonical form as in :class:`~analysis.tokens.TermRules`) lets
-    the validator reject patterns that are stopwords: they are removed before counting, so they
-    can never match.
+    ``stopwords`` is accepted for compatibility and no longer rejects anything: a pattern that is
+    a stopword is exempted from the stopword list (:func:`stopword_exemptions`, the same rule in
+    both languages) and reported by :func:`codebook_audit`, instead of being lost in one language.
 
     >>> cb = parse_codebook("concepts:\\n  cooperation: {vi: [hợp_tác], en: [cooperation]}\\n")
     >>> [(e.id, e.patterns['vi'][0].words) for e in cb.concepts]
@@ -488,6 +480,7 @@ class Hit:
     start: int
     end: int
     counted: int
+    pattern: str = ""  # the pattern as written in the codebook that made the hit
 
 
 class Matcher:
@@ -500,13 +493,17 @@ class Matcher:
 
     def __init__(self, patterns: Sequence[tuple[str, Pattern]]):
         self.exact: dict[tuple[str, ...], str] = {}
+        self.source: dict[tuple[str, ...] | int, str] = {}  # pattern text by exact words or glob index
         self.prefixes: set[tuple[str, ...]] = set()
         self.globs: list[tuple[tuple[re.Pattern, ...], str]] = []
         for entry_id, pattern in patterns:
             if pattern.glob:
                 regexes = tuple(glob_regex(w) for w in pattern.words)
+                self.source[len(self.globs)] = pattern.text
                 self.globs.append((regexes, entry_id))
             else:
+                if pattern.words not in self.exact:
+                    self.source[pattern.words] = pattern.text
                 self.exact.setdefault(pattern.words, entry_id)
                 for end in range(1, len(pattern.words)):
                     self.prefixes.add(pattern.words[:end])
@@ -517,13 +514,17 @@ class Matcher:
     def find(self, sentence: Sequence[TokenKey | None], require_counted: bool = True) -> list[Hit]:
         """Hits in ``sentence`` (``None`` = number or punctuation, which no pattern spans).
 
-        With ``require_counted`` a match made only of stopwords is dropped: stopwords are not
-        counted, so they carry no frame or concept.
+        With ``require_counted`` a one-token match made only of a stopword is dropped (a stopword
+        is not counted, so it carries no frame or concept); a match spanning several tokens is
+        kept even when each token is a stopword (``two sides``, ``hai bên``): a phrase pattern
+        names a meaning its words do not have alone. Single-word patterns of the study's
+        codebook are exempt from its stopword lists (:func:`stopword_exemptions`), in both
+        languages by the same rule, so in a study run they are never dropped.
         """
         hits: list[Hit] = []
         i, n = 0, len(sentence)
         while i < n:
-            best: tuple[int, str] | None = None
+            best: tuple[int, str, str] | None = None
             if sentence[i] is not None:
                 parts: tuple[str, ...] = ()
                 j = i
@@ -531,20 +532,20 @@ class Matcher:
                     parts = parts + sentence[j].parts
                     j += 1
                     if parts in self.exact:
-                        best = (j, self.exact[parts])
+                        best = (j, self.exact[parts], self.source[parts])
                     if parts not in self.prefixes:
                         break
-                for regexes, entry_id in self.globs:
+                for g, (regexes, entry_id) in enumerate(self.globs):
                     end = i + len(regexes)
                     if end > n or (best is not None and end <= best[0]):
                         continue
                     if all(sentence[k] is not None and r.match(sentence[k].joined) for k, r in zip(range(i, end), regexes)):
-                        best = (end, entry_id)
+                        best = (end, entry_id, self.source[g])
             if best is not None:
-                end, entry_id = best
+                end, entry_id, text = best
                 counted = sum(1 for k in range(i, end) if sentence[k].counted)
-                if counted or not require_counted:
-                    hits.append(Hit(entry_id, i, end, counted))
+                if counted or not require_counted or end - i > 1:
+                    hits.append(Hit(entry_id, i, end, counted, text))
                     i = end
                     continue
             i += 1
@@ -707,3 +708,80 @@ def coverage_report(
 
 def _covered(hits: Iterable[Hit]) -> set[int]:
     return {k for h in hits for k in range(h.start, h.end)}
+
+
+# ------------------------------------------------------------------ stopwords and the codebook
+
+
+def stopword_exemptions(codebook: Codebook) -> dict[str, frozenset[str]]:
+    """Forms to take out of the stopword lists so that no single-word pattern is lost to them.
+
+    The rule, the same in both languages: a word the codebook names as a pattern of a frame,
+    actor or concept is a content word of the study. Stopword lists are general-purpose
+    (stopwordsiso's English list has "people", "world", "first", "today"; its Vietnamese list
+    "người", "mới", "nói"), and removing a pattern in one language only makes a concept
+    one-sided: counts drop to zero in that language while the other keeps them. Exempting the
+    pattern keeps it in every stage (framing, word counts, the joint topic model), and
+    :func:`codebook_audit` lists every exempted word so the change is visible. Phrase patterns
+    (several words) exempt nothing: they match even when each word is a stopword
+    (:meth:`Matcher.find`). Glob patterns exempt nothing.
+
+    Returns ``{"vi": {"người", ...}, "en": {"people", ...}}`` in the canonical forms of
+    :class:`~analysis.tokens.TermRules` (Vietnamese ``_``-joined lower case; English both the
+    lower-cased pattern and its lemma, because a token is checked in both forms).
+
+    >>> cb = parse_codebook("concepts:\\n  people: {vi: [người], en: [people, two sides]}\\n")
+    >>> stopword_exemptions(cb)
+    {'vi': frozenset({'người'}), 'en': frozenset({'people'})}
+    """
+    out: dict[str, set[str]] = {"vi": set(), "en": set()}
+    for entry in (*codebook.frames, *codebook.actors, *codebook.concepts):
+        for lang in LANGUAGES:
+            for pattern in entry.patterns.get(lang, ()):
+                if pattern.glob or len(pattern.text.split()) != 1:
+                    continue
+                if lang == "vi":
+                    out["vi"].add("_".join(pattern.words))
+                else:
+                    out["en"].add(pattern.words[0])
+                    out["en"].add(pattern.text.lower())
+    return {lang: frozenset(words) for lang, words in out.items()}
+
+
+def codebook_audit(codebook: Codebook, stopwords: Mapping[str, frozenset[str]] | None = None) -> pd.DataFrame:
+    """Per frame, actor and concept: patterns per language, whether it is one-sided, and which of
+    its patterns are words of a stopword list (exempted by :func:`stopword_exemptions`).
+
+    ``stopwords`` are the lists *before* the exemption (``{"vi": ..., "en": ...}``, canonical
+    forms). Columns: ``kind, family, entry, label, patterns_vi, patterns_en, one_sided,
+    stopword_vi, stopword_en, note``; ``stopword_*`` lists the patterns (``;``-separated). A
+    one-sided entry can be counted in one language only: every comparison of it across languages
+    measures the codebook, not the coverage.
+    """
+    stopwords = stopwords or {}
+    rows = []
+    for kind, entries in (("frame", codebook.frames), ("actor", codebook.actors), ("concept", codebook.concepts)):
+        for entry in entries:
+            counts = {lang: len(entry.patterns.get(lang, ())) for lang in LANGUAGES}
+            lost = {}
+            for lang in LANGUAGES:
+                words = stopwords.get(lang, frozenset())
+                hit = []
+                for p in entry.patterns.get(lang, ()):
+                    if p.glob or len(p.text.split()) != 1:
+                        continue
+                    forms = {"_".join(p.words)} if lang == "vi" else {p.words[0], p.text.lower()}
+                    if forms & words:
+                        hit.append(p.text)
+                lost[lang] = hit
+            one_sided = min(counts.values()) == 0
+            notes = []
+            if one_sided:
+                missing = [lang for lang in LANGUAGES if counts[lang] == 0]
+                notes.append(f"one-sided: no {'/'.join(missing)} pattern")
+            for lang in LANGUAGES:
+                if lost[lang]:
+                    notes.append(f"{lang} stopword{'s' if len(lost[lang]) > 1 else ''} exempted: {', '.join(lost[lang])}")
+            rows.append((kind, entry.family if kind == "frame" else (entry.family if kind == "actor" else ""), entry.id, entry.label,
+                         counts["vi"], counts["en"], one_sided, "; ".join(lost["vi"]), "; ".join(lost["en"]), "; ".join(notes)))
+    return pd.DataFrame(rows, columns=["kind", "family", "entry", "label", "patterns_vi", "patterns_en", "one_sided", "stopword_vi", "stopword_en", "note"])

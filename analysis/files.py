@@ -384,3 +384,103 @@ class PreparedCache:
 
     def put(self, key: str, value) -> None:
         self.put_text(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+
+# ------------------------------------------------------------------ parallel sample (issue 12)
+
+
+@dataclass(frozen=True)
+class ParallelSample:
+    """A translated sample: ``en[i]`` and ``vi[i]`` are one sentence and its translation (line i + 1
+    of ``en.txt`` / ``vi.txt``); ``docs`` groups lines into documents ``(doc_id, start, end)``
+    (1-based, inclusive), one per line when the folder has no ``docs.csv``."""
+
+    folder: Path
+    en: tuple[str, ...]
+    vi: tuple[str, ...]
+    docs: tuple[tuple[str, int, int], ...]
+    file_hashes: dict = field(default_factory=dict)
+
+
+def read_parallel(folder: str | Path) -> ParallelSample:
+    """Read and check a parallel sample folder (``en.txt``, ``vi.txt``, optional ``docs.csv``).
+
+    Every problem is one :class:`InputError` naming the file and line: folder or file missing, not
+    UTF-8, line counts that differ (the files must be line-aligned), an empty line (a pair with an
+    empty side cannot be compared), and in ``docs.csv`` a wrong header, a non-integer or
+    out-of-range line number, ``start_line > end_line``, a duplicate ``doc_id`` or overlapping
+    ranges. Nothing is modified.
+    """
+    folder = Path(folder)
+    fix_folder = "point [equivalence] parallel at a folder holding line-aligned en.txt and vi.txt"
+    if not folder.is_dir():
+        raise InputError(folder, "parallel sample folder not found", fix_folder)
+    lines: dict[str, list[str]] = {}
+    hashes = {}
+    for lang in ("en", "vi"):
+        path = folder / f"{lang}.txt"
+        if not path.is_file():
+            raise InputError(path, "file not found in the parallel sample folder", fix_folder)
+        hashes[path.name] = sha256_file(path)
+        text = _read_utf8(path)
+        rows = text.split("\n")
+        if rows and rows[-1] == "":
+            rows.pop()  # the newline that ends the last line
+        rows = [r[:-1] if r.endswith("\r") else r for r in rows]
+        for i, row in enumerate(rows, start=1):
+            if not row.strip():
+                raise InputError(f"{path} line {i}", "empty line: every line must be a sentence with its translation on the same line of the other file",
+                                 "remove the pair from both files or fill in the missing side")
+        lines[lang] = [r.strip() for r in rows]
+    n_en, n_vi = len(lines["en"]), len(lines["vi"])
+    if n_en != n_vi:
+        raise InputError(folder / "vi.txt", f"{n_vi} lines, but en.txt has {n_en}: the files are not line-aligned",
+                         "line i of vi.txt must be the translation of line i of en.txt")
+    if n_en == 0:
+        raise InputError(folder / "en.txt", "no lines", "write one sentence a line")
+    docs_path = folder / "docs.csv"
+    if docs_path.exists():
+        hashes[docs_path.name] = sha256_file(docs_path)
+        docs = _parallel_docs(docs_path, _read_utf8(docs_path), n_en)
+    else:
+        width = len(str(n_en))
+        docs = [(f"line{i:0{width}d}", i, i) for i in range(1, n_en + 1)]
+    return ParallelSample(folder, tuple(lines["en"]), tuple(lines["vi"]), tuple(docs), hashes)
+
+
+def _parallel_docs(path: Path, text: str, n_lines: int) -> list[tuple[str, int, int]]:
+    import csv
+    import io as _io
+
+    rows = list(csv.reader(_io.StringIO(text)))
+    header = ["doc_id", "start_line", "end_line"]
+    if not rows or [c.strip() for c in rows[0]] != header:
+        raise InputError(f"{path} line 1", f"header must be {','.join(header)}", "write the header doc_id,start_line,end_line")
+    docs: list[tuple[str, int, int]] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows[1:], start=2):
+        if not row or not any(c.strip() for c in row):
+            continue
+        where = f"{path} line {number}"
+        if len(row) != 3:
+            raise InputError(where, f"{len(row)} fields, expected 3 (doc_id,start_line,end_line)", "write three comma-separated fields")
+        doc_id, start, end = (c.strip() for c in row)
+        if not doc_id:
+            raise InputError(where, "empty doc_id", "give every document an id")
+        if doc_id in seen:
+            raise InputError(where, f"duplicate doc_id '{doc_id}'", "give every document its own id")
+        seen.add(doc_id)
+        try:
+            a, b = int(start), int(end)
+        except ValueError:
+            raise InputError(where, f"start_line '{start}' and end_line '{end}' must be whole numbers", "write 1-based line numbers") from None
+        if not 1 <= a <= b <= n_lines:
+            raise InputError(where, f"lines {a}-{b} are not a range inside 1-{n_lines}", f"use 1 <= start_line <= end_line <= {n_lines}")
+        docs.append((doc_id, a, b))
+    if not docs:
+        raise InputError(path, "no documents", "list at least one doc_id,start_line,end_line row, or remove docs.csv")
+    ordered = sorted(docs, key=lambda d: d[1])
+    for (id_a, _, end_a), (id_b, start_b, _) in zip(ordered, ordered[1:]):
+        if start_b <= end_a:
+            raise InputError(path, f"documents '{id_a}' and '{id_b}' overlap (line {start_b})", "give every line to at most one document")
+    return docs

@@ -20,6 +20,7 @@ import pandas as pd
 
 from . import plot_framing as pf
 from .codebook import Codebook, coverage_report
+from .equivalence import group_rate
 from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests
 from .groups import actor_group_table, column_sums, comparison_table, frame_group_table, keyness_comparisons
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
@@ -101,8 +102,15 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
     s, by = study.framing, study.framing.compare_by
     units = frame_salience(annotations, codebook, study.units.kind, study.units.window, s.min_hits)
     docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
-    long = docs.rename(columns={"frame": "item", "per_1000": "value"})[["doc_id", "family", "item", "value"]]
-    frame_groups = frame_group_table(docs, units, groups, order, labels["frame"], s.bootstrap, s.seed, s.min_group_docs)
+    # Across languages the rate is hits per 100 sentences (issue 12: a Vietnamese translation has
+    # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
+    # Vietnamese for every frame; sentences survive translation). Within a language, per 1,000 tokens.
+    rate, rate_text = group_rate(by)
+    if rate == "per_100_sentences":
+        sentences = {a.doc_id: len(a.keys) for a in annotations}
+        docs = docs.assign(per_100_sentences=[100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])])
+    long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
+    frame_groups = frame_group_table(docs, units, groups, order, labels["frame"], s.bootstrap, s.seed, s.min_group_docs, rate)
     tests = group_tests(long, groups, order, s.permutations, s.seed, s.min_group_docs)
     tests.insert(2, "label", tests["item"].map(labels["frame"]))
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]

@@ -54,7 +54,7 @@ def too_small_note(sizes: Mapping[str, int], min_docs: int) -> str:
 
 
 def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str],
-                      labels: Mapping[str, str], n_resamples: int, seed: int, min_docs: int = 5) -> pd.DataFrame:
+                      labels: Mapping[str, str], n_resamples: int, seed: int, min_docs: int = 5, rate: str = "per_1000") -> pd.DataFrame:
     """Frame salience by group.
 
     Parameters
@@ -69,6 +69,9 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
         Bootstrap resamples of documents and the seed of their keyed generators.
     min_docs : int
         Groups with fewer documents are flagged ``too_small``.
+    rate : str
+        The column of ``docs`` averaged: ``per_1000`` (counted tokens, within a language) or
+        ``per_100_sentences`` (across languages, issue 12); the mean column is ``mean_<rate>``.
 
     Returns
     -------
@@ -79,7 +82,7 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
         (units) where the frame is present, its hits and their share of the family's hits.
     """
     _positive("n_resamples", n_resamples)
-    long = docs.rename(columns={"frame": "item", "per_1000": "value"})[["doc_id", "family", "item", "value"]]
+    long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
     means = group_means(long, groups, order, n_resamples, seed, min_docs)
     docs = docs.assign(group=docs["doc_id"].map(groups))
     units = units.assign(group=units["doc_id"].map(groups))
@@ -87,7 +90,7 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
     unit_presence = units.groupby(["family", "frame", "group"])["present"].mean()
     hits = docs.groupby(["family", "frame", "group"])["hits"].sum()
     family_hits = docs.groupby(["family", "group"])["hits"].sum()
-    table = means.rename(columns={"item": "frame", "mean": "mean_per_1000"})
+    table = means.rename(columns={"item": "frame", "mean": f"mean_{rate}"})
     key = list(zip(table["family"], table["frame"], table["group"]))
     table.insert(2, "label", table["frame"].map(labels))
     before = table.columns.get_loc("too_small")

@@ -30,6 +30,7 @@ CORE_CODE = (
     "analysis/errors.py", "analysis/outputs.py",
 )
 STAGE_CODE: dict[str, tuple[str, ...]] = {
+    "equivalence": ("analysis/equivalence.py", "analysis/equivalence_stage.py", "analysis/plot_equivalence.py", "analysis/framing_stage.py"),
     "prepare": ("analysis/textstat.py", "analysis/prepare_stage.py"),
     "frequencies": ("analysis/textstat.py", "analysis/frequencies_stage.py"),
     "framing": ("analysis/keyness.py", "analysis/groups.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
@@ -37,7 +38,7 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
                "analysis/ldavis.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
@@ -91,7 +92,7 @@ class Output:
 
     ``figure_caption`` is the appendix caption of a figure. Captions are ``str.format``
     templates over the placeholders, the study's sections (``{frequencies.top_n}``) and values
-    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``.
+    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence] parallel`` named).
     """
 
     stem: str
@@ -137,10 +138,12 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_salience_by_unit", "framing", "csv"),
     Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
            "presence (at least {framing.min_hits} hit), share of the family's hits"),
-    Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean hits per 1,000 tokens over documents with bootstrap 95% CI",
-           "Frame salience by {by}: mean codebook hits per 1,000 counted tokens over documents, with seeded bootstrap 95% confidence "
-           "intervals (documents resampled)"),
-    Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by}: permutation test, Benjamini-Hochberg q"),
+    Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
+           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with bootstrap 95% CI",
+           "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
+           "with seeded bootstrap 95% confidence intervals (documents resampled)"),
+    Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
+           "else per 1,000 counted tokens): permutation test, Benjamini-Hochberg q"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits)"),
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
@@ -185,6 +188,17 @@ REGISTRY: tuple[Output, ...] = (
            "(similarity = 1 - Jensen-Shannon distance of concept distributions)", when="cross"),
     Output("topic_alignment_heatmap_vi_en", "topics", "figure", data=True, when="cross", figure_caption="Cross-lingual topic alignment (vi en): "
            "similarity of per-language topics through the bilingual concept map"),
+    # equivalence (issue 12): always on the study corpus; the check on translations with [equivalence] parallel
+    Output("codebook_pattern_sources", "equivalence", "table", "Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, "
+           "per language: hits and share of the entry's hits"),
+    Output("codebook_audit", "equivalence", "table", "Codebook entries that are one-sided (patterns in one language only) or have patterns on a "
+           "stopword list (exempted from it, in both languages by the same rule, so they are counted)"),
+    Output("equivalence_by_entry", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_summary", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_denominators", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_calibrated_by_language", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_ratios", "equivalence", "figure", data=True, when="parallel", figure_caption="The instrument on translations: vi/en rate "
+           "ratio per 100 sentences of each frame and of the flagged concepts, with 95% bootstrap intervals over translated pairs (red: flagged non-equivalent)"),
 )
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
@@ -212,6 +226,8 @@ def expand(output: Output, study: Study) -> list[dict[str, str]]:
     languages = set(study.corpus.languages)
     if (output.when == "cross" and not {"vi", "en"} <= languages) or (output.when == "ldavis" and not study.topics.ldavis):
         return []
+    if output.when == "parallel" and not study.equivalence.parallel:
+        return []
     values = placeholder_values(study)
     combos: list[dict[str, str]] = [{}]
     for name in output.placeholders():
@@ -233,6 +249,13 @@ def declared_outputs(settings: dict | Study) -> dict[str, list[str]]:
 def framing_outputs(settings: dict) -> list[str]:
     """Files the ``framing`` stage writes (a figure and the table of the same stem share one CSV)."""
     return declared_outputs(settings)["framing"]
+
+
+def equivalence_outputs(settings: dict) -> list[str]:
+    """Files the ``equivalence`` stage writes: always the codebook's pattern sources and audit on
+    the study corpus; with a parallel sample (``[equivalence] parallel``) also the check of the
+    instrument on the translations, its calibration of the study's ratios and its figure."""
+    return declared_outputs(settings)["equivalence"]
 
 
 def topics_outputs(settings: dict) -> list[str]:
@@ -304,6 +327,11 @@ def make_fragment(study_path: Path) -> str:
     codebook_deps = ["analysis/codebook.py"] + ([str(study_path.parent / codebook) if str(study_path.parent) != "." else codebook] if codebook else [])
     lines = [f"# generated by python3 -m analysis.outputs --study {study_path}; do not edit", f"OUT := {out}"]
     lines.append("INPUTS := " + " ".join(esc(p) for p in inputs))
+    parallel = settings.get("equivalence", {}).get("parallel", "")
+    if parallel:  # the translated sample is an input of the equivalence stage
+        folder = study_path.parent / parallel if str(study_path.parent) != "." else Path(parallel)
+        sample = [str(folder / name) for name in ("en.txt", "vi.txt", "docs.csv") if name != "docs.csv" or (folder / name).exists()]
+        lines.append("STAGE_DEPS_equivalence := " + " ".join(esc(p) for p in sample))
     all_outputs = []
     for stage in STAGE_ORDER:
         files = [f"{out}/{f}" for f in outputs[stage]]

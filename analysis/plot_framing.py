@@ -62,12 +62,13 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
     return ax
 
 
-def plot_frame_salience(ax, table: pd.DataFrame, title: str = ""):
-    """Mean frame salience (hits per 1,000 tokens) by group with bootstrap 95% intervals.
+def plot_frame_salience(ax, table: pd.DataFrame, title: str = "", unit: str = "per 1,000 tokens"):
+    """Mean frame salience (hits ``unit``: per 1,000 tokens, or per 100 sentences across languages)
+    by group with bootstrap 95% intervals.
 
     ``table``: rows of :func:`analysis.framing.group_means` with a ``label`` column.
     """
-    return plot_group_bars(ax, table, xlabel="hits per 1,000 tokens: mean over documents, 95% bootstrap CI", title=title)
+    return plot_group_bars(ax, table, xlabel=f"hits {unit}: mean over documents\n(95% bootstrap CI)", title=title)
 
 
 def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
@@ -207,11 +208,13 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_g
     height = 0.25 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2
     fig, axes = plot.new_figure(len(families) or 1, 6.5, height, ncols=1)
     for ax, family in zip(axes, families or [""]):
-        rows = table[table["family"] == family].rename(columns={"mean_per_1000": "mean"})
+        rate = next((c for c in table.columns if c.startswith("mean_per_")), "mean_per_1000")
+        rows = table[table["family"] == family].rename(columns={rate: "mean"})
+        unit = "per 100 sentences" if rate == "mean_per_100_sentences" else "per 1,000 tokens"
         if rows.empty:
             plot_note(ax, "no frames", title=family)
         else:
-            plot_frame_salience(ax, rows, title=f"{family} frames by {by}")
+            plot_frame_salience(ax, rows, title=f"{family} frames by {by}", unit=unit)
     return fig
 
 

@@ -43,7 +43,7 @@ from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segm
 log = logging.getLogger("analysis")
 
 #: Bumped whenever preparation code changes its output, to invalidate caches.
-PREPARE_VERSION = "2"
+PREPARE_VERSION = "3"  # 3: English numbers before a letter ("£1.8m") no longer split sentences (issue 12)
 
 #: Batches in flight per worker: enough to keep every worker busy while the parent collects
 #: results, few enough that memory stays flat however long the corpus is.

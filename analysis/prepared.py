@@ -66,8 +66,16 @@ def load_stopwords(study: Study, language: str) -> frozenset[str]:
 
 
 def load_term_rules(study: Study) -> TermRules:
-    """Stopwords of both languages and the English lemmatisation switch: how tokens become terms."""
-    return TermRules({lang: load_stopwords(study, lang) for lang in ("vi", "en")}, study.text.lemmatize_en)
+    """Stopwords of both languages and the English lemmatisation switch: how tokens become terms.
+
+    The codebook's single-word patterns are exempt from the stopword lists in both languages
+    (:func:`analysis.codebook.stopword_exemptions`, issue 12), so no pattern is lost to them.
+    """
+    from .codebook import parse_codebook, stopword_exemptions
+
+    text, label = files.resource_text(study, study.framing.codebook, "codebook.yaml")
+    exempt = stopword_exemptions(parse_codebook(text, label, lemmatize_en=study.text.lemmatize_en))
+    return TermRules({lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en)
 
 
 def codebook_text(study: Study) -> tuple[str, str]:

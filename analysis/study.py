@@ -152,6 +152,17 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class EquivalenceSettings:
+    """The equivalence check of the instrument on translations (issue 12; ``analysis.equivalence``)."""
+
+    parallel: str = ""  # folder with line-aligned en.txt / vi.txt (+ optional docs.csv); "" = none
+    bootstrap: int = 2000  # resamples of the translated pairs for ratio intervals
+    permutations: int = 5000  # sign flips of the paired test
+    seed: int = 20240406
+    margin: float = 1.25  # an entry is non-equivalent when its vi/en ratio's CI lies outside [1/margin, margin]
+
+
+@dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
 
@@ -165,6 +176,7 @@ class Study:
     run: RunSettings = field(default_factory=RunSettings)
     framing: FramingSettings = field(default_factory=FramingSettings)
     topics: TopicSettings = field(default_factory=TopicSettings)
+    equivalence: EquivalenceSettings = field(default_factory=EquivalenceSettings)
     #: ``section.key`` of every value written in the study file (None: a study built in code).
     given: frozenset[str] | None = field(default=None, compare=False)
 
@@ -196,6 +208,7 @@ SECTIONS: dict[str, type] = {
     "run": RunSettings,
     "framing": FramingSettings,
     "topics": TopicSettings,
+    "equivalence": EquivalenceSettings,
 }
 
 
@@ -381,7 +394,7 @@ def setting_problems(study: Study) -> list[InputError]:
     A new section adds its ``_<section>_checks`` function here.
     """
     checks = _Checks(str(study.source))
-    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks):
+    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks, _equivalence_checks):
         section_checks(study, checks)
     return checks.problems
 
@@ -470,6 +483,16 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
               f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
     checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
           "use alpha = 'symmetric' or multicore = false")
+
+
+def _equivalence_checks(study: Study, checks: _Checks) -> None:
+    """[equivalence] (issue 12)."""
+    eqv = study.equivalence
+    checks.whole("equivalence", "bootstrap", eqv.bootstrap, 1)
+    checks.whole("equivalence", "permutations", eqv.permutations, 1)
+    checks.seed("[equivalence] seed", eqv.seed)
+    checks.check(_finite(eqv.margin) and eqv.margin > 1, f"[equivalence] margin = {eqv.margin!r}", "must be a finite number > 1 (the band [1/margin, margin])",
+                 "use margin = 1.25")
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.

@@ -45,7 +45,7 @@ _EN_TOKEN = re.compile(
     r"""
     (?:Mr|Mrs|Ms|Dr|Prof|Gen|Sen|Rep|St|Jr|Sr|Lt|Col|Capt|Gov|Pres|No|Vol|Inc|Ltd|Co|Corp|vs|etc)\.(?=\s)
   | (?:[A-Za-z]\.){2,}                           # U.S., U.N.
-  | \d+(?:[.,:/]\d+)*(?:st|nd|rd|th|s)?\b        # 1982, 175.56, 16th, 1990s
+  | \d+(?:[.,:/]\d+)*(?:(?:st|nd|rd|th|s)\b)?    # 1982, 175.56, 16th, 1990s; 1.8 of £1.8m (not "1" "." "8m")
   | [^\W\d_]+(?:[-'’][^\W_]+)*                   # words, people-to-people, defense-security, don't
   | \S                                           # any other single character: punctuation
     """,
@@ -527,6 +527,8 @@ LEMMA_OVERRIDES_EN = {
     "news": "news",
     "politics": "politics",
     "economics": "economics",
+    "goods": "goods",  # merchandise, not the plural of the adjective "good" (issue 12)
+    "securities": "securities",  # stocks and bonds, not the plural of "security" (issue 12)
 }
 
 

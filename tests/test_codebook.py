@@ -9,8 +9,10 @@ from analysis.codebook import (
     codebook_phrases,
     concept_map,
     coverage_report,
+    codebook_audit,
     parse_codebook,
     sentence_keys,
+    stopword_exemptions,
     validate_codebook,
 )
 from analysis.errors import InputError
@@ -63,15 +65,21 @@ def test_each_validation_error_names_its_line(text, line, message):
     assert message in text_of_error
 
 
-def test_stopword_patterns_can_match_nothing():
-    rules = TermRules({"vi": frozenset({"của"}), "en": frozenset({"the", "of"})})
-    message = error_of("concepts:\n  x: {vi: [của]}\n", stopwords=rules.stopwords)
-    assert "line 2: pattern 'của' in 'concepts/x/vi' can match nothing after normalisation: it is a stopword" in message
-    message = error_of("concepts:\n  x: {en: [of the]}\n", stopwords=rules.stopwords)
-    assert "every word is a stopword" in message
-    # a phrase with a stopword inside is fine, and speech verbs may be stopwords (matched on tokens)
-    cb = parse_codebook("concepts:\n  coc: {en: [code of conduct]}\nspeech_verbs:\n  en: [the]\n", stopwords=rules.stopwords)
-    assert cb.concepts[0].patterns["en"][0].words == ("code", "of", "conduct")
+def test_stopword_patterns_are_exempted_and_reported_the_same_way_in_both_languages():
+    stopwords = {"vi": frozenset({"người", "của"}), "en": frozenset({"the", "of", "people", "two", "side"})}
+    text = "concepts:\n  people: {vi: [người], en: [people]}\n  sides: {vi: [hai_bên], en: [two sides]}\n  only_en: {en: [the]}\n"
+    assert validate_codebook(text, stopwords=stopwords) == []  # no longer a validation error ...
+    cb = parse_codebook(text, stopwords=stopwords)
+    # ... but exempted from the stopword lists (single words only) ...
+    assert stopword_exemptions(cb) == {"vi": frozenset({"người", "hai_bên"}), "en": frozenset({"people", "the"})}
+    # ... and listed in the audit, with the one-sided entry flagged
+    audit = codebook_audit(cb, stopwords).set_index("entry")
+    assert audit.loc["people", "stopword_vi"] == "người" and audit.loc["people", "stopword_en"] == "people"
+    assert not audit.loc["people", "one_sided"] and audit.loc["only_en", "one_sided"]
+    assert audit.loc["sides", "stopword_en"] == ""  # a phrase exempts nothing: it matches anyway
+    rules = TermRules(stopwords)
+    hits = cb.matcher("concepts", "en").find(keys(["the", "two", "sides"], "en", rules))
+    assert [(h.entry, h.counted, h.pattern) for h in hits] == [("sides", 0, "two sides")]
 
 
 def test_all_problems_are_listed_and_the_first_is_raised():

@@ -60,7 +60,9 @@ def test_the_english_article_is_paired_with_its_vietnamese_story(seed_run):
 
 def test_coverage_of_the_seed_corpus(seed_run):
     coverage = read(seed_run[0], "codebook_coverage.csv").set_index("language")
-    assert (coverage["mapped_share"] >= 0.9).all()
+    # 0.9 before issue 12; generic words (create, bring, increase, important, good ...) left the
+    # concept axis because their translations scatter: about 0.82 (vi) and 0.87 (en) now
+    assert (coverage["mapped_share"] >= 0.8).all()
     assert coverage.loc["vi", "documents"] == 4 and coverage.loc["en", "documents"] == 1
 
 
