@@ -21,7 +21,7 @@ import pandas as pd
 from . import plot_framing as pf
 from .codebook import Codebook, coverage_report
 from .equivalence import group_rate
-from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests
+from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests, keyed_rng
 from .groups import actor_group_table, column_sums, comparison_table, frame_group_table, keyness_comparisons
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from .progress import Progress
@@ -84,7 +84,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
             results += _word_keyness(dtm, ps.docvars, language, var, study)
             progress.step(f"{language} word keyness by {var}")
     concepts = concept_counts(annotations).reindex(list(ps.docvars.index), fill_value=0)
-    results += _concept_keyness(concepts, groups, order, study, labels["concept"])
+    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(ps.docvars, study))
     progress.step("concept keyness")
     results += _similarity(ps, annotations, concepts)
     progress.step("similarity")
@@ -149,6 +149,12 @@ def _keyness_results(comparisons, output: str, values: dict, study: Study, empty
     ]
 
 
+def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
+    """``[framing] keyness_cluster`` of each document, or None (documents are the unit)."""
+    column = study.framing.keyness_cluster
+    return {d: str(v) for d, v in docvars[column].items()} if column else None
+
+
 def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Result]:
     s = study.framing
     rows = [i for i, d in enumerate(dtm.row_ids) if str(docvars.loc[d, "language"]) == language]
@@ -158,17 +164,18 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
     groups = {d: str(docvars.loc[d, var]) for d in doc_ids}
     order = group_order(groups.values())
-    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0)
+    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0,
+                                      s.permutations, keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), _clusters(docvars, study))
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
     return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,
                             f"Keyness of {language} words by {var}")
 
 
-def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels) -> list[Result]:
+def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters=None) -> list[Result]:
     s, by = study.framing, study.framing.compare_by
     comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order,
-                                      s.keyness_correction, s.fightin_alpha0)
+                                      s.keyness_correction, s.fightin_alpha0, s.permutations, keyed_rng(s.seed, "keyness", f"concepts_by_{by}"), clusters)
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
     title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
     return [

@@ -139,24 +139,30 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
            "presence (at least {framing.min_hits} hit), share of the family's hits"),
     Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
-           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with bootstrap 95% CI",
+           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI; "
+           "groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
-           "with seeded bootstrap 95% confidence intervals (documents resampled)"),
+           "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
-           "else per 1,000 counted tokens): permutation test, Benjamini-Hochberg q"),
+           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; groups under {framing.min_group_docs} "
+           "documents flagged too small (below it, 95% intervals cover less than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits)"),
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
            "(headline/lead = first {framing.lead_sentences} sentences), statements"),
     Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
-           "(bootstrap 95% CI), first mentions in headline/lead, voice",
+           "(studentized bootstrap 95% CI), first mentions in headline/lead, voice",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
-    Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, BH q, "
-           "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way)",
+    Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, "
+           "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way); p from {framing.permutations} permutations of documents "
+           "(or of [framing] keyness_cluster values: see the design column) between the groups, not pooled tokens, BH q; "
+           "groups under {framing.min_group_docs} documents flagged too small",
            "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
     Output("keyness_concepts_by_{by}", "framing", "figure+table",
-           "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, BH q, Log Ratio, Fightin' Words z",
+           "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, Log Ratio, Fightin' Words z; p from "
+           "{framing.permutations} permutations of documents (or of [framing] keyness_cluster values: see the design column) "
+           "between the groups, not pooled tokens, BH q; groups under {framing.min_group_docs} documents flagged too small",
            "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
     Output("fightin_words_concepts_by_{by}", "framing", "figure", figure_caption="Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score "
            "of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}", data=True),

@@ -35,7 +35,7 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
     """Horizontal bars of ``value`` per item, one bar per group, with interval whiskers.
 
     Items keep the table's order (top to bottom); groups keep their order of appearance. A NaN
-    interval (one document) draws no whisker.
+    interval (one document) or an unbounded one (a studentized bound of ±inf) draws no whisker.
     """
     items = list(dict.fromkeys(table[item]))
     groups = list(dict.fromkeys(table[group]))
@@ -48,7 +48,7 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
         if low and high:
             lo = rows[low].to_numpy(dtype=float)
             hi = rows[high].to_numpy(dtype=float)
-            ok = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(values))
+            ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values)  # an unbounded interval draws no whisker either
             if ok.any():
                 err = np.vstack([values[ok] - lo[ok], hi[ok] - values[ok]])
                 ax.errorbar(values[ok], positions[ok], xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)

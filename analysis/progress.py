@@ -67,7 +67,7 @@ class Progress:
         self.stream = stream if stream is not None else sys.stderr
         self.interval, self.clock = interval, clock
         self.done = 0
-        self.start = clock()
+        self._t0 = clock()
         self._last = None
         self._bar = None
         if self.enabled and getattr(self.stream, "isatty", lambda: False)():
@@ -86,13 +86,13 @@ class Progress:
         """Estimated seconds left (``None`` before the first step or with an unknown total)."""
         if not self.done or self.total <= self.done:
             return None if not self.done else 0.0
-        return (self.clock() - self.start) / self.done * (self.total - self.done)
+        return (self.clock() - self._t0) / self.done * (self.total - self.done)
 
     def line(self, detail: str = "") -> str:
         """``topics: 5/12 fits (vi K=3 seed 2), 1 min 10 s so far, about 1 min 38 s left``."""
         left = self.remaining()
         parts = [f"{self.label}: {self.done}/{self.total} {self.unit}" + (f" ({detail})" if detail else "")]
-        parts.append(f"{format_seconds(self.clock() - self.start)} so far")
+        parts.append(f"{format_seconds(self.clock() - self._t0)} so far")
         if left is not None and self.done < self.total:
             parts.append(f"about {format_seconds(left)} left")
         return ", ".join(parts)
@@ -107,10 +107,20 @@ class Progress:
             self._bar.update(1)
             return
         now = self.clock()
-        since = now - (self.start if self._last is None else self._last)
+        since = now - (self._t0 if self._last is None else self._last)
         if since >= self.interval or (self.done == self.total and self._last is not None):
             self._last = now
             print(self.line(detail), file=self.stream, flush=True)
+
+    def start(self, total: int) -> None:
+        """(Re)start the count at ``total`` expected steps (the interface of :class:`analysis.engines.Progress`)."""
+        self.total, self.done, self._t0, self._last = total, 0, self.clock(), None
+        if self._bar is not None:
+            self._bar.reset(total=total)
+
+    def advance(self, detail: str = "") -> None:
+        """:meth:`step` under the name :class:`analysis.engines.Progress` uses."""
+        self.step(detail)
 
     def close(self) -> None:
         if self._bar is not None:

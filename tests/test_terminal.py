@@ -137,3 +137,15 @@ def test_kwic_terms_whose_slugs_collide_get_one_file_each():
     assert all(re.fullmatch(r"kwic_east-sea-[0-9a-f]{8}", stems[t]) for t in ("East Sea", "east-sea", "EAST SEA"))
     assert kwic_stems(["EAST SEA", "East Sea"])["East Sea"] == kwic_stems(["East Sea", "EAST SEA"])["East Sea"]  # order-free
     assert kwic_stems(["East Sea"]) == {"East Sea": "kwic_east-sea"}  # no collision: the plain name
+
+
+def test_progress_has_the_topic_engines_interface():
+    clock, stream = Clock(), io.StringIO()
+    progress = Progress("topics", unit="fits", enabled=True, stream=stream, interval=5, clock=clock)
+    progress.start(2)
+    clock.now += 6
+    progress.advance("vi K = 2 seed 1")
+    clock.now += 6
+    progress.advance("vi final fit, K = 2")
+    assert stream.getvalue().splitlines() == ["topics: 1/2 fits (vi K = 2 seed 1), 6 s so far, about 6 s left",
+                                              "topics: 2/2 fits (vi final fit, K = 2), 12 s so far"]
