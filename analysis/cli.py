@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from typing import Callable
 
@@ -82,7 +81,10 @@ def _kwic(study, args):
     if not args.term:
         raise InputError("--term", "kwic needs a term", "give --term hợp_tác")
     ps = prepared_corpus(study, args.workers, progress=False)
-    sys.stdout.write(to_markdown(textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)))
+    table = textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)
+    if table.empty:
+        print(f"kwic: {textstat.kwic_absent(ps.prepared, args.term)}", file=sys.stderr)
+    sys.stdout.write(to_markdown(table))
 
 
 def validate_study(path: str) -> None:
@@ -113,14 +115,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
     parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
-    parser.add_argument("--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--quiet", action="store_true", help="warnings and errors only (no progress, no stage line)")
+    parser.add_argument("--verbose", action="store_true", help="also every file written and each step's details")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    from . import terminal
+
+    verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
+    terminal.configure(verbosity)
     try:
         if args.stage == "init":
             from .scaffold import run_init
@@ -131,7 +137,11 @@ def main(argv: list[str] | None = None) -> int:
         study = files.read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
-        STAGES[args.stage][1](study, args)
+        if args.stage in {name for name, *_ in WRITER_STAGES}:
+            with terminal.stage_summary(args.stage, verbosity):
+                STAGES[args.stage][1](study, args)
+        else:
+            STAGES[args.stage][1](study, args)
     except StudyErrors as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -143,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
         # Every output and cache entry is written atomically: what finished is whole and kept.
         print(f"interrupted: {args.stage} stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)", file=sys.stderr)
         return 130
+    finally:
+        terminal.restore()  # an in-process caller (tests, notebooks) gets its progress display back
     return 0
 
 

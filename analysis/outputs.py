@@ -52,6 +52,27 @@ def slug(term: str) -> str:
     return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
 
 
+def kwic_slugs(terms) -> dict[str, str]:
+    """The ``{term}`` of each KWIC term's file ``kwic_{term}``: its :func:`slug`, and when two
+    different terms share a slug (``East Sea``, ``east-sea``, ``EAST SEA``) each of them gets the
+    first 8 hex digits of the SHA-256 of the term as well (``east-sea-1a2b3c4d``), so no table
+    overwrites another. The same term listed twice is one table. Stable: a term's name depends
+    only on the terms that share its slug, not on their order."""
+    import hashlib
+
+    unique = list(dict.fromkeys(terms))
+    by_slug: dict[str, list[str]] = {}
+    for term in unique:
+        by_slug.setdefault(slug(term), []).append(term)
+    return {term: slug(term) + (f"-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}" if len(by_slug[slug(term)]) > 1 else "")
+            for term in unique}
+
+
+def kwic_stems(terms) -> dict[str, str]:
+    """File stem of each KWIC term: ``kwic_`` + :func:`kwic_slugs`."""
+    return {term: f"kwic_{name}" for term, name in kwic_slugs(terms).items()}
+
+
 # ---------------------------------------------------------------------------------- registry
 
 
@@ -198,7 +219,7 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
     cross = "vi" in languages and "en" in languages
     return {
         "group": list(study.frequencies.group_by),
-        "term": [slug(t) for t in study.frequencies.kwic_terms],
+        "term": list(kwic_slugs(study.frequencies.kwic_terms).values()),  # colliding slugs made distinct
         "by": [study.framing.compare_by],
         "lang": list(study.corpus.languages),
         "within": list(study.framing.keyness_within),

@@ -479,7 +479,9 @@ def _progress(total: int, enabled: bool):
     """tqdm on stderr: documents done, rate (documents/s) and the estimated time left."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="prepare", unit="doc", disable=not enabled or total < 2, leave=False, mininterval=0.5)
+    from . import progress  # --quiet turns every progress display off
+
+    return tqdm(total=total, desc="prepare", unit="doc", disable=not enabled or not progress.ENABLED or total < 2, leave=False, mininterval=0.5)
 
 
 def prepare_corpus(

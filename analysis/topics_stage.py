@@ -27,6 +27,7 @@ from .groups import prevalence_by
 from .ldavis import ldavis_page, require_pyldavis
 from .prepare import resolve_workers
 from .prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
+from .progress import Progress
 from .results import Csv, Figure, Raw, Result, Table, write_results
 from .study import Study, settings_keys
 
@@ -76,7 +77,8 @@ def fit_models(
             log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings),
                      topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
     jobs = {name: topics.selection_jobs(corpus, settings, where) for name, corpus in corpora.items()}
-    progress = progress or engines.Progress()
+    # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
+    progress = progress or Progress("topics", unit="fits")
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
     selections: dict[str, topics.KSelection] = {}
     fits: dict[str, topics.LdaFit] = {}
