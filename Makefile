@@ -19,7 +19,7 @@ export MPLBACKEND := Agg
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
-$(STUDY_MK): $(STUDY) analysis/outputs.py
+$(STUDY_MK): $(STUDY) analysis/outputs.py analysis/safety.py
 	@mkdir -p $(dir $@)
 	@$(PYTHON) -m analysis.outputs --study $(STUDY) > $@.tmp && mv $@.tmp $@
 include $(STUDY_MK)
@@ -47,11 +47,21 @@ $(VENV_STAMP): pyproject.toml constraints.txt
 	$(PY) -m ipykernel install --sys-prefix --name vnen-analysis --display-name "vnen-analysis (.venv)" > /dev/null
 	touch $@
 
-test: $(VENV_STAMP) ## run the test suite
+test: $(VENV_STAMP) ## run the test suite (compiles the LaTeX appendix when lualatex or xelatex is installed)
 	$(PY) -m pytest -q
+	@command -v lualatex >/dev/null || command -v xelatex >/dev/null || echo "note: no LaTeX engine, so the appendix was checked (references, escaping) but not compiled; install one: sudo apt-get install --no-install-recommends texlive-luatex texlive-latex-recommended"
 
-clean: ## remove generated figures and tables (keeps .venv and the preparation cache)
-	rm -rf $(OUT) .make
+clean: ## remove generated figures and tables (only files the toolkit wrote; keeps .venv and the preparation cache)
+	$(PYTHON) -m analysis.safety --study $(STUDY)
+	rm -rf .make
 
-help: ## list targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]*:)?([a-z]+):.*## /\2\t/' | sort
+# The stage targets' outputs and recipes come from the generated fragment; these lines add only the help text.
+prepare: ## clean, normalise and segment (cached); cleaning log and corpus summary
+frequencies: ## term counts, TF-IDF, bigrams, KWIC tables and charts
+framing: ## codebook coverage, frame and actor salience, tests, keyness, similarity
+topics: ## LDA per language and joint, K selection, prevalence, cross-lingual alignment
+
+help: ## list targets and variables
+	@echo "usage: make [target] [STUDY=path/to/study.toml]"
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z][a-z-]*):.*## /\1\t/' | sort | awk -F '\t' '{ printf "  %-16s %s\n", $$1, $$2 }'
+	@echo "variables: STUDY=study.toml (the study to run; outputs go to its [run] output folder), PYTHON=python3 (builds .venv)"

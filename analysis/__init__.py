@@ -38,7 +38,7 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`concept_counts`, :func:`frame_group_table`, :func:`actor_group_table`,
    :func:`group_tests`; keyness: :func:`keyness_by_group`, :func:`top_keyness`; documents: :func:`crosslingual_similarity`, :func:`near_duplicates`.
 5. Topics: :func:`select_k`, :func:`fit_lda`, :func:`topic_terms`, :func:`prevalence_by`,
-   :func:`align_languages`, :func:`load_model`.
+   :func:`align_languages`, :func:`load_model`, :func:`suggest_topic_settings`.
 6. Figures: :func:`new_figure`, :func:`style`, :func:`plot_top_terms`, :func:`plot_keyness`,
    :func:`plot_fightin_words`, :func:`plot_frame_salience`, :func:`plot_similarity`,
    :func:`plot_k_selection`, :func:`plot_topic_terms`, :func:`plot_alignment`, and whole
@@ -78,7 +78,7 @@ _API = {
     "crosslingual_similarity": "similarity", "near_duplicates": "similarity",
     # 5. topics
     "select_k": "topics", "fit_lda": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
-    "load_model": "topics_stage",
+    "load_model": "topics_stage", "suggest_topic_settings": "topics",
     # 6. figures
     "new_figure": "plot", "style": "plot", "plot_top_terms": "plot", "plot_keyness": "plot_framing", "plot_fightin_words": "plot_framing",
     "plot_frame_salience": "plot_framing", "plot_similarity": "plot_framing", "plot_k_selection": "plot_topics",

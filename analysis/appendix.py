@@ -5,8 +5,22 @@ what it shows and from which data file; ``numbers.tex`` defines one macro per nu
 quotes (``\\NDocsVi``, ``\\ChosenKVi`` ...), so no number is typed by hand; the run manifest
 becomes a table of inputs, settings, seeds, package versions and the segmenter.
 
-Usage in a paper: ``\\input{figures/numbers.tex}`` in the preamble and ``\\input{figures/appendix.tex}``
-where the appendix goes (needs ``booktabs``, ``graphicx``; the figures folder on ``\\graphicspath``).
+Usage in a paper (the README's recipe, tested as written)::
+
+    \\usepackage{booktabs,graphicx,longtable}
+    \\graphicspath{{figures/}}
+    \\input{figures/numbers.tex}
+    ...
+    \\input{figures/appendix.tex}
+
+``appendix.tex`` is self-contained: every table is written into it (not ``\\input`` from a file
+name relative to the figures folder, which LaTeX looks for in the paper's folder), so the only
+path the paper sets is ``\\graphicspath`` for the figures. Tables are the fitted ``longtable``
+layout of :func:`analysis.tables.to_latex`, at most :data:`APPENDIX_MAX_ROWS` rows each, and
+per-document tables longer than that are left out with a sentence naming their CSV.
+
+Every name that reaches LaTeX (section titles, captions, column names, cells, labels, figure
+file names) is escaped or restricted to a safe alphabet: data can never become a command.
 """
 
 from __future__ import annotations
@@ -22,7 +36,7 @@ if TYPE_CHECKING:
 
 from .outputs import figure_stems
 from .study import Study
-from .tables import latex_escape
+from .tables import breakable, latex_escape, latex_label, to_latex
 
 _MACRO = re.compile(r"^[A-Za-z]+$")
 
@@ -68,45 +82,118 @@ def numbers_tex(numbers: Mapping[str, tuple[object, str]]) -> str:
         value, note = numbers[name]
         if not _MACRO.match(name):
             raise ValueError(f"bad macro name {name!r}")
-        lines.append(f"\\newcommand{{\\{name}}}{{{format_number(value)}}} % {note}")
+        lines.append(f"\\newcommand{{\\{name}}}{{{format_number(value)}}} % {_comment(note)}")
     return "\n".join(lines) + "\n"
 
 
+def _comment(text) -> str:
+    """Text safe after a ``%``: one line (a newline would end the comment and run the rest)."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text))
+
+
+#: A figure file name LaTeX reads safely: letters (any script), digits, ``_ . -``.
+_SAFE_FILE = re.compile(r"^[^\W][\w.\-]*$")
+
+#: Rows of a table in the appendix; longer tables show their first rows and name their CSV.
+APPENDIX_MAX_ROWS = 40
+
+
 def figure_block(stem: str, caption: str) -> str:
-    """A figure float including ``<stem>.pdf`` with its caption and the CSV it was drawn from."""
+    """A figure float including ``<stem>.pdf`` with its caption and the CSV it was drawn from.
+
+    A stem with characters LaTeX would read as commands (from a hostile or unusual column name)
+    is not included: the block says which figure and why, escaped.
+    """
     text = f"{caption.rstrip('.')}. Data: {stem}.csv."
+    if not _SAFE_FILE.match(stem):
+        return "\n".join([
+            "% figure left out: its file name is not safe for LaTeX",
+            rf"\par{{\raggedright\noindent Figure {breakable(stem + '.pdf')} is not included here: its name has characters LaTeX reads as commands; see {breakable(stem + '.csv')}.\par}}",
+        ])
     return "\n".join(
         [
             r"\begin{figure}[htbp]",
             r"\centering",
             rf"\includegraphics[width=\linewidth,height=0.8\textheight,keepaspectratio]{{{stem}.pdf}}",
             rf"\caption{{{latex_escape(text)}}}",
-            rf"\label{{fig:{stem}}}",
+            rf"\label{{fig:{latex_label(stem)}}}",
             r"\end{figure}",
         ]
     )
 
 
+def tex_caption(tex: str) -> str:
+    """The plain caption a generated ``<stem>.tex`` table carries (its ``% caption:`` line), or ``""``."""
+    for line in tex.splitlines():
+        if line.startswith("% caption: "):
+            return line[len("% caption: "):]
+    return ""
+
+
+def table_block(stem: str, table: "pd.DataFrame", caption: str, max_rows: int = APPENDIX_MAX_ROWS) -> str:
+    """A table as it appears in the appendix: the fitted ``longtable`` with at most ``max_rows``
+    rows; a per-document (or per-unit) table longer than that is replaced by a sentence that
+    names its CSV (thousands of rows belong in the data, not in a paper)."""
+    csv = f"{stem}.csv"
+    caption = re.sub(r"\s*Data: [^ ]+\.csv\.?$", "", caption).rstrip(". ")
+    if len(table) > max_rows and re.search(r"_by_(document|unit)s?$", stem):
+        what = caption or stem
+        return rf"\par{{\raggedright\noindent\emph{{{latex_escape(what)}}}: {len(table):,} rows, one per document, are in {breakable(csv)} (not printed here).\par}}"
+    return to_latex(table, caption=f"{caption}. Data: {csv}" if caption else f"Data: {csv}", label=stem, max_rows=max_rows, source=csv).rstrip("\n")
+
+
+_LEADING_ZERO = re.compile(r"^-?0\d")
+
+
+def typed_table(table: "pd.DataFrame") -> "pd.DataFrame":
+    """A table read back from its CSV as strings, with its number columns made numbers again.
+
+    A column is numeric when every non-empty value parses as a number and none has a leading
+    zero (``007`` is a document id, not seven); everything else stays text exactly as written.
+    """
+    import pandas as pd
+
+    out = {}
+    for name in table.columns:
+        values = table[name]
+        filled = values[values != ""]
+        numbers = pd.to_numeric(filled, errors="coerce")
+        if len(filled) and not numbers.isna().any() and not filled.str.match(_LEADING_ZERO).any() and not filled.isin(["True", "False"]).any():
+            out[name] = pd.to_numeric(values.replace("", float("nan")))
+        else:
+            out[name] = values
+    return pd.DataFrame(out, columns=table.columns)
+
+
+#: Packages appendix.tex needs; it stops with a clear message naming the one missing.
+REQUIRED_PACKAGES = ("booktabs", "graphicx", "longtable")
+
+
 def appendix_tex(sections: Iterable[tuple[str, list[tuple[str, str, str]]]]) -> str:
     """The appendix body: per section, figures and tables in order.
 
-    ``sections`` is ``[(title, [(kind, stem, caption), ...]), ...]`` with ``kind`` ``"figure"`` or
-    ``"table"`` (tables are ``\\input`` from their generated ``.tex``, which carries its caption).
+    ``sections`` is ``[(title, [(kind, stem, content), ...]), ...]`` with ``kind`` ``"figure"``
+    (``content`` is the caption) or ``"table"`` (``content`` is the table's LaTeX, from
+    :func:`table_block`, written in place so the appendix needs no path to its tables).
     """
     lines = [
         "% Generated by `python -m analysis appendix`. Do not edit: change the study and run `make appendix`.",
-        "% Needs \\usepackage{booktabs,graphicx} and \\graphicspath{{figures/}} (or wherever figures/ is).",
+        "% In the paper: \\usepackage{" + ",".join(REQUIRED_PACKAGES) + "}, \\graphicspath{{figures/}} (the folder holding this file),",
+        "% \\input{figures/numbers.tex} in the preamble and \\input{figures/appendix.tex} here. Unicode text needs LuaLaTeX or XeLaTeX.",
+        r"\makeatletter",
+        *[rf"\@ifpackageloaded{{{p}}}{{}}{{\PackageError{{appendix.tex}}{{add \protect\usepackage{{{p}}} to the preamble}}{{The generated appendix uses {p}.}}}}" for p in REQUIRED_PACKAGES],
+        r"\makeatother",
         r"\section*{Appendix: data, methods and results}",
     ]
     for title, items in sections:
         if not items:
             continue
         lines.append(rf"\subsection*{{{latex_escape(title)}}}")
-        for kind, stem, caption in items:
+        for kind, stem, content in items:
             if kind == "figure":
-                lines.append(figure_block(stem, caption))
+                lines.append(figure_block(stem, content))
             else:
-                lines.append(rf"\input{{{stem}.tex}}")
+                lines.append(content)
         lines.append(r"\clearpage")
     return "\n".join(lines) + "\n"
 

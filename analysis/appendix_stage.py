@@ -23,9 +23,15 @@ QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_l
                  "similarity_crosslingual", "topic_k_selection", "model_frames")
 
 
+MANIFEST_CAPTION = "Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions"
+
+
 def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """Per stage: its title and the ``(kind, stem, caption)`` of every registered table and figure
-    present in the output folder, in registry order (a table before the figure of its stem)."""
+    """Per stage: its title and the ``(kind, stem, content)`` of every registered table and figure
+    present in the output folder, in registry order (a table before the figure of its stem): a
+    figure's caption; a table's LaTeX, written into the appendix from its CSV so that
+    ``\\input{figures/appendix.tex}`` works from the paper's folder. The run manifest's table
+    comes last, every row (``run_manifest.csv`` is written first)."""
     out = study.output_dir
     captions = {stem: text for _, stem, text in figure_stems(study)}
     declared = declared_outputs(study)
@@ -33,12 +39,17 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
     for stage in STAGE_ORDER:
         items: list[tuple[str, str, str]] = []
         for stem in dict.fromkeys(name.rsplit(".", 1)[0] for name in declared[stage]):
-            if (out / f"{stem}.tex").is_file():
-                items.append(("table", stem, ""))
+            if (out / f"{stem}.tex").is_file() and (out / f"{stem}.csv").is_file():
+                # Written into the appendix from the CSV (fitted, capped): no path for LaTeX to resolve.
+                table = appendix.typed_table(pd.read_csv(out / f"{stem}.csv", dtype=str, keep_default_na=False))
+                caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
+                items.append(("table", stem, appendix.table_block(stem, table, caption)))
             if stem in captions and (out / f"{stem}.pdf").is_file():
                 items.append(("figure", stem, captions[stem]))
         sections.append((STAGE_TITLES.get(stage, stage), items))
-    sections.append(("Run manifest", [("table", "run_manifest", "")]))
+    manifest = appendix.typed_table(pd.read_csv(out / "run_manifest.csv", dtype=str, keep_default_na=False)) if (out / "run_manifest.csv").is_file() else None
+    if manifest is not None:
+        sections.append(("Run manifest", [("table", "run_manifest", appendix.table_block("run_manifest", manifest, MANIFEST_CAPTION, max_rows=len(manifest)))]))
     return sections
 
 
@@ -71,7 +82,7 @@ def run_appendix(study: Study) -> list[Path]:
     written = files.write_table(
         pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
         out / "run_manifest",
-        caption="Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions",
+        caption=MANIFEST_CAPTION,
     )
     written.append(files.write_text(out / "appendix.tex", appendix.appendix_tex(appendix_sections(study))))
     written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(appendix.collect_numbers(tables))))

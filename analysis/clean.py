@@ -11,7 +11,24 @@ import re
 import tomllib
 from dataclasses import dataclass
 
+import regex
+
 from .errors import InputError
+
+#: Longest time one rule may take on one line. A normal rule takes microseconds; a pattern with
+#: nested repetition (``(a|aa)+$``) can take longer than the age of the universe on a long line.
+#: The ``regex`` module stops the match at this limit plus :data:`RULE_SECONDS_PER_MB` for each
+#: megabyte of the line (the default rules take at most 0.11 s on a 2 MB line), and the rule is
+#: named in the error.
+RULE_TIMEOUT_SECONDS = 1.0
+RULE_SECONDS_PER_MB = 1.0
+#: A line rule (``drop_line``) describes a short line (a footer, a dateline, a caption). A longer
+#: matching line that the match does not cover whole is not that line: only its head up to the
+#: end of the match is removed (a dateline that the article's body follows on the same line), or
+#: its tail from the start of a match that ends the line (a credit closing a paragraph), or, for a
+#: match in the middle, nothing. Each cut is logged.
+DROP_LINE_MAX_CHARS = 300
+DROP_LINE_HEAD_CHARS = 120
 
 UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 KINDS = ("truncate_from", "drop_line", "drop_line_and_next", "strip", "strip_last_line")
@@ -25,6 +42,7 @@ class Rule:
     pattern: re.Pattern
     languages: tuple[str, ...]
     description: str = ""
+    source: str = ""  # the rule file, for messages
 
 
 @dataclass(frozen=True)
@@ -58,19 +76,26 @@ def parse_rules(text: str, where: str) -> tuple[Rule, ...]:
         if entry["kind"] not in KINDS:
             raise InputError(label, f"unknown kind '{entry['kind']}'", f"use one of {', '.join(KINDS)}")
         try:
-            pattern = re.compile(entry["pattern"].replace("{UPPER}", f"[{UPPER}]"))
-        except re.error as exc:
-            raise InputError(label, f"bad regular expression ({exc})", "fix the pattern") from exc
+            pattern = regex.compile(entry["pattern"].replace("{UPPER}", f"[{UPPER}]"))
+        except (regex.error, re.error) as exc:
+            raise InputError(label, f"bad regular expression ({exc})", "fix the pattern") from None
         languages = tuple(entry.get("languages", ["vi", "en"]))
-        rules.append(Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", "")))
+        rules.append(Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", ""), where))
     return tuple(rules)
 
 
-def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str) -> tuple[str, list[Removal]]:
+def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where: str = "<text>") -> tuple[str, list[Removal]]:
     """Apply ``rules`` in order to an NFC text; return the cleaned text and the removals.
 
     Line numbers in the log refer to the input text. Blank lines are kept (they separate
-    paragraphs). Examples
+    paragraphs). A ``drop_line`` rule drops a line only when the line is what it describes: a line
+    longer than :data:`DROP_LINE_MAX_CHARS` that the match does not cover whole loses only its
+    head up to the end of the match (kind ``drop_line_head``, a match within its first
+    :data:`DROP_LINE_HEAD_CHARS` characters), or its tail from a match that ends the line (kind
+    ``drop_line_tail``), or nothing. Every match is bounded in time (:func:`_limit`,
+    about a second a line; the error names the rule and the line).
+
+    Examples
     --------
     >>> from analysis.clean import parse_rules
     >>> rules = parse_rules('[[rule]]\\nname="f"\\nkind="drop_line"\\npattern="^Source$"', "r")
@@ -82,9 +107,16 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str) -> tup
     for rule in rules:
         if language not in rule.languages:
             continue
+
+        def search(line: str, number: int, rule: Rule = rule):
+            try:
+                return rule.pattern.search(line, timeout=_limit(line))
+            except TimeoutError:
+                raise _timed_out(rule, where, number, line) from None
+
         if rule.kind == "truncate_from":
             for position, (number, line) in enumerate(lines):
-                if rule.pattern.search(line):
+                if search(line, number):
                     cut = "\n".join(content for _, content in lines[position:]).strip()
                     removals.append(Removal(rule.name, rule.kind, number, cut))
                     lines = lines[:position]
@@ -97,7 +129,22 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str) -> tup
                     removals.append(Removal(rule.name, rule.kind, number, line.strip()))
                     drop_next = False
                     continue
-                if line.strip() and rule.pattern.search(line):
+                match = search(line, number) if line.strip() else None
+                if match and len(line.strip()) > DROP_LINE_MAX_CHARS:
+                    start = match.start() - (len(line) - len(line.lstrip()))  # from the first visible character
+                    before, after = line[: match.start()].strip(), line[match.end():].strip()
+                    if before or after:
+                        # Not the short line the rule describes: the body before or after the match stays.
+                        if start <= DROP_LINE_HEAD_CHARS and after:
+                            removals.append(Removal(rule.name, "drop_line_head", number, line[: match.end()].strip()))
+                            kept.append((number, after))
+                        elif not after:
+                            removals.append(Removal(rule.name, "drop_line_tail", number, line[match.start():].strip()))
+                            kept.append((number, before))
+                        else:
+                            kept.append((number, line))
+                        continue
+                if match:
                     removals.append(Removal(rule.name, rule.kind, number, line.strip()))
                     drop_next = rule.kind == "drop_line_and_next"
                     continue
@@ -110,14 +157,31 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str) -> tup
                 targets = non_empty[-1:]
             for i in targets:
                 number, line = lines[i]
-                found = [m.group(0) for m in rule.pattern.finditer(line) if m.group(0).strip()]
-                if found:
-                    for piece in found:
-                        removals.append(Removal(rule.name, rule.kind, number, piece.strip()))
-                    lines[i] = (number, rule.pattern.sub(" ", line).strip())
+                try:
+                    found = [m.group(0) for m in rule.pattern.finditer(line, timeout=_limit(line)) if m.group(0).strip()]
+                    if found:
+                        for piece in found:
+                            removals.append(Removal(rule.name, rule.kind, number, piece.strip()))
+                        lines[i] = (number, rule.pattern.sub(" ", line, timeout=_limit(line)).strip())
+                except TimeoutError:
+                    raise _timed_out(rule, where, number, line) from None
     cleaned = "\n".join(line for _, line in lines)
     cleaned = re.sub(r"\n{3,}", "\n\n", cleaned).strip()
     return cleaned, removals
+
+
+def _limit(line: str) -> float:
+    """Seconds one rule may take on ``line``: :data:`RULE_TIMEOUT_SECONDS` plus
+    :data:`RULE_SECONDS_PER_MB` per million characters."""
+    return RULE_TIMEOUT_SECONDS + RULE_SECONDS_PER_MB * len(line) / 1e6
+
+
+def _timed_out(rule: Rule, where: str, number: int, line: str) -> InputError:
+    return InputError(
+        f"{rule.source or 'boilerplate rules'} rule '{rule.name}'",
+        f"took more than {_limit(line):.2g} s on line {number} of {where} (catastrophic backtracking)",
+        "rewrite the pattern without nested or overlapping repetition such as (a|aa)+ or (x+)+",
+    )
 
 
 def split_headline(text: str, title: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import logging
 import sys
 from typing import Callable
 
@@ -32,7 +31,16 @@ def stage(name: str, help_text: str):
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
+    from .prepare import check_documents
+    from .prepared import load_preparation
+    from .sources import PackedDocument
+
     corpus = files.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
+    # What preparation would reject (control characters, invisible-only texts, texts the rules
+    # remove whole), found now without segmenting anything: every text still on disk (a folder
+    # corpus; a table source's texts are not kept when validating).
+    readable = [d for d in corpus.documents if not isinstance(d, PackedDocument) or d.pack]
+    check_documents(readable, load_preparation(study))
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 
@@ -75,7 +83,10 @@ def _kwic(study, args):
     if not args.term:
         raise InputError("--term", "kwic needs a term", "give --term hợp_tác")
     ps = prepared_corpus(study, args.workers, progress=False)
-    sys.stdout.write(to_markdown(textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)))
+    table = textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)
+    if table.empty:
+        print(f"kwic: {textstat.kwic_absent(ps.prepared, args.term)}", file=sys.stderr)
+    sys.stdout.write(to_markdown(table))
 
 
 def validate_study(path: str) -> None:
@@ -106,14 +117,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
     parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
-    parser.add_argument("--quiet", action="store_true", help="log warnings and errors only")
+    parser.add_argument("--quiet", action="store_true", help="warnings and errors only (no progress, no stage line)")
+    parser.add_argument("--verbose", action="store_true", help="also every file written and each step's details")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(levelname)s %(message)s", stream=sys.stderr)
+    from . import terminal
+
+    verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
+    terminal.configure(verbosity)
     try:
         if args.stage == "init":
             from .scaffold import run_init
@@ -124,7 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         study = files.read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
-        STAGES[args.stage][1](study, args)
+        if args.stage in {name for name, *_ in WRITER_STAGES}:
+            with terminal.stage_summary(args.stage, verbosity):
+                STAGES[args.stage][1](study, args)
+        else:
+            STAGES[args.stage][1](study, args)
     except StudyErrors as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
@@ -132,6 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # Every output and cache entry is written atomically: what finished is whole and kept.
+        print(f"interrupted: {args.stage} stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)", file=sys.stderr)
+        return 130
+    finally:
+        terminal.restore()  # an in-process caller (tests, notebooks) gets its progress display back
     return 0
 
 

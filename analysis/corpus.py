@@ -5,7 +5,8 @@ empty or binary, lies outside the corpus folder, a duplicate id, a missing colum
 language code each stop the run with one line naming the file or row and the fix. Inputs are
 never modified.
 
-Encodings: strict UTF-8 (a UTF-8 BOM is fine; UTF-16 with a BOM is recognised). Legacy Vietnamese
+Encodings: strict UTF-8 (a UTF-8 BOM is fine; UTF-16 with a BOM is recognised, UTF-16 without one
+is decoded when declared and named as such when not). Legacy Vietnamese
 encodings (cp1258, VISCII, TCVN3 ...) must be *declared*, per corpus in the study file or per file
 in a metadata column ``encoding``, because charset detectors mislabel them.
 """
@@ -108,8 +109,14 @@ def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
     elif raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8):]
         encoding = "utf-8"
-    elif b"\x00" in raw:
+    elif b"\x00" in raw and not encoding.strip().lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
         offset = raw.index(b"\x00")
+        kind = utf16_kind(raw)
+        if kind:
+            raise InputError(
+                where, f"looks like {kind.upper()} text without a byte-order mark (NUL bytes in every other position)",
+                f"declare encoding '{kind}' in the metadata column 'encoding' or in [corpus] encoding, or save it as UTF-8",
+            )
         raise InputError(
             where, f"binary file (NUL byte at byte offset {offset})", "give a plain-text export of the article"
         )
@@ -148,6 +155,22 @@ def _register_extra_codecs() -> None:
         pass
 
 
+def utf16_kind(raw: bytes) -> str:
+    """``'utf-16'`` (with a BOM), ``'utf-16-le'``/``'utf-16-be'`` when NUL bytes sit in every other
+    position as in BOM-less UTF-16 of mostly Latin text, else ``''``."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = raw[:4096]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return ""
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) >= 0.4 * len(odd) and even.count(0) <= 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.4 * len(even) and odd.count(0) <= 0.05 * len(odd):
+        return "utf-16-be"
+    return ""
+
+
 def vietnamese_share(text: str) -> float:
     """Share of letters that are Vietnamese-only letters (0 for English, ~0.3 for Vietnamese)."""
     letters = sum(1 for c in text if c.isalpha())
@@ -176,11 +199,12 @@ def check_relative_path(name: str, where: str) -> None:
             )
 
 
-def validate_metadata(table: pd.DataFrame, where: str, languages: tuple[str, ...] = LANGUAGES) -> pd.DataFrame:
+def validate_metadata(table: pd.DataFrame, where: str, languages: tuple[str, ...] = LANGUAGES, lines: list[int] | None = None) -> pd.DataFrame:
     """Check the metadata table; return it with ``doc_id`` as a string index.
 
     Errors: a missing required column, an empty or duplicate ``doc_id``, an unknown language code,
-    an unsafe ``file`` path. Rows are reported by their line number in the CSV file (header = 1).
+    an unsafe ``file`` path. Rows are reported by their line number in the CSV file (header = 1):
+    ``lines`` gives the line each row starts on when a quoted field spans lines.
     """
     missing = [c for c in REQUIRED_COLUMNS if c not in table.columns]
     if missing:
@@ -191,7 +215,7 @@ def validate_metadata(table: pd.DataFrame, where: str, languages: tuple[str, ...
         )
     table = table.fillna("").astype(str)
     seen: dict[str, int] = {}
-    for position, row in enumerate(table.itertuples(index=False), start=2):
+    for position, row in zip(lines or range(2, len(table) + 2), table.itertuples(index=False)):
         label = f"{where} line {position}"
         doc_id = row.doc_id.strip()
         if not doc_id:

@@ -9,6 +9,7 @@ stopword and phrase files. Writing: always atomically (a temporary file in the t
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io as _io
 import itertools
@@ -24,10 +25,11 @@ from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 
-from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, validate_metadata
+from .corpus import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, utf16_kind, validate_metadata
 from .errors import InputError
-from .tables import to_csv, to_latex, to_markdown
+from .safety import make_unsafe
 from .study import Study, column_problems, parse_study, raise_all, study_toml
+from .tables import to_csv, to_latex, to_markdown
 
 log = logging.getLogger("analysis")
 
@@ -55,10 +57,30 @@ def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
         study, problems = parse_study(decode_utf8(path.read_bytes(), path, fix="save the study file as UTF-8"), path)
     except InputError as exc:
         return None, [exc]
-    if study.run.output.strip() and study.output_dir.exists() and not study.output_dir.is_dir():
+    overlap = study_path_problems(study)  # the output is an input (the metadata ...): say that, once
+    if not overlap and study.run.output.strip() and study.output_dir.exists() and not study.output_dir.is_dir():
         problems.append(InputError(path, f"[run] output = '{study.run.output}' is an existing file, not a folder",
                                    'name a folder for the outputs, e.g. output = "figures"'))
+    problems.extend(overlap)
     return study, problems
+
+
+def study_path_problems(study: Study) -> list[InputError]:
+    """An output folder that is, holds or lies inside an input, and output names built from
+    settings that could leave the output folder (:mod:`analysis.safety`): found before anything
+    is written."""
+    from . import safety
+
+    problems = []
+    settings = study.as_dict()
+    if study.run.output.strip():  # an empty output is study.py's problem (one message, not two)
+        reason = safety.check_output(Path(study.source), settings)
+        if reason:
+            problems.append(InputError(study.source, reason, 'give the outputs a folder of their own, e.g. output = "figures"'))
+    reason = safety.check_names(settings)
+    if reason:
+        problems.append(InputError(study.source, reason, "rename the metadata column (letters, digits, _ - .) and the setting with it"))
+    return problems
 
 
 def read_study(path: str | Path) -> Study:
@@ -124,16 +146,92 @@ def read_metadata(study: Study) -> pd.DataFrame:
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...")
+    text = decode_metadata(raw, path)
+    return parse_metadata(text, path, study.corpus.languages)
+
+
+def decode_metadata(raw: bytes, path) -> str:
+    """The metadata file's text (UTF-8, BOM allowed); UTF-16 and Excel exports are named as such."""
+    utf16 = utf16_kind(raw)
+    if utf16:
+        try:
+            sample = raw.decode(utf16)[:2000]
+        except UnicodeDecodeError:
+            sample = ""
+        if "\t" in sample.split("\n", 1)[0]:
+            raise InputError(path, "an Excel 'Unicode text' export (UTF-16, tab-separated), not a UTF-8 CSV",
+                             "in Excel save it as 'CSV UTF-8 (Comma delimited)'")
+        raise InputError(path, f"UTF-16 text ({utf16}), not UTF-8", "save the metadata as a UTF-8 CSV file")
     if b"\x00" in raw:
-        raise InputError(path, "metadata file is binary", "save the metadata as a UTF-8 CSV file")
-    text = decode_utf8(raw, path, "metadata", "save it as UTF-8 CSV")
+        raise InputError(path, f"metadata file is binary (NUL byte at byte offset {raw.index(bytes(1))})", "save the metadata as a UTF-8 CSV file")
+    return decode_utf8(raw, path, "metadata", "save it as UTF-8 CSV")
+
+
+def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
+    """Parse and validate the metadata CSV text; errors name the physical line of the file.
+
+    A record may span several lines (a quoted title with a line break), so records are first read
+    with :mod:`csv` to know the line each starts on; those line numbers label every later error.
+    """
+    header_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter_hint = ""
+    if "," not in header_line:
+        for char, name in ((";", "semicolons"), ("\t", "tabs")):
+            if char in header_line:
+                delimiter_hint = name
+                break
+    starts: list[int] = []
+    try:
+        reader = csv.reader(_io.StringIO(text, newline=""))  # as lenient as pandas: only the line numbers are wanted
+        width = None
+        line = 1
+        for record in reader:
+            if width is None:
+                width = len(record)
+            elif record and len(record) > width:
+                hint = f"; the header is separated by {delimiter_hint}" if delimiter_hint else ""
+                raise InputError(path, f"broken CSV: line {line} has {len(record)} fields, the header {width}{hint}",
+                                 "quote fields that contain commas, or save the file comma-separated")
+            elif record:
+                starts.append(line)
+            line = reader.line_num + 1
+    except csv.Error:
+        starts = []  # pandas below decides (and reports) what the csv module could not read
+    if delimiter_hint:
+        raise InputError(path, f"the header is separated by {delimiter_hint}, not commas", "save the metadata comma-separated (CSV UTF-8)")
     try:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:
         raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...") from None
     if "file" not in table.columns and "path" in table.columns:  # the shared corpora's name for it
         table = table.rename(columns={"path": "file"})
-    return validate_metadata(table, str(path), study.corpus.languages)
+    lines = starts if len(starts) == len(table) else None
+    table = validate_metadata(table, str(path), languages, lines=lines)
+    if table.empty:
+        raise InputError(path, "lists no documents (a header and no rows)", "add one row per document: doc_id,file,language,...")
+    for column in OPTIONAL_GROUP_COLUMNS:
+        if column not in table.columns:
+            # Only doc_id, file and language are required. A grouping column the defaults use and
+            # the metadata lacks gets one value that says so in every table and figure.
+            table[column] = missing_column_label(column)
+            if (str(path), column) not in _WARNED:  # once per run, not once per stage read
+                _WARNED.add((str(path), column))
+                log.warning("%s: no '%s' column; tables by %s show one group '%s'", path, column, column, missing_column_label(column))
+    table.attrs["lines"] = lines or list(range(2, len(table) + 2))
+    return table
+
+
+#: Optional metadata columns the default settings group by (``[frequencies] group_by``,
+#: ``[framing] keyness_within``, ``[topics] prevalence_by``, the corpus summary).
+OPTIONAL_GROUP_COLUMNS = ("outlet", "event")
+_WARNED: set[tuple[str, str]] = set()
+
+
+def missing_column_label(column: str) -> str:
+    """The value every document gets for an optional grouping column the metadata lacks."""
+    return f"(no {column} column)"
 
 
 def resolve_in_folder(folder: Path, name: str, where: str) -> Path:
@@ -215,9 +313,18 @@ def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
     documents = []
     hashes = {}
     meta_path = study.path(study.corpus.metadata)
-    for line, row in enumerate(metadata.to_dict("records"), start=2):
+    listed: dict[Path, tuple[str, int]] = {}
+    for line, row in zip(metadata.attrs["lines"], metadata.to_dict("records")):
         where = f"{meta_path} line {line}"
+        unsafe = make_unsafe(row["file"])
+        if unsafe:
+            raise InputError(where, f"file name {unsafe} (the generated make rules list every input)", "rename the file and its metadata entry")
         path = resolve_in_folder(folder, row["file"], where)
+        if path in listed:
+            first_id, first_line = listed[path]
+            raise InputError(where, f"file '{row['file']}' is listed again, for doc_id '{row['doc_id']}' (first for '{first_id}' on line {first_line})",
+                             "list every file once (it would be counted twice)")
+        listed[path] = (row["doc_id"], line)
         raw = path.read_bytes()
         hashes[str(path.relative_to(folder))] = sha256_bytes(raw)
         encoding = row.get("encoding", "") or study.corpus.encoding
@@ -238,17 +345,39 @@ def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
 def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path next to ``target``; rename it over ``target`` only on success."""
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    if ".." in target.parts:
+        # Output names are built from settings and data (columns, terms): never let one climb out.
+        raise InputError(target, "output name leaves the output folder ('..')", "rename the column or term it was built from")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise unwritable(target.parent, exc) from None
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.chmod(tmp_path, 0o644)
         os.replace(tmp_path, target)
-    except BaseException:
+    except BaseException as exc:
         tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+            raise unwritable(target.parent, exc) from None
         raise
+
+
+#: Errors that mean "this folder cannot take the output" (not a bug): full, read-only, no permission.
+_UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG, errno.ENOTDIR, errno.EEXIST}
+
+
+def unwritable(folder: Path, exc: OSError) -> InputError:
+    """The one-line error for a folder that cannot be written (disk full, read-only, no permission).
+
+    Files already finished stay whole (every write is atomic); the one being written is removed.
+    """
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up", errno.EROFS: "the file system is read-only",
+              errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there"}.get(exc.errno, exc.strerror or str(exc))
+    return InputError(folder, f"cannot write output ({reason})", "free space or choose a writable folder ([run] output / [run] cache), then run again")
 
 
 def write_bytes(target: Path, data: bytes) -> Path:
@@ -307,6 +436,8 @@ def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: 
 
 
 _TMP_COUNTER = itertools.count()
+_CHECKSUM_OPEN = b',"sha256":"'
+_CHECKSUM_LENGTH = len(_CHECKSUM_OPEN) + 64 + 2
 
 
 class PreparedCache:
@@ -319,7 +450,9 @@ class PreparedCache:
     entries or none, and concurrent writers of one key write identical bytes.
 
     Layout: ``<folder>/prepared/<first two hex digits>/<key>.json`` (256 sub-folders keep
-    directories small for archives of hundreds of thousands of documents).
+    directories small for archives of hundreds of thousands of documents). Each entry's last key
+    is ``sha256``, the SHA-256 of the rest of the entry: an entry altered on disk is not used but
+    logged and prepared again (:meth:`get_text`).
     """
 
     def __init__(self, folder: Path):
@@ -341,12 +474,28 @@ class PreparedCache:
         return os.path.isfile(self._file(key))
 
     def get_text(self, key: str) -> str | None:
-        """The stored JSON text, or None if the entry is missing or not UTF-8."""
+        """The stored JSON text, or None if the entry is missing, not UTF-8 or fails its checksum.
+
+        Every entry ends with the SHA-256 of the rest of its text (:meth:`put_text`), so an entry
+        altered on disk -- even one still valid JSON, ``Wang`` -> ``wang`` -- is not used: it is
+        logged and the caller prepares the document again.
+        """
         try:
             with open(self._file(key), "rb") as handle:
-                return handle.read().decode("utf-8")
-        except (FileNotFoundError, NotADirectoryError, UnicodeDecodeError):
+                data = handle.read()
+        except (FileNotFoundError, NotADirectoryError):
             return None
+        text = None
+        if len(data) > _CHECKSUM_LENGTH and data[-_CHECKSUM_LENGTH:-66] == _CHECKSUM_OPEN:
+            body = data[:-_CHECKSUM_LENGTH] + b"}"
+            if hashlib.sha256(body).hexdigest().encode() == data[-66:-2]:
+                try:
+                    text = body.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+        if text is None:
+            log.warning("cache: entry %s does not match its checksum (changed on disk?); preparing the document again", self._file(key))
+        return text
 
     def put_text(self, key: str, text: str) -> None:
         """Store JSON text atomically (no log line: an archive has one entry per document).
@@ -359,20 +508,29 @@ class PreparedCache:
         target = self._file(key)
         tmp = f"{target}.{os.getpid()}.{next(_TMP_COUNTER)}.tmp"
         data = text.encode("utf-8")
+        if not data.endswith(b"}"):
+            raise ValueError("a cache entry is a JSON object")
+        # The checksum rides as the object's last key: the entry stays plain JSON.
+        data = data[:-1] + _CHECKSUM_OPEN + hashlib.sha256(data).hexdigest().encode() + b'"}'
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileNotFoundError:  # first entry in this sub-folder
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            try:
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileNotFoundError:  # first entry in this sub-folder
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except OSError as exc:
+            raise unwritable(self.folder.parent, exc) from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             try:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+            if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+                raise unwritable(self.folder.parent, exc) from None
             raise
 
     def get(self, key: str):

@@ -21,9 +21,10 @@ import pandas as pd
 from . import plot_framing as pf
 from .codebook import Codebook, coverage_report
 from .equivalence import group_rate
-from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests
+from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests, keyed_rng
 from .groups import actor_group_table, column_sums, comparison_table, frame_group_table, keyness_comparisons
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
+from .progress import Progress
 from .results import Csv, Figure, Result, Table, write_results
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
 from .study import Study, settings_keys
@@ -69,18 +70,27 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
         Table("codebook_coverage", coverage, {"source": codebook.source}),
         Table("codebook_unmapped_terms", unmapped),
     ]
+    # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
+    progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
     docs, frame_results = _frames(annotations, codebook, groups, order, study, labels)
     results += frame_results
+    progress.step("frames, tests")
     actor_results, actors = _actors(annotations, codebook, groups, order, study, labels)
     results += actor_results
+    progress.step("actors")
     dtm = ps.dtm("document")
     for language in study.corpus.languages:
         for var in s.keyness_within:
             results += _word_keyness(dtm, ps.docvars, language, var, study)
+            progress.step(f"{language} word keyness by {var}")
     concepts = concept_counts(annotations).reindex(list(ps.docvars.index), fill_value=0)
-    results += _concept_keyness(concepts, groups, order, study, labels["concept"])
+    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(ps.docvars, study))
+    progress.step("concept keyness")
     results += _similarity(ps, annotations, concepts)
+    progress.step("similarity")
     results.append(_omissions(docs, actors, concepts, annotations, ps.docvars, study, labels))
+    progress.step("omissions")
+    progress.close()
     return results
 
 
@@ -139,6 +149,12 @@ def _keyness_results(comparisons, output: str, values: dict, study: Study, empty
     ]
 
 
+def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
+    """``[framing] keyness_cluster`` of each document, or None (documents are the unit)."""
+    column = study.framing.keyness_cluster
+    return {d: str(v) for d, v in docvars[column].items()} if column else None
+
+
 def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Result]:
     s = study.framing
     rows = [i for i, d in enumerate(dtm.row_ids) if str(docvars.loc[d, "language"]) == language]
@@ -148,17 +164,18 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
     groups = {d: str(docvars.loc[d, var]) for d in doc_ids}
     order = group_order(groups.values())
-    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0)
+    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0,
+                                      s.permutations, keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), _clusters(docvars, study))
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
     return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,
                             f"Keyness of {language} words by {var}")
 
 
-def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels) -> list[Result]:
+def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters=None) -> list[Result]:
     s, by = study.framing, study.framing.compare_by
     comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order,
-                                      s.keyness_correction, s.fightin_alpha0)
+                                      s.keyness_correction, s.fightin_alpha0, s.permutations, keyed_rng(s.seed, "keyness", f"concepts_by_{by}"), clusters)
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
     title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
     return [
@@ -194,4 +211,9 @@ def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study
     tokens = {a.doc_id: a.tokens for a in annotations}
     omissions = event_omissions(items, tokens, docvars, _pair(study), s.omission_ratio, s.omission_min_count)
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
+    if omissions.empty:  # say why, as the keyness tables do
+        pair = _pair(study)
+        why = ("no `event` column in the metadata: there are no paired events" if "event" not in docvars.columns
+               else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them")
+        omissions = pd.DataFrame([{**{c: "" for c in omissions.columns}, "status": why}], columns=omissions.columns)
     return Table("event_omissions", omissions)

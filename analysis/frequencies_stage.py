@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from pathlib import Path
 
 from . import plot, textstat
-from .outputs import slug
+from .outputs import kwic_slugs
 from .prepared import PreparedStudy, prepared_corpus
 from .results import Csv, Figure, Result, Table, write_results
 from .study import Study
+
+log = logging.getLogger("analysis")
 
 
 def run_frequencies(study: Study, workers: int | None = None) -> list[Path]:
@@ -36,6 +39,9 @@ def frequencies_results(ps: PreparedStudy) -> list[Result]:
         Table("top_bigrams_by_language", textstat.top_terms(bigrams, settings.top_n)[["group", "rank", "bigram", "count", "per_1000"]]),
         Table("tfidf_top_terms_by_document", textstat.tfidf_top_terms(dtm, 10)),
     ]
-    for term in settings.kwic_terms:
-        results.append(Table("kwic_{term}", textstat.kwic(ps.prepared, term, ps.rules, settings.kwic_window), {"term": slug(term)}))
+    for term, name in kwic_slugs(settings.kwic_terms).items():  # colliding slugs get one file each
+        table = textstat.kwic(ps.prepared, term, ps.rules, settings.kwic_window)
+        if table.empty:
+            log.warning("frequencies: [frequencies] kwic_terms: %s", textstat.kwic_absent(ps.prepared, term))
+        results.append(Table("kwic_{term}", table, {"term": name}))
     return results

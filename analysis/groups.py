@@ -45,7 +45,7 @@ def too_small_note(sizes: Mapping[str, int], min_docs: int) -> str:
     """``"too small: en has 2 documents (fewer than 5)"``, or "" when every group is big enough.
 
     >>> too_small_note({"vi": 3, "en": 1}, 2)
-    'too small: en has 1 document (fewer than 2)'
+    'too small: en has 1 document (fewer than 2; below it, 95% intervals cover less than 93% in simulation)'
     """
     return _size_note(sizes, min_docs)
 
@@ -78,7 +78,7 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
     DataFrame
         ``family, frame, label, group, n_docs, mean_per_1000, ci_low, ci_high, doc_presence,
         unit_presence, hits, hit_share, too_small, note``: the mean over documents of hits per
-        1,000 counted tokens with a percentile bootstrap 95% interval, the share of documents
+        1,000 counted tokens with a studentized bootstrap 95% interval, the share of documents
         (units) where the frame is present, its hits and their share of the family's hits.
     """
     _positive("n_resamples", n_resamples)
@@ -139,7 +139,7 @@ def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Se
             n = len(rows)
             mentions, statements = int(rows["mentions"].sum()), int(rows["statements"].sum())
             shares = rows["mention_share"].to_numpy(dtype=float)
-            low, high = bootstrap_ci(shares, n_resamples, keyed_rng(seed, "actor", actor, group))
+            low, high = bootstrap_ci(shares, n_resamples, keyed_rng(seed, "actor", actor, group), support=(0.0, 1.0))
             docs_mentioning = int((rows["mentions"] > 0).sum())
             lead = int((rows["first_position"] == LEAD).sum())
             records.append((actor, labels.get(actor, actor), rows["kind"].iloc[0] if n else "", group, n, docs_mentioning, mentions,
@@ -160,7 +160,7 @@ class Comparison:
     reference: str
     target_docs: int
     reference_docs: int
-    table: pd.DataFrame  # analysis.keyness.keyness of the two groups' summed counts
+    table: pd.DataFrame  # analysis.keyness.keyness of the two groups' summed counts (document_keyness: p from documents)
 
     @property
     def name(self) -> str:
@@ -175,18 +175,34 @@ def column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
 
 
 def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], groups: Mapping[str, str], order: Sequence[str] | None = None,
-                        correction: str = "none", alpha0: float = 100.0) -> list[Comparison]:
+                        correction: str = "none", alpha0: float = 100.0, n_resamples: int | None = None,
+                        rng: np.random.Generator | None = None, clusters: Mapping[str, str] | None = None) -> list[Comparison]:
     """Keyness of each pair of groups (:func:`analysis.framing.group_pairs`).
 
     ``counts`` is a (documents × terms) array or scipy sparse matrix with rows in ``doc_ids``
-    order: only the two groups' column sums are taken, so a large document-term matrix stays
-    sparse (densifying 2,000 documents × 110,000 terms took 1.8 GB).
+    order; it stays sparse (densifying 2,000 documents × 110,000 terms took 1.8 GB). With
+    ``n_resamples`` and ``rng``, p and q come from permuting documents (or ``clusters``, doc_id ->
+    cluster such as the outlet) between the groups (:func:`analysis.keyness.document_keyness`,
+    the study's inference); without, from pooled tokens (:func:`analysis.keyness.keyness`).
     """
     if correction not in _keyness.CORRECTIONS:
         raise ValueError(f"correction = {correction!r} is not one of {', '.join(_keyness.CORRECTIONS)}")
     if not (np.isfinite(alpha0) and alpha0 > 0):
         raise ValueError(f"alpha0 = {alpha0!r} must be a positive finite number")
     order = list(order) if order is not None else group_order(groups.values())
+    if n_resamples is not None:
+        _positive("n_resamples", n_resamples)
+        if rng is None:
+            raise ValueError("n_resamples needs rng, the generator of the permuted splits")
+        pairs = group_pairs(order)
+        if not pairs:
+            return []
+        rows = [i for i, d in enumerate(doc_ids) if groups.get(d) in order]
+        labels = [groups[doc_ids[i]] for i in rows]
+        cluster_labels = None if clusters is None else [str(clusters[doc_ids[i]]) for i in rows]
+        tables = _keyness.document_keyness(counts[rows], labels, vocab, pairs, n_resamples, rng, cluster_labels, correction, alpha0)
+        sizes = [sum(1 for g in labels if g == target) for target, _ in pairs]
+        return [Comparison(t, r, n_t, len(labels) - n_t, table) for (t, r), n_t, table in zip(pairs, sizes, tables)]
     results = []
     for target, reference in group_pairs(order):
         t_rows = [i for i, d in enumerate(doc_ids) if groups.get(d) == target]
@@ -196,9 +212,12 @@ def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], gr
     return results
 
 
-def keyness_columns(labelled: bool = False) -> list[str]:
-    """Columns of :func:`comparison_table`: comparison, target, reference, sizes, term[, label], statistics, too_small, note."""
-    stats = [c for c in _keyness.KEYNESS_COLUMNS if c != "term"]
+def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str]:
+    """Columns of :func:`comparison_table`: comparison, target, reference, sizes, term[, label], statistics, too_small, note.
+
+    ``documents``: the statistics of :func:`analysis.keyness.document_keyness` (adds ``p_tokens,
+    min_p, design``)."""
+    stats = [c for c in (_keyness.DOCUMENT_KEYNESS_COLUMNS if documents else _keyness.KEYNESS_COLUMNS) if c != "term"]
     return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
 
 
@@ -210,7 +229,7 @@ def comparison_table(comparisons: Sequence[Comparison], min_docs: int = 5, label
     ``top_n`` keeps the ``top_n`` strongest terms each way per comparison. With no comparison
     the table is one row whose ``note`` is ``empty_note``.
     """
-    columns = keyness_columns(labels is not None)
+    columns = keyness_columns(labels is not None, any("p_tokens" in c.table.columns for c in comparisons))
     parts = []
     for c in comparisons:
         table = c.table
@@ -229,7 +248,8 @@ def comparison_table(comparisons: Sequence[Comparison], min_docs: int = 5, label
 
 
 def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
-                     min_docs: int = 5, labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+                     min_docs: int = 5, labels: Mapping[str, str] | None = None, n_resamples: int | None = None,
+                     seed: int = 0, clusters=None) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
     Two groups are compared with each other; with more, each group against the rest.
@@ -249,12 +269,21 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         Comparisons with a smaller group are flagged ``too_small``.
     labels : mapping term -> label, optional
         Adds a ``label`` column.
+    n_resamples : int, optional
+        Permutations of documents for p and q (:func:`analysis.keyness.document_keyness`, what the
+        framing stage reports; seeded by ``seed``). Without it p is the pooled-token χ² p of G²,
+        which treats tokens as independent: read it as descriptive.
+    seed : int
+        Seed of the permutations.
+    clusters : Series or mapping doc_id -> cluster, optional
+        Permute clusters (e.g. outlets) instead of documents (with ``n_resamples``).
 
     Returns
     -------
     DataFrame
         One row per comparison and term: :func:`keyness_columns` (signed G2 and chi2, p, BH q,
-        Log Ratio, Fightin' Words delta and z; positive = more frequent in the target).
+        Log Ratio, Fightin' Words delta and z; positive = more frequent in the target; with
+        ``n_resamples`` also ``p_tokens, min_p, design``).
 
     Examples
     --------
@@ -275,7 +304,9 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         matrix, doc_ids, vocab = counts.to_numpy(), list(counts.index), list(counts.columns)
     groups = {str(d): str(g) for d, g in dict(groups).items()}
     _positive("min_docs", min_docs)
-    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0)
+    rng = keyed_rng(seed, "keyness") if n_resamples is not None else None
+    clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
+    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0, n_resamples, rng, clusters)
     return comparison_table(comparisons, min_docs, labels)
 
 

@@ -19,7 +19,7 @@ from .tokens import segmenter_id
 
 PACKAGES = (
     "underthesea", "underthesea_core", "pyvi", "simplemma", "stopwordsiso", "gensim", "numpy", "scipy",
-    "pandas", "matplotlib", "pyyaml", "tqdm",
+    "pandas", "matplotlib", "pyyaml", "tqdm", "tomotopy",
 )
 
 

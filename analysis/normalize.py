@@ -19,9 +19,14 @@ from .errors import InputError
 
 #: Bumped whenever the output of :func:`canonical_text` or :func:`canonical_vi` changes, so the
 #: prepared-document cache is invalidated.
-NORMALIZE_VERSION = "1"
+NORMALIZE_VERSION = "2"  # 2: bidirectional marks and embeddings removed like other invisible characters
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+#: Zero-width characters, soft hyphen, and the bidirectional marks, embeddings, overrides and
+#: isolates (LRM, RLM, ALM, LRE ... RLO, PDF, LRI ... PDI): none is visible text, and one inside a
+#: word made two types of one word.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None
+)
 _SPACES = {ord(c): " " for c in "\u00a0\u2007\u202f\u2009\u200a\u3000"}
 _TRANSLATION = {**_INVISIBLE, **_SPACES}
 _SYLLABLE = re.compile(r"[^\W\d_]+")
@@ -48,11 +53,12 @@ def check_characters(text: str, where: str) -> None:
                 "re-export the text as valid UTF-8",
             )
         if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
-            raise InputError(
-                where,
-                f"control character U+{code:04X} at character {offset}",
-                "remove it from the file (it is not text)",
-            )
+            fix = "remove it from the file (it is not text)"
+            if char == "\f":
+                fix = "replace the form feeds (page breaks, e.g. from pdftotext) with blank lines"
+            elif 0x80 <= code <= 0x9F:
+                fix = "the file looks like cp1252 decoded as Latin-1: declare encoding 'cp1252' (metadata column 'encoding' or [corpus] encoding) or save it as UTF-8"
+            raise InputError(where, f"control character U+{code:04X} at character {offset}", fix)
 
 
 def canonical_text(text: str, where: str = "<text>") -> str:

@@ -54,6 +54,27 @@ def slug(term: str) -> str:
     return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
 
 
+def kwic_slugs(terms) -> dict[str, str]:
+    """The ``{term}`` of each KWIC term's file ``kwic_{term}``: its :func:`slug`, and when two
+    different terms share a slug (``East Sea``, ``east-sea``, ``EAST SEA``) each of them gets the
+    first 8 hex digits of the SHA-256 of the term as well (``east-sea-1a2b3c4d``), so no table
+    overwrites another. The same term listed twice is one table. Stable: a term's name depends
+    only on the terms that share its slug, not on their order."""
+    import hashlib
+
+    unique = list(dict.fromkeys(terms))
+    by_slug: dict[str, list[str]] = {}
+    for term in unique:
+        by_slug.setdefault(slug(term), []).append(term)
+    return {term: slug(term) + (f"-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}" if len(by_slug[slug(term)]) > 1 else "")
+            for term in unique}
+
+
+def kwic_stems(terms) -> dict[str, str]:
+    """File stem of each KWIC term: ``kwic_`` + :func:`kwic_slugs`."""
+    return {term: f"kwic_{name}" for term, name in kwic_slugs(terms).items()}
+
+
 # ---------------------------------------------------------------------------------- registry
 
 
@@ -121,24 +142,30 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
            "presence (at least {framing.min_hits} hit), share of the family's hits"),
     Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
-           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with bootstrap 95% CI",
+           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI; "
+           "groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
-           "with seeded bootstrap 95% confidence intervals (documents resampled)"),
+           "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
-           "else per 1,000 counted tokens): permutation test, Benjamini-Hochberg q"),
+           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; groups under {framing.min_group_docs} "
+           "documents flagged too small (below it, 95% intervals cover less than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits)"),
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
            "(headline/lead = first {framing.lead_sentences} sentences), statements"),
     Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
-           "(bootstrap 95% CI), first mentions in headline/lead, voice",
+           "(studentized bootstrap 95% CI), first mentions in headline/lead, voice",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
-    Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, BH q, "
-           "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way)",
+    Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, "
+           "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way); p from {framing.permutations} permutations of documents "
+           "(or of [framing] keyness_cluster values: see the design column) between the groups, not pooled tokens, BH q; "
+           "groups under {framing.min_group_docs} documents flagged too small",
            "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
     Output("keyness_concepts_by_{by}", "framing", "figure+table",
-           "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, BH q, Log Ratio, Fightin' Words z",
+           "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, Log Ratio, Fightin' Words z; p from "
+           "{framing.permutations} permutations of documents (or of [framing] keyness_cluster values: see the design column) "
+           "between the groups, not pooled tokens, BH q; groups under {framing.min_group_docs} documents flagged too small",
            "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
     Output("fightin_words_concepts_by_{by}", "framing", "figure", figure_caption="Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score "
            "of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}", data=True),
@@ -214,7 +241,7 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
     cross = "vi" in languages and "en" in languages
     return {
         "group": list(study.frequencies.group_by),
-        "term": [slug(t) for t in study.frequencies.kwic_terms],
+        "term": list(kwic_slugs(study.frequencies.kwic_terms).values()),  # colliding slugs made distinct
         "by": [study.framing.compare_by],
         "lang": list(study.corpus.languages),
         "within": list(study.framing.keyness_within),
@@ -341,11 +368,14 @@ def make_fragment(study_path: Path) -> str:
     out = str(study_path.parent / out) if str(study_path.parent) != "." else out
     outputs = declared_outputs(settings)
     inputs = corpus_inputs(study_path, settings)
-    esc = lambda p: p.replace(" ", "\\ ")  # noqa: E731
+    from .safety import check_names, make_escape as esc, make_recipe_word  # names with # : $ and spaces, escaped
+
+    if check_names(settings):  # a column name that would put a target outside the output folder
+        raise ValueError(check_names(settings))
     # The codebook's phrases are merged during preparation, so it (and its parser) feed every stage.
     codebook = settings.get("framing", {}).get("codebook", "")
     codebook_deps = ["analysis/codebook.py"] + ([str(study_path.parent / codebook) if str(study_path.parent) != "." else codebook] if codebook else [])
-    lines = [f"# generated by python3 -m analysis.outputs --study {study_path}; do not edit", f"OUT := {out}"]
+    lines = [f"# generated by python3 -m analysis.outputs --study {study_path}; do not edit", f"OUT := {esc(out)}"]
     lines.append("INPUTS := " + " ".join(esc(p) for p in inputs))
     parallel = settings.get("equivalence", {}).get("parallel", "")
     if parallel:  # the translated sample is an input of the equivalence stage
@@ -362,15 +392,15 @@ def make_fragment(study_path: Path) -> str:
         code = " ".join((*CORE_CODE, *STAGE_CODE.get(stage, ()), *map(esc, codebook_deps)))
         lines.append(f"{var} := " + " ".join(esc(f) for f in files))
         lines.append(f"{stage}: $({var})")
-        lines.append(f"$({var}) &: $(INPUTS) {study_path} {code} $(RESOURCES) $(VENV_STAMP) $(STAGE_DEPS_{stage})")
-        lines.append(f"\t$(PY) -m analysis {stage} --study {study_path}")
+        lines.append(f"$({var}) &: $(INPUTS) {esc(str(study_path))} {code} $(RESOURCES) $(VENV_STAMP) $(STAGE_DEPS_{stage})")
+        lines.append(f"\t$(PY) -m analysis {stage} --study {make_recipe_word(str(study_path))}")
     lines.append("ALL_OUTPUTS := " + " ".join(esc(f) for f in all_outputs))
-    lines.append(f"{out}/manifest.json: $(ALL_OUTPUTS)")
-    lines.append(f"\t$(PY) -m analysis manifest --study {study_path}")
-    appendix = " ".join(f"{out}/{name}" for name in APPENDIX_OUTPUTS)
+    lines.append(f"{esc(out)}/manifest.json: $(ALL_OUTPUTS)")
+    lines.append(f"\t$(PY) -m analysis manifest --study {make_recipe_word(str(study_path))}")
+    appendix = " ".join(esc(f"{out}/{name}") for name in APPENDIX_OUTPUTS)
     lines.append(f"APPENDIX_OUTPUTS := {appendix}")
-    lines.append(f"$(APPENDIX_OUTPUTS) &: {out}/manifest.json analysis/appendix.py analysis/appendix_stage.py analysis/tables.py $(VENV_STAMP)")
-    lines.append(f"\t$(PY) -m analysis appendix --study {study_path}")
+    lines.append(f"$(APPENDIX_OUTPUTS) &: {esc(out)}/manifest.json analysis/appendix.py analysis/appendix_stage.py analysis/tables.py $(VENV_STAMP)")
+    lines.append(f"\t$(PY) -m analysis appendix --study {make_recipe_word(str(study_path))}")
     return "\n".join(lines) + "\n"
 
 
@@ -382,6 +412,9 @@ def main(argv=None) -> int:
         sys.stdout.write(make_fragment(Path(args.study)))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         print(f"error: {args.study}: cannot read the study file ({exc})", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a name no make rule can hold, or one that climbs out (analysis.safety)
+        print(f"error: {args.study}: {exc} (fix: rename it)", file=sys.stderr)
         return 2
     return 0
 

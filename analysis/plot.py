@@ -91,23 +91,103 @@ def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, ncols
     ncols = ncols or n_panels
     nrows = -(-n_panels // ncols)
     fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False, layout="constrained")
+    # Released from pyplot at once: Jupyter's inline backend shows every open pyplot figure at the
+    # end of a cell, so a figure returned as the cell's value was shown twice. Released, it is
+    # shown once (as the cell's value: end a notebook cell with `fig`), can still be drawn and
+    # saved, and is freed when no longer referenced.
+    plt.close(fig)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)  # closing left a bare canvas; measuring text (labels, titles) needs a renderer
     flat = list(axes.ravel())
     for ax in flat[n_panels:]:
         ax.set_visible(False)
     return fig, flat[:n_panels]
 
 
+def _titles(fig):
+    """(text artist, width it must fit in pixels) for the suptitle, every axes title and x label."""
+    out = []
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        out.append((fig._suptitle, fig.bbox.width * 0.98))
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        for text in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label):
+            if text.get_text():
+                # An axes title may use the axes' share of the figure (its column), never more.
+                columns = ax.get_subplotspec().get_gridspec().ncols if ax.get_subplotspec() else 1
+                out.append((text, min(fig.bbox.width * 0.98, max(ax.bbox.width * 1.15, fig.bbox.width / columns * 0.95))))
+    return out
+
+
+def _wrap(text: str, chars: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(line, max(chars, 12), break_on_hyphens=False) or line for line in text.split("\n"))
+
+
+def _overlapping(boxes) -> bool:
+    from itertools import pairwise
+
+    return any(a.x1 > b.x0 - 2 for a, b in pairwise(sorted(boxes, key=lambda b: b.x0)))
+
+
+def tidy(fig, rounds: int = 3) -> None:
+    """Make every title fit its figure and keep x tick labels apart, measured on the renderer.
+
+    A title or x-axis label wider than the figure (or than its axes' column) is wrapped onto more lines; x tick
+    labels that overlap get fewer ticks (numeric axes) or are turned 45 degrees (named ticks).
+    Runs in :func:`figure_bytes`, so every saved figure is tidied the same way (deterministic:
+    the same text and the same matplotlib give the same measurements).
+    """
+    from matplotlib.ticker import FixedLocator, MaxNLocator
+
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        renderer = fig.canvas.get_renderer()
+        changed = False
+        for text, limit in _titles(fig):
+            width = text.get_window_extent(renderer).width
+            if width > limit:
+                longest = max(len(line) for line in text.get_text().split("\n"))
+                text.set_text(_wrap(text.get_text(), int(longest * limit / width * 0.95)))
+                changed = True
+        for ax in fig.axes:
+            if not ax.get_visible() or not ax.xaxis.get_visible():
+                continue
+            labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
+            lo, hi = sorted(ax.get_xlim())
+            labels = [t for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if t in labels and lo - 1e-9 <= x <= hi + 1e-9]
+            if len(labels) < 2 or not _overlapping([t.get_window_extent(renderer) for t in labels]):
+                continue
+            if isinstance(ax.xaxis.get_major_locator(), FixedLocator):
+                if labels[0].get_rotation() == 0:
+                    for t in ax.get_xticklabels():
+                        t.set_rotation(45)
+                        t.set_horizontalalignment("right")
+                    changed = True
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(nbins=max(1, len(labels) // 2), steps=[1, 2, 2.5, 5, 10]))
+                changed = True
+        if not changed:
+            return
+
+
 def figure_bytes(fig, fmt: str) -> bytes:
-    """Render ``fig`` to bytes without timestamps (deterministic for the same matplotlib), in :func:`style`."""
+    """Render ``fig`` to bytes without timestamps (deterministic for the same matplotlib), in
+    :func:`style`, after :func:`tidy` (titles that fit, tick labels apart)."""
     buffer = io.BytesIO()
     with style():
+        tidy(fig)
         fig.savefig(buffer, format=fmt, metadata=_METADATA[fmt])
     return buffer.getvalue()
 
 
 def close(fig) -> None:
-    """Release a figure's memory (pyplot keeps every figure until it is closed)."""
+    """Release a figure's memory (of :func:`new_figure` or of pyplot)."""
     plt.close(fig)
+    fig.clear()
 
 
 def plot_top_terms(ax, table: pd.DataFrame, value: str = "per_1000", label: str = "term", title: str = ""):

@@ -35,7 +35,7 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
     """Horizontal bars of ``value`` per item, one bar per group, with interval whiskers.
 
     Items keep the table's order (top to bottom); groups keep their order of appearance. A NaN
-    interval (one document) draws no whisker.
+    interval (one document) or an unbounded one (a studentized bound of ±inf) draws no whisker.
     """
     items = list(dict.fromkeys(table[item]))
     groups = list(dict.fromkeys(table[group]))
@@ -48,7 +48,7 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
         if low and high:
             lo = rows[low].to_numpy(dtype=float)
             hi = rows[high].to_numpy(dtype=float)
-            ok = ~(np.isnan(lo) | np.isnan(hi) | np.isnan(values))
+            ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values)  # an unbounded interval draws no whisker either
             if ok.any():
                 err = np.vstack([values[ok] - lo[ok], hi[ok] - values[ok]])
                 ax.errorbar(values[ok], positions[ok], xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
@@ -129,8 +129,46 @@ def plot_fightin_words(ax, table: pd.DataFrame, n_labels: int = 8, target: str =
     return ax
 
 
-def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = ""):
-    """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated."""
+#: A similarity heatmap stays readable (and quick to draw) up to this many documents a side;
+#: past it :func:`plot_similarity` draws the most similar pairs instead of the matrix.
+MAX_HEATMAP_DOCS = 15
+#: Pairs shown when the matrix is too large for a heatmap.
+TOP_PAIRS = 20
+
+
+def similarity_figure_size(n_a: int, n_b: int) -> tuple[float, float]:
+    """Width and height (inches) for :func:`plot_similarity` of an ``n_a`` x ``n_b`` matrix."""
+    if max(n_a, n_b) > MAX_HEATMAP_DOCS:
+        return 6.0, 0.22 * TOP_PAIRS + 1.4
+    return max(4.2, 2.0 + 0.6 * n_b), max(3.0, 1.4 + 0.45 * n_a)
+
+
+def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
+    """The ``n`` most similar (row, column) pairs of a similarity matrix (NaN cells are not pairs);
+    ties in order of row then column label. Columns ``doc_a, doc_b, cosine``."""
+    long = matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index()
+    long = long[np.isfinite(long["cosine"].astype(float))]
+    long = long.assign(_a=long["doc_a"].astype(str), _b=long["doc_b"].astype(str))
+    long = long.sort_values(["cosine", "_a", "_b"], ascending=[False, True, True], kind="mergesort")
+    return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
+
+
+def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
+    """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated; past
+    ``max_docs`` documents a side, bars of the :data:`TOP_PAIRS` most similar pairs instead (a
+    600 x 600 heatmap is an unreadable block and took minutes to draw), and the title says so."""
+    if max(matrix.shape) > max_docs:
+        pairs = top_pairs(matrix)
+        rows = pairs.iloc[::-1]
+        ax.barh(range(len(rows)), rows["cosine"].to_numpy(dtype=float), color=TARGET_COLOR)
+        ax.set_yticks(range(len(rows)), [f"{a} × {b}" for a, b in zip(rows["doc_a"], rows["doc_b"])], fontsize=7)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("cosine similarity")
+        if xlabel or ylabel:
+            ax.set_ylabel(f"{ylabel} × {xlabel}" if xlabel and ylabel else (ylabel or xlabel))
+        shown = f"the {len(pairs)} most similar of {matrix.shape[0]} × {matrix.shape[1]} document pairs"
+        ax.set_title(f"{title}: {shown}" if title else shown)
+        return ax
     values = matrix.to_numpy(dtype=float)
     # Cells as a mesh of quads, not an image: an image is resampled to the output resolution in
     # float RGBA (30 x 30 documents at 200 dpi took 350 MB to save), quads are drawn as they are.
@@ -158,7 +196,6 @@ def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "",
 # ``figure_*(data) -> Figure``: compose a whole figure from a stage's table (draw only).
 
 MAX_PANELS = 9
-MAX_HEATMAP = 30
 
 
 @plot.styled
@@ -217,7 +254,7 @@ def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_not
     shown = comparisons[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * top_n + 1.2, ncols=min(max(1, len(shown)), 3))
     if not shown:
-        plot_note(axes[0], empty_note, title=title)
+        plot_note(axes[0], empty_note)  # the title is the suptitle below: printed once
     for ax, c in zip(axes, shown):
         top = top_keyness(c.table, top_n)
         panel = f"{c.target} vs {c.reference}{_flag(c, min_docs)}"
@@ -247,7 +284,7 @@ def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str
     shown = comparisons[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 6.0, 4.5, ncols=min(max(1, len(shown)), 3))
     if not shown:
-        plot_note(axes[0], empty_note, title="Fightin' Words")
+        plot_note(axes[0], empty_note)  # the suptitle names the figure
     for ax, c in zip(axes, shown):
         plot_fightin_words(ax, c.table, target=c.target, reference=c.reference, title=f"{c.target} vs {c.reference}{_flag(c, min_docs)}")
     fig.suptitle(title)
@@ -256,18 +293,15 @@ def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str
 
 @plot.styled
 def figure_similarity(similarity: pd.DataFrame, pair) -> object:
-    """Heatmap of cross-lingual cosines (:func:`analysis.similarity.crosslingual_similarity`).
-
-    Readable up to about :data:`MAX_HEATMAP` × :data:`MAX_HEATMAP` documents; the table has every kept pair.
-    """
-    rows_a = sorted(similarity["doc_a"].unique())[:MAX_HEATMAP] if len(similarity) else []
-    rows_b = sorted(similarity["doc_b"].unique())[:MAX_HEATMAP] if len(similarity) else []
-    fig, (ax,) = plot.new_figure(1, max(4.2, 2.0 + 0.6 * len(rows_b)), max(3.0, 1.4 + 0.45 * len(rows_a)))
+    """Cross-lingual cosines (:func:`analysis.similarity.crosslingual_similarity`): a heatmap up to
+    :data:`MAX_HEATMAP_DOCS` documents a side, the most similar pairs past it (see
+    :func:`plot_similarity`); the table has every kept pair."""
+    rows_a = sorted(similarity["doc_a"].unique()) if len(similarity) else []
+    rows_b = sorted(similarity["doc_b"].unique()) if len(similarity) else []
+    fig, (ax,) = plot.new_figure(1, *similarity_figure_size(len(rows_a), len(rows_b)))
     if similarity.empty:
         plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
     else:
         matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
-        whole = len(rows_a) == similarity["doc_a"].nunique() and len(rows_b) == similarity["doc_b"].nunique()
-        cut = "" if whole else f" (first {MAX_HEATMAP} documents)"
-        plot_similarity(ax, matrix, title=f"Cosine of concept vectors{cut}", xlabel=pair[1], ylabel=pair[0])
+        plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
     return fig

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from . import plot
 
@@ -20,7 +21,16 @@ METRIC_LABELS = {
 }
 
 
-_label = plot.term_label
+#: Tick labels longer than this are wrapped onto more lines (a long compound or name squeezed
+#: the bars of a narrow panel to nothing, and its tick labels onto each other).
+LABEL_CHARS = 18
+
+
+def _label(term: str) -> str:
+    import textwrap
+
+    text = plot.term_label(term)
+    return "\n".join(textwrap.wrap(text, LABEL_CHARS, break_long_words=True, break_on_hyphens=False)) or text
 
 
 def plot_k_selection(ax, summary: pd.DataFrame, metric: str = "c_npmi", threshold: float | None = None):
@@ -48,11 +58,15 @@ def plot_k_selection(ax, summary: pd.DataFrame, metric: str = "c_npmi", threshol
 def plot_topic_terms(ax, terms: pd.DataFrame, title: str = "", colour: str = "#4C72B0"):
     """Horizontal bars of the probability of one topic's top terms (most probable on top).
 
-    ``terms``: rows of :func:`analysis.topics.topic_terms` for one topic and one ranking.
+    ``terms``: rows of :func:`analysis.topics.topic_terms` for one topic; when they hold several
+    rankings (probability and relevance) the probability ranking is drawn, so no term is listed twice.
     """
+    if "ranking" in terms.columns and terms["ranking"].nunique() > 1:
+        terms = terms[terms["ranking"] == "probability"]
     rows = terms.sort_values("rank", ascending=False, kind="mergesort")
     ax.barh(range(len(rows)), rows["probability"].to_numpy(), color=colour)
     ax.set_yticks(range(len(rows)), [_label(t) for t in rows["term"]])
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=3))  # narrow panels: three probability ticks are enough
     ax.set_xlabel("probability in topic")
     if title:
         ax.set_title(title)

@@ -32,12 +32,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import islice
-from typing import Callable, Iterator, Sequence, overload
+from typing import Callable, Iterable, Iterator, Sequence, overload
 
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .corpus import Document
 from .errors import InputError
 from .normalize import NORMALIZE_VERSION, canonical_text
+from . import tokens
 from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segmenter_id
 
 log = logging.getLogger("analysis")
@@ -99,6 +100,8 @@ class Preparation:
         }
         if "vi" in languages:
             settings.update(phrases_vi=sorted(self.phrases_vi), segmenter=segmenter_id(self.segmenter), resegment=self.resegment)
+            # Paragraphs longer than this are segmented in pieces (analysis.tokens.bounded_pieces).
+            settings.update(segment_chars=tokens.SEGMENT_CHARS)
         if "en" in languages:
             settings.update(phrases_en=sorted(self.phrases_en))
         return settings
@@ -144,6 +147,34 @@ def document_key(document: Document, preparation: Preparation) -> str:
     return digest.hexdigest()
 
 
+def clean_document(document: Document, preparation: Preparation) -> tuple[str, list]:
+    """The checks and cleaning before segmentation: canonical text, headline, boilerplate rules.
+
+    Raises the :class:`InputError` that preparation would (a control character, a text of
+    invisible characters only, nothing left after the boilerplate rules), so ``validate`` can run
+    the same checks (:func:`check_documents`) without segmenting anything.
+    """
+    where = document.meta.get("file", document.doc_id) if document.meta else document.doc_id
+    text = canonical_text(document.text, where=f"{where}")
+    if not text.strip():
+        raise InputError(where, "the text is only invisible characters (zero-width or bidirectional marks)", "remove it from the metadata or add its text")
+    title = canonical_text(document.meta.get("title", ""), where=f"{where} title") if document.meta else ""
+    text = split_headline(text, title) if title else text
+    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language, where=where)
+    if not cleaned.strip():
+        raise InputError(where, "no text left after boilerplate removal", "check the rules in the boilerplate file")
+    return cleaned, removals
+
+
+def check_documents(documents: Iterable[Document], preparation: Preparation) -> int:
+    """Run :func:`clean_document` on every document (what ``validate`` checks); return the count."""
+    count = 0
+    for document in documents:
+        clean_document(document, preparation)
+        count += 1
+    return count
+
+
 def prepare_document(document: Document, preparation: Preparation) -> PreparedDocument:
     """Clean, normalise and segment one document (pure; no file access).
 
@@ -152,13 +183,7 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
     >>> list(prepare_document(doc, prep).tokens())
     ['Bộ_trưởng', 'Bùi_Thanh_Sơn', 'hội_đàm', '.']
     """
-    where = document.meta.get("file", document.doc_id) if document.meta else document.doc_id
-    text = canonical_text(document.text, where=f"{where}")
-    title = canonical_text(document.meta.get("title", ""), where=f"{where} title") if document.meta else ""
-    text = split_headline(text, title) if title else text
-    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language)
-    if not cleaned.strip():
-        raise InputError(where, "no text left after boilerplate removal", "check the rules in the boilerplate file")
+    cleaned, removals = clean_document(document, preparation)
     presegmented = False
     merger = _mergers(preparation.key, tuple(preparation.phrases_vi), tuple(preparation.phrases_en))[document.language]
     if document.language == "vi":
@@ -293,10 +318,51 @@ Batch = list[tuple[int, Document]]
 Result = list[tuple[int, bool, object]]
 
 
-def _init_worker(preparation: Preparation) -> None:
-    """Process-pool initializer: the preparation goes once per worker, not once per batch."""
+def _init_worker(preparation: Preparation, parent: int | None = None) -> None:
+    """Process-pool initializer: the preparation goes once per worker, not once per batch.
+
+    A worker must not outlive the run: after a SIGKILL or SIGTERM of the parent, workers were
+    left blocked on their pipe (once still alive 16 minutes later). So each worker asks Linux to
+    send it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), and, on every system, a daemon
+    thread checks once a second that the parent is still its parent and ends the worker if not.
+    Ctrl-C reaches the whole process group: workers ignore it and the parent stops them.
+    """
     global _WORKER_PREPARATION
     _WORKER_PREPARATION = preparation
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is None:
+        return
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _die_with_parent() -> None:
+    """Linux: SIGTERM to this process when its parent dies (prctl PR_SET_PDEATHSIG); else nothing."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # the polling thread still ends the worker
 
 
 def _prepare_batch(batch: Batch, preparation: Preparation | None = None) -> Result:
@@ -355,7 +421,8 @@ def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> I
     def submit(batch: Batch):
         return pool.submit(_prepare_batch, batch)
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(preparation,))
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(preparation, os.getpid()))
+    finished = False
     try:
         pending = {submit(b) for b in islice(batches, IN_FLIGHT_PER_WORKER * workers)}
         yield []  # the worker processes exist now: the caller may start threads (progress bar)
@@ -364,7 +431,13 @@ def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> I
             pending.update(submit(b) for b in islice(batches, len(done)))
             for future in done:
                 yield future.result()
+        finished = True
     finally:
+        if not finished:
+            # Stopped early (a bad document, Ctrl-C, an error): what the workers are doing now
+            # would be thrown away, and a long batch would hold up the exit, so stop them now.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -406,7 +479,9 @@ def _progress(total: int, enabled: bool):
     """tqdm on stderr: documents done, rate (documents/s) and the estimated time left."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc="prepare", unit="doc", disable=not enabled or total < 2, leave=False, mininterval=0.5)
+    from . import progress  # --quiet turns every progress display off
+
+    return tqdm(total=total, desc="prepare", unit="doc", disable=not enabled or not progress.ENABLED or total < 2, leave=False, mininterval=0.5)
 
 
 def prepare_corpus(

@@ -75,8 +75,12 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
 
     ``study`` supplies the captions' settings and the figure formats (None: :class:`Raw` results only).
     """
+    from .progress import Progress
+
     out = Path(out)
     written: list[Path] = []
+    results = list(results)
+    progress = Progress(f"writing {out.name}", total=len(results), unit="outputs")  # figures take most of a stage's time
     for result in results:
         if isinstance(result, Table):
             entry = OUTPUTS[result.output]
@@ -96,4 +100,6 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
             written.append(files.write_bytes(out / result.name, content) if isinstance(content, bytes) else files.write_text(out / result.name, content))
         else:
             raise TypeError(f"not a stage result: {result!r}")
+        progress.step(result.name if isinstance(result, Raw) else stem(result))
+    progress.close()
     return written

@@ -108,11 +108,12 @@ class FramingSettings:
     bootstrap: int = 2000
     permutations: int = 5000
     seed: int = 20240404
-    min_group_docs: int = 5  # a group with fewer documents is flagged "too small" in every test
+    min_group_docs: int = 20  # a group with fewer documents is flagged "too small" in every test (resampling.MIN_GROUP_DOCS: 95% intervals cover < 93% below it in simulation)
     lead_sentences: int = 2  # first-mention position: headline + lead = the first N sentences
     voice_window: int = 8  # a speech verb is attributed to an actor at most this many tokens before it
     keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
     keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
+    keyness_cluster: str = ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
@@ -125,8 +126,9 @@ class FramingSettings:
 class TopicSettings:
     """LDA fitting, K selection and alignment (used by ``topics``; every value checked by :func:`setting_problems`)."""
 
+    engine: str = "tomotopy"  # tomotopy (collapsed Gibbs, C++) | gensim (online variational Bayes)
     k: int = 0  # 0 = choose K from k_range by coherence and stability
-    k_range: tuple[int, ...] = (2, 3, 4, 5)
+    k_range: tuple[int, ...] = ()  # empty = from corpus size (topics.suggest_topic_settings)
     seeds: tuple[int, ...] = (1, 2, 3)  # seeds of the K-selection fits (stability across seeds)
     seed: int = 20240405  # seed of the final fit, of inference and of the bootstrap
     no_below: int = 2  # dictionary: keep terms found in at least this many units ...
@@ -149,6 +151,9 @@ class TopicSettings:
     prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
+    max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
+    tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
 
 
 @dataclass(frozen=True)
@@ -507,7 +512,6 @@ def _framing_checks(study: Study, checks: _Checks) -> None:
 def _topic_checks(study: Study, checks: _Checks) -> None:
     tp = study.topics
     checks.check(_is_int(tp.k) and (tp.k == 0 or tp.k >= 2), f"[topics] k = {tp.k!r}", "is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
-    checks.check(bool(tp.k_range) or tp.k != 0, "[topics] k_range", "is empty", "list candidate numbers of topics, e.g. k_range = [2, 3, 4, 5]")
     checks.check(all(_is_int(k) and k >= 2 for k in tp.k_range), f"[topics] k_range = {list(tp.k_range)}", "must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
     checks.check(bool(tp.seeds), "[topics] seeds", "is empty", "e.g. seeds = [1, 2, 3]")
     for value in tp.seeds:
@@ -529,6 +533,20 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
               f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
     checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
           "use alpha = 'symmetric' or multicore = false")
+    # engine and convergence (issue 16)
+    checks.check(tp.engine in TOPIC_ENGINES, f"[topics] engine = '{tp.engine}'", "is not known", f"use one of {', '.join(TOPIC_ENGINES)}")
+    checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
+    checks.whole("topics", "window", tp.window, 1, "use window = 100")
+    checks.check(_finite(tp.tolerance) and tp.tolerance >= 0, f"[topics] tolerance = {tp.tolerance!r}", "must be a number >= 0",
+                 "e.g. tolerance = 0.001, or 0 to run every iteration")
+    checks.check(not (tp.engine == "tomotopy" and tp.eta == "auto"), "[topics] eta = 'auto'", "is gensim's; tomotopy keeps eta fixed",
+                 "use eta = 'symmetric' or a number, or engine = 'gensim'")
+    checks.check(not (tp.engine == "tomotopy" and tp.multicore), "[topics] multicore = true", "is gensim's LdaMulticore",
+                 "set multicore = false (tomotopy fits run side by side in [run] workers processes)")
+
+
+#: Topic-model engines ([topics] engine); the fitters are in analysis.engines.
+TOPIC_ENGINES = ("tomotopy", "gensim")
 
 
 def _equivalence_checks(study: Study, checks: _Checks) -> None:
@@ -542,7 +560,8 @@ def _equivalence_checks(study: Study, checks: _Checks) -> None:
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.
-COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("topics", "prevalence_by"))
+COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("framing", "keyness_cluster"),
+               ("topics", "prevalence_by"))
 
 
 def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
@@ -557,7 +576,7 @@ def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
         if study.given is not None and f"{section}.{key}" not in study.given:
             continue
         value = getattr(getattr(study, section), key)
-        for column in (value,) if isinstance(value, str) else value:
+        for column in ((value,) if value else ()) if isinstance(value, str) else value:  # "" = no column (keyness_cluster)
             if column not in columns:
                 problems.append(InputError(study.source, f"[{section}] {key} names '{column}', not a metadata column", f"use one of: {available}"))
     return problems + design_column_problems(study, columns)

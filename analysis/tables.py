@@ -2,11 +2,23 @@
 
 CSV keeps full precision (``%.10g``) for re-use; LaTeX and Markdown round floats to
 ``decimals`` for reading. Output is byte-stable: LF line ends, no index, fixed float format.
+
+What a reader sees differs from what a program reads in one more way: in LaTeX and Markdown,
+Vietnamese compound words of the token columns (:data:`TOKEN_COLUMNS`) are shown as written,
+``Bộ trưởng``, not as the segmenter's token ``Bộ_trưởng``; the CSV keeps the token, so it still
+joins with the vocabulary, the topic models and every other table.
+
+LaTeX tables fit the page (:func:`to_latex`): a ``longtable`` (breaks across pages, never a
+float taller than the page), header words stacked, long text wrapped, and a table wider than the
+text split into column blocks that each repeat the leading key columns.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
+import re
+import unicodedata
 
 import pandas as pd
 
@@ -21,12 +33,80 @@ _LATEX_SPECIAL = {
     "}": r"\}",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
+    # Not in every text font (Latin Modern has no Greek): typeset through math mode.
+    "²": r"\textsuperscript{2}",
+    "³": r"\textsuperscript{3}",
+    "×": r"\ensuremath{\times}",
+    "−": r"\ensuremath{-}",
+    "≤": r"\ensuremath{\le}",
+    "≥": r"\ensuremath{\ge}",
+    "≈": r"\ensuremath{\approx}",
+    "Σ": r"\ensuremath{\Sigma}",
+    "←": r"\ensuremath{\leftarrow}",
+    "→": r"\ensuremath{\rightarrow}",
 }
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta", "κ": "kappa",
+    "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "φ": "phi", "χ": "chi",
+    "ψ": "psi", "ω": "omega", "Δ": "Delta", "Φ": "Phi", "Ω": "Omega",
+}
+_LATEX_SPECIAL.update({c: rf"\ensuremath{{\{name}}}" for c, name in _GREEK.items()})
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX special characters: ``hợp_tác & 50%`` -> ``hợp\\_tác \\& 50\\%``."""
-    return "".join(_LATEX_SPECIAL.get(c, c) for c in str(text))
+    """Text made safe for LaTeX: ``hợp_tác & 50%`` -> ``hợp\\_tác \\& 50\\%``.
+
+    Every character with a meaning to TeX is escaped, so no name from the data (a column called
+    ``a}\\input{/etc/passwd}%``, a file stem, a group value) can become a command. Line breaks,
+    tabs and other control characters become spaces (a newline inside a table row ends the row;
+    a form feed is an error). Greek letters and a few symbols most text fonts lack (``χ``, ``≥``)
+    are typeset in math mode.
+    """
+    out = []
+    for c in str(text):
+        special = _LATEX_SPECIAL.get(c)
+        if special is not None:
+            out.append(special)
+        elif unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp"):
+            out.append(" " if c in "\t\n\r\v\f\x85\u2028\u2029" else "")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+_SAFE_LABEL = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+def latex_label(name: str) -> str:
+    """A ``\\label`` key from any name: ASCII letters, digits and ``_.:-`` only; a name that had
+    other characters gets a short hash of the original, so two different names never share a key."""
+    name = str(name)
+    safe = _SAFE_LABEL.sub("-", name)
+    if safe != name:
+        safe = f"{safe[:40]}-{hashlib.sha256(name.encode('utf-8')).hexdigest()[:8]}"
+    return safe
+
+
+#: Columns holding tokens or quoted text: in LaTeX and Markdown their Vietnamese compounds are
+#: shown unsegmented (``Bộ trưởng``); the CSV keeps the token ``Bộ_trưởng``.
+TOKEN_COLUMNS = frozenset({
+    "term", "bigram", "keyword", "left", "right", "match", "context", "text", "top_shared", "gloss", "item", "label",
+    "terms", "top_terms", "line", "sentence",
+})
+
+_COMPOUND = re.compile(r"(?<=[^\W\d_])_(?=[^\W\d_])")
+
+
+def display_tokens(text) -> str:
+    """A token as a reader writes it: underscores between letters become spaces (``Bộ_trưởng`` ->
+    ``Bộ trưởng``, ``United_States`` -> ``United States``); ids such as ``001_abc`` and
+    ``frame.econ`` are left as they are."""
+    return _COMPOUND.sub(" ", str(text))
+
+
+def _one_line(text) -> str:
+    """Text safe in a LaTeX comment: control characters and line breaks become spaces."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+", " ", str(text))
 
 
 def _cell(value, decimals: int) -> str:
@@ -35,6 +115,17 @@ def _cell(value, decimals: int) -> str:
             return ""
         return f"{value:.{decimals}f}"
     return str(value)
+
+
+def _display_table(table: pd.DataFrame, decimals: int) -> list[list[str]]:
+    """Cells as strings a reader sees (floats rounded, tokens unsegmented), row by row."""
+    columns = []
+    for name in table.columns:
+        values = [_cell(v, decimals) for v in table[name].tolist()]
+        if str(name) in TOKEN_COLUMNS:
+            values = [display_tokens(v) for v in values]
+        columns.append(values)
+    return [list(row) for row in zip(*columns)] if columns else []
 
 
 def to_csv(table: pd.DataFrame, handle=None) -> str | None:
@@ -46,35 +137,143 @@ def to_csv(table: pd.DataFrame, handle=None) -> str | None:
     return table.to_csv(handle, index=False, lineterminator="\n", float_format="%.10g")
 
 
-def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3, label: str = "") -> str:
-    """A booktabs ``tabular`` (inside a ``table`` float when a caption is given); cells escaped.
+# ------------------------------------------------------------------------------ LaTeX layout
 
-    The float uses ``\\footnotesize`` so top-N tables of a few groups fit a page; ``label`` gives
-    ``\\label{tab:<label>}`` for cross-references from the appendix.
+#: Design text width in em of the table font (``\footnotesize`` of a 10 pt article: 8 pt; the
+#: article class's 345 pt text width is 43 em). Widths are estimated at :data:`EM_PER_CHAR` em a
+#: character (DejaVu Serif's average; Latin Modern is narrower) plus one em of column padding.
+TEXT_WIDTH_EM = 42.0
+EM_PER_CHAR = 0.6
+COLUMN_PAD_EM = 1.0
+#: Text columns wider than this are wrapped (``\parbox``) at this width.
+WRAP_EM = 15.0
+#: Header words are stacked one per line; a header line is at most this many characters.
+HEADER_CHARS = 10
+
+
+def _header_lines(name: str) -> list[str]:
+    words = [w for w in re.split(r"[_\s]+", str(name)) if w] or [str(name)]
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= HEADER_CHARS:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
+
+
+def _width_em(text: str) -> float:
+    return len(text) * EM_PER_CHAR
+
+
+def breakable(text: str) -> str:
+    """Escaped text with break points after ``_ / - .`` and inside very long words (wrapped cells)."""
+    words = []
+    for word in str(text).split(" "):
+        pieces = re.split(r"(?<=[_/\-.,;])", word)
+        chunks = [p[i:i + 16] for p in pieces for i in range(0, max(len(p), 1), 16)]
+        words.append(r"\allowbreak{}".join(latex_escape(c) for c in chunks))
+    return " ".join(words)
+
+
+def _layout(headers: list[str], rows: list[list[str]], numeric: list[bool]):
+    """Column widths (em), which columns wrap, and the column blocks that fit the text width."""
+    widths, wrap = [], []
+    for j, name in enumerate(headers):
+        header = max(_width_em(line) for line in _header_lines(name))
+        cells = max((_width_em(r[j]) for r in rows), default=0.0)
+        long = not numeric[j] and cells > WRAP_EM
+        wrap.append(long)
+        widths.append(max(header, WRAP_EM if long else cells) + COLUMN_PAD_EM)
+    # Leading text columns (the row's identity) repeat in every block, up to a third of the width.
+    keys: list[int] = []
+    for j in range(len(headers)):
+        if numeric[j] or sum(widths[k] for k in keys) + widths[j] > TEXT_WIDTH_EM / 3 or len(keys) == 2:
+            break
+        keys.append(j)
+    rest = [j for j in range(len(headers)) if j not in keys]
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    base = sum(widths[k] for k in keys)
+    for j in rest:
+        if current and base + sum(widths[k] for k in current) + widths[j] > TEXT_WIDTH_EM:
+            blocks.append(current)
+            current = []
+        current.append(j)
+    if current or not blocks:
+        blocks.append(current)
+    return widths, wrap, [keys + block for block in blocks]
+
+
+def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3, label: str = "", max_rows: int | None = None,
+             source: str = "") -> str:
+    """A booktabs ``longtable`` that fits the text width; cells escaped, tokens shown unsegmented.
+
+    Parameters
+    ----------
+    table
+        The table (the same data as its CSV).
+    caption, label
+        Caption text (escaped here) and ``\\label{tab:<label>}`` (restricted to a safe alphabet).
+    decimals
+        Floats are rounded to this many decimals for reading.
+    max_rows
+        Show only the first ``max_rows`` rows and say so in the caption, naming ``source`` (the CSV
+        with every row): an appendix is no place for 9,000 rows.
+    source
+        The data file named when rows are left out.
+
+    Layout: ``\\footnotesize`` in a ``longtable`` (needs ``\\usepackage{longtable,booktabs}``), which
+    breaks across pages and repeats its header; header words stacked (``\\shortstack``); text
+    cells wider than :data:`WRAP_EM` wrapped in a ``\\parbox``; when the columns are wider than
+    :data:`TEXT_WIDTH_EM` the table is split into blocks of columns, each repeating the leading
+    key columns, so no column (p, q, interval bounds) runs off the page.
     """
-    align = "".join("r" if pd.api.types.is_numeric_dtype(table[c]) else "l" for c in table.columns)
-    lines = []
-    if caption:
-        lines += [r"\begin{table}[htbp]", r"\centering", r"\footnotesize", rf"\caption{{{latex_escape(caption)}}}"]
-        if label:
-            lines.append(rf"\label{{tab:{label}}}")
-    lines += [rf"\begin{{tabular}}{{{align}}}", r"\toprule"]
-    lines.append(" & ".join(latex_escape(c) for c in table.columns) + r" \\")
-    lines.append(r"\midrule")
-    for row in table.itertuples(index=False):
-        lines.append(" & ".join(latex_escape(_cell(v, decimals)) for v in row) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    if caption:
-        lines.append(r"\end{table}")
+    total = len(table)
+    shown = table if max_rows is None or total <= max_rows else table.iloc[:max_rows]
+    headers = [str(c) for c in table.columns]
+    numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns]
+    rows = _display_table(shown, decimals)
+    _, wrap, blocks = _layout(headers, rows, numeric)
+    text = caption.rstrip(".") + "." if caption else ""
+    if len(shown) < total:
+        where = f"; every row is in {source}" if source else ""
+        text += f" First {len(shown):,} of {total:,} rows shown{where}."
+    lines = [f"% caption: {_one_line(caption)}"] if caption else []
+    lines += [r"\begingroup\footnotesize\setlength{\tabcolsep}{0.5em}\setlength{\LTpre}{0pt}"]
+    for b, block in enumerate(blocks):
+        align = "".join("l" if wrap[j] or not numeric[j] else "r" for j in block)
+        head = " & ".join(
+            rf"\shortstack[{'r' if numeric[j] and not wrap[j] else 'l'}]{{" + r"\\".join(latex_escape(x) for x in _header_lines(headers[j])) + "}"
+            for j in block
+        ) + r" \\"
+        lines.append(rf"\begin{{longtable}}{{@{{}}{align}@{{}}}}")
+        if text:
+            part = "" if len(blocks) == 1 else f" (columns {b + 1} of {len(blocks)})"
+            if b == 0:
+                lines.append(rf"\caption{{{latex_escape(text)}{latex_escape(part)}}}" + (rf"\label{{tab:{latex_label(label)}}}" if label else "") + r"\\")
+            else:
+                lines.append(rf"\caption*{{{latex_escape(text)}{latex_escape(part)}}}\\")
+        lines += [r"\toprule", head, r"\midrule", r"\endfirsthead", r"\toprule", head, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
+        for row in rows:
+            cells = []
+            for j in block:
+                if wrap[j]:
+                    cells.append(rf"\parbox[t]{{{WRAP_EM:g}em}}{{\raggedright {breakable(row[j])}}}")
+                else:
+                    cells.append(latex_escape(row[j]))
+            lines.append(" & ".join(cells) + r" \\")
+        lines.append(r"\end{longtable}")
+    lines.append(r"\endgroup")
     return "\n".join(lines) + "\n"
 
 
 def to_markdown(table: pd.DataFrame, decimals: int = 3) -> str:
-    """A GitHub-flavoured Markdown table; ``|`` in cells escaped."""
+    """A GitHub-flavoured Markdown table; ``|`` in cells escaped; tokens shown unsegmented."""
     def esc(v):
-        return _cell(v, decimals).replace("|", r"\|").replace("\n", " ")
+        return str(v).replace("|", r"\|").replace("\r", " ").replace("\n", " ")
 
     header = "| " + " | ".join(esc(c) for c in table.columns) + " |"
     rule = "| " + " | ".join("---:" if pd.api.types.is_numeric_dtype(table[c]) else "---" for c in table.columns) + " |"
-    body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    body = ["| " + " | ".join(esc(v) for v in row) + " |" for row in _display_table(table, decimals)]
     return "\n".join([header, rule, *body]) + "\n"

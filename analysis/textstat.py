@@ -135,9 +135,34 @@ def bigram_table(
     return pd.concat(frames, ignore_index=True)
 
 
-def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, window: int = 6) -> pd.DataFrame:
-    """Key word in context: every token whose term or lower-cased form equals ``term``.
+def kwic_query(term: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    """What a typed KWIC term matches: whole-token forms and the word sequence.
 
+    The term is normalised as the text was (NFC, Vietnamese tone-mark placement, lower case), so
+    ``kinh tế`` (typed with a space), ``kinh_tế`` and ``Kinh tế`` are the same query; its forms are
+    the token with ``_`` and with spaces (``kinh_tế``, ``kinh tế``: Vietnamese compounds are
+    segmented with ``_``, English names merged with a space, ``East Sea``), and its words
+    (``("kinh", "tế")``) match a run of consecutive tokens when the text was split differently
+    (``United States`` written as two tokens).
+    """
+    from .normalize import canonical_term
+
+    canonical = canonical_term(term, "vi")  # NFC, tone marks, spaces -> "_", lower case
+    words = tuple(w for w in canonical.split("_") if w)
+    forms = frozenset({canonical, " ".join(words)})
+    return forms, words
+
+
+def _words(token: str) -> list[str]:
+    return [w for w in token.lower().replace(" ", "_").split("_") if w]
+
+
+def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, window: int = 6) -> pd.DataFrame:
+    """Key word in context: every token (or run of tokens) that is ``term``.
+
+    A token matches when its lower-cased form or its counted term (the English lemma) is one of
+    the forms of :func:`kwic_query`; a run of consecutive tokens of one sentence matches when their
+    words, in order, are exactly the term's words (then ``keyword`` is the run, joined by spaces).
     Context is cut from the full token stream (stopwords, numbers and punctuation included) within
     the sentence's document. Columns: ``doc_id, sentence, position, left, keyword, right``.
 
@@ -147,7 +172,7 @@ def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, wind
     doc_id  sentence  position          left keyword     right
         v1         0         3 nước thúc_đẩy hợp_tác kinh_tế .
     """
-    query = term.lower()
+    forms, words = kwic_query(term)
     records = []
     for doc in prepared:
         sentences = list(doc.sentences())
@@ -155,20 +180,50 @@ def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, wind
         flat = [tok for s in sentences for tok in s]
         offsets = np.cumsum([0] + [len(s) for s in sentences])
         for s, (sentence, sentence_terms) in enumerate(zip(sentences, terms)):
-            for p, (token, token_term) in enumerate(zip(sentence, sentence_terms)):
-                if token.lower() == query or (token_term is not None and token_term.lower() == query):
-                    at = offsets[s] + p
-                    records.append(
-                        (
-                            doc.doc_id,
-                            s,
-                            p,
-                            " ".join(flat[max(0, at - window):at]),
-                            token,
-                            " ".join(flat[at + 1:at + 1 + window]),
-                        )
+            p = 0
+            while p < len(sentence):
+                token, token_term = sentence[p], sentence_terms[p]
+                length = 0
+                if token.lower() in forms or (token_term is not None and token_term.lower() in forms):
+                    length = 1
+                elif len(words) > 1:
+                    got, q = [], p
+                    while q < len(sentence) and len(got) < len(words):
+                        got += _words(sentence[q])
+                        q += 1
+                    if tuple(got) == words:
+                        length = q - p
+                if not length:
+                    p += 1
+                    continue
+                at = offsets[s] + p
+                records.append(
+                    (
+                        doc.doc_id,
+                        s,
+                        p,
+                        " ".join(flat[max(0, at - window):at]),
+                        " ".join(sentence[p:p + length]),
+                        " ".join(flat[at + length:at + length + window]),
                     )
+                )
+                p += length
     return pd.DataFrame(records, columns=["doc_id", "sentence", "position", "left", "keyword", "right"])
+
+
+def kwic_absent(prepared: Iterable[PreparedDocument], term: str, n: int = 5) -> str:
+    """The line saying a KWIC term does not occur, with the closest tokens of the corpus.
+
+    ``'kinh te' is not in the corpus (looked for the token kinh_te and the words kinh te in a
+    row); closest: kinh_tế, kinh_doanh``.
+    """
+    import difflib
+
+    _, words = kwic_query(term)
+    vocabulary = sorted({tok.lower() for doc in prepared for tok in doc.tokens() if token_kind(tok) == "word"})
+    close = difflib.get_close_matches("_".join(words), vocabulary, n=n, cutoff=0.6)
+    looked = f"the token {'_'.join(words)}" + (f" and the words {' '.join(words)} in a row" if len(words) > 1 else "")
+    return f"{term!r} is not in the corpus (looked for {looked}); " + (f"closest: {', '.join(close)}" if close else "no close token")
 
 
 def corpus_summary(

@@ -1,14 +1,17 @@
 """Topic models: LDA fitting, choice of K, topic descriptions, prevalence and cross-lingual alignment.
 
-Data in, data out. gensim stays at the edge of this module: a fit turns units into a gensim
-bag-of-words, trains ``LdaModel`` and immediately returns plain numpy arrays (topic-word ``phi``,
-doc-topic ``theta``) with the vocabulary; nothing downstream ever sees a gensim object.
+Data in, data out. The engines stay at the edge of this module (:mod:`analysis.engines`): the
+vocabulary is built once with gensim's ``Dictionary``, every engine (tomotopy's collapsed Gibbs
+``LDAModel``, the default, or gensim's online ``LdaModel``) gets the same count matrix and returns
+plain numpy arrays (topic-word ``phi``, doc-topic ``theta``) with the vocabulary; nothing
+downstream ever sees an engine object. Coherence is gensim's ``CoherenceModel`` for either engine.
 
-Reproducibility. Single-process ``LdaModel`` with a seeded ``numpy.random.RandomState`` gives the
-same matrices bit for bit; ``LdaMulticore`` does not (worker scheduling changes the update order,
-gensim PR #2953), so it is an opt-in recorded as ``reproducible = False``. gensim's inference
-draws its starting point from the model's random state, so doc-topic proportions are inferred
-once, in corpus order, after resetting that state to the study's seed.
+Reproducibility. Every fit is single-threaded and seeded (tomotopy with one worker, gensim's
+single-process ``LdaModel`` with a seeded ``RandomState``) and gives the same matrices bit for bit,
+whatever the number of worker processes that run the fits of K selection side by side.
+``LdaMulticore`` (gensim, ``multicore = true``) does not (gensim PR #2953) and is recorded as
+``reproducible = False``. Doc-topic proportions are computed once, deterministically (see
+:mod:`analysis.engines`).
 
 Units and numbering. Rows of ``theta`` are the kept units in corpus order; units without any
 term left after dictionary filtering are dropped (logged) and the others keep their ids. Topics
@@ -28,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
 from itertools import combinations
@@ -40,6 +43,8 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist, jensenshannon
 
+from . import engines
+from .engines import training_order  # noqa: F401  (part of this module's interface since issue 4)
 from .errors import InputError
 from .study import TopicSettings
 
@@ -103,11 +108,7 @@ class TopicCorpus:
 
     def bow(self) -> list[list[tuple[int, int]]]:
         """gensim's bag-of-words: per unit, ``(term index, count)`` sorted by index."""
-        c = self.counts
-        return [
-            list(zip(c.indices[c.indptr[i]:c.indptr[i + 1]].tolist(), c.data[c.indptr[i]:c.indptr[i + 1]].tolist()))
-            for i in range(c.shape[0])
-        ]
+        return engines.bag_of_words(self.counts)
 
 
 def build_corpus(
@@ -188,12 +189,7 @@ def build_corpus(
 
 def _gensim_dictionary(vocab: Sequence[str]):
     """A gensim Dictionary whose ids are the positions in our sorted ``vocab``."""
-    from gensim.corpora import Dictionary
-
-    dictionary = Dictionary([list(vocab)])  # new tokens get ids in sorted order
-    if any(dictionary.token2id[t] != j for j, t in enumerate(vocab)):
-        raise AssertionError("gensim assigned dictionary ids out of vocabulary order")
-    return dictionary
+    return engines.gensim_dictionary(vocab)
 
 
 # ----------------------------------------------------------------------------------------- fit
@@ -205,7 +201,8 @@ class LdaFit:
 
     ``topic_word``: (K, V) float64, rows sum to 1 (phi); ``doc_topic``: (units, K) float64, rows
     sum to 1 (theta), rows in the order of ``unit_ids``; ``alpha``: the (K,) document-topic prior
-    as fitted; ``reproducible``: False for ``LdaMulticore`` fits.
+    as fitted; ``reproducible``: False for ``LdaMulticore`` fits; ``record``: the engine's plain
+    description of the fit (engine, version, priors, iterations run, convergence).
     """
 
     name: str
@@ -217,6 +214,7 @@ class LdaFit:
     unit_ids: tuple[str, ...]
     alpha: np.ndarray
     reproducible: bool = True
+    record: dict = field(default_factory=dict, compare=False)
 
 
 def check_k(corpus: TopicCorpus, k: int, where: str = "[topics]") -> None:
@@ -242,23 +240,21 @@ def lda_parameters(settings: TopicSettings) -> dict:
     }
 
 
-def training_order(n_units: int, seed: int, shuffle: bool = True) -> np.ndarray:
-    """The order in which units are shown to the online LDA fit: a permutation seeded by ``seed``
-    (``numpy.random.RandomState(seed).permutation``), or corpus order when ``shuffle`` is off.
+def engine_parameters(settings: TopicSettings, workers: int = 1) -> dict:
+    """The explicit keyword arguments of :func:`analysis.engines.fit` for the study's engine.
 
-    Why: gensim's ``LdaModel`` is online variational Bayes (Hoffman, Blei & Bach 2010), a
-    stochastic method whose updates assume documents arrive in random order. A corpus sorted by
-    outlet, date or category feeds it whole chunks of one kind: early topics are fitted to the
-    first category and later chunks are weighted less (learning rate ``(tau0 + t)^-kappa``); on
-    a corpus sorted by category the shuffled order recovers the categories better (measured in
-    ``benchmarks/README.md``, "Design measurements").
-
-    >>> training_order(5, 1).tolist(), training_order(5, 1, shuffle=False).tolist()
-    ([2, 1, 4, 0, 3], [0, 1, 2, 3, 4])
+    tomotopy: priors, ``max_iterations``, ``tolerance``, ``window`` (Gibbs iterations). gensim:
+    :func:`lda_parameters` without ``update_every``, ``shuffle``, ``multicore`` and its
+    ``workers``, ``tolerance`` and a window of one pass (a pass is a whole sweep of the corpus).
     """
-    if not shuffle:
-        return np.arange(n_units)
-    return np.random.RandomState(seed).permutation(n_units)
+    alpha = _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha")
+    eta = _prior(settings.eta, ("symmetric", "auto"), "eta")
+    if settings.engine == "tomotopy":
+        return {"alpha": alpha, "eta": eta, "max_iterations": settings.max_iterations,
+                "tolerance": settings.tolerance, "window": settings.window}
+    params = {p: v for p, v in lda_parameters(settings).items() if p != "update_every"}
+    return {**params, "shuffle": settings.shuffle, "multicore": settings.multicore, "workers": workers,
+            "tolerance": settings.tolerance, "window": 1}
 
 
 def fit_lda(
@@ -266,34 +262,18 @@ def fit_lda(
 ) -> LdaFit:
     """Fit LDA with ``k`` topics and return phi, theta and the vocabulary as numpy arrays.
 
-    Single-process ``gensim.models.LdaModel`` seeded with ``numpy.random.RandomState(seed)``
-    (bit-reproducible), or ``LdaMulticore`` with ``workers - 1`` workers when
-    ``settings.multicore`` (faster, not reproducible). Trained on the units in
-    :func:`training_order` (a seeded permutation unless ``shuffle = false``). theta is inferred
-    once for all units in corpus order after resetting the model's random state to ``seed``:
-    ``theta[d] = gamma[d] / sum(gamma[d])`` (the variational Dirichlet's mean, Blei et al. 2003).
+    The engine is ``settings.engine`` (:mod:`analysis.engines`): tomotopy's collapsed Gibbs
+    sampler with one thread and the seed, or gensim's single-process ``LdaModel`` seeded with
+    ``numpy.random.RandomState(seed)`` and trained on the units in :func:`training_order` (or
+    ``LdaMulticore`` with ``workers - 1`` workers when ``settings.multicore``: faster, not
+    reproducible). Both stop by the convergence rule of :mod:`analysis.engines` when
+    ``settings.tolerance > 0``. theta is computed once, for all units in corpus order.
     """
-    from gensim.models import LdaModel, LdaMulticore
-
     check_k(corpus, k, where)
-    bow = corpus.bow()
-    train = [bow[i] for i in training_order(len(bow), seed, settings.shuffle)]
-    params = lda_parameters(settings)
-    dictionary = _gensim_dictionary(corpus.vocab)
-    if settings.multicore:
-        model = LdaMulticore(
-            corpus=train, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
-            workers=max(1, workers - 1), **{p: v for p, v in params.items() if p != "update_every"},
-        )
-    else:
-        model = LdaModel(corpus=train, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed), **params)
-    topic_word = _normalise_rows(model.get_topics())
-    model.random_state = np.random.RandomState(seed)  # inference starts from random gammas
-    gamma, _ = model.inference(bow)
-    doc_topic = _normalise_rows(gamma)
+    result = engines.fit(settings.engine, corpus.counts, corpus.vocab, k, seed, where=where, **engine_parameters(settings, workers))
     return LdaFit(
-        corpus.name, k, seed, topic_word, doc_topic, corpus.vocab, corpus.unit_ids,
-        np.asarray(model.alpha, dtype=np.float64), reproducible=not settings.multicore,
+        corpus.name, k, seed, result.topic_word, result.doc_topic, corpus.vocab, corpus.unit_ids,
+        result.alpha, reproducible=result.reproducible, record=result.record,
     )
 
 
@@ -339,6 +319,37 @@ def coherence(
         else:
             model = CoherenceModel(topics=top, texts=texts, dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
         out[measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
+    return out
+
+
+def coherence_many(
+    corpus: TopicCorpus, topic_words: Sequence[np.ndarray], topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+) -> list[dict[str, np.ndarray]]:
+    """:func:`coherence` of several fits of one corpus, counting co-occurrences once per measure.
+
+    gensim's CoherenceModel spends most of its time sliding windows over the texts to count
+    word and pair occurrences (``estimate_probabilities``). Those counts do not depend on which
+    other words are counted alongside (each word's windows are its own), so one accumulation over
+    the union of every fit's top terms serves all fits: the model keeps its accumulator when new
+    topics use only counted words. Same numbers as :func:`coherence` fit by fit (test).
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = _gensim_dictionary(corpus.vocab)
+    tops = [[[corpus.vocab[j] for j in row] for row in top_term_indices(tw, topn)] for tw in topic_words]
+    if not tops:
+        return []
+    union = [topic for top in tops for topic in top]
+    texts = [list(t) for t in corpus.texts]
+    bow = corpus.bow() if "u_mass" in measures else None
+    out: list[dict[str, np.ndarray]] = [{} for _ in tops]
+    for measure in measures:
+        source = {"corpus": bow} if measure == "u_mass" else {"texts": texts}
+        model = CoherenceModel(topics=union, dictionary=dictionary, coherence=measure, topn=len(union[0]), processes=1, **source)
+        model.estimate_probabilities()
+        for i, top in enumerate(tops):
+            model.topics = top
+            out[i][measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
     return out
 
 
@@ -416,29 +427,55 @@ class KSelection:
     reason: str
 
 
-def _fit_and_score(corpus: TopicCorpus, settings: TopicSettings, job: tuple[int, int]) -> tuple[int, int, dict, np.ndarray]:
+def _fit_job(corpus: TopicCorpus, settings: TopicSettings, job: tuple[int, int]) -> tuple[int, int, np.ndarray, dict]:
+    """One K-selection fit (run in a worker process): K, seed, phi and the engine's record."""
     k, seed = job
     fit = fit_lda(corpus, k, seed, settings)
-    scores = coherence(corpus, fit.topic_word, settings.coherence_topn)
-    return k, seed, {m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in scores.items()}, fit.topic_word
+    return k, seed, fit.topic_word, fit.record
+
+
+def n_documents(corpus: TopicCorpus) -> int:
+    """Documents behind a model's units (a unit id is ``<doc_id>`` or ``<doc_id>#<part>``)."""
+    return len({u.split("#", 1)[0] for u in (*corpus.unit_ids, *corpus.dropped)})
+
+
+def candidate_ks(corpus: TopicCorpus, settings: TopicSettings) -> list[int]:
+    """The K to fit: ``k_range`` (sized from the corpus by :func:`suggest_topic_settings` when
+    empty) and a fixed ``k``, sorted."""
+    k_range = settings.k_range or tuple(suggest_topic_settings(n_documents(corpus))["topics"]["k_range"])
+    return sorted(set(k_range) | ({settings.k} if settings.k else set()))
 
 
 def select_k(
-    corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]", mapper: Callable = map
+    corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]", mapper: Callable = map, progress=None
 ) -> KSelection:
     """Fit every K of ``k_range`` (and a fixed ``k``) with every seed of ``seeds``; choose K.
 
-    Rule (when ``settings.k == 0``): among K whose stability across seeds (:func:`stability`,
+    An empty ``k_range`` is sized from the corpus (:func:`candidate_ks`). Rule (when ``settings.k == 0``): among K whose stability across seeds (:func:`stability`,
     Hellinger) is at least ``stability_min``, the K with the highest mean c_npmi; ties go to the
     smaller K. If no K is stable enough, the highest mean c_npmi overall, and the reason says so.
     K larger than the number of units is skipped with a note. ``mapper`` maps the (K, seed) fits
     (``map`` or a process pool's ``map``; each fit is single-process and seeded, so the result does
-    not depend on it).
+    not depend on it). ``progress`` (an :class:`analysis.engines.Progress` or anything with
+    ``advance(label)``) hears of every finished fit, in job order.
 
     Columns of ``summary``: ``model, k, fits, c_npmi, c_npmi_sd, u_mass, c_v, stability,
-    stability_min, units_per_topic, chosen, reason``; of ``fits``: ``model, k, seed, c_npmi, u_mass, c_v``.
+    stability_min, units_per_topic, chosen, reason``; of ``fits``: ``model, k, seed, c_npmi, u_mass,
+    c_v, iterations`` (sweeps of the corpus the fit ran: Gibbs iterations or passes), ``stopped_by``
+    (``convergence`` or the maximum).
     """
-    candidates = sorted(set(settings.k_range) | ({settings.k} if settings.k else set()))
+    jobs = selection_jobs(corpus, settings, where)
+    results = []
+    for result in mapper(partial(_fit_job, corpus, settings), jobs):
+        results.append(result)
+        if progress is not None:
+            progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
+    return selection_from_fits(corpus, settings, results)
+
+
+def selection_jobs(corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]") -> list[tuple[int, int]]:
+    """The (K, seed) fits of K selection, after checking that some K fits the corpus."""
+    candidates = candidate_ks(corpus, settings)
     if settings.k:
         check_k(corpus, settings.k, where)
     feasible = [k for k in candidates if k <= corpus.n_units]
@@ -448,11 +485,19 @@ def select_k(
             f"model '{corpus.name}': every K in k_range {list(settings.k_range)} exceeds the {corpus.n_units} units with terms",
             f"add values of at most {corpus.n_units} to [topics] k_range",
         )
-    jobs = [(k, seed) for k in feasible for seed in settings.seeds]
-    results = list(mapper(partial(_fit_and_score, corpus, settings), jobs))
+    return [(k, seed) for k in feasible for seed in settings.seeds]
+
+
+def selection_from_fits(corpus: TopicCorpus, settings: TopicSettings, results: Sequence[tuple[int, int, np.ndarray, dict]]) -> KSelection:
+    """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
+    candidates = candidate_ks(corpus, settings)
+    feasible = sorted({k for k, _, _, _ in results})
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], settings.coherence_topn)
+    means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
     fits = pd.DataFrame(
-        [(corpus.name, k, seed, *(scores[m] for m in COHERENCE_MEASURES)) for k, seed, scores, _ in results],
-        columns=["model", "k", "seed", *COHERENCE_MEASURES],
+        [(corpus.name, k, seed, *(mean[m] for m in COHERENCE_MEASURES), record.get("iterations", 0), record.get("stopped_by", ""))
+         for (k, seed, _, record), mean in zip(results, means)],
+        columns=["model", "k", "seed", *COHERENCE_MEASURES, "iterations", "stopped_by"],
     )
     rows = []
     for k in candidates:
@@ -460,7 +505,7 @@ def select_k(
             rows.append((corpus.name, k, 0, *[math.nan] * 6, corpus.n_units / k))
             continue
         mine = fits[fits["k"] == k]
-        stab_mean, stab_min = stability([tw for kk, _, _, tw in results if kk == k])
+        stab_mean, stab_min = stability([tw for kk, _, tw, _ in results if kk == k])
         rows.append(
             (corpus.name, k, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
              mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / k)
@@ -739,16 +784,18 @@ def align_languages(
 
 def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, selection: KSelection) -> dict:
     """Plain description of a fit for ``settings.json`` beside the saved arrays."""
+    record = dict(fit.record)
     return {
         "model": fit.name,
         "k": fit.k,
         "k_reason": selection.reason,
         "seed": fit.seed,
         "reproducible": fit.reproducible,
-        "estimator": "gensim.models.LdaMulticore" if settings.multicore else "gensim.models.LdaModel",
-        "gensim": metadata.version("gensim"),
-        "lda_parameters": {k: (v if isinstance(v, (str, int)) else float(v)) for k, v in lda_parameters(settings).items()},
-        "training_order": (f"numpy.random.RandomState({fit.seed}).permutation(units)" if settings.shuffle else "corpus order"),
+        "engine": record.get("engine", settings.engine),
+        "engine_version": record.get("version", engines.version(settings.engine)),
+        "estimator": record.get("estimator", ""),
+        "gensim": metadata.version("gensim"),  # dictionary and coherence, whatever the engine
+        "fit": record,
         "alpha_fitted": [float(a) for a in fit.alpha],
         "dictionary": {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "terms": len(corpus.vocab)},
         "units": corpus.n_units,
@@ -761,3 +808,44 @@ def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, sele
         },
         "load": "numpy.load(path, allow_pickle=False)",
     }
+
+
+# -------------------------------------------------------------------------------- sizing
+
+
+def suggest_topic_settings(n_documents: int, n_languages: int = 1, seeds: Sequence[int] = (1, 2, 3)) -> dict:
+    """Units and candidate numbers of topics for a corpus of ``n_documents`` documents.
+
+    For ``init`` (which writes them into a new study file) and for a study that leaves
+    ``[topics] k_range`` empty. Pure: the numbers depend only on the arguments.
+
+    * Units: whole documents from 200 documents per language (enough units for a model, and the
+      document is the unit of independent information); below that, windows of 3 sentences, so a
+      small collection still gives a model something to fit (its topics are then exploratory).
+    * K range: from 2 up to ``K_max = sqrt(n / 2)`` for the ``n = n_documents / n_languages``
+      documents of one model (at least 5, at most 50; the square-root rule of thumb grows K
+      slowly with the corpus), at most six values spaced geometrically, so the cost of selection
+      (six K x the seeds) stays the same whatever the size.
+    * Seeds: three (stability across seeds needs at least two).
+
+    Returns ``{"units": {"kind", "window"}, "topics": {"k_range", "seeds"}, "reason": str}``.
+
+    >>> suggest_topic_settings(5)["topics"]["k_range"]
+    [2, 3, 4, 5]
+    >>> suggest_topic_settings(600, n_languages=2)["topics"]["k_range"], suggest_topic_settings(600, 2)["units"]["kind"]
+    ([2, 3, 4, 6, 8, 12], 'document')
+    """
+    if n_documents < 0 or n_languages < 1:
+        raise ValueError("n_documents must be >= 0 and n_languages >= 1")
+    per_model = n_documents / n_languages
+    k_max = int(min(50, max(5, round(math.sqrt(per_model / 2)))))
+    if k_max - 1 <= 6:
+        k_range = list(range(2, k_max + 1))
+    else:
+        k_range = sorted({round(2 * (k_max / 2) ** (i / 5)) for i in range(6)})
+    small = per_model < 200
+    units = {"kind": "sentences", "window": 3} if small else {"kind": "document", "window": 3}
+    reason = (f"{n_documents} documents in {n_languages} language{'s' if n_languages > 1 else ''} "
+              f"({per_model:.0f} per model): {'windows of 3 sentences (fewer than 200 documents per model)' if small else 'documents as units'}, "
+              f"K from 2 to sqrt({per_model:.0f} / 2) ~ {k_max}")
+    return {"units": units, "topics": {"k_range": k_range, "seeds": list(seeds)}, "reason": reason}

@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import plot_topics, topics
+from . import engines, plot_topics, topics
 from .errors import InputError
 from .groups import prevalence_by
 from .ldavis import ldavis_page, require_pyldavis
 from .prepare import resolve_workers
 from .prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
+from .progress import Progress
 from .results import Csv, Figure, Raw, Result, Table, write_results
 from .study import Study, settings_keys
 
@@ -42,6 +43,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     settings = study.topics
     if settings.ldavis:
         require_pyldavis(str(study.source))  # before any work: a missing package costs no fit
+    engines.require(settings.engine, str(study.source))  # before any work: a missing engine costs no preparation
     logging.getLogger("gensim").setLevel(logging.WARNING)  # gensim logs every pass at INFO
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
@@ -57,16 +59,46 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     return write_results(study.output_dir, results, study)
 
 
-def fit_models(corpora: dict[str, topics.TopicCorpus], study: Study, workers: int) -> tuple[dict, dict]:
-    """K selection and the final fit of every model (K-selection fits in a process pool when ``workers`` > 1)."""
+def fit_models(
+    corpora: dict[str, topics.TopicCorpus], study: Study, workers: int, progress=None,
+) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
+    """K selection for every model, then each model's final fit with the study's seed.
+
+    The fits run in ``workers`` processes (each fit single-threaded and seeded: the numbers do
+    not depend on ``workers``); a progress display counts them (:class:`analysis.engines.Progress`
+    unless another is given). An empty ``[topics] k_range`` is sized from the model's number of
+    documents (:func:`analysis.topics.suggest_topic_settings`). Every model's K-selection fits
+    are queued at once (a pool's ``map`` submits them all), so the workers stay busy while the
+    parent scores one model's fits and queues its final fit.
+    """
     settings, where = study.topics, str(study.source)
+    for name, corpus in corpora.items():
+        if not settings.k_range:
+            log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings),
+                     topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
+    jobs = {name: topics.selection_jobs(corpus, settings, where) for name, corpus in corpora.items()}
+    # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
+    progress = progress or Progress("topics", unit="fits")
+    progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
     selections: dict[str, topics.KSelection] = {}
     fits: dict[str, topics.LdaFit] = {}
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
+        mapper = pool.map if pool else map
+        pending = {name: mapper(partial(topics._fit_job, corpus, settings), jobs[name]) for name, corpus in corpora.items()}
+        finals = {}
         for name, corpus in corpora.items():
-            selections[name] = topics.select_k(corpus, settings, where, mapper=pool.map if pool else map)
-            fits[name] = topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
+            results = []
+            for result in pending[name]:
+                results.append(result)
+                progress.advance(f"{name} K = {result[0]} seed {result[1]}")
+            selections[name] = topics.selection_from_fits(corpus, settings, results)
+            if pool:
+                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, settings, 1, where)
+        for name, corpus in corpora.items():
+            future = finals.get(name)
+            fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
+            progress.advance(f"{name} final fit, K = {fits[name].k}")
             log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
     finally:
         if pool:

@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -79,6 +80,29 @@ def test_small_groups_are_said_to_be_too_small(seed_run):
     assert vi_event["note"].str.contains("trung_liu_talks_2024_03 has 1 document").all()
 
 
+def test_keyness_p_values_come_from_permuting_documents(seed_run):
+    """4 vi documents against 1 en: 5 distinct splits, so no concept can have p below 0.2, however
+    many tokens the documents have (the pooled-token p, kept as p_tokens, can be tiny)."""
+    study = seed_run[0]
+    concepts = read(study, "keyness_concepts_by_language.csv")
+    assert set(concepts["design"]) == {"documents"} and np.allclose(concepts["min_p"].astype(float), 0.2)
+    assert (concepts["p"].astype(float) >= 0.2 - 1e-12).all() and (concepts["q"].astype(float) >= 0.2 - 1e-12).all()
+    assert (concepts["p_tokens"].astype(float) < 0.05).any()
+    assert concepts["note"].str.contains("en has 1 document").all() and concepts["note"].str.contains("93% in simulation").all()
+    assert "permutations of documents" in (study.output_dir / "keyness_concepts_by_language.tex").read_text(encoding="utf-8")
+
+
+def test_outlets_as_the_resampling_cluster(tmp_path):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace('keyness_cluster = ""', 'keyness_cluster = "outlet"')
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    study = read_study(tmp_path / "study.toml")
+    run_framing(study, workers=1)
+    concepts = read(study, "keyness_concepts_by_language.csv")
+    # outlets are nested in languages (3 vi outlets, 1 en): 4 splits of outlets
+    assert set(concepts["design"]) == {"clusters"} and np.allclose(concepts["min_p"].astype(float), 0.25)
+
+
 def test_voice_and_omissions_on_the_seed_corpus(seed_run):
     study = seed_run[0]
     statements = read(study, "actor_statements.csv")
@@ -103,10 +127,12 @@ def bad_study(tmp_path: Path, framing: str) -> Path:
     [
         ('compare_by = "newspaper"', "[framing] compare_by names 'newspaper', not a metadata column"),
         ('compare_by = "language"\nkeyness_correction = "continuity"', "[framing] keyness_correction = 'continuity' is not known"),
+        ('compare_by = "language"\nkeyness_cluster = "newspaper"', "[framing] keyness_cluster names 'newspaper', not a metadata column"),
     ],
 )
 def test_bad_settings_stop_with_one_line(tmp_path, capsys, replacement, message):
     text = (ROOT / "study.toml").read_text(encoding="utf-8").replace('keyness_correction = "none"  # none | yates | williams\n', "")
+    text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("keyness_cluster ="))
     shutil.copytree(SEEDS, tmp_path / "seeds")
     (tmp_path / "study.toml").write_text(text.replace('compare_by = "language"', replacement), encoding="utf-8")
     assert main(["framing", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2

@@ -46,5 +46,8 @@ def test_notebook_runs_on_the_seed_study(path, seed_study_dir, monkeypatch):
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     if "va.plot_" in "".join(c.source for c in notebook.cells):
         assert images, "figures are shown inline"
+    for cell in notebook.cells:  # each figure once: the cell's value, not again by the inline backend
+        shown = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        assert len(shown) <= cell.source.count("new_figure("), (path.name, cell.source[:80])
     stderr = [o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stderr"]
     assert not any("missing from font" in s for s in stderr), "Vietnamese glyphs render"

@@ -1,0 +1,121 @@
+"""Figures (issue 14), checked through the artists: titles that fit, tick labels apart, top pairs
+instead of a huge heatmap, titles printed once, no term twice, figures shown once in notebooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis import plot, plot_framing, plot_topics
+from analysis.plot import figure_bytes, new_figure
+
+
+def _renderer(fig):
+    fig.draw_without_rendering()
+    return fig.canvas.get_renderer()
+
+
+def test_long_titles_are_wrapped_to_fit_the_figure():
+    fig, (ax,) = new_figure(1, 4.4, 3.2)  # topic_prevalence_by_language at K = 2
+    plot_topics.plot_prevalence(ax, pd.DataFrame({"group": ["vi", "en"] * 2, "topic": [1, 1, 2, 2], "prevalence": [0.5, 0.4, 0.5, 0.6],
+                                                   "ci_low": [0.4, 0.3, 0.4, 0.5], "ci_high": [0.6, 0.5, 0.6, 0.7]}))
+    ax.set_title("Joint concept topics: prevalence by language (95% bootstrap intervals)")
+    fig.suptitle("A suptitle that is much too long for a figure of this width, so it must be wrapped onto two lines")
+    before = ax.title.get_window_extent(_renderer(fig)).width
+    assert before > fig.bbox.width  # the bug: clipped
+    figure_bytes(fig, "png")
+    renderer = _renderer(fig)
+    for text in (ax.title, fig._suptitle):
+        box = text.get_window_extent(renderer)
+        assert "\n" in text.get_text() and box.x0 >= 0 and box.x1 <= fig.bbox.width
+    assert ax.title.get_text().replace("\n", " ") == "Joint concept topics: prevalence by language (95% bootstrap intervals)"
+    plot.close(fig)
+
+
+def test_x_tick_labels_of_narrow_panels_do_not_overlap():
+    # Long compounds squeezed the bars of topic_top_terms_vi and its tick labels onto each other.
+    terms = pd.DataFrame({"rank": range(1, 11), "term": [f"ủy_ban_nhân_dân_thành_phố_hồ_chí_minh{i}" for i in range(10)],
+                          "probability": np.linspace(0.0225, 0.0075, 10)})
+    fig, axes = new_figure(4, 2.8, 3.0, ncols=4)  # topic_top_terms_vi: four narrow panels
+    for ax in axes:
+        plot_topics.plot_topic_terms(ax, terms)
+    figure_bytes(fig, "png")
+    renderer = _renderer(fig)
+    for ax in axes:
+        lo, hi = ax.get_xlim()
+        boxes = sorted((t.get_window_extent(renderer) for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if t.get_text() and lo <= x <= hi),
+                       key=lambda b: b.x0)
+        assert len(boxes) >= 2
+        assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:]))
+        assert ax.bbox.width > 0.3 * fig.bbox.width / 4  # the bars keep a real share of their panel
+    plot.close(fig)
+
+
+def test_large_similarity_matrices_show_the_top_pairs_not_a_block():
+    rng = np.random.default_rng(3)
+    values = rng.uniform(0, 0.5, (40, 60))
+    values[7, 11] = 0.97
+    matrix = pd.DataFrame(values, index=[f"vi{i:03d}" for i in range(40)], columns=[f"en{j:03d}" for j in range(60)])
+    width, height = plot_framing.similarity_figure_size(40, 60)
+    assert width * height < 40  # not 4000 x 2980 px
+    fig, (ax,) = new_figure(1, width, height)
+    plot_framing.plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel="en", ylabel="vi")
+    assert not ax.collections  # no mesh of 2,400 cells
+    assert len(ax.patches) == plot_framing.TOP_PAIRS
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[-1] == "vi007 × en011"  # the most similar pair on top
+    expected = np.sort(values.ravel())[::-1][: plot_framing.TOP_PAIRS]
+    assert np.allclose(sorted((p.get_width() for p in ax.patches), reverse=True), expected)
+    assert "20 most similar of 40 × 60" in ax.get_title()
+    plot.close(fig)
+    small = matrix.iloc[:4, :3]
+    fig, (ax,) = new_figure(1, *plot_framing.similarity_figure_size(4, 3))
+    plot_framing.plot_similarity(ax, small)
+    assert len(ax.collections) == 1 and len(ax.texts) == 12  # a heatmap, every cell written
+    plot.close(fig)
+
+
+def test_topic_terms_with_both_rankings_list_each_term_once():
+    rows = pd.DataFrame({"topic": 1, "ranking": ["probability"] * 3 + ["relevance"] * 3, "rank": [1, 2, 3] * 2,
+                         "term": ["a", "b", "c", "c", "a", "d"], "probability": [0.3, 0.2, 0.1, 0.1, 0.3, 0.05]})
+    fig, (ax,) = new_figure(1)
+    plot_topics.plot_topic_terms(ax, rows)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]
+    plot.close(fig)
+
+
+def test_new_figures_are_not_pyplot_figures_so_notebooks_show_them_once():
+    before = plot.plt.get_fignums()
+    fig, _ = new_figure(2)
+    assert plot.plt.get_fignums() == before  # the inline backend does not show it again at the cell's end
+    assert figure_bytes(fig, "png")[:4] == b"\x89PNG"
+    plot.close(fig)
+
+
+def test_empty_keyness_and_fightin_words_figures_print_their_title_once():
+    for fig in (plot_framing.figure_keyness([], 5, 5, "Keyness by outlet", "only 1 outlet value: nothing to compare"),
+                plot_framing.figure_fightin_words([], 5, "Keyness by outlet", "only 1 outlet value: nothing to compare")):
+        texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+        assert texts.count("Keyness by outlet") == 1 and "Fightin' Words" not in texts
+        assert "only 1 outlet value: nothing to compare" in texts
+        plot.close(fig)
+
+
+def test_similarity_figure_of_many_documents_shows_top_pairs():
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"doc_a": [f"v{i:03d}" for i in range(600)], "doc_b": [f"e{i % 40:03d}" for i in range(600)], "cosine": rng.uniform(0, 1, 600)})
+    fig = plot_framing.figure_similarity(table, ("vi", "en"))
+    (ax,) = fig.axes
+    assert len(ax.patches) == plot_framing.TOP_PAIRS and not ax.collections
+    assert fig.get_size_inches()[0] * fig.dpi < 1000
+    plot.close(fig)
+
+
+def test_long_axis_labels_are_wrapped_too():
+    fig, (ax,) = new_figure(1, 4.2, 3.0)
+    ax.barh([0, 1], [1, -1])
+    ax.set_xlabel("signed G²: ← trung_liu_talks_2024_03 | son_visit_china_2024_04 →")
+    figure_bytes(fig, "png")
+    box = ax.xaxis.label.get_window_extent(_renderer(fig))
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and "\n" in ax.get_xlabel()
+    plot.close(fig)
