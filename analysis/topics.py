@@ -46,7 +46,7 @@ from scipy.spatial.distance import cdist, jensenshannon
 from . import engines
 from .engines import training_order  # noqa: F401  (part of this module's interface since issue 4)
 from .errors import InputError
-from .resampling import studentized_interval
+from .resampling import MIN_GROUP_DOCS, studentized_interval
 from .study import TopicSettings
 
 log = logging.getLogger("analysis")
@@ -54,9 +54,9 @@ log = logging.getLogger("analysis")
 #: Fewer units per topic than this: the model is exploratory only (said in every table note).
 MIN_UNITS_PER_TOPIC = 10
 #: Fewer documents (clusters) than this in a group: its prevalence interval does not mean much.
-#: 20 = ``[framing] min_group_docs``: the size from which the studentized interval keeps >= 0.93
-#: coverage in the simulation of ``tests/test_resampling.py`` (benchmarks/README.md, issue 12).
-MIN_DOCS_PER_GROUP = 20
+#: The framing tables' threshold (20): from it the studentized interval keeps >= 0.93 coverage in
+#: the simulations of ``tests/test_resampling.py`` and ``tests/test_topics.py`` (issue 12).
+MIN_DOCS_PER_GROUP = MIN_GROUP_DOCS
 #: Coherence measures reported for K selection (c_npmi drives the choice).
 COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")
 C_V_CAVEAT = (
