@@ -111,7 +111,7 @@ def framing_measures(out: Path, n_pairs: int) -> list[dict]:
     tested = len(keyness)
     share = float((keyness["q"] < 0.05).mean()) if tested else 0.0
     rows.append(_row("concepts tested (keyness_concepts_by_language)", tested))
-    rows.append(_row("share of concepts at q < 0.05 (pooled-token keyness)", round(share, 4), "<= 0.02", share <= 0.02))
+    rows.append(_row("share of concepts at q < 0.05 (document-level keyness of the framing stage)", round(share, 4), "<= 0.02", share <= 0.02))
     tests = pd.read_csv(out / "frame_tests_by_language.csv")
     unpaired = int((tests["q"] < 0.05).sum())
     rows.append(_row(f"frames at q < 0.05, unpaired permutation test (of {len(tests)})", unpaired, "0", unpaired == 0))
