@@ -49,6 +49,7 @@ from scipy import stats
 
 from .codebook import Codebook
 from .framing import Annotation, keyed_rng
+from .resampling import MIN_GROUP_DOCS
 
 KINDS = ("frame", "actor", "concept")
 DENOMINATORS = ("documents", "sentences", "tokens", "words", "concept_hits")
@@ -379,7 +380,7 @@ def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFram
 def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_en: pd.DataFrame, study_den_en: pd.DataFrame,
                       pairs_vi: pd.DataFrame, pairs_den_vi: pd.DataFrame, pairs_en: pd.DataFrame, pairs_den_en: pd.DataFrame,
                       index: pd.DataFrame, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95, min_docs: int = 5) -> pd.DataFrame:
+                      level: float = 0.95, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """A study's cross-language differences relative to what the instrument shows on translations.
 
     ``observed = rate_vi / rate_en`` in the study corpus (pooled rates, :func:`rate_ratio`);

@@ -36,6 +36,7 @@ from . import files, plot
 from . import plot_equivalence as pe
 from .codebook import codebook_audit
 from .corpus import Document
+from .resampling import SMALL_REASON
 from .study import Study
 
 log = logging.getLogger("analysis")
@@ -115,7 +116,8 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
                                       min_docs=study.framing.min_group_docs)
     written += files.write_table(calibrated, out / "equivalence_calibrated_by_language",
                               caption=f"Study corpus vi/en rate ratios {unit}, calibrated by the translation ratio (observed / translation; 95% interval from "
-                                      "independent bootstraps of study documents and translated pairs; assumes the parallel sample shares the instrument's bias)")
+                                      "independent bootstraps of study documents and translated pairs; assumes the parallel sample shares the instrument's bias); "
+                                      f"a language with fewer than {study.framing.min_group_docs} study documents flagged too small ({SMALL_REASON})")
     shown = pd.concat([table[table["kind"] == "frame"],
                        table[(table["kind"] == "concept") & table["flag"] & table["p"].notna()].sort_values("q", kind="mergesort").head(MAX_FIGURE_CONCEPTS)])
     data = shown[["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "flag"]].reset_index(drop=True)

@@ -208,12 +208,12 @@ def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study
         concepts.stack().rename("count").reset_index().rename(columns={"level_0": "doc_id", "level_1": "item"}).assign(kind="concept")[columns],
     ], ignore_index=True)
     items = items[items["count"] > 0]
-    tokens = {a.doc_id: a.tokens for a in annotations}
-    omissions = event_omissions(items, tokens, docvars, _pair(study), s.omission_ratio, s.omission_min_count)
+    sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables (issue 12)
+    omissions = event_omissions(items, sentences, docvars, _pair(study), s.omission_ratio, s.omission_min_count)
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
     if omissions.empty:  # say why, as the keyness tables do
         pair = _pair(study)
         why = ("no `event` column in the metadata: there are no paired events" if "event" not in docvars.columns
-               else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them")
+               else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them beyond chance (exact test, p < 0.05)")
         omissions = pd.DataFrame([{**{c: "" for c in omissions.columns}, "status": why}], columns=omissions.columns)
     return Table("event_omissions", omissions)

@@ -11,7 +11,7 @@ and explicit parameters, and returns a tidy DataFrame; none reads a study or wri
 * :func:`keyness_by_group`: keyness (:func:`analysis.keyness.keyness`) of each pair of groups,
   or of each group against the rest when there are more than two; :func:`top_keyness` keeps the
   strongest terms each way per comparison.
-* :func:`prevalence_by`: mean topic share by group with a cluster bootstrap
+* :func:`prevalence_by`: mean topic share by group with a studentized cluster bootstrap
   (:func:`analysis.topics.prevalence`) for each grouping column.
 
 Randomness: every interval draws from its own generator keyed by ``seed`` and its labels
@@ -29,7 +29,7 @@ import pandas as pd
 
 from . import keyness as _keyness
 from .dtm import DocTermMatrix
-from .framing import LEAD, _size_note, bootstrap_ci, group_means, group_order, group_pairs, keyed_rng
+from .framing import LEAD, MIN_GROUP_DOCS, _size_note, bootstrap_ci, group_means, group_order, group_pairs, keyed_rng
 from .topics import prevalence
 
 #: Columns every keyness comparison row carries besides the keyness statistics.
@@ -42,7 +42,7 @@ def _positive(name: str, value: int, low: int = 1) -> None:
 
 
 def too_small_note(sizes: Mapping[str, int], min_docs: int) -> str:
-    """``"too small: en has 2 documents (fewer than 5)"``, or "" when every group is big enough.
+    """``"too small: en has 2 documents (fewer than 20; ...)"``, or "" when every group is big enough.
 
     >>> too_small_note({"vi": 3, "en": 1}, 2)
     'too small: en has 1 document (fewer than 2; below it, 95% intervals cover less than 93% in simulation)'
@@ -54,7 +54,7 @@ def too_small_note(sizes: Mapping[str, int], min_docs: int) -> str:
 
 
 def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str],
-                      labels: Mapping[str, str], n_resamples: int, seed: int, min_docs: int = 5, rate: str = "per_1000") -> pd.DataFrame:
+                      labels: Mapping[str, str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS, rate: str = "per_1000") -> pd.DataFrame:
     """Frame salience by group.
 
     Parameters
@@ -116,7 +116,7 @@ def _share(part: float, whole: float) -> float:
 
 
 def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], labels: Mapping[str, str],
-                      n_resamples: int, seed: int, min_docs: int = 5) -> pd.DataFrame:
+                      n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """Actor salience by group, for every actor mentioned anywhere.
 
     ``actors`` is :func:`analysis.framing.actor_salience`'s per-document table. Per actor and
@@ -221,7 +221,7 @@ def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str
     return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
 
 
-def comparison_table(comparisons: Sequence[Comparison], min_docs: int = 5, labels: Mapping[str, str] | None = None,
+def comparison_table(comparisons: Sequence[Comparison], min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None,
                      top_n: int | None = None, empty_note: str = "nothing to compare") -> pd.DataFrame:
     """Every comparison's keyness rows stacked into one table (:func:`keyness_columns`).
 
@@ -248,7 +248,7 @@ def comparison_table(comparisons: Sequence[Comparison], min_docs: int = 5, label
 
 
 def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
-                     min_docs: int = 5, labels: Mapping[str, str] | None = None, n_resamples: int | None = None,
+                     min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None, n_resamples: int | None = None,
                      seed: int = 0, clusters=None) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
@@ -335,7 +335,7 @@ PREVALENCE_COLUMNS = ["model", "group_by", "group", "topic", "units", "clusters"
 
 def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.DataFrame, by: Sequence[str], n_resamples: int, seed: int,
                   model: str = "", unit_ids: Sequence[str] | None = None) -> pd.DataFrame:
-    """Topic prevalence by group for each column of ``by``, with cluster-bootstrap intervals.
+    """Topic prevalence by group for each column of ``by``, with studentized cluster-bootstrap intervals.
 
     Parameters
     ----------

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from .resampling import MIN_GROUP_DOCS, SMALL_REASON
 from .study import Study, study_from_raw
 
 TABLE = ("csv", "tex", "md")
@@ -150,11 +151,13 @@ REGISTRY: tuple[Output, ...] = (
            "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; groups under {framing.min_group_docs} "
            "documents flagged too small (below it, 95% intervals cover less than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
-           "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits)"),
+           "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits); "
+           "groups under {framing.min_group_docs} documents flagged too small"),
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
            "(headline/lead = first {framing.lead_sentences} sentences), statements"),
     Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
-           "(studentized bootstrap 95% CI), first mentions in headline/lead, voice",
+           "(studentized bootstrap 95% CI), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
+           "too small (below it, 95% intervals cover less than 93% in simulation)",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
     Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, "
@@ -175,7 +178,10 @@ REGISTRY: tuple[Output, ...] = (
     Output("near_duplicates", "framing", "table",
            "Near-duplicates within a language: Jaccard of {framing.shingle_size}-word shingles (flagged at {framing.duplicate_jaccard})"),
     Output("event_omissions", "framing", "table", "Paired events: frames, actors and concepts missing or much weaker "
-           "(rate at most 1/{framing.omission_ratio:g}) in one language"),
+           "(hits per 100 sentences, the cross-language rate, at most 1/{framing.omission_ratio:g} of the other language's; "
+           "at least {framing.omission_min_count} hits on the stronger side and p below 0.05 in an exact test of the two counts "
+           "with sentences as exposure) in one language. An event has too few documents for a document-level test (groups under "
+           "{framing.min_group_docs} documents are too small), and hits within a document are not independent: a list to read, not a finding"),
     # topics
     Output("topic_k_selection", "topics", "table", "Choice of the number of topics K per model: mean coherence over seeds, stability across "
            "seeds (mean matched 1 - Hellinger), the chosen K and why. {c_v_caveat}."),
@@ -185,14 +191,15 @@ REGISTRY: tuple[Output, ...] = (
     Output("topic_terms", "topics", "table", "Top {topics.top_n} terms per topic by probability and by relevance "
            "(Sievert and Shirley 2014, lambda = {topics.relevance_lambda:g})"),
     Output("topic_representative_units", "topics", "table", "Units with the highest share of each topic"),
-    Output("topic_prevalence", "topics", "table", "Mean topic share of units by group, with {topics.bootstrap} bootstrap 95% intervals "
-           "(resampling {resampled} within groups)"),
+    Output("topic_prevalence", "topics", "table", "Mean topic share of units by group, with studentized bootstrap 95% intervals "
+           "({topics.bootstrap} resamples of {resampled} within groups); groups under " + str(MIN_GROUP_DOCS) + " documents "
+           "(clusters) flagged too small in the note (" + SMALL_REASON + ")"),
     Output("topic_top_terms_{model}", "topics", "figure", data=True,
            figure_caption="Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
     Output("topic_models/{model}", "topics", "files", formats=MODEL_FILES),
     Output("topic_ldavis_{model}.html", "topics", "file", when="ldavis"),
     Output("topic_prevalence_by_language", "topics", "figure", data=True, when="cross", figure_caption="Topic prevalence by language: "
-           "mean document-topic proportion with seeded bootstrap 95% confidence intervals"),
+           "mean document-topic proportion with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("topic_alignment_vi_en", "topics", "table", "Vietnamese and English topics matched one-to-one through the concept map "
            "(similarity = 1 - Jensen-Shannon distance of concept distributions)", when="cross"),
     Output("topic_alignment_heatmap_vi_en", "topics", "figure", data=True, when="cross", figure_caption="Cross-lingual topic alignment (vi en): "

@@ -8,7 +8,9 @@
   to flag syndicated copies before they inflate counts. Vietnamese is shingled on syllables, so
   two copies segmented differently still match.
 * :func:`event_omissions`: for each event covered in both languages, the frames, actors and
-  concepts present in one language's coverage and missing, or much weaker, in the other's.
+  concepts present in one language's coverage and missing, or much weaker, in the other's (hits
+  per 100 sentences, the cross-language rate; listed only beyond chance, an exact test of the
+  two counts).
 
 Pure: DataFrames and token lists in, DataFrames out.
 """
@@ -249,37 +251,71 @@ def near_duplicates(documents, k: int = 5, threshold: float = 0.5, max_df: int =
 
 # -------------------------------------------------------------------------------- omissions
 
-OMISSION_COLUMNS = ["event", "kind", "item", "docs_a", "docs_b", "count_a", "count_b", "per_1000_a", "per_1000_b", "log2_ratio", "status"]
+OMISSION_COLUMNS = ["event", "kind", "item", "docs_a", "docs_b", "count_a", "count_b", "per_100_sentences_a", "per_100_sentences_b",
+                    "log2_ratio", "p", "status"]
+
+
+def rate_difference_p(a: int, b: int, n_a: float, n_b: float) -> float:
+    """Two-sided exact p of two Poisson counts with exposures under equal rates.
+
+    Conditional on ``a + b``, ``a ~ Binomial(a + b, n_a / (n_a + n_b))`` when the two rates are
+    equal (Przyborowski & Wilenski 1940; the conditional test of two Poisson rates, Lehmann &
+    Romano 2005, §4.6); the p is scipy's two-sided exact binomial test. With equal exposures a
+    count of ``k`` against 0 gives ``p = 2 · 0.5^k``: 2 against 0 is ``p = 0.5`` (no evidence),
+    and at least 6 against 0 is needed for ``p < 0.05``.
+
+    >>> round(rate_difference_p(2, 0, 25, 25), 3), round(rate_difference_p(6, 0, 25, 25), 4)
+    (0.5, 0.0312)
+    """
+    from scipy.stats import binomtest
+
+    if a + b == 0:
+        return 1.0
+    return float(binomtest(int(a), int(a + b), n_a / (n_a + n_b)).pvalue)
 
 
 def event_omissions(
     items: pd.DataFrame,
-    tokens: Mapping[str, int],
+    exposure: Mapping[str, int],
     docvars: pd.DataFrame,
     pair: Sequence[str] = ("vi", "en"),
     ratio: float = 3.0,
     min_count: int = 2,
     event: str = "event",
+    alpha: float = 0.05,
 ) -> pd.DataFrame:
     """Frames, actors and concepts one language's coverage of an event has and the other lacks.
+
+    Rates are hits per 100 sentences, the project's cross-language rate (issue 12): on
+    translations the two sides have the same number of sentences (median pair ratio 1.00) but
+    not the same number of counted tokens (Vietnamese 1.2x English), so a per-1,000-token rate
+    makes every item look weaker in Vietnamese.
 
     Parameters
     ----------
     items : DataFrame with columns ``doc_id, kind, item, count``
         Hits per document (kind: frame, actor, concept).
-    tokens : mapping doc_id -> counted tokens
+    exposure : mapping doc_id -> sentences
+        The denominator of the rates (the event's sentences in each language).
     docvars : DataFrame indexed by doc_id with ``language`` and the ``event`` column.
     pair : the two languages (``a``, ``b``).
-    ratio, min_count : an item is listed when its stronger side has at least ``min_count`` hits and
-        the weaker side has none (``missing in <language>``) or a rate per 1,000 tokens at most
+    ratio, min_count : an item is a candidate when its stronger side has at least ``min_count``
+        hits and the weaker side has none (``missing in <language>``) or a rate at most
         ``1 / ratio`` of the stronger one (``much weaker in <language>``).
+    alpha : a candidate is listed only when the difference is beyond chance: the exact test of
+        two Poisson counts with the sentences as exposures (:func:`rate_difference_p`) gives
+        ``p < alpha``. Without it, 2 hits against 0 (what a translator's synonym outside the
+        codebook gives) would be an "omission" although equal rates give such a split half the
+        time. Hits within a document are not independent (a word recurs), so this p is if
+        anything too small: a minimum of evidence, not a finding; it is not corrected for the
+        many items and events.
 
     Returns
     -------
-    DataFrame ``event, kind, item, docs_a, docs_b, count_a, count_b, per_1000_a, per_1000_b,
-    log2_ratio, status``; ``log2_ratio = log2(rate_a / rate_b)`` with a zero count replaced by 0.5
-    (Hardie's convention), so a positive value means more in language a. Only events with
-    documents in both languages are compared.
+    DataFrame ``event, kind, item, docs_a, docs_b, count_a, count_b, per_100_sentences_a,
+    per_100_sentences_b, log2_ratio, p, status``; ``log2_ratio = log2(rate_a / rate_b)`` with a
+    zero count replaced by 0.5 (Hardie's convention), so a positive value means more in language
+    a. Only events with documents in both languages are compared.
     """
     lang_a, lang_b = pair
     if event not in docvars.columns:
@@ -293,23 +329,26 @@ def event_omissions(
         docs = {lang: [d for d in members if str(docvars.loc[d, "language"]) == lang] for lang in (lang_a, lang_b)}
         if not docs[lang_a] or not docs[lang_b]:
             continue
-        n_a = sum(tokens.get(d, 0) for d in docs[lang_a])
-        n_b = sum(tokens.get(d, 0) for d in docs[lang_b])
+        n_a = sum(exposure.get(d, 0) for d in docs[lang_a])
+        n_b = sum(exposure.get(d, 0) for d in docs[lang_b])
         if not n_a or not n_b:
             continue
         sub = frame[frame["event"] == ev]
         pooled = sub.groupby(["kind", "item", "language"], sort=True)["count"].sum().unstack("language", fill_value=0)
         for (kind, item), row in pooled.iterrows():
             a, b = int(row.get(lang_a, 0)), int(row.get(lang_b, 0))
-            rate_a, rate_b = 1000.0 * a / n_a, 1000.0 * b / n_b
+            rate_a, rate_b = 100.0 * a / n_a, 100.0 * b / n_b
             log2 = math.log2(((a or 0.5) / n_a) / ((b or 0.5) / n_b))
             status = ""
             if a >= min_count and (b == 0 or rate_a >= ratio * rate_b):
                 status = f"missing in {lang_b}" if b == 0 else f"much weaker in {lang_b}"
             elif b >= min_count and (a == 0 or rate_b >= ratio * rate_a):
                 status = f"missing in {lang_a}" if a == 0 else f"much weaker in {lang_a}"
-            if status:
-                records.append((ev, kind, item, len(docs[lang_a]), len(docs[lang_b]), a, b, rate_a, rate_b, log2, status))
+            if not status:
+                continue
+            p = rate_difference_p(a, b, n_a, n_b)
+            if p < alpha:
+                records.append((ev, kind, item, len(docs[lang_a]), len(docs[lang_b]), a, b, rate_a, rate_b, log2, p, status))
     table = pd.DataFrame(records, columns=OMISSION_COLUMNS)
     kind_order = {"frame": 0, "actor": 1, "concept": 2}
     if len(table):

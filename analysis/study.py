@@ -118,7 +118,7 @@ class FramingSettings:
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
     duplicate_jaccard: float = 0.5  # shingle Jaccard at or above which two documents are near-duplicates
-    omission_ratio: float = 3.0  # "much weaker": the other language's rate per 1,000 at most 1/ratio of this one's
+    omission_ratio: float = 3.0  # "much weaker": the other language's rate per 100 sentences at most 1/ratio of this one's
     omission_min_count: int = 2  # omissions list items with at least this many hits on the stronger side
 
 

@@ -46,14 +46,17 @@ from scipy.spatial.distance import cdist, jensenshannon
 from . import engines
 from .engines import training_order  # noqa: F401  (part of this module's interface since issue 4)
 from .errors import InputError
+from .resampling import MIN_GROUP_DOCS, studentized_interval
 from .study import TopicSettings
 
 log = logging.getLogger("analysis")
 
 #: Fewer units per topic than this: the model is exploratory only (said in every table note).
 MIN_UNITS_PER_TOPIC = 10
-#: Fewer documents than this in a group: its prevalence interval does not mean much.
-MIN_DOCS_PER_GROUP = 5
+#: Fewer documents (clusters) than this in a group: its prevalence interval does not mean much.
+#: The framing tables' threshold (20): from it the studentized interval keeps >= 0.93 coverage in
+#: the simulations of ``tests/test_resampling.py`` and ``tests/test_topics.py`` (issue 12).
+MIN_DOCS_PER_GROUP = MIN_GROUP_DOCS
 #: Coherence measures reported for K selection (c_npmi drives the choice).
 COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")
 C_V_CAVEAT = (
@@ -621,10 +624,6 @@ def representative_units(fit: LdaFit, texts: Mapping[str, str], n: int = 3, max_
 # ------------------------------------------------------------------------------- prevalence
 
 
-#: Cells (resamples x clusters x topics) gathered at once by the prevalence bootstrap (32 MB).
-BOOTSTRAP_CELLS = 4_000_000
-
-
 def prevalence(
     doc_topic: np.ndarray,
     groups: Sequence[str],
@@ -633,14 +632,18 @@ def prevalence(
     n_boot: int = 2000,
     level: float = 0.95,
 ) -> pd.DataFrame:
-    """Mean topic share per group with percentile bootstrap intervals.
+    """Mean topic share per group with studentized cluster-bootstrap intervals.
 
-    ``prevalence(g, k) = mean over units u in g of theta[u, k]``. The interval resamples whole
-    clusters (documents: the cluster bootstrap, because sentence windows of one article are not
-    independent; pass unit ids as ``clusters`` to resample units) with replacement within the
-    group, ``n_boot`` times, and takes the ``(1 - level)/2`` and ``(1 + level)/2`` quantiles of
-    the resampled means (Efron & Tibshirani 1993, ch. 13). A group with one cluster has a
-    zero-width interval: say so rather than read it as certainty (see ``note``).
+    ``prevalence(g, k) = mean over units u in g of theta[u, k]`` (a ratio of cluster sums:
+    ``Σ_c Σ_{u in c} theta[u, k] / Σ_c m_c``). The interval resamples whole clusters (documents:
+    the cluster bootstrap, because sentence windows of one article are not independent; pass unit
+    ids as ``clusters`` to resample units) with replacement within the group, ``n_boot`` times,
+    and is the studentized (bootstrap-t) interval of that ratio,
+    :func:`analysis.resampling.studentized_interval` (Davison & Hinkley 1997, eq. 5.7 and §3.7),
+    cut to [0, 1]: the framing intervals use the same method because percentile intervals
+    under-cover at small n (77% at 5 documents, 87% at 10; benchmarks/README.md, issue 12). A
+    group with one cluster has no interval (NaN); below :data:`MIN_DOCS_PER_GROUP` clusters the
+    ``note`` says the interval does not mean much.
 
     Groups are sorted; ``rng`` is consumed group by group in that order. Columns: ``group, topic``
     (from 1), ``units, clusters, prevalence, ci_low, ci_high, note``.
@@ -657,20 +660,14 @@ def prevalence(
         sizes = np.bincount(inverse, minlength=len(names)).astype(float)
         estimate = sums.sum(axis=0) / sizes.sum()
         if n_boot > 0:
-            draws = rng.integers(0, len(names), size=(n_boot, len(names)))
-            # Resamples in chunks: all at once, sums[draws] is n_boot x clusters x K (1.3 GB for
-            # 2,000 resamples of 8,000 documents and 10 topics); each mean is computed alike.
-            step = max(1, BOOTSTRAP_CELLS // (len(names) * k))
-            means = np.concatenate([sums[chunk].sum(axis=1) / sizes[chunk].sum(axis=1)[:, None]
-                                    for chunk in (draws[start:start + step] for start in range(0, n_boot, step))])
-            low, high = np.quantile(means, [(1 - level) / 2, (1 + level) / 2], axis=0)
+            low, high = studentized_interval(sums, n_boot, rng, level, sizes=sizes, support=(0.0, 1.0))
         else:
             low = high = np.full(k, math.nan)
         note = ""
         if len(names) == 1:
             note = "one cluster only: the interval cannot show between-cluster variation"
         elif len(names) < MIN_DOCS_PER_GROUP:
-            note = f"only {len(names)} clusters: the interval is rough"
+            note = f"only {len(names)} clusters (fewer than {MIN_DOCS_PER_GROUP}): too small, the interval does not mean much"
         for t in range(k):
             rows.append((group, t + 1, len(members), len(names), estimate[t], low[t], high[t], note))
     return pd.DataFrame(rows, columns=["group", "topic", "units", "clusters", "prevalence", "ci_low", "ci_high", "note"])

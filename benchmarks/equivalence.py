@@ -82,6 +82,24 @@ def build_study(folder: Path, cache: Path, topics_k: int = 0, codebook: str = ""
     return path
 
 
+def with_parallel(study_text: str, folder: Path) -> str:
+    """The study text naming ``folder`` as its ``[equivalence] parallel`` sample.
+
+    study.toml has an ``[equivalence]`` section since the merge of issue 12 (a second one is invalid
+    TOML): its ``parallel`` line is replaced; a study without the section gets one.
+    """
+    import re
+
+    line = f'parallel = "{folder}"'
+    section = re.search(r"^\[equivalence\][ \t]*\n(?:(?!\[).*(?:\n|$))*", study_text, flags=re.M)  # to the next table
+    if section is None:
+        return study_text + f"\n[equivalence]\n{line}\n"
+    body, count = re.subn(r"^parallel\s*=.*$", line, section.group(0), count=1, flags=re.M)
+    if not count:
+        body = body.replace("[equivalence]\n", f"[equivalence]\n{line}\n", 1)
+    return study_text[:section.start()] + body + study_text[section.end():]
+
+
 def _row(measure: str, value, goal: str = "", met=None, corpus: str = "parallel_news_mt") -> dict:
     return {"corpus": corpus, "measure": measure, "value": value, "goal": goal, "met": "" if met is None else ("yes" if met else "no")}
 
@@ -93,12 +111,12 @@ def framing_measures(out: Path, n_pairs: int) -> list[dict]:
     tested = len(keyness)
     share = float((keyness["q"] < 0.05).mean()) if tested else 0.0
     rows.append(_row("concepts tested (keyness_concepts_by_language)", tested))
-    rows.append(_row("share of concepts at q < 0.05 (pooled-token keyness)", round(share, 4), "<= 0.02", share <= 0.02))
+    rows.append(_row("share of concepts at q < 0.05 (document-level keyness of the framing stage)", round(share, 4), "<= 0.02", share <= 0.02))
     tests = pd.read_csv(out / "frame_tests_by_language.csv")
     unpaired = int((tests["q"] < 0.05).sum())
     rows.append(_row(f"frames at q < 0.05, unpaired permutation test (of {len(tests)})", unpaired, "0", unpaired == 0))
-    omissions = pd.read_csv(out / "event_omissions.csv")
-    per_pair = len(omissions) / n_pairs
+    omissions = pd.read_csv(out / "event_omissions.csv", dtype=str, keep_default_na=False)
+    per_pair = int((omissions["kind"] != "").sum()) / n_pairs  # an empty table has one row saying why: not an omission
     rows.append(_row("event_omissions rows per pair", round(per_pair, 3), "<= 0.5", per_pair <= 0.5))
     sim = pd.read_csv(out / "similarity_crosslingual.csv", dtype={"doc_a": str, "doc_b": str})
     sim = sim.assign(pair_a=sim["doc_a"].str.rsplit("_", n=1).str[0], pair_b=sim["doc_b"].str.rsplit("_", n=1).str[0])
@@ -162,8 +180,7 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
     with tempfile.TemporaryDirectory(prefix="equivalence_") as tmp:
         folder = Path(tmp)
         study_path = build_study(folder, cache, topics_k, str(Path(codebook).resolve()) if codebook else "")
-        text = study_path.read_text(encoding="utf-8") + f'\n[equivalence]\nparallel = "{PARALLEL}"\n'
-        study_path.write_text(text, encoding="utf-8")
+        study_path.write_text(with_parallel(study_path.read_text(encoding="utf-8"), PARALLEL), encoding="utf-8")
         study = aio.read_study(study_path)
         n_pairs = len(aio.read_parallel(PARALLEL).docs)
         t0 = time.time()

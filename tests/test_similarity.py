@@ -89,19 +89,46 @@ def test_event_omissions_by_hand():
                            index=["v1", "v2", "e1", "v3"])
     items = pd.DataFrame(
         [("v1", "actor", "guangxi", 4), ("v2", "actor", "guangxi", 2), ("v1", "frame", "trade", 3), ("e1", "frame", "trade", 3),
-         ("e1", "concept", "asean", 2), ("v1", "concept", "asean", 0), ("v2", "frame", "sea", 1), ("e1", "frame", "sea", 6),
-         ("v3", "actor", "party", 9)],
+         ("e1", "concept", "asean", 2), ("v1", "concept", "asean", 0), ("v2", "frame", "sea", 1), ("e1", "frame", "sea", 12),
+         ("v3", "actor", "party", 9), ("e1", "concept", "port", 7)],
         columns=["doc_id", "kind", "item", "count"])
-    tokens = {"v1": 500, "v2": 500, "e1": 500, "v3": 100}
-    table = event_omissions(items, tokens, docvars, ("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
+    sentences = {"v1": 10, "v2": 10, "e1": 20, "v3": 5}  # 20 sentences on each side of "visit"
+    table = event_omissions(items, sentences, docvars, ("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
     assert set(table["event"]) == {"visit"}  # "talks" has no English coverage
+    # guangxi: 6 vs 0 over equal exposures, p = 2 * 0.5**6 (exact conditional binomial test)
     assert table.loc[("actor", "guangxi"), "status"] == "missing in en"
-    assert table.loc[("actor", "guangxi"), "per_1000_a"] == pytest.approx(6.0)
-    # sea: 1 per 1,000 vi tokens vs 12 per 1,000 en tokens
+    assert table.loc[("actor", "guangxi"), "per_100_sentences_a"] == pytest.approx(30.0)
+    assert table.loc[("actor", "guangxi"), "p"] == pytest.approx(2 * 0.5 ** 6)
+    # sea: 5 per 100 vi sentences vs 60 per 100 en sentences; p = P(X <= 1 | X ~ Bin(13, 0.5)) * 2
     assert table.loc[("frame", "sea"), "status"] == "much weaker in vi"
-    assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2((1 / 1000) / (6 / 500)))
-    assert table.loc[("concept", "asean"), "status"] == "missing in vi"
-    assert ("frame", "trade") not in table.index  # 3 per 1,000 vs 6 per 1,000: weaker, not "much weaker"
+    assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2(1 / 12))
+    assert table.loc[("frame", "sea"), "p"] == pytest.approx(2 * 14 / 2 ** 13)
+    assert table.loc[("concept", "port"), "status"] == "missing in vi"
+    # asean: 2 vs 0 is a candidate (>= min_count, missing), but equal rates split 2 hits 2-0 half the time
+    assert ("concept", "asean") not in table.index
+    assert ("frame", "trade") not in table.index  # 3 vs 3: not "much weaker"
+
+
+def test_event_omissions_use_sentences_not_tokens():
+    """The rates are hits per exposure (sentences): 9 hits in 10 sentences against 30 in 30 is the same
+    rate, not "much weaker"; over equal exposures the same hits are."""
+    docvars = pd.DataFrame({"language": ["vi", "en"], "event": ["e", "e"]}, index=["v", "n"])
+    items = pd.DataFrame([("v", "frame", "trade", 9), ("n", "frame", "trade", 30)], columns=["doc_id", "kind", "item", "count"])
+    assert event_omissions(items, {"v": 30, "n": 30}, docvars, ratio=3.0).loc[0, "status"] == "much weaker in vi"
+    assert event_omissions(items, {"v": 10, "n": 30}, docvars, ratio=3.0).empty  # 90 vs 100 per 100 sentences
+
+
+def test_rate_difference_p_matches_scipy_and_holds_its_level():
+    from scipy.stats import binomtest
+
+    from analysis.similarity import rate_difference_p
+
+    assert rate_difference_p(7, 2, 30, 20) == pytest.approx(binomtest(7, 9, 0.6).pvalue)
+    assert rate_difference_p(0, 0, 5, 5) == 1.0
+    rng = np.random.default_rng(11)  # equal rates, unequal exposures: P(p < 0.05) <= 0.05 (exact test)
+    a, b = rng.poisson(4.0 * 3, size=2000), rng.poisson(4.0 * 1, size=2000)
+    rejected = np.mean([rate_difference_p(x, y, 3, 1) < 0.05 for x, y in zip(a, b)])
+    assert 0.01 <= rejected <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 2000)
 
 
 @settings(max_examples=60, deadline=None)

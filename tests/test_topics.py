@@ -366,11 +366,13 @@ def test_prevalence_by_hand_with_cluster_bootstrap():
     vi = table[table["group"] == "vi"].set_index("topic")
     en = table[table["group"] == "en"].set_index("topic")
     assert vi.loc[1, "prevalence"] == pytest.approx(0.75) and en.loc[2, "prevalence"] == pytest.approx(0.9)
-    # One document: every resample is that document, so the interval collapses (and says so).
-    assert vi.loc[1, "ci_low"] == pytest.approx(0.75) and vi.loc[1, "ci_high"] == pytest.approx(0.75)
+    # One document: no between-cluster variation to resample, so no interval (and the note says so).
+    assert np.isnan(vi.loc[1, "ci_low"]) and np.isnan(vi.loc[1, "ci_high"])
     assert vi.loc[1, "note"].startswith("one cluster only")
-    # Two documents: resampled means are 1.0, 0.9 or 0.8 for topic 2.
-    assert en.loc[2, "ci_low"] == pytest.approx(0.8) and en.loc[2, "ci_high"] == pytest.approx(1.0)
+    # Two documents (topic 2: 1.0 and 0.8): a quarter of the resamples draw d2 twice (se* = 0, t* = +inf),
+    # a quarter d3 twice (t* = -inf), so the studentized interval is unbounded on both sides, cut to [0, 1].
+    assert en.loc[2, "ci_low"] == 0.0 and en.loc[2, "ci_high"] == 1.0
+    assert en.loc[2, "note"].startswith("only 2 clusters (fewer than 20)")
     assert table["group"].tolist()[:2] == ["en", "en"]  # groups sorted
 
 
@@ -384,24 +386,42 @@ def test_prevalence_is_seeded_and_contains_the_estimate():
     assert (first["ci_high"] > first["ci_low"]).all()
 
 
-def test_prevalence_bootstrap_in_chunks_equals_all_at_once(monkeypatch):
-    """Gathering the resamples a few at a time (bounded memory) gives the same intervals, bit for bit,
-    as the whole n_boot x clusters x K array at once (the reference, computed here)."""
+def test_prevalence_interval_is_the_studentized_interval_of_the_cluster_sums():
+    """Each group's interval is resampling.studentized_interval of its cluster sums and sizes (the
+    reference, computed here), with the generator consumed group by group in sorted order."""
+    from analysis.resampling import studentized_interval
+
     theta = np.random.default_rng(5).dirichlet(np.ones(4), size=40)
     groups, clusters = ["a"] * 25 + ["b"] * 15, [f"d{i // 2}" for i in range(40)]
-    whole = topics.prevalence(theta, groups, clusters, np.random.default_rng(2), 301)
-    monkeypatch.setattr(topics, "BOOTSTRAP_CELLS", 7 * 13 * 4)  # 7 resamples a chunk for group a's 13 clusters
-    chunked = topics.prevalence(theta, groups, clusters, np.random.default_rng(2), 301)
-    pd.testing.assert_frame_equal(whole, chunked, check_exact=True)
-    rng = np.random.default_rng(2)  # group a first (groups sorted)
-    names, inverse = np.unique(np.asarray(clusters[:25], dtype=object), return_inverse=True)
-    sums = np.zeros((len(names), 4))
-    np.add.at(sums, inverse, theta[:25])
-    sizes = np.bincount(inverse).astype(float)
-    draws = rng.integers(0, len(names), size=(301, len(names)))
-    means = sums[draws].sum(axis=1) / sizes[draws].sum(axis=1)[:, None]
-    low = np.quantile(means, (1 - 0.95) / 2, axis=0)
-    assert chunked[chunked["group"] == "a"]["ci_low"].tolist() == low.tolist()
+    table = topics.prevalence(theta, groups, clusters, np.random.default_rng(2), 301)
+    rng = np.random.default_rng(2)
+    for group, rows in (("a", slice(0, 25)), ("b", slice(25, 40))):
+        names, inverse = np.unique(np.asarray(clusters[rows], dtype=object), return_inverse=True)
+        sums = np.zeros((len(names), 4))
+        np.add.at(sums, inverse, theta[rows])
+        low, high = studentized_interval(sums, 301, rng, sizes=np.bincount(inverse).astype(float), support=(0.0, 1.0))
+        got = table[table["group"] == group]
+        assert got["ci_low"].tolist() == low.tolist() and got["ci_high"].tolist() == high.tolist()
+
+
+def test_prevalence_interval_covers_at_20_documents():
+    """Seeded simulation: 20 documents per group, 1-4 units each, unit topic shares drawn around a
+    document mean (documents are the clusters). The nominal 95% interval covers the true prevalence
+    (the expected unit share, 0.3 by construction) at least 93% of the time (issue 12's goal);
+    500 replications give a binomial standard error of 0.01."""
+    rng = np.random.default_rng(20240404)
+    hits, reps = 0, 500
+    for _ in range(reps):
+        doc_mean = rng.beta(0.6, 1.4, size=20)  # mean 0.3, skewed: many documents with little of the topic
+        sizes = rng.integers(1, 5, size=20)
+        clusters = np.repeat(np.arange(20), sizes)
+        share = rng.beta(4 * doc_mean[clusters] + 1e-3, 4 * (1 - doc_mean[clusters]) + 1e-3)
+        theta = np.column_stack([share, 1 - share])
+        # units are exchangeable given their document, so the expected unit share is E[doc_mean] = 0.3
+        table = topics.prevalence(theta, ["g"] * len(share), clusters.astype(str), rng, 299)
+        row = table[table["topic"] == 1].iloc[0]
+        hits += row["ci_low"] <= 0.3 <= row["ci_high"]
+    assert hits / reps >= 0.93
 
 
 # ---------------------------------------------------------------------------- cross-lingual
