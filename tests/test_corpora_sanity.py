@@ -9,7 +9,7 @@ import pytest
 
 from analysis.corpus import Document
 from analysis.files import read_study
-from analysis.pipeline import load_preparation, load_term_rules
+from analysis.prepared import load_preparation, load_term_rules
 from analysis.prepare import prepare_document
 from analysis.study import TopicSettings
 from analysis.topics import build_corpus, fit_lda
