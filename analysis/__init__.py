@@ -21,7 +21,9 @@ A study, step by step::
     va.top_keyness(table, 10)
 
     corpora = corpus.topic_corpora()         # 5. topics
-    selection = va.select_k(corpora["joint"], study.topics)
+    params = va.fit_parameters(study.topics)  #    engine and priors as keywords
+    selection = va.select_k(corpora["joint"], **va.selection_parameters(study.topics), **params)
+    fit = va.fit_lda(corpora["joint"], selection.k, seed=1, **params)
 
     fig, (ax,) = va.new_figure()             # 6. figures: plot_*(ax, data) -> ax, figure_*(data) -> Figure
     va.plot_keyness(ax, va.top_keyness(table, 10))
@@ -37,7 +39,8 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
 4. Framing: :func:`coverage_report`, :func:`frame_salience`, :func:`actor_salience`,
    :func:`concept_counts`, :func:`frame_group_table`, :func:`actor_group_table`,
    :func:`group_tests`; keyness: :func:`keyness_by_group`, :func:`top_keyness`; documents: :func:`crosslingual_similarity`, :func:`near_duplicates`.
-5. Topics: :func:`select_k`, :func:`fit_lda`, :func:`topic_terms`, :func:`prevalence_by`,
+5. Topics: :func:`select_k`, :func:`fit_lda` (keywords from a study: :func:`selection_parameters`,
+   :func:`fit_parameters`), :func:`topic_terms`, :func:`prevalence_by`,
    :func:`align_languages`, :func:`load_model`, :func:`suggest_topic_settings`.
 6. Figures: :func:`new_figure`, :func:`style`, :func:`plot_top_terms`, :func:`plot_keyness`,
    :func:`plot_fightin_words`, :func:`plot_frame_salience`, :func:`plot_similarity`,
@@ -71,7 +74,7 @@ _API = {
     "keyness_by_group": "groups", "top_keyness": "groups",
     "crosslingual_similarity": "similarity", "near_duplicates": "similarity",
     # 5. topics
-    "select_k": "topics", "fit_lda": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
+    "select_k": "topics", "fit_lda": "topics", "selection_parameters": "topics", "fit_parameters": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
     "load_model": "topics_stage", "suggest_topic_settings": "topics",
     # 6. figures
     "new_figure": "plot", "style": "plot", "plot_top_terms": "plot", "plot_keyness": "plot_framing", "plot_fightin_words": "plot_framing",
