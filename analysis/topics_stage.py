@@ -47,7 +47,8 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     settings = study.topics
     if settings.ldavis:
         require_pyldavis(str(study.source))  # before any work: a missing package costs no fit
-    engines.require(settings.engine, str(study.source))  # before any work: a missing engine costs no preparation
+    with settings_keys(study, engine="[topics] engine"):
+        engines.require(settings.engine)  # before any work: a missing engine costs no preparation
     logging.getLogger("gensim").setLevel(logging.WARNING)  # gensim logs every pass at INFO
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")

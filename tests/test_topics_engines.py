@@ -8,6 +8,7 @@ import io as _io
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,8 @@ from hypothesis import strategies as st
 
 from analysis import engines, topics
 from analysis.errors import InputError
-from analysis.study import TopicSettings
+from analysis.study import Study, TopicSettings, settings_keys
+from analysis.topics_stage import TOPIC_KEYS
 
 VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_nghiệp", "xuất_khẩu"]
 VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
@@ -205,18 +207,21 @@ def test_a_missing_engine_is_one_line_with_the_install_command(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_tomotopy)
-    with pytest.raises(InputError) as info:
-        topics.fit_lda(two_vocabulary_corpus(), 2, 1, where="study.toml", **topics.engine_parameters(FAST))
+    with pytest.raises(ValueError) as info:
+        topics.fit_lda(two_vocabulary_corpus(), 2, 1, **topics.engine_parameters(FAST))
     message = str(info.value)
-    assert "\n" not in message and message.startswith("study.toml: [topics] engine = 'tomotopy' needs the tomotopy package")
+    assert "\n" not in message and message.startswith("engine = 'tomotopy' needs the tomotopy package")
+    with pytest.raises(InputError, match=r"^study.toml: \[topics\] engine: engine = 'tomotopy' needs the tomotopy package"):
+        with settings_keys(Study(root=Path("."), source=Path("study.toml")), **TOPIC_KEYS):
+            topics.fit_lda(two_vocabulary_corpus(), 2, 1, **topics.engine_parameters(FAST))
     assert "pip install tomotopy==0.14.0" in message and "engine = 'gensim'" in message
     # gensim still works without tomotopy
     assert study_fit(two_vocabulary_corpus(), 2, 1, replace(FAST, engine="gensim")).k == 2
 
 
 def test_unknown_engine_names_the_key():
-    with pytest.raises(InputError, match=r"\[topics\] engine = 'lda' is not known"):
-        engines.require("lda", "s")
+    with pytest.raises(ValueError, match=r"^engine = 'lda' is not known"):
+        engines.require("lda")
 
 
 def test_tomotopy_priors():
