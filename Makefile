@@ -15,7 +15,7 @@ RESOURCES := $(sort $(wildcard analysis/resources/*))
 export SOURCE_DATE_EPOCH ?= 1712188800
 export MPLBACKEND := Agg
 
-.PHONY: all test clean help venv prepare frequencies framing topics equivalence appendix docs strip-notebooks
+.PHONY: all test clean help venv prepare frequencies framing topics equivalence design appendix docs strip-notebooks
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk

@@ -50,6 +50,12 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`plot_fightin_words`, :func:`plot_frame_salience`, :func:`plot_similarity`,
    :func:`plot_k_selection`, :func:`plot_topic_terms`, :func:`plot_alignment`, and whole
    figures :func:`figure_keyness`, :func:`figure_top_terms`.
+7. Design (contrasts, time, outlets; ``[[compare]]``, ``[time]``, ``[model]``): :func:`parse_contrasts`,
+   :func:`compare`, :func:`mantel_haenszel`, :func:`stratified_permutation_test`,
+   :func:`distribution_permutation_test`; over time :func:`period_series`, :func:`event_window`,
+   :func:`lag_correlation`; models :func:`count_regression`, :func:`mixed_model`,
+   :func:`marginal_rates`, :func:`composition`, :func:`design_effect`,
+   :func:`cluster_bootstrap_difference`, :func:`minimum_detectable_difference`.
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
 plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
@@ -85,6 +91,12 @@ _API = {
     "new_figure": "plot", "style": "plot", "plot_top_terms": "plot", "plot_keyness": "plot_framing", "plot_fightin_words": "plot_framing",
     "plot_frame_salience": "plot_framing", "plot_similarity": "plot_framing", "plot_k_selection": "plot_topics",
     "plot_topic_terms": "plot_topics", "plot_alignment": "plot_topics", "figure_keyness": "plot_framing", "figure_top_terms": "plot",
+    # 7. design: contrasts, time, outlets and covariates
+    "parse_contrasts": "design", "compare": "design", "mantel_haenszel": "design", "stratified_permutation_test": "design",
+    "distribution_permutation_test": "design", "period_series": "timeseries", "event_window": "timeseries",
+    "lag_correlation": "timeseries", "count_regression": "models", "mixed_model": "models", "marginal_rates": "models",
+    "composition": "models", "design_effect": "models", "cluster_bootstrap_difference": "models",
+    "minimum_detectable_difference": "models",
 }
 
 __all__ = list(_API)

@@ -265,6 +265,24 @@ def collect_numbers(tables: Mapping[str, "pd.DataFrame"]) -> dict[str, tuple[obj
             numbers[macro_name("chosen", "k", row.model)] = (int(row.k), f"topic_k_selection.csv, {row.model}, chosen K")
             numbers[macro_name("coherence", row.model)] = (float(row.c_npmi), f"topic_k_selection.csv, {row.model}, c_npmi at the chosen K")
             numbers[macro_name("stability", row.model)] = (float(row.stability), f"topic_k_selection.csv, {row.model}, stability at the chosen K")
+    numbers.update(model_numbers(tables.get("model_frames")))
+    return numbers
+
+
+def model_numbers(model) -> dict[str, tuple[object, str]]:
+    """Focal effects of the frame regression (stage ``design``): per frame, the rate ratio of each
+    language coefficient with its 95% interval (``\\RateRatioEconomyTradeVi``, ``...Low``, ``...High``)."""
+    numbers: dict[str, tuple[object, str]] = {}
+    if model is None or not len(model):
+        return numbers
+    for row in model.to_dict("records"):
+        term = str(row.get("term", ""))
+        if not term.startswith("language[T.") or not np.isfinite(row.get("rate_ratio", np.nan)):
+            continue
+        level = term[len("language[T."):-1]
+        for suffix, column in (("", "rate_ratio"), ("low", "rr_low"), ("high", "rr_high")):
+            if np.isfinite(row.get(column, np.nan)):
+                numbers[macro_name("rate ratio", row["item"], level, suffix)] = (float(row[column]), f"model_frames.csv, {row['item']}, {term}, {column}")
     return numbers
 
 

@@ -17,10 +17,10 @@ from .outputs import STAGE_ORDER, declared_outputs, figure_stems
 from .study import Study
 
 STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models",
-                "equivalence": "Cross-language equivalence of the instrument"}
+                "equivalence": "Cross-language equivalence of the instrument", "design": "Contrasts, time and outlets"}
 #: Tables whose numbers ``numbers.tex`` quotes (:func:`analysis.appendix.collect_numbers`).
 QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language",
-                 "similarity_crosslingual", "topic_k_selection")
+                 "similarity_crosslingual", "topic_k_selection", "model_frames")
 
 
 MANIFEST_CAPTION = "Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions"

@@ -11,7 +11,7 @@ import dataclasses
 import sys
 from typing import Callable
 
-from . import appendix_stage, equivalence_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
+from . import appendix_stage, design_stage, equivalence_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
 from .sources import corpus_columns
@@ -52,6 +52,8 @@ WRITER_STAGES = (
     ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", frequencies_stage.run_frequencies, True),
     ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", framing_stage.run_framing, True),
     ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", topics_stage.run_topics, True),
+    ("design", "chosen contrasts ([[compare]]), rates over time and event windows ([time]), count regressions by outlet ([model])",
+     design_stage.run_design, True),
     ("equivalence", "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations",
      equivalence_stage.run_equivalence, True),
     ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", manifest_stage.run_manifest, False),

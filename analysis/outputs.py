@@ -36,9 +36,11 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "framing": ("analysis/keyness.py", "analysis/groups.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
     "topics": ("analysis/topics.py", "analysis/groups.py", "analysis/keyness.py", "analysis/plot_topics.py", "analysis/topics_stage.py",
                "analysis/ldavis.py"),
+    "design": ("analysis/design.py", "analysis/design_spec.py", "analysis/timeseries.py", "analysis/models.py", "analysis/plot_design.py",
+               "analysis/plot_framing.py", "analysis/design_stage.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
@@ -92,7 +94,8 @@ class Output:
 
     ``figure_caption`` is the appendix caption of a figure. Captions are ``str.format``
     templates over the placeholders, the study's sections (``{frequencies.top_n}``) and values
-    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence] parallel`` named).
+    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence] parallel`` named),
+    or a design section the study must have (:data:`DESIGN_WHEN`).
     """
 
     stem: str
@@ -194,6 +197,25 @@ REGISTRY: tuple[Output, ...] = (
            "(similarity = 1 - Jensen-Shannon distance of concept distributions)", when="cross"),
     Output("topic_alignment_heatmap_vi_en", "topics", "figure", data=True, when="cross", figure_caption="Cross-lingual topic alignment (vi en): "
            "similarity of per-language topics through the bilingual concept map"),
+    # design (only for the sections the study has: [[compare]], [time] with [[time.event]], [model])
+    Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens or per 100 sentences (each contrast's exposure; documents permuted within "
+           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and "
+           "minimum detectable difference", when="compare"),
+    Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
+           "divergence (bits) of pooled hits, p from permuting whole documents between the groups (within strata)", when="compare"),
+    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq} with document-bootstrap 95% "
+           "intervals (a period with no document is a gap)", when="time"),
+    Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
+           "per item and one line per group, with document-bootstrap 95% intervals; gaps are periods with no document"),
+    Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
+           "with a document-bootstrap 95% interval", when="time_events"),
+    Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
+    Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
+           "coefficients, rate ratios and 95% intervals", when="model"),
+    Output("model_marginal_frames", "design", "figure", data=True, when="model", figure_caption="Predicted frame rates by language from "
+           "the count regression (quasi-Poisson GLM, outlet-clustered 95% intervals), other covariates at their most frequent value"),
+    Output("model_frames_mixed", "design", "table", "Linear mixed model of log frame rates on {regression.formula} with a random intercept by "
+           "{regression.cluster} (REML): outlet variance and ICC", when="model_mixed"),
     # equivalence (issue 12): always on the study corpus; the check on translations with [equivalence] parallel
     Output("codebook_pattern_sources", "equivalence", "table", "Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, "
            "per language: hits and share of the entry's hits"),
@@ -224,13 +246,26 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
         "lang": list(study.corpus.languages),
         "within": list(study.framing.keyness_within),
         "model": [*languages, *(["joint"] if cross else [])],
+        "measure": list(dict.fromkeys(study.time.measures)) if study.time is not None else [],
     }
+
+
+#: ``when`` conditions of the design stage's outputs: the study has the section.
+DESIGN_WHEN = {
+    "compare": lambda s: bool(s.compare),
+    "time": lambda s: s.time is not None,
+    "time_events": lambda s: s.time is not None and bool(s.time.events),
+    "model": lambda s: s.model is not None,
+    "model_mixed": lambda s: s.model is not None and s.model.mixed,
+}
 
 
 def expand(output: Output, study: Study) -> list[dict[str, str]]:
     """The placeholder values of every file group ``output`` declares in ``study`` (none when ``when`` fails)."""
     languages = set(study.corpus.languages)
     if (output.when == "cross" and not {"vi", "en"} <= languages) or (output.when == "ldavis" and not study.topics.ldavis):
+        return []
+    if output.when in DESIGN_WHEN and not DESIGN_WHEN[output.when](study):
         return []
     if output.when == "parallel" and not study.equivalence.parallel:
         return []
@@ -278,7 +313,8 @@ def caption(output: str, study: Study, figure: bool = False, **values) -> str:
     """The table (or appendix figure) caption of a registered output with its placeholder values."""
     entry = OUTPUTS[output]
     template = entry.figure_caption if figure else entry.caption
-    sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics")}
+    sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics", "time")}
+    sections["regression"] = study.model  # [model] ({model} is the topic-model placeholder)
     return template.format(**sections, **(_display(values) if figure else values))
 
 
@@ -286,6 +322,11 @@ def figure_stems(study: Study) -> list[tuple[str, str, str]]:
     """``(stage, stem, appendix caption)`` of every declared figure, in registry order."""
     return [(o.stage, o.stem.format(**v), caption(o.stem, study, figure=True, **v))
             for o in REGISTRY if o.kind in ("figure", "figure+table") for v in expand(o, study)]
+
+
+def design_outputs(settings: dict | Study) -> list[str]:
+    """Files the ``design`` stage writes: only for the design sections the study has (none = no files)."""
+    return declared_outputs(settings)["design"]
 
 
 def corpus_inputs(study_path: Path, settings: dict) -> list[str]:

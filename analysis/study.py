@@ -157,6 +157,42 @@ class TopicSettings:
 
 
 @dataclass(frozen=True)
+class TimeEvent:
+    """One ``[[time.event]]``: a name, a date (``YYYY-MM-DD``) and a window of days either side."""
+
+    name: str
+    date: str
+    window: int = 14
+
+
+@dataclass(frozen=True)
+class TimeSettings:
+    """``[time]``: rates by period and group (:mod:`analysis.timeseries`), and ``[[time.event]]`` windows."""
+
+    freq: str = "month"  # day | week | month
+    by: str = "language"  # one line per value of this column
+    measures: tuple[str, ...] = ("frames",)  # frames | actors | concepts
+    exposure: str = "tokens"  # denominator: tokens (rate per 1,000) | sentences (per 100)
+    bootstrap: int = 1000  # document resamples for the 95% intervals
+    seed: int = 20240406
+    max_lag: int = 7  # days either side for the cross-correlation of daily volumes
+    events: tuple[TimeEvent, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """``[model]``: per-frame count regression (:mod:`analysis.models`) on a formula."""
+
+    formula: str = "language"  # right-hand side, e.g. "language + spline(date, 4) + section"
+    family: str = "quasipoisson"  # quasipoisson | negbin
+    cluster: str = "outlet"  # clustered standard errors by this column ("" = none)
+    exposure: str = "tokens"  # offset log(tokens) or log(sentences)
+    mixed: bool = True  # also a mixed model with a random intercept by `cluster`, when there are enough
+    min_clusters: int = 5  # fewer values of `cluster`: no mixed model (a row says so)
+    min_docs: int = 20  # fewer documents: every row flagged too small
+
+
+@dataclass(frozen=True)
 class EquivalenceSettings:
     """The equivalence check of the instrument on translations (issue 12; ``analysis.equivalence``)."""
 
@@ -184,6 +220,10 @@ class Study:
     equivalence: EquivalenceSettings = field(default_factory=EquivalenceSettings)
     #: ``section.key`` of every value written in the study file (None: a study built in code).
     given: frozenset[str] | None = field(default=None, compare=False)
+    #: Design layer (``[[compare]]``, ``[time]``, ``[model]``): None / empty when the study has no such section.
+    compare: tuple = ()  # of analysis.design_spec.Contrast
+    time: TimeSettings | None = None
+    model: ModelSettings | None = None
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -202,6 +242,10 @@ class Study:
         out: dict[str, Any] = {"name": self.name}
         for name in SECTIONS:
             out[name] = _plain(dataclasses.asdict(getattr(self, name)))
+        for name in DESIGN_SECTIONS:
+            value = getattr(self, name)
+            if value:
+                out[name] = _plain(value)
         return out
 
 
@@ -316,8 +360,10 @@ def study_from_raw(raw: dict, source: Path) -> tuple[Study, list[InputError]]:
                 kwargs["name"] = value
         elif key in SECTIONS:
             kwargs[key] = _build(key, SECTIONS[key], value, where, problems)
+        elif key in DESIGN_SECTIONS:
+            kwargs[key] = _build_design(key, value, where, problems)
         else:
-            allowed = ["name", *SECTIONS]
+            allowed = ["name", *SECTIONS, *DESIGN_SECTIONS]
             problems.append(InputError(where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"))
     given = frozenset(f"{section}.{key}" for section, values in raw.items() if section in SECTIONS and isinstance(values, dict) for key in values)
     return Study(root=Path(source).resolve().parent, source=Path(source), given=given, **kwargs), problems
@@ -401,7 +447,7 @@ def setting_problems(study: Study) -> list[InputError]:
     checks = _Checks(str(study.source))
     for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks, _equivalence_checks):
         section_checks(study, checks)
-    return checks.problems
+    return checks.problems + design_setting_problems(study)
 
 
 def _corpus_checks(study: Study, checks: _Checks) -> None:
@@ -533,6 +579,115 @@ def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
         for column in ((value,) if value else ()) if isinstance(value, str) else value:  # "" = no column (keyness_cluster)
             if column not in columns:
                 problems.append(InputError(study.source, f"[{section}] {key} names '{column}', not a metadata column", f"use one of: {available}"))
+    return problems + design_column_problems(study, columns)
+
+
+# ------------------------------------------------------------------- design layer: [[compare]], [time], [model]
+
+#: Optional sections of the design layer (issue 15): absent = the stage writes none of their outputs.
+DESIGN_SECTIONS = ("compare", "time", "model")
+TIME_FREQUENCIES = ("day", "week", "month")
+DESIGN_MEASURES = ("frames", "actors", "concepts")
+EXPOSURES = ("tokens", "sentences")
+MODEL_FAMILIES = ("quasipoisson", "negbin")
+
+
+def _build_design(key: str, value: Any, where: str, problems: list[InputError]) -> Any:
+    if key == "compare":
+        from .design_spec import parse_contrasts
+
+        contrasts, found = parse_contrasts(value, where)
+        problems += found
+        return contrasts
+    if not isinstance(value, dict):
+        problems.append(InputError(where, f"[{key}] must be a table", f"write it as a [{key}] section"))
+        return None
+    if key == "model":
+        return _build("model", ModelSettings, value, where, problems)
+    raw = dict(value)
+    events_raw = raw.pop("event", [])
+    settings = _build("time", TimeSettings, raw, where, problems)
+    events = []
+    if not isinstance(events_raw, list):
+        problems.append(InputError(where, "[[time.event]] must be a list of tables", "write each event as a [[time.event]] table"))
+        events_raw = []
+    for i, event in enumerate(events_raw):
+        label = f"[[time.event]] #{i + 1}"
+        if not isinstance(event, dict) or set(event) - {"name", "date", "window"} or not {"name", "date"} <= set(event):
+            problems.append(InputError(where, f"{label} needs name and date (and optionally window), nothing else",
+                                       'write name = "visit", date = 2024-04-03, window = 14'))
+            continue
+        date = event["date"]
+        date_text = date.isoformat() if hasattr(date, "isoformat") else str(date)
+        try:
+            import datetime
+
+            datetime.date.fromisoformat(date_text)
+        except ValueError:
+            problems.append(InputError(where, f"{label} date = {date!r} is not a date", "write date = 2024-04-03"))
+            continue
+        window = event.get("window", 14)
+        if not _is_int(window) or window < 1:
+            problems.append(InputError(where, f"{label} window = {window!r} must be a whole number of days >= 1", "e.g. window = 14"))
+            continue
+        events.append(TimeEvent(str(event["name"]), date_text, window))
+    if len({e.name for e in events}) < len(events):
+        problems.append(InputError(where, "[[time.event]] names are not unique", "give each event its own name"))
+    return dataclasses.replace(settings, events=tuple(events))
+
+
+def design_setting_problems(study: Study) -> list[InputError]:
+    """Values of ``[time]`` and ``[model]`` no stage can use (``[[compare]]`` is checked as it is read)."""
+    where = str(study.source)
+    problems = []
+    tm, md = study.time, study.model
+    if tm is not None:
+        if tm.freq not in TIME_FREQUENCIES:
+            problems.append(InputError(where, f"[time] freq = {tm.freq!r} is not known", "use 'day', 'week' or 'month'"))
+        for m in tm.measures:
+            if m not in DESIGN_MEASURES:
+                problems.append(InputError(where, f"[time] measures has unknown measure {m!r}", f"use some of: {', '.join(DESIGN_MEASURES)}"))
+        if tm.exposure not in EXPOSURES:
+            problems.append(InputError(where, f"[time] exposure = {tm.exposure!r} is not known", "use 'tokens' or 'sentences'"))
+        for k, low in (("bootstrap", 1), ("max_lag", 0)):
+            v = getattr(tm, k)
+            if not _is_int(v) or v < low:
+                problems.append(InputError(where, f"[time] {k} = {v!r} must be a whole number >= {low}", f"use {k} = {max(low, 1)} or more"))
+        if not (_is_int(tm.seed) and 0 <= tm.seed <= MAX_SEED):
+            problems.append(InputError(where, f"[time] seed = {tm.seed!r} must be a whole number from 0 to {MAX_SEED}", "e.g. seed = 20240406"))
+    if md is not None:
+        if md.family not in MODEL_FAMILIES:
+            problems.append(InputError(where, f"[model] family = {md.family!r} is not known", "use 'quasipoisson' or 'negbin'"))
+        if md.exposure not in EXPOSURES:
+            problems.append(InputError(where, f"[model] exposure = {md.exposure!r} is not known", "use 'tokens' or 'sentences'"))
+        for k in ("min_clusters", "min_docs"):
+            v = getattr(md, k)
+            if not _is_int(v) or v < 1:
+                problems.append(InputError(where, f"[model] {k} = {v!r} must be a whole number >= 1", f"use {k} = 5 or more"))
+        from .design_spec import formula_problems
+
+        problems += [p for p in formula_problems(md.formula, None, where) if "not a metadata column" not in str(p)]
+    return problems
+
+
+def design_column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
+    """Design-layer settings naming a metadata column that does not exist."""
+    where = str(study.source)
+    problems = []
+    available = ", ".join(columns)
+    for contrast in study.compare:
+        for column in contrast.columns():
+            if column not in columns:
+                problems.append(InputError(where, f"[[compare]] '{contrast.name}' names '{column}', not a metadata column", f"use one of: {available}"))
+    # Without a date column [time] is not an error: the design stage's time tables say why they are empty.
+    if study.time is not None and study.time.by not in columns:
+        problems.append(InputError(where, f"[time] by names '{study.time.by}', not a metadata column", f"use one of: {available}"))
+    if study.model is not None:
+        from .design_spec import formula_problems
+
+        problems += [p for p in formula_problems(study.model.formula, columns, where) if "not a metadata column" in str(p)]
+        if study.model.cluster and study.model.cluster not in columns:
+            problems.append(InputError(where, f"[model] cluster names '{study.model.cluster}', not a metadata column", f"use one of: {available}"))
     return problems
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from analysis.appendix import collect_numbers, figure_caption, format_number, macro_name, numbers_tex
 from analysis.outputs import APPENDIX_OUTPUTS, STAGE_ORDER, declared_outputs
+from analysis.study import study_from_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_STAGES = (*STAGE_ORDER, "manifest", "appendix")
@@ -49,8 +50,9 @@ def test_every_declared_figure_has_a_caption():
     declared = declared_outputs(settings)
     figures = {name[:-4] for stage in STAGE_ORDER for name in declared[stage] if name.endswith(".pdf")}
     assert figures
+    study = study_from_raw(settings, ROOT / "study.toml")[0]  # the study's own sections (the design figures need [time], [model])
     for stem in figures:
-        assert figure_caption(stem)
+        assert figure_caption(stem, study)
 
 
 def _run_study(folder: Path, hash_seed: str) -> dict:

@@ -1,0 +1,259 @@
+"""Coverage over time: rates by language and period, event windows, and the lag between languages.
+
+Pure computation on a per-document counts table (documents × items: frame hits, concept hits,
+actor mentions ...), an exposure column (the denominator the caller chooses) and document dates
+(``datetime64``). The document is the unit of resampling throughout.
+
+* :func:`period_series`: per item, group and period (``day``, ``week`` starting Monday,
+  ``month``) the rate ``scale · Σ counts / Σ exposure`` with a percentile bootstrap 95% interval
+  resampling the period's documents; every period from the first to the last date appears for
+  every group, and one with no document is a gap (NaN), never a zero.
+* :func:`event_window`: before ``[date − window, date)`` and after ``[date, date + window]``, per
+  group; the difference-in-differences ``(after_a − before_a) − (after_b − before_b)`` (does
+  group a move differently from group b around the event?) with a bootstrap interval resampling
+  documents within each of the four cells.
+* :func:`lag_correlation`: cross-correlation of the two groups' daily document volumes; the lag
+  of its peak is descriptive only (see :data:`LAG_CAUTION`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+FREQUENCIES = ("day", "week", "month")
+
+LAG_CAUTION = ("descriptive: news volumes are autocorrelated and share the event calendar, so the cross-correlation "
+               "of raw daily counts is inflated and has no valid p-value; a peak at lag k > 0 means group b's volume "
+               "tends to follow group a's by k days, not that one language's coverage causes the other's")
+
+
+def period_start(dates: pd.Series, freq: str) -> pd.Series:
+    """The first day of each date's period: the day, the Monday of its week, the first of its month.
+
+    >>> period_start(pd.Series(pd.to_datetime(["2024-04-03", "2024-04-07"])), "week").dt.strftime("%Y-%m-%d").tolist()
+    ['2024-04-01', '2024-04-01']
+    """
+    if freq not in FREQUENCIES:
+        raise ValueError(f"unknown frequency {freq!r}")
+    d = pd.to_datetime(dates).dt.normalize()
+    if freq == "day":
+        return d
+    if freq == "week":
+        return d - pd.to_timedelta(d.dt.day_of_week, unit="D")
+    return d - pd.to_timedelta(d.dt.day - 1, unit="D")
+
+
+def all_periods(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    """Every period start from ``first``'s period to ``last``'s."""
+    code = {"day": "D", "week": "W-MON", "month": "MS"}[freq]
+    start = period_start(pd.Series([first]), freq).iloc[0]
+    return pd.date_range(start, last, freq=code)
+
+
+def ratio_bootstrap(counts: np.ndarray, exposure: np.ndarray, n_resamples: int, rng: np.random.Generator,
+                    level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval of ``Σ counts / Σ exposure`` per column, resampling rows (documents).
+
+    ``counts``: documents × items. NaN with fewer than two documents.
+    """
+    n = len(exposure)
+    k = counts.shape[1]
+    if n < 2 or n_resamples < 1:
+        return np.full(k, np.nan), np.full(k, np.nan)
+    chunk = max(1, 2_000_000 // max(1, n * k))
+    ratios = []
+    for start in range(0, n_resamples, chunk):
+        idx = rng.integers(0, n, size=(min(chunk, n_resamples - start), n))
+        e = exposure[idx].sum(axis=1)
+        c = counts[idx].sum(axis=1)  # resamples × items
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append(c / e[:, None])
+    r = np.concatenate(ratios)
+    tail = (1 - level) / 2 * 100
+    return np.nanpercentile(r, tail, axis=0), np.nanpercentile(r, 100 - tail, axis=0)
+
+
+SERIES_COLUMNS = ["item", "label", "group", "period", "n_docs", "count", "exposure", "rate", "ci_low", "ci_high", "note"]
+
+
+def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, freq: str = "month",
+                  n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0, labels: Mapping[str, str] | None = None,
+                  order: Sequence[str] | None = None) -> pd.DataFrame:
+    """Rates per item, group and period with document-bootstrap 95% intervals (:data:`SERIES_COLUMNS`).
+
+    ``rate = scale · Σ count / Σ exposure`` over the period's documents of the group (a ratio
+    estimator: long articles weigh more, as in a pooled rate). Documents with no date or no
+    group are left out. Periods with no document of a group have ``n_docs = 0`` and NaN rates.
+
+    >>> c = pd.DataFrame({"f": [1, 0, 2]}, index=["a", "b", "c"])
+    >>> e = pd.Series([100, 100, 100], index=c.index)
+    >>> d = pd.Series(pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-02"]), index=c.index)
+    >>> g = pd.Series("vi", index=c.index)
+    >>> period_series(c, e, d, g, "month", 0)[["period", "n_docs", "rate"]].to_string(index=False)
+    '    period  n_docs  rate\\n2024-01-01       2   5.0\\n2024-02-01       0   NaN\\n2024-03-01       1  20.0'
+    """
+    from .framing import keyed_rng
+
+    labels = labels or {}
+    ids = [d for d in counts.index if pd.notna(dates.get(d)) and isinstance(groups.get(d), str)]
+    if not ids:
+        return pd.DataFrame(columns=SERIES_COLUMNS)
+    d = pd.to_datetime(dates.loc[ids])
+    period = period_start(d, freq)
+    periods = all_periods(d.min(), d.max(), freq)
+    group_of = groups.loc[ids].astype(str)
+    order = list(order) if order else sorted(set(group_of))
+    C = counts.loc[ids].to_numpy(dtype=float)
+    E = exposure.reindex(ids).to_numpy(dtype=float)
+    items = list(counts.columns)
+    records = []
+    for group in order:
+        for p in periods:
+            m = ((group_of == group) & (period == p)).to_numpy()
+            n = int(m.sum())
+            if n == 0:
+                for item in items:
+                    records.append((item, labels.get(item, item), group, p, 0, 0.0, 0.0, math.nan, math.nan, math.nan, "no documents: gap"))
+                continue
+            c, e = C[m], E[m]
+            low, high = ratio_bootstrap(c, e, n_resamples, keyed_rng(seed, "series", group, str(p.date())))
+            total_e = e.sum()
+            for j, item in enumerate(items):
+                rate = scale * c[:, j].sum() / total_e if total_e > 0 else math.nan
+                note = "one document: no interval" if n == 1 else ""
+                records.append((item, labels.get(item, item), group, p, n, float(c[:, j].sum()), float(total_e), rate,
+                                scale * low[j], scale * high[j], note))
+    table = pd.DataFrame(records, columns=SERIES_COLUMNS)
+    table["period"] = table["period"].dt.strftime("%Y-%m-%d")
+    return table
+
+
+EVENT_COLUMNS = ["event", "item", "label", "group_a", "group_b", "n_before_a", "n_after_a", "n_before_b", "n_after_b",
+                 "before_a", "after_a", "before_b", "after_b", "change_a", "change_b", "did", "did_ci_low", "did_ci_high", "too_small", "note"]
+
+
+def event_problems(name: str, date: pd.Timestamp, window: int, dates: pd.Series, where: str) -> list[InputError]:
+    """An event window that the data cannot fill: no document before or none after the date."""
+    d = pd.to_datetime(dates.dropna())
+    key = f"[[time.event]] '{name}'"
+    if not len(d):
+        return [InputError(where, f"{key}: the documents have no dates", "add a date column to the metadata")]
+    first, last = d.min(), d.max()
+    before = ((d >= date - pd.Timedelta(days=window)) & (d < date)).sum()
+    after = ((d >= date) & (d <= date + pd.Timedelta(days=window))).sum()
+    if before == 0 or after == 0:
+        side = "before" if before == 0 else "after"
+        return [InputError(where, f"{key} date {date.date()} ± {window} days has no document {side} it "
+                                  f"(documents run from {first.date()} to {last.date()})",
+                           "move the date or widen the window so documents fall on both sides")]
+    return []
+
+
+def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, name: str, date: pd.Timestamp,
+                 window: int, a: str, b: str, n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0,
+                 labels: Mapping[str, str] | None = None, min_docs: int = 5) -> pd.DataFrame:
+    """Before/after rates per group and their difference-in-differences (:data:`EVENT_COLUMNS`).
+
+    Rates are ``scale · Σ count / Σ exposure`` in each of the four cells (group × side). The
+    interval of ``did`` resamples documents within each cell independently (percentile, 95%).
+    """
+    from .framing import keyed_rng
+
+    labels = labels or {}
+    ids = [d for d in counts.index if pd.notna(dates.get(d)) and isinstance(groups.get(d), str)]
+    d = pd.to_datetime(dates.loc[ids])
+    before = ((d >= date - pd.Timedelta(days=window)) & (d < date)).to_numpy()
+    after = ((d >= date) & (d <= date + pd.Timedelta(days=window))).to_numpy()
+    g = groups.loc[ids].astype(str).to_numpy()
+    C = counts.loc[ids].to_numpy(dtype=float)
+    E = exposure.reindex(ids).to_numpy(dtype=float)
+    cells = {(grp, side): np.flatnonzero((g == grp) & mask) for grp in (a, b) for side, mask in (("before", before), ("after", after))}
+    rng = keyed_rng(seed, "event", name, a, b)
+    K = C.shape[1]
+
+    def rate(idx: np.ndarray) -> np.ndarray:
+        e = E[idx].sum()
+        return scale * C[idx].sum(axis=0) / e if len(idx) and e > 0 else np.full(K, np.nan)
+
+    def draws(idx: np.ndarray) -> np.ndarray:
+        if len(idx) < 2:
+            return np.full((n_resamples, K), np.nan)
+        # Each resample as the number of times each document is drawn (a multinomial row), so
+        # the sums are one matrix product and memory is resamples x documents, not x items too.
+        weights = rng.multinomial(len(idx), np.full(len(idx), 1 / len(idx)), size=n_resamples).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return scale * (weights @ C[idx]) / (weights @ E[idx])[:, None]
+
+    point = {k: rate(v) for k, v in cells.items()}
+    boot = {k: draws(v) for k, v in cells.items()}
+    did_boot = (boot[(a, "after")] - boot[(a, "before")]) - (boot[(b, "after")] - boot[(b, "before")])
+    sizes = {k: len(v) for k, v in cells.items()}
+    small = min(sizes.values()) < min_docs
+    notes = []
+    if small:
+        notes.append(f"too small: a group × side cell has {min(sizes.values())} document(s) (fewer than {min_docs})")
+    if min(sizes.values()) < 2:
+        notes.append("a cell with fewer than two documents: no interval")
+    records = []
+    for j, item in enumerate(counts.columns):
+        ca = point[(a, "after")][j] - point[(a, "before")][j]
+        cb = point[(b, "after")][j] - point[(b, "before")][j]
+        col = did_boot[:, j]
+        col = col[np.isfinite(col)]
+        lo, hi = (float(np.percentile(col, 2.5)), float(np.percentile(col, 97.5))) if len(col) > 1 else (math.nan, math.nan)
+        records.append((name, item, labels.get(item, item), a, b, sizes[(a, "before")], sizes[(a, "after")], sizes[(b, "before")],
+                        sizes[(b, "after")], point[(a, "before")][j], point[(a, "after")][j], point[(b, "before")][j], point[(b, "after")][j],
+                        ca, cb, ca - cb, lo, hi, small, "; ".join(notes)))
+    return pd.DataFrame(records, columns=EVENT_COLUMNS)
+
+
+LAG_COLUMNS = ["group_a", "group_b", "days", "docs_a", "docs_b", "best_lag", "correlation", "max_lag", "note"]
+
+
+def daily_volume(dates: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    """Documents per calendar day from ``first`` to ``last`` (days with none are 0: a count, not a gap)."""
+    days = pd.to_datetime(dates.dropna()).dt.normalize()
+    return days.value_counts().reindex(pd.date_range(first.normalize(), last.normalize(), freq="D"), fill_value=0).sort_index()
+
+
+def cross_correlation(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.Series:
+    """Pearson correlation of ``x[t]`` with ``y[t + lag]`` for ``lag = −max_lag .. max_lag``."""
+    out = {}
+    n = len(x)
+    for lag in range(-max_lag, max_lag + 1):
+        xs, ys = (x[: n - lag], y[lag:]) if lag >= 0 else (x[-lag:], y[: n + lag])
+        ok = len(xs) > 2 and np.std(xs) > 0 and np.std(ys) > 0
+        out[lag] = float(np.corrcoef(xs, ys)[0, 1]) if ok else math.nan
+    return pd.Series(out)
+
+
+def lag_correlation(dates: pd.Series, groups: pd.Series, a: str, b: str, max_lag: int = 7) -> pd.DataFrame:
+    """The lag (days) at which group b's daily volume correlates best with group a's (:data:`LAG_COLUMNS`).
+
+    A positive ``best_lag`` means b follows a. Descriptive only: :data:`LAG_CAUTION`.
+    """
+    d = pd.to_datetime(dates.dropna())
+    g = groups.reindex(d.index).astype(str)
+    notes = [LAG_CAUTION]
+    if not len(d):
+        return pd.DataFrame([(a, b, 0, 0, 0, math.nan, math.nan, max_lag, "no dated documents")], columns=LAG_COLUMNS)
+    first, last = d.min(), d.max()
+    va, vb = daily_volume(d[g == a], first, last), daily_volume(d[g == b], first, last)
+    days = len(va)
+    max_lag = min(max_lag, max(0, days - 3))
+    ccf = cross_correlation(va.to_numpy(float), vb.to_numpy(float), max_lag)
+    if ccf.notna().any():
+        best = int(ccf.abs().idxmax())
+        corr = float(ccf[best])
+    else:
+        best, corr = math.nan, math.nan
+        notes.insert(0, f"{days} day(s) with constant volume in a group: no correlation")
+    if days < 30:
+        notes.insert(0, f"too short: {days} days")
+    return pd.DataFrame([(a, b, days, int((g == a).sum()), int((g == b).sum()), best, corr, max_lag, "; ".join(notes))], columns=LAG_COLUMNS)

@@ -1,0 +1,191 @@
+"""Count regressions, mixed model, method of composition, design effect, power: by seeded simulation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from analysis import models
+
+LANGUAGE_TERM = "language[T.vi]"
+TREND_TERM = "date__years"
+
+
+def simulate(seed: int, effect: float = 0.5, trend: float = 0.4, outlet_sd: float = 0.3, outlets: int = 30, per_outlet: int = 8):
+    """Documents nested in monolingual outlets: log rate = -5 + effect·vi + trend·years + u_outlet."""
+    rng = np.random.default_rng(seed)
+    n = outlets * per_outlet
+    outlet = np.repeat([f"o{i:02d}" for i in range(outlets)], per_outlet)
+    language = np.where(np.repeat(np.arange(outlets) % 2 == 0, per_outlet), "vi", "en")
+    u = np.repeat(rng.normal(0, outlet_sd, outlets), per_outlet)
+    date = pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 730, n), unit="D")
+    years = (date - date.min()).days.to_numpy() / 365.25
+    exposure = rng.integers(300, 1500, n).astype(float)
+    mu = exposure * np.exp(-5 + effect * (language == "vi") + trend * years + u)
+    y = rng.poisson(mu)
+    ids = [f"d{i}" for i in range(n)]
+    docvars = pd.DataFrame({"language": language, "outlet": outlet, "date": date}, index=ids)
+    return pd.DataFrame({"frame": y}, index=ids), pd.Series(exposure, index=ids), docvars
+
+
+def test_formula_columns_and_problems():
+    assert models.formula_columns("language + spline(date, 4) + section + language:section") == ["language", "date", "section"]
+    problems = models.formula_problems("language + spline(date, 4) + desk", ["language", "date", "section"], "s.toml")
+    assert len(problems) == 1 and "names 'desk', not a metadata column" in str(problems[0]) and "\n" not in str(problems[0])
+    assert "left-hand side" in str(models.formula_problems("y ~ language", ["language"], "s.toml")[0])
+    assert "degrees of freedom" in str(models.formula_problems("spline(date, 2)", ["date"], "s.toml")[0])
+    assert models.formula_problems("language + trend(date)", ["language", "date"], "s.toml") == []
+
+
+def test_estimates_equal_statsmodels_fitted_directly():
+    counts, exposure, docvars = simulate(1)
+    table = models.count_regression(counts, exposure, docvars, "language + spline(date, 4)", cluster="outlet")
+    import statsmodels.formula.api as smf
+    data = docvars.assign(y=counts["frame"], days=(docvars["date"] - docvars["date"].min()).dt.days.astype(float))
+    direct = smf.glm("y ~ language + bs(days, df=4)", data, family=sm.families.Poisson(), offset=np.log(exposure)).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(docvars["outlet"])[0]}, use_t=True)
+    row = table.set_index("term").loc[LANGUAGE_TERM]
+    assert row["estimate"] == pytest.approx(direct.params[LANGUAGE_TERM])
+    assert row["se"] == pytest.approx(direct.bse[LANGUAGE_TERM])
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(direct.conf_int().loc[LANGUAGE_TERM]))
+    assert row["rate_ratio"] == pytest.approx(np.exp(direct.params[LANGUAGE_TERM]))
+    assert row["clusters"] == 30 and row["n_docs"] == len(counts)
+    # quasi-Poisson without clusters: Pearson dispersion
+    plain = models.count_regression(counts, exposure, docvars, "language").set_index("term")
+    ref = sm.GLM(counts["frame"].to_numpy(), sm.add_constant((docvars["language"] == "vi").astype(float).to_numpy()),
+                 family=sm.families.Poisson(), offset=np.log(exposure.to_numpy())).fit(scale="X2")
+    assert plain.loc[LANGUAGE_TERM, "se"] == pytest.approx(ref.bse[1])
+    nb = models.count_regression(counts, exposure, docvars, "language", family="negbin", cluster="outlet").set_index("term")
+    ref_nb = sm.NegativeBinomial(counts["frame"].to_numpy(), sm.add_constant((docvars["language"] == "vi").astype(float).to_numpy()),
+                                 offset=np.log(exposure.to_numpy())).fit(disp=0, maxiter=200, cov_type="cluster",
+                                                                          cov_kwds={"groups": pd.factorize(docvars["outlet"])[0]}, use_t=True)
+    assert nb.loc[LANGUAGE_TERM, "estimate"] == pytest.approx(ref_nb.params[1], rel=1e-5)
+
+
+def test_regression_recovers_planted_language_effect_and_trend_with_coverage():
+    hits = {LANGUAGE_TERM: 0, TREND_TERM: 0}
+    truth = {LANGUAGE_TERM: 0.5, TREND_TERM: 0.4}
+    runs = 150
+    estimates = []
+    for seed in range(runs):
+        counts, exposure, docvars = simulate(seed)
+        table = models.count_regression(counts, exposure, docvars, "language + trend(date)", cluster="outlet").set_index("term")
+        for term, value in truth.items():
+            hits[term] += table.loc[term, "ci_low"] <= value <= table.loc[term, "ci_high"]
+        estimates.append(table.loc[LANGUAGE_TERM, "estimate"])
+    for term in truth:
+        assert hits[term] / runs >= 0.93, (term, hits[term] / runs)
+    assert np.mean(estimates) == pytest.approx(0.5, abs=0.03)
+
+
+def test_null_simulation_rejects_at_about_the_nominal_rate():
+    runs, rejected = 200, 0
+    for seed in range(runs):
+        counts, exposure, docvars = simulate(10_000 + seed, effect=0.0)
+        row = models.count_regression(counts, exposure, docvars, "language + trend(date)", cluster="outlet").set_index("term").loc[LANGUAGE_TERM]
+        rejected += row["p"] < 0.05
+    assert 0.02 <= rejected / runs <= 0.08
+
+
+def test_mixed_model_recovers_outlet_variance_and_language_effect():
+    variances, covered, runs = [], 0, 40
+    for seed in range(runs):
+        counts, exposure, docvars = simulate(500 + seed, outlet_sd=0.4, outlets=30, per_outlet=10)
+        table = models.mixed_model(counts, exposure, docvars, "language + trend(date)", group="outlet").set_index("term")
+        variances.append(table.loc[LANGUAGE_TERM, "outlet_variance"])
+        covered += table.loc[LANGUAGE_TERM, "ci_low"] <= 0.5 <= table.loc[LANGUAGE_TERM, "ci_high"]
+    assert np.mean(variances) == pytest.approx(0.16, rel=0.25)
+    assert covered / runs >= 0.85
+    few = models.mixed_model(*simulate(1, outlets=4), "language", group="outlet", min_groups=5)
+    assert len(few) == 1 and few["note"].iloc[0].startswith("not fitted: 4 outlet")
+
+
+def test_regression_flags_small_data_and_unfittable_items():
+    counts, exposure, docvars = simulate(2, outlets=2, per_outlet=3)
+    counts["empty"] = 0
+    table = models.count_regression(counts, exposure, docvars, "language", cluster="outlet")
+    assert table["too_small"].all()
+    assert table.loc[table["item"] == "empty", "note"].iloc[0].endswith("not fitted: no hits")
+    assert "2 outlet cluster(s)" in table["note"].iloc[0]
+
+
+def test_composition_equals_direct_computation_on_a_tiny_model():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"Intercept": 1.0, "vi": [1, 1, 0, 0, 1.0]})
+    gamma = np.array([[5, 1], [4, 2], [1, 6], [2, 2], [3, 1]], dtype=float)
+    draws = models.dirichlet_draws(gamma, 50, np.random.default_rng(1))
+    assert draws.shape == (50, 5, 2)
+    np.testing.assert_allclose(draws.sum(axis=2), 1.0)
+    # without simulating coefficients: the mean over draws of each draw's OLS fit
+    table = models.composition(draws, X, rng, simulate=False)
+    betas = np.array([np.linalg.lstsq(X.to_numpy(), draws[d], rcond=None)[0] for d in range(50)])  # draws × p × K
+    got = table.set_index(["topic", "term"])
+    for k in range(2):
+        for j, term in enumerate(X.columns):
+            assert got.loc[(k, term), "estimate"] == pytest.approx(betas[:, j, k].mean())
+            assert got.loc[(k, term), "se"] == pytest.approx(betas[:, j, k].std(ddof=1))
+    # with simulation, the spread is the regression's plus the topic model's (law of total variance)
+    many = models.dirichlet_draws(gamma, 4000, np.random.default_rng(2))
+    sim = models.composition(many, X, np.random.default_rng(3)).set_index(["topic", "term"])
+    fixed = models.composition(many, X, np.random.default_rng(3), simulate=False).set_index(["topic", "term"])
+    Xm = X.to_numpy()
+    xtx = np.linalg.inv(Xm.T @ Xm)
+    within = []
+    for d in range(4000):
+        b = xtx @ Xm.T @ many[d][:, 0]
+        within.append(((many[d][:, 0] - Xm @ b) ** 2).sum() / 3 * xtx[1, 1])
+    expected_var = np.mean(within) + fixed.loc[(0, "vi"), "se"] ** 2
+    assert sim.loc[(0, "vi"), "se"] ** 2 == pytest.approx(expected_var, rel=0.1)
+    assert sim.loc[(0, "vi"), "estimate"] == pytest.approx(fixed.loc[(0, "vi"), "estimate"], abs=0.02)
+
+
+def test_design_effect_against_hand_computation():
+    values = np.array([1.0, 2.0, 3.0, 6.0, 7.0, 8.0])
+    clusters = np.array(["a", "a", "a", "b", "b", "b"])
+    # MSB = 3 * ((2 - 4.5)^2 + (7 - 4.5)^2) / 1 = 37.5; MSW = (1 + 0 + 1 + 1 + 0 + 1) / 4 = 1; m0 = 3
+    # icc = (37.5 - 1) / (37.5 + 2) = 0.924051; deff = 1 + 2 * icc
+    r = models.design_effect(values, clusters)
+    assert r["icc"] == pytest.approx(36.5 / 39.5)
+    assert r["design_effect"] == pytest.approx(1 + 2 * 36.5 / 39.5)
+    assert r["effective_n"] == pytest.approx(6 / (1 + 2 * 36.5 / 39.5))
+    assert r["effective_clusters"] == pytest.approx(2.0)
+    unequal = models.design_effect(np.arange(5.0), np.array(["a", "a", "a", "a", "b"]))
+    assert unequal["effective_clusters"] == pytest.approx(25 / 17)
+
+
+def test_cluster_bootstrap_interval_covers_with_outlet_effects():
+    covered, runs = 0, 60
+    for seed in range(runs):
+        rng = np.random.default_rng(seed)
+        outlets = np.repeat(np.arange(24), 10)
+        labels = np.where(outlets % 2 == 0, "a", "b").astype(object)
+        values = 1.0 * (labels == "a") + np.repeat(rng.normal(0, 1, 24), 10) + rng.normal(0, 1, 240)
+        low, high = models.cluster_bootstrap_difference(values, labels, outlets.astype(str), "a", "b", 500, np.random.default_rng(seed + 7))
+        covered += low <= 1.0 <= high
+    assert covered / runs >= 0.85  # percentile bootstrap with 12 clusters a side is a little short of 95%
+
+
+def test_minimum_detectable_difference_matches_the_normal_formula():
+    # no clustering, large n: MDD ~ (z_{0.975} + z_{0.8}) * sd * sqrt(1/na + 1/nb)
+    mdd = models.minimum_detectable_difference(2.0, 200, 200, n_simulations=2000, rng=np.random.default_rng(0))
+    assert mdd == pytest.approx((1.959964 + 0.841621) * 2.0 * np.sqrt(2 / 200), rel=0.06)
+    clustered = models.minimum_detectable_difference(2.0, 200, 200, icc=0.1, cluster_size=10, n_simulations=2000, rng=np.random.default_rng(0))
+    assert clustered > mdd * 1.3  # design effect 1.9: about sqrt(1.9) = 1.38 times larger
+
+
+def test_marginal_rates_equal_the_fitted_group_rates():
+    counts, exposure, docvars = simulate(4)
+    table = models.count_regression(counts, exposure, docvars, "language", cluster="outlet").set_index("term")
+    marginal = models.marginal_rates(counts, exposure, docvars, "language", cluster="outlet").set_index("group")
+    b0, b1 = table.loc["Intercept", "estimate"], table.loc[LANGUAGE_TERM, "estimate"]
+    assert marginal.loc["en", "rate"] == pytest.approx(1000 * np.exp(b0))
+    assert marginal.loc["vi", "rate"] == pytest.approx(1000 * np.exp(b0 + b1))
+    # with no other covariate the Poisson fit reproduces each group's pooled rate
+    vi = docvars["language"] == "vi"
+    assert marginal.loc["vi", "rate"] == pytest.approx(1000 * counts["frame"][vi].sum() / exposure[vi].sum())
+    low, high = 1000 * np.exp(b0 + np.array([table.loc["Intercept", "ci_low"] - b0, table.loc["Intercept", "ci_high"] - b0]))
+    assert (marginal.loc["en", "ci_low"], marginal.loc["en", "ci_high"]) == pytest.approx((low, high))
+    over_time = models.marginal_rates(counts, exposure, docvars, "language + spline(date, 4)", cluster="outlet", n_points=5)
+    assert len(over_time) == 2 * 5 and (over_time["ci_low"] <= over_time["rate"]).all()
