@@ -497,14 +497,17 @@ def pattern_sources(annotations: Iterable[Annotation], codebook: Codebook) -> pd
 
     Examples
     --------
+    A Vietnamese sentence where two patterns of one concept hit, one of them twice:
+
     >>> from analysis.codebook import parse_codebook
-    >>> from analysis.framing import annotate
-    >>> from analysis.tokens import PreparedDocument, TermRules
-    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại], en: [trade]}\\n")
-    >>> docs = [PreparedDocument("v1", "vi", [[["thương_mại", "tăng", "."]]]), PreparedDocument("e1", "en", [[["trade", "grew", "."]]])]
-    >>> annotations = [annotate(d, TermRules({}), cb) for d in docs]
-    >>> pattern_sources(annotations, cb)[["entry", "language", "pattern", "hits", "share"]].to_dict("records")
-    [{'entry': 'trade', 'language': 'en', 'pattern': 'trade', 'hits': 1, 'share': 1.0}, {'entry': 'trade', 'language': 'vi', 'pattern': 'thương_mại', 'hits': 1, 'share': 1.0}]
+    >>> from analysis import framing, tokens
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại, buôn_bán], en: [trade]}\\n")
+    >>> doc = tokens.PreparedDocument("v1", "vi", [[["buôn_bán", "và", "thương_mại", "buôn_bán", "."]]])
+    >>> table = pattern_sources([framing.annotate(doc, tokens.TermRules({}), cb)], cb)
+    >>> print(table[["language", "pattern", "hits", "share", "entry_hits"]].round(2).to_string(index=False))
+    language    pattern  hits  share  entry_hits
+          vi   buôn_bán     2   0.67           3
+          vi thương_mại     1   0.33           3
     """
     labels = {("frame", e.id): e.label for e in codebook.frames}
     labels.update({("actor", e.id): e.label for e in codebook.actors})
