@@ -13,15 +13,18 @@ A study, step by step::
     dtm = corpus.dtm()                       #    document-term matrix (scipy.sparse) with docvars
     ann = corpus.annotate()                  #    codebook hits per document
 
-    va.frequency_table(dtm, "language")      # 3. frequencies: counts, per 1,000, document frequency
-    va.top_terms(table, 10); va.kwic(corpus.prepared, "hợp_tác", corpus.rules)
+    freq = va.frequency_table(dtm, "language")  # 3. frequencies: counts, per 1,000, document frequency
+    va.top_terms(freq, 10); va.kwic(corpus.prepared, "hợp_tác", corpus.rules)
 
     concepts = va.concept_counts(ann)        # 4. framing and keyness
     table = va.keyness_by_group(concepts, corpus.docvars["language"])
     va.top_keyness(table, 10)
+    counts, sizes = va.entry_counts(ann, corpus.codebook())  #    hits per codebook entry, for equivalence_table
 
     corpora = corpus.topic_corpora()         # 5. topics
-    selection = va.select_k(corpora["joint"], study.topics)
+    params = va.fit_parameters(study.topics)  #    engine and priors as keywords
+    selection = va.select_k(corpora["joint"], **va.selection_parameters(study.topics), **params)
+    fit = va.fit_lda(corpora["joint"], selection.k, study.topics.seed, **params)
 
     fig, (ax,) = va.new_figure()             # 6. figures: plot_*(ax, data) -> ax, figure_*(data) -> Figure
     va.plot_keyness(ax, va.top_keyness(table, 10))
@@ -31,13 +34,17 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
 1. Study: :func:`open_study` (``study.prepare()``); bad input raises :class:`InputError`.
 2. Corpus: :class:`PreparedStudy` (``.docvars``, ``.prepared``, ``.units()``, ``.dtm()``,
    ``.annotate()``, ``.codebook()``, ``.topic_corpora()``), :func:`cleaning_log`,
-   :func:`corpus_summary`, :func:`segmenter_id`.
+   :func:`corpus_summary`, :func:`date_ranges`, :func:`segmenter_id`.
 3. Frequencies: :func:`frequency_table`, :func:`top_terms`, :func:`tfidf_top_terms`,
    :func:`bigram_table`, :func:`kwic`.
 4. Framing: :func:`coverage_report`, :func:`frame_salience`, :func:`actor_salience`,
    :func:`concept_counts`, :func:`frame_group_table`, :func:`actor_group_table`,
-   :func:`group_tests`; keyness: :func:`keyness_by_group`, :func:`top_keyness`; documents: :func:`crosslingual_similarity`, :func:`near_duplicates`.
-5. Topics: :func:`select_k`, :func:`fit_lda`, :func:`topic_terms`, :func:`prevalence_by`,
+   :func:`group_tests`; keyness (p from permuted documents): :func:`keyness_by_group`,
+   :func:`top_keyness`; documents: :func:`crosslingual_similarity`, :func:`near_duplicates`;
+   is the instrument equivalent across languages (a translated sample): :func:`entry_index`,
+   :func:`entry_counts`, :func:`equivalence_table`, :func:`pattern_sources`.
+5. Topics: :func:`select_k`, :func:`fit_lda` (keywords from a study: :func:`selection_parameters`,
+   :func:`fit_parameters`), :func:`topic_terms`, :func:`prevalence_by`,
    :func:`align_languages`, :func:`load_model`, :func:`suggest_topic_settings`.
 6. Figures: :func:`new_figure`, :func:`style`, :func:`plot_top_terms`, :func:`plot_keyness`,
    :func:`plot_fightin_words`, :func:`plot_frame_salience`, :func:`plot_similarity`,
@@ -68,7 +75,7 @@ _API = {
     # 1. study
     "open_study": "prepared", "InputError": "errors",
     # 2. corpus
-    "PreparedStudy": "prepared", "cleaning_log": "textstat", "corpus_summary": "textstat", "segmenter_id": "tokens",
+    "PreparedStudy": "prepared", "cleaning_log": "textstat", "corpus_summary": "textstat", "date_ranges": "dates", "segmenter_id": "tokens",
     # 3. frequencies
     "frequency_table": "textstat", "top_terms": "textstat", "tfidf_top_terms": "textstat", "bigram_table": "textstat", "kwic": "textstat",
     # 4. framing, keyness, documents
@@ -76,8 +83,9 @@ _API = {
     "frame_group_table": "groups", "actor_group_table": "groups", "group_tests": "framing",
     "keyness_by_group": "groups", "top_keyness": "groups",
     "crosslingual_similarity": "similarity", "near_duplicates": "similarity",
+    "entry_index": "equivalence", "entry_counts": "equivalence", "equivalence_table": "equivalence", "pattern_sources": "equivalence",
     # 5. topics
-    "select_k": "topics", "fit_lda": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
+    "select_k": "topics", "fit_lda": "topics", "selection_parameters": "topics", "fit_parameters": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
     "load_model": "topics_stage", "suggest_topic_settings": "topics",
     # 6. figures
     "new_figure": "plot", "style": "plot", "plot_top_terms": "plot", "plot_keyness": "plot_framing", "plot_fightin_words": "plot_framing",

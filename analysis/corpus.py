@@ -120,18 +120,7 @@ def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
         raise InputError(
             where, f"binary file (NUL byte at byte offset {offset})", "give a plain-text export of the article"
         )
-    encoding = encoding.strip().lower() or "utf-8"
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        _register_extra_codecs()
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            hint = "declare a Python codec name such as utf-8, cp1258 or viscii"
-            if encoding.replace("-", "").replace("_", "") in {"tcvn", "tcvn3", "abc", "vni", "vps"}:
-                hint = f"{encoding} has no codec here: convert the file to UTF-8 first (e.g. with Unikey's converter)"
-            raise InputError(where, f"unknown encoding '{encoding}'", hint) from None
+    encoding = check_encoding(encoding, where)
     try:
         text = raw.decode(encoding, errors="strict")
     except UnicodeDecodeError as exc:
@@ -144,6 +133,29 @@ def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
     if not text.strip():
         raise InputError(where, "file is empty", "remove it from the metadata or add its text")
     return text
+
+
+def check_encoding(encoding: str, where: str) -> str:
+    """The declared codec name, stripped and lower-cased ("utf-8" when empty), after checking that
+    Python (with the Vietnamese codecs of :func:`_register_extra_codecs`) knows it; otherwise one
+    clear line naming ``where`` (legacy TCVN3/VNI have no codec: convert the file first).
+
+    >>> check_encoding(" CP1258 ", "a.txt")
+    'cp1258'
+    """
+    encoding = encoding.strip().lower() or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        _register_extra_codecs()
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            hint = "declare a Python codec name such as utf-8, cp1258 or viscii"
+            if encoding.replace("-", "").replace("_", "") in {"tcvn", "tcvn3", "abc", "vni", "vps"}:
+                hint = f"{encoding} has no codec here: convert the file to UTF-8 first (e.g. with Unikey's converter)"
+            raise InputError(where, f"unknown encoding '{encoding}'", hint) from None
+    return encoding
 
 
 def _register_extra_codecs() -> None:

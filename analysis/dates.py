@@ -192,6 +192,15 @@ def date_ranges(docvars: pd.DataFrame, by: Sequence[str] = ("language", "outlet"
     -------
     DataFrame with columns ``*by, first_date, last_date, undated`` (dates as ISO strings, ``""``
     when a group has no dated document).
+
+    Examples
+    --------
+    >>> docvars = pd.DataFrame({"language": ["vi", "vi", "en"], "date": ["2024-04-01", "", "2024-04-03"]})
+    >>> print(date_ranges(docvars, by=["language"]).to_string(index=False))
+    language first_date  last_date  undated
+          en 2024-04-03 2024-04-03        0
+          vi 2024-04-01 2024-04-01        1
+         all 2024-04-01 2024-04-03        1
     """
     keys = list(by)
     table = docvars[keys].astype(str).copy()

@@ -56,7 +56,6 @@ from importlib import metadata
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InputError
 
 #: Engines a study can name in ``[topics] engine``.
 ENGINES = ("tomotopy", "gensim")
@@ -80,18 +79,19 @@ class EngineFit:
     reproducible: bool = True
 
 
-def require(engine: str, where: str = "[topics]"):
-    """Import an engine's package, or raise one clear line with the install command."""
+def require(engine: str):
+    """Import an engine's package, or raise one clear line with the install command
+    (``ValueError`` starting with ``engine``; a stage names the study key)."""
     if engine not in ENGINES:
-        raise InputError(where, f"[topics] engine = '{engine}' is not known", f"use one of {', '.join(ENGINES)}")
+        raise ValueError(f"engine = '{engine}' is not known: use one of {', '.join(ENGINES)}")
     try:
         if engine == "tomotopy":
             import tomotopy as module
         else:
             import gensim as module
     except ImportError as exc:
-        raise InputError(where, f"[topics] engine = '{engine}' needs the {engine} package, which is not installed ({exc})",
-                         f"{INSTALL[engine]}, or set [topics] engine = '{'gensim' if engine == 'tomotopy' else 'tomotopy'}'") from None
+        raise ValueError(f"engine = '{engine}' needs the {engine} package, which is not installed ({exc}): "
+                         f"{INSTALL[engine]}, or set engine = '{'gensim' if engine == 'tomotopy' else 'tomotopy'}'") from None
     return module
 
 
@@ -156,10 +156,9 @@ def tomotopy_priors(k: int, alpha, eta) -> tuple[list[float], float, int]:
 def fit_tomotopy(
     counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, *,
     alpha="symmetric", eta="symmetric", max_iterations: int = 1000, tolerance: float = 0.0, window: int = 100,
-    where: str = "[topics]",
 ) -> EngineFit:
     """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring."""
-    tp = require("tomotopy", where)
+    tp = require("tomotopy")
     alphas, eta_value, optim = tomotopy_priors(k, alpha, eta)
     model = tp.LDAModel(k=k, alpha=alphas, eta=eta_value, seed=int(seed), min_cf=0, rm_top=0)
     model.optim_interval = optim
@@ -262,7 +261,7 @@ def fit_gensim(
     counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, *,
     passes: int = 20, iterations: int = 400, alpha="symmetric", eta="symmetric", chunksize: int = 2000,
     eval_every: int = 0, shuffle: bool = True, multicore: bool = False, workers: int = 1,
-    tolerance: float = 0.0, window: int = 1, where: str = "[topics]",
+    tolerance: float = 0.0, window: int = 1,
 ) -> EngineFit:
     """Online variational LDA with gensim; see the module docstring.
 
@@ -271,7 +270,7 @@ def fit_gensim(
     one call with ``passes`` does (test: the same matrices as a bare ``LdaModel`` with the number
     of passes run); the bound per token is checked after each; ``window`` counts passes.
     """
-    require("gensim", where)
+    require("gensim")
     from gensim.models import LdaModel, LdaMulticore
 
     bow = bag_of_words(counts)
@@ -329,13 +328,15 @@ def fit_gensim(
     return EngineFit(topic_word, doc_topic, np.asarray(model.alpha, dtype=np.float64), record, not multicore)
 
 
-def fit(engine: str, counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, where: str = "[topics]", **params) -> EngineFit:
-    """Fit ``engine`` ("tomotopy" or "gensim") with its explicit parameters (see the two fitters)."""
+def fit(engine: str, counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, **params) -> EngineFit:
+    """Fit ``engine`` ("tomotopy" or "gensim") with its explicit parameters (see the two fitters).
+
+    Raises ``ValueError`` (starting with ``engine``) for an unknown or uninstalled engine."""
     if engine == "tomotopy":
-        return fit_tomotopy(counts, vocab, k, seed, where=where, **params)
+        return fit_tomotopy(counts, vocab, k, seed, **params)
     if engine == "gensim":
-        return fit_gensim(counts, vocab, k, seed, where=where, **params)
-    require(engine, where)  # raises the clear line for an unknown engine
+        return fit_gensim(counts, vocab, k, seed, **params)
+    require(engine)  # raises the clear line for an unknown engine
     raise AssertionError(engine)
 
 

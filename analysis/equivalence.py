@@ -76,8 +76,23 @@ def group_rate(compare_by: str) -> tuple[str, str]:
 
 
 def entry_index(codebook: Codebook) -> pd.DataFrame:
-    """Every entry as ``kind, family, entry, label, patterns_vi, patterns_en`` (the concept axis
-    includes actors, as in :func:`analysis.framing.concept_counts`)."""
+    """Every entry of the codebook, with its number of patterns per language.
+
+    The concept axis includes actors, as in :func:`analysis.framing.concept_counts`. An entry
+    with no pattern in one language (``patterns_vi`` or ``patterns_en`` 0) is one-sided: it
+    cannot be found in that language, and :func:`equivalence_table` flags it.
+
+    Returns
+    -------
+    DataFrame with ``kind, family, entry, label, patterns_vi, patterns_en``.
+
+    Examples
+    --------
+    >>> from analysis.codebook import parse_codebook
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại, buôn_bán], en: [trade]}\\n")
+    >>> entry_index(cb)[["kind", "entry", "patterns_vi", "patterns_en"]].to_dict("records")
+    [{'kind': 'concept', 'entry': 'trade', 'patterns_vi': 2, 'patterns_en': 1}]
+    """
     rows = []
     for e in codebook.frames:
         rows.append(("frame", e.family, e.id, e.label, len(e.patterns.get("vi", ())), len(e.patterns.get("en", ()))))
@@ -101,6 +116,21 @@ def entry_counts(annotations: Iterable[Annotation], codebook: Codebook) -> tuple
     ``language, documents`` (1), ``sentences``, ``tokens`` (counted terms: stopwords, numbers and
     punctuation excluded), ``words`` (every word token, stopwords included) and ``concept_hits``
     (hits on the concept axis).
+
+    For the equivalence check, annotate the two sides of a translated sample separately and
+    pass each pair's counts, rows aligned, to :func:`equivalence_table`.
+
+    Examples
+    --------
+    >>> from analysis.codebook import parse_codebook
+    >>> from analysis.framing import annotate
+    >>> from analysis.tokens import PreparedDocument, TermRules
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại], en: [trade]}\\n")
+    >>> docs = [PreparedDocument("v1", "vi", [[["thương_mại", "tăng", "."]]]), PreparedDocument("e1", "en", [[["trade", "grew", "."]]])]
+    >>> annotations = [annotate(d, TermRules({}), cb) for d in docs]
+    >>> counts, denominators = entry_counts(annotations, cb)
+    >>> counts.to_dict("index"), denominators["sentences"].tolist()
+    ({'v1': {'concept::trade': 1}, 'e1': {'concept::trade': 1}}, [1, 1])
     """
     index = entry_index(codebook)
     columns = [_key(k, f, e) for k, f, e in zip(index["kind"], index["family"], index["entry"])]
@@ -259,6 +289,20 @@ def equivalence_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
     * ``flag``: the entry is *non-equivalent*: one-sided in the codebook, q < 0.05, or the
       interval outside the margin; ``reason`` says which. Entries without a hit are not tested
       (p, q NaN) but a one-sided one is still flagged.
+
+    Examples
+    --------
+    Four translated pairs, hits of one concept and sentences per side:
+
+    >>> from analysis.codebook import parse_codebook
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại], en: [trade]}\\n")
+    >>> vi, en = pd.DataFrame({"concept::trade": [2, 1, 3, 0]}), pd.DataFrame({"concept::trade": [2, 2, 2, 1]})
+    >>> den_vi, den_en = pd.DataFrame({"sentences": [10, 8, 12, 5]}), pd.DataFrame({"sentences": [10, 9, 11, 5]})
+    >>> table = equivalence_table(vi, en, den_vi, den_en, entry_index(cb), n_boot=500, n_resamples=500, seed=1)
+    >>> table[["entry", "hits_vi", "hits_en", "ratio", "flag"]].round(3).to_dict("records")
+    [{'entry': 'trade', 'hits_vi': 6, 'hits_en': 7, 'ratio': 0.867, 'flag': False}]
+
+    (``ratio = ((6 + 0.5) / 35) / ((7 + 0.5) / 35)``: both sides have 35 sentences.)
     """
     cols = [_key(k, f, e) for k, f, e in zip(index["kind"], index["family"], index["entry"])]
     cv = counts_vi.reindex(columns=cols, fill_value=0).to_numpy(dtype=float)
@@ -451,6 +495,20 @@ def pattern_sources(annotations: Iterable[Annotation], codebook: Codebook) -> pd
     responsibility) measures that word; a reader must see it. Columns: ``kind, family, entry,
     label, language, pattern, hits, share`` (of the entry's hits in that language),
     ``entry_hits``; sorted by kind, entry, language and descending hits.
+
+    Examples
+    --------
+    A Vietnamese sentence where two patterns of one concept hit, one of them twice:
+
+    >>> from analysis.codebook import parse_codebook
+    >>> from analysis import framing, tokens
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại, buôn_bán], en: [trade]}\\n")
+    >>> doc = tokens.PreparedDocument("v1", "vi", [[["buôn_bán", "và", "thương_mại", "buôn_bán", "."]]])
+    >>> table = pattern_sources([framing.annotate(doc, tokens.TermRules({}), cb)], cb)
+    >>> print(table[["language", "pattern", "hits", "share", "entry_hits"]].round(2).to_string(index=False))
+    language    pattern  hits  share  entry_hits
+          vi   buôn_bán     2   0.67           3
+          vi thương_mại     1   0.33           3
     """
     labels = {("frame", e.id): e.label for e in codebook.frames}
     labels.update({("actor", e.id): e.label for e in codebook.actors})

@@ -64,13 +64,11 @@ def parallel_documents(sample: files.ParallelSample) -> tuple[list[Document], li
 def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``equivalence``: pattern sources and audit on the corpus; with a parallel sample, the check."""
     from .framing import annotate
-    from .prepare import prepare_corpus
     from .prepared import load_codebook, load_stopwords, prepared_corpus
 
     codebook = load_codebook(study)
     sample = read_parallel_sample(study)  # checked before anything is written
     ps = prepared_corpus(study, workers)
-    settings = study.equivalence
     out = study.output_dir
     annotations = [annotate(doc, ps.rules, codebook) for doc in ps.prepared]
     raw_stopwords = {lang: load_stopwords(study, lang) for lang in ("vi", "en")}
@@ -85,7 +83,15 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
                                       "(exempted from it, in both languages by the same rule, so they are counted)")
     if sample is None:
         return written
+    return written + _parallel_check(study, ps, codebook, sample, annotations, workers)
 
+
+def _parallel_check(study: Study, ps, codebook, sample: files.ParallelSample, annotations: list, workers: int | None) -> list[Path]:
+    """The instrument on the translated sample, and the study corpus calibrated by it (written)."""
+    from .framing import annotate
+    from .prepare import prepare_corpus
+
+    settings, out, written = study.equivalence, study.output_dir, []
     docs_vi, docs_en = parallel_documents(sample)
     cache = files.PreparedCache(study.cache_dir)
     prepared = prepare_corpus([*docs_vi, *docs_en], ps.preparation, cache, workers=study.run.workers if workers is None else workers)

@@ -247,12 +247,20 @@ def comparison_table(comparisons: Sequence[Comparison], min_docs: int = MIN_GROU
     return pd.DataFrame([row], columns=columns)
 
 
+#: Defaults of :func:`keyness_by_group`'s document-level test: ``[framing] permutations`` and
+#: ``[framing] seed`` of a study that leaves them unset (tests check they agree).
+KEYNESS_RESAMPLES = 5000
+KEYNESS_SEED = 20240404
+
+
 def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
-                     min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None, n_resamples: int | None = None,
-                     seed: int = 0, clusters=None) -> pd.DataFrame:
+                     min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None, n_resamples: int | None = KEYNESS_RESAMPLES,
+                     seed: int = KEYNESS_SEED, clusters=None, stream: str | None = None) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
-    Two groups are compared with each other; with more, each group against the rest.
+    Two groups are compared with each other; with more, each group against the rest. By default
+    p and q come from permuting documents between the groups, as the framing stage reports them
+    (the document, not the token, is the unit of independent information).
 
     Parameters
     ----------
@@ -269,14 +277,20 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         Comparisons with a smaller group are flagged ``too_small``.
     labels : mapping term -> label, optional
         Adds a ``label`` column.
-    n_resamples : int, optional
+    n_resamples : int or None
         Permutations of documents for p and q (:func:`analysis.keyness.document_keyness`, what the
-        framing stage reports; seeded by ``seed``). Without it p is the pooled-token χ² p of G²,
-        which treats tokens as independent: read it as descriptive.
+        framing stage reports): ``p = (1 + #{|G2*| >= |G2|}) / (1 + n_resamples)`` per term, with
+        the smallest p the design allows in ``min_p``; default 5000, as ``[framing] permutations``.
+        ``None``: p is the pooled-token χ² p of G² instead, which treats tokens as independent
+        (read it as descriptive only).
     seed : int
-        Seed of the permutations.
+        Seed of the permutations (default ``[framing] seed``'s default).
     clusters : Series or mapping doc_id -> cluster, optional
         Permute clusters (e.g. outlets) instead of documents (with ``n_resamples``).
+    stream : str, optional
+        Name of the random stream (``keyed_rng(seed, "keyness", stream)``): the framing stage uses
+        ``"concepts_by_<compare_by>"`` for concepts and ``"words_<lang>_by_<var>"`` for words, so
+        passing the same ``seed``, ``n_resamples`` and ``stream`` gives the stage's p exactly.
 
     Returns
     -------
@@ -285,18 +299,25 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         Log Ratio, Fightin' Words delta and z; positive = more frequent in the target; with
         ``n_resamples`` also ``p_tokens, min_p, design``).
 
+    Raises ``ValueError`` for an unknown ``correction``, a non-positive ``alpha0``,
+    ``min_docs`` or ``n_resamples``.
+
     Examples
     --------
     >>> import pandas as pd
     >>> counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
     >>> table = keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1)
-    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2"]].round(2).to_string(index=False))
-    comparison    term  target_count  reference_count    g2
-      vi vs en hợp_tác             7                1  12.2
-      vi vs en    biển             1                9 -12.2
+    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2", "p", "design"]].round(2).to_string(index=False))
+    comparison    term  target_count  reference_count    g2    p    design
+      vi vs en hợp_tác             7                1  12.2 0.33 documents
+      vi vs en    biển             1                9 -12.2 0.33 documents
 
     (the G2 of the 2 × 2 table [[7, 1], [1, 9]], as ``scipy.stats.chi2_contingency`` with
-    ``lambda_="log-likelihood"`` gives it).
+    ``lambda_="log-likelihood"`` gives it; p = 1/3: two documents a side allow only 6 splits, of
+    which 2 are as extreme). The pooled-token p (descriptive) instead:
+
+    >>> float(keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1, n_resamples=None)["p"].iloc[0]) < 0.001
+    True
     """
     if isinstance(counts, DocTermMatrix):
         matrix, doc_ids, vocab = counts.counts, list(counts.row_ids), list(counts.vocab)
@@ -304,7 +325,7 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
         matrix, doc_ids, vocab = counts.to_numpy(), list(counts.index), list(counts.columns)
     groups = {str(d): str(g) for d, g in dict(groups).items()}
     _positive("min_docs", min_docs)
-    rng = keyed_rng(seed, "keyness") if n_resamples is not None else None
+    rng = keyed_rng(seed, "keyness", *([stream] if stream else [])) if n_resamples is not None else None
     clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
     comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0, n_resamples, rng, clusters)
     return comparison_table(comparisons, min_docs, labels)

@@ -24,7 +24,7 @@ from .dtm import DocTermMatrix, build_dtm
 from .framing import Annotation, annotate
 from .normalize import canonical_vi
 from .prepare import Preparation, prepare_corpus
-from .study import Study
+from .study import Study, settings_keys
 from .tokens import PreparedDocument, TermRules, stopword_set
 from .units import Unit, make_units
 
@@ -164,6 +164,10 @@ class PreparedStudy:
         return topic_corpora(self, units, concept_map)
 
 
+#: The study key behind each parameter :func:`analysis.topics.build_corpus` may reject.
+TOPIC_CORPUS_KEYS = {"terms": "[units] kind", "no_below": "[topics] no_below"}
+
+
 def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None) -> dict[str, topics.TopicCorpus]:
     """One :class:`~analysis.topics.TopicCorpus` per language, and ``joint`` on concepts if there is a map.
 
@@ -173,7 +177,7 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
     settings = study.topics
     where = str(study.source)
     language = ps.docvars["language"].astype(str)
-    filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "where": where}
+    filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n}
     languages = list(dict.fromkeys(study.corpus.languages))
     corpora = {}
     for lang in languages:
@@ -181,13 +185,15 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
         if not mine:
             raise InputError(where, f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
                              f"remove '{lang}' from [corpus] languages or add {lang} documents")
-        corpora[lang] = topics.build_corpus(lang, [u.unit_id for u in mine], [u.terms for u in mine], **filters)
+        with settings_keys(study, **TOPIC_CORPUS_KEYS):
+            corpora[lang] = topics.build_corpus(lang, [u.unit_id for u in mine], [u.terms for u in mine], **filters)
     if concept_map is not None and {"vi", "en"} <= set(languages):
         mine = [u for u in units if language[u.doc_id] in ("vi", "en")]
-        corpora["joint"] = topics.build_corpus(
-            "joint", [u.unit_id for u in mine],
-            [topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
-        )
+        with settings_keys(study, **TOPIC_CORPUS_KEYS):
+            corpora["joint"] = topics.build_corpus(
+                "joint", [u.unit_id for u in mine],
+                [topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
+            )
     return corpora
 
 

@@ -14,9 +14,10 @@ folder) instead and writes a study that fits it:
 * grouping variables from the columns present: ``language``, ``outlet`` if there is one, and up to
   two other columns with few distinct values (2 to 20, at most half the number of documents);
 * KWIC terms empty (the researcher's words, not ours);
-* the topic-number range scaled to the corpus: ``K_max = clip(round(sqrt(N / 2)), 3, 50)`` for N
-  documents (the rule of thumb of Mardia et al. 1979 for clusters, a starting point to widen, not
-  a tuned value), five values from ``max(2, K_max // 4)`` to ``K_max``;
+* units and the topic-number range scaled to the corpus by
+  :func:`analysis.topics.suggest_topic_settings` (the rule a study with an empty ``k_range``
+  also uses: K from 2 to about ``sqrt(N / 2)`` documents per model, a starting point to widen,
+  not a tuned value; sentence windows below 200 documents per model);
 * a comment on every key.
 
 :func:`study_text` is pure (a :class:`Detected` in, TOML text out); :func:`detect` reads a sample
@@ -27,11 +28,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .topics import suggest_topic_settings
 
 #: Common export names of each toolkit column, in order of preference (compared lower-cased).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -101,15 +102,6 @@ def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) 
         if 2 <= len(levels) <= MAX_LEVELS and len(levels) <= len(rows) / 2 and all(len(v) <= 60 for v in levels):
             candidates.append(column)
     return groups + candidates[:2]
-
-
-def k_range(n_documents: int) -> list[int]:
-    """Five topic numbers up to ``clip(round(sqrt(N / 2)), 3, 50)`` (see the module docstring)."""
-    k_max = min(50, max(3, round(math.sqrt(n_documents / 2))))
-    k_min = max(2, k_max // 4)
-    if k_max - k_min < 4:
-        return list(range(k_min, k_max + 1))
-    return sorted({round(k_min + i * (k_max - k_min) / 4) for i in range(5)})
 
 
 def detect(path: Path, study_root: Path, kind: str) -> Detected:
@@ -198,6 +190,7 @@ def study_text(detected: Detected, name: str) -> str:
     """The study file for ``detected`` (TOML with a comment on every key; pure)."""
     groups = list(detected.groups)
     within = [g for g in groups if g != "language"]
+    suggestion = suggest_topic_settings(detected.n_documents, len(detected.languages))
     lines = [
         f"# Study file written by `python -m analysis init` for {detected.source_path} ({detected.n_documents} documents).",
         "# Check every key; `python -m analysis validate --study <this file>` reads the whole corpus and checks it.",
@@ -235,8 +228,8 @@ def study_text(detected: Detected, name: str) -> str:
         "lemmatize_en = true          # English terms as lemmas (simplemma)",
         "",
         "[units]",
-        'kind = "sentences"           # document | paragraph | sentences: the units of topics and per-unit framing',
-        "window = 3                   # sentences per unit",
+        f"kind = {_toml(suggestion['units']['kind'])}  # document | paragraph | sentences: the units of topics and per-unit framing",
+        f"window = {suggestion['units']['window']}                   # sentences per unit",
         "",
         "[frequencies]",
         "top_n = 15                   # terms per group in the top-terms tables and charts",
@@ -274,7 +267,7 @@ def study_text(detected: Detected, name: str) -> str:
         "",
         "[topics]",
         "k = 0                        # 0 = choose K by coherence and stability over k_range",
-        f"k_range = {_toml(k_range(detected.n_documents))}  # scaled to {detected.n_documents} documents: K_max = round(sqrt(N/2)); widen it if you like",
+        f"k_range = {_toml(suggestion['topics']['k_range'])}  # scaled to {detected.n_documents} documents (topics.suggest_topic_settings); widen it if you like",
         "seeds = [1, 2, 3]            # seeds of the K-selection fits (stability across seeds)",
         "seed = 20240405              # final fit, inference, bootstrap",
         "no_below = 2                 # dictionary: terms in at least 2 units ...",

@@ -66,7 +66,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .corpus import _VI_LETTERS, Corpus, Document, text_sha256
+from .corpus import _VI_LETTERS, Corpus, Document, check_encoding, text_sha256
 from .errors import InputError
 
 log = logging.getLogger("analysis")
@@ -262,17 +262,7 @@ def _encoding_of(head: bytes, declared: str, where: str) -> tuple[str, bool]:
         return "utf-16", True
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", False
-    encoding = (declared or "utf-8").strip().lower()
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        from .corpus import _register_extra_codecs
-
-        _register_extra_codecs()
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(where, f"unknown encoding '{encoding}'", "declare a Python codec name such as utf-8, cp1258 or viscii") from None
+    encoding = check_encoding(declared or "utf-8", where)
     if encoding in {"utf-8", "utf8"}:
         encoding = "utf-8-sig"
     return encoding, False
@@ -295,15 +285,23 @@ def _decode_error(path: Path, encoding: str, unit: str = "line") -> InputError:
     return InputError(str(path), f"cannot be decoded as {encoding}", "save it as UTF-8")
 
 
-def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
-    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+def _probe(path: Path, encoding: str, where: str, empty_fix: str, binary_fix: str) -> tuple[str, bool]:
+    """Codec and UTF-16-with-BOM flag of a text table (:func:`_encoding_of`), after checking its
+    first 4 KiB: an empty file or a NUL byte in the first line (a binary file) is one clear line."""
     with open(path, "rb") as probe:
         head = probe.read(4096)
     if not head.strip():
-        raise InputError(where, "table is empty", "export the table with a header line and one row per article")
-    codec, excel_unicode = _encoding_of(head, encoding, where)
-    if not excel_unicode and NUL in head.split(b"\n", 1)[0]:
-        raise InputError(where, f"binary file (NUL byte at byte offset {head.index(NUL)})", "export the table as CSV text (or give a .parquet file)")
+        raise InputError(where, "table is empty", empty_fix)
+    codec, utf16 = _encoding_of(head, encoding, where)
+    if not utf16 and NUL in head.split(b"\n", 1)[0]:
+        raise InputError(where, f"binary file (NUL byte at byte offset {head.index(NUL)})", binary_fix)
+    return codec, utf16
+
+
+def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+    codec, excel_unicode = _probe(path, encoding, where, "export the table with a header line and one row per article",
+                                  "export the table as CSV text (or give a .parquet file)")
     if excel_unicode:
         log.info("%s: an Excel 'Unicode text' export (UTF-16 with BOM): read as tab-separated", path)
         fmt = "tsv"
@@ -380,13 +378,7 @@ def _plain_value(value) -> str:
 
 def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
     """Records of a JSON Lines file (one object a line), streamed line by line."""
-    with open(path, "rb") as probe:
-        head = probe.read(4096)
-    if not head.strip():
-        raise InputError(where, "table is empty", "write one JSON object per line")
-    codec, utf16 = _encoding_of(head, encoding, where)
-    if not utf16 and NUL in head.split(b"\n", 1)[0]:
-        raise InputError(where, f"binary file (NUL byte at byte offset {head.index(NUL)})", "give a JSON Lines text file")
+    codec, utf16 = _probe(path, encoding, where, "write one JSON object per line", "give a JSON Lines text file")
     number = 0
     with open(path, encoding=codec, errors="strict", newline="") as handle:
         line = 0

@@ -45,7 +45,6 @@ from scipy.spatial.distance import cdist, jensenshannon
 
 from . import engines
 from .engines import training_order  # noqa: F401  (part of this module's interface since issue 4)
-from .errors import InputError
 from .resampling import MIN_GROUP_DOCS, studentized_interval
 from .study import TopicSettings
 
@@ -69,8 +68,10 @@ C_V_CAVEAT = (
 # ------------------------------------------------------------------------------------ settings
 
 
-def _prior(value: str, names: tuple[str, ...], key: str, where: str = "[topics]"):
-    """gensim's value for a Dirichlet prior written in the study: a name or a positive number."""
+def _prior(value: str, names: tuple[str, ...], key: str):
+    """gensim's value for a Dirichlet prior written in the study: a name or a positive number.
+
+    Raises ``ValueError`` (starting with ``key``) for anything else."""
     if value in names:
         return value
     try:
@@ -78,7 +79,7 @@ def _prior(value: str, names: tuple[str, ...], key: str, where: str = "[topics]"
     except (TypeError, ValueError):
         number = math.nan
     if not number > 0 or math.isinf(number):
-        raise InputError(where, f"[topics] {key} = '{value}' is not known", f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
+        raise ValueError(f"{key} = '{value}' is not known: use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
     return number
 
 
@@ -121,7 +122,6 @@ def build_corpus(
     no_below: int = 2,
     no_above: float = 1.0,
     keep_n: int = 0,
-    where: str = "[topics]",
 ) -> TopicCorpus:
     """Filter the vocabulary with gensim's ``Dictionary.filter_extremes`` and count terms per unit.
 
@@ -129,7 +129,8 @@ def build_corpus(
     them (a share), then only the ``keep_n`` most frequent by document frequency (0 = all). Units
     with no term at all, or none left after filtering, are dropped with a logged count.
 
-    Raises :class:`InputError` for fewer than two units with terms and for an empty vocabulary.
+    Raises ``ValueError`` for fewer than two units with terms (message starting with ``terms``)
+    and for an empty vocabulary (starting with ``no_below``); a stage names the study key.
 
     >>> c = build_corpus("vi", ["a", "b", "c"], [["hợp_tác", "biển"], ["hợp_tác"], []], no_below=2)
     >>> c.unit_ids, c.dropped, c.vocab, c.counts.toarray().tolist()
@@ -144,19 +145,17 @@ def build_corpus(
     label = f"model '{name}'"
     nonempty = [i for i, t in enumerate(terms) if len(t)]
     if len(nonempty) < 2:
-        raise InputError(
-            where,
-            f"{label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with terms (of {len(unit_ids)}); a topic model needs at least 2",
-            "add documents, or cut them into smaller units ([units] kind = 'sentences' with a small window)",
+        raise ValueError(
+            f"terms of {label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with terms (of {len(unit_ids)}); "
+            "a topic model needs at least 2: add documents, or cut them into smaller units ([units] kind = 'sentences' with a small window)"
         )
     dictionary = Dictionary(list(terms[i]) for i in nonempty)
     dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n or None)
     if len(dictionary) == 0:
-        raise InputError(
-            where,
-            f"{label}: no term is left after dictionary filtering (none occurs in at least no_below = {no_below} "
-            f"of the {len(nonempty)} units and in at most no_above = {no_above:g} of them)",
-            "lower [topics] no_below, raise no_above, or use longer units ([units] window)",
+        raise ValueError(
+            f"no_below = {no_below}: {label} has no term left after dictionary filtering (none occurs in at least no_below = {no_below} "
+            f"of the {len(nonempty)} units and in at most no_above = {no_above:g} of them): "
+            "lower no_below, raise no_above, or use longer units ([units] window)"
         )
     vocab = tuple(sorted(dictionary.token2id))
     index = {t: j for j, t in enumerate(vocab)}
@@ -178,10 +177,9 @@ def build_corpus(
     if dropped:
         log.info("topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids))
     if len(kept_ids) < 2:
-        raise InputError(
-            where,
-            f"{label}: only {len(kept_ids)} unit keeps terms after dictionary filtering; a topic model needs at least 2",
-            "lower [topics] no_below or raise no_above, or add documents",
+        raise ValueError(
+            f"no_below = {no_below}: {label} has only {len(kept_ids)} unit that keeps terms after dictionary filtering; "
+            "a topic model needs at least 2: lower no_below or raise no_above, or add documents"
         )
     matrix = sp.csr_matrix(
         (np.asarray(data, dtype=np.int64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
@@ -220,13 +218,12 @@ class LdaFit:
     record: dict = field(default_factory=dict, compare=False)
 
 
-def check_k(corpus: TopicCorpus, k: int, where: str = "[topics]") -> None:
-    """K topics need at least K units."""
+def check_k(corpus: TopicCorpus, k: int) -> None:
+    """K topics need at least K units (``ValueError`` starting with ``k`` otherwise)."""
     if k > corpus.n_units:
-        raise InputError(
-            where,
-            f"model '{corpus.name}': K = {k} topics but only {corpus.n_units} units with terms",
-            f"set [topics] k to at most {corpus.n_units}, or 0 to choose K from k_range",
+        raise ValueError(
+            f"k = {k}: model '{corpus.name}' has only {corpus.n_units} units with terms: "
+            f"set k to at most {corpus.n_units}, or 0 to choose K from k_range"
         )
 
 
@@ -260,20 +257,37 @@ def engine_parameters(settings: TopicSettings, workers: int = 1) -> dict:
             "tolerance": settings.tolerance, "window": 1}
 
 
-def fit_lda(
-    corpus: TopicCorpus, k: int, seed: int, settings: TopicSettings, workers: int = 1, where: str = "[topics]"
-) -> LdaFit:
+def fit_parameters(settings: TopicSettings, workers: int = 1) -> dict:
+    """The keyword arguments of :func:`fit_lda` (and the fits of :func:`select_k`) from a study's
+    ``[topics]`` settings: ``engine`` and :func:`engine_parameters`.
+
+    >>> from analysis.study import TopicSettings
+    >>> sorted(fit_parameters(TopicSettings()))
+    ['alpha', 'engine', 'eta', 'max_iterations', 'tolerance', 'window']
+    """
+    return {"engine": settings.engine, **engine_parameters(settings, workers)}
+
+
+def fit_lda(corpus: TopicCorpus, k: int, seed: int, engine: str = "tomotopy", **params) -> LdaFit:
     """Fit LDA with ``k`` topics and return phi, theta and the vocabulary as numpy arrays.
 
-    The engine is ``settings.engine`` (:mod:`analysis.engines`): tomotopy's collapsed Gibbs
-    sampler with one thread and the seed, or gensim's single-process ``LdaModel`` seeded with
+    ``engine`` (:mod:`analysis.engines`): ``"tomotopy"``, the collapsed Gibbs sampler with one
+    thread and the seed, or ``"gensim"``, the single-process ``LdaModel`` seeded with
     ``numpy.random.RandomState(seed)`` and trained on the units in :func:`training_order` (or
-    ``LdaMulticore`` with ``workers - 1`` workers when ``settings.multicore``: faster, not
-    reproducible). Both stop by the convergence rule of :mod:`analysis.engines` when
-    ``settings.tolerance > 0``. theta is computed once, for all units in corpus order.
+    ``LdaMulticore`` with ``workers - 1`` workers when ``multicore=True``: faster, not
+    reproducible). ``params`` are the engine's keyword arguments (:func:`analysis.engines.fit`:
+    priors, ``passes``/``max_iterations``, ``tolerance``...); :func:`fit_parameters` gives them
+    for a study. Both stop by the convergence rule of :mod:`analysis.engines` when
+    ``tolerance > 0``. theta is computed once, for all units in corpus order. Raises
+    ``ValueError`` when ``k`` exceeds the units.
+
+    >>> c = build_corpus("x", ["a", "b", "c", "d"], [["sea", "ship"], ["sea", "ship"], ["trade", "tax"], ["trade", "tax"]], no_below=1)
+    >>> fit = fit_lda(c, 2, seed=1, max_iterations=50)
+    >>> fit.topic_word.shape, fit.doc_topic.shape
+    ((2, 4), (4, 2))
     """
-    check_k(corpus, k, where)
-    result = engines.fit(settings.engine, corpus.counts, corpus.vocab, k, seed, where=where, **engine_parameters(settings, workers))
+    check_k(corpus, k)
+    result = engines.fit(engine, corpus.counts, corpus.vocab, k, seed, **params)
     return LdaFit(
         corpus.name, k, seed, result.topic_word, result.doc_topic, corpus.vocab, corpus.unit_ids,
         result.alpha, reproducible=result.reproducible, record=result.record,
@@ -430,10 +444,10 @@ class KSelection:
     reason: str
 
 
-def _fit_job(corpus: TopicCorpus, settings: TopicSettings, job: tuple[int, int]) -> tuple[int, int, np.ndarray, dict]:
+def _fit_job(corpus: TopicCorpus, params: dict, job: tuple[int, int]) -> tuple[int, int, np.ndarray, dict]:
     """One K-selection fit (run in a worker process): K, seed, phi and the engine's record."""
     k, seed = job
-    fit = fit_lda(corpus, k, seed, settings)
+    fit = fit_lda(corpus, k, seed, **params)
     return k, seed, fit.topic_word, fit.record
 
 
@@ -442,60 +456,83 @@ def n_documents(corpus: TopicCorpus) -> int:
     return len({u.split("#", 1)[0] for u in (*corpus.unit_ids, *corpus.dropped)})
 
 
-def candidate_ks(corpus: TopicCorpus, settings: TopicSettings) -> list[int]:
+def candidate_ks(corpus: TopicCorpus, k_range: Sequence[int] = (), k: int = 0) -> list[int]:
     """The K to fit: ``k_range`` (sized from the corpus by :func:`suggest_topic_settings` when
     empty) and a fixed ``k``, sorted."""
-    k_range = settings.k_range or tuple(suggest_topic_settings(n_documents(corpus))["topics"]["k_range"])
-    return sorted(set(k_range) | ({settings.k} if settings.k else set()))
+    k_range = tuple(k_range) or tuple(suggest_topic_settings(n_documents(corpus))["topics"]["k_range"])
+    return sorted(set(k_range) | ({k} if k else set()))
+
+
+def selection_parameters(settings: TopicSettings) -> dict:
+    """The K-selection keyword arguments of :func:`select_k` from a study's ``[topics]`` settings.
+
+    >>> from analysis.study import TopicSettings
+    >>> selection_parameters(TopicSettings(k_range=(2, 3)))
+    {'k_range': (2, 3), 'seeds': (1, 2, 3), 'k': 0, 'stability_min': 0.6, 'coherence_topn': 10}
+    """
+    return {"k_range": settings.k_range, "seeds": settings.seeds, "k": settings.k,
+            "stability_min": settings.stability_min, "coherence_topn": settings.coherence_topn}
 
 
 def select_k(
-    corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]", mapper: Callable = map, progress=None
+    corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0,
+    stability_min: float = 0.6, coherence_topn: int = 10, mapper: Callable = map, progress=None, **params,
 ) -> KSelection:
     """Fit every K of ``k_range`` (and a fixed ``k``) with every seed of ``seeds``; choose K.
 
-    An empty ``k_range`` is sized from the corpus (:func:`candidate_ks`). Rule (when ``settings.k == 0``): among K whose stability across seeds (:func:`stability`,
-    Hellinger) is at least ``stability_min``, the K with the highest mean c_npmi; ties go to the
-    smaller K. If no K is stable enough, the highest mean c_npmi overall, and the reason says so.
-    K larger than the number of units is skipped with a note. ``mapper`` maps the (K, seed) fits
-    (``map`` or a process pool's ``map``; each fit is single-process and seeded, so the result does
-    not depend on it). ``progress`` (an :class:`analysis.engines.Progress` or anything with
-    ``advance(label)``) hears of every finished fit, in job order.
+    An empty ``k_range`` is sized from the corpus (:func:`candidate_ks`). Rule (when ``k == 0``):
+    among K whose stability across seeds (:func:`stability`, Hellinger) is at least
+    ``stability_min``, the K with the highest mean c_npmi (over each topic's ``coherence_topn``
+    terms); ties go to the smaller K. If no K is stable enough, the highest mean c_npmi overall,
+    and the reason says so. K larger than the number of units is skipped with a note. ``params``
+    go to every fit (:func:`fit_lda`: ``engine`` and its keyword arguments; for a study,
+    ``**fit_parameters(study.topics)``). ``mapper`` maps the (K, seed) fits (``map`` or a process
+    pool's ``map``; each fit is single-process and seeded, so the result does not depend on it).
+    ``progress`` (an :class:`analysis.engines.Progress` or anything with ``advance(label)``) hears
+    of every finished fit, in job order. Raises ``ValueError`` (starting with ``k`` or
+    ``k_range``) when no K fits the corpus.
 
     Columns of ``summary``: ``model, k, fits, c_npmi, c_npmi_sd, u_mass, c_v, stability,
     stability_min, units_per_topic, chosen, reason``; of ``fits``: ``model, k, seed, c_npmi, u_mass,
     c_v, iterations`` (sweeps of the corpus the fit ran: Gibbs iterations or passes), ``stopped_by``
     (``convergence`` or the maximum).
+
+    >>> c = build_corpus("x", [f"u{i}" for i in range(6)], [["sea", "ship"], ["ship", "sea"], ["sea", "ship"], ["tax", "trade"], ["trade", "tax"], ["tax", "trade"]], no_below=1)
+    >>> selection = select_k(c, k_range=(2, 3), seeds=(1, 2), max_iterations=30)
+    >>> selection.summary["k"].tolist(), selection.k in (2, 3)
+    ([2, 3], True)
     """
-    jobs = selection_jobs(corpus, settings, where)
+    jobs = selection_jobs(corpus, k_range, seeds, k)
     results = []
-    for result in mapper(partial(_fit_job, corpus, settings), jobs):
+    for result in mapper(partial(_fit_job, corpus, params), jobs):
         results.append(result)
         if progress is not None:
             progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
-    return selection_from_fits(corpus, settings, results)
+    return selection_from_fits(corpus, results, k_range, seeds, k, stability_min, coherence_topn)
 
 
-def selection_jobs(corpus: TopicCorpus, settings: TopicSettings, where: str = "[topics]") -> list[tuple[int, int]]:
+def selection_jobs(corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0) -> list[tuple[int, int]]:
     """The (K, seed) fits of K selection, after checking that some K fits the corpus."""
-    candidates = candidate_ks(corpus, settings)
-    if settings.k:
-        check_k(corpus, settings.k, where)
-    feasible = [k for k in candidates if k <= corpus.n_units]
+    candidates = candidate_ks(corpus, k_range, k)
+    if k:
+        check_k(corpus, k)
+    feasible = [kk for kk in candidates if kk <= corpus.n_units]
     if not feasible:
-        raise InputError(
-            where,
-            f"model '{corpus.name}': every K in k_range {list(settings.k_range)} exceeds the {corpus.n_units} units with terms",
-            f"add values of at most {corpus.n_units} to [topics] k_range",
+        raise ValueError(
+            f"k_range = {list(k_range)}: every K exceeds the {corpus.n_units} units with terms of model '{corpus.name}': "
+            f"add values of at most {corpus.n_units}"
         )
-    return [(k, seed) for k in feasible for seed in settings.seeds]
+    return [(kk, seed) for kk in feasible for seed in seeds]
 
 
-def selection_from_fits(corpus: TopicCorpus, settings: TopicSettings, results: Sequence[tuple[int, int, np.ndarray, dict]]) -> KSelection:
+def selection_from_fits(
+    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], k_range: Sequence[int] = (),
+    seeds: Sequence[int] = (1, 2, 3), k: int = 0, stability_min: float = 0.6, coherence_topn: int = 10,
+) -> KSelection:
     """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
-    candidates = candidate_ks(corpus, settings)
-    feasible = sorted({k for k, _, _, _ in results})
-    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], settings.coherence_topn)
+    candidates = candidate_ks(corpus, k_range, k)
+    feasible = sorted({kk for kk, _, _, _ in results})
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], coherence_topn)
     means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
     fits = pd.DataFrame(
         [(corpus.name, k, seed, *(mean[m] for m in COHERENCE_MEASURES), record.get("iterations", 0), record.get("stopped_by", ""))
@@ -503,34 +540,33 @@ def selection_from_fits(corpus: TopicCorpus, settings: TopicSettings, results: S
         columns=["model", "k", "seed", *COHERENCE_MEASURES, "iterations", "stopped_by"],
     )
     rows = []
-    for k in candidates:
-        if k not in feasible:
-            rows.append((corpus.name, k, 0, *[math.nan] * 6, corpus.n_units / k))
+    for kk in candidates:
+        if kk not in feasible:
+            rows.append((corpus.name, kk, 0, *[math.nan] * 6, corpus.n_units / kk))
             continue
-        mine = fits[fits["k"] == k]
-        stab_mean, stab_min = stability([tw for kk, _, tw, _ in results if kk == k])
+        mine = fits[fits["k"] == kk]
+        stab_mean, stab_min = stability([tw for kkk, _, tw, _ in results if kkk == kk])
         rows.append(
-            (corpus.name, k, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
-             mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / k)
+            (corpus.name, kk, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
+             mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / kk)
         )
     summary = pd.DataFrame(
         rows,
         columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"],
     )
-    chosen, reason, reasons = _choose(summary, settings, corpus.n_units)
+    chosen, reason, reasons = _choose(summary, k, len(seeds), stability_min, corpus.n_units)
     summary["chosen"] = summary["k"] == chosen
     summary["reason"] = reasons
     return KSelection(corpus.name, fits, summary, chosen, reason)
 
 
-def _choose(summary: pd.DataFrame, settings: TopicSettings, n_units: int) -> tuple[int, str, list[str]]:
+def _choose(summary: pd.DataFrame, k: int, n_seeds: int, threshold: float, n_units: int) -> tuple[int, str, list[str]]:
     """The chosen K, the reason, and a reason for every row of ``summary``."""
     feasible = summary[summary["fits"] > 0]
-    threshold = settings.stability_min
-    one_seed = len(settings.seeds) < 2
-    if settings.k:
-        chosen = settings.k
-        reason = f"fixed in the study file ([topics] k = {settings.k})"
+    one_seed = n_seeds < 2
+    if k:
+        chosen = k
+        reason = f"fixed in the study file ([topics] k = {k})"
     else:
         stable = feasible if one_seed else feasible[feasible["stability"] >= threshold]
         pool = stable if len(stable) else feasible
@@ -552,8 +588,8 @@ def _choose(summary: pd.DataFrame, settings: TopicSettings, n_units: int) -> tup
             text = f"skipped: K = {row.k} is more than the {n_units} units"
         elif row.k == chosen:
             text = "chosen: " + reason
-        elif settings.k:
-            text = f"not chosen: K is fixed at {settings.k}"
+        elif k:
+            text = f"not chosen: K is fixed at {k}"
         elif not one_seed and row.stability < threshold and len(feasible[feasible["stability"] >= threshold]):
             text = f"not chosen: stability {row.stability:.2f} < {threshold:g}"
         else:
@@ -779,8 +815,10 @@ def align_languages(
 # ------------------------------------------------------------------------------ saved model
 
 
-def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, selection: KSelection) -> dict:
-    """Plain description of a fit for ``settings.json`` beside the saved arrays."""
+def model_record(fit: LdaFit, corpus: TopicCorpus, selection: KSelection, engine: str = "tomotopy",
+                 no_below: int = 2, no_above: float = 1.0, keep_n: int = 0) -> dict:
+    """Plain description of a fit for ``settings.json`` beside the saved arrays (``engine`` and
+    the dictionary filters are the ones the fit and :func:`build_corpus` used)."""
     record = dict(fit.record)
     return {
         "model": fit.name,
@@ -788,13 +826,13 @@ def model_record(fit: LdaFit, corpus: TopicCorpus, settings: TopicSettings, sele
         "k_reason": selection.reason,
         "seed": fit.seed,
         "reproducible": fit.reproducible,
-        "engine": record.get("engine", settings.engine),
-        "engine_version": record.get("version", engines.version(settings.engine)),
+        "engine": record.get("engine", engine),
+        "engine_version": record.get("version", engines.version(engine)),
         "estimator": record.get("estimator", ""),
         "gensim": metadata.version("gensim"),  # dictionary and coherence, whatever the engine
         "fit": record,
         "alpha_fitted": [float(a) for a in fit.alpha],
-        "dictionary": {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n, "terms": len(corpus.vocab)},
+        "dictionary": {"no_below": no_below, "no_above": no_above, "keep_n": keep_n, "terms": len(corpus.vocab)},
         "units": corpus.n_units,
         "units_dropped": list(corpus.dropped),
         "files": {

@@ -35,6 +35,10 @@ log = logging.getLogger("analysis")
 
 MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
 
+#: The study key behind each parameter a topics computation may reject (:func:`analysis.study.settings_keys`).
+TOPIC_KEYS = {"k": "[topics] k", "k_range": "[topics] k_range", "alpha": "[topics] alpha", "eta": "[topics] eta",
+              "engine": "[topics] engine"}
+
 __all__ = ["load_concept_map", "load_model", "run_topics", "save_model", "topic_corpora", "topics_results"]
 
 
@@ -43,7 +47,8 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     settings = study.topics
     if settings.ldavis:
         require_pyldavis(str(study.source))  # before any work: a missing package costs no fit
-    engines.require(settings.engine, str(study.source))  # before any work: a missing engine costs no preparation
+    with settings_keys(study, engine="[topics] engine"):
+        engines.require(settings.engine)  # before any work: a missing engine costs no preparation
     logging.getLogger("gensim").setLevel(logging.WARNING)  # gensim logs every pass at INFO
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
@@ -71,12 +76,14 @@ def fit_models(
     are queued at once (a pool's ``map`` submits them all), so the workers stay busy while the
     parent scores one model's fits and queues its final fit.
     """
-    settings, where = study.topics, str(study.source)
-    for name, corpus in corpora.items():
-        if not settings.k_range:
-            log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings),
-                     topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
-    jobs = {name: topics.selection_jobs(corpus, settings, where) for name, corpus in corpora.items()}
+    settings = study.topics
+    with settings_keys(study, **TOPIC_KEYS):
+        params, selection = topics.fit_parameters(settings), topics.selection_parameters(settings)
+        for name, corpus in corpora.items():
+            if not settings.k_range:
+                log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings.k_range, settings.k),
+                         topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
+        jobs = {name: topics.selection_jobs(corpus, settings.k_range, settings.seeds, settings.k) for name, corpus in corpora.items()}
     # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
     progress = progress or Progress("topics", unit="fits")
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
@@ -85,19 +92,20 @@ def fit_models(
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
         mapper = pool.map if pool else map
-        pending = {name: mapper(partial(topics._fit_job, corpus, settings), jobs[name]) for name, corpus in corpora.items()}
+        pending = {name: mapper(partial(topics._fit_job, corpus, params), jobs[name]) for name, corpus in corpora.items()}
         finals = {}
         for name, corpus in corpora.items():
             results = []
             for result in pending[name]:
                 results.append(result)
                 progress.advance(f"{name} K = {result[0]} seed {result[1]}")
-            selections[name] = topics.selection_from_fits(corpus, settings, results)
+            selections[name] = topics.selection_from_fits(corpus, results, **selection)
             if pool:
-                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, settings, 1, where)
+                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, **params)
+        final_params = topics.fit_parameters(settings, workers)
         for name, corpus in corpora.items():
             future = finals.get(name)
-            fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, settings, workers, where)
+            fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, **final_params)
             progress.advance(f"{name} final fit, K = {fits[name].k}")
             log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
     finally:
@@ -135,7 +143,7 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
             Figure("topic_alignment_heatmap_vi_en", partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k), matrix),
         ]
     for name, fit in fits.items():
-        results += model_files(f"topic_models/{name}", fit, topics.model_record(fit, corpora[name], settings, selections[name]))
+        results += model_files(f"topic_models/{name}", fit, topics.model_record(fit, corpora[name], selections[name], settings.engine, settings.no_below, settings.no_above, settings.keep_n))
     if settings.ldavis:
         results += [Raw(f"topic_ldavis_{name}.html", ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name))
                     for name, fit in fits.items()]

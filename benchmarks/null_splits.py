@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/null_splits.py --limit 600   # quick check (a few minutes)
 
 Each corpus (``../shared/corpora/bbc_news``, English; ``../shared/corpora/vntc_sample``,
-Vietnamese) is prepared as the toolkit prepares a study (``pipeline.prepared_corpus``: the
+Vietnamese) is prepared as the toolkit prepares a study (``prepared.prepared_corpus``: the
 segmenter, stopwords, lemmas; the cache makes a re-run skip it), and its documents are split at
 random into two halves ``--splits`` times. A random split is a true null: no word and no concept
 differs between the halves except by chance. On every split, keyness is computed as the

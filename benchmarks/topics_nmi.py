@@ -193,7 +193,7 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
                 bare_s += time.perf_counter() - start
                 bare_cpu += time.process_time() - cpu
             start, cpu = time.perf_counter(), time.process_time()
-            fit = topics.fit_lda(corpus, k, seed, settings)
+            fit = topics.fit_lda(corpus, k, seed, **topics.fit_parameters(settings))
             stage_s += time.perf_counter() - start
             stage_cpu += time.process_time() - cpu
             if timed:
@@ -287,7 +287,7 @@ def bench_engines(name: str, args, tmp: Path) -> list[dict]:
     default = replace(TopicSettings(), k=k, no_below=args.no_below, no_above=args.no_above)
     gensim_settings = study.topics  # issue 4's gensim settings (passes for 400 updates)
     methods = {
-        f"toolkit default (engine = {default.engine})": lambda seed: topics.fit_lda(corpus, k, seed, default),
+        f"toolkit default (engine = {default.engine})": lambda seed: topics.fit_lda(corpus, k, seed, **topics.fit_parameters(default)),
         f"bare tomotopy LDAModel ({args.tomotopy_iterations} iterations)": lambda seed: bare_tomotopy(corpus, k, seed, args.tomotopy_iterations),
         f"bare gensim LdaModel ({gensim_settings.passes} passes)": lambda seed: bare_gensim(corpus, k, seed, gensim_settings),
     }

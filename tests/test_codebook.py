@@ -18,7 +18,7 @@ from analysis.codebook import (
 from analysis.errors import InputError
 from analysis.framing_stage import load_codebook
 from analysis.files import RESOURCES, read_study
-from analysis.pipeline import load_preparation, load_term_rules, prepared_corpus
+from analysis.prepared import load_preparation, load_term_rules, prepared_corpus
 from analysis.tokens import PreparedDocument, TermRules
 
 from .conftest import write_study

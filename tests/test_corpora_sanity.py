@@ -9,10 +9,10 @@ import pytest
 
 from analysis.corpus import Document
 from analysis.files import read_study
-from analysis.pipeline import load_preparation, load_term_rules
+from analysis.prepared import load_preparation, load_term_rules
 from analysis.prepare import prepare_document
 from analysis.study import TopicSettings
-from analysis.topics import build_corpus, fit_lda
+from analysis.topics import build_corpus, fit_lda, fit_parameters
 from analysis.units import make_units
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def purity_of_two_topics(docs, language: str) -> float:
     preparation, rules = load_preparation(study), load_term_rules(study)
     units = [make_units(prepare_document(Document(d, language, text), preparation), rules, "document")[0] for d, _, text in docs]
     corpus = build_corpus(language, [u.unit_id for u in units], [u.terms for u in units], no_below=3, no_above=0.5)
-    fit = fit_lda(corpus, 2, 7, TopicSettings(passes=10, iterations=100))
+    fit = fit_lda(corpus, 2, 7, **fit_parameters(TopicSettings(passes=10, iterations=100)))
     labels = {d: c for d, c, _ in docs}
     dominant = fit.doc_topic.argmax(axis=1)
     truth = np.array([labels[u] for u in fit.unit_ids])

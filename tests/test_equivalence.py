@@ -156,7 +156,7 @@ def test_pattern_sources_count_hits_per_pattern_and_language():
 def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
     from analysis.framing_stage import load_codebook
     from analysis.files import read_study
-    from analysis.pipeline import load_term_rules
+    from analysis.prepared import load_term_rules
 
     study = read_study(seed_study_dir / "study.toml")
     codebook = load_codebook(study)

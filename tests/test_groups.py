@@ -18,11 +18,29 @@ GROUPS = {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en", "x1": "other"}
 
 def test_two_groups_sum_their_documents_and_match_keyness():
     two = {d: grp for d, grp in GROUPS.items() if grp != "other"}
-    table = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1)
+    table = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=None)  # pooled-token p
     expected = keyness(np.array([7, 1, 1]), np.array([1, 9, 0]), ["hợp_tác", "biển", "ở"])
     assert list(table["comparison"].unique()) == ["vi vs en"]
     pd.testing.assert_frame_equal(table[expected.columns].reset_index(drop=True), expected)
     assert (table["target_docs"] == 2).all() and not table["too_small"].any()
+
+
+def test_default_p_permutes_documents_with_the_stage_defaults_and_stream():
+    from analysis.framing import keyed_rng
+    from analysis.study import FramingSettings
+
+    assert (g.KEYNESS_RESAMPLES, g.KEYNESS_SEED) == (FramingSettings().permutations, FramingSettings().seed)
+    two = {d: grp for d, grp in GROUPS.items() if grp != "other"}
+    table = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1)
+    assert table["design"].eq("documents").all()
+    # 2 + 2 documents: 6 splits, the observed one and its mirror are the most extreme -> p = 1/3 for hợp_tác
+    assert table.set_index("term").loc["hợp_tác", "p"] == pytest.approx(1 / 3, abs=0.03)
+    # the stage's stream: same seed, permutations and stream name give the stage's p exactly
+    doc_ids, vocab = list(COUNTS.index), list(COUNTS.columns)
+    stage = g.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, two, ["vi", "en"], "none", 100.0, 200,
+                                  keyed_rng(7, "keyness", "concepts_by_language"))
+    mine = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=200, seed=7, stream="concepts_by_language")
+    np.testing.assert_array_equal(mine["p"].to_numpy(), stage[0].table["p"].to_numpy())
 
 
 def test_more_groups_each_against_the_rest_and_small_groups_flagged():

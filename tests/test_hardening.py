@@ -459,7 +459,7 @@ def test_bounded_pieces_keep_every_word_and_the_bound(words, limit):
 
 
 def test_altered_cache_entry_is_prepared_again_and_logged(tmp_path, caplog):
-    from analysis.pipeline import prepared_corpus
+    from analysis.prepared import prepared_corpus
 
     study_path = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
     study = aio.read_study(study_path)

@@ -25,7 +25,7 @@ def fitted():
     ids, terms = two_vocabulary_corpus()
     terms[0] = terms[0][:3]  # unequal unit lengths, so the length weighting below is tested
     corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
-    return corpus, topics.fit_lda(corpus, 2, 7, FAST)
+    return corpus, topics.fit_lda(corpus, 2, 7, **topics.fit_parameters(FAST))
 
 
 def test_topics_keep_their_numbers_and_sizes_are_length_weighted_shares(fitted):

@@ -6,11 +6,11 @@ import shutil
 import tomllib
 
 import pandas as pd
-import pytest
 
 from analysis.cli import main
 from analysis.files import read_study
-from analysis.scaffold import k_range, map_columns
+from analysis.scaffold import map_columns
+from analysis.topics import suggest_topic_settings
 
 from .conftest import ROOT, SEEDS, TINY_EN, TINY_VI
 
@@ -31,13 +31,6 @@ def test_map_columns_finds_export_names_and_falls_back_to_the_longest_column():
     assert mapping["text"] == "noi" and "longest" in notes[0]
 
 
-@pytest.mark.parametrize("n, expected", [(5, [2, 3]), (10, [2, 3]), (100, [2, 3, 4, 6, 7]), (600, [4, 7, 10, 14, 17]), (10_000, [12, 22, 31, 40, 50]), (10**7, [12, 22, 31, 40, 50])])
-def test_k_range_scales_with_the_corpus(n, expected):
-    got = k_range(n)
-    assert got == expected
-    assert got == sorted(set(got)) and got[0] >= 2 and got[-1] <= 50
-
-
 def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
     media_cloud_table().to_csv(tmp_path / "articles.csv", index=False)
     study = tmp_path / "mystudy.toml"
@@ -48,7 +41,9 @@ def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
     assert settings["frequencies"]["group_by"] == ["language", "outlet", "section"]
     assert settings["frequencies"]["kwic_terms"] == []
     assert settings["framing"]["keyness_within"] == ["outlet", "section"]
-    assert settings["topics"]["k_range"] == k_range(12)
+    suggested = suggest_topic_settings(12, len(settings["corpus"]["languages"]))  # the rule of an empty k_range, in one place
+    assert settings["topics"]["k_range"] == suggested["topics"]["k_range"] == [2, 3, 4, 5]
+    assert (settings["units"]["kind"], settings["units"]["window"]) == ("sentences", 3)
     assert all("#" in line for line in study.read_text(encoding="utf-8").splitlines() if " = " in line and line.split(" = ")[0] in {"table", "group_by", "k_range", "kwic_terms"})
     capsys.readouterr()
     assert main(["validate", "--study", str(study), "--quiet"]) == 0

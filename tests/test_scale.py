@@ -19,7 +19,7 @@ from analysis import prepare as prep_mod
 from analysis import files as aio
 from analysis.corpus import Document
 from analysis.errors import InputError
-from analysis.pipeline import load_preparation, prepared_corpus
+from analysis.prepared import load_preparation, prepared_corpus
 from analysis.prepare import PreparedSequence, prepare_corpus, resolve_workers
 
 from .conftest import ROOT, SEEDS, TINY_EN, TINY_VI, write_study
@@ -248,9 +248,9 @@ def test_no_dask_module_is_imported_without_a_scheduler(tmp_path):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("v2", "vi", TINY_VI + "Thêm.\n"), ("e1", "en", TINY_EN)])
     script = (
         "import sys\n"
-        "from analysis import files, pipeline\n"
+        "from analysis import files, prepare_stage\n"
         f"study = files.read_study({str(study)!r})\n"
-        "pipeline.run_prepare(study, workers=2)\n"
+        "prepare_stage.run_prepare(study, workers=2)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
         "print('DASK', loaded)\n"
     )

@@ -61,7 +61,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 
 def test_seed_corpus_in_every_form_is_the_same_corpus(tmp_path):
-    from analysis.pipeline import load_preparation
+    from analysis.prepared import load_preparation
     from analysis.prepare import document_key
 
     corpora = {form: read_corpus(read_study(seed_variant(tmp_path / form, form))) for form in ("folder", "csv", "jsonl", "parquet")}

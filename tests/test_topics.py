@@ -15,7 +15,6 @@ from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 
 from analysis import topics
-from analysis.errors import InputError
 from analysis.study import TopicSettings
 
 # Tiny LDA settings: the synthetic corpora are separable, so a few passes suffice.
@@ -24,6 +23,16 @@ GENSIM = replace(FAST, engine="gensim")
 VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_nghiệp", "xuất_khẩu"]
 VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
 
+
+
+def study_fit(corpus, k, seed, settings, workers=1):
+    """fit_lda with a study's [topics] settings (as the stage calls it)."""
+    return topics.fit_lda(corpus, k, seed, **topics.fit_parameters(settings, workers))
+
+
+def study_select(corpus, settings, **kwargs):
+    """select_k with a study's [topics] settings (as the stage calls it)."""
+    return topics.select_k(corpus, **topics.selection_parameters(settings), **topics.fit_parameters(settings), **kwargs)
 
 def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0):
     """Even units draw only from VOCAB_A, odd units only from VOCAB_B."""
@@ -37,7 +46,7 @@ def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0):
 def clean_fit():
     ids, terms = two_vocabulary_corpus()
     corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
-    return corpus, topics.fit_lda(corpus, 2, 7, FAST)
+    return corpus, study_fit(corpus, 2, 7, FAST)
 
 
 # ------------------------------------------------------------------------------------ fitting
@@ -74,12 +83,12 @@ def test_a_rerun_gives_identical_matrices(engine):
     terms = [list(rng.choice(words, 10)) for _ in range(30)]
     corpus = topics.build_corpus("x", [f"u{i}" for i in range(30)], terms, no_below=1, no_above=1.0)
     settings = replace(FAST, engine=engine)
-    fit = topics.fit_lda(corpus, 3, 7, settings)
-    again = topics.fit_lda(corpus, 3, 7, settings)
+    fit = study_fit(corpus, 3, 7, settings)
+    again = study_fit(corpus, 3, 7, settings)
     assert np.array_equal(fit.topic_word, again.topic_word)
     assert np.array_equal(fit.doc_topic, again.doc_topic)
     assert fit.record == again.record
-    other = topics.fit_lda(corpus, 3, 8, settings)
+    other = study_fit(corpus, 3, 8, settings)
     assert not np.array_equal(fit.topic_word, other.topic_word)  # the seed does matter
 
 
@@ -91,7 +100,7 @@ def test_doc_topic_rows_sum_to_one(n_units, k, seed):
     terms = [list(rng.choice(words, int(rng.integers(1, 10)))) for _ in range(n_units)]
     corpus = topics.build_corpus("x", [f"u{i}" for i in range(n_units)], terms, no_below=1, no_above=1.0)
     k = min(k, corpus.n_units)
-    fit = topics.fit_lda(corpus, k, seed, replace(FAST, passes=2, iterations=20))
+    fit = study_fit(corpus, k, seed, replace(FAST, passes=2, iterations=20))
     assert fit.doc_topic.shape == (corpus.n_units, k)
     np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, atol=1e-12)
     assert (fit.doc_topic >= 0).all()
@@ -113,15 +122,15 @@ def test_fit_trains_in_the_training_order_and_reports_theta_in_corpus_order():
     bow = corpus.bow()
     for shuffle in (True, False):
         settings = replace(GENSIM, chunksize=4, shuffle=shuffle, tolerance=0)  # several chunks a pass: order matters
-        fit = topics.fit_lda(corpus, 2, 7, settings)
+        fit = study_fit(corpus, 2, 7, settings)
         train = [bow[i] for i in topics.training_order(len(bow), 7, shuffle)]
         bare = LdaModel(corpus=train, id2word=topics._gensim_dictionary(corpus.vocab), num_topics=2,
                         random_state=np.random.RandomState(7), **topics.lda_parameters(settings))
         phi = bare.get_topics().astype(np.float64)
         np.testing.assert_allclose(fit.topic_word, phi / phi.sum(axis=1, keepdims=True), rtol=0, atol=1e-9)
         assert fit.unit_ids == corpus.unit_ids  # theta rows stay in corpus order
-    shuffled = topics.fit_lda(corpus, 2, 7, replace(GENSIM, chunksize=4))
-    in_order = topics.fit_lda(corpus, 2, 7, replace(GENSIM, chunksize=4, shuffle=False))
+    shuffled = study_fit(corpus, 2, 7, replace(GENSIM, chunksize=4))
+    in_order = study_fit(corpus, 2, 7, replace(GENSIM, chunksize=4, shuffle=False))
     assert not np.allclose(shuffled.topic_word, in_order.topic_word, rtol=0, atol=1e-9)
 
 
@@ -144,7 +153,7 @@ def test_no_above_removes_terms_in_every_unit():
 def test_multicore_is_recorded_as_not_reproducible():
     ids, terms = two_vocabulary_corpus(8)
     corpus = topics.build_corpus("vi", ids, terms, no_below=1)
-    fit = topics.fit_lda(corpus, 2, 1, replace(GENSIM, multicore=True, passes=2), workers=2)
+    fit = study_fit(corpus, 2, 1, replace(GENSIM, multicore=True, passes=2), workers=2)
     assert fit.reproducible is False
     np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, atol=1e-12)
 
@@ -163,32 +172,32 @@ def test_empty_units_are_dropped_with_a_logged_count_and_stable_ids(caplog):
     assert corpus.dropped == ("empty#w0", "rare#w0")
     assert corpus.unit_ids == tuple(i for i in ids if i not in corpus.dropped)
     assert "dropped 2 of 10 units" in caplog.text
-    fit = topics.fit_lda(corpus, 2, 1, FAST)
+    fit = study_fit(corpus, 2, 1, FAST)
     assert fit.unit_ids == corpus.unit_ids and fit.doc_topic.shape[0] == 8
 
 
 def test_empty_vocabulary_after_filtering_says_so():
-    with pytest.raises(InputError) as info:
-        topics.build_corpus("en", ["a", "b", "c"], [["sea"], ["trade"], ["border"]], no_below=2, where="my.toml")
+    with pytest.raises(ValueError) as info:
+        topics.build_corpus("en", ["a", "b", "c"], [["sea"], ["trade"], ["border"]], no_below=2)
     message = str(info.value)
-    assert message.startswith("my.toml: model 'en': no term is left after dictionary filtering")
-    assert "no_below = 2" in message and "fix: lower [topics] no_below" in message
+    assert message.startswith("no_below = 2: model 'en' has no term left after dictionary filtering")
+    assert "lower no_below" in message
 
 
 @pytest.mark.parametrize("terms", [[["biển", "đảo"]], [["biển", "đảo"], []], [[], []]])
 def test_one_unit_says_so(terms):
-    with pytest.raises(InputError, match=r"model 'vi': only [01] units? with terms .* needs at least 2"):
+    with pytest.raises(ValueError, match=r"^terms of model 'vi': only [01] units? with terms .* needs at least 2"):
         topics.build_corpus("vi", [f"u{i}" for i in range(len(terms))], terms, no_below=1)
 
 
 def test_k_larger_than_the_number_of_units_says_so():
     corpus = topics.build_corpus("en", ["a", "b", "c"], [["sea", "ship"], ["sea", "trade"], ["trade", "ship"]], no_below=1)
-    with pytest.raises(InputError, match=r"model 'en': K = 4 topics but only 3 units .*fix: set \[topics\] k to at most 3"):
-        topics.fit_lda(corpus, 4, 1, FAST)
-    with pytest.raises(InputError, match="K = 5 topics but only 3 units"):
-        topics.select_k(corpus, replace(FAST, k=5))
-    with pytest.raises(InputError, match=r"every K in k_range \[4, 6\] exceeds the 3 units"):
-        topics.select_k(corpus, replace(FAST, k_range=(4, 6)))
+    with pytest.raises(ValueError, match=r"^k = 4: model 'en' has only 3 units .*set k to at most 3"):
+        study_fit(corpus, 4, 1, FAST)
+    with pytest.raises(ValueError, match="^k = 5: model 'en' has only 3 units"):
+        study_select(corpus, replace(FAST, k=5))
+    with pytest.raises(ValueError, match=r"^k_range = \[4, 6\]: every K exceeds the 3 units"):
+        study_select(corpus, replace(FAST, k_range=(4, 6)))
 
 
 @pytest.mark.parametrize(
@@ -240,7 +249,7 @@ def test_numeric_priors_are_accepted():
 def test_select_k_reports_every_fit_and_prefers_the_separable_k():
     ids, terms = two_vocabulary_corpus(20)
     corpus = topics.build_corpus("vi", ids, terms, no_below=2)
-    selection = topics.select_k(corpus, replace(FAST, k_range=(2, 3, 30)))
+    selection = study_select(corpus, replace(FAST, k_range=(2, 3, 30)))
     assert selection.fits[["k", "seed"]].values.tolist() == [[2, 1], [2, 2], [3, 1], [3, 2]]
     assert selection.summary["k"].tolist() == [2, 3, 30]
     skipped = selection.summary.set_index("k").loc[30]
@@ -258,9 +267,9 @@ def test_k_selection_in_worker_processes_gives_the_same_numbers():
 
     ids, terms = two_vocabulary_corpus(12)
     corpus = topics.build_corpus("vi", ids, terms, no_below=2)
-    serial = topics.select_k(corpus, FAST)
+    serial = study_select(corpus, FAST)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        parallel = topics.select_k(corpus, FAST, mapper=pool.map)
+        parallel = study_select(corpus, FAST, mapper=pool.map)
     pd.testing.assert_frame_equal(serial.fits, parallel.fits, check_exact=True)
     pd.testing.assert_frame_equal(serial.summary, parallel.summary, check_exact=True)
 
@@ -275,13 +284,13 @@ def test_choice_rule_prefers_stable_k_then_smaller_k():
         ("vi", 3, 3, 0.20, 0, 0, 0, 0.5, 0.4, 13.3),  # more coherent but unstable
         ("vi", 4, 3, 0.10, 0, 0, 0, 0.7, 0.6, 10.0),  # ties with K = 2
     ])
-    k, reason, reasons = topics._choose(summary, FAST, 40)
+    k, reason, reasons = topics._choose(summary, 0, len(FAST.seeds), FAST.stability_min, 40)
     assert k == 2 and reason == "highest mean c_npmi (0.100) among K with stability >= 0.6"
     assert reasons[1] == "not chosen: stability 0.50 < 0.6"
     assert reasons[2] == "not chosen: c_npmi 0.100 vs 0.100"
-    k, reason, _ = topics._choose(summary, replace(FAST, stability_min=0.95), 40)
+    k, reason, _ = topics._choose(summary, 0, len(FAST.seeds), 0.95, 40)
     assert k == 3 and "no K reached stability >= 0.95" in reason
-    k, reason, reasons = topics._choose(summary, replace(FAST, k=4), 40)
+    k, reason, reasons = topics._choose(summary, 4, len(FAST.seeds), FAST.stability_min, 40)
     assert k == 4 and reason == "fixed in the study file ([topics] k = 4)" and reasons[0] == "not chosen: K is fixed at 4"
 
 

@@ -8,6 +8,7 @@ import io as _io
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,13 +19,24 @@ from hypothesis import strategies as st
 
 from analysis import engines, topics
 from analysis.errors import InputError
-from analysis.study import TopicSettings
+from analysis.study import Study, TopicSettings, settings_keys
+from analysis.topics_stage import TOPIC_KEYS
 
 VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_nghiệp", "xuất_khẩu"]
 VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
 FAST = TopicSettings(passes=10, iterations=50, seeds=(1, 2), k_range=(2, 3), bootstrap=200, max_iterations=300)
 ENGINES = ["tomotopy", "gensim"]
 
+
+
+def study_fit(corpus, k, seed, settings, workers=1):
+    """fit_lda with a study's [topics] settings (as the stage calls it)."""
+    return topics.fit_lda(corpus, k, seed, **topics.fit_parameters(settings, workers))
+
+
+def study_select(corpus, settings, **kwargs):
+    """select_k with a study's [topics] settings (as the stage calls it)."""
+    return topics.select_k(corpus, **topics.selection_parameters(settings), **topics.fit_parameters(settings), **kwargs)
 
 def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0) -> topics.TopicCorpus:
     rng = np.random.default_rng(seed)
@@ -43,7 +55,7 @@ def random_corpus(n_units: int = 30, seed: int = 3) -> topics.TopicCorpus:
 @pytest.mark.parametrize("engine", ENGINES)
 def test_two_disjoint_vocabularies_give_two_clean_topics_with_either_engine(engine):
     corpus = two_vocabulary_corpus()
-    fit = topics.fit_lda(corpus, 2, 7, replace(FAST, engine=engine))
+    fit = study_fit(corpus, 2, 7, replace(FAST, engine=engine))
     in_a = np.array([t in VOCAB_A for t in fit.vocab])
     low, high = sorted(fit.topic_word[:, in_a].sum(axis=1))
     assert low < 0.05 and high > 0.95
@@ -85,7 +97,7 @@ def test_doc_topic_and_topic_word_rows_sum_to_one(n_units, k, seed, engine):
     terms = [list(rng.choice(words, int(rng.integers(1, 10)))) for _ in range(n_units)]
     corpus = topics.build_corpus("x", [f"u{i}" for i in range(n_units)], terms, no_below=1, no_above=1.0)
     k = min(k, corpus.n_units)
-    fit = topics.fit_lda(corpus, k, seed, replace(FAST, engine=engine, passes=2, iterations=20, max_iterations=30))
+    fit = study_fit(corpus, k, seed, replace(FAST, engine=engine, passes=2, iterations=20, max_iterations=30))
     assert fit.doc_topic.shape == (corpus.n_units, k) and fit.topic_word.shape == (k, len(corpus.vocab))
     np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, rtol=0, atol=1e-12)
     np.testing.assert_allclose(fit.topic_word.sum(axis=1), 1.0, rtol=0, atol=1e-12)
@@ -93,7 +105,7 @@ def test_doc_topic_and_topic_word_rows_sum_to_one(n_units, k, seed, engine):
 
 
 def _fit_in_child(engine: str):
-    fit = topics.fit_lda(random_corpus(), 3, 11, replace(FAST, engine=engine))
+    fit = study_fit(random_corpus(), 3, 11, replace(FAST, engine=engine))
     return fit.topic_word, fit.doc_topic
 
 
@@ -111,7 +123,7 @@ def test_same_seed_gives_identical_matrices_in_two_processes(engine):
 
 def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
     corpus = random_corpus(25)
-    phis = [topics.fit_lda(corpus, k, seed, FAST).topic_word for k, seed in ((2, 1), (3, 1), (3, 2), (4, 5))]
+    phis = [study_fit(corpus, k, seed, FAST).topic_word for k, seed in ((2, 1), (3, 1), (3, 2), (4, 5))]
     together = topics.coherence_many(corpus, phis, 5)
     for phi, scores in zip(phis, together):
         alone = topics.coherence(corpus, phi, 5)
@@ -162,7 +174,7 @@ def test_convergence_stops_gensim_early_and_equals_the_fit_of_that_many_passes()
 
     corpus = two_vocabulary_corpus(40)
     settings = replace(FAST, engine="gensim", passes=50, tolerance=0.001, chunksize=8)  # 5 updates a pass
-    fit = topics.fit_lda(corpus, 2, 3, settings)
+    fit = study_fit(corpus, 2, 3, settings)
     passes = fit.record["iterations"]
     assert fit.record["stopped_by"] == "convergence" and passes < 50 and len(fit.record["ll_per_token"]) == passes
     bow = corpus.bow()
@@ -195,18 +207,21 @@ def test_a_missing_engine_is_one_line_with_the_install_command(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_tomotopy)
-    with pytest.raises(InputError) as info:
-        topics.fit_lda(two_vocabulary_corpus(), 2, 1, FAST, where="study.toml")
+    with pytest.raises(ValueError) as info:
+        topics.fit_lda(two_vocabulary_corpus(), 2, 1, **topics.engine_parameters(FAST))
     message = str(info.value)
-    assert "\n" not in message and message.startswith("study.toml: [topics] engine = 'tomotopy' needs the tomotopy package")
+    assert "\n" not in message and message.startswith("engine = 'tomotopy' needs the tomotopy package")
+    with pytest.raises(InputError, match=r"^study.toml: \[topics\] engine: engine = 'tomotopy' needs the tomotopy package"):
+        with settings_keys(Study(root=Path("."), source=Path("study.toml")), **TOPIC_KEYS):
+            topics.fit_lda(two_vocabulary_corpus(), 2, 1, **topics.engine_parameters(FAST))
     assert "pip install tomotopy==0.14.0" in message and "engine = 'gensim'" in message
     # gensim still works without tomotopy
-    assert topics.fit_lda(two_vocabulary_corpus(), 2, 1, replace(FAST, engine="gensim")).k == 2
+    assert study_fit(two_vocabulary_corpus(), 2, 1, replace(FAST, engine="gensim")).k == 2
 
 
 def test_unknown_engine_names_the_key():
-    with pytest.raises(InputError, match=r"\[topics\] engine = 'lda' is not known"):
-        engines.require("lda", "s")
+    with pytest.raises(ValueError, match=r"^engine = 'lda' is not known"):
+        engines.require("lda")
 
 
 def test_tomotopy_priors():
@@ -243,8 +258,8 @@ def test_suggested_k_range_is_small_sorted_and_grows_with_the_corpus(n, language
 def test_empty_k_range_is_sized_from_the_documents():
     corpus = two_vocabulary_corpus(20)  # 10 documents, two windows each
     assert topics.n_documents(corpus) == 10
-    assert topics.candidate_ks(corpus, replace(FAST, k_range=())) == [2, 3, 4, 5]
-    assert topics.candidate_ks(corpus, replace(FAST, k_range=(), k=7)) == [2, 3, 4, 5, 7]
+    assert topics.candidate_ks(corpus, ()) == [2, 3, 4, 5]
+    assert topics.candidate_ks(corpus, (), k=7) == [2, 3, 4, 5, 7]
 
 
 def test_progress_line_counts_fits_and_estimates_time_left():

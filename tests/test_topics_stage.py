@@ -163,8 +163,8 @@ def test_single_language_study_declares_no_cross_lingual_files(tmp_path):
 @pytest.mark.parametrize(
     "change,message",
     [
-        (("k_range = [2, 3]", "k = 50"), "model 'vi': K = 50 topics but only 12 units with terms"),
-        (("top_n = 5", "top_n = 5\nno_below = 20"), "model 'vi': no term is left after dictionary filtering"),
+        (("k_range = [2, 3]", "k = 50"), "[topics] k: k = 50: model 'vi' has only 12 units with terms"),
+        (("top_n = 5", "top_n = 5\nno_below = 20"), "[topics] no_below: no_below = 20: model 'vi' has no term left after dictionary filtering"),
         (("top_n = 5", "top_n = 5\nprevalence_by = ['region']"), "prevalence_by names 'region', not a metadata column"),
         (("top_n = 5", "top_n = 5\nalpha = 'flat'"), "[topics] alpha = 'flat' is not known"),
     ],
