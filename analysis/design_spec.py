@@ -39,7 +39,7 @@ class Contrast:
     measures: tuple[str, ...] = ("frames",)
     correction: str = "holm"
     cluster: str = ""  # "" or a column (e.g. "outlet"): cluster bootstrap and design effect by it
-    exposure: str = "tokens"  # denominator of the rates: tokens (per 1,000) | sentences (per 100)
+    exposure: str = "sentences"  # denominator: sentences (per 100; the cross-language rate) | tokens (per 1,000)
 
     def columns(self) -> list[str]:
         """Every metadata column the contrast names."""
@@ -144,7 +144,7 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
         if correction not in CORRECTIONS:
             problems.append(InputError(where, f"{key} correction = {correction!r} is not known", "use 'holm' or 'bh'"))
             correction = "holm"
-        exposure = entry.get("exposure", "tokens")
+        exposure = entry.get("exposure", "sentences")
         if exposure not in EXPOSURES:
             problems.append(InputError(where, f"{key} exposure = {exposure!r} is not known", "use 'tokens' or 'sentences'"))
             exposure = "tokens"

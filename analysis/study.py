@@ -172,7 +172,7 @@ class TimeSettings:
     freq: str = "month"  # day | week | month
     by: str = "language"  # one line per value of this column
     measures: tuple[str, ...] = ("frames",)  # frames | actors | concepts
-    exposure: str = "tokens"  # denominator: tokens (rate per 1,000) | sentences (per 100)
+    exposure: str = "sentences"  # denominator: sentences (per 100; the cross-language rate, issue 12) | tokens (per 1,000)
     bootstrap: int = 1000  # document resamples for the 95% intervals
     seed: int = 20240406
     max_lag: int = 7  # days either side for the cross-correlation of daily volumes
@@ -186,7 +186,7 @@ class ModelSettings:
     formula: str = "language"  # right-hand side, e.g. "language + spline(date, 4) + section"
     family: str = "quasipoisson"  # quasipoisson | negbin
     cluster: str = "outlet"  # clustered standard errors by this column ("" = none)
-    exposure: str = "tokens"  # offset log(tokens) or log(sentences)
+    exposure: str = "sentences"  # offset log(sentences) (the cross-language exposure, issue 12) or log(tokens)
     mixed: bool = True  # also a mixed model with a random intercept by `cluster`, when there are enough
     min_clusters: int = 5  # fewer values of `cluster`: no mixed model (a row says so)
     min_docs: int = 20  # fewer documents: every row flagged too small

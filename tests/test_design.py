@@ -22,8 +22,8 @@ def test_parse_contrasts_reads_every_field():
     assert c.groups == ((("language", "vi"), ("section", "business")), (("language", "en"), ("section", "business")))
     assert c.subset == (("outlet", ("A", "B")),) and c.within == "event" and c.correction == "bh" and c.cluster == "outlet"
     assert c.measures == ("frames", "actors")
-    assert c.exposure == "tokens"
-    assert design.parse_contrasts([{**raw[1], "exposure": "sentences"}], "s.toml")[0][0].exposure == "sentences"
+    assert c.exposure == "sentences"
+    assert design.parse_contrasts([{**raw[1], "exposure": "tokens"}], "s.toml")[0][0].exposure == "tokens"
     assert contrasts[1].by == ("language", "section") and contrasts[1].groups == ()
     assert c.columns() == ["language", "section", "outlet", "event"]
 
