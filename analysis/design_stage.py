@@ -114,11 +114,13 @@ def design_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     kinds = {m for c in study.compare for m in c.measures} | (set(study.time.measures) if study.time is not None else set())
     kinds |= {"frames"} if study.model is not None else set()
     counts, exposures, families = measure_tables(ps, codebook, kinds)
-    labels = {e.id: e.label for e in (*codebook.frames, *codebook.actors, *codebook.concepts)}
+    # Labels per kind: a frame and a concept may share an id ("cooperation"), with different labels.
+    labels = {kind: {e.id: e.label for e in entries}
+              for kind, entries in (("frames", codebook.frames), ("actors", codebook.actors), ("concepts", codebook.concepts))}
 
     def measures(exposure: str) -> dict[str, design.MeasureTable]:
         scale = EXPOSURE_SCALE[exposure][0]
-        return {kind: design.MeasureTable(kind, table, exposures[exposure], labels, scale) for kind, table in counts.items()}
+        return {kind: design.MeasureTable(kind, table, exposures[exposure], labels[kind], scale) for kind, table in counts.items()}
 
     results: list[Result] = []
     if study.compare:

@@ -63,6 +63,15 @@ def test_monthly_series_on_the_seeds_has_a_gap_for_english_in_march(design_run):
     assert (vi_april["n_docs"] == 3).all()
 
 
+def test_series_labels_frames_by_the_frame_label_not_a_concept_of_the_same_id(design_run):
+    """The default codebook has a frame and a concept both called 'cooperation'."""
+    study, *_ = design_run
+    series = pd.read_csv(study.output_dir / "time_series.csv")
+    frames = series[series["measure"] == "frames"].drop_duplicates("item").set_index("item")["label"]
+    assert frames["cooperation"] == "Cooperation and partnership"
+    assert frames["economy_trade"] == "Economy and trade"
+
+
 BAD = [
     ('formula = "language"', 'formula = "language + desk"', "[model] formula names 'desk', not a metadata column"),
     ('groups = [{ language = "vi" }, { language = "en" }]', 'groups = [{ language = "vi" }, { language = "fr" }]',
