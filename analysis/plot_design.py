@@ -50,21 +50,29 @@ def _panels(table: pd.DataFrame, item: str = "label"):
     return items, ncols
 
 
-@plot.styled
-def figure_time_series(series: pd.DataFrame, ylabel: str, note: str = ""):
-    """Small multiples of :func:`analysis.timeseries.period_series`: one panel per item, one line per group."""
-    if series.empty or series["rate"].notna().sum() == 0:
+def _small_multiples(table: pd.DataFrame, note: str, empty: str, draw, legend: bool = False):
+    """One panel per item (``label``) drawn by ``draw(ax, rows, title)``; a note figure when empty."""
+    if table.empty:
         fig, (ax,) = plot.new_figure(1, 6, 2)
-        plot_note(ax, note or "no dated documents: nothing to draw")
+        plot_note(ax, note or empty)
         return fig
-    items, ncols = _panels(series)
+    items, ncols = _panels(table)
     fig, axes = plot.new_figure(len(items), 3.0, 2.4, ncols=ncols)
     for ax, name in zip(axes, items):
-        plot_lines_over_time(ax, series[series["label"] == name], title=str(name).replace("_", " "), ylabel=ylabel)
-    axes[0].legend(fontsize=7, frameon=False)
+        draw(ax, table[table["label"] == name], str(name).replace("_", " "))
+    if legend:
+        axes[0].legend(fontsize=7, frameon=False)
     if note:
         fig.suptitle(note, fontsize=8)
     return fig
+
+
+@plot.styled
+def figure_time_series(series: pd.DataFrame, ylabel: str, note: str = ""):
+    """Small multiples of :func:`analysis.timeseries.period_series`: one panel per item, one line per group."""
+    drawn = series if len(series) and series["rate"].notna().sum() else series.iloc[0:0]
+    return _small_multiples(drawn, note, "no dated documents: nothing to draw",
+                            lambda ax, rows, title: plot_lines_over_time(ax, rows, title=title, ylabel=ylabel), legend=True)
 
 
 @plot.styled
@@ -72,24 +80,17 @@ def figure_marginal_rates(marginal: pd.DataFrame, ylabel: str, note: str = ""):
     """Predicted rates by group (:func:`analysis.models.marginal_rates`): over time when the model has
     a date term (lines), else one point per group with its interval."""
     fitted = marginal[marginal["rate"].notna()] if len(marginal) else marginal
-    if fitted.empty:
-        fig, (ax,) = plot.new_figure(1, 6, 2)
-        plot_note(ax, note or "no model fitted: nothing to draw")
-        return fig
-    items, ncols = _panels(fitted)
-    fig, axes = plot.new_figure(len(items), 3.0, 2.4, ncols=ncols)
-    for ax, name in zip(axes, items):
-        rows = fitted[fitted["label"] == name]
+
+    def draw(ax, rows, title):
         if (rows["date"] != "").all():
-            plot_lines_over_time(ax, rows, x="date", title=str(name).replace("_", " "), ylabel=ylabel)
-        else:
-            for i, (_, r) in enumerate(rows.iterrows()):
-                err = [[max(0.0, r["rate"] - r["ci_low"])], [max(0.0, r["ci_high"] - r["rate"])]] if math.isfinite(r["ci_low"]) else None
-                ax.errorbar([i], [r["rate"]], yerr=err, fmt="o", color=_colour(r["group"], i), capsize=3)
-            ax.set_xticks(range(len(rows)), [str(g) for g in rows["group"]])
-            ax.set_xlim(-0.5, len(rows) - 0.5)
-            ax.set_title(str(name).replace("_", " "), fontsize=9)
-            ax.set_ylabel(ylabel)
-    if note:
-        fig.suptitle(note, fontsize=8)
-    return fig
+            plot_lines_over_time(ax, rows, x="date", title=title, ylabel=ylabel)
+            return
+        for i, (_, r) in enumerate(rows.iterrows()):
+            err = [[max(0.0, r["rate"] - r["ci_low"])], [max(0.0, r["ci_high"] - r["rate"])]] if math.isfinite(r["ci_low"]) else None
+            ax.errorbar([i], [r["rate"]], yerr=err, fmt="o", color=_colour(r["group"], i), capsize=3)
+        ax.set_xticks(range(len(rows)), [str(g) for g in rows["group"]])
+        ax.set_xlim(-0.5, len(rows) - 0.5)
+        ax.set_title(title, fontsize=9)
+        ax.set_ylabel(ylabel)
+
+    return _small_multiples(fitted, note, "no model fitted: nothing to draw", draw)
