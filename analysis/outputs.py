@@ -210,12 +210,15 @@ REGISTRY: tuple[Output, ...] = (
            "minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
            "divergence (bits) of pooled hits, p from permuting whole documents between the groups (within strata)", when="compare"),
-    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq} with document-bootstrap 95% "
-           "intervals (a period with no document is a gap)", when="time"),
+    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq}: the period's pooled rate "
+           "(sum of hits / sum of exposure) with a studentized bootstrap 95% interval resampling the period's documents of the group "
+           "(bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
+           "document is a gap", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
-           "per item and one line per group, with document-bootstrap 95% intervals; gaps are periods with no document"),
+           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document"),
     Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
-           "with a document-bootstrap 95% interval", when="time_events"),
+           "with a studentized bootstrap 95% interval resampling documents within each group x side cell (bootstrap-t with a "
+           "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent documents and parallel trends)", when="time_events"),
     Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
     Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
            "coefficients, rate ratios and 95% intervals", when="model"),
