@@ -143,20 +143,23 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
            "presence (at least {framing.min_hits} hit), share of the family's hits"),
     Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
-           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI; "
-           "groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
+           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI "
+           "(with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval); groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
            "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
-           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; groups under {framing.min_group_docs} "
-           "documents flagged too small (below it, 95% intervals cover less than 93% in simulation)"),
+           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
+           "the smallest difference a 5% test detects with 80% power at these sizes (by simulation); with [framing] cluster, the outlets' "
+           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and an outlet cluster-bootstrap 95% interval "
+           "of the difference; groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
+           "than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits); "
            "groups under {framing.min_group_docs} documents flagged too small"),
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
            "(headline/lead = first {framing.lead_sentences} sentences), statements"),
     Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
-           "(studentized bootstrap 95% CI), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
+           "(studentized bootstrap 95% CI; with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
            "too small (below it, 95% intervals cover less than 93% in simulation)",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
@@ -192,7 +195,8 @@ REGISTRY: tuple[Output, ...] = (
            "(Sievert and Shirley 2014, lambda = {topics.relevance_lambda:g})"),
     Output("topic_representative_units", "topics", "table", "Units with the highest share of each topic"),
     Output("topic_prevalence", "topics", "table", "Mean topic share of units by group, with studentized bootstrap 95% intervals "
-           "({topics.bootstrap} resamples of {resampled} within groups); groups under " + str(MIN_GROUP_DOCS) + " documents "
+           "({topics.bootstrap} resamples of {resampled} within groups); with [topics] cluster, the outlets' design effect and a "
+           "studentized bootstrap interval resampling whole outlets; groups under " + str(MIN_GROUP_DOCS) + " documents "
            "(clusters) flagged too small in the note (" + SMALL_REASON + ")"),
     Output("topic_top_terms_{model}", "topics", "figure", data=True,
            figure_caption="Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
