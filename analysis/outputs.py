@@ -144,7 +144,8 @@ REGISTRY: tuple[Output, ...] = (
            "presence (at least {framing.min_hits} hit), share of the family's hits"),
     Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
            "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI "
-           "(with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval); groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
+           "(with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval); groups under "
+           "{framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
            "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
@@ -159,7 +160,8 @@ REGISTRY: tuple[Output, ...] = (
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
            "(headline/lead = first {framing.lead_sentences} sentences), statements"),
     Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
-           "(studentized bootstrap 95% CI; with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
+           "(studentized bootstrap 95% CI; with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap "
+           "interval), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
            "too small (below it, 95% intervals cover less than 93% in simulation)",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),

@@ -172,3 +172,16 @@ def test_lag_correlation_finds_a_planted_delay():
     assert "descriptive" in row["note"]
     x = np.arange(10.0)
     assert ts.cross_correlation(x, x, 2)[0] == pytest.approx(1.0)
+
+
+def test_documents_without_exposure_are_counted_but_not_resampled():
+    ids = ["a", "b", "c"]
+    counts = pd.DataFrame({"f": [2, 0, 0]}, index=ids)
+    dates = pd.Series(pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]), index=ids)
+    groups = pd.Series("vi", index=ids)
+    row = ts.period_series(counts, pd.Series([50.0, 0.0, 0.0], index=ids), dates, groups, "month", 99, seed=1).iloc[0]
+    assert row["n_docs"] == 3 and row["rate"] == pytest.approx(40.0) and math.isnan(row["ci_low"])
+    assert row["note"] == "fewer than two documents with exposure: no interval"
+    low, high = ts.rate_interval(np.array([[2.0], [0.0], [1.0]]), np.array([50.0, 0.0, 25.0]), 99, np.random.default_rng(0))
+    again = ts.rate_interval(np.array([[2.0], [1.0]]), np.array([50.0, 25.0]), 99, np.random.default_rng(0))
+    assert (low[0], high[0]) == (again[0][0], again[1][0])
