@@ -53,17 +53,21 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import math
+import operator
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .corpus import _VI_LETTERS, Corpus, Document, check_encoding, text_sha256
@@ -72,7 +76,7 @@ from .errors import InputError
 log = logging.getLogger("analysis")
 
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 #: The toolkit's column names that ``[corpus.columns]`` may map.
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
@@ -85,6 +89,8 @@ SOURCE_KEYS = ("table", "format", "delimiter", "encoding", "language", "columns"
 
 #: Records per batch read from a Parquet file (memory: one batch of texts at a time).
 PARQUET_BATCH = 2048
+#: Records per batch of a CSV/TSV table (validated, hashed and packed together).
+TABLE_BATCH = 2048
 NUL = b"\x00"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
 
@@ -298,15 +304,16 @@ def _probe(path: Path, encoding: str, where: str, empty_fix: str, binary_fix: st
     return codec, utf16
 
 
-def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
-    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+def _open_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str):
+    """The open file, its ``csv.reader`` (strict), the checked header and the codec of a CSV/TSV
+    file (the caller closes the file)."""
     codec, excel_unicode = _probe(path, encoding, where, "export the table with a header line and one row per article",
                                   "export the table as CSV text (or give a .parquet file)")
     if excel_unicode:
         log.info("%s: an Excel 'Unicode text' export (UTF-16 with BOM): read as tab-separated", path)
         fmt = "tsv"
     sep = delimiter or ("\t" if fmt == "tsv" else ",")
-    handle = open(path, encoding=codec, errors="strict", newline="")  # noqa: SIM115 (closed in finally; a generator)
+    handle = open(path, encoding=codec, errors="strict", newline="")  # noqa: SIM115 (the caller closes it)
     try:
         reader = csv.reader(handle, delimiter=sep, strict=True)
         try:
@@ -322,6 +329,23 @@ def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) ->
                     raise InputError(f"{where} line 1", f"the header is one column; the file looks {name}-separated", f"{fix} to its source, or save it comma-separated")
         header = [h.strip() for h in header]
         _check_header(header, where)
+    except BaseException:
+        handle.close()
+        raise
+    return handle, reader, header, codec, sep
+
+
+def _width_error(label: str, row: list, width: int, sep: str) -> InputError:
+    hint = "check the quoting and separators of this record"
+    if len(row) == 1 and sep == "," and (";" in row[0] or "\t" in row[0]):
+        hint = "the record looks ;- or tab-separated: give delimiter (or format = \"tsv\")"
+    return InputError(label, f"has {len(row)} fields, the header has {width}", hint)
+
+
+def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+    handle, reader, header, codec, sep = _open_csv(path, fmt, delimiter, encoding, where)
+    try:
         start = reader.line_num + 1
         number = 0
         while True:
@@ -340,11 +364,66 @@ def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) ->
                 number -= 1
                 continue
             if len(row) != len(header):
-                hint = "check the quoting and separators of this record"
-                if len(row) == 1 and sep == "," and (";" in row[0] or "\t" in row[0]):
-                    hint = "the record looks ;- or tab-separated: give delimiter (or format = \"tsv\")"
-                raise InputError(label, f"has {len(row)} fields, the header has {len(header)}", hint)
+                raise _width_error(label, row, len(header), sep)
             yield Record(label, dict(zip(header, row)))
+    finally:
+        handle.close()
+
+
+@dataclass
+class Batch:
+    """Consecutive records of a table with the same columns, column-wise: ``columns[j][i]`` is
+    field ``names[j]`` of record ``first + i`` (a string); ``lines[i]`` its first physical line
+    (CSV) or ``None``."""
+
+    names: list
+    columns: list
+    first: int
+    lines: list | None
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def label(self, where: str, i: int) -> str:
+        if self.lines is None:
+            return f"{where} record {self.first + i}"
+        return f"{where} record {self.first + i} (line {self.lines[i]})"
+
+    def record(self, where: str, i: int) -> Record:
+        return Record(self.label(where, i), {name: column[i] for name, column in zip(self.names, self.columns)})
+
+
+def csv_batches(path: Path, fmt: str, delimiter: str, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+    """The records of :func:`iter_csv` in :class:`Batch` es of ``size`` (same checks, same labels);
+    the loop does only what a record needs (its width and first line), the rest is per batch."""
+    size = size or TABLE_BATCH
+    handle, reader, header, codec, sep = _open_csv(path, fmt, delimiter, encoding, where)
+    width = len(header)
+    rows: list = []
+    lines: list = []
+    number = 0
+    start = reader.line_num + 1
+    try:
+        try:
+            for row in reader:
+                if len(row) != width or (width == 1 and not row[0].strip()):
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        start = reader.line_num + 1
+                        continue
+                    raise _width_error(f"{where} record {number + 1} (line {start})", row, width, sep)
+                number += 1
+                rows.append(row)
+                lines.append(start)
+                start = reader.line_num + 1
+                if len(rows) == size:
+                    yield Batch(header, list(zip(*rows)), number - len(rows) + 1, lines)
+                    rows, lines = [], []
+        except UnicodeDecodeError:
+            raise _decode_error(path, codec) from None
+        except csv.Error as exc:
+            raise InputError(f"{where} record {number + 1} (line {start})", f"broken CSV ({exc})", "check the quoting of this record (a quote inside a field must be doubled)") from None
+        if rows:
+            yield Batch(header, list(zip(*rows)), number - len(rows) + 1, lines)
     finally:
         handle.close()
 
@@ -409,8 +488,10 @@ def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
             yield Record(label, {str(k): _plain_value(v) for k, v in obj.items()})
 
 
-def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
-    """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
+def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Batch]:
+    """A Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``), as :class:`Batch` es
+    of strings (missing = ``""``; numbers, dates, lists as :func:`_plain_value` writes them)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -419,8 +500,6 @@ def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Ite
         raise InputError(where, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
     header = list(parquet.schema_arrow.names)
     _check_header(header, where)
-    import pyarrow as pa
-
     number = 0
     for batch in parquet.iter_batches(batch_size=batch_size):
         values = []
@@ -430,10 +509,15 @@ def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Ite
                 values.append([v if v is not None else "" for v in items] if column.null_count else items)
             else:  # numbers, dates, lists ...: one call per value, as a string
                 values.append([_plain_value(v) for v in items])
-        names = batch.schema.names
-        for row in zip(*values):
-            number += 1
-            yield Record(f"{where} record {number}", dict(zip(names, row)))
+        yield Batch(list(batch.schema.names), values, number + 1, None)
+        number += batch.num_rows
+
+
+def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
+    """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
+    for batch in parquet_batches(path, where, batch_size):
+        for i in range(len(batch)):
+            yield batch.record(where, i)
 
 
 def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
@@ -593,13 +677,20 @@ def record_sha256(meta: dict, text_sha: str) -> str:
 
 
 class _PackWriter:
-    """Appends texts to a temporary pack; :meth:`commit` renames it (and its index) into place."""
+    """Appends texts to a temporary pack; :meth:`commit` renames it (and its index) into place.
 
-    def __init__(self, target: Path | None):
+    The index is JSON Lines (``kind="jsonl"``: one record per line, the per-record forms) or an
+    Arrow IPC file of :class:`pyarrow.RecordBatch` es (``kind="arrow"``: the column-wise table
+    readers, :func:`_read_table_batches`).
+    """
+
+    def __init__(self, target: Path | None, kind: str = "jsonl"):
         self.target = target
+        self.kind = kind
         self.offset = 0
         self._handle = None
         self._index = None
+        self._arrow = None
         self._made: list[Path] = []  # folders this writer created (removed again on abort)
         if target is not None:
             for folder in reversed([target.parent, *target.parent.parents]):
@@ -609,32 +700,57 @@ class _PackWriter:
             self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
             self._handle = open(self._tmp, "wb")  # noqa: SIM115 (closed by commit or abort)
             self._index_tmp = self._tmp.with_suffix(".index.tmp")
-            self._index = open(self._index_tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed by commit or abort)
+            self._index = open(self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {}))  # noqa: SIM115
 
     def add_index(self, line: str) -> None:
         if self._index is not None:
             self._index.write(line)
 
+    def add_batch(self, batch) -> None:
+        """One :class:`pyarrow.RecordBatch` of the Arrow index (same schema every time)."""
+        if self._index is None:
+            return
+        if self._arrow is None:
+            import pyarrow as pa
+
+            self._arrow = pa.ipc.new_file(self._index, batch.schema)
+        self._arrow.write_batch(batch)
+
     def add(self, text: str) -> tuple[int, int]:
-        data = text.encode("utf-8", "surrogatepass")
+        start, length = self.add_bytes(text.encode("utf-8", "surrogatepass"))
+        return start, length
+
+    def add_bytes(self, data: bytes) -> tuple[int, int]:
         start = self.offset
         if self._handle is not None:
             self._handle.write(data)
         self.offset += len(data)
         return start, len(data)
 
+    def add_parts(self, parts: list[bytes], total: int) -> int:
+        """Append ``parts`` (``total`` bytes) in one call; return the offset of the first."""
+        start = self.offset
+        if self._handle is not None:
+            self._handle.writelines(parts)
+        self.offset += total
+        return start
+
+    def _close(self) -> None:
+        self._handle.close()
+        if self._arrow is not None:
+            self._arrow.close()
+        self._index.close()
+
     def commit(self) -> None:
         if self._handle is None:
             return
-        self._handle.close()
-        self._index.close()
+        self._close()
         os.replace(self._tmp, self.target)  # the pack first: an index never points into a missing pack
-        os.replace(self._index_tmp, _index_path(self.target))
+        os.replace(self._index_tmp, _index_path(self.target, self.kind))
 
     def abort(self) -> None:
         if self._handle is not None:
-            self._handle.close()
-            self._index.close()
+            self._close()
             self._tmp.unlink(missing_ok=True)
             self._index_tmp.unlink(missing_ok=True)
             for folder in reversed(self._made):
@@ -644,8 +760,8 @@ class _PackWriter:
                     break
 
 
-def _index_path(pack: Path) -> Path:
-    return pack.with_suffix(".index.jsonl")
+def _index_path(pack: Path, kind: str = "jsonl") -> Path:
+    return pack.with_suffix(".index.jsonl" if kind == "jsonl" else ".index.arrow")
 
 
 def _source_key(source: Source, hashes: dict[str, str], study) -> str:
@@ -655,30 +771,56 @@ def _source_key(source: Source, hashes: dict[str, str], study) -> str:
 
 @dataclass
 class SourceRead:
-    """One source read and validated: documents (:class:`PackedDocument`), their metadata rows,
-    the SHA-256 of every file read (relative to the study folder), every document's record hash,
-    and the pack still to commit (``None`` when it already existed or nothing is kept)."""
+    """One source read and validated: its documents (a list of :class:`PackedDocument`, or one
+    :class:`analysis.doctable.PackedColumns` block), their metadata (a DataFrame of strings),
+    the SHA-256 of every file read (relative to the study folder), every document's record hash
+    (a dict, or the block's raw hashes), and the pack still to commit (``None`` when it already
+    existed or nothing is kept)."""
 
-    documents: list
-    rows: list
+    documents: Sequence
+    meta: pd.DataFrame
     file_hashes: dict
-    record_hashes: dict
+    record_hashes: object
     writer: _PackWriter | None = None
 
 
+def _columnwise(source: Source, path: Path) -> bool:
+    """CSV/TSV and Parquet tables are read column-wise (every record has the same columns)."""
+    return source.kind == "table" and table_format(path, source.format, str(path)) in {"csv", "tsv", "parquet"}
+
+
 def read_source(source: Source, study, spill: bool = True) -> SourceRead:
-    """Read and validate one non-folder source (the pack, if new, is committed by the caller)."""
-    _existing(source, study)
+    """Read and validate one non-folder source (the pack, if new, is committed by the caller).
+
+    Messages and the where-labels of documents name the source by its path in the study as it is
+    now: the cache's index keeps only record numbers and lines (and, for the per-record forms,
+    each label after the source's path), so a moved or copied project still reads its cache.
+    """
+    path = _existing(source, study)
     hashes = {_rel(p, study): sha256_file(p) for p in source_files(source, study)}
     pack = study.cache_dir / "texts" / f"{_source_key(source, hashes, study)}.pack"
-    if spill and pack.is_file() and _index_path(pack).is_file():
-        documents, rows, records = _from_index(pack)
+    kind = "arrow" if _columnwise(source, path) else "jsonl"
+    if spill and pack.is_file() and _index_path(pack, kind).is_file():
+        if kind == "arrow":
+            import pyarrow as pa
+
+            with pa.memory_map(str(_index_path(pack, kind))) as handle:
+                table = pa.ipc.open_file(handle).read_all()
+            block = _block_from_table(table, str(pack), str(path))
+            log.info("read %d documents of %s (validated before: %s)", len(block), source.path, pack.name)
+            return SourceRead(block, block.meta, hashes, block)
+        documents, rows, records = _from_index(pack, str(path))
         log.info("read %d documents of %s (validated before: %s)", len(documents), source.path, pack.name)
-        return SourceRead(documents, rows, hashes, records)
-    writer = _PackWriter(pack if spill else None)
-    documents, rows, records = [], [], {}
+        return SourceRead(documents, _frame(rows), hashes, records)
+    writer = _PackWriter(pack if spill else None, kind)
     try:
+        if kind == "arrow":
+            block = _read_table_batches(source, study, path, writer, str(pack) if spill else "")
+            _check_duplicates(block)
+            return SourceRead(block, block.meta, hashes, block, writer)
+        documents, rows, records = [], [], {}
         mapping = source.mapping
+        prefix = str(path)
         for record in _records(source, study):
             doc = admit(record, source, study.corpus.languages, mapping)
             offset, length = writer.add(doc.text)
@@ -691,7 +833,8 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
             if guessed != doc.language:
                 log.warning("%s: says language '%s' but the text looks '%s'", doc.where, doc.language, guessed)
             if spill:
-                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, doc.where, doc.record_sha256], ensure_ascii=False) + "\n")
+                where = doc.where[len(prefix):] if doc.where.startswith(prefix) else doc.where
+                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, where, doc.record_sha256], ensure_ascii=False) + "\n")
         if not documents:
             raise InputError(source.path, "no records", "add at least one article")
         _check_duplicates(documents)
@@ -699,18 +842,167 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         writer.abort()
         raise
     # The pack is committed after the whole corpus passed (see read_sources), not here.
-    return SourceRead(documents, rows, hashes, records, writer)
+    return SourceRead(documents, _frame(rows), hashes, records, writer)
 
 
-def _from_index(pack: Path):
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _from_index(pack: Path, prefix: str):
     documents, rows, records = [], [], {}
     with open(_index_path(pack), encoding="utf-8") as handle:
         for line in handle:
             doc_id, language, offset, length, sha, size, meta, where, record_sha = json.loads(line)
-            documents.append(PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, where))
+            documents.append(PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, prefix + where))
             rows.append(meta)
             records[doc_id] = record_sha
     return documents, rows, records
+
+
+#: Names of the index's own columns (a table's column cannot start with the unit separator).
+_INTERNAL = ("\x1foffset", "\x1flength", "\x1fsize", "\x1fnumber", "\x1fline", "\x1ftext_sha256", "\x1frecord_sha256")
+
+
+def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, pack: str):
+    """Read a CSV/TSV or Parquet table column-wise, :data:`TABLE_BATCH` records at a time.
+
+    Each batch is checked column by column (ids, language codes, empty and binary texts: the
+    same rules as :func:`admit`; at the first failing record of a batch :func:`admit` itself is
+    run on it, so every message is the per-record one with its record number and line), its
+    texts are hashed and appended to the pack in one write, their record hashes taken, and one
+    Arrow record batch of metadata and pack entries is kept (and written to the pack's index).
+    """
+    import pyarrow as pa
+
+    fmt = table_format(path, source.format, str(path))
+    where = str(path)
+    batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where)
+    mapping = source.mapping
+    kept = []
+    for batch in batches:
+        names, columns, texts, encoded = _admit_batch(batch, source, study.corpus.languages, mapping, where)
+        n = len(texts)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+        start = writer.add_parts(encoded, int(lengths.sum()))
+        offsets = start + np.cumsum(lengths) - lengths
+        digests = b"".join(map(_DIGEST, map(hashlib.sha256, encoded)))
+        del encoded
+        text_hex = _hex_rows(digests)
+        languages = columns[names.index("language")]
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        # An ASCII-only text (as many bytes as characters) is "en" for _guess_language without a look.
+        ascii_only = lengths == sizes
+        for i in np.flatnonzero(~ascii_only | (np.asarray(languages, dtype=object) != "en")).tolist():
+            guessed = "en" if ascii_only[i] else _guess_language(texts[i])
+            if guessed != languages[i]:
+                log.warning("%s: says language '%s' but the text looks '%s'", batch.label(where, i), languages[i], guessed)
+        records = _record_digests(names, columns, text_hex)
+        arrays = [pa.array(c, pa.string()) for c in columns] + [
+            pa.array(offsets), pa.array(lengths), pa.array(sizes),
+            pa.array(np.arange(batch.first, batch.first + n, dtype=np.int64)),
+            pa.array(np.asarray(batch.lines, dtype=np.int64) if batch.lines is not None else np.full(n, -1, dtype=np.int64)),
+            pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)]),
+            pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(records)]),
+        ]
+        record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL])
+        writer.add_batch(record_batch)
+        kept.append(record_batch)
+    if not kept:
+        raise InputError(source.path, "no records", "add at least one article")
+    return _block_from_table(pa.Table.from_batches(kept), pack, where)
+
+
+def _DIGEST(h) -> bytes:  # noqa: N802 (a function used as map's callable)
+    return h.digest()
+
+
+def _hex_rows(digests: bytes) -> list[str]:
+    flat = digests.hex()
+    return [flat[i:i + 64] for i in range(0, len(flat), 64)]
+
+
+def _fixed_bytes(column) -> np.ndarray:
+    """A fixed_size_binary(32) Arrow column as an ``(n, 32)`` uint8 array (one copy)."""
+    array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    data = np.frombuffer(array.buffers()[1], dtype=np.uint8)
+    return data[array.offset * 32:(array.offset + len(array)) * 32].reshape(-1, 32).copy()
+
+
+def _block_from_table(table, pack: str, where: str):
+    """The :class:`~analysis.doctable.PackedColumns` of an index table (cold or from the cache)."""
+    from .doctable import PackedColumns
+
+    meta_names = [n for n in table.column_names if n not in _INTERNAL]
+    numbers = {n: table.column(n).to_numpy() for n in _INTERNAL[:5]}
+    lines = numbers["\x1fline"] if len(numbers["\x1fline"]) and numbers["\x1fline"][0] >= 0 else None
+    meta = table.select(meta_names).to_pandas(types_mapper=_STR.get)
+    return PackedColumns(pack, where, numbers["\x1foffset"], numbers["\x1flength"], numbers["\x1fsize"], numbers["\x1fnumber"], lines,
+                         _fixed_bytes(table.column(_INTERNAL[5])), _fixed_bytes(table.column(_INTERNAL[6])), meta)
+
+
+class _StrTypes(dict):
+    def get(self, key, default=None):
+        import pyarrow as pa
+
+        return pd.StringDtype("pyarrow", na_value=np.nan) if key in (pa.string(), pa.large_string()) else default
+
+
+_STR = _StrTypes()
+
+
+def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mapping: dict[str, str], where: str):
+    """:func:`admit` for a whole :class:`Batch`: the metadata names (mapped, ``text`` out,
+    ``language`` added when the source gives it), their columns, the texts and their UTF-8 bytes.
+
+    The checks run column-wise; the first record that fails any of them is given to
+    :func:`admit`, which raises the same message a record-by-record read gives.
+    """
+    names = batch.names
+    fields = set(names)
+    required = ("doc_id", "text") + (() if source.language else ("language",))
+    reverse = {column: name for name, column in mapping.items() if column in fields}
+    meta_names = [reverse.get(c, c) for c in names]
+    if any(mapping[name] not in fields for name in required) or len(set(meta_names)) != len(meta_names):
+        admit(batch.record(where, 0), source, languages, mapping)
+    columns = dict(zip(meta_names, batch.columns))
+    texts = columns.pop("text")
+    ids = list(map(str.strip, columns["doc_id"]))
+    columns["doc_id"] = ids
+    fallback = source.language
+    if "language" in columns:
+        raw = columns["language"]
+        codes = [(v or fallback).strip().lower() or fallback for v in raw] if fallback else list(map(str.lower, map(str.strip, raw)))
+    else:
+        codes = [fallback] * len(ids)
+    columns["language"] = codes
+    encoded = list(map(str.encode, texts))
+    bad = []
+    if "" in ids:
+        bad.append(ids.index(""))
+    allowed = set(languages)
+    if not allowed.issuperset(codes):
+        bad.append(next(i for i, code in enumerate(codes) if code not in allowed))
+    if "" in texts or any(map(str.isspace, texts)):
+        bad.append(next(i for i, text in enumerate(texts) if not text.strip()))
+    if any(map(operator.contains, encoded, repeat(NUL))):
+        bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
+    if bad:
+        admit(batch.record(where, min(bad)), source, languages, mapping)
+        raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
+    return list(columns), [list(c) for c in columns.values()], texts, encoded
+
+
+def _record_digests(names: list[str], columns: list[list[str]], text_hex: list[str]) -> bytes:
+    """:func:`record_sha256` of every record of a batch (raw 32-byte digests, concatenated)."""
+    by_name = dict(zip(names, columns))
+    parts: list = []
+    for j, name in enumerate(sorted(names)):
+        parts += [repeat(("\x1e" if j else "") + name + "\x1f"), by_name[name]]
+    parts += [repeat("\x1d"), text_hex]
+    strings = map("".join, zip(*parts))
+    return b"".join(map(_DIGEST, map(hashlib.sha256, (s.encode("utf-8", "surrogatepass") for s in strings))))
 
 
 # corpus._VI_LETTERS without IGNORECASE (both cases spelled out): twice as fast on a shared core.
@@ -725,23 +1017,51 @@ def _guess_language(text: str, sample: int = 400) -> str:
 
     Every Vietnamese-only letter takes at least two bytes in UTF-8, so when the UTF-8 length
     exceeds the character count by at most 5% of the non-space characters the answer is ``en``
-    without looking at a letter (most English texts); only the others are scanned. Punctuation and
-    digits in the denominator move a Vietnamese text's share from about 30% to 25%, far from 5%.
+    without looking at a letter (most English texts); for the others a regular expression looks
+    for the smallest count of such letters that is above 5% and stops there (a Vietnamese text
+    reaches it within a few dozen characters). Punctuation and digits in the denominator move a
+    Vietnamese text's share from about 30% to 25%, far from 5%.
     """
     head = text[:sample]
     chars = len(head) - head.count(" ") - head.count("\n")
     if not chars or len(head.encode("utf-8", "surrogatepass")) - len(head) <= 0.05 * chars:
         return "en"
-    return "vi" if len(_VI_EXACT.findall(head)) / chars > 0.05 else "en"
+    return "vi" if _at_least(_needed(chars)).match(head) else "en"
 
 
-def _check_duplicates(documents: Iterable) -> None:
-    seen: dict[str, str] = {}
-    for doc in documents:
-        where = getattr(doc, "where", "") or doc.meta.get("file", doc.doc_id)
-        if doc.doc_id in seen:
-            raise InputError(where, f"duplicate doc_id '{doc.doc_id}' (first at {seen[doc.doc_id]})", "make every doc_id unique (across all sources)")
-        seen[doc.doc_id] = where
+@functools.lru_cache(maxsize=None)
+def _needed(chars: int) -> int:
+    """The smallest count ``k`` with ``k / chars > 0.05`` (the same float test as a share)."""
+    k = max(1, int(chars * 0.05))
+    while k / chars <= 0.05:
+        k += 1
+    while k > 1 and (k - 1) / chars > 0.05:
+        k -= 1
+    return k
+
+
+@functools.lru_cache(maxsize=None)
+def _at_least(k: int) -> re.Pattern:
+    """Matches a text with at least ``k`` Vietnamese-only letters (linear: the classes are disjoint)."""
+    letters = f"{_VI_CLASS}{_VI_CLASS.upper()}"
+    return re.compile(f"(?:[^{letters}]*[{letters}]){{{k}}}")
+
+
+def _where_of(doc) -> str:
+    return getattr(doc, "where", "") or doc.meta.get("file", doc.doc_id)
+
+
+def _check_duplicates(documents: Sequence) -> None:
+    """The first doc_id seen twice (in document order) is an error naming both places."""
+    ids = documents.doc_ids() if hasattr(documents, "doc_ids") and callable(documents.doc_ids) else (
+        documents.doc_ids if hasattr(documents, "doc_ids") else [d.doc_id for d in documents])
+    repeated = pd.Series(ids, dtype=object).duplicated().to_numpy()
+    if not repeated.any():
+        return
+    second = int(repeated.argmax())
+    first = ids.index(ids[second])
+    raise InputError(_where_of(documents[second]), f"duplicate doc_id '{ids[second]}' (first at {_where_of(documents[first])})",
+                     "make every doc_id unique (across all sources)")
 
 
 def _rel(path: Path, study) -> str:
@@ -770,42 +1090,45 @@ def read_sources(study, spill: bool = True) -> Corpus:
     Returns
     -------
     Corpus
-        ``documents`` in source order, then record order; ``docvars`` with ``doc_id`` as index,
-        every column a string; ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
+        ``documents`` in source order, then record order (an :class:`analysis.doctable.Documents`
+        over column-wise blocks); ``docvars`` with ``doc_id`` as index, every column a string;
+        ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
     """
     from . import files
+    from .doctable import Documents, RecordHashes
     from .study import column_problems, raise_all
 
     sources = sources_of(study)
     if len(sources) == 1 and sources[0].kind == "folder":
         return finish_corpus(files.read_folder_corpus(study), study)
     raise_all(column_problems(study, corpus_columns(study)))  # from the headers: before any record is read
-    documents: list = []
-    rows: list[dict] = []
+    documents = Documents()
+    frames: list[pd.DataFrame] = []
     hashes: dict[str, str] = {}
-    records: dict[str, str] = {}
+    records = RecordHashes()
     pending = []
     try:
         for source in sources:
             if source.kind == "folder":
                 sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata, encoding=source.encoding, source=(), table="", html="", newsplease=""))
                 corpus = files.read_folder_corpus(sub, check_columns=False)
-                documents += corpus.documents
-                rows += corpus.docvars.to_dict("records")
+                documents.append_part(corpus.documents)
+                frames.append(corpus.docvars.reset_index(drop=True))
                 prefix = _rel(sub.path(source.path), study)
                 hashes.update({f"{prefix}/{k}": v for k, v in corpus.file_hashes.items()})
                 continue
             read = read_source(source, study, spill)
             if read.writer is not None:
                 pending.append(read)
-            documents += read.documents
-            rows += read.rows
+            documents.append_part(read.documents)
+            frames.append(read.meta)
             hashes.update(read.file_hashes)
-            records.update(read.record_hashes)
+            records.add(read.record_hashes)
         _check_duplicates(documents)
-        columns = list(dict.fromkeys(c for row in rows for c in row))
-        docvars = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
+        docvars = (pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]).fillna("").astype(str)
+        del frames
         docvars = docvars.set_index("doc_id", drop=False)
+        documents.attach(docvars)
         corpus = finish_corpus(Corpus(documents, docvars, hashes, records), study)
     except BaseException:
         for read in reversed(pending):
@@ -820,25 +1143,42 @@ def read_sources(study, spill: bool = True) -> Corpus:
 def finish_corpus(corpus: Corpus, study) -> Corpus:
     """Steps shared by every form once the documents are valid: the ``date`` column is parsed
     (:func:`analysis.dates.parse_date`, ``[corpus] dayfirst``) and kept as ISO ``YYYY-MM-DD``
-    strings (``""`` = missing, allowed and counted); a bad date stops the run naming its row."""
-    from .dates import DateError, iso_dates, parse_date
+    strings (``""`` = missing, allowed and counted); a bad date stops the run naming its row.
+
+    Each distinct value is parsed once (in order of first appearance, so the first bad value
+    found is the first bad row)."""
+    from .dates import DateError, parse_date
+    from .doctable import Documents
 
     if "date" not in corpus.docvars.columns:
         return corpus
-    dates = []
-    for position, (doc, value) in enumerate(zip(corpus.documents, corpus.docvars["date"].tolist())):
+    values = corpus.docvars["date"].tolist()
+    parsed = {}
+    for value in dict.fromkeys(values):
         try:
-            dates.append(parse_date(value, study.corpus.dayfirst))
+            date = parse_date(value, study.corpus.dayfirst)
         except DateError as exc:
+            position = values.index(value)
+            doc = corpus.documents[position]
             raise InputError(_row_label(doc, position, study), f"date of doc_id '{doc.doc_id}': {exc}", "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty") from None
-    missing = sum(d is None for d in dates)
+        parsed[value] = date.isoformat() if date is not None else ""
+    iso = [parsed[v] for v in values]
+    missing = iso.count("")
     if missing:
-        log.info("dates: %d of %d documents have no date", missing, len(dates))
+        log.info("dates: %d of %d documents have no date", missing, len(iso))
     docvars = corpus.docvars.copy()
-    docvars["date"] = iso_dates(dates)
-    for doc, iso in zip(corpus.documents, docvars["date"]):
-        if doc.meta is not None and "date" in doc.meta:
-            doc.meta["date"] = iso
+    docvars["date"] = iso
+    documents = corpus.documents
+    lists = documents.parts if isinstance(documents, Documents) else [documents]
+    start = 0
+    for part in lists:
+        if isinstance(part, list):
+            for doc, date in zip(part, iso[start:start + len(part)]):
+                if doc.meta is not None and "date" in doc.meta:
+                    doc.meta["date"] = date
+        start += len(part)
+    if isinstance(documents, Documents):
+        documents.attach(docvars)
     return dataclasses.replace(corpus, docvars=docvars)
 
 
