@@ -18,8 +18,10 @@ The learned lines become ordinary ``drop_line`` rules appended to the rule file'
 per language and outlet, named ``learned: <outlet>``, its pattern the alternation of the outlet's
 lines with flexible whitespace and digits), so every cut is logged per document in the cleaning
 log with the rule that matched, and the rules enter the preparation cache key like the file's. A
-learned rule applies to every document of its language: a footer learned from one outlet that
-appears verbatim in another's article (a syndicated footer) is chrome there too.
+learned rule applies only to the outlet that taught it (``outlets = [...]`` in the rule,
+:class:`analysis.clean.Rule`): the same line in another outlet's article, once, is that
+article's text (a quotation, a credit), and another outlet's own chrome is learned from that
+outlet. Documents without an ``outlet`` column are one outlet (``""``) per language.
 
 Related-article teasers (:data:`TEASER_RULE`): a headline followed by a date in brackets, on a
 line of its own, as VNTC's "Các tin khác" lists print them ("Chùm ảnh hoa Đà Lạt(30/11/2004)").
@@ -124,7 +126,8 @@ def line_pattern(line: str) -> str:
 
 
 def rules_toml(learned: Iterable[LearnedLine], teasers: bool = True) -> str:
-    """TOML ``[[rule]]`` tables for the learned lines (one per language and outlet) and the teaser rule.
+    """TOML ``[[rule]]`` tables for the learned lines (one per language and outlet, scoped to that
+    outlet) and the teaser rule (every outlet).
 
     Appended to the rule file's text, so :func:`analysis.clean.parse_rules` reads them like any
     rule and the preparation cache key covers them. Patterns are case-insensitive (``(?i)``).
@@ -143,6 +146,7 @@ def rules_toml(learned: Iterable[LearnedLine], teasers: bool = True) -> str:
             'kind = "drop_line"\n'
             f"pattern = {_toml_string(pattern)}\n"
             f"languages = [{_toml_string(language)}]\n"
+            f"outlets = [{_toml_string(outlet)}]\n"
             f"description = {_toml_string(f'{len(items)} line(s) recurring in this outlet: {examples}')}\n"
         )
     return "".join(out)
@@ -189,7 +193,7 @@ def duplicates_to_drop(documents: Iterable[tuple[str, str, str]], shingle_size: 
 
 # ------------------------------------------------------------------------------- wiring
 
-LEARN_VERSION = "1"
+LEARN_VERSION = "2"
 
 
 def learned_corpus(study, corpus, preparation, cache=None):

@@ -69,13 +69,31 @@ def test_learned_rules_remove_and_log_every_copy():
     rules = parse_rules(rules_toml(learned), "learned")
     assert [r.name for r in rules] == [TEASER_NAME, "learned: A"]
     text = canonical_text(article(3, True).replace("Chia sẻ bài viết", "CHIA  SẺ bài viết "))
-    cleaned, removals = remove_boilerplate(text, rules, "vi")
+    cleaned, removals = remove_boilerplate(text, rules, "vi", outlet="A")
     assert cleaned == canonical_text(article(3, False)).strip() + "\nBình luận (21)"
     assert [(r.rule, r.line, r.text) for r in removals] == [("learned: A", 3, FOOTER), ("learned: A", 4, "CHIA  SẺ bài viết")]
     # a sentence that merely contains the footer's words is kept
-    kept, none = remove_boilerplate(f"Ông nói: {FOOTER}", rules, "vi")
+    kept, none = remove_boilerplate(f"Ông nói: {FOOTER}", rules, "vi", outlet="A")
     assert none == [] and kept == f"Ông nói: {FOOTER}"
-    assert remove_boilerplate(FOOTER, rules, "en")[1] == []  # a rule learned on Vietnamese outlets
+    assert remove_boilerplate(FOOTER, rules, "en", outlet="A")[1] == []  # a rule learned on Vietnamese outlets
+    # scoped to the outlet that taught it: the same line in outlet B (or with no outlet) is kept
+    assert rules[1].outlets == ("A",) and rules[0].outlets == ()
+    assert remove_boilerplate(text, rules, "vi", outlet="B")[1] == [] and remove_boilerplate(text, rules, "vi")[1] == []
+
+
+def test_a_footer_of_one_outlet_is_not_cut_from_another_outlets_body(tmp_path):
+    """Outlet A prints the footer under every article; outlet B quotes the same line once, in its
+    body text: only A's copies are cut (and logged), B's article keeps its line."""
+    rows = [(f"a{i}", "vi", "A", article(i, True)) for i in range(10)]
+    rows += [(f"b{i}", "vi", "B", article(i + 20, False)) for i in range(10)]
+    quoted = f"Báo B đưa tin về bản quyền.\n{FOOTER}\nÔng Nam nói thêm về dự án.\n"
+    rows.append(("b_quote", "vi", "B", quoted))
+    study = table_study(tmp_path, "a.csv", csv_text(rows), 'languages = ["vi"]\n')
+    assert main(["prepare", "--study", str(study), "--quiet"]) == 0
+    cleaning = pd.read_csv(tmp_path / "out" / "cleaning_log.csv", dtype=str, keep_default_na=False)
+    cut = cleaning[cleaning["text"] == FOOTER]
+    assert sorted(cut["doc_id"]) == sorted(f"a{i}" for i in range(10)) and set(cut["rule"]) == {"learned: A"}
+    assert "b_quote" not in set(cleaning["doc_id"])
 
 
 @pytest.mark.parametrize(
