@@ -44,7 +44,7 @@ class PackedColumns(Sequence):
     where : str
         The source's label in messages (its path); a document's :attr:`where` adds its record
         number and, when ``lines`` is given, the physical line where the record starts.
-    offsets, lengths, sizes, numbers, lines : numpy int64 arrays
+    offsets, lengths, sizes, numbers, lines : numpy integer arrays
         Byte offset and length of each text in the pack, its length in characters, its record
         number (1 = first record after the header) and first physical line (``None``: no lines,
         e.g. Parquet).

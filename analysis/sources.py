@@ -28,20 +28,27 @@ toolkit's names. A bad record stops the run with one line naming the source, the
 
 How the texts of a table reach preparation (a 2 GB file is never held in memory)
 ------------------------------------------------------------------------------
-A table is read in batches (``csv`` module over a streamed text file, one JSON line at a time,
-``pyarrow.parquet.ParquetFile.iter_batches``); each record is validated, then its text is
-appended, as UTF-8, to a *text pack* in the cache folder and the record keeps only the pack's
-name, the byte offset and length of its text, its SHA-256 and its length
-(:class:`PackedDocument`, the table counterpart of :class:`analysis.files.StoredDocument`).
-Preparation reads a text back with one ``seek`` + ``read`` (in the worker process), and checks
-its SHA-256, exactly as for a text file.
+A CSV/TSV or Parquet table is read column-wise in batches of :data:`TABLE_BATCH` records
+(:func:`csv_batches`: the ``csv`` module over a streamed text file, each record's first physical
+line noted; :func:`parquet_batches`: ``pyarrow.parquet.ParquetFile.iter_batches``). Each batch is
+checked column by column with the rules of :func:`admit` (the first failing record is handed to
+:func:`admit` itself, so the message is the per-record one); its texts are appended, as UTF-8,
+to a *text pack* in the cache folder in one write and hashed (SHA-256 of each text, and each
+record's hash); a document keeps only its pack offset and length, text length, record number,
+line and the two hashes, in NumPy arrays, and its metadata is a row of the corpus ``docvars``
+(:mod:`analysis.doctable`: about 100-200 bytes a document, not a Python object each). JSON Lines,
+news-please and HTML sources are read one record at a time into :class:`PackedDocument` objects
+(the table counterpart of :class:`analysis.files.StoredDocument`). Preparation reads a text back
+with one ``seek`` + ``read`` (in the worker process), and checks its SHA-256, exactly as for a
+text file.
 
 The pack is written under a temporary name and renamed only after *every* record of the source
 has passed validation, so bad input writes nothing. Its name is a SHA-256 of the source file's
 bytes, the reader settings (columns, encoding, format, languages, reader version), so it is
 content-addressed: a second run (every stage reads the corpus again) finds the pack and its
-index (one JSON line of metadata per record) and reads the index instead of parsing the table
-again; changing the file or a setting gives a new pack. Random access by row locator would avoid
+index (an Arrow IPC file of the batches' columns, or one JSON line per record for the
+per-record forms; no absolute path in either, so a moved project still finds its cache) and reads
+the index instead of parsing the table again; changing the file or a setting gives a new pack. Random access by row locator would avoid
 the copy for CSV and JSONL, but not for Parquet, whose smallest readable unit is a column chunk
 of a row group (often all of the file): one mechanism for every format, at the cost of one
 UTF-8 copy of the texts in the cache (``make clean`` removes it with the rest of the cache).
@@ -802,11 +809,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
     kind = "arrow" if _columnwise(source, path) else "jsonl"
     if spill and pack.is_file() and _index_path(pack, kind).is_file():
         if kind == "arrow":
-            import pyarrow as pa
-
-            with pa.memory_map(str(_index_path(pack, kind))) as handle:
-                table = pa.ipc.open_file(handle).read_all()
-            block = _block_from_table(table, str(pack), str(path))
+            block = _read_index(_index_path(pack, kind), str(pack), str(path))
             log.info("read %d documents of %s (validated before: %s)", len(block), source.path, pack.name)
             return SourceRead(block, block.meta, hashes, block)
         documents, rows, records = _from_index(pack, str(path))
@@ -880,7 +883,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     where = str(path)
     batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where)
     mapping = source.mapping
-    kept = []
+    kept = _Columns()
     for batch in batches:
         names, columns, texts, encoded = _admit_batch(batch, source, study.corpus.languages, mapping, where)
         n = len(texts)
@@ -908,10 +911,10 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
         ]
         record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL])
         writer.add_batch(record_batch)
-        kept.append(record_batch)
-    if not kept:
+        kept.add(record_batch)
+    if not kept.count:
         raise InputError(source.path, "no records", "add at least one article")
-    return _block_from_table(pa.Table.from_batches(kept), pack, where)
+    return kept.block(pack, where)
 
 
 def _DIGEST(h) -> bytes:  # noqa: N802 (a function used as map's callable)
@@ -923,23 +926,63 @@ def _hex_rows(digests: bytes) -> list[str]:
     return [flat[i:i + 64] for i in range(0, len(flat), 64)]
 
 
-def _fixed_bytes(column) -> np.ndarray:
-    """A fixed_size_binary(32) Arrow column as an ``(n, 32)`` uint8 array (one copy)."""
-    array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    data = np.frombuffer(array.buffers()[1], dtype=np.uint8)
-    return data[array.offset * 32:(array.offset + len(array)) * 32].reshape(-1, 32).copy()
+def _narrow(values: np.ndarray, wide: bool) -> np.ndarray:
+    """Pack offsets stay 64-bit; lengths, record numbers and lines are 32-bit when they fit (4 bytes a document less each)."""
+    if wide or (len(values) and int(values.max()) >= 2**31):
+        return values.astype(np.int64)
+    return values.astype(np.int32)
 
 
-def _block_from_table(table, pack: str, where: str):
-    """The :class:`~analysis.doctable.PackedColumns` of an index table (cold or from the cache)."""
-    from .doctable import PackedColumns
+class _Columns:
+    """Index batches taken apart as they arrive: pack entries into NumPy, each metadata column
+    copied out of its batch (so that no batch buffer is kept), then one
+    :class:`~analysis.doctable.PackedColumns` (memory: the compact columns, not the batches)."""
 
-    meta_names = [n for n in table.column_names if n not in _INTERNAL]
-    numbers = {n: table.column(n).to_numpy() for n in _INTERNAL[:5]}
-    lines = numbers["\x1fline"] if len(numbers["\x1fline"]) and numbers["\x1fline"][0] >= 0 else None
-    meta = table.select(meta_names).to_pandas(types_mapper=_STR.get)
-    return PackedColumns(pack, where, numbers["\x1foffset"], numbers["\x1flength"], numbers["\x1fsize"], numbers["\x1fnumber"], lines,
-                         _fixed_bytes(table.column(_INTERNAL[5])), _fixed_bytes(table.column(_INTERNAL[6])), meta)
+    def __init__(self):
+        self.meta: dict[str, list] = {}
+        self.numbers: dict[str, list] = {n: [] for n in _INTERNAL}
+        self.count = 0
+
+    def add(self, batch) -> None:
+        import pyarrow as pa
+
+        for name in batch.schema.names:
+            column = batch.column(name)
+            if name in self.numbers:
+                if pa.types.is_fixed_size_binary(column.type):
+                    data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
+                    self.numbers[name].append(data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32).copy())
+                else:
+                    self.numbers[name].append(_narrow(column.to_numpy(), name == "\x1foffset"))
+            else:
+                self.meta.setdefault(name, []).append(pa.concat_arrays([column, column.slice(0, 0)]))  # a copy of its own
+        self.count += batch.num_rows
+
+    def block(self, pack: str, where: str):
+        import pyarrow as pa
+
+        from .doctable import PackedColumns
+
+        numbers = {n: np.concatenate(parts) for n, parts in self.numbers.items()}
+        for n in _INTERNAL[1:5]:
+            numbers[n] = _narrow(numbers[n], False)
+        lines = numbers["\x1fline"] if numbers["\x1fline"][0] >= 0 else None
+        meta = pa.table({n: pa.chunked_array(parts) for n, parts in self.meta.items()}).to_pandas(types_mapper=_STR.get)
+        self.meta = {}
+        return PackedColumns(pack, where, numbers["\x1foffset"], numbers["\x1flength"], numbers["\x1fsize"], numbers["\x1fnumber"], lines,
+                             numbers[_INTERNAL[5]], numbers[_INTERNAL[6]], meta)
+
+
+def _read_index(path: Path, pack: str, where: str):
+    """The :class:`~analysis.doctable.PackedColumns` of a pack's Arrow index, one batch at a time."""
+    import pyarrow as pa
+
+    kept = _Columns()
+    with pa.OSFile(str(path)) as handle:
+        reader = pa.ipc.open_file(handle)
+        for i in range(reader.num_record_batches):
+            kept.add(reader.get_batch(i))
+    return kept.block(pack, where)
 
 
 class _StrTypes(dict):
@@ -1053,14 +1096,19 @@ def _where_of(doc) -> str:
 
 def _check_duplicates(documents: Sequence) -> None:
     """The first doc_id seen twice (in document order) is an error naming both places."""
-    ids = documents.doc_ids() if hasattr(documents, "doc_ids") and callable(documents.doc_ids) else (
-        documents.doc_ids if hasattr(documents, "doc_ids") else [d.doc_id for d in documents])
-    repeated = pd.Series(ids, dtype=object).duplicated().to_numpy()
+    from .doctable import Documents, PackedColumns
+
+    parts = documents.parts if isinstance(documents, Documents) else [documents]
+    ids = [p.meta["doc_id"].iloc[p.start:p.start + len(p)].reset_index(drop=True) if isinstance(p, PackedColumns) else pd.Series([d.doc_id for d in p], dtype=object)
+           for p in parts]
+    ids = (pd.concat(ids, ignore_index=True) if len(ids) > 1 else ids[0]) if ids else pd.Series([], dtype=object)
+    repeated = ids.duplicated().to_numpy()
     if not repeated.any():
         return
     second = int(repeated.argmax())
-    first = ids.index(ids[second])
-    raise InputError(_where_of(documents[second]), f"duplicate doc_id '{ids[second]}' (first at {_where_of(documents[first])})",
+    doc_id = ids.iloc[second]
+    first = int(np.flatnonzero((ids == doc_id).to_numpy())[0])
+    raise InputError(_where_of(documents[second]), f"duplicate doc_id '{doc_id}' (first at {_where_of(documents[first])})",
                      "make every doc_id unique (across all sources)")
 
 
@@ -1152,22 +1200,23 @@ def finish_corpus(corpus: Corpus, study) -> Corpus:
 
     if "date" not in corpus.docvars.columns:
         return corpus
-    values = corpus.docvars["date"].tolist()
-    parsed = {}
-    for value in dict.fromkeys(values):
+    codes, uniques = pd.factorize(corpus.docvars["date"], sort=False)  # distinct values in order of first appearance
+    parsed = []
+    for k, value in enumerate(uniques.tolist()):
         try:
             date = parse_date(value, study.corpus.dayfirst)
         except DateError as exc:
-            position = values.index(value)
+            position = int(np.flatnonzero(codes == k)[0])
             doc = corpus.documents[position]
             raise InputError(_row_label(doc, position, study), f"date of doc_id '{doc.doc_id}': {exc}", "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty") from None
-        parsed[value] = date.isoformat() if date is not None else ""
-    iso = [parsed[v] for v in values]
-    missing = iso.count("")
+        parsed.append(date.isoformat() if date is not None else "")
+    iso_values = np.asarray(parsed, dtype=object)[codes] if len(codes) else np.asarray([], dtype=object)
+    missing = int((iso_values == "").sum())
     if missing:
-        log.info("dates: %d of %d documents have no date", missing, len(iso))
-    docvars = corpus.docvars.copy()
-    docvars["date"] = iso
+        log.info("dates: %d of %d documents have no date", missing, len(iso_values))
+    docvars = corpus.docvars.copy(deep=False)
+    docvars["date"] = pd.Series(iso_values, index=docvars.index, dtype="str")
+    iso = iso_values.tolist() if not isinstance(corpus.documents, Documents) or any(isinstance(p, list) for p in corpus.documents.parts) else []
     documents = corpus.documents
     lists = documents.parts if isinstance(documents, Documents) else [documents]
     start = 0
