@@ -248,3 +248,36 @@ def learned_corpus(study, corpus, preparation, cache=None):
     if stored["rules"]:
         preparation = dataclasses.replace(preparation, rules_text=preparation.rules_text.rstrip("\n") + "\n" + stored["rules"], rules_label=f"{preparation.rules_label} + learned")
     return corpus, preparation
+
+
+def learned_problems(study, corpus, preparation) -> list:
+    """What the corpus-learned boilerplate would break, found by ``validate`` before any stage
+    writes: one :class:`~analysis.errors.InputError` per problem.
+
+    The learned rules (and the near-duplicate drops) are worked out as preparation will
+    (:func:`learned_corpus`, without the cache); the rule file and the learned rules must parse
+    together, and no document may lose its whole text to them (preparation would stop there).
+    ``corpus`` must have its texts readable (the caller reads a table into a scratch cache).
+    Every document has already passed the rule file alone, so what fails here fails because of
+    what was learned; the fix says which settings decide it.
+    """
+    from .errors import InputError
+    from .prepare import clean_document
+
+    if not (getattr(study.text, "learn_boilerplate", False) or getattr(study.corpus, "drop_duplicates", False)):
+        return []
+    try:
+        kept, learned = learned_corpus(study, corpus, preparation, cache=None)
+        learned.rules  # noqa: B018 (parses the rule file and the learned rules together)
+    except InputError as exc:
+        return [exc]
+    if not len(kept):
+        return [InputError(str(study.source), "[corpus] drop_duplicates drops every document", "set drop_duplicates = false or check [framing] duplicate_jaccard")]
+    problems = []
+    fix = "raise [text] learned_min_documents or learned_min_share, or set learn_boilerplate = false (the document is only lines its outlet repeats)"
+    for document in kept:
+        try:
+            clean_document(document, learned)
+        except InputError as exc:
+            problems.append(InputError(exc.where, f"{exc.problem} (with the boilerplate learned from the corpus)", fix))
+    return problems

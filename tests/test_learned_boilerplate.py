@@ -172,3 +172,31 @@ def test_real_corpora_teasers_and_learned_lines_cut_only_chrome():
         assert len(cuts) > 50
         for cut in random.Random(13).sample(cuts, 40):
             assert re.search(r"\(\d{1,2}/\d{1,2}(/\d{2,4})?\)$", cut) and len(cut) <= 210 and not re.search(r"[.!?]\s*\(", cut), cut
+
+
+@pytest.mark.parametrize("form", ["folder", "csv"])
+def test_validate_reports_documents_the_learned_rules_would_empty(tmp_path, capsys, form):
+    """Outlet C's two short items are only lines C repeats (its footer and share line): the
+    learned rules would leave them empty and preparation would stop; validate says so, one
+    line per document, exit 2, and writes nothing (not even a text pack)."""
+    rows = [(f"a{i}", "vi", "C", article(i, True)) for i in range(10)]
+    rows += [("c_short1", "vi", "C", f"{FOOTER}\nChia sẻ bài viết\n"), ("c_short2", "vi", "C", f"Chia sẻ bài viết\n{FOOTER}\n")]
+    study = table_study(tmp_path, "a.csv", csv_text(rows), 'languages = ["vi"]\n')
+    if form == "folder":
+        from analysis.files import write_study
+
+        (tmp_path / "a.csv").unlink()
+        for doc_id, _, _, text in rows:
+            (tmp_path / "docs").mkdir(exist_ok=True)
+            (tmp_path / "docs" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+        settings = study.read_text(encoding="utf-8").replace('table = "a.csv"\n', 'folder = "docs"\nmetadata = "docs/metadata.csv"\n')
+        write_study(tmp_path, settings, [{"doc_id": d, "file": f"{d}.txt", "language": lang, "outlet": o} for d, lang, o, _ in rows], "docs/metadata.csv")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["validate", "--study", str(study)]) == 2
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("error")]
+    assert len(err) == 2 and all("no text left after boilerplate removal (with the boilerplate learned from the corpus)" in line for line in err)
+    assert ("c_short1" in err[0] or "record 11" in err[0]) and ("c_short2" in err[1] or "record 12" in err[1])
+    assert "learned_min_share" in err[0]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    study.write_text(study.read_text(encoding="utf-8") + "[text]\nlearn_boilerplate = false\n", encoding="utf-8")
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
