@@ -1271,3 +1271,89 @@ def corpus_columns(study) -> list[str]:
             names.append("language")
         columns += [n for n in names if n not in columns]
     return columns
+
+
+def read_table(path, columns: dict | None = None, *, format: str = "", delimiter: str = "", encoding: str = "utf-8", language: str = "",  # noqa: A002
+               languages: tuple[str, ...] = ("vi", "en"), dayfirst: bool = True) -> pd.DataFrame:
+    """A corpus table (CSV, TSV, JSON Lines, Parquet) read and validated as a study reads it.
+
+    For a look at a table in a notebook before writing its study (``python -m analysis init``):
+    the same column mapping, checks and messages as ``[corpus] table`` (empty or duplicate ids,
+    unknown language codes, empty or binary texts, bad dates: an :class:`InputError` naming the
+    record and, for CSV, its physical line), dates parsed by :func:`analysis.dates.parse_date`
+    into ISO ``YYYY-MM-DD`` (``""`` when missing). Nothing is written; the texts are in the
+    returned table (a study keeps them out of memory instead).
+
+    Parameters
+    ----------
+    path : str or Path
+    columns : dict, optional
+        The toolkit's names to the table's (``{"doc_id": "id", "text": "body"}``), as ``[corpus.columns]``.
+    format, delimiter, encoding, language
+        As in ``[corpus]``: the format when the extension does not say it, another CSV
+        separator, the declared encoding, one language for a table without a language column.
+    languages : tuple of str
+        The language codes allowed.
+    dayfirst : bool
+        Read ``3/4/2024`` as 3 April (True) or 4 March.
+
+    Returns
+    -------
+    DataFrame indexed by doc_id: ``doc_id``, ``language``, ``text`` and every other column (strings).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "articles.csv"
+    >>> _ = path.write_text("id,lang,published,body\\nv1,vi,3/4/2024,Hai bên nhất trí.\\ne1,en,,Both sides agreed.\\n", encoding="utf-8")
+    >>> table = read_table(path, {"doc_id": "id", "language": "lang", "date": "published", "text": "body"})
+    >>> table[["language", "date", "text"]].to_dict("index")
+    {'v1': {'language': 'vi', 'date': '2024-04-03', 'text': 'Hai bên nhất trí.'}, 'e1': {'language': 'en', 'date': '', 'text': 'Both sides agreed.'}}
+    """
+    from .dates import DateError, parse_date
+
+    path = Path(path)
+    where = str(path)
+    unknown = sorted(set(columns or {}) - set(CANONICAL))
+    if unknown:
+        raise InputError("read_table columns", f"maps unknown name '{unknown[0]}'", f"map some of: {', '.join(CANONICAL)}")
+    if language and language not in languages:
+        raise InputError("read_table language", f"'{language}' is not one of {', '.join(languages)}", "give one of the allowed codes")
+    if not path.is_file():
+        raise InputError(where, "table not found", "give the path of a .csv, .tsv, .jsonl or .parquet file")
+    source = Source(kind="table", path=where, format=format, delimiter=delimiter, encoding=encoding, language=language,
+                    columns=tuple(sorted((columns or {}).items())), label="read_table")
+    mapping = source.mapping
+    fmt = table_format(path, format, where)
+    frames, labels = [], []
+    if fmt in {"csv", "tsv", "parquet"}:
+        batches = csv_batches(path, fmt, delimiter, encoding, where) if fmt != "parquet" else parquet_batches(path, where)
+        for batch in batches:
+            names, values, texts, _ = _admit_batch(batch, source, languages, mapping, where)
+            frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))
+            labels += [batch.label(where, i) for i in range(len(batch))]
+    else:
+        rows = []
+        for record in _records_at(source, path):
+            doc = admit(record, source, languages, mapping)
+            rows.append({**doc.meta, "text": doc.text})
+            labels.append(record.where)
+        frames.append(pd.DataFrame.from_records(rows, columns=list(dict.fromkeys(c for row in rows for c in row))))
+    table = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]).fillna("").astype(str) if frames else pd.DataFrame()
+    if table.empty:
+        raise InputError(where, "no records", "add at least one article")
+    repeated = table["doc_id"].duplicated().to_numpy()
+    if repeated.any():
+        second = int(repeated.argmax())
+        first = int(np.flatnonzero((table["doc_id"] == table["doc_id"].iloc[second]).to_numpy())[0])
+        raise InputError(labels[second], f"duplicate doc_id '{table['doc_id'].iloc[second]}' (first at {labels[first]})", "make every doc_id unique")
+    if "date" in table.columns:
+        iso = []
+        for label, value, doc_id in zip(labels, table["date"].tolist(), table["doc_id"].tolist()):
+            try:
+                date = parse_date(value, dayfirst)
+            except DateError as exc:
+                raise InputError(label, f"date of doc_id '{doc_id}': {exc}", "write the date as 2024-04-03 (or give dayfirst), or leave it empty") from None
+            iso.append(date.isoformat() if date is not None else "")
+        table["date"] = iso
+    return table.set_index("doc_id", drop=False)

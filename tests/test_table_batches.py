@@ -158,3 +158,38 @@ def test_a_moved_project_reads_its_cache(tmp_path, monkeypatch):
     arrow = next((new / ".cache" / "texts").glob("*.index.arrow")).read_bytes()
     assert str(old).encode() not in arrow
     assert np.all(moved.documents.parts[0].lines == [2, 5])
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl", "parquet"])
+def test_read_table_gives_the_validated_table(tmp_path, form):
+    import pandas as pd
+
+    import analysis as va
+
+    frame = pd.DataFrame({"id": ["v1", "e1"], "lang": ["vi", "en"], "published": ["3 tháng 4 năm 2024", "April 5, 2024"], "body": [TINY_VI, TINY_EN], "section": ["a", "b"]})
+    path = tmp_path / f"t.{form}"
+    if form == "csv":
+        frame.to_csv(path, index=False)
+    elif form == "jsonl":
+        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_parquet(path, index=False)
+    table = va.read_table(path, {"doc_id": "id", "language": "lang", "date": "published", "text": "body"})
+    assert list(table.index) == ["v1", "e1"] and list(table["date"]) == ["2024-04-03", "2024-04-05"]
+    assert list(table["text"]) == [TINY_VI, TINY_EN] and list(table["section"]) == ["a", "b"]
+    assert set(table.columns) == {"doc_id", "language", "date", "section", "text"}
+
+
+def test_read_table_names_the_bad_record(tmp_path):
+    import analysis as va
+
+    path = tmp_path / "t.csv"
+    path.write_text(csv_text([("a", "vi", "A", TINY_VI), ("a", "en", "B", TINY_EN)]), encoding="utf-8")
+    with pytest.raises(InputError, match=r"t.csv record 2 \(line 5\): duplicate doc_id 'a' \(first at .*t.csv record 1 \(line 2\)\)"):
+        va.read_table(path)
+    path.write_text(csv_text([("a", "vi", "A", TINY_VI), ("b", "xx", "B", TINY_EN)]), encoding="utf-8")
+    with pytest.raises(InputError, match=r"record 2 \(line 5\): unknown language code 'xx'"):
+        va.read_table(path)
+    path.write_text(csv_text([("a", "vi", "A", TINY_VI)], header=("doc_id", "language", "date", "text")).replace(",A,", ",31/02/2024,"), encoding="utf-8")
+    with pytest.raises(InputError, match=r"record 1 \(line 2\): date of doc_id 'a': '31/02/2024' is not a possible date"):
+        va.read_table(path)
