@@ -69,7 +69,7 @@ import operator
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -397,7 +397,13 @@ class Batch:
         return f"{where} record {self.first + i} (line {self.lines[i]})"
 
     def record(self, where: str, i: int) -> Record:
-        return Record(self.label(where, i), {name: column[i] for name, column in zip(self.names, self.columns)})
+        return Record(self.label(where, i), {name: _item(column, i) for name, column in zip(self.names, self.columns)})
+
+
+def _item(column, i: int) -> str:
+    """Value ``i`` of a batch column: a list of strings or an Arrow string array."""
+    value = column[i]
+    return value if isinstance(value, str) else (value.as_py() or "")
 
 
 def csv_batches(path: Path, fmt: str, delimiter: str, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
@@ -495,10 +501,14 @@ def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
             yield Record(label, {str(k): _plain_value(v) for k, v in obj.items()})
 
 
-def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Batch]:
+def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()) -> Iterator[Batch]:
     """A Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``), as :class:`Batch` es
-    of strings (missing = ``""``; numbers, dates, lists as :func:`_plain_value` writes them)."""
+    of strings (missing = ``""``; numbers, dates, lists as :func:`_plain_value` writes them).
+
+    A string column named in ``keep_arrow`` (the texts) stays an Arrow array (missing = ``""``):
+    its UTF-8 bytes go to the pack and the hash without a round trip through Python strings."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -508,9 +518,13 @@ def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> 
     header = list(parquet.schema_arrow.names)
     _check_header(header, where)
     number = 0
+    keep = set(keep_arrow)
     for batch in parquet.iter_batches(batch_size=batch_size):
         values = []
-        for column in batch.columns:
+        for name, column in zip(batch.schema.names, batch.columns):
+            if name in keep and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                values.append(pc.fill_null(column, "") if column.null_count else column)
+                continue
             items = column.to_pylist()
             if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                 values.append([v if v is not None else "" for v in items] if column.null_count else items)
@@ -881,12 +895,12 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
 
     fmt = table_format(path, source.format, str(path))
     where = str(path)
-    batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where)
     mapping = source.mapping
+    batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where, keep_arrow=[mapping["text"]])
     kept = _Columns()
     for batch in batches:
-        names, columns, texts, encoded = _admit_batch(batch, source, study.corpus.languages, mapping, where)
-        n = len(texts)
+        names, columns, texts, encoded, sizes = _admit_batch(batch, source, study.corpus.languages, mapping, where)
+        n = len(encoded)
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
         start = writer.add_parts(encoded, int(lengths.sum()))
         offsets = start + np.cumsum(lengths) - lengths
@@ -894,11 +908,13 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
         del encoded
         text_hex = _hex_rows(digests)
         languages = columns[names.index("language")]
-        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=n)
         # An ASCII-only text (as many bytes as characters) is "en" for _guess_language without a look.
         ascii_only = lengths == sizes
-        for i in np.flatnonzero(~ascii_only | (np.asarray(languages, dtype=object) != "en")).tolist():
-            guessed = "en" if ascii_only[i] else _guess_language(texts[i])
+        suspects = np.flatnonzero(~ascii_only | (np.asarray(languages, dtype=object) != "en")).tolist()
+        scanned = [i for i in suspects if not ascii_only[i]]
+        heads = dict(zip(scanned, _heads(texts, scanned)))
+        for i in suspects:
+            guessed = "en" if ascii_only[i] else _guess_language(heads[i])
             if guessed != languages[i]:
                 log.warning("%s: says language '%s' but the text looks '%s'", batch.label(where, i), languages[i], guessed)
         records = _record_digests(names, columns, text_hex)
@@ -926,21 +942,17 @@ def _hex_rows(digests: bytes) -> list[str]:
     return [flat[i:i + 64] for i in range(0, len(flat), 64)]
 
 
-def _narrow(values: np.ndarray, wide: bool) -> np.ndarray:
-    """Pack offsets stay 64-bit; lengths, record numbers and lines are 32-bit when they fit (4 bytes a document less each)."""
-    if wide or (len(values) and int(values.max()) >= 2**31):
-        return values.astype(np.int64)
-    return values.astype(np.int32)
-
-
 class _Columns:
-    """Index batches taken apart as they arrive: pack entries into NumPy, each metadata column
-    copied out of its batch (so that no batch buffer is kept), then one
+    """Index batches taken apart as they arrive: pack entries into :class:`~analysis.doctable.Segments`,
+    each metadata column copied out of its batch (so that no batch buffer is kept), then one
     :class:`~analysis.doctable.PackedColumns` (memory: the compact columns, not the batches)."""
 
     def __init__(self):
+        from .doctable import Segments
+
         self.meta: dict[str, list] = {}
-        self.numbers: dict[str, list] = {n: [] for n in _INTERNAL}
+        self.numbers = {n: Segments(np.int64 if n == "\x1foffset" else np.int32) for n in _INTERNAL[:5]}
+        self.numbers.update({n: Segments(np.uint8, 32) for n in _INTERNAL[5:]})
         self.count = 0
 
     def add(self, batch) -> None:
@@ -951,9 +963,12 @@ class _Columns:
             if name in self.numbers:
                 if pa.types.is_fixed_size_binary(column.type):
                     data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
-                    self.numbers[name].append(data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32).copy())
+                    values = data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32)
                 else:
-                    self.numbers[name].append(_narrow(column.to_numpy(), name == "\x1foffset"))
+                    values = column.to_numpy()
+                    if name != "\x1foffset" and len(values) and (int(values.max()) >= 2**31 or int(values.min()) < -2**31):
+                        raise InputError("table", "a text length, record number or line beyond 2**31", "split the table into smaller ones")
+                self.numbers[name].extend(values)
             else:
                 self.meta.setdefault(name, []).append(pa.concat_arrays([column, column.slice(0, 0)]))  # a copy of its own
         self.count += batch.num_rows
@@ -963,9 +978,7 @@ class _Columns:
 
         from .doctable import PackedColumns
 
-        numbers = {n: np.concatenate(parts) for n, parts in self.numbers.items()}
-        for n in _INTERNAL[1:5]:
-            numbers[n] = _narrow(numbers[n], False)
+        numbers = {n: column.finish() for n, column in self.numbers.items()}
         lines = numbers["\x1fline"] if numbers["\x1fline"][0] >= 0 else None
         meta = pa.table({n: pa.chunked_array(parts) for n, parts in self.meta.items()}).to_pandas(types_mapper=_STR.get)
         self.meta = {}
@@ -1020,21 +1033,45 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
     else:
         codes = [fallback] * len(ids)
     columns["language"] = codes
-    encoded = list(map(str.encode, texts))
+    if isinstance(texts, (list, tuple)):
+        encoded = list(map(str.encode, texts))
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        empty = "" in texts or any(map(str.isspace, texts))
+    else:  # an Arrow string array (Parquet): its bytes as they are, lengths and leading characters column-wise
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = texts.cast(pa.large_binary() if pa.types.is_large_string(texts.type) else pa.binary()).to_pylist()
+        sizes = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+        # all-whitespace (or empty) needs a whitespace first character: only those are looked at whole
+        leads = pc.utf8_slice_codeunits(texts, 0, 1).to_pylist()
+        empty = any(not lead or lead.isspace() and not _item(texts, i).strip() for i, lead in enumerate(leads))
     bad = []
     if "" in ids:
         bad.append(ids.index(""))
     allowed = set(languages)
     if not allowed.issuperset(codes):
         bad.append(next(i for i, code in enumerate(codes) if code not in allowed))
-    if "" in texts or any(map(str.isspace, texts)):
-        bad.append(next(i for i, text in enumerate(texts) if not text.strip()))
+    if empty:
+        bad.append(next(i for i in range(len(ids)) if not _item(texts, i).strip()))
     if any(map(operator.contains, encoded, repeat(NUL))):
         bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
     if bad:
         admit(batch.record(where, min(bad)), source, languages, mapping)
         raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
-    return list(columns), [list(c) for c in columns.values()], texts, encoded
+    return list(columns), [list(c) for c in columns.values()], texts, encoded, sizes
+
+
+def _heads(texts, indices: list[int], sample: int = 400) -> list[str]:
+    """The first ``sample`` characters of texts ``indices`` (a list of strings or an Arrow array)."""
+    if isinstance(texts, (list, tuple)):
+        return [texts[i][:sample] for i in indices]
+    if not indices:
+        return []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.utf8_slice_codeunits(texts.take(pa.array(indices, pa.int64())), 0, sample).to_pylist()
 
 
 def _record_digests(names: list[str], columns: list[list[str]], text_hex: list[str]) -> bytes:
@@ -1329,7 +1366,7 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
     if fmt in {"csv", "tsv", "parquet"}:
         batches = csv_batches(path, fmt, delimiter, encoding, where) if fmt != "parquet" else parquet_batches(path, where)
         for batch in batches:
-            names, values, texts, _ = _admit_batch(batch, source, languages, mapping, where)
+            names, values, texts, _, _ = _admit_batch(batch, source, languages, mapping, where)
             frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))
             labels += [batch.label(where, i) for i in range(len(batch))]
     else:

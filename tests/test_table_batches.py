@@ -157,7 +157,7 @@ def test_a_moved_project_reads_its_cache(tmp_path, monkeypatch):
     assert str(old) not in index and str(new) not in index
     arrow = next((new / ".cache" / "texts").glob("*.index.arrow")).read_bytes()
     assert str(old).encode() not in arrow
-    assert np.all(moved.documents.parts[0].lines == [2, 5])
+    assert np.asarray(moved.documents.parts[0].lines).tolist() == [2, 5]
 
 
 @pytest.mark.parametrize("form", ["csv", "jsonl", "parquet"])
@@ -193,3 +193,53 @@ def test_read_table_names_the_bad_record(tmp_path):
     path.write_text(csv_text([("a", "vi", "A", TINY_VI)], header=("doc_id", "language", "date", "text")).replace(",A,", ",31/02/2024,"), encoding="utf-8")
     with pytest.raises(InputError, match=r"record 1 \(line 2\): date of doc_id 'a': '31/02/2024' is not a possible date"):
         va.read_table(path)
+
+
+@pytest.mark.parametrize("bad", [None, "", " \x1c\n", "\u2003\u3000", "ab\x00c", "\x1cx"])
+def test_parquet_texts_checked_as_arrow_give_the_record_readers_message(tmp_path, bad):
+    """Parquet texts stay Arrow arrays (bytes, lengths and first characters column-wise): the
+    message for an empty, whitespace-only (Python's whitespace, \\x1c included) or binary text is
+    the one the record-by-record JSON Lines reader gives."""
+    import json
+
+    import pandas as pd
+
+    texts = [TINY_EN, TINY_VI, bad, TINY_EN]
+    frame = pd.DataFrame({"doc_id": ["a", "b", "c", "d"], "language": ["en", "vi", "en", "en"], "text": texts})
+    frame.to_parquet(tmp_path / "t.parquet", index=False)
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(r) + "\n" for r in frame.to_dict("records")), encoding="utf-8")
+    messages = []
+    for name in ("t.parquet", "t.jsonl"):
+        study = table_study(tmp_path / name.replace(".", "_"), name, (tmp_path / name).read_bytes())
+        try:
+            corpus = read_corpus(read_study(study))
+        except InputError as exc:
+            messages.append(exc.problem)
+        else:
+            messages.append([d.text for d in corpus])
+    assert messages[0] == messages[1]
+    assert (bad == "\x1cx") == isinstance(messages[0], list)  # only the text with a letter passes
+
+
+@settings(max_examples=50, deadline=None)
+@given(sizes=st.lists(st.integers(0, 11), max_size=8), a=st.integers(0, 40), b=st.integers(0, 40))
+def test_segments_are_the_concatenation_of_what_was_added(sizes, a, b):
+    from analysis import doctable
+
+    old = doctable.SEGMENT
+    doctable.SEGMENT = 4
+    try:
+        column, rows, whole = doctable.Segments(np.int32), doctable.Segments(np.uint8, 3), []
+        for k, n in enumerate(sizes):
+            values = np.arange(len(whole), len(whole) + n, dtype=np.int64)
+            column.extend(values)
+            rows.extend(np.repeat(values[:, None] % 256, 3, axis=1).astype(np.uint8))
+            whole += values.tolist()
+        column.finish(), rows.finish()
+        assert len(column) == len(whole) and np.asarray(column).tolist() == whole
+        assert column[a:b].tolist() == whole[a:b] and rows[a:b].tolist() == [[v % 256] * 3 for v in whole[a:b]]
+        if whole:
+            assert column[-1] == whole[-1] and column[len(whole) // 2] == whole[len(whole) // 2]
+        assert column.nbytes == 4 * len(whole)  # the last segment trimmed to its rows
+    finally:
+        doctable.SEGMENT = old
