@@ -96,8 +96,11 @@ SOURCE_KEYS = ("table", "format", "delimiter", "encoding", "language", "columns"
 
 #: Records per batch read from a Parquet file (memory: one batch of texts at a time).
 PARQUET_BATCH = 2048
-#: Records per batch of a CSV/TSV table (validated, hashed and packed together).
+#: Records per batch of a CSV/TSV table (validated, hashed and packed together) ...
 TABLE_BATCH = 2048
+#: ... or fewer, when their fields reach this many characters (long articles: the batch, with
+#: its texts' UTF-8 copies, bounds the reader's memory, not the number of records).
+TABLE_BATCH_CHARS = 4 * 2**20
 NUL = b"\x00"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
 
@@ -407,14 +410,17 @@ def _item(column, i: int) -> str:
 
 
 def csv_batches(path: Path, fmt: str, delimiter: str, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
-    """The records of :func:`iter_csv` in :class:`Batch` es of ``size`` (same checks, same labels);
-    the loop does only what a record needs (its width and first line), the rest is per batch."""
+    """The records of :func:`iter_csv` in :class:`Batch` es of ``size`` records or
+    :data:`TABLE_BATCH_CHARS` characters (same checks, same labels); the loop does only what a
+    record needs (its width, first line and length), the rest is per batch."""
     size = size or TABLE_BATCH
+    budget = TABLE_BATCH_CHARS
     handle, reader, header, codec, sep = _open_csv(path, fmt, delimiter, encoding, where)
     width = len(header)
     rows: list = []
     lines: list = []
     number = 0
+    chars = 0
     start = reader.line_num + 1
     try:
         try:
@@ -428,9 +434,10 @@ def csv_batches(path: Path, fmt: str, delimiter: str, encoding: str, where: str,
                 rows.append(row)
                 lines.append(start)
                 start = reader.line_num + 1
-                if len(rows) == size:
+                chars += sum(map(len, row))
+                if len(rows) == size or chars >= budget:
                     yield Batch(header, list(zip(*rows)), number - len(rows) + 1, lines)
-                    rows, lines = [], []
+                    rows, lines, chars = [], [], 0
         except UnicodeDecodeError:
             raise _decode_error(path, codec) from None
         except csv.Error as exc:

@@ -243,3 +243,13 @@ def test_segments_are_the_concatenation_of_what_was_added(sizes, a, b):
         assert column.nbytes == 4 * len(whole)  # the last segment trimmed to its rows
     finally:
         doctable.SEGMENT = old
+
+
+def test_csv_batches_are_cut_by_characters_too(tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "TABLE_BATCH_CHARS", 1000)
+    rows = [(f"d{i}", "en", "x" * 300) for i in range(10)]
+    path = tmp_path / "t.csv"
+    path.write_text(csv_text(rows, header=("doc_id", "language", "text")), encoding="utf-8")
+    batches = list(sources.csv_batches(path, "csv", "", "utf-8", "t"))
+    assert [len(b) for b in batches] == [4, 4, 2]  # 4 x 305 characters reach 1,000
+    assert [b.first for b in batches] == [1, 5, 9] and batches[1].label("t", 0) == "t record 5 (line 6)"
