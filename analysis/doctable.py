@@ -106,7 +106,9 @@ class PackedColumns(Sequence):
         number (1 = first record after the header) and first physical line (``None``: no lines,
         e.g. Parquet).
     text_sha, record_sha : :class:`Segments` (or NumPy arrays) of uint8 rows of 32
-        SHA-256 of each text's UTF-8 bytes and of its record (:func:`analysis.sources.record_sha256`).
+        SHA-256 of each text's UTF-8 bytes and of its record (:func:`analysis.sources.record_sha256`);
+        ``record_sha`` may be a function that reads them (from the pack's index: only the
+        manifest needs them, so they need not stay in memory).
     meta : DataFrame
         The metadata columns of these documents in the record's column order (doc_id and
         language included), row ``i`` for document ``i``; :meth:`attach` points it at the
@@ -133,6 +135,10 @@ class PackedColumns(Sequence):
     @property
     def doc_ids(self) -> list[str]:
         return self.meta["doc_id"].iloc[self.start:self.start + len(self)].tolist()
+
+    def record_digests(self) -> np.ndarray:
+        """The record hashes as an ``(n, 32)`` uint8 array (read from the index when not kept)."""
+        return np.asarray(self.record_sha() if callable(self.record_sha) else self.record_sha)
 
     def labels(self, a: int, b: int) -> list[str]:
         """The ``where`` of documents ``a .. b-1``."""
@@ -172,7 +178,8 @@ class PackedColumns(Sequence):
 
     def nbytes(self) -> int:
         """Bytes of the arrays (not the metadata, which is the corpus docvars)."""
-        arrays = [self.offsets, self.lengths, self.sizes, self.numbers, self.text_sha, self.record_sha] + ([self.lines] if self.lines is not None else [])
+        arrays = [self.offsets, self.lengths, self.sizes, self.numbers, self.text_sha] + ([self.lines] if self.lines is not None else [])
+        arrays += [] if callable(self.record_sha) else [self.record_sha]
         return sum(a.nbytes for a in arrays)
 
 
@@ -227,7 +234,8 @@ class Documents(Sequence):
 
 
 class RecordHashes(Mapping):
-    """``doc_id -> record SHA-256`` (hexadecimal), kept as raw bytes until it is read."""
+    """``doc_id -> record SHA-256`` (hexadecimal), kept as raw bytes (or in the pack's index,
+    which must then still be there) until it is read."""
 
     def __init__(self):
         self._parts: list = []  # dicts, or (PackedColumns) blocks
@@ -242,7 +250,7 @@ class RecordHashes(Mapping):
             out: dict = {}
             for part in self._parts:
                 if isinstance(part, PackedColumns):
-                    out.update(zip(part.doc_ids, _hexes(np.asarray(part.record_sha))))
+                    out.update(zip(part.doc_ids, _hexes(part.record_digests())))
                 else:
                     out.update(part)
             self._dict = out

@@ -904,7 +904,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     where = str(path)
     mapping = source.mapping
     batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where, keep_arrow=[mapping["text"]])
-    kept = _Columns()
+    kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are read back from its index
     for batch in batches:
         names, columns, texts, encoded, sizes = _admit_batch(batch, source, study.corpus.languages, mapping, where)
         n = len(encoded)
@@ -937,7 +937,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
         kept.add(record_batch)
     if not kept.count:
         raise InputError(source.path, "no records", "add at least one article")
-    return kept.block(pack, where)
+    return kept.block(pack, where, _index_path(Path(pack), "arrow") if pack else None)
 
 
 def _DIGEST(h) -> bytes:  # noqa: N802 (a function used as map's callable)
@@ -954,18 +954,21 @@ class _Columns:
     each metadata column copied out of its batch (so that no batch buffer is kept), then one
     :class:`~analysis.doctable.PackedColumns` (memory: the compact columns, not the batches)."""
 
-    def __init__(self):
+    def __init__(self, keep_records: bool = True):
         from .doctable import Segments
 
         self.meta: dict[str, list] = {}
         self.numbers = {n: Segments(np.int64 if n == "\x1foffset" else np.int32) for n in _INTERNAL[:5]}
-        self.numbers.update({n: Segments(np.uint8, 32) for n in _INTERNAL[5:]})
+        self.numbers.update({n: Segments(np.uint8, 32) for n in _INTERNAL[5:(7 if keep_records else 6)]})
+        self.skip = set() if keep_records else {_INTERNAL[6]}
         self.count = 0
 
     def add(self, batch) -> None:
         import pyarrow as pa
 
         for name in batch.schema.names:
+            if name in self.skip:
+                continue
             column = batch.column(name)
             if name in self.numbers:
                 if pa.types.is_fixed_size_binary(column.type):
@@ -980,12 +983,15 @@ class _Columns:
                 self.meta.setdefault(name, []).append(pa.concat_arrays([column, column.slice(0, 0)]))  # a copy of its own
         self.count += batch.num_rows
 
-    def block(self, pack: str, where: str):
+    def block(self, pack: str, where: str, index: Path | None = None):
+        """The block; without the record hashes kept, they are read from ``index`` when asked for."""
         import pyarrow as pa
 
         from .doctable import PackedColumns
 
         numbers = {n: column.finish() for n, column in self.numbers.items()}
+        if _INTERNAL[6] not in numbers:
+            numbers[_INTERNAL[6]] = functools.partial(_index_column, index, _INTERNAL[6])
         lines = numbers["\x1fline"] if numbers["\x1fline"][0] >= 0 else None
         meta = pa.table({n: pa.chunked_array(parts) for n, parts in self.meta.items()}).to_pandas(types_mapper=_STR.get)
         self.meta = {}
@@ -994,15 +1000,30 @@ class _Columns:
 
 
 def _read_index(path: Path, pack: str, where: str):
-    """The :class:`~analysis.doctable.PackedColumns` of a pack's Arrow index, one batch at a time."""
+    """The :class:`~analysis.doctable.PackedColumns` of a pack's Arrow index, one batch at a time
+    (the record hashes stay in the file until the manifest asks for them)."""
     import pyarrow as pa
 
-    kept = _Columns()
+    kept = _Columns(keep_records=False)
     with pa.OSFile(str(path)) as handle:
         reader = pa.ipc.open_file(handle)
         for i in range(reader.num_record_batches):
             kept.add(reader.get_batch(i))
-    return kept.block(pack, where)
+    return kept.block(pack, where, path)
+
+
+def _index_column(path: Path, name: str) -> np.ndarray:
+    """One fixed-size binary column of a pack's Arrow index as an ``(n, 32)`` uint8 array."""
+    import pyarrow as pa
+
+    parts = []
+    with pa.OSFile(str(path)) as handle:
+        reader = pa.ipc.open_file(handle)
+        for i in range(reader.num_record_batches):
+            column = reader.get_batch(i).column(name)
+            data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
+            parts.append(data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32))
+    return np.concatenate(parts) if parts else np.empty((0, 32), dtype=np.uint8)
 
 
 class _StrTypes(dict):
