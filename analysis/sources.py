@@ -895,8 +895,9 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     Each batch is checked column by column (ids, language codes, empty and binary texts: the
     same rules as :func:`admit`; at the first failing record of a batch :func:`admit` itself is
     run on it, so every message is the per-record one with its record number and line), its
-    texts are hashed and appended to the pack in one write, their record hashes taken, and one
-    Arrow record batch of metadata and pack entries is kept (and written to the pack's index).
+    texts are hashed and appended to the pack in one write, and one Arrow record batch of
+    metadata and pack entries is kept (and written to the pack's index, from which the record
+    hashes are computed when the manifest asks; without a pack they are taken now).
     """
     import pyarrow as pa
 
@@ -904,7 +905,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     where = str(path)
     mapping = source.mapping
     batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where, keep_arrow=[mapping["text"]])
-    kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are read back from its index
+    kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are taken from its index when asked for
     for batch in batches:
         names, columns, texts, encoded, sizes = _admit_batch(batch, source, study.corpus.languages, mapping, where)
         n = len(encoded)
@@ -924,15 +925,15 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
             guessed = "en" if ascii_only[i] else _guess_language(heads[i])
             if guessed != languages[i]:
                 log.warning("%s: says language '%s' but the text looks '%s'", batch.label(where, i), languages[i], guessed)
-        records = _record_digests(names, columns, text_hex)
         arrays = [pa.array(c, pa.string()) for c in columns] + [
             pa.array(offsets), pa.array(lengths), pa.array(sizes),
             pa.array(np.arange(batch.first, batch.first + n, dtype=np.int64)),
             pa.array(np.asarray(batch.lines, dtype=np.int64) if batch.lines is not None else np.full(n, -1, dtype=np.int64)),
             pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)]),
-            pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(records)]),
         ]
-        record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL])
+        if not pack:  # no index to take them from later: the record hashes now
+            arrays.append(pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(_record_digests(names, columns, text_hex))]))
+        record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL[:len(arrays) - len(names)]])
         writer.add_batch(record_batch)
         kept.add(record_batch)
     if not kept.count:
@@ -991,7 +992,7 @@ class _Columns:
 
         numbers = {n: column.finish() for n, column in self.numbers.items()}
         if _INTERNAL[6] not in numbers:
-            numbers[_INTERNAL[6]] = functools.partial(_index_column, index, _INTERNAL[6])
+            numbers[_INTERNAL[6]] = functools.partial(_index_record_digests, index)
         lines = numbers["\x1fline"] if numbers["\x1fline"][0] >= 0 else None
         meta = pa.table({n: pa.chunked_array(parts) for n, parts in self.meta.items()}).to_pandas(types_mapper=_STR.get)
         self.meta = {}
@@ -1012,17 +1013,21 @@ def _read_index(path: Path, pack: str, where: str):
     return kept.block(pack, where, path)
 
 
-def _index_column(path: Path, name: str) -> np.ndarray:
-    """One fixed-size binary column of a pack's Arrow index as an ``(n, 32)`` uint8 array."""
+def _index_record_digests(path: Path) -> np.ndarray:
+    """The record hashes (:func:`record_sha256`) of a pack's documents, from its Arrow index: the
+    metadata as read and each text's SHA-256 are there, so the cold read need not take them."""
     import pyarrow as pa
 
     parts = []
     with pa.OSFile(str(path)) as handle:
         reader = pa.ipc.open_file(handle)
         for i in range(reader.num_record_batches):
-            column = reader.get_batch(i).column(name)
-            data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
-            parts.append(data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32))
+            batch = reader.get_batch(i)
+            names = [n for n in batch.schema.names if n not in _INTERNAL]
+            column = batch.column(_INTERNAL[5])
+            data = np.frombuffer(column.buffers()[1], dtype=np.uint8)[column.offset * 32:(column.offset + len(column)) * 32]
+            digests = _record_digests(names, [batch.column(n).to_pylist() for n in names], _hex_rows(data.tobytes()))
+            parts.append(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32))
     return np.concatenate(parts) if parts else np.empty((0, 32), dtype=np.uint8)
 
 

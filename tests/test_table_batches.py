@@ -84,6 +84,7 @@ def test_records_in_many_batches_are_the_records_of_one(tmp_path, monkeypatch, s
     assert [(d.doc_id, d.offset, d.length, d.text_sha256, d.size, d.meta, d.where) for d in again] == [
         (d.doc_id, d.offset, d.length, d.text_sha256, d.size, d.meta, d.where) for d in corpus]
     assert dict(again.record_hashes) == dict(corpus.record_hashes)
+    assert dict(read_corpus(read_study(study), spill=False).record_hashes) == dict(corpus.record_hashes)  # taken while reading
 
 
 def test_documents_are_columns_not_objects(tmp_path):
