@@ -726,7 +726,8 @@ class _PackWriter:
                     folder.mkdir()
                     self._made.append(folder)
             self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            self._handle = open(self._tmp, "wb")  # noqa: SIM115 (closed by commit or abort)
+            # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
+            self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
             self._index_tmp = self._tmp.with_suffix(".index.tmp")
             self._index = open(self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {}))  # noqa: SIM115
 
