@@ -3,9 +3,10 @@
 A table of 200,000 articles held as :class:`analysis.sources.PackedDocument` objects with a
 metadata dict each costs about 1.7 KB a document (the dict, its keys and string values, the
 where-label, two hexadecimal hashes). Here one source's documents are a handful of NumPy
-arrays (pack offsets and lengths, text lengths, record numbers and lines, the two SHA-256 as 32
-raw bytes) plus the corpus ``docvars`` DataFrame (pandas' Arrow-backed strings) that already
-holds the metadata, about 100-200 bytes a document in all (``benchmarks/read_tables.py``).
+arrays (pack offsets and lengths, text lengths, record numbers and lines, the text's SHA-256 as
+32 raw bytes: 56 bytes) plus the corpus ``docvars`` DataFrame (pandas' Arrow-backed strings)
+that already holds the metadata, about 200 bytes a document in all with six short metadata
+columns (``benchmarks/read_tables.py``).
 
 :class:`PackedColumns` gives a :class:`~analysis.sources.PackedDocument` on demand (built a
 chunk of :data:`CHUNK` documents at a time, the last chunk kept, so walking the corpus in order

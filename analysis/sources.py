@@ -33,10 +33,11 @@ A CSV/TSV or Parquet table is read column-wise in batches of :data:`TABLE_BATCH`
 line noted; :func:`parquet_batches`: ``pyarrow.parquet.ParquetFile.iter_batches``). Each batch is
 checked column by column with the rules of :func:`admit` (the first failing record is handed to
 :func:`admit` itself, so the message is the per-record one); its texts are appended, as UTF-8,
-to a *text pack* in the cache folder in one write and hashed (SHA-256 of each text, and each
-record's hash); a document keeps only its pack offset and length, text length, record number,
-line and the two hashes, in NumPy arrays, and its metadata is a row of the corpus ``docvars``
-(:mod:`analysis.doctable`: about 100-200 bytes a document, not a Python object each). JSON Lines,
+to a *text pack* in the cache folder in one write and hashed (SHA-256 of each text); a document
+keeps only its pack offset and length, text length, record number, line and text hash, in NumPy
+arrays, and its metadata is a row of the corpus ``docvars`` (:mod:`analysis.doctable`: about 200
+bytes a document, not a Python object each); each record's hash (the manifest's) is computed from
+the pack's index when it is asked for. JSON Lines,
 news-please and HTML sources are read one record at a time into :class:`PackedDocument` objects
 (the table counterpart of :class:`analysis.files.StoredDocument`). Preparation reads a text back
 with one ``seek`` + ``read`` (in the worker process), and checks its SHA-256, exactly as for a
@@ -47,12 +48,15 @@ has passed validation, so bad input writes nothing. Its name is a SHA-256 of the
 bytes, the reader settings (columns, encoding, format, languages, reader version), so it is
 content-addressed: a second run (every stage reads the corpus again) finds the pack and its
 index (an Arrow IPC file of the batches' columns, or one JSON line per record for the
-per-record forms; no absolute path in either, so a moved project still finds its cache) and reads
-the index instead of parsing the table again; changing the file or a setting gives a new pack. Random access by row locator would avoid
+per-record forms; no absolute path in either, so a moved project still finds its cache) and
+reads the index instead of parsing the table again; changing the file or a setting gives a new
+pack. Random access by row locator would avoid
 the copy for CSV and JSONL, but not for Parquet, whose smallest readable unit is a column chunk
 of a row group (often all of the file): one mechanism for every format, at the cost of one
 UTF-8 copy of the texts in the cache (``make clean`` removes it with the rest of the cache).
-``validate`` reads with ``spill=False``: it checks everything and writes no pack.
+``validate`` reads with ``spill=False``: it checks everything and writes no pack (to try the
+boilerplate the corpus teaches it reads a table again into a scratch cache in a temporary
+folder, :func:`analysis.files.learned_problems_of`).
 """
 
 from __future__ import annotations
