@@ -28,7 +28,7 @@ toolkit's names. A bad record stops the run with one line naming the source, the
 
 How the texts of a table reach preparation (a 2 GB file is never held in memory)
 ------------------------------------------------------------------------------
-A CSV/TSV or Parquet table is read column-wise in batches of :data:`TABLE_BATCH` records
+A CSV/TSV, Parquet or JSON Lines table is read column-wise in batches of :data:`TABLE_BATCH` records
 (:func:`csv_batches`: the ``csv`` module over a streamed text file, each record's first physical
 line noted; :func:`parquet_batches`: ``pyarrow.parquet.ParquetFile.iter_batches``). Each batch is
 checked column by column with the rules of :func:`admit` (the first failing record is handed to
@@ -37,8 +37,9 @@ to a *text pack* in the cache folder in one write and hashed (SHA-256 of each te
 keeps only its pack offset and length, text length, record number, line and text hash, in NumPy
 arrays, and its metadata is a row of the corpus ``docvars`` (:mod:`analysis.doctable`: about 200
 bytes a document, not a Python object each); each record's hash (the manifest's) is computed from
-the pack's index when it is asked for. JSON Lines,
-news-please and HTML sources are read one record at a time into :class:`PackedDocument` objects
+the pack's index when it is asked for. A JSON Lines table is read the same way
+(:func:`jsonl_batches`) as long as its records have the same keys, else record by record like
+news-please and HTML sources: one at a time into :class:`PackedDocument` objects
 (the table counterpart of :class:`analysis.files.StoredDocument`). Preparation reads a text back
 with one ``seek`` + ``read`` (in the worker process), and checks its SHA-256, exactly as for a
 text file.
@@ -479,8 +480,8 @@ def _plain_value(value) -> str:
     return str(value)
 
 
-def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
-    """Records of a JSON Lines file (one object a line), streamed line by line."""
+def _jsonl_items(path: Path, encoding: str, where: str) -> Iterator[tuple[int, int, dict]]:
+    """Record number, physical line and fields (as strings) of each object of a JSON Lines file."""
     codec, utf16 = _probe(path, encoding, where, "write one JSON object per line", "give a JSON Lines text file")
     number = 0
     with open(path, encoding=codec, errors="strict", newline="") as handle:
@@ -509,7 +510,43 @@ def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
                 if isinstance(obj, list) and number == 1:
                     hint = "this is a JSON array, not JSON Lines: " + hint
                 raise InputError(label, f"is a JSON {type(obj).__name__}, not an object", hint)
-            yield Record(label, {str(k): _plain_value(v) for k, v in obj.items()})
+            yield number, line, {str(k): _plain_value(v) for k, v in obj.items()}
+
+
+def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a JSON Lines file (one object a line), streamed line by line."""
+    for number, line, fields in _jsonl_items(path, encoding, where):
+        yield Record(f"{where} record {number} (line {line})", fields)
+
+
+class _MixedKeys(Exception):
+    """A JSON Lines record with other keys than the first: the file is read record by record."""
+
+
+def jsonl_batches(path: Path, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+    """The records of :func:`iter_jsonl` in :class:`Batch` es (as :func:`csv_batches`), while every
+    record has the first record's keys (in any order); else :class:`_MixedKeys` is raised and the
+    caller reads the file record by record (each record's metadata is then its own keys)."""
+    size = size or TABLE_BATCH
+    names: list | None = None
+    rows: list = []
+    lines: list = []
+    chars = 0
+    number = 0
+    for number, line, fields in _jsonl_items(path, encoding, where):
+        if names is None:
+            names, keys = list(fields), set(fields)
+        if fields.keys() != keys:
+            raise _MixedKeys(number)
+        values = [fields[name] for name in names]
+        rows.append(values)
+        lines.append(line)
+        chars += sum(map(len, values))
+        if len(rows) == size or chars >= TABLE_BATCH_CHARS:
+            yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
+            rows, lines, chars = [], [], 0
+    if rows:
+        yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
 
 
 def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()) -> Iterator[Batch]:
@@ -818,8 +855,9 @@ class SourceRead:
 
 
 def _columnwise(source: Source, path: Path) -> bool:
-    """CSV/TSV and Parquet tables are read column-wise (every record has the same columns)."""
-    return source.kind == "table" and table_format(path, source.format, str(path)) in {"csv", "tsv", "parquet"}
+    """Tables are read column-wise (CSV/TSV and Parquet: every record has the same columns;
+    JSON Lines while its records have the same keys)."""
+    return source.kind == "table"
 
 
 def read_source(source: Source, study, spill: bool = True) -> SourceRead:
@@ -833,6 +871,8 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
     hashes = {_rel(p, study): sha256_file(p) for p in source_files(source, study)}
     pack = study.cache_dir / "texts" / f"{_source_key(source, hashes, study)}.pack"
     kind = "arrow" if _columnwise(source, path) else "jsonl"
+    if kind == "arrow" and spill and pack.is_file() and not _index_path(pack, kind).is_file() and _index_path(pack, "jsonl").is_file():
+        kind = "jsonl"  # a JSON Lines table whose records have different keys: read record by record before
     if spill and pack.is_file() and _index_path(pack, kind).is_file():
         if kind == "arrow":
             block = _read_index(_index_path(pack, kind), str(pack), str(path))
@@ -844,9 +884,15 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
     writer = _PackWriter(pack if spill else None, kind)
     try:
         if kind == "arrow":
-            block = _read_table_batches(source, study, path, writer, str(pack) if spill else "")
-            _check_duplicates(block)
-            return SourceRead(block, block.meta, hashes, block, writer)
+            try:
+                block = _read_table_batches(source, study, path, writer, str(pack) if spill else "")
+            except _MixedKeys as mixed:
+                log.info("%s: record %s has other keys than the first: read record by record", path, mixed.args[0])
+                writer.abort()
+                writer = _PackWriter(pack if spill else None, "jsonl")
+            else:
+                _check_duplicates(block)
+                return SourceRead(block, block.meta, hashes, block, writer)
         documents, rows, records = [], [], {}
         mapping = source.mapping
         prefix = str(path)
@@ -895,7 +941,7 @@ _INTERNAL = ("\x1foffset", "\x1flength", "\x1fsize", "\x1fnumber", "\x1fline", "
 
 
 def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, pack: str):
-    """Read a CSV/TSV or Parquet table column-wise, :data:`TABLE_BATCH` records at a time.
+    """Read a CSV/TSV, Parquet or JSON Lines table column-wise, :data:`TABLE_BATCH` records at a time.
 
     Each batch is checked column by column (ids, language codes, empty and binary texts: the
     same rules as :func:`admit`; at the first failing record of a batch :func:`admit` itself is
@@ -909,7 +955,12 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     fmt = table_format(path, source.format, str(path))
     where = str(path)
     mapping = source.mapping
-    batches = csv_batches(path, fmt, source.delimiter, source.encoding, where) if fmt != "parquet" else parquet_batches(path, where, keep_arrow=[mapping["text"]])
+    if fmt == "parquet":
+        batches = parquet_batches(path, where, keep_arrow=[mapping["text"]])
+    elif fmt == "jsonl":
+        batches = jsonl_batches(path, source.encoding, where)
+    else:
+        batches = csv_batches(path, fmt, source.delimiter, source.encoding, where)
     kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are taken from its index when asked for
     for batch in batches:
         names, columns, texts, encoded, sizes = _admit_batch(batch, source, study.corpus.languages, mapping, where)

@@ -130,7 +130,8 @@ def test_a_moved_project_reads_its_cache(tmp_path, monkeypatch):
     rows = [("v1", "vi", "A", TINY_VI), ("e1", "en", "B", TINY_EN)]
     old = tmp_path / "old"
     read_corpus(read_study(table_study(old, "a.csv", csv_text(rows))))
-    (old / "b.jsonl").write_text('{"doc_id": "j1", "language": "en", "text": "A JSON line.\\n"}\n', encoding="utf-8")
+    (old / "b.jsonl").write_text('{"doc_id": "j1", "language": "en", "text": "A JSON line.\\n"}\n'  # other keys: read record by record
+                                 '{"doc_id": "j2", "language": "en", "text": "Another.\\n", "section": "x"}\n', encoding="utf-8")
     study = old / "study.toml"
     study.write_text(study.read_text(encoding="utf-8").replace('[corpus]\ntable = "a.csv"\n', '[[corpus.source]]\ntable = "a.csv"\n[[corpus.source]]\ntable = "b.jsonl"\n'), encoding="utf-8")
     first = read_corpus(read_study(study))
@@ -254,3 +255,25 @@ def test_csv_batches_are_cut_by_characters_too(tmp_path, monkeypatch):
     batches = list(sources.csv_batches(path, "csv", "", "utf-8", "t"))
     assert [len(b) for b in batches] == [4, 4, 2]  # 4 x 305 characters reach 1,000
     assert [b.first for b in batches] == [1, 5, 9] and batches[1].label("t", 0) == "t record 5 (line 6)"
+
+
+def test_jsonl_is_read_column_wise_unless_its_records_have_other_keys(tmp_path, caplog):
+    import json
+
+    rows = [{"doc_id": "a", "language": "vi", "text": TINY_VI, "outlet": "A"}, {"outlet": "B", "text": TINY_EN, "doc_id": "b", "language": "en"}]
+    study = table_study(tmp_path / "same", "t.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    corpus = read_corpus(read_study(study))
+    assert isinstance(corpus.documents.parts[0], PackedColumns)  # same keys, another order: column-wise
+    assert [d.where.rsplit("/", 1)[1] for d in corpus] == ["t.jsonl record 1 (line 1)", "t.jsonl record 2 (line 2)"]
+    assert list(corpus.docvars.columns) == ["doc_id", "language", "outlet"] and list(corpus.docvars["outlet"]) == ["A", "B"]
+    assert dict(corpus.record_hashes) == {d.doc_id: sources.record_sha256({k: v for k, v in r.items() if k != "text"}, d.text_sha256) for d, r in zip(corpus, rows)}
+    mixed = [rows[0], {"doc_id": "b", "language": "en", "text": TINY_EN, "section": "x"}]
+    study = table_study(tmp_path / "mixed", "t.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in mixed))
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = read_corpus(read_study(study))
+    assert "record 2 has other keys than the first: read record by record" in caplog.text
+    assert [d.meta for d in corpus] == [{"doc_id": "a", "language": "vi", "outlet": "A"}, {"doc_id": "b", "language": "en", "section": "x"}]
+    assert list(corpus.docvars["section"]) == ["", "x"]
+    again = read_corpus(read_study(study))  # from the record-by-record index
+    assert [d.text for d in again] == [TINY_VI, TINY_EN] and dict(again.record_hashes) == dict(corpus.record_hashes)
+    assert len(list((tmp_path / "mixed" / ".cache" / "texts").glob("*"))) == 2  # one pack, one index: the aborted try left nothing
