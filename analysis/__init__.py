@@ -34,7 +34,9 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
 1. Study: :func:`open_study` (``study.prepare()``); bad input raises :class:`InputError`.
 2. Corpus: :class:`PreparedStudy` (``.docvars``, ``.prepared``, ``.units()``, ``.dtm()``,
    ``.annotate()``, ``.codebook()``, ``.topic_corpora()``), :func:`cleaning_log`,
-   :func:`corpus_summary`, :func:`date_ranges`, :func:`segmenter_id`.
+   :func:`corpus_summary`, :func:`date_ranges`, :func:`segmenter_id`; your own corpus before
+   its study (``python -m analysis init``): :func:`read_table` (a CSV/TSV/JSON Lines/Parquet
+   table, validated as a study reads it), :func:`parse_date` (the date forms news exports write).
 3. Frequencies: :func:`frequency_table`, :func:`top_terms`, :func:`tfidf_top_terms`,
    :func:`bigram_table`, :func:`kwic`.
 4. Framing: :func:`coverage_report`, :func:`frame_salience`, :func:`actor_salience`,
@@ -76,6 +78,7 @@ _API = {
     "open_study": "prepared", "InputError": "errors",
     # 2. corpus
     "PreparedStudy": "prepared", "cleaning_log": "textstat", "corpus_summary": "textstat", "date_ranges": "dates", "segmenter_id": "tokens",
+    "read_table": "sources", "parse_date": "dates",
     # 3. frequencies
     "frequency_table": "textstat", "top_terms": "textstat", "tfidf_top_terms": "textstat", "bigram_table": "textstat", "kwic": "textstat",
     # 4. framing, keyness, documents

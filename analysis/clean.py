@@ -32,7 +32,7 @@ DROP_LINE_HEAD_CHARS = 120
 
 UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
 KINDS = ("truncate_from", "drop_line", "drop_line_and_next", "strip", "strip_last_line")
-RULE_KEYS = {"name", "kind", "pattern", "languages", "description"}
+RULE_KEYS = {"name", "kind", "pattern", "languages", "description", "outlets"}
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class Rule:
     languages: tuple[str, ...]
     description: str = ""
     source: str = ""  # the rule file, for messages
+    outlets: tuple[str, ...] = ()  # only documents of these outlets (empty: every outlet)
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,14 @@ def parse_rules(text: str, where: str) -> tuple[Rule, ...]:
         except (regex.error, re.error) as exc:
             raise InputError(label, f"bad regular expression ({exc})", "fix the pattern") from None
         languages = tuple(entry.get("languages", ["vi", "en"]))
-        rules.append(Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", ""), where))
+        outlets = entry.get("outlets", [])
+        if not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets):
+            raise InputError(label, "outlets must be a list of outlet names", 'write outlets = ["Báo A"] (or leave it out: every outlet)')
+        rules.append(Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", ""), where, tuple(outlets)))
     return tuple(rules)
 
 
-def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where: str = "<text>") -> tuple[str, list[Removal]]:
+def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where: str = "<text>", outlet: str | None = None) -> tuple[str, list[Removal]]:
     """Apply ``rules`` in order to an NFC text; return the cleaned text and the removals.
 
     Line numbers in the log refer to the input text. Blank lines are kept (they separate
@@ -93,7 +97,9 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
     head up to the end of the match (kind ``drop_line_head``, a match within its first
     :data:`DROP_LINE_HEAD_CHARS` characters), or its tail from a match that ends the line (kind
     ``drop_line_tail``), or nothing. Every match is bounded in time (:func:`_limit`,
-    about a second a line; the error names the rule and the line).
+    about a second a line; the error names the rule and the line). A rule with ``outlets``
+    (the corpus-learned rules, :mod:`analysis.learned_boilerplate`) applies only to a text whose
+    ``outlet`` is one of them.
 
     Examples
     --------
@@ -105,7 +111,7 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where:
     lines: list[tuple[int, str]] = list(enumerate(text.split("\n"), start=1))
     removals: list[Removal] = []
     for rule in rules:
-        if language not in rule.languages:
+        if language not in rule.languages or (rule.outlets and outlet not in rule.outlets):
             continue
 
         def search(line: str, number: int, rule: Rule = rule):

@@ -40,7 +40,9 @@ def _validate(study, args):
     # remove whole), found now without segmenting anything: every text still on disk (a folder
     # corpus; a table source's texts are not kept when validating).
     readable = [d for d in corpus.documents if not isinstance(d, PackedDocument) or d.pack]
-    check_documents(readable, load_preparation(study))
+    preparation = load_preparation(study)
+    check_documents(readable, preparation)
+    raise_all(files.learned_problems_of(study, corpus, preparation))  # the boilerplate the corpus teaches (one line each)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 

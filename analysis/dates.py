@@ -87,6 +87,18 @@ def parse_date(value: str, dayfirst: bool = True) -> dt.date | None:
     ------
     DateError
         Not a date in a known form, an impossible date, or a weekday that disagrees with it.
+
+    Examples
+    --------
+    >>> parse_date("2024-04-03T23:30:00-05:00")  # the day where it was published, not in UTC
+    datetime.date(2024, 4, 3)
+    >>> parse_date("03-04-2024"), parse_date("Wed, 03 Apr 2024 13:05:00 GMT")
+    (datetime.date(2024, 4, 3), datetime.date(2024, 4, 3))
+    >>> parse_date("") is None, parse_date("NaT") is None
+    (True, True)
+    >>> parse_date("31/02/2024")
+    Traceback (most recent call last):
+    analysis.dates.DateError: '31/02/2024' is not a possible date (2024-02-31 does not exist)
     """
     if is_missing(value):
         return None

@@ -642,3 +642,28 @@ def _parallel_docs(path: Path, text: str, n_lines: int) -> list[tuple[str, int, 
         if start_b <= end_a:
             raise InputError(path, f"documents '{id_a}' and '{id_b}' overlap (line {start_b})", "give every line to at most one document")
     return docs
+
+
+def learned_problems_of(study: Study, corpus: Corpus, preparation) -> list[InputError]:
+    """:func:`analysis.learned_boilerplate.learned_problems` for ``validate`` (one problem each).
+
+    A table source read without its texts (``spill=False``) is read again into a scratch cache
+    in a temporary folder, removed afterwards (nothing is written in the project), so the
+    learned rules can be tried on its texts; those texts get the rule-file checks of
+    :func:`analysis.prepare.check_documents` too.
+    """
+    import dataclasses
+
+    from .learned_boilerplate import learned_problems
+    from .prepare import check_documents
+    from .sources import PackedDocument
+
+    if not (study.text.learn_boilerplate or study.corpus.drop_duplicates):
+        return []
+    if all(not isinstance(d, PackedDocument) or d.pack for d in corpus.documents):
+        return learned_problems(study, corpus, preparation)
+    with tempfile.TemporaryDirectory(prefix="analysis-validate-") as scratch:
+        scratch_study = dataclasses.replace(study, run=dataclasses.replace(study.run, cache=scratch))
+        full = read_corpus(scratch_study)
+        check_documents(full.documents, preparation)
+        return learned_problems(scratch_study, full, preparation)

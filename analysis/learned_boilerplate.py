@@ -18,8 +18,10 @@ The learned lines become ordinary ``drop_line`` rules appended to the rule file'
 per language and outlet, named ``learned: <outlet>``, its pattern the alternation of the outlet's
 lines with flexible whitespace and digits), so every cut is logged per document in the cleaning
 log with the rule that matched, and the rules enter the preparation cache key like the file's. A
-learned rule applies to every document of its language: a footer learned from one outlet that
-appears verbatim in another's article (a syndicated footer) is chrome there too.
+learned rule applies only to the outlet that taught it (``outlets = [...]`` in the rule,
+:class:`analysis.clean.Rule`): the same line in another outlet's article, once, is that
+article's text (a quotation, a credit), and another outlet's own chrome is learned from that
+outlet. Documents without an ``outlet`` column are one outlet (``""``) per language.
 
 Related-article teasers (:data:`TEASER_RULE`): a headline followed by a date in brackets, on a
 line of its own, as VNTC's "Các tin khác" lists print them ("Chùm ảnh hoa Đà Lạt(30/11/2004)").
@@ -124,7 +126,8 @@ def line_pattern(line: str) -> str:
 
 
 def rules_toml(learned: Iterable[LearnedLine], teasers: bool = True) -> str:
-    """TOML ``[[rule]]`` tables for the learned lines (one per language and outlet) and the teaser rule.
+    """TOML ``[[rule]]`` tables for the learned lines (one per language and outlet, scoped to that
+    outlet) and the teaser rule (every outlet).
 
     Appended to the rule file's text, so :func:`analysis.clean.parse_rules` reads them like any
     rule and the preparation cache key covers them. Patterns are case-insensitive (``(?i)``).
@@ -143,6 +146,7 @@ def rules_toml(learned: Iterable[LearnedLine], teasers: bool = True) -> str:
             'kind = "drop_line"\n'
             f"pattern = {_toml_string(pattern)}\n"
             f"languages = [{_toml_string(language)}]\n"
+            f"outlets = [{_toml_string(outlet)}]\n"
             f"description = {_toml_string(f'{len(items)} line(s) recurring in this outlet: {examples}')}\n"
         )
     return "".join(out)
@@ -189,7 +193,7 @@ def duplicates_to_drop(documents: Iterable[tuple[str, str, str]], shingle_size: 
 
 # ------------------------------------------------------------------------------- wiring
 
-LEARN_VERSION = "1"
+LEARN_VERSION = "2"
 
 
 def learned_corpus(study, corpus, preparation, cache=None):
@@ -244,3 +248,36 @@ def learned_corpus(study, corpus, preparation, cache=None):
     if stored["rules"]:
         preparation = dataclasses.replace(preparation, rules_text=preparation.rules_text.rstrip("\n") + "\n" + stored["rules"], rules_label=f"{preparation.rules_label} + learned")
     return corpus, preparation
+
+
+def learned_problems(study, corpus, preparation) -> list:
+    """What the corpus-learned boilerplate would break, found by ``validate`` before any stage
+    writes: one :class:`~analysis.errors.InputError` per problem.
+
+    The learned rules (and the near-duplicate drops) are worked out as preparation will
+    (:func:`learned_corpus`, without the cache); the rule file and the learned rules must parse
+    together, and no document may lose its whole text to them (preparation would stop there).
+    ``corpus`` must have its texts readable (the caller reads a table into a scratch cache).
+    Every document has already passed the rule file alone, so what fails here fails because of
+    what was learned; the fix says which settings decide it.
+    """
+    from .errors import InputError
+    from .prepare import clean_document
+
+    if not (getattr(study.text, "learn_boilerplate", False) or getattr(study.corpus, "drop_duplicates", False)):
+        return []
+    try:
+        kept, learned = learned_corpus(study, corpus, preparation, cache=None)
+        learned.rules  # noqa: B018 (parses the rule file and the learned rules together)
+    except InputError as exc:
+        return [exc]
+    if not len(kept):
+        return [InputError(str(study.source), "[corpus] drop_duplicates drops every document", "set drop_duplicates = false or check [framing] duplicate_jaccard")]
+    problems = []
+    fix = "raise [text] learned_min_documents or learned_min_share, or set learn_boilerplate = false (the document is only lines its outlet repeats)"
+    for document in kept:
+        try:
+            clean_document(document, learned)
+        except InputError as exc:
+            problems.append(InputError(exc.where, f"{exc.problem} (with the boilerplate learned from the corpus)", fix))
+    return problems

@@ -52,7 +52,7 @@ def manifest(study: Study) -> dict:
     return {
         "study": {"file": study.source.name, "sha256": files.sha256_file(study.source)},
         "inputs": corpus.file_hashes,
-        **({"records": corpus.record_hashes} if corpus.record_hashes else {}),  # table sources: each document's record
+        **({"records": dict(corpus.record_hashes)} if corpus.record_hashes else {}),  # table sources: each document's record (a lazy mapping)
         "settings": settings,
         "preparation": preparation.describe(),
         "segmenter": segmenter_id(study.text.segmenter),

@@ -144,7 +144,14 @@ def document_key(document: Document, preparation: Preparation) -> str:
     digest.update(document.language.encode())
     digest.update((document.meta or {}).get("title", "").encode("utf-8", "surrogatepass") + b"\x00")
     digest.update(document.text_sha256.encode())
+    if any(rule.outlets for rule in preparation.rules):  # outlet-scoped rules: the outlet changes the cleaning
+        digest.update(b"\x00outlet\x00" + document_outlet(document).encode("utf-8", "surrogatepass"))
     return digest.hexdigest()
+
+
+def document_outlet(document: Document) -> str:
+    """The document's ``outlet`` metadata value (``""`` without one): what outlet-scoped rules match."""
+    return (document.meta or {}).get("outlet", "") or ""
 
 
 def clean_document(document: Document, preparation: Preparation) -> tuple[str, list]:
@@ -160,7 +167,7 @@ def clean_document(document: Document, preparation: Preparation) -> tuple[str, l
         raise InputError(where, "the text is only invisible characters (zero-width or bidirectional marks)", "remove it from the metadata or add its text")
     title = canonical_text(document.meta.get("title", ""), where=f"{where} title") if document.meta else ""
     text = split_headline(text, title) if title else text
-    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language, where=where)
+    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language, where=where, outlet=document_outlet(document))
     if not cleaned.strip():
         raise InputError(where, "no text left after boilerplate removal", "check the rules in the boilerplate file")
     return cleaned, removals

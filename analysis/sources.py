@@ -28,24 +28,36 @@ toolkit's names. A bad record stops the run with one line naming the source, the
 
 How the texts of a table reach preparation (a 2 GB file is never held in memory)
 ------------------------------------------------------------------------------
-A table is read in batches (``csv`` module over a streamed text file, one JSON line at a time,
-``pyarrow.parquet.ParquetFile.iter_batches``); each record is validated, then its text is
-appended, as UTF-8, to a *text pack* in the cache folder and the record keeps only the pack's
-name, the byte offset and length of its text, its SHA-256 and its length
-(:class:`PackedDocument`, the table counterpart of :class:`analysis.files.StoredDocument`).
-Preparation reads a text back with one ``seek`` + ``read`` (in the worker process), and checks
-its SHA-256, exactly as for a text file.
+A CSV/TSV, Parquet or JSON Lines table is read column-wise in batches of :data:`TABLE_BATCH` records
+(:func:`csv_batches`: the ``csv`` module over a streamed text file, each record's first physical
+line noted; :func:`parquet_batches`: ``pyarrow.parquet.ParquetFile.iter_batches``). Each batch is
+checked column by column with the rules of :func:`admit` (the first failing record is handed to
+:func:`admit` itself, so the message is the per-record one); its texts are appended, as UTF-8,
+to a *text pack* in the cache folder in one write and hashed (SHA-256 of each text); a document
+keeps only its pack offset and length, text length, record number, line and text hash, in NumPy
+arrays, and its metadata is a row of the corpus ``docvars`` (:mod:`analysis.doctable`: about 200
+bytes a document, not a Python object each); each record's hash (the manifest's) is computed from
+the pack's index when it is asked for. A JSON Lines table is read the same way
+(:func:`jsonl_batches`) as long as its records have the same keys, else record by record like
+news-please and HTML sources: one at a time into :class:`PackedDocument` objects
+(the table counterpart of :class:`analysis.files.StoredDocument`). Preparation reads a text back
+with one ``seek`` + ``read`` (in the worker process), and checks its SHA-256, exactly as for a
+text file.
 
 The pack is written under a temporary name and renamed only after *every* record of the source
 has passed validation, so bad input writes nothing. Its name is a SHA-256 of the source file's
 bytes, the reader settings (columns, encoding, format, languages, reader version), so it is
 content-addressed: a second run (every stage reads the corpus again) finds the pack and its
-index (one JSON line of metadata per record) and reads the index instead of parsing the table
-again; changing the file or a setting gives a new pack. Random access by row locator would avoid
+index (an Arrow IPC file of the batches' columns, or one JSON line per record for the
+per-record forms; no absolute path in either, so a moved project still finds its cache) and
+reads the index instead of parsing the table again; changing the file or a setting gives a new
+pack. Random access by row locator would avoid
 the copy for CSV and JSONL, but not for Parquet, whose smallest readable unit is a column chunk
 of a row group (often all of the file): one mechanism for every format, at the cost of one
 UTF-8 copy of the texts in the cache (``make clean`` removes it with the rest of the cache).
-``validate`` reads with ``spill=False``: it checks everything and writes no pack.
+``validate`` reads with ``spill=False``: it checks everything and writes no pack (to try the
+boilerplate the corpus teaches it reads a table again into a scratch cache in a temporary
+folder, :func:`analysis.files.learned_problems_of`).
 """
 
 from __future__ import annotations
@@ -53,17 +65,21 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import math
+import operator
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .corpus import _VI_LETTERS, Corpus, Document, check_encoding, text_sha256
@@ -72,7 +88,7 @@ from .errors import InputError
 log = logging.getLogger("analysis")
 
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
-READER_VERSION = "1"
+READER_VERSION = "2"
 
 #: The toolkit's column names that ``[corpus.columns]`` may map.
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
@@ -85,6 +101,11 @@ SOURCE_KEYS = ("table", "format", "delimiter", "encoding", "language", "columns"
 
 #: Records per batch read from a Parquet file (memory: one batch of texts at a time).
 PARQUET_BATCH = 2048
+#: Records per batch of a CSV/TSV table (validated, hashed and packed together) ...
+TABLE_BATCH = 2048
+#: ... or fewer, when their fields reach this many characters (long articles: the batch, with
+#: its texts' UTF-8 copies, bounds the reader's memory, not the number of records).
+TABLE_BATCH_CHARS = 4 * 2**20
 NUL = b"\x00"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
 
@@ -298,15 +319,16 @@ def _probe(path: Path, encoding: str, where: str, empty_fix: str, binary_fix: st
     return codec, utf16
 
 
-def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
-    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+def _open_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str):
+    """The open file, its ``csv.reader`` (strict), the checked header and the codec of a CSV/TSV
+    file (the caller closes the file)."""
     codec, excel_unicode = _probe(path, encoding, where, "export the table with a header line and one row per article",
                                   "export the table as CSV text (or give a .parquet file)")
     if excel_unicode:
         log.info("%s: an Excel 'Unicode text' export (UTF-16 with BOM): read as tab-separated", path)
         fmt = "tsv"
     sep = delimiter or ("\t" if fmt == "tsv" else ",")
-    handle = open(path, encoding=codec, errors="strict", newline="")  # noqa: SIM115 (closed in finally; a generator)
+    handle = open(path, encoding=codec, errors="strict", newline="")  # noqa: SIM115 (the caller closes it)
     try:
         reader = csv.reader(handle, delimiter=sep, strict=True)
         try:
@@ -322,6 +344,23 @@ def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) ->
                     raise InputError(f"{where} line 1", f"the header is one column; the file looks {name}-separated", f"{fix} to its source, or save it comma-separated")
         header = [h.strip() for h in header]
         _check_header(header, where)
+    except BaseException:
+        handle.close()
+        raise
+    return handle, reader, header, codec, sep
+
+
+def _width_error(label: str, row: list, width: int, sep: str) -> InputError:
+    hint = "check the quoting and separators of this record"
+    if len(row) == 1 and sep == "," and (";" in row[0] or "\t" in row[0]):
+        hint = "the record looks ;- or tab-separated: give delimiter (or format = \"tsv\")"
+    return InputError(label, f"has {len(row)} fields, the header has {width}", hint)
+
+
+def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
+    handle, reader, header, codec, sep = _open_csv(path, fmt, delimiter, encoding, where)
+    try:
         start = reader.line_num + 1
         number = 0
         while True:
@@ -340,11 +379,76 @@ def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) ->
                 number -= 1
                 continue
             if len(row) != len(header):
-                hint = "check the quoting and separators of this record"
-                if len(row) == 1 and sep == "," and (";" in row[0] or "\t" in row[0]):
-                    hint = "the record looks ;- or tab-separated: give delimiter (or format = \"tsv\")"
-                raise InputError(label, f"has {len(row)} fields, the header has {len(header)}", hint)
+                raise _width_error(label, row, len(header), sep)
             yield Record(label, dict(zip(header, row)))
+    finally:
+        handle.close()
+
+
+@dataclass
+class Batch:
+    """Consecutive records of a table with the same columns, column-wise: ``columns[j][i]`` is
+    field ``names[j]`` of record ``first + i`` (a string); ``lines[i]`` its first physical line
+    (CSV) or ``None``."""
+
+    names: list
+    columns: list
+    first: int
+    lines: list | None
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def label(self, where: str, i: int) -> str:
+        if self.lines is None:
+            return f"{where} record {self.first + i}"
+        return f"{where} record {self.first + i} (line {self.lines[i]})"
+
+    def record(self, where: str, i: int) -> Record:
+        return Record(self.label(where, i), {name: _item(column, i) for name, column in zip(self.names, self.columns)})
+
+
+def _item(column, i: int) -> str:
+    """Value ``i`` of a batch column: a list of strings or an Arrow string array."""
+    value = column[i]
+    return value if isinstance(value, str) else (value.as_py() or "")
+
+
+def csv_batches(path: Path, fmt: str, delimiter: str, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+    """The records of :func:`iter_csv` in :class:`Batch` es of ``size`` records or
+    :data:`TABLE_BATCH_CHARS` characters (same checks, same labels); the loop does only what a
+    record needs (its width, first line and length), the rest is per batch."""
+    size = size or TABLE_BATCH
+    budget = TABLE_BATCH_CHARS
+    handle, reader, header, codec, sep = _open_csv(path, fmt, delimiter, encoding, where)
+    width = len(header)
+    rows: list = []
+    lines: list = []
+    number = 0
+    chars = 0
+    start = reader.line_num + 1
+    try:
+        try:
+            for row in reader:
+                if len(row) != width or (width == 1 and not row[0].strip()):
+                    if not row or (len(row) == 1 and not row[0].strip()):
+                        start = reader.line_num + 1
+                        continue
+                    raise _width_error(f"{where} record {number + 1} (line {start})", row, width, sep)
+                number += 1
+                rows.append(row)
+                lines.append(start)
+                start = reader.line_num + 1
+                chars += sum(map(len, row))
+                if len(rows) == size or chars >= budget:
+                    yield Batch(header, list(zip(*rows)), number - len(rows) + 1, lines)
+                    rows, lines, chars = [], [], 0
+        except UnicodeDecodeError:
+            raise _decode_error(path, codec) from None
+        except csv.Error as exc:
+            raise InputError(f"{where} record {number + 1} (line {start})", f"broken CSV ({exc})", "check the quoting of this record (a quote inside a field must be doubled)") from None
+        if rows:
+            yield Batch(header, list(zip(*rows)), number - len(rows) + 1, lines)
     finally:
         handle.close()
 
@@ -376,8 +480,8 @@ def _plain_value(value) -> str:
     return str(value)
 
 
-def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
-    """Records of a JSON Lines file (one object a line), streamed line by line."""
+def _jsonl_items(path: Path, encoding: str, where: str) -> Iterator[tuple[int, int, dict]]:
+    """Record number, physical line and fields (as strings) of each object of a JSON Lines file."""
     codec, utf16 = _probe(path, encoding, where, "write one JSON object per line", "give a JSON Lines text file")
     number = 0
     with open(path, encoding=codec, errors="strict", newline="") as handle:
@@ -406,11 +510,53 @@ def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
                 if isinstance(obj, list) and number == 1:
                     hint = "this is a JSON array, not JSON Lines: " + hint
                 raise InputError(label, f"is a JSON {type(obj).__name__}, not an object", hint)
-            yield Record(label, {str(k): _plain_value(v) for k, v in obj.items()})
+            yield number, line, {str(k): _plain_value(v) for k, v in obj.items()}
 
 
-def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
-    """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
+def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
+    """Records of a JSON Lines file (one object a line), streamed line by line."""
+    for number, line, fields in _jsonl_items(path, encoding, where):
+        yield Record(f"{where} record {number} (line {line})", fields)
+
+
+class _MixedKeys(Exception):
+    """A JSON Lines record with other keys than the first: the file is read record by record."""
+
+
+def jsonl_batches(path: Path, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+    """The records of :func:`iter_jsonl` in :class:`Batch` es (as :func:`csv_batches`), while every
+    record has the first record's keys (in any order); else :class:`_MixedKeys` is raised and the
+    caller reads the file record by record (each record's metadata is then its own keys)."""
+    size = size or TABLE_BATCH
+    names: list | None = None
+    rows: list = []
+    lines: list = []
+    chars = 0
+    number = 0
+    for number, line, fields in _jsonl_items(path, encoding, where):
+        if names is None:
+            names, keys = list(fields), set(fields)
+        if fields.keys() != keys:
+            raise _MixedKeys(number)
+        values = [fields[name] for name in names]
+        rows.append(values)
+        lines.append(line)
+        chars += sum(map(len, values))
+        if len(rows) == size or chars >= TABLE_BATCH_CHARS:
+            yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
+            rows, lines, chars = [], [], 0
+    if rows:
+        yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
+
+
+def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()) -> Iterator[Batch]:
+    """A Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``), as :class:`Batch` es
+    of strings (missing = ``""``; numbers, dates, lists as :func:`_plain_value` writes them).
+
+    A string column named in ``keep_arrow`` (the texts) stays an Arrow array (missing = ``""``):
+    its UTF-8 bytes go to the pack and the hash without a round trip through Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -419,21 +565,28 @@ def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Ite
         raise InputError(where, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
     header = list(parquet.schema_arrow.names)
     _check_header(header, where)
-    import pyarrow as pa
-
     number = 0
+    keep = set(keep_arrow)
     for batch in parquet.iter_batches(batch_size=batch_size):
         values = []
-        for column in batch.columns:
+        for name, column in zip(batch.schema.names, batch.columns):
+            if name in keep and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+                values.append(pc.fill_null(column, "") if column.null_count else column)
+                continue
             items = column.to_pylist()
             if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                 values.append([v if v is not None else "" for v in items] if column.null_count else items)
             else:  # numbers, dates, lists ...: one call per value, as a string
                 values.append([_plain_value(v) for v in items])
-        names = batch.schema.names
-        for row in zip(*values):
-            number += 1
-            yield Record(f"{where} record {number}", dict(zip(names, row)))
+        yield Batch(list(batch.schema.names), values, number + 1, None)
+        number += batch.num_rows
+
+
+def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
+    """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
+    for batch in parquet_batches(path, where, batch_size):
+        for i in range(len(batch)):
+            yield batch.record(where, i)
 
 
 def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
@@ -593,13 +746,20 @@ def record_sha256(meta: dict, text_sha: str) -> str:
 
 
 class _PackWriter:
-    """Appends texts to a temporary pack; :meth:`commit` renames it (and its index) into place."""
+    """Appends texts to a temporary pack; :meth:`commit` renames it (and its index) into place.
 
-    def __init__(self, target: Path | None):
+    The index is JSON Lines (``kind="jsonl"``: one record per line, the per-record forms) or an
+    Arrow IPC file of :class:`pyarrow.RecordBatch` es (``kind="arrow"``: the column-wise table
+    readers, :func:`_read_table_batches`).
+    """
+
+    def __init__(self, target: Path | None, kind: str = "jsonl"):
         self.target = target
+        self.kind = kind
         self.offset = 0
         self._handle = None
         self._index = None
+        self._arrow = None
         self._made: list[Path] = []  # folders this writer created (removed again on abort)
         if target is not None:
             for folder in reversed([target.parent, *target.parent.parents]):
@@ -607,34 +767,60 @@ class _PackWriter:
                     folder.mkdir()
                     self._made.append(folder)
             self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            self._handle = open(self._tmp, "wb")  # noqa: SIM115 (closed by commit or abort)
+            # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
+            self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
             self._index_tmp = self._tmp.with_suffix(".index.tmp")
-            self._index = open(self._index_tmp, "w", encoding="utf-8")  # noqa: SIM115 (closed by commit or abort)
+            self._index = open(self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {}))  # noqa: SIM115
 
     def add_index(self, line: str) -> None:
         if self._index is not None:
             self._index.write(line)
 
+    def add_batch(self, batch) -> None:
+        """One :class:`pyarrow.RecordBatch` of the Arrow index (same schema every time)."""
+        if self._index is None:
+            return
+        if self._arrow is None:
+            import pyarrow as pa
+
+            self._arrow = pa.ipc.new_file(self._index, batch.schema)
+        self._arrow.write_batch(batch)
+
     def add(self, text: str) -> tuple[int, int]:
-        data = text.encode("utf-8", "surrogatepass")
+        start, length = self.add_bytes(text.encode("utf-8", "surrogatepass"))
+        return start, length
+
+    def add_bytes(self, data: bytes) -> tuple[int, int]:
         start = self.offset
         if self._handle is not None:
             self._handle.write(data)
         self.offset += len(data)
         return start, len(data)
 
+    def add_parts(self, parts: list[bytes], total: int) -> int:
+        """Append ``parts`` (``total`` bytes) in one call; return the offset of the first."""
+        start = self.offset
+        if self._handle is not None:
+            self._handle.writelines(parts)
+        self.offset += total
+        return start
+
+    def _close(self) -> None:
+        self._handle.close()
+        if self._arrow is not None:
+            self._arrow.close()
+        self._index.close()
+
     def commit(self) -> None:
         if self._handle is None:
             return
-        self._handle.close()
-        self._index.close()
+        self._close()
         os.replace(self._tmp, self.target)  # the pack first: an index never points into a missing pack
-        os.replace(self._index_tmp, _index_path(self.target))
+        os.replace(self._index_tmp, _index_path(self.target, self.kind))
 
     def abort(self) -> None:
         if self._handle is not None:
-            self._handle.close()
-            self._index.close()
+            self._close()
             self._tmp.unlink(missing_ok=True)
             self._index_tmp.unlink(missing_ok=True)
             for folder in reversed(self._made):
@@ -644,8 +830,8 @@ class _PackWriter:
                     break
 
 
-def _index_path(pack: Path) -> Path:
-    return pack.with_suffix(".index.jsonl")
+def _index_path(pack: Path, kind: str = "jsonl") -> Path:
+    return pack.with_suffix(".index.jsonl" if kind == "jsonl" else ".index.arrow")
 
 
 def _source_key(source: Source, hashes: dict[str, str], study) -> str:
@@ -655,30 +841,61 @@ def _source_key(source: Source, hashes: dict[str, str], study) -> str:
 
 @dataclass
 class SourceRead:
-    """One source read and validated: documents (:class:`PackedDocument`), their metadata rows,
-    the SHA-256 of every file read (relative to the study folder), every document's record hash,
-    and the pack still to commit (``None`` when it already existed or nothing is kept)."""
+    """One source read and validated: its documents (a list of :class:`PackedDocument`, or one
+    :class:`analysis.doctable.PackedColumns` block), their metadata (a DataFrame of strings),
+    the SHA-256 of every file read (relative to the study folder), every document's record hash
+    (a dict, or the block's raw hashes), and the pack still to commit (``None`` when it already
+    existed or nothing is kept)."""
 
-    documents: list
-    rows: list
+    documents: Sequence
+    meta: pd.DataFrame
     file_hashes: dict
-    record_hashes: dict
+    record_hashes: object
     writer: _PackWriter | None = None
 
 
+def _columnwise(source: Source, path: Path) -> bool:
+    """Tables are read column-wise (CSV/TSV and Parquet: every record has the same columns;
+    JSON Lines while its records have the same keys)."""
+    return source.kind == "table"
+
+
 def read_source(source: Source, study, spill: bool = True) -> SourceRead:
-    """Read and validate one non-folder source (the pack, if new, is committed by the caller)."""
-    _existing(source, study)
+    """Read and validate one non-folder source (the pack, if new, is committed by the caller).
+
+    Messages and the where-labels of documents name the source by its path in the study as it is
+    now: the cache's index keeps only record numbers and lines (and, for the per-record forms,
+    each label after the source's path), so a moved or copied project still reads its cache.
+    """
+    path = _existing(source, study)
     hashes = {_rel(p, study): sha256_file(p) for p in source_files(source, study)}
     pack = study.cache_dir / "texts" / f"{_source_key(source, hashes, study)}.pack"
-    if spill and pack.is_file() and _index_path(pack).is_file():
-        documents, rows, records = _from_index(pack)
+    kind = "arrow" if _columnwise(source, path) else "jsonl"
+    if kind == "arrow" and spill and pack.is_file() and not _index_path(pack, kind).is_file() and _index_path(pack, "jsonl").is_file():
+        kind = "jsonl"  # a JSON Lines table whose records have different keys: read record by record before
+    if spill and pack.is_file() and _index_path(pack, kind).is_file():
+        if kind == "arrow":
+            block = _read_index(_index_path(pack, kind), str(pack), str(path))
+            log.info("read %d documents of %s (validated before: %s)", len(block), source.path, pack.name)
+            return SourceRead(block, block.meta, hashes, block)
+        documents, rows, records = _from_index(pack, str(path))
         log.info("read %d documents of %s (validated before: %s)", len(documents), source.path, pack.name)
-        return SourceRead(documents, rows, hashes, records)
-    writer = _PackWriter(pack if spill else None)
-    documents, rows, records = [], [], {}
+        return SourceRead(documents, _frame(rows), hashes, records)
+    writer = _PackWriter(pack if spill else None, kind)
     try:
+        if kind == "arrow":
+            try:
+                block = _read_table_batches(source, study, path, writer, str(pack) if spill else "")
+            except _MixedKeys as mixed:
+                log.info("%s: record %s has other keys than the first: read record by record", path, mixed.args[0])
+                writer.abort()
+                writer = _PackWriter(pack if spill else None, "jsonl")
+            else:
+                _check_duplicates(block)
+                return SourceRead(block, block.meta, hashes, block, writer)
+        documents, rows, records = [], [], {}
         mapping = source.mapping
+        prefix = str(path)
         for record in _records(source, study):
             doc = admit(record, source, study.corpus.languages, mapping)
             offset, length = writer.add(doc.text)
@@ -691,7 +908,8 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
             if guessed != doc.language:
                 log.warning("%s: says language '%s' but the text looks '%s'", doc.where, doc.language, guessed)
             if spill:
-                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, doc.where, doc.record_sha256], ensure_ascii=False) + "\n")
+                where = doc.where[len(prefix):] if doc.where.startswith(prefix) else doc.where
+                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, where, doc.record_sha256], ensure_ascii=False) + "\n")
         if not documents:
             raise InputError(source.path, "no records", "add at least one article")
         _check_duplicates(documents)
@@ -699,18 +917,261 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         writer.abort()
         raise
     # The pack is committed after the whole corpus passed (see read_sources), not here.
-    return SourceRead(documents, rows, hashes, records, writer)
+    return SourceRead(documents, _frame(rows), hashes, records, writer)
 
 
-def _from_index(pack: Path):
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    return pd.DataFrame.from_records(rows, columns=columns)
+
+
+def _from_index(pack: Path, prefix: str):
     documents, rows, records = [], [], {}
     with open(_index_path(pack), encoding="utf-8") as handle:
         for line in handle:
             doc_id, language, offset, length, sha, size, meta, where, record_sha = json.loads(line)
-            documents.append(PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, where))
+            documents.append(PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, prefix + where))
             rows.append(meta)
             records[doc_id] = record_sha
     return documents, rows, records
+
+
+#: Names of the index's own columns (a table's column cannot start with the unit separator).
+_INTERNAL = ("\x1foffset", "\x1flength", "\x1fsize", "\x1fnumber", "\x1fline", "\x1ftext_sha256", "\x1frecord_sha256")
+
+
+def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, pack: str):
+    """Read a CSV/TSV, Parquet or JSON Lines table column-wise, :data:`TABLE_BATCH` records at a time.
+
+    Each batch is checked column by column (ids, language codes, empty and binary texts: the
+    same rules as :func:`admit`; at the first failing record of a batch :func:`admit` itself is
+    run on it, so every message is the per-record one with its record number and line), its
+    texts are hashed and appended to the pack in one write, and one Arrow record batch of
+    metadata and pack entries is kept (and written to the pack's index, from which the record
+    hashes are computed when the manifest asks; without a pack they are taken now).
+    """
+    import pyarrow as pa
+
+    fmt = table_format(path, source.format, str(path))
+    where = str(path)
+    mapping = source.mapping
+    if fmt == "parquet":
+        batches = parquet_batches(path, where, keep_arrow=[mapping["text"]])
+    elif fmt == "jsonl":
+        batches = jsonl_batches(path, source.encoding, where)
+    else:
+        batches = csv_batches(path, fmt, source.delimiter, source.encoding, where)
+    kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are taken from its index when asked for
+    for batch in batches:
+        names, columns, texts, encoded, sizes = _admit_batch(batch, source, study.corpus.languages, mapping, where)
+        n = len(encoded)
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=n)
+        start = writer.add_parts(encoded, int(lengths.sum()))
+        offsets = start + np.cumsum(lengths) - lengths
+        digests = b"".join(map(_DIGEST, map(hashlib.sha256, encoded)))
+        del encoded
+        text_hex = _hex_rows(digests)
+        languages = columns[names.index("language")]
+        # An ASCII-only text (as many bytes as characters) is "en" for _guess_language without a look.
+        ascii_only = lengths == sizes
+        suspects = np.flatnonzero(~ascii_only | (np.asarray(languages, dtype=object) != "en")).tolist()
+        scanned = [i for i in suspects if not ascii_only[i]]
+        heads = dict(zip(scanned, _heads(texts, scanned)))
+        for i in suspects:
+            guessed = "en" if ascii_only[i] else _guess_language(heads[i])
+            if guessed != languages[i]:
+                log.warning("%s: says language '%s' but the text looks '%s'", batch.label(where, i), languages[i], guessed)
+        arrays = [pa.array(c, pa.string()) for c in columns] + [
+            pa.array(offsets), pa.array(lengths), pa.array(sizes),
+            pa.array(np.arange(batch.first, batch.first + n, dtype=np.int64)),
+            pa.array(np.asarray(batch.lines, dtype=np.int64) if batch.lines is not None else np.full(n, -1, dtype=np.int64)),
+            pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)]),
+        ]
+        if not pack:  # no index to take them from later: the record hashes now
+            arrays.append(pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(_record_digests(names, columns, text_hex))]))
+        record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL[:len(arrays) - len(names)]])
+        writer.add_batch(record_batch)
+        kept.add(record_batch)
+    if not kept.count:
+        raise InputError(source.path, "no records", "add at least one article")
+    return kept.block(pack, where, _index_path(Path(pack), "arrow") if pack else None)
+
+
+def _DIGEST(h) -> bytes:  # noqa: N802 (a function used as map's callable)
+    return h.digest()
+
+
+def _hex_rows(digests: bytes) -> list[str]:
+    flat = digests.hex()
+    return [flat[i:i + 64] for i in range(0, len(flat), 64)]
+
+
+class _Columns:
+    """Index batches taken apart as they arrive: pack entries into :class:`~analysis.doctable.Segments`,
+    each metadata column copied out of its batch (so that no batch buffer is kept), then one
+    :class:`~analysis.doctable.PackedColumns` (memory: the compact columns, not the batches)."""
+
+    def __init__(self, keep_records: bool = True):
+        from .doctable import Segments
+
+        self.meta: dict[str, list] = {}
+        self.numbers = {n: Segments(np.int64 if n == "\x1foffset" else np.int32) for n in _INTERNAL[:5]}
+        self.numbers.update({n: Segments(np.uint8, 32) for n in _INTERNAL[5:(7 if keep_records else 6)]})
+        self.skip = set() if keep_records else {_INTERNAL[6]}
+        self.count = 0
+
+    def add(self, batch) -> None:
+        import pyarrow as pa
+
+        for name in batch.schema.names:
+            if name in self.skip:
+                continue
+            column = batch.column(name)
+            if name in self.numbers:
+                if pa.types.is_fixed_size_binary(column.type):
+                    data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
+                    values = data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32)
+                else:
+                    values = column.to_numpy()
+                    if name != "\x1foffset" and len(values) and (int(values.max()) >= 2**31 or int(values.min()) < -2**31):
+                        raise InputError("table", "a text length, record number or line beyond 2**31", "split the table into smaller ones")
+                self.numbers[name].extend(values)
+            else:
+                self.meta.setdefault(name, []).append(pa.concat_arrays([column, column.slice(0, 0)]))  # a copy of its own
+        self.count += batch.num_rows
+
+    def block(self, pack: str, where: str, index: Path | None = None):
+        """The block; without the record hashes kept, they are read from ``index`` when asked for."""
+        import pyarrow as pa
+
+        from .doctable import PackedColumns
+
+        numbers = {n: column.finish() for n, column in self.numbers.items()}
+        if _INTERNAL[6] not in numbers:
+            numbers[_INTERNAL[6]] = functools.partial(_index_record_digests, index)
+        lines = numbers["\x1fline"] if numbers["\x1fline"][0] >= 0 else None
+        meta = pa.table({n: pa.chunked_array(parts) for n, parts in self.meta.items()}).to_pandas(types_mapper=_STR.get)
+        self.meta = {}
+        return PackedColumns(pack, where, numbers["\x1foffset"], numbers["\x1flength"], numbers["\x1fsize"], numbers["\x1fnumber"], lines,
+                             numbers[_INTERNAL[5]], numbers[_INTERNAL[6]], meta)
+
+
+def _read_index(path: Path, pack: str, where: str):
+    """The :class:`~analysis.doctable.PackedColumns` of a pack's Arrow index, one batch at a time
+    (the record hashes stay in the file until the manifest asks for them)."""
+    import pyarrow as pa
+
+    kept = _Columns(keep_records=False)
+    with pa.OSFile(str(path)) as handle:
+        reader = pa.ipc.open_file(handle)
+        for i in range(reader.num_record_batches):
+            kept.add(reader.get_batch(i))
+    return kept.block(pack, where, path)
+
+
+def _index_record_digests(path: Path) -> np.ndarray:
+    """The record hashes (:func:`record_sha256`) of a pack's documents, from its Arrow index: the
+    metadata as read and each text's SHA-256 are there, so the cold read need not take them."""
+    import pyarrow as pa
+
+    parts = []
+    with pa.OSFile(str(path)) as handle:
+        reader = pa.ipc.open_file(handle)
+        for i in range(reader.num_record_batches):
+            batch = reader.get_batch(i)
+            names = [n for n in batch.schema.names if n not in _INTERNAL]
+            column = batch.column(_INTERNAL[5])
+            data = np.frombuffer(column.buffers()[1], dtype=np.uint8)[column.offset * 32:(column.offset + len(column)) * 32]
+            digests = _record_digests(names, [batch.column(n).to_pylist() for n in names], _hex_rows(data.tobytes()))
+            parts.append(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32))
+    return np.concatenate(parts) if parts else np.empty((0, 32), dtype=np.uint8)
+
+
+class _StrTypes(dict):
+    def get(self, key, default=None):
+        import pyarrow as pa
+
+        return pd.StringDtype("pyarrow", na_value=np.nan) if key in (pa.string(), pa.large_string()) else default
+
+
+_STR = _StrTypes()
+
+
+def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mapping: dict[str, str], where: str):
+    """:func:`admit` for a whole :class:`Batch`: the metadata names (mapped, ``text`` out,
+    ``language`` added when the source gives it), their columns, the texts and their UTF-8 bytes.
+
+    The checks run column-wise; the first record that fails any of them is given to
+    :func:`admit`, which raises the same message a record-by-record read gives.
+    """
+    names = batch.names
+    fields = set(names)
+    required = ("doc_id", "text") + (() if source.language else ("language",))
+    reverse = {column: name for name, column in mapping.items() if column in fields}
+    meta_names = [reverse.get(c, c) for c in names]
+    if any(mapping[name] not in fields for name in required) or len(set(meta_names)) != len(meta_names):
+        admit(batch.record(where, 0), source, languages, mapping)
+    columns = dict(zip(meta_names, batch.columns))
+    texts = columns.pop("text")
+    ids = list(map(str.strip, columns["doc_id"]))
+    columns["doc_id"] = ids
+    fallback = source.language
+    if "language" in columns:
+        raw = columns["language"]
+        codes = [(v or fallback).strip().lower() or fallback for v in raw] if fallback else list(map(str.lower, map(str.strip, raw)))
+    else:
+        codes = [fallback] * len(ids)
+    columns["language"] = codes
+    if isinstance(texts, (list, tuple)):
+        encoded = list(map(str.encode, texts))
+        sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        empty = "" in texts or any(map(str.isspace, texts))
+    else:  # an Arrow string array (Parquet): its bytes as they are, lengths and leading characters column-wise
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = texts.cast(pa.large_binary() if pa.types.is_large_string(texts.type) else pa.binary()).to_pylist()
+        sizes = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+        # all-whitespace (or empty) needs a whitespace first character: only those are looked at whole
+        leads = pc.utf8_slice_codeunits(texts, 0, 1).to_pylist()
+        empty = any(not lead or lead.isspace() and not _item(texts, i).strip() for i, lead in enumerate(leads))
+    bad = []
+    if "" in ids:
+        bad.append(ids.index(""))
+    allowed = set(languages)
+    if not allowed.issuperset(codes):
+        bad.append(next(i for i, code in enumerate(codes) if code not in allowed))
+    if empty:
+        bad.append(next(i for i in range(len(ids)) if not _item(texts, i).strip()))
+    if any(map(operator.contains, encoded, repeat(NUL))):
+        bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
+    if bad:
+        admit(batch.record(where, min(bad)), source, languages, mapping)
+        raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
+    return list(columns), [list(c) for c in columns.values()], texts, encoded, sizes
+
+
+def _heads(texts, indices: list[int], sample: int = 400) -> list[str]:
+    """The first ``sample`` characters of texts ``indices`` (a list of strings or an Arrow array)."""
+    if isinstance(texts, (list, tuple)):
+        return [texts[i][:sample] for i in indices]
+    if not indices:
+        return []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.utf8_slice_codeunits(texts.take(pa.array(indices, pa.int64())), 0, sample).to_pylist()
+
+
+def _record_digests(names: list[str], columns: list[list[str]], text_hex: list[str]) -> bytes:
+    """:func:`record_sha256` of every record of a batch (raw 32-byte digests, concatenated)."""
+    by_name = dict(zip(names, columns))
+    parts: list = []
+    for j, name in enumerate(sorted(names)):
+        parts += [repeat(("\x1e" if j else "") + name + "\x1f"), by_name[name]]
+    parts += [repeat("\x1d"), text_hex]
+    strings = map("".join, zip(*parts))
+    return b"".join(map(_DIGEST, map(hashlib.sha256, (s.encode("utf-8", "surrogatepass") for s in strings))))
 
 
 # corpus._VI_LETTERS without IGNORECASE (both cases spelled out): twice as fast on a shared core.
@@ -725,23 +1186,56 @@ def _guess_language(text: str, sample: int = 400) -> str:
 
     Every Vietnamese-only letter takes at least two bytes in UTF-8, so when the UTF-8 length
     exceeds the character count by at most 5% of the non-space characters the answer is ``en``
-    without looking at a letter (most English texts); only the others are scanned. Punctuation and
-    digits in the denominator move a Vietnamese text's share from about 30% to 25%, far from 5%.
+    without looking at a letter (most English texts); for the others a regular expression looks
+    for the smallest count of such letters that is above 5% and stops there (a Vietnamese text
+    reaches it within a few dozen characters). Punctuation and digits in the denominator move a
+    Vietnamese text's share from about 30% to 25%, far from 5%.
     """
     head = text[:sample]
     chars = len(head) - head.count(" ") - head.count("\n")
     if not chars or len(head.encode("utf-8", "surrogatepass")) - len(head) <= 0.05 * chars:
         return "en"
-    return "vi" if len(_VI_EXACT.findall(head)) / chars > 0.05 else "en"
+    return "vi" if _at_least(_needed(chars)).match(head) else "en"
 
 
-def _check_duplicates(documents: Iterable) -> None:
-    seen: dict[str, str] = {}
-    for doc in documents:
-        where = getattr(doc, "where", "") or doc.meta.get("file", doc.doc_id)
-        if doc.doc_id in seen:
-            raise InputError(where, f"duplicate doc_id '{doc.doc_id}' (first at {seen[doc.doc_id]})", "make every doc_id unique (across all sources)")
-        seen[doc.doc_id] = where
+@functools.lru_cache(maxsize=None)
+def _needed(chars: int) -> int:
+    """The smallest count ``k`` with ``k / chars > 0.05`` (the same float test as a share)."""
+    k = max(1, int(chars * 0.05))
+    while k / chars <= 0.05:
+        k += 1
+    while k > 1 and (k - 1) / chars > 0.05:
+        k -= 1
+    return k
+
+
+@functools.lru_cache(maxsize=None)
+def _at_least(k: int) -> re.Pattern:
+    """Matches a text with at least ``k`` Vietnamese-only letters (linear: the classes are disjoint)."""
+    letters = f"{_VI_CLASS}{_VI_CLASS.upper()}"
+    return re.compile(f"(?:[^{letters}]*[{letters}]){{{k}}}")
+
+
+def _where_of(doc) -> str:
+    return getattr(doc, "where", "") or doc.meta.get("file", doc.doc_id)
+
+
+def _check_duplicates(documents: Sequence) -> None:
+    """The first doc_id seen twice (in document order) is an error naming both places."""
+    from .doctable import Documents, PackedColumns
+
+    parts = documents.parts if isinstance(documents, Documents) else [documents]
+    ids = [p.meta["doc_id"].iloc[p.start:p.start + len(p)].reset_index(drop=True) if isinstance(p, PackedColumns) else pd.Series([d.doc_id for d in p], dtype=object)
+           for p in parts]
+    ids = (pd.concat(ids, ignore_index=True) if len(ids) > 1 else ids[0]) if ids else pd.Series([], dtype=object)
+    repeated = ids.duplicated().to_numpy()
+    if not repeated.any():
+        return
+    second = int(repeated.argmax())
+    doc_id = ids.iloc[second]
+    first = int(np.flatnonzero((ids == doc_id).to_numpy())[0])
+    raise InputError(_where_of(documents[second]), f"duplicate doc_id '{doc_id}' (first at {_where_of(documents[first])})",
+                     "make every doc_id unique (across all sources)")
 
 
 def _rel(path: Path, study) -> str:
@@ -770,42 +1264,45 @@ def read_sources(study, spill: bool = True) -> Corpus:
     Returns
     -------
     Corpus
-        ``documents`` in source order, then record order; ``docvars`` with ``doc_id`` as index,
-        every column a string; ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
+        ``documents`` in source order, then record order (an :class:`analysis.doctable.Documents`
+        over column-wise blocks); ``docvars`` with ``doc_id`` as index, every column a string;
+        ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
     """
     from . import files
+    from .doctable import Documents, RecordHashes
     from .study import column_problems, raise_all
 
     sources = sources_of(study)
     if len(sources) == 1 and sources[0].kind == "folder":
         return finish_corpus(files.read_folder_corpus(study), study)
     raise_all(column_problems(study, corpus_columns(study)))  # from the headers: before any record is read
-    documents: list = []
-    rows: list[dict] = []
+    documents = Documents()
+    frames: list[pd.DataFrame] = []
     hashes: dict[str, str] = {}
-    records: dict[str, str] = {}
+    records = RecordHashes()
     pending = []
     try:
         for source in sources:
             if source.kind == "folder":
                 sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata, encoding=source.encoding, source=(), table="", html="", newsplease=""))
                 corpus = files.read_folder_corpus(sub, check_columns=False)
-                documents += corpus.documents
-                rows += corpus.docvars.to_dict("records")
+                documents.append_part(corpus.documents)
+                frames.append(corpus.docvars.reset_index(drop=True))
                 prefix = _rel(sub.path(source.path), study)
                 hashes.update({f"{prefix}/{k}": v for k, v in corpus.file_hashes.items()})
                 continue
             read = read_source(source, study, spill)
             if read.writer is not None:
                 pending.append(read)
-            documents += read.documents
-            rows += read.rows
+            documents.append_part(read.documents)
+            frames.append(read.meta)
             hashes.update(read.file_hashes)
-            records.update(read.record_hashes)
+            records.add(read.record_hashes)
         _check_duplicates(documents)
-        columns = list(dict.fromkeys(c for row in rows for c in row))
-        docvars = pd.DataFrame.from_records(rows, columns=columns).fillna("").astype(str)
+        docvars = (pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]).fillna("").astype(str)
+        del frames
         docvars = docvars.set_index("doc_id", drop=False)
+        documents.attach(docvars)
         corpus = finish_corpus(Corpus(documents, docvars, hashes, records), study)
     except BaseException:
         for read in reversed(pending):
@@ -820,25 +1317,43 @@ def read_sources(study, spill: bool = True) -> Corpus:
 def finish_corpus(corpus: Corpus, study) -> Corpus:
     """Steps shared by every form once the documents are valid: the ``date`` column is parsed
     (:func:`analysis.dates.parse_date`, ``[corpus] dayfirst``) and kept as ISO ``YYYY-MM-DD``
-    strings (``""`` = missing, allowed and counted); a bad date stops the run naming its row."""
-    from .dates import DateError, iso_dates, parse_date
+    strings (``""`` = missing, allowed and counted); a bad date stops the run naming its row.
+
+    Each distinct value is parsed once (in order of first appearance, so the first bad value
+    found is the first bad row)."""
+    from .dates import DateError, parse_date
+    from .doctable import Documents
 
     if "date" not in corpus.docvars.columns:
         return corpus
-    dates = []
-    for position, (doc, value) in enumerate(zip(corpus.documents, corpus.docvars["date"].tolist())):
+    codes, uniques = pd.factorize(corpus.docvars["date"], sort=False)  # distinct values in order of first appearance
+    parsed = []
+    for k, value in enumerate(uniques.tolist()):
         try:
-            dates.append(parse_date(value, study.corpus.dayfirst))
+            date = parse_date(value, study.corpus.dayfirst)
         except DateError as exc:
+            position = int(np.flatnonzero(codes == k)[0])
+            doc = corpus.documents[position]
             raise InputError(_row_label(doc, position, study), f"date of doc_id '{doc.doc_id}': {exc}", "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty") from None
-    missing = sum(d is None for d in dates)
+        parsed.append(date.isoformat() if date is not None else "")
+    iso_values = np.asarray(parsed, dtype=object)[codes] if len(codes) else np.asarray([], dtype=object)
+    missing = int((iso_values == "").sum())
     if missing:
-        log.info("dates: %d of %d documents have no date", missing, len(dates))
-    docvars = corpus.docvars.copy()
-    docvars["date"] = iso_dates(dates)
-    for doc, iso in zip(corpus.documents, docvars["date"]):
-        if doc.meta is not None and "date" in doc.meta:
-            doc.meta["date"] = iso
+        log.info("dates: %d of %d documents have no date", missing, len(iso_values))
+    docvars = corpus.docvars.copy(deep=False)
+    docvars["date"] = pd.Series(iso_values, index=docvars.index, dtype="str")
+    iso = iso_values.tolist() if not isinstance(corpus.documents, Documents) or any(isinstance(p, list) for p in corpus.documents.parts) else []
+    documents = corpus.documents
+    lists = documents.parts if isinstance(documents, Documents) else [documents]
+    start = 0
+    for part in lists:
+        if isinstance(part, list):
+            for doc, date in zip(part, iso[start:start + len(part)]):
+                if doc.meta is not None and "date" in doc.meta:
+                    doc.meta["date"] = date
+        start += len(part)
+    if isinstance(documents, Documents):
+        documents.attach(docvars)
     return dataclasses.replace(corpus, docvars=docvars)
 
 
@@ -882,3 +1397,89 @@ def corpus_columns(study) -> list[str]:
             names.append("language")
         columns += [n for n in names if n not in columns]
     return columns
+
+
+def read_table(path, columns: dict | None = None, *, format: str = "", delimiter: str = "", encoding: str = "utf-8", language: str = "",  # noqa: A002
+               languages: tuple[str, ...] = ("vi", "en"), dayfirst: bool = True) -> pd.DataFrame:
+    """A corpus table (CSV, TSV, JSON Lines, Parquet) read and validated as a study reads it.
+
+    For a look at a table in a notebook before writing its study (``python -m analysis init``):
+    the same column mapping, checks and messages as ``[corpus] table`` (empty or duplicate ids,
+    unknown language codes, empty or binary texts, bad dates: an :class:`InputError` naming the
+    record and, for CSV, its physical line), dates parsed by :func:`analysis.dates.parse_date`
+    into ISO ``YYYY-MM-DD`` (``""`` when missing). Nothing is written; the texts are in the
+    returned table (a study keeps them out of memory instead).
+
+    Parameters
+    ----------
+    path : str or Path
+    columns : dict, optional
+        The toolkit's names to the table's (``{"doc_id": "id", "text": "body"}``), as ``[corpus.columns]``.
+    format, delimiter, encoding, language
+        As in ``[corpus]``: the format when the extension does not say it, another CSV
+        separator, the declared encoding, one language for a table without a language column.
+    languages : tuple of str
+        The language codes allowed.
+    dayfirst : bool
+        Read ``3/4/2024`` as 3 April (True) or 4 March.
+
+    Returns
+    -------
+    DataFrame indexed by doc_id: ``doc_id``, ``language``, ``text`` and every other column (strings).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "articles.csv"
+    >>> _ = path.write_text("id,lang,published,body\\nv1,vi,3/4/2024,Hai bên nhất trí.\\ne1,en,,Both sides agreed.\\n", encoding="utf-8")
+    >>> table = read_table(path, {"doc_id": "id", "language": "lang", "date": "published", "text": "body"})
+    >>> table[["language", "date", "text"]].to_dict("index")
+    {'v1': {'language': 'vi', 'date': '2024-04-03', 'text': 'Hai bên nhất trí.'}, 'e1': {'language': 'en', 'date': '', 'text': 'Both sides agreed.'}}
+    """
+    from .dates import DateError, parse_date
+
+    path = Path(path)
+    where = str(path)
+    unknown = sorted(set(columns or {}) - set(CANONICAL))
+    if unknown:
+        raise InputError("read_table columns", f"maps unknown name '{unknown[0]}'", f"map some of: {', '.join(CANONICAL)}")
+    if language and language not in languages:
+        raise InputError("read_table language", f"'{language}' is not one of {', '.join(languages)}", "give one of the allowed codes")
+    if not path.is_file():
+        raise InputError(where, "table not found", "give the path of a .csv, .tsv, .jsonl or .parquet file")
+    source = Source(kind="table", path=where, format=format, delimiter=delimiter, encoding=encoding, language=language,
+                    columns=tuple(sorted((columns or {}).items())), label="read_table")
+    mapping = source.mapping
+    fmt = table_format(path, format, where)
+    frames, labels = [], []
+    if fmt in {"csv", "tsv", "parquet"}:
+        batches = csv_batches(path, fmt, delimiter, encoding, where) if fmt != "parquet" else parquet_batches(path, where)
+        for batch in batches:
+            names, values, texts, _, _ = _admit_batch(batch, source, languages, mapping, where)
+            frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))
+            labels += [batch.label(where, i) for i in range(len(batch))]
+    else:
+        rows = []
+        for record in _records_at(source, path):
+            doc = admit(record, source, languages, mapping)
+            rows.append({**doc.meta, "text": doc.text})
+            labels.append(record.where)
+        frames.append(pd.DataFrame.from_records(rows, columns=list(dict.fromkeys(c for row in rows for c in row))))
+    table = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]).fillna("").astype(str) if frames else pd.DataFrame()
+    if table.empty:
+        raise InputError(where, "no records", "add at least one article")
+    repeated = table["doc_id"].duplicated().to_numpy()
+    if repeated.any():
+        second = int(repeated.argmax())
+        first = int(np.flatnonzero((table["doc_id"] == table["doc_id"].iloc[second]).to_numpy())[0])
+        raise InputError(labels[second], f"duplicate doc_id '{table['doc_id'].iloc[second]}' (first at {labels[first]})", "make every doc_id unique")
+    if "date" in table.columns:
+        iso = []
+        for label, value, doc_id in zip(labels, table["date"].tolist(), table["doc_id"].tolist()):
+            try:
+                date = parse_date(value, dayfirst)
+            except DateError as exc:
+                raise InputError(label, f"date of doc_id '{doc_id}': {exc}", "write the date as 2024-04-03 (or give dayfirst), or leave it empty") from None
+            iso.append(date.isoformat() if date is not None else "")
+        table["date"] = iso
+    return table.set_index("doc_id", drop=False)

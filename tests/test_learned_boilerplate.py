@@ -69,13 +69,31 @@ def test_learned_rules_remove_and_log_every_copy():
     rules = parse_rules(rules_toml(learned), "learned")
     assert [r.name for r in rules] == [TEASER_NAME, "learned: A"]
     text = canonical_text(article(3, True).replace("Chia sẻ bài viết", "CHIA  SẺ bài viết "))
-    cleaned, removals = remove_boilerplate(text, rules, "vi")
+    cleaned, removals = remove_boilerplate(text, rules, "vi", outlet="A")
     assert cleaned == canonical_text(article(3, False)).strip() + "\nBình luận (21)"
     assert [(r.rule, r.line, r.text) for r in removals] == [("learned: A", 3, FOOTER), ("learned: A", 4, "CHIA  SẺ bài viết")]
     # a sentence that merely contains the footer's words is kept
-    kept, none = remove_boilerplate(f"Ông nói: {FOOTER}", rules, "vi")
+    kept, none = remove_boilerplate(f"Ông nói: {FOOTER}", rules, "vi", outlet="A")
     assert none == [] and kept == f"Ông nói: {FOOTER}"
-    assert remove_boilerplate(FOOTER, rules, "en")[1] == []  # a rule learned on Vietnamese outlets
+    assert remove_boilerplate(FOOTER, rules, "en", outlet="A")[1] == []  # a rule learned on Vietnamese outlets
+    # scoped to the outlet that taught it: the same line in outlet B (or with no outlet) is kept
+    assert rules[1].outlets == ("A",) and rules[0].outlets == ()
+    assert remove_boilerplate(text, rules, "vi", outlet="B")[1] == [] and remove_boilerplate(text, rules, "vi")[1] == []
+
+
+def test_a_footer_of_one_outlet_is_not_cut_from_another_outlets_body(tmp_path):
+    """Outlet A prints the footer under every article; outlet B quotes the same line once, in its
+    body text: only A's copies are cut (and logged), B's article keeps its line."""
+    rows = [(f"a{i}", "vi", "A", article(i, True)) for i in range(10)]
+    rows += [(f"b{i}", "vi", "B", article(i + 20, False)) for i in range(10)]
+    quoted = f"Báo B đưa tin về bản quyền.\n{FOOTER}\nÔng Nam nói thêm về dự án.\n"
+    rows.append(("b_quote", "vi", "B", quoted))
+    study = table_study(tmp_path, "a.csv", csv_text(rows), 'languages = ["vi"]\n')
+    assert main(["prepare", "--study", str(study), "--quiet"]) == 0
+    cleaning = pd.read_csv(tmp_path / "out" / "cleaning_log.csv", dtype=str, keep_default_na=False)
+    cut = cleaning[cleaning["text"] == FOOTER]
+    assert sorted(cut["doc_id"]) == sorted(f"a{i}" for i in range(10)) and set(cut["rule"]) == {"learned: A"}
+    assert "b_quote" not in set(cleaning["doc_id"])
 
 
 @pytest.mark.parametrize(
@@ -154,3 +172,31 @@ def test_real_corpora_teasers_and_learned_lines_cut_only_chrome():
         assert len(cuts) > 50
         for cut in random.Random(13).sample(cuts, 40):
             assert re.search(r"\(\d{1,2}/\d{1,2}(/\d{2,4})?\)$", cut) and len(cut) <= 210 and not re.search(r"[.!?]\s*\(", cut), cut
+
+
+@pytest.mark.parametrize("form", ["folder", "csv"])
+def test_validate_reports_documents_the_learned_rules_would_empty(tmp_path, capsys, form):
+    """Outlet C's two short items are only lines C repeats (its footer and share line): the
+    learned rules would leave them empty and preparation would stop; validate says so, one
+    line per document, exit 2, and writes nothing (not even a text pack)."""
+    rows = [(f"a{i}", "vi", "C", article(i, True)) for i in range(10)]
+    rows += [("c_short1", "vi", "C", f"{FOOTER}\nChia sẻ bài viết\n"), ("c_short2", "vi", "C", f"Chia sẻ bài viết\n{FOOTER}\n")]
+    study = table_study(tmp_path, "a.csv", csv_text(rows), 'languages = ["vi"]\n')
+    if form == "folder":
+        from analysis.files import write_study
+
+        (tmp_path / "a.csv").unlink()
+        for doc_id, _, _, text in rows:
+            (tmp_path / "docs").mkdir(exist_ok=True)
+            (tmp_path / "docs" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+        settings = study.read_text(encoding="utf-8").replace('table = "a.csv"\n', 'folder = "docs"\nmetadata = "docs/metadata.csv"\n')
+        write_study(tmp_path, settings, [{"doc_id": d, "file": f"{d}.txt", "language": lang, "outlet": o} for d, lang, o, _ in rows], "docs/metadata.csv")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert main(["validate", "--study", str(study)]) == 2
+    err = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("error")]
+    assert len(err) == 2 and all("no text left after boilerplate removal (with the boilerplate learned from the corpus)" in line for line in err)
+    assert ("c_short1" in err[0] or "record 11" in err[0]) and ("c_short2" in err[1] or "record 12" in err[1])
+    assert "learned_min_share" in err[0]
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    study.write_text(study.read_text(encoding="utf-8") + "[text]\nlearn_boilerplate = false\n", encoding="utf-8")
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
