@@ -2,11 +2,15 @@
 ``[[time.event]]``) and count regressions with outlets as clusters (``[model]``).
 
 Read the metadata and check every design setting against it (a contrast naming a missing group,
-a formula naming a missing column, an event window outside the dates: one line each, exit 2,
-nothing written) -> prepare (cached) and annotate -> per-document counts of frames, actors and
-concepts with the exposure the study names (counted tokens or sentences) -> compute
-(:mod:`analysis.design`, :mod:`analysis.timeseries`, :mod:`analysis.models`) -> write
-(:func:`analysis.results.write_results`). The files are exactly :func:`analysis.outputs.design_outputs`.
+a formula naming a missing column, an event window outside the dates, words compared across
+languages: one line each, exit 2, nothing written) -> with topics in the design layer, load the
+topics stage's saved models (missing or stale: one line, exit 2; make builds them first) ->
+prepare (cached) and annotate -> per-document counts of frames, actors and concepts with the
+exposure the study names (counted tokens or sentences), per-document topic prevalence, the
+document-term matrix for words -> compute (:mod:`analysis.design`, :mod:`analysis.timeseries`,
+:mod:`analysis.models`, :mod:`analysis.topic_effects`, :func:`analysis.groups.keyness_by_group`)
+-> write (:func:`analysis.results.write_results`). The files are exactly
+:func:`analysis.outputs.design_outputs`.
 
 Dates: a ``date`` column of real dates (``datetime64``, as the corpus reader gives once it
 parses dates); a text column written as ``YYYY-MM-DD`` throughout is read as dates here. Anything

@@ -210,7 +210,8 @@ REGISTRY: tuple[Output, ...] = (
            "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and "
            "minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
-           "divergence (bits) of pooled hits, p from permuting whole documents between the groups (within strata)", when="compare"),
+           "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
+           "groups (within strata)", when="compare"),
     Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq} with document-bootstrap 95% "
            "intervals (a period with no document is a gap)", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "

@@ -288,3 +288,19 @@ def test_make_fragment_makes_the_design_stage_depend_on_the_topic_models(tmp_pat
         'measures = ["frames", "topics"]', 'measures = ["frames"]').replace('measures = ["topics", "words"]', 'measures = ["words"]')
     (tmp_path / "study.toml").write_text(text, encoding="utf-8")
     assert "STAGE_DEPS_design :=" not in make_fragment(tmp_path / "study.toml")
+
+
+def test_study_toml_lists_every_design_key():
+    """The seed study documents every key of [time], [model] and [[compare]] (set, or shown commented out)."""
+    import dataclasses
+
+    from analysis.design_spec import Contrast
+    from analysis.study import ModelSettings, TimeSettings
+
+    text = (ROOT / "study.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    assert sorted(raw["model"]) == sorted(f.name for f in dataclasses.fields(ModelSettings))
+    assert sorted(k if k != "event" else "events" for k in raw["time"]) == sorted(f.name for f in dataclasses.fields(TimeSettings))
+    given = {k for entry in raw["compare"] for k in entry}
+    for field in dataclasses.fields(Contrast):
+        assert field.name in given or f"# {field.name} = " in text, field.name
