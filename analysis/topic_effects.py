@@ -135,7 +135,10 @@ def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFram
     labels = labels or {}
     ids, theta = document_draws(gamma, unit_docs, n_draws, rng)
     used = models.formula_columns(formula)
-    keep = [i for i, d in enumerate(ids) if d in docvars.index and all(pd.notna(docvars.at[d, c]) for c in used if c in docvars.columns)]
+    # Vectorised (a per-document .at loop took minutes at 10,000 documents).
+    present = pd.Index(ids).isin(docvars.index)
+    given = docvars.reindex(ids)[[c for c in used if c in docvars.columns]].notna().all(axis=1).to_numpy()
+    keep = np.flatnonzero(present & given)
     ids = [ids[i] for i in keep]
     theta = theta[:, keep, :]
     data = docvars.loc[ids]
