@@ -22,7 +22,8 @@ from . import plot_framing as pf
 from .codebook import Codebook, coverage_report
 from .equivalence import group_rate
 from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests, keyed_rng
-from .groups import actor_group_table, column_sums, comparison_table, frame_group_table, keyness_comparisons
+from .groups import (actor_group_table, cluster_group_table, cluster_labels, cluster_tests, column_sums, comparison_table, frame_group_table,
+                     keyness_comparisons)
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from .progress import Progress
 from .results import Csv, Figure, Result, Table, write_results
@@ -72,10 +73,11 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     ]
     # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
     progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
-    docs, frame_results = _frames(annotations, codebook, groups, order, study, labels)
+    outlets = cluster_labels(ps.docvars, s.cluster)  # [framing] cluster: None when unset or not a column
+    docs, frame_results = _frames(annotations, codebook, groups, order, study, labels, outlets)
     results += frame_results
     progress.step("frames, tests")
-    actor_results, actors = _actors(annotations, codebook, groups, order, study, labels)
+    actor_results, actors = _actors(annotations, codebook, groups, order, study, labels, outlets)
     results += actor_results
     progress.step("actors")
     dtm = ps.dtm("document")
@@ -98,7 +100,8 @@ def _pair(study: Study) -> tuple[str, str]:
     return tuple(study.corpus.languages[:2]) if len(study.corpus.languages) >= 2 else ("vi", "en")
 
 
-def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels) -> tuple[pd.DataFrame, list[Result]]:
+def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
+            outlets=None) -> tuple[pd.DataFrame, list[Result]]:
     s, by = study.framing, study.framing.compare_by
     units = frame_salience(annotations, codebook, study.units.kind, study.units.window, s.min_hits)
     docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
@@ -112,6 +115,11 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
     long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
     frame_groups = frame_group_table(docs, units, groups, order, labels["frame"], s.bootstrap, s.seed, s.min_group_docs, rate)
     tests = group_tests(long, groups, order, s.permutations, s.seed, s.min_group_docs)
+    # The minimum detectable difference beside each non-significant test; with [framing] cluster,
+    # outlets as clusters beside each mean and each test (analysis.groups.cluster_tests).
+    tests = cluster_tests(tests, long, groups, outlets, s.cluster, s.bootstrap, s.seed)
+    if s.cluster:
+        frame_groups = cluster_group_table(frame_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="frame")
     tests.insert(2, "label", tests["item"].map(labels["frame"]))
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
     distribution = distribution_tests(hits_long, groups, order, s.min_group_docs)
@@ -127,10 +135,14 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
     ]
 
 
-def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels) -> tuple[list[Result], pd.DataFrame]:
+def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
+            outlets=None) -> tuple[list[Result], pd.DataFrame]:
     s, by = study.framing, study.framing.compare_by
     actors, statements = actor_salience(annotations, codebook, s.lead_sentences, s.voice_window)
     actor_groups = actor_group_table(actors, groups, order, labels["actor"], s.bootstrap, s.seed, s.min_group_docs)
+    if s.cluster:  # outlets as clusters beside each group's mean document share
+        long = actors.rename(columns={"actor": "item", "mention_share": "value"})[["doc_id", "item", "value"]]
+        actor_groups = cluster_group_table(actor_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="actor", support=(0.0, 1.0))
     return [
         Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
         Table("actor_salience_by_{by}", actor_groups, {"by": by}),

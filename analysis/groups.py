@@ -21,6 +21,7 @@ item never changes another row's interval. Bad parameters raise ``ValueError``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -355,7 +356,7 @@ PREVALENCE_COLUMNS = ["model", "group_by", "group", "topic", "units", "clusters"
 
 
 def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.DataFrame, by: Sequence[str], n_resamples: int, seed: int,
-                  model: str = "", unit_ids: Sequence[str] | None = None) -> pd.DataFrame:
+                  model: str = "", unit_ids: Sequence[str] | None = None, cluster: str = "") -> pd.DataFrame:
     """Topic prevalence by group for each column of ``by``, with studentized cluster-bootstrap intervals.
 
     Parameters
@@ -373,11 +374,20 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
         The model's name (a label of the table and of the random stream).
     unit_ids : sequence of str, optional
         Resample units instead of documents.
+    cluster : str, optional
+        A column of ``docvars`` (e.g. ``outlet``): adds :data:`CLUSTER_COLUMNS` before ``note``,
+        per group and topic the design effect of the units' topic shares by that column
+        (:func:`analysis.models.design_effect`) and the studentized cluster-bootstrap interval
+        resampling whole outlets (:func:`analysis.topics.prevalence` with outlets as clusters;
+        generator keyed ``(seed, "prevalence", model, column, "cluster", cluster)``, so the
+        document-level columns stay as they were). A missing column, or a group with fewer than
+        2 outlets, is said in the note.
 
     Returns
     -------
     DataFrame
-        :data:`PREVALENCE_COLUMNS`, see :func:`analysis.topics.prevalence`.
+        :data:`PREVALENCE_COLUMNS` (and :data:`CLUSTER_COLUMNS` with ``cluster``), see
+        :func:`analysis.topics.prevalence`.
 
     Examples
     --------
@@ -397,7 +407,208 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
     for column in by:
         rng = keyed_rng(seed, "prevalence", model, column)
         table = prevalence(doc_topic, docvars.loc[list(doc_ids), column].astype(str).tolist(), clusters, rng, n_resamples)
+        if cluster:
+            table = _cluster_prevalence(table, doc_topic, doc_ids, docvars, column, cluster, n_resamples, keyed_rng(seed, "prevalence", model, column, "cluster", cluster))
         table.insert(0, "group_by", column)
         table.insert(0, "model", model)
         frames.append(table)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PREVALENCE_COLUMNS)
+    if frames:
+        return pd.concat(frames, ignore_index=True)
+    return pd.DataFrame(columns=PREVALENCE_COLUMNS[:-1] + CLUSTER_COLUMNS + PREVALENCE_COLUMNS[-1:] if cluster else PREVALENCE_COLUMNS)
+
+
+def _cluster_prevalence(table: pd.DataFrame, doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.DataFrame, column: str, cluster: str,
+                        n_resamples: int, rng: np.random.Generator) -> pd.DataFrame:
+    """:func:`prevalence_by`'s table of one column with :data:`CLUSTER_COLUMNS` (outlets as clusters)."""
+    from .models import design_effect
+
+    if cluster not in docvars.columns:
+        rows = [{**dict.fromkeys(CLUSTER_COLUMNS, math.nan), "cluster_by": cluster} for _ in range(len(table))]
+        return _with_cluster_columns(table, rows, [_missing_note(cluster)] * len(table))
+    groups = docvars.loc[list(doc_ids), column].astype(str).to_numpy(dtype=object)
+    outlets = docvars.loc[list(doc_ids), cluster].astype(str).to_numpy(dtype=object)
+    by_outlet = prevalence(doc_topic, groups, outlets, rng, n_resamples).set_index(["group", "topic"])
+    rows, notes = [], []
+    for group, topic in zip(table["group"], table["topic"]):
+        members = groups == group
+        de = design_effect(doc_topic[members, int(topic) - 1], outlets[members])
+        outlet_row = by_outlet.loc[(group, topic)]
+        rows.append(dict(cluster_by=cluster, cluster_n=de["clusters"], effective_clusters=de["effective_clusters"], icc=de["icc"],
+                         design_effect=de["design_effect"], effective_n=de["effective_n"], cluster_ci_low=outlet_row["ci_low"],
+                         cluster_ci_high=outlet_row["ci_high"]))
+        n = de["clusters"]
+        notes.append(f"{n} {cluster} cluster: no cluster bootstrap (it needs at least 2)" if n < 2 else
+                     (f"{n} {cluster} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more" if n < MIN_CLUSTERS else ""))
+    return _with_cluster_columns(table, rows, notes)
+
+
+# ------------------------------------------------------------------------- outlets as clusters
+
+#: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
+#: the column, its number of clusters, Kish's effective number of clusters, the intraclass
+#: correlation and design effect, the effective number of documents, and the outlet
+#: cluster-bootstrap 95% interval (of the group's mean, or of the difference in a test).
+CLUSTER_COLUMNS = ["cluster_by", "cluster_n", "effective_clusters", "icc", "design_effect", "effective_n", "cluster_ci_low", "cluster_ci_high"]
+
+#: Clusters per group below which the row note says cluster intervals need many more: the outlet
+#: cluster bootstrap covered a difference 0.88 of the time with 5 outlets per group and 0.93 with
+#: 10 (benchmarks/interval_coverage.py; benchmarks/README.md).
+MIN_CLUSTERS = 10
+
+#: Simulated samples per candidate difference of :func:`analysis.models.minimum_detectable_difference`.
+MDD_SIMULATIONS = 200
+
+
+def cluster_labels(docvars: pd.DataFrame, column: str) -> dict[str, str] | None:
+    """doc_id -> the value of ``column`` (e.g. the outlet), or None when the metadata lacks the column."""
+    if not column or column not in docvars.columns:
+        return None
+    return {str(d): str(v) for d, v in docvars[column].items()}
+
+
+def _missing_note(column: str) -> str:
+    return f"no {column} column in the metadata: no cluster bootstrap, documents treated as independent"
+
+
+def cluster_mean(values: np.ndarray, clusters: np.ndarray, n_resamples: int, rng: np.random.Generator, column: str,
+                 support: tuple[float, float] = (0.0, math.inf)) -> tuple[dict, str]:
+    """One group's mean with outlets as clusters: :data:`CLUSTER_COLUMNS` and a note ("" when fine).
+
+    The design effect and effective sizes are :func:`analysis.models.design_effect` (ANOVA ICC,
+    Kish's ``1 + (m̄ − 1) ρ``); the interval is the studentized cluster bootstrap of the mean
+    (:func:`analysis.resampling.studentized_interval` on the clusters' sums and sizes: whole
+    outlets resampled with replacement), cut to ``support``. Fewer than 2 clusters: no interval.
+    """
+    from .models import design_effect
+    from .resampling import studentized_interval
+
+    values = np.asarray(values, dtype=float)
+    clusters = np.asarray(clusters, dtype=object)
+    row = dict.fromkeys(CLUSTER_COLUMNS, math.nan)
+    row["cluster_by"] = column
+    if not len(values):
+        return row, ""
+    de = design_effect(values, clusters)
+    row.update(cluster_n=de["clusters"], effective_clusters=de["effective_clusters"], icc=de["icc"], design_effect=de["design_effect"],
+               effective_n=de["effective_n"])
+    names, codes = np.unique(clusters.astype(str), return_inverse=True)
+    if len(names) < 2:
+        return row, f"{len(names)} {column} cluster: no cluster bootstrap (it needs at least 2)"
+    sums = np.bincount(codes, weights=values, minlength=len(names))
+    sizes = np.bincount(codes, minlength=len(names)).astype(float)
+    row["cluster_ci_low"], row["cluster_ci_high"] = studentized_interval(sums, n_resamples, rng, sizes=sizes, support=support)
+    note = f"{len(names)} {column} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more" if len(names) < MIN_CLUSTERS else ""
+    return row, note
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
+def _with_cluster_columns(table: pd.DataFrame, rows: list[dict], notes: list[str]) -> pd.DataFrame:
+    """``table`` with :data:`CLUSTER_COLUMNS` inserted before ``too_small`` and each row's note extended."""
+    before = table.columns.get_loc("too_small") if "too_small" in table.columns else table.columns.get_loc("note")
+    extra = pd.DataFrame(rows, columns=CLUSTER_COLUMNS, index=table.index)
+    out = pd.concat([table.iloc[:, :before], extra, table.iloc[:, before:]], axis=1)
+    out["note"] = [_join(str(old) if isinstance(old, str) else "", new) for old, new in zip(out["note"], notes)]
+    return out
+
+
+def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None,
+                        column: str, n_resamples: int, seed: int, item: str = "item", support: tuple[float, float] = (0.0, math.inf)) -> pd.DataFrame:
+    """A per-group table (one row per item and group: :func:`frame_group_table`, :func:`actor_group_table`)
+    with :data:`CLUSTER_COLUMNS` from :func:`cluster_mean` of each row's documents.
+
+    ``long``: ``doc_id, item, value`` per document and item (the values averaged in the table's
+    mean column); ``table[item]`` and ``table["group"]`` find a row's documents. Generators are
+    keyed ``(seed, "cluster", item, group)``: the table's own intervals keep their streams.
+    ``clusters`` None (the metadata has no such column): the columns are NaN and the note says so.
+    """
+    rows, notes = [], []
+    by_item = {key: frame for key, frame in long.groupby("item", sort=False)}
+    for name, group in zip(table[item], table["group"]):
+        if clusters is None:
+            rows.append({**dict.fromkeys(CLUSTER_COLUMNS, math.nan), "cluster_by": column})
+            notes.append(_missing_note(column))
+            continue
+        frame = by_item.get(name, long.iloc[0:0])
+        frame = frame[frame["doc_id"].map(groups) == group]
+        row, note = cluster_mean(frame["value"].to_numpy(dtype=float), frame["doc_id"].map(clusters).to_numpy(dtype=object), n_resamples,
+                                 keyed_rng(seed, "cluster", str(name), str(group)), column, support)
+        rows.append(row)
+        notes.append(note)
+    return _with_cluster_columns(table, rows, notes)
+
+
+def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None, column: str,
+                  n_resamples: int, seed: int, alpha: float = 0.05, mdd_simulations: int = MDD_SIMULATIONS) -> pd.DataFrame:
+    """Group tests (:func:`analysis.framing.group_tests`) with outlets as clusters and the minimum detectable difference.
+
+    Per test row (item, ``group_a`` against ``group_b`` or ``"rest"``):
+
+    * with ``column`` set: :data:`CLUSTER_COLUMNS` for the pair's documents. ρ and the design effect
+      (:func:`analysis.models.design_effect`) are estimated on the values centred at their group's
+      mean, so the difference under test is not counted as between-outlet variation; the interval
+      is the outlet cluster bootstrap of ``mean_a − mean_b``
+      (:func:`analysis.models.cluster_bootstrap_difference`: whole outlets resampled, within each
+      group when outlets nest in groups), generator keyed ``(seed, "cluster", family, item, a, b)``.
+      A group with fewer than 2 outlets: no interval, and the note says so; fewer than
+      :data:`MIN_CLUSTERS`: the note says the interval needs many more.
+    * ``mdd``, where the test is not significant (``q`` ≥ ``alpha``, or ``p`` when ``q`` is NaN): the
+      smallest true difference a 5% test detects with 80% power at these sizes, by simulation
+      from the pooled within-group standard deviation, the ICC and the mean outlet size
+      (:func:`analysis.models.minimum_detectable_difference`; ICC 0 without clusters), so
+      "no difference" can be read as "no difference larger than mdd". NaN for a significant row,
+      and for fewer than 2 documents a side or no variation.
+
+    The cluster columns (only with ``column``) and then ``mdd`` are inserted before ``too_small``.
+    """
+    from .models import cluster_bootstrap_difference, design_effect, minimum_detectable_difference
+
+    rows, notes, mdds = [], [], []
+    by_item = {key: frame for key, frame in long.groupby(["family", "item"], sort=False)}
+    for _, test in tests.iterrows():
+        a, b = str(test["group_a"]), str(test["group_b"])
+        frame = by_item.get((test["family"], test["item"]), long.iloc[0:0])
+        of = frame["doc_id"].map(groups)
+        in_a = (of == a).to_numpy()
+        in_b = (~in_a & of.notna().to_numpy()) if b == "rest" else (of == b).to_numpy()
+        keep = in_a | in_b
+        values = frame["value"].to_numpy(dtype=float)[keep]
+        labels = np.where(in_a[keep], a, b).astype(object)
+        centred = values.copy()
+        for g in (a, b):
+            side = labels == g
+            if side.any():
+                centred[side] -= values[side].mean()
+        icc, m_bar, note = 0.0, 1.0, ""
+        row = {**dict.fromkeys(CLUSTER_COLUMNS, math.nan), "cluster_by": column}
+        if column and clusters is None:
+            note = _missing_note(column)
+        elif column:
+            outlets = frame["doc_id"].map(clusters).to_numpy(dtype=object)[keep]
+            de = design_effect(centred, outlets)
+            row.update(cluster_n=de["clusters"], effective_clusters=de["effective_clusters"], icc=de["icc"], design_effect=de["design_effect"],
+                       effective_n=de["effective_n"])
+            icc, m_bar = de["icc"], de["mean_cluster_size"]
+            per_group = [len(set(outlets[labels == g])) for g in (a, b)]
+            if min(per_group) < 2:
+                note = f"{min(per_group)} {column} cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)"
+            else:
+                row["cluster_ci_low"], row["cluster_ci_high"] = cluster_bootstrap_difference(
+                    values, labels, outlets, a, b, n_resamples, keyed_rng(seed, "cluster", str(test["family"]), str(test["item"]), a, b))
+                if min(per_group) < MIN_CLUSTERS:
+                    note = f"{min(per_group)} {column} clusters in the smaller group (fewer than {MIN_CLUSTERS}): cluster intervals need many more"
+        q = test["q"] if pd.notna(test["q"]) else test["p"]
+        n_a, n_b = int((labels == a).sum()), int((labels == b).sum())
+        sd = float(np.sqrt((centred**2).sum() / (len(centred) - 2))) if len(centred) > 2 else math.nan
+        mdd = math.nan
+        if pd.notna(q) and q >= alpha and n_a >= 2 and n_b >= 2 and math.isfinite(sd) and sd > 0:
+            mdd = minimum_detectable_difference(sd, n_a, n_b, icc=icc, cluster_size=m_bar, n_simulations=mdd_simulations,
+                                                rng=keyed_rng(seed, "mdd", str(test["family"]), str(test["item"]), a, b))
+        rows.append(row)
+        notes.append(note)
+        mdds.append(mdd)
+    out = _with_cluster_columns(tests.copy(), rows, notes) if column else tests.copy()
+    out.insert(out.columns.get_loc("too_small"), "mdd", mdds)
+    return out

@@ -144,20 +144,25 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
            "presence (at least {framing.min_hits} hit), share of the family's hits"),
     Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
-           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI; "
-           "groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
+           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI "
+           "(with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval); groups under "
+           "{framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
            "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
-           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; groups under {framing.min_group_docs} "
-           "documents flagged too small (below it, 95% intervals cover less than 93% in simulation)"),
+           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
+           "the smallest difference a 5% test detects with 80% power at these sizes (by simulation); with [framing] cluster, the outlets' "
+           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and an outlet cluster-bootstrap 95% interval "
+           "of the difference; groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
+           "than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits); "
            "groups under {framing.min_group_docs} documents flagged too small"),
     Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
            "(headline/lead = first {framing.lead_sentences} sentences), statements"),
     Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
-           "(studentized bootstrap 95% CI), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
+           "(studentized bootstrap 95% CI; with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap "
+           "interval), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
            "too small (below it, 95% intervals cover less than 93% in simulation)",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
@@ -193,7 +198,8 @@ REGISTRY: tuple[Output, ...] = (
            "(Sievert and Shirley 2014, lambda = {topics.relevance_lambda:g})"),
     Output("topic_representative_units", "topics", "table", "Units with the highest share of each topic"),
     Output("topic_prevalence", "topics", "table", "Mean topic share of units by group, with studentized bootstrap 95% intervals "
-           "({topics.bootstrap} resamples of {resampled} within groups); groups under " + str(MIN_GROUP_DOCS) + " documents "
+           "({topics.bootstrap} resamples of {resampled} within groups); with [topics] cluster, the outlets' design effect and a "
+           "studentized bootstrap interval resampling whole outlets; groups under " + str(MIN_GROUP_DOCS) + " documents "
            "(clusters) flagged too small in the note (" + SMALL_REASON + ")"),
     Output("topic_top_terms_{model}", "topics", "figure", data=True,
            figure_caption="Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
@@ -212,12 +218,15 @@ REGISTRY: tuple[Output, ...] = (
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
            "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
            "groups (within strata)", when="compare"),
-    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq} with document-bootstrap 95% "
-           "intervals (a period with no document is a gap)", when="time"),
+    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq}: the period's pooled rate "
+           "(sum of hits / sum of exposure; for topics, the mean of the documents' topic shares) with a studentized bootstrap 95% "
+           "interval resampling the period's documents of the group (bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
+           "document is a gap", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
-           "per item and one line per group, with document-bootstrap 95% intervals; gaps are periods with no document"),
+           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document"),
     Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
-           "with a document-bootstrap 95% interval", when="time_events"),
+           "with a studentized bootstrap 95% interval resampling documents within each group x side cell (bootstrap-t with a "
+           "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent documents and parallel trends)", when="time_events"),
     Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
     Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
            "coefficients, rate ratios and 95% intervals", when="model"),

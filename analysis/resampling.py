@@ -31,7 +31,9 @@ in, and bounded in memory by :data:`RESAMPLE_CELLS` numbers per batch:
   2003), so a difference between outlets cannot pass for a difference between groups.
 
 * :func:`studentized_interval`: the studentized (bootstrap-t) interval for a mean, or for a
-  ratio of cluster sums (the mean over units when whole documents are resampled), and
+  ratio of cluster sums (the mean over units when whole documents are resampled);
+  :func:`studentized_contrast`: the same for a weighted sum of independent ratios (a rate per
+  period, a difference-in-differences of four cells: :mod:`analysis.timeseries`); and
   :func:`bca_interval`, the BCa interval of a mean (Efron 1987). The percentile interval labelled
   95% covered the true mean of zero-inflated per-1,000 rates 77% of the time at 5 documents per
   group and 87% at 10; BCa does little better at these sizes (it shares the percentile interval's
@@ -47,8 +49,10 @@ Besag, J., & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika* 
 Chung, E., & Romano, J. P. (2013). Exact and asymptotically robust permutation tests. *Annals of
 Statistics* 41(2), 484-507.
 Church, K. W., & Gale, W. A. (1995). Poisson mixtures. *Natural Language Engineering* 1(2), 163-190.
+Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed. Wiley.
 Davison, A. C., & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*. Cambridge UP.
 Efron, B. (1987). Better bootstrap confidence intervals. *JASA* 82(397), 171-185.
+Efron, B., & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
 Good, P. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*, 3rd ed. Springer.
 Hall, P. (1988). Theoretical comparison of bootstrap confidence intervals. *Annals of
 Statistics* 16(3), 927-953.
@@ -57,6 +61,8 @@ Behrens-Fisher problem. *Statistics & Probability Letters* 36(1), 9-21.
 Lijffijt, J., Nevalainen, T., Säily, T., Papapetrou, P., Puolamäki, K., & Mannila, H. (2016).
 Significance testing of word frequencies in corpora. *Digital Scholarship in the Humanities*
 31(2), 374-397.
+Satterthwaite, F. E. (1946). An approximate distribution of estimates of variance components.
+*Biometrics Bulletin* 2(6), 110-114.
 Welch, B. L. (1947). The generalization of "Student's" problem when several different population
 variances are involved. *Biometrika* 34(1-2), 28-35.
 Phipson, B., & Smyth, G. K. (2010). Permutation p-values should never be zero. *Statistical
@@ -439,6 +445,124 @@ def studentized_interval(
     return (float(low[0]), float(high[0])) if one else (low, high)
 
 
+def studentized_contrast(
+    cells: Sequence[tuple[np.ndarray, np.ndarray]],
+    weights: Sequence[float],
+    n_resamples: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    welch_floor: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Studentized (bootstrap-t) interval of ``Σ_c w_c · r_c``, a weighted sum of independent ratios.
+
+    Each cell ``c`` holds ``n_c`` documents with counts ``y`` (``n_c × k``: ``k`` items) and an
+    exposure ``m`` (``n_c``); its rate is the ratio of sums ``r_c = Σ y / Σ m`` (a pooled rate:
+    long documents weigh more). With one cell and weight 1 this is :func:`studentized_interval`
+    with ``sizes`` (same draws, same numbers); with four cells and weights ``(1, −1, −1, 1)`` it
+    is the difference-in-differences of an event window
+    (:func:`analysis.timeseries.event_window`).
+
+    Documents are resampled with replacement within each cell independently (the cells are
+    independent samples: a stratified bootstrap, Davison & Hinkley 1997, §3.2). The standard
+    error is the linearisation ``se² = Σ_c w_c² s²_{z,c} / n_c`` with ``z_i = (y_i − r_c m_i) / m̄_c``
+    (the delta method for a ratio, Davison & Hinkley 1997, §3.7; Cochran 1977, §6.3), recomputed
+    in every resample; ``t* = (θ̂* − θ̂) / se*`` and the interval is ``[θ̂ − t*_(1−α) se,
+    θ̂ − t*_(α) se]`` (Davison & Hinkley 1997, eq. 5.7; Efron & Tibshirani 1993, ch. 12). It
+    assumes that documents, not tokens, are independent within a cell and that the cells are
+    independent of each other; what it buys over the percentile interval is second-order
+    accuracy, so an interval from few, skewed documents is wider, not too narrow (Hall 1988).
+
+    Parameters
+    ----------
+    cells : sequence of (values, sizes)
+        ``values`` of shape ``(n_c, k)`` (or ``(n_c,)``), ``sizes`` of shape ``(n_c,)``, every
+        ``Σ sizes > 0``.
+    weights : sequence of float, one per cell
+    n_resamples : int
+        Bootstrap resamples ``B``.
+    rng : numpy.random.Generator
+        Drawn per batch of resamples, cell after cell (so the numbers depend on the seed only).
+    level : float
+    welch_floor : bool
+        Never narrower than ``θ̂ ± t_{ν, 1−α} · se``, the t interval with the Welch–Satterthwaite
+        degrees of freedom ``ν = (Σ_c v_c)² / Σ_c v_c² / (n_c − 1)``, ``v_c = w_c² s²_{z,c} / n_c``
+        (Welch 1947; Satterthwaite 1946). For a sum of several ratios the bootstrap-t interval
+        is nearly symmetric, about the normal interval, and in simulation it covered a
+        difference-in-differences of four cells of 10-40 bursty documents 0.91-0.93 instead of
+        0.95, because ``se`` itself is estimated from few documents with hits; the t floor
+        accounts for that and lifts coverage to 0.94-0.95 (benchmarks/README.md). With large
+        cells ``ν`` is large and the floor is the normal interval, inside the bootstrap-t one.
+
+    Returns
+    -------
+    (low, high) : arrays of shape (k,)
+        NaN when a cell has fewer than 2 documents; the point when ``se = 0`` (no variation in
+        any cell); an infinite side when more than ``α`` of the resamples have ``se* = 0`` with an
+        estimate away from ``θ̂`` (the data cannot bound that side), as :func:`studentized_interval`.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> cells = [(rng.poisson(2.0, (12, 1)).astype(float), np.full(12, 10.0)) for _ in range(4)]
+    >>> low, high = studentized_contrast(cells, (1, -1, -1, 1), 999, np.random.default_rng(1))
+    >>> point = sum(w * c[0].sum() / c[1].sum() for w, c in zip((1, -1, -1, 1), cells))
+    >>> bool(low[0] < point < high[0])
+    True
+    """
+    prepared = []
+    for values, sizes in cells:
+        y = np.asarray(values, dtype=float)
+        y = y[:, None] if y.ndim == 1 else y
+        prepared.append((y, np.asarray(sizes, dtype=float)))
+    k = prepared[0][0].shape[1]
+    w = np.asarray(weights, dtype=float)
+    if len(w) != len(prepared):
+        raise ValueError("weights must give one weight per cell")
+    if any(len(m) < 2 for _, m in prepared):
+        return np.full(k, math.nan), np.full(k, math.nan)
+
+    def parts(ys: np.ndarray, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # ys: (..., n, k), ms: (..., n) -> the cell's rate and its linearised variance, (..., k)
+        est = ys.sum(axis=-2) / ms.sum(axis=-1)[..., None]
+        z = (ys - est[..., None, :] * ms[..., :, None]) / ms.mean(axis=-1)[..., None, None]
+        return est, z.var(axis=-2, ddof=1) / ms.shape[-1]
+
+    estimate, variance, df_denominator = np.zeros(k), np.zeros(k), np.zeros(k)
+    for (y, m), weight in zip(prepared, w):
+        est, var = parts(y, m)
+        estimate += weight * est
+        variance += weight**2 * var
+        df_denominator += (weight**2 * var) ** 2 / (len(m) - 1)
+    se = np.sqrt(variance)
+    scale = 1e-12 * np.maximum(1.0, np.abs(estimate))
+    t_parts = []
+    for size in _batches(n_resamples, sum(len(m) for _, m in prepared) * k):
+        est_b, var_b = np.zeros((size, k)), np.zeros((size, k))
+        for (y, m), weight in zip(prepared, w):
+            draws = rng.integers(0, len(m), size=(size, len(m)))
+            est, var = parts(y[draws], m[draws])
+            est_b += weight * est
+            var_b += weight**2 * var
+        se_b = np.sqrt(var_b)
+        diff = est_b - estimate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = diff / se_b
+        t = np.where(se_b <= scale, np.where(np.abs(diff) <= scale, 0.0, np.copysign(np.inf, diff)), t)
+        t_parts.append(t)
+    t_star = np.sort(np.concatenate(t_parts), axis=0)
+    t_low, t_high = _order_statistics(t_star, level)
+    with np.errstate(invalid="ignore"):
+        low = np.where(np.isposinf(t_high), -np.inf, estimate - t_high * se)
+        high = np.where(np.isneginf(t_low), np.inf, estimate - t_low * se)
+    flat = se <= scale
+    if welch_floor:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            df = np.where(df_denominator > 0, variance**2 / df_denominator, np.inf)
+        half = stats.t.ppf(1.0 - (1.0 - level) / 2.0, np.maximum(df, 1.0)) * se
+        low, high = np.minimum(low, estimate - half), np.maximum(high, estimate + half)
+    return np.where(flat, estimate, low), np.where(flat, estimate, high)
+
+
 def bca_interval(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
     """Bias-corrected and accelerated (BCa) bootstrap interval of the mean (Efron 1987).
 
@@ -477,6 +601,7 @@ __all__ = [
     "PermutationResult",
     "bca_interval",
     "permutation_keyness",
+    "studentized_contrast",
     "studentized_interval",
     "unit_rates",
     "welch_t",

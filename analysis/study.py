@@ -114,6 +114,7 @@ class FramingSettings:
     keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
     keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
     keyness_cluster: str = ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
+    cluster: str = ""  # frame/actor tables by group: "" = documents only; a metadata column (e.g. "outlet"): design effect, effective clusters, cluster bootstrap
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
@@ -151,6 +152,7 @@ class TopicSettings:
     prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
+    cluster: str = ""  # prevalence by group: "" = documents only; a metadata column (e.g. "outlet"): design effect and an outlet cluster bootstrap
     max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
     tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
@@ -564,7 +566,7 @@ def _equivalence_checks(study: Study, checks: _Checks) -> None:
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.
 COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("framing", "keyness_cluster"),
-               ("topics", "prevalence_by"))
+               ("framing", "cluster"), ("topics", "prevalence_by"), ("topics", "cluster"))
 
 
 def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:

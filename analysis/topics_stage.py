@@ -151,18 +151,19 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
     return results
 
 
-def model_prevalence(fit: topics.LdaFit, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by) -> pd.DataFrame:
-    """Prevalence of one model by each column of ``by`` (a single-language model skips ``language``)."""
+def model_prevalence(fit: topics.LdaFit, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by, cluster: str = "") -> pd.DataFrame:
+    """Prevalence of one model by each column of ``by`` (a single-language model skips ``language``);
+    with ``cluster`` (``[topics] cluster``), outlets as clusters beside each row."""
     by = [column for column in by if column != "language" or name == "joint"]
     doc_ids = [unit_doc[unit_id] for unit_id in fit.unit_ids]
     unit_ids = list(fit.unit_ids) if settings.bootstrap_by == "unit" else None
-    return prevalence_by(fit.doc_topic, doc_ids, docvars, by, settings.bootstrap, settings.seed, name, unit_ids)
+    return prevalence_by(fit.doc_topic, doc_ids, docvars, by, settings.bootstrap, settings.seed, name, unit_ids, cluster)
 
 
 def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
     unit_doc = {u.unit_id: u.doc_id for u in units}
-    prevalence = pd.concat([model_prevalence(fit, name, docvars, unit_doc, settings, settings.prevalence_by) for name, fit in fits.items()],
-                           ignore_index=True)
+    prevalence = pd.concat([model_prevalence(fit, name, docvars, unit_doc, settings, settings.prevalence_by, settings.cluster)
+                            for name, fit in fits.items()], ignore_index=True)
     resampled = "documents" if settings.bootstrap_by == "document" else "units"
     results: list[Result] = [Table("topic_prevalence", prevalence, {"resampled": resampled})]
     if "joint" in fits:

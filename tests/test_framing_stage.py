@@ -194,3 +194,22 @@ def test_fightin_words_and_similarity_and_note():
     fig.canvas.draw()
     assert axes[2].texts[0].get_text().startswith("chỉ có một nhóm")
     plt.close(fig)
+
+
+def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_run):
+    """[framing] cluster = "outlet" in the seed study: 3 vi outlets, 1 en outlet. Every test row
+    has the design effect and effective outlets, and says why there is no outlet interval (one en
+    outlet); the mdd needs 2 documents a side (en has 1), so it is empty."""
+    from analysis.groups import CLUSTER_COLUMNS
+
+    study = seed_run[0]
+    tests = read(study, "frame_tests_by_language.csv")
+    assert list(tests.columns[-len(CLUSTER_COLUMNS) - 3:]) == [*CLUSTER_COLUMNS, "mdd", "too_small", "note"]
+    assert (tests["cluster_by"] == "outlet").all() and (tests["cluster_n"] == 4).all()
+    assert tests["effective_clusters"].astype(float).round(6).eq(round(25 / 7, 6)).all()  # sizes 2, 1, 1, 1: 5² / 7
+    assert tests["note"].str.contains("1 outlet cluster(s) in a group: no cluster bootstrap", regex=False).all() and (tests["mdd"].astype(str) == "").all()
+    means = read(study, "frame_salience_by_language.csv")
+    vi = means[means["group"] == "vi"]
+    assert (vi["cluster_n"] == 3).all() and vi["note"].str.contains("3 outlet clusters (fewer than 10)", regex=False).all()
+    actors = read(study, "actor_salience_by_language.csv")
+    assert (actors.loc[actors["group"] == "en", "cluster_n"] == 1).all()

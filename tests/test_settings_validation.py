@@ -59,6 +59,8 @@ CASES = [
     ("framing", 'compare_by = "newspaper"', "[framing] compare_by names 'newspaper', not a metadata column"),
     ("framing", 'keyness_within = ["section"]', "[framing] keyness_within names 'section', not a metadata column"),
     ("topics", 'prevalence_by = ["language", "author"]', "[topics] prevalence_by names 'author', not a metadata column"),
+    ("framing", 'cluster = "newspaper"', "[framing] cluster names 'newspaper', not a metadata column"),
+    ("topics", 'cluster = "newspaper"', "[topics] cluster names 'newspaper', not a metadata column"),
 ]
 
 
