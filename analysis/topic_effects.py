@@ -43,7 +43,7 @@ def posterior_gamma(doc_topic: np.ndarray, unit_tokens: np.ndarray, alpha: np.nd
     """``γ_dk = θ_dk (n_d + Σ_k α_k)`` (units × K): the Dirichlet posterior parameters of each
     unit's topic proportions (``n_dk + α_k`` for a Gibbs fit; the variational γ for gensim).
 
-    >>> posterior_gamma(np.array([[0.6, 0.4]]), np.array([8]), np.array([0.5, 0.5])).tolist()
+    >>> posterior_gamma(np.array([[0.6, 0.4]]), np.array([8]), np.array([0.5, 0.5])).round(6).tolist()
     [[5.4, 3.6]]
     """
     doc_topic = np.asarray(doc_topic, dtype=float)
