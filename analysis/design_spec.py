@@ -14,7 +14,9 @@ from typing import Any, Sequence
 
 from .errors import InputError
 
-MEASURES = ("frames", "actors", "concepts")
+#: ``topics``: per-document topic prevalence (the topics stage's saved model); ``words``: keyness of
+#: terms between groups of one language (across languages use ``concepts``).
+MEASURES = ("frames", "actors", "concepts", "topics", "words")
 CORRECTIONS = ("holm", "bh")
 EXPOSURES = ("tokens", "sentences")
 _CALL = re.compile(r"(spline|trend)\(\s*(\w+)\s*(?:,\s*(\d+)\s*)?\)")
@@ -192,3 +194,13 @@ def formula_problems(formula: str, columns: Sequence[str] | None, where: str, ke
     available = ", ".join(columns)
     return [InputError(where, f"{key} names '{c}', not a metadata column", f"use one of: {available}")
             for c in formula_columns(formula) if c not in columns]
+
+
+# ------------------------------------------------------------------------------------ topics
+
+
+def uses_topics(study) -> bool:
+    """Does the study's design layer read the topics stage's models (``[model] topics``, or
+    ``topics`` among a contrast's or ``[time]``'s measures)?"""
+    return bool((study.model is not None and study.model.topics) or any("topics" in c.measures for c in study.compare)
+                or (study.time is not None and "topics" in study.time.measures))

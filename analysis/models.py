@@ -299,6 +299,11 @@ def composition(theta_draws: np.ndarray, X: pd.DataFrame, rng: np.random.Generat
     mean, ``se`` the standard deviation, ``ci`` the 2.5 and 97.5 percentiles, so the interval holds
     the regression's sampling error and the topic model's uncertainty about θ.
     """
+    return composition_summary(composition_betas(theta_draws, X, rng, simulate), list(X.columns))
+
+
+def composition_betas(theta_draws: np.ndarray, X: pd.DataFrame, rng: np.random.Generator, simulate: bool = True) -> np.ndarray:
+    """The pooled coefficient draws of :func:`composition` (draws × topics × terms), before summarising."""
     theta_draws = np.asarray(theta_draws, dtype=float)
     Xm = X.to_numpy(dtype=float)
     n, p = Xm.shape
@@ -314,13 +319,26 @@ def composition(theta_draws: np.ndarray, X: pd.DataFrame, rng: np.random.Generat
             sigma2 = (resid**2).sum(axis=0) / max(n - p, 1)
             beta = beta + (chol @ rng.standard_normal((p, K))) * np.sqrt(sigma2)
         betas[d] = beta.T
+    return betas
+
+
+def composition_summary(betas: np.ndarray, terms) -> pd.DataFrame:
+    """:data:`COMPOSITION_COLUMNS` from coefficient draws (draws × topics × terms): mean, SD, 2.5/97.5 percentiles."""
+    D, K, _ = betas.shape
     records = []
     for k in range(K):
-        for j, term in enumerate(X.columns):
+        for j, term in enumerate(terms):
             b = betas[:, k, j]
             records.append((k, term, float(b.mean()), float(b.std(ddof=1)) if D > 1 else math.nan,
                             float(np.percentile(b, 2.5)), float(np.percentile(b, 97.5)), D))
     return pd.DataFrame(records, columns=COMPOSITION_COLUMNS)
+
+
+def composition_predictions(betas: np.ndarray, Xnew: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Predicted prevalence ``x_new · β_d`` per row of ``Xnew`` and topic, over the draws of
+    :func:`composition_betas`: the mean and the 2.5 and 97.5 percentiles (rows × topics each)."""
+    pred = np.einsum("rp,dkp->drk", np.asarray(Xnew, dtype=float), betas)
+    return pred.mean(axis=0), np.percentile(pred, 2.5, axis=0), np.percentile(pred, 97.5, axis=0)
 
 
 # ------------------------------------------------------------------------------------ clustering

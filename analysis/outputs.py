@@ -38,7 +38,8 @@ STAGE_CODE: dict[str, tuple[str, ...]] = {
     "topics": ("analysis/topics.py", "analysis/groups.py", "analysis/keyness.py", "analysis/plot_topics.py", "analysis/topics_stage.py",
                "analysis/ldavis.py"),
     "design": ("analysis/design.py", "analysis/design_spec.py", "analysis/timeseries.py", "analysis/models.py", "analysis/plot_design.py",
-               "analysis/plot_framing.py", "analysis/design_stage.py"),
+               "analysis/plot_framing.py", "analysis/design_stage.py", "analysis/topic_effects.py", "analysis/topics_stage.py",
+               "analysis/groups.py", "analysis/keyness.py"),
 }
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design"]
@@ -46,7 +47,7 @@ STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "de
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
 APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
-MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
+MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json", "unit_tokens.txt")
 LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
 
 
@@ -215,10 +216,11 @@ REGISTRY: tuple[Output, ...] = (
            "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and "
            "minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
-           "divergence (bits) of pooled hits, p from permuting whole documents between the groups (within strata)", when="compare"),
+           "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
+           "groups (within strata)", when="compare"),
     Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq}: the period's pooled rate "
-           "(sum of hits / sum of exposure) with a studentized bootstrap 95% interval resampling the period's documents of the group "
-           "(bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
+           "(sum of hits / sum of exposure; for topics, the mean of the documents' topic shares) with a studentized bootstrap 95% "
+           "interval resampling the period's documents of the group (bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
            "document is a gap", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
            "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document"),
@@ -232,6 +234,19 @@ REGISTRY: tuple[Output, ...] = (
            "the count regression (quasi-Poisson GLM, outlet-clustered 95% intervals), other covariates at their most frequent value"),
     Output("model_frames_mixed", "design", "table", "Linear mixed model of log frame rates on {regression.formula} with a random intercept by "
            "{regression.cluster} (REML): outlet variance and ICC", when="model_mixed"),
+    Output("design_words", "design", "table", "Keyness of words between the groups of each contrast that names words (one language per "
+           "contrast: words of two languages are not comparable, concepts are): signed G2, Log Ratio, Fightin' Words z (top "
+           "{framing.keyness_top_n} each way in .tex/.md, every term in .csv); p from {framing.permutations} permutations of documents "
+           "(of the contrast's cluster values when it names one), BH q", when="compare_words"),
+    Output("model_topics", "design", "table", "Topic prevalence (each document's mean topic share over its units) regressed on "
+           "{regression.formula} per topic model by the method of composition (Treier and Jackman 2008; as stm's estimateEffect, Roberts, "
+           "Stewart and Tingley 2019): {regression.draws} draws of every unit's topic shares from Dirichlet(n_dk + alpha), the posterior "
+           "given the topic model's final sample of assignments (not the full Gibbs posterior, so intervals are somewhat too narrow), an OLS "
+           "fit and one coefficient draw from its sampling distribution per draw, pooled: the 95% interval (2.5 and 97.5 percentiles) and SE "
+           "combine within-draw and between-draw variance. A one-language model leaves out terms constant in its documents", when="model_topics"),
+    Output("model_marginal_topics", "design", "figure", data=True, when="model_topics", figure_caption="Predicted topic prevalence by the "
+           "focal covariate (language where the model has it) from the method of composition, other covariates at their most frequent "
+           "value, with 95% intervals that carry the topic model's uncertainty about each document's topic shares"),
     # equivalence (issue 12): always on the study corpus; the check on translations with [equivalence] parallel
     Output("codebook_pattern_sources", "equivalence", "table", "Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, "
            "per language: hits and share of the entry's hits"),
@@ -273,7 +288,19 @@ DESIGN_WHEN = {
     "time_events": lambda s: s.time is not None and bool(s.time.events),
     "model": lambda s: s.model is not None,
     "model_mixed": lambda s: s.model is not None and s.model.mixed,
+    "model_topics": lambda s: s.model is not None and s.model.topics,
+    "compare_words": lambda s: any("words" in c.measures for c in s.compare),
 }
+
+
+def design_topic_inputs(study: Study) -> list[str]:
+    """The topics stage's saved model files the design stage reads (relative to the output folder;
+    none unless the design layer uses topics: :func:`analysis.design_spec.uses_topics`)."""
+    from .design_spec import uses_topics
+
+    if not uses_topics(study):
+        return []
+    return [f"topic_models/{model}/{name}" for model in placeholder_values(study)["model"] for name in MODEL_FILES]
 
 
 def expand(output: Output, study: Study) -> list[dict[str, str]]:
@@ -398,6 +425,9 @@ def make_fragment(study_path: Path) -> str:
         folder = study_path.parent / parallel if str(study_path.parent) != "." else Path(parallel)
         sample = [str(folder / name) for name in ("en.txt", "vi.txt", "docs.csv") if name != "docs.csv" or (folder / name).exists()]
         lines.append("STAGE_DEPS_equivalence := " + " ".join(esc(p) for p in sample))
+    topic_inputs = design_topic_inputs(_study(settings))
+    if topic_inputs:  # the design stage's topic outputs come from the topics stage's saved models
+        lines.append("STAGE_DEPS_design := " + " ".join(esc(f"{out}/{f}") for f in topic_inputs))
     all_outputs = []
     for stage in STAGE_ORDER:
         files = [f"{out}/{f}" for f in outputs[stage]]

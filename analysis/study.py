@@ -173,7 +173,7 @@ class TimeSettings:
 
     freq: str = "month"  # day | week | month
     by: str = "language"  # one line per value of this column
-    measures: tuple[str, ...] = ("frames",)  # frames | actors | concepts
+    measures: tuple[str, ...] = ("frames",)  # frames | actors | concepts | topics (the topics stage's prevalence per document)
     exposure: str = "sentences"  # denominator: sentences (per 100; the cross-language rate, issue 12) | tokens (per 1,000)
     bootstrap: int = 1000  # document resamples for the 95% intervals
     seed: int = 20240406
@@ -192,6 +192,9 @@ class ModelSettings:
     mixed: bool = True  # also a mixed model with a random intercept by `cluster`, when there are enough
     min_clusters: int = 5  # fewer values of `cluster`: no mixed model (a row says so)
     min_docs: int = 20  # fewer documents: every row flagged too small
+    topics: bool = False  # also topic prevalence on the same formula by the method of composition (needs the topics stage's models)
+    draws: int = 100  # draws of theta from each model's Dirichlet posterior (method of composition)
+    seed: int = 20240407  # seed of the theta draws and the coefficient draws
 
 
 @dataclass(frozen=True)
@@ -589,7 +592,7 @@ def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
 #: Optional sections of the design layer (issue 15): absent = the stage writes none of their outputs.
 DESIGN_SECTIONS = ("compare", "time", "model")
 TIME_FREQUENCIES = ("day", "week", "month")
-DESIGN_MEASURES = ("frames", "actors", "concepts")
+DESIGN_MEASURES = ("frames", "actors", "concepts", "topics")
 EXPOSURES = ("tokens", "sentences")
 MODEL_FAMILIES = ("quasipoisson", "negbin")
 
@@ -666,6 +669,10 @@ def design_setting_problems(study: Study) -> list[InputError]:
             v = getattr(md, k)
             if not _is_int(v) or v < 1:
                 problems.append(InputError(where, f"[model] {k} = {v!r} must be a whole number >= 1", f"use {k} = 5 or more"))
+        if not _is_int(md.draws) or md.draws < 2:
+            problems.append(InputError(where, f"[model] draws = {md.draws!r} must be a whole number >= 2", "use draws = 100"))
+        if not (_is_int(md.seed) and 0 <= md.seed <= MAX_SEED):
+            problems.append(InputError(where, f"[model] seed = {md.seed!r} must be a whole number from 0 to {MAX_SEED}", "e.g. seed = 20240407"))
         from .design_spec import formula_problems
 
         problems += [p for p in formula_problems(md.formula, None, where) if "not a metadata column" not in str(p)]

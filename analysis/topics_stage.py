@@ -143,7 +143,8 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
             Figure("topic_alignment_heatmap_vi_en", partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k), matrix),
         ]
     for name, fit in fits.items():
-        results += model_files(f"topic_models/{name}", fit, topics.model_record(fit, corpora[name], selections[name], settings.engine, settings.no_below, settings.no_above, settings.keep_n))
+        results += model_files(f"topic_models/{name}", fit, topics.model_record(fit, corpora[name], selections[name], settings.engine, settings.no_below, settings.no_above, settings.keep_n),
+                               unit_tokens=np.asarray(corpora[name].counts.sum(axis=1)).ravel())
     if settings.ldavis:
         results += [Raw(f"topic_ldavis_{name}.html", ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name))
                     for name, fit in fits.items()]
@@ -185,15 +186,19 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def model_files(folder: str, fit: topics.LdaFit, record: dict) -> list[Raw]:
-    """A fit as plain files: two .npy matrices, vocabulary and unit ids as text, settings as JSON."""
+def model_files(folder: str, fit: topics.LdaFit, record: dict, unit_tokens=None) -> list[Raw]:
+    """A fit as plain files: two .npy matrices, vocabulary and unit ids as text, settings as JSON,
+    and with ``unit_tokens`` each unit's number of tokens in the model (``n_d``, one a line,
+    rows follow units.txt): with ``alpha_fitted`` it gives the Dirichlet posterior parameters
+    ``theta[d] * (n_d + sum alpha)`` the design stage draws θ from (:mod:`analysis.topic_effects`)."""
+    extra = [] if unit_tokens is None else [Raw(f"{folder}/unit_tokens.txt", "".join(f"{int(n)}\n" for n in unit_tokens))]
     return [
         Raw(f"{folder}/topic_word.npy", _npy(fit.topic_word)),
         Raw(f"{folder}/doc_topic.npy", _npy(fit.doc_topic)),
         Raw(f"{folder}/vocab.txt", "".join(f"{t}\n" for t in fit.vocab)),
         Raw(f"{folder}/units.txt", "".join(f"{u}\n" for u in fit.unit_ids)),
         Raw(f"{folder}/settings.json", json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"),
-    ]
+    ] + extra
 
 
 def save_model(folder: Path, fit: topics.LdaFit, record: dict) -> list[Path]:
@@ -203,7 +208,8 @@ def save_model(folder: Path, fit: topics.LdaFit, record: dict) -> list[Path]:
 
 
 def load_model(folder: str | Path) -> dict:
-    """Read a saved model without pickle: ``topic_word``, ``doc_topic``, ``vocab``, ``unit_ids``, ``settings``."""
+    """Read a saved model without pickle: ``topic_word``, ``doc_topic``, ``vocab``, ``unit_ids``, ``settings``
+    and ``unit_tokens`` (tokens per unit; None for a model saved without it)."""
     folder = Path(folder)
     missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
     if missing:
@@ -214,4 +220,6 @@ def load_model(folder: str | Path) -> dict:
         "vocab": (folder / "vocab.txt").read_text(encoding="utf-8").splitlines(),
         "unit_ids": (folder / "units.txt").read_text(encoding="utf-8").splitlines(),
         "settings": json.loads((folder / "settings.json").read_text(encoding="utf-8")),
+        # Written since issue 15 (n_d per unit); None for a model saved before.
+        "unit_tokens": (np.loadtxt(folder / "unit_tokens.txt", dtype=np.int64, ndmin=1) if (folder / "unit_tokens.txt").is_file() else None),
     }

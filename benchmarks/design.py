@@ -4,7 +4,12 @@ Goal (issue 15): the design layer adds no more than the framing stage itself cos
 10,000 documents. The study: VNTC (Vietnamese) and BBC (English) articles, 4:1, with the seed
 study's settings and its design sections on a ``[[compare]]`` vi vs en within a section, a monthly
 ``[time]`` series with one ``[[time.event]]``, and ``[model] formula = "language + spline(date, 4)"``
-clustered by outlet with the mixed model.
+clustered by outlet with the mixed model; and the topic parts (issue 15): a second contrast inside
+Vietnamese (section s0 vs s1) on ``topics`` and ``words``, ``topics`` in the ``[time]`` series and
+``[model] topics = true`` (method of composition, 100 draws per model). Those read the topics
+stage's saved models, so the topics stage runs before the design stage (with K fixed at 5, one
+seed and at most 200 Gibbs iterations, to keep the benchmark's setup short; its time is printed
+but is not part of the goal: it is the topics stage's cost, not the design layer's).
 
 The shared corpora have no dates and no outlets, so both are synthetic and documented here:
 ``date`` = 2024-01-01 plus (document number × 7919 mod 366) days (spread evenly over 2024, not
@@ -36,7 +41,7 @@ RUNNER = (
 
 SETTINGS = {
     "folder": f'"{CORPORA.as_posix()}"', "metadata": '"metadata.csv"', "kind": '"document"', "output": '"out"',
-    "cache": '"../cache"', "workers": "2",
+    "cache": '"../cache"', "workers": "2", "k": "5", "seeds": "[1]", "max_iterations": "200",
 }
 
 DESIGN = '''
@@ -47,9 +52,15 @@ within = "section"
 measures = ["frames"]
 cluster = "outlet"
 
+[[compare]]
+name = "vi-s0-vs-s1"
+groups = [{ language = "vi", section = "s0" }, { language = "vi", section = "s1" }]
+measures = ["topics", "words"]
+cluster = "outlet"
+
 [time]
 freq = "month"
-measures = ["frames"]
+measures = ["frames", "topics"]
 
 [[time.event]]
 name = "mid-year"
@@ -60,6 +71,8 @@ window = 30
 formula = "language + spline(date, 4)"
 cluster = "outlet"
 mixed = true
+topics = true
+draws = 100
 '''
 
 
@@ -111,15 +124,16 @@ def main(argv=None) -> int:
         prep = run_stage("prepare", path)
         log(f"  prepare {prep[0]:.0f} s")
         result = {}
-        for stage in ("framing", "design"):
+        for stage in ("framing", "topics", "design"):
             log(f"{n} documents: {stage}")
             result[stage] = run_stage(stage, path)
             log(f"  {stage}: {result[stage][0]:.1f} s, peak {result[stage][1]:.0f} MB {result[stage][3]}")
-        f, d = result["framing"], result["design"]
-        rows.append({"documents": n, "framing_seconds": round(f[0], 1), "framing_peak_mb": round(f[1]), "design_seconds": round(d[0], 1),
+        f, d, t = result["framing"], result["design"], result["topics"]
+        rows.append({"documents": n, "framing_seconds": round(f[0], 1), "framing_peak_mb": round(f[1]), "topics_seconds": round(t[0], 1),
+                     "topics_peak_mb": round(t[1]), "design_seconds": round(d[0], 1),
                      "design_peak_mb": round(d[1]), "time_ratio": round(d[0] / f[0], 2), "memory_ratio": round(d[1] / f[1], 2),
                      "goal": "design <= framing (ratio <= 1)", "met": d[2] and d[0] <= f[0] and d[1] <= f[1],
-                     "errors": "; ".join(e for e in (f[3], d[3]) if e)})
+                     "errors": "; ".join(e for e in (f[3], t[3], d[3]) if e)})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "design.csv", "w", encoding="utf-8", newline="") as handle:

@@ -24,6 +24,9 @@ def design_run(tmp_path_factory):
     shutil.copytree(SEEDS, folder / "seeds")
     shutil.copy(ROOT / "study.toml", folder / "study.toml")
     study = read_study(folder / "study.toml")
+    from analysis.topics_stage import run_topics
+
+    run_topics(study, workers=1)  # the seed study's design layer uses the topics stage's saved models
     first = run_design(study, workers=1)
     first_bytes = {p.name: p.read_bytes() for p in first}
     second = run_design(study, workers=1)
@@ -42,7 +45,9 @@ def test_seed_results_are_flagged_too_small(design_run):
     study, *_ = design_run
     out = study.output_dir
     contrasts = pd.read_csv(out / "design_contrasts.csv")
-    assert contrasts["too_small"].all() and set(contrasts["within"]) == {"event"}
+    assert contrasts["too_small"].all()
+    contrasts = contrasts[contrasts["contrast"] == "vi-vs-en-within-event"]
+    assert set(contrasts["within"]) == {"event"}
     assert (contrasts[["n_a", "n_b"]].drop_duplicates().to_numpy() == [[4, 1]]).all()
     assert (contrasts["p_adjusted"] >= contrasts["p"]).all()
     model = pd.read_csv(out / "model_frames.csv")
@@ -169,3 +174,133 @@ def test_time_without_a_date_column_is_not_an_error_but_a_missing_by_column_is(t
     assert column_problems(study, columns) == []
     problems = column_problems(study, ["doc_id", "file", "outlet", "event"])
     assert any("[time] by names 'language'" in str(p) for p in problems)
+
+
+# ------------------------------------------------------------------------- topics and words
+
+
+def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_run):
+    """The stage's table is models.composition on θ drawn from the loaded model's Dirichlet(n_dk + α),
+    averaged over each document's units, with the same seed (computed here directly)."""
+    from analysis import models
+    from analysis.files import read_metadata
+    from analysis.framing import keyed_rng
+    from analysis.topics_stage import load_model
+
+    study, *_ = design_run
+    out = study.output_dir
+    table = pd.read_csv(out / "model_topics.csv")
+    docvars = read_metadata(study)
+    for name in ("joint", "vi"):
+        saved = load_model(out / "topic_models" / name)
+        alpha = np.asarray(saved["settings"]["alpha_fitted"])
+        gamma = saved["doc_topic"] * (saved["unit_tokens"] + alpha.sum())[:, None]
+        # tomotopy's θ = (n_dk + α) / (n_d + Σα): γ − α are the final sample's whole counts n_dk, summing to n_d.
+        counts = gamma - alpha
+        assert np.allclose(counts, np.round(counts), atol=1e-6) and np.allclose(counts.sum(axis=1), saved["unit_tokens"])
+        rng = keyed_rng(study.model.seed, "composition", name)
+        theta_units = models.dirichlet_draws(gamma, study.model.draws, rng)
+        docs = [u.split("#")[0] for u in saved["unit_ids"]]
+        order = list(dict.fromkeys(docs))
+        theta = np.stack([theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1)
+        formula = "language" if name == "joint" else "1"  # a one-language model has no language contrast
+        expected = models.composition(theta, models.design_matrix(docvars.loc[order], formula), rng)
+        got = table[table["model"] == name].reset_index(drop=True)
+        assert got["term"].tolist() == expected["term"].tolist() and (got["topic"] == expected["topic"] + 1).all()
+        for column in ("estimate", "se", "ci_low", "ci_high"):
+            np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, atol=1e-12)
+    assert table["too_small"].all()
+    assert table.loc[table["model"] == "vi", "note"].str.contains("left out (one value in this model's documents): language", regex=False).all()
+
+
+def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run):
+    from analysis.topics_stage import load_model
+
+    study, *_ = design_run
+    out = study.output_dir
+    vi = load_model(out / "topic_models" / "vi")
+    docs = pd.Series([u.split("#")[0] for u in vi["unit_ids"]])
+    prevalence = pd.DataFrame(vi["doc_topic"]).groupby(docs.to_numpy()).mean()  # a document's θ: the mean of its units'
+    contrasts = pd.read_csv(out / "design_contrasts.csv")
+    rows = contrasts[(contrasts["contrast"] == "vi-by-event") & (contrasts["measure"] == "topics")]
+    assert len(rows) == vi["doc_topic"].shape[1]
+    visit = ["000", "001", "004"]  # son_visit_china_2024_04 (vi); 003 is the other event
+    np.testing.assert_allclose(rows["mean_a"], prevalence.loc[visit].mean().to_numpy())
+    np.testing.assert_allclose(rows["mean_b"], prevalence.loc["003"].to_numpy())
+    assert rows["p_adjusted"].ge(rows["p"]).all() and rows["too_small"].all()
+    joint = load_model(out / "topic_models" / "joint")
+    docs = pd.Series([u.split("#")[0] for u in joint["unit_ids"]])
+    jp = pd.DataFrame(joint["doc_topic"]).groupby(docs.to_numpy()).mean()
+    series = pd.read_csv(out / "time_series.csv")
+    april_vi = series[(series["measure"] == "topics") & (series["group"] == "vi") & (series["period"] == "2024-04-01")]
+    np.testing.assert_allclose(april_vi["rate"], jp.loc[visit].mean().to_numpy())
+    assert (out / "time_series_topics.png").is_file()
+
+
+def test_words_contrast_is_keyness_within_one_language(design_run):
+    from analysis.groups import keyness_by_group
+
+    study, *_ = design_run
+    words = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
+    assert set(words["contrast"]) == {"vi-by-event"} and set(words["language"]) == {"vi"}
+    assert (words["target_docs"] == 3).all() and (words["reference_docs"] == 1).all() and words["too_small"].all()
+    assert words["design"].eq("documents").all() and (words["p"].astype(float) >= 0.25).all()  # 4 documents: 4 splits
+    top = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False).sort_values("g2", ascending=False).iloc[0]
+    assert top["target_count"] > 0 and top["reference_count"] == 0 and keyness_by_group is not None
+
+
+BAD_TOPICS = [
+    ('measures = ["topics", "words"]', 'measures = ["concepts", "words"]\nwithin = "outlet"',
+     "[[compare]] 'vi-by-event' measures words: keyness permutes documents across the whole pair, not within 'outlet'"),
+    ('measures = ["frames"]        # frames | actors | concepts | topics | words', 'measures = ["words"]',
+     "[[compare]] 'vi-vs-en-within-event' measures words: its groups are in 2 languages (en, vi), and words across languages are not comparable"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", BAD_TOPICS)
+def test_bad_topic_and_word_entries_stop_with_one_line(tmp_path, capsys, old, new, message):
+    text = (ROOT / "study.toml").read_text(encoding="utf-8")
+    assert old in text
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    (tmp_path / "study.toml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["design", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and message in lines[0] and "use concepts" in lines[0] or "within" in message
+    assert not (tmp_path / "figures").exists()
+
+
+def test_topics_without_the_topics_stage_models_stop_with_one_line(tmp_path, capsys):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
+    assert main(["design", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "topic_models/vi" in lines[0] and "not a saved topic model" in lines[0] and "run the topics stage first" in lines[0]
+    assert not (tmp_path / "figures" / "model_topics.csv").exists()
+
+
+def test_make_fragment_makes_the_design_stage_depend_on_the_topic_models(tmp_path):
+    shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
+    fragment = make_fragment(tmp_path / "study.toml")
+    deps = next(line for line in fragment.splitlines() if line.startswith("STAGE_DEPS_design :="))
+    assert "figures/topic_models/joint/unit_tokens.txt" in deps and "figures/topic_models/vi/doc_topic.npy" in deps
+    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace("topics = true ", "topics = false ").replace(
+        'measures = ["frames", "topics"]', 'measures = ["frames"]').replace('measures = ["topics", "words"]', 'measures = ["words"]')
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    assert "STAGE_DEPS_design :=" not in make_fragment(tmp_path / "study.toml")
+
+
+def test_study_toml_lists_every_design_key():
+    """The seed study documents every key of [time], [model] and [[compare]] (set, or shown commented out)."""
+    import dataclasses
+
+    from analysis.design_spec import Contrast
+    from analysis.study import ModelSettings, TimeSettings
+
+    text = (ROOT / "study.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    assert sorted(raw["model"]) == sorted(f.name for f in dataclasses.fields(ModelSettings))
+    assert sorted(k if k != "event" else "events" for k in raw["time"]) == sorted(f.name for f in dataclasses.fields(TimeSettings))
+    given = {k for entry in raw["compare"] for k in entry}
+    for field in dataclasses.fields(Contrast):
+        assert field.name in given or f"# {field.name} = " in text, field.name
