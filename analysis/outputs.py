@@ -243,10 +243,12 @@ REGISTRY: tuple[Output, ...] = (
            "Stewart and Tingley 2019): {regression.draws} draws of every unit's topic shares from Dirichlet(n_dk + alpha), the posterior "
            "given the topic model's final sample of assignments (not the full Gibbs posterior, so intervals are somewhat too narrow), an OLS "
            "fit and one coefficient draw from its sampling distribution per draw, pooled: the 95% interval (2.5 and 97.5 percentiles) and SE "
-           "combine within-draw and between-draw variance. A one-language model leaves out terms constant in its documents", when="model_topics"),
+           "combine within-draw and between-draw variance. The model is linear in the shares, as stm's is, so with few documents an interval can "
+           "reach below 0 or above 1. A one-language model leaves out terms constant in its documents", when="model_topics"),
     Output("model_marginal_topics", "design", "figure", data=True, when="model_topics", figure_caption="Predicted topic prevalence by the "
            "focal covariate (language where the model has it) from the method of composition, other covariates at their most frequent "
-           "value, with 95% intervals that carry the topic model's uncertainty about each document's topic shares"),
+           "value, with 95% intervals that carry the topic model's uncertainty about each document's topic shares (a linear model of shares: with few "
+           "documents an interval can cross 0)"),
     # equivalence (issue 12): always on the study corpus; the check on translations with [equivalence] parallel
     Output("codebook_pattern_sources", "equivalence", "table", "Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, "
            "per language: hits and share of the entry's hits"),
