@@ -103,7 +103,11 @@ def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.Data
     With ``cluster`` (a column, e.g. ``outlet``) and at least 2 clusters, the standard errors are
     cluster-robust with t intervals on G − 1 degrees of freedom. Documents with exposure 0 are
     left out. Returns :data:`REGRESSION_COLUMNS` (one row per item and coefficient); an item the
-    model cannot fit gets one row saying why.
+    model cannot fit gets one row saying why: no hits, fewer documents than coefficients, or a
+    level of a categorical covariate with no hits (:func:`zero_hit_level`: the estimate does not
+    exist). When a level of a categorical covariate lies in one cluster only
+    (:func:`single_cluster_level`), clustering is dropped for the study's fits and ``method`` says
+    why: that level's clustered SE would be near 0.
     """
     import statsmodels.api as sm
 
@@ -115,8 +119,14 @@ def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.Data
     groups = pd.factorize(docvars.loc[ids, cluster].astype(str))[0] if cluster else None
     n_clusters = int(groups.max() + 1) if groups is not None and len(groups) else 0
     use_cluster = groups is not None and n_clusters >= 2
+    factors = categorical_factors(docvars.loc[ids], formula)
+    lone = single_cluster_level(factors, docvars.loc[ids, cluster].astype(str)) if use_cluster else ""
+    if lone:  # a clustered SE of a level seen in one cluster is degenerate (near 0): fall back
+        use_cluster = False
     method = ("quasi-Poisson GLM" if family == "quasipoisson" else "negative binomial") + (
         f", SE clustered by {cluster}" if use_cluster else (", Pearson dispersion" if family == "quasipoisson" else ""))
+    if lone:
+        method += f" (not clustered: {lone} lies in one {cluster}, where a clustered SE is degenerate)"
     records = []
     for item in counts.columns:
         y = counts.loc[ids, item].to_numpy(dtype=float)
@@ -125,11 +135,14 @@ def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.Data
         if small:
             notes.append(f"too small: {len(ids)} documents (fewer than {min_docs})")
         if cluster and n_clusters < min_clusters:
-            notes.append(f"{n_clusters} {cluster} cluster(s): clustered standard errors need many more" if use_cluster
+            notes.append(f"{n_clusters} {cluster} cluster(s): clustered standard errors need many more" if n_clusters >= 2
                          else f"one {cluster}: no clustering possible")
         base = dict(item=item, label=labels.get(item, item), method=method, n_docs=len(ids), clusters=n_clusters, too_small=small)
-        if y.sum() == 0 or X.shape[0] <= X.shape[1]:
-            why = "no hits" if y.sum() == 0 else f"{X.shape[0]} documents for {X.shape[1]} coefficients"
+        empty_level = zero_hit_level(factors, y)
+        if y.sum() == 0 or X.shape[0] <= X.shape[1] or empty_level:
+            why = ("no hits" if y.sum() == 0 else f"{X.shape[0]} documents for {X.shape[1]} coefficients" if X.shape[0] <= X.shape[1]
+                   else f"no hits in the documents with {empty_level}, so a rate ratio is 0 or infinite (separation: "
+                   "the maximum-likelihood estimate does not exist)")
             records.append({**base, "term": "(none)", "note": "; ".join([*notes, f"not fitted: {why}"])})
             continue
         fit_kw = dict(cov_type="cluster", cov_kwds={"groups": groups}, use_t=True) if use_cluster else {}
@@ -153,6 +166,48 @@ def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.Data
             records.append({**base, "term": term, "estimate": b, "se": float(bse[term]), "ci_low": lo, "ci_high": hi, "p": float(pvalues[term]),
                             "rate_ratio": math.exp(b), "rr_low": math.exp(lo), "rr_high": math.exp(hi), "note": "; ".join(notes)})
     return pd.DataFrame(records, columns=REGRESSION_COLUMNS)
+
+
+def categorical_factors(docvars: pd.DataFrame, formula: str) -> dict[str, pd.Series]:
+    """The formula's categorical columns (text, category or boolean; not a date inside
+    ``spline``/``trend``) with at least two values among ``docvars``' rows, as strings."""
+    dated = {m.group(2) for m in _CALL.finditer(formula)}
+    out = {}
+    for column in formula_columns(formula):
+        if column in dated or column not in docvars.columns:
+            continue
+        values = docvars[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            continue
+        values = values.astype(str)
+        if values.nunique() >= 2:
+            out[column] = values
+    return out
+
+
+def zero_hit_level(factors: dict[str, pd.Series], y: np.ndarray) -> str:
+    """``"column = value"`` of the first level of a categorical factor whose documents have no
+    hits at all ("" when none): there the Poisson/NB log-likelihood keeps rising as that level's
+    coefficient goes to minus infinity, so the fit returns a huge number with a tiny p instead of
+    an estimate (complete separation; Albert and Anderson 1984 for the logistic case)."""
+    for column, values in factors.items():
+        sums = pd.Series(y, index=values.index).groupby(values.to_numpy(), sort=True).sum()
+        empty = sums.index[sums.to_numpy() == 0]
+        if len(empty):
+            return f"{column} = {empty[0]}"
+    return ""
+
+
+def single_cluster_level(factors: dict[str, pd.Series], clusters: pd.Series) -> str:
+    """``"column = value"`` of the first factor level whose documents all lie in one cluster
+    ("" when none). The cluster-robust variance of that level's contrast is then estimated from one
+    cluster's score, which it fits exactly: a standard error near 0 (Cameron and Miller 2015, s. VI)."""
+    for column, values in factors.items():
+        spread = clusters.groupby(values.to_numpy(), sort=True).nunique()
+        lone = spread.index[spread.to_numpy() < 2]
+        if len(lone):
+            return f"{column} = {lone[0]}"
+    return ""
 
 
 MIXED_COLUMNS = ["item", "label", "term", "estimate", "se", "ci_low", "ci_high", "p", "rate_ratio", "outlet_variance", "icc",
@@ -224,6 +279,11 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
     offset = np.log(exposure.reindex(ids).to_numpy(dtype=float))
     groups = pd.factorize(docvars.loc[ids, cluster].astype(str))[0] if cluster else None
     use_cluster = groups is not None and groups.max() >= 1
+    factors = categorical_factors(docvars.loc[ids], formula)
+    lone = single_cluster_level(factors, docvars.loc[ids, cluster].astype(str)) if use_cluster else ""
+    use_cluster = use_cluster and not lone  # as count_regression: a level in one cluster has a degenerate clustered SE
+    method = "quasi-Poisson GLM" + (f", SE clustered by {cluster}" if use_cluster else ", Pearson dispersion") + (
+        f" (not clustered: {lone} lies in one {cluster}, where a clustered SE is degenerate)" if lone else "")
     columns = formula_columns(formula)
     base = {}
     for c in columns:
@@ -256,8 +316,10 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
     records = []
     for item in counts.columns:
         y = counts.loc[ids, item].to_numpy(dtype=float)
-        if y.sum() == 0 or X.shape[0] <= X.shape[1]:
-            records.append((item, labels.get(item, item), "", "", math.nan, math.nan, math.nan, "", "not fitted: too few documents or no hits"))
+        empty_level = zero_hit_level(factors, y)
+        if y.sum() == 0 or X.shape[0] <= X.shape[1] or empty_level:
+            why = f"no hits in the documents with {empty_level} (separation)" if empty_level and y.sum() else "too few documents or no hits"
+            records.append((item, labels.get(item, item), "", "", math.nan, math.nan, math.nan, "", f"not fitted: {why}"))
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -272,7 +334,7 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
             date = row.get(over)
             records.append((item, labels.get(item, item), row.get(focal, ""), "" if date is None else pd.Timestamp(date).strftime("%Y-%m-%d"),
                             scale * math.exp(e), scale * math.exp(e - t * s_), scale * math.exp(e + t * s_),
-                            "quasi-Poisson GLM" + (f", SE clustered by {cluster}" if use_cluster else ""), ""))
+                            method, ""))
     return pd.DataFrame(records, columns=MARGINAL_COLUMNS)
 
 

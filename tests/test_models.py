@@ -189,3 +189,34 @@ def test_marginal_rates_equal_the_fitted_group_rates():
     assert (marginal.loc["en", "ci_low"], marginal.loc["en", "ci_high"]) == pytest.approx((low, high))
     over_time = models.marginal_rates(counts, exposure, docvars, "language + spline(date, 4)", cluster="outlet", n_points=5)
     assert len(over_time) == 2 * 5 and (over_time["ci_low"] <= over_time["rate"]).all()
+
+
+def test_a_level_without_hits_is_not_fitted_instead_of_a_huge_rate_ratio():
+    counts, exposure, docvars = simulate(3, outlets=10, per_outlet=4)
+    counts["english_only_zero"] = np.where(docvars["language"] == "en", 0, counts["frame"] + 1)
+    table = models.count_regression(counts, exposure, docvars, "language", cluster="outlet")
+    zero = table[table["item"] == "english_only_zero"]
+    assert list(zero["term"]) == ["(none)"] and zero["rate_ratio"].isna().all()
+    assert "no hits in the documents with language = en" in zero["note"].iloc[0]
+    # statsmodels itself returns a finite, meaningless estimate here: the check is what stops it
+    y = counts["english_only_zero"].to_numpy(float)
+    X = models.design_matrix(docvars, "language")
+    direct = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(exposure.to_numpy())).fit()
+    assert direct.params[LANGUAGE_TERM] > 10
+    assert set(table.loc[table["item"] == "frame", "term"]) == {"Intercept", LANGUAGE_TERM}
+    marginal = models.marginal_rates(counts, exposure, docvars, "language", cluster="outlet")
+    assert marginal.loc[marginal["item"] == "english_only_zero", "note"].str.contains("separation").all()
+    assert marginal.loc[marginal["item"] == "frame", "rate"].notna().all()
+
+
+def test_a_level_in_one_cluster_drops_clustering_for_the_pearson_fit():
+    counts, exposure, docvars = simulate(4, outlets=6, per_outlet=5)
+    docvars.loc[docvars["language"] == "en", "outlet"] = "one_english_outlet"
+    table = models.count_regression(counts, exposure, docvars, "language", cluster="outlet").set_index("term")
+    assert "not clustered: language = en lies in one outlet" in table["method"].iloc[0]
+    y = counts["frame"].to_numpy(float)
+    X = models.design_matrix(docvars, "language")
+    pearson = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(exposure.to_numpy())).fit(scale="X2")
+    assert table.loc[LANGUAGE_TERM, "se"] == pytest.approx(pearson.bse[LANGUAGE_TERM], rel=1e-10)
+    clustered = models.count_regression(*simulate(4, outlets=6, per_outlet=5), "language", cluster="outlet")
+    assert clustered["method"].iloc[0].endswith("SE clustered by outlet")
