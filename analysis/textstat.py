@@ -87,7 +87,19 @@ def top_terms(table: pd.DataFrame, n: int) -> pd.DataFrame:
 def tfidf_top_terms(dtm: DocTermMatrix, n: int) -> pd.DataFrame:
     """Per row, the ``n`` terms with the highest TF-IDF (``count * log10(N/df)``).
 
-    Columns: ``row_id, term, count, doc_freq, tfidf, rank``.
+    Columns: ``row_id, term, count, doc_freq, tfidf, rank``. By hand for the example: in ``v1``,
+    ``hợp_tác`` (2 times, in 2 of 3 documents) weighs 2 · log10(3/2) = 0.352 and ``biển`` (once,
+    in 1 document) 1 · log10(3) = 0.477, so ``biển`` ranks first.
+
+    >>> import pandas as pd
+    >>> from analysis.dtm import build_dtm
+    >>> docvars = pd.DataFrame({"language": ["vi", "vi", "en"]}, index=["v1", "v2", "e1"])
+    >>> dtm = build_dtm([("v1", ["hợp_tác", "hợp_tác", "biển"]), ("v2", ["hợp_tác"]), ("e1", ["cooperation"])], docvars)
+    >>> print(tfidf_top_terms(dtm, 1).round(3).to_string(index=False))
+    row_id        term  count  doc_freq  tfidf  rank
+        v1        biển      1         1  0.477     1
+        v2     hợp_tác      1         2  0.176     1
+        e1 cooperation      1         1  0.477     1
     """
     weights = tfidf(dtm)
     df = document_frequency(dtm)
@@ -109,7 +121,19 @@ def bigram_table(
 
     Two terms form a bigram only if they are adjacent in the text (no stopword, number or
     punctuation between them). Columns: ``group_by, group, bigram, count, per_1000, rank``;
-    ``per_1000`` is per 1,000 bigrams of the group.
+    ``per_1000`` is per 1,000 bigrams of the group. In the example the stopword ``và`` breaks
+    ``kinh_tế và biển`` into no bigram, so the group has 3 bigrams and ``hợp_tác kinh_tế``
+    (twice) is 2/3 of them.
+
+    >>> from analysis.tokens import PreparedDocument, TermRules
+    >>> docs = [PreparedDocument("v1", "vi", [[["thúc_đẩy", "hợp_tác", "kinh_tế", "."]]]),
+    ...         PreparedDocument("v2", "vi", [[["hợp_tác", "kinh_tế", "và", "biển", "."]]])]
+    >>> docvars = pd.DataFrame({"language": ["vi", "vi"]}, index=["v1", "v2"])
+    >>> table = bigram_table(docs, TermRules({"vi": frozenset({"và"})}), docvars, "language")
+    >>> print(table[["group", "bigram", "count", "per_1000", "rank"]].round(1).to_string(index=False))
+    group           bigram  count  per_1000  rank
+       vi  hợp_tác kinh_tế      2     666.7     1
+       vi thúc_đẩy hợp_tác      1     333.3     2
     """
     counters: dict[str, Counter] = {}
     for doc in prepared:
@@ -235,6 +259,22 @@ def corpus_summary(
     ``types`` distinct lower-cased word tokens; ``ttr = types / tokens``; ``terms`` the tokens
     left after stopword removal (what the frequency tables count). Rows with ``all`` are totals:
     each value of the first key over the others (a language over its outlets), then the whole corpus.
+
+    By hand for the example: the Vietnamese document has 5 word tokens (punctuation left out) of 4
+    lower-cased types (``Hợp_tác`` = ``hợp_tác``), so ttr = 0.8; the English one has 4 (the number
+    2024 is not a word); ``terms`` are the document-term matrix's totals.
+
+    >>> from analysis.dtm import build_dtm
+    >>> from analysis.tokens import PreparedDocument
+    >>> docs = [PreparedDocument("v1", "vi", [[["Hai", "nước", "hợp_tác", "."], ["Hợp_tác", "kinh_tế", "."]]]),
+    ...         PreparedDocument("e1", "en", [[["Two", "countries", "cooperate", "in", "2024", "."]]])]
+    >>> docvars = pd.DataFrame({"doc_id": ["v1", "e1"], "language": ["vi", "en"]}, index=["v1", "e1"])
+    >>> dtm = build_dtm([("v1", ["nước", "hợp_tác", "hợp_tác", "kinh_tế"]), ("e1", ["country", "cooperate"])], docvars)
+    >>> print(corpus_summary(docs, dtm, docvars, by=("language",)).round(3).to_string(index=False))
+    language  documents  sentences  tokens  types   ttr  terms
+          en          1          1       4      4 1.000      2
+          vi          1          2       5      4 0.800      4
+         all          2          3       9      8 0.889      6
     """
     # Per document: sentences, word tokens and the ids of its distinct word types, not its words
     # (an archive's words do not fit in memory; 10,000 articles held 5 million strings).

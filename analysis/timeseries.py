@@ -219,6 +219,19 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
     the interval measures sampling error, not that assumption). Documents with exposure 0 are
     left out of the resampling (they add nothing to a rate). A cell with fewer than two such
     documents: no interval.
+
+    By hand for the example (exposure 100 per document, rates per 100): vi goes from 4/200 = 2 to
+    12/200 = 6, en from 2 to 3, so did = (6 − 2) − (3 − 2) = 3.
+
+    >>> ids = ["a1", "a2", "a3", "a4", "b1", "b2", "b3", "b4"]
+    >>> counts = pd.DataFrame({"x": [1, 3, 5, 7, 2, 2, 3, 3]}, index=ids)
+    >>> exposure = pd.Series(100.0, index=ids)
+    >>> dates = pd.Series(pd.to_datetime(["2024-03-25", "2024-03-30", "2024-04-05", "2024-04-08"] * 2), index=ids)
+    >>> groups = pd.Series(["vi"] * 4 + ["en"] * 4, index=ids)
+    >>> t = event_window(counts, exposure, dates, groups, "visit", pd.Timestamp("2024-04-03"), 21, "vi", "en", 200, 1, 100.0)
+    >>> print(t[["before_a", "after_a", "before_b", "after_b", "did", "too_small"]].to_string(index=False))
+     before_a  after_a  before_b  after_b  did  too_small
+          2.0      6.0       2.0      3.0  3.0       True
     """
     from .framing import keyed_rng
 
@@ -287,7 +300,16 @@ def cross_correlation(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.Series:
 def lag_correlation(dates: pd.Series, groups: pd.Series, a: str, b: str, max_lag: int = 7) -> pd.DataFrame:
     """The lag (days) at which group b's daily volume correlates best with group a's (:data:`LAG_COLUMNS`).
 
-    A positive ``best_lag`` means b follows a. Descriptive only: :data:`LAG_CAUTION`.
+    A positive ``best_lag`` means b follows a. Descriptive only: :data:`LAG_CAUTION`. In the
+    example en's daily volume is vi's two days later, so the best lag is 2 with correlation 1.
+
+    >>> pattern = [0, 2, 5, 1, 0, 3, 0, 1, 4, 0] * 4  # vi documents per day
+    >>> days = [d for d, n in enumerate(pattern) for _ in range(n)]
+    >>> dates = pd.Series([pd.Timestamp("2024-03-01") + pd.Timedelta(days=d + lag) for lag in (0, 2) for d in days])
+    >>> groups = pd.Series(["vi"] * len(days) + ["en"] * len(days))
+    >>> print(lag_correlation(dates, groups, "vi", "en", 5)[["days", "docs_a", "docs_b", "best_lag", "correlation"]].to_string(index=False))
+     days  docs_a  docs_b  best_lag  correlation
+       40      64      64         2          1.0
     """
     d = pd.to_datetime(dates.dropna())
     g = groups.reindex(d.index).astype(str)
