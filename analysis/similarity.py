@@ -73,6 +73,20 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     similar document of language b for ``doc_a``), ``rank_for_b``, ``mutual_best`` (each is the
     other's best match), ``shared_concepts`` (concepts in both) and ``top_shared`` (the shared
     concepts that weigh most in the product). Ties in ranks are broken by doc id.
+
+    Examples
+    --------
+    Every concept is in 2 of the 4 documents, so the idf weights are equal and the cosine of
+    ``v1`` (cooperation 2, trade 1) and ``e1`` (1, 1) is 3 / (√5 · √2) = 0.949.
+
+    >>> counts = pd.DataFrame({"cooperation": [2, 0, 1, 0], "sea": [0, 3, 0, 2], "trade": [1, 0, 1, 0]}, index=["v1", "v2", "e1", "e2"])
+    >>> pairs = crosslingual_similarity(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"})
+    >>> print(pairs[["doc_a", "doc_b", "cosine", "rank_for_a", "mutual_best", "shared_concepts"]].round(3).to_string(index=False))
+    doc_a doc_b  cosine  rank_for_a  mutual_best  shared_concepts
+       v1    e1   0.949           1         True                2
+       v1    e2   0.000           2        False                0
+       v2    e1   0.000           2        False                0
+       v2    e2   1.000           1         True                1
     """
     lang_a, lang_b = pair
     docs_a = [d for d in counts.index if languages.get(d) == lang_a]
@@ -216,6 +230,18 @@ def near_duplicates(documents, k: int = 5, threshold: float = 0.5, max_df: int =
     would make every pair a candidate; a copy shares rarer shingles too), then each candidate's
     Jaccard is computed on all its shingles, as 64-bit hashes (:func:`shingle_hashes`: exact
     unless two distinct shingles collide). Sorted by language, then descending Jaccard.
+
+    By hand for the example: 14 syllables give 12 shingles of 3; the two reports differ in the
+    last one only, so 11 are shared of 13 in the union (Jaccard 11/13 = 0.846); the sports report
+    shares none.
+
+    >>> a = "hai nước thúc_đẩy hợp_tác kinh_tế và thương_mại trong năm nay".split()
+    >>> b = "hai nước thúc_đẩy hợp_tác kinh_tế và thương_mại trong năm tới".split()
+    >>> c = "đội tuyển bóng_đá giành chiến_thắng trong trận đấu tối qua".split()
+    >>> pairs = near_duplicates({"v1": ("vi", a), "v2": ("vi", b), "v3": ("vi", c)}, k=3)
+    >>> print(pairs[["doc_a", "doc_b", "shingles_a", "shared", "jaccard", "near_duplicate"]].round(3).to_string(index=False))
+    doc_a doc_b  shingles_a  shared  jaccard  near_duplicate
+       v1    v2          12      11    0.846            True
     """
     triples = ((d, lang, tokens) for d, (lang, tokens) in documents.items()) if isinstance(documents, Mapping) else documents
     hashes: dict[str, np.ndarray] = {}
