@@ -621,6 +621,20 @@ def topic_terms(fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.
     ``term``, ``probability`` (phi), ``lift`` (phi / p_w), ``relevance`` (:func:`relevance` at
     ``lam``), ``gloss`` (for concept tokens: the terms behind the concept). Ties go to the term
     that sorts first.
+
+    By hand for the example (p = 0.35, 0.20, 0.45): lift of ``sea`` in topic 1 = 0.6/0.35 = 1.714,
+    relevance = 0.6·ln 0.6 + 0.4·ln 1.714 = −0.091. In topic 2 ``sea`` and ``ship`` tie on
+    probability (0.1); relevance prefers ``ship``, the rarer word (lift 0.5 against 0.286).
+
+    >>> fit = LdaFit("en", 2, 1, np.array([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]), np.full((2, 2), 0.5),
+    ...              ("sea", "ship", "trade"), ("u1", "u2"), np.array([0.5, 0.5]))
+    >>> t = topic_terms(fit, np.array([35.0, 20.0, 45.0]), n=2)
+    >>> print(t[t["topic"] == 2][["ranking", "rank", "term", "probability", "lift", "relevance"]].round(3).to_string(index=False))
+        ranking  rank  term  probability  lift  relevance
+    probability     1 trade          0.8 1.778      0.096
+    probability     2   sea          0.1 0.286     -1.883
+      relevance     1 trade          0.8 1.778      0.096
+      relevance     2  ship          0.1 0.500     -1.659
     """
     term_prob = term_freq / term_freq.sum()
     rel = relevance(fit.topic_word, term_prob, lam)
@@ -786,6 +800,18 @@ def align_languages(
       of the topic on mapped terms), ``shared_concepts`` (the concepts with the largest
       ``min(psi_a, psi_b)``), ``note``;
     * ``matrix``: every pair in long form: ``topic_<a>, topic_<b>, similarity, matched``.
+
+    In the example Vietnamese topic 1 puts the same shares on the two concepts as English topic
+    2 (0.1 sea, 0.9 trade): similarity 1.
+
+    >>> fit_vi = LdaFit("vi", 2, 1, np.array([[0.1, 0.9], [0.7, 0.3]]), np.full((2, 2), 0.5), ("biển", "thương_mại"), ("v1", "v2"), np.array([0.5, 0.5]))
+    >>> fit_en = LdaFit("en", 2, 1, np.array([[0.8, 0.2], [0.1, 0.9]]), np.full((2, 2), 0.5), ("sea", "trade"), ("e1", "e2"), np.array([0.5, 0.5]))
+    >>> concept_map = {"vi": {"biển": "sea", "thương_mại": "trade"}, "en": {"sea": "sea", "trade": "trade"}}
+    >>> pairs, matrix = align_languages(fit_vi, "vi", fit_en, "en", concept_map)
+    >>> print(pairs[["topic_vi", "topic_en", "similarity", "shared_concepts"]].round(3).to_string(index=False))
+     topic_vi  topic_en  similarity shared_concepts
+            1         2       1.000      trade, sea
+            2         1       0.902      sea, trade
     """
     concepts = sorted(set(concept_map.get(lang_a, {}).values()) | set(concept_map.get(lang_b, {}).values()))
     psi_a, mass_a = concept_projection(fit_a.topic_word, fit_a.vocab, lang_a, concept_map, concepts)
