@@ -6,7 +6,17 @@ command line prints it as ``error: <message>`` and exits with status 2.
 
 
 class InputError(Exception):
-    """Bad input: a corpus file, metadata row, study file, codebook or rule file is unusable."""
+    """Bad input: a corpus file, metadata row, study file, codebook or rule file is unusable.
+
+    The message is one line: where (the file, key or row), what is wrong and the fix. The command
+    line prints it and exits with status 2 before writing anything.
+
+    >>> error = InputError("study.toml", "[topics] k = 0 is not usable", "set k to 2 or more")
+    >>> print(error)
+    study.toml: [topics] k = 0 is not usable (fix: set k to 2 or more)
+    >>> error.where, error.fix
+    ('study.toml', 'set k to 2 or more')
+    """
 
     def __init__(self, where: str, problem: str, fix: str = ""):
         self.where = str(where)
