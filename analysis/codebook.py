@@ -678,6 +678,18 @@ def coverage_report(
       mapped_types, type_share, frame_tokens, frame_share, actor_tokens, actor_share``;
     * unmapped columns: ``language, rank, term, count, share`` (share of the language's tokens),
       the ``top_n`` most frequent counted terms no concept covers: where to extend the codebook.
+
+    In the example one of the sentence's four counted words (``hợp_tác``) is a concept: 25%.
+
+    >>> from analysis.tokens import PreparedDocument, TermRules
+    >>> cb = parse_codebook("concepts:\\n  cooperation: {vi: [hợp_tác], en: [cooperation]}\\n")
+    >>> doc = PreparedDocument("v1", "vi", [[["Hai", "nước", "hợp_tác", "kinh_tế", "."]]])
+    >>> coverage, unmapped = coverage_report({"v1": ("vi", sentence_keys(doc, TermRules({})))}, cb)
+    >>> print(coverage[["language", "tokens", "mapped_tokens", "mapped_share"]].to_string(index=False))
+    language  tokens  mapped_tokens  mapped_share
+          vi       4              1          0.25
+    >>> unmapped["term"].tolist()
+    ['hai', 'kinh_tế', 'nước']
     """
     stats: dict[str, dict] = {}
     unmapped: dict[str, Counter] = {}
