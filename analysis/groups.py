@@ -450,9 +450,11 @@ def _cluster_prevalence(table: pd.DataFrame, doc_topic: np.ndarray, doc_ids: Seq
 #: cluster-bootstrap 95% interval (of the group's mean, or of the difference in a test).
 CLUSTER_COLUMNS = ["cluster_by", "cluster_n", "effective_clusters", "icc", "design_effect", "effective_n", "cluster_ci_low", "cluster_ci_high"]
 
-#: Clusters per group below which the row note says cluster intervals need many more: the outlet
-#: cluster bootstrap covered a difference 0.88 of the time with 5 outlets per group and 0.93 with
-#: 10 (benchmarks/interval_coverage.py; benchmarks/README.md).
+#: Clusters per group below which the row note says cluster intervals need many more. Set when the
+#: outlet cluster bootstrap was a percentile one, which covered a difference 0.88 of the time with
+#: 5 outlets per group and 0.93 with 10 (benchmarks/interval_coverage.py; benchmarks/README.md).
+#: The studentized one that replaced it covers 0.95 or more from 5 in the same simulation (one
+#: scenario: normal outlet effects, ICC 0.2), so the threshold is kept as a conservative warning.
 MIN_CLUSTERS = 10
 
 #: Simulated samples per candidate difference of :func:`analysis.models.minimum_detectable_difference`.
@@ -549,7 +551,7 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
     * with ``column`` set: :data:`CLUSTER_COLUMNS` for the pair's documents. ρ and the design effect
       (:func:`analysis.models.design_effect`) are estimated on the values centred at their group's
       mean, so the difference under test is not counted as between-outlet variation; the interval
-      is the outlet cluster bootstrap of ``mean_a − mean_b``
+      is the studentized (bootstrap-t) outlet cluster bootstrap of ``mean_a − mean_b``
       (:func:`analysis.models.cluster_bootstrap_difference`: whole outlets resampled, within each
       group when outlets nest in groups), generator keyed ``(seed, "cluster", family, item, a, b)``.
       A group with fewer than 2 outlets: no interval, and the note says so; fewer than

@@ -152,8 +152,8 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
            "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
            "the smallest difference a 5% test detects with 80% power at these sizes (by simulation); with [framing] cluster, the outlets' "
-           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and an outlet cluster-bootstrap 95% interval "
-           "of the difference; groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
+           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and a studentized (bootstrap-t) outlet "
+           "cluster-bootstrap 95% interval of the difference (whole outlets resampled); groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
            "than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits); "
@@ -213,8 +213,8 @@ REGISTRY: tuple[Output, ...] = (
            "similarity of per-language topics through the bilingual concept map"),
     # design (only for the sections the study has: [[compare]], [time] with [[time.event]], [model])
     Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens or per 100 sentences (each contrast's exposure; documents permuted within "
-           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and "
-           "minimum detectable difference", when="compare"),
+           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect, "
+           "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference and minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
            "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
            "groups (within strata)", when="compare"),
