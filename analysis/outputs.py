@@ -223,7 +223,8 @@ REGISTRY: tuple[Output, ...] = (
            "interval resampling the period's documents of the group (bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
            "document is a gap", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
-           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document"),
+           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document; "
+           "an interval the data cannot bound (too few documents with different values) is a hatched bar with a dashed edge cut by the panel's edge"),
     Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
            "with a studentized bootstrap 95% interval resampling documents within each group x side cell (bootstrap-t with a "
            "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent documents and parallel trends)", when="time_events"),
