@@ -7,7 +7,9 @@ and explicit parameters, and returns a tidy DataFrame; none reads a study or wri
   interval (:func:`analysis.framing.group_means`), document and unit presence, hits and the
   share of the family's hits.
 * :func:`actor_group_table`: actor salience by group, pooled mention share, mean document share
-  with a bootstrap interval, first mentions in the headline/lead, voice.
+  with a bootstrap interval, first mentions in the headline/lead, voice; :func:`actor_tests_table`:
+  permutation tests of documents of the difference in mean actor share between groups, BH q per
+  actor kind, with outlets as clusters and the minimum detectable difference (:func:`cluster_tests`).
 * :func:`keyness_by_group`: keyness (:func:`analysis.keyness.keyness`) of each pair of groups,
   or of each group against the rest when there are more than two; :func:`top_keyness` keeps the
   strongest terms each way per comparison.
@@ -148,6 +150,51 @@ def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Se
                             lead, _share(lead, docs_mentioning), statements, _share(statements, int(all_rows["statements"].sum())),
                             n < min_docs, too_small_note({group: n}, min_docs)))
     return pd.DataFrame(records, columns=ACTOR_GROUP_COLUMNS)
+
+
+#: Columns of :func:`actor_tests_table` (``cluster_by ... cluster_ci_high`` only with a cluster column).
+ACTOR_TEST_COLUMNS = ["kind", "actor", "label", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "difference", "p", "min_p", "exact",
+                      "q", "cluster_by", "cluster_n", "effective_clusters", "icc", "design_effect", "effective_n",
+                      "cluster_ci_low", "cluster_ci_high", "mdd", "too_small", "note"]
+
+
+def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], labels: Mapping[str, str], n_permutations: int,
+                      seed: int, min_docs: int = MIN_GROUP_DOCS, clusters: Mapping[str, str] | None = None, column: str = "",
+                      n_resamples: int = 2000, alpha: float = 0.05, mdd_simulations: int | None = None) -> pd.DataFrame:
+    """Between-group tests of actor salience: the difference in the mean document share of each actor.
+
+    The actor analogue of the frame tests (``frame_tests_by_<by>``): per actor mentioned anywhere
+    (the rows of :func:`actor_group_table`) and pair of groups (the two groups, or each against
+    the rest), the difference in the mean over documents of ``mention_share`` (the actor's share
+    of the document's actor mentions; 0 in a document without actor mentions) with a two-sided
+    permutation test of documents (:func:`analysis.framing.group_tests`: exact when the splits are
+    few, else ``n_permutations`` random splits, generator keyed ``(seed, "perm", kind, actor, a,
+    b)``; ``min_p`` the smallest p the group sizes allow). ``q``: Benjamini–Hochberg across the
+    actors of one kind (the codebook family: person, country, organisation ...) and pair, as the
+    frame tests correct across a frame family. Groups under ``min_docs`` documents are flagged
+    ``too_small``. Then :func:`cluster_tests`: with ``column`` (e.g. ``outlet``) the outlets'
+    design effect, effective numbers of outlets and documents and the studentized outlet
+    cluster-bootstrap interval of the difference (``n_resamples``); ``mdd`` beside every test
+    with ``q`` ≥ ``alpha``: the smallest difference in share a 5% test detects with 80% power at
+    these sizes, so that "no difference" can be read.
+
+    The document is the unit: a document that names an actor ten times weighs as one
+    observation of its share, not ten. Columns: :data:`ACTOR_TEST_COLUMNS` (without the cluster
+    columns when ``column`` is empty).
+    """
+    from .framing import group_tests
+
+    _positive("n_permutations", n_permutations)
+    _positive("n_resamples", n_resamples)
+    mentioned = set(actors.loc[actors["mentions"] > 0, "actor"])
+    rows = actors[actors["actor"].isin(mentioned)]
+    long = rows.rename(columns={"kind": "family", "actor": "item", "mention_share": "value"})[["doc_id", "family", "item", "value"]]
+    tests = group_tests(long, groups, order, n_permutations, seed, min_docs)
+    tests = cluster_tests(tests, long, groups, clusters, column, n_resamples, seed, alpha,
+                          MDD_SIMULATIONS if mdd_simulations is None else mdd_simulations)
+    tests.insert(2, "label", tests["item"].map(lambda a: labels.get(a, a)))
+    tests = tests.rename(columns={"family": "kind", "item": "actor"})
+    return tests[ACTOR_TEST_COLUMNS if column else [c for c in ACTOR_TEST_COLUMNS if c not in CLUSTER_COLUMNS]].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------- keyness
