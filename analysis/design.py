@@ -349,8 +349,9 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, n_
     ``p`` from :func:`stratified_permutation_test` (strata = ``within``, else one stratum);
     ``p_adjusted``: Holm or BH across every row of the contrast and measure (the family);
     ``mh_*``: Mantel–Haenszel on presence (count ≥ 1) across the strata; with ``cluster``, the
-    design effect and effective numbers (:func:`analysis.models.design_effect`) and an outlet
-    cluster-bootstrap interval of the difference (:func:`analysis.models.cluster_bootstrap_difference`);
+    design effect and effective numbers (:func:`analysis.models.design_effect`) and a studentized
+    (bootstrap-t) outlet cluster-bootstrap interval of the difference
+    (:func:`analysis.models.cluster_bootstrap_difference`);
     ``mdd``: the minimum detectable difference at these sizes (80% power, 5% level,
     :func:`analysis.models.minimum_detectable_difference`), to read a non-significant row.
     """

@@ -24,6 +24,7 @@ from .equivalence import group_rate
 from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests, keyed_rng
 from .groups import (actor_group_table, cluster_group_table, cluster_labels, cluster_tests, column_sums, comparison_table, frame_group_table,
                      keyness_comparisons)
+from .groups import actor_tests_table
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from .progress import Progress
 from .results import Csv, Figure, Result, Table, write_results
@@ -143,9 +144,11 @@ def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, st
     if s.cluster:  # outlets as clusters beside each group's mean document share
         long = actors.rename(columns={"actor": "item", "mention_share": "value"})[["doc_id", "item", "value"]]
         actor_groups = cluster_group_table(actor_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="actor", support=(0.0, 1.0))
+    tests = actor_tests_table(actors, groups, order, labels["actor"], s.permutations, s.seed, s.min_group_docs, outlets, s.cluster, s.bootstrap)
     return [
         Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
         Table("actor_salience_by_{by}", actor_groups, {"by": by}),
+        Table("actor_tests_by_{by}", tests, {"by": by}),
         Figure("actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, len(order), by), values={"by": by}),
         Table("actor_statements", statements),
     ], actors

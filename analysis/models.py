@@ -23,7 +23,7 @@ dates where time enters):
   distribution; the pooled draws carry both the regression's and the topic model's uncertainty.
 * :func:`design_effect`, :func:`cluster_bootstrap_difference`: the intraclass correlation, Kish's
   design effect ``1 + (m̄ − 1) ρ`` and the effective numbers of documents and clusters; a
-  percentile bootstrap resampling whole outlets.
+  studentized (bootstrap-t) interval of a difference resampling whole outlets.
 * :func:`minimum_detectable_difference`: by simulation at the study's sizes.
 
 Formulas: the study writes ``"language + spline(date, 4) + section"``. ``spline(col, df)`` is a
@@ -442,13 +442,34 @@ def design_effect(values: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
 
 
 def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, a: str, b: str, n_resamples: int,
-                                 rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
-    """Percentile interval of ``mean_a − mean_b`` resampling whole clusters (outlets) with replacement.
+                                 rng: np.random.Generator, level: float = 0.95, method: str = "studentized") -> tuple[float, float]:
+    """Interval of ``mean_a − mean_b`` (means over documents) resampling whole clusters (outlets).
 
-    Clusters are resampled within each group when they nest in the groups (an outlet publishes in
-    one language), else over all clusters; a resample missing a group is dropped. NaN with fewer
-    than two clusters in a group.
+    ``method="studentized"`` (the default): the bootstrap-t interval over clusters. When the
+    clusters nest in the groups (an outlet publishes in one language), each group's clusters are
+    resampled with replacement within the group, and each group's mean is the ratio of its
+    clusters' sums ``Σ_c y_c / Σ_c m_c`` (``m_c`` documents of cluster ``c``): that is
+    :func:`analysis.resampling.studentized_contrast` with the two groups as cells, the outlets as
+    units and weights ``(1, −1)`` (linearised se of each ratio, ``t* = (θ̂* − θ̂) / se*``;
+    Davison & Hinkley 1997, §3.7 and eq. 5.7). When a cluster spans both groups (outlets that
+    cover both events), whole clusters are resampled jointly and the difference of the two ratios
+    is studentized with the linearisation ``z_c = (y_{ac} − θ̂_a m_{ac}) / m̄_a − (y_{bc} − θ̂_b
+    m_{bc}) / m̄_b``, ``se = s_z / √G`` (the delta method; it keeps the covariance of the two
+    sides within an outlet); a resample that misses a group is dropped.
+
+    Why studentized: in the simulation of ``benchmarks/interval_coverage.py`` (two groups of G
+    outlets, outlet ICC 0.2) the percentile outlet bootstrap covered a difference 0.88 of the
+    time at 5 outlets per group and 0.93-0.94 at 10-40, the bootstrap-t one 0.95-0.97 (Hall 1988:
+    the percentile interval is too narrow when the clusters are few). ``method="percentile"``
+    keeps the 2.5/97.5 percentiles of the resampled differences (what the tables used before;
+    kept for comparison).
+
+    Returns NaN with fewer than two clusters in a group (or, clusters spanning the groups, fewer
+    than two clusters); the point when no cluster varies; an infinite side when more than α of
+    the resamples have ``se* = 0`` away from the estimate (as :func:`analysis.resampling.studentized_contrast`).
     """
+    if method not in ("studentized", "percentile"):
+        raise ValueError(f"method = {method!r} is not one of studentized, percentile")
     values, labels = np.asarray(values, dtype=float), np.asarray(labels, dtype=object)
     keep = np.isin(labels, [a, b])
     values, labels, clusters = values[keep], labels[keep], np.asarray(clusters, dtype=object)[keep]
@@ -460,6 +481,19 @@ def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, cluster
     pools = [np.flatnonzero(ns[a] > 0), np.flatnonzero(ns[b] > 0)] if nested else [np.arange(G)]
     if any(len(p) < 2 for p in pools):
         return math.nan, math.nan
+    if method == "percentile":
+        return _percentile_cluster_difference(sums, ns, a, b, pools, G, n_resamples, rng, level)
+    if nested:
+        from .resampling import studentized_contrast
+
+        cells = [(sums[g][pool], ns[g][pool]) for g, pool in zip((a, b), pools)]
+        low, high = studentized_contrast(cells, (1.0, -1.0), n_resamples, rng, level)
+        return float(low[0]), float(high[0])
+    return _studentized_joint_difference(sums[a], ns[a], sums[b], ns[b], n_resamples, rng, level)
+
+
+def _percentile_cluster_difference(sums, ns, a, b, pools, G, n_resamples, rng, level) -> tuple[float, float]:
+    """The percentile outlet bootstrap of :func:`cluster_bootstrap_difference` (``method="percentile"``)."""
     weights = np.zeros((n_resamples, G))
     for pool in pools:
         draw = pool[rng.integers(0, len(pool), size=(n_resamples, len(pool)))]
@@ -472,6 +506,46 @@ def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, cluster
         return math.nan, math.nan
     tail = (1 - level) / 2 * 100
     return float(np.percentile(diff, tail)), float(np.percentile(diff, 100 - tail))
+
+
+def _studentized_joint_difference(ya: np.ndarray, ma: np.ndarray, yb: np.ndarray, mb: np.ndarray, n_resamples: int,
+                                  rng: np.random.Generator, level: float) -> tuple[float, float]:
+    """Bootstrap-t interval of ``Σ ya / Σ ma − Σ yb / Σ mb`` resampling the G clusters jointly
+    (each cluster carries both sides), see :func:`cluster_bootstrap_difference`."""
+    from .resampling import RESAMPLE_CELLS, _order_statistics
+
+    G = len(ya)
+
+    def stat(ya_, ma_, yb_, mb_):
+        # (..., G) arrays -> difference and its linearised se, (...,)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ta, tb = ya_.sum(axis=-1) / ma_.sum(axis=-1), yb_.sum(axis=-1) / mb_.sum(axis=-1)
+            z = (ya_ - ta[..., None] * ma_) / ma_.mean(axis=-1)[..., None] - (yb_ - tb[..., None] * mb_) / mb_.mean(axis=-1)[..., None]
+        return ta - tb, z.std(axis=-1, ddof=1) / math.sqrt(G)
+
+    estimate, se = stat(ya, ma, yb, mb)
+    estimate, se = float(estimate), float(se)
+    scale = 1e-12 * max(1.0, abs(estimate))
+    if se <= scale:
+        return estimate, estimate
+    parts = []
+    step = max(1, RESAMPLE_CELLS // (4 * G))
+    for start in range(0, n_resamples, step):
+        draws = rng.integers(0, G, size=(min(step, n_resamples - start), G))
+        est_b, se_b = stat(ya[draws], ma[draws], yb[draws], mb[draws])
+        ok = np.isfinite(est_b)  # a resample that misses a group is dropped
+        est_b, se_b = est_b[ok], se_b[ok]
+        diff = est_b - estimate
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = diff / se_b
+        parts.append(np.where(se_b <= scale, np.where(np.abs(diff) <= scale, 0.0, np.copysign(np.inf, diff)), t))
+    t_star = np.sort(np.concatenate(parts))
+    if len(t_star) < 2:
+        return math.nan, math.nan
+    t_low, t_high = _order_statistics(t_star, level)
+    low = -math.inf if np.isposinf(t_high) else estimate - float(t_high) * se
+    high = math.inf if np.isneginf(t_low) else estimate - float(t_low) * se
+    return low, high
 
 
 def minimum_detectable_difference(sd: float, n_a: int, n_b: int, icc: float = 0.0, cluster_size: float = 1.0, alpha: float = 0.05,

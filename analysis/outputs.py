@@ -152,8 +152,8 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
            "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
            "the smallest difference a 5% test detects with 80% power at these sizes (by simulation); with [framing] cluster, the outlets' "
-           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and an outlet cluster-bootstrap 95% interval "
-           "of the difference; groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
+           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and a studentized (bootstrap-t) outlet "
+           "cluster-bootstrap 95% interval of the difference (whole outlets resampled); groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
            "than 93% in simulation)"),
     Output("frame_distribution_by_{by}", "framing", "table",
            "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits); "
@@ -165,6 +165,13 @@ REGISTRY: tuple[Output, ...] = (
            "interval), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
            "too small (below it, 95% intervals cover less than 93% in simulation)",
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
+    Output("actor_tests_by_{by}", "framing", "table", "Difference in mean actor share by {by}: per actor, the mean over documents of its "
+           "share of the document's actor mentions in each group, permutation test of documents (the document is the unit, not the "
+           "mention), Benjamini-Hochberg q across the actors of one kind; mdd, beside a test with q of 0.05 or more, the smallest "
+           "difference in share a 5% test detects with 80% power at these sizes (by simulation), to read a non-significant row; "
+           "with [framing] cluster, the outlets' design effect, effective numbers of outlets and documents and a studentized outlet "
+           "cluster-bootstrap 95% interval of the difference; groups under {framing.min_group_docs} documents flagged too small "
+           "(below it, 95% intervals cover less than 93% in simulation)"),
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
     Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, "
            "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way); p from {framing.permutations} permutations of documents "
@@ -213,8 +220,8 @@ REGISTRY: tuple[Output, ...] = (
            "similarity of per-language topics through the bilingual concept map"),
     # design (only for the sections the study has: [[compare]], [time] with [[time.event]], [model])
     Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens or per 100 sentences (each contrast's exposure; documents permuted within "
-           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect and "
-           "minimum detectable difference", when="compare"),
+           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect, "
+           "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference and minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
            "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
            "groups (within strata)", when="compare"),
@@ -223,7 +230,8 @@ REGISTRY: tuple[Output, ...] = (
            "interval resampling the period's documents of the group (bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
            "document is a gap", when="time"),
     Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
-           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document"),
+           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document; "
+           "an interval the data cannot bound (too few documents with different values) is a hatched bar with a dashed edge cut by the panel's edge"),
     Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
            "with a studentized bootstrap 95% interval resampling documents within each group x side cell (bootstrap-t with a "
            "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent documents and parallel trends)", when="time_events"),

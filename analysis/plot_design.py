@@ -2,7 +2,10 @@
 
 Each function draws exactly what a table from :mod:`analysis.timeseries` or :mod:`analysis.models`
 holds (the CSV written beside the figure). A period with no document is NaN in the table and a
-gap in the line; the shaded band is the 95% interval.
+gap in the line; the shaded band is the 95% interval. An interval the data cannot bound (an
+infinite side in the table: too few documents with different values) is drawn as a hatched bar
+with a dashed edge from its finite side to the panel's edge (:data:`OPEN_BAND_LABEL` in the
+legend), so an unbounded interval is seen as wide open rather than missing.
 """
 
 from __future__ import annotations
@@ -23,17 +26,56 @@ def _colour(group: str, index: int) -> str:
     return LANGUAGE_COLOURS.get(key, PALETTE[index % len(PALETTE)])
 
 
+#: Legend entry of an interval with an infinite side (see the module docstring).
+OPEN_BAND_LABEL = "unbounded 95% interval (hatched)"
+#: ``gid`` of the bars that draw such an interval (to find them in a drawn figure).
+OPEN_BAND_GID = "open_band"
+
+
+def open_band_patch(colour: str = "0.35"):
+    """The legend handle of an unbounded interval: a hatched patch with a dashed edge."""
+    from matplotlib.patches import Patch
+
+    return Patch(facecolor="none", edgecolor=colour, hatch="///", linestyle="--", label=OPEN_BAND_LABEL)
+
+
 def plot_lines_over_time(ax, table: pd.DataFrame, x: str = "period", value: str = "rate", group: str = "group",
                          low: str = "ci_low", high: str = "ci_high", title: str = "", ylabel: str = ""):
-    """One line per group of ``value`` against dates ``x``; NaN values are gaps; bands are intervals."""
+    """One line per group of ``value`` against dates ``x``; NaN values are gaps; bands are intervals.
+
+    Finite intervals are a shaded band. A period whose interval has an infinite side gets a
+    hatched bar with a dashed edge (``gid`` :data:`OPEN_BAND_GID`) from the finite side (or the
+    panel's other edge) to the panel's edge: the y limits are set from the finite values first
+    (points, finite bounds, 8% margin), so the bar is visibly cut by the edge, not drawn to
+    infinity. A NaN bound (no interval) draws nothing.
+    """
+    finite_values, opens = [], []
     for i, (name, rows) in enumerate(table.groupby(group, sort=False)):
         dates = pd.to_datetime(rows[x])
         colour = _colour(name, i)
         y = rows[value].to_numpy(dtype=float)
         ax.plot(dates, y, marker="o", markersize=3, linewidth=1.2, color=colour, label=str(name))
         lo, hi = rows[low].to_numpy(dtype=float), rows[high].to_numpy(dtype=float)
-        if np.isfinite(lo).any():
-            ax.fill_between(dates, lo, hi, color=colour, alpha=0.2, linewidth=0)
+        bounded = np.isfinite(lo) & np.isfinite(hi)
+        if bounded.any():
+            ax.fill_between(dates, np.where(bounded, lo, np.nan), np.where(bounded, hi, np.nan), color=colour, alpha=0.2, linewidth=0)
+        unbounded = np.isfinite(y) & ~np.isnan(lo) & ~np.isnan(hi) & ~bounded
+        finite_values += [y[np.isfinite(y)], lo[np.isfinite(lo)], hi[np.isfinite(hi)]]
+        if unbounded.any():
+            opens.append((dates[unbounded], lo[unbounded], hi[unbounded], colour))
+    if opens:
+        values = np.concatenate(finite_values)
+        bottom, top = float(values.min()), float(values.max())
+        margin = 0.08 * (top - bottom) if top > bottom else max(abs(top), 1.0) * 0.5
+        bottom, top = bottom - margin, top + margin
+        ax.set_ylim(bottom, top)
+        days = np.diff(np.unique(mdates.date2num(pd.to_datetime(table[x]).dropna())))
+        width = 0.35 * float(days.min()) if len(days) else 10.0
+        for dates, lo, hi, colour in opens:
+            lo, hi = np.where(np.isneginf(lo), bottom, lo), np.where(np.isposinf(hi), top, hi)
+            for bar in ax.bar(mdates.date2num(dates), hi - lo, width=width, bottom=lo, facecolor="none", edgecolor=colour,
+                              hatch="///", linestyle="--", linewidth=0.8, alpha=0.8):
+                bar.set_gid(OPEN_BAND_GID)
     ax.set_title(title, fontsize=9)
     if ylabel:
         ax.set_ylabel(ylabel)
@@ -61,7 +103,10 @@ def _small_multiples(table: pd.DataFrame, note: str, empty: str, draw, legend: b
     for ax, name in zip(axes, items):
         draw(ax, table[table["label"] == name], str(name).replace("_", " "))
     if legend:
-        axes[0].legend(fontsize=7, frameon=False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        if any(p.get_gid() == OPEN_BAND_GID for ax in axes for p in ax.patches):
+            handles, labels = [*handles, open_band_patch()], [*labels, OPEN_BAND_LABEL]
+        axes[0].legend(handles, labels, fontsize=7, frameon=False)
     if note:
         fig.suptitle(note, fontsize=8)
     return fig
