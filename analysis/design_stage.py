@@ -20,6 +20,7 @@ else and the time and date-dependent model outputs say why they are empty instea
 from __future__ import annotations
 
 import logging
+import math
 from functools import partial
 from pathlib import Path
 
@@ -335,7 +336,8 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
         groups, order = _time_groups(study, docvars)
         for kind in tm.measures:
             m = tables[kind]
-            s = timeseries.period_series(m.counts, m.exposure, dates, groups, tm.freq, tm.bootstrap, tm.seed, m.scale, m.labels, order)
+            s = timeseries.period_series(m.counts, m.exposure, dates, groups, tm.freq, tm.bootstrap, tm.seed, m.scale, m.labels, order,
+                                         upper=1.0 if kind == "topics" else math.inf)  # a topic share is at most 1
             s.insert(0, "measure", kind)
             series_parts.append(s)
     series = pd.concat(series_parts, ignore_index=True) if series_parts else pd.DataFrame(columns=["measure", *timeseries.SERIES_COLUMNS])

@@ -103,11 +103,13 @@ UNBOUNDED_NOTE = "unbounded interval: too few documents with different values to
 
 
 def rate_interval(counts: np.ndarray, exposure: np.ndarray, n_resamples: int, rng: np.random.Generator,
-                  level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+                  level: float = 0.95, upper: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Studentized bootstrap interval of ``Σ counts / Σ exposure`` per column, resampling documents.
 
     :func:`analysis.resampling.studentized_interval` with the exposures as sizes (a ratio of
-    sums; the standard error by linearisation), cut to ``[0, inf)``: a rate is never negative.
+    sums; the standard error by linearisation), cut to ``[0, upper]``: a rate is never negative,
+    and a share (topic prevalence: ``upper = 1``) never exceeds 1. Cutting an interval to the
+    parameter's range never lowers its coverage.
     Documents with exposure 0 add nothing to either sum and are left out of the resampling (a
     resample of them alone would have no rate). NaN with fewer than two documents of positive
     exposure.
@@ -116,13 +118,16 @@ def rate_interval(counts: np.ndarray, exposure: np.ndarray, n_resamples: int, rn
     keep = exposure > 0
     if keep.sum() < 2 or n_resamples < 1:
         return np.full(k, np.nan), np.full(k, np.nan)
-    return studentized_interval(counts[keep], n_resamples, rng, level, sizes=exposure[keep], support=(0.0, math.inf))
+    return studentized_interval(counts[keep], n_resamples, rng, level, sizes=exposure[keep], support=(0.0, upper))
 
 
 def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, freq: str = "month",
                   n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0, labels: Mapping[str, str] | None = None,
-                  order: Sequence[str] | None = None) -> pd.DataFrame:
+                  order: Sequence[str] | None = None, upper: float = math.inf) -> pd.DataFrame:
     """Rates per item, group and period with studentized document-bootstrap 95% intervals (:data:`SERIES_COLUMNS`).
+
+    ``upper``: the largest value ``Σ count / Σ exposure`` can take (1 for topic shares with
+    exposure 1), where the interval is cut (:func:`rate_interval`); the note says so.
 
     ``rate = scale · Σ count / Σ exposure`` over the period's documents of the group (a ratio
     estimator: long articles weigh more, as in a pooled rate). ``ci_low, ci_high``: the
@@ -163,7 +168,7 @@ def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, g
                     records.append((item, labels.get(item, item), group, p, 0, 0.0, 0.0, math.nan, math.nan, math.nan, "no documents: gap"))
                 continue
             c, e = C[m], E[m]
-            low, high = rate_interval(c, e, n_resamples, keyed_rng(seed, "series", group, str(p.date())))
+            low, high = rate_interval(c, e, n_resamples, keyed_rng(seed, "series", group, str(p.date())), upper=upper)
             total_e = e.sum()
             for j, item in enumerate(items):
                 rate = scale * c[:, j].sum() / total_e if total_e > 0 else math.nan
@@ -172,7 +177,8 @@ def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, g
                 elif (e > 0).sum() < 2:
                     note = "fewer than two documents with exposure: no interval"
                 else:
-                    note = UNBOUNDED_NOTE if np.isinf(low[j]) or np.isinf(high[j]) else ""
+                    note = UNBOUNDED_NOTE if np.isinf(low[j]) or np.isinf(high[j]) else (
+                        f"interval cut at {upper:g}, the largest possible value" if high[j] >= upper else "")
                 records.append((item, labels.get(item, item), group, p, n, float(c[:, j].sum()), float(total_e), rate,
                                 scale * low[j], scale * high[j], note))
     table = pd.DataFrame(records, columns=SERIES_COLUMNS)

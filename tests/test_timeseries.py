@@ -185,3 +185,16 @@ def test_documents_without_exposure_are_counted_but_not_resampled():
     low, high = ts.rate_interval(np.array([[2.0], [0.0], [1.0]]), np.array([50.0, 0.0, 25.0]), 99, np.random.default_rng(0))
     again = ts.rate_interval(np.array([[2.0], [1.0]]), np.array([50.0, 25.0]), 99, np.random.default_rng(0))
     assert (low[0], high[0]) == (again[0][0], again[1][0])
+
+
+def test_a_share_interval_is_cut_at_one_and_says_so():
+    ids = [f"d{i}" for i in range(4)]
+    counts = pd.DataFrame({"T1": [0.9, 0.97, 1.0, 0.99]}, index=ids)
+    exposure = pd.Series(1.0, index=ids)
+    dates = pd.Series(pd.to_datetime(["2024-01-03"] * 4), index=ids)
+    groups = pd.Series("vi", index=ids)
+    free = ts.period_series(counts, exposure, dates, groups, "month", 500, 1, 1.0).iloc[0]
+    cut = ts.period_series(counts, exposure, dates, groups, "month", 500, 1, 1.0, upper=1.0).iloc[0]
+    assert free["ci_high"] > 1.0  # the bootstrap-t interval of a mean share of 0.965 reaches past 1
+    assert cut["ci_high"] == 1.0 and cut["ci_low"] == free["ci_low"] and cut["rate"] == pytest.approx(0.965)
+    assert "cut at 1" in cut["note"] and free["note"] == ""
