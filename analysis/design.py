@@ -245,6 +245,15 @@ def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: 
     Returns ``(difference, p)`` with ``p = (1 + #{|null| >= |observed|}) / (1 + n_resamples)``
     (the observed split counted, Phipson & Smyth 2010). Only documents of ``a`` and ``b`` in
     strata holding both enter. With a single stratum it is the ordinary permutation test.
+
+    By hand for the example: one vi and one en document in each of two strata, differences 2
+    and 3, equal weights: 2.5. Shuffling within strata gives ±2 ± 3, so half the splits (2.5 and
+    −2.5) are as extreme as the observed one: p ≈ 0.5.
+
+    >>> diff, p = stratified_permutation_test(np.array([3.0, 1.0, 5.0, 2.0]), np.array(["vi", "en", "vi", "en"]),
+    ...                                       np.array(["s1", "s1", "s2", "s2"]), "vi", "en", 2000, np.random.default_rng(1))
+    >>> diff, round(p, 1)
+    (2.5, 0.5)
     """
     values, labels, strata = np.asarray(values, dtype=float), np.asarray(labels, dtype=object), np.asarray(strata, dtype=object)
     weights = stratum_weights(labels, strata, a, b)
@@ -292,6 +301,15 @@ def distribution_permutation_test(counts: np.ndarray, labels: np.ndarray, a: str
     so the hits of one article move together: the test no longer treats every hit as independent,
     which made the hit-level χ² reject at p = 1e-125 on a few hundred articles.
     Returns ``jsd, p, docs_a, docs_b, hits_a, hits_b`` (``p`` NaN when a group has no hit).
+
+    By hand for the example: the groups pool (7, 1) and (1, 7) hits, so the JSD is
+    7/8 · log₂(7/4) + 1/8 · log₂(1/4) = 0.456 bits; of the 6 ways to split four documents in two
+    pairs, the observed split and its mirror are the most extreme: p ≈ 2/6.
+
+    >>> counts = np.array([[4, 0], [3, 1], [0, 4], [1, 3]])
+    >>> r = distribution_permutation_test(counts, np.array(["vi", "vi", "en", "en"]), "vi", "en", 2000, np.random.default_rng(1))
+    >>> round(r["jsd"], 3), round(r["p"], 2)
+    (0.456, 0.33)
     """
     counts = np.asarray(counts, dtype=float)
     labels = np.asarray(labels, dtype=object)
