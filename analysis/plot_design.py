@@ -29,6 +29,7 @@ def _colour(group: str, index: int) -> str:
 #: Legend entry of an interval with an infinite side (see the module docstring).
 OPEN_BAND_LABEL = "unbounded 95% interval (hatched)"
 #: ``gid`` of the bars that draw such an interval (to find them in a drawn figure).
+ISOLATED_INTERVAL_GID = "isolated_interval"
 OPEN_BAND_GID = "open_band"
 
 
@@ -43,7 +44,9 @@ def plot_lines_over_time(ax, table: pd.DataFrame, x: str = "period", value: str 
                          low: str = "ci_low", high: str = "ci_high", title: str = "", ylabel: str = ""):
     """One line per group of ``value`` against dates ``x``; NaN values are gaps; bands are intervals.
 
-    Finite intervals are a shaded band. A period whose interval has an infinite side gets a
+    Finite intervals are a shaded band; one between periods without an interval, which a band
+    cannot show, is an error bar (``gid`` :data:`ISOLATED_INTERVAL_GID`). A period whose
+    interval has an infinite side gets a
     hatched bar with a dashed edge (``gid`` :data:`OPEN_BAND_GID`) from the finite side (or the
     panel's other edge) to the panel's edge: the y limits are set from the finite values first
     (points, finite bounds, 8% margin), so the bar is visibly cut by the edge, not drawn to
@@ -59,6 +62,11 @@ def plot_lines_over_time(ax, table: pd.DataFrame, x: str = "period", value: str 
         bounded = np.isfinite(lo) & np.isfinite(hi)
         if bounded.any():
             ax.fill_between(dates, np.where(bounded, lo, np.nan), np.where(bounded, hi, np.nan), color=colour, alpha=0.2, linewidth=0)
+            # a band needs two neighbouring periods: an interval between periods without one is an error bar
+            alone = bounded & ~np.r_[False, bounded[:-1]] & ~np.r_[bounded[1:], False]
+            if alone.any():
+                ax.errorbar(dates[alone], y[alone], yerr=[y[alone] - lo[alone], hi[alone] - y[alone]], fmt="none", ecolor=colour,
+                            alpha=0.6, capsize=2, linewidth=1.0, gid=ISOLATED_INTERVAL_GID)
         unbounded = np.isfinite(y) & ~np.isnan(lo) & ~np.isnan(hi) & ~bounded
         finite_values += [y[np.isfinite(y)], lo[np.isfinite(lo)], hi[np.isfinite(hi)]]
         if unbounded.any():

@@ -57,9 +57,25 @@ def test_bounded_intervals_stay_bands_and_a_lower_infinite_side_reaches_the_bott
     bottom, top = ax.get_ylim()
     assert bar.get_y() == bottom and bar.get_y() + bar.get_height() == pytest.approx(5.0)
     assert np.isfinite(bottom) and bottom < 2.0 and top > 7.0
-    assert len(ax.collections) == 2  # the two groups' finite bands (fill_between)
+    bands = [c for c in ax.collections if c.get_gid() != plot_design.ISOLATED_INTERVAL_GID]
+    assert len(bands) == 2  # the two groups' finite bands (fill_between)
     close(fig)
     fig = plot_design.figure_time_series(table.assign(ci_low=table["ci_low"].replace(-np.inf, 3.5)), "rate")
     assert not open_bars(fig.axes[0])
     assert plot_design.OPEN_BAND_LABEL not in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    close(fig)
+
+
+def test_an_interval_between_periods_without_one_is_an_error_bar():
+    # a band needs two neighbouring periods; the en February interval (2 to 4) has none
+    table = pd.DataFrame({"label": "f", "group": ["vi"] * 3 + ["en"] * 3,
+                          "period": ["2024-01-01", "2024-02-01", "2024-03-01"] * 2,
+                          "rate": [5.0, 6.0, 5.5, 4.0, 3.0, 2.0],
+                          "ci_low": [4.0, 5.0, 4.5, np.nan, 2.0, np.nan], "ci_high": [6.0, 7.0, 6.5, np.nan, 4.0, np.nan]})
+    fig = plot_design.figure_time_series(table, "rate")
+    ax = fig.axes[0]
+    bars = [c for c in ax.collections if c.get_gid() == plot_design.ISOLATED_INTERVAL_GID]
+    assert len(bars) == 1  # vi's three intervals are a band, only en's lone one is a bar
+    (segment,) = bars[0].get_segments()
+    assert [round(float(v), 6) for v in segment[:, 1]] == [2.0, 4.0]
     close(fig)
