@@ -534,11 +534,34 @@ def proper_names(sentences: Iterable[Sentence]) -> set[str]:
     return acronyms | {t for t in capitalised if t.lower() not in lowered}
 
 
+def is_acronym(token: str) -> bool:
+    """Two or more letters, all capitals (``US``, ``ASEAN``, ``WHO``; not ``I`` or ``A``).
+
+    >>> is_acronym("US"), is_acronym("Us"), is_acronym("I"), is_acronym("ASEAN")
+    (True, False, False, True)
+    """
+    return sum(c.isalpha() for c in token) >= 2 and token.isupper()
+
+
+def mostly_upper_case(sentence: Sentence) -> bool:
+    """Half or more of the sentence's words of two or more letters are written in capitals: a
+    headline or banner in capitals, where capitals mark no acronym (``THE US AND CHINA``).
+
+    >>> mostly_upper_case(["THE", "US", "AND", "CHINA"]), mostly_upper_case(["The", "US", "and", "China"])
+    (True, False)
+    """
+    words = [t for t in sentence if sum(c.isalpha() for c in t) >= 2]
+    return bool(words) and 2 * sum(t.isupper() for t in words) >= len(words)
+
+
 def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | None]]:
     """Per sentence, the term for each token, or ``None`` for stopwords, numbers and punctuation.
 
     Vietnamese terms are lower-cased words (``hợp_tác``); English terms are simplemma lemmas in
-    lower case, except proper names and acronyms (``China``, ``ASEAN``, ``Wang Yi``).
+    lower case, except proper names and acronyms (``China``, ``ASEAN``, ``Wang Yi``). An acronym
+    in ordinary text (:func:`is_acronym`, not in a sentence :func:`mostly_upper_case`) is counted
+    even when its lower case is a stopword: ``US`` is not ``us`` (the Vietnamese ``Mỹ`` is counted,
+    so dropping ``US`` made the two languages' term tables unequal).
     """
     sentences = list(doc.sentences())
     out: list[list[str | None]] = []
@@ -547,9 +570,15 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
         lemmatize = _simplemma_lemma() if rules.lemmatize_en else None
         for sentence in sentences:
             terms: list[str | None] = []
+            in_caps = mostly_upper_case(sentence)
             for token in sentence:
                 if token_kind(token) != "word":
                     terms.append(None)
+                    continue
+                if not in_caps and is_acronym(token):
+                    # "US", "WHO", "IT" are not the stopwords "us", "who", "it": an acronym written in
+                    # capitals inside ordinary text keeps its form and is counted
+                    terms.append(token)
                     continue
                 lower = token.lower()
                 if rules.is_stopword(lower, "en"):

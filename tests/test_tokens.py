@@ -180,3 +180,12 @@ def test_a_callable_segmenter_is_used_and_recorded():
         SEGMENTERS.pop("syllables")
     with pytest.raises(ValueError, match="unknown segmenter 'vncorenlp'"):
         get_segmenter("vncorenlp")
+
+
+def test_an_acronym_in_ordinary_text_is_not_its_lower_case_stopword():
+    rules = TermRules({"en": frozenset({"us", "who", "the", "and", "told"})})
+    en = PreparedDocument("e", "en", [[["The", "US", "and", "WHO", "told", "us", "."], ["THE", "US", "AND", "CHINA", "TALK", "."]]])
+    # "US" and "WHO" in ordinary text are counted as written; the pronoun "us" is still a stopword;
+    # in a headline in capitals, capitals mark no acronym: its stopwords (THE, US, AND) go; its other
+    # words keep their capitals as names, as before (proper_names takes every all-capital word)
+    assert term_sentences(en, rules) == [[None, "US", None, "WHO", None, None, None], [None, None, None, "CHINA", "TALK", None]]
