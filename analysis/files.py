@@ -400,6 +400,24 @@ def write_csv(target: Path, table: pd.DataFrame) -> Path:
     return target
 
 
+def write_csv_parts(target: Path, parts: Iterable[pd.DataFrame]) -> Path:
+    """Tables with the same columns and dtypes as one CSV: the bytes of :func:`write_csv` of their
+    concatenation (one header; each part's rows as :func:`analysis.tables.to_csv` writes them),
+    with one part in memory at a time."""
+    columns = None
+    with atomic_path(target) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            for part in parts:
+                first = columns is None
+                if first:
+                    columns = list(part.columns)
+                elif list(part.columns) != columns:
+                    raise ValueError(f"{target.name}: a part has columns {list(part.columns)}, not {columns}")
+                to_csv(part, handle, header=first)
+    log.info("wrote %s", target)
+    return target
+
+
 def write_json(target: Path, data) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 

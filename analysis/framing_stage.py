@@ -27,7 +27,7 @@ from .groups import (actor_group_table, cluster_group_table, cluster_labels, clu
 from .groups import actor_tests_table
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from .progress import Progress
-from .results import Csv, Figure, Result, Table, write_results
+from .results import Csv, CsvParts, Figure, Result, Table, write_results
 from .similarity import crosslingual_similarity, event_omissions, near_duplicates
 from .study import Study, settings_keys
 
@@ -63,8 +63,9 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     """Every framing output of a prepared study, as tables and figure composers."""
     study, s = ps.study, ps.study.framing
     by = s.compare_by
+    docvars = _plain(ps.docvars)
     annotations = ps.annotate(codebook)
-    groups = {d: str(g) for d, g in ps.docvars[by].items()}
+    groups = {d: str(g) for d, g in docvars[by].items()}
     order = group_order(groups.values(), study.corpus.languages if by == "language" else ())
     labels = labels_by_kind(codebook)
     coverage, unmapped = coverage_report({a.doc_id: (a.language, a.keys) for a in annotations}, codebook, top_n=25)
@@ -74,7 +75,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     ]
     # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
     progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
-    outlets = cluster_labels(ps.docvars, s.cluster)  # [framing] cluster: None when unset or not a column
+    outlets = cluster_labels(docvars, s.cluster)  # [framing] cluster: None when unset or not a column
     docs, frame_results = _frames(annotations, codebook, groups, order, study, labels, outlets)
     results += frame_results
     progress.step("frames, tests")
@@ -84,17 +85,27 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     dtm = ps.dtm("document")
     for language in study.corpus.languages:
         for var in s.keyness_within:
-            results += _word_keyness(dtm, ps.docvars, language, var, study)
+            results += _word_keyness(dtm, docvars, language, var, study)
             progress.step(f"{language} word keyness by {var}")
-    concepts = concept_counts(annotations).reindex(list(ps.docvars.index), fill_value=0)
-    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(ps.docvars, study))
+    concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
+    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(docvars, study))
     progress.step("concept keyness")
-    results += _similarity(ps, annotations, concepts)
+    results += _similarity(ps, annotations, concepts, docvars)
     progress.step("similarity")
-    results.append(_omissions(docs, actors, concepts, annotations, ps.docvars, study, labels))
+    results.append(_omissions(docs, actors, concepts, annotations, docvars, study, labels))
     progress.step("omissions")
     progress.close()
     return results
+
+
+def _plain(docvars: pd.DataFrame) -> pd.DataFrame:
+    """``docvars`` without pandas ``attrs`` (the metadata's line numbers, one per document, kept
+    for error messages). pandas deep-copies ``attrs`` into the result of every operation, so each
+    per-document lookup cost O(documents): at 2,000 documents 36 s of the stage's time went to
+    copying that list (a profile), quadratic in the corpus size. Nothing written reads ``attrs``."""
+    plain = docvars.copy(deep=False)
+    plain.attrs = {}
+    return plain
 
 
 def _pair(study: Study) -> tuple[str, str]:
@@ -155,13 +166,35 @@ def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, st
 
 
 def _keyness_results(comparisons, output: str, values: dict, study: Study, empty_note: str, title: str, labels=None) -> list[Result]:
-    """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output."""
+    """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output.
+
+    The full CSV is written comparison by comparison (:func:`_comparison_parts`): stacked whole,
+    the four word-keyness tables of 10,000 articles (3.2 million rows) were held until written,
+    beside the comparisons they were stacked from, about 1.5 GB of the stage's 3.1 GB peak.
+    """
     s = study.framing
     return [
-        Csv(output, comparison_table(comparisons, s.min_group_docs, labels, empty_note=empty_note), values),
+        CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values),
         Table(output, comparison_table(comparisons, s.min_group_docs, labels, top_n=s.keyness_top_n, empty_note=empty_note), values, ("tex", "md")),
         Figure(output, partial(pf.figure_keyness, comparisons, s.keyness_top_n, s.min_group_docs, title, empty_note), values=values),
     ]
+
+
+def _comparison_parts(comparisons, min_docs: int, labels, empty_note: str):
+    """:func:`analysis.groups.comparison_table` of ``comparisons``, one comparison at a time.
+
+    The parts' rows and dtypes are those of the stacked table when every comparison's table has
+    rows, the same columns and the same dtypes (so stacking changes no dtype, and the CSV has the
+    same bytes); otherwise (an empty comparison, a labelled table) the stacked table, whole.
+    """
+    tables = [c.table for c in comparisons]
+    same = (labels is None and len(tables) > 1 and all(len(t) for t in tables)
+            and all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables))
+    if not same:
+        yield comparison_table(comparisons, min_docs, labels, empty_note=empty_note)
+        return
+    for c in comparisons:
+        yield comparison_table([c], min_docs, labels, empty_note=empty_note)
 
 
 def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
@@ -172,12 +205,14 @@ def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
 
 def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Result]:
     s = study.framing
-    rows = [i for i, d in enumerate(dtm.row_ids) if str(docvars.loc[d, "language"]) == language]
+    language_of = {d: str(v) for d, v in docvars["language"].items()}  # not docvars.loc[d, ...] per document
+    rows = [i for i, d in enumerate(dtm.row_ids) if language_of[d] == language]
     doc_ids = [dtm.row_ids[i] for i in rows]
     counts = dtm.counts[rows]  # stays sparse: only column sums are needed
     used = np.flatnonzero(column_sums(counts) > 0)
     counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
-    groups = {d: str(docvars.loc[d, var]) for d in doc_ids}
+    value_of = {d: str(v) for d, v in docvars[var].items()}
+    groups = {d: value_of[d] for d in doc_ids}
     order = group_order(groups.values())
     comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0,
                                       s.permutations, keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), _clusters(docvars, study))
@@ -200,8 +235,8 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
     ]
 
 
-def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame) -> list[Result]:
-    s, docvars, pair = ps.study.framing, ps.docvars, _pair(ps.study)
+def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame, docvars: pd.DataFrame) -> list[Result]:
+    s, pair = ps.study.framing, _pair(ps.study)
     similarity = crosslingual_similarity(concepts, {a.doc_id: a.language for a in annotations}, pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))

@@ -146,11 +146,33 @@ def similarity_figure_size(n_a: int, n_b: int) -> tuple[float, float]:
 def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
     """The ``n`` most similar (row, column) pairs of a similarity matrix (NaN cells are not pairs);
     ties in order of row then column label. Columns ``doc_a, doc_b, cosine``."""
-    long = matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index()
+    return top_pairs_of_table(matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index(), n)
+
+
+def top_pairs_of_table(long: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
+    """:func:`top_pairs` of the long table of pairs (``doc_a, doc_b, cosine``, each pair once)
+    the matrix would be pivoted from: the same rows, as the order is total (cosine, then labels).
+    The matrix of 8,000 x 2,000 documents, stacked and sorted, took 900 MB."""
+    long = long[["doc_a", "doc_b", "cosine"]]
     long = long[np.isfinite(long["cosine"].astype(float))]
     long = long.assign(_a=long["doc_a"].astype(str), _b=long["doc_b"].astype(str))
     long = long.sort_values(["cosine", "_a", "_b"], ascending=[False, True, True], kind="mergesort")
     return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
+
+
+def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], title: str = "", xlabel: str = "", ylabel: str = ""):
+    """Bars of the most similar ``pairs`` (:func:`top_pairs`) of a similarity matrix of ``shape``
+    (documents a × documents b): what :func:`plot_similarity` draws past its heatmap size."""
+    rows = pairs.iloc[::-1]
+    ax.barh(range(len(rows)), rows["cosine"].to_numpy(dtype=float), color=TARGET_COLOR)
+    ax.set_yticks(range(len(rows)), [f"{a} × {b}" for a, b in zip(rows["doc_a"], rows["doc_b"])], fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("cosine similarity")
+    if xlabel or ylabel:
+        ax.set_ylabel(f"{ylabel} × {xlabel}" if xlabel and ylabel else (ylabel or xlabel))
+    shown = f"the {len(pairs)} most similar of {shape[0]} × {shape[1]} document pairs"
+    ax.set_title(f"{title}: {shown}" if title else shown)
+    return ax
 
 
 def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
@@ -158,17 +180,7 @@ def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "",
     ``max_docs`` documents a side, bars of the :data:`TOP_PAIRS` most similar pairs instead (a
     600 x 600 heatmap is an unreadable block and took minutes to draw), and the title says so."""
     if max(matrix.shape) > max_docs:
-        pairs = top_pairs(matrix)
-        rows = pairs.iloc[::-1]
-        ax.barh(range(len(rows)), rows["cosine"].to_numpy(dtype=float), color=TARGET_COLOR)
-        ax.set_yticks(range(len(rows)), [f"{a} × {b}" for a, b in zip(rows["doc_a"], rows["doc_b"])], fontsize=7)
-        ax.set_xlim(0, 1)
-        ax.set_xlabel("cosine similarity")
-        if xlabel or ylabel:
-            ax.set_ylabel(f"{ylabel} × {xlabel}" if xlabel and ylabel else (ylabel or xlabel))
-        shown = f"the {len(pairs)} most similar of {matrix.shape[0]} × {matrix.shape[1]} document pairs"
-        ax.set_title(f"{title}: {shown}" if title else shown)
-        return ax
+        return plot_top_pairs(ax, top_pairs(matrix), matrix.shape, title, xlabel, ylabel)
     values = matrix.to_numpy(dtype=float)
     # Cells as a mesh of quads, not an image: an image is resampled to the output resolution in
     # float RGBA (30 x 30 documents at 200 dpi took 350 MB to save), quads are drawn as they are.
@@ -301,6 +313,8 @@ def figure_similarity(similarity: pd.DataFrame, pair) -> object:
     fig, (ax,) = plot.new_figure(1, *similarity_figure_size(len(rows_a), len(rows_b)))
     if similarity.empty:
         plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
+    elif max(len(rows_a), len(rows_b)) > MAX_HEATMAP_DOCS:  # the bars of plot_similarity, without pivoting the matrix
+        plot_top_pairs(ax, top_pairs_of_table(similarity), (len(rows_a), len(rows_b)), "Cosine of concept vectors", pair[1], pair[0])
     else:
         matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
         plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])

@@ -44,6 +44,18 @@ class Csv:
 
 
 @dataclass(frozen=True)
+class CsvParts:
+    """A registered data file written from parts: ``parts()`` yields DataFrames with the same
+    columns and dtypes, written one after the other under one header (the bytes of their
+    concatenation), so a table of millions of rows is never whole in memory (the keyness CSVs of
+    10,000 articles: 3 million rows)."""
+
+    output: str
+    parts: Callable[[], Iterable[pd.DataFrame]]
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Figure:
     """A registered figure: ``compose()`` draws it and returns the matplotlib figure; ``data``
     (optional) is written beside it as ``stem.csv`` (the data behind the figure)."""
@@ -62,10 +74,10 @@ class Raw:
     content: bytes | str
 
 
-Result = Table | Csv | Figure | Raw
+Result = Table | Csv | CsvParts | Figure | Raw
 
 
-def stem(result: Table | Csv | Figure) -> str:
+def stem(result: Table | Csv | CsvParts | Figure) -> str:
     """The file stem of a registered result: its registry stem with the placeholders filled."""
     return OUTPUTS[result.output].stem.format(**result.values)
 
@@ -89,6 +101,8 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
             written += files.write_table(result.data, out / stem(result), formats=formats, caption=text)
         elif isinstance(result, Csv):
             written.append(files.write_csv(out / f"{stem(result)}.csv", result.data))
+        elif isinstance(result, CsvParts):
+            written.append(files.write_csv_parts(out / f"{stem(result)}.csv", result.parts()))
         elif isinstance(result, Figure):
             fig = result.compose()
             try:

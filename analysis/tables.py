@@ -128,13 +128,13 @@ def _display_table(table: pd.DataFrame, decimals: int) -> list[list[str]]:
     return [list(row) for row in zip(*columns)] if columns else []
 
 
-def to_csv(table: pd.DataFrame, handle=None) -> str | None:
+def to_csv(table: pd.DataFrame, handle=None, header: bool = True) -> str | None:
     """The project's CSV: no index, LF line ends, floats to 10 significant digits.
 
     With ``handle`` (a text file opened with ``newline=""``) the rows are written to it in chunks
     and nothing is returned: a table of millions of cells is never one string in memory.
     """
-    return table.to_csv(handle, index=False, lineterminator="\n", float_format="%.10g")
+    return table.to_csv(handle, index=False, header=header, lineterminator="\n", float_format="%.10g")
 
 
 # ------------------------------------------------------------------------------ LaTeX layout
