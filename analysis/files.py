@@ -335,6 +335,9 @@ def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
         documents.append(StoredDocument(row["doc_id"], row["language"], str(path), encoding, text_sha256(text), len(text), row))
     hashes[str(meta_path.name)] = sha256_bytes(meta_path.read_bytes())
     log.info("read %d documents from %s", len(documents), folder)
+    # The line numbers served the messages above. Left in ``attrs``, pandas would deep-copy the
+    # list into the result of every operation on the corpus's docvars (O(documents) a lookup).
+    metadata.attrs = {}
     return Corpus(documents, metadata, hashes)
 
 

@@ -180,3 +180,12 @@ def test_input_error_survives_pickling_across_processes():
 
     error = pickle.loads(pickle.dumps(InputError("a.txt", "file is empty", "add its text")))
     assert str(error) == "a.txt: file is empty (fix: add its text)" and error.where == "a.txt"
+
+
+def test_the_corpus_docvars_carry_no_per_document_attrs(tmp_path):
+    # pandas deep-copies attrs into every operation's result: a list of line numbers there made
+    # each per-document lookup cost O(documents) in the stages
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    corpus = read_corpus(read_study(study))
+    assert corpus.docvars.attrs == {}
+    assert list(corpus.docvars["doc_id"]) == ["v1", "e1"]
