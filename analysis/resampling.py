@@ -348,6 +348,18 @@ def _batches(n_resamples: int, per_resample: int):
         yield min(step, n_resamples - start)
 
 
+def _invert_t(t_parts: list[np.ndarray], estimate: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """The bootstrap-t interval ``[θ̂ − t*₍₁₋α/₂₎ se, θ̂ − t*₍α/₂₎ se]`` from the resamples'
+    studentized statistics (Davison & Hinkley 1997, ch. 5); an infinite t* quantile gives an
+    infinite side."""
+    t_star = np.sort(np.concatenate(t_parts), axis=0)
+    t_low, t_high = _order_statistics(t_star, level)
+    with np.errstate(invalid="ignore"):
+        low = np.where(np.isposinf(t_high), -np.inf, estimate - t_high * se)
+        high = np.where(np.isneginf(t_low), np.inf, estimate - t_low * se)
+    return low, high
+
+
 def _order_statistics(sorted_values: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """The ``(B + 1)α``-th and ``(B + 1)(1 − α)``-th of ``B`` sorted values (Davison & Hinkley
     1997, eq. 5.8), rounded outwards; ``α = (1 − level) / 2``; along axis 0."""
@@ -434,11 +446,7 @@ def studentized_interval(
         same = np.abs(diff) <= 1e-12 * np.maximum(1.0, np.abs(estimate))
         t = np.where(flat, np.where(same, 0.0, np.copysign(np.inf, diff)), t)
         t_parts.append(t)
-    t_star = np.sort(np.concatenate(t_parts), axis=0)
-    t_low, t_high = _order_statistics(t_star, level)
-    with np.errstate(invalid="ignore"):
-        low = np.where(np.isposinf(t_high), -np.inf, estimate - t_high * se)
-        high = np.where(np.isneginf(t_low), np.inf, estimate - t_low * se)
+    low, high = _invert_t(t_parts, estimate, se, level)
     constant = np.all(y == y[0], axis=0) & (sizes is None)
     low = np.where(constant | (se == 0), estimate, np.maximum(low, support[0]))
     high = np.where(constant | (se == 0), estimate, np.minimum(high, support[1]))
@@ -549,11 +557,7 @@ def studentized_contrast(
             t = diff / se_b
         t = np.where(se_b <= scale, np.where(np.abs(diff) <= scale, 0.0, np.copysign(np.inf, diff)), t)
         t_parts.append(t)
-    t_star = np.sort(np.concatenate(t_parts), axis=0)
-    t_low, t_high = _order_statistics(t_star, level)
-    with np.errstate(invalid="ignore"):
-        low = np.where(np.isposinf(t_high), -np.inf, estimate - t_high * se)
-        high = np.where(np.isneginf(t_low), np.inf, estimate - t_low * se)
+    low, high = _invert_t(t_parts, estimate, se, level)
     flat = se <= scale
     if welch_floor:
         with np.errstate(divide="ignore", invalid="ignore"):
