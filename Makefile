@@ -19,7 +19,8 @@ export MPLBACKEND := Agg
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
-$(STUDY_MK): $(STUDY) analysis/outputs.py analysis/safety.py
+# Every module: the fragment lists each stage's code from the package's imports (outputs.stage_code).
+$(STUDY_MK): $(STUDY) $(wildcard analysis/*.py)
 	@mkdir -p $(dir $@)
 	@$(PYTHON) -m analysis.outputs --study $(STUDY) > $@.tmp && mv $@.tmp $@
 include $(STUDY_MK)

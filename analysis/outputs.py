@@ -24,23 +24,42 @@ from .study import Study, study_from_raw
 TABLE = ("csv", "tex", "md")
 
 #: Modules each stage's results depend on (besides the shared core below).
-CORE_CODE = (
-    "analysis/study.py", "analysis/files.py", "analysis/corpus.py", "analysis/normalize.py", "analysis/clean.py",
-    "analysis/tokens.py", "analysis/prepare.py", "analysis/units.py", "analysis/dtm.py", "analysis/prepared.py",
-    "analysis/framing.py", "analysis/results.py", "analysis/tables.py", "analysis/plot.py", "analysis/cli.py",
-    "analysis/errors.py", "analysis/outputs.py",
-)
-STAGE_CODE: dict[str, tuple[str, ...]] = {
-    "equivalence": ("analysis/equivalence.py", "analysis/equivalence_stage.py", "analysis/plot_equivalence.py", "analysis/framing_stage.py"),
-    "prepare": ("analysis/textstat.py", "analysis/prepare_stage.py"),
-    "frequencies": ("analysis/textstat.py", "analysis/frequencies_stage.py"),
-    "framing": ("analysis/keyness.py", "analysis/groups.py", "analysis/similarity.py", "analysis/plot_framing.py", "analysis/framing_stage.py"),
-    "topics": ("analysis/topics.py", "analysis/groups.py", "analysis/keyness.py", "analysis/plot_topics.py", "analysis/topics_stage.py",
-               "analysis/ldavis.py"),
-    "design": ("analysis/design.py", "analysis/design_spec.py", "analysis/timeseries.py", "analysis/models.py", "analysis/plot_design.py",
-               "analysis/plot_framing.py", "analysis/design_stage.py", "analysis/topic_effects.py", "analysis/topics_stage.py",
-               "analysis/groups.py", "analysis/keyness.py"),
-}
+def _package_imports(name: str, package: Path) -> list[str]:
+    """The package modules ``analysis/<name>.py`` imports (anywhere in the file), from its source."""
+    import ast
+
+    out = []
+    for node in ast.walk(ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").split(".")[0] == package.name):
+            parts = (node.module or "").split(".")
+            inner = parts[0] if node.level == 1 else (parts[1] if len(parts) > 1 else "")
+            out += [inner] if inner else [a.name for a in node.names]
+    return [m for m in out if (package / f"{m}.py").is_file()]
+
+
+def stage_code(module: str, package: Path = Path(__file__).parent) -> tuple[str, ...]:
+    """The package's source files a stage's outputs depend on: ``analysis/<module>.py`` and every
+    module it imports from the package, transitively, plus ``analysis/cli.py``, which runs it, and
+    what cli imports other than the other stages. Read from the source with :mod:`ast` (nothing is
+    imported). Derived, not listed by hand: the hand-kept list missed ``resampling.py`` (every
+    interval) and ``engines.py`` (every topic fit), so changing them left outputs stale. Sorted.
+
+    >>> "analysis/resampling.py" in stage_code("framing_stage"), "analysis/engines.py" in stage_code("topics_stage")
+    (True, True)
+    >>> "analysis/design.py" in stage_code("framing_stage")
+    False
+    """
+    seen: set[str] = set()
+    todo = [(module, True), ("cli", False)]
+    while todo:
+        name, follow_stages = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += [(m, follow_stages) for m in _package_imports(name, package) if follow_stages or not m.endswith("_stage")]
+    return tuple(sorted(f"analysis/{name}.py" for name in seen))
+
+
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
 STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design"]
 
@@ -445,17 +464,17 @@ def make_fragment(study_path: Path) -> str:
             continue
         all_outputs += files
         var = stage.upper() + "_OUTPUTS"
-        code = " ".join((*CORE_CODE, *STAGE_CODE.get(stage, ()), *map(esc, codebook_deps)))
+        code = " ".join((*stage_code(f"{stage}_stage"), *map(esc, codebook_deps)))
         lines.append(f"{var} := " + " ".join(esc(f) for f in files))
         lines.append(f"{stage}: $({var})")
         lines.append(f"$({var}) &: $(INPUTS) {esc(str(study_path))} {code} $(RESOURCES) $(VENV_STAMP) $(STAGE_DEPS_{stage})")
         lines.append(f"\t$(PY) -m analysis {stage} --study {make_recipe_word(str(study_path))}")
     lines.append("ALL_OUTPUTS := " + " ".join(esc(f) for f in all_outputs))
-    lines.append(f"{esc(out)}/manifest.json: $(ALL_OUTPUTS)")
+    lines.append(f"{esc(out)}/manifest.json: $(ALL_OUTPUTS) {' '.join(stage_code('manifest_stage'))}")
     lines.append(f"\t$(PY) -m analysis manifest --study {make_recipe_word(str(study_path))}")
     appendix = " ".join(esc(f"{out}/{name}") for name in APPENDIX_OUTPUTS)
     lines.append(f"APPENDIX_OUTPUTS := {appendix}")
-    lines.append(f"$(APPENDIX_OUTPUTS) &: {esc(out)}/manifest.json analysis/appendix.py analysis/appendix_stage.py analysis/tables.py $(VENV_STAMP)")
+    lines.append(f"$(APPENDIX_OUTPUTS) &: {esc(out)}/manifest.json {' '.join(stage_code('appendix_stage'))} $(VENV_STAMP)")
     lines.append(f"\t$(PY) -m analysis appendix --study {make_recipe_word(str(study_path))}")
     return "\n".join(lines) + "\n"
 
