@@ -202,7 +202,7 @@ def test_hostile_column_name_is_rejected_or_inert(tmp_path):
     study.write_text(text, encoding="utf-8")
     results = _run_stages(tmp_path, study)
     if results[0].returncode == 2:
-        assert "error:" in results[0].stderr and not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+        assert "error:" in results[0].stderr and (not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir()))
         return
     assert all(r.returncode == 0 for r in results), [r.stderr[-500:] for r in results]
     appendix = (tmp_path / "out" / "appendix.tex").read_text(encoding="utf-8")
