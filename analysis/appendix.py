@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import numpy as np
-from typing import TYPE_CHECKING, Iterable, Mapping
 
 if TYPE_CHECKING:
     import pandas as pd

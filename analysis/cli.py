@@ -11,6 +11,7 @@ import dataclasses
 import sys
 from typing import Callable
 
+from . import learned_boilerplate, sources
 from . import appendix_stage, design_stage, equivalence_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
@@ -31,18 +32,18 @@ def stage(name: str, help_text: str):
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
+    from .doctable import PackedDocument
     from .prepare import check_documents
     from .prepared import load_preparation
-    from .sources import PackedDocument
 
-    corpus = files.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
+    corpus = sources.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
     # What preparation would reject (control characters, invisible-only texts, texts the rules
     # remove whole), found now without segmenting anything: every text still on disk (a folder
     # corpus; a table source's texts are not kept when validating).
     readable = [d for d in corpus.documents if not isinstance(d, PackedDocument) or d.pack]
     preparation = load_preparation(study)
     check_documents(readable, preparation)
-    raise_all(files.learned_problems_of(study, corpus, preparation))  # the boilerplate the corpus teaches (one line each)
+    raise_all(learned_boilerplate.learned_problems_of(study, corpus, preparation))  # the boilerplate the corpus teaches (one line each)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
 
 

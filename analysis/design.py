@@ -373,8 +373,8 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, n_
     ``mdd``: the minimum detectable difference at these sizes (80% power, 5% level,
     :func:`analysis.models.minimum_detectable_difference`), to read a non-significant row.
     """
-    from .framing import keyed_rng
     from .models import cluster_bootstrap_difference, design_effect, minimum_detectable_difference
+    from .stats_groups import keyed_rng
 
     labels_all = assign_groups(contrast, docvars)
     ids = [d for d in measure.counts.index if d in labels_all.index and isinstance(labels_all.get(d), str)]
@@ -438,7 +438,7 @@ def distribution_table(contrast: Contrast, measure: MeasureTable, families: Mapp
                        n_resamples: int, seed: int, min_docs: int = 5) -> pd.DataFrame:
     """Document-level permutation test of the item × group distribution per family and pair
     (:func:`distribution_permutation_test`; strata = ``within``); Holm/BH across the rows."""
-    from .framing import keyed_rng
+    from .stats_groups import keyed_rng
 
     labels_all = assign_groups(contrast, docvars)
     ids = [d for d in measure.counts.index if isinstance(labels_all.get(d), str)]

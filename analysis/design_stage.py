@@ -24,21 +24,21 @@ import math
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-import numpy as np
-
-from . import design, files, models, timeseries, topic_effects
+from . import design, folder, models, timeseries, topic_effects
 from . import plot_design as pd_plot
 from .codebook import Codebook
 from .design_spec import uses_topics
 from .dtm import DocTermMatrix
 from .errors import InputError
-from .framing import actor_salience, concept_counts, frame_salience, group_order, keyed_rng
-from .groups import column_sums, keyness_by_group, top_keyness
+from .framing import actor_salience, concept_counts, frame_salience
+from .keyness import column_sums, keyness_by_group, top_keyness
 from .outputs import placeholder_values
 from .prepared import PreparedStudy, load_codebook, prepared_corpus
 from .results import Csv, Figure, Result, Table, write_results
+from .stats_groups import group_order, keyed_rng
 from .study import Study, design_column_problems, raise_all
 
 log = logging.getLogger("analysis")
@@ -115,7 +115,7 @@ def _measure_problems(study: Study, docvars: pd.DataFrame, where: str) -> list[I
 
 def run_design(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``design``: check, compute every result, then write them all."""
-    docvars = files.read_metadata(study)
+    docvars = folder.read_metadata(study)
     dates, _ = document_dates(docvars)
     check_design(study, docvars, dates)
     topic_models = load_topic_models(study, docvars) if uses_topics(study) else {}

@@ -20,10 +20,14 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import repeat
 
 import numpy as np
 import pandas as pd
+
+from .corpus import Document, text_sha256
+from .errors import InputError
 
 #: Documents built together when one is asked for (and kept until another chunk is asked for).
 CHUNK = 1024
@@ -149,7 +153,7 @@ class PackedColumns(Sequence):
         return [f"{self.where} record {n} (line {line})" for n, line in zip(numbers, self.lines[a:b].tolist())]
 
     def _build(self, a: int, b: int) -> list:
-        from .sources import PackedDocument
+        from .doctable import PackedDocument
 
         rows = self.meta.iloc[self.start + a:self.start + b]
         values = [rows[c].tolist() for c in self.columns]
@@ -268,3 +272,40 @@ class RecordHashes(Mapping):
 
     def __bool__(self) -> bool:
         return any(len(p) for p in self._parts)
+
+
+@dataclass(frozen=True, slots=True)
+class PackedDocument:
+    """A validated document whose text lives in a text pack (see the module docstring).
+
+    Same attributes as :class:`analysis.corpus.Document`; :attr:`text` reads ``length`` bytes at
+    ``offset`` of ``pack`` and checks the SHA-256 taken when the source was read.
+    """
+
+    doc_id: str
+    language: str
+    pack: str
+    offset: int
+    length: int
+    text_sha256: str
+    size: int
+    meta: dict = field(default_factory=dict)
+    where: str = ""
+
+    @property
+    def text(self) -> str:
+        if not self.pack:
+            raise InputError(self.where, "the corpus was read for validation only (no texts kept)", "read it with spill=True")
+        try:
+            with open(self.pack, "rb") as handle:
+                handle.seek(self.offset)
+                raw = handle.read(self.length)
+        except OSError as exc:
+            raise InputError(self.pack, f"text pack cannot be read ({exc.strerror})", "run again (the pack is rebuilt from the source)") from None
+        text = raw.decode("utf-8", "surrogatepass")
+        if text_sha256(text) != self.text_sha256:
+            raise InputError(self.pack, f"text pack entry of {self.doc_id} changed", "delete the cache folder and run again")
+        return text
+
+    def loaded(self) -> Document:
+        return Document(self.doc_id, self.language, self.text, self.meta)

@@ -56,7 +56,6 @@ from importlib import metadata
 import numpy as np
 import scipy.sparse as sp
 
-
 #: Engines a study can name in ``[topics] engine``.
 ENGINES = ("tomotopy", "gensim")
 #: The install command printed when an engine is missing.

@@ -48,8 +48,9 @@ import pandas as pd
 from scipy import stats
 
 from .codebook import Codebook
-from .framing import Annotation, keyed_rng
+from .framing import Annotation
 from .resampling import MIN_GROUP_DOCS
+from .stats_groups import keyed_rng
 
 KINDS = ("frame", "actor", "concept")
 DENOMINATORS = ("documents", "sentences", "tokens", "words", "concept_hits")

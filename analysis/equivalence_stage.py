@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import equivalence as eq
-from . import files, plot
+from . import files, folder, plot
 from . import plot_equivalence as pe
 from .codebook import codebook_audit
 from .corpus import Document
@@ -44,14 +44,14 @@ log = logging.getLogger("analysis")
 MAX_FIGURE_CONCEPTS = 25
 
 
-def read_parallel_sample(study: Study) -> files.ParallelSample | None:
+def read_parallel_sample(study: Study) -> folder.ParallelSample | None:
     """The study's parallel sample, checked (``None`` when ``[equivalence] parallel`` is "")."""
     if not study.equivalence.parallel:
         return None
-    return files.read_parallel(study.path(study.equivalence.parallel))
+    return folder.read_parallel(study.path(study.equivalence.parallel))
 
 
-def parallel_documents(sample: files.ParallelSample) -> tuple[list[Document], list[Document]]:
+def parallel_documents(sample: folder.ParallelSample) -> tuple[list[Document], list[Document]]:
     """One document per ``docs.csv`` row and language (a line = a paragraph), ``(vi, en)``."""
     out: dict[str, list[Document]] = {"vi": [], "en": []}
     for doc_id, start, end in sample.docs:
@@ -86,7 +86,7 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     return written + _parallel_check(study, ps, codebook, sample, annotations, workers)
 
 
-def _parallel_check(study: Study, ps, codebook, sample: files.ParallelSample, annotations: list, workers: int | None) -> list[Path]:
+def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, annotations: list, workers: int | None) -> list[Path]:
     """The instrument on the translated sample, and the study corpus calibrated by it (written)."""
     from .framing import annotate
     from .prepare import prepare_corpus

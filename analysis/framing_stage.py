@@ -20,15 +20,16 @@ import pandas as pd
 
 from . import plot_framing as pf
 from .codebook import Codebook, coverage_report
+from .duplicates import near_duplicates
 from .equivalence import group_rate
-from .framing import Annotation, actor_salience, concept_counts, distribution_tests, frame_salience, group_order, group_tests, keyed_rng
-from .groups import (actor_group_table, cluster_group_table, cluster_labels, cluster_tests, column_sums, comparison_table, frame_group_table,
-                     keyness_comparisons)
-from .groups import actor_tests_table
+from .framing import Annotation, actor_salience, concept_counts, frame_salience
+from .groups import actor_group_table, actor_tests_table, frame_group_table
+from .keyness import column_sums, comparison_table, keyness_comparisons
 from .prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from .progress import Progress
 from .results import Csv, CsvParts, Figure, Result, Table, write_results
-from .similarity import crosslingual_similarity, event_omissions, near_duplicates
+from .similarity import crosslingual_similarity, event_omissions
+from .stats_groups import cluster_group_table, cluster_labels, cluster_tests, distribution_tests, group_order, group_tests, keyed_rng
 from .study import Study, settings_keys
 
 log = logging.getLogger("analysis")

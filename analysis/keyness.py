@@ -33,13 +33,22 @@ Pure: numpy arrays in, a DataFrame out.
 
 from __future__ import annotations
 
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from .dtm import DocTermMatrix
 from .resampling import permutation_keyness
+from .stats_groups import _positive, group_order, group_pairs, keyed_rng, too_small_note
+from .study import MIN_GROUP_DOCS
+
+#: Defaults of :func:`keyness_by_group`'s document-level test: ``[framing] permutations`` and
+#: ``[framing] seed`` of a study that leaves them unset (tests check they agree).
+KEYNESS_RESAMPLES = 5000
+KEYNESS_SEED = 20240404
 
 CORRECTIONS = ("none", "yates", "williams")
 KEYNESS_COLUMNS = [
@@ -200,7 +209,7 @@ def keyness(
     return table[KEYNESS_COLUMNS]
 
 
-def top_keyness(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
+def _top_rows(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
     """The ``n`` most positive and ``n`` most negative rows by ``by`` (no row twice).
 
     Positive rows first (largest first), then negative rows (most negative last).
@@ -295,3 +304,198 @@ def document_keyness(
         table["design"] = result.design
         tables.append(table[DOCUMENT_KEYNESS_COLUMNS])
     return tables
+
+
+#: Columns every keyness comparison row carries besides the keyness statistics.
+COMPARISON_COLUMNS = ["comparison", "target", "reference", "target_docs", "reference_docs", "too_small", "note"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One keyness comparison: ``target`` against ``reference`` (a group, or ``"rest"``)."""
+
+    target: str
+    reference: str
+    target_docs: int
+    reference_docs: int
+    table: pd.DataFrame  # analysis.keyness.keyness of the two groups' summed counts (document_keyness: p from documents)
+
+    @property
+    def name(self) -> str:
+        return f"{self.target} vs {self.reference}"
+
+
+def column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
+    """Integer column sums of the given rows, or of all rows (dense or scipy sparse ``counts``)."""
+    if rows is not None and not rows:
+        return np.zeros(counts.shape[1], dtype=np.int64)
+    return np.asarray((counts if rows is None else counts[rows]).sum(axis=0), dtype=np.int64).ravel()
+
+
+def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], groups: Mapping[str, str], order: Sequence[str] | None = None,
+                        correction: str = "none", alpha0: float = 100.0, n_resamples: int | None = None,
+                        rng: np.random.Generator | None = None, clusters: Mapping[str, str] | None = None) -> list[Comparison]:
+    """Keyness of each pair of groups (:func:`analysis.framing.group_pairs`).
+
+    ``counts`` is a (documents × terms) array or scipy sparse matrix with rows in ``doc_ids``
+    order; it stays sparse (densifying 2,000 documents × 110,000 terms took 1.8 GB). With
+    ``n_resamples`` and ``rng``, p and q come from permuting documents (or ``clusters``, doc_id ->
+    cluster such as the outlet) between the groups (:func:`analysis.keyness.document_keyness`,
+    the study's inference); without, from pooled tokens (:func:`analysis.keyness.keyness`).
+    """
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction = {correction!r} is not one of {', '.join(CORRECTIONS)}")
+    if not (np.isfinite(alpha0) and alpha0 > 0):
+        raise ValueError(f"alpha0 = {alpha0!r} must be a positive finite number")
+    order = list(order) if order is not None else group_order(groups.values())
+    if n_resamples is not None:
+        _positive("n_resamples", n_resamples)
+        if rng is None:
+            raise ValueError("n_resamples needs rng, the generator of the permuted splits")
+        pairs = group_pairs(order)
+        if not pairs:
+            return []
+        rows = [i for i, d in enumerate(doc_ids) if groups.get(d) in order]
+        labels = [groups[doc_ids[i]] for i in rows]
+        cluster_labels = None if clusters is None else [str(clusters[doc_ids[i]]) for i in rows]
+        tables = document_keyness(counts[rows], labels, vocab, pairs, n_resamples, rng, cluster_labels, correction, alpha0)
+        sizes = [sum(1 for g in labels if g == target) for target, _ in pairs]
+        return [Comparison(t, r, n_t, len(labels) - n_t, table) for (t, r), n_t, table in zip(pairs, sizes, tables)]
+    results = []
+    for target, reference in group_pairs(order):
+        t_rows = [i for i, d in enumerate(doc_ids) if groups.get(d) == target]
+        r_rows = [i for i, d in enumerate(doc_ids) if (groups.get(d) != target if reference == "rest" else groups.get(d) == reference)]
+        table = keyness(column_sums(counts, t_rows), column_sums(counts, r_rows), vocab, correction, alpha0)
+        results.append(Comparison(target, reference, len(t_rows), len(r_rows), table))
+    return results
+
+
+def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str]:
+    """Columns of :func:`comparison_table`: comparison, target, reference, sizes, term[, label], statistics, too_small, note.
+
+    ``documents``: the statistics of :func:`analysis.keyness.document_keyness` (adds ``p_tokens,
+    min_p, design``)."""
+    stats = [c for c in (DOCUMENT_KEYNESS_COLUMNS if documents else KEYNESS_COLUMNS) if c != "term"]
+    return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
+
+
+def comparison_table(comparisons: Sequence[Comparison], min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None,
+                     top_n: int | None = None, empty_note: str = "nothing to compare") -> pd.DataFrame:
+    """Every comparison's keyness rows stacked into one table (:func:`keyness_columns`).
+
+    ``labels`` adds a ``label`` column (term -> label, the term itself when unlabelled);
+    ``top_n`` keeps the ``top_n`` strongest terms each way per comparison. With no comparison
+    the table is one row whose ``note`` is ``empty_note``.
+    """
+    columns = keyness_columns(labels is not None, any("p_tokens" in c.table.columns for c in comparisons))
+    parts = []
+    for c in comparisons:
+        table = c.table
+        if labels is not None:
+            table = table.assign(label=table["term"].map(lambda t: labels.get(t, t)))
+        if top_n is not None:
+            table = _top_rows(table, top_n)
+        note = too_small_note({c.target: c.target_docs, c.reference: c.reference_docs}, min_docs)
+        parts.append(table.assign(comparison=c.name, target=c.target, reference=c.reference, target_docs=c.target_docs,
+                                  reference_docs=c.reference_docs, too_small=bool(note), note=note))
+    if parts:
+        return pd.concat(parts, ignore_index=True)[columns]
+    row = {c: "" for c in columns}
+    row.update({"note": empty_note, "too_small": True})
+    return pd.DataFrame([row], columns=columns)
+
+
+def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
+                     min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None, n_resamples: int | None = KEYNESS_RESAMPLES,
+                     seed: int = KEYNESS_SEED, clusters=None, stream: str | None = None) -> pd.DataFrame:
+    """Keyness of terms (or concepts) between groups of documents.
+
+    Two groups are compared with each other; with more, each group against the rest. By default
+    p and q come from permuting documents between the groups, as the framing stage reports them
+    (the document, not the token, is the unit of independent information).
+
+    Parameters
+    ----------
+    counts : DataFrame (documents × terms) or DocTermMatrix
+        Counts per document, e.g. :func:`analysis.framing.concept_counts` or a study's ``dtm()``.
+    groups : Series or mapping doc_id -> group
+        e.g. ``corpus.docvars["language"]``; documents without a group are left out.
+    order : sequence of str, optional
+        Group order (the first of two groups is the target); default sorted.
+    correction : {"none", "yates", "williams"}
+    alpha0 : float
+        Fightin' Words prior strength (Monroe et al. 2008).
+    min_docs : int
+        Comparisons with a smaller group are flagged ``too_small``.
+    labels : mapping term -> label, optional
+        Adds a ``label`` column.
+    n_resamples : int or None
+        Permutations of documents for p and q (:func:`analysis.keyness.document_keyness`, what the
+        framing stage reports): ``p = (1 + #{|G2*| >= |G2|}) / (1 + n_resamples)`` per term, with
+        the smallest p the design allows in ``min_p``; default 5000, as ``[framing] permutations``.
+        ``None``: p is the pooled-token χ² p of G² instead, which treats tokens as independent
+        (read it as descriptive only).
+    seed : int
+        Seed of the permutations (default ``[framing] seed``'s default).
+    clusters : Series or mapping doc_id -> cluster, optional
+        Permute clusters (e.g. outlets) instead of documents (with ``n_resamples``).
+    stream : str, optional
+        Name of the random stream (``keyed_rng(seed, "keyness", stream)``): the framing stage uses
+        ``"concepts_by_<compare_by>"`` for concepts and ``"words_<lang>_by_<var>"`` for words, so
+        passing the same ``seed``, ``n_resamples`` and ``stream`` gives the stage's p exactly.
+
+    Returns
+    -------
+    DataFrame
+        One row per comparison and term: :func:`keyness_columns` (signed G2 and chi2, p, BH q,
+        Log Ratio, Fightin' Words delta and z; positive = more frequent in the target; with
+        ``n_resamples`` also ``p_tokens, min_p, design``).
+
+    Raises ``ValueError`` for an unknown ``correction``, a non-positive ``alpha0``,
+    ``min_docs`` or ``n_resamples``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
+    >>> table = keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1)
+    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2", "p", "design"]].round(2).to_string(index=False))
+    comparison    term  target_count  reference_count    g2    p    design
+      vi vs en hợp_tác             7                1  12.2 0.33 documents
+      vi vs en    biển             1                9 -12.2 0.33 documents
+
+    (the G2 of the 2 × 2 table [[7, 1], [1, 9]], as ``scipy.stats.chi2_contingency`` with
+    ``lambda_="log-likelihood"`` gives it; p = 1/3: two documents a side allow only 6 splits, of
+    which 2 are as extreme). The pooled-token p (descriptive) instead:
+
+    >>> float(keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1, n_resamples=None)["p"].iloc[0]) < 0.001
+    True
+    """
+    if isinstance(counts, DocTermMatrix):
+        matrix, doc_ids, vocab = counts.counts, list(counts.row_ids), list(counts.vocab)
+    else:
+        matrix, doc_ids, vocab = counts.to_numpy(), list(counts.index), list(counts.columns)
+    groups = {str(d): str(g) for d, g in dict(groups).items()}
+    _positive("min_docs", min_docs)
+    rng = keyed_rng(seed, "keyness", *([stream] if stream else [])) if n_resamples is not None else None
+    clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
+    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0, n_resamples, rng, clusters)
+    return comparison_table(comparisons, min_docs, labels)
+
+
+def top_keyness(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
+    """The ``n`` most positive and ``n`` most negative rows by ``by``, per comparison.
+
+    Works on :func:`keyness_by_group`'s table (per ``comparison``) and on a single
+    :func:`analysis.keyness.keyness` table alike. Positive rows first (largest first), then
+    negative rows (most negative last).
+
+    >>> table = pd.DataFrame({"comparison": ["vi vs en"] * 3, "term": ["hợp_tác", "biển", "ở"], "g2": [8.0, -8.0, 0.5]})
+    >>> top_keyness(table, 1)["term"].tolist()
+    ['hợp_tác', 'biển']
+    """
+    _positive("n", n)
+    if "comparison" not in table.columns:
+        return _top_rows(table, n, by)
+    parts = [_top_rows(rows, n, by) for _, rows in table.groupby("comparison", sort=False)]
+    return pd.concat(parts, ignore_index=True) if parts else table.iloc[:0]

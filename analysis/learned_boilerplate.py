@@ -38,10 +38,16 @@ near-duplicate finder of the framing stage (:func:`analysis.similarity.near_dupl
 from __future__ import annotations
 
 import re
+import tempfile
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from .corpus import Corpus
+from .errors import InputError
+from .sources import read_corpus
+from .study import Study
 
 TEASER_NAME = "learned: related-article teaser"
 #: A headline (5-200 characters, no sentence mark at its end) followed by (dd/mm) or (dd/mm/yyyy).
@@ -167,7 +173,7 @@ def duplicates_to_drop(documents: Iterable[tuple[str, str, str]], shingle_size: 
     (:func:`analysis.similarity.near_duplicates` on whitespace-split words). Returns
     ``(dropped, kept, jaccard)`` in corpus order, each dropped document with its most similar kept one.
     """
-    from .similarity import near_duplicates
+    from .duplicates import near_duplicates
 
     order: dict[str, int] = {}
 
@@ -281,3 +287,28 @@ def learned_problems(study, corpus, preparation) -> list:
         except InputError as exc:
             problems.append(InputError(exc.where, f"{exc.problem} (with the boilerplate learned from the corpus)", fix))
     return problems
+
+
+def learned_problems_of(study: Study, corpus: Corpus, preparation) -> list[InputError]:
+    """:func:`analysis.learned_boilerplate.learned_problems` for ``validate`` (one problem each).
+
+    A table source read without its texts (``spill=False``) is read again into a scratch cache
+    in a temporary folder, removed afterwards (nothing is written in the project), so the
+    learned rules can be tried on its texts; those texts get the rule-file checks of
+    :func:`analysis.prepare.check_documents` too.
+    """
+    import dataclasses
+
+    from .doctable import PackedDocument
+    from .learned_boilerplate import learned_problems
+    from .prepare import check_documents
+
+    if not (study.text.learn_boilerplate or study.corpus.drop_duplicates):
+        return []
+    if all(not isinstance(d, PackedDocument) or d.pack for d in corpus.documents):
+        return learned_problems(study, corpus, preparation)
+    with tempfile.TemporaryDirectory(prefix="analysis-validate-") as scratch:
+        scratch_study = dataclasses.replace(study, run=dataclasses.replace(study.run, cache=scratch))
+        full = read_corpus(scratch_study)
+        check_documents(full.documents, preparation)
+        return learned_problems(scratch_study, full, preparation)

@@ -11,7 +11,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-from . import files
+from . import files, sources
 from .outputs import STAGE_ORDER, declared_outputs
 from .prepared import load_preparation
 from .study import Study
@@ -42,7 +42,7 @@ def stage_output_names(study: Study) -> list[str]:
 
 def manifest(study: Study) -> dict:
     """The manifest of the study's current outputs (exactly the declared stage outputs present)."""
-    corpus = files.read_corpus(study)
+    corpus = sources.read_corpus(study)
     from .learned_boilerplate import learned_corpus
 
     corpus, preparation = learned_corpus(study, corpus, load_preparation(study), files.PreparedCache(study.cache_dir))

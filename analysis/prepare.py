@@ -23,22 +23,22 @@ change where a document is prepared, never what comes out.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 import json
 import logging
 import os
 import time
 from collections import OrderedDict
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence, overload
 
+from . import tokens
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .corpus import Document
 from .errors import InputError
 from .normalize import NORMALIZE_VERSION, canonical_text
-from . import tokens
 from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segmenter_id
 
 log = logging.getLogger("analysis")

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 import stopwordsiso
 
-from . import files, topics
+from . import files, sources, topics
 from .codebook import Codebook, codebook_phrases, concept_map, parse_codebook
 from .corpus import Corpus, vietnamese_share
-from .errors import InputError
 from .dtm import DocTermMatrix, build_dtm
+from .errors import InputError
 from .framing import Annotation, annotate
 from .normalize import canonical_vi
 from .prepare import Preparation, prepare_corpus
@@ -199,7 +199,7 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
 
 def prepared_corpus(study: Study, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
     """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
-    corpus = files.read_corpus(study)
+    corpus = sources.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = files.PreparedCache(study.cache_dir)
     from .learned_boilerplate import learned_corpus

@@ -78,19 +78,10 @@ from typing import Sequence
 import numpy as np
 from scipy import sparse, stats
 
+from .study import MIN_GROUP_DOCS, SMALL_REASON
+
 #: Numbers held at once by one batch of permuted splits or bootstrap resamples (16 MB of float64).
 RESAMPLE_CELLS = 2_000_000
-
-#: Documents per group below which a comparison is flagged "too small". Set from the coverage
-#: simulation of :func:`studentized_interval` (tests/test_resampling.py, 600 seeded samples each):
-#: on zero-inflated per-1,000 rates of a frame absent from 70% of documents by design, the 95%
-#: interval covers 0.69 at 5 documents, 0.88 at 10, 0.96 at 15 and 0.98 at 20; with burstier hits
-#: (gamma shape 0.5) 0.92 at 15 and 0.97 at 20. 20 is the smallest size tried at which every
-#: scenario reaches 0.93 (the percentile interval: 0.57, 0.74, 0.80, 0.84 at 5, 10, 15, 20).
-MIN_GROUP_DOCS = 20
-
-#: The reason, said in every table that flags a group as too small.
-SMALL_REASON = "below it, 95% intervals cover less than 93% in simulation"
 
 DESIGNS = ("documents", "clusters", "within clusters")
 

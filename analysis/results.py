@@ -21,7 +21,6 @@ from .outputs import OUTPUTS, TABLE, caption
 from .study import Study
 
 
-
 @dataclass(frozen=True)
 class Table:
     """A registered table (:data:`analysis.outputs.REGISTRY`): ``output`` is its registry stem

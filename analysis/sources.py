@@ -75,15 +75,17 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .corpus import _VI_LETTERS, Corpus, Document, check_encoding, text_sha256
+from .corpus import _VI_LETTERS, Corpus, check_encoding, text_sha256
+from .doctable import PackedDocument
 from .errors import InputError
+from .study import Study
 
 log = logging.getLogger("analysis")
 
@@ -210,43 +212,6 @@ def _source_from(entry, study, label: str) -> Source:
 
 
 # ------------------------------------------------------------------------------ documents
-
-
-@dataclass(frozen=True, slots=True)
-class PackedDocument:
-    """A validated document whose text lives in a text pack (see the module docstring).
-
-    Same attributes as :class:`analysis.corpus.Document`; :attr:`text` reads ``length`` bytes at
-    ``offset`` of ``pack`` and checks the SHA-256 taken when the source was read.
-    """
-
-    doc_id: str
-    language: str
-    pack: str
-    offset: int
-    length: int
-    text_sha256: str
-    size: int
-    meta: dict = field(default_factory=dict)
-    where: str = ""
-
-    @property
-    def text(self) -> str:
-        if not self.pack:
-            raise InputError(self.where, "the corpus was read for validation only (no texts kept)", "read it with spill=True")
-        try:
-            with open(self.pack, "rb") as handle:
-                handle.seek(self.offset)
-                raw = handle.read(self.length)
-        except OSError as exc:
-            raise InputError(self.pack, f"text pack cannot be read ({exc.strerror})", "run again (the pack is rebuilt from the source)") from None
-        text = raw.decode("utf-8", "surrogatepass")
-        if text_sha256(text) != self.text_sha256:
-            raise InputError(self.pack, f"text pack entry of {self.doc_id} changed", "delete the cache folder and run again")
-        return text
-
-    def loaded(self) -> Document:
-        return Document(self.doc_id, self.language, self.text, self.meta)
 
 
 @dataclass
@@ -1268,13 +1233,13 @@ def read_sources(study, spill: bool = True) -> Corpus:
         over column-wise blocks); ``docvars`` with ``doc_id`` as index, every column a string;
         ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
     """
-    from . import files
+    from . import folder as folder_form
     from .doctable import Documents, RecordHashes
     from .study import column_problems, raise_all
 
     sources = sources_of(study)
     if len(sources) == 1 and sources[0].kind == "folder":
-        return finish_corpus(files.read_folder_corpus(study), study)
+        return finish_corpus(folder_form.read_folder_corpus(study), study)
     raise_all(column_problems(study, corpus_columns(study)))  # from the headers: before any record is read
     documents = Documents()
     frames: list[pd.DataFrame] = []
@@ -1285,7 +1250,7 @@ def read_sources(study, spill: bool = True) -> Corpus:
         for source in sources:
             if source.kind == "folder":
                 sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata, encoding=source.encoding, source=(), table="", html="", newsplease=""))
-                corpus = files.read_folder_corpus(sub, check_columns=False)
+                corpus = folder_form.read_folder_corpus(sub, check_columns=False)
                 documents.append_part(corpus.documents)
                 frames.append(corpus.docvars.reset_index(drop=True))
                 prefix = _rel(sub.path(source.path), study)
@@ -1370,13 +1335,13 @@ def corpus_columns(study) -> list[str]:
     line, a JSON Lines file's first record, a Parquet schema, one news-please file, the metadata
     header), so ``validate`` and every stage check the columns a study names before reading records.
     """
-    from . import files
+    from . import folder as folder_form
 
     columns: list[str] = []
     for source in sources_of(study):
         if source.kind == "folder":
             sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata))
-            names = list(files.read_metadata(sub).columns)
+            names = list(folder_form.read_metadata(sub).columns)
         else:
             path = _existing(source, study)
             if source.kind == "html":
@@ -1483,3 +1448,12 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
             iso.append(date.isoformat() if date is not None else "")
         table["date"] = iso
     return table.set_index("doc_id", drop=False)
+
+
+def read_corpus(study: Study, spill: bool = True) -> Corpus:
+    """Read and validate the study's corpus in any form (:mod:`analysis.sources`: the folder +
+    metadata.csv form, a table, news-please JSON, HTML, several sources); ``spill=False`` (the
+    ``validate`` stage) checks everything and writes nothing, not even the cache's text packs."""
+    from .sources import read_sources
+
+    return read_sources(study, spill)

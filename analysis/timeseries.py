@@ -144,7 +144,7 @@ def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, g
     >>> period_series(c, e, d, g, "month", 0)[["period", "n_docs", "rate"]].to_string(index=False)
     '    period  n_docs  rate\\n2024-01-01       2   5.0\\n2024-02-01       0   NaN\\n2024-03-01       1  20.0'
     """
-    from .framing import keyed_rng
+    from .stats_groups import keyed_rng
 
     labels = labels or {}
     ids = [d for d in counts.index if pd.notna(dates.get(d)) and isinstance(groups.get(d), str)]
@@ -239,7 +239,7 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
      before_a  after_a  before_b  after_b  did  too_small
           2.0      6.0       2.0      3.0  3.0       True
     """
-    from .framing import keyed_rng
+    from .stats_groups import keyed_rng
 
     labels = labels or {}
     ids = [d for d in counts.index if pd.notna(dates.get(d)) and isinstance(groups.get(d), str)]

@@ -23,13 +23,13 @@ import pandas as pd
 
 from . import engines, plot_topics, topics
 from .errors import InputError
-from .groups import prevalence_by
 from .ldavis import ldavis_page, require_pyldavis
 from .prepare import resolve_workers
 from .prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from .progress import Progress
 from .results import Csv, Figure, Raw, Result, Table, write_results
 from .study import Study, settings_keys
+from .topic_prevalence import prevalence_by
 
 log = logging.getLogger("analysis")
 

@@ -46,6 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis import files as aio  # noqa: E402
+from analysis import sources  # noqa: E402
 from analysis import prepared as loading  # noqa: E402
 from analysis.prepare import document_key, prepare_corpus  # noqa: E402
 from analysis.tokens import term_sentences, tokenize_en  # noqa: E402
@@ -193,7 +194,7 @@ def bench_vietnamese(tmp: Path, limit: int, workers: int) -> list[dict]:
     corpus = CORPORA / "vntc_sample"
     rows = select_rows(corpus, limit)
     study = aio.read_study(write_study(tmp / "vi", corpus, rows, tmp / "vi" / "cache_unused"))
-    reading, corpus_read = timed(aio.read_corpus, study)
+    reading, corpus_read = timed(sources.read_corpus, study)
     documents = corpus_read.documents
     preparation = loading.load_preparation(study)
     pyvi_preparation = dataclasses.replace(preparation, segmenter="pyvi")
@@ -303,7 +304,7 @@ def bench_english(tmp: Path, limit: int, workers: int) -> list[dict]:
     corpus = CORPORA / "bbc_news"
     rows = select_rows(corpus, min(limit, 2225) if limit else 0)
     study = aio.read_study(write_study(tmp / "en", corpus, rows, tmp / "en" / "cache_unused"))
-    reading, corpus_read = timed(aio.read_corpus, study)
+    reading, corpus_read = timed(sources.read_corpus, study)
     documents = corpus_read.documents
     preparation = loading.load_preparation(study)
     n = len(documents)
@@ -475,7 +476,7 @@ def profile(tmp: Path, limit: int) -> Path:
 
     corpus = CORPORA / "vntc_sample"
     study = aio.read_study(write_study(tmp / "profile", corpus, select_rows(corpus, limit), tmp / "profile" / "cache"))
-    documents = aio.read_corpus(study).documents
+    documents = sources.read_corpus(study).documents
     preparation = loading.load_preparation(study)
     prepare_corpus(documents[:2], preparation, None)
     profiler = cProfile.Profile()

@@ -80,6 +80,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis import files as aio  # noqa: E402
+from analysis import sources  # noqa: E402
 from analysis import topics  # noqa: E402
 from analysis.prepared import prepared_corpus  # noqa: E402
 
@@ -158,7 +159,7 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     ps = prepared_corpus(study, args.workers, progress=True)
     units = ps.units("document")
     prepare_s = time.perf_counter() - start
-    raw = {doc.doc_id: doc.text for doc in aio.read_corpus(study).documents}
+    raw = {doc.doc_id: doc.text for doc in sources.read_corpus(study).documents}
     whitespace = [tuple(raw[u.doc_id].split()) for u in units]
     # (name, terms, no_above): the baseline once with the same dictionary filter as the toolkit and
     # once without the document-frequency cap, which by itself removes most function words.

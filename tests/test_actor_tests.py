@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from analysis import groups as g
-from analysis.framing import keyed_rng, permutation_test
+from analysis.stats_groups import keyed_rng, permutation_test
 from analysis.models import cluster_bootstrap_difference, minimum_detectable_difference
 
 

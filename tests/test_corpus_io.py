@@ -11,7 +11,8 @@ import pytest
 from analysis.cli import main
 from analysis.corpus import decode_text, guess_language
 from analysis.errors import InputError
-from analysis.files import read_corpus, read_study
+from analysis.files import read_study
+from analysis.sources import read_corpus
 
 from .conftest import TINY_EN, TINY_VI, write_study
 

@@ -12,7 +12,8 @@ import pytest
 from analysis.cli import main
 from analysis.design_stage import document_dates, run_design
 from analysis.files import read_study
-from analysis.outputs import design_outputs, make_fragment
+from analysis.outputs import design_outputs
+from analysis.makefile import make_fragment
 from analysis.study import load_study_text
 
 from .conftest import ROOT, SEEDS
@@ -190,8 +191,8 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
     """The stage's table is models.composition on θ drawn from the loaded model's Dirichlet(n_dk + α),
     averaged over each document's units, with the same seed (computed here directly)."""
     from analysis import models
-    from analysis.files import read_metadata
-    from analysis.framing import keyed_rng
+    from analysis.folder import read_metadata
+    from analysis.stats_groups import keyed_rng
     from analysis.topics_stage import load_model
 
     study, *_ = design_run
@@ -245,7 +246,7 @@ def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run
 
 
 def test_words_contrast_is_keyness_within_one_language(design_run):
-    from analysis.groups import keyness_by_group
+    from analysis.keyness import keyness_by_group
 
     study, *_ = design_run
     words = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)

@@ -14,7 +14,8 @@ from analysis import equivalence as eq
 from analysis.cli import main
 from analysis.codebook import codebook_audit, parse_codebook, stopword_exemptions
 from analysis.framing import annotate
-from analysis.files import RESOURCES, read_parallel
+from analysis.files import RESOURCES
+from analysis.folder import read_parallel
 from analysis.outputs import declared_outputs, equivalence_outputs
 from analysis.tokens import PreparedDocument, TermRules
 

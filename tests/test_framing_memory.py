@@ -10,7 +10,7 @@ import pytest
 
 from analysis import files
 from analysis.framing_stage import _comparison_parts
-from analysis.groups import comparison_table, keyness_comparisons
+from analysis.keyness import comparison_table, keyness_comparisons
 
 
 def _comparisons(seed: int, groups: int = 3, docs: int = 30, terms: int = 40):

@@ -16,7 +16,8 @@ from analysis.cli import main
 from analysis.framing_stage import run_framing
 from analysis.files import read_study
 from analysis.keyness import keyness, top_keyness
-from analysis.outputs import framing_outputs, make_fragment
+from analysis.outputs import framing_outputs
+from analysis.makefile import make_fragment
 
 from .conftest import ROOT, SEEDS
 
@@ -200,7 +201,7 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
     """[framing] cluster = "outlet" in the seed study: 3 vi outlets, 1 en outlet. Every test row
     has the design effect and effective outlets, and says why there is no outlet interval (one en
     outlet); the mdd needs 2 documents a side (en has 1), so it is empty."""
-    from analysis.groups import CLUSTER_COLUMNS
+    from analysis.stats_groups import CLUSTER_COLUMNS
 
     study = seed_run[0]
     tests = read(study, "frame_tests_by_language.csv")

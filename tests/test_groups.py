@@ -8,6 +8,8 @@ import pytest
 import scipy.sparse as sp
 
 from analysis import groups as g
+from analysis import keyness as kg
+from analysis import topic_prevalence as tp
 from analysis.keyness import keyness
 
 
@@ -18,7 +20,7 @@ GROUPS = {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en", "x1": "other"}
 
 def test_two_groups_sum_their_documents_and_match_keyness():
     two = {d: grp for d, grp in GROUPS.items() if grp != "other"}
-    table = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=None)  # pooled-token p
+    table = kg.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=None)  # pooled-token p
     expected = keyness(np.array([7, 1, 1]), np.array([1, 9, 0]), ["hợp_tác", "biển", "ở"])
     assert list(table["comparison"].unique()) == ["vi vs en"]
     pd.testing.assert_frame_equal(table[expected.columns].reset_index(drop=True), expected)
@@ -26,25 +28,25 @@ def test_two_groups_sum_their_documents_and_match_keyness():
 
 
 def test_default_p_permutes_documents_with_the_stage_defaults_and_stream():
-    from analysis.framing import keyed_rng
+    from analysis.stats_groups import keyed_rng
     from analysis.study import FramingSettings
 
-    assert (g.KEYNESS_RESAMPLES, g.KEYNESS_SEED) == (FramingSettings().permutations, FramingSettings().seed)
+    assert (kg.KEYNESS_RESAMPLES, kg.KEYNESS_SEED) == (FramingSettings().permutations, FramingSettings().seed)
     two = {d: grp for d, grp in GROUPS.items() if grp != "other"}
-    table = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1)
+    table = kg.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1)
     assert table["design"].eq("documents").all()
     # 2 + 2 documents: 6 splits, the observed one and its mirror are the most extreme -> p = 1/3 for hợp_tác
     assert table.set_index("term").loc["hợp_tác", "p"] == pytest.approx(1 / 3, abs=0.03)
     # the stage's stream: same seed, permutations and stream name give the stage's p exactly
     doc_ids, vocab = list(COUNTS.index), list(COUNTS.columns)
-    stage = g.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, two, ["vi", "en"], "none", 100.0, 200,
+    stage = kg.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, two, ["vi", "en"], "none", 100.0, 200,
                                   keyed_rng(7, "keyness", "concepts_by_language"))
-    mine = g.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=200, seed=7, stream="concepts_by_language")
+    mine = kg.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=200, seed=7, stream="concepts_by_language")
     np.testing.assert_array_equal(mine["p"].to_numpy(), stage[0].table["p"].to_numpy())
 
 
 def test_more_groups_each_against_the_rest_and_small_groups_flagged():
-    table = g.keyness_by_group(COUNTS, pd.Series(GROUPS), min_docs=2)
+    table = kg.keyness_by_group(COUNTS, pd.Series(GROUPS), min_docs=2)
     assert list(table["comparison"].unique()) == ["en vs rest", "other vs rest", "vi vs rest"]
     other = table[table["comparison"] == "other vs rest"]
     assert (other["too_small"]).all() and other["note"].iloc[0] == "too small: other has 1 document (fewer than 2; below it, 95% intervals cover less than 93% in simulation)"
@@ -54,38 +56,38 @@ def test_more_groups_each_against_the_rest_and_small_groups_flagged():
 
 def test_swapping_the_groups_flips_every_sign():
     two = {d: grp for d, grp in GROUPS.items() if grp != "other"}
-    ab = g.keyness_by_group(COUNTS, two, order=["vi", "en"]).set_index("term")
-    ba = g.keyness_by_group(COUNTS, two, order=["en", "vi"]).set_index("term")
+    ab = kg.keyness_by_group(COUNTS, two, order=["vi", "en"]).set_index("term")
+    ba = kg.keyness_by_group(COUNTS, two, order=["en", "vi"]).set_index("term")
     for column in ("g2", "log_ratio", "fw_z"):
         np.testing.assert_allclose(ab[column], -ba.loc[ab.index, column])
 
 
 def test_sparse_and_dense_counts_agree():
     doc_ids, vocab = list(COUNTS.index), list(COUNTS.columns)
-    dense = g.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, GROUPS)
-    sparse = g.keyness_comparisons(sp.csr_matrix(COUNTS.to_numpy()), doc_ids, vocab, GROUPS)
+    dense = kg.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, GROUPS)
+    sparse = kg.keyness_comparisons(sp.csr_matrix(COUNTS.to_numpy()), doc_ids, vocab, GROUPS)
     for a, b in zip(dense, sparse):
         pd.testing.assert_frame_equal(a.table, b.table)
 
 
 def test_top_keyness_per_comparison():
-    table = g.keyness_by_group(COUNTS, GROUPS, min_docs=1)
-    top = g.top_keyness(table, 1)
+    table = kg.keyness_by_group(COUNTS, GROUPS, min_docs=1)
+    top = kg.top_keyness(table, 1)
     assert top.groupby("comparison").size().max() <= 2
     assert set(top["comparison"]) <= set(table["comparison"])
 
 
 def test_bad_parameters_raise_value_error():
     with pytest.raises(ValueError, match="correction"):
-        g.keyness_by_group(COUNTS, GROUPS, correction="continuity")
+        kg.keyness_by_group(COUNTS, GROUPS, correction="continuity")
     with pytest.raises(ValueError, match="alpha0"):
-        g.keyness_by_group(COUNTS, GROUPS, alpha0=float("inf"))
+        kg.keyness_by_group(COUNTS, GROUPS, alpha0=float("inf"))
     with pytest.raises(ValueError, match="n_resamples"):
-        g.prevalence_by(np.full((2, 2), 0.5), ["a", "b"], pd.DataFrame({"x": ["1", "2"]}, index=["a", "b"]), ["x"], -1, 1)
+        tp.prevalence_by(np.full((2, 2), 0.5), ["a", "b"], pd.DataFrame({"x": ["1", "2"]}, index=["a", "b"]), ["x"], -1, 1)
 
 
 def test_empty_comparison_is_one_row_saying_why():
-    table = g.comparison_table([], empty_note="only 1 language value: nothing to compare")
+    table = kg.comparison_table([], empty_note="only 1 language value: nothing to compare")
     assert len(table) == 1 and table["note"].iloc[0] == "only 1 language value: nothing to compare" and bool(table["too_small"].iloc[0])
 
 
@@ -100,17 +102,17 @@ def _prevalence_data():
 
 def test_prevalence_intervals_do_not_depend_on_the_order_of_the_columns():
     theta, doc_ids, docvars = _prevalence_data()
-    one = g.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, 7, "joint")
-    two = g.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, 7, "joint")
+    one = tp.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, 7, "joint")
+    two = tp.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, 7, "joint")
     key = ["group_by", "group", "topic"]
     pd.testing.assert_frame_equal(one.sort_values(key).reset_index(drop=True), two.sort_values(key).reset_index(drop=True))
-    alone = g.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, 7, "joint")
+    alone = tp.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, 7, "joint")
     pd.testing.assert_frame_equal(alone, one[one["group_by"] == "outlet"].reset_index(drop=True))
 
 
 def test_prevalence_estimate_is_the_mean_share_of_the_groups_units():
     theta, doc_ids, docvars = _prevalence_data()
-    table = g.prevalence_by(theta, doc_ids, docvars, ["language"], 0, 7, "m")
+    table = tp.prevalence_by(theta, doc_ids, docvars, ["language"], 0, 7, "m")
     vi = table[(table["group"] == "vi") & (table["topic"] == 2)]
     np.testing.assert_allclose(vi["prevalence"].iloc[0], theta[:12, 1].mean())
     assert table["ci_low"].isna().all()  # no resamples: no interval

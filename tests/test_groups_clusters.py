@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 
 from analysis import groups as g
+from analysis import stats_groups as sg
+from analysis import topic_prevalence as tp
 from analysis.cli import main
 from analysis.models import minimum_detectable_difference
 
@@ -26,14 +28,14 @@ OUTLETS = np.repeat(["o1", "o2", "o3"], 4).astype(object)
 def test_design_effect_is_kish_from_the_anova_icc_by_hand():
     # MSB = 4 (9 + 0 + 9) / 2 = 36; MSW = (2 + 2 + 2) / (12 - 3) = 2/3; m0 = (12 - 48/12) / 2 = 4
     icc = (36 - 2 / 3) / (36 + 3 * 2 / 3)
-    row, note = g.cluster_mean(VALUES, OUTLETS, 999, np.random.default_rng(0), "outlet")
+    row, note = sg.cluster_mean(VALUES, OUTLETS, 999, np.random.default_rng(0), "outlet")
     assert row["icc"] == pytest.approx(icc) and row["icc"] == pytest.approx(106 / 114)
     assert row["design_effect"] == pytest.approx(1 + (4 - 1) * icc)  # Kish: 1 + (m - 1) ICC
     assert row["effective_n"] == pytest.approx(12 / (1 + 3 * icc))
     assert row["cluster_n"] == 3 and row["effective_clusters"] == pytest.approx(3.0)
     assert row["cluster_ci_low"] < 5 < row["cluster_ci_high"]
     assert note == "3 outlet clusters (fewer than 10): cluster intervals need many more"
-    one, why = g.cluster_mean(VALUES[:4], OUTLETS[:4], 99, np.random.default_rng(0), "outlet")
+    one, why = sg.cluster_mean(VALUES[:4], OUTLETS[:4], 99, np.random.default_rng(0), "outlet")
     assert math.isnan(one["cluster_ci_low"]) and why == "1 outlet cluster: no cluster bootstrap (it needs at least 2)"
 
 
@@ -76,7 +78,7 @@ def test_mdd_beside_a_non_significant_test_is_the_models_simulation():
     groups = dict(zip(docs, ["a"] * 15 + ["b"] * 15))
     values = rng.gamma(2.0, 1.0, 30)
     out = g.cluster_tests(_tests_table(["x"], q=0.4), _long([values], docs, ["x"]), groups, None, "", 99, seed=3).iloc[0]
-    from analysis.framing import keyed_rng
+    from analysis.stats_groups import keyed_rng
 
     centred = values - np.r_[np.full(15, values[:15].mean()), np.full(15, values[15:].mean())]
     sd = math.sqrt((centred**2).sum() / 28)
@@ -125,11 +127,11 @@ def test_group_table_gains_cluster_columns_with_keyed_streams():
     groups = dict(zip(docs, ["vi"] * 12))
     table = pd.DataFrame({"frame": ["x"], "group": ["vi"], "mean": [VALUES.mean()], "too_small": [False], "note": [""]})
     long = pd.DataFrame({"doc_id": docs, "item": "x", "value": VALUES})
-    out = g.cluster_group_table(table, long, groups, dict(zip(docs, OUTLETS)), "outlet", 999, seed=5, item="frame")
+    out = sg.cluster_group_table(table, long, groups, dict(zip(docs, OUTLETS)), "outlet", 999, seed=5, item="frame")
     assert list(out.columns) == ["frame", "group", "mean", *g.CLUSTER_COLUMNS, "too_small", "note"]
-    from analysis.framing import keyed_rng
+    from analysis.stats_groups import keyed_rng
 
-    row, _ = g.cluster_mean(VALUES, OUTLETS, 999, keyed_rng(5, "cluster", "x", "vi"), "outlet")
+    row, _ = sg.cluster_mean(VALUES, OUTLETS, 999, keyed_rng(5, "cluster", "x", "vi"), "outlet")
     assert out.iloc[0]["cluster_ci_low"] == row["cluster_ci_low"] and out.iloc[0]["design_effect"] == pytest.approx(432 / 114)
 
 
@@ -138,12 +140,12 @@ def test_prevalence_by_outlet_clusters_keeps_the_document_columns():
     theta = rng.dirichlet([1.0, 1.0], 24)
     docs = [f"d{i}" for i in range(24)]
     docvars = pd.DataFrame({"language": ["vi"] * 12 + ["en"] * 12, "outlet": [f"o{i // 3}" for i in range(24)]}, index=docs)
-    plain = g.prevalence_by(theta, docs, docvars, ["language"], 499, seed=1, model="joint")
-    clustered = g.prevalence_by(theta, docs, docvars, ["language"], 499, seed=1, model="joint", cluster="outlet")
+    plain = tp.prevalence_by(theta, docs, docvars, ["language"], 499, seed=1, model="joint")
+    clustered = tp.prevalence_by(theta, docs, docvars, ["language"], 499, seed=1, model="joint", cluster="outlet")
     pd.testing.assert_frame_equal(clustered[plain.columns.drop("note")], plain.drop(columns="note"))
-    assert list(clustered.columns) == [*g.PREVALENCE_COLUMNS[:-1], *g.CLUSTER_COLUMNS, "note"]
+    assert list(clustered.columns) == [*tp.PREVALENCE_COLUMNS[:-1], *g.CLUSTER_COLUMNS, "note"]
     assert (clustered["cluster_n"] == 4).all() and clustered["note"].str.contains("4 outlet clusters").all()
-    absent = g.prevalence_by(theta, docs, docvars, ["language"], 99, seed=1, model="joint", cluster="newspaper")
+    absent = tp.prevalence_by(theta, docs, docvars, ["language"], 99, seed=1, model="joint", cluster="newspaper")
     assert absent["note"].str.contains("no newspaper column").all()
 
 

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from analysis import files as aio
 from analysis import safety
+from analysis import cleanup, sources
 from analysis.cli import main
 from analysis.errors import InputError
 
@@ -78,7 +79,7 @@ def test_output_folder_may_not_overlap_an_input(tmp_path, capsys, output, fragme
     fails_cleanly(study, capsys, "[run] output", fragment, "folder of their own")
     # and clean refuses it too, leaving every input in place
     before = snapshot(tmp_path)
-    assert safety.main(["--study", str(study)]) == 2
+    assert cleanup.main(["--study", str(study)]) == 2
     assert "is not allowed" in capsys.readouterr().err
     assert snapshot(tmp_path) == before
 
@@ -91,21 +92,21 @@ def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
         (out / name).write_text("x")
     (out / ".corpus_summary.csv.abc123.tmp").write_text("half")  # a killed write
     (out / "my_notes.txt").write_text("mine")  # not the toolkit's
-    assert safety.main(["--study", str(study)]) == 0
+    assert cleanup.main(["--study", str(study)]) == 0
     assert "removed 6 output files" in capsys.readouterr().out
     assert sorted(p.name for p in out.rglob("*")) == ["my_notes.txt"]  # empty toolkit folders gone, the rest kept
     (out / "my_notes.txt").unlink()
-    assert safety.main(["--study", str(study)]) == 0
+    assert cleanup.main(["--study", str(study)]) == 0
     assert out.is_dir()  # a folder that held none of the toolkit's files (any more) is not touched
     # an earlier run with other settings: the files its manifest lists go too, and only those
     (out / "top_terms_by_region.csv").write_text("x")
     (out / "elsewhere.txt").write_text("x")
     (out / "manifest.json").write_text(json.dumps({"outputs": {"top_terms_by_region.csv": "0" * 64, "../corpus/v1.txt": "0"}}))
-    assert safety.main(["--study", str(study)]) == 0
+    assert cleanup.main(["--study", str(study)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["elsewhere.txt"]
     (out / "elsewhere.txt").unlink()
     (out / "manifest.json").write_text("{}")
-    assert safety.main(["--study", str(study)]) == 0
+    assert cleanup.main(["--study", str(study)]) == 0
     assert not out.exists()  # emptied of the toolkit's files, the output folder goes
     assert (tmp_path / "corpus" / "v1.txt").is_file()
 
@@ -264,7 +265,7 @@ def test_make_rules_hold_file_names_with_hash_colon_dollar_and_space(tmp_path):
         shutil.copy(corpus / old, corpus / new)
     rows = [f"n{i},{name},{'vi' if i % 2 == 0 else 'en'},o,e," for i, name in enumerate(names)]
     (corpus / "metadata.csv").write_text("doc_id,file,language,outlet,event,title\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    assert aio.read_corpus(aio.read_study(study)).doc_ids == ["n0", "n1", "n2", "n3"]
+    assert sources.read_corpus(aio.read_study(study)).doc_ids == ["n0", "n1", "n2", "n3"]
     fragment = subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, text=True,
                               cwd=ROOT, check=True).stdout
     (tmp_path / "study.mk").write_text(fragment, encoding="utf-8")
@@ -351,7 +352,7 @@ def test_excel_unicode_text_export_is_named(tmp_path, capsys):
 def test_utf16_without_bom_decodes_when_declared(tmp_path, capsys):
     raw = TINY_VI.encode("utf-16-le")
     study = write_study(tmp_path, [("v1", "vi", raw), ("e1", "en", TINY_EN)], {"encoding": ["utf-16-le", ""]})
-    corpus = aio.read_corpus(aio.read_study(study))
+    corpus = sources.read_corpus(aio.read_study(study))
     assert corpus.documents[0].text == TINY_VI
 
 

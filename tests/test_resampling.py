@@ -314,7 +314,7 @@ def test_percentile_interval_under_covers_at_small_n():
 def test_keyness_by_group_takes_p_from_documents_when_asked():
     import pandas as pd
 
-    from analysis.groups import keyness_by_group
+    from analysis.keyness import keyness_by_group
 
     counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
     groups = {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}

@@ -17,6 +17,7 @@ import pytest
 
 from analysis import prepare as prep_mod
 from analysis import files as aio
+from analysis import folder, sources
 from analysis.corpus import Document
 from analysis.errors import InputError
 from analysis.prepared import load_preparation, prepared_corpus
@@ -282,12 +283,12 @@ def test_cache_entry_write_is_atomic_and_leaves_no_temporary_file(tmp_path, monk
 def stored_corpus(tmp_path: Path, documents: list[Document]):
     """``documents`` written as files and read back with :func:`analysis.files.read_corpus`."""
     study = write_study(tmp_path, [(d.doc_id, d.language, d.text) for d in documents])
-    return aio.read_corpus(aio.read_study(study)).documents
+    return sources.read_corpus(aio.read_study(study)).documents
 
 
 def test_a_corpus_read_from_disk_keeps_no_text_and_prepares_the_same(preparation, serial, tmp_path):
     stored = stored_corpus(tmp_path, DOCS[:40])
-    assert all(isinstance(d, aio.StoredDocument) and "text" not in vars(d) for d in stored)
+    assert all(isinstance(d, folder.StoredDocument) and "text" not in vars(d) for d in stored)
     assert [d.text for d in stored] == [d.text for d in DOCS[:40]]  # read again on demand
     assert [d.size for d in stored] == [len(d.text) for d in DOCS[:40]]
     # Same text, same key, whether the document was read from disk or built in memory.

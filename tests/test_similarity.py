@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.similarity import crosslingual_similarity, event_omissions, near_duplicates, shingle_hashes, shingle_words, shingles, tfidf_rows
+from analysis.similarity import crosslingual_similarity, event_omissions, tfidf_rows
+from analysis.duplicates import near_duplicates, shingle_hashes, shingle_words, shingles
 
 CONCEPTS = ["border", "china", "cooperation", "party", "sea", "trade", "vietnam"]
 
@@ -153,7 +154,7 @@ def test_shingle_hashes_are_the_same_in_another_process():
     import subprocess
     import sys
 
-    code = "from analysis.similarity import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
+    code = "from analysis.duplicates import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")}
     assert runs == {str(shingle_hashes("hai nước hợp tác kinh tế biển".split(), 3).tolist()) + "\n"}

@@ -18,7 +18,8 @@ import pytest
 
 from analysis import sources
 from analysis.cli import main
-from analysis.files import read_corpus, read_study
+from analysis.files import read_study
+from analysis.sources import read_corpus
 
 from .conftest import ROOT, SEEDS, SHARED, TINY_EN, TINY_VI
 from .test_corpus_io import assert_clean_failure
@@ -458,7 +459,7 @@ def test_corpus_summary_has_the_date_range_per_language_and_outlet(tmp_path):
 
 
 def test_make_prerequisites_name_the_table_and_the_source_files(tmp_path):
-    from analysis.outputs import corpus_inputs
+    from analysis.makefile import corpus_inputs
 
     write_newsplease(tmp_path / "np", {"a": newsplease_article("Hợp tác", TINY_VI)})
     settings = {"corpus": {"source": [{"table": "en.csv"}, {"newsplease": "np"}]}}

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from analysis import sources
 from analysis.doctable import Documents, PackedColumns
 from analysis.errors import InputError
-from analysis.files import read_corpus, read_study
+from analysis.files import read_study
+from analysis.sources import read_corpus
 
 from .conftest import TINY_EN, TINY_VI
 from .test_corpus_io import assert_clean_failure

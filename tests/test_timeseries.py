@@ -136,7 +136,7 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
     dates = dates.copy()
     dates.iloc[5] = pd.Timestamp("2024-01-28")  # en gets two documents before 1 February
     row = ts.event_window(counts, exposure, dates, groups, "visit", pd.Timestamp("2024-02-01"), 60, "vi", "en", 300, seed=2).iloc[0]
-    from analysis.framing import keyed_rng
+    from analysis.stats_groups import keyed_rng
 
     ids = list(counts.index)
     g, d = groups.to_numpy(), dates.to_numpy()
