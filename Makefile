@@ -20,9 +20,9 @@ export MPLBACKEND := Agg
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
 # Every module: the fragment lists each stage's code from the package's imports (outputs.stage_code).
-$(STUDY_MK): $(STUDY) $(wildcard analysis/*.py)
+$(STUDY_MK): $(STUDY) $(wildcard analysis/*.py analysis/*/*.py)
 	@mkdir -p $(dir $@)
-	@$(PYTHON) -m analysis.makefile --study $(STUDY) > $@.tmp && mv $@.tmp $@
+	@$(PYTHON) -m analysis.study.makefile --study $(STUDY) > $@.tmp && mv $@.tmp $@
 include $(STUDY_MK)
 
 all: $(OUT)/manifest.json $(APPENDIX_OUTPUTS) ## run every stage of the study (default: the seed corpus) into figures/
@@ -53,7 +53,7 @@ test: $(VENV_STAMP) ## run the test suite (compiles the LaTeX appendix when lual
 	@command -v lualatex >/dev/null || command -v xelatex >/dev/null || echo "note: no LaTeX engine, so the appendix was checked (references, escaping) but not compiled; install one: sudo apt-get install --no-install-recommends texlive-luatex texlive-latex-recommended"
 
 clean: ## remove generated figures and tables (only files the toolkit wrote; keeps .venv and the preparation cache)
-	$(PYTHON) -m analysis.cleanup --study $(STUDY)
+	$(PYTHON) -m analysis.study.cleanup --study $(STUDY)
 	rm -rf .make
 
 # The stage targets' outputs and recipes come from the generated fragment; these lines add only the help text.

@@ -71,35 +71,35 @@ import importlib
 __version__ = "0.1.0"
 
 #: Public name -> the module that defines it. Loaded on first use, so ``import analysis`` stays
-#: cheap and ``python3 -m analysis.outputs`` (standard library only) runs before the virtual
+#: cheap and ``python3 -m analysis.study.makefile`` (standard library only) runs before the virtual
 #: environment exists.
 _API = {
     # 1. study
     "open_study": "prepared", "InputError": "errors",
     # 2. corpus
-    "PreparedStudy": "prepared", "cleaning_log": "textstat", "corpus_summary": "textstat", "date_ranges": "dates", "segmenter_id": "tokens",
-    "read_table": "sources", "parse_date": "dates",
+    "PreparedStudy": "prepared", "cleaning_log": "text.textstat", "corpus_summary": "text.textstat", "date_ranges": "corpus.dates", "segmenter_id": "text.tokens",
+    "read_table": "corpus.sources", "parse_date": "corpus.dates",
     # 3. frequencies
-    "frequency_table": "textstat", "top_terms": "textstat", "tfidf_top_terms": "textstat", "bigram_table": "textstat", "kwic": "textstat",
+    "frequency_table": "text.textstat", "top_terms": "text.textstat", "tfidf_top_terms": "text.textstat", "bigram_table": "text.textstat", "kwic": "text.textstat",
     # 4. framing, keyness, documents
-    "coverage_report": "codebook", "frame_salience": "framing", "actor_salience": "framing", "concept_counts": "framing",
-    "frame_group_table": "groups", "actor_group_table": "groups", "group_tests": "framing",
-    "keyness_by_group": "groups", "top_keyness": "groups",
-    "crosslingual_similarity": "similarity", "near_duplicates": "similarity",
-    "entry_index": "equivalence", "entry_counts": "equivalence", "equivalence_table": "equivalence", "pattern_sources": "equivalence",
+    "coverage_report": "framing.codebook", "frame_salience": "framing.measures", "actor_salience": "framing.measures", "concept_counts": "framing.measures",
+    "frame_group_table": "framing.tables", "actor_group_table": "framing.tables", "group_tests": "stats.groups",
+    "keyness_by_group": "stats.keyness", "top_keyness": "stats.keyness",
+    "crosslingual_similarity": "framing.similarity", "near_duplicates": "text.duplicates",
+    "entry_index": "framing.equivalence", "entry_counts": "framing.equivalence", "equivalence_table": "framing.equivalence", "pattern_sources": "framing.equivalence",
     # 5. topics
-    "select_k": "topics", "fit_lda": "topics", "selection_parameters": "topics", "fit_parameters": "topics", "topic_terms": "topics", "prevalence_by": "groups", "align_languages": "topics",
-    "load_model": "topics_stage", "suggest_topic_settings": "topics",
+    "select_k": "topics.lda", "fit_lda": "topics.lda", "selection_parameters": "topics.lda", "fit_parameters": "topics.lda", "topic_terms": "topics.lda", "prevalence_by": "topics.prevalence", "align_languages": "topics.lda",
+    "load_model": "stages.topics", "suggest_topic_settings": "topics.lda",
     # 6. figures
-    "new_figure": "plot", "style": "plot", "plot_top_terms": "plot", "plot_keyness": "plot_framing", "plot_fightin_words": "plot_framing",
-    "plot_frame_salience": "plot_framing", "plot_similarity": "plot_framing", "plot_k_selection": "plot_topics",
-    "plot_topic_terms": "plot_topics", "plot_alignment": "plot_topics", "figure_keyness": "plot_framing", "figure_top_terms": "plot",
+    "new_figure": "plots.base", "style": "plots.base", "plot_top_terms": "plots.base", "plot_keyness": "plots.framing", "plot_fightin_words": "plots.framing",
+    "plot_frame_salience": "plots.framing", "plot_similarity": "plots.framing", "plot_k_selection": "plots.topics",
+    "plot_topic_terms": "plots.topics", "plot_alignment": "plots.topics", "figure_keyness": "plots.framing", "figure_top_terms": "plots.base",
     # 7. design: contrasts, time, outlets and covariates
-    "parse_contrasts": "design", "compare": "design", "mantel_haenszel": "design", "stratified_permutation_test": "design",
-    "distribution_permutation_test": "design", "period_series": "timeseries", "event_window": "timeseries",
-    "lag_correlation": "timeseries", "count_regression": "models", "mixed_model": "models", "marginal_rates": "models",
-    "composition": "models", "design_effect": "models", "cluster_bootstrap_difference": "models",
-    "minimum_detectable_difference": "models",
+    "parse_contrasts": "study.design_spec", "compare": "stats.contrasts", "mantel_haenszel": "stats.contrasts", "stratified_permutation_test": "stats.contrasts",
+    "distribution_permutation_test": "stats.contrasts", "period_series": "stats.timeseries", "event_window": "stats.timeseries",
+    "lag_correlation": "stats.timeseries", "count_regression": "stats.models", "mixed_model": "stats.models", "marginal_rates": "stats.models",
+    "composition": "stats.models", "design_effect": "stats.models", "cluster_bootstrap_difference": "stats.models",
+    "minimum_detectable_difference": "stats.models",
 }
 
 __all__ = list(_API)

@@ -11,13 +11,23 @@ import dataclasses
 import sys
 from typing import Callable
 
-from . import learned_boilerplate, sources
-from . import appendix_stage, design_stage, equivalence_stage, files, framing_stage, frequencies_stage, manifest_stage, prepare_stage, textstat, topics_stage
+from .text import learned_boilerplate
+from .corpus import sources
+from .stages import appendix as appendix_stage
+from .stages import design as design_stage
+from .stages import equivalence as equivalence_stage
+from . import files
+from .stages import framing as framing_stage
+from .stages import frequencies as frequencies_stage
+from .stages import manifest as manifest_stage
+from .stages import prepare as prepare_stage
+from .text import textstat
+from .stages import topics as topics_stage
 from .errors import InputError
 from .prepared import prepared_corpus
-from .sources import corpus_columns
-from .study import StudyErrors, column_problems, raise_all
-from .tables import to_markdown
+from .corpus.sources import corpus_columns
+from .study.settings import StudyErrors, column_problems, raise_all
+from .paper.tables import to_markdown
 
 STAGES: dict[str, tuple[str, Callable]] = {}
 
@@ -32,8 +42,8 @@ def stage(name: str, help_text: str):
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
-    from .doctable import PackedDocument
-    from .prepare import check_documents
+    from .corpus.doctable import PackedDocument
+    from .text.prepare import check_documents
     from .prepared import load_preparation
 
     corpus = sources.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
@@ -49,7 +59,7 @@ def _validate(study, args):
 
 #: The stages that write outputs (make targets), in build order: name, help, function, takes workers.
 #: A new stage: a module ``analysis/<name>_stage.py`` with ``run_<name>(study[, workers])``, a row
-#: here, and its outputs declared in :mod:`analysis.outputs`.
+#: here, and its outputs declared in :mod:`analysis.study.outputs`.
 WRITER_STAGES = (
     ("prepare", "clean, normalise and segment (cached); write the cleaning log and corpus summary", prepare_stage.run_prepare, True),
     ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", frequencies_stage.run_frequencies, True),

@@ -25,8 +25,8 @@ from typing import Iterable, Iterator, Mapping
 import pandas as pd
 
 from .errors import InputError
-from .study import Study, parse_study, raise_all, study_toml
-from .tables import to_csv, to_latex, to_markdown
+from .study.settings import Study, parse_study, raise_all, study_toml
+from .paper.tables import to_csv, to_latex, to_markdown
 
 log = logging.getLogger("analysis")
 
@@ -64,9 +64,9 @@ def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
 
 def study_path_problems(study: Study) -> list[InputError]:
     """An output folder that is, holds or lies inside an input, and output names built from
-    settings that could leave the output folder (:mod:`analysis.safety`): found before anything
+    settings that could leave the output folder (:mod:`analysis.study.safety`): found before anything
     is written."""
-    from . import safety
+    from .study import safety
 
     problems = []
     settings = study.as_dict()
@@ -81,7 +81,7 @@ def study_path_problems(study: Study) -> list[InputError]:
 
 
 def read_study(path: str | Path) -> Study:
-    """The study file, every value checked (:func:`analysis.study.setting_problems`); raises on any problem."""
+    """The study file, every value checked (:func:`analysis.study.settings.setting_problems`); raises on any problem."""
     study, problems = study_problems(path)
     raise_all(problems)
     return study
@@ -190,7 +190,7 @@ def write_text(target: Path, text: str) -> Path:
 
 
 def write_csv(target: Path, table: pd.DataFrame) -> Path:
-    """A table as the project's CSV (:func:`analysis.tables.to_csv`), streamed to the file."""
+    """A table as the project's CSV (:func:`analysis.paper.tables.to_csv`), streamed to the file."""
     with atomic_path(target) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as handle:
             to_csv(table, handle)
@@ -200,7 +200,7 @@ def write_csv(target: Path, table: pd.DataFrame) -> Path:
 
 def write_csv_parts(target: Path, parts: Iterable[pd.DataFrame]) -> Path:
     """Tables with the same columns and dtypes as one CSV: the bytes of :func:`write_csv` of their
-    concatenation (one header; each part's rows as :func:`analysis.tables.to_csv` writes them),
+    concatenation (one header; each part's rows as :func:`analysis.paper.tables.to_csv` writes them),
     with one part in memory at a time."""
     columns = None
     with atomic_path(target) as tmp:
@@ -235,10 +235,10 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
 def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
     """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it.
 
-    The one import inside a function: :mod:`analysis.plot` loads matplotlib, which a stage that
+    The one import inside a function: :mod:`analysis.plots.base` loads matplotlib, which a stage that
     writes no figure (``validate``, ``manifest``) should not pay for.
     """
-    from .plot import figure_bytes
+    from .plots.base import figure_bytes
 
     written = []
     for fmt in formats:

@@ -16,17 +16,19 @@ from pathlib import Path
 import pandas as pd
 import stopwordsiso
 
-from . import files, sources, topics
-from .codebook import Codebook, codebook_phrases, concept_map, parse_codebook
-from .corpus import Corpus, vietnamese_share
-from .dtm import DocTermMatrix, build_dtm
+from . import files
+from .corpus import sources
+from .topics import lda as topics
+from .framing.codebook import Codebook, codebook_phrases, concept_map, parse_codebook
+from .corpus.documents import Corpus, vietnamese_share
+from .text.dtm import DocTermMatrix, build_dtm
 from .errors import InputError
-from .framing import Annotation, annotate
-from .normalize import canonical_vi
-from .prepare import Preparation, prepare_corpus
-from .study import Study, settings_keys
-from .tokens import PreparedDocument, TermRules, stopword_set
-from .units import Unit, make_units
+from .framing.measures import Annotation, annotate
+from .text.normalize import canonical_vi
+from .text.prepare import Preparation, prepare_corpus
+from .study.settings import Study, settings_keys
+from .text.tokens import PreparedDocument, TermRules, stopword_set
+from .text.units import Unit, make_units
 
 log = logging.getLogger("analysis")
 
@@ -69,9 +71,9 @@ def load_term_rules(study: Study) -> TermRules:
     """Stopwords of both languages and the English lemmatisation switch: how tokens become terms.
 
     The codebook's single-word patterns are exempt from the stopword lists in both languages
-    (:func:`analysis.codebook.stopword_exemptions`, issue 12), so no pattern is lost to them.
+    (:func:`analysis.framing.codebook.stopword_exemptions`, issue 12), so no pattern is lost to them.
     """
-    from .codebook import parse_codebook, stopword_exemptions
+    from .framing.codebook import parse_codebook, stopword_exemptions
 
     text, label = files.resource_text(study, study.framing.codebook, "codebook.yaml")
     exempt = stopword_exemptions(parse_codebook(text, label, lemmatize_en=study.text.lemmatize_en))
@@ -147,7 +149,7 @@ class PreparedStudy:
         return load_codebook(self.study, self.rules)
 
     def annotate(self, codebook: Codebook | None = None) -> list[Annotation]:
-        """Codebook hits of every document (:func:`analysis.framing.annotate`), in corpus order."""
+        """Codebook hits of every document (:func:`analysis.framing.measures.annotate`), in corpus order."""
         codebook = codebook or self.codebook()
         return [annotate(doc, self.rules, codebook) for doc in self.prepared]
 
@@ -164,12 +166,12 @@ class PreparedStudy:
         return topic_corpora(self, units, concept_map)
 
 
-#: The study key behind each parameter :func:`analysis.topics.build_corpus` may reject.
+#: The study key behind each parameter :func:`analysis.topics.lda.build_corpus` may reject.
 TOPIC_CORPUS_KEYS = {"terms": "[units] kind", "no_below": "[topics] no_below"}
 
 
 def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None) -> dict[str, topics.TopicCorpus]:
-    """One :class:`~analysis.topics.TopicCorpus` per language, and ``joint`` on concepts if there is a map.
+    """One :class:`~analysis.topics.lda.TopicCorpus` per language, and ``joint`` on concepts if there is a map.
 
     Dictionary filters come from ``[topics] no_below``, ``no_above`` and ``keep_n``.
     """
@@ -202,7 +204,7 @@ def prepared_corpus(study: Study, workers: int | None = None, progress: bool = T
     corpus = sources.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = files.PreparedCache(study.cache_dir)
-    from .learned_boilerplate import learned_corpus
+    from .text.learned_boilerplate import learned_corpus
 
     corpus, preparation = learned_corpus(study, corpus, preparation, cache)  # near-duplicates dropped, learned rules added
     workers = study.run.workers if workers is None else workers

@@ -15,13 +15,13 @@ folder) instead and writes a study that fits it:
   two other columns with few distinct values (2 to 20, at most half the number of documents);
 * KWIC terms empty (the researcher's words, not ours);
 * units and the topic-number range scaled to the corpus by
-  :func:`analysis.topics.suggest_topic_settings` (the rule a study with an empty ``k_range``
+  :func:`analysis.topics.lda.suggest_topic_settings` (the rule a study with an empty ``k_range``
   also uses: K from 2 to about ``sqrt(N / 2)`` documents per model, a starting point to widen,
   not a tuned value; sentence windows below 200 documents per model);
 * a comment on every key.
 
 :func:`study_text` is pure (a :class:`Detected` in, TOML text out); :func:`detect` reads a sample
-of the corpus through :mod:`analysis.sources`.
+of the corpus through :mod:`analysis.corpus.sources`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .topics import suggest_topic_settings
+from .topics.lda import suggest_topic_settings
 
 #: Common export names of each toolkit column, in order of preference (compared lower-cased).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -106,8 +106,8 @@ def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) 
 
 def detect(path: Path, study_root: Path, kind: str) -> Detected:
     """Look at ``path`` (a table, or a folder) and say how to read it; reads at most :data:`SAMPLE` records."""
-    from . import sources
-    from .corpus import guess_language
+    from .corpus import sources
+    from .corpus.documents import guess_language
 
     relative = _relative(path, study_root)
     if kind == "folder" and not (path / "metadata.csv").is_file():

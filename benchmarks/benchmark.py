@@ -15,7 +15,7 @@ script for the subprocess measures), so the speed of the machine cancels out:
 * the seed study: ``make`` from clean and a no-change ``make`` in a temporary clone;
 * pyvi, the fast alternative: speed-up and how much its term counts differ.
 
-"A run" always means :func:`analysis.prepare.prepare_corpus` *plus one pass over every prepared
+"A run" always means :func:`analysis.text.prepare.prepare_corpus` *plus one pass over every prepared
 document* (what a stage does), so a cached run cannot look fast by reading nothing.
 
 Inputs are read, never modified: the corpora's ``metadata.csv`` has ``path``, not ``file``, so a
@@ -46,10 +46,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis import files as aio  # noqa: E402
-from analysis import sources  # noqa: E402
+from analysis.corpus.documents import sources  # noqa: E402
 from analysis import prepared as loading  # noqa: E402
-from analysis.prepare import document_key, prepare_corpus  # noqa: E402
-from analysis.tokens import term_sentences, tokenize_en  # noqa: E402
+from analysis.text.prepare import document_key, prepare_corpus  # noqa: E402
+from analysis.text.tokens import term_sentences, tokenize_en  # noqa: E402
 
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 COLUMNS = ["section", "measure", "ratio", "goal", "met", "baseline_s", "measured_s", "detail"]

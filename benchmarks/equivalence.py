@@ -12,12 +12,12 @@ new user would. Measured, beside the goals of issue 12:
 
 * concepts tested in ``keyness_concepts_by_language`` and the share at q < 0.05 (goal <= 2%);
 * frames at q < 0.05 in ``frame_tests_by_language`` (unpaired permutation test; goal 0) and in a
-  paired test over the translated pairs (:func:`analysis.equivalence.paired_tests`; goal 0);
+  paired test over the translated pairs (:func:`analysis.framing.equivalence.paired_tests`; goal 0);
 * ``event_omissions`` rows per pair (goal <= 0.5);
 * cross-lingual similarity: share of documents whose translation is the top match (goal >= 0.9);
 * the joint concept topic model: largest gap of a topic's prevalence between the languages and
   whether the two 95% intervals overlap for every topic (goal: they overlap);
-* the equivalence check itself (:mod:`analysis.equivalence`): share of entries flagged.
+* the equivalence check itself (:mod:`analysis.framing.equivalence`): share of entries flagged.
 
 Then, if ``benchmarks/null_splits.py`` exists (i12b), its section (random within-language splits
 of real articles) is appended. Prints one table and writes ``benchmarks/results/equivalence.csv``.
@@ -48,7 +48,7 @@ COLUMNS = ["corpus", "measure", "value", "goal", "met"]
 def read_parallel_folder(folder: Path = PARALLEL) -> tuple[list[str], list[str], list[tuple[str, int, int]]]:
     """The two line lists and the pseudo-documents ``(doc_id, start, end)`` (1-based, inclusive)."""
 
-    from analysis import folder as _folder
+    from analysis.corpus.documents import folder as _folder
     sample = _folder.read_parallel(folder)
     return sample.en, sample.vi, sample.docs
 
@@ -128,7 +128,7 @@ def framing_measures(out: Path, n_pairs: int) -> list[dict]:
 
 def paired_frame_measures(out: Path, seed: int = 20240404) -> list[dict]:
     """The paired test over translated pairs, from ``frame_salience_by_document.csv``."""
-    from analysis.equivalence import paired_tests
+    from analysis.framing.measures.equivalence import paired_tests
 
     docs = pd.read_csv(out / "frame_salience_by_document.csv", dtype={"doc_id": str})
     docs["pair"] = docs["doc_id"].str.rsplit("_", n=1).str[0]
@@ -174,7 +174,7 @@ def equivalence_measures(out: Path) -> list[dict]:
 
 def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: str = "") -> list[dict]:
     from analysis import files as aio
-    from analysis.framing_stage import run_framing
+    from analysis.stages.framing import run_framing
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="equivalence_") as tmp:
@@ -182,7 +182,7 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
         study_path = build_study(folder, cache, topics_k, str(Path(codebook).resolve()) if codebook else "")
         study_path.write_text(with_parallel(study_path.read_text(encoding="utf-8"), PARALLEL), encoding="utf-8")
         study = aio.read_study(study_path)
-        n_pairs = len(__import__("analysis.folder", fromlist=["x"]).read_parallel(PARALLEL).docs)
+        n_pairs = len(__import__("analysis.corpus.folder", fromlist=["x"]).read_parallel(PARALLEL).docs)
         t0 = time.time()
         log("framing stage on the translated pseudo-documents")
         run_framing(study)
@@ -190,7 +190,7 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
         rows += framing_measures(study.output_dir, n_pairs)
         rows += paired_frame_measures(study.output_dir)
         try:
-            from analysis.equivalence_stage import run_equivalence
+            from analysis.stages.equivalence import run_equivalence
         except ImportError:
             run_equivalence = None
         if run_equivalence is not None:
@@ -203,7 +203,7 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
             if path.stem.startswith(("equivalence_", "codebook_", "frame_tests", "keyness_concepts", "event_omissions", "frame_salience_by_document")):
                 (keep / path.name).write_bytes(path.read_bytes())
         if topics:
-            from analysis.topics_stage import run_topics
+            from analysis.stages.topics import run_topics
 
             t0 = time.time()
             log("topics stage")

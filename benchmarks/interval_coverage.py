@@ -6,18 +6,18 @@
 Three questions, each as the share of simulated samples whose nominal 95% interval holds the
 true value (goal: at least 0.93 where the tables do not flag the comparison too small):
 
-* **period rate** (:func:`analysis.timeseries.rate_interval`, used by ``period_series``): a pooled
+* **period rate** (:func:`analysis.stats.timeseries.rate_interval`, used by ``period_series``): a pooled
   rate ``Σ hits / Σ sentences`` of one group in one period, from ``n`` documents whose hits are
   gamma-Poisson (shape 1: bursty) and absent from 30 / 50 / 70% of documents by design; the
   studentized interval (now) against the percentile interval (before, ``ratio_bootstrap``);
-* **difference-in-differences** (:func:`analysis.resampling.studentized_contrast`, used by
+* **difference-in-differences** (:func:`analysis.stats.resampling.studentized_contrast`, used by
   ``event_window``): four cells of ``n`` documents, one group doubling its rate after the event
   (planted effect 0.05 per sentence), studentized against percentile;
 * **outlet clusters** (the framing and topics stages' ``cluster`` option,
-  :func:`analysis.models.cluster_bootstrap_difference`): two groups of ``G`` outlets each with an
+  :func:`analysis.stats.models.cluster_bootstrap_difference`): two groups of ``G`` outlets each with an
   outlet random effect (ICC about 0.2, 8 documents per outlet), the difference in mean rate; the
   studentized outlet cluster bootstrap (what the tables use:
-  :func:`analysis.resampling.studentized_contrast` with outlets as the units) against the
+  :func:`analysis.stats.resampling.studentized_contrast` with outlets as the units) against the
   percentile outlet bootstrap it replaced (``method="percentile"``) and the document bootstrap
   that ignores outlets. Here ``n`` is the number of outlets per group.
 
@@ -39,9 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from common import RESULTS, log  # noqa: E402
 
-from analysis.models import cluster_bootstrap_difference  # noqa: E402
-from analysis.resampling import studentized_contrast  # noqa: E402
-from analysis.timeseries import rate_interval, ratio_bootstrap  # noqa: E402
+from analysis.stats.models import cluster_bootstrap_difference  # noqa: E402
+from analysis.stats.resampling import studentized_contrast  # noqa: E402
+from analysis.stats.timeseries import rate_interval, ratio_bootstrap  # noqa: E402
 
 GOAL = 0.93
 RATE = 0.05  # hits per sentence

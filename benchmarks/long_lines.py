@@ -2,7 +2,7 @@
 
 Before the bound, underthesea was handed a whole paragraph at once: 2 MB on one line peaked at
 3.3 GB, 20 MB aborted. Now a paragraph is cut at sentence ends into pieces of at most
-``analysis.tokens.SEGMENT_CHARS`` characters. Each size runs in a fresh process; the same text
+``analysis.text.tokens.SEGMENT_CHARS`` characters. Each size runs in a fresh process; the same text
 with a line break per article is the baseline.
 
     .venv/bin/python benchmarks/long_lines.py                 # 0.3 MB and 2 MB (about 2 minutes)
@@ -26,8 +26,8 @@ CORPUS = ROOT.parent / "shared" / "corpora" / "vntc_sample"
 PROBE = r"""
 import resource, sys, time
 from pathlib import Path
-from analysis.corpus import Document
-from analysis.prepare import Preparation, prepare_document
+from analysis.corpus.documents import Document
+from analysis.text.prepare import Preparation, prepare_document
 size, joiner = int(sys.argv[1]), sys.argv[2]
 parts, total = [], 0
 for p in sorted(Path(sys.argv[3]).glob("*.txt")):

@@ -8,7 +8,7 @@ Vietnamese) is prepared as the toolkit prepares a study (``prepared.prepared_cor
 segmenter, stopwords, lemmas; the cache makes a re-run skip it), and its documents are split at
 random into two halves ``--splits`` times. A random split is a true null: no word and no concept
 differs between the halves except by chance. On every split, keyness is computed as the
-``framing`` stage computes it (:func:`analysis.keyness.document_keyness`, p from ``--permutations``
+``framing`` stage computes it (:func:`analysis.stats.keyness.document_keyness`, p from ``--permutations``
 permutations of documents), on the document-term matrix (words) and on the codebook's concept
 counts (concepts), and we measure
 
@@ -49,8 +49,8 @@ from common import CORPORA, RESULTS, log, select_rows  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from analysis import files as aio  # noqa: E402
-from analysis.framing import annotate, concept_counts  # noqa: E402
-from analysis.keyness import document_keyness  # noqa: E402
+from analysis.framing.measures.measures import annotate, concept_counts  # noqa: E402
+from analysis.stats.keyness import document_keyness  # noqa: E402
 from analysis.prepared import load_codebook, prepared_corpus  # noqa: E402
 
 COLUMNS = ["corpus", "measure", "value", "goal", "met"]

@@ -1,4 +1,4 @@
-"""Reading a corpus table (issue 13): time and peak memory of ``analysis.sources`` against pandas.
+"""Reading a corpus table (issue 13): time and peak memory of ``analysis.corpus.sources`` against pandas.
 
 For N rows (default 100,000 and 200,000) a synthetic table of bilingual articles (about 1.6 KB of
 text each, several paragraphs, so most records span several physical CSV lines) is written as CSV

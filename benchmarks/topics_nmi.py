@@ -9,7 +9,7 @@ Section ``engines`` (issue 16). For each labelled corpus, one vocabulary and one
 number of categories, documents as units, seeds ``--seeds``, the methods in rotating order per
 seed (the machine is shared: rotation spreads other load over all methods):
 
-* the toolkit's **default engine** through :func:`analysis.topics.fit_lda` with the study's
+* the toolkit's **default engine** through :func:`analysis.topics.lda.fit_lda` with the study's
   default settings (engine, priors, convergence rule; only K set);
 * a **bare tomotopy** ``LDAModel(k, seed)`` with tomotopy's own defaults (alpha 0.1, eta 0.01,
   alpha re-estimated every 10 iterations), ``train(--tomotopy-iterations, workers=1)``, theta
@@ -26,7 +26,7 @@ that engine's.
 Section ``stage`` (issue 16). A bilingual study of ``--stage-docs`` VNTC + as many BBC articles
 (outlet = corpus, event = category), sentence windows of 3, every ``[topics]`` setting at its
 default, ``[run] workers = 2``: preparation from a cold cache, then the whole topics stage
-(``analysis.topics_stage.run_topics``) twice into two folders, wall and CPU time (with the
+(``analysis.stages.topics.run_topics``) twice into two folders, wall and CPU time (with the
 worker processes'), and whether both runs wrote identical bytes. Goal: <= 120 s on 2 cores.
 
 Section ``preparation`` (issue 4, gensim engine as then). For each labelled corpus (``../shared/corpora/vntc_sample``: Vietnamese, 10 categories;
@@ -51,7 +51,7 @@ documents as units:
   in stopwordsiso's list or carry no letter (mean over topics and seeds), and the top 6 terms of
   each topic of the first seed: what the preparation changes for a reader of the topics, which
   NMI does not measure.
-* **Time** of the stage's fit (:func:`analysis.topics.fit_lda`: bag-of-words, ``LdaModel``,
+* **Time** of the stage's fit (:func:`analysis.topics.lda.fit_lda`: bag-of-words, ``LdaModel``,
   array extraction, one inference pass) against a bare ``gensim.models.LdaModel(...)`` call with
   the same parameters on the same bag-of-words, both in this process (goal <= 1.1x). Also whether
   the two give the same topic-word matrix (they should: same seed, same input). The ratio is of
@@ -80,8 +80,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis import files as aio  # noqa: E402
-from analysis import sources  # noqa: E402
-from analysis import topics  # noqa: E402
+from analysis.corpus.documents import sources  # noqa: E402
+from analysis.topics.lda import lda as topics  # noqa: E402
 from analysis.prepared import prepared_corpus  # noqa: E402
 
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
@@ -281,7 +281,7 @@ def bare_gensim(corpus, k: int, seed: int, settings):
 def bench_engines(name: str, args, tmp: Path) -> list[dict]:
     from dataclasses import replace
 
-    from analysis.study import TopicSettings
+    from analysis.study.settings.settings import TopicSettings
 
     corpus, labels, n_docs, study = prepared_topic_corpus(name, args, tmp)
     k = len(set(labels))
@@ -347,8 +347,8 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     import hashlib
     import resource
 
-    from analysis.study import study_toml
-    from analysis.topics_stage import run_topics
+    from analysis.study.settings.settings import study_toml
+    from analysis.stages.topics import run_topics
 
     folder = tmp / "stage"
     metadata = [{"doc_id": row["doc_id"], "file": f"{NAMES[key]}/{row['path']}", "language": row["language"], "outlet": key, "event": row["category"]}

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import groups as g
-from analysis.stats_groups import keyed_rng, permutation_test
-from analysis.models import cluster_bootstrap_difference, minimum_detectable_difference
+from analysis.framing.measures import tables as g
+from analysis.stats.groups import keyed_rng, permutation_test
+from analysis.stats.models import cluster_bootstrap_difference, minimum_detectable_difference
 
 
 def actors_table(shares: dict[str, tuple[str, list[float]]], docs: list[str]) -> pd.DataFrame:
-    """Per-document actor rows as analysis.framing.actor_salience gives them (the columns used here)."""
+    """Per-document actor rows as analysis.framing.measures.actor_salience gives them (the columns used here)."""
     rows = []
     for actor, (kind, values) in shares.items():
         for d, v in zip(docs, values):
@@ -43,7 +43,7 @@ def test_actor_tests_are_document_permutation_tests_with_q_per_kind():
     son = out.iloc[0]
     assert son["mean_a"] == pytest.approx(3.3 / 6) and son["mean_b"] == pytest.approx(0.4 / 6)
     assert son["difference"] == pytest.approx(2.9 / 6)
-    # 924 splits of 12 documents into 6 and 6: enumerated, the p of analysis.framing.permutation_test
+    # 924 splits of 12 documents into 6 and 6: enumerated, the p of analysis.stats.groups.permutation_test
     x, y = np.array(SHARES["son"][1][:6]), np.array(SHARES["son"][1][6:])
     p, smallest, exact = permutation_test(x, y, 5000, keyed_rng(9, "perm", "person", "son", "vi", "en"))
     assert exact and son["p"] == p and son["min_p"] == pytest.approx(smallest) and smallest == pytest.approx(2 / 924)

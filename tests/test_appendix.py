@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.appendix import collect_numbers, figure_caption, format_number, macro_name, numbers_tex
-from analysis.outputs import APPENDIX_OUTPUTS, STAGE_ORDER, declared_outputs
-from analysis.study import study_from_raw
+from analysis.paper.appendix import collect_numbers, figure_caption, format_number, macro_name, numbers_tex
+from analysis.study.settings.outputs import APPENDIX_OUTPUTS, STAGE_ORDER, declared_outputs
+from analysis.study.settings.settings import study_from_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 ALL_STAGES = (*STAGE_ORDER, "manifest", "appendix")

@@ -1,9 +1,9 @@
 import pytest
 
-from analysis.clean import parse_rules, remove_boilerplate, split_headline
+from analysis.text.clean import parse_rules, remove_boilerplate, split_headline
 from analysis.errors import InputError
 from analysis.files import RESOURCES
-from analysis.normalize import canonical_text
+from analysis.text.normalize import canonical_text
 
 from .conftest import seed_text
 

@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.codebook import (
-    Matcher,
-    codebook_phrases,
-    concept_map,
-    coverage_report,
-    codebook_audit,
-    parse_codebook,
-    sentence_keys,
-    stopword_exemptions,
-    validate_codebook,
-)
+from analysis.framing.measures.codebook import Matcher, codebook_phrases, concept_map, coverage_report, codebook_audit, parse_codebook, sentence_keys, stopword_exemptions, validate_codebook
 from analysis.errors import InputError
-from analysis.framing_stage import load_codebook
+from analysis.stages.framing import load_codebook
 from analysis.files import RESOURCES, read_study
 from analysis.prepared import load_preparation, load_term_rules, prepared_corpus
-from analysis.tokens import PreparedDocument, TermRules
+from analysis.text.tokens import PreparedDocument, TermRules
 
 from .conftest import write_study
 

@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.corpus import Document
+from analysis.corpus.documents.documents import Document
 from analysis.files import read_study
 from analysis.prepared import load_preparation, load_term_rules
-from analysis.prepare import prepare_document
-from analysis.study import TopicSettings
-from analysis.topics import build_corpus, fit_lda, fit_parameters
-from analysis.units import make_units
+from analysis.text.prepare import prepare_document
+from analysis.study.settings.settings import TopicSettings
+from analysis.topics.lda.lda import build_corpus, fit_lda, fit_parameters
+from analysis.text.units import make_units
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPORA = ROOT.parent / "shared" / "corpora"

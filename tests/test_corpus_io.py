@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from analysis.cli import main
-from analysis.corpus import decode_text, guess_language
+from analysis.corpus.documents.documents import decode_text, guess_language
 from analysis.errors import InputError
 from analysis.files import read_study
-from analysis.sources import read_corpus
+from analysis.corpus.documents.sources import read_corpus
 
 from .conftest import TINY_EN, TINY_VI, write_study
 
@@ -49,7 +49,7 @@ def test_declared_cp1258_is_decoded(tmp_path):
     corpus = read_corpus(read_study(study))
     # cp1258 stores tone marks as combining characters: decoding gives NFD text, preparation gives NFC
     assert corpus.documents[0].text.startswith("Ho")
-    from analysis.normalize import canonical_text
+    from analysis.text.normalize import canonical_text
 
     assert canonical_text(corpus.documents[0].text) == "Hòa bình và tình bạn"
 

@@ -1,4 +1,4 @@
-"""Date parsing (analysis/dates.py) against a table of the forms news exports write."""
+"""Date parsing (analysis/corpus/dates.py) against a table of the forms news exports write."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.dates import DateError, date_ranges, iso_dates, parse_date, parse_dates
+from analysis.corpus.documents.dates import DateError, date_ranges, iso_dates, parse_date, parse_dates
 
 D = dt.date
 

@@ -8,8 +8,8 @@ import pytest
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
 
-from analysis import design
-from analysis.design import Contrast, MeasureTable
+from analysis.stats import contrasts as design
+from analysis.stats.contrasts import Contrast, MeasureTable
 
 
 def test_parse_contrasts_reads_every_field():

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.design_stage import document_dates, run_design
+from analysis.stages.design import document_dates, run_design
 from analysis.files import read_study
-from analysis.outputs import design_outputs
-from analysis.makefile import make_fragment
-from analysis.study import load_study_text
+from analysis.study.settings.outputs import design_outputs
+from analysis.study.settings.makefile import make_fragment
+from analysis.study.settings.settings import load_study_text
 
 from .conftest import ROOT, SEEDS
 
@@ -25,7 +25,7 @@ def design_run(tmp_path_factory):
     shutil.copytree(SEEDS, folder / "seeds")
     shutil.copy(ROOT / "study.toml", folder / "study.toml")
     study = read_study(folder / "study.toml")
-    from analysis.topics_stage import run_topics
+    from analysis.stages.topics import run_topics
 
     run_topics(study, workers=1)  # the seed study's design layer uses the topics stage's saved models
     first = run_design(study, workers=1)
@@ -119,7 +119,7 @@ def test_declared_outputs_follow_the_sections():
 def test_make_fragment_has_the_design_stage(tmp_path):
     shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
     fragment = make_fragment(tmp_path / "study.toml")
-    assert "DESIGN_OUTPUTS :=" in fragment and "analysis/design_stage.py" in fragment and "-m analysis design" in fragment
+    assert "DESIGN_OUTPUTS :=" in fragment and "analysis/stages/design.py" in fragment and "-m analysis design" in fragment
 
 
 def test_studies_without_design_sections_keep_their_settings(tmp_path):
@@ -143,8 +143,8 @@ def test_document_dates_read_real_dates_and_say_why_not():
 
 
 def test_time_and_model_outputs_without_dates_say_why(tmp_path):
-    from analysis.design_stage import _model, _time
-    from analysis import design
+    from analysis.stages.design import _model, _time
+    from analysis.stats import contrasts as design
 
     study = load_study_text((ROOT / "study.toml").read_text(encoding="utf-8").replace('formula = "language"', 'formula = "language + spline(date, 4)"'),
                             tmp_path / "study.toml")
@@ -160,7 +160,7 @@ def test_time_and_model_outputs_without_dates_say_why(tmp_path):
 
 
 def test_numbers_quote_the_focal_rate_ratios():
-    from analysis.appendix import model_numbers
+    from analysis.paper.appendix import model_numbers
 
     model = pd.DataFrame([
         {"item": "economy_trade", "term": "Intercept", "rate_ratio": 0.04, "rr_low": 0.03, "rr_high": 0.05},
@@ -175,7 +175,7 @@ def test_numbers_quote_the_focal_rate_ratios():
 
 
 def test_time_without_a_date_column_is_not_an_error_but_a_missing_by_column_is(tmp_path):
-    from analysis.study import column_problems
+    from analysis.study.settings.settings import column_problems
 
     study = load_study_text((ROOT / "study.toml").read_text(encoding="utf-8"), tmp_path / "study.toml")
     columns = ["doc_id", "file", "language", "outlet", "event"]
@@ -190,10 +190,10 @@ def test_time_without_a_date_column_is_not_an_error_but_a_missing_by_column_is(t
 def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_run):
     """The stage's table is models.composition on θ drawn from the loaded model's Dirichlet(n_dk + α),
     averaged over each document's units, with the same seed (computed here directly)."""
-    from analysis import models
-    from analysis.folder import read_metadata
-    from analysis.stats_groups import keyed_rng
-    from analysis.topics_stage import load_model
+    from analysis.stats import models
+    from analysis.corpus.documents.folder import read_metadata
+    from analysis.stats.groups import keyed_rng
+    from analysis.stages.topics import load_model
 
     study, *_ = design_run
     out = study.output_dir
@@ -222,7 +222,7 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
 
 
 def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run):
-    from analysis.topics_stage import load_model
+    from analysis.stages.topics import load_model
 
     study, *_ = design_run
     out = study.output_dir
@@ -246,7 +246,7 @@ def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run
 
 
 def test_words_contrast_is_keyness_within_one_language(design_run):
-    from analysis.keyness import keyness_by_group
+    from analysis.stats.keyness import keyness_by_group
 
     study, *_ = design_run
     words = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
@@ -301,8 +301,8 @@ def test_study_toml_lists_every_design_key():
     """The seed study documents every key of [time], [model] and [[compare]] (set, or shown commented out)."""
     import dataclasses
 
-    from analysis.design_spec import Contrast
-    from analysis.study import ModelSettings, TimeSettings
+    from analysis.study.settings.design_spec import Contrast
+    from analysis.study.settings.settings import ModelSettings, TimeSettings
 
     text = (ROOT / "study.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)

@@ -1,11 +1,12 @@
-"""analysis.topic_effects: the θ posterior of a saved model, document draws and the composition per model."""
+"""analysis.topics.effects: the θ posterior of a saved model, document draws and the composition per model."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from analysis import models, topic_effects
+from analysis.stats import models
+from analysis.topics.lda import effects as topic_effects
 
 
 def test_posterior_gamma_recovers_gibbs_counts_plus_alpha():

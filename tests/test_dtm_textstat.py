@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from analysis.corpus import Document
-from analysis.dtm import build_dtm, document_frequency, group_dtm, relative_frequency, tfidf
-from analysis.prepare import Preparation, prepare_document
-from analysis.textstat import bigram_table, corpus_summary, frequency_table, kwic, tfidf_top_terms, top_terms
-from analysis.tokens import TermRules
-from analysis.units import make_units
+from analysis.corpus.documents.documents import Document
+from analysis.text.dtm import build_dtm, document_frequency, group_dtm, relative_frequency, tfidf
+from analysis.text.prepare import Preparation, prepare_document
+from analysis.text.textstat import bigram_table, corpus_summary, frequency_table, kwic, tfidf_top_terms, top_terms
+from analysis.text.tokens import TermRules
+from analysis.text.units import make_units
 
 from .conftest import TINY_EN, TINY_VI
 

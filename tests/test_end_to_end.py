@@ -11,7 +11,7 @@ import pytest
 
 from analysis import files as aio
 from analysis.cli import main
-from analysis.outputs import declared_outputs
+from analysis.study.settings.outputs import declared_outputs
 
 STAGES = ("prepare", "frequencies")
 
@@ -112,7 +112,7 @@ def test_failed_stage_keeps_previous_outputs_whole(seed_run, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("renderer died")
 
-    monkeypatch.setattr("analysis.plot.figure_bytes", broken)
+    monkeypatch.setattr("analysis.plots.base.figure_bytes", broken)
     with pytest.raises(RuntimeError):
         main(["frequencies", "--study", str(seed_run / "study.toml"), "--quiet"])
     assert (seed_run / "figures" / "top_terms_by_language.csv").read_bytes() == before

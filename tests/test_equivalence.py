@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from analysis import equivalence as eq
+from analysis.framing.measures import equivalence as eq
 from analysis.cli import main
-from analysis.codebook import codebook_audit, parse_codebook, stopword_exemptions
-from analysis.framing import annotate
+from analysis.framing.measures.codebook import codebook_audit, parse_codebook, stopword_exemptions
+from analysis.framing.measures.measures import annotate
 from analysis.files import RESOURCES
-from analysis.folder import read_parallel
-from analysis.outputs import declared_outputs, equivalence_outputs
-from analysis.tokens import PreparedDocument, TermRules
+from analysis.corpus.documents.folder import read_parallel
+from analysis.study.settings.outputs import declared_outputs, equivalence_outputs
+from analysis.text.tokens import PreparedDocument, TermRules
 
 from .conftest import SHARED, TINY_EN, TINY_VI, write_study
 
@@ -155,7 +155,7 @@ def test_pattern_sources_count_hits_per_pattern_and_language():
 
 
 def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
-    from analysis.framing_stage import load_codebook
+    from analysis.stages.framing import load_codebook
     from analysis.files import read_study
     from analysis.prepared import load_term_rules
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import plot, plot_framing, plot_topics
-from analysis.plot import figure_bytes, new_figure
+from analysis.plots import base as plot
+from analysis.plots import framing as plot_framing
+from analysis.plots import topics as plot_topics
+from analysis.plots.base import figure_bytes, new_figure
 
 
 def _renderer(fig):

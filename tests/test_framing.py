@@ -10,11 +10,11 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from analysis.codebook import parse_codebook
-from analysis.framing import UNATTRIBUTED, actor_salience, annotate, attribute_statements, concept_counts, frame_salience, unit_sentences
-from analysis.stats_groups import bootstrap_ci, distribution_tests, group_means, group_order, group_tests, keyed_rng, permutation_test
-from analysis.tokens import PreparedDocument, TermRules
-from analysis.units import make_units
+from analysis.framing.measures.codebook import parse_codebook
+from analysis.framing.measures.measures import UNATTRIBUTED, actor_salience, annotate, attribute_statements, concept_counts, frame_salience, unit_sentences
+from analysis.stats.groups import bootstrap_ci, distribution_tests, group_means, group_order, group_tests, keyed_rng, permutation_test
+from analysis.text.tokens import PreparedDocument, TermRules
+from analysis.text.units import make_units
 
 CODEBOOK = parse_codebook(
     """
@@ -210,7 +210,7 @@ def test_distribution_tests_equal_scipy():
 
 def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
     """Chunking the random splits (bounded memory) changes no p-value: the random stream is the same."""
-    import analysis.stats_groups as fr
+    import analysis.stats.groups as fr
 
     rng = np.random.default_rng(7)
     x, y = rng.normal(0.3, 1, 23), rng.normal(0, 1, 31)
@@ -229,8 +229,8 @@ def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
 
 def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkeypatch):
     """Batching the bootstrap (bounded memory) keeps the interval of all resamples drawn at once, bit for bit."""
-    import analysis.stats_groups as fr
-    import analysis.resampling as rs
+    import analysis.stats.groups as fr
+    import analysis.stats.resampling as rs
 
     values = np.random.default_rng(4).gamma(2.0, 1.0, 300)
     whole = fr.bootstrap_ci(values, 999, np.random.default_rng(8))

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis import files
-from analysis.framing_stage import _comparison_parts
-from analysis.keyness import comparison_table, keyness_comparisons
+from analysis.stages.framing import _comparison_parts
+from analysis.stats.keyness import comparison_table, keyness_comparisons
 
 
 def _comparisons(seed: int, groups: int = 3, docs: int = 30, terms: int = 40):
@@ -51,7 +51,7 @@ def test_parts_with_other_columns_are_refused(tmp_path):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_top_pairs_of_the_long_table_equal_those_of_the_pivoted_matrix(seed):
-    from analysis.plot_framing import top_pairs, top_pairs_of_table
+    from analysis.plots.framing import top_pairs, top_pairs_of_table
 
     rng = np.random.default_rng(seed)
     pairs = [(f"v{i}", f"e{j}") for i in range(30) for j in range(12) if rng.random() < 0.4]

@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import plot_framing as pf
+from analysis.plots import framing as pf
 from analysis.cli import main
-from analysis.framing_stage import run_framing
+from analysis.stages.framing import run_framing
 from analysis.files import read_study
-from analysis.keyness import keyness, top_keyness
-from analysis.outputs import framing_outputs
-from analysis.makefile import make_fragment
+from analysis.stats.keyness import keyness, top_keyness
+from analysis.study.settings.outputs import framing_outputs
+from analysis.study.settings.makefile import make_fragment
 
 from .conftest import ROOT, SEEDS
 
@@ -151,7 +151,7 @@ def test_declared_outputs_follow_the_settings(tmp_path):
     study = tmp_path / "study.toml"
     study.write_text('[framing]\ncodebook = "my codebook.yaml"\n', encoding="utf-8")
     fragment = make_fragment(study)
-    assert f"{tmp_path}/my\\ codebook.yaml" in fragment and "analysis/codebook.py" in fragment
+    assert f"{tmp_path}/my\\ codebook.yaml" in fragment and "analysis/framing/codebook.py" in fragment
 
 
 # ------------------------------------------------------------------------------------- plots
@@ -201,7 +201,7 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
     """[framing] cluster = "outlet" in the seed study: 3 vi outlets, 1 en outlet. Every test row
     has the design effect and effective outlets, and says why there is no outlet interval (one en
     outlet); the mdd needs 2 documents a side (en has 1), so it is empty."""
-    from analysis.stats_groups import CLUSTER_COLUMNS
+    from analysis.stats.groups import CLUSTER_COLUMNS
 
     study = seed_run[0]
     tests = read(study, "frame_tests_by_language.csv")

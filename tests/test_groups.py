@@ -1,4 +1,4 @@
-"""Statistics by group (analysis.groups): hand-checked sums, keyed random streams, ValueError."""
+"""Statistics by group (analysis.framing.tables): hand-checked sums, keyed random streams, ValueError."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from analysis import groups as g
-from analysis import keyness as kg
-from analysis import topic_prevalence as tp
-from analysis.keyness import keyness
+from analysis.framing.measures import tables as g
+from analysis.stats import keyness as kg
+from analysis.topics.lda import prevalence as tp
+from analysis.stats.keyness import keyness
 
 
 COUNTS = pd.DataFrame({"hợp_tác": [4, 3, 0, 1, 2], "biển": [0, 1, 5, 4, 0], "ở": [1, 0, 0, 0, 6]},
@@ -28,8 +28,8 @@ def test_two_groups_sum_their_documents_and_match_keyness():
 
 
 def test_default_p_permutes_documents_with_the_stage_defaults_and_stream():
-    from analysis.stats_groups import keyed_rng
-    from analysis.study import FramingSettings
+    from analysis.stats.groups import keyed_rng
+    from analysis.study.settings.settings import FramingSettings
 
     assert (kg.KEYNESS_RESAMPLES, kg.KEYNESS_SEED) == (FramingSettings().permutations, FramingSettings().seed)
     two = {d: grp for d, grp in GROUPS.items() if grp != "other"}

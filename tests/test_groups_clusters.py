@@ -1,4 +1,4 @@
-"""Outlets as clusters beside the group tables (analysis.groups: cluster_mean, cluster_group_table,
+"""Outlets as clusters beside the group tables (analysis.framing.tables: cluster_mean, cluster_group_table,
 cluster_tests, prevalence_by's cluster): the design effect by hand, interval coverage by seeded
 simulation with outlet random effects, the minimum detectable difference, bad keys."""
 
@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import groups as g
-from analysis import stats_groups as sg
-from analysis import topic_prevalence as tp
+from analysis.framing.measures import tables as g
+from analysis.stats import groups as sg
+from analysis.topics.lda import prevalence as tp
 from analysis.cli import main
-from analysis.models import minimum_detectable_difference
+from analysis.stats.models import minimum_detectable_difference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def test_mdd_beside_a_non_significant_test_is_the_models_simulation():
     groups = dict(zip(docs, ["a"] * 15 + ["b"] * 15))
     values = rng.gamma(2.0, 1.0, 30)
     out = g.cluster_tests(_tests_table(["x"], q=0.4), _long([values], docs, ["x"]), groups, None, "", 99, seed=3).iloc[0]
-    from analysis.stats_groups import keyed_rng
+    from analysis.stats.groups import keyed_rng
 
     centred = values - np.r_[np.full(15, values[:15].mean()), np.full(15, values[15:].mean())]
     sd = math.sqrt((centred**2).sum() / 28)
@@ -129,7 +129,7 @@ def test_group_table_gains_cluster_columns_with_keyed_streams():
     long = pd.DataFrame({"doc_id": docs, "item": "x", "value": VALUES})
     out = sg.cluster_group_table(table, long, groups, dict(zip(docs, OUTLETS)), "outlet", 999, seed=5, item="frame")
     assert list(out.columns) == ["frame", "group", "mean", *g.CLUSTER_COLUMNS, "too_small", "note"]
-    from analysis.stats_groups import keyed_rng
+    from analysis.stats.groups import keyed_rng
 
     row, _ = sg.cluster_mean(VALUES, OUTLETS, 999, keyed_rng(5, "cluster", "x", "vi"), "outlet")
     assert out.iloc[0]["cluster_ci_low"] == row["cluster_ci_low"] and out.iloc[0]["design_effect"] == pytest.approx(432 / 114)

@@ -21,8 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import files as aio
-from analysis import safety
-from analysis import cleanup, sources
+from analysis.study.settings import safety
+from analysis.study.settings import cleanup
+from analysis.corpus.documents import sources
 from analysis.cli import main
 from analysis.errors import InputError
 
@@ -114,7 +115,7 @@ def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
 def test_make_clean_calls_the_safe_cleaner():
     makefile = (ROOT / "Makefile").read_text()
     rule = makefile.split("\nclean:", 1)[1].split("\n\n", 1)[0]
-    assert "analysis.safety" in rule and "rm -rf $(OUT)" not in rule
+    assert "analysis.study.cleanup" in rule and "rm -rf $(OUT)" not in rule
 
 
 # ---------------------------------------------------------------------------- names from data
@@ -125,7 +126,7 @@ def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path
     study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
     set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', f'group_by = ["{hostile}"]'))
     fails_cleanly(study, capsys, "[frequencies] group_by", "x/../../ESCAPED", "output file names")
-    fragment = subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, text=True, cwd=ROOT, check=False)
+    fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True, cwd=ROOT, check=False)
     assert fragment.returncode == 2 and "x/../../ESCAPED" in fragment.stderr and not fragment.stdout  # no make target out there either
     for stage in ("prepare", "frequencies"):
         assert run_cli(study, capsys, stage)[0] == 2
@@ -179,7 +180,7 @@ def test_yaml_alias_bomb_in_the_codebook_is_refused_fast(tmp_path, capsys):
 
 
 def test_catastrophic_boilerplate_rule_is_bounded_and_named(tmp_path, capsys, monkeypatch):
-    from analysis import clean
+    from analysis.text import clean
 
     monkeypatch.setattr(clean, "RULE_TIMEOUT_SECONDS", 0.05)
     study = write_study(tmp_path, [("v1", "vi", TINY_VI + "a" * 40 + "!\n"), ("e1", "en", TINY_EN)])
@@ -194,8 +195,8 @@ WORKER_SCRIPT = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    import analysis.prepare as prep
-    from analysis.corpus import Document
+    import analysis.text.prepare as prep
+    from analysis.corpus.documents import Document
 
     pids = Path(sys.argv[1])
 
@@ -266,7 +267,7 @@ def test_make_rules_hold_file_names_with_hash_colon_dollar_and_space(tmp_path):
     rows = [f"n{i},{name},{'vi' if i % 2 == 0 else 'en'},o,e," for i, name in enumerate(names)]
     (corpus / "metadata.csv").write_text("doc_id,file,language,outlet,event,title\n" + "\n".join(rows) + "\n", encoding="utf-8")
     assert sources.read_corpus(aio.read_study(study)).doc_ids == ["n0", "n1", "n2", "n3"]
-    fragment = subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, text=True,
+    fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True,
                               cwd=ROOT, check=True).stdout
     (tmp_path / "study.mk").write_text(fragment, encoding="utf-8")
     makefile = tmp_path / "Makefile"
@@ -284,7 +285,7 @@ def test_file_name_a_make_rule_cannot_hold_is_refused_at_validation(tmp_path, ca
     meta = corpus / "metadata.csv"
     meta.write_text(meta.read_text().replace("v1.txt", "v=1.txt"))
     fails_cleanly(study, capsys, "metadata.csv line 2", "'v=1.txt' has '='", "rename the file")
-    assert subprocess.run([sys.executable, "-m", "analysis.outputs", "--study", str(study)], capture_output=True, cwd=ROOT, check=False).returncode == 2
+    assert subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, cwd=ROOT, check=False).returncode == 2
 
 
 # ------------------------------------------------------------------------------- the metadata
@@ -378,14 +379,14 @@ def test_validate_finds_what_prepare_rejects(tmp_path, capsys, text, fragments):
 
 
 def test_bidi_marks_inside_words_are_invisible():
-    from analysis.normalize import canonical_text
+    from analysis.text.normalize import canonical_text
 
     marked = "hợp\u200ftác, Wang\u200e Yi, \u2067ASEAN\u2069 \u202ekinh tế\u202c"
     assert canonical_text(marked) == "hợptác, Wang Yi, ASEAN kinh tế"
 
 
 def test_dateline_rule_keeps_the_body_on_the_same_line():
-    from analysis.clean import parse_rules, remove_boilerplate
+    from analysis.text.clean import parse_rules, remove_boilerplate
     from analysis.files import RESOURCES
 
     rules = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
@@ -412,7 +413,7 @@ def test_dateline_rule_keeps_the_body_on_the_same_line():
 
 
 def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
-    from analysis import tokens
+    from analysis.text import tokens
 
     seen: list[int] = []
     real = tokens.SEGMENTERS["underthesea"].words
@@ -438,7 +439,7 @@ def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
 
 def test_normal_paragraphs_are_one_piece(seed_study_dir):
     # every paragraph of the seed corpus is segmented whole, exactly as before the bound
-    from analysis.tokens import SEGMENT_CHARS, bounded_pieces
+    from analysis.text.tokens import SEGMENT_CHARS, bounded_pieces
 
     for path in sorted((seed_study_dir / "seeds").glob("*.txt")):
         for block in path.read_text(encoding="utf-8").split("\n"):
@@ -448,7 +449,7 @@ def test_normal_paragraphs_are_one_piece(seed_study_dir):
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.sampled_from(["hợp", "tác.", "kinh", "tế!", "x" * 40, "a", "“Có.”", "…"]), max_size=300), st.integers(10, 200))
 def test_bounded_pieces_keep_every_word_and_the_bound(words, limit):
-    from analysis.tokens import bounded_pieces
+    from analysis.text.tokens import bounded_pieces
 
     block = " ".join(words)
     pieces = bounded_pieces(block, limit)
@@ -524,7 +525,7 @@ def test_ctrl_c_exits_quietly_with_130(tmp_path, capsys, monkeypatch):
 
 
 def test_codecs_bom_constants_used_for_utf16_detection():
-    from analysis.corpus import utf16_kind
+    from analysis.corpus.documents.documents import utf16_kind
 
     assert utf16_kind(codecs.BOM_UTF16_LE + "a".encode("utf-16-le")) == "utf-16"
     assert utf16_kind("Hòa bình và hợp tác".encode("utf-16-be")) == "utf-16-be"
@@ -536,7 +537,7 @@ CTRL_C_SCRIPT = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    import analysis.prepare as prep
+    import analysis.text.prepare as prep
     from analysis.cli import main
 
     pids = Path(sys.argv[2])

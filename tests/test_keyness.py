@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.keyness import contingency, fightin_words, keyness, log_ratio, top_keyness, williams_q
+from analysis.stats.keyness import contingency, fightin_words, keyness, log_ratio, top_keyness, williams_q
 
 VOCAB = ["hợp_tác", "biển_đông", "kinh_tế", "du_lịch", "an_ninh", "biên_giới"]
 

@@ -8,7 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from analysis import topics, topics_stage
+from analysis.topics.lda import lda as topics
+from analysis.stages import topics as topics_stage
 from analysis.cli import main
 from analysis.files import read_study
 
@@ -17,7 +18,7 @@ from .test_topics_stage import CONCEPT_MAP, STUDY, declared, make_study
 
 pyLDAvis = pytest.importorskip("pyLDAvis")  # in the test extra; `pip install -e '.[vis]'` for users
 
-from analysis.ldavis import ldavis_data, ldavis_page  # noqa: E402
+from analysis.topics.lda.ldavis import ldavis_data, ldavis_page  # noqa: E402
 
 
 @pytest.fixture(scope="module")

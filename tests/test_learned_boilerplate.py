@@ -1,4 +1,4 @@
-"""Corpus-learned boilerplate, teasers and dropped near-duplicates (analysis/learned_boilerplate.py)."""
+"""Corpus-learned boilerplate, teasers and dropped near-duplicates (analysis/text/learned_boilerplate.py)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,10 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.clean import parse_rules, remove_boilerplate
+from analysis.text.clean import parse_rules, remove_boilerplate
 from analysis.cli import main
-from analysis.learned_boilerplate import (
-    TEASER_NAME,
-    TEASER_PATTERN,
-    duplicates_to_drop,
-    learn_lines,
-    normalise_line,
-    rules_toml,
-)
-from analysis.normalize import canonical_text
+from analysis.text.learned_boilerplate import TEASER_NAME, TEASER_PATTERN, duplicates_to_drop, learn_lines, normalise_line, rules_toml
+from analysis.text.normalize import canonical_text
 
 from .conftest import SHARED
 from .test_sources import csv_text, table_study

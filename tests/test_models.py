@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from analysis import models
+from analysis.stats import models
 
 LANGUAGE_TERM = "language[T.vi]"
 TREND_TERM = "date__years"
@@ -190,7 +190,7 @@ def test_cluster_bootstrap_covers_when_outlets_span_the_groups():
 
 
 def test_cluster_bootstrap_nested_is_the_studentized_contrast_over_outlets():
-    from analysis.resampling import studentized_contrast
+    from analysis.stats.resampling import studentized_contrast
 
     values = np.array([1.0, 3.0, 2.0, 8.0, 4.0, 5.0, 0.0, 1.0, 2.0, 6.0, 1.0])
     labels = np.array(["a"] * 6 + ["b"] * 5, dtype=object)

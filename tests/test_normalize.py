@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from analysis.errors import InputError
-from analysis.normalize import canonical_term, canonical_text, canonical_vi
+from analysis.text.normalize import canonical_term, canonical_text, canonical_vi
 
 
 def test_canonical_text_nfc_line_ends_and_eth():
@@ -59,7 +59,7 @@ def test_canonical_vi_is_idempotent_and_length_preserving_in_words(text):
 
 
 def test_restyle_for_segmenter_reports_when_tokens_need_mapping_back():
-    from analysis.normalize import restyle_for_segmenter
+    from analysis.text.normalize import restyle_for_segmenter
 
     assert restyle_for_segmenter("hợp tác kinh tế") == ("hợp tác kinh tế", False)
     assert restyle_for_segmenter("hòa bình") == ("hoà bình", True)

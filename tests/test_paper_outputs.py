@@ -14,21 +14,8 @@ import pandas as pd
 import pytest
 from conftest import TINY_EN, TINY_VI, write_study
 
-from analysis.appendix import (
-    appendix_tex,
-    figure_block,
-    numbers_tex,
-    table_block,
-    tex_caption,
-    typed_table,
-)
-from analysis.tables import (
-    display_tokens,
-    latex_escape,
-    latex_label,
-    to_latex,
-    to_markdown,
-)
+from analysis.paper.appendix import appendix_tex, figure_block, numbers_tex, table_block, tex_caption, typed_table
+from analysis.paper.tables import display_tokens, latex_escape, latex_label, to_latex, to_markdown
 
 HOSTILE = "a}\\input{/etc/passwd}%"
 ENGINE = shutil.which("lualatex") or shutil.which("xelatex")
@@ -159,7 +146,7 @@ def test_vietnamese_is_shown_unsegmented_where_a_reader_sees_it_and_csv_keeps_th
     kwic = pd.DataFrame({"doc_id": ["001_a"], "left": ["ông Bộ_trưởng"], "keyword": ["hợp_tác"], "right": ["kinh_tế ."]})
     md = to_markdown(kwic)
     assert "| 001_a | ông Bộ trưởng | hợp tác | kinh tế . |" in md
-    from analysis.tables import to_csv
+    from analysis.paper.tables import to_csv
 
     assert "Bộ_trưởng" in to_csv(kwic)
 

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 
-from analysis import plot_design, timeseries
-from analysis.plot import LANGUAGE_COLOURS, close, figure_bytes
+from analysis.plots import design as plot_design
+from analysis.stats import timeseries
+from analysis.plots.base import LANGUAGE_COLOURS, close, figure_bytes
 
 
 def open_bars(ax):

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from analysis import outputs
-from analysis.appendix_stage import run_appendix
+from analysis.study.settings import outputs
+from analysis.stages.appendix import run_appendix
 from analysis.errors import InputError
 from analysis.files import read_study
-from analysis.study import Study
+from analysis.study.settings.settings import Study
 
 from .conftest import ROOT
 

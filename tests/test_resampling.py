@@ -1,4 +1,4 @@
-"""Document-level inference (analysis/resampling.py, keyness.document_keyness): references, level
+"""Document-level inference (analysis/stats/resampling.py, keyness.document_keyness): references, level
 under simulated nulls, power against a planted effect, interval coverage by seeded simulation."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse, stats
 
-import analysis.resampling as rs
-from analysis.keyness import contingency, document_keyness, g2_statistic, keyness
-from analysis.resampling import MIN_GROUP_DOCS, bca_interval, permutation_keyness, studentized_interval, unit_rates, welch_t
+import analysis.stats.resampling as rs
+from analysis.stats.keyness import contingency, document_keyness, g2_statistic, keyness
+from analysis.stats.resampling import MIN_GROUP_DOCS, bca_interval, permutation_keyness, studentized_interval, unit_rates, welch_t
 
 # ------------------------------------------------------------------------------ simulated data
 
@@ -314,7 +314,7 @@ def test_percentile_interval_under_covers_at_small_n():
 def test_keyness_by_group_takes_p_from_documents_when_asked():
     import pandas as pd
 
-    from analysis.keyness import keyness_by_group
+    from analysis.stats.keyness import keyness_by_group
 
     counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
     groups = {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}

@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.cli import main
 from analysis.files import read_study
 from analysis.scaffold import map_columns
-from analysis.topics import suggest_topic_settings
+from analysis.topics.lda.lda import suggest_topic_settings
 
 from .conftest import ROOT, SEEDS, TINY_EN, TINY_VI
 

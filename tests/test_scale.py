@@ -15,20 +15,21 @@ from pathlib import Path
 
 import pytest
 
-from analysis import prepare as prep_mod
+from analysis.text import prepare as prep_mod
 from analysis import files as aio
-from analysis import folder, sources
-from analysis.corpus import Document
+from analysis.corpus.documents import folder
+from analysis.corpus.documents import sources
+from analysis.corpus.documents.documents import Document
 from analysis.errors import InputError
 from analysis.prepared import load_preparation, prepared_corpus
-from analysis.prepare import PreparedSequence, prepare_corpus, resolve_workers
+from analysis.text.prepare import PreparedSequence, prepare_corpus, resolve_workers
 
 from .conftest import ROOT, SEEDS, TINY_EN, TINY_VI, write_study
 
 
 def seed_documents() -> list[Document]:
     """About a hundred short documents: the seed articles cut into single sentences."""
-    from analysis.clean import parse_rules, remove_boilerplate
+    from analysis.text.clean import parse_rules, remove_boilerplate
 
     rules = parse_rules((ROOT / "analysis" / "resources" / "boilerplate.toml").read_text(encoding="utf-8"), "rules")
     metadata = {row.split(",")[0]: row.split(",")[2] for row in (SEEDS / "metadata.csv").read_text(encoding="utf-8").splitlines()[1:]}

@@ -10,7 +10,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.errors import InputError
-from analysis.study import MAX_SEED, StudyErrors, load_study_text
+from analysis.study.settings.settings import MAX_SEED, StudyErrors, load_study_text
 
 from .conftest import TINY_EN, TINY_VI, write_study
 
@@ -113,7 +113,7 @@ def test_good_values_pass_and_floats_stay_floats():
 
 def test_a_computation_value_error_names_the_study_key(tmp_path, capsys, monkeypatch):
     """Computation raises ValueError naming its parameter; the stage reports the study key."""
-    from analysis import framing_stage
+    from analysis.stages import framing as framing_stage
 
     def refuse(*args, **kwargs):
         raise ValueError("n_resamples = 2000 must be a whole number >= 1")

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.similarity import crosslingual_similarity, event_omissions, tfidf_rows
-from analysis.duplicates import near_duplicates, shingle_hashes, shingle_words, shingles
+from analysis.framing.measures.similarity import crosslingual_similarity, event_omissions, tfidf_rows
+from analysis.text.duplicates import near_duplicates, shingle_hashes, shingle_words, shingles
 
 CONCEPTS = ["border", "china", "cooperation", "party", "sea", "trade", "vietnam"]
 
@@ -122,7 +122,7 @@ def test_event_omissions_use_sentences_not_tokens():
 def test_rate_difference_p_matches_scipy_and_holds_its_level():
     from scipy.stats import binomtest
 
-    from analysis.similarity import rate_difference_p
+    from analysis.framing.measures.similarity import rate_difference_p
 
     assert rate_difference_p(7, 2, 30, 20) == pytest.approx(binomtest(7, 9, 0.6).pvalue)
     assert rate_difference_p(0, 0, 5, 5) == 1.0
@@ -154,7 +154,7 @@ def test_shingle_hashes_are_the_same_in_another_process():
     import subprocess
     import sys
 
-    code = "from analysis.duplicates import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
+    code = "from analysis.text.duplicates import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
     runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}).stdout
             for seed in ("1", "2")}
     assert runs == {str(shingle_hashes("hai nước hợp tác kinh tế biển".split(), 3).tolist()) + "\n"}

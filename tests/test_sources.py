@@ -1,4 +1,4 @@
-"""Corpus sources (analysis/sources.py): tables, news-please JSON, HTML, several sources.
+"""Corpus sources (analysis/corpus/sources.py): tables, news-please JSON, HTML, several sources.
 
 Every form gives the same documents as the folder form; every bad input is one line naming the
 record (and, for CSV, the physical line) and the fix, with exit 2 and nothing written.
@@ -16,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis import sources
+from analysis.corpus.documents import sources
 from analysis.cli import main
 from analysis.files import read_study
-from analysis.sources import read_corpus
+from analysis.corpus.documents.sources import read_corpus
 
 from .conftest import ROOT, SEEDS, SHARED, TINY_EN, TINY_VI
 from .test_corpus_io import assert_clean_failure
@@ -63,7 +63,7 @@ def outputs(folder: Path) -> dict[str, bytes]:
 
 def test_seed_corpus_in_every_form_is_the_same_corpus(tmp_path):
     from analysis.prepared import load_preparation
-    from analysis.prepare import document_key
+    from analysis.text.prepare import document_key
 
     corpora = {form: read_corpus(read_study(seed_variant(tmp_path / form, form))) for form in ("folder", "csv", "jsonl", "parquet")}
     preparation = load_preparation(read_study(tmp_path / "folder" / "study.toml"))
@@ -459,7 +459,7 @@ def test_corpus_summary_has_the_date_range_per_language_and_outlet(tmp_path):
 
 
 def test_make_prerequisites_name_the_table_and_the_source_files(tmp_path):
-    from analysis.makefile import corpus_inputs
+    from analysis.study.settings.makefile import corpus_inputs
 
     write_newsplease(tmp_path / "np", {"a": newsplease_article("Hợp tác", TINY_VI)})
     settings = {"corpus": {"source": [{"table": "en.csv"}, {"newsplease": "np"}]}}

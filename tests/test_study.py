@@ -4,7 +4,7 @@ import pytest
 
 from analysis.errors import InputError
 from analysis.files import read_study
-from analysis.study import load_study_text
+from analysis.study.settings.settings import load_study_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,7 +46,7 @@ def test_study_toml_lists_every_setting_and_says_where_it_leaves_the_default():
     import dataclasses
     import tomllib
 
-    from analysis.study import SECTIONS
+    from analysis.study.settings.settings import SECTIONS
 
     text = (ROOT / "study.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)

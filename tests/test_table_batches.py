@@ -1,4 +1,4 @@
-"""The column-wise table reader (analysis/sources.py batches, analysis/doctable.py).
+"""The column-wise table reader (analysis/corpus/sources.py batches, analysis/corpus/doctable.py).
 
 It must give exactly what the record-by-record reader gives: the same records and labels
 (record number and physical line), the same first error with the same message, the same
@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis import sources
-from analysis.doctable import Documents, PackedColumns
+from analysis.corpus.documents import sources
+from analysis.corpus.documents.doctable import Documents, PackedColumns
 from analysis.errors import InputError
 from analysis.files import read_study
-from analysis.sources import read_corpus
+from analysis.corpus.documents.sources import read_corpus
 
 from .conftest import TINY_EN, TINY_VI
 from .test_corpus_io import assert_clean_failure
@@ -227,7 +227,7 @@ def test_parquet_texts_checked_as_arrow_give_the_record_readers_message(tmp_path
 @settings(max_examples=50, deadline=None)
 @given(sizes=st.lists(st.integers(0, 11), max_size=8), a=st.integers(0, 40), b=st.integers(0, 40))
 def test_segments_are_the_concatenation_of_what_was_added(sizes, a, b):
-    from analysis import doctable
+    from analysis.corpus.documents import doctable
 
     old = doctable.SEGMENT
     doctable.SEGMENT = 4

@@ -102,8 +102,8 @@ def test_pyproject_license_is_spdx_and_every_resource_is_package_data():
 
 
 def test_kwic_terms_with_spaces_and_multiword_names_match_as_the_text_was_segmented():
-    from analysis.textstat import kwic, kwic_absent, kwic_query
-    from analysis.tokens import TermRules
+    from analysis.text.textstat import kwic, kwic_absent, kwic_query
+    from analysis.text.tokens import TermRules
 
     assert kwic_query("kinh tế") == kwic_query("kinh_tế") == kwic_query("Kinh  tế")
     docs = []
@@ -123,13 +123,13 @@ def test_kwic_terms_with_spaces_and_multiword_names_match_as_the_text_was_segmen
 
 
 def _prepared(doc_id, language, sentences):
-    from analysis.tokens import PreparedDocument
+    from analysis.text.tokens import PreparedDocument
 
     return PreparedDocument(doc_id, language, [sentences])
 
 
 def test_kwic_terms_whose_slugs_collide_get_one_file_each():
-    from analysis.outputs import kwic_stems
+    from analysis.study.settings.outputs import kwic_stems
 
     stems = kwic_stems(["East Sea", "east-sea", "EAST SEA", "hợp_tác", "East Sea"])
     assert len(stems) == 4 and len(set(stems.values())) == 4

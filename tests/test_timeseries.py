@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import timeseries as ts
+from analysis.stats import timeseries as ts
 
 
 def _corpus():
@@ -114,7 +114,7 @@ def test_period_rate_interval_covers_at_least_93_percent_at_small_n_and_the_perc
 def test_did_interval_covers_a_planted_effect_at_least_93_percent_with_ten_documents_per_cell():
     """Four cells of 10 bursty documents; group a doubles its rate after the event (DiD = 0.05 per
     sentence): the studentized interval with its Welch floor covers >= 0.93 of 500 samples."""
-    from analysis.resampling import studentized_contrast
+    from analysis.stats.resampling import studentized_contrast
 
     rng = np.random.default_rng(3)
     covered = []
@@ -126,7 +126,7 @@ def test_did_interval_covers_a_planted_effect_at_least_93_percent_with_ten_docum
 
 
 def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_it():
-    from analysis.resampling import studentized_contrast, studentized_interval
+    from analysis.stats.resampling import studentized_contrast, studentized_interval
 
     y, m = _bursty(np.random.default_rng(4), 15, 0.05, 0.3)
     one = studentized_contrast([(y, m)], [1.0], 999, np.random.default_rng(5))
@@ -136,7 +136,7 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
     dates = dates.copy()
     dates.iloc[5] = pd.Timestamp("2024-01-28")  # en gets two documents before 1 February
     row = ts.event_window(counts, exposure, dates, groups, "visit", pd.Timestamp("2024-02-01"), 60, "vi", "en", 300, seed=2).iloc[0]
-    from analysis.stats_groups import keyed_rng
+    from analysis.stats.groups import keyed_rng
 
     ids = list(counts.index)
     g, d = groups.to_numpy(), dates.to_numpy()

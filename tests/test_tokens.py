@@ -3,22 +3,8 @@ import difflib
 import pytest
 from hypothesis import given, strategies as st
 
-from analysis.normalize import canonical_vi
-from analysis.tokens import (
-    PhraseMerger,
-    PreparedDocument,
-    TermRules,
-    _underthesea_words,
-    desegment,
-    is_presegmented,
-    proper_names,
-    segment_en,
-    segment_vi,
-    split_sentences,
-    term_sentences,
-    token_kind,
-    tokenize_en,
-)
+from analysis.text.normalize import canonical_vi
+from analysis.text.tokens import PhraseMerger, PreparedDocument, TermRules, _underthesea_words, desegment, is_presegmented, proper_names, segment_en, segment_vi, split_sentences, term_sentences, token_kind, tokenize_en
 
 from .conftest import seed_text
 
@@ -141,7 +127,7 @@ def test_merging_never_changes_the_syllables(tokens):
 
 
 def test_acronyms_glued_by_the_segmenter_are_split():
-    from analysis.tokens import split_acronyms
+    from analysis.text.tokens import split_acronyms
 
     assert split_acronyms(["ASEAN_thúc_đẩy", "XX_Đảng", "TP_HCM", "Bộ_trưởng"]) == ["ASEAN", "thúc_đẩy", "XX", "Đảng", "TP_HCM", "Bộ_trưởng"]
 
@@ -154,7 +140,7 @@ def test_known_names_are_split_off_glued_words_but_compounds_stay():
 
 
 def test_pyvi_is_the_recorded_fast_alternative():
-    from analysis.tokens import segmenter_id
+    from analysis.text.tokens import segmenter_id
 
     paragraphs, _ = segment_vi("Hai nước ký thỏa thuận hợp tác kinh tế.", segmenter="pyvi")
     tokens = [t for p in paragraphs for s in p for t in s]
@@ -163,7 +149,7 @@ def test_pyvi_is_the_recorded_fast_alternative():
 
 
 def test_a_callable_segmenter_is_used_and_recorded():
-    from analysis.tokens import get_segmenter, register_segmenter, segment_vi, segmenter_id
+    from analysis.text.tokens import get_segmenter, register_segmenter, segment_vi, segmenter_id
 
     def syllables(text: str) -> list[str]:
         return text.split()
@@ -175,7 +161,7 @@ def test_a_callable_segmenter_is_used_and_recorded():
     try:
         assert segmenter_id("syllables") == "syllables 1.0" and get_segmenter("syllables").words is syllables
     finally:
-        from analysis.tokens import SEGMENTERS
+        from analysis.text.tokens import SEGMENTERS
 
         SEGMENTERS.pop("syllables")
     with pytest.raises(ValueError, match="unknown segmenter 'vncorenlp'"):

@@ -14,8 +14,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 
-from analysis import topics
-from analysis.study import TopicSettings
+from analysis.topics.lda import lda as topics
+from analysis.study.settings.settings import TopicSettings
 
 # Tiny LDA settings: the synthetic corpora are separable, so a few passes suffice.
 FAST = TopicSettings(passes=10, iterations=50, seeds=(1, 2), k_range=(2, 3), bootstrap=200, max_iterations=200)
@@ -232,7 +232,7 @@ def test_bad_settings_name_the_key(change, expected):
 def _topic_problems(settings: TopicSettings) -> list:
     from pathlib import Path
 
-    from analysis.study import Study, setting_problems
+    from analysis.study.settings.settings import Study, setting_problems
 
     return setting_problems(Study(root=Path("."), source=Path("study.toml"), topics=settings))
 
@@ -398,7 +398,7 @@ def test_prevalence_is_seeded_and_contains_the_estimate():
 def test_prevalence_interval_is_the_studentized_interval_of_the_cluster_sums():
     """Each group's interval is resampling.studentized_interval of its cluster sums and sizes (the
     reference, computed here), with the generator consumed group by group in sorted order."""
-    from analysis.resampling import studentized_interval
+    from analysis.stats.resampling import studentized_interval
 
     theta = np.random.default_rng(5).dirichlet(np.ones(4), size=40)
     groups, clusters = ["a"] * 25 + ["b"] * 15, [f"d{i // 2}" for i in range(40)]
@@ -486,7 +486,8 @@ def test_alignment_through_the_concept_map_recovers_planted_pairs():
 
 
 def test_plots_draw_bars_lines_and_vietnamese_labels():
-    from analysis import plot, plot_topics
+    from analysis.plots import base as plot
+    from analysis.plots import topics as plot_topics
 
     terms = pd.DataFrame({"rank": [1, 2, 3], "term": ["hợp_tác", "biển_đông", "ủy_ban"], "probability": [0.3, 0.2, 0.1]})
     prevalence = pd.DataFrame({

@@ -17,10 +17,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from analysis import engines, topics
+from analysis.topics.lda import engines
+from analysis.topics.lda import lda as topics
 from analysis.errors import InputError
-from analysis.study import Study, TopicSettings, settings_keys
-from analysis.topics_stage import TOPIC_KEYS
+from analysis.study.settings.settings import Study, TopicSettings, settings_keys
+from analysis.stages.topics import TOPIC_KEYS
 
 VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_nghiệp", "xuất_khẩu"]
 VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
@@ -136,8 +137,8 @@ def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
 def test_worker_count_does_not_change_results():
     from pathlib import Path
 
-    from analysis.study import Study
-    from analysis.topics_stage import fit_models
+    from analysis.study.settings.settings import Study
+    from analysis.stages.topics import fit_models
 
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
     study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import topics_stage
+from analysis.stages import topics as topics_stage
 from analysis.cli import main
 from analysis.files import read_study
-from analysis.outputs import declared_outputs
+from analysis.study.settings.outputs import declared_outputs
 
 from .conftest import write_study
 

@@ -1,0 +1,321 @@
+"""Framing figures: ``plot_*(ax, data) -> ax``, draw only (no computation beyond sorting, no saving).
+
+Each function draws exactly what a table from :mod:`analysis.framing.measures`, :mod:`analysis.stats.keyness` or
+:mod:`analysis.framing.similarity` holds, so the CSV written beside a figure is the figure's data. Fonts
+and determinism come from :mod:`analysis.plots.base` (DejaVu Sans covers Vietnamese).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import base as plot
+from ..stats.keyness import top_keyness
+from .base import PALETTE, place_labels
+from .base import term_label as _label
+
+TARGET_COLOR = plot.LANGUAGE_COLOURS["vi"]  # the target of a comparison is drawn like vi, the reference like en
+REFERENCE_COLOR = plot.LANGUAGE_COLOURS["en"]
+
+
+def plot_note(ax, text: str, title: str = ""):
+    """An empty panel that says why there is nothing to draw."""
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes, fontsize=9)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "group", value: str = "mean",
+                    low: str | None = "ci_low", high: str | None = "ci_high", xlabel: str = "", title: str = ""):
+    """Horizontal bars of ``value`` per item, one bar per group, with interval whiskers.
+
+    Items keep the table's order (top to bottom); groups keep their order of appearance. A NaN
+    interval (one document) or an unbounded one (a studentized bound of ±inf) draws no whisker.
+    """
+    items = list(dict.fromkeys(table[item]))
+    groups = list(dict.fromkeys(table[group]))
+    height = 0.8 / max(1, len(groups))
+    for g, name in enumerate(groups):
+        rows = table[table[group] == name].set_index(item).reindex(items)
+        positions = np.arange(len(items))[::-1] + (len(groups) - 1) / 2 * height - g * height
+        values = rows[value].to_numpy(dtype=float)
+        ax.barh(positions, np.nan_to_num(values), height=height, color=PALETTE[g % len(PALETTE)], label=str(name))
+        if low and high:
+            lo = rows[low].to_numpy(dtype=float)
+            hi = rows[high].to_numpy(dtype=float)
+            ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values)  # an unbounded interval draws no whisker either
+            if ok.any():
+                err = np.vstack([values[ok] - lo[ok], hi[ok] - values[ok]])
+                ax.errorbar(values[ok], positions[ok], xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
+    ax.set_yticks(np.arange(len(items))[::-1], [_label(i) for i in items])
+    ax.set_ylim(-0.6, len(items) - 0.4)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_frame_salience(ax, table: pd.DataFrame, title: str = "", unit: str = "per 1,000 tokens"):
+    """Mean frame salience (hits ``unit``: per 1,000 tokens, or per 100 sentences across languages)
+    by group with bootstrap 95% intervals.
+
+    ``table``: rows of :func:`analysis.stats.groups.group_means` with a ``label`` column.
+    """
+    return plot_group_bars(ax, table, xlabel=f"hits {unit}: mean over documents\n(95% bootstrap CI)", title=title)
+
+
+def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
+    """Share of actor mentions by group (pooled), for the actors in ``table``."""
+    return plot_group_bars(ax, table, value="mention_share", low=None, high=None, xlabel="share of all actor mentions", title=title)
+
+
+def plot_keyness(ax, table: pd.DataFrame, value: str = "g2", target: str = "target", reference: str = "reference", title: str = ""):
+    """Diverging bars of signed keyness: target-characteristic terms right, reference left.
+
+    ``table``: rows of :func:`analysis.stats.keyness.top_keyness` (positive first, then negative).
+
+    >>> import analysis as va
+    >>> table = pd.DataFrame({"term": ["hợp_tác", "biển_đông"], "g2": [8.0, -5.0]})
+    >>> fig, (ax,) = va.new_figure()
+    >>> ax = plot_keyness(ax, table, target="vi", reference="en")
+    >>> [t.get_text() for t in ax.get_yticklabels()], len(ax.patches)
+    (['hợp tác', 'biển đông'], 2)
+    >>> plot.close(fig)
+    """
+    rows = table.reset_index(drop=True)
+    values = rows[value].to_numpy(dtype=float)
+    positions = np.arange(len(rows))[::-1]
+    colors = [TARGET_COLOR if v > 0 else REFERENCE_COLOR for v in values]
+    ax.barh(positions, values, color=colors)
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_yticks(positions, [_label(t) for t in rows["term"]])
+    ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
+    names = {"g2": "signed G²", "log_ratio": "Log Ratio (log2)", "fw_z": "Fightin' Words z"}
+    ax.set_xlabel(f"{names.get(value, value)}: ← {reference} | {target} →")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_fightin_words(ax, table: pd.DataFrame, n_labels: int = 8, target: str = "target", reference: str = "reference", title: str = ""):
+    """Fightin' Words z-scores against total frequency, extremes labelled (Monroe et al. 2008, fig. 5).
+
+    ``table``: rows of :func:`analysis.stats.keyness.keyness`. Points beyond |z| = 1.96 are coloured.
+    """
+    total = (table["target_count"] + table["reference_count"]).to_numpy(dtype=float)
+    z = table["fw_z"].to_numpy(dtype=float)
+    x = np.log10(np.maximum(total, 1))
+    colors = np.where(z > 1.96, TARGET_COLOR, np.where(z < -1.96, REFERENCE_COLOR, "#BBBBBB"))
+    ax.scatter(x, z, s=10, c=colors, linewidths=0)
+    for bound in (1.96, -1.96):
+        ax.axhline(bound, color="#999999", linewidth=0.6, linestyle="--")
+    order = table.assign(_z=z).sort_values(["_z", "term"], ascending=[False, True], kind="mergesort")
+    labelled = pd.concat([order[order["_z"] > 0].head(n_labels), order[order["_z"] < 0].tail(n_labels)])
+    # Most extreme first, so they get the places next to their points; no two labels overlap.
+    labelled = labelled.assign(_abs=labelled["_z"].abs()).sort_values(["_abs", "term"], ascending=[False, True], kind="mergesort")
+    xs = [math.log10(max(row["target_count"] + row["reference_count"], 1)) for _, row in labelled.iterrows()]
+    place_labels(ax, xs, labelled["_z"].tolist(), [_label(t) for t in labelled["term"]])
+    ax.set_xlabel("log10 total frequency")
+    ax.set_ylabel(f"z (← {reference} | {target} →)")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+#: A similarity heatmap stays readable (and quick to draw) up to this many documents a side;
+#: past it :func:`plot_similarity` draws the most similar pairs instead of the matrix.
+MAX_HEATMAP_DOCS = 15
+#: Pairs shown when the matrix is too large for a heatmap.
+TOP_PAIRS = 20
+
+
+def similarity_figure_size(n_a: int, n_b: int) -> tuple[float, float]:
+    """Width and height (inches) for :func:`plot_similarity` of an ``n_a`` x ``n_b`` matrix."""
+    if max(n_a, n_b) > MAX_HEATMAP_DOCS:
+        return 6.0, 0.22 * TOP_PAIRS + 1.4
+    return max(4.2, 2.0 + 0.6 * n_b), max(3.0, 1.4 + 0.45 * n_a)
+
+
+def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
+    """The ``n`` most similar (row, column) pairs of a similarity matrix (NaN cells are not pairs);
+    ties in order of row then column label. Columns ``doc_a, doc_b, cosine``."""
+    return top_pairs_of_table(matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index(), n)
+
+
+def top_pairs_of_table(long: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
+    """:func:`top_pairs` of the long table of pairs (``doc_a, doc_b, cosine``, each pair once)
+    the matrix would be pivoted from: the same rows, as the order is total (cosine, then labels).
+    The matrix of 8,000 x 2,000 documents, stacked and sorted, took 900 MB."""
+    long = long[["doc_a", "doc_b", "cosine"]]
+    long = long[np.isfinite(long["cosine"].astype(float))]
+    long = long.assign(_a=long["doc_a"].astype(str), _b=long["doc_b"].astype(str))
+    long = long.sort_values(["cosine", "_a", "_b"], ascending=[False, True, True], kind="mergesort")
+    return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
+
+
+def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], title: str = "", xlabel: str = "", ylabel: str = ""):
+    """Bars of the most similar ``pairs`` (:func:`top_pairs`) of a similarity matrix of ``shape``
+    (documents a × documents b): what :func:`plot_similarity` draws past its heatmap size."""
+    rows = pairs.iloc[::-1]
+    ax.barh(range(len(rows)), rows["cosine"].to_numpy(dtype=float), color=TARGET_COLOR)
+    ax.set_yticks(range(len(rows)), [f"{a} × {b}" for a, b in zip(rows["doc_a"], rows["doc_b"])], fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("cosine similarity")
+    if xlabel or ylabel:
+        ax.set_ylabel(f"{ylabel} × {xlabel}" if xlabel and ylabel else (ylabel or xlabel))
+    shown = f"the {len(pairs)} most similar of {shape[0]} × {shape[1]} document pairs"
+    ax.set_title(f"{title}: {shown}" if title else shown)
+    return ax
+
+
+def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
+    """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated; past
+    ``max_docs`` documents a side, bars of the :data:`TOP_PAIRS` most similar pairs instead (a
+    600 x 600 heatmap is an unreadable block and took minutes to draw), and the title says so."""
+    if max(matrix.shape) > max_docs:
+        return plot_top_pairs(ax, top_pairs(matrix), matrix.shape, title, xlabel, ylabel)
+    values = matrix.to_numpy(dtype=float)
+    # Cells as a mesh of quads, not an image: an image is resampled to the output resolution in
+    # float RGBA (30 x 30 documents at 200 dpi took 350 MB to save), quads are drawn as they are.
+    image = ax.pcolormesh(np.arange(values.shape[1] + 1) - 0.5, np.arange(values.shape[0] + 1) - 0.5, np.ma.masked_invalid(values),
+                          vmin=0.0, vmax=1.0, cmap="Blues")
+    ax.set_xlim(-0.5, values.shape[1] - 0.5)
+    ax.set_ylim(values.shape[0] - 0.5, -0.5)  # first row on top, as in a table
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in matrix.index])
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if not np.isnan(values[i, j]):
+                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if values[i, j] > 0.6 else "black")
+    ax.figure.colorbar(image, ax=ax, shrink=0.8, label="cosine similarity")
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+# ------------------------------------------------------------------------- whole figures
+# ``figure_*(data) -> Figure``: compose a whole figure from a stage's table (draw only).
+
+MAX_PANELS = 9
+
+
+@plot.styled
+def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_groups: int, by: str):
+    """One panel per frame family: mean salience by group (:func:`analysis.framing.tables.frame_group_table`).
+
+    ``family_sizes`` maps each family (in panel order) to its number of frames.
+    """
+    families = list(family_sizes)
+    height = 0.25 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2
+    fig, axes = plot.new_figure(len(families) or 1, 6.5, height, ncols=1)
+    for ax, family in zip(axes, families or [""]):
+        rate = next((c for c in table.columns if c.startswith("mean_per_")), "mean_per_1000")
+        rows = table[table["family"] == family].rename(columns={rate: "mean"})
+        unit = "per 100 sentences" if rate == "mean_per_100_sentences" else "per 1,000 tokens"
+        if rows.empty:
+            plot_note(ax, "no frames", title=family)
+        else:
+            plot_frame_salience(ax, rows, title=f"{family} frames by {by}", unit=unit)
+    return fig
+
+
+@plot.styled
+def figure_actor_salience(table: pd.DataFrame, n_groups: int, by: str, n_actors: int = 15):
+    """Mention share by group of the ``n_actors`` most mentioned actors (:func:`analysis.framing.tables.actor_group_table`)."""
+    top = list(table.groupby("actor", sort=False)["mentions"].sum().sort_values(ascending=False, kind="mergesort").index[:n_actors])
+    fig, (ax,) = plot.new_figure(1, 6.5, 0.25 * max(1, len(top)) * max(2, n_groups) + 1.2)
+    rows = table[table["actor"].isin(top)].copy()
+    if rows.empty:
+        plot_note(ax, "no actor is mentioned", title=f"Actor salience by {by}")
+    else:
+        rows["_order"] = rows["actor"].map({a: i for i, a in enumerate(top)})
+        plot_actor_salience(ax, rows.sort_values(["_order"], kind="mergesort"), title=f"Actor salience by {by}")
+    return fig
+
+
+def _flag(comparison, min_docs: int) -> str:
+    return " (too small)" if min(comparison.target_docs, comparison.reference_docs) < min_docs else ""
+
+
+@plot.styled
+def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_note: str):
+    """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels.
+
+    ``comparisons``: :func:`analysis.stats.keyness.keyness_comparisons`; each panel shows the ``top_n``
+    strongest terms each way and says "(too small)" when a group has fewer than ``min_docs``
+    documents; with no comparison the figure says ``empty_note``.
+
+    >>> from analysis.framing.tables import keyness_comparisons
+    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, ["vi", "en"])
+    >>> fig = figure_keyness(comparisons, 5, 1, "Keyness by language", "nothing to compare")
+    >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()
+    (['vi vs en'], 'Keyness by language')
+    >>> plot.close(fig)
+    """
+    shown = comparisons[:MAX_PANELS]
+    fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * top_n + 1.2, ncols=min(max(1, len(shown)), 3))
+    if not shown:
+        plot_note(axes[0], empty_note)  # the title is the suptitle below: printed once
+    for ax, c in zip(axes, shown):
+        top = top_keyness(c.table, top_n)
+        panel = f"{c.target} vs {c.reference}{_flag(c, min_docs)}"
+        if top.empty:
+            plot_note(ax, "no term differs", title=panel)
+        else:
+            plot_keyness(ax, top, target=c.target, reference=c.reference, title=panel)
+    if len(comparisons) > len(shown):
+        fig.suptitle(f"{title} (first {len(shown)} of {len(comparisons)} comparisons; all in the CSV)")
+    else:
+        fig.suptitle(title)
+    return fig
+
+
+FIGHTIN_COLUMNS = ["comparison", "term", "target_count", "reference_count", "fw_delta", "fw_z"]
+
+
+def fightin_words_data(comparisons) -> pd.DataFrame:
+    """The data of :func:`figure_fightin_words`: its shown comparisons' counts, delta and z."""
+    data = [c.table.assign(comparison=c.name)[FIGHTIN_COLUMNS] for c in comparisons[:MAX_PANELS]]
+    return pd.concat(data, ignore_index=True) if data else pd.DataFrame(columns=FIGHTIN_COLUMNS)
+
+
+@plot.styled
+def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str):
+    """Fightin' Words z against frequency, one panel per comparison (at most :data:`MAX_PANELS`)."""
+    shown = comparisons[:MAX_PANELS]
+    fig, axes = plot.new_figure(max(1, len(shown)), 6.0, 4.5, ncols=min(max(1, len(shown)), 3))
+    if not shown:
+        plot_note(axes[0], empty_note)  # the suptitle names the figure
+    for ax, c in zip(axes, shown):
+        plot_fightin_words(ax, c.table, target=c.target, reference=c.reference, title=f"{c.target} vs {c.reference}{_flag(c, min_docs)}")
+    fig.suptitle(title)
+    return fig
+
+
+@plot.styled
+def figure_similarity(similarity: pd.DataFrame, pair) -> object:
+    """Cross-lingual cosines (:func:`analysis.framing.similarity.crosslingual_similarity`): a heatmap up to
+    :data:`MAX_HEATMAP_DOCS` documents a side, the most similar pairs past it (see
+    :func:`plot_similarity`); the table has every kept pair."""
+    rows_a = sorted(similarity["doc_a"].unique()) if len(similarity) else []
+    rows_b = sorted(similarity["doc_b"].unique()) if len(similarity) else []
+    fig, (ax,) = plot.new_figure(1, *similarity_figure_size(len(rows_a), len(rows_b)))
+    if similarity.empty:
+        plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
+    elif max(len(rows_a), len(rows_b)) > MAX_HEATMAP_DOCS:  # the bars of plot_similarity, without pivoting the matrix
+        plot_top_pairs(ax, top_pairs_of_table(similarity), (len(rows_a), len(rows_b)), "Cosine of concept vectors", pair[1], pair[0])
+    else:
+        matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
+        plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
+    return fig

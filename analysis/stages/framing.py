@@ -1,0 +1,270 @@
+"""Stage ``framing``: codebook coverage, frames, actors and voice, group comparisons, keyness,
+cross-lingual similarity, near-duplicates and paired-event omissions.
+
+Read (:func:`analysis.prepared.prepared_corpus`, the codebook) -> compute
+(:mod:`analysis.framing.measures`, :mod:`analysis.framing.tables`, :mod:`analysis.framing.similarity`) -> hand the
+tables and figure composers (:mod:`analysis.plots.framing`) to the one writer
+(:func:`analysis.stages.results.write_results`). The files written are exactly
+:func:`analysis.study.outputs.framing_outputs`; a figure and the table of the same stem share the CSV
+(the table is the figure's data).
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..plots import framing as pf
+from ..framing.codebook import Codebook, coverage_report
+from ..text.duplicates import near_duplicates
+from ..framing.equivalence import group_rate
+from ..framing.measures import Annotation, actor_salience, concept_counts, frame_salience
+from ..framing.tables import actor_group_table, actor_tests_table, frame_group_table
+from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
+from ..prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
+from ..progress import Progress
+from .results import Csv, CsvParts, Figure, Result, Table, write_results
+from ..framing.similarity import crosslingual_similarity, event_omissions
+from ..stats.groups import cluster_group_table, cluster_labels, cluster_tests, distribution_tests, group_order, group_tests, keyed_rng
+from ..study.settings import Study, settings_keys
+
+log = logging.getLogger("analysis")
+
+__all__ = ["codebook_text", "framing_results", "load_codebook", "run_framing"]
+
+
+#: Parameters of the computation -> the ``[framing]`` key they come from (for error messages).
+FRAMING_KEYS = {"n_resamples": "[framing] bootstrap", "correction": "[framing] keyness_correction", "alpha0": "[framing] fightin_alpha0",
+                "min_docs": "[framing] min_group_docs", "n": "[framing] keyness_top_n"}
+
+
+def labels_by_kind(codebook: Codebook) -> dict[str, dict[str, str]]:
+    """Labels by kind: ``frame``, ``actor`` and ``concept`` (the concept axis: concepts and actors)."""
+    return {
+        "frame": {e.id: e.label for e in codebook.frames},
+        "actor": {e.id: e.label for e in codebook.actors},
+        "concept": {e.id: e.label for e in (*codebook.concepts, *codebook.actors)},
+    }
+
+
+def run_framing(study: Study, workers: int | None = None) -> list[Path]:
+    """Stage ``framing``: compute every result, then write them all."""
+    codebook = load_codebook(study)
+    ps = prepared_corpus(study, workers)
+    with settings_keys(study, **FRAMING_KEYS):
+        results = framing_results(ps, codebook)
+    return write_results(study.output_dir, results, study)
+
+
+def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
+    """Every framing output of a prepared study, as tables and figure composers."""
+    study, s = ps.study, ps.study.framing
+    by = s.compare_by
+    docvars = _plain(ps.docvars)
+    annotations = ps.annotate(codebook)
+    groups = {d: str(g) for d, g in docvars[by].items()}
+    order = group_order(groups.values(), study.corpus.languages if by == "language" else ())
+    labels = labels_by_kind(codebook)
+    coverage, unmapped = coverage_report({a.doc_id: (a.language, a.keys) for a in annotations}, codebook, top_n=25)
+    results: list[Result] = [
+        Table("codebook_coverage", coverage, {"source": codebook.source}),
+        Table("codebook_unmapped_terms", unmapped),
+    ]
+    # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
+    progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
+    outlets = cluster_labels(docvars, s.cluster)  # [framing] cluster: None when unset or not a column
+    docs, frame_results = _frames(annotations, codebook, groups, order, study, labels, outlets)
+    results += frame_results
+    progress.step("frames, tests")
+    actor_results, actors = _actors(annotations, codebook, groups, order, study, labels, outlets)
+    results += actor_results
+    progress.step("actors")
+    dtm = ps.dtm("document")
+    for language in study.corpus.languages:
+        for var in s.keyness_within:
+            results += _word_keyness(dtm, docvars, language, var, study)
+            progress.step(f"{language} word keyness by {var}")
+    concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
+    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(docvars, study))
+    progress.step("concept keyness")
+    results += _similarity(ps, annotations, concepts, docvars)
+    progress.step("similarity")
+    results.append(_omissions(docs, actors, concepts, annotations, docvars, study, labels))
+    progress.step("omissions")
+    progress.close()
+    return results
+
+
+def _plain(docvars: pd.DataFrame) -> pd.DataFrame:
+    """``docvars`` without pandas ``attrs`` (the metadata's line numbers, one per document, kept
+    for error messages). pandas deep-copies ``attrs`` into the result of every operation, so each
+    per-document lookup cost O(documents): at 2,000 documents 36 s of the stage's time went to
+    copying that list (a profile), quadratic in the corpus size. Nothing written reads ``attrs``."""
+    plain = docvars.copy(deep=False)
+    plain.attrs = {}
+    return plain
+
+
+def _pair(study: Study) -> tuple[str, str]:
+    return tuple(study.corpus.languages[:2]) if len(study.corpus.languages) >= 2 else ("vi", "en")
+
+
+def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
+            outlets=None) -> tuple[pd.DataFrame, list[Result]]:
+    s, by = study.framing, study.framing.compare_by
+    units = frame_salience(annotations, codebook, study.units.kind, study.units.window, s.min_hits)
+    docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
+    # Across languages the rate is hits per 100 sentences (issue 12: a Vietnamese translation has
+    # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
+    # Vietnamese for every frame; sentences survive translation). Within a language, per 1,000 tokens.
+    rate, rate_text = group_rate(by)
+    if rate == "per_100_sentences":
+        sentences = {a.doc_id: len(a.keys) for a in annotations}
+        docs = docs.assign(per_100_sentences=[100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])])
+    long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
+    frame_groups = frame_group_table(docs, units, groups, order, labels["frame"], s.bootstrap, s.seed, s.min_group_docs, rate)
+    tests = group_tests(long, groups, order, s.permutations, s.seed, s.min_group_docs)
+    # The minimum detectable difference beside each non-significant test; with [framing] cluster,
+    # outlets as clusters beside each mean and each test (analysis.stats.groups.cluster_tests).
+    tests = cluster_tests(tests, long, groups, outlets, s.cluster, s.bootstrap, s.seed)
+    if s.cluster:
+        frame_groups = cluster_group_table(frame_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="frame")
+    tests.insert(2, "label", tests["item"].map(labels["frame"]))
+    hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
+    distribution = distribution_tests(hits_long, groups, order, s.min_group_docs)
+    family_sizes = {f: sum(e.family == f for e in codebook.frames) for f in codebook.frame_families}
+    values = {"by": by}
+    return docs, [
+        Csv("frame_salience_by_unit", units),
+        Table("frame_salience_by_document", docs.drop(columns=["unit_id", "unit_index"])),
+        Table("frame_salience_by_{by}", frame_groups, values),
+        Figure("frame_salience_by_{by}", partial(pf.figure_frame_salience, frame_groups, family_sizes, len(order), by), values=values),
+        Table("frame_tests_by_{by}", tests.rename(columns={"item": "frame"}), values),
+        Table("frame_distribution_by_{by}", distribution, values),
+    ]
+
+
+def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
+            outlets=None) -> tuple[list[Result], pd.DataFrame]:
+    s, by = study.framing, study.framing.compare_by
+    actors, statements = actor_salience(annotations, codebook, s.lead_sentences, s.voice_window)
+    actor_groups = actor_group_table(actors, groups, order, labels["actor"], s.bootstrap, s.seed, s.min_group_docs)
+    if s.cluster:  # outlets as clusters beside each group's mean document share
+        long = actors.rename(columns={"actor": "item", "mention_share": "value"})[["doc_id", "item", "value"]]
+        actor_groups = cluster_group_table(actor_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="actor", support=(0.0, 1.0))
+    tests = actor_tests_table(actors, groups, order, labels["actor"], s.permutations, s.seed, s.min_group_docs, outlets, s.cluster, s.bootstrap)
+    return [
+        Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
+        Table("actor_salience_by_{by}", actor_groups, {"by": by}),
+        Table("actor_tests_by_{by}", tests, {"by": by}),
+        Figure("actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, len(order), by), values={"by": by}),
+        Table("actor_statements", statements),
+    ], actors
+
+
+def _keyness_results(comparisons, output: str, values: dict, study: Study, empty_note: str, title: str, labels=None) -> list[Result]:
+    """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output.
+
+    The full CSV is written comparison by comparison (:func:`_comparison_parts`): stacked whole,
+    the four word-keyness tables of 10,000 articles (3.2 million rows) were held until written,
+    beside the comparisons they were stacked from, about 1.5 GB of the stage's 3.1 GB peak.
+    """
+    s = study.framing
+    return [
+        CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values),
+        Table(output, comparison_table(comparisons, s.min_group_docs, labels, top_n=s.keyness_top_n, empty_note=empty_note), values, ("tex", "md")),
+        Figure(output, partial(pf.figure_keyness, comparisons, s.keyness_top_n, s.min_group_docs, title, empty_note), values=values),
+    ]
+
+
+def _comparison_parts(comparisons, min_docs: int, labels, empty_note: str):
+    """:func:`analysis.stats.keyness.comparison_table` of ``comparisons``, one comparison at a time.
+
+    The parts' rows and dtypes are those of the stacked table when every comparison's table has
+    rows, the same columns and the same dtypes (so stacking changes no dtype, and the CSV has the
+    same bytes); otherwise (an empty comparison, a labelled table) the stacked table, whole.
+    """
+    tables = [c.table for c in comparisons]
+    same = (labels is None and len(tables) > 1 and all(len(t) for t in tables)
+            and all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables))
+    if not same:
+        yield comparison_table(comparisons, min_docs, labels, empty_note=empty_note)
+        return
+    for c in comparisons:
+        yield comparison_table([c], min_docs, labels, empty_note=empty_note)
+
+
+def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
+    """``[framing] keyness_cluster`` of each document, or None (documents are the unit)."""
+    column = study.framing.keyness_cluster
+    return {d: str(v) for d, v in docvars[column].items()} if column else None
+
+
+def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Result]:
+    s = study.framing
+    language_of = {d: str(v) for d, v in docvars["language"].items()}  # not docvars.loc[d, ...] per document
+    rows = [i for i, d in enumerate(dtm.row_ids) if language_of[d] == language]
+    doc_ids = [dtm.row_ids[i] for i in rows]
+    counts = dtm.counts[rows]  # stays sparse: only column sums are needed
+    used = np.flatnonzero(column_sums(counts) > 0)
+    counts, vocab = counts[:, used], [dtm.vocab[j] for j in used]
+    value_of = {d: str(v) for d, v in docvars[var].items()}
+    groups = {d: value_of[d] for d in doc_ids}
+    order = group_order(groups.values())
+    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0,
+                                      s.permutations, keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), _clusters(docvars, study))
+    n = len(order)
+    empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
+    return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,
+                            f"Keyness of {language} words by {var}")
+
+
+def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters=None) -> list[Result]:
+    s, by = study.framing, study.framing.compare_by
+    comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order,
+                                      s.keyness_correction, s.fightin_alpha0, s.permutations, keyed_rng(s.seed, "keyness", f"concepts_by_{by}"), clusters)
+    empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
+    title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
+    return [
+        *_keyness_results(comparisons, "keyness_concepts_by_{by}", {"by": by}, study, empty, f"Keyness of concepts by {by}", labels),
+        Figure("fightin_words_concepts_by_{by}", partial(pf.figure_fightin_words, comparisons, s.min_group_docs, title, empty),
+               pf.fightin_words_data(comparisons), {"by": by}),
+    ]
+
+
+def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame, docvars: pd.DataFrame) -> list[Result]:
+    s, pair = ps.study.framing, _pair(ps.study)
+    similarity = crosslingual_similarity(concepts, {a.doc_id: a.language for a in annotations}, pair, keep_rank=10)
+    if "title" in docvars.columns and len(similarity):
+        similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
+        similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
+    duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), s.shingle_size, s.duplicate_jaccard)
+    return [
+        Table("similarity_crosslingual", similarity, {"pair_a": pair[0], "pair_b": pair[1]}),
+        Figure("similarity_crosslingual", partial(pf.figure_similarity, similarity, pair)),
+        Table("near_duplicates", duplicates),
+    ]
+
+
+def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study: Study, labels) -> Result:
+    s = study.framing
+    columns = ["doc_id", "kind", "item", "count"]
+    items = pd.concat([
+        docs.assign(kind="frame").rename(columns={"frame": "item", "hits": "count"})[columns],
+        actors.assign(kind="actor").rename(columns={"actor": "item", "mentions": "count"})[columns],
+        concepts.stack().rename("count").reset_index().rename(columns={"level_0": "doc_id", "level_1": "item"}).assign(kind="concept")[columns],
+    ], ignore_index=True)
+    items = items[items["count"] > 0]
+    sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables (issue 12)
+    omissions = event_omissions(items, sentences, docvars, _pair(study), s.omission_ratio, s.omission_min_count)
+    omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
+    if omissions.empty:  # say why, as the keyness tables do
+        pair = _pair(study)
+        why = ("no `event` column in the metadata: there are no paired events" if "event" not in docvars.columns
+               else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them beyond chance (exact test, p < 0.05)")
+        omissions = pd.DataFrame([{**{c: "" for c in omissions.columns}, "status": why}], columns=omissions.columns)
+    return Table("event_omissions", omissions)

@@ -1,0 +1,119 @@
+"""What a stage hands to the writer: tables and figures, computed first, written in one place.
+
+A stage builds a list of :class:`Table`, :class:`Figure` and :class:`Csv` results (DataFrames,
+and figures as composers not yet drawn), each naming its entry of the output registry
+(:data:`analysis.study.outputs.REGISTRY`: file names, formats, captions), and passes it to
+:func:`write_results`, the one writer:
+each figure is drawn, saved in every figure format and closed before the next is drawn, so
+memory holds one figure at a time. Files are written through :mod:`analysis.files` (atomically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+import pandas as pd
+
+from .. import files
+from ..plots import base as plot
+from ..study.outputs import OUTPUTS, TABLE, caption
+from ..study.settings import Study
+
+
+@dataclass(frozen=True)
+class Table:
+    """A registered table (:data:`analysis.study.outputs.REGISTRY`): ``output`` is its registry stem
+    (``"top_terms_by_{group}"``), ``values`` fill the placeholders and the caption's own values.
+    ``formats`` overrides the registry's (a keyness table's top rows go to .tex/.md only)."""
+
+    output: str
+    data: pd.DataFrame
+    values: Mapping[str, object] = field(default_factory=dict)
+    formats: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Csv:
+    """A registered data file: ``stem.csv`` only (or the full CSV of a figure+table output)."""
+
+    output: str
+    data: pd.DataFrame
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CsvParts:
+    """A registered data file written from parts: ``parts()`` yields DataFrames with the same
+    columns and dtypes, written one after the other under one header (the bytes of their
+    concatenation), so a table of millions of rows is never whole in memory (the keyness CSVs of
+    10,000 articles: 3 million rows)."""
+
+    output: str
+    parts: Callable[[], Iterable[pd.DataFrame]]
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A registered figure: ``compose()`` draws it and returns the matplotlib figure; ``data``
+    (optional) is written beside it as ``stem.csv`` (the data behind the figure)."""
+
+    output: str
+    compose: Callable[[], object]
+    data: pd.DataFrame | None = None
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Raw:
+    """Bytes or text written as they are under ``name`` (saved models, HTML pages)."""
+
+    name: str
+    content: bytes | str
+
+
+Result = Table | Csv | CsvParts | Figure | Raw
+
+
+def stem(result: Table | Csv | CsvParts | Figure) -> str:
+    """The file stem of a registered result: its registry stem with the placeholders filled."""
+    return OUTPUTS[result.output].stem.format(**result.values)
+
+
+def write_results(out: Path, results: Iterable[Result], study: Study | None) -> list[Path]:
+    """Write every result into ``out``, in order, with the registry's captions; returns the paths written.
+
+    ``study`` supplies the captions' settings and the figure formats (None: :class:`Raw` results only).
+    """
+    from ..progress import Progress
+
+    out = Path(out)
+    written: list[Path] = []
+    results = list(results)
+    progress = Progress(f"writing {out.name}", total=len(results), unit="outputs")  # figures take most of a stage's time
+    for result in results:
+        if isinstance(result, Table):
+            entry = OUTPUTS[result.output]
+            formats = result.formats or (entry.formats if entry.kind == "table" else TABLE)
+            text = caption(result.output, study, **result.values)
+            written += files.write_table(result.data, out / stem(result), formats=formats, caption=text)
+        elif isinstance(result, Csv):
+            written.append(files.write_csv(out / f"{stem(result)}.csv", result.data))
+        elif isinstance(result, CsvParts):
+            written.append(files.write_csv_parts(out / f"{stem(result)}.csv", result.parts()))
+        elif isinstance(result, Figure):
+            fig = result.compose()
+            try:
+                written += files.save_figure(fig, out / stem(result), study.run.figure_formats, result.data)
+            finally:
+                plot.close(fig)
+        elif isinstance(result, Raw):
+            content = result.content
+            written.append(files.write_bytes(out / result.name, content) if isinstance(content, bytes) else files.write_text(out / result.name, content))
+        else:
+            raise TypeError(f"not a stage result: {result!r}")
+        progress.step(result.name if isinstance(result, Raw) else stem(result))
+    progress.close()
+    return written

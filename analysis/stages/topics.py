@@ -1,0 +1,227 @@
+"""Stage ``topics``: LDA per language and jointly on concepts, K selection, descriptions,
+prevalence by group and the cross-lingual alignment, written as tables, figures and plain arrays.
+
+Read (:func:`analysis.prepared.prepared_corpus`, the concept map) -> fit (:mod:`analysis.topics.lda`)
+-> compute tables (:mod:`analysis.topics.lda`, :func:`analysis.topics.prevalence.prevalence_by`) -> hand them
+and the figure composers (:mod:`analysis.plots.topics`) to the writer
+(:func:`analysis.stages.results.write_results`). Which files it writes is declared in
+:func:`analysis.study.outputs.topics_outputs`.
+"""
+
+from __future__ import annotations
+
+import io as _bytes_io
+import json
+import logging
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..topics import engines
+from ..plots import topics as plot_topics
+from ..topics import lda as topics
+from ..errors import InputError
+from ..topics.ldavis import ldavis_page, require_pyldavis
+from ..text.prepare import resolve_workers
+from ..prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
+from ..progress import Progress
+from .results import Csv, Figure, Raw, Result, Table, write_results
+from ..study.settings import Study, settings_keys
+from ..topics.prevalence import prevalence_by
+
+log = logging.getLogger("analysis")
+
+MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
+
+#: The study key behind each parameter a topics computation may reject (:func:`analysis.study.settings.settings_keys`).
+TOPIC_KEYS = {"k": "[topics] k", "k_range": "[topics] k_range", "alpha": "[topics] alpha", "eta": "[topics] eta",
+              "engine": "[topics] engine"}
+
+__all__ = ["load_concept_map", "load_model", "run_topics", "save_model", "topic_corpora", "topics_results"]
+
+
+def run_topics(study: Study, workers: int | None = None) -> list[Path]:
+    """Stage ``topics``: fit, choose K, describe, compare across languages, then write everything."""
+    settings = study.topics
+    if settings.ldavis:
+        require_pyldavis(str(study.source))  # before any work: a missing package costs no fit
+    with settings_keys(study, engine="[topics] engine"):
+        engines.require(settings.engine)  # before any work: a missing engine costs no preparation
+    logging.getLogger("gensim").setLevel(logging.WARNING)  # gensim logs every pass at INFO
+    if settings.multicore:
+        log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
+    workers = resolve_workers(study.run.workers if workers is None else workers)
+    ps = prepared_corpus(study, workers)
+    units = ps.units(study.units.kind, study.units.window)
+    cross = {"vi", "en"} <= set(study.corpus.languages)
+    concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
+    corpora = topic_corpora(ps, units, concept_map)
+    selections, fits = fit_models(corpora, study, workers)
+    with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
+        results = topics_results(ps, units, corpora, selections, fits, concept_map)
+    return write_results(study.output_dir, results, study)
+
+
+def fit_models(
+    corpora: dict[str, topics.TopicCorpus], study: Study, workers: int, progress=None,
+) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
+    """K selection for every model, then each model's final fit with the study's seed.
+
+    The fits run in ``workers`` processes (each fit single-threaded and seeded: the numbers do
+    not depend on ``workers``); a progress display counts them (:class:`analysis.topics.engines.Progress`
+    unless another is given). An empty ``[topics] k_range`` is sized from the model's number of
+    documents (:func:`analysis.topics.lda.suggest_topic_settings`). Every model's K-selection fits
+    are queued at once (a pool's ``map`` submits them all), so the workers stay busy while the
+    parent scores one model's fits and queues its final fit.
+    """
+    settings = study.topics
+    with settings_keys(study, **TOPIC_KEYS):
+        params, selection = topics.fit_parameters(settings), topics.selection_parameters(settings)
+        for name, corpus in corpora.items():
+            if not settings.k_range:
+                log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings.k_range, settings.k),
+                         topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
+        jobs = {name: topics.selection_jobs(corpus, settings.k_range, settings.seeds, settings.k) for name, corpus in corpora.items()}
+    # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
+    progress = progress or Progress("topics", unit="fits")
+    progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
+    selections: dict[str, topics.KSelection] = {}
+    fits: dict[str, topics.LdaFit] = {}
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
+    try:
+        mapper = pool.map if pool else map
+        pending = {name: mapper(partial(topics._fit_job, corpus, params), jobs[name]) for name, corpus in corpora.items()}
+        finals = {}
+        for name, corpus in corpora.items():
+            results = []
+            for result in pending[name]:
+                results.append(result)
+                progress.advance(f"{name} K = {result[0]} seed {result[1]}")
+            selections[name] = topics.selection_from_fits(corpus, results, **selection)
+            if pool:
+                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, **params)
+        final_params = topics.fit_parameters(settings, workers)
+        for name, corpus in corpora.items():
+            future = finals.get(name)
+            fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, **final_params)
+            progress.advance(f"{name} final fit, K = {fits[name].k}")
+            log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
+    finally:
+        if pool:
+            pool.shutdown()
+    return selections, fits
+
+
+def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: dict, fits: dict, concept_map: dict | None) -> list[Result]:
+    """Every topics output of fitted models, as tables, figure composers and saved-model files."""
+    settings, docvars = ps.study.topics, ps.docvars
+    summary = pd.concat([s.summary for s in selections.values()], ignore_index=True)
+    results: list[Result] = [
+        Table("topic_k_selection", summary, {"c_v_caveat": topics.C_V_CAVEAT}),
+        Csv("topic_k_fits", pd.concat([s.fits for s in selections.values()], ignore_index=True)),
+        Figure("topic_coherence_stability_by_k", partial(plot_topics.figure_k_selection, summary, settings.stability_min), summary),
+    ]
+    glosses = _glosses(units, docvars, concept_map) if concept_map is not None else {}
+    term_tables = {
+        name: topics.topic_terms(fit, corpora[name].term_frequency(), settings.top_n, settings.relevance_lambda, glosses if name == "joint" else None)
+        for name, fit in fits.items()
+    }
+    results.append(Table("topic_terms", pd.concat(term_tables.values(), ignore_index=True)))
+    for name, table in term_tables.items():
+        rows = table[table["ranking"] == "probability"].reset_index(drop=True)
+        results.append(Figure("topic_top_terms_{model}", partial(plot_topics.figure_topic_terms, rows, fits[name].k, name), rows, {"model": name}))
+    texts = {u.unit_id: u.text for u in units}
+    representative = pd.concat([topics.representative_units(fit, texts, settings.representative_n) for fit in fits.values()], ignore_index=True)
+    results.append(Table("topic_representative_units", representative))
+    results += _prevalence_results(fits, units, docvars, settings)
+    if "joint" in fits:
+        pairs, matrix = topics.align_languages(fits["vi"], "vi", fits["en"], "en", concept_map)
+        results += [
+            Table("topic_alignment_vi_en", pairs),
+            Figure("topic_alignment_heatmap_vi_en", partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k), matrix),
+        ]
+    for name, fit in fits.items():
+        results += model_files(f"topic_models/{name}", fit, topics.model_record(fit, corpora[name], selections[name], settings.engine, settings.no_below, settings.no_above, settings.keep_n),
+                               unit_tokens=np.asarray(corpora[name].counts.sum(axis=1)).ravel())
+    if settings.ldavis:
+        results += [Raw(f"topic_ldavis_{name}.html", ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name))
+                    for name, fit in fits.items()]
+    return results
+
+
+def model_prevalence(fit: topics.LdaFit, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by, cluster: str = "") -> pd.DataFrame:
+    """Prevalence of one model by each column of ``by`` (a single-language model skips ``language``);
+    with ``cluster`` (``[topics] cluster``), outlets as clusters beside each row."""
+    by = [column for column in by if column != "language" or name == "joint"]
+    doc_ids = [unit_doc[unit_id] for unit_id in fit.unit_ids]
+    unit_ids = list(fit.unit_ids) if settings.bootstrap_by == "unit" else None
+    return prevalence_by(fit.doc_topic, doc_ids, docvars, by, settings.bootstrap, settings.seed, name, unit_ids, cluster)
+
+
+def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
+    unit_doc = {u.unit_id: u.doc_id for u in units}
+    prevalence = pd.concat([model_prevalence(fit, name, docvars, unit_doc, settings, settings.prevalence_by, settings.cluster)
+                            for name, fit in fits.items()], ignore_index=True)
+    resampled = "documents" if settings.bootstrap_by == "document" else "units"
+    results: list[Result] = [Table("topic_prevalence", prevalence, {"resampled": resampled})]
+    if "joint" in fits:
+        # Keyed streams: the language rows are the same whether or not prevalence_by lists language.
+        by_language = model_prevalence(fits["joint"], "joint", docvars, unit_doc, settings, ("language",))
+        results.append(Figure("topic_prevalence_by_language", partial(plot_topics.figure_prevalence, by_language, fits["joint"].k), by_language))
+    return results
+
+
+def _glosses(units, docvars: pd.DataFrame, concept_map: dict) -> dict[str, str]:
+    counts: dict[str, Counter] = {}
+    for u in units:
+        counts.setdefault(str(docvars.loc[u.doc_id, "language"]), Counter()).update(u.terms)
+    return topics.concept_glosses(counts, concept_map)
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = _bytes_io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array, dtype=np.float64), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def model_files(folder: str, fit: topics.LdaFit, record: dict, unit_tokens=None) -> list[Raw]:
+    """A fit as plain files: two .npy matrices, vocabulary and unit ids as text, settings as JSON,
+    and with ``unit_tokens`` each unit's number of tokens in the model (``n_d``, one a line,
+    rows follow units.txt): with ``alpha_fitted`` it gives the Dirichlet posterior parameters
+    ``theta[d] * (n_d + sum alpha)`` the design stage draws θ from (:mod:`analysis.topics.effects`)."""
+    extra = [] if unit_tokens is None else [Raw(f"{folder}/unit_tokens.txt", "".join(f"{int(n)}\n" for n in unit_tokens))]
+    return [
+        Raw(f"{folder}/topic_word.npy", _npy(fit.topic_word)),
+        Raw(f"{folder}/doc_topic.npy", _npy(fit.doc_topic)),
+        Raw(f"{folder}/vocab.txt", "".join(f"{t}\n" for t in fit.vocab)),
+        Raw(f"{folder}/units.txt", "".join(f"{u}\n" for u in fit.unit_ids)),
+        Raw(f"{folder}/settings.json", json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True) + "\n"),
+    ] + extra
+
+
+def save_model(folder: Path, fit: topics.LdaFit, record: dict) -> list[Path]:
+    """Write a fit's plain files into ``folder``."""
+    folder = Path(folder)
+    return write_results(folder.parent, model_files(folder.name, fit, record), None)
+
+
+def load_model(folder: str | Path) -> dict:
+    """Read a saved model without pickle: ``topic_word``, ``doc_topic``, ``vocab``, ``unit_ids``, ``settings``
+    and ``unit_tokens`` (tokens per unit; None for a model saved without it)."""
+    folder = Path(folder)
+    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    if missing:
+        raise InputError(folder, f"not a saved topic model (missing {', '.join(missing)})", "point at figures/topic_models/<model>")
+    return {
+        "topic_word": np.load(folder / "topic_word.npy", allow_pickle=False),
+        "doc_topic": np.load(folder / "doc_topic.npy", allow_pickle=False),
+        "vocab": (folder / "vocab.txt").read_text(encoding="utf-8").splitlines(),
+        "unit_ids": (folder / "units.txt").read_text(encoding="utf-8").splitlines(),
+        "settings": json.loads((folder / "settings.json").read_text(encoding="utf-8")),
+        # Written since issue 15 (n_d per unit); None for a model saved before.
+        "unit_tokens": (np.loadtxt(folder / "unit_tokens.txt", dtype=np.int64, ndmin=1) if (folder / "unit_tokens.txt").is_file() else None),
+    }

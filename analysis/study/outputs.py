@@ -1,0 +1,360 @@
+"""What each stage writes, and what it reads: the single source of truth for make and for tests.
+
+Standard library only (it runs under the system ``python3`` before the virtual environment
+exists): ``python3 -m analysis.study.makefile --study study.toml`` prints a make fragment with one
+grouped rule per stage, whose targets are the stage's output files and whose prerequisites are
+the corpus files listed in the metadata, the study file, the stage's code and resources.
+Each stage's ``run_*`` function is tested to write exactly the files declared here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .settings import MIN_GROUP_DOCS, SMALL_REASON, Study, study_from_raw
+
+TABLE = ("csv", "tex", "md")
+
+
+#: Stages in build order; ``manifest`` comes last and depends on every other output.
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design"]
+
+
+#: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
+APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
+MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json", "unit_tokens.txt")
+LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
+
+
+def slug(term: str) -> str:
+    """File-name-safe form of a term: ``East Sea`` -> ``east-sea``, ``hợp_tác`` -> ``hợp_tác``."""
+    return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
+
+
+def kwic_slugs(terms) -> dict[str, str]:
+    """The ``{term}`` of each KWIC term's file ``kwic_{term}``: its :func:`slug`, and when two
+    different terms share a slug (``East Sea``, ``east-sea``, ``EAST SEA``) each of them gets the
+    first 8 hex digits of the SHA-256 of the term as well (``east-sea-1a2b3c4d``), so no table
+    overwrites another. The same term listed twice is one table. Stable: a term's name depends
+    only on the terms that share its slug, not on their order."""
+    import hashlib
+
+    unique = list(dict.fromkeys(terms))
+    by_slug: dict[str, list[str]] = {}
+    for term in unique:
+        by_slug.setdefault(slug(term), []).append(term)
+    return {term: slug(term) + (f"-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}" if len(by_slug[slug(term)]) > 1 else "")
+            for term in unique}
+
+
+def kwic_stems(terms) -> dict[str, str]:
+    """File stem of each KWIC term: ``kwic_`` + :func:`kwic_slugs`."""
+    return {term: f"kwic_{name}" for term, name in kwic_slugs(terms).items()}
+
+
+# ---------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Output:
+    """One registered output: declared once, read by the stages (captions), make and the appendix.
+
+    ``stem`` may hold placeholders (``{group}``, ``{term}``, ``{by}``, ``{lang}``, ``{within}``,
+    ``{model}``), expanded over the study's settings (:func:`placeholder_values`). ``kind``:
+
+    * ``table``: ``stem`` + each of ``formats`` (default csv, tex, md); ``caption`` is its LaTeX caption;
+    * ``csv``: ``stem.csv`` only;
+    * ``figure``: ``stem`` + each figure format, with ``stem.csv`` (the data behind it) when ``data``;
+    * ``figure+table``: the table and the figure of one stem, sharing the CSV;
+    * ``files``: the names in ``formats`` inside the folder ``stem`` (a saved model);
+    * ``file``: ``stem`` itself (an HTML page).
+
+    ``figure_caption`` is the appendix caption of a figure. Captions are ``str.format``
+    templates over the placeholders, the study's sections (``{frequencies.top_n}``) and values
+    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence] parallel`` named),
+    or a design section the study must have (:data:`DESIGN_WHEN`).
+    """
+
+    stem: str
+    stage: str
+    kind: str
+    caption: str = ""
+    figure_caption: str = ""
+    formats: tuple[str, ...] = TABLE
+    data: bool = False
+    when: str = ""
+
+    def placeholders(self) -> list[str]:
+        return re.findall(r"{(\w+)}", self.stem)
+
+    def files(self, stem: str, figure_formats: Sequence[str]) -> list[str]:
+        """The file names of this output for one expanded ``stem``."""
+        figure = [f"{stem}.{fmt}" for fmt in figure_formats]
+        table = [f"{stem}.{fmt}" for fmt in self.formats]
+        return {
+            "table": table, "csv": [f"{stem}.csv"], "figure+table": [*table, *figure], "file": [stem],
+            "figure": [*figure, *([f"{stem}.csv"] if self.data else [])], "files": [f"{stem}/{name}" for name in self.formats],
+        }[self.kind]
+
+
+#: Every output of every stage, in the order the appendix lists them. A new output: one entry here.
+REGISTRY: tuple[Output, ...] = (
+    # prepare
+    Output("cleaning_log", "prepare", "csv"),
+    Output("preparation_by_document", "prepare", "csv"),
+    Output("corpus_summary", "prepare", "figure+table", "Corpus size by language and outlet",
+           "Corpus size by language: word tokens (stopwords included) and counted terms (stopwords, numbers and punctuation removed)"),
+    # frequencies
+    Output("term_frequencies_by_{group}", "frequencies", "csv"),
+    Output("top_terms_by_{group}", "frequencies", "figure+table", "Top {frequencies.top_n} terms by {group} (per 1,000 counted tokens)",
+           "Most frequent terms by {group}, per 1,000 counted tokens; Vietnamese words segmented with underthesea, English lemmatised with simplemma"),
+    Output("top_bigrams_by_language", "frequencies", "table",
+           "Top bigrams of adjacent content terms by language (count at least {frequencies.min_count_bigram})"),
+    Output("tfidf_top_terms_by_document", "frequencies", "table", "Top TF-IDF terms per document (count x log10(N/df))"),
+    Output("kwic_{term}", "frequencies", "table", formats=("csv", "md")),
+    # framing
+    Output("codebook_coverage", "framing", "table", "Codebook coverage: share of counted tokens mapped to a concept ({source})"),
+    Output("codebook_unmapped_terms", "framing", "table", "Most frequent counted terms no concept covers (where to extend the codebook)"),
+    Output("frame_salience_by_unit", "framing", "csv"),
+    Output("frame_salience_by_document", "framing", "table", "Frame salience per document: hits per 1,000 counted tokens, "
+           "presence (at least {framing.min_hits} hit), share of the family's hits"),
+    Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
+           "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI "
+           "(with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval); groups under "
+           "{framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
+           "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
+           "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
+    Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
+           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
+           "the smallest difference a 5% test detects with 80% power at these sizes (by simulation); with [framing] cluster, the outlets' "
+           "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and a studentized (bootstrap-t) outlet "
+           "cluster-bootstrap 95% interval of the difference (whole outlets resampled); groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
+           "than 93% in simulation)"),
+    Output("frame_distribution_by_{by}", "framing", "table",
+           "Frame distributions by {by}: chi-square test of the frame x group table and Jensen-Shannon divergence (bits); "
+           "groups under {framing.min_group_docs} documents flagged too small"),
+    Output("actor_salience_by_document", "framing", "table", "Actor salience per document: mentions, share, first mention "
+           "(headline/lead = first {framing.lead_sentences} sentences), statements"),
+    Output("actor_salience_by_{by}", "framing", "figure+table", "Actor salience by {by}: pooled mention share, mean share over documents "
+           "(studentized bootstrap 95% CI; with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap "
+           "interval), first mentions in headline/lead, voice; groups under {framing.min_group_docs} documents flagged "
+           "too small (below it, 95% intervals cover less than 93% in simulation)",
+           "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
+    Output("actor_tests_by_{by}", "framing", "table", "Difference in mean actor share by {by}: per actor, the mean over documents of its "
+           "share of the document's actor mentions in each group, permutation test of documents (the document is the unit, not the "
+           "mention), Benjamini-Hochberg q across the actors of one kind; mdd, beside a test with q of 0.05 or more, the smallest "
+           "difference in share a 5% test detects with 80% power at these sizes (by simulation), to read a non-significant row; "
+           "with [framing] cluster, the outlets' design effect, effective numbers of outlets and documents and a studentized outlet "
+           "cluster-bootstrap 95% interval of the difference; groups under {framing.min_group_docs} documents flagged too small "
+           "(below it, 95% intervals cover less than 93% in simulation)"),
+    Output("actor_statements", "framing", "table", formats=("csv", "md")),
+    Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, "
+           "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way); p from {framing.permutations} permutations of documents "
+           "(or of [framing] keyness_cluster values: see the design column) between the groups, not pooled tokens, BH q; "
+           "groups under {framing.min_group_docs} documents flagged too small",
+           "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
+    Output("keyness_concepts_by_{by}", "framing", "figure+table",
+           "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, Log Ratio, Fightin' Words z; p from "
+           "{framing.permutations} permutations of documents (or of [framing] keyness_cluster values: see the design column) "
+           "between the groups, not pooled tokens, BH q; groups under {framing.min_group_docs} documents flagged too small",
+           "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
+    Output("fightin_words_concepts_by_{by}", "framing", "figure", figure_caption="Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score "
+           "of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}", data=True),
+    Output("similarity_crosslingual", "framing", "figure+table",
+           "Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors ({pair_a} x {pair_b})",
+           "Cross-lingual document similarity: cosine of TF-IDF weighted concept vectors for every Vietnamese-English document pair"),
+    Output("near_duplicates", "framing", "table",
+           "Near-duplicates within a language: Jaccard of {framing.shingle_size}-word shingles (flagged at {framing.duplicate_jaccard})"),
+    Output("event_omissions", "framing", "table", "Paired events: frames, actors and concepts missing or much weaker "
+           "(hits per 100 sentences, the cross-language rate, at most 1/{framing.omission_ratio:g} of the other language's; "
+           "at least {framing.omission_min_count} hits on the stronger side and p below 0.05 in an exact test of the two counts "
+           "with sentences as exposure) in one language. An event has too few documents for a document-level test (groups under "
+           "{framing.min_group_docs} documents are too small), and hits within a document are not independent: a list to read, not a finding"),
+    # topics
+    Output("topic_k_selection", "topics", "table", "Choice of the number of topics K per model: mean coherence over seeds, stability across "
+           "seeds (mean matched 1 - Hellinger), the chosen K and why. {c_v_caveat}."),
+    Output("topic_k_fits", "topics", "csv"),
+    Output("topic_coherence_stability_by_k", "topics", "figure", data=True, figure_caption="Choosing the number of topics K: coherence "
+           "(c_npmi, u_mass) and stability across seeds (topics matched by the Hungarian algorithm) for each K"),
+    Output("topic_terms", "topics", "table", "Top {topics.top_n} terms per topic by probability and by relevance "
+           "(Sievert and Shirley 2014, lambda = {topics.relevance_lambda:g})"),
+    Output("topic_representative_units", "topics", "table", "Units with the highest share of each topic"),
+    Output("topic_prevalence", "topics", "table", "Mean topic share of units by group, with studentized bootstrap 95% intervals "
+           "({topics.bootstrap} resamples of {resampled} within groups); with [topics] cluster, the outlets' design effect and a "
+           "studentized bootstrap interval resampling whole outlets; groups under " + str(MIN_GROUP_DOCS) + " documents "
+           "(clusters) flagged too small in the note (" + SMALL_REASON + ")"),
+    Output("topic_top_terms_{model}", "topics", "figure", data=True,
+           figure_caption="Top terms of each topic of the {model} LDA model (gensim LdaModel, single process, seeded)"),
+    Output("topic_models/{model}", "topics", "files", formats=MODEL_FILES),
+    Output("topic_ldavis_{model}.html", "topics", "file", when="ldavis"),
+    Output("topic_prevalence_by_language", "topics", "figure", data=True, when="cross", figure_caption="Topic prevalence by language: "
+           "mean document-topic proportion with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
+    Output("topic_alignment_vi_en", "topics", "table", "Vietnamese and English topics matched one-to-one through the concept map "
+           "(similarity = 1 - Jensen-Shannon distance of concept distributions)", when="cross"),
+    Output("topic_alignment_heatmap_vi_en", "topics", "figure", data=True, when="cross", figure_caption="Cross-lingual topic alignment (vi en): "
+           "similarity of per-language topics through the bilingual concept map"),
+    # design (only for the sections the study has: [[compare]], [time] with [[time.event]], [model])
+    Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens or per 100 sentences (each contrast's exposure; documents permuted within "
+           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect, "
+           "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference and minimum detectable difference", when="compare"),
+    Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
+           "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
+           "groups (within strata)", when="compare"),
+    Output("time_series", "design", "table", "Rates per document exposure ({time.exposure}) by {time.by} and {time.freq}: the period's pooled rate "
+           "(sum of hits / sum of exposure; for topics, the mean of the documents' topic shares) with a studentized bootstrap 95% "
+           "interval resampling the period's documents of the group (bootstrap-t, Davison and Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period with no "
+           "document is a gap", when="time"),
+    Output("time_series_{measure}", "design", "figure", data=True, when="time", figure_caption="Rates of {measure} over time, one panel "
+           "per item and one line per group, with studentized document-bootstrap 95% intervals (bootstrap-t); gaps are periods with no document; "
+           "an interval the data cannot bound (too few documents with different values) is a hatched bar with a dashed edge cut by the panel's edge"),
+    Output("time_events", "design", "table", "Event windows: rates before and after each event by {time.by}, difference-in-differences "
+           "with a studentized bootstrap 95% interval resampling documents within each group x side cell (bootstrap-t with a "
+           "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent documents and parallel trends)", when="time_events"),
+    Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
+    Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
+           "coefficients, rate ratios and 95% intervals", when="model"),
+    Output("model_marginal_frames", "design", "figure", data=True, when="model", figure_caption="Predicted frame rates by language from "
+           "the count regression (quasi-Poisson GLM, outlet-clustered 95% intervals), other covariates at their most frequent value"),
+    Output("model_frames_mixed", "design", "table", "Linear mixed model of log frame rates on {regression.formula} with a random intercept by "
+           "{regression.cluster} (REML): outlet variance and ICC", when="model_mixed"),
+    Output("design_words", "design", "table", "Keyness of words between the groups of each contrast that names words (one language per "
+           "contrast: words of two languages are not comparable, concepts are): signed G2, Log Ratio, Fightin' Words z (top "
+           "{framing.keyness_top_n} each way in .tex/.md, every term in .csv); p from {framing.permutations} permutations of documents "
+           "(of the contrast's cluster values when it names one), BH q", when="compare_words"),
+    Output("model_topics", "design", "table", "Topic prevalence (each document's mean topic share over its units) regressed on "
+           "{regression.formula} per topic model by the method of composition (Treier and Jackman 2008; as stm's estimateEffect, Roberts, "
+           "Stewart and Tingley 2019): {regression.draws} draws of every unit's topic shares from Dirichlet(n_dk + alpha), the posterior "
+           "given the topic model's final sample of assignments (not the full Gibbs posterior, so intervals are somewhat too narrow), an OLS "
+           "fit and one coefficient draw from its sampling distribution per draw, pooled: the 95% interval (2.5 and 97.5 percentiles) and SE "
+           "combine within-draw and between-draw variance. The model is linear in the shares, as stm's is, so with few documents an interval can "
+           "reach below 0 or above 1. A one-language model leaves out terms constant in its documents", when="model_topics"),
+    Output("model_marginal_topics", "design", "figure", data=True, when="model_topics", figure_caption="Predicted topic prevalence by the "
+           "focal covariate (language where the model has it) from the method of composition, other covariates at their most frequent "
+           "value, with 95% intervals that carry the topic model's uncertainty about each document's topic shares (a linear model of shares: with few "
+           "documents an interval can cross 0)"),
+    # equivalence (issue 12): always on the study corpus; the check on translations with [equivalence] parallel
+    Output("codebook_pattern_sources", "equivalence", "table", "Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, "
+           "per language: hits and share of the entry's hits"),
+    Output("codebook_audit", "equivalence", "table", "Codebook entries that are one-sided (patterns in one language only) or have patterns on a "
+           "stopword list (exempted from it, in both languages by the same rule, so they are counted)"),
+    Output("equivalence_by_entry", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_summary", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_denominators", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_calibrated_by_language", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_ratios", "equivalence", "figure", data=True, when="parallel", figure_caption="The instrument on translations: vi/en rate "
+           "ratio per 100 sentences of each frame and of the flagged concepts, with 95% bootstrap intervals over translated pairs (red: flagged non-equivalent)"),
+)
+OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
+
+
+def _study(settings: dict) -> Study:
+    return study_from_raw(settings, Path("study.toml"))[0]
+
+
+def placeholder_values(study: Study) -> dict[str, list[str]]:
+    """The values each stem placeholder takes in this study (files are declared for each)."""
+    languages = [lang for lang in dict.fromkeys(study.corpus.languages) if lang in ("vi", "en")]
+    cross = "vi" in languages and "en" in languages
+    return {
+        "group": list(study.frequencies.group_by),
+        "term": list(kwic_slugs(study.frequencies.kwic_terms).values()),  # colliding slugs made distinct
+        "by": [study.framing.compare_by],
+        "lang": list(study.corpus.languages),
+        "within": list(study.framing.keyness_within),
+        "model": [*languages, *(["joint"] if cross else [])],
+        "measure": list(dict.fromkeys(study.time.measures)) if study.time is not None else [],
+    }
+
+
+#: ``when`` conditions of the design stage's outputs: the study has the section.
+DESIGN_WHEN = {
+    "compare": lambda s: bool(s.compare),
+    "time": lambda s: s.time is not None,
+    "time_events": lambda s: s.time is not None and bool(s.time.events),
+    "model": lambda s: s.model is not None,
+    "model_mixed": lambda s: s.model is not None and s.model.mixed,
+    "model_topics": lambda s: s.model is not None and s.model.topics,
+    "compare_words": lambda s: any("words" in c.measures for c in s.compare),
+}
+
+
+def design_topic_inputs(study: Study) -> list[str]:
+    """The topics stage's saved model files the design stage reads (relative to the output folder;
+    none unless the design layer uses topics: :func:`analysis.study.design_spec.uses_topics`)."""
+    from .design_spec import uses_topics
+
+    if not uses_topics(study):
+        return []
+    return [f"topic_models/{model}/{name}" for model in placeholder_values(study)["model"] for name in MODEL_FILES]
+
+
+def expand(output: Output, study: Study) -> list[dict[str, str]]:
+    """The placeholder values of every file group ``output`` declares in ``study`` (none when ``when`` fails)."""
+    languages = set(study.corpus.languages)
+    if (output.when == "cross" and not {"vi", "en"} <= languages) or (output.when == "ldavis" and not study.topics.ldavis):
+        return []
+    if output.when in DESIGN_WHEN and not DESIGN_WHEN[output.when](study):
+        return []
+    if output.when == "parallel" and not study.equivalence.parallel:
+        return []
+    values = placeholder_values(study)
+    combos: list[dict[str, str]] = [{}]
+    for name in output.placeholders():
+        combos = [{**c, name: v} for c in combos for v in values[name]]
+    return combos
+
+
+def declared_outputs(settings: dict | Study) -> dict[str, list[str]]:
+    """File names (relative to the output folder) each stage writes, from the raw study TOML (or a Study)."""
+    study = settings if isinstance(settings, Study) else _study(settings)
+    formats = list(study.run.figure_formats)
+    outputs: dict[str, list[str]] = {stage: [] for stage in STAGE_ORDER}
+    for output in REGISTRY:
+        for values in expand(output, study):
+            outputs[output.stage] += output.files(output.stem.format(**values), formats)
+    return outputs
+
+
+def framing_outputs(settings: dict) -> list[str]:
+    """Files the ``framing`` stage writes (a figure and the table of the same stem share one CSV)."""
+    return declared_outputs(settings)["framing"]
+
+
+def equivalence_outputs(settings: dict) -> list[str]:
+    """Files the ``equivalence`` stage writes: always the codebook's pattern sources and audit on
+    the study corpus; with a parallel sample (``[equivalence] parallel``) also the check of the
+    instrument on the translations, its calibration of the study's ratios and its figure."""
+    return declared_outputs(settings)["equivalence"]
+
+
+def topics_outputs(settings: dict) -> list[str]:
+    """Files the ``topics`` stage writes: one model per language, and with both languages the joint
+    model on concept-mapped tokens and the alignment of the two language models."""
+    return declared_outputs(settings)["topics"]
+
+
+def _display(values: Mapping[str, str]) -> dict[str, str]:
+    return {k: LANGUAGE_NAMES.get(v, v.replace("_", " ")) if k in ("lang", "model") else str(v).replace("_", " ") for k, v in values.items()}
+
+
+def caption(output: str, study: Study, figure: bool = False, **values) -> str:
+    """The table (or appendix figure) caption of a registered output with its placeholder values."""
+    entry = OUTPUTS[output]
+    template = entry.figure_caption if figure else entry.caption
+    sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics", "time")}
+    sections["regression"] = study.model  # [model] ({model} is the topic-model placeholder)
+    return template.format(**sections, **(_display(values) if figure else values))
+
+
+def figure_stems(study: Study) -> list[tuple[str, str, str]]:
+    """``(stage, stem, appendix caption)`` of every declared figure, in registry order."""
+    return [(o.stage, o.stem.format(**v), caption(o.stem, study, figure=True, **v))
+            for o in REGISTRY if o.kind in ("figure", "figure+table") for v in expand(o, study)]
+
+
+def design_outputs(settings: dict | Study) -> list[str]:
+    """Files the ``design`` stage writes: only for the design sections the study has (none = no files)."""
+    return declared_outputs(settings)["design"]

@@ -1,0 +1,912 @@
+"""Topic models: LDA fitting, choice of K, topic descriptions, prevalence and cross-lingual alignment.
+
+Data in, data out. The engines stay at the edge of this module (:mod:`analysis.topics.engines`): the
+vocabulary is built once with gensim's ``Dictionary``, every engine (tomotopy's collapsed Gibbs
+``LDAModel``, the default, or gensim's online ``LdaModel``) gets the same count matrix and returns
+plain numpy arrays (topic-word ``phi``, doc-topic ``theta``) with the vocabulary; nothing
+downstream ever sees an engine object. Coherence is gensim's ``CoherenceModel`` for either engine.
+
+Reproducibility. Every fit is single-threaded and seeded (tomotopy with one worker, gensim's
+single-process ``LdaModel`` with a seeded ``RandomState``) and gives the same matrices bit for bit,
+whatever the number of worker processes that run the fits of K selection side by side.
+``LdaMulticore`` (gensim, ``multicore = true``) does not (gensim PR #2953) and is recorded as
+``reproducible = False``. Doc-topic proportions are computed once, deterministically (see
+:mod:`analysis.topics.engines`).
+
+Units and numbering. Rows of ``theta`` are the kept units in corpus order; units without any
+term left after dictionary filtering are dropped (logged) and the others keep their ids. Topics
+are numbered from 1 in every table and figure: topic ``t`` is row ``t - 1`` of ``phi``.
+
+References
+----------
+Blei, Ng & Jordan (2003), Latent Dirichlet allocation, JMLR 3. Hoffman, Blei & Bach (2010), Online
+learning for LDA, NIPS (gensim's algorithm). Röder, Both & Hinneburg (2015), Exploring the space of
+topic coherence measures, WSDM (c_v, c_npmi). Mimno et al. (2011), Optimizing semantic coherence in
+topic models, EMNLP (u_mass). Sievert & Shirley (2014), LDAvis, ACL workshop (relevance).
+Greene, O'Callaghan & Cunningham (2014), How many topics? Stability analysis for topic models,
+ECML PKDD (matching topics across runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import metadata
+from itertools import combinations
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist, jensenshannon
+
+from . import engines
+from .engines import training_order  # noqa: F401  (part of this module's interface since issue 4)
+from ..stats.resampling import MIN_GROUP_DOCS, studentized_interval
+from ..study.settings import TopicSettings
+
+log = logging.getLogger("analysis")
+
+#: Fewer units per topic than this: the model is exploratory only (said in every table note).
+MIN_UNITS_PER_TOPIC = 10
+#: Fewer documents (clusters) than this in a group: its prevalence interval does not mean much.
+#: The framing tables' threshold (20): from it the studentized interval keeps >= 0.93 coverage in
+#: the simulations of ``tests/test_resampling.py`` and ``tests/test_topics.py`` (issue 12).
+MIN_DOCS_PER_GROUP = MIN_GROUP_DOCS
+#: Coherence measures reported for K selection (c_npmi drives the choice).
+COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")
+C_V_CAVEAT = (
+    "c_v is reported for comparison only: it can rate a topic of rare unrelated words above a good one "
+    "(dice-group/Palmetto issue 12), the paper's c_v scores could not be reproduced (issue 13), and its "
+    "author no longer recommends it (issue 76); K is chosen on c_npmi"
+)
+
+
+# ------------------------------------------------------------------------------------ settings
+
+
+def _prior(value: str, names: tuple[str, ...], key: str):
+    """gensim's value for a Dirichlet prior written in the study: a name or a positive number.
+
+    Raises ``ValueError`` (starting with ``key``) for anything else."""
+    if value in names:
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not number > 0 or math.isinf(number):
+        raise ValueError(f"{key} = '{value}' is not known: use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
+    return number
+
+
+# -------------------------------------------------------------------------------------- corpus
+
+
+@dataclass(frozen=True)
+class TopicCorpus:
+    """Units ready for LDA.
+
+    ``unit_ids`` are the kept units in corpus order, ``dropped`` the ids of units with no term
+    left (ids are never renumbered); ``vocab`` is sorted; ``counts`` is the (units, terms) CSR
+    count matrix; ``texts`` the kept terms of each unit in reading order (for coherence).
+    """
+
+    name: str
+    unit_ids: tuple[str, ...]
+    dropped: tuple[str, ...]
+    vocab: tuple[str, ...]
+    counts: sp.csr_matrix
+    texts: tuple[tuple[str, ...], ...]
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_ids)
+
+    def term_frequency(self) -> np.ndarray:
+        """Corpus count of each vocabulary term (the marginal used by relevance)."""
+        return np.asarray(self.counts.sum(axis=0)).ravel()
+
+    def bow(self) -> list[list[tuple[int, int]]]:
+        """gensim's bag-of-words: per unit, ``(term index, count)`` sorted by index."""
+        return engines.bag_of_words(self.counts)
+
+
+def build_corpus(
+    name: str,
+    unit_ids: Sequence[str],
+    terms: Sequence[Sequence[str]],
+    no_below: int = 2,
+    no_above: float = 1.0,
+    keep_n: int = 0,
+) -> TopicCorpus:
+    """Filter the vocabulary with gensim's ``Dictionary.filter_extremes`` and count terms per unit.
+
+    A term is kept when it occurs in at least ``no_below`` units and in at most ``no_above`` of
+    them (a share), then only the ``keep_n`` most frequent by document frequency (0 = all). Units
+    with no term at all, or none left after filtering, are dropped with a logged count.
+
+    Raises ``ValueError`` for fewer than two units with terms (message starting with ``terms``)
+    and for an empty vocabulary (starting with ``no_below``); a stage names the study key.
+
+    >>> c = build_corpus("vi", ["a", "b", "c"], [["hợp_tác", "biển"], ["hợp_tác"], []], no_below=2)
+    >>> c.unit_ids, c.dropped, c.vocab, c.counts.toarray().tolist()
+    (('a', 'b'), ('c',), ('hợp_tác',), [[1], [1]])
+    """
+    from gensim.corpora import Dictionary
+
+    if len(unit_ids) != len(terms):
+        raise ValueError("unit_ids and terms differ in length")
+    if len(set(unit_ids)) != len(unit_ids):
+        raise ValueError("unit ids must be unique")
+    label = f"model '{name}'"
+    nonempty = [i for i, t in enumerate(terms) if len(t)]
+    if len(nonempty) < 2:
+        raise ValueError(
+            f"terms of {label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with terms (of {len(unit_ids)}); "
+            "a topic model needs at least 2: add documents, or cut them into smaller units ([units] kind = 'sentences' with a small window)"
+        )
+    dictionary = Dictionary(list(terms[i]) for i in nonempty)
+    dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n or None)
+    if len(dictionary) == 0:
+        raise ValueError(
+            f"no_below = {no_below}: {label} has no term left after dictionary filtering (none occurs in at least no_below = {no_below} "
+            f"of the {len(nonempty)} units and in at most no_above = {no_above:g} of them): "
+            "lower no_below, raise no_above, or use longer units ([units] window)"
+        )
+    vocab = tuple(sorted(dictionary.token2id))
+    index = {t: j for j, t in enumerate(vocab)}
+    kept_ids, texts, indptr, indices, data = [], [], [0], [], []
+    for i, (unit_id, unit_terms) in enumerate(zip(unit_ids, terms)):
+        text = tuple(t for t in unit_terms if t in index)
+        if not text:
+            continue
+        counts: dict[int, int] = {}
+        for t in text:
+            counts[index[t]] = counts.get(index[t], 0) + 1
+        kept_ids.append(unit_id)
+        texts.append(text)
+        indices.extend(sorted(counts))
+        data.extend(counts[j] for j in sorted(counts))
+        indptr.append(len(indices))
+    kept = set(kept_ids)
+    dropped = tuple(u for u in unit_ids if u not in kept)
+    if dropped:
+        log.info("topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids))
+    if len(kept_ids) < 2:
+        raise ValueError(
+            f"no_below = {no_below}: {label} has only {len(kept_ids)} unit that keeps terms after dictionary filtering; "
+            "a topic model needs at least 2: lower no_below or raise no_above, or add documents"
+        )
+    matrix = sp.csr_matrix(
+        (np.asarray(data, dtype=np.int64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
+        shape=(len(kept_ids), len(vocab)),
+    )
+    return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, tuple(texts))
+
+
+def _gensim_dictionary(vocab: Sequence[str]):
+    """A gensim Dictionary whose ids are the positions in our sorted ``vocab``."""
+    return engines.gensim_dictionary(vocab)
+
+
+# ----------------------------------------------------------------------------------------- fit
+
+
+@dataclass(frozen=True)
+class LdaFit:
+    """A fitted topic model as plain arrays.
+
+    ``topic_word``: (K, V) float64, rows sum to 1 (phi); ``doc_topic``: (units, K) float64, rows
+    sum to 1 (theta), rows in the order of ``unit_ids``; ``alpha``: the (K,) document-topic prior
+    as fitted; ``reproducible``: False for ``LdaMulticore`` fits; ``record``: the engine's plain
+    description of the fit (engine, version, priors, iterations run, convergence).
+    """
+
+    name: str
+    k: int
+    seed: int
+    topic_word: np.ndarray
+    doc_topic: np.ndarray
+    vocab: tuple[str, ...]
+    unit_ids: tuple[str, ...]
+    alpha: np.ndarray
+    reproducible: bool = True
+    record: dict = field(default_factory=dict, compare=False)
+
+
+def check_k(corpus: TopicCorpus, k: int) -> None:
+    """K topics need at least K units (``ValueError`` starting with ``k`` otherwise)."""
+    if k > corpus.n_units:
+        raise ValueError(
+            f"k = {k}: model '{corpus.name}' has only {corpus.n_units} units with terms: "
+            f"set k to at most {corpus.n_units}, or 0 to choose K from k_range"
+        )
+
+
+def lda_parameters(settings: TopicSettings) -> dict:
+    """Keyword arguments for gensim's ``LdaModel`` from the study (everything but corpus, K, seed)."""
+    return {
+        "passes": settings.passes,
+        "iterations": settings.iterations,
+        "alpha": _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha"),
+        "eta": _prior(settings.eta, ("symmetric", "auto"), "eta"),
+        "chunksize": settings.chunksize,
+        "eval_every": settings.eval_every,
+        "update_every": 1,
+    }
+
+
+def engine_parameters(settings: TopicSettings, workers: int = 1) -> dict:
+    """The explicit keyword arguments of :func:`analysis.topics.engines.fit` for the study's engine.
+
+    tomotopy: priors, ``max_iterations``, ``tolerance``, ``window`` (Gibbs iterations). gensim:
+    :func:`lda_parameters` without ``update_every``, ``shuffle``, ``multicore`` and its
+    ``workers``, ``tolerance`` and a window of one pass (a pass is a whole sweep of the corpus).
+    """
+    alpha = _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha")
+    eta = _prior(settings.eta, ("symmetric", "auto"), "eta")
+    if settings.engine == "tomotopy":
+        return {"alpha": alpha, "eta": eta, "max_iterations": settings.max_iterations,
+                "tolerance": settings.tolerance, "window": settings.window}
+    params = {p: v for p, v in lda_parameters(settings).items() if p != "update_every"}
+    return {**params, "shuffle": settings.shuffle, "multicore": settings.multicore, "workers": workers,
+            "tolerance": settings.tolerance, "window": 1}
+
+
+def fit_parameters(settings: TopicSettings, workers: int = 1) -> dict:
+    """The keyword arguments of :func:`fit_lda` (and the fits of :func:`select_k`) from a study's
+    ``[topics]`` settings: ``engine`` and :func:`engine_parameters`.
+
+    >>> from analysis.study.settings import TopicSettings
+    >>> sorted(fit_parameters(TopicSettings()))
+    ['alpha', 'engine', 'eta', 'max_iterations', 'tolerance', 'window']
+    """
+    return {"engine": settings.engine, **engine_parameters(settings, workers)}
+
+
+def fit_lda(corpus: TopicCorpus, k: int, seed: int, engine: str = "tomotopy", **params) -> LdaFit:
+    """Fit LDA with ``k`` topics and return phi, theta and the vocabulary as numpy arrays.
+
+    ``engine`` (:mod:`analysis.topics.engines`): ``"tomotopy"``, the collapsed Gibbs sampler with one
+    thread and the seed, or ``"gensim"``, the single-process ``LdaModel`` seeded with
+    ``numpy.random.RandomState(seed)`` and trained on the units in :func:`training_order` (or
+    ``LdaMulticore`` with ``workers - 1`` workers when ``multicore=True``: faster, not
+    reproducible). ``params`` are the engine's keyword arguments (:func:`analysis.topics.engines.fit`:
+    priors, ``passes``/``max_iterations``, ``tolerance``...); :func:`fit_parameters` gives them
+    for a study. Both stop by the convergence rule of :mod:`analysis.topics.engines` when
+    ``tolerance > 0``. theta is computed once, for all units in corpus order. Raises
+    ``ValueError`` when ``k`` exceeds the units.
+
+    >>> c = build_corpus("x", ["a", "b", "c", "d"], [["sea", "ship"], ["sea", "ship"], ["trade", "tax"], ["trade", "tax"]], no_below=1)
+    >>> fit = fit_lda(c, 2, seed=1, max_iterations=50)
+    >>> fit.topic_word.shape, fit.doc_topic.shape
+    ((2, 4), (4, 2))
+    """
+    check_k(corpus, k)
+    result = engines.fit(engine, corpus.counts, corpus.vocab, k, seed, **params)
+    return LdaFit(
+        corpus.name, k, seed, result.topic_word, result.doc_topic, corpus.vocab, corpus.unit_ids,
+        result.alpha, reproducible=result.reproducible, record=result.record,
+    )
+
+
+def _normalise_rows(matrix) -> np.ndarray:
+    m = np.asarray(matrix, dtype=np.float64)
+    return m / m.sum(axis=1, keepdims=True)
+
+
+def top_term_indices(topic_word: np.ndarray, n: int) -> np.ndarray:
+    """(K, n) indices of each topic's ``n`` most probable terms; ties go to the earlier term."""
+    order = np.argsort(-topic_word, axis=1, kind="stable")
+    return order[:, : min(n, topic_word.shape[1])]
+
+
+# ----------------------------------------------------------------------------------- coherence
+
+
+def coherence(
+    corpus: TopicCorpus, topic_word: np.ndarray, topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+) -> dict[str, np.ndarray]:
+    """Per-topic coherence of each topic's ``topn`` most probable terms, by gensim's CoherenceModel.
+
+    * ``c_npmi`` (Aletras & Stevenson 2013; Röder et al. 2015): mean normalised pointwise mutual
+      information ``NPMI(a, b) = log(P(a,b) / (P(a)P(b))) / -log P(a,b)`` over word pairs,
+      probabilities from sliding windows of 10 tokens over the units; in [-1, 1].
+    * ``u_mass`` (Mimno et al. 2011): mean ``log((D(a,b) + 1) / D(b))`` over ordered pairs, from
+      unit co-occurrence counts; <= 0, higher is better.
+    * ``c_v`` (Röder et al. 2015): indirect cosine of NPMI vectors over 110-token windows. See
+      :data:`C_V_CAVEAT`.
+
+    Computed on the filtered units themselves (no external reference corpus), with
+    ``processes=1`` so the counts do not depend on worker scheduling.
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = _gensim_dictionary(corpus.vocab)
+    top = [[corpus.vocab[j] for j in row] for row in top_term_indices(topic_word, topn)]
+    texts = [list(t) for t in corpus.texts]
+    out = {}
+    for measure in measures:
+        if measure == "u_mass":
+            model = CoherenceModel(topics=top, corpus=corpus.bow(), dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
+        else:
+            model = CoherenceModel(topics=top, texts=texts, dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
+        out[measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
+    return out
+
+
+def coherence_many(
+    corpus: TopicCorpus, topic_words: Sequence[np.ndarray], topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+) -> list[dict[str, np.ndarray]]:
+    """:func:`coherence` of several fits of one corpus, counting co-occurrences once per measure.
+
+    gensim's CoherenceModel spends most of its time sliding windows over the texts to count
+    word and pair occurrences (``estimate_probabilities``). Those counts do not depend on which
+    other words are counted alongside (each word's windows are its own), so one accumulation over
+    the union of every fit's top terms serves all fits: the model keeps its accumulator when new
+    topics use only counted words. Same numbers as :func:`coherence` fit by fit (test).
+    """
+    from gensim.models.coherencemodel import CoherenceModel
+
+    dictionary = _gensim_dictionary(corpus.vocab)
+    tops = [[[corpus.vocab[j] for j in row] for row in top_term_indices(tw, topn)] for tw in topic_words]
+    if not tops:
+        return []
+    union = [topic for top in tops for topic in top]
+    texts = [list(t) for t in corpus.texts]
+    bow = corpus.bow() if "u_mass" in measures else None
+    out: list[dict[str, np.ndarray]] = [{} for _ in tops]
+    for measure in measures:
+        source = {"corpus": bow} if measure == "u_mass" else {"texts": texts}
+        model = CoherenceModel(topics=union, dictionary=dictionary, coherence=measure, topn=len(union[0]), processes=1, **source)
+        model.estimate_probabilities()
+        for i, top in enumerate(tops):
+            model.topics = top
+            out[i][measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
+    return out
+
+
+# ---------------------------------------------------------------------------- topic matching
+
+
+def hellinger_matrix(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Hellinger distance between every row of ``p`` and every row of ``q``.
+
+    ``H(p, q) = sqrt(1/2 * sum_w (sqrt p_w - sqrt q_w)^2)``, in [0, 1]; rows are distributions.
+    """
+    return cdist(np.sqrt(p), np.sqrt(q), "euclidean") / math.sqrt(2.0)
+
+
+def jensen_shannon_matrix(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Jensen-Shannon distance (base 2, so in [0, 1]) between rows: scipy's ``jensenshannon``.
+
+    ``JSD(p, q) = sqrt((KL(p || m) + KL(q || m)) / 2)`` with ``m = (p + q) / 2`` (Lin 1991).
+    A row of zeros (no mass at all) is at distance 1 from everything.
+    """
+    out = np.ones((p.shape[0], q.shape[0]))
+    for i, row in enumerate(p):
+        for j, col in enumerate(q):
+            if row.sum() > 0 and col.sum() > 0:
+                out[i, j] = jensenshannon(row, col, base=2.0)
+    return np.clip(np.nan_to_num(out, nan=1.0), 0.0, 1.0)
+
+
+DISTANCES: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "hellinger": hellinger_matrix,
+    "jensen_shannon": jensen_shannon_matrix,
+}
+
+
+def match_topics(p: np.ndarray, q: np.ndarray, metric: str = "hellinger") -> pd.DataFrame:
+    """One-to-one matching of the topics (rows) of ``p`` to those of ``q`` at least total distance.
+
+    The assignment problem is solved exactly by ``scipy.optimize.linear_sum_assignment`` (Hungarian
+    method; Greene et al. 2014 use the same matching for stability). With different numbers of
+    topics, the extra ones stay unmatched. Columns (0-based indices): ``topic_a, topic_b,
+    distance, similarity`` (``1 - distance``), sorted by ``topic_a``.
+    """
+    distance = DISTANCES[metric](p, q)
+    rows, cols = linear_sum_assignment(distance)
+    d = distance[rows, cols]
+    return pd.DataFrame({"topic_a": rows, "topic_b": cols, "distance": d, "similarity": 1.0 - d})
+
+
+def stability(topic_words: Sequence[np.ndarray], metric: str = "hellinger") -> tuple[float, float]:
+    """Agreement of the topics of fits that differ only in their seed.
+
+    For every pair of fits, topics are matched one-to-one (:func:`match_topics`); the pair's
+    agreement is the mean similarity ``1 - distance`` of its matched topics. Returns
+    ``(mean over pairs, lowest similarity of any matched topic)``; both NaN for a single fit.
+    1 = the same topics every time; Hellinger similarity near 0 = unrelated topics.
+    """
+    pairs = [match_topics(a, b, metric)["similarity"].to_numpy() for a, b in combinations(topic_words, 2)]
+    if not pairs:
+        return math.nan, math.nan
+    return float(np.mean([p.mean() for p in pairs])), float(min(p.min() for p in pairs))
+
+
+# ---------------------------------------------------------------------------------- choose K
+
+
+@dataclass(frozen=True)
+class KSelection:
+    """``fits``: one row per (K, seed) with mean coherence per measure; ``summary``: one row per
+    candidate K with ``chosen`` and ``reason``; ``k``: the chosen number of topics."""
+
+    name: str
+    fits: pd.DataFrame
+    summary: pd.DataFrame
+    k: int
+    reason: str
+
+
+def _fit_job(corpus: TopicCorpus, params: dict, job: tuple[int, int]) -> tuple[int, int, np.ndarray, dict]:
+    """One K-selection fit (run in a worker process): K, seed, phi and the engine's record."""
+    k, seed = job
+    fit = fit_lda(corpus, k, seed, **params)
+    return k, seed, fit.topic_word, fit.record
+
+
+def n_documents(corpus: TopicCorpus) -> int:
+    """Documents behind a model's units (a unit id is ``<doc_id>`` or ``<doc_id>#<part>``)."""
+    return len({u.split("#", 1)[0] for u in (*corpus.unit_ids, *corpus.dropped)})
+
+
+def candidate_ks(corpus: TopicCorpus, k_range: Sequence[int] = (), k: int = 0) -> list[int]:
+    """The K to fit: ``k_range`` (sized from the corpus by :func:`suggest_topic_settings` when
+    empty) and a fixed ``k``, sorted."""
+    k_range = tuple(k_range) or tuple(suggest_topic_settings(n_documents(corpus))["topics"]["k_range"])
+    return sorted(set(k_range) | ({k} if k else set()))
+
+
+def selection_parameters(settings: TopicSettings) -> dict:
+    """The K-selection keyword arguments of :func:`select_k` from a study's ``[topics]`` settings.
+
+    >>> from analysis.study.settings import TopicSettings
+    >>> selection_parameters(TopicSettings(k_range=(2, 3)))
+    {'k_range': (2, 3), 'seeds': (1, 2, 3), 'k': 0, 'stability_min': 0.6, 'coherence_topn': 10}
+    """
+    return {"k_range": settings.k_range, "seeds": settings.seeds, "k": settings.k,
+            "stability_min": settings.stability_min, "coherence_topn": settings.coherence_topn}
+
+
+def select_k(
+    corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0,
+    stability_min: float = 0.6, coherence_topn: int = 10, mapper: Callable = map, progress=None, **params,
+) -> KSelection:
+    """Fit every K of ``k_range`` (and a fixed ``k``) with every seed of ``seeds``; choose K.
+
+    An empty ``k_range`` is sized from the corpus (:func:`candidate_ks`). Rule (when ``k == 0``):
+    among K whose stability across seeds (:func:`stability`, Hellinger) is at least
+    ``stability_min``, the K with the highest mean c_npmi (over each topic's ``coherence_topn``
+    terms); ties go to the smaller K. If no K is stable enough, the highest mean c_npmi overall,
+    and the reason says so. K larger than the number of units is skipped with a note. ``params``
+    go to every fit (:func:`fit_lda`: ``engine`` and its keyword arguments; for a study,
+    ``**fit_parameters(study.topics)``). ``mapper`` maps the (K, seed) fits (``map`` or a process
+    pool's ``map``; each fit is single-process and seeded, so the result does not depend on it).
+    ``progress`` (an :class:`analysis.topics.engines.Progress` or anything with ``advance(label)``) hears
+    of every finished fit, in job order. Raises ``ValueError`` (starting with ``k`` or
+    ``k_range``) when no K fits the corpus.
+
+    Columns of ``summary``: ``model, k, fits, c_npmi, c_npmi_sd, u_mass, c_v, stability,
+    stability_min, units_per_topic, chosen, reason``; of ``fits``: ``model, k, seed, c_npmi, u_mass,
+    c_v, iterations`` (sweeps of the corpus the fit ran: Gibbs iterations or passes), ``stopped_by``
+    (``convergence`` or the maximum).
+
+    >>> c = build_corpus("x", [f"u{i}" for i in range(6)], [["sea", "ship"], ["ship", "sea"], ["sea", "ship"], ["tax", "trade"], ["trade", "tax"], ["tax", "trade"]], no_below=1)
+    >>> selection = select_k(c, k_range=(2, 3), seeds=(1, 2), max_iterations=30)
+    >>> selection.summary["k"].tolist(), selection.k in (2, 3)
+    ([2, 3], True)
+    """
+    jobs = selection_jobs(corpus, k_range, seeds, k)
+    results = []
+    for result in mapper(partial(_fit_job, corpus, params), jobs):
+        results.append(result)
+        if progress is not None:
+            progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
+    return selection_from_fits(corpus, results, k_range, seeds, k, stability_min, coherence_topn)
+
+
+def selection_jobs(corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0) -> list[tuple[int, int]]:
+    """The (K, seed) fits of K selection, after checking that some K fits the corpus."""
+    candidates = candidate_ks(corpus, k_range, k)
+    if k:
+        check_k(corpus, k)
+    feasible = [kk for kk in candidates if kk <= corpus.n_units]
+    if not feasible:
+        raise ValueError(
+            f"k_range = {list(k_range)}: every K exceeds the {corpus.n_units} units with terms of model '{corpus.name}': "
+            f"add values of at most {corpus.n_units}"
+        )
+    return [(kk, seed) for kk in feasible for seed in seeds]
+
+
+def selection_from_fits(
+    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], k_range: Sequence[int] = (),
+    seeds: Sequence[int] = (1, 2, 3), k: int = 0, stability_min: float = 0.6, coherence_topn: int = 10,
+) -> KSelection:
+    """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
+    candidates = candidate_ks(corpus, k_range, k)
+    feasible = sorted({kk for kk, _, _, _ in results})
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], coherence_topn)
+    means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
+    fits = pd.DataFrame(
+        [(corpus.name, k, seed, *(mean[m] for m in COHERENCE_MEASURES), record.get("iterations", 0), record.get("stopped_by", ""))
+         for (k, seed, _, record), mean in zip(results, means)],
+        columns=["model", "k", "seed", *COHERENCE_MEASURES, "iterations", "stopped_by"],
+    )
+    rows = []
+    for kk in candidates:
+        if kk not in feasible:
+            rows.append((corpus.name, kk, 0, *[math.nan] * 6, corpus.n_units / kk))
+            continue
+        mine = fits[fits["k"] == kk]
+        stab_mean, stab_min = stability([tw for kkk, _, tw, _ in results if kkk == kk])
+        rows.append(
+            (corpus.name, kk, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
+             mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / kk)
+        )
+    summary = pd.DataFrame(
+        rows,
+        columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"],
+    )
+    chosen, reason, reasons = _choose(summary, k, len(seeds), stability_min, corpus.n_units)
+    summary["chosen"] = summary["k"] == chosen
+    summary["reason"] = reasons
+    return KSelection(corpus.name, fits, summary, chosen, reason)
+
+
+def _choose(summary: pd.DataFrame, k: int, n_seeds: int, threshold: float, n_units: int) -> tuple[int, str, list[str]]:
+    """The chosen K, the reason, and a reason for every row of ``summary``."""
+    feasible = summary[summary["fits"] > 0]
+    one_seed = n_seeds < 2
+    if k:
+        chosen = k
+        reason = f"fixed in the study file ([topics] k = {k})"
+    else:
+        stable = feasible if one_seed else feasible[feasible["stability"] >= threshold]
+        pool = stable if len(stable) else feasible
+        # Highest c_npmi; NaN ranks last; ties to the smaller K (the summary is sorted by K).
+        scores = pool["c_npmi"].fillna(-np.inf).to_numpy()
+        best = pool.iloc[int(np.argmax(scores))]
+        chosen = int(best["k"])
+        if one_seed:
+            reason = f"highest mean c_npmi ({best['c_npmi']:.3f}); stability not measured (one seed)"
+        elif len(stable):
+            reason = f"highest mean c_npmi ({best['c_npmi']:.3f}) among K with stability >= {threshold:g}"
+        else:
+            reason = (f"highest mean c_npmi ({best['c_npmi']:.3f}); no K reached stability >= {threshold:g} "
+                      f"(best {feasible['stability'].max():.2f}): topics change with the seed")
+    reasons = []
+    best_score = float(summary.loc[summary["k"] == chosen, "c_npmi"].iloc[0])
+    for row in summary.itertuples(index=False):
+        if row.fits == 0:
+            text = f"skipped: K = {row.k} is more than the {n_units} units"
+        elif row.k == chosen:
+            text = "chosen: " + reason
+        elif k:
+            text = f"not chosen: K is fixed at {k}"
+        elif not one_seed and row.stability < threshold and len(feasible[feasible["stability"] >= threshold]):
+            text = f"not chosen: stability {row.stability:.2f} < {threshold:g}"
+        else:
+            text = f"not chosen: c_npmi {row.c_npmi:.3f} vs {best_score:.3f}"
+        if row.fits and row.units_per_topic < MIN_UNITS_PER_TOPIC:
+            text += f"; only {row.units_per_topic:.1f} units per topic: exploratory"
+        reasons.append(text)
+    return chosen, reason, reasons
+
+
+# ----------------------------------------------------------------------------- descriptions
+
+
+def relevance(topic_word: np.ndarray, term_prob: np.ndarray, lam: float) -> np.ndarray:
+    """Relevance of each term to each topic (Sievert & Shirley 2014, eq. 1).
+
+    ``r(w, k | lambda) = lambda * log(phi_kw) + (1 - lambda) * log(phi_kw / p_w)``, where ``p_w``
+    is the term's share of all tokens in the corpus. lambda = 1 ranks by probability, lambda = 0
+    by lift (``phi_kw / p_w``); the authors' user study found lambda = 0.6 best.
+    """
+    log_phi = np.log(topic_word)
+    return lam * log_phi + (1.0 - lam) * (log_phi - np.log(term_prob)[None, :])
+
+
+def topic_terms(fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.6, gloss: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Top ``n`` terms of every topic, ranked by probability and (separately) by relevance.
+
+    Columns: ``model, topic`` (from 1), ``ranking`` (``probability`` or ``relevance``), ``rank``,
+    ``term``, ``probability`` (phi), ``lift`` (phi / p_w), ``relevance`` (:func:`relevance` at
+    ``lam``), ``gloss`` (for concept tokens: the terms behind the concept). Ties go to the term
+    that sorts first.
+
+    By hand for the example (p = 0.35, 0.20, 0.45): lift of ``sea`` in topic 1 = 0.6/0.35 = 1.714,
+    relevance = 0.6·ln 0.6 + 0.4·ln 1.714 = −0.091. In topic 2 ``sea`` and ``ship`` tie on
+    probability (0.1); relevance prefers ``ship``, the rarer word (lift 0.5 against 0.286).
+
+    >>> fit = LdaFit("en", 2, 1, np.array([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]), np.full((2, 2), 0.5),
+    ...              ("sea", "ship", "trade"), ("u1", "u2"), np.array([0.5, 0.5]))
+    >>> t = topic_terms(fit, np.array([35.0, 20.0, 45.0]), n=2)
+    >>> print(t[t["topic"] == 2][["ranking", "rank", "term", "probability", "lift", "relevance"]].round(3).to_string(index=False))
+        ranking  rank  term  probability  lift  relevance
+    probability     1 trade          0.8 1.778      0.096
+    probability     2   sea          0.1 0.286     -1.883
+      relevance     1 trade          0.8 1.778      0.096
+      relevance     2  ship          0.1 0.500     -1.659
+    """
+    term_prob = term_freq / term_freq.sum()
+    rel = relevance(fit.topic_word, term_prob, lam)
+    lift = fit.topic_word / term_prob[None, :]
+    gloss = gloss or {}
+    order_terms = np.argsort(np.asarray(fit.vocab, dtype=object), kind="stable")
+    alpha_rank = np.empty_like(order_terms)
+    alpha_rank[order_terms] = np.arange(len(order_terms))
+    rows = []
+    for t in range(fit.k):
+        for ranking, values in (("probability", fit.topic_word[t]), ("relevance", rel[t])):
+            order = np.lexsort((alpha_rank, -values))[:n]
+            for rank, j in enumerate(order, start=1):
+                term = fit.vocab[j]
+                rows.append((fit.name, t + 1, ranking, rank, term, fit.topic_word[t, j], lift[t, j], rel[t, j], gloss.get(term, "")))
+    return pd.DataFrame(rows, columns=["model", "topic", "ranking", "rank", "term", "probability", "lift", "relevance", "gloss"])
+
+
+def representative_units(fit: LdaFit, texts: Mapping[str, str], n: int = 3, max_chars: int = 300) -> pd.DataFrame:
+    """Per topic the ``n`` units with the highest share of that topic, with their text.
+
+    Columns: ``model, topic`` (from 1), ``rank, unit_id, share`` (theta), ``text`` (cut to
+    ``max_chars`` with an ellipsis). Ties go to the earlier unit.
+    """
+    rows = []
+    for t in range(fit.k):
+        order = np.argsort(-fit.doc_topic[:, t], kind="stable")[:n]
+        for rank, i in enumerate(order, start=1):
+            unit_id = fit.unit_ids[i]
+            text = texts.get(unit_id, "")
+            if len(text) > max_chars:
+                text = text[: max_chars - 1].rstrip() + "…"
+            rows.append((fit.name, t + 1, rank, unit_id, fit.doc_topic[i, t], text))
+    return pd.DataFrame(rows, columns=["model", "topic", "rank", "unit_id", "share", "text"])
+
+
+# ------------------------------------------------------------------------------- prevalence
+
+
+def prevalence(
+    doc_topic: np.ndarray,
+    groups: Sequence[str],
+    clusters: Sequence[str],
+    rng: np.random.Generator,
+    n_boot: int = 2000,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Mean topic share per group with studentized cluster-bootstrap intervals.
+
+    ``prevalence(g, k) = mean over units u in g of theta[u, k]`` (a ratio of cluster sums:
+    ``Σ_c Σ_{u in c} theta[u, k] / Σ_c m_c``). The interval resamples whole clusters (documents:
+    the cluster bootstrap, because sentence windows of one article are not independent; pass unit
+    ids as ``clusters`` to resample units) with replacement within the group, ``n_boot`` times,
+    and is the studentized (bootstrap-t) interval of that ratio,
+    :func:`analysis.stats.resampling.studentized_interval` (Davison & Hinkley 1997, eq. 5.7 and §3.7),
+    cut to [0, 1]: the framing intervals use the same method because percentile intervals
+    under-cover at small n (77% at 5 documents, 87% at 10; benchmarks/README.md, issue 12). A
+    group with one cluster has no interval (NaN); below :data:`MIN_DOCS_PER_GROUP` clusters the
+    ``note`` says the interval does not mean much.
+
+    Groups are sorted; ``rng`` is consumed group by group in that order. Columns: ``group, topic``
+    (from 1), ``units, clusters, prevalence, ci_low, ci_high, note``.
+    """
+    groups = np.asarray([str(g) for g in groups], dtype=object)
+    clusters = np.asarray([str(c) for c in clusters], dtype=object)
+    k = doc_topic.shape[1]
+    rows = []
+    for group in sorted(set(groups)):
+        members = np.flatnonzero(groups == group)
+        names, inverse = np.unique(clusters[members], return_inverse=True)
+        sums = np.zeros((len(names), k))
+        np.add.at(sums, inverse, doc_topic[members])
+        sizes = np.bincount(inverse, minlength=len(names)).astype(float)
+        estimate = sums.sum(axis=0) / sizes.sum()
+        if n_boot > 0:
+            low, high = studentized_interval(sums, n_boot, rng, level, sizes=sizes, support=(0.0, 1.0))
+        else:
+            low = high = np.full(k, math.nan)
+        note = ""
+        if len(names) == 1:
+            note = "one cluster only: the interval cannot show between-cluster variation"
+        elif len(names) < MIN_DOCS_PER_GROUP:
+            note = f"only {len(names)} clusters (fewer than {MIN_DOCS_PER_GROUP}): too small, the interval does not mean much"
+        for t in range(k):
+            rows.append((group, t + 1, len(members), len(names), estimate[t], low[t], high[t], note))
+    return pd.DataFrame(rows, columns=["group", "topic", "units", "clusters", "prevalence", "ci_low", "ci_high", "note"])
+
+
+# ---------------------------------------------------------------------------- cross-lingual
+
+
+def concept_key(term: str, language: str) -> str:
+    """The key a term is looked up by in the concept map: lower case (English names keep a space)."""
+    return term.lower()
+
+
+def concept_tokens(terms: Iterable[str], language: str, concept_map: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
+    """The concept ids of the terms that the map covers, in reading order; other terms are left out.
+
+    ``concept_map`` is ``{"vi": {term: concept_id}, "en": {term_lowercase: concept_id}}``.
+
+    >>> cmap = {"vi": {"hợp_tác": "cooperation"}, "en": {"cooperation": "cooperation"}}
+    >>> concept_tokens(["hợp_tác", "kinh_tế", "hợp_tác"], "vi", cmap)
+    ('cooperation', 'cooperation')
+    """
+    mapping = concept_map.get(language, {})
+    return tuple(c for c in (mapping.get(concept_key(t, language)) for t in terms) if c is not None)
+
+
+def concept_glosses(term_counts: Mapping[str, Mapping[str, int]], concept_map: Mapping[str, Mapping[str, str]], n: int = 2) -> dict[str, str]:
+    """For each concept, its most frequent terms per language: ``hợp_tác / cooperation``.
+
+    ``term_counts`` is ``{language: {term: count}}`` over the corpus.
+    """
+    found: dict[str, dict[str, list[tuple[int, str]]]] = {}
+    for language in sorted(term_counts):
+        for term, count in term_counts[language].items():
+            concept = concept_map.get(language, {}).get(concept_key(term, language))
+            if concept is not None:
+                found.setdefault(concept, {}).setdefault(language, []).append((-count, term))
+    out = {}
+    for concept, by_language in found.items():
+        parts = [", ".join(t for _, t in sorted(by_language[lang])[:n]) for lang in ("vi", "en") if lang in by_language]
+        out[concept] = " / ".join(parts)
+    return out
+
+
+def concept_projection(
+    topic_word: np.ndarray, vocab: Sequence[str], language: str, concept_map: Mapping[str, Mapping[str, str]], concepts: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each topic's probability mass on each concept, renormalised over concepts.
+
+    ``psi[k, c] = sum of phi[k, w] over terms w mapped to c``, divided by the topic's mass on all
+    concepts; returns ``(psi, mass)`` with ``mass[k]`` the share of topic k's probability that
+    lies on mapped terms (a topic with no mass has a row of zeros).
+    """
+    index = {c: i for i, c in enumerate(concepts)}
+    mapping = concept_map.get(language, {})
+    rows, cols = [], []
+    for j, term in enumerate(vocab):
+        concept = mapping.get(concept_key(term, language))
+        if concept in index:
+            rows.append(j)
+            cols.append(index[concept])
+    indicator = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(vocab), len(concepts)))
+    raw = np.asarray(topic_word @ indicator)
+    mass = raw.sum(axis=1)
+    psi = np.divide(raw, mass[:, None], out=np.zeros_like(raw), where=mass[:, None] > 0)
+    return psi, mass
+
+
+def align_languages(
+    fit_a: LdaFit, lang_a: str, fit_b: LdaFit, lang_b: str, concept_map: Mapping[str, Mapping[str, str]], n_shared: int = 5
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Match the topics of two single-language models through the concept map.
+
+    Both topic-word matrices are projected onto the shared concepts (:func:`concept_projection`);
+    the similarity of two topics is ``1 - JSD`` (Jensen-Shannon distance, base 2) of their concept
+    distributions; topics are matched one-to-one at the highest total similarity
+    (:func:`match_topics`). Returns
+
+    * ``pairs``: ``topic_<a>, topic_<b>`` (from 1), ``similarity``, ``mass_<a>, mass_<b>`` (share
+      of the topic on mapped terms), ``shared_concepts`` (the concepts with the largest
+      ``min(psi_a, psi_b)``), ``note``;
+    * ``matrix``: every pair in long form: ``topic_<a>, topic_<b>, similarity, matched``.
+
+    In the example Vietnamese topic 1 puts the same shares on the two concepts as English topic
+    2 (0.1 sea, 0.9 trade): similarity 1.
+
+    >>> fit_vi = LdaFit("vi", 2, 1, np.array([[0.1, 0.9], [0.7, 0.3]]), np.full((2, 2), 0.5), ("biển", "thương_mại"), ("v1", "v2"), np.array([0.5, 0.5]))
+    >>> fit_en = LdaFit("en", 2, 1, np.array([[0.8, 0.2], [0.1, 0.9]]), np.full((2, 2), 0.5), ("sea", "trade"), ("e1", "e2"), np.array([0.5, 0.5]))
+    >>> concept_map = {"vi": {"biển": "sea", "thương_mại": "trade"}, "en": {"sea": "sea", "trade": "trade"}}
+    >>> pairs, matrix = align_languages(fit_vi, "vi", fit_en, "en", concept_map)
+    >>> print(pairs[["topic_vi", "topic_en", "similarity", "shared_concepts"]].round(3).to_string(index=False))
+     topic_vi  topic_en  similarity shared_concepts
+            1         2       1.000      trade, sea
+            2         1       0.902      sea, trade
+    """
+    concepts = sorted(set(concept_map.get(lang_a, {}).values()) | set(concept_map.get(lang_b, {}).values()))
+    psi_a, mass_a = concept_projection(fit_a.topic_word, fit_a.vocab, lang_a, concept_map, concepts)
+    psi_b, mass_b = concept_projection(fit_b.topic_word, fit_b.vocab, lang_b, concept_map, concepts)
+    similarity = 1.0 - jensen_shannon_matrix(psi_a, psi_b)
+    matched = match_topics(psi_a, psi_b, "jensen_shannon")
+    pairs = []
+    for row in matched.itertuples(index=False):
+        i, j = int(row.topic_a), int(row.topic_b)
+        shared = np.minimum(psi_a[i], psi_b[j])
+        top = [concepts[c] for c in np.lexsort((np.arange(len(concepts)), -shared)) if shared[c] > 0][:n_shared]
+        note = ""
+        if min(mass_a[i], mass_b[j]) < 0.05:
+            note = "under 5% of a topic's probability is on codebook terms: weak evidence"
+        pairs.append((i + 1, j + 1, similarity[i, j], mass_a[i], mass_b[j], ", ".join(top), note))
+    pairs_df = pd.DataFrame(
+        pairs, columns=[f"topic_{lang_a}", f"topic_{lang_b}", "similarity", f"mass_{lang_a}", f"mass_{lang_b}", "shared_concepts", "note"]
+    )
+    is_match = set(zip(matched["topic_a"], matched["topic_b"]))
+    matrix = pd.DataFrame(
+        [(i + 1, j + 1, similarity[i, j], (i, j) in is_match) for i in range(similarity.shape[0]) for j in range(similarity.shape[1])],
+        columns=[f"topic_{lang_a}", f"topic_{lang_b}", "similarity", "matched"],
+    )
+    return pairs_df, matrix
+
+
+# ------------------------------------------------------------------------------ saved model
+
+
+def model_record(fit: LdaFit, corpus: TopicCorpus, selection: KSelection, engine: str = "tomotopy",
+                 no_below: int = 2, no_above: float = 1.0, keep_n: int = 0) -> dict:
+    """Plain description of a fit for ``settings.json`` beside the saved arrays (``engine`` and
+    the dictionary filters are the ones the fit and :func:`build_corpus` used)."""
+    record = dict(fit.record)
+    return {
+        "model": fit.name,
+        "k": fit.k,
+        "k_reason": selection.reason,
+        "seed": fit.seed,
+        "reproducible": fit.reproducible,
+        "engine": record.get("engine", engine),
+        "engine_version": record.get("version", engines.version(engine)),
+        "estimator": record.get("estimator", ""),
+        "gensim": metadata.version("gensim"),  # dictionary and coherence, whatever the engine
+        "fit": record,
+        "alpha_fitted": [float(a) for a in fit.alpha],
+        "dictionary": {"no_below": no_below, "no_above": no_above, "keep_n": keep_n, "terms": len(corpus.vocab)},
+        "units": corpus.n_units,
+        "units_dropped": list(corpus.dropped),
+        "files": {
+            "topic_word.npy": "float64 (K, V): row t-1 is topic t; columns follow vocab.txt",
+            "doc_topic.npy": "float64 (units, K): rows follow units.txt",
+            "vocab.txt": "one term a line, sorted",
+            "units.txt": "one unit id a line, corpus order",
+        },
+        "load": "numpy.load(path, allow_pickle=False)",
+    }
+
+
+# -------------------------------------------------------------------------------- sizing
+
+
+def suggest_topic_settings(n_documents: int, n_languages: int = 1, seeds: Sequence[int] = (1, 2, 3)) -> dict:
+    """Units and candidate numbers of topics for a corpus of ``n_documents`` documents.
+
+    For ``init`` (which writes them into a new study file) and for a study that leaves
+    ``[topics] k_range`` empty. Pure: the numbers depend only on the arguments.
+
+    * Units: whole documents from 200 documents per language (enough units for a model, and the
+      document is the unit of independent information); below that, windows of 3 sentences, so a
+      small collection still gives a model something to fit (its topics are then exploratory).
+    * K range: from 2 up to ``K_max = sqrt(n / 2)`` for the ``n = n_documents / n_languages``
+      documents of one model (at least 5, at most 50; the square-root rule of thumb grows K
+      slowly with the corpus), at most six values spaced geometrically, so the cost of selection
+      (six K x the seeds) stays the same whatever the size.
+    * Seeds: three (stability across seeds needs at least two).
+
+    Returns ``{"units": {"kind", "window"}, "topics": {"k_range", "seeds"}, "reason": str}``.
+
+    >>> suggest_topic_settings(5)["topics"]["k_range"]
+    [2, 3, 4, 5]
+    >>> suggest_topic_settings(600, n_languages=2)["topics"]["k_range"], suggest_topic_settings(600, 2)["units"]["kind"]
+    ([2, 3, 4, 6, 8, 12], 'document')
+    """
+    if n_documents < 0 or n_languages < 1:
+        raise ValueError("n_documents must be >= 0 and n_languages >= 1")
+    per_model = n_documents / n_languages
+    k_max = int(min(50, max(5, round(math.sqrt(per_model / 2)))))
+    if k_max - 1 <= 6:
+        k_range = list(range(2, k_max + 1))
+    else:
+        k_range = sorted({round(2 * (k_max / 2) ** (i / 5)) for i in range(6)})
+    small = per_model < 200
+    units = {"kind": "sentences", "window": 3} if small else {"kind": "document", "window": 3}
+    reason = (f"{n_documents} documents in {n_languages} language{'s' if n_languages > 1 else ''} "
+              f"({per_model:.0f} per model): {'windows of 3 sentences (fewer than 200 documents per model)' if small else 'documents as units'}, "
+              f"K from 2 to sqrt({per_model:.0f} / 2) ~ {k_max}")
+    return {"units": units, "topics": {"k_range": k_range, "seeds": list(seeds)}, "reason": reason}
