@@ -88,7 +88,8 @@ _API = {
     "crosslingual_similarity": "framing.similarity", "near_duplicates": "text.duplicates",
     "entry_index": "framing.equivalence", "entry_counts": "framing.equivalence", "equivalence_table": "framing.equivalence", "pattern_sources": "framing.equivalence",
     # 5. topics
-    "select_k": "topics.lda", "fit_lda": "topics.lda", "selection_parameters": "topics.lda", "fit_parameters": "topics.lda", "topic_terms": "topics.lda", "prevalence_by": "topics.prevalence", "align_languages": "topics.lda",
+    "select_k": "topics.lda", "fit_lda": "topics.lda", "selection_parameters": "topics.lda", "fit_parameters": "topics.lda",
+    "topic_terms": "topics.lda", "prevalence_by": "topics.prevalence", "align_languages": "topics.lda",
     "load_model": "stages.topics", "suggest_topic_settings": "topics.lda",
     # 6. figures
     "new_figure": "plots.base", "style": "plots.base", "plot_top_terms": "plots.base", "plot_keyness": "plots.framing", "plot_fightin_words": "plots.framing",
