@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from analysis import files as aio  # noqa: E402
-from analysis.corpus.documents import sources  # noqa: E402
+from analysis.corpus import sources  # noqa: E402
 from analysis import prepared as loading  # noqa: E402
 from analysis.text.prepare import document_key, prepare_corpus  # noqa: E402
 from analysis.text.tokens import term_sentences, tokenize_en  # noqa: E402

@@ -48,7 +48,7 @@ COLUMNS = ["corpus", "measure", "value", "goal", "met"]
 def read_parallel_folder(folder: Path = PARALLEL) -> tuple[list[str], list[str], list[tuple[str, int, int]]]:
     """The two line lists and the pseudo-documents ``(doc_id, start, end)`` (1-based, inclusive)."""
 
-    from analysis.corpus.documents import folder as _folder
+    from analysis.corpus import folder as _folder
     sample = _folder.read_parallel(folder)
     return sample.en, sample.vi, sample.docs
 
@@ -128,7 +128,7 @@ def framing_measures(out: Path, n_pairs: int) -> list[dict]:
 
 def paired_frame_measures(out: Path, seed: int = 20240404) -> list[dict]:
     """The paired test over translated pairs, from ``frame_salience_by_document.csv``."""
-    from analysis.framing.measures.equivalence import paired_tests
+    from analysis.framing.equivalence import paired_tests
 
     docs = pd.read_csv(out / "frame_salience_by_document.csv", dtype={"doc_id": str})
     docs["pair"] = docs["doc_id"].str.rsplit("_", n=1).str[0]

@@ -49,7 +49,7 @@ from common import CORPORA, RESULTS, log, select_rows  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from analysis import files as aio  # noqa: E402
-from analysis.framing.measures.measures import annotate, concept_counts  # noqa: E402
+from analysis.framing.measures import annotate, concept_counts  # noqa: E402
 from analysis.stats.keyness import document_keyness  # noqa: E402
 from analysis.prepared import load_codebook, prepared_corpus  # noqa: E402
 

@@ -80,8 +80,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis import files as aio  # noqa: E402
-from analysis.corpus.documents import sources  # noqa: E402
-from analysis.topics.lda import lda as topics  # noqa: E402
+from analysis.corpus import sources  # noqa: E402
+from analysis.topics import lda as topics  # noqa: E402
 from analysis.prepared import prepared_corpus  # noqa: E402
 
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
@@ -281,7 +281,7 @@ def bare_gensim(corpus, k: int, seed: int, settings):
 def bench_engines(name: str, args, tmp: Path) -> list[dict]:
     from dataclasses import replace
 
-    from analysis.study.settings.settings import TopicSettings
+    from analysis.study.settings import TopicSettings
 
     corpus, labels, n_docs, study = prepared_topic_corpus(name, args, tmp)
     k = len(set(labels))
@@ -347,7 +347,7 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     import hashlib
     import resource
 
-    from analysis.study.settings.settings import study_toml
+    from analysis.study.settings import study_toml
     from analysis.stages.topics import run_topics
 
     folder = tmp / "stage"

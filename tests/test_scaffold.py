@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.cli import main
 from analysis.files import read_study
 from analysis.scaffold import map_columns
-from analysis.topics.lda.lda import suggest_topic_settings
+from analysis.topics.lda import suggest_topic_settings
 
 from .conftest import ROOT, SEEDS, TINY_EN, TINY_VI
 
@@ -100,7 +100,7 @@ def test_validate_names_a_grouping_column_the_corpus_lacks(tmp_path, capsys):
 
 
 def test_init_on_a_newsplease_folder(tmp_path):
-    from .test_sources import newsplease_article, write_newsplease
+    from tests.corpus.test_sources import newsplease_article, write_newsplease
 
     write_newsplease(tmp_path / "np", {f"a{i}": newsplease_article(f"Tin {i}", TINY_VI, domain=f"bao{i % 2}.vn") for i in range(4)})
     study = tmp_path / "np.toml"

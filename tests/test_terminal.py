@@ -129,7 +129,7 @@ def _prepared(doc_id, language, sentences):
 
 
 def test_kwic_terms_whose_slugs_collide_get_one_file_each():
-    from analysis.study.settings.outputs import kwic_stems
+    from analysis.study.outputs import kwic_stems
 
     stems = kwic_stems(["East Sea", "east-sea", "EAST SEA", "hợp_tác", "East Sea"])
     assert len(stems) == 4 and len(set(stems.values())) == 4

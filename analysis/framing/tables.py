@@ -14,7 +14,7 @@ and explicit parameters, and returns a tidy DataFrame; none reads a study or wri
   or of each group against the rest when there are more than two; :func:`top_keyness` keeps the
   strongest terms each way per comparison.
 * :func:`prevalence_by`: mean topic share by group with a studentized cluster bootstrap
-  (:func:`analysis.topics.lda.prevalence`) for each grouping column.
+  (:func:`analysis.topics.prevalence`) for each grouping column.
 
 Randomness: every interval draws from its own generator keyed by ``seed`` and its labels
 (:func:`analysis.stats.groups.keyed_rng`), so adding, removing or reordering a group, a column or an

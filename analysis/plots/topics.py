@@ -76,7 +76,7 @@ def plot_topic_terms(ax, terms: pd.DataFrame, title: str = "", colour: str = "#4
 def plot_prevalence(ax, table: pd.DataFrame):
     """Grouped bars: mean topic share per group (one bar per group within each topic) with intervals.
 
-    ``table``: :func:`analysis.topics.lda.prevalence` output (``group, topic, prevalence, ci_low,
+    ``table``: :func:`analysis.topics.prevalence` output (``group, topic, prevalence, ci_low,
     ci_high``); groups in sorted order.
     """
     # Languages in the order of every other figure (vi, then en); other groups sorted.

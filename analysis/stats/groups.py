@@ -94,7 +94,7 @@ def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator,
     :func:`analysis.stats.resampling.studentized_interval` resampling documents. It replaced the
     percentile interval, which on zero-inflated per-1,000 rates covered 77% at 5 documents per
     group and 87% at 10 instead of the 95% it claimed; the coverage of this one is measured in
-    ``tests/test_resampling.py``. An infinite bound means the sample cannot bound that side (a
+    ``tests/stats/test_resampling.py``. An infinite bound means the sample cannot bound that side (a
     group too small or too uniform), not a bug. ``support``: the range the mean can take (default
     ``(0, inf)``: the measures here are counts, rates and shares); the interval is cut to it.
     """

@@ -39,7 +39,7 @@ in, and bounded in memory by :data:`RESAMPLE_CELLS` numbers per batch:
   group and 87% at 10; BCa does little better at these sizes (it shares the percentile interval's
   narrowness), while the bootstrap-t interval is second-order accurate and widens with the
   skewness the sample shows (Hall 1988; Davison & Hinkley 1997, §5.2-5.4). The simulation in
-  ``tests/test_resampling.py`` measures its coverage; :data:`MIN_GROUP_DOCS` is set from it.
+  ``tests/stats/test_resampling.py`` measures its coverage; :data:`MIN_GROUP_DOCS` is set from it.
 
 References
 ----------

@@ -54,7 +54,7 @@ log = logging.getLogger("analysis")
 MIN_UNITS_PER_TOPIC = 10
 #: Fewer documents (clusters) than this in a group: its prevalence interval does not mean much.
 #: The framing tables' threshold (20): from it the studentized interval keeps >= 0.93 coverage in
-#: the simulations of ``tests/test_resampling.py`` and ``tests/test_topics.py`` (issue 12).
+#: the simulations of ``tests/stats/test_resampling.py`` and ``tests/topics/test_lda.py`` (issue 12).
 MIN_DOCS_PER_GROUP = MIN_GROUP_DOCS
 #: Coherence measures reported for K selection (c_npmi drives the choice).
 COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")

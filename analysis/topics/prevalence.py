@@ -1,5 +1,5 @@
 """Topic prevalence by group: mean topic share per group of documents with studentized cluster-bootstrap
-intervals (:func:`analysis.topics.lda.prevalence`), for each grouping column, with outlets as clusters
+intervals (:func:`analysis.topics.prevalence`), for each grouping column, with outlets as clusters
 when asked.
 """
 
@@ -40,7 +40,7 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
         A column of ``docvars`` (e.g. ``outlet``): adds :data:`CLUSTER_COLUMNS` before ``note``,
         per group and topic the design effect of the units' topic shares by that column
         (:func:`analysis.stats.models.design_effect`) and the studentized cluster-bootstrap interval
-        resampling whole outlets (:func:`analysis.topics.lda.prevalence` with outlets as clusters;
+        resampling whole outlets (:func:`analysis.topics.prevalence` with outlets as clusters;
         generator keyed ``(seed, "prevalence", model, column, "cluster", cluster)``, so the
         document-level columns stay as they were). A missing column, or a group with fewer than
         2 outlets, is said in the note.
@@ -49,7 +49,7 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
     -------
     DataFrame
         :data:`PREVALENCE_COLUMNS` (and :data:`CLUSTER_COLUMNS` with ``cluster``), see
-        :func:`analysis.topics.lda.prevalence`.
+        :func:`analysis.topics.prevalence`.
 
     Examples
     --------

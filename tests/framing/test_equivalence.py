@@ -1,0 +1,244 @@
+"""The equivalence check of the instrument (issue 12): known answers, simulated nulls, bad inputs."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.framing import equivalence as eq
+from analysis.cli import main
+from analysis.framing.codebook import codebook_audit, parse_codebook, stopword_exemptions
+from analysis.framing.measures import annotate
+from analysis.files import RESOURCES
+from analysis.corpus.folder import read_parallel
+from analysis.study.outputs import declared_outputs, equivalence_outputs
+from analysis.text.tokens import PreparedDocument, TermRules
+
+from tests.conftest import SHARED, TINY_EN, TINY_VI, write_study
+
+PARALLEL = SHARED / "corpora" / "parallel_news_mt"
+CODEBOOK = """
+frames:
+  issue:
+    trade: {vi: [thương_mại, kinh_tế], en: [trade, economy]}
+concepts:
+  trade: {vi: [thương_mại], en: [trade]}
+  economy: {vi: [kinh_tế], en: [economy]}
+  only_vi: {vi: [hợp_tác]}
+"""
+
+
+def doc(doc_id, language, *sentences):
+    return PreparedDocument(doc_id, language, [[list(s) for s in sentences]])
+
+
+def pair_annotations(codebook, n=30, extra_vi=0):
+    """``n`` translated pairs; pair i mentions trade i % 3 times in both languages, economy once
+    in both, and cooperation (a one-sided concept) in Vietnamese; ``extra_vi`` pairs get one more
+    economy hit in Vietnamese only (a planted difference)."""
+    rules = TermRules({})
+    vi, en = [], []
+    for i in range(n):
+        trade = i % 3
+        extra = i < extra_vi
+        vi.append(annotate(doc(f"p{i}", "vi", ["thương_mại"] * trade + ["kinh_tế", "hợp_tác", "."], ["kinh_tế", "."] if extra else ["ừ", "."]), rules, codebook))
+        en.append(annotate(doc(f"p{i}", "en", ["trade"] * trade + ["economy", "cooperation", "."], ["yes", "."]), rules, codebook))
+    return vi, en
+
+
+def check(codebook, vi, en, **kwargs):
+    counts_vi, den_vi = eq.entry_counts(vi, codebook)
+    counts_en, den_en = eq.entry_counts(en, codebook)
+    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=400, n_resamples=2000, seed=1, **kwargs)
+    return table.set_index(["kind", "entry"])
+
+
+# ------------------------------------------------------------------------------ known answers
+
+
+def test_one_sided_concept_is_flagged_and_an_equal_one_is_not():
+    codebook = parse_codebook(CODEBOOK)
+    vi, en = pair_annotations(codebook)
+    table = check(codebook, vi, en)
+    one = table.loc[("concept", "only_vi")]
+    assert one["flag"] and "one-sided" in one["reason"]
+    assert (one["hits_vi"], one["hits_en"], one["pairs_vi_only"], one["pairs_both"]) == (30, 0, 30, 0)
+    trade = table.loc[("concept", "trade")]
+    # identical counts on both sides: ratio exactly 1 (same sentences), p = 1, not flagged
+    assert (trade["hits_vi"], trade["hits_en"]) == (30, 30)  # 0+1+2 per three pairs
+    assert trade["ratio"] == pytest.approx(1.0) and trade["p"] == 1.0 and not trade["flag"]
+    assert trade["pairs_both"] == 20 and trade["pairs_vi_only"] == 0
+    assert trade["equivalent"]  # the whole interval is inside [0.8, 1.25]
+    # the audit names the same entry, before any text is read
+    audit = codebook_audit(codebook).set_index(["kind", "entry"])
+    assert audit.loc[("concept", "only_vi"), "one_sided"] and not audit.loc[("concept", "trade"), "one_sided"]
+
+
+def test_a_planted_difference_is_found_and_the_ratio_is_hand_checked():
+    codebook = parse_codebook(CODEBOOK)
+    vi, en = pair_annotations(codebook, n=30, extra_vi=15)
+    table = check(codebook, vi, en)
+    economy = table.loc[("concept", "economy")]
+    assert (economy["hits_vi"], economy["hits_en"]) == (45, 30)
+    # per 100 sentences: both sides have 60 sentences, so ratio = (45.5/60) / (30.5/60)
+    assert economy["ratio"] == pytest.approx(45.5 / 30.5)
+    assert economy["rate_vi"] == pytest.approx(100 * 45 / 60) and economy["rate_en"] == pytest.approx(100 * 30 / 60)
+    assert economy["q"] < 0.05 and economy["flag"] and economy["ci_low"] > 1.0
+    assert not table.loc[("concept", "trade"), "flag"]
+    # the frame carries the planted difference too; per document the ratio is 75.5/60.5
+    frame = table.loc[("frame", "trade")]
+    assert (frame["hits_vi"], frame["hits_en"]) == (75, 60) and frame["q"] < 0.05
+    per_doc = check(codebook, vi, en, denominator="documents").loc[("frame", "trade")]
+    assert per_doc["ratio"] == pytest.approx(75.5 / 60.5)
+
+
+def test_the_paired_test_holds_its_level_on_exchangeable_pairs():
+    # 300 items whose two sides are exchangeable (same expected counts): about 5% at p < 0.05
+    rng = np.random.default_rng(7)
+    base = rng.poisson(2.0, size=(40, 300))
+    vi = base + rng.poisson(1.0, size=base.shape)
+    en = base + rng.poisson(1.0, size=base.shape)
+    p = eq.sign_flip_pvalues(vi - en, 2000, np.random.default_rng(8))
+    share = float((p < 0.05).mean())
+    assert 0.02 <= share <= 0.09
+    # and it rejects a planted effect (one more hit per pair in Vietnamese) in nearly every item
+    assert (eq.sign_flip_pvalues(vi + 1 - en, 2000, np.random.default_rng(9)) < 0.05).mean() > 0.9
+
+
+def test_sign_flip_pvalues_match_scipys_exact_paired_permutation_test():
+    rng = np.random.default_rng(3)
+    d = rng.normal(0.4, 1.0, size=(10, 3))
+    ours = eq.sign_flip_pvalues(d, 20000, np.random.default_rng(4))
+    for j in range(3):
+        ref = stats.permutation_test((d[:, j],), np.mean, permutation_type="samples", n_resamples=np.inf, alternative="two-sided")
+        assert ours[j] == pytest.approx(ref.pvalue, abs=0.012)
+
+
+def test_calibration_divides_by_the_translation_ratio():
+    codebook = parse_codebook(CODEBOOK)
+    vi, en = pair_annotations(codebook, n=30)
+    pv, pdv = eq.entry_counts(vi, codebook)
+    pe_, pde = eq.entry_counts(en, codebook)
+    index = eq.entry_index(codebook)
+    # a study corpus equal to the translations: calibrated ratio 1 for every entry both sides have
+    same = eq.calibrated_ratios(pv, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(["kind", "entry"])
+    assert same.loc[("concept", "trade"), "calibrated"] == pytest.approx(1.0)
+    # a study whose Vietnamese side mentions economy twice as often: calibrated (60.5/30.5) / (30.5/30.5)
+    study_vi = pv.copy()
+    study_vi["concept::economy"] *= 2
+    table = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(["kind", "entry"])
+    row = table.loc[("concept", "economy")]
+    assert row["observed"] == pytest.approx(60.5 / 30.5) and row["translation"] == pytest.approx(1.0)
+    assert row["calibrated"] == pytest.approx(60.5 / 30.5) and row["ci_low"] > 1.0
+    assert not table["too_small"].any()
+    small = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=50, seed=2, min_docs=31)
+    assert small["too_small"].all() and small["note"].str.startswith("too small: vi has 30 documents, en has 30 documents").all()
+    # the one-sided concept: the translation ratio carries the instrument's bias and cancels it
+    only = table.loc[("concept", "only_vi")]
+    assert only["calibrated"] == pytest.approx(only["observed"] / only["translation"]) == pytest.approx(1.0)
+
+
+def test_pattern_sources_count_hits_per_pattern_and_language():
+    codebook = parse_codebook("concepts:\n  trade: {vi: [thương_mại, mậu_dịch], en: [trade, commerce]}\n")
+    rules = TermRules({})
+    annotations = [annotate(doc("a", "vi", ["thương_mại", "mậu_dịch", "thương_mại"]), rules, codebook),
+                   annotate(doc("b", "en", ["trade", "commerce", "commerce", "commerce"]), rules, codebook)]
+    table = eq.pattern_sources(annotations, codebook)
+    rows = {(r.language, r.pattern): (r.hits, r.share, r.entry_hits) for r in table.itertuples()}
+    assert rows == {("vi", "thương_mại"): (2, 2 / 3, 3), ("vi", "mậu_dịch"): (1, 1 / 3, 3),
+                    ("en", "commerce"): (3, 0.75, 4), ("en", "trade"): (1, 0.25, 4)}
+
+
+def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
+    from analysis.stages.framing import load_codebook
+    from analysis.files import read_study
+    from analysis.prepared import load_term_rules
+
+    study = read_study(seed_study_dir / "study.toml")
+    codebook = load_codebook(study)
+    audit = codebook_audit(codebook)
+    assert not audit["one_sided"].any(), list(audit.loc[audit["one_sided"], "entry"])
+    rules = load_term_rules(study)
+    exempt = stopword_exemptions(codebook)
+    for lang in ("vi", "en"):
+        assert not (exempt[lang] & rules.stopwords[lang])
+    # English "people"-like stopwords that are patterns are counted; polysemous one-syllable words are gone
+    vi_patterns = {p.text for e in (*codebook.concepts, *codebook.frames) for p in e.patterns.get("vi", ())}
+    assert not vi_patterns & {"hàng", "bên", "trẻ", "mở", "đưa", "tiếp", "vùng", "chung", "lợi", "tỷ"}
+    assert "world" not in rules.stopwords["en"]  # a stopwordsiso word, but a pattern of the codebook
+
+
+# ------------------------------------------------------------------------------ parallel input
+
+
+def write_parallel(folder: Path, en: str, vi: str, docs: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "en.txt").write_text(en, encoding="utf-8")
+    (folder / "vi.txt").write_text(vi, encoding="utf-8")
+    if docs is not None:
+        (folder / "docs.csv").write_text(docs, encoding="utf-8")
+    return folder
+
+
+def test_read_parallel_without_docs_makes_one_document_per_line(tmp_path):
+    sample = read_parallel(write_parallel(tmp_path / "p", "One.\r\nTwo.\r\n", "Một.\nHai.\n"))
+    assert sample.en == ("One.", "Two.") and sample.vi == ("Một.", "Hai.")
+    assert sample.docs == (("line1", 1, 1), ("line2", 2, 2))
+
+
+PARALLEL_STUDY = ('[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[frequencies]\ngroup_by = ["language"]\nkwic_terms = []\n'
+                  '[framing]\nkeyness_within = []\n[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\nfigure_formats = ["png"]\n'
+                  '[equivalence]\nparallel = "par"\nbootstrap = 200\npermutations = 500\n')
+
+
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda f: None, "par: parallel sample folder not found"),
+        (lambda f: (f.mkdir(), (f / "en.txt").write_text("A.\n", encoding="utf-8")), "vi.txt: file not found in the parallel sample folder"),
+        (lambda f: write_parallel(f, "A.\nB.\nC.\n", "A.\nB.\n"), "vi.txt: 2 lines, but en.txt has 3: the files are not line-aligned"),
+        (lambda f: write_parallel(f, "A.\n\nC.\n", "A.\nB.\nC.\n"), "en.txt line 2: empty line"),
+        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "id,start,end\nd1,1,2\n"), "docs.csv line 1: header must be doc_id,start_line,end_line"),
+        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,1,3\n"), "docs.csv line 2: lines 1-3 are not a range inside 1-2"),
+        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,one,2\n"), "must be whole numbers"),
+        (lambda f: write_parallel(f, "A.\nB.\nC.\n", "A.\nB.\nC.\n", "doc_id,start_line,end_line\nd1,1,2\nd2,2,3\n"), "documents 'd1' and 'd2' overlap (line 2)"),
+        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,1,1\nd1,2,2\n"), "docs.csv line 3: duplicate doc_id 'd1'"),
+    ],
+)
+def test_each_bad_parallel_input_gives_one_line_exit_2_and_nothing_written(tmp_path, capsys, setup, message):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], study_text=PARALLEL_STUDY)
+    setup(tmp_path / "par")
+    assert main(["equivalence", "--study", str(study), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("error: ") and message in err and "(fix: " in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".cache").exists()
+
+
+def test_the_stage_writes_exactly_its_declared_outputs(tmp_path):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], study_text=PARALLEL_STUDY)
+    write_parallel(tmp_path / "par", TINY_EN + "Trade grows.\n", TINY_VI + "Thương mại tăng.\n", "doc_id,start_line,end_line\nd1,1,2\nd2,3,3\n")
+    assert main(["equivalence", "--study", str(study), "--quiet"]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    declared = declared_outputs(settings)["equivalence"]
+    assert declared == equivalence_outputs(settings)
+    written = sorted(str(p.relative_to(tmp_path / "out")) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written == sorted(declared)
+    table = pd.read_csv(tmp_path / "out" / "equivalence_by_entry.csv").set_index(["kind", "entry"])
+    # "hợp tác" and "cooperation" three times each in the two pairs
+    assert table.loc[("concept", "cooperation"), ["hits_vi", "hits_en"]].tolist() == [3, 3]
+    # without a parallel sample the stage writes the codebook's pattern sources and audit only
+    plain = {k: v for k, v in settings.items() if k != "equivalence"}
+    assert declared_outputs(plain)["equivalence"] == [f"{s}.{x}" for s in ("codebook_pattern_sources", "codebook_audit") for x in ("csv", "tex", "md")]
+
+
+@pytest.mark.skipif(not PARALLEL.is_dir(), reason="../shared/corpora/parallel_news_mt is absent")
+def test_the_development_set_reads_as_119_aligned_documents():
+    sample = read_parallel(PARALLEL)
+    assert len(sample.en) == len(sample.vi) == 2977
+    assert len(sample.docs) == 119 and sample.docs[0] == ("p001", 1, 25)
+    assert (RESOURCES / "codebook.yaml").is_file()

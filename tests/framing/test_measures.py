@@ -1,0 +1,238 @@
+"""Frame and actor metrics: hand-counted salience, voice rules, units, and the group tests."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from analysis.framing.codebook import parse_codebook
+from analysis.framing.measures import UNATTRIBUTED, actor_salience, annotate, attribute_statements, concept_counts, frame_salience, unit_sentences
+from analysis.stats.groups import bootstrap_ci, distribution_tests, group_means, group_order, group_tests, keyed_rng, permutation_test
+from analysis.text.tokens import PreparedDocument, TermRules
+from analysis.text.units import make_units
+
+CODEBOOK = parse_codebook(
+    """
+frames:
+  issue:
+    cooperation: {label: Cooperation, vi: [hợp_tác], en: [cooperation]}
+    trade: {label: Trade, vi: [thương_mại, kinh_tế], en: [trade, economic]}
+    sea: {label: Sea, vi: [biển_đông], en: [East Sea]}
+  generic:
+    conflict: {vi: [bất_đồng], en: [disagreement]}
+actors:
+  son: {label: Bùi Thanh Sơn, kind: person, vi: [bùi_thanh_sơn], en: [Bui Thanh Son]}
+  wang_yi: {label: Wang Yi, kind: person, vi: [vương_nghị], en: [Wang Yi]}
+  guangxi: {kind: region, vi: [quảng_tây], en: [Guangxi]}
+  china: {kind: country, vi: [trung_quốc], en: [China]}
+concepts:
+  cooperation: {vi: [hợp_tác], en: [cooperation]}
+  trade: {vi: [thương_mại], en: [trade]}
+speech_verbs:
+  vi: [đề_nghị, khẳng_định, cho biết]
+  en: [say, suggest, ask]
+"""
+)
+RULES = TermRules({"vi": frozenset({"và", "ông", "với", "cũng"}), "en": frozenset({"the", "and", "to", "he", "said", "say", "ask", "asked"})})
+
+
+def vi_doc(doc_id="v1"):
+    # headline; lead; body (3 sentences in 2 paragraphs)
+    return PreparedDocument(doc_id, "vi", [
+        [["Hợp_tác", "thương_mại", "."]],
+        [["Bộ_trưởng", "Bùi_Thanh_Sơn", "khẳng_định", "hợp_tác", "kinh_tế", "."],
+         ["Ông", "cũng", "đề_nghị", "Quảng_Tây", "thúc_đẩy", "thương_mại", "."]],
+        [["Vương_Nghị", ",", "đề_nghị", "hợp_tác", "về", "Biển_Đông", "."]],
+    ])
+
+
+def test_annotate_and_frame_salience_by_hand():
+    docs = frame_salience([annotate(vi_doc(), RULES, CODEBOOK)], CODEBOOK, "document")
+    rows = docs.set_index("frame")
+    # counted tokens: 2 + 5 + 4 + 5 ("về" is counted here: not a stopword in RULES) = 16
+    assert rows.loc["cooperation", "tokens"] == 16
+    assert rows.loc["cooperation", "hits"] == 3 and rows.loc["trade", "hits"] == 3 and rows.loc["sea", "hits"] == 1
+    assert rows.loc["cooperation", "per_1000"] == pytest.approx(1000 * 3 / 16)
+    assert rows.loc["trade", "share"] == pytest.approx(3 / 7)
+    assert rows.loc["cooperation", "dominant"] and rows.loc["trade", "dominant"] and not rows.loc["sea", "dominant"]
+    assert not rows.loc["conflict", "present"] and not rows.loc["conflict", "dominant"] and rows.loc["conflict", "share"] == 0
+    presence = frame_salience([annotate(vi_doc(), RULES, CODEBOOK)], CODEBOOK, "document", min_hits=2).set_index("frame")
+    assert presence.loc["cooperation", "present"] and not presence.loc["sea", "present"]
+
+
+@pytest.mark.parametrize("kind, window", [("document", 3), ("paragraph", 3), ("sentences", 2), ("sentences", 1)])
+def test_units_are_cut_like_make_units(kind, window):
+    doc = vi_doc()
+    annotation = annotate(doc, RULES, CODEBOOK)
+    expected = make_units(doc, RULES, kind, window)
+    got = unit_sentences(annotation, kind, window)
+    assert [u.unit_id for u in expected] == [g[0] for g in got]
+    for unit, (_, _, members) in zip(expected, got):
+        assert len(unit.terms) == sum(annotation.counted[s] for s in members)
+    units = frame_salience([annotation], CODEBOOK, kind, window)
+    assert units.groupby("frame")["hits"].sum().to_dict() == {"cooperation": 3, "trade": 3, "sea": 1, "conflict": 0}
+
+
+def test_statements_subject_pronoun_and_addressee():
+    annotation = annotate(vi_doc(), RULES, CODEBOOK)
+    statements = attribute_statements(annotation, window=8, persons=frozenset({"son", "wang_yi"}))
+    assert statements == [
+        (1, "son", "khẳng_định", 0, "subject"),
+        (2, "son", "đề_nghị", 1, "pronoun"),  # "Ông cũng đề_nghị Quảng_Tây": Quảng_Tây is the addressee
+        (3, UNATTRIBUTED, "đề_nghị", -1, ""),  # a comma separates Vương_Nghị from the verb
+    ]
+
+
+def test_english_inversion_only_after_say():
+    doc = PreparedDocument("e1", "en", [[["Trade", "will", "grow", ",", "said", "Wang Yi", "."],
+                                         ["Bui Thanh Son", "asked", "China", "to", "trade", "."]]])
+    statements = attribute_statements(annotate(doc, RULES, CODEBOOK), persons=frozenset({"son", "wang_yi"}))
+    assert statements == [(0, "wang_yi", "say", 0, "inversion"), (1, "son", "ask", 0, "subject")]
+
+
+def test_actor_salience_first_mention_and_voice():
+    actors, statements = actor_salience([annotate(vi_doc(), RULES, CODEBOOK)], CODEBOOK, lead_sentences=2)
+    rows = actors.set_index("actor")
+    assert rows.loc["son", "mentions"] == 1 and rows.loc["son", "first_sentence"] == 1 and rows.loc["son", "first_position"] == "headline/lead"
+    assert rows.loc["wang_yi", "first_position"] == "body" and rows.loc["china", "first_position"] == ""
+    assert rows.loc["son", "mention_share"] == pytest.approx(1 / 3)
+    assert rows.loc["son", "statements"] == 2 and rows.loc["son", "voice_share"] == pytest.approx(1.0)
+    assert statements["text"].iloc[1] == "Ông cũng đề_nghị Quảng_Tây thúc_đẩy thương_mại ."
+
+
+def test_concept_counts():
+    table = concept_counts([annotate(vi_doc(), RULES, CODEBOOK), annotate(vi_doc("v2"), RULES, CODEBOOK)])
+    # concepts and actors share the axis; "kinh_tế" is a frame pattern but no concept; China is never named
+    assert table.loc["v1"].to_dict() == {"cooperation": 3, "guangxi": 1, "son": 1, "trade": 2, "wang_yi": 1}
+    assert list(table.columns) == sorted(table.columns) and list(table.index) == ["v1", "v2"]
+
+
+# --------------------------------------------------------------------------- group statistics
+
+
+def test_bootstrap_is_reproducible_with_a_seed():
+    values = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
+    a = bootstrap_ci(values, 500, keyed_rng(1, "x"))
+    b = bootstrap_ci(values, 500, keyed_rng(1, "x"))
+    c = bootstrap_ci(values, 500, keyed_rng(2, "x"))
+    assert a == b and a != c
+    assert a[0] < values.mean() < a[1]
+    assert all(math.isnan(v) for v in bootstrap_ci(np.array([3.0]), 500, keyed_rng(1)))
+    assert bootstrap_ci(np.array([2.0, 2.0]), 500, keyed_rng(1)) == (2.0, 2.0)
+
+
+def test_exact_permutation_test_equals_scipy():
+    x, y = np.array([3.1, 4.2, 5.0, 6.3]), np.array([1.0, 2.2, 2.9])
+    p, smallest, exact = permutation_test(x, y, 5000, keyed_rng(1))
+    reference = stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True, n_resamples=5000)
+    assert exact and p == pytest.approx(reference.pvalue) and smallest == pytest.approx(2 / 35)
+
+
+def test_random_permutation_test_is_reproducible_and_agrees_with_scipy():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(1.0, 1.0, 15), rng.normal(0.0, 1.0, 15)
+    p1, _, exact = permutation_test(x, y, 2000, keyed_rng(9, "a"))
+    p2, _, _ = permutation_test(x, y, 2000, keyed_rng(9, "a"))
+    assert not exact and p1 == p2
+    reference = stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True,
+                                       n_resamples=2000, rng=np.random.default_rng(1)).pvalue
+    assert abs(p1 - reference) < 0.02
+
+
+def test_one_document_against_four_cannot_be_significant():
+    p, smallest, exact = permutation_test(np.array([1.0, 2.0, 3.0, 4.0]), np.array([100.0]), 5000, keyed_rng(1))
+    assert exact and smallest == pytest.approx(0.4) and p == pytest.approx(0.4)
+
+
+def long_table():
+    # frame "coop": vi documents 10, 20, 30, 40; en document 90. frame "sea": all 5.
+    docs = ["v1", "v2", "v3", "v4", "e1"]
+    values = {"coop": [10, 20, 30, 40, 90], "sea": [5, 5, 5, 5, 5]}
+    rows = [(d, "issue", item, float(v)) for item, vs in values.items() for d, v in zip(docs, vs)]
+    return pd.DataFrame(rows, columns=["doc_id", "family", "item", "value"]), {d: d[0].replace("v", "vi").replace("e", "en") for d in docs}
+
+
+def test_group_means_and_too_small_notes():
+    long, groups = long_table()
+    order = group_order(groups.values(), ("vi", "en"))
+    assert order == ["vi", "en"]
+    means = group_means(long, groups, order, 1000, 7, min_docs=5).set_index(["item", "group"])
+    assert means.loc[("coop", "vi"), "mean"] == pytest.approx(25.0) and means.loc[("coop", "vi"), "n_docs"] == 4
+    # studentized: wider than the data's range at 4 documents (the percentile interval, [10, 40] at most, under-covered)
+    low, high = means.loc[("coop", "vi"), "ci_low"], means.loc[("coop", "vi"), "ci_high"]
+    assert low < 25.0 < high and (low < 10 or high > 40)
+    assert (low, high) == bootstrap_ci(np.array([10.0, 20.0, 30.0, 40.0]), 1000, keyed_rng(7, "mean", "issue", "coop", "vi"))
+    assert math.isnan(means.loc[("coop", "en"), "ci_low"])
+    assert means.loc[("coop", "en"), "note"] == ("too small: en has 1 document (fewer than 5; below it, 95% intervals cover less than 93% in simulation);"
+                                                 " one document: no interval")
+    assert group_means(long, groups, order, 1000, 7).equals(group_means(long, groups, order, 1000, 7))
+
+
+def test_group_tests_report_the_smallest_attainable_p():
+    long, groups = long_table()
+    tests = group_tests(long, groups, ["vi", "en"], 5000, 7, min_docs=5).set_index("item")
+    assert tests.loc["coop", "difference"] == pytest.approx(25.0 - 90.0)
+    assert tests.loc["coop", "p"] == pytest.approx(0.4) and tests.loc["coop", "min_p"] == pytest.approx(0.4)
+    assert tests.loc["sea", "p"] == 1.0
+    assert tests.loc["coop", "too_small"] and "smallest attainable p = 0.4" in tests.loc["coop", "note"]
+    assert tests["q"].notna().all()
+
+
+def test_group_tests_compare_each_group_with_the_rest_when_there_are_three():
+    long, groups = long_table()
+    groups = {**groups, "v4": "other"}
+    tests = group_tests(long, groups, ["vi", "en", "other"], 100, 7, min_docs=1)
+    assert sorted(set(zip(tests["group_a"], tests["group_b"]))) == [("en", "rest"), ("other", "rest"), ("vi", "rest")]
+    row = tests[(tests["item"] == "coop") & (tests["group_a"] == "vi")].iloc[0]
+    assert (row["n_a"], row["n_b"]) == (3, 2)
+
+
+def test_distribution_tests_equal_scipy():
+    docs = ["v1", "v2", "e1"]
+    hits = {"coop": [10, 6, 3], "trade": [2, 4, 9], "sea": [0, 0, 0], "border": [1, 1, 2]}
+    rows = [(d, "issue", item, v) for item, vs in hits.items() for d, v in zip(docs, vs)]
+    long = pd.DataFrame(rows, columns=["doc_id", "family", "item", "value"])
+    result = distribution_tests(long, {"v1": "vi", "v2": "vi", "e1": "en"}, ["vi", "en"], min_docs=5).iloc[0]
+    table = np.array([[16, 3], [6, 9], [2, 2]])
+    expected = stats.chi2_contingency(table, correction=False)
+    assert result["chi2"] == pytest.approx(expected.statistic) and result["dof"] == 2 and result["p"] == pytest.approx(expected.pvalue)
+    assert result["jsd"] == pytest.approx(jensenshannon(table[:, 0], table[:, 1], base=2) ** 2)
+    assert (result["hits_a"], result["hits_b"]) == (24, 14)
+    assert result["too_small"] and "expected counts below 5" in result["note"]
+    identical = pd.concat([long[long["doc_id"] == "v1"], long[long["doc_id"] == "v1"].assign(doc_id="e1")])
+    assert distribution_tests(identical, {"v1": "vi", "e1": "en"}, ["vi", "en"]).iloc[0]["jsd"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
+    """Chunking the random splits (bounded memory) changes no p-value: the random stream is the same."""
+    import analysis.stats.groups as fr
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(0.3, 1, 23), rng.normal(0, 1, 31)
+    whole = fr.permutation_test(x, y, 999, np.random.default_rng(11))
+    monkeypatch.setattr(fr, "RESAMPLE_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
+    assert fr.permutation_test(x, y, 999, np.random.default_rng(11)) == whole
+    # and the reference: every split drawn at once, as scipy-style (k + 1) / (n + 1)
+    members = np.argsort(np.random.default_rng(11).random((999, 54)), axis=1)[:, :23]
+    pooled = np.concatenate([x, y])
+    null = pooled[members].sum(axis=1) / 23 - (pooled.sum() - pooled[members].sum(axis=1)) / 31
+    observed = x.mean() - y.mean()
+    p_greater = (np.sum(null >= observed - abs(1e-14 * observed)) + 1) / 1000
+    p_less = (np.sum(null <= observed + abs(1e-14 * observed)) + 1) / 1000
+    assert whole[0] == min(1.0, 2 * min(p_less, p_greater))
+
+
+def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkeypatch):
+    """Batching the bootstrap (bounded memory) keeps the interval of all resamples drawn at once, bit for bit."""
+    import analysis.stats.groups as fr
+    import analysis.stats.resampling as rs
+
+    values = np.random.default_rng(4).gamma(2.0, 1.0, 300)
+    whole = fr.bootstrap_ci(values, 999, np.random.default_rng(8))
+    monkeypatch.setattr(rs, "RESAMPLE_CELLS", 300 * 17)  # 17 resamples a batch
+    assert fr.bootstrap_ci(values, 999, np.random.default_rng(8)) == whole

@@ -1,0 +1,186 @@
+"""Cross-lingual pairing (computed, never looked up), near-duplicates and event omissions."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.framing.similarity import crosslingual_similarity, event_omissions, tfidf_rows
+from analysis.text.duplicates import near_duplicates, shingle_hashes, shingle_words, shingles
+
+CONCEPTS = ["border", "china", "cooperation", "party", "sea", "trade", "vietnam"]
+
+
+def concept_table():
+    # three Vietnamese stories (trade, sea, party) and two English ones: sea and trade, in that order
+    rows = {
+        "v_trade": [6, 3, 2, 0, 0, 9, 3],
+        "v_sea": [0, 3, 1, 0, 8, 0, 3],
+        "v_party": [0, 2, 2, 9, 0, 0, 2],
+        "e_sea": [0, 2, 1, 0, 6, 1, 2],
+        "e_trade": [5, 2, 2, 1, 0, 7, 2],
+    }
+    return pd.DataFrame.from_dict(rows, orient="index", columns=CONCEPTS)
+
+
+LANGS = {"v_trade": "vi", "v_sea": "vi", "v_party": "vi", "e_sea": "en", "e_trade": "en"}
+
+
+def test_tfidf_rows_are_unit_length_and_keep_shared_concepts():
+    weighted = tfidf_rows(concept_table().to_numpy())
+    assert np.allclose(np.linalg.norm(weighted, axis=1), 1.0)
+    assert (weighted[:, CONCEPTS.index("china")] > 0).all()  # in every document, still weighs something
+
+
+def test_the_pairing_is_computed_from_the_concepts():
+    table = crosslingual_similarity(concept_table(), LANGS, ("vi", "en"))
+    best = table[table["rank_for_b"] == 1].set_index("doc_b")["doc_a"].to_dict()
+    assert best == {"e_sea": "v_sea", "e_trade": "v_trade"}
+    assert set(table.loc[table["mutual_best"], "doc_a"]) == {"v_sea", "v_trade"}
+    assert table.set_index(["doc_a", "doc_b"]).loc[("v_party", "e_trade"), "rank_for_a"] == 1  # its best, not mutual
+    # relabelling and reordering the documents changes nothing but the names
+    shuffled = concept_table().iloc[[4, 2, 0, 3, 1]].rename(index={"e_sea": "x1", "e_trade": "x2"})
+    again = crosslingual_similarity(shuffled, {**LANGS, "x1": "en", "x2": "en"}, ("vi", "en"))
+    assert again.set_index(["doc_a", "doc_b"]).loc[("v_sea", "x1"), "cosine"] == pytest.approx(
+        table.set_index(["doc_a", "doc_b"]).loc[("v_sea", "e_sea"), "cosine"])
+    assert "trade" in table.set_index(["doc_a", "doc_b"]).loc[("v_trade", "e_trade"), "top_shared"].split()
+
+
+def test_keep_rank_drops_pairs_nobody_ranks_high():
+    table = crosslingual_similarity(concept_table(), LANGS, ("vi", "en"), keep_rank=1)
+    assert ((table["rank_for_a"] == 1) | (table["rank_for_b"] == 1)).all()
+    assert len(table) < len(crosslingual_similarity(concept_table(), LANGS, ("vi", "en")))
+
+
+def test_one_language_only_gives_an_empty_table():
+    assert crosslingual_similarity(concept_table().loc[["v_sea"]], LANGS).empty
+
+
+ARTICLE = ("Bộ_trưởng Ngoại_giao Bùi_Thanh_Sơn đề_nghị Quảng_Tây tạo thuận_lợi thông_quan cửa_khẩu , nhất_là với "
+           "nông_sản Việt_Nam xuất_khẩu sang Trung_Quốc , nâng cao năng_lực vận_chuyển hàng_hóa .").split()
+
+
+def test_vietnamese_is_shingled_on_syllables():
+    assert shingle_words(["Hợp_tác", ",", "biển_đông"], "vi") == ["hợp", "tác", "biển", "đông"]
+    assert shingles(["a", "b", "c"], 2) == {("a", "b"), ("b", "c")}
+    assert shingles(["a"], 5) == {("a",)}
+
+
+def test_near_duplicates_flag_syndicated_copies_only():
+    resegmented = " ".join(ARTICLE).replace("thông_quan", "thông quan").replace("Bộ_trưởng", "Bộ trưởng").split()
+    edited = ARTICLE[:-6] + ["và", "hiệu_suất", "thông_quan", "."]
+    other = "Hai bên nhấn_mạnh tầm quan_trọng của luật_pháp quốc_tế trên Biển_Đông .".split()
+    table = near_duplicates({"a": ("vi", ARTICLE), "b": ("vi", resegmented), "c": ("vi", edited), "d": ("vi", other),
+                             "e": ("en", ARTICLE)}, k=4, threshold=0.5).set_index(["doc_a", "doc_b"])
+    assert table.loc[("a", "b"), "jaccard"] == 1.0 and table.loc[("a", "b"), "near_duplicate"]
+    assert 0.5 <= table.loc[("a", "c"), "jaccard"] < 1.0 and table.loc[("a", "c"), "near_duplicate"]
+    assert ("a", "d") not in table.index  # no shared shingle
+    assert ("a", "e") not in table.index  # different languages are never compared
+    # shingles held by more documents than max_df propose no candidate pair
+    assert near_duplicates({"a": ("vi", ARTICLE), "b": ("vi", ARTICLE), "c": ("vi", ARTICLE)}, k=4, max_df=2).empty
+
+
+def test_event_omissions_by_hand():
+    docvars = pd.DataFrame({"language": ["vi", "vi", "en", "vi"], "event": ["visit", "visit", "visit", "talks"]},
+                           index=["v1", "v2", "e1", "v3"])
+    items = pd.DataFrame(
+        [("v1", "actor", "guangxi", 4), ("v2", "actor", "guangxi", 2), ("v1", "frame", "trade", 3), ("e1", "frame", "trade", 3),
+         ("e1", "concept", "asean", 2), ("v1", "concept", "asean", 0), ("v2", "frame", "sea", 1), ("e1", "frame", "sea", 12),
+         ("v3", "actor", "party", 9), ("e1", "concept", "port", 7)],
+        columns=["doc_id", "kind", "item", "count"])
+    sentences = {"v1": 10, "v2": 10, "e1": 20, "v3": 5}  # 20 sentences on each side of "visit"
+    table = event_omissions(items, sentences, docvars, ("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
+    assert set(table["event"]) == {"visit"}  # "talks" has no English coverage
+    # guangxi: 6 vs 0 over equal exposures, p = 2 * 0.5**6 (exact conditional binomial test)
+    assert table.loc[("actor", "guangxi"), "status"] == "missing in en"
+    assert table.loc[("actor", "guangxi"), "per_100_sentences_a"] == pytest.approx(30.0)
+    assert table.loc[("actor", "guangxi"), "p"] == pytest.approx(2 * 0.5 ** 6)
+    # sea: 5 per 100 vi sentences vs 60 per 100 en sentences; p = P(X <= 1 | X ~ Bin(13, 0.5)) * 2
+    assert table.loc[("frame", "sea"), "status"] == "much weaker in vi"
+    assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2(1 / 12))
+    assert table.loc[("frame", "sea"), "p"] == pytest.approx(2 * 14 / 2 ** 13)
+    assert table.loc[("concept", "port"), "status"] == "missing in vi"
+    # asean: 2 vs 0 is a candidate (>= min_count, missing), but equal rates split 2 hits 2-0 half the time
+    assert ("concept", "asean") not in table.index
+    assert ("frame", "trade") not in table.index  # 3 vs 3: not "much weaker"
+
+
+def test_event_omissions_use_sentences_not_tokens():
+    """The rates are hits per exposure (sentences): 9 hits in 10 sentences against 30 in 30 is the same
+    rate, not "much weaker"; over equal exposures the same hits are."""
+    docvars = pd.DataFrame({"language": ["vi", "en"], "event": ["e", "e"]}, index=["v", "n"])
+    items = pd.DataFrame([("v", "frame", "trade", 9), ("n", "frame", "trade", 30)], columns=["doc_id", "kind", "item", "count"])
+    assert event_omissions(items, {"v": 30, "n": 30}, docvars, ratio=3.0).loc[0, "status"] == "much weaker in vi"
+    assert event_omissions(items, {"v": 10, "n": 30}, docvars, ratio=3.0).empty  # 90 vs 100 per 100 sentences
+
+
+def test_rate_difference_p_matches_scipy_and_holds_its_level():
+    from scipy.stats import binomtest
+
+    from analysis.framing.similarity import rate_difference_p
+
+    assert rate_difference_p(7, 2, 30, 20) == pytest.approx(binomtest(7, 9, 0.6).pvalue)
+    assert rate_difference_p(0, 0, 5, 5) == 1.0
+    rng = np.random.default_rng(11)  # equal rates, unequal exposures: P(p < 0.05) <= 0.05 (exact test)
+    a, b = rng.poisson(4.0 * 3, size=2000), rng.poisson(4.0 * 1, size=2000)
+    rejected = np.mean([rate_difference_p(x, y, 3, 1) < 0.05 for x, y in zip(a, b)])
+    assert 0.01 <= rejected <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 2000)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["biển", "đảo", "hợp_tác", "trade", "sea", "a", "b"]), max_size=14), min_size=2, max_size=5),
+       st.integers(min_value=1, max_value=4))
+def test_hashed_shingles_give_the_exact_jaccard_of_word_tuples(texts, k):
+    """Jaccard on 64-bit shingle hashes equals Jaccard on the shingles themselves (by hand, sets of tuples)."""
+    docs = {f"d{i}": ("en", words) for i, words in enumerate(texts)}
+    for words in texts:
+        assert len(shingle_hashes(words, k)) == len(shingles(words, k))  # no collision, one hash per distinct shingle
+    table = near_duplicates(docs, k=k, threshold=0.5, max_df=len(texts))
+    expected = {}
+    for x, y in itertools.combinations(sorted(docs), 2):
+        a, b = shingles(docs[x][1], k), shingles(docs[y][1], k)
+        if a & b:
+            expected[(x, y)] = len(a & b) / len(a | b)
+    assert {(r.doc_a, r.doc_b): r.jaccard for r in table.itertuples()} == pytest.approx(expected)
+
+
+def test_shingle_hashes_are_the_same_in_another_process():
+    """Stable across processes (Python's str hash is salted per process; BLAKE2b is not)."""
+    import subprocess
+    import sys
+
+    code = "from analysis.text.duplicates import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}).stdout
+            for seed in ("1", "2")}
+    assert runs == {str(shingle_hashes("hai nước hợp tác kinh tế biển".split(), 3).tolist()) + "\n"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=4),
+       st.one_of(st.none(), st.integers(min_value=1, max_value=3)), st.integers(min_value=1, max_value=20), st.integers(0, 2**32 - 1))
+def test_similarity_in_small_blocks_equals_the_whole_matrix(n_a, n_b, n_concepts, keep_rank, block_cells, seed):
+    """Blocks of a few scores give the pairs, cosines and ranks of the whole matrix, ties included
+    (counts from {0, 1, 2}: identical, proportional and all-zero concept vectors are common)."""
+    rng = np.random.default_rng(seed)
+    ids_a, ids_b = [f"a{i}" for i in rng.permutation(n_a)], [f"b{i}" for i in rng.permutation(n_b)]
+    counts = pd.DataFrame(rng.integers(0, 3, size=(n_a + n_b, n_concepts)), index=ids_a + ids_b, columns=[f"c{k}" for k in range(n_concepts)])
+    languages = {**dict.fromkeys(ids_a, "vi"), **dict.fromkeys(ids_b, "en")}
+    blocked = crosslingual_similarity(counts, languages, keep_rank=keep_rank, block_cells=block_cells)
+    # the reference: the whole cosine matrix, ranked by (-cosine, label) along each row and column
+    weighted = tfidf_rows(counts.to_numpy(dtype=float))
+    cosine = np.round(weighted[:n_a] @ weighted[n_a:].T, 12)  # equal up to rounding noise = tied
+    expected = {}
+    for i, da in enumerate(ids_a):
+        for j, db in enumerate(ids_b):
+            rank_a = 1 + sum(1 for k in range(n_b) if k != j and (-cosine[i, k], ids_b[k]) < (-cosine[i, j], db))
+            rank_b = 1 + sum(1 for k in range(n_a) if k != i and (-cosine[k, j], ids_a[k]) < (-cosine[i, j], da))
+            if keep_rank is None or rank_a <= keep_rank or rank_b <= keep_rank:
+                expected[(da, db)] = (rank_a, rank_b)
+    assert {(r.doc_a, r.doc_b): (r.rank_for_a, r.rank_for_b) for r in blocked.itertuples()} == expected
+    for r in blocked.itertuples():
+        assert r.cosine == pytest.approx(cosine[ids_a.index(r.doc_a), ids_b.index(r.doc_b)], abs=1e-12)

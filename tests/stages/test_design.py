@@ -1,0 +1,313 @@
+"""Stage ``design``: the declared files on the seed study, flagged too small; bad entries stop with one line."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.stages.design import document_dates, run_design
+from analysis.files import read_study
+from analysis.study.outputs import design_outputs
+from analysis.study.makefile import make_fragment
+from analysis.study.settings import load_study_text
+
+from tests.conftest import ROOT, SEEDS
+
+
+@pytest.fixture(scope="module")
+def design_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("design_seed")
+    shutil.copytree(SEEDS, folder / "seeds")
+    shutil.copy(ROOT / "study.toml", folder / "study.toml")
+    study = read_study(folder / "study.toml")
+    from analysis.stages.topics import run_topics
+
+    run_topics(study, workers=1)  # the seed study's design layer uses the topics stage's saved models
+    first = run_design(study, workers=1)
+    first_bytes = {p.name: p.read_bytes() for p in first}
+    second = run_design(study, workers=1)
+    return study, first, first_bytes, second
+
+
+def test_writes_exactly_the_declared_files_and_the_same_bytes(design_run):
+    study, first, first_bytes, second = design_run
+    declared = design_outputs(tomllib.loads(study.source.read_text(encoding="utf-8")))
+    assert len(declared) == len(set(declared)) and declared
+    assert sorted(p.name for p in first) == sorted(declared)
+    assert {p.name: p.read_bytes() for p in second} == first_bytes
+
+
+def test_seed_results_are_flagged_too_small(design_run):
+    study, *_ = design_run
+    out = study.output_dir
+    contrasts = pd.read_csv(out / "design_contrasts.csv")
+    assert contrasts["too_small"].all()
+    contrasts = contrasts[contrasts["contrast"] == "vi-vs-en-within-event"]
+    assert set(contrasts["within"]) == {"event"}
+    assert (contrasts[["n_a", "n_b"]].drop_duplicates().to_numpy() == [[4, 1]]).all()
+    assert (contrasts["p_adjusted"] >= contrasts["p"]).all()
+    model = pd.read_csv(out / "model_frames.csv")
+    assert model["too_small"].all() and "language[T.vi]" in set(model["term"])
+    mixed = pd.read_csv(out / "model_frames_mixed.csv")
+    assert mixed["note"].str.startswith("not fitted: 4 outlet").all()
+    events = pd.read_csv(out / "time_events.csv")
+    assert events["too_small"].all()
+
+
+def test_monthly_series_on_the_seeds_has_a_gap_for_english_in_march(design_run):
+    study, *_ = design_run
+    series = pd.read_csv(study.output_dir / "time_series.csv")
+    assert sorted(set(series["period"])) == ["2024-03-01", "2024-04-01"]
+    en_march = series[(series["group"] == "en") & (series["period"] == "2024-03-01")]
+    assert (en_march["n_docs"] == 0).all() and en_march["rate"].isna().all()
+    vi_april = series[(series["group"] == "vi") & (series["period"] == "2024-04-01")]
+    assert (vi_april["n_docs"] == 3).all()
+
+
+def test_series_labels_frames_by_the_frame_label_not_a_concept_of_the_same_id(design_run):
+    """The default codebook has a frame and a concept both called 'cooperation'."""
+    study, *_ = design_run
+    series = pd.read_csv(study.output_dir / "time_series.csv")
+    frames = series[series["measure"] == "frames"].drop_duplicates("item").set_index("item")["label"]
+    assert frames["cooperation"] == "Cooperation and partnership"
+    assert frames["economy_trade"] == "Economy and trade"
+
+
+BAD = [
+    ('formula = "language"', 'formula = "language + desk"', "[model] formula names 'desk', not a metadata column"),
+    ('groups = [{ language = "vi" }, { language = "en" }]', 'groups = [{ language = "vi" }, { language = "fr" }]',
+     "[[compare]] 'vi-vs-en-within-event' names the group language=fr, which no document has"),
+    ("date = 2024-04-03", "date = 2025-06-01", "[[time.event]] 'son-visit-china' date 2025-06-01 ± 21 days has no document before it"),
+    ('freq = "month"', 'freq = "year"', "[time] freq = 'year' is not known"),
+    ('within = "event"', 'within = "desk"', "[[compare]] 'vi-vs-en-within-event' names 'desk', not a metadata column"),
+]
+
+
+def design_error_lines(tmp_path, capsys, old: str, new: str) -> list[str]:
+    """Run the design stage on the seed study with ``old`` replaced by ``new``: exit 2, no
+    traceback, nothing written; the ``error:`` lines."""
+    text = (ROOT / "study.toml").read_text(encoding="utf-8")
+    assert old in text
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    (tmp_path / "study.toml").write_text(text.replace(old, new, 1), encoding="utf-8")
+    assert main(["design", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert not (tmp_path / "figures").exists()
+    return [line for line in err.splitlines() if line.startswith("error:")]
+
+
+@pytest.mark.parametrize("old, new, message", BAD)
+def test_each_bad_design_entry_stops_with_one_line(tmp_path, capsys, old, new, message):
+    lines = design_error_lines(tmp_path, capsys, old, new)
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_declared_outputs_follow_the_sections():
+    assert design_outputs({}) == []
+    files = design_outputs({"time": {"measures": ["frames", "actors"]}, "run": {"figure_formats": ["png"]}})
+    assert "time_series_actors.png" in files and "time_events.csv" not in files and "time_lag.md" in files
+    files = design_outputs({"model": {"mixed": False}, "compare": [{"name": "x"}]})
+    assert "model_frames_mixed.csv" not in files and "design_contrasts.csv" in files and "design_distributions.tex" in files
+
+
+def test_make_fragment_has_the_design_stage(tmp_path):
+    shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
+    fragment = make_fragment(tmp_path / "study.toml")
+    assert "DESIGN_OUTPUTS :=" in fragment and "analysis/stages/design.py" in fragment and "-m analysis design" in fragment
+
+
+def test_studies_without_design_sections_keep_their_settings(tmp_path):
+    study = load_study_text('[corpus]\nfolder = "x"\n', tmp_path / "s.toml")
+    assert study.compare == () and study.time is None and study.model is None
+    assert not {"compare", "time", "model"} & set(study.as_dict())
+
+
+def test_document_dates_read_real_dates_and_say_why_not():
+    iso = pd.DataFrame({"date": ["2024-04-03", "2024-03-18"]}, index=["a", "b"])
+    dates, note = document_dates(iso)
+    assert note == "" and dates.dt.strftime("%d/%m").tolist() == ["03/04", "18/03"]
+    real = pd.DataFrame({"date": pd.to_datetime(["2024-01-01", "2024-01-02"])})
+    pd.testing.assert_series_equal(document_dates(real)[0], real["date"])
+    dates, note = document_dates(pd.DataFrame({"date": ["3 April 2024", "2024-03-18"]}))
+    assert dates is None and "YYYY-MM-DD" in note
+    dates, note = document_dates(pd.DataFrame({"date": ["2024-04-03", ""]}))
+    assert dates.isna().tolist() == [False, True] and note.startswith("1 document(s) without a date")
+    dates, note = document_dates(pd.DataFrame({"outlet": ["a"]}))
+    assert dates is None and note.startswith("no date column")
+
+
+def test_time_and_model_outputs_without_dates_say_why(tmp_path):
+    from analysis.stages.design import _model, _time
+    from analysis.stats import contrasts as design
+
+    study = load_study_text((ROOT / "study.toml").read_text(encoding="utf-8").replace('formula = "language"', 'formula = "language + spline(date, 4)"'),
+                            tmp_path / "study.toml")
+    ids = ["a", "b"]
+    docvars = pd.DataFrame({"language": ["vi", "en"], "outlet": ["x", "y"], "date": ["soon", "later"]}, index=ids)
+    m = design.MeasureTable("frames", pd.DataFrame({"f": [1, 2]}, index=ids), pd.Series([100.0, 100.0], index=ids))
+    results = _time(study, docvars, None, "no date column in the metadata: nothing over time", {"frames": m})
+    series = next(r for r in results if getattr(r, "output", "") == "time_series")
+    assert series.data["note"].iloc[0].startswith("no date column")
+    models_out = _model(study, docvars, None, "the date column is not a date in every row", {"frames": m})
+    assert models_out[0].data["note"].iloc[0] == "not fitted: the date column is not a date in every row"
+    assert np.isnan(models_out[0].data["estimate"].iloc[0])
+
+
+def test_numbers_quote_the_focal_rate_ratios():
+    from analysis.paper.appendix import model_numbers
+
+    model = pd.DataFrame([
+        {"item": "economy_trade", "term": "Intercept", "rate_ratio": 0.04, "rr_low": 0.03, "rr_high": 0.05},
+        {"item": "economy_trade", "term": "language[T.vi]", "rate_ratio": 0.7, "rr_low": 0.11, "rr_high": 4.33},
+        {"item": "security", "term": "language[T.vi]", "rate_ratio": 1.2, "rr_low": np.nan, "rr_high": np.nan},
+    ])
+    numbers = model_numbers(model)
+    assert numbers["RateRatioEconomyTradeVi"][0] == 0.7 and numbers["RateRatioEconomyTradeViLow"][0] == 0.11
+    assert numbers["RateRatioEconomyTradeViHigh"][0] == 4.33
+    assert "RateRatioSecurityVi" in numbers and "RateRatioSecurityViLow" not in numbers
+    assert not any(k.startswith("RateRatioEconomyTradeIntercept") for k in numbers)
+
+
+def test_time_without_a_date_column_is_not_an_error_but_a_missing_by_column_is(tmp_path):
+    from analysis.study.settings import column_problems
+
+    study = load_study_text((ROOT / "study.toml").read_text(encoding="utf-8"), tmp_path / "study.toml")
+    columns = ["doc_id", "file", "language", "outlet", "event"]
+    assert column_problems(study, columns) == []
+    problems = column_problems(study, ["doc_id", "file", "outlet", "event"])
+    assert any("[time] by names 'language'" in str(p) for p in problems)
+
+
+# ------------------------------------------------------------------------- topics and words
+
+
+def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_run):
+    """The stage's table is models.composition on θ drawn from the loaded model's Dirichlet(n_dk + α),
+    averaged over each document's units, with the same seed (computed here directly)."""
+    from analysis.stats import models
+    from analysis.corpus.folder import read_metadata
+    from analysis.stats.groups import keyed_rng
+    from analysis.stages.topics import load_model
+
+    study, *_ = design_run
+    out = study.output_dir
+    table = pd.read_csv(out / "model_topics.csv")
+    docvars = read_metadata(study)
+    for name in ("joint", "vi"):
+        saved = load_model(out / "topic_models" / name)
+        alpha = np.asarray(saved["settings"]["alpha_fitted"])
+        gamma = saved["doc_topic"] * (saved["unit_tokens"] + alpha.sum())[:, None]
+        # tomotopy's θ = (n_dk + α) / (n_d + Σα): γ − α are the final sample's whole counts n_dk, summing to n_d.
+        counts = gamma - alpha
+        assert np.allclose(counts, np.round(counts), atol=1e-6) and np.allclose(counts.sum(axis=1), saved["unit_tokens"])
+        rng = keyed_rng(study.model.seed, "composition", name)
+        theta_units = models.dirichlet_draws(gamma, study.model.draws, rng)
+        docs = [u.split("#")[0] for u in saved["unit_ids"]]
+        order = list(dict.fromkeys(docs))
+        theta = np.stack([theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1)
+        formula = "language" if name == "joint" else "1"  # a one-language model has no language contrast
+        expected = models.composition(theta, models.design_matrix(docvars.loc[order], formula), rng)
+        got = table[table["model"] == name].reset_index(drop=True)
+        assert got["term"].tolist() == expected["term"].tolist() and (got["topic"] == expected["topic"] + 1).all()
+        for column in ("estimate", "se", "ci_low", "ci_high"):
+            np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, atol=1e-12)
+    assert table["too_small"].all()
+    assert table.loc[table["model"] == "vi", "note"].str.contains("left out (one value in this model's documents): language", regex=False).all()
+
+
+def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run):
+    from analysis.stages.topics import load_model
+
+    study, *_ = design_run
+    out = study.output_dir
+    vi = load_model(out / "topic_models" / "vi")
+    docs = pd.Series([u.split("#")[0] for u in vi["unit_ids"]])
+    prevalence = pd.DataFrame(vi["doc_topic"]).groupby(docs.to_numpy()).mean()  # a document's θ: the mean of its units'
+    contrasts = pd.read_csv(out / "design_contrasts.csv")
+    rows = contrasts[(contrasts["contrast"] == "vi-by-event") & (contrasts["measure"] == "topics")]
+    assert len(rows) == vi["doc_topic"].shape[1]
+    visit = ["000", "001", "004"]  # son_visit_china_2024_04 (vi); 003 is the other event
+    np.testing.assert_allclose(rows["mean_a"], prevalence.loc[visit].mean().to_numpy())
+    np.testing.assert_allclose(rows["mean_b"], prevalence.loc["003"].to_numpy())
+    assert rows["p_adjusted"].ge(rows["p"]).all() and rows["too_small"].all()
+    joint = load_model(out / "topic_models" / "joint")
+    docs = pd.Series([u.split("#")[0] for u in joint["unit_ids"]])
+    jp = pd.DataFrame(joint["doc_topic"]).groupby(docs.to_numpy()).mean()
+    series = pd.read_csv(out / "time_series.csv")
+    april_vi = series[(series["measure"] == "topics") & (series["group"] == "vi") & (series["period"] == "2024-04-01")]
+    np.testing.assert_allclose(april_vi["rate"], jp.loc[visit].mean().to_numpy())
+    assert (out / "time_series_topics.png").is_file()
+
+
+def test_words_contrast_is_keyness_within_one_language(design_run):
+    from analysis.stats.keyness import keyness_by_group
+
+    study, *_ = design_run
+    words = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
+    assert set(words["contrast"]) == {"vi-by-event"} and set(words["language"]) == {"vi"}
+    assert (words["target_docs"] == 3).all() and (words["reference_docs"] == 1).all() and words["too_small"].all()
+    assert words["design"].eq("documents").all() and (words["p"].astype(float) >= 0.25).all()  # 4 documents: 4 splits
+    top = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False).sort_values("g2", ascending=False).iloc[0]
+    assert top["target_count"] > 0 and top["reference_count"] == 0 and keyness_by_group is not None
+
+
+BAD_TOPICS = [
+    ('measures = ["topics", "words"]', 'measures = ["concepts", "words"]\nwithin = "outlet"',
+     "[[compare]] 'vi-by-event' measures words: keyness permutes documents across the whole pair, not within 'outlet'"),
+    ('groups = [{ language = "vi", event = "son_visit_china_2024_04" }, { language = "vi", event = "trung_liu_talks_2024_03" }]',
+     'groups = [{ language = "vi" }, { language = "en" }]',
+     "[[compare]] 'vi-by-event' measures words: its groups are in 2 languages (en, vi), and words across languages are not comparable"),
+]
+FIXES = {"not within": "drop within", "not comparable": 'use measures = ["concepts"]'}
+
+
+@pytest.mark.parametrize("old, new, message", BAD_TOPICS)
+def test_bad_topic_and_word_entries_stop_with_one_line(tmp_path, capsys, old, new, message):
+    # (this test's assertion once read "... and 'use concepts' in line or 'within' in message", true
+    # for any line because the contrast's name holds "within": it hid that its second case failed
+    # on broken TOML, not on words across languages)
+    lines = design_error_lines(tmp_path, capsys, old, new)
+    fix = next(f for key, f in FIXES.items() if key in message)
+    assert len(lines) == 1 and message in lines[0] and fix in lines[0]
+
+
+def test_topics_without_the_topics_stage_models_stop_with_one_line(tmp_path, capsys):
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
+    assert main(["design", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "topic_models/vi" in lines[0] and "not a saved topic model" in lines[0] and "run the topics stage first" in lines[0]
+    assert not (tmp_path / "figures" / "model_topics.csv").exists()
+
+
+def test_make_fragment_makes_the_design_stage_depend_on_the_topic_models(tmp_path):
+    shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
+    fragment = make_fragment(tmp_path / "study.toml")
+    deps = next(line for line in fragment.splitlines() if line.startswith("STAGE_DEPS_design :="))
+    assert "figures/topic_models/joint/unit_tokens.txt" in deps and "figures/topic_models/vi/doc_topic.npy" in deps
+    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace("topics = true ", "topics = false ").replace(
+        'measures = ["frames", "topics"]', 'measures = ["frames"]').replace('measures = ["topics", "words"]', 'measures = ["words"]')
+    (tmp_path / "study.toml").write_text(text, encoding="utf-8")
+    assert "STAGE_DEPS_design :=" not in make_fragment(tmp_path / "study.toml")
+
+
+def test_study_toml_lists_every_design_key():
+    """The seed study documents every key of [time], [model] and [[compare]] (set, or shown commented out)."""
+    import dataclasses
+
+    from analysis.study.design_spec import Contrast
+    from analysis.study.settings import ModelSettings, TimeSettings
+
+    text = (ROOT / "study.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    assert sorted(raw["model"]) == sorted(f.name for f in dataclasses.fields(ModelSettings))
+    assert sorted(k if k != "event" else "events" for k in raw["time"]) == sorted(f.name for f in dataclasses.fields(TimeSettings))
+    given = {k for entry in raw["compare"] for k in entry}
+    for field in dataclasses.fields(Contrast):
+        assert field.name in given or f"# {field.name} = " in text, field.name

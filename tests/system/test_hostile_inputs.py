@@ -1,0 +1,600 @@
+"""Issue 14, failures found and hostile input: each case one line naming the file and the fix,
+exit status 2, nothing written, no traceback; and what must keep working keeps working."""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import json
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis import files as aio
+from analysis.study import safety
+from analysis.study import cleanup
+from analysis.corpus import sources
+from analysis.cli import main
+from analysis.errors import InputError
+
+from tests.conftest import ROOT, TINY_EN, TINY_VI, write_study
+
+
+def run_cli(study: Path, capsys, stage="validate"):
+    status = main([stage, "--study", str(study), "--quiet"])
+    err = capsys.readouterr().err
+    # What stays on the terminal: a transient progress bar (redrawn with "\r", cleared at the end) does not.
+    lines = [line.rsplit("\r", 1)[-1] for line in err.split("\n")]
+    return status, "\n".join(line for line in lines if line.strip())
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def fails_cleanly(study: Path, capsys, *fragments, stage="validate") -> str:
+    """Exit 2, exactly one line (``error: ...``) containing every fragment, no file written or changed."""
+    before = snapshot(study.parent)
+    status, err = run_cli(study, capsys, stage)
+    assert status == 2, err
+    assert "Traceback" not in err
+    # Warnings about the input (a missing optional column, a language guess) may come first; the
+    # failure itself is one line.
+    lines = [line for line in err.splitlines() if not line.startswith("WARNING ")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert snapshot(study.parent) == before, "a failed run must write nothing"
+    return lines[0]
+
+
+def set_study(study: Path, text: str) -> Path:
+    study.write_text(text, encoding="utf-8")
+    return study
+
+
+STUDY = '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[frequencies]\ngroup_by = ["language"]\n[run]\noutput = "{output}"\ncache = ".cache"\nworkers = 1\n'
+
+
+# ------------------------------------------------------------------- the output folder and clean
+
+
+@pytest.mark.parametrize(
+    "output, fragment",
+    [("corpus", "it is [corpus] folder"), (".", "it contains the study file"), ("corpus/out", "it lies inside [corpus] folder"),
+     ("corpus/metadata.csv", "it is [corpus] metadata")],
+)
+def test_output_folder_may_not_overlap_an_input(tmp_path, capsys, output, fragment):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output=output))
+    fails_cleanly(study, capsys, "[run] output", fragment, "folder of their own")
+    # and clean refuses it too, leaving every input in place
+    before = snapshot(tmp_path)
+    assert cleanup.main(["--study", str(study)]) == 2
+    assert "is not allowed" in capsys.readouterr().err
+    assert snapshot(tmp_path) == before
+
+
+def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    out = tmp_path / "out"
+    (out / "topic_models" / "vi").mkdir(parents=True)
+    for name in ("cleaning_log.csv", "corpus_summary.tex", "manifest.json", "appendix.tex", "topic_models/vi/vocab.txt"):
+        (out / name).write_text("x")
+    (out / ".corpus_summary.csv.abc123.tmp").write_text("half")  # a killed write
+    (out / "my_notes.txt").write_text("mine")  # not the toolkit's
+    assert cleanup.main(["--study", str(study)]) == 0
+    assert "removed 6 output files" in capsys.readouterr().out
+    assert sorted(p.name for p in out.rglob("*")) == ["my_notes.txt"]  # empty toolkit folders gone, the rest kept
+    (out / "my_notes.txt").unlink()
+    assert cleanup.main(["--study", str(study)]) == 0
+    assert out.is_dir()  # a folder that held none of the toolkit's files (any more) is not touched
+    # an earlier run with other settings: the files its manifest lists go too, and only those
+    (out / "top_terms_by_region.csv").write_text("x")
+    (out / "elsewhere.txt").write_text("x")
+    (out / "manifest.json").write_text(json.dumps({"outputs": {"top_terms_by_region.csv": "0" * 64, "../corpus/v1.txt": "0"}}))
+    assert cleanup.main(["--study", str(study)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["elsewhere.txt"]
+    (out / "elsewhere.txt").unlink()
+    (out / "manifest.json").write_text("{}")
+    assert cleanup.main(["--study", str(study)]) == 0
+    assert not out.exists()  # emptied of the toolkit's files, the output folder goes
+    assert (tmp_path / "corpus" / "v1.txt").is_file()
+
+
+def test_make_clean_calls_the_safe_cleaner():
+    makefile = (ROOT / "Makefile").read_text()
+    rule = makefile.split("\nclean:", 1)[1].split("\n\n", 1)[0]
+    assert "analysis.study.cleanup" in rule and "rm -rf $(OUT)" not in rule
+
+
+# ---------------------------------------------------------------------------- names from data
+
+
+def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path, capsys):
+    hostile = "x/../../ESCAPED"
+    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
+    set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', f'group_by = ["{hostile}"]'))
+    fails_cleanly(study, capsys, "[frequencies] group_by", "x/../../ESCAPED", "output file names")
+    fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert fragment.returncode == 2 and "x/../../ESCAPED" in fragment.stderr and not fragment.stdout  # no make target out there either
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 2
+    assert not [p for p in tmp_path.rglob("*ESCAPED*")], "nothing may land outside the output folder"
+    # the writers themselves refuse a name that climbs out, whatever built it
+    with pytest.raises(InputError, match="leaves the output folder"):
+        aio.write_text(tmp_path / "s" / "out" / "a" / ".." / ".." / ".." / "ESCAPED.csv", "x")
+    assert not [p for p in tmp_path.rglob("*ESCAPED*")]
+
+
+@pytest.mark.parametrize("section, key, value", [("framing", "compare_by", '"{c}"'), ("framing", "keyness_within", '["{c}"]'), ("topics", "prevalence_by", '["{c}"]')])
+def test_every_setting_that_names_an_output_refuses_a_climbing_column(tmp_path, capsys, section, key, value):
+    hostile = "x/../../ESCAPED"
+    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
+    set_study(study, STUDY.format(output="out") + f"[{section}]\n{key} = {value.format(c=hostile)}\n")
+    fails_cleanly(study, capsys, f"[{section}] {key}", hostile)
+
+
+def test_group_values_and_doc_ids_from_data_stay_inside_the_output_folder(tmp_path, capsys):
+    study = write_study(tmp_path / "s", [("../../ESCAPED", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    meta = tmp_path / "s" / "corpus" / "metadata.csv"
+    meta.write_text(meta.read_text().replace("../../ESCAPED.txt", "v1.txt").replace(",o0,", ",../../ESCAPED,"))
+    (tmp_path / "s" / "corpus" / "../../ESCAPED.txt").resolve().rename(tmp_path / "s" / "corpus" / "v1.txt")
+    set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', 'group_by = ["outlet"]\nkwic_terms = ["../../ESCAPED", "hợp_tác"]'))
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 0
+    out = tmp_path / "s" / "out"
+    assert "../../ESCAPED" in (out / "top_terms_by_outlet.csv").read_text(encoding="utf-8")  # the value is data, not a path
+    assert all(out in p.parents for p in tmp_path.rglob("*ESCAPED*")), list(tmp_path.rglob("*ESCAPED*"))
+
+
+@pytest.mark.parametrize("name", ["a}\\input{/etc/passwd}%", "has space", "../up", ".hidden", "x:y"])
+def test_unsafe_column_names_are_named(name):
+    assert safety.unsafe_name(name)
+
+
+@pytest.mark.parametrize("name", ["outlet", "sự_kiện", "event-2024", "v1.2"])
+def test_safe_column_names_pass(name):
+    assert safety.unsafe_name(name) == ""
+
+
+def test_yaml_alias_bomb_in_the_codebook_is_refused_fast(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
+    (tmp_path / "bomb.yaml").write_text("\n".join(levels) + "\n", encoding="utf-8")
+    set_study(study, STUDY.format(output="out") + '[framing]\ncodebook = "bomb.yaml"\n')
+    started = time.perf_counter()
+    fails_cleanly(study, capsys, "bomb.yaml line 2", "YAML alias '*a' is not allowed")
+    assert time.perf_counter() - started < 30  # 9**9 expansions would take minutes and gigabytes
+
+
+def test_catastrophic_boilerplate_rule_is_bounded_and_named(tmp_path, capsys, monkeypatch):
+    from analysis.text import clean
+
+    monkeypatch.setattr(clean, "RULE_TIMEOUT_SECONDS", 0.05)
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI + "a" * 40 + "!\n"), ("e1", "en", TINY_EN)])
+    (tmp_path / "rules.toml").write_text('[[rule]]\nname = "evil"\nkind = "drop_line"\npattern = \'(a|aa)+$\'\n', encoding="utf-8")
+    set_study(study, STUDY.format(output="out") + '[text]\nboilerplate = "rules.toml"\n')
+    fails_cleanly(study, capsys, "rules.toml rule 'evil'", "took more than 0.05 s on line 3", "v1.txt", "nested")
+    status, err = run_cli(study, capsys, "prepare")  # prepare may keep what it finished in the cache
+    assert status == 2 and len(err.splitlines()) == 1 and "rule 'evil': took more than 0.05 s on line 3 of v1.txt" in err
+
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    import analysis.text.prepare as prep
+    from analysis.corpus.documents import Document
+
+    pids = Path(sys.argv[1])
+
+    def stuck(document, preparation):  # a worker busy on a batch when the parent dies
+        with open(pids, "a") as handle:
+            handle.write(f"{os.getpid()}\\n")
+        time.sleep(600)
+
+    prep.prepare_document = stuck
+    docs = [Document(f"d{i}", "en", "Text number %d here." % i) for i in range(8)]
+    prep.prepare_corpus(docs, prep.Preparation("", "none", (), ()), None, workers=2)
+    """
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie waiting for its reaper counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process inspection via /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_exit_when_the_parent_dies(tmp_path, sig):
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    parent = subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT, str(pids)], env=env, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and (not pids.is_file() or len(set(pids.read_text().split())) < 2):
+            time.sleep(0.1)
+        workers = sorted({int(p) for p in pids.read_text().split()})
+        assert len(workers) == 2 and all(_alive(p) for p in workers)
+    finally:
+        parent.send_signal(sig)
+        parent.wait(timeout=30)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    left = [p for p in workers if _alive(p)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "workers outlived their parent"
+
+
+def test_scheduler_is_documented_as_trusted_cluster_only():
+    for path in (ROOT / "README.md", ROOT / "study.toml"):
+        text = path.read_text(encoding="utf-8")
+        paragraph = text[text.index("scheduler ="):].split("\n\n")[0].lower()
+        assert "trusted cluster" in paragraph and "pickle" in paragraph, path
+
+
+# ---------------------------------------------------------------------------- the make fragment
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make not installed")
+def test_make_rules_hold_file_names_with_hash_colon_dollar_and_space(tmp_path):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    corpus = tmp_path / "corpus"
+    names = ["a#b.txt", "at 10:30.txt", "e$f.txt", "g h.txt"]
+    for old, new in zip(("v1.txt", "e1.txt", "v1.txt", "e1.txt"), names):
+        shutil.copy(corpus / old, corpus / new)
+    rows = [f"n{i},{name},{'vi' if i % 2 == 0 else 'en'},o,e," for i, name in enumerate(names)]
+    (corpus / "metadata.csv").write_text("doc_id,file,language,outlet,event,title\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert sources.read_corpus(aio.read_study(study)).doc_ids == ["n0", "n1", "n2", "n3"]
+    fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True,
+                              cwd=ROOT, check=True).stdout
+    (tmp_path / "study.mk").write_text(fragment, encoding="utf-8")
+    makefile = tmp_path / "Makefile"
+    makefile.write_text(f"PY := echo\nVENV_STAMP :=\nRESOURCES :=\ninclude {tmp_path / 'study.mk'}\n", encoding="utf-8")
+    done = subprocess.run(["make", "-f", str(makefile), "-n", "prepare"], capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 0, done.stderr  # every input was found under its real name
+    assert "analysis prepare --study" in done.stdout
+    assert "No rule" not in done.stderr
+
+
+def test_file_name_a_make_rule_cannot_hold_is_refused_at_validation(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    corpus = tmp_path / "corpus"
+    (corpus / "v1.txt").rename(corpus / "v=1.txt")
+    meta = corpus / "metadata.csv"
+    meta.write_text(meta.read_text().replace("v1.txt", "v=1.txt"))
+    fails_cleanly(study, capsys, "metadata.csv line 2", "'v=1.txt' has '='", "rename the file")
+    assert subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, cwd=ROOT, check=False).returncode == 2
+
+
+# ------------------------------------------------------------------------------- the metadata
+
+
+def write_metadata(study: Path, text: str | bytes) -> None:
+    target = study.parent / "corpus" / "metadata.csv"
+    target.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+
+
+def test_metadata_with_only_the_required_columns_runs(tmp_path, capsys, caplog):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, "doc_id,file,language,category\nv1,v1.txt,vi,x\ne1,e1.txt,en,y\n")
+    set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', 'group_by = ["language", "outlet", "event"]'))
+    with caplog.at_level(logging.WARNING, logger="analysis"):
+        assert main(["prepare", "--study", str(study), "--quiet"]) == 0
+    summary = (tmp_path / "out" / "corpus_summary.csv").read_text(encoding="utf-8")
+    assert "(no outlet column)" in summary
+    assert main(["frequencies", "--study", str(study), "--quiet"]) == 0
+    by_event = (tmp_path / "out" / "top_terms_by_event.csv").read_text(encoding="utf-8")
+    assert "(no event column)" in by_event and "hợp_tác" in by_event
+
+
+def test_metadata_with_a_header_and_no_rows(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI)])
+    write_metadata(study, "doc_id,file,language,outlet\n")
+    fails_cleanly(study, capsys, "metadata.csv", "lists no documents")
+    fails_cleanly(study, capsys, "lists no documents", stage="prepare")
+
+
+def test_same_file_under_two_doc_ids(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, "doc_id,file,language\nv1,v1.txt,vi\ne1,e1.txt,en\nv2,./v1.txt,vi\n")
+    fails_cleanly(study, capsys, "metadata.csv line 4", "'./v1.txt' is listed again, for doc_id 'v2'", "'v1' on line 2")
+
+
+def test_csv_error_after_a_multiline_title_names_the_physical_line(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, 'doc_id,file,language,title\nv1,v1.txt,vi,"Một\ntiêu đề\ndài"\ne1,e1.txt,en,a,b,c\n')
+    fails_cleanly(study, capsys, "metadata.csv", "line 5 has 6 fields, the header 4")
+
+
+def test_rows_after_a_multiline_title_are_labelled_by_their_physical_line(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, 'doc_id,file,language,title\nv1,v1.txt,vi,"Một\ntiêu đề"\ne1,e1.txt,xx,a\n')
+    fails_cleanly(study, capsys, "metadata.csv line 4", "unknown language code 'xx'")
+
+
+@pytest.mark.parametrize("sep, name", [(";", "semicolons"), ("\t", "tabs")])
+def test_semicolon_and_tab_delimited_metadata_get_a_hint(tmp_path, capsys, sep, name):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, sep.join(["doc_id", "file", "language"]) + "\n" + sep.join(["v1", "v1.txt", "vi"]) + "\n")
+    fails_cleanly(study, capsys, "metadata.csv", f"separated by {name}", "comma-separated")
+
+
+def test_excel_unicode_text_export_is_named(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, "doc_id\tfile\tlanguage\r\nv1\tv1.txt\tvi\r\n".encode("utf-16"))
+    fails_cleanly(study, capsys, "metadata.csv", "Excel 'Unicode text' export (UTF-16, tab-separated)", "CSV UTF-8")
+
+
+# ------------------------------------------------------------------------------- the texts
+
+
+def test_utf16_without_bom_decodes_when_declared(tmp_path, capsys):
+    raw = TINY_VI.encode("utf-16-le")
+    study = write_study(tmp_path, [("v1", "vi", raw), ("e1", "en", TINY_EN)], {"encoding": ["utf-16-le", ""]})
+    corpus = sources.read_corpus(aio.read_study(study))
+    assert corpus.documents[0].text == TINY_VI
+
+
+def test_undeclared_utf16_is_named_with_how_to_declare_it(tmp_path, capsys):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI.encode("utf-16-le")), ("e1", "en", TINY_EN)])
+    fails_cleanly(study, capsys, "v1.txt", "looks like UTF-16-LE text without a byte-order mark", "declare encoding 'utf-16-le'")
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        (TINY_VI + "\fTrang hai.\n", ("U+000C", "form feeds")),
+        ("Ông nói \x93hợp tác\x94 kinh tế.\n", ("U+0093", "cp1252")),
+        ("\u200b\u200f\u2060\n", ("only invisible characters",)),
+        ("Cùng chuyên mục\nHai nước hợp tác.\n", ("no text left after boilerplate removal",)),
+    ],
+)
+def test_validate_finds_what_prepare_rejects(tmp_path, capsys, text, fragments):
+    study = write_study(tmp_path, [("v1", "vi", text), ("e1", "en", TINY_EN)])
+    line = fails_cleanly(study, capsys, "v1.txt", *fragments)
+    status, err = run_cli(study, capsys, "prepare")  # prepare may keep what it finished in the cache
+    assert status == 2 and [x for x in err.splitlines() if not x.startswith("WARNING ")] == [line.rstrip("\n")], err
+
+
+def test_bidi_marks_inside_words_are_invisible():
+    from analysis.text.normalize import canonical_text
+
+    marked = "hợp\u200ftác, Wang\u200e Yi, \u2067ASEAN\u2069 \u202ekinh tế\u202c"
+    assert canonical_text(marked) == "hợptác, Wang Yi, ASEAN kinh tế"
+
+
+def test_dateline_rule_keeps_the_body_on_the_same_line():
+    from analysis.text.clean import parse_rules, remove_boilerplate
+    from analysis.files import RESOURCES
+
+    rules = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
+    body = " ".join(f"Bộ trưởng Ngoại giao hai nước đã hội đàm lần thứ {i} về hợp tác kinh tế và biên giới." for i in range(1, 9))
+    line = "Thái Bình (PV)-Thứ hai, ngày 18/03/2024 20:05 GMT+7 " + body
+    cleaned, removals = remove_boilerplate(f"Tiêu đề\n{line}", rules, "vi")
+    assert body in cleaned
+    assert [(r.rule, r.kind, r.line, r.text) for r in removals] == [
+        ("dateline", "drop_line_head", 2, "Thái Bình (PV)-Thứ hai, ngày 18/03/2024")
+    ]
+    # a long paragraph that ends in a photo credit keeps the paragraph; a long line that is all match goes
+    cleaned, removals = remove_boilerplate(f"Tiêu đề\n{body} (Ảnh: TTXVN)", rules, "vi")
+    assert cleaned == f"Tiêu đề\n{body}" and [(r.kind, r.text) for r in removals] == [("drop_line_tail", "(Ảnh: TTXVN)")]
+    teaser = "Hai nước hội đàm về hợp tác kinh tế và biên giới trên đất liền " * 3
+    cleaned, removals = remove_boilerplate(f"Tiêu đề\n{teaser.strip()} {teaser.strip()}\nLời dẫn.\n{body}", rules, "vi")
+    assert cleaned == f"Tiêu đề\n{body}" and [r.kind for r in removals] == ["drop_line_and_next", "drop_line_and_next"]
+    # a dateline line on its own is still dropped whole
+    short = "Thái Bình (PV)-Thứ hai, ngày 18/03/2024 20:05 GMT+7"
+    cleaned, removals = remove_boilerplate(f"Tiêu đề\n{short}\n{body}", rules, "vi")
+    assert cleaned == f"Tiêu đề\n{body}" and [(r.kind, r.text) for r in removals] == [("drop_line", short)]
+
+
+# ------------------------------------------------------------------------- long single lines
+
+
+def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
+    from analysis.text import tokens
+
+    seen: list[int] = []
+    real = tokens.SEGMENTERS["underthesea"].words
+
+    def recording(text: str) -> list[str]:
+        seen.append(len(text))
+        return real(text)
+
+    monkeypatch.setattr(tokens, "SEGMENT_CHARS", 300)
+    sentences = ["Hai nước thúc đẩy hợp tác kinh tế.", "Bộ trưởng Ngoại giao hội đàm tại Hà Nội.", "Biên giới hòa bình, ổn định."] * 30
+    line = " ".join(sentences)
+    paragraphs, _ = tokens.segment_vi(line, recording)
+    assert max(seen) <= 300 and len(seen) > 1
+    # the same tokens as the text with a line break at every cut
+    pieces = tokens.bounded_pieces(line, 300)
+    by_lines, _ = tokens.segment_vi("\n".join(pieces))
+    def flat(ps):
+        return [w for p in ps for s in p for w in s]
+
+    assert flat(paragraphs) == flat(by_lines)
+    assert len(paragraphs) == 1 and len(paragraphs[0]) == len(sentences)  # one paragraph, sentences intact
+
+
+def test_normal_paragraphs_are_one_piece(seed_study_dir):
+    # every paragraph of the seed corpus is segmented whole, exactly as before the bound
+    from analysis.text.tokens import SEGMENT_CHARS, bounded_pieces
+
+    for path in sorted((seed_study_dir / "seeds").glob("*.txt")):
+        for block in path.read_text(encoding="utf-8").split("\n"):
+            assert len(block) <= SEGMENT_CHARS and bounded_pieces(block.strip()) == [block.strip()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["hợp", "tác.", "kinh", "tế!", "x" * 40, "a", "“Có.”", "…"]), max_size=300), st.integers(10, 200))
+def test_bounded_pieces_keep_every_word_and_the_bound(words, limit):
+    from analysis.text.tokens import bounded_pieces
+
+    block = " ".join(words)
+    pieces = bounded_pieces(block, limit)
+    assert all(len(p) <= limit for p in pieces) and all(pieces if block.strip() else [True])
+    assert " ".join(pieces).split() == block.split() or any(len(w) > limit for w in words)
+
+
+# --------------------------------------------------------------------------- the cache
+
+
+def test_altered_cache_entry_is_prepared_again_and_logged(tmp_path, caplog):
+    from analysis.prepared import prepared_corpus
+
+    study_path = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    study = aio.read_study(study_path)
+    first = [list(d.tokens()) for d in prepared_corpus(study, 1, progress=False).prepared]
+    entries = sorted(p for p in (tmp_path / ".cache" / "prepared").rglob("*.json") if not p.name.startswith("learned-"))
+    assert len(entries) == 2
+    target = next(p for p in entries if "Cooperation" in p.read_text(encoding="utf-8"))
+    altered = target.read_text(encoding="utf-8").replace("Cooperation", "cooperation", 1)
+    json.loads(altered)  # still valid JSON: only the checksum can tell
+    target.write_text(altered, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="analysis"):
+        again = [list(d.tokens()) for d in prepared_corpus(study, 1, progress=False).prepared]
+    assert again == first and "Cooperation" in again[1]
+    assert any("does not match its checksum" in r.getMessage() and target.name in r.getMessage() for r in caplog.records)
+    assert "Cooperation" in target.read_text(encoding="utf-8")  # stored again, whole
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="analysis"):
+        prepared_corpus(study, 1, progress=False).prepared[1]
+    assert not any("checksum" in r.getMessage() for r in caplog.records)
+
+
+def test_cache_entries_stay_plain_json_with_their_checksum(tmp_path):
+    cache = aio.PreparedCache(tmp_path)
+    cache.put_text("ab12", '{"w":"Bộ_trưởng"}')
+    stored = json.loads(cache.path("ab12").read_text(encoding="utf-8"))
+    import hashlib
+
+    assert stored == {"w": "Bộ_trưởng", "sha256": hashlib.sha256('{"w":"Bộ_trưởng"}'.encode()).hexdigest()}
+    assert cache.get_text("ab12") == '{"w":"Bộ_trưởng"}'
+
+
+# ------------------------------------------------------------------ full disks and interrupts
+
+
+@pytest.mark.parametrize("code, reason", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "the file system is read-only")])
+def test_unwritable_output_folder_is_one_line(tmp_path, capsys, monkeypatch, code, reason):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+
+    def refuse(*args, **kwargs):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(aio.tempfile, "mkstemp", refuse)
+    status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err and len(err.splitlines()) == 1
+    assert err.startswith(f"error: {tmp_path / 'out'}: cannot write output ({reason})")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_ctrl_c_exits_quietly_with_130(tmp_path, capsys, monkeypatch):
+    from analysis import cli
+
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.STAGES, "prepare", ("prepare", interrupted))
+    status, err = run_cli(study, capsys, "prepare")
+    assert status == 130 and "Traceback" not in err and len(err.splitlines()) == 1
+    assert "interrupted" in err and "kept" in err
+
+
+def test_codecs_bom_constants_used_for_utf16_detection():
+    from analysis.corpus.documents import utf16_kind
+
+    assert utf16_kind(codecs.BOM_UTF16_LE + "a".encode("utf-16-le")) == "utf-16"
+    assert utf16_kind("Hòa bình và hợp tác".encode("utf-16-be")) == "utf-16-be"
+    assert utf16_kind(b"plain ascii") == ""
+    assert utf16_kind(bytes(range(256))) == ""
+
+
+CTRL_C_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    from pathlib import Path
+    import analysis.text.prepare as prep
+    from analysis.cli import main
+
+    pids = Path(sys.argv[2])
+    real = prep.prepare_document
+
+    def slow(document, preparation):  # every batch takes long: Ctrl-C arrives mid-run
+        with open(pids, "a") as handle:
+            handle.write(f"{os.getpid()}\\n")
+        time.sleep(600)
+
+    prep.prepare_document = slow
+    sys.exit(main(["prepare", "--study", sys.argv[1], "--workers", "2", "--quiet"]))
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc")
+def test_ctrl_c_during_parallel_prepare_exits_130_without_traceback(tmp_path):
+    docs = [(f"v{i}", "vi", TINY_VI) for i in range(4)] + [(f"e{i}", "en", TINY_EN + f"Number {i}.\n") for i in range(4)]
+    study = write_study(tmp_path, docs)
+    pids = tmp_path / "pids"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT, str(study), str(pids)], env=env, cwd=tmp_path,
+                           stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not pids.is_file() or len(set(pids.read_text().split())) < 2):
+        time.sleep(0.1)
+    workers = sorted({int(p) for p in pids.read_text().split()})
+    os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole foreground group
+    try:
+        _, raw = run.communicate(timeout=60)
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+    err = raw.decode()
+    assert run.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    shown = [line.rsplit("\r", 1)[-1] for line in err.split("\n")]  # a transient progress bar is redrawn with \r
+    assert [line for line in shown if line.strip()] == [
+        "interrupted: prepare stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)"
+    ]
+    assert not any(_alive(pid) for pid in workers)
+    assert not (tmp_path / "out").exists()
+
+
+def test_full_cache_disk_is_one_line_naming_the_cache_folder(tmp_path, capsys, monkeypatch):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    real_open = os.open
+
+    def full(path, *args, **kwargs):
+        if str(path).endswith(".tmp") and "prepared" in str(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(aio.os, "open", full)
+    status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: {tmp_path / '.cache'}: cannot write output (the disk is full)")
+    assert not list((tmp_path / ".cache").rglob("*.json")) and not (tmp_path / "out").exists()

@@ -1,0 +1,177 @@
+import difflib
+
+import pytest
+from hypothesis import given, strategies as st
+
+from analysis.text.normalize import canonical_vi
+from analysis.text.tokens import PhraseMerger, PreparedDocument, TermRules, _underthesea_words, desegment, is_presegmented, proper_names, segment_en, segment_vi, split_sentences, term_sentences, token_kind, tokenize_en
+
+from tests.conftest import seed_text
+
+NAMES_VI = ["Bùi Thanh Sơn", "Tập Cận Bình", "Việt Nam", "Trung Quốc", "Quảng Tây"]
+
+# (canonical style, new style): each pair must segment to one identical word.
+COMPOUNDS = [
+    ("ủy ban", "uỷ ban"), ("hòa bình", "hoà bình"), ("thỏa thuận", "thoả thuận"), ("hòa giải", "hoà giải"),
+    ("hòa hợp", "hoà hợp"), ("văn hóa", "văn hoá"), ("hiện đại hóa", "hiện đại hoá"),
+    ("công nghiệp hóa", "công nghiệp hoá"), ("hàng hóa", "hàng hoá"), ("khỏe mạnh", "khoẻ mạnh"),
+    ("sức khỏe", "sức khoẻ"), ("thủy sản", "thuỷ sản"), ("thủy điện", "thuỷ điện"), ("thủy lợi", "thuỷ lợi"),
+    ("tùy thuộc", "tuỳ thuộc"), ("lũy kế", "luỹ kế"), ("thủy thủ", "thuỷ thủ"), ("hòa nhập", "hoà nhập"),
+    ("hỏa hoạn", "hoả hoạn"), ("họa sĩ", "hoạ sĩ"), ("xóa bỏ", "xoá bỏ"), ("khóa học", "khoá học"),
+    ("thỏa mãn", "thoả mãn"), ("hủy bỏ", "huỷ bỏ"), ("hòa thuận", "hoà thuận"), ("thủy triều", "thuỷ triều"),
+    ("ủy viên", "uỷ viên"), ("ủy quyền", "uỷ quyền"), ("tòa án", "toà án"), ("tỏa sáng", "toả sáng"),
+    ("lũy tiến", "luỹ tiến"), ("chính thức hóa", "chính thức hoá"), ("hòa hoãn", "hoà hoãn"), ("thỏa đáng", "thoả đáng"),
+]
+
+
+def words(text: str, merger=None) -> list[str]:
+    paragraphs, _ = segment_vi(text, merger=merger)
+    return [t for p in paragraphs for s in p for t in s]
+
+
+def test_seed_sentence_tokens():
+    sentence = (
+        "Bộ trưởng Bùi Thanh Sơn khẳng định, Đảng, Nhà nước Việt Nam luôn ủng hộ, tạo điều kiện thuận lợi "
+        "để các địa phương Việt Nam tăng cường hợp tác cùng có lợi với các địa phương Trung Quốc."
+    )
+    assert words(sentence, PhraseMerger(NAMES_VI)) == [
+        "Bộ_trưởng", "Bùi_Thanh_Sơn", "khẳng_định", ",", "Đảng", ",", "Nhà_nước", "Việt_Nam", "luôn", "ủng_hộ", ",",
+        "tạo", "điều_kiện", "thuận_lợi", "để", "các", "địa_phương", "Việt_Nam", "tăng_cường", "hợp_tác", "cùng",
+        "có", "lợi", "với", "các", "địa_phương", "Trung_Quốc", ".",
+    ]
+
+
+def test_compounds_kept_whole_in_both_tone_styles():
+    whole = 0
+    for canonical, new_style in COMPOUNDS:
+        a = words(f"Họ bàn về {canonical} hôm nay.")
+        b = words(f"Họ bàn về {new_style} hôm nay.")
+        assert a == b, (canonical, a, b)  # both spellings always give identical tokens
+        whole += canonical.replace(" ", "_") in a
+    assert len(COMPOUNDS) >= 30
+    assert whole / len(COMPOUNDS) >= 0.9, whole
+
+
+@pytest.mark.parametrize("prefix", ["000", "001"])
+def test_resegmenting_the_presegmented_seeds_gives_their_tokens_back(prefix):
+    text = seed_text(prefix)
+    assert is_presegmented(text)
+    reference = [canonical_vi(w) for w in text.split()]
+    ours = _underthesea_words(desegment(text))
+    agreement = difflib.SequenceMatcher(a=reference, b=ours, autojunk=False).ratio()
+    assert agreement >= 0.99, agreement
+    # the same characters in the same order: only word boundaries may differ
+    assert "".join(reference).replace("_", "") == "".join(ours).replace("_", "")
+
+
+def test_presegmented_detection():
+    assert not is_presegmented(seed_text("003"))
+    assert not is_presegmented(seed_text("002"))
+    assert desegment("Bộ_trưởng Bùi_Thanh_Sơn file_2") == "Bộ trưởng Bùi Thanh Sơn file_2"
+
+
+def test_phrase_merger_joins_across_segmentation_choices():
+    merger = PhraseMerger(["Tập Cận Bình", "Biển Đông"])
+    assert merger.merge(["Chủ_tịch", "Tập", "Cận_Bình", "nói"]) == ["Chủ_tịch", "Tập_Cận_Bình", "nói"]
+    assert merger.merge(["Tập_Cận", "Bình"]) == ["Tập_Cận_Bình"]
+    assert merger.merge(["ở", "biển", "Đông"]) == ["ở", "biển_Đông"]
+    # a phrase must end on a token boundary
+    assert merger.merge(["Tập", "Cận_Bình_Minh"]) == ["Tập", "Cận_Bình_Minh"]
+
+
+def test_phrase_merger_is_stateless_between_calls():
+    merger = PhraseMerger(["Lưu Ninh"])
+    assert merger.merge(["Lưu", "Ninh"]) == ["Lưu_Ninh"]
+    assert merger.merge(["Lưu", "trữ"]) == ["Lưu", "trữ"]
+
+
+def test_english_tokens():
+    assert tokenize_en("Vietnam-China ties, people-to-people exchanges and China's U.S. policy in 1982.") == [
+        "Vietnam-China", "ties", ",", "people-to-people", "exchanges", "and", "China", "'s", "U.S.", "policy",
+        "in", "1982", ".",
+    ]
+    assert tokenize_en("Mr. Wang don't agree") == ["Mr.", "Wang", "don't", "agree"]
+
+
+def test_english_sentences_and_names():
+    paragraphs = segment_en("Wang Yi met Bui Thanh Son. They agreed.\nNew line.", PhraseMerger(["Wang Yi", "Bui Thanh Son"], " "))
+    assert paragraphs == [[["Wang Yi", "met", "Bui Thanh Son", "."], ["They", "agreed", "."]], [["New", "line", "."]]]
+
+
+def test_split_sentences_keeps_closing_quotes():
+    assert split_sentences(["Ông", "nói", ".", '"', "Hai", "bên", "."]) == [["Ông", "nói", ".", '"'], ["Hai", "bên", "."]]
+
+
+@pytest.mark.parametrize("token,kind", [("hợp_tác", "word"), ("175,56", "number"), ("3-4", "number"), ("18/1/1950", "number"), ("16th", "number"), (",", "punct"), ("(", "punct"), ("U.S.", "word")])
+def test_token_kind(token, kind):
+    assert token_kind(token) == kind
+
+
+def test_terms_drop_stopwords_numbers_punctuation_and_lemmatise_english():
+    rules = TermRules({"vi": frozenset({"các", "với"}), "en": frozenset({"the", "of", "'s"})})
+    vi = PreparedDocument("v", "vi", [[["Các", "địa_phương", "hợp_tác", "với", "Quảng_Tây", "năm", "2023", "."]]])
+    assert term_sentences(vi, rules) == [[None, "địa_phương", "hợp_tác", None, "quảng_tây", "năm", None, None]]
+    en = PreparedDocument("e", "en", [[["The", "agreements", "of", "China", "'s", "border", "gates", "."], ["China", "signs", "."]]])
+    assert term_sentences(en, rules) == [[None, "agreement", None, "China", None, "border", "gate", None], ["China", "sign", None]]
+
+
+def test_proper_names_truecase_per_document():
+    sentences = [["The", "Party", "met", "China", "."], ["China", "and", "the", "party", "."], ["ASEAN", "met", "."]]
+    assert proper_names(sentences) == {"China", "ASEAN"}
+
+
+@given(st.lists(st.sampled_from(["Tập", "Cận", "Bình", "Cận_Bình", "Tập_Cận", "nói", "Lưu", "Ninh"]), max_size=12))
+def test_merging_never_changes_the_syllables(tokens):
+    merged = PhraseMerger(["Tập Cận Bình", "Lưu Ninh"]).merge(tokens)
+    assert "_".join(merged).split("_") == "_".join(tokens).split("_") or not tokens
+
+
+def test_acronyms_glued_by_the_segmenter_are_split():
+    from analysis.text.tokens import split_acronyms
+
+    assert split_acronyms(["ASEAN_thúc_đẩy", "XX_Đảng", "TP_HCM", "Bộ_trưởng"]) == ["ASEAN", "thúc_đẩy", "XX", "Đảng", "TP_HCM", "Bộ_trưởng"]
+
+
+def test_known_names_are_split_off_glued_words_but_compounds_stay():
+    merger = PhraseMerger(["Việt Nam", "Đảng Cộng sản Việt Nam", "Trung Quốc"])
+    assert merger.split_glued(["nông_sản_Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc_đạt"]) == [
+        "nông_sản", "Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc", "đạt",
+    ]
+
+
+def test_pyvi_is_the_recorded_fast_alternative():
+    from analysis.text.tokens import segmenter_id
+
+    paragraphs, _ = segment_vi("Hai nước ký thỏa thuận hợp tác kinh tế.", segmenter="pyvi")
+    tokens = [t for p in paragraphs for s in p for t in s]
+    assert "hợp_tác" in tokens and "kinh_tế" in tokens and tokens[-1] == "."
+    assert segmenter_id("pyvi").startswith("pyvi ") and segmenter_id("pyvi") != segmenter_id("underthesea")
+
+
+def test_a_callable_segmenter_is_used_and_recorded():
+    from analysis.text.tokens import get_segmenter, register_segmenter, segment_vi, segmenter_id
+
+    def syllables(text: str) -> list[str]:
+        return text.split()
+
+    paragraphs, _ = segment_vi("Hai nước hợp tác.", syllables)
+    assert paragraphs == [[["Hai", "nước", "hợp", "tác."]]]
+    assert segmenter_id(syllables).endswith("test_a_callable_segmenter_is_used_and_recorded.<locals>.syllables")
+    register_segmenter("syllables", syllables, "syllables 1.0")
+    try:
+        assert segmenter_id("syllables") == "syllables 1.0" and get_segmenter("syllables").words is syllables
+    finally:
+        from analysis.text.tokens import SEGMENTERS
+
+        SEGMENTERS.pop("syllables")
+    with pytest.raises(ValueError, match="unknown segmenter 'vncorenlp'"):
+        get_segmenter("vncorenlp")
+
+
+def test_an_acronym_in_ordinary_text_is_not_its_lower_case_stopword():
+    rules = TermRules({"en": frozenset({"us", "who", "the", "and", "told"})})
+    en = PreparedDocument("e", "en", [[["The", "US", "and", "WHO", "told", "us", "."], ["THE", "US", "AND", "CHINA", "TALK", "."]]])
+    # "US" and "WHO" in ordinary text are counted as written; the pronoun "us" is still a stopword;
+    # in a headline in capitals, capitals mark no acronym: its stopwords (THE, US, AND) go; its other
+    # words keep their capitals as names, as before (proper_names takes every all-capital word)
+    assert term_sentences(en, rules) == [[None, "US", None, "WHO", None, None, None], [None, None, None, "CHINA", "TALK", None]]
