@@ -360,6 +360,6 @@ class PreparedCache:
         self.put_text(key, json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
 
-# ------------------------------------------------------------------ parallel sample (issue 12)
+# ------------------------------------------------------------------ parallel sample
 
 

@@ -71,7 +71,7 @@ def load_term_rules(study: Study) -> TermRules:
     """Stopwords of both languages and the English lemmatisation switch: how tokens become terms.
 
     The codebook's single-word patterns are exempt from the stopword lists in both languages
-    (:func:`analysis.framing.codebook.stopword_exemptions`, issue 12), so no pattern is lost to them.
+    (:func:`analysis.framing.codebook.stopword_exemptions`), so no pattern is lost to them.
     """
     from .framing.codebook import parse_codebook, stopword_exemptions
 

@@ -136,7 +136,7 @@ class StoredDocument:
     """A validated document whose text stays in its file until :attr:`text` is asked for.
 
     Same attributes as :class:`analysis.corpus.documents.Document`, so a corpus of any size costs memory for
-    its metadata only (issue 6: memory does not grow with the texts): preparation reads each text
+    its metadata only (so memory does not grow with the texts): preparation reads each text
     when it prepares it (in the worker process), a cached re-run does not read it again at all.
     The text's SHA-256 is taken when the corpus is read and checked on every later read, so a file
     edited during a run stops it instead of mixing two versions.

@@ -393,7 +393,7 @@ def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
 
 
 def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame, denominator: str = CROSS_LANGUAGE_DENOMINATOR) -> pd.DataFrame:
-    """The check in a few lines: ``measure, value, goal, met`` (goals of issue 12)."""
+    """The check in a few lines: ``measure, value, goal, met`` (the goals of the equivalence benchmark, benchmarks/equivalence.py)."""
     rows = []
     concepts = table[(table["kind"] == "concept") & table["p"].notna()]
     frames = table[(table["kind"] == "frame") & table["p"].notna()]

@@ -205,7 +205,7 @@ def event_omissions(
 ) -> pd.DataFrame:
     """Frames, actors and concepts one language's coverage of an event has and the other lacks.
 
-    Rates are hits per 100 sentences, the project's cross-language rate (issue 12): on
+    Rates are hits per 100 sentences, the project's cross-language rate: on
     translations the two sides have the same number of sentences (median pair ratio 1.00) but
     not the same number of counted tokens (Vietnamese 1.2x English), so a per-1,000-token rate
     makes every item look weaker in Vietnamese.

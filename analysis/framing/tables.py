@@ -53,7 +53,7 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
         Groups with fewer documents are flagged ``too_small``.
     rate : str
         The column of ``docs`` averaged: ``per_1000`` (counted tokens, within a language) or
-        ``per_100_sentences`` (across languages, issue 12); the mean column is ``mean_<rate>``.
+        ``per_100_sentences`` (across languages); the mean column is ``mean_<rate>``.
 
     Returns
     -------

@@ -109,7 +109,7 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
                               caption=f"Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both hit totals) with a 95% bootstrap interval "
                                       f"over pairs, paired sign-flip test (BH q within kind); flagged = one-sided, q < 0.05, or interval outside [1/{settings.margin:g}, {settings.margin:g}]")
     written += files.write_table(eq.summary_table(table, den_vi, den_en), out / "equivalence_summary",
-                              caption=f"Equivalence check on {n} translated pairs: the instrument should find no difference (goals of issue 12)")
+                              caption=f"Equivalence check on {n} translated pairs: the instrument should find no difference")
     denominators = eq.denominator_table(counts_vi, counts_en, den_vi, den_en, index, n_boot=min(500, settings.bootstrap),
                                         n_resamples=min(2000, settings.permutations), seed=settings.seed, margin=settings.margin)
     written += files.write_table(denominators, out / "equivalence_denominators",

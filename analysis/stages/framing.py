@@ -118,7 +118,7 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
     s, by = study.framing, study.framing.compare_by
     units = frame_salience(annotations, codebook, study.units.kind, study.units.window, s.min_hits)
     docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
-    # Across languages the rate is hits per 100 sentences (issue 12: a Vietnamese translation has
+    # Across languages the rate is hits per 100 sentences (a Vietnamese translation has
     # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
     # Vietnamese for every frame; sentences survive translation). Within a language, per 1,000 tokens.
     rate, rate_text = group_rate(by)
@@ -259,7 +259,7 @@ def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study
         concepts.stack().rename("count").reset_index().rename(columns={"level_0": "doc_id", "level_1": "item"}).assign(kind="concept")[columns],
     ], ignore_index=True)
     items = items[items["count"] > 0]
-    sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables (issue 12)
+    sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables
     omissions = event_omissions(items, sentences, docvars, _pair(study), s.omission_ratio, s.omission_min_count)
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
     if omissions.empty:  # say why, as the keyness tables do

@@ -222,6 +222,6 @@ def load_model(folder: str | Path) -> dict:
         "vocab": (folder / "vocab.txt").read_text(encoding="utf-8").splitlines(),
         "unit_ids": (folder / "units.txt").read_text(encoding="utf-8").splitlines(),
         "settings": json.loads((folder / "settings.json").read_text(encoding="utf-8")),
-        # Written since issue 15 (n_d per unit); None for a model saved before.
+        # n_d per unit; None for a model saved before the file existed.
         "unit_tokens": (np.loadtxt(folder / "unit_tokens.txt", dtype=np.int64, ndmin=1) if (folder / "unit_tokens.txt").is_file() else None),
     }

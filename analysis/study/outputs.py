@@ -235,7 +235,7 @@ REGISTRY: tuple[Output, ...] = (
            "focal covariate (language where the model has it) from the method of composition, other covariates at their most frequent "
            "value, with 95% intervals that carry the topic model's uncertainty about each document's topic shares (a linear model of shares: with few "
            "documents an interval can cross 0)"),
-    # equivalence (issue 12): always on the study corpus; the check on translations with [equivalence] parallel
+    # equivalence: always on the study corpus; the check on translations with [equivalence] parallel
     Output("codebook_pattern_sources", "equivalence", "table", "Codebook patterns behind each frame's, actor's and concept's hits in the study corpus, "
            "per language: hits and share of the entry's hits"),
     Output("codebook_audit", "equivalence", "table", "Codebook entries that are one-sided (patterns in one language only) or have patterns on a "

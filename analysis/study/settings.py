@@ -185,7 +185,7 @@ class TimeSettings:
     freq: str = "month"  # day | week | month
     by: str = "language"  # one line per value of this column
     measures: tuple[str, ...] = ("frames",)  # frames | actors | concepts | topics (the topics stage's prevalence per document)
-    exposure: str = "sentences"  # denominator: sentences (per 100; the cross-language rate, issue 12) | tokens (per 1,000)
+    exposure: str = "sentences"  # denominator: sentences (per 100; the cross-language rate) | tokens (per 1,000)
     bootstrap: int = 1000  # document resamples for the 95% intervals
     seed: int = 20240406
     max_lag: int = 7  # days either side for the cross-correlation of daily volumes
@@ -199,7 +199,7 @@ class ModelSettings:
     formula: str = "language"  # right-hand side, e.g. "language + spline(date, 4) + section"
     family: str = "quasipoisson"  # quasipoisson | negbin
     cluster: str = "outlet"  # clustered standard errors by this column ("" = none)
-    exposure: str = "sentences"  # offset log(sentences) (the cross-language exposure, issue 12) or log(tokens)
+    exposure: str = "sentences"  # offset log(sentences) (the cross-language exposure) or log(tokens)
     mixed: bool = True  # also a mixed model with a random intercept by `cluster`, when there are enough
     min_clusters: int = 5  # fewer values of `cluster`: no mixed model (a row says so)
     min_docs: int = 20  # fewer documents: every row flagged too small
@@ -210,7 +210,7 @@ class ModelSettings:
 
 @dataclass(frozen=True)
 class EquivalenceSettings:
-    """The equivalence check of the instrument on translations (issue 12; ``analysis.framing.equivalence``)."""
+    """The equivalence check of the instrument on translations (``analysis.framing.equivalence``)."""
 
     parallel: str = ""  # folder with line-aligned en.txt / vi.txt (+ optional docs.csv); "" = none
     bootstrap: int = 2000  # resamples of the translated pairs for ratio intervals
@@ -549,7 +549,7 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
               f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
     checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
           "use alpha = 'symmetric' or multicore = false")
-    # engine and convergence (issue 16)
+    # engine and convergence
     checks.check(tp.engine in TOPIC_ENGINES, f"[topics] engine = '{tp.engine}'", "is not known", f"use one of {', '.join(TOPIC_ENGINES)}")
     checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
     checks.whole("topics", "window", tp.window, 1, "use window = 100")
@@ -566,7 +566,7 @@ TOPIC_ENGINES = ("tomotopy", "gensim")
 
 
 def _equivalence_checks(study: Study, checks: _Checks) -> None:
-    """[equivalence] (issue 12)."""
+    """[equivalence]."""
     eqv = study.equivalence
     checks.whole("equivalence", "bootstrap", eqv.bootstrap, 1)
     checks.whole("equivalence", "permutations", eqv.permutations, 1)
@@ -600,7 +600,7 @@ def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
 
 # ------------------------------------------------------------------- design layer: [[compare]], [time], [model]
 
-#: Optional sections of the design layer (issue 15): absent = the stage writes none of their outputs.
+#: Optional sections of the design layer: absent = the stage writes none of their outputs.
 DESIGN_SECTIONS = ("compare", "time", "model")
 TIME_FREQUENCIES = ("day", "week", "month")
 DESIGN_MEASURES = ("frames", "actors", "concepts", "topics")

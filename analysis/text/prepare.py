@@ -3,7 +3,7 @@
 canonical text (NFC ...) -> boilerplate rules (logged) -> Vietnamese tone marks and segmentation,
 or English tokenisation -> multi-word names merged -> sentences in paragraphs.
 
-Scaling (issue 6), in the shape gensim gives a corpus: a *re-iterable stream*, not a list.
+Scaling, in the shape gensim gives a corpus: a *re-iterable stream*, not a list.
 
 * :func:`prepare_document` is pure and picklable; :func:`prepare_corpus` maps it over batches of
   documents, serially, in ``workers`` local processes, or on a Dask cluster (``scheduler``), with
@@ -44,7 +44,7 @@ from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segm
 log = logging.getLogger("analysis")
 
 #: Bumped whenever preparation code changes its output, to invalidate caches.
-PREPARE_VERSION = "3"  # 3: English numbers before a letter ("£1.8m") no longer split sentences (issue 12)
+PREPARE_VERSION = "3"  # 3: English numbers before a letter ("£1.8m") no longer split sentences
 
 #: Batches in flight per worker: enough to keep every worker busy while the parent collects
 #: results, few enough that memory stays flat however long the corpus is.

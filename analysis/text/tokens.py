@@ -613,8 +613,8 @@ LEMMA_OVERRIDES_EN = {
     "news": "news",
     "politics": "politics",
     "economics": "economics",
-    "goods": "goods",  # merchandise, not the plural of the adjective "good" (issue 12)
-    "securities": "securities",  # stocks and bonds, not the plural of "security" (issue 12)
+    "goods": "goods",  # merchandise, not the plural of the adjective "good"
+    "securities": "securities",  # stocks and bonds, not the plural of "security"
 }
 
 

@@ -44,7 +44,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist, jensenshannon
 
 from . import engines
-from .engines import training_order  # noqa: F401  (part of this module's interface since issue 4)
+from .engines import training_order  # noqa: F401  (part of this module's interface)
 from ..stats.resampling import MIN_GROUP_DOCS, studentized_interval
 from ..study.settings import TopicSettings
 
@@ -54,7 +54,7 @@ log = logging.getLogger("analysis")
 MIN_UNITS_PER_TOPIC = 10
 #: Fewer documents (clusters) than this in a group: its prevalence interval does not mean much.
 #: The framing tables' threshold (20): from it the studentized interval keeps >= 0.93 coverage in
-#: the simulations of ``tests/stats/test_resampling.py`` and ``tests/topics/test_lda.py`` (issue 12).
+#: the simulations of ``tests/stats/test_resampling.py`` and ``tests/topics/test_lda.py``.
 MIN_DOCS_PER_GROUP = MIN_GROUP_DOCS
 #: Coherence measures reported for K selection (c_npmi drives the choice).
 COHERENCE_MEASURES = ("c_npmi", "u_mass", "c_v")
@@ -691,7 +691,7 @@ def prevalence(
     and is the studentized (bootstrap-t) interval of that ratio,
     :func:`analysis.stats.resampling.studentized_interval` (Davison & Hinkley 1997, eq. 5.7 and §3.7),
     cut to [0, 1]: the framing intervals use the same method because percentile intervals
-    under-cover at small n (77% at 5 documents, 87% at 10; benchmarks/README.md, issue 12). A
+    under-cover at small n (77% at 5 documents, 87% at 10; benchmarks/README.md). A
     group with one cluster has no interval (NaN); below :data:`MIN_DOCS_PER_GROUP` clusters the
     ``note`` says the interval does not mean much.
 
