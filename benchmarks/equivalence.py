@@ -47,9 +47,9 @@ COLUMNS = ["corpus", "measure", "value", "goal", "met"]
 
 def read_parallel_folder(folder: Path = PARALLEL) -> tuple[list[str], list[str], list[tuple[str, int, int]]]:
     """The two line lists and the pseudo-documents ``(doc_id, start, end)`` (1-based, inclusive)."""
+    from analysis.corpus.folder import read_parallel
 
-    from analysis.corpus import folder as _folder
-    sample = _folder.read_parallel(folder)
+    sample = read_parallel(folder)
     return sample.en, sample.vi, sample.docs
 
 
@@ -174,6 +174,7 @@ def equivalence_measures(out: Path) -> list[dict]:
 
 def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: str = "") -> list[dict]:
     from analysis import files as aio
+    from analysis.corpus.folder import read_parallel
     from analysis.stages.framing import run_framing
 
     rows = []
@@ -182,7 +183,7 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
         study_path = build_study(folder, cache, topics_k, str(Path(codebook).resolve()) if codebook else "")
         study_path.write_text(with_parallel(study_path.read_text(encoding="utf-8"), PARALLEL), encoding="utf-8")
         study = aio.read_study(study_path)
-        n_pairs = len(__import__("analysis.corpus.folder", fromlist=["x"]).read_parallel(PARALLEL).docs)
+        n_pairs = len(read_parallel(PARALLEL).docs)
         t0 = time.time()
         log("framing stage on the translated pseudo-documents")
         run_framing(study)

@@ -502,7 +502,8 @@ def pattern_sources(annotations: Iterable[Annotation], codebook: Codebook) -> pd
     A Vietnamese sentence where two patterns of one concept hit, one of them twice:
 
     >>> from analysis.framing.codebook import parse_codebook
-    >>> from analysis import framing, tokens
+    >>> from analysis.framing import measures as framing
+    >>> from analysis.text import tokens
     >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại, buôn_bán], en: [trade]}\\n")
     >>> doc = tokens.PreparedDocument("v1", "vi", [[["buôn_bán", "và", "thương_mại", "buôn_bán", "."]]])
     >>> table = pattern_sources([framing.annotate(doc, tokens.TermRules({}), cb)], cb)

@@ -256,7 +256,7 @@ def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_not
     strongest terms each way and says "(too small)" when a group has fewer than ``min_docs``
     documents; with no comparison the figure says ``empty_note``.
 
-    >>> from analysis.framing.tables import keyness_comparisons
+    >>> from analysis.stats.keyness import keyness_comparisons
     >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, ["vi", "en"])
     >>> fig = figure_keyness(comparisons, 5, 1, "Keyness by language", "nothing to compare")
     >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()

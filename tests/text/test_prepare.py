@@ -250,7 +250,8 @@ def test_no_dask_module_is_imported_without_a_scheduler(tmp_path):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("v2", "vi", TINY_VI + "Thêm.\n"), ("e1", "en", TINY_EN)])
     script = (
         "import sys\n"
-        "from analysis import files, prepare_stage\n"
+        "from analysis import files\n"
+            "from analysis.stages import prepare as prepare_stage\n"
         f"study = files.read_study({str(study)!r})\n"
         "prepare_stage.run_prepare(study, workers=2)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
