@@ -211,7 +211,7 @@ def plan_coding_budget(assumptions: pd.DataFrame, *, half_width: float, level: f
         q = params[lang]["prevalence"] * params[lang]["recall"] / params[lang]["precision"]
         n_hit, n_none = _split(chosen[lang], q, params[lang]["n_units"], allocation)
         rows.append({"language": lang, "n_units": params[lang]["n_units"], "n_coded": int(chosen[lang]),
-                     "n_hit": int(np.ceil(n_hit)), "n_none": int(np.ceil(n_none)), "se": float(np.sqrt(var(lang, chosen[lang]))),
+                     "n_hit": int(np.floor(n_hit)), "n_none": int(chosen[lang]) - int(np.floor(n_hit)), "se": float(np.sqrt(var(lang, chosen[lang]))),
                      "half_width": np.nan})
     se = float(np.sqrt(sum(var(lang, chosen[lang]) for lang in languages)))
     rows.append({"language": "total", "n_units": sum(p["n_units"] for p in params.values()),
