@@ -67,6 +67,7 @@ def log(message: str) -> None:
 
 # ----------------------------------------------------------------------------- (a) simulation
 
+
 def simulated_language(rng, n, prevalence, *, accuracy=None, precision=None, recall=None):
     """``(y, yhat)`` of one language: symmetric accuracy, or precision/recall at the prevalence."""
     y = rng.random(n) < prevalence
@@ -104,45 +105,123 @@ def simulate(reps: int, seed: int, per_language: int = 200, n_units: int = 2000)
             parts.append(pd.DataFrame({"language": lang, "y": yc, "yhat": yhat, "pi": pi, "stratum": yhat}))
         data = pd.concat(parts, ignore_index=True)
         for variance in records:
-            records[variance].append(dsl_prevalence(data, outcome="y", predicted="yhat", pi="pi", variance=variance).iloc[2])
+            records[variance].append(
+                dsl_prevalence(data, outcome="y", predicted="yhat", pi="pi", variance=variance).iloc[2]
+            )
     rows = []
     for variance, rs in records.items():
         t = pd.DataFrame(rs)
-        rows.append({"part": "simulation", "variance": variance, "measure": "coverage_corrected",
-                     "value": float(((t["low"] <= truth) & (truth <= t["high"])).mean()), "goal": ">= 0.93"})
-        rows.append({"part": "simulation", "variance": variance, "measure": "coverage_naive",
-                     "value": float(((t["naive_low"] <= truth) & (truth <= t["naive_high"])).mean()), "goal": "reported"})
-        rows.append({"part": "simulation", "variance": variance, "measure": "mean_corrected_minus_truth",
-                     "value": float(t["estimate"].mean() - truth), "goal": "~0"})
-        rows.append({"part": "simulation", "variance": variance, "measure": "mean_naive_minus_truth",
-                     "value": float(t["naive"].mean() - truth), "goal": "reported"})
-        rows.append({"part": "simulation", "variance": variance, "measure": "mean_half_width",
-                     "value": float((t["high"] - t["estimate"]).mean()), "goal": "reported"})
+        rows.append(
+            {
+                "part": "simulation",
+                "variance": variance,
+                "measure": "coverage_corrected",
+                "value": float(((t["low"] <= truth) & (truth <= t["high"])).mean()),
+                "goal": ">= 0.93",
+            }
+        )
+        rows.append(
+            {
+                "part": "simulation",
+                "variance": variance,
+                "measure": "coverage_naive",
+                "value": float(((t["naive_low"] <= truth) & (truth <= t["naive_high"])).mean()),
+                "goal": "reported",
+            }
+        )
+        rows.append(
+            {
+                "part": "simulation",
+                "variance": variance,
+                "measure": "mean_corrected_minus_truth",
+                "value": float(t["estimate"].mean() - truth),
+                "goal": "~0",
+            }
+        )
+        rows.append(
+            {
+                "part": "simulation",
+                "variance": variance,
+                "measure": "mean_naive_minus_truth",
+                "value": float(t["naive"].mean() - truth),
+                "goal": "reported",
+            }
+        )
+        rows.append(
+            {
+                "part": "simulation",
+                "variance": variance,
+                "measure": "mean_half_width",
+                "value": float((t["high"] - t["estimate"]).mean()),
+                "goal": "reported",
+            }
+        )
     # the planner on the same design: precision/recall implied by the symmetric accuracies
     assumptions = []
     for lang, p, acc in (("vi", 0.35, 0.85), ("en", 0.25, 0.70)):
         q = p * acc + (1 - p) * (1 - acc)
-        assumptions.append({"language": lang, "prevalence": p, "precision": p * acc / q, "recall": acc, "n_units": n_units})
+        assumptions.append(
+            {"language": lang, "prevalence": p, "precision": p * acc / q, "recall": acc, "n_units": n_units}
+        )
     assumptions = pd.DataFrame(assumptions)
     for variance in records:
         t = pd.DataFrame(records[variance])
-        predicted = Z * np.sqrt(sum(dsl_mean_variance(prevalence=a["prevalence"], precision=a["precision"],
-                                                      recall=a["recall"], n_units=n_units, n_coded=per_language,
-                                                      variance=variance) for _, a in assumptions.iterrows()))
+        predicted = Z * np.sqrt(
+            sum(
+                dsl_mean_variance(
+                    prevalence=a["prevalence"],
+                    precision=a["precision"],
+                    recall=a["recall"],
+                    n_units=n_units,
+                    n_coded=per_language,
+                    variance=variance,
+                )
+                for _, a in assumptions.iterrows()
+            )
+        )
         simulated = float((t["high"] - t["estimate"]).mean())
-        rows.append({"part": "planner", "variance": variance, "measure": "predicted_half_width", "value": float(predicted),
-                     "goal": "reported"})
-        rows.append({"part": "planner", "variance": variance, "measure": "predicted_over_simulated_half_width",
-                     "value": float(predicted / simulated), "goal": "0.8-1.2"})
-        rows.append({"part": "planner", "variance": variance, "measure": "predicted_over_1.96_sd_of_estimates",
-                     "value": float(predicted / (Z * t["estimate"].std())), "goal": "0.8-1.2" if variance == "stratified" else ">= 1 (conservative)"})
+        rows.append(
+            {
+                "part": "planner",
+                "variance": variance,
+                "measure": "predicted_half_width",
+                "value": float(predicted),
+                "goal": "reported",
+            }
+        )
+        rows.append(
+            {
+                "part": "planner",
+                "variance": variance,
+                "measure": "predicted_over_simulated_half_width",
+                "value": float(predicted / simulated),
+                "goal": "0.8-1.2",
+            }
+        )
+        rows.append(
+            {
+                "part": "planner",
+                "variance": variance,
+                "measure": "predicted_over_1.96_sd_of_estimates",
+                "value": float(predicted / (Z * t["estimate"].std())),
+                "goal": "0.8-1.2" if variance == "stratified" else ">= 1 (conservative)",
+            }
+        )
     plan = plan_coding_budget(assumptions, half_width=0.05).set_index("language")
-    rows.append({"part": "planner", "variance": "stratified", "measure": "coded_per_language_for_half_width_0.05",
-                 "value": float(plan.loc["vi", "n_coded"]), "goal": "reported"})
+    rows.append(
+        {
+            "part": "planner",
+            "variance": "stratified",
+            "measure": "coded_per_language_for_half_width_0.05",
+            "value": float(plan.loc["vi", "n_coded"]),
+            "goal": "reported",
+        }
+    )
     return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------- (b) real labels
+
 
 def select_rows(corpus: Path, limit: int) -> list[dict]:
     """``limit`` metadata rows evenly spaced (the metadata is sorted by category); 0 = all."""
@@ -157,13 +236,17 @@ def write_study(folder: Path, rows: list[dict], cache: Path, workers: int) -> Pa
     """A temporary study over ``rows`` of the shared corpora (one metadata CSV, folder = corpora root)."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["doc_id", "file", "language", "outlet", "title"], lineterminator="\n")
+        writer = csv.DictWriter(
+            handle, fieldnames=["doc_id", "file", "language", "outlet", "title"], lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(rows)
     (folder / "study.toml").write_text(
         'name = "validation-benchmark"\n\n[corpus]\n'
         f'folder = "{CORPORA.as_posix()}"\nmetadata = "metadata.csv"\nlanguages = ["vi", "en"]\n\n'
-        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = {workers}\n', encoding="utf-8")
+        f'[run]\noutput = "out"\ncache = "{cache.as_posix()}"\nworkers = {workers}\n',
+        encoding="utf-8",
+    )
     return folder / "study.toml"
 
 
@@ -172,8 +255,15 @@ def dictionary_units(vntc: int, bbc: int, cache: Path, workers: int) -> tuple[pd
     rows, category = [], {}
     for name, limit in (("vntc_sample", vntc), ("bbc_news", bbc)):
         for r in select_rows(CORPORA / name, limit):
-            rows.append({"doc_id": r["doc_id"], "file": f"{name}/{r['path']}", "language": r["language"],
-                         "outlet": name, "title": ""})
+            rows.append(
+                {
+                    "doc_id": r["doc_id"],
+                    "file": f"{name}/{r['path']}",
+                    "language": r["language"],
+                    "outlet": name,
+                    "title": "",
+                }
+            )
             category[r["doc_id"]] = r["category"]
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
@@ -186,8 +276,9 @@ def dictionary_units(vntc: int, bbc: int, cache: Path, workers: int) -> tuple[pd
     missing = [f for f in ECONOMY if f not in known]
     if missing:
         raise SystemExit(f"the codebook has no frame {missing}; update ECONOMY in benchmarks/validation.py")
-    present = salience[salience["frame"].isin(ECONOMY)].pivot_table(index=["doc_id", "language"], columns="frame",
-                                                                    values="present", aggfunc="max")
+    present = salience[salience["frame"].isin(ECONOMY)].pivot_table(
+        index=["doc_id", "language"], columns="frame", values="present", aggfunc="max"
+    )
     units = present.reset_index().rename(columns={"doc_id": "unit_id"})
     units[list(ECONOMY)] = units[list(ECONOMY)].astype(int)
     units["economy_any"] = units[list(ECONOMY)].max(axis=1)
@@ -214,11 +305,14 @@ def real_labels(vntc: int, bbc: int, per_stratum: int, cache: Path, workers: int
     log(f"coding sample {design.draw_id}: {design.sampled} of {design.population}")
     truth = units.set_index("unit_id")["truth"]
     sheets = [coder_sheet(sample, texts, design, frames=list(FRAMES), coder=c) for c in ("coder_a", "coder_b")]
-    codes = pd.concat([scripted_coder(s, truth, slip=0.05, seed=seed, frames=FRAMES) for s in sheets], ignore_index=True)
+    codes = pd.concat(
+        [scripted_coder(s, truth, slip=0.05, seed=seed, frames=FRAMES) for s in sheets], ignore_index=True
+    )
     alphas = alpha_table(codes, frames=list(FRAMES), seed=seed, n_boot=n_boot)
     disputed = disagreements(codes, frames=list(FRAMES))
-    adjudicated = pd.DataFrame({"unit_id": disputed["unit_id"], "frame": disputed["frame"],
-                                "code": truth.loc[disputed["unit_id"]].to_numpy()})
+    adjudicated = pd.DataFrame(
+        {"unit_id": disputed["unit_id"], "frame": disputed["frame"], "code": truth.loc[disputed["unit_id"]].to_numpy()}
+    )
     reference = reference_codes(codes, frames=list(FRAMES), adjudicated=adjudicated)
     accuracy = accuracy_table(sample, reference, design, frames=list(FRAMES), seed=seed, n_boot=n_boot)
     differential = differential_error(sample, reference, design, frames=list(FRAMES), seed=seed, n_boot=n_boot)
@@ -227,8 +321,14 @@ def real_labels(vntc: int, bbc: int, per_stratum: int, cache: Path, workers: int
     for frame in FRAMES:
         for lang, g in units.groupby("language"):
             tp = int((g[frame] & g["truth"]).sum())
-            full.append({"language": lang, "frame": frame, "precision_full": tp / max(int(g[frame].sum()), 1),
-                         "recall_full": tp / max(int(g["truth"].sum()), 1)})
+            full.append(
+                {
+                    "language": lang,
+                    "frame": frame,
+                    "precision_full": tp / max(int(g[frame].sum()), 1),
+                    "recall_full": tp / max(int(g["truth"].sum()), 1),
+                }
+            )
     accuracy = accuracy.merge(pd.DataFrame(full), on=["language", "frame"])
     probs = inclusion_probabilities(units, design)
     population = units.assign(pi=probs["pi"].to_numpy(), stratum=probs["stratum"].to_numpy())
@@ -248,15 +348,26 @@ def real_labels(vntc: int, bbc: int, per_stratum: int, cache: Path, workers: int
             prevalence.append(t)
     prevalence = pd.concat(prevalence, ignore_index=True)
     stratified = prevalence[prevalence["variance"] == "stratified"]
-    pilot = pilot_assumptions(accuracy, stratified[stratified["frame"] == "economy_trade"], frame="economy_trade",
-                              n_units=units["language"].value_counts().to_dict())
+    pilot = pilot_assumptions(
+        accuracy,
+        stratified[stratified["frame"] == "economy_trade"],
+        frame="economy_trade",
+        n_units=units["language"].value_counts().to_dict(),
+    )
     try:
         plan = plan_coding_budget(pilot, half_width=0.05, split="optimal")
     except ValueError as error:  # a small run: even coding everything is not that precise
         log(f"coding budget: {error}")
         plan = pd.DataFrame({"language": ["(target not reachable)"]})
-    return {"units": units, "sample": sample, "alphas": alphas, "accuracy": accuracy, "differential": differential,
-            "prevalence": prevalence, "plan": plan}
+    return {
+        "units": units,
+        "sample": sample,
+        "alphas": alphas,
+        "accuracy": accuracy,
+        "differential": differential,
+        "prevalence": prevalence,
+        "plan": plan,
+    }
 
 
 def repeated_draws(units: pd.DataFrame, draws: int, per_stratum: int, seed: int) -> pd.DataFrame:
@@ -266,22 +377,39 @@ def repeated_draws(units: pd.DataFrame, draws: int, per_stratum: int, seed: int)
     truth = float(share["vi"] - share["en"])
     records = []
     for d in range(draws):
-        sample, design = draw_coding_sample(units, hit_columns=list(ECONOMY), size_per_stratum=per_stratum, seed=seed + 1 + d)
+        sample, design = draw_coding_sample(
+            units, hit_columns=list(ECONOMY), size_per_stratum=per_stratum, seed=seed + 1 + d
+        )
         probs = inclusion_probabilities(units, design)
         coded = units["unit_id"].isin(sample["unit_id"]).to_numpy()
-        data = units.assign(pi=probs["pi"].to_numpy(), stratum=probs["stratum"].to_numpy(),
-                            y=np.where(coded, units["truth"], np.nan))
+        data = units.assign(
+            pi=probs["pi"].to_numpy(), stratum=probs["stratum"].to_numpy(), y=np.where(coded, units["truth"], np.nan)
+        )
         for frame in FRAMES:
             for variance in ("sandwich", "stratified"):
                 r = dsl_prevalence(data, outcome="y", predicted=frame, pi="pi", variance=variance).iloc[2]
-                records.append({"frame": frame, "variance": variance, "corrected": r["low"] <= truth <= r["high"],
-                                "naive": r["naive_low"] <= truth <= r["naive_high"], "estimate": r["estimate"],
-                                "half_width": r["high"] - r["estimate"]})
+                records.append(
+                    {
+                        "frame": frame,
+                        "variance": variance,
+                        "corrected": r["low"] <= truth <= r["high"],
+                        "naive": r["naive_low"] <= truth <= r["naive_high"],
+                        "estimate": r["estimate"],
+                        "half_width": r["high"] - r["estimate"],
+                    }
+                )
     t = pd.DataFrame(records)
-    out = t.groupby(["frame", "variance"], sort=False).agg(
-        coverage_corrected=("corrected", "mean"), coverage_naive=("naive", "mean"),
-        mean_corrected_minus_truth=("estimate", lambda e: e.mean() - truth), mean_half_width=("half_width", "mean"),
-        sd_corrected=("estimate", "std")).reset_index()
+    out = (
+        t.groupby(["frame", "variance"], sort=False)
+        .agg(
+            coverage_corrected=("corrected", "mean"),
+            coverage_naive=("naive", "mean"),
+            mean_corrected_minus_truth=("estimate", lambda e: e.mean() - truth),
+            mean_half_width=("half_width", "mean"),
+            sd_corrected=("estimate", "std"),
+        )
+        .reset_index()
+    )
     out.insert(2, "draws", draws)
     return out
 
@@ -321,20 +449,29 @@ def main(argv=None) -> int:
         if not (CORPORA / "vntc_sample").is_dir() or not (CORPORA / "bbc_news").is_dir():
             log(f"corpora not found under {CORPORA}; real-label part skipped")
         else:
-            result = real_labels(args.vntc, args.bbc, args.per_stratum, Path(args.cache), args.workers, args.seed, args.boot)
+            result = real_labels(
+                args.vntc, args.bbc, args.per_stratum, Path(args.cache), args.workers, args.seed, args.boot
+            )
             alphas, accuracy, differential, prevalence, plan = (
-                result[k] for k in ("alphas", "accuracy", "differential", "prevalence", "plan"))
+                result[k] for k in ("alphas", "accuracy", "differential", "prevalence", "plan")
+            )
             print("\n(b) real labels: business category as the human code of the economy frames\n")
             print("Agreement of two scripted coders (5% slips):")
             print(alphas.to_string(index=False))
-            print("\nDictionary accuracy (weighted sample estimate, 95% stratified-bootstrap interval; *_full = all articles):")
+            print(
+                "\nDictionary accuracy (weighted sample estimate, 95% stratified-bootstrap interval; "
+                "*_full = all articles):"
+            )
             print(accuracy.to_string(index=False))
             print("\nDifferential error (vi - en):")
             print(differential.to_string(index=False))
             print("\nPrevalence: DSL-corrected vs naive, against the full-sample truth:")
             print(prevalence.to_string(index=False))
             repeated = repeated_draws(result["units"], args.draws, args.per_stratum, args.seed)
-            print(f"\nRepeated coding draws ({args.draws}, perfect coders): coverage of the vi - en difference's 95% interval:")
+            print(
+                f"\nRepeated coding draws ({args.draws}, perfect coders): "
+                "coverage of the vi - en difference's 95% interval:"
+            )
             print(repeated.to_string(index=False))
             rows += long_rows("repeated_draws", repeated, ["frame", "variance"])
             print("\nCoding budget for a 0.05 half-width of the economy_trade difference (pilot = this sample):")

@@ -49,14 +49,18 @@ def _cells(sample, reference, design, frames, predicted, unit, language):
     predicted = dict(predicted or {})
     for column in (unit, language, "stratum", *(predicted.get(f, f) for f in frames)):
         if column not in sample.columns:
-            raise ValueError(f"sample has no column '{column}'; pass the sample from draw_coding_sample "
-                             "(with the dictionary's 0/1 presence per frame, or map frames to columns with predicted=).")
+            raise ValueError(
+                f"sample has no column '{column}'; pass the sample from draw_coding_sample "
+                "(with the dictionary's 0/1 presence per frame, or map frames to columns with predicted=)."
+            )
     for column in (unit, "frame", "reference"):
         if column not in reference.columns:
             raise ValueError(f"reference has no column '{column}'; pass the table reference_codes returned.")
     if "draw_id" in sample.columns and set(sample["draw_id"]) != {design.draw_id}:
-        raise ValueError(f"sample's draw_id {sorted(set(sample['draw_id']))} is not the design's '{design.draw_id}'; "
-                         "pass the design of this sample.")
+        raise ValueError(
+            f"sample's draw_id {sorted(set(sample['draw_id']))} is not the design's '{design.draw_id}'; "
+            "pass the design of this sample."
+        )
     unknown = sorted(set(sample["stratum"]) - set(design.population))
     if unknown:
         raise ValueError(f"sample has strata {unknown} that the design does not know; pass the design of this sample.")
@@ -72,15 +76,23 @@ def _cells(sample, reference, design, frames, predicted, unit, language):
         if codes.index.duplicated().any():
             raise ValueError(f"reference has two rows for one unit in frame '{frame}'; keep one per unit and frame.")
         y = pd.to_numeric(codes.reindex(ids), errors="coerce").to_numpy(float)
-        cell = pd.DataFrame({"language": sample[language].to_numpy(), "stratum": sample["stratum"].to_numpy(),
-                             "yhat": yhat.astype(float).to_numpy(), "y": y})
+        cell = pd.DataFrame(
+            {
+                "language": sample[language].to_numpy(),
+                "stratum": sample["stratum"].to_numpy(),
+                "yhat": yhat.astype(float).to_numpy(),
+                "y": y,
+            }
+        )
         if not np.isin(cell["y"].dropna(), [0.0, 1.0]).all():
             raise ValueError(f"reference codes for frame '{frame}' must be 0, 1 or missing.")
         cell = cell.dropna(subset=["y"])
         for h in sorted(design.population):
             if design.population.get(h, 0) > 0 and not (cell["stratum"] == h).any():
-                raise ValueError(f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; "
-                                 "code or adjudicate at least one of its units.")
+                raise ValueError(
+                    f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; "
+                    "code or adjudicate at least one of its units."
+                )
         n_eff = cell["stratum"].map(cell["stratum"].value_counts())
         cell["weight"] = cell["stratum"].map(design.population).astype(float) / n_eff
         out[frame] = cell
@@ -112,9 +124,19 @@ def _check_boot(n_boot, level):
         raise ValueError("level must be between 0 and 1, e.g. level=0.95.")
 
 
-def accuracy_table(sample: pd.DataFrame, reference: pd.DataFrame, design: SampleDesign, *, frames: Sequence[str],
-                   seed: int, n_boot: int = 2000, level: float = 0.95, predicted: Mapping[str, str] | None = None,
-                   unit: str = "unit_id", language: str = "language") -> pd.DataFrame:
+def accuracy_table(
+    sample: pd.DataFrame,
+    reference: pd.DataFrame,
+    design: SampleDesign,
+    *,
+    frames: Sequence[str],
+    seed: int,
+    n_boot: int = 2000,
+    level: float = 0.95,
+    predicted: Mapping[str, str] | None = None,
+    unit: str = "unit_id",
+    language: str = "language",
+) -> pd.DataFrame:
     """Weighted precision, recall and F1 of the dictionary per language and frame, with intervals.
 
     With ``w_i = N_h / n_h`` (units of stratum ``h`` coded with a reference code), ``yhat`` the
@@ -168,16 +190,26 @@ def accuracy_table(sample: pd.DataFrame, reference: pd.DataFrame, design: Sample
             for m in METRICS:
                 r = reps[m][~np.isnan(reps[m])]
                 row[m] = float(est[m])
-                row[f"{m}_low"], row[f"{m}_high"] = (np.quantile(r, [tail, 1 - tail]) if len(r) else (np.nan, np.nan))
+                row[f"{m}_low"], row[f"{m}_high"] = np.quantile(r, [tail, 1 - tail]) if len(r) else (np.nan, np.nan)
             row["predicted_positive"], row["reference_positive"] = float(point[1]), float(point[2])
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def differential_error(sample: pd.DataFrame, reference: pd.DataFrame, design: SampleDesign, *, frames: Sequence[str],
-                       seed: int, languages: tuple[str, str] = ("vi", "en"), n_boot: int = 2000, level: float = 0.95,
-                       predicted: Mapping[str, str] | None = None, unit: str = "unit_id",
-                       language: str = "language") -> pd.DataFrame:
+def differential_error(
+    sample: pd.DataFrame,
+    reference: pd.DataFrame,
+    design: SampleDesign,
+    *,
+    frames: Sequence[str],
+    seed: int,
+    languages: tuple[str, str] = ("vi", "en"),
+    n_boot: int = 2000,
+    level: float = 0.95,
+    predicted: Mapping[str, str] | None = None,
+    unit: str = "unit_id",
+    language: str = "language",
+) -> pd.DataFrame:
     """Does the dictionary err differently by language? ``languages[0]`` minus ``languages[1]``
     precision, recall and F1 per frame, with a stratified-bootstrap percentile interval (the two
     languages are separate strata, resampled independently in the same replicate).
@@ -193,9 +225,11 @@ def differential_error(sample: pd.DataFrame, reference: pd.DataFrame, design: Sa
     >>> design = SampleDesign(0, ("econ",), "any", {"vi|hit": 2, "vi|none": 2, "en|hit": 2, "en|none": 2},
     ...                       {"vi|hit": 2, "vi|none": 2, "en|hit": 2, "en|none": 2}, "d")
     >>> sample = pd.DataFrame({"unit_id": list("abcdefgh"), "language": ["vi"] * 4 + ["en"] * 4,
-    ...                        "econ": [1, 1, 0, 0] * 2, "stratum": ["vi|hit"] * 2 + ["vi|none"] * 2 + ["en|hit"] * 2 + ["en|none"] * 2})
+    ...                        "econ": [1, 1, 0, 0] * 2,
+    ...                        "stratum": ["vi|hit"] * 2 + ["vi|none"] * 2 + ["en|hit"] * 2 + ["en|none"] * 2})
     >>> reference = pd.DataFrame({"unit_id": list("abcdefgh"), "frame": "econ", "reference": [1, 1, 0, 0, 1, 0, 0, 0]})
-    >>> differential_error(sample, reference, design, frames=["econ"], seed=0, n_boot=20).set_index("metric")["difference"].tolist()
+    >>> table = differential_error(sample, reference, design, frames=["econ"], seed=0, n_boot=20)
+    >>> table.set_index("metric")["difference"].tolist()
     [0.5, 0.0, 0.33333333333333337]
     """
     _check_boot(n_boot, level)
@@ -209,7 +243,9 @@ def differential_error(sample: pd.DataFrame, reference: pd.DataFrame, design: Sa
         reps = _replicates(cells[frame], rng, n_boot)
         missing = [lang for lang in languages if lang not in reps]
         if missing:
-            raise ValueError(f"no coded unit in language {missing} for frame '{frame}'; check languages= and the sample.")
+            raise ValueError(
+                f"no coded unit in language {missing} for frame '{frame}'; check languages= and the sample."
+            )
         a_point, a_boot, _ = reps[languages[0]]
         b_point, b_boot, _ = reps[languages[1]]
         a, b = _metrics(*a_point), _metrics(*b_point)
@@ -217,8 +253,17 @@ def differential_error(sample: pd.DataFrame, reference: pd.DataFrame, design: Sa
         for m in METRICS:
             diff = ab[m] - bb[m]
             diff = diff[~np.isnan(diff)]
-            low, high = (np.quantile(diff, [tail, 1 - tail]) if len(diff) else (np.nan, np.nan))
-            rows.append({"frame": frame, "metric": m, languages[0]: float(a[m]), languages[1]: float(b[m]),
-                         "difference": float(a[m] - b[m]), "low": float(low), "high": float(high),
-                         "excludes_zero": bool(low > 0 or high < 0)})
+            low, high = np.quantile(diff, [tail, 1 - tail]) if len(diff) else (np.nan, np.nan)
+            rows.append(
+                {
+                    "frame": frame,
+                    "metric": m,
+                    languages[0]: float(a[m]),
+                    languages[1]: float(b[m]),
+                    "difference": float(a[m] - b[m]),
+                    "low": float(low),
+                    "high": float(high),
+                    "excludes_zero": bool(low > 0 or high < 0),
+                }
+            )
     return pd.DataFrame(rows)

@@ -40,7 +40,7 @@ def _alpha_from_counts(counts: np.ndarray) -> float:
     n_c = o.sum(axis=1)
     n = n_c.sum()
     observed = o.sum() - np.trace(o)
-    expected = (n_c.sum() ** 2 - (n_c ** 2).sum()) / (n - 1)
+    expected = (n_c.sum() ** 2 - (n_c**2).sum()) / (n - 1)
     if expected <= 0:
         return float("nan")
     return float(1.0 - observed / expected)
@@ -97,7 +97,10 @@ def _check_codes(codes: pd.DataFrame, frames: Sequence[str], columns: Sequence[s
         values = pd.to_numeric(codes[frame], errors="coerce")
         bad = codes[frame].notna() & ~values.isin([0, 1])
         if bad.any():
-            raise ValueError(f"codes column '{frame}' must hold 0, 1 or blank; row {bad.idxmax()} holds {codes[frame][bad.idxmax()]!r}.")
+            raise ValueError(
+                f"codes column '{frame}' must hold 0, 1 or blank; "
+                f"row {bad.idxmax()} holds {codes[frame][bad.idxmax()]!r}."
+            )
     key = [c for c in columns if c in ("unit_id", "coder")] or list(columns[:2])
     if codes.duplicated(subset=list(columns[:2])).any():
         raise ValueError(f"codes has more than one row for the same {key}; keep one row per unit and coder.")
@@ -107,9 +110,18 @@ def _wide(codes: pd.DataFrame, frame: str, unit: str, coder: str) -> pd.DataFram
     return codes.pivot(index=unit, columns=coder, values=frame).apply(pd.to_numeric, errors="coerce").astype(float)
 
 
-def alpha_table(codes: pd.DataFrame, *, frames: Sequence[str], seed: int, n_boot: int = 1000, level: float = 0.95,
-                minimum: float = 0.667, unit: str = "unit_id", coder: str = "coder",
-                language: str = "language") -> pd.DataFrame:
+def alpha_table(
+    codes: pd.DataFrame,
+    *,
+    frames: Sequence[str],
+    seed: int,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    minimum: float = 0.667,
+    unit: str = "unit_id",
+    coder: str = "coder",
+    language: str = "language",
+) -> pd.DataFrame:
     """Binary Krippendorff's alpha per frame and language with a bootstrap interval over units.
 
     Each replicate resamples the pairable units (coded by at least two coders) with replacement
@@ -151,20 +163,38 @@ def alpha_table(codes: pd.DataFrame, *, frames: Sequence[str], seed: int, n_boot
             counts, _ = _value_counts(_wide(group, frame, unit, coder))
             counts = counts[counts.sum(axis=1) >= 2]
             estimate = _alpha_from_counts(counts)
-            reps = np.array([_alpha_from_counts(counts[rng.integers(0, len(counts), len(counts))])
-                             for _ in range(n_boot)]) if len(counts) else np.array([])
+            reps = (
+                np.array([_alpha_from_counts(counts[rng.integers(0, len(counts), len(counts))]) for _ in range(n_boot)])
+                if len(counts)
+                else np.array([])
+            )
             reps = reps[~np.isnan(reps)]
             tail = (1 - level) / 2
-            low, high = (np.quantile(reps, [tail, 1 - tail]) if len(reps) else (np.nan, np.nan))
-            rows.append({"frame": frame, "language": lang, "alpha": estimate, "low": float(low), "high": float(high),
-                         "p_below_minimum": float(np.mean(reps < minimum)) if len(reps) else np.nan,
-                         "units": int(group[unit].nunique()), "pairable_units": int(len(counts)),
-                         "values": int(counts.sum())})
+            low, high = np.quantile(reps, [tail, 1 - tail]) if len(reps) else (np.nan, np.nan)
+            rows.append(
+                {
+                    "frame": frame,
+                    "language": lang,
+                    "alpha": estimate,
+                    "low": float(low),
+                    "high": float(high),
+                    "p_below_minimum": float(np.mean(reps < minimum)) if len(reps) else np.nan,
+                    "units": int(group[unit].nunique()),
+                    "pairable_units": int(len(counts)),
+                    "values": int(counts.sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def disagreements(codes: pd.DataFrame, *, frames: Sequence[str], unit: str = "unit_id", coder: str = "coder",
-                  language: str = "language") -> pd.DataFrame:
+def disagreements(
+    codes: pd.DataFrame,
+    *,
+    frames: Sequence[str],
+    unit: str = "unit_id",
+    coder: str = "coder",
+    language: str = "language",
+) -> pd.DataFrame:
     """Unit × frame cells where the coders who coded the unit gave different codes.
 
     Returns
@@ -193,8 +223,15 @@ def disagreements(codes: pd.DataFrame, *, frames: Sequence[str], unit: str = "un
     return pd.DataFrame(out, columns=[unit, language, "frame", *coders])
 
 
-def reference_codes(codes: pd.DataFrame, *, frames: Sequence[str], adjudicated: pd.DataFrame | None = None,
-                    unit: str = "unit_id", coder: str = "coder", language: str = "language") -> pd.DataFrame:
+def reference_codes(
+    codes: pd.DataFrame,
+    *,
+    frames: Sequence[str],
+    adjudicated: pd.DataFrame | None = None,
+    unit: str = "unit_id",
+    coder: str = "coder",
+    language: str = "language",
+) -> pd.DataFrame:
     """The reference (gold) code of every unit × frame: the adjudicated code where one is given,
     else the majority of the coders; a tie without adjudication is flagged, never guessed.
 
@@ -254,8 +291,17 @@ def reference_codes(codes: pd.DataFrame, *, frames: Sequence[str], adjudicated: 
                 ref, source = pd.NA, "tie"
             else:
                 ref, source = int(2 * k > m), "majority"
-            out.append({unit: u, language: languages[u], "frame": frame, "reference": ref, "source": source,
-                        "coders": m, "ones": k})
+            out.append(
+                {
+                    unit: u,
+                    language: languages[u],
+                    "frame": frame,
+                    "reference": ref,
+                    "source": source,
+                    "coders": m,
+                    "ones": k,
+                }
+            )
     result = pd.DataFrame(out, columns=[unit, language, "frame", "reference", "source", "coders", "ones"])
     result["reference"] = result["reference"].astype("Int64")
     return result

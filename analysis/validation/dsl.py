@@ -43,7 +43,7 @@ def _arrays(data: pd.DataFrame, outcome: str, predicted: str, pi: str, coded: st
     y = pd.to_numeric(data[outcome], errors="coerce").to_numpy(float)
     yhat = pd.to_numeric(data[predicted], errors="coerce").to_numpy(float)
     p = pd.to_numeric(data[pi], errors="coerce").to_numpy(float)
-    r = (data[coded].astype(bool).to_numpy() if coded else ~np.isnan(y))
+    r = data[coded].astype(bool).to_numpy() if coded else ~np.isnan(y)
     if np.isnan(yhat).any():
         raise ValueError(f"column '{predicted}' (the automated measure) has missing values; every unit needs one.")
     if np.isnan(p).any() or (p <= 0).any() or (p > 1).any():
@@ -136,10 +136,16 @@ def _design_matrix(data: pd.DataFrame, covariates: Sequence[str], intercept: boo
     for column in covariates:
         if column not in data.columns:
             raise ValueError(f"data has no covariate column '{column}'; add it (numeric, e.g. a 0/1 dummy).")
-    x = data[list(covariates)].apply(pd.to_numeric, errors="coerce").to_numpy(float) if covariates else np.empty((len(data), 0))
+    x = (
+        data[list(covariates)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        if covariates
+        else np.empty((len(data), 0))
+    )
     if np.isnan(x).any():
         bad = [c for c in covariates if data[c].isna().any() or pd.to_numeric(data[c], errors="coerce").isna().any()]
-        raise ValueError(f"covariate column(s) {bad} must be numeric without missing values; make dummies for categories.")
+        raise ValueError(
+            f"covariate column(s) {bad} must be numeric without missing values; make dummies for categories."
+        )
     names = list(covariates)
     if intercept:
         x = np.column_stack([np.ones(len(data)), x])
@@ -149,9 +155,19 @@ def _design_matrix(data: pd.DataFrame, covariates: Sequence[str], intercept: boo
     return x, names
 
 
-def dsl_regression(data: pd.DataFrame, *, outcome: str, predicted: str, pi: str, covariates: Sequence[str] = (),
-                   family: str = "ols", cluster: str | None = None, coded: str | None = None, intercept: bool = True,
-                   level: float = 0.95) -> DSLFit:
+def dsl_regression(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    predicted: str,
+    pi: str,
+    covariates: Sequence[str] = (),
+    family: str = "ols",
+    cluster: str | None = None,
+    coded: str | None = None,
+    intercept: bool = True,
+    level: float = 0.95,
+) -> DSLFit:
     """Regression of the human code on covariates, estimated with the DSL pseudo-outcome.
 
     Solves ``sum_i X_i (Ytilde_i - mu(X_i' beta)) = 0`` (OLS: ``mu(t) = t``, closed form
@@ -208,8 +224,10 @@ def dsl_regression(data: pd.DataFrame, *, outcome: str, predicted: str, pi: str,
     for label, t in (("", target), ("naive_", yhat)):
         b, mu, dmu, converged = _solve(x, t, family)
         if not converged:
-            raise ValueError("the logit estimating equations did not converge (separation, or too few coded units); "
-                             "use family='ols' or code more units.")
+            raise ValueError(
+                "the logit estimating equations did not converge (separation, or too few coded units); "
+                "use family='ols' or code more units."
+            )
         v = _sandwich(x, t, mu, dmu, groups)
         se = np.sqrt(np.diag(v))
         out[(label + "estimate") if label == "" else "naive"] = b
@@ -217,7 +235,9 @@ def dsl_regression(data: pd.DataFrame, *, outcome: str, predicted: str, pi: str,
         out[label + "low"], out[label + "high"] = b - z * se, b + z * se
         covs.append(pd.DataFrame(v, index=names, columns=names))
     table = pd.DataFrame(out)[["term", "estimate", "se", "low", "high", "naive", "naive_se", "naive_low", "naive_high"]]
-    return DSLFit(table, covs[0], covs[1], family, len(data), int(r.sum()), None if groups is None else len(set(groups)))
+    return DSLFit(
+        table, covs[0], covs[1], family, len(data), int(r.sum()), None if groups is None else len(set(groups))
+    )
 
 
 def _stratified_variance(y, yhat, r, p, strata) -> float:
@@ -225,8 +245,8 @@ def _stratified_variance(y, yhat, r, p, strata) -> float:
     n = len(y)
     target = pseudo_outcome(y, yhat, r, p)
     theta = target.mean()
-    second = pseudo_outcome(np.where(r, y, 0.0) ** 2, yhat ** 2, r, p).mean()
-    v = max(second - theta ** 2, 0.0) / n
+    second = pseudo_outcome(np.where(r, y, 0.0) ** 2, yhat**2, r, p).mean()
+    v = max(second - theta**2, 0.0) / n
     for h in pd.unique(strata):
         in_h = strata == h
         big, coded = int(in_h.sum()), int((in_h & r).sum())
@@ -239,9 +259,20 @@ def _stratified_variance(y, yhat, r, p, strata) -> float:
     return v
 
 
-def dsl_prevalence(data: pd.DataFrame, *, outcome: str, predicted: str, pi: str, group: str = "language",
-                   groups: Sequence[str] = ("vi", "en"), cluster: str | None = None, coded: str | None = None,
-                   variance: str = "sandwich", stratum: str = "stratum", level: float = 0.95) -> pd.DataFrame:
+def dsl_prevalence(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    predicted: str,
+    pi: str,
+    group: str = "language",
+    groups: Sequence[str] = ("vi", "en"),
+    cluster: str | None = None,
+    coded: str | None = None,
+    variance: str = "sandwich",
+    stratum: str = "stratum",
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Prevalence of a code per group (language) and the difference ``groups[0] - groups[1]``,
     DSL-corrected and naive, side by side.
 
@@ -313,22 +344,51 @@ def dsl_prevalence(data: pd.DataFrame, *, outcome: str, predicted: str, pi: str,
                 v[name] = ((tm - tm.mean()) ** 2).sum() / m.sum() ** 2
             else:
                 sums = pd.Series(tm - tm.mean()).groupby(cl[m]).sum().to_numpy()
-                v[name] = (sums ** 2).sum() / m.sum() ** 2
+                v[name] = (sums**2).sum() / m.sum() ** 2
         rows.append((name, est[name], var[name], nest[name], nvar[name], int(m.sum()), int(r[m].sum())))
     a, b = groups
-    rows.append((f"{a} - {b}", est[a] - est[b], var[a] + var[b], nest[a] - nest[b], nvar[a] + nvar[b],
-                 int(np.isin(g, groups).sum()), int(r[np.isin(g, groups)].sum())))
+    rows.append(
+        (
+            f"{a} - {b}",
+            est[a] - est[b],
+            var[a] + var[b],
+            nest[a] - nest[b],
+            nvar[a] + nvar[b],
+            int(np.isin(g, groups).sum()),
+            int(r[np.isin(g, groups)].sum()),
+        )
+    )
     out = []
     for name, e, v, ne, nv, n, nc in rows:
         se, nse = np.sqrt(v), np.sqrt(nv)
-        out.append({"quantity": name, "estimate": float(e), "se": float(se), "low": float(e - z * se),
-                    "high": float(e + z * se), "naive": float(ne), "naive_se": float(nse),
-                    "naive_low": float(ne - z * nse), "naive_high": float(ne + z * nse), "n": n, "n_coded": nc})
+        out.append(
+            {
+                "quantity": name,
+                "estimate": float(e),
+                "se": float(se),
+                "low": float(e - z * se),
+                "high": float(e + z * se),
+                "naive": float(ne),
+                "naive_se": float(nse),
+                "naive_low": float(ne - z * nse),
+                "naive_high": float(ne + z * nse),
+                "n": n,
+                "n_coded": nc,
+            }
+        )
     return pd.DataFrame(out)
 
 
-def cross_fit_predictions(data: pd.DataFrame, *, outcome: str, features: Sequence[str], seed: int, folds: int = 5,
-                          coded: str | None = None, ridge: float = 1e-6) -> np.ndarray:
+def cross_fit_predictions(
+    data: pd.DataFrame,
+    *,
+    outcome: str,
+    features: Sequence[str],
+    seed: int,
+    folds: int = 5,
+    coded: str | None = None,
+    ridge: float = 1e-6,
+) -> np.ndarray:
     """Cross-fitted predicted probabilities of the human code from the dictionary measure and covariates.
 
     A logistic regression of ``Y`` on ``features`` (plus an intercept, a tiny ridge penalty for

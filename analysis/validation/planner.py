@@ -37,8 +37,10 @@ def _rates(prevalence: float, precision: float, recall: float) -> tuple[float, f
             raise ValueError(f"{name} must be a number in (0, 1], got {value!r}.")
     q = prevalence * recall / precision
     if q > 1 or (q == 1 and recall < 1):
-        raise ValueError(f"prevalence {prevalence} with recall {recall} and precision {precision} implies more hits "
-                         "than units (p * recall / precision > 1); check the three values.")
+        raise ValueError(
+            f"prevalence {prevalence} with recall {recall} and precision {precision} implies more hits "
+            "than units (p * recall / precision > 1); check the three values."
+        )
     e_none = prevalence * (1 - recall) / (1 - q) if q < 1 else 0.0
     return q, 1 - precision, e_none
 
@@ -56,12 +58,22 @@ def _split(n_coded: float, q: float, n_units: int, allocation) -> tuple[float, f
         n_none = min(n_coded - n_hit, big_none)
         n_hit = min(n_coded - n_none, big_hit)
     else:
-        raise ValueError(f"allocation must be 'balanced', 'proportional' or a mapping {{'hit': n, 'none': n}}, not {allocation!r}.")
+        raise ValueError(
+            f"allocation must be 'balanced', 'proportional' or a mapping {{'hit': n, 'none': n}}, not {allocation!r}."
+        )
     return n_hit, n_none
 
 
-def dsl_mean_variance(*, prevalence: float, precision: float, recall: float, n_units: int, n_coded: float | None = None,
-                      allocation: str | Mapping = "balanced", variance: str = "stratified") -> float:
+def dsl_mean_variance(
+    *,
+    prevalence: float,
+    precision: float,
+    recall: float,
+    n_units: int,
+    n_coded: float | None = None,
+    allocation: str | Mapping = "balanced",
+    variance: str = "stratified",
+) -> float:
     """Variance of the DSL prevalence of one language (module docstring formula).
 
     Parameters
@@ -101,12 +113,14 @@ def dsl_mean_variance(*, prevalence: float, precision: float, recall: float, n_u
     n_hit, n_none = _split(n_coded, q, n_units, allocation)
     big_hit, big_none = q * n_units, (1 - q) * n_units
     if (big_hit > 0 and not 0 < n_hit <= big_hit + 1e-9) or (big_none > 0 and not 0 < n_none <= big_none + 1e-9):
-        raise ValueError(f"coded units per stratum must be between 1 and the stratum size (hit {big_hit:.0f}, "
-                         f"none {big_none:.0f}); got hit {n_hit}, none {n_none}.")
+        raise ValueError(
+            f"coded units per stratum must be between 1 and the stratum size (hit {big_hit:.0f}, "
+            f"none {big_none:.0f}); got hit {n_hit}, none {n_none}."
+        )
     v_hit, v_none = (e_hit * (1 - e_hit), e_none * (1 - e_none)) if variance == "stratified" else (e_hit, e_none)
     v = prevalence * (1 - prevalence) / n_units
     if big_hit > 0:
-        v += q ** 2 * (1 / n_hit - 1 / big_hit) * v_hit
+        v += q**2 * (1 / n_hit - 1 / big_hit) * v_hit
     if big_none > 0:
         v += (1 - q) ** 2 * (1 / n_none - 1 / big_none) * v_none
     return float(v)
@@ -117,7 +131,9 @@ def _check_assumptions(assumptions: pd.DataFrame, languages: Sequence[str]) -> p
         raise ValueError("assumptions must be a DataFrame: language, prevalence, precision, recall, n_units.")
     for column in ("language", "prevalence", "precision", "recall", "n_units"):
         if column not in assumptions.columns:
-            raise ValueError(f"assumptions has no column '{column}'; it needs language, prevalence, precision, recall, n_units.")
+            raise ValueError(
+                f"assumptions has no column '{column}'; it needs language, prevalence, precision, recall, n_units."
+            )
     table = assumptions.set_index("language")
     missing = [lang for lang in languages if lang not in table.index]
     if missing or table.index.duplicated().any():
@@ -125,9 +141,16 @@ def _check_assumptions(assumptions: pd.DataFrame, languages: Sequence[str]) -> p
     return table
 
 
-def plan_coding_budget(assumptions: pd.DataFrame, *, half_width: float, level: float = 0.95,
-                       languages: tuple[str, str] = ("vi", "en"), allocation: str = "balanced",
-                       variance: str = "stratified", split: str = "equal") -> pd.DataFrame:
+def plan_coding_budget(
+    assumptions: pd.DataFrame,
+    *,
+    half_width: float,
+    level: float = 0.95,
+    languages: tuple[str, str] = ("vi", "en"),
+    allocation: str = "balanced",
+    variance: str = "stratified",
+    split: str = "equal",
+) -> pd.DataFrame:
     """Smallest numbers of coded units per language for a target interval half-width of the
     DSL-corrected ``languages[0] - languages[1]`` prevalence difference.
 
@@ -174,20 +197,32 @@ def plan_coding_budget(assumptions: pd.DataFrame, *, half_width: float, level: f
     table = _check_assumptions(assumptions, languages)
     z = stats.norm.ppf(0.5 + level / 2)
     target = (half_width / z) ** 2
-    params = {lang: dict(prevalence=float(table.at[lang, "prevalence"]), precision=float(table.at[lang, "precision"]),
-                         recall=float(table.at[lang, "recall"]), n_units=int(table.at[lang, "n_units"]),
-                         allocation=allocation, variance=variance) for lang in languages}
+    params = {
+        lang: dict(
+            prevalence=float(table.at[lang, "prevalence"]),
+            precision=float(table.at[lang, "precision"]),
+            recall=float(table.at[lang, "recall"]),
+            n_units=int(table.at[lang, "n_units"]),
+            allocation=allocation,
+            variance=variance,
+        )
+        for lang in languages
+    }
 
     def var(lang, n):
         return dsl_mean_variance(n_coded=min(n, params[lang]["n_units"]), **params[lang])
 
     if sum(var(lang, params[lang]["n_units"]) for lang in languages) > target:
         floor = z * np.sqrt(sum(var(lang, params[lang]["n_units"]) for lang in languages))
-        raise ValueError(f"half_width {half_width} is below what coding every unit gives ({floor:.4f}); "
-                         "aim for a wider interval or a larger corpus.")
+        raise ValueError(
+            f"half_width {half_width} is below what coding every unit gives ({floor:.4f}); "
+            "aim for a wider interval or a larger corpus."
+        )
     if split == "equal":
+
         def counts(t):
             return {lang: min(t, params[lang]["n_units"]) for lang in languages}
+
         upper = max(p["n_units"] for p in params.values())
     else:
         slope = {}
@@ -196,7 +231,10 @@ def plan_coding_budget(assumptions: pd.DataFrame, *, half_width: float, level: f
             slope[lang] = max((var(lang, n1) - var(lang, n2)) / (1 / n1 - 1 / n2), 1e-12)
 
         def counts(t):
-            return {lang: int(min(max(2, np.ceil(t * np.sqrt(slope[lang]))), params[lang]["n_units"])) for lang in languages}
+            return {
+                lang: int(min(max(2, np.ceil(t * np.sqrt(slope[lang]))), params[lang]["n_units"])) for lang in languages
+            }
+
         upper = int(np.ceil(max(p["n_units"] / np.sqrt(slope[lang]) for lang, p in params.items()))) + 1
     lo, hi = 1, upper
     while lo < hi:
@@ -210,18 +248,35 @@ def plan_coding_budget(assumptions: pd.DataFrame, *, half_width: float, level: f
     for lang in languages:
         q = params[lang]["prevalence"] * params[lang]["recall"] / params[lang]["precision"]
         n_hit, n_none = _split(chosen[lang], q, params[lang]["n_units"], allocation)
-        rows.append({"language": lang, "n_units": params[lang]["n_units"], "n_coded": int(chosen[lang]),
-                     "n_hit": int(np.floor(n_hit)), "n_none": int(chosen[lang]) - int(np.floor(n_hit)), "se": float(np.sqrt(var(lang, chosen[lang]))),
-                     "half_width": np.nan})
+        rows.append(
+            {
+                "language": lang,
+                "n_units": params[lang]["n_units"],
+                "n_coded": int(chosen[lang]),
+                "n_hit": int(np.floor(n_hit)),
+                "n_none": int(chosen[lang]) - int(np.floor(n_hit)),
+                "se": float(np.sqrt(var(lang, chosen[lang]))),
+                "half_width": np.nan,
+            }
+        )
     se = float(np.sqrt(sum(var(lang, chosen[lang]) for lang in languages)))
-    rows.append({"language": "total", "n_units": sum(p["n_units"] for p in params.values()),
-                 "n_coded": int(sum(chosen.values())), "n_hit": sum(r["n_hit"] for r in rows),
-                 "n_none": sum(r["n_none"] for r in rows), "se": se, "half_width": float(z * se)})
+    rows.append(
+        {
+            "language": "total",
+            "n_units": sum(p["n_units"] for p in params.values()),
+            "n_coded": int(sum(chosen.values())),
+            "n_hit": sum(r["n_hit"] for r in rows),
+            "n_none": sum(r["n_none"] for r in rows),
+            "se": se,
+            "half_width": float(z * se),
+        }
+    )
     return pd.DataFrame(rows)
 
 
-def pilot_assumptions(accuracy: pd.DataFrame, prevalence: pd.DataFrame, *, frame: str,
-                      n_units: Mapping[str, int]) -> pd.DataFrame:
+def pilot_assumptions(
+    accuracy: pd.DataFrame, prevalence: pd.DataFrame, *, frame: str, n_units: Mapping[str, int]
+) -> pd.DataFrame:
     """Planner assumptions from a pilot: precision and recall of ``frame`` per language from
     :func:`~analysis.validation.accuracy.accuracy_table`, prevalence from the DSL estimates of
     :func:`~analysis.validation.dsl.dsl_prevalence` (rows named by language), corpus sizes given.
@@ -249,6 +304,13 @@ def pilot_assumptions(accuracy: pd.DataFrame, prevalence: pd.DataFrame, *, frame
         if lang not in est.index or lang not in n_units:
             raise ValueError(f"language '{lang}' needs a prevalence row and an n_units entry; add them.")
         p = float(np.clip(est[lang], 1e-6, 1.0))
-        out.append({"language": lang, "prevalence": p, "precision": float(row["precision"]),
-                    "recall": float(row["recall"]), "n_units": int(n_units[lang])})
+        out.append(
+            {
+                "language": lang,
+                "prevalence": p,
+                "precision": float(row["precision"]),
+                "recall": float(row["recall"]),
+                "n_units": int(n_units[lang]),
+            }
+        )
     return pd.DataFrame(out)

@@ -66,8 +66,14 @@ class SampleDesign:
 
     def as_dict(self) -> dict:
         """Plain dict (JSON-able) of the design."""
-        return {"seed": self.seed, "hit_columns": list(self.hit_columns), "stratify": self.stratify,
-                "population": dict(self.population), "sampled": dict(self.sampled), "draw_id": self.draw_id}
+        return {
+            "seed": self.seed,
+            "hit_columns": list(self.hit_columns),
+            "stratify": self.stratify,
+            "population": dict(self.population),
+            "sampled": dict(self.sampled),
+            "draw_id": self.draw_id,
+        }
 
 
 def _check_units(units: pd.DataFrame, hit_columns: Sequence[str], id_column: str, language_column: str) -> None:
@@ -88,8 +94,14 @@ def _check_units(units: pd.DataFrame, hit_columns: Sequence[str], id_column: str
             raise ValueError(f"hit column '{column}' must hold only 0/1 or True/False; convert counts with (hits > 0).")
 
 
-def assign_strata(units: pd.DataFrame, *, hit_columns: Sequence[str], stratify: str = "any",
-                  id_column: str = "unit_id", language_column: str = "language") -> pd.Series:
+def assign_strata(
+    units: pd.DataFrame,
+    *,
+    hit_columns: Sequence[str],
+    stratify: str = "any",
+    id_column: str = "unit_id",
+    language_column: str = "language",
+) -> pd.Series:
     """The stratum of every unit: ``"<language>|hit"`` / ``"<language>|none"`` (``stratify="any"``)
     or ``"<language>|<flags>"`` with one 0/1 digit per hit column (``stratify="each"``).
 
@@ -131,15 +143,32 @@ def assign_strata(units: pd.DataFrame, *, hit_columns: Sequence[str], stratify: 
 
 
 def _draw_id(seed: int, hit_columns, stratify: str, population: dict, sampled: dict, ids: list[str]) -> str:
-    payload = json.dumps({"seed": seed, "hit_columns": list(hit_columns), "stratify": stratify,
-                          "population": population, "sampled": sampled, "ids": ids}, sort_keys=True, ensure_ascii=True)
+    payload = json.dumps(
+        {
+            "seed": seed,
+            "hit_columns": list(hit_columns),
+            "stratify": stratify,
+            "population": population,
+            "sampled": sampled,
+            "ids": ids,
+        },
+        sort_keys=True,
+        ensure_ascii=True,
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
 
 
-def draw_coding_sample(units: pd.DataFrame, *, hit_columns: Sequence[str], seed: int,
-                       size_per_stratum: int | None = None, sizes: Mapping[str, int] | None = None,
-                       stratify: str = "any", id_column: str = "unit_id",
-                       language_column: str = "language") -> tuple[pd.DataFrame, SampleDesign]:
+def draw_coding_sample(
+    units: pd.DataFrame,
+    *,
+    hit_columns: Sequence[str],
+    seed: int,
+    size_per_stratum: int | None = None,
+    sizes: Mapping[str, int] | None = None,
+    stratify: str = "any",
+    id_column: str = "unit_id",
+    language_column: str = "language",
+) -> tuple[pd.DataFrame, SampleDesign]:
     """Draw units for human coding, stratified by language × dictionary hit status.
 
     Within each stratum ``h`` (:func:`assign_strata`), ``n_h`` of the ``N_h`` units are drawn by
@@ -191,18 +220,25 @@ def draw_coding_sample(units: pd.DataFrame, *, hit_columns: Sequence[str], seed:
     data = units.copy()
     data[id_column] = data[id_column].astype(str)
     data = data.sort_values(id_column, kind="mergesort").reset_index(drop=True)
-    data["stratum"] = assign_strata(data, hit_columns=hit_columns, stratify=stratify, id_column=id_column,
-                                    language_column=language_column)
+    data["stratum"] = assign_strata(
+        data, hit_columns=hit_columns, stratify=stratify, id_column=id_column, language_column=language_column
+    )
     population = {h: int(n) for h, n in sorted(data["stratum"].value_counts().items())}
     if size_per_stratum is not None:
-        if isinstance(size_per_stratum, bool) or not isinstance(size_per_stratum, (int, np.integer)) or size_per_stratum < 0:
+        if (
+            isinstance(size_per_stratum, bool)
+            or not isinstance(size_per_stratum, (int, np.integer))
+            or size_per_stratum < 0
+        ):
             raise ValueError("size_per_stratum must be a non-negative int.")
         sampled = {h: min(int(size_per_stratum), n) for h, n in population.items()}
     else:
         unknown = sorted(set(sizes) - set(population))
         missing = sorted(set(population) - set(sizes))
         if unknown or missing:
-            raise ValueError(f"sizes must name exactly the strata {sorted(population)}; unknown {unknown}, missing {missing}.")
+            raise ValueError(
+                f"sizes must name exactly the strata {sorted(population)}; unknown {unknown}, missing {missing}."
+            )
         sampled = {}
         for h, n in population.items():
             k = sizes[h]
@@ -223,8 +259,9 @@ def draw_coding_sample(units: pd.DataFrame, *, hit_columns: Sequence[str], seed:
     return sample.reset_index(drop=True), design
 
 
-def inclusion_probabilities(units: pd.DataFrame, design: SampleDesign, *, id_column: str = "unit_id",
-                            language_column: str = "language") -> pd.DataFrame:
+def inclusion_probabilities(
+    units: pd.DataFrame, design: SampleDesign, *, id_column: str = "unit_id", language_column: str = "language"
+) -> pd.DataFrame:
     """Stratum and inclusion probability of every unit of the population the design was drawn from.
 
     The DSL estimator (:mod:`analysis.validation.dsl`) needs ``pi_i`` for every unit, coded or not.
@@ -243,19 +280,38 @@ def inclusion_probabilities(units: pd.DataFrame, design: SampleDesign, *, id_col
     >>> inclusion_probabilities(units, design)["pi"].round(3).tolist()
     [1.0, 0.333, 0.333, 0.333]
     """
-    strata = assign_strata(units, hit_columns=list(design.hit_columns), stratify=design.stratify,
-                           id_column=id_column, language_column=language_column)
+    strata = assign_strata(
+        units,
+        hit_columns=list(design.hit_columns),
+        stratify=design.stratify,
+        id_column=id_column,
+        language_column=language_column,
+    )
     counts = {h: int(n) for h, n in strata.value_counts().items()}
     if counts != dict(design.population):
-        raise ValueError(f"the units' strata sizes {dict(sorted(counts.items()))} differ from the design's "
-                         f"{dict(design.population)}; pass the population the sample was drawn from.")
-    return pd.DataFrame({id_column: units[id_column].astype(str).to_numpy(), "stratum": strata.to_numpy(),
-                         "pi": [design.pi(h) for h in strata]})
+        raise ValueError(
+            f"the units' strata sizes {dict(sorted(counts.items()))} differ from the design's "
+            f"{dict(design.population)}; pass the population the sample was drawn from."
+        )
+    return pd.DataFrame(
+        {
+            id_column: units[id_column].astype(str).to_numpy(),
+            "stratum": strata.to_numpy(),
+            "pi": [design.pi(h) for h in strata],
+        }
+    )
 
 
-def coder_sheet(sample: pd.DataFrame, texts: Mapping[str, str] | pd.Series, design: SampleDesign, *,
-                frames: Sequence[str], coder: str, id_column: str = "unit_id",
-                language_column: str = "language") -> pd.DataFrame:
+def coder_sheet(
+    sample: pd.DataFrame,
+    texts: Mapping[str, str] | pd.Series,
+    design: SampleDesign,
+    *,
+    frames: Sequence[str],
+    coder: str,
+    id_column: str = "unit_id",
+    language_column: str = "language",
+) -> pd.DataFrame:
     """A blind coding sheet for one coder: the sampled units' texts in a coder-specific random
     order, one empty code column per frame, and no dictionary output.
 
@@ -294,8 +350,10 @@ def coder_sheet(sample: pd.DataFrame, texts: Mapping[str, str] | pd.Series, desi
     if not isinstance(sample, pd.DataFrame) or "draw_id" not in sample.columns:
         raise ValueError("sample must be the DataFrame draw_coding_sample returned (it has a 'draw_id' column).")
     if set(sample["draw_id"]) != {design.draw_id}:
-        raise ValueError(f"sample's draw_id {sorted(set(sample['draw_id']))} is not the design's '{design.draw_id}'; "
-                         "pass the design returned with this sample.")
+        raise ValueError(
+            f"sample's draw_id {sorted(set(sample['draw_id']))} is not the design's '{design.draw_id}'; "
+            "pass the design returned with this sample."
+        )
     if isinstance(frames, str) or not frames or len(set(frames)) != len(frames):
         raise ValueError("frames must be a non-empty list of distinct frame ids, e.g. frames=['economy_trade'].")
     clash = sorted(set(frames) & {"draw_id", "coder", "position", id_column, language_column, "text"})
@@ -308,13 +366,22 @@ def coder_sheet(sample: pd.DataFrame, texts: Mapping[str, str] | pd.Series, desi
     ids = sample[id_column].astype(str)
     missing = sorted(set(ids) - set(texts.index))
     if missing:
-        raise ValueError(f"texts has no text for {len(missing)} sampled unit(s), e.g. '{missing[0]}'; pass every sampled unit's text.")
+        raise ValueError(
+            f"texts has no text for {len(missing)} sampled unit(s), e.g. '{missing[0]}'; "
+            "pass every sampled unit's text."
+        )
     order = np.random.default_rng([design.seed, zlib.crc32(coder.encode("utf-8"))]).permutation(len(sample))
     rows = sample.iloc[order]
-    sheet = pd.DataFrame({"draw_id": design.draw_id, "coder": coder, "position": np.arange(1, len(rows) + 1),
-                          id_column: rows[id_column].astype(str).to_numpy(),
-                          language_column: rows[language_column].to_numpy(),
-                          "text": texts.loc[rows[id_column].astype(str)].to_numpy()})
+    sheet = pd.DataFrame(
+        {
+            "draw_id": design.draw_id,
+            "coder": coder,
+            "position": np.arange(1, len(rows) + 1),
+            id_column: rows[id_column].astype(str).to_numpy(),
+            language_column: rows[language_column].to_numpy(),
+            "text": texts.loc[rows[id_column].astype(str)].to_numpy(),
+        }
+    )
     for frame in frames:
         sheet[frame] = pd.array([pd.NA] * len(sheet), dtype="Int64")
     return sheet

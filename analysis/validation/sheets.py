@@ -30,8 +30,15 @@ def _code(value) -> int | None:
     return VALID_CODES.get(text, -1) if text else None
 
 
-def check_codes(sheet: pd.DataFrame, design: SampleDesign, *, frames: Sequence[str], sample: pd.DataFrame | None = None,
-                allow_blank: bool = False, id_column: str = "unit_id") -> list[str]:
+def check_codes(
+    sheet: pd.DataFrame,
+    design: SampleDesign,
+    *,
+    frames: Sequence[str],
+    sample: pd.DataFrame | None = None,
+    allow_blank: bool = False,
+    id_column: str = "unit_id",
+) -> list[str]:
     """Problems of a filled-in coding sheet, one line each (an empty list: the sheet can be used).
 
     Checked: the columns ``draw_id, coder, unit_id`` and one per frame exist; every row's
@@ -81,16 +88,20 @@ def check_codes(sheet: pd.DataFrame, design: SampleDesign, *, frames: Sequence[s
         where = f"row {i + 2} (unit {unit or '?'}, coder {coder or '?'})"
         draw = "" if pd.isna(row["draw_id"]) else str(row["draw_id"]).strip()
         if draw != design.draw_id:
-            problems.append(f"{where}: draw_id '{draw}' is not this design's '{design.draw_id}'; "
-                            "use the sheet made for this draw or drop the row.")
+            problems.append(
+                f"{where}: draw_id '{draw}' is not this design's '{design.draw_id}'; "
+                "use the sheet made for this draw or drop the row."
+            )
         if not unit:
             problems.append(f"{where}: unit_id is empty; restore it from the sheet as it was sent out.")
         if not coder:
             problems.append(f"{where}: coder is empty; enter the coder's name.")
         if unit and coder:
             if (unit, coder) in seen:
-                problems.append(f"{where}: unit {unit} appears again for coder {coder} (first at row {seen[(unit, coder)]}); "
-                                "keep one row per unit and coder.")
+                problems.append(
+                    f"{where}: unit {unit} appears again for coder {coder} (first at row {seen[(unit, coder)]}); "
+                    "keep one row per unit and coder."
+                )
             else:
                 seen[(unit, coder)] = i + 2
         for frame in frames:
@@ -98,8 +109,10 @@ def check_codes(sheet: pd.DataFrame, design: SampleDesign, *, frames: Sequence[s
             if code is None and not allow_blank:
                 problems.append(f"{where}: no code in column '{frame}'; enter 1 (present) or 0 (absent).")
             elif code == -1:
-                problems.append(f"{where}: code {str(row[frame]).strip()!r} in column '{frame}' is not 0 or 1; "
-                                "enter 1 (present) or 0 (absent).")
+                problems.append(
+                    f"{where}: code {str(row[frame]).strip()!r} in column '{frame}' is not 0 or 1; "
+                    "enter 1 (present) or 0 (absent)."
+                )
     if sample is not None:
         if id_column not in sample.columns:
             raise ValueError(f"sample has no column '{id_column}'; pass the sample draw_coding_sample returned.")
@@ -107,8 +120,12 @@ def check_codes(sheet: pd.DataFrame, design: SampleDesign, *, frames: Sequence[s
         for coder in sorted({c for _, c in seen}):
             got = {u for u, c in seen if c == coder}
             for unit in sorted(expected - got):
-                problems.append(f"coder {coder}: sampled unit {unit} is missing from the sheet; add its row back and code it.")
+                problems.append(
+                    f"coder {coder}: sampled unit {unit} is missing from the sheet; add its row back and code it."
+                )
             for unit in sorted(got - expected):
-                problems.append(f"coder {coder} (row {seen[(unit, coder)]}): unit {unit} was not drawn in this sample; "
-                                "drop the row.")
+                problems.append(
+                    f"coder {coder} (row {seen[(unit, coder)]}): unit {unit} was not drawn in this sample; "
+                    "drop the row."
+                )
     return problems

@@ -12,12 +12,24 @@ from analysis.validation.sampling import SampleDesign, draw_coding_sample
 
 def tiny():
     # vi: 20 units with a hit (4 coded), 80 without (5 coded); en: 10 with (5 coded), 30 without (3 coded)
-    design = SampleDesign(1, ("econ",), "any", {"vi|hit": 20, "vi|none": 80, "en|hit": 10, "en|none": 30},
-                          {"vi|hit": 4, "vi|none": 5, "en|hit": 5, "en|none": 3}, "tiny")
+    design = SampleDesign(
+        1,
+        ("econ",),
+        "any",
+        {"vi|hit": 20, "vi|none": 80, "en|hit": 10, "en|none": 30},
+        {"vi|hit": 4, "vi|none": 5, "en|hit": 5, "en|none": 3},
+        "tiny",
+    )
     strata = ["vi|hit"] * 4 + ["vi|none"] * 5 + ["en|hit"] * 5 + ["en|none"] * 3
-    sample = pd.DataFrame({"unit_id": [f"u{i}" for i in range(17)], "stratum": strata,
-                           "language": [s[:2] for s in strata], "econ": [int(s.endswith("hit")) for s in strata],
-                           "draw_id": "tiny"})
+    sample = pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(17)],
+            "stratum": strata,
+            "language": [s[:2] for s in strata],
+            "econ": [int(s.endswith("hit")) for s in strata],
+            "draw_id": "tiny",
+        }
+    )
     y = [1, 1, 1, 0, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 1, 1, 0]
     reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": y})
     return sample, reference, design
@@ -59,8 +71,13 @@ def test_tied_reference_drops_the_unit_and_reweights_its_stratum():
 def test_perfect_dictionary_gives_precision_and_recall_one(seed, size):
     rng = np.random.default_rng(seed)
     n = 150
-    units = pd.DataFrame({"unit_id": [f"d{i}" for i in range(n)], "language": rng.choice(["vi", "en"], n),
-                          "econ": (rng.random(n) < rng.uniform(0.05, 0.9)).astype(int)})
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"d{i}" for i in range(n)],
+            "language": rng.choice(["vi", "en"], n),
+            "econ": (rng.random(n) < rng.uniform(0.05, 0.9)).astype(int),
+        }
+    )
     sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=size, seed=seed)
     reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": sample["econ"]})
     table = accuracy_table(sample, reference, design, frames=["econ"], seed=seed, n_boot=20)
@@ -83,7 +100,9 @@ def test_interval_coverage_of_population_recall_in_simulation():
     reps = 120
     for s in range(reps):
         sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=80, seed=s)
-        reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()})
+        reference = pd.DataFrame(
+            {"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()}
+        )
         row = accuracy_table(sample, reference, design, frames=["econ"], seed=s, n_boot=300, level=0.9).iloc[0]
         cover["recall"] += row["recall_low"] <= true_recall <= row["recall_high"]
         cover["precision"] += row["precision_low"] <= true_precision <= row["precision_high"]
@@ -97,25 +116,38 @@ def test_differential_error_flags_a_planted_difference_and_not_an_absent_one():
     y = rng.random(n) < 0.3
     recall = np.where(lang == "vi", 0.9, 0.55)
     yhat = np.where(y, rng.random(n) < recall, rng.random(n) < 0.1)
-    units = pd.DataFrame({"unit_id": [f"d{i}" for i in range(n)], "language": lang, "econ": yhat.astype(int),
-                          "same": np.where(y, rng.random(n) < 0.8, rng.random(n) < 0.1).astype(int)})
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"d{i}" for i in range(n)],
+            "language": lang,
+            "econ": yhat.astype(int),
+            "same": np.where(y, rng.random(n) < 0.8, rng.random(n) < 0.1).astype(int),
+        }
+    )
     truth = pd.Series(y.astype(int), index=units["unit_id"])
     sample, design = draw_coding_sample(units, hit_columns=["econ", "same"], size_per_stratum=150, seed=0)
-    reference = pd.concat([pd.DataFrame({"unit_id": sample["unit_id"], "frame": f,
-                                         "reference": truth[sample["unit_id"]].to_numpy()}) for f in ("econ", "same")])
+    reference = pd.concat(
+        [
+            pd.DataFrame({"unit_id": sample["unit_id"], "frame": f, "reference": truth[sample["unit_id"]].to_numpy()})
+            for f in ("econ", "same")
+        ]
+    )
     diff = differential_error(sample, reference, design, frames=["econ", "same"], seed=1, n_boot=500)
     flags = diff.set_index(["frame", "metric"])["excludes_zero"]
     assert flags[("econ", "recall")]
     assert not flags[("same", "recall")]
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda s, r, d: (s.drop(columns="econ"), r, d), "no column 'econ'"),
-    (lambda s, r, d: (s, r.drop(columns="reference"), d), "no column 'reference'"),
-    (lambda s, r, d: (s.assign(draw_id="other"), r, d), "draw_id"),
-    (lambda s, r, d: (s[s["stratum"] != "en|none"], r, d), "no coded unit"),
-    (lambda s, r, d: (s.assign(econ=5), r, d), "0/1 presence"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda s, r, d: (s.drop(columns="econ"), r, d), "no column 'econ'"),
+        (lambda s, r, d: (s, r.drop(columns="reference"), d), "no column 'reference'"),
+        (lambda s, r, d: (s.assign(draw_id="other"), r, d), "draw_id"),
+        (lambda s, r, d: (s[s["stratum"] != "en|none"], r, d), "no coded unit"),
+        (lambda s, r, d: (s.assign(econ=5), r, d), "0/1 presence"),
+    ],
+)
 def test_bad_inputs_raise_value_error(bad, message):
     sample, reference, design = bad(*tiny())
     with pytest.raises(ValueError, match=message):

@@ -14,8 +14,22 @@ from analysis.validation.agreement import alpha_table, disagreements, krippendor
 NAN = np.nan
 # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", section C (data checked against
 # the paper's table as reproduced in public implementations): observers A-D (columns) × 12 units.
-K2011 = np.array([[1, 1, NAN, 1], [2, 2, 3, 2], [3, 3, 3, 3], [3, 3, 3, 3], [2, 2, 2, 2], [1, 2, 3, 4],
-                  [4, 4, 4, 4], [1, 1, 2, 1], [2, 2, 2, 2], [NAN, 5, 5, 5], [NAN, NAN, 1, 1], [NAN, 3, NAN, NAN]])
+K2011 = np.array(
+    [
+        [1, 1, NAN, 1],
+        [2, 2, 3, 2],
+        [3, 3, 3, 3],
+        [3, 3, 3, 3],
+        [2, 2, 2, 2],
+        [1, 2, 3, 4],
+        [4, 4, 4, 4],
+        [1, 1, 2, 1],
+        [2, 2, 2, 2],
+        [NAN, 5, 5, 5],
+        [NAN, NAN, 1, 1],
+        [NAN, 3, NAN, NAN],
+    ]
+)
 
 
 def test_textbook_example_nominal_alpha_is_0743():
@@ -93,8 +107,10 @@ def test_bootstrap_interval_covers_the_population_alpha_in_repeated_samples():
     # computed from the expected coincidence matrix by the same formula on a large table
     big = long_codes(n=20000, seed=99, noise=(0.15, 0.15))
     big = big[big["coder"] != "c"]
-    target = krippendorff.alpha(reliability_data=big.pivot(index="unit_id", columns="coder", values="econ").to_numpy(float).T,
-                                level_of_measurement="nominal")
+    target = krippendorff.alpha(
+        reliability_data=big.pivot(index="unit_id", columns="coder", values="econ").to_numpy(float).T,
+        level_of_measurement="nominal",
+    )
     hits = 0
     reps = 40
     for s in range(reps):
@@ -116,10 +132,14 @@ def test_disagreements_list_exactly_the_split_cells():
 
 
 def test_reference_codes_majority_ties_and_adjudication():
-    codes = pd.DataFrame({"unit_id": ["x", "x", "y", "y", "z", "z", "z", "w"],
-                          "coder": ["a", "b", "a", "b", "a", "b", "c", "a"],
-                          "language": ["vi", "vi", "en", "en", "en", "en", "en", "vi"],
-                          "econ": [1, 1, 1, 0, 0, 0, 1, np.nan]})
+    codes = pd.DataFrame(
+        {
+            "unit_id": ["x", "x", "y", "y", "z", "z", "z", "w"],
+            "coder": ["a", "b", "a", "b", "a", "b", "c", "a"],
+            "language": ["vi", "vi", "en", "en", "en", "en", "en", "vi"],
+            "econ": [1, 1, 1, 0, 0, 0, 1, np.nan],
+        }
+    )
     ref = reference_codes(codes, frames=["econ"]).set_index("unit_id")
     assert ref.loc["x", "reference"] == 1 and ref.loc["x", "source"] == "unanimous"
     assert pd.isna(ref.loc["y", "reference"]) and ref.loc["y", "source"] == "tie"
@@ -127,14 +147,19 @@ def test_reference_codes_majority_ties_and_adjudication():
     assert pd.isna(ref.loc["w", "reference"]) and ref.loc["w", "source"] == "uncoded"
     adj = pd.DataFrame({"unit_id": ["y", "z"], "frame": ["econ", "econ"], "code": [1, 1]})
     ref2 = reference_codes(codes, frames=["econ"], adjudicated=adj).set_index("unit_id")
-    assert ref2.loc["y", "reference"] == 1 and ref2.loc["z", "reference"] == 1 and ref2.loc["z", "source"] == "adjudicated"
+    assert (
+        ref2.loc["y", "reference"] == 1 and ref2.loc["z", "reference"] == 1 and ref2.loc["z", "source"] == "adjudicated"
+    )
 
 
-@pytest.mark.parametrize("bad, message", [
-    (lambda c: c.drop(columns="coder"), "no column 'coder'"),
-    (lambda c: c.assign(econ=2), "must hold 0, 1 or blank"),
-    (lambda c: pd.concat([c, c.head(1)]), "more than one row"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (lambda c: c.drop(columns="coder"), "no column 'coder'"),
+        (lambda c: c.assign(econ=2), "must hold 0, 1 or blank"),
+        (lambda c: pd.concat([c, c.head(1)]), "more than one row"),
+    ],
+)
 def test_bad_codes_raise_value_error(bad, message):
     with pytest.raises(ValueError, match=message):
         reference_codes(bad(long_codes(n=10)), frames=["econ"])
@@ -144,5 +169,8 @@ def test_bad_codes_raise_value_error(bad, message):
 
 def test_bad_adjudication_raises():
     with pytest.raises(ValueError, match="not in frames"):
-        reference_codes(long_codes(n=10), frames=["econ"],
-                        adjudicated=pd.DataFrame({"unit_id": ["u1"], "frame": ["conflict"], "code": [1]}))
+        reference_codes(
+            long_codes(n=10),
+            frames=["econ"],
+            adjudicated=pd.DataFrame({"unit_id": ["u1"], "frame": ["conflict"], "code": [1]}),
+        )

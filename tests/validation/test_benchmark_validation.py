@@ -22,8 +22,10 @@ def load_benchmark():
     return module
 
 
-@pytest.mark.skipif(not (CORPORA / "vntc_sample").is_dir() or not (CORPORA / "bbc_news").is_dir(),
-                    reason="../shared/corpora/vntc_sample and bbc_news not present")
+@pytest.mark.skipif(
+    not (CORPORA / "vntc_sample").is_dir() or not (CORPORA / "bbc_news").is_dir(),
+    reason="../shared/corpora/vntc_sample and bbc_news not present",
+)
 def test_real_label_run_is_consistent_with_the_metadata(tmp_path):
     bench = load_benchmark()
     result = bench.real_labels(50, 50, 8, tmp_path / "cache", 1, 5, 50)
@@ -37,7 +39,9 @@ def test_real_label_run_is_consistent_with_the_metadata(tmp_path):
         assert sub["truth"].tolist() == [int(category[u] == business) for u in sub["unit_id"]]
     # the naive prevalence is the dictionary's share over all articles; the sample is 8 per stratum
     prev = result["prevalence"]
-    row = prev[(prev["frame"] == "economy_trade") & (prev["variance"] == "stratified") & (prev["quantity"] == "vi")].iloc[0]
+    row = prev[
+        (prev["frame"] == "economy_trade") & (prev["variance"] == "stratified") & (prev["quantity"] == "vi")
+    ].iloc[0]
     assert row["naive"] == pytest.approx(units.loc[units["language"] == "vi", "economy_trade"].mean())
     assert row["truth"] == pytest.approx(units.loc[units["language"] == "vi", "truth"].mean())
     assert row["n_coded"] == 16 and (result["sample"].groupby("stratum").size() == 8).all()

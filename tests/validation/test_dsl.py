@@ -19,7 +19,7 @@ def population(rng, n_per=2000, prevalence=(0.35, 0.25), accuracy=(0.85, 0.70), 
         yhat = np.where(rng.random(n_per) < acc, y, 1 - y)
         frames.append(pd.DataFrame({"language": lang, "y_true": y, "yhat": yhat}))
     data = pd.concat(frames, ignore_index=True)
-    data["unit_id"] = [f"d{i:05d}" for i in range(len(data))]
+    data["unit_id"] = np.char.add("d", np.char.zfill(np.arange(len(data)).astype(str), 5))
     data["is_vi"] = (data["language"] == "vi").astype(int)
     if outlets:
         data["outlet"] = data["language"] + rng.integers(0, outlets, len(data)).astype(str)
@@ -49,7 +49,7 @@ def fast_code(data, per_language, rng):
     out = data.copy()
     pi = np.empty(len(out))
     coded = np.zeros(len(out), bool)
-    key = (out["language"] + "|" + out["yhat"].astype(str)).to_numpy()
+    key = 2 * (out["language"].to_numpy() == "vi") + out["yhat"].to_numpy()
     for h in np.unique(key):
         rows = np.flatnonzero(key == h)
         k = min(per_language // 2, len(rows))
@@ -61,14 +61,25 @@ def fast_code(data, per_language, rng):
 
 
 def test_pseudo_outcome_by_hand():
-    assert pseudo_outcome([1, np.nan, 0, 1], [0, 1, 1, 1], [1, 0, 1, 1], [0.5, 0.5, 0.25, 0.1]).tolist() == [2.0, 1.0, -3.0, 1.0]
+    assert pseudo_outcome([1, np.nan, 0, 1], [0, 1, 1, 1], [1, 0, 1, 1], [0.5, 0.5, 0.25, 0.1]).tolist() == [
+        2.0,
+        1.0,
+        -3.0,
+        1.0,
+    ]
 
 
 def test_prevalence_difference_by_hand():
-    data = pd.DataFrame({"y": [1, np.nan, 0, np.nan, 1, 0, np.nan], "yhat": [0, 1, 1, 0, 1, 1, 0],
-                         "pi": [0.5, 0.5, 0.25, 0.5, 0.5, 0.5, 0.5], "language": ["vi"] * 4 + ["en"] * 3})
+    data = pd.DataFrame(
+        {
+            "y": [1, np.nan, 0, np.nan, 1, 0, np.nan],
+            "yhat": [0, 1, 1, 0, 1, 1, 0],
+            "pi": [0.5, 0.5, 0.25, 0.5, 0.5, 0.5, 0.5],
+            "language": ["vi"] * 4 + ["en"] * 3,
+        }
+    )
     t = dsl_prevalence(data, outcome="y", predicted="yhat", pi="pi").set_index("quantity")
-    vi = np.array([2, 1, -3, 0.0])            # 0+2*1, 1, 1+4*(0-1), 0
+    vi = np.array([2, 1, -3, 0.0])  # 0+2*1, 1, 1+4*(0-1), 0
     en = np.array([1, 1 + 2 * (0 - 1), 0.0])  # 1, -1, 0
     assert t.loc["vi", "estimate"] == pytest.approx(vi.mean()) and t.loc["en", "estimate"] == pytest.approx(en.mean())
     se = np.sqrt(vi.var() / 4 + en.var() / 3)
@@ -90,8 +101,12 @@ def test_ols_matches_statsmodels_on_the_pseudo_outcome_hc0_and_cluster():
     assert np.allclose(fit.vcov.to_numpy(), ref.cov_params(), atol=1e-12)
     naive = sm.OLS(data["yhat"].to_numpy(float), x).fit(cov_type="HC0")
     assert np.allclose(fit.table["naive_se"], naive.bse, atol=1e-12)
-    clustered = dsl_regression(data, outcome="y", predicted="yhat", pi="pi", covariates=["is_vi", "length"], cluster="outlet")
-    ref_c = sm.OLS(target, x).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(data["outlet"])[0], "use_correction": False})
+    clustered = dsl_regression(
+        data, outcome="y", predicted="yhat", pi="pi", covariates=["is_vi", "length"], cluster="outlet"
+    )
+    ref_c = sm.OLS(target, x).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["outlet"])[0], "use_correction": False}
+    )
     assert np.allclose(clustered.vcov.to_numpy(), ref_c.cov_params(), atol=1e-12)
     assert clustered.clusters == 12
 
@@ -194,12 +209,15 @@ def test_cross_fitted_prediction_of_a_unit_does_not_use_its_own_code():
     assert p[i] == q[i] and not np.allclose(p, q)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d.drop(columns="pi"), "no column 'pi'"),
-    (lambda d: d.assign(pi=0.0), "inclusion probabilities"),
-    (lambda d: d.assign(yhat=np.nan), "missing values"),
-    (lambda d: d.assign(language="vi"), "no unit of"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d.drop(columns="pi"), "no column 'pi'"),
+        (lambda d: d.assign(pi=0.0), "inclusion probabilities"),
+        (lambda d: d.assign(yhat=np.nan), "missing values"),
+        (lambda d: d.assign(language="vi"), "no unit of"),
+    ],
+)
 def test_bad_inputs_raise_value_error(change, message):
     data = code_sample(population(np.random.default_rng(0), n_per=100), 20, seed=0)
     with pytest.raises(ValueError, match=message):

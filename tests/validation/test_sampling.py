@@ -9,9 +9,14 @@ from analysis.validation.sampling import assign_strata, coder_sheet, draw_coding
 
 def population(n=400, seed=0):
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"unit_id": [f"d{i:04d}" for i in range(n)],
-                         "language": rng.choice(["vi", "en"], n),
-                         "economy": rng.random(n) < 0.3, "conflict": rng.random(n) < 0.2})
+    return pd.DataFrame(
+        {
+            "unit_id": [f"d{i:04d}" for i in range(n)],
+            "language": rng.choice(["vi", "en"], n),
+            "economy": rng.random(n) < 0.3,
+            "conflict": rng.random(n) < 0.2,
+        }
+    )
 
 
 def test_strata_counts_and_inclusion_probabilities_match_a_direct_count():
@@ -29,7 +34,9 @@ def test_strata_counts_and_inclusion_probabilities_match_a_direct_count():
             assert np.allclose(drawn["pi"], min(25, n_pop) / n_pop)
             # every drawn unit really belongs to its stratum
             src = units.set_index("unit_id").loc[drawn["unit_id"]]
-            assert (src["language"] == language).all() and ((src["economy"] | src["conflict"]) == (status == "hit")).all()
+            assert (src["language"] == language).all() and (
+                (src["economy"] | src["conflict"]) == (status == "hit")
+            ).all()
     assert not sample["unit_id"].duplicated().any()
 
 
@@ -53,7 +60,9 @@ def test_inclusion_probability_is_the_empirical_frequency_of_being_drawn():
     pi = inclusion_probabilities(units, design).set_index("unit_id")["pi"]
     freq = counts / reps
     # binomial SE of a frequency over 400 draws is <= 0.025; the mean over a stratum is far tighter
-    by_stratum = pd.DataFrame({"pi": pi, "freq": freq, "h": inclusion_probabilities(units, design).set_index("unit_id")["stratum"]})
+    by_stratum = pd.DataFrame(
+        {"pi": pi, "freq": freq, "h": inclusion_probabilities(units, design).set_index("unit_id")["stratum"]}
+    )
     means = by_stratum.groupby("h")[["pi", "freq"]].mean()
     assert np.allclose(means["pi"], means["freq"], atol=0.02)
 
@@ -63,7 +72,9 @@ def test_each_stratifies_by_hit_pattern_and_sizes_are_checked():
     strata = assign_strata(units, hit_columns=["economy", "conflict"], stratify="each")
     assert set(strata.str.split("|").str[1]) <= {"00", "01", "10", "11"}
     sizes = {h: 3 for h in strata.unique()}
-    sample, design = draw_coding_sample(units, hit_columns=["economy", "conflict"], sizes=sizes, seed=0, stratify="each")
+    sample, design = draw_coding_sample(
+        units, hit_columns=["economy", "conflict"], sizes=sizes, seed=0, stratify="each"
+    )
     assert len(sample) == 3 * len(sizes)
     with pytest.raises(ValueError, match="sizes must name exactly"):
         draw_coding_sample(units, hit_columns=["economy", "conflict"], sizes={"vi|00": 1}, seed=0, stratify="each")
@@ -72,11 +83,14 @@ def test_each_stratifies_by_hit_pattern_and_sizes_are_checked():
         draw_coding_sample(units, hit_columns=["economy", "conflict"], sizes=too_big, seed=0, stratify="each")
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda u: u.drop(columns="language"), "no column 'language'"),
-    (lambda u: u.assign(economy=u["economy"].astype(int) * 3), "only 0/1"),
-    (lambda u: pd.concat([u, u.head(1)]), "unique"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda u: u.drop(columns="language"), "no column 'language'"),
+        (lambda u: u.assign(economy=u["economy"].astype(int) * 3), "only 0/1"),
+        (lambda u: pd.concat([u, u.head(1)]), "unique"),
+    ],
+)
 def test_bad_units_raise_one_clear_value_error(change, message):
     with pytest.raises(ValueError, match=message):
         draw_coding_sample(change(population()), hit_columns=["economy"], size_per_stratum=3, seed=0)

@@ -9,8 +9,9 @@ from analysis.validation.sheets import check_codes
 
 
 def filled():
-    units = pd.DataFrame({"unit_id": [f"u{i}" for i in range(20)], "language": ["vi"] * 10 + ["en"] * 10,
-                          "econ": [1, 0] * 10})
+    units = pd.DataFrame(
+        {"unit_id": [f"u{i}" for i in range(20)], "language": ["vi"] * 10 + ["en"] * 10, "econ": [1, 0] * 10}
+    )
     sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=3, seed=0)
     sheet = coder_sheet(sample, {u: u for u in units["unit_id"]}, design, frames=["econ", "conflict"], coder="A")
     sheet["econ"] = 1
@@ -59,6 +60,7 @@ def test_blank_allowed_and_foreign_unit_flagged():
 def test_missing_column_is_reported_not_raised():
     sheet, design, _ = filled()
     assert check_codes(sheet.drop(columns="coder"), design, frames=["econ"]) == [
-        "the sheet has no column 'coder'; restore it from the sheet as it was sent out."]
+        "the sheet has no column 'coder'; restore it from the sheet as it was sent out."
+    ]
     with pytest.raises(ValueError, match="frames"):
         check_codes(sheet, design, frames="econ")
