@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "analysis"
 
 #: Wings in import order: a wing may import the wings before it, never one after it.
-WING_ORDER = ["study", "corpus", "text", "stats", "framing", "topics", "plots", "paper", "stages"]
+WING_ORDER = ["study", "corpus", "text", "stats", "validation", "framing", "topics", "plots", "paper", "stages"]
 
 #: Runs a module with every import outside the standard library (and the package itself) refused,
 #: as on a fresh machine whose python3 has nothing installed.
