@@ -95,8 +95,8 @@ def _init(study, args):  # dispatched by main before any study is read
 def _kwic(study, args):
     if not args.term:
         raise InputError("--term", "kwic needs a term", "give --term hợp_tác")
-    ps = prepared_corpus(study, args.workers, progress=False)
-    table = textstat.kwic(ps.prepared, args.term, ps.rules, study.frequencies.kwic_window)
+    ps = prepared_corpus(study, workers=args.workers, progress=False)
+    table = textstat.kwic(ps.prepared, args.term, ps.rules, window=study.frequencies.kwic_window)
     if table.empty:
         print(f"kwic: {textstat.kwic_absent(ps.prepared, args.term)}", file=sys.stderr)
     sys.stdout.write(to_markdown(table))
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))
         if args.stage in {name for name, *_ in WRITER_STAGES}:
-            with terminal.stage_summary(args.stage, verbosity):
+            with terminal.stage_summary(args.stage, verbosity=verbosity):
                 STAGES[args.stage][1](study, args)
         else:
             STAGES[args.stage][1](study, args)

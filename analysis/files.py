@@ -51,7 +51,7 @@ def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
     if not path.is_file():
         return None, [InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")]
     try:
-        study, problems = parse_study(decode_utf8(path.read_bytes(), path, fix="save the study file as UTF-8"), path)
+        study, problems = parse_study(decode_utf8(path.read_bytes(), where=path, fix="save the study file as UTF-8"), path)
     except InputError as exc:
         return None, [exc]
     overlap = study_path_problems(study)  # the output is an input (the metadata ...): say that, once
@@ -87,7 +87,7 @@ def read_study(path: str | Path) -> Study:
     return study
 
 
-def write_study(folder: Path, settings: Mapping | str, metadata: Iterable[Mapping[str, str]] | None = None,
+def write_study(folder: Path, settings: Mapping | str, *, metadata: Iterable[Mapping[str, str]] | None = None,
                 metadata_name: str = "metadata.csv") -> Path:
     """Write ``folder/study.toml`` (settings as nested dicts, or TOML text) and, given rows, the
     metadata CSV ``folder/metadata_name`` (columns in first-seen order). Returns the study path.
@@ -116,7 +116,7 @@ def resource_text(study: Study, setting: str, default_name: str) -> tuple[str, s
     return (RESOURCES / default_name).read_text(encoding="utf-8"), f"analysis/resources/{default_name}"
 
 
-def decode_utf8(raw: bytes, where, what: str = "", fix: str = "save the file as UTF-8") -> str:
+def decode_utf8(raw: bytes, *, where, what: str = "", fix: str = "save the file as UTF-8") -> str:
     """UTF-8 text (a byte-order mark dropped), or one :class:`InputError` naming the byte offset.
 
     The one place a study, resource or metadata file is decoded; ``what`` names it in the message.
@@ -128,7 +128,7 @@ def decode_utf8(raw: bytes, where, what: str = "", fix: str = "save the file as 
 
 
 def _read_utf8(path: Path) -> str:
-    return decode_utf8(path.read_bytes(), path)
+    return decode_utf8(path.read_bytes(), where=path)
 
 
 def read_word_list(text: str) -> list[str]:
@@ -220,7 +220,7 @@ def write_json(target: Path, data) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
 
-def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:
+def write_table(table: pd.DataFrame, stem: Path, *, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:
     """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix).
 
     The LaTeX caption ends by naming the CSV file that holds the same data.
@@ -232,7 +232,7 @@ def write_table(table: pd.DataFrame, stem: Path, formats: Iterable[str] = ("csv"
             for fmt in formats]
 
 
-def save_figure(fig, stem: Path, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
+def save_figure(fig, stem: Path, *, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
     """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it.
 
     The one import inside a function: :mod:`analysis.plots.base` loads matplotlib, which a stage that

@@ -45,7 +45,7 @@ def load_preparation(study: Study, extra_phrases_vi: tuple[str, ...] = (), extra
     # The codebook's multi-word phrases become single tokens for every stage (they enter the
     # cache key through the phrase lists); parsing also validates the codebook early.
     codebook_yaml, codebook_label = codebook_text(study)
-    codebook_vi, codebook_en = codebook_phrases(parse_codebook(codebook_yaml, codebook_label, lemmatize_en=study.text.lemmatize_en))
+    codebook_vi, codebook_en = codebook_phrases(parse_codebook(codebook_yaml, source=codebook_label, lemmatize_en=study.text.lemmatize_en))
     phrases_vi = sorted({canonical_vi(p) for p in [*phrases_vi, *codebook_vi, *extra_phrases_vi]})
     phrases_en = sorted({*phrases_en, *codebook_en, *extra_phrases_en})
     return Preparation(rules_text, rules_label, tuple(phrases_vi), tuple(phrases_en), study.text.segmenter, study.text.resegment)
@@ -76,7 +76,7 @@ def load_term_rules(study: Study) -> TermRules:
     from .framing.codebook import parse_codebook, stopword_exemptions
 
     text, label = files.resource_text(study, study.framing.codebook, "codebook.yaml")
-    exempt = stopword_exemptions(parse_codebook(text, label, lemmatize_en=study.text.lemmatize_en))
+    exempt = stopword_exemptions(parse_codebook(text, source=label, lemmatize_en=study.text.lemmatize_en))
     return TermRules({lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en)
 
 
@@ -92,7 +92,7 @@ def load_codebook(study: Study, rules: TermRules | None = None) -> Codebook:
     """
     text, label = codebook_text(study)
     rules = rules or load_term_rules(study)
-    return parse_codebook(text, label, rules.stopwords, rules.lemmatize_en)
+    return parse_codebook(text, source=label, stopwords=rules.stopwords, lemmatize_en=rules.lemmatize_en)
 
 
 def load_concept_map(study: Study, vocab: list[str]) -> dict:
@@ -122,7 +122,7 @@ class PreparedStudy:
         """The study's units (``[units] kind`` and ``window`` unless given)."""
         kind = kind or self.study.units.kind
         window = window or self.study.units.window
-        return [u for doc in self.prepared for u in make_units(doc, self.rules, kind, window)]
+        return [u for doc in self.prepared for u in make_units(doc, self.rules, kind=kind, window=window)]
 
     def dtm(self, kind: str | None = "document", window: int | None = None) -> DocTermMatrix:
         """Document-term matrix over units (documents by default) with every metadata column."""
@@ -132,7 +132,7 @@ class PreparedStudy:
 
         def rows():  # streamed: one prepared document at a time, terms only
             for doc in self.prepared:
-                for unit in make_units(doc, self.rules, kind, window, with_text=False):
+                for unit in make_units(doc, self.rules, kind=kind, window=window, with_text=False):
                     ids.append((unit.unit_id, unit.doc_id, unit.index))
                     yield unit.unit_id, unit.terms
 
@@ -188,28 +188,28 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
             raise InputError(where, f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
                              f"remove '{lang}' from [corpus] languages or add {lang} documents")
         with settings_keys(study, **TOPIC_CORPUS_KEYS):
-            corpora[lang] = topics.build_corpus(lang, [u.unit_id for u in mine], [u.terms for u in mine], **filters)
+            corpora[lang] = topics.build_corpus(lang, unit_ids=[u.unit_id for u in mine], terms=[u.terms for u in mine], **filters)
     if concept_map is not None and {"vi", "en"} <= set(languages):
         mine = [u for u in units if language[u.doc_id] in ("vi", "en")]
         with settings_keys(study, **TOPIC_CORPUS_KEYS):
             corpora["joint"] = topics.build_corpus(
-                "joint", [u.unit_id for u in mine],
-                [topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
+                "joint", unit_ids=[u.unit_id for u in mine],
+                terms=[topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
             )
     return corpora
 
 
-def prepared_corpus(study: Study, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
+def prepared_corpus(study: Study, *, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
     """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
     corpus = sources.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = files.PreparedCache(study.cache_dir)
     from .text.learned_boilerplate import learned_corpus
 
-    corpus, preparation = learned_corpus(study, corpus, preparation, cache)  # near-duplicates dropped, learned rules added
+    corpus, preparation = learned_corpus(study, corpus, preparation, cache=cache)  # near-duplicates dropped, learned rules added
     workers = study.run.workers if workers is None else workers
     prepared = prepare_corpus(
-        corpus.documents, preparation, cache, workers=workers, progress=progress, scheduler=study.run.scheduler
+        corpus.documents, preparation, cache=cache, workers=workers, progress=progress, scheduler=study.run.scheduler
     )
     return PreparedStudy(study, corpus, prepared, load_term_rules(study), preparation)
 
@@ -220,7 +220,7 @@ class OpenStudy(Study):
 
     def prepare(self, workers: int | None = None, progress: bool = False) -> PreparedStudy:
         """Read, validate and prepare the corpus (cached): the :class:`PreparedStudy` every step starts from."""
-        return prepared_corpus(self, workers, progress)
+        return prepared_corpus(self, workers=workers, progress=progress)
 
 
 def open_study(path: str | Path = "study.toml") -> OpenStudy:

@@ -134,7 +134,7 @@ class Progress:
         self.close()
 
 
-def tracked(mapper: Callable, progress: Progress, describe: Callable[[object], str] = str, count: bool = True) -> Callable:
+def tracked(mapper: Callable, progress: Progress, *, describe: Callable[[object], str] = str, count: bool = True) -> Callable:
     """A ``map``-like function that counts each result as a step of ``progress``.
 
     ``mapper(func, items)`` must return results in the order of ``items`` (the builtin ``map`` and

@@ -71,7 +71,7 @@ def _short(path: str, base: Path) -> str:
         return str(path)
 
 
-def summary_line(stage: str, records: StageRecords, seconds: float, base: Path) -> str:
+def summary_line(stage: str, *, records: StageRecords, seconds: float, base: Path) -> str:
     """``stage: read N documents (folder); wrote M files to folder in S s`` (parts that apply)."""
     parts = []
     if records.documents:
@@ -88,7 +88,7 @@ def summary_line(stage: str, records: StageRecords, seconds: float, base: Path) 
 
 
 @contextmanager
-def stage_summary(stage: str, verbosity: int = DEFAULT, stream=None, base: Path | None = None):
+def stage_summary(stage: str, *, verbosity: int = DEFAULT, stream=None, base: Path | None = None):
     """Around one stage: at its end (not on an error) print :func:`summary_line` unless quiet."""
     records = StageRecords()
     logger = logging.getLogger("analysis")
@@ -97,6 +97,6 @@ def stage_summary(stage: str, verbosity: int = DEFAULT, stream=None, base: Path 
     try:
         yield records
         if verbosity > QUIET:
-            print(summary_line(stage, records, time.monotonic() - start, base or Path.cwd()), file=stream or sys.stderr, flush=True)
+            print(summary_line(stage, records=records, seconds=time.monotonic() - start, base=base or Path.cwd()), file=stream or sys.stderr, flush=True)
     finally:
         logger.removeHandler(records)

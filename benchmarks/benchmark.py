@@ -91,7 +91,7 @@ def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path) -> Pa
         "corpus": {"folder": corpus.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": [rows[0]["language"]]},
         "frequencies": {"group_by": ["outlet"]},
         "run": {"output": "out", "cache": cache.as_posix(), "workers": 1},
-    }, metadata)
+    }, metadata=metadata)
 
 
 def consume(prepared) -> int:
@@ -110,7 +110,7 @@ def run(documents, preparation, cache_dir: Path, workers: int, label: str = ""):
     """
     def go():
         started = time.perf_counter()
-        prepared = prepare_corpus(documents, preparation, aio.PreparedCache(cache_dir), workers=workers)
+        prepared = prepare_corpus(documents, preparation, cache=aio.PreparedCache(cache_dir), workers=workers)
         PREPARE_ONLY[label] += time.perf_counter() - started
         consume(prepared)
         return prepared
@@ -203,8 +203,8 @@ def bench_vietnamese(tmp: Path, limit: int, workers: int) -> list[dict]:
     section = f"vntc_sample ({n} docs)"
     log(f"{section}: {syllables:,} syllables; warming up")
     word_tokenize("Hai nước thúc đẩy hợp tác.")  # models loaded outside every timing
-    prepare_corpus(documents[:2], preparation, None)
-    prepare_corpus(documents[:2], pyvi_preparation, None)
+    prepare_corpus(documents[:2], preparation, cache=None)
+    prepare_corpus(documents[:2], pyvi_preparation, cache=None)
     out = []
     load = os.getloadavg()[0]
     log("bare word_tokenize loop, preparation with 1 and N workers and with pyvi (cold caches), interleaved")
@@ -310,7 +310,7 @@ def bench_english(tmp: Path, limit: int, workers: int) -> list[dict]:
     n = len(documents)
     section = f"bbc_news ({n} docs)"
     log(f"{section}: bare tokenize_en loop, preparation with 1 and N workers, {ROUNDS_EN} rounds over the whole corpus")
-    prepare_corpus(documents[:2], preparation, None)
+    prepare_corpus(documents[:2], preparation, cache=None)
     # The whole English preparation takes a second or two: cut into chunks, each run would mostly
     # measure its fixed costs (keys, worker start, the last batch). So each method runs on the
     # whole corpus, ROUNDS_EN times in rotating order, each round into a fresh cache.
@@ -445,7 +445,7 @@ def stages_study(folder: Path, n_vi: int, n_en: int) -> Path:
     settings = tomllib.loads((ROOT / "study.toml").read_text(encoding="utf-8"))
     for section, values in STAGES_SETTINGS.items():
         settings[section] = {**settings.get(section, {}), **values}
-    return aio.write_study(folder, settings, metadata)
+    return aio.write_study(folder, settings, metadata=metadata)
 
 
 def bench_stages(tmp: Path, limit: int) -> list[dict]:
@@ -478,7 +478,7 @@ def profile(tmp: Path, limit: int) -> Path:
     study = aio.read_study(write_study(tmp / "profile", corpus, select_rows(corpus, limit), tmp / "profile" / "cache"))
     documents = sources.read_corpus(study).documents
     preparation = loading.load_preparation(study)
-    prepare_corpus(documents[:2], preparation, None)
+    prepare_corpus(documents[:2], preparation, cache=None)
     profiler = cProfile.Profile()
     profiler.runcall(prepare_corpus, documents, preparation, None, 1)
     text = _io.StringIO()

@@ -140,7 +140,7 @@ def paired_frame_measures(out: Path, seed: int = 20240404) -> list[dict]:
         if column not in docs.columns:
             continue
         wide = docs.pivot_table(index=["family", "frame", "pair"], columns="language", values=column, aggfunc="sum").fillna(0).reset_index()
-        table = paired_tests(wide, "vi", "en", ("family", "frame"), n_resamples=5000, seed=seed)
+        table = paired_tests(wide, a="vi", b="en", by=("family", "frame"), n_resamples=5000, seed=seed)
         sig = int((table["q"] < 0.05).sum())
         rows.append(_row(f"frames at q < 0.05, paired sign-flip test over pairs, {name} (of {len(table)})", sig, "0" if goal else "report", (sig == 0) if goal else None))
     return rows

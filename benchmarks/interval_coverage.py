@@ -67,7 +67,7 @@ def percentile_contrast(cells, weights, n_resamples: int, rng: np.random.Generat
 
 def studentized(cells, weights, n_resamples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """What ``event_window`` computes: the bootstrap-t interval with its Welch t floor."""
-    return studentized_contrast(cells, weights, n_resamples, rng, welch_floor=True)
+    return studentized_contrast(cells, weights, n_resamples=n_resamples, rng=rng, welch_floor=True)
 
 
 def rate_coverage(n: int, zeros: float, reps: int, seed: int, method: str) -> float:
@@ -108,7 +108,7 @@ def cluster_coverage(outlets: int, reps: int, seed: int, method: str, per_outlet
         values, group, outlet = clustered(rng, outlets, per_outlet, 0.5)
         units = outlet if method.startswith("outlet clusters") else np.arange(len(values)).astype(str).astype(object)
         kind = "percentile" if method.endswith("percentile (before)") or method == "documents" else "studentized"
-        low, high = cluster_bootstrap_difference(values, group, units, "a", "b", 499, rng, method=kind)
+        low, high = cluster_bootstrap_difference(values, group, units, a="a", b="b", n_resamples=499, rng=rng, method=kind)
         hit += int(low <= 0.5 <= high)
     return hit / reps
 

@@ -68,7 +68,7 @@ def load(corpus: str, limit: int | None, tmp: Path, cache: Path, workers: int):
     rows = select_rows(folder, limit or 0)
     study = aio.read_study(write_study(tmp / corpus, folder, rows, cache))
     start = time.perf_counter()
-    ps = prepared_corpus(study, workers, progress=False)
+    ps = prepared_corpus(study, workers=workers, progress=False)
     dtm = ps.dtm("document")
     counts = dtm.counts.tocsr()
     used = np.flatnonzero(np.asarray(counts.sum(axis=0)).ravel() > 0)
@@ -130,7 +130,7 @@ def run(limit: int | None = None, splits: int = 20, seed: int = SEED, permutatio
                 rng = split_rng(seed, corpus, s)
                 labels = np.where(rng.permutation(n) < n // 2, "a", "b")
                 for m, (counts, terms) in measures.items():
-                    table = document_keyness(counts, labels, terms, [("a", "b")], permutations, rng)[0]
+                    table = document_keyness(counts, labels, terms, [("a", "b")], n_resamples=permutations, rng=rng)[0]
                     results[m].append(_shares(table, doc_freq[m], min_docs))
             log(f"{corpus}: {splits} splits in {time.perf_counter() - started:.0f} s")
             for m, rows in results.items():
@@ -149,7 +149,7 @@ def run(limit: int | None = None, splits: int = 20, seed: int = SEED, permutatio
             names = sorted(set(categories))
             first = set(names[: len(names) // 2])
             labels = np.array(["a" if c in first else "b" for c in categories])
-            table = document_keyness(words, labels, vocab, [("a", "b")], permutations, split_rng(seed, corpus, 10**6))[0]
+            table = document_keyness(words, labels, vocab, [("a", "b")], n_resamples=permutations, rng=split_rng(seed, corpus, 10**6))[0]
             frequent = table["term"].map(doc_freq["words"]).to_numpy() >= min_docs
             what = f"categories {'+'.join(sorted(first))} vs the rest (a real difference)"
             records += [

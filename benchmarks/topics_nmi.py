@@ -107,7 +107,7 @@ def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args,
         "units": {"kind": "document"},
         "run": {"output": "out", "cache": cache.as_posix(), "workers": args.workers},
         "topics": topic_settings,
-    }, metadata)
+    }, metadata=metadata)
 
 
 def passes_for(n_documents: int, args) -> int:
@@ -156,7 +156,7 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     k = settings.k
     log(f"{name}: {len(rows)} documents, {k} categories; preparing (cache {args.cache})")
     start = time.perf_counter()
-    ps = prepared_corpus(study, args.workers, progress=True)
+    ps = prepared_corpus(study, workers=args.workers, progress=True)
     units = ps.units("document")
     prepare_s = time.perf_counter() - start
     raw = {doc.doc_id: doc.text for doc in sources.read_corpus(study).documents}
@@ -175,7 +175,7 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     out = []
     per_seed: dict[str, list[float]] = {}
     for pipeline, terms, no_above in pipelines:
-        corpus = topics.build_corpus(pipeline, ids, terms, settings.no_below, no_above, settings.keep_n)
+        corpus = topics.build_corpus(pipeline, unit_ids=ids, terms=terms, no_below=settings.no_below, no_above=no_above, keep_n=settings.keep_n)
         log(f"{name} / {pipeline}: {corpus.n_units} documents, {len(corpus.vocab)} terms; fitting K = {k}")
         bow = corpus.bow()
         dictionary = topics._gensim_dictionary(corpus.vocab)
@@ -243,8 +243,8 @@ def prepared_topic_corpus(name: str, args, tmp: Path):
     rows = select_rows(corpus_dir, args.limit)
     study = aio.read_study(write_study(tmp / name, corpus_dir, rows, Path(args.cache).resolve(), args))
     log(f"{name}: {len(rows)} documents; preparing (cache {args.cache})")
-    units = prepared_corpus(study, args.workers, progress=False).units("document")
-    corpus = topics.build_corpus(name, [u.unit_id for u in units], [u.terms for u in units], args.no_below, args.no_above)
+    units = prepared_corpus(study, workers=args.workers, progress=False).units("document")
+    corpus = topics.build_corpus(name, unit_ids=[u.unit_id for u in units], terms=[u.terms for u in units], no_below=args.no_below, no_above=args.no_above)
     category = {row["doc_id"]: row["category"] for row in rows}
     return corpus, [category[u] for u in corpus.unit_ids], len(rows), study
 
@@ -305,7 +305,7 @@ def bench_engines(name: str, args, tmp: Path) -> list[dict]:
             stats[method]["wall"] += time.perf_counter() - start
             phi, theta = (result.topic_word, result.doc_topic) if hasattr(result, "topic_word") else result
             stats[method]["nmi"].append(nmi(labels, theta.argmax(axis=1)))
-            stats[method]["npmi"].append(float(np.nanmean(topics.coherence(corpus, phi, 10, ("c_npmi",))["c_npmi"])))
+            stats[method]["npmi"].append(float(np.nanmean(topics.coherence(corpus, phi, topn=10, measures=("c_npmi",))["c_npmi"])))
             if hasattr(result, "record"):
                 stats[method]["iterations"].append(result.record.get("iterations"))
                 if identical is None:
@@ -353,7 +353,7 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     folder = tmp / "stage"
     metadata = [{"doc_id": row["doc_id"], "file": f"{NAMES[key]}/{row['path']}", "language": row["language"], "outlet": key, "event": row["category"]}
                 for key in ("vntc", "bbc") for row in select_rows(CORPORA / NAMES[key], args.stage_docs)]
-    aio.write_study(folder, "", metadata)  # the metadata CSV (the study files follow, one per run)
+    aio.write_study(folder, "", metadata=metadata)  # the metadata CSV (the study files follow, one per run)
 
     def study_file(output: str) -> Path:
         text = study_toml({  # every [topics] setting at its default
@@ -367,7 +367,7 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     rows = []
     start = time.perf_counter()
     study = aio.read_study(study_file("out1"))
-    ps = prepared_corpus(study, args.stage_workers, progress=False)
+    ps = prepared_corpus(study, workers=args.stage_workers, progress=False)
     prepare_s = time.perf_counter() - start
     units = ps.units("sentences", 3)
     log(f"stage: {len(ps.docvars)} documents, {len(units)} sentence windows; prepared in {prepare_s:.1f} s (cold cache)")

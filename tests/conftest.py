@@ -37,7 +37,7 @@ def write_study(folder: Path, docs: list[tuple[str, str, str | bytes]], extra_co
         row = {"doc_id": doc_id, "file": name, "language": language, "outlet": f"o{i % 2}", "event": "e1", "title": ""}
         row.update({k: v[i] for k, v in (extra_columns or {}).items()})
         rows.append(row)
-    return aio.write_study(folder, study_text or TINY_STUDY, rows, "corpus/metadata.csv")
+    return aio.write_study(folder, study_text or TINY_STUDY, metadata=rows, metadata_name="corpus/metadata.csv")
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ def test_progress_lines_count_steps_and_estimate_the_time_left():
 def test_disabled_progress_says_nothing_and_tracked_map_counts_every_result():
     stream = io.StringIO()
     progress = Progress("x", enabled=False, stream=stream)
-    mapper = tracked(map, progress, lambda job: f"K={job[0]}")
+    mapper = tracked(map, progress, describe=lambda job: f"K={job[0]}")
     assert list(mapper(lambda job: job[0] * job[1], [(2, 1), (3, 2)])) == [2, 6]
     assert (progress.done, progress.total, stream.getvalue()) == (2, 2, "")
 

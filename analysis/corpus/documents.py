@@ -211,7 +211,7 @@ def check_relative_path(name: str, where: str) -> None:
             )
 
 
-def validate_metadata(table: pd.DataFrame, where: str, languages: tuple[str, ...] = LANGUAGES, lines: list[int] | None = None) -> pd.DataFrame:
+def validate_metadata(table: pd.DataFrame, *, where: str, languages: tuple[str, ...] = LANGUAGES, lines: list[int] | None = None) -> pd.DataFrame:
     """Check the metadata table; return it with ``doc_id`` as a string index.
 
     Errors: a missing required column, an empty or duplicate ``doc_id``, an unknown language code,

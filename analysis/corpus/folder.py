@@ -50,7 +50,7 @@ def decode_metadata(raw: bytes, path) -> str:
         raise InputError(path, f"UTF-16 text ({utf16}), not UTF-8", "save the metadata as a UTF-8 CSV file")
     if b"\x00" in raw:
         raise InputError(path, f"metadata file is binary (NUL byte at byte offset {raw.index(bytes(1))})", "save the metadata as a UTF-8 CSV file")
-    return decode_utf8(raw, path, "metadata", "save it as UTF-8 CSV")
+    return decode_utf8(raw, where=path, what="metadata", fix="save it as UTF-8 CSV")
 
 
 def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
@@ -94,7 +94,7 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
     if "file" not in table.columns and "path" in table.columns:  # the shared corpora's name for it
         table = table.rename(columns={"path": "file"})
     lines = starts if len(starts) == len(table) else None
-    table = validate_metadata(table, str(path), languages, lines=lines)
+    table = validate_metadata(table, where=str(path), languages=languages, lines=lines)
     if table.empty:
         raise InputError(path, "lists no documents (a header and no rows)", "add one row per document: doc_id,file,language,...")
     for column in OPTIONAL_GROUP_COLUMNS:

@@ -322,7 +322,7 @@ def _width_error(label: str, row: list, width: int, sep: str) -> InputError:
     return InputError(label, f"has {len(row)} fields, the header has {width}", hint)
 
 
-def iter_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
+def iter_csv(path: Path, *, fmt: str, delimiter: str, encoding: str, where: str) -> Iterator[Record]:
     """Records of a CSV/TSV file, streamed; ``where`` names the record and its first physical line."""
     handle, reader, header, codec, sep = _open_csv(path, fmt, delimiter, encoding, where)
     try:
@@ -379,7 +379,7 @@ def _item(column, i: int) -> str:
     return value if isinstance(value, str) else (value.as_py() or "")
 
 
-def csv_batches(path: Path, fmt: str, delimiter: str, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+def csv_batches(path: Path, *, fmt: str, delimiter: str, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
     """The records of :func:`iter_csv` in :class:`Batch` es of ``size`` records or
     :data:`TABLE_BATCH_CHARS` characters (same checks, same labels); the loop does only what a
     record needs (its width, first line and length), the rest is per batch."""
@@ -488,7 +488,7 @@ class _MixedKeys(Exception):
     """A JSON Lines record with other keys than the first: the file is read record by record."""
 
 
-def jsonl_batches(path: Path, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
     """The records of :func:`iter_jsonl` in :class:`Batch` es (as :func:`csv_batches`), while every
     record has the first record's keys (in any order); else :class:`_MixedKeys` is raised and the
     caller reads the file record by record (each record's metadata is then its own keys)."""
@@ -514,7 +514,7 @@ def jsonl_batches(path: Path, encoding: str, where: str, size: int = 0) -> Itera
         yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
 
 
-def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()) -> Iterator[Batch]:
+def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()) -> Iterator[Batch]:
     """A Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``), as :class:`Batch` es
     of strings (missing = ``""``; numbers, dates, lists as :func:`_plain_value` writes them).
 
@@ -549,7 +549,7 @@ def parquet_batches(path: Path, where: str, batch_size: int = PARQUET_BATCH, kee
 
 def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
     """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
-    for batch in parquet_batches(path, where, batch_size):
+    for batch in parquet_batches(path, where=where, batch_size=batch_size):
         for i in range(len(batch)):
             yield batch.record(where, i)
 
@@ -646,7 +646,7 @@ def _records_at(source: Source, path: Path) -> Iterator[Record]:
     if source.kind == "table":
         fmt = table_format(path, source.format, str(path))
         if fmt in {"csv", "tsv"}:
-            return iter_csv(path, fmt, source.delimiter, source.encoding, str(path))
+            return iter_csv(path, fmt=fmt, delimiter=source.delimiter, encoding=source.encoding, where=str(path))
         if fmt == "jsonl":
             return iter_jsonl(path, source.encoding, str(path))
         return iter_parquet(path, str(path))
@@ -666,7 +666,7 @@ class _Admitted:
     record_sha256: str
 
 
-def admit(record: Record, source: Source, languages: tuple[str, ...], mapping: dict[str, str] | None = None) -> _Admitted:
+def admit(record: Record, source: Source, *, languages: tuple[str, ...], mapping: dict[str, str] | None = None) -> _Admitted:
     """Map one record's columns and check it: id, language, text (pure; raises InputError)."""
     mapping = mapping or source.mapping
     fields = record.fields
@@ -862,7 +862,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         mapping = source.mapping
         prefix = str(path)
         for record in _records(source, study):
-            doc = admit(record, source, study.corpus.languages, mapping)
+            doc = admit(record, source, languages=study.corpus.languages, mapping=mapping)
             offset, length = writer.add(doc.text)
             sha = text_sha256(doc.text)
             doc.record_sha256 = record_sha256(doc.meta, sha)
@@ -921,11 +921,11 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     where = str(path)
     mapping = source.mapping
     if fmt == "parquet":
-        batches = parquet_batches(path, where, keep_arrow=[mapping["text"]])
+        batches = parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
     elif fmt == "jsonl":
-        batches = jsonl_batches(path, source.encoding, where)
+        batches = jsonl_batches(path, encoding=source.encoding, where=where)
     else:
-        batches = csv_batches(path, fmt, source.delimiter, source.encoding, where)
+        batches = csv_batches(path, fmt=fmt, delimiter=source.delimiter, encoding=source.encoding, where=where)
     kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are taken from its index when asked for
     for batch in batches:
         names, columns, texts, encoded, sizes = _admit_batch(batch, source, study.corpus.languages, mapping, where)
@@ -1075,7 +1075,7 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
     reverse = {column: name for name, column in mapping.items() if column in fields}
     meta_names = [reverse.get(c, c) for c in names]
     if any(mapping[name] not in fields for name in required) or len(set(meta_names)) != len(meta_names):
-        admit(batch.record(where, 0), source, languages, mapping)
+        admit(batch.record(where, 0), source, languages=languages, mapping=mapping)
     columns = dict(zip(meta_names, batch.columns))
     texts = columns.pop("text")
     ids = list(map(str.strip, columns["doc_id"]))
@@ -1111,7 +1111,7 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
     if any(map(operator.contains, encoded, repeat(NUL))):
         bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
     if bad:
-        admit(batch.record(where, min(bad)), source, languages, mapping)
+        admit(batch.record(where, min(bad)), source, languages=languages, mapping=mapping)
         raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
     return list(columns), [list(c) for c in columns.values()], texts, encoded, sizes
 
@@ -1418,7 +1418,7 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
     fmt = table_format(path, format, where)
     frames, labels = [], []
     if fmt in {"csv", "tsv", "parquet"}:
-        batches = csv_batches(path, fmt, delimiter, encoding, where) if fmt != "parquet" else parquet_batches(path, where)
+        batches = csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where) if fmt != "parquet" else parquet_batches(path, where=where)
         for batch in batches:
             names, values, texts, _, _ = _admit_batch(batch, source, languages, mapping, where)
             frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))
@@ -1426,7 +1426,7 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
     else:
         rows = []
         for record in _records_at(source, path):
-            doc = admit(record, source, languages, mapping)
+            doc = admit(record, source, languages=languages, mapping=mapping)
             rows.append({**doc.meta, "text": doc.text})
             labels.append(record.where)
         frames.append(pd.DataFrame.from_records(rows, columns=list(dict.fromkeys(c for row in rows for c in row))))

@@ -274,7 +274,7 @@ class _Problems:
         raise InputError(f"{self.source} line {line}", problem, fix)
 
 
-def validate_codebook(text: str, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> list[tuple[int, str, str]]:
+def validate_codebook(text: str, *, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> list[tuple[int, str, str]]:
     """Every problem of a codebook as ``(line, problem, fix)``, sorted by line; ``[]`` if valid.
 
     Checks: YAML syntax, unknown keys, duplicate keys, ids, empty lists and entries, non-string
@@ -294,7 +294,7 @@ class _Fatal(Exception):
     """Stop parsing: the structure is too broken to check further."""
 
 
-def parse_codebook(text: str, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> Codebook:
+def parse_codebook(text: str, *, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> Codebook:
     """Parse and validate codebook YAML text; raise :class:`InputError` naming the first bad line.
 
     ``stopwords`` is accepted for compatibility and no longer rejects anything: a pattern that is

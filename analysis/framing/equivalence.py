@@ -202,7 +202,7 @@ def sign_flip_pvalues(differences: np.ndarray, n_resamples: int, rng: np.random.
     return p
 
 
-def paired_tests(wide: pd.DataFrame, a: str, b: str, by: Sequence[str], n_resamples: int = 5000, seed: int = 0) -> pd.DataFrame:
+def paired_tests(wide: pd.DataFrame, *, a: str, b: str, by: Sequence[str], n_resamples: int = 5000, seed: int = 0) -> pd.DataFrame:
     """Paired sign-flip test of ``a - b`` over pairs, for each item named by the ``by`` columns.
 
     ``wide`` has the ``by`` columns, a pair column and one value column per side (``a``, ``b``).
@@ -240,7 +240,7 @@ def rate_ratio(hits_vi, den_vi, hits_en, den_en) -> np.ndarray:
 
 
 def bootstrap_log_ratios(counts_vi: np.ndarray, den_vi: np.ndarray, counts_en: np.ndarray, den_en: np.ndarray,
-                         n_boot: int, rng: np.random.Generator, paired: bool = True) -> np.ndarray:
+                         *, n_boot: int, rng: np.random.Generator, paired: bool = True) -> np.ndarray:
     """Bootstrap replicates of ``log rate_ratio`` per item, (n_boot × items).
 
     ``paired=True``: rows of both sides are the same translated pairs and are resampled together
@@ -259,7 +259,7 @@ def bootstrap_log_ratios(counts_vi: np.ndarray, den_vi: np.ndarray, counts_en: n
 
 
 def equivalence_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame,
-                      index: pd.DataFrame, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000,
+                      index: pd.DataFrame, *, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000,
                       n_resamples: int = 5000, seed: int = 0, margin: float = 1.25, level: float = 0.95) -> pd.DataFrame:
     """Per entry, how the instrument counts the same content in the two languages.
 
@@ -313,7 +313,7 @@ def equivalence_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
     scale = SCALE[denominator]
     h_vi, h_en = cv.sum(axis=0), ce.sum(axis=0)
     ratio = rate_ratio(h_vi, dv.sum(), h_en, de.sum())
-    logs = bootstrap_log_ratios(cv, dv, ce, de, n_boot, keyed_rng(seed, "equivalence", denominator))
+    logs = bootstrap_log_ratios(cv, dv, ce, de, n_boot=n_boot, rng=keyed_rng(seed, "equivalence", denominator))
     alpha = (1 - level) / 2
     low, high = np.exp(np.quantile(logs, [alpha, 1 - alpha], axis=0))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -362,7 +362,7 @@ def equivalence_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
 
 
 def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame,
-                      index: pd.DataFrame, n_boot: int = 500, n_resamples: int = 2000, seed: int = 0, margin: float = 1.25) -> pd.DataFrame:
+                      index: pd.DataFrame, *, n_boot: int = 500, n_resamples: int = 2000, seed: int = 0, margin: float = 1.25) -> pd.DataFrame:
     """Each candidate denominator measured on translations: which one means the same in both languages?
 
     Per denominator: ``median_pair_ratio`` (median over pairs of ``D_vi / D_en``: 1 = a pair's
@@ -376,7 +376,7 @@ def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
         dv, de = den_vi[name].to_numpy(dtype=float), den_en[name].to_numpy(dtype=float)
         ok = (dv > 0) & (de > 0)
         ratios = dv[ok] / de[ok]
-        table = equivalence_table(counts_vi, counts_en, den_vi, den_en, index, name, n_boot, n_resamples, seed, margin)
+        table = equivalence_table(counts_vi, counts_en, den_vi, den_en, index, denominator=name, n_boot=n_boot, n_resamples=n_resamples, seed=seed, margin=margin)
         row = {"denominator": name, "unit": UNIT_LABEL[name],
                "total_vi": float(dv.sum()), "total_en": float(de.sum()),
                "median_pair_ratio": float(np.median(ratios)) if len(ratios) else np.nan,
@@ -392,7 +392,7 @@ def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
     return pd.DataFrame(rows)
 
 
-def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame, denominator: str = CROSS_LANGUAGE_DENOMINATOR) -> pd.DataFrame:
+def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame, *, denominator: str = CROSS_LANGUAGE_DENOMINATOR) -> pd.DataFrame:
     """The check in a few lines: ``measure, value, goal, met`` (the goals of the equivalence benchmark, benchmarks/equivalence.py)."""
     rows = []
     concepts = table[(table["kind"] == "concept") & table["p"].notna()]
@@ -424,7 +424,7 @@ def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFram
 
 def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_en: pd.DataFrame, study_den_en: pd.DataFrame,
                       pairs_vi: pd.DataFrame, pairs_den_vi: pd.DataFrame, pairs_en: pd.DataFrame, pairs_den_en: pd.DataFrame,
-                      index: pd.DataFrame, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000, seed: int = 0,
+                      index: pd.DataFrame, *, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000, seed: int = 0,
                       level: float = 0.95, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """A study's cross-language differences relative to what the instrument shows on translations.
 
@@ -459,8 +459,8 @@ def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_
     alpha = (1 - level) / 2
     observed = rate_ratio(sv.sum(0), sdv.sum(), se.sum(0), sde.sum())
     translation = rate_ratio(pv.sum(0), pdv.sum(), pe.sum(0), pde.sum())
-    obs_b = bootstrap_log_ratios(sv, sdv, se, sde, n_boot, keyed_rng(seed, "calibration", "study"), paired=False)
-    tr_b = bootstrap_log_ratios(pv, pdv, pe, pde, n_boot, keyed_rng(seed, "calibration", "translation"), paired=True)
+    obs_b = bootstrap_log_ratios(sv, sdv, se, sde, n_boot=n_boot, rng=keyed_rng(seed, "calibration", "study"), paired=False)
+    tr_b = bootstrap_log_ratios(pv, pdv, pe, pde, n_boot=n_boot, rng=keyed_rng(seed, "calibration", "translation"), paired=True)
     table = index[["kind", "family", "entry", "label"]].copy()
     scale = SCALE[denominator]
     table["hits_vi"] = sv.sum(0).astype(np.int64)

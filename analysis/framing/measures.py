@@ -119,7 +119,7 @@ def unit_sentences(annotation: Annotation, kind: str = "document", window: int =
 FRAME_COLUMNS = ["unit_id", "doc_id", "unit_index", "language", "family", "frame", "hits", "tokens", "per_1000", "present", "share", "dominant"]
 
 
-def frame_salience(annotations: Iterable[Annotation], codebook: Codebook, kind: str = "document", window: int = 3, min_hits: int = 1) -> pd.DataFrame:
+def frame_salience(annotations: Iterable[Annotation], codebook: Codebook, kind: str = "document", *, window: int = 3, min_hits: int = 1) -> pd.DataFrame:
     """Frame salience per unit: one row per unit × frame (every frame, zeros included).
 
     Columns: ``unit_id, doc_id, unit_index, language, family, frame, hits, tokens, per_1000,
@@ -212,7 +212,7 @@ def attribute_statements(annotation: Annotation, window: int = 8, persons: froze
 ACTOR_COLUMNS = ["doc_id", "language", "actor", "kind", "mentions", "mention_share", "per_1000", "first_sentence", "first_position", "statements", "voice_share"]
 
 
-def actor_salience(annotations: Iterable[Annotation], codebook: Codebook, lead_sentences: int = 2, window: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
+def actor_salience(annotations: Iterable[Annotation], codebook: Codebook, *, lead_sentences: int = 2, window: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Actor salience per document and every attributed statement.
 
     Returns ``(actors, statements)``. ``actors`` has one row per document × actor of the codebook

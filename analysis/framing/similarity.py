@@ -48,7 +48,7 @@ BLOCK_CELLS = 4_000_000
 COSINE_DECIMALS = 12
 
 
-def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5,
+def crosslingual_similarity(counts: pd.DataFrame, *, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5,
                             keep_rank: int | None = None, block_cells: int = BLOCK_CELLS) -> pd.DataFrame:
     """Cosine similarity of concept vectors for every (language a, language b) document pair.
 
@@ -97,7 +97,7 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     b = weighted[len(docs_a):]
     concepts = list(counts.columns)
     records = []
-    for (i, j), (cosine, rank_a, rank_b) in sorted(similar_pairs(a, b, docs_a, docs_b, keep_rank, block_cells).items()):
+    for (i, j), (cosine, rank_a, rank_b) in sorted(similar_pairs(a, b, docs_a, docs_b, keep_rank=keep_rank, block_cells=block_cells).items()):
         product = a[i] * b[j]
         shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
         top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
@@ -106,7 +106,7 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     return pd.DataFrame(records, columns=SIMILARITY_COLUMNS)
 
 
-def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_b: Sequence[str], keep_rank: int | None = None,
+def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_b: Sequence[str], *, keep_rank: int | None = None,
                   block_cells: int = BLOCK_CELLS) -> dict[tuple[int, int], tuple[float, int, int]]:
     """``(i, j) -> (cosine, rank of j for i, rank of i for j)`` for the pairs :func:`crosslingual_similarity` keeps.
 
@@ -197,7 +197,7 @@ def event_omissions(
     items: pd.DataFrame,
     exposure: Mapping[str, int],
     docvars: pd.DataFrame,
-    pair: Sequence[str] = ("vi", "en"),
+    *, pair: Sequence[str] = ("vi", "en"),
     ratio: float = 3.0,
     min_count: int = 2,
     event: str = "event",

@@ -35,7 +35,7 @@ from ..study.settings import MIN_GROUP_DOCS
 # ---------------------------------------------------------------------------------- frames
 
 
-def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str],
+def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str],
                       labels: Mapping[str, str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS, rate: str = "per_1000") -> pd.DataFrame:
     """Frame salience by group.
 
@@ -65,7 +65,7 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
     """
     _positive("n_resamples", n_resamples)
     long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
-    means = group_means(long, groups, order, n_resamples, seed, min_docs)
+    means = group_means(long, groups, order=order, n_resamples=n_resamples, seed=seed, min_docs=min_docs)
     docs = docs.assign(group=docs["doc_id"].map(groups))
     units = units.assign(group=units["doc_id"].map(groups))
     doc_presence = docs.groupby(["family", "frame", "group"])["present"].mean()
@@ -97,7 +97,7 @@ def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], labels: Mapping[str, str],
+def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], labels: Mapping[str, str],
                       n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """Actor salience by group, for every actor mentioned anywhere.
 
@@ -121,7 +121,7 @@ def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Se
             n = len(rows)
             mentions, statements = int(rows["mentions"].sum()), int(rows["statements"].sum())
             shares = rows["mention_share"].to_numpy(dtype=float)
-            low, high = bootstrap_ci(shares, n_resamples, keyed_rng(seed, "actor", actor, group), support=(0.0, 1.0))
+            low, high = bootstrap_ci(shares, n_resamples=n_resamples, rng=keyed_rng(seed, "actor", actor, group), support=(0.0, 1.0))
             docs_mentioning = int((rows["mentions"] > 0).sum())
             lead = int((rows["first_position"] == LEAD).sum())
             records.append((actor, labels.get(actor, actor), rows["kind"].iloc[0] if n else "", group, n, docs_mentioning, mentions,
@@ -137,7 +137,7 @@ ACTOR_TEST_COLUMNS = ["kind", "actor", "label", "group_a", "group_b", "n_a", "n_
                       "cluster_ci_low", "cluster_ci_high", "mdd", "too_small", "note"]
 
 
-def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], labels: Mapping[str, str], n_permutations: int,
+def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], labels: Mapping[str, str], n_permutations: int,
                       seed: int, min_docs: int = MIN_GROUP_DOCS, clusters: Mapping[str, str] | None = None, column: str = "",
                       n_resamples: int = 2000, alpha: float = 0.05, mdd_simulations: int | None = None) -> pd.DataFrame:
     """Between-group tests of actor salience: the difference in the mean document share of each actor.
@@ -169,8 +169,8 @@ def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], order: Se
     rows = actors[actors["actor"].isin(mentioned)]
     long = rows.rename(columns={"kind": "family", "actor": "item", "mention_share": "value"})[["doc_id", "family", "item", "value"]]
     tests = group_tests(long, groups, order, n_permutations, seed, min_docs)
-    tests = cluster_tests(tests, long, groups, clusters, column, n_resamples, seed, alpha,
-                          MDD_SIMULATIONS if mdd_simulations is None else mdd_simulations)
+    tests = cluster_tests(tests, long, groups, clusters, column=column, n_resamples=n_resamples, seed=seed, alpha=alpha,
+                          mdd_simulations=MDD_SIMULATIONS if mdd_simulations is None else mdd_simulations)
     tests.insert(2, "label", tests["item"].map(lambda a: labels.get(a, a)))
     tests = tests.rename(columns={"family": "kind", "item": "actor"})
     return tests[ACTOR_TEST_COLUMNS if column else [c for c in ACTOR_TEST_COLUMNS if c not in CLUSTER_COLUMNS]].reset_index(drop=True)

@@ -130,7 +130,7 @@ def tex_caption(tex: str) -> str:
     return ""
 
 
-def table_block(stem: str, table: "pd.DataFrame", caption: str, max_rows: int = APPENDIX_MAX_ROWS) -> str:
+def table_block(stem: str, table: "pd.DataFrame", *, caption: str, max_rows: int = APPENDIX_MAX_ROWS) -> str:
     """A table as it appears in the appendix: the fitted ``longtable`` with at most ``max_rows``
     rows; a per-document (or per-unit) table longer than that is replaced by a sentence that
     names its CSV (thousands of rows belong in the data, not in a paper)."""

@@ -205,7 +205,7 @@ def _layout(headers: list[str], rows: list[list[str]], numeric: list[bool]):
     return widths, wrap, [keys + block for block in blocks]
 
 
-def to_latex(table: pd.DataFrame, caption: str = "", decimals: int = 3, label: str = "", max_rows: int | None = None,
+def to_latex(table: pd.DataFrame, *, caption: str = "", decimals: int = 3, label: str = "", max_rows: int | None = None,
              source: str = "") -> str:
     """A booktabs ``longtable`` that fits the text width; cells escaped, tokens shown unsegmented.
 

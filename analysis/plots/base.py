@@ -77,7 +77,7 @@ _METADATA = {
 }
 
 
-def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, ncols: int | None = None):
+def new_figure(n_panels: int = 1, width: float = 4.0, height: float = 4.0, *, ncols: int | None = None):
     """A figure with ``n_panels`` axes in a row (or ``ncols`` columns); returns ``(fig, axes)``.
 
     ``width`` and ``height`` are inches per panel. Draw on the axes with the ``plot_*`` functions;
@@ -190,7 +190,7 @@ def close(fig) -> None:
     fig.clear()
 
 
-def plot_top_terms(ax, table: pd.DataFrame, value: str = "per_1000", label: str = "term", title: str = ""):
+def plot_top_terms(ax, table: pd.DataFrame, *, value: str = "per_1000", label: str = "term", title: str = ""):
     """Horizontal bars of ``value`` for the rows of ``table`` (largest on top)."""
     rows = table.sort_values([value, label], ascending=[True, False], kind="mergesort")
     ax.barh(range(len(rows)), rows[value].to_numpy(), color="#4C72B0")
@@ -222,7 +222,7 @@ def plot_corpus_summary(ax, summary: pd.DataFrame, group: str = "language"):
 LABEL_OFFSETS = ((4, 0), (4, 10), (4, -10), (-4, 0), (-4, 10), (-4, -10), (4, 20), (4, -20), (-4, 20), (-4, -20), (4, 30), (4, -30))
 
 
-def place_labels(ax, xs, ys, labels, fontsize: float = 7, colour: str = "black") -> list:
+def place_labels(ax, xs, ys, labels, *, fontsize: float = 7, colour: str = "black") -> list:
     """Label points without labels overlapping each other, greedily and deterministically.
 
     Labels are placed in the order given (put the most important first): each takes the first

@@ -40,7 +40,7 @@ def open_band_patch(colour: str = "0.35"):
     return Patch(facecolor="none", edgecolor=colour, hatch="///", linestyle="--", label=OPEN_BAND_LABEL)
 
 
-def plot_lines_over_time(ax, table: pd.DataFrame, x: str = "period", value: str = "rate", group: str = "group",
+def plot_lines_over_time(ax, table: pd.DataFrame, *, x: str = "period", value: str = "rate", group: str = "group",
                          low: str = "ci_low", high: str = "ci_high", title: str = "", ylabel: str = ""):
     """One line per group of ``value`` against dates ``x``; NaN values are gaps; bands are intervals.
 

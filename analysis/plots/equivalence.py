@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 
-def plot_ratios(ax, table: pd.DataFrame, title: str = "", unit: str = "per 100 sentences"):
+def plot_ratios(ax, table: pd.DataFrame, *, title: str = "", unit: str = "per 100 sentences"):
     """Forest plot of vi/en rate ratios with intervals on a log2 axis; flagged rows in red.
 
     ``table`` has ``label, ratio, ci_low, ci_high, flag`` (rows drawn top to bottom).

@@ -30,7 +30,7 @@ def plot_note(ax, text: str, title: str = ""):
     return ax
 
 
-def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "group", value: str = "mean",
+def plot_group_bars(ax, table: pd.DataFrame, *, item: str = "label", group: str = "group", value: str = "mean",
                     low: str | None = "ci_low", high: str | None = "ci_high", xlabel: str = "", title: str = ""):
     """Horizontal bars of ``value`` per item, one bar per group, with interval whiskers.
 
@@ -62,7 +62,7 @@ def plot_group_bars(ax, table: pd.DataFrame, item: str = "label", group: str = "
     return ax
 
 
-def plot_frame_salience(ax, table: pd.DataFrame, title: str = "", unit: str = "per 1,000 tokens"):
+def plot_frame_salience(ax, table: pd.DataFrame, *, title: str = "", unit: str = "per 1,000 tokens"):
     """Mean frame salience (hits ``unit``: per 1,000 tokens, or per 100 sentences across languages)
     by group with bootstrap 95% intervals.
 
@@ -76,7 +76,7 @@ def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
     return plot_group_bars(ax, table, value="mention_share", low=None, high=None, xlabel="share of all actor mentions", title=title)
 
 
-def plot_keyness(ax, table: pd.DataFrame, value: str = "g2", target: str = "target", reference: str = "reference", title: str = ""):
+def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "target", reference: str = "reference", title: str = ""):
     """Diverging bars of signed keyness: target-characteristic terms right, reference left.
 
     ``table``: rows of :func:`analysis.stats.keyness.top_keyness` (positive first, then negative).
@@ -104,7 +104,7 @@ def plot_keyness(ax, table: pd.DataFrame, value: str = "g2", target: str = "targ
     return ax
 
 
-def plot_fightin_words(ax, table: pd.DataFrame, n_labels: int = 8, target: str = "target", reference: str = "reference", title: str = ""):
+def plot_fightin_words(ax, table: pd.DataFrame, *, n_labels: int = 8, target: str = "target", reference: str = "reference", title: str = ""):
     """Fightin' Words z-scores against total frequency, extremes labelled (Monroe et al. 2008, fig. 5).
 
     ``table``: rows of :func:`analysis.stats.keyness.keyness`. Points beyond |z| = 1.96 are coloured.
@@ -160,7 +160,7 @@ def top_pairs_of_table(long: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
     return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
 
 
-def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], title: str = "", xlabel: str = "", ylabel: str = ""):
+def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], *, title: str = "", xlabel: str = "", ylabel: str = ""):
     """Bars of the most similar ``pairs`` (:func:`top_pairs`) of a similarity matrix of ``shape``
     (documents a × documents b): what :func:`plot_similarity` draws past its heatmap size."""
     rows = pairs.iloc[::-1]
@@ -175,12 +175,12 @@ def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], title: str =
     return ax
 
 
-def plot_similarity(ax, matrix: pd.DataFrame, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
+def plot_similarity(ax, matrix: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
     """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated; past
     ``max_docs`` documents a side, bars of the :data:`TOP_PAIRS` most similar pairs instead (a
     600 x 600 heatmap is an unreadable block and took minutes to draw), and the title says so."""
     if max(matrix.shape) > max_docs:
-        return plot_top_pairs(ax, top_pairs(matrix), matrix.shape, title, xlabel, ylabel)
+        return plot_top_pairs(ax, top_pairs(matrix), matrix.shape, title=title, xlabel=xlabel, ylabel=ylabel)
     values = matrix.to_numpy(dtype=float)
     # Cells as a mesh of quads, not an image: an image is resampled to the output resolution in
     # float RGBA (30 x 30 documents at 200 dpi took 350 MB to save), quads are drawn as they are.
@@ -211,7 +211,7 @@ MAX_PANELS = 9
 
 
 @plot.styled
-def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_groups: int, by: str):
+def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], *, n_groups: int, by: str):
     """One panel per frame family: mean salience by group (:func:`analysis.framing.tables.frame_group_table`).
 
     ``family_sizes`` maps each family (in panel order) to its number of frames.
@@ -231,7 +231,7 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], n_g
 
 
 @plot.styled
-def figure_actor_salience(table: pd.DataFrame, n_groups: int, by: str, n_actors: int = 15):
+def figure_actor_salience(table: pd.DataFrame, *, n_groups: int, by: str, n_actors: int = 15):
     """Mention share by group of the ``n_actors`` most mentioned actors (:func:`analysis.framing.tables.actor_group_table`)."""
     top = list(table.groupby("actor", sort=False)["mentions"].sum().sort_values(ascending=False, kind="mergesort").index[:n_actors])
     fig, (ax,) = plot.new_figure(1, 6.5, 0.25 * max(1, len(top)) * max(2, n_groups) + 1.2)
@@ -249,7 +249,7 @@ def _flag(comparison, min_docs: int) -> str:
 
 
 @plot.styled
-def figure_keyness(comparisons, top_n: int, min_docs: int, title: str, empty_note: str):
+def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_note: str):
     """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels.
 
     ``comparisons``: :func:`analysis.stats.keyness.keyness_comparisons`; each panel shows the ``top_n``
@@ -291,7 +291,7 @@ def fightin_words_data(comparisons) -> pd.DataFrame:
 
 
 @plot.styled
-def figure_fightin_words(comparisons, min_docs: int, title: str, empty_note: str):
+def figure_fightin_words(comparisons, *, min_docs: int, title: str, empty_note: str):
     """Fightin' Words z against frequency, one panel per comparison (at most :data:`MAX_PANELS`)."""
     shown = comparisons[:MAX_PANELS]
     fig, axes = plot.new_figure(max(1, len(shown)), 6.0, 4.5, ncols=min(max(1, len(shown)), 3))
@@ -314,7 +314,7 @@ def figure_similarity(similarity: pd.DataFrame, pair) -> object:
     if similarity.empty:
         plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
     elif max(len(rows_a), len(rows_b)) > MAX_HEATMAP_DOCS:  # the bars of plot_similarity, without pivoting the matrix
-        plot_top_pairs(ax, top_pairs_of_table(similarity), (len(rows_a), len(rows_b)), "Cosine of concept vectors", pair[1], pair[0])
+        plot_top_pairs(ax, top_pairs_of_table(similarity), (len(rows_a), len(rows_b)), title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
     else:
         matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
         plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])

@@ -55,7 +55,7 @@ def plot_k_selection(ax, summary: pd.DataFrame, metric: str = "c_npmi", threshol
     return ax
 
 
-def plot_topic_terms(ax, terms: pd.DataFrame, title: str = "", colour: str = "#4C72B0"):
+def plot_topic_terms(ax, terms: pd.DataFrame, *, title: str = "", colour: str = "#4C72B0"):
     """Horizontal bars of the probability of one topic's top terms (most probable on top).
 
     ``terms``: rows of :func:`analysis.topics.lda.topic_terms` for one topic; when they hold several
@@ -139,7 +139,7 @@ def figure_topic_terms(rows: pd.DataFrame, k: int, model: str):
     n_terms = int(rows["rank"].max())
     fig, axes = plot.new_figure(k, 2.8, 0.2 * n_terms + 1.0, ncols=min(k, 4))
     for ax, topic in zip(axes, range(1, k + 1)):
-        plot_topic_terms(ax, rows[rows["topic"] == topic], f"topic {topic}", COLOURS.get(model, "#4C72B0"))
+        plot_topic_terms(ax, rows[rows["topic"] == topic], title=f"topic {topic}", colour=COLOURS.get(model, "#4C72B0"))
     fig.suptitle(f"Top terms per topic: {MODEL_NAMES.get(model, model)} (K = {k})")
     return fig
 

@@ -44,13 +44,13 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
                 # Written into the appendix from the CSV (fitted, capped): no path for LaTeX to resolve.
                 table = appendix.typed_table(pd.read_csv(out / f"{stem}.csv", dtype=str, keep_default_na=False))
                 caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
-                items.append(("table", stem, appendix.table_block(stem, table, caption)))
+                items.append(("table", stem, appendix.table_block(stem, table, caption=caption)))
             if stem in captions and (out / f"{stem}.pdf").is_file():
                 items.append(("figure", stem, captions[stem]))
         sections.append((STAGE_TITLES.get(stage, stage), items))
     manifest = appendix.typed_table(pd.read_csv(out / "run_manifest.csv", dtype=str, keep_default_na=False)) if (out / "run_manifest.csv").is_file() else None
     if manifest is not None:
-        sections.append(("Run manifest", [("table", "run_manifest", appendix.table_block("run_manifest", manifest, MANIFEST_CAPTION, max_rows=len(manifest)))]))
+        sections.append(("Run manifest", [("table", "run_manifest", appendix.table_block("run_manifest", manifest, caption=MANIFEST_CAPTION, max_rows=len(manifest)))]))
     return sections
 
 

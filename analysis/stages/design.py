@@ -85,7 +85,7 @@ def check_design(study: Study, docvars: pd.DataFrame, dates: pd.Series | None) -
             problems += design.contrast_problems(contrast, docvars, where)
         if study.time is not None and dates is not None:
             for event in study.time.events:
-                problems += timeseries.event_problems(event.name, pd.Timestamp(event.date), event.window, dates, where)
+                problems += timeseries.event_problems(name=event.name, date=pd.Timestamp(event.date), window=event.window, dates=dates, where=where)
         problems += _measure_problems(study, docvars, where)
     raise_all(problems)
 
@@ -124,7 +124,7 @@ def run_design(study: Study, workers: int | None = None) -> list[Path]:
     check_design(study, docvars, dates)
     topic_models = load_topic_models(study, docvars) if uses_topics(study) else {}
     codebook = load_codebook(study)
-    ps = prepared_corpus(study, workers)
+    ps = prepared_corpus(study, workers=workers)
     return write_results(study.output_dir, design_results(ps, codebook, topic_models), study)
 
 
@@ -139,7 +139,7 @@ class TopicModel:
         self.unit_docs = topic_effects.unit_documents(saved["unit_ids"], kind)
         self.gamma = topic_effects.posterior_gamma(saved["doc_topic"], saved["unit_tokens"], np.asarray(saved["settings"]["alpha_fitted"]))
         self.prevalence = topic_effects.document_prevalence(saved["doc_topic"], self.unit_docs)
-        self.labels = topic_effects.topic_labels(saved["topic_word"], saved["vocab"], name)
+        self.labels = topic_effects.topic_labels(saved["topic_word"], saved["vocab"], model=name)
 
     def measure(self) -> design.MeasureTable:
         """Per-document prevalence as a measure: rate = share (exposure 1, scale 1)."""
@@ -255,9 +255,9 @@ def _contrasts(study: Study, docvars: pd.DataFrame, tables_by_exposure: dict, fa
             if kind == "words":  # keyness: design_words
                 continue
             m = contrast_model(contrast, docvars, topic_models).measure() if kind == "topics" else tables[kind]
-            rows.append(design.compare(contrast, m, docvars, fr.permutations, fr.seed, fr.min_group_docs))
+            rows.append(design.compare(contrast, m, docvars, n_resamples=fr.permutations, seed=fr.seed, min_docs=fr.min_group_docs))
             fam = families if kind == "frames" else {}
-            dists.append(design.distribution_table(contrast, m, fam, docvars, min(fr.permutations, 2000), fr.seed, fr.min_group_docs))
+            dists.append(design.distribution_table(contrast, m, fam, docvars, n_resamples=min(fr.permutations, 2000), seed=fr.seed, min_docs=fr.min_group_docs))
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=design.COMPARE_COLUMNS)
     dist = pd.concat(dists, ignore_index=True) if dists else pd.DataFrame(columns=design.DISTRIBUTION_COLUMNS)
     return [
@@ -290,7 +290,7 @@ def _contrast_words(ps: PreparedStudy, study: Study, docvars: pd.DataFrame) -> l
             used = np.flatnonzero(column_sums(counts) > 0)
             sub = DocTermMatrix(counts[:, used], ids, [dtm.vocab[j] for j in used], dtm.docvars.loc[ids])
             clusters = docvars.loc[ids, contrast.cluster].astype(str).to_dict() if contrast.cluster else None
-            table = keyness_by_group(sub, row_labels[in_pair].astype(str).to_dict(), [a, b], fr.keyness_correction, fr.fightin_alpha0, fr.min_group_docs,
+            table = keyness_by_group(sub, row_labels[in_pair].astype(str).to_dict(), order=[a, b], correction=fr.keyness_correction, alpha0=fr.fightin_alpha0, min_docs=fr.min_group_docs,
                                      n_resamples=fr.permutations, seed=fr.seed, clusters=clusters, stream=f"design_words_{contrast.name}_{a}_{b}")
             table.insert(0, "language", language)
             table.insert(0, "contrast", contrast.name)
@@ -310,8 +310,8 @@ def _model_topics(study: Study, docvars: pd.DataFrame, dates, date_note: str, to
         if uses_date and dates is None:
             tables.append(pd.DataFrame([{"model": name, "term": "(none)", "note": f"not fitted: {date_note}"}], columns=topic_effects.MODEL_TOPIC_COLUMNS))
             continue
-        table, marginal = topic_effects.topic_effects(name, tm.gamma, tm.unit_docs, docvars, md.formula, md.draws,
-                                                      keyed_rng(md.seed, "composition", name), tm.labels, md.min_docs)
+        table, marginal = topic_effects.topic_effects(name, tm.gamma, tm.unit_docs, docvars, formula=md.formula, n_draws=md.draws,
+                                                      rng=keyed_rng(md.seed, "composition", name), labels=tm.labels, min_docs=md.min_docs)
         tables.append(table)
         marginals.append(marginal)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=topic_effects.MODEL_TOPIC_COLUMNS)
@@ -340,7 +340,7 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
         groups, order = _time_groups(study, docvars)
         for kind in tm.measures:
             m = tables[kind]
-            s = timeseries.period_series(m.counts, m.exposure, dates, groups, tm.freq, tm.bootstrap, tm.seed, m.scale, m.labels, order,
+            s = timeseries.period_series(m.counts, m.exposure, dates, groups, freq=tm.freq, n_resamples=tm.bootstrap, seed=tm.seed, scale=m.scale, labels=m.labels, order=order,
                                          upper=1.0 if kind == "topics" else math.inf)  # a topic share is at most 1
             s.insert(0, "measure", kind)
             series_parts.append(s)
@@ -366,11 +366,11 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
             for event in tm.events:
                 for kind in tm.measures:
                     m = tables[kind]
-                    e = timeseries.event_window(m.counts, m.exposure, dates, groups, event.name, pd.Timestamp(event.date), event.window,
-                                                pair[0], pair[1], tm.bootstrap, tm.seed, m.scale, m.labels, study.framing.min_group_docs)
+                    e = timeseries.event_window(m.counts, m.exposure, dates, groups, name=event.name, date=pd.Timestamp(event.date), window=event.window,
+                                                a=pair[0], b=pair[1], n_resamples=tm.bootstrap, seed=tm.seed, scale=m.scale, labels=m.labels, min_docs=study.framing.min_group_docs)
                     e.insert(1, "measure", kind)
                     events.append(e)
-            lag = timeseries.lag_correlation(dates, groups, pair[0], pair[1], tm.max_lag)
+            lag = timeseries.lag_correlation(dates, groups, a=pair[0], b=pair[1], max_lag=tm.max_lag)
         else:
             date_note = f"only {len(order)} {tm.by} value(s): nothing to compare"
     if tm.events:
@@ -395,12 +395,12 @@ def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: d
     else:
         if uses_date:  # documents without a date cannot enter a model of time
             m = design.MeasureTable(m.kind, m.counts[dates.reindex(m.counts.index).notna().to_numpy()], m.exposure, m.labels, m.scale)
-        glm = models.count_regression(m.counts, m.exposure, docvars, md.formula, md.family, cluster, m.labels, md.min_docs)
-        mixed = models.mixed_model(m.counts, m.exposure, docvars, md.formula, cluster or "outlet", m.labels, md.min_clusters, scale) \
+        glm = models.count_regression(m.counts, m.exposure, docvars, md.formula, family=md.family, cluster=cluster, labels=m.labels, min_docs=md.min_docs)
+        mixed = models.mixed_model(m.counts, m.exposure, docvars, md.formula, group=cluster or "outlet", labels=m.labels, min_groups=md.min_clusters, scale=scale) \
             if md.mixed and cluster else None
         focal = "language" if "language" in models.formula_columns(md.formula) else models.formula_columns(md.formula)[0]
         try:
-            marginal = models.marginal_rates(m.counts, m.exposure, docvars, md.formula, focal, "date", cluster, scale, labels=m.labels)
+            marginal = models.marginal_rates(m.counts, m.exposure, docvars, md.formula, focal=focal, over="date", cluster=cluster, scale=scale, labels=m.labels)
         except Exception as exc:  # noqa: BLE001 - a model that cannot predict still leaves its coefficient table
             log.warning("design: no marginal rates (%s)", exc)
             marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)

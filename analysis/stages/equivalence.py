@@ -70,7 +70,7 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
 
     codebook = load_codebook(study)
     sample = read_parallel_sample(study)  # checked before anything is written
-    ps = prepared_corpus(study, workers)
+    ps = prepared_corpus(study, workers=workers)
     out = study.output_dir
     annotations = [annotate(doc, ps.rules, codebook) for doc in ps.prepared]
     raw_stopwords = {lang: load_stopwords(study, lang) for lang in ("vi", "en")}
@@ -96,15 +96,15 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
     settings, out, written = study.equivalence, study.output_dir, []
     docs_vi, docs_en = parallel_documents(sample)
     cache = files.PreparedCache(study.cache_dir)
-    prepared = prepare_corpus([*docs_vi, *docs_en], ps.preparation, cache, workers=study.run.workers if workers is None else workers)
+    prepared = prepare_corpus([*docs_vi, *docs_en], ps.preparation, cache=cache, workers=study.run.workers if workers is None else workers)
     pairs = [annotate(doc, ps.rules, codebook) for doc in prepared]
     n = len(docs_vi)
     index = eq.entry_index(codebook)
     counts_vi, den_vi = eq.entry_counts(pairs[:n], codebook)
     counts_en, den_en = eq.entry_counts(pairs[n:], codebook)
     unit = eq.UNIT_LABEL[eq.CROSS_LANGUAGE_DENOMINATOR]
-    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, index, eq.CROSS_LANGUAGE_DENOMINATOR, settings.bootstrap,
-                                 settings.permutations, settings.seed, settings.margin)
+    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, index, denominator=eq.CROSS_LANGUAGE_DENOMINATOR, n_boot=settings.bootstrap,
+                                 n_resamples=settings.permutations, seed=settings.seed, margin=settings.margin)
     written += files.write_table(table, out / "equivalence_by_entry",
                               caption=f"Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both hit totals) with a 95% bootstrap interval "
                                       f"over pairs, paired sign-flip test (BH q within kind); flagged = one-sided, q < 0.05, or interval outside [1/{settings.margin:g}, {settings.margin:g}]")
@@ -120,7 +120,7 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
     is_vi = (study_den["language"] == "vi").to_numpy()
     is_en = (study_den["language"] == "en").to_numpy()
     calibrated = eq.calibrated_ratios(study_counts[is_vi], study_den[is_vi], study_counts[is_en], study_den[is_en],
-                                      counts_vi, den_vi, counts_en, den_en, index, eq.CROSS_LANGUAGE_DENOMINATOR, settings.bootstrap, settings.seed,
+                                      counts_vi, den_vi, counts_en, den_en, index, denominator=eq.CROSS_LANGUAGE_DENOMINATOR, n_boot=settings.bootstrap, seed=settings.seed,
                                       min_docs=study.framing.min_group_docs)
     written += files.write_table(calibrated, out / "equivalence_calibrated_by_language",
                               caption=f"Study corpus vi/en rate ratios {unit}, calibrated by the translation ratio (observed / translation; 95% interval from "
@@ -131,7 +131,7 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
     data = shown[["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "flag"]].reset_index(drop=True)
     fig, (ax,) = plot.new_figure(1, 6.0, 0.18 * max(1, len(data)) + 1.4)
     pe.plot_ratios(ax, data, title=f"vi/en rate ratio on {n} translated pairs (red: flagged)", unit=unit)
-    written += files.save_figure(fig, out / "equivalence_ratios", study.run.figure_formats, data)
+    written += files.save_figure(fig, out / "equivalence_ratios", formats=study.run.figure_formats, data=data)
     plot.close(fig)
     return written
 

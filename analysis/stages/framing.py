@@ -54,7 +54,7 @@ def labels_by_kind(codebook: Codebook) -> dict[str, dict[str, str]]:
 def run_framing(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``framing``: compute every result, then write them all."""
     codebook = load_codebook(study)
-    ps = prepared_corpus(study, workers)
+    ps = prepared_corpus(study, workers=workers)
     with settings_keys(study, **FRAMING_KEYS):
         results = framing_results(ps, codebook)
     return write_results(study.output_dir, results, study)
@@ -116,7 +116,7 @@ def _pair(study: Study) -> tuple[str, str]:
 def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
             outlets=None) -> tuple[pd.DataFrame, list[Result]]:
     s, by = study.framing, study.framing.compare_by
-    units = frame_salience(annotations, codebook, study.units.kind, study.units.window, s.min_hits)
+    units = frame_salience(annotations, codebook, study.units.kind, window=study.units.window, min_hits=s.min_hits)
     docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
     # Across languages the rate is hits per 100 sentences (a Vietnamese translation has
     # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
@@ -126,23 +126,23 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
         sentences = {a.doc_id: len(a.keys) for a in annotations}
         docs = docs.assign(per_100_sentences=[100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])])
     long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
-    frame_groups = frame_group_table(docs, units, groups, order, labels["frame"], s.bootstrap, s.seed, s.min_group_docs, rate)
+    frame_groups = frame_group_table(docs, units, groups, order=order, labels=labels["frame"], n_resamples=s.bootstrap, seed=s.seed, min_docs=s.min_group_docs, rate=rate)
     tests = group_tests(long, groups, order, s.permutations, s.seed, s.min_group_docs)
     # The minimum detectable difference beside each non-significant test; with [framing] cluster,
     # outlets as clusters beside each mean and each test (analysis.stats.groups.cluster_tests).
-    tests = cluster_tests(tests, long, groups, outlets, s.cluster, s.bootstrap, s.seed)
+    tests = cluster_tests(tests, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed)
     if s.cluster:
-        frame_groups = cluster_group_table(frame_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="frame")
+        frame_groups = cluster_group_table(frame_groups, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed, item="frame")
     tests.insert(2, "label", tests["item"].map(labels["frame"]))
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
-    distribution = distribution_tests(hits_long, groups, order, s.min_group_docs)
+    distribution = distribution_tests(hits_long, groups, order=order, min_docs=s.min_group_docs)
     family_sizes = {f: sum(e.family == f for e in codebook.frames) for f in codebook.frame_families}
     values = {"by": by}
     return docs, [
         Csv("frame_salience_by_unit", units),
         Table("frame_salience_by_document", docs.drop(columns=["unit_id", "unit_index"])),
         Table("frame_salience_by_{by}", frame_groups, values),
-        Figure("frame_salience_by_{by}", partial(pf.figure_frame_salience, frame_groups, family_sizes, len(order), by), values=values),
+        Figure("frame_salience_by_{by}", partial(pf.figure_frame_salience, frame_groups, family_sizes, n_groups=len(order), by=by), values=values),
         Table("frame_tests_by_{by}", tests.rename(columns={"item": "frame"}), values),
         Table("frame_distribution_by_{by}", distribution, values),
     ]
@@ -151,17 +151,17 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
 def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
             outlets=None) -> tuple[list[Result], pd.DataFrame]:
     s, by = study.framing, study.framing.compare_by
-    actors, statements = actor_salience(annotations, codebook, s.lead_sentences, s.voice_window)
-    actor_groups = actor_group_table(actors, groups, order, labels["actor"], s.bootstrap, s.seed, s.min_group_docs)
+    actors, statements = actor_salience(annotations, codebook, lead_sentences=s.lead_sentences, window=s.voice_window)
+    actor_groups = actor_group_table(actors, groups, order=order, labels=labels["actor"], n_resamples=s.bootstrap, seed=s.seed, min_docs=s.min_group_docs)
     if s.cluster:  # outlets as clusters beside each group's mean document share
         long = actors.rename(columns={"actor": "item", "mention_share": "value"})[["doc_id", "item", "value"]]
-        actor_groups = cluster_group_table(actor_groups, long, groups, outlets, s.cluster, s.bootstrap, s.seed, item="actor", support=(0.0, 1.0))
-    tests = actor_tests_table(actors, groups, order, labels["actor"], s.permutations, s.seed, s.min_group_docs, outlets, s.cluster, s.bootstrap)
+        actor_groups = cluster_group_table(actor_groups, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed, item="actor", support=(0.0, 1.0))
+    tests = actor_tests_table(actors, groups, order=order, labels=labels["actor"], n_permutations=s.permutations, seed=s.seed, min_docs=s.min_group_docs, clusters=outlets, column=s.cluster, n_resamples=s.bootstrap)
     return [
         Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
         Table("actor_salience_by_{by}", actor_groups, {"by": by}),
         Table("actor_tests_by_{by}", tests, {"by": by}),
-        Figure("actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, len(order), by), values={"by": by}),
+        Figure("actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, n_groups=len(order), by=by), values={"by": by}),
         Table("actor_statements", statements),
     ], actors
 
@@ -176,8 +176,8 @@ def _keyness_results(comparisons, output: str, values: dict, study: Study, empty
     s = study.framing
     return [
         CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values),
-        Table(output, comparison_table(comparisons, s.min_group_docs, labels, top_n=s.keyness_top_n, empty_note=empty_note), values, ("tex", "md")),
-        Figure(output, partial(pf.figure_keyness, comparisons, s.keyness_top_n, s.min_group_docs, title, empty_note), values=values),
+        Table(output, comparison_table(comparisons, min_docs=s.min_group_docs, labels=labels, top_n=s.keyness_top_n, empty_note=empty_note), values, ("tex", "md")),
+        Figure(output, partial(pf.figure_keyness, comparisons, top_n=s.keyness_top_n, min_docs=s.min_group_docs, title=title, empty_note=empty_note), values=values),
     ]
 
 
@@ -192,10 +192,10 @@ def _comparison_parts(comparisons, min_docs: int, labels, empty_note: str):
     same = (labels is None and len(tables) > 1 and all(len(t) for t in tables)
             and all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables))
     if not same:
-        yield comparison_table(comparisons, min_docs, labels, empty_note=empty_note)
+        yield comparison_table(comparisons, min_docs=min_docs, labels=labels, empty_note=empty_note)
         return
     for c in comparisons:
-        yield comparison_table([c], min_docs, labels, empty_note=empty_note)
+        yield comparison_table([c], min_docs=min_docs, labels=labels, empty_note=empty_note)
 
 
 def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
@@ -215,8 +215,8 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     value_of = {d: str(v) for d, v in docvars[var].items()}
     groups = {d: value_of[d] for d in doc_ids}
     order = group_order(groups.values())
-    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order, s.keyness_correction, s.fightin_alpha0,
-                                      s.permutations, keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), _clusters(docvars, study))
+    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order=order, correction=s.keyness_correction, alpha0=s.fightin_alpha0,
+                                      n_resamples=s.permutations, rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), clusters=_clusters(docvars, study))
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
     return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,
@@ -225,24 +225,24 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
 
 def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters=None) -> list[Result]:
     s, by = study.framing, study.framing.compare_by
-    comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order,
-                                      s.keyness_correction, s.fightin_alpha0, s.permutations, keyed_rng(s.seed, "keyness", f"concepts_by_{by}"), clusters)
+    comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order=order,
+                                      correction=s.keyness_correction, alpha0=s.fightin_alpha0, n_resamples=s.permutations, rng=keyed_rng(s.seed, "keyness", f"concepts_by_{by}"), clusters=clusters)
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
     title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
     return [
         *_keyness_results(comparisons, "keyness_concepts_by_{by}", {"by": by}, study, empty, f"Keyness of concepts by {by}", labels),
-        Figure("fightin_words_concepts_by_{by}", partial(pf.figure_fightin_words, comparisons, s.min_group_docs, title, empty),
+        Figure("fightin_words_concepts_by_{by}", partial(pf.figure_fightin_words, comparisons, min_docs=s.min_group_docs, title=title, empty_note=empty),
                pf.fightin_words_data(comparisons), {"by": by}),
     ]
 
 
 def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame, docvars: pd.DataFrame) -> list[Result]:
     s, pair = ps.study.framing, _pair(ps.study)
-    similarity = crosslingual_similarity(concepts, {a.doc_id: a.language for a in annotations}, pair, keep_rank=10)
+    similarity = crosslingual_similarity(concepts, languages={a.doc_id: a.language for a in annotations}, pair=pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
-    duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), s.shingle_size, s.duplicate_jaccard)
+    duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), k=s.shingle_size, threshold=s.duplicate_jaccard)
     return [
         Table("similarity_crosslingual", similarity, {"pair_a": pair[0], "pair_b": pair[1]}),
         Figure("similarity_crosslingual", partial(pf.figure_similarity, similarity, pair)),
@@ -260,7 +260,7 @@ def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study
     ], ignore_index=True)
     items = items[items["count"] > 0]
     sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables
-    omissions = event_omissions(items, sentences, docvars, _pair(study), s.omission_ratio, s.omission_min_count)
+    omissions = event_omissions(items, sentences, docvars, pair=_pair(study), ratio=s.omission_ratio, min_count=s.omission_min_count)
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
     if omissions.empty:  # say why, as the keyness tables do
         pair = _pair(study)

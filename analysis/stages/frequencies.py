@@ -18,7 +18,7 @@ log = logging.getLogger("analysis")
 
 def run_frequencies(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``frequencies``: compute every table, then write them."""
-    ps = prepared_corpus(study, workers)
+    ps = prepared_corpus(study, workers=workers)
     return write_results(study.output_dir, frequencies_results(ps), study)
 
 
@@ -35,13 +35,13 @@ def frequencies_results(ps: PreparedStudy) -> list[Result]:
             Table("top_terms_by_{group}", top[["group", "rank", "term", "count", "per_1000", "doc_freq"]], {"group": by}),
             Figure("top_terms_by_{group}", partial(plot.figure_top_terms, top, by, settings.top_n), values={"group": by}),
         ]
-    bigrams = textstat.bigram_table(ps.prepared, ps.rules, ps.docvars, "language", settings.min_count_bigram)
+    bigrams = textstat.bigram_table(ps.prepared, ps.rules, ps.docvars, "language", min_count=settings.min_count_bigram)
     results += [
         Table("top_bigrams_by_language", textstat.top_terms(bigrams, settings.top_n)[["group", "rank", "bigram", "count", "per_1000"]]),
         Table("tfidf_top_terms_by_document", textstat.tfidf_top_terms(dtm, 10)),
     ]
     for term, name in kwic_slugs(settings.kwic_terms).items():  # colliding slugs get one file each
-        table = textstat.kwic(ps.prepared, term, ps.rules, settings.kwic_window)
+        table = textstat.kwic(ps.prepared, term, ps.rules, window=settings.kwic_window)
         if table.empty:
             log.warning("frequencies: [frequencies] kwic_terms: %s", textstat.kwic_absent(ps.prepared, term))
         results.append(Table("kwic_{term}", table, {"term": name}))

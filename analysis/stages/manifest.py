@@ -46,7 +46,7 @@ def manifest(study: Study) -> dict:
     corpus = sources.read_corpus(study)
     from ..text.learned_boilerplate import learned_corpus
 
-    corpus, preparation = learned_corpus(study, corpus, load_preparation(study), files.PreparedCache(study.cache_dir))
+    corpus, preparation = learned_corpus(study, corpus, load_preparation(study), cache=files.PreparedCache(study.cache_dir))
     out = study.output_dir
     settings = study.as_dict()
     seeds = {f"{k}.seed": v.get("seed") for k, v in settings.items() if isinstance(v, dict) and "seed" in v and k != "run"}

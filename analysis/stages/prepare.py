@@ -16,7 +16,7 @@ from ..study.settings import Study
 
 def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``prepare``: prepare the corpus, compute the tables, write them."""
-    ps = prepared_corpus(study, workers)
+    ps = prepared_corpus(study, workers=workers)
     return write_results(study.output_dir, prepare_results(ps), study)
 
 

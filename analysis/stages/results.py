@@ -106,7 +106,7 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
         elif isinstance(result, Figure):
             fig = result.compose()
             try:
-                written += files.save_figure(fig, out / stem(result), study.run.figure_formats, result.data)
+                written += files.save_figure(fig, out / stem(result), formats=study.run.figure_formats, data=result.data)
             finally:
                 plot.close(fig)
         elif isinstance(result, Raw):

@@ -55,19 +55,19 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     if settings.multicore:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
     workers = resolve_workers(study.run.workers if workers is None else workers)
-    ps = prepared_corpus(study, workers)
+    ps = prepared_corpus(study, workers=workers)
     units = ps.units(study.units.kind, study.units.window)
     cross = {"vi", "en"} <= set(study.corpus.languages)
     concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
     corpora = topic_corpora(ps, units, concept_map)
-    selections, fits = fit_models(corpora, study, workers)
+    selections, fits = fit_models(corpora, study, workers=workers)
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
         results = topics_results(ps, units, corpora, selections, fits, concept_map)
     return write_results(study.output_dir, results, study)
 
 
 def fit_models(
-    corpora: dict[str, topics.TopicCorpus], study: Study, workers: int, progress=None,
+    corpora: dict[str, topics.TopicCorpus], study: Study, *, workers: int, progress=None,
 ) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
     """K selection for every model, then each model's final fit with the study's seed.
 
@@ -85,7 +85,7 @@ def fit_models(
             if not settings.k_range:
                 log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings.k_range, settings.k),
                          topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
-        jobs = {name: topics.selection_jobs(corpus, settings.k_range, settings.seeds, settings.k) for name, corpus in corpora.items()}
+        jobs = {name: topics.selection_jobs(corpus, k_range=settings.k_range, seeds=settings.seeds, k=settings.k) for name, corpus in corpora.items()}
     # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
     progress = progress or Progress("topics", unit="fits")
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
@@ -135,7 +135,7 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
         rows = table[table["ranking"] == "probability"].reset_index(drop=True)
         results.append(Figure("topic_top_terms_{model}", partial(plot_topics.figure_topic_terms, rows, fits[name].k, name), rows, {"model": name}))
     texts = {u.unit_id: u.text for u in units}
-    representative = pd.concat([topics.representative_units(fit, texts, settings.representative_n) for fit in fits.values()], ignore_index=True)
+    representative = pd.concat([topics.representative_units(fit, texts, n=settings.representative_n) for fit in fits.values()], ignore_index=True)
     results.append(Table("topic_representative_units", representative))
     results += _prevalence_results(fits, units, docvars, settings)
     if "joint" in fits:
@@ -145,32 +145,34 @@ def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: di
             Figure("topic_alignment_heatmap_vi_en", partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k), matrix),
         ]
     for name, fit in fits.items():
-        results += model_files(f"topic_models/{name}", fit, topics.model_record(fit, corpora[name], selections[name], settings.engine, settings.no_below, settings.no_above, settings.keep_n),
+        record = topics.model_record(fit, corpora[name], selections[name], engine=settings.engine, no_below=settings.no_below,
+                                     no_above=settings.no_above, keep_n=settings.keep_n)
+        results += model_files(f"topic_models/{name}", fit, record=record,
                                unit_tokens=np.asarray(corpora[name].counts.sum(axis=1)).ravel())
     if settings.ldavis:
-        results += [Raw(f"topic_ldavis_{name}.html", ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name))
+        results += [Raw(f"topic_ldavis_{name}.html", ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name=name))
                     for name, fit in fits.items()]
     return results
 
 
-def model_prevalence(fit: topics.LdaFit, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by, cluster: str = "") -> pd.DataFrame:
+def model_prevalence(fit: topics.LdaFit, *, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by, cluster: str = "") -> pd.DataFrame:
     """Prevalence of one model by each column of ``by`` (a single-language model skips ``language``);
     with ``cluster`` (``[topics] cluster``), outlets as clusters beside each row."""
     by = [column for column in by if column != "language" or name == "joint"]
     doc_ids = [unit_doc[unit_id] for unit_id in fit.unit_ids]
     unit_ids = list(fit.unit_ids) if settings.bootstrap_by == "unit" else None
-    return prevalence_by(fit.doc_topic, doc_ids, docvars, by, settings.bootstrap, settings.seed, name, unit_ids, cluster)
+    return prevalence_by(fit.doc_topic, doc_ids, docvars, by, settings.bootstrap, settings.seed, model=name, unit_ids=unit_ids, cluster=cluster)
 
 
 def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
     unit_doc = {u.unit_id: u.doc_id for u in units}
-    prevalence = pd.concat([model_prevalence(fit, name, docvars, unit_doc, settings, settings.prevalence_by, settings.cluster)
+    prevalence = pd.concat([model_prevalence(fit, name=name, docvars=docvars, unit_doc=unit_doc, settings=settings, by=settings.prevalence_by, cluster=settings.cluster)
                             for name, fit in fits.items()], ignore_index=True)
     resampled = "documents" if settings.bootstrap_by == "document" else "units"
     results: list[Result] = [Table("topic_prevalence", prevalence, {"resampled": resampled})]
     if "joint" in fits:
         # Keyed streams: the language rows are the same whether or not prevalence_by lists language.
-        by_language = model_prevalence(fits["joint"], "joint", docvars, unit_doc, settings, ("language",))
+        by_language = model_prevalence(fits["joint"], name="joint", docvars=docvars, unit_doc=unit_doc, settings=settings, by=("language",))
         results.append(Figure("topic_prevalence_by_language", partial(plot_topics.figure_prevalence, by_language, fits["joint"].k), by_language))
     return results
 
@@ -188,7 +190,7 @@ def _npy(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def model_files(folder: str, fit: topics.LdaFit, record: dict, unit_tokens=None) -> list[Raw]:
+def model_files(folder: str, fit: topics.LdaFit, *, record: dict, unit_tokens=None) -> list[Raw]:
     """A fit as plain files: two .npy matrices, vocabulary and unit ids as text, settings as JSON,
     and with ``unit_tokens`` each unit's number of tokens in the model (``n_d``, one a line,
     rows follow units.txt): with ``alpha_fitted`` it gives the Dirichlet posterior parameters
@@ -206,7 +208,7 @@ def model_files(folder: str, fit: topics.LdaFit, record: dict, unit_tokens=None)
 def save_model(folder: Path, fit: topics.LdaFit, record: dict) -> list[Path]:
     """Write a fit's plain files into ``folder``."""
     folder = Path(folder)
-    return write_results(folder.parent, model_files(folder.name, fit, record), None)
+    return write_results(folder.parent, model_files(folder.name, fit, record=record), None)
 
 
 def load_model(folder: str | Path) -> dict:

@@ -200,7 +200,7 @@ def mantel_haenszel(tables: Sequence[np.ndarray] | np.ndarray, correction: bool 
     return out
 
 
-def presence_tables(present: np.ndarray, labels: np.ndarray, strata: np.ndarray, a: str, b: str) -> np.ndarray:
+def presence_tables(present: np.ndarray, labels: np.ndarray, strata: np.ndarray, *, a: str, b: str) -> np.ndarray:
     """2 × 2 tables per stratum (rows ``a``, ``b``; columns present, absent) of a presence vector."""
     out = []
     for s in dict.fromkeys(strata):
@@ -214,7 +214,7 @@ def presence_tables(present: np.ndarray, labels: np.ndarray, strata: np.ndarray,
     return np.array(out, dtype=float).reshape(-1, 2, 2)
 
 
-def stratum_weights(labels: np.ndarray, strata: np.ndarray, a: str, b: str) -> dict:
+def stratum_weights(labels: np.ndarray, strata: np.ndarray, *, a: str, b: str) -> dict:
     """Weights ``n_a n_b / (n_a + n_b)`` per stratum holding both groups (the inverse-variance
     weights of a difference in means with equal variances; as in van Elteren 1960)."""
     out = {}
@@ -225,10 +225,10 @@ def stratum_weights(labels: np.ndarray, strata: np.ndarray, a: str, b: str) -> d
     return out
 
 
-def stratified_difference(values: np.ndarray, labels: np.ndarray, strata: np.ndarray, a: str, b: str) -> float:
+def stratified_difference(values: np.ndarray, labels: np.ndarray, strata: np.ndarray, *, a: str, b: str) -> float:
     """Weighted mean over strata of ``mean_a − mean_b`` (weights of :func:`stratum_weights`);
     strata holding only one of the groups do not enter. NaN when no stratum holds both."""
-    weights = stratum_weights(labels, strata, a, b)
+    weights = stratum_weights(labels, strata, a=a, b=b)
     if not weights:
         return math.nan
     total = 0.0
@@ -238,7 +238,7 @@ def stratified_difference(values: np.ndarray, labels: np.ndarray, strata: np.nda
     return total / sum(weights.values())
 
 
-def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: np.ndarray, a: str, b: str,
+def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: np.ndarray, *, a: str, b: str,
                                 n_resamples: int, rng: np.random.Generator) -> tuple[float, float]:
     """Two-sided permutation test of :func:`stratified_difference`, labels shuffled within strata.
 
@@ -256,10 +256,10 @@ def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: 
     (2.5, 0.5)
     """
     values, labels, strata = np.asarray(values, dtype=float), np.asarray(labels, dtype=object), np.asarray(strata, dtype=object)
-    weights = stratum_weights(labels, strata, a, b)
+    weights = stratum_weights(labels, strata, a=a, b=b)
     keep = np.isin(labels, [a, b]) & np.isin(strata, list(weights))
     values, labels, strata = values[keep], labels[keep], strata[keep]
-    observed = stratified_difference(values, labels, strata, a, b)
+    observed = stratified_difference(values, labels, strata, a=a, b=b)
     if math.isnan(observed):
         return math.nan, math.nan
     blocks = [np.flatnonzero(strata == s) for s in weights]
@@ -291,7 +291,7 @@ def jsd_bits(x: np.ndarray, y: np.ndarray) -> float:
     return float(jensenshannon(x, y, base=2) ** 2)
 
 
-def distribution_permutation_test(counts: np.ndarray, labels: np.ndarray, a: str, b: str, n_resamples: int,
+def distribution_permutation_test(counts: np.ndarray, labels: np.ndarray, *, a: str, b: str, n_resamples: int,
                                   rng: np.random.Generator, strata: np.ndarray | None = None) -> dict[str, float]:
     """Do two groups' documents spread their hits differently over the items? Documents are the units.
 
@@ -359,7 +359,7 @@ COMPARE_COLUMNS = ["contrast", "measure", "item", "label", "group_a", "group_b",
                    "mdd", "too_small", "note"]
 
 
-def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, n_resamples: int, seed: int, min_docs: int = 5,
+def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *, n_resamples: int, seed: int, min_docs: int = 5,
             mdd_simulations: int = 200) -> pd.DataFrame:
     """Run one contrast on one measure: one row per pair of groups and item (:data:`COMPARE_COLUMNS`).
 
@@ -387,7 +387,7 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, n_
     records = []
     for a, b in pairs(groups):
         n_a, n_b = int(np.sum(labels == a)), int(np.sum(labels == b))
-        n_strata = len(stratum_weights(labels, strata, a, b))
+        n_strata = len(stratum_weights(labels, strata, a=a, b=b))
         for item in counts.columns:
             y = counts[item].to_numpy(dtype=float)
             rate = np.divide(measure.scale * y, exposure, out=np.zeros_like(y), where=exposure > 0)
@@ -396,10 +396,10 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, n_
             if small:
                 notes.append(f"too small: {min(n_a, n_b)} document(s) in the smaller group (fewer than {min_docs})")
             rng = keyed_rng(seed, "compare", contrast.name, measure.kind, item, a, b)
-            diff, p = stratified_permutation_test(rate, labels, strata, a, b, n_resamples, rng)
+            diff, p = stratified_permutation_test(rate, labels, strata, a=a, b=b, n_resamples=n_resamples, rng=rng)
             if contrast.within and n_strata == 0:
                 notes.append(f"no {contrast.within} holds both groups: nothing to compare within")
-            mh = mantel_haenszel(presence_tables(y > 0, labels, strata, a, b))
+            mh = mantel_haenszel(presence_tables(y > 0, labels, strata, a=a, b=b))
             row = dict(contrast=contrast.name, measure=measure.kind, item=item, label=measure.labels.get(item, item), group_a=a, group_b=b,
                        n_a=n_a, n_b=n_b, mean_a=float(rate[labels == a].mean()) if n_a else math.nan,
                        mean_b=float(rate[labels == b].mean()) if n_b else math.nan, difference=diff, p=p, p_adjusted=math.nan,
@@ -415,7 +415,7 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, n_
                 row.update(clusters=de["clusters"], effective_clusters=de["effective_clusters"], design_effect=de["design_effect"],
                            effective_n=de["effective_n"])
                 icc, m_bar = de["icc"], de["mean_cluster_size"]
-                low, high = cluster_bootstrap_difference(rate, labels, clusters, a, b, n_resamples, keyed_rng(seed, "cluster", contrast.name, item, a, b))
+                low, high = cluster_bootstrap_difference(rate, labels, clusters, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "cluster", contrast.name, item, a, b))
                 row.update(cluster_ci_low=low, cluster_ci_high=high)
                 if de["clusters"] < 10:
                     notes.append(f"{de['clusters']} clusters: cluster-based intervals need many more")
@@ -435,7 +435,7 @@ DISTRIBUTION_COLUMNS = ["contrast", "measure", "family", "group_a", "group_b", "
 
 
 def distribution_table(contrast: Contrast, measure: MeasureTable, families: Mapping[str, str], docvars: pd.DataFrame,
-                       n_resamples: int, seed: int, min_docs: int = 5) -> pd.DataFrame:
+                       *, n_resamples: int, seed: int, min_docs: int = 5) -> pd.DataFrame:
     """Document-level permutation test of the item × group distribution per family and pair
     (:func:`distribution_permutation_test`; strata = ``within``); Holm/BH across the rows."""
     from .groups import keyed_rng
@@ -452,7 +452,7 @@ def distribution_table(contrast: Contrast, measure: MeasureTable, families: Mapp
     for a, b in pairs(groups):
         for family, items in by_family.items():
             counts = measure.counts.loc[ids, items].to_numpy(dtype=float)
-            r = distribution_permutation_test(counts, labels, a, b, n_resamples, keyed_rng(seed, "jsd", contrast.name, family, a, b), strata)
+            r = distribution_permutation_test(counts, labels, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "jsd", contrast.name, family, a, b), strata=strata)
             small = min(r["docs_a"], r["docs_b"]) < min_docs
             notes = [f"too small: fewer than {min_docs} documents in a group"] if small else []
             if math.isnan(r["p"]):

@@ -87,7 +87,7 @@ def _size_note(sizes: Mapping[str, int], min_docs: int) -> str:
 RESAMPLE_CELLS = 2_000_000
 
 
-def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95,
+def bootstrap_ci(values: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95,
                  support: tuple[float, float] = (0.0, math.inf)) -> tuple[float, float]:
     """Studentized bootstrap (bootstrap-t) interval of the mean of document values; NaN for < 2.
 
@@ -103,10 +103,10 @@ def bootstrap_ci(values: np.ndarray, n_resamples: int, rng: np.random.Generator,
         return math.nan, math.nan
     if np.all(values == values[0]):
         return float(values[0]), float(values[0])
-    return studentized_interval(values, n_resamples, rng, level, support=support)
+    return studentized_interval(values, n_resamples=n_resamples, rng=rng, level=level, support=support)
 
 
-def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def group_means(long: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """Per item and group: documents, mean of ``value`` and a bootstrap 95% interval.
 
     ``long`` has columns ``doc_id, family, item, value`` (one row per document × item); ``groups``
@@ -118,7 +118,7 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
     for (family, item), frame in long.groupby(["family", "item"], sort=False):
         for group in order:
             values = frame.loc[group_of.loc[frame.index] == group, "value"].to_numpy(dtype=float)
-            low, high = bootstrap_ci(values, n_resamples, keyed_rng(seed, "mean", family, item, group))
+            low, high = bootstrap_ci(values, n_resamples=n_resamples, rng=keyed_rng(seed, "mean", family, item, group))
             n = len(values)
             note = _size_note({group: n}, min_docs)
             if n == 1:
@@ -129,7 +129,7 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
     return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "mean", "ci_low", "ci_high", "too_small", "note"])
 
 
-def permutation_test(x: np.ndarray, y: np.ndarray, n_resamples: int, rng: np.random.Generator) -> tuple[float, float, bool]:
+def permutation_test(x: np.ndarray, y: np.ndarray, *, n_resamples: int, rng: np.random.Generator) -> tuple[float, float, bool]:
     """Two-sided permutation test of ``mean(x) − mean(y)``: ``(p, smallest attainable p, exact)``.
 
     The null distribution comes from re-splitting the pooled documents into groups of the same
@@ -189,7 +189,7 @@ def group_tests(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
         for (family, item), frame in long.groupby(["family", "item"], sort=False):
             x = frame.loc[frame["doc_id"].isin(members_a), "value"].to_numpy(dtype=float)
             y = frame.loc[frame["doc_id"].isin(members_b), "value"].to_numpy(dtype=float)
-            p, smallest, exact = permutation_test(x, y, n_resamples, keyed_rng(seed, "perm", family, item, a_name, b_name))
+            p, smallest, exact = permutation_test(x, y, n_resamples=n_resamples, rng=keyed_rng(seed, "perm", family, item, a_name, b_name))
             sizes = {a_name: len(x), b_name: len(y)}
             note = _size_note(sizes, min_docs)
             if note:
@@ -210,7 +210,7 @@ def group_tests(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
 DISTRIBUTION_COLUMNS = ["family", "group_a", "group_b", "hits_a", "hits_b", "chi2", "dof", "p", "min_expected", "share_expected_below_5", "jsd", "too_small", "note"]
 
 
-def distribution_tests(hits: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def distribution_tests(hits: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """χ² test of the item × group table of hits and Jensen–Shannon divergence, per family and pair.
 
     ``hits`` has columns ``doc_id, family, item, value`` (hit counts). The χ² test
@@ -275,7 +275,7 @@ def _missing_note(column: str) -> str:
     return f"no {column} column in the metadata: no cluster bootstrap, documents treated as independent"
 
 
-def cluster_mean(values: np.ndarray, clusters: np.ndarray, n_resamples: int, rng: np.random.Generator, column: str,
+def cluster_mean(values: np.ndarray, clusters: np.ndarray, *, n_resamples: int, rng: np.random.Generator, column: str,
                  support: tuple[float, float] = (0.0, math.inf)) -> tuple[dict, str]:
     """One group's mean with outlets as clusters: :data:`CLUSTER_COLUMNS` and a note ("" when fine).
 
@@ -301,7 +301,7 @@ def cluster_mean(values: np.ndarray, clusters: np.ndarray, n_resamples: int, rng
         return row, f"{len(names)} {column} cluster: no cluster bootstrap (it needs at least 2)"
     sums = np.bincount(codes, weights=values, minlength=len(names))
     sizes = np.bincount(codes, minlength=len(names)).astype(float)
-    row["cluster_ci_low"], row["cluster_ci_high"] = studentized_interval(sums, n_resamples, rng, sizes=sizes, support=support)
+    row["cluster_ci_low"], row["cluster_ci_high"] = studentized_interval(sums, n_resamples=n_resamples, rng=rng, sizes=sizes, support=support)
     note = f"{len(names)} {column} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more" if len(names) < MIN_CLUSTERS else ""
     return row, note
 
@@ -320,7 +320,7 @@ def _with_cluster_columns(table: pd.DataFrame, rows: list[dict], notes: list[str
 
 
 def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None,
-                        column: str, n_resamples: int, seed: int, item: str = "item", support: tuple[float, float] = (0.0, math.inf)) -> pd.DataFrame:
+                        *, column: str, n_resamples: int, seed: int, item: str = "item", support: tuple[float, float] = (0.0, math.inf)) -> pd.DataFrame:
     """A per-group table (one row per item and group: :func:`frame_group_table`, :func:`actor_group_table`)
     with :data:`CLUSTER_COLUMNS` from :func:`cluster_mean` of each row's documents.
 
@@ -338,14 +338,14 @@ def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping
             continue
         frame = by_item.get(name, long.iloc[0:0])
         frame = frame[frame["doc_id"].map(groups) == group]
-        row, note = cluster_mean(frame["value"].to_numpy(dtype=float), frame["doc_id"].map(clusters).to_numpy(dtype=object), n_resamples,
-                                 keyed_rng(seed, "cluster", str(name), str(group)), column, support)
+        row, note = cluster_mean(frame["value"].to_numpy(dtype=float), frame["doc_id"].map(clusters).to_numpy(dtype=object), n_resamples=n_resamples,
+                                 rng=keyed_rng(seed, "cluster", str(name), str(group)), column=column, support=support)
         rows.append(row)
         notes.append(note)
     return _with_cluster_columns(table, rows, notes)
 
 
-def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None, column: str,
+def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None, *, column: str,
                   n_resamples: int, seed: int, alpha: float = 0.05, mdd_simulations: int = MDD_SIMULATIONS) -> pd.DataFrame:
     """Group tests (:func:`analysis.stats.groups.group_tests`) with outlets as clusters and the minimum detectable difference.
 
@@ -401,7 +401,7 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
                 note = f"{min(per_group)} {column} cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)"
             else:
                 row["cluster_ci_low"], row["cluster_ci_high"] = cluster_bootstrap_difference(
-                    values, labels, outlets, a, b, n_resamples, keyed_rng(seed, "cluster", str(test["family"]), str(test["item"]), a, b))
+                    values, labels, outlets, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "cluster", str(test["family"]), str(test["item"]), a, b))
                 if min(per_group) < MIN_CLUSTERS:
                     note = f"{min(per_group)} {column} clusters in the smaller group (fewer than {MIN_CLUSTERS}): cluster intervals need many more"
         q = test["q"] if pd.notna(test["q"]) else test["p"]

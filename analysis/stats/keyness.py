@@ -138,7 +138,7 @@ def keyness(
     target: Sequence[float],
     reference: Sequence[float],
     vocab: Sequence[str],
-    correction: str = "none",
+    *, correction: str = "none",
     alpha0: float = 100.0,
 ) -> pd.DataFrame:
     """Keyness of every term of ``vocab`` with a positive count in either group.
@@ -227,7 +227,7 @@ def document_keyness(
     labels: Sequence[str],
     vocab: Sequence[str],
     pairs: Sequence[tuple[str, str]],
-    n_resamples: int,
+    *, n_resamples: int,
     rng: np.random.Generator,
     clusters: Sequence[str] | None = None,
     correction: str = "none",
@@ -288,14 +288,14 @@ def document_keyness(
         if target not in present or not others:
             raise ValueError(f"pair {target} vs {reference}: a group has no document")
     targets = list(dict.fromkeys(t for t, _ in pairs))
-    result = permutation_keyness(X, labels, targets, n_resamples, rng, clusters)
+    result = permutation_keyness(X, labels, targets, n_resamples=n_resamples, rng=rng, clusters=clusters)
     is_target = np.asarray(labels, dtype=object)
     tables = []
     for target, _ in pairs:
         rows = is_target == target
         a = np.asarray(X[rows].sum(axis=0)).ravel()
         b = np.asarray(X[~rows].sum(axis=0)).ravel()
-        table = keyness(a, b, vocab, correction, alpha0)
+        table = keyness(a, b, vocab, correction=correction, alpha0=alpha0)
         p = pd.Series(result.p[targets.index(target)], index=list(vocab))
         table["p_tokens"] = table["p"]
         table["p"] = table["term"].map(p).to_numpy(dtype=float)
@@ -332,7 +332,7 @@ def column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
     return np.asarray((counts if rows is None else counts[rows]).sum(axis=0), dtype=np.int64).ravel()
 
 
-def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], groups: Mapping[str, str], order: Sequence[str] | None = None,
+def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], groups: Mapping[str, str], *, order: Sequence[str] | None = None,
                         correction: str = "none", alpha0: float = 100.0, n_resamples: int | None = None,
                         rng: np.random.Generator | None = None, clusters: Mapping[str, str] | None = None) -> list[Comparison]:
     """Keyness of each pair of groups (:func:`analysis.stats.groups.group_pairs`).
@@ -358,14 +358,14 @@ def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], gr
         rows = [i for i, d in enumerate(doc_ids) if groups.get(d) in order]
         labels = [groups[doc_ids[i]] for i in rows]
         cluster_labels = None if clusters is None else [str(clusters[doc_ids[i]]) for i in rows]
-        tables = document_keyness(counts[rows], labels, vocab, pairs, n_resamples, rng, cluster_labels, correction, alpha0)
+        tables = document_keyness(counts[rows], labels, vocab, pairs, n_resamples=n_resamples, rng=rng, clusters=cluster_labels, correction=correction, alpha0=alpha0)
         sizes = [sum(1 for g in labels if g == target) for target, _ in pairs]
         return [Comparison(t, r, n_t, len(labels) - n_t, table) for (t, r), n_t, table in zip(pairs, sizes, tables)]
     results = []
     for target, reference in group_pairs(order):
         t_rows = [i for i, d in enumerate(doc_ids) if groups.get(d) == target]
         r_rows = [i for i, d in enumerate(doc_ids) if (groups.get(d) != target if reference == "rest" else groups.get(d) == reference)]
-        table = keyness(column_sums(counts, t_rows), column_sums(counts, r_rows), vocab, correction, alpha0)
+        table = keyness(column_sums(counts, t_rows), column_sums(counts, r_rows), vocab, correction=correction, alpha0=alpha0)
         results.append(Comparison(target, reference, len(t_rows), len(r_rows), table))
     return results
 
@@ -379,7 +379,7 @@ def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str
     return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
 
 
-def comparison_table(comparisons: Sequence[Comparison], min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None,
+def comparison_table(comparisons: Sequence[Comparison], *, min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None,
                      top_n: int | None = None, empty_note: str = "nothing to compare") -> pd.DataFrame:
     """Every comparison's keyness rows stacked into one table (:func:`keyness_columns`).
 
@@ -405,7 +405,7 @@ def comparison_table(comparisons: Sequence[Comparison], min_docs: int = MIN_GROU
     return pd.DataFrame([row], columns=columns)
 
 
-def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
+def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
                      min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None, n_resamples: int | None = KEYNESS_RESAMPLES,
                      seed: int = KEYNESS_SEED, clusters=None, stream: str | None = None) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
@@ -479,8 +479,8 @@ def keyness_by_group(counts, groups, order: Sequence[str] | None = None, correct
     _positive("min_docs", min_docs)
     rng = keyed_rng(seed, "keyness", *([stream] if stream else [])) if n_resamples is not None else None
     clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
-    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order, correction, alpha0, n_resamples, rng, clusters)
-    return comparison_table(comparisons, min_docs, labels)
+    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order=order, correction=correction, alpha0=alpha0, n_resamples=n_resamples, rng=rng, clusters=clusters)
+    return comparison_table(comparisons, min_docs=min_docs, labels=labels)
 
 
 def top_keyness(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:

@@ -93,7 +93,7 @@ REGRESSION_COLUMNS = ["item", "label", "term", "estimate", "se", "ci_low", "ci_h
                       "method", "n_docs", "clusters", "too_small", "note"]
 
 
-def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, family: str = "quasipoisson",
+def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, *, family: str = "quasipoisson",
                      cluster: str = "", labels: dict | None = None, min_docs: int = 20, min_clusters: int = 10) -> pd.DataFrame:
     """Per item of ``counts`` (documents × items), a count regression on ``formula`` with
     ``log(exposure)`` as offset: ``log E[y] = log(exposure) + X β``; ``exp(β)`` is a rate ratio.
@@ -227,7 +227,7 @@ MIXED_COLUMNS = ["item", "label", "term", "estimate", "se", "ci_low", "ci_high",
                  "method", "n_docs", "clusters", "too_small", "note"]
 
 
-def mixed_model(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, group: str = "outlet",
+def mixed_model(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, *, group: str = "outlet",
                 labels: dict | None = None, min_groups: int = 5, scale: float = 1000.0) -> pd.DataFrame:
     """Per item, ``log((y + 0.5) / exposure · scale) = X β + u_outlet + ε`` by REML (statsmodels
     ``MixedLM``), when ``group`` has at least ``min_groups`` levels; else one row saying so.
@@ -272,7 +272,7 @@ def mixed_model(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame
 MARGINAL_COLUMNS = ["item", "label", "group", "date", "rate", "ci_low", "ci_high", "method", "note"]
 
 
-def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, focal: str = "language",
+def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, *, focal: str = "language",
                    over: str = "date", cluster: str = "", scale: float = 1000.0, n_points: int = 12,
                    labels: dict | None = None) -> pd.DataFrame:
     """Predicted rates (per ``scale`` units of exposure) by ``focal`` group over ``over`` from the
@@ -374,7 +374,7 @@ def dirichlet_draws(gamma: np.ndarray, n_draws: int, rng: np.random.Generator) -
 COMPOSITION_COLUMNS = ["topic", "term", "estimate", "se", "ci_low", "ci_high", "draws"]
 
 
-def composition(theta_draws: np.ndarray, X: pd.DataFrame, rng: np.random.Generator, simulate: bool = True) -> pd.DataFrame:
+def composition(theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Generator, simulate: bool = True) -> pd.DataFrame:
     """Method of composition (Treier & Jackman 2008; stm ``estimateEffect``, Roberts et al. 2019).
 
     For each draw ``d`` of θ (``theta_draws``: draws × documents × topics) and topic ``k``: the OLS
@@ -383,10 +383,10 @@ def composition(theta_draws: np.ndarray, X: pd.DataFrame, rng: np.random.Generat
     mean, ``se`` the standard deviation, ``ci`` the 2.5 and 97.5 percentiles, so the interval holds
     the regression's sampling error and the topic model's uncertainty about θ.
     """
-    return composition_summary(composition_betas(theta_draws, X, rng, simulate), list(X.columns))
+    return composition_summary(composition_betas(theta_draws, X, rng=rng, simulate=simulate), list(X.columns))
 
 
-def composition_betas(theta_draws: np.ndarray, X: pd.DataFrame, rng: np.random.Generator, simulate: bool = True) -> np.ndarray:
+def composition_betas(theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Generator, simulate: bool = True) -> np.ndarray:
     """The pooled coefficient draws of :func:`composition` (draws × topics × terms), before summarising."""
     theta_draws = np.asarray(theta_draws, dtype=float)
     Xm = X.to_numpy(dtype=float)
@@ -463,7 +463,7 @@ def design_effect(values: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
     return out
 
 
-def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, a: str, b: str, n_resamples: int,
+def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, *, a: str, b: str, n_resamples: int,
                                  rng: np.random.Generator, level: float = 0.95, method: str = "studentized") -> tuple[float, float]:
     """Interval of ``mean_a − mean_b`` (means over documents) resampling whole clusters (outlets).
 
@@ -509,7 +509,7 @@ def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, cluster
         from .resampling import studentized_contrast
 
         cells = [(sums[g][pool], ns[g][pool]) for g, pool in zip((a, b), pools)]
-        low, high = studentized_contrast(cells, (1.0, -1.0), n_resamples, rng, level)
+        low, high = studentized_contrast(cells, (1.0, -1.0), n_resamples=n_resamples, rng=rng, level=level)
         return float(low[0]), float(high[0])
     return _studentized_joint_difference(sums[a], ns[a], sums[b], ns[b], n_resamples, rng, level)
 
@@ -570,7 +570,7 @@ def _studentized_joint_difference(ya: np.ndarray, ma: np.ndarray, yb: np.ndarray
     return low, high
 
 
-def minimum_detectable_difference(sd: float, n_a: int, n_b: int, icc: float = 0.0, cluster_size: float = 1.0, alpha: float = 0.05,
+def minimum_detectable_difference(sd: float, n_a: int, n_b: int, *, icc: float = 0.0, cluster_size: float = 1.0, alpha: float = 0.05,
                                   power: float = 0.8, n_simulations: int = 500, rng: np.random.Generator | None = None) -> float:
     """Smallest true difference in means a two-sided test at ``alpha`` detects with ``power``, by simulation.
 

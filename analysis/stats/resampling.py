@@ -184,7 +184,7 @@ def permutation_keyness(
     counts,
     labels: Sequence[str],
     targets: Sequence[str],
-    n_resamples: int,
+    *, n_resamples: int,
     rng: np.random.Generator,
     clusters: Sequence[str] | None = None,
     stop_at: int | None = STOP_AT,
@@ -363,7 +363,7 @@ def _order_statistics(sorted_values: np.ndarray, level: float) -> tuple[np.ndarr
 
 def studentized_interval(
     values: np.ndarray,
-    n_resamples: int,
+    *, n_resamples: int,
     rng: np.random.Generator,
     level: float = 0.95,
     sizes: np.ndarray | None = None,
@@ -447,7 +447,7 @@ def studentized_interval(
 def studentized_contrast(
     cells: Sequence[tuple[np.ndarray, np.ndarray]],
     weights: Sequence[float],
-    n_resamples: int,
+    *, n_resamples: int,
     rng: np.random.Generator,
     level: float = 0.95,
     welch_floor: bool = False,
@@ -558,7 +558,7 @@ def studentized_contrast(
     return np.where(flat, estimate, low), np.where(flat, estimate, high)
 
 
-def bca_interval(values: np.ndarray, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
+def bca_interval(values: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
     """Bias-corrected and accelerated (BCa) bootstrap interval of the mean (Efron 1987).
 
     ``z0 = Φ⁻¹(#{θ̂* < θ̂} / B)``, acceleration ``a = Σ (θ̄ − θ̂_(i))³ / (6 (Σ (θ̄ − θ̂_(i))²)^1.5)``

@@ -72,7 +72,7 @@ def all_periods(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.Dateti
     return pd.date_range(start, last, freq=code)
 
 
-def ratio_bootstrap(counts: np.ndarray, exposure: np.ndarray, n_resamples: int, rng: np.random.Generator,
+def ratio_bootstrap(counts: np.ndarray, exposure: np.ndarray, *, n_resamples: int, rng: np.random.Generator,
                     level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of ``Σ counts / Σ exposure`` per column, resampling rows (documents).
 
@@ -102,7 +102,7 @@ SERIES_COLUMNS = ["item", "label", "group", "period", "n_docs", "count", "exposu
 UNBOUNDED_NOTE = "unbounded interval: too few documents with different values to bound it"
 
 
-def rate_interval(counts: np.ndarray, exposure: np.ndarray, n_resamples: int, rng: np.random.Generator,
+def rate_interval(counts: np.ndarray, exposure: np.ndarray, *, n_resamples: int, rng: np.random.Generator,
                   level: float = 0.95, upper: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
     """Studentized bootstrap interval of ``Σ counts / Σ exposure`` per column, resampling documents.
 
@@ -118,10 +118,10 @@ def rate_interval(counts: np.ndarray, exposure: np.ndarray, n_resamples: int, rn
     keep = exposure > 0
     if keep.sum() < 2 or n_resamples < 1:
         return np.full(k, np.nan), np.full(k, np.nan)
-    return studentized_interval(counts[keep], n_resamples, rng, level, sizes=exposure[keep], support=(0.0, upper))
+    return studentized_interval(counts[keep], n_resamples=n_resamples, rng=rng, level=level, sizes=exposure[keep], support=(0.0, upper))
 
 
-def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, freq: str = "month",
+def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, *, freq: str = "month",
                   n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0, labels: Mapping[str, str] | None = None,
                   order: Sequence[str] | None = None, upper: float = math.inf) -> pd.DataFrame:
     """Rates per item, group and period with studentized document-bootstrap 95% intervals (:data:`SERIES_COLUMNS`).
@@ -168,7 +168,7 @@ def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, g
                     records.append((item, labels.get(item, item), group, p, 0, 0.0, 0.0, math.nan, math.nan, math.nan, "no documents: gap"))
                 continue
             c, e = C[m], E[m]
-            low, high = rate_interval(c, e, n_resamples, keyed_rng(seed, "series", group, str(p.date())), upper=upper)
+            low, high = rate_interval(c, e, n_resamples=n_resamples, rng=keyed_rng(seed, "series", group, str(p.date())), upper=upper)
             total_e = e.sum()
             for j, item in enumerate(items):
                 rate = scale * c[:, j].sum() / total_e if total_e > 0 else math.nan
@@ -190,7 +190,7 @@ EVENT_COLUMNS = ["event", "item", "label", "group_a", "group_b", "n_before_a", "
                  "before_a", "after_a", "before_b", "after_b", "change_a", "change_b", "did", "did_ci_low", "did_ci_high", "too_small", "note"]
 
 
-def event_problems(name: str, date: pd.Timestamp, window: int, dates: pd.Series, where: str) -> list[InputError]:
+def event_problems(*, name: str, date: pd.Timestamp, window: int, dates: pd.Series, where: str) -> list[InputError]:
     """An event window that the data cannot fill: no document before or none after the date."""
     d = pd.to_datetime(dates.dropna())
     key = f"[[time.event]] '{name}'"
@@ -207,7 +207,7 @@ def event_problems(name: str, date: pd.Timestamp, window: int, dates: pd.Series,
     return []
 
 
-def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, name: str, date: pd.Timestamp,
+def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, *, name: str, date: pd.Timestamp,
                  window: int, a: str, b: str, n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0,
                  labels: Mapping[str, str] | None = None, min_docs: int = 5) -> pd.DataFrame:
     """Before/after rates per group and their difference-in-differences (:data:`EVENT_COLUMNS`).
@@ -260,8 +260,8 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
     order = [(a, "before"), (a, "after"), (b, "before"), (b, "after")]
     resampled = [cells[k][E[cells[k]] > 0] for k in order]
     if n_resamples >= 1:
-        low, high = studentized_contrast([(C[idx], E[idx]) for idx in resampled], (-1.0, 1.0, 1.0, -1.0), n_resamples,
-                                         keyed_rng(seed, "event", name, a, b), welch_floor=True)
+        low, high = studentized_contrast([(C[idx], E[idx]) for idx in resampled], (-1.0, 1.0, 1.0, -1.0), n_resamples=n_resamples,
+                                         rng=keyed_rng(seed, "event", name, a, b), welch_floor=True)
     else:
         low, high = np.full(K, np.nan), np.full(K, np.nan)
     sizes = {k: len(v) for k, v in cells.items()}
@@ -303,7 +303,7 @@ def cross_correlation(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.Series:
     return pd.Series(out)
 
 
-def lag_correlation(dates: pd.Series, groups: pd.Series, a: str, b: str, max_lag: int = 7) -> pd.DataFrame:
+def lag_correlation(dates: pd.Series, groups: pd.Series, *, a: str, b: str, max_lag: int = 7) -> pd.DataFrame:
     """The lag (days) at which group b's daily volume correlates best with group a's (:data:`LAG_COLUMNS`).
 
     A positive ``best_lag`` means b follows a. Descriptive only: :data:`LAG_CAUTION`. In the

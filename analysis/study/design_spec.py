@@ -178,7 +178,7 @@ def formula_columns(formula: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def formula_problems(formula: str, columns: Sequence[str] | None, where: str, key: str = "[model] formula") -> list[InputError]:
+def formula_problems(formula: str, *, columns: Sequence[str] | None, where: str, key: str = "[model] formula") -> list[InputError]:
     """A formula that cannot be fitted: bad syntax, or a column the metadata does not have."""
     if not isinstance(formula, str) or not formula.strip():
         return [InputError(where, f"{key} is empty", 'write e.g. formula = "language + spline(date, 4)"')]

@@ -686,7 +686,7 @@ def design_setting_problems(study: Study) -> list[InputError]:
             problems.append(InputError(where, f"[model] seed = {md.seed!r} must be a whole number from 0 to {MAX_SEED}", "e.g. seed = 20240407"))
         from .design_spec import formula_problems
 
-        problems += [p for p in formula_problems(md.formula, None, where) if "not a metadata column" not in str(p)]
+        problems += [p for p in formula_problems(md.formula, columns=None, where=where) if "not a metadata column" not in str(p)]
     return problems
 
 
@@ -705,7 +705,7 @@ def design_column_problems(study: Study, columns: Sequence[str]) -> list[InputEr
     if study.model is not None:
         from .design_spec import formula_problems
 
-        problems += [p for p in formula_problems(study.model.formula, columns, where) if "not a metadata column" in str(p)]
+        problems += [p for p in formula_problems(study.model.formula, columns=columns, where=where) if "not a metadata column" in str(p)]
         if study.model.cluster and study.model.cluster not in columns:
             problems.append(InputError(where, f"[model] cluster names '{study.model.cluster}', not a metadata column", f"use one of: {available}"))
     return problems

@@ -88,7 +88,7 @@ def parse_rules(text: str, where: str) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, where: str = "<text>", outlet: str | None = None) -> tuple[str, list[Removal]]:
+def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, *, where: str = "<text>", outlet: str | None = None) -> tuple[str, list[Removal]]:
     """Apply ``rules`` in order to an NFC text; return the cleaned text and the removals.
 
     Line numbers in the log refer to the input text. Blank lines are kept (they separate

@@ -62,7 +62,7 @@ def shingle_hashes(words: Sequence[str], k: int = 5) -> np.ndarray:
     return np.unique(hashes)
 
 
-def near_duplicates(documents, k: int = 5, threshold: float = 0.5, max_df: int = 50) -> pd.DataFrame:
+def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: int = 50) -> pd.DataFrame:
     """Shingle Jaccard for every pair of documents of one language that share a shingle.
 
     ``documents`` maps doc_id -> (language, tokens), or is an iterable of (doc_id, language,

@@ -182,7 +182,7 @@ def duplicates_to_drop(documents: Iterable[tuple[str, str, str]], shingle_size: 
             order[doc_id] = len(order)
             yield doc_id, language, text.split()
 
-    pairs = near_duplicates(words(), shingle_size, threshold)
+    pairs = near_duplicates(words(), k=shingle_size, threshold=threshold)
     pairs = pairs[pairs["near_duplicate"]]
     partners: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for a, b, jaccard in zip(pairs["doc_a"], pairs["doc_b"], pairs["jaccard"]):
@@ -202,7 +202,7 @@ def duplicates_to_drop(documents: Iterable[tuple[str, str, str]], shingle_size: 
 LEARN_VERSION = "2"
 
 
-def learned_corpus(study, corpus, preparation, cache=None):
+def learned_corpus(study, corpus, preparation, *, cache=None):
     """The corpus and preparation a study's stages use: near-duplicate copies dropped when
     ``[corpus] drop_duplicates``, learned rules appended when ``[text] learn_boilerplate``.
 

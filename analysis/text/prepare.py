@@ -194,7 +194,7 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
     presegmented = False
     merger = _mergers(preparation.key, tuple(preparation.phrases_vi), tuple(preparation.phrases_en))[document.language]
     if document.language == "vi":
-        paragraphs, presegmented = segment_vi(cleaned, preparation.segmenter, merger, preparation.resegment)
+        paragraphs, presegmented = segment_vi(cleaned, segmenter=preparation.segmenter, merger=merger, resegment=preparation.resegment)
     else:
         paragraphs = segment_en(cleaned, merger)
     return PreparedDocument(
@@ -494,7 +494,7 @@ def _progress(total: int, enabled: bool):
 def prepare_corpus(
     documents: Sequence[Document],
     preparation: Preparation,
-    cache=None,
+    *, cache=None,
     workers: int = 1,
     progress: bool = False,
     scheduler: str = "",

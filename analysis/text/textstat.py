@@ -115,7 +115,7 @@ def tfidf_top_terms(dtm: DocTermMatrix, n: int) -> pd.DataFrame:
 
 
 def bigram_table(
-    prepared: Sequence[PreparedDocument], rules: TermRules, docvars: pd.DataFrame, by: str, min_count: int = 1
+    prepared: Sequence[PreparedDocument], rules: TermRules, docvars: pd.DataFrame, by: str, *, min_count: int = 1
 ) -> pd.DataFrame:
     """Bigrams of adjacent content terms within a sentence, counted per group of ``by``.
 
@@ -181,7 +181,7 @@ def _words(token: str) -> list[str]:
     return [w for w in token.lower().replace(" ", "_").split("_") if w]
 
 
-def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, window: int = 6) -> pd.DataFrame:
+def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, *, window: int = 6) -> pd.DataFrame:
     """Key word in context: every token (or run of tokens) that is ``term``.
 
     A token matches when its lower-cased form or its counted term (the English lemma) is one of

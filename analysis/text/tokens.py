@@ -361,7 +361,7 @@ class PreparedDocument:
 
 def segment_vi(
     text: str,
-    segmenter: str | Callable[[str], list[str]] = "underthesea",
+    *, segmenter: str | Callable[[str], list[str]] = "underthesea",
     merger: PhraseMerger | None = None,
     resegment: bool = True,
 ) -> tuple[list[Paragraph], bool]:

@@ -75,7 +75,7 @@ def document_prevalence(doc_topic: np.ndarray, unit_docs, prefix: str = "T") -> 
                         columns=[f"{prefix}{k + 1}" for k in range(doc_topic.shape[1])])
 
 
-def document_draws(gamma: np.ndarray, unit_docs, n_draws: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+def document_draws(gamma: np.ndarray, unit_docs, *, n_draws: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
     """Document ids (corpus order) and θ draws (draws × documents × K): per draw, one
     Dirichlet(γ_u) draw per unit (``Gamma(γ_uk, 1)`` normalised), averaged over each document's units."""
     ids, inverse, sizes = _documents(unit_docs)
@@ -90,7 +90,7 @@ def document_draws(gamma: np.ndarray, unit_docs, n_draws: int, rng: np.random.Ge
     return ids, out
 
 
-def topic_labels(topic_word: np.ndarray, vocab, model: str = "", n: int = 3) -> dict[str, str]:
+def topic_labels(topic_word: np.ndarray, vocab, *, model: str = "", n: int = 3) -> dict[str, str]:
     """``T1`` -> ``joint 1: term, term, term`` (the ``n`` most probable terms of each topic)."""
     topic_word = np.asarray(topic_word, dtype=float)
     out = {}
@@ -115,7 +115,7 @@ def model_formula(formula: str, docvars: pd.DataFrame) -> tuple[str, list[str]]:
     return (" + ".join(kept) if kept else "1"), dropped
 
 
-def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFrame, formula: str, n_draws: int,
+def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFrame, *, formula: str, n_draws: int,
                   rng: np.random.Generator, labels: dict[str, str] | None = None, min_docs: int = 20,
                   focal: str = "language") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Topic prevalence of one model regressed on ``formula`` by the method of composition.
@@ -133,7 +133,7 @@ def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFram
     import patsy
 
     labels = labels or {}
-    ids, theta = document_draws(gamma, unit_docs, n_draws, rng)
+    ids, theta = document_draws(gamma, unit_docs, n_draws=n_draws, rng=rng)
     used = models.formula_columns(formula)
     # Vectorised (a per-document .at loop took minutes at 10,000 documents).
     present = pd.Index(ids).isin(docvars.index)
@@ -155,7 +155,7 @@ def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFram
                      formula=rhs, too_small=True, note="; ".join(notes + [f"not fitted: {len(ids)} documents for {X.shape[1]} coefficients"]))
                 for k in range(K)]
         return pd.DataFrame(rows, columns=MODEL_TOPIC_COLUMNS), pd.DataFrame(columns=models.MARGINAL_COLUMNS)
-    betas = models.composition_betas(theta, X, rng)
+    betas = models.composition_betas(theta, X, rng=rng)
     table = models.composition_summary(betas, list(X.columns))
     table["topic"] = table["topic"] + 1
     table.insert(0, "model", model)

@@ -327,7 +327,7 @@ def fit_gensim(
     return EngineFit(topic_word, doc_topic, np.asarray(model.alpha, dtype=np.float64), record, not multicore)
 
 
-def fit(engine: str, counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, **params) -> EngineFit:
+def fit(engine: str, counts: sp.csr_matrix, vocab: Sequence[str], k: int, *, seed: int, **params) -> EngineFit:
     """Fit ``engine`` ("tomotopy" or "gensim") with its explicit parameters (see the two fitters).
 
     Raises ``ValueError`` (starting with ``engine``) for an unknown or uninstalled engine."""

@@ -117,7 +117,7 @@ class TopicCorpus:
 
 def build_corpus(
     name: str,
-    unit_ids: Sequence[str],
+    *, unit_ids: Sequence[str],
     terms: Sequence[Sequence[str]],
     no_below: int = 2,
     no_above: float = 1.0,
@@ -268,7 +268,7 @@ def fit_parameters(settings: TopicSettings, workers: int = 1) -> dict:
     return {"engine": settings.engine, **engine_parameters(settings, workers)}
 
 
-def fit_lda(corpus: TopicCorpus, k: int, seed: int, engine: str = "tomotopy", **params) -> LdaFit:
+def fit_lda(corpus: TopicCorpus, k: int, seed: int, *, engine: str = "tomotopy", **params) -> LdaFit:
     """Fit LDA with ``k`` topics and return phi, theta and the vocabulary as numpy arrays.
 
     ``engine`` (:mod:`analysis.topics.engines`): ``"tomotopy"``, the collapsed Gibbs sampler with one
@@ -287,7 +287,7 @@ def fit_lda(corpus: TopicCorpus, k: int, seed: int, engine: str = "tomotopy", **
     ((2, 4), (4, 2))
     """
     check_k(corpus, k)
-    result = engines.fit(engine, corpus.counts, corpus.vocab, k, seed, **params)
+    result = engines.fit(engine, corpus.counts, corpus.vocab, k, seed=seed, **params)
     return LdaFit(
         corpus.name, k, seed, result.topic_word, result.doc_topic, corpus.vocab, corpus.unit_ids,
         result.alpha, reproducible=result.reproducible, record=result.record,
@@ -309,7 +309,7 @@ def top_term_indices(topic_word: np.ndarray, n: int) -> np.ndarray:
 
 
 def coherence(
-    corpus: TopicCorpus, topic_word: np.ndarray, topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+    corpus: TopicCorpus, topic_word: np.ndarray, *, topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
 ) -> dict[str, np.ndarray]:
     """Per-topic coherence of each topic's ``topn`` most probable terms, by gensim's CoherenceModel.
 
@@ -340,7 +340,7 @@ def coherence(
 
 
 def coherence_many(
-    corpus: TopicCorpus, topic_words: Sequence[np.ndarray], topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+    corpus: TopicCorpus, topic_words: Sequence[np.ndarray], *, topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
 ) -> list[dict[str, np.ndarray]]:
     """:func:`coherence` of several fits of one corpus, counting co-occurrences once per measure.
 
@@ -475,7 +475,7 @@ def selection_parameters(settings: TopicSettings) -> dict:
 
 
 def select_k(
-    corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0,
+    corpus: TopicCorpus, *, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0,
     stability_min: float = 0.6, coherence_topn: int = 10, mapper: Callable = map, progress=None, **params,
 ) -> KSelection:
     """Fit every K of ``k_range`` (and a fixed ``k``) with every seed of ``seeds``; choose K.
@@ -502,16 +502,16 @@ def select_k(
     >>> selection.summary["k"].tolist(), selection.k in (2, 3)
     ([2, 3], True)
     """
-    jobs = selection_jobs(corpus, k_range, seeds, k)
+    jobs = selection_jobs(corpus, k_range=k_range, seeds=seeds, k=k)
     results = []
     for result in mapper(partial(_fit_job, corpus, params), jobs):
         results.append(result)
         if progress is not None:
             progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
-    return selection_from_fits(corpus, results, k_range, seeds, k, stability_min, coherence_topn)
+    return selection_from_fits(corpus, results, k_range=k_range, seeds=seeds, k=k, stability_min=stability_min, coherence_topn=coherence_topn)
 
 
-def selection_jobs(corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0) -> list[tuple[int, int]]:
+def selection_jobs(corpus: TopicCorpus, *, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0) -> list[tuple[int, int]]:
     """The (K, seed) fits of K selection, after checking that some K fits the corpus."""
     candidates = candidate_ks(corpus, k_range, k)
     if k:
@@ -526,13 +526,13 @@ def selection_jobs(corpus: TopicCorpus, k_range: Sequence[int] = (), seeds: Sequ
 
 
 def selection_from_fits(
-    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], k_range: Sequence[int] = (),
+    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], *, k_range: Sequence[int] = (),
     seeds: Sequence[int] = (1, 2, 3), k: int = 0, stability_min: float = 0.6, coherence_topn: int = 10,
 ) -> KSelection:
     """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
     candidates = candidate_ks(corpus, k_range, k)
     feasible = sorted({kk for kk, _, _, _ in results})
-    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], coherence_topn)
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], topn=coherence_topn)
     means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
     fits = pd.DataFrame(
         [(corpus.name, k, seed, *(mean[m] for m in COHERENCE_MEASURES), record.get("iterations", 0), record.get("stopped_by", ""))
@@ -653,7 +653,7 @@ def topic_terms(fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.
     return pd.DataFrame(rows, columns=["model", "topic", "ranking", "rank", "term", "probability", "lift", "relevance", "gloss"])
 
 
-def representative_units(fit: LdaFit, texts: Mapping[str, str], n: int = 3, max_chars: int = 300) -> pd.DataFrame:
+def representative_units(fit: LdaFit, texts: Mapping[str, str], *, n: int = 3, max_chars: int = 300) -> pd.DataFrame:
     """Per topic the ``n`` units with the highest share of that topic, with their text.
 
     Columns: ``model, topic`` (from 1), ``rank, unit_id, share`` (theta), ``text`` (cut to
@@ -678,7 +678,7 @@ def prevalence(
     doc_topic: np.ndarray,
     groups: Sequence[str],
     clusters: Sequence[str],
-    rng: np.random.Generator,
+    *, rng: np.random.Generator,
     n_boot: int = 2000,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -710,7 +710,7 @@ def prevalence(
         sizes = np.bincount(inverse, minlength=len(names)).astype(float)
         estimate = sums.sum(axis=0) / sizes.sum()
         if n_boot > 0:
-            low, high = studentized_interval(sums, n_boot, rng, level, sizes=sizes, support=(0.0, 1.0))
+            low, high = studentized_interval(sums, n_resamples=n_boot, rng=rng, level=level, sizes=sizes, support=(0.0, 1.0))
         else:
             low = high = np.full(k, math.nan)
         note = ""
@@ -763,7 +763,7 @@ def concept_glosses(term_counts: Mapping[str, Mapping[str, int]], concept_map: M
 
 
 def concept_projection(
-    topic_word: np.ndarray, vocab: Sequence[str], language: str, concept_map: Mapping[str, Mapping[str, str]], concepts: Sequence[str]
+    topic_word: np.ndarray, vocab: Sequence[str], *, language: str, concept_map: Mapping[str, Mapping[str, str]], concepts: Sequence[str]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each topic's probability mass on each concept, renormalised over concepts.
 
@@ -787,7 +787,7 @@ def concept_projection(
 
 
 def align_languages(
-    fit_a: LdaFit, lang_a: str, fit_b: LdaFit, lang_b: str, concept_map: Mapping[str, Mapping[str, str]], n_shared: int = 5
+    fit_a: LdaFit, lang_a: str, fit_b: LdaFit, lang_b: str, concept_map: Mapping[str, Mapping[str, str]], *, n_shared: int = 5
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Match the topics of two single-language models through the concept map.
 
@@ -814,8 +814,8 @@ def align_languages(
             2         1       0.902      sea, trade
     """
     concepts = sorted(set(concept_map.get(lang_a, {}).values()) | set(concept_map.get(lang_b, {}).values()))
-    psi_a, mass_a = concept_projection(fit_a.topic_word, fit_a.vocab, lang_a, concept_map, concepts)
-    psi_b, mass_b = concept_projection(fit_b.topic_word, fit_b.vocab, lang_b, concept_map, concepts)
+    psi_a, mass_a = concept_projection(fit_a.topic_word, fit_a.vocab, language=lang_a, concept_map=concept_map, concepts=concepts)
+    psi_b, mass_b = concept_projection(fit_b.topic_word, fit_b.vocab, language=lang_b, concept_map=concept_map, concepts=concepts)
     similarity = 1.0 - jensen_shannon_matrix(psi_a, psi_b)
     matched = match_topics(psi_a, psi_b, "jensen_shannon")
     pairs = []
@@ -841,7 +841,7 @@ def align_languages(
 # ------------------------------------------------------------------------------ saved model
 
 
-def model_record(fit: LdaFit, corpus: TopicCorpus, selection: KSelection, engine: str = "tomotopy",
+def model_record(fit: LdaFit, corpus: TopicCorpus, selection: KSelection, *, engine: str = "tomotopy",
                  no_below: int = 2, no_above: float = 1.0, keep_n: int = 0) -> dict:
     """Plain description of a fit for ``settings.json`` beside the saved arrays (``engine`` and
     the dictionary filters are the ones the fit and :func:`build_corpus` used)."""

@@ -34,7 +34,7 @@ def require_pyldavis(where: str) -> None:
         ) from None
 
 
-def ldavis_data(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, relevance_terms: int = 30):
+def ldavis_data(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, *, relevance_terms: int = 30):
     """``pyLDAvis.prepare`` of one model (its ``PreparedData``).
 
     ``topic_word`` (K, V) and ``doc_topic`` (units, K) are the fitted distributions; ``counts``
@@ -57,8 +57,8 @@ def ldavis_data(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, re
     )
 
 
-def ldavis_page(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, name: str, relevance_terms: int = 30) -> str:
+def ldavis_page(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, *, name: str, relevance_terms: int = 30) -> str:
     """The LDAvis HTML page of one model (see :func:`ldavis_data`); ``name`` names its element."""
     import pyLDAvis
 
-    return pyLDAvis.prepared_data_to_html(ldavis_data(topic_word, doc_topic, counts, vocab, relevance_terms), visid=f"ldavis_{name}")
+    return pyLDAvis.prepared_data_to_html(ldavis_data(topic_word, doc_topic, counts, vocab, relevance_terms=relevance_terms), visid=f"ldavis_{name}")

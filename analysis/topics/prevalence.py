@@ -18,7 +18,7 @@ PREVALENCE_COLUMNS = ["model", "group_by", "group", "topic", "units", "clusters"
 
 
 def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.DataFrame, by: Sequence[str], n_resamples: int, seed: int,
-                  model: str = "", unit_ids: Sequence[str] | None = None, cluster: str = "") -> pd.DataFrame:
+                  *, model: str = "", unit_ids: Sequence[str] | None = None, cluster: str = "") -> pd.DataFrame:
     """Topic prevalence by group for each column of ``by``, with studentized cluster-bootstrap intervals.
 
     Parameters
@@ -68,7 +68,7 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
     frames = []
     for column in by:
         rng = keyed_rng(seed, "prevalence", model, column)
-        table = prevalence(doc_topic, docvars.loc[list(doc_ids), column].astype(str).tolist(), clusters, rng, n_resamples)
+        table = prevalence(doc_topic, docvars.loc[list(doc_ids), column].astype(str).tolist(), clusters, rng=rng, n_boot=n_resamples)
         if cluster:
             table = _cluster_prevalence(table, doc_topic, doc_ids, docvars, column, cluster, n_resamples, keyed_rng(seed, "prevalence", model, column, "cluster", cluster))
         table.insert(0, "group_by", column)
@@ -89,7 +89,7 @@ def _cluster_prevalence(table: pd.DataFrame, doc_topic: np.ndarray, doc_ids: Seq
         return _with_cluster_columns(table, rows, [_missing_note(cluster)] * len(table))
     groups = docvars.loc[list(doc_ids), column].astype(str).to_numpy(dtype=object)
     outlets = docvars.loc[list(doc_ids), cluster].astype(str).to_numpy(dtype=object)
-    by_outlet = prevalence(doc_topic, groups, outlets, rng, n_resamples).set_index(["group", "topic"])
+    by_outlet = prevalence(doc_topic, groups, outlets, rng=rng, n_boot=n_resamples).set_index(["group", "topic"])
     rows, notes = [], []
     for group, topic in zip(table["group"], table["topic"]):
         members = groups == group

@@ -48,13 +48,13 @@ def test_csv_batches_give_the_records_and_labels_of_iter_csv(tmp_path_factory, r
     path = tmp_path_factory.mktemp("b") / "t.csv"
     path.write_bytes(_csv(rows, terminator).encode("utf-8"))
     try:
-        expected = [(r.where, r.fields) for r in sources.iter_csv(path, "csv", "", "utf-8", "t")]
+        expected = [(r.where, r.fields) for r in sources.iter_csv(path, fmt="csv", delimiter="", encoding="utf-8", where="t")]
     except InputError as exc:
         with pytest.raises(InputError) as caught:
-            list(sources.csv_batches(path, "csv", "", "utf-8", "t", size=size))
+            list(sources.csv_batches(path, fmt="csv", delimiter="", encoding="utf-8", where="t", size=size))
         assert str(caught.value) == str(exc)
         return
-    got = [batch.record("t", i) for batch in sources.csv_batches(path, "csv", "", "utf-8", "t", size=size) for i in range(len(batch))]
+    got = [batch.record("t", i) for batch in sources.csv_batches(path, fmt="csv", delimiter="", encoding="utf-8", where="t", size=size) for i in range(len(batch))]
     assert [(r.where, r.fields) for r in got] == expected
 
 
@@ -77,7 +77,7 @@ def test_records_in_many_batches_are_the_records_of_one(tmp_path, monkeypatch, s
     assert corpus.doc_ids == [f"d{i}" for i in range(10)]
     assert [d.text for d in corpus] == [r[3] for r in rows]
     path = study.parent / "a.csv"
-    assert [d.where for d in corpus] == [r.where for r in sources.iter_csv(path, "csv", "", "utf-8", str(path))]
+    assert [d.where for d in corpus] == [r.where for r in sources.iter_csv(path, fmt="csv", delimiter="", encoding="utf-8", where=str(path))]
     assert dict(corpus.record_hashes) == {
         d.doc_id: sources.record_sha256({"doc_id": d.doc_id, "language": d.language, "outlet": r[2]}, d.text_sha256) for d, r in zip(corpus, rows)
     }
@@ -253,7 +253,7 @@ def test_csv_batches_are_cut_by_characters_too(tmp_path, monkeypatch):
     rows = [(f"d{i}", "en", "x" * 300) for i in range(10)]
     path = tmp_path / "t.csv"
     path.write_text(csv_text(rows, header=("doc_id", "language", "text")), encoding="utf-8")
-    batches = list(sources.csv_batches(path, "csv", "", "utf-8", "t"))
+    batches = list(sources.csv_batches(path, fmt="csv", delimiter="", encoding="utf-8", where="t"))
     assert [len(b) for b in batches] == [4, 4, 2]  # 4 x 305 characters reach 1,000
     assert [b.first for b in batches] == [1, 5, 9] and batches[1].label("t", 0) == "t record 5 (line 6)"
 

@@ -18,7 +18,7 @@ NO_STOP = TermRules({})
 
 def error_of(text: str, **kwargs) -> str:
     with pytest.raises(InputError) as info:
-        parse_codebook(text, "cb.yaml", **kwargs)
+        parse_codebook(text, source="cb.yaml", **kwargs)
     return str(info.value)
 
 

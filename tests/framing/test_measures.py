@@ -69,12 +69,12 @@ def test_annotate_and_frame_salience_by_hand():
 def test_units_are_cut_like_make_units(kind, window):
     doc = vi_doc()
     annotation = annotate(doc, RULES, CODEBOOK)
-    expected = make_units(doc, RULES, kind, window)
+    expected = make_units(doc, RULES, kind=kind, window=window)
     got = unit_sentences(annotation, kind, window)
     assert [u.unit_id for u in expected] == [g[0] for g in got]
     for unit, (_, _, members) in zip(expected, got):
         assert len(unit.terms) == sum(annotation.counted[s] for s in members)
-    units = frame_salience([annotation], CODEBOOK, kind, window)
+    units = frame_salience([annotation], CODEBOOK, kind, window=window)
     assert units.groupby("frame")["hits"].sum().to_dict() == {"cooperation": 3, "trade": 3, "sea": 1, "conflict": 0}
 
 
@@ -117,18 +117,18 @@ def test_concept_counts():
 
 def test_bootstrap_is_reproducible_with_a_seed():
     values = np.array([1.0, 4.0, 2.0, 8.0, 5.0])
-    a = bootstrap_ci(values, 500, keyed_rng(1, "x"))
-    b = bootstrap_ci(values, 500, keyed_rng(1, "x"))
-    c = bootstrap_ci(values, 500, keyed_rng(2, "x"))
+    a = bootstrap_ci(values, n_resamples=500, rng=keyed_rng(1, "x"))
+    b = bootstrap_ci(values, n_resamples=500, rng=keyed_rng(1, "x"))
+    c = bootstrap_ci(values, n_resamples=500, rng=keyed_rng(2, "x"))
     assert a == b and a != c
     assert a[0] < values.mean() < a[1]
-    assert all(math.isnan(v) for v in bootstrap_ci(np.array([3.0]), 500, keyed_rng(1)))
-    assert bootstrap_ci(np.array([2.0, 2.0]), 500, keyed_rng(1)) == (2.0, 2.0)
+    assert all(math.isnan(v) for v in bootstrap_ci(np.array([3.0]), n_resamples=500, rng=keyed_rng(1)))
+    assert bootstrap_ci(np.array([2.0, 2.0]), n_resamples=500, rng=keyed_rng(1)) == (2.0, 2.0)
 
 
 def test_exact_permutation_test_equals_scipy():
     x, y = np.array([3.1, 4.2, 5.0, 6.3]), np.array([1.0, 2.2, 2.9])
-    p, smallest, exact = permutation_test(x, y, 5000, keyed_rng(1))
+    p, smallest, exact = permutation_test(x, y, n_resamples=5000, rng=keyed_rng(1))
     reference = stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True, n_resamples=5000)
     assert exact and p == pytest.approx(reference.pvalue) and smallest == pytest.approx(2 / 35)
 
@@ -136,8 +136,8 @@ def test_exact_permutation_test_equals_scipy():
 def test_random_permutation_test_is_reproducible_and_agrees_with_scipy():
     rng = np.random.default_rng(0)
     x, y = rng.normal(1.0, 1.0, 15), rng.normal(0.0, 1.0, 15)
-    p1, _, exact = permutation_test(x, y, 2000, keyed_rng(9, "a"))
-    p2, _, _ = permutation_test(x, y, 2000, keyed_rng(9, "a"))
+    p1, _, exact = permutation_test(x, y, n_resamples=2000, rng=keyed_rng(9, "a"))
+    p2, _, _ = permutation_test(x, y, n_resamples=2000, rng=keyed_rng(9, "a"))
     assert not exact and p1 == p2
     reference = stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True,
                                        n_resamples=2000, rng=np.random.default_rng(1)).pvalue
@@ -145,7 +145,7 @@ def test_random_permutation_test_is_reproducible_and_agrees_with_scipy():
 
 
 def test_one_document_against_four_cannot_be_significant():
-    p, smallest, exact = permutation_test(np.array([1.0, 2.0, 3.0, 4.0]), np.array([100.0]), 5000, keyed_rng(1))
+    p, smallest, exact = permutation_test(np.array([1.0, 2.0, 3.0, 4.0]), np.array([100.0]), n_resamples=5000, rng=keyed_rng(1))
     assert exact and smallest == pytest.approx(0.4) and p == pytest.approx(0.4)
 
 
@@ -161,16 +161,16 @@ def test_group_means_and_too_small_notes():
     long, groups = long_table()
     order = group_order(groups.values(), ("vi", "en"))
     assert order == ["vi", "en"]
-    means = group_means(long, groups, order, 1000, 7, min_docs=5).set_index(["item", "group"])
+    means = group_means(long, groups, order=order, n_resamples=1000, seed=7, min_docs=5).set_index(["item", "group"])
     assert means.loc[("coop", "vi"), "mean"] == pytest.approx(25.0) and means.loc[("coop", "vi"), "n_docs"] == 4
     # studentized: wider than the data's range at 4 documents (the percentile interval, [10, 40] at most, under-covered)
     low, high = means.loc[("coop", "vi"), "ci_low"], means.loc[("coop", "vi"), "ci_high"]
     assert low < 25.0 < high and (low < 10 or high > 40)
-    assert (low, high) == bootstrap_ci(np.array([10.0, 20.0, 30.0, 40.0]), 1000, keyed_rng(7, "mean", "issue", "coop", "vi"))
+    assert (low, high) == bootstrap_ci(np.array([10.0, 20.0, 30.0, 40.0]), n_resamples=1000, rng=keyed_rng(7, "mean", "issue", "coop", "vi"))
     assert math.isnan(means.loc[("coop", "en"), "ci_low"])
     assert means.loc[("coop", "en"), "note"] == ("too small: en has 1 document (fewer than 5; below it, 95% intervals cover less than 93% in simulation);"
                                                  " one document: no interval")
-    assert group_means(long, groups, order, 1000, 7).equals(group_means(long, groups, order, 1000, 7))
+    assert group_means(long, groups, order=order, n_resamples=1000, seed=7).equals(group_means(long, groups, order=order, n_resamples=1000, seed=7))
 
 
 def test_group_tests_report_the_smallest_attainable_p():
@@ -197,7 +197,7 @@ def test_distribution_tests_equal_scipy():
     hits = {"coop": [10, 6, 3], "trade": [2, 4, 9], "sea": [0, 0, 0], "border": [1, 1, 2]}
     rows = [(d, "issue", item, v) for item, vs in hits.items() for d, v in zip(docs, vs)]
     long = pd.DataFrame(rows, columns=["doc_id", "family", "item", "value"])
-    result = distribution_tests(long, {"v1": "vi", "v2": "vi", "e1": "en"}, ["vi", "en"], min_docs=5).iloc[0]
+    result = distribution_tests(long, {"v1": "vi", "v2": "vi", "e1": "en"}, order=["vi", "en"], min_docs=5).iloc[0]
     table = np.array([[16, 3], [6, 9], [2, 2]])
     expected = stats.chi2_contingency(table, correction=False)
     assert result["chi2"] == pytest.approx(expected.statistic) and result["dof"] == 2 and result["p"] == pytest.approx(expected.pvalue)
@@ -205,7 +205,7 @@ def test_distribution_tests_equal_scipy():
     assert (result["hits_a"], result["hits_b"]) == (24, 14)
     assert result["too_small"] and "expected counts below 5" in result["note"]
     identical = pd.concat([long[long["doc_id"] == "v1"], long[long["doc_id"] == "v1"].assign(doc_id="e1")])
-    assert distribution_tests(identical, {"v1": "vi", "e1": "en"}, ["vi", "en"]).iloc[0]["jsd"] == pytest.approx(0.0, abs=1e-12)
+    assert distribution_tests(identical, {"v1": "vi", "e1": "en"}, order=["vi", "en"]).iloc[0]["jsd"] == pytest.approx(0.0, abs=1e-12)
 
 
 def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
@@ -214,9 +214,9 @@ def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
 
     rng = np.random.default_rng(7)
     x, y = rng.normal(0.3, 1, 23), rng.normal(0, 1, 31)
-    whole = fr.permutation_test(x, y, 999, np.random.default_rng(11))
+    whole = fr.permutation_test(x, y, n_resamples=999, rng=np.random.default_rng(11))
     monkeypatch.setattr(fr, "RESAMPLE_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
-    assert fr.permutation_test(x, y, 999, np.random.default_rng(11)) == whole
+    assert fr.permutation_test(x, y, n_resamples=999, rng=np.random.default_rng(11)) == whole
     # and the reference: every split drawn at once, as scipy-style (k + 1) / (n + 1)
     members = np.argsort(np.random.default_rng(11).random((999, 54)), axis=1)[:, :23]
     pooled = np.concatenate([x, y])
@@ -233,6 +233,6 @@ def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkey
     import analysis.stats.resampling as rs
 
     values = np.random.default_rng(4).gamma(2.0, 1.0, 300)
-    whole = fr.bootstrap_ci(values, 999, np.random.default_rng(8))
+    whole = fr.bootstrap_ci(values, n_resamples=999, rng=np.random.default_rng(8))
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 300 * 17)  # 17 resamples a batch
-    assert fr.bootstrap_ci(values, 999, np.random.default_rng(8)) == whole
+    assert fr.bootstrap_ci(values, n_resamples=999, rng=np.random.default_rng(8)) == whole

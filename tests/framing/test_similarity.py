@@ -38,27 +38,27 @@ def test_tfidf_rows_are_unit_length_and_keep_shared_concepts():
 
 
 def test_the_pairing_is_computed_from_the_concepts():
-    table = crosslingual_similarity(concept_table(), LANGS, ("vi", "en"))
+    table = crosslingual_similarity(concept_table(), languages=LANGS, pair=("vi", "en"))
     best = table[table["rank_for_b"] == 1].set_index("doc_b")["doc_a"].to_dict()
     assert best == {"e_sea": "v_sea", "e_trade": "v_trade"}
     assert set(table.loc[table["mutual_best"], "doc_a"]) == {"v_sea", "v_trade"}
     assert table.set_index(["doc_a", "doc_b"]).loc[("v_party", "e_trade"), "rank_for_a"] == 1  # its best, not mutual
     # relabelling and reordering the documents changes nothing but the names
     shuffled = concept_table().iloc[[4, 2, 0, 3, 1]].rename(index={"e_sea": "x1", "e_trade": "x2"})
-    again = crosslingual_similarity(shuffled, {**LANGS, "x1": "en", "x2": "en"}, ("vi", "en"))
+    again = crosslingual_similarity(shuffled, languages={**LANGS, "x1": "en", "x2": "en"}, pair=("vi", "en"))
     assert again.set_index(["doc_a", "doc_b"]).loc[("v_sea", "x1"), "cosine"] == pytest.approx(
         table.set_index(["doc_a", "doc_b"]).loc[("v_sea", "e_sea"), "cosine"])
     assert "trade" in table.set_index(["doc_a", "doc_b"]).loc[("v_trade", "e_trade"), "top_shared"].split()
 
 
 def test_keep_rank_drops_pairs_nobody_ranks_high():
-    table = crosslingual_similarity(concept_table(), LANGS, ("vi", "en"), keep_rank=1)
+    table = crosslingual_similarity(concept_table(), languages=LANGS, pair=("vi", "en"), keep_rank=1)
     assert ((table["rank_for_a"] == 1) | (table["rank_for_b"] == 1)).all()
-    assert len(table) < len(crosslingual_similarity(concept_table(), LANGS, ("vi", "en")))
+    assert len(table) < len(crosslingual_similarity(concept_table(), languages=LANGS, pair=("vi", "en")))
 
 
 def test_one_language_only_gives_an_empty_table():
-    assert crosslingual_similarity(concept_table().loc[["v_sea"]], LANGS).empty
+    assert crosslingual_similarity(concept_table().loc[["v_sea"]], languages=LANGS).empty
 
 
 ARTICLE = ("Bộ_trưởng Ngoại_giao Bùi_Thanh_Sơn đề_nghị Quảng_Tây tạo thuận_lợi thông_quan cửa_khẩu , nhất_là với "
@@ -94,7 +94,7 @@ def test_event_omissions_by_hand():
          ("v3", "actor", "party", 9), ("e1", "concept", "port", 7)],
         columns=["doc_id", "kind", "item", "count"])
     sentences = {"v1": 10, "v2": 10, "e1": 20, "v3": 5}  # 20 sentences on each side of "visit"
-    table = event_omissions(items, sentences, docvars, ("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
+    table = event_omissions(items, sentences, docvars, pair=("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
     assert set(table["event"]) == {"visit"}  # "talks" has no English coverage
     # guangxi: 6 vs 0 over equal exposures, p = 2 * 0.5**6 (exact conditional binomial test)
     assert table.loc[("actor", "guangxi"), "status"] == "missing in en"
@@ -170,7 +170,7 @@ def test_similarity_in_small_blocks_equals_the_whole_matrix(n_a, n_b, n_concepts
     ids_a, ids_b = [f"a{i}" for i in rng.permutation(n_a)], [f"b{i}" for i in rng.permutation(n_b)]
     counts = pd.DataFrame(rng.integers(0, 3, size=(n_a + n_b, n_concepts)), index=ids_a + ids_b, columns=[f"c{k}" for k in range(n_concepts)])
     languages = {**dict.fromkeys(ids_a, "vi"), **dict.fromkeys(ids_b, "en")}
-    blocked = crosslingual_similarity(counts, languages, keep_rank=keep_rank, block_cells=block_cells)
+    blocked = crosslingual_similarity(counts, languages=languages, keep_rank=keep_rank, block_cells=block_cells)
     # the reference: the whole cosine matrix, ranked by (-cosine, label) along each row and column
     weighted = tfidf_rows(counts.to_numpy(dtype=float))
     cosine = np.round(weighted[:n_a] @ weighted[n_a:].T, 12)  # equal up to rounding noise = tied

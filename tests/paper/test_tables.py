@@ -63,7 +63,7 @@ def test_hostile_names_in_tables_captions_stems_and_notes_are_inert():
     assert r"\includegraphics" in figure_block("top_terms_by_sự_kiện", "x")  # Vietnamese names are fine
     numbers = numbers_tex({"BestPairVi": ("d1", "similarity.csv, d1\n\\input{/etc/passwd} x d2")})
     assert executable_inputs(numbers) == [] and len(numbers.splitlines()) == 2
-    appendix = appendix_tex([(f"Section {HOSTILE}", [("table", "t", table_block("t", hostile_table(), f"Caption {HOSTILE}"))])])
+    appendix = appendix_tex([(f"Section {HOSTILE}", [("table", "t", table_block("t", hostile_table(), caption=f"Caption {HOSTILE}"))])])
     assert executable_inputs(appendix) == []
 
 
@@ -73,7 +73,7 @@ def test_hostile_appendix_compiles_without_reading_the_file(tmp_path):
     hostile = HOSTILE.replace("/etc/passwd", "secret")
     table = hostile_table().rename(columns={HOSTILE: hostile})
     appendix = appendix_tex([(f"Section {hostile}", [
-        ("table", "t", table_block("t", table, f"Caption {hostile}")),
+        ("table", "t", table_block("t", table, caption=f"Caption {hostile}")),
         ("figure", f"f_{hostile}", f"Figure by {hostile}"),
     ])])
     (tmp_path / "appendix.tex").write_text(appendix, encoding="utf-8")
@@ -113,9 +113,9 @@ def test_long_tables_are_capped_with_a_pointer_to_the_csv():
     tex = to_latex(table, caption="Keyness", max_rows=40, source="keyness.csv")
     assert r"First 40 of 100 rows shown; every row is in keyness.csv." in tex
     assert tex.split(r"\end{longtable}")[0].count("Bộ trưởng") == 40
-    doc = table_block("frame_salience_by_document", table, "Frame salience per document. Data: frame_salience_by_document.csv.")
+    doc = table_block("frame_salience_by_document", table, caption="Frame salience per document. Data: frame_salience_by_document.csv.")
     assert r"\begin{longtable}" not in doc and "100 rows, one per document" in doc
-    assert table_block("frame_salience_by_document", table.iloc[:5], "x").count(r"\begin{longtable}") >= 1
+    assert table_block("frame_salience_by_document", table.iloc[:5], caption="x").count(r"\begin{longtable}") >= 1
 
 
 @pytest.mark.skipif(not ENGINE, reason=NO_ENGINE)
@@ -123,8 +123,8 @@ def test_wide_and_long_tables_compile_without_overfull_boxes(tmp_path):
     big = pd.DataFrame({"doc_id": [f"{i:05d}_abcdef0123456789" for i in range(9000)], "language": ["vi"] * 9000, "per_1000": np.arange(9000) / 7})
     body = "\n".join([
         to_latex(wide_table(60), caption="Keyness of Vietnamese words", label="wide"),
-        table_block("actor_salience_by_document", big, "Per document"),
-        table_block("keyness_all", big, "Capped long table"),
+        table_block("actor_salience_by_document", big, caption="Per document"),
+        table_block("keyness_all", big, caption="Capped long table"),
         to_latex(pd.DataFrame({"section": ["setting"], "key": ["frequencies.kwic_terms"], "value": ["x" * 300]}), caption="Long unbroken value"),
     ])
     log = compile_document(tmp_path, body)

@@ -23,7 +23,7 @@ def test_an_unbounded_interval_is_a_hatched_bar_cut_by_the_panel_edge():
     exposure = pd.Series([10.0, 10.0, 12.0, 10.0, 30.0, 10.0, 10.0], index=ids)
     dates = pd.Series(pd.to_datetime(["2024-03-05", "2024-03-09", "2024-03-20", "2024-04-02", "2024-04-10", "2024-03-07", "2024-04-08"]), index=ids)
     groups = pd.Series(["vi"] * 5 + ["en"] * 2, index=ids)
-    series = timeseries.period_series(counts, exposure, dates, groups, "month", 499, 7, 100.0, order=["vi", "en"])
+    series = timeseries.period_series(counts, exposure, dates, groups, freq="month", n_resamples=499, seed=7, scale=100.0, order=["vi", "en"])
     # the figure's data (written beside it as CSV) carries the unbounded side as it is: 0 to inf
     march_vi = series[(series["group"] == "vi") & (series["period"] == "2024-03-01")].iloc[0]
     assert march_vi["n_docs"] == 3 and march_vi["ci_low"] >= 0 and np.isposinf(march_vi["ci_high"])

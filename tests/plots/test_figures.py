@@ -95,8 +95,8 @@ def test_new_figures_are_not_pyplot_figures_so_notebooks_show_them_once():
 
 
 def test_empty_keyness_and_fightin_words_figures_print_their_title_once():
-    for fig in (plot_framing.figure_keyness([], 5, 5, "Keyness by outlet", "only 1 outlet value: nothing to compare"),
-                plot_framing.figure_fightin_words([], 5, "Keyness by outlet", "only 1 outlet value: nothing to compare")):
+    for fig in (plot_framing.figure_keyness([], top_n=5, min_docs=5, title="Keyness by outlet", empty_note="only 1 outlet value: nothing to compare"),
+                plot_framing.figure_fightin_words([], min_docs=5, title="Keyness by outlet", empty_note="only 1 outlet value: nothing to compare")):
         texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
         assert texts.count("Keyness by outlet") == 1 and "Fightin' Words" not in texts
         assert "only 1 outlet value: nothing to compare" in texts

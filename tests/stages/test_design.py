@@ -212,7 +212,7 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
         order = list(dict.fromkeys(docs))
         theta = np.stack([theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1)
         formula = "language" if name == "joint" else "1"  # a one-language model has no language contrast
-        expected = models.composition(theta, models.design_matrix(docvars.loc[order], formula), rng)
+        expected = models.composition(theta, models.design_matrix(docvars.loc[order], formula), rng=rng)
         got = table[table["model"] == name].reset_index(drop=True)
         assert got["term"].tolist() == expected["term"].tolist() and (got["topic"] == expected["topic"] + 1).all()
         for column in ("estimate", "se", "ci_low", "ci_high"):

@@ -19,7 +19,7 @@ def _comparisons(seed: int, groups: int = 3, docs: int = 30, terms: int = 40):
     doc_ids = [f"d{i}" for i in range(docs)]
     labels = {d: f"g{i % groups}" for i, d in enumerate(doc_ids)}
     vocab = [f"t{j:02d}" for j in range(terms)]
-    return keyness_comparisons(counts, doc_ids, vocab, labels, None, "none", 100.0, 199, np.random.default_rng(seed + 1))
+    return keyness_comparisons(counts, doc_ids, vocab, labels, order=None, correction="none", alpha0=100.0, n_resamples=199, rng=np.random.default_rng(seed + 1))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -28,7 +28,7 @@ def test_parts_give_the_bytes_of_the_stacked_table(tmp_path, seed):
     assert len(comparisons) == 3 and all(len(c.table) for c in comparisons)
     parts = list(_comparison_parts(comparisons, 5, None, "nothing"))
     assert len(parts) == 3  # one per comparison, not the stacked table
-    whole = files.write_csv(tmp_path / "whole.csv", comparison_table(comparisons, 5, None, empty_note="nothing"))
+    whole = files.write_csv(tmp_path / "whole.csv", comparison_table(comparisons, min_docs=5, labels=None, empty_note="nothing"))
     split = files.write_csv_parts(tmp_path / "parts.csv", iter(parts))
     assert split.read_bytes() == whole.read_bytes()
     assert len(pd.read_csv(split)) == sum(len(c.table) for c in comparisons)
@@ -40,7 +40,7 @@ def test_an_empty_comparison_falls_back_to_the_stacked_table(tmp_path):
     comparisons = [comparisons[0], empty, comparisons[2]]
     parts = list(_comparison_parts(comparisons, 5, None, "nothing"))
     assert len(parts) == 1
-    pd.testing.assert_frame_equal(parts[0], comparison_table(comparisons, 5, None, empty_note="nothing"))
+    pd.testing.assert_frame_equal(parts[0], comparison_table(comparisons, min_docs=5, labels=None, empty_note="nothing"))
     assert len(list(_comparison_parts([], 5, None, "nothing"))[0]) == 1  # the one "nothing to compare" row
 
 

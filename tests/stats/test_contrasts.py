@@ -111,7 +111,7 @@ def test_presence_tables_count_documents_per_stratum():
     present = np.array([1, 0, 1, 1, 0, 1], dtype=bool)
     labels = np.array(["a", "a", "b", "b", "a", "b"], dtype=object)
     strata = np.array(["s", "s", "s", "t", "t", "t"], dtype=object)
-    t = design.presence_tables(present, labels, strata, "a", "b")
+    t = design.presence_tables(present, labels, strata, a="a", b="b")
     assert t.tolist() == [[[1, 1], [1, 0]], [[0, 1], [2, 0]]]
 
 
@@ -119,7 +119,7 @@ def test_stratified_permutation_test_one_stratum_equals_plain_permutation():
     rng = np.random.default_rng(0)
     x = rng.normal(size=30) + np.r_[np.zeros(15), np.ones(15)]
     labels = np.array(["a"] * 15 + ["b"] * 15, dtype=object)
-    diff, p = design.stratified_permutation_test(x, labels, np.zeros(30), "a", "b", 2000, np.random.default_rng(1))
+    diff, p = design.stratified_permutation_test(x, labels, np.zeros(30), a="a", b="b", n_resamples=2000, rng=np.random.default_rng(1))
     assert diff == pytest.approx(x[:15].mean() - x[15:].mean())
     from scipy import stats
     ref = stats.permutation_test((x[:15], x[15:]), lambda a, b: a.mean() - b.mean(), n_resamples=2000, rng=np.random.default_rng(2)).pvalue
@@ -135,8 +135,8 @@ def test_stratified_test_removes_a_confounder_and_keeps_its_level():
         strata = np.array(["hi"] * 20 + ["lo"] * 20, dtype=object)
         labels = np.array(["a"] * 16 + ["b"] * 4 + ["a"] * 4 + ["b"] * 16, dtype=object)
         x = np.where(strata == "hi", 3.0, 0.0) + rng.normal(size=40)
-        _, p = design.stratified_permutation_test(x, labels, strata, "a", "b", 300, np.random.default_rng(seed + 1000))
-        _, p0 = design.stratified_permutation_test(x, labels, np.zeros(40), "a", "b", 300, np.random.default_rng(seed + 2000))
+        _, p = design.stratified_permutation_test(x, labels, strata, a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 1000))
+        _, p0 = design.stratified_permutation_test(x, labels, np.zeros(40), a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 2000))
         rejections_strat += p < 0.05
         rejections_plain += p0 < 0.05
     assert rejections_plain >= 55
@@ -156,7 +156,7 @@ def test_document_level_distribution_test_does_not_treat_hits_as_independent():
         counts = np.zeros((n, 2))
         counts[np.arange(n), kind] = hits
         labels = np.array(["a"] * 20 + ["b"] * 20, dtype=object)
-        r = design.distribution_permutation_test(counts, labels, "a", "b", 300, np.random.default_rng(seed + 99))
+        r = design.distribution_permutation_test(counts, labels, a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 99))
         table = np.array([counts[:20].sum(axis=0), counts[20:].sum(axis=0)])
         chi_rej += stats.chi2_contingency(table, correction=False).pvalue < 0.05
         perm_rej += r["p"] < 0.05
@@ -173,7 +173,7 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
     counts = pd.DataFrame({"trade": rng.poisson(3, n), "security": rng.poisson(1, n)}, index=docvars.index)
     exposure = pd.Series(rng.integers(200, 400, n), index=docvars.index)
     c = Contrast("three", groups=((("language", "vi"),), (("language", "en"),), (("language", "fr"),)), within="section", cluster="outlet")
-    table = design.compare(c, MeasureTable("frames", counts, exposure), docvars, 200, 7, mdd_simulations=100)
+    table = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100)
     assert len(table) == 3 * 2
     assert list(zip(table["group_a"], table["group_b"]))[::2] == [("language=vi", "language=en"), ("language=vi", "language=fr"),
                                                                   ("language=en", "language=fr")]
@@ -182,5 +182,5 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
     rate = 1000 * counts["trade"] / exposure
     assert row["mean_a"] == pytest.approx(rate[docvars["language"] == "vi"].mean())
     assert row["strata"] == 2 and row["clusters"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
-    again = design.compare(c, MeasureTable("frames", counts, exposure), docvars, 200, 7, mdd_simulations=100)
+    again = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100)
     pd.testing.assert_frame_equal(table, again)

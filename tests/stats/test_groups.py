@@ -28,14 +28,14 @@ OUTLETS = np.repeat(["o1", "o2", "o3"], 4).astype(object)
 def test_design_effect_is_kish_from_the_anova_icc_by_hand():
     # MSB = 4 (9 + 0 + 9) / 2 = 36; MSW = (2 + 2 + 2) / (12 - 3) = 2/3; m0 = (12 - 48/12) / 2 = 4
     icc = (36 - 2 / 3) / (36 + 3 * 2 / 3)
-    row, note = sg.cluster_mean(VALUES, OUTLETS, 999, np.random.default_rng(0), "outlet")
+    row, note = sg.cluster_mean(VALUES, OUTLETS, n_resamples=999, rng=np.random.default_rng(0), column="outlet")
     assert row["icc"] == pytest.approx(icc) and row["icc"] == pytest.approx(106 / 114)
     assert row["design_effect"] == pytest.approx(1 + (4 - 1) * icc)  # Kish: 1 + (m - 1) ICC
     assert row["effective_n"] == pytest.approx(12 / (1 + 3 * icc))
     assert row["cluster_n"] == 3 and row["effective_clusters"] == pytest.approx(3.0)
     assert row["cluster_ci_low"] < 5 < row["cluster_ci_high"]
     assert note == "3 outlet clusters (fewer than 10): cluster intervals need many more"
-    one, why = sg.cluster_mean(VALUES[:4], OUTLETS[:4], 99, np.random.default_rng(0), "outlet")
+    one, why = sg.cluster_mean(VALUES[:4], OUTLETS[:4], n_resamples=99, rng=np.random.default_rng(0), column="outlet")
     assert math.isnan(one["cluster_ci_low"]) and why == "1 outlet cluster: no cluster bootstrap (it needs at least 2)"
 
 
@@ -127,11 +127,11 @@ def test_group_table_gains_cluster_columns_with_keyed_streams():
     groups = dict(zip(docs, ["vi"] * 12))
     table = pd.DataFrame({"frame": ["x"], "group": ["vi"], "mean": [VALUES.mean()], "too_small": [False], "note": [""]})
     long = pd.DataFrame({"doc_id": docs, "item": "x", "value": VALUES})
-    out = sg.cluster_group_table(table, long, groups, dict(zip(docs, OUTLETS)), "outlet", 999, seed=5, item="frame")
+    out = sg.cluster_group_table(table, long, groups, dict(zip(docs, OUTLETS)), column="outlet", n_resamples=999, seed=5, item="frame")
     assert list(out.columns) == ["frame", "group", "mean", *g.CLUSTER_COLUMNS, "too_small", "note"]
     from analysis.stats.groups import keyed_rng
 
-    row, _ = sg.cluster_mean(VALUES, OUTLETS, 999, keyed_rng(5, "cluster", "x", "vi"), "outlet")
+    row, _ = sg.cluster_mean(VALUES, OUTLETS, n_resamples=999, rng=keyed_rng(5, "cluster", "x", "vi"), column="outlet")
     assert out.iloc[0]["cluster_ci_low"] == row["cluster_ci_low"] and out.iloc[0]["design_effect"] == pytest.approx(432 / 114)
 
 

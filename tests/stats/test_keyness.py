@@ -110,8 +110,8 @@ def test_swapping_the_groups_flips_every_sign(pairs, correction):
     target = np.array([a for a, _ in pairs])
     reference = np.array([b for _, b in pairs])
     vocab = [f"w{i}" for i in range(len(pairs))]
-    forward = keyness(target, reference, vocab, correction).set_index("term").sort_index()
-    backward = keyness(reference, target, vocab, correction).set_index("term").sort_index()
+    forward = keyness(target, reference, vocab, correction=correction).set_index("term").sort_index()
+    backward = keyness(reference, target, vocab, correction=correction).set_index("term").sort_index()
     for column in ("g2", "chi2", "log_ratio", "fw_delta", "fw_z"):
         np.testing.assert_allclose(forward[column], -backward[column], atol=1e-9)
     for column in ("p", "q"):

@@ -39,8 +39,8 @@ def test_default_p_permutes_documents_with_the_stage_defaults_and_stream():
     assert table.set_index("term").loc["hợp_tác", "p"] == pytest.approx(1 / 3, abs=0.03)
     # the stage's stream: same seed, permutations and stream name give the stage's p exactly
     doc_ids, vocab = list(COUNTS.index), list(COUNTS.columns)
-    stage = kg.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, two, ["vi", "en"], "none", 100.0, 200,
-                                  keyed_rng(7, "keyness", "concepts_by_language"))
+    stage = kg.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, two, order=["vi", "en"], correction="none", alpha0=100.0, n_resamples=200,
+                                  rng=keyed_rng(7, "keyness", "concepts_by_language"))
     mine = kg.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=200, seed=7, stream="concepts_by_language")
     np.testing.assert_array_equal(mine["p"].to_numpy(), stage[0].table["p"].to_numpy())
 
@@ -102,17 +102,17 @@ def _prevalence_data():
 
 def test_prevalence_intervals_do_not_depend_on_the_order_of_the_columns():
     theta, doc_ids, docvars = _prevalence_data()
-    one = tp.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, 7, "joint")
-    two = tp.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, 7, "joint")
+    one = tp.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, 7, model="joint")
+    two = tp.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, 7, model="joint")
     key = ["group_by", "group", "topic"]
     pd.testing.assert_frame_equal(one.sort_values(key).reset_index(drop=True), two.sort_values(key).reset_index(drop=True))
-    alone = tp.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, 7, "joint")
+    alone = tp.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, 7, model="joint")
     pd.testing.assert_frame_equal(alone, one[one["group_by"] == "outlet"].reset_index(drop=True))
 
 
 def test_prevalence_estimate_is_the_mean_share_of_the_groups_units():
     theta, doc_ids, docvars = _prevalence_data()
-    table = tp.prevalence_by(theta, doc_ids, docvars, ["language"], 0, 7, "m")
+    table = tp.prevalence_by(theta, doc_ids, docvars, ["language"], 0, 7, model="m")
     vi = table[(table["group"] == "vi") & (table["topic"] == 2)]
     np.testing.assert_allclose(vi["prevalence"].iloc[0], theta[:12, 1].mean())
     assert table["ci_low"].isna().all()  # no resamples: no interval
@@ -124,7 +124,7 @@ def test_actor_table_pools_mentions_by_group():
         "mentions": [3, 1, 0, 2], "mention_share": [0.75, 0.25, 0.0, 1.0], "per_1000": [1.0] * 4, "first_sentence": [0, 1, -1, 0],
         "first_position": ["headline/lead", "body", "", "headline/lead"], "statements": [1, 0, 0, 1],
     })
-    table = g.actor_group_table(actors, {"v1": "vi", "e1": "en"}, ["vi", "en"], {"a": "A"}, 100, 1, min_docs=1)
+    table = g.actor_group_table(actors, {"v1": "vi", "e1": "en"}, order=["vi", "en"], labels={"a": "A"}, n_resamples=100, seed=1, min_docs=1)
     row = table[(table["actor"] == "a") & (table["group"] == "vi")].iloc[0]
     assert row["label"] == "A" and row["mentions"] == 3 and row["mention_share"] == 0.75 and row["first_in_lead"] == 1
     assert row["voice_share"] == 1.0

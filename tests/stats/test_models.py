@@ -119,7 +119,7 @@ def test_composition_equals_direct_computation_on_a_tiny_model():
     assert draws.shape == (50, 5, 2)
     np.testing.assert_allclose(draws.sum(axis=2), 1.0)
     # without simulating coefficients: the mean over draws of each draw's OLS fit
-    table = models.composition(draws, X, rng, simulate=False)
+    table = models.composition(draws, X, rng=rng, simulate=False)
     betas = np.array([np.linalg.lstsq(X.to_numpy(), draws[d], rcond=None)[0] for d in range(50)])  # draws × p × K
     got = table.set_index(["topic", "term"])
     for k in range(2):
@@ -128,8 +128,8 @@ def test_composition_equals_direct_computation_on_a_tiny_model():
             assert got.loc[(k, term), "se"] == pytest.approx(betas[:, j, k].std(ddof=1))
     # with simulation, the spread is the regression's plus the topic model's (law of total variance)
     many = models.dirichlet_draws(gamma, 4000, np.random.default_rng(2))
-    sim = models.composition(many, X, np.random.default_rng(3)).set_index(["topic", "term"])
-    fixed = models.composition(many, X, np.random.default_rng(3), simulate=False).set_index(["topic", "term"])
+    sim = models.composition(many, X, rng=np.random.default_rng(3)).set_index(["topic", "term"])
+    fixed = models.composition(many, X, rng=np.random.default_rng(3), simulate=False).set_index(["topic", "term"])
     Xm = X.to_numpy()
     xtx = np.linalg.inv(Xm.T @ Xm)
     within = []
@@ -170,7 +170,7 @@ def outlet_coverage(outlets: int, method: str, span: bool = False, runs: int = 3
     covered = 0
     for _ in range(runs):
         values, labels, clusters = outlet_sample(rng, outlets, span=span)
-        low, high = models.cluster_bootstrap_difference(values, labels, clusters, "a", "b", 399, rng, method=method)
+        low, high = models.cluster_bootstrap_difference(values, labels, clusters, a="a", b="b", n_resamples=399, rng=rng, method=method)
         covered += low <= 0.5 <= high
     return covered / runs
 
@@ -195,26 +195,26 @@ def test_cluster_bootstrap_nested_is_the_studentized_contrast_over_outlets():
     values = np.array([1.0, 3.0, 2.0, 8.0, 4.0, 5.0, 0.0, 1.0, 2.0, 6.0, 1.0])
     labels = np.array(["a"] * 6 + ["b"] * 5, dtype=object)
     clusters = np.array(["p", "p", "q", "q", "r", "r", "s", "s", "t", "u", "u"], dtype=object)
-    low, high = models.cluster_bootstrap_difference(values, labels, clusters, "a", "b", 999, np.random.default_rng(4))
+    low, high = models.cluster_bootstrap_difference(values, labels, clusters, a="a", b="b", n_resamples=999, rng=np.random.default_rng(4))
     # by hand: outlet sums and sizes per group, the two groups as cells with weights (1, -1)
     cells = [(np.array([4.0, 10.0, 9.0]), np.array([2.0, 2.0, 2.0])), (np.array([1.0, 2.0, 7.0]), np.array([2.0, 1.0, 2.0]))]
-    want_low, want_high = studentized_contrast(cells, (1.0, -1.0), 999, np.random.default_rng(4))
+    want_low, want_high = studentized_contrast(cells, (1.0, -1.0), n_resamples=999, rng=np.random.default_rng(4))
     assert (low, high) == (float(want_low[0]), float(want_high[0]))
     assert low < 23 / 6 - 2.0 < high
-    again = models.cluster_bootstrap_difference(values, labels, clusters, "a", "b", 999, np.random.default_rng(4))
+    again = models.cluster_bootstrap_difference(values, labels, clusters, a="a", b="b", n_resamples=999, rng=np.random.default_rng(4))
     assert again == (low, high)
-    percentile = models.cluster_bootstrap_difference(values, labels, clusters, "a", "b", 999, np.random.default_rng(4), method="percentile")
+    percentile = models.cluster_bootstrap_difference(values, labels, clusters, a="a", b="b", n_resamples=999, rng=np.random.default_rng(4), method="percentile")
     assert percentile != (low, high) and percentile[0] < 23 / 6 - 2.0 < percentile[1]
 
 
 def test_cluster_bootstrap_needs_two_outlets_a_group_and_a_known_method():
     values = np.array([1.0, 2.0, 3.0, 4.0])
     labels = np.array(["a", "a", "b", "b"], dtype=object)
-    low, high = models.cluster_bootstrap_difference(values, labels, np.array(["p", "p", "q", "r"], dtype=object), "a", "b", 99, np.random.default_rng(0))
+    low, high = models.cluster_bootstrap_difference(values, labels, np.array(["p", "p", "q", "r"], dtype=object), a="a", b="b", n_resamples=99, rng=np.random.default_rng(0))
     assert np.isnan(low) and np.isnan(high)
     with pytest.raises(ValueError, match="method"):
-        models.cluster_bootstrap_difference(values, labels, np.array(["p", "s", "q", "r"], dtype=object), "a", "b", 99,
-                                            np.random.default_rng(0), method="bca")
+        models.cluster_bootstrap_difference(values, labels, np.array(["p", "s", "q", "r"], dtype=object), a="a", b="b", n_resamples=99,
+                                            rng=np.random.default_rng(0), method="bca")
 
 
 def test_minimum_detectable_difference_matches_the_normal_formula():

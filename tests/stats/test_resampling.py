@@ -65,7 +65,7 @@ def test_exact_permutation_p_equals_scipy_permutation_test():
     rng = np.random.default_rng(3)
     X = bursty_corpus(rng, 9, 6)
     labels = np.array(["vi"] * 4 + ["en"] * 5)
-    result = permutation_keyness(X, labels, ["vi"], 5000, np.random.default_rng(0))
+    result = permutation_keyness(X, labels, ["vi"], n_resamples=5000, rng=np.random.default_rng(0))
     assert result.exact and result.resamples == math.comb(9, 4) and result.min_p == pytest.approx(1 / 126)
     r = rates(X)
     for j in range(X.shape[1]):
@@ -82,7 +82,7 @@ def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monke
     boost[:18, 0] = 4.0  # one real difference: its test never stops early
     X = bursty_corpus(rng, 40, 8, shape=1.0, boost=boost)
     labels = np.array(["a"] * 18 + ["b"] * 22)
-    whole = permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2), stop_at=None)
+    whole = permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=None)
     # reference: the same splits drawn at once, Welch's t by scipy, p = (1 + #{|t*| >= |t|}) / (1 + B)
     splits = labels[np.argsort(np.random.default_rng(2).random((499, 40)), axis=1)]
     r = rates(X)
@@ -96,11 +96,11 @@ def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monke
     reached = exceed[-1] >= h
     L = np.argmax(exceed >= h, axis=0) + 1
     sequential = np.where(reached, h / L, expected)
-    stopping = permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2), stop_at=h)
+    stopping = permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=h)
     assert reached.any() and not reached.all() and stopping.p[0] == pytest.approx(sequential)
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 40 * 7)  # 7 splits a batch, the last one shorter
-    assert np.array_equal(permutation_keyness(sparse.csr_matrix(X), labels, ["a"], 499, np.random.default_rng(2), stop_at=None).p, whole.p)
-    assert np.array_equal(permutation_keyness(X, labels, ["a"], 499, np.random.default_rng(2), stop_at=h).p, stopping.p)
+    assert np.array_equal(permutation_keyness(sparse.csr_matrix(X), labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=None).p, whole.p)
+    assert np.array_equal(permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=h).p, stopping.p)
 
 
 def test_a_word_in_one_document_is_never_significant_in_a_balanced_split():
@@ -111,7 +111,7 @@ def test_a_word_in_one_document_is_never_significant_in_a_balanced_split():
     X[3, 1] = 4  # one document uses word 1
     X[:, 2] = 5
     labels = np.array(["a"] * 10 + ["b"] * 10)
-    assert permutation_keyness(X, labels, ["a"], 999, np.random.default_rng(0)).p[0, 1] == 1.0
+    assert permutation_keyness(X, labels, ["a"], n_resamples=999, rng=np.random.default_rng(0)).p[0, 1] == 1.0
 
 
 def test_document_level_test_holds_its_level_on_simulated_nulls_and_pooled_tokens_do_not():
@@ -122,7 +122,7 @@ def test_document_level_test_holds_its_level_on_simulated_nulls_and_pooled_token
     for _ in range(300):
         X = bursty_corpus(rng, 40, 10)
         labels = rng.permutation(np.array(["a"] * 20 + ["b"] * 20))
-        p = permutation_keyness(X, labels, ["a"], 199, rng).p[0][:4]  # the 4 most frequent terms: p is nearly continuous
+        p = permutation_keyness(X, labels, ["a"], n_resamples=199, rng=rng).p[0][:4]  # the 4 most frequent terms: p is nearly continuous
         observed, expected = contingency(X[labels == "a"].sum(axis=0), X[labels == "b"].sum(axis=0))
         pooled = stats.chi2.sf(g2_statistic(observed, expected), 1)[:4]
         perm_hits += int((p <= 0.05).sum())
@@ -140,7 +140,7 @@ def test_document_level_test_rejects_a_planted_effect():
     boost[:30, 2] = 3.0  # term 2 three times as frequent in the target's documents
     X = bursty_corpus(rng, 60, 30, shape=1.0, boost=boost)
     labels = np.array(["vi"] * 30 + ["en"] * 30)
-    table = document_keyness(X, labels, [f"w{j}" for j in range(30)], [("vi", "en")], 999, np.random.default_rng(1))[0].set_index("term")
+    table = document_keyness(X, labels, [f"w{j}" for j in range(30)], [("vi", "en")], n_resamples=999, rng=np.random.default_rng(1))[0].set_index("term")
     assert table.loc["w2", "p"] <= 0.01 and table.loc["w2", "g2"] > 0
     assert (table["q"] < 0.05).sum() <= 2 and table.loc["w2", "q"] < 0.05
 
@@ -152,8 +152,8 @@ def test_swapping_groups_flips_every_sign_and_keeps_p(seed, n_docs):
     X = bursty_corpus(rng, 2 * n_docs, 6)
     labels = np.array(["vi"] * n_docs + ["en"] * n_docs)
     vocab = [f"w{j}" for j in range(6)]
-    forward = document_keyness(X, labels, vocab, [("vi", "en")], 99, np.random.default_rng(seed))[0].set_index("term").sort_index()
-    backward = document_keyness(X, labels, vocab, [("en", "vi")], 99, np.random.default_rng(seed))[0].set_index("term").sort_index()
+    forward = document_keyness(X, labels, vocab, [("vi", "en")], n_resamples=99, rng=np.random.default_rng(seed))[0].set_index("term").sort_index()
+    backward = document_keyness(X, labels, vocab, [("en", "vi")], n_resamples=99, rng=np.random.default_rng(seed))[0].set_index("term").sort_index()
     for column in ("g2", "chi2", "log_ratio", "fw_delta", "fw_z"):
         np.testing.assert_allclose(forward[column], -backward[column], atol=1e-9)
     np.testing.assert_array_equal(forward["p"], backward["p"])
@@ -164,7 +164,7 @@ def test_effect_sizes_are_the_pooled_keyness_and_p_tokens_is_kept():
     X = bursty_corpus(rng, 12, 5)
     labels = ["a"] * 6 + ["b"] * 6
     vocab = list("vwxyz")
-    table = document_keyness(X, labels, vocab, [("a", "b")], 99, np.random.default_rng(0))[0].set_index("term").sort_index()
+    table = document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").sort_index()
     pooled = keyness(X[:6].sum(axis=0), X[6:].sum(axis=0), vocab).set_index("term").sort_index()
     np.testing.assert_allclose(table["g2"], pooled["g2"])
     np.testing.assert_allclose(table["p_tokens"], pooled["p"])
@@ -176,11 +176,11 @@ def test_outlets_nested_in_groups_are_permuted_whole():
     X = bursty_corpus(rng, 16, 5)
     labels = ["vi"] * 8 + ["en"] * 8
     outlets = ["A"] * 4 + ["B"] * 4 + ["C"] * 4 + ["D"] * 4
-    result = permutation_keyness(X, labels, ["vi"], 1000, np.random.default_rng(0), clusters=outlets)
+    result = permutation_keyness(X, labels, ["vi"], n_resamples=1000, rng=np.random.default_rng(0), clusters=outlets)
     # 4 outlets, 2 per language: 6 splits of outlets, so no p below 1/6 whatever the documents say
     assert result.design == "clusters" and result.units == 4 and result.exact and result.min_p == pytest.approx(1 / 6)
     by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])  # an outlet's rate: its pooled counts
-    assert np.array_equal(result.p, permutation_keyness(by_outlet, ["vi", "vi", "en", "en"], ["vi"], 1000, np.random.default_rng(0)).p)
+    assert np.array_equal(result.p, permutation_keyness(by_outlet, ["vi", "vi", "en", "en"], ["vi"], n_resamples=1000, rng=np.random.default_rng(0)).p)
     assert np.allclose(unit_rates(X, np.array(outlets)).toarray(), rates(by_outlet))
 
 
@@ -195,8 +195,8 @@ def test_outlets_spanning_groups_permute_documents_within_outlets():
     boost[:30, 0] = 3.0  # outlet A uses term 0 three times as often; the groups do not differ within outlets
     for _ in range(60):
         X = bursty_corpus(rng, 60, 8, shape=2.0, boost=boost)
-        within += permutation_keyness(X, labels, ["x"], 199, rng, clusters=outlets).p[0, 0] <= 0.05
-        free += permutation_keyness(X, labels, ["x"], 199, rng).p[0, 0] <= 0.05
+        within += permutation_keyness(X, labels, ["x"], n_resamples=199, rng=rng, clusters=outlets).p[0, 0] <= 0.05
+        free += permutation_keyness(X, labels, ["x"], n_resamples=199, rng=rng).p[0, 0] <= 0.05
     assert within / 60 <= 0.05 + 3 * math.sqrt(0.05 * 0.95 / 60)
     assert free / 60 > 0.5
 
@@ -206,13 +206,13 @@ def test_three_groups_each_against_the_rest_share_the_splits():
     X = bursty_corpus(rng, 30, 5)
     labels = ["a"] * 10 + ["b"] * 10 + ["c"] * 10
     pairs = [("a", "rest"), ("b", "rest"), ("c", "rest")]
-    tables = document_keyness(X, labels, list("vwxyz"), pairs, 199, np.random.default_rng(0))
+    tables = document_keyness(X, labels, list("vwxyz"), pairs, n_resamples=199, rng=np.random.default_rng(0))
     assert len(tables) == 3
     # "a vs rest" alone draws the same splits, so the same p
-    alone = document_keyness(X, labels, list("vwxyz"), [("a", "rest")], 199, np.random.default_rng(0))[0]
+    alone = document_keyness(X, labels, list("vwxyz"), [("a", "rest")], n_resamples=199, rng=np.random.default_rng(0))[0]
     assert tables[0]["p"].tolist() == alone["p"].tolist()
     with pytest.raises(ValueError):
-        document_keyness(X, labels, list("vwxyz"), [("a", "b")], 199, np.random.default_rng(0))
+        document_keyness(X, labels, list("vwxyz"), [("a", "b")], n_resamples=199, rng=np.random.default_rng(0))
 
 
 # ---------------------------------------------------------------------------------- intervals
@@ -236,36 +236,36 @@ def studentized_reference(values, n_resamples, rng, level=0.95):
 def test_studentized_interval_equals_the_textbook_formula():
     values = zero_inflated_rates(np.random.default_rng(1), 25, 0.5)
     # one resample at a time draws the same numbers as a batch of rows
-    got = studentized_interval(values, 999, np.random.default_rng(3))
+    got = studentized_interval(values, n_resamples=999, rng=np.random.default_rng(3))
     want = studentized_reference(values, 999, np.random.default_rng(3))
     assert got == pytest.approx(want, rel=1e-12)
 
 
 def test_studentized_ratio_interval_with_unit_clusters_is_the_mean_interval():
     values = zero_inflated_rates(np.random.default_rng(2), 30, 0.4)
-    low, high = studentized_interval(values[:, None], 500, np.random.default_rng(0), sizes=np.ones(30))
-    assert (float(low[0]), float(high[0])) == pytest.approx(studentized_interval(values, 500, np.random.default_rng(0)))
+    low, high = studentized_interval(values[:, None], n_resamples=500, rng=np.random.default_rng(0), sizes=np.ones(30))
+    assert (float(low[0]), float(high[0])) == pytest.approx(studentized_interval(values, n_resamples=500, rng=np.random.default_rng(0)))
 
 
 def test_studentized_interval_edge_cases():
-    assert all(math.isnan(v) for v in studentized_interval(np.array([3.0]), 100, np.random.default_rng(0)))
-    assert studentized_interval(np.array([2.0, 2.0, 2.0]), 100, np.random.default_rng(0)) == (2.0, 2.0)
+    assert all(math.isnan(v) for v in studentized_interval(np.array([3.0]), n_resamples=100, rng=np.random.default_rng(0)))
+    assert studentized_interval(np.array([2.0, 2.0, 2.0]), n_resamples=100, rng=np.random.default_rng(0)) == (2.0, 2.0)
     # one non-zero value among 4: a quarter of resamples has no variation, so the data cannot bound the top
-    low, high = studentized_interval(np.array([0.0, 0.0, 0.0, 9.0]), 999, np.random.default_rng(0))
+    low, high = studentized_interval(np.array([0.0, 0.0, 0.0, 9.0]), n_resamples=999, rng=np.random.default_rng(0))
     assert high == math.inf and low < 2.25
 
 
 def test_the_interval_is_cut_to_the_support_of_the_mean():
     values = np.array([0.0, 0.0, 1.0, 30.0, 0.0])
-    free = studentized_interval(values, 999, np.random.default_rng(1))
-    cut = studentized_interval(values, 999, np.random.default_rng(1), support=(0.0, 10.0))
+    free = studentized_interval(values, n_resamples=999, rng=np.random.default_rng(1))
+    cut = studentized_interval(values, n_resamples=999, rng=np.random.default_rng(1), support=(0.0, 10.0))
     assert free[0] < 0 and cut == (0.0, min(free[1], 10.0))
 
 
 def test_bca_interval_equals_scipy_bca():
     values = np.random.default_rng(4).gamma(1.0, 2.0, 40)
     reference = stats.bootstrap((values,), np.mean, n_resamples=1999, method="BCa", rng=np.random.default_rng(9), vectorized=True)
-    got = bca_interval(values, 1999, np.random.default_rng(9))
+    got = bca_interval(values, n_resamples=1999, rng=np.random.default_rng(9))
     assert got == pytest.approx((reference.confidence_interval.low, reference.confidence_interval.high), rel=1e-9)
 
 
@@ -281,7 +281,7 @@ def coverage(method, n: int, zero: float, reps: int, seed: int, shape: float = 1
 
 
 def studentized(x, rng):
-    return studentized_interval(x, 999, rng)
+    return studentized_interval(x, n_resamples=999, rng=rng)
 
 
 def percentile(x, rng):

@@ -30,7 +30,7 @@ def test_period_start_day_week_month():
 
 def test_monthly_series_rates_and_gaps_by_hand():
     counts, exposure, dates, groups = _corpus()
-    table = ts.period_series(counts, exposure, dates, groups, "month", 200, seed=1, order=["vi", "en"])
+    table = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=200, seed=1, order=["vi", "en"])
     trade = table[table["item"] == "trade"].set_index(["group", "period"])
     # vi January: (2 + 0) / (100 + 200) per 1,000 = 6.667; vi February: no document -> gap (NaN, n 0)
     assert trade.loc[("vi", "2024-01-01"), "rate"] == pytest.approx(1000 * 2 / 300)
@@ -40,7 +40,7 @@ def test_monthly_series_rates_and_gaps_by_hand():
     row = trade.loc[("vi", "2024-03-01")]
     assert row["ci_low"] <= row["rate"] <= row["ci_high"]
     assert len(table) == 2 * 3 * 2  # items x groups x months, gaps included
-    again = ts.period_series(counts, exposure, dates, groups, "month", 200, seed=1, order=["vi", "en"])
+    again = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=200, seed=1, order=["vi", "en"])
     pd.testing.assert_frame_equal(table, again)
 
 
@@ -54,14 +54,14 @@ def test_series_bootstrap_interval_covers_the_rate():
         counts = pd.DataFrame({"f": rng.poisson(exposure.to_numpy() * 0.01)}, index=ids)
         dates = pd.Series(pd.Timestamp("2024-05-01") + pd.to_timedelta(rng.integers(0, 28, n), unit="D"), index=ids)
         groups = pd.Series("vi", index=ids)
-        row = ts.period_series(counts, exposure, dates, groups, "month", 500, seed=seed).iloc[0]
+        row = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=500, seed=seed).iloc[0]
         covered += row["ci_low"] <= 10.0 <= row["ci_high"]
     assert covered / runs >= 0.9
 
 
 def test_event_window_difference_in_differences_by_hand():
     counts, exposure, dates, groups = _corpus()
-    table = ts.event_window(counts, exposure, dates, groups, "visit", pd.Timestamp("2024-02-01"), 60, "vi", "en", 300, seed=2)
+    table = ts.event_window(counts, exposure, dates, groups, name="visit", date=pd.Timestamp("2024-02-01"), window=60, a="vi", b="en", n_resamples=300, seed=2)
     row = table.set_index("item").loc["trade"]
     # vi before: (2 + 0) / 300; after: (1 + 3) / 200; en before: 1 / 50; after: (1 + 0 + 4) / 450 (per 1,000)
     before_a, after_a, before_b, after_b = 2000 / 300, 4000 / 200, 1000 / 50, 5000 / 450
@@ -84,8 +84,8 @@ def test_event_window_did_interval_covers_a_planted_shift():
         rate = 0.01 + 0.01 * ((group == "vi") & after)  # vi doubles after the event, en flat: DiD = 10 per 1,000
         counts = pd.DataFrame({"f": rng.poisson(exposure * rate)}, index=ids)
         dates = pd.Series(pd.Timestamp("2024-04-03") + pd.to_timedelta(day, unit="D"), index=ids)
-        row = ts.event_window(counts, pd.Series(exposure, index=ids), dates, pd.Series(group, index=ids), "e",
-                              pd.Timestamp("2024-04-03"), 30, "vi", "en", 400, seed=seed).iloc[0]
+        row = ts.event_window(counts, pd.Series(exposure, index=ids), dates, pd.Series(group, index=ids), name="e",
+                              date=pd.Timestamp("2024-04-03"), window=30, a="vi", b="en", n_resamples=400, seed=seed).iloc[0]
         covered += row["did_ci_low"] <= 10.0 <= row["did_ci_high"]
     assert covered / runs >= 0.88
 
@@ -120,7 +120,7 @@ def test_did_interval_covers_a_planted_effect_at_least_93_percent_with_ten_docum
     covered = []
     for _ in range(100):
         cells = [_bursty(rng, 10, r, 0.5) for r in (0.05, 0.10, 0.05, 0.05)]
-        low, high = studentized_contrast(cells, (-1, 1, 1, -1), 499, rng, welch_floor=True)
+        low, high = studentized_contrast(cells, (-1, 1, 1, -1), n_resamples=499, rng=rng, welch_floor=True)
         covered.append((low <= 0.05) & (0.05 <= high))
     assert np.mean(covered) >= 0.93
 
@@ -129,13 +129,13 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
     from analysis.stats.resampling import studentized_contrast, studentized_interval
 
     y, m = _bursty(np.random.default_rng(4), 15, 0.05, 0.3)
-    one = studentized_contrast([(y, m)], [1.0], 999, np.random.default_rng(5))
-    assert np.allclose(one, studentized_interval(y, 999, np.random.default_rng(5), sizes=m))
+    one = studentized_contrast([(y, m)], [1.0], n_resamples=999, rng=np.random.default_rng(5))
+    assert np.allclose(one, studentized_interval(y, n_resamples=999, rng=np.random.default_rng(5), sizes=m))
     # the event table's interval is the contrast of its four cells (keyed generator), scaled
     counts, exposure, dates, groups = _corpus()
     dates = dates.copy()
     dates.iloc[5] = pd.Timestamp("2024-01-28")  # en gets two documents before 1 February
-    row = ts.event_window(counts, exposure, dates, groups, "visit", pd.Timestamp("2024-02-01"), 60, "vi", "en", 300, seed=2).iloc[0]
+    row = ts.event_window(counts, exposure, dates, groups, name="visit", date=pd.Timestamp("2024-02-01"), window=60, a="vi", b="en", n_resamples=300, seed=2).iloc[0]
     from analysis.stats.groups import keyed_rng
 
     ids = list(counts.index)
@@ -143,7 +143,7 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
     cell = lambda grp, after: [i for i in range(8) if g[i] == grp and (d[i] >= np.datetime64("2024-02-01")) == after]  # noqa: E731
     cells = [(counts.to_numpy(float)[cell(grp, side)], exposure.to_numpy()[cell(grp, side)]) for grp, side in
              (("vi", False), ("vi", True), ("en", False), ("en", True))]
-    low, high = studentized_contrast(cells, (-1, 1, 1, -1), 300, keyed_rng(2, "event", "visit", "vi", "en"), welch_floor=True)
+    low, high = studentized_contrast(cells, (-1, 1, 1, -1), n_resamples=300, rng=keyed_rng(2, "event", "visit", "vi", "en"), welch_floor=True)
     assert (row["did_ci_low"], row["did_ci_high"]) == pytest.approx((1000 * low[0], 1000 * high[0]))
     # two documents a cell: half the resamples of a cell repeat one document, so a side is unbounded and the note says so
     assert math.isinf(row["did_ci_low"]) or math.isinf(row["did_ci_high"])
@@ -152,11 +152,11 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
 
 def test_event_outside_the_data_is_one_clear_line():
     _, _, dates, _ = _corpus()
-    problems = ts.event_problems("visit", pd.Timestamp("2025-06-01"), 14, dates, "study.toml")
+    problems = ts.event_problems(name="visit", date=pd.Timestamp("2025-06-01"), window=14, dates=dates, where="study.toml")
     assert len(problems) == 1
     message = str(problems[0])
     assert message.startswith("study.toml: [[time.event]] 'visit'") and "2024-01-03 to 2024-03-30" in message and "\n" not in message
-    assert ts.event_problems("visit", pd.Timestamp("2024-02-01"), 30, dates, "s") == []
+    assert ts.event_problems(name="visit", date=pd.Timestamp("2024-02-01"), window=30, dates=dates, where="s") == []
 
 
 def test_lag_correlation_finds_a_planted_delay():
@@ -167,7 +167,7 @@ def test_lag_correlation_finds_a_planted_delay():
     b_dates = np.repeat(days + pd.Timedelta(days=2), volume)  # b covers the same stories two days later
     dates = pd.Series(np.r_[a_dates, b_dates])
     groups = pd.Series(["vi"] * len(a_dates) + ["en"] * len(b_dates))
-    row = ts.lag_correlation(dates, groups, "vi", "en", max_lag=7).iloc[0]
+    row = ts.lag_correlation(dates, groups, a="vi", b="en", max_lag=7).iloc[0]
     assert row["best_lag"] == 2 and row["correlation"] > 0.9
     assert "descriptive" in row["note"]
     x = np.arange(10.0)
@@ -179,11 +179,11 @@ def test_documents_without_exposure_are_counted_but_not_resampled():
     counts = pd.DataFrame({"f": [2, 0, 0]}, index=ids)
     dates = pd.Series(pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]), index=ids)
     groups = pd.Series("vi", index=ids)
-    row = ts.period_series(counts, pd.Series([50.0, 0.0, 0.0], index=ids), dates, groups, "month", 99, seed=1).iloc[0]
+    row = ts.period_series(counts, pd.Series([50.0, 0.0, 0.0], index=ids), dates, groups, freq="month", n_resamples=99, seed=1).iloc[0]
     assert row["n_docs"] == 3 and row["rate"] == pytest.approx(40.0) and math.isnan(row["ci_low"])
     assert row["note"] == "fewer than two documents with exposure: no interval"
-    low, high = ts.rate_interval(np.array([[2.0], [0.0], [1.0]]), np.array([50.0, 0.0, 25.0]), 99, np.random.default_rng(0))
-    again = ts.rate_interval(np.array([[2.0], [1.0]]), np.array([50.0, 25.0]), 99, np.random.default_rng(0))
+    low, high = ts.rate_interval(np.array([[2.0], [0.0], [1.0]]), np.array([50.0, 0.0, 25.0]), n_resamples=99, rng=np.random.default_rng(0))
+    again = ts.rate_interval(np.array([[2.0], [1.0]]), np.array([50.0, 25.0]), n_resamples=99, rng=np.random.default_rng(0))
     assert (low[0], high[0]) == (again[0][0], again[1][0])
 
 
@@ -193,8 +193,8 @@ def test_a_share_interval_is_cut_at_one_and_says_so():
     exposure = pd.Series(1.0, index=ids)
     dates = pd.Series(pd.to_datetime(["2024-01-03"] * 4), index=ids)
     groups = pd.Series("vi", index=ids)
-    free = ts.period_series(counts, exposure, dates, groups, "month", 500, 1, 1.0).iloc[0]
-    cut = ts.period_series(counts, exposure, dates, groups, "month", 500, 1, 1.0, upper=1.0).iloc[0]
+    free = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=500, seed=1, scale=1.0).iloc[0]
+    cut = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=500, seed=1, scale=1.0, upper=1.0).iloc[0]
     assert free["ci_high"] > 1.0  # the bootstrap-t interval of a mean share of 0.965 reaches past 1
     assert cut["ci_high"] == 1.0 and cut["ci_low"] == free["ci_low"] and cut["rate"] == pytest.approx(0.965)
     assert "cut at 1" in cut["note"] and free["note"] == ""

@@ -425,7 +425,7 @@ def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
     monkeypatch.setattr(tokens, "SEGMENT_CHARS", 300)
     sentences = ["Hai nước thúc đẩy hợp tác kinh tế.", "Bộ trưởng Ngoại giao hội đàm tại Hà Nội.", "Biên giới hòa bình, ổn định."] * 30
     line = " ".join(sentences)
-    paragraphs, _ = tokens.segment_vi(line, recording)
+    paragraphs, _ = tokens.segment_vi(line, segmenter=recording)
     assert max(seen) <= 300 and len(seen) > 1
     # the same tokens as the text with a line break at every cut
     pieces = tokens.bounded_pieces(line, 300)
@@ -465,7 +465,7 @@ def test_altered_cache_entry_is_prepared_again_and_logged(tmp_path, caplog):
 
     study_path = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
     study = aio.read_study(study_path)
-    first = [list(d.tokens()) for d in prepared_corpus(study, 1, progress=False).prepared]
+    first = [list(d.tokens()) for d in prepared_corpus(study, workers=1, progress=False).prepared]
     entries = sorted(p for p in (tmp_path / ".cache" / "prepared").rglob("*.json") if not p.name.startswith("learned-"))
     assert len(entries) == 2
     target = next(p for p in entries if "Cooperation" in p.read_text(encoding="utf-8"))
@@ -473,13 +473,13 @@ def test_altered_cache_entry_is_prepared_again_and_logged(tmp_path, caplog):
     json.loads(altered)  # still valid JSON: only the checksum can tell
     target.write_text(altered, encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="analysis"):
-        again = [list(d.tokens()) for d in prepared_corpus(study, 1, progress=False).prepared]
+        again = [list(d.tokens()) for d in prepared_corpus(study, workers=1, progress=False).prepared]
     assert again == first and "Cooperation" in again[1]
     assert any("does not match its checksum" in r.getMessage() and target.name in r.getMessage() for r in caplog.records)
     assert "Cooperation" in target.read_text(encoding="utf-8")  # stored again, whole
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="analysis"):
-        prepared_corpus(study, 1, progress=False).prepared[1]
+        prepared_corpus(study, workers=1, progress=False).prepared[1]
     assert not any("checksum" in r.getMessage() for r in caplog.records)
 
 

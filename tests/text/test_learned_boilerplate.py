@@ -183,7 +183,7 @@ def test_validate_reports_documents_the_learned_rules_would_empty(tmp_path, caps
             (tmp_path / "docs").mkdir(exist_ok=True)
             (tmp_path / "docs" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
         settings = study.read_text(encoding="utf-8").replace('table = "a.csv"\n', 'folder = "docs"\nmetadata = "docs/metadata.csv"\n')
-        write_study(tmp_path, settings, [{"doc_id": d, "file": f"{d}.txt", "language": lang, "outlet": o} for d, lang, o, _ in rows], "docs/metadata.csv")
+        write_study(tmp_path, settings, metadata=[{"doc_id": d, "file": f"{d}.txt", "language": lang, "outlet": o} for d, lang, o, _ in rows], metadata_name="docs/metadata.csv")
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert main(["validate", "--study", str(study)]) == 2
     err = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("error")]

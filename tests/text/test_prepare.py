@@ -87,8 +87,8 @@ def test_parallel_result_equals_serial_result(preparation, serial, tmp_path):
     assert [d.doc_id for d in parallel] == [d.doc_id for d in DOCS]
     assert parallel == serial
     # Same bytes in the cache, whichever route prepared them.
-    prepare_corpus(DOCS, preparation, aio.PreparedCache(tmp_path / "one"), workers=1)
-    prepare_corpus(DOCS, preparation, aio.PreparedCache(tmp_path / "two"), workers=2)
+    prepare_corpus(DOCS, preparation, cache=aio.PreparedCache(tmp_path / "one"), workers=1)
+    prepare_corpus(DOCS, preparation, cache=aio.PreparedCache(tmp_path / "two"), workers=2)
     one, two = cache_bytes(tmp_path / "one"), cache_bytes(tmp_path / "two")
     assert len(one) == len({prep_mod.document_key(d, preparation) for d in DOCS})
     assert one == two
@@ -104,7 +104,7 @@ def test_prepared_tokens_are_real_segmentation(serial):
 
 def test_streaming_sequence_behaves_like_a_list(preparation, serial, tmp_path):
     cache = aio.PreparedCache(tmp_path)
-    seq = prepare_corpus(DOCS, preparation, cache, workers=1)
+    seq = prepare_corpus(DOCS, preparation, cache=cache, workers=1)
     assert isinstance(seq, PreparedSequence) and isinstance(seq, Sequence)
     assert len(seq) == len(serial)
     assert seq[0] == serial[0] and seq[-1] == serial[-1] and seq[17] == serial[17]
@@ -127,7 +127,7 @@ def test_streaming_sequence_behaves_like_a_list(preparation, serial, tmp_path):
 
 def test_sequence_reads_lazily_and_repairs_a_lost_entry(preparation, serial, tmp_path, monkeypatch):
     cache = aio.PreparedCache(tmp_path)
-    seq = prepare_corpus(DOCS, preparation, cache, workers=1)
+    seq = prepare_corpus(DOCS, preparation, cache=cache, workers=1)
     lost = cache.path(seq.keys[5])
     lost.unlink()
     cache.path(seq.keys[6]).write_text("{broken", encoding="utf-8")
@@ -141,22 +141,22 @@ def test_sequence_reads_lazily_and_repairs_a_lost_entry(preparation, serial, tmp
 def test_identical_texts_are_prepared_once_and_keep_their_own_ids(preparation, tmp_path, monkeypatch):
     docs = [Document("a", "vi", TINY_VI), Document("b", "vi", TINY_VI), Document("c", "en", TINY_EN)]
     counter = CountingPrepare(monkeypatch)
-    seq = prepare_corpus(docs, preparation, aio.PreparedCache(tmp_path), workers=1)
+    seq = prepare_corpus(docs, preparation, cache=aio.PreparedCache(tmp_path), workers=1)
     assert counter.calls == ["a", "c"]
     assert [d.doc_id for d in seq] == ["a", "b", "c"]
     assert seq[0].paragraphs == seq[1].paragraphs
-    in_memory = prepare_corpus(docs, preparation, None, workers=2)
+    in_memory = prepare_corpus(docs, preparation, cache=None, workers=2)
     assert [d.doc_id for d in in_memory] == ["a", "b", "c"] and in_memory == list(seq)
 
 
 def test_adding_documents_prepares_only_the_new_ones(preparation, tmp_path, monkeypatch):
     cache = aio.PreparedCache(tmp_path)
     counter = CountingPrepare(monkeypatch)
-    prepare_corpus(DOCS[:40], preparation, cache, workers=1)
+    prepare_corpus(DOCS[:40], preparation, cache=cache, workers=1)
     assert len(counter.calls) == 40
-    prepare_corpus(DOCS[:40], preparation, cache, workers=1)
+    prepare_corpus(DOCS[:40], preparation, cache=cache, workers=1)
     assert len(counter.calls) == 40  # nothing new
-    added = prepare_corpus(DOCS[:43], preparation, cache, workers=1)
+    added = prepare_corpus(DOCS[:43], preparation, cache=cache, workers=1)
     assert counter.calls[40:] == [d.doc_id for d in DOCS[40:43]]
     assert len(added) == 43
 
@@ -208,7 +208,7 @@ def test_bad_document_raises_input_error_from_worker_and_keeps_the_rest(preparat
     for workers in (1, 2):
         cache = aio.PreparedCache(tmp_path / str(workers))
         with pytest.raises(InputError) as caught:
-            prepare_corpus(docs, preparation, cache, workers=workers)
+            prepare_corpus(docs, preparation, cache=cache, workers=workers)
         messages.append(str(caught.value))
         if workers == 1:  # serially, everything before the bad document is cached for the re-run
             cached = [prep_mod.document_key(d, preparation) in cache for d in DOCS[:20]]
@@ -224,7 +224,7 @@ def test_worker_count(monkeypatch):
 
 
 def test_progress_bar_shows_rate_on_stderr(preparation, capsys):
-    prepare_corpus(DOCS[:20], preparation, None, workers=1, progress=True)
+    prepare_corpus(DOCS[:20], preparation, cache=None, workers=1, progress=True)
     err = capsys.readouterr().err
     assert "prepare" in err and "doc/s" in err
 
@@ -235,14 +235,14 @@ def test_local_dask_cluster_gives_identical_results(preparation, serial, tmp_pat
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
     ) as cluster:
         cache = aio.PreparedCache(tmp_path / "dask")
-        on_dask = prepare_corpus(DOCS, preparation, cache, workers=1, scheduler=cluster.scheduler_address)
+        on_dask = prepare_corpus(DOCS, preparation, cache=cache, workers=1, scheduler=cluster.scheduler_address)
         assert list(on_dask) == serial
-        in_memory = prepare_corpus(DOCS[:30], preparation, None, scheduler=cluster.scheduler_address)
+        in_memory = prepare_corpus(DOCS[:30], preparation, cache=None, scheduler=cluster.scheduler_address)
         assert in_memory == serial[:30]
         # Documents read from disk travel to the cluster with their texts (its workers may not see this disk).
         stored = stored_corpus(tmp_path / "stored", DOCS[:30])
-        assert prepare_corpus(stored, preparation, None, scheduler=cluster.scheduler_address) == serial[:30]
-    prepare_corpus(DOCS, preparation, aio.PreparedCache(tmp_path / "local"), workers=1)
+        assert prepare_corpus(stored, preparation, cache=None, scheduler=cluster.scheduler_address) == serial[:30]
+    prepare_corpus(DOCS, preparation, cache=aio.PreparedCache(tmp_path / "local"), workers=1)
     assert cache_bytes(tmp_path / "dask") == cache_bytes(tmp_path / "local")
 
 
@@ -297,7 +297,7 @@ def test_a_corpus_read_from_disk_keeps_no_text_and_prepares_the_same(preparation
     assert [prep_mod.document_key(d, preparation) for d in stored] == [
         prep_mod.document_key(Document(d.doc_id, d.language, d.text, {"file": d.meta["file"]}), preparation) for d in DOCS[:40]
     ]
-    assert list(prepare_corpus(stored, preparation, aio.PreparedCache(tmp_path / "c"), workers=2)) == serial[:40]
+    assert list(prepare_corpus(stored, preparation, cache=aio.PreparedCache(tmp_path / "c"), workers=2)) == serial[:40]
 
 
 def test_a_file_edited_or_removed_after_reading_stops_the_run_naming_it(preparation, tmp_path):
@@ -305,11 +305,11 @@ def test_a_file_edited_or_removed_after_reading_stops_the_run_naming_it(preparat
     edited, removed = Path(stored[2].path), Path(stored[4].path)
     edited.write_text(DOCS[2].text + " Thêm một câu.", encoding="utf-8")
     with pytest.raises(InputError) as caught:
-        prepare_corpus(stored, preparation, None, workers=1)
+        prepare_corpus(stored, preparation, cache=None, workers=1)
     assert caught.value.where == str(edited) and "changed while the run was going" in caught.value.problem
     edited.write_text(DOCS[2].text, encoding="utf-8")  # restored: the run goes through
-    assert len(prepare_corpus(stored, preparation, None, workers=1)) == 6
+    assert len(prepare_corpus(stored, preparation, cache=None, workers=1)) == 6
     removed.unlink()
     with pytest.raises(InputError) as caught:
-        prepare_corpus(stored, preparation, None, workers=2)
+        prepare_corpus(stored, preparation, cache=None, workers=2)
     assert caught.value.where == str(removed) and "cannot be read any more" in caught.value.problem

@@ -28,7 +28,7 @@ def prepared():
 
 @pytest.fixture(scope="module")
 def dtm(prepared):
-    units = [u for d in prepared for u in make_units(d, RULES, "document")]
+    units = [u for d in prepared for u in make_units(d, RULES, kind="document")]
     return build_dtm(((u.unit_id, u.terms) for u in units), DOCVARS)
 
 
@@ -103,8 +103,8 @@ def test_corpus_summary(prepared, dtm):
 
 
 def test_units_paragraph_and_windows(prepared):
-    assert [u.unit_id for u in make_units(prepared[0], RULES, "paragraph")] == ["v1#p0", "v1#p1"]
-    windows = make_units(prepared[0], RULES, "sentences", 1)
+    assert [u.unit_id for u in make_units(prepared[0], RULES, kind="paragraph")] == ["v1#p0", "v1#p1"]
+    windows = make_units(prepared[0], RULES, kind="sentences", window=1)
     assert [u.terms for u in windows] == [("hai", "nước", "thúc_đẩy", "hợp_tác", "kinh_tế"), ("hợp_tác", "biên_giới", "hợp_tác", "du_lịch")]
 
 

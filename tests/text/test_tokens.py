@@ -154,7 +154,7 @@ def test_a_callable_segmenter_is_used_and_recorded():
     def syllables(text: str) -> list[str]:
         return text.split()
 
-    paragraphs, _ = segment_vi("Hai nước hợp tác.", syllables)
+    paragraphs, _ = segment_vi("Hai nước hợp tác.", segmenter=syllables)
     assert paragraphs == [[["Hai", "nước", "hợp", "tác."]]]
     assert segmenter_id(syllables).endswith("test_a_callable_segmenter_is_used_and_recorded.<locals>.syllables")
     register_segmenter("syllables", syllables, "syllables 1.0")

@@ -20,7 +20,7 @@ def test_document_draws_are_dirichlet_draws_of_units_averaged_per_document():
     gamma = np.array([[2.0, 1.0], [0.5, 0.5], [4.0, 0.1], [1.0, 3.0]])
     units = ["a#w0", "b#w0", "a#w1", "c#w0"]
     docs = topic_effects.unit_documents(units, "sentences")
-    ids, draws = topic_effects.document_draws(gamma, docs, 7, np.random.default_rng(5))
+    ids, draws = topic_effects.document_draws(gamma, docs, n_draws=7, rng=np.random.default_rng(5))
     unit_draws = models.dirichlet_draws(gamma, 7, np.random.default_rng(5))
     assert ids == ["a", "b", "c"] and draws.shape == (7, 3, 2)
     np.testing.assert_allclose(draws[:, 0], unit_draws[:, [0, 2]].mean(axis=1))
@@ -45,7 +45,7 @@ def test_topic_effects_recover_a_planted_language_difference():
     n1 = rng.binomial(tokens, base)
     gamma = np.column_stack([n1, tokens - n1]) + 0.1
     docvars = pd.DataFrame({"language": language}, index=[f"d{i}" for i in range(n)])
-    table, marginal = topic_effects.topic_effects("m", gamma, list(docvars.index), docvars, "language", 50, np.random.default_rng(3), min_docs=20)
+    table, marginal = topic_effects.topic_effects("m", gamma, list(docvars.index), docvars, formula="language", n_draws=50, rng=np.random.default_rng(3), min_docs=20)
     row = table[(table["topic"] == 1) & (table["term"] == "language[T.vi]")].iloc[0]
     assert row["ci_low"] < 0.3 < row["ci_high"] and row["ci_high"] - row["ci_low"] < 0.12 and not row["too_small"]
     vi = marginal[(marginal["item"] == "m:T1") & (marginal["group"] == "vi")].iloc[0]

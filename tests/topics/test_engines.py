@@ -43,14 +43,14 @@ def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0) ->
     rng = np.random.default_rng(seed)
     ids = [f"d{i // 2}#w{i % 2}" for i in range(n_units)]
     terms = [list(rng.choice(VOCAB_A if i % 2 == 0 else VOCAB_B, length)) for i in range(n_units)]
-    return topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
+    return topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2, no_above=0.9)
 
 
 def random_corpus(n_units: int = 30, seed: int = 3) -> topics.TopicCorpus:
     rng = np.random.default_rng(seed)
     words = [f"w{i}" for i in range(15)]
     terms = [list(rng.choice(words, int(rng.integers(3, 15)))) for _ in range(n_units)]
-    return topics.build_corpus("x", [f"u{i}" for i in range(n_units)], terms, no_below=1, no_above=1.0)
+    return topics.build_corpus("x", unit_ids=[f"u{i}" for i in range(n_units)], terms=terms, no_below=1, no_above=1.0)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -96,7 +96,7 @@ def test_doc_topic_and_topic_word_rows_sum_to_one(n_units, k, seed, engine):
     rng = np.random.default_rng(seed)
     words = [f"w{i}" for i in range(8)]
     terms = [list(rng.choice(words, int(rng.integers(1, 10)))) for _ in range(n_units)]
-    corpus = topics.build_corpus("x", [f"u{i}" for i in range(n_units)], terms, no_below=1, no_above=1.0)
+    corpus = topics.build_corpus("x", unit_ids=[f"u{i}" for i in range(n_units)], terms=terms, no_below=1, no_above=1.0)
     k = min(k, corpus.n_units)
     fit = study_fit(corpus, k, seed, replace(FAST, engine=engine, passes=2, iterations=20, max_iterations=30))
     assert fit.doc_topic.shape == (corpus.n_units, k) and fit.topic_word.shape == (k, len(corpus.vocab))
@@ -125,13 +125,13 @@ def test_same_seed_gives_identical_matrices_in_two_processes(engine):
 def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
     corpus = random_corpus(25)
     phis = [study_fit(corpus, k, seed, FAST).topic_word for k, seed in ((2, 1), (3, 1), (3, 2), (4, 5))]
-    together = topics.coherence_many(corpus, phis, 5)
+    together = topics.coherence_many(corpus, phis, topn=5)
     for phi, scores in zip(phis, together):
-        alone = topics.coherence(corpus, phi, 5)
+        alone = topics.coherence(corpus, phi, topn=5)
         assert sorted(scores) == sorted(alone) == sorted(topics.COHERENCE_MEASURES)
         for measure in alone:
             np.testing.assert_array_equal(scores[measure], alone[measure])
-    assert topics.coherence_many(corpus, [], 5) == []
+    assert topics.coherence_many(corpus, [], topn=5) == []
 
 
 def test_worker_count_does_not_change_results():
@@ -143,8 +143,8 @@ def test_worker_count_does_not_change_results():
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
     study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)
     quiet = engines.Progress(stream=None)
-    one = fit_models(corpora, study, 1, progress=quiet)
-    two = fit_models(corpora, study, 2, progress=quiet)
+    one = fit_models(corpora, study, workers=1, progress=quiet)
+    two = fit_models(corpora, study, workers=2, progress=quiet)
     for name in corpora:
         pd.testing.assert_frame_equal(one[0][name].fits, two[0][name].fits, check_exact=True)
         pd.testing.assert_frame_equal(one[0][name].summary, two[0][name].summary, check_exact=True)

@@ -45,7 +45,7 @@ def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0):
 @pytest.fixture(scope="module")
 def clean_fit():
     ids, terms = two_vocabulary_corpus()
-    corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2, no_above=0.9)
     return corpus, study_fit(corpus, 2, 7, FAST)
 
 
@@ -81,7 +81,7 @@ def test_a_rerun_gives_identical_matrices(engine):
     rng = np.random.default_rng(3)
     words = [f"w{i}" for i in range(12)]
     terms = [list(rng.choice(words, 10)) for _ in range(30)]
-    corpus = topics.build_corpus("x", [f"u{i}" for i in range(30)], terms, no_below=1, no_above=1.0)
+    corpus = topics.build_corpus("x", unit_ids=[f"u{i}" for i in range(30)], terms=terms, no_below=1, no_above=1.0)
     settings = replace(FAST, engine=engine)
     fit = study_fit(corpus, 3, 7, settings)
     again = study_fit(corpus, 3, 7, settings)
@@ -98,7 +98,7 @@ def test_doc_topic_rows_sum_to_one(n_units, k, seed):
     rng = np.random.default_rng(seed)
     words = [f"w{i}" for i in range(8)]
     terms = [list(rng.choice(words, int(rng.integers(1, 10)))) for _ in range(n_units)]
-    corpus = topics.build_corpus("x", [f"u{i}" for i in range(n_units)], terms, no_below=1, no_above=1.0)
+    corpus = topics.build_corpus("x", unit_ids=[f"u{i}" for i in range(n_units)], terms=terms, no_below=1, no_above=1.0)
     k = min(k, corpus.n_units)
     fit = study_fit(corpus, k, seed, replace(FAST, passes=2, iterations=20))
     assert fit.doc_topic.shape == (corpus.n_units, k)
@@ -118,7 +118,7 @@ def test_fit_trains_in_the_training_order_and_reports_theta_in_corpus_order():
     from gensim.models import LdaModel
 
     ids, terms = two_vocabulary_corpus()
-    corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2, no_above=0.9)
     bow = corpus.bow()
     for shuffle in (True, False):
         settings = replace(GENSIM, chunksize=4, shuffle=shuffle, tolerance=0)  # several chunks a pass: order matters
@@ -136,7 +136,7 @@ def test_fit_trains_in_the_training_order_and_reports_theta_in_corpus_order():
 
 def test_build_corpus_counts_by_hand():
     corpus = topics.build_corpus(
-        "vi", ["a", "b", "c"], [["biển", "hợp_tác", "biển", "ở"], ["biển", "ở"], ["hợp_tác"]], no_below=2, no_above=1.0
+        "vi", unit_ids=["a", "b", "c"], terms=[["biển", "hợp_tác", "biển", "ở"], ["biển", "ở"], ["hợp_tác"]], no_below=2, no_above=1.0
     )
     assert corpus.vocab == ("biển", "hợp_tác", "ở")  # one-letter words are words
     assert corpus.counts.toarray().tolist() == [[2, 1, 1], [1, 0, 1], [0, 1, 0]]
@@ -146,13 +146,13 @@ def test_build_corpus_counts_by_hand():
 
 
 def test_no_above_removes_terms_in_every_unit():
-    corpus = topics.build_corpus("vi", ["a", "b", "c"], [["nước", "biển"], ["nước", "biển"], ["nước", "đảo"]], no_below=1, no_above=0.8)
+    corpus = topics.build_corpus("vi", unit_ids=["a", "b", "c"], terms=[["nước", "biển"], ["nước", "biển"], ["nước", "đảo"]], no_below=1, no_above=0.8)
     assert corpus.vocab == ("biển", "đảo")
 
 
 def test_multicore_is_recorded_as_not_reproducible():
     ids, terms = two_vocabulary_corpus(8)
-    corpus = topics.build_corpus("vi", ids, terms, no_below=1)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=1)
     fit = study_fit(corpus, 2, 1, replace(GENSIM, multicore=True, passes=2), workers=2)
     assert fit.reproducible is False
     np.testing.assert_allclose(fit.doc_topic.sum(axis=1), 1.0, atol=1e-12)
@@ -168,7 +168,7 @@ def test_empty_units_are_dropped_with_a_logged_count_and_stable_ids(caplog):
     ids.append("rare#w0")
     terms.append(["hapax"])  # its only term is filtered out (no_below = 2)
     with caplog.at_level(logging.INFO, logger="analysis"):
-        corpus = topics.build_corpus("vi", ids, terms, no_below=2)
+        corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2)
     assert corpus.dropped == ("empty#w0", "rare#w0")
     assert corpus.unit_ids == tuple(i for i in ids if i not in corpus.dropped)
     assert "dropped 2 of 10 units" in caplog.text
@@ -178,7 +178,7 @@ def test_empty_units_are_dropped_with_a_logged_count_and_stable_ids(caplog):
 
 def test_empty_vocabulary_after_filtering_says_so():
     with pytest.raises(ValueError) as info:
-        topics.build_corpus("en", ["a", "b", "c"], [["sea"], ["trade"], ["border"]], no_below=2)
+        topics.build_corpus("en", unit_ids=["a", "b", "c"], terms=[["sea"], ["trade"], ["border"]], no_below=2)
     message = str(info.value)
     assert message.startswith("no_below = 2: model 'en' has no term left after dictionary filtering")
     assert "lower no_below" in message
@@ -187,11 +187,11 @@ def test_empty_vocabulary_after_filtering_says_so():
 @pytest.mark.parametrize("terms", [[["biển", "đảo"]], [["biển", "đảo"], []], [[], []]])
 def test_one_unit_says_so(terms):
     with pytest.raises(ValueError, match=r"^terms of model 'vi': only [01] units? with terms .* needs at least 2"):
-        topics.build_corpus("vi", [f"u{i}" for i in range(len(terms))], terms, no_below=1)
+        topics.build_corpus("vi", unit_ids=[f"u{i}" for i in range(len(terms))], terms=terms, no_below=1)
 
 
 def test_k_larger_than_the_number_of_units_says_so():
-    corpus = topics.build_corpus("en", ["a", "b", "c"], [["sea", "ship"], ["sea", "trade"], ["trade", "ship"]], no_below=1)
+    corpus = topics.build_corpus("en", unit_ids=["a", "b", "c"], terms=[["sea", "ship"], ["sea", "trade"], ["trade", "ship"]], no_below=1)
     with pytest.raises(ValueError, match=r"^k = 4: model 'en' has only 3 units .*set k to at most 3"):
         study_fit(corpus, 4, 1, FAST)
     with pytest.raises(ValueError, match="^k = 5: model 'en' has only 3 units"):
@@ -248,7 +248,7 @@ def test_numeric_priors_are_accepted():
 
 def test_select_k_reports_every_fit_and_prefers_the_separable_k():
     ids, terms = two_vocabulary_corpus(20)
-    corpus = topics.build_corpus("vi", ids, terms, no_below=2)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2)
     selection = study_select(corpus, replace(FAST, k_range=(2, 3, 30)))
     assert selection.fits[["k", "seed"]].values.tolist() == [[2, 1], [2, 2], [3, 1], [3, 2]]
     assert selection.summary["k"].tolist() == [2, 3, 30]
@@ -266,7 +266,7 @@ def test_k_selection_in_worker_processes_gives_the_same_numbers():
     from concurrent.futures import ProcessPoolExecutor
 
     ids, terms = two_vocabulary_corpus(12)
-    corpus = topics.build_corpus("vi", ids, terms, no_below=2)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2)
     serial = study_select(corpus, FAST)
     with ProcessPoolExecutor(max_workers=2) as pool:
         parallel = study_select(corpus, FAST, mapper=pool.map)
@@ -371,7 +371,7 @@ def test_representative_units_carry_their_text():
 
 def test_prevalence_by_hand_with_cluster_bootstrap():
     theta = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0], [0.2, 0.8]])
-    table = topics.prevalence(theta, ["vi", "vi", "en", "en"], ["d1", "d1", "d2", "d3"], np.random.default_rng(0), n_boot=500)
+    table = topics.prevalence(theta, ["vi", "vi", "en", "en"], ["d1", "d1", "d2", "d3"], rng=np.random.default_rng(0), n_boot=500)
     vi = table[table["group"] == "vi"].set_index("topic")
     en = table[table["group"] == "en"].set_index("topic")
     assert vi.loc[1, "prevalence"] == pytest.approx(0.75) and en.loc[2, "prevalence"] == pytest.approx(0.9)
@@ -388,8 +388,8 @@ def test_prevalence_by_hand_with_cluster_bootstrap():
 def test_prevalence_is_seeded_and_contains_the_estimate():
     theta = np.random.default_rng(3).dirichlet(np.ones(3), size=30)
     groups = ["a"] * 15 + ["b"] * 15
-    first = topics.prevalence(theta, groups, list(range(30)), np.random.default_rng(9), 300)
-    second = topics.prevalence(theta, groups, list(range(30)), np.random.default_rng(9), 300)
+    first = topics.prevalence(theta, groups, list(range(30)), rng=np.random.default_rng(9), n_boot=300)
+    second = topics.prevalence(theta, groups, list(range(30)), rng=np.random.default_rng(9), n_boot=300)
     pd.testing.assert_frame_equal(first, second)
     assert ((first["ci_low"] <= first["prevalence"]) & (first["prevalence"] <= first["ci_high"])).all()
     assert (first["ci_high"] > first["ci_low"]).all()
@@ -402,13 +402,13 @@ def test_prevalence_interval_is_the_studentized_interval_of_the_cluster_sums():
 
     theta = np.random.default_rng(5).dirichlet(np.ones(4), size=40)
     groups, clusters = ["a"] * 25 + ["b"] * 15, [f"d{i // 2}" for i in range(40)]
-    table = topics.prevalence(theta, groups, clusters, np.random.default_rng(2), 301)
+    table = topics.prevalence(theta, groups, clusters, rng=np.random.default_rng(2), n_boot=301)
     rng = np.random.default_rng(2)
     for group, rows in (("a", slice(0, 25)), ("b", slice(25, 40))):
         names, inverse = np.unique(np.asarray(clusters[rows], dtype=object), return_inverse=True)
         sums = np.zeros((len(names), 4))
         np.add.at(sums, inverse, theta[rows])
-        low, high = studentized_interval(sums, 301, rng, sizes=np.bincount(inverse).astype(float), support=(0.0, 1.0))
+        low, high = studentized_interval(sums, n_resamples=301, rng=rng, sizes=np.bincount(inverse).astype(float), support=(0.0, 1.0))
         got = table[table["group"] == group]
         assert got["ci_low"].tolist() == low.tolist() and got["ci_high"].tolist() == high.tolist()
 
@@ -427,7 +427,7 @@ def test_prevalence_interval_covers_at_20_documents():
         share = rng.beta(4 * doc_mean[clusters] + 1e-3, 4 * (1 - doc_mean[clusters]) + 1e-3)
         theta = np.column_stack([share, 1 - share])
         # units are exchangeable given their document, so the expected unit share is E[doc_mean] = 0.3
-        table = topics.prevalence(theta, ["g"] * len(share), clusters.astype(str), rng, 299)
+        table = topics.prevalence(theta, ["g"] * len(share), clusters.astype(str), rng=rng, n_boot=299)
         row = table[table["topic"] == 1].iloc[0]
         hits += row["ci_low"] <= 0.3 <= row["ci_high"]
     assert hits / reps >= 0.93
@@ -449,7 +449,7 @@ def test_concept_tokens_and_glosses():
 
 def test_concept_projection_by_hand():
     phi = np.array([[0.5, 0.3, 0.2], [0.0, 0.0, 1.0]])
-    psi, mass = topics.concept_projection(phi, ["biển", "ngư_dân", "xyz"], "vi", CONCEPTS, ["fisher", "sea"])
+    psi, mass = topics.concept_projection(phi, ["biển", "ngư_dân", "xyz"], language="vi", concept_map=CONCEPTS, concepts=["fisher", "sea"])
     assert mass.tolist() == pytest.approx([0.8, 0.0])
     assert psi[0].tolist() == pytest.approx([0.3 / 0.8, 0.5 / 0.8]) and psi[1].tolist() == [0.0, 0.0]
 
@@ -500,7 +500,7 @@ def test_plots_draw_bars_lines_and_vietnamese_labels():
     fig, axes = plot.new_figure(4)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would be a warning
-        plot_topics.plot_topic_terms(axes[0], terms, "topic 1")
+        plot_topics.plot_topic_terms(axes[0], terms, title="topic 1")
         plot_topics.plot_prevalence(axes[1], prevalence)
         plot_topics.plot_k_selection(axes[2], summary, "c_npmi")
         plot_topics.plot_alignment(axes[3], matrix, "topic_vi", "topic_en")

@@ -25,7 +25,7 @@ from analysis.topics.ldavis import ldavis_data, ldavis_page  # noqa: E402
 def fitted():
     ids, terms = two_vocabulary_corpus()
     terms[0] = terms[0][:3]  # unequal unit lengths, so the length weighting below is tested
-    corpus = topics.build_corpus("vi", ids, terms, no_below=2, no_above=0.9)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2, no_above=0.9)
     return corpus, topics.fit_lda(corpus, 2, 7, **topics.fit_parameters(FAST))
 
 
@@ -43,8 +43,8 @@ def test_topics_keep_their_numbers_and_sizes_are_length_weighted_shares(fitted):
 
 def test_page_is_deterministic_and_names_its_element(fitted):
     corpus, fit = fitted
-    page = ldavis_page(fit.topic_word, fit.doc_topic, corpus.counts, fit.vocab, "vi")
-    assert page == ldavis_page(fit.topic_word, fit.doc_topic, corpus.counts, fit.vocab, "vi")
+    page = ldavis_page(fit.topic_word, fit.doc_topic, corpus.counts, fit.vocab, name="vi")
+    assert page == ldavis_page(fit.topic_word, fit.doc_topic, corpus.counts, fit.vocab, name="vi")
     assert "ldavis_vi" in page and "ldavis_el" not in page  # our fixed id, not pyLDAvis's random one
     assert all(term in page or json.dumps(term)[1:-1] in page for term in fit.vocab)  # Vietnamese terms, maybe JSON-escaped
 
