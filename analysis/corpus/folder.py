@@ -21,6 +21,8 @@ from ..study.settings import Study, column_problems, raise_all
 
 log = logging.getLogger("analysis")
 
+#: Optional metadata columns the default settings group by (``[frequencies] group_by``,
+#: ``[framing] keyness_within``, ``[topics] prevalence_by``, the corpus summary).
 OPTIONAL_GROUP_COLUMNS = ("outlet", "event")
 _WARNED: set[tuple[str, str]] = set()
 
@@ -308,10 +310,6 @@ def _parallel_docs(path: Path, text: str, n_lines: int) -> list[tuple[str, int, 
             raise InputError(path, f"documents '{id_a}' and '{id_b}' overlap (line {start_b})", "give every line to at most one document")
     return docs
 
-
-#: Optional metadata columns the default settings group by (``[frequencies] group_by``,
-#: ``[framing] keyness_within``, ``[topics] prevalence_by``, the corpus summary).
-OPTIONAL_GROUP_COLUMNS = ("outlet", "event")
 
 
 _WARNED: set[tuple[str, str]] = set()

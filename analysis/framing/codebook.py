@@ -52,11 +52,11 @@ from typing import Iterable, Mapping, Sequence
 import pandas as pd
 import yaml
 
+from ..corpus.documents import LANGUAGES
 from ..errors import InputError
 from ..text.normalize import canonical_text, canonical_vi
 from ..text.tokens import PreparedDocument, TermRules, lemma_en, term_sentences, token_kind
 
-LANGUAGES = ("vi", "en")
 SECTIONS = ("frames", "actors", "concepts", "speech_verbs")
 TOP_KEYS = ("name", "version", "description", *SECTIONS)
 ENTRY_KEYS = {"frames": ("label", "vi", "en"), "actors": ("label", "kind", "vi", "en"), "concepts": ("label", "vi", "en")}

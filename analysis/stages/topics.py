@@ -30,12 +30,14 @@ from ..text.prepare import resolve_workers
 from ..prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from ..progress import Progress
 from .results import Csv, Figure, Raw, Result, Table, write_results
+from ..study.outputs import MODEL_FILES
 from ..study.settings import Study, settings_keys
 from ..topics.prevalence import prevalence_by
 
 log = logging.getLogger("analysis")
 
-MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json")
+#: The files a saved model cannot be read without (``unit_tokens.txt`` is missing from a model saved before it was written).
+REQUIRED_MODEL_FILES = tuple(name for name in MODEL_FILES if name != "unit_tokens.txt")
 
 #: The study key behind each parameter a topics computation may reject (:func:`analysis.study.settings.settings_keys`).
 TOPIC_KEYS = {"k": "[topics] k", "k_range": "[topics] k_range", "alpha": "[topics] alpha", "eta": "[topics] eta",
@@ -215,7 +217,7 @@ def load_model(folder: str | Path) -> dict:
     """Read a saved model without pickle: ``topic_word``, ``doc_topic``, ``vocab``, ``unit_ids``, ``settings``
     and ``unit_tokens`` (tokens per unit; None for a model saved without it)."""
     folder = Path(folder)
-    missing = [name for name in MODEL_FILES if not (folder / name).is_file()]
+    missing = [name for name in REQUIRED_MODEL_FILES if not (folder / name).is_file()]
     if missing:
         raise InputError(folder, f"not a saved topic model (missing {', '.join(missing)})", "point at figures/topic_models/<model>")
     return {

@@ -44,9 +44,9 @@ from scipy.spatial.distance import jensenshannon
 
 from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
 from ..errors import InputError
+from .resampling import RESAMPLE_CELLS
 
 #: Random numbers drawn at once for permutations (16 MB of float64), as in :mod:`analysis.framing.measures`.
-RESAMPLE_CELLS = 2_000_000
 
 
 # ------------------------------------------------------------------------------- specification

@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from .resampling import studentized_interval
+from .resampling import RESAMPLE_CELLS, studentized_interval
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
 
 #: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
@@ -84,7 +84,6 @@ def _size_note(sizes: Mapping[str, int], min_docs: int) -> str:
 
 
 #: Random numbers drawn at once for permutation splits and bootstrap resamples (16 MB of float64).
-RESAMPLE_CELLS = 2_000_000
 
 
 def bootstrap_ci(values: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95,

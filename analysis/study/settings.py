@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import InputError
+from .design_spec import EXPOSURES
 
 #: Documents per group below which a comparison is flagged "too small". Set from the coverage
 #: simulation of :func:`studentized_interval` (tests of resampling, 600 seeded samples each):
@@ -604,7 +605,6 @@ def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
 DESIGN_SECTIONS = ("compare", "time", "model")
 TIME_FREQUENCIES = ("day", "week", "month")
 DESIGN_MEASURES = ("frames", "actors", "concepts", "topics")
-EXPOSURES = ("tokens", "sentences")
 MODEL_FAMILIES = ("quasipoisson", "negbin")
 
 
