@@ -48,7 +48,7 @@ BLOCK_CELLS = 4_000_000
 COSINE_DECIMALS = 12
 
 
-def crosslingual_similarity(counts: pd.DataFrame, *, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), top_shared: int = 5,
+def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), *, top_shared: int = 5,
                             keep_rank: int | None = None, block_cells: int = BLOCK_CELLS) -> pd.DataFrame:
     """Cosine similarity of concept vectors for every (language a, language b) document pair.
 

@@ -257,8 +257,8 @@ def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_
     documents; with no comparison the figure says ``empty_note``.
 
     >>> from analysis.stats.keyness import keyness_comparisons
-    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, ["vi", "en"])
-    >>> fig = figure_keyness(comparisons, 5, 1, "Keyness by language", "nothing to compare")
+    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, order=["vi", "en"])
+    >>> fig = figure_keyness(comparisons, top_n=5, min_docs=1, title="Keyness by language", empty_note="nothing to compare")
     >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()
     (['vi vs en'], 'Keyness by language')
     >>> plot.close(fig)

@@ -272,7 +272,7 @@ def document_keyness(
     Examples
     --------
     >>> X = np.array([[5, 0], [4, 1], [0, 3], [1, 4]])
-    >>> t = document_keyness(X, ["vi", "vi", "en", "en"], ["biển", "kinh_tế"], [("vi", "en")], 100, np.random.default_rng(0))[0]
+    >>> t = document_keyness(X, ["vi", "vi", "en", "en"], ["biển", "kinh_tế"], [("vi", "en")], n_resamples=100, rng=np.random.default_rng(0))[0]
     >>> t["term"].tolist(), t["p"].round(3).tolist(), float(t["min_p"].iloc[0])
     (['biển', 'kinh_tế'], [0.333, 0.333], 0.16666666666666666)
     """

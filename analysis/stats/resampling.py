@@ -240,7 +240,7 @@ def permutation_keyness(
     --------
     >>> import numpy as np
     >>> X = np.array([[3, 1], [2, 2], [0, 4], [1, 3]])
-    >>> r = permutation_keyness(X, ["vi", "vi", "en", "en"], ["vi"], 100, np.random.default_rng(1))
+    >>> r = permutation_keyness(X, ["vi", "vi", "en", "en"], ["vi"], n_resamples=100, rng=np.random.default_rng(1))
     >>> r.exact, r.min_p, r.p.round(3).tolist()
     (True, 0.16666666666666666, [[0.333, 0.333]])
     """
@@ -402,7 +402,7 @@ def studentized_interval(
 
     Examples
     --------
-    >>> low, high = studentized_interval(np.array([0.0, 2.0, 5.0, 1.0, 0.0, 3.0, 4.0, 0.0]), 999, np.random.default_rng(3))
+    >>> low, high = studentized_interval(np.array([0.0, 2.0, 5.0, 1.0, 0.0, 3.0, 4.0, 0.0]), n_resamples=999, rng=np.random.default_rng(3))
     >>> bool(low < 1.875 < high)
     True
     """
@@ -503,7 +503,7 @@ def studentized_contrast(
     --------
     >>> rng = np.random.default_rng(0)
     >>> cells = [(rng.poisson(2.0, (12, 1)).astype(float), np.full(12, 10.0)) for _ in range(4)]
-    >>> low, high = studentized_contrast(cells, (1, -1, -1, 1), 999, np.random.default_rng(1))
+    >>> low, high = studentized_contrast(cells, (1, -1, -1, 1), n_resamples=999, rng=np.random.default_rng(1))
     >>> point = sum(w * c[0].sum() / c[1].sum() for w, c in zip((1, -1, -1, 1), cells))
     >>> bool(low[0] < point < high[0])
     True

@@ -56,7 +56,7 @@ def make_units(doc: PreparedDocument, rules: TermRules, *, kind: str = "document
 
     >>> from analysis.text.tokens import PreparedDocument, TermRules
     >>> doc = PreparedDocument("d", "vi", [[["Hai", "nước", "."], ["Hợp_tác", "."]], [["Hòa_bình", "."]]])
-    >>> [u.terms for u in make_units(doc, TermRules({}), "paragraph")]
+    >>> [u.terms for u in make_units(doc, TermRules({}), kind="paragraph")]
     [('hai', 'nước', 'hợp_tác'), ('hòa_bình',)]
     """
     per_sentence = term_sentences(doc, rules)

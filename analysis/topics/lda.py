@@ -117,9 +117,9 @@ class TopicCorpus:
 
 def build_corpus(
     name: str,
-    *, unit_ids: Sequence[str],
+    unit_ids: Sequence[str],
     terms: Sequence[Sequence[str]],
-    no_below: int = 2,
+    *, no_below: int = 2,
     no_above: float = 1.0,
     keep_n: int = 0,
 ) -> TopicCorpus:

@@ -54,7 +54,7 @@ def test_the_test_design_effect_leaves_the_group_difference_out():
     groups = dict(zip(docs, ["a"] * 4 + ["b"] * 4))
     outlets = dict(zip(docs, ["o1", "o1", "o2", "o2", "o3", "o3", "o4", "o4"]))
     values = np.array([1.0, 2.0, 1.0, 2.0, 11.0, 12.0, 11.0, 12.0])
-    out = g.cluster_tests(_tests_table(["x"]), _long([values], docs, ["x"]), groups, outlets, "outlet", 199, seed=1).iloc[0]
+    out = g.cluster_tests(_tests_table(["x"]), _long([values], docs, ["x"]), groups, outlets, column="outlet", n_resamples=199, seed=1).iloc[0]
     assert out["icc"] == 0.0 and out["design_effect"] == 1.0 and out["cluster_n"] == 4
     assert out["note"] == "2 outlet clusters in the smaller group (fewer than 10): cluster intervals need many more"
     assert list(out.index[-4:]) == ["cluster_ci_high", "mdd", "too_small", "note"] and math.isnan(out["mdd"])  # significant: no mdd
@@ -64,11 +64,11 @@ def test_missing_column_and_one_outlet_are_said_in_the_note():
     docs = [f"d{i}" for i in range(6)]
     groups = dict(zip(docs, ["a"] * 3 + ["b"] * 3))
     long = _long([np.arange(6.0)], docs, ["x"])
-    absent = g.cluster_tests(_tests_table(["x"]), long, groups, None, "outlet", 99, seed=1).iloc[0]
+    absent = g.cluster_tests(_tests_table(["x"]), long, groups, None, column="outlet", n_resamples=99, seed=1).iloc[0]
     assert absent["note"] == "no outlet column in the metadata: no cluster bootstrap, documents treated as independent"
-    one = g.cluster_tests(_tests_table(["x"]), long, groups, {d: "o1" if i < 3 else f"o{i}" for i, d in enumerate(docs)}, "outlet", 99, seed=1).iloc[0]
+    one = g.cluster_tests(_tests_table(["x"]), long, groups, {d: "o1" if i < 3 else f"o{i}" for i, d in enumerate(docs)}, column="outlet", n_resamples=99, seed=1).iloc[0]
     assert math.isnan(one["cluster_ci_low"]) and one["note"] == "1 outlet cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)"
-    plain = g.cluster_tests(_tests_table(["x"]), long, groups, None, "", 99, seed=1)
+    plain = g.cluster_tests(_tests_table(["x"]), long, groups, None, column="", n_resamples=99, seed=1)
     assert "cluster_by" not in plain.columns and "mdd" in plain.columns
 
 
@@ -77,7 +77,7 @@ def test_mdd_beside_a_non_significant_test_is_the_models_simulation():
     docs = [f"d{i}" for i in range(30)]
     groups = dict(zip(docs, ["a"] * 15 + ["b"] * 15))
     values = rng.gamma(2.0, 1.0, 30)
-    out = g.cluster_tests(_tests_table(["x"], q=0.4), _long([values], docs, ["x"]), groups, None, "", 99, seed=3).iloc[0]
+    out = g.cluster_tests(_tests_table(["x"], q=0.4), _long([values], docs, ["x"]), groups, None, column="", n_resamples=99, seed=3).iloc[0]
     from analysis.stats.groups import keyed_rng
 
     centred = values - np.r_[np.full(15, values[:15].mean()), np.full(15, values[15:].mean())]
@@ -113,7 +113,7 @@ def test_outlet_cluster_bootstrap_covers_and_the_document_bootstrap_does_not():
             seed = int(rng.integers(1 << 30))
             if name == "documents" and rep >= 15:
                 continue
-            out = g.cluster_tests(_tests_table(items), long, groups, clusters, name, 299, seed=seed)
+            out = g.cluster_tests(_tests_table(items), long, groups, clusters, column=name, n_resamples=299, seed=seed)
             covered[name] += list((out["cluster_ci_low"] <= 0.5) & (0.5 <= out["cluster_ci_high"]))
             if name == "outlet":
                 effects += list(out["design_effect"])

@@ -32,11 +32,11 @@ def simulate(seed: int, effect: float = 0.5, trend: float = 0.4, outlet_sd: floa
 
 def test_formula_columns_and_problems():
     assert models.formula_columns("language + spline(date, 4) + section + language:section") == ["language", "date", "section"]
-    problems = models.formula_problems("language + spline(date, 4) + desk", ["language", "date", "section"], "s.toml")
+    problems = models.formula_problems("language + spline(date, 4) + desk", columns=["language", "date", "section"], where="s.toml")
     assert len(problems) == 1 and "names 'desk', not a metadata column" in str(problems[0]) and "\n" not in str(problems[0])
-    assert "left-hand side" in str(models.formula_problems("y ~ language", ["language"], "s.toml")[0])
-    assert "degrees of freedom" in str(models.formula_problems("spline(date, 2)", ["date"], "s.toml")[0])
-    assert models.formula_problems("language + trend(date)", ["language", "date"], "s.toml") == []
+    assert "left-hand side" in str(models.formula_problems("y ~ language", columns=["language"], where="s.toml")[0])
+    assert "degrees of freedom" in str(models.formula_problems("spline(date, 2)", columns=["date"], where="s.toml")[0])
+    assert models.formula_problems("language + trend(date)", columns=["language", "date"], where="s.toml") == []
 
 
 def test_estimates_equal_statsmodels_fitted_directly():

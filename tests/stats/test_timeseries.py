@@ -99,7 +99,7 @@ def _bursty(rng, n, rate, zeros, items=5):
 
 def _rate_coverage(interval, n, zeros, reps, seed):
     rng = np.random.default_rng(seed)
-    hits = [((lo <= 0.05) & (0.05 <= hi)) for lo, hi in (interval(*_bursty(rng, n, 0.05, zeros), 499, rng) for _ in range(reps))]
+    hits = [((lo <= 0.05) & (0.05 <= hi)) for lo, hi in (interval(*_bursty(rng, n, 0.05, zeros), n_resamples=499, rng=rng) for _ in range(reps))]
     return float(np.mean(hits))
 
 
