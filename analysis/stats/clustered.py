@@ -491,7 +491,10 @@ def cr2_glm(result, clusters, *, kind: str = "CR2") -> ClusterRobustFit:
     ``M (sum_g X_g' W_g A_g r_g r_g' A_g' W_g X_g) M`` with ``M = (X' W X)^{-1}`` (the dispersion cancels)
     and CR2 adjustments for the working model ``Phi = W^{-1}`` (the model's own variance function, the
     default of ``clubSandwich::vcovCR.glm``, which gives ``inverse_var = TRUE``):
-    ``A_g = W_g^{-1/2} (I - W_g^{1/2} X_g M X_g' W_g^{1/2})^{-1/2} W_g^{-1/2}``. Satterthwaite degrees of
+    ``A_g = Phi_g^{1/2} [Phi_g^{1/2} (Phi_g - X_g M X_g') Phi_g^{1/2}]^{-1/2} Phi_g^{1/2}``, which is
+    :func:`cr2_ols` with ``weights=w, target=1/w`` on the working response. (With clusters of more than one
+    row this is *not* CR2 of the OLS fit on ``sqrt(w)``-scaled data, which uses another square root of the
+    same bias correction; with single-row clusters both are HC2.) Satterthwaite degrees of
     freedom (:func:`cr2_test`) use the same working model, so ``exp(beta +- t_df se)`` is the rate-ratio
     interval.
 
