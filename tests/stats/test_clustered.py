@@ -236,6 +236,20 @@ def test_cr1_matches_statsmodels_cluster():
     np.testing.assert_allclose(cr2_ols(X, y, clusters, kind="CR1").vcov, reference.cov_params(), atol=1e-10, rtol=0)
 
 
+def test_published_stata_values_of_dfadjust():
+    # The deterministic data of dfadjust's test_clustervar.R (Kolesar; R recycles the 10 cluster codes over 20 rows),
+    # with the values it checks against Stata: `reg y x, cluster(clusters)` and `reg y x, vce(hc2)`.
+    y = np.r_[np.cos(np.arange(10)), np.tan(np.arange(1, 11))]
+    x = np.r_[np.sin(np.arange(1, 11)), np.sin(np.arange(2, 12))]
+    clusters = np.tile([2, 1, 3, 2, 2, 3, 3, 1, 1, 2], 2)
+    X = np.column_stack([np.ones(20), x])
+    cr1 = cr2_ols(X, y, clusters, kind="CR1")
+    np.testing.assert_allclose(cr1.coef, [-0.4456202905, 0.3241183110], atol=1e-9)
+    np.testing.assert_allclose(np.sqrt(np.diag(cr1.vcov)), [0.4827602183, 0.1814501834], atol=1e-9)
+    hc2 = cr2_ols(X, y, np.arange(20))
+    np.testing.assert_allclose(np.sqrt(np.diag(hc2.vcov)), [0.4227339762, 0.4421048122], atol=1e-9)
+
+
 def test_cr1_interval_is_not_wider_than_cr2_bm_with_few_unbalanced_clusters():
     # a language dummy over 6 outlets, 2 of them in language 1, outlet sizes unequal: CR1 with t(G - 1) claims
     # at least as much precision as CR2 with Bell-McCaffrey df, in every sample
