@@ -502,6 +502,13 @@ def cr2_glm(result, clusters, *, kind: str = "CR2") -> ClusterRobustFit:
     freedom (:func:`cr2_test`) use the same working model, so ``exp(beta +- t_df se)`` is the rate-ratio
     interval.
 
+    The bias correction is exact only for a linear model under its working model. In ``benchmarks/validity.py``
+    (sparse items, outlet ICC 0.1 on the document-rate scale, i.e. log-normal outlet multipliers with log-sd
+    0.8-1.4) the CR2+BM rate-ratio test kept its level at 5 outlets per language (null rejection 0.011-0.064,
+    coverage 0.933-0.958) but rejected 0.08-0.12 at 10 outlets per language, where the mean CR2 variance of
+    ``log RR`` was about a quarter below its simulated variance; the outlet permutation test and CR2 on document
+    rates held (0.03-0.08).
+
     Parameters
     ----------
     result : statsmodels GLMResults
