@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from functools import partial
 from pathlib import Path
 
@@ -131,8 +132,10 @@ def instructions(codebook, frames: list[str], design: sampling.SampleDesign, cod
 
 
 def _one_line(path: Path, problems: list[str]) -> InputError:
-    """The first problem of a sheet as one :class:`InputError` (``problem; fix``), with the count of the rest."""
-    first = problems[0].rstrip(".")
+    """The first problem of a sheet as one :class:`InputError` (``problem; fix``), with the count of the
+    rest; a problem that names its row comes before one that does not (an unknown id, before the
+    sampled unit it replaced)."""
+    first = sorted(problems, key=lambda p: re.match(r"(coder [^:]* \()?row \d", p) is None)[0].rstrip(".")
     problem, _, fix = first.rpartition("; ")
     problem = problem or first
     if len(problems) > 1:
