@@ -15,7 +15,7 @@ RESOURCES := $(sort $(wildcard analysis/resources/*))
 export SOURCE_DATE_EPOCH ?= 1712188800
 export MPLBACKEND := Agg
 
-.PHONY: all test clean help venv prepare frequencies framing topics equivalence design appendix docs strip-notebooks
+.PHONY: all test clean help venv prepare frequencies framing topics equivalence design validation appendix docs strip-notebooks
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
@@ -61,6 +61,7 @@ prepare: ## clean, normalise and segment (cached); cleaning log and corpus summa
 frequencies: ## term counts, TF-IDF, bigrams, KWIC tables and charts
 framing: ## codebook coverage, frame and actor salience, tests, keyness, similarity
 topics: ## LDA per language and joint, K selection, prevalence, cross-lingual alignment
+validation: ## with [validation]: coding sample and coder sheets; with its codes, agreement, accuracy, corrected comparison
 
 help: ## list targets and variables
 	@echo "usage: make [target] [STUDY=path/to/study.toml]"

@@ -58,6 +58,13 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`lag_correlation`; models :func:`count_regression`, :func:`mixed_model`,
    :func:`marginal_rates`, :func:`composition`, :func:`design_effect`,
    :func:`cluster_bootstrap_difference`, :func:`minimum_detectable_difference`.
+8. Validation against human coding (``[validation]``): a stratified coding sample
+   :func:`draw_coding_sample` (:func:`inclusion_probabilities`), blind sheets :func:`coder_sheet`
+   and their checks :func:`check_codes`; agreement :func:`alpha_table`, :func:`disagreements`,
+   :func:`reference_codes`; the dictionary's weighted accuracy :func:`accuracy_table`,
+   :func:`differential_error`; the DSL-corrected comparison :func:`dsl_prevalence`; the coding
+   budget :func:`pilot_assumptions`, :func:`plan_coding_budget`; figures :func:`plot_accuracy`,
+   :func:`figure_accuracy`.
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
 plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
@@ -101,6 +108,12 @@ _API = {
     "lag_correlation": "stats.timeseries", "count_regression": "stats.models", "mixed_model": "stats.models", "marginal_rates": "stats.models",
     "composition": "stats.models", "design_effect": "stats.models", "cluster_bootstrap_difference": "stats.models",
     "minimum_detectable_difference": "stats.models",
+    # 8. validation against human coding
+    "draw_coding_sample": "validation.sampling", "inclusion_probabilities": "validation.sampling", "coder_sheet": "validation.sampling",
+    "check_codes": "validation.sheets", "alpha_table": "validation.agreement", "disagreements": "validation.agreement",
+    "reference_codes": "validation.agreement", "accuracy_table": "validation.accuracy", "differential_error": "validation.accuracy",
+    "dsl_prevalence": "validation.dsl", "pilot_assumptions": "validation.planner", "plan_coding_budget": "validation.planner",
+    "plot_accuracy": "plots.validation", "figure_accuracy": "plots.validation",
 }
 
 __all__ = list(_API)

@@ -23,6 +23,7 @@ from .stages import manifest as manifest_stage
 from .stages import prepare as prepare_stage
 from .text import textstat
 from .stages import topics as topics_stage
+from .stages import validation as validation_stage
 from .errors import InputError
 from .prepared import prepared_corpus
 from .corpus.sources import corpus_columns
@@ -69,6 +70,8 @@ WRITER_STAGES = (
      design_stage.run_design, True),
     ("equivalence", "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations",
      equivalence_stage.run_equivalence, True),
+    ("validation", "with [validation]: the coding sample and blind coder sheets; with its codes, agreement, accuracy and the DSL-corrected vi-en comparison",
+     validation_stage.run_validation, True),
     ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", manifest_stage.run_manifest, False),
     ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table",
      appendix_stage.run_appendix, False),

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -218,6 +219,74 @@ def write_csv_parts(target: Path, parts: Iterable[pd.DataFrame]) -> Path:
 
 def write_json(target: Path, data) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
+
+
+#: The one timestamp an .xlsx carries (its zip entries and document properties): the DOS epoch.
+XLSX_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "codes") -> bytes:
+    """A table as an Excel workbook (openpyxl), byte-identical for the same table.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` (``dcterms:modified``) and into every
+    zip entry; both are rewritten to :data:`XLSX_TIME`, and the creator is fixed, so a re-run
+    writes the same bytes (as the figures and tables do). Cells hold text or numbers; missing
+    values are empty cells. Raises ImportError without openpyxl.
+    """
+    import re
+    from datetime import datetime
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.title = sheet
+    ws.append([str(c) for c in table.columns])
+    for row in table.itertuples(index=False):
+        ws.append([None if (not isinstance(v, str) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v) for v in row])
+    fixed = datetime(*XLSX_TIME)
+    book.properties.creator = "analysis"
+    book.properties.lastModifiedBy = None
+    book.properties.created = fixed
+    book.properties.modified = fixed
+    raw = _io.BytesIO()
+    book.save(raw)
+    out = _io.BytesIO()
+    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(_io.BytesIO(raw.getvalue())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*(</dcterms:)", lambda m: m.group(1) + stamp.encode() + m.group(2), data)
+            entry = zipfile.ZipInfo(info.filename, date_time=XLSX_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            dst.writestr(entry, data)
+    return out.getvalue()
+
+
+def read_coding_sheet(path: Path) -> pd.DataFrame:
+    """A filled-in coding sheet (.csv, or .xlsx with openpyxl) with every cell as text ("" when
+    blank), so that the checks (:func:`analysis.validation.sheets.check_codes`) see what the coder
+    typed, not what pandas guessed. Raises :class:`InputError` for an unreadable file."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".xlsx":
+            import openpyxl
+
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            rows = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
+                    for row in book.worksheets[0].iter_rows(values_only=True)]
+            book.close()
+            if not rows:
+                raise InputError(path, "the sheet is empty", "use the sheet as it was sent out, filled in")
+            return pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except InputError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, pd.errors.ParserError, zipfile.BadZipFile) as exc:
+        raise InputError(path, f"cannot read the coding sheet ({type(exc).__name__}: {exc})",
+                         "save it as CSV (UTF-8) or .xlsx with the header row as it was sent out") from None
 
 
 def write_table(table: pd.DataFrame, stem: Path, *, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:

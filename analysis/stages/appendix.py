@@ -18,7 +18,8 @@ from ..study.outputs import STAGE_ORDER, declared_outputs, figure_stems
 from ..study.settings import Study
 
 STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models",
-                "equivalence": "Cross-language equivalence of the instrument", "design": "Contrasts, time and outlets"}
+                "equivalence": "Cross-language equivalence of the instrument", "design": "Contrasts, time and outlets",
+                "validation": "The dictionary against human coding"}
 #: Tables whose numbers ``numbers.tex`` quotes (:func:`analysis.paper.appendix.collect_numbers`).
 QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language",
                  "similarity_crosslingual", "topic_k_selection", "model_frames")

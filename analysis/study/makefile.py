@@ -129,6 +129,12 @@ def make_fragment(study_path: Path) -> str:
         folder = study_path.parent / parallel if str(study_path.parent) != "." else Path(parallel)
         sample = [str(folder / name) for name in ("en.txt", "vi.txt", "docs.csv") if name != "docs.csv" or (folder / name).exists()]
         lines.append("STAGE_DEPS_equivalence := " + " ".join(esc(p) for p in sample))
+    validation = settings.get("validation")
+    codes = validation.get("codes", "") if isinstance(validation, dict) else ""
+    if isinstance(codes, str) and codes:  # the filled coding sheets are inputs of the validation stage
+        folder = study_path.parent / codes if str(study_path.parent) != "." else Path(codes)
+        filled = sorted(p for p in folder.glob("*") if p.is_file() and (p.name.startswith("coding_sheet_") or p.name == "adjudicated.csv")) if folder.is_dir() else []
+        lines.append("STAGE_DEPS_validation := " + " ".join(esc(str(p)) for p in filled))
     topic_inputs = design_topic_inputs(_study(settings))
     if topic_inputs:  # the design stage's topic outputs come from the topics stage's saved models
         lines.append("STAGE_DEPS_design := " + " ".join(esc(f"{out}/{f}") for f in topic_inputs))

@@ -20,7 +20,7 @@ TABLE = ("csv", "tex", "md")
 
 
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
@@ -246,6 +246,39 @@ REGISTRY: tuple[Output, ...] = (
     Output("equivalence_calibrated_by_language", "equivalence", "table", "", when="parallel"),
     Output("equivalence_ratios", "equivalence", "figure", data=True, when="parallel", figure_caption="The instrument on translations: vi/en rate "
            "ratio per 100 sentences of each frame and of the flagged concepts, with 95% bootstrap intervals over translated pairs (red: flagged non-equivalent)"),
+    # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the filled sheets
+    Output("coding_design.json", "validation", "file", when="validation"),
+    Output("coding_instructions.md", "validation", "file", when="validation"),
+    Output("coding_sheet_{coder}", "validation", "csv", when="validation"),
+    Output("coding_sheet_{coder}.xlsx", "validation", "file", when="validation_xlsx"),
+    Output("validation_agreement", "validation", "table", "Agreement between coders per frame and language: binary Krippendorff's alpha over "
+           "the units two or more coders coded, with a {validation.level:.0%} percentile interval from {validation.bootstrap} bootstrap resamples of units "
+           "(Hayes and Krippendorff 2007) and p_below_minimum, the share of resamples below 0.667; Krippendorff (2019) asks for alpha of at "
+           "least 0.800 (0.667 for tentative conclusions). Below that the codes are not a reference to validate against", when="validation_codes"),
+    Output("validation_disagreements", "validation", "csv", when="validation_codes"),
+    Output("validation_accuracy", "validation", "figure+table", "Accuracy of the dictionary against the human reference (the coders' "
+           "majority; ties left out) per language and frame: precision (of the documents the dictionary flags, the share people code "
+           "as having the frame), recall (of the documents people code as having it, the share flagged) and F1, each coded document "
+           "weighted by N_h / n_h of its language x hit stratum (Horvitz-Thompson; Lohr 2022), so they estimate the whole corpus, with "
+           "{validation.level:.0%} stratified-bootstrap intervals ({validation.bootstrap} resamples within strata). Assumes the sample was "
+           "drawn as coding_design.json records and the reference codes are the truth",
+           "Precision and recall of the dictionary against human coding, by frame and language, weighted by the inverse inclusion "
+           "probabilities of the stratified coding sample, with stratified-bootstrap intervals", when="validation_codes"),
+    Output("validation_differential_error", "validation", "table", "Differential measurement error: vi minus en precision, recall and F1 of "
+           "the dictionary per frame with a {validation.level:.0%} stratified-bootstrap interval; excludes_zero marks an interval wholly on "
+           "one side of 0, where a vi-vs-en comparison of dictionary counts mixes coverage with measurement error (Grimmer and Stewart "
+           "2013; Song et al. 2020)", when="validation_codes"),
+    Output("validation_corrected_prevalence", "validation", "table", "Frame prevalence (share of documents with the frame) by language and "
+           "the vi - en difference: naive (the dictionary's presence) and corrected by design-based supervised learning (Egami, Hinck, "
+           "Stewart and Wei 2023), the mean of Yhat + R (Y - Yhat) / pi over every document, with {validation.level:.0%} intervals "
+           "(exact stratified variance). Assumes the coded documents were drawn with the known probabilities pi of coding_design.json "
+           "and that the human reference codes are the truth; then the corrected estimate is unbiased whatever the dictionary's errors "
+           "in each language", when="validation_codes"),
+    Output("validation_budget", "validation", "table", "Coding budget per frame: documents to code per language (balanced between "
+           "dictionary hits and non-hits) for a {validation.level:.0%} interval of the corrected vi - en difference with half-width "
+           "{validation.half_width:g}, from this pilot's precision, recall and corrected prevalence (Neyman-type allocation between the "
+           "languages; exact stratified variance, Lohr 2022 section 3.4); a frame the pilot cannot plan for (a precision or recall of 0, "
+           "or a target below the corpus's own sampling error) says why in note", when="validation_codes"),
 )
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
@@ -266,7 +299,30 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
         "within": list(study.framing.keyness_within),
         "model": [*languages, *(["joint"] if cross else [])],
         "measure": list(dict.fromkeys(study.time.measures)) if study.time is not None else [],
+        "coder": coder_names(study),
     }
+
+
+def coder_names(study: Study) -> list[str]:
+    """The coders' names of ``[validation] coders`` (``coder1``, ``coder2``, ...; none without the section)."""
+    v = study.validation
+    return [f"coder{i}" for i in range(1, v.coders + 1)] if v is not None and isinstance(v.coders, int) else []
+
+
+def xlsx_available() -> bool:
+    """Whether the coding sheets are also written as .xlsx: openpyxl is importable (it is a dependency;
+    checked without importing it, so this module stays standard library only)."""
+    import importlib.util
+
+    return importlib.util.find_spec("openpyxl") is not None
+
+
+#: ``when`` conditions of the validation stage's outputs: the study has ``[validation]`` (and its ``codes``).
+VALIDATION_WHEN = {
+    "validation": lambda s: s.validation is not None,
+    "validation_xlsx": lambda s: s.validation is not None and xlsx_available(),
+    "validation_codes": lambda s: s.validation is not None and bool(s.validation.codes),
+}
 
 
 #: ``when`` conditions of the design stage's outputs: the study has the section.
@@ -299,6 +355,8 @@ def expand(output: Output, study: Study) -> list[dict[str, str]]:
     if output.when in DESIGN_WHEN and not DESIGN_WHEN[output.when](study):
         return []
     if output.when == "parallel" and not study.equivalence.parallel:
+        return []
+    if output.when in VALIDATION_WHEN and not VALIDATION_WHEN[output.when](study):
         return []
     values = placeholder_values(study)
     combos: list[dict[str, str]] = [{}]
@@ -346,6 +404,7 @@ def caption(output: str, study: Study, figure: bool = False, **values) -> str:
     template = entry.figure_caption if figure else entry.caption
     sections = {name: getattr(study, name) for name in ("corpus", "text", "units", "frequencies", "run", "framing", "topics", "time")}
     sections["regression"] = study.model  # [model] ({model} is the topic-model placeholder)
+    sections["validation"] = study.validation
     return template.format(**sections, **(_display(values) if figure else values))
 
 
@@ -353,6 +412,13 @@ def figure_stems(study: Study) -> list[tuple[str, str, str]]:
     """``(stage, stem, appendix caption)`` of every declared figure, in registry order."""
     return [(o.stage, o.stem.format(**v), caption(o.stem, study, figure=True, **v))
             for o in REGISTRY if o.kind in ("figure", "figure+table") for v in expand(o, study)]
+
+
+def validation_outputs(settings: dict | Study) -> list[str]:
+    """Files the ``validation`` stage writes: none without ``[validation]``; the coding design, the
+    instructions and one sheet per coder (CSV, and .xlsx with openpyxl); with ``codes`` also the
+    agreement, accuracy, differential error, corrected prevalence and budget tables and the figure."""
+    return declared_outputs(settings)["validation"]
 
 
 def design_outputs(settings: dict | Study) -> list[str]:

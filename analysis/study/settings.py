@@ -221,6 +221,26 @@ class EquivalenceSettings:
 
 
 @dataclass(frozen=True)
+class ValidationSettings:
+    """``[validation]``: the dictionary's frame presence checked against human coding (``analysis.validation``).
+
+    Optional: a study without the section gets no coding sample and no validation tables; with
+    it, the ``validation`` stage draws the sample and writes the coder sheets, and once ``codes``
+    names the folder of filled sheets, the agreement, accuracy and corrected comparison.
+    """
+
+    unit: str = "document"  # what people code: whole documents (the only unit so far)
+    frames: tuple[str, ...] = ()  # frame ids to code; () = every frame of the codebook
+    per_stratum: int = 50  # units drawn per language x hit stratum (all of a smaller stratum)
+    coders: int = 2  # coders; each gets every sampled unit (sheets coding_sheet_coder1, ...)
+    seed: int = 20240408  # seed of the draw, the sheets' order and the bootstrap
+    codes: str = ""  # folder of the filled sheets (coding_sheet_<coder>.csv); "" = not coded yet
+    bootstrap: int = 2000  # resamples for the agreement and accuracy intervals
+    level: float = 0.95  # level of every interval
+    half_width: float = 0.05  # coding budget: target half-width of the corrected vi - en difference
+
+
+@dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
 
@@ -241,6 +261,8 @@ class Study:
     compare: tuple = ()  # of analysis.study.design_spec.Contrast
     time: TimeSettings | None = None
     model: ModelSettings | None = None
+    #: ``[validation]``: None when the study has no such section (:data:`OPTIONAL_SECTIONS`).
+    validation: ValidationSettings | None = None
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -258,7 +280,8 @@ class Study:
         """Plain settings for the manifest (paths as written, not resolved)."""
         out: dict[str, Any] = {"name": self.name}
         for name in SECTIONS:
-            out[name] = _plain(dataclasses.asdict(getattr(self, name)))
+            if getattr(self, name) is not None:  # an optional section the study leaves out
+                out[name] = _plain(dataclasses.asdict(getattr(self, name)))
         for name in DESIGN_SECTIONS:
             value = getattr(self, name)
             if value:
@@ -275,7 +298,11 @@ SECTIONS: dict[str, type] = {
     "framing": FramingSettings,
     "topics": TopicSettings,
     "equivalence": EquivalenceSettings,
+    "validation": ValidationSettings,
 }
+
+#: Sections of :data:`SECTIONS` that are None on a :class:`Study` unless the file has them.
+OPTIONAL_SECTIONS = ("validation",)
 
 
 def _plain(value: Any) -> Any:
@@ -462,7 +489,7 @@ def setting_problems(study: Study) -> list[InputError]:
     A new section adds its ``_<section>_checks`` function here.
     """
     checks = _Checks(str(study.source))
-    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks, _equivalence_checks):
+    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks, _equivalence_checks, _validation_checks):
         section_checks(study, checks)
     return checks.problems + design_setting_problems(study)
 
@@ -574,6 +601,27 @@ def _equivalence_checks(study: Study, checks: _Checks) -> None:
     checks.seed("[equivalence] seed", eqv.seed)
     checks.check(_finite(eqv.margin) and eqv.margin > 1, f"[equivalence] margin = {eqv.margin!r}", "must be a finite number > 1 (the band [1/margin, margin])",
                  "use margin = 1.25")
+
+
+#: What ``[validation] unit`` accepts (sentences and KWIC windows may come later).
+VALIDATION_UNITS = ("document",)
+
+
+def _validation_checks(study: Study, checks: _Checks) -> None:
+    """[validation] (only when the study has the section)."""
+    v = study.validation
+    if v is None:
+        return
+    checks.check(v.unit in VALIDATION_UNITS, f"[validation] unit = {v.unit!r}", "is not a unit people can code yet (only whole documents)", 'use unit = "document"')
+    checks.check(all(isinstance(f, str) and f for f in v.frames) and len(set(v.frames)) == len(v.frames), f"[validation] frames = {list(v.frames)!r}",
+                 "must be distinct frame ids", 'e.g. frames = ["economy_trade", "conflict"], or [] for every frame')
+    checks.whole("validation", "per_stratum", v.per_stratum, 1)
+    checks.whole("validation", "coders", v.coders, 1, "use coders = 2 (agreement needs two or more)")
+    checks.seed("[validation] seed", v.seed)
+    checks.whole("validation", "bootstrap", v.bootstrap, 1)
+    checks.check(_finite(v.level) and 0 < v.level < 1, f"[validation] level = {v.level!r}", "must be a number between 0 and 1", "use level = 0.95")
+    checks.check(_finite(v.half_width) and 0 < v.half_width <= 1, f"[validation] half_width = {v.half_width!r}", "must be a number in (0, 1]",
+                 "use half_width = 0.05")
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.

@@ -54,7 +54,13 @@ def test_study_toml_lists_every_setting_and_says_where_it_leaves_the_default():
     # the TOML tables of their own ([corpus.columns], [[corpus.source]]) are named in a comment.
     commented = {("corpus", k): f"# {k} = " for k in ("table", "format", "delimiter", "language", "newsplease", "html")}
     commented |= {("corpus", "columns"): "# [corpus.columns]", ("corpus", "source"): "# [[corpus.source]]"}
-    for section, cls in SECTIONS.items():
+    from analysis.study.settings import OPTIONAL_SECTIONS
+
+    for section in OPTIONAL_SECTIONS:  # an optional section is shown commented out, every key of it
+        assert section not in raw and f"# [{section}]" in text, section
+        for f in dataclasses.fields(SECTIONS[section]):
+            assert f"# {f.name} = " in text, (section, f.name)
+    for section, cls in ((s, c) for s, c in SECTIONS.items() if s not in OPTIONAL_SECTIONS):
         keys = sorted(f.name for f in dataclasses.fields(cls) if (section, f.name) not in commented)
         assert sorted(raw[section]) == keys, section
     for shown in commented.values():

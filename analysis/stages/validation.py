@@ -1,0 +1,307 @@
+"""Stage ``validation``: the dictionary's frame presence checked against human coding, per language.
+
+Read (study, codebook, the study's prepared corpus; with ``[validation] codes`` the filled coding
+sheets) -> compute (:mod:`analysis.validation`) -> draw (:mod:`analysis.plots.validation`) ->
+write (:func:`analysis.stages.results.write_results`). Every input, the filled sheets included,
+is read and checked before the first file is written; the files are exactly
+:func:`analysis.study.outputs.validation_outputs`. Without a ``[validation]`` section the stage
+writes nothing.
+
+Always (with ``[validation]``):
+
+* the coding sample, drawn from ``[validation] seed`` over the study's documents stratified by
+  language × dictionary hit (any of the coded frames present, as the framing tables count
+  presence: at least ``[framing] min_hits`` hits), ``per_stratum`` documents per stratum
+  (:func:`analysis.validation.sampling.draw_coding_sample`); ``coding_design.json`` records the
+  draw id, the strata sizes ``N_h`` and ``n_h``, every sampled document's stratum and inclusion
+  probability ``pi = n_h / N_h``;
+* one blind sheet per coder, ``coding_sheet_<coder>.csv`` (and ``.xlsx`` with openpyxl): the
+  texts in a coder-specific order with one empty 0/1 column per frame and no dictionary output
+  (:func:`analysis.validation.sampling.coder_sheet`); ``coding_instructions.md`` with the frame
+  definitions from the codebook.
+
+With ``codes`` (the folder of the filled sheets, every coder's ``coding_sheet_<coder>.csv`` or
+``.xlsx``, optionally ``adjudicated.csv`` with ``unit_id, frame, code`` for disputed cells): the
+sheets are checked strictly (:func:`analysis.validation.sheets.check_codes`: unknown or missing
+units, blank or out-of-range codes, a sheet of another draw, a missing coder file: one line naming
+the file, the row and the fix, exit status 2), then agreement, disagreements, weighted accuracy,
+differential error, the DSL-corrected prevalence and the coding budget are written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import files
+from ..errors import InputError
+from ..plots import validation as pv
+from ..study.outputs import coder_names, xlsx_available
+from ..study.settings import Study, raise_all
+from ..validation import accuracy, agreement, dsl, planner, sampling, sheets
+from .results import Csv, Figure, Raw, Table, write_results
+
+log = logging.getLogger("analysis")
+
+#: The languages the corrected comparison contrasts (first minus second).
+LANGUAGES = ("vi", "en")
+#: The optional file of adjudicated codes in the ``codes`` folder.
+ADJUDICATED = "adjudicated.csv"
+
+
+def validation_frames(study: Study, codebook) -> list[str]:
+    """The frame ids to code: ``[validation] frames`` (checked against the codebook), or every frame."""
+    known = [e.id for e in codebook.frames]
+    frames = list(study.validation.frames) or known
+    unknown = [f for f in frames if f not in known]
+    if unknown:
+        raise InputError(study.source, f"[validation] frames names {unknown}, not frames of the codebook", f"use some of: {', '.join(known)}")
+    return frames
+
+
+def presence_units(salience: pd.DataFrame, frames: list[str]) -> pd.DataFrame:
+    """One row per document: ``unit_id, language`` and the dictionary's 0/1 presence of each frame,
+    from :func:`analysis.framing.measures.frame_salience` on documents (its ``present`` column:
+    at least ``min_hits`` hits, what the framing tables count)."""
+    wide = salience[salience["frame"].isin(frames)].pivot_table(index=["doc_id", "language"], columns="frame", values="present", aggfunc="max")
+    units = wide.reindex(columns=frames).fillna(False).astype(int).reset_index().rename(columns={"doc_id": "unit_id"})
+    units.columns.name = None
+    units["unit_id"] = units["unit_id"].astype(str)
+    return units.sort_values("unit_id", kind="mergesort").reset_index(drop=True)
+
+
+def coding_design(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]) -> dict:
+    """What a later read needs: the design (seed, strata sizes, draw id), the frames and coders, and
+    every sampled unit with its stratum and inclusion probability."""
+    v = study.validation
+    return {
+        "unit": v.unit,
+        "frames": frames,
+        "coders": coder_names(study),
+        "per_stratum": v.per_stratum,
+        "min_hits": study.framing.min_hits,
+        **design.as_dict(),
+        "inclusion_probability": {h: design.pi(h) for h in design.population},
+        "units": [{"unit_id": u, "language": lang, "stratum": h, "pi": float(p)}
+                  for u, lang, h, p in zip(sample["unit_id"], sample["language"], sample["stratum"], sample["pi"])],
+    }
+
+
+def instructions(codebook, frames: list[str], design: sampling.SampleDesign, coders: list[str]) -> str:
+    """The coders' instructions (Markdown): the task, the frame definitions from the codebook (label
+    and family; the keyword lists are left out so the codes stay independent of the dictionary) and
+    how to return the sheet."""
+    entries = {e.id: e for e in codebook.frames}
+    lines = [
+        "# Coding instructions",
+        "",
+        f"Coding sample `{design.draw_id}`: {sum(design.sampled.values())} documents, one sheet per coder "
+        f"({', '.join(f'`coding_sheet_{c}.csv`' for c in coders)}; the `.xlsx` files hold the same rows).",
+        "",
+        "Read each document's `text` and enter, in each frame's column, **1** if the document uses the frame and **0** if it does not.",
+        "Every cell needs a 1 or a 0. Code each document on its own, without the other coders, and do not change the columns",
+        "`draw_id`, `coder`, `position`, `unit_id`, `language` or `text`, or add, drop or reorder rows.",
+        "The sheet deliberately shows no dictionary result: judge the text, not the keywords.",
+        "",
+        "## Frames",
+        "",
+    ]
+    for frame in frames:
+        e = entries[frame]
+        lines.append(f"- `{frame}`: **{e.label}** ({e.family} frame)")
+    lines += [
+        "",
+        "Generic frames follow Semetko and Valkenburg (2000): conflict (disagreement, blame between parties), economic consequences",
+        "(gains, losses, costs), responsibility (who causes or should solve a problem), human interest (persons, emotions) and",
+        "morality (values, moral prescriptions). A frame is present when the document uses it, however briefly.",
+        "",
+        "## Returning the sheets",
+        "",
+        "Save each filled sheet under its own name (`coding_sheet_<coder>.csv`, or `.xlsx`) in one folder, set",
+        "`[validation] codes` to that folder in the study file and run `make` again. Disputed cells can be decided in",
+        f"`{ADJUDICATED}` in the same folder (`unit_id, frame, code`).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _one_line(path: Path, problems: list[str]) -> InputError:
+    """The first problem of a sheet as one :class:`InputError` (``problem; fix``), with the count of the
+    rest; a problem that names its row comes before one that does not (an unknown id, before the
+    sampled unit it replaced)."""
+    first = sorted(problems, key=lambda p: re.match(r"(coder [^:]* \()?row \d", p) is None)[0].rstrip(".")
+    problem, _, fix = first.rpartition("; ")
+    problem = problem or first
+    if len(problems) > 1:
+        problem += f" ({len(problems) - 1} more problem{'s' if len(problems) > 2 else ''} in this file)"
+    return InputError(path, problem, fix if problem != first else "")
+
+
+def read_codes(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Every coder's filled sheet from ``[validation] codes``, checked strictly: long codes
+    ``unit_id, coder, language`` + one 0/1 column per frame, and the adjudicated codes (or None).
+
+    Raises :class:`InputError` (one line per bad file: the file, the row and the fix).
+    """
+    folder = study.path(study.validation.codes)
+    if not folder.is_dir():
+        raise InputError(study.source, f"[validation] codes = {study.validation.codes!r} is not a folder",
+                         "name the folder that holds the filled coding_sheet_<coder>.csv files")
+    problems: list[InputError] = []
+    parts = []
+    language = dict(zip(sample["unit_id"].astype(str), sample["language"]))
+    for coder in coder_names(study):
+        candidates = [folder / f"coding_sheet_{coder}.{ext}" for ext in ("csv", "xlsx")]
+        path = next((p for p in candidates if p.is_file()), None)
+        if path is None:
+            problems.append(InputError(candidates[0], f"coder {coder}'s filled sheet is missing",
+                                       "put it there (CSV or .xlsx), or set [validation] coders to the number of coders"))
+            continue
+        sheet = files.read_coding_sheet(path)
+        found = sheets.check_codes(sheet, design, frames=frames, sample=sample)
+        if not found and "coder" in sheet.columns:
+            found = [f"row {i + 2} (coder {c}): the sheet of coder {coder} names coder '{c}'; use coder {coder}'s own sheet or fix the name"
+                     for i, c in enumerate(sheet["coder"].astype(str).str.strip()) if c != coder][:1]
+        if found:
+            problems.append(_one_line(path, found))
+            continue
+        codes = sheet[["unit_id", *frames]].copy()
+        codes["unit_id"] = codes["unit_id"].astype(str).str.strip()
+        for frame in frames:
+            codes[frame] = codes[frame].map(lambda value: sheets.VALID_CODES[str(value).strip()]).astype(int)
+        codes.insert(1, "coder", coder)
+        codes.insert(2, "language", codes["unit_id"].map(language))
+        parts.append(codes)
+    adjudicated = None
+    path = folder / ADJUDICATED
+    if path.is_file():
+        table = files.read_coding_sheet(path)
+        missing = [c for c in ("unit_id", "frame", "code") if c not in table.columns]
+        bad = [i for i, (u, f, c) in enumerate(zip(*(table.get(k, pd.Series(dtype=str)) for k in ("unit_id", "frame", "code"))))
+               if str(u).strip() not in language or str(f).strip() not in frames or str(c).strip() not in sheets.VALID_CODES] if not missing else []
+        if missing:
+            problems.append(InputError(path, f"no column {missing[0]!r}", "write the header unit_id,frame,code"))
+        elif bad:
+            i = bad[0]
+            problems.append(InputError(path, f"row {i + 2}: unit '{table['unit_id'].iloc[i]}', frame '{table['frame'].iloc[i]}' or code "
+                                             f"'{table['code'].iloc[i]}' is not a sampled unit, a coded frame and 0 or 1", "fix the row or drop it"))
+        else:
+            adjudicated = pd.DataFrame({"unit_id": table["unit_id"].astype(str).str.strip(), "frame": table["frame"].astype(str).str.strip(),
+                                        "code": [sheets.VALID_CODES[str(c).strip()] for c in table["code"]]})
+    raise_all(problems)
+    return pd.concat(parts, ignore_index=True), adjudicated
+
+
+def corrected_prevalence(units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], *, level: float) -> pd.DataFrame:
+    """Naive and DSL-corrected prevalence of each frame by language and the vi - en difference.
+
+    A unit counts as coded for a frame when it has a reference code; a stratum's inclusion
+    probability is then ``n_h' / N_h`` with ``n_h'`` its units with a reference (ties not
+    adjudicated are taken as missing at random within the stratum, as in the accuracy table).
+    """
+    strata = sampling.inclusion_probabilities(units, design)["stratum"].to_numpy()
+    rows = []
+    for frame in frames:
+        ref = reference[reference["frame"] == frame].set_index("unit_id")["reference"].astype("Float64").astype(float)
+        y = units["unit_id"].map(ref).to_numpy(float)
+        coded = pd.Series(~np.isnan(y)).groupby(strata).transform("sum").to_numpy()
+        size = pd.Series(strata).map(design.population).to_numpy(float)
+        if (coded == 0).any():
+            h = sorted(set(strata[coded == 0]))[0]
+            raise ValueError(f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; code or adjudicate at least one of its units.")
+        data = units.assign(y=y, pi=coded / size, stratum=strata)
+        table = dsl.dsl_prevalence(data, outcome="y", predicted=frame, pi="pi", variance="stratified", level=level, groups=LANGUAGES)
+        table.insert(0, "frame", frame)
+        rows.append(table)
+    return pd.concat(rows, ignore_index=True)
+
+
+def budget(accuracy_rows: pd.DataFrame, prevalence: pd.DataFrame, units: pd.DataFrame, frames: list[str], *, half_width: float, level: float) -> pd.DataFrame:
+    """Per frame, the planner's documents to code per language for the target half-width
+    (:func:`analysis.validation.planner.plan_coding_budget` on this pilot); a frame it cannot plan
+    for gets one row whose ``note`` says why."""
+    n_units = units["language"].value_counts().to_dict()
+    columns = ["frame", "language", "n_units", "n_coded", "n_hit", "n_none", "se", "half_width", "note"]
+    rows = []
+    for frame in frames:
+        try:
+            pilot = planner.pilot_assumptions(accuracy_rows, prevalence[prevalence["frame"] == frame], frame=frame, n_units=n_units)
+            plan = planner.plan_coding_budget(pilot, half_width=half_width, level=level, languages=LANGUAGES, split="optimal")
+        except ValueError as exc:
+            rows.append(pd.DataFrame([{"frame": frame, "language": "", "note": str(exc)}]))
+            continue
+        rows.append(plan.assign(frame=frame, note=""))
+    return pd.concat(rows, ignore_index=True).reindex(columns=columns)
+
+
+def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: sampling.SampleDesign, frames: list[str]) -> list:
+    """The tables and figure computed from the filled sheets (read and checked first)."""
+    v = study.validation
+    codes, adjudicated = read_codes(study, design, sample, frames)
+    languages = set(units["language"])
+    both = set(LANGUAGES) <= languages
+    try:
+        alphas = agreement.alpha_table(codes, frames=frames, seed=v.seed, n_boot=v.bootstrap, level=v.level)
+        disputed = agreement.disagreements(codes, frames=frames)
+        reference = agreement.reference_codes(codes, frames=frames, adjudicated=adjudicated)
+        acc = accuracy.accuracy_table(sample, reference, design, frames=frames, seed=v.seed, n_boot=v.bootstrap, level=v.level)
+        if both:
+            differential = accuracy.differential_error(sample, reference, design, frames=frames, seed=v.seed, languages=LANGUAGES,
+                                                       n_boot=v.bootstrap, level=v.level)
+            prevalence = corrected_prevalence(units, reference, design, frames, level=v.level)
+            plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
+    except ValueError as exc:
+        raise InputError(study.path(v.codes), str(exc).rstrip("."), f"decide the coders' disagreements in {ADJUDICATED} in that folder "
+                         "(columns unit_id, frame, code), or have another coder code the units") from None
+    if not both:
+        note = pd.DataFrame([{"note": "needs documents in both vi and en"}])
+        differential, prevalence, plan = note, note, note
+    return [
+        Table("validation_agreement", alphas),
+        Csv("validation_disagreements", disputed),
+        Table("validation_accuracy", acc),
+        Figure("validation_accuracy", partial(pv.figure_accuracy, acc, level=v.level)),
+        Table("validation_differential_error", differential),
+        Table("validation_corrected_prevalence", prevalence),
+        Table("validation_budget", plan),
+    ]
+
+
+def run_validation(study: Study, workers: int | None = None) -> list[Path]:
+    """Stage ``validation``: the coding sample and sheets; with ``[validation] codes`` the estimates.
+
+    Writes nothing when the study has no ``[validation]`` section.
+    """
+    if study.validation is None:
+        return []
+    from ..framing.measures import annotate, frame_salience
+    from ..prepared import load_codebook, prepared_corpus
+
+    v = study.validation
+    codebook = load_codebook(study)
+    frames = validation_frames(study, codebook)
+    ps = prepared_corpus(study, workers=workers)
+    annotations = [annotate(doc, ps.rules, codebook) for doc in ps.prepared]
+    units = presence_units(frame_salience(annotations, codebook, "document", min_hits=study.framing.min_hits), frames)
+    sample, design = sampling.draw_coding_sample(units, hit_columns=frames, seed=v.seed, size_per_stratum=v.per_stratum)
+    texts = {str(d.doc_id): d.text for d in ps.corpus.documents if str(d.doc_id) in set(sample["unit_id"])}
+    coders = coder_names(study)
+    results: list = [Raw("coding_design.json", json.dumps(coding_design(study, design, sample, frames), ensure_ascii=False, indent=2) + "\n"),
+                     Raw("coding_instructions.md", instructions(codebook, frames, design, coders))]
+    blank = {c: sampling.coder_sheet(sample, texts, design, frames=frames, coder=c) for c in coders}
+    results += [Csv("coding_sheet_{coder}", blank[c], values={"coder": c}) for c in coders]
+    if xlsx_available():
+        results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
+    if v.codes:
+        results += _estimates(study, units, sample, design, frames)  # every sheet read and checked before anything is written
+    log.info("validation: coding sample %s, %d of %d documents", design.draw_id, len(sample), len(units))
+    return write_results(study.output_dir, results, study)
+
+
+__all__ = ["budget", "coding_design", "corrected_prevalence", "instructions", "presence_units", "read_codes", "run_validation", "validation_frames"]
