@@ -24,7 +24,7 @@ behaviour that treats documents as independent):
 A design with one outlet per language is refused (the language contrast equals an outlet contrast): every
 outlet-level procedure counts it as refused and gives no p-value; the document-level ones still do.
 
-Prints a table and writes a CSV (``--csv``, default ``benchmarks/validity.csv``; not committed) with columns
+Prints a table and writes a CSV (``--csv``, default ``benchmarks/results/validity.csv``; not committed) with columns
 ``procedure, outlets, icc, shape, house, samples, refused, undefined, null_reject, coverage, goal, met``.
 Goals: null rejection at 0.05 in 0.03-0.07 with 5-10 outlets per language; rate-ratio interval coverage at
 least 0.93 at 5 outlets per language; one-outlet designs refused. Pure simulation: reads no corpus.
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reduced grid: 1 and 5 outlets, ICC 0.1, shape 0.3")
     parser.add_argument("--reps", type=int, default=None, help="simulated corpora per cell and effect (x3 items)")
-    parser.add_argument("--csv", type=Path, default=Path(__file__).resolve().parent / "validity.csv")
+    parser.add_argument("--csv", type=Path, default=Path(__file__).resolve().parent / "results" / "validity.csv")
     parser.add_argument("--statistic-choice", action="store_true", help="only the outlet-test statistic comparison")
     args = parser.parse_args(argv)
     if args.statistic_choice:
@@ -306,6 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.statistic_choice:
             print("\nsummary over ICC x shape x house (reject = null p < 0.05; coverage of the planted effect):")
             print(summary(table).to_string(index=False))
+    args.csv.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.csv, index=False)
     return 0
 
