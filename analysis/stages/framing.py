@@ -89,7 +89,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
             results += _word_keyness(dtm, docvars, language, var, study)
             progress.step(f"{language} word keyness by {var}")
     concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
-    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(docvars, study))
+    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(docvars, study, compared=s.compare_by))
     progress.step("concept keyness")
     results += _similarity(ps, annotations, concepts, docvars)
     progress.step("similarity")
@@ -198,10 +198,16 @@ def _comparison_parts(comparisons, min_docs: int, labels, empty_note: str):
         yield comparison_table([c], min_docs=min_docs, labels=labels, empty_note=empty_note)
 
 
-def _clusters(docvars: pd.DataFrame, study: Study) -> dict[str, str] | None:
-    """``[framing] keyness_cluster`` of each document, or None (documents are the unit)."""
-    column = study.framing.keyness_cluster
-    return {d: str(v) for d, v in docvars[column].items()} if column else None
+def _clusters(docvars: pd.DataFrame, study: Study, *, compared: str = "") -> dict[str, str] | None:
+    """The resampling cluster of each document for a keyness comparison by ``compared``, or None
+    (documents are the unit): ``[framing] keyness_cluster`` when set, else ``[framing] cluster``
+    (outlets) for the concepts compared between groups that are unions of outlets. A comparison by
+    the cluster column itself (one outlet against the rest) keeps documents as the unit: permuting
+    outlets there would compare one outlet with the others as units of one."""
+    column = study.framing.keyness_cluster or (study.framing.cluster if compared == study.framing.compare_by else "")
+    if not column or column == compared or column not in docvars.columns:
+        return None
+    return {d: str(v) for d, v in docvars[column].items()}
 
 
 def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Result]:
@@ -216,7 +222,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     groups = {d: value_of[d] for d in doc_ids}
     order = group_order(groups.values())
     comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order=order, correction=s.keyness_correction, alpha0=s.fightin_alpha0,
-                                      n_resamples=s.permutations, rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), clusters=_clusters(docvars, study))
+                                      n_resamples=s.permutations, rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), clusters=_clusters(docvars, study, compared=var))
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
     return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,

@@ -344,12 +344,31 @@ def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping
     return _with_cluster_columns(table, rows, notes)
 
 
+#: Columns :func:`cluster_tests` adds (with ``column``) after :data:`CLUSTER_COLUMNS`: the unit the
+#: primary ``p``/``q`` come from, and the document-level test kept beside it.
+UNIT_COLUMNS = ["p_unit", "p_documents", "min_p_documents", "q_documents"]
+
+
 def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None, *, column: str,
                   n_resamples: int, seed: int, alpha: float = 0.05, mdd_simulations: int = MDD_SIMULATIONS) -> pd.DataFrame:
-    """Group tests (:func:`analysis.stats.groups.group_tests`) with outlets as clusters and the minimum detectable difference.
+    """Group tests (:func:`analysis.stats.groups.group_tests`) with outlets as the unit of inference,
+    outlets as clusters and the minimum detectable difference.
 
     Per test row (item, ``group_a`` against ``group_b`` or ``"rest"``):
 
+    * with ``column`` set, **the primary p-value comes from outlets when outlets nest in the
+      groups** (every outlet in one group: a language compared with a language): whole outlets are
+      permuted between the groups (:func:`analysis.stats.clustered.outlet_permutation_test`,
+      Welch's t on outlet means; exact when the arrangements are few, and ``min_p`` is then the
+      smallest p these outlets can give), and ``q`` is Benjamini–Hochberg over the items of one
+      family and pair on those p-values. The document-level permutation test of
+      :func:`group_tests` stays beside it as ``p_documents``, ``min_p_documents``,
+      ``q_documents``: conditional on these outlets, it says whether the documents of *these*
+      outlets differ, not the languages' coverage. A group with a single outlet gets no p-value
+      (``p_unit`` = ``none``): its contrast equals an outlet contrast, and the note says so. When
+      outlets span the groups (events compared inside outlets), documents stay the unit
+      (``p_unit`` = ``documents``). Without ``column`` documents are the unit and none of these
+      columns is added.
     * with ``column`` set: :data:`CLUSTER_COLUMNS` for the pair's documents. ρ and the design effect
       (:func:`analysis.stats.models.design_effect`) are estimated on the values centred at their group's
       mean, so the difference under test is not counted as between-outlet variation; the interval
@@ -365,13 +384,19 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
       "no difference" can be read as "no difference larger than mdd". NaN for a significant row,
       and for fewer than 2 documents a side or no variation.
 
-    The cluster columns (only with ``column``) and then ``mdd`` are inserted before ``too_small``.
+    The cluster columns and :data:`UNIT_COLUMNS` (only with ``column``) and then ``mdd`` are
+    inserted before ``too_small``.
+
+    References: Chung & Romano (2013) on studentized permutation tests; Cameron & Miller (2015),
+    "A practitioner's guide to cluster-robust inference", on few clusters.
     """
+    from .clustered import nesting, outlet_permutation_test
     from .models import cluster_bootstrap_difference, design_effect, minimum_detectable_difference
 
-    rows, notes, mdds = [], [], []
+    rows, notes, sizes, units = [], [], [], []
     by_item = {key: frame for key, frame in long.groupby(["family", "item"], sort=False)}
-    for _, test in tests.iterrows():
+    out = tests.copy()
+    for i, (_, test) in enumerate(tests.iterrows()):
         a, b = str(test["group_a"]), str(test["group_b"])
         frame = by_item.get((test["family"], test["item"]), long.iloc[0:0])
         of = frame["doc_id"].map(groups)
@@ -387,6 +412,8 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
                 centred[side] -= values[side].mean()
         icc, m_bar, note = 0.0, 1.0, ""
         row = {**dict.fromkeys(CLUSTER_COLUMNS, math.nan), "cluster_by": column}
+        kept = {"p": test["p"], "min_p": test.get("min_p", math.nan), "exact": test.get("exact", False)}
+        unit = {"p_unit": "documents", **kept}
         if column and clusters is None:
             note = _missing_note(column)
         elif column:
@@ -403,18 +430,56 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
                     values, labels, outlets, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "cluster", str(test["family"]), str(test["item"]), a, b))
                 if min(per_group) < MIN_CLUSTERS:
                     note = f"{min(per_group)} {column} clusters in the smaller group (fewer than {MIN_CLUSTERS}): cluster intervals need many more"
-        q = test["q"] if pd.notna(test["q"]) else test["p"]
+            unit, unit_note = _outlet_unit(values, labels, outlets, a=a, b=b, column=column, n_resamples=n_resamples,
+                                           rng=keyed_rng(seed, "outlet-permutation", str(test["family"]), str(test["item"]), a, b),
+                                           nesting=nesting, test=outlet_permutation_test)
+            unit = {**kept, **unit}
+            note = _join(unit_note, note)
         n_a, n_b = int((labels == a).sum()), int((labels == b).sum())
         sd = float(np.sqrt((centred**2).sum() / (len(centred) - 2))) if len(centred) > 2 else math.nan
+        rows.append(row)
+        notes.append(note)
+        units.append(unit)
+        sizes.append((n_a, n_b, sd, icc, m_bar, str(test["family"]), str(test["item"]), a, b))
+    if column:
+        out["p_documents"], out["q_documents"] = out["p"], out["q"]
+        out["min_p_documents"] = out["min_p"] if "min_p" in out.columns else math.nan
+        out["p"] = [u["p"] for u in units]
+        for name in ("min_p", "exact"):
+            if name in out.columns:
+                out[name] = [u[name] for u in units]
+        out["p_unit"] = [u["p_unit"] for u in units]
+        out["q"] = math.nan
+        for _, index in out.groupby(["family", "group_a", "group_b"], sort=False).groups.items():
+            p = out.loc[index, "p"]
+            valid = p.notna()
+            if valid.any():
+                out.loc[p[valid].index, "q"] = stats.false_discovery_control(p[valid].to_numpy(dtype=float), method="bh")
+    mdds = []
+    for (n_a, n_b, sd, icc, m_bar, family, item, a, b), (_, test) in zip(sizes, out.iterrows()):
+        q = test["q"] if pd.notna(test["q"]) else test["p"]
         mdd = math.nan
         if pd.notna(q) and q >= alpha and n_a >= 2 and n_b >= 2 and math.isfinite(sd) and sd > 0:
             mdd = minimum_detectable_difference(sd, n_a, n_b, icc=icc, cluster_size=m_bar, n_simulations=mdd_simulations,
-                                                rng=keyed_rng(seed, "mdd", str(test["family"]), str(test["item"]), a, b))
-        rows.append(row)
-        notes.append(note)
+                                                rng=keyed_rng(seed, "mdd", family, item, a, b))
         mdds.append(mdd)
-    out = _with_cluster_columns(tests.copy(), rows, notes) if column else tests.copy()
+    if column:
+        extra = out[UNIT_COLUMNS]
+        out = _with_cluster_columns(out.drop(columns=UNIT_COLUMNS), rows, notes)
+        before = out.columns.get_loc("too_small")
+        out = pd.concat([out.iloc[:, :before], extra, out.iloc[:, before:]], axis=1)
     out.insert(out.columns.get_loc("too_small"), "mdd", mdds)
     return out
 
 
+def _outlet_unit(values: np.ndarray, labels: np.ndarray, outlets: np.ndarray, *, a: str, b: str, column: str, n_resamples: int,
+                 rng: np.random.Generator, nesting, test) -> tuple[dict, str]:
+    """The primary p of one comparison when outlets nest in its two groups, and the note to add."""
+    design = nesting(labels, outlets, group_word="group", cluster_word=column)
+    if not design.nested:
+        return {"p_unit": "documents"}, f"{column}s span the groups: p from documents (conditional on these {column}s)"
+    if design.problem or min(design.clusters_per_group.values(), default=0) < 2:
+        problem = design.problem or f"a group has a single {column}: no p-value between the groups"
+        return {"p_unit": "none", "p": math.nan, "min_p": math.nan, "exact": False}, problem
+    result = test(values, labels, outlets, a=a, b=b, n_resamples=n_resamples, rng=rng)
+    return {"p_unit": f"{column}s", "p": result.p, "min_p": result.min_attainable_p, "exact": result.exact}, ""

@@ -33,6 +33,8 @@ Pure: numpy arrays in, a DataFrame out.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -302,8 +304,20 @@ def document_keyness(
         table["q"] = stats.false_discovery_control(table["p"].to_numpy(), method="bh") if len(table) else []
         table["min_p"] = result.min_p
         table["design"] = result.design
+        if clusters is not None and result.design == "clusters" and _single_cluster_side(labels, clusters, target):
+            # The groups are unions of clusters and one side is a single cluster: the comparison
+            # equals a comparison of that cluster with the others, so it has no group p-value.
+            table[["p", "q", "min_p"]] = math.nan
+            table["design"] = "none: one side is a single cluster"
         tables.append(table[DOCUMENT_KEYNESS_COLUMNS])
     return tables
+
+
+def _single_cluster_side(labels: Sequence[str], clusters: Sequence[str], target: str) -> bool:
+    """Whether the target's documents, or the others', all lie in one cluster."""
+    inside = {c for g, c in zip(labels, clusters) if g == target}
+    outside = {c for g, c in zip(labels, clusters) if g != target}
+    return len(inside) < 2 or len(outside) < 2
 
 
 #: Columns every keyness comparison row carries besides the keyness statistics.

@@ -128,7 +128,10 @@ REGISTRY: tuple[Output, ...] = (
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
            "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "
-           "else per 1,000 counted tokens): permutation test of documents, Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
+           "else per 1,000 counted tokens): with [framing] cluster and outlets nested in the groups, p permutes whole outlets (Welch t "
+           "on outlet means, exact when the arrangements are few; p_unit says the unit; no p when a group is one outlet: its contrast is "
+           "an outlet contrast), with the permutation test of documents beside it (p_documents: conditional on these outlets); else "
+           "p permutes documents; Benjamini-Hochberg q; mdd, beside a test with q of 0.05 or more, "
            "the smallest difference a 5% test detects with 80% power at these sizes (by simulation); with [framing] cluster, the outlets' "
            "design effect 1 + (m - 1) ICC (Kish), effective numbers of outlets and documents and a studentized (bootstrap-t) outlet "
            "cluster-bootstrap 95% interval of the difference (whole outlets resampled); groups under {framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less "
@@ -145,7 +148,8 @@ REGISTRY: tuple[Output, ...] = (
            "Actor salience by {by}: share of actor mentions, with mentions in the headline or lead and statements attributed through speech verbs"),
     Output("actor_tests_by_{by}", "framing", "table", "Difference in mean actor share by {by}: per actor, the mean over documents of its "
            "share of the document's actor mentions in each group, permutation test of documents (the document is the unit, not the "
-           "mention), Benjamini-Hochberg q across the actors of one kind; mdd, beside a test with q of 0.05 or more, the smallest "
+           "mention; with [framing] cluster and outlets nested in the groups, whole outlets: p_unit says which, p_documents keeps the "
+           "document test), Benjamini-Hochberg q across the actors of one kind; mdd, beside a test with q of 0.05 or more, the smallest "
            "difference in share a 5% test detects with 80% power at these sizes (by simulation), to read a non-significant row; "
            "with [framing] cluster, the outlets' design effect, effective numbers of outlets and documents and a studentized outlet "
            "cluster-bootstrap 95% interval of the difference; groups under {framing.min_group_docs} documents flagged too small "
@@ -158,8 +162,8 @@ REGISTRY: tuple[Output, ...] = (
            "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
     Output("keyness_concepts_by_{by}", "framing", "figure+table",
            "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, Log Ratio, Fightin' Words z; p from "
-           "{framing.permutations} permutations of documents (or of [framing] keyness_cluster values: see the design column) "
-           "between the groups, not pooled tokens, BH q; groups under {framing.min_group_docs} documents flagged too small",
+           "{framing.permutations} permutations of documents, or of whole outlets ([framing] keyness_cluster, else [framing] cluster: "
+           "see the design column; none when a side is a single outlet) between the groups, not pooled tokens, BH q; groups under {framing.min_group_docs} documents flagged too small",
            "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
     Output("fightin_words_concepts_by_{by}", "framing", "figure", figure_caption="Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score "
            "of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}", data=True),

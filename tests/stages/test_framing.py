@@ -7,7 +7,6 @@ import tomllib
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -73,7 +72,10 @@ def test_small_groups_are_said_to_be_too_small(seed_run):
     tests = read(study, "frame_tests_by_language.csv")
     assert tests["too_small"].astype(str).eq("True").all()
     assert tests["note"].str.contains("en has 1 document").all()
-    assert (tests["min_p"].astype(float) == 0.4).all()
+    assert (tests["min_p_documents"].astype(float) == 0.4).all()  # 5 documents, 1 of them en: 5 splits, p >= 2/5
+    # The one en document is the one en outlet: no language p-value, only the document-level one beside it
+    assert (tests["p_unit"] == "none").all() and (tests["p"].astype(str) == "").all() and (tests["q"].astype(str) == "").all()
+    assert tests["note"].str.contains("group 'en' comes from one outlet", regex=False).all()
     keyness_en = read(study, "keyness_words_en_by_event.csv")
     assert keyness_en["note"].tolist() == ["only 1 event value among the en documents: nothing to compare"]
     vi_event = read(study, "keyness_words_vi_by_event.csv")
@@ -81,16 +83,18 @@ def test_small_groups_are_said_to_be_too_small(seed_run):
     assert vi_event["note"].str.contains("trung_liu_talks_2024_03 has 1 document").all()
 
 
-def test_keyness_p_values_come_from_permuting_documents(seed_run):
-    """4 vi documents against 1 en: 5 distinct splits, so no concept can have p below 0.2, however
-    many tokens the documents have (the pooled-token p, kept as p_tokens, can be tiny)."""
+def test_concept_keyness_between_languages_has_no_p_value_when_a_language_is_one_outlet(seed_run):
+    """[framing] cluster = "outlet": the languages are unions of outlets, so concepts are compared by
+    permuting outlets; the one English document is the one English outlet, so the language
+    comparison equals an outlet comparison and has no p-value (the pooled-token p, kept as
+    p_tokens for comparison only, can be tiny)."""
     study = seed_run[0]
     concepts = read(study, "keyness_concepts_by_language.csv")
-    assert set(concepts["design"]) == {"documents"} and np.allclose(concepts["min_p"].astype(float), 0.2)
-    assert (concepts["p"].astype(float) >= 0.2 - 1e-12).all() and (concepts["q"].astype(float) >= 0.2 - 1e-12).all()
+    assert set(concepts["design"]) == {"none: one side is a single cluster"}
+    assert (concepts["p"].astype(str) == "").all() and (concepts["q"].astype(str) == "").all()
     assert (concepts["p_tokens"].astype(float) < 0.05).any()
     assert concepts["note"].str.contains("en has 1 document").all() and concepts["note"].str.contains("93% in simulation").all()
-    assert "permutations of documents" in (study.output_dir / "keyness_concepts_by_language.tex").read_text(encoding="utf-8")
+    assert "whole outlets" in (study.output_dir / "keyness_concepts_by_language.tex").read_text(encoding="utf-8")
 
 
 def test_outlets_as_the_resampling_cluster(tmp_path):
@@ -100,8 +104,12 @@ def test_outlets_as_the_resampling_cluster(tmp_path):
     study = read_study(tmp_path / "study.toml")
     run_framing(study, workers=1)
     concepts = read(study, "keyness_concepts_by_language.csv")
-    # outlets are nested in languages (3 vi outlets, 1 en): 4 splits of outlets
-    assert set(concepts["design"]) == {"clusters"} and np.allclose(concepts["min_p"].astype(float), 0.25)
+    # outlets are nested in languages (3 vi outlets, 1 en): permuting outlets would give 4 splits and
+    # p >= 0.25, but the en side is one outlet, so the language contrast is an outlet contrast: no p
+    assert set(concepts["design"]) == {"none: one side is a single cluster"} and (concepts["p"].astype(str) == "").all()
+    # vi words by outlet (one outlet against the rest) keep documents as the unit
+    by_outlet = read(study, "keyness_words_vi_by_outlet.csv")
+    assert set(by_outlet["design"]) <= {"documents", ""} and "documents" in set(by_outlet["design"])
 
 
 def test_voice_and_omissions_on_the_seed_corpus(seed_run):
@@ -205,7 +213,9 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
 
     study = seed_run[0]
     tests = read(study, "frame_tests_by_language.csv")
-    assert list(tests.columns[-len(CLUSTER_COLUMNS) - 3:]) == [*CLUSTER_COLUMNS, "mdd", "too_small", "note"]
+    from analysis.stats.groups import UNIT_COLUMNS
+
+    assert list(tests.columns[-len(CLUSTER_COLUMNS) - len(UNIT_COLUMNS) - 3:]) == [*CLUSTER_COLUMNS, *UNIT_COLUMNS, "mdd", "too_small", "note"]
     assert (tests["cluster_by"] == "outlet").all() and (tests["cluster_n"] == 4).all()
     assert tests["effective_clusters"].astype(float).round(6).eq(round(25 / 7, 6)).all()  # sizes 2, 1, 1, 1: 5² / 7
     assert tests["note"].str.contains("1 outlet cluster(s) in a group: no cluster bootstrap", regex=False).all() and (tests["mdd"].astype(str) == "").all()

@@ -57,7 +57,14 @@ def test_the_test_design_effect_leaves_the_group_difference_out():
     out = g.cluster_tests(_tests_table(["x"]), _long([values], docs, ["x"]), groups, outlets, column="outlet", n_resamples=199, seed=1).iloc[0]
     assert out["icc"] == 0.0 and out["design_effect"] == 1.0 and out["cluster_n"] == 4
     assert out["note"] == "2 outlet clusters in the smaller group (fewer than 10): cluster intervals need many more"
-    assert list(out.index[-4:]) == ["cluster_ci_high", "mdd", "too_small", "note"] and math.isnan(out["mdd"])  # significant: no mdd
+    assert list(out.index[-8:]) == ["cluster_ci_high", "p_unit", "p_documents", "min_p_documents", "q_documents", "mdd", "too_small", "note"]
+    # The primary p permutes the 4 outlets: of the C(4, 2) = 6 arrangements, the observed one and its
+    # swap give |t| = inf (no spread within a group), the other 4 give t = 0, so p = 2/6, the
+    # smallest these outlets can give. The documents alone (p_documents) would call it significant.
+    assert out["p_unit"] == "outlets"
+    assert out["p"] == pytest.approx(2 / 6) and out["min_p"] == pytest.approx(2 / 6) and out["q"] == pytest.approx(2 / 6)
+    assert out["p_documents"] < 0.05 and out["q_documents"] < 0.05
+    assert out["mdd"] > 0  # not significant at the outlet level: the minimum detectable difference is said
 
 
 def test_missing_column_and_one_outlet_are_said_in_the_note():
@@ -67,7 +74,9 @@ def test_missing_column_and_one_outlet_are_said_in_the_note():
     absent = g.cluster_tests(_tests_table(["x"]), long, groups, None, column="outlet", n_resamples=99, seed=1).iloc[0]
     assert absent["note"] == "no outlet column in the metadata: no cluster bootstrap, documents treated as independent"
     one = g.cluster_tests(_tests_table(["x"]), long, groups, {d: "o1" if i < 3 else f"o{i}" for i, d in enumerate(docs)}, column="outlet", n_resamples=99, seed=1).iloc[0]
-    assert math.isnan(one["cluster_ci_low"]) and one["note"] == "1 outlet cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)"
+    assert math.isnan(one["cluster_ci_low"]) and math.isnan(one["p"]) and one["p_unit"] == "none" and one["p_documents"] < 1
+    assert one["note"] == ("group 'a' comes from one outlet ('o1'): its contrast with another group equals an outlet contrast; "
+                           "no group p-value; 1 outlet cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)")
     plain = g.cluster_tests(_tests_table(["x"]), long, groups, None, column="", n_resamples=99, seed=1)
     assert "cluster_by" not in plain.columns and "mdd" in plain.columns
 

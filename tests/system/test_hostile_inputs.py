@@ -123,7 +123,7 @@ def test_make_clean_calls_the_safe_cleaner():
 
 def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path, capsys):
     hostile = "x/../../ESCAPED"
-    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], metadata={hostile: ["a", "b"]})
+    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
     set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', f'group_by = ["{hostile}"]'))
     fails_cleanly(study, capsys, "[frequencies] group_by", "x/../../ESCAPED", "output file names")
     fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True, cwd=ROOT, check=False)
@@ -140,7 +140,7 @@ def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path
 @pytest.mark.parametrize("section, key, value", [("framing", "compare_by", '"{c}"'), ("framing", "keyness_within", '["{c}"]'), ("topics", "prevalence_by", '["{c}"]')])
 def test_every_setting_that_names_an_output_refuses_a_climbing_column(tmp_path, capsys, section, key, value):
     hostile = "x/../../ESCAPED"
-    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], metadata={hostile: ["a", "b"]})
+    study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
     set_study(study, STUDY.format(output="out") + f"[{section}]\n{key} = {value.format(c=hostile)}\n")
     fails_cleanly(study, capsys, f"[{section}] {key}", hostile)
 
@@ -352,7 +352,7 @@ def test_excel_unicode_text_export_is_named(tmp_path, capsys):
 
 def test_utf16_without_bom_decodes_when_declared(tmp_path, capsys):
     raw = TINY_VI.encode("utf-16-le")
-    study = write_study(tmp_path, [("v1", "vi", raw), ("e1", "en", TINY_EN)], metadata={"encoding": ["utf-16-le", ""]})
+    study = write_study(tmp_path, [("v1", "vi", raw), ("e1", "en", TINY_EN)], {"encoding": ["utf-16-le", ""]})
     corpus = sources.read_corpus(aio.read_study(study))
     assert corpus.documents[0].text == TINY_VI
 
