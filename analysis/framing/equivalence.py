@@ -13,13 +13,17 @@ Data in, data out (no file is read here):
 * :func:`entry_counts`: hits of every frame, actor and concept of the codebook per document, and
   the candidate denominators (documents, sentences, counted tokens, word tokens, concept hits).
 * :func:`equivalence_table`: per entry, hits in each language, pairs where both / only one side
-  hit, the rate ratio vi/en with a bootstrap interval over the translated pairs, a paired
-  sign-flip test, and a flag for non-equivalent entries.
+  hit, the rate ratio vi/en with 95% and 90% bootstrap intervals over the translated pairs, a
+  paired sign-flip test, the equivalence ``status`` (:func:`equivalence_status`: shown
+  equivalent, shown not equivalent, undetermined), ``tost_p`` (:func:`tost_pvalues`),
+  ``pairs_needed`` for the undetermined (:func:`pairs_needed`), and a flag for suspect entries.
 * :func:`paired_tests`: the paired test alone, on any per-pair table.
-* :func:`denominator_table`: each candidate denominator measured on the translations.
+* :func:`denominator_table`: each candidate denominator (and presence) measured on the translations,
+  with the status shares under each (a sensitivity table).
 * :func:`calibrated_ratios`: a study's observed vi/en ratio divided by the translation ratio.
 * :func:`pattern_sources`: which codebook patterns produced each entry's hits, per language.
-* :func:`summary_table`: share flagged, paired frame tests, coverage per language.
+* :func:`status_shares`, :func:`summary_table`: the shares shown equivalent / not equivalent /
+  undetermined per kind first, then the paired tests, flags and coverage.
 
 **The cross-language denominator is the sentence** (:data:`CROSS_LANGUAGE_DENOMINATOR`): rates
 compared across languages are hits per 100 sentences. Measured on the 119 translated
@@ -33,7 +37,17 @@ sentences. Word tokens with stopwords (ratio 1.01, sd 0.033) come close but depe
 segmenter's granularity; a per-document count needs documents of equal length across the
 compared groups, which real outlets do not have; a share of concept hits (sd 0.097) depends on
 the codebook's coverage in each language. Within one language per-1,000-token rates stay valid
-and the framing tables keep them.
+and the framing tables keep them. Caveat: ``parallel_news_mt`` is sentence-aligned machine
+translation, whose two sides have the same number of sentences by construction; it cannot judge
+the sentence denominator, only the others. A human-translated or article-level sample (translators
+merge, split and drop sentences) judges it; :func:`denominator_table` reports the status shares
+under every candidate so that such a sample can.
+
+**Equivalence is shown, not assumed** (Schuirmann 1987; Lakens 2017): "no significant difference"
+on translations is not "the same". An entry is shown equivalent when its 90% interval (both
+one-sided 5% tests) lies inside the margin ``[1/margin, margin]`` (the study's ``[equivalence]
+margin``, default 1.25); most entries of a 119-pair sample are neither shown equivalent nor shown
+different, and :func:`pairs_needed` says how many pairs would decide them.
 
 Randomness: every resampling draws from ``numpy.random.default_rng([seed, crc32(label)])``
 (:func:`analysis.stats.groups.keyed_rng`), so the same inputs give the same numbers.
