@@ -33,11 +33,11 @@ def plot_ratios(ax, table: pd.DataFrame, *, title: str = "", unit: str = "per 10
     present = [s for s in STATUS_COLORS if s in set(table["status"])]
     for s in present:
         ax.plot([], [], color=STATUS_COLORS[s], lw=2.2, label=s)
-    if present:
-        ax.legend(fontsize=7, loc="lower right", frameon=False)
+    if present:  # below the axes, outside the data (constrained layout makes room)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(present), frameon=False)
     ax.set_yticks(y)
     ax.set_yticklabels(list(table["label"]), fontsize=7)
-    ax.set_xlabel(f"log2(vi / en rate, {unit}); 0 = equal; band: margin [{1 / margin:.2f}, {margin:.2f}]")
+    ax.set_xlabel(f"log2(vi / en rate, {unit}); shaded: margin [{1 / margin:.2f}, {margin:.2f}]", fontsize=8)
     if title:
         ax.set_title(title, fontsize=9)
     return ax
