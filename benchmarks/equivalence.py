@@ -17,7 +17,12 @@ new user would. Measured, beside the goals of issue 12:
 * cross-lingual similarity: share of documents whose translation is the top match (goal >= 0.9);
 * the joint concept topic model: largest gap of a topic's prevalence between the languages and
   whether the two 95% intervals overlap for every topic (goal: they overlap);
-* the equivalence check itself (:mod:`analysis.framing.equivalence`): share of entries flagged.
+* the equivalence check itself (:mod:`analysis.framing.equivalence`): per kind, the shares of
+  entries shown equivalent (TOST: 90% interval inside [0.8, 1.25]), shown not equivalent (95%
+  interval outside) and undetermined, the median pairs needed to decide the undetermined (goal:
+  at most 2% of the entries with a hit shown not equivalent), then the paired tests and flags;
+  ``equivalence_denominators.csv`` in ``results/equivalence_outputs/`` has the same shares under
+  every candidate denominator.
 
 Then, if ``benchmarks/null_splits.py`` exists (i12b), its section (random within-language splits
 of real articles) is appended. Prints one table and writes ``benchmarks/results/equivalence.csv``.

@@ -16,12 +16,15 @@ With a parallel sample (line-aligned ``en.txt``/``vi.txt``, optional ``docs.csv`
 is prepared with the study's own preparation (segmenter, phrases, boilerplate rules, cache) and
 term rules, annotated with the study's codebook, and:
 
-* ``equivalence_by_entry``: per entry, the vi/en rate ratio on translations with its interval,
-  the paired test and the non-equivalence flag (:func:`analysis.framing.equivalence.equivalence_table`);
-* ``equivalence_summary``; ``equivalence_denominators`` (every candidate denominator measured);
+* ``equivalence_by_entry``: per entry, the vi/en rate ratio on translations with its intervals,
+  the equivalence status (shown equivalent / shown not equivalent / undetermined, TOST within the
+  study's margin), the pairs needed to decide, the paired test and the flag
+  (:func:`analysis.framing.equivalence.equivalence_table`);
+* ``equivalence_summary`` (led by the shares per status); ``equivalence_denominators`` (the
+  status shares under every candidate denominator);
 * ``equivalence_calibrated_by_language``: the study corpus's vi/en ratios divided by the
   translation ratios (:func:`analysis.framing.equivalence.calibrated_ratios`);
-* the figure ``equivalence_ratios`` (frames and flagged concepts).
+* the figure ``equivalence_ratios`` (frames, and concepts flagged or shown not equivalent, coloured by status).
 """
 
 from __future__ import annotations
@@ -105,16 +108,25 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
     unit = eq.UNIT_LABEL[eq.CROSS_LANGUAGE_DENOMINATOR]
     table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, index, denominator=eq.CROSS_LANGUAGE_DENOMINATOR, n_boot=settings.bootstrap,
                                  n_resamples=settings.permutations, seed=settings.seed, margin=settings.margin)
+    band = f"[{1 / settings.margin:.2f}, {settings.margin:.2f}]"
     written += files.write_table(table, out / "equivalence_by_entry",
-                              caption=f"Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both hit totals) with a 95% bootstrap interval "
-                                      f"over pairs, paired sign-flip test (BH q within kind); flagged = one-sided, q < 0.05, or interval outside [1/{settings.margin:g}, {settings.margin:g}]")
-    written += files.write_table(eq.summary_table(table, den_vi, den_en), out / "equivalence_summary",
-                              caption=f"Equivalence check on {n} translated pairs: the instrument should find no difference")
+                              caption=f"Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both hit totals) with 95% and 90% bootstrap "
+                                      f"intervals over pairs; status: shown equivalent = 90% interval inside the margin {band} (TOST, both one-sided 5% tests; "
+                                      f"tost_p from the same bootstrap) and still inside with one more hit on either side, shown not equivalent = 95% interval "
+                                      f"outside it, else undetermined, with pairs_needed = translated pairs that would decide it at the observed ratio and spread; "
+                                      f"paired sign-flip test (BH q within kind); flag = one-sided, q < 0.05, or shown not equivalent (unflagged is not equivalent)")
+    written += files.write_table(eq.summary_table(table, den_vi, den_en, margin=settings.margin), out / "equivalence_summary",
+                              caption=f"Equivalence check on {n} translated pairs: shares of entries shown equivalent, shown not equivalent and undetermined "
+                                      f"within the margin {band}, then the paired tests and flags")
     denominators = eq.denominator_table(counts_vi, counts_en, den_vi, den_en, index, n_boot=min(500, settings.bootstrap),
                                         n_resamples=min(2000, settings.permutations), seed=settings.seed, margin=settings.margin)
     written += files.write_table(denominators, out / "equivalence_denominators",
-                              caption="Candidate denominators measured on translations: size ratio of a pair's two sides and concepts/frames found different under each; "
-                                      f"cross-language rates use {unit}")
+                              caption="Denominator sensitivity on translations: per candidate (per document, per 100 sentences, per 1,000 counted tokens, "
+                                      "per 1,000 word tokens, per 1,000 concept hits, presence), the size ratio of a pair's two sides and the shares of "
+                                      f"concepts, frames and actors shown equivalent, shown not equivalent and undetermined within {band}; cross-language "
+                                      f"rates use {unit}. A sentence-aligned translation (such as machine translation line by line) has the same number "
+                                      "of sentences on both sides by construction, so it favours the sentence denominator; a human-translated or "
+                                      "article-level sample, where translators merge, split and drop sentences, is what judges it")
     # calibration: the study corpus's languages against the translation ratio
     study_counts, study_den = eq.entry_counts(annotations, codebook)
     is_vi = (study_den["language"] == "vi").to_numpy()
@@ -126,11 +138,12 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
                               caption=f"Study corpus vi/en rate ratios {unit}, calibrated by the translation ratio (observed / translation; 95% interval from "
                                       "independent bootstraps of study documents and translated pairs; assumes the parallel sample shares the instrument's bias); "
                                       f"a language with fewer than {study.framing.min_group_docs} study documents flagged too small ({SMALL_REASON})")
-    shown = pd.concat([table[table["kind"] == "frame"],
-                       table[(table["kind"] == "concept") & table["flag"] & table["p"].notna()].sort_values("q", kind="mergesort").head(MAX_FIGURE_CONCEPTS)])
-    data = shown[["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "flag"]].reset_index(drop=True)
+    concepts = table[(table["kind"] == "concept") & table["p"].notna() & (table["flag"] | (table["status"] == eq.SHOWN_NOT_EQUIVALENT))]
+    concepts = concepts.assign(_first=concepts["status"] != eq.SHOWN_NOT_EQUIVALENT).sort_values(["_first", "q"], kind="mergesort")
+    shown = pd.concat([table[table["kind"] == "frame"], concepts.drop(columns="_first").head(MAX_FIGURE_CONCEPTS)])
+    data = shown[["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "ci90_low", "ci90_high", "status", "flag"]].reset_index(drop=True)
     fig, (ax,) = plot.new_figure(1, 6.0, 0.18 * max(1, len(data)) + 1.4)
-    pe.plot_ratios(ax, data, title=f"vi/en rate ratio on {n} translated pairs (red: flagged)", unit=unit)
+    pe.plot_ratios(ax, data, title=f"vi/en rate ratio on {n} translated pairs, by equivalence status", unit=unit, margin=settings.margin)
     written += files.save_figure(fig, out / "equivalence_ratios", formats=study.run.figure_formats, data=data)
     plot.close(fig)
     return written

@@ -249,7 +249,9 @@ REGISTRY: tuple[Output, ...] = (
     Output("equivalence_denominators", "equivalence", "table", "", when="parallel"),
     Output("equivalence_calibrated_by_language", "equivalence", "table", "", when="parallel"),
     Output("equivalence_ratios", "equivalence", "figure", data=True, when="parallel", figure_caption="The instrument on translations: vi/en rate "
-           "ratio per 100 sentences of each frame and of the flagged concepts, with 95% bootstrap intervals over translated pairs (red: flagged non-equivalent)"),
+           "ratio per 100 sentences of each frame and of the concepts flagged or shown not equivalent, with 90% (thick) and 95% (thin) bootstrap intervals over "
+           "translated pairs, coloured by status: green shown equivalent (90% interval inside the margin, shaded), red shown not equivalent (95% interval "
+           "outside), grey undetermined"),
     # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the filled sheets
     Output("coding_design.json", "validation", "file", when="validation"),
     Output("coding_instructions.md", "validation", "file", when="validation"),

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 from scipy import stats
 
 from analysis.framing import equivalence as eq
@@ -242,3 +243,151 @@ def test_the_development_set_reads_as_119_aligned_documents():
     assert len(sample.en) == len(sample.vi) == 2977
     assert len(sample.docs) == 119 and sample.docs[0] == ("p001", 1, 25)
     assert (RESOURCES / "codebook.yaml").is_file()
+
+
+# ------------------------------------------------------------------------ equivalence shown (TOST)
+
+
+def planted(n_pairs, rate_vi, rate_en, *, seed, sentences=25, shared=0.9):
+    """Counts of one concept on ``n_pairs`` translated pairs of ``sentences`` sentences each: a
+    shared content count (Poisson, ``shared`` of the English rate) plus independent
+    translation noise on each side, so the two sides are correlated as translations are."""
+    rng = np.random.default_rng(seed)
+    base = rng.poisson(shared * rate_en * sentences, size=n_pairs)
+    vi = base + rng.poisson(max(0.0, rate_vi - shared * rate_en) * sentences, size=n_pairs)
+    en = base + rng.poisson((1 - shared) * rate_en * sentences, size=n_pairs)
+    den = pd.DataFrame({"sentences": np.full(n_pairs, sentences), "documents": 1})
+    return pd.DataFrame({"concept::x": vi}), pd.DataFrame({"concept::x": en}), den, den.copy()
+
+
+X_INDEX = eq.entry_index(parse_codebook("concepts:\n  x: {vi: [x], en: [x]}\n"))
+
+
+def test_equal_rates_on_many_pairs_are_shown_equivalent():
+    vi, en, dv, de = planted(400, 0.2, 0.2, seed=11)
+    row = eq.equivalence_table(vi, en, dv, de, X_INDEX, n_boot=1000, n_resamples=500, seed=1).iloc[0]
+    assert row["status"] == "shown equivalent" and row["equivalent"] and not row["flag"]
+    assert 0.8 <= row["ci90_low"] <= row["ratio"] <= row["ci90_high"] <= 1.25
+    assert row["ci_low"] <= row["ci90_low"] and row["ci90_high"] <= row["ci_high"]
+    assert row["tost_p"] < 0.05 and np.isnan(row["pairs_needed"])
+
+
+def test_a_planted_doubling_is_shown_not_equivalent():
+    vi, en, dv, de = planted(119, 0.4, 0.2, seed=12)
+    row = eq.equivalence_table(vi, en, dv, de, X_INDEX, n_boot=1000, n_resamples=500, seed=1).iloc[0]
+    assert row["status"] == "shown not equivalent" and row["flag"] and row["ci_low"] > 1.25
+    assert 1.6 < row["ratio"] < 2.5 and row["tost_p"] > 0.5 and np.isnan(row["pairs_needed"])
+
+
+def test_a_sparse_entry_is_undetermined_and_says_how_many_pairs_would_decide_it():
+    # 119 pairs, 5 with a hit: 3 matched, one on each side alone
+    vi = pd.DataFrame({"concept::x": [1, 1, 1, 1, 0] + [0] * 114})
+    en = pd.DataFrame({"concept::x": [1, 1, 1, 0, 1] + [0] * 114})
+    den = pd.DataFrame({"sentences": np.full(119, 25), "documents": 1})
+    row = eq.equivalence_table(vi, en, den, den, X_INDEX, n_boot=2000, n_resamples=500, seed=1).iloc[0]
+    assert row["ratio"] == pytest.approx(1.0) and row["p"] == 1.0 and not row["flag"]  # "not significant" ...
+    assert row["status"] == "undetermined"  # ... is not "the same"
+    assert row["pairs_needed"] > 119
+    # closed form: |L| = 0, target half-width log 1.25, n (z se / target)^2 (or the hits rule, if larger)
+    logs = eq.bootstrap_log_ratios(vi.to_numpy(float), den["sentences"].to_numpy(float), en.to_numpy(float), den["sentences"].to_numpy(float),
+                                   n_boot=2000, rng=eq.keyed_rng(1, "equivalence", "sentences"))
+    by_spread = 119 * (stats.norm.ppf(0.95) * logs.std(ddof=1) / np.log(1.25)) ** 2
+    assert row["pairs_needed"] == np.ceil(max(by_spread, 119 * 4 / 4))
+    # one hit, matched: a zero-width interval at 1, but one unseen discordant hit would move it out
+    one_vi, one_en = pd.DataFrame({"concept::x": [1] + [0] * 118}), pd.DataFrame({"concept::x": [1] + [0] * 118})
+    one = eq.equivalence_table(one_vi, one_en, den, den, X_INDEX, n_boot=500, n_resamples=200, seed=1).iloc[0]
+    assert 0.99 < one["ci90_low"] <= one["ci90_high"] < 1.01
+    assert one["status"] == "undetermined" and "one more hit" in one["reason"]
+    assert one["pairs_needed"] == 119 * 4  # 4 hits a side: (4 + 1.5)/(4 + 0.5) <= 1.25 < (3 + 1.5)/(3 + 0.5)
+    # and an entry never hit is undetermined with nothing to plan from
+    none = eq.equivalence_table(one_vi * 0, one_en * 0, den, den, X_INDEX, n_boot=100, n_resamples=100, seed=1).iloc[0]
+    assert none["status"] == "undetermined" and np.isnan(none["pairs_needed"]) and np.isnan(none["tost_p"])
+
+
+def test_tost_p_by_hand_on_a_tiny_example():
+    # three pairs, one entry; the bootstrap redone by hand, resample by resample
+    vi, en = np.array([[3.0], [1.0], [2.0]]), np.array([[2.0], [2.0], [2.0]])
+    dv, de = np.array([10.0, 10.0, 10.0]), np.array([10.0, 11.0, 9.0])
+    rng = eq.keyed_rng(5, "equivalence", "sentences")
+    draws = rng.integers(0, 3, size=(400, 3))
+    by_hand = np.array([np.log((vi[d, 0].sum() + 0.5) / dv[d].sum()) - np.log((en[d, 0].sum() + 0.5) / de[d].sum()) for d in draws])
+    delta = np.log(1.25)
+    p_low = (1 + np.sum(by_hand <= -delta)) / 401
+    p_high = (1 + np.sum(by_hand >= delta)) / 401
+    table = eq.equivalence_table(pd.DataFrame({"concept::x": vi[:, 0]}), pd.DataFrame({"concept::x": en[:, 0]}),
+                                 pd.DataFrame({"sentences": dv}), pd.DataFrame({"sentences": de}), X_INDEX, n_boot=400, n_resamples=100, seed=5)
+    assert table["tost_p"].iloc[0] == pytest.approx(max(p_low, p_high))
+    assert table["ratio"].iloc[0] == pytest.approx((6.5 / 30) / (6.5 / 30))
+    lo90, hi90 = np.quantile(by_hand, [0.05, 0.95])
+    assert (table["ci90_low"].iloc[0], table["ci90_high"].iloc[0]) == pytest.approx((np.exp(lo90), np.exp(hi90)))
+    # the interval and the p-value agree: TOST rejects at 5% exactly when the 90% interval is inside
+    x = np.random.default_rng(0).normal(0.05, 0.08, size=(4000, 1))
+    _, _, p = eq.tost_pvalues(x, margin=1.25)
+    lo, hi = eq.percentile_interval(x, level=0.90)
+    assert (p[0] < 0.05) == (lo[0] > -delta and hi[0] < delta)
+
+
+def test_the_bootstrap_tost_p_is_close_to_statsmodels_paired_t_tost_on_normal_log_ratios():
+    # where both apply (a log ratio that is a mean of well-behaved per-pair values), they agree
+    weightstats = pytest.importorskip("statsmodels.stats.weightstats")
+    rng = np.random.default_rng(21)
+    a = rng.normal(0.0, 0.3, size=200)
+    b = a + rng.normal(0.1, 0.6, size=200)
+    p_t = weightstats.ttost_paired(b, a, -np.log(1.25), np.log(1.25))[0]
+    w = eq._weights(200, 20000, np.random.default_rng(22))
+    means = (w @ (b - a)) / 200
+    _, _, p_boot = eq.tost_pvalues(means[:, None], margin=1.25)
+    assert p_boot[0] == pytest.approx(p_t, abs=0.02)
+
+
+def test_status_shares_and_the_summary_lead_with_what_was_shown():
+    codebook = parse_codebook(CODEBOOK)
+    vi, en = pair_annotations(codebook, n=60, extra_vi=30)
+    counts_vi, den_vi = eq.entry_counts(vi, codebook)
+    counts_en, den_en = eq.entry_counts(en, codebook)
+    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=400, n_resamples=500, seed=1)
+    shares = eq.status_shares(table).set_index("kind")
+    # trade: matched (shown equivalent); economy: 1.5x (shown not equivalent); only_vi: vi only (shown not equivalent)
+    assert shares.loc["concept", ["tested", "shown_equivalent", "shown_not_equivalent", "undetermined"]].tolist() == [3, 1, 2, 0]
+    assert shares.loc["concept", "shown_equivalent_share"] == pytest.approx(1 / 3)
+    summary = eq.summary_table(table, den_vi, den_en)
+    assert summary["measure"].iloc[3].startswith("frames shown equivalent")
+    rows = dict(zip(summary["measure"], summary["value"]))
+    assert rows["concepts shown not equivalent (95% interval outside [0.80, 1.25]), share of 3 concepts with a hit"] == round(2 / 3, 4)
+    goal = summary[summary["measure"].str.startswith("share of all")].iloc[0]
+    assert goal["met"] == "no" and goal["goal"] == "<= 0.02"
+    assert not summary["measure"].str.contains("flagged non-equivalent").any()
+
+
+def test_the_denominator_table_reports_status_shares_under_each_candidate_including_presence():
+    codebook = parse_codebook(CODEBOOK)
+    vi, en = pair_annotations(codebook, n=40)
+    counts_vi, den_vi = eq.entry_counts(vi, codebook)
+    counts_en, den_en = eq.entry_counts(en, codebook)
+    table = eq.denominator_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=200, n_resamples=200, seed=1)
+    assert table["denominator"].tolist() == list(eq.MEASURES) and "presence" in eq.MEASURES
+    for status in ("shown_equivalent", "shown_not_equivalent", "undetermined"):
+        assert f"concepts_{status}_share" in table.columns and f"frames_{status}_share" in table.columns
+    row = table.set_index("denominator")
+    # presence per document: trade and economy (matched in every pair) are shown equivalent, only_vi (Vietnamese only) is not
+    assert row.loc["presence", "concepts_shown_equivalent_share"] == pytest.approx(2 / 3)
+    presence = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), denominator="presence", n_boot=200,
+                                    n_resamples=200, seed=1).set_index(["kind", "entry"])
+    assert presence.loc[("concept", "trade"), "hits_vi"] == 26  # pairs with at least one trade hit (i % 3 != 0)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=3, max_value=30).flatmap(lambda n: st.tuples(
+    st.lists(st.integers(0, 4), min_size=n, max_size=n), st.lists(st.integers(0, 4), min_size=n, max_size=n),
+    st.lists(st.integers(1, 30), min_size=n, max_size=n), st.lists(st.integers(1, 30), min_size=n, max_size=n))))
+def test_swapping_the_languages_inverts_the_ratio_and_keeps_the_verdict(data):
+    hv, he, sv, se = data
+    vi, en = pd.DataFrame({"concept::x": hv}), pd.DataFrame({"concept::x": he})
+    dv, de = pd.DataFrame({"sentences": sv}), pd.DataFrame({"sentences": se})
+    one = eq.equivalence_table(vi, en, dv, de, X_INDEX, n_boot=200, n_resamples=200, seed=3).iloc[0]
+    two = eq.equivalence_table(en, vi, de, dv, X_INDEX, n_boot=200, n_resamples=200, seed=3).iloc[0]
+    assert one["ratio"] * two["ratio"] == pytest.approx(1.0)
+    assert one["ci_low"] * two["ci_high"] == pytest.approx(1.0) and one["ci90_high"] * two["ci90_low"] == pytest.approx(1.0)
+    assert one["status"] == two["status"]
+    for column in ("tost_p", "pairs_needed", "p"):
+        assert (np.isnan(one[column]) and np.isnan(two[column])) or one[column] == pytest.approx(two[column])
