@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
+from .study.settings import MIN_GROUP_DOCS
 from .topics.lda import suggest_topic_settings
 
 #: Common export names of each toolkit column, in order of preference (compared lower-cased).
@@ -191,6 +192,7 @@ def study_text(detected: Detected, name: str) -> str:
     groups = list(detected.groups)
     within = [g for g in groups if g != "language"]
     suggestion = suggest_topic_settings(detected.n_documents, len(detected.languages))
+    cluster = _toml("outlet" if "outlet" in detected.groups else "")  # each outlet writes in one language: outlets are the unit
     lines = [
         f"# Study file written by `python -m analysis init` for {detected.source_path} ({detected.n_documents} documents).",
         "# Check every key; `python -m analysis validate --study <this file>` reads the whole corpus and checks it.",
@@ -253,11 +255,13 @@ def study_text(detected: Detected, name: str) -> str:
         "bootstrap = 2000             # bootstrap resamples of documents for 95% intervals",
         "permutations = 5000          # permutation-test resamples",
         "seed = 20240404",
-        "min_group_docs = 5           # groups with fewer documents are flagged \"too small\"",
+        f"min_group_docs = {MIN_GROUP_DOCS}          # groups with fewer documents are flagged \"too small\" (95% intervals cover < 93% below it)",
         "lead_sentences = 2           # headline + lead = the first N sentences",
         "voice_window = 8             # tokens between an actor and a speech verb attributed to it",
         f"keyness_within = {_toml(within)}  # word keyness within each language, by these columns",
         'keyness_correction = "none"  # none | yates | williams',
+        f'cluster = {cluster:<18} # outlets: the unit between languages (each outlet writes in one language); "" = documents',
+        'keyness_cluster = ""         # "" = [framing] cluster for concepts between groups; word keyness by outlet keeps documents',
         "keyness_top_n = 15",
         "fightin_alpha0 = 100.0       # Fightin' Words prior strength",
         "shingle_size = 5             # near-duplicate detection: word shingles",
@@ -290,6 +294,7 @@ def study_text(detected: Detected, name: str) -> str:
         f"prevalence_by = {_toml(groups)}  # topic prevalence by these columns",
         "bootstrap = 2000",
         'bootstrap_by = "document"    # document (cluster bootstrap) | unit',
+        f'cluster = {cluster:<18} # outlets as clusters beside topic prevalence by group',
     ]
     return "\n".join(lines) + "\n"
 

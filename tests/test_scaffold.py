@@ -41,6 +41,10 @@ def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
     assert settings["frequencies"]["group_by"] == ["language", "outlet", "section"]
     assert settings["frequencies"]["kwic_terms"] == []
     assert settings["framing"]["keyness_within"] == ["outlet", "section"]
+    # Each outlet writes in one language: outlets are the unit between languages, and groups under
+    # the simulated threshold (20 documents) are flagged, as the study default says
+    assert settings["framing"]["cluster"] == "outlet" and settings["topics"]["cluster"] == "outlet"
+    assert settings["framing"]["keyness_cluster"] == "" and settings["framing"]["min_group_docs"] == 20
     suggested = suggest_topic_settings(12, len(settings["corpus"]["languages"]))  # the rule of an empty k_range, in one place
     assert settings["topics"]["k_range"] == suggested["topics"]["k_range"] == [2, 3, 4, 5]
     assert (settings["units"]["kind"], settings["units"]["window"]) == ("sentences", 3)
@@ -63,6 +67,7 @@ def test_init_without_language_column_sets_the_source_language(tmp_path):
     assert settings["corpus"]["language"] == "vi" and settings["corpus"]["languages"] == ["vi"]
     assert settings["corpus"]["columns"] == {"doc_id": "id", "text": "content"}
     assert settings["frequencies"]["group_by"] == ["language"]
+    assert settings["framing"]["cluster"] == "" and settings["topics"]["cluster"] == ""  # no outlet column: documents
     assert main(["validate", "--study", str(study), "--quiet"]) == 0
 
 
