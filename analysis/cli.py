@@ -56,6 +56,26 @@ def _validate(study, args):
     check_documents(readable, preparation)
     raise_all(learned_boilerplate.learned_problems_of(study, corpus, preparation))  # the boilerplate the corpus teaches (one line each)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
+    print(design_line(study, corpus))
+
+
+def design_line(study, corpus) -> str:
+    """One line saying how the compared groups are made of outlets, and the unit of their comparisons."""
+    import pandas as pd
+
+    from .stats.clustered import design_table
+
+    by, column = study.framing.compare_by, study.framing.cluster
+    metas = [{by: d.meta.get(by, d.language) if by != "language" else d.language, **({column: d.meta.get(column, "")} if column else {})}
+             for d in corpus.documents]
+    table = design_table(pd.DataFrame(metas), group=by, cluster=column)
+    def plural(n, word):
+        return f"{n} {word}" + ("" if n == 1 else "s")
+
+    parts = "; ".join(f"{r.group}: {plural(int(r.documents), 'document')}" + (f" in {plural(int(r.outlets), column)}" if column and r.outlets == r.outlets else "")
+                      for r in table.itertuples())
+    note = table["note"].iloc[0] if len(table) else ""
+    return f"design: {by} {parts}; unit between groups: {table['unit'].iloc[0] if len(table) else 'documents'}" + (f" ({note})" if note else "")
 
 
 #: The stages that write outputs (make targets), in build order: name, help, function, takes workers.

@@ -29,6 +29,7 @@ from ..prepared import PreparedStudy, codebook_text, load_codebook, prepared_cor
 from ..progress import Progress
 from .results import Csv, CsvParts, Figure, Result, Table, write_results
 from ..framing.similarity import crosslingual_similarity, event_omissions
+from ..stats.clustered import design_table
 from ..stats.groups import cluster_group_table, cluster_labels, cluster_tests, distribution_tests, group_order, group_tests, keyed_rng
 from ..study.settings import Study, settings_keys
 
@@ -71,6 +72,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     labels = labels_by_kind(codebook)
     coverage, unmapped = coverage_report({a.doc_id: (a.language, a.keys) for a in annotations}, codebook, top_n=25)
     results: list[Result] = [
+        Table("design_summary_by_{by}", design_table(docvars, group=by, cluster=s.cluster), {"by": by}),
         Table("codebook_coverage", coverage, {"source": codebook.source}),
         Table("codebook_unmapped_terms", unmapped),
     ]

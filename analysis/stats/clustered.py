@@ -714,3 +714,33 @@ def wild_cluster_bootstrap(X, y, clusters, *, coef: int, n_resamples: int = 9999
     tol = 1e-10 * max(1.0, abs(t_obs))
     pval = float(np.mean(np.abs(t_star) >= abs(t_obs) - tol))
     return BootstrapResult(estimate, float(t_obs), pval, len(v), weights, enumerated, studentize)
+
+
+DESIGN_COLUMNS = ["group", "outlets", "documents", "docs_per_outlet_min", "docs_per_outlet_median", "docs_per_outlet_max", "unit", "note"]
+
+
+def design_table(docvars: pd.DataFrame, *, group: str, cluster: str) -> pd.DataFrame:
+    """The study's design as a table: per group, its outlets and documents, and the unit that
+    comparisons between the groups are made with.
+
+    ``unit`` is ``outlets`` when every outlet lies in one group and each group has at least two
+    (the groups are unions of outlets: whole outlets are permuted), ``none`` when a group has a
+    single outlet or an outlet spans groups (:func:`nesting`'s sentence in ``note``: its contrast is
+    an outlet contrast, so no p-value between the groups), and ``documents`` without a cluster
+    column. Columns :data:`DESIGN_COLUMNS` (the outlet columns renamed from :func:`design_summary`).
+
+    >>> d = pd.DataFrame({"language": ["vi", "vi", "vi", "en"], "outlet": ["A", "A", "B", "C"]})
+    >>> design_table(d, group="language", cluster="outlet")[["group", "outlets", "unit"]].values.tolist()
+    [['en', 1, 'none'], ['vi', 2, 'none']]
+    """
+    if not cluster or cluster not in docvars.columns:
+        counts = docvars[group].astype(str).value_counts().sort_index()
+        note = f"no {cluster} column: documents are the unit" if cluster else "[framing] cluster not set: documents are the unit"
+        return pd.DataFrame({"group": counts.index, "outlets": math.nan, "documents": counts.to_numpy(), "docs_per_outlet_min": math.nan,
+                             "docs_per_outlet_median": math.nan, "docs_per_outlet_max": math.nan, "unit": "documents", "note": note},
+                            columns=DESIGN_COLUMNS)
+    table = design_summary(docvars, group=group, cluster=cluster).rename(columns={"clusters": "outlets"})
+    design = nesting(docvars[group], docvars[cluster], group_word=group, cluster_word=cluster)
+    table["unit"] = "none" if design.problem else "outlets"
+    table["note"] = design.problem
+    return table.reindex(columns=DESIGN_COLUMNS)

@@ -116,6 +116,11 @@ REGISTRY: tuple[Output, ...] = (
     Output("tfidf_top_terms_by_document", "frequencies", "table", "Top TF-IDF terms per document (count x log10(N/df))"),
     Output("kwic_{term}", "frequencies", "table", formats=("csv", "md")),
     # framing
+    Output("design_summary_by_{by}", "framing", "table",
+           "The study's design by {by}: outlets ([framing] cluster), documents and documents per outlet in each group, and the "
+           "unit comparisons between the groups are made with: outlets when each outlet lies in one group and every group has at "
+           "least two (whole outlets are permuted); none when a group is one outlet or an outlet spans groups (the contrast "
+           "equals an outlet contrast: no p-value between the groups); documents without [framing] cluster"),
     Output("codebook_coverage", "framing", "table", "Codebook coverage: share of counted tokens mapped to a concept ({source})"),
     Output("codebook_unmapped_terms", "framing", "table", "Most frequent counted terms no concept covers (where to extend the codebook)"),
     Output("frame_salience_by_unit", "framing", "csv"),

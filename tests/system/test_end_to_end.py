@@ -12,6 +12,7 @@ import pytest
 from analysis import files as aio
 from analysis.cli import main
 from analysis.study.outputs import declared_outputs
+from tests.conftest import ROOT
 
 STAGES = ("prepare", "frequencies")
 
@@ -117,3 +118,13 @@ def test_failed_stage_keeps_previous_outputs_whole(seed_run, monkeypatch):
         main(["frequencies", "--study", str(seed_run / "study.toml"), "--quiet"])
     assert (seed_run / "figures" / "top_terms_by_language.csv").read_bytes() == before
     assert not [p for p in (seed_run / "figures").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_validate_states_the_design_and_the_unit_between_languages(capsys):
+    """The seed study: three Vietnamese outlets, one English; the English side is one outlet, so the
+    language comparison has no p-value, and validate says so before anything runs."""
+    assert main(["validate", "--study", str(ROOT / "study.toml"), "--quiet"]) == 0
+    line = capsys.readouterr().out.splitlines()[-1]
+    assert line == ("design: language en: 1 document in 1 outlet; vi: 4 documents in 3 outlets; unit between groups: none "
+                    "(language 'en' comes from one outlet ('unstated-B'): its contrast with another language equals an outlet "
+                    "contrast; no language p-value)")
