@@ -224,11 +224,21 @@ REGISTRY: tuple[Output, ...] = (
            "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent documents and parallel trends)", when="time_events"),
     Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
     Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
-           "coefficients, rate ratios and 95% intervals", when="model"),
+           "coefficients, rate ratios (exp(coefficient), a ratio of arithmetic rates, hits per {regression.exposure}) and 95% intervals; "
+           "{regression.cluster}s are fixed-design clusters: CR2 standard errors with t intervals on Bell-McCaffrey (Satterthwaite) degrees "
+           "of freedom, column df (Bell and McCaffrey 2002; Pustejovsky and Tipton 2018). A coefficient that contrasts a language (or another "
+           "level) coming from one {regression.cluster} has no SE, p or interval, only a note: it equals a contrast of that {regression.cluster}",
+           when="model"),
     Output("model_marginal_frames", "design", "figure", data=True, when="model", figure_caption="Predicted frame rates by language from "
-           "the count regression (quasi-Poisson GLM, outlet-clustered 95% intervals), other covariates at their most frequent value"),
-    Output("model_frames_mixed", "design", "table", "Linear mixed model of log frame rates on {regression.formula} with a random intercept by "
-           "{regression.cluster} (REML): outlet variance and ICC", when="model_mixed"),
+           "the count regression (quasi-Poisson GLM, CR2 outlet-clustered 95% intervals on Bell-McCaffrey degrees of freedom; a language from one "
+           "outlet has no interval), other covariates at their most frequent value"),
+    Output("model_frames_mixed", "design", "table", "Linear mixed model of log((frame hits + 0.5) / {regression.exposure}) on {regression.formula} "
+           "with a random intercept by {regression.cluster} (REML): outlet variance and ICC. exp(coefficient), column ratio_geometric_mean, is a "
+           "ratio of geometric mean rates shifted by 0.5, not the rate ratio of model_frames (arithmetic rates): with sparse counts the + 0.5 "
+           "pulls it towards 1, and the random intercepts shrink {regression.cluster}s with few documents towards their language where the "
+           "count regression treats {regression.cluster}s as fixed-design clusters, so the two can differ in size (a different sign deserves a "
+           "look). t intervals on between-within degrees of freedom ({regression.cluster}-level terms: {regression.cluster}s minus "
+           "{regression.cluster}-level coefficients; Schluchter and Elashoff 1990)", when="model_mixed"),
     Output("design_words", "design", "table", "Keyness of words between the groups of each contrast that names words (one language per "
            "contrast: words of two languages are not comparable, concepts are): signed G2, Log Ratio, Fightin' Words z (top "
            "{framing.keyness_top_n} each way in .tex/.md, every term in .csv); p from {framing.permutations} permutations of documents "

@@ -59,6 +59,24 @@ def test_seed_results_are_flagged_too_small(design_run):
     assert events["too_small"].all()
 
 
+def test_seed_language_from_one_outlet_gets_a_note_not_a_p_value(design_run):
+    """The seed's English documents come from one outlet: the language rate ratio is an outlet contrast."""
+    study, *_ = design_run
+    model = pd.read_csv(study.output_dir / "model_frames.csv")
+    assert (model["method"] == "quasi-Poisson GLM, CR2 SE clustered by outlet (Bell-McCaffrey df)").all()
+    language = model[model["term"] == "language[T.vi]"]
+    assert len(language) and language["rate_ratio"].notna().all()
+    assert language[["se", "df", "p", "rr_low", "rr_high"]].isna().all().all()
+    assert language["note"].str.endswith("language 'en' comes from one outlet ('unstated-B'): its contrast with another "
+                                         "language equals an outlet contrast; no language p-value").all()
+    marginal = pd.read_csv(study.output_dir / "model_marginal_frames.csv")
+    english, vietnamese = marginal[marginal["group"] == "en"], marginal[marginal["group"] == "vi"]
+    assert english["ci_low"].isna().all() and english["note"].str.contains("comes from one outlet").all()
+    assert vietnamese["ci_low"].notna().any()
+    mixed = pd.read_csv(study.output_dir / "model_frames_mixed.csv")
+    assert "ratio_geometric_mean" in mixed.columns and "rate_ratio" not in mixed.columns
+
+
 def test_monthly_series_on_the_seeds_has_a_gap_for_english_in_march(design_run):
     study, *_ = design_run
     series = pd.read_csv(study.output_dir / "time_series.csv")

@@ -40,8 +40,10 @@ def test_formula_columns_and_problems():
 
 
 def test_estimates_equal_statsmodels_fitted_directly():
+    # CR2 (the default since the Bell-McCaffrey change) is tested against clustered.cr2_glm below; the old
+    # CR1 + t(G - 1) behaviour stays available as small_sample="CR1" and still equals statsmodels' cluster sandwich.
     counts, exposure, docvars = simulate(1)
-    table = models.count_regression(counts, exposure, docvars, "language + spline(date, 4)", cluster="outlet")
+    table = models.count_regression(counts, exposure, docvars, "language + spline(date, 4)", cluster="outlet", small_sample="CR1")
     import statsmodels.formula.api as smf
     data = docvars.assign(y=counts["frame"], days=(docvars["date"] - docvars["date"].min()).dt.days.astype(float))
     direct = smf.glm("y ~ language + bs(days, df=4)", data, family=sm.families.Poisson(), offset=np.log(exposure)).fit(
@@ -51,7 +53,8 @@ def test_estimates_equal_statsmodels_fitted_directly():
     assert row["se"] == pytest.approx(direct.bse[LANGUAGE_TERM])
     assert (row["ci_low"], row["ci_high"]) == pytest.approx(tuple(direct.conf_int().loc[LANGUAGE_TERM]))
     assert row["rate_ratio"] == pytest.approx(np.exp(direct.params[LANGUAGE_TERM]))
-    assert row["clusters"] == 30 and row["n_docs"] == len(counts)
+    assert row["clusters"] == 30 and row["n_docs"] == len(counts) and row["df"] == 29
+    assert row["method"] == "quasi-Poisson GLM, CR1 SE clustered by outlet, t(G - 1)"
     # quasi-Poisson without clusters: Pearson dispersion
     plain = models.count_regression(counts, exposure, docvars, "language").set_index("term")
     ref = sm.GLM(counts["frame"].to_numpy(), sm.add_constant((docvars["language"] == "vi").astype(float).to_numpy()),
@@ -62,6 +65,58 @@ def test_estimates_equal_statsmodels_fitted_directly():
                                  offset=np.log(exposure.to_numpy())).fit(disp=0, maxiter=200, cov_type="cluster",
                                                                           cov_kwds={"groups": pd.factorize(docvars["outlet"])[0]}, use_t=True)
     assert nb.loc[LANGUAGE_TERM, "estimate"] == pytest.approx(ref_nb.params[1], rel=1e-5)
+
+
+def test_cr2_standard_errors_equal_clustered_cr2_glm_on_a_hand_fit():
+    from analysis.stats import clustered
+
+    counts, exposure, docvars = simulate(1, outlets=12, per_outlet=10)
+    formula = "language + trend(date)"
+    table = models.count_regression(counts, exposure, docvars, formula, cluster="outlet").set_index("term")
+    assert table["method"].iloc[0] == "quasi-Poisson GLM, CR2 SE clustered by outlet (Bell-McCaffrey df)"
+    X = models.design_matrix(docvars, formula)
+    y, offset = counts["frame"].to_numpy(float), np.log(exposure.to_numpy())
+    hand = clustered.cr2_glm(sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(), docvars["outlet"].to_numpy())
+    for j, term in enumerate(X.columns):
+        want = clustered.cr2_test(hand, np.eye(X.shape[1])[j])
+        got = table.loc[term]
+        assert got["se"] == pytest.approx(want.se, rel=1e-10, abs=0)
+        assert got["df"] == pytest.approx(want.df, rel=1e-10, abs=0) and got["p"] == pytest.approx(want.p, rel=1e-8)
+        assert (got["rr_low"], got["rr_high"]) == pytest.approx((np.exp(want.ci_low), np.exp(want.ci_high)), rel=1e-8)
+    # CR2 is not CR1: the two standard errors of the language coefficient differ
+    cr1 = models.count_regression(counts, exposure, docvars, formula, cluster="outlet", small_sample="CR1").set_index("term")
+    assert abs(cr1.loc[LANGUAGE_TERM, "se"] / table.loc[LANGUAGE_TERM, "se"] - 1) > 1e-3
+    # negative binomial: the NB2 GLM at the ML alpha, then the same CR2
+    nb = models.count_regression(counts, exposure, docvars, formula, family="negbin", cluster="outlet").set_index("term")
+    alpha = np.asarray(sm.NegativeBinomial(y, X, offset=offset).fit(disp=0, maxiter=200).params)[-1]
+    nb_fit = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit()
+    want = clustered.cr2_test(clustered.cr2_glm(nb_fit, docvars["outlet"].to_numpy()), np.eye(X.shape[1])[1])
+    assert nb.loc[LANGUAGE_TERM, "se"] == pytest.approx(want.se, rel=1e-10) and nb.loc[LANGUAGE_TERM, "df"] == pytest.approx(want.df, rel=1e-10)
+    assert "CR2 SE clustered by outlet" in nb["method"].iloc[0]
+
+
+def test_bell_mccaffrey_df_is_below_g_minus_1_when_outlets_are_unbalanced():
+    # 10 outlets, 8 Vietnamese and 2 English: the language contrast rests on 2 outlets, so its BM df is far below G - 1 = 9
+    counts, exposure, docvars = simulate(6, outlets=10, per_outlet=12)
+    docvars["language"] = np.where(docvars["outlet"].isin(["o00", "o01"]), "en", "vi")
+    counts["frame"] = np.random.default_rng(6).poisson(exposure.to_numpy() * np.exp(-5))
+    row = models.count_regression(counts, exposure, docvars, "language", cluster="outlet").set_index("term").loc[LANGUAGE_TERM]
+    assert row["clusters"] == 10 and np.isfinite(row["p"])
+    assert row["df"] < 3 < 9
+    balanced = models.count_regression(*simulate(6, outlets=10, per_outlet=12), "language", cluster="outlet").set_index("term")
+    assert balanced.loc[LANGUAGE_TERM, "df"] > row["df"] + 2
+
+
+def test_cr2_language_interval_covers_with_five_outlets_per_language():
+    # 200 seeded corpora, 5 outlets per language, log-normal outlet effects (sd 0.4): the CR2 + BM interval of the
+    # language rate ratio covered 0.935 of the time, the CR1 + t(G - 1) interval it replaced 0.915 on the same seeds
+    # (benchmarks/validity.py: 0.933-0.958 and 0.895-0.924 at this size), so the bound 0.92 separates the two
+    runs, covered = 200, 0
+    for seed in range(runs):
+        counts, exposure, docvars = simulate(20_000 + seed, outlets=10, per_outlet=6, outlet_sd=0.4)
+        row = models.count_regression(counts, exposure, docvars, "language", cluster="outlet").set_index("term").loc[LANGUAGE_TERM]
+        covered += row["rr_low"] <= np.exp(0.5) <= row["rr_high"]
+    assert covered / runs >= 0.92, covered / runs
 
 
 def test_regression_recovers_planted_language_effect_and_trend_with_coverage():
@@ -259,14 +314,54 @@ def test_a_level_without_hits_is_not_fitted_instead_of_a_huge_rate_ratio():
     assert marginal.loc[marginal["item"] == "frame", "rate"].notna().all()
 
 
-def test_a_level_in_one_cluster_drops_clustering_for_the_pearson_fit():
+def test_a_language_from_one_outlet_gets_a_note_and_no_p_value():
     counts, exposure, docvars = simulate(4, outlets=6, per_outlet=5)
     docvars.loc[docvars["language"] == "en", "outlet"] = "one_english_outlet"
-    table = models.count_regression(counts, exposure, docvars, "language", cluster="outlet").set_index("term")
-    assert "not clustered: language = en lies in one outlet" in table["method"].iloc[0]
-    y = counts["frame"].to_numpy(float)
-    X = models.design_matrix(docvars, "language")
-    pearson = sm.GLM(y, X, family=sm.families.Poisson(), offset=np.log(exposure.to_numpy())).fit(scale="X2")
-    assert table.loc[LANGUAGE_TERM, "se"] == pytest.approx(pearson.bse[LANGUAGE_TERM], rel=1e-10)
-    clustered = models.count_regression(*simulate(4, outlets=6, per_outlet=5), "language", cluster="outlet")
-    assert clustered["method"].iloc[0].endswith("SE clustered by outlet")
+    table = models.count_regression(counts, exposure, docvars, "language + trend(date)", cluster="outlet").set_index("term")
+    sentence = ("language 'en' comes from one outlet ('one_english_outlet'): its contrast with another language equals an "
+                "outlet contrast; no language p-value")
+    from analysis.stats.clustered import nesting
+
+    assert nesting(docvars["language"], docvars["outlet"]).problem == sentence  # the sentence is nesting's
+    language = table.loc[LANGUAGE_TERM]
+    assert language["note"].endswith(sentence) and np.isfinite(language["rate_ratio"])
+    assert language[["se", "df", "p", "ci_low", "ci_high", "rr_low", "rr_high"]].isna().all()
+    # English is the reference level, so the intercept (English's rate) is that one outlet's too; the trend is still tested
+    assert table.loc["Intercept", "note"].endswith(sentence) and np.isnan(table.loc["Intercept", "p"])
+    assert np.isfinite(table.loc[TREND_TERM, ["se", "df", "p"]].astype(float)).all() and table.loc[TREND_TERM, "note"].count("comes from") == 0
+    assert table["method"].iloc[0] == "quasi-Poisson GLM, CR2 SE clustered by outlet (Bell-McCaffrey df)"  # no silent fallback
+    # the old behaviour, CR1, refuses the same coefficient
+    cr1 = models.count_regression(counts, exposure, docvars, "language", cluster="outlet", small_sample="CR1").set_index("term")
+    assert np.isnan(cr1.loc[LANGUAGE_TERM, "p"]) and cr1.loc[LANGUAGE_TERM, "note"].endswith(sentence)
+    # a non-reference level from one outlet: only its coefficient is refused
+    docvars2 = docvars.copy()
+    docvars2["language"] = docvars2["language"].map({"en": "zz", "vi": "vi"})
+    flipped = models.count_regression(counts, exposure, docvars2, "language", cluster="outlet").set_index("term")
+    assert np.isnan(flipped.loc["language[T.zz]", "p"]) and np.isfinite(flipped.loc["Intercept", "p"])
+    # marginal rates: English keeps its rate without an interval, Vietnamese gets one
+    marginal = models.marginal_rates(counts, exposure, docvars, "language", cluster="outlet").set_index("group")
+    assert marginal.loc["en", "note"] == sentence and np.isnan(marginal.loc["en", ["ci_low", "ci_high"]].astype(float)).all()
+    assert np.isfinite(marginal.loc["en", "rate"]) and marginal.loc["vi", "note"] == ""
+    assert marginal.loc["vi", "ci_low"] < marginal.loc["vi", "rate"] < marginal.loc["vi", "ci_high"]
+
+
+def test_mixed_model_reports_a_ratio_of_geometric_means_with_between_within_df():
+    counts, exposure, docvars = simulate(7, outlets=8, per_outlet=10)
+    table = models.mixed_model(counts, exposure, docvars, "language + trend(date)", group="outlet").set_index("term")
+    assert "rate_ratio" not in table.columns
+    row = table.loc[LANGUAGE_TERM]
+    assert row["ratio_geometric_mean"] == pytest.approx(np.exp(row["estimate"]))
+    # language and intercept are outlet-level: 8 outlets - 2; the trend varies within outlets: 80 - 8 - 1
+    assert (row["df"], table.loc["Intercept", "df"], table.loc[TREND_TERM, "df"]) == (6, 6, 71)
+    from scipy import stats
+
+    t = row["estimate"] / row["se"]
+    assert row["p"] == pytest.approx(2 * stats.t.sf(abs(t), 6))
+    assert row["ci_high"] - row["estimate"] == pytest.approx(stats.t.ppf(0.975, 6) * row["se"])
+    assert row["p"] > 2 * stats.norm.sf(abs(t))  # wider than the z reference statsmodels reports
+    # the geometric-mean ratio is not the GLM's rate ratio: on sparse counts the + 0.5 pulls it towards 1
+    sparse = simulate(7, outlets=8, per_outlet=10, effect=np.log(2.0))
+    sparse[0]["frame"] = np.random.default_rng(7).poisson(sparse[1].to_numpy() * np.exp(-7.5 + np.log(2.0) * (sparse[2]["language"] == "vi")))
+    glm = models.count_regression(*sparse, "language", cluster="outlet").set_index("term").loc[LANGUAGE_TERM, "rate_ratio"]
+    geometric = models.mixed_model(*sparse, "language", group="outlet").set_index("term").loc[LANGUAGE_TERM, "ratio_geometric_mean"]
+    assert 1 < geometric < glm - 0.2
