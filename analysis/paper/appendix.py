@@ -271,14 +271,15 @@ def collect_numbers(tables: Mapping[str, "pd.DataFrame"]) -> dict[str, tuple[obj
 
 def model_numbers(model) -> dict[str, tuple[object, str]]:
     """Focal effects of the frame regression (stage ``design``): per frame, the rate ratio of each
-    language coefficient with its 95% interval (``\\RateRatioEconomyTradeVi``, ``...Low``, ``...High``)."""
+    language coefficient with its 95% interval (``\\RateRatioEconomyTradeVi``, ``...Low``, ``...High``); none for a
+    coefficient without an interval (a language that comes from one outlet)."""
     numbers: dict[str, tuple[object, str]] = {}
     if model is None or not len(model):
         return numbers
     for row in model.to_dict("records"):
         term = str(row.get("term", ""))
-        if not term.startswith("language[T.") or not np.isfinite(row.get("rate_ratio", np.nan)):
-            continue
+        if not term.startswith("language[T.") or not all(np.isfinite(row.get(c, np.nan)) for c in ("rate_ratio", "rr_low", "rr_high")):
+            continue  # a language from one outlet has no interval: a paper should not quote its point estimate alone
         level = term[len("language[T."):-1]
         for suffix, column in (("", "rate_ratio"), ("low", "rr_low"), ("high", "rr_high")):
             if np.isfinite(row.get(column, np.nan)):
