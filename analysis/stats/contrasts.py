@@ -354,7 +354,7 @@ class MeasureTable:
 
 
 COMPARE_COLUMNS = ["contrast", "measure", "item", "label", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "difference",
-                   "p", "p_adjusted", "correction", "within", "strata", "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "mh_p",
+                   "p", "p_adjusted", "p_unit", "p_documents", "correction", "within", "strata", "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "mh_p",
                    "clusters", "effective_clusters", "design_effect", "effective_n", "cluster_ci_low", "cluster_ci_high",
                    "mdd", "too_small", "note"]
 
@@ -366,6 +366,12 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *,
     ``mean_a``/``mean_b``: mean over documents of ``scale · count / exposure``; ``difference`` and
     ``p`` from :func:`stratified_permutation_test` (strata = ``within``, else one stratum);
     ``p_adjusted``: Holm or BH across every row of the contrast and measure (the family);
+    with ``cluster`` and no ``within``, when the clusters (outlets) nest in the two groups, ``p``
+    permutes whole outlets (:func:`analysis.stats.clustered.outlet_permutation_test`; the groups are
+    unions of outlets, so the outlet is the unit of independent information), and the document
+    permutation p stays beside it as ``p_documents`` (conditional on these outlets); a group that is
+    one outlet gets no ``p`` (its contrast is an outlet contrast) and the note says so; ``p_unit``
+    names the unit of ``p`` (outlets, documents or none);
     ``mh_*``: Mantel–Haenszel on presence (count ≥ 1) across the strata; with ``cluster``, the
     design effect and effective numbers (:func:`analysis.stats.models.design_effect`) and a studentized
     (bootstrap-t) outlet cluster-bootstrap interval of the difference
@@ -397,12 +403,19 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *,
                 notes.append(f"too small: {min(n_a, n_b)} document(s) in the smaller group (fewer than {min_docs})")
             rng = keyed_rng(seed, "compare", contrast.name, measure.kind, item, a, b)
             diff, p = stratified_permutation_test(rate, labels, strata, a=a, b=b, n_resamples=n_resamples, rng=rng)
+            p_documents, p_unit = p, "documents"
+            if clusters is not None and not contrast.within:
+                p, p_unit, unit_note = _outlet_p(rate, labels, clusters, a=a, b=b, column=contrast.cluster, n_resamples=n_resamples,
+                                                 rng=keyed_rng(seed, "outlet-permutation", contrast.name, measure.kind, item, a, b), p=p)
+                if unit_note:
+                    notes.append(unit_note)
             if contrast.within and n_strata == 0:
                 notes.append(f"no {contrast.within} holds both groups: nothing to compare within")
             mh = mantel_haenszel(presence_tables(y > 0, labels, strata, a=a, b=b))
             row = dict(contrast=contrast.name, measure=measure.kind, item=item, label=measure.labels.get(item, item), group_a=a, group_b=b,
                        n_a=n_a, n_b=n_b, mean_a=float(rate[labels == a].mean()) if n_a else math.nan,
                        mean_b=float(rate[labels == b].mean()) if n_b else math.nan, difference=diff, p=p, p_adjusted=math.nan,
+                       p_unit=p_unit, p_documents=p_documents,
                        correction=contrast.correction, within=contrast.within or "(none)", strata=n_strata if contrast.within else 1,
                        mh_odds_ratio=mh["odds_ratio"], mh_ci_low=mh["ci_low"], mh_ci_high=mh["ci_high"], mh_p=mh["p"],
                        clusters=math.nan, effective_clusters=math.nan, design_effect=math.nan, effective_n=math.nan,
@@ -428,6 +441,21 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *,
     if len(table):
         table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
     return table
+
+
+def _outlet_p(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, *, a: str, b: str, column: str, n_resamples: int,
+              rng: np.random.Generator, p: float) -> tuple[float, str, str]:
+    """The primary p of one pair when its outlets nest in the two groups: (p, unit, note)."""
+    from .clustered import nesting, outlet_permutation_test
+
+    pair = np.isin(labels, [a, b])
+    design = nesting(labels[pair], clusters[pair], group_word="group", cluster_word=column)
+    if not design.nested:
+        return p, "documents", f"{column}s span the groups: p from documents (conditional on these {column}s)"
+    if design.problem:
+        return math.nan, "none", design.problem
+    result = outlet_permutation_test(values[pair], labels[pair], clusters[pair], a=a, b=b, n_resamples=n_resamples, rng=rng)
+    return result.p, f"{column}s", ""
 
 
 DISTRIBUTION_COLUMNS = ["contrast", "measure", "family", "group_a", "group_b", "docs_a", "docs_b", "hits_a", "hits_b", "jsd", "p",

@@ -207,7 +207,8 @@ REGISTRY: tuple[Output, ...] = (
            "similarity of per-language topics through the bilingual concept map"),
     # design (only for the sections the study has: [[compare]], [time] with [[time.event]], [model])
     Output("design_contrasts", "design", "table", "Chosen contrasts: difference in mean rate per 1,000 tokens or per 100 sentences (each contrast's exposure; documents permuted within "
-           "strata), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect, "
+           "strata; with cluster and no within, whole outlets permuted when they nest in the groups, p_unit says which, p_documents keeps "
+           "the document test, and a group that is one outlet gets no p), p adjusted across the contrast's family, Mantel-Haenszel odds ratio of presence across strata, design effect, "
            "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference and minimum detectable difference", when="compare"),
     Output("design_distributions", "design", "table", "Item x group distributions compared with documents as units: Jensen-Shannon "
            "divergence (bits) of pooled hits (for topics: of the documents' summed topic shares), p from permuting whole documents between the "
