@@ -184,3 +184,29 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
     assert row["strata"] == 2 and row["clusters"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
     again = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100)
     pd.testing.assert_frame_equal(table, again)
+
+
+def test_compare_takes_its_p_from_outlets_when_they_nest_in_the_groups():
+    """Two languages of 3 outlets each, 5 documents an outlet: p permutes whole outlets (C(6, 3) = 20
+    arrangements, exact), equal to the outlet test run by hand; the document test stays beside it.
+    With one English outlet the language contrast is an outlet contrast: no p."""
+    from analysis.stats.clustered import outlet_permutation_test
+
+    rng = np.random.default_rng(11)
+    outlets = np.repeat(list("ABCDEF"), 5)
+    language = np.where(np.isin(outlets, list("ABC")), "vi", "en")
+    ids = [f"d{i}" for i in range(30)]
+    docvars = pd.DataFrame({"language": language, "outlet": outlets}, index=ids)
+    counts = pd.DataFrame({"trade": rng.poisson(4, 30)}, index=ids)
+    exposure = pd.Series(np.full(30, 500.0), index=ids)
+    c = Contrast("vi-en", groups=((("language", "vi"),), (("language", "en"),)), cluster="outlet")
+    row = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=500, seed=3, mdd_simulations=50).iloc[0]
+    rate = (1000 * counts["trade"] / exposure).to_numpy()
+    labels = np.where(language == "vi", "language=vi", "language=en").astype(object)
+    by_hand = outlet_permutation_test(rate, labels, outlets, a="language=vi", b="language=en", n_resamples=500)
+    assert row["p_unit"] == "outlets" and row["p"] == pytest.approx(by_hand.p) and by_hand.exact and by_hand.n_arrangements == 20
+    assert row["p_documents"] != row["p"] and 0 < row["p_documents"] <= 1
+    one = docvars.assign(outlet=np.where(language == "en", "Z", outlets))
+    lone = design.compare(c, MeasureTable("frames", counts, exposure), one, n_resamples=500, seed=3, mdd_simulations=50).iloc[0]
+    assert lone["p_unit"] == "none" and np.isnan(lone["p"]) and np.isnan(lone["p_adjusted"])
+    assert "comes from one outlet ('Z')" in lone["note"]
