@@ -54,14 +54,17 @@ def test_the_test_design_effect_leaves_the_group_difference_out():
     groups = dict(zip(docs, ["a"] * 4 + ["b"] * 4))
     outlets = dict(zip(docs, ["o1", "o1", "o2", "o2", "o3", "o3", "o4", "o4"]))
     values = np.array([1.0, 2.0, 1.0, 2.0, 11.0, 12.0, 11.0, 12.0])
-    out = g.cluster_tests(_tests_table(["x"]), _long([values], docs, ["x"]), groups, outlets, column="outlet", n_resamples=199, seed=1).iloc[0]
+    documents = _tests_table(["x"])
+    documents.insert(documents.columns.get_loc("q"), "min_p", 1 / 70)  # the document test's own smallest p: 1/C(8, 4)
+    documents.insert(documents.columns.get_loc("q"), "exact", True)
+    out = g.cluster_tests(documents, _long([values], docs, ["x"]), groups, outlets, column="outlet", n_resamples=199, seed=1).iloc[0]
     assert out["icc"] == 0.0 and out["design_effect"] == 1.0 and out["cluster_n"] == 4
     assert out["note"] == "2 outlet clusters in the smaller group (fewer than 10): cluster intervals need many more"
     assert list(out.index[-8:]) == ["cluster_ci_high", "p_unit", "p_documents", "min_p_documents", "q_documents", "mdd", "too_small", "note"]
     # The primary p permutes the 4 outlets: of the C(4, 2) = 6 arrangements, the observed one and its
     # swap give |t| = inf (no spread within a group), the other 4 give t = 0, so p = 2/6, the
     # smallest these outlets can give. The documents alone (p_documents) would call it significant.
-    assert out["p_unit"] == "outlets"
+    assert out["p_unit"] == "outlets" and out["exact"] and out["min_p_documents"] == pytest.approx(1 / 70)
     assert out["p"] == pytest.approx(2 / 6) and out["min_p"] == pytest.approx(2 / 6) and out["q"] == pytest.approx(2 / 6)
     assert out["p_documents"] < 0.05 and out["q_documents"] < 0.05
     assert out["mdd"] > 0  # not significant at the outlet level: the minimum detectable difference is said
