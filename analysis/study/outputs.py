@@ -260,10 +260,27 @@ REGISTRY: tuple[Output, ...] = (
            "per language: hits and share of the entry's hits"),
     Output("codebook_audit", "equivalence", "table", "Codebook entries that are one-sided (patterns in one language only) or have patterns on a "
            "stopword list (exempted from it, in both languages by the same rule, so they are counted)"),
-    Output("equivalence_by_entry", "equivalence", "table", "", when="parallel"),
-    Output("equivalence_summary", "equivalence", "table", "", when="parallel"),
-    Output("equivalence_denominators", "equivalence", "table", "", when="parallel"),
-    Output("equivalence_calibrated_by_language", "equivalence", "table", "", when="parallel"),
+    Output("equivalence_by_entry", "equivalence", "table",
+           "Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both hit totals) with 95% and 90% bootstrap "
+           "intervals over pairs; status: shown equivalent = 90% interval inside the margin {band} (TOST, both one-sided 5% tests; "
+           "tost_p from the same bootstrap) and still inside with one more hit on either side, shown not equivalent = 95% interval "
+           "outside it, else undetermined, with pairs_needed = translated pairs that would decide it at the observed ratio and spread; "
+           "paired sign-flip test (BH q within kind); flag = one-sided, q < 0.05, or shown not equivalent (unflagged is not equivalent)",
+           when="parallel"),
+    Output("equivalence_summary", "equivalence", "table",
+           "Equivalence check on {n} translated pairs: shares of entries shown equivalent, shown not equivalent and undetermined "
+           "within the margin {band}, then the paired tests and flags", when="parallel"),
+    Output("equivalence_denominators", "equivalence", "table",
+           "Denominator sensitivity on translations: per candidate (per document, per 100 sentences, per 1,000 counted tokens, "
+           "per 1,000 word tokens, per 1,000 concept hits, presence), the size ratio of a pair's two sides and the shares of "
+           "concepts, frames and actors shown equivalent, shown not equivalent and undetermined within {band}; cross-language "
+           "rates use {unit}. A sentence-aligned translation (such as machine translation line by line) has the same number "
+           "of sentences on both sides by construction, so it favours the sentence denominator; a human-translated or "
+           "article-level sample, where translators merge, split and drop sentences, is what judges it", when="parallel"),
+    Output("equivalence_calibrated_by_language", "equivalence", "table",
+           "Study corpus vi/en rate ratios {unit}, calibrated by the translation ratio (observed / translation; 95% interval from "
+           "independent bootstraps of study documents and translated pairs; assumes the parallel sample shares the instrument's bias); "
+           "a language with fewer than {framing.min_group_docs} study documents flagged too small (" + SMALL_REASON + ")", when="parallel"),
     Output("equivalence_ratios", "equivalence", "figure", data=True, when="parallel", figure_caption="The instrument on translations: vi/en rate "
            "ratio per 100 sentences of each frame and of the concepts flagged or shown not equivalent, with 90% (thick) and 95% (thin) bootstrap intervals over "
            "translated pairs, coloured by status: green shown equivalent (90% interval inside the margin, shaded), red shown not equivalent (95% interval "
