@@ -323,3 +323,48 @@ def test_keyness_by_group_takes_p_from_documents_when_asked():
     assert (pooled["p"] < 0.001).all()  # 12.2 on one degree of freedom
     assert by_docs["p"].tolist() == [pytest.approx(1 / 3)] * 2 and by_docs["design"].eq("documents").all()  # 6 splits of 4 documents
     assert by_docs["g2"].tolist() == pooled["g2"].tolist()
+
+
+# ----------------------------------------------------------------- the tested quantity beside G²
+
+
+def test_mean_rf_columns_are_the_welch_interval_on_per_document_rates():
+    rng = np.random.default_rng(11)
+    X = bursty_corpus(rng, 14, 5)
+    labels = ["a"] * 6 + ["b"] * 8
+    vocab = list("vwxyz")
+    table = document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term")
+    per_1000 = 1000.0 * X / X.sum(axis=1, keepdims=True)
+    for j, term in enumerate(vocab):
+        a, b = per_1000[:6, j], per_1000[6:, j]
+        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        row = table.loc[term]
+        assert row["mean_rf_a"] == pytest.approx(a.mean()) and row["mean_rf_b"] == pytest.approx(b.mean())
+        assert row["mean_rf_difference"] == pytest.approx(a.mean() - b.mean())
+        assert (row["mean_rf_ci_low"], row["mean_rf_ci_high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_mean_rf_difference_can_disagree_in_sign_with_pooled_g2():
+    # One long reference document full of the word, nine short ones without; the target uses it
+    # a little in every (short) document: pooled tokens say "reference", the documents "target".
+    X = np.array([[2, 98]] * 10 + [[400, 600]] + [[0, 100]] * 9)
+    labels = ["t"] * 10 + ["r"] * 10
+    row = document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").loc["w"]
+    assert row["g2"] < 0 and row["log_ratio"] < 0
+    assert row["mean_rf_a"] == pytest.approx(20.0) and row["mean_rf_b"] == pytest.approx(40.0)
+    X[10] = [30, 970]  # the long document uses it less: both now say "target"
+    row = document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").loc["w"]
+    assert row["g2"] > 0 and row["mean_rf_difference"] > 0
+
+
+def test_mean_rf_of_whole_clusters_uses_the_clusters_as_units():
+    rng = np.random.default_rng(4)
+    X = bursty_corpus(rng, 16, 5)
+    labels = ["vi"] * 8 + ["en"] * 8
+    outlets = ["A"] * 4 + ["B"] * 4 + ["C"] * 4 + ["D"] * 4
+    table = document_keyness(X, labels, list("vwxyz"), [("vi", "en")], n_resamples=99, rng=np.random.default_rng(0), clusters=outlets)[0].set_index("term")
+    by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])
+    rates_outlet = 1000.0 * by_outlet / by_outlet.sum(axis=1, keepdims=True)
+    assert (table["design"] == "clusters").all()
+    np.testing.assert_allclose(table.loc[list("vwxyz"), "mean_rf_a"], rates_outlet[:2].mean(axis=0))
+    np.testing.assert_allclose(table.loc[list("vwxyz"), "mean_rf_difference"], rates_outlet[:2].mean(axis=0) - rates_outlet[2:].mean(axis=0))
