@@ -272,7 +272,10 @@ def document_keyness(
         ``reference`` is a group or ``"rest"``; every document must be in the target or the
         reference of each pair (two groups, or each group against the rest).
     n_resamples : int
-        Permuted splits (exact enumeration when there are fewer distinct ones).
+        Permuted splits (exact enumeration when there are fewer distinct ones); terms still
+        undecided after them continue up to
+        :func:`~analysis.stats.resampling.floor_resamples` splits (``ceil(20 m)`` for ``m``
+        tested terms, at most 200,000), so BH can reach q < 0.05 for a strong term.
     rng : numpy.random.Generator
         Shared by all pairs of this call.
     clusters : sequence of str, optional
@@ -471,8 +474,12 @@ def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, corr
         Adds a ``label`` column.
     n_resamples : int or None
         Permutations of documents for p and q (:func:`analysis.stats.keyness.document_keyness`, what the
-        framing stage reports): ``p = (1 + #{|G2*| >= |G2|}) / (1 + n_resamples)`` per term, with
-        the smallest p the design allows in ``min_p``; default 5000, as ``[framing] permutations``.
+        framing stage reports): ``p = (1 + #{|t*| >= |t|}) / (1 + n)`` per term (``t`` Welch's t
+        of the mean per-document relative frequency), ``n = n_resamples`` unless the term stops
+        early (clearly large p) or is still undecided after them, when it continues to
+        ``max(n_resamples, 20 · terms)`` splits, at most 200,000, so BH q can fall below 0.05
+        (:func:`analysis.stats.resampling.floor_resamples`); the smallest p the design allows is
+        in ``min_p``; default 5000, as ``[framing] permutations``.
         ``None``: p is the pooled-token χ² p of G² instead, which treats tokens as independent
         (read it as descriptive only).
     seed : int
