@@ -312,10 +312,11 @@ def document_keyness(
     result = permutation_keyness(X, labels, targets, n_resamples=n_resamples, rng=rng, clusters=clusters)
     is_target = np.asarray(labels, dtype=object)
     if result.design == "clusters":  # the test's units: clusters, each carrying its group
-        unit_names, unit_codes = np.unique(np.asarray(clusters, dtype=object), return_inverse=True)
+        cluster_of = np.asarray([str(c) for c in clusters], dtype=object)
+        unit_names, unit_codes = np.unique(cluster_of, return_inverse=True)
         unit_labels = np.empty(len(unit_names), dtype=object)
         unit_labels[unit_codes] = is_target
-        rates = unit_rates(X, np.asarray(clusters, dtype=object))
+        rates = unit_rates(X, cluster_of)
     else:
         unit_labels, rates = is_target, unit_rates(X)
     tables = []
