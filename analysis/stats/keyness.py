@@ -275,7 +275,7 @@ def document_keyness(
         Permuted splits (exact enumeration when there are fewer distinct ones); terms still
         undecided after them continue up to
         :func:`~analysis.stats.resampling.floor_resamples` splits (``ceil(20 m)`` for ``m``
-        tested terms, at most 200,000), so BH can reach q < 0.05 for a strong term.
+        tested terms, at most 500,000), so BH can reach q < 0.05 for a strong term.
     rng : numpy.random.Generator
         Shared by all pairs of this call.
     clusters : sequence of str, optional
@@ -478,7 +478,7 @@ def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, corr
         framing stage reports): ``p = (1 + #{|t*| >= |t|}) / (1 + n)`` per term (``t`` Welch's t
         of the mean per-document relative frequency), ``n = n_resamples`` unless the term stops
         early (clearly large p) or is still undecided after them, when it continues to
-        ``max(n_resamples, 20 · terms)`` splits, at most 200,000, so BH q can fall below 0.05
+        ``max(n_resamples, 20 · terms)`` splits, at most 500,000, so BH q can fall below 0.05
         (:func:`analysis.stats.resampling.floor_resamples`); the smallest p the design allows is
         in ``min_p``; default 5000, as ``[framing] permutations``.
         ``None``: p is the pooled-token χ² p of G² instead, which treats tokens as independent

@@ -406,7 +406,7 @@ def test_extended_splits_are_deterministic_and_chunk_invariant(monkeypatch):
 
 
 def test_floor_resamples_rule():
-    assert rs.floor_resamples(5000, 13000) == rs.MAX_RESAMPLES  # the cap binds
+    assert rs.floor_resamples(5000, 13000) == 260000 and rs.floor_resamples(5000, 30000) == rs.MAX_RESAMPLES  # the cap binds
     assert rs.floor_resamples(5000, 100) == 5000  # never fewer than B
     assert rs.floor_resamples(1000, 2001) == 40020
     assert rs.floor_resamples(1000, 2001, arrangements=3000) == 3000  # no more than the distinct splits
