@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.patches import Patch
 
 from . import base as plot
 from ..stats.keyness import top_keyness
@@ -76,10 +77,41 @@ def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
     return plot_group_bars(ax, table, value="mention_share", low=None, high=None, xlabel="share of all actor mentions", title=title)
 
 
-def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "target", reference: str = "reference", title: str = ""):
+#: q below which a keyness bar is drawn filled (significant); others are hatched and faded.
+SIGNIFICANCE = 0.05
+
+
+def keyness_p_note(table: pd.DataFrame) -> str:
+    """Why a keyness table carries no p-value to mark, or "" when it does (or when it has no q).
+
+    ``design`` "none: <reason>" (e.g. one side is a single cluster) gives "no p-value: <reason>";
+    a table with ``q`` but no ``design`` is pooled-token keyness, whose p treats tokens as
+    independent and is read as descriptive only, so it is not marked either.
+    """
+    if "q" not in table.columns:
+        return ""
+    if "design" not in table.columns:
+        return "no p-value: pooled-token q is descriptive only"
+    designs = [str(d) for d in table["design"].dropna().unique()]
+    none = next((d for d in designs if d.startswith("none")), None)
+    if none is not None:
+        reason = none.split(":", 1)[1].strip() if ":" in none else "no test"
+        return f"no p-value: {reason}"
+    if not np.isfinite(table["q"].to_numpy(dtype=float)).any():
+        return "no p-value"
+    return ""
+
+
+def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "target", reference: str = "reference", title: str = "",
+                 alpha: float = SIGNIFICANCE):
     """Diverging bars of signed keyness: target-characteristic terms right, reference left.
 
     ``table``: rows of :func:`analysis.stats.keyness.top_keyness` (positive first, then negative).
+    When it carries document-level ``q`` (:func:`analysis.stats.keyness.document_keyness`), bars of
+    terms with ``q < alpha`` are filled and the others hatched and faded, with a legend saying so:
+    the bar length (a pooled effect size) does not say whether the documents support the
+    difference. A comparison without a p-value (``design`` "none: <reason>", or pooled-token q)
+    says "no p-value: <reason>" instead (:func:`keyness_p_note`) and marks nothing.
 
     >>> import analysis as va
     >>> table = pd.DataFrame({"term": ["hợp_tác", "biển_đông"], "g2": [8.0, -5.0]})
@@ -93,7 +125,23 @@ def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "t
     values = rows[value].to_numpy(dtype=float)
     positions = np.arange(len(rows))[::-1]
     colors = [TARGET_COLOR if v > 0 else REFERENCE_COLOR for v in values]
-    ax.barh(positions, values, color=colors)
+    note = keyness_p_note(rows)
+    marked = "q" in rows.columns and not note
+    bars = ax.barh(positions, values, color=colors)
+    if marked:
+        significant = rows["q"].to_numpy(dtype=float) < alpha  # NaN q: not significant
+        for bar, color, flag in zip(bars, colors, significant):
+            bar.set_gid("significant" if flag else "not significant")
+            if not flag:
+                bar.set_facecolor("none")
+                bar.set_edgecolor(color)
+                bar.set_hatch("////")
+                bar.set_alpha(0.55)
+        handles = [Patch(facecolor="#777777", label=f"q < {alpha:g}"),
+                   Patch(facecolor="none", edgecolor="#777777", hatch="////", alpha=0.55, label=f"q ≥ {alpha:g}")]
+        ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
+    elif note:
+        ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#555555", gid="p-note")
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(positions, [_label(t) for t in rows["term"]])
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
@@ -254,7 +302,9 @@ def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_
 
     ``comparisons``: :func:`analysis.stats.keyness.keyness_comparisons`; each panel shows the ``top_n``
     strongest terms each way and says "(too small)" when a group has fewer than ``min_docs``
-    documents; with no comparison the figure says ``empty_note``.
+    documents; with no comparison the figure says ``empty_note``. Bars of terms with document-level
+    ``q < 0.05`` are filled, the others hatched; a comparison without a p-value says "no p-value:
+    <reason>" (:func:`plot_keyness`).
 
     >>> from analysis.stats.keyness import keyness_comparisons
     >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, order=["vi", "en"])

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import sparse, stats
 
 from ..text.dtm import DocTermMatrix
-from .resampling import permutation_keyness
+from .resampling import mean_rate_difference, permutation_keyness, unit_rates
 from .groups import _positive, group_order, group_pairs, keyed_rng, too_small_note
 from ..study.settings import MIN_GROUP_DOCS
 
@@ -221,7 +221,13 @@ def _top_rows(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
     return pd.concat([positive, negative.iloc[::-1]], ignore_index=True)
 
 
-DOCUMENT_KEYNESS_COLUMNS = KEYNESS_COLUMNS + ["p_tokens", "min_p", "design"]
+#: The quantity the document-level p tests, per 1,000 counted tokens: the mean over units
+#: (documents, or clusters when whole clusters are permuted) of the term's relative frequency in
+#: the target (``mean_rf_a``) and the reference (``mean_rf_b``), their difference and its 95%
+#: Welch–Satterthwaite t interval (:func:`analysis.stats.resampling.mean_rate_difference`).
+MEAN_RF_COLUMNS = ["mean_rf_a", "mean_rf_b", "mean_rf_difference", "mean_rf_ci_low", "mean_rf_ci_high"]
+
+DOCUMENT_KEYNESS_COLUMNS = KEYNESS_COLUMNS + MEAN_RF_COLUMNS + ["p_tokens", "min_p", "design"]
 
 
 def document_keyness(
@@ -245,6 +251,16 @@ def document_keyness(
     one corpus 10-15% of words had p < 0.05); ``q`` is Benjamini–Hochberg over the terms of the
     pair. ``p_tokens`` keeps the pooled-token χ² p of G² for comparison (not for inference).
 
+    G², Log Ratio and Fightin' Words pool tokens, so long documents weigh more, while ``p`` tests
+    the mean of per-document relative frequencies: the two can differ in size and even in sign.
+    The tested quantity is therefore reported beside them (:data:`MEAN_RF_COLUMNS`): ``mean_rf_a``
+    and ``mean_rf_b``, the mean over units of the term's relative frequency per 1,000 counted
+    tokens in the target and the reference, ``mean_rf_difference = mean_rf_a − mean_rf_b`` and its
+    95% Welch–Satterthwaite t interval ``mean_rf_ci_low, mean_rf_ci_high`` (closed form, no
+    resampling: :func:`analysis.stats.resampling.mean_rate_difference`; NaN with fewer than two
+    units a side). The units are those the test permutes: documents, or clusters (each its
+    documents' pooled counts) when whole clusters are permuted (``design == "clusters"``).
+
     Parameters
     ----------
     counts : array or scipy.sparse matrix, shape (n_docs, n_terms)
@@ -256,7 +272,10 @@ def document_keyness(
         ``reference`` is a group or ``"rest"``; every document must be in the target or the
         reference of each pair (two groups, or each group against the rest).
     n_resamples : int
-        Permuted splits (exact enumeration when there are fewer distinct ones).
+        Permuted splits (exact enumeration when there are fewer distinct ones); terms still
+        undecided after them continue up to
+        :func:`~analysis.stats.resampling.floor_resamples` splits (``ceil(20 m)`` for ``m``
+        tested terms, at most 500,000), so BH can reach q < 0.05 for a strong term.
     rng : numpy.random.Generator
         Shared by all pairs of this call.
     clusters : sequence of str, optional
@@ -268,7 +287,7 @@ def document_keyness(
     -------
     list of DataFrame
         One per pair, columns :data:`DOCUMENT_KEYNESS_COLUMNS`: those of :func:`keyness` plus
-        ``p_tokens, min_p`` (smallest attainable p) and ``design`` (documents, clusters, within
+        :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p`` (smallest attainable p) and ``design`` (documents, clusters, within
         clusters).
 
     Examples
@@ -292,6 +311,14 @@ def document_keyness(
     targets = list(dict.fromkeys(t for t, _ in pairs))
     result = permutation_keyness(X, labels, targets, n_resamples=n_resamples, rng=rng, clusters=clusters)
     is_target = np.asarray(labels, dtype=object)
+    if result.design == "clusters":  # the test's units: clusters, each carrying its group
+        cluster_of = np.asarray([str(c) for c in clusters], dtype=object)
+        unit_names, unit_codes = np.unique(cluster_of, return_inverse=True)
+        unit_labels = np.empty(len(unit_names), dtype=object)
+        unit_labels[unit_codes] = is_target
+        rates = unit_rates(X, cluster_of)
+    else:
+        unit_labels, rates = is_target, unit_rates(X)
     tables = []
     for target, _ in pairs:
         rows = is_target == target
@@ -300,6 +327,9 @@ def document_keyness(
         table = keyness(a, b, vocab, correction=correction, alpha0=alpha0)
         p = pd.Series(result.p[targets.index(target)], index=list(vocab))
         table["p_tokens"] = table["p"]
+        means = mean_rate_difference(rates, unit_labels == target)
+        for column, key in zip(MEAN_RF_COLUMNS, ("mean_a", "mean_b", "difference", "low", "high")):
+            table[column] = table["term"].map(pd.Series(1000.0 * means[key], index=list(vocab))).to_numpy(dtype=float)
         table["p"] = table["term"].map(p).to_numpy(dtype=float)
         table["q"] = stats.false_discovery_control(table["p"].to_numpy(), method="bh") if len(table) else []
         table["min_p"] = result.min_p
@@ -387,8 +417,8 @@ def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], gr
 def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str]:
     """Columns of :func:`comparison_table`: comparison, target, reference, sizes, term[, label], statistics, too_small, note.
 
-    ``documents``: the statistics of :func:`analysis.stats.keyness.document_keyness` (adds ``p_tokens,
-    min_p, design``)."""
+    ``documents``: the statistics of :func:`analysis.stats.keyness.document_keyness` (adds
+    :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design``)."""
     stats = [c for c in (DOCUMENT_KEYNESS_COLUMNS if documents else KEYNESS_COLUMNS) if c != "term"]
     return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
 
@@ -445,8 +475,12 @@ def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, corr
         Adds a ``label`` column.
     n_resamples : int or None
         Permutations of documents for p and q (:func:`analysis.stats.keyness.document_keyness`, what the
-        framing stage reports): ``p = (1 + #{|G2*| >= |G2|}) / (1 + n_resamples)`` per term, with
-        the smallest p the design allows in ``min_p``; default 5000, as ``[framing] permutations``.
+        framing stage reports): ``p = (1 + #{|t*| >= |t|}) / (1 + n)`` per term (``t`` Welch's t
+        of the mean per-document relative frequency), ``n = n_resamples`` unless the term stops
+        early (clearly large p) or is still undecided after them, when it continues to
+        ``max(n_resamples, 20 · terms)`` splits, at most 500,000, so BH q can fall below 0.05
+        (:func:`analysis.stats.resampling.floor_resamples`); the smallest p the design allows is
+        in ``min_p``; default 5000, as ``[framing] permutations``.
         ``None``: p is the pooled-token χ² p of G² instead, which treats tokens as independent
         (read it as descriptive only).
     seed : int
@@ -463,7 +497,9 @@ def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, corr
     DataFrame
         One row per comparison and term: :func:`keyness_columns` (signed G2 and chi2, p, BH q,
         Log Ratio, Fightin' Words delta and z; positive = more frequent in the target; with
-        ``n_resamples`` also ``p_tokens, min_p, design``).
+        ``n_resamples`` also the tested quantity :data:`MEAN_RF_COLUMNS` (mean relative frequency
+        per 1,000 tokens per document in each group, their difference and its 95% Welch t
+        interval), ``p_tokens, min_p, design``).
 
     Raises ``ValueError`` for an unknown ``correction``, a non-positive ``alpha0``,
     ``min_docs`` or ``n_resamples``.

@@ -162,14 +162,22 @@ REGISTRY: tuple[Output, ...] = (
     Output("actor_statements", "framing", "table", formats=("csv", "md")),
     Output("keyness_words_{lang}_by_{within}", "framing", "figure+table", "Keyness of {lang} words by {within}: signed G2, chi2, "
            "Log Ratio, Fightin' Words z (top {framing.keyness_top_n} each way); p from {framing.permutations} permutations of documents "
-           "(or of [framing] keyness_cluster values: see the design column) between the groups, not pooled tokens, BH q; "
-           "groups under {framing.min_group_docs} documents flagged too small",
-           "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group"),
+           "(or of [framing] keyness_cluster values: see the design column) between the groups, not pooled tokens, BH q; terms still "
+           "undecided continue to 20 permutations per tested term (at most 500,000), so q can fall below 0.05 (min_p: the smallest p); "
+           "the p tests the mean over documents of the relative frequency, given as mean_rf_a, mean_rf_b per 1,000 tokens and their "
+           "difference with a 95% Welch t interval (G2, Log Ratio and Fightin' Words pool tokens, so long documents weigh more: size and "
+           "sign can differ); groups under {framing.min_group_docs} documents flagged too small",
+           "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the most distinctive terms of each group; "
+           "filled bars: q < 0.05 (document-level permutation test, BH), hatched: q of 0.05 or more; a panel without a p-value says why"),
     Output("keyness_concepts_by_{by}", "framing", "figure+table",
            "Keyness of concepts by {by} (bilingual concept ids): signed G2, chi2, Log Ratio, Fightin' Words z; p from "
            "{framing.permutations} permutations of documents, or of whole outlets ([framing] keyness_cluster, else [framing] cluster: "
-           "see the design column; none when a side is a single outlet) between the groups, not pooled tokens, BH q; groups under {framing.min_group_docs} documents flagged too small",
-           "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages"),
+           "see the design column; none when a side is a single outlet) between the groups, not pooled tokens, BH q; terms still undecided "
+           "continue to 20 permutations per tested term (at most 500,000), so q can fall below 0.05; the p tests the mean over documents "
+           "(or outlets) of the relative frequency, given as mean_rf_a, mean_rf_b per 1,000 tokens and their difference with a 95% Welch t "
+           "interval (the pooled G2 can differ in size and sign); groups under {framing.min_group_docs} documents flagged too small",
+           "Keyness of bilingual concepts by {by}: signed log-likelihood G2 (Dunning 1993) on concept ids shared by both languages; "
+           "filled bars: q < 0.05 (document-level permutation test, BH), hatched: q of 0.05 or more; a panel without a p-value says why"),
     Output("fightin_words_concepts_by_{by}", "framing", "figure", figure_caption="Fightin' Words (Monroe, Colaresi and Quinn 2008): z-score "
            "of the log-odds ratio with an informative Dirichlet prior against frequency, concepts by {by}", data=True),
     Output("similarity_crosslingual", "framing", "figure+table",

@@ -121,3 +121,38 @@ def test_long_axis_labels_are_wrapped_too():
     box = ax.xaxis.label.get_window_extent(_renderer(fig))
     assert box.x0 >= 0 and box.x1 <= fig.bbox.width and "\n" in ax.get_xlabel()
     plot.close(fig)
+
+
+def _keyness_comparison(design: str = "documents"):
+    from analysis.stats.keyness import Comparison
+
+    table = pd.DataFrame({"term": ["a", "b", "c", "d", "e", "f"], "g2": [9.0, 6.0, 2.0, -1.5, -4.0, -8.0],
+                          "q": [0.01, 0.2, float("nan"), 0.5, 0.049, 0.001], "design": design})
+    return Comparison("vi", "en", 20, 20, table)
+
+
+def test_keyness_bars_mark_which_terms_have_q_below_005():
+    fig = plot_framing.figure_keyness([_keyness_comparison()], top_n=3, min_docs=5, title="Keyness by language", empty_note="")
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_gid() in ("significant", "not significant")]
+    assert len(bars) == 6
+    # bars top to bottom: a, b, c, d, e, f; significant ones filled, the others hatched and faded
+    by_y = sorted(bars, key=lambda p: -p.get_y())
+    marked = [p.get_gid() == "significant" for p in by_y]
+    assert marked == [True, False, False, False, True, True]
+    assert all(p.get_hatch() is None and p.get_fill() and p.get_facecolor()[3] == 1 for p, m in zip(by_y, marked) if m)
+    assert all(p.get_hatch() == "////" and p.get_facecolor()[3] == 0 for p, m in zip(by_y, marked) if not m)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["q < 0.05", "q ≥ 0.05"]
+    plot.close(fig)
+
+
+def test_keyness_figure_without_a_p_value_says_why_and_marks_nothing():
+    fig = plot_framing.figure_keyness([_keyness_comparison("none: one side is a single cluster")], top_n=3, min_docs=5,
+                                      title="Keyness by outlet", empty_note="")
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "no p-value: one side is a single cluster" in texts
+    assert ax.get_legend() is None and len(ax.patches) == 6
+    assert not any(p.get_hatch() for p in ax.patches) and not any(p.get_gid() for p in ax.patches)
+    plot.close(fig)

@@ -168,7 +168,8 @@ def test_effect_sizes_are_the_pooled_keyness_and_p_tokens_is_kept():
     pooled = keyness(X[:6].sum(axis=0), X[6:].sum(axis=0), vocab).set_index("term").sort_index()
     np.testing.assert_allclose(table["g2"], pooled["g2"])
     np.testing.assert_allclose(table["p_tokens"], pooled["p"])
-    assert (table["design"] == "documents").all() and table["min_p"].iloc[0] == pytest.approx(0.01)
+    # 5 tested terms: undecided terms continue to max(99, 20 · 5) = 100 splits (floor_resamples)
+    assert (table["design"] == "documents").all() and table["min_p"].iloc[0] == pytest.approx(1 / 101)
 
 
 def test_outlets_nested_in_groups_are_permuted_whole():
@@ -323,3 +324,90 @@ def test_keyness_by_group_takes_p_from_documents_when_asked():
     assert (pooled["p"] < 0.001).all()  # 12.2 on one degree of freedom
     assert by_docs["p"].tolist() == [pytest.approx(1 / 3)] * 2 and by_docs["design"].eq("documents").all()  # 6 splits of 4 documents
     assert by_docs["g2"].tolist() == pooled["g2"].tolist()
+
+
+# ----------------------------------------------------------------- the tested quantity beside G²
+
+
+def test_mean_rf_columns_are_the_welch_interval_on_per_document_rates():
+    rng = np.random.default_rng(11)
+    X = bursty_corpus(rng, 14, 5)
+    labels = ["a"] * 6 + ["b"] * 8
+    vocab = list("vwxyz")
+    table = document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term")
+    per_1000 = 1000.0 * X / X.sum(axis=1, keepdims=True)
+    for j, term in enumerate(vocab):
+        a, b = per_1000[:6, j], per_1000[6:, j]
+        ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+        row = table.loc[term]
+        assert row["mean_rf_a"] == pytest.approx(a.mean()) and row["mean_rf_b"] == pytest.approx(b.mean())
+        assert row["mean_rf_difference"] == pytest.approx(a.mean() - b.mean())
+        assert (row["mean_rf_ci_low"], row["mean_rf_ci_high"]) == pytest.approx((ci.low, ci.high))
+
+
+def test_mean_rf_difference_can_disagree_in_sign_with_pooled_g2():
+    # One long reference document full of the word, nine short ones without; the target uses it
+    # a little in every (short) document: pooled tokens say "reference", the documents "target".
+    X = np.array([[2, 98]] * 10 + [[400, 600]] + [[0, 100]] * 9)
+    labels = ["t"] * 10 + ["r"] * 10
+    row = document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").loc["w"]
+    assert row["g2"] < 0 and row["log_ratio"] < 0
+    assert row["mean_rf_a"] == pytest.approx(20.0) and row["mean_rf_b"] == pytest.approx(40.0)
+    X[10] = [30, 970]  # the long document uses it less: both now say "target"
+    row = document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").loc["w"]
+    assert row["g2"] > 0 and row["mean_rf_difference"] > 0
+
+
+def test_mean_rf_of_whole_clusters_uses_the_clusters_as_units():
+    rng = np.random.default_rng(4)
+    X = bursty_corpus(rng, 16, 5)
+    labels = ["vi"] * 8 + ["en"] * 8
+    outlets = ["A"] * 4 + ["B"] * 4 + ["C"] * 4 + ["D"] * 4
+    table = document_keyness(X, labels, list("vwxyz"), [("vi", "en")], n_resamples=99, rng=np.random.default_rng(0), clusters=outlets)[0].set_index("term")
+    by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])
+    rates_outlet = 1000.0 * by_outlet / by_outlet.sum(axis=1, keepdims=True)
+    assert (table["design"] == "clusters").all()
+    np.testing.assert_allclose(table.loc[list("vwxyz"), "mean_rf_a"], rates_outlet[:2].mean(axis=0))
+    np.testing.assert_allclose(table.loc[list("vwxyz"), "mean_rf_difference"], rates_outlet[:2].mean(axis=0) - rates_outlet[2:].mean(axis=0))
+
+
+# ------------------------------------------------------------- q reachable with many tested terms
+
+
+def test_a_planted_strong_term_among_2000_null_terms_reaches_q_below_005():
+    rng = np.random.default_rng(21)
+    n_t, n_r, n_null = 40, 40, 2000
+    X = rng.poisson(0.3, (n_t + n_r, n_null + 1))
+    X[:, 0] = 0
+    X[:n_t, 0] = rng.poisson(6.0, n_t) + 1  # in every target document, in no reference document
+    labels = ["t"] * n_t + ["r"] * n_r
+    vocab = ["planted"] + [f"w{j}" for j in range(n_null)]
+    table = document_keyness(X, labels, vocab, [("t", "r")], n_resamples=1000, rng=np.random.default_rng(0))[0].set_index("term")
+    m = len(table)
+    assert m == n_null + 1
+    assert table.loc["planted", "min_p"] == pytest.approx(1 / (rs.floor_resamples(1000, m) + 1)) and rs.floor_resamples(1000, m) == 20 * m
+    assert table.loc["planted", "q"] < 0.05 and table["q"].drop("planted").min() > 0.05
+    # The same test with B splits only: q cannot fall below m / (B + 1), far above 0.05
+    old = permutation_keyness(X, labels, ["t"], n_resamples=1000, rng=np.random.default_rng(0), max_resamples=None)
+    assert stats.false_discovery_control(old.p[0], method="bh")[0] >= 0.05
+
+
+def test_extended_splits_are_deterministic_and_chunk_invariant(monkeypatch):
+    rng = np.random.default_rng(5)
+    X = bursty_corpus(rng, 30, 40)
+    X[:15, 0] += 60  # a planted term: far more frequent in every document of "a"
+    labels = ["a"] * 15 + ["b"] * 15
+    first = permutation_keyness(X, labels, ["a"], n_resamples=100, rng=np.random.default_rng(3))
+    assert first.resamples == 800 and first.min_p == pytest.approx(1 / 801)
+    monkeypatch.setattr(rs, "RESAMPLE_CELLS", 200)
+    second = permutation_keyness(X, labels, ["a"], n_resamples=100, rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(first.p, second.p)
+    assert first.p[0, 0] < 1 / 101  # the planted term went past B = 100 splits, below their floor
+
+
+def test_floor_resamples_rule():
+    assert rs.floor_resamples(5000, 13000) == 260000 and rs.floor_resamples(5000, 30000) == rs.MAX_RESAMPLES  # the cap binds
+    assert rs.floor_resamples(5000, 100) == 5000  # never fewer than B
+    assert rs.floor_resamples(1000, 2001) == 40020
+    assert rs.floor_resamples(1000, 2001, arrangements=3000) == 3000  # no more than the distinct splits
+    assert 2001 / (rs.floor_resamples(1000, 2001) + 1) < 0.05
