@@ -407,4 +407,5 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     return write_results(study.output_dir, results, study)
 
 
-__all__ = ["budget", "coded_inclusion", "coding_design", "corrected_model_table", "corrected_prevalence", "instructions", "model_cluster", "pattern_audit_table", "pattern_hits", "presence_units", "read_codes", "run_validation", "validation_frames"]
+__all__ = ["budget", "coded_inclusion", "coding_design", "corrected_model_table", "corrected_prevalence", "instructions", "model_cluster",
+           "pattern_audit_table", "pattern_hits", "presence_units", "read_codes", "run_validation", "validation_frames"]
