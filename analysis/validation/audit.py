@@ -92,7 +92,7 @@ def pattern_audit(hits: pd.DataFrame, reference: pd.DataFrame, weights: pd.DataF
     ...                      "left": "", "keyword": "b", "right": ""})
     >>> ref = pd.DataFrame({"unit_id": ["d1", "d2"], "frame": "f", "reference": [1, 0]})
     >>> w = pd.DataFrame({"unit_id": ["d1", "d2"], "frame": "f", "weight": [1.0, 3.0]})
-    >>> round(pattern_audit(hits, ref, w)["false_hit_share"].iloc[0], 4)
+    >>> round(float(pattern_audit(hits, ref, w)["false_hit_share"].iloc[0]), 4)
     0.8571
     """
     for name, table, columns in (("hits", hits, ["unit_id", "language", "frame", "pattern", "left", "keyword", "right"]),
