@@ -25,7 +25,9 @@ With ``codes`` (the folder of the filled sheets, every coder's ``coding_sheet_<c
 sheets are checked strictly (:func:`analysis.validation.sheets.check_codes`: unknown or missing
 units, blank or out-of-range codes, a sheet of another draw, a missing coder file: one line naming
 the file, the row and the fix, exit status 2), then agreement, disagreements, weighted accuracy,
-differential error, the DSL-corrected prevalence and the coding budget are written.
+differential error, the DSL-corrected prevalence, the coding budget and the pattern audit (each
+coded hit's pattern and KWIC line, the weighted false-hit share per pattern) are written, and with
+``[model]`` the model's formula as a naive and a DSL-corrected linear probability model per frame.
 """
 
 from __future__ import annotations

@@ -329,3 +329,13 @@ def test_a_one_outlet_language_gets_no_se_in_the_corrected_model(tmp_path):
     row = table.loc["language[T.vi]"]
     assert pd.notna(row["estimate"]) and pd.notna(row["naive"]) and pd.isna(row["se"]) and pd.isna(row["naive_se"])
     assert "comes from one outlet ('BBC')" in row["note"] and "no language p-value" in row["note"]
+
+
+def test_the_corrected_model_is_declared_only_with_codes_and_a_model():
+    def stems(settings):
+        return {n.rsplit(".", 1)[0] for n in declared_outputs(settings)["validation"]}
+
+    assert "validation_pattern_audit" in stems({"validation": {"codes": "c"}}) - stems({"validation": {}})
+    assert "validation_corrected_model" not in stems({"validation": {"codes": "c"}}) | stems({"validation": {}, "model": {}})
+    with_model = declared_outputs({"validation": {"codes": "c"}, "model": {"formula": "language"}})["validation"]
+    assert {f"validation_corrected_model.{ext}" for ext in ("csv", "tex", "md")} <= set(with_model)
