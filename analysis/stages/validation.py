@@ -25,7 +25,9 @@ With ``codes`` (the folder of the filled sheets, every coder's ``coding_sheet_<c
 sheets are checked strictly (:func:`analysis.validation.sheets.check_codes`: unknown or missing
 units, blank or out-of-range codes, a sheet of another draw, a missing coder file: one line naming
 the file, the row and the fix, exit status 2), then agreement, disagreements, weighted accuracy,
-differential error, the DSL-corrected prevalence and the coding budget are written.
+differential error, the DSL-corrected prevalence, the coding budget and the pattern audit (each
+coded hit's pattern and KWIC line, the weighted false-hit share per pattern) are written, and with
+``[model]`` the model's formula as a naive and a DSL-corrected linear probability model per frame.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from ..errors import InputError
 from ..plots import validation as pv
 from ..study.outputs import coder_names, xlsx_available
 from ..study.settings import Study, raise_all
-from ..validation import accuracy, agreement, dsl, planner, sampling, sheets
+from ..validation import accuracy, agreement, audit, dsl, planner, sampling, sheets
 from .results import Csv, Figure, Raw, Table, write_results
 
 log = logging.getLogger("analysis")
@@ -198,6 +200,24 @@ def read_codes(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame
     return pd.concat(parts, ignore_index=True), adjudicated
 
 
+def coded_inclusion(units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frame: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit of ``units``: the reference code of ``frame`` (NaN where none), the inclusion
+    probability ``n_h' / N_h`` of its stratum (``n_h'`` the stratum's units with a reference code:
+    a tie not adjudicated counts as not coded, missing at random within its stratum) and the stratum.
+
+    Raises ValueError when a stratum has no unit with a reference code.
+    """
+    strata = sampling.inclusion_probabilities(units, design)["stratum"].to_numpy()
+    ref = reference[reference["frame"] == frame].set_index("unit_id")["reference"].astype("Float64").astype(float)
+    y = units["unit_id"].map(ref).to_numpy(float)
+    coded = pd.Series(~np.isnan(y)).groupby(strata).transform("sum").to_numpy()
+    size = pd.Series(strata).map(design.population).to_numpy(float)
+    if (coded == 0).any():
+        h = sorted(set(strata[coded == 0]))[0]
+        raise ValueError(f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; code or adjudicate at least one of its units.")
+    return y, coded / size, strata
+
+
 def corrected_prevalence(units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], *, level: float) -> pd.DataFrame:
     """Naive and DSL-corrected prevalence of each frame by language and the vi - en difference.
 
@@ -205,17 +225,10 @@ def corrected_prevalence(units: pd.DataFrame, reference: pd.DataFrame, design: s
     probability is then ``n_h' / N_h`` with ``n_h'`` its units with a reference (ties not
     adjudicated are taken as missing at random within the stratum, as in the accuracy table).
     """
-    strata = sampling.inclusion_probabilities(units, design)["stratum"].to_numpy()
     rows = []
     for frame in frames:
-        ref = reference[reference["frame"] == frame].set_index("unit_id")["reference"].astype("Float64").astype(float)
-        y = units["unit_id"].map(ref).to_numpy(float)
-        coded = pd.Series(~np.isnan(y)).groupby(strata).transform("sum").to_numpy()
-        size = pd.Series(strata).map(design.population).to_numpy(float)
-        if (coded == 0).any():
-            h = sorted(set(strata[coded == 0]))[0]
-            raise ValueError(f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; code or adjudicate at least one of its units.")
-        data = units.assign(y=y, pi=coded / size, stratum=strata)
+        y, pi, strata = coded_inclusion(units, reference, design, frame)
+        data = units.assign(y=y, pi=pi, stratum=strata)
         table = dsl.dsl_prevalence(data, outcome="y", predicted=frame, pi="pi", variance="stratified", level=level, groups=LANGUAGES)
         table.insert(0, "frame", frame)
         rows.append(table)
@@ -240,7 +253,95 @@ def budget(accuracy_rows: pd.DataFrame, prevalence: pd.DataFrame, units: pd.Data
     return pd.concat(rows, ignore_index=True).reindex(columns=columns)
 
 
-def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: sampling.SampleDesign, frames: list[str]) -> list:
+#: Words of context either side of a hit in the pattern audit.
+KWIC_WINDOW = 5
+
+
+def pattern_hits(annotations, prepared, frames: list[str], coded: set[str], *, window: int = KWIC_WINDOW) -> pd.DataFrame:
+    """Every hit of a coded frame in a coded document: ``unit_id, language, frame, pattern, left,
+    keyword, right``, the pattern as written in the codebook (the :attr:`Hit.pattern` that
+    :func:`analysis.framing.equivalence.pattern_sources` counts) and its KWIC line
+    (:func:`analysis.validation.audit.kwic_line`)."""
+    docs = {str(d.doc_id): d for d in prepared if str(d.doc_id) in coded}
+    wanted = set(frames)
+    rows = []
+    for a in annotations:
+        doc = docs.get(str(a.doc_id))
+        if doc is None:
+            continue
+        sentences = list(doc.sentences())
+        for family_hits in a.frames.values():
+            for s, hits in enumerate(family_hits):
+                for h in hits:
+                    if h.entry in wanted:
+                        rows.append((str(a.doc_id), a.language, h.entry, h.pattern, *audit.kwic_line(sentences[s], h.start, h.end, window=window)))
+    return pd.DataFrame(rows, columns=["unit_id", "language", "frame", "pattern", "left", "keyword", "right"])
+
+
+def pattern_audit_table(annotations, prepared, units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign,
+                        frames: list[str]) -> pd.DataFrame:
+    """The pattern audit (:func:`analysis.validation.audit.pattern_audit`) of the coded documents,
+    each weighted by ``1 / pi`` with ``pi = n_h' / N_h`` (:func:`coded_inclusion`)."""
+    weights = []
+    for frame in frames:
+        y, pi, _ = coded_inclusion(units, reference, design, frame)
+        keep = ~np.isnan(y)
+        weights.append(pd.DataFrame({"unit_id": units["unit_id"].to_numpy()[keep], "frame": frame, "weight": 1.0 / pi[keep]}))
+    coded = set(reference.loc[reference["reference"].notna(), "unit_id"].astype(str))
+    return audit.pattern_audit(pattern_hits(annotations, prepared, frames, coded), reference, pd.concat(weights, ignore_index=True))
+
+
+def model_cluster(study: Study, docvars: pd.DataFrame) -> str:
+    """The column whose values are outlets for clustered variance: ``[model] cluster``, else
+    ``[framing] cluster``, when it is a metadata column; ``""`` for none."""
+    for name in (study.model.cluster, study.framing.cluster):
+        if name and name in docvars.columns:
+            return name
+    return ""
+
+
+def corrected_model_table(study: Study, units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str],
+                          docvars: pd.DataFrame) -> pd.DataFrame:
+    """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence,
+    naive and DSL-corrected (:func:`analysis.validation.audit.corrected_model`); a coefficient of a
+    language from one outlet keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
+    A model that cannot be fitted gets one row whose ``note`` says why."""
+    import patsy
+
+    from ..stats import models
+    from .design import document_dates
+
+    formula = study.model.formula
+    dv = docvars.copy()
+    dv.index = dv.index.astype(str)
+    dv = dv.loc[units["unit_id"]]
+    keep = np.ones(len(dv), dtype=bool)
+    if "date" in models.formula_columns(formula):
+        dates, note = document_dates(dv)
+        if dates is None:
+            return pd.DataFrame([{"term": "(none)", "note": f"not fitted: {note}"}], columns=audit.MODEL_COLUMNS)
+        dv = dv.assign(date=dates)
+        keep = dates.notna().to_numpy()
+    dv, kept = dv[keep], units[keep].reset_index(drop=True)
+    cluster = model_cluster(study, dv)
+    try:
+        x = models.design_matrix(dv, formula)
+        data = x.reset_index(drop=True)
+        for frame in frames:
+            y, pi, _ = coded_inclusion(units, reference, design, frame)
+            data[frame] = kept[frame].to_numpy(float)
+            data[f"{frame}__code"], data[f"{frame}__pi"] = y[keep], pi[keep]
+        no_se = {}
+        if cluster:
+            data[cluster] = dv[cluster].astype(str).to_numpy()
+            no_se = models.lone_cluster_terms(models.categorical_factors(dv, formula), dv[cluster].astype(str), list(x.columns))
+        return audit.corrected_model(data, frames=frames, terms=list(x.columns), cluster=cluster or None, no_se=no_se, level=study.validation.level)
+    except (ValueError, patsy.PatsyError) as exc:
+        return pd.DataFrame([{"term": "(none)", "note": f"not fitted: {str(exc).rstrip('.')}"}], columns=audit.MODEL_COLUMNS)
+
+
+def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], annotations: list,
+               ps) -> list:
     """The tables and figure computed from the filled sheets (read and checked first)."""
     v = study.validation
     codes, adjudicated = read_codes(study, design, sample, frames)
@@ -256,6 +357,8 @@ def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: 
                                                        n_boot=v.bootstrap, level=v.level)
             prevalence = corrected_prevalence(units, reference, design, frames, level=v.level)
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
+        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, frames)
+        model = corrected_model_table(study, units, reference, design, frames, ps.docvars) if study.model is not None else None
     except ValueError as exc:
         raise InputError(study.path(v.codes), str(exc).rstrip("."), f"decide the coders' disagreements in {ADJUDICATED} in that folder "
                          "(columns unit_id, frame, code), or have another coder code the units") from None
@@ -270,6 +373,8 @@ def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: 
         Table("validation_differential_error", differential),
         Table("validation_corrected_prevalence", prevalence),
         Table("validation_budget", plan),
+        Table("validation_pattern_audit", patterns),
+        *([Table("validation_corrected_model", model)] if model is not None else []),
     ]
 
 
@@ -299,9 +404,10 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     if xlsx_available():
         results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
     if v.codes:
-        results += _estimates(study, units, sample, design, frames)  # every sheet read and checked before anything is written
+        results += _estimates(study, units, sample, design, frames, annotations, ps)  # every sheet read and checked before anything is written
     log.info("validation: coding sample %s, %d of %d documents", design.draw_id, len(sample), len(units))
     return write_results(study.output_dir, results, study)
 
 
-__all__ = ["budget", "coding_design", "corrected_prevalence", "instructions", "presence_units", "read_codes", "run_validation", "validation_frames"]
+__all__ = ["budget", "coded_inclusion", "coding_design", "corrected_model_table", "corrected_prevalence", "instructions", "model_cluster",
+           "pattern_audit_table", "pattern_hits", "presence_units", "read_codes", "run_validation", "validation_frames"]

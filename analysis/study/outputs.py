@@ -326,6 +326,19 @@ REGISTRY: tuple[Output, ...] = (
            "{validation.half_width:g}, from this pilot's precision, recall and corrected prevalence (Neyman-type allocation between the "
            "languages; exact stratified variance, Lohr 2022 section 3.4); a frame the pilot cannot plan for (a precision or recall of 0, "
            "or a target below the corpus's own sampling error) says why in note", when="validation_codes"),
+    Output("validation_pattern_audit", "validation", "table", "Pattern audit of the dictionary: every hit of a coded frame in the coded "
+           "documents with the codebook pattern that made it and its keyword in context (5 words either side; Vietnamese compounds shown "
+           "with spaces), and per pattern false_hit_share, the share of its hits that fall in documents the human reference code says do "
+           "not have the frame, each document weighted by 1/pi (its inverse inclusion probability), with pattern_hits and pattern_docs, the "
+           "hits and coded documents behind it. Descriptive: it shows which patterns produce false hits; a pattern with few hits says little",
+           when="validation_codes"),
+    Output("validation_corrected_model", "validation", "table", "The study's [model] formula for each validated frame as a linear "
+           "probability model (OLS) of the document's frame presence (0/1), so a coefficient is a difference in the share of documents with "
+           "the frame: naive (the dictionary's presence) beside DSL-corrected (design-based supervised learning, Egami, Hinck, Stewart and "
+           "Wei 2023: OLS on Yhat + R (Y - Yhat) / pi), with {validation.level:.0%} sandwich intervals, clustered by outlet when the study "
+           "names an outlet column (no small-sample correction). A coefficient of a language published by one outlet keeps its estimate but "
+           "gets no SE: it equals an outlet contrast (note). Assumes the coded documents were drawn with the inclusion probabilities pi "
+           "recorded in coding_design.json and the human reference codes are the truth", when="validation_model"),
 )
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
@@ -369,6 +382,7 @@ VALIDATION_WHEN = {
     "validation": lambda s: s.validation is not None,
     "validation_xlsx": lambda s: s.validation is not None and xlsx_available(),
     "validation_codes": lambda s: s.validation is not None and bool(s.validation.codes),
+    "validation_model": lambda s: s.validation is not None and bool(s.validation.codes) and s.model is not None,
 }
 
 

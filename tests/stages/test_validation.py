@@ -223,3 +223,119 @@ def test_an_unknown_frame_is_one_line(tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "[validation] frames names ['economy'], not frames of the codebook" in lines[0]
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# ------------------------------------------------------------------ pattern audit and corrected model
+
+# With [framing] min_hits = 2, e2 and e3 have one "trade" hit each and fall in the en|none stratum
+# (N = 3, 2 drawn: weight 3/2), e1 (trade and investment) is en|hit (N = 1: weight 1).
+AUDIT_DOCS = DOCS[:6] + [
+    ("e1", "en", "The two countries promote trade and investment.\n"),
+    ("e2", "en", "Bilateral trade grew strongly.\n"),
+    ("e3", "en", "Trade talks stalled at sea.\n"),
+    ("e4", "en", "Fishermen fish at sea.\n"),
+]
+
+
+def test_pattern_audit_false_hit_share_by_hand(tmp_path):
+    study_text = STUDY.replace("[validation]", "[framing]\nmin_hits = 2\n[validation]")
+    study_path = write_study(tmp_path, AUDIT_DOCS, study_text=study_text)
+    run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    study_path = write_study(tmp_path, AUDIT_DOCS, study_text=study_text + 'codes = "coded"\n')
+    fill(out, tmp_path / "coded", flips={})  # the coders agree with presence: e2, e3 do not have the frame
+    paths = run_validation(read_study(study_path))
+    assert sorted(p.relative_to(out).as_posix() for p in paths) == sorted(declared(study_path)) == sorted(written(out))
+    assert "validation_corrected_model.csv" not in written(out)  # no [model]
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    pi = {u["unit_id"]: u["pi"] for u in design["units"]}
+    false_trade = [u for u in ("e2", "e3") if u in pi]
+    assert false_trade and pi["e1"] == 1 and all(pi[u] == pytest.approx(2 / 3) for u in false_trade)
+    # trade: one true hit in e1 (weight 1), one false hit in each drawn of e2, e3 (weight 3/2)
+    expected = 1.5 * len(false_trade) / (1 + 1.5 * len(false_trade))
+    table = pd.read_csv(out / "validation_pattern_audit.csv", keep_default_na=False)
+    trade = table[(table["language"] == "en") & (table["pattern"] == "trade")]
+    assert trade["false_hit_share"].astype(float).tolist() == pytest.approx([expected] * (1 + len(false_trade)))
+    assert set(trade["pattern_docs"]) == {1 + len(false_trade)} and expected != pytest.approx(len(false_trade) / (1 + len(false_trade)))
+    assert sorted(trade["unit_id"]) == sorted(["e1", *false_trade])
+    invest = table[table["pattern"] == "investment"]
+    assert invest["false_hit_share"].astype(float).tolist() == [0.0] and invest["keyword"].tolist() == ["investment"]
+    assert invest["left"].tolist() == ["two countries promote trade and"]  # five words of context
+    vi = table[table["language"] == "vi"]
+    assert (vi["false_hit_share"].astype(float) == 0).all()
+    assert "thương mại" in set(vi["keyword"]) and not vi[["left", "keyword", "right"]].apply(lambda c: c.str.contains("_")).any().any()
+    assert table.iloc[0]["language"] == "en" and table.iloc[0]["pattern"] == "trade"  # the worst pattern first within a language
+    assert "a pattern with few hits says little" in (out / "validation_pattern_audit.tex").read_text(encoding="utf-8")
+
+
+def _model_inputs(out: Path, study_path: Path, flips: dict[str, int]) -> pd.DataFrame:
+    """The data of the corrected model rebuilt by hand: presence from the strata, codes from the
+    scripted coders, pi = n_h / N_h from coding_design.json, the outlet from the metadata."""
+    from analysis.stats.models import design_matrix
+
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    meta = pd.read_csv(study_path.parent / "corpus" / "metadata.csv", dtype=str).set_index("doc_id").sort_index()
+    hit = {d: int(any(t in text.lower() for t in ("trade", "investment", "thương mại", "đầu tư", "kim ngạch", "doanh nghiệp")))
+           for d, _, text in DOCS}
+    strata = {d: f"{meta.loc[d, 'language']}|{'hit' if hit[d] else 'none'}" for d in meta.index}
+    coded = {u["unit_id"] for u in design["units"]}
+    x = design_matrix(meta, "language")
+    data = x.reset_index(drop=True)
+    data["yhat"] = [hit[d] for d in meta.index]
+    data["y"] = [flips.get(d, hit[d]) if d in coded else float("nan") for d in meta.index]
+    data["pi"] = [design["sampled"][strata[d]] / design["population"][strata[d]] for d in meta.index]
+    data["outlet"] = meta["outlet"].to_numpy()
+    return data, list(x.columns)
+
+
+def test_corrected_model_is_dsl_regression_and_naive_is_ols(sheets_run, tmp_path):
+    import numpy as np
+    import statsmodels.api as sm
+
+    from analysis.validation.dsl import dsl_regression
+
+    folder, _, _ = sheets_run
+    shutil.copytree(folder / "out", tmp_path / "out")
+    study_path = make_study(tmp_path, 'codes = "coded"\n[model]\nformula = "language"\n')
+    out = tmp_path / "out"
+    flips = {"e1": 0, "v4": 1}
+    fill(out, tmp_path / "coded", flips=flips)
+    paths = run_validation(read_study(study_path))
+    assert sorted(p.relative_to(out).as_posix() for p in paths) == sorted(declared(study_path)) == sorted(written(out))
+    table = pd.read_csv(out / "validation_corrected_model.csv").set_index("term")
+    data, terms = _model_inputs(out, study_path, flips)
+    direct = dsl_regression(data, outcome="y", predicted="yhat", pi="pi", covariates=terms, intercept=False, cluster="outlet").table.set_index("term")
+    for column in ("estimate", "se", "low", "high", "naive", "naive_se"):
+        assert table.loc[terms, column].to_numpy() == pytest.approx(direct.loc[terms, column].to_numpy(), rel=1e-8, abs=1e-9), column  # CSV keeps 10 digits
+    assert table.loc["language[T.vi]", "estimate"] != pytest.approx(table.loc["language[T.vi]", "naive"])  # the codes moved it
+    ols = sm.OLS(data["yhat"].to_numpy(float), data[terms].to_numpy(float)).fit(
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["outlet"])[0], "use_correction": False})
+    assert table.loc[terms, "naive"].to_numpy() == pytest.approx(np.asarray(ols.params), abs=1e-9)
+    assert table.loc[terms, "naive_se"].to_numpy() == pytest.approx(np.asarray(ols.bse), abs=1e-8)  # sqrt of a rounding-level variance
+    assert set(table["clusters"]) == {2} and set(table["n_coded"]) == {8} and table["note"].isna().all()
+    assert "linear probability model" in table["method"].iloc[0] and "clustered by outlet" in table["method"].iloc[0]
+    caption = (out / "validation_corrected_model.tex").read_text(encoding="utf-8")
+    assert "Egami" in caption and "human reference codes are the truth" in caption
+
+
+def test_a_one_outlet_language_gets_no_se_in_the_corrected_model(tmp_path):
+    outlets = {"outlet": ["a", "b", "a", "b", "a", "b", "BBC", "BBC", "BBC", "BBC"]}
+    study_path = write_study(tmp_path, DOCS, extra_columns=outlets, study_text=STUDY)
+    run_validation(read_study(study_path))
+    study_path = write_study(tmp_path, DOCS, extra_columns=outlets, study_text=STUDY + 'codes = "coded"\n[model]\nformula = "language"\n')
+    fill(tmp_path / "out", tmp_path / "coded", flips={})
+    run_validation(read_study(study_path))
+    table = pd.read_csv(tmp_path / "out" / "validation_corrected_model.csv").set_index("term")
+    row = table.loc["language[T.vi]"]
+    assert pd.notna(row["estimate"]) and pd.notna(row["naive"]) and pd.isna(row["se"]) and pd.isna(row["naive_se"])
+    assert "comes from one outlet ('BBC')" in row["note"] and "no language p-value" in row["note"]
+
+
+def test_the_corrected_model_is_declared_only_with_codes_and_a_model():
+    def stems(settings):
+        return {n.rsplit(".", 1)[0] for n in declared_outputs(settings)["validation"]}
+
+    assert "validation_pattern_audit" in stems({"validation": {"codes": "c"}}) - stems({"validation": {}})
+    assert "validation_corrected_model" not in stems({"validation": {"codes": "c"}}) | stems({"validation": {}, "model": {}})
+    with_model = declared_outputs({"validation": {"codes": "c"}, "model": {"formula": "language"}})["validation"]
+    assert {f"validation_corrected_model.{ext}" for ext in ("csv", "tex", "md")} <= set(with_model)
