@@ -25,7 +25,7 @@ def test_defaults_and_what_codes_adds():
     coded = declared_outputs({"validation": {"codes": "coded"}, "run": {"figure_formats": ["png"]}})["validation"]
     assert set(coded) - set(declared_outputs({"validation": {}})["validation"]) == {
         f"{stem}.{ext}" for stem in ("validation_agreement", "validation_accuracy", "validation_differential_error",
-                                     "validation_corrected_prevalence", "validation_budget") for ext in ("csv", "tex", "md")
+                                     "validation_corrected_prevalence", "validation_budget", "validation_pattern_audit") for ext in ("csv", "tex", "md")
     } | {"validation_disagreements.csv", "validation_accuracy.png"}
 
 
