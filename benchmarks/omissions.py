@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/omissions.py                 # 400 events per setting (about 5 min)
     .venv/bin/python benchmarks/omissions.py --events 100    # quick check
+    .venv/bin/python benchmarks/omissions.py --factor 10 --docs 10,20   # power for a 10x difference
 
 Each simulated event has ``n`` documents per language (3, 5, 10, 20), 20-40 sentences each, and
 50 items (concepts) with a rate per sentence drawn from U(0.02, 0.3), the same in both
@@ -14,7 +15,7 @@ document and item, and the hits are Poisson given ``g`` (a negative-binomial cou
   the stronger side, the hit-level exact test ``rate_difference_p`` at p < 0.05, no correction)
   and the new one (``event_omissions``: the document permutation test, Holm over the items of
   the event; descriptive rows of an event with too few documents are not listings);
-* **power** (reported): 5 of the 50 items get a 3x lower rate in English; the share of those
+* **power** (reported): 5 of the 50 items get a 3x (``--factor``) lower rate in English; the share of those
   items listed (any direction counts only if it says "in en"), old and new, and the share of
   events with a false listing among the other 45 items;
 * the share of events tested (the new rule tests only when the documents can give
@@ -98,7 +99,8 @@ def _testable(docvars: pd.DataFrame, items: pd.DataFrame) -> bool:
     return smallest_document_p(n_vi, n_en) < 0.05 / items["item"].nunique()
 
 
-def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tuple[float, ...] = (0.3, 1.0), seed: int = 2026) -> pd.DataFrame:
+def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tuple[float, ...] = (0.3, 1.0), seed: int = 2026,
+        factor: float = FACTOR) -> pd.DataFrame:
     """The benchmark table: one row per (shape, documents per language)."""
     rows = []
     for shape in shapes:
@@ -113,7 +115,7 @@ def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tu
                 listed, was_tested = new_rule(items, sentences, docvars, seed=e)
                 fw_new += bool(listed)
                 tested += was_tested
-                items, sentences, docvars = simulate_event(rng, n_docs, shape=shape, planted=PLANTED)
+                items, sentences, docvars = simulate_event(rng, n_docs, shape=shape, planted=PLANTED, factor=factor)
                 planted = {f"c{k:02d}" for k in range(PLANTED)}
                 for rule, counter in ((old_rule(items, sentences, docvars), "old"), (new_rule(items, sentences, docvars, seed=e)[0], "new")):
                     hits = sum(1 for k in planted if rule.get(k) == "in en")
@@ -130,7 +132,7 @@ def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tu
                 "goal": "<= 0.05" if shape == 0.3 else "(reported)",
                 "met": (fw_new / events <= 0.05) if shape == 0.3 else None,
                 "share_tested_new": tested / events,
-                "power_3x_old": power_old / (PLANTED * events), "power_3x_new": power_new / (PLANTED * events),
+                "planted_factor": factor, "power_old": power_old / (PLANTED * events), "power_new": power_new / (PLANTED * events),
                 "any_false_listing_with_planted_old": fw_power_old / events, "any_false_listing_with_planted_new": fw_power_new / events,
                 "seconds": round(time.perf_counter() - started, 1),
             })
@@ -142,12 +144,16 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=400, help="events per setting (default 400)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--docs", default="3,5,10,20", help="documents per language, comma-separated")
+    parser.add_argument("--factor", type=float, default=FACTOR, help="planted rate ratio for the power runs (default 3)")
     args = parser.parse_args(argv)
-    table = run(events=args.events, seed=args.seed)
+    docs = tuple(int(x) for x in args.docs.split(","))
+    table = run(events=args.events, seed=args.seed, docs=docs, factor=args.factor)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.drop(columns=["events"]).round(3).to_string(index=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"omissions_{args.events}.csv"
+    suffix = "" if (args.factor, docs) == (FACTOR, (3, 5, 10, 20)) else f"_x{args.factor:g}_docs{'-'.join(map(str, docs))}"
+    path = RESULTS / f"omissions_{args.events}{suffix}.csv"
     table.to_csv(path, index=False)
     log(f"wrote {path}")
     return table
