@@ -187,9 +187,11 @@ REGISTRY: tuple[Output, ...] = (
            "Near-duplicates within a language: Jaccard of {framing.shingle_size}-word shingles (flagged at {framing.duplicate_jaccard})"),
     Output("event_omissions", "framing", "table", "Paired events: frames, actors and concepts missing or much weaker "
            "(hits per 100 sentences, the cross-language rate, at most 1/{framing.omission_ratio:g} of the other language's; "
-           "at least {framing.omission_min_count} hits on the stronger side and p below 0.05 in an exact test of the two counts "
-           "with sentences as exposure) in one language. An event has too few documents for a document-level test (groups under "
-           "{framing.min_group_docs} documents are too small), and hits within a document are not independent: a list to read, not a finding"),
+           "at least {framing.omission_min_count} hits on the stronger side) in one language, listed when q < 0.05: p from a "
+           "permutation test of documents (hits within a document are not independent, so documents are the unit), "
+           "Holm-adjusted over the items of the event. An event is tested only when its documents can give p < 0.05 / items "
+           "(about 7 a side for 50 items, 8 for 240); otherwise its rows are descriptive, status 'too few documents to test', "
+           "with the exact test of the two hit counts (p_hits, blind to burstiness) as a screen and no p"),
     # topics
     Output("topic_k_selection", "topics", "table", "Choice of the number of topics K per model: mean coherence over seeds, stability across "
            "seeds (mean matched 1 - Hellinger), the chosen K and why. {c_v_caveat}."),

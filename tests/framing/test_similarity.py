@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.framing.similarity import crosslingual_similarity, event_omissions, tfidf_rows
+from analysis.framing.similarity import TOO_FEW_DOCUMENTS, crosslingual_similarity, event_omissions, tfidf_rows
 from analysis.text.duplicates import near_duplicates, shingle_hashes, shingle_words, shingles
 
 CONCEPTS = ["border", "china", "cooperation", "party", "sea", "trade", "vietnam"]
@@ -86,6 +87,8 @@ def test_near_duplicates_flag_syndicated_copies_only():
 
 
 def test_event_omissions_by_hand():
+    """2 + 1 documents: no document-level test is possible, so rows are descriptive (the ratio rule
+    and the hit-level exact test as a screen), with no p and no q."""
     docvars = pd.DataFrame({"language": ["vi", "vi", "en", "vi"], "event": ["visit", "visit", "visit", "talks"]},
                            index=["v1", "v2", "e1", "v3"])
     items = pd.DataFrame(
@@ -96,15 +99,17 @@ def test_event_omissions_by_hand():
     sentences = {"v1": 10, "v2": 10, "e1": 20, "v3": 5}  # 20 sentences on each side of "visit"
     table = event_omissions(items, sentences, docvars, pair=("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
     assert set(table["event"]) == {"visit"}  # "talks" has no English coverage
-    # guangxi: 6 vs 0 over equal exposures, p = 2 * 0.5**6 (exact conditional binomial test)
-    assert table.loc[("actor", "guangxi"), "status"] == "missing in en"
+    assert set(table["status"]) == {TOO_FEW_DOCUMENTS} and set(table["test"]) == {"none"}
+    assert table["p"].isna().all() and table["q"].isna().all()
+    # guangxi: 6 vs 0 over equal exposures, p_hits = 2 * 0.5**6 (exact conditional binomial test)
+    assert table.loc[("actor", "guangxi"), "direction"] == "missing in en"
     assert table.loc[("actor", "guangxi"), "per_100_sentences_a"] == pytest.approx(30.0)
-    assert table.loc[("actor", "guangxi"), "p"] == pytest.approx(2 * 0.5 ** 6)
+    assert table.loc[("actor", "guangxi"), "p_hits"] == pytest.approx(2 * 0.5 ** 6)
     # sea: 5 per 100 vi sentences vs 60 per 100 en sentences; p = P(X <= 1 | X ~ Bin(13, 0.5)) * 2
-    assert table.loc[("frame", "sea"), "status"] == "much weaker in vi"
+    assert table.loc[("frame", "sea"), "direction"] == "much weaker in vi"
     assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2(1 / 12))
-    assert table.loc[("frame", "sea"), "p"] == pytest.approx(2 * 14 / 2 ** 13)
-    assert table.loc[("concept", "port"), "status"] == "missing in vi"
+    assert table.loc[("frame", "sea"), "p_hits"] == pytest.approx(2 * 14 / 2 ** 13)
+    assert table.loc[("concept", "port"), "direction"] == "missing in vi"
     # asean: 2 vs 0 is a candidate (>= min_count, missing), but equal rates split 2 hits 2-0 half the time
     assert ("concept", "asean") not in table.index
     assert ("frame", "trade") not in table.index  # 3 vs 3: not "much weaker"
@@ -115,8 +120,103 @@ def test_event_omissions_use_sentences_not_tokens():
     rate, not "much weaker"; over equal exposures the same hits are."""
     docvars = pd.DataFrame({"language": ["vi", "en"], "event": ["e", "e"]}, index=["v", "n"])
     items = pd.DataFrame([("v", "frame", "trade", 9), ("n", "frame", "trade", 30)], columns=["doc_id", "kind", "item", "count"])
-    assert event_omissions(items, {"v": 30, "n": 30}, docvars, ratio=3.0).loc[0, "status"] == "much weaker in vi"
+    assert event_omissions(items, {"v": 30, "n": 30}, docvars, ratio=3.0).loc[0, "direction"] == "much weaker in vi"
     assert event_omissions(items, {"v": 10, "n": 30}, docvars, ratio=3.0).empty  # 90 vs 100 per 100 sentences
+
+
+def simulated_events(rng, n_events, n_docs, n_items, shape, planted=None):
+    """Events with ``n_docs`` documents a language, 20-40 sentences each, item rates 0.02-0.3 per
+    sentence and per-document gamma(shape, 1/shape) multipliers (burstiness); ``planted`` maps an
+    item index to the factor by which its English rate is lower."""
+    rows, sentences, meta = [], {}, []
+    for e in range(n_events):
+        rates = rng.uniform(0.02, 0.3, n_items)
+        for lang in ("vi", "en"):
+            for d in range(n_docs):
+                doc = f"{e}-{lang}-{d}"
+                s = int(rng.integers(20, 41))
+                sentences[doc] = s
+                meta.append((doc, lang, f"e{e:03d}"))
+                lam = rates * rng.gamma(shape, 1 / shape, n_items) * s
+                if lang == "en" and planted:
+                    lam = lam.copy()
+                    for k, factor in planted.items():
+                        lam[k] /= factor
+                for k, y in enumerate(rng.poisson(lam)):
+                    if y:
+                        rows.append((doc, "concept", f"c{k:02d}", int(y)))
+    docvars = pd.DataFrame(meta, columns=["doc_id", "language", "event"]).set_index("doc_id")
+    return pd.DataFrame(rows, columns=["doc_id", "kind", "item", "count"]), sentences, docvars
+
+
+def test_event_omissions_hold_their_level_under_burstiness():
+    """Equal rates, gamma shape 0.3, 8 + 8 documents, 20 items: at most 5% of events list anything
+    (Holm over an exact-in-distribution document test), where the old hit-level rule lists in most."""
+    from analysis.framing.similarity import rate_difference_p
+
+    rng = np.random.default_rng(2026)
+    items, sentences, docvars = simulated_events(rng, 120, 8, 20, 0.3)
+    table = event_omissions(items, sentences, docvars, permutations=999)
+    assert set(table["status"]) <= {"missing in vi", "missing in en", "much weaker in vi", "much weaker in en"}
+    share_new = table["event"].nunique() / 120
+    assert share_new <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 120)
+    # the same events under the old rule (ratio rule and p_hits < 0.05, uncorrected): most list something
+    exposure = pd.Series(sentences)
+    old = 0
+    for ev, members in docvars.groupby("event"):
+        pooled = items[items["doc_id"].isin(members.index)].assign(lang=lambda f: f["doc_id"].map(docvars["language"]))
+        counts = pooled.groupby(["item", "lang"])["count"].sum().unstack(fill_value=0).reindex(columns=["vi", "en"], fill_value=0)
+        n_vi, n_en = (exposure[members.index[members["language"] == lang]].sum() for lang in ("vi", "en"))
+        old += any(rate_difference_p(a, b, n_vi, n_en) < 0.05 and max(a / n_vi, b / n_en) >= 3 * min(a / n_vi, b / n_en)
+                   and max(a, b) >= 2 for a, b in counts.itertuples(index=False))
+    assert old / 120 > 0.3
+
+
+def test_a_planted_strong_omission_with_enough_documents_is_listed():
+    rng = np.random.default_rng(5)
+    items, sentences, docvars = simulated_events(rng, 1, 12, 30, 1.0, planted={0: 1e9})  # c00 absent in English
+    table = event_omissions(items, sentences, docvars).set_index("item")
+    assert table.loc["c00", "status"] == "missing in en" and table.loc["c00", "q"] < 0.05
+    assert table.loc["c00", "test"].startswith("document permutation, random 9999 arrangements; Holm over")
+
+
+def test_one_document_a_side_gives_the_descriptive_status():
+    docvars = pd.DataFrame({"language": ["vi", "en"], "event": ["e", "e"]}, index=["v", "n"])
+    items = pd.DataFrame([("v", "actor", "guangxi", 12)], columns=["doc_id", "kind", "item", "count"])
+    row = event_omissions(items, {"v": 30, "n": 30}, docvars).iloc[0]
+    assert row["status"] == TOO_FEW_DOCUMENTS and row["direction"] == "missing in en"
+    assert np.isnan(row["p"]) and np.isnan(row["q"]) and row["test"] == "none"
+    assert row["p_hits"] == pytest.approx(2 * 0.5 ** 12)
+
+
+def test_q_is_holm_over_the_items_of_the_event_as_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis.framing.similarity import document_permutation_p
+
+    rng = np.random.default_rng(9)
+    items, sentences, docvars = simulated_events(rng, 1, 15, 15, 1.0, planted={0: 1e9, 1: 1e9, 2: 20.0, 3: 10.0})
+    table = event_omissions(items, sentences, docvars, seed=3)
+    assert len(table) >= 2
+    docs = [d for lang in ("vi", "en") for d in docvars.index[docvars["language"] == lang]]
+    matrix = items.pivot_table(index="doc_id", columns="item", values="count", aggfunc="sum", fill_value=0).reindex(docs, fill_value=0)
+    p = document_permutation_p(matrix.to_numpy(), np.array([sentences[d] for d in docs]), 15, seed=3 + zlib.crc32(b"e000"))
+    q = dict(zip(matrix.columns, multipletests(p, method="holm")[1]))
+    assert dict(zip(table["item"], table["q"])) == pytest.approx({item: q[item] for item in table["item"]})
+    assert dict(zip(table["item"], table["p"])) == {item: dict(zip(matrix.columns, p))[item] for item in table["item"]}
+
+
+def test_document_permutation_p_is_exact_by_enumeration():
+    """3 + 3 documents: the 20 arrangements by hand; the observed one is the most extreme of 2."""
+    from analysis.framing.similarity import document_permutation_p, smallest_document_p
+
+    y = np.array([[5], [4], [6], [0], [1], [0]])
+    s = np.array([30, 20, 40, 30, 25, 35])
+    t = [abs(y[list(c)].sum() / s[list(c)].sum() - np.delete(y, c).sum() / np.delete(s, c).sum())
+         for c in itertools.combinations(range(6), 3)]
+    expected = np.mean(np.array(t) >= t[0] - 1e-12)
+    assert document_permutation_p(y, s, 3)[0] == pytest.approx(expected) == pytest.approx(0.1)
+    assert smallest_document_p(3, 3) == 0.1 and smallest_document_p(7, 7) < 0.05 / 50 < smallest_document_p(6, 6)
 
 
 def test_rate_difference_p_matches_scipy_and_holds_its_level():

@@ -119,7 +119,10 @@ def test_voice_and_omissions_on_the_seed_corpus(seed_run):
     assert said["verb"].tolist() == ["suggest"]
     omissions = read(study, "event_omissions.csv")
     guangxi = omissions[(omissions["kind"] == "actor") & (omissions["item"] == "guangxi")].iloc[0]
-    assert guangxi["status"] == "missing in en" and guangxi["event"] == "son_visit_china_2024_04"
+    # 3 vi documents and 1 en in the event: no arrangement of 4 documents can give a p below Holm's
+    # first step, so the omission is described, not tested
+    assert guangxi["direction"] == "missing in en" and guangxi["event"] == "son_visit_china_2024_04"
+    assert guangxi["status"] == "too few documents to test" and guangxi["test"] == "none" and str(guangxi["p"]) == ""
 
 
 def bad_study(tmp_path: Path, framing: str) -> Path:
