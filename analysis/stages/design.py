@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..stats import contrasts as design
-from ..corpus import folder
+from ..corpus import sources
 from ..stats import models
 from ..stats import timeseries
 from ..topics import effects as topic_effects
@@ -119,7 +119,9 @@ def _measure_problems(study: Study, docvars: pd.DataFrame, where: str) -> list[I
 
 def run_design(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``design``: check, compute every result, then write them all."""
-    docvars = folder.read_metadata(study)
+    # The corpus's metadata in whatever form the study reads it (folder, table, news-please, HTML),
+    # checked without keeping texts; the folder form's metadata.csv is not the corpus of a table study.
+    docvars = sources.read_corpus(study, spill=False).docvars
     dates, _ = document_dates(docvars)
     check_design(study, docvars, dates)
     topic_models = load_topic_models(study, docvars) if uses_topics(study) else {}

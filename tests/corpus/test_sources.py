@@ -77,9 +77,10 @@ def test_seed_corpus_in_every_form_is_the_same_corpus(tmp_path):
 
 
 def test_seed_corpus_as_folder_csv_jsonl_parquet_gives_byte_identical_outputs(tmp_path):
-    """Every stage for the folder and the Parquet form; the fast stages for CSV and JSONL."""
+    """Every stage for the folder and the Parquet form (the design stage too: it read the folder
+    form's metadata.csv for any study, so a table study failed there); the fast stages for CSV and JSONL."""
     results = {}
-    for form, stages in (("folder", STAGES), ("parquet", STAGES), ("csv", STAGES[:2]), ("jsonl", STAGES[:2])):
+    for form, stages in (("folder", (*STAGES, "design")), ("parquet", (*STAGES, "design")), ("csv", STAGES[:2]), ("jsonl", STAGES[:2])):
         study = seed_variant(tmp_path / form, form)
         for stage in stages:
             assert main([stage, "--study", str(study), "--quiet"]) == 0, (form, stage)
