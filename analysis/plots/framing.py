@@ -141,14 +141,15 @@ def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "t
                    Patch(facecolor="none", edgecolor="#777777", hatch="////", alpha=0.55, label=f"q ≥ {alpha:g}")]
         ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
     elif note:
-        ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=7, color="#555555", gid="p-note")
+        # just above the panel, under its title (inside the panel it covered the bars)
+        ax.text(0.5, 1.005, note, transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="#555555", gid="p-note")
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(positions, [_label(t) for t in rows["term"]])
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     names = {"g2": "signed G²", "log_ratio": "Log Ratio (log2)", "fw_z": "Fightin' Words z"}
     ax.set_xlabel(f"{names.get(value, value)}: ← {reference} | {target} →")
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=14 if note else 6)
     return ax
 
 
