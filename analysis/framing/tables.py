@@ -58,7 +58,7 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
     Returns
     -------
     DataFrame
-        ``family, frame, label, group, n_docs, mean_per_1000, ci_low, ci_high, doc_presence,
+        ``family, frame, label, group, n_docs, docs_with_hits, mean_per_1000, ci_low, ci_high, doc_presence,
         unit_presence, hits, hit_share, too_small, note``: the mean over documents of hits per
         1,000 counted tokens with a studentized bootstrap 95% interval, the share of documents
         (units) where the frame is present, its hits and their share of the family's hits.

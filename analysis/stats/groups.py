@@ -105,12 +105,24 @@ def bootstrap_ci(values: np.ndarray, *, n_resamples: int, rng: np.random.Generat
     return studentized_interval(values, n_resamples=n_resamples, rng=rng, level=level, support=support)
 
 
+#: Documents with hits (a value above 0) below which a group's mean is flagged sparse. What bounds
+#: the interval of a mean of mostly-zero rates is the number of documents with hits, not of
+#: documents: in a seeded simulation (zero-inflated gamma-Poisson rates, 20, 40 and 80 documents,
+#: 300 samples a cell, the studentized interval of :func:`group_means`) the 95% interval covered
+#: 0.86-0.92 with 2-3 documents with hits, where 57-74% of the intervals were unbounded, and
+#: 0.92-0.95 from 5 on (unbounded 21-26% at 5, under 5% from 8).
+MIN_DOCS_WITH_HITS = 5
+SPARSE_REASON = "intervals covered 0.86-0.92 below it in simulation, most of them unbounded"
+
+
 def group_means(long: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
     """Per item and group: documents, mean of ``value`` and a bootstrap 95% interval.
 
     ``long`` has columns ``doc_id, family, item, value`` (one row per document × item); ``groups``
-    maps doc_id -> group. Returns ``family, item, group, n_docs, mean, ci_low, ci_high,
-    too_small, note``; ``too_small`` when the group has fewer than ``min_docs`` documents.
+    maps doc_id -> group. Returns ``family, item, group, n_docs, docs_with_hits, mean, ci_low,
+    ci_high, too_small, note``; ``too_small`` when the group has fewer than ``min_docs`` documents;
+    the note says "sparse" when fewer than :data:`MIN_DOCS_WITH_HITS` documents have a value above 0
+    (the interval then under-covers whatever the number of documents).
     """
     records = []
     group_of = long["doc_id"].map(groups)
@@ -124,8 +136,11 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], *, order: Sequenc
                 note += "; one document: no interval"
             elif math.isinf(low) or math.isinf(high):
                 note = "; ".join(filter(None, [note, "unbounded interval: too few documents with different values to bound the mean"]))
-            records.append((family, item, group, n, float(values.mean()) if n else math.nan, low, high, n < min_docs, note))
-    return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "mean", "ci_low", "ci_high", "too_small", "note"])
+            with_hits = int((values > 0).sum())
+            if n >= 2 and with_hits < MIN_DOCS_WITH_HITS:
+                note = "; ".join(filter(None, [note, f"sparse: {with_hits} document(s) with hits (fewer than {MIN_DOCS_WITH_HITS}; {SPARSE_REASON})"]))
+            records.append((family, item, group, n, with_hits, float(values.mean()) if n else math.nan, low, high, n < min_docs, note))
+    return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "docs_with_hits", "mean", "ci_low", "ci_high", "too_small", "note"])
 
 
 def permutation_test(x: np.ndarray, y: np.ndarray, *, n_resamples: int, rng: np.random.Generator) -> tuple[float, float, bool]:

@@ -129,7 +129,8 @@ REGISTRY: tuple[Output, ...] = (
     Output("frame_salience_by_{by}", "framing", "figure+table", "Frame salience by {by}: mean over documents of hits per 100 sentences when {by} "
            "is language (sentences survive translation, tokens do not), else per 1,000 counted tokens, with studentized bootstrap 95% CI "
            "(with [framing] cluster also the outlets' design effect and an outlet cluster-bootstrap interval); groups under "
-           "{framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation)",
+           "{framing.min_group_docs} documents flagged too small (below it, 95% intervals cover less than 93% in simulation), and a mean "
+           "from fewer than 5 documents with hits flagged sparse in the note (its interval covered 0.86-0.92 in simulation)",
            "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across languages, else per 1,000 counted tokens), "
            "with seeded studentized bootstrap 95% confidence intervals (documents resampled)"),
     Output("frame_tests_by_{by}", "framing", "table", "Difference in mean frame salience by {by} (hits per 100 sentences across languages, "

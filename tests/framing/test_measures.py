@@ -173,6 +173,23 @@ def test_group_means_and_too_small_notes():
     assert group_means(long, groups, order=order, n_resamples=1000, seed=7).equals(group_means(long, groups, order=order, n_resamples=1000, seed=7))
 
 
+def test_a_mean_of_mostly_zero_documents_is_flagged_sparse():
+    """40 documents, 3 of them with hits: enough documents, too few with hits to bound the mean
+    (the coverage simulation behind MIN_DOCS_WITH_HITS); 5 with hits is not flagged."""
+    from analysis.stats.groups import MIN_DOCS_WITH_HITS
+
+    docs = [f"d{i}" for i in range(40)]
+    values = np.zeros(40)
+    values[:3] = [4.0, 7.0, 2.0]
+    five = values.copy()
+    five[3:5] = [1.0, 3.0]
+    long = pd.DataFrame({"doc_id": docs * 2, "family": "issue", "item": ["three"] * 40 + ["five"] * 40, "value": np.concatenate([values, five])})
+    means = group_means(long, dict.fromkeys(docs, "vi"), order=["vi"], n_resamples=200, seed=1, min_docs=20).set_index("item")
+    assert MIN_DOCS_WITH_HITS == 5 and means.loc["three", "docs_with_hits"] == 3 and means.loc["five", "docs_with_hits"] == 5
+    assert "sparse: 3 document(s) with hits (fewer than 5;" in means.loc["three", "note"] and not means.loc["three", "too_small"]
+    assert "sparse" not in means.loc["five", "note"]
+
+
 def test_group_tests_report_the_smallest_attainable_p():
     long, groups = long_table()
     tests = group_tests(long, groups, ["vi", "en"], 5000, 7, min_docs=5).set_index("item")
