@@ -59,7 +59,7 @@ def stage_code(module: str, package: Path = PACKAGE) -> tuple[str, ...]:
 
     >>> "analysis/stats/resampling.py" in stage_code("framing"), "analysis/topics/engines.py" in stage_code("topics")
     (True, True)
-    >>> "analysis/stats/contrasts.py" in stage_code("framing")
+    >>> "analysis/stages/design.py" in stage_code("framing")  # another stage (cli imports it) is not followed
     False
     """
     stages = package / "stages"
