@@ -342,7 +342,7 @@ def event_omissions(
     documents to test`` for a descriptive one; ``test`` names the test. Only events with
     documents (and sentences) in both languages are compared.
     """
-    from ..stats.contrasts import adjust
+    from ..stats.multiplicity import adjust
 
     lang_a, lang_b = pair
     if event not in docvars.columns:

@@ -44,6 +44,7 @@ from scipy.spatial.distance import jensenshannon
 
 from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
 from ..errors import InputError
+from .multiplicity import adjust  # noqa: F401 (part of this module's interface)
 from .resampling import RESAMPLE_CELLS
 
 #: Random numbers drawn at once for permutations (16 MB of float64), as in :mod:`analysis.framing.measures`.
@@ -122,35 +123,6 @@ def group_names(contrast: Contrast, labels: pd.Series) -> list[str]:
 
 
 # ------------------------------------------------------------------------------------ statistics
-
-
-def adjust(p: Sequence[float], method: str = "holm") -> np.ndarray:
-    """Holm (1979) or Benjamini–Hochberg (1995) adjusted p-values; NaN stays NaN.
-
-    Same values as ``statsmodels.stats.multitest.multipletests(p, method="holm" | "fdr_bh")``.
-
-    >>> adjust([0.01, 0.04, 0.03], "holm").round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, np.nan)
-    valid = ~np.isnan(p)
-    m = int(valid.sum())
-    if m == 0:
-        return out
-    values = p[valid]
-    order = np.argsort(values, kind="stable")
-    ranked = values[order]
-    if method == "holm":
-        adj = np.maximum.accumulate((m - np.arange(m)) * ranked)
-    elif method == "bh":
-        adj = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
-    else:
-        raise ValueError(f"unknown correction {method!r}")
-    result = np.empty(m)
-    result[order] = np.minimum(adj, 1.0)
-    out[valid] = result
-    return out
 
 
 def mantel_haenszel(tables: Sequence[np.ndarray] | np.ndarray, correction: bool = False) -> dict[str, float]:

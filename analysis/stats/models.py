@@ -92,8 +92,8 @@ def _design(docvars: pd.DataFrame, formula: str):
 
 # --------------------------------------------------------------------------------- count models
 
-REGRESSION_COLUMNS = ["item", "label", "term", "estimate", "se", "df", "ci_low", "ci_high", "p", "rate_ratio", "rr_low", "rr_high",
-                      "method", "n_docs", "clusters", "too_small", "note"]
+REGRESSION_COLUMNS = ["item", "label", "term", "estimate", "se", "df", "ci_low", "ci_high", "p", "p_adjusted", "rate_ratio", "rr_low",
+                      "rr_high", "method", "n_docs", "clusters", "too_small", "note"]
 
 SMALL_SAMPLE = ("CR2", "CR1")
 
@@ -232,7 +232,19 @@ def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.Data
             records.append({**base, "term": term, "estimate": b, "se": se, "df": df, "ci_low": lo, "ci_high": hi, "p": p,
                             "rate_ratio": math.exp(b), "rr_low": math.exp(lo), "rr_high": math.exp(hi),
                             "note": "; ".join([*notes, lone[term]] if term in lone else notes)})
-    return pd.DataFrame(records, columns=REGRESSION_COLUMNS)
+    return _adjusted_across_items(pd.DataFrame(records, columns=REGRESSION_COLUMNS))
+
+
+def _adjusted_across_items(table: pd.DataFrame) -> pd.DataFrame:
+    """``p_adjusted``: Holm (1979) across the items (frames) of the table, per coefficient: the family
+    of a coefficient is the one question asked of every frame ("does language change the rate?"),
+    so a table of 15 frames does not give 15 chances of a false finding. NaN p stays NaN."""
+    from .multiplicity import adjust
+
+    table["p_adjusted"] = float("nan")
+    for _, index in table.groupby("term", sort=False).groups.items():
+        table.loc[index, "p_adjusted"] = adjust(table.loc[index, "p"].to_numpy(dtype=float), "holm")
+    return table
 
 
 def _coefficient_tests(y, X, offset, family, clusters, small_sample, sm, clustered) -> list[tuple[float, ...]]:

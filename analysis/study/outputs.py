@@ -237,6 +237,7 @@ REGISTRY: tuple[Output, ...] = (
     Output("time_lag", "design", "table", "Lag between the {time.by} groups' daily volumes (cross-correlation; descriptive only)", when="time"),
     Output("model_frames", "design", "table", "Frame counts regressed on {regression.formula} with log({regression.exposure}) as offset ({regression.family}): "
            "coefficients, rate ratios (exp(coefficient), a ratio of arithmetic rates, hits per {regression.exposure}) and 95% intervals; "
+           "p_adjusted: Holm across the frames, per coefficient (the family is one question asked of every frame); "
            "{regression.cluster}s are fixed-design clusters: CR2 standard errors with t intervals on Bell-McCaffrey (Satterthwaite) degrees "
            "of freedom, column df (Bell and McCaffrey 2002; Pustejovsky and Tipton 2018). A coefficient that contrasts a language (or another "
            "level) coming from one {regression.cluster} has no SE, p or interval, only a note: it equals a contrast of that {regression.cluster}",

@@ -365,3 +365,19 @@ def test_mixed_model_reports_a_ratio_of_geometric_means_with_between_within_df()
     glm = models.count_regression(*sparse, "language", cluster="outlet").set_index("term").loc[LANGUAGE_TERM, "rate_ratio"]
     geometric = models.mixed_model(*sparse, "language", group="outlet").set_index("term").loc[LANGUAGE_TERM, "ratio_geometric_mean"]
     assert 1 < geometric < glm - 0.2
+
+
+def test_p_adjusted_is_holm_across_the_frames_per_coefficient():
+    """Four frames, one with a planted language effect: each coefficient's p-values are adjusted
+    across the frames (Holm, as statsmodels' multipletests), so the family is the question asked of
+    every frame, not each frame alone."""
+    from statsmodels.stats.multitest import multipletests
+
+    parts = [simulate(40 + i, effect=effect, outlets=12)[0]["frame"].rename(f"f{i}") for i, effect in enumerate((0.0, 0.0, 1.0, 0.2))]
+    _, exposure, docvars = simulate(40, outlets=12)
+    table = models.count_regression(pd.concat(parts, axis=1), exposure, docvars, "language + trend(date)", cluster="outlet")
+    for term, rows in table.groupby("term"):
+        assert len(rows) == 4
+        np.testing.assert_allclose(rows["p_adjusted"], multipletests(rows["p"], method="holm")[1])
+    language = table[table["term"] == LANGUAGE_TERM].set_index("item")
+    assert (language["p_adjusted"] >= language["p"]).all() and language.loc["f2", "p_adjusted"] < 0.05
