@@ -311,7 +311,10 @@ REGISTRY: tuple[Output, ...] = (
            "majority; ties left out) per language and frame: precision (of the documents the dictionary flags, the share people code "
            "as having the frame), recall (of the documents people code as having it, the share flagged) and F1, each coded document "
            "weighted by N_h / n_h of its language x hit stratum (Horvitz-Thompson; Lohr 2022), so they estimate the whole corpus, with "
-           "{validation.level:.0%} stratified-bootstrap intervals ({validation.bootstrap} resamples within strata). Assumes the sample was "
+           "{validation.level:.0%} stratified-bootstrap intervals ({validation.bootstrap} resamples within strata); where that interval "
+           "collapses to a point (every coded document agrees) or the metric rests on fewer than 20 coded documents, the union with a "
+           "Clopper-Pearson interval on the Kish effective sample size (Clopper and Pearson 1934; Kish 1965; Korn and Graubard 1998), "
+           "as <metric>_interval says. Assumes the sample was "
            "drawn as coding_design.json records and the reference codes are the truth",
            "Precision and recall of the dictionary against human coding, by frame and language, weighted by the inverse inclusion "
            "probabilities of the stratified coding sample, with stratified-bootstrap intervals", when="validation_codes"),

@@ -14,6 +14,30 @@ Intervals: stratified bootstrap (units resampled with replacement *within* each 
 weights fixed; percentile interval; Lohr 2022, section 9.3). Cells whose reference is missing
 (ties not adjudicated) are dropped and the stratum's weight becomes ``N_h / n_h'`` with ``n_h'``
 the units left: this assumes such cells are missing at random within the stratum.
+
+Small or degenerate cells. Each metric is a weighted proportion over the coded units of its
+*denominator*: precision over the units the dictionary flags (success: the reference has the
+frame), recall over the units the reference codes positive (success: flagged), F1 over the units
+either flags, each weighted ``v_i = w_i (yhat_i + y_i)`` (success: both), because
+``F1 = sum w 2 yhat y / sum w (yhat + y)``. When every coded unit in that denominator agrees (or
+no unit in a stratum disagrees) the bootstrap replicates all equal the estimate and the
+percentile interval collapses to a point, e.g. recall [1, 1] from five coded units. So when the
+bootstrap interval has zero width or the denominator holds fewer than ``MIN_CODED = 20`` coded
+units, the interval reported is the union of the bootstrap interval and a Clopper–Pearson
+interval (Clopper & Pearson 1934) on Kish's effective sample size of the denominator,
+``n_eff = (sum v)^2 / sum v^2`` (Kish 1965, *Survey Sampling*, section 11.7), with
+``x = p_hat * n_eff`` successes: ``[B(a/2; x, n_eff - x + 1), B(1 - a/2; x + 1, n_eff - x)]`` with
+``B`` the beta quantile (0 and 1 at the ends), the Korn & Graubard (1998) construction for
+complex samples with the design effect of unequal weights in place of the variance-based one
+(which is 0, hence useless, exactly when the bootstrap collapses). With equal weights it is the
+exact binomial interval. 20 because the percentile bootstrap of a proportion behaves like the
+Wald interval, whose coverage is erratic and well below nominal for small ``n`` (Brown, Cai &
+DasGupta 2001), and with ``n < 20`` and ``p`` near 1 an all-success sample (a point interval) has
+probability ``p^n`` above 0.12 for ``p = 0.9``. Columns ``<metric>_interval`` say which was used
+and ``<metric>_n_eff`` give the effective size. :func:`differential_error` does the same for a
+vi - en difference: when either language's metric falls back, its interval is the union of the
+bootstrap one and the MOVER/Newcombe (1998, method 10) interval built from the two languages'
+Clopper–Pearson intervals (Zou & Donner 2008).
 """
 
 from __future__ import annotations
@@ -22,12 +46,59 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis.validation.sampling import SampleDesign
 
 __all__ = ["accuracy_table", "differential_error"]
 
 METRICS = ("precision", "recall", "f1")
+MIN_CODED = 20
+BOOTSTRAP = "bootstrap"
+FALLBACK = "bootstrap ∪ Clopper-Pearson (Kish n_eff)"
+DIFF_FALLBACK = "bootstrap ∪ MOVER (Clopper-Pearson, Kish n_eff)"
+
+
+def clopper_pearson(p_hat: float, n: float, level: float) -> tuple[float, float]:
+    """Clopper–Pearson interval for a proportion ``p_hat`` on a (possibly non-integer) size ``n``.
+
+    >>> lo, hi = clopper_pearson(1.0, 5, 0.95)
+    >>> round(lo, 4), hi
+    (0.4782, 1.0)
+    """
+    if not n > 0 or np.isnan(p_hat):
+        return (np.nan, np.nan)
+    a = 1 - level
+    x = p_hat * n
+    low = 0.0 if x <= 0 else float(stats.beta.ppf(a / 2, x, n - x + 1))
+    high = 1.0 if x >= n else float(stats.beta.ppf(1 - a / 2, x + 1, n - x))
+    return (low, high)
+
+
+def _denominator(group: pd.DataFrame, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Weights and 0/1 successes of the coded units in ``metric``'s denominator."""
+    w, yhat, y = (group[c].to_numpy(float) for c in ("weight", "yhat", "y"))
+    if metric == "precision":
+        keep, v, s = yhat == 1, w, y
+    elif metric == "recall":
+        keep, v, s = y == 1, w, yhat
+    else:
+        keep, v, s = (yhat + y) > 0, w * (yhat + y), yhat * y
+    return v[keep], s[keep]
+
+
+def _fallback(group: pd.DataFrame, metric: str, level: float) -> tuple[float, float, int, float]:
+    """Clopper–Pearson interval on Kish's n_eff of the metric's denominator; its coded units and n_eff."""
+    v, s = _denominator(group, metric)
+    if not len(v) or v.sum() <= 0:
+        return (np.nan, np.nan, 0, 0.0)
+    n_eff = float(v.sum() ** 2 / (v**2).sum())
+    low, high = clopper_pearson(float((v * s).sum() / v.sum()), n_eff, level)
+    return (low, high, len(v), n_eff)
+
+
+def _degenerate(low: float, high: float) -> bool:
+    return bool(np.isnan(low) or np.isnan(high) or high - low <= 1e-12)
 
 
 def _metrics(tp, pp, ap):
@@ -113,7 +184,7 @@ def _replicates(cell: pd.DataFrame, rng: np.random.Generator, n_boot: int) -> di
             if n_boot:
                 idx = rng.integers(0, len(vals), size=(n_boot, len(vals)))
                 boot += vals[idx].sum(axis=1)
-        result[lang] = (point, boot, len(group))
+        result[lang] = (point, boot, len(group), group)
     return result
 
 
@@ -142,8 +213,9 @@ def accuracy_table(
     With ``w_i = N_h / n_h`` (units of stratum ``h`` coded with a reference code), ``yhat`` the
     dictionary's presence and ``y`` the reference code, the Horvitz–Thompson ratio estimators are
     ``precision = sum w yhat y / sum w yhat``, ``recall = sum w yhat y / sum w y`` and
-    ``F1 = 2 sum w yhat y / (sum w yhat + sum w y)``. Intervals: stratified percentile bootstrap
-    (see the module docstring).
+    ``F1 = 2 sum w yhat y / (sum w yhat + sum w y)``. Intervals: stratified percentile bootstrap,
+    widened to a Clopper–Pearson interval on Kish's effective size where the bootstrap collapses or
+    the denominator is small (see the module docstring).
 
     Parameters
     ----------
@@ -161,8 +233,12 @@ def accuracy_table(
     Returns
     -------
     DataFrame
-        ``language, frame, coded, precision, precision_low, precision_high, recall, ..., f1, ...,
-        predicted_positive, reference_positive`` (the last two are estimated population counts).
+        ``language, frame, coded, precision, precision_low, precision_high, precision_interval,
+        precision_n_eff, recall, ..., f1, ..., predicted_positive, reference_positive`` (the last
+        two are estimated population counts). ``<metric>_interval`` is ``"bootstrap"`` or, where the
+        bootstrap interval has zero width or the metric's denominator has fewer than ``MIN_CODED``
+        coded units, ``"bootstrap ∪ Clopper-Pearson (Kish n_eff)"``; ``<metric>_n_eff`` is Kish's
+        effective size of the denominator (see the module docstring).
 
     Examples
     --------
@@ -183,14 +259,20 @@ def accuracy_table(
     tail = (1 - level) / 2
     rows = []
     for frame in frames:
-        for lang, (point, boot, coded) in _replicates(cells[frame], rng, n_boot).items():
+        for lang, (point, boot, coded, group) in _replicates(cells[frame], rng, n_boot).items():
             est = _metrics(*point)
             reps = _metrics(boot[:, 0], boot[:, 1], boot[:, 2])
             row = {"language": lang, "frame": frame, "coded": coded}
             for m in METRICS:
                 r = reps[m][~np.isnan(reps[m])]
                 row[m] = float(est[m])
-                row[f"{m}_low"], row[f"{m}_high"] = np.quantile(r, [tail, 1 - tail]) if len(r) else (np.nan, np.nan)
+                low, high = np.quantile(r, [tail, 1 - tail]) if len(r) else (np.nan, np.nan)
+                cp_low, cp_high, n_den, n_eff = _fallback(group, m, level)
+                used = BOOTSTRAP
+                if n_den and (_degenerate(low, high) or n_den < MIN_CODED):
+                    low, high, used = np.fmin(low, cp_low), np.fmax(high, cp_high), FALLBACK
+                row[f"{m}_low"], row[f"{m}_high"] = float(low), float(high)
+                row[f"{m}_interval"], row[f"{m}_n_eff"] = used, n_eff
             row["predicted_positive"], row["reference_positive"] = float(point[1]), float(point[2])
             rows.append(row)
     return pd.DataFrame(rows)
@@ -217,8 +299,11 @@ def differential_error(
     Returns
     -------
     DataFrame
-        ``frame, metric, <lang0>, <lang1>, difference, low, high, excludes_zero``; ``excludes_zero``
-        flags a difference whose interval lies wholly on one side of 0 (differential error).
+        ``frame, metric, <lang0>, <lang1>, difference, low, high, excludes_zero, interval``;
+        ``excludes_zero`` flags a difference whose interval lies wholly on one side of 0
+        (differential error); ``interval`` is ``"bootstrap"`` or, where either language's metric
+        rests on fewer than ``MIN_CODED`` coded units or the bootstrap interval has zero width,
+        ``"bootstrap ∪ MOVER (Clopper-Pearson, Kish n_eff)"`` (see the module docstring).
 
     Examples
     --------
@@ -246,14 +331,23 @@ def differential_error(
             raise ValueError(
                 f"no coded unit in language {missing} for frame '{frame}'; check languages= and the sample."
             )
-        a_point, a_boot, _ = reps[languages[0]]
-        b_point, b_boot, _ = reps[languages[1]]
+        a_point, a_boot, _, a_group = reps[languages[0]]
+        b_point, b_boot, _, b_group = reps[languages[1]]
         a, b = _metrics(*a_point), _metrics(*b_point)
         ab, bb = _metrics(*a_boot.T), _metrics(*b_boot.T)
         for m in METRICS:
             diff = ab[m] - bb[m]
             diff = diff[~np.isnan(diff)]
             low, high = np.quantile(diff, [tail, 1 - tail]) if len(diff) else (np.nan, np.nan)
+            used = BOOTSTRAP
+            fa, fb = _fallback(a_group, m, level), _fallback(b_group, m, level)
+            small = any(0 < f[2] < MIN_CODED for f in (fa, fb))
+            if fa[2] and fb[2] and (small or _degenerate(low, high)):
+                # MOVER (Newcombe 1998, method 10; Zou & Donner 2008) from the two CP intervals
+                pa, pb, d = float(a[m]), float(b[m]), float(a[m] - b[m])
+                m_low = d - np.sqrt((pa - fa[0]) ** 2 + (fb[1] - pb) ** 2)
+                m_high = d + np.sqrt((fa[1] - pa) ** 2 + (pb - fb[0]) ** 2)
+                low, high, used = np.fmin(low, m_low), np.fmax(high, m_high), DIFF_FALLBACK
             rows.append(
                 {
                     "frame": frame,
@@ -264,6 +358,7 @@ def differential_error(
                     "low": float(low),
                     "high": float(high),
                     "excludes_zero": bool(low > 0 or high < 0),
+                    "interval": used,
                 }
             )
     return pd.DataFrame(rows)

@@ -6,7 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analysis.validation.accuracy import accuracy_table, differential_error
+from scipy import stats
+
+from analysis.validation import accuracy as accuracy_module
+from analysis.validation.accuracy import FALLBACK, accuracy_table, differential_error
 from analysis.validation.sampling import SampleDesign, draw_coding_sample
 
 
@@ -83,7 +86,10 @@ def test_perfect_dictionary_gives_precision_and_recall_one(seed, size):
     table = accuracy_table(sample, reference, design, frames=["econ"], seed=seed, n_boot=20)
     has_positive = table["reference_positive"] > 0
     assert np.allclose(table.loc[has_positive, ["precision", "recall", "f1"]], 1.0)
-    assert np.allclose(table.loc[has_positive, ["precision_low", "recall_high"]], 1.0)
+    assert np.allclose(table.loc[has_positive, ["precision_high", "recall_high"]], 1.0)
+    # every coded unit agrees: the bootstrap collapses, so the interval falls back and stays open below 1
+    assert (table.loc[has_positive, "precision_interval"] == FALLBACK).all()
+    assert (table.loc[has_positive, "precision_low"] < 1).all()
 
 
 def test_interval_coverage_of_population_recall_in_simulation():
@@ -152,3 +158,102 @@ def test_bad_inputs_raise_value_error(bad, message):
     sample, reference, design = bad(*tiny())
     with pytest.raises(ValueError, match=message):
         accuracy_table(sample, reference, design, frames=["econ"], seed=0, n_boot=10)
+
+
+def all_true_positive(n_hit=5, n_none=5):
+    # vi: N = 10 with a hit, all n_hit coded are true positives; N = 10 without, none coded positive
+    design = SampleDesign(0, ("econ",), "any", {"vi|hit": 10, "vi|none": 10}, {"vi|hit": n_hit, "vi|none": n_none}, "tp")
+    sample = pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(n_hit + n_none)],
+            "language": "vi",
+            "stratum": ["vi|hit"] * n_hit + ["vi|none"] * n_none,
+            "econ": [1] * n_hit + [0] * n_none,
+        }
+    )
+    reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": sample["econ"]})
+    return sample, reference, design
+
+
+def test_all_true_positives_fall_back_to_the_exact_binomial_interval():
+    sample, reference, design = all_true_positive()
+    row = accuracy_table(sample, reference, design, frames=["econ"], seed=0, n_boot=200).iloc[0]
+    # equal weights within the denominator: Kish n_eff = 5, the exact (Clopper-Pearson) interval of 5/5
+    exact = stats.binomtest(5, 5).proportion_ci(confidence_level=0.95, method="exact")
+    for m in ("precision", "recall", "f1"):
+        assert row[m] == pytest.approx(1.0)
+        assert row[f"{m}_interval"] == FALLBACK
+        assert row[f"{m}_n_eff"] == pytest.approx(5.0)
+        assert row[f"{m}_low"] == pytest.approx(exact.low) and row[f"{m}_low"] < 1
+        assert row[f"{m}_high"] == pytest.approx(1.0)
+    level90 = accuracy_table(sample, reference, design, frames=["econ"], seed=0, n_boot=50, level=0.9).iloc[0]
+    exact90 = stats.binomtest(5, 5).proportion_ci(confidence_level=0.9, method="exact")
+    assert level90["precision_low"] == pytest.approx(exact90.low)
+
+
+def test_kish_effective_size_with_unequal_weights():
+    # recall's denominator: 2 positives weighted 1 (hit stratum) and 1 weighted 10 (no-hit, missed)
+    design = SampleDesign(0, ("econ",), "any", {"vi|hit": 2, "vi|none": 20}, {"vi|hit": 2, "vi|none": 2}, "k")
+    sample = pd.DataFrame({"unit_id": list("abcd"), "language": "vi", "stratum": ["vi|hit"] * 2 + ["vi|none"] * 2,
+                           "econ": [1, 1, 0, 0]})
+    reference = pd.DataFrame({"unit_id": list("abcd"), "frame": "econ", "reference": [1, 1, 1, 0]})
+    row = accuracy_table(sample, reference, design, frames=["econ"], seed=0, n_boot=100).iloc[0]
+    n_eff = 12**2 / (1 + 1 + 100)
+    assert row["recall"] == pytest.approx(2 / 12)
+    assert row["recall_n_eff"] == pytest.approx(n_eff)
+    x = 2 / 12 * n_eff
+    assert row["recall_low"] <= stats.beta.ppf(0.025, x, n_eff - x + 1) + 1e-12
+    assert row["recall_high"] >= stats.beta.ppf(0.975, x + 1, n_eff - x) - 1e-12
+
+
+def test_large_sample_keeps_the_bootstrap_interval(monkeypatch):
+    rng = np.random.default_rng(3)
+    n = 3000
+    y = rng.random(n) < 0.3
+    yhat = np.where(y, rng.random(n) < 0.8, rng.random(n) < 0.1)
+    units = pd.DataFrame({"unit_id": [f"d{i}" for i in range(n)], "language": "vi", "econ": yhat.astype(int)})
+    truth = pd.Series(y.astype(int), index=units["unit_id"])
+    sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=150, seed=0)
+    reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()})
+    table = accuracy_table(sample, reference, design, frames=["econ"], seed=1, n_boot=300)
+    assert (table[["precision_interval", "recall_interval", "f1_interval"]] == "bootstrap").all(axis=None)
+    monkeypatch.setattr(accuracy_module, "MIN_CODED", 0)
+    bare = accuracy_table(sample, reference, design, frames=["econ"], seed=1, n_boot=300)
+    cols = [f"{m}_{b}" for m in ("precision", "recall", "f1") for b in ("low", "high")]
+    assert np.allclose(table[cols], bare[cols])
+
+
+def test_fallback_covers_where_the_collapsed_bootstrap_did_not():
+    # precision 0.95 in the population, 8 coded flagged units: P(all 8 true) = 0.66, where the bootstrap
+    # interval is [1, 1] and misses. The fallback must cover at least 0.93 (95% level; seeded run: 0.987
+    # coverage, 0.647 of the samples collapsed under the bootstrap alone).
+    rng = np.random.default_rng(11)
+    n = 2000
+    yhat = rng.random(n) < 0.4
+    y = np.where(yhat, rng.random(n) < 0.95, rng.random(n) < 0.02)
+    units = pd.DataFrame({"unit_id": [f"d{i}" for i in range(n)], "language": "vi", "econ": yhat.astype(int)})
+    truth = pd.Series(y.astype(int), index=units["unit_id"])
+    true_precision = (y & yhat).sum() / yhat.sum()
+    reps, new, old = 150, 0, 0
+    for s in range(reps):
+        sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=8, seed=s)
+        reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()})
+        row = accuracy_table(sample, reference, design, frames=["econ"], seed=s, n_boot=40).iloc[0]
+        new += row["precision_low"] <= true_precision <= row["precision_high"]
+        old += row["precision_interval"] == FALLBACK and row["precision"] == 1  # the bootstrap alone was [1, 1]
+    assert new / reps >= 0.93
+    assert old / reps > 0.4  # the collapsed intervals the old code reported (none of them covers)
+
+
+def test_differential_error_falls_back_when_a_language_is_small():
+    sample, reference, design = all_true_positive()
+    en = sample.assign(unit_id="e" + sample["unit_id"], language="en", stratum=sample["stratum"].str.replace("vi", "en"))
+    design = SampleDesign(0, ("econ",), "any", {**design.population, "en|hit": 10, "en|none": 10},
+                          {**design.sampled, "en|hit": 5, "en|none": 5}, "tp")
+    ref_en = reference.assign(unit_id="e" + reference["unit_id"])
+    diff = differential_error(pd.concat([sample, en]), pd.concat([reference, ref_en]), design, frames=["econ"],
+                              seed=0, n_boot=100).set_index("metric")
+    # both languages perfect on 5 units: the bootstrap difference is [0, 0]; the fallback is not
+    assert (diff["difference"] == 0).all()
+    assert (diff["interval"] != "bootstrap").all()
+    assert (diff["low"] < 0).all() and (diff["high"] > 0).all() and not diff["excludes_zero"].any()
