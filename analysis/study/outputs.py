@@ -319,7 +319,9 @@ REGISTRY: tuple[Output, ...] = (
            "Precision and recall of the dictionary against human coding, by frame and language, weighted by the inverse inclusion "
            "probabilities of the stratified coding sample, with stratified-bootstrap intervals", when="validation_codes"),
     Output("validation_differential_error", "validation", "table", "Differential measurement error: vi minus en precision, recall and F1 of "
-           "the dictionary per frame with a {validation.level:.0%} stratified-bootstrap interval; excludes_zero marks an interval wholly on "
+           "the dictionary per frame with a {validation.level:.0%} stratified-bootstrap interval (joined with a MOVER interval from the "
+           "two languages' Clopper-Pearson intervals when a language has few coded units or the bootstrap is degenerate: column "
+           "interval; Newcombe 1998); excludes_zero marks an interval wholly on "
            "one side of 0, where a vi-vs-en comparison of dictionary counts mixes coverage with measurement error (Grimmer and Stewart "
            "2013; Song et al. 2020)", when="validation_codes"),
     Output("validation_corrected_prevalence", "validation", "table", "Frame prevalence (share of documents with the frame) by language and "
