@@ -74,6 +74,7 @@ import operator
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -90,7 +91,7 @@ from ..study.settings import Study
 log = logging.getLogger("analysis")
 
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
-READER_VERSION = "2"
+READER_VERSION = "3"
 
 #: The toolkit's column names that ``[corpus.columns]`` may map.
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
@@ -109,6 +110,10 @@ TABLE_BATCH = 2048
 #: its texts' UTF-8 copies, bounds the reader's memory, not the number of records).
 TABLE_BATCH_CHARS = 4 * 2**20
 NUL = b"\x00"
+#: Control characters a metadata cell may not hold (tab, newline and carriage return may: a multi-line title).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: What a table with a header and no record is told.
+NO_RECORDS_FIX = "export the articles, not only the header"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
 
 
@@ -684,10 +689,15 @@ def admit(record: Record, source: Source, *, languages: tuple[str, ...], mapping
             raise InputError(record.where, f"column '{column}' and the column mapped to '{name}' collide", f"rename the table's '{name}' column or map {name} to it")
         meta[name] = value
     text = meta.pop("text")
-    doc_id = meta["doc_id"].strip()
+    doc_id = unicodedata.normalize("NFC", meta["doc_id"].strip())  # Hòa typed (NFC) or pasted from a Mac (NFD): one id
     meta["doc_id"] = doc_id
     if not doc_id:
         raise InputError(record.where, "empty doc_id", "give every document an id")
+    for column, value in meta.items():
+        found = _CONTROL.search(value)
+        if found:
+            raise InputError(record.where, f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id '{doc_id}' (offset {found.start()})",
+                             "remove it from the cell (export the table again as plain text)")
     language = (meta.get("language") or source.language).strip().lower()
     if not language and source.language:
         language = source.language
@@ -876,7 +886,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
                 where = doc.where[len(prefix):] if doc.where.startswith(prefix) else doc.where
                 writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, where, doc.record_sha256], ensure_ascii=False) + "\n")
         if not documents:
-            raise InputError(source.path, "no records", "add at least one article")
+            raise InputError(source.path, "no records", NO_RECORDS_FIX)
         _check_duplicates(documents)
     except BaseException:
         writer.abort()
@@ -958,7 +968,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
         writer.add_batch(record_batch)
         kept.add(record_batch)
     if not kept.count:
-        raise InputError(source.path, "no records", "add at least one article")
+        raise InputError(source.path, "no records", NO_RECORDS_FIX)
     return kept.block(pack, where, _index_path(Path(pack), "arrow") if pack else None)
 
 
@@ -1078,7 +1088,7 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
         admit(batch.record(where, 0), source, languages=languages, mapping=mapping)
     columns = dict(zip(meta_names, batch.columns))
     texts = columns.pop("text")
-    ids = list(map(str.strip, columns["doc_id"]))
+    ids = [unicodedata.normalize("NFC", v) for v in map(str.strip, columns["doc_id"])]
     columns["doc_id"] = ids
     fallback = source.language
     if "language" in columns:
@@ -1110,6 +1120,9 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
         bad.append(next(i for i in range(len(ids)) if not _item(texts, i).strip()))
     if any(map(operator.contains, encoded, repeat(NUL))):
         bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
+    for column in columns.values():  # one search over the whole column, then the first cell that has it
+        if _CONTROL.search("\n".join(column)):
+            bad.append(next(i for i, v in enumerate(column) if _CONTROL.search(v)))
     if bad:
         admit(batch.record(where, min(bad)), source, languages=languages, mapping=mapping)
         raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
@@ -1291,7 +1304,9 @@ def finish_corpus(corpus: Corpus, study) -> Corpus:
 
     if "date" not in corpus.docvars.columns:
         return corpus
-    codes, uniques = pd.factorize(corpus.docvars["date"], sort=False)  # distinct values in order of first appearance
+    # distinct values in order of first appearance; a missing cell (NaN/None) is a value of its own,
+    # not code -1 (which would index the last distinct value: an empty date taken as a date)
+    codes, uniques = pd.factorize(corpus.docvars["date"], sort=False, use_na_sentinel=False)
     parsed = []
     for k, value in enumerate(uniques.tolist()):
         try:
@@ -1355,7 +1370,9 @@ def corpus_columns(study) -> list[str]:
                     raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
             else:
                 first = next(iter(_records_at(source, path)), None)
-                names = list(first.fields) if first is not None else []
+                if first is None:  # a header and no record: one line, not one per setting naming a column
+                    raise InputError(source.path, "no records", NO_RECORDS_FIX)
+                names = list(first.fields)
             reverse = {column: name for name, column in source.mapping.items()}
             names = [reverse.get(n, n) for n in names if reverse.get(n, n) != "text"]
         if source.language or source.kind == "html":

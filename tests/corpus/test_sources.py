@@ -466,3 +466,79 @@ def test_make_prerequisites_name_the_table_and_the_source_files(tmp_path):
     settings = {"corpus": {"source": [{"table": "en.csv"}, {"newsplease": "np"}]}}
     assert corpus_inputs(tmp_path / "study.toml", settings) == [str(tmp_path / "en.csv"), str(tmp_path / "np" / "a.json")]
     assert corpus_inputs(tmp_path / "study.toml", {"corpus": {"table": "a.parquet"}}) == [str(tmp_path / "a.parquet")]
+
+
+# ------------------------------------------------------------------- hostile input (outside suite)
+
+
+def test_a_csv_with_a_header_and_no_record_is_one_line(tmp_path, capsys):
+    study = table_study(tmp_path, "articles.csv", "doc_id,language,outlet,text\n")
+    line = assert_clean_failure(study, capsys, "articles.csv: no records", "export the articles, not only the header")
+    assert "group_by" not in line
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_nat_null_none_nan_dates_are_missing_and_counted_once(tmp_path, caplog, form):
+    rows = [("v1", "vi", "NaT", TINY_VI), ("v2", "vi", "null", TINY_VI), ("e1", "en", "None", TINY_EN), ("e2", "en", "nan", TINY_EN), ("e3", "en", "2024-01-02", TINY_EN)]
+    header = ("doc_id", "language", "date", "text")
+    data = csv_text(rows, header=header) if form == "csv" else "".join(json.dumps(dict(zip(header, r))) + "\n" for r in rows)
+    study = table_study(tmp_path, f"a.{form}", data)
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = read_corpus(read_study(study))
+    assert corpus.docvars["date"].tolist() == ["", "", "", "", "2024-01-02"]
+    assert "4 of 5 documents have no date" in caplog.text and "8 of" not in caplog.text
+
+
+def test_a_missing_cell_in_the_date_column_is_not_taken_as_the_last_date(tmp_path, caplog):
+    from types import SimpleNamespace
+
+    from analysis.corpus.documents import Corpus
+
+    docvars = pd.DataFrame({"doc_id": ["a", "b", "c", "d"], "date": ["2024-01-02", None, float("nan"), "NaT"]}).set_index("doc_id", drop=False)
+    documents = [SimpleNamespace(doc_id=d, meta={"date": ""}, where=d) for d in docvars["doc_id"]]
+    study = read_study(table_study(tmp_path, "a.csv", csv_text(TWO)))
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = sources.finish_corpus(Corpus(documents, docvars, {}, {}), study)
+    assert corpus.docvars["date"].tolist() == ["2024-01-02", "", "", ""]
+    assert "3 of 4 documents have no date" in caplog.text
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("column, char", [("outlet", "\x00"), ("title", "\x1b"), ("event", "\x7f"), ("doc_id", "\x07")])
+def test_a_control_character_in_a_metadata_cell_names_the_record_and_column(tmp_path, capsys, form, column, char):
+    header = ("doc_id", "language", "outlet", "title", "event", "text")
+    rows = [dict(zip(header, ("v1", "vi", "A", "Hợp tác\nhai dòng", "x", TINY_VI))), dict(zip(header, ("e1", "en", "B", "Talks", "x", TINY_EN)))]
+    rows[1][column] = f"ab{char}c"
+    name = f"a.{form}"
+    if form == "csv":
+        data = csv_text([tuple(r.values()) for r in rows], header=header)
+    elif form == "jsonl":
+        data = "".join(json.dumps(r) + "\n" for r in rows)
+    else:
+        pd.DataFrame(rows).to_parquet(tmp_path / "x.parquet", index=False)
+        data = (tmp_path / "x.parquet").read_bytes()
+        (tmp_path / "x.parquet").unlink()
+    study = table_study(tmp_path, name, data)
+    assert_clean_failure(study, capsys, f"{name} record 2", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)")
+
+
+def test_a_newline_or_tab_in_a_title_is_still_accepted(tmp_path):
+    rows = [("v1", "vi", "A", "Hợp tác\r\nhai\tdòng", TINY_VI)]
+    study = table_study(tmp_path, "a.csv", csv_text(rows, header=("doc_id", "language", "outlet", "title", "text")))
+    assert read_corpus(read_study(study)).docvars.loc["v1", "title"] == "Hợp tác\r\nhai\tdòng"
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_ids_differing_only_in_unicode_normalisation_are_one_id(tmp_path, capsys, form):
+    nfc, nfd = unicodedata.normalize("NFC", "Hòa-1"), unicodedata.normalize("NFD", "Hòa-1")
+    assert nfc != nfd
+    rows = [(nfc, "vi", "A", TINY_VI), (nfd, "vi", "B", TINY_VI)]
+    data = csv_text(rows) if form == "csv" else "".join(json.dumps(dict(zip(("doc_id", "language", "outlet", "text"), r))) + "\n" for r in rows)
+    study = table_study(tmp_path, f"a.{form}", data)
+    assert_clean_failure(study, capsys, f"a.{form} record 2", f"duplicate doc_id '{nfc}'", "record 1")
+
+
+def test_an_nfd_id_alone_is_kept_as_nfc(tmp_path):
+    nfd = unicodedata.normalize("NFD", "Hòa-1")
+    study = table_study(tmp_path, "a.csv", csv_text([(nfd, "vi", "A", TINY_VI)]))
+    assert read_corpus(read_study(study)).doc_ids == [unicodedata.normalize("NFC", "Hòa-1")]
