@@ -83,7 +83,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .documents import _VI_LETTERS, Corpus, check_encoding, text_sha256
+from .documents import _CONTROL, _VI_LETTERS, Corpus, check_encoding, text_sha256
 from .doctable import PackedDocument
 from ..errors import InputError
 from ..study.settings import Study
@@ -110,8 +110,6 @@ TABLE_BATCH = 2048
 #: its texts' UTF-8 copies, bounds the reader's memory, not the number of records).
 TABLE_BATCH_CHARS = 4 * 2**20
 NUL = b"\x00"
-#: Control characters a metadata cell may not hold (tab, newline and carriage return may: a multi-line title).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 #: What a table with a header and no record is told.
 NO_RECORDS_FIX = "export the articles, not only the header"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
