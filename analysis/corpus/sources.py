@@ -194,7 +194,7 @@ def _source_from(entry, study, label: str) -> Source:
         raise InputError(where, f"{label} format = '{fmt}' is not known", "use csv, tsv, jsonl or parquet")
     if kind == "folder":
         metadata = entry.get("metadata") or f"{entry['folder'].rstrip('/')}/metadata.csv"
-        if not study.path(metadata).is_file() and study.path(entry["folder"]).is_dir() and any(study.path(entry["folder"]).glob("*.json")):
+        if not study.path(metadata).is_file() and study.path(entry["folder"]).is_dir() and any(study.path(entry["folder"]).rglob("*.json")):
             kind = "newsplease"  # a news-please output folder: read without configuration
     else:
         metadata = ""
@@ -448,8 +448,23 @@ def _plain_value(value) -> str:
     return str(value)
 
 
-def _jsonl_items(path: Path, encoding: str, where: str) -> Iterator[tuple[int, int, dict]]:
-    """Record number, physical line and fields (as strings) of each object of a JSON Lines file."""
+_JSON_KINDS = {dict: "an object", list: "an array", bool: "true/false", int: "a number", float: "a number"}
+
+
+def _check_json_text(obj: dict, key: str, label: str) -> None:
+    """The text of a JSON record must be a string (or null / NaN: an empty text, refused later): an
+    object, an array, a number or true/false is not an article, and is refused, not written out."""
+    value = obj.get(key)
+    if isinstance(value, float) and math.isnan(value):  # NaN, as pandas writes a missing cell: missing, like null
+        return
+    if value is not None and not isinstance(value, str):
+        raise InputError(label, f"text '{key}' is {_JSON_KINDS.get(type(value), type(value).__name__)}, not a string",
+                         "write the article's text as one JSON string")
+
+
+def _jsonl_items(path: Path, encoding: str, where: str, text_key: str = "text") -> Iterator[tuple[int, int, dict]]:
+    """Record number, physical line and fields (as strings) of each object of a JSON Lines file
+    (the text, ``text_key``, must be a JSON string: :func:`_check_json_text`)."""
     codec, utf16 = _probe(path, encoding, where, "write one JSON object per line", "give a JSON Lines text file")
     number = 0
     with open(path, encoding=codec, errors="strict", newline="") as handle:
@@ -478,12 +493,13 @@ def _jsonl_items(path: Path, encoding: str, where: str) -> Iterator[tuple[int, i
                 if isinstance(obj, list) and number == 1:
                     hint = "this is a JSON array, not JSON Lines: " + hint
                 raise InputError(label, f"is a JSON {type(obj).__name__}, not an object", hint)
+            _check_json_text(obj, text_key, label)
             yield number, line, {str(k): _plain_value(v) for k, v in obj.items()}
 
 
-def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
+def iter_jsonl(path: Path, encoding: str, where: str, text_key: str = "text") -> Iterator[Record]:
     """Records of a JSON Lines file (one object a line), streamed line by line."""
-    for number, line, fields in _jsonl_items(path, encoding, where):
+    for number, line, fields in _jsonl_items(path, encoding, where, text_key):
         yield Record(f"{where} record {number} (line {line})", fields)
 
 
@@ -491,7 +507,7 @@ class _MixedKeys(Exception):
     """A JSON Lines record with other keys than the first: the file is read record by record."""
 
 
-def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0, text_key: str = "text") -> Iterator[Batch]:
     """The records of :func:`iter_jsonl` in :class:`Batch` es (as :func:`csv_batches`), while every
     record has the first record's keys (in any order); else :class:`_MixedKeys` is raised and the
     caller reads the file record by record (each record's metadata is then its own keys)."""
@@ -501,7 +517,7 @@ def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0) -> It
     lines: list = []
     chars = 0
     number = 0
-    for number, line, fields in _jsonl_items(path, encoding, where):
+    for number, line, fields in _jsonl_items(path, encoding, where, text_key):
         if names is None:
             names, keys = list(fields), set(fields)
         if fields.keys() != keys:
@@ -535,9 +551,15 @@ def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, 
     _check_header(header, where)
     number = 0
     keep = set(keep_arrow)
+    for field in parquet.schema_arrow:
+        if field.name in keep and not _textual(field.type):
+            raise InputError(where, f"text column '{field.name}' is of type {str(field.type).split('<')[0]}, not strings",
+                             "store one article text per row, as a string column")
     for batch in parquet.iter_batches(batch_size=batch_size):
         values = []
         for name, column in zip(batch.schema.names, batch.columns):
+            if _binary(column.type):  # bytes: decoded as UTF-8, strictly (never their Python repr)
+                column = _utf8_column(column, name, where, number)
             if name in keep and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
                 values.append(pc.fill_null(column, "") if column.null_count else column)
                 continue
@@ -550,6 +572,34 @@ def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, 
         number += batch.num_rows
 
 
+def _binary(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+
+
+def _textual(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or _binary(kind)
+
+
+def _utf8_column(column, name: str, where: str, before: int):
+    """A binary Parquet column as strings: UTF-8, strictly; the first undecodable cell is named."""
+    import pyarrow as pa
+
+    try:
+        return column.cast(pa.large_string() if pa.types.is_large_binary(column.type) else pa.string())
+    except pa.ArrowInvalid:
+        for i, value in enumerate(column.to_pylist()):
+            try:
+                (value or b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{where} record {before + i + 1}", f"column '{name}' ({column.type}) is not UTF-8 (byte offset {exc.start})",
+                                 "store the column as UTF-8 strings") from None
+        raise
+
+
 def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
     """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
     for batch in parquet_batches(path, where=where, batch_size=batch_size):
@@ -557,11 +607,30 @@ def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Ite
             yield batch.record(where, i)
 
 
-def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
-    """One record per news-please ``*.json`` file (sorted by name); doc_id = the file's stem."""
+def files_under(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The files of ``folder`` and its subfolders with one of ``suffixes`` (lower case), sorted by
+    their path relative to ``folder`` (deterministic on every system). A file (or symlink) that
+    resolves outside ``folder`` is refused, as the folder form refuses it."""
+    root = folder.resolve()
+    found = []
+    for path in folder.rglob("*"):
+        if path.suffix.lower() not in suffixes:
+            continue
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise InputError(path, f"resolves outside the {folder.name} folder (symlink to {resolved})", "copy the file into the folder, or remove the link")
+        if resolved.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def iter_newsplease(folder: Path, encoding: str, text_key: str = "maintext") -> Iterator[Record]:
+    """One record per news-please ``*.json`` file, in the folder and its subfolders (news-please's
+    own layout: one subfolder per site), sorted by relative path; doc_id = the file's stem, file =
+    its path relative to the folder."""
     from .documents import decode_text
 
-    files = sorted(folder.glob("*.json"))
+    files = files_under(folder, (".json",))
     if not files:
         raise InputError(folder, "no *.json files", "point newsplease at a folder of news-please JSON files")
     for path in files:
@@ -572,9 +641,10 @@ def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
             raise InputError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})", "give news-please's JSON output") from None
         if not isinstance(obj, dict):
             raise InputError(path, "is not a JSON object", "give news-please's JSON output (one article per file)")
+        _check_json_text(obj, text_key, str(path))
         fields = {str(k): _plain_value(v) for k, v in obj.items()}
         fields.setdefault("doc_id", path.stem)
-        fields["file"] = path.name
+        fields["file"] = path.relative_to(folder).as_posix()
         yield Record(str(path), fields)
 
 
@@ -593,7 +663,7 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
 
     from .documents import decode_text
 
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file())
+    files = files_under(folder, (".html", ".htm"))
     if not files:
         raise InputError(folder, "no *.html or *.htm files", "point html at a folder of saved pages")
     for path in files:
@@ -626,9 +696,9 @@ def source_files(source: Source, study) -> list[Path]:
     if source.kind == "table":
         return [path]
     if source.kind == "newsplease":
-        return sorted(path.glob("*.json"))
+        return files_under(path, (".json",))
     if source.kind == "html":
-        return sorted(p for p in path.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file())
+        return files_under(path, (".html", ".htm"))
     return []
 
 
@@ -651,9 +721,9 @@ def _records_at(source: Source, path: Path) -> Iterator[Record]:
         if fmt in {"csv", "tsv"}:
             return iter_csv(path, fmt=fmt, delimiter=source.delimiter, encoding=source.encoding, where=str(path))
         if fmt == "jsonl":
-            return iter_jsonl(path, source.encoding, str(path))
+            return iter_jsonl(path, source.encoding, str(path), source.mapping["text"])
         return iter_parquet(path, str(path))
-    return iter_newsplease(path, source.encoding) if source.kind == "newsplease" else iter_html(path, source.encoding)
+    return iter_newsplease(path, source.encoding, source.mapping["text"]) if source.kind == "newsplease" else iter_html(path, source.encoding)
 
 
 # ------------------------------------------------------------------------------ validation
@@ -931,7 +1001,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     if fmt == "parquet":
         batches = parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
     elif fmt == "jsonl":
-        batches = jsonl_batches(path, encoding=source.encoding, where=where)
+        batches = jsonl_batches(path, encoding=source.encoding, where=where, text_key=mapping["text"])
     else:
         batches = csv_batches(path, fmt=fmt, delimiter=source.delimiter, encoding=source.encoding, where=where)
     kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are taken from its index when asked for
@@ -1433,7 +1503,7 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
     fmt = table_format(path, format, where)
     frames, labels = [], []
     if fmt in {"csv", "tsv", "parquet"}:
-        batches = csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where) if fmt != "parquet" else parquet_batches(path, where=where)
+        batches = csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where) if fmt != "parquet" else parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
         for batch in batches:
             names, values, texts, _, _ = _admit_batch(batch, source, languages, mapping, where)
             frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))

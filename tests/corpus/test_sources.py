@@ -542,3 +542,95 @@ def test_an_nfd_id_alone_is_kept_as_nfc(tmp_path):
     nfd = unicodedata.normalize("NFD", "Hòa-1")
     study = table_study(tmp_path, "a.csv", csv_text([(nfd, "vi", "A", TINY_VI)]))
     assert read_corpus(read_study(study)).doc_ids == [unicodedata.normalize("NFC", "Hòa-1")]
+
+
+def parquet_bytes(tmp_path: Path, table) -> bytes:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, tmp_path / "x.parquet")
+    data = (tmp_path / "x.parquet").read_bytes()
+    (tmp_path / "x.parquet").unlink()
+    return data
+
+
+def test_a_binary_parquet_text_column_is_decoded_as_utf8(tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "outlet": pa.array([b"B\xc3\xa1o A", b"BBC"], pa.binary()),
+                      "text": pa.array([TINY_VI.encode(), TINY_EN.encode()], pa.binary())})
+    corpus = read_corpus(read_study(table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))))
+    assert [d.text for d in corpus] == [TINY_VI, TINY_EN]
+    assert corpus.docvars["outlet"].tolist() == ["Báo A", "BBC"]
+    assert sources.read_table(tmp_path / "a.parquet")["text"].tolist() == [TINY_VI, TINY_EN]
+
+
+def test_undecodable_bytes_in_a_binary_parquet_column_name_record_and_column(tmp_path, capsys):
+    import pyarrow as pa
+
+    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "text": pa.array([TINY_VI.encode(), b"ab\xff" + TINY_EN.encode()], pa.binary())})
+    study = table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))
+    assert_clean_failure(study, capsys, "a.parquet record 2", "column 'text' (binary) is not UTF-8 (byte offset 2)")
+
+
+@pytest.mark.parametrize("kind, values, fragment", [
+    ("list", [["một", "hai"], ["one"]], "type list,"),
+    ("int", [1, 2], "type int64,"),
+])
+def test_a_parquet_text_column_that_is_not_strings_is_refused(tmp_path, capsys, kind, values, fragment):
+    import pyarrow as pa
+
+    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "text": values})
+    study = table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))
+    assert_clean_failure(study, capsys, "a.parquet", "text column 'text' is of", fragment, "not strings")
+
+
+@pytest.mark.parametrize("value, kind", [({"body": "x"}, "an object"), (["một", "hai"], "an array"), (42, "a number"), (True, "true/false")])
+def test_a_jsonl_text_that_is_not_a_string_is_refused(tmp_path, capsys, value, kind):
+    data = json.dumps({"doc_id": "v1", "language": "vi", "text": TINY_VI}) + "\n" + json.dumps({"doc_id": "e1", "language": "en", "text": value}) + "\n"
+    study = table_study(tmp_path, "a.jsonl", data)
+    assert_clean_failure(study, capsys, "a.jsonl record 2 (line 2)", f"text 'text' is {kind}, not a string")
+
+
+def test_a_newsplease_maintext_that_is_not_a_string_is_refused(tmp_path, capsys):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Hợp tác", {"p": TINY_VI})})
+    (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n' + FEW, encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "np/b.json", "text 'maintext' is an object, not a string")
+
+
+def test_newsplease_site_subfolders_are_read_recursively_in_path_order(tmp_path):
+    write_newsplease(tmp_path / "np" / "vnexpress.net", {"v2": newsplease_article("Hợp tác", TINY_VI), "v1": newsplease_article("Hội đàm", TINY_VI)})
+    write_newsplease(tmp_path / "np" / "bbc.co.uk", {"e1": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk")})
+    write_newsplease(tmp_path / "np", {"top": newsplease_article("Talks", TINY_EN, "en", "bbc.co.uk")})
+    for form in ('newsplease = "np"', 'folder = "np"'):
+        (tmp_path / "study.toml").write_text(f"[corpus]\n{form}\n" + FEW, encoding="utf-8")
+        corpus = read_corpus(read_study(tmp_path / "study.toml"))
+        assert corpus.doc_ids == ["e1", "top", "v1", "v2"]
+        assert corpus.docvars["file"].tolist() == ["bbc.co.uk/e1.json", "top.json", "vnexpress.net/v1.json", "vnexpress.net/v2.json"]
+        assert set(corpus.file_hashes) == {"np/bbc.co.uk/e1.json", "np/top.json", "np/vnexpress.net/v1.json", "np/vnexpress.net/v2.json"}
+
+
+@pytest.mark.parametrize("form", ['newsplease = "np"', 'folder = "np"'])
+def test_a_newsplease_symlink_leading_outside_the_folder_is_refused(tmp_path, capsys, form):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en")})
+    write_newsplease(tmp_path / "elsewhere", {"secret": newsplease_article("Secret", TINY_EN, "en")})
+    (tmp_path / "np" / "site").mkdir()
+    (tmp_path / "np" / "site" / "b.json").symlink_to(tmp_path / "elsewhere" / "secret.json")
+    (tmp_path / "study.toml").write_text(f"[corpus]\n{form}\n" + FEW, encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "np/site/b.json", "resolves outside the np folder", "copy the file into the folder")
+
+
+def test_a_symlink_inside_the_newsplease_folder_is_read(tmp_path):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en")})
+    (tmp_path / "np" / "b.json").symlink_to(tmp_path / "np" / "a.json")
+    (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n' + FEW, encoding="utf-8")
+    assert read_corpus(read_study(tmp_path / "study.toml")).doc_ids == ["a", "b"]
+
+
+def test_an_html_symlink_leading_outside_the_folder_is_refused(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text(PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (tmp_path / "outside.html").write_text(PAGE.format(title="Khác", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (pages / "b.html").symlink_to(tmp_path / "outside.html")
+    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "pages/b.html", "resolves outside the pages folder")
