@@ -16,7 +16,7 @@ Forms (``[corpus]`` in the study file, or one ``[[corpus.source]]`` table per so
     doc_id = "id"                 #   doc_id, text, language, date, outlet, title, url
     text = "body"
 
-    newsplease = "folder"         # *.json with maintext, title, date_publish, language, source_domain
+    newsplease = "folder"         # *.json (subfolders too) with maintext, title, date_publish, language, source_domain
     html = "folder"               # *.html / *.htm pages, main text by trafilatura (offline)
     folder = "seeds"              # the folder + metadata.csv form (``path`` is an alias of ``file``);
                                   # a folder without its metadata file but with *.json files is
