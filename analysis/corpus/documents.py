@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import PurePosixPath, PureWindowsPath
@@ -29,6 +30,9 @@ REQUIRED_COLUMNS = ("doc_id", "file", "language")
 LANGUAGES = ("vi", "en")
 
 # Letters that occur in Vietnamese but not in English text (precomposed, after NFC).
+#: Control characters a metadata cell may not hold (tab, newline and carriage return may: a multi-line title).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 _VI_LETTERS = re.compile(
     "[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE
 )
@@ -226,12 +230,18 @@ def validate_metadata(table: pd.DataFrame, *, where: str, languages: tuple[str, 
             f"the header must contain {', '.join(REQUIRED_COLUMNS)}",
         )
     table = table.fillna("").astype(str)
+    table = table.assign(doc_id=[unicodedata.normalize("NFC", v.strip()) for v in table["doc_id"]])  # Hòa NFC and NFD: one id
     seen: dict[str, int] = {}
     for position, row in zip(lines or range(2, len(table) + 2), table.itertuples(index=False)):
         label = f"{where} line {position}"
-        doc_id = row.doc_id.strip()
+        doc_id = row.doc_id
         if not doc_id:
             raise InputError(label, "empty doc_id", "give every document an id")
+        for column, value in zip(table.columns, row):
+            found = _CONTROL.search(value)
+            if found:
+                raise InputError(label, f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id '{doc_id}' (offset {found.start()})",
+                                 "remove it from the cell (save the metadata again as plain text)")
         if doc_id in seen:
             raise InputError(
                 label, f"duplicate doc_id '{doc_id}' (first on line {seen[doc_id]})", "make every doc_id unique"
@@ -244,5 +254,4 @@ def validate_metadata(table: pd.DataFrame, *, where: str, languages: tuple[str, 
                 f"use one of {', '.join(languages)}",
             )
         check_relative_path(row.file, label)
-    table = table.assign(doc_id=table["doc_id"].str.strip())
     return table.set_index("doc_id", drop=False)

@@ -16,7 +16,7 @@ Forms (``[corpus]`` in the study file, or one ``[[corpus.source]]`` table per so
     doc_id = "id"                 #   doc_id, text, language, date, outlet, title, url
     text = "body"
 
-    newsplease = "folder"         # *.json with maintext, title, date_publish, language, source_domain
+    newsplease = "folder"         # *.json (subfolders too) with maintext, title, date_publish, language, source_domain
     html = "folder"               # *.html / *.htm pages, main text by trafilatura (offline)
     folder = "seeds"              # the folder + metadata.csv form (``path`` is an alias of ``file``);
                                   # a folder without its metadata file but with *.json files is
@@ -74,6 +74,7 @@ import operator
 import os
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -82,7 +83,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .documents import _VI_LETTERS, Corpus, check_encoding, text_sha256
+from .documents import _CONTROL, _VI_LETTERS, Corpus, check_encoding, text_sha256
 from .doctable import PackedDocument
 from ..errors import InputError
 from ..study.settings import Study
@@ -90,7 +91,7 @@ from ..study.settings import Study
 log = logging.getLogger("analysis")
 
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
-READER_VERSION = "2"
+READER_VERSION = "3"
 
 #: The toolkit's column names that ``[corpus.columns]`` may map.
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
@@ -109,6 +110,8 @@ TABLE_BATCH = 2048
 #: its texts' UTF-8 copies, bounds the reader's memory, not the number of records).
 TABLE_BATCH_CHARS = 4 * 2**20
 NUL = b"\x00"
+#: What a table with a header and no record is told.
+NO_RECORDS_FIX = "export the articles, not only the header"
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # an article is one field, often > 128 KiB
 
 
@@ -191,7 +194,7 @@ def _source_from(entry, study, label: str) -> Source:
         raise InputError(where, f"{label} format = '{fmt}' is not known", "use csv, tsv, jsonl or parquet")
     if kind == "folder":
         metadata = entry.get("metadata") or f"{entry['folder'].rstrip('/')}/metadata.csv"
-        if not study.path(metadata).is_file() and study.path(entry["folder"]).is_dir() and any(study.path(entry["folder"]).glob("*.json")):
+        if not study.path(metadata).is_file() and study.path(entry["folder"]).is_dir() and any(study.path(entry["folder"]).rglob("*.json")):
             kind = "newsplease"  # a news-please output folder: read without configuration
     else:
         metadata = ""
@@ -445,8 +448,23 @@ def _plain_value(value) -> str:
     return str(value)
 
 
-def _jsonl_items(path: Path, encoding: str, where: str) -> Iterator[tuple[int, int, dict]]:
-    """Record number, physical line and fields (as strings) of each object of a JSON Lines file."""
+_JSON_KINDS = {dict: "an object", list: "an array", bool: "true/false", int: "a number", float: "a number"}
+
+
+def _check_json_text(obj: dict, key: str, label: str) -> None:
+    """The text of a JSON record must be a string (or null / NaN: an empty text, refused later): an
+    object, an array, a number or true/false is not an article, and is refused, not written out."""
+    value = obj.get(key)
+    if isinstance(value, float) and math.isnan(value):  # NaN, as pandas writes a missing cell: missing, like null
+        return
+    if value is not None and not isinstance(value, str):
+        raise InputError(label, f"text '{key}' is {_JSON_KINDS.get(type(value), type(value).__name__)}, not a string",
+                         "write the article's text as one JSON string")
+
+
+def _jsonl_items(path: Path, encoding: str, where: str, text_key: str = "text") -> Iterator[tuple[int, int, dict]]:
+    """Record number, physical line and fields (as strings) of each object of a JSON Lines file
+    (the text, ``text_key``, must be a JSON string: :func:`_check_json_text`)."""
     codec, utf16 = _probe(path, encoding, where, "write one JSON object per line", "give a JSON Lines text file")
     number = 0
     with open(path, encoding=codec, errors="strict", newline="") as handle:
@@ -475,12 +493,13 @@ def _jsonl_items(path: Path, encoding: str, where: str) -> Iterator[tuple[int, i
                 if isinstance(obj, list) and number == 1:
                     hint = "this is a JSON array, not JSON Lines: " + hint
                 raise InputError(label, f"is a JSON {type(obj).__name__}, not an object", hint)
+            _check_json_text(obj, text_key, label)
             yield number, line, {str(k): _plain_value(v) for k, v in obj.items()}
 
 
-def iter_jsonl(path: Path, encoding: str, where: str) -> Iterator[Record]:
+def iter_jsonl(path: Path, encoding: str, where: str, text_key: str = "text") -> Iterator[Record]:
     """Records of a JSON Lines file (one object a line), streamed line by line."""
-    for number, line, fields in _jsonl_items(path, encoding, where):
+    for number, line, fields in _jsonl_items(path, encoding, where, text_key):
         yield Record(f"{where} record {number} (line {line})", fields)
 
 
@@ -488,7 +507,7 @@ class _MixedKeys(Exception):
     """A JSON Lines record with other keys than the first: the file is read record by record."""
 
 
-def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0) -> Iterator[Batch]:
+def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0, text_key: str = "text") -> Iterator[Batch]:
     """The records of :func:`iter_jsonl` in :class:`Batch` es (as :func:`csv_batches`), while every
     record has the first record's keys (in any order); else :class:`_MixedKeys` is raised and the
     caller reads the file record by record (each record's metadata is then its own keys)."""
@@ -498,7 +517,7 @@ def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0) -> It
     lines: list = []
     chars = 0
     number = 0
-    for number, line, fields in _jsonl_items(path, encoding, where):
+    for number, line, fields in _jsonl_items(path, encoding, where, text_key):
         if names is None:
             names, keys = list(fields), set(fields)
         if fields.keys() != keys:
@@ -532,9 +551,15 @@ def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, 
     _check_header(header, where)
     number = 0
     keep = set(keep_arrow)
+    for field in parquet.schema_arrow:
+        if field.name in keep and not _textual(field.type):
+            raise InputError(where, f"text column '{field.name}' is of type {str(field.type).split('<')[0]}, not strings",
+                             "store one article text per row, as a string column")
     for batch in parquet.iter_batches(batch_size=batch_size):
         values = []
         for name, column in zip(batch.schema.names, batch.columns):
+            if _binary(column.type):  # bytes: decoded as UTF-8, strictly (never their Python repr)
+                column = _utf8_column(column, name, where, number)
             if name in keep and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
                 values.append(pc.fill_null(column, "") if column.null_count else column)
                 continue
@@ -547,6 +572,34 @@ def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, 
         number += batch.num_rows
 
 
+def _binary(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_binary(kind) or pa.types.is_large_binary(kind)
+
+
+def _textual(kind) -> bool:
+    import pyarrow as pa
+
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or _binary(kind)
+
+
+def _utf8_column(column, name: str, where: str, before: int):
+    """A binary Parquet column as strings: UTF-8, strictly; the first undecodable cell is named."""
+    import pyarrow as pa
+
+    try:
+        return column.cast(pa.large_string() if pa.types.is_large_binary(column.type) else pa.string())
+    except pa.ArrowInvalid:
+        for i, value in enumerate(column.to_pylist()):
+            try:
+                (value or b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{where} record {before + i + 1}", f"column '{name}' ({column.type}) is not UTF-8 (byte offset {exc.start})",
+                                 "store the column as UTF-8 strings") from None
+        raise
+
+
 def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Iterator[Record]:
     """Records of a Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``)."""
     for batch in parquet_batches(path, where=where, batch_size=batch_size):
@@ -554,11 +607,30 @@ def iter_parquet(path: Path, where: str, batch_size: int = PARQUET_BATCH) -> Ite
             yield batch.record(where, i)
 
 
-def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
-    """One record per news-please ``*.json`` file (sorted by name); doc_id = the file's stem."""
+def files_under(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """The files of ``folder`` and its subfolders with one of ``suffixes`` (lower case), sorted by
+    their path relative to ``folder`` (deterministic on every system). A file (or symlink) that
+    resolves outside ``folder`` is refused, as the folder form refuses it."""
+    root = folder.resolve()
+    found = []
+    for path in folder.rglob("*"):
+        if path.suffix.lower() not in suffixes:
+            continue
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise InputError(path, f"resolves outside the {folder.name} folder (symlink to {resolved})", "copy the file into the folder, or remove the link")
+        if resolved.is_file():
+            found.append(path)
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def iter_newsplease(folder: Path, encoding: str, text_key: str = "maintext") -> Iterator[Record]:
+    """One record per news-please ``*.json`` file, in the folder and its subfolders (news-please's
+    own layout: one subfolder per site), sorted by relative path; doc_id = the file's stem, file =
+    its path relative to the folder."""
     from .documents import decode_text
 
-    files = sorted(folder.glob("*.json"))
+    files = files_under(folder, (".json",))
     if not files:
         raise InputError(folder, "no *.json files", "point newsplease at a folder of news-please JSON files")
     for path in files:
@@ -569,9 +641,10 @@ def iter_newsplease(folder: Path, encoding: str) -> Iterator[Record]:
             raise InputError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})", "give news-please's JSON output") from None
         if not isinstance(obj, dict):
             raise InputError(path, "is not a JSON object", "give news-please's JSON output (one article per file)")
+        _check_json_text(obj, text_key, str(path))
         fields = {str(k): _plain_value(v) for k, v in obj.items()}
         fields.setdefault("doc_id", path.stem)
-        fields["file"] = path.name
+        fields["file"] = path.relative_to(folder).as_posix()
         yield Record(str(path), fields)
 
 
@@ -590,7 +663,7 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
 
     from .documents import decode_text
 
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file())
+    files = files_under(folder, (".html", ".htm"))
     if not files:
         raise InputError(folder, "no *.html or *.htm files", "point html at a folder of saved pages")
     for path in files:
@@ -623,9 +696,9 @@ def source_files(source: Source, study) -> list[Path]:
     if source.kind == "table":
         return [path]
     if source.kind == "newsplease":
-        return sorted(path.glob("*.json"))
+        return files_under(path, (".json",))
     if source.kind == "html":
-        return sorted(p for p in path.rglob("*") if p.suffix.lower() in {".html", ".htm"} and p.is_file())
+        return files_under(path, (".html", ".htm"))
     return []
 
 
@@ -648,9 +721,9 @@ def _records_at(source: Source, path: Path) -> Iterator[Record]:
         if fmt in {"csv", "tsv"}:
             return iter_csv(path, fmt=fmt, delimiter=source.delimiter, encoding=source.encoding, where=str(path))
         if fmt == "jsonl":
-            return iter_jsonl(path, source.encoding, str(path))
+            return iter_jsonl(path, source.encoding, str(path), source.mapping["text"])
         return iter_parquet(path, str(path))
-    return iter_newsplease(path, source.encoding) if source.kind == "newsplease" else iter_html(path, source.encoding)
+    return iter_newsplease(path, source.encoding, source.mapping["text"]) if source.kind == "newsplease" else iter_html(path, source.encoding)
 
 
 # ------------------------------------------------------------------------------ validation
@@ -684,10 +757,15 @@ def admit(record: Record, source: Source, *, languages: tuple[str, ...], mapping
             raise InputError(record.where, f"column '{column}' and the column mapped to '{name}' collide", f"rename the table's '{name}' column or map {name} to it")
         meta[name] = value
     text = meta.pop("text")
-    doc_id = meta["doc_id"].strip()
+    doc_id = unicodedata.normalize("NFC", meta["doc_id"].strip())  # Hòa typed (NFC) or pasted from a Mac (NFD): one id
     meta["doc_id"] = doc_id
     if not doc_id:
         raise InputError(record.where, "empty doc_id", "give every document an id")
+    for column, value in meta.items():
+        found = _CONTROL.search(value)
+        if found:
+            raise InputError(record.where, f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id '{doc_id}' (offset {found.start()})",
+                             "remove it from the cell (export the table again as plain text)")
     language = (meta.get("language") or source.language).strip().lower()
     if not language and source.language:
         language = source.language
@@ -876,7 +954,7 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
                 where = doc.where[len(prefix):] if doc.where.startswith(prefix) else doc.where
                 writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, where, doc.record_sha256], ensure_ascii=False) + "\n")
         if not documents:
-            raise InputError(source.path, "no records", "add at least one article")
+            raise InputError(source.path, "no records", NO_RECORDS_FIX)
         _check_duplicates(documents)
     except BaseException:
         writer.abort()
@@ -923,7 +1001,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
     if fmt == "parquet":
         batches = parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
     elif fmt == "jsonl":
-        batches = jsonl_batches(path, encoding=source.encoding, where=where)
+        batches = jsonl_batches(path, encoding=source.encoding, where=where, text_key=mapping["text"])
     else:
         batches = csv_batches(path, fmt=fmt, delimiter=source.delimiter, encoding=source.encoding, where=where)
     kept = _Columns(keep_records=not pack)  # with a pack, the record hashes are taken from its index when asked for
@@ -958,7 +1036,7 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
         writer.add_batch(record_batch)
         kept.add(record_batch)
     if not kept.count:
-        raise InputError(source.path, "no records", "add at least one article")
+        raise InputError(source.path, "no records", NO_RECORDS_FIX)
     return kept.block(pack, where, _index_path(Path(pack), "arrow") if pack else None)
 
 
@@ -1078,7 +1156,7 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
         admit(batch.record(where, 0), source, languages=languages, mapping=mapping)
     columns = dict(zip(meta_names, batch.columns))
     texts = columns.pop("text")
-    ids = list(map(str.strip, columns["doc_id"]))
+    ids = [unicodedata.normalize("NFC", v) for v in map(str.strip, columns["doc_id"])]
     columns["doc_id"] = ids
     fallback = source.language
     if "language" in columns:
@@ -1110,6 +1188,9 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
         bad.append(next(i for i in range(len(ids)) if not _item(texts, i).strip()))
     if any(map(operator.contains, encoded, repeat(NUL))):
         bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
+    for column in columns.values():  # one search over the whole column, then the first cell that has it
+        if _CONTROL.search("\n".join(column)):
+            bad.append(next(i for i, v in enumerate(column) if _CONTROL.search(v)))
     if bad:
         admit(batch.record(where, min(bad)), source, languages=languages, mapping=mapping)
         raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
@@ -1291,7 +1372,9 @@ def finish_corpus(corpus: Corpus, study) -> Corpus:
 
     if "date" not in corpus.docvars.columns:
         return corpus
-    codes, uniques = pd.factorize(corpus.docvars["date"], sort=False)  # distinct values in order of first appearance
+    # distinct values in order of first appearance; a missing cell (NaN/None) is a value of its own,
+    # not code -1 (which would index the last distinct value: an empty date taken as a date)
+    codes, uniques = pd.factorize(corpus.docvars["date"], sort=False, use_na_sentinel=False)
     parsed = []
     for k, value in enumerate(uniques.tolist()):
         try:
@@ -1355,7 +1438,9 @@ def corpus_columns(study) -> list[str]:
                     raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
             else:
                 first = next(iter(_records_at(source, path)), None)
-                names = list(first.fields) if first is not None else []
+                if first is None:  # a header and no record: one line, not one per setting naming a column
+                    raise InputError(source.path, "no records", NO_RECORDS_FIX)
+                names = list(first.fields)
             reverse = {column: name for name, column in source.mapping.items()}
             names = [reverse.get(n, n) for n in names if reverse.get(n, n) != "text"]
         if source.language or source.kind == "html":
@@ -1418,7 +1503,7 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
     fmt = table_format(path, format, where)
     frames, labels = [], []
     if fmt in {"csv", "tsv", "parquet"}:
-        batches = csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where) if fmt != "parquet" else parquet_batches(path, where=where)
+        batches = csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where) if fmt != "parquet" else parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
         for batch in batches:
             names, values, texts, _, _ = _admit_batch(batch, source, languages, mapping, where)
             frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))

@@ -466,3 +466,171 @@ def test_make_prerequisites_name_the_table_and_the_source_files(tmp_path):
     settings = {"corpus": {"source": [{"table": "en.csv"}, {"newsplease": "np"}]}}
     assert corpus_inputs(tmp_path / "study.toml", settings) == [str(tmp_path / "en.csv"), str(tmp_path / "np" / "a.json")]
     assert corpus_inputs(tmp_path / "study.toml", {"corpus": {"table": "a.parquet"}}) == [str(tmp_path / "a.parquet")]
+
+
+# ------------------------------------------------------------------- hostile input (outside suite)
+
+
+def test_a_csv_with_a_header_and_no_record_is_one_line(tmp_path, capsys):
+    study = table_study(tmp_path, "articles.csv", "doc_id,language,outlet,text\n")
+    line = assert_clean_failure(study, capsys, "articles.csv: no records", "export the articles, not only the header")
+    assert "group_by" not in line
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_nat_null_none_nan_dates_are_missing_and_counted_once(tmp_path, caplog, form):
+    rows = [("v1", "vi", "NaT", TINY_VI), ("v2", "vi", "null", TINY_VI), ("e1", "en", "None", TINY_EN), ("e2", "en", "nan", TINY_EN), ("e3", "en", "2024-01-02", TINY_EN)]
+    header = ("doc_id", "language", "date", "text")
+    data = csv_text(rows, header=header) if form == "csv" else "".join(json.dumps(dict(zip(header, r))) + "\n" for r in rows)
+    study = table_study(tmp_path, f"a.{form}", data)
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = read_corpus(read_study(study))
+    assert corpus.docvars["date"].tolist() == ["", "", "", "", "2024-01-02"]
+    assert "4 of 5 documents have no date" in caplog.text and "8 of" not in caplog.text
+
+
+def test_a_missing_cell_in_the_date_column_is_not_taken_as_the_last_date(tmp_path, caplog):
+    from types import SimpleNamespace
+
+    from analysis.corpus.documents import Corpus
+
+    docvars = pd.DataFrame({"doc_id": ["a", "b", "c", "d"], "date": ["2024-01-02", None, float("nan"), "NaT"]}).set_index("doc_id", drop=False)
+    documents = [SimpleNamespace(doc_id=d, meta={"date": ""}, where=d) for d in docvars["doc_id"]]
+    study = read_study(table_study(tmp_path, "a.csv", csv_text(TWO)))
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        corpus = sources.finish_corpus(Corpus(documents, docvars, {}, {}), study)
+    assert corpus.docvars["date"].tolist() == ["2024-01-02", "", "", ""]
+    assert "3 of 4 documents have no date" in caplog.text
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl", "parquet"])
+@pytest.mark.parametrize("column, char", [("outlet", "\x00"), ("title", "\x1b"), ("event", "\x7f"), ("doc_id", "\x07")])
+def test_a_control_character_in_a_metadata_cell_names_the_record_and_column(tmp_path, capsys, form, column, char):
+    header = ("doc_id", "language", "outlet", "title", "event", "text")
+    rows = [dict(zip(header, ("v1", "vi", "A", "Hợp tác\nhai dòng", "x", TINY_VI))), dict(zip(header, ("e1", "en", "B", "Talks", "x", TINY_EN)))]
+    rows[1][column] = f"ab{char}c"
+    name = f"a.{form}"
+    if form == "csv":
+        data = csv_text([tuple(r.values()) for r in rows], header=header)
+    elif form == "jsonl":
+        data = "".join(json.dumps(r) + "\n" for r in rows)
+    else:
+        pd.DataFrame(rows).to_parquet(tmp_path / "x.parquet", index=False)
+        data = (tmp_path / "x.parquet").read_bytes()
+        (tmp_path / "x.parquet").unlink()
+    study = table_study(tmp_path, name, data)
+    assert_clean_failure(study, capsys, f"{name} record 2", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)")
+
+
+def test_a_newline_or_tab_in_a_title_is_still_accepted(tmp_path):
+    rows = [("v1", "vi", "A", "Hợp tác\r\nhai\tdòng", TINY_VI)]
+    study = table_study(tmp_path, "a.csv", csv_text(rows, header=("doc_id", "language", "outlet", "title", "text")))
+    assert read_corpus(read_study(study)).docvars.loc["v1", "title"] == "Hợp tác\r\nhai\tdòng"
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_ids_differing_only_in_unicode_normalisation_are_one_id(tmp_path, capsys, form):
+    nfc, nfd = unicodedata.normalize("NFC", "Hòa-1"), unicodedata.normalize("NFD", "Hòa-1")
+    assert nfc != nfd
+    rows = [(nfc, "vi", "A", TINY_VI), (nfd, "vi", "B", TINY_VI)]
+    data = csv_text(rows) if form == "csv" else "".join(json.dumps(dict(zip(("doc_id", "language", "outlet", "text"), r))) + "\n" for r in rows)
+    study = table_study(tmp_path, f"a.{form}", data)
+    assert_clean_failure(study, capsys, f"a.{form} record 2", f"duplicate doc_id '{nfc}'", "record 1")
+
+
+def test_an_nfd_id_alone_is_kept_as_nfc(tmp_path):
+    nfd = unicodedata.normalize("NFD", "Hòa-1")
+    study = table_study(tmp_path, "a.csv", csv_text([(nfd, "vi", "A", TINY_VI)]))
+    assert read_corpus(read_study(study)).doc_ids == [unicodedata.normalize("NFC", "Hòa-1")]
+
+
+def parquet_bytes(tmp_path: Path, table) -> bytes:
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, tmp_path / "x.parquet")
+    data = (tmp_path / "x.parquet").read_bytes()
+    (tmp_path / "x.parquet").unlink()
+    return data
+
+
+def test_a_binary_parquet_text_column_is_decoded_as_utf8(tmp_path):
+    import pyarrow as pa
+
+    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "outlet": pa.array([b"B\xc3\xa1o A", b"BBC"], pa.binary()),
+                      "text": pa.array([TINY_VI.encode(), TINY_EN.encode()], pa.binary())})
+    corpus = read_corpus(read_study(table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))))
+    assert [d.text for d in corpus] == [TINY_VI, TINY_EN]
+    assert corpus.docvars["outlet"].tolist() == ["Báo A", "BBC"]
+    assert sources.read_table(tmp_path / "a.parquet")["text"].tolist() == [TINY_VI, TINY_EN]
+
+
+def test_undecodable_bytes_in_a_binary_parquet_column_name_record_and_column(tmp_path, capsys):
+    import pyarrow as pa
+
+    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "text": pa.array([TINY_VI.encode(), b"ab\xff" + TINY_EN.encode()], pa.binary())})
+    study = table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))
+    assert_clean_failure(study, capsys, "a.parquet record 2", "column 'text' (binary) is not UTF-8 (byte offset 2)")
+
+
+@pytest.mark.parametrize("kind, values, fragment", [
+    ("list", [["một", "hai"], ["one"]], "type list,"),
+    ("int", [1, 2], "type int64,"),
+])
+def test_a_parquet_text_column_that_is_not_strings_is_refused(tmp_path, capsys, kind, values, fragment):
+    import pyarrow as pa
+
+    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "text": values})
+    study = table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))
+    assert_clean_failure(study, capsys, "a.parquet", "text column 'text' is of", fragment, "not strings")
+
+
+@pytest.mark.parametrize("value, kind", [({"body": "x"}, "an object"), (["một", "hai"], "an array"), (42, "a number"), (True, "true/false")])
+def test_a_jsonl_text_that_is_not_a_string_is_refused(tmp_path, capsys, value, kind):
+    data = json.dumps({"doc_id": "v1", "language": "vi", "text": TINY_VI}) + "\n" + json.dumps({"doc_id": "e1", "language": "en", "text": value}) + "\n"
+    study = table_study(tmp_path, "a.jsonl", data)
+    assert_clean_failure(study, capsys, "a.jsonl record 2 (line 2)", f"text 'text' is {kind}, not a string")
+
+
+def test_a_newsplease_maintext_that_is_not_a_string_is_refused(tmp_path, capsys):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Hợp tác", {"p": TINY_VI})})
+    (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n' + FEW, encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "np/b.json", "text 'maintext' is an object, not a string")
+
+
+def test_newsplease_site_subfolders_are_read_recursively_in_path_order(tmp_path):
+    write_newsplease(tmp_path / "np" / "vnexpress.net", {"v2": newsplease_article("Hợp tác", TINY_VI), "v1": newsplease_article("Hội đàm", TINY_VI)})
+    write_newsplease(tmp_path / "np" / "bbc.co.uk", {"e1": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk")})
+    write_newsplease(tmp_path / "np", {"top": newsplease_article("Talks", TINY_EN, "en", "bbc.co.uk")})
+    for form in ('newsplease = "np"', 'folder = "np"'):
+        (tmp_path / "study.toml").write_text(f"[corpus]\n{form}\n" + FEW, encoding="utf-8")
+        corpus = read_corpus(read_study(tmp_path / "study.toml"))
+        assert corpus.doc_ids == ["e1", "top", "v1", "v2"]
+        assert corpus.docvars["file"].tolist() == ["bbc.co.uk/e1.json", "top.json", "vnexpress.net/v1.json", "vnexpress.net/v2.json"]
+        assert set(corpus.file_hashes) == {"np/bbc.co.uk/e1.json", "np/top.json", "np/vnexpress.net/v1.json", "np/vnexpress.net/v2.json"}
+
+
+@pytest.mark.parametrize("form", ['newsplease = "np"', 'folder = "np"'])
+def test_a_newsplease_symlink_leading_outside_the_folder_is_refused(tmp_path, capsys, form):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en")})
+    write_newsplease(tmp_path / "elsewhere", {"secret": newsplease_article("Secret", TINY_EN, "en")})
+    (tmp_path / "np" / "site").mkdir()
+    (tmp_path / "np" / "site" / "b.json").symlink_to(tmp_path / "elsewhere" / "secret.json")
+    (tmp_path / "study.toml").write_text(f"[corpus]\n{form}\n" + FEW, encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "np/site/b.json", "resolves outside the np folder", "copy the file into the folder")
+
+
+def test_a_symlink_inside_the_newsplease_folder_is_read(tmp_path):
+    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en")})
+    (tmp_path / "np" / "b.json").symlink_to(tmp_path / "np" / "a.json")
+    (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n' + FEW, encoding="utf-8")
+    assert read_corpus(read_study(tmp_path / "study.toml")).doc_ids == ["a", "b"]
+
+
+def test_an_html_symlink_leading_outside_the_folder_is_refused(tmp_path, capsys):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "a.html").write_text(PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (tmp_path / "outside.html").write_text(PAGE.format(title="Khác", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (pages / "b.html").symlink_to(tmp_path / "outside.html")
+    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8")
+    assert_clean_failure(tmp_path / "study.toml", capsys, "pages/b.html", "resolves outside the pages folder")

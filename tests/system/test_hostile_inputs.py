@@ -316,6 +316,24 @@ def test_metadata_with_a_header_and_no_rows(tmp_path, capsys):
     fails_cleanly(study, capsys, "lists no documents", stage="prepare")
 
 
+@pytest.mark.parametrize("column, char", [("outlet", "\x1b"), ("title", "\x0c"), ("event", "\x7f"), ("doc_id", "\x07")])
+def test_control_character_in_a_metadata_cell_names_the_line_and_column(tmp_path, capsys, column, char):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    row = {"doc_id": "e1", "file": "e1.txt", "language": "en", "outlet": "B", "event": "x", "title": "Talks"}
+    row[column] = f"ab{char}c"
+    write_metadata(study, "doc_id,file,language,outlet,event,title\nv1,v1.txt,vi,A,x,\"Hợp tác\nhai dòng\"\n" + ",".join(row.values()) + "\n")
+    fails_cleanly(study, capsys, "metadata.csv line 4", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)")
+
+
+def test_metadata_doc_ids_differing_only_in_normalisation_are_a_duplicate(tmp_path, capsys):
+    import unicodedata
+
+    nfc, nfd = unicodedata.normalize("NFC", "Hòa"), unicodedata.normalize("NFD", "Hòa")
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    write_metadata(study, f"doc_id,file,language\n{nfc},v1.txt,vi\n{nfd},e1.txt,en\n")
+    fails_cleanly(study, capsys, "metadata.csv line 3", f"duplicate doc_id '{nfc}' (first on line 2)")
+
+
 def test_same_file_under_two_doc_ids(tmp_path, capsys):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
     write_metadata(study, "doc_id,file,language\nv1,v1.txt,vi\ne1,e1.txt,en\nv2,./v1.txt,vi\n")
