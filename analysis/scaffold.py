@@ -26,7 +26,6 @@ of the corpus through :mod:`analysis.corpus.sources`.
 
 from __future__ import annotations
 
-import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,11 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline", "tieu_de", "tieude"),
     "url": ("url", "link", "href", "permalink"),
 }
-SAMPLE = 2000  # records looked at to detect columns and languages
+SAMPLE = 2000  # records looked at to detect columns
+#: Distinct values kept per column while every record streams past (languages are read over the
+#: whole table, not the first SAMPLE rows: an export sorted by language would otherwise look
+#: monolingual); a column with more is not a language column, and its values are dropped.
+DISTINCT_CAP = 50
 MAX_LEVELS = 20
 
 
@@ -106,7 +109,9 @@ def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) 
 
 
 def detect(path: Path, study_root: Path, kind: str) -> Detected:
-    """Look at ``path`` (a table, or a folder) and say how to read it; reads at most :data:`SAMPLE` records."""
+    """Look at ``path`` (a table, or a folder) and say how to read it: columns from the first
+    :data:`SAMPLE` records, languages from every record (streamed; memory bounded by
+    :data:`DISTINCT_CAP` values a column)."""
     from .corpus import sources
     from .corpus.documents import guess_language
 
@@ -122,23 +127,33 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         with open(path / "metadata.csv", encoding="utf-8-sig", newline="") as handle:
             import csv
 
-            rows = list(itertools.islice(csv.DictReader(handle), SAMPLE))
-            handle.seek(0)
-            n = sum(1 for _ in csv.reader(handle)) - 1
+            rows, all_languages, n = [], set(), 0
+            for row in csv.DictReader(handle):
+                if len(rows) < SAMPLE:
+                    rows.append(row)
+                all_languages.add((row.get("language") or "").strip())
+                n += 1
         header = list(rows[0]) if rows else []
         detected = Detected("folder", relative, n)
         detected.has_date = "date" in header
         detected.groups = tuple(group_columns(rows, {"outlet": "outlet"} if "outlet" in header else {}, {"doc_id", "file", "path", "language", "date", "title", "encoding", "url", "notes"}))
-        languages = sorted({r.get("language", "") for r in rows} - {""})
+        languages = sorted(all_languages - {""})
         detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
         return detected
     source = sources.Source(kind=kind, path=str(path), label="init")
     records = sources._records_at(source, path)
     rows = []
     n = 0
+    distinct: dict[str, set[str] | None] = {}
     for record in records:
         if len(rows) < SAMPLE:
             rows.append(record.fields)
+        for column, value in record.fields.items():
+            seen = distinct.setdefault(column, set())
+            if seen is not None:
+                seen.add(str(value).strip().lower())
+                if len(seen) > DISTINCT_CAP:
+                    distinct[column] = None
         n += 1
     if not rows:
         raise InputError(path, "no records", "export at least one article")
@@ -155,7 +170,8 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         mapping = {**{k: v for k, v in sources.NEWSPLEASE_COLUMNS.items()}, "doc_id": "doc_id"} if kind == "newsplease" else {k: k for k in ("doc_id", "text", "title", "date", "outlet", "url")}
     text_column = mapping["text"]
     if "language" in mapping:
-        languages = sorted({str(r.get(mapping["language"], "")).strip().lower() for r in rows} - {""})
+        over_all = distinct.get(mapping["language"])  # every record's value, when the column has few
+        languages = sorted((over_all if over_all is not None else {str(r.get(mapping["language"], "")).strip().lower() for r in rows}) - {""})
         detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
         unknown = [lang for lang in languages if lang not in ("vi", "en")]
         if unknown:

@@ -124,3 +124,18 @@ def test_prepare_with_two_workers_reads_texts_from_the_pack(tmp_path):
     assert main(["prepare", "--study", str(study), "--workers", "2", "--quiet"]) == 0
     prepared = pd.read_csv(tmp_path / "figures" / "preparation_by_document.csv", dtype=str)
     assert prepared["doc_id"].tolist() == table["stories_id"].tolist()
+
+
+def test_init_reads_the_languages_of_the_whole_table(tmp_path):
+    """An export sorted by language: more Vietnamese rows than init samples for columns, then
+    English ones. The languages come from every row, so the study admits both."""
+    from analysis.scaffold import SAMPLE
+
+    rows = ([{"id": f"v{i}", "lang": "vi", "body": f"{TINY_VI}Bài số {i}.\n"} for i in range(SAMPLE + 100)]
+            + [{"id": f"e{i}", "lang": "en", "body": f"{TINY_EN}Story number {i}.\n"} for i in range(5)])
+    pd.DataFrame(rows).to_csv(tmp_path / "sorted.csv", index=False)
+    study = tmp_path / "sorted.toml"
+    assert main(["init", "--table", str(tmp_path / "sorted.csv"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["languages"] == ["vi", "en"]
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
