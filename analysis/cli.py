@@ -54,7 +54,9 @@ def _validate(study, args):
     readable = [d for d in corpus.documents if not isinstance(d, PackedDocument) or d.pack]
     preparation = load_preparation(study)
     check_documents(readable, preparation)
-    raise_all(learned_boilerplate.learned_problems_of(study, corpus, preparation))  # the boilerplate the corpus teaches (one line each)
+    raise_all(
+        learned_boilerplate.learned_problems_of(study, corpus, preparation)
+    )  # the boilerplate the corpus teaches (one line each)
     print(f"ok: {len(corpus)} documents, languages {sorted(set(d.language for d in corpus))}")
     print(design_line(study, corpus))
 
@@ -66,35 +68,96 @@ def design_line(study, corpus) -> str:
     from .stats.clustered import design_table
 
     by, column = study.framing.compare_by, study.framing.cluster
-    metas = [{by: d.meta.get(by, d.language) if by != "language" else d.language, **({column: d.meta.get(column, "")} if column else {})}
-             for d in corpus.documents]
+    metas = [
+        {
+            by: d.meta.get(by, d.language) if by != "language" else d.language,
+            **({column: d.meta.get(column, "")} if column else {}),
+        }
+        for d in corpus.documents
+    ]
     table = design_table(pd.DataFrame(metas), group=by, cluster=column)
+
     def plural(n, word):
         return f"{n} {word}" + ("" if n == 1 else "s")
 
-    parts = "; ".join(f"{r.group}: {plural(int(r.documents), 'document')}" + (f" in {plural(int(r.outlets), column)}" if column and r.outlets == r.outlets else "")
-                      for r in table.itertuples())
+    parts = "; ".join(
+        f"{r.group}: {plural(int(r.documents), 'document')}"
+        + (f" in {plural(int(r.outlets), column)}" if column and r.outlets == r.outlets else "")
+        for r in table.itertuples()
+    )
     note = table["note"].iloc[0] if len(table) else ""
-    return f"design: {by} {parts}; unit between groups: {table['unit'].iloc[0] if len(table) else 'documents'}" + (f" ({note})" if note else "")
+    return f"design: {by} {parts}; unit between groups: {table['unit'].iloc[0] if len(table) else 'documents'}" + (
+        f" ({note})" if note else ""
+    )
 
 
 #: The stages that write outputs (make targets), in build order: name, help, function, takes workers.
 #: A new stage: a module ``analysis/<name>_stage.py`` with ``run_<name>(study[, workers])``, a row
 #: here, and its outputs declared in :mod:`analysis.study.outputs`.
 WRITER_STAGES = (
-    ("prepare", "clean, normalise and segment (cached); write the cleaning log and corpus summary", prepare_stage.run_prepare, True),
-    ("frequencies", "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts", frequencies_stage.run_frequencies, True),
-    ("framing", "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions", framing_stage.run_framing, True),
-    ("topics", "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment", topics_stage.run_topics, True),
-    ("design", "chosen contrasts ([[compare]]), rates over time and event windows ([time]), count regressions by outlet ([model])",
-     design_stage.run_design, True),
-    ("equivalence", "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations",
-     equivalence_stage.run_equivalence, True),
-    ("validation", "with [validation]: the coding sample and blind coder sheets; with its codes, agreement, accuracy and the DSL-corrected vi-en comparison",
-     validation_stage.run_validation, True),
-    ("manifest", "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes", manifest_stage.run_manifest, False),
-    ("appendix", "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers as macros), run_manifest table",
-     appendix_stage.run_appendix, False),
+    (
+        "prepare",
+        "clean, normalise and segment (cached); write the cleaning log and corpus summary",
+        prepare_stage.run_prepare,
+        True,
+    ),
+    (
+        "frequencies",
+        "term counts, per-1,000, document frequency, TF-IDF, bigrams, KWIC tables and charts",
+        frequencies_stage.run_frequencies,
+        True,
+    ),
+    (
+        "framing",
+        "codebook coverage, frame and actor salience, group tests, keyness, similarity, omissions",
+        framing_stage.run_framing,
+        True,
+    ),
+    (
+        "topics",
+        "LDA per language and joint, K selection, stability, prevalence, cross-lingual alignment",
+        topics_stage.run_topics,
+        True,
+    ),
+    (
+        "design",
+        (
+            "chosen contrasts ([[compare]]), rates over time and event windows ([time]), count "
+            "regressions by outlet ([model])"
+        ),
+        design_stage.run_design,
+        True,
+    ),
+    (
+        "equivalence",
+        "codebook pattern sources and audit; with [equivalence] parallel, the instrument checked on translations",
+        equivalence_stage.run_equivalence,
+        True,
+    ),
+    (
+        "validation",
+        (
+            "with [validation]: the coding sample and blind coder sheets; with its codes, "
+            "agreement, accuracy and the DSL-corrected vi-en comparison"
+        ),
+        validation_stage.run_validation,
+        True,
+    ),
+    (
+        "manifest",
+        "write manifest.json: input hashes, settings, versions, segmenter, seeds, output hashes",
+        manifest_stage.run_manifest,
+        False,
+    ),
+    (
+        "appendix",
+        (
+            "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers "
+            "as macros), run_manifest table"
+        ),
+        appendix_stage.run_appendix,
+        False,
+    ),
 )
 
 
@@ -146,9 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("stage", choices=sorted(STAGES), metavar="stage", help="one of: " + ", ".join(STAGES))
     parser.add_argument("--study", default="study.toml", help="study file (default: study.toml)")
-    parser.add_argument("--workers", type=int, default=None, help="worker processes for preparation (0 = all cores; default from the study)")
     parser.add_argument(
-        "--scheduler", default=None, help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask"
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes for preparation (0 = all cores; default from the study)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="Dask scheduler address (tcp://host:8786) for preparation; default from the study, none = no Dask",
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
@@ -189,7 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         # Every output and cache entry is written atomically: what finished is whole and kept.
-        print(f"interrupted: {args.stage} stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)", file=sys.stderr)
+        print(
+            (
+                f"interrupted: {args.stage} stopped; finished outputs and prepared documents are "
+                "kept, nothing is half-written (run again to resume)"
+            ),
+            file=sys.stderr,
+        )
         return 130
     finally:
         terminal.restore()  # an in-process caller (tests, notebooks) gets its progress display back

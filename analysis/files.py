@@ -52,13 +52,20 @@ def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:
     if not path.is_file():
         return None, [InputError(path, "study file not found", "give the path of a study TOML file (e.g. study.toml)")]
     try:
-        study, problems = parse_study(decode_utf8(path.read_bytes(), where=path, fix="save the study file as UTF-8"), path)
+        study, problems = parse_study(
+            decode_utf8(path.read_bytes(), where=path, fix="save the study file as UTF-8"), path
+        )
     except InputError as exc:
         return None, [exc]
     overlap = study_path_problems(study)  # the output is an input (the metadata ...): say that, once
     if not overlap and study.run.output.strip() and study.output_dir.exists() and not study.output_dir.is_dir():
-        problems.append(InputError(path, f"[run] output = '{study.run.output}' is an existing file, not a folder",
-                                   'name a folder for the outputs, e.g. output = "figures"'))
+        problems.append(
+            InputError(
+                path,
+                f"[run] output = '{study.run.output}' is an existing file, not a folder",
+                'name a folder for the outputs, e.g. output = "figures"',
+            )
+        )
     problems.extend(overlap)
     return study, problems
 
@@ -74,10 +81,16 @@ def study_path_problems(study: Study) -> list[InputError]:
     if study.run.output.strip():  # an empty output is study.py's problem (one message, not two)
         reason = safety.check_output(Path(study.source), settings)
         if reason:
-            problems.append(InputError(study.source, reason, 'give the outputs a folder of their own, e.g. output = "figures"'))
+            problems.append(
+                InputError(study.source, reason, 'give the outputs a folder of their own, e.g. output = "figures"')
+            )
     reason = safety.check_names(settings)
     if reason:
-        problems.append(InputError(study.source, reason, "rename the metadata column (letters, digits, _ - .) and the setting with it"))
+        problems.append(
+            InputError(
+                study.source, reason, "rename the metadata column (letters, digits, _ - .) and the setting with it"
+            )
+        )
     return problems
 
 
@@ -88,8 +101,13 @@ def read_study(path: str | Path) -> Study:
     return study
 
 
-def write_study(folder: Path, settings: Mapping | str, *, metadata: Iterable[Mapping[str, str]] | None = None,
-                metadata_name: str = "metadata.csv") -> Path:
+def write_study(
+    folder: Path,
+    settings: Mapping | str,
+    *,
+    metadata: Iterable[Mapping[str, str]] | None = None,
+    metadata_name: str = "metadata.csv",
+) -> Path:
     """Write ``folder/study.toml`` (settings as nested dicts, or TOML text) and, given rows, the
     metadata CSV ``folder/metadata_name`` (columns in first-seen order). Returns the study path.
 
@@ -146,7 +164,9 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target = Path(target)
     if ".." in target.parts:
         # Output names are built from settings and data (columns, terms): never let one climb out.
-        raise InputError(target, "output name leaves the output folder ('..')", "rename the column or term it was built from")
+        raise InputError(
+            target, "output name leaves the output folder ('..')", "rename the column or term it was built from"
+        )
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -166,7 +186,16 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 #: Errors that mean "this folder cannot take the output" (not a bug): full, read-only, no permission.
-_UNWRITABLE = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT, errno.EFBIG, errno.ENOTDIR, errno.EEXIST}
+_UNWRITABLE = {
+    errno.ENOSPC,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EDQUOT,
+    errno.EFBIG,
+    errno.ENOTDIR,
+    errno.EEXIST,
+}
 
 
 def unwritable(folder: Path, exc: OSError) -> InputError:
@@ -174,9 +203,18 @@ def unwritable(folder: Path, exc: OSError) -> InputError:
 
     Files already finished stay whole (every write is atomic); the one being written is removed.
     """
-    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up", errno.EROFS: "the file system is read-only",
-              errno.EACCES: "no permission to write there", errno.EPERM: "no permission to write there"}.get(exc.errno, exc.strerror or str(exc))
-    return InputError(folder, f"cannot write output ({reason})", "free space or choose a writable folder ([run] output / [run] cache), then run again")
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "no permission to write there",
+        errno.EPERM: "no permission to write there",
+    }.get(exc.errno, exc.strerror or str(exc))
+    return InputError(
+        folder,
+        f"cannot write output ({reason})",
+        "free space or choose a writable folder ([run] output / [run] cache), then run again",
+    )
 
 
 def write_bytes(target: Path, data: bytes) -> Path:
@@ -243,7 +281,9 @@ def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "codes") -> bytes:
     ws.title = sheet
     ws.append([str(c) for c in table.columns])
     for row in table.itertuples(index=False):
-        ws.append([None if (not isinstance(v, str) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v) for v in row])
+        ws.append(
+            [None if (not isinstance(v, str) and pd.isna(v)) else (v.item() if hasattr(v, "item") else v) for v in row]
+        )
     fixed = datetime(*XLSX_TIME)
     book.properties.creator = "analysis"
     book.properties.lastModifiedBy = None
@@ -257,7 +297,11 @@ def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "codes") -> bytes:
         for info in src.infolist():
             data = src.read(info)
             if info.filename == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*(</dcterms:)", lambda m: m.group(1) + stamp.encode() + m.group(2), data)
+                data = re.sub(
+                    rb"(<dcterms:(?:modified|created)[^>]*>)[^<]*(</dcterms:)",
+                    lambda m: m.group(1) + stamp.encode() + m.group(2),
+                    data,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=XLSX_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
@@ -275,8 +319,10 @@ def read_coding_sheet(path: Path) -> pd.DataFrame:
             import openpyxl
 
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-            rows = [["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
-                    for row in book.worksheets[0].iter_rows(values_only=True)]
+            rows = [
+                ["" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)) for v in row]
+                for row in book.worksheets[0].iter_rows(values_only=True)
+            ]
             book.close()
             if not rows:
                 raise InputError(path, "the sheet is empty", "use the sheet as it was sent out, filled in")
@@ -285,11 +331,16 @@ def read_coding_sheet(path: Path) -> pd.DataFrame:
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError, pd.errors.ParserError, zipfile.BadZipFile) as exc:
-        raise InputError(path, f"cannot read the coding sheet ({type(exc).__name__}: {exc})",
-                         "save it as CSV (UTF-8) or .xlsx with the header row as it was sent out") from None
+        raise InputError(
+            path,
+            f"cannot read the coding sheet ({type(exc).__name__}: {exc})",
+            "save it as CSV (UTF-8) or .xlsx with the header row as it was sent out",
+        ) from None
 
 
-def write_table(table: pd.DataFrame, stem: Path, *, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = "") -> list[Path]:
+def write_table(
+    table: pd.DataFrame, stem: Path, *, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = ""
+) -> list[Path]:
     """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix).
 
     The LaTeX caption ends by naming the CSV file that holds the same data.
@@ -297,11 +348,17 @@ def write_table(table: pd.DataFrame, stem: Path, *, formats: Iterable[str] = ("c
     stem = Path(stem)
     full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
     writers = {"tex": lambda t: to_latex(t, caption=full_caption, label=stem.name), "md": to_markdown}
-    return [write_csv(Path(f"{stem}.csv"), table) if fmt == "csv" else write_text(Path(f"{stem}.{fmt}"), writers[fmt](table))
-            for fmt in formats]
+    return [
+        write_csv(Path(f"{stem}.csv"), table)
+        if fmt == "csv"
+        else write_text(Path(f"{stem}.{fmt}"), writers[fmt](table))
+        for fmt in formats
+    ]
 
 
-def save_figure(fig, stem: Path, *, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None) -> list[Path]:
+def save_figure(
+    fig, stem: Path, *, formats: Iterable[str] = ("pdf", "png"), data: pd.DataFrame | None = None
+) -> list[Path]:
     """Save a figure deterministically (no timestamps) in each format, plus the CSV behind it.
 
     The one import inside a function: :mod:`analysis.plots.base` loads matplotlib, which a stage that
@@ -379,7 +436,10 @@ class PreparedCache:
                 except UnicodeDecodeError:
                     pass
         if text is None:
-            log.warning("cache: entry %s does not match its checksum (changed on disk?); preparing the document again", self._file(key))
+            log.warning(
+                "cache: entry %s does not match its checksum (changed on disk?); preparing the document again",
+                self._file(key),
+            )
         return text
 
     def put_text(self, key: str, text: str) -> None:
@@ -430,5 +490,3 @@ class PreparedCache:
 
 
 # ------------------------------------------------------------------ parallel sample
-
-

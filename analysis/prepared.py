@@ -33,7 +33,9 @@ from .text.units import Unit, make_units
 log = logging.getLogger("analysis")
 
 
-def load_preparation(study: Study, extra_phrases_vi: tuple[str, ...] = (), extra_phrases_en: tuple[str, ...] = ()) -> Preparation:
+def load_preparation(
+    study: Study, extra_phrases_vi: tuple[str, ...] = (), extra_phrases_en: tuple[str, ...] = ()
+) -> Preparation:
     """Preparation settings from the study: rules file, name lists, segmenter."""
     rules_text, rules_label = files.resource_text(study, study.text.boilerplate, "boilerplate.toml")
     phrases_vi = files.read_word_list(files.resource_text(study, "", "phrases_vi.txt")[0])
@@ -45,10 +47,14 @@ def load_preparation(study: Study, extra_phrases_vi: tuple[str, ...] = (), extra
     # The codebook's multi-word phrases become single tokens for every stage (they enter the
     # cache key through the phrase lists); parsing also validates the codebook early.
     codebook_yaml, codebook_label = codebook_text(study)
-    codebook_vi, codebook_en = codebook_phrases(parse_codebook(codebook_yaml, source=codebook_label, lemmatize_en=study.text.lemmatize_en))
+    codebook_vi, codebook_en = codebook_phrases(
+        parse_codebook(codebook_yaml, source=codebook_label, lemmatize_en=study.text.lemmatize_en)
+    )
     phrases_vi = sorted({canonical_vi(p) for p in [*phrases_vi, *codebook_vi, *extra_phrases_vi]})
     phrases_en = sorted({*phrases_en, *codebook_en, *extra_phrases_en})
-    return Preparation(rules_text, rules_label, tuple(phrases_vi), tuple(phrases_en), study.text.segmenter, study.text.resegment)
+    return Preparation(
+        rules_text, rules_label, tuple(phrases_vi), tuple(phrases_en), study.text.segmenter, study.text.resegment
+    )
 
 
 def _looks_vietnamese(text: str) -> bool:
@@ -77,7 +83,9 @@ def load_term_rules(study: Study) -> TermRules:
 
     text, label = files.resource_text(study, study.framing.codebook, "codebook.yaml")
     exempt = stopword_exemptions(parse_codebook(text, source=label, lemmatize_en=study.text.lemmatize_en))
-    return TermRules({lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en)
+    return TermRules(
+        {lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en
+    )
 
 
 def codebook_text(study: Study) -> tuple[str, str]:
@@ -158,7 +166,9 @@ class PreparedStudy:
         units = self.units() if units is None else units
         return load_concept_map(self.study, sorted({t for u in units for t in u.terms}))
 
-    def topic_corpora(self, units: list[Unit] | None = None, concept_map: dict | None = None) -> dict[str, topics.TopicCorpus]:
+    def topic_corpora(
+        self, units: list[Unit] | None = None, concept_map: dict | None = None
+    ) -> dict[str, topics.TopicCorpus]:
         """One topic corpus per language of the study, and ``joint`` on concepts (both languages)."""
         units = self.units() if units is None else units
         if concept_map is None and {"vi", "en"} <= set(self.study.corpus.languages):
@@ -185,28 +195,39 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
     for lang in languages:
         mine = [u for u in units if language[u.doc_id] == lang]
         if not mine:
-            raise InputError(where, f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
-                             f"remove '{lang}' from [corpus] languages or add {lang} documents")
+            raise InputError(
+                where,
+                f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
+                f"remove '{lang}' from [corpus] languages or add {lang} documents",
+            )
         with settings_keys(study, **TOPIC_CORPUS_KEYS):
-            corpora[lang] = topics.build_corpus(lang, unit_ids=[u.unit_id for u in mine], terms=[u.terms for u in mine], **filters)
+            corpora[lang] = topics.build_corpus(
+                lang, unit_ids=[u.unit_id for u in mine], terms=[u.terms for u in mine], **filters
+            )
     if concept_map is not None and {"vi", "en"} <= set(languages):
         mine = [u for u in units if language[u.doc_id] in ("vi", "en")]
         with settings_keys(study, **TOPIC_CORPUS_KEYS):
             corpora["joint"] = topics.build_corpus(
-                "joint", unit_ids=[u.unit_id for u in mine],
-                terms=[topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine], **filters,
+                "joint",
+                unit_ids=[u.unit_id for u in mine],
+                terms=[topics.concept_tokens(u.terms, language[u.doc_id], concept_map) for u in mine],
+                **filters,
             )
     return corpora
 
 
-def prepared_corpus(study: Study, *, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None) -> PreparedStudy:
+def prepared_corpus(
+    study: Study, *, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None
+) -> PreparedStudy:
     """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
     corpus = sources.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = files.PreparedCache(study.cache_dir)
     from .text.learned_boilerplate import learned_corpus
 
-    corpus, preparation = learned_corpus(study, corpus, preparation, cache=cache)  # near-duplicates dropped, learned rules added
+    corpus, preparation = learned_corpus(
+        study, corpus, preparation, cache=cache
+    )  # near-duplicates dropped, learned rules added
     workers = study.run.workers if workers is None else workers
     prepared = prepare_corpus(
         corpus.documents, preparation, cache=cache, workers=workers, progress=progress, scheduler=study.run.scheduler

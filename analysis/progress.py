@@ -60,8 +60,16 @@ class Progress:
     clock : time source (tests pass a fake one).
     """
 
-    def __init__(self, label: str, total: int = 0, unit: str = "steps", enabled: bool | None = None,
-                 stream: TextIO | None = None, interval: float = 15.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        label: str,
+        total: int = 0,
+        unit: str = "steps",
+        enabled: bool | None = None,
+        stream: TextIO | None = None,
+        interval: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.label, self.total, self.unit = label, total, unit
         self.enabled = ENABLED if enabled is None else enabled
         self.stream = stream if stream is not None else sys.stderr
@@ -73,7 +81,9 @@ class Progress:
         if self.enabled and getattr(self.stream, "isatty", lambda: False)():
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=label, unit=unit.rstrip("s") or "step", file=self.stream, leave=False, mininterval=0.5)
+            self._bar = tqdm(
+                total=total, desc=label, unit=unit.rstrip("s") or "step", file=self.stream, leave=False, mininterval=0.5
+            )
 
     def add(self, n: int) -> None:
         """``n`` more steps are expected."""
@@ -134,7 +144,9 @@ class Progress:
         self.close()
 
 
-def tracked(mapper: Callable, progress: Progress, *, describe: Callable[[object], str] = str, count: bool = True) -> Callable:
+def tracked(
+    mapper: Callable, progress: Progress, *, describe: Callable[[object], str] = str, count: bool = True
+) -> Callable:
     """A ``map``-like function that counts each result as a step of ``progress``.
 
     ``mapper(func, items)`` must return results in the order of ``items`` (the builtin ``map`` and

@@ -37,10 +37,45 @@ from .topics.lda import suggest_topic_settings
 #: Common export names of each toolkit column, in order of preference (compared lower-cased).
 ALIASES: dict[str, tuple[str, ...]] = {
     "doc_id": ("doc_id", "id", "stories_id", "story_id", "article_id", "guid", "uuid", "key", "ma"),
-    "text": ("text", "maintext", "body", "content", "article", "full_text", "fulltext", "story_text", "article_text", "noi_dung", "noidung"),
+    "text": (
+        "text",
+        "maintext",
+        "body",
+        "content",
+        "article",
+        "full_text",
+        "fulltext",
+        "story_text",
+        "article_text",
+        "noi_dung",
+        "noidung",
+    ),
     "language": ("language", "lang", "language_code", "ngon_ngu"),
-    "date": ("date", "publish_date", "date_publish", "published", "publication_date", "pub_date", "published_at", "datetime", "ngay", "ngay_dang"),
-    "outlet": ("outlet", "media_name", "source_domain", "publisher", "source", "media", "sitename", "site", "domain", "newspaper", "bao"),
+    "date": (
+        "date",
+        "publish_date",
+        "date_publish",
+        "published",
+        "publication_date",
+        "pub_date",
+        "published_at",
+        "datetime",
+        "ngay",
+        "ngay_dang",
+    ),
+    "outlet": (
+        "outlet",
+        "media_name",
+        "source_domain",
+        "publisher",
+        "source",
+        "media",
+        "sitename",
+        "site",
+        "domain",
+        "newspaper",
+        "bao",
+    ),
     "title": ("title", "headline", "tieu_de", "tieude"),
     "url": ("url", "link", "href", "permalink"),
 }
@@ -99,7 +134,7 @@ def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) 
         groups.append("outlet")
     taken = set(mapping.values()) | exclude
     candidates = []
-    for column in (rows[0] if rows else {}):
+    for column in rows[0] if rows else {}:
         if column in taken:
             continue
         levels = {r.get(column, "") for r in rows}
@@ -122,7 +157,14 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         elif any(p.suffix.lower() in {".html", ".htm"} for p in path.rglob("*")):
             kind = "html"
         else:
-            raise InputError(path, "no metadata.csv, *.json or *.html in the folder", "give a folder with metadata.csv (doc_id,file,language,...), news-please JSON or HTML pages, or --table")
+            raise InputError(
+                path,
+                "no metadata.csv, *.json or *.html in the folder",
+                (
+                    "give a folder with metadata.csv (doc_id,file,language,...), news-please JSON or "
+                    "HTML pages, or --table"
+                ),
+            )
     if kind == "folder":
         with open(path / "metadata.csv", encoding="utf-8-sig", newline="") as handle:
             import csv
@@ -136,7 +178,13 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         header = list(rows[0]) if rows else []
         detected = Detected("folder", relative, n)
         detected.has_date = "date" in header
-        detected.groups = tuple(group_columns(rows, {"outlet": "outlet"} if "outlet" in header else {}, {"doc_id", "file", "path", "language", "date", "title", "encoding", "url", "notes"}))
+        detected.groups = tuple(
+            group_columns(
+                rows,
+                {"outlet": "outlet"} if "outlet" in header else {},
+                {"doc_id", "file", "path", "language", "date", "title", "encoding", "url", "notes"},
+            )
+        )
         languages = sorted(all_languages - {""})
         detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
         return detected
@@ -165,17 +213,30 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         detected.columns = {k: v for k, v in mapping.items() if k != v}
         for name in ("doc_id", "text"):
             if name not in mapping:
-                raise InputError(path, f"no column looks like the {name}", f"name it in [corpus.columns] by hand; the columns are: {', '.join(header[:12])}")
+                raise InputError(
+                    path,
+                    f"no column looks like the {name}",
+                    f"name it in [corpus.columns] by hand; the columns are: {', '.join(header[:12])}",
+                )
     else:
-        mapping = {**{k: v for k, v in sources.NEWSPLEASE_COLUMNS.items()}, "doc_id": "doc_id"} if kind == "newsplease" else {k: k for k in ("doc_id", "text", "title", "date", "outlet", "url")}
+        mapping = (
+            {**{k: v for k, v in sources.NEWSPLEASE_COLUMNS.items()}, "doc_id": "doc_id"}
+            if kind == "newsplease"
+            else {k: k for k in ("doc_id", "text", "title", "date", "outlet", "url")}
+        )
     text_column = mapping["text"]
     if "language" in mapping:
         over_all = distinct.get(mapping["language"])  # every record's value, when the column has few
-        languages = sorted((over_all if over_all is not None else {str(r.get(mapping["language"], "")).strip().lower() for r in rows}) - {""})
+        languages = sorted(
+            (over_all if over_all is not None else {str(r.get(mapping["language"], "")).strip().lower() for r in rows})
+            - {""}
+        )
         detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
         unknown = [lang for lang in languages if lang not in ("vi", "en")]
         if unknown:
-            detected.notes.append(f"language: values other than vi/en in the sample ({', '.join(unknown[:5])}); such rows stop the run")
+            detected.notes.append(
+                f"language: values other than vi/en in the sample ({', '.join(unknown[:5])}); such rows stop the run"
+            )
     else:
         guessed = {guess_language(str(r.get(text_column, ""))[:4000]) for r in rows}
         if len(guessed) == 1:
@@ -184,7 +245,16 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         else:
             detected.notes.append("language: no language column and the texts look mixed: add one (vi/en) to the table")
     detected.has_date = "date" in mapping
-    exclude = {text_column, mapping.get("doc_id", ""), mapping.get("date", ""), mapping.get("title", ""), mapping.get("url", ""), mapping.get("language", ""), "file", "sitename"}
+    exclude = {
+        text_column,
+        mapping.get("doc_id", ""),
+        mapping.get("date", ""),
+        mapping.get("title", ""),
+        mapping.get("url", ""),
+        mapping.get("language", ""),
+        "file",
+        "sitename",
+    }
     outlet = {"outlet": mapping["outlet"]} if "outlet" in mapping else {}
     if kind != "table":
         exclude |= set(header) - {mapping.get("outlet", "")}  # news-please / HTML fields are not groups
@@ -208,25 +278,47 @@ def study_text(detected: Detected, name: str) -> str:
     groups = list(detected.groups)
     within = [g for g in groups if g != "language"]
     suggestion = suggest_topic_settings(detected.n_documents, len(detected.languages))
-    cluster = _toml("outlet" if "outlet" in detected.groups else "")  # each outlet writes in one language: outlets are the unit
+    cluster = _toml(
+        "outlet" if "outlet" in detected.groups else ""
+    )  # each outlet writes in one language: outlets are the unit
     lines = [
-        f"# Study file written by `python -m analysis init` for {detected.source_path} ({detected.n_documents} documents).",
+        (
+            f"# Study file written by `python -m analysis init` for {detected.source_path} "
+            f"({detected.n_documents} documents)."
+        ),
         "# Check every key; `python -m analysis validate --study <this file>` reads the whole corpus and checks it.",
-        "# Paths are relative to this file. \"\" for a resource file means the default in analysis/resources.",
+        '# Paths are relative to this file. "" for a resource file means the default in analysis/resources.',
         *[f"# note: {note}" for note in detected.notes],
         f"name = {_toml(name)}",
         "",
         "[corpus]",
     ]
     key = {"table": "table", "folder": "folder", "newsplease": "newsplease", "html": "html"}[detected.source_key]
-    comment = {"table": "the table (.csv .tsv .jsonl .parquet)", "folder": "one text file per article", "newsplease": "news-please JSON files", "html": "saved HTML pages (main text by trafilatura)"}[key]
+    comment = {
+        "table": "the table (.csv .tsv .jsonl .parquet)",
+        "folder": "one text file per article",
+        "newsplease": "news-please JSON files",
+        "html": "saved HTML pages (main text by trafilatura)",
+    }[key]
     lines.append(f"{key} = {_toml(detected.source_path)}  # {comment}")
     if key == "folder":
-        lines.append(f"metadata = {_toml(detected.source_path.rstrip('/') + '/metadata.csv')}  # doc_id,file,language,... (a column 'path' is read as 'file')")
-    lines.append('encoding = "utf-8"           # declared encoding of the texts (cp1258, viscii ...); decoding is strict')
+        lines.append(
+            (
+                f"metadata = {_toml(detected.source_path.rstrip('/') + '/metadata.csv')}  # "
+                "doc_id,file,language,... (a column 'path' is read as 'file')"
+            )
+        )
+    lines.append(
+        'encoding = "utf-8"           # declared encoding of the texts (cp1258, viscii ...); decoding is strict'
+    )
     lines.append(f"languages = {_toml(list(detected.languages))}  # language codes a document may have (vi, en)")
     if detected.language:
-        lines.append(f"language = {_toml(detected.language)}            # every document of this table is in this language (no language column)")
+        lines.append(
+            (
+                f"language = {_toml(detected.language)}            # every document of this table is "
+                "in this language (no language column)"
+            )
+        )
     lines.append("dayfirst = true              # a date 3/4/2024 is 3 April (false: 4 March)")
     if detected.columns:
         lines.append("")
@@ -246,13 +338,19 @@ def study_text(detected: Detected, name: str) -> str:
         "lemmatize_en = true          # English terms as lemmas (simplemma)",
         "",
         "[units]",
-        f"kind = {_toml(suggestion['units']['kind'])}  # document | paragraph | sentences: the units of topics and per-unit framing",
+        (
+            f"kind = {_toml(suggestion['units']['kind'])}  # document | paragraph | sentences: "
+            "the units of topics and per-unit framing"
+        ),
         f"window = {suggestion['units']['window']}                   # sentences per unit",
         "",
         "[frequencies]",
         "top_n = 15                   # terms per group in the top-terms tables and charts",
         f"group_by = {_toml(groups)}  # columns to count terms by (each must exist in the corpus)",
-        "kwic_terms = []              # terms to show in context, e.g. [\"hợp_tác\", \"cooperation\"] (Vietnamese words joined by _)",
+        (
+            'kwic_terms = []              # terms to show in context, e.g. ["hợp_tác", '
+            '"cooperation"] (Vietnamese words joined by _)'
+        ),
         "kwic_window = 6              # tokens either side in a KWIC line",
         "min_count_bigram = 2         # bigrams seen fewer times are left out",
         "",
@@ -271,23 +369,36 @@ def study_text(detected: Detected, name: str) -> str:
         "bootstrap = 2000             # bootstrap resamples of documents for 95% intervals",
         "permutations = 5000          # permutation-test resamples",
         "seed = 20240404",
-        f"min_group_docs = {MIN_GROUP_DOCS}          # groups with fewer documents are flagged \"too small\" (95% intervals cover < 93% below it)",
+        (
+            f"min_group_docs = {MIN_GROUP_DOCS}          # groups with fewer documents are "
+            'flagged "too small" (95% intervals cover < 93% below it)'
+        ),
         "lead_sentences = 2           # headline + lead = the first N sentences",
         "voice_window = 8             # tokens between an actor and a speech verb attributed to it",
         f"keyness_within = {_toml(within)}  # word keyness within each language, by these columns",
         'keyness_correction = "none"  # none | yates | williams',
-        f'cluster = {cluster:<18} # outlets: the unit between languages (each outlet writes in one language); "" = documents',
-        'keyness_cluster = ""         # "" = [framing] cluster for concepts between groups; word keyness by outlet keeps documents',
+        (
+            f"cluster = {cluster:<18} # outlets: the unit between languages (each outlet writes "
+            'in one language); "" = documents'
+        ),
+        (
+            'keyness_cluster = ""         # "" = [framing] cluster for concepts between groups; '
+            "word keyness by outlet keeps documents"
+        ),
         "keyness_top_n = 15",
         "fightin_alpha0 = 100.0       # Fightin' Words prior strength",
         "shingle_size = 5             # near-duplicate detection: word shingles",
         "duplicate_jaccard = 0.5      # near-duplicates at or above this shingle Jaccard",
-        "omission_ratio = 3.0         # \"much weaker\" in the other language: rate at most 1/3",
+        'omission_ratio = 3.0         # "much weaker" in the other language: rate at most 1/3',
         "omission_min_count = 2",
         "",
         "[topics]",
         "k = 0                        # 0 = choose K by coherence and stability over k_range",
-        f"k_range = {_toml(suggestion['topics']['k_range'])}  # scaled to {detected.n_documents} documents (topics.suggest_topic_settings); widen it if you like",
+        (
+            f"k_range = {_toml(suggestion['topics']['k_range'])}  # scaled to "
+            f"{detected.n_documents} documents (topics.suggest_topic_settings); widen it if you "
+            "like"
+        ),
         "seeds = [1, 2, 3]            # seeds of the K-selection fits (stability across seeds)",
         "seed = 20240405              # final fit, inference, bootstrap",
         "no_below = 2                 # dictionary: terms in at least 2 units ...",
@@ -310,7 +421,7 @@ def study_text(detected: Detected, name: str) -> str:
         f"prevalence_by = {_toml(groups)}  # topic prevalence by these columns",
         "bootstrap = 2000",
         'bootstrap_by = "document"    # document (cluster bootstrap) | unit',
-        f'cluster = {cluster:<18} # outlets as clusters beside topic prevalence by group',
+        f"cluster = {cluster:<18} # outlets as clusters beside topic prevalence by group",
     ]
     return "\n".join(lines) + "\n"
 
@@ -320,10 +431,16 @@ def run_init(args) -> int:
     from . import files
 
     if bool(args.table) == bool(args.folder):
-        raise InputError("init", "give one of --table FILE or --folder FOLDER", "python -m analysis init --table articles.csv --study mystudy.toml")
+        raise InputError(
+            "init",
+            "give one of --table FILE or --folder FOLDER",
+            "python -m analysis init --table articles.csv --study mystudy.toml",
+        )
     target = Path(args.study)
     if target.exists():
-        raise InputError(target, "already exists (init never overwrites a study file)", "give a new name with --study mystudy.toml")
+        raise InputError(
+            target, "already exists (init never overwrites a study file)", "give a new name with --study mystudy.toml"
+        )
     given = Path(args.table or args.folder)
     if args.table and not given.is_file():
         raise InputError(given, "table not found", "give the path of a .csv, .tsv, .jsonl or .parquet file")
@@ -331,5 +448,11 @@ def run_init(args) -> int:
         raise InputError(given, "folder not found", "give the folder of the corpus")
     detected = detect(given, target.resolve().parent, "table" if args.table else "folder")
     files.write_text(target, study_text(detected, target.stem))
-    print(f"wrote {target}: {detected.n_documents} documents, groups {', '.join(detected.groups)}; check it, then run: python -m analysis validate --study {target}")
+    print(
+        (
+            f"wrote {target}: {detected.n_documents} documents, groups "
+            f"{', '.join(detected.groups)}; check it, then run: python -m analysis validate "
+            f"--study {target}"
+        )
+    )
     return 0

@@ -97,6 +97,10 @@ def stage_summary(stage: str, *, verbosity: int = DEFAULT, stream=None, base: Pa
     try:
         yield records
         if verbosity > QUIET:
-            print(summary_line(stage, records=records, seconds=time.monotonic() - start, base=base or Path.cwd()), file=stream or sys.stderr, flush=True)
+            print(
+                summary_line(stage, records=records, seconds=time.monotonic() - start, base=base or Path.cwd()),
+                file=stream or sys.stderr,
+                flush=True,
+            )
     finally:
         logger.removeHandler(records)

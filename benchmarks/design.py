@@ -36,15 +36,23 @@ from common import CORPORA, RESULTS, ROOT, log, select_rows  # noqa: E402
 
 RUNNER = (
     "import sys; from analysis import cli; status = cli.main([sys.argv[1], '--study', sys.argv[2], '--quiet']);"
-    "print('PEAK', next(int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM:'))); sys.exit(status)"
+    "print('PEAK', next(int(l.split()[1]) / 1024 for l in open('/proc/self/status') if "
+    "l.startswith('VmHWM:'))); sys.exit(status)"
 )
 
 SETTINGS = {
-    "folder": f'"{CORPORA.as_posix()}"', "metadata": '"metadata.csv"', "kind": '"document"', "output": '"out"',
-    "cache": '"../cache"', "workers": "2", "k": "5", "seeds": "[1]", "max_iterations": "200",
+    "folder": f'"{CORPORA.as_posix()}"',
+    "metadata": '"metadata.csv"',
+    "kind": '"document"',
+    "output": '"out"',
+    "cache": '"../cache"',
+    "workers": "2",
+    "k": "5",
+    "seeds": "[1]",
+    "max_iterations": "200",
 }
 
-DESIGN = '''
+DESIGN = """
 [[compare]]
 name = "vi-vs-en-within-section"
 groups = [{ language = "vi" }, { language = "en" }]
@@ -73,7 +81,7 @@ cluster = "outlet"
 mixed = true
 topics = true
 draws = 100
-'''
+"""
 
 
 def study(folder: Path, n: int) -> Path:
@@ -88,8 +96,18 @@ def study(folder: Path, n: int) -> Path:
             for r in select_rows(CORPORA / corpus, count):
                 day = (number * 7919) % 366
                 date = time.strftime("%Y-%m-%d", time.gmtime(1704067200 + day * 86400))
-                writer.writerow([r["doc_id"], f"{corpus}/{r['path']}", r["language"], f"{r['language']}-{number % 20:02d}",
-                                 r["category"], f"s{number % 3}", date, ""])
+                writer.writerow(
+                    [
+                        r["doc_id"],
+                        f"{corpus}/{r['path']}",
+                        r["language"],
+                        f"{r['language']}-{number % 20:02d}",
+                        r["category"],
+                        f"s{number % 3}",
+                        date,
+                        "",
+                    ]
+                )
                 number += 1
     lines = []
     for line in (ROOT / "study.toml").read_text(encoding="utf-8").split("# ---- Design layer")[0].splitlines():
@@ -101,7 +119,9 @@ def study(folder: Path, n: int) -> Path:
 
 def run_stage(stage: str, path: Path) -> tuple[float, float, bool, str]:
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", RUNNER, stage, str(path)], cwd=path.parent, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", RUNNER, stage, str(path)], cwd=path.parent, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - started
     peak = next((float(line.split()[1]) for line in done.stdout.splitlines() if line.startswith("PEAK ")), float("nan"))
     error = "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["?"])[-1][:200]
@@ -129,11 +149,22 @@ def main(argv=None) -> int:
             result[stage] = run_stage(stage, path)
             log(f"  {stage}: {result[stage][0]:.1f} s, peak {result[stage][1]:.0f} MB {result[stage][3]}")
         f, d, t = result["framing"], result["design"], result["topics"]
-        rows.append({"documents": n, "framing_seconds": round(f[0], 1), "framing_peak_mb": round(f[1]), "topics_seconds": round(t[0], 1),
-                     "topics_peak_mb": round(t[1]), "design_seconds": round(d[0], 1),
-                     "design_peak_mb": round(d[1]), "time_ratio": round(d[0] / f[0], 2), "memory_ratio": round(d[1] / f[1], 2),
-                     "goal": "design <= framing (ratio <= 1)", "met": d[2] and d[0] <= f[0] and d[1] <= f[1],
-                     "errors": "; ".join(e for e in (f[3], t[3], d[3]) if e)})
+        rows.append(
+            {
+                "documents": n,
+                "framing_seconds": round(f[0], 1),
+                "framing_peak_mb": round(f[1]),
+                "topics_seconds": round(t[0], 1),
+                "topics_peak_mb": round(t[1]),
+                "design_seconds": round(d[0], 1),
+                "design_peak_mb": round(d[1]),
+                "time_ratio": round(d[0] / f[0], 2),
+                "memory_ratio": round(d[1] / f[1], 2),
+                "goal": "design <= framing (ratio <= 1)",
+                "met": d[2] and d[0] <= f[0] and d[1] <= f[1],
+                "errors": "; ".join(e for e in (f[3], t[3], d[3]) if e),
+            }
+        )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / "design.csv", "w", encoding="utf-8", newline="") as handle:

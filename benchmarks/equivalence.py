@@ -67,16 +67,20 @@ def build_study(folder: Path, cache: Path, topics_k: int = 0, codebook: str = ""
     for doc_id, start, end in docs:
         for lang, lines in (("en", en), ("vi", vi)):
             name = f"{doc_id}_{lang}.txt"
-            (corpus / name).write_text("\n\n".join(lines[start - 1:end]) + "\n", encoding="utf-8")
-            rows.append({"doc_id": f"{doc_id}_{lang}", "file": name, "language": lang, "outlet": f"mt-{lang}", "event": doc_id})
+            (corpus / name).write_text("\n\n".join(lines[start - 1 : end]) + "\n", encoding="utf-8")
+            rows.append(
+                {"doc_id": f"{doc_id}_{lang}", "file": name, "language": lang, "outlet": f"mt-{lang}", "event": doc_id}
+            )
     with open(corpus / "metadata.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     study = (ROOT / "study.toml").read_text(encoding="utf-8")
-    study = study.replace('folder = "seeds"', 'folder = "corpus"').replace('metadata = "seeds/metadata.csv"', 'metadata = "corpus/metadata.csv"')
+    study = study.replace('folder = "seeds"', 'folder = "corpus"').replace(
+        'metadata = "seeds/metadata.csv"', 'metadata = "corpus/metadata.csv"'
+    )
     study = study.replace('output = "figures"', 'output = "out"').replace('cache = ".cache"', f'cache = "{cache}"')
-    study = study.replace('keyness_within = ["event", "outlet"]', 'keyness_within = []')
+    study = study.replace('keyness_within = ["event", "outlet"]', "keyness_within = []")
     study = study.replace('kwic_terms = ["hợp_tác", "cooperation", "biển_đông", "East Sea"]', "kwic_terms = []")
     if topics_k:
         study = study.replace("k = 0  ", f"k = {topics_k}  ")
@@ -102,11 +106,17 @@ def with_parallel(study_text: str, folder: Path) -> str:
     body, count = re.subn(r"^parallel\s*=.*$", line, section.group(0), count=1, flags=re.M)
     if not count:
         body = body.replace("[equivalence]\n", f"[equivalence]\n{line}\n", 1)
-    return study_text[:section.start()] + body + study_text[section.end():]
+    return study_text[: section.start()] + body + study_text[section.end() :]
 
 
 def _row(measure: str, value, goal: str = "", met=None, corpus: str = "parallel_news_mt") -> dict:
-    return {"corpus": corpus, "measure": measure, "value": value, "goal": goal, "met": "" if met is None else ("yes" if met else "no")}
+    return {
+        "corpus": corpus,
+        "measure": measure,
+        "value": value,
+        "goal": goal,
+        "met": "" if met is None else ("yes" if met else "no"),
+    }
 
 
 def framing_measures(out: Path, n_pairs: int) -> list[dict]:
@@ -116,7 +126,14 @@ def framing_measures(out: Path, n_pairs: int) -> list[dict]:
     tested = len(keyness)
     share = float((keyness["q"] < 0.05).mean()) if tested else 0.0
     rows.append(_row("concepts tested (keyness_concepts_by_language)", tested))
-    rows.append(_row("share of concepts at q < 0.05 (document-level keyness of the framing stage)", round(share, 4), "<= 0.02", share <= 0.02))
+    rows.append(
+        _row(
+            "share of concepts at q < 0.05 (document-level keyness of the framing stage)",
+            round(share, 4),
+            "<= 0.02",
+            share <= 0.02,
+        )
+    )
     tests = pd.read_csv(out / "frame_tests_by_language.csv")
     unpaired = int((tests["q"] < 0.05).sum())
     rows.append(_row(f"frames at q < 0.05, unpaired permutation test (of {len(tests)})", unpaired, "0", unpaired == 0))
@@ -138,16 +155,29 @@ def paired_frame_measures(out: Path, seed: int = 20240404) -> list[dict]:
     docs = pd.read_csv(out / "frame_salience_by_document.csv", dtype={"doc_id": str})
     docs["pair"] = docs["doc_id"].str.rsplit("_", n=1).str[0]
     rows = []
-    candidates = (("per_100_sentences", "hits per 100 sentences (the cross-language rate of the frame tables)", True),
-                  ("per_1000", "hits per 1,000 counted tokens (the within-language rate, for comparison)", False),
-                  ("hits", "hits per document (for comparison)", False))
+    candidates = (
+        ("per_100_sentences", "hits per 100 sentences (the cross-language rate of the frame tables)", True),
+        ("per_1000", "hits per 1,000 counted tokens (the within-language rate, for comparison)", False),
+        ("hits", "hits per document (for comparison)", False),
+    )
     for column, name, goal in candidates:
         if column not in docs.columns:
             continue
-        wide = docs.pivot_table(index=["family", "frame", "pair"], columns="language", values=column, aggfunc="sum").fillna(0).reset_index()
+        wide = (
+            docs.pivot_table(index=["family", "frame", "pair"], columns="language", values=column, aggfunc="sum")
+            .fillna(0)
+            .reset_index()
+        )
         table = paired_tests(wide, a="vi", b="en", by=("family", "frame"), n_resamples=5000, seed=seed)
         sig = int((table["q"] < 0.05).sum())
-        rows.append(_row(f"frames at q < 0.05, paired sign-flip test over pairs, {name} (of {len(table)})", sig, "0" if goal else "report", (sig == 0) if goal else None))
+        rows.append(
+            _row(
+                f"frames at q < 0.05, paired sign-flip test over pairs, {name} (of {len(table)})",
+                sig,
+                "0" if goal else "report",
+                (sig == 0) if goal else None,
+            )
+        )
     return rows
 
 
@@ -160,11 +190,23 @@ def topic_measures(out: Path) -> list[dict]:
     gap = (wide[("prevalence", "vi")] - wide[("prevalence", "en")]).abs()
     overlap = (wide[("ci_low", "vi")] <= wide[("ci_high", "en")]) & (wide[("ci_low", "en")] <= wide[("ci_high", "vi")])
     worst = int(gap.idxmax())
-    detail = (f"topic {worst}: en {wide.loc[worst, ('prevalence', 'en')]:.3f} [{wide.loc[worst, ('ci_low', 'en')]:.3f}, {wide.loc[worst, ('ci_high', 'en')]:.3f}], "
-              f"vi {wide.loc[worst, ('prevalence', 'vi')]:.3f} [{wide.loc[worst, ('ci_low', 'vi')]:.3f}, {wide.loc[worst, ('ci_high', 'vi')]:.3f}]")
+    detail = (
+        f"topic {worst}: en {wide.loc[worst, ('prevalence', 'en')]:.3f} "
+        f"[{wide.loc[worst, ('ci_low', 'en')]:.3f}, "
+        f"{wide.loc[worst, ('ci_high', 'en')]:.3f}], "
+        f"vi {wide.loc[worst, ('prevalence', 'vi')]:.3f} "
+        f"[{wide.loc[worst, ('ci_low', 'vi')]:.3f}, {wide.loc[worst, ('ci_high', 'vi')]:.3f}]"
+    )
     return [
-        _row(f"joint topic model: K = {len(wide)}, largest prevalence gap vi - en", round(float(gap.max()), 3), "small"),
-        _row(f"joint topic model: topics whose language intervals overlap ({detail})", f"{int(overlap.sum())} of {len(wide)}", "all", bool(overlap.all())),
+        _row(
+            f"joint topic model: K = {len(wide)}, largest prevalence gap vi - en", round(float(gap.max()), 3), "small"
+        ),
+        _row(
+            f"joint topic model: topics whose language intervals overlap ({detail})",
+            f"{int(overlap.sum())} of {len(wide)}",
+            "all",
+            bool(overlap.all()),
+        ),
     ]
 
 
@@ -173,8 +215,15 @@ def equivalence_measures(out: Path) -> list[dict]:
     if not summary.is_file():
         return []
     table = pd.read_csv(summary)
-    return [_row(f"equivalence check: {r.measure}", r.value, "" if pd.isna(r.goal) else r.goal,
-                 None if pd.isna(r.met) or r.met == "" else r.met == "yes") for r in table.itertuples()]
+    return [
+        _row(
+            f"equivalence check: {r.measure}",
+            r.value,
+            "" if pd.isna(r.goal) else r.goal,
+            None if pd.isna(r.met) or r.met == "" else r.met == "yes",
+        )
+        for r in table.itertuples()
+    ]
 
 
 def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: str = "") -> list[dict]:
@@ -203,10 +252,21 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
             log("equivalence stage")
             run_equivalence(study)
             rows += equivalence_measures(study.output_dir)
-        keep = RESULTS / ("equivalence_outputs" + ("_" + Path(codebook).stem if codebook else ""))  # the tables behind the numbers
+        keep = RESULTS / (
+            "equivalence_outputs" + ("_" + Path(codebook).stem if codebook else "")
+        )  # the tables behind the numbers
         keep.mkdir(parents=True, exist_ok=True)
         for path in sorted(study.output_dir.glob("*.csv")):
-            if path.stem.startswith(("equivalence_", "codebook_", "frame_tests", "keyness_concepts", "event_omissions", "frame_salience_by_document")):
+            if path.stem.startswith(
+                (
+                    "equivalence_",
+                    "codebook_",
+                    "frame_tests",
+                    "keyness_concepts",
+                    "event_omissions",
+                    "frame_salience_by_document",
+                )
+            ):
                 (keep / path.name).write_bytes(path.read_bytes())
         if topics:
             from analysis.stages.topics import run_topics
@@ -222,18 +282,28 @@ def run_parallel(cache: Path, topics: bool = True, topics_k: int = 0, codebook: 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Cross-language equivalence benchmark (issue 12)")
-    parser.add_argument("--cache", default=str(ROOT / ".cache"), help="preparation cache (default: the project's .cache)")
+    parser.add_argument(
+        "--cache", default=str(ROOT / ".cache"), help="preparation cache (default: the project's .cache)"
+    )
     parser.add_argument("--skip-topics", action="store_true")
     parser.add_argument("--skip-null", action="store_true", help="skip i12b's null-split section")
-    parser.add_argument("--topics-k", type=int, default=0, help="fix K of the topic models (0 = the study's K selection)")
+    parser.add_argument(
+        "--topics-k", type=int, default=0, help="fix K of the topic models (0 = the study's K selection)"
+    )
     parser.add_argument("--null-limit", type=int, default=None, help="documents per corpus for the null splits")
-    parser.add_argument("--codebook", default="", help="run with this codebook instead of the default (e.g. an older version, to compare)")
+    parser.add_argument(
+        "--codebook",
+        default="",
+        help="run with this codebook instead of the default (e.g. an older version, to compare)",
+    )
     parser.add_argument("--output", default="equivalence", help="results file stem in benchmarks/results/")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     rows = []
     if PARALLEL.is_dir():
-        rows += run_parallel(Path(args.cache).resolve(), topics=not args.skip_topics, topics_k=args.topics_k, codebook=args.codebook)
+        rows += run_parallel(
+            Path(args.cache).resolve(), topics=not args.skip_topics, topics_k=args.topics_k, codebook=args.codebook
+        )
     else:
         rows.append(_row("parallel sample", "absent", "present", False))
     table = pd.DataFrame(rows, columns=COLUMNS)

@@ -74,7 +74,9 @@ def load() -> str:
 
 
 def attribute(path: Path) -> list[str]:
-    done = subprocess.run([sys.executable, "-c", ATTRIBUTE, "framing", str(path)], cwd=path.parent, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", ATTRIBUTE, "framing", str(path)], cwd=path.parent, capture_output=True, text=True
+    )
     return [line[5:] for line in done.stdout.splitlines() if line.startswith("HIGH ")]
 
 
@@ -84,7 +86,9 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", default="/tmp/vnen_framing_memory")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--label", default="", help="a name for this run in the CSV (e.g. before, after)")
-    parser.add_argument("--attribute", action="store_true", help="also a sampled run that attributes each new RSS high to code")
+    parser.add_argument(
+        "--attribute", action="store_true", help="also a sampled run that attributes each new RSS high to code"
+    )
     args = parser.parse_args(argv)
     if not (CORPORA / "vntc_sample" / "metadata.csv").is_file():
         print(f"error: {CORPORA} not found (fix: put the shared corpora beside this checkout)", file=sys.stderr)
@@ -101,8 +105,19 @@ def main(argv=None) -> int:
         after = load()
         digest = folder_hash(path.parent / "out") if ok else ""
         log(f"  {seconds:.1f} s, peak {peak:.0f} MB, outputs {digest[:12]} {error}")
-        rows.append({"label": args.label, "documents": n, "seconds": round(seconds, 1), "peak_mb": round(peak), "ok": ok,
-                     "load_before": before, "load_after": after, "outputs_sha256": digest, "error": error})
+        rows.append(
+            {
+                "label": args.label,
+                "documents": n,
+                "seconds": round(seconds, 1),
+                "peak_mb": round(peak),
+                "ok": ok,
+                "load_before": before,
+                "load_after": after,
+                "outputs_sha256": digest,
+                "error": error,
+            }
+        )
         if args.attribute:
             log(f"{n} documents: framing, sampled")
             for line in attribute(path):
@@ -125,7 +140,12 @@ def main(argv=None) -> int:
     print("| documents | seconds | peak MB | load (1, 5, 15 min) before / after | outputs (SHA-256) |")
     print("| ---: | ---: | ---: | --- | --- |")
     for r in rows:
-        print(f"| {r['documents']:,} | {r['seconds']} | {r['peak_mb']:,} | {r['load_before']} / {r['load_after']} | {r['outputs_sha256'][:12]} |")
+        print(
+            (
+                f"| {r['documents']:,} | {r['seconds']} | {r['peak_mb']:,} | {r['load_before']} / "
+                f"{r['load_after']} | {r['outputs_sha256'][:12]} |"
+            )
+        )
     return 0
 
 

@@ -48,7 +48,9 @@ RATE = 0.05  # hits per sentence
 ITEMS = 5  # independent items (frames) per simulated corpus
 
 
-def documents(rng: np.random.Generator, n: int, rate: float, zeros: float, shape: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+def documents(
+    rng: np.random.Generator, n: int, rate: float, zeros: float, shape: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
     """``n`` documents: hits (n × ITEMS) with mean ``rate`` per sentence, and sentences (5-39)."""
     sentences = rng.integers(5, 40, n).astype(float)
     present = rng.random((n, ITEMS)) >= zeros
@@ -108,7 +110,9 @@ def cluster_coverage(outlets: int, reps: int, seed: int, method: str, per_outlet
         values, group, outlet = clustered(rng, outlets, per_outlet, 0.5)
         units = outlet if method.startswith("outlet clusters") else np.arange(len(values)).astype(str).astype(object)
         kind = "percentile" if method.endswith("percentile (before)") or method == "documents" else "studentized"
-        low, high = cluster_bootstrap_difference(values, group, units, a="a", b="b", n_resamples=499, rng=rng, method=kind)
+        low, high = cluster_bootstrap_difference(
+            values, group, units, a="a", b="b", n_resamples=499, rng=rng, method=kind
+        )
         hit += int(low <= 0.5 <= high)
     return hit / reps
 
@@ -119,11 +123,29 @@ def run(reps: int = 200) -> pd.DataFrame:
         for zeros in (0.3, 0.5, 0.7):
             for method in ("percentile", "studentized"):
                 rows.append(("period rate", method, n, zeros, rate_coverage(n, zeros, reps, 1, method), reps * ITEMS))
-                rows.append(("difference-in-differences", method, n, zeros, did_coverage(n, zeros, reps // 2, 2, method), reps // 2 * ITEMS))
+                rows.append(
+                    (
+                        "difference-in-differences",
+                        method,
+                        n,
+                        zeros,
+                        did_coverage(n, zeros, reps // 2, 2, method),
+                        reps // 2 * ITEMS,
+                    )
+                )
         log(f"{n} documents per cell done")
     for outlets in (5, 10, 20, 40):
         for method in ("documents", "outlet clusters, percentile (before)", "outlet clusters, studentized (now)"):
-            rows.append(("difference, outlet random effects", method, outlets, float("nan"), cluster_coverage(outlets, 2 * reps, 3, method), 2 * reps))
+            rows.append(
+                (
+                    "difference, outlet random effects",
+                    method,
+                    outlets,
+                    float("nan"),
+                    cluster_coverage(outlets, 2 * reps, 3, method),
+                    2 * reps,
+                )
+            )
     table = pd.DataFrame(rows, columns=["question", "method", "n", "zeros", "coverage", "samples"])
     table["goal"] = f">= {GOAL}"
     table["met"] = table["coverage"] >= GOAL

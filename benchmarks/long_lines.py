@@ -43,11 +43,22 @@ print(len(text), sum(1 for _ in doc.tokens()), round(time.perf_counter() - t0, 1
 
 
 def probe(size: int, joiner: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", PROBE, str(size), joiner, str(CORPUS)], cwd=ROOT, capture_output=True, text=True, check=True,
-                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(size), joiner, str(CORPUS)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
     chars, tokens, seconds, rss = done.stdout.split()
-    return {"chars": int(chars), "layout": "one line" if joiner == "space" else "a line per article", "tokens": int(tokens),
-            "seconds": float(seconds), "peak_rss_mb": int(rss)}
+    return {
+        "chars": int(chars),
+        "layout": "one line" if joiner == "space" else "a line per article",
+        "tokens": int(tokens),
+        "seconds": float(seconds),
+        "peak_rss_mb": int(rss),
+    }
 
 
 def main() -> int:
@@ -62,7 +73,10 @@ def main() -> int:
         base, long = probe(size, "newline"), probe(size, "space")
         ratio = long["peak_rss_mb"] / base["peak_rss_mb"]
         goal_ok = ratio <= 1.25 and (size < 2_000_000 or long["peak_rss_mb"] <= 1024)
-        rows += [base, {**long, "rss_vs_baseline": round(ratio, 2), "goal": "<= 1.25x and <= 1 GB at 2 MB", "met": goal_ok}]
+        rows += [
+            base,
+            {**long, "rss_vs_baseline": round(ratio, 2), "goal": "<= 1.25x and <= 1 GB at 2 MB", "met": goal_ok},
+        ]
     out = ROOT / "benchmarks" / "results" / "long_lines.csv"
     out.parent.mkdir(exist_ok=True)
     fields = ["chars", "layout", "tokens", "seconds", "peak_rss_mb", "rss_vs_baseline", "goal", "met"]

@@ -75,9 +75,16 @@ def load(corpus: str, limit: int | None, tmp: Path, cache: Path, workers: int):
     counts = counts[:, used]
     vocab = [dtm.vocab[j] for j in used]
     codebook = load_codebook(study)
-    concepts = concept_counts(annotate(doc, ps.rules, codebook) for doc in ps.prepared).reindex(list(dtm.row_ids), fill_value=0)
+    concepts = concept_counts(annotate(doc, ps.rules, codebook) for doc in ps.prepared).reindex(
+        list(dtm.row_ids), fill_value=0
+    )
     category = {r["doc_id"]: r["category"] for r in rows}
-    log(f"{corpus}: {counts.shape[0]} documents, {len(vocab)} words, {concepts.shape[1]} concepts ({time.perf_counter() - start:.0f} s)")
+    log(
+        (
+            f"{corpus}: {counts.shape[0]} documents, {len(vocab)} words, {concepts.shape[1]} "
+            f"concepts ({time.perf_counter() - start:.0f} s)"
+        )
+    )
     return counts, vocab, concepts.to_numpy(), list(concepts.columns), [category[d] for d in dtm.row_ids]
 
 
@@ -95,8 +102,16 @@ def _shares(table: pd.DataFrame, doc_freq: pd.Series, min_docs: int) -> dict[str
     }
 
 
-def run(limit: int | None = None, splits: int = 20, seed: int = SEED, permutations: int = 999, min_docs: int = 20,
-        corpora=CORPUS_NAMES, cache: Path | None = None, workers: int = 1) -> pd.DataFrame:
+def run(
+    limit: int | None = None,
+    splits: int = 20,
+    seed: int = SEED,
+    permutations: int = 999,
+    min_docs: int = 20,
+    corpora=CORPUS_NAMES,
+    cache: Path | None = None,
+    workers: int = 1,
+) -> pd.DataFrame:
     """The benchmark table: per corpus and measure, the value, its goal and whether it is met.
 
     Parameters
@@ -138,25 +153,65 @@ def run(limit: int | None = None, splits: int = 20, seed: int = SEED, permutatio
                 p, pf, qa = frame["p"].mean(), frame["p_frequent"].mean(), frame["q_any"].mean()
                 tested = f"{frame['terms'].mean():.0f} tested a split"
                 records += [
-                    (label, f"{m}: share with p < 0.05 (documents permuted; {tested})", p, "0.04-0.06", 0.04 <= p <= 0.06),
-                    (label, f"{m}: the same, {m} in >= {min_docs} documents ({frame['frequent_terms'].mean():.0f})", pf, "0.04-0.06",
-                     bool(0.04 <= pf <= 0.06)),
+                    (
+                        label,
+                        f"{m}: share with p < 0.05 (documents permuted; {tested})",
+                        p,
+                        "0.04-0.06",
+                        0.04 <= p <= 0.06,
+                    ),
+                    (
+                        label,
+                        f"{m}: the same, {m} in >= {min_docs} documents ({frame['frequent_terms'].mean():.0f})",
+                        pf,
+                        "0.04-0.06",
+                        bool(0.04 <= pf <= 0.06),
+                    ),
                     (label, f"{m}: share of splits with any q < 0.05 (documents permuted)", qa, "<= 0.10", qa <= 0.10),
-                    (label, f"{m}: share with p < 0.05, pooled tokens (before)", frame["p_tokens"].mean(), "report", ""),
-                    (label, f"{m}: share of splits with any q < 0.05, pooled tokens (before)", frame["q_tokens_any"].mean(), "report", ""),
+                    (
+                        label,
+                        f"{m}: share with p < 0.05, pooled tokens (before)",
+                        frame["p_tokens"].mean(),
+                        "report",
+                        "",
+                    ),
+                    (
+                        label,
+                        f"{m}: share of splits with any q < 0.05, pooled tokens (before)",
+                        frame["q_tokens_any"].mean(),
+                        "report",
+                        "",
+                    ),
                 ]
             # A real difference for contrast: half of the categories against the other half.
             names = sorted(set(categories))
             first = set(names[: len(names) // 2])
             labels = np.array(["a" if c in first else "b" for c in categories])
-            table = document_keyness(words, labels, vocab, [("a", "b")], n_resamples=permutations, rng=split_rng(seed, corpus, 10**6))[0]
+            table = document_keyness(
+                words, labels, vocab, [("a", "b")], n_resamples=permutations, rng=split_rng(seed, corpus, 10**6)
+            )[0]
             frequent = table["term"].map(doc_freq["words"]).to_numpy() >= min_docs
             what = f"categories {'+'.join(sorted(first))} vs the rest (a real difference)"
             records += [
                 (label, f"words: share with q < 0.05, {what}", float((table["q"] < 0.05).mean()), "report", ""),
-                (label, f"words in >= {min_docs} documents: share with q < 0.05, {what}", float((table["q"][frequent] < 0.05).mean()), "report", ""),
-                (label, f"words in >= {min_docs} documents: share with q < 0.05 from pooled tokens, {what}",
-                 float((stats.false_discovery_control(table["p_tokens"].to_numpy(), method="bh")[frequent] < 0.05).mean()), "report", ""),
+                (
+                    label,
+                    f"words in >= {min_docs} documents: share with q < 0.05, {what}",
+                    float((table["q"][frequent] < 0.05).mean()),
+                    "report",
+                    "",
+                ),
+                (
+                    label,
+                    f"words in >= {min_docs} documents: share with q < 0.05 from pooled tokens, {what}",
+                    float(
+                        (
+                            stats.false_discovery_control(table["p_tokens"].to_numpy(), method="bh")[frequent] < 0.05
+                        ).mean()
+                    ),
+                    "report",
+                    "",
+                ),
             ]
     table = pd.DataFrame(records, columns=COLUMNS)
     table["value"] = table["value"].astype(float).round(4)
@@ -172,21 +227,36 @@ def render(table: pd.DataFrame) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--limit", type=int, default=0, help="documents per corpus, evenly spread over categories (0 = all)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="documents per corpus, evenly spread over categories (0 = all)"
+    )
     parser.add_argument("--splits", type=int, default=20)
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--permutations", type=int, default=999)
     parser.add_argument("--min-docs", type=int, default=20)
     parser.add_argument("--corpus", choices=("both", *CORPUS_NAMES), default="both")
-    parser.add_argument("--cache", default=str(ROOT / ".cache"), help="prepared-document cache (a re-run skips segmentation)")
+    parser.add_argument(
+        "--cache", default=str(ROOT / ".cache"), help="prepared-document cache (a re-run skips segmentation)"
+    )
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     corpora = CORPUS_NAMES if args.corpus == "both" else (args.corpus,)
     missing = [c for c in corpora if not (CORPORA / c / "metadata.csv").exists()]
     if missing:
-        print(f"{CORPORA}: corpora missing: {', '.join(missing)}; fix: put them under ../shared/corpora", file=sys.stderr)
+        print(
+            f"{CORPORA}: corpora missing: {', '.join(missing)}; fix: put them under ../shared/corpora", file=sys.stderr
+        )
         return 2
-    table = run(args.limit or None, args.splits, args.seed, args.permutations, args.min_docs, corpora, Path(args.cache), args.workers)
+    table = run(
+        args.limit or None,
+        args.splits,
+        args.seed,
+        args.permutations,
+        args.min_docs,
+        corpora,
+        Path(args.cache),
+        args.workers,
+    )
     print(render(table))
     RESULTS.mkdir(parents=True, exist_ok=True)
     suffix = f"limit{args.limit}" if args.limit else "full"

@@ -66,10 +66,17 @@ def simulate_event(rng: np.random.Generator, n_docs: int, *, shape: float, plant
     return pd.DataFrame(rows, columns=["doc_id", "kind", "item", "count"]), sentences, docvars
 
 
-def old_rule(items: pd.DataFrame, sentences: dict, docvars: pd.DataFrame, *, ratio: float = 3.0, min_count: int = 2) -> dict[str, str]:
+def old_rule(
+    items: pd.DataFrame, sentences: dict, docvars: pd.DataFrame, *, ratio: float = 3.0, min_count: int = 2
+) -> dict[str, str]:
     """The rule before: ratio rule and ``rate_difference_p < 0.05`` per item, no correction; item -> direction."""
     language = items["doc_id"].map(docvars["language"])
-    counts = items.groupby(["item", language])["count"].sum().unstack(fill_value=0).reindex(columns=["vi", "en"], fill_value=0)
+    counts = (
+        items.groupby(["item", language])["count"]
+        .sum()
+        .unstack(fill_value=0)
+        .reindex(columns=["vi", "en"], fill_value=0)
+    )
     n_vi = sum(s for d, s in sentences.items() if docvars.loc[d, "language"] == "vi")
     n_en = sum(s for d, s in sentences.items() if docvars.loc[d, "language"] == "en")
     listed = {}
@@ -90,7 +97,9 @@ def new_rule(items: pd.DataFrame, sentences: dict, docvars: pd.DataFrame, *, see
     """``event_omissions`` as the stage calls it; item -> direction of listed rows, and whether the event was tested."""
     table = event_omissions(items, sentences, docvars, seed=seed)
     listed = table[table["status"] != TOO_FEW_DOCUMENTS]
-    return {r.item: ("in en" if r.status.endswith("en") else "in vi") for r in listed.itertuples()}, _testable(docvars, items)
+    return {r.item: ("in en" if r.status.endswith("en") else "in vi") for r in listed.itertuples()}, _testable(
+        docvars, items
+    )
 
 
 def _testable(docvars: pd.DataFrame, items: pd.DataFrame) -> bool:
@@ -99,8 +108,14 @@ def _testable(docvars: pd.DataFrame, items: pd.DataFrame) -> bool:
     return smallest_document_p(n_vi, n_en) < 0.05 / items["item"].nunique()
 
 
-def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tuple[float, ...] = (0.3, 1.0), seed: int = 2026,
-        factor: float = FACTOR) -> pd.DataFrame:
+def run(
+    *,
+    events: int = 400,
+    docs: tuple[int, ...] = (3, 5, 10, 20),
+    shapes: tuple[float, ...] = (0.3, 1.0),
+    seed: int = 2026,
+    factor: float = FACTOR,
+) -> pd.DataFrame:
     """The benchmark table: one row per (shape, documents per language)."""
     rows = []
     for shape in shapes:
@@ -117,7 +132,10 @@ def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tu
                 tested += was_tested
                 items, sentences, docvars = simulate_event(rng, n_docs, shape=shape, planted=PLANTED, factor=factor)
                 planted = {f"c{k:02d}" for k in range(PLANTED)}
-                for rule, counter in ((old_rule(items, sentences, docvars), "old"), (new_rule(items, sentences, docvars, seed=e)[0], "new")):
+                for rule, counter in (
+                    (old_rule(items, sentences, docvars), "old"),
+                    (new_rule(items, sentences, docvars, seed=e)[0], "new"),
+                ):
                     hits = sum(1 for k in planted if rule.get(k) == "in en")
                     false = any(k not in planted for k in rule)
                     if counter == "old":
@@ -126,16 +144,24 @@ def run(*, events: int = 400, docs: tuple[int, ...] = (3, 5, 10, 20), shapes: tu
                     else:
                         power_new += hits
                         fw_power_new += false
-            rows.append({
-                "gamma_shape": shape, "docs_per_language": n_docs, "events": events,
-                "any_false_listing_old": fw_old / events, "any_false_listing_new": fw_new / events,
-                "goal": "<= 0.05" if shape == 0.3 else "(reported)",
-                "met": (fw_new / events <= 0.05) if shape == 0.3 else None,
-                "share_tested_new": tested / events,
-                "planted_factor": factor, "power_old": power_old / (PLANTED * events), "power_new": power_new / (PLANTED * events),
-                "any_false_listing_with_planted_old": fw_power_old / events, "any_false_listing_with_planted_new": fw_power_new / events,
-                "seconds": round(time.perf_counter() - started, 1),
-            })
+            rows.append(
+                {
+                    "gamma_shape": shape,
+                    "docs_per_language": n_docs,
+                    "events": events,
+                    "any_false_listing_old": fw_old / events,
+                    "any_false_listing_new": fw_new / events,
+                    "goal": "<= 0.05" if shape == 0.3 else "(reported)",
+                    "met": (fw_new / events <= 0.05) if shape == 0.3 else None,
+                    "share_tested_new": tested / events,
+                    "planted_factor": factor,
+                    "power_old": power_old / (PLANTED * events),
+                    "power_new": power_new / (PLANTED * events),
+                    "any_false_listing_with_planted_old": fw_power_old / events,
+                    "any_false_listing_with_planted_new": fw_power_new / events,
+                    "seconds": round(time.perf_counter() - started, 1),
+                }
+            )
             log(f"shape {shape}, {n_docs} documents a side: {rows[-1]}")
     return pd.DataFrame(rows)
 
@@ -145,14 +171,18 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--events", type=int, default=400, help="events per setting (default 400)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--docs", default="3,5,10,20", help="documents per language, comma-separated")
-    parser.add_argument("--factor", type=float, default=FACTOR, help="planted rate ratio for the power runs (default 3)")
+    parser.add_argument(
+        "--factor", type=float, default=FACTOR, help="planted rate ratio for the power runs (default 3)"
+    )
     args = parser.parse_args(argv)
     docs = tuple(int(x) for x in args.docs.split(","))
     table = run(events=args.events, seed=args.seed, docs=docs, factor=args.factor)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(table.drop(columns=["events"]).round(3).to_string(index=False))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    suffix = "" if (args.factor, docs) == (FACTOR, (3, 5, 10, 20)) else f"_x{args.factor:g}_docs{'-'.join(map(str, docs))}"
+    suffix = (
+        "" if (args.factor, docs) == (FACTOR, (3, 5, 10, 20)) else f"_x{args.factor:g}_docs{'-'.join(map(str, docs))}"
+    )
     path = RESULTS / f"omissions_{args.events}{suffix}.csv"
     table.to_csv(path, index=False)
     log(f"wrote {path}")

@@ -40,16 +40,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import RESULTS, ROOT, log
 
-VI = ["Bộ trưởng Ngoại giao hội đàm với người đồng cấp về hợp tác kinh tế và thương mại.", "Hai bên nhất trí thúc đẩy giao lưu nhân dân, du lịch và đầu tư.",
-      "Thủ tướng đề nghị tăng cường kết nối giao thông, nhất là đường sắt khổ tiêu chuẩn.", "Các doanh nghiệp kiến nghị tháo gỡ rào cản đối với nông sản xuất khẩu."]
-EN = ["The foreign ministers discussed economic cooperation and trade.", "Both sides agreed to promote people-to-people exchanges, tourism and investment.",
-      "The prime minister called for better transport links, especially standard-gauge railways.", "Businesses asked for barriers to farm exports to be removed."]
+VI = [
+    "Bộ trưởng Ngoại giao hội đàm với người đồng cấp về hợp tác kinh tế và thương mại.",
+    "Hai bên nhất trí thúc đẩy giao lưu nhân dân, du lịch và đầu tư.",
+    "Thủ tướng đề nghị tăng cường kết nối giao thông, nhất là đường sắt khổ tiêu chuẩn.",
+    "Các doanh nghiệp kiến nghị tháo gỡ rào cản đối với nông sản xuất khẩu.",
+]
+EN = [
+    "The foreign ministers discussed economic cooperation and trade.",
+    "Both sides agreed to promote people-to-people exchanges, tourism and investment.",
+    "The prime minister called for better transport links, especially standard-gauge railways.",
+    "Businesses asked for barriers to farm exports to be removed.",
+]
 
 
 def write_tables(folder: Path, rows: int, paragraphs: int = 5) -> tuple[Path, Path, Path]:
     """A CSV, a Parquet and a JSON Lines file of ``rows`` synthetic articles (seeded, so every run is the same)."""
     rng = random.Random(13)
-    csv_path, parquet_path = folder / f"articles_{rows}_{paragraphs}.csv", folder / f"articles_{rows}_{paragraphs}.parquet"
+    csv_path, parquet_path = (
+        folder / f"articles_{rows}_{paragraphs}.csv",
+        folder / f"articles_{rows}_{paragraphs}.parquet",
+    )
     jsonl_path = folder / f"articles_{rows}_{paragraphs}.jsonl"
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -64,7 +75,15 @@ def write_tables(folder: Path, rows: int, paragraphs: int = 5) -> tuple[Path, Pa
             lang = "vi" if i % 2 == 0 else "en"
             pool = VI if lang == "vi" else EN
             body = ["".join(rng.choice(pool) + " " for _ in range(4)).strip() for _ in range(paragraphs)]
-            row = [f"d{i:07d}", lang, f"outlet-{i % 7}", f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00+07:00", f"Tin {i}", f"https://example.org/{i}", "\n\n".join(body) + "\n"]
+            row = [
+                f"d{i:07d}",
+                lang,
+                f"outlet-{i % 7}",
+                f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00+07:00",
+                f"Tin {i}",
+                f"https://example.org/{i}",
+                "\n\n".join(body) + "\n",
+            ]
             out.writerow(row)
             lines.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False) + "\n")
             for c, v in zip(columns, row):
@@ -124,27 +143,44 @@ print(json.dumps({"rows": n, "seconds": seconds, "peak_rss_mb": hwm / 1024}))
 
 def measure(what: str, path: Path, study: Path) -> dict:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", CHILD, what, str(path), str(study)], capture_output=True, text=True, env=env, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, what, str(path), str(study)], capture_output=True, text=True, env=env, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def baseline_rss() -> float:
     """Peak RSS of a process that only imports pandas and the toolkit (subtracted from nothing; shown)."""
-    code = "import pandas, analysis.files; print(next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')) / 1024)"
-    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout)
+    code = (
+        "import pandas, analysis.files; print(next(int(l.split()[1]) for l in "
+        "open('/proc/self/status') if l.startswith('VmHWM:')) / 1024)"
+    )
+    return float(
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=True,
+        ).stdout
+    )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="100000,200000", help="comma-separated row counts")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
-    parser.add_argument("--long", type=int, default=25000, help="rows of the text-length check (texts 1x and 4x as long; 0 = skip)")
+    parser.add_argument(
+        "--long", type=int, default=25000, help="rows of the text-length check (texts 1x and 4x as long; 0 = skip)"
+    )
     args = parser.parse_args(argv)
     results = []
     imports = baseline_rss()
     with tempfile.TemporaryDirectory(prefix="read_tables_") as tmp:
         folder = Path(tmp)
-        runs_to_do = [(int(r), 5) for r in args.rows.split(",")] + ([(args.long, 5), (args.long, 20)] if args.long else [])
+        runs_to_do = [(int(r), 5) for r in args.rows.split(",")] + (
+            [(args.long, 5), (args.long, 20)] if args.long else []
+        )
         for rows, paragraphs in runs_to_do:
             log(f"writing {rows:,} rows of {paragraphs} paragraphs")
             csv_path, parquet_path, jsonl_path = write_tables(folder, rows, paragraphs)
@@ -158,20 +194,35 @@ def main(argv=None) -> int:
                 # cold with a cache of its own; the median of the rounds is reported.
                 for round_ in range(args.rounds):
                     study = folder / f"study_{fmt}_{rows}_{paragraphs}_{round_}.toml"
-                    study.write_text(STUDY.format(table=path.name, cache=f".cache_{fmt}_{rows}_{paragraphs}_{round_}"), encoding="utf-8")
+                    study.write_text(
+                        STUDY.format(table=path.name, cache=f".cache_{fmt}_{rows}_{paragraphs}_{round_}"),
+                        encoding="utf-8",
+                    )
                     for what in (base, "study_validate", "study_cold", "study_warm"):
                         log(f"{fmt} {rows:,}x{paragraphs} round {round_ + 1}: {what}")
                         got = measure(what, path, study)
                         assert got["rows"] == rows, (what, got)
                         runs.setdefault(what, []).append(got)
-                median = {what: {k: statistics.median(r[k] for r in got) for k in ("seconds", "peak_rss_mb")} for what, got in runs.items()}
+                median = {
+                    what: {k: statistics.median(r[k] for r in got) for k in ("seconds", "peak_rss_mb")}
+                    for what, got in runs.items()
+                }
                 reference = median[base]
                 for what, got in median.items():
-                    results.append({
-                        "format": fmt, "rows": rows, "paragraphs": paragraphs, "file_mb": round(size_mb, 1), "reader": what, "seconds": round(got["seconds"], 2),
-                        "rows_per_s": round(rows / got["seconds"]), "time_vs_pandas": round(got["seconds"] / reference["seconds"], 2),
-                        "peak_rss_mb": round(got["peak_rss_mb"]), "rss_vs_pandas": round(got["peak_rss_mb"] / reference["peak_rss_mb"], 2),
-                    })
+                    results.append(
+                        {
+                            "format": fmt,
+                            "rows": rows,
+                            "paragraphs": paragraphs,
+                            "file_mb": round(size_mb, 1),
+                            "reader": what,
+                            "seconds": round(got["seconds"], 2),
+                            "rows_per_s": round(rows / got["seconds"]),
+                            "time_vs_pandas": round(got["seconds"] / reference["seconds"], 2),
+                            "peak_rss_mb": round(got["peak_rss_mb"]),
+                            "rss_vs_pandas": round(got["peak_rss_mb"] / reference["peak_rss_mb"], 2),
+                        }
+                    )
             for p in (csv_path, parquet_path, jsonl_path):
                 p.unlink()
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -188,11 +239,20 @@ def main(argv=None) -> int:
     counts = sorted({r["rows"] for r in results if r["paragraphs"] == 5 and r["rows"] != args.long})
     for fmt in ("csv", "parquet", "jsonl"):
         for small, large in zip(counts, counts[1:]):
-            peak = {(r["reader"], r["rows"]): r["peak_rss_mb"] for r in results if r["format"] == fmt and r["paragraphs"] == 5}
-            growth = ", ".join(f"{what} {(peak[(what, large)] - peak[(what, small)]) * 2**20 / (large - small):.0f}" for what in sorted({w for w, _ in peak}))
+            peak = {
+                (r["reader"], r["rows"]): r["peak_rss_mb"]
+                for r in results
+                if r["format"] == fmt and r["paragraphs"] == 5
+            }
+            growth = ", ".join(
+                f"{what} {(peak[(what, large)] - peak[(what, small)]) * 2**20 / (large - small):.0f}"
+                for what in sorted({w for w, _ in peak})
+            )
             print(f"{fmt}: peak RSS growth per added row, {small:,} -> {large:,} rows (bytes): {growth}")
-    print("goals: study_cold time_vs_pandas <= 1.5 (csv); the toolkit's peak RSS the same for 1x and 4x longer texts; "
-          "its growth per row the document table's (about 100-200 bytes), not the file's")
+    print(
+        "goals: study_cold time_vs_pandas <= 1.5 (csv); the toolkit's peak RSS the same for 1x and 4x longer texts; "
+        "its growth per row the document table's (about 100-200 bytes), not the file's"
+    )
     return 0
 
 

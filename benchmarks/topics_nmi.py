@@ -85,29 +85,50 @@ from analysis.topics import lda as topics  # noqa: E402
 from analysis.prepared import prepared_corpus  # noqa: E402
 
 from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
+
 NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
-
-
-
-
 
 
 def write_study(folder: Path, corpus: Path, rows: list[dict], cache: Path, args, engine: str = "gensim") -> Path:
     """A temporary study over ``rows`` with a derived metadata CSV (``file`` = the corpus's ``path``)."""
     # outlet and event: the study's defaults group by them, and a study naming a missing column is refused
-    metadata = [{"doc_id": r["doc_id"], "file": r["path"], "language": r["language"], "category": r["category"],
-                 "outlet": corpus.name, "event": r["category"]} for r in rows]
-    topic_settings = {"engine": engine, "k": len({r["category"] for r in rows}), "passes": passes_for(len(rows), args),
-                      "iterations": args.iterations, "no_below": args.no_below, "no_above": args.no_above, "chunksize": args.chunksize}
+    metadata = [
+        {
+            "doc_id": r["doc_id"],
+            "file": r["path"],
+            "language": r["language"],
+            "category": r["category"],
+            "outlet": corpus.name,
+            "event": r["category"],
+        }
+        for r in rows
+    ]
+    topic_settings = {
+        "engine": engine,
+        "k": len({r["category"] for r in rows}),
+        "passes": passes_for(len(rows), args),
+        "iterations": args.iterations,
+        "no_below": args.no_below,
+        "no_above": args.no_above,
+        "chunksize": args.chunksize,
+    }
     if engine == "gensim":
         topic_settings["tolerance"] = 0  # issue 4's fixed passes
-    return aio.write_study(folder, {
-        "name": "topics-benchmark",
-        "corpus": {"folder": corpus.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": [rows[0]["language"]]},
-        "units": {"kind": "document"},
-        "run": {"output": "out", "cache": cache.as_posix(), "workers": args.workers},
-        "topics": topic_settings,
-    }, metadata=metadata)
+    return aio.write_study(
+        folder,
+        {
+            "name": "topics-benchmark",
+            "corpus": {
+                "folder": corpus.as_posix(),
+                "metadata": (folder / "metadata.csv").as_posix(),
+                "languages": [rows[0]["language"]],
+            },
+            "units": {"kind": "document"},
+            "run": {"output": "out", "cache": cache.as_posix(), "workers": args.workers},
+            "topics": topic_settings,
+        },
+        metadata=metadata,
+    )
 
 
 def passes_for(n_documents: int, args) -> int:
@@ -175,7 +196,9 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     out = []
     per_seed: dict[str, list[float]] = {}
     for pipeline, terms, no_above in pipelines:
-        corpus = topics.build_corpus(pipeline, unit_ids=ids, terms=terms, no_below=settings.no_below, no_above=no_above, keep_n=settings.keep_n)
+        corpus = topics.build_corpus(
+            pipeline, unit_ids=ids, terms=terms, no_below=settings.no_below, no_above=no_above, keep_n=settings.keep_n
+        )
         log(f"{name} / {pipeline}: {corpus.n_units} documents, {len(corpus.vocab)} terms; fitting K = {k}")
         bow = corpus.bow()
         dictionary = topics._gensim_dictionary(corpus.vocab)
@@ -189,8 +212,13 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
             if timed:
                 start, cpu = time.perf_counter(), time.process_time()
                 train = [bow[i] for i in topics.training_order(len(bow), seed, settings.shuffle)]
-                bare = LdaModel(corpus=train, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
-                                **topics.lda_parameters(settings))
+                bare = LdaModel(
+                    corpus=train,
+                    id2word=dictionary,
+                    num_topics=k,
+                    random_state=np.random.RandomState(seed),
+                    **topics.lda_parameters(settings),
+                )
                 bare_s += time.perf_counter() - start
                 bare_cpu += time.process_time() - cpu
             start, cpu = time.perf_counter(), time.process_time()
@@ -203,10 +231,16 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
             scores.append(nmi(labels, fit.doc_topic.argmax(axis=1)))
             junk.append(function_word_share(fit, stopwords))
             if not example:
-                example = " | ".join(" ".join(fit.vocab[j] for j in row[:6]) for row in topics.top_term_indices(fit.topic_word, 6))
+                example = " | ".join(
+                    " ".join(fit.vocab[j] for j in row[:6]) for row in topics.top_term_indices(fit.topic_word, 6)
+                )
         per_seed[pipeline] = scores
-        log(f"{name} / {pipeline}: NMI {np.mean(scores):.3f} over seeds {list(args.seeds)} ({', '.join(f'{v:.3f}' for v in scores)}); "
-            f"stage fit {stage_s:.1f} s ({stage_cpu:.1f} s CPU)" + (f" vs bare LdaModel {bare_s:.1f} s ({bare_cpu:.1f} s CPU)" if timed else ""))
+        log(
+            f"{name} / {pipeline}: NMI {np.mean(scores):.3f} over seeds {list(args.seeds)} "
+            f"({', '.join(f'{v:.3f}' for v in scores)}); "
+            f"stage fit {stage_s:.1f} s ({stage_cpu:.1f} s CPU)"
+            + (f" vs bare LdaModel {bare_s:.1f} s ({bare_cpu:.1f} s CPU)" if timed else "")
+        )
         versus = {}
         if pipeline != "toolkit":
             from scipy.stats import mannwhitneyu
@@ -214,23 +248,47 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
             toolkit = per_seed["toolkit"]
             versus = {
                 "toolkit_minus_this": round(float(np.mean(toolkit) - np.mean(scores)), 4),
-                "mannwhitney_p_toolkit_higher": round(float(mannwhitneyu(toolkit, scores, alternative="greater").pvalue), 4),
+                "mannwhitney_p_toolkit_higher": round(
+                    float(mannwhitneyu(toolkit, scores, alternative="greater").pvalue), 4
+                ),
                 "toolkit_seeds_above_every_seed_here": sum(t > max(scores) for t in toolkit),
             }
-        out.append({
-            "corpus": NAMES[name], "pipeline": pipeline, "documents": len(rows), "units": corpus.n_units,
-            "dropped": len(corpus.dropped), "categories": k, "passes": settings.passes, "no_above": no_above, "vocab": len(corpus.vocab),
-            "nmi_mean": round(float(np.mean(scores)), 4), "nmi_min": round(min(scores), 4), "nmi_max": round(max(scores), 4),
-            "nmi_per_seed": " ".join(f"{v:.4f}" for v in scores), **versus,
-            "top10_function_word_share": round(float(np.mean(junk)), 4), "top_terms_first_seed": example,
-            "prepare_s": round(prepare_s, 2) if pipeline == "toolkit" else "",
-            "stage_fit_s": round(stage_s, 3), "stage_fit_cpu_s": round(stage_cpu, 3),
-            **({
-                "bare_lda_s": round(bare_s, 3), "wall_ratio": round(stage_s / bare_s, 3), "bare_lda_cpu_s": round(bare_cpu, 3),
-                "ratio": round(stage_cpu / bare_cpu, 3), "goal": "<= 1.1", "met": "yes" if stage_cpu / bare_cpu <= 1.1 else "NO",
-                "same_topics_as_bare": same,
-            } if timed else {}),
-        })
+        out.append(
+            {
+                "corpus": NAMES[name],
+                "pipeline": pipeline,
+                "documents": len(rows),
+                "units": corpus.n_units,
+                "dropped": len(corpus.dropped),
+                "categories": k,
+                "passes": settings.passes,
+                "no_above": no_above,
+                "vocab": len(corpus.vocab),
+                "nmi_mean": round(float(np.mean(scores)), 4),
+                "nmi_min": round(min(scores), 4),
+                "nmi_max": round(max(scores), 4),
+                "nmi_per_seed": " ".join(f"{v:.4f}" for v in scores),
+                **versus,
+                "top10_function_word_share": round(float(np.mean(junk)), 4),
+                "top_terms_first_seed": example,
+                "prepare_s": round(prepare_s, 2) if pipeline == "toolkit" else "",
+                "stage_fit_s": round(stage_s, 3),
+                "stage_fit_cpu_s": round(stage_cpu, 3),
+                **(
+                    {
+                        "bare_lda_s": round(bare_s, 3),
+                        "wall_ratio": round(stage_s / bare_s, 3),
+                        "bare_lda_cpu_s": round(bare_cpu, 3),
+                        "ratio": round(stage_cpu / bare_cpu, 3),
+                        "goal": "<= 1.1",
+                        "met": "yes" if stage_cpu / bare_cpu <= 1.1 else "NO",
+                        "same_topics_as_bare": same,
+                    }
+                    if timed
+                    else {}
+                ),
+            }
+        )
     return out
 
 
@@ -244,7 +302,13 @@ def prepared_topic_corpus(name: str, args, tmp: Path):
     study = aio.read_study(write_study(tmp / name, corpus_dir, rows, Path(args.cache).resolve(), args))
     log(f"{name}: {len(rows)} documents; preparing (cache {args.cache})")
     units = prepared_corpus(study, workers=args.workers, progress=False).units("document")
-    corpus = topics.build_corpus(name, unit_ids=[u.unit_id for u in units], terms=[u.terms for u in units], no_below=args.no_below, no_above=args.no_above)
+    corpus = topics.build_corpus(
+        name,
+        unit_ids=[u.unit_id for u in units],
+        terms=[u.terms for u in units],
+        no_below=args.no_below,
+        no_above=args.no_above,
+    )
     category = {row["doc_id"]: row["category"] for row in rows}
     return corpus, [category[u] for u in corpus.unit_ids], len(rows), study
 
@@ -257,7 +321,9 @@ def bare_tomotopy(corpus, k: int, seed: int, iterations: int):
     vocab = np.asarray(corpus.vocab, dtype=object)
     c = corpus.counts
     for i in range(c.shape[0]):
-        model.add_doc(np.repeat(vocab[c.indices[c.indptr[i]:c.indptr[i + 1]]], c.data[c.indptr[i]:c.indptr[i + 1]]).tolist())
+        model.add_doc(
+            np.repeat(vocab[c.indices[c.indptr[i] : c.indptr[i + 1]]], c.data[c.indptr[i] : c.indptr[i + 1]]).tolist()
+        )
     model.train(iterations, workers=1, parallel=tp.ParallelScheme.NONE)
     column = {t: j for j, t in enumerate(model.vocabs)}
     order = [column[t] for t in corpus.vocab]
@@ -272,8 +338,13 @@ def bare_gensim(corpus, k: int, seed: int, settings):
 
     bow = corpus.bow()
     train = [bow[i] for i in topics.training_order(len(bow), seed, settings.shuffle)]
-    model = LdaModel(corpus=train, id2word=topics._gensim_dictionary(corpus.vocab), num_topics=k,
-                     random_state=np.random.RandomState(seed), **topics.lda_parameters(settings))
+    model = LdaModel(
+        corpus=train,
+        id2word=topics._gensim_dictionary(corpus.vocab),
+        num_topics=k,
+        random_state=np.random.RandomState(seed),
+        **topics.lda_parameters(settings),
+    )
     gamma, _ = model.inference(bow)
     return model.get_topics().astype(np.float64), gamma / gamma.sum(axis=1, keepdims=True)
 
@@ -288,16 +359,27 @@ def bench_engines(name: str, args, tmp: Path) -> list[dict]:
     default = replace(TopicSettings(), k=k, no_below=args.no_below, no_above=args.no_above)
     gensim_settings = study.topics  # issue 4's gensim settings (passes for 400 updates)
     methods = {
-        f"toolkit default (engine = {default.engine})": lambda seed: topics.fit_lda(corpus, k, seed, **topics.fit_parameters(default)),
-        f"bare tomotopy LDAModel ({args.tomotopy_iterations} iterations)": lambda seed: bare_tomotopy(corpus, k, seed, args.tomotopy_iterations),
-        f"bare gensim LdaModel ({gensim_settings.passes} passes)": lambda seed: bare_gensim(corpus, k, seed, gensim_settings),
+        f"toolkit default (engine = {default.engine})": lambda seed: topics.fit_lda(
+            corpus, k, seed, **topics.fit_parameters(default)
+        ),
+        f"bare tomotopy LDAModel ({args.tomotopy_iterations} iterations)": lambda seed: bare_tomotopy(
+            corpus, k, seed, args.tomotopy_iterations
+        ),
+        f"bare gensim LdaModel ({gensim_settings.passes} passes)": lambda seed: bare_gensim(
+            corpus, k, seed, gensim_settings
+        ),
     }
     names = [m for m in methods if not (args.skip_gensim and "gensim LdaModel" in m)]
-    log(f"{name}: {corpus.n_units} documents, {len(corpus.vocab)} terms, {int(corpus.counts.sum())} tokens; K = {k}; {', '.join(names)}")
+    log(
+        (
+            f"{name}: {corpus.n_units} documents, {len(corpus.vocab)} terms, "
+            f"{int(corpus.counts.sum())} tokens; K = {k}; {', '.join(names)}"
+        )
+    )
     stats = {m: {"nmi": [], "cpu": 0.0, "wall": 0.0, "npmi": [], "iterations": []} for m in names}
     identical = None
     for turn, seed in enumerate(args.seeds):
-        order = names[turn % len(names):] + names[:turn % len(names)]
+        order = names[turn % len(names) :] + names[: turn % len(names)]
         for method in order:
             start, cpu = time.perf_counter(), time.process_time()
             result = methods[method](seed)
@@ -305,14 +387,19 @@ def bench_engines(name: str, args, tmp: Path) -> list[dict]:
             stats[method]["wall"] += time.perf_counter() - start
             phi, theta = (result.topic_word, result.doc_topic) if hasattr(result, "topic_word") else result
             stats[method]["nmi"].append(nmi(labels, theta.argmax(axis=1)))
-            stats[method]["npmi"].append(float(np.nanmean(topics.coherence(corpus, phi, topn=10, measures=("c_npmi",))["c_npmi"])))
+            stats[method]["npmi"].append(
+                float(np.nanmean(topics.coherence(corpus, phi, topn=10, measures=("c_npmi",))["c_npmi"]))
+            )
             if hasattr(result, "record"):
                 stats[method]["iterations"].append(result.record.get("iterations"))
                 if identical is None:
                     again = methods[method](seed)
                     identical = bool(np.array_equal(again.topic_word, phi) and np.array_equal(again.doc_topic, theta))
-            log(f"{name} seed {seed} {method}: NMI {stats[method]['nmi'][-1]:.3f}, c_npmi {stats[method]['npmi'][-1]:.3f}, "
-                f"{stats[method]['cpu']:.1f} s CPU so far")
+            log(
+                f"{name} seed {seed} {method}: NMI {stats[method]['nmi'][-1]:.3f}, c_npmi "
+                f"{stats[method]['npmi'][-1]:.3f}, "
+                f"{stats[method]['cpu']:.1f} s CPU so far"
+            )
     bare = [m for m in names if m.startswith("bare")]
     best = max(bare, key=lambda m: np.mean(stats[m]["nmi"]))
     toolkit = names[0]
@@ -320,21 +407,38 @@ def bench_engines(name: str, args, tmp: Path) -> list[dict]:
     for method in names:
         st_ = stats[method]
         row = {
-            "corpus": NAMES[name], "method": method, "documents": n_docs, "units": corpus.n_units, "vocab": len(corpus.vocab),
-            "tokens": int(corpus.counts.sum()), "k": k, "seeds": " ".join(map(str, args.seeds)),
-            "nmi_mean": round(float(np.mean(st_["nmi"])), 4), "nmi_min": round(min(st_["nmi"]), 4), "nmi_max": round(max(st_["nmi"]), 4),
-            "nmi_per_seed": " ".join(f"{v:.4f}" for v in st_["nmi"]), "c_npmi_mean": round(float(np.mean(st_["npmi"])), 4),
-            "fit_cpu_s": round(st_["cpu"], 2), "fit_wall_s": round(st_["wall"], 2),
+            "corpus": NAMES[name],
+            "method": method,
+            "documents": n_docs,
+            "units": corpus.n_units,
+            "vocab": len(corpus.vocab),
+            "tokens": int(corpus.counts.sum()),
+            "k": k,
+            "seeds": " ".join(map(str, args.seeds)),
+            "nmi_mean": round(float(np.mean(st_["nmi"])), 4),
+            "nmi_min": round(min(st_["nmi"]), 4),
+            "nmi_max": round(max(st_["nmi"]), 4),
+            "nmi_per_seed": " ".join(f"{v:.4f}" for v in st_["nmi"]),
+            "c_npmi_mean": round(float(np.mean(st_["npmi"])), 4),
+            "fit_cpu_s": round(st_["cpu"], 2),
+            "fit_wall_s": round(st_["wall"], 2),
             "iterations_run": " ".join(map(str, st_["iterations"])),
         }
         if method == toolkit:
             nmi_gap = float(np.mean(st_["nmi"]) - np.mean(stats[best]["nmi"]))
             ratio = st_["cpu"] / stats[best]["cpu"]
-            row.update({
-                "best_bare": best, "nmi_minus_best_bare": round(nmi_gap, 4), "nmi_goal": ">= -0.005", "nmi_met": "yes" if nmi_gap >= -0.005 else "NO",
-                "cpu_ratio_to_best_bare": round(ratio, 3), "cpu_goal": "<= 1.1", "cpu_met": "yes" if ratio <= 1.1 else "NO",
-                "repeat_identical": identical,
-            })
+            row.update(
+                {
+                    "best_bare": best,
+                    "nmi_minus_best_bare": round(nmi_gap, 4),
+                    "nmi_goal": ">= -0.005",
+                    "nmi_met": "yes" if nmi_gap >= -0.005 else "NO",
+                    "cpu_ratio_to_best_bare": round(ratio, 3),
+                    "cpu_goal": "<= 1.1",
+                    "cpu_met": "yes" if ratio <= 1.1 else "NO",
+                    "repeat_identical": identical,
+                }
+            )
         out.append(row)
     return out
 
@@ -351,17 +455,37 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     from analysis.stages.topics import run_topics
 
     folder = tmp / "stage"
-    metadata = [{"doc_id": row["doc_id"], "file": f"{NAMES[key]}/{row['path']}", "language": row["language"], "outlet": key, "event": row["category"]}
-                for key in ("vntc", "bbc") for row in select_rows(CORPORA / NAMES[key], args.stage_docs)]
+    metadata = [
+        {
+            "doc_id": row["doc_id"],
+            "file": f"{NAMES[key]}/{row['path']}",
+            "language": row["language"],
+            "outlet": key,
+            "event": row["category"],
+        }
+        for key in ("vntc", "bbc")
+        for row in select_rows(CORPORA / NAMES[key], args.stage_docs)
+    ]
     aio.write_study(folder, "", metadata=metadata)  # the metadata CSV (the study files follow, one per run)
 
     def study_file(output: str) -> Path:
-        text = study_toml({  # every [topics] setting at its default
-            "name": "topics-stage-benchmark",
-            "corpus": {"folder": CORPORA.as_posix(), "metadata": (folder / "metadata.csv").as_posix(), "languages": ["vi", "en"]},
-            "units": {"kind": "sentences", "window": 3},
-            "run": {"output": output, "cache": (folder / "cache").as_posix(), "workers": args.stage_workers, "figure_formats": ["png"]},
-        })
+        text = study_toml(
+            {  # every [topics] setting at its default
+                "name": "topics-stage-benchmark",
+                "corpus": {
+                    "folder": CORPORA.as_posix(),
+                    "metadata": (folder / "metadata.csv").as_posix(),
+                    "languages": ["vi", "en"],
+                },
+                "units": {"kind": "sentences", "window": 3},
+                "run": {
+                    "output": output,
+                    "cache": (folder / "cache").as_posix(),
+                    "workers": args.stage_workers,
+                    "figure_formats": ["png"],
+                },
+            }
+        )
         return aio.write_text(folder / f"study_{output}.toml", text)
 
     rows = []
@@ -370,7 +494,9 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     ps = prepared_corpus(study, workers=args.stage_workers, progress=False)
     prepare_s = time.perf_counter() - start
     units = ps.units("sentences", 3)
-    log(f"stage: {len(ps.docvars)} documents, {len(units)} sentence windows; prepared in {prepare_s:.1f} s (cold cache)")
+    log(
+        f"stage: {len(ps.docvars)} documents, {len(units)} sentence windows; prepared in {prepare_s:.1f} s (cold cache)"
+    )
     digests = []
     for run in ("out1", "out2"):
         study = aio.read_study(study_file(run))
@@ -382,19 +508,33 @@ def bench_stage(args, tmp: Path) -> list[dict]:
         parent_cpu, worker_cpu = (a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before))
         cpu = parent_cpu + worker_cpu
         root = study.output_dir
-        digests.append({str(Path(p).relative_to(root)): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in written})
+        digests.append(
+            {str(Path(p).relative_to(root)): hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in written}
+        )
         selection = pd.read_csv(root / "topic_k_selection.csv")
         fits = pd.read_csv(root / "topic_k_fits.csv")
         log(f"stage {run}: {wall:.1f} s wall, {cpu:.1f} s CPU (with workers), {len(fits)} K-selection fits")
-        rows.append({
-            "run": run, "documents": len(ps.docvars), "units": len(units), "workers": args.stage_workers,
-            "prepare_cold_s": round(prepare_s, 1), "topics_wall_s": round(wall, 1), "topics_cpu_s": round(cpu, 1), "cpu_parent_s": round(parent_cpu, 1), "cpu_workers_s": round(worker_cpu, 1),
-            "goal": "<= 120 s", "met": "yes" if wall <= 120 else "NO", "fits": len(fits),
-            "k_range": " ".join(str(k) for k in sorted(set(selection["k"]))),
-            "chosen_k": " ".join(f"{m}={k}" for m, k in selection[selection["chosen"]][["model", "k"]].values),
-            "iterations_mean": round(float(fits["iterations"].mean()), 1), "stopped_by_convergence": int((fits["stopped_by"] == "convergence").sum()),
-            "files": len(written),
-        })
+        rows.append(
+            {
+                "run": run,
+                "documents": len(ps.docvars),
+                "units": len(units),
+                "workers": args.stage_workers,
+                "prepare_cold_s": round(prepare_s, 1),
+                "topics_wall_s": round(wall, 1),
+                "topics_cpu_s": round(cpu, 1),
+                "cpu_parent_s": round(parent_cpu, 1),
+                "cpu_workers_s": round(worker_cpu, 1),
+                "goal": "<= 120 s",
+                "met": "yes" if wall <= 120 else "NO",
+                "fits": len(fits),
+                "k_range": " ".join(str(k) for k in sorted(set(selection["k"]))),
+                "chosen_k": " ".join(f"{m}={k}" for m, k in selection[selection["chosen"]][["model", "k"]].values),
+                "iterations_mean": round(float(fits["iterations"].mean()), 1),
+                "stopped_by_convergence": int((fits["stopped_by"] == "convergence").sum()),
+                "files": len(written),
+            }
+        )
     same = digests[0] == digests[1]
     differing = sorted(k for k in digests[0] if digests[0].get(k) != digests[1].get(k))
     for row in rows:
@@ -405,9 +545,13 @@ def bench_stage(args, tmp: Path) -> list[dict]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sections", nargs="+", choices=["engines", "stage", "preparation"], default=["engines", "stage"])
+    parser.add_argument(
+        "--sections", nargs="+", choices=["engines", "stage", "preparation"], default=["engines", "stage"]
+    )
     parser.add_argument("--corpus", nargs="+", choices=sorted(NAMES), default=["vntc", "bbc"])
-    parser.add_argument("--limit", type=int, default=0, help="documents per corpus, spread over all categories (0 = all)")
+    parser.add_argument(
+        "--limit", type=int, default=0, help="documents per corpus, spread over all categories (0 = all)"
+    )
     parser.add_argument("--workers", type=int, default=2, help="worker processes for preparation")
     parser.add_argument("--cache", default=str(ROOT / ".cache"), help="preparation cache folder")
     # Online LDA needs enough updates (passes x chunks) to converge: at least 20 passes and 400 updates.
@@ -417,9 +561,13 @@ def main(argv=None) -> int:
     parser.add_argument("--chunksize", type=int, default=500)
     parser.add_argument("--no-below", type=int, default=5)
     parser.add_argument("--no-above", type=float, default=0.5)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="one fit per seed; NMI mean, min, max")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5], help="one fit per seed; NMI mean, min, max"
+    )
     parser.add_argument("--time-all", action="store_true", help="preparation: time a bare LdaModel for every pipeline")
-    parser.add_argument("--tomotopy-iterations", type=int, default=1000, help="engines: Gibbs iterations of the bare tomotopy fit")
+    parser.add_argument(
+        "--tomotopy-iterations", type=int, default=1000, help="engines: Gibbs iterations of the bare tomotopy fit"
+    )
     parser.add_argument("--skip-gensim", action="store_true", help="engines: leave out the (slow) bare gensim fits")
     parser.add_argument("--stage-docs", type=int, default=300, help="stage: documents per language")
     parser.add_argument("--stage-workers", type=int, default=2)
@@ -440,14 +588,20 @@ def main(argv=None) -> int:
             else:
                 bench_one = bench_engines if section == "engines" else bench
                 table = pd.DataFrame([row for name in args.corpus for row in bench_one(name, args, Path(tmp))])
-                target = RESULTS / (f"topics_engines_{size}{which}.csv" if section == "engines" else f"topics_nmi_{size}{which}.csv")
+                target = RESULTS / (
+                    f"topics_engines_{size}{which}.csv" if section == "engines" else f"topics_nmi_{size}{which}.csv"
+                )
             aio.write_text(target, table.to_csv(index=False, lineterminator="\n"))
             with pd.option_context("display.width", 250, "display.max_columns", 40, "display.max_colwidth", 60):
                 print(f"\n== {section} ==")
                 print(table.to_string(index=False))
             print(f"written {target}")
-    print(f"\nsettings: K = categories, no_below {args.no_below}, no_above {args.no_above}, seeds {args.seeds}; gensim: passes {args.passes} "
-          f"or more for {args.min_updates} online updates, iterations {args.iterations}, chunksize {args.chunksize}, training order shuffled per seed")
+    print(
+        f"\nsettings: K = categories, no_below {args.no_below}, no_above {args.no_above}, "
+        f"seeds {args.seeds}; gensim: passes {args.passes} "
+        f"or more for {args.min_updates} online updates, iterations {args.iterations}, "
+        f"chunksize {args.chunksize}, training order shuffled per seed"
+    )
     return 0
 
 

@@ -66,8 +66,15 @@ RATES = (0.1, 0.5, 2.0)  # item mean rates per 100 sentences
 EFFECT = 1.5  # planted rate ratio for coverage
 LEVEL = 0.95
 B = 999
-PROCEDURES = ("document Welch", "document permutation", "outlet permutation", "CR2+BM OLS", "wild cluster bootstrap",
-              "GLM CR1+t(G-1)", "GLM CR2+BM")
+PROCEDURES = (
+    "document Welch",
+    "document permutation",
+    "outlet permutation",
+    "CR2+BM OLS",
+    "wild cluster bootstrap",
+    "GLM CR1+t(G-1)",
+    "GLM CR2+BM",
+)
 DOCUMENT_LEVEL = PROCEDURES[:2]
 
 
@@ -158,8 +165,10 @@ def one_sample(rng, outlets, icc, shape, house, ratio):
                 row[name] = (None, None) if refused else (float("nan"), None)
             out.append(row)
             continue
-        row["outlet permutation"] = (outlet_permutation_test(values, language, outlet, a="vi", b="en", n_resamples=B,
-                                                             rng=rng).p, None)
+        row["outlet permutation"] = (
+            outlet_permutation_test(values, language, outlet, a="vi", b="en", n_resamples=B, rng=rng).p,
+            None,
+        )
         test = cr2_test(cr2_ols(X, values, outlet), [0, 1], level=LEVEL)
         row["CR2+BM OLS"] = (test.p, test.ci_low <= truth_difference <= test.ci_high)
         wild = wild_cluster_bootstrap(X, values, outlet, coef=1, n_resamples=B, rng=rng)
@@ -213,10 +222,22 @@ def run_cell(outlets, icc, shape, house, reps, seed):
                 met = met and 0.03 <= reject <= 0.07
             if cover_goal != "-":
                 met = met and coverage >= 0.93
-        rows.append({"procedure": name, "outlets": outlets, "icc": icc, "shape": shape, "house": house,
-                     "samples": reps * len(RATES), "refused": t["refused"], "undefined": int(p.size - defined.size),
-                     "null_reject": reject, "coverage": coverage, "goal": goal_text(outlets, size_goal, cover_goal),
-                     "met": met if (outlets == 1 or size_goal != "-" or cover_goal != "-") else "-"})
+        rows.append(
+            {
+                "procedure": name,
+                "outlets": outlets,
+                "icc": icc,
+                "shape": shape,
+                "house": house,
+                "samples": reps * len(RATES),
+                "refused": t["refused"],
+                "undefined": int(p.size - defined.size),
+                "null_reject": reject,
+                "coverage": coverage,
+                "goal": goal_text(outlets, size_goal, cover_goal),
+                "met": met if (outlets == 1 or size_goal != "-" or cover_goal != "-") else "-",
+            }
+        )
     return rows
 
 
@@ -242,8 +263,13 @@ def statistic_choice(reps: int = 300, seed: int = 1) -> pd.DataFrame:
     documents per outlet, exact enumeration of outlet arrangements for both statistics.
     """
     rows = []
-    for Ga, Gb, sd_a, sd_b in [(5, 5, 0.33, 0.33), (3, 10, 0.33, 0.33), (3, 10, 0.8, 0.2), (10, 3, 0.8, 0.2),
-                               (5, 10, 0.6, 0.15)]:
+    for Ga, Gb, sd_a, sd_b in [
+        (5, 5, 0.33, 0.33),
+        (3, 10, 0.33, 0.33),
+        (3, 10, 0.8, 0.2),
+        (10, 3, 0.8, 0.2),
+        (5, 10, 0.6, 0.15),
+    ]:
         rng = np.random.default_rng(seed)
         G = Ga + Gb
         combos = list(itertools.combinations(range(G), Ga))
@@ -270,8 +296,17 @@ def statistic_choice(reps: int = 300, seed: int = 1) -> pd.DataFrame:
                 t.append(abs(parts[0][0] - parts[1][0]) / math.sqrt(parts[0][1] + parts[1][1]))
             t = np.array(t)
             weighted += np.mean(t >= t[observed] - 1e-9) <= 0.05
-        rows.append({"outlets_a": Ga, "outlets_b": Gb, "outlet_sd_a": sd_a, "outlet_sd_b": sd_b, "samples": reps,
-                     "welch_on_outlet_means": welch / reps, "document_weighted_cr1": weighted / reps})
+        rows.append(
+            {
+                "outlets_a": Ga,
+                "outlets_b": Gb,
+                "outlet_sd_a": sd_a,
+                "outlet_sd_b": sd_b,
+                "samples": reps,
+                "welch_on_outlet_means": welch / reps,
+                "document_weighted_cr1": weighted / reps,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -281,12 +316,20 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (procedure, outlets), part in table.groupby(["procedure", "outlets"], sort=False):
         met = part["met"][part["met"] != "-"]
-        rows.append({"procedure": procedure, "outlets": outlets, "cells": len(part),
-                     "refused": part["refused"].sum() / part["samples"].sum(),
-                     "reject_min": part["null_reject"].min(), "reject_mean": part["null_reject"].mean(),
-                     "reject_max": part["null_reject"].max(), "coverage_min": part["coverage"].min(),
-                     "coverage_mean": part["coverage"].mean(),
-                     "goal_met": f"{int(met.astype(bool).sum())}/{len(met)}" if len(met) else "-"})
+        rows.append(
+            {
+                "procedure": procedure,
+                "outlets": outlets,
+                "cells": len(part),
+                "refused": part["refused"].sum() / part["samples"].sum(),
+                "reject_min": part["null_reject"].min(),
+                "reject_mean": part["null_reject"].mean(),
+                "reject_max": part["null_reject"].max(),
+                "coverage_min": part["coverage"].min(),
+                "coverage_mean": part["coverage"].mean(),
+                "goal_met": f"{int(met.astype(bool).sum())}/{len(met)}" if len(met) else "-",
+            }
+        )
     return pd.DataFrame(rows)
 
 

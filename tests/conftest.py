@@ -25,7 +25,12 @@ TINY_STUDY = {
 }
 
 
-def write_study(folder: Path, docs: list[tuple[str, str, str | bytes]], extra_columns: dict | None = None, study_text: str | dict = "") -> Path:
+def write_study(
+    folder: Path,
+    docs: list[tuple[str, str, str | bytes]],
+    extra_columns: dict | None = None,
+    study_text: str | dict = "",
+) -> Path:
     """Write ``docs`` as (doc_id, language, text or bytes) into ``folder/corpus`` with metadata and study
     (:func:`analysis.files.write_study`; ``study_text`` TOML text or nested settings, default :data:`TINY_STUDY`)."""
     corpus = folder / "corpus"

@@ -31,13 +31,18 @@ def test_no_public_name_shadows_a_module():
 
 def test_help_reads_as_a_guide_by_step():
     text = pydoc.render_doc(va, renderer=pydoc.plaintext)
-    steps = [text.index(marker) for marker in ("open_study", "study.prepare()", "corpus.annotate()", "keyness_by_group", "plot_keyness")]
+    steps = [
+        text.index(marker)
+        for marker in ("open_study", "study.prepare()", "corpus.annotate()", "keyness_by_group", "plot_keyness")
+    ]
     assert steps == sorted(steps)
 
 
 def test_importing_analysis_leaves_the_callers_style_alone():
-    code = ("import matplotlib as mpl; mpl.rcParams['font.size'] = 13; import analysis as va; "
-            "va.new_figure; va.plot_keyness; va.figure_keyness; print(mpl.rcParams['font.size'])")
+    code = (
+        "import matplotlib as mpl; mpl.rcParams['font.size'] = 13; import analysis as va; "
+        "va.new_figure; va.plot_keyness; va.figure_keyness; print(mpl.rcParams['font.size'])"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True).stdout
     assert out.strip() == "13.0"
     with va.style():
@@ -55,7 +60,9 @@ def test_open_study_prepare_and_keyness_from_a_notebook(tiny_study):
     study = va.open_study(tiny_study)
     corpus = study.prepare()
     assert list(corpus.docvars.index) == ["v1", "e1"]
-    table = va.keyness_by_group(va.concept_counts(corpus.annotate()), corpus.docvars["language"], order=["vi", "en"], min_docs=1)
+    table = va.keyness_by_group(
+        va.concept_counts(corpus.annotate()), corpus.docvars["language"], order=["vi", "en"], min_docs=1
+    )
     assert set(table["comparison"]) == {"vi vs en"}
     top = va.top_keyness(table, 3)
     assert len(top) <= 6 and (top["target"] == "vi").all()

@@ -19,14 +19,30 @@ def media_cloud_table(n_per_language: int = 6) -> pd.DataFrame:
     rows = []
     for i in range(n_per_language):
         for lang, text, outlet in (("vi", TINY_VI, "VnExpress"), ("en", TINY_EN, "BBC")):
-            rows.append({"stories_id": f"{lang}{i}", "publish_date": f"2024-04-{i + 1:02d} 10:00:00", "title": f"Tin {i}", "url": f"https://x/{lang}{i}",
-                         "media_name": outlet if i % 3 else f"{outlet} 2", "language": lang, "section": "kinh_te" if i % 2 else "the_gioi", "text": text})
+            rows.append(
+                {
+                    "stories_id": f"{lang}{i}",
+                    "publish_date": f"2024-04-{i + 1:02d} 10:00:00",
+                    "title": f"Tin {i}",
+                    "url": f"https://x/{lang}{i}",
+                    "media_name": outlet if i % 3 else f"{outlet} 2",
+                    "language": lang,
+                    "section": "kinh_te" if i % 2 else "the_gioi",
+                    "text": text,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def test_map_columns_finds_export_names_and_falls_back_to_the_longest_column():
     mapping, notes = map_columns(["stories_id", "publish_date", "media_name", "lang", "Body"], [])
-    assert mapping == {"doc_id": "stories_id", "text": "Body", "language": "lang", "date": "publish_date", "outlet": "media_name"}
+    assert mapping == {
+        "doc_id": "stories_id",
+        "text": "Body",
+        "language": "lang",
+        "date": "publish_date",
+        "outlet": "media_name",
+    }
     mapping, notes = map_columns(["key", "noi", "x"], [{"key": "1", "noi": "một bài báo dài", "x": "a"}])
     assert mapping["text"] == "noi" and "longest" in notes[0]
 
@@ -45,10 +61,16 @@ def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
     # the simulated threshold (20 documents) are flagged, as the study default says
     assert settings["framing"]["cluster"] == "outlet" and settings["topics"]["cluster"] == "outlet"
     assert settings["framing"]["keyness_cluster"] == "" and settings["framing"]["min_group_docs"] == 20
-    suggested = suggest_topic_settings(12, len(settings["corpus"]["languages"]))  # the rule of an empty k_range, in one place
+    suggested = suggest_topic_settings(
+        12, len(settings["corpus"]["languages"])
+    )  # the rule of an empty k_range, in one place
     assert settings["topics"]["k_range"] == suggested["topics"]["k_range"] == [2, 3, 4, 5]
     assert (settings["units"]["kind"], settings["units"]["window"]) == ("sentences", 3)
-    assert all("#" in line for line in study.read_text(encoding="utf-8").splitlines() if " = " in line and line.split(" = ")[0] in {"table", "group_by", "k_range", "kwic_terms"})
+    assert all(
+        "#" in line
+        for line in study.read_text(encoding="utf-8").splitlines()
+        if " = " in line and line.split(" = ")[0] in {"table", "group_by", "k_range", "kwic_terms"}
+    )
     capsys.readouterr()
     assert main(["validate", "--study", str(study), "--quiet"]) == 0
     assert "ok: 12 documents" in capsys.readouterr().out
@@ -60,7 +82,9 @@ def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
 
 
 def test_init_without_language_column_sets_the_source_language(tmp_path):
-    pd.DataFrame({"id": ["a", "b", "c"], "content": [TINY_VI] * 3}).to_json(tmp_path / "vi.jsonl", orient="records", lines=True, force_ascii=False)
+    pd.DataFrame({"id": ["a", "b", "c"], "content": [TINY_VI] * 3}).to_json(
+        tmp_path / "vi.jsonl", orient="records", lines=True, force_ascii=False
+    )
     study = tmp_path / "vi.toml"
     assert main(["init", "--table", str(tmp_path / "vi.jsonl"), "--study", str(study)]) == 0
     settings = tomllib.loads(study.read_text(encoding="utf-8"))
@@ -93,7 +117,11 @@ def test_validate_names_a_grouping_column_the_corpus_lacks(tmp_path, capsys):
     """The issue's case: the seed study.toml copied for a table without the seed's 'event' column."""
     table = media_cloud_table().rename(columns={"stories_id": "doc_id", "media_name": "outlet"})
     table.to_csv(tmp_path / "articles.csv", index=False)
-    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace('folder = "seeds"\nmetadata = "seeds/metadata.csv"\n', 'table = "articles.csv"\n')
+    text = (
+        (ROOT / "study.toml")
+        .read_text(encoding="utf-8")
+        .replace('folder = "seeds"\nmetadata = "seeds/metadata.csv"\n', 'table = "articles.csv"\n')
+    )
     study = tmp_path / "study.toml"
     study.write_text(text, encoding="utf-8")
     status = main(["validate", "--study", str(study), "--quiet"])
@@ -107,7 +135,9 @@ def test_validate_names_a_grouping_column_the_corpus_lacks(tmp_path, capsys):
 def test_init_on_a_newsplease_folder(tmp_path):
     from tests.corpus.test_sources import newsplease_article, write_newsplease
 
-    write_newsplease(tmp_path / "np", {f"a{i}": newsplease_article(f"Tin {i}", TINY_VI, domain=f"bao{i % 2}.vn") for i in range(4)})
+    write_newsplease(
+        tmp_path / "np", {f"a{i}": newsplease_article(f"Tin {i}", TINY_VI, domain=f"bao{i % 2}.vn") for i in range(4)}
+    )
     study = tmp_path / "np.toml"
     assert main(["init", "--folder", str(tmp_path / "np"), "--study", str(study)]) == 0
     settings = tomllib.loads(study.read_text(encoding="utf-8"))
@@ -131,8 +161,9 @@ def test_init_reads_the_languages_of_the_whole_table(tmp_path):
     English ones. The languages come from every row, so the study admits both."""
     from analysis.scaffold import SAMPLE
 
-    rows = ([{"id": f"v{i}", "lang": "vi", "body": f"{TINY_VI}Bài số {i}.\n"} for i in range(SAMPLE + 100)]
-            + [{"id": f"e{i}", "lang": "en", "body": f"{TINY_EN}Story number {i}.\n"} for i in range(5)])
+    rows = [{"id": f"v{i}", "lang": "vi", "body": f"{TINY_VI}Bài số {i}.\n"} for i in range(SAMPLE + 100)] + [
+        {"id": f"e{i}", "lang": "en", "body": f"{TINY_EN}Story number {i}.\n"} for i in range(5)
+    ]
     pd.DataFrame(rows).to_csv(tmp_path / "sorted.csv", index=False)
     study = tmp_path / "sorted.toml"
     assert main(["init", "--table", str(tmp_path / "sorted.csv"), "--study", str(study)]) == 0

@@ -60,14 +60,25 @@ def test_disabled_progress_says_nothing_and_tracked_map_counts_every_result():
 
 def _run(study: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "MPLBACKEND": "Agg", "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "analysis", *args, "--study", str(study)], check=False, capture_output=True, text=True, env=env, cwd=study.parent)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis", *args, "--study", str(study)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=study.parent,
+    )
 
 
 def test_default_terminal_is_one_line_per_stage_verbose_lists_files_quiet_is_silent(tiny_study):
     default = _run(tiny_study, "prepare")
     assert default.returncode == 0, default.stderr
-    lines = [line for line in default.stderr.splitlines() if line.strip() and "doc/s]" not in line]  # prepare's progress bar
-    assert len(lines) == 1 and re.fullmatch(r"prepare: read 2 documents \(corpus\); wrote \d+ files to out in \d+\.\d s", lines[0]), default.stderr
+    lines = [
+        line for line in default.stderr.splitlines() if line.strip() and "doc/s]" not in line
+    ]  # prepare's progress bar
+    assert len(lines) == 1 and re.fullmatch(
+        r"prepare: read 2 documents \(corpus\); wrote \d+ files to out in \d+\.\d s", lines[0]
+    ), default.stderr
     assert default.stdout == ""
     verbose = _run(tiny_study, "frequencies", "--verbose")
     wrote = [line for line in verbose.stderr.splitlines() if line.startswith("INFO wrote ")]
@@ -79,18 +90,33 @@ def test_default_terminal_is_one_line_per_stage_verbose_lists_files_quiet_is_sil
 
 
 def test_make_help_lists_stage_targets_strip_notebooks_and_study():
-    result = subprocess.run(["make", "-s", "-o", ".venv/.installed", "help"], check=False, cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "-s", "-o", ".venv/.installed", "help"], check=False, cwd=ROOT, capture_output=True, text=True
+    )
     if result.returncode != 0 and "No rule" in result.stderr:
         pytest.skip("make unavailable")
     targets = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")}
-    assert {"prepare", "frequencies", "framing", "topics", "appendix", "strip-notebooks", "test", "clean", "help"} <= targets
+    assert {
+        "prepare",
+        "frequencies",
+        "framing",
+        "topics",
+        "appendix",
+        "strip-notebooks",
+        "test",
+        "clean",
+        "help",
+    } <= targets
     assert "STUDY=" in result.stdout
 
 
 def test_pyproject_license_is_spdx_and_every_resource_is_package_data():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert project["project"]["license"] == "MIT"  # an SPDX string, not a table (setuptools >= 77)
-    assert any(r.startswith("setuptools>=") and int(r.split(">=")[1].split(".")[0]) >= 77 for r in project["build-system"]["requires"])
+    assert any(
+        r.startswith("setuptools>=") and int(r.split(">=")[1].split(".")[0]) >= 77
+        for r in project["build-system"]["requires"]
+    )
     setuptools = project["tool"]["setuptools"]
     assert "analysis.resources" in setuptools["packages"]
     patterns = setuptools["package-data"]["analysis.resources"]
@@ -107,19 +133,27 @@ def test_kwic_terms_with_spaces_and_multiword_names_match_as_the_text_was_segmen
 
     assert kwic_query("kinh tế") == kwic_query("kinh_tế") == kwic_query("Kinh  tế")
     docs = []
-    for doc_id, language, sentences in (("v", "vi", [["Hai", "nước", "hợp_tác", "kinh_tế", "."]]),
-                                        ("e", "en", [["The", "United", "States", "and", "the", "East Sea", "."]])):
+    for doc_id, language, sentences in (
+        ("v", "vi", [["Hai", "nước", "hợp_tác", "kinh_tế", "."]]),
+        ("e", "en", [["The", "United", "States", "and", "the", "East Sea", "."]]),
+    ):
         docs.append(_prepared(doc_id, language, sentences))
     rules = TermRules({"vi": frozenset(), "en": frozenset()}, lemmatize_en=False)
     hit = kwic(docs, "kinh tế", rules, window=2)
-    assert hit[["doc_id", "position", "left", "keyword", "right"]].values.tolist() == [["v", 3, "nước hợp_tác", "kinh_tế", "."]]
+    assert hit[["doc_id", "position", "left", "keyword", "right"]].values.tolist() == [
+        ["v", 3, "nước hợp_tác", "kinh_tế", "."]
+    ]
     hit = kwic(docs, "United States", rules, window=2)  # two tokens in the text
-    assert hit[["doc_id", "position", "left", "keyword", "right"]].values.tolist() == [["e", 1, "The", "United States", "and the"]]
+    assert hit[["doc_id", "position", "left", "keyword", "right"]].values.tolist() == [
+        ["e", 1, "The", "United States", "and the"]
+    ]
     assert kwic(docs, "east sea", rules, window=1)["keyword"].tolist() == ["East Sea"]  # one merged token
     assert kwic(docs, "United", rules, window=1)["keyword"].tolist() == ["United"]
     assert kwic(docs, "States and", rules, window=1)["keyword"].tolist() == ["States and"]
     assert kwic(docs, "kinh te", rules).empty
-    assert kwic_absent(docs, "kinh te") == "'kinh te' is not in the corpus (looked for the token kinh_te and the words kinh te in a row); closest: kinh_tế"
+    assert kwic_absent(docs, "kinh te") == (
+        "'kinh te' is not in the corpus (looked for the token kinh_te and the words kinh te in a row); closest: kinh_tế"
+    )
 
 
 def _prepared(doc_id, language, sentences):
@@ -135,7 +169,9 @@ def test_kwic_terms_whose_slugs_collide_get_one_file_each():
     assert len(stems) == 4 and len(set(stems.values())) == 4
     assert stems["hợp_tác"] == "kwic_hợp_tác"
     assert all(re.fullmatch(r"kwic_east-sea-[0-9a-f]{8}", stems[t]) for t in ("East Sea", "east-sea", "EAST SEA"))
-    assert kwic_stems(["EAST SEA", "East Sea"])["East Sea"] == kwic_stems(["East Sea", "EAST SEA"])["East Sea"]  # order-free
+    assert (
+        kwic_stems(["EAST SEA", "East Sea"])["East Sea"] == kwic_stems(["East Sea", "EAST SEA"])["East Sea"]
+    )  # order-free
     assert kwic_stems(["East Sea"]) == {"East Sea": "kwic_east-sea"}  # no collision: the plain name
 
 
@@ -147,5 +183,7 @@ def test_progress_has_the_topic_engines_interface():
     progress.advance("vi K = 2 seed 1")
     clock.now += 6
     progress.advance("vi final fit, K = 2")
-    assert stream.getvalue().splitlines() == ["topics: 1/2 fits (vi K = 2 seed 1), 6 s so far, about 6 s left",
-                                              "topics: 2/2 fits (vi final fit, K = 2), 12 s so far"]
+    assert stream.getvalue().splitlines() == [
+        "topics: 1/2 fits (vi K = 2 seed 1), 6 s so far, about 6 s left",
+        "topics: 2/2 fits (vi final fit, K = 2), 12 s so far",
+    ]

@@ -40,32 +40,70 @@ MISSING = {"", "nat", "nan", "none", "null", "na", "n/a", "-"}
 MONTHS = {
     name: number
     for number, names in enumerate(
-        [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",), ("june", "jun"), ("july", "jul"),
-         ("august", "aug"), ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec")],
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
         start=1,
     )
     for name in names
 }
 # Monday = 0, as datetime.date.weekday().
 _WEEKDAY_NAMES_EN = [
-    ("monday", "mon"), ("tuesday", "tue", "tues"), ("wednesday", "wed"), ("thursday", "thu", "thur", "thurs"),
-    ("friday", "fri"), ("saturday", "sat"), ("sunday", "sun"),
+    ("monday", "mon"),
+    ("tuesday", "tue", "tues"),
+    ("wednesday", "wed"),
+    ("thursday", "thu", "thur", "thurs"),
+    ("friday", "fri"),
+    ("saturday", "sat"),
+    ("sunday", "sun"),
 ]
 WEEKDAYS_EN = {name: i for i, names in enumerate(_WEEKDAY_NAMES_EN) for name in names}
-WEEKDAYS_VI = {"thứ hai": 0, "thứ 2": 0, "thứ ba": 1, "thứ 3": 1, "thứ tư": 2, "thứ 4": 2, "thứ năm": 3, "thứ 5": 3, "thứ sáu": 4, "thứ 6": 4, "thứ bảy": 5, "thứ 7": 5, "chủ nhật": 6, "cn": 6}
+WEEKDAYS_VI = {
+    "thứ hai": 0,
+    "thứ 2": 0,
+    "thứ ba": 1,
+    "thứ 3": 1,
+    "thứ tư": 2,
+    "thứ 4": 2,
+    "thứ năm": 3,
+    "thứ 5": 3,
+    "thứ sáu": 4,
+    "thứ 6": 4,
+    "thứ bảy": 5,
+    "thứ 7": 5,
+    "chủ nhật": 6,
+    "cn": 6,
+}
 
 
 class DateError(ValueError):
     """A value that is not a date, or not a possible one; ``str(error)`` says why."""
 
 
-_ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?", re.IGNORECASE)
+_ISO = re.compile(
+    r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?",
+    re.IGNORECASE,
+)
 _ISO_BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T\d{2}:?\d{2}(?::?\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?")
 _NUMERIC = re.compile(r"(\d{1,2})\s*([/.-])\s*(\d{1,2})\s*\2\s*(\d{2,4})")
 _VI_WORDS = re.compile(r"(?:ngày\s+)?(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s*(?:năm|,)\s*(\d{2,4}))")
 _EN_MONTH_FIRST = re.compile(r"([a-z]{3,9})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{2,4})")
 _EN_DAY_FIRST = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([a-z]{3,9})\.?,?\s+(\d{2,4})")
-_TIME_ZONE = re.compile(r"(?:[-,|]\s*)?(?:lúc\s+)?(?:\d{1,2}[:h]\d{2}(?::\d{2})?\s*(?:am|pm|sa|ch)?)?\s*(?:\(?(?:gmt|utc|ict)\s*(?:[+-]\s*\d{1,2}(?::?\d{2})?)?\)?|[+-]\d{2}:?\d{2}|z)?\s*$", re.IGNORECASE)
+_TIME_ZONE = re.compile(
+    r"(?:[-,|]\s*)?(?:lúc\s+)?(?:\d{1,2}[:h]\d{2}(?::\d{2})?\s*(?:am|pm|sa|ch)?)?\s*(?:\(?(?:gmt|utc|ict)\s*(?:[+-]\s*\d{1,2}(?::?\d{2})?)?\)?|[+-]\d{2}:?\d{2}|z)?\s*$",
+    re.IGNORECASE,
+)
 
 
 def is_missing(value) -> bool:
@@ -113,13 +151,17 @@ def parse_date(value: str, dayfirst: bool = True) -> dt.date | None:
     weekday, low = _strip_weekday(low)
     date = _match(low, dayfirst)
     if date is None:
-        raise DateError(f"'{text}' is not a date in a known form (ISO 2024-04-03, 3/4/2024, 3 tháng 4 năm 2024, April 3, 2024)")
+        raise DateError(
+            f"'{text}' is not a date in a known form (ISO 2024-04-03, 3/4/2024, 3 tháng 4 năm 2024, April 3, 2024)"
+        )
     if weekday is not None and date.weekday() != weekday:
         raise DateError(f"'{text}' names the wrong weekday: {date.isoformat()} is a {date.strftime('%A')}")
     return date
 
 
-_WEEKDAY_VI = re.compile("(" + "|".join(sorted(map(re.escape, WEEKDAYS_VI), key=len, reverse=True)) + r")\b\.?,?\s*(?:ngày\s+)?")
+_WEEKDAY_VI = re.compile(
+    "(" + "|".join(sorted(map(re.escape, WEEKDAYS_VI), key=len, reverse=True)) + r")\b\.?,?\s*(?:ngày\s+)?"
+)
 _WEEKDAY_EN = re.compile("(" + "|".join(sorted(map(re.escape, WEEKDAYS_EN), key=len, reverse=True)) + r")\b\.?,?\s*")
 
 
@@ -128,11 +170,13 @@ def _strip_weekday(low: str) -> tuple[int | None, str]:
         return None, low
     match = _WEEKDAY_VI.match(low)
     if match:
-        return WEEKDAYS_VI[match[1]], low[match.end():]
+        return WEEKDAYS_VI[match[1]], low[match.end() :]
     match = _WEEKDAY_EN.match(low)
     # "mon"/"sat"... before a letter must be followed by a month name ("Wed, 03 Apr" / "Wednesday, April 3")
-    if match and (not low[match.end():match.end() + 1].isalpha() or low[match.end():].split(" ")[0].rstrip(".,") in MONTHS):
-        return WEEKDAYS_EN[match[1]], low[match.end():]
+    if match and (
+        not low[match.end() : match.end() + 1].isalpha() or low[match.end() :].split(" ")[0].rstrip(".,") in MONTHS
+    ):
+        return WEEKDAYS_EN[match[1]], low[match.end() :]
     return None, low
 
 
@@ -162,16 +206,16 @@ def _match(low: str, dayfirst: bool) -> dt.date | None:
     if match:
         return _make(int(match[1]), int(match[2]), int(match[3]), low)
     match = _NUMERIC.match(low)
-    if match and _rest_is_time(low[match.end():]):
+    if match and _rest_is_time(low[match.end() :]):
         first, second, year = int(match[1]), int(match[3]), int(match[4])
         day, month = (first, second) if dayfirst else (second, first)
         return _make(year, month, day, low)
     match = _VI_WORDS.match(low)
-    if match and _rest_is_time(low[match.end():]):
+    if match and _rest_is_time(low[match.end() :]):
         return _make(int(match[3]), int(match[2]), int(match[1]), low)
     for pattern, order in ((_EN_MONTH_FIRST, "md"), (_EN_DAY_FIRST, "dm")):
         match = pattern.match(low)
-        if match and _rest_is_time(low[match.end():]):
+        if match and _rest_is_time(low[match.end() :]):
             month_name, day = (match[1], match[2]) if order == "md" else (match[2], match[1])
             if month_name in MONTHS:
                 return _make(int(match[3]), MONTHS[month_name], int(day), low)
@@ -194,7 +238,9 @@ def iso_dates(dates: Sequence[dt.date | None]) -> list[str]:
     return [d.isoformat() if d is not None else "" for d in dates]
 
 
-def date_ranges(docvars: pd.DataFrame, by: Sequence[str] = ("language", "outlet"), column: str = "date") -> pd.DataFrame:
+def date_ranges(
+    docvars: pd.DataFrame, by: Sequence[str] = ("language", "outlet"), column: str = "date"
+) -> pd.DataFrame:
     """First and last date and the number of undated documents per group, with ``all`` totals.
 
     Groups and totals follow :func:`analysis.text.textstat.corpus_summary` (each value of the first

@@ -58,7 +58,7 @@ class Segments:
                 self.parts.append(self._new(SEGMENT))
             at = self.length % SEGMENT
             take = min(SEGMENT - at, len(values) - done)
-            self.parts[-1][at:at + take] = values[done:done + take]
+            self.parts[-1][at : at + take] = values[done : done + take]
             done += take
             self.length += take
 
@@ -75,7 +75,14 @@ class Segments:
     def __getitem__(self, index):
         if isinstance(index, slice):
             a, b, _ = index.indices(self.length)
-            pieces = [self.parts[k][max(a - k * SEGMENT, 0):b - k * SEGMENT] for k in range(a // SEGMENT, (b - 1) // SEGMENT + 1)] if b > a else []
+            pieces = (
+                [
+                    self.parts[k][max(a - k * SEGMENT, 0) : b - k * SEGMENT]
+                    for k in range(a // SEGMENT, (b - 1) // SEGMENT + 1)
+                ]
+                if b > a
+                else []
+            )
             return pieces[0] if len(pieces) == 1 else (np.concatenate(pieces) if pieces else self._new(0))
         if index < 0:
             index += self.length
@@ -93,7 +100,7 @@ class Segments:
 def _hexes(digests: np.ndarray) -> list[str]:
     """Rows of an ``(n, 32)`` uint8 array as 64-character hexadecimal strings."""
     flat = digests.tobytes().hex()
-    return [flat[i:i + 64] for i in range(0, len(flat), 64)]
+    return [flat[i : i + 64] for i in range(0, len(flat), 64)]
 
 
 class PackedColumns(Sequence):
@@ -139,7 +146,7 @@ class PackedColumns(Sequence):
 
     @property
     def doc_ids(self) -> list[str]:
-        return self.meta["doc_id"].iloc[self.start:self.start + len(self)].tolist()
+        return self.meta["doc_id"].iloc[self.start : self.start + len(self)].tolist()
 
     def record_digests(self) -> np.ndarray:
         """The record hashes as an ``(n, 32)`` uint8 array (read from the index when not kept)."""
@@ -155,13 +162,25 @@ class PackedColumns(Sequence):
     def _build(self, a: int, b: int) -> list:
         from .doctable import PackedDocument
 
-        rows = self.meta.iloc[self.start + a:self.start + b]
+        rows = self.meta.iloc[self.start + a : self.start + b]
         values = [rows[c].tolist() for c in self.columns]
         metas = [dict(zip(self.columns, row)) for row in zip(*values)]
         ids = rows["doc_id"].tolist()
         languages = rows["language"].tolist()
-        return list(map(PackedDocument, ids, languages, repeat(self.pack), self.offsets[a:b].tolist(), self.lengths[a:b].tolist(),
-                        _hexes(self.text_sha[a:b]), self.sizes[a:b].tolist(), metas, self.labels(a, b)))
+        return list(
+            map(
+                PackedDocument,
+                ids,
+                languages,
+                repeat(self.pack),
+                self.offsets[a:b].tolist(),
+                self.lengths[a:b].tolist(),
+                _hexes(self.text_sha[a:b]),
+                self.sizes[a:b].tolist(),
+                metas,
+                self.labels(a, b),
+            )
+        )
 
     def __getitem__(self, i):
         if isinstance(i, slice):
@@ -183,7 +202,9 @@ class PackedColumns(Sequence):
 
     def nbytes(self) -> int:
         """Bytes of the arrays (not the metadata, which is the corpus docvars)."""
-        arrays = [self.offsets, self.lengths, self.sizes, self.numbers, self.text_sha] + ([self.lines] if self.lines is not None else [])
+        arrays = [self.offsets, self.lengths, self.sizes, self.numbers, self.text_sha] + (
+            [self.lines] if self.lines is not None else []
+        )
         arrays += [] if callable(self.record_sha) else [self.record_sha]
         return sum(a.nbytes for a in arrays)
 
@@ -268,7 +289,11 @@ class RecordHashes(Mapping):
         return iter(self._full())
 
     def __len__(self) -> int:
-        return len(self._full()) if self._dict is not None or any(not isinstance(p, PackedColumns) for p in self._parts) else sum(map(len, self._parts))
+        return (
+            len(self._full())
+            if self._dict is not None or any(not isinstance(p, PackedColumns) for p in self._parts)
+            else sum(map(len, self._parts))
+        )
 
     def __bool__(self) -> bool:
         return any(len(p) for p in self._parts)
@@ -295,16 +320,24 @@ class PackedDocument:
     @property
     def text(self) -> str:
         if not self.pack:
-            raise InputError(self.where, "the corpus was read for validation only (no texts kept)", "read it with spill=True")
+            raise InputError(
+                self.where, "the corpus was read for validation only (no texts kept)", "read it with spill=True"
+            )
         try:
             with open(self.pack, "rb") as handle:
                 handle.seek(self.offset)
                 raw = handle.read(self.length)
         except OSError as exc:
-            raise InputError(self.pack, f"text pack cannot be read ({exc.strerror})", "run again (the pack is rebuilt from the source)") from None
+            raise InputError(
+                self.pack,
+                f"text pack cannot be read ({exc.strerror})",
+                "run again (the pack is rebuilt from the source)",
+            ) from None
         text = raw.decode("utf-8", "surrogatepass")
         if text_sha256(text) != self.text_sha256:
-            raise InputError(self.pack, f"text pack entry of {self.doc_id} changed", "delete the cache folder and run again")
+            raise InputError(
+                self.pack, f"text pack entry of {self.doc_id} changed", "delete the cache folder and run again"
+            )
         return text
 
     def loaded(self) -> Document:

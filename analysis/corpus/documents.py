@@ -33,9 +33,7 @@ LANGUAGES = ("vi", "en")
 #: Control characters a metadata cell may not hold (tab, newline and carriage return may: a multi-line title).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-_VI_LETTERS = re.compile(
-    "[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE
-)
+_VI_LETTERS = re.compile("[ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
 
 
 def text_sha256(text: str) -> str:
@@ -111,15 +109,21 @@ def decode_text(raw: bytes, where: str, encoding: str = "utf-8") -> str:
     if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
         encoding = "utf-16"
     elif raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
+        raw = raw[len(codecs.BOM_UTF8) :]
         encoding = "utf-8"
-    elif b"\x00" in raw and not encoding.strip().lower().replace("_", "-").startswith(("utf-16", "utf-32", "utf16", "utf32")):
+    elif b"\x00" in raw and not encoding.strip().lower().replace("_", "-").startswith(
+        ("utf-16", "utf-32", "utf16", "utf32")
+    ):
         offset = raw.index(b"\x00")
         kind = utf16_kind(raw)
         if kind:
             raise InputError(
-                where, f"looks like {kind.upper()} text without a byte-order mark (NUL bytes in every other position)",
-                f"declare encoding '{kind}' in the metadata column 'encoding' or in [corpus] encoding, or save it as UTF-8",
+                where,
+                f"looks like {kind.upper()} text without a byte-order mark (NUL bytes in every other position)",
+                (
+                    f"declare encoding '{kind}' in the metadata column 'encoding' or in [corpus] "
+                    "encoding, or save it as UTF-8"
+                ),
             )
         raise InputError(
             where, f"binary file (NUL byte at byte offset {offset})", "give a plain-text export of the article"
@@ -206,16 +210,16 @@ def check_relative_path(name: str, where: str) -> None:
         raise InputError(where, "empty 'file'", "give the file name relative to the corpus folder")
     for flavour in (PurePosixPath(name), PureWindowsPath(name)):
         if flavour.is_absolute() or flavour.drive or name.startswith(("/", "\\")):
-            raise InputError(
-                where, f"file '{name}' is an absolute path", "give the path relative to the corpus folder"
-            )
+            raise InputError(where, f"file '{name}' is an absolute path", "give the path relative to the corpus folder")
         if ".." in flavour.parts:
             raise InputError(
                 where, f"file '{name}' points outside the corpus folder ('..')", "move the file into the corpus folder"
             )
 
 
-def validate_metadata(table: pd.DataFrame, *, where: str, languages: tuple[str, ...] = LANGUAGES, lines: list[int] | None = None) -> pd.DataFrame:
+def validate_metadata(
+    table: pd.DataFrame, *, where: str, languages: tuple[str, ...] = LANGUAGES, lines: list[int] | None = None
+) -> pd.DataFrame:
     """Check the metadata table; return it with ``doc_id`` as a string index.
 
     Errors: a missing required column, an empty or duplicate ``doc_id``, an unknown language code,
@@ -230,7 +234,9 @@ def validate_metadata(table: pd.DataFrame, *, where: str, languages: tuple[str, 
             f"the header must contain {', '.join(REQUIRED_COLUMNS)}",
         )
     table = table.fillna("").astype(str)
-    table = table.assign(doc_id=[unicodedata.normalize("NFC", v.strip()) for v in table["doc_id"]])  # Hòa NFC and NFD: one id
+    table = table.assign(
+        doc_id=[unicodedata.normalize("NFC", v.strip()) for v in table["doc_id"]]
+    )  # Hòa NFC and NFD: one id
     seen: dict[str, int] = {}
     for position, row in zip(lines or range(2, len(table) + 2), table.itertuples(index=False)):
         label = f"{where} line {position}"
@@ -240,8 +246,14 @@ def validate_metadata(table: pd.DataFrame, *, where: str, languages: tuple[str, 
         for column, value in zip(table.columns, row):
             found = _CONTROL.search(value)
             if found:
-                raise InputError(label, f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id '{doc_id}' (offset {found.start()})",
-                                 "remove it from the cell (save the metadata again as plain text)")
+                raise InputError(
+                    label,
+                    (
+                        f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id "
+                        f"'{doc_id}' (offset {found.start()})"
+                    ),
+                    "remove it from the cell (save the metadata again as plain text)",
+                )
         if doc_id in seen:
             raise InputError(
                 label, f"duplicate doc_id '{doc_id}' (first on line {seen[doc_id]})", "make every doc_id unique"

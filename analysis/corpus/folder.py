@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from .documents import Corpus, Document, check_relative_path, decode_text, guess_language, text_sha256, utf16_kind, validate_metadata
+from .documents import (
+    Corpus,
+    Document,
+    check_relative_path,
+    decode_text,
+    guess_language,
+    text_sha256,
+    utf16_kind,
+    validate_metadata,
+)
 from ..errors import InputError
 from ..files import _read_utf8, decode_utf8, sha256_bytes, sha256_file
 from ..study.safety import make_unsafe
@@ -47,11 +56,18 @@ def decode_metadata(raw: bytes, path) -> str:
         except UnicodeDecodeError:
             sample = ""
         if "\t" in sample.split("\n", 1)[0]:
-            raise InputError(path, "an Excel 'Unicode text' export (UTF-16, tab-separated), not a UTF-8 CSV",
-                             "in Excel save it as 'CSV UTF-8 (Comma delimited)'")
+            raise InputError(
+                path,
+                "an Excel 'Unicode text' export (UTF-16, tab-separated), not a UTF-8 CSV",
+                "in Excel save it as 'CSV UTF-8 (Comma delimited)'",
+            )
         raise InputError(path, f"UTF-16 text ({utf16}), not UTF-8", "save the metadata as a UTF-8 CSV file")
     if b"\x00" in raw:
-        raise InputError(path, f"metadata file is binary (NUL byte at byte offset {raw.index(bytes(1))})", "save the metadata as a UTF-8 CSV file")
+        raise InputError(
+            path,
+            f"metadata file is binary (NUL byte at byte offset {raw.index(bytes(1))})",
+            "save the metadata as a UTF-8 CSV file",
+        )
     return decode_utf8(raw, where=path, what="metadata", fix="save it as UTF-8 CSV")
 
 
@@ -78,19 +94,28 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
                 width = len(record)
             elif record and len(record) > width:
                 hint = f"; the header is separated by {delimiter_hint}" if delimiter_hint else ""
-                raise InputError(path, f"broken CSV: line {line} has {len(record)} fields, the header {width}{hint}",
-                                 "quote fields that contain commas, or save the file comma-separated")
+                raise InputError(
+                    path,
+                    f"broken CSV: line {line} has {len(record)} fields, the header {width}{hint}",
+                    "quote fields that contain commas, or save the file comma-separated",
+                )
             elif record:
                 starts.append(line)
             line = reader.line_num + 1
     except csv.Error:
         starts = []  # pandas below decides (and reports) what the csv module could not read
     if delimiter_hint:
-        raise InputError(path, f"the header is separated by {delimiter_hint}, not commas", "save the metadata comma-separated (CSV UTF-8)")
+        raise InputError(
+            path,
+            f"the header is separated by {delimiter_hint}, not commas",
+            "save the metadata comma-separated (CSV UTF-8)",
+        )
     try:
         table = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False)
     except (pd.errors.ParserError, csv.Error) as exc:
-        raise InputError(path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields") from None
+        raise InputError(
+            path, f"broken CSV ({str(exc).splitlines()[0]})", "check quoting and the number of fields"
+        ) from None
     except pd.errors.EmptyDataError:
         raise InputError(path, "metadata file is empty", "write a header line doc_id,file,language,...") from None
     if "file" not in table.columns and "path" in table.columns:  # the shared corpora's name for it
@@ -98,7 +123,9 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
     lines = starts if len(starts) == len(table) else None
     table = validate_metadata(table, where=str(path), languages=languages, lines=lines)
     if table.empty:
-        raise InputError(path, "lists no documents (a header and no rows)", "add one row per document: doc_id,file,language,...")
+        raise InputError(
+            path, "lists no documents (a header and no rows)", "add one row per document: doc_id,file,language,..."
+        )
     for column in OPTIONAL_GROUP_COLUMNS:
         if column not in table.columns:
             # Only doc_id, file and language are required. A grouping column the defaults use and
@@ -106,7 +133,13 @@ def parse_metadata(text: str, path, languages=("vi", "en")) -> pd.DataFrame:
             table[column] = missing_column_label(column)
             if (str(path), column) not in _WARNED:  # once per run, not once per stage read
                 _WARNED.add((str(path), column))
-                log.warning("%s: no '%s' column; tables by %s show one group '%s'", path, column, column, missing_column_label(column))
+                log.warning(
+                    "%s: no '%s' column; tables by %s show one group '%s'",
+                    path,
+                    column,
+                    column,
+                    missing_column_label(column),
+                )
     table.attrs["lines"] = lines or list(range(2, len(table) + 2))
     return table
 
@@ -124,7 +157,9 @@ def resolve_in_folder(folder: Path, name: str, where: str) -> Path:
     resolved = candidate.resolve()
     if folder != resolved and folder not in resolved.parents:
         raise InputError(
-            where, f"file '{name}' resolves outside the corpus folder (symlink?)", "copy the file into the corpus folder"
+            where,
+            f"file '{name}' resolves outside the corpus folder (symlink?)",
+            "copy the file into the corpus folder",
         )
     if not resolved.exists():
         raise InputError(where, f"file '{name}' is missing from {folder}", "add the file or remove its metadata row")
@@ -158,10 +193,16 @@ class StoredDocument:
             with open(self.path, "rb") as handle:  # not pathlib: this runs once per document prepared
                 raw = handle.read()
         except OSError as exc:
-            raise InputError(self.path, f"cannot be read any more ({exc.strerror})", "restore the file and run again") from None
+            raise InputError(
+                self.path, f"cannot be read any more ({exc.strerror})", "restore the file and run again"
+            ) from None
         text = decode_text(raw, self.path, self.encoding)
         if text_sha256(text) != self.text_sha256:
-            raise InputError(self.path, "changed while the run was going (its text differs from when the corpus was read)", "run again")
+            raise InputError(
+                self.path,
+                "changed while the run was going (its text differs from when the corpus was read)",
+                "run again",
+            )
         return text
 
     def loaded(self) -> Document:
@@ -191,12 +232,22 @@ def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
         where = f"{meta_path} line {line}"
         unsafe = make_unsafe(row["file"])
         if unsafe:
-            raise InputError(where, f"file name {unsafe} (the generated make rules list every input)", "rename the file and its metadata entry")
+            raise InputError(
+                where,
+                f"file name {unsafe} (the generated make rules list every input)",
+                "rename the file and its metadata entry",
+            )
         path = resolve_in_folder(folder, row["file"], where)
         if path in listed:
             first_id, first_line = listed[path]
-            raise InputError(where, f"file '{row['file']}' is listed again, for doc_id '{row['doc_id']}' (first for '{first_id}' on line {first_line})",
-                             "list every file once (it would be counted twice)")
+            raise InputError(
+                where,
+                (
+                    f"file '{row['file']}' is listed again, for doc_id '{row['doc_id']}' (first for "
+                    f"'{first_id}' on line {first_line})"
+                ),
+                "list every file once (it would be counted twice)",
+            )
         listed[path] = (row["doc_id"], line)
         raw = path.read_bytes()
         hashes[str(path.relative_to(folder))] = sha256_bytes(raw)
@@ -205,7 +256,9 @@ def read_folder_corpus(study: Study, check_columns: bool = True) -> Corpus:
         guessed = guess_language(text)
         if guessed != row["language"]:
             log.warning("%s: metadata says language '%s' but the text looks '%s'", path, row["language"], guessed)
-        documents.append(StoredDocument(row["doc_id"], row["language"], str(path), encoding, text_sha256(text), len(text), row))
+        documents.append(
+            StoredDocument(row["doc_id"], row["language"], str(path), encoding, text_sha256(text), len(text), row)
+        )
     hashes[str(meta_path.name)] = sha256_bytes(meta_path.read_bytes())
     log.info("read %d documents from %s", len(documents), folder)
     # The line numbers served the messages above. Left in ``attrs``, pandas would deep-copy the
@@ -254,13 +307,19 @@ def read_parallel(folder: str | Path) -> ParallelSample:
         rows = [r[:-1] if r.endswith("\r") else r for r in rows]
         for i, row in enumerate(rows, start=1):
             if not row.strip():
-                raise InputError(f"{path} line {i}", "empty line: every line must be a sentence with its translation on the same line of the other file",
-                                 "remove the pair from both files or fill in the missing side")
+                raise InputError(
+                    f"{path} line {i}",
+                    "empty line: every line must be a sentence with its translation on the same line of the other file",
+                    "remove the pair from both files or fill in the missing side",
+                )
         lines[lang] = [r.strip() for r in rows]
     n_en, n_vi = len(lines["en"]), len(lines["vi"])
     if n_en != n_vi:
-        raise InputError(folder / "vi.txt", f"{n_vi} lines, but en.txt has {n_en}: the files are not line-aligned",
-                         "line i of vi.txt must be the translation of line i of en.txt")
+        raise InputError(
+            folder / "vi.txt",
+            f"{n_vi} lines, but en.txt has {n_en}: the files are not line-aligned",
+            "line i of vi.txt must be the translation of line i of en.txt",
+        )
     if n_en == 0:
         raise InputError(folder / "en.txt", "no lines", "write one sentence a line")
     docs_path = folder / "docs.csv"
@@ -280,7 +339,9 @@ def _parallel_docs(path: Path, text: str, n_lines: int) -> list[tuple[str, int, 
     rows = list(csv.reader(_io.StringIO(text)))
     header = ["doc_id", "start_line", "end_line"]
     if not rows or [c.strip() for c in rows[0]] != header:
-        raise InputError(f"{path} line 1", f"header must be {','.join(header)}", "write the header doc_id,start_line,end_line")
+        raise InputError(
+            f"{path} line 1", f"header must be {','.join(header)}", "write the header doc_id,start_line,end_line"
+        )
     docs: list[tuple[str, int, int]] = []
     seen: set[str] = set()
     for number, row in enumerate(rows[1:], start=2):
@@ -288,7 +349,11 @@ def _parallel_docs(path: Path, text: str, n_lines: int) -> list[tuple[str, int, 
             continue
         where = f"{path} line {number}"
         if len(row) != 3:
-            raise InputError(where, f"{len(row)} fields, expected 3 (doc_id,start_line,end_line)", "write three comma-separated fields")
+            raise InputError(
+                where,
+                f"{len(row)} fields, expected 3 (doc_id,start_line,end_line)",
+                "write three comma-separated fields",
+            )
         doc_id, start, end = (c.strip() for c in row)
         if not doc_id:
             raise InputError(where, "empty doc_id", "give every document an id")
@@ -298,18 +363,27 @@ def _parallel_docs(path: Path, text: str, n_lines: int) -> list[tuple[str, int, 
         try:
             a, b = int(start), int(end)
         except ValueError:
-            raise InputError(where, f"start_line '{start}' and end_line '{end}' must be whole numbers", "write 1-based line numbers") from None
+            raise InputError(
+                where, f"start_line '{start}' and end_line '{end}' must be whole numbers", "write 1-based line numbers"
+            ) from None
         if not 1 <= a <= b <= n_lines:
-            raise InputError(where, f"lines {a}-{b} are not a range inside 1-{n_lines}", f"use 1 <= start_line <= end_line <= {n_lines}")
+            raise InputError(
+                where,
+                f"lines {a}-{b} are not a range inside 1-{n_lines}",
+                f"use 1 <= start_line <= end_line <= {n_lines}",
+            )
         docs.append((doc_id, a, b))
     if not docs:
         raise InputError(path, "no documents", "list at least one doc_id,start_line,end_line row, or remove docs.csv")
     ordered = sorted(docs, key=lambda d: d[1])
     for (id_a, _, end_a), (id_b, start_b, _) in zip(ordered, ordered[1:]):
         if start_b <= end_a:
-            raise InputError(path, f"documents '{id_a}' and '{id_b}' overlap (line {start_b})", "give every line to at most one document")
+            raise InputError(
+                path,
+                f"documents '{id_a}' and '{id_b}' overlap (line {start_b})",
+                "give every line to at most one document",
+            )
     return docs
-
 
 
 _WARNED: set[tuple[str, str]] = set()

@@ -97,10 +97,38 @@ READER_VERSION = "3"
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
 
 #: news-please's field names (https://github.com/fhamborg/news-please, its JSON output).
-NEWSPLEASE_COLUMNS = {"text": "maintext", "title": "title", "date": "date_publish", "language": "language", "outlet": "source_domain", "url": "url"}
+NEWSPLEASE_COLUMNS = {
+    "text": "maintext",
+    "title": "title",
+    "date": "date_publish",
+    "language": "language",
+    "outlet": "source_domain",
+    "url": "url",
+}
 
-FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
-SOURCE_KEYS = ("table", "format", "delimiter", "encoding", "language", "columns", "newsplease", "html", "folder", "metadata", "name")
+FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".txt": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+SOURCE_KEYS = (
+    "table",
+    "format",
+    "delimiter",
+    "encoding",
+    "language",
+    "columns",
+    "newsplease",
+    "html",
+    "folder",
+    "metadata",
+    "name",
+)
 
 #: Records per batch read from a Parquet file (memory: one batch of texts at a time).
 PARQUET_BATCH = 2048
@@ -151,11 +179,19 @@ def sources_of(study) -> list[Source]:
     top = {k: getattr(corpus, k, "") for k in ("table", "newsplease", "html")}
     if entries:
         if any(top.values()):
-            raise InputError(where, "[corpus] has both [[corpus.source]] tables and table/html/newsplease", "declare every source as a [[corpus.source]] table")
+            raise InputError(
+                where,
+                "[corpus] has both [[corpus.source]] tables and table/html/newsplease",
+                "declare every source as a [[corpus.source]] table",
+            )
         return [_source_from(entry, study, f"[[corpus.source]] #{i}") for i, entry in enumerate(entries, start=1)]
     entry = {k: v for k, v in top.items() if v}
     if len(entry) > 1:
-        raise InputError(where, f"[corpus] names {' and '.join(entry)}", "give one of table, html, newsplease (or several [[corpus.source]] tables)")
+        raise InputError(
+            where,
+            f"[corpus] names {' and '.join(entry)}",
+            "give one of table, html, newsplease (or several [[corpus.source]] tables)",
+        )
     for key in ("format", "delimiter", "language"):
         if getattr(corpus, key, ""):
             entry[key] = getattr(corpus, key)
@@ -170,7 +206,9 @@ def sources_of(study) -> list[Source]:
 def _source_from(entry, study, label: str) -> Source:
     where = str(study.source)
     if not isinstance(entry, dict):
-        raise InputError(where, f"{label} must be a table", "write it as [[corpus.source]] with keys such as table = \"articles.csv\"")
+        raise InputError(
+            where, f"{label} must be a table", 'write it as [[corpus.source]] with keys such as table = "articles.csv"'
+        )
     unknown = [k for k in entry if k not in SOURCE_KEYS]
     if unknown:
         raise InputError(where, f"unknown key '{unknown[0]}' in {label}", f"use one of: {', '.join(SOURCE_KEYS)}")
@@ -179,14 +217,18 @@ def _source_from(entry, study, label: str) -> Source:
             raise InputError(where, f"{label} {key} must be a string, got {value!r}", f'write {key} = "..."')
     kinds = [k for k in ("table", "newsplease", "html", "folder") if entry.get(k)]
     if len(kinds) != 1:
-        raise InputError(where, f"{label} must name exactly one of table, newsplease, html, folder", 'e.g. table = "articles.csv"')
+        raise InputError(
+            where, f"{label} must name exactly one of table, newsplease, html, folder", 'e.g. table = "articles.csv"'
+        )
     kind = kinds[0]
     columns = entry.get("columns", {}) or {}
     if not isinstance(columns, dict):
         raise InputError(where, f"{label} columns must be a table", '[corpus.columns] text = "body"')
     for name, column in columns.items():
         if name not in CANONICAL:
-            raise InputError(where, f"{label} columns maps unknown name '{name}'", f"map some of: {', '.join(CANONICAL)}")
+            raise InputError(
+                where, f"{label} columns maps unknown name '{name}'", f"map some of: {', '.join(CANONICAL)}"
+            )
         if not isinstance(column, str) or not column:
             raise InputError(where, f"{label} columns.{name} must name a column", f'{name} = "the column\'s header"')
     fmt = entry.get("format", "")
@@ -194,13 +236,21 @@ def _source_from(entry, study, label: str) -> Source:
         raise InputError(where, f"{label} format = '{fmt}' is not known", "use csv, tsv, jsonl or parquet")
     if kind == "folder":
         metadata = entry.get("metadata") or f"{entry['folder'].rstrip('/')}/metadata.csv"
-        if not study.path(metadata).is_file() and study.path(entry["folder"]).is_dir() and any(study.path(entry["folder"]).rglob("*.json")):
+        if (
+            not study.path(metadata).is_file()
+            and study.path(entry["folder"]).is_dir()
+            and any(study.path(entry["folder"]).rglob("*.json"))
+        ):
             kind = "newsplease"  # a news-please output folder: read without configuration
     else:
         metadata = ""
     language = entry.get("language", "")
     if language and language not in study.corpus.languages:
-        raise InputError(where, f"{label} language = '{language}' is not a study language", f"use one of {', '.join(study.corpus.languages)}")
+        raise InputError(
+            where,
+            f"{label} language = '{language}' is not a study language",
+            f"use one of {', '.join(study.corpus.languages)}",
+        )
     return Source(
         kind=kind,
         path=entry[kinds[0]],
@@ -241,7 +291,11 @@ def table_format(path: Path, declared: str, where: str) -> str:
         return declared
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise InputError(where, f"cannot tell the format of '{path.name}' from its extension", 'add format = "csv" (or tsv, jsonl, parquet)')
+        raise InputError(
+            where,
+            f"cannot tell the format of '{path.name}' from its extension",
+            'add format = "csv" (or tsv, jsonl, parquet)',
+        )
     return fmt
 
 
@@ -268,7 +322,7 @@ def _decode_error(path: Path, encoding: str, unit: str = "line") -> InputError:
                 return InputError(
                     f"{path} {unit} {number}",
                     f"cannot be decoded as {encoding.replace('-sig', '')} at byte offset {offset + exc.start}",
-                    "declare the table's encoding (e.g. encoding = \"cp1258\") in its source, or save it as UTF-8",
+                    'declare the table\'s encoding (e.g. encoding = "cp1258") in its source, or save it as UTF-8',
                 )
             offset += len(raw)
     return InputError(str(path), f"cannot be decoded as {encoding}", "save it as UTF-8")
@@ -290,8 +344,13 @@ def _probe(path: Path, encoding: str, where: str, empty_fix: str, binary_fix: st
 def _open_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str):
     """The open file, its ``csv.reader`` (strict), the checked header and the codec of a CSV/TSV
     file (the caller closes the file)."""
-    codec, excel_unicode = _probe(path, encoding, where, "export the table with a header line and one row per article",
-                                  "export the table as CSV text (or give a .parquet file)")
+    codec, excel_unicode = _probe(
+        path,
+        encoding,
+        where,
+        "export the table with a header line and one row per article",
+        "export the table as CSV text (or give a .parquet file)",
+    )
     if excel_unicode:
         log.info("%s: an Excel 'Unicode text' export (UTF-16 with BOM): read as tab-separated", path)
         fmt = "tsv"
@@ -309,7 +368,11 @@ def _open_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str):
             for other, name in ((";", "semicolon (;)"), ("\t", "tab"), (",", "comma"), ("|", "pipe (|)")):
                 if other != sep and other in header[0]:
                     fix = f'add delimiter = "{other}"' if other != "\t" else 'add format = "tsv"'
-                    raise InputError(f"{where} line 1", f"the header is one column; the file looks {name}-separated", f"{fix} to its source, or save it comma-separated")
+                    raise InputError(
+                        f"{where} line 1",
+                        f"the header is one column; the file looks {name}-separated",
+                        f"{fix} to its source, or save it comma-separated",
+                    )
         header = [h.strip() for h in header]
         _check_header(header, where)
     except BaseException:
@@ -321,7 +384,7 @@ def _open_csv(path: Path, fmt: str, delimiter: str, encoding: str, where: str):
 def _width_error(label: str, row: list, width: int, sep: str) -> InputError:
     hint = "check the quoting and separators of this record"
     if len(row) == 1 and sep == "," and (";" in row[0] or "\t" in row[0]):
-        hint = "the record looks ;- or tab-separated: give delimiter (or format = \"tsv\")"
+        hint = 'the record looks ;- or tab-separated: give delimiter (or format = "tsv")'
     return InputError(label, f"has {len(row)} fields, the header has {width}", hint)
 
 
@@ -339,7 +402,11 @@ def iter_csv(path: Path, *, fmt: str, delimiter: str, encoding: str, where: str)
             except UnicodeDecodeError:
                 raise _decode_error(path, codec) from None
             except csv.Error as exc:
-                raise InputError(f"{where} record {number + 1} (line {start})", f"broken CSV ({exc})", "check the quoting of this record (a quote inside a field must be doubled)") from None
+                raise InputError(
+                    f"{where} record {number + 1} (line {start})",
+                    f"broken CSV ({exc})",
+                    "check the quoting of this record (a quote inside a field must be doubled)",
+                ) from None
             number += 1
             label = f"{where} record {number} (line {start})"
             start = reader.line_num + 1
@@ -414,7 +481,11 @@ def csv_batches(path: Path, *, fmt: str, delimiter: str, encoding: str, where: s
         except UnicodeDecodeError:
             raise _decode_error(path, codec) from None
         except csv.Error as exc:
-            raise InputError(f"{where} record {number + 1} (line {start})", f"broken CSV ({exc})", "check the quoting of this record (a quote inside a field must be doubled)") from None
+            raise InputError(
+                f"{where} record {number + 1} (line {start})",
+                f"broken CSV ({exc})",
+                "check the quoting of this record (a quote inside a field must be doubled)",
+            ) from None
         if rows:
             yield Batch(header, list(zip(*rows)), number - len(rows) + 1, lines)
     finally:
@@ -427,7 +498,9 @@ def _check_header(header: list[str], where: str) -> None:
         if not name:
             raise InputError(f"{where} line 1", "a column without a name in the header", "name every column")
         if name in seen:
-            raise InputError(f"{where} line 1", f"column '{name}' appears twice in the header", "give every column its own name")
+            raise InputError(
+                f"{where} line 1", f"column '{name}' appears twice in the header", "give every column its own name"
+            )
         seen.add(name)
 
 
@@ -458,8 +531,11 @@ def _check_json_text(obj: dict, key: str, label: str) -> None:
     if isinstance(value, float) and math.isnan(value):  # NaN, as pandas writes a missing cell: missing, like null
         return
     if value is not None and not isinstance(value, str):
-        raise InputError(label, f"text '{key}' is {_JSON_KINDS.get(type(value), type(value).__name__)}, not a string",
-                         "write the article's text as one JSON string")
+        raise InputError(
+            label,
+            f"text '{key}' is {_JSON_KINDS.get(type(value), type(value).__name__)}, not a string",
+            "write the article's text as one JSON string",
+        )
 
 
 def _jsonl_items(path: Path, encoding: str, where: str, text_key: str = "text") -> Iterator[tuple[int, int, dict]]:
@@ -533,7 +609,9 @@ def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0, text_
         yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
 
 
-def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()) -> Iterator[Batch]:
+def parquet_batches(
+    path: Path, *, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()
+) -> Iterator[Batch]:
     """A Parquet file, ``batch_size`` rows at a time (pyarrow ``iter_batches``), as :class:`Batch` es
     of strings (missing = ``""``; numbers, dates, lists as :func:`_plain_value` writes them).
 
@@ -546,15 +624,22 @@ def parquet_batches(path: Path, *, where: str, batch_size: int = PARQUET_BATCH, 
     try:
         parquet = pq.ParquetFile(path)
     except Exception as exc:  # noqa: BLE001 (pyarrow raises ArrowInvalid / OSError for a file that is not Parquet)
-        raise InputError(where, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
+        raise InputError(
+            where,
+            f"not a readable Parquet file ({str(exc).splitlines()[0]})",
+            "give a .parquet file written by pandas/pyarrow",
+        ) from None
     header = list(parquet.schema_arrow.names)
     _check_header(header, where)
     number = 0
     keep = set(keep_arrow)
     for field in parquet.schema_arrow:
         if field.name in keep and not _textual(field.type):
-            raise InputError(where, f"text column '{field.name}' is of type {str(field.type).split('<')[0]}, not strings",
-                             "store one article text per row, as a string column")
+            raise InputError(
+                where,
+                f"text column '{field.name}' is of type {str(field.type).split('<')[0]}, not strings",
+                "store one article text per row, as a string column",
+            )
     for batch in parquet.iter_batches(batch_size=batch_size):
         values = []
         for name, column in zip(batch.schema.names, batch.columns):
@@ -595,8 +680,11 @@ def _utf8_column(column, name: str, where: str, before: int):
             try:
                 (value or b"").decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise InputError(f"{where} record {before + i + 1}", f"column '{name}' ({column.type}) is not UTF-8 (byte offset {exc.start})",
-                                 "store the column as UTF-8 strings") from None
+                raise InputError(
+                    f"{where} record {before + i + 1}",
+                    f"column '{name}' ({column.type}) is not UTF-8 (byte offset {exc.start})",
+                    "store the column as UTF-8 strings",
+                ) from None
         raise
 
 
@@ -618,7 +706,11 @@ def files_under(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
             continue
         resolved = path.resolve()
         if not resolved.is_relative_to(root):
-            raise InputError(path, f"resolves outside the {folder.name} folder (symlink to {resolved})", "copy the file into the folder, or remove the link")
+            raise InputError(
+                path,
+                f"resolves outside the {folder.name} folder (symlink to {resolved})",
+                "copy the file into the folder, or remove the link",
+            )
         if resolved.is_file():
             found.append(path)
     return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
@@ -638,7 +730,9 @@ def iter_newsplease(folder: Path, encoding: str, text_key: str = "maintext") -> 
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(path, f"not valid JSON ({exc.msg} at line {exc.lineno})", "give news-please's JSON output") from None
+            raise InputError(
+                path, f"not valid JSON ({exc.msg} at line {exc.lineno})", "give news-please's JSON output"
+            ) from None
         if not isinstance(obj, dict):
             raise InputError(path, "is not a JSON object", "give news-please's JSON output (one article per file)")
         _check_json_text(obj, text_key, str(path))
@@ -668,13 +762,23 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
         raise InputError(folder, "no *.html or *.htm files", "point html at a folder of saved pages")
     for path in files:
         page = decode_text(path.read_bytes(), str(path), encoding)
-        found = trafilatura.bare_extraction(page, with_metadata=True, include_comments=False, favor_precision=True, deduplicate=False, fast=True)
+        found = trafilatura.bare_extraction(
+            page, with_metadata=True, include_comments=False, favor_precision=True, deduplicate=False, fast=True
+        )
         text = ((found.text if found is not None else "") or "").strip()
         if not text:
-            raise InputError(path, "no main text found in the page (trafilatura)", "remove the page or save the article's own page")
+            raise InputError(
+                path, "no main text found in the page (trafilatura)", "remove the page or save the article's own page"
+            )
         name = str(path.relative_to(folder))
         sitename = _plain_value(found.sitename)
-        log.info("html: %s -> %d characters of main text, title %r, date %r", name, len(text), found.title or "", found.date or "")
+        log.info(
+            "html: %s -> %d characters of main text, title %r, date %r",
+            name,
+            len(text),
+            found.title or "",
+            found.date or "",
+        )
         yield Record(
             str(path),
             {
@@ -706,7 +810,11 @@ def _existing(source: Source, study) -> Path:
     path = study.path(source.path)
     if not (path.is_file() if source.kind == "table" else path.is_dir()):
         what = "table" if source.kind == "table" else f"{source.kind} folder"
-        raise InputError(study.source, f"{source.label} {what} '{source.path}' not found", "fix the path (relative to the study file)")
+        raise InputError(
+            study.source,
+            f"{source.label} {what} '{source.path}' not found",
+            "fix the path (relative to the study file)",
+        )
     return path
 
 
@@ -723,7 +831,11 @@ def _records_at(source: Source, path: Path) -> Iterator[Record]:
         if fmt == "jsonl":
             return iter_jsonl(path, source.encoding, str(path), source.mapping["text"])
         return iter_parquet(path, str(path))
-    return iter_newsplease(path, source.encoding, source.mapping["text"]) if source.kind == "newsplease" else iter_html(path, source.encoding)
+    return (
+        iter_newsplease(path, source.encoding, source.mapping["text"])
+        if source.kind == "newsplease"
+        else iter_html(path, source.encoding)
+    )
 
 
 # ------------------------------------------------------------------------------ validation
@@ -739,7 +851,9 @@ class _Admitted:
     record_sha256: str
 
 
-def admit(record: Record, source: Source, *, languages: tuple[str, ...], mapping: dict[str, str] | None = None) -> _Admitted:
+def admit(
+    record: Record, source: Source, *, languages: tuple[str, ...], mapping: dict[str, str] | None = None
+) -> _Admitted:
     """Map one record's columns and check it: id, language, text (pure; raises InputError)."""
     mapping = mapping or source.mapping
     fields = record.fields
@@ -754,7 +868,11 @@ def admit(record: Record, source: Source, *, languages: tuple[str, ...], mapping
     for column, value in fields.items():
         name = reverse.get(column, column)
         if name in meta:
-            raise InputError(record.where, f"column '{column}' and the column mapped to '{name}' collide", f"rename the table's '{name}' column or map {name} to it")
+            raise InputError(
+                record.where,
+                f"column '{column}' and the column mapped to '{name}' collide",
+                f"rename the table's '{name}' column or map {name} to it",
+            )
         meta[name] = value
     text = meta.pop("text")
     doc_id = unicodedata.normalize("NFC", meta["doc_id"].strip())  # Hòa typed (NFC) or pasted from a Mac (NFD): one id
@@ -764,18 +882,32 @@ def admit(record: Record, source: Source, *, languages: tuple[str, ...], mapping
     for column, value in meta.items():
         found = _CONTROL.search(value)
         if found:
-            raise InputError(record.where, f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id '{doc_id}' (offset {found.start()})",
-                             "remove it from the cell (export the table again as plain text)")
+            raise InputError(
+                record.where,
+                (
+                    f"control character U+{ord(found.group()):04X} in column '{column}' of doc_id "
+                    f"'{doc_id}' (offset {found.start()})"
+                ),
+                "remove it from the cell (export the table again as plain text)",
+            )
     language = (meta.get("language") or source.language).strip().lower()
     if not language and source.language:
         language = source.language
     if language not in languages:
-        raise InputError(record.where, f"unknown language code '{language}' for doc_id '{doc_id}'", f"use one of {', '.join(languages)}")
+        raise InputError(
+            record.where,
+            f"unknown language code '{language}' for doc_id '{doc_id}'",
+            f"use one of {', '.join(languages)}",
+        )
     meta["language"] = language
     if not text.strip():
         raise InputError(record.where, f"empty text for doc_id '{doc_id}'", "remove the record or add its text")
     if "\x00" in text:
-        raise InputError(record.where, f"binary text for doc_id '{doc_id}' (NUL character at offset {text.index(chr(0))})", "give the article's plain text")
+        raise InputError(
+            record.where,
+            f"binary text for doc_id '{doc_id}' (NUL character at offset {text.index(chr(0))})",
+            "give the article's plain text",
+        )
     return _Admitted(doc_id, language, text, meta, record.where, "")
 
 
@@ -813,7 +945,9 @@ class _PackWriter:
             # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
             self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
             self._index_tmp = self._tmp.with_suffix(".index.tmp")
-            self._index = open(self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {}))  # noqa: SIM115
+            self._index = open(
+                self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {})
+            )  # noqa: SIM115
 
     def add_index(self, line: str) -> None:
         if self._index is not None:
@@ -878,7 +1012,12 @@ def _index_path(pack: Path, kind: str = "jsonl") -> Path:
 
 
 def _source_key(source: Source, hashes: dict[str, str], study) -> str:
-    settings = {"reader": READER_VERSION, "source": source.describe(), "languages": list(study.corpus.languages), "files": hashes}
+    settings = {
+        "reader": READER_VERSION,
+        "source": source.describe(),
+        "languages": list(study.corpus.languages),
+        "files": hashes,
+    }
     return hashlib.sha256(json.dumps(settings, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
@@ -914,7 +1053,13 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
     hashes = {_rel(p, study): sha256_file(p) for p in source_files(source, study)}
     pack = study.cache_dir / "texts" / f"{_source_key(source, hashes, study)}.pack"
     kind = "arrow" if _columnwise(source, path) else "jsonl"
-    if kind == "arrow" and spill and pack.is_file() and not _index_path(pack, kind).is_file() and _index_path(pack, "jsonl").is_file():
+    if (
+        kind == "arrow"
+        and spill
+        and pack.is_file()
+        and not _index_path(pack, kind).is_file()
+        and _index_path(pack, "jsonl").is_file()
+    ):
         kind = "jsonl"  # a JSON Lines table whose records have different keys: read record by record before
     if spill and pack.is_file() and _index_path(pack, kind).is_file():
         if kind == "arrow":
@@ -944,15 +1089,43 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
             offset, length = writer.add(doc.text)
             sha = text_sha256(doc.text)
             doc.record_sha256 = record_sha256(doc.meta, sha)
-            documents.append(PackedDocument(doc.doc_id, doc.language, str(pack) if spill else "", offset, length, sha, len(doc.text), doc.meta, doc.where))
+            documents.append(
+                PackedDocument(
+                    doc.doc_id,
+                    doc.language,
+                    str(pack) if spill else "",
+                    offset,
+                    length,
+                    sha,
+                    len(doc.text),
+                    doc.meta,
+                    doc.where,
+                )
+            )
             rows.append(doc.meta)
             records[doc.doc_id] = doc.record_sha256
             guessed = _guess_language(doc.text)
             if guessed != doc.language:
                 log.warning("%s: says language '%s' but the text looks '%s'", doc.where, doc.language, guessed)
             if spill:
-                where = doc.where[len(prefix):] if doc.where.startswith(prefix) else doc.where
-                writer.add_index(json.dumps([doc.doc_id, doc.language, offset, length, sha, len(doc.text), doc.meta, where, doc.record_sha256], ensure_ascii=False) + "\n")
+                where = doc.where[len(prefix) :] if doc.where.startswith(prefix) else doc.where
+                writer.add_index(
+                    json.dumps(
+                        [
+                            doc.doc_id,
+                            doc.language,
+                            offset,
+                            length,
+                            sha,
+                            len(doc.text),
+                            doc.meta,
+                            where,
+                            doc.record_sha256,
+                        ],
+                        ensure_ascii=False,
+                    )
+                    + "\n"
+                )
         if not documents:
             raise InputError(source.path, "no records", NO_RECORDS_FIX)
         _check_duplicates(documents)
@@ -973,7 +1146,9 @@ def _from_index(pack: Path, prefix: str):
     with open(_index_path(pack), encoding="utf-8") as handle:
         for line in handle:
             doc_id, language, offset, length, sha, size, meta, where, record_sha = json.loads(line)
-            documents.append(PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, prefix + where))
+            documents.append(
+                PackedDocument(doc_id, language, str(pack), offset, length, sha, size, meta, prefix + where)
+            )
             rows.append(meta)
             records[doc_id] = record_sha
     return documents, rows, records
@@ -1023,16 +1198,26 @@ def _read_table_batches(source: Source, study, path: Path, writer: _PackWriter, 
         for i in suspects:
             guessed = "en" if ascii_only[i] else _guess_language(heads[i])
             if guessed != languages[i]:
-                log.warning("%s: says language '%s' but the text looks '%s'", batch.label(where, i), languages[i], guessed)
+                log.warning(
+                    "%s: says language '%s' but the text looks '%s'", batch.label(where, i), languages[i], guessed
+                )
         arrays = [pa.array(c, pa.string()) for c in columns] + [
-            pa.array(offsets), pa.array(lengths), pa.array(sizes),
+            pa.array(offsets),
+            pa.array(lengths),
+            pa.array(sizes),
             pa.array(np.arange(batch.first, batch.first + n, dtype=np.int64)),
-            pa.array(np.asarray(batch.lines, dtype=np.int64) if batch.lines is not None else np.full(n, -1, dtype=np.int64)),
+            pa.array(
+                np.asarray(batch.lines, dtype=np.int64) if batch.lines is not None else np.full(n, -1, dtype=np.int64)
+            ),
             pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(digests)]),
         ]
         if not pack:  # no index to take them from later: the record hashes now
-            arrays.append(pa.FixedSizeBinaryArray.from_buffers(pa.binary(32), n, [None, pa.py_buffer(_record_digests(names, columns, text_hex))]))
-        record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL[:len(arrays) - len(names)]])
+            arrays.append(
+                pa.FixedSizeBinaryArray.from_buffers(
+                    pa.binary(32), n, [None, pa.py_buffer(_record_digests(names, columns, text_hex))]
+                )
+            )
+        record_batch = pa.RecordBatch.from_arrays(arrays, names=[*names, *_INTERNAL[: len(arrays) - len(names)]])
         writer.add_batch(record_batch)
         kept.add(record_batch)
     if not kept.count:
@@ -1046,7 +1231,7 @@ def _DIGEST(h) -> bytes:  # noqa: N802 (a function used as map's callable)
 
 def _hex_rows(digests: bytes) -> list[str]:
     flat = digests.hex()
-    return [flat[i:i + 64] for i in range(0, len(flat), 64)]
+    return [flat[i : i + 64] for i in range(0, len(flat), 64)]
 
 
 class _Columns:
@@ -1059,7 +1244,7 @@ class _Columns:
 
         self.meta: dict[str, list] = {}
         self.numbers = {n: Segments(np.int64 if n == "\x1foffset" else np.int32) for n in _INTERNAL[:5]}
-        self.numbers.update({n: Segments(np.uint8, 32) for n in _INTERNAL[5:(7 if keep_records else 6)]})
+        self.numbers.update({n: Segments(np.uint8, 32) for n in _INTERNAL[5 : (7 if keep_records else 6)]})
         self.skip = set() if keep_records else {_INTERNAL[6]}
         self.count = 0
 
@@ -1073,14 +1258,24 @@ class _Columns:
             if name in self.numbers:
                 if pa.types.is_fixed_size_binary(column.type):
                     data = np.frombuffer(column.buffers()[1], dtype=np.uint8)
-                    values = data[column.offset * 32:(column.offset + len(column)) * 32].reshape(-1, 32)
+                    values = data[column.offset * 32 : (column.offset + len(column)) * 32].reshape(-1, 32)
                 else:
                     values = column.to_numpy()
-                    if name != "\x1foffset" and len(values) and (int(values.max()) >= 2**31 or int(values.min()) < -2**31):
-                        raise InputError("table", "a text length, record number or line beyond 2**31", "split the table into smaller ones")
+                    if (
+                        name != "\x1foffset"
+                        and len(values)
+                        and (int(values.max()) >= 2**31 or int(values.min()) < -(2**31))
+                    ):
+                        raise InputError(
+                            "table",
+                            "a text length, record number or line beyond 2**31",
+                            "split the table into smaller ones",
+                        )
                 self.numbers[name].extend(values)
             else:
-                self.meta.setdefault(name, []).append(pa.concat_arrays([column, column.slice(0, 0)]))  # a copy of its own
+                self.meta.setdefault(name, []).append(
+                    pa.concat_arrays([column, column.slice(0, 0)])
+                )  # a copy of its own
         self.count += batch.num_rows
 
     def block(self, pack: str, where: str, index: Path | None = None):
@@ -1095,8 +1290,18 @@ class _Columns:
         lines = numbers["\x1fline"] if numbers["\x1fline"][0] >= 0 else None
         meta = pa.table({n: pa.chunked_array(parts) for n, parts in self.meta.items()}).to_pandas(types_mapper=_STR.get)
         self.meta = {}
-        return PackedColumns(pack, where, numbers["\x1foffset"], numbers["\x1flength"], numbers["\x1fsize"], numbers["\x1fnumber"], lines,
-                             numbers[_INTERNAL[5]], numbers[_INTERNAL[6]], meta)
+        return PackedColumns(
+            pack,
+            where,
+            numbers["\x1foffset"],
+            numbers["\x1flength"],
+            numbers["\x1fsize"],
+            numbers["\x1fnumber"],
+            lines,
+            numbers[_INTERNAL[5]],
+            numbers[_INTERNAL[6]],
+            meta,
+        )
 
 
 def _read_index(path: Path, pack: str, where: str):
@@ -1124,7 +1329,9 @@ def _index_record_digests(path: Path) -> np.ndarray:
             batch = reader.get_batch(i)
             names = [n for n in batch.schema.names if n not in _INTERNAL]
             column = batch.column(_INTERNAL[5])
-            data = np.frombuffer(column.buffers()[1], dtype=np.uint8)[column.offset * 32:(column.offset + len(column)) * 32]
+            data = np.frombuffer(column.buffers()[1], dtype=np.uint8)[
+                column.offset * 32 : (column.offset + len(column)) * 32
+            ]
             digests = _record_digests(names, [batch.column(n).to_pylist() for n in names], _hex_rows(data.tobytes()))
             parts.append(np.frombuffer(digests, dtype=np.uint8).reshape(-1, 32))
     return np.concatenate(parts) if parts else np.empty((0, 32), dtype=np.uint8)
@@ -1161,7 +1368,11 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
     fallback = source.language
     if "language" in columns:
         raw = columns["language"]
-        codes = [(v or fallback).strip().lower() or fallback for v in raw] if fallback else list(map(str.lower, map(str.strip, raw)))
+        codes = (
+            [(v or fallback).strip().lower() or fallback for v in raw]
+            if fallback
+            else list(map(str.lower, map(str.strip, raw)))
+        )
     else:
         codes = [fallback] * len(ids)
     columns["language"] = codes
@@ -1271,8 +1482,12 @@ def _check_duplicates(documents: Sequence) -> None:
     from .doctable import Documents, PackedColumns
 
     parts = documents.parts if isinstance(documents, Documents) else [documents]
-    ids = [p.meta["doc_id"].iloc[p.start:p.start + len(p)].reset_index(drop=True) if isinstance(p, PackedColumns) else pd.Series([d.doc_id for d in p], dtype=object)
-           for p in parts]
+    ids = [
+        p.meta["doc_id"].iloc[p.start : p.start + len(p)].reset_index(drop=True)
+        if isinstance(p, PackedColumns)
+        else pd.Series([d.doc_id for d in p], dtype=object)
+        for p in parts
+    ]
     ids = (pd.concat(ids, ignore_index=True) if len(ids) > 1 else ids[0]) if ids else pd.Series([], dtype=object)
     repeated = ids.duplicated().to_numpy()
     if not repeated.any():
@@ -1280,8 +1495,11 @@ def _check_duplicates(documents: Sequence) -> None:
     second = int(repeated.argmax())
     doc_id = ids.iloc[second]
     first = int(np.flatnonzero((ids == doc_id).to_numpy())[0])
-    raise InputError(_where_of(documents[second]), f"duplicate doc_id '{doc_id}' (first at {_where_of(documents[first])})",
-                     "make every doc_id unique (across all sources)")
+    raise InputError(
+        _where_of(documents[second]),
+        f"duplicate doc_id '{doc_id}' (first at {_where_of(documents[first])})",
+        "make every doc_id unique (across all sources)",
+    )
 
 
 def _rel(path: Path, study) -> str:
@@ -1330,7 +1548,19 @@ def read_sources(study, spill: bool = True) -> Corpus:
     try:
         for source in sources:
             if source.kind == "folder":
-                sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata, encoding=source.encoding, source=(), table="", html="", newsplease=""))
+                sub = dataclasses.replace(
+                    study,
+                    corpus=dataclasses.replace(
+                        study.corpus,
+                        folder=source.path,
+                        metadata=source.metadata,
+                        encoding=source.encoding,
+                        source=(),
+                        table="",
+                        html="",
+                        newsplease="",
+                    ),
+                )
                 corpus = folder_form.read_folder_corpus(sub, check_columns=False)
                 documents.append_part(corpus.documents)
                 frames.append(corpus.docvars.reset_index(drop=True))
@@ -1345,7 +1575,9 @@ def read_sources(study, spill: bool = True) -> Corpus:
             hashes.update(read.file_hashes)
             records.add(read.record_hashes)
         _check_duplicates(documents)
-        docvars = (pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]).fillna("").astype(str)
+        docvars = (
+            (pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]).fillna("").astype(str)
+        )
         del frames
         docvars = docvars.set_index("doc_id", drop=False)
         documents.attach(docvars)
@@ -1382,7 +1614,11 @@ def finish_corpus(corpus: Corpus, study) -> Corpus:
         except DateError as exc:
             position = int(np.flatnonzero(codes == k)[0])
             doc = corpus.documents[position]
-            raise InputError(_row_label(doc, position, study), f"date of doc_id '{doc.doc_id}': {exc}", "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty") from None
+            raise InputError(
+                _row_label(doc, position, study),
+                f"date of doc_id '{doc.doc_id}': {exc}",
+                "write the date as 2024-04-03 (or set [corpus] dayfirst), or leave it empty",
+            ) from None
         parsed.append(date.isoformat() if date is not None else "")
     iso_values = np.asarray(parsed, dtype=object)[codes] if len(codes) else np.asarray([], dtype=object)
     missing = int((iso_values == "").sum())
@@ -1390,13 +1626,17 @@ def finish_corpus(corpus: Corpus, study) -> Corpus:
         log.info("dates: %d of %d documents have no date", missing, len(iso_values))
     docvars = corpus.docvars.copy(deep=False)
     docvars["date"] = pd.Series(iso_values, index=docvars.index, dtype="str")
-    iso = iso_values.tolist() if not isinstance(corpus.documents, Documents) or any(isinstance(p, list) for p in corpus.documents.parts) else []
+    iso = (
+        iso_values.tolist()
+        if not isinstance(corpus.documents, Documents) or any(isinstance(p, list) for p in corpus.documents.parts)
+        else []
+    )
     documents = corpus.documents
     lists = documents.parts if isinstance(documents, Documents) else [documents]
     start = 0
     for part in lists:
         if isinstance(part, list):
-            for doc, date in zip(part, iso[start:start + len(part)]):
+            for doc, date in zip(part, iso[start : start + len(part)]):
                 if doc.meta is not None and "date" in doc.meta:
                     doc.meta["date"] = date
         start += len(part)
@@ -1423,7 +1663,9 @@ def corpus_columns(study) -> list[str]:
     columns: list[str] = []
     for source in sources_of(study):
         if source.kind == "folder":
-            sub = dataclasses.replace(study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata))
+            sub = dataclasses.replace(
+                study, corpus=dataclasses.replace(study.corpus, folder=source.path, metadata=source.metadata)
+            )
             names = list(folder_form.read_metadata(sub).columns)
         else:
             path = _existing(source, study)
@@ -1435,7 +1677,11 @@ def corpus_columns(study) -> list[str]:
                 try:
                     names = list(pq.ParquetFile(path).schema_arrow.names)
                 except Exception as exc:  # noqa: BLE001 (pyarrow raises ArrowInvalid / OSError for a file that is not Parquet)
-                    raise InputError(path, f"not a readable Parquet file ({str(exc).splitlines()[0]})", "give a .parquet file written by pandas/pyarrow") from None
+                    raise InputError(
+                        path,
+                        f"not a readable Parquet file ({str(exc).splitlines()[0]})",
+                        "give a .parquet file written by pandas/pyarrow",
+                    ) from None
             else:
                 first = next(iter(_records_at(source, path)), None)
                 if first is None:  # a header and no record: one line, not one per setting naming a column
@@ -1449,8 +1695,17 @@ def corpus_columns(study) -> list[str]:
     return columns
 
 
-def read_table(path, columns: dict | None = None, *, format: str = "", delimiter: str = "", encoding: str = "utf-8", language: str = "",  # noqa: A002
-               languages: tuple[str, ...] = ("vi", "en"), dayfirst: bool = True) -> pd.DataFrame:
+def read_table(
+    path,
+    columns: dict | None = None,
+    *,
+    format: str = "",
+    delimiter: str = "",
+    encoding: str = "utf-8",
+    language: str = "",  # noqa: A002
+    languages: tuple[str, ...] = ("vi", "en"),
+    dayfirst: bool = True,
+) -> pd.DataFrame:
     """A corpus table (CSV, TSV, JSON Lines, Parquet) read and validated as a study reads it.
 
     For a look at a table in a notebook before writing its study (``python -m analysis init``):
@@ -1492,18 +1747,34 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
     where = str(path)
     unknown = sorted(set(columns or {}) - set(CANONICAL))
     if unknown:
-        raise InputError("read_table columns", f"maps unknown name '{unknown[0]}'", f"map some of: {', '.join(CANONICAL)}")
+        raise InputError(
+            "read_table columns", f"maps unknown name '{unknown[0]}'", f"map some of: {', '.join(CANONICAL)}"
+        )
     if language and language not in languages:
-        raise InputError("read_table language", f"'{language}' is not one of {', '.join(languages)}", "give one of the allowed codes")
+        raise InputError(
+            "read_table language", f"'{language}' is not one of {', '.join(languages)}", "give one of the allowed codes"
+        )
     if not path.is_file():
         raise InputError(where, "table not found", "give the path of a .csv, .tsv, .jsonl or .parquet file")
-    source = Source(kind="table", path=where, format=format, delimiter=delimiter, encoding=encoding, language=language,
-                    columns=tuple(sorted((columns or {}).items())), label="read_table")
+    source = Source(
+        kind="table",
+        path=where,
+        format=format,
+        delimiter=delimiter,
+        encoding=encoding,
+        language=language,
+        columns=tuple(sorted((columns or {}).items())),
+        label="read_table",
+    )
     mapping = source.mapping
     fmt = table_format(path, format, where)
     frames, labels = [], []
     if fmt in {"csv", "tsv", "parquet"}:
-        batches = csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where) if fmt != "parquet" else parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
+        batches = (
+            csv_batches(path, fmt=fmt, delimiter=delimiter, encoding=encoding, where=where)
+            if fmt != "parquet"
+            else parquet_batches(path, where=where, keep_arrow=[mapping["text"]])
+        )
         for batch in batches:
             names, values, texts, _, _ = _admit_batch(batch, source, languages, mapping, where)
             frames.append(pd.DataFrame({**dict(zip(names, values)), "text": list(texts)}))
@@ -1515,21 +1786,33 @@ def read_table(path, columns: dict | None = None, *, format: str = "", delimiter
             rows.append({**doc.meta, "text": doc.text})
             labels.append(record.where)
         frames.append(pd.DataFrame.from_records(rows, columns=list(dict.fromkeys(c for row in rows for c in row))))
-    table = (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]).fillna("").astype(str) if frames else pd.DataFrame()
+    table = (
+        (pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]).fillna("").astype(str)
+        if frames
+        else pd.DataFrame()
+    )
     if table.empty:
         raise InputError(where, "no records", "add at least one article")
     repeated = table["doc_id"].duplicated().to_numpy()
     if repeated.any():
         second = int(repeated.argmax())
         first = int(np.flatnonzero((table["doc_id"] == table["doc_id"].iloc[second]).to_numpy())[0])
-        raise InputError(labels[second], f"duplicate doc_id '{table['doc_id'].iloc[second]}' (first at {labels[first]})", "make every doc_id unique")
+        raise InputError(
+            labels[second],
+            f"duplicate doc_id '{table['doc_id'].iloc[second]}' (first at {labels[first]})",
+            "make every doc_id unique",
+        )
     if "date" in table.columns:
         iso = []
         for label, value, doc_id in zip(labels, table["date"].tolist(), table["doc_id"].tolist()):
             try:
                 date = parse_date(value, dayfirst)
             except DateError as exc:
-                raise InputError(label, f"date of doc_id '{doc_id}': {exc}", "write the date as 2024-04-03 (or give dayfirst), or leave it empty") from None
+                raise InputError(
+                    label,
+                    f"date of doc_id '{doc_id}': {exc}",
+                    "write the date as 2024-04-03 (or give dayfirst), or leave it empty",
+                ) from None
             iso.append(date.isoformat() if date is not None else "")
         table["date"] = iso
     return table.set_index("doc_id", drop=False)

@@ -59,7 +59,11 @@ from ..text.tokens import PreparedDocument, TermRules, lemma_en, term_sentences,
 
 SECTIONS = ("frames", "actors", "concepts", "speech_verbs")
 TOP_KEYS = ("name", "version", "description", *SECTIONS)
-ENTRY_KEYS = {"frames": ("label", "vi", "en"), "actors": ("label", "kind", "vi", "en"), "concepts": ("label", "vi", "en")}
+ENTRY_KEYS = {
+    "frames": ("label", "vi", "en"),
+    "actors": ("label", "kind", "vi", "en"),
+    "concepts": ("label", "vi", "en"),
+}
 ACTOR_KINDS = ("person", "country", "region", "organisation", "group")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _VI_WORD = re.compile(r"^[^\W_]+(?:_[^\W_]+)*$")  # letters/digits, syllables joined by _
@@ -149,8 +153,11 @@ def _refuse_aliases(text: str, problems) -> None:
     """
     for event in yaml.parse(text, Loader=_SAFE_LOADER):
         if isinstance(event, yaml.AliasEvent):
-            problems.add(event.start_mark.line + 1, f"YAML alias '*{event.anchor}' is not allowed in a codebook",
-                         "write the entries out in full (aliases can expand a small file into gigabytes)")
+            problems.add(
+                event.start_mark.line + 1,
+                f"YAML alias '*{event.anchor}' is not allowed in a codebook",
+                "write the entries out in full (aliases can expand a small file into gigabytes)",
+            )
             raise _Fatal
 
 
@@ -274,7 +281,13 @@ class _Problems:
         raise InputError(f"{self.source} line {line}", problem, fix)
 
 
-def validate_codebook(text: str, *, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> list[tuple[int, str, str]]:
+def validate_codebook(
+    text: str,
+    *,
+    source: str = "codebook.yaml",
+    stopwords: Mapping[str, frozenset[str]] | None = None,
+    lemmatize_en: bool = True,
+) -> list[tuple[int, str, str]]:
     """Every problem of a codebook as ``(line, problem, fix)``, sorted by line; ``[]`` if valid.
 
     Checks: YAML syntax, unknown keys, duplicate keys, ids, empty lists and entries, non-string
@@ -294,7 +307,13 @@ class _Fatal(Exception):
     """Stop parsing: the structure is too broken to check further."""
 
 
-def parse_codebook(text: str, *, source: str = "codebook.yaml", stopwords: Mapping[str, frozenset[str]] | None = None, lemmatize_en: bool = True) -> Codebook:
+def parse_codebook(
+    text: str,
+    *,
+    source: str = "codebook.yaml",
+    stopwords: Mapping[str, frozenset[str]] | None = None,
+    lemmatize_en: bool = True,
+) -> Codebook:
     """Parse and validate codebook YAML text; raise :class:`InputError` naming the first bad line.
 
     ``stopwords`` is accepted for compatibility and no longer rejects anything: a pattern that is
@@ -324,13 +343,21 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
-        problems.add(line, f"not valid YAML ({getattr(exc, 'problem', None) or exc})", "check indentation and quoting on that line")
+        problems.add(
+            line,
+            f"not valid YAML ({getattr(exc, 'problem', None) or exc})",
+            "check indentation and quoting on that line",
+        )
         raise _Fatal from None
     problems.raw = raw
     for line, path in duplicates:
         problems.add(line, f"duplicate key '{path}'", "merge the two entries into one")
     if not isinstance(data, dict):
-        problems.add(1, "the codebook must be a mapping with sections frames, actors, concepts, speech_verbs", "start the file with 'frames:'")
+        problems.add(
+            1,
+            "the codebook must be a mapping with sections frames, actors, concepts, speech_verbs",
+            "start the file with 'frames:'",
+        )
         raise _Fatal
     at = lambda *path: lines.get(tuple(path), lines.get(tuple(path[:-1]), 1) if path else 1)  # noqa: E731
     for key in data:
@@ -353,7 +380,18 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
             continue
         owner: dict[tuple, tuple[str, int]] = {}
         for entry_id, body in members.items():
-            entry = _entry("frames", family, str(entry_id), body, ("frames", family, entry_id), at, problems, stopwords, lemmatize_en, owner)
+            entry = _entry(
+                "frames",
+                family,
+                str(entry_id),
+                body,
+                ("frames", family, entry_id),
+                at,
+                problems,
+                stopwords,
+                lemmatize_en,
+                owner,
+            )
             if entry is not None:
                 frames.append(entry)
 
@@ -365,22 +403,41 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
         if section in data and not _mapping(raw, problems, at(section), section, "entries"):
             continue
         for entry_id, body in raw.items():
-            entry = _entry(section, "", str(entry_id), body, (section, entry_id), at, problems, stopwords, lemmatize_en, axis_owner)
+            entry = _entry(
+                section, "", str(entry_id), body, (section, entry_id), at, problems, stopwords, lemmatize_en, axis_owner
+            )
             if entry is not None:
                 target.append(entry)
     ids = Counter(e.id for e in (*actors, *concepts))
     for e in concepts:
         if ids[e.id] > 1:
-            problems.add(e.line, f"concept id '{e.id}' is also an actor id", "rename one: actors and concepts share the concept axis")
+            problems.add(
+                e.line,
+                f"concept id '{e.id}' is also an actor id",
+                "rename one: actors and concepts share the concept axis",
+            )
 
     speech: dict[str, tuple[Pattern, ...]] = {}
     raw_speech = data.get("speech_verbs") or {}
-    if "speech_verbs" in data and _mapping(raw_speech, problems, at("speech_verbs"), "speech_verbs", "vi: and en: lists"):
+    if "speech_verbs" in data and _mapping(
+        raw_speech, problems, at("speech_verbs"), "speech_verbs", "vi: and en: lists"
+    ):
         for lang, values in raw_speech.items():
             if lang not in LANGUAGES:
                 problems.add(at("speech_verbs", lang), f"unknown key '{lang}' in speech_verbs", "use vi or en")
                 continue
-            speech[lang] = _patterns(values, ("speech_verbs", lang), lang, at, problems, stopwords.get(lang, frozenset()), lemmatize_en, True, "speech_verbs", {})
+            speech[lang] = _patterns(
+                values,
+                ("speech_verbs", lang),
+                lang,
+                at,
+                problems,
+                stopwords.get(lang, frozenset()),
+                lemmatize_en,
+                True,
+                "speech_verbs",
+                {},
+            )
     return Codebook(source, name, tuple(frames), tuple(actors), tuple(concepts), speech, lemmatize_en)
 
 
@@ -397,7 +454,9 @@ def _mapping(value, problems: _Problems, line: int, where: str, what: str) -> bo
 def _valid_id(entry_id: str, problems: _Problems, line: int, what: str) -> bool:
     if _ID.match(entry_id):
         return True
-    problems.add(line, f"{what} id '{entry_id}' is not lower-case ASCII letters, digits and _", "rename it, e.g. east_sea")
+    problems.add(
+        line, f"{what} id '{entry_id}' is not lower-case ASCII letters, digits and _", "rename it, e.g. east_sea"
+    )
     return False
 
 
@@ -421,18 +480,35 @@ def _entry(section, family, entry_id, body, path, at, problems, stopwords, lemma
     if section == "actors":
         kind = body.get("kind", "")
         if kind not in ACTOR_KINDS:
-            problems.add(at(*path, "kind") if "kind" in body else line, f"actor {where} has kind {kind!r}", f"use one of: {', '.join(ACTOR_KINDS)}")
+            problems.add(
+                at(*path, "kind") if "kind" in body else line,
+                f"actor {where} has kind {kind!r}",
+                f"use one of: {', '.join(ACTOR_KINDS)}",
+            )
     if not any(lang in body for lang in LANGUAGES):
         problems.add(line, f"'{where}' has no vi: or en: patterns", "add at least one list of patterns")
         return None
     patterns = {}
     for lang in LANGUAGES:
         if lang in body:
-            patterns[lang] = _patterns(body[lang], (*path, lang), lang, at, problems, stopwords.get(lang, frozenset()), lemmatize_en, False, entry_id, owner)
+            patterns[lang] = _patterns(
+                body[lang],
+                (*path, lang),
+                lang,
+                at,
+                problems,
+                stopwords.get(lang, frozenset()),
+                lemmatize_en,
+                False,
+                entry_id,
+                owner,
+            )
     return Entry(section, family or kind, entry_id, label, patterns, line)
 
 
-def _patterns(values, path, lang, at, problems, stopwords, lemmatize_en, is_speech, entry_id, owner) -> tuple[Pattern, ...]:
+def _patterns(
+    values, path, lang, at, problems, stopwords, lemmatize_en, is_speech, entry_id, owner
+) -> tuple[Pattern, ...]:
     where = "/".join(map(str, path))
     if isinstance(values, str):
         values = [values]
@@ -453,20 +529,32 @@ def _patterns(values, path, lang, at, problems, stopwords, lemmatize_en, is_spee
             continue
         reason = _dead_pattern(value, lang, stopwords, lemmatize_en, is_speech)
         if reason:
-            problems.add(line, f"pattern '{value}' in '{where}' can match nothing after normalisation: {reason}", "remove or correct it")
+            problems.add(
+                line,
+                f"pattern '{value}' in '{where}' can match nothing after normalisation: {reason}",
+                "remove or correct it",
+            )
             continue
         pattern = _pattern(value, lang, line, lemmatize_en)
         key = (lang, pattern.words, pattern.glob)
         if key in seen:
             first = seen[key]
             same = "" if first.text == value else f" (same as '{first.text}' once normalised)"
-            problems.add(line, f"duplicate pattern '{value}' in '{where}'{same}, first on line {first.line}", "remove one of them")
+            problems.add(
+                line,
+                f"duplicate pattern '{value}' in '{where}'{same}, first on line {first.line}",
+                "remove one of them",
+            )
             continue
         seen[key] = pattern
         if not is_speech:
             if key in owner and owner[key][0] != entry_id:
                 other, other_line = owner[key]
-                problems.add(line, f"duplicate pattern '{value}' in '{where}': already used by '{other}' on line {other_line}", "keep it in one entry only (a term maps to one entry)")
+                problems.add(
+                    line,
+                    f"duplicate pattern '{value}' in '{where}': already used by '{other}' on line {other_line}",
+                    "keep it in one entry only (a term maps to one entry)",
+                )
                 continue
             owner[key] = (entry_id, line)
         out.append(pattern)
@@ -554,7 +642,9 @@ class Matcher:
                     end = i + len(regexes)
                     if end > n or (best is not None and end <= best[0]):
                         continue
-                    if all(sentence[k] is not None and r.match(sentence[k].joined) for k, r in zip(range(i, end), regexes)):
+                    if all(
+                        sentence[k] is not None and r.match(sentence[k].joined) for k, r in zip(range(i, end), regexes)
+                    ):
                         best = (end, entry_id, self.source[g])
             if best is not None:
                 end, entry_id, text = best
@@ -695,7 +785,10 @@ def coverage_report(
     unmapped: dict[str, Counter] = {}
     for doc_id in sorted(keyed):
         lang, sentences = keyed[doc_id]
-        s = stats.setdefault(lang, {"documents": 0, "tokens": 0, "types": set(), "mapped": 0, "mapped_types": set(), "frame": 0, "actor": 0})
+        s = stats.setdefault(
+            lang,
+            {"documents": 0, "tokens": 0, "types": set(), "mapped": 0, "mapped_types": set(), "frame": 0, "actor": 0},
+        )
         s["documents"] += 1
         miss = unmapped.setdefault(lang, Counter())
         concepts = codebook.matcher("concepts", lang)
@@ -722,14 +815,47 @@ def coverage_report(
         s = stats[lang]
         tokens = s["tokens"]
         share = lambda x: x / tokens if tokens else 0.0  # noqa: E731
-        rows.append((lang, s["documents"], tokens, len(s["types"]), s["mapped"], share(s["mapped"]), len(s["mapped_types"]),
-                     len(s["mapped_types"]) / len(s["types"]) if s["types"] else 0.0, s["frame"], share(s["frame"]), s["actor"], share(s["actor"])))
-    coverage = pd.DataFrame(rows, columns=["language", "documents", "tokens", "types", "mapped_tokens", "mapped_share", "mapped_types", "type_share", "frame_tokens", "frame_share", "actor_tokens", "actor_share"])
+        rows.append(
+            (
+                lang,
+                s["documents"],
+                tokens,
+                len(s["types"]),
+                s["mapped"],
+                share(s["mapped"]),
+                len(s["mapped_types"]),
+                len(s["mapped_types"]) / len(s["types"]) if s["types"] else 0.0,
+                s["frame"],
+                share(s["frame"]),
+                s["actor"],
+                share(s["actor"]),
+            )
+        )
+    coverage = pd.DataFrame(
+        rows,
+        columns=[
+            "language",
+            "documents",
+            "tokens",
+            "types",
+            "mapped_tokens",
+            "mapped_share",
+            "mapped_types",
+            "type_share",
+            "frame_tokens",
+            "frame_share",
+            "actor_tokens",
+            "actor_share",
+        ],
+    )
     records = []
     for lang in sorted(unmapped):
         total = stats[lang]["tokens"]
         items = sorted(unmapped[lang].items(), key=lambda p: (-p[1], p[0]))[:top_n]
-        records += [(lang, rank, term, count, count / total if total else 0.0) for rank, (term, count) in enumerate(items, start=1)]
+        records += [
+            (lang, rank, term, count, count / total if total else 0.0)
+            for rank, (term, count) in enumerate(items, start=1)
+        ]
     return coverage, pd.DataFrame(records, columns=["language", "rank", "term", "count", "share"])
 
 
@@ -808,7 +934,35 @@ def codebook_audit(codebook: Codebook, stopwords: Mapping[str, frozenset[str]] |
                 notes.append(f"one-sided: no {'/'.join(missing)} pattern")
             for lang in LANGUAGES:
                 if lost[lang]:
-                    notes.append(f"{lang} stopword{'s' if len(lost[lang]) > 1 else ''} exempted: {', '.join(lost[lang])}")
-            rows.append((kind, entry.family if kind == "frame" else (entry.family if kind == "actor" else ""), entry.id, entry.label,
-                         counts["vi"], counts["en"], one_sided, "; ".join(lost["vi"]), "; ".join(lost["en"]), "; ".join(notes)))
-    return pd.DataFrame(rows, columns=["kind", "family", "entry", "label", "patterns_vi", "patterns_en", "one_sided", "stopword_vi", "stopword_en", "note"])
+                    notes.append(
+                        f"{lang} stopword{'s' if len(lost[lang]) > 1 else ''} exempted: {', '.join(lost[lang])}"
+                    )
+            rows.append(
+                (
+                    kind,
+                    entry.family if kind == "frame" else (entry.family if kind == "actor" else ""),
+                    entry.id,
+                    entry.label,
+                    counts["vi"],
+                    counts["en"],
+                    one_sided,
+                    "; ".join(lost["vi"]),
+                    "; ".join(lost["en"]),
+                    "; ".join(notes),
+                )
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "kind",
+            "family",
+            "entry",
+            "label",
+            "patterns_vi",
+            "patterns_en",
+            "one_sided",
+            "stopword_vi",
+            "stopword_en",
+            "note",
+        ],
+    )

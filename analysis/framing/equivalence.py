@@ -71,8 +71,13 @@ DENOMINATORS = ("documents", "sentences", "tokens", "words", "concept_hits")
 #: The denominator of cross-language rates (hits per 100 sentences); see the module docstring.
 CROSS_LANGUAGE_DENOMINATOR = "sentences"
 SCALE = {"documents": 1.0, "sentences": 100.0, "tokens": 1000.0, "words": 1000.0, "concept_hits": 1000.0}
-UNIT_LABEL = {"documents": "per document", "sentences": "per 100 sentences", "tokens": "per 1,000 counted tokens",
-              "words": "per 1,000 word tokens", "concept_hits": "per 1,000 concept hits"}
+UNIT_LABEL = {
+    "documents": "per document",
+    "sentences": "per 100 sentences",
+    "tokens": "per 1,000 counted tokens",
+    "words": "per 1,000 word tokens",
+    "concept_hits": "per 1,000 concept hits",
+}
 #: 0.5 added to both languages' hit totals before a ratio is formed (Haldane's correction), so an
 #: entry with no hit on one side has a finite ratio and interval.
 PSEUDO = 0.5
@@ -226,7 +231,9 @@ def sign_flip_pvalues(differences: np.ndarray, n_resamples: int, rng: np.random.
     return p
 
 
-def paired_tests(wide: pd.DataFrame, *, a: str, b: str, by: Sequence[str], n_resamples: int = 5000, seed: int = 0) -> pd.DataFrame:
+def paired_tests(
+    wide: pd.DataFrame, *, a: str, b: str, by: Sequence[str], n_resamples: int = 5000, seed: int = 0
+) -> pd.DataFrame:
     """Paired sign-flip test of ``a - b`` over pairs, for each item named by the ``by`` columns.
 
     ``wide`` has the ``by`` columns, a pair column and one value column per side (``a``, ``b``).
@@ -241,7 +248,15 @@ def paired_tests(wide: pd.DataFrame, *, a: str, b: str, by: Sequence[str], n_res
     for j, (key, g) in enumerate(groups):
         d = (g[a] - g[b]).to_numpy(dtype=float)
         matrix[: len(d), j] = d
-        records.append((*(key if isinstance(key, tuple) else (key,)), len(d), float(g[a].mean()), float(g[b].mean()), float(d.mean())))
+        records.append(
+            (
+                *(key if isinstance(key, tuple) else (key,)),
+                len(d),
+                float(g[a].mean()),
+                float(g[b].mean()),
+                float(d.mean()),
+            )
+        )
     p = sign_flip_pvalues(matrix, n_resamples, keyed_rng(seed, "paired", a, b))
     table = pd.DataFrame(records, columns=[*by, "pairs", f"mean_{a}", f"mean_{b}", "difference"])
     table["p"] = p
@@ -276,8 +291,16 @@ def log_rate_ratio(hits_vi, den_vi, hits_en, den_en) -> np.ndarray:
     return side_vi - side_en
 
 
-def bootstrap_log_ratios(counts_vi: np.ndarray, den_vi: np.ndarray, counts_en: np.ndarray, den_en: np.ndarray,
-                         *, n_boot: int, rng: np.random.Generator, paired: bool = True) -> np.ndarray:
+def bootstrap_log_ratios(
+    counts_vi: np.ndarray,
+    den_vi: np.ndarray,
+    counts_en: np.ndarray,
+    den_en: np.ndarray,
+    *,
+    n_boot: int,
+    rng: np.random.Generator,
+    paired: bool = True,
+) -> np.ndarray:
     """Bootstrap replicates of ``log rate_ratio`` per item, (n_boot × items).
 
     ``paired=True``: rows of both sides are the same translated pairs and are resampled together
@@ -355,8 +378,15 @@ def one_hit_shift(hits: np.ndarray) -> np.ndarray:
     return np.log((hits + 1 + PSEUDO) / (hits + PSEUDO))
 
 
-def equivalence_status(log_ratio: np.ndarray, ci90: tuple[np.ndarray, np.ndarray], ci95: tuple[np.ndarray, np.ndarray],
-                       hits_vi: np.ndarray, hits_en: np.ndarray, *, margin: float = 1.25) -> tuple[np.ndarray, list[str]]:
+def equivalence_status(
+    log_ratio: np.ndarray,
+    ci90: tuple[np.ndarray, np.ndarray],
+    ci95: tuple[np.ndarray, np.ndarray],
+    hits_vi: np.ndarray,
+    hits_en: np.ndarray,
+    *,
+    margin: float = 1.25,
+) -> tuple[np.ndarray, list[str]]:
     """The three-way verdict per entry: ``shown equivalent``, ``shown not equivalent``, ``undetermined``.
 
     What, with ``delta = log(margin)`` and intervals of the log ratio:
@@ -393,7 +423,9 @@ def equivalence_status(log_ratio: np.ndarray, ci90: tuple[np.ndarray, np.ndarray
         if not tested[i]:
             reasons.append("no hit in either language")
         elif inside[i] and not robust[i]:
-            reasons.append("90% interval inside the margin, but one more hit on one side would move it out (too few hits)")
+            reasons.append(
+                "90% interval inside the margin, but one more hit on one side would move it out (too few hits)"
+            )
         elif status[i] == UNDETERMINED:
             reasons.append("interval crosses the margin")
         else:
@@ -401,8 +433,16 @@ def equivalence_status(log_ratio: np.ndarray, ci90: tuple[np.ndarray, np.ndarray
     return status, reasons
 
 
-def pairs_needed(log_ratio: np.ndarray, se: np.ndarray, n: int, hits_vi: np.ndarray, hits_en: np.ndarray,
-                 *, margin: float = 1.25, alpha: float = TOST_ALPHA) -> np.ndarray:
+def pairs_needed(
+    log_ratio: np.ndarray,
+    se: np.ndarray,
+    n: int,
+    hits_vi: np.ndarray,
+    hits_en: np.ndarray,
+    *,
+    margin: float = 1.25,
+    alpha: float = TOST_ALPHA,
+) -> np.ndarray:
     """Translated pairs that would decide an undetermined entry, from its observed ratio and spread.
 
     What: with ``delta = log(margin)``, ``L`` the observed log ratio and ``se`` the bootstrap
@@ -452,9 +492,20 @@ def _measure(counts: np.ndarray, den: pd.DataFrame, denominator: str) -> tuple[n
     return counts, den[denominator].to_numpy(dtype=float)
 
 
-def equivalence_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame,
-                      index: pd.DataFrame, *, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000,
-                      n_resamples: int = 5000, seed: int = 0, margin: float = 1.25, level: float = 0.95) -> pd.DataFrame:
+def equivalence_table(
+    counts_vi: pd.DataFrame,
+    counts_en: pd.DataFrame,
+    den_vi: pd.DataFrame,
+    den_en: pd.DataFrame,
+    index: pd.DataFrame,
+    *,
+    denominator: str = CROSS_LANGUAGE_DENOMINATOR,
+    n_boot: int = 2000,
+    n_resamples: int = 5000,
+    seed: int = 0,
+    margin: float = 1.25,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Per entry, how the instrument counts the same content in the two languages, and whether equivalence is shown.
 
     Equivalence is shown, not assumed: a paired test that finds no difference does not show that
@@ -605,8 +656,18 @@ def status_shares(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame,
-                      index: pd.DataFrame, *, n_boot: int = 500, n_resamples: int = 2000, seed: int = 0, margin: float = 1.25) -> pd.DataFrame:
+def denominator_table(
+    counts_vi: pd.DataFrame,
+    counts_en: pd.DataFrame,
+    den_vi: pd.DataFrame,
+    den_en: pd.DataFrame,
+    index: pd.DataFrame,
+    *,
+    n_boot: int = 500,
+    n_resamples: int = 2000,
+    seed: int = 0,
+    margin: float = 1.25,
+) -> pd.DataFrame:
     """Each candidate measure on translations: under which is equivalence shown, and how often?
 
     What: per candidate of :data:`MEASURES` (per document, per 100 sentences, per 1,000 counted
@@ -629,17 +690,36 @@ def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
         dv, de = den_vi[size].to_numpy(dtype=float), den_en[size].to_numpy(dtype=float)
         ok = (dv > 0) & (de > 0)
         ratios = dv[ok] / de[ok]
-        table = equivalence_table(counts_vi, counts_en, den_vi, den_en, index, denominator=name, n_boot=n_boot, n_resamples=n_resamples, seed=seed, margin=margin)
-        row = {"denominator": name, "unit": UNIT_LABEL[name],
-               "total_vi": float(dv.sum()), "total_en": float(de.sum()),
-               "median_pair_ratio": float(np.median(ratios)) if len(ratios) else np.nan,
-               "log_ratio_sd": float(np.std(np.log(ratios), ddof=1)) if len(ratios) > 1 else np.nan,
-               "all_concepts_ratio": float(rate_ratio(den_vi["concept_hits"].sum(), dv.sum(), den_en["concept_hits"].sum(), de.sum()))}
+        table = equivalence_table(
+            counts_vi,
+            counts_en,
+            den_vi,
+            den_en,
+            index,
+            denominator=name,
+            n_boot=n_boot,
+            n_resamples=n_resamples,
+            seed=seed,
+            margin=margin,
+        )
+        row = {
+            "denominator": name,
+            "unit": UNIT_LABEL[name],
+            "total_vi": float(dv.sum()),
+            "total_en": float(de.sum()),
+            "median_pair_ratio": float(np.median(ratios)) if len(ratios) else np.nan,
+            "log_ratio_sd": float(np.std(np.log(ratios), ddof=1)) if len(ratios) > 1 else np.nan,
+            "all_concepts_ratio": float(
+                rate_ratio(den_vi["concept_hits"].sum(), dv.sum(), den_en["concept_hits"].sum(), de.sum())
+            ),
+        }
         shares = status_shares(table).set_index("kind")
         for kind in ("concept", "frame", "actor"):
             row[f"{kind}s_tested"] = int(shares.loc[kind, "tested"])
             for status in STATUSES:
-                row[f"{kind}s_{status.replace(' ', '_')}_share"] = float(shares.loc[kind, f"{status.replace(' ', '_')}_share"])
+                row[f"{kind}s_{status.replace(' ', '_')}_share"] = float(
+                    shares.loc[kind, f"{status.replace(' ', '_')}_share"]
+                )
         for kind in ("concept", "frame"):
             rows_k = table[(table["kind"] == kind) & table["p"].notna()]
             row[f"{kind}s_q05"] = int((rows_k["q"] < 0.05).sum())
@@ -649,8 +729,15 @@ def denominator_table(counts_vi: pd.DataFrame, counts_en: pd.DataFrame, den_vi: 
     return pd.DataFrame(rows)
 
 
-def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFrame, *, denominator: str = CROSS_LANGUAGE_DENOMINATOR,
-                  margin: float = 1.25, max_not_equivalent: float = 0.02) -> pd.DataFrame:
+def summary_table(
+    table: pd.DataFrame,
+    den_vi: pd.DataFrame,
+    den_en: pd.DataFrame,
+    *,
+    denominator: str = CROSS_LANGUAGE_DENOMINATOR,
+    margin: float = 1.25,
+    max_not_equivalent: float = 0.02,
+) -> pd.DataFrame:
     """The check in a few lines: ``measure, value, goal, met``, led by what equivalence has been shown.
 
     First, per kind, the shares of entries with a hit that are shown equivalent, shown not
@@ -668,33 +755,81 @@ def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFram
     rows.append(("equivalence margin of the vi/en ratio", band, "", ""))
     for r in shares.itertuples():
         of = f"of {r.tested} {r.kind}s with a hit"
-        rows.append((f"{r.kind}s shown equivalent (90% interval inside {band}), share {of}", round(r.shown_equivalent_share, 4), "", ""))
-        rows.append((f"{r.kind}s shown not equivalent (95% interval outside {band}), share {of}", round(r.shown_not_equivalent_share, 4), "", ""))
+        rows.append(
+            (
+                f"{r.kind}s shown equivalent (90% interval inside {band}), share {of}",
+                round(r.shown_equivalent_share, 4),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"{r.kind}s shown not equivalent (95% interval outside {band}), share {of}",
+                round(r.shown_not_equivalent_share, 4),
+                "",
+                "",
+            )
+        )
         rows.append((f"{r.kind}s undetermined, share {of}", round(r.undetermined_share, 4), "", ""))
-        rows.append((f"{r.kind}s undetermined: median translated pairs needed to decide", r.median_pairs_needed, "", ""))
+        rows.append(
+            (f"{r.kind}s undetermined: median translated pairs needed to decide", r.median_pairs_needed, "", "")
+        )
     tested = int(shares["tested"].sum())
     not_eq = float(shares["shown_not_equivalent"].sum() / tested) if tested else 0.0
-    rows.append((f"share of all {tested} entries with a hit shown not equivalent", round(not_eq, 4), f"<= {max_not_equivalent:g}",
-                 "yes" if not_eq <= max_not_equivalent else "no"))
+    rows.append(
+        (
+            f"share of all {tested} entries with a hit shown not equivalent",
+            round(not_eq, 4),
+            f"<= {max_not_equivalent:g}",
+            "yes" if not_eq <= max_not_equivalent else "no",
+        )
+    )
     concepts = table[(table["kind"] == "concept") & table["p"].notna()]
     frames = table[(table["kind"] == "frame") & table["p"].notna()]
     share = float((concepts["q"] < 0.05).mean()) if len(concepts) else 0.0
     n_frames = int((frames["q"] < 0.05).sum())
     rows.append(("concepts tested (with a hit)", len(concepts), "", ""))
-    rows.append(("share of concepts at q < 0.05, paired (a difference found; no difference found is not equivalence)", round(share, 4), "<= 0.02",
-                 "yes" if share <= 0.02 else "no"))
+    rows.append(
+        (
+            "share of concepts at q < 0.05, paired (a difference found; no difference found is not equivalence)",
+            round(share, 4),
+            "<= 0.02",
+            "yes" if share <= 0.02 else "no",
+        )
+    )
     rows.append(("frames at q < 0.05, paired", n_frames, "0", "yes" if n_frames == 0 else "no"))
     for kind in KINDS:
         rows_k = table[table["kind"] == kind]
-        rows.append((f"{kind}s flagged (one-sided, paired q < 0.05 or shown not equivalent; unflagged is not equivalent)",
-                     f"{int(rows_k['flag'].sum())} of {len(rows_k)}", "", ""))
+        rows.append(
+            (
+                f"{kind}s flagged (one-sided, paired q < 0.05 or shown not equivalent; unflagged is not equivalent)",
+                f"{int(rows_k['flag'].sum())} of {len(rows_k)}",
+                "",
+                "",
+            )
+        )
     one_sided = table[(table["kind"] != "concept") | ~table["entry"].isin(table.loc[table["kind"] == "actor", "entry"])]
     one_sided = one_sided[(one_sided["patterns_vi"] == 0) | (one_sided["patterns_en"] == 0)]
     rows.append(("one-sided codebook entries", len(one_sided), "0", "yes" if len(one_sided) == 0 else "no"))
     for lang, den in (("vi", den_vi), ("en", den_en)):
         tokens = den["tokens"].sum()
-        rows.append((f"coverage {lang}: concept hits per 100 sentences", round(100 * den["concept_hits"].sum() / max(1, den["sentences"].sum()), 2), "", ""))
-        rows.append((f"coverage {lang}: concept hits per 1,000 counted tokens", round(1000 * den["concept_hits"].sum() / max(1, tokens), 2), "", ""))
+        rows.append(
+            (
+                f"coverage {lang}: concept hits per 100 sentences",
+                round(100 * den["concept_hits"].sum() / max(1, den["sentences"].sum()), 2),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"coverage {lang}: concept hits per 1,000 counted tokens",
+                round(1000 * den["concept_hits"].sum() / max(1, tokens), 2),
+                "",
+                "",
+            )
+        )
     ratio = den_vi["tokens"].sum() / max(1, den_en["tokens"].sum())
     rows.append(("counted tokens vi / en (length ratio of translations)", round(float(ratio), 3), "", ""))
     return pd.DataFrame(rows, columns=["measure", "value", "goal", "met"])
@@ -703,10 +838,23 @@ def summary_table(table: pd.DataFrame, den_vi: pd.DataFrame, den_en: pd.DataFram
 # ----------------------------------------------------------------------------- calibration
 
 
-def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_en: pd.DataFrame, study_den_en: pd.DataFrame,
-                      pairs_vi: pd.DataFrame, pairs_den_vi: pd.DataFrame, pairs_en: pd.DataFrame, pairs_den_en: pd.DataFrame,
-                      index: pd.DataFrame, *, denominator: str = CROSS_LANGUAGE_DENOMINATOR, n_boot: int = 2000, seed: int = 0,
-                      level: float = 0.95, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def calibrated_ratios(
+    study_vi: pd.DataFrame,
+    study_den_vi: pd.DataFrame,
+    study_en: pd.DataFrame,
+    study_den_en: pd.DataFrame,
+    pairs_vi: pd.DataFrame,
+    pairs_den_vi: pd.DataFrame,
+    pairs_en: pd.DataFrame,
+    pairs_den_en: pd.DataFrame,
+    index: pd.DataFrame,
+    *,
+    denominator: str = CROSS_LANGUAGE_DENOMINATOR,
+    n_boot: int = 2000,
+    seed: int = 0,
+    level: float = 0.95,
+    min_docs: int = MIN_GROUP_DOCS,
+) -> pd.DataFrame:
     """A study's cross-language differences relative to what the instrument shows on translations.
 
     ``observed = rate_vi / rate_en`` in the study corpus (pooled rates, :func:`rate_ratio`);
@@ -729,7 +877,11 @@ def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_
     ci_low, ci_high, too_small, note``.
     """
     cols = [_key(k, f, e) for k, f, e in zip(index["kind"], index["family"], index["entry"])]
-    small = [f"{lang} has {n} document{'s' if n != 1 else ''}" for lang, n in (("vi", len(study_vi)), ("en", len(study_en))) if n < min_docs]
+    small = [
+        f"{lang} has {n} document{'s' if n != 1 else ''}"
+        for lang, n in (("vi", len(study_vi)), ("en", len(study_en)))
+        if n < min_docs
+    ]
     small_note = f"too small: {', '.join(small)} (fewer than {min_docs})" if small else ""
     sv = study_vi.reindex(columns=cols, fill_value=0).to_numpy(dtype=float)
     se = study_en.reindex(columns=cols, fill_value=0).to_numpy(dtype=float)
@@ -740,8 +892,12 @@ def calibrated_ratios(study_vi: pd.DataFrame, study_den_vi: pd.DataFrame, study_
     alpha = (1 - level) / 2
     observed = rate_ratio(sv.sum(0), sdv.sum(), se.sum(0), sde.sum())
     translation = rate_ratio(pv.sum(0), pdv.sum(), pe.sum(0), pde.sum())
-    obs_b = bootstrap_log_ratios(sv, sdv, se, sde, n_boot=n_boot, rng=keyed_rng(seed, "calibration", "study"), paired=False)
-    tr_b = bootstrap_log_ratios(pv, pdv, pe, pde, n_boot=n_boot, rng=keyed_rng(seed, "calibration", "translation"), paired=True)
+    obs_b = bootstrap_log_ratios(
+        sv, sdv, se, sde, n_boot=n_boot, rng=keyed_rng(seed, "calibration", "study"), paired=False
+    )
+    tr_b = bootstrap_log_ratios(
+        pv, pdv, pe, pde, n_boot=n_boot, rng=keyed_rng(seed, "calibration", "translation"), paired=True
+    )
     table = index[["kind", "family", "entry", "label"]].copy()
     scale = SCALE[denominator]
     table["hits_vi"] = sv.sum(0).astype(np.int64)
@@ -807,21 +963,44 @@ def pattern_sources(annotations: Iterable[Annotation], codebook: Codebook) -> pd
                     fam = family if kind == "frame" else (kinds.get(h.entry, "") if kind == "actor" else "")
                     key = (kind, fam, h.entry, a.language, h.pattern)
                     counter[key] = counter.get(key, 0) + 1
-    table = pd.DataFrame([(*k, v) for k, v in counter.items()], columns=["kind", "family", "entry", "language", "pattern", "hits"])
+    table = pd.DataFrame(
+        [(*k, v) for k, v in counter.items()], columns=["kind", "family", "entry", "language", "pattern", "hits"]
+    )
     if table.empty:
-        return pd.DataFrame(columns=["kind", "family", "entry", "label", "language", "pattern", "hits", "share", "entry_hits"])
+        return pd.DataFrame(
+            columns=["kind", "family", "entry", "label", "language", "pattern", "hits", "share", "entry_hits"]
+        )
     totals = table.groupby(["kind", "family", "entry", "language"])["hits"].transform("sum")
     table["share"] = table["hits"] / totals
     table["entry_hits"] = totals
     table.insert(3, "label", [labels.get((k, e), e) for k, e in zip(table["kind"], table["entry"])])
     order = {k: i for i, k in enumerate(KINDS)}
     table["_k"] = table["kind"].map(order)
-    table = table.sort_values(["_k", "family", "entry", "language", "hits", "pattern"], ascending=[True, True, True, True, False, True], kind="mergesort")
+    table = table.sort_values(
+        ["_k", "family", "entry", "language", "hits", "pattern"],
+        ascending=[True, True, True, True, False, True],
+        kind="mergesort",
+    )
     return table.drop(columns="_k").reset_index(drop=True)
 
 
 __all__ = [
-    "CROSS_LANGUAGE_DENOMINATOR", "DENOMINATORS", "MEASURES", "STATUSES", "calibrated_ratios", "denominator_table", "entry_counts",
-    "entry_index", "equivalence_status", "equivalence_table", "paired_tests", "pairs_needed", "pattern_sources", "percentile_interval",
-    "sign_flip_pvalues", "status_shares", "summary_table", "tost_pvalues",
+    "CROSS_LANGUAGE_DENOMINATOR",
+    "DENOMINATORS",
+    "MEASURES",
+    "STATUSES",
+    "calibrated_ratios",
+    "denominator_table",
+    "entry_counts",
+    "entry_index",
+    "equivalence_status",
+    "equivalence_table",
+    "paired_tests",
+    "pairs_needed",
+    "pattern_sources",
+    "percentile_interval",
+    "sign_flip_pvalues",
+    "status_shares",
+    "summary_table",
+    "tost_pvalues",
 ]

@@ -116,10 +116,25 @@ def unit_sentences(annotation: Annotation, kind: str = "document", window: int =
 
 # ---------------------------------------------------------------------------- frame salience
 
-FRAME_COLUMNS = ["unit_id", "doc_id", "unit_index", "language", "family", "frame", "hits", "tokens", "per_1000", "present", "share", "dominant"]
+FRAME_COLUMNS = [
+    "unit_id",
+    "doc_id",
+    "unit_index",
+    "language",
+    "family",
+    "frame",
+    "hits",
+    "tokens",
+    "per_1000",
+    "present",
+    "share",
+    "dominant",
+]
 
 
-def frame_salience(annotations: Iterable[Annotation], codebook: Codebook, kind: str = "document", *, window: int = 3, min_hits: int = 1) -> pd.DataFrame:
+def frame_salience(
+    annotations: Iterable[Annotation], codebook: Codebook, kind: str = "document", *, window: int = 3, min_hits: int = 1
+) -> pd.DataFrame:
     """Frame salience per unit: one row per unit × frame (every frame, zeros included).
 
     Columns: ``unit_id, doc_id, unit_index, language, family, frame, hits, tokens, per_1000,
@@ -142,8 +157,22 @@ def frame_salience(annotations: Iterable[Annotation], codebook: Codebook, kind: 
                 top = max(hits.values()) if hits else 0
                 for frame in frame_ids:
                     k = hits[frame]
-                    records.append((unit_id, a.doc_id, index, a.language, family, frame, k, tokens,
-                                    1000.0 * k / tokens if tokens else 0.0, k >= min_hits, k / total if total else 0.0, bool(total) and k == top))
+                    records.append(
+                        (
+                            unit_id,
+                            a.doc_id,
+                            index,
+                            a.language,
+                            family,
+                            frame,
+                            k,
+                            tokens,
+                            1000.0 * k / tokens if tokens else 0.0,
+                            k >= min_hits,
+                            k / total if total else 0.0,
+                            bool(total) and k == top,
+                        )
+                    )
     return pd.DataFrame(records, columns=FRAME_COLUMNS)
 
 
@@ -157,7 +186,9 @@ PRONOUNS = {"vi": frozenset({"ông", "bà"}), "en": frozenset({"he", "she"})}
 INVERSION_VERBS = frozenset({"say", "add", "state", "write"})
 
 
-def attribute_statements(annotation: Annotation, window: int = 8, persons: frozenset[str] = frozenset()) -> list[tuple[int, str, str, int, str]]:
+def attribute_statements(
+    annotation: Annotation, window: int = 8, persons: frozenset[str] = frozenset()
+) -> list[tuple[int, str, str, int, str]]:
     """Statements in a document: ``(sentence, actor, verb, distance, via)`` per speech-verb hit.
 
     Rules, in order (``via`` names the one that applied):
@@ -180,17 +211,24 @@ def attribute_statements(annotation: Annotation, window: int = 8, persons: froze
     for s, keys in enumerate(annotation.keys):
         actors = annotation.actors[s]
         verbs = annotation.speech[s]
-        events = sorted([(h.start, 0, h) for h in actors] + [(h.start, 1, h) for h in verbs], key=lambda e: (e[0], e[1]))
+        events = sorted(
+            [(h.start, 0, h) for h in actors] + [(h.start, 1, h) for h in verbs], key=lambda e: (e[0], e[1])
+        )
         for _, is_verb, hit in events:
             if not is_verb:
                 if hit.entry in persons:
                     last_person = hit.entry
                 continue
             verb = hit
-            verb_text = " ".join(k.joined for k in keys[verb.start:verb.end] if k is not None)
+            verb_text = " ".join(k.joined for k in keys[verb.start : verb.end] if k is not None)
             actor, distance, via = UNATTRIBUTED, -1, ""
-            candidates = [(verb.start - a.end, a.entry) for a in actors
-                          if a.end <= verb.start and verb.start - a.end <= window and all(k is not None for k in keys[a.end:verb.start])]
+            candidates = [
+                (verb.start - a.end, a.entry)
+                for a in actors
+                if a.end <= verb.start
+                and verb.start - a.end <= window
+                and all(k is not None for k in keys[a.end : verb.start])
+            ]
             if candidates:
                 distance, actor = min(candidates)
                 via = "subject"
@@ -201,18 +239,37 @@ def attribute_statements(annotation: Annotation, window: int = 8, persons: froze
                 if pronoun and last_person is not None:
                     actor, distance, via = last_person, min(pronoun), "pronoun"
                 elif annotation.language == "en" and verb_text in INVERSION_VERBS:
-                    after = [(a.start - verb.end, a.entry) for a in actors
-                             if a.start >= verb.end and a.start - verb.end <= 3 and all(k is not None for k in keys[verb.end:a.start])]
+                    after = [
+                        (a.start - verb.end, a.entry)
+                        for a in actors
+                        if a.start >= verb.end
+                        and a.start - verb.end <= 3
+                        and all(k is not None for k in keys[verb.end : a.start])
+                    ]
                     if after:
                         (distance, actor), via = min(after), "inversion"
             out.append((s, actor, verb_text, distance, via))
     return out
 
 
-ACTOR_COLUMNS = ["doc_id", "language", "actor", "kind", "mentions", "mention_share", "per_1000", "first_sentence", "first_position", "statements", "voice_share"]
+ACTOR_COLUMNS = [
+    "doc_id",
+    "language",
+    "actor",
+    "kind",
+    "mentions",
+    "mention_share",
+    "per_1000",
+    "first_sentence",
+    "first_position",
+    "statements",
+    "voice_share",
+]
 
 
-def actor_salience(annotations: Iterable[Annotation], codebook: Codebook, *, lead_sentences: int = 2, window: int = 8) -> tuple[pd.DataFrame, pd.DataFrame]:
+def actor_salience(
+    annotations: Iterable[Annotation], codebook: Codebook, *, lead_sentences: int = 2, window: int = 8
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Actor salience per document and every attributed statement.
 
     Returns ``(actors, statements)``. ``actors`` has one row per document × actor of the codebook
@@ -246,9 +303,21 @@ def actor_salience(annotations: Iterable[Annotation], codebook: Codebook, *, lea
         for actor, kind in kinds.items():
             m = mentions[actor]
             position = "" if actor not in first else (LEAD if first[actor] < lead_sentences else BODY)
-            records.append((a.doc_id, a.language, actor, kind, m, m / total_mentions if total_mentions else 0.0,
-                            1000.0 * m / tokens if tokens else 0.0, first.get(actor, -1), position, voice[actor],
-                            voice[actor] / attributed if attributed else 0.0))
+            records.append(
+                (
+                    a.doc_id,
+                    a.language,
+                    actor,
+                    kind,
+                    m,
+                    m / total_mentions if total_mentions else 0.0,
+                    1000.0 * m / tokens if tokens else 0.0,
+                    first.get(actor, -1),
+                    position,
+                    voice[actor],
+                    voice[actor] / attributed if attributed else 0.0,
+                )
+            )
     return pd.DataFrame(records, columns=ACTOR_COLUMNS), pd.DataFrame(said, columns=STATEMENT_COLUMNS)
 
 
@@ -272,5 +341,3 @@ def concept_counts(annotations: Iterable[Annotation]) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ group comparisons
-
-

@@ -26,7 +26,18 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-SIMILARITY_COLUMNS = ["doc_a", "doc_b", "language_a", "language_b", "cosine", "rank_for_a", "rank_for_b", "mutual_best", "shared_concepts", "top_shared"]
+SIMILARITY_COLUMNS = [
+    "doc_a",
+    "doc_b",
+    "language_a",
+    "language_b",
+    "cosine",
+    "rank_for_a",
+    "rank_for_b",
+    "mutual_best",
+    "shared_concepts",
+    "top_shared",
+]
 
 
 def tfidf_rows(counts: np.ndarray) -> np.ndarray:
@@ -51,8 +62,15 @@ BLOCK_CELLS = 4_000_000
 COSINE_DECIMALS = 12
 
 
-def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], pair: Sequence[str] = ("vi", "en"), *, top_shared: int = 5,
-                            keep_rank: int | None = None, block_cells: int = BLOCK_CELLS) -> pd.DataFrame:
+def crosslingual_similarity(
+    counts: pd.DataFrame,
+    languages: Mapping[str, str],
+    pair: Sequence[str] = ("vi", "en"),
+    *,
+    top_shared: int = 5,
+    keep_rank: int | None = None,
+    block_cells: int = BLOCK_CELLS,
+) -> pd.DataFrame:
     """Cosine similarity of concept vectors for every (language a, language b) document pair.
 
     Parameters
@@ -97,20 +115,41 @@ def crosslingual_similarity(counts: pd.DataFrame, languages: Mapping[str, str], 
     matrix = counts.loc[docs].to_numpy(dtype=float)
     weighted = tfidf_rows(matrix)
     a = weighted[: len(docs_a)]
-    b = weighted[len(docs_a):]
+    b = weighted[len(docs_a) :]
     concepts = list(counts.columns)
     records = []
-    for (i, j), (cosine, rank_a, rank_b) in sorted(similar_pairs(a, b, docs_a, docs_b, keep_rank=keep_rank, block_cells=block_cells).items()):
+    for (i, j), (cosine, rank_a, rank_b) in sorted(
+        similar_pairs(a, b, docs_a, docs_b, keep_rank=keep_rank, block_cells=block_cells).items()
+    ):
         product = a[i] * b[j]
         shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
         top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
-        records.append((docs_a[i], docs_b[j], lang_a, lang_b, cosine, rank_a, rank_b, rank_a == 1 and rank_b == 1,
-                        len(shared), " ".join(concepts[k] for k in top)))
+        records.append(
+            (
+                docs_a[i],
+                docs_b[j],
+                lang_a,
+                lang_b,
+                cosine,
+                rank_a,
+                rank_b,
+                rank_a == 1 and rank_b == 1,
+                len(shared),
+                " ".join(concepts[k] for k in top),
+            )
+        )
     return pd.DataFrame(records, columns=SIMILARITY_COLUMNS)
 
 
-def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_b: Sequence[str], *, keep_rank: int | None = None,
-                  block_cells: int = BLOCK_CELLS) -> dict[tuple[int, int], tuple[float, int, int]]:
+def similar_pairs(
+    a: np.ndarray,
+    b: np.ndarray,
+    labels_a: Sequence[str],
+    labels_b: Sequence[str],
+    *,
+    keep_rank: int | None = None,
+    block_cells: int = BLOCK_CELLS,
+) -> dict[tuple[int, int], tuple[float, int, int]]:
     """``(i, j) -> (cosine, rank of j for i, rank of i for j)`` for the pairs :func:`crosslingual_similarity` keeps.
 
     ``a`` and ``b`` are L2-normalised rows, so ``a @ b.T`` holds the cosines. Computed in blocks of
@@ -127,7 +166,7 @@ def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_
     kept: dict[tuple[int, int], list] = {}
     rows = max(1, block_cells // max(1, n_b))
     for start in range(0, n_a, rows):
-        scores = a[start:start + rows] @ b.T
+        scores = a[start : start + rows] @ b.T
         ranks = _ranks(np.round(scores, COSINE_DECIMALS), labels_b)
         for r, j in zip(*np.nonzero(ranks <= limit)):
             kept[(start + int(r), int(j))] = [float(scores[r, j]), int(ranks[r, j]), 0]
@@ -137,7 +176,7 @@ def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_
     added: dict[int, list[int]] = {}  # row -> columns kept only in the column pass
     columns = max(1, block_cells // max(1, n_a))
     for start in range(0, n_b, columns):
-        scores = a @ b[start:start + columns].T
+        scores = a @ b[start : start + columns].T
         ranks = _ranks(np.round(scores, COSINE_DECIMALS).T, labels_a)  # row c: the rank of every i for column start + c
         for c, i in zip(*np.nonzero(ranks <= limit)):
             if (int(i), start + int(c)) not in kept:
@@ -148,7 +187,7 @@ def similar_pairs(a: np.ndarray, b: np.ndarray, labels_a: Sequence[str], labels_
                 kept[(i, start + c)][2] = int(ranks[c, i])
     needed = sorted(added)
     for start in range(0, len(needed), rows):
-        block = needed[start:start + rows]
+        block = needed[start : start + rows]
         scores = a[block] @ b.T
         ranks = _ranks(np.round(scores, COSINE_DECIMALS), labels_b)
         for r, i in enumerate(block):
@@ -173,8 +212,24 @@ def _ranks(scores: np.ndarray, labels: Sequence[str]) -> np.ndarray:
 
 # -------------------------------------------------------------------------------- omissions
 
-OMISSION_COLUMNS = ["event", "kind", "item", "docs_a", "docs_b", "count_a", "count_b", "per_100_sentences_a", "per_100_sentences_b",
-                    "log2_ratio", "direction", "p_hits", "p", "q", "test", "status"]
+OMISSION_COLUMNS = [
+    "event",
+    "kind",
+    "item",
+    "docs_a",
+    "docs_b",
+    "count_a",
+    "count_b",
+    "per_100_sentences_a",
+    "per_100_sentences_b",
+    "log2_ratio",
+    "direction",
+    "p_hits",
+    "p",
+    "q",
+    "test",
+    "status",
+]
 
 #: Status of a row whose event has too few documents a side for the document-level test.
 TOO_FEW_DOCUMENTS = "too few documents to test"
@@ -233,8 +288,9 @@ def smallest_document_p(n_a: int, n_b: int, *, permutations: int = 9999) -> floa
     return (2.0 if n_a == n_b else 1.0) / count
 
 
-def document_permutation_p(counts: np.ndarray, exposure: np.ndarray, n_a: int, *, permutations: int = 9999,
-                           seed: int = 0) -> np.ndarray:
+def document_permutation_p(
+    counts: np.ndarray, exposure: np.ndarray, n_a: int, *, permutations: int = 9999, seed: int = 0
+) -> np.ndarray:
     """Two-sided permutation p per item of equal rates in two languages, documents as the unit.
 
     What: ``counts`` is documents × items (hits), ``exposure`` the documents' sentences, and the
@@ -284,7 +340,8 @@ def event_omissions(
     items: pd.DataFrame,
     exposure: Mapping[str, int],
     docvars: pd.DataFrame,
-    *, pair: Sequence[str] = ("vi", "en"),
+    *,
+    pair: Sequence[str] = ("vi", "en"),
     ratio: float = 3.0,
     min_count: int = 2,
     event: str = "event",
@@ -359,21 +416,26 @@ def event_omissions(
         if not docs_a or not docs_b or ev not in by_event:
             continue
         s = np.array([exposure.get(d, 0) for d in docs_a + docs_b], dtype=float)
-        n_a, n_b = s[:len(docs_a)].sum(), s[len(docs_a):].sum()
+        n_a, n_b = s[: len(docs_a)].sum(), s[len(docs_a) :].sum()
         if not n_a or not n_b:
             continue
-        matrix = (by_event[ev].pivot_table(index="doc_id", columns=["kind", "item"], values="count", aggfunc="sum", fill_value=0)
-                  .reindex(docs_a + docs_b, fill_value=0))
+        matrix = (
+            by_event[ev]
+            .pivot_table(index="doc_id", columns=["kind", "item"], values="count", aggfunc="sum", fill_value=0)
+            .reindex(docs_a + docs_b, fill_value=0)
+        )
         matrix = matrix.loc[:, matrix.sum(axis=0) > 0].sort_index(axis=1)
         if matrix.shape[1] == 0:
             continue
         y = matrix.to_numpy(dtype=float)
         m = y.shape[1]
-        a_hits, b_hits = y[:len(docs_a)].sum(0), y[len(docs_a):].sum(0)
+        a_hits, b_hits = y[: len(docs_a)].sum(0), y[len(docs_a) :].sum(0)
         tested = smallest_document_p(len(docs_a), len(docs_b), permutations=permutations) < alpha / m
         if tested:
             count, exact = document_arrangements(len(docs_a), len(docs_b), permutations=permutations)
-            p_doc = document_permutation_p(y, s, len(docs_a), permutations=permutations, seed=seed + zlib.crc32(ev.encode()))
+            p_doc = document_permutation_p(
+                y, s, len(docs_a), permutations=permutations, seed=seed + zlib.crc32(ev.encode())
+            )
             q_doc = adjust(p_doc, "holm")
             test = f"document permutation, {'all' if exact else 'random'} {count} arrangements; Holm over {m} items"
         else:
@@ -397,11 +459,33 @@ def event_omissions(
             else:
                 continue
             log2 = math.log2(((a or 0.5) / n_a) / ((b or 0.5) / n_b))
-            records.append((ev, kind, item, len(docs_a), len(docs_b), a, b, rate_a, rate_b, log2, direction, p_hits,
-                            float(p_doc[j]), float(q_doc[j]), test, status))
+            records.append(
+                (
+                    ev,
+                    kind,
+                    item,
+                    len(docs_a),
+                    len(docs_b),
+                    a,
+                    b,
+                    rate_a,
+                    rate_b,
+                    log2,
+                    direction,
+                    p_hits,
+                    float(p_doc[j]),
+                    float(q_doc[j]),
+                    test,
+                    status,
+                )
+            )
     table = pd.DataFrame(records, columns=OMISSION_COLUMNS)
     kind_order = {"frame": 0, "actor": 1, "concept": 2}
     if len(table):
         table = table.assign(_k=table["kind"].map(kind_order).fillna(9), _r=-table["log2_ratio"].abs())
-        table = table.sort_values(["event", "_k", "status", "_r", "item"], kind="mergesort").drop(columns=["_k", "_r"]).reset_index(drop=True)
+        table = (
+            table.sort_values(["event", "_k", "status", "_r", "item"], kind="mergesort")
+            .drop(columns=["_k", "_r"])
+            .reset_index(drop=True)
+        )
     return table

@@ -29,14 +29,33 @@ import numpy as np
 import pandas as pd
 
 from .measures import LEAD
-from ..stats.groups import CLUSTER_COLUMNS, MDD_SIMULATIONS, _positive, bootstrap_ci, cluster_tests, group_means, keyed_rng, too_small_note
+from ..stats.groups import (
+    CLUSTER_COLUMNS,
+    MDD_SIMULATIONS,
+    _positive,
+    bootstrap_ci,
+    cluster_tests,
+    group_means,
+    keyed_rng,
+    too_small_note,
+)
 from ..study.settings import MIN_GROUP_DOCS
 
 # ---------------------------------------------------------------------------------- frames
 
 
-def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str],
-                      labels: Mapping[str, str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS, rate: str = "per_1000") -> pd.DataFrame:
+def frame_group_table(
+    docs: pd.DataFrame,
+    units: pd.DataFrame,
+    groups: Mapping[str, str],
+    *,
+    order: Sequence[str],
+    labels: Mapping[str, str],
+    n_resamples: int,
+    seed: int,
+    min_docs: int = MIN_GROUP_DOCS,
+    rate: str = "per_1000",
+) -> pd.DataFrame:
     """Frame salience by group.
 
     Parameters
@@ -89,16 +108,41 @@ def frame_group_table(docs: pd.DataFrame, units: pd.DataFrame, groups: Mapping[s
 
 # ---------------------------------------------------------------------------------- actors
 
-ACTOR_GROUP_COLUMNS = ["actor", "label", "kind", "group", "n_docs", "docs_mentioning", "mentions", "mention_share", "mean_doc_share",
-                       "ci_low", "ci_high", "first_in_lead", "lead_share", "statements", "voice_share", "too_small", "note"]
+ACTOR_GROUP_COLUMNS = [
+    "actor",
+    "label",
+    "kind",
+    "group",
+    "n_docs",
+    "docs_mentioning",
+    "mentions",
+    "mention_share",
+    "mean_doc_share",
+    "ci_low",
+    "ci_high",
+    "first_in_lead",
+    "lead_share",
+    "statements",
+    "voice_share",
+    "too_small",
+    "note",
+]
 
 
 def _share(part: float, whole: float) -> float:
     return part / whole if whole else 0.0
 
 
-def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], labels: Mapping[str, str],
-                      n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def actor_group_table(
+    actors: pd.DataFrame,
+    groups: Mapping[str, str],
+    *,
+    order: Sequence[str],
+    labels: Mapping[str, str],
+    n_resamples: int,
+    seed: int,
+    min_docs: int = MIN_GROUP_DOCS,
+) -> pd.DataFrame:
     """Actor salience by group, for every actor mentioned anywhere.
 
     ``actors`` is :func:`analysis.framing.measures.actor_salience`'s per-document table. Per actor and
@@ -121,25 +165,80 @@ def actor_group_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order:
             n = len(rows)
             mentions, statements = int(rows["mentions"].sum()), int(rows["statements"].sum())
             shares = rows["mention_share"].to_numpy(dtype=float)
-            low, high = bootstrap_ci(shares, n_resamples=n_resamples, rng=keyed_rng(seed, "actor", actor, group), support=(0.0, 1.0))
+            low, high = bootstrap_ci(
+                shares, n_resamples=n_resamples, rng=keyed_rng(seed, "actor", actor, group), support=(0.0, 1.0)
+            )
             docs_mentioning = int((rows["mentions"] > 0).sum())
             lead = int((rows["first_position"] == LEAD).sum())
-            records.append((actor, labels.get(actor, actor), rows["kind"].iloc[0] if n else "", group, n, docs_mentioning, mentions,
-                            _share(mentions, int(all_rows["mentions"].sum())), float(shares.mean()) if n else np.nan, low, high,
-                            lead, _share(lead, docs_mentioning), statements, _share(statements, int(all_rows["statements"].sum())),
-                            n < min_docs, too_small_note({group: n}, min_docs)))
+            records.append(
+                (
+                    actor,
+                    labels.get(actor, actor),
+                    rows["kind"].iloc[0] if n else "",
+                    group,
+                    n,
+                    docs_mentioning,
+                    mentions,
+                    _share(mentions, int(all_rows["mentions"].sum())),
+                    float(shares.mean()) if n else np.nan,
+                    low,
+                    high,
+                    lead,
+                    _share(lead, docs_mentioning),
+                    statements,
+                    _share(statements, int(all_rows["statements"].sum())),
+                    n < min_docs,
+                    too_small_note({group: n}, min_docs),
+                )
+            )
     return pd.DataFrame(records, columns=ACTOR_GROUP_COLUMNS)
 
 
 #: Columns of :func:`actor_tests_table` (``cluster_by ... cluster_ci_high`` only with a cluster column).
-ACTOR_TEST_COLUMNS = ["kind", "actor", "label", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "difference", "p", "min_p", "exact",
-                      "q", "cluster_by", "cluster_n", "effective_clusters", "icc", "design_effect", "effective_n",
-                      "cluster_ci_low", "cluster_ci_high", "mdd", "too_small", "note"]
+ACTOR_TEST_COLUMNS = [
+    "kind",
+    "actor",
+    "label",
+    "group_a",
+    "group_b",
+    "n_a",
+    "n_b",
+    "mean_a",
+    "mean_b",
+    "difference",
+    "p",
+    "min_p",
+    "exact",
+    "q",
+    "cluster_by",
+    "cluster_n",
+    "effective_clusters",
+    "icc",
+    "design_effect",
+    "effective_n",
+    "cluster_ci_low",
+    "cluster_ci_high",
+    "mdd",
+    "too_small",
+    "note",
+]
 
 
-def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], labels: Mapping[str, str], n_permutations: int,
-                      seed: int, min_docs: int = MIN_GROUP_DOCS, clusters: Mapping[str, str] | None = None, column: str = "",
-                      n_resamples: int = 2000, alpha: float = 0.05, mdd_simulations: int | None = None) -> pd.DataFrame:
+def actor_tests_table(
+    actors: pd.DataFrame,
+    groups: Mapping[str, str],
+    *,
+    order: Sequence[str],
+    labels: Mapping[str, str],
+    n_permutations: int,
+    seed: int,
+    min_docs: int = MIN_GROUP_DOCS,
+    clusters: Mapping[str, str] | None = None,
+    column: str = "",
+    n_resamples: int = 2000,
+    alpha: float = 0.05,
+    mdd_simulations: int | None = None,
+) -> pd.DataFrame:
     """Between-group tests of actor salience: the difference in the mean document share of each actor.
 
     The actor analogue of the frame tests (``frame_tests_by_<by>``): per actor mentioned anywhere
@@ -167,13 +266,26 @@ def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order:
     _positive("n_resamples", n_resamples)
     mentioned = set(actors.loc[actors["mentions"] > 0, "actor"])
     rows = actors[actors["actor"].isin(mentioned)]
-    long = rows.rename(columns={"kind": "family", "actor": "item", "mention_share": "value"})[["doc_id", "family", "item", "value"]]
+    long = rows.rename(columns={"kind": "family", "actor": "item", "mention_share": "value"})[
+        ["doc_id", "family", "item", "value"]
+    ]
     tests = group_tests(long, groups, order, n_permutations, seed, min_docs)
-    tests = cluster_tests(tests, long, groups, clusters, column=column, n_resamples=n_resamples, seed=seed, alpha=alpha,
-                          mdd_simulations=MDD_SIMULATIONS if mdd_simulations is None else mdd_simulations)
+    tests = cluster_tests(
+        tests,
+        long,
+        groups,
+        clusters,
+        column=column,
+        n_resamples=n_resamples,
+        seed=seed,
+        alpha=alpha,
+        mdd_simulations=MDD_SIMULATIONS if mdd_simulations is None else mdd_simulations,
+    )
     tests.insert(2, "label", tests["item"].map(lambda a: labels.get(a, a)))
     tests = tests.rename(columns={"family": "kind", "item": "actor"})
-    return tests[ACTOR_TEST_COLUMNS if column else [c for c in ACTOR_TEST_COLUMNS if c not in CLUSTER_COLUMNS]].reset_index(drop=True)
+    return tests[
+        ACTOR_TEST_COLUMNS if column else [c for c in ACTOR_TEST_COLUMNS if c not in CLUSTER_COLUMNS]
+    ].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------- keyness
@@ -183,5 +295,3 @@ def actor_tests_table(actors: pd.DataFrame, groups: Mapping[str, str], *, order:
 
 
 # ------------------------------------------------------------------------- outlets as clusters
-
-

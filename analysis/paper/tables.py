@@ -46,9 +46,28 @@ _LATEX_SPECIAL = {
     "→": r"\ensuremath{\rightarrow}",
 }
 _GREEK = {
-    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "η": "eta", "θ": "theta", "κ": "kappa",
-    "λ": "lambda", "μ": "mu", "ν": "nu", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau", "φ": "phi", "χ": "chi",
-    "ψ": "psi", "ω": "omega", "Δ": "Delta", "Φ": "Phi", "Ω": "Omega",
+    "α": "alpha",
+    "β": "beta",
+    "γ": "gamma",
+    "δ": "delta",
+    "ε": "epsilon",
+    "η": "eta",
+    "θ": "theta",
+    "κ": "kappa",
+    "λ": "lambda",
+    "μ": "mu",
+    "ν": "nu",
+    "π": "pi",
+    "ρ": "rho",
+    "σ": "sigma",
+    "τ": "tau",
+    "φ": "phi",
+    "χ": "chi",
+    "ψ": "psi",
+    "ω": "omega",
+    "Δ": "Delta",
+    "Φ": "Phi",
+    "Ω": "Omega",
 }
 _LATEX_SPECIAL.update({c: rf"\ensuremath{{\{name}}}" for c, name in _GREEK.items()})
 
@@ -89,10 +108,26 @@ def latex_label(name: str) -> str:
 
 #: Columns holding tokens or quoted text: in LaTeX and Markdown their Vietnamese compounds are
 #: shown unsegmented (``Bộ trưởng``); the CSV keeps the token ``Bộ_trưởng``.
-TOKEN_COLUMNS = frozenset({
-    "term", "bigram", "keyword", "left", "right", "match", "context", "text", "top_shared", "gloss", "item", "label",
-    "terms", "top_terms", "line", "sentence",
-})
+TOKEN_COLUMNS = frozenset(
+    {
+        "term",
+        "bigram",
+        "keyword",
+        "left",
+        "right",
+        "match",
+        "context",
+        "text",
+        "top_shared",
+        "gloss",
+        "item",
+        "label",
+        "terms",
+        "top_terms",
+        "line",
+        "sentence",
+    }
+)
 
 _COMPOUND = re.compile(r"(?<=[^\W\d_])_(?=[^\W\d_])")
 
@@ -171,7 +206,7 @@ def breakable(text: str) -> str:
     words = []
     for word in str(text).split(" "):
         pieces = re.split(r"(?<=[_/\-.,;])", word)
-        chunks = [p[i:i + 16] for p in pieces for i in range(0, max(len(p), 1), 16)]
+        chunks = [p[i : i + 16] for p in pieces for i in range(0, max(len(p), 1), 16)]
         words.append(r"\allowbreak{}".join(latex_escape(c) for c in chunks))
     return " ".join(words)
 
@@ -205,8 +240,15 @@ def _layout(headers: list[str], rows: list[list[str]], numeric: list[bool]):
     return widths, wrap, [keys + block for block in blocks]
 
 
-def to_latex(table: pd.DataFrame, *, caption: str = "", decimals: int = 3, label: str = "", max_rows: int | None = None,
-             source: str = "") -> str:
+def to_latex(
+    table: pd.DataFrame,
+    *,
+    caption: str = "",
+    decimals: int = 3,
+    label: str = "",
+    max_rows: int | None = None,
+    source: str = "",
+) -> str:
     """A booktabs ``longtable`` that fits the text width; cells escaped, tokens shown unsegmented.
 
     Parameters
@@ -232,7 +274,9 @@ def to_latex(table: pd.DataFrame, *, caption: str = "", decimals: int = 3, label
     total = len(table)
     shown = table if max_rows is None or total <= max_rows else table.iloc[:max_rows]
     headers = [str(c) for c in table.columns]
-    numeric = [pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns]
+    numeric = [
+        pd.api.types.is_numeric_dtype(table[c]) and not pd.api.types.is_bool_dtype(table[c]) for c in table.columns
+    ]
     rows = _display_table(shown, decimals)
     _, wrap, blocks = _layout(headers, rows, numeric)
     text = caption.rstrip(".") + "." if caption else ""
@@ -243,18 +287,38 @@ def to_latex(table: pd.DataFrame, *, caption: str = "", decimals: int = 3, label
     lines += [r"\begingroup\footnotesize\setlength{\tabcolsep}{0.5em}\setlength{\LTpre}{0pt}"]
     for b, block in enumerate(blocks):
         align = "".join("l" if wrap[j] or not numeric[j] else "r" for j in block)
-        head = " & ".join(
-            rf"\shortstack[{'r' if numeric[j] and not wrap[j] else 'l'}]{{" + r"\\".join(latex_escape(x) for x in _header_lines(headers[j])) + "}"
-            for j in block
-        ) + r" \\"
+        head = (
+            " & ".join(
+                rf"\shortstack[{'r' if numeric[j] and not wrap[j] else 'l'}]{{"
+                + r"\\".join(latex_escape(x) for x in _header_lines(headers[j]))
+                + "}"
+                for j in block
+            )
+            + r" \\"
+        )
         lines.append(rf"\begin{{longtable}}{{@{{}}{align}@{{}}}}")
         if text:
             part = "" if len(blocks) == 1 else f" (columns {b + 1} of {len(blocks)})"
             if b == 0:
-                lines.append(rf"\caption{{{latex_escape(text)}{latex_escape(part)}}}" + (rf"\label{{tab:{latex_label(label)}}}" if label else "") + r"\\")
+                lines.append(
+                    rf"\caption{{{latex_escape(text)}{latex_escape(part)}}}"
+                    + (rf"\label{{tab:{latex_label(label)}}}" if label else "")
+                    + r"\\"
+                )
             else:
                 lines.append(rf"\caption*{{{latex_escape(text)}{latex_escape(part)}}}\\")
-        lines += [r"\toprule", head, r"\midrule", r"\endfirsthead", r"\toprule", head, r"\midrule", r"\endhead", r"\bottomrule", r"\endfoot"]
+        lines += [
+            r"\toprule",
+            head,
+            r"\midrule",
+            r"\endfirsthead",
+            r"\toprule",
+            head,
+            r"\midrule",
+            r"\endhead",
+            r"\bottomrule",
+            r"\endfoot",
+        ]
         for row in rows:
             cells = []
             for j in block:
@@ -270,6 +334,7 @@ def to_latex(table: pd.DataFrame, *, caption: str = "", decimals: int = 3, label
 
 def to_markdown(table: pd.DataFrame, decimals: int = 3) -> str:
     """A GitHub-flavoured Markdown table; ``|`` in cells escaped; tokens shown unsegmented."""
+
     def esc(v):
         return str(v).replace("|", r"\|").replace("\r", " ").replace("\n", " ")
 

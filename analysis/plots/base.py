@@ -70,6 +70,7 @@ def term_label(text) -> str:
     """
     return str(text).replace("_", " ")
 
+
 _METADATA = {
     "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": "analysis"},
     "png": {"Software": None},
@@ -117,7 +118,9 @@ def _titles(fig):
             if text.get_text():
                 # An axes title may use the axes' share of the figure (its column), never more.
                 columns = ax.get_subplotspec().get_gridspec().ncols if ax.get_subplotspec() else 1
-                out.append((text, min(fig.bbox.width * 0.98, max(ax.bbox.width * 1.15, fig.bbox.width / columns * 0.95))))
+                out.append(
+                    (text, min(fig.bbox.width * 0.98, max(ax.bbox.width * 1.15, fig.bbox.width / columns * 0.95)))
+                )
     return out
 
 
@@ -158,7 +161,9 @@ def tidy(fig, rounds: int = 3) -> None:
                 continue
             labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text()]
             lo, hi = sorted(ax.get_xlim())
-            labels = [t for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if t in labels and lo - 1e-9 <= x <= hi + 1e-9]
+            labels = [
+                t for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if t in labels and lo - 1e-9 <= x <= hi + 1e-9
+            ]
             if len(labels) < 2 or not _overlapping([t.get_window_extent(renderer) for t in labels]):
                 continue
             if isinstance(ax.xaxis.get_major_locator(), FixedLocator):
@@ -219,7 +224,20 @@ def plot_corpus_summary(ax, summary: pd.DataFrame, group: str = "language"):
 
 #: Offsets (points) tried in turn for a label beside its point: right, then above/below-right,
 #: left, then further out. The first that overlaps no label placed before is taken.
-LABEL_OFFSETS = ((4, 0), (4, 10), (4, -10), (-4, 0), (-4, 10), (-4, -10), (4, 20), (4, -20), (-4, 20), (-4, -20), (4, 30), (4, -30))
+LABEL_OFFSETS = (
+    (4, 0),
+    (4, 10),
+    (4, -10),
+    (-4, 0),
+    (-4, 10),
+    (-4, -10),
+    (4, 20),
+    (4, -20),
+    (-4, 20),
+    (-4, -20),
+    (4, 30),
+    (4, -30),
+)
 
 
 def place_labels(ax, xs, ys, labels, *, fontsize: float = 7, colour: str = "black") -> list:
@@ -236,9 +254,17 @@ def place_labels(ax, xs, ys, labels, *, fontsize: float = 7, colour: str = "blac
 
     def annotate(x, y, label, dx, dy, line=False):
         return ax.annotate(
-            label, (x, y), xytext=(dx, dy), textcoords="offset points", fontsize=fontsize, color=colour,
-            ha="left" if dx > 0 else "right", va="center",
-            arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 2} if line else None,
+            label,
+            (x, y),
+            xytext=(dx, dy),
+            textcoords="offset points",
+            fontsize=fontsize,
+            color=colour,
+            ha="left" if dx > 0 else "right",
+            va="center",
+            arrowprops={"arrowstyle": "-", "color": "#999999", "linewidth": 0.5, "shrinkA": 0, "shrinkB": 2}
+            if line
+            else None,
         )
 
     placed, texts = [], []

@@ -40,8 +40,18 @@ def open_band_patch(colour: str = "0.35"):
     return Patch(facecolor="none", edgecolor=colour, hatch="///", linestyle="--", label=OPEN_BAND_LABEL)
 
 
-def plot_lines_over_time(ax, table: pd.DataFrame, *, x: str = "period", value: str = "rate", group: str = "group",
-                         low: str = "ci_low", high: str = "ci_high", title: str = "", ylabel: str = ""):
+def plot_lines_over_time(
+    ax,
+    table: pd.DataFrame,
+    *,
+    x: str = "period",
+    value: str = "rate",
+    group: str = "group",
+    low: str = "ci_low",
+    high: str = "ci_high",
+    title: str = "",
+    ylabel: str = "",
+):
     """One line per group of ``value`` against dates ``x``; NaN values are gaps; bands are intervals.
 
     Finite intervals are a shaded band; one between periods without an interval, which a band
@@ -61,12 +71,28 @@ def plot_lines_over_time(ax, table: pd.DataFrame, *, x: str = "period", value: s
         lo, hi = rows[low].to_numpy(dtype=float), rows[high].to_numpy(dtype=float)
         bounded = np.isfinite(lo) & np.isfinite(hi)
         if bounded.any():
-            ax.fill_between(dates, np.where(bounded, lo, np.nan), np.where(bounded, hi, np.nan), color=colour, alpha=0.2, linewidth=0)
+            ax.fill_between(
+                dates,
+                np.where(bounded, lo, np.nan),
+                np.where(bounded, hi, np.nan),
+                color=colour,
+                alpha=0.2,
+                linewidth=0,
+            )
             # a band needs two neighbouring periods: an interval between periods without one is an error bar
             alone = bounded & ~np.r_[False, bounded[:-1]] & ~np.r_[bounded[1:], False]
             if alone.any():
-                ax.errorbar(dates[alone], y[alone], yerr=[y[alone] - lo[alone], hi[alone] - y[alone]], fmt="none", ecolor=colour,
-                            alpha=0.6, capsize=2, linewidth=1.0, gid=ISOLATED_INTERVAL_GID)
+                ax.errorbar(
+                    dates[alone],
+                    y[alone],
+                    yerr=[y[alone] - lo[alone], hi[alone] - y[alone]],
+                    fmt="none",
+                    ecolor=colour,
+                    alpha=0.6,
+                    capsize=2,
+                    linewidth=1.0,
+                    gid=ISOLATED_INTERVAL_GID,
+                )
         unbounded = np.isfinite(y) & ~np.isnan(lo) & ~np.isnan(hi) & ~bounded
         finite_values += [y[np.isfinite(y)], lo[np.isfinite(lo)], hi[np.isfinite(hi)]]
         if unbounded.any():
@@ -81,8 +107,18 @@ def plot_lines_over_time(ax, table: pd.DataFrame, *, x: str = "period", value: s
         width = 0.35 * float(days.min()) if len(days) else 10.0
         for dates, lo, hi, colour in opens:
             lo, hi = np.where(np.isneginf(lo), bottom, lo), np.where(np.isposinf(hi), top, hi)
-            for bar in ax.bar(mdates.date2num(dates), hi - lo, width=width, bottom=lo, facecolor="none", edgecolor=colour,
-                              hatch="///", linestyle="--", linewidth=0.8, alpha=0.8):
+            for bar in ax.bar(
+                mdates.date2num(dates),
+                hi - lo,
+                width=width,
+                bottom=lo,
+                facecolor="none",
+                edgecolor=colour,
+                hatch="///",
+                linestyle="--",
+                linewidth=0.8,
+                alpha=0.8,
+            ):
                 bar.set_gid(OPEN_BAND_GID)
     ax.set_title(title, fontsize=9)
     if ylabel:
@@ -124,8 +160,13 @@ def _small_multiples(table: pd.DataFrame, note: str, empty: str, draw, legend: b
 def figure_time_series(series: pd.DataFrame, ylabel: str, note: str = ""):
     """Small multiples of :func:`analysis.stats.timeseries.period_series`: one panel per item, one line per group."""
     drawn = series if len(series) and series["rate"].notna().sum() else series.iloc[0:0]
-    return _small_multiples(drawn, note, "no dated documents: nothing to draw",
-                            lambda ax, rows, title: plot_lines_over_time(ax, rows, title=title, ylabel=ylabel), legend=True)
+    return _small_multiples(
+        drawn,
+        note,
+        "no dated documents: nothing to draw",
+        lambda ax, rows, title: plot_lines_over_time(ax, rows, title=title, ylabel=ylabel),
+        legend=True,
+    )
 
 
 @plot.styled
@@ -139,7 +180,11 @@ def figure_marginal_rates(marginal: pd.DataFrame, ylabel: str, note: str = ""):
             plot_lines_over_time(ax, rows, x="date", title=title, ylabel=ylabel)
             return
         for i, (_, r) in enumerate(rows.iterrows()):
-            err = [[max(0.0, r["rate"] - r["ci_low"])], [max(0.0, r["ci_high"] - r["rate"])]] if math.isfinite(r["ci_low"]) else None
+            err = (
+                [[max(0.0, r["rate"] - r["ci_low"])], [max(0.0, r["ci_high"] - r["rate"])]]
+                if math.isfinite(r["ci_low"])
+                else None
+            )
             ax.errorbar([i], [r["rate"]], yerr=err, fmt="o", color=_colour(r["group"], i), capsize=3)
         ax.set_xticks(range(len(rows)), [str(g) for g in rows["group"]])
         ax.set_xlim(-0.5, len(rows) - 0.5)

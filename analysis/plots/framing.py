@@ -31,8 +31,18 @@ def plot_note(ax, text: str, title: str = ""):
     return ax
 
 
-def plot_group_bars(ax, table: pd.DataFrame, *, item: str = "label", group: str = "group", value: str = "mean",
-                    low: str | None = "ci_low", high: str | None = "ci_high", xlabel: str = "", title: str = ""):
+def plot_group_bars(
+    ax,
+    table: pd.DataFrame,
+    *,
+    item: str = "label",
+    group: str = "group",
+    value: str = "mean",
+    low: str | None = "ci_low",
+    high: str | None = "ci_high",
+    xlabel: str = "",
+    title: str = "",
+):
     """Horizontal bars of ``value`` per item, one bar per group, with interval whiskers.
 
     Items keep the table's order (top to bottom); groups keep their order of appearance. A NaN
@@ -49,10 +59,20 @@ def plot_group_bars(ax, table: pd.DataFrame, *, item: str = "label", group: str 
         if low and high:
             lo = rows[low].to_numpy(dtype=float)
             hi = rows[high].to_numpy(dtype=float)
-            ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values)  # an unbounded interval draws no whisker either
+            ok = (
+                np.isfinite(lo) & np.isfinite(hi) & np.isfinite(values)
+            )  # an unbounded interval draws no whisker either
             if ok.any():
                 err = np.vstack([values[ok] - lo[ok], hi[ok] - values[ok]])
-                ax.errorbar(values[ok], positions[ok], xerr=np.clip(err, 0, None), fmt="none", ecolor="#333333", elinewidth=0.8, capsize=2)
+                ax.errorbar(
+                    values[ok],
+                    positions[ok],
+                    xerr=np.clip(err, 0, None),
+                    fmt="none",
+                    ecolor="#333333",
+                    elinewidth=0.8,
+                    capsize=2,
+                )
     ax.set_yticks(np.arange(len(items))[::-1], [_label(i) for i in items])
     ax.set_ylim(-0.6, len(items) - 0.4)
     if xlabel:
@@ -74,7 +94,9 @@ def plot_frame_salience(ax, table: pd.DataFrame, *, title: str = "", unit: str =
 
 def plot_actor_salience(ax, table: pd.DataFrame, title: str = ""):
     """Share of actor mentions by group (pooled), for the actors in ``table``."""
-    return plot_group_bars(ax, table, value="mention_share", low=None, high=None, xlabel="share of all actor mentions", title=title)
+    return plot_group_bars(
+        ax, table, value="mention_share", low=None, high=None, xlabel="share of all actor mentions", title=title
+    )
 
 
 #: q below which a keyness bar is drawn filled (significant); others are hatched and faded.
@@ -102,8 +124,16 @@ def keyness_p_note(table: pd.DataFrame) -> str:
     return ""
 
 
-def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "target", reference: str = "reference", title: str = "",
-                 alpha: float = SIGNIFICANCE):
+def plot_keyness(
+    ax,
+    table: pd.DataFrame,
+    *,
+    value: str = "g2",
+    target: str = "target",
+    reference: str = "reference",
+    title: str = "",
+    alpha: float = SIGNIFICANCE,
+):
     """Diverging bars of signed keyness: target-characteristic terms right, reference left.
 
     ``table``: rows of :func:`analysis.stats.keyness.top_keyness` (positive first, then negative).
@@ -137,12 +167,24 @@ def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "t
                 bar.set_edgecolor(color)
                 bar.set_hatch("////")
                 bar.set_alpha(0.55)
-        handles = [Patch(facecolor="#777777", label=f"q < {alpha:g}"),
-                   Patch(facecolor="none", edgecolor="#777777", hatch="////", alpha=0.55, label=f"q ≥ {alpha:g}")]
+        handles = [
+            Patch(facecolor="#777777", label=f"q < {alpha:g}"),
+            Patch(facecolor="none", edgecolor="#777777", hatch="////", alpha=0.55, label=f"q ≥ {alpha:g}"),
+        ]
         ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
     elif note:
         # just above the panel, under its title (inside the panel it covered the bars)
-        ax.text(0.5, 1.005, note, transform=ax.transAxes, ha="center", va="bottom", fontsize=7, color="#555555", gid="p-note")
+        ax.text(
+            0.5,
+            1.005,
+            note,
+            transform=ax.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#555555",
+            gid="p-note",
+        )
     ax.axvline(0, color="#333333", linewidth=0.8)
     ax.set_yticks(positions, [_label(t) for t in rows["term"]])
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
@@ -153,7 +195,9 @@ def plot_keyness(ax, table: pd.DataFrame, *, value: str = "g2", target: str = "t
     return ax
 
 
-def plot_fightin_words(ax, table: pd.DataFrame, *, n_labels: int = 8, target: str = "target", reference: str = "reference", title: str = ""):
+def plot_fightin_words(
+    ax, table: pd.DataFrame, *, n_labels: int = 8, target: str = "target", reference: str = "reference", title: str = ""
+):
     """Fightin' Words z-scores against total frequency, extremes labelled (Monroe et al. 2008, fig. 5).
 
     ``table``: rows of :func:`analysis.stats.keyness.keyness`. Points beyond |z| = 1.96 are coloured.
@@ -168,7 +212,9 @@ def plot_fightin_words(ax, table: pd.DataFrame, *, n_labels: int = 8, target: st
     order = table.assign(_z=z).sort_values(["_z", "term"], ascending=[False, True], kind="mergesort")
     labelled = pd.concat([order[order["_z"] > 0].head(n_labels), order[order["_z"] < 0].tail(n_labels)])
     # Most extreme first, so they get the places next to their points; no two labels overlap.
-    labelled = labelled.assign(_abs=labelled["_z"].abs()).sort_values(["_abs", "term"], ascending=[False, True], kind="mergesort")
+    labelled = labelled.assign(_abs=labelled["_z"].abs()).sort_values(
+        ["_abs", "term"], ascending=[False, True], kind="mergesort"
+    )
     xs = [math.log10(max(row["target_count"] + row["reference_count"], 1)) for _, row in labelled.iterrows()]
     place_labels(ax, xs, labelled["_z"].tolist(), [_label(t) for t in labelled["term"]])
     ax.set_xlabel("log10 total frequency")
@@ -195,7 +241,9 @@ def similarity_figure_size(n_a: int, n_b: int) -> tuple[float, float]:
 def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
     """The ``n`` most similar (row, column) pairs of a similarity matrix (NaN cells are not pairs);
     ties in order of row then column label. Columns ``doc_a, doc_b, cosine``."""
-    return top_pairs_of_table(matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index(), n)
+    return top_pairs_of_table(
+        matrix.rename_axis(index="doc_a", columns="doc_b").stack().rename("cosine").reset_index(), n
+    )
 
 
 def top_pairs_of_table(long: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
@@ -209,7 +257,9 @@ def top_pairs_of_table(long: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
     return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
 
 
-def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], *, title: str = "", xlabel: str = "", ylabel: str = ""):
+def plot_top_pairs(
+    ax, pairs: pd.DataFrame, shape: tuple[int, int], *, title: str = "", xlabel: str = "", ylabel: str = ""
+):
     """Bars of the most similar ``pairs`` (:func:`top_pairs`) of a similarity matrix of ``shape``
     (documents a × documents b): what :func:`plot_similarity` draws past its heatmap size."""
     rows = pairs.iloc[::-1]
@@ -224,7 +274,9 @@ def plot_top_pairs(ax, pairs: pd.DataFrame, shape: tuple[int, int], *, title: st
     return ax
 
 
-def plot_similarity(ax, matrix: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS):
+def plot_similarity(
+    ax, matrix: pd.DataFrame, *, title: str = "", xlabel: str = "", ylabel: str = "", max_docs: int = MAX_HEATMAP_DOCS
+):
     """Heatmap of a (documents a × documents b) similarity matrix, each cell annotated; past
     ``max_docs`` documents a side, bars of the :data:`TOP_PAIRS` most similar pairs instead (a
     600 x 600 heatmap is an unreadable block and took minutes to draw), and the title says so."""
@@ -233,8 +285,14 @@ def plot_similarity(ax, matrix: pd.DataFrame, *, title: str = "", xlabel: str = 
     values = matrix.to_numpy(dtype=float)
     # Cells as a mesh of quads, not an image: an image is resampled to the output resolution in
     # float RGBA (30 x 30 documents at 200 dpi took 350 MB to save), quads are drawn as they are.
-    image = ax.pcolormesh(np.arange(values.shape[1] + 1) - 0.5, np.arange(values.shape[0] + 1) - 0.5, np.ma.masked_invalid(values),
-                          vmin=0.0, vmax=1.0, cmap="Blues")
+    image = ax.pcolormesh(
+        np.arange(values.shape[1] + 1) - 0.5,
+        np.arange(values.shape[0] + 1) - 0.5,
+        np.ma.masked_invalid(values),
+        vmin=0.0,
+        vmax=1.0,
+        cmap="Blues",
+    )
     ax.set_xlim(-0.5, values.shape[1] - 0.5)
     ax.set_ylim(values.shape[0] - 0.5, -0.5)  # first row on top, as in a table
     ax.set_xticks(range(values.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right")
@@ -242,7 +300,15 @@ def plot_similarity(ax, matrix: pd.DataFrame, *, title: str = "", xlabel: str = 
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if not np.isnan(values[i, j]):
-                ax.text(j, i, f"{values[i, j]:.2f}", ha="center", va="center", fontsize=7, color="white" if values[i, j] > 0.6 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{values[i, j]:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if values[i, j] > 0.6 else "black",
+                )
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label="cosine similarity")
     if xlabel:
         ax.set_xlabel(xlabel)
@@ -282,7 +348,12 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], *, 
 @plot.styled
 def figure_actor_salience(table: pd.DataFrame, *, n_groups: int, by: str, n_actors: int = 15):
     """Mention share by group of the ``n_actors`` most mentioned actors (:func:`analysis.framing.tables.actor_group_table`)."""
-    top = list(table.groupby("actor", sort=False)["mentions"].sum().sort_values(ascending=False, kind="mergesort").index[:n_actors])
+    top = list(
+        table.groupby("actor", sort=False)["mentions"]
+        .sum()
+        .sort_values(ascending=False, kind="mergesort")
+        .index[:n_actors]
+    )
     fig, (ax,) = plot.new_figure(1, 6.5, 0.25 * max(1, len(top)) * max(2, n_groups) + 1.2)
     rows = table[table["actor"].isin(top)].copy()
     if rows.empty:
@@ -349,7 +420,13 @@ def figure_fightin_words(comparisons, *, min_docs: int, title: str, empty_note: 
     if not shown:
         plot_note(axes[0], empty_note)  # the suptitle names the figure
     for ax, c in zip(axes, shown):
-        plot_fightin_words(ax, c.table, target=c.target, reference=c.reference, title=f"{c.target} vs {c.reference}{_flag(c, min_docs)}")
+        plot_fightin_words(
+            ax,
+            c.table,
+            target=c.target,
+            reference=c.reference,
+            title=f"{c.target} vs {c.reference}{_flag(c, min_docs)}",
+        )
     fig.suptitle(title)
     return fig
 
@@ -365,7 +442,14 @@ def figure_similarity(similarity: pd.DataFrame, pair) -> object:
     if similarity.empty:
         plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
     elif max(len(rows_a), len(rows_b)) > MAX_HEATMAP_DOCS:  # the bars of plot_similarity, without pivoting the matrix
-        plot_top_pairs(ax, top_pairs_of_table(similarity), (len(rows_a), len(rows_b)), title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
+        plot_top_pairs(
+            ax,
+            top_pairs_of_table(similarity),
+            (len(rows_a), len(rows_b)),
+            title="Cosine of concept vectors",
+            xlabel=pair[1],
+            ylabel=pair[0],
+        )
     else:
         matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
         plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])

@@ -80,7 +80,9 @@ def plot_prevalence(ax, table: pd.DataFrame):
     ci_high``); groups in sorted order.
     """
     # Languages in the order of every other figure (vi, then en); other groups sorted.
-    groups = sorted(table["group"].unique(), key=lambda g: (list(COLOURS).index(g) if g in COLOURS else len(COLOURS), g))
+    groups = sorted(
+        table["group"].unique(), key=lambda g: (list(COLOURS).index(g) if g in COLOURS else len(COLOURS), g)
+    )
     topics = sorted(table["topic"].unique())
     width = 0.8 / max(len(groups), 1)
     for g, group in enumerate(groups):
@@ -88,8 +90,16 @@ def plot_prevalence(ax, table: pd.DataFrame):
         x = np.arange(len(topics)) + (g - (len(groups) - 1) / 2) * width
         low = (rows["prevalence"] - rows["ci_low"]).clip(lower=0).fillna(0).to_numpy()
         high = (rows["ci_high"] - rows["prevalence"]).clip(lower=0).fillna(0).to_numpy()
-        ax.bar(x, rows["prevalence"].to_numpy(), width=width, label=str(group), color=COLOURS.get(str(group)),
-               yerr=np.vstack([low, high]), capsize=2, error_kw={"linewidth": 0.8})
+        ax.bar(
+            x,
+            rows["prevalence"].to_numpy(),
+            width=width,
+            label=str(group),
+            color=COLOURS.get(str(group)),
+            yerr=np.vstack([low, high]),
+            capsize=2,
+            error_kw={"linewidth": 0.8},
+        )
     ax.set_xticks(np.arange(len(topics)), [f"topic {t}" for t in topics])
     ax.set_ylabel("mean topic share of units")
     ax.legend(frameon=False)
@@ -110,7 +120,9 @@ def plot_alignment(ax, matrix: pd.DataFrame, row: str, col: str):
     for i, r in enumerate(grid.index):
         for j, c in enumerate(grid.columns):
             value = grid.iloc[i, j]
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black")
+            ax.text(
+                j, i, f"{value:.2f}", ha="center", va="center", fontsize=7, color="white" if value < 0.6 else "black"
+            )
     for r, c in matrix.loc[matrix["matched"], [row, col]].itertuples(index=False):
         i, j = list(grid.index).index(r), list(grid.columns).index(c)
         ax.add_patch(plot.plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, edgecolor="red", linewidth=1.5))

@@ -17,15 +17,31 @@ from ..errors import InputError
 from ..study.outputs import STAGE_ORDER, declared_outputs, figure_stems
 from ..study.settings import Study
 
-STAGE_TITLES = {"prepare": "Corpus and preparation", "frequencies": "Term frequencies", "framing": "Framing, actors and keyness", "topics": "Topic models",
-                "equivalence": "Cross-language equivalence of the instrument", "design": "Contrasts, time and outlets",
-                "validation": "The dictionary against human coding"}
+STAGE_TITLES = {
+    "prepare": "Corpus and preparation",
+    "frequencies": "Term frequencies",
+    "framing": "Framing, actors and keyness",
+    "topics": "Topic models",
+    "equivalence": "Cross-language equivalence of the instrument",
+    "design": "Contrasts, time and outlets",
+    "validation": "The dictionary against human coding",
+}
 #: Tables whose numbers ``numbers.tex`` quotes (:func:`analysis.paper.appendix.collect_numbers`).
-QUOTED_TABLES = ("corpus_summary", "codebook_coverage", "frame_distribution_by_language", "keyness_concepts_by_language",
-                 "similarity_crosslingual", "topic_k_selection", "model_frames")
+QUOTED_TABLES = (
+    "corpus_summary",
+    "codebook_coverage",
+    "frame_distribution_by_language",
+    "keyness_concepts_by_language",
+    "similarity_crosslingual",
+    "topic_k_selection",
+    "model_frames",
+)
 
 
-MANIFEST_CAPTION = "Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, seeds, settings and package versions"
+MANIFEST_CAPTION = (
+    "Run manifest: study file and inputs (SHA-256, first 16 hex digits), segmenter, "
+    "seeds, settings and package versions"
+)
 
 
 def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
@@ -49,9 +65,26 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
             if stem in captions and (out / f"{stem}.pdf").is_file():
                 items.append(("figure", stem, captions[stem]))
         sections.append((STAGE_TITLES.get(stage, stage), items))
-    manifest = appendix.typed_table(pd.read_csv(out / "run_manifest.csv", dtype=str, keep_default_na=False)) if (out / "run_manifest.csv").is_file() else None
+    manifest = (
+        appendix.typed_table(pd.read_csv(out / "run_manifest.csv", dtype=str, keep_default_na=False))
+        if (out / "run_manifest.csv").is_file()
+        else None
+    )
     if manifest is not None:
-        sections.append(("Run manifest", [("table", "run_manifest", appendix.table_block("run_manifest", manifest, caption=MANIFEST_CAPTION, max_rows=len(manifest)))]))
+        sections.append(
+            (
+                "Run manifest",
+                [
+                    (
+                        "table",
+                        "run_manifest",
+                        appendix.table_block(
+                            "run_manifest", manifest, caption=MANIFEST_CAPTION, max_rows=len(manifest)
+                        ),
+                    )
+                ],
+            )
+        )
     return sections
 
 
@@ -69,7 +102,9 @@ def quoted_tables(study: Study) -> dict[str, pd.DataFrame]:
             continue
         for stage, names in declared.items():
             if f"{name}.csv" in names:
-                raise InputError(path, f"numbers.tex quotes {name}.csv, which is missing", f"run the {stage} stage first (or `make`)")
+                raise InputError(
+                    path, f"numbers.tex quotes {name}.csv, which is missing", f"run the {stage} stage first (or `make`)"
+                )
     return tables
 
 

@@ -51,7 +51,11 @@ __all__ = ["TopicModel", "check_design", "design_results", "document_dates", "lo
 
 #: Exposure -> (scale, unit): the denominator of every rate.
 EXPOSURE_SCALE = {"tokens": (1000.0, "per 1,000 tokens"), "sentences": (100.0, "per 100 sentences")}
-MEASURE_KINDS = ("frames", "actors", "concepts")  # counted from the codebook; topics come from the topics stage, words from the DTM
+MEASURE_KINDS = (
+    "frames",
+    "actors",
+    "concepts",
+)  # counted from the codebook; topics come from the topics stage, words from the DTM
 TOPIC_UNIT = "mean topic share"
 
 
@@ -85,7 +89,9 @@ def check_design(study: Study, docvars: pd.DataFrame, dates: pd.Series | None) -
             problems += design.contrast_problems(contrast, docvars, where)
         if study.time is not None and dates is not None:
             for event in study.time.events:
-                problems += timeseries.event_problems(name=event.name, date=pd.Timestamp(event.date), window=event.window, dates=dates, where=where)
+                problems += timeseries.event_problems(
+                    name=event.name, date=pd.Timestamp(event.date), window=event.window, dates=dates, where=where
+                )
         problems += _measure_problems(study, docvars, where)
     raise_all(problems)
 
@@ -106,14 +112,33 @@ def _measure_problems(study: Study, docvars: pd.DataFrame, where: str) -> list[I
         if "words" in contrast.measures:
             languages = contrast_languages(contrast, docvars)
             if len(languages) > 1:
-                problems.append(InputError(where, f"{key}: its groups are in {len(languages)} languages ({', '.join(languages)}), and words across "
-                                           "languages are not comparable", 'use measures = ["concepts"] (the bilingual codebook\'s ids) or groups of one language'))
+                problems.append(
+                    InputError(
+                        where,
+                        f"{key}: its groups are in {len(languages)} languages ({', '.join(languages)}), and "
+                        "words across "
+                        "languages are not comparable",
+                        'use measures = ["concepts"] (the bilingual codebook\'s ids) or groups of one language',
+                    )
+                )
             if contrast.within:
-                problems.append(InputError(where, f"{key}: keyness permutes documents across the whole pair, not within '{contrast.within}'",
-                                           "drop within, or compare words in a [[compare]] of its own without within"))
+                problems.append(
+                    InputError(
+                        where,
+                        f"{key}: keyness permutes documents across the whole pair, not within '{contrast.within}'",
+                        "drop within, or compare words in a [[compare]] of its own without within",
+                    )
+                )
     if uses_topics(study) and not placeholder_values(study)["model"]:
-        problems.append(InputError(where, "topics in the design layer ([model] topics or measures) need the topics stage's models, and the study has "
-                                   "none (the topics stage fits vi and en models only)", "remove topics from the design sections or add vi/en to [corpus] languages"))
+        problems.append(
+            InputError(
+                where,
+                "topics in the design layer ([model] topics or measures) need the topics stage's "
+                "models, and the study has "
+                "none (the topics stage fits vi and en models only)",
+                "remove topics from the design sections or add vi/en to [corpus] languages",
+            )
+        )
     return problems
 
 
@@ -139,13 +164,17 @@ class TopicModel:
         self.name = name
         self.saved = saved
         self.unit_docs = topic_effects.unit_documents(saved["unit_ids"], kind)
-        self.gamma = topic_effects.posterior_gamma(saved["doc_topic"], saved["unit_tokens"], np.asarray(saved["settings"]["alpha_fitted"]))
+        self.gamma = topic_effects.posterior_gamma(
+            saved["doc_topic"], saved["unit_tokens"], np.asarray(saved["settings"]["alpha_fitted"])
+        )
         self.prevalence = topic_effects.document_prevalence(saved["doc_topic"], self.unit_docs)
         self.labels = topic_effects.topic_labels(saved["topic_word"], saved["vocab"], model=name)
 
     def measure(self) -> design.MeasureTable:
         """Per-document prevalence as a measure: rate = share (exposure 1, scale 1)."""
-        return design.MeasureTable("topics", self.prevalence, pd.Series(1.0, index=self.prevalence.index), self.labels, 1.0)
+        return design.MeasureTable(
+            "topics", self.prevalence, pd.Series(1.0, index=self.prevalence.index), self.labels, 1.0
+        )
 
 
 def load_topic_models(study: Study, docvars: pd.DataFrame) -> dict[str, TopicModel]:
@@ -162,12 +191,22 @@ def load_topic_models(study: Study, docvars: pd.DataFrame) -> dict[str, TopicMod
             saved = load_model(folder)
         except InputError as exc:
             raise InputError(exc.where, exc.problem, fix) from None
-        if saved["unit_tokens"] is None or len(saved["unit_tokens"]) != len(saved["unit_ids"]) or len(saved["unit_ids"]) != len(saved["doc_topic"]):
-            raise InputError(folder, "the saved model has no unit_tokens.txt matching units.txt (saved by an older version)", fix)
+        if (
+            saved["unit_tokens"] is None
+            or len(saved["unit_tokens"]) != len(saved["unit_ids"])
+            or len(saved["unit_ids"]) != len(saved["doc_topic"])
+        ):
+            raise InputError(
+                folder, "the saved model has no unit_tokens.txt matching units.txt (saved by an older version)", fix
+            )
         model = TopicModel(name, saved, study.units.kind)
         unknown = [d for d in model.prevalence.index if d not in docvars.index]
         if unknown:
-            raise InputError(folder / "units.txt", f"names {len(unknown)} document(s) the corpus does not have (e.g. '{unknown[0]}')", fix)
+            raise InputError(
+                folder / "units.txt",
+                f"names {len(unknown)} document(s) the corpus does not have (e.g. '{unknown[0]}')",
+                fix,
+            )
         out[name] = model
     return out
 
@@ -185,7 +224,9 @@ def series_model(topic_models: dict[str, TopicModel]) -> TopicModel:
     return topic_models.get("joint") or next(iter(topic_models.values()))
 
 
-def measure_tables(ps: PreparedStudy, codebook: Codebook, kinds: set[str] = frozenset(MEASURE_KINDS)) -> tuple[dict, dict, dict[str, str]]:
+def measure_tables(
+    ps: PreparedStudy, codebook: Codebook, kinds: set[str] = frozenset(MEASURE_KINDS)
+) -> tuple[dict, dict, dict[str, str]]:
     """Per-document counts (documents x items) of the measures in ``kinds`` (frames, actors,
     concepts), both exposures (counted tokens and sentences per document) and the frame -> family
     map, from one annotation pass."""
@@ -197,12 +238,20 @@ def measure_tables(ps: PreparedStudy, codebook: Codebook, kinds: set[str] = froz
     }
     counts = {}
     if "frames" in kinds:
-        frames = frame_salience(annotations, codebook, "document").pivot_table(index="doc_id", columns="frame", values="hits", aggfunc="sum",
-                                                                              sort=False).reindex(ids).fillna(0)
+        frames = (
+            frame_salience(annotations, codebook, "document")
+            .pivot_table(index="doc_id", columns="frame", values="hits", aggfunc="sum", sort=False)
+            .reindex(ids)
+            .fillna(0)
+        )
         counts["frames"] = frames.reindex(columns=[e.id for e in codebook.frames], fill_value=0)
     if "actors" in kinds:
         actors, _ = actor_salience(annotations, codebook)
-        counts["actors"] = actors.pivot_table(index="doc_id", columns="actor", values="mentions", aggfunc="sum", sort=False).reindex(ids).fillna(0)
+        counts["actors"] = (
+            actors.pivot_table(index="doc_id", columns="actor", values="mentions", aggfunc="sum", sort=False)
+            .reindex(ids)
+            .fillna(0)
+        )
     if "concepts" in kinds:
         counts["concepts"] = concept_counts(annotations).reindex(ids, fill_value=0)
     families = {e.id: e.family for e in codebook.frames}
@@ -216,16 +265,23 @@ def design_results(ps: PreparedStudy, codebook: Codebook, topic_models: dict | N
     topic_models = topic_models or {}
     dates, date_note = document_dates(ps.docvars)
     docvars = _dated(ps.docvars, dates)
-    kinds = {m for c in study.compare for m in c.measures} | (set(study.time.measures) if study.time is not None else set())
+    kinds = {m for c in study.compare for m in c.measures} | (
+        set(study.time.measures) if study.time is not None else set()
+    )
     kinds |= {"frames"} if study.model is not None else set()
     counts, exposures, families = measure_tables(ps, codebook, kinds & set(MEASURE_KINDS))
     # Labels per kind: a frame and a concept may share an id ("cooperation"), with different labels.
-    labels = {kind: {e.id: e.label for e in entries}
-              for kind, entries in (("frames", codebook.frames), ("actors", codebook.actors), ("concepts", codebook.concepts))}
+    labels = {
+        kind: {e.id: e.label for e in entries}
+        for kind, entries in (("frames", codebook.frames), ("actors", codebook.actors), ("concepts", codebook.concepts))
+    }
 
     def measures(exposure: str) -> dict[str, design.MeasureTable]:
         scale = EXPOSURE_SCALE[exposure][0]
-        tables = {kind: design.MeasureTable(kind, table, exposures[exposure], labels[kind], scale) for kind, table in counts.items()}
+        tables = {
+            kind: design.MeasureTable(kind, table, exposures[exposure], labels[kind], scale)
+            for kind, table in counts.items()
+        }
         if "topics" in kinds and topic_models:  # [time]'s topics (a contrast picks its own model)
             tables["topics"] = series_model(topic_models).measure()
         return tables
@@ -244,11 +300,29 @@ def design_results(ps: PreparedStudy, codebook: Codebook, topic_models: dict | N
     return results
 
 
-CONTRAST_SHORT = ["contrast", "measure", "label", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "difference", "p_adjusted",
-                  "mh_odds_ratio", "mh_p", "design_effect", "mdd", "too_small"]
+CONTRAST_SHORT = [
+    "contrast",
+    "measure",
+    "label",
+    "group_a",
+    "group_b",
+    "n_a",
+    "n_b",
+    "mean_a",
+    "mean_b",
+    "difference",
+    "p_adjusted",
+    "mh_odds_ratio",
+    "mh_p",
+    "design_effect",
+    "mdd",
+    "too_small",
+]
 
 
-def _contrasts(study: Study, docvars: pd.DataFrame, tables_by_exposure: dict, families: dict, topic_models: dict | None = None) -> list[Result]:
+def _contrasts(
+    study: Study, docvars: pd.DataFrame, tables_by_exposure: dict, families: dict, topic_models: dict | None = None
+) -> list[Result]:
     fr = study.framing
     rows, dists = [], []
     for contrast in study.compare:
@@ -257,9 +331,23 @@ def _contrasts(study: Study, docvars: pd.DataFrame, tables_by_exposure: dict, fa
             if kind == "words":  # keyness: design_words
                 continue
             m = contrast_model(contrast, docvars, topic_models).measure() if kind == "topics" else tables[kind]
-            rows.append(design.compare(contrast, m, docvars, n_resamples=fr.permutations, seed=fr.seed, min_docs=fr.min_group_docs))
+            rows.append(
+                design.compare(
+                    contrast, m, docvars, n_resamples=fr.permutations, seed=fr.seed, min_docs=fr.min_group_docs
+                )
+            )
             fam = families if kind == "frames" else {}
-            dists.append(design.distribution_table(contrast, m, fam, docvars, n_resamples=min(fr.permutations, 2000), seed=fr.seed, min_docs=fr.min_group_docs))
+            dists.append(
+                design.distribution_table(
+                    contrast,
+                    m,
+                    fam,
+                    docvars,
+                    n_resamples=min(fr.permutations, 2000),
+                    seed=fr.seed,
+                    min_docs=fr.min_group_docs,
+                )
+            )
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=design.COMPARE_COLUMNS)
     dist = pd.concat(dists, ignore_index=True) if dists else pd.DataFrame(columns=design.DISTRIBUTION_COLUMNS)
     return [
@@ -284,7 +372,9 @@ def _contrast_words(ps: PreparedStudy, study: Study, docvars: pd.DataFrame) -> l
             continue
         labels = design.assign_groups(contrast, docvars)
         language = ",".join(contrast_languages(contrast, docvars))
-        row_labels = labels.reindex(dtm.row_ids)  # vectorised: per-document lookups took most of a minute at 10,000 documents
+        row_labels = labels.reindex(
+            dtm.row_ids
+        )  # vectorised: per-document lookups took most of a minute at 10,000 documents
         for a, b in design.pairs(design.group_names(contrast, labels)):
             in_pair = row_labels.isin([a, b]).to_numpy()
             ids = [d for d, keep in zip(dtm.row_ids, in_pair) if keep]
@@ -292,28 +382,56 @@ def _contrast_words(ps: PreparedStudy, study: Study, docvars: pd.DataFrame) -> l
             used = np.flatnonzero(column_sums(counts) > 0)
             sub = DocTermMatrix(counts[:, used], ids, [dtm.vocab[j] for j in used], dtm.docvars.loc[ids])
             clusters = docvars.loc[ids, contrast.cluster].astype(str).to_dict() if contrast.cluster else None
-            table = keyness_by_group(sub, row_labels[in_pair].astype(str).to_dict(), order=[a, b], correction=fr.keyness_correction, alpha0=fr.fightin_alpha0, min_docs=fr.min_group_docs,
-                                     n_resamples=fr.permutations, seed=fr.seed, clusters=clusters, stream=f"design_words_{contrast.name}_{a}_{b}")
+            table = keyness_by_group(
+                sub,
+                row_labels[in_pair].astype(str).to_dict(),
+                order=[a, b],
+                correction=fr.keyness_correction,
+                alpha0=fr.fightin_alpha0,
+                min_docs=fr.min_group_docs,
+                n_resamples=fr.permutations,
+                seed=fr.seed,
+                clusters=clusters,
+                stream=f"design_words_{contrast.name}_{a}_{b}",
+            )
             table.insert(0, "language", language)
             table.insert(0, "contrast", contrast.name)
             full.append(table)
             top.append(top_keyness(table, fr.keyness_top_n) if (table["term"] != "").any() else table)
     empty = pd.DataFrame([{"contrast": "", "note": "no pair of groups to compare"}])
-    return [Csv("design_words", pd.concat(full, ignore_index=True) if full else empty),
-            Table("design_words", pd.concat(top, ignore_index=True) if top else empty, formats=("tex", "md"))]
+    return [
+        Csv("design_words", pd.concat(full, ignore_index=True) if full else empty),
+        Table("design_words", pd.concat(top, ignore_index=True) if top else empty, formats=("tex", "md")),
+    ]
 
 
-def _model_topics(study: Study, docvars: pd.DataFrame, dates, date_note: str, topic_models: dict[str, TopicModel]) -> list[Result]:
+def _model_topics(
+    study: Study, docvars: pd.DataFrame, dates, date_note: str, topic_models: dict[str, TopicModel]
+) -> list[Result]:
     """``model_topics`` and its figure: :func:`analysis.topics.effects.topic_effects` per saved model."""
     md = study.model
     uses_date = "date" in models.formula_columns(md.formula)
     tables, marginals = [], []
     for name, tm in topic_models.items():
         if uses_date and dates is None:
-            tables.append(pd.DataFrame([{"model": name, "term": "(none)", "note": f"not fitted: {date_note}"}], columns=topic_effects.MODEL_TOPIC_COLUMNS))
+            tables.append(
+                pd.DataFrame(
+                    [{"model": name, "term": "(none)", "note": f"not fitted: {date_note}"}],
+                    columns=topic_effects.MODEL_TOPIC_COLUMNS,
+                )
+            )
             continue
-        table, marginal = topic_effects.topic_effects(name, tm.gamma, tm.unit_docs, docvars, formula=md.formula, n_draws=md.draws,
-                                                      rng=keyed_rng(md.seed, "composition", name), labels=tm.labels, min_docs=md.min_docs)
+        table, marginal = topic_effects.topic_effects(
+            name,
+            tm.gamma,
+            tm.unit_docs,
+            docvars,
+            formula=md.formula,
+            n_draws=md.draws,
+            rng=keyed_rng(md.seed, "composition", name),
+            labels=tm.labels,
+            min_docs=md.min_docs,
+        )
         tables.append(table)
         marginals.append(marginal)
     table = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame(columns=topic_effects.MODEL_TOPIC_COLUMNS)
@@ -342,11 +460,26 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
         groups, order = _time_groups(study, docvars)
         for kind in tm.measures:
             m = tables[kind]
-            s = timeseries.period_series(m.counts, m.exposure, dates, groups, freq=tm.freq, n_resamples=tm.bootstrap, seed=tm.seed, scale=m.scale, labels=m.labels, order=order,
-                                         upper=1.0 if kind == "topics" else math.inf)  # a topic share is at most 1
+            s = timeseries.period_series(
+                m.counts,
+                m.exposure,
+                dates,
+                groups,
+                freq=tm.freq,
+                n_resamples=tm.bootstrap,
+                seed=tm.seed,
+                scale=m.scale,
+                labels=m.labels,
+                order=order,
+                upper=1.0 if kind == "topics" else math.inf,
+            )  # a topic share is at most 1
             s.insert(0, "measure", kind)
             series_parts.append(s)
-    series = pd.concat(series_parts, ignore_index=True) if series_parts else pd.DataFrame(columns=["measure", *timeseries.SERIES_COLUMNS])
+    series = (
+        pd.concat(series_parts, ignore_index=True)
+        if series_parts
+        else pd.DataFrame(columns=["measure", *timeseries.SERIES_COLUMNS])
+    )
     if dates is None:
         series = pd.DataFrame([{"measure": "", "note": date_note}], columns=["measure", *timeseries.SERIES_COLUMNS])
     results.append(Table("time_series", series))
@@ -354,12 +487,21 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
     if dates is not None:
         sizes = docvars[tm.by].astype(str).value_counts()
         if sizes.min() < study.framing.min_group_docs:
-            small = f"too small to mean anything: {sizes.idxmin()} has {sizes.min()} document(s) (fewer than {study.framing.min_group_docs})"
+            small = (
+                f"too small to mean anything: {sizes.idxmin()} has {sizes.min()} document(s) (fewer "
+                f"than {study.framing.min_group_docs})"
+            )
     for kind in tm.measures:
         part = series[series["measure"] == kind] if dates is not None else series.iloc[0:0]
         ylabel = TOPIC_UNIT if kind == "topics" else unit
-        results.append(Figure("time_series_{measure}", partial(pd_plot.figure_time_series, part, ylabel, date_note if dates is None else small),
-                              part, {"measure": kind}))
+        results.append(
+            Figure(
+                "time_series_{measure}",
+                partial(pd_plot.figure_time_series, part, ylabel, date_note if dates is None else small),
+                part,
+                {"measure": kind},
+            )
+        )
     events, lag = [], None
     if dates is not None:
         groups, order = _time_groups(study, docvars)
@@ -368,15 +510,33 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
             for event in tm.events:
                 for kind in tm.measures:
                     m = tables[kind]
-                    e = timeseries.event_window(m.counts, m.exposure, dates, groups, name=event.name, date=pd.Timestamp(event.date), window=event.window,
-                                                a=pair[0], b=pair[1], n_resamples=tm.bootstrap, seed=tm.seed, scale=m.scale, labels=m.labels, min_docs=study.framing.min_group_docs)
+                    e = timeseries.event_window(
+                        m.counts,
+                        m.exposure,
+                        dates,
+                        groups,
+                        name=event.name,
+                        date=pd.Timestamp(event.date),
+                        window=event.window,
+                        a=pair[0],
+                        b=pair[1],
+                        n_resamples=tm.bootstrap,
+                        seed=tm.seed,
+                        scale=m.scale,
+                        labels=m.labels,
+                        min_docs=study.framing.min_group_docs,
+                    )
                     e.insert(1, "measure", kind)
                     events.append(e)
             lag = timeseries.lag_correlation(dates, groups, a=pair[0], b=pair[1], max_lag=tm.max_lag)
         else:
             date_note = f"only {len(order)} {tm.by} value(s): nothing to compare"
     if tm.events:
-        table = pd.concat(events, ignore_index=True) if events else pd.DataFrame([{"note": date_note}], columns=["event", "measure", *timeseries.EVENT_COLUMNS[1:]])
+        table = (
+            pd.concat(events, ignore_index=True)
+            if events
+            else pd.DataFrame([{"note": date_note}], columns=["event", "measure", *timeseries.EVENT_COLUMNS[1:]])
+        )
         results.append(Table("time_events", table))
     if lag is None:
         lag = pd.DataFrame([{"note": date_note}], columns=timeseries.LAG_COLUMNS)
@@ -396,23 +556,64 @@ def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: d
         marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)
     else:
         if uses_date:  # documents without a date cannot enter a model of time
-            m = design.MeasureTable(m.kind, m.counts[dates.reindex(m.counts.index).notna().to_numpy()], m.exposure, m.labels, m.scale)
-        glm = models.count_regression(m.counts, m.exposure, docvars, md.formula, family=md.family, cluster=cluster, labels=m.labels, min_docs=md.min_docs)
-        mixed = models.mixed_model(m.counts, m.exposure, docvars, md.formula, group=cluster or "outlet", labels=m.labels, min_groups=md.min_clusters, scale=scale) \
-            if md.mixed and cluster else None
-        focal = "language" if "language" in models.formula_columns(md.formula) else models.formula_columns(md.formula)[0]
+            m = design.MeasureTable(
+                m.kind, m.counts[dates.reindex(m.counts.index).notna().to_numpy()], m.exposure, m.labels, m.scale
+            )
+        glm = models.count_regression(
+            m.counts,
+            m.exposure,
+            docvars,
+            md.formula,
+            family=md.family,
+            cluster=cluster,
+            labels=m.labels,
+            min_docs=md.min_docs,
+        )
+        mixed = (
+            models.mixed_model(
+                m.counts,
+                m.exposure,
+                docvars,
+                md.formula,
+                group=cluster or "outlet",
+                labels=m.labels,
+                min_groups=md.min_clusters,
+                scale=scale,
+            )
+            if md.mixed and cluster
+            else None
+        )
+        focal = (
+            "language" if "language" in models.formula_columns(md.formula) else models.formula_columns(md.formula)[0]
+        )
         try:
-            marginal = models.marginal_rates(m.counts, m.exposure, docvars, md.formula, focal=focal, over="date", cluster=cluster, scale=scale, labels=m.labels)
+            marginal = models.marginal_rates(
+                m.counts,
+                m.exposure,
+                docvars,
+                md.formula,
+                focal=focal,
+                over="date",
+                cluster=cluster,
+                scale=scale,
+                labels=m.labels,
+            )
         except Exception as exc:  # noqa: BLE001 - a model that cannot predict still leaves its coefficient table
             log.warning("design: no marginal rates (%s)", exc)
             marginal = pd.DataFrame(columns=models.MARGINAL_COLUMNS)
-    note = f"too small to mean anything: {len(docvars)} documents (fewer than {md.min_docs})" if len(docvars) < md.min_docs else ""
+    note = (
+        f"too small to mean anything: {len(docvars)} documents (fewer than {md.min_docs})"
+        if len(docvars) < md.min_docs
+        else ""
+    )
     results: list[Result] = [
         Table("model_frames", glm),
         Figure("model_marginal_frames", partial(pd_plot.figure_marginal_rates, marginal, unit, note), marginal),
     ]
     if md.mixed:
         if mixed is None:
-            mixed = pd.DataFrame([{"term": "(none)", "note": "not fitted: no cluster column"}], columns=models.MIXED_COLUMNS)
+            mixed = pd.DataFrame(
+                [{"term": "(none)", "note": "not fitted: no cluster column"}], columns=models.MIXED_COLUMNS
+            )
         results.append(Table("model_frames_mixed", mixed))
     return results

@@ -62,8 +62,10 @@ def parallel_documents(sample: folder.ParallelSample) -> tuple[list[Document], l
     out: dict[str, list[Document]] = {"vi": [], "en": []}
     for doc_id, start, end in sample.docs:
         for lang in ("vi", "en"):
-            lines = (sample.vi if lang == "vi" else sample.en)[start - 1:end]
-            out[lang].append(Document(f"{doc_id}", lang, "\n\n".join(lines) + "\n", {"doc_id": doc_id, "language": lang}))
+            lines = (sample.vi if lang == "vi" else sample.en)[start - 1 : end]
+            out[lang].append(
+                Document(f"{doc_id}", lang, "\n\n".join(lines) + "\n", {"doc_id": doc_id, "language": lang})
+            )
     return out["vi"], out["en"]
 
 
@@ -73,7 +75,9 @@ def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     return write_results(study.output_dir, equivalence_results(study, sample, workers=workers), study)
 
 
-def equivalence_results(study: Study, sample: folder.ParallelSample | None, *, workers: int | None = None) -> list[Result]:
+def equivalence_results(
+    study: Study, sample: folder.ParallelSample | None, *, workers: int | None = None
+) -> list[Result]:
     """Every output of the stage, computed (tables and a figure composer), for the one writer."""
     from ..framing.measures import annotate
     from ..prepared import load_codebook, load_stopwords, prepared_corpus
@@ -92,7 +96,9 @@ def equivalence_results(study: Study, sample: folder.ParallelSample | None, *, w
     return results + _parallel_check(study, ps, codebook, sample, annotations, workers=workers)
 
 
-def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, annotations: list, *, workers: int | None) -> list[Result]:
+def _parallel_check(
+    study: Study, ps, codebook, sample: folder.ParallelSample, annotations: list, *, workers: int | None
+) -> list[Result]:
     """The instrument on the translated sample, and the study corpus calibrated by it."""
     from ..framing.measures import annotate
     from ..text.prepare import prepare_corpus
@@ -100,29 +106,70 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
     settings = study.equivalence
     docs_vi, docs_en = parallel_documents(sample)
     cache = files.PreparedCache(study.cache_dir)
-    prepared = prepare_corpus([*docs_vi, *docs_en], ps.preparation, cache=cache, workers=study.run.workers if workers is None else workers)
+    prepared = prepare_corpus(
+        [*docs_vi, *docs_en], ps.preparation, cache=cache, workers=study.run.workers if workers is None else workers
+    )
     pairs = [annotate(doc, ps.rules, codebook) for doc in prepared]
     n = len(docs_vi)
     index = eq.entry_index(codebook)
     counts_vi, den_vi = eq.entry_counts(pairs[:n], codebook)
     counts_en, den_en = eq.entry_counts(pairs[n:], codebook)
     unit = eq.UNIT_LABEL[eq.CROSS_LANGUAGE_DENOMINATOR]
-    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, index, denominator=eq.CROSS_LANGUAGE_DENOMINATOR, n_boot=settings.bootstrap,
-                                 n_resamples=settings.permutations, seed=settings.seed, margin=settings.margin)
+    table = eq.equivalence_table(
+        counts_vi,
+        counts_en,
+        den_vi,
+        den_en,
+        index,
+        denominator=eq.CROSS_LANGUAGE_DENOMINATOR,
+        n_boot=settings.bootstrap,
+        n_resamples=settings.permutations,
+        seed=settings.seed,
+        margin=settings.margin,
+    )
     values = {"n": n, "unit": unit, "band": f"[{1 / settings.margin:.2f}, {settings.margin:.2f}]"}
-    denominators = eq.denominator_table(counts_vi, counts_en, den_vi, den_en, index, n_boot=min(500, settings.bootstrap),
-                                        n_resamples=min(2000, settings.permutations), seed=settings.seed, margin=settings.margin)
+    denominators = eq.denominator_table(
+        counts_vi,
+        counts_en,
+        den_vi,
+        den_en,
+        index,
+        n_boot=min(500, settings.bootstrap),
+        n_resamples=min(2000, settings.permutations),
+        seed=settings.seed,
+        margin=settings.margin,
+    )
     # calibration: the study corpus's languages against the translation ratio
     study_counts, study_den = eq.entry_counts(annotations, codebook)
     is_vi = (study_den["language"] == "vi").to_numpy()
     is_en = (study_den["language"] == "en").to_numpy()
-    calibrated = eq.calibrated_ratios(study_counts[is_vi], study_den[is_vi], study_counts[is_en], study_den[is_en],
-                                      counts_vi, den_vi, counts_en, den_en, index, denominator=eq.CROSS_LANGUAGE_DENOMINATOR, n_boot=settings.bootstrap, seed=settings.seed,
-                                      min_docs=study.framing.min_group_docs)
-    concepts = table[(table["kind"] == "concept") & table["p"].notna() & (table["flag"] | (table["status"] == eq.SHOWN_NOT_EQUIVALENT))]
-    concepts = concepts.assign(_first=concepts["status"] != eq.SHOWN_NOT_EQUIVALENT).sort_values(["_first", "q"], kind="mergesort")
+    calibrated = eq.calibrated_ratios(
+        study_counts[is_vi],
+        study_den[is_vi],
+        study_counts[is_en],
+        study_den[is_en],
+        counts_vi,
+        den_vi,
+        counts_en,
+        den_en,
+        index,
+        denominator=eq.CROSS_LANGUAGE_DENOMINATOR,
+        n_boot=settings.bootstrap,
+        seed=settings.seed,
+        min_docs=study.framing.min_group_docs,
+    )
+    concepts = table[
+        (table["kind"] == "concept")
+        & table["p"].notna()
+        & (table["flag"] | (table["status"] == eq.SHOWN_NOT_EQUIVALENT))
+    ]
+    concepts = concepts.assign(_first=concepts["status"] != eq.SHOWN_NOT_EQUIVALENT).sort_values(
+        ["_first", "q"], kind="mergesort"
+    )
     shown = pd.concat([table[table["kind"] == "frame"], concepts.drop(columns="_first").head(MAX_FIGURE_CONCEPTS)])
-    data = shown[["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "ci90_low", "ci90_high", "status", "flag"]].reset_index(drop=True)
+    data = shown[
+        ["kind", "family", "entry", "label", "ratio", "ci_low", "ci_high", "ci90_low", "ci90_high", "status", "flag"]
+    ].reset_index(drop=True)
     return [
         Table("equivalence_by_entry", table, values),
         Table("equivalence_summary", eq.summary_table(table, den_vi, den_en, margin=settings.margin), values),
@@ -134,5 +181,7 @@ def _parallel_check(study: Study, ps, codebook, sample: folder.ParallelSample, a
 
 def _ratios_figure(data: pd.DataFrame, *, n: int, unit: str, margin: float):
     fig, (ax,) = plot.new_figure(1, 6.0, 0.18 * max(1, len(data)) + 1.4)
-    pe.plot_ratios(ax, data, title=f"vi/en rate ratio on {n} translated pairs, by equivalence status", unit=unit, margin=margin)
+    pe.plot_ratios(
+        ax, data, title=f"vi/en rate ratio on {n} translated pairs, by equivalence status", unit=unit, margin=margin
+    )
     return fig

@@ -30,7 +30,15 @@ from ..progress import Progress
 from .results import Csv, CsvParts, Figure, Result, Table, write_results
 from ..framing.similarity import crosslingual_similarity, event_omissions
 from ..stats.clustered import design_table
-from ..stats.groups import cluster_group_table, cluster_labels, cluster_tests, distribution_tests, group_order, group_tests, keyed_rng
+from ..stats.groups import (
+    cluster_group_table,
+    cluster_labels,
+    cluster_tests,
+    distribution_tests,
+    group_order,
+    group_tests,
+    keyed_rng,
+)
 from ..study.settings import Study, settings_keys
 
 log = logging.getLogger("analysis")
@@ -39,8 +47,13 @@ __all__ = ["codebook_text", "framing_results", "load_codebook", "run_framing"]
 
 
 #: Parameters of the computation -> the ``[framing]`` key they come from (for error messages).
-FRAMING_KEYS = {"n_resamples": "[framing] bootstrap", "correction": "[framing] keyness_correction", "alpha0": "[framing] fightin_alpha0",
-                "min_docs": "[framing] min_group_docs", "n": "[framing] keyness_top_n"}
+FRAMING_KEYS = {
+    "n_resamples": "[framing] bootstrap",
+    "correction": "[framing] keyness_correction",
+    "alpha0": "[framing] fightin_alpha0",
+    "min_docs": "[framing] min_group_docs",
+    "n": "[framing] keyness_top_n",
+}
 
 
 def labels_by_kind(codebook: Codebook) -> dict[str, dict[str, str]]:
@@ -91,7 +104,9 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
             results += _word_keyness(dtm, docvars, language, var, study)
             progress.step(f"{language} word keyness by {var}")
     concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
-    results += _concept_keyness(concepts, groups, order, study, labels["concept"], _clusters(docvars, study, compared=s.compare_by))
+    results += _concept_keyness(
+        concepts, groups, order, study, labels["concept"], _clusters(docvars, study, compared=s.compare_by)
+    )
     progress.step("concept keyness")
     results += _similarity(ps, annotations, concepts, docvars)
     progress.step("similarity")
@@ -115,8 +130,9 @@ def _pair(study: Study) -> tuple[str, str]:
     return tuple(study.corpus.languages[:2]) if len(study.corpus.languages) >= 2 else ("vi", "en")
 
 
-def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
-            outlets=None) -> tuple[pd.DataFrame, list[Result]]:
+def _frames(
+    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels, outlets=None
+) -> tuple[pd.DataFrame, list[Result]]:
     s, by = study.framing, study.framing.compare_by
     units = frame_salience(annotations, codebook, study.units.kind, window=study.units.window, min_hits=s.min_hits)
     docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
@@ -126,15 +142,31 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
     rate, rate_text = group_rate(by)
     if rate == "per_100_sentences":
         sentences = {a.doc_id: len(a.keys) for a in annotations}
-        docs = docs.assign(per_100_sentences=[100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])])
+        docs = docs.assign(
+            per_100_sentences=[
+                100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])
+            ]
+        )
     long = docs.rename(columns={"frame": "item", rate: "value"})[["doc_id", "family", "item", "value"]]
-    frame_groups = frame_group_table(docs, units, groups, order=order, labels=labels["frame"], n_resamples=s.bootstrap, seed=s.seed, min_docs=s.min_group_docs, rate=rate)
+    frame_groups = frame_group_table(
+        docs,
+        units,
+        groups,
+        order=order,
+        labels=labels["frame"],
+        n_resamples=s.bootstrap,
+        seed=s.seed,
+        min_docs=s.min_group_docs,
+        rate=rate,
+    )
     tests = group_tests(long, groups, order, s.permutations, s.seed, s.min_group_docs)
     # The minimum detectable difference beside each non-significant test; with [framing] cluster,
     # outlets as clusters beside each mean and each test (analysis.stats.groups.cluster_tests).
     tests = cluster_tests(tests, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed)
     if s.cluster:
-        frame_groups = cluster_group_table(frame_groups, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed, item="frame")
+        frame_groups = cluster_group_table(
+            frame_groups, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed, item="frame"
+        )
     tests.insert(2, "label", tests["item"].map(labels["frame"]))
     hits_long = docs.rename(columns={"frame": "item", "hits": "value"})[["doc_id", "family", "item", "value"]]
     distribution = distribution_tests(hits_long, groups, order=order, min_docs=s.min_group_docs)
@@ -144,31 +176,71 @@ def _frames(annotations: list[Annotation], codebook: Codebook, groups, order, st
         Csv("frame_salience_by_unit", units),
         Table("frame_salience_by_document", docs.drop(columns=["unit_id", "unit_index"])),
         Table("frame_salience_by_{by}", frame_groups, values),
-        Figure("frame_salience_by_{by}", partial(pf.figure_frame_salience, frame_groups, family_sizes, n_groups=len(order), by=by), values=values),
+        Figure(
+            "frame_salience_by_{by}",
+            partial(pf.figure_frame_salience, frame_groups, family_sizes, n_groups=len(order), by=by),
+            values=values,
+        ),
         Table("frame_tests_by_{by}", tests.rename(columns={"item": "frame"}), values),
         Table("frame_distribution_by_{by}", distribution, values),
     ]
 
 
-def _actors(annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels,
-            outlets=None) -> tuple[list[Result], pd.DataFrame]:
+def _actors(
+    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels, outlets=None
+) -> tuple[list[Result], pd.DataFrame]:
     s, by = study.framing, study.framing.compare_by
     actors, statements = actor_salience(annotations, codebook, lead_sentences=s.lead_sentences, window=s.voice_window)
-    actor_groups = actor_group_table(actors, groups, order=order, labels=labels["actor"], n_resamples=s.bootstrap, seed=s.seed, min_docs=s.min_group_docs)
+    actor_groups = actor_group_table(
+        actors,
+        groups,
+        order=order,
+        labels=labels["actor"],
+        n_resamples=s.bootstrap,
+        seed=s.seed,
+        min_docs=s.min_group_docs,
+    )
     if s.cluster:  # outlets as clusters beside each group's mean document share
         long = actors.rename(columns={"actor": "item", "mention_share": "value"})[["doc_id", "item", "value"]]
-        actor_groups = cluster_group_table(actor_groups, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed, item="actor", support=(0.0, 1.0))
-    tests = actor_tests_table(actors, groups, order=order, labels=labels["actor"], n_permutations=s.permutations, seed=s.seed, min_docs=s.min_group_docs, clusters=outlets, column=s.cluster, n_resamples=s.bootstrap)
+        actor_groups = cluster_group_table(
+            actor_groups,
+            long,
+            groups,
+            outlets,
+            column=s.cluster,
+            n_resamples=s.bootstrap,
+            seed=s.seed,
+            item="actor",
+            support=(0.0, 1.0),
+        )
+    tests = actor_tests_table(
+        actors,
+        groups,
+        order=order,
+        labels=labels["actor"],
+        n_permutations=s.permutations,
+        seed=s.seed,
+        min_docs=s.min_group_docs,
+        clusters=outlets,
+        column=s.cluster,
+        n_resamples=s.bootstrap,
+    )
     return [
         Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
         Table("actor_salience_by_{by}", actor_groups, {"by": by}),
         Table("actor_tests_by_{by}", tests, {"by": by}),
-        Figure("actor_salience_by_{by}", partial(pf.figure_actor_salience, actor_groups, n_groups=len(order), by=by), values={"by": by}),
+        Figure(
+            "actor_salience_by_{by}",
+            partial(pf.figure_actor_salience, actor_groups, n_groups=len(order), by=by),
+            values={"by": by},
+        ),
         Table("actor_statements", statements),
     ], actors
 
 
-def _keyness_results(comparisons, output: str, values: dict, study: Study, empty_note: str, title: str, labels=None) -> list[Result]:
+def _keyness_results(
+    comparisons, output: str, values: dict, study: Study, empty_note: str, title: str, labels=None
+) -> list[Result]:
     """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output.
 
     The full CSV is written comparison by comparison (:func:`_comparison_parts`): stacked whole,
@@ -178,8 +250,26 @@ def _keyness_results(comparisons, output: str, values: dict, study: Study, empty
     s = study.framing
     return [
         CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values),
-        Table(output, comparison_table(comparisons, min_docs=s.min_group_docs, labels=labels, top_n=s.keyness_top_n, empty_note=empty_note), values, ("tex", "md")),
-        Figure(output, partial(pf.figure_keyness, comparisons, top_n=s.keyness_top_n, min_docs=s.min_group_docs, title=title, empty_note=empty_note), values=values),
+        Table(
+            output,
+            comparison_table(
+                comparisons, min_docs=s.min_group_docs, labels=labels, top_n=s.keyness_top_n, empty_note=empty_note
+            ),
+            values,
+            ("tex", "md"),
+        ),
+        Figure(
+            output,
+            partial(
+                pf.figure_keyness,
+                comparisons,
+                top_n=s.keyness_top_n,
+                min_docs=s.min_group_docs,
+                title=title,
+                empty_note=empty_note,
+            ),
+            values=values,
+        ),
     ]
 
 
@@ -191,8 +281,12 @@ def _comparison_parts(comparisons, min_docs: int, labels, empty_note: str):
     same bytes); otherwise (an empty comparison, a labelled table) the stacked table, whole.
     """
     tables = [c.table for c in comparisons]
-    same = (labels is None and len(tables) > 1 and all(len(t) for t in tables)
-            and all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables))
+    same = (
+        labels is None
+        and len(tables) > 1
+        and all(len(t) for t in tables)
+        and all(list(t.columns) == list(tables[0].columns) and t.dtypes.equals(tables[0].dtypes) for t in tables)
+    )
     if not same:
         yield comparison_table(comparisons, min_docs=min_docs, labels=labels, empty_note=empty_note)
         return
@@ -223,34 +317,72 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     value_of = {d: str(v) for d, v in docvars[var].items()}
     groups = {d: value_of[d] for d in doc_ids}
     order = group_order(groups.values())
-    comparisons = keyness_comparisons(counts, doc_ids, vocab, groups, order=order, correction=s.keyness_correction, alpha0=s.fightin_alpha0,
-                                      n_resamples=s.permutations, rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"), clusters=_clusters(docvars, study, compared=var))
+    comparisons = keyness_comparisons(
+        counts,
+        doc_ids,
+        vocab,
+        groups,
+        order=order,
+        correction=s.keyness_correction,
+        alpha0=s.fightin_alpha0,
+        n_resamples=s.permutations,
+        rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
+        clusters=_clusters(docvars, study, compared=var),
+    )
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
-    return _keyness_results(comparisons, "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}, study, empty,
-                            f"Keyness of {language} words by {var}")
+    return _keyness_results(
+        comparisons,
+        "keyness_words_{lang}_by_{within}",
+        {"lang": language, "within": var},
+        study,
+        empty,
+        f"Keyness of {language} words by {var}",
+    )
 
 
 def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters=None) -> list[Result]:
     s, by = study.framing, study.framing.compare_by
-    comparisons = keyness_comparisons(concepts.to_numpy(), list(concepts.index), list(concepts.columns), groups, order=order,
-                                      correction=s.keyness_correction, alpha0=s.fightin_alpha0, n_resamples=s.permutations, rng=keyed_rng(s.seed, "keyness", f"concepts_by_{by}"), clusters=clusters)
+    comparisons = keyness_comparisons(
+        concepts.to_numpy(),
+        list(concepts.index),
+        list(concepts.columns),
+        groups,
+        order=order,
+        correction=s.keyness_correction,
+        alpha0=s.fightin_alpha0,
+        n_resamples=s.permutations,
+        rng=keyed_rng(s.seed, "keyness", f"concepts_by_{by}"),
+        clusters=clusters,
+    )
     empty = f"only {len(order)} {by} value{'s' if len(order) != 1 else ''}: nothing to compare"
     title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
     return [
-        *_keyness_results(comparisons, "keyness_concepts_by_{by}", {"by": by}, study, empty, f"Keyness of concepts by {by}", labels),
-        Figure("fightin_words_concepts_by_{by}", partial(pf.figure_fightin_words, comparisons, min_docs=s.min_group_docs, title=title, empty_note=empty),
-               pf.fightin_words_data(comparisons), {"by": by}),
+        *_keyness_results(
+            comparisons, "keyness_concepts_by_{by}", {"by": by}, study, empty, f"Keyness of concepts by {by}", labels
+        ),
+        Figure(
+            "fightin_words_concepts_by_{by}",
+            partial(pf.figure_fightin_words, comparisons, min_docs=s.min_group_docs, title=title, empty_note=empty),
+            pf.fightin_words_data(comparisons),
+            {"by": by},
+        ),
     ]
 
 
-def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame, docvars: pd.DataFrame) -> list[Result]:
+def _similarity(
+    ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame, docvars: pd.DataFrame
+) -> list[Result]:
     s, pair = ps.study.framing, _pair(ps.study)
-    similarity = crosslingual_similarity(concepts, languages={a.doc_id: a.language for a in annotations}, pair=pair, keep_rank=10)
+    similarity = crosslingual_similarity(
+        concepts, languages={a.doc_id: a.language for a in annotations}, pair=pair, keep_rank=10
+    )
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
-    duplicates = near_duplicates(((d.doc_id, d.language, d.tokens()) for d in ps.prepared), k=s.shingle_size, threshold=s.duplicate_jaccard)
+    duplicates = near_duplicates(
+        ((d.doc_id, d.language, d.tokens()) for d in ps.prepared), k=s.shingle_size, threshold=s.duplicate_jaccard
+    )
     return [
         Table("similarity_crosslingual", similarity, {"pair_a": pair[0], "pair_b": pair[1]}),
         Figure("similarity_crosslingual", partial(pf.figure_similarity, similarity, pair)),
@@ -261,19 +393,40 @@ def _similarity(ps: PreparedStudy, annotations: list[Annotation], concepts: pd.D
 def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study: Study, labels) -> Result:
     s = study.framing
     columns = ["doc_id", "kind", "item", "count"]
-    items = pd.concat([
-        docs.assign(kind="frame").rename(columns={"frame": "item", "hits": "count"})[columns],
-        actors.assign(kind="actor").rename(columns={"actor": "item", "mentions": "count"})[columns],
-        concepts.stack().rename("count").reset_index().rename(columns={"level_0": "doc_id", "level_1": "item"}).assign(kind="concept")[columns],
-    ], ignore_index=True)
+    items = pd.concat(
+        [
+            docs.assign(kind="frame").rename(columns={"frame": "item", "hits": "count"})[columns],
+            actors.assign(kind="actor").rename(columns={"actor": "item", "mentions": "count"})[columns],
+            concepts.stack()
+            .rename("count")
+            .reset_index()
+            .rename(columns={"level_0": "doc_id", "level_1": "item"})
+            .assign(kind="concept")[columns],
+        ],
+        ignore_index=True,
+    )
     items = items[items["count"] > 0]
     sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables
-    omissions = event_omissions(items, sentences, docvars, pair=_pair(study), ratio=s.omission_ratio, min_count=s.omission_min_count,
-                                seed=s.seed)  # 9999 arrangements, not s.permutations: Holm over ~240 items needs p down to 0.05 / 240
+    omissions = event_omissions(
+        items,
+        sentences,
+        docvars,
+        pair=_pair(study),
+        ratio=s.omission_ratio,
+        min_count=s.omission_min_count,
+        seed=s.seed,
+    )  # 9999 arrangements, not s.permutations: Holm over ~240 items needs p down to 0.05 / 240
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
     if omissions.empty:  # say why, as the keyness tables do
         pair = _pair(study)
-        why = ("no `event` column in the metadata: there are no paired events" if "event" not in docvars.columns
-               else f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or nothing is missing or much weaker in one of them (documents permuted, Holm within each event, q < 0.05)")
+        why = (
+            "no `event` column in the metadata: there are no paired events"
+            if "event" not in docvars.columns
+            else (
+                f"nothing to report: no event has documents in both {pair[0]} and {pair[1]}, or "
+                "nothing is missing or much weaker in one of them (documents permuted, Holm within "
+                "each event, q < 0.05)"
+            )
+        )
         omissions = pd.DataFrame([{**{c: "" for c in omissions.columns}, "status": why}], columns=omissions.columns)
     return Table("event_omissions", omissions)

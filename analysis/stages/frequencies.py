@@ -32,12 +32,19 @@ def frequencies_results(ps: PreparedStudy) -> list[Result]:
         top = textstat.top_terms(table, settings.top_n)
         results += [
             Csv("term_frequencies_by_{group}", table, {"group": by}),
-            Table("top_terms_by_{group}", top[["group", "rank", "term", "count", "per_1000", "doc_freq"]], {"group": by}),
-            Figure("top_terms_by_{group}", partial(plot.figure_top_terms, top, by, settings.top_n), values={"group": by}),
+            Table(
+                "top_terms_by_{group}", top[["group", "rank", "term", "count", "per_1000", "doc_freq"]], {"group": by}
+            ),
+            Figure(
+                "top_terms_by_{group}", partial(plot.figure_top_terms, top, by, settings.top_n), values={"group": by}
+            ),
         ]
     bigrams = textstat.bigram_table(ps.prepared, ps.rules, ps.docvars, "language", min_count=settings.min_count_bigram)
     results += [
-        Table("top_bigrams_by_language", textstat.top_terms(bigrams, settings.top_n)[["group", "rank", "bigram", "count", "per_1000"]]),
+        Table(
+            "top_bigrams_by_language",
+            textstat.top_terms(bigrams, settings.top_n)[["group", "rank", "bigram", "count", "per_1000"]],
+        ),
         Table("tfidf_top_terms_by_document", textstat.tfidf_top_terms(dtm, 10)),
     ]
     for term, name in kwic_slugs(settings.kwic_terms).items():  # colliding slugs get one file each

@@ -19,8 +19,19 @@ from ..study.settings import Study
 from ..text.tokens import segmenter_id
 
 PACKAGES = (
-    "underthesea", "underthesea_core", "pyvi", "simplemma", "stopwordsiso", "gensim", "numpy", "scipy",
-    "pandas", "matplotlib", "pyyaml", "tqdm", "tomotopy",
+    "underthesea",
+    "underthesea_core",
+    "pyvi",
+    "simplemma",
+    "stopwordsiso",
+    "gensim",
+    "numpy",
+    "scipy",
+    "pandas",
+    "matplotlib",
+    "pyyaml",
+    "tqdm",
+    "tomotopy",
 )
 
 
@@ -46,14 +57,20 @@ def manifest(study: Study) -> dict:
     corpus = sources.read_corpus(study)
     from ..text.learned_boilerplate import learned_corpus
 
-    corpus, preparation = learned_corpus(study, corpus, load_preparation(study), cache=files.PreparedCache(study.cache_dir))
+    corpus, preparation = learned_corpus(
+        study, corpus, load_preparation(study), cache=files.PreparedCache(study.cache_dir)
+    )
     out = study.output_dir
     settings = study.as_dict()
-    seeds = {f"{k}.seed": v.get("seed") for k, v in settings.items() if isinstance(v, dict) and "seed" in v and k != "run"}
+    seeds = {
+        f"{k}.seed": v.get("seed") for k, v in settings.items() if isinstance(v, dict) and "seed" in v and k != "run"
+    }
     return {
         "study": {"file": study.source.name, "sha256": files.sha256_file(study.source)},
         "inputs": corpus.file_hashes,
-        **({"records": dict(corpus.record_hashes)} if corpus.record_hashes else {}),  # table sources: each document's record (a lazy mapping)
+        **(
+            {"records": dict(corpus.record_hashes)} if corpus.record_hashes else {}
+        ),  # table sources: each document's record (a lazy mapping)
         "settings": settings,
         "preparation": preparation.describe(),
         "segmenter": segmenter_id(study.text.segmenter),
@@ -61,7 +78,9 @@ def manifest(study: Study) -> dict:
         "packages": package_versions(),
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
-        "outputs": {name: files.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()},
+        "outputs": {
+            name: files.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()
+        },
     }
 
 

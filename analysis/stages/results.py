@@ -92,7 +92,9 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
     out = Path(out)
     written: list[Path] = []
     results = list(results)
-    progress = Progress(f"writing {out.name}", total=len(results), unit="outputs")  # figures take most of a stage's time
+    progress = Progress(
+        f"writing {out.name}", total=len(results), unit="outputs"
+    )  # figures take most of a stage's time
     for result in results:
         if isinstance(result, Table):
             entry = OUTPUTS[result.output]
@@ -106,12 +108,18 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
         elif isinstance(result, Figure):
             fig = result.compose()
             try:
-                written += files.save_figure(fig, out / stem(result), formats=study.run.figure_formats, data=result.data)
+                written += files.save_figure(
+                    fig, out / stem(result), formats=study.run.figure_formats, data=result.data
+                )
             finally:
                 plot.close(fig)
         elif isinstance(result, Raw):
             content = result.content
-            written.append(files.write_bytes(out / result.name, content) if isinstance(content, bytes) else files.write_text(out / result.name, content))
+            written.append(
+                files.write_bytes(out / result.name, content)
+                if isinstance(content, bytes)
+                else files.write_text(out / result.name, content)
+            )
         else:
             raise TypeError(f"not a stage result: {result!r}")
         progress.step(result.name if isinstance(result, Raw) else stem(result))

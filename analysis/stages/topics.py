@@ -40,8 +40,13 @@ log = logging.getLogger("analysis")
 REQUIRED_MODEL_FILES = tuple(name for name in MODEL_FILES if name != "unit_tokens.txt")
 
 #: The study key behind each parameter a topics computation may reject (:func:`analysis.study.settings.settings_keys`).
-TOPIC_KEYS = {"k": "[topics] k", "k_range": "[topics] k_range", "alpha": "[topics] alpha", "eta": "[topics] eta",
-              "engine": "[topics] engine"}
+TOPIC_KEYS = {
+    "k": "[topics] k",
+    "k_range": "[topics] k_range",
+    "alpha": "[topics] alpha",
+    "eta": "[topics] eta",
+    "engine": "[topics] engine",
+}
 
 __all__ = ["load_concept_map", "load_model", "run_topics", "save_model", "topic_corpora", "topics_results"]
 
@@ -69,7 +74,11 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
 
 
 def fit_models(
-    corpora: dict[str, topics.TopicCorpus], study: Study, *, workers: int, progress=None,
+    corpora: dict[str, topics.TopicCorpus],
+    study: Study,
+    *,
+    workers: int,
+    progress=None,
 ) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
     """K selection for every model, then each model's final fit with the study's seed.
 
@@ -85,9 +94,16 @@ def fit_models(
         params, selection = topics.fit_parameters(settings), topics.selection_parameters(settings)
         for name, corpus in corpora.items():
             if not settings.k_range:
-                log.info("topics %s: k_range %s from corpus size (%s)", name, topics.candidate_ks(corpus, settings.k_range, settings.k),
-                         topics.suggest_topic_settings(topics.n_documents(corpus))["reason"])
-        jobs = {name: topics.selection_jobs(corpus, k_range=settings.k_range, seeds=settings.seeds, k=settings.k) for name, corpus in corpora.items()}
+                log.info(
+                    "topics %s: k_range %s from corpus size (%s)",
+                    name,
+                    topics.candidate_ks(corpus, settings.k_range, settings.k),
+                    topics.suggest_topic_settings(topics.n_documents(corpus))["reason"],
+                )
+        jobs = {
+            name: topics.selection_jobs(corpus, k_range=settings.k_range, seeds=settings.seeds, k=settings.k)
+            for name, corpus in corpora.items()
+        }
     # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
     progress = progress or Progress("topics", unit="fits")
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
@@ -96,7 +112,9 @@ def fit_models(
     pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
         mapper = pool.map if pool else map
-        pending = {name: mapper(partial(topics._fit_job, corpus, params), jobs[name]) for name, corpus in corpora.items()}
+        pending = {
+            name: mapper(partial(topics._fit_job, corpus, params), jobs[name]) for name, corpus in corpora.items()
+        }
         finals = {}
         for name, corpus in corpora.items():
             results = []
@@ -109,73 +127,154 @@ def fit_models(
         final_params = topics.fit_parameters(settings, workers)
         for name, corpus in corpora.items():
             future = finals.get(name)
-            fits[name] = future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, **final_params)
+            fits[name] = (
+                future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, **final_params)
+            )
             progress.advance(f"{name} final fit, K = {fits[name].k}")
-            log.info("topics %s: K = %d (%s); %d units, %d terms", name, fits[name].k, selections[name].reason, corpus.n_units, len(corpus.vocab))
+            log.info(
+                "topics %s: K = %d (%s); %d units, %d terms",
+                name,
+                fits[name].k,
+                selections[name].reason,
+                corpus.n_units,
+                len(corpus.vocab),
+            )
     finally:
         if pool:
             pool.shutdown()
     return selections, fits
 
 
-def topics_results(ps: PreparedStudy, units: list, corpora: dict, selections: dict, fits: dict, concept_map: dict | None) -> list[Result]:
+def topics_results(
+    ps: PreparedStudy, units: list, corpora: dict, selections: dict, fits: dict, concept_map: dict | None
+) -> list[Result]:
     """Every topics output of fitted models, as tables, figure composers and saved-model files."""
     settings, docvars = ps.study.topics, ps.docvars
     summary = pd.concat([s.summary for s in selections.values()], ignore_index=True)
     results: list[Result] = [
         Table("topic_k_selection", summary, {"c_v_caveat": topics.C_V_CAVEAT}),
         Csv("topic_k_fits", pd.concat([s.fits for s in selections.values()], ignore_index=True)),
-        Figure("topic_coherence_stability_by_k", partial(plot_topics.figure_k_selection, summary, settings.stability_min), summary),
+        Figure(
+            "topic_coherence_stability_by_k",
+            partial(plot_topics.figure_k_selection, summary, settings.stability_min),
+            summary,
+        ),
     ]
     glosses = _glosses(units, docvars, concept_map) if concept_map is not None else {}
     term_tables = {
-        name: topics.topic_terms(fit, corpora[name].term_frequency(), settings.top_n, settings.relevance_lambda, glosses if name == "joint" else None)
+        name: topics.topic_terms(
+            fit,
+            corpora[name].term_frequency(),
+            settings.top_n,
+            settings.relevance_lambda,
+            glosses if name == "joint" else None,
+        )
         for name, fit in fits.items()
     }
     results.append(Table("topic_terms", pd.concat(term_tables.values(), ignore_index=True)))
     for name, table in term_tables.items():
         rows = table[table["ranking"] == "probability"].reset_index(drop=True)
-        results.append(Figure("topic_top_terms_{model}", partial(plot_topics.figure_topic_terms, rows, fits[name].k, name), rows, {"model": name}))
+        results.append(
+            Figure(
+                "topic_top_terms_{model}",
+                partial(plot_topics.figure_topic_terms, rows, fits[name].k, name),
+                rows,
+                {"model": name},
+            )
+        )
     texts = {u.unit_id: u.text for u in units}
-    representative = pd.concat([topics.representative_units(fit, texts, n=settings.representative_n) for fit in fits.values()], ignore_index=True)
+    representative = pd.concat(
+        [topics.representative_units(fit, texts, n=settings.representative_n) for fit in fits.values()],
+        ignore_index=True,
+    )
     results.append(Table("topic_representative_units", representative))
     results += _prevalence_results(fits, units, docvars, settings)
     if "joint" in fits:
         pairs, matrix = topics.align_languages(fits["vi"], "vi", fits["en"], "en", concept_map)
         results += [
             Table("topic_alignment_vi_en", pairs),
-            Figure("topic_alignment_heatmap_vi_en", partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k), matrix),
+            Figure(
+                "topic_alignment_heatmap_vi_en",
+                partial(plot_topics.figure_alignment, matrix, fits["vi"].k, fits["en"].k),
+                matrix,
+            ),
         ]
     for name, fit in fits.items():
-        record = topics.model_record(fit, corpora[name], selections[name], engine=settings.engine, no_below=settings.no_below,
-                                     no_above=settings.no_above, keep_n=settings.keep_n)
-        results += model_files(f"topic_models/{name}", fit, record=record,
-                               unit_tokens=np.asarray(corpora[name].counts.sum(axis=1)).ravel())
+        record = topics.model_record(
+            fit,
+            corpora[name],
+            selections[name],
+            engine=settings.engine,
+            no_below=settings.no_below,
+            no_above=settings.no_above,
+            keep_n=settings.keep_n,
+        )
+        results += model_files(
+            f"topic_models/{name}", fit, record=record, unit_tokens=np.asarray(corpora[name].counts.sum(axis=1)).ravel()
+        )
     if settings.ldavis:
-        results += [Raw(f"topic_ldavis_{name}.html", ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name=name))
-                    for name, fit in fits.items()]
+        results += [
+            Raw(
+                f"topic_ldavis_{name}.html",
+                ldavis_page(fit.topic_word, fit.doc_topic, corpora[name].counts, fit.vocab, name=name),
+            )
+            for name, fit in fits.items()
+        ]
     return results
 
 
-def model_prevalence(fit: topics.LdaFit, *, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by, cluster: str = "") -> pd.DataFrame:
+def model_prevalence(
+    fit: topics.LdaFit, *, name: str, docvars: pd.DataFrame, unit_doc: dict, settings, by, cluster: str = ""
+) -> pd.DataFrame:
     """Prevalence of one model by each column of ``by`` (a single-language model skips ``language``);
     with ``cluster`` (``[topics] cluster``), outlets as clusters beside each row."""
     by = [column for column in by if column != "language" or name == "joint"]
     doc_ids = [unit_doc[unit_id] for unit_id in fit.unit_ids]
     unit_ids = list(fit.unit_ids) if settings.bootstrap_by == "unit" else None
-    return prevalence_by(fit.doc_topic, doc_ids, docvars, by, settings.bootstrap, settings.seed, model=name, unit_ids=unit_ids, cluster=cluster)
+    return prevalence_by(
+        fit.doc_topic,
+        doc_ids,
+        docvars,
+        by,
+        settings.bootstrap,
+        settings.seed,
+        model=name,
+        unit_ids=unit_ids,
+        cluster=cluster,
+    )
 
 
 def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
     unit_doc = {u.unit_id: u.doc_id for u in units}
-    prevalence = pd.concat([model_prevalence(fit, name=name, docvars=docvars, unit_doc=unit_doc, settings=settings, by=settings.prevalence_by, cluster=settings.cluster)
-                            for name, fit in fits.items()], ignore_index=True)
+    prevalence = pd.concat(
+        [
+            model_prevalence(
+                fit,
+                name=name,
+                docvars=docvars,
+                unit_doc=unit_doc,
+                settings=settings,
+                by=settings.prevalence_by,
+                cluster=settings.cluster,
+            )
+            for name, fit in fits.items()
+        ],
+        ignore_index=True,
+    )
     resampled = "documents" if settings.bootstrap_by == "document" else "units"
     results: list[Result] = [Table("topic_prevalence", prevalence, {"resampled": resampled})]
     if "joint" in fits:
         # Keyed streams: the language rows are the same whether or not prevalence_by lists language.
-        by_language = model_prevalence(fits["joint"], name="joint", docvars=docvars, unit_doc=unit_doc, settings=settings, by=("language",))
-        results.append(Figure("topic_prevalence_by_language", partial(plot_topics.figure_prevalence, by_language, fits["joint"].k), by_language))
+        by_language = model_prevalence(
+            fits["joint"], name="joint", docvars=docvars, unit_doc=unit_doc, settings=settings, by=("language",)
+        )
+        results.append(
+            Figure(
+                "topic_prevalence_by_language",
+                partial(plot_topics.figure_prevalence, by_language, fits["joint"].k),
+                by_language,
+            )
+        )
     return results
 
 
@@ -197,7 +296,9 @@ def model_files(folder: str, fit: topics.LdaFit, *, record: dict, unit_tokens=No
     and with ``unit_tokens`` each unit's number of tokens in the model (``n_d``, one a line,
     rows follow units.txt): with ``alpha_fitted`` it gives the Dirichlet posterior parameters
     ``theta[d] * (n_d + sum alpha)`` the design stage draws θ from (:mod:`analysis.topics.effects`)."""
-    extra = [] if unit_tokens is None else [Raw(f"{folder}/unit_tokens.txt", "".join(f"{int(n)}\n" for n in unit_tokens))]
+    extra = (
+        [] if unit_tokens is None else [Raw(f"{folder}/unit_tokens.txt", "".join(f"{int(n)}\n" for n in unit_tokens))]
+    )
     return [
         Raw(f"{folder}/topic_word.npy", _npy(fit.topic_word)),
         Raw(f"{folder}/doc_topic.npy", _npy(fit.doc_topic)),
@@ -219,7 +320,9 @@ def load_model(folder: str | Path) -> dict:
     folder = Path(folder)
     missing = [name for name in REQUIRED_MODEL_FILES if not (folder / name).is_file()]
     if missing:
-        raise InputError(folder, f"not a saved topic model (missing {', '.join(missing)})", "point at figures/topic_models/<model>")
+        raise InputError(
+            folder, f"not a saved topic model (missing {', '.join(missing)})", "point at figures/topic_models/<model>"
+        )
     return {
         "topic_word": np.load(folder / "topic_word.npy", allow_pickle=False),
         "doc_topic": np.load(folder / "doc_topic.npy", allow_pickle=False),
@@ -227,5 +330,9 @@ def load_model(folder: str | Path) -> dict:
         "unit_ids": (folder / "units.txt").read_text(encoding="utf-8").splitlines(),
         "settings": json.loads((folder / "settings.json").read_text(encoding="utf-8")),
         # n_d per unit; None for a model saved before the file existed.
-        "unit_tokens": (np.loadtxt(folder / "unit_tokens.txt", dtype=np.int64, ndmin=1) if (folder / "unit_tokens.txt").is_file() else None),
+        "unit_tokens": (
+            np.loadtxt(folder / "unit_tokens.txt", dtype=np.int64, ndmin=1)
+            if (folder / "unit_tokens.txt").is_file()
+            else None
+        ),
     }

@@ -63,7 +63,11 @@ def validation_frames(study: Study, codebook) -> list[str]:
     frames = list(study.validation.frames) or known
     unknown = [f for f in frames if f not in known]
     if unknown:
-        raise InputError(study.source, f"[validation] frames names {unknown}, not frames of the codebook", f"use some of: {', '.join(known)}")
+        raise InputError(
+            study.source,
+            f"[validation] frames names {unknown}, not frames of the codebook",
+            f"use some of: {', '.join(known)}",
+        )
     return frames
 
 
@@ -71,7 +75,9 @@ def presence_units(salience: pd.DataFrame, frames: list[str]) -> pd.DataFrame:
     """One row per document: ``unit_id, language`` and the dictionary's 0/1 presence of each frame,
     from :func:`analysis.framing.measures.frame_salience` on documents (its ``present`` column:
     at least ``min_hits`` hits, what the framing tables count)."""
-    wide = salience[salience["frame"].isin(frames)].pivot_table(index=["doc_id", "language"], columns="frame", values="present", aggfunc="max")
+    wide = salience[salience["frame"].isin(frames)].pivot_table(
+        index=["doc_id", "language"], columns="frame", values="present", aggfunc="max"
+    )
     units = wide.reindex(columns=frames).fillna(False).astype(int).reset_index().rename(columns={"doc_id": "unit_id"})
     units.columns.name = None
     units["unit_id"] = units["unit_id"].astype(str)
@@ -90,8 +96,10 @@ def coding_design(study: Study, design: sampling.SampleDesign, sample: pd.DataFr
         "min_hits": study.framing.min_hits,
         **design.as_dict(),
         "inclusion_probability": {h: design.pi(h) for h in design.population},
-        "units": [{"unit_id": u, "language": lang, "stratum": h, "pi": float(p)}
-                  for u, lang, h, p in zip(sample["unit_id"], sample["language"], sample["stratum"], sample["pi"])],
+        "units": [
+            {"unit_id": u, "language": lang, "stratum": h, "pi": float(p)}
+            for u, lang, h, p in zip(sample["unit_id"], sample["language"], sample["stratum"], sample["pi"])
+        ],
     }
 
 
@@ -106,8 +114,14 @@ def instructions(codebook, frames: list[str], design: sampling.SampleDesign, cod
         f"Coding sample `{design.draw_id}`: {sum(design.sampled.values())} documents, one sheet per coder "
         f"({', '.join(f'`coding_sheet_{c}.csv`' for c in coders)}; the `.xlsx` files hold the same rows).",
         "",
-        "Read each document's `text` and enter, in each frame's column, **1** if the document uses the frame and **0** if it does not.",
-        "Every cell needs a 1 or a 0. Code each document on its own, without the other coders, and do not change the columns",
+        (
+            "Read each document's `text` and enter, in each frame's column, **1** if the "
+            "document uses the frame and **0** if it does not."
+        ),
+        (
+            "Every cell needs a 1 or a 0. Code each document on its own, without the other "
+            "coders, and do not change the columns"
+        ),
         "`draw_id`, `coder`, `position`, `unit_id`, `language` or `text`, or add, drop or reorder rows.",
         "The sheet deliberately shows no dictionary result: judge the text, not the keywords.",
         "",
@@ -119,8 +133,14 @@ def instructions(codebook, frames: list[str], design: sampling.SampleDesign, cod
         lines.append(f"- `{frame}`: **{e.label}** ({e.family} frame)")
     lines += [
         "",
-        "Generic frames follow Semetko and Valkenburg (2000): conflict (disagreement, blame between parties), economic consequences",
-        "(gains, losses, costs), responsibility (who causes or should solve a problem), human interest (persons, emotions) and",
+        (
+            "Generic frames follow Semetko and Valkenburg (2000): conflict (disagreement, blame "
+            "between parties), economic consequences"
+        ),
+        (
+            "(gains, losses, costs), responsibility (who causes or should solve a problem), "
+            "human interest (persons, emotions) and"
+        ),
         "morality (values, moral prescriptions). A frame is present when the document uses it, however briefly.",
         "",
         "## Returning the sheets",
@@ -145,7 +165,9 @@ def _one_line(path: Path, problems: list[str]) -> InputError:
     return InputError(path, problem, fix if problem != first else "")
 
 
-def read_codes(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def read_codes(
+    study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Every coder's filled sheet from ``[validation] codes``, checked strictly: long codes
     ``unit_id, coder, language`` + one 0/1 column per frame, and the adjudicated codes (or None).
 
@@ -153,8 +175,11 @@ def read_codes(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame
     """
     folder = study.path(study.validation.codes)
     if not folder.is_dir():
-        raise InputError(study.source, f"[validation] codes = {study.validation.codes!r} is not a folder",
-                         "name the folder that holds the filled coding_sheet_<coder>.csv files")
+        raise InputError(
+            study.source,
+            f"[validation] codes = {study.validation.codes!r} is not a folder",
+            "name the folder that holds the filled coding_sheet_<coder>.csv files",
+        )
     problems: list[InputError] = []
     parts = []
     language = dict(zip(sample["unit_id"].astype(str), sample["language"]))
@@ -162,14 +187,25 @@ def read_codes(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame
         candidates = [folder / f"coding_sheet_{coder}.{ext}" for ext in ("csv", "xlsx")]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
-            problems.append(InputError(candidates[0], f"coder {coder}'s filled sheet is missing",
-                                       "put it there (CSV or .xlsx), or set [validation] coders to the number of coders"))
+            problems.append(
+                InputError(
+                    candidates[0],
+                    f"coder {coder}'s filled sheet is missing",
+                    "put it there (CSV or .xlsx), or set [validation] coders to the number of coders",
+                )
+            )
             continue
         sheet = files.read_coding_sheet(path)
         found = sheets.check_codes(sheet, design, frames=frames, sample=sample)
         if not found and "coder" in sheet.columns:
-            found = [f"row {i + 2} (coder {c}): the sheet of coder {coder} names coder '{c}'; use coder {coder}'s own sheet or fix the name"
-                     for i, c in enumerate(sheet["coder"].astype(str).str.strip()) if c != coder][:1]
+            found = [
+                (
+                    f"row {i + 2} (coder {c}): the sheet of coder {coder} names coder '{c}'; use coder "
+                    f"{coder}'s own sheet or fix the name"
+                )
+                for i, c in enumerate(sheet["coder"].astype(str).str.strip())
+                if c != coder
+            ][:1]
         if found:
             problems.append(_one_line(path, found))
             continue
@@ -185,22 +221,46 @@ def read_codes(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame
     if path.is_file():
         table = files.read_coding_sheet(path)
         missing = [c for c in ("unit_id", "frame", "code") if c not in table.columns]
-        bad = [i for i, (u, f, c) in enumerate(zip(*(table.get(k, pd.Series(dtype=str)) for k in ("unit_id", "frame", "code"))))
-               if str(u).strip() not in language or str(f).strip() not in frames or str(c).strip() not in sheets.VALID_CODES] if not missing else []
+        bad = (
+            [
+                i
+                for i, (u, f, c) in enumerate(
+                    zip(*(table.get(k, pd.Series(dtype=str)) for k in ("unit_id", "frame", "code")))
+                )
+                if str(u).strip() not in language
+                or str(f).strip() not in frames
+                or str(c).strip() not in sheets.VALID_CODES
+            ]
+            if not missing
+            else []
+        )
         if missing:
             problems.append(InputError(path, f"no column {missing[0]!r}", "write the header unit_id,frame,code"))
         elif bad:
             i = bad[0]
-            problems.append(InputError(path, f"row {i + 2}: unit '{table['unit_id'].iloc[i]}', frame '{table['frame'].iloc[i]}' or code "
-                                             f"'{table['code'].iloc[i]}' is not a sampled unit, a coded frame and 0 or 1", "fix the row or drop it"))
+            problems.append(
+                InputError(
+                    path,
+                    f"row {i + 2}: unit '{table['unit_id'].iloc[i]}', frame '{table['frame'].iloc[i]}' or code "
+                    f"'{table['code'].iloc[i]}' is not a sampled unit, a coded frame and 0 or 1",
+                    "fix the row or drop it",
+                )
+            )
         else:
-            adjudicated = pd.DataFrame({"unit_id": table["unit_id"].astype(str).str.strip(), "frame": table["frame"].astype(str).str.strip(),
-                                        "code": [sheets.VALID_CODES[str(c).strip()] for c in table["code"]]})
+            adjudicated = pd.DataFrame(
+                {
+                    "unit_id": table["unit_id"].astype(str).str.strip(),
+                    "frame": table["frame"].astype(str).str.strip(),
+                    "code": [sheets.VALID_CODES[str(c).strip()] for c in table["code"]],
+                }
+            )
     raise_all(problems)
     return pd.concat(parts, ignore_index=True), adjudicated
 
 
-def coded_inclusion(units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frame: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def coded_inclusion(
+    units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frame: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per unit of ``units``: the reference code of ``frame`` (NaN where none), the inclusion
     probability ``n_h' / N_h`` of its stratum (``n_h'`` the stratum's units with a reference code:
     a tie not adjudicated counts as not coded, missing at random within its stratum) and the stratum.
@@ -214,11 +274,18 @@ def coded_inclusion(units: pd.DataFrame, reference: pd.DataFrame, design: sampli
     size = pd.Series(strata).map(design.population).to_numpy(float)
     if (coded == 0).any():
         h = sorted(set(strata[coded == 0]))[0]
-        raise ValueError(f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; code or adjudicate at least one of its units.")
+        raise ValueError(
+            (
+                f"stratum '{h}' has no coded unit with a reference code for frame '{frame}'; code or "
+                "adjudicate at least one of its units."
+            )
+        )
     return y, coded / size, strata
 
 
-def corrected_prevalence(units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], *, level: float) -> pd.DataFrame:
+def corrected_prevalence(
+    units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], *, level: float
+) -> pd.DataFrame:
     """Naive and DSL-corrected prevalence of each frame by language and the vi - en difference.
 
     A unit counts as coded for a frame when it has a reference code; a stratum's inclusion
@@ -229,13 +296,23 @@ def corrected_prevalence(units: pd.DataFrame, reference: pd.DataFrame, design: s
     for frame in frames:
         y, pi, strata = coded_inclusion(units, reference, design, frame)
         data = units.assign(y=y, pi=pi, stratum=strata)
-        table = dsl.dsl_prevalence(data, outcome="y", predicted=frame, pi="pi", variance="stratified", level=level, groups=LANGUAGES)
+        table = dsl.dsl_prevalence(
+            data, outcome="y", predicted=frame, pi="pi", variance="stratified", level=level, groups=LANGUAGES
+        )
         table.insert(0, "frame", frame)
         rows.append(table)
     return pd.concat(rows, ignore_index=True)
 
 
-def budget(accuracy_rows: pd.DataFrame, prevalence: pd.DataFrame, units: pd.DataFrame, frames: list[str], *, half_width: float, level: float) -> pd.DataFrame:
+def budget(
+    accuracy_rows: pd.DataFrame,
+    prevalence: pd.DataFrame,
+    units: pd.DataFrame,
+    frames: list[str],
+    *,
+    half_width: float,
+    level: float,
+) -> pd.DataFrame:
     """Per frame, the planner's documents to code per language for the target half-width
     (:func:`analysis.validation.planner.plan_coding_budget` on this pilot); a frame it cannot plan
     for gets one row whose ``note`` says why."""
@@ -244,8 +321,12 @@ def budget(accuracy_rows: pd.DataFrame, prevalence: pd.DataFrame, units: pd.Data
     rows = []
     for frame in frames:
         try:
-            pilot = planner.pilot_assumptions(accuracy_rows, prevalence[prevalence["frame"] == frame], frame=frame, n_units=n_units)
-            plan = planner.plan_coding_budget(pilot, half_width=half_width, level=level, languages=LANGUAGES, split="optimal")
+            pilot = planner.pilot_assumptions(
+                accuracy_rows, prevalence[prevalence["frame"] == frame], frame=frame, n_units=n_units
+            )
+            plan = planner.plan_coding_budget(
+                pilot, half_width=half_width, level=level, languages=LANGUAGES, split="optimal"
+            )
         except ValueError as exc:
             rows.append(pd.DataFrame([{"frame": frame, "language": "", "note": str(exc)}]))
             continue
@@ -257,7 +338,9 @@ def budget(accuracy_rows: pd.DataFrame, prevalence: pd.DataFrame, units: pd.Data
 KWIC_WINDOW = 5
 
 
-def pattern_hits(annotations, prepared, frames: list[str], coded: set[str], *, window: int = KWIC_WINDOW) -> pd.DataFrame:
+def pattern_hits(
+    annotations, prepared, frames: list[str], coded: set[str], *, window: int = KWIC_WINDOW
+) -> pd.DataFrame:
     """Every hit of a coded frame in a coded document: ``unit_id, language, frame, pattern, left,
     keyword, right``, the pattern as written in the codebook (the :attr:`Hit.pattern` that
     :func:`analysis.framing.equivalence.pattern_sources` counts) and its KWIC line
@@ -274,21 +357,39 @@ def pattern_hits(annotations, prepared, frames: list[str], coded: set[str], *, w
             for s, hits in enumerate(family_hits):
                 for h in hits:
                     if h.entry in wanted:
-                        rows.append((str(a.doc_id), a.language, h.entry, h.pattern, *audit.kwic_line(sentences[s], h.start, h.end, window=window)))
+                        rows.append(
+                            (
+                                str(a.doc_id),
+                                a.language,
+                                h.entry,
+                                h.pattern,
+                                *audit.kwic_line(sentences[s], h.start, h.end, window=window),
+                            )
+                        )
     return pd.DataFrame(rows, columns=["unit_id", "language", "frame", "pattern", "left", "keyword", "right"])
 
 
-def pattern_audit_table(annotations, prepared, units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign,
-                        frames: list[str]) -> pd.DataFrame:
+def pattern_audit_table(
+    annotations,
+    prepared,
+    units: pd.DataFrame,
+    reference: pd.DataFrame,
+    design: sampling.SampleDesign,
+    frames: list[str],
+) -> pd.DataFrame:
     """The pattern audit (:func:`analysis.validation.audit.pattern_audit`) of the coded documents,
     each weighted by ``1 / pi`` with ``pi = n_h' / N_h`` (:func:`coded_inclusion`)."""
     weights = []
     for frame in frames:
         y, pi, _ = coded_inclusion(units, reference, design, frame)
         keep = ~np.isnan(y)
-        weights.append(pd.DataFrame({"unit_id": units["unit_id"].to_numpy()[keep], "frame": frame, "weight": 1.0 / pi[keep]}))
+        weights.append(
+            pd.DataFrame({"unit_id": units["unit_id"].to_numpy()[keep], "frame": frame, "weight": 1.0 / pi[keep]})
+        )
     coded = set(reference.loc[reference["reference"].notna(), "unit_id"].astype(str))
-    return audit.pattern_audit(pattern_hits(annotations, prepared, frames, coded), reference, pd.concat(weights, ignore_index=True))
+    return audit.pattern_audit(
+        pattern_hits(annotations, prepared, frames, coded), reference, pd.concat(weights, ignore_index=True)
+    )
 
 
 def model_cluster(study: Study, docvars: pd.DataFrame) -> str:
@@ -300,8 +401,14 @@ def model_cluster(study: Study, docvars: pd.DataFrame) -> str:
     return ""
 
 
-def corrected_model_table(study: Study, units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str],
-                          docvars: pd.DataFrame) -> pd.DataFrame:
+def corrected_model_table(
+    study: Study,
+    units: pd.DataFrame,
+    reference: pd.DataFrame,
+    design: sampling.SampleDesign,
+    frames: list[str],
+    docvars: pd.DataFrame,
+) -> pd.DataFrame:
     """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence,
     naive and DSL-corrected (:func:`analysis.validation.audit.corrected_model`); a coefficient of a
     language from one outlet keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
@@ -334,14 +441,32 @@ def corrected_model_table(study: Study, units: pd.DataFrame, reference: pd.DataF
         no_se = {}
         if cluster:
             data[cluster] = dv[cluster].astype(str).to_numpy()
-            no_se = models.lone_cluster_terms(models.categorical_factors(dv, formula), dv[cluster].astype(str), list(x.columns))
-        return audit.corrected_model(data, frames=frames, terms=list(x.columns), cluster=cluster or None, no_se=no_se, level=study.validation.level)
+            no_se = models.lone_cluster_terms(
+                models.categorical_factors(dv, formula), dv[cluster].astype(str), list(x.columns)
+            )
+        return audit.corrected_model(
+            data,
+            frames=frames,
+            terms=list(x.columns),
+            cluster=cluster or None,
+            no_se=no_se,
+            level=study.validation.level,
+        )
     except (ValueError, patsy.PatsyError) as exc:
-        return pd.DataFrame([{"term": "(none)", "note": f"not fitted: {str(exc).rstrip('.')}"}], columns=audit.MODEL_COLUMNS)
+        return pd.DataFrame(
+            [{"term": "(none)", "note": f"not fitted: {str(exc).rstrip('.')}"}], columns=audit.MODEL_COLUMNS
+        )
 
 
-def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], annotations: list,
-               ps) -> list:
+def _estimates(
+    study: Study,
+    units: pd.DataFrame,
+    sample: pd.DataFrame,
+    design: sampling.SampleDesign,
+    frames: list[str],
+    annotations: list,
+    ps,
+) -> list:
     """The tables and figure computed from the filled sheets (read and checked first)."""
     v = study.validation
     codes, adjudicated = read_codes(study, design, sample, frames)
@@ -351,17 +476,35 @@ def _estimates(study: Study, units: pd.DataFrame, sample: pd.DataFrame, design: 
         alphas = agreement.alpha_table(codes, frames=frames, seed=v.seed, n_boot=v.bootstrap, level=v.level)
         disputed = agreement.disagreements(codes, frames=frames)
         reference = agreement.reference_codes(codes, frames=frames, adjudicated=adjudicated)
-        acc = accuracy.accuracy_table(sample, reference, design, frames=frames, seed=v.seed, n_boot=v.bootstrap, level=v.level)
+        acc = accuracy.accuracy_table(
+            sample, reference, design, frames=frames, seed=v.seed, n_boot=v.bootstrap, level=v.level
+        )
         if both:
-            differential = accuracy.differential_error(sample, reference, design, frames=frames, seed=v.seed, languages=LANGUAGES,
-                                                       n_boot=v.bootstrap, level=v.level)
+            differential = accuracy.differential_error(
+                sample,
+                reference,
+                design,
+                frames=frames,
+                seed=v.seed,
+                languages=LANGUAGES,
+                n_boot=v.bootstrap,
+                level=v.level,
+            )
             prevalence = corrected_prevalence(units, reference, design, frames, level=v.level)
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
         patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, frames)
-        model = corrected_model_table(study, units, reference, design, frames, ps.docvars) if study.model is not None else None
+        model = (
+            corrected_model_table(study, units, reference, design, frames, ps.docvars)
+            if study.model is not None
+            else None
+        )
     except ValueError as exc:
-        raise InputError(study.path(v.codes), str(exc).rstrip("."), f"decide the coders' disagreements in {ADJUDICATED} in that folder "
-                         "(columns unit_id, frame, code), or have another coder code the units") from None
+        raise InputError(
+            study.path(v.codes),
+            str(exc).rstrip("."),
+            f"decide the coders' disagreements in {ADJUDICATED} in that folder "
+            "(columns unit_id, frame, code), or have another coder code the units",
+        ) from None
     if not both:
         note = pd.DataFrame([{"note": "needs documents in both vi and en"}])
         differential, prevalence, plan = note, note, note
@@ -397,17 +540,37 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     sample, design = sampling.draw_coding_sample(units, hit_columns=frames, seed=v.seed, size_per_stratum=v.per_stratum)
     texts = {str(d.doc_id): d.text for d in ps.corpus.documents if str(d.doc_id) in set(sample["unit_id"])}
     coders = coder_names(study)
-    results: list = [Raw("coding_design.json", json.dumps(coding_design(study, design, sample, frames), ensure_ascii=False, indent=2) + "\n"),
-                     Raw("coding_instructions.md", instructions(codebook, frames, design, coders))]
+    results: list = [
+        Raw(
+            "coding_design.json",
+            json.dumps(coding_design(study, design, sample, frames), ensure_ascii=False, indent=2) + "\n",
+        ),
+        Raw("coding_instructions.md", instructions(codebook, frames, design, coders)),
+    ]
     blank = {c: sampling.coder_sheet(sample, texts, design, frames=frames, coder=c) for c in coders}
     results += [Csv("coding_sheet_{coder}", blank[c], values={"coder": c}) for c in coders]
     if xlsx_available():
         results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
     if v.codes:
-        results += _estimates(study, units, sample, design, frames, annotations, ps)  # every sheet read and checked before anything is written
+        results += _estimates(
+            study, units, sample, design, frames, annotations, ps
+        )  # every sheet read and checked before anything is written
     log.info("validation: coding sample %s, %d of %d documents", design.draw_id, len(sample), len(units))
     return write_results(study.output_dir, results, study)
 
 
-__all__ = ["budget", "coded_inclusion", "coding_design", "corrected_model_table", "corrected_prevalence", "instructions", "model_cluster",
-           "pattern_audit_table", "pattern_hits", "presence_units", "read_codes", "run_validation", "validation_frames"]
+__all__ = [
+    "budget",
+    "coded_inclusion",
+    "coding_design",
+    "corrected_model_table",
+    "corrected_prevalence",
+    "instructions",
+    "model_cluster",
+    "pattern_audit_table",
+    "pattern_hits",
+    "presence_units",
+    "read_codes",
+    "run_validation",
+    "validation_frames",
+]

@@ -120,16 +120,26 @@ def nesting(labels, clusters, *, group_word: str = "language", cluster_word: str
     if shared:
         c = shared[0]
         names = ", ".join(repr(str(g)) for g in sorted(groups_of[c]))
-        problem = (f"{cluster_word} {c!r} publishes in more than one {group_word} ({names}): "
-                   f"{cluster_word}s are not nested in {group_word}s, so whole {cluster_word}s cannot be permuted; "
-                   f"no {group_word} p-value")
+        problem = (
+            f"{cluster_word} {c!r} publishes in more than one {group_word} ({names}): "
+            f"{cluster_word}s are not nested in {group_word}s, so whole {cluster_word}s cannot be permuted; "
+            f"no {group_word} p-value"
+        )
     elif confounded:
         g = confounded[0]
         only = str(frame.loc[frame["g"] == g, "c"].iloc[0])
-        problem = (f"{group_word} {g!r} comes from one {cluster_word} ({only!r}): "
-                   f"its contrast with another {group_word} equals an {cluster_word} contrast; no {group_word} p-value")
-    return Nesting(nested=not shared, clusters_per_group=per_group, docs_per_cluster=docs, confounded=confounded,
-                   shared=shared, problem=problem)
+        problem = (
+            f"{group_word} {g!r} comes from one {cluster_word} ({only!r}): "
+            f"its contrast with another {group_word} equals an {cluster_word} contrast; no {group_word} p-value"
+        )
+    return Nesting(
+        nested=not shared,
+        clusters_per_group=per_group,
+        docs_per_cluster=docs,
+        confounded=confounded,
+        shared=shared,
+        problem=problem,
+    )
 
 
 def _anova_icc(values: np.ndarray, clusters: np.ndarray) -> float:
@@ -148,8 +158,9 @@ def _anova_icc(values: np.ndarray, clusters: np.ndarray) -> float:
     return float((msb - msw) / denominator) if denominator > 0 else float("nan")
 
 
-def design_summary(docvars: pd.DataFrame, *, group: str, cluster: str,
-                   values: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+def design_summary(
+    docvars: pd.DataFrame, *, group: str, cluster: str, values: Mapping[str, np.ndarray] | None = None
+) -> pd.DataFrame:
     """One row per group: clusters, documents, documents per cluster, and per item the ICC and effective n.
 
     The ICC is the one-way ANOVA estimator among the group's clusters,
@@ -194,9 +205,14 @@ def design_summary(docvars: pd.DataFrame, *, group: str, cluster: str,
     for g in sorted(set(labels)):
         mask = labels == g
         sizes = pd.Series(clusters[mask]).value_counts()
-        row = {"group": g, "outlets": int(sizes.size), "documents": int(mask.sum()),
-               "docs_per_outlet_min": int(sizes.min()), "docs_per_outlet_median": float(sizes.median()),
-               "docs_per_outlet_max": int(sizes.max())}
+        row = {
+            "group": g,
+            "outlets": int(sizes.size),
+            "documents": int(mask.sum()),
+            "docs_per_outlet_min": int(sizes.min()),
+            "docs_per_outlet_median": float(sizes.median()),
+            "docs_per_outlet_max": int(sizes.max()),
+        }
         mbar = float(sizes.mean())
         for k, v in items.items():
             icc = _anova_icc(v[mask], clusters[mask])
@@ -238,8 +254,9 @@ def _welch_rows(sum1, sumsq1, n1, sum2, sumsq2, n2):
     return diff, t
 
 
-def outlet_permutation_test(values, labels, clusters, *, a: str, b: str, n_resamples: int = 9999,
-                            rng: np.random.Generator | None = None) -> PermutationResult:
+def outlet_permutation_test(
+    values, labels, clusters, *, a: str, b: str, n_resamples: int = 9999, rng: np.random.Generator | None = None
+) -> PermutationResult:
     """Two-sided permutation test of a difference between groups ``a`` and ``b`` that permutes whole outlets.
 
     Each document's value is averaged within its outlet; the statistic is Welch's t on the outlet means,
@@ -400,8 +417,9 @@ def _inv_sqrt_psd(S: np.ndarray) -> np.ndarray:
     return (vecs * inv) @ vecs.T
 
 
-def _cluster_robust(X: np.ndarray, resid: np.ndarray, weights: np.ndarray, clusters, phi: np.ndarray, kind: str,
-                    coef: np.ndarray) -> ClusterRobustFit:
+def _cluster_robust(
+    X: np.ndarray, resid: np.ndarray, weights: np.ndarray, clusters, phi: np.ndarray, kind: str, coef: np.ndarray
+) -> ClusterRobustFit:
     X = np.asarray(X, dtype=float)
     n, p = X.shape
     _, index = np.unique(_as_str_array(clusters), return_inverse=True)
@@ -431,8 +449,19 @@ def _cluster_robust(X: np.ndarray, resid: np.ndarray, weights: np.ndarray, clust
     for j in range(p):
         scores[j] = np.bincount(index, weights=estmat[j] * resid, minlength=G)
     vcov = scores @ scores.T
-    return ClusterRobustFit(coef=coef, vcov=vcov, kind=kind, n_clusters=G, nobs=n, X=X, weights=weights, phi=phi,
-                            bread=M, estmat=estmat, cluster_index=index)
+    return ClusterRobustFit(
+        coef=coef,
+        vcov=vcov,
+        kind=kind,
+        n_clusters=G,
+        nobs=n,
+        X=X,
+        weights=weights,
+        phi=phi,
+        bread=M,
+        estmat=estmat,
+        cluster_index=index,
+    )
 
 
 def cr2_ols(X, y, clusters, *, weights=None, target=None, kind: str = "CR2") -> ClusterRobustFit:
@@ -633,9 +662,17 @@ class BootstrapResult:
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
 
-def wild_cluster_bootstrap(X, y, clusters, *, coef: int, n_resamples: int = 9999,
-                           rng: np.random.Generator | None = None, weights: str = "auto",
-                           studentize: str = "CR1") -> BootstrapResult:
+def wild_cluster_bootstrap(
+    X,
+    y,
+    clusters,
+    *,
+    coef: int,
+    n_resamples: int = 9999,
+    rng: np.random.Generator | None = None,
+    weights: str = "auto",
+    studentize: str = "CR1",
+) -> BootstrapResult:
     """Restricted wild cluster bootstrap (WCR) p-value of H0: ``beta_coef = 0`` in an OLS regression.
 
     Fit the model with ``beta_coef = 0`` imposed (drop the column), keep its fitted values ``X b~`` and
@@ -716,7 +753,16 @@ def wild_cluster_bootstrap(X, y, clusters, *, coef: int, n_resamples: int = 9999
     return BootstrapResult(estimate, float(t_obs), pval, len(v), weights, enumerated, studentize)
 
 
-DESIGN_COLUMNS = ["group", "outlets", "documents", "docs_per_outlet_min", "docs_per_outlet_median", "docs_per_outlet_max", "unit", "note"]
+DESIGN_COLUMNS = [
+    "group",
+    "outlets",
+    "documents",
+    "docs_per_outlet_min",
+    "docs_per_outlet_median",
+    "docs_per_outlet_max",
+    "unit",
+    "note",
+]
 
 
 def design_table(docvars: pd.DataFrame, *, group: str, cluster: str) -> pd.DataFrame:
@@ -735,10 +781,24 @@ def design_table(docvars: pd.DataFrame, *, group: str, cluster: str) -> pd.DataF
     """
     if not cluster or cluster not in docvars.columns:
         counts = docvars[group].astype(str).value_counts().sort_index()
-        note = f"no {cluster} column: documents are the unit" if cluster else "[framing] cluster not set: documents are the unit"
-        return pd.DataFrame({"group": counts.index, "outlets": math.nan, "documents": counts.to_numpy(), "docs_per_outlet_min": math.nan,
-                             "docs_per_outlet_median": math.nan, "docs_per_outlet_max": math.nan, "unit": "documents", "note": note},
-                            columns=DESIGN_COLUMNS)
+        note = (
+            f"no {cluster} column: documents are the unit"
+            if cluster
+            else "[framing] cluster not set: documents are the unit"
+        )
+        return pd.DataFrame(
+            {
+                "group": counts.index,
+                "outlets": math.nan,
+                "documents": counts.to_numpy(),
+                "docs_per_outlet_min": math.nan,
+                "docs_per_outlet_median": math.nan,
+                "docs_per_outlet_max": math.nan,
+                "unit": "documents",
+                "note": note,
+            },
+            columns=DESIGN_COLUMNS,
+        )
     table = design_summary(docvars, group=group, cluster=cluster).rename(columns={"clusters": "outlets"})
     design = nesting(docvars[group], docvars[cluster], group_word=group, cluster_word=cluster)
     table["unit"] = "none" if design.problem else "outlets"

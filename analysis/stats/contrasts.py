@@ -68,17 +68,31 @@ def contrast_problems(contrast: Contrast, docvars: pd.DataFrame, where: str) -> 
         present = set(docvars[column].astype(str))
         for value in values:
             if value not in present:
-                problems.append(InputError(where, f"{key} subset names {column} = '{value}', which no document has",
-                                           f"use one of: {', '.join(sorted(present))}"))
+                problems.append(
+                    InputError(
+                        where,
+                        f"{key} subset names {column} = '{value}', which no document has",
+                        f"use one of: {', '.join(sorted(present))}",
+                    )
+                )
     kept = docvars[subset_mask(contrast, docvars)]
     for group in contrast.groups:
         if not group_mask(group, kept).any():
             values = {c: sorted(set(kept[c].astype(str))) for c, _ in group}
             hint = "; ".join(f"{c}: {', '.join(v)}" for c, v in values.items())
-            problems.append(InputError(where, f"{key} names the group {group_label(group)}, which no document has",
-                                       f"use values the metadata has ({hint})"))
+            problems.append(
+                InputError(
+                    where,
+                    f"{key} names the group {group_label(group)}, which no document has",
+                    f"use values the metadata has ({hint})",
+                )
+            )
     if not problems and len(set(assign_groups(contrast, docvars).dropna())) < 2:
-        problems.append(InputError(where, f"{key} leaves fewer than two groups with documents", "widen the subset or list other groups"))
+        problems.append(
+            InputError(
+                where, f"{key} leaves fewer than two groups with documents", "widen the subset or list other groups"
+            )
+        )
     return problems
 
 
@@ -106,7 +120,11 @@ def assign_groups(contrast: Contrast, docvars: pd.DataFrame) -> pd.Series:
     inside = subset_mask(contrast, docvars)
     if contrast.by:
         combined = docvars[list(contrast.by)].astype(str)
-        text = combined.apply(lambda row: group_label(list(zip(contrast.by, row))), axis=1) if len(combined) else pd.Series(dtype=object)
+        text = (
+            combined.apply(lambda row: group_label(list(zip(contrast.by, row))), axis=1)
+            if len(combined)
+            else pd.Series(dtype=object)
+        )
         labels[inside] = text[inside]
         return labels
     for group in contrast.groups:
@@ -149,7 +167,9 @@ def mantel_haenszel(tables: Sequence[np.ndarray] | np.ndarray, correction: bool 
     t = np.asarray(tables, dtype=float).reshape(-1, 2, 2)
     n = t.sum(axis=(1, 2))
     t, n = t[n >= 2], n[n >= 2]
-    out = dict(odds_ratio=math.nan, ci_low=math.nan, ci_high=math.nan, statistic=math.nan, p=math.nan, strata=int(len(t)))
+    out = dict(
+        odds_ratio=math.nan, ci_low=math.nan, ci_high=math.nan, statistic=math.nan, p=math.nan, strata=int(len(t))
+    )
     if not len(t):
         return out
     a, b, c, d = t[:, 0, 0], t[:, 0, 1], t[:, 1, 0], t[:, 1, 1]
@@ -210,8 +230,16 @@ def stratified_difference(values: np.ndarray, labels: np.ndarray, strata: np.nda
     return total / sum(weights.values())
 
 
-def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: np.ndarray, *, a: str, b: str,
-                                n_resamples: int, rng: np.random.Generator) -> tuple[float, float]:
+def stratified_permutation_test(
+    values: np.ndarray,
+    labels: np.ndarray,
+    strata: np.ndarray,
+    *,
+    a: str,
+    b: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> tuple[float, float]:
     """Two-sided permutation test of :func:`stratified_difference`, labels shuffled within strata.
 
     Returns ``(difference, p)`` with ``p = (1 + #{|null| >= |observed|}) / (1 + n_resamples)``
@@ -227,7 +255,11 @@ def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: 
     >>> diff, round(p, 1)
     (2.5, 0.5)
     """
-    values, labels, strata = np.asarray(values, dtype=float), np.asarray(labels, dtype=object), np.asarray(strata, dtype=object)
+    values, labels, strata = (
+        np.asarray(values, dtype=float),
+        np.asarray(labels, dtype=object),
+        np.asarray(strata, dtype=object),
+    )
     weights = stratum_weights(labels, strata, a=a, b=b)
     keep = np.isin(labels, [a, b]) & np.isin(strata, list(weights))
     values, labels, strata = values[keep], labels[keep], strata[keep]
@@ -249,7 +281,7 @@ def stratified_permutation_test(values: np.ndarray, labels: np.ndarray, strata: 
             rows = min(chunk, n_resamples - start)
             order = rng.permuted(np.broadcast_to(np.arange(len(idx)), (rows, len(idx))), axis=1)
             sums = v[order[:, :k]].sum(axis=1)
-            null[start:start + rows] += weights[s] * (sums / k - (v.sum() - sums) / (len(idx) - k))
+            null[start : start + rows] += weights[s] * (sums / k - (v.sum() - sums) / (len(idx) - k))
     null /= wsum
     tol = 1e-12 * max(1.0, abs(observed))
     p = (1 + np.sum(np.abs(null) >= abs(observed) - tol)) / (1 + n_resamples)
@@ -263,8 +295,16 @@ def jsd_bits(x: np.ndarray, y: np.ndarray) -> float:
     return float(jensenshannon(x, y, base=2) ** 2)
 
 
-def distribution_permutation_test(counts: np.ndarray, labels: np.ndarray, *, a: str, b: str, n_resamples: int,
-                                  rng: np.random.Generator, strata: np.ndarray | None = None) -> dict[str, float]:
+def distribution_permutation_test(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    *,
+    a: str,
+    b: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+    strata: np.ndarray | None = None,
+) -> dict[str, float]:
     """Do two groups' documents spread their hits differently over the items? Documents are the units.
 
     ``counts`` is documents × items (hits). The statistic is the Jensen–Shannon divergence (bits)
@@ -289,8 +329,14 @@ def distribution_permutation_test(counts: np.ndarray, labels: np.ndarray, *, a: 
     keep = np.isin(labels, [a, b])
     counts, labels, strata = counts[keep], labels[keep], strata[keep]
     is_a = labels == a
-    out = dict(jsd=math.nan, p=math.nan, docs_a=int(is_a.sum()), docs_b=int((~is_a).sum()),
-               hits_a=float(counts[is_a].sum()), hits_b=float(counts[~is_a].sum()))
+    out = dict(
+        jsd=math.nan,
+        p=math.nan,
+        docs_a=int(is_a.sum()),
+        docs_b=int((~is_a).sum()),
+        hits_a=float(counts[is_a].sum()),
+        hits_b=float(counts[~is_a].sum()),
+    )
     observed = jsd_bits(counts[is_a].sum(axis=0), counts[~is_a].sum(axis=0))
     out["jsd"] = observed
     if math.isnan(observed) or counts.shape[1] < 2:
@@ -325,14 +371,51 @@ class MeasureTable:
     scale: float = 1000.0  # rate = scale · count / exposure (per 1,000 tokens, per 100 sentences ...)
 
 
-COMPARE_COLUMNS = ["contrast", "measure", "item", "label", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "difference",
-                   "p", "p_adjusted", "p_unit", "p_documents", "correction", "within", "strata", "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "mh_p",
-                   "clusters", "effective_clusters", "design_effect", "effective_n", "cluster_ci_low", "cluster_ci_high",
-                   "mdd", "too_small", "note"]
+COMPARE_COLUMNS = [
+    "contrast",
+    "measure",
+    "item",
+    "label",
+    "group_a",
+    "group_b",
+    "n_a",
+    "n_b",
+    "mean_a",
+    "mean_b",
+    "difference",
+    "p",
+    "p_adjusted",
+    "p_unit",
+    "p_documents",
+    "correction",
+    "within",
+    "strata",
+    "mh_odds_ratio",
+    "mh_ci_low",
+    "mh_ci_high",
+    "mh_p",
+    "clusters",
+    "effective_clusters",
+    "design_effect",
+    "effective_n",
+    "cluster_ci_low",
+    "cluster_ci_high",
+    "mdd",
+    "too_small",
+    "note",
+]
 
 
-def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *, n_resamples: int, seed: int, min_docs: int = 5,
-            mdd_simulations: int = 200) -> pd.DataFrame:
+def compare(
+    contrast: Contrast,
+    measure: MeasureTable,
+    docvars: pd.DataFrame,
+    *,
+    n_resamples: int,
+    seed: int,
+    min_docs: int = 5,
+    mdd_simulations: int = 200,
+) -> pd.DataFrame:
     """Run one contrast on one measure: one row per pair of groups and item (:data:`COMPARE_COLUMNS`).
 
     ``mean_a``/``mean_b``: mean over documents of ``scale · count / exposure``; ``difference`` and
@@ -357,7 +440,11 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *,
     labels_all = assign_groups(contrast, docvars)
     ids = [d for d in measure.counts.index if d in labels_all.index and isinstance(labels_all.get(d), str)]
     labels = labels_all.loc[ids].to_numpy(dtype=object)
-    strata = docvars.loc[ids, contrast.within].astype(str).to_numpy(dtype=object) if contrast.within else np.zeros(len(ids), dtype=object)
+    strata = (
+        docvars.loc[ids, contrast.within].astype(str).to_numpy(dtype=object)
+        if contrast.within
+        else np.zeros(len(ids), dtype=object)
+    )
     clusters = docvars.loc[ids, contrast.cluster].astype(str).to_numpy(dtype=object) if contrast.cluster else None
     exposure = measure.exposure.reindex(ids).to_numpy(dtype=float)
     counts = measure.counts.loc[ids]
@@ -377,36 +464,89 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *,
             diff, p = stratified_permutation_test(rate, labels, strata, a=a, b=b, n_resamples=n_resamples, rng=rng)
             p_documents, p_unit = p, "documents"
             if clusters is not None and not contrast.within:
-                p, p_unit, unit_note = _outlet_p(rate, labels, clusters, a=a, b=b, column=contrast.cluster, n_resamples=n_resamples,
-                                                 rng=keyed_rng(seed, "outlet-permutation", contrast.name, measure.kind, item, a, b), p=p)
+                p, p_unit, unit_note = _outlet_p(
+                    rate,
+                    labels,
+                    clusters,
+                    a=a,
+                    b=b,
+                    column=contrast.cluster,
+                    n_resamples=n_resamples,
+                    rng=keyed_rng(seed, "outlet-permutation", contrast.name, measure.kind, item, a, b),
+                    p=p,
+                )
                 if unit_note:
                     notes.append(unit_note)
             if contrast.within and n_strata == 0:
                 notes.append(f"no {contrast.within} holds both groups: nothing to compare within")
             mh = mantel_haenszel(presence_tables(y > 0, labels, strata, a=a, b=b))
-            row = dict(contrast=contrast.name, measure=measure.kind, item=item, label=measure.labels.get(item, item), group_a=a, group_b=b,
-                       n_a=n_a, n_b=n_b, mean_a=float(rate[labels == a].mean()) if n_a else math.nan,
-                       mean_b=float(rate[labels == b].mean()) if n_b else math.nan, difference=diff, p=p, p_adjusted=math.nan,
-                       p_unit=p_unit, p_documents=p_documents,
-                       correction=contrast.correction, within=contrast.within or "(none)", strata=n_strata if contrast.within else 1,
-                       mh_odds_ratio=mh["odds_ratio"], mh_ci_low=mh["ci_low"], mh_ci_high=mh["ci_high"], mh_p=mh["p"],
-                       clusters=math.nan, effective_clusters=math.nan, design_effect=math.nan, effective_n=math.nan,
-                       cluster_ci_low=math.nan, cluster_ci_high=math.nan, mdd=math.nan, too_small=small, note="")
+            row = dict(
+                contrast=contrast.name,
+                measure=measure.kind,
+                item=item,
+                label=measure.labels.get(item, item),
+                group_a=a,
+                group_b=b,
+                n_a=n_a,
+                n_b=n_b,
+                mean_a=float(rate[labels == a].mean()) if n_a else math.nan,
+                mean_b=float(rate[labels == b].mean()) if n_b else math.nan,
+                difference=diff,
+                p=p,
+                p_adjusted=math.nan,
+                p_unit=p_unit,
+                p_documents=p_documents,
+                correction=contrast.correction,
+                within=contrast.within or "(none)",
+                strata=n_strata if contrast.within else 1,
+                mh_odds_ratio=mh["odds_ratio"],
+                mh_ci_low=mh["ci_low"],
+                mh_ci_high=mh["ci_high"],
+                mh_p=mh["p"],
+                clusters=math.nan,
+                effective_clusters=math.nan,
+                design_effect=math.nan,
+                effective_n=math.nan,
+                cluster_ci_low=math.nan,
+                cluster_ci_high=math.nan,
+                mdd=math.nan,
+                too_small=small,
+                note="",
+            )
             pair = np.isin(labels, [a, b])
             sd = float(np.std(rate[pair], ddof=1)) if pair.sum() > 1 else math.nan
             icc, m_bar = 0.0, 1.0
             if clusters is not None:
                 de = design_effect(rate[pair], clusters[pair])
-                row.update(clusters=de["clusters"], effective_clusters=de["effective_clusters"], design_effect=de["design_effect"],
-                           effective_n=de["effective_n"])
+                row.update(
+                    clusters=de["clusters"],
+                    effective_clusters=de["effective_clusters"],
+                    design_effect=de["design_effect"],
+                    effective_n=de["effective_n"],
+                )
                 icc, m_bar = de["icc"], de["mean_cluster_size"]
-                low, high = cluster_bootstrap_difference(rate, labels, clusters, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "cluster", contrast.name, item, a, b))
+                low, high = cluster_bootstrap_difference(
+                    rate,
+                    labels,
+                    clusters,
+                    a=a,
+                    b=b,
+                    n_resamples=n_resamples,
+                    rng=keyed_rng(seed, "cluster", contrast.name, item, a, b),
+                )
                 row.update(cluster_ci_low=low, cluster_ci_high=high)
                 if de["clusters"] < 10:
                     notes.append(f"{de['clusters']} clusters: cluster-based intervals need many more")
             if n_a >= 2 and n_b >= 2 and math.isfinite(sd) and sd > 0:
-                row["mdd"] = minimum_detectable_difference(sd, n_a, n_b, icc=icc, cluster_size=m_bar, n_simulations=mdd_simulations,
-                                                           rng=keyed_rng(seed, "mdd", contrast.name, item, a, b))
+                row["mdd"] = minimum_detectable_difference(
+                    sd,
+                    n_a,
+                    n_b,
+                    icc=icc,
+                    cluster_size=m_bar,
+                    n_simulations=mdd_simulations,
+                    rng=keyed_rng(seed, "mdd", contrast.name, item, a, b),
+                )
             row["note"] = "; ".join(notes)
             records.append(row)
     table = pd.DataFrame(records, columns=COMPARE_COLUMNS)
@@ -415,8 +555,18 @@ def compare(contrast: Contrast, measure: MeasureTable, docvars: pd.DataFrame, *,
     return table
 
 
-def _outlet_p(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, *, a: str, b: str, column: str, n_resamples: int,
-              rng: np.random.Generator, p: float) -> tuple[float, str, str]:
+def _outlet_p(
+    values: np.ndarray,
+    labels: np.ndarray,
+    clusters: np.ndarray,
+    *,
+    a: str,
+    b: str,
+    column: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+    p: float,
+) -> tuple[float, str, str]:
     """The primary p of one pair when its outlets nest in the two groups: (p, unit, note)."""
     from .clustered import nesting, outlet_permutation_test
 
@@ -426,16 +576,41 @@ def _outlet_p(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, *, a
         return p, "documents", f"{column}s span the groups: p from documents (conditional on these {column}s)"
     if design.problem:
         return math.nan, "none", design.problem
-    result = outlet_permutation_test(values[pair], labels[pair], clusters[pair], a=a, b=b, n_resamples=n_resamples, rng=rng)
+    result = outlet_permutation_test(
+        values[pair], labels[pair], clusters[pair], a=a, b=b, n_resamples=n_resamples, rng=rng
+    )
     return result.p, f"{column}s", ""
 
 
-DISTRIBUTION_COLUMNS = ["contrast", "measure", "family", "group_a", "group_b", "docs_a", "docs_b", "hits_a", "hits_b", "jsd", "p",
-                        "p_adjusted", "unit", "too_small", "note"]
+DISTRIBUTION_COLUMNS = [
+    "contrast",
+    "measure",
+    "family",
+    "group_a",
+    "group_b",
+    "docs_a",
+    "docs_b",
+    "hits_a",
+    "hits_b",
+    "jsd",
+    "p",
+    "p_adjusted",
+    "unit",
+    "too_small",
+    "note",
+]
 
 
-def distribution_table(contrast: Contrast, measure: MeasureTable, families: Mapping[str, str], docvars: pd.DataFrame,
-                       *, n_resamples: int, seed: int, min_docs: int = 5) -> pd.DataFrame:
+def distribution_table(
+    contrast: Contrast,
+    measure: MeasureTable,
+    families: Mapping[str, str],
+    docvars: pd.DataFrame,
+    *,
+    n_resamples: int,
+    seed: int,
+    min_docs: int = 5,
+) -> pd.DataFrame:
     """Document-level permutation test of the item × group distribution per family and pair
     (:func:`distribution_permutation_test`; strata = ``within``); Holm/BH across the rows."""
     from .groups import keyed_rng
@@ -452,14 +627,38 @@ def distribution_table(contrast: Contrast, measure: MeasureTable, families: Mapp
     for a, b in pairs(groups):
         for family, items in by_family.items():
             counts = measure.counts.loc[ids, items].to_numpy(dtype=float)
-            r = distribution_permutation_test(counts, labels, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "jsd", contrast.name, family, a, b), strata=strata)
+            r = distribution_permutation_test(
+                counts,
+                labels,
+                a=a,
+                b=b,
+                n_resamples=n_resamples,
+                rng=keyed_rng(seed, "jsd", contrast.name, family, a, b),
+                strata=strata,
+            )
             small = min(r["docs_a"], r["docs_b"]) < min_docs
             notes = [f"too small: fewer than {min_docs} documents in a group"] if small else []
             if math.isnan(r["p"]):
                 notes.append("no hits in one group or fewer than two items: nothing to test")
-            records.append(dict(contrast=contrast.name, measure=measure.kind, family=family, group_a=a, group_b=b, docs_a=r["docs_a"],
-                                docs_b=r["docs_b"], hits_a=r["hits_a"], hits_b=r["hits_b"], jsd=r["jsd"], p=r["p"], p_adjusted=math.nan,
-                                unit="document", too_small=small, note="; ".join(notes)))
+            records.append(
+                dict(
+                    contrast=contrast.name,
+                    measure=measure.kind,
+                    family=family,
+                    group_a=a,
+                    group_b=b,
+                    docs_a=r["docs_a"],
+                    docs_b=r["docs_b"],
+                    hits_a=r["hits_a"],
+                    hits_b=r["hits_b"],
+                    jsd=r["jsd"],
+                    p=r["p"],
+                    p_adjusted=math.nan,
+                    unit="document",
+                    too_small=small,
+                    note="; ".join(notes),
+                )
+            )
     table = pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
     if len(table):
         table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)

@@ -39,7 +39,16 @@ from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
 #: the column, its number of clusters, Kish's effective number of clusters, the intraclass
 #: correlation and design effect, the effective number of documents, and the outlet
 #: cluster-bootstrap 95% interval (of the group's mean, or of the difference in a test).
-CLUSTER_COLUMNS = ["cluster_by", "cluster_n", "effective_clusters", "icc", "design_effect", "effective_n", "cluster_ci_low", "cluster_ci_high"]
+CLUSTER_COLUMNS = [
+    "cluster_by",
+    "cluster_n",
+    "effective_clusters",
+    "icc",
+    "design_effect",
+    "effective_n",
+    "cluster_ci_low",
+    "cluster_ci_high",
+]
 
 #: Clusters per group below which the row note says cluster intervals need many more. Set when the
 #: outlet cluster bootstrap was a percentile one, which covered a difference 0.88 of the time with
@@ -86,8 +95,14 @@ def _size_note(sizes: Mapping[str, int], min_docs: int) -> str:
 #: Random numbers drawn at once for permutation splits and bootstrap resamples (16 MB of float64).
 
 
-def bootstrap_ci(values: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95,
-                 support: tuple[float, float] = (0.0, math.inf)) -> tuple[float, float]:
+def bootstrap_ci(
+    values: np.ndarray,
+    *,
+    n_resamples: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    support: tuple[float, float] = (0.0, math.inf),
+) -> tuple[float, float]:
     """Studentized bootstrap (bootstrap-t) interval of the mean of document values; NaN for < 2.
 
     :func:`analysis.stats.resampling.studentized_interval` resampling documents. It replaced the
@@ -115,7 +130,15 @@ MIN_DOCS_WITH_HITS = 5
 SPARSE_REASON = "intervals covered 0.86-0.92 below it in simulation, most of them unbounded"
 
 
-def group_means(long: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def group_means(
+    long: pd.DataFrame,
+    groups: Mapping[str, str],
+    *,
+    order: Sequence[str],
+    n_resamples: int,
+    seed: int,
+    min_docs: int = MIN_GROUP_DOCS,
+) -> pd.DataFrame:
     """Per item and group: documents, mean of ``value`` and a bootstrap 95% interval.
 
     ``long`` has columns ``doc_id, family, item, value`` (one row per document × item); ``groups``
@@ -135,15 +158,59 @@ def group_means(long: pd.DataFrame, groups: Mapping[str, str], *, order: Sequenc
             if n == 1:
                 note += "; one document: no interval"
             elif math.isinf(low) or math.isinf(high):
-                note = "; ".join(filter(None, [note, "unbounded interval: too few documents with different values to bound the mean"]))
+                note = "; ".join(
+                    filter(
+                        None, [note, "unbounded interval: too few documents with different values to bound the mean"]
+                    )
+                )
             with_hits = int((values > 0).sum())
             if n >= 2 and with_hits < MIN_DOCS_WITH_HITS:
-                note = "; ".join(filter(None, [note, f"sparse: {with_hits} document(s) with hits (fewer than {MIN_DOCS_WITH_HITS}; {SPARSE_REASON})"]))
-            records.append((family, item, group, n, with_hits, float(values.mean()) if n else math.nan, low, high, n < min_docs, note))
-    return pd.DataFrame(records, columns=["family", "item", "group", "n_docs", "docs_with_hits", "mean", "ci_low", "ci_high", "too_small", "note"])
+                note = "; ".join(
+                    filter(
+                        None,
+                        [
+                            note,
+                            (
+                                f"sparse: {with_hits} document(s) with hits (fewer than {MIN_DOCS_WITH_HITS}; "
+                                f"{SPARSE_REASON})"
+                            ),
+                        ],
+                    )
+                )
+            records.append(
+                (
+                    family,
+                    item,
+                    group,
+                    n,
+                    with_hits,
+                    float(values.mean()) if n else math.nan,
+                    low,
+                    high,
+                    n < min_docs,
+                    note,
+                )
+            )
+    return pd.DataFrame(
+        records,
+        columns=[
+            "family",
+            "item",
+            "group",
+            "n_docs",
+            "docs_with_hits",
+            "mean",
+            "ci_low",
+            "ci_high",
+            "too_small",
+            "note",
+        ],
+    )
 
 
-def permutation_test(x: np.ndarray, y: np.ndarray, *, n_resamples: int, rng: np.random.Generator) -> tuple[float, float, bool]:
+def permutation_test(
+    x: np.ndarray, y: np.ndarray, *, n_resamples: int, rng: np.random.Generator
+) -> tuple[float, float, bool]:
     """Two-sided permutation test of ``mean(x) − mean(y)``: ``(p, smallest attainable p, exact)``.
 
     The null distribution comes from re-splitting the pooled documents into groups of the same
@@ -172,10 +239,12 @@ def permutation_test(x: np.ndarray, y: np.ndarray, *, n_resamples: int, rng: np.
         # (5,000 splits of 10,000 documents at once took 800 MB); the random stream, and so every
         # split, is the same as drawing them all at once.
         chunk = max(1, RESAMPLE_CELLS // n)
-        sums = np.concatenate([
-            pooled[np.argsort(rng.random((min(chunk, n_resamples - start), n)), axis=1)[:, :k]].sum(axis=1)
-            for start in range(0, n_resamples, chunk)
-        ])
+        sums = np.concatenate(
+            [
+                pooled[np.argsort(rng.random((min(chunk, n_resamples - start), n)), axis=1)[:, :k]].sum(axis=1)
+                for start in range(0, n_resamples, chunk)
+            ]
+        )
     null = sums / k - (total - sums) / (n - k)
     gamma = abs(1e-14 * observed)  # scipy's tolerance for ties in floating point
     adjustment = 0 if exact else 1
@@ -184,10 +253,33 @@ def permutation_test(x: np.ndarray, y: np.ndarray, *, n_resamples: int, rng: np.
     return float(min(1.0, 2.0 * min(p_less, p_greater))), smallest, exact
 
 
-TEST_COLUMNS = ["family", "item", "group_a", "group_b", "n_a", "n_b", "mean_a", "mean_b", "difference", "p", "min_p", "exact", "q", "too_small", "note"]
+TEST_COLUMNS = [
+    "family",
+    "item",
+    "group_a",
+    "group_b",
+    "n_a",
+    "n_b",
+    "mean_a",
+    "mean_b",
+    "difference",
+    "p",
+    "min_p",
+    "exact",
+    "q",
+    "too_small",
+    "note",
+]
 
 
-def group_tests(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[str], n_resamples: int, seed: int, min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def group_tests(
+    long: pd.DataFrame,
+    groups: Mapping[str, str],
+    order: Sequence[str],
+    n_resamples: int,
+    seed: int,
+    min_docs: int = MIN_GROUP_DOCS,
+) -> pd.DataFrame:
     """Permutation tests of the difference in means between groups, per item.
 
     Pairs: the two groups, or each group against the rest. ``q``: Benjamini–Hochberg over the
@@ -203,15 +295,34 @@ def group_tests(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
         for (family, item), frame in long.groupby(["family", "item"], sort=False):
             x = frame.loc[frame["doc_id"].isin(members_a), "value"].to_numpy(dtype=float)
             y = frame.loc[frame["doc_id"].isin(members_b), "value"].to_numpy(dtype=float)
-            p, smallest, exact = permutation_test(x, y, n_resamples=n_resamples, rng=keyed_rng(seed, "perm", family, item, a_name, b_name))
+            p, smallest, exact = permutation_test(
+                x, y, n_resamples=n_resamples, rng=keyed_rng(seed, "perm", family, item, a_name, b_name)
+            )
             sizes = {a_name: len(x), b_name: len(y)}
             note = _size_note(sizes, min_docs)
             if note:
                 note += f"; smallest attainable p = {smallest:.3g}"
             mean_a = float(x.mean()) if len(x) else math.nan
             mean_b = float(y.mean()) if len(y) else math.nan
-            records.append([family, item, a_name, b_name, len(x), len(y), mean_a, mean_b, mean_a - mean_b, p, smallest, exact, math.nan,
-                            min(sizes.values()) < min_docs, note])
+            records.append(
+                [
+                    family,
+                    item,
+                    a_name,
+                    b_name,
+                    len(x),
+                    len(y),
+                    mean_a,
+                    mean_b,
+                    mean_a - mean_b,
+                    p,
+                    smallest,
+                    exact,
+                    math.nan,
+                    min(sizes.values()) < min_docs,
+                    note,
+                ]
+            )
     table = pd.DataFrame(records, columns=TEST_COLUMNS)
     for _, index in table.groupby(["family", "group_a", "group_b"], sort=False).groups.items():
         p = table.loc[index, "p"]
@@ -221,10 +332,26 @@ def group_tests(long: pd.DataFrame, groups: Mapping[str, str], order: Sequence[s
     return table
 
 
-DISTRIBUTION_COLUMNS = ["family", "group_a", "group_b", "hits_a", "hits_b", "chi2", "dof", "p", "min_expected", "share_expected_below_5", "jsd", "too_small", "note"]
+DISTRIBUTION_COLUMNS = [
+    "family",
+    "group_a",
+    "group_b",
+    "hits_a",
+    "hits_b",
+    "chi2",
+    "dof",
+    "p",
+    "min_expected",
+    "share_expected_below_5",
+    "jsd",
+    "too_small",
+    "note",
+]
 
 
-def distribution_tests(hits: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], min_docs: int = MIN_GROUP_DOCS) -> pd.DataFrame:
+def distribution_tests(
+    hits: pd.DataFrame, groups: Mapping[str, str], *, order: Sequence[str], min_docs: int = MIN_GROUP_DOCS
+) -> pd.DataFrame:
     """χ² test of the item × group table of hits and Jensen–Shannon divergence, per family and pair.
 
     ``hits`` has columns ``doc_id, family, item, value`` (hit counts). The χ² test
@@ -259,8 +386,23 @@ def distribution_tests(hits: pd.DataFrame, groups: Mapping[str, str], *, order: 
                 jsd = float(jensenshannon(table[:, 0], table[:, 1], base=2) ** 2)
             else:
                 notes.append("no hits in one group or fewer than two items with hits: nothing to test")
-            records.append((family, a_name, b_name, int(table[:, 0].sum()) if len(table) else 0, int(table[:, 1].sum()) if len(table) else 0,
-                            chi2, dof, p, min_expected, below, jsd, min(sizes.values()) < min_docs, "; ".join(n for n in notes if n)))
+            records.append(
+                (
+                    family,
+                    a_name,
+                    b_name,
+                    int(table[:, 0].sum()) if len(table) else 0,
+                    int(table[:, 1].sum()) if len(table) else 0,
+                    chi2,
+                    dof,
+                    p,
+                    min_expected,
+                    below,
+                    jsd,
+                    min(sizes.values()) < min_docs,
+                    "; ".join(n for n in notes if n),
+                )
+            )
     return pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
 
 
@@ -289,8 +431,15 @@ def _missing_note(column: str) -> str:
     return f"no {column} column in the metadata: no cluster bootstrap, documents treated as independent"
 
 
-def cluster_mean(values: np.ndarray, clusters: np.ndarray, *, n_resamples: int, rng: np.random.Generator, column: str,
-                 support: tuple[float, float] = (0.0, math.inf)) -> tuple[dict, str]:
+def cluster_mean(
+    values: np.ndarray,
+    clusters: np.ndarray,
+    *,
+    n_resamples: int,
+    rng: np.random.Generator,
+    column: str,
+    support: tuple[float, float] = (0.0, math.inf),
+) -> tuple[dict, str]:
     """One group's mean with outlets as clusters: :data:`CLUSTER_COLUMNS` and a note ("" when fine).
 
     The design effect and effective sizes are :func:`analysis.stats.models.design_effect` (ANOVA ICC,
@@ -308,15 +457,26 @@ def cluster_mean(values: np.ndarray, clusters: np.ndarray, *, n_resamples: int, 
     if not len(values):
         return row, ""
     de = design_effect(values, clusters)
-    row.update(cluster_n=de["clusters"], effective_clusters=de["effective_clusters"], icc=de["icc"], design_effect=de["design_effect"],
-               effective_n=de["effective_n"])
+    row.update(
+        cluster_n=de["clusters"],
+        effective_clusters=de["effective_clusters"],
+        icc=de["icc"],
+        design_effect=de["design_effect"],
+        effective_n=de["effective_n"],
+    )
     names, codes = np.unique(clusters.astype(str), return_inverse=True)
     if len(names) < 2:
         return row, f"{len(names)} {column} cluster: no cluster bootstrap (it needs at least 2)"
     sums = np.bincount(codes, weights=values, minlength=len(names))
     sizes = np.bincount(codes, minlength=len(names)).astype(float)
-    row["cluster_ci_low"], row["cluster_ci_high"] = studentized_interval(sums, n_resamples=n_resamples, rng=rng, sizes=sizes, support=support)
-    note = f"{len(names)} {column} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more" if len(names) < MIN_CLUSTERS else ""
+    row["cluster_ci_low"], row["cluster_ci_high"] = studentized_interval(
+        sums, n_resamples=n_resamples, rng=rng, sizes=sizes, support=support
+    )
+    note = (
+        f"{len(names)} {column} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more"
+        if len(names) < MIN_CLUSTERS
+        else ""
+    )
     return row, note
 
 
@@ -333,8 +493,18 @@ def _with_cluster_columns(table: pd.DataFrame, rows: list[dict], notes: list[str
     return out
 
 
-def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None,
-                        *, column: str, n_resamples: int, seed: int, item: str = "item", support: tuple[float, float] = (0.0, math.inf)) -> pd.DataFrame:
+def cluster_group_table(
+    table: pd.DataFrame,
+    long: pd.DataFrame,
+    groups: Mapping[str, str],
+    clusters: Mapping[str, str] | None,
+    *,
+    column: str,
+    n_resamples: int,
+    seed: int,
+    item: str = "item",
+    support: tuple[float, float] = (0.0, math.inf),
+) -> pd.DataFrame:
     """A per-group table (one row per item and group: :func:`frame_group_table`, :func:`actor_group_table`)
     with :data:`CLUSTER_COLUMNS` from :func:`cluster_mean` of each row's documents.
 
@@ -352,8 +522,14 @@ def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping
             continue
         frame = by_item.get(name, long.iloc[0:0])
         frame = frame[frame["doc_id"].map(groups) == group]
-        row, note = cluster_mean(frame["value"].to_numpy(dtype=float), frame["doc_id"].map(clusters).to_numpy(dtype=object), n_resamples=n_resamples,
-                                 rng=keyed_rng(seed, "cluster", str(name), str(group)), column=column, support=support)
+        row, note = cluster_mean(
+            frame["value"].to_numpy(dtype=float),
+            frame["doc_id"].map(clusters).to_numpy(dtype=object),
+            n_resamples=n_resamples,
+            rng=keyed_rng(seed, "cluster", str(name), str(group)),
+            column=column,
+            support=support,
+        )
         rows.append(row)
         notes.append(note)
     return _with_cluster_columns(table, rows, notes)
@@ -364,8 +540,18 @@ def cluster_group_table(table: pd.DataFrame, long: pd.DataFrame, groups: Mapping
 UNIT_COLUMNS = ["p_unit", "p_documents", "min_p_documents", "q_documents"]
 
 
-def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, str], clusters: Mapping[str, str] | None, *, column: str,
-                  n_resamples: int, seed: int, alpha: float = 0.05, mdd_simulations: int = MDD_SIMULATIONS) -> pd.DataFrame:
+def cluster_tests(
+    tests: pd.DataFrame,
+    long: pd.DataFrame,
+    groups: Mapping[str, str],
+    clusters: Mapping[str, str] | None,
+    *,
+    column: str,
+    n_resamples: int,
+    seed: int,
+    alpha: float = 0.05,
+    mdd_simulations: int = MDD_SIMULATIONS,
+) -> pd.DataFrame:
     """Group tests (:func:`analysis.stats.groups.group_tests`) with outlets as the unit of inference,
     outlets as clusters and the minimum detectable difference.
 
@@ -434,20 +620,47 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
         elif column:
             outlets = frame["doc_id"].map(clusters).to_numpy(dtype=object)[keep]
             de = design_effect(centred, outlets)
-            row.update(cluster_n=de["clusters"], effective_clusters=de["effective_clusters"], icc=de["icc"], design_effect=de["design_effect"],
-                       effective_n=de["effective_n"])
+            row.update(
+                cluster_n=de["clusters"],
+                effective_clusters=de["effective_clusters"],
+                icc=de["icc"],
+                design_effect=de["design_effect"],
+                effective_n=de["effective_n"],
+            )
             icc, m_bar = de["icc"], de["mean_cluster_size"]
             per_group = [len(set(outlets[labels == g])) for g in (a, b)]
             if min(per_group) < 2:
-                note = f"{min(per_group)} {column} cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)"
+                note = (
+                    f"{min(per_group)} {column} cluster(s) in a group: no cluster bootstrap (it needs at "
+                    "least 2 per group)"
+                )
             else:
                 row["cluster_ci_low"], row["cluster_ci_high"] = cluster_bootstrap_difference(
-                    values, labels, outlets, a=a, b=b, n_resamples=n_resamples, rng=keyed_rng(seed, "cluster", str(test["family"]), str(test["item"]), a, b))
+                    values,
+                    labels,
+                    outlets,
+                    a=a,
+                    b=b,
+                    n_resamples=n_resamples,
+                    rng=keyed_rng(seed, "cluster", str(test["family"]), str(test["item"]), a, b),
+                )
                 if min(per_group) < MIN_CLUSTERS:
-                    note = f"{min(per_group)} {column} clusters in the smaller group (fewer than {MIN_CLUSTERS}): cluster intervals need many more"
-            unit, unit_note = _outlet_unit(values, labels, outlets, a=a, b=b, column=column, n_resamples=n_resamples,
-                                           rng=keyed_rng(seed, "outlet-permutation", str(test["family"]), str(test["item"]), a, b),
-                                           nesting=nesting, test=outlet_permutation_test)
+                    note = (
+                        f"{min(per_group)} {column} clusters in the smaller group (fewer than "
+                        f"{MIN_CLUSTERS}): cluster intervals need many more"
+                    )
+            unit, unit_note = _outlet_unit(
+                values,
+                labels,
+                outlets,
+                a=a,
+                b=b,
+                column=column,
+                n_resamples=n_resamples,
+                rng=keyed_rng(seed, "outlet-permutation", str(test["family"]), str(test["item"]), a, b),
+                nesting=nesting,
+                test=outlet_permutation_test,
+            )
             unit = {**kept, **unit}
             note = _join(unit_note, note)
         n_a, n_b = int((labels == a).sum()), int((labels == b).sum())
@@ -469,14 +682,23 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
             p = out.loc[index, "p"]
             valid = p.notna()
             if valid.any():
-                out.loc[p[valid].index, "q"] = stats.false_discovery_control(p[valid].to_numpy(dtype=float), method="bh")
+                out.loc[p[valid].index, "q"] = stats.false_discovery_control(
+                    p[valid].to_numpy(dtype=float), method="bh"
+                )
     mdds = []
     for (n_a, n_b, sd, icc, m_bar, family, item, a, b), (_, test) in zip(sizes, out.iterrows()):
         q = test["q"] if pd.notna(test["q"]) else test["p"]
         mdd = math.nan
         if pd.notna(q) and q >= alpha and n_a >= 2 and n_b >= 2 and math.isfinite(sd) and sd > 0:
-            mdd = minimum_detectable_difference(sd, n_a, n_b, icc=icc, cluster_size=m_bar, n_simulations=mdd_simulations,
-                                                rng=keyed_rng(seed, "mdd", family, item, a, b))
+            mdd = minimum_detectable_difference(
+                sd,
+                n_a,
+                n_b,
+                icc=icc,
+                cluster_size=m_bar,
+                n_simulations=mdd_simulations,
+                rng=keyed_rng(seed, "mdd", family, item, a, b),
+            )
         mdds.append(mdd)
     if column:
         extra = out[UNIT_COLUMNS]
@@ -487,8 +709,19 @@ def cluster_tests(tests: pd.DataFrame, long: pd.DataFrame, groups: Mapping[str, 
     return out
 
 
-def _outlet_unit(values: np.ndarray, labels: np.ndarray, outlets: np.ndarray, *, a: str, b: str, column: str, n_resamples: int,
-                 rng: np.random.Generator, nesting, test) -> tuple[dict, str]:
+def _outlet_unit(
+    values: np.ndarray,
+    labels: np.ndarray,
+    outlets: np.ndarray,
+    *,
+    a: str,
+    b: str,
+    column: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+    nesting,
+    test,
+) -> tuple[dict, str]:
     """The primary p of one comparison when outlets nest in its two groups, and the note to add."""
     design = nesting(labels, outlets, group_word="group", cluster_word=column)
     if not design.nested:

@@ -54,8 +54,18 @@ KEYNESS_SEED = 20240404
 
 CORRECTIONS = ("none", "yates", "williams")
 KEYNESS_COLUMNS = [
-    "term", "target_count", "reference_count", "target_per_1000", "reference_per_1000",
-    "g2", "chi2", "p", "q", "log_ratio", "fw_delta", "fw_z",
+    "term",
+    "target_count",
+    "reference_count",
+    "target_per_1000",
+    "reference_per_1000",
+    "g2",
+    "chi2",
+    "p",
+    "q",
+    "log_ratio",
+    "fw_delta",
+    "fw_z",
 ]
 
 
@@ -140,7 +150,8 @@ def keyness(
     target: Sequence[float],
     reference: Sequence[float],
     vocab: Sequence[str],
-    *, correction: str = "none",
+    *,
+    correction: str = "none",
     alpha0: float = 100.0,
 ) -> pd.DataFrame:
     """Keyness of every term of ``vocab`` with a positive count in either group.
@@ -235,7 +246,8 @@ def document_keyness(
     labels: Sequence[str],
     vocab: Sequence[str],
     pairs: Sequence[tuple[str, str]],
-    *, n_resamples: int,
+    *,
+    n_resamples: int,
     rng: np.random.Generator,
     clusters: Sequence[str] | None = None,
     correction: str = "none",
@@ -362,7 +374,9 @@ class Comparison:
     reference: str
     target_docs: int
     reference_docs: int
-    table: pd.DataFrame  # analysis.stats.keyness.keyness of the two groups' summed counts (document_keyness: p from documents)
+    table: (
+        pd.DataFrame
+    )  # analysis.stats.keyness.keyness of the two groups' summed counts (document_keyness: p from documents)
 
     @property
     def name(self) -> str:
@@ -376,9 +390,19 @@ def column_sums(counts, rows: list[int] | None = None) -> np.ndarray:
     return np.asarray((counts if rows is None else counts[rows]).sum(axis=0), dtype=np.int64).ravel()
 
 
-def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], groups: Mapping[str, str], *, order: Sequence[str] | None = None,
-                        correction: str = "none", alpha0: float = 100.0, n_resamples: int | None = None,
-                        rng: np.random.Generator | None = None, clusters: Mapping[str, str] | None = None) -> list[Comparison]:
+def keyness_comparisons(
+    counts,
+    doc_ids: Sequence[str],
+    vocab: Sequence[str],
+    groups: Mapping[str, str],
+    *,
+    order: Sequence[str] | None = None,
+    correction: str = "none",
+    alpha0: float = 100.0,
+    n_resamples: int | None = None,
+    rng: np.random.Generator | None = None,
+    clusters: Mapping[str, str] | None = None,
+) -> list[Comparison]:
     """Keyness of each pair of groups (:func:`analysis.stats.groups.group_pairs`).
 
     ``counts`` is a (documents × terms) array or scipy sparse matrix with rows in ``doc_ids``
@@ -402,14 +426,30 @@ def keyness_comparisons(counts, doc_ids: Sequence[str], vocab: Sequence[str], gr
         rows = [i for i, d in enumerate(doc_ids) if groups.get(d) in order]
         labels = [groups[doc_ids[i]] for i in rows]
         cluster_labels = None if clusters is None else [str(clusters[doc_ids[i]]) for i in rows]
-        tables = document_keyness(counts[rows], labels, vocab, pairs, n_resamples=n_resamples, rng=rng, clusters=cluster_labels, correction=correction, alpha0=alpha0)
+        tables = document_keyness(
+            counts[rows],
+            labels,
+            vocab,
+            pairs,
+            n_resamples=n_resamples,
+            rng=rng,
+            clusters=cluster_labels,
+            correction=correction,
+            alpha0=alpha0,
+        )
         sizes = [sum(1 for g in labels if g == target) for target, _ in pairs]
         return [Comparison(t, r, n_t, len(labels) - n_t, table) for (t, r), n_t, table in zip(pairs, sizes, tables)]
     results = []
     for target, reference in group_pairs(order):
         t_rows = [i for i, d in enumerate(doc_ids) if groups.get(d) == target]
-        r_rows = [i for i, d in enumerate(doc_ids) if (groups.get(d) != target if reference == "rest" else groups.get(d) == reference)]
-        table = keyness(column_sums(counts, t_rows), column_sums(counts, r_rows), vocab, correction=correction, alpha0=alpha0)
+        r_rows = [
+            i
+            for i, d in enumerate(doc_ids)
+            if (groups.get(d) != target if reference == "rest" else groups.get(d) == reference)
+        ]
+        table = keyness(
+            column_sums(counts, t_rows), column_sums(counts, r_rows), vocab, correction=correction, alpha0=alpha0
+        )
         results.append(Comparison(target, reference, len(t_rows), len(r_rows), table))
     return results
 
@@ -423,8 +463,14 @@ def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str
     return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
 
 
-def comparison_table(comparisons: Sequence[Comparison], *, min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None,
-                     top_n: int | None = None, empty_note: str = "nothing to compare") -> pd.DataFrame:
+def comparison_table(
+    comparisons: Sequence[Comparison],
+    *,
+    min_docs: int = MIN_GROUP_DOCS,
+    labels: Mapping[str, str] | None = None,
+    top_n: int | None = None,
+    empty_note: str = "nothing to compare",
+) -> pd.DataFrame:
     """Every comparison's keyness rows stacked into one table (:func:`keyness_columns`).
 
     ``labels`` adds a ``label`` column (term -> label, the term itself when unlabelled);
@@ -440,8 +486,17 @@ def comparison_table(comparisons: Sequence[Comparison], *, min_docs: int = MIN_G
         if top_n is not None:
             table = _top_rows(table, top_n)
         note = too_small_note({c.target: c.target_docs, c.reference: c.reference_docs}, min_docs)
-        parts.append(table.assign(comparison=c.name, target=c.target, reference=c.reference, target_docs=c.target_docs,
-                                  reference_docs=c.reference_docs, too_small=bool(note), note=note))
+        parts.append(
+            table.assign(
+                comparison=c.name,
+                target=c.target,
+                reference=c.reference,
+                target_docs=c.target_docs,
+                reference_docs=c.reference_docs,
+                too_small=bool(note),
+                note=note,
+            )
+        )
     if parts:
         return pd.concat(parts, ignore_index=True)[columns]
     row = {c: "" for c in columns}
@@ -449,9 +504,20 @@ def comparison_table(comparisons: Sequence[Comparison], *, min_docs: int = MIN_G
     return pd.DataFrame([row], columns=columns)
 
 
-def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, correction: str = "none", alpha0: float = 100.0,
-                     min_docs: int = MIN_GROUP_DOCS, labels: Mapping[str, str] | None = None, n_resamples: int | None = KEYNESS_RESAMPLES,
-                     seed: int = KEYNESS_SEED, clusters=None, stream: str | None = None) -> pd.DataFrame:
+def keyness_by_group(
+    counts,
+    groups,
+    *,
+    order: Sequence[str] | None = None,
+    correction: str = "none",
+    alpha0: float = 100.0,
+    min_docs: int = MIN_GROUP_DOCS,
+    labels: Mapping[str, str] | None = None,
+    n_resamples: int | None = KEYNESS_RESAMPLES,
+    seed: int = KEYNESS_SEED,
+    clusters=None,
+    stream: str | None = None,
+) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
     Two groups are compared with each other; with more, each group against the rest. By default
@@ -529,7 +595,18 @@ def keyness_by_group(counts, groups, *, order: Sequence[str] | None = None, corr
     _positive("min_docs", min_docs)
     rng = keyed_rng(seed, "keyness", *([stream] if stream else [])) if n_resamples is not None else None
     clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
-    comparisons = keyness_comparisons(matrix, doc_ids, vocab, groups, order=order, correction=correction, alpha0=alpha0, n_resamples=n_resamples, rng=rng, clusters=clusters)
+    comparisons = keyness_comparisons(
+        matrix,
+        doc_ids,
+        vocab,
+        groups,
+        order=order,
+        correction=correction,
+        alpha0=alpha0,
+        n_resamples=n_resamples,
+        rng=rng,
+        clusters=clusters,
+    )
     return comparison_table(comparisons, min_docs=min_docs, labels=labels)
 
 

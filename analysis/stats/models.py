@@ -92,8 +92,26 @@ def _design(docvars: pd.DataFrame, formula: str):
 
 # --------------------------------------------------------------------------------- count models
 
-REGRESSION_COLUMNS = ["item", "label", "term", "estimate", "se", "df", "ci_low", "ci_high", "p", "p_adjusted", "rate_ratio", "rr_low",
-                      "rr_high", "method", "n_docs", "clusters", "too_small", "note"]
+REGRESSION_COLUMNS = [
+    "item",
+    "label",
+    "term",
+    "estimate",
+    "se",
+    "df",
+    "ci_low",
+    "ci_high",
+    "p",
+    "p_adjusted",
+    "rate_ratio",
+    "rr_low",
+    "rr_high",
+    "method",
+    "n_docs",
+    "clusters",
+    "too_small",
+    "note",
+]
 
 SMALL_SAMPLE = ("CR2", "CR1")
 
@@ -124,9 +142,19 @@ def _glm(y: np.ndarray, X: pd.DataFrame, offset: np.ndarray, family: str):
     return sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=alpha), offset=offset).fit()
 
 
-def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, *, family: str = "quasipoisson",
-                     cluster: str = "", small_sample: str = "CR2", labels: dict | None = None, min_docs: int = 20,
-                     min_clusters: int = 10) -> pd.DataFrame:
+def count_regression(
+    counts: pd.DataFrame,
+    exposure: pd.Series,
+    docvars: pd.DataFrame,
+    formula: str,
+    *,
+    family: str = "quasipoisson",
+    cluster: str = "",
+    small_sample: str = "CR2",
+    labels: dict | None = None,
+    min_docs: int = 20,
+    min_clusters: int = 10,
+) -> pd.DataFrame:
     """Per item of ``counts`` (documents × items), a count regression on ``formula`` with
     ``log(exposure)`` as offset: ``log E[y] = log(exposure) + X β``; ``exp(β)`` is a rate ratio.
 
@@ -209,29 +237,59 @@ def count_regression(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.Data
         if small:
             notes.append(f"too small: {len(ids)} documents (fewer than {min_docs})")
         if cluster and n_clusters < min_clusters:
-            notes.append(f"{n_clusters} {cluster} cluster(s): clustered standard errors need many more" if n_clusters >= 2
-                         else f"one {cluster}: no clustering possible")
-        base = dict(item=item, label=labels.get(item, item), method=method, n_docs=len(ids), clusters=n_clusters, too_small=small)
+            notes.append(
+                f"{n_clusters} {cluster} cluster(s): clustered standard errors need many more"
+                if n_clusters >= 2
+                else f"one {cluster}: no clustering possible"
+            )
+        base = dict(
+            item=item,
+            label=labels.get(item, item),
+            method=method,
+            n_docs=len(ids),
+            clusters=n_clusters,
+            too_small=small,
+        )
         empty_level = zero_hit_level(factors, y)
         if y.sum() == 0 or X.shape[0] <= X.shape[1] or empty_level:
-            why = ("no hits" if y.sum() == 0 else f"{X.shape[0]} documents for {X.shape[1]} coefficients" if X.shape[0] <= X.shape[1]
-                   else f"no hits in the documents with {empty_level}, so a rate ratio is 0 or infinite (separation: "
-                   "the maximum-likelihood estimate does not exist)")
+            why = (
+                "no hits"
+                if y.sum() == 0
+                else f"{X.shape[0]} documents for {X.shape[1]} coefficients"
+                if X.shape[0] <= X.shape[1]
+                else f"no hits in the documents with {empty_level}, so a rate ratio is 0 or infinite (separation: "
+                "the maximum-likelihood estimate does not exist)"
+            )
             records.append({**base, "term": "(none)", "note": "; ".join([*notes, f"not fitted: {why}"])})
             continue
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                tests = _coefficient_tests(y, X, offset, family, cluster_values if use_cluster else None, small_sample, sm, clustered)
+                tests = _coefficient_tests(
+                    y, X, offset, family, cluster_values if use_cluster else None, small_sample, sm, clustered
+                )
         except (np.linalg.LinAlgError, ValueError) as exc:
             records.append({**base, "term": "(none)", "note": "; ".join([*notes, f"not fitted: {exc}"])})
             continue
         for term, (b, se, df, lo, hi, p) in zip(X.columns, tests):
             if term in lone:
                 se = df = lo = hi = p = math.nan
-            records.append({**base, "term": term, "estimate": b, "se": se, "df": df, "ci_low": lo, "ci_high": hi, "p": p,
-                            "rate_ratio": math.exp(b), "rr_low": math.exp(lo), "rr_high": math.exp(hi),
-                            "note": "; ".join([*notes, lone[term]] if term in lone else notes)})
+            records.append(
+                {
+                    **base,
+                    "term": term,
+                    "estimate": b,
+                    "se": se,
+                    "df": df,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "p": p,
+                    "rate_ratio": math.exp(b),
+                    "rr_low": math.exp(lo),
+                    "rr_high": math.exp(hi),
+                    "note": "; ".join([*notes, lone[term]] if term in lone else notes),
+                }
+            )
     return _adjusted_across_items(pd.DataFrame(records, columns=REGRESSION_COLUMNS))
 
 
@@ -304,7 +362,9 @@ def zero_hit_level(factors: dict[str, pd.Series], y: np.ndarray) -> str:
     return ""
 
 
-def lone_cluster_notes(factors: dict[str, pd.Series], clusters: pd.Series, *, cluster_word: str = "outlet") -> dict[tuple[str, str], str]:
+def lone_cluster_notes(
+    factors: dict[str, pd.Series], clusters: pd.Series, *, cluster_word: str = "outlet"
+) -> dict[tuple[str, str], str]:
     """``(column, level) -> sentence`` for each level of a categorical factor whose documents all lie in one
     cluster (a language from one outlet); empty when there is none.
 
@@ -327,19 +387,24 @@ def lone_cluster_notes(factors: dict[str, pd.Series], clusters: pd.Series, *, cl
             only = str(clusters[in_level].iloc[0])
             in_only = clusters.to_numpy() == only
             if (in_only & ~in_level).any():
-                notes[column, level] = (f"{column} {level!r} occurs in one {cluster_word} only ({only!r}), which also has other "
-                                        f"{column} values: a {cluster_word}-clustered SE of its contrast is degenerate; no p-value")
+                notes[column, level] = (
+                    f"{column} {level!r} occurs in one {cluster_word} only ({only!r}), which also has other "
+                    f"{column} values: a {cluster_word}-clustered SE of its contrast is degenerate; no p-value"
+                )
                 continue
             # the level against the documents of every other cluster, relabelled so that nothing is shared and the
             # level sorts first (nesting names the first single-cluster group)
             rest = ~in_only
             labels = np.where(in_level, level, level + "\uffff")[in_level | rest]
-            notes[column, level] = nesting(labels, clusters.to_numpy()[in_level | rest], group_word=column, cluster_word=cluster_word).problem
+            notes[column, level] = nesting(
+                labels, clusters.to_numpy()[in_level | rest], group_word=column, cluster_word=cluster_word
+            ).problem
     return notes
 
 
-def lone_cluster_terms(factors: dict[str, pd.Series], clusters: pd.Series, terms: list[str], *,
-                       cluster_word: str = "outlet") -> dict[str, str]:
+def lone_cluster_terms(
+    factors: dict[str, pd.Series], clusters: pd.Series, terms: list[str], *, cluster_word: str = "outlet"
+) -> dict[str, str]:
     """``term -> note`` for the model-matrix columns that contrast a level lying in one cluster
     (:func:`lone_cluster_notes`): ``column[T.level]`` (and interactions holding it) when the level is lone;
     every ``column[...]`` term and the ``Intercept`` when the reference level (the factor's level without a
@@ -351,15 +416,33 @@ def lone_cluster_terms(factors: dict[str, pd.Series], clusters: pd.Series, terms
         reference = level not in named
         for term in terms:
             parts = term.split(":")
-            hit = (any(part == f"{column}[T.{level}]" for part in parts) or
-                   (reference and (term == "Intercept" or any(part.startswith(f"{column}[") for part in parts))))
+            hit = any(part == f"{column}[T.{level}]" for part in parts) or (
+                reference and (term == "Intercept" or any(part.startswith(f"{column}[") for part in parts))
+            )
             if hit and term not in out:
                 out[term] = note
     return out
 
 
-MIXED_COLUMNS = ["item", "label", "term", "estimate", "se", "df", "ci_low", "ci_high", "p", "ratio_geometric_mean", "outlet_variance",
-                 "icc", "method", "n_docs", "clusters", "too_small", "note"]
+MIXED_COLUMNS = [
+    "item",
+    "label",
+    "term",
+    "estimate",
+    "se",
+    "df",
+    "ci_low",
+    "ci_high",
+    "p",
+    "ratio_geometric_mean",
+    "outlet_variance",
+    "icc",
+    "method",
+    "n_docs",
+    "clusters",
+    "too_small",
+    "note",
+]
 
 
 def between_within_df(X: pd.DataFrame, groups) -> dict[str, float]:
@@ -390,8 +473,17 @@ def between_within_df(X: pd.DataFrame, groups) -> dict[str, float]:
     return {term: float(G - p_b if b else N - G - p_w) for term, b in zip(X.columns, between)}
 
 
-def mixed_model(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, *, group: str = "outlet",
-                labels: dict | None = None, min_groups: int = 5, scale: float = 1000.0) -> pd.DataFrame:
+def mixed_model(
+    counts: pd.DataFrame,
+    exposure: pd.Series,
+    docvars: pd.DataFrame,
+    formula: str,
+    *,
+    group: str = "outlet",
+    labels: dict | None = None,
+    min_groups: int = 5,
+    scale: float = 1000.0,
+) -> pd.DataFrame:
     """Per item, ``log((y + 0.5) / exposure · scale) = X β + u_outlet + ε`` by REML (statsmodels
     ``MixedLM``), when ``group`` has at least ``min_groups`` levels; else one row saying so.
 
@@ -421,19 +513,31 @@ def mixed_model(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame
     ids = counts.index[keep]
     data, rhs = model_frame(docvars.loc[ids], formula)
     n_groups = int(data[group].nunique()) if group in data else 0
-    method = (f"linear mixed model on log((y + 0.5) / exposure), random intercept by {group} (REML); "
-              f"t with between-within df ({group}-level terms: {group}s minus {group}-level coefficients)")
+    method = (
+        f"linear mixed model on log((y + 0.5) / exposure), random intercept by {group} (REML); "
+        f"t with between-within df ({group}-level terms: {group}s minus {group}-level coefficients)"
+    )
     dfs, lone = {}, {}
     if n_groups >= min_groups:
         X = design_matrix(docvars.loc[ids], formula)
         dfs = between_within_df(X, data[group])
-        lone = lone_cluster_terms(categorical_factors(docvars.loc[ids], formula), data[group].astype(str), list(X.columns),
-                                  cluster_word=group)
+        lone = lone_cluster_terms(
+            categorical_factors(docvars.loc[ids], formula), data[group].astype(str), list(X.columns), cluster_word=group
+        )
     records = []
     for item in counts.columns:
-        base = dict(item=item, label=labels.get(item, item), method=method, n_docs=len(ids), clusters=n_groups, too_small=n_groups < min_groups)
+        base = dict(
+            item=item,
+            label=labels.get(item, item),
+            method=method,
+            n_docs=len(ids),
+            clusters=n_groups,
+            too_small=n_groups < min_groups,
+        )
         if n_groups < min_groups:
-            records.append({**base, "term": "(none)", "note": f"not fitted: {n_groups} {group} value(s), fewer than {min_groups}"})
+            records.append(
+                {**base, "term": "(none)", "note": f"not fitted: {n_groups} {group} value(s), fewer than {min_groups}"}
+            )
             continue
         y = counts.loc[ids, item].to_numpy(dtype=float)
         data["__y"] = np.log((y + 0.5) / exposure.reindex(ids).to_numpy(dtype=float) * scale)
@@ -458,17 +562,42 @@ def mixed_model(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame
             else:
                 q = float(stats.t.ppf(0.975, df))
                 lo, hi, p = b - q * se, b + q * se, float(2 * stats.t.sf(abs(b / se), df))
-            records.append({**base, "term": term, "estimate": b, "se": se, "df": df, "ci_low": lo, "ci_high": hi, "p": p,
-                            "ratio_geometric_mean": math.exp(b), "outlet_variance": var_u, "icc": icc, "note": note})
+            records.append(
+                {
+                    **base,
+                    "term": term,
+                    "estimate": b,
+                    "se": se,
+                    "df": df,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "p": p,
+                    "ratio_geometric_mean": math.exp(b),
+                    "outlet_variance": var_u,
+                    "icc": icc,
+                    "note": note,
+                }
+            )
     return pd.DataFrame(records, columns=MIXED_COLUMNS)
 
 
 MARGINAL_COLUMNS = ["item", "label", "group", "date", "rate", "ci_low", "ci_high", "method", "note"]
 
 
-def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFrame, formula: str, *, focal: str = "language",
-                   over: str = "date", cluster: str = "", small_sample: str = "CR2", scale: float = 1000.0, n_points: int = 12,
-                   labels: dict | None = None) -> pd.DataFrame:
+def marginal_rates(
+    counts: pd.DataFrame,
+    exposure: pd.Series,
+    docvars: pd.DataFrame,
+    formula: str,
+    *,
+    focal: str = "language",
+    over: str = "date",
+    cluster: str = "",
+    small_sample: str = "CR2",
+    scale: float = 1000.0,
+    n_points: int = 12,
+    labels: dict | None = None,
+) -> pd.DataFrame:
     """Predicted rates (per ``scale`` units of exposure) by ``focal`` group over ``over`` from the
     quasi-Poisson GLM of :func:`count_regression`, other covariates held at their most frequent
     value (numbers at their mean); 95% interval ``exp(η ± t·se(η))`` with ``se(η)² = xᵀ V x``.
@@ -516,17 +645,25 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
         if c == over or c == focal:
             continue
         v = data[c]
-        base[c] = v.mean() if pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v) else v.astype(str).mode().iloc[0]
+        base[c] = (
+            v.mean()
+            if pd.api.types.is_numeric_dtype(v) and not pd.api.types.is_bool_dtype(v)
+            else v.astype(str).mode().iloc[0]
+        )
     levels = sorted(set(data[focal].astype(str))) if focal in data else [""]
     if over in columns:
         dates = pd.to_datetime(docvars.loc[ids, over])
-        grid = pd.date_range(dates.min(), dates.max(), periods=n_points) if dates.max() > dates.min() else pd.DatetimeIndex([dates.min()])
+        grid = (
+            pd.date_range(dates.min(), dates.max(), periods=n_points)
+            if dates.max() > dates.min()
+            else pd.DatetimeIndex([dates.min()])
+        )
         grid = grid.normalize().unique()
     else:
         grid = pd.DatetimeIndex([])
     rows = []
     for level in levels:
-        for date in (grid if len(grid) else [None]):
+        for date in grid if len(grid) else [None]:
             row = dict(base)
             if focal in data:
                 row[focal] = level
@@ -544,8 +681,14 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
         y = counts.loc[ids, item].to_numpy(dtype=float)
         empty_level = zero_hit_level(factors, y)
         if y.sum() == 0 or X.shape[0] <= X.shape[1] or empty_level:
-            why = f"no hits in the documents with {empty_level} (separation)" if empty_level and y.sum() else "too few documents or no hits"
-            records.append((item, labels.get(item, item), "", "", math.nan, math.nan, math.nan, "", f"not fitted: {why}"))
+            why = (
+                f"no hits in the documents with {empty_level} (separation)"
+                if empty_level and y.sum()
+                else "too few documents or no hits"
+            )
+            records.append(
+                (item, labels.get(item, item), "", "", math.nan, math.nan, math.nan, "", f"not fitted: {why}")
+            )
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -562,7 +705,7 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
         eta = Xnew @ np.asarray(result.params)
         se = np.sqrt(np.einsum("ij,jk,ik->i", Xnew, V, Xnew).clip(0))
         df = int(cluster_values.nunique()) - 1 if use_cluster else max(1, int(result.df_resid))
-        for (row, x, e, s_) in zip(rows, Xnew, eta, se):
+        for row, x, e, s_ in zip(rows, Xnew, eta, se):
             date = row.get(over)
             note = next((lone[c, str(row[c])] for c in factors if (c, str(row.get(c))) in lone), "")
             if note:
@@ -573,8 +716,19 @@ def marginal_rates(counts: pd.DataFrame, exposure: pd.Series, docvars: pd.DataFr
             else:
                 t = stats.t.ppf(0.975, df)
                 low, high = scale * math.exp(e - t * s_), scale * math.exp(e + t * s_)
-            records.append((item, labels.get(item, item), row.get(focal, ""), "" if date is None else pd.Timestamp(date).strftime("%Y-%m-%d"),
-                            scale * math.exp(e), low, high, method, note))
+            records.append(
+                (
+                    item,
+                    labels.get(item, item),
+                    row.get(focal, ""),
+                    "" if date is None else pd.Timestamp(date).strftime("%Y-%m-%d"),
+                    scale * math.exp(e),
+                    low,
+                    high,
+                    method,
+                    note,
+                )
+            )
     return pd.DataFrame(records, columns=MARGINAL_COLUMNS)
 
 
@@ -592,7 +746,9 @@ def dirichlet_draws(gamma: np.ndarray, n_draws: int, rng: np.random.Generator) -
 COMPOSITION_COLUMNS = ["topic", "term", "estimate", "se", "ci_low", "ci_high", "draws"]
 
 
-def composition(theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Generator, simulate: bool = True) -> pd.DataFrame:
+def composition(
+    theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Generator, simulate: bool = True
+) -> pd.DataFrame:
     """Method of composition (Treier & Jackman 2008; stm ``estimateEffect``, Roberts et al. 2019).
 
     For each draw ``d`` of θ (``theta_draws``: draws × documents × topics) and topic ``k``: the OLS
@@ -604,7 +760,9 @@ def composition(theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Gene
     return composition_summary(composition_betas(theta_draws, X, rng=rng, simulate=simulate), list(X.columns))
 
 
-def composition_betas(theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Generator, simulate: bool = True) -> np.ndarray:
+def composition_betas(
+    theta_draws: np.ndarray, X: pd.DataFrame, *, rng: np.random.Generator, simulate: bool = True
+) -> np.ndarray:
     """The pooled coefficient draws of :func:`composition` (draws × topics × terms), before summarising."""
     theta_draws = np.asarray(theta_draws, dtype=float)
     Xm = X.to_numpy(dtype=float)
@@ -631,8 +789,17 @@ def composition_summary(betas: np.ndarray, terms) -> pd.DataFrame:
     for k in range(K):
         for j, term in enumerate(terms):
             b = betas[:, k, j]
-            records.append((k, term, float(b.mean()), float(b.std(ddof=1)) if D > 1 else math.nan,
-                            float(np.percentile(b, 2.5)), float(np.percentile(b, 97.5)), D))
+            records.append(
+                (
+                    k,
+                    term,
+                    float(b.mean()),
+                    float(b.std(ddof=1)) if D > 1 else math.nan,
+                    float(np.percentile(b, 2.5)),
+                    float(np.percentile(b, 97.5)),
+                    D,
+                )
+            )
     return pd.DataFrame(records, columns=COMPOSITION_COLUMNS)
 
 
@@ -662,7 +829,14 @@ def design_effect(values: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
     values = np.asarray(values, dtype=float)
     codes, _ = pd.factorize(pd.Series(clusters).astype(str))
     N, G = len(values), int(codes.max() + 1) if len(codes) else 0
-    out = dict(clusters=G, effective_clusters=math.nan, icc=0.0, design_effect=1.0, effective_n=float(N), mean_cluster_size=N / G if G else math.nan)
+    out = dict(
+        clusters=G,
+        effective_clusters=math.nan,
+        icc=0.0,
+        design_effect=1.0,
+        effective_n=float(N),
+        mean_cluster_size=N / G if G else math.nan,
+    )
     if G == 0:
         return out
     sizes = np.bincount(codes).astype(float)
@@ -681,8 +855,18 @@ def design_effect(values: np.ndarray, clusters: np.ndarray) -> dict[str, float]:
     return out
 
 
-def cluster_bootstrap_difference(values: np.ndarray, labels: np.ndarray, clusters: np.ndarray, *, a: str, b: str, n_resamples: int,
-                                 rng: np.random.Generator, level: float = 0.95, method: str = "studentized") -> tuple[float, float]:
+def cluster_bootstrap_difference(
+    values: np.ndarray,
+    labels: np.ndarray,
+    clusters: np.ndarray,
+    *,
+    a: str,
+    b: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    method: str = "studentized",
+) -> tuple[float, float]:
     """Interval of ``mean_a − mean_b`` (means over documents) resampling whole clusters (outlets).
 
     ``method="studentized"`` (the default): the bootstrap-t interval over clusters. When the
@@ -748,8 +932,15 @@ def _percentile_cluster_difference(sums, ns, a, b, pools, G, n_resamples, rng, l
     return float(np.percentile(diff, tail)), float(np.percentile(diff, 100 - tail))
 
 
-def _studentized_joint_difference(ya: np.ndarray, ma: np.ndarray, yb: np.ndarray, mb: np.ndarray, n_resamples: int,
-                                  rng: np.random.Generator, level: float) -> tuple[float, float]:
+def _studentized_joint_difference(
+    ya: np.ndarray,
+    ma: np.ndarray,
+    yb: np.ndarray,
+    mb: np.ndarray,
+    n_resamples: int,
+    rng: np.random.Generator,
+    level: float,
+) -> tuple[float, float]:
     """Bootstrap-t interval of ``Σ ya / Σ ma − Σ yb / Σ mb`` resampling the G clusters jointly
     (each cluster carries both sides), see :func:`cluster_bootstrap_difference`."""
     from .resampling import RESAMPLE_CELLS, _order_statistics
@@ -760,7 +951,9 @@ def _studentized_joint_difference(ya: np.ndarray, ma: np.ndarray, yb: np.ndarray
         # (..., G) arrays -> difference and its linearised se, (...,)
         with np.errstate(invalid="ignore", divide="ignore"):
             ta, tb = ya_.sum(axis=-1) / ma_.sum(axis=-1), yb_.sum(axis=-1) / mb_.sum(axis=-1)
-            z = (ya_ - ta[..., None] * ma_) / ma_.mean(axis=-1)[..., None] - (yb_ - tb[..., None] * mb_) / mb_.mean(axis=-1)[..., None]
+            z = (ya_ - ta[..., None] * ma_) / ma_.mean(axis=-1)[..., None] - (yb_ - tb[..., None] * mb_) / mb_.mean(
+                axis=-1
+            )[..., None]
         return ta - tb, z.std(axis=-1, ddof=1) / math.sqrt(G)
 
     estimate, se = stat(ya, ma, yb, mb)
@@ -788,8 +981,18 @@ def _studentized_joint_difference(ya: np.ndarray, ma: np.ndarray, yb: np.ndarray
     return low, high
 
 
-def minimum_detectable_difference(sd: float, n_a: int, n_b: int, *, icc: float = 0.0, cluster_size: float = 1.0, alpha: float = 0.05,
-                                  power: float = 0.8, n_simulations: int = 500, rng: np.random.Generator | None = None) -> float:
+def minimum_detectable_difference(
+    sd: float,
+    n_a: int,
+    n_b: int,
+    *,
+    icc: float = 0.0,
+    cluster_size: float = 1.0,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    n_simulations: int = 500,
+    rng: np.random.Generator | None = None,
+) -> float:
     """Smallest true difference in means a two-sided test at ``alpha`` detects with ``power``, by simulation.
 
     Data are simulated at the study's sizes from the fitted variance ``sd²``, split into a

@@ -147,7 +147,7 @@ def _multiset_permutations(labels: np.ndarray) -> np.ndarray:
         while current[j] <= current[i]:
             j -= 1
         current[i], current[j] = current[j], current[i]
-        current[i + 1:] = reversed(current[i + 1:])
+        current[i + 1 :] = reversed(current[i + 1 :])
         out.append(list(current))
 
 
@@ -183,14 +183,18 @@ def unit_rates(counts, clusters: np.ndarray | None = None):
     X = sparse.csr_matrix(counts, dtype=float)
     if clusters is not None:
         names, codes = np.unique(clusters, return_inverse=True)
-        indicator = sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(names), len(codes)))
+        indicator = sparse.csr_matrix(
+            (np.ones(len(codes)), (codes, np.arange(len(codes)))), shape=(len(names), len(codes))
+        )
         X = sparse.csr_matrix(indicator @ X)
     lengths = np.asarray(X.sum(axis=1), dtype=float).ravel()
     inverse = np.divide(1.0, lengths, out=np.zeros_like(lengths), where=lengths > 0)
     return sparse.csr_matrix(sparse.diags(inverse) @ X)
 
 
-def floor_resamples(n_resamples: int, tested: int, *, max_resamples: int = MAX_RESAMPLES, arrangements: float = math.inf) -> int:
+def floor_resamples(
+    n_resamples: int, tested: int, *, max_resamples: int = MAX_RESAMPLES, arrangements: float = math.inf
+) -> int:
     """Splits the Besag–Clifford scheme of :func:`permutation_keyness` runs to: enough that a term
     no split reaches can pass Benjamini–Hochberg at 0.05 over ``tested`` terms.
 
@@ -266,14 +270,21 @@ def mean_rate_difference(rates, member: np.ndarray, *, level: float = 0.95) -> d
     with np.errstate(divide="ignore", invalid="ignore"):
         df = (part_a + part_b) ** 2 / (part_a**2 / (n_a - 1) + part_b**2 / (n_b - 1))
     half = np.where(se > 0, stats.t.ppf(0.5 + level / 2.0, np.where(se > 0, df, 1.0)) * se, 0.0)
-    return {"mean_a": mean_a, "mean_b": mean_b, "difference": difference, "low": difference - half, "high": difference + half}
+    return {
+        "mean_a": mean_a,
+        "mean_b": mean_b,
+        "difference": difference,
+        "low": difference - half,
+        "high": difference + half,
+    }
 
 
 def permutation_keyness(
     counts,
     labels: Sequence[str],
     targets: Sequence[str],
-    *, n_resamples: int,
+    *,
+    n_resamples: int,
     rng: np.random.Generator,
     clusters: Sequence[str] | None = None,
     stop_at: int | None = STOP_AT,
@@ -386,8 +397,16 @@ def permutation_keyness(
         """|t| per term (rows; all, or the ``rows`` = (indices, Rt rows, R2t rows) still tested) and
         split (columns) for the 0/1 membership ``member`` (units × splits)."""
         index, rt, r2t = (slice(None), Rt, R2t) if rows is None else rows
-        return np.abs(welch_t(np.asarray(rt @ member), np.asarray(r2t @ member), int(sizes[code]), totals[index, None],
-                              total_squares[index, None], units))
+        return np.abs(
+            welch_t(
+                np.asarray(rt @ member),
+                np.asarray(r2t @ member),
+                int(sizes[code]),
+                totals[index, None],
+                total_squares[index, None],
+                units,
+            )
+        )
 
     observed = np.stack([statistic((codes == c).astype(float)[:, None], c)[:, 0] for c in target_codes])
     threshold = observed * (1.0 - 1e-9)  # ties in floating point count as "at least as large"
@@ -421,7 +440,7 @@ def permutation_keyness(
             step = max(chunk, RESAMPLE_CELLS // max(units, max(len(a) for a in active)))
         size = min(step, total_splits - start)
         if exact:
-            permuted = splits[start:start + size]
+            permuted = splits[start : start + size]
         elif strata is None:
             permuted = codes[np.argsort(rng.random((size, units)), axis=1)]
         else:
@@ -453,7 +472,9 @@ def permutation_keyness(
     else:
         p, min_p = (exceed + 1.0) / (total_splits + 1.0), 1.0 / (total_splits + 1.0)
         p = np.where(stopped > 0, exceed / np.maximum(stopped, 1), p)
-    return PermutationResult(tuple(str(t) for t in targets), np.minimum(p, 1.0), min_p, bool(exact), int(total_splits), int(units), design)
+    return PermutationResult(
+        tuple(str(t) for t in targets), np.minimum(p, 1.0), min_p, bool(exact), int(total_splits), int(units), design
+    )
 
 
 # ---------------------------------------------------------------------------------- intervals
@@ -465,7 +486,9 @@ def _batches(n_resamples: int, per_resample: int):
         yield min(step, n_resamples - start)
 
 
-def _invert_t(t_parts: list[np.ndarray], estimate: np.ndarray, se: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+def _invert_t(
+    t_parts: list[np.ndarray], estimate: np.ndarray, se: np.ndarray, level: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The bootstrap-t interval ``[θ̂ − t*₍₁₋α/₂₎ se, θ̂ − t*₍α/₂₎ se]`` from the resamples'
     studentized statistics (Davison & Hinkley 1997, ch. 5); an infinite t* quantile gives an
     infinite side."""
@@ -489,7 +512,8 @@ def _order_statistics(sorted_values: np.ndarray, level: float) -> tuple[np.ndarr
 
 def studentized_interval(
     values: np.ndarray,
-    *, n_resamples: int,
+    *,
+    n_resamples: int,
     rng: np.random.Generator,
     level: float = 0.95,
     sizes: np.ndarray | None = None,
@@ -573,7 +597,8 @@ def studentized_interval(
 def studentized_contrast(
     cells: Sequence[tuple[np.ndarray, np.ndarray]],
     weights: Sequence[float],
-    *, n_resamples: int,
+    *,
+    n_resamples: int,
     rng: np.random.Generator,
     level: float = 0.95,
     welch_floor: bool = False,
@@ -684,7 +709,9 @@ def studentized_contrast(
     return np.where(flat, estimate, low), np.where(flat, estimate, high)
 
 
-def bca_interval(values: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95) -> tuple[float, float]:
+def bca_interval(
+    values: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95
+) -> tuple[float, float]:
     """Bias-corrected and accelerated (BCa) bootstrap interval of the mean (Efron 1987).
 
     ``z0 = Φ⁻¹(#{θ̂* < θ̂} / B)``, acceleration ``a = Σ (θ̄ − θ̂_(i))³ / (6 (Σ (θ̄ − θ̂_(i))²)^1.5)``
@@ -705,7 +732,7 @@ def bca_interval(values: np.ndarray, *, n_resamples: int, rng: np.random.Generat
     z0 = stats.norm.ppf(np.mean(means < theta))
     jack = (x.sum() - x) / (n - 1)
     d = jack.mean() - jack
-    a = (d ** 3).sum() / (6.0 * (d ** 2).sum() ** 1.5)
+    a = (d**3).sum() / (6.0 * (d**2).sum() ** 1.5)
     alpha = (1.0 - level) / 2.0
     z = stats.norm.ppf([alpha, 1.0 - alpha])
     probs = stats.norm.cdf(z0 + (z0 + z) / (1.0 - a * (z0 + z)))

@@ -41,12 +41,16 @@ from .resampling import studentized_contrast, studentized_interval
 FREQUENCIES = ("day", "week", "month")
 
 #: What the interval columns of :func:`period_series` and :func:`event_window` are (captions, notes).
-INTERVAL_METHOD = ("studentized bootstrap 95% interval of the pooled rate (bootstrap-t, resampling documents within each group and "
-                   "period or event cell; Davison & Hinkley 1997, ch. 5)")
+INTERVAL_METHOD = (
+    "studentized bootstrap 95% interval of the pooled rate (bootstrap-t, resampling documents within each group and "
+    "period or event cell; Davison & Hinkley 1997, ch. 5)"
+)
 
-LAG_CAUTION = ("descriptive: news volumes are autocorrelated and share the event calendar, so the cross-correlation "
-               "of raw daily counts is inflated and has no valid p-value; a peak at lag k > 0 means group b's volume "
-               "tends to follow group a's by k days, not that one language's coverage causes the other's")
+LAG_CAUTION = (
+    "descriptive: news volumes are autocorrelated and share the event calendar, so the cross-correlation "
+    "of raw daily counts is inflated and has no valid p-value; a peak at lag k > 0 means group b's volume "
+    "tends to follow group a's by k days, not that one language's coverage causes the other's"
+)
 
 
 def period_start(dates: pd.Series, freq: str) -> pd.Series:
@@ -72,8 +76,9 @@ def all_periods(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.Dateti
     return pd.date_range(start, last, freq=code)
 
 
-def ratio_bootstrap(counts: np.ndarray, exposure: np.ndarray, *, n_resamples: int, rng: np.random.Generator,
-                    level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+def ratio_bootstrap(
+    counts: np.ndarray, exposure: np.ndarray, *, n_resamples: int, rng: np.random.Generator, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of ``Σ counts / Σ exposure`` per column, resampling rows (documents).
 
     ``counts``: documents × items. NaN with fewer than two documents. No longer used by the
@@ -97,13 +102,32 @@ def ratio_bootstrap(counts: np.ndarray, exposure: np.ndarray, *, n_resamples: in
     return np.nanpercentile(r, tail, axis=0), np.nanpercentile(r, 100 - tail, axis=0)
 
 
-SERIES_COLUMNS = ["item", "label", "group", "period", "n_docs", "count", "exposure", "rate", "ci_low", "ci_high", "note"]
+SERIES_COLUMNS = [
+    "item",
+    "label",
+    "group",
+    "period",
+    "n_docs",
+    "count",
+    "exposure",
+    "rate",
+    "ci_low",
+    "ci_high",
+    "note",
+]
 
 UNBOUNDED_NOTE = "unbounded interval: too few documents with different values to bound it"
 
 
-def rate_interval(counts: np.ndarray, exposure: np.ndarray, *, n_resamples: int, rng: np.random.Generator,
-                  level: float = 0.95, upper: float = math.inf) -> tuple[np.ndarray, np.ndarray]:
+def rate_interval(
+    counts: np.ndarray,
+    exposure: np.ndarray,
+    *,
+    n_resamples: int,
+    rng: np.random.Generator,
+    level: float = 0.95,
+    upper: float = math.inf,
+) -> tuple[np.ndarray, np.ndarray]:
     """Studentized bootstrap interval of ``Σ counts / Σ exposure`` per column, resampling documents.
 
     :func:`analysis.stats.resampling.studentized_interval` with the exposures as sizes (a ratio of
@@ -118,12 +142,25 @@ def rate_interval(counts: np.ndarray, exposure: np.ndarray, *, n_resamples: int,
     keep = exposure > 0
     if keep.sum() < 2 or n_resamples < 1:
         return np.full(k, np.nan), np.full(k, np.nan)
-    return studentized_interval(counts[keep], n_resamples=n_resamples, rng=rng, level=level, sizes=exposure[keep], support=(0.0, upper))
+    return studentized_interval(
+        counts[keep], n_resamples=n_resamples, rng=rng, level=level, sizes=exposure[keep], support=(0.0, upper)
+    )
 
 
-def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, *, freq: str = "month",
-                  n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0, labels: Mapping[str, str] | None = None,
-                  order: Sequence[str] | None = None, upper: float = math.inf) -> pd.DataFrame:
+def period_series(
+    counts: pd.DataFrame,
+    exposure: pd.Series,
+    dates: pd.Series,
+    groups: pd.Series,
+    *,
+    freq: str = "month",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    scale: float = 1000.0,
+    labels: Mapping[str, str] | None = None,
+    order: Sequence[str] | None = None,
+    upper: float = math.inf,
+) -> pd.DataFrame:
     """Rates per item, group and period with studentized document-bootstrap 95% intervals (:data:`SERIES_COLUMNS`).
 
     ``upper``: the largest value ``Σ count / Σ exposure`` can take (1 for topic shares with
@@ -165,10 +202,26 @@ def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, g
             n = int(m.sum())
             if n == 0:
                 for item in items:
-                    records.append((item, labels.get(item, item), group, p, 0, 0.0, 0.0, math.nan, math.nan, math.nan, "no documents: gap"))
+                    records.append(
+                        (
+                            item,
+                            labels.get(item, item),
+                            group,
+                            p,
+                            0,
+                            0.0,
+                            0.0,
+                            math.nan,
+                            math.nan,
+                            math.nan,
+                            "no documents: gap",
+                        )
+                    )
                 continue
             c, e = C[m], E[m]
-            low, high = rate_interval(c, e, n_resamples=n_resamples, rng=keyed_rng(seed, "series", group, str(p.date())), upper=upper)
+            low, high = rate_interval(
+                c, e, n_resamples=n_resamples, rng=keyed_rng(seed, "series", group, str(p.date())), upper=upper
+            )
             total_e = e.sum()
             for j, item in enumerate(items):
                 rate = scale * c[:, j].sum() / total_e if total_e > 0 else math.nan
@@ -177,17 +230,53 @@ def period_series(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, g
                 elif (e > 0).sum() < 2:
                     note = "fewer than two documents with exposure: no interval"
                 else:
-                    note = UNBOUNDED_NOTE if np.isinf(low[j]) or np.isinf(high[j]) else (
-                        f"interval cut at {upper:g}, the largest possible value" if high[j] >= upper else "")
-                records.append((item, labels.get(item, item), group, p, n, float(c[:, j].sum()), float(total_e), rate,
-                                scale * low[j], scale * high[j], note))
+                    note = (
+                        UNBOUNDED_NOTE
+                        if np.isinf(low[j]) or np.isinf(high[j])
+                        else (f"interval cut at {upper:g}, the largest possible value" if high[j] >= upper else "")
+                    )
+                records.append(
+                    (
+                        item,
+                        labels.get(item, item),
+                        group,
+                        p,
+                        n,
+                        float(c[:, j].sum()),
+                        float(total_e),
+                        rate,
+                        scale * low[j],
+                        scale * high[j],
+                        note,
+                    )
+                )
     table = pd.DataFrame(records, columns=SERIES_COLUMNS)
     table["period"] = table["period"].dt.strftime("%Y-%m-%d")
     return table
 
 
-EVENT_COLUMNS = ["event", "item", "label", "group_a", "group_b", "n_before_a", "n_after_a", "n_before_b", "n_after_b",
-                 "before_a", "after_a", "before_b", "after_b", "change_a", "change_b", "did", "did_ci_low", "did_ci_high", "too_small", "note"]
+EVENT_COLUMNS = [
+    "event",
+    "item",
+    "label",
+    "group_a",
+    "group_b",
+    "n_before_a",
+    "n_after_a",
+    "n_before_b",
+    "n_after_b",
+    "before_a",
+    "after_a",
+    "before_b",
+    "after_b",
+    "change_a",
+    "change_b",
+    "did",
+    "did_ci_low",
+    "did_ci_high",
+    "too_small",
+    "note",
+]
 
 
 def event_problems(*, name: str, date: pd.Timestamp, window: int, dates: pd.Series, where: str) -> list[InputError]:
@@ -201,15 +290,34 @@ def event_problems(*, name: str, date: pd.Timestamp, window: int, dates: pd.Seri
     after = ((d >= date) & (d <= date + pd.Timedelta(days=window))).sum()
     if before == 0 or after == 0:
         side = "before" if before == 0 else "after"
-        return [InputError(where, f"{key} date {date.date()} ± {window} days has no document {side} it "
-                                  f"(documents run from {first.date()} to {last.date()})",
-                           "move the date or widen the window so documents fall on both sides")]
+        return [
+            InputError(
+                where,
+                f"{key} date {date.date()} ± {window} days has no document {side} it "
+                f"(documents run from {first.date()} to {last.date()})",
+                "move the date or widen the window so documents fall on both sides",
+            )
+        ]
     return []
 
 
-def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, groups: pd.Series, *, name: str, date: pd.Timestamp,
-                 window: int, a: str, b: str, n_resamples: int = 1000, seed: int = 0, scale: float = 1000.0,
-                 labels: Mapping[str, str] | None = None, min_docs: int = 5) -> pd.DataFrame:
+def event_window(
+    counts: pd.DataFrame,
+    exposure: pd.Series,
+    dates: pd.Series,
+    groups: pd.Series,
+    *,
+    name: str,
+    date: pd.Timestamp,
+    window: int,
+    a: str,
+    b: str,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    scale: float = 1000.0,
+    labels: Mapping[str, str] | None = None,
+    min_docs: int = 5,
+) -> pd.DataFrame:
     """Before/after rates per group and their difference-in-differences (:data:`EVENT_COLUMNS`).
 
     Rates are ``scale · Σ count / Σ exposure`` in each of the four cells (group × side);
@@ -249,7 +357,11 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
     g = groups.loc[ids].astype(str).to_numpy()
     C = counts.loc[ids].to_numpy(dtype=float)
     E = exposure.reindex(ids).to_numpy(dtype=float)
-    cells = {(grp, side): np.flatnonzero((g == grp) & mask) for grp in (a, b) for side, mask in (("before", before), ("after", after))}
+    cells = {
+        (grp, side): np.flatnonzero((g == grp) & mask)
+        for grp in (a, b)
+        for side, mask in (("before", before), ("after", after))
+    }
     K = C.shape[1]
 
     def rate(idx: np.ndarray) -> np.ndarray:
@@ -260,8 +372,13 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
     order = [(a, "before"), (a, "after"), (b, "before"), (b, "after")]
     resampled = [cells[k][E[cells[k]] > 0] for k in order]
     if n_resamples >= 1:
-        low, high = studentized_contrast([(C[idx], E[idx]) for idx in resampled], (-1.0, 1.0, 1.0, -1.0), n_resamples=n_resamples,
-                                         rng=keyed_rng(seed, "event", name, a, b), welch_floor=True)
+        low, high = studentized_contrast(
+            [(C[idx], E[idx]) for idx in resampled],
+            (-1.0, 1.0, 1.0, -1.0),
+            n_resamples=n_resamples,
+            rng=keyed_rng(seed, "event", name, a, b),
+            welch_floor=True,
+        )
     else:
         low, high = np.full(K, np.nan), np.full(K, np.nan)
     sizes = {k: len(v) for k, v in cells.items()}
@@ -277,9 +394,30 @@ def event_window(counts: pd.DataFrame, exposure: pd.Series, dates: pd.Series, gr
         cb = point[(b, "after")][j] - point[(b, "before")][j]
         lo, hi = scale * float(low[j]), scale * float(high[j])
         note = "; ".join([*notes, *([UNBOUNDED_NOTE] if math.isinf(lo) or math.isinf(hi) else [])])
-        records.append((name, item, labels.get(item, item), a, b, sizes[(a, "before")], sizes[(a, "after")], sizes[(b, "before")],
-                        sizes[(b, "after")], point[(a, "before")][j], point[(a, "after")][j], point[(b, "before")][j], point[(b, "after")][j],
-                        ca, cb, ca - cb, lo, hi, small, note))
+        records.append(
+            (
+                name,
+                item,
+                labels.get(item, item),
+                a,
+                b,
+                sizes[(a, "before")],
+                sizes[(a, "after")],
+                sizes[(b, "before")],
+                sizes[(b, "after")],
+                point[(a, "before")][j],
+                point[(a, "after")][j],
+                point[(b, "before")][j],
+                point[(b, "after")][j],
+                ca,
+                cb,
+                ca - cb,
+                lo,
+                hi,
+                small,
+                note,
+            )
+        )
     return pd.DataFrame(records, columns=EVENT_COLUMNS)
 
 
@@ -289,7 +427,11 @@ LAG_COLUMNS = ["group_a", "group_b", "days", "docs_a", "docs_b", "best_lag", "co
 def daily_volume(dates: pd.Series, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
     """Documents per calendar day from ``first`` to ``last`` (days with none are 0: a count, not a gap)."""
     days = pd.to_datetime(dates.dropna()).dt.normalize()
-    return days.value_counts().reindex(pd.date_range(first.normalize(), last.normalize(), freq="D"), fill_value=0).sort_index()
+    return (
+        days.value_counts()
+        .reindex(pd.date_range(first.normalize(), last.normalize(), freq="D"), fill_value=0)
+        .sort_index()
+    )
 
 
 def cross_correlation(x: np.ndarray, y: np.ndarray, max_lag: int) -> pd.Series:
@@ -335,4 +477,7 @@ def lag_correlation(dates: pd.Series, groups: pd.Series, *, a: str, b: str, max_
         notes.insert(0, f"{days} day(s) with constant volume in a group: no correlation")
     if days < 30:
         notes.insert(0, f"too short: {days} days")
-    return pd.DataFrame([(a, b, days, int((g == a).sum()), int((g == b).sum()), best, corr, max_lag, "; ".join(notes))], columns=LAG_COLUMNS)
+    return pd.DataFrame(
+        [(a, b, days, int((g == a).sum()), int((g == b).sum()), best, corr, max_lag, "; ".join(notes))],
+        columns=LAG_COLUMNS,
+    )

@@ -83,9 +83,15 @@ def main(argv=None) -> int:
         print(f"error: {args.study}: cannot read the study file ({exc})", file=sys.stderr)
         return 2
     except ValueError as exc:
-        print(f"error: {args.study}: {exc} (fix: choose an output folder of its own, e.g. output = \"figures\")", file=sys.stderr)
+        print(
+            f'error: {args.study}: {exc} (fix: choose an output folder of its own, e.g. output = "figures")',
+            file=sys.stderr,
+        )
         return 2
-    print(f"clean: removed {len(removed)} output files" + (f"; kept {', '.join(map(str, kept))} (holds files the toolkit did not write)" if kept else ""))
+    print(
+        f"clean: removed {len(removed)} output files"
+        + (f"; kept {', '.join(map(str, kept))} (holds files the toolkit did not write)" if kept else "")
+    )
     return 0
 
 

@@ -64,7 +64,9 @@ def parse_subset(text: Any, where: str, key: str) -> tuple[tuple[str, tuple[str,
             out.append((str(column), tuple(str(v) for v in values)))
         return tuple(out)
     if not isinstance(text, str):
-        raise InputError(where, f"{key} must be text like \"outlet in ['A', 'B']\"", "write subset = \"outlet in ['A', 'B']\"")
+        raise InputError(
+            where, f"{key} must be text like \"outlet in ['A', 'B']\"", "write subset = \"outlet in ['A', 'B']\""
+        )
     match = _SUBSET.match(text)
     if match:
         values = [v.strip().strip("'\"") for v in match.group(2).split(",") if v.strip()]
@@ -74,7 +76,9 @@ def parse_subset(text: Any, where: str, key: str) -> tuple[tuple[str, tuple[str,
     match = _EQUALS.match(text)
     if match:
         return ((match.group(1), (match.group(2).strip("'\""),)),)
-    raise InputError(where, f"{key} = {text!r} is not understood", "write subset = \"outlet in ['A', 'B']\" or \"outlet == 'A'\"")
+    raise InputError(
+        where, f"{key} = {text!r} is not understood", "write subset = \"outlet in ['A', 'B']\" or \"outlet == 'A'\""
+    )
 
 
 def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[InputError]]:
@@ -86,7 +90,9 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
     """
     problems: list[InputError] = []
     if not isinstance(raw, list):
-        return (), [InputError(where, "[[compare]] must be a list of tables", "write each contrast as a [[compare]] table")]
+        return (), [
+            InputError(where, "[[compare]] must be a list of tables", "write each contrast as a [[compare]] table")
+        ]
     known = {"name", "groups", "by", "within", "subset", "measures", "correction", "cluster", "exposure"}
     contrasts, names = [], set()
     for i, entry in enumerate(raw):
@@ -96,11 +102,20 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
             continue
         for k in entry:
             if k not in known:
-                problems.append(InputError(where, f"unknown key '{k}' in {key}", f"remove it or use one of: {', '.join(sorted(known))}"))
+                problems.append(
+                    InputError(
+                        where, f"unknown key '{k}' in {key}", f"remove it or use one of: {', '.join(sorted(known))}"
+                    )
+                )
         name = entry.get("name", "")
         if not isinstance(name, str) or not re.fullmatch(r"[\w\-]+", name):
-            problems.append(InputError(where, f"{key} name = {name!r} must be a non-empty word (letters, digits, - or _)",
-                                       'e.g. name = "vi-vs-en"'))
+            problems.append(
+                InputError(
+                    where,
+                    f"{key} name = {name!r} must be a non-empty word (letters, digits, - or _)",
+                    'e.g. name = "vi-vs-en"',
+                )
+            )
             continue
         if name in names:
             problems.append(InputError(where, f"{key} name '{name}' is used twice", "give each contrast its own name"))
@@ -110,18 +125,35 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
         by = [by] if isinstance(by, str) else by
         parsed_groups = []
         if not isinstance(groups, list) or not all(isinstance(g, dict) and g for g in groups):
-            problems.append(InputError(where, f"{key} groups must be a list of tables", 'write groups = [{language = "vi"}, {language = "en"}]'))
+            problems.append(
+                InputError(
+                    where,
+                    f"{key} groups must be a list of tables",
+                    'write groups = [{language = "vi"}, {language = "en"}]',
+                )
+            )
             groups = []
         for g in groups:
             parsed_groups.append(tuple((str(c), str(v)) for c, v in g.items()))
         if not isinstance(by, list) or not all(isinstance(c, str) and c for c in by):
-            problems.append(InputError(where, f"{key} by must be a column or a list of columns", 'write by = ["language", "section"]'))
+            problems.append(
+                InputError(
+                    where, f"{key} by must be a column or a list of columns", 'write by = ["language", "section"]'
+                )
+            )
             by = []
         if bool(parsed_groups) == bool(by):
-            problems.append(InputError(where, f"{key} needs either groups (two or more) or by (crossed columns), not both or neither",
-                                       'write groups = [{language = "vi"}, {language = "en"}] or by = ["language"]'))
+            problems.append(
+                InputError(
+                    where,
+                    f"{key} needs either groups (two or more) or by (crossed columns), not both or neither",
+                    'write groups = [{language = "vi"}, {language = "en"}] or by = ["language"]',
+                )
+            )
         elif parsed_groups and len(parsed_groups) < 2:
-            problems.append(InputError(where, f"{key} names {len(parsed_groups)} group", "list at least two groups to compare"))
+            problems.append(
+                InputError(where, f"{key} names {len(parsed_groups)} group", "list at least two groups to compare")
+            )
         elif len(set(parsed_groups)) < len(parsed_groups):
             problems.append(InputError(where, f"{key} lists the same group twice", "make every group different"))
         within = entry.get("within", "")
@@ -140,7 +172,11 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
                 problems.append(exc)
         measures = entry.get("measures", ["frames"])
         if not isinstance(measures, list) or not measures or any(m not in MEASURES for m in measures):
-            problems.append(InputError(where, f"{key} measures = {measures!r} is not usable", f"list some of: {', '.join(MEASURES)}"))
+            problems.append(
+                InputError(
+                    where, f"{key} measures = {measures!r} is not usable", f"list some of: {', '.join(MEASURES)}"
+                )
+            )
             measures = ["frames"]
         correction = entry.get("correction", "holm")
         if correction not in CORRECTIONS:
@@ -148,17 +184,29 @@ def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[In
             correction = "holm"
         exposure = entry.get("exposure", "sentences")
         if exposure not in EXPOSURES:
-            problems.append(InputError(where, f"{key} exposure = {exposure!r} is not known", "use 'tokens' or 'sentences'"))
+            problems.append(
+                InputError(where, f"{key} exposure = {exposure!r} is not known", "use 'tokens' or 'sentences'")
+            )
             exposure = "tokens"
-        contrasts.append(Contrast(name, tuple(parsed_groups), tuple(by), within, subset, tuple(dict.fromkeys(measures)), correction, cluster,
-                                  exposure))
+        contrasts.append(
+            Contrast(
+                name,
+                tuple(parsed_groups),
+                tuple(by),
+                within,
+                subset,
+                tuple(dict.fromkeys(measures)),
+                correction,
+                cluster,
+                exposure,
+            )
+        )
     return tuple(contrasts), problems
 
 
 def group_label(group: Sequence[tuple[str, str]]) -> str:
     """``language=vi & section=business``."""
     return " & ".join(f"{c}={v}" for c, v in group)
-
 
 
 # -------------------------------------------------------------------------------------- formulas
@@ -178,22 +226,41 @@ def formula_columns(formula: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def formula_problems(formula: str, *, columns: Sequence[str] | None, where: str, key: str = "[model] formula") -> list[InputError]:
+def formula_problems(
+    formula: str, *, columns: Sequence[str] | None, where: str, key: str = "[model] formula"
+) -> list[InputError]:
     """A formula that cannot be fitted: bad syntax, or a column the metadata does not have."""
     if not isinstance(formula, str) or not formula.strip():
         return [InputError(where, f"{key} is empty", 'write e.g. formula = "language + spline(date, 4)"')]
     if "~" in formula:
-        return [InputError(where, f"{key} = {formula!r} has a left-hand side", 'write only the right-hand side: "language + section"')]
+        return [
+            InputError(
+                where,
+                f"{key} = {formula!r} has a left-hand side",
+                'write only the right-hand side: "language + section"',
+            )
+        ]
     if not re.fullmatch(r"[\w\s+:*(),]+", formula):
-        return [InputError(where, f"{key} = {formula!r} has characters a formula cannot use", 'use names, + : * and spline(date, 4)')]
+        return [
+            InputError(
+                where,
+                f"{key} = {formula!r} has characters a formula cannot use",
+                "use names, + : * and spline(date, 4)",
+            )
+        ]
     for m in re.finditer(r"spline\(\s*\w+\s*(?:,\s*(\d+)\s*)?\)", formula):
         if m.group(1) is None or int(m.group(1)) < 3:
-            return [InputError(where, f"{key}: {m.group(0)} needs 3 or more degrees of freedom", "write spline(date, 4)")]
+            return [
+                InputError(where, f"{key}: {m.group(0)} needs 3 or more degrees of freedom", "write spline(date, 4)")
+            ]
     if columns is None:  # syntax only (the metadata is not read yet)
         return []
     available = ", ".join(columns)
-    return [InputError(where, f"{key} names '{c}', not a metadata column", f"use one of: {available}")
-            for c in formula_columns(formula) if c not in columns]
+    return [
+        InputError(where, f"{key} names '{c}', not a metadata column", f"use one of: {available}")
+        for c in formula_columns(formula)
+        if c not in columns
+    ]
 
 
 # ------------------------------------------------------------------------------------ topics
@@ -202,5 +269,8 @@ def formula_problems(formula: str, *, columns: Sequence[str] | None, where: str,
 def uses_topics(study) -> bool:
     """Does the study's design layer read the topics stage's models (``[model] topics``, or
     ``topics`` among a contrast's or ``[time]``'s measures)?"""
-    return bool((study.model is not None and study.model.topics) or any("topics" in c.measures for c in study.compare)
-                or (study.time is not None and "topics" in study.time.measures))
+    return bool(
+        (study.model is not None and study.model.topics)
+        or any("topics" in c.measures for c in study.compare)
+        or (study.time is not None and "topics" in study.time.measures)
+    )

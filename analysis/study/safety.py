@@ -68,7 +68,17 @@ def check_names(settings: dict) -> str:
 #: Characters a make rule cannot hold in a file name, even escaped (``=`` makes a variable
 #: assignment, ``|`` order-only prerequisites, ``%`` a pattern, ``\\`` is ambiguous).
 MAKE_UNSAFE = "=|%\\"
-_MAKE_ESCAPED = {" ": "\\ ", "#": "\\#", ":": "\\:", ";": "\\;", "*": "\\*", "?": "\\?", "[": "\\[", "]": "\\]", "$": "$$"}
+_MAKE_ESCAPED = {
+    " ": "\\ ",
+    "#": "\\#",
+    ":": "\\:",
+    ";": "\\;",
+    "*": "\\*",
+    "?": "\\?",
+    "[": "\\[",
+    "]": "\\]",
+    "$": "$$",
+}
 
 
 def make_unsafe(name: str) -> str:

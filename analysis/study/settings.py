@@ -125,13 +125,17 @@ class FramingSettings:
     voice_window: int = 8  # a speech verb is attributed to an actor at most this many tokens before it
     keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
     keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
-    keyness_cluster: str = ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
+    keyness_cluster: str = (
+        ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
+    )
     cluster: str = ""  # frame/actor tables by group: "" = documents only; a metadata column (e.g. "outlet"): design effect, effective clusters, cluster bootstrap
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
     duplicate_jaccard: float = 0.5  # shingle Jaccard at or above which two documents are near-duplicates
-    omission_ratio: float = 3.0  # "much weaker": the other language's rate per 100 sentences at most 1/ratio of this one's
+    omission_ratio: float = (
+        3.0  # "much weaker": the other language's rate per 100 sentences at most 1/ratio of this one's
+    )
     omission_min_count: int = 2  # omissions list items with at least this many hits on the stronger side
 
 
@@ -185,7 +189,9 @@ class TimeSettings:
 
     freq: str = "month"  # day | week | month
     by: str = "language"  # one line per value of this column
-    measures: tuple[str, ...] = ("frames",)  # frames | actors | concepts | topics (the topics stage's prevalence per document)
+    measures: tuple[str, ...] = (
+        "frames",
+    )  # frames | actors | concepts | topics (the topics stage's prevalence per document)
     exposure: str = "sentences"  # denominator: sentences (per 100; the cross-language rate) | tokens (per 1,000)
     bootstrap: int = 1000  # document resamples for the 95% intervals
     seed: int = 20240406
@@ -348,7 +354,11 @@ def _build(section: str, cls: type, raw: Any, where: str, problems: list[InputEr
     values = {}
     for key, value in raw.items():
         if key not in known:
-            problems.append(InputError(where, f"unknown key '{key}' in [{section}]", f"remove it or use one of: {', '.join(sorted(known))}"))
+            problems.append(
+                InputError(
+                    where, f"unknown key '{key}' in [{section}]", f"remove it or use one of: {', '.join(sorted(known))}"
+                )
+            )
             continue
         default = known[key].default
         if default is dataclasses.MISSING and known[key].default_factory is not dataclasses.MISSING:
@@ -409,7 +419,12 @@ def study_from_raw(raw: dict, source: Path) -> tuple[Study, list[InputError]]:
         else:
             allowed = ["name", *SECTIONS, *DESIGN_SECTIONS]
             problems.append(InputError(where, f"unknown key '{key}'", f"remove it or use one of: {', '.join(allowed)}"))
-    given = frozenset(f"{section}.{key}" for section, values in raw.items() if section in SECTIONS and isinstance(values, dict) for key in values)
+    given = frozenset(
+        f"{section}.{key}"
+        for section, values in raw.items()
+        if section in SECTIONS and isinstance(values, dict)
+        for key in values
+    )
     return Study(root=Path(source).resolve().parent, source=Path(source), given=given, **kwargs), problems
 
 
@@ -469,16 +484,29 @@ class _Checks:
             self.problems.append(InputError(self.where, f"{key} {problem}", fix))
 
     def whole(self, section: str, key: str, value: Any, low: int, fix: str = "") -> None:
-        self.check(_is_int(value) and value >= low, f"[{section}] {key} = {value!r}", f"must be a whole number >= {low}",
-                   fix or f"use {key} = {max(low, 1)} or more")
+        self.check(
+            _is_int(value) and value >= low,
+            f"[{section}] {key} = {value!r}",
+            f"must be a whole number >= {low}",
+            fix or f"use {key} = {max(low, 1)} or more",
+        )
 
     def seed(self, key: str, value: Any) -> None:
-        self.check(_is_int(value) and 0 <= value <= MAX_SEED, f"{key} = {value!r}", f"must be a whole number from 0 to {MAX_SEED} (2**32 - 1)",
-                   "pick a smaller seed, e.g. 20240404")
+        self.check(
+            _is_int(value) and 0 <= value <= MAX_SEED,
+            f"{key} = {value!r}",
+            f"must be a whole number from 0 to {MAX_SEED} (2**32 - 1)",
+            "pick a smaller seed, e.g. 20240404",
+        )
 
     def share(self, section: str, key: str, value: Any, low_open: bool, fix: str = "") -> None:
         ok = _finite(value) and (0 < value <= 1 if low_open else 0 <= value <= 1)
-        self.check(ok, f"[{section}] {key} = {value!r}", "must be a number in " + ("(0, 1]" if low_open else "[0, 1]"), fix or "e.g. 0.5")
+        self.check(
+            ok,
+            f"[{section}] {key} = {value!r}",
+            "must be a number in " + ("(0, 1]" if low_open else "[0, 1]"),
+            fix or "e.g. 0.5",
+        )
 
 
 def setting_problems(study: Study) -> list[InputError]:
@@ -489,7 +517,16 @@ def setting_problems(study: Study) -> list[InputError]:
     A new section adds its ``_<section>_checks`` function here.
     """
     checks = _Checks(str(study.source))
-    for section_checks in (_corpus_checks, _text_checks, _frequency_checks, _run_checks, _framing_checks, _topic_checks, _equivalence_checks, _validation_checks):
+    for section_checks in (
+        _corpus_checks,
+        _text_checks,
+        _frequency_checks,
+        _run_checks,
+        _framing_checks,
+        _topic_checks,
+        _equivalence_checks,
+        _validation_checks,
+    ):
         section_checks(study, checks)
     return checks.problems + design_setting_problems(study)
 
@@ -498,22 +535,48 @@ def _corpus_checks(study: Study, checks: _Checks) -> None:
     c = study.corpus
     for lang in c.languages:
         checks.check(lang in ("vi", "en"), "[corpus] languages", f"has unknown code {lang!r}", "use 'vi' and/or 'en'")
-    checks.check(bool(c.languages), "[corpus] languages", "is empty", "list the languages of the corpus, e.g. languages = ['vi', 'en']")
+    checks.check(
+        bool(c.languages),
+        "[corpus] languages",
+        "is empty",
+        "list the languages of the corpus, e.g. languages = ['vi', 'en']",
+    )
     try:
         codecs.lookup(c.encoding)
     except LookupError:
-        checks.check(False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'")
-    checks.check(c.format in ("", "csv", "tsv", "jsonl", "parquet"), f"[corpus] format = {c.format!r}", "is not known", "use csv, tsv, jsonl or parquet (or leave it out)")
-    checks.check(len(c.delimiter) <= 1, f"[corpus] delimiter = {c.delimiter!r}", "must be one character", 'e.g. delimiter = ";"')
-    checks.check(c.language in ("", *c.languages), f"[corpus] language = {c.language!r}", "is not one of [corpus] languages", "use e.g. language = 'vi'")
+        checks.check(
+            False, f"[corpus] encoding = {c.encoding!r}", "is not a known text encoding", "use e.g. 'utf-8' or 'cp1258'"
+        )
+    checks.check(
+        c.format in ("", "csv", "tsv", "jsonl", "parquet"),
+        f"[corpus] format = {c.format!r}",
+        "is not known",
+        "use csv, tsv, jsonl or parquet (or leave it out)",
+    )
+    checks.check(
+        len(c.delimiter) <= 1, f"[corpus] delimiter = {c.delimiter!r}", "must be one character", 'e.g. delimiter = ";"'
+    )
+    checks.check(
+        c.language in ("", *c.languages),
+        f"[corpus] language = {c.language!r}",
+        "is not one of [corpus] languages",
+        "use e.g. language = 'vi'",
+    )
 
 
 def _text_checks(study: Study, checks: _Checks) -> None:  # [text] and [units]
     t, u = study.text, study.units
     checks.whole("text", "learned_min_documents", t.learned_min_documents, 2, "use learned_min_documents = 5")
     checks.share("text", "learned_min_share", t.learned_min_share, True, "use learned_min_share = 0.1")
-    checks.check(t.segmenter in SEGMENTERS, f"[text] segmenter = '{t.segmenter}'", "is not known", f"use {' or '.join(repr(s) for s in SEGMENTERS)}")
-    checks.check(u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'")
+    checks.check(
+        t.segmenter in SEGMENTERS,
+        f"[text] segmenter = '{t.segmenter}'",
+        "is not known",
+        f"use {' or '.join(repr(s) for s in SEGMENTERS)}",
+    )
+    checks.check(
+        u.kind in UNIT_KINDS, f"[units] kind = '{u.kind}'", "is not known", "use 'document', 'paragraph' or 'sentences'"
+    )
     checks.whole("units", "window", u.window, 1)
 
 
@@ -523,15 +586,29 @@ def _frequency_checks(study: Study, checks: _Checks) -> None:
     checks.whole("frequencies", "kwic_window", f.kwic_window, 0, "use kwic_window = 6, the words shown either side")
     checks.whole("frequencies", "min_count_bigram", f.min_count_bigram, 1)
     for term in f.kwic_terms:
-        checks.check(isinstance(term, str) and bool(term.strip()), "[frequencies] kwic_terms", f"has an empty or non-text term {term!r}", "list words as strings")
+        checks.check(
+            isinstance(term, str) and bool(term.strip()),
+            "[frequencies] kwic_terms",
+            f"has an empty or non-text term {term!r}",
+            "list words as strings",
+        )
 
 
 def _run_checks(study: Study, checks: _Checks) -> None:
     r = study.run
-    checks.check(isinstance(r.output, str) and bool(r.output.strip()), '[run] output = ""', "is empty: it would write into the study folder itself",
-          'name an output folder, e.g. output = "figures"')
+    checks.check(
+        isinstance(r.output, str) and bool(r.output.strip()),
+        '[run] output = ""',
+        "is empty: it would write into the study folder itself",
+        'name an output folder, e.g. output = "figures"',
+    )
     checks.check(bool(r.cache.strip()), '[run] cache = ""', "is empty", 'name a cache folder, e.g. cache = ".cache"')
-    checks.check(_is_int(r.workers) and r.workers >= 0, f"[run] workers = {r.workers!r}", "must be 0 (all cores) or a positive count", "use workers = 1")
+    checks.check(
+        _is_int(r.workers) and r.workers >= 0,
+        f"[run] workers = {r.workers!r}",
+        "must be 0 (all cores) or a positive count",
+        "use workers = 1",
+    )
     checks.seed("[run] seed", r.seed)
     for fmt in r.figure_formats:
         checks.check(fmt in FIGURE_FORMATS, "[run] figure_formats", f"has unknown format {fmt!r}", "use pdf, png, svg")
@@ -539,24 +616,60 @@ def _run_checks(study: Study, checks: _Checks) -> None:
 
 def _framing_checks(study: Study, checks: _Checks) -> None:
     fr = study.framing
-    checks.check(isinstance(fr.compare_by, str) and bool(fr.compare_by), '[framing] compare_by = ""', "is empty", 'name a metadata column, e.g. "language"')
-    checks.check(fr.keyness_correction in KEYNESS_CORRECTIONS, f"[framing] keyness_correction = '{fr.keyness_correction}'", "is not known",
-          f"use one of: {', '.join(KEYNESS_CORRECTIONS)}")
-    for key, low in (("min_hits", 1), ("bootstrap", 1), ("permutations", 1), ("min_group_docs", 1), ("lead_sentences", 0),
-                     ("voice_window", 0), ("keyness_top_n", 1), ("shingle_size", 1), ("omission_min_count", 1)):
+    checks.check(
+        isinstance(fr.compare_by, str) and bool(fr.compare_by),
+        '[framing] compare_by = ""',
+        "is empty",
+        'name a metadata column, e.g. "language"',
+    )
+    checks.check(
+        fr.keyness_correction in KEYNESS_CORRECTIONS,
+        f"[framing] keyness_correction = '{fr.keyness_correction}'",
+        "is not known",
+        f"use one of: {', '.join(KEYNESS_CORRECTIONS)}",
+    )
+    for key, low in (
+        ("min_hits", 1),
+        ("bootstrap", 1),
+        ("permutations", 1),
+        ("min_group_docs", 1),
+        ("lead_sentences", 0),
+        ("voice_window", 0),
+        ("keyness_top_n", 1),
+        ("shingle_size", 1),
+        ("omission_min_count", 1),
+    ):
         checks.whole("framing", key, getattr(fr, key), low)
     checks.seed("[framing] seed", fr.seed)
-    checks.check(_finite(fr.fightin_alpha0) and fr.fightin_alpha0 > 0, f"[framing] fightin_alpha0 = {fr.fightin_alpha0!r}", "must be a positive finite number",
-          "use fightin_alpha0 = 100.0, the prior strength of Monroe et al. 2008")
+    checks.check(
+        _finite(fr.fightin_alpha0) and fr.fightin_alpha0 > 0,
+        f"[framing] fightin_alpha0 = {fr.fightin_alpha0!r}",
+        "must be a positive finite number",
+        "use fightin_alpha0 = 100.0, the prior strength of Monroe et al. 2008",
+    )
     checks.share("framing", "duplicate_jaccard", fr.duplicate_jaccard, True, "use duplicate_jaccard = 0.5")
-    checks.check(_finite(fr.omission_ratio) and fr.omission_ratio >= 1, f"[framing] omission_ratio = {fr.omission_ratio!r}", "must be a finite number >= 1",
-          "use omission_ratio = 3.0")
+    checks.check(
+        _finite(fr.omission_ratio) and fr.omission_ratio >= 1,
+        f"[framing] omission_ratio = {fr.omission_ratio!r}",
+        "must be a finite number >= 1",
+        "use omission_ratio = 3.0",
+    )
 
 
 def _topic_checks(study: Study, checks: _Checks) -> None:
     tp = study.topics
-    checks.check(_is_int(tp.k) and (tp.k == 0 or tp.k >= 2), f"[topics] k = {tp.k!r}", "is not usable", "use 0 (choose from k_range) or a number of topics >= 2")
-    checks.check(all(_is_int(k) and k >= 2 for k in tp.k_range), f"[topics] k_range = {list(tp.k_range)}", "must hold whole numbers >= 2", "e.g. k_range = [2, 3, 4, 5]")
+    checks.check(
+        _is_int(tp.k) and (tp.k == 0 or tp.k >= 2),
+        f"[topics] k = {tp.k!r}",
+        "is not usable",
+        "use 0 (choose from k_range) or a number of topics >= 2",
+    )
+    checks.check(
+        all(_is_int(k) and k >= 2 for k in tp.k_range),
+        f"[topics] k_range = {list(tp.k_range)}",
+        "must hold whole numbers >= 2",
+        "e.g. k_range = [2, 3, 4, 5]",
+    )
     checks.check(bool(tp.seeds), "[topics] seeds", "is empty", "e.g. seeds = [1, 2, 3]")
     for value in tp.seeds:
         checks.seed("[topics] seeds", value)
@@ -567,26 +680,58 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
         checks.whole("topics", key, getattr(tp, key), 0)
     for key in ("passes", "iterations", "chunksize", "top_n"):
         checks.whole("topics", key, getattr(tp, key), 1)
-    checks.whole("topics", "coherence_topn", tp.coherence_topn, 2, "use coherence_topn = 10; coherence scores pairs of words")
+    checks.whole(
+        "topics", "coherence_topn", tp.coherence_topn, 2, "use coherence_topn = 10; coherence scores pairs of words"
+    )
     checks.share("topics", "stability_min", tp.stability_min, False, "e.g. stability_min = 0.6")
     checks.share("topics", "relevance_lambda", tp.relevance_lambda, False, "0.6 is Sievert & Shirley's choice")
-    checks.check(tp.bootstrap_by in ("document", "unit"), f"[topics] bootstrap_by = '{tp.bootstrap_by}'", "is not known", "use 'document' or 'unit'")
+    checks.check(
+        tp.bootstrap_by in ("document", "unit"),
+        f"[topics] bootstrap_by = '{tp.bootstrap_by}'",
+        "is not known",
+        "use 'document' or 'unit'",
+    )
     for key, names in (("alpha", TOPIC_ALPHA), ("eta", TOPIC_ETA)):
         value = getattr(tp, key)
-        checks.check(prior_value(value, names) is not None, f"[topics] {key} = '{value}'", "is not known",
-              f"use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
-    checks.check(not (tp.multicore and tp.alpha == "auto"), "[topics] alpha = 'auto'", "does not work with multicore = true (gensim's LdaMulticore)",
-          "use alpha = 'symmetric' or multicore = false")
+        checks.check(
+            prior_value(value, names) is not None,
+            f"[topics] {key} = '{value}'",
+            "is not known",
+            f'use one of {", ".join(names)} or a positive number as text, e.g. "0.1"',
+        )
+    checks.check(
+        not (tp.multicore and tp.alpha == "auto"),
+        "[topics] alpha = 'auto'",
+        "does not work with multicore = true (gensim's LdaMulticore)",
+        "use alpha = 'symmetric' or multicore = false",
+    )
     # engine and convergence
-    checks.check(tp.engine in TOPIC_ENGINES, f"[topics] engine = '{tp.engine}'", "is not known", f"use one of {', '.join(TOPIC_ENGINES)}")
+    checks.check(
+        tp.engine in TOPIC_ENGINES,
+        f"[topics] engine = '{tp.engine}'",
+        "is not known",
+        f"use one of {', '.join(TOPIC_ENGINES)}",
+    )
     checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
     checks.whole("topics", "window", tp.window, 1, "use window = 100")
-    checks.check(_finite(tp.tolerance) and tp.tolerance >= 0, f"[topics] tolerance = {tp.tolerance!r}", "must be a number >= 0",
-                 "e.g. tolerance = 0.001, or 0 to run every iteration")
-    checks.check(not (tp.engine == "tomotopy" and tp.eta == "auto"), "[topics] eta = 'auto'", "is gensim's; tomotopy keeps eta fixed",
-                 "use eta = 'symmetric' or a number, or engine = 'gensim'")
-    checks.check(not (tp.engine == "tomotopy" and tp.multicore), "[topics] multicore = true", "is gensim's LdaMulticore",
-                 "set multicore = false (tomotopy fits run side by side in [run] workers processes)")
+    checks.check(
+        _finite(tp.tolerance) and tp.tolerance >= 0,
+        f"[topics] tolerance = {tp.tolerance!r}",
+        "must be a number >= 0",
+        "e.g. tolerance = 0.001, or 0 to run every iteration",
+    )
+    checks.check(
+        not (tp.engine == "tomotopy" and tp.eta == "auto"),
+        "[topics] eta = 'auto'",
+        "is gensim's; tomotopy keeps eta fixed",
+        "use eta = 'symmetric' or a number, or engine = 'gensim'",
+    )
+    checks.check(
+        not (tp.engine == "tomotopy" and tp.multicore),
+        "[topics] multicore = true",
+        "is gensim's LdaMulticore",
+        "set multicore = false (tomotopy fits run side by side in [run] workers processes)",
+    )
 
 
 #: Topic-model engines ([topics] engine); the fitters are in analysis.topics.engines.
@@ -599,8 +744,12 @@ def _equivalence_checks(study: Study, checks: _Checks) -> None:
     checks.whole("equivalence", "bootstrap", eqv.bootstrap, 1)
     checks.whole("equivalence", "permutations", eqv.permutations, 1)
     checks.seed("[equivalence] seed", eqv.seed)
-    checks.check(_finite(eqv.margin) and eqv.margin > 1, f"[equivalence] margin = {eqv.margin!r}", "must be a finite number > 1 (the band [1/margin, margin])",
-                 "use margin = 1.25")
+    checks.check(
+        _finite(eqv.margin) and eqv.margin > 1,
+        f"[equivalence] margin = {eqv.margin!r}",
+        "must be a finite number > 1 (the band [1/margin, margin])",
+        "use margin = 1.25",
+    )
 
 
 #: What ``[validation] unit`` accepts (sentences and KWIC windows may come later).
@@ -612,21 +761,46 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
     v = study.validation
     if v is None:
         return
-    checks.check(v.unit in VALIDATION_UNITS, f"[validation] unit = {v.unit!r}", "is not a unit people can code yet (only whole documents)", 'use unit = "document"')
-    checks.check(all(isinstance(f, str) and f for f in v.frames) and len(set(v.frames)) == len(v.frames), f"[validation] frames = {list(v.frames)!r}",
-                 "must be distinct frame ids", 'e.g. frames = ["economy_trade", "conflict"], or [] for every frame')
+    checks.check(
+        v.unit in VALIDATION_UNITS,
+        f"[validation] unit = {v.unit!r}",
+        "is not a unit people can code yet (only whole documents)",
+        'use unit = "document"',
+    )
+    checks.check(
+        all(isinstance(f, str) and f for f in v.frames) and len(set(v.frames)) == len(v.frames),
+        f"[validation] frames = {list(v.frames)!r}",
+        "must be distinct frame ids",
+        'e.g. frames = ["economy_trade", "conflict"], or [] for every frame',
+    )
     checks.whole("validation", "per_stratum", v.per_stratum, 1)
     checks.whole("validation", "coders", v.coders, 1, "use coders = 2 (agreement needs two or more)")
     checks.seed("[validation] seed", v.seed)
     checks.whole("validation", "bootstrap", v.bootstrap, 1)
-    checks.check(_finite(v.level) and 0 < v.level < 1, f"[validation] level = {v.level!r}", "must be a number between 0 and 1", "use level = 0.95")
-    checks.check(_finite(v.half_width) and 0 < v.half_width <= 1, f"[validation] half_width = {v.half_width!r}", "must be a number in (0, 1]",
-                 "use half_width = 0.05")
+    checks.check(
+        _finite(v.level) and 0 < v.level < 1,
+        f"[validation] level = {v.level!r}",
+        "must be a number between 0 and 1",
+        "use level = 0.95",
+    )
+    checks.check(
+        _finite(v.half_width) and 0 < v.half_width <= 1,
+        f"[validation] half_width = {v.half_width!r}",
+        "must be a number in (0, 1]",
+        "use half_width = 0.05",
+    )
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.
-COLUMN_KEYS = (("frequencies", "group_by"), ("framing", "compare_by"), ("framing", "keyness_within"), ("framing", "keyness_cluster"),
-               ("framing", "cluster"), ("topics", "prevalence_by"), ("topics", "cluster"))
+COLUMN_KEYS = (
+    ("frequencies", "group_by"),
+    ("framing", "compare_by"),
+    ("framing", "keyness_within"),
+    ("framing", "keyness_cluster"),
+    ("framing", "cluster"),
+    ("topics", "prevalence_by"),
+    ("topics", "cluster"),
+)
 
 
 def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
@@ -641,9 +815,17 @@ def column_problems(study: Study, columns: Sequence[str]) -> list[InputError]:
         if study.given is not None and f"{section}.{key}" not in study.given:
             continue
         value = getattr(getattr(study, section), key)
-        for column in ((value,) if value else ()) if isinstance(value, str) else value:  # "" = no column (keyness_cluster)
+        for column in (
+            ((value,) if value else ()) if isinstance(value, str) else value
+        ):  # "" = no column (keyness_cluster)
             if column not in columns:
-                problems.append(InputError(study.source, f"[{section}] {key} names '{column}', not a metadata column", f"use one of: {available}"))
+                problems.append(
+                    InputError(
+                        study.source,
+                        f"[{section}] {key} names '{column}', not a metadata column",
+                        f"use one of: {available}",
+                    )
+                )
     return problems + design_column_problems(study, columns)
 
 
@@ -673,13 +855,20 @@ def _build_design(key: str, value: Any, where: str, problems: list[InputError]) 
     settings = _build("time", TimeSettings, raw, where, problems)
     events = []
     if not isinstance(events_raw, list):
-        problems.append(InputError(where, "[[time.event]] must be a list of tables", "write each event as a [[time.event]] table"))
+        problems.append(
+            InputError(where, "[[time.event]] must be a list of tables", "write each event as a [[time.event]] table")
+        )
         events_raw = []
     for i, event in enumerate(events_raw):
         label = f"[[time.event]] #{i + 1}"
         if not isinstance(event, dict) or set(event) - {"name", "date", "window"} or not {"name", "date"} <= set(event):
-            problems.append(InputError(where, f"{label} needs name and date (and optionally window), nothing else",
-                                       'write name = "visit", date = 2024-04-03, window = 14'))
+            problems.append(
+                InputError(
+                    where,
+                    f"{label} needs name and date (and optionally window), nothing else",
+                    'write name = "visit", date = 2024-04-03, window = 14',
+                )
+            )
             continue
         date = event["date"]
         date_text = date.isoformat() if hasattr(date, "isoformat") else str(date)
@@ -692,7 +881,11 @@ def _build_design(key: str, value: Any, where: str, problems: list[InputError]) 
             continue
         window = event.get("window", 14)
         if not _is_int(window) or window < 1:
-            problems.append(InputError(where, f"{label} window = {window!r} must be a whole number of days >= 1", "e.g. window = 14"))
+            problems.append(
+                InputError(
+                    where, f"{label} window = {window!r} must be a whole number of days >= 1", "e.g. window = 14"
+                )
+            )
             continue
         events.append(TimeEvent(str(event["name"]), date_text, window))
     if len({e.name for e in events}) < len(events):
@@ -707,34 +900,70 @@ def design_setting_problems(study: Study) -> list[InputError]:
     tm, md = study.time, study.model
     if tm is not None:
         if tm.freq not in TIME_FREQUENCIES:
-            problems.append(InputError(where, f"[time] freq = {tm.freq!r} is not known", "use 'day', 'week' or 'month'"))
+            problems.append(
+                InputError(where, f"[time] freq = {tm.freq!r} is not known", "use 'day', 'week' or 'month'")
+            )
         for m in tm.measures:
             if m not in DESIGN_MEASURES:
-                problems.append(InputError(where, f"[time] measures has unknown measure {m!r}", f"use some of: {', '.join(DESIGN_MEASURES)}"))
+                problems.append(
+                    InputError(
+                        where,
+                        f"[time] measures has unknown measure {m!r}",
+                        f"use some of: {', '.join(DESIGN_MEASURES)}",
+                    )
+                )
         if tm.exposure not in EXPOSURES:
-            problems.append(InputError(where, f"[time] exposure = {tm.exposure!r} is not known", "use 'tokens' or 'sentences'"))
+            problems.append(
+                InputError(where, f"[time] exposure = {tm.exposure!r} is not known", "use 'tokens' or 'sentences'")
+            )
         for k, low in (("bootstrap", 1), ("max_lag", 0)):
             v = getattr(tm, k)
             if not _is_int(v) or v < low:
-                problems.append(InputError(where, f"[time] {k} = {v!r} must be a whole number >= {low}", f"use {k} = {max(low, 1)} or more"))
+                problems.append(
+                    InputError(
+                        where, f"[time] {k} = {v!r} must be a whole number >= {low}", f"use {k} = {max(low, 1)} or more"
+                    )
+                )
         if not (_is_int(tm.seed) and 0 <= tm.seed <= MAX_SEED):
-            problems.append(InputError(where, f"[time] seed = {tm.seed!r} must be a whole number from 0 to {MAX_SEED}", "e.g. seed = 20240406"))
+            problems.append(
+                InputError(
+                    where,
+                    f"[time] seed = {tm.seed!r} must be a whole number from 0 to {MAX_SEED}",
+                    "e.g. seed = 20240406",
+                )
+            )
     if md is not None:
         if md.family not in MODEL_FAMILIES:
-            problems.append(InputError(where, f"[model] family = {md.family!r} is not known", "use 'quasipoisson' or 'negbin'"))
+            problems.append(
+                InputError(where, f"[model] family = {md.family!r} is not known", "use 'quasipoisson' or 'negbin'")
+            )
         if md.exposure not in EXPOSURES:
-            problems.append(InputError(where, f"[model] exposure = {md.exposure!r} is not known", "use 'tokens' or 'sentences'"))
+            problems.append(
+                InputError(where, f"[model] exposure = {md.exposure!r} is not known", "use 'tokens' or 'sentences'")
+            )
         for k in ("min_clusters", "min_docs"):
             v = getattr(md, k)
             if not _is_int(v) or v < 1:
-                problems.append(InputError(where, f"[model] {k} = {v!r} must be a whole number >= 1", f"use {k} = 5 or more"))
+                problems.append(
+                    InputError(where, f"[model] {k} = {v!r} must be a whole number >= 1", f"use {k} = 5 or more")
+                )
         if not _is_int(md.draws) or md.draws < 2:
-            problems.append(InputError(where, f"[model] draws = {md.draws!r} must be a whole number >= 2", "use draws = 100"))
+            problems.append(
+                InputError(where, f"[model] draws = {md.draws!r} must be a whole number >= 2", "use draws = 100")
+            )
         if not (_is_int(md.seed) and 0 <= md.seed <= MAX_SEED):
-            problems.append(InputError(where, f"[model] seed = {md.seed!r} must be a whole number from 0 to {MAX_SEED}", "e.g. seed = 20240407"))
+            problems.append(
+                InputError(
+                    where,
+                    f"[model] seed = {md.seed!r} must be a whole number from 0 to {MAX_SEED}",
+                    "e.g. seed = 20240407",
+                )
+            )
         from .design_spec import formula_problems
 
-        problems += [p for p in formula_problems(md.formula, columns=None, where=where) if "not a metadata column" not in str(p)]
+        problems += [
+            p for p in formula_problems(md.formula, columns=None, where=where) if "not a metadata column" not in str(p)
+        ]
     return problems
 
 
@@ -746,16 +975,34 @@ def design_column_problems(study: Study, columns: Sequence[str]) -> list[InputEr
     for contrast in study.compare:
         for column in contrast.columns():
             if column not in columns:
-                problems.append(InputError(where, f"[[compare]] '{contrast.name}' names '{column}', not a metadata column", f"use one of: {available}"))
+                problems.append(
+                    InputError(
+                        where,
+                        f"[[compare]] '{contrast.name}' names '{column}', not a metadata column",
+                        f"use one of: {available}",
+                    )
+                )
     # Without a date column [time] is not an error: the design stage's time tables say why they are empty.
     if study.time is not None and study.time.by not in columns:
-        problems.append(InputError(where, f"[time] by names '{study.time.by}', not a metadata column", f"use one of: {available}"))
+        problems.append(
+            InputError(where, f"[time] by names '{study.time.by}', not a metadata column", f"use one of: {available}")
+        )
     if study.model is not None:
         from .design_spec import formula_problems
 
-        problems += [p for p in formula_problems(study.model.formula, columns=columns, where=where) if "not a metadata column" in str(p)]
+        problems += [
+            p
+            for p in formula_problems(study.model.formula, columns=columns, where=where)
+            if "not a metadata column" in str(p)
+        ]
         if study.model.cluster and study.model.cluster not in columns:
-            problems.append(InputError(where, f"[model] cluster names '{study.model.cluster}', not a metadata column", f"use one of: {available}"))
+            problems.append(
+                InputError(
+                    where,
+                    f"[model] cluster names '{study.model.cluster}', not a metadata column",
+                    f"use one of: {available}",
+                )
+            )
     return problems
 
 
@@ -763,7 +1010,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        return (
+            repr(value) if math.isfinite(value) else ("nan" if math.isnan(value) else ("inf" if value > 0 else "-inf"))
+        )
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
     if isinstance(value, (list, tuple)):

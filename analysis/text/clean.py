@@ -83,12 +83,20 @@ def parse_rules(text: str, where: str) -> tuple[Rule, ...]:
         languages = tuple(entry.get("languages", ["vi", "en"]))
         outlets = entry.get("outlets", [])
         if not isinstance(outlets, list) or not all(isinstance(o, str) for o in outlets):
-            raise InputError(label, "outlets must be a list of outlet names", 'write outlets = ["Báo A"] (or leave it out: every outlet)')
-        rules.append(Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", ""), where, tuple(outlets)))
+            raise InputError(
+                label,
+                "outlets must be a list of outlet names",
+                'write outlets = ["Báo A"] (or leave it out: every outlet)',
+            )
+        rules.append(
+            Rule(entry["name"], entry["kind"], pattern, languages, entry.get("description", ""), where, tuple(outlets))
+        )
     return tuple(rules)
 
 
-def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, *, where: str = "<text>", outlet: str | None = None) -> tuple[str, list[Removal]]:
+def remove_boilerplate(
+    text: str, rules: tuple[Rule, ...], language: str, *, where: str = "<text>", outlet: str | None = None
+) -> tuple[str, list[Removal]]:
     """Apply ``rules`` in order to an NFC text; return the cleaned text and the removals.
 
     Line numbers in the log refer to the input text. Blank lines are kept (they separate
@@ -138,14 +146,14 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, *, whe
                 match = search(line, number) if line.strip() else None
                 if match and len(line.strip()) > DROP_LINE_MAX_CHARS:
                     start = match.start() - (len(line) - len(line.lstrip()))  # from the first visible character
-                    before, after = line[: match.start()].strip(), line[match.end():].strip()
+                    before, after = line[: match.start()].strip(), line[match.end() :].strip()
                     if before or after:
                         # Not the short line the rule describes: the body before or after the match stays.
                         if start <= DROP_LINE_HEAD_CHARS and after:
                             removals.append(Removal(rule.name, "drop_line_head", number, line[: match.end()].strip()))
                             kept.append((number, after))
                         elif not after:
-                            removals.append(Removal(rule.name, "drop_line_tail", number, line[match.start():].strip()))
+                            removals.append(Removal(rule.name, "drop_line_tail", number, line[match.start() :].strip()))
                             kept.append((number, before))
                         else:
                             kept.append((number, line))
@@ -164,7 +172,9 @@ def remove_boilerplate(text: str, rules: tuple[Rule, ...], language: str, *, whe
             for i in targets:
                 number, line = lines[i]
                 try:
-                    found = [m.group(0) for m in rule.pattern.finditer(line, timeout=_limit(line)) if m.group(0).strip()]
+                    found = [
+                        m.group(0) for m in rule.pattern.finditer(line, timeout=_limit(line)) if m.group(0).strip()
+                    ]
                     if found:
                         for piece in found:
                             removals.append(Removal(rule.name, rule.kind, number, piece.strip()))

@@ -40,7 +40,9 @@ class DocTermMatrix:
         return np.asarray(self.counts.sum(axis=1)).ravel()
 
 
-def build_dtm(rows: Iterable[tuple[str, Sequence[str]]], docvars: pd.DataFrame | None, vocab: Sequence[str] | None = None) -> DocTermMatrix:
+def build_dtm(
+    rows: Iterable[tuple[str, Sequence[str]]], docvars: pd.DataFrame | None, vocab: Sequence[str] | None = None
+) -> DocTermMatrix:
     """Count terms per row. ``docvars`` must be indexed by row id (``None``: attach later);
     ``vocab`` fixes the columns (terms outside it are not counted).
 
@@ -93,8 +95,12 @@ def group_dtm(dtm: DocTermMatrix, by: str) -> DocTermMatrix:
         (np.ones(len(labels), dtype=np.int64), ([position[g] for g in labels], np.arange(len(labels)))),
         shape=(len(groups), len(labels)),
     )
-    docvars = pd.DataFrame({by: groups, "n_rows": np.bincount([position[g] for g in labels], minlength=len(groups))}, index=groups)
-    return DocTermMatrix((indicator @ dtm.counts).tocsr(), groups, dtm.vocab, docvars, [*dtm.history, f"group_dtm(by={by})"])
+    docvars = pd.DataFrame(
+        {by: groups, "n_rows": np.bincount([position[g] for g in labels], minlength=len(groups))}, index=groups
+    )
+    return DocTermMatrix(
+        (indicator @ dtm.counts).tocsr(), groups, dtm.vocab, docvars, [*dtm.history, f"group_dtm(by={by})"]
+    )
 
 
 def relative_frequency(dtm: DocTermMatrix, per: float = 1000.0) -> sp.csr_matrix:

@@ -13,7 +13,17 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-DUPLICATE_COLUMNS = ["language", "doc_a", "doc_b", "shingles_a", "shingles_b", "shared", "jaccard", "containment", "near_duplicate"]
+DUPLICATE_COLUMNS = [
+    "language",
+    "doc_a",
+    "doc_b",
+    "shingles_a",
+    "shingles_b",
+    "shared",
+    "jaccard",
+    "containment",
+    "near_duplicate",
+]
 
 
 def shingle_words(tokens: Iterable[str], language: str) -> list[str]:
@@ -31,7 +41,7 @@ def shingles(words: Sequence[str], k: int = 5) -> set[tuple[str, ...]]:
     """The set of ``k``-word shingles (the whole text as one shingle when shorter than ``k``)."""
     if len(words) < k:
         return {tuple(words)} if words else set()
-    return {tuple(words[i:i + k]) for i in range(len(words) - k + 1)}
+    return {tuple(words[i : i + k]) for i in range(len(words) - k + 1)}
 
 
 #: Odd 64-bit multiplier of the polynomial shingle hash (2^64 / golden ratio, Knuth's
@@ -58,7 +68,7 @@ def shingle_hashes(words: Sequence[str], k: int = 5) -> np.ndarray:
     width = min(k, len(words))  # a text shorter than k is one shingle
     hashes = np.zeros(len(words) - width + 1, dtype=np.uint64)
     for i in range(width):
-        hashes = hashes * _SHINGLE_MULTIPLIER + values[i:len(values) - width + 1 + i]
+        hashes = hashes * _SHINGLE_MULTIPLIER + values[i : len(values) - width + 1 + i]
     return np.unique(hashes)
 
 
@@ -86,7 +96,9 @@ def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: in
     doc_a doc_b  shingles_a  shared  jaccard  near_duplicate
        v1    v2          12      11    0.846            True
     """
-    triples = ((d, lang, tokens) for d, (lang, tokens) in documents.items()) if isinstance(documents, Mapping) else documents
+    triples = (
+        ((d, lang, tokens) for d, (lang, tokens) in documents.items()) if isinstance(documents, Mapping) else documents
+    )
     hashes: dict[str, np.ndarray] = {}
     language: dict[str, str] = {}
     for d, lang, tokens in triples:
@@ -104,7 +116,7 @@ def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: in
         sizes = np.diff(np.r_[starts, len(values)])
         shared = (sizes >= 2) & (sizes <= max_df)
         for start, size in zip(starts[shared].tolist(), sizes[shared].tolist()):
-            docs = [ids[i] for i in owner[start:start + size].tolist()]
+            docs = [ids[i] for i in owner[start : start + size].tolist()]
             candidates.update((x, y) for x, y in combinations(docs, 2) if language[x] == language[y])
     records = []
     for x, y in sorted(candidates):
@@ -115,4 +127,6 @@ def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: in
         containment = n / min(len(a), len(b))
         records.append((language[x], x, y, len(a), len(b), n, jaccard, containment, jaccard >= threshold))
     table = pd.DataFrame(records, columns=DUPLICATE_COLUMNS)
-    return table.sort_values(["language", "jaccard", "doc_a", "doc_b"], ascending=[True, False, True, True], kind="mergesort").reset_index(drop=True)
+    return table.sort_values(
+        ["language", "jaccard", "doc_a", "doc_b"], ascending=[True, False, True, True], kind="mergesort"
+    ).reset_index(drop=True)

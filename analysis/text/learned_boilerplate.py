@@ -51,7 +51,9 @@ from ..study.settings import Study
 
 TEASER_NAME = "learned: related-article teaser"
 #: A headline (5-200 characters, no sentence mark at its end) followed by (dd/mm) or (dd/mm/yyyy).
-TEASER_PATTERN = r"^\s*\S.{3,199}?(?<![.!?:;,])\s*[-–]?\s*\((?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])(?:/(?:\d{2}|\d{4}))?\)\s*$"
+TEASER_PATTERN = (
+    r"^\s*\S.{3,199}?(?<![.!?:;,])\s*[-–]?\s*\((?:0?[1-9]|[12]\d|3[01])/(?:0?[1-9]|1[0-2])(?:/(?:\d{2}|\d{4}))?\)\s*$"
+)
 TEASER_RULE = f"""
 [[rule]]
 name = "{TEASER_NAME}"
@@ -89,7 +91,9 @@ class LearnedLine:
         return self.documents / self.outlet_documents
 
 
-def learn_lines(documents: Iterable[tuple[str, str, str]], min_documents: int = 5, min_share: float = 0.1) -> list[LearnedLine]:
+def learn_lines(
+    documents: Iterable[tuple[str, str, str]], min_documents: int = 5, min_share: float = 0.1
+) -> list[LearnedLine]:
     """Lines recurring in ``>= min_documents`` documents and ``>= min_share`` of one outlet.
 
     Parameters
@@ -165,7 +169,9 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def duplicates_to_drop(documents: Iterable[tuple[str, str, str]], shingle_size: int = 5, threshold: float = 0.5) -> list[tuple[str, str, float]]:
+def duplicates_to_drop(
+    documents: Iterable[tuple[str, str, str]], shingle_size: int = 5, threshold: float = 0.5
+) -> list[tuple[str, str, float]]:
     """Near-duplicate copies to drop, the first copy in corpus order kept.
 
     ``documents``: (doc_id, language, text) in corpus order. A document is dropped when its
@@ -223,36 +229,77 @@ def learned_corpus(study, corpus, preparation, *, cache=None):
     drop = getattr(study.corpus, "drop_duplicates", False)
     if not (learn or drop):
         return corpus, preparation
-    outlets = corpus.docvars["outlet"].astype(str).tolist() if "outlet" in corpus.docvars.columns else [""] * len(corpus)
+    outlets = (
+        corpus.docvars["outlet"].astype(str).tolist() if "outlet" in corpus.docvars.columns else [""] * len(corpus)
+    )
     settings = {
-        "version": LEARN_VERSION, "learn": learn, "drop": drop, "min_documents": text_settings.learned_min_documents,
-        "min_share": text_settings.learned_min_share, "shingle_size": study.framing.shingle_size, "jaccard": study.framing.duplicate_jaccard,
+        "version": LEARN_VERSION,
+        "learn": learn,
+        "drop": drop,
+        "min_documents": text_settings.learned_min_documents,
+        "min_share": text_settings.learned_min_share,
+        "shingle_size": study.framing.shingle_size,
+        "jaccard": study.framing.duplicate_jaccard,
         "documents": [[d.doc_id, d.language, outlet, d.text_sha256] for d, outlet in zip(corpus.documents, outlets)],
     }
     key = "learned-" + hashlib.sha256(json.dumps(settings, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     stored = cache.get(key) if cache is not None else None
     if stored is None:
+
         def texts():
             for document, outlet in zip(corpus.documents, outlets):
-                where = getattr(document, "where", "") or (document.meta or {}).get("file", document.doc_id)  # as preparation names it
+                where = getattr(document, "where", "") or (document.meta or {}).get(
+                    "file", document.doc_id
+                )  # as preparation names it
                 yield document.doc_id, document.language, outlet, canonical_text(document.text, where=where)
 
-        dropped = duplicates_to_drop(((d, lang, text) for d, lang, _, text in texts()), study.framing.shingle_size, study.framing.duplicate_jaccard) if drop else []
+        dropped = (
+            duplicates_to_drop(
+                ((d, lang, text) for d, lang, _, text in texts()),
+                study.framing.shingle_size,
+                study.framing.duplicate_jaccard,
+            )
+            if drop
+            else []
+        )
         gone = {d for d, _, _ in dropped}
-        learned = learn_lines(((lang, outlet, text) for d, lang, outlet, text in texts() if d not in gone), text_settings.learned_min_documents, text_settings.learned_min_share) if learn else []
-        stored = {"dropped": dropped, "rules": rules_toml(learned) if learn else "", "lines": [[x.language, x.outlet, x.line, x.documents, x.outlet_documents] for x in learned]}
+        learned = (
+            learn_lines(
+                ((lang, outlet, text) for d, lang, outlet, text in texts() if d not in gone),
+                text_settings.learned_min_documents,
+                text_settings.learned_min_share,
+            )
+            if learn
+            else []
+        )
+        stored = {
+            "dropped": dropped,
+            "rules": rules_toml(learned) if learn else "",
+            "lines": [[x.language, x.outlet, x.line, x.documents, x.outlet_documents] for x in learned],
+        }
         if cache is not None:
             cache.put(key, stored)
     for doc_id, kept, jaccard in stored["dropped"]:
-        log.info("drop_duplicates: %s dropped (near-duplicate of %s, shingle Jaccard %.3f; the first copy is kept)", doc_id, kept, jaccard)
+        log.info(
+            "drop_duplicates: %s dropped (near-duplicate of %s, shingle Jaccard %.3f; the first copy is kept)",
+            doc_id,
+            kept,
+            jaccard,
+        )
     for language, outlet, line, k, n in stored["lines"]:
         log.info("learned boilerplate (%s, outlet %r): %r in %d of %d documents", language, outlet, line, k, n)
     if stored["dropped"]:
         gone = {d for d, _, _ in stored["dropped"]}
         keep = [i for i, d in enumerate(corpus.documents) if d.doc_id not in gone]
-        corpus = dataclasses.replace(corpus, documents=[corpus.documents[i] for i in keep], docvars=corpus.docvars.iloc[keep])
+        corpus = dataclasses.replace(
+            corpus, documents=[corpus.documents[i] for i in keep], docvars=corpus.docvars.iloc[keep]
+        )
     if stored["rules"]:
-        preparation = dataclasses.replace(preparation, rules_text=preparation.rules_text.rstrip("\n") + "\n" + stored["rules"], rules_label=f"{preparation.rules_label} + learned")
+        preparation = dataclasses.replace(
+            preparation,
+            rules_text=preparation.rules_text.rstrip("\n") + "\n" + stored["rules"],
+            rules_label=f"{preparation.rules_label} + learned",
+        )
     return corpus, preparation
 
 
@@ -278,9 +325,18 @@ def learned_problems(study, corpus, preparation) -> list:
     except InputError as exc:
         return [exc]
     if not len(kept):
-        return [InputError(str(study.source), "[corpus] drop_duplicates drops every document", "set drop_duplicates = false or check [framing] duplicate_jaccard")]
+        return [
+            InputError(
+                str(study.source),
+                "[corpus] drop_duplicates drops every document",
+                "set drop_duplicates = false or check [framing] duplicate_jaccard",
+            )
+        ]
     problems = []
-    fix = "raise [text] learned_min_documents or learned_min_share, or set learn_boilerplate = false (the document is only lines its outlet repeats)"
+    fix = (
+        "raise [text] learned_min_documents or learned_min_share, or set learn_boilerplate = "
+        "false (the document is only lines its outlet repeats)"
+    )
     for document in kept:
         try:
             clean_document(document, learned)

@@ -25,7 +25,11 @@ NORMALIZE_VERSION = "2"  # 2: bidirectional marks and embeddings removed like ot
 #: isolates (LRM, RLM, ALM, LRE ... RLO, PDF, LRI ... PDI): none is visible text, and one inside a
 #: word made two types of one word.
 _INVISIBLE = dict.fromkeys(
-    map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None
+    map(
+        ord,
+        "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+    ),
+    None,
 )
 _SPACES = {ord(c): " " for c in "\u00a0\u2007\u202f\u2009\u200a\u3000"}
 _TRANSLATION = {**_INVISIBLE, **_SPACES}
@@ -44,7 +48,7 @@ def check_characters(text: str, where: str) -> None:
     first = _BAD_CHARACTER.search(text)
     if first is None:
         return
-    for offset, char in enumerate(text[first.start():], start=first.start()):
+    for offset, char in enumerate(text[first.start() :], start=first.start()):
         code = ord(char)
         if 0xD800 <= code <= 0xDFFF:
             raise InputError(
@@ -57,7 +61,10 @@ def check_characters(text: str, where: str) -> None:
             if char == "\f":
                 fix = "replace the form feeds (page breaks, e.g. from pdftotext) with blank lines"
             elif 0x80 <= code <= 0x9F:
-                fix = "the file looks like cp1252 decoded as Latin-1: declare encoding 'cp1252' (metadata column 'encoding' or [corpus] encoding) or save it as UTF-8"
+                fix = (
+                    "the file looks like cp1252 decoded as Latin-1: declare encoding 'cp1252' (metadata "
+                    "column 'encoding' or [corpus] encoding) or save it as UTF-8"
+                )
             raise InputError(where, f"control character U+{code:04X} at character {offset}", fix)
 
 
@@ -107,7 +114,9 @@ def canonical_word(word: str) -> str:
 
 
 _TONES = "\u0300\u0301\u0303\u0309\u0323"
-_NEW_STYLE = re.compile(r"(?i)(o)([\u0300\u0301\u0303\u0309\u0323])([ae])$|(?<![q])(u)([\u0300\u0301\u0303\u0309\u0323])(y)$")
+_NEW_STYLE = re.compile(
+    r"(?i)(o)([\u0300\u0301\u0303\u0309\u0323])([ae])$|(?<![q])(u)([\u0300\u0301\u0303\u0309\u0323])(y)$"
+)
 
 
 def segmenter_style(text: str) -> str:
@@ -177,7 +186,10 @@ def _restyle_piece(piece: str) -> tuple[str, bool]:
 def _new_style_syllable(syllable: str) -> str:
     # Canonicalise first (any input style), then move the tone: one pass serves both.
     decomposed = unicodedata.normalize("NFD", _canonical_syllable(syllable))
-    moved = _NEW_STYLE.sub(lambda m: "".join(g for g in (m.group(1), m.group(3), m.group(2), m.group(4), m.group(6), m.group(5)) if g), decomposed)
+    moved = _NEW_STYLE.sub(
+        lambda m: "".join(g for g in (m.group(1), m.group(3), m.group(2), m.group(4), m.group(6), m.group(5)) if g),
+        decomposed,
+    )
     return unicodedata.normalize("NFC", moved)
 
 

@@ -64,7 +64,9 @@ class Preparation:
     rules_label: str
     phrases_vi: tuple[str, ...]
     phrases_en: tuple[str, ...]
-    segmenter: str | Callable[[str], list[str]] = "underthesea"  # a registered name or a callable (tokens.get_segmenter)
+    segmenter: str | Callable[[str], list[str]] = (
+        "underthesea"  # a registered name or a callable (tokens.get_segmenter)
+    )
     resegment: bool = True
 
     @property
@@ -99,7 +101,9 @@ class Preparation:
             "rules": self.rules_text,
         }
         if "vi" in languages:
-            settings.update(phrases_vi=sorted(self.phrases_vi), segmenter=segmenter_id(self.segmenter), resegment=self.resegment)
+            settings.update(
+                phrases_vi=sorted(self.phrases_vi), segmenter=segmenter_id(self.segmenter), resegment=self.resegment
+            )
             # Paragraphs longer than this are segmented in pieces (analysis.text.tokens.bounded_pieces).
             settings.update(segment_chars=tokens.SEGMENT_CHARS)
         if "en" in languages:
@@ -164,10 +168,16 @@ def clean_document(document: Document, preparation: Preparation) -> tuple[str, l
     where = document.meta.get("file", document.doc_id) if document.meta else document.doc_id
     text = canonical_text(document.text, where=f"{where}")
     if not text.strip():
-        raise InputError(where, "the text is only invisible characters (zero-width or bidirectional marks)", "remove it from the metadata or add its text")
+        raise InputError(
+            where,
+            "the text is only invisible characters (zero-width or bidirectional marks)",
+            "remove it from the metadata or add its text",
+        )
     title = canonical_text(document.meta.get("title", ""), where=f"{where} title") if document.meta else ""
     text = split_headline(text, title) if title else text
-    cleaned, removals = remove_boilerplate(text, preparation.rules, document.language, where=where, outlet=document_outlet(document))
+    cleaned, removals = remove_boilerplate(
+        text, preparation.rules, document.language, where=where, outlet=document_outlet(document)
+    )
     if not cleaned.strip():
         raise InputError(where, "no text left after boilerplate removal", "check the rules in the boilerplate file")
     return cleaned, removals
@@ -194,7 +204,9 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
     presegmented = False
     merger = _mergers(preparation.key, tuple(preparation.phrases_vi), tuple(preparation.phrases_en))[document.language]
     if document.language == "vi":
-        paragraphs, presegmented = segment_vi(cleaned, segmenter=preparation.segmenter, merger=merger, resegment=preparation.resegment)
+        paragraphs, presegmented = segment_vi(
+            cleaned, segmenter=preparation.segmenter, merger=merger, resegment=preparation.resegment
+        )
     else:
         paragraphs = segment_en(cleaned, merger)
     return PreparedDocument(
@@ -239,7 +251,9 @@ class PreparedSequence(Sequence[PreparedDocument]):
     lru_size : int, documents kept for random access
     """
 
-    def __init__(self, cache, keys: Sequence[str], documents: Sequence[Document], preparation: Preparation, lru_size: int = 32):
+    def __init__(
+        self, cache, keys: Sequence[str], documents: Sequence[Document], preparation: Preparation, lru_size: int = 32
+    ):
         if len(keys) != len(documents):
             raise ValueError("one key per document")
         self._cache = cache
@@ -393,7 +407,9 @@ def _prepare_batch(batch: Batch, preparation: Preparation | None = None) -> Resu
 def resolve_workers(workers: int) -> int:
     """``0`` means every core this process may run on; otherwise ``workers`` itself."""
     if workers < 0:
-        raise InputError("[run] workers / --workers", f"worker count {workers} is negative", "use 0 (all cores) or a positive count")
+        raise InputError(
+            "[run] workers / --workers", f"worker count {workers} is negative", "use 0 (all cores) or a positive count"
+        )
     if workers > 0:
         return workers
     try:
@@ -425,6 +441,7 @@ def _serial(batches: Iterator[Batch], preparation: Preparation) -> Iterator[Resu
 
 def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> Iterator[Result]:
     """Local worker processes with at most ``IN_FLIGHT_PER_WORKER * workers`` batches pending."""
+
     def submit(batch: Batch):
         return pool.submit(_prepare_batch, batch)
 
@@ -459,17 +476,24 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise InputError(where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""') from None
+        raise InputError(
+            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
+        ) from None
     try:
         client = Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""') from None
+        raise InputError(
+            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
+        ) from None
     # Texts travel with the batch: a cluster's workers need not see this machine's corpus folder.
     batches = ([(i, d if isinstance(d, Document) else d.loaded()) for i, d in batch] for batch in batches)
     try:
         threads = max(1, sum(client.nthreads().values()))
         shared = client.scatter(preparation, broadcast=True, hash=False)
-        first = [client.submit(_prepare_batch, b, shared, pure=False) for b in islice(batches, IN_FLIGHT_PER_WORKER * threads)]
+        first = [
+            client.submit(_prepare_batch, b, shared, pure=False)
+            for b in islice(batches, IN_FLIGHT_PER_WORKER * threads)
+        ]
         queue = as_completed(first, loop=client.loop)  # this client, not a global default one
         yield []
         for future in queue:
@@ -488,13 +512,21 @@ def _progress(total: int, enabled: bool):
 
     from .. import progress  # --quiet turns every progress display off
 
-    return tqdm(total=total, desc="prepare", unit="doc", disable=not enabled or not progress.ENABLED or total < 2, leave=False, mininterval=0.5)
+    return tqdm(
+        total=total,
+        desc="prepare",
+        unit="doc",
+        disable=not enabled or not progress.ENABLED or total < 2,
+        leave=False,
+        mininterval=0.5,
+    )
 
 
 def prepare_corpus(
     documents: Sequence[Document],
     preparation: Preparation,
-    *, cache=None,
+    *,
+    cache=None,
     workers: int = 1,
     progress: bool = False,
     scheduler: str = "",
@@ -535,7 +567,10 @@ def prepare_corpus(
         todo = list(first.values())
     log.info(
         "prepare: %d documents (%d distinct), %d from cache, %d to prepare%s",
-        len(documents), len(first), len(first) - len(todo), len(todo),
+        len(documents),
+        len(first),
+        len(first) - len(todo),
+        len(todo),
         f" on Dask at {scheduler}" if scheduler and todo else f" with {workers} worker(s)" if todo else "",
     )
     payloads: dict[str, str] = {}
@@ -594,4 +629,9 @@ def _run(
         _, (where, problem, fix) = min(errors)
         raise InputError(where, problem, fix)
     seconds = time.perf_counter() - started
-    log.info("prepare: %d documents in %.1f s (%.1f documents/s)", len(todo), seconds, len(todo) / seconds if seconds else 0.0)
+    log.info(
+        "prepare: %d documents in %.1f s (%.1f documents/s)",
+        len(todo),
+        seconds,
+        len(todo) / seconds if seconds else 0.0,
+    )

@@ -226,9 +226,9 @@ def kwic(prepared: Iterable[PreparedDocument], term: str, rules: TermRules, *, w
                         doc.doc_id,
                         s,
                         p,
-                        " ".join(flat[max(0, at - window):at]),
-                        " ".join(sentence[p:p + length]),
-                        " ".join(flat[at + length:at + length + window]),
+                        " ".join(flat[max(0, at - window) : at]),
+                        " ".join(sentence[p : p + length]),
+                        " ".join(flat[at + length : at + length + window]),
                     )
                 )
                 p += length
@@ -247,11 +247,16 @@ def kwic_absent(prepared: Iterable[PreparedDocument], term: str, n: int = 5) -> 
     vocabulary = sorted({tok.lower() for doc in prepared for tok in doc.tokens() if token_kind(tok) == "word"})
     close = difflib.get_close_matches("_".join(words), vocabulary, n=n, cutoff=0.6)
     looked = f"the token {'_'.join(words)}" + (f" and the words {' '.join(words)} in a row" if len(words) > 1 else "")
-    return f"{term!r} is not in the corpus (looked for {looked}); " + (f"closest: {', '.join(close)}" if close else "no close token")
+    return f"{term!r} is not in the corpus (looked for {looked}); " + (
+        f"closest: {', '.join(close)}" if close else "no close token"
+    )
 
 
 def corpus_summary(
-    prepared: Sequence[PreparedDocument], dtm: DocTermMatrix, docvars: pd.DataFrame, by: Sequence[str] = ("language", "outlet")
+    prepared: Sequence[PreparedDocument],
+    dtm: DocTermMatrix,
+    docvars: pd.DataFrame,
+    by: Sequence[str] = ("language", "outlet"),
 ) -> pd.DataFrame:
     """Documents, sentences, word tokens, word types, type/token ratio and counted terms by group.
 
@@ -286,7 +291,11 @@ def corpus_summary(
             if token_kind(t) == "word":
                 n_words += 1
                 ids.add(type_ids.setdefault(t.lower(), len(type_ids)))
-        per_doc[doc.doc_id] = (sum(1 for _ in doc.sentences()), n_words, np.fromiter(ids, dtype=np.int64, count=len(ids)))
+        per_doc[doc.doc_id] = (
+            sum(1 for _ in doc.sentences()),
+            n_words,
+            np.fromiter(ids, dtype=np.int64, count=len(ids)),
+        )
     term_totals = dict(zip(dtm.row_ids, dtm.totals())) if dtm.docvars.index.equals(pd.Index(dtm.row_ids)) else {}
     doc_terms = Counter()
     for row_id, total in term_totals.items():
@@ -300,7 +309,9 @@ def corpus_summary(
     subtotals = sorted({(*g[:depth], *("all",) * (len(keys) - depth)) for g in groups for depth in range(1, len(keys))})
     ordered = sorted(set(groups) | set(subtotals), key=lambda g: tuple((v == "all", v) for v in g))
     for group in [*ordered, ("all",) * len(keys)]:
-        mask = np.all([table[k].to_numpy() == v for k, v in zip(keys, group) if v != "all"] or [np.ones(len(table), bool)], axis=0)
+        mask = np.all(
+            [table[k].to_numpy() == v for k, v in zip(keys, group) if v != "all"] or [np.ones(len(table), bool)], axis=0
+        )
         members = list(table.index[mask])
         tokens = sum(per_doc[d][1] for d in members)
         types = len(np.unique(np.concatenate([per_doc[d][2] for d in members]))) if members else 0
@@ -348,6 +359,16 @@ def preparation_table(prepared: Iterable[PreparedDocument], resegment: bool) -> 
             return "re-segmented" if resegment else "kept"
         return "segmented" if d.language == "vi" else "tokenised"
 
-    rows = [(d.doc_id, d.language, d.presegmented, segmentation(d), len(d.paragraphs), sum(1 for _ in d.sentences()), sum(1 for _ in d.tokens()))
-            for d in prepared]
+    rows = [
+        (
+            d.doc_id,
+            d.language,
+            d.presegmented,
+            segmentation(d),
+            len(d.paragraphs),
+            sum(1 for _ in d.sentences()),
+            sum(1 for _ in d.tokens()),
+        )
+        for d in prepared
+    ]
     return pd.DataFrame(rows, columns=PREPARATION_COLUMNS)

@@ -111,8 +111,10 @@ def _package_version(name: str) -> str:
 
 
 def _underthesea_id() -> str:
-    return (f"underthesea {_package_version('underthesea')} word_tokenize (model ws_crf_vlsp2013_20230727, "
-            "input in oa/oe/uy new tone style, use_token_normalize=False, output canonical style)")
+    return (
+        f"underthesea {_package_version('underthesea')} word_tokenize (model ws_crf_vlsp2013_20230727, "
+        "input in oa/oe/uy new tone style, use_token_normalize=False, output canonical style)"
+    )
 
 
 def _pyvi_id() -> str:
@@ -152,7 +154,9 @@ SEGMENTERS: dict[str, Segmenter] = {
 }
 
 
-def register_segmenter(name: str, words: Callable[[str], list[str]], identity: str | Callable[[], str] = "") -> Segmenter:
+def register_segmenter(
+    name: str, words: Callable[[str], list[str]], identity: str | Callable[[], str] = ""
+) -> Segmenter:
     """Make ``words`` available as segmenter ``name`` (its identity defaults to the name).
 
     ``words`` takes canonical Vietnamese text and returns its words, syllables joined by ``_``;
@@ -260,8 +264,12 @@ class PhraseMerger:
                     out += ["_".join(head), "_".join(tail)]
                     done = True
                     break
-                head, tail = parts[: len(parts) - cut], parts[len(parts) - cut:]
-                if lowered[: len(parts) - cut] in self._phrases and head[0][:1].isupper() and all(p.islower() for p in tail):
+                head, tail = parts[: len(parts) - cut], parts[len(parts) - cut :]
+                if (
+                    lowered[: len(parts) - cut] in self._phrases
+                    and head[0][:1].isupper()
+                    and all(p.islower() for p in tail)
+                ):
                     out += ["_".join(head), "_".join(tail)]
                     done = True
                     break
@@ -361,7 +369,8 @@ class PreparedDocument:
 
 def segment_vi(
     text: str,
-    *, segmenter: str | Callable[[str], list[str]] = "underthesea",
+    *,
+    segmenter: str | Callable[[str], list[str]] = "underthesea",
     merger: PhraseMerger | None = None,
     resegment: bool = True,
 ) -> tuple[list[Paragraph], bool]:

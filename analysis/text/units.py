@@ -50,7 +50,9 @@ def unit_id(doc_id: str, kind: str, index: int) -> str:
     return doc_id if kind == "document" else f"{doc_id}#{'p' if kind == 'paragraph' else 'w'}{index}"
 
 
-def make_units(doc: PreparedDocument, rules: TermRules, *, kind: str = "document", window: int = 3, with_text: bool = True) -> list[Unit]:
+def make_units(
+    doc: PreparedDocument, rules: TermRules, *, kind: str = "document", window: int = 3, with_text: bool = True
+) -> list[Unit]:
     """Cut ``doc`` into units and return each with its counted terms (and its text, unless
     ``with_text`` is false: counting needs only the terms).
 

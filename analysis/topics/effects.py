@@ -35,8 +35,21 @@ import pandas as pd
 
 from ..stats import models
 
-MODEL_TOPIC_COLUMNS = ["model", "topic", "label", "term", "estimate", "se", "ci_low", "ci_high", "draws", "n_docs", "formula",
-                       "too_small", "note"]
+MODEL_TOPIC_COLUMNS = [
+    "model",
+    "topic",
+    "label",
+    "term",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "draws",
+    "n_docs",
+    "formula",
+    "too_small",
+    "note",
+]
 
 
 def posterior_gamma(doc_topic: np.ndarray, unit_tokens: np.ndarray, alpha: np.ndarray) -> np.ndarray:
@@ -71,11 +84,16 @@ def document_prevalence(doc_topic: np.ndarray, unit_docs, prefix: str = "T") -> 
     doc_topic = np.asarray(doc_topic, dtype=float)
     sums = np.zeros((len(ids), doc_topic.shape[1]))
     np.add.at(sums, inverse, doc_topic)
-    return pd.DataFrame(sums / sizes[:, None], index=pd.Index(ids, name="doc_id"),
-                        columns=[f"{prefix}{k + 1}" for k in range(doc_topic.shape[1])])
+    return pd.DataFrame(
+        sums / sizes[:, None],
+        index=pd.Index(ids, name="doc_id"),
+        columns=[f"{prefix}{k + 1}" for k in range(doc_topic.shape[1])],
+    )
 
 
-def document_draws(gamma: np.ndarray, unit_docs, *, n_draws: int, rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
+def document_draws(
+    gamma: np.ndarray, unit_docs, *, n_draws: int, rng: np.random.Generator
+) -> tuple[list[str], np.ndarray]:
     """Document ids (corpus order) and θ draws (draws × documents × K): per draw, one
     Dirichlet(γ_u) draw per unit (``Gamma(γ_uk, 1)`` normalised), averaged over each document's units."""
     ids, inverse, sizes = _documents(unit_docs)
@@ -115,9 +133,19 @@ def model_formula(formula: str, docvars: pd.DataFrame) -> tuple[str, list[str]]:
     return (" + ".join(kept) if kept else "1"), dropped
 
 
-def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFrame, *, formula: str, n_draws: int,
-                  rng: np.random.Generator, labels: dict[str, str] | None = None, min_docs: int = 20,
-                  focal: str = "language") -> tuple[pd.DataFrame, pd.DataFrame]:
+def topic_effects(
+    model: str,
+    gamma: np.ndarray,
+    unit_docs,
+    docvars: pd.DataFrame,
+    *,
+    formula: str,
+    n_draws: int,
+    rng: np.random.Generator,
+    labels: dict[str, str] | None = None,
+    min_docs: int = 20,
+    focal: str = "language",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Topic prevalence of one model regressed on ``formula`` by the method of composition.
 
     Documents of the model (``unit_docs``) that ``docvars`` lacks, or without a value of a
@@ -151,16 +179,32 @@ def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFram
         notes.append(f"too small to mean anything: {len(ids)} documents (fewer than {min_docs})")
     X, info, frame = models._design(data, rhs)
     if X.shape[0] <= X.shape[1]:
-        rows = [dict(model=model, topic=k + 1, label=labels.get(f"T{k + 1}", ""), term="(none)", draws=n_draws, n_docs=len(ids),
-                     formula=rhs, too_small=True, note="; ".join(notes + [f"not fitted: {len(ids)} documents for {X.shape[1]} coefficients"]))
-                for k in range(K)]
+        rows = [
+            dict(
+                model=model,
+                topic=k + 1,
+                label=labels.get(f"T{k + 1}", ""),
+                term="(none)",
+                draws=n_draws,
+                n_docs=len(ids),
+                formula=rhs,
+                too_small=True,
+                note="; ".join(notes + [f"not fitted: {len(ids)} documents for {X.shape[1]} coefficients"]),
+            )
+            for k in range(K)
+        ]
         return pd.DataFrame(rows, columns=MODEL_TOPIC_COLUMNS), pd.DataFrame(columns=models.MARGINAL_COLUMNS)
     betas = models.composition_betas(theta, X, rng=rng)
     table = models.composition_summary(betas, list(X.columns))
     table["topic"] = table["topic"] + 1
     table.insert(0, "model", model)
     table.insert(2, "label", table["topic"].map(lambda k: labels.get(f"T{k}", "")))
-    table["n_docs"], table["formula"], table["too_small"], table["note"] = len(ids), rhs, len(ids) < min_docs, "; ".join(notes)
+    table["n_docs"], table["formula"], table["too_small"], table["note"] = (
+        len(ids),
+        rhs,
+        len(ids) < min_docs,
+        "; ".join(notes),
+    )
     # Predicted prevalence by the focal covariate.
     columns = models.formula_columns(rhs)
     dates = [m.group(2) for m in models._CALL.finditer(rhs)]
@@ -187,11 +231,30 @@ def topic_effects(model: str, gamma: np.ndarray, unit_docs, docvars: pd.DataFram
     records = []
     for k in range(K):
         for r, level in enumerate(levels):
-            records.append((f"{model}:T{k + 1}", labels.get(f"T{k + 1}", f"{model} {k + 1}"), level, "", float(mean[r, k]),
-                            float(low[r, k]), float(high[r, k]), f"method of composition, {n_draws} draws", "; ".join(notes)))
+            records.append(
+                (
+                    f"{model}:T{k + 1}",
+                    labels.get(f"T{k + 1}", f"{model} {k + 1}"),
+                    level,
+                    "",
+                    float(mean[r, k]),
+                    float(low[r, k]),
+                    float(high[r, k]),
+                    f"method of composition, {n_draws} draws",
+                    "; ".join(notes),
+                )
+            )
     marginal = pd.DataFrame(records, columns=models.MARGINAL_COLUMNS)
     return table[MODEL_TOPIC_COLUMNS], marginal
 
 
-__all__ = ["MODEL_TOPIC_COLUMNS", "document_draws", "document_prevalence", "model_formula", "posterior_gamma", "topic_effects",
-           "topic_labels", "unit_documents"]
+__all__ = [
+    "MODEL_TOPIC_COLUMNS",
+    "document_draws",
+    "document_prevalence",
+    "model_formula",
+    "posterior_gamma",
+    "topic_effects",
+    "topic_labels",
+    "unit_documents",
+]

@@ -89,8 +89,10 @@ def require(engine: str):
         else:
             import gensim as module
     except ImportError as exc:
-        raise ValueError(f"engine = '{engine}' needs the {engine} package, which is not installed ({exc}): "
-                         f"{INSTALL[engine]}, or set engine = '{'gensim' if engine == 'tomotopy' else 'tomotopy'}'") from None
+        raise ValueError(
+            f"engine = '{engine}' needs the {engine} package, which is not installed ({exc}): "
+            f"{INSTALL[engine]}, or set engine = '{'gensim' if engine == 'tomotopy' else 'tomotopy'}'"
+        ) from None
     return module
 
 
@@ -124,7 +126,7 @@ def converged(trace: Sequence[float], window_checks: int, tolerance: float) -> b
     w = window_checks
     if tolerance <= 0 or w < 1 or len(trace) < 2 * w + 1:
         return False
-    return float(np.mean(trace[-w:])) - float(np.mean(trace[-2 * w:-w])) < tolerance
+    return float(np.mean(trace[-w:])) - float(np.mean(trace[-2 * w : -w])) < tolerance
 
 
 # --------------------------------------------------------------------------------- tomotopy
@@ -153,8 +155,16 @@ def tomotopy_priors(k: int, alpha, eta) -> tuple[list[float], float, int]:
 
 
 def fit_tomotopy(
-    counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, *,
-    alpha="symmetric", eta="symmetric", max_iterations: int = 1000, tolerance: float = 0.0, window: int = 100,
+    counts: sp.csr_matrix,
+    vocab: Sequence[str],
+    k: int,
+    seed: int,
+    *,
+    alpha="symmetric",
+    eta="symmetric",
+    max_iterations: int = 1000,
+    tolerance: float = 0.0,
+    window: int = 100,
 ) -> EngineFit:
     """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring."""
     tp = require("tomotopy")
@@ -241,7 +251,7 @@ def bag_of_words(counts: sp.csr_matrix) -> list[list[tuple[int, int]]]:
     """gensim's bag-of-words: per unit, ``(term index, count)`` sorted by index."""
     c = sp.csr_matrix(counts)
     return [
-        list(zip(c.indices[c.indptr[i]:c.indptr[i + 1]].tolist(), c.data[c.indptr[i]:c.indptr[i + 1]].tolist()))
+        list(zip(c.indices[c.indptr[i] : c.indptr[i + 1]].tolist(), c.data[c.indptr[i] : c.indptr[i + 1]].tolist()))
         for i in range(c.shape[0])
     ]
 
@@ -257,10 +267,22 @@ def gensim_dictionary(vocab: Sequence[str]):
 
 
 def fit_gensim(
-    counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, *,
-    passes: int = 20, iterations: int = 400, alpha="symmetric", eta="symmetric", chunksize: int = 2000,
-    eval_every: int = 0, shuffle: bool = True, multicore: bool = False, workers: int = 1,
-    tolerance: float = 0.0, window: int = 1,
+    counts: sp.csr_matrix,
+    vocab: Sequence[str],
+    k: int,
+    seed: int,
+    *,
+    passes: int = 20,
+    iterations: int = 400,
+    alpha="symmetric",
+    eta="symmetric",
+    chunksize: int = 2000,
+    eval_every: int = 0,
+    shuffle: bool = True,
+    multicore: bool = False,
+    workers: int = 1,
+    tolerance: float = 0.0,
+    window: int = 1,
 ) -> EngineFit:
     """Online variational LDA with gensim; see the module docstring.
 
@@ -279,14 +301,35 @@ def fit_gensim(
     trace: list[float] = []
     done, stopped = passes, False
     if multicore:
-        model = LdaMulticore(corpus=train, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
-                             workers=max(1, workers - 1), passes=passes, **params)
+        model = LdaMulticore(
+            corpus=train,
+            id2word=dictionary,
+            num_topics=k,
+            random_state=np.random.RandomState(seed),
+            workers=max(1, workers - 1),
+            passes=passes,
+            **params,
+        )
     elif tolerance <= 0:
-        model = LdaModel(corpus=train, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
-                         passes=passes, update_every=1, **params)
+        model = LdaModel(
+            corpus=train,
+            id2word=dictionary,
+            num_topics=k,
+            random_state=np.random.RandomState(seed),
+            passes=passes,
+            update_every=1,
+            **params,
+        )
     else:
-        model = LdaModel(corpus=None, id2word=dictionary, num_topics=k, random_state=np.random.RandomState(seed),
-                         passes=passes, update_every=1, **params)
+        model = LdaModel(
+            corpus=None,
+            id2word=dictionary,
+            num_topics=k,
+            random_state=np.random.RandomState(seed),
+            passes=passes,
+            update_every=1,
+            **params,
+        )
         first_pass_mstep = model.do_mstep
         for done in range(1, passes + 1):
             if done > 1:
@@ -353,7 +396,9 @@ class Progress:
 
     def __init__(self, stream=sys.stderr, clock=time.monotonic, live: bool | None = None):
         self.stream, self.clock = stream, clock
-        self.live = live if live is not None else bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        self.live = (
+            live if live is not None else bool(stream is not None and getattr(stream, "isatty", lambda: False)())
+        )
         self.total = self.done = 0
         self.started = 0.0
 
@@ -365,12 +410,18 @@ class Progress:
         if self.stream is None:
             return
         last = self.done >= self.total
-        if not self.live and not last and (self.done * 10) // max(1, self.total) == ((self.done - 1) * 10) // max(1, self.total):
+        if (
+            not self.live
+            and not last
+            and (self.done * 10) // max(1, self.total) == ((self.done - 1) * 10) // max(1, self.total)
+        ):
             return
         elapsed = self.clock() - self.started
         left = elapsed / self.done * (self.total - self.done)
-        text = (f"topics: {self.done}/{self.total} fits ({label}), {_duration(elapsed)} so far, "
-                f"about {_duration(left)} left")
+        text = (
+            f"topics: {self.done}/{self.total} fits ({label}), {_duration(elapsed)} so far, "
+            f"about {_duration(left)} left"
+        )
         self.stream.write(f"\r{text}   " + ("\n" if last else "") if self.live else text + "\n")
         self.stream.flush()
 

@@ -79,7 +79,9 @@ def _prior(value: str, names: tuple[str, ...], key: str):
     except (TypeError, ValueError):
         number = math.nan
     if not number > 0 or math.isinf(number):
-        raise ValueError(f"{key} = '{value}' is not known: use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\"")
+        raise ValueError(
+            f"{key} = '{value}' is not known: use one of {', '.join(names)} or a positive number as text, e.g. \"0.1\""
+        )
     return number
 
 
@@ -119,7 +121,8 @@ def build_corpus(
     name: str,
     unit_ids: Sequence[str],
     terms: Sequence[Sequence[str]],
-    *, no_below: int = 2,
+    *,
+    no_below: int = 2,
     no_above: float = 1.0,
     keep_n: int = 0,
 ) -> TopicCorpus:
@@ -146,14 +149,17 @@ def build_corpus(
     nonempty = [i for i, t in enumerate(terms) if len(t)]
     if len(nonempty) < 2:
         raise ValueError(
-            f"terms of {label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with terms (of {len(unit_ids)}); "
-            "a topic model needs at least 2: add documents, or cut them into smaller units ([units] kind = 'sentences' with a small window)"
+            f"terms of {label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with "
+            f"terms (of {len(unit_ids)}); "
+            "a topic model needs at least 2: add documents, or cut them into smaller units "
+            "([units] kind = 'sentences' with a small window)"
         )
     dictionary = Dictionary(list(terms[i]) for i in nonempty)
     dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n or None)
     if len(dictionary) == 0:
         raise ValueError(
-            f"no_below = {no_below}: {label} has no term left after dictionary filtering (none occurs in at least no_below = {no_below} "
+            f"no_below = {no_below}: {label} has no term left after dictionary filtering (none "
+            f"occurs in at least no_below = {no_below} "
             f"of the {len(nonempty)} units and in at most no_above = {no_above:g} of them): "
             "lower no_below, raise no_above, or use longer units ([units] window)"
         )
@@ -175,10 +181,13 @@ def build_corpus(
     kept = set(kept_ids)
     dropped = tuple(u for u in unit_ids if u not in kept)
     if dropped:
-        log.info("topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids))
+        log.info(
+            "topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids)
+        )
     if len(kept_ids) < 2:
         raise ValueError(
-            f"no_below = {no_below}: {label} has only {len(kept_ids)} unit that keeps terms after dictionary filtering; "
+            f"no_below = {no_below}: {label} has only {len(kept_ids)} unit that keeps terms after "
+            "dictionary filtering; "
             "a topic model needs at least 2: lower no_below or raise no_above, or add documents"
         )
     matrix = sp.csr_matrix(
@@ -250,11 +259,22 @@ def engine_parameters(settings: TopicSettings, workers: int = 1) -> dict:
     alpha = _prior(settings.alpha, ("symmetric", "asymmetric", "auto"), "alpha")
     eta = _prior(settings.eta, ("symmetric", "auto"), "eta")
     if settings.engine == "tomotopy":
-        return {"alpha": alpha, "eta": eta, "max_iterations": settings.max_iterations,
-                "tolerance": settings.tolerance, "window": settings.window}
+        return {
+            "alpha": alpha,
+            "eta": eta,
+            "max_iterations": settings.max_iterations,
+            "tolerance": settings.tolerance,
+            "window": settings.window,
+        }
     params = {p: v for p, v in lda_parameters(settings).items() if p != "update_every"}
-    return {**params, "shuffle": settings.shuffle, "multicore": settings.multicore, "workers": workers,
-            "tolerance": settings.tolerance, "window": 1}
+    return {
+        **params,
+        "shuffle": settings.shuffle,
+        "multicore": settings.multicore,
+        "workers": workers,
+        "tolerance": settings.tolerance,
+        "window": 1,
+    }
 
 
 def fit_parameters(settings: TopicSettings, workers: int = 1) -> dict:
@@ -289,8 +309,16 @@ def fit_lda(corpus: TopicCorpus, k: int, seed: int, *, engine: str = "tomotopy",
     check_k(corpus, k)
     result = engines.fit(engine, corpus.counts, corpus.vocab, k, seed=seed, **params)
     return LdaFit(
-        corpus.name, k, seed, result.topic_word, result.doc_topic, corpus.vocab, corpus.unit_ids,
-        result.alpha, reproducible=result.reproducible, record=result.record,
+        corpus.name,
+        k,
+        seed,
+        result.topic_word,
+        result.doc_topic,
+        corpus.vocab,
+        corpus.unit_ids,
+        result.alpha,
+        reproducible=result.reproducible,
+        record=result.record,
     )
 
 
@@ -332,15 +360,23 @@ def coherence(
     out = {}
     for measure in measures:
         if measure == "u_mass":
-            model = CoherenceModel(topics=top, corpus=corpus.bow(), dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
+            model = CoherenceModel(
+                topics=top, corpus=corpus.bow(), dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1
+            )
         else:
-            model = CoherenceModel(topics=top, texts=texts, dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1)
+            model = CoherenceModel(
+                topics=top, texts=texts, dictionary=dictionary, coherence=measure, topn=len(top[0]), processes=1
+            )
         out[measure] = np.asarray(model.get_coherence_per_topic(), dtype=np.float64)
     return out
 
 
 def coherence_many(
-    corpus: TopicCorpus, topic_words: Sequence[np.ndarray], *, topn: int = 10, measures: Sequence[str] = COHERENCE_MEASURES
+    corpus: TopicCorpus,
+    topic_words: Sequence[np.ndarray],
+    *,
+    topn: int = 10,
+    measures: Sequence[str] = COHERENCE_MEASURES,
 ) -> list[dict[str, np.ndarray]]:
     """:func:`coherence` of several fits of one corpus, counting co-occurrences once per measure.
 
@@ -362,7 +398,9 @@ def coherence_many(
     out: list[dict[str, np.ndarray]] = [{} for _ in tops]
     for measure in measures:
         source = {"corpus": bow} if measure == "u_mass" else {"texts": texts}
-        model = CoherenceModel(topics=union, dictionary=dictionary, coherence=measure, topn=len(union[0]), processes=1, **source)
+        model = CoherenceModel(
+            topics=union, dictionary=dictionary, coherence=measure, topn=len(union[0]), processes=1, **source
+        )
         model.estimate_probabilities()
         for i, top in enumerate(tops):
             model.topics = top
@@ -470,13 +508,26 @@ def selection_parameters(settings: TopicSettings) -> dict:
     >>> selection_parameters(TopicSettings(k_range=(2, 3)))
     {'k_range': (2, 3), 'seeds': (1, 2, 3), 'k': 0, 'stability_min': 0.6, 'coherence_topn': 10}
     """
-    return {"k_range": settings.k_range, "seeds": settings.seeds, "k": settings.k,
-            "stability_min": settings.stability_min, "coherence_topn": settings.coherence_topn}
+    return {
+        "k_range": settings.k_range,
+        "seeds": settings.seeds,
+        "k": settings.k,
+        "stability_min": settings.stability_min,
+        "coherence_topn": settings.coherence_topn,
+    }
 
 
 def select_k(
-    corpus: TopicCorpus, *, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0,
-    stability_min: float = 0.6, coherence_topn: int = 10, mapper: Callable = map, progress=None, **params,
+    corpus: TopicCorpus,
+    *,
+    k_range: Sequence[int] = (),
+    seeds: Sequence[int] = (1, 2, 3),
+    k: int = 0,
+    stability_min: float = 0.6,
+    coherence_topn: int = 10,
+    mapper: Callable = map,
+    progress=None,
+    **params,
 ) -> KSelection:
     """Fit every K of ``k_range`` (and a fixed ``k``) with every seed of ``seeds``; choose K.
 
@@ -508,10 +559,14 @@ def select_k(
         results.append(result)
         if progress is not None:
             progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
-    return selection_from_fits(corpus, results, k_range=k_range, seeds=seeds, k=k, stability_min=stability_min, coherence_topn=coherence_topn)
+    return selection_from_fits(
+        corpus, results, k_range=k_range, seeds=seeds, k=k, stability_min=stability_min, coherence_topn=coherence_topn
+    )
 
 
-def selection_jobs(corpus: TopicCorpus, *, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0) -> list[tuple[int, int]]:
+def selection_jobs(
+    corpus: TopicCorpus, *, k_range: Sequence[int] = (), seeds: Sequence[int] = (1, 2, 3), k: int = 0
+) -> list[tuple[int, int]]:
     """The (K, seed) fits of K selection, after checking that some K fits the corpus."""
     candidates = candidate_ks(corpus, k_range, k)
     if k:
@@ -519,15 +574,22 @@ def selection_jobs(corpus: TopicCorpus, *, k_range: Sequence[int] = (), seeds: S
     feasible = [kk for kk in candidates if kk <= corpus.n_units]
     if not feasible:
         raise ValueError(
-            f"k_range = {list(k_range)}: every K exceeds the {corpus.n_units} units with terms of model '{corpus.name}': "
+            f"k_range = {list(k_range)}: every K exceeds the {corpus.n_units} units with terms of "
+            f"model '{corpus.name}': "
             f"add values of at most {corpus.n_units}"
         )
     return [(kk, seed) for kk in feasible for seed in seeds]
 
 
 def selection_from_fits(
-    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], *, k_range: Sequence[int] = (),
-    seeds: Sequence[int] = (1, 2, 3), k: int = 0, stability_min: float = 0.6, coherence_topn: int = 10,
+    corpus: TopicCorpus,
+    results: Sequence[tuple[int, int, np.ndarray, dict]],
+    *,
+    k_range: Sequence[int] = (),
+    seeds: Sequence[int] = (1, 2, 3),
+    k: int = 0,
+    stability_min: float = 0.6,
+    coherence_topn: int = 10,
 ) -> KSelection:
     """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
     candidates = candidate_ks(corpus, k_range, k)
@@ -535,8 +597,17 @@ def selection_from_fits(
     scored = coherence_many(corpus, [tw for _, _, tw, _ in results], topn=coherence_topn)
     means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
     fits = pd.DataFrame(
-        [(corpus.name, k, seed, *(mean[m] for m in COHERENCE_MEASURES), record.get("iterations", 0), record.get("stopped_by", ""))
-         for (k, seed, _, record), mean in zip(results, means)],
+        [
+            (
+                corpus.name,
+                k,
+                seed,
+                *(mean[m] for m in COHERENCE_MEASURES),
+                record.get("iterations", 0),
+                record.get("stopped_by", ""),
+            )
+            for (k, seed, _, record), mean in zip(results, means)
+        ],
         columns=["model", "k", "seed", *COHERENCE_MEASURES, "iterations", "stopped_by"],
     )
     rows = []
@@ -547,12 +618,33 @@ def selection_from_fits(
         mine = fits[fits["k"] == kk]
         stab_mean, stab_min = stability([tw for kkk, _, tw, _ in results if kkk == kk])
         rows.append(
-            (corpus.name, kk, len(mine), mine["c_npmi"].mean(), mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
-             mine["u_mass"].mean(), mine["c_v"].mean(), stab_mean, stab_min, corpus.n_units / kk)
+            (
+                corpus.name,
+                kk,
+                len(mine),
+                mine["c_npmi"].mean(),
+                mine["c_npmi"].std(ddof=1) if len(mine) > 1 else math.nan,
+                mine["u_mass"].mean(),
+                mine["c_v"].mean(),
+                stab_mean,
+                stab_min,
+                corpus.n_units / kk,
+            )
         )
     summary = pd.DataFrame(
         rows,
-        columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"],
+        columns=[
+            "model",
+            "k",
+            "fits",
+            "c_npmi",
+            "c_npmi_sd",
+            "u_mass",
+            "c_v",
+            "stability",
+            "stability_min",
+            "units_per_topic",
+        ],
     )
     chosen, reason, reasons = _choose(summary, k, len(seeds), stability_min, corpus.n_units)
     summary["chosen"] = summary["k"] == chosen
@@ -579,8 +671,10 @@ def _choose(summary: pd.DataFrame, k: int, n_seeds: int, threshold: float, n_uni
         elif len(stable):
             reason = f"highest mean c_npmi ({best['c_npmi']:.3f}) among K with stability >= {threshold:g}"
         else:
-            reason = (f"highest mean c_npmi ({best['c_npmi']:.3f}); no K reached stability >= {threshold:g} "
-                      f"(best {feasible['stability'].max():.2f}): topics change with the seed")
+            reason = (
+                f"highest mean c_npmi ({best['c_npmi']:.3f}); no K reached stability >= {threshold:g} "
+                f"(best {feasible['stability'].max():.2f}): topics change with the seed"
+            )
     reasons = []
     best_score = float(summary.loc[summary["k"] == chosen, "c_npmi"].iloc[0])
     for row in summary.itertuples(index=False):
@@ -614,7 +708,9 @@ def relevance(topic_word: np.ndarray, term_prob: np.ndarray, lam: float) -> np.n
     return lam * log_phi + (1.0 - lam) * (log_phi - np.log(term_prob)[None, :])
 
 
-def topic_terms(fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.6, gloss: Mapping[str, str] | None = None) -> pd.DataFrame:
+def topic_terms(
+    fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.6, gloss: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Top ``n`` terms of every topic, ranked by probability and (separately) by relevance.
 
     Columns: ``model, topic`` (from 1), ``ranking`` (``probability`` or ``relevance``), ``rank``,
@@ -649,8 +745,22 @@ def topic_terms(fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.
             order = np.lexsort((alpha_rank, -values))[:n]
             for rank, j in enumerate(order, start=1):
                 term = fit.vocab[j]
-                rows.append((fit.name, t + 1, ranking, rank, term, fit.topic_word[t, j], lift[t, j], rel[t, j], gloss.get(term, "")))
-    return pd.DataFrame(rows, columns=["model", "topic", "ranking", "rank", "term", "probability", "lift", "relevance", "gloss"])
+                rows.append(
+                    (
+                        fit.name,
+                        t + 1,
+                        ranking,
+                        rank,
+                        term,
+                        fit.topic_word[t, j],
+                        lift[t, j],
+                        rel[t, j],
+                        gloss.get(term, ""),
+                    )
+                )
+    return pd.DataFrame(
+        rows, columns=["model", "topic", "ranking", "rank", "term", "probability", "lift", "relevance", "gloss"]
+    )
 
 
 def representative_units(fit: LdaFit, texts: Mapping[str, str], *, n: int = 3, max_chars: int = 300) -> pd.DataFrame:
@@ -678,7 +788,8 @@ def prevalence(
     doc_topic: np.ndarray,
     groups: Sequence[str],
     clusters: Sequence[str],
-    *, rng: np.random.Generator,
+    *,
+    rng: np.random.Generator,
     n_boot: int = 2000,
     level: float = 0.95,
 ) -> pd.DataFrame:
@@ -710,17 +821,24 @@ def prevalence(
         sizes = np.bincount(inverse, minlength=len(names)).astype(float)
         estimate = sums.sum(axis=0) / sizes.sum()
         if n_boot > 0:
-            low, high = studentized_interval(sums, n_resamples=n_boot, rng=rng, level=level, sizes=sizes, support=(0.0, 1.0))
+            low, high = studentized_interval(
+                sums, n_resamples=n_boot, rng=rng, level=level, sizes=sizes, support=(0.0, 1.0)
+            )
         else:
             low = high = np.full(k, math.nan)
         note = ""
         if len(names) == 1:
             note = "one cluster only: the interval cannot show between-cluster variation"
         elif len(names) < MIN_DOCS_PER_GROUP:
-            note = f"only {len(names)} clusters (fewer than {MIN_DOCS_PER_GROUP}): too small, the interval does not mean much"
+            note = (
+                f"only {len(names)} clusters (fewer than {MIN_DOCS_PER_GROUP}): too small, the "
+                "interval does not mean much"
+            )
         for t in range(k):
             rows.append((group, t + 1, len(members), len(names), estimate[t], low[t], high[t], note))
-    return pd.DataFrame(rows, columns=["group", "topic", "units", "clusters", "prevalence", "ci_low", "ci_high", "note"])
+    return pd.DataFrame(
+        rows, columns=["group", "topic", "units", "clusters", "prevalence", "ci_low", "ci_high", "note"]
+    )
 
 
 # ---------------------------------------------------------------------------- cross-lingual
@@ -731,7 +849,9 @@ def concept_key(term: str, language: str) -> str:
     return term.lower()
 
 
-def concept_tokens(terms: Iterable[str], language: str, concept_map: Mapping[str, Mapping[str, str]]) -> tuple[str, ...]:
+def concept_tokens(
+    terms: Iterable[str], language: str, concept_map: Mapping[str, Mapping[str, str]]
+) -> tuple[str, ...]:
     """The concept ids of the terms that the map covers, in reading order; other terms are left out.
 
     ``concept_map`` is ``{"vi": {term: concept_id}, "en": {term_lowercase: concept_id}}``.
@@ -744,7 +864,9 @@ def concept_tokens(terms: Iterable[str], language: str, concept_map: Mapping[str
     return tuple(c for c in (mapping.get(concept_key(t, language)) for t in terms) if c is not None)
 
 
-def concept_glosses(term_counts: Mapping[str, Mapping[str, int]], concept_map: Mapping[str, Mapping[str, str]], n: int = 2) -> dict[str, str]:
+def concept_glosses(
+    term_counts: Mapping[str, Mapping[str, int]], concept_map: Mapping[str, Mapping[str, str]], n: int = 2
+) -> dict[str, str]:
     """For each concept, its most frequent terms per language: ``hợp_tác / cooperation``.
 
     ``term_counts`` is ``{language: {term: count}}`` over the corpus.
@@ -763,7 +885,12 @@ def concept_glosses(term_counts: Mapping[str, Mapping[str, int]], concept_map: M
 
 
 def concept_projection(
-    topic_word: np.ndarray, vocab: Sequence[str], *, language: str, concept_map: Mapping[str, Mapping[str, str]], concepts: Sequence[str]
+    topic_word: np.ndarray,
+    vocab: Sequence[str],
+    *,
+    language: str,
+    concept_map: Mapping[str, Mapping[str, str]],
+    concepts: Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each topic's probability mass on each concept, renormalised over concepts.
 
@@ -787,7 +914,13 @@ def concept_projection(
 
 
 def align_languages(
-    fit_a: LdaFit, lang_a: str, fit_b: LdaFit, lang_b: str, concept_map: Mapping[str, Mapping[str, str]], *, n_shared: int = 5
+    fit_a: LdaFit,
+    lang_a: str,
+    fit_b: LdaFit,
+    lang_b: str,
+    concept_map: Mapping[str, Mapping[str, str]],
+    *,
+    n_shared: int = 5,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Match the topics of two single-language models through the concept map.
 
@@ -814,8 +947,12 @@ def align_languages(
             2         1       0.902      sea, trade
     """
     concepts = sorted(set(concept_map.get(lang_a, {}).values()) | set(concept_map.get(lang_b, {}).values()))
-    psi_a, mass_a = concept_projection(fit_a.topic_word, fit_a.vocab, language=lang_a, concept_map=concept_map, concepts=concepts)
-    psi_b, mass_b = concept_projection(fit_b.topic_word, fit_b.vocab, language=lang_b, concept_map=concept_map, concepts=concepts)
+    psi_a, mass_a = concept_projection(
+        fit_a.topic_word, fit_a.vocab, language=lang_a, concept_map=concept_map, concepts=concepts
+    )
+    psi_b, mass_b = concept_projection(
+        fit_b.topic_word, fit_b.vocab, language=lang_b, concept_map=concept_map, concepts=concepts
+    )
     similarity = 1.0 - jensen_shannon_matrix(psi_a, psi_b)
     matched = match_topics(psi_a, psi_b, "jensen_shannon")
     pairs = []
@@ -828,11 +965,24 @@ def align_languages(
             note = "under 5% of a topic's probability is on codebook terms: weak evidence"
         pairs.append((i + 1, j + 1, similarity[i, j], mass_a[i], mass_b[j], ", ".join(top), note))
     pairs_df = pd.DataFrame(
-        pairs, columns=[f"topic_{lang_a}", f"topic_{lang_b}", "similarity", f"mass_{lang_a}", f"mass_{lang_b}", "shared_concepts", "note"]
+        pairs,
+        columns=[
+            f"topic_{lang_a}",
+            f"topic_{lang_b}",
+            "similarity",
+            f"mass_{lang_a}",
+            f"mass_{lang_b}",
+            "shared_concepts",
+            "note",
+        ],
     )
     is_match = set(zip(matched["topic_a"], matched["topic_b"]))
     matrix = pd.DataFrame(
-        [(i + 1, j + 1, similarity[i, j], (i, j) in is_match) for i in range(similarity.shape[0]) for j in range(similarity.shape[1])],
+        [
+            (i + 1, j + 1, similarity[i, j], (i, j) in is_match)
+            for i in range(similarity.shape[0])
+            for j in range(similarity.shape[1])
+        ],
         columns=[f"topic_{lang_a}", f"topic_{lang_b}", "similarity", "matched"],
     )
     return pairs_df, matrix
@@ -841,8 +991,16 @@ def align_languages(
 # ------------------------------------------------------------------------------ saved model
 
 
-def model_record(fit: LdaFit, corpus: TopicCorpus, selection: KSelection, *, engine: str = "tomotopy",
-                 no_below: int = 2, no_above: float = 1.0, keep_n: int = 0) -> dict:
+def model_record(
+    fit: LdaFit,
+    corpus: TopicCorpus,
+    selection: KSelection,
+    *,
+    engine: str = "tomotopy",
+    no_below: int = 2,
+    no_above: float = 1.0,
+    keep_n: int = 0,
+) -> dict:
     """Plain description of a fit for ``settings.json`` beside the saved arrays (``engine`` and
     the dictionary filters are the ones the fit and :func:`build_corpus` used)."""
     record = dict(fit.record)
@@ -906,7 +1064,10 @@ def suggest_topic_settings(n_documents: int, n_languages: int = 1, seeds: Sequen
         k_range = sorted({round(2 * (k_max / 2) ** (i / 5)) for i in range(6)})
     small = per_model < 200
     units = {"kind": "sentences", "window": 3} if small else {"kind": "document", "window": 3}
-    reason = (f"{n_documents} documents in {n_languages} language{'s' if n_languages > 1 else ''} "
-              f"({per_model:.0f} per model): {'windows of 3 sentences (fewer than 200 documents per model)' if small else 'documents as units'}, "
-              f"K from 2 to sqrt({per_model:.0f} / 2) ~ {k_max}")
+    reason = (
+        f"{n_documents} documents in {n_languages} language{'s' if n_languages > 1 else ''} "
+        f"({per_model:.0f} per model): "
+        f"{'windows of 3 sentences (fewer than 200 documents per model)' if small else 'documents as units'}, "
+        f"K from 2 to sqrt({per_model:.0f} / 2) ~ {k_max}"
+    )
     return {"units": units, "topics": {"k_range": k_range, "seeds": list(seeds)}, "reason": reason}

@@ -29,7 +29,8 @@ def require_pyldavis(where: str) -> None:
         import pyLDAvis  # noqa: F401
     except ImportError:
         raise InputError(
-            where, "[topics] ldavis = true needs the optional package pyLDAvis, which is not installed",
+            where,
+            "[topics] ldavis = true needs the optional package pyLDAvis, which is not installed",
             "install it with  .venv/bin/pip install -e '.[vis]'  or set ldavis = false",
         ) from None
 
@@ -57,8 +58,12 @@ def ldavis_data(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, *,
     )
 
 
-def ldavis_page(topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, *, name: str, relevance_terms: int = 30) -> str:
+def ldavis_page(
+    topic_word: np.ndarray, doc_topic: np.ndarray, counts, vocab, *, name: str, relevance_terms: int = 30
+) -> str:
     """The LDAvis HTML page of one model (see :func:`ldavis_data`); ``name`` names its element."""
     import pyLDAvis
 
-    return pyLDAvis.prepared_data_to_html(ldavis_data(topic_word, doc_topic, counts, vocab, relevance_terms=relevance_terms), visid=f"ldavis_{name}")
+    return pyLDAvis.prepared_data_to_html(
+        ldavis_data(topic_word, doc_topic, counts, vocab, relevance_terms=relevance_terms), visid=f"ldavis_{name}"
+    )

@@ -14,11 +14,32 @@ import pandas as pd
 from ..stats.groups import CLUSTER_COLUMNS, MIN_CLUSTERS, _missing_note, _positive, _with_cluster_columns, keyed_rng
 from .lda import prevalence
 
-PREVALENCE_COLUMNS = ["model", "group_by", "group", "topic", "units", "clusters", "prevalence", "ci_low", "ci_high", "note"]
+PREVALENCE_COLUMNS = [
+    "model",
+    "group_by",
+    "group",
+    "topic",
+    "units",
+    "clusters",
+    "prevalence",
+    "ci_low",
+    "ci_high",
+    "note",
+]
 
 
-def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.DataFrame, by: Sequence[str], n_resamples: int, seed: int,
-                  *, model: str = "", unit_ids: Sequence[str] | None = None, cluster: str = "") -> pd.DataFrame:
+def prevalence_by(
+    doc_topic: np.ndarray,
+    doc_ids: Sequence[str],
+    docvars: pd.DataFrame,
+    by: Sequence[str],
+    n_resamples: int,
+    seed: int,
+    *,
+    model: str = "",
+    unit_ids: Sequence[str] | None = None,
+    cluster: str = "",
+) -> pd.DataFrame:
     """Topic prevalence by group for each column of ``by``, with studentized cluster-bootstrap intervals.
 
     Parameters
@@ -68,19 +89,40 @@ def prevalence_by(doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.Dat
     frames = []
     for column in by:
         rng = keyed_rng(seed, "prevalence", model, column)
-        table = prevalence(doc_topic, docvars.loc[list(doc_ids), column].astype(str).tolist(), clusters, rng=rng, n_boot=n_resamples)
+        table = prevalence(
+            doc_topic, docvars.loc[list(doc_ids), column].astype(str).tolist(), clusters, rng=rng, n_boot=n_resamples
+        )
         if cluster:
-            table = _cluster_prevalence(table, doc_topic, doc_ids, docvars, column, cluster, n_resamples, keyed_rng(seed, "prevalence", model, column, "cluster", cluster))
+            table = _cluster_prevalence(
+                table,
+                doc_topic,
+                doc_ids,
+                docvars,
+                column,
+                cluster,
+                n_resamples,
+                keyed_rng(seed, "prevalence", model, column, "cluster", cluster),
+            )
         table.insert(0, "group_by", column)
         table.insert(0, "model", model)
         frames.append(table)
     if frames:
         return pd.concat(frames, ignore_index=True)
-    return pd.DataFrame(columns=PREVALENCE_COLUMNS[:-1] + CLUSTER_COLUMNS + PREVALENCE_COLUMNS[-1:] if cluster else PREVALENCE_COLUMNS)
+    return pd.DataFrame(
+        columns=PREVALENCE_COLUMNS[:-1] + CLUSTER_COLUMNS + PREVALENCE_COLUMNS[-1:] if cluster else PREVALENCE_COLUMNS
+    )
 
 
-def _cluster_prevalence(table: pd.DataFrame, doc_topic: np.ndarray, doc_ids: Sequence[str], docvars: pd.DataFrame, column: str, cluster: str,
-                        n_resamples: int, rng: np.random.Generator) -> pd.DataFrame:
+def _cluster_prevalence(
+    table: pd.DataFrame,
+    doc_topic: np.ndarray,
+    doc_ids: Sequence[str],
+    docvars: pd.DataFrame,
+    column: str,
+    cluster: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+) -> pd.DataFrame:
     """:func:`prevalence_by`'s table of one column with :data:`CLUSTER_COLUMNS` (outlets as clusters)."""
     from ..stats.models import design_effect
 
@@ -95,10 +137,26 @@ def _cluster_prevalence(table: pd.DataFrame, doc_topic: np.ndarray, doc_ids: Seq
         members = groups == group
         de = design_effect(doc_topic[members, int(topic) - 1], outlets[members])
         outlet_row = by_outlet.loc[(group, topic)]
-        rows.append(dict(cluster_by=cluster, cluster_n=de["clusters"], effective_clusters=de["effective_clusters"], icc=de["icc"],
-                         design_effect=de["design_effect"], effective_n=de["effective_n"], cluster_ci_low=outlet_row["ci_low"],
-                         cluster_ci_high=outlet_row["ci_high"]))
+        rows.append(
+            dict(
+                cluster_by=cluster,
+                cluster_n=de["clusters"],
+                effective_clusters=de["effective_clusters"],
+                icc=de["icc"],
+                design_effect=de["design_effect"],
+                effective_n=de["effective_n"],
+                cluster_ci_low=outlet_row["ci_low"],
+                cluster_ci_high=outlet_row["ci_high"],
+            )
+        )
         n = de["clusters"]
-        notes.append(f"{n} {cluster} cluster: no cluster bootstrap (it needs at least 2)" if n < 2 else
-                     (f"{n} {cluster} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more" if n < MIN_CLUSTERS else ""))
+        notes.append(
+            f"{n} {cluster} cluster: no cluster bootstrap (it needs at least 2)"
+            if n < 2
+            else (
+                f"{n} {cluster} clusters (fewer than {MIN_CLUSTERS}): cluster intervals need many more"
+                if n < MIN_CLUSTERS
+                else ""
+            )
+        )
     return _with_cluster_columns(table, rows, notes)

@@ -20,10 +20,36 @@ from . import dsl
 
 __all__ = ["AUDIT_COLUMNS", "MODEL_COLUMNS", "corrected_model", "kwic_line", "pattern_audit"]
 
-AUDIT_COLUMNS = ["frame", "language", "pattern", "false_hit_share", "pattern_hits", "pattern_docs", "unit_id", "reference", "left",
-                 "keyword", "right"]
-MODEL_COLUMNS = ["frame", "term", "estimate", "se", "low", "high", "naive", "naive_se", "naive_low", "naive_high", "method", "n_docs",
-                 "n_coded", "clusters", "note"]
+AUDIT_COLUMNS = [
+    "frame",
+    "language",
+    "pattern",
+    "false_hit_share",
+    "pattern_hits",
+    "pattern_docs",
+    "unit_id",
+    "reference",
+    "left",
+    "keyword",
+    "right",
+]
+MODEL_COLUMNS = [
+    "frame",
+    "term",
+    "estimate",
+    "se",
+    "low",
+    "high",
+    "naive",
+    "naive_se",
+    "naive_low",
+    "naive_high",
+    "method",
+    "n_docs",
+    "n_coded",
+    "clusters",
+    "note",
+]
 
 
 def _show(tokens: Sequence[str]) -> str:
@@ -44,7 +70,11 @@ def kwic_line(sentence: Sequence[str], start: int, end: int, *, window: int = 5)
     """
     if not 0 <= start < end <= len(sentence):
         raise ValueError(f"hit [{start}, {end}) is outside a sentence of {len(sentence)} tokens.")
-    return _show(sentence[max(0, start - window):start]), _show(sentence[start:end]), _show(sentence[end:end + window])
+    return (
+        _show(sentence[max(0, start - window) : start]),
+        _show(sentence[start:end]),
+        _show(sentence[end : end + window]),
+    )
 
 
 def pattern_audit(hits: pd.DataFrame, reference: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
@@ -95,16 +125,20 @@ def pattern_audit(hits: pd.DataFrame, reference: pd.DataFrame, weights: pd.DataF
     >>> round(float(pattern_audit(hits, ref, w)["false_hit_share"].iloc[0]), 4)
     0.8571
     """
-    for name, table, columns in (("hits", hits, ["unit_id", "language", "frame", "pattern", "left", "keyword", "right"]),
-                                 ("reference", reference, ["unit_id", "frame", "reference"]),
-                                 ("weights", weights, ["unit_id", "frame", "weight"])):
+    for name, table, columns in (
+        ("hits", hits, ["unit_id", "language", "frame", "pattern", "left", "keyword", "right"]),
+        ("reference", reference, ["unit_id", "frame", "reference"]),
+        ("weights", weights, ["unit_id", "frame", "weight"]),
+    ):
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise ValueError(f"{name} has no column {missing[0]!r}; it needs {', '.join(columns)}.")
     if hits.empty:
         return pd.DataFrame(columns=AUDIT_COLUMNS)
     keys = ["unit_id", "frame"]
-    data = hits.merge(reference[[*keys, "reference"]], on=keys, how="left").merge(weights[[*keys, "weight"]], on=keys, how="left")
+    data = hits.merge(reference[[*keys, "reference"]], on=keys, how="left").merge(
+        weights[[*keys, "weight"]], on=keys, how="left"
+    )
     data["reference"] = data["reference"].astype("Float64")
     decided = data["reference"].notna().to_numpy()
     if np.isnan(data.loc[decided, "weight"].to_numpy(float)).any():
@@ -113,17 +147,38 @@ def pattern_audit(hits: pd.DataFrame, reference: pd.DataFrame, weights: pd.DataF
     data["reference"] = data["reference"].astype(int)
     data["false"] = data["weight"] * (data["reference"] == 0)
     group = ["frame", "language", "pattern"]
-    summary = data.groupby(group, sort=True).agg(false=("false", "sum"), total=("weight", "sum"), pattern_hits=("unit_id", "size"),
-                                                 pattern_docs=("unit_id", "nunique")).reset_index()
+    summary = (
+        data.groupby(group, sort=True)
+        .agg(
+            false=("false", "sum"),
+            total=("weight", "sum"),
+            pattern_hits=("unit_id", "size"),
+            pattern_docs=("unit_id", "nunique"),
+        )
+        .reset_index()
+    )
     summary["false_hit_share"] = summary["false"] / summary["total"]
-    out = data.drop(columns=["false", "weight"]).merge(summary[[*group, "false_hit_share", "pattern_hits", "pattern_docs"]], on=group)
-    out = out.sort_values(["frame", "language", "false_hit_share", "pattern", "unit_id"], ascending=[True, True, False, True, True],
-                          kind="mergesort")
+    out = data.drop(columns=["false", "weight"]).merge(
+        summary[[*group, "false_hit_share", "pattern_hits", "pattern_docs"]], on=group
+    )
+    out = out.sort_values(
+        ["frame", "language", "false_hit_share", "pattern", "unit_id"],
+        ascending=[True, True, False, True, True],
+        kind="mergesort",
+    )
     return out[AUDIT_COLUMNS].reset_index(drop=True)
 
 
-def corrected_model(data: pd.DataFrame, *, frames: Sequence[str], terms: Sequence[str], pi: str = "pi", cluster: str | None = None,
-                    no_se: Mapping[str, str] | None = None, level: float = 0.95) -> pd.DataFrame:
+def corrected_model(
+    data: pd.DataFrame,
+    *,
+    frames: Sequence[str],
+    terms: Sequence[str],
+    pi: str = "pi",
+    cluster: str | None = None,
+    no_se: Mapping[str, str] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
     """Per frame, the linear probability model of frame presence on ``terms``, naive and DSL-corrected.
 
     Why: a coefficient of the study's model on the dictionary's presence mixes the covariate's
@@ -166,12 +221,26 @@ def corrected_model(data: pd.DataFrame, *, frames: Sequence[str], terms: Sequenc
     rows = []
     for frame in frames:
         p = f"{frame}__pi" if f"{frame}__pi" in data.columns else pi
-        fit = dsl.dsl_regression(data, outcome=f"{frame}__code", predicted=frame, pi=p, covariates=list(terms), intercept=False,
-                                 family="ols", cluster=cluster, level=level)
+        fit = dsl.dsl_regression(
+            data,
+            outcome=f"{frame}__code",
+            predicted=frame,
+            pi=p,
+            covariates=list(terms),
+            intercept=False,
+            family="ols",
+            cluster=cluster,
+            level=level,
+        )
         table = fit.table.copy()
         table.insert(0, "frame", frame)
         table["note"] = [no_se.get(t, "") for t in table["term"]]
         table.loc[table["note"] != "", blank] = np.nan
-        table = table.assign(method=method, n_docs=fit.n, n_coded=fit.n_coded, clusters=fit.clusters if fit.clusters is not None else np.nan)
+        table = table.assign(
+            method=method,
+            n_docs=fit.n,
+            n_coded=fit.n_coded,
+            clusters=fit.clusters if fit.clusters is not None else np.nan,
+        )
         rows.append(table)
     return pd.concat(rows, ignore_index=True)[MODEL_COLUMNS] if rows else pd.DataFrame(columns=MODEL_COLUMNS)

@@ -110,7 +110,11 @@ def test_every_date_round_trips_in_every_numeric_form(date, dayfirst):
 
 def test_date_ranges_by_language_and_outlet():
     docvars = pd.DataFrame(
-        {"language": ["vi", "vi", "vi", "en"], "outlet": ["A", "A", "B", "C"], "date": ["2024-04-03", "2024-03-18", "", "2024-04-04"]}
+        {
+            "language": ["vi", "vi", "vi", "en"],
+            "outlet": ["A", "A", "B", "C"],
+            "date": ["2024-04-03", "2024-03-18", "", "2024-04-04"],
+        }
     )
     table = date_ranges(docvars)
     rows = {(r.language, r.outlet): (r.first_date, r.last_date, r.undated) for r in table.itertuples()}

@@ -126,7 +126,7 @@ def test_unknown_language_code(tmp_path, capsys):
 
 def test_broken_metadata_csv(tmp_path, capsys):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
-    (tmp_path / "corpus" / "metadata.csv").write_bytes(b"doc_id,file,language\nv1,\"v1.txt,vi\n")
+    (tmp_path / "corpus" / "metadata.csv").write_bytes(b'doc_id,file,language\nv1,"v1.txt,vi\n')
     assert_clean_failure(study, capsys, "metadata.csv", "broken CSV")
 
 
@@ -166,7 +166,9 @@ def test_declared_viscii_is_decoded(tmp_path):
     text = "Hợp tác và hữu nghị giữa hai nước"
     import viscii  # noqa: F401  (registers the codec)
 
-    study = write_study(tmp_path, [("v1", "vi", text.encode("viscii")), ("e1", "en", TINY_EN)], {"encoding": ["viscii", ""]})
+    study = write_study(
+        tmp_path, [("v1", "vi", text.encode("viscii")), ("e1", "en", TINY_EN)], {"encoding": ["viscii", ""]}
+    )
     corpus = read_corpus(read_study(study))
     assert corpus.documents[0].text == text
 

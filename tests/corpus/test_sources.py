@@ -26,7 +26,12 @@ from tests.corpus.test_folder import assert_clean_failure
 
 STAGES = ("prepare", "frequencies", "framing", "topics")
 # The seed study with fewer resamples and fits: the same settings for every form, faster.
-FAST = {"bootstrap = 2000": "bootstrap = 200", "permutations = 5000": "permutations = 500", "k_range = [2, 3, 4, 5]": "k_range = [2, 3]", "passes = 20": "passes = 5"}
+FAST = {
+    "bootstrap = 2000": "bootstrap = 200",
+    "permutations = 5000": "permutations = 500",
+    "k_range = [2, 3, 4, 5]": "k_range = [2, 3]",
+    "passes = 20": "passes = 5",
+}
 
 
 def seed_table() -> pd.DataFrame:
@@ -48,7 +53,9 @@ def seed_variant(dest: Path, form: str) -> Path:
         if form == "csv":
             table.to_csv(dest / name, index=False)
         elif form == "jsonl":
-            (dest / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in table.to_dict("records")), encoding="utf-8")
+            (dest / name).write_text(
+                "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in table.to_dict("records")), encoding="utf-8"
+            )
         else:
             table.to_parquet(dest / name, index=False, row_group_size=2)  # several row groups
         study = study.replace('folder = "seeds"\nmetadata = "seeds/metadata.csv"\n', f'table = "{name}"\n')
@@ -58,14 +65,21 @@ def seed_variant(dest: Path, form: str) -> Path:
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
 
 
 def test_seed_corpus_in_every_form_is_the_same_corpus(tmp_path):
     from analysis.prepared import load_preparation
     from analysis.text.prepare import document_key
 
-    corpora = {form: read_corpus(read_study(seed_variant(tmp_path / form, form))) for form in ("folder", "csv", "jsonl", "parquet")}
+    corpora = {
+        form: read_corpus(read_study(seed_variant(tmp_path / form, form)))
+        for form in ("folder", "csv", "jsonl", "parquet")
+    }
     preparation = load_preparation(read_study(tmp_path / "folder" / "study.toml"))
     reference = corpora["folder"]
     keys = [document_key(d, preparation) for d in reference]
@@ -80,7 +94,12 @@ def test_seed_corpus_as_folder_csv_jsonl_parquet_gives_byte_identical_outputs(tm
     """Every stage for the folder and the Parquet form (the design stage too: it read the folder
     form's metadata.csv for any study, so a table study failed there); the fast stages for CSV and JSONL."""
     results = {}
-    for form, stages in (("folder", (*STAGES, "design")), ("parquet", (*STAGES, "design")), ("csv", STAGES[:2]), ("jsonl", STAGES[:2])):
+    for form, stages in (
+        ("folder", (*STAGES, "design")),
+        ("parquet", (*STAGES, "design")),
+        ("csv", STAGES[:2]),
+        ("jsonl", STAGES[:2]),
+    ):
         study = seed_variant(tmp_path / form, form)
         for stage in stages:
             assert main([stage, "--study", str(study), "--quiet"]) == 0, (form, stage)
@@ -102,7 +121,10 @@ def table_study(folder: Path, name: str, data: bytes | str, corpus_extra: str = 
     text = f'[corpus]\ntable = "{name}"\n{corpus_extra}'
     if columns:
         text += f"[corpus.columns]\n{columns}"
-    text += '[frequencies]\ngroup_by = ["language"]\nkwic_terms = []\n[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n'
+    text += (
+        '[frequencies]\ngroup_by = ["language"]\nkwic_terms = []\n[run]\noutput = '
+        '"out"\ncache = ".cache"\nworkers = 1\n'
+    )
     text += FEW_COLUMNS
     (folder / "study.toml").write_text(text, encoding="utf-8")
     return folder / "study.toml"
@@ -121,7 +143,11 @@ def csv_text(rows, header=("doc_id", "language", "outlet", "text"), sep=",") -> 
 
 TWO = [("v1", "vi", "A", TINY_VI), ("e1", "en", "B", TINY_EN)]
 #: Study settings that name only the language column (the defaults name the seed's outlet and event).
-FEW_COLUMNS = '[framing]\nkeyness_within = []\nbootstrap = 100\npermutations = 100\n[topics]\nprevalence_by = ["language"]\nk_range = [2]\npasses = 2\nbootstrap = 50\n'
+FEW_COLUMNS = (
+    "[framing]\nkeyness_within = []\nbootstrap = 100\npermutations = "
+    '100\n[topics]\nprevalence_by = ["language"]\nk_range = [2]\npasses = 2\nbootstrap = '
+    "50\n"
+)
 FEW = '[frequencies]\ngroup_by = ["language"]\n' + FEW_COLUMNS
 
 
@@ -129,14 +155,20 @@ FEW = '[frequencies]\ngroup_by = ["language"]\n' + FEW_COLUMNS
 
 
 def test_columns_are_mapped_and_other_columns_become_metadata(tmp_path):
-    data = csv_text([("7", "Báo A", TINY_VI, "x"), ("8", "Báo B", TINY_VI, "y")], header=("id", "media_name", "body", "section"))
-    study = table_study(tmp_path, "a.csv", data, 'language = "vi"\n', 'doc_id = "id"\ntext = "body"\noutlet = "media_name"\n')
+    data = csv_text(
+        [("7", "Báo A", TINY_VI, "x"), ("8", "Báo B", TINY_VI, "y")], header=("id", "media_name", "body", "section")
+    )
+    study = table_study(
+        tmp_path, "a.csv", data, 'language = "vi"\n', 'doc_id = "id"\ntext = "body"\noutlet = "media_name"\n'
+    )
     corpus = read_corpus(read_study(study))
     assert corpus.doc_ids == ["7", "8"]
     assert list(corpus.docvars.columns) == ["doc_id", "outlet", "section", "language"]
     assert corpus.docvars.loc["8", "outlet"] == "Báo B" and corpus.docvars.loc["8", "section"] == "y"
     assert corpus.documents[1].text == TINY_VI
-    assert all(isinstance(d, sources.PackedDocument) and not hasattr(d, "__dict__") for d in corpus.documents)  # no text kept
+    assert all(
+        isinstance(d, sources.PackedDocument) and not hasattr(d, "__dict__") for d in corpus.documents
+    )  # no text kept
 
 
 def test_texts_are_read_back_from_the_pack_and_a_second_read_uses_the_index(tmp_path, monkeypatch):
@@ -204,15 +236,19 @@ def test_declared_encoding_of_a_table(tmp_path):
 
 
 def test_jsonl_and_parquet_with_types(tmp_path):
-    rows = [{"doc_id": 1, "language": "vi", "text": TINY_VI, "views": 3, "tags": ["a", "b"], "missing": None},
-            {"doc_id": 2, "language": "en", "text": TINY_EN, "views": 4, "tags": [], "missing": None}]
+    rows = [
+        {"doc_id": 1, "language": "vi", "text": TINY_VI, "views": 3, "tags": ["a", "b"], "missing": None},
+        {"doc_id": 2, "language": "en", "text": TINY_EN, "views": 4, "tags": [], "missing": None},
+    ]
     data = "\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n\n"
     corpus = read_corpus(read_study(table_study(tmp_path / "j", "a.ndjson", data)))
     assert corpus.doc_ids == ["1", "2"]
     assert corpus.docvars.loc["1", "views"] == "3" and corpus.docvars.loc["1", "tags"] == '["a", "b"]'
     assert corpus.docvars.loc["2", "missing"] == ""
     (tmp_path / "p").mkdir()
-    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI, TINY_EN], "views": [3, 4]}).to_parquet(tmp_path / "p" / "a.parquet", row_group_size=1)
+    pd.DataFrame(
+        {"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI, TINY_EN], "views": [3, 4]}
+    ).to_parquet(tmp_path / "p" / "a.parquet", row_group_size=1)
     study = table_study(tmp_path / "p", "b.csv", "unused", 'format = "parquet"\n')
     study.write_text(study.read_text(encoding="utf-8").replace('"b.csv"', '"a.parquet"'), encoding="utf-8")
     corpus = read_corpus(read_study(study))
@@ -231,17 +267,26 @@ def test_shared_corpora_metadata_with_path_column(tmp_path):
         shutil.copy(vntc / name, folder / name)
     meta.to_csv(folder / "metadata.csv", index=False)
     study = tmp_path / "study.toml"
-    study.write_text('[corpus]\nfolder = "c"\nmetadata = "c/metadata.csv"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8")
+    study.write_text(
+        '[corpus]\nfolder = "c"\nmetadata = "c/metadata.csv"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8"
+    )
     corpus = read_corpus(read_study(study))
     assert corpus.doc_ids == list(meta["doc_id"])
     assert corpus.documents[0].text == (vntc / meta["path"][0]).read_text(encoding="utf-8")
 
 
 def test_several_sources_each_with_its_own_columns_and_encoding(tmp_path):
-    (tmp_path / "vi.csv").write_bytes(csv_text([("7", "Hoa binh")], header=("id", "noi_dung")).encode("ascii").replace(b"Hoa binh", unicodedata.normalize("NFD", "Hòa bình").encode("cp1258")))
-    (tmp_path / "en.jsonl").write_text(json.dumps({"key": "e1", "body": TINY_EN, "lang": "en"}) + "\n", encoding="utf-8")
+    (tmp_path / "vi.csv").write_bytes(
+        csv_text([("7", "Hoa binh")], header=("id", "noi_dung"))
+        .encode("ascii")
+        .replace(b"Hoa binh", unicodedata.normalize("NFD", "Hòa bình").encode("cp1258"))
+    )
+    (tmp_path / "en.jsonl").write_text(
+        json.dumps({"key": "e1", "body": TINY_EN, "lang": "en"}) + "\n", encoding="utf-8"
+    )
     (tmp_path / "study.toml").write_text(
-        '[[corpus.source]]\ntable = "vi.csv"\nencoding = "cp1258"\nlanguage = "vi"\ncolumns = { doc_id = "id", text = "noi_dung" }\n'
+        '[[corpus.source]]\ntable = "vi.csv"\nencoding = "cp1258"\nlanguage = "vi"\ncolumns '
+        '= { doc_id = "id", text = "noi_dung" }\n'
         '[[corpus.source]]\ntable = "en.jsonl"\ncolumns = { doc_id = "key", text = "body", language = "lang" }\n' + FEW,
         encoding="utf-8",
     )
@@ -269,18 +314,53 @@ def test_manifest_records_source_hash_and_record_hashes(tmp_path):
 @pytest.mark.parametrize(
     "name, data, extra, fragments",
     [
-        ("a.csv", csv_text(TWO, header=("doc_id", "language", "outlet", "body")), "", ["a.csv record 1 (line 2)", "no column 'text'", 'text = "..."', "body"]),
-        ("a.csv", csv_text([TWO[0], ("e1", "en", "B", "  \n")]), "", ["record 2 (line 5)", "empty text for doc_id 'e1'"]),
-        ("a.csv", csv_text([TWO[0], ("e1", "en", "B", "a\x00b")]), "", ["record 2 (line 5)", "binary text", "offset 1"]),
-        ("a.csv", csv_text([TWO[0], ("v1", "en", "B", TINY_EN)]), "", ["record 2 (line 5)", "duplicate doc_id 'v1'", "record 1 (line 2)"]),
-        ("a.csv", csv_text([TWO[0], ("e1", "english", "B", TINY_EN)]), "", ["record 2 (line 5)", "unknown language code 'english'", "use one of vi, en"]),
+        (
+            "a.csv",
+            csv_text(TWO, header=("doc_id", "language", "outlet", "body")),
+            "",
+            ["a.csv record 1 (line 2)", "no column 'text'", 'text = "..."', "body"],
+        ),
+        (
+            "a.csv",
+            csv_text([TWO[0], ("e1", "en", "B", "  \n")]),
+            "",
+            ["record 2 (line 5)", "empty text for doc_id 'e1'"],
+        ),
+        (
+            "a.csv",
+            csv_text([TWO[0], ("e1", "en", "B", "a\x00b")]),
+            "",
+            ["record 2 (line 5)", "binary text", "offset 1"],
+        ),
+        (
+            "a.csv",
+            csv_text([TWO[0], ("v1", "en", "B", TINY_EN)]),
+            "",
+            ["record 2 (line 5)", "duplicate doc_id 'v1'", "record 1 (line 2)"],
+        ),
+        (
+            "a.csv",
+            csv_text([TWO[0], ("e1", "english", "B", TINY_EN)]),
+            "",
+            ["record 2 (line 5)", "unknown language code 'english'", "use one of vi, en"],
+        ),
         ("a.csv", csv_text(TWO, sep=";"), "", ["a.csv line 1", "semicolon (;)-separated", 'delimiter = ";"']),
         ("a.csv", csv_text(TWO, sep="\t"), "", ["a.csv line 1", "tab-separated", 'format = "tsv"']),
         ("a.csv", csv_text(TWO) + "x,vi\n", "", ["record 3 (line 8)", "has 2 fields, the header has 4"]),
-        ("a.csv", csv_text(TWO).encode() + unicodedata.normalize("NFD", "x,vi,A,Hòa\n").encode("cp1258"), "", ["a.csv line 8", "cannot be decoded as utf-8 at byte offset", "encoding"]),
+        (
+            "a.csv",
+            csv_text(TWO).encode() + unicodedata.normalize("NFD", "x,vi,A,Hòa\n").encode("cp1258"),
+            "",
+            ["a.csv line 8", "cannot be decoded as utf-8 at byte offset", "encoding"],
+        ),
         ("a.csv", b"\x00\x01binary", "", ["binary file (NUL byte at byte offset 0)"]),
         ("a.csv", b"", "", ["table is empty"]),
-        ("a.jsonl", '{"doc_id": "v1", "language": "vi", "text": "x"}\n{"doc_id": "e1",\n', "", ["a.jsonl record 2 (line 2)", "not valid JSON"]),
+        (
+            "a.jsonl",
+            '{"doc_id": "v1", "language": "vi", "text": "x"}\n{"doc_id": "e1",\n',
+            "",
+            ["a.jsonl record 2 (line 2)", "not valid JSON"],
+        ),
         ("a.jsonl", '[{"doc_id": "v1"}]\n', "", ["record 1 (line 1)", "JSON array, not JSON Lines"]),
         ("a.parquet", b"not parquet at all", "", ["a.parquet", "not a readable Parquet file"]),
         ("a.xlsx", b"PK", "", ["cannot tell the format", 'format = "csv"']),
@@ -309,8 +389,12 @@ def test_a_bad_record_late_in_a_table_leaves_no_pack(tmp_path, capsys):
 def test_duplicate_ids_across_sources(tmp_path, capsys):
     (tmp_path / "a.csv").write_text(csv_text([TWO[0]]), encoding="utf-8")
     (tmp_path / "b.csv").write_text(csv_text([("v1", "en", "B", TINY_EN)]), encoding="utf-8")
-    (tmp_path / "study.toml").write_text('[[corpus.source]]\ntable = "a.csv"\n[[corpus.source]]\ntable = "b.csv"\n' + FEW, encoding="utf-8")
-    assert_clean_failure(tmp_path / "study.toml", capsys, "b.csv record 1 (line 2)", "duplicate doc_id 'v1'", "across all sources")
+    (tmp_path / "study.toml").write_text(
+        '[[corpus.source]]\ntable = "a.csv"\n[[corpus.source]]\ntable = "b.csv"\n' + FEW, encoding="utf-8"
+    )
+    assert_clean_failure(
+        tmp_path / "study.toml", capsys, "b.csv record 1 (line 2)", "duplicate doc_id 'v1'", "across all sources"
+    )
 
 
 @pytest.mark.parametrize(
@@ -333,12 +417,30 @@ def test_bad_source_settings(tmp_path, capsys, corpus, fragment):
 # ------------------------------------------------------------------- news-please and HTML
 
 
-def newsplease_article(title: str, text: str | None, language: str = "vi", domain: str = "vnexpress.net", date: str | None = "2024-04-04 10:00:00") -> dict:
+def newsplease_article(
+    title: str,
+    text: str | None,
+    language: str = "vi",
+    domain: str = "vnexpress.net",
+    date: str | None = "2024-04-04 10:00:00",
+) -> dict:
     """The fields news-please writes for one article (https://github.com/fhamborg/news-please)."""
     return {
-        "authors": ["Như Tâm"], "date_download": "2024-04-05 08:00:00", "date_modify": None, "date_publish": date,
-        "description": "", "filename": "x.json", "image_url": None, "language": language, "localpath": None,
-        "maintext": text, "source_domain": domain, "title": title, "title_page": None, "title_rss": None, "url": f"https://{domain}/{title[:5]}",
+        "authors": ["Như Tâm"],
+        "date_download": "2024-04-05 08:00:00",
+        "date_modify": None,
+        "date_publish": date,
+        "description": "",
+        "filename": "x.json",
+        "image_url": None,
+        "language": language,
+        "localpath": None,
+        "maintext": text,
+        "source_domain": domain,
+        "title": title,
+        "title_page": None,
+        "title_rss": None,
+        "url": f"https://{domain}/{title[:5]}",
     }
 
 
@@ -349,7 +451,13 @@ def write_newsplease(folder: Path, articles: dict[str, dict]) -> None:
 
 
 def test_newsplease_folder_is_read_without_configuration(tmp_path):
-    write_newsplease(tmp_path / "np", {"b": newsplease_article("Hợp tác", TINY_VI), "a": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk")})
+    write_newsplease(
+        tmp_path / "np",
+        {
+            "b": newsplease_article("Hợp tác", TINY_VI),
+            "a": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk"),
+        },
+    )
     (tmp_path / "study.toml").write_text('[corpus]\nfolder = "np"\n' + FEW, encoding="utf-8")  # no metadata.csv in it
     corpus = read_corpus(read_study(tmp_path / "study.toml"))
     assert corpus.doc_ids == ["a", "b"]
@@ -362,7 +470,9 @@ def test_newsplease_folder_is_read_without_configuration(tmp_path):
 
 
 def test_newsplease_article_without_maintext_names_the_file(tmp_path, capsys):
-    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Trống", None)})
+    write_newsplease(
+        tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Trống", None)}
+    )
     (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n' + FEW, encoding="utf-8")
     assert_clean_failure(tmp_path / "study.toml", capsys, "np/b.json", "empty text for doc_id 'b'")
 
@@ -372,39 +482,60 @@ PAGE = """<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>{tit
 <meta property="article:published_time" content="2024-04-04T10:00:00+07:00"></head>
 <body><nav><a href="/">Trang chủ</a> <a href="/the-gioi">Thế giới</a></nav>
 <article><h1>{title}</h1>{body}</article><footer>Bản quyền Báo Mẫu</footer></body></html>"""
-PARAGRAPHS = ["Bộ trưởng Ngoại giao Bùi Thanh Sơn hội đàm với Bộ trưởng Vương Nghị tại Bắc Kinh ngày 4/4.",
-              "Hai bên nhất trí thúc đẩy hợp tác kinh tế, thương mại và đầu tư, mở rộng giao lưu nhân dân.",
-              "Hai bộ trưởng cũng trao đổi về các vấn đề quốc tế và khu vực cùng quan tâm."]
+PARAGRAPHS = [
+    "Bộ trưởng Ngoại giao Bùi Thanh Sơn hội đàm với Bộ trưởng Vương Nghị tại Bắc Kinh ngày 4/4.",
+    "Hai bên nhất trí thúc đẩy hợp tác kinh tế, thương mại và đầu tư, mở rộng giao lưu nhân dân.",
+    "Hai bộ trưởng cũng trao đổi về các vấn đề quốc tế và khu vực cùng quan tâm.",
+]
 
 
 def test_html_pages_become_documents_with_title_date_and_sitename(tmp_path, caplog):
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "hoi-dam.html").write_text(PAGE.format(title="Hội đàm Việt - Trung", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
-    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8")
+    (pages / "hoi-dam.html").write_text(
+        PAGE.format(title="Hội đàm Việt - Trung", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8"
+    )
+    (tmp_path / "study.toml").write_text(
+        '[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8"
+    )
     with caplog.at_level(logging.INFO, logger="analysis"):
         corpus = read_corpus(read_study(tmp_path / "study.toml"))
     text = corpus.documents[0].text
     assert all(p in text for p in PARAGRAPHS)
     assert "Trang chủ" not in text and "Bản quyền" not in text  # navigation and footer are not main text
     row = corpus.docvars.loc["hoi-dam"]
-    assert (row["title"], row["date"], row["sitename"], row["outlet"], row["language"]) == ("Hội đàm Việt - Trung", "2024-04-04", "Báo Mẫu", "Báo Mẫu", "vi")
+    assert (row["title"], row["date"], row["sitename"], row["outlet"], row["language"]) == (
+        "Hội đàm Việt - Trung",
+        "2024-04-04",
+        "Báo Mẫu",
+        "Báo Mẫu",
+        "vi",
+    )
     assert "html: hoi-dam.html ->" in caplog.text and "characters of main text" in caplog.text
 
 
 def test_html_page_without_main_text_is_an_error_naming_it(tmp_path, capsys):
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "a.html").write_text(PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
-    (pages / "menu.html").write_text("<html><head><title>Menu</title></head><body><nav><a href='/'>Trang chủ</a></nav></body></html>", encoding="utf-8")
-    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8")
+    (pages / "a.html").write_text(
+        PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8"
+    )
+    (pages / "menu.html").write_text(
+        "<html><head><title>Menu</title></head><body><nav><a href='/'>Trang chủ</a></nav></body></html>",
+        encoding="utf-8",
+    )
+    (tmp_path / "study.toml").write_text(
+        '[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8"
+    )
     assert_clean_failure(tmp_path / "study.toml", capsys, "pages/menu.html", "no main text")
 
 
 def test_newsplease_and_table_sources_together(tmp_path):
     write_newsplease(tmp_path / "np", {"v1": newsplease_article("Hợp tác", TINY_VI)})
     (tmp_path / "en.csv").write_text(csv_text([("e1", "en", "BBC", TINY_EN)]), encoding="utf-8")
-    (tmp_path / "study.toml").write_text('[[corpus.source]]\nnewsplease = "np"\n[[corpus.source]]\ntable = "en.csv"\n' + FEW, encoding="utf-8")
+    (tmp_path / "study.toml").write_text(
+        '[[corpus.source]]\nnewsplease = "np"\n[[corpus.source]]\ntable = "en.csv"\n' + FEW, encoding="utf-8"
+    )
     corpus = read_corpus(read_study(tmp_path / "study.toml"))
     assert corpus.doc_ids == ["v1", "e1"]
     assert corpus.docvars.loc["e1", "title"] == "" and corpus.docvars.loc["v1", "outlet"] == "vnexpress.net"
@@ -414,8 +545,12 @@ def test_folder_and_table_sources_together(tmp_path):
     from tests.conftest import write_study
 
     write_study(tmp_path, [("v1", "vi", TINY_VI)])
-    (tmp_path / "en.jsonl").write_text(json.dumps({"doc_id": "e1", "language": "en", "text": TINY_EN, "outlet": "BBC"}) + "\n", encoding="utf-8")
-    (tmp_path / "study.toml").write_text('[[corpus.source]]\nfolder = "corpus"\n[[corpus.source]]\ntable = "en.jsonl"\n' + FEW, encoding="utf-8")
+    (tmp_path / "en.jsonl").write_text(
+        json.dumps({"doc_id": "e1", "language": "en", "text": TINY_EN, "outlet": "BBC"}) + "\n", encoding="utf-8"
+    )
+    (tmp_path / "study.toml").write_text(
+        '[[corpus.source]]\nfolder = "corpus"\n[[corpus.source]]\ntable = "en.jsonl"\n' + FEW, encoding="utf-8"
+    )
     corpus = read_corpus(read_study(tmp_path / "study.toml"))
     assert corpus.doc_ids == ["v1", "e1"] and [d.text for d in corpus] == [TINY_VI, TINY_EN]
     assert corpus.docvars.loc["v1", "file"] == "v1.txt" and corpus.docvars.loc["e1", "file"] == ""
@@ -426,15 +561,26 @@ def test_folder_and_table_sources_together(tmp_path):
 
 
 def test_dates_become_iso_in_docvars_and_bad_dates_name_the_row(tmp_path, capsys, caplog):
-    rows = [("v1", "vi", "Thứ hai, 18/03/2024 20:05 GMT+7", TINY_VI), ("v2", "vi", "3/4/2024", TINY_VI), ("e1", "en", "", TINY_EN)]
+    rows = [
+        ("v1", "vi", "Thứ hai, 18/03/2024 20:05 GMT+7", TINY_VI),
+        ("v2", "vi", "3/4/2024", TINY_VI),
+        ("e1", "en", "", TINY_EN),
+    ]
     study = table_study(tmp_path / "ok", "a.csv", csv_text(rows, header=("doc_id", "language", "date", "text")))
     with caplog.at_level(logging.INFO, logger="analysis"):
         corpus = read_corpus(read_study(study))
     assert corpus.docvars["date"].tolist() == ["2024-03-18", "2024-04-03", ""]
     assert "1 of 3 documents have no date" in caplog.text
-    assert corpus.dates.tolist()[:2] == [pd.Timestamp("2024-03-18"), pd.Timestamp("2024-04-03")] and pd.isna(corpus.dates.iloc[2])
+    assert corpus.dates.tolist()[:2] == [pd.Timestamp("2024-03-18"), pd.Timestamp("2024-04-03")] and pd.isna(
+        corpus.dates.iloc[2]
+    )
     assert corpus.documents[1].meta["date"] == "2024-04-03"
-    study = table_study(tmp_path / "us", "a.csv", csv_text(rows[1:2], header=("doc_id", "language", "date", "text")), "dayfirst = false\n")
+    study = table_study(
+        tmp_path / "us",
+        "a.csv",
+        csv_text(rows[1:2], header=("doc_id", "language", "date", "text")),
+        "dayfirst = false\n",
+    )
     assert read_corpus(read_study(study)).docvars["date"].tolist() == ["2024-03-04"]
     bad = rows[:2] + [("e1", "en", "31/02/2024", TINY_EN)]
     study = table_study(tmp_path / "bad", "a.csv", csv_text(bad, header=("doc_id", "language", "date", "text")))
@@ -444,16 +590,25 @@ def test_dates_become_iso_in_docvars_and_bad_dates_name_the_row(tmp_path, capsys
 def test_bad_date_in_the_folder_form_names_the_metadata_line(tmp_path, capsys):
     from tests.conftest import write_study
 
-    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {"date": ["2024-04-03", "Thứ ba 18/03/2024"]})
+    study = write_study(
+        tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {"date": ["2024-04-03", "Thứ ba 18/03/2024"]}
+    )
     assert_clean_failure(study, capsys, "metadata.csv line 3", "wrong weekday")
 
 
 def test_corpus_summary_has_the_date_range_per_language_and_outlet(tmp_path):
-    rows = [("v1", "vi", "A", "3/4/2024", TINY_VI), ("v2", "vi", "A", "18/03/2024", TINY_VI), ("e1", "en", "B", "", TINY_EN)]
+    rows = [
+        ("v1", "vi", "A", "3/4/2024", TINY_VI),
+        ("v2", "vi", "A", "18/03/2024", TINY_VI),
+        ("e1", "en", "B", "", TINY_EN),
+    ]
     study = table_study(tmp_path, "a.csv", csv_text(rows, header=("doc_id", "language", "outlet", "date", "text")))
     assert main(["prepare", "--study", str(study), "--quiet"]) == 0
     summary = pd.read_csv(tmp_path / "out" / "corpus_summary.csv", dtype=str, keep_default_na=False)
-    got = {(r["language"], r["outlet"]): (r["documents"], r["first_date"], r["last_date"], r["undated"]) for r in summary.to_dict("records")}
+    got = {
+        (r["language"], r["outlet"]): (r["documents"], r["first_date"], r["last_date"], r["undated"])
+        for r in summary.to_dict("records")
+    }
     assert got[("vi", "A")] == ("2", "2024-03-18", "2024-04-03", "0")
     assert got[("en", "B")] == ("1", "", "", "1")
     assert got[("all", "all")] == ("3", "2024-03-18", "2024-04-03", "1")
@@ -464,7 +619,10 @@ def test_make_prerequisites_name_the_table_and_the_source_files(tmp_path):
 
     write_newsplease(tmp_path / "np", {"a": newsplease_article("Hợp tác", TINY_VI)})
     settings = {"corpus": {"source": [{"table": "en.csv"}, {"newsplease": "np"}]}}
-    assert corpus_inputs(tmp_path / "study.toml", settings) == [str(tmp_path / "en.csv"), str(tmp_path / "np" / "a.json")]
+    assert corpus_inputs(tmp_path / "study.toml", settings) == [
+        str(tmp_path / "en.csv"),
+        str(tmp_path / "np" / "a.json"),
+    ]
     assert corpus_inputs(tmp_path / "study.toml", {"corpus": {"table": "a.parquet"}}) == [str(tmp_path / "a.parquet")]
 
 
@@ -479,9 +637,19 @@ def test_a_csv_with_a_header_and_no_record_is_one_line(tmp_path, capsys):
 
 @pytest.mark.parametrize("form", ["csv", "jsonl"])
 def test_nat_null_none_nan_dates_are_missing_and_counted_once(tmp_path, caplog, form):
-    rows = [("v1", "vi", "NaT", TINY_VI), ("v2", "vi", "null", TINY_VI), ("e1", "en", "None", TINY_EN), ("e2", "en", "nan", TINY_EN), ("e3", "en", "2024-01-02", TINY_EN)]
+    rows = [
+        ("v1", "vi", "NaT", TINY_VI),
+        ("v2", "vi", "null", TINY_VI),
+        ("e1", "en", "None", TINY_EN),
+        ("e2", "en", "nan", TINY_EN),
+        ("e3", "en", "2024-01-02", TINY_EN),
+    ]
     header = ("doc_id", "language", "date", "text")
-    data = csv_text(rows, header=header) if form == "csv" else "".join(json.dumps(dict(zip(header, r))) + "\n" for r in rows)
+    data = (
+        csv_text(rows, header=header)
+        if form == "csv"
+        else "".join(json.dumps(dict(zip(header, r))) + "\n" for r in rows)
+    )
     study = table_study(tmp_path, f"a.{form}", data)
     with caplog.at_level(logging.INFO, logger="analysis"):
         corpus = read_corpus(read_study(study))
@@ -494,7 +662,9 @@ def test_a_missing_cell_in_the_date_column_is_not_taken_as_the_last_date(tmp_pat
 
     from analysis.corpus.documents import Corpus
 
-    docvars = pd.DataFrame({"doc_id": ["a", "b", "c", "d"], "date": ["2024-01-02", None, float("nan"), "NaT"]}).set_index("doc_id", drop=False)
+    docvars = pd.DataFrame(
+        {"doc_id": ["a", "b", "c", "d"], "date": ["2024-01-02", None, float("nan"), "NaT"]}
+    ).set_index("doc_id", drop=False)
     documents = [SimpleNamespace(doc_id=d, meta={"date": ""}, where=d) for d in docvars["doc_id"]]
     study = read_study(table_study(tmp_path, "a.csv", csv_text(TWO)))
     with caplog.at_level(logging.INFO, logger="analysis"):
@@ -507,7 +677,10 @@ def test_a_missing_cell_in_the_date_column_is_not_taken_as_the_last_date(tmp_pat
 @pytest.mark.parametrize("column, char", [("outlet", "\x00"), ("title", "\x1b"), ("event", "\x7f"), ("doc_id", "\x07")])
 def test_a_control_character_in_a_metadata_cell_names_the_record_and_column(tmp_path, capsys, form, column, char):
     header = ("doc_id", "language", "outlet", "title", "event", "text")
-    rows = [dict(zip(header, ("v1", "vi", "A", "Hợp tác\nhai dòng", "x", TINY_VI))), dict(zip(header, ("e1", "en", "B", "Talks", "x", TINY_EN)))]
+    rows = [
+        dict(zip(header, ("v1", "vi", "A", "Hợp tác\nhai dòng", "x", TINY_VI))),
+        dict(zip(header, ("e1", "en", "B", "Talks", "x", TINY_EN))),
+    ]
     rows[1][column] = f"ab{char}c"
     name = f"a.{form}"
     if form == "csv":
@@ -519,7 +692,9 @@ def test_a_control_character_in_a_metadata_cell_names_the_record_and_column(tmp_
         data = (tmp_path / "x.parquet").read_bytes()
         (tmp_path / "x.parquet").unlink()
     study = table_study(tmp_path, name, data)
-    assert_clean_failure(study, capsys, f"{name} record 2", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)")
+    assert_clean_failure(
+        study, capsys, f"{name} record 2", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)"
+    )
 
 
 def test_a_newline_or_tab_in_a_title_is_still_accepted(tmp_path):
@@ -533,7 +708,11 @@ def test_ids_differing_only_in_unicode_normalisation_are_one_id(tmp_path, capsys
     nfc, nfd = unicodedata.normalize("NFC", "Hòa-1"), unicodedata.normalize("NFD", "Hòa-1")
     assert nfc != nfd
     rows = [(nfc, "vi", "A", TINY_VI), (nfd, "vi", "B", TINY_VI)]
-    data = csv_text(rows) if form == "csv" else "".join(json.dumps(dict(zip(("doc_id", "language", "outlet", "text"), r))) + "\n" for r in rows)
+    data = (
+        csv_text(rows)
+        if form == "csv"
+        else "".join(json.dumps(dict(zip(("doc_id", "language", "outlet", "text"), r))) + "\n" for r in rows)
+    )
     study = table_study(tmp_path, f"a.{form}", data)
     assert_clean_failure(study, capsys, f"a.{form} record 2", f"duplicate doc_id '{nfc}'", "record 1")
 
@@ -556,8 +735,14 @@ def parquet_bytes(tmp_path: Path, table) -> bytes:
 def test_a_binary_parquet_text_column_is_decoded_as_utf8(tmp_path):
     import pyarrow as pa
 
-    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "outlet": pa.array([b"B\xc3\xa1o A", b"BBC"], pa.binary()),
-                      "text": pa.array([TINY_VI.encode(), TINY_EN.encode()], pa.binary())})
+    table = pa.table(
+        {
+            "doc_id": ["v1", "e1"],
+            "language": ["vi", "en"],
+            "outlet": pa.array([b"B\xc3\xa1o A", b"BBC"], pa.binary()),
+            "text": pa.array([TINY_VI.encode(), TINY_EN.encode()], pa.binary()),
+        }
+    )
     corpus = read_corpus(read_study(table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))))
     assert [d.text for d in corpus] == [TINY_VI, TINY_EN]
     assert corpus.docvars["outlet"].tolist() == ["Báo A", "BBC"]
@@ -567,15 +752,24 @@ def test_a_binary_parquet_text_column_is_decoded_as_utf8(tmp_path):
 def test_undecodable_bytes_in_a_binary_parquet_column_name_record_and_column(tmp_path, capsys):
     import pyarrow as pa
 
-    table = pa.table({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "text": pa.array([TINY_VI.encode(), b"ab\xff" + TINY_EN.encode()], pa.binary())})
+    table = pa.table(
+        {
+            "doc_id": ["v1", "e1"],
+            "language": ["vi", "en"],
+            "text": pa.array([TINY_VI.encode(), b"ab\xff" + TINY_EN.encode()], pa.binary()),
+        }
+    )
     study = table_study(tmp_path, "a.parquet", parquet_bytes(tmp_path, table))
     assert_clean_failure(study, capsys, "a.parquet record 2", "column 'text' (binary) is not UTF-8 (byte offset 2)")
 
 
-@pytest.mark.parametrize("kind, values, fragment", [
-    ("list", [["một", "hai"], ["one"]], "type list,"),
-    ("int", [1, 2], "type int64,"),
-])
+@pytest.mark.parametrize(
+    "kind, values, fragment",
+    [
+        ("list", [["một", "hai"], ["one"]], "type list,"),
+        ("int", [1, 2], "type int64,"),
+    ],
+)
 def test_a_parquet_text_column_that_is_not_strings_is_refused(tmp_path, capsys, kind, values, fragment):
     import pyarrow as pa
 
@@ -584,29 +778,54 @@ def test_a_parquet_text_column_that_is_not_strings_is_refused(tmp_path, capsys, 
     assert_clean_failure(study, capsys, "a.parquet", "text column 'text' is of", fragment, "not strings")
 
 
-@pytest.mark.parametrize("value, kind", [({"body": "x"}, "an object"), (["một", "hai"], "an array"), (42, "a number"), (True, "true/false")])
+@pytest.mark.parametrize(
+    "value, kind", [({"body": "x"}, "an object"), (["một", "hai"], "an array"), (42, "a number"), (True, "true/false")]
+)
 def test_a_jsonl_text_that_is_not_a_string_is_refused(tmp_path, capsys, value, kind):
-    data = json.dumps({"doc_id": "v1", "language": "vi", "text": TINY_VI}) + "\n" + json.dumps({"doc_id": "e1", "language": "en", "text": value}) + "\n"
+    data = (
+        json.dumps({"doc_id": "v1", "language": "vi", "text": TINY_VI})
+        + "\n"
+        + json.dumps({"doc_id": "e1", "language": "en", "text": value})
+        + "\n"
+    )
     study = table_study(tmp_path, "a.jsonl", data)
     assert_clean_failure(study, capsys, "a.jsonl record 2 (line 2)", f"text 'text' is {kind}, not a string")
 
 
 def test_a_newsplease_maintext_that_is_not_a_string_is_refused(tmp_path, capsys):
-    write_newsplease(tmp_path / "np", {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Hợp tác", {"p": TINY_VI})})
+    write_newsplease(
+        tmp_path / "np",
+        {"a": newsplease_article("Cooperation", TINY_EN, "en"), "b": newsplease_article("Hợp tác", {"p": TINY_VI})},
+    )
     (tmp_path / "study.toml").write_text('[corpus]\nnewsplease = "np"\n' + FEW, encoding="utf-8")
     assert_clean_failure(tmp_path / "study.toml", capsys, "np/b.json", "text 'maintext' is an object, not a string")
 
 
 def test_newsplease_site_subfolders_are_read_recursively_in_path_order(tmp_path):
-    write_newsplease(tmp_path / "np" / "vnexpress.net", {"v2": newsplease_article("Hợp tác", TINY_VI), "v1": newsplease_article("Hội đàm", TINY_VI)})
-    write_newsplease(tmp_path / "np" / "bbc.co.uk", {"e1": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk")})
+    write_newsplease(
+        tmp_path / "np" / "vnexpress.net",
+        {"v2": newsplease_article("Hợp tác", TINY_VI), "v1": newsplease_article("Hội đàm", TINY_VI)},
+    )
+    write_newsplease(
+        tmp_path / "np" / "bbc.co.uk", {"e1": newsplease_article("Cooperation", TINY_EN, "en", "bbc.co.uk")}
+    )
     write_newsplease(tmp_path / "np", {"top": newsplease_article("Talks", TINY_EN, "en", "bbc.co.uk")})
     for form in ('newsplease = "np"', 'folder = "np"'):
         (tmp_path / "study.toml").write_text(f"[corpus]\n{form}\n" + FEW, encoding="utf-8")
         corpus = read_corpus(read_study(tmp_path / "study.toml"))
         assert corpus.doc_ids == ["e1", "top", "v1", "v2"]
-        assert corpus.docvars["file"].tolist() == ["bbc.co.uk/e1.json", "top.json", "vnexpress.net/v1.json", "vnexpress.net/v2.json"]
-        assert set(corpus.file_hashes) == {"np/bbc.co.uk/e1.json", "np/top.json", "np/vnexpress.net/v1.json", "np/vnexpress.net/v2.json"}
+        assert corpus.docvars["file"].tolist() == [
+            "bbc.co.uk/e1.json",
+            "top.json",
+            "vnexpress.net/v1.json",
+            "vnexpress.net/v2.json",
+        ]
+        assert set(corpus.file_hashes) == {
+            "np/bbc.co.uk/e1.json",
+            "np/top.json",
+            "np/vnexpress.net/v1.json",
+            "np/vnexpress.net/v2.json",
+        }
 
 
 @pytest.mark.parametrize("form", ['newsplease = "np"', 'folder = "np"'])
@@ -616,7 +835,13 @@ def test_a_newsplease_symlink_leading_outside_the_folder_is_refused(tmp_path, ca
     (tmp_path / "np" / "site").mkdir()
     (tmp_path / "np" / "site" / "b.json").symlink_to(tmp_path / "elsewhere" / "secret.json")
     (tmp_path / "study.toml").write_text(f"[corpus]\n{form}\n" + FEW, encoding="utf-8")
-    assert_clean_failure(tmp_path / "study.toml", capsys, "np/site/b.json", "resolves outside the np folder", "copy the file into the folder")
+    assert_clean_failure(
+        tmp_path / "study.toml",
+        capsys,
+        "np/site/b.json",
+        "resolves outside the np folder",
+        "copy the file into the folder",
+    )
 
 
 def test_a_symlink_inside_the_newsplease_folder_is_read(tmp_path):
@@ -629,8 +854,14 @@ def test_a_symlink_inside_the_newsplease_folder_is_read(tmp_path):
 def test_an_html_symlink_leading_outside_the_folder_is_refused(tmp_path, capsys):
     pages = tmp_path / "pages"
     pages.mkdir()
-    (pages / "a.html").write_text(PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
-    (tmp_path / "outside.html").write_text(PAGE.format(title="Khác", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8")
+    (pages / "a.html").write_text(
+        PAGE.format(title="Hội đàm", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8"
+    )
+    (tmp_path / "outside.html").write_text(
+        PAGE.format(title="Khác", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8"
+    )
     (pages / "b.html").symlink_to(tmp_path / "outside.html")
-    (tmp_path / "study.toml").write_text('[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8")
+    (tmp_path / "study.toml").write_text(
+        '[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8"
+    )
     assert_clean_failure(tmp_path / "study.toml", capsys, "pages/b.html", "resolves outside the pages folder")

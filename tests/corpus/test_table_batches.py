@@ -27,7 +27,7 @@ from tests.conftest import TINY_EN, TINY_VI
 from tests.corpus.test_folder import assert_clean_failure
 from tests.corpus.test_sources import csv_text, table_study
 
-FIELD = st.text(alphabet=st.sampled_from(list("ab ,\"\n\r\tđư")), max_size=8)
+FIELD = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\tđư')), max_size=8)
 
 
 def _csv(rows, terminator) -> str:
@@ -43,18 +43,28 @@ def _csv(rows, terminator) -> str:
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.one_of(st.none(), st.tuples(FIELD, FIELD, FIELD)), max_size=12), terminator=st.sampled_from(["\n", "\r\n"]), size=st.integers(1, 4))
+@given(
+    rows=st.lists(st.one_of(st.none(), st.tuples(FIELD, FIELD, FIELD)), max_size=12),
+    terminator=st.sampled_from(["\n", "\r\n"]),
+    size=st.integers(1, 4),
+)
 def test_csv_batches_give_the_records_and_labels_of_iter_csv(tmp_path_factory, rows, terminator, size):
     path = tmp_path_factory.mktemp("b") / "t.csv"
     path.write_bytes(_csv(rows, terminator).encode("utf-8"))
     try:
-        expected = [(r.where, r.fields) for r in sources.iter_csv(path, fmt="csv", delimiter="", encoding="utf-8", where="t")]
+        expected = [
+            (r.where, r.fields) for r in sources.iter_csv(path, fmt="csv", delimiter="", encoding="utf-8", where="t")
+        ]
     except InputError as exc:
         with pytest.raises(InputError) as caught:
             list(sources.csv_batches(path, fmt="csv", delimiter="", encoding="utf-8", where="t", size=size))
         assert str(caught.value) == str(exc)
         return
-    got = [batch.record("t", i) for batch in sources.csv_batches(path, fmt="csv", delimiter="", encoding="utf-8", where="t", size=size) for i in range(len(batch))]
+    got = [
+        batch.record("t", i)
+        for batch in sources.csv_batches(path, fmt="csv", delimiter="", encoding="utf-8", where="t", size=size)
+        for i in range(len(batch))
+    ]
     assert [(r.where, r.fields) for r in got] == expected
 
 
@@ -70,22 +80,31 @@ def test_the_first_bad_record_is_named_whatever_check_it_fails(tmp_path, capsys,
 
 @pytest.mark.parametrize("size", [1, 3, 2048])
 def test_records_in_many_batches_are_the_records_of_one(tmp_path, monkeypatch, size):
-    rows = [(f"d{i}", "vi" if i % 2 else "en", f"Báo {i % 3}", (TINY_VI if i % 2 else TINY_EN) + f"Số {i}.\n") for i in range(10)]
+    rows = [
+        (f"d{i}", "vi" if i % 2 else "en", f"Báo {i % 3}", (TINY_VI if i % 2 else TINY_EN) + f"Số {i}.\n")
+        for i in range(10)
+    ]
     study = table_study(tmp_path / str(size), "a.csv", csv_text(rows))
     monkeypatch.setattr(sources, "TABLE_BATCH", size)
     corpus = read_corpus(read_study(study))
     assert corpus.doc_ids == [f"d{i}" for i in range(10)]
     assert [d.text for d in corpus] == [r[3] for r in rows]
     path = study.parent / "a.csv"
-    assert [d.where for d in corpus] == [r.where for r in sources.iter_csv(path, fmt="csv", delimiter="", encoding="utf-8", where=str(path))]
+    assert [d.where for d in corpus] == [
+        r.where for r in sources.iter_csv(path, fmt="csv", delimiter="", encoding="utf-8", where=str(path))
+    ]
     assert dict(corpus.record_hashes) == {
-        d.doc_id: sources.record_sha256({"doc_id": d.doc_id, "language": d.language, "outlet": r[2]}, d.text_sha256) for d, r in zip(corpus, rows)
+        d.doc_id: sources.record_sha256({"doc_id": d.doc_id, "language": d.language, "outlet": r[2]}, d.text_sha256)
+        for d, r in zip(corpus, rows)
     }
     again = read_corpus(read_study(study))  # from the index
     assert [(d.doc_id, d.offset, d.length, d.text_sha256, d.size, d.meta, d.where) for d in again] == [
-        (d.doc_id, d.offset, d.length, d.text_sha256, d.size, d.meta, d.where) for d in corpus]
+        (d.doc_id, d.offset, d.length, d.text_sha256, d.size, d.meta, d.where) for d in corpus
+    ]
     assert dict(again.record_hashes) == dict(corpus.record_hashes)
-    assert dict(read_corpus(read_study(study), spill=False).record_hashes) == dict(corpus.record_hashes)  # taken while reading
+    assert dict(read_corpus(read_study(study), spill=False).record_hashes) == dict(
+        corpus.record_hashes
+    )  # taken while reading
 
 
 def test_documents_are_columns_not_objects(tmp_path):
@@ -94,13 +113,20 @@ def test_documents_are_columns_not_objects(tmp_path):
     assert isinstance(corpus.documents, Documents)
     (block,) = corpus.documents.parts
     assert isinstance(block, PackedColumns) and block.meta is corpus.docvars  # the metadata is the docvars, not a copy
-    assert block.nbytes() / len(block) <= 60  # offset 8, lengths, number, line 4 each, the text SHA-256 32: 56 bytes a document
+    assert (
+        block.nbytes() / len(block) <= 60
+    )  # offset 8, lengths, number, line 4 each, the text SHA-256 32: 56 bytes a document
     assert corpus.documents[2999].doc_id == "d2999" and corpus.documents[-1].text == TINY_EN + "2999\n"
     assert [d.doc_id for d in corpus.documents[1023:1026]] == ["d1023", "d1024", "d1025"]  # across a chunk boundary
 
 
 def test_language_warnings_are_those_of_the_record_reader(tmp_path, caplog):
-    rows = [("a", "en", "A", TINY_VI), ("b", "vi", "A", "Plain ASCII English text here.\n"), ("c", "en", "A", "Café “quoted” English.\n"), ("d", "vi", "A", TINY_VI)]
+    rows = [
+        ("a", "en", "A", TINY_VI),
+        ("b", "vi", "A", "Plain ASCII English text here.\n"),
+        ("c", "en", "A", "Café “quoted” English.\n"),
+        ("d", "vi", "A", TINY_VI),
+    ]
     study = table_study(tmp_path, "a.csv", csv_text(rows))
     with caplog.at_level(logging.WARNING, logger="analysis"):
         read_corpus(read_study(study))
@@ -131,10 +157,18 @@ def test_a_moved_project_reads_its_cache(tmp_path, monkeypatch):
     rows = [("v1", "vi", "A", TINY_VI), ("e1", "en", "B", TINY_EN)]
     old = tmp_path / "old"
     read_corpus(read_study(table_study(old, "a.csv", csv_text(rows))))
-    (old / "b.jsonl").write_text('{"doc_id": "j1", "language": "en", "text": "A JSON line.\\n"}\n'  # other keys: read record by record
-                                 '{"doc_id": "j2", "language": "en", "text": "Another.\\n", "section": "x"}\n', encoding="utf-8")
+    (old / "b.jsonl").write_text(
+        '{"doc_id": "j1", "language": "en", "text": "A JSON line.\\n"}\n'  # other keys: read record by record
+        '{"doc_id": "j2", "language": "en", "text": "Another.\\n", "section": "x"}\n',
+        encoding="utf-8",
+    )
     study = old / "study.toml"
-    study.write_text(study.read_text(encoding="utf-8").replace('[corpus]\ntable = "a.csv"\n', '[[corpus.source]]\ntable = "a.csv"\n[[corpus.source]]\ntable = "b.jsonl"\n'), encoding="utf-8")
+    study.write_text(
+        study.read_text(encoding="utf-8").replace(
+            '[corpus]\ntable = "a.csv"\n', '[[corpus.source]]\ntable = "a.csv"\n[[corpus.source]]\ntable = "b.jsonl"\n'
+        ),
+        encoding="utf-8",
+    )
     first = read_corpus(read_study(study))
     texts, records = [d.text for d in first], dict(first.record_hashes)
     new = tmp_path / "new"
@@ -169,7 +203,15 @@ def test_read_table_gives_the_validated_table(tmp_path, form):
 
     import analysis as va
 
-    frame = pd.DataFrame({"id": ["v1", "e1"], "lang": ["vi", "en"], "published": ["3 tháng 4 năm 2024", "April 5, 2024"], "body": [TINY_VI, TINY_EN], "section": ["a", "b"]})
+    frame = pd.DataFrame(
+        {
+            "id": ["v1", "e1"],
+            "lang": ["vi", "en"],
+            "published": ["3 tháng 4 năm 2024", "April 5, 2024"],
+            "body": [TINY_VI, TINY_EN],
+            "section": ["a", "b"],
+        }
+    )
     path = tmp_path / f"t.{form}"
     if form == "csv":
         frame.to_csv(path, index=False)
@@ -188,13 +230,22 @@ def test_read_table_names_the_bad_record(tmp_path):
 
     path = tmp_path / "t.csv"
     path.write_text(csv_text([("a", "vi", "A", TINY_VI), ("a", "en", "B", TINY_EN)]), encoding="utf-8")
-    with pytest.raises(InputError, match=r"t.csv record 2 \(line 5\): duplicate doc_id 'a' \(first at .*t.csv record 1 \(line 2\)\)"):
+    with pytest.raises(
+        InputError, match=r"t.csv record 2 \(line 5\): duplicate doc_id 'a' \(first at .*t.csv record 1 \(line 2\)\)"
+    ):
         va.read_table(path)
     path.write_text(csv_text([("a", "vi", "A", TINY_VI), ("b", "xx", "B", TINY_EN)]), encoding="utf-8")
     with pytest.raises(InputError, match=r"record 2 \(line 5\): unknown language code 'xx'"):
         va.read_table(path)
-    path.write_text(csv_text([("a", "vi", "A", TINY_VI)], header=("doc_id", "language", "date", "text")).replace(",A,", ",31/02/2024,"), encoding="utf-8")
-    with pytest.raises(InputError, match=r"record 1 \(line 2\): date of doc_id 'a': '31/02/2024' is not a possible date"):
+    path.write_text(
+        csv_text([("a", "vi", "A", TINY_VI)], header=("doc_id", "language", "date", "text")).replace(
+            ",A,", ",31/02/2024,"
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError, match=r"record 1 \(line 2\): date of doc_id 'a': '31/02/2024' is not a possible date"
+    ):
         va.read_table(path)
 
 
@@ -261,20 +312,34 @@ def test_csv_batches_are_cut_by_characters_too(tmp_path, monkeypatch):
 def test_jsonl_is_read_column_wise_unless_its_records_have_other_keys(tmp_path, caplog):
     import json
 
-    rows = [{"doc_id": "a", "language": "vi", "text": TINY_VI, "outlet": "A"}, {"outlet": "B", "text": TINY_EN, "doc_id": "b", "language": "en"}]
+    rows = [
+        {"doc_id": "a", "language": "vi", "text": TINY_VI, "outlet": "A"},
+        {"outlet": "B", "text": TINY_EN, "doc_id": "b", "language": "en"},
+    ]
     study = table_study(tmp_path / "same", "t.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     corpus = read_corpus(read_study(study))
     assert isinstance(corpus.documents.parts[0], PackedColumns)  # same keys, another order: column-wise
     assert [d.where.rsplit("/", 1)[1] for d in corpus] == ["t.jsonl record 1 (line 1)", "t.jsonl record 2 (line 2)"]
-    assert list(corpus.docvars.columns) == ["doc_id", "language", "outlet"] and list(corpus.docvars["outlet"]) == ["A", "B"]
-    assert dict(corpus.record_hashes) == {d.doc_id: sources.record_sha256({k: v for k, v in r.items() if k != "text"}, d.text_sha256) for d, r in zip(corpus, rows)}
+    assert list(corpus.docvars.columns) == ["doc_id", "language", "outlet"] and list(corpus.docvars["outlet"]) == [
+        "A",
+        "B",
+    ]
+    assert dict(corpus.record_hashes) == {
+        d.doc_id: sources.record_sha256({k: v for k, v in r.items() if k != "text"}, d.text_sha256)
+        for d, r in zip(corpus, rows)
+    }
     mixed = [rows[0], {"doc_id": "b", "language": "en", "text": TINY_EN, "section": "x"}]
     study = table_study(tmp_path / "mixed", "t.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in mixed))
     with caplog.at_level(logging.INFO, logger="analysis"):
         corpus = read_corpus(read_study(study))
     assert "record 2 has other keys than the first: read record by record" in caplog.text
-    assert [d.meta for d in corpus] == [{"doc_id": "a", "language": "vi", "outlet": "A"}, {"doc_id": "b", "language": "en", "section": "x"}]
+    assert [d.meta for d in corpus] == [
+        {"doc_id": "a", "language": "vi", "outlet": "A"},
+        {"doc_id": "b", "language": "en", "section": "x"},
+    ]
     assert list(corpus.docvars["section"]) == ["", "x"]
     again = read_corpus(read_study(study))  # from the record-by-record index
     assert [d.text for d in again] == [TINY_VI, TINY_EN] and dict(again.record_hashes) == dict(corpus.record_hashes)
-    assert len(list((tmp_path / "mixed" / ".cache" / "texts").glob("*"))) == 2  # one pack, one index: the aborted try left nothing
+    assert (
+        len(list((tmp_path / "mixed" / ".cache" / "texts").glob("*"))) == 2
+    )  # one pack, one index: the aborted try left nothing

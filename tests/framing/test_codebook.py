@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.framing.codebook import Matcher, codebook_phrases, concept_map, coverage_report, codebook_audit, parse_codebook, sentence_keys, stopword_exemptions, validate_codebook
+from analysis.framing.codebook import (
+    Matcher,
+    codebook_phrases,
+    concept_map,
+    coverage_report,
+    codebook_audit,
+    parse_codebook,
+    sentence_keys,
+    stopword_exemptions,
+    validate_codebook,
+)
 from analysis.errors import InputError
 from analysis.stages.framing import load_codebook
 from analysis.files import RESOURCES, read_study
@@ -36,16 +46,34 @@ def error_of(text: str, **kwargs) -> str:
         ("concepts:\n  trade: {vi: [], en: [trade]}\n", 2, "empty pattern list 'concepts/trade/vi'"),
         ("concepts:\n", 1, "'concepts' is empty"),
         ("frames:\n  issue:\n", 2, "'frames/issue' is empty"),
-        ("concepts:\n  negation:\n    en:\n      - not\n      - no\n", 5, "pattern 'no' in 'concepts/negation/en' is read as true/false, not text (fix: quote it: 'no')"),
-        ("concepts:\n  peace:\n    vi:\n      - hòa_bình\n      - hoà_bình\n", 5,
-         "duplicate pattern 'hoà_bình' in 'concepts/peace/vi' (same as 'hòa_bình' once normalised), first on line 4"),
-        ("concepts:\n  trade: {vi: [thương_mại]}\n  commerce:\n    vi: [thương_mại]\n", 4,
-         "duplicate pattern 'thương_mại' in 'concepts/commerce/vi': already used by 'trade' on line 2"),
-        ("concepts:\n  year: {en: ['2024']}\n", 2, "pattern '2024' in 'concepts/year/en' can match nothing after normalisation: it has no letter"),
+        (
+            "concepts:\n  negation:\n    en:\n      - not\n      - no\n",
+            5,
+            "pattern 'no' in 'concepts/negation/en' is read as true/false, not text (fix: quote it: 'no')",
+        ),
+        (
+            "concepts:\n  peace:\n    vi:\n      - hòa_bình\n      - hoà_bình\n",
+            5,
+            "duplicate pattern 'hoà_bình' in 'concepts/peace/vi' (same as 'hòa_bình' once normalised), first on line 4",
+        ),
+        (
+            "concepts:\n  trade: {vi: [thương_mại]}\n  commerce:\n    vi: [thương_mại]\n",
+            4,
+            "duplicate pattern 'thương_mại' in 'concepts/commerce/vi': already used by 'trade' on line 2",
+        ),
+        (
+            "concepts:\n  year: {en: ['2024']}\n",
+            2,
+            "pattern '2024' in 'concepts/year/en' can match nothing after normalisation: it has no letter",
+        ),
         ("concepts:\n  defence: {vi: [quốc-phòng]}\n", 2, "can match nothing after normalisation: it contains '-'"),
         ("concepts:\n  anything: {en: ['*']}\n", 2, "a bare '*' would match every term"),
         ("actors:\n  wang_yi: {kind: minister, en: [Wang Yi]}\n", 2, "actor actors/wang_yi has kind 'minister'"),
-        ("actors:\n  china: {kind: country, en: [China]}\nconcepts:\n  china: {vi: [trung_hoa]}\n", 4, "concept id 'china' is also an actor id"),
+        (
+            "actors:\n  china: {kind: country, en: [China]}\nconcepts:\n  china: {vi: [trung_hoa]}\n",
+            4,
+            "concept id 'china' is also an actor id",
+        ),
         ("concepts:\n  trade: {label: Trade}\n", 2, "'concepts/trade' has no vi: or en: patterns"),
     ],
 )
@@ -57,7 +85,10 @@ def test_each_validation_error_names_its_line(text, line, message):
 
 def test_stopword_patterns_are_exempted_and_reported_the_same_way_in_both_languages():
     stopwords = {"vi": frozenset({"người", "của"}), "en": frozenset({"the", "of", "people", "two", "side"})}
-    text = "concepts:\n  people: {vi: [người], en: [people]}\n  sides: {vi: [hai_bên], en: [two sides]}\n  only_en: {en: [the]}\n"
+    text = (
+        "concepts:\n  people: {vi: [người], en: [people]}\n  sides: {vi: [hai_bên], en: [two "
+        "sides]}\n  only_en: {en: [the]}\n"
+    )
     assert validate_codebook(text, stopwords=stopwords) == []  # no longer a validation error ...
     cb = parse_codebook(text, stopwords=stopwords)
     # ... but exempted from the stopword lists (single words only) ...
@@ -90,7 +121,12 @@ def test_packaged_codebook_is_valid_with_the_seed_stopwords(seed_study_dir):
     assert {"bui_thanh_son", "wang_yi", "xi_jinping", "liu_jianchao", "guangxi", "asean"} <= set(actors)
     assert actors["wang_yi"].patterns["vi"][0].words == ("vương", "nghị")
     assert {p.text for p in codebook.speech_verbs["vi"]} >= {"đề_nghị", "khẳng_định", "nhấn_mạnh", "cho rằng"}
-    assert validate_codebook((RESOURCES / "codebook.yaml").read_text(encoding="utf-8"), stopwords=load_term_rules(study).stopwords) == []
+    assert (
+        validate_codebook(
+            (RESOURCES / "codebook.yaml").read_text(encoding="utf-8"), stopwords=load_term_rules(study).stopwords
+        )
+        == []
+    )
 
 
 # -------------------------------------------------------------------------------- matching
@@ -101,24 +137,44 @@ def keys(tokens, language="vi", rules=NO_STOP):
 
 
 def test_vietnamese_matching_is_on_syllables_at_token_boundaries():
-    cb = parse_codebook("actors:\n  xi: {kind: person, vi: [tập_cận_bình]}\nconcepts:\n  farm: {vi: [nông_sản*]}\n  trade: {vi: [thương_mại]}\n")
+    cb = parse_codebook(
+        (
+            "actors:\n  xi: {kind: person, vi: [tập_cận_bình]}\nconcepts:\n  farm: {vi: "
+            "[nông_sản*]}\n  trade: {vi: [thương_mại]}\n"
+        )
+    )
     actors = cb.matcher("actors", "vi")
-    assert [(h.entry, h.start, h.end) for h in actors.find(keys(["Chủ_tịch", "Tập", "Cận_Bình", "."]))] == [("xi", 1, 3)]
+    assert [(h.entry, h.start, h.end) for h in actors.find(keys(["Chủ_tịch", "Tập", "Cận_Bình", "."]))] == [
+        ("xi", 1, 3)
+    ]
     assert actors.find(keys(["Tập_Cận_Bình"]))[0].end == 1
     # "thương" alone is half a word: a pattern may not end inside a token
     assert cb.matcher("concepts", "vi").find(keys(["thương_mại_điện_tử"])) == []
-    assert [h.entry for h in cb.matcher("concepts", "vi").find(keys(["nông_sản_việt_nam", "thương_mại"]))] == ["farm", "trade"]
+    assert [h.entry for h in cb.matcher("concepts", "vi").find(keys(["nông_sản_việt_nam", "thương_mại"]))] == [
+        "farm",
+        "trade",
+    ]
 
 
 def test_matching_is_leftmost_longest_without_overlap():
-    cb = parse_codebook("concepts:\n  coop: {vi: [hợp_tác]}\n  cswp: {vi: [đối_tác hợp_tác chiến_lược toàn_diện]}\n  strat: {vi: [chiến_lược]}\n")
-    hits = cb.matcher("concepts", "vi").find(keys(["đối_tác", "hợp_tác", "chiến_lược", "toàn_diện", ",", "hợp_tác", "chiến_lược"]))
+    cb = parse_codebook(
+        (
+            "concepts:\n  coop: {vi: [hợp_tác]}\n  cswp: {vi: [đối_tác hợp_tác chiến_lược "
+            "toàn_diện]}\n  strat: {vi: [chiến_lược]}\n"
+        )
+    )
+    hits = cb.matcher("concepts", "vi").find(
+        keys(["đối_tác", "hợp_tác", "chiến_lược", "toàn_diện", ",", "hợp_tác", "chiến_lược"])
+    )
     assert [(h.entry, h.start, h.end) for h in hits] == [("cswp", 0, 4), ("coop", 5, 6), ("strat", 6, 7)]
 
 
 def test_english_patterns_match_lemmas_and_phrases_but_not_across_punctuation():
     rules = TermRules({"en": frozenset({"of", "the"})})
-    cb = parse_codebook("concepts:\n  gate: {en: [border gate]}\n  coc: {en: [Code of Conduct]}\n  the_only: {en: [border]}\n", stopwords=rules.stopwords)
+    cb = parse_codebook(
+        "concepts:\n  gate: {en: [border gate]}\n  coc: {en: [Code of Conduct]}\n  the_only: {en: [border]}\n",
+        stopwords=rules.stopwords,
+    )
     m = cb.matcher("concepts", "en")
     assert [h.entry for h in m.find(keys(["smart", "border", "gates"], "en", rules))] == ["gate"]
     assert [(h.entry, h.counted) for h in m.find(keys(["the", "Code", "of", "Conduct"], "en", rules))] == [("coc", 2)]
@@ -153,7 +209,10 @@ def test_concept_map_has_the_agreed_shape():
 
 def test_codebook_phrases_are_multi_word_patterns():
     cb = parse_codebook(
-        "concepts:\n  a: {vi: [đảng cộng_sản việt_nam, hai_bên, nông_sản*], en: [Code of Conduct, agricultural product, two Foreign Ministers]}\n"
+        (
+            "concepts:\n  a: {vi: [đảng cộng_sản việt_nam, hai_bên, nông_sản*], en: [Code of "
+            "Conduct, agricultural product, two Foreign Ministers]}\n"
+        )
     )
     assert codebook_phrases(cb) == (("đảng cộng_sản việt_nam",), ("Code of Conduct",))
 
@@ -164,7 +223,8 @@ def test_load_preparation_merges_codebook_phrases(tmp_path):
     study_path = write_study(
         tmp_path,
         [("v1", "vi", "Hai nước mở hội chợ thương mại.\n"), ("e1", "en", "The Trade Fair opened.\n")],
-        study_text='[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n'
+        study_text='[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[run]\noutput = '
+        '"out"\ncache = ".cache"\nworkers = 1\n'
         '[framing]\ncodebook = "my_codebook.yaml"\n',
     )
     study = read_study(study_path)
@@ -177,8 +237,11 @@ def test_load_preparation_merges_codebook_phrases(tmp_path):
 
 def test_a_broken_user_codebook_stops_preparation_with_its_line(tmp_path):
     (tmp_path / "cb.yaml").write_text("concepts:\n  x: {vi: [hợp_tác]}\n  y: {vi: [hợp_tác]}\n", encoding="utf-8")
-    study_path = write_study(tmp_path, [("v1", "vi", "Hợp tác.\n")],
-                             study_text='[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[framing]\ncodebook = "cb.yaml"\n')
+    study_path = write_study(
+        tmp_path,
+        [("v1", "vi", "Hợp tác.\n")],
+        study_text='[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[framing]\ncodebook = "cb.yaml"\n',
+    )
     with pytest.raises(InputError, match=r"cb.yaml line 3: duplicate pattern 'hợp_tác'"):
         load_preparation(read_study(study_path))
 
@@ -188,11 +251,19 @@ def test_a_broken_user_codebook_stops_preparation_with_its_line(tmp_path):
 
 def test_coverage_report_counts_mapped_tokens_by_hand():
     rules = TermRules({"vi": frozenset({"và"})})
-    cb = parse_codebook("frames:\n  issue:\n    coop: {vi: [hợp_tác]}\nconcepts:\n  coop: {vi: [hợp_tác]}\n  economy: {vi: [kinh_tế]}\n")
+    cb = parse_codebook(
+        "frames:\n  issue:\n    coop: {vi: [hợp_tác]}\nconcepts:\n  coop: {vi: [hợp_tác]}\n  economy: {vi: [kinh_tế]}\n"
+    )
     doc = PreparedDocument("v1", "vi", [[["Hợp_tác", "kinh_tế", "và", "du_lịch", "."], ["Du_lịch", "hợp_tác", "."]]])
     coverage, unmapped = coverage_report({"v1": ("vi", sentence_keys(doc, rules))}, cb)
     row = coverage.iloc[0]
     # counted: hợp_tác, kinh_tế, du_lịch, du_lịch, hợp_tác = 5 tokens, 3 types; mapped 3 tokens, 2 types
-    assert (row["tokens"], row["types"], row["mapped_tokens"], row["mapped_types"], row["frame_tokens"]) == (5, 3, 3, 2, 2)
+    assert (row["tokens"], row["types"], row["mapped_tokens"], row["mapped_types"], row["frame_tokens"]) == (
+        5,
+        3,
+        3,
+        2,
+        2,
+    )
     assert row["mapped_share"] == pytest.approx(0.6)
     assert unmapped[["term", "count"]].values.tolist() == [["du_lịch", 2]]

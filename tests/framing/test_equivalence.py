@@ -47,15 +47,32 @@ def pair_annotations(codebook, n=30, extra_vi=0):
     for i in range(n):
         trade = i % 3
         extra = i < extra_vi
-        vi.append(annotate(doc(f"p{i}", "vi", ["thương_mại"] * trade + ["kinh_tế", "hợp_tác", "."], ["kinh_tế", "."] if extra else ["ừ", "."]), rules, codebook))
-        en.append(annotate(doc(f"p{i}", "en", ["trade"] * trade + ["economy", "cooperation", "."], ["yes", "."]), rules, codebook))
+        vi.append(
+            annotate(
+                doc(
+                    f"p{i}",
+                    "vi",
+                    ["thương_mại"] * trade + ["kinh_tế", "hợp_tác", "."],
+                    ["kinh_tế", "."] if extra else ["ừ", "."],
+                ),
+                rules,
+                codebook,
+            )
+        )
+        en.append(
+            annotate(
+                doc(f"p{i}", "en", ["trade"] * trade + ["economy", "cooperation", "."], ["yes", "."]), rules, codebook
+            )
+        )
     return vi, en
 
 
 def check(codebook, vi, en, **kwargs):
     counts_vi, den_vi = eq.entry_counts(vi, codebook)
     counts_en, den_en = eq.entry_counts(en, codebook)
-    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=400, n_resamples=2000, seed=1, **kwargs)
+    table = eq.equivalence_table(
+        counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=400, n_resamples=2000, seed=1, **kwargs
+    )
     return table.set_index(["kind", "entry"])
 
 
@@ -116,7 +133,9 @@ def test_sign_flip_pvalues_match_scipys_exact_paired_permutation_test():
     d = rng.normal(0.4, 1.0, size=(10, 3))
     ours = eq.sign_flip_pvalues(d, 20000, np.random.default_rng(4))
     for j in range(3):
-        ref = stats.permutation_test((d[:, j],), np.mean, permutation_type="samples", n_resamples=np.inf, alternative="two-sided")
+        ref = stats.permutation_test(
+            (d[:, j],), np.mean, permutation_type="samples", n_resamples=np.inf, alternative="two-sided"
+        )
         assert ours[j] == pytest.approx(ref.pvalue, abs=0.012)
 
 
@@ -127,18 +146,25 @@ def test_calibration_divides_by_the_translation_ratio():
     pe_, pde = eq.entry_counts(en, codebook)
     index = eq.entry_index(codebook)
     # a study corpus equal to the translations: calibrated ratio 1 for every entry both sides have
-    same = eq.calibrated_ratios(pv, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(["kind", "entry"])
+    same = eq.calibrated_ratios(pv, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(
+        ["kind", "entry"]
+    )
     assert same.loc[("concept", "trade"), "calibrated"] == pytest.approx(1.0)
     # a study whose Vietnamese side mentions economy twice as often: calibrated (60.5/30.5) / (30.5/30.5)
     study_vi = pv.copy()
     study_vi["concept::economy"] *= 2
-    table = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(["kind", "entry"])
+    table = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(
+        ["kind", "entry"]
+    )
     row = table.loc[("concept", "economy")]
     assert row["observed"] == pytest.approx(60.5 / 30.5) and row["translation"] == pytest.approx(1.0)
     assert row["calibrated"] == pytest.approx(60.5 / 30.5) and row["ci_low"] > 1.0
     assert not table["too_small"].any()
     small = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=50, seed=2, min_docs=31)
-    assert small["too_small"].all() and small["note"].str.startswith("too small: vi has 30 documents, en has 30 documents").all()
+    assert (
+        small["too_small"].all()
+        and small["note"].str.startswith("too small: vi has 30 documents, en has 30 documents").all()
+    )
     # the one-sided concept: the translation ratio carries the instrument's bias and cancels it
     only = table.loc[("concept", "only_vi")]
     assert only["calibrated"] == pytest.approx(only["observed"] / only["translation"]) == pytest.approx(1.0)
@@ -147,12 +173,18 @@ def test_calibration_divides_by_the_translation_ratio():
 def test_pattern_sources_count_hits_per_pattern_and_language():
     codebook = parse_codebook("concepts:\n  trade: {vi: [thương_mại, mậu_dịch], en: [trade, commerce]}\n")
     rules = TermRules({})
-    annotations = [annotate(doc("a", "vi", ["thương_mại", "mậu_dịch", "thương_mại"]), rules, codebook),
-                   annotate(doc("b", "en", ["trade", "commerce", "commerce", "commerce"]), rules, codebook)]
+    annotations = [
+        annotate(doc("a", "vi", ["thương_mại", "mậu_dịch", "thương_mại"]), rules, codebook),
+        annotate(doc("b", "en", ["trade", "commerce", "commerce", "commerce"]), rules, codebook),
+    ]
     table = eq.pattern_sources(annotations, codebook)
     rows = {(r.language, r.pattern): (r.hits, r.share, r.entry_hits) for r in table.itertuples()}
-    assert rows == {("vi", "thương_mại"): (2, 2 / 3, 3), ("vi", "mậu_dịch"): (1, 1 / 3, 3),
-                    ("en", "commerce"): (3, 0.75, 4), ("en", "trade"): (1, 0.25, 4)}
+    assert rows == {
+        ("vi", "thương_mại"): (2, 2 / 3, 3),
+        ("vi", "mậu_dịch"): (1, 1 / 3, 3),
+        ("en", "commerce"): (3, 0.75, 4),
+        ("en", "trade"): (1, 0.25, 4),
+    }
 
 
 def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
@@ -192,23 +224,47 @@ def test_read_parallel_without_docs_makes_one_document_per_line(tmp_path):
     assert sample.docs == (("line1", 1, 1), ("line2", 2, 2))
 
 
-PARALLEL_STUDY = ('[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[frequencies]\ngroup_by = ["language"]\nkwic_terms = []\n'
-                  '[framing]\nkeyness_within = []\n[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\nfigure_formats = ["png"]\n'
-                  '[equivalence]\nparallel = "par"\nbootstrap = 200\npermutations = 500\n')
+PARALLEL_STUDY = (
+    '[corpus]\nfolder = "corpus"\nmetadata = '
+    '"corpus/metadata.csv"\n[frequencies]\ngroup_by = ["language"]\nkwic_terms = []\n'
+    '[framing]\nkeyness_within = []\n[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\nfigure_formats = ["png"]\n'
+    '[equivalence]\nparallel = "par"\nbootstrap = 200\npermutations = 500\n'
+)
 
 
 @pytest.mark.parametrize(
     "setup, message",
     [
         (lambda f: None, "par: parallel sample folder not found"),
-        (lambda f: (f.mkdir(), (f / "en.txt").write_text("A.\n", encoding="utf-8")), "vi.txt: file not found in the parallel sample folder"),
-        (lambda f: write_parallel(f, "A.\nB.\nC.\n", "A.\nB.\n"), "vi.txt: 2 lines, but en.txt has 3: the files are not line-aligned"),
+        (
+            lambda f: (f.mkdir(), (f / "en.txt").write_text("A.\n", encoding="utf-8")),
+            "vi.txt: file not found in the parallel sample folder",
+        ),
+        (
+            lambda f: write_parallel(f, "A.\nB.\nC.\n", "A.\nB.\n"),
+            "vi.txt: 2 lines, but en.txt has 3: the files are not line-aligned",
+        ),
         (lambda f: write_parallel(f, "A.\n\nC.\n", "A.\nB.\nC.\n"), "en.txt line 2: empty line"),
-        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "id,start,end\nd1,1,2\n"), "docs.csv line 1: header must be doc_id,start_line,end_line"),
-        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,1,3\n"), "docs.csv line 2: lines 1-3 are not a range inside 1-2"),
-        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,one,2\n"), "must be whole numbers"),
-        (lambda f: write_parallel(f, "A.\nB.\nC.\n", "A.\nB.\nC.\n", "doc_id,start_line,end_line\nd1,1,2\nd2,2,3\n"), "documents 'd1' and 'd2' overlap (line 2)"),
-        (lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,1,1\nd1,2,2\n"), "docs.csv line 3: duplicate doc_id 'd1'"),
+        (
+            lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "id,start,end\nd1,1,2\n"),
+            "docs.csv line 1: header must be doc_id,start_line,end_line",
+        ),
+        (
+            lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,1,3\n"),
+            "docs.csv line 2: lines 1-3 are not a range inside 1-2",
+        ),
+        (
+            lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,one,2\n"),
+            "must be whole numbers",
+        ),
+        (
+            lambda f: write_parallel(f, "A.\nB.\nC.\n", "A.\nB.\nC.\n", "doc_id,start_line,end_line\nd1,1,2\nd2,2,3\n"),
+            "documents 'd1' and 'd2' overlap (line 2)",
+        ),
+        (
+            lambda f: write_parallel(f, "A.\nB.\n", "A.\nB.\n", "doc_id,start_line,end_line\nd1,1,1\nd1,2,2\n"),
+            "docs.csv line 3: duplicate doc_id 'd1'",
+        ),
     ],
 )
 def test_each_bad_parallel_input_gives_one_line_exit_2_and_nothing_written(tmp_path, capsys, setup, message):
@@ -222,7 +278,12 @@ def test_each_bad_parallel_input_gives_one_line_exit_2_and_nothing_written(tmp_p
 
 def test_the_stage_writes_exactly_its_declared_outputs(tmp_path):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], study_text=PARALLEL_STUDY)
-    write_parallel(tmp_path / "par", TINY_EN + "Trade grows.\n", TINY_VI + "Thương mại tăng.\n", "doc_id,start_line,end_line\nd1,1,2\nd2,3,3\n")
+    write_parallel(
+        tmp_path / "par",
+        TINY_EN + "Trade grows.\n",
+        TINY_VI + "Thương mại tăng.\n",
+        "doc_id,start_line,end_line\nd1,1,2\nd2,3,3\n",
+    )
     assert main(["equivalence", "--study", str(study), "--quiet"]) == 0
     settings = tomllib.loads(study.read_text(encoding="utf-8"))
     declared = declared_outputs(settings)["equivalence"]
@@ -234,7 +295,9 @@ def test_the_stage_writes_exactly_its_declared_outputs(tmp_path):
     assert table.loc[("concept", "cooperation"), ["hits_vi", "hits_en"]].tolist() == [3, 3]
     # without a parallel sample the stage writes the codebook's pattern sources and audit only
     plain = {k: v for k, v in settings.items() if k != "equivalence"}
-    assert declared_outputs(plain)["equivalence"] == [f"{s}.{x}" for s in ("codebook_pattern_sources", "codebook_audit") for x in ("csv", "tex", "md")]
+    assert declared_outputs(plain)["equivalence"] == [
+        f"{s}.{x}" for s in ("codebook_pattern_sources", "codebook_audit") for x in ("csv", "tex", "md")
+    ]
 
 
 @pytest.mark.skipif(not PARALLEL.is_dir(), reason="../shared/corpora/parallel_news_mt is absent")
@@ -289,8 +352,14 @@ def test_a_sparse_entry_is_undetermined_and_says_how_many_pairs_would_decide_it(
     assert row["status"] == "undetermined"  # ... is not "the same"
     assert row["pairs_needed"] > 119
     # closed form: |L| = 0, target half-width log 1.25, n (z se / target)^2 (or the hits rule, if larger)
-    logs = eq.bootstrap_log_ratios(vi.to_numpy(float), den["sentences"].to_numpy(float), en.to_numpy(float), den["sentences"].to_numpy(float),
-                                   n_boot=2000, rng=eq.keyed_rng(1, "equivalence", "sentences"))
+    logs = eq.bootstrap_log_ratios(
+        vi.to_numpy(float),
+        den["sentences"].to_numpy(float),
+        en.to_numpy(float),
+        den["sentences"].to_numpy(float),
+        n_boot=2000,
+        rng=eq.keyed_rng(1, "equivalence", "sentences"),
+    )
     by_spread = 119 * (stats.norm.ppf(0.95) * logs.std(ddof=1) / np.log(1.25)) ** 2
     assert row["pairs_needed"] == np.ceil(max(by_spread, 119 * 4 / 4))
     # one hit, matched: a zero-width interval at 1, but one unseen discordant hit would move it out
@@ -310,12 +379,22 @@ def test_tost_p_by_hand_on_a_tiny_example():
     dv, de = np.array([10.0, 10.0, 10.0]), np.array([10.0, 11.0, 9.0])
     rng = eq.keyed_rng(5, "equivalence", "sentences")
     draws = rng.integers(0, 3, size=(400, 3))
-    by_hand = np.array([np.log((vi[d, 0].sum() + 0.5) / dv[d].sum()) - np.log((en[d, 0].sum() + 0.5) / de[d].sum()) for d in draws])
+    by_hand = np.array(
+        [np.log((vi[d, 0].sum() + 0.5) / dv[d].sum()) - np.log((en[d, 0].sum() + 0.5) / de[d].sum()) for d in draws]
+    )
     delta = np.log(1.25)
     p_low = (1 + np.sum(by_hand <= -delta)) / 401
     p_high = (1 + np.sum(by_hand >= delta)) / 401
-    table = eq.equivalence_table(pd.DataFrame({"concept::x": vi[:, 0]}), pd.DataFrame({"concept::x": en[:, 0]}),
-                                 pd.DataFrame({"sentences": dv}), pd.DataFrame({"sentences": de}), X_INDEX, n_boot=400, n_resamples=100, seed=5)
+    table = eq.equivalence_table(
+        pd.DataFrame({"concept::x": vi[:, 0]}),
+        pd.DataFrame({"concept::x": en[:, 0]}),
+        pd.DataFrame({"sentences": dv}),
+        pd.DataFrame({"sentences": de}),
+        X_INDEX,
+        n_boot=400,
+        n_resamples=100,
+        seed=5,
+    )
     assert table["tost_p"].iloc[0] == pytest.approx(max(p_low, p_high))
     assert table["ratio"].iloc[0] == pytest.approx((6.5 / 30) / (6.5 / 30))
     lo90, hi90 = np.quantile(by_hand, [0.05, 0.95])
@@ -345,15 +424,24 @@ def test_status_shares_and_the_summary_lead_with_what_was_shown():
     vi, en = pair_annotations(codebook, n=60, extra_vi=30)
     counts_vi, den_vi = eq.entry_counts(vi, codebook)
     counts_en, den_en = eq.entry_counts(en, codebook)
-    table = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=400, n_resamples=500, seed=1)
+    table = eq.equivalence_table(
+        counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=400, n_resamples=500, seed=1
+    )
     shares = eq.status_shares(table).set_index("kind")
     # trade: matched (shown equivalent); economy: 1.5x (shown not equivalent); only_vi: vi only (shown not equivalent)
-    assert shares.loc["concept", ["tested", "shown_equivalent", "shown_not_equivalent", "undetermined"]].tolist() == [3, 1, 2, 0]
+    assert shares.loc["concept", ["tested", "shown_equivalent", "shown_not_equivalent", "undetermined"]].tolist() == [
+        3,
+        1,
+        2,
+        0,
+    ]
     assert shares.loc["concept", "shown_equivalent_share"] == pytest.approx(1 / 3)
     summary = eq.summary_table(table, den_vi, den_en)
     assert summary["measure"].iloc[3].startswith("frames shown equivalent")
     rows = dict(zip(summary["measure"], summary["value"]))
-    assert rows["concepts shown not equivalent (95% interval outside [0.80, 1.25]), share of 3 concepts with a hit"] == round(2 / 3, 4)
+    assert rows[
+        "concepts shown not equivalent (95% interval outside [0.80, 1.25]), share of 3 concepts with a hit"
+    ] == round(2 / 3, 4)
     goal = summary[summary["measure"].str.startswith("share of all")].iloc[0]
     assert goal["met"] == "no" and goal["goal"] == "<= 0.02"
     assert not summary["measure"].str.contains("flagged non-equivalent").any()
@@ -364,22 +452,40 @@ def test_the_denominator_table_reports_status_shares_under_each_candidate_includ
     vi, en = pair_annotations(codebook, n=40)
     counts_vi, den_vi = eq.entry_counts(vi, codebook)
     counts_en, den_en = eq.entry_counts(en, codebook)
-    table = eq.denominator_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=200, n_resamples=200, seed=1)
+    table = eq.denominator_table(
+        counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), n_boot=200, n_resamples=200, seed=1
+    )
     assert table["denominator"].tolist() == list(eq.MEASURES) and "presence" in eq.MEASURES
     for status in ("shown_equivalent", "shown_not_equivalent", "undetermined"):
         assert f"concepts_{status}_share" in table.columns and f"frames_{status}_share" in table.columns
     row = table.set_index("denominator")
     # presence per document: trade and economy (matched in every pair) are shown equivalent, only_vi (Vietnamese only) is not
     assert row.loc["presence", "concepts_shown_equivalent_share"] == pytest.approx(2 / 3)
-    presence = eq.equivalence_table(counts_vi, counts_en, den_vi, den_en, eq.entry_index(codebook), denominator="presence", n_boot=200,
-                                    n_resamples=200, seed=1).set_index(["kind", "entry"])
+    presence = eq.equivalence_table(
+        counts_vi,
+        counts_en,
+        den_vi,
+        den_en,
+        eq.entry_index(codebook),
+        denominator="presence",
+        n_boot=200,
+        n_resamples=200,
+        seed=1,
+    ).set_index(["kind", "entry"])
     assert presence.loc[("concept", "trade"), "hits_vi"] == 26  # pairs with at least one trade hit (i % 3 != 0)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(min_value=3, max_value=30).flatmap(lambda n: st.tuples(
-    st.lists(st.integers(0, 4), min_size=n, max_size=n), st.lists(st.integers(0, 4), min_size=n, max_size=n),
-    st.lists(st.integers(1, 30), min_size=n, max_size=n), st.lists(st.integers(1, 30), min_size=n, max_size=n))))
+@given(
+    st.integers(min_value=3, max_value=30).flatmap(
+        lambda n: st.tuples(
+            st.lists(st.integers(0, 4), min_size=n, max_size=n),
+            st.lists(st.integers(0, 4), min_size=n, max_size=n),
+            st.lists(st.integers(1, 30), min_size=n, max_size=n),
+            st.lists(st.integers(1, 30), min_size=n, max_size=n),
+        )
+    )
+)
 def test_swapping_the_languages_inverts_the_ratio_and_keeps_the_verdict(data):
     hv, he, sv, se = data
     vi, en = pd.DataFrame({"concept::x": hv}), pd.DataFrame({"concept::x": he})
@@ -387,7 +493,9 @@ def test_swapping_the_languages_inverts_the_ratio_and_keeps_the_verdict(data):
     one = eq.equivalence_table(vi, en, dv, de, X_INDEX, n_boot=200, n_resamples=200, seed=3).iloc[0]
     two = eq.equivalence_table(en, vi, de, dv, X_INDEX, n_boot=200, n_resamples=200, seed=3).iloc[0]
     assert one["ratio"] * two["ratio"] == pytest.approx(1.0)
-    assert one["ci_low"] * two["ci_high"] == pytest.approx(1.0) and one["ci90_high"] * two["ci90_low"] == pytest.approx(1.0)
+    assert one["ci_low"] * two["ci_high"] == pytest.approx(1.0) and one["ci90_high"] * two["ci90_low"] == pytest.approx(
+        1.0
+    )
     assert one["status"] == two["status"]
     for column in ("tost_p", "pairs_needed", "p"):
         assert (np.isnan(one[column]) and np.isnan(two[column])) or one[column] == pytest.approx(two[column])

@@ -11,8 +11,24 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from analysis.framing.codebook import parse_codebook
-from analysis.framing.measures import UNATTRIBUTED, actor_salience, annotate, attribute_statements, concept_counts, frame_salience, unit_sentences
-from analysis.stats.groups import bootstrap_ci, distribution_tests, group_means, group_order, group_tests, keyed_rng, permutation_test
+from analysis.framing.measures import (
+    UNATTRIBUTED,
+    actor_salience,
+    annotate,
+    attribute_statements,
+    concept_counts,
+    frame_salience,
+    unit_sentences,
+)
+from analysis.stats.groups import (
+    bootstrap_ci,
+    distribution_tests,
+    group_means,
+    group_order,
+    group_tests,
+    keyed_rng,
+    permutation_test,
+)
 from analysis.text.tokens import PreparedDocument, TermRules
 from analysis.text.units import make_units
 
@@ -38,17 +54,28 @@ speech_verbs:
   en: [say, suggest, ask]
 """
 )
-RULES = TermRules({"vi": frozenset({"và", "ông", "với", "cũng"}), "en": frozenset({"the", "and", "to", "he", "said", "say", "ask", "asked"})})
+RULES = TermRules(
+    {
+        "vi": frozenset({"và", "ông", "với", "cũng"}),
+        "en": frozenset({"the", "and", "to", "he", "said", "say", "ask", "asked"}),
+    }
+)
 
 
 def vi_doc(doc_id="v1"):
     # headline; lead; body (3 sentences in 2 paragraphs)
-    return PreparedDocument(doc_id, "vi", [
-        [["Hợp_tác", "thương_mại", "."]],
-        [["Bộ_trưởng", "Bùi_Thanh_Sơn", "khẳng_định", "hợp_tác", "kinh_tế", "."],
-         ["Ông", "cũng", "đề_nghị", "Quảng_Tây", "thúc_đẩy", "thương_mại", "."]],
-        [["Vương_Nghị", ",", "đề_nghị", "hợp_tác", "về", "Biển_Đông", "."]],
-    ])
+    return PreparedDocument(
+        doc_id,
+        "vi",
+        [
+            [["Hợp_tác", "thương_mại", "."]],
+            [
+                ["Bộ_trưởng", "Bùi_Thanh_Sơn", "khẳng_định", "hợp_tác", "kinh_tế", "."],
+                ["Ông", "cũng", "đề_nghị", "Quảng_Tây", "thúc_đẩy", "thương_mại", "."],
+            ],
+            [["Vương_Nghị", ",", "đề_nghị", "hợp_tác", "về", "Biển_Đông", "."]],
+        ],
+    )
 
 
 def test_annotate_and_frame_salience_by_hand():
@@ -60,8 +87,14 @@ def test_annotate_and_frame_salience_by_hand():
     assert rows.loc["cooperation", "per_1000"] == pytest.approx(1000 * 3 / 16)
     assert rows.loc["trade", "share"] == pytest.approx(3 / 7)
     assert rows.loc["cooperation", "dominant"] and rows.loc["trade", "dominant"] and not rows.loc["sea", "dominant"]
-    assert not rows.loc["conflict", "present"] and not rows.loc["conflict", "dominant"] and rows.loc["conflict", "share"] == 0
-    presence = frame_salience([annotate(vi_doc(), RULES, CODEBOOK)], CODEBOOK, "document", min_hits=2).set_index("frame")
+    assert (
+        not rows.loc["conflict", "present"]
+        and not rows.loc["conflict", "dominant"]
+        and rows.loc["conflict", "share"] == 0
+    )
+    presence = frame_salience([annotate(vi_doc(), RULES, CODEBOOK)], CODEBOOK, "document", min_hits=2).set_index(
+        "frame"
+    )
     assert presence.loc["cooperation", "present"] and not presence.loc["sea", "present"]
 
 
@@ -89,8 +122,16 @@ def test_statements_subject_pronoun_and_addressee():
 
 
 def test_english_inversion_only_after_say():
-    doc = PreparedDocument("e1", "en", [[["Trade", "will", "grow", ",", "said", "Wang Yi", "."],
-                                         ["Bui Thanh Son", "asked", "China", "to", "trade", "."]]])
+    doc = PreparedDocument(
+        "e1",
+        "en",
+        [
+            [
+                ["Trade", "will", "grow", ",", "said", "Wang Yi", "."],
+                ["Bui Thanh Son", "asked", "China", "to", "trade", "."],
+            ]
+        ],
+    )
     statements = attribute_statements(annotate(doc, RULES, CODEBOOK), persons=frozenset({"son", "wang_yi"}))
     assert statements == [(0, "wang_yi", "say", 0, "inversion"), (1, "son", "ask", 0, "subject")]
 
@@ -98,7 +139,11 @@ def test_english_inversion_only_after_say():
 def test_actor_salience_first_mention_and_voice():
     actors, statements = actor_salience([annotate(vi_doc(), RULES, CODEBOOK)], CODEBOOK, lead_sentences=2)
     rows = actors.set_index("actor")
-    assert rows.loc["son", "mentions"] == 1 and rows.loc["son", "first_sentence"] == 1 and rows.loc["son", "first_position"] == "headline/lead"
+    assert (
+        rows.loc["son", "mentions"] == 1
+        and rows.loc["son", "first_sentence"] == 1
+        and rows.loc["son", "first_position"] == "headline/lead"
+    )
     assert rows.loc["wang_yi", "first_position"] == "body" and rows.loc["china", "first_position"] == ""
     assert rows.loc["son", "mention_share"] == pytest.approx(1 / 3)
     assert rows.loc["son", "statements"] == 2 and rows.loc["son", "voice_share"] == pytest.approx(1.0)
@@ -129,7 +174,9 @@ def test_bootstrap_is_reproducible_with_a_seed():
 def test_exact_permutation_test_equals_scipy():
     x, y = np.array([3.1, 4.2, 5.0, 6.3]), np.array([1.0, 2.2, 2.9])
     p, smallest, exact = permutation_test(x, y, n_resamples=5000, rng=keyed_rng(1))
-    reference = stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True, n_resamples=5000)
+    reference = stats.permutation_test(
+        (x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True, n_resamples=5000
+    )
     assert exact and p == pytest.approx(reference.pvalue) and smallest == pytest.approx(2 / 35)
 
 
@@ -139,13 +186,20 @@ def test_random_permutation_test_is_reproducible_and_agrees_with_scipy():
     p1, _, exact = permutation_test(x, y, n_resamples=2000, rng=keyed_rng(9, "a"))
     p2, _, _ = permutation_test(x, y, n_resamples=2000, rng=keyed_rng(9, "a"))
     assert not exact and p1 == p2
-    reference = stats.permutation_test((x, y), lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis), vectorized=True,
-                                       n_resamples=2000, rng=np.random.default_rng(1)).pvalue
+    reference = stats.permutation_test(
+        (x, y),
+        lambda a, b, axis: a.mean(axis=axis) - b.mean(axis=axis),
+        vectorized=True,
+        n_resamples=2000,
+        rng=np.random.default_rng(1),
+    ).pvalue
     assert abs(p1 - reference) < 0.02
 
 
 def test_one_document_against_four_cannot_be_significant():
-    p, smallest, exact = permutation_test(np.array([1.0, 2.0, 3.0, 4.0]), np.array([100.0]), n_resamples=5000, rng=keyed_rng(1))
+    p, smallest, exact = permutation_test(
+        np.array([1.0, 2.0, 3.0, 4.0]), np.array([100.0]), n_resamples=5000, rng=keyed_rng(1)
+    )
     assert exact and smallest == pytest.approx(0.4) and p == pytest.approx(0.4)
 
 
@@ -154,7 +208,9 @@ def long_table():
     docs = ["v1", "v2", "v3", "v4", "e1"]
     values = {"coop": [10, 20, 30, 40, 90], "sea": [5, 5, 5, 5, 5]}
     rows = [(d, "issue", item, float(v)) for item, vs in values.items() for d, v in zip(docs, vs)]
-    return pd.DataFrame(rows, columns=["doc_id", "family", "item", "value"]), {d: d[0].replace("v", "vi").replace("e", "en") for d in docs}
+    return pd.DataFrame(rows, columns=["doc_id", "family", "item", "value"]), {
+        d: d[0].replace("v", "vi").replace("e", "en") for d in docs
+    }
 
 
 def test_group_means_and_too_small_notes():
@@ -166,11 +222,17 @@ def test_group_means_and_too_small_notes():
     # studentized: wider than the data's range at 4 documents (the percentile interval, [10, 40] at most, under-covered)
     low, high = means.loc[("coop", "vi"), "ci_low"], means.loc[("coop", "vi"), "ci_high"]
     assert low < 25.0 < high and (low < 10 or high > 40)
-    assert (low, high) == bootstrap_ci(np.array([10.0, 20.0, 30.0, 40.0]), n_resamples=1000, rng=keyed_rng(7, "mean", "issue", "coop", "vi"))
+    assert (low, high) == bootstrap_ci(
+        np.array([10.0, 20.0, 30.0, 40.0]), n_resamples=1000, rng=keyed_rng(7, "mean", "issue", "coop", "vi")
+    )
     assert math.isnan(means.loc[("coop", "en"), "ci_low"])
-    assert means.loc[("coop", "en"), "note"] == ("too small: en has 1 document (fewer than 5; below it, 95% intervals cover less than 93% in simulation);"
-                                                 " one document: no interval")
-    assert group_means(long, groups, order=order, n_resamples=1000, seed=7).equals(group_means(long, groups, order=order, n_resamples=1000, seed=7))
+    assert means.loc[("coop", "en"), "note"] == (
+        "too small: en has 1 document (fewer than 5; below it, 95% intervals cover less than 93% in simulation);"
+        " one document: no interval"
+    )
+    assert group_means(long, groups, order=order, n_resamples=1000, seed=7).equals(
+        group_means(long, groups, order=order, n_resamples=1000, seed=7)
+    )
 
 
 def test_a_mean_of_mostly_zero_documents_is_flagged_sparse():
@@ -183,10 +245,26 @@ def test_a_mean_of_mostly_zero_documents_is_flagged_sparse():
     values[:3] = [4.0, 7.0, 2.0]
     five = values.copy()
     five[3:5] = [1.0, 3.0]
-    long = pd.DataFrame({"doc_id": docs * 2, "family": "issue", "item": ["three"] * 40 + ["five"] * 40, "value": np.concatenate([values, five])})
-    means = group_means(long, dict.fromkeys(docs, "vi"), order=["vi"], n_resamples=200, seed=1, min_docs=20).set_index("item")
-    assert MIN_DOCS_WITH_HITS == 5 and means.loc["three", "docs_with_hits"] == 3 and means.loc["five", "docs_with_hits"] == 5
-    assert "sparse: 3 document(s) with hits (fewer than 5;" in means.loc["three", "note"] and not means.loc["three", "too_small"]
+    long = pd.DataFrame(
+        {
+            "doc_id": docs * 2,
+            "family": "issue",
+            "item": ["three"] * 40 + ["five"] * 40,
+            "value": np.concatenate([values, five]),
+        }
+    )
+    means = group_means(long, dict.fromkeys(docs, "vi"), order=["vi"], n_resamples=200, seed=1, min_docs=20).set_index(
+        "item"
+    )
+    assert (
+        MIN_DOCS_WITH_HITS == 5
+        and means.loc["three", "docs_with_hits"] == 3
+        and means.loc["five", "docs_with_hits"] == 5
+    )
+    assert (
+        "sparse: 3 document(s) with hits (fewer than 5;" in means.loc["three", "note"]
+        and not means.loc["three", "too_small"]
+    )
     assert "sparse" not in means.loc["five", "note"]
 
 
@@ -217,12 +295,18 @@ def test_distribution_tests_equal_scipy():
     result = distribution_tests(long, {"v1": "vi", "v2": "vi", "e1": "en"}, order=["vi", "en"], min_docs=5).iloc[0]
     table = np.array([[16, 3], [6, 9], [2, 2]])
     expected = stats.chi2_contingency(table, correction=False)
-    assert result["chi2"] == pytest.approx(expected.statistic) and result["dof"] == 2 and result["p"] == pytest.approx(expected.pvalue)
+    assert (
+        result["chi2"] == pytest.approx(expected.statistic)
+        and result["dof"] == 2
+        and result["p"] == pytest.approx(expected.pvalue)
+    )
     assert result["jsd"] == pytest.approx(jensenshannon(table[:, 0], table[:, 1], base=2) ** 2)
     assert (result["hits_a"], result["hits_b"]) == (24, 14)
     assert result["too_small"] and "expected counts below 5" in result["note"]
     identical = pd.concat([long[long["doc_id"] == "v1"], long[long["doc_id"] == "v1"].assign(doc_id="e1")])
-    assert distribution_tests(identical, {"v1": "vi", "e1": "en"}, order=["vi", "en"]).iloc[0]["jsd"] == pytest.approx(0.0, abs=1e-12)
+    assert distribution_tests(identical, {"v1": "vi", "e1": "en"}, order=["vi", "en"]).iloc[0]["jsd"] == pytest.approx(
+        0.0, abs=1e-12
+    )
 
 
 def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):

@@ -48,7 +48,8 @@ def test_the_pairing_is_computed_from_the_concepts():
     shuffled = concept_table().iloc[[4, 2, 0, 3, 1]].rename(index={"e_sea": "x1", "e_trade": "x2"})
     again = crosslingual_similarity(shuffled, languages={**LANGS, "x1": "en", "x2": "en"}, pair=("vi", "en"))
     assert again.set_index(["doc_a", "doc_b"]).loc[("v_sea", "x1"), "cosine"] == pytest.approx(
-        table.set_index(["doc_a", "doc_b"]).loc[("v_sea", "e_sea"), "cosine"])
+        table.set_index(["doc_a", "doc_b"]).loc[("v_sea", "e_sea"), "cosine"]
+    )
     assert "trade" in table.set_index(["doc_a", "doc_b"]).loc[("v_trade", "e_trade"), "top_shared"].split()
 
 
@@ -62,8 +63,10 @@ def test_one_language_only_gives_an_empty_table():
     assert crosslingual_similarity(concept_table().loc[["v_sea"]], languages=LANGS).empty
 
 
-ARTICLE = ("Bộ_trưởng Ngoại_giao Bùi_Thanh_Sơn đề_nghị Quảng_Tây tạo thuận_lợi thông_quan cửa_khẩu , nhất_là với "
-           "nông_sản Việt_Nam xuất_khẩu sang Trung_Quốc , nâng cao năng_lực vận_chuyển hàng_hóa .").split()
+ARTICLE = (
+    "Bộ_trưởng Ngoại_giao Bùi_Thanh_Sơn đề_nghị Quảng_Tây tạo thuận_lợi thông_quan cửa_khẩu , nhất_là với "
+    "nông_sản Việt_Nam xuất_khẩu sang Trung_Quốc , nâng cao năng_lực vận_chuyển hàng_hóa ."
+).split()
 
 
 def test_vietnamese_is_shingled_on_syllables():
@@ -76,8 +79,11 @@ def test_near_duplicates_flag_syndicated_copies_only():
     resegmented = " ".join(ARTICLE).replace("thông_quan", "thông quan").replace("Bộ_trưởng", "Bộ trưởng").split()
     edited = ARTICLE[:-6] + ["và", "hiệu_suất", "thông_quan", "."]
     other = "Hai bên nhấn_mạnh tầm quan_trọng của luật_pháp quốc_tế trên Biển_Đông .".split()
-    table = near_duplicates({"a": ("vi", ARTICLE), "b": ("vi", resegmented), "c": ("vi", edited), "d": ("vi", other),
-                             "e": ("en", ARTICLE)}, k=4, threshold=0.5).set_index(["doc_a", "doc_b"])
+    table = near_duplicates(
+        {"a": ("vi", ARTICLE), "b": ("vi", resegmented), "c": ("vi", edited), "d": ("vi", other), "e": ("en", ARTICLE)},
+        k=4,
+        threshold=0.5,
+    ).set_index(["doc_a", "doc_b"])
     assert table.loc[("a", "b"), "jaccard"] == 1.0 and table.loc[("a", "b"), "near_duplicate"]
     assert 0.5 <= table.loc[("a", "c"), "jaccard"] < 1.0 and table.loc[("a", "c"), "near_duplicate"]
     assert ("a", "d") not in table.index  # no shared shingle
@@ -89,26 +95,40 @@ def test_near_duplicates_flag_syndicated_copies_only():
 def test_event_omissions_by_hand():
     """2 + 1 documents: no document-level test is possible, so rows are descriptive (the ratio rule
     and the hit-level exact test as a screen), with no p and no q."""
-    docvars = pd.DataFrame({"language": ["vi", "vi", "en", "vi"], "event": ["visit", "visit", "visit", "talks"]},
-                           index=["v1", "v2", "e1", "v3"])
+    docvars = pd.DataFrame(
+        {"language": ["vi", "vi", "en", "vi"], "event": ["visit", "visit", "visit", "talks"]},
+        index=["v1", "v2", "e1", "v3"],
+    )
     items = pd.DataFrame(
-        [("v1", "actor", "guangxi", 4), ("v2", "actor", "guangxi", 2), ("v1", "frame", "trade", 3), ("e1", "frame", "trade", 3),
-         ("e1", "concept", "asean", 2), ("v1", "concept", "asean", 0), ("v2", "frame", "sea", 1), ("e1", "frame", "sea", 12),
-         ("v3", "actor", "party", 9), ("e1", "concept", "port", 7)],
-        columns=["doc_id", "kind", "item", "count"])
+        [
+            ("v1", "actor", "guangxi", 4),
+            ("v2", "actor", "guangxi", 2),
+            ("v1", "frame", "trade", 3),
+            ("e1", "frame", "trade", 3),
+            ("e1", "concept", "asean", 2),
+            ("v1", "concept", "asean", 0),
+            ("v2", "frame", "sea", 1),
+            ("e1", "frame", "sea", 12),
+            ("v3", "actor", "party", 9),
+            ("e1", "concept", "port", 7),
+        ],
+        columns=["doc_id", "kind", "item", "count"],
+    )
     sentences = {"v1": 10, "v2": 10, "e1": 20, "v3": 5}  # 20 sentences on each side of "visit"
-    table = event_omissions(items, sentences, docvars, pair=("vi", "en"), ratio=3.0, min_count=2).set_index(["kind", "item"])
+    table = event_omissions(items, sentences, docvars, pair=("vi", "en"), ratio=3.0, min_count=2).set_index(
+        ["kind", "item"]
+    )
     assert set(table["event"]) == {"visit"}  # "talks" has no English coverage
     assert set(table["status"]) == {TOO_FEW_DOCUMENTS} and set(table["test"]) == {"none"}
     assert table["p"].isna().all() and table["q"].isna().all()
     # guangxi: 6 vs 0 over equal exposures, p_hits = 2 * 0.5**6 (exact conditional binomial test)
     assert table.loc[("actor", "guangxi"), "direction"] == "missing in en"
     assert table.loc[("actor", "guangxi"), "per_100_sentences_a"] == pytest.approx(30.0)
-    assert table.loc[("actor", "guangxi"), "p_hits"] == pytest.approx(2 * 0.5 ** 6)
+    assert table.loc[("actor", "guangxi"), "p_hits"] == pytest.approx(2 * 0.5**6)
     # sea: 5 per 100 vi sentences vs 60 per 100 en sentences; p = P(X <= 1 | X ~ Bin(13, 0.5)) * 2
     assert table.loc[("frame", "sea"), "direction"] == "much weaker in vi"
     assert table.loc[("frame", "sea"), "log2_ratio"] == pytest.approx(np.log2(1 / 12))
-    assert table.loc[("frame", "sea"), "p_hits"] == pytest.approx(2 * 14 / 2 ** 13)
+    assert table.loc[("frame", "sea"), "p_hits"] == pytest.approx(2 * 14 / 2**13)
     assert table.loc[("concept", "port"), "direction"] == "missing in vi"
     # asean: 2 vs 0 is a candidate (>= min_count, missing), but equal rates split 2 hits 2-0 half the time
     assert ("concept", "asean") not in table.index
@@ -119,7 +139,9 @@ def test_event_omissions_use_sentences_not_tokens():
     """The rates are hits per exposure (sentences): 9 hits in 10 sentences against 30 in 30 is the same
     rate, not "much weaker"; over equal exposures the same hits are."""
     docvars = pd.DataFrame({"language": ["vi", "en"], "event": ["e", "e"]}, index=["v", "n"])
-    items = pd.DataFrame([("v", "frame", "trade", 9), ("n", "frame", "trade", 30)], columns=["doc_id", "kind", "item", "count"])
+    items = pd.DataFrame(
+        [("v", "frame", "trade", 9), ("n", "frame", "trade", 30)], columns=["doc_id", "kind", "item", "count"]
+    )
     assert event_omissions(items, {"v": 30, "n": 30}, docvars, ratio=3.0).loc[0, "direction"] == "much weaker in vi"
     assert event_omissions(items, {"v": 10, "n": 30}, docvars, ratio=3.0).empty  # 90 vs 100 per 100 sentences
 
@@ -165,10 +187,19 @@ def test_event_omissions_hold_their_level_under_burstiness():
     old = 0
     for ev, members in docvars.groupby("event"):
         pooled = items[items["doc_id"].isin(members.index)].assign(lang=lambda f: f["doc_id"].map(docvars["language"]))
-        counts = pooled.groupby(["item", "lang"])["count"].sum().unstack(fill_value=0).reindex(columns=["vi", "en"], fill_value=0)
+        counts = (
+            pooled.groupby(["item", "lang"])["count"]
+            .sum()
+            .unstack(fill_value=0)
+            .reindex(columns=["vi", "en"], fill_value=0)
+        )
         n_vi, n_en = (exposure[members.index[members["language"] == lang]].sum() for lang in ("vi", "en"))
-        old += any(rate_difference_p(a, b, n_vi, n_en) < 0.05 and max(a / n_vi, b / n_en) >= 3 * min(a / n_vi, b / n_en)
-                   and max(a, b) >= 2 for a, b in counts.itertuples(index=False))
+        old += any(
+            rate_difference_p(a, b, n_vi, n_en) < 0.05
+            and max(a / n_vi, b / n_en) >= 3 * min(a / n_vi, b / n_en)
+            and max(a, b) >= 2
+            for a, b in counts.itertuples(index=False)
+        )
     assert old / 120 > 0.3
 
 
@@ -186,7 +217,7 @@ def test_one_document_a_side_gives_the_descriptive_status():
     row = event_omissions(items, {"v": 30, "n": 30}, docvars).iloc[0]
     assert row["status"] == TOO_FEW_DOCUMENTS and row["direction"] == "missing in en"
     assert np.isnan(row["p"]) and np.isnan(row["q"]) and row["test"] == "none"
-    assert row["p_hits"] == pytest.approx(2 * 0.5 ** 12)
+    assert row["p_hits"] == pytest.approx(2 * 0.5**12)
 
 
 def test_q_is_holm_over_the_items_of_the_event_as_statsmodels():
@@ -199,8 +230,12 @@ def test_q_is_holm_over_the_items_of_the_event_as_statsmodels():
     table = event_omissions(items, sentences, docvars, seed=3)
     assert len(table) >= 2
     docs = [d for lang in ("vi", "en") for d in docvars.index[docvars["language"] == lang]]
-    matrix = items.pivot_table(index="doc_id", columns="item", values="count", aggfunc="sum", fill_value=0).reindex(docs, fill_value=0)
-    p = document_permutation_p(matrix.to_numpy(), np.array([sentences[d] for d in docs]), 15, seed=3 + zlib.crc32(b"e000"))
+    matrix = items.pivot_table(index="doc_id", columns="item", values="count", aggfunc="sum", fill_value=0).reindex(
+        docs, fill_value=0
+    )
+    p = document_permutation_p(
+        matrix.to_numpy(), np.array([sentences[d] for d in docs]), 15, seed=3 + zlib.crc32(b"e000")
+    )
     q = dict(zip(matrix.columns, multipletests(p, method="holm")[1]))
     assert dict(zip(table["item"], table["q"])) == pytest.approx({item: q[item] for item in table["item"]})
     assert dict(zip(table["item"], table["p"])) == {item: dict(zip(matrix.columns, p))[item] for item in table["item"]}
@@ -212,8 +247,10 @@ def test_document_permutation_p_is_exact_by_enumeration():
 
     y = np.array([[5], [4], [6], [0], [1], [0]])
     s = np.array([30, 20, 40, 30, 25, 35])
-    t = [abs(y[list(c)].sum() / s[list(c)].sum() - np.delete(y, c).sum() / np.delete(s, c).sum())
-         for c in itertools.combinations(range(6), 3)]
+    t = [
+        abs(y[list(c)].sum() / s[list(c)].sum() - np.delete(y, c).sum() / np.delete(s, c).sum())
+        for c in itertools.combinations(range(6), 3)
+    ]
     expected = np.mean(np.array(t) >= t[0] - 1e-12)
     assert document_permutation_p(y, s, 3)[0] == pytest.approx(expected) == pytest.approx(0.1)
     assert smallest_document_p(3, 3) == 0.1 and smallest_document_p(7, 7) < 0.05 / 50 < smallest_document_p(6, 6)
@@ -233,8 +270,14 @@ def test_rate_difference_p_matches_scipy_and_holds_its_level():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.sampled_from(["biển", "đảo", "hợp_tác", "trade", "sea", "a", "b"]), max_size=14), min_size=2, max_size=5),
-       st.integers(min_value=1, max_value=4))
+@given(
+    st.lists(
+        st.lists(st.sampled_from(["biển", "đảo", "hợp_tác", "trade", "sea", "a", "b"]), max_size=14),
+        min_size=2,
+        max_size=5,
+    ),
+    st.integers(min_value=1, max_value=4),
+)
 def test_hashed_shingles_give_the_exact_jaccard_of_word_tuples(texts, k):
     """Jaccard on 64-bit shingle hashes equals Jaccard on the shingles themselves (by hand, sets of tuples)."""
     docs = {f"d{i}": ("en", words) for i, words in enumerate(texts)}
@@ -254,21 +297,38 @@ def test_shingle_hashes_are_the_same_in_another_process():
     import subprocess
     import sys
 
-    code = "from analysis.text.duplicates import shingle_hashes; print(shingle_hashes('hai nước hợp tác kinh tế biển'.split(), 3).tolist())"
-    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}).stdout
-            for seed in ("1", "2")}
+    code = (
+        "from analysis.text.duplicates import shingle_hashes; print(shingle_hashes('hai nước "
+        "hợp tác kinh tế biển'.split(), 3).tolist())"
+    )
+    runs = {
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed}
+        ).stdout
+        for seed in ("1", "2")
+    }
     assert runs == {str(shingle_hashes("hai nước hợp tác kinh tế biển".split(), 3).tolist()) + "\n"}
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=7), st.integers(min_value=1, max_value=4),
-       st.one_of(st.none(), st.integers(min_value=1, max_value=3)), st.integers(min_value=1, max_value=20), st.integers(0, 2**32 - 1))
+@given(
+    st.integers(min_value=1, max_value=7),
+    st.integers(min_value=1, max_value=7),
+    st.integers(min_value=1, max_value=4),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
+    st.integers(min_value=1, max_value=20),
+    st.integers(0, 2**32 - 1),
+)
 def test_similarity_in_small_blocks_equals_the_whole_matrix(n_a, n_b, n_concepts, keep_rank, block_cells, seed):
     """Blocks of a few scores give the pairs, cosines and ranks of the whole matrix, ties included
     (counts from {0, 1, 2}: identical, proportional and all-zero concept vectors are common)."""
     rng = np.random.default_rng(seed)
     ids_a, ids_b = [f"a{i}" for i in rng.permutation(n_a)], [f"b{i}" for i in rng.permutation(n_b)]
-    counts = pd.DataFrame(rng.integers(0, 3, size=(n_a + n_b, n_concepts)), index=ids_a + ids_b, columns=[f"c{k}" for k in range(n_concepts)])
+    counts = pd.DataFrame(
+        rng.integers(0, 3, size=(n_a + n_b, n_concepts)),
+        index=ids_a + ids_b,
+        columns=[f"c{k}" for k in range(n_concepts)],
+    )
     languages = {**dict.fromkeys(ids_a, "vi"), **dict.fromkeys(ids_b, "en")}
     blocked = crosslingual_similarity(counts, languages=languages, keep_rank=keep_rank, block_cells=block_cells)
     # the reference: the whole cosine matrix, ranked by (-cosine, label) along each row and column

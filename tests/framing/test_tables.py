@@ -35,7 +35,9 @@ SHARES = {
 
 def test_actor_tests_are_document_permutation_tests_with_q_per_kind():
     actors = actors_table(SHARES, DOCS)
-    out = g.actor_tests_table(actors, GROUPS, order=["vi", "en"], labels={"son": "Bùi Thanh Sơn"}, n_permutations=5000, seed=9, min_docs=5)
+    out = g.actor_tests_table(
+        actors, GROUPS, order=["vi", "en"], labels={"son": "Bùi Thanh Sơn"}, n_permutations=5000, seed=9, min_docs=5
+    )
     assert list(out.columns) == [c for c in g.ACTOR_TEST_COLUMNS if c not in g.CLUSTER_COLUMNS]
     assert g.ACTOR_TEST_COLUMNS[14:22] == g.CLUSTER_COLUMNS
     assert out["actor"].tolist() == ["son", "wang", "china"] and out["kind"].tolist() == ["person", "person", "country"]
@@ -50,7 +52,9 @@ def test_actor_tests_are_document_permutation_tests_with_q_per_kind():
     assert son["p"] < 0.01
     # BH across the two persons (their own family); china alone in its kind keeps q = p
     persons = out[out["kind"] == "person"]
-    assert persons["q"].tolist() == pytest.approx(stats.false_discovery_control(persons["p"].to_numpy(), method="bh").tolist())
+    assert persons["q"].tolist() == pytest.approx(
+        stats.false_discovery_control(persons["p"].to_numpy(), method="bh").tolist()
+    )
     assert out.iloc[2]["q"] == out.iloc[2]["p"]
     assert not out["too_small"].any()
     small = g.actor_tests_table(actors, GROUPS, order=["vi", "en"], labels={}, n_permutations=5000, seed=9, min_docs=7)
@@ -59,30 +63,55 @@ def test_actor_tests_are_document_permutation_tests_with_q_per_kind():
 
 def test_mdd_beside_a_non_significant_actor_test_only():
     actors = actors_table(SHARES, DOCS)
-    out = g.actor_tests_table(actors, GROUPS, order=["vi", "en"], labels={}, n_permutations=5000, seed=9).set_index("actor")
+    out = g.actor_tests_table(actors, GROUPS, order=["vi", "en"], labels={}, n_permutations=5000, seed=9).set_index(
+        "actor"
+    )
     assert out.loc["son", "q"] < 0.05 and math.isnan(out.loc["son", "mdd"])
     assert out.loc["wang", "q"] >= 0.05
     values = np.array(SHARES["wang"][1])
     centred = values - np.r_[np.full(6, values[:6].mean()), np.full(6, values[6:].mean())]
     sd = math.sqrt((centred**2).sum() / 10)
-    want = minimum_detectable_difference(sd, 6, 6, n_simulations=g.MDD_SIMULATIONS, rng=keyed_rng(9, "mdd", "person", "wang", "vi", "en"))
+    want = minimum_detectable_difference(
+        sd, 6, 6, n_simulations=g.MDD_SIMULATIONS, rng=keyed_rng(9, "mdd", "person", "wang", "vi", "en")
+    )
     assert out.loc["wang", "mdd"] == pytest.approx(want) and out.loc["wang", "mdd"] > abs(out.loc["wang", "difference"])
 
 
 def test_actor_tests_with_outlets_as_clusters():
     actors = actors_table(SHARES, DOCS)
     outlets = {d: f"o{i // 2}" for i, d in enumerate(DOCS)}  # 3 outlets a language, 2 documents each
-    out = g.actor_tests_table(actors, GROUPS, order=["vi", "en"], labels={}, n_permutations=5000, seed=9, clusters=outlets, column="outlet", n_resamples=999)
+    out = g.actor_tests_table(
+        actors,
+        GROUPS,
+        order=["vi", "en"],
+        labels={},
+        n_permutations=5000,
+        seed=9,
+        clusters=outlets,
+        column="outlet",
+        n_resamples=999,
+    )
     assert list(out.columns) == g.ACTOR_TEST_COLUMNS
     son = out.iloc[0]
     assert son["cluster_by"] == "outlet" and son["cluster_n"] == 6 and son["effective_clusters"] == pytest.approx(6.0)
     labels = np.array(["vi"] * 6 + ["en"] * 6, dtype=object)
-    want = cluster_bootstrap_difference(np.array(SHARES["son"][1]), labels, np.array([outlets[d] for d in DOCS], dtype=object), a="vi", b="en", n_resamples=999,
-                                        rng=keyed_rng(9, "cluster", "person", "son", "vi", "en"))
+    want = cluster_bootstrap_difference(
+        np.array(SHARES["son"][1]),
+        labels,
+        np.array([outlets[d] for d in DOCS], dtype=object),
+        a="vi",
+        b="en",
+        n_resamples=999,
+        rng=keyed_rng(9, "cluster", "person", "son", "vi", "en"),
+    )
     assert (son["cluster_ci_low"], son["cluster_ci_high"]) == want and want[0] < son["difference"] < want[1]
     assert "3 outlet clusters in the smaller group (fewer than 10)" in son["note"]
-    absent = g.actor_tests_table(actors, GROUPS, order=["vi", "en"], labels={}, n_permutations=5000, seed=9, clusters=None, column="outlet")
-    assert absent["note"].str.contains("no outlet column in the metadata").all() and absent["cluster_ci_low"].isna().all()
+    absent = g.actor_tests_table(
+        actors, GROUPS, order=["vi", "en"], labels={}, n_permutations=5000, seed=9, clusters=None, column="outlet"
+    )
+    assert (
+        absent["note"].str.contains("no outlet column in the metadata").all() and absent["cluster_ci_low"].isna().all()
+    )
 
 
 def test_actor_tests_keep_their_level_under_the_null():
@@ -98,7 +127,9 @@ def test_actor_tests_keep_their_level_under_the_null():
         share = np.divide(mentions, totals, out=np.zeros(mentions.shape), where=totals > 0)
         shares = {f"x{j}": ("person", share[:, j].tolist()) for j in range(4)}
         table = actors_table(shares, docs).assign(mentions=mentions.T.ravel())
-        out = g.actor_tests_table(table, groups, order=["a", "b"], labels={}, n_permutations=199, seed=rep, mdd_simulations=20)
+        out = g.actor_tests_table(
+            table, groups, order=["a", "b"], labels={}, n_permutations=199, seed=rep, mdd_simulations=20
+        )
         rejected += int((out["p"] < 0.05).sum())
         total += len(out)
     assert 0.015 <= rejected / total <= 0.07

@@ -37,7 +37,12 @@ def test_macro_names_and_number_formats():
 
 def test_numbers_come_from_the_tables_not_from_sums():
     summary = pd.DataFrame(
-        [("vi", "a", 1, 5, 10, 8, 0.8, 6), ("vi", "b", 1, 5, 10, 8, 0.8, 6), ("vi", "all", 2, 10, 20, 11, 0.55, 12), ("all", "all", 2, 10, 20, 11, 0.55, 12)],
+        [
+            ("vi", "a", 1, 5, 10, 8, 0.8, 6),
+            ("vi", "b", 1, 5, 10, 8, 0.8, 6),
+            ("vi", "all", 2, 10, 20, 11, 0.55, 12),
+            ("all", "all", 2, 10, 20, 11, 0.55, 12),
+        ],
         columns=["language", "outlet", "documents", "sentences", "tokens", "types", "ttr", "terms"],
     )
     numbers = collect_numbers({"corpus_summary": summary})
@@ -50,7 +55,9 @@ def test_every_declared_figure_has_a_caption():
     declared = declared_outputs(settings)
     figures = {name[:-4] for stage in STAGE_ORDER for name in declared[stage] if name.endswith(".pdf")}
     assert figures
-    study = study_from_raw(settings, ROOT / "study.toml")[0]  # the study's own sections (the design figures need [time], [model])
+    study = study_from_raw(settings, ROOT / "study.toml")[
+        0
+    ]  # the study's own sections (the design figures need [time], [model])
     for stem in figures:
         assert figure_caption(stem, study)
 
@@ -60,10 +67,17 @@ def _run_study(folder: Path, hash_seed: str) -> dict:
     for stage in ALL_STAGES:
         subprocess.run(
             [sys.executable, "-m", "analysis", stage, "--study", str(folder / "study.toml"), "--quiet"],
-            check=True, env=env, cwd=folder, capture_output=True,
+            check=True,
+            env=env,
+            cwd=folder,
+            capture_output=True,
         )
     out = folder / "figures"
-    return {str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +112,9 @@ def test_appendix_is_self_contained_and_escaped(two_runs):
     assert "frame_salience_by_language.pdf" in graphics and "topic_prevalence_by_language.pdf" in graphics
     assert set(graphics) == {p.name for p in out.glob("*.pdf")}
     for stem in {p.stem for p in out.glob("*.tex")} - {"appendix", "numbers"}:
-        assert f"tab:{stem}" in appendix or f"{stem.replace('_', chr(92) + '_')}.csv" in appendix.replace(r"\allowbreak{}", ""), stem
+        assert f"tab:{stem}" in appendix or f"{stem.replace('_', chr(92) + '_')}.csv" in appendix.replace(
+            r"\allowbreak{}", ""
+        ), stem
     assert "frame\\_salience\\_by\\_document.csv (not printed here)" in appendix.replace(r"\allowbreak{}", "")
     unescaped = re.compile(r"(?<!\\)[_%&#$]")
     for line in appendix.splitlines():
@@ -125,7 +141,11 @@ def test_numbers_match_the_tables(two_runs):
 
 
 ENGINE = shutil.which("lualatex") or shutil.which("xelatex")
-NO_ENGINE = "no LaTeX engine: references and escaping are checked instead; install one with `apt-get install --no-install-recommends texlive-luatex texlive-latex-recommended` (CI does)"
+NO_ENGINE = (
+    "no LaTeX engine: references and escaping are checked instead; install one with "
+    "`apt-get install --no-install-recommends texlive-luatex texlive-latex-recommended` "
+    "(CI does)"
+)
 
 
 def readme_recipe() -> str:
@@ -138,7 +158,13 @@ def readme_recipe() -> str:
 def compile_latex(folder: Path, name: str = "paper.tex") -> str:
     """Run the engine twice (longtable settles its columns on the second run); the log."""
     for _ in range(2):
-        result = subprocess.run([ENGINE, "-interaction=nonstopmode", "-halt-on-error", name], cwd=folder, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [ENGINE, "-interaction=nonstopmode", "-halt-on-error", name],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         log = (folder / name).with_suffix(".log").read_text(encoding="utf-8", errors="replace")
         assert result.returncode == 0, log[-3000:]
     return log
@@ -146,7 +172,11 @@ def compile_latex(folder: Path, name: str = "paper.tex") -> str:
 
 def test_readme_recipe_is_what_the_test_compiles():
     recipe = readme_recipe()
-    assert r"\graphicspath{{figures/}}" in recipe and r"\input{figures/appendix.tex}" in recipe and r"\input{figures/numbers.tex}" in recipe
+    assert (
+        r"\graphicspath{{figures/}}" in recipe
+        and r"\input{figures/appendix.tex}" in recipe
+        and r"\input{figures/numbers.tex}" in recipe
+    )
 
 
 @pytest.mark.skipif(not ENGINE, reason=NO_ENGINE)

@@ -8,7 +8,9 @@ from matplotlib.text import Text
 from analysis.plots import base as plot
 from analysis.paper.tables import latex_escape, to_csv, to_latex, to_markdown
 
-TABLE = pd.DataFrame({"term": ["hợp_tác", "50% & $x #1", "a|b"], "count": [3, 2, 1], "per_1000": [333.3333333, 2.5, 0.125]})
+TABLE = pd.DataFrame(
+    {"term": ["hợp_tác", "50% & $x #1", "a|b"], "count": [3, 2, 1], "per_1000": [333.3333333, 2.5, 0.125]}
+)
 
 
 def test_latex_escapes_specials_and_uses_booktabs():
@@ -35,7 +37,9 @@ def test_csv_round_trip_keeps_precision():
 
 
 def test_vietnamese_glyphs_render_without_missing_glyph_warnings():
-    top = pd.DataFrame({"term": ["hợp_tác", "Biển_Đông", "thỏa_thuận", "ủy_ban", "Quảng_Tây"], "per_1000": [5.0, 4.0, 3.0, 2.0, 1.0]})
+    top = pd.DataFrame(
+        {"term": ["hợp_tác", "Biển_Đông", "thỏa_thuận", "ủy_ban", "Quảng_Tây"], "per_1000": [5.0, 4.0, 3.0, 2.0, 1.0]}
+    )
     fig, (ax,) = plot.new_figure(1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # matplotlib warns "Glyph ... missing from font(s)"
@@ -88,7 +92,9 @@ def test_streamed_csv_file_has_the_bytes_of_the_csv_string(tmp_path):
     """io.write_csv streams the rows to the file; the bytes equal the in-memory CSV (LF, UTF-8, no BOM)."""
     from analysis.files import write_csv
 
-    table = pd.DataFrame({"term": ["hợp_tác", "biển,đảo", 'say "x"'] * 40_000, "g2": [1 / 3, -2.5e-12, float("nan")] * 40_000})
+    table = pd.DataFrame(
+        {"term": ["hợp_tác", "biển,đảo", 'say "x"'] * 40_000, "g2": [1 / 3, -2.5e-12, float("nan")] * 40_000}
+    )
     write_csv(tmp_path / "t.csv", table)
     assert (tmp_path / "t.csv").read_bytes() == to_csv(table).encode("utf-8")
     assert list(tmp_path.iterdir()) == [tmp_path / "t.csv"]  # no temporary file left

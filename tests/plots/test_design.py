@@ -21,13 +21,24 @@ def test_an_unbounded_interval_is_a_hatched_bar_cut_by_the_panel_edge():
     ids = ["v1", "v2", "v3", "v4", "v5", "e1", "e2"]
     counts = pd.DataFrame({"f": [4, 4, 9, 2, 3, 1, 5]}, index=ids)
     exposure = pd.Series([10.0, 10.0, 12.0, 10.0, 30.0, 10.0, 10.0], index=ids)
-    dates = pd.Series(pd.to_datetime(["2024-03-05", "2024-03-09", "2024-03-20", "2024-04-02", "2024-04-10", "2024-03-07", "2024-04-08"]), index=ids)
+    dates = pd.Series(
+        pd.to_datetime(
+            ["2024-03-05", "2024-03-09", "2024-03-20", "2024-04-02", "2024-04-10", "2024-03-07", "2024-04-08"]
+        ),
+        index=ids,
+    )
     groups = pd.Series(["vi"] * 5 + ["en"] * 2, index=ids)
-    series = timeseries.period_series(counts, exposure, dates, groups, freq="month", n_resamples=499, seed=7, scale=100.0, order=["vi", "en"])
+    series = timeseries.period_series(
+        counts, exposure, dates, groups, freq="month", n_resamples=499, seed=7, scale=100.0, order=["vi", "en"]
+    )
     # the figure's data (written beside it as CSV) carries the unbounded side as it is: 0 to inf
     march_vi = series[(series["group"] == "vi") & (series["period"] == "2024-03-01")].iloc[0]
     assert march_vi["n_docs"] == 3 and march_vi["ci_low"] >= 0 and np.isposinf(march_vi["ci_high"])
-    unbounded = series[np.isfinite(series["rate"]) & series["ci_high"].notna() & ~(np.isfinite(series["ci_low"]) & np.isfinite(series["ci_high"]))]
+    unbounded = series[
+        np.isfinite(series["rate"])
+        & series["ci_high"].notna()
+        & ~(np.isfinite(series["ci_low"]) & np.isfinite(series["ci_high"]))
+    ]
     fig = plot_design.figure_time_series(series, "per 100 sentences")
     ax = fig.axes[0]
     bars = open_bars(ax)
@@ -48,10 +59,16 @@ def test_an_unbounded_interval_is_a_hatched_bar_cut_by_the_panel_edge():
 
 
 def test_bounded_intervals_stay_bands_and_a_lower_infinite_side_reaches_the_bottom():
-    table = pd.DataFrame({"label": "f", "group": ["vi"] * 3 + ["en"] * 3,
-                          "period": ["2024-01-01", "2024-02-01", "2024-03-01"] * 2,
-                          "rate": [5.0, 6.0, np.nan, 4.0, 3.0, 2.0],
-                          "ci_low": [4.0, 5.0, np.nan, -np.inf, 2.0, np.nan], "ci_high": [6.0, 7.0, np.nan, 5.0, 4.0, np.nan]})
+    table = pd.DataFrame(
+        {
+            "label": "f",
+            "group": ["vi"] * 3 + ["en"] * 3,
+            "period": ["2024-01-01", "2024-02-01", "2024-03-01"] * 2,
+            "rate": [5.0, 6.0, np.nan, 4.0, 3.0, 2.0],
+            "ci_low": [4.0, 5.0, np.nan, -np.inf, 2.0, np.nan],
+            "ci_high": [6.0, 7.0, np.nan, 5.0, 4.0, np.nan],
+        }
+    )
     fig = plot_design.figure_time_series(table, "rate")
     ax = fig.axes[0]
     (bar,) = open_bars(ax)
@@ -69,10 +86,16 @@ def test_bounded_intervals_stay_bands_and_a_lower_infinite_side_reaches_the_bott
 
 def test_an_interval_between_periods_without_one_is_an_error_bar():
     # a band needs two neighbouring periods; the en February interval (2 to 4) has none
-    table = pd.DataFrame({"label": "f", "group": ["vi"] * 3 + ["en"] * 3,
-                          "period": ["2024-01-01", "2024-02-01", "2024-03-01"] * 2,
-                          "rate": [5.0, 6.0, 5.5, 4.0, 3.0, 2.0],
-                          "ci_low": [4.0, 5.0, 4.5, np.nan, 2.0, np.nan], "ci_high": [6.0, 7.0, 6.5, np.nan, 4.0, np.nan]})
+    table = pd.DataFrame(
+        {
+            "label": "f",
+            "group": ["vi"] * 3 + ["en"] * 3,
+            "period": ["2024-01-01", "2024-02-01", "2024-03-01"] * 2,
+            "rate": [5.0, 6.0, 5.5, 4.0, 3.0, 2.0],
+            "ci_low": [4.0, 5.0, 4.5, np.nan, 2.0, np.nan],
+            "ci_high": [6.0, 7.0, 6.5, np.nan, 4.0, np.nan],
+        }
+    )
     fig = plot_design.figure_time_series(table, "rate")
     ax = fig.axes[0]
     bars = [c for c in ax.collections if c.get_gid() == plot_design.ISOLATED_INTERVAL_GID]

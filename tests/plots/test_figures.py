@@ -19,8 +19,18 @@ def _renderer(fig):
 
 def test_long_titles_are_wrapped_to_fit_the_figure():
     fig, (ax,) = new_figure(1, 4.4, 3.2)  # topic_prevalence_by_language at K = 2
-    plot_topics.plot_prevalence(ax, pd.DataFrame({"group": ["vi", "en"] * 2, "topic": [1, 1, 2, 2], "prevalence": [0.5, 0.4, 0.5, 0.6],
-                                                   "ci_low": [0.4, 0.3, 0.4, 0.5], "ci_high": [0.6, 0.5, 0.6, 0.7]}))
+    plot_topics.plot_prevalence(
+        ax,
+        pd.DataFrame(
+            {
+                "group": ["vi", "en"] * 2,
+                "topic": [1, 1, 2, 2],
+                "prevalence": [0.5, 0.4, 0.5, 0.6],
+                "ci_low": [0.4, 0.3, 0.4, 0.5],
+                "ci_high": [0.6, 0.5, 0.6, 0.7],
+            }
+        ),
+    )
     ax.set_title("Joint concept topics: prevalence by language (95% bootstrap intervals)")
     fig.suptitle("A suptitle that is much too long for a figure of this width, so it must be wrapped onto two lines")
     before = ax.title.get_window_extent(_renderer(fig)).width
@@ -30,14 +40,22 @@ def test_long_titles_are_wrapped_to_fit_the_figure():
     for text in (ax.title, fig._suptitle):
         box = text.get_window_extent(renderer)
         assert "\n" in text.get_text() and box.x0 >= 0 and box.x1 <= fig.bbox.width
-    assert ax.title.get_text().replace("\n", " ") == "Joint concept topics: prevalence by language (95% bootstrap intervals)"
+    assert (
+        ax.title.get_text().replace("\n", " ")
+        == "Joint concept topics: prevalence by language (95% bootstrap intervals)"
+    )
     plot.close(fig)
 
 
 def test_x_tick_labels_of_narrow_panels_do_not_overlap():
     # Long compounds squeezed the bars of topic_top_terms_vi and its tick labels onto each other.
-    terms = pd.DataFrame({"rank": range(1, 11), "term": [f"ủy_ban_nhân_dân_thành_phố_hồ_chí_minh{i}" for i in range(10)],
-                          "probability": np.linspace(0.0225, 0.0075, 10)})
+    terms = pd.DataFrame(
+        {
+            "rank": range(1, 11),
+            "term": [f"ủy_ban_nhân_dân_thành_phố_hồ_chí_minh{i}" for i in range(10)],
+            "probability": np.linspace(0.0225, 0.0075, 10),
+        }
+    )
     fig, axes = new_figure(4, 2.8, 3.0, ncols=4)  # topic_top_terms_vi: four narrow panels
     for ax in axes:
         plot_topics.plot_topic_terms(ax, terms)
@@ -45,8 +63,14 @@ def test_x_tick_labels_of_narrow_panels_do_not_overlap():
     renderer = _renderer(fig)
     for ax in axes:
         lo, hi = ax.get_xlim()
-        boxes = sorted((t.get_window_extent(renderer) for t, x in zip(ax.get_xticklabels(), ax.get_xticks()) if t.get_text() and lo <= x <= hi),
-                       key=lambda b: b.x0)
+        boxes = sorted(
+            (
+                t.get_window_extent(renderer)
+                for t, x in zip(ax.get_xticklabels(), ax.get_xticks())
+                if t.get_text() and lo <= x <= hi
+            ),
+            key=lambda b: b.x0,
+        )
         assert len(boxes) >= 2
         assert all(a.x1 <= b.x0 for a, b in zip(boxes, boxes[1:]))
         assert ax.bbox.width > 0.3 * fig.bbox.width / 4  # the bars keep a real share of their panel
@@ -78,8 +102,15 @@ def test_large_similarity_matrices_show_the_top_pairs_not_a_block():
 
 
 def test_topic_terms_with_both_rankings_list_each_term_once():
-    rows = pd.DataFrame({"topic": 1, "ranking": ["probability"] * 3 + ["relevance"] * 3, "rank": [1, 2, 3] * 2,
-                         "term": ["a", "b", "c", "c", "a", "d"], "probability": [0.3, 0.2, 0.1, 0.1, 0.3, 0.05]})
+    rows = pd.DataFrame(
+        {
+            "topic": 1,
+            "ranking": ["probability"] * 3 + ["relevance"] * 3,
+            "rank": [1, 2, 3] * 2,
+            "term": ["a", "b", "c", "c", "a", "d"],
+            "probability": [0.3, 0.2, 0.1, 0.1, 0.3, 0.05],
+        }
+    )
     fig, (ax,) = new_figure(1)
     plot_topics.plot_topic_terms(ax, rows)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["c", "b", "a"]
@@ -95,8 +126,14 @@ def test_new_figures_are_not_pyplot_figures_so_notebooks_show_them_once():
 
 
 def test_empty_keyness_and_fightin_words_figures_print_their_title_once():
-    for fig in (plot_framing.figure_keyness([], top_n=5, min_docs=5, title="Keyness by outlet", empty_note="only 1 outlet value: nothing to compare"),
-                plot_framing.figure_fightin_words([], min_docs=5, title="Keyness by outlet", empty_note="only 1 outlet value: nothing to compare")):
+    for fig in (
+        plot_framing.figure_keyness(
+            [], top_n=5, min_docs=5, title="Keyness by outlet", empty_note="only 1 outlet value: nothing to compare"
+        ),
+        plot_framing.figure_fightin_words(
+            [], min_docs=5, title="Keyness by outlet", empty_note="only 1 outlet value: nothing to compare"
+        ),
+    ):
         texts = [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
         assert texts.count("Keyness by outlet") == 1 and "Fightin' Words" not in texts
         assert "only 1 outlet value: nothing to compare" in texts
@@ -105,7 +142,13 @@ def test_empty_keyness_and_fightin_words_figures_print_their_title_once():
 
 def test_similarity_figure_of_many_documents_shows_top_pairs():
     rng = np.random.default_rng(5)
-    table = pd.DataFrame({"doc_a": [f"v{i:03d}" for i in range(600)], "doc_b": [f"e{i % 40:03d}" for i in range(600)], "cosine": rng.uniform(0, 1, 600)})
+    table = pd.DataFrame(
+        {
+            "doc_a": [f"v{i:03d}" for i in range(600)],
+            "doc_b": [f"e{i % 40:03d}" for i in range(600)],
+            "cosine": rng.uniform(0, 1, 600),
+        }
+    )
     fig = plot_framing.figure_similarity(table, ("vi", "en"))
     (ax,) = fig.axes
     assert len(ax.patches) == plot_framing.TOP_PAIRS and not ax.collections
@@ -126,13 +169,21 @@ def test_long_axis_labels_are_wrapped_too():
 def _keyness_comparison(design: str = "documents"):
     from analysis.stats.keyness import Comparison
 
-    table = pd.DataFrame({"term": ["a", "b", "c", "d", "e", "f"], "g2": [9.0, 6.0, 2.0, -1.5, -4.0, -8.0],
-                          "q": [0.01, 0.2, float("nan"), 0.5, 0.049, 0.001], "design": design})
+    table = pd.DataFrame(
+        {
+            "term": ["a", "b", "c", "d", "e", "f"],
+            "g2": [9.0, 6.0, 2.0, -1.5, -4.0, -8.0],
+            "q": [0.01, 0.2, float("nan"), 0.5, 0.049, 0.001],
+            "design": design,
+        }
+    )
     return Comparison("vi", "en", 20, 20, table)
 
 
 def test_keyness_bars_mark_which_terms_have_q_below_005():
-    fig = plot_framing.figure_keyness([_keyness_comparison()], top_n=3, min_docs=5, title="Keyness by language", empty_note="")
+    fig = plot_framing.figure_keyness(
+        [_keyness_comparison()], top_n=3, min_docs=5, title="Keyness by language", empty_note=""
+    )
     ax = fig.axes[0]
     bars = [p for p in ax.patches if p.get_gid() in ("significant", "not significant")]
     assert len(bars) == 6
@@ -148,8 +199,13 @@ def test_keyness_bars_mark_which_terms_have_q_below_005():
 
 
 def test_keyness_figure_without_a_p_value_says_why_and_marks_nothing():
-    fig = plot_framing.figure_keyness([_keyness_comparison("none: one side is a single cluster")], top_n=3, min_docs=5,
-                                      title="Keyness by outlet", empty_note="")
+    fig = plot_framing.figure_keyness(
+        [_keyness_comparison("none: one side is a single cluster")],
+        top_n=3,
+        min_docs=5,
+        title="Keyness by outlet",
+        empty_note="",
+    )
     ax = fig.axes[0]
     texts = [t.get_text() for t in ax.texts]
     assert "no p-value: one side is a single cluster" in texts

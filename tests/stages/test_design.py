@@ -67,8 +67,14 @@ def test_seed_language_from_one_outlet_gets_a_note_not_a_p_value(design_run):
     language = model[model["term"] == "language[T.vi]"]
     assert len(language) and language["rate_ratio"].notna().all()
     assert language[["se", "df", "p", "rr_low", "rr_high"]].isna().all().all()
-    assert language["note"].str.endswith("language 'en' comes from one outlet ('unstated-B'): its contrast with another "
-                                         "language equals an outlet contrast; no language p-value").all()
+    assert (
+        language["note"]
+        .str.endswith(
+            "language 'en' comes from one outlet ('unstated-B'): its contrast with another "
+            "language equals an outlet contrast; no language p-value"
+        )
+        .all()
+    )
     marginal = pd.read_csv(study.output_dir / "model_marginal_frames.csv")
     english, vietnamese = marginal[marginal["group"] == "en"], marginal[marginal["group"] == "vi"]
     assert english["ci_low"].isna().all() and english["note"].str.contains("comes from one outlet").all()
@@ -98,9 +104,16 @@ def test_series_labels_frames_by_the_frame_label_not_a_concept_of_the_same_id(de
 
 BAD = [
     ('formula = "language"', 'formula = "language + desk"', "[model] formula names 'desk', not a metadata column"),
-    ('groups = [{ language = "vi" }, { language = "en" }]', 'groups = [{ language = "vi" }, { language = "fr" }]',
-     "[[compare]] 'vi-vs-en-within-event' names the group language=fr, which no document has"),
-    ("date = 2024-04-03", "date = 2025-06-01", "[[time.event]] 'son-visit-china' date 2025-06-01 ± 21 days has no document before it"),
+    (
+        'groups = [{ language = "vi" }, { language = "en" }]',
+        'groups = [{ language = "vi" }, { language = "fr" }]',
+        "[[compare]] 'vi-vs-en-within-event' names the group language=fr, which no document has",
+    ),
+    (
+        "date = 2024-04-03",
+        "date = 2025-06-01",
+        "[[time.event]] 'son-visit-china' date 2025-06-01 ± 21 days has no document before it",
+    ),
     ('freq = "month"', 'freq = "year"', "[time] freq = 'year' is not known"),
     ('within = "event"', 'within = "desk"', "[[compare]] 'vi-vs-en-within-event' names 'desk', not a metadata column"),
 ]
@@ -131,13 +144,19 @@ def test_declared_outputs_follow_the_sections():
     files = design_outputs({"time": {"measures": ["frames", "actors"]}, "run": {"figure_formats": ["png"]}})
     assert "time_series_actors.png" in files and "time_events.csv" not in files and "time_lag.md" in files
     files = design_outputs({"model": {"mixed": False}, "compare": [{"name": "x"}]})
-    assert "model_frames_mixed.csv" not in files and "design_contrasts.csv" in files and "design_distributions.tex" in files
+    assert (
+        "model_frames_mixed.csv" not in files
+        and "design_contrasts.csv" in files
+        and "design_distributions.tex" in files
+    )
 
 
 def test_make_fragment_has_the_design_stage(tmp_path):
     shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
     fragment = make_fragment(tmp_path / "study.toml")
-    assert "DESIGN_OUTPUTS :=" in fragment and "analysis/stages/design.py" in fragment and "-m analysis design" in fragment
+    assert (
+        "DESIGN_OUTPUTS :=" in fragment and "analysis/stages/design.py" in fragment and "-m analysis design" in fragment
+    )
 
 
 def test_studies_without_design_sections_keep_their_settings(tmp_path):
@@ -164,8 +183,12 @@ def test_time_and_model_outputs_without_dates_say_why(tmp_path):
     from analysis.stages.design import _model, _time
     from analysis.stats import contrasts as design
 
-    study = load_study_text((ROOT / "study.toml").read_text(encoding="utf-8").replace('formula = "language"', 'formula = "language + spline(date, 4)"'),
-                            tmp_path / "study.toml")
+    study = load_study_text(
+        (ROOT / "study.toml")
+        .read_text(encoding="utf-8")
+        .replace('formula = "language"', 'formula = "language + spline(date, 4)"'),
+        tmp_path / "study.toml",
+    )
     ids = ["a", "b"]
     docvars = pd.DataFrame({"language": ["vi", "en"], "outlet": ["x", "y"], "date": ["soon", "later"]}, index=ids)
     m = design.MeasureTable("frames", pd.DataFrame({"f": [1, 2]}, index=ids), pd.Series([100.0, 100.0], index=ids))
@@ -180,11 +203,13 @@ def test_time_and_model_outputs_without_dates_say_why(tmp_path):
 def test_numbers_quote_the_focal_rate_ratios():
     from analysis.paper.appendix import model_numbers
 
-    model = pd.DataFrame([
-        {"item": "economy_trade", "term": "Intercept", "rate_ratio": 0.04, "rr_low": 0.03, "rr_high": 0.05},
-        {"item": "economy_trade", "term": "language[T.vi]", "rate_ratio": 0.7, "rr_low": 0.11, "rr_high": 4.33},
-        {"item": "security", "term": "language[T.vi]", "rate_ratio": 1.2, "rr_low": np.nan, "rr_high": np.nan},
-    ])
+    model = pd.DataFrame(
+        [
+            {"item": "economy_trade", "term": "Intercept", "rate_ratio": 0.04, "rr_low": 0.03, "rr_high": 0.05},
+            {"item": "economy_trade", "term": "language[T.vi]", "rate_ratio": 0.7, "rr_low": 0.11, "rr_high": 4.33},
+            {"item": "security", "term": "language[T.vi]", "rate_ratio": 1.2, "rr_low": np.nan, "rr_high": np.nan},
+        ]
+    )
     numbers = model_numbers(model)
     assert numbers["RateRatioEconomyTradeVi"][0] == 0.7 and numbers["RateRatioEconomyTradeViLow"][0] == 0.11
     assert numbers["RateRatioEconomyTradeViHigh"][0] == 4.33
@@ -223,12 +248,16 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
         gamma = saved["doc_topic"] * (saved["unit_tokens"] + alpha.sum())[:, None]
         # tomotopy's θ = (n_dk + α) / (n_d + Σα): γ − α are the final sample's whole counts n_dk, summing to n_d.
         counts = gamma - alpha
-        assert np.allclose(counts, np.round(counts), atol=1e-6) and np.allclose(counts.sum(axis=1), saved["unit_tokens"])
+        assert np.allclose(counts, np.round(counts), atol=1e-6) and np.allclose(
+            counts.sum(axis=1), saved["unit_tokens"]
+        )
         rng = keyed_rng(study.model.seed, "composition", name)
         theta_units = models.dirichlet_draws(gamma, study.model.draws, rng)
         docs = [u.split("#")[0] for u in saved["unit_ids"]]
         order = list(dict.fromkeys(docs))
-        theta = np.stack([theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1)
+        theta = np.stack(
+            [theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1
+        )
         formula = "language" if name == "joint" else "1"  # a one-language model has no language contrast
         expected = models.composition(theta, models.design_matrix(docvars.loc[order], formula), rng=rng)
         got = table[table["model"] == name].reset_index(drop=True)
@@ -236,7 +265,11 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
         for column in ("estimate", "se", "ci_low", "ci_high"):
             np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, atol=1e-12)
     assert table["too_small"].all()
-    assert table.loc[table["model"] == "vi", "note"].str.contains("left out (one value in this model's documents): language", regex=False).all()
+    assert (
+        table.loc[table["model"] == "vi", "note"]
+        .str.contains("left out (one value in this model's documents): language", regex=False)
+        .all()
+    )
 
 
 def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run):
@@ -271,16 +304,34 @@ def test_words_contrast_is_keyness_within_one_language(design_run):
     assert set(words["contrast"]) == {"vi-by-event"} and set(words["language"]) == {"vi"}
     assert (words["target_docs"] == 3).all() and (words["reference_docs"] == 1).all() and words["too_small"].all()
     assert words["design"].eq("documents").all() and (words["p"].astype(float) >= 0.25).all()  # 4 documents: 4 splits
-    top = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False).sort_values("g2", ascending=False).iloc[0]
+    top = (
+        pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
+        .sort_values("g2", ascending=False)
+        .iloc[0]
+    )
     assert top["target_count"] > 0 and top["reference_count"] == 0 and keyness_by_group is not None
 
 
 BAD_TOPICS = [
-    ('measures = ["topics", "words"]', 'measures = ["concepts", "words"]\nwithin = "outlet"',
-     "[[compare]] 'vi-by-event' measures words: keyness permutes documents across the whole pair, not within 'outlet'"),
-    ('groups = [{ language = "vi", event = "son_visit_china_2024_04" }, { language = "vi", event = "trung_liu_talks_2024_03" }]',
-     'groups = [{ language = "vi" }, { language = "en" }]',
-     "[[compare]] 'vi-by-event' measures words: its groups are in 2 languages (en, vi), and words across languages are not comparable"),
+    (
+        'measures = ["topics", "words"]',
+        'measures = ["concepts", "words"]\nwithin = "outlet"',
+        (
+            "[[compare]] 'vi-by-event' measures words: keyness permutes documents across the "
+            "whole pair, not within 'outlet'"
+        ),
+    ),
+    (
+        (
+            'groups = [{ language = "vi", event = "son_visit_china_2024_04" }, { language = '
+            '"vi", event = "trung_liu_talks_2024_03" }]'
+        ),
+        'groups = [{ language = "vi" }, { language = "en" }]',
+        (
+            "[[compare]] 'vi-by-event' measures words: its groups are in 2 languages (en, vi), "
+            "and words across languages are not comparable"
+        ),
+    ),
 ]
 FIXES = {"not within": "drop within", "not comparable": 'use measures = ["concepts"]'}
 
@@ -300,7 +351,12 @@ def test_topics_without_the_topics_stage_models_stop_with_one_line(tmp_path, cap
     shutil.copy(ROOT / "study.toml", tmp_path / "study.toml")
     assert main(["design", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and "topic_models/vi" in lines[0] and "not a saved topic model" in lines[0] and "run the topics stage first" in lines[0]
+    assert (
+        len(lines) == 1
+        and "topic_models/vi" in lines[0]
+        and "not a saved topic model" in lines[0]
+        and "run the topics stage first" in lines[0]
+    )
     assert not (tmp_path / "figures" / "model_topics.csv").exists()
 
 
@@ -309,8 +365,13 @@ def test_make_fragment_makes_the_design_stage_depend_on_the_topic_models(tmp_pat
     fragment = make_fragment(tmp_path / "study.toml")
     deps = next(line for line in fragment.splitlines() if line.startswith("STAGE_DEPS_design :="))
     assert "figures/topic_models/joint/unit_tokens.txt" in deps and "figures/topic_models/vi/doc_topic.npy" in deps
-    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace("topics = true ", "topics = false ").replace(
-        'measures = ["frames", "topics"]', 'measures = ["frames"]').replace('measures = ["topics", "words"]', 'measures = ["words"]')
+    text = (
+        (ROOT / "study.toml")
+        .read_text(encoding="utf-8")
+        .replace("topics = true ", "topics = false ")
+        .replace('measures = ["frames", "topics"]', 'measures = ["frames"]')
+        .replace('measures = ["topics", "words"]', 'measures = ["words"]')
+    )
     (tmp_path / "study.toml").write_text(text, encoding="utf-8")
     assert "STAGE_DEPS_design :=" not in make_fragment(tmp_path / "study.toml")
 
@@ -325,7 +386,9 @@ def test_study_toml_lists_every_design_key():
     text = (ROOT / "study.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
     assert sorted(raw["model"]) == sorted(f.name for f in dataclasses.fields(ModelSettings))
-    assert sorted(k if k != "event" else "events" for k in raw["time"]) == sorted(f.name for f in dataclasses.fields(TimeSettings))
+    assert sorted(k if k != "event" else "events" for k in raw["time"]) == sorted(
+        f.name for f in dataclasses.fields(TimeSettings)
+    )
     given = {k for entry in raw["compare"] for k in entry}
     for field in dataclasses.fields(Contrast):
         assert field.name in given or f"# {field.name} = " in text, field.name

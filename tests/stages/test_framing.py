@@ -48,7 +48,9 @@ def test_two_runs_give_the_same_bytes(seed_run):
 
 
 def read(study, name: str) -> pd.DataFrame:
-    return pd.read_csv(study.output_dir / name, dtype={"doc_a": str, "doc_b": str, "doc_id": str}, keep_default_na=False)
+    return pd.read_csv(
+        study.output_dir / name, dtype={"doc_a": str, "doc_b": str, "doc_id": str}, keep_default_na=False
+    )
 
 
 def test_the_english_article_is_paired_with_its_vietnamese_story(seed_run):
@@ -74,7 +76,11 @@ def test_small_groups_are_said_to_be_too_small(seed_run):
     assert tests["note"].str.contains("en has 1 document").all()
     assert (tests["min_p_documents"].astype(float) == 0.4).all()  # 5 documents, 1 of them en: 5 splits, p >= 2/5
     # The one en document is the one en outlet: no language p-value, only the document-level one beside it
-    assert (tests["p_unit"] == "none").all() and (tests["p"].astype(str) == "").all() and (tests["q"].astype(str) == "").all()
+    assert (
+        (tests["p_unit"] == "none").all()
+        and (tests["p"].astype(str) == "").all()
+        and (tests["q"].astype(str) == "").all()
+    )
     assert tests["note"].str.contains("group 'en' comes from one outlet", regex=False).all()
     keyness_en = read(study, "keyness_words_en_by_event.csv")
     assert keyness_en["note"].tolist() == ["only 1 event value among the en documents: nothing to compare"]
@@ -93,13 +99,18 @@ def test_concept_keyness_between_languages_has_no_p_value_when_a_language_is_one
     assert set(concepts["design"]) == {"none: one side is a single cluster"}
     assert (concepts["p"].astype(str) == "").all() and (concepts["q"].astype(str) == "").all()
     assert (concepts["p_tokens"].astype(float) < 0.05).any()
-    assert concepts["note"].str.contains("en has 1 document").all() and concepts["note"].str.contains("93% in simulation").all()
+    assert (
+        concepts["note"].str.contains("en has 1 document").all()
+        and concepts["note"].str.contains("93% in simulation").all()
+    )
     assert "whole outlets" in (study.output_dir / "keyness_concepts_by_language.tex").read_text(encoding="utf-8")
 
 
 def test_outlets_as_the_resampling_cluster(tmp_path):
     shutil.copytree(SEEDS, tmp_path / "seeds")
-    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace('keyness_cluster = ""', 'keyness_cluster = "outlet"')
+    text = (
+        (ROOT / "study.toml").read_text(encoding="utf-8").replace('keyness_cluster = ""', 'keyness_cluster = "outlet"')
+    )
     (tmp_path / "study.toml").write_text(text, encoding="utf-8")
     study = read_study(tmp_path / "study.toml")
     run_framing(study, workers=1)
@@ -138,12 +149,22 @@ def bad_study(tmp_path: Path, framing: str) -> Path:
     "replacement, message",
     [
         ('compare_by = "newspaper"', "[framing] compare_by names 'newspaper', not a metadata column"),
-        ('compare_by = "language"\nkeyness_correction = "continuity"', "[framing] keyness_correction = 'continuity' is not known"),
-        ('compare_by = "language"\nkeyness_cluster = "newspaper"', "[framing] keyness_cluster names 'newspaper', not a metadata column"),
+        (
+            'compare_by = "language"\nkeyness_correction = "continuity"',
+            "[framing] keyness_correction = 'continuity' is not known",
+        ),
+        (
+            'compare_by = "language"\nkeyness_cluster = "newspaper"',
+            "[framing] keyness_cluster names 'newspaper', not a metadata column",
+        ),
     ],
 )
 def test_bad_settings_stop_with_one_line(tmp_path, capsys, replacement, message):
-    text = (ROOT / "study.toml").read_text(encoding="utf-8").replace('keyness_correction = "none"  # none | yates | williams\n', "")
+    text = (
+        (ROOT / "study.toml")
+        .read_text(encoding="utf-8")
+        .replace('keyness_correction = "none"  # none | yates | williams\n', "")
+    )
     text = "".join(line for line in text.splitlines(keepends=True) if not line.startswith("keyness_cluster ="))
     shutil.copytree(SEEDS, tmp_path / "seeds")
     (tmp_path / "study.toml").write_text(text.replace('compare_by = "language"', replacement), encoding="utf-8")
@@ -154,8 +175,11 @@ def test_bad_settings_stop_with_one_line(tmp_path, capsys, replacement, message)
 
 
 def test_declared_outputs_follow_the_settings(tmp_path):
-    settings = {"run": {"figure_formats": ["svg"]}, "corpus": {"languages": ["vi"]},
-                "framing": {"compare_by": "outlet", "keyness_within": ["event"]}}
+    settings = {
+        "run": {"figure_formats": ["svg"]},
+        "corpus": {"languages": ["vi"]},
+        "framing": {"compare_by": "outlet", "keyness_within": ["event"]},
+    }
     names = framing_outputs(settings)
     assert "frame_salience_by_outlet.svg" in names and "keyness_words_vi_by_event.svg" in names
     assert not any(n.endswith(".png") for n in names) and "keyness_words_en_by_event.csv" not in names
@@ -182,8 +206,15 @@ def test_keyness_bars_keep_vietnamese_labels():
 
 
 def test_group_bars_draw_one_bar_per_item_and_group_with_whiskers():
-    table = pd.DataFrame({"label": ["Hợp tác", "Hợp tác", "Biển Đông", "Biển Đông"], "group": ["vi", "en"] * 2,
-                          "mean": [5.0, 7.0, 1.0, 3.0], "ci_low": [4.0, float("nan"), 0.5, float("nan")], "ci_high": [6.0, float("nan"), 2.0, float("nan")]})
+    table = pd.DataFrame(
+        {
+            "label": ["Hợp tác", "Hợp tác", "Biển Đông", "Biển Đông"],
+            "group": ["vi", "en"] * 2,
+            "mean": [5.0, 7.0, 1.0, 3.0],
+            "ci_low": [4.0, float("nan"), 0.5, float("nan")],
+            "ci_high": [6.0, float("nan"), 2.0, float("nan")],
+        }
+    )
     fig, ax = plt.subplots()
     pf.plot_frame_salience(ax, table)
     fig.canvas.draw()
@@ -195,7 +226,9 @@ def test_group_bars_draw_one_bar_per_item_and_group_with_whiskers():
 
 
 def test_fightin_words_and_similarity_and_note():
-    table = keyness([30, 2, 10, 1, 4], [5, 20, 10, 2, 4], ["hợp_tác", "biển_đông", "kinh_tế", "quốc_phòng", "du_lịch"], alpha0=5)
+    table = keyness(
+        [30, 2, 10, 1, 4], [5, 20, 10, 2, 4], ["hợp_tác", "biển_đông", "kinh_tế", "quốc_phòng", "du_lịch"], alpha0=5
+    )
     fig, axes = plt.subplots(1, 3)
     pf.plot_fightin_words(axes[0], table, n_labels=1)
     assert sorted(t.get_text() for t in axes[0].texts) == ["biển đông", "hợp tác"]
@@ -218,12 +251,23 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
     tests = read(study, "frame_tests_by_language.csv")
     from analysis.stats.groups import UNIT_COLUMNS
 
-    assert list(tests.columns[-len(CLUSTER_COLUMNS) - len(UNIT_COLUMNS) - 3:]) == [*CLUSTER_COLUMNS, *UNIT_COLUMNS, "mdd", "too_small", "note"]
+    assert list(tests.columns[-len(CLUSTER_COLUMNS) - len(UNIT_COLUMNS) - 3 :]) == [
+        *CLUSTER_COLUMNS,
+        *UNIT_COLUMNS,
+        "mdd",
+        "too_small",
+        "note",
+    ]
     assert (tests["cluster_by"] == "outlet").all() and (tests["cluster_n"] == 4).all()
     assert tests["effective_clusters"].astype(float).round(6).eq(round(25 / 7, 6)).all()  # sizes 2, 1, 1, 1: 5² / 7
-    assert tests["note"].str.contains("1 outlet cluster(s) in a group: no cluster bootstrap", regex=False).all() and (tests["mdd"].astype(str) == "").all()
+    assert (
+        tests["note"].str.contains("1 outlet cluster(s) in a group: no cluster bootstrap", regex=False).all()
+        and (tests["mdd"].astype(str) == "").all()
+    )
     means = read(study, "frame_salience_by_language.csv")
     vi = means[means["group"] == "vi"]
-    assert (vi["cluster_n"] == 3).all() and vi["note"].str.contains("3 outlet clusters (fewer than 10)", regex=False).all()
+    assert (vi["cluster_n"] == 3).all() and vi["note"].str.contains(
+        "3 outlet clusters (fewer than 10)", regex=False
+    ).all()
     actors = read(study, "actor_salience_by_language.csv")
     assert (actors.loc[actors["group"] == "en", "cluster_n"] == 1).all()

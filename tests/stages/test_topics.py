@@ -32,13 +32,30 @@ TRADE_EN = (
 )
 SEA_EN = (
     "Fishermen fish at sea.\nFishing boats of fishermen go to sea.\nBoth sides keep peace at sea.\n"
-    "Peace at sea is a common interest.\nFishermen need protection at sea.\nFishing boats and fishermen return safely.\n"
+    "Peace at sea is a common interest.\nFishermen need protection at sea.\nFishing "
+    "boats and fishermen return safely.\n"
 )
 CONCEPT_MAP = {
-    "vi": {"thương_mại": "trade", "đầu_tư": "investment", "doanh_nghiệp": "company", "biển": "sea",
-           "ngư_dân": "fisher", "tàu_cá": "boat", "hòa_bình": "peace", "tăng": "growth"},
-    "en": {"trade": "trade", "investment": "investment", "company": "company", "sea": "sea",
-           "fisherman": "fisher", "boat": "boat", "peace": "peace", "grow": "growth"},
+    "vi": {
+        "thương_mại": "trade",
+        "đầu_tư": "investment",
+        "doanh_nghiệp": "company",
+        "biển": "sea",
+        "ngư_dân": "fisher",
+        "tàu_cá": "boat",
+        "hòa_bình": "peace",
+        "tăng": "growth",
+    },
+    "en": {
+        "trade": "trade",
+        "investment": "investment",
+        "company": "company",
+        "sea": "sea",
+        "fisherman": "fisher",
+        "boat": "boat",
+        "peace": "peace",
+        "grow": "growth",
+    },
 }
 STUDY = """
 [corpus]
@@ -154,7 +171,10 @@ def test_without_a_concept_map_the_cross_lingual_outputs_are_skipped(tmp_path, m
 
 
 def test_single_language_study_declares_no_cross_lingual_files(tmp_path):
-    study_path = make_study(tmp_path, STUDY.replace('metadata = "corpus/metadata.csv"', 'metadata = "corpus/metadata.csv"\nlanguages = ["vi"]'))
+    study_path = make_study(
+        tmp_path,
+        STUDY.replace('metadata = "corpus/metadata.csv"', 'metadata = "corpus/metadata.csv"\nlanguages = ["vi"]'),
+    )
     files = declared(study_path)
     assert not [f for f in files if "joint" in f or "alignment" in f or "_en" in f]
     assert "topic_top_terms_vi.png" in files
@@ -164,7 +184,10 @@ def test_single_language_study_declares_no_cross_lingual_files(tmp_path):
     "change,message",
     [
         (("k_range = [2, 3]", "k = 50"), "[topics] k: k = 50: model 'vi' has only 12 units with terms"),
-        (("top_n = 5", "top_n = 5\nno_below = 20"), "[topics] no_below: no_below = 20: model 'vi' has no term left after dictionary filtering"),
+        (
+            ("top_n = 5", "top_n = 5\nno_below = 20"),
+            "[topics] no_below: no_below = 20: model 'vi' has no term left after dictionary filtering",
+        ),
         (("top_n = 5", "top_n = 5\nprevalence_by = ['region']"), "prevalence_by names 'region', not a metadata column"),
         (("top_n = 5", "top_n = 5\nalpha = 'flat'"), "[topics] alpha = 'flat' is not known"),
     ],
@@ -178,7 +201,8 @@ def test_bad_input_is_one_line_and_exit_status_2(tmp_path, capsys, change, messa
 
 
 def test_one_unit_per_language_is_a_clear_error(tmp_path, capsys):
-    study_path = write_study(tmp_path, [("v1", "vi", "Thương mại tăng mạnh."), ("e1", "en", "Trade grew strongly.")],
-                             study_text=STUDY)
+    study_path = write_study(
+        tmp_path, [("v1", "vi", "Thương mại tăng mạnh."), ("e1", "en", "Trade grew strongly.")], study_text=STUDY
+    )
     assert main(["topics", "--study", str(study_path), "--quiet"]) == 2
     assert "only 1 unit with terms (of 1); a topic model needs at least 2" in capsys.readouterr().err

@@ -133,7 +133,9 @@ def test_scripted_coders_give_hand_computed_accuracy_and_correction(sheets_run, 
     # en: every unit coded (weight 1): TP = 1 of 2 flagged, 1 reference positive
     assert acc.loc["en", "precision"] == pytest.approx(0.5) and acc.loc["en", "recall"] == pytest.approx(1.0)
     diff = pd.read_csv(out / "validation_differential_error.csv").set_index("metric")
-    assert diff.loc["precision", "difference"] == pytest.approx(0.5) and diff.loc["recall", "difference"] == pytest.approx(3 / 4.5 - 1)
+    assert diff.loc["precision", "difference"] == pytest.approx(0.5) and diff.loc[
+        "recall", "difference"
+    ] == pytest.approx(3 / 4.5 - 1)
     prev = pd.read_csv(out / "validation_corrected_prevalence.csv").set_index("quantity")
     # vi: (3 hits + the miss / (2/3)) / 6 = 0.75, naive 3/6; en: (2 - 1) / 4 = 0.25, naive 2/4
     assert prev.loc["vi", "estimate"] == pytest.approx(0.75) and prev.loc["vi", "naive"] == pytest.approx(0.5)
@@ -164,14 +166,23 @@ def _edit(coded: Path, coder: str, change) -> None:
     sheet.to_csv(path, index=False)
 
 
-@pytest.mark.parametrize("case, expected", [
-    ("unknown unit", r"coding_sheet_coder1\.csv: .*unit zzz was not drawn"),
-    ("missing code", r"coding_sheet_coder1\.csv: row 3 .*no code in column 'economy_trade' \(fix: enter 1"),
-    ("out of range", r"coding_sheet_coder2\.csv: row 2 .*code '2' .*not 0 or 1 \(fix: enter 1"),
-    ("another draw", r"coding_sheet_coder1\.csv: row 2 .*draw_id 'abc' is not this design's .* \(fix: use the sheet made for this draw"),
-    ("missing coder", r"coding_sheet_coder2\.csv: coder coder2's filled sheet is missing \(fix: put it there"),
-    ("wrong coder", r"coding_sheet_coder2\.csv: row 2 \(coder coder1\): the sheet of coder coder2 names coder 'coder1'"),
-])
+@pytest.mark.parametrize(
+    "case, expected",
+    [
+        ("unknown unit", r"coding_sheet_coder1\.csv: .*unit zzz was not drawn"),
+        ("missing code", r"coding_sheet_coder1\.csv: row 3 .*no code in column 'economy_trade' \(fix: enter 1"),
+        ("out of range", r"coding_sheet_coder2\.csv: row 2 .*code '2' .*not 0 or 1 \(fix: enter 1"),
+        (
+            "another draw",
+            r"coding_sheet_coder1\.csv: row 2 .*draw_id 'abc' is not this design's .* \(fix: use the sheet made for this draw",
+        ),
+        ("missing coder", r"coding_sheet_coder2\.csv: coder coder2's filled sheet is missing \(fix: put it there"),
+        (
+            "wrong coder",
+            r"coding_sheet_coder2\.csv: row 2 \(coder coder1\): the sheet of coder coder2 names coder 'coder1'",
+        ),
+    ],
+)
 def test_a_bad_sheet_is_one_line_exit_2_and_nothing_written(sheets_run, tmp_path, capsys, case, expected):
     import re
 
@@ -199,10 +210,18 @@ def test_a_tie_without_adjudication_is_refused_and_adjudicated_csv_decides_it(sh
     design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
     en_none = sorted(u["unit_id"] for u in design["units"] if u["stratum"] == "en|none")
     fill(out, coded, flips={})
-    _edit(coded, "coder2", lambda s: s.__setitem__("economy_trade", ["1" if u in en_none else c for u, c in zip(s["unit_id"], s["economy_trade"])]))
+    _edit(
+        coded,
+        "coder2",
+        lambda s: s.__setitem__(
+            "economy_trade", ["1" if u in en_none else c for u, c in zip(s["unit_id"], s["economy_trade"])]
+        ),
+    )
     line = refused(study_path, out, capsys)
     assert "stratum 'en|none' has no coded unit with a reference code" in line and "adjudicated.csv" in line
-    pd.DataFrame({"unit_id": en_none, "frame": "economy_trade", "code": [0, 1]}).to_csv(coded / "adjudicated.csv", index=False)
+    pd.DataFrame({"unit_id": en_none, "frame": "economy_trade", "code": [0, 1]}).to_csv(
+        coded / "adjudicated.csv", index=False
+    )
     run_validation(read_study(study_path))
     acc = pd.read_csv(out / "validation_accuracy.csv").set_index("language")
     assert acc.loc["en", "recall"] == pytest.approx(2 / 3)  # 2 hits true, 1 of 2 non-hits adjudicated present
@@ -213,12 +232,19 @@ def test_a_validation_key_error_is_one_line(tmp_path, capsys):
     study_path = make_study(tmp_path, 'unit = "sentence"\n')
     assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    assert lines == [f'error: {study_path}: [validation] unit = \'sentence\' is not a unit people can code yet (only whole documents) (fix: use unit = "document")']
+    assert lines == [
+        (
+            f"error: {study_path}: [validation] unit = 'sentence' is not a unit people can code "
+            'yet (only whole documents) (fix: use unit = "document")'
+        )
+    ]
     assert not (tmp_path / "out").exists()
 
 
 def test_an_unknown_frame_is_one_line(tmp_path, capsys):
-    study_path = write_study(tmp_path, DOCS, study_text=STUDY.replace('frames = ["economy_trade"]', 'frames = ["economy"]'))
+    study_path = write_study(
+        tmp_path, DOCS, study_text=STUDY.replace('frames = ["economy_trade"]', 'frames = ["economy"]')
+    )
     assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "[validation] frames names ['economy'], not frames of the codebook" in lines[0]
@@ -256,15 +282,22 @@ def test_pattern_audit_false_hit_share_by_hand(tmp_path):
     table = pd.read_csv(out / "validation_pattern_audit.csv", keep_default_na=False)
     trade = table[(table["language"] == "en") & (table["pattern"] == "trade")]
     assert trade["false_hit_share"].astype(float).tolist() == pytest.approx([expected] * (1 + len(false_trade)))
-    assert set(trade["pattern_docs"]) == {1 + len(false_trade)} and expected != pytest.approx(len(false_trade) / (1 + len(false_trade)))
+    assert set(trade["pattern_docs"]) == {1 + len(false_trade)} and expected != pytest.approx(
+        len(false_trade) / (1 + len(false_trade))
+    )
     assert sorted(trade["unit_id"]) == sorted(["e1", *false_trade])
     invest = table[table["pattern"] == "investment"]
     assert invest["false_hit_share"].astype(float).tolist() == [0.0] and invest["keyword"].tolist() == ["investment"]
     assert invest["left"].tolist() == ["two countries promote trade and"]  # five words of context
     vi = table[table["language"] == "vi"]
     assert (vi["false_hit_share"].astype(float) == 0).all()
-    assert "thương mại" in set(vi["keyword"]) and not vi[["left", "keyword", "right"]].apply(lambda c: c.str.contains("_")).any().any()
-    assert table.iloc[0]["language"] == "en" and table.iloc[0]["pattern"] == "trade"  # the worst pattern first within a language
+    assert (
+        "thương mại" in set(vi["keyword"])
+        and not vi[["left", "keyword", "right"]].apply(lambda c: c.str.contains("_")).any().any()
+    )
+    assert (
+        table.iloc[0]["language"] == "en" and table.iloc[0]["pattern"] == "trade"
+    )  # the worst pattern first within a language
     assert "a pattern with few hits says little" in (out / "validation_pattern_audit.tex").read_text(encoding="utf-8")
 
 
@@ -275,8 +308,12 @@ def _model_inputs(out: Path, study_path: Path, flips: dict[str, int]) -> pd.Data
 
     design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
     meta = pd.read_csv(study_path.parent / "corpus" / "metadata.csv", dtype=str).set_index("doc_id").sort_index()
-    hit = {d: int(any(t in text.lower() for t in ("trade", "investment", "thương mại", "đầu tư", "kim ngạch", "doanh nghiệp")))
-           for d, _, text in DOCS}
+    hit = {
+        d: int(
+            any(t in text.lower() for t in ("trade", "investment", "thương mại", "đầu tư", "kim ngạch", "doanh nghiệp"))
+        )
+        for d, _, text in DOCS
+    }
     strata = {d: f"{meta.loc[d, 'language']}|{'hit' if hit[d] else 'none'}" for d in meta.index}
     coded = {u["unit_id"] for u in design["units"]}
     x = design_matrix(meta, "language")
@@ -304,14 +341,23 @@ def test_corrected_model_is_dsl_regression_and_naive_is_ols(sheets_run, tmp_path
     assert sorted(p.relative_to(out).as_posix() for p in paths) == sorted(declared(study_path)) == sorted(written(out))
     table = pd.read_csv(out / "validation_corrected_model.csv").set_index("term")
     data, terms = _model_inputs(out, study_path, flips)
-    direct = dsl_regression(data, outcome="y", predicted="yhat", pi="pi", covariates=terms, intercept=False, cluster="outlet").table.set_index("term")
+    direct = dsl_regression(
+        data, outcome="y", predicted="yhat", pi="pi", covariates=terms, intercept=False, cluster="outlet"
+    ).table.set_index("term")
     for column in ("estimate", "se", "low", "high", "naive", "naive_se"):
-        assert table.loc[terms, column].to_numpy() == pytest.approx(direct.loc[terms, column].to_numpy(), rel=1e-8, abs=1e-9), column  # CSV keeps 10 digits
-    assert table.loc["language[T.vi]", "estimate"] != pytest.approx(table.loc["language[T.vi]", "naive"])  # the codes moved it
+        assert table.loc[terms, column].to_numpy() == pytest.approx(
+            direct.loc[terms, column].to_numpy(), rel=1e-8, abs=1e-9
+        ), column  # CSV keeps 10 digits
+    assert table.loc["language[T.vi]", "estimate"] != pytest.approx(
+        table.loc["language[T.vi]", "naive"]
+    )  # the codes moved it
     ols = sm.OLS(data["yhat"].to_numpy(float), data[terms].to_numpy(float)).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["outlet"])[0], "use_correction": False})
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(data["outlet"])[0], "use_correction": False}
+    )
     assert table.loc[terms, "naive"].to_numpy() == pytest.approx(np.asarray(ols.params), abs=1e-9)
-    assert table.loc[terms, "naive_se"].to_numpy() == pytest.approx(np.asarray(ols.bse), abs=1e-8)  # sqrt of a rounding-level variance
+    assert table.loc[terms, "naive_se"].to_numpy() == pytest.approx(
+        np.asarray(ols.bse), abs=1e-8
+    )  # sqrt of a rounding-level variance
     assert set(table["clusters"]) == {2} and set(table["n_coded"]) == {8} and table["note"].isna().all()
     assert "linear probability model" in table["method"].iloc[0] and "clustered by outlet" in table["method"].iloc[0]
     caption = (out / "validation_corrected_model.tex").read_text(encoding="utf-8")
@@ -322,7 +368,9 @@ def test_a_one_outlet_language_gets_no_se_in_the_corrected_model(tmp_path):
     outlets = {"outlet": ["a", "b", "a", "b", "a", "b", "BBC", "BBC", "BBC", "BBC"]}
     study_path = write_study(tmp_path, DOCS, extra_columns=outlets, study_text=STUDY)
     run_validation(read_study(study_path))
-    study_path = write_study(tmp_path, DOCS, extra_columns=outlets, study_text=STUDY + 'codes = "coded"\n[model]\nformula = "language"\n')
+    study_path = write_study(
+        tmp_path, DOCS, extra_columns=outlets, study_text=STUDY + 'codes = "coded"\n[model]\nformula = "language"\n'
+    )
     fill(tmp_path / "out", tmp_path / "coded", flips={})
     run_validation(read_study(study_path))
     table = pd.read_csv(tmp_path / "out" / "validation_corrected_model.csv").set_index("term")
@@ -336,6 +384,8 @@ def test_the_corrected_model_is_declared_only_with_codes_and_a_model():
         return {n.rsplit(".", 1)[0] for n in declared_outputs(settings)["validation"]}
 
     assert "validation_pattern_audit" in stems({"validation": {"codes": "c"}}) - stems({"validation": {}})
-    assert "validation_corrected_model" not in stems({"validation": {"codes": "c"}}) | stems({"validation": {}, "model": {}})
+    assert "validation_corrected_model" not in stems({"validation": {"codes": "c"}}) | stems(
+        {"validation": {}, "model": {}}
+    )
     with_model = declared_outputs({"validation": {"codes": "c"}, "model": {"formula": "language"}})["validation"]
     assert {f"validation_corrected_model.{ext}" for ext in ("csv", "tex", "md")} <= set(with_model)

@@ -43,8 +43,10 @@ def test_confounded_language_is_named_in_one_line():
     assert design.nested and design.confounded == ("en",)
     assert dict(design.clusters_per_group) == {"vi": 2, "en": 1}
     assert design.docs_per_cluster["en"] == (3, 3.0, 3) and design.docs_per_cluster["vi"] == (2, 2.0, 2)
-    assert design.problem == ("language 'en' comes from one outlet ('BBC'): its contrast with another language equals "
-                              "an outlet contrast; no language p-value")
+    assert design.problem == (
+        "language 'en' comes from one outlet ('BBC'): its contrast with another language equals "
+        "an outlet contrast; no language p-value"
+    )
     assert "\n" not in design.problem
 
 
@@ -86,8 +88,10 @@ def test_outlet_permutation_exact_matches_enumeration_by_scipy():
     outlets = list("AABBCCDD")
     means = {"A": 0.5, "B": 3.0, "C": 2.0, "D": 6.0}
     t_obs = _welch_t([0.5, 3.0], [2.0, 6.0])
-    ts = [_welch_t([means[o] for o in pick], [means[o] for o in "ABCD" if o not in pick])
-          for pick in itertools.combinations("ABCD", 2)]
+    ts = [
+        _welch_t([means[o] for o in pick], [means[o] for o in "ABCD" if o not in pick])
+        for pick in itertools.combinations("ABCD", 2)
+    ]
     expected = sum(abs(t) >= abs(t_obs) - 1e-12 for t in ts) / 6
     r = outlet_permutation_test(values, labels, outlets, a="a", b="b", n_resamples=100)
     assert r.exact and r.n_arrangements == 6
@@ -100,8 +104,9 @@ def test_outlet_permutation_exact_matches_enumeration_by_scipy():
 
 def test_outlet_permutation_most_extreme_by_hand():
     # outlet means a: {0, 1}, b: {10, 12}: observed split and its swap are the two most extreme of 6
-    r = outlet_permutation_test([0, 0, 1, 1, 10, 10, 12, 12], list("aaaabbbb"), list("AABBCCDD"), a="a", b="b",
-                                n_resamples=10)
+    r = outlet_permutation_test(
+        [0, 0, 1, 1, 10, 10, 12, 12], list("aaaabbbb"), list("AABBCCDD"), a="a", b="b", n_resamples=10
+    )
     assert r.p == pytest.approx(2 / 6)
 
 
@@ -126,13 +131,22 @@ def test_outlet_permutation_refuses_one_outlet_language():
     assert str(info.value) == nesting(labels, outlets).problem
     assert "'en' comes from one outlet ('BBC')" in str(info.value)
     with pytest.raises(ValueError, match="not nested"):
-        outlet_permutation_test(np.arange(6.0), ["vi", "vi", "vi", "en", "en", "en"], ["A", "B", "C", "C", "D", "E"],
-                                a="vi", b="en", n_resamples=100)
+        outlet_permutation_test(
+            np.arange(6.0),
+            ["vi", "vi", "vi", "en", "en", "en"],
+            ["A", "B", "C", "C", "D", "E"],
+            a="vi",
+            b="en",
+            n_resamples=100,
+        )
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.integers(1, 3), min_size=2, max_size=4), st.lists(st.integers(1, 3), min_size=2, max_size=4),
-       st.integers(0, 2**32 - 1))
+@given(
+    st.lists(st.integers(1, 3), min_size=2, max_size=4),
+    st.lists(st.integers(1, 3), min_size=2, max_size=4),
+    st.integers(0, 2**32 - 1),
+)
 def test_outlet_permutation_swap_symmetry(sizes_a, sizes_b, seed):
     rng = np.random.default_rng(seed)
     sizes = sizes_a + sizes_b
@@ -224,8 +238,10 @@ def test_cr2_is_unbiased_under_working_model(case):
     M = np.linalg.inv(X.T @ (X * w[:, None]))
     truth = M @ X.T @ (X * (w**2 * phi)[:, None]) @ M
     for kind, unbiased in (("CR2", True), ("CR0", False)):  # CR0 is biased down: the check can fail
-        expected = sum(cr2_ols(X, math.sqrt(phi[i]) * np.eye(n)[i], clusters, weights=w, target=phi, kind=kind).vcov
-                       for i in range(n))
+        expected = sum(
+            cr2_ols(X, math.sqrt(phi[i]) * np.eye(n)[i], clusters, weights=w, target=phi, kind=kind).vcov
+            for i in range(n)
+        )
         assert np.allclose(expected, truth, rtol=1e-9, atol=1e-12) == unbiased
 
 
@@ -338,8 +354,10 @@ def test_wild_bootstrap_enumeration_matches_statsmodels_loop():
     X, y, clusters = _clustered_data(rng, [3, 5, 2, 6, 4], p=3)
     t_obs = sm.OLS(y, X).fit(cov_type="cluster", cov_kwds={"groups": clusters}).tvalues[1]
     vectors = np.array(list(itertools.product([1.0, -1.0], repeat=5)))
-    t_star = [sm.OLS(ys, X).fit(cov_type="cluster", cov_kwds={"groups": clusters}).tvalues[1]
-              for ys in _restricted_draws(X, y, clusters, 1, vectors)]
+    t_star = [
+        sm.OLS(ys, X).fit(cov_type="cluster", cov_kwds={"groups": clusters}).tvalues[1]
+        for ys in _restricted_draws(X, y, clusters, 1, vectors)
+    ]
     expected = np.mean(np.abs(t_star) >= abs(t_obs) - 1e-9)
     r = wild_cluster_bootstrap(X, y, clusters, coef=1, n_resamples=100, weights="rademacher")
     assert r.enumerated and r.n_resamples == 32

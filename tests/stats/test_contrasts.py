@@ -13,14 +13,25 @@ from analysis.stats.contrasts import Contrast, MeasureTable
 
 
 def test_parse_contrasts_reads_every_field():
-    raw = [{"name": "vi-en", "groups": [{"language": "vi", "section": "business"}, {"language": "en", "section": "business"}],
-            "within": "event", "subset": "outlet in ['A', 'B']", "measures": ["frames", "actors"], "correction": "bh", "cluster": "outlet"},
-           {"name": "crossed", "by": ["language", "section"]}]
+    raw = [
+        {
+            "name": "vi-en",
+            "groups": [{"language": "vi", "section": "business"}, {"language": "en", "section": "business"}],
+            "within": "event",
+            "subset": "outlet in ['A', 'B']",
+            "measures": ["frames", "actors"],
+            "correction": "bh",
+            "cluster": "outlet",
+        },
+        {"name": "crossed", "by": ["language", "section"]},
+    ]
     contrasts, problems = design.parse_contrasts(raw, "s.toml")
     assert problems == []
     c = contrasts[0]
     assert c.groups == ((("language", "vi"), ("section", "business")), (("language", "en"), ("section", "business")))
-    assert c.subset == (("outlet", ("A", "B")),) and c.within == "event" and c.correction == "bh" and c.cluster == "outlet"
+    assert (
+        c.subset == (("outlet", ("A", "B")),) and c.within == "event" and c.correction == "bh" and c.cluster == "outlet"
+    )
     assert c.measures == ("frames", "actors")
     assert c.exposure == "sentences"
     assert design.parse_contrasts([{**raw[1], "exposure": "tokens"}], "s.toml")[0][0].exposure == "tokens"
@@ -28,16 +39,25 @@ def test_parse_contrasts_reads_every_field():
     assert c.columns() == ["language", "section", "outlet", "event"]
 
 
-@pytest.mark.parametrize("entry, needle", [
-    ({"name": "x", "groups": [{"language": "vi"}]}, "names 1 group"),
-    ({"name": "x"}, "either groups"),
-    ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "measures": ["nonsense"]}, "measures"),
-    ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "subset": "outlet maybe A"}, "not understood"),
-    ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "correction": "bonferroni"}, "correction"),
-    ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "typo": 1}, "unknown key 'typo'"),
-    ({"name": "", "groups": [{"language": "vi"}, {"language": "en"}]}, "name"),
-    ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "exposure": "words"}, "exposure = 'words' is not known"),
-])
+@pytest.mark.parametrize(
+    "entry, needle",
+    [
+        ({"name": "x", "groups": [{"language": "vi"}]}, "names 1 group"),
+        ({"name": "x"}, "either groups"),
+        ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "measures": ["nonsense"]}, "measures"),
+        (
+            {"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "subset": "outlet maybe A"},
+            "not understood",
+        ),
+        ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "correction": "bonferroni"}, "correction"),
+        ({"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "typo": 1}, "unknown key 'typo'"),
+        ({"name": "", "groups": [{"language": "vi"}, {"language": "en"}]}, "name"),
+        (
+            {"name": "x", "groups": [{"language": "vi"}, {"language": "en"}], "exposure": "words"},
+            "exposure = 'words' is not known",
+        ),
+    ],
+)
 def test_parse_contrasts_names_each_problem_in_one_line(entry, needle):
     _, problems = design.parse_contrasts([entry], "s.toml")
     assert len(problems) == 1
@@ -45,15 +65,23 @@ def test_parse_contrasts_names_each_problem_in_one_line(entry, needle):
 
 
 def _docvars():
-    return pd.DataFrame({"language": ["vi", "vi", "en", "en", "vi", "en"], "section": ["biz", "world", "biz", "world", "biz", "biz"],
-                         "outlet": ["A", "A", "B", "B", "C", "D"]}, index=[f"d{i}" for i in range(6)])
+    return pd.DataFrame(
+        {
+            "language": ["vi", "vi", "en", "en", "vi", "en"],
+            "section": ["biz", "world", "biz", "world", "biz", "biz"],
+            "outlet": ["A", "A", "B", "B", "C", "D"],
+        },
+        index=[f"d{i}" for i in range(6)],
+    )
 
 
 def test_contrast_problems_missing_column_and_group():
     docvars = _docvars()
     c = Contrast("c", groups=((("language", "vi"),), (("language", "fr"),)))
     problems = design.contrast_problems(c, docvars, "s.toml")
-    assert len(problems) == 1 and "language=fr, which no document has" in str(problems[0]) and "en, vi" in str(problems[0])
+    assert (
+        len(problems) == 1 and "language=fr, which no document has" in str(problems[0]) and "en, vi" in str(problems[0])
+    )
     c = Contrast("c", groups=((("language", "vi"),), (("language", "en"),)), within="desk")
     assert "names 'desk', not a metadata column" in str(design.contrast_problems(c, docvars, "s.toml")[0])
     c = Contrast("c", groups=((("language", "vi"),), (("language", "en"),)), subset=(("outlet", ("Z",)),))
@@ -63,9 +91,17 @@ def test_contrast_problems_missing_column_and_group():
 def test_crossed_groups_without_a_combined_column():
     docvars = _docvars()
     labels = design.assign_groups(Contrast("x", by=("language", "section")), docvars)
-    assert labels.tolist() == ["language=vi & section=biz", "language=vi & section=world", "language=en & section=biz",
-                               "language=en & section=world", "language=vi & section=biz", "language=en & section=biz"]
-    sub = design.assign_groups(Contrast("x", groups=((("language", "vi"),), (("language", "en"),)), subset=(("section", ("biz",)),)), docvars)
+    assert labels.tolist() == [
+        "language=vi & section=biz",
+        "language=vi & section=world",
+        "language=en & section=biz",
+        "language=en & section=world",
+        "language=vi & section=biz",
+        "language=en & section=biz",
+    ]
+    sub = design.assign_groups(
+        Contrast("x", groups=((("language", "vi"),), (("language", "en"),)), subset=(("section", ("biz",)),)), docvars
+    )
     assert sub.isna().tolist() == [False, True, False, True, False, False]
 
 
@@ -119,10 +155,15 @@ def test_stratified_permutation_test_one_stratum_equals_plain_permutation():
     rng = np.random.default_rng(0)
     x = rng.normal(size=30) + np.r_[np.zeros(15), np.ones(15)]
     labels = np.array(["a"] * 15 + ["b"] * 15, dtype=object)
-    diff, p = design.stratified_permutation_test(x, labels, np.zeros(30), a="a", b="b", n_resamples=2000, rng=np.random.default_rng(1))
+    diff, p = design.stratified_permutation_test(
+        x, labels, np.zeros(30), a="a", b="b", n_resamples=2000, rng=np.random.default_rng(1)
+    )
     assert diff == pytest.approx(x[:15].mean() - x[15:].mean())
     from scipy import stats
-    ref = stats.permutation_test((x[:15], x[15:]), lambda a, b: a.mean() - b.mean(), n_resamples=2000, rng=np.random.default_rng(2)).pvalue
+
+    ref = stats.permutation_test(
+        (x[:15], x[15:]), lambda a, b: a.mean() - b.mean(), n_resamples=2000, rng=np.random.default_rng(2)
+    ).pvalue
     assert abs(p - ref) < 0.03
 
 
@@ -135,8 +176,12 @@ def test_stratified_test_removes_a_confounder_and_keeps_its_level():
         strata = np.array(["hi"] * 20 + ["lo"] * 20, dtype=object)
         labels = np.array(["a"] * 16 + ["b"] * 4 + ["a"] * 4 + ["b"] * 16, dtype=object)
         x = np.where(strata == "hi", 3.0, 0.0) + rng.normal(size=40)
-        _, p = design.stratified_permutation_test(x, labels, strata, a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 1000))
-        _, p0 = design.stratified_permutation_test(x, labels, np.zeros(40), a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 2000))
+        _, p = design.stratified_permutation_test(
+            x, labels, strata, a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 1000)
+        )
+        _, p0 = design.stratified_permutation_test(
+            x, labels, np.zeros(40), a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 2000)
+        )
         rejections_strat += p < 0.05
         rejections_plain += p0 < 0.05
     assert rejections_plain >= 55
@@ -147,6 +192,7 @@ def test_document_level_distribution_test_does_not_treat_hits_as_independent():
     # Null: each document is either a "trade" or a "security" article (all its hits in one frame),
     # group irrelevant. The hit-level chi2 rejects far too often; the document permutation ~5%.
     from scipy import stats
+
     chi_rej, perm_rej, runs = 0, 0, 40
     for seed in range(runs):
         rng = np.random.default_rng(seed)
@@ -156,7 +202,9 @@ def test_document_level_distribution_test_does_not_treat_hits_as_independent():
         counts = np.zeros((n, 2))
         counts[np.arange(n), kind] = hits
         labels = np.array(["a"] * 20 + ["b"] * 20, dtype=object)
-        r = design.distribution_permutation_test(counts, labels, a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 99))
+        r = design.distribution_permutation_test(
+            counts, labels, a="a", b="b", n_resamples=300, rng=np.random.default_rng(seed + 99)
+        )
         table = np.array([counts[:20].sum(axis=0), counts[20:].sum(axis=0)])
         chi_rej += stats.chi2_contingency(table, correction=False).pvalue < 0.05
         perm_rej += r["p"] < 0.05
@@ -168,21 +216,39 @@ def test_document_level_distribution_test_does_not_treat_hits_as_independent():
 def test_compare_reports_every_pair_and_adjusts_across_the_family():
     rng = np.random.default_rng(5)
     n = 60
-    docvars = pd.DataFrame({"language": rng.choice(["vi", "en", "fr"], n), "section": rng.choice(["biz", "world"], n),
-                            "outlet": rng.choice(list("ABCDEFGHIJKL"), n)}, index=[f"d{i}" for i in range(n)])
+    docvars = pd.DataFrame(
+        {
+            "language": rng.choice(["vi", "en", "fr"], n),
+            "section": rng.choice(["biz", "world"], n),
+            "outlet": rng.choice(list("ABCDEFGHIJKL"), n),
+        },
+        index=[f"d{i}" for i in range(n)],
+    )
     counts = pd.DataFrame({"trade": rng.poisson(3, n), "security": rng.poisson(1, n)}, index=docvars.index)
     exposure = pd.Series(rng.integers(200, 400, n), index=docvars.index)
-    c = Contrast("three", groups=((("language", "vi"),), (("language", "en"),), (("language", "fr"),)), within="section", cluster="outlet")
-    table = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100)
+    c = Contrast(
+        "three",
+        groups=((("language", "vi"),), (("language", "en"),), (("language", "fr"),)),
+        within="section",
+        cluster="outlet",
+    )
+    table = design.compare(
+        c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
+    )
     assert len(table) == 3 * 2
-    assert list(zip(table["group_a"], table["group_b"]))[::2] == [("language=vi", "language=en"), ("language=vi", "language=fr"),
-                                                                  ("language=en", "language=fr")]
+    assert list(zip(table["group_a"], table["group_b"]))[::2] == [
+        ("language=vi", "language=en"),
+        ("language=vi", "language=fr"),
+        ("language=en", "language=fr"),
+    ]
     np.testing.assert_allclose(table["p_adjusted"], multipletests(table["p"], method="holm")[1])
     row = table.iloc[0]
     rate = 1000 * counts["trade"] / exposure
     assert row["mean_a"] == pytest.approx(rate[docvars["language"] == "vi"].mean())
     assert row["strata"] == 2 and row["clusters"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
-    again = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100)
+    again = design.compare(
+        c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
+    )
     pd.testing.assert_frame_equal(table, again)
 
 
@@ -200,13 +266,22 @@ def test_compare_takes_its_p_from_outlets_when_they_nest_in_the_groups():
     counts = pd.DataFrame({"trade": rng.poisson(4, 30)}, index=ids)
     exposure = pd.Series(np.full(30, 500.0), index=ids)
     c = Contrast("vi-en", groups=((("language", "vi"),), (("language", "en"),)), cluster="outlet")
-    row = design.compare(c, MeasureTable("frames", counts, exposure), docvars, n_resamples=500, seed=3, mdd_simulations=50).iloc[0]
+    row = design.compare(
+        c, MeasureTable("frames", counts, exposure), docvars, n_resamples=500, seed=3, mdd_simulations=50
+    ).iloc[0]
     rate = (1000 * counts["trade"] / exposure).to_numpy()
     labels = np.where(language == "vi", "language=vi", "language=en").astype(object)
     by_hand = outlet_permutation_test(rate, labels, outlets, a="language=vi", b="language=en", n_resamples=500)
-    assert row["p_unit"] == "outlets" and row["p"] == pytest.approx(by_hand.p) and by_hand.exact and by_hand.n_arrangements == 20
+    assert (
+        row["p_unit"] == "outlets"
+        and row["p"] == pytest.approx(by_hand.p)
+        and by_hand.exact
+        and by_hand.n_arrangements == 20
+    )
     assert row["p_documents"] != row["p"] and 0 < row["p_documents"] <= 1
     one = docvars.assign(outlet=np.where(language == "en", "Z", outlets))
-    lone = design.compare(c, MeasureTable("frames", counts, exposure), one, n_resamples=500, seed=3, mdd_simulations=50).iloc[0]
+    lone = design.compare(
+        c, MeasureTable("frames", counts, exposure), one, n_resamples=500, seed=3, mdd_simulations=50
+    ).iloc[0]
     assert lone["p_unit"] == "none" and np.isnan(lone["p"]) and np.isnan(lone["p_adjusted"])
     assert "comes from one outlet ('Z')" in lone["note"]

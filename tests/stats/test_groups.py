@@ -40,11 +40,20 @@ def test_design_effect_is_kish_from_the_anova_icc_by_hand():
 
 
 def _tests_table(items, a="a", b="b", q=0.0):
-    return pd.DataFrame({"family": "f", "item": items, "group_a": a, "group_b": b, "p": q, "q": q, "too_small": False, "note": ""})
+    return pd.DataFrame(
+        {"family": "f", "item": items, "group_a": a, "group_b": b, "p": q, "q": q, "too_small": False, "note": ""}
+    )
 
 
 def _long(values, docs, items):
-    return pd.DataFrame({"doc_id": np.tile(docs, len(items)), "family": "f", "item": np.repeat(items, len(docs)), "value": np.concatenate(values)})
+    return pd.DataFrame(
+        {
+            "doc_id": np.tile(docs, len(items)),
+            "family": "f",
+            "item": np.repeat(items, len(docs)),
+            "value": np.concatenate(values),
+        }
+    )
 
 
 def test_the_test_design_effect_leaves_the_group_difference_out():
@@ -57,15 +66,28 @@ def test_the_test_design_effect_leaves_the_group_difference_out():
     documents = _tests_table(["x"])
     documents.insert(documents.columns.get_loc("q"), "min_p", 1 / 70)  # the document test's own smallest p: 1/C(8, 4)
     documents.insert(documents.columns.get_loc("q"), "exact", True)
-    out = g.cluster_tests(documents, _long([values], docs, ["x"]), groups, outlets, column="outlet", n_resamples=199, seed=1).iloc[0]
+    out = g.cluster_tests(
+        documents, _long([values], docs, ["x"]), groups, outlets, column="outlet", n_resamples=199, seed=1
+    ).iloc[0]
     assert out["icc"] == 0.0 and out["design_effect"] == 1.0 and out["cluster_n"] == 4
     assert out["note"] == "2 outlet clusters in the smaller group (fewer than 10): cluster intervals need many more"
-    assert list(out.index[-8:]) == ["cluster_ci_high", "p_unit", "p_documents", "min_p_documents", "q_documents", "mdd", "too_small", "note"]
+    assert list(out.index[-8:]) == [
+        "cluster_ci_high",
+        "p_unit",
+        "p_documents",
+        "min_p_documents",
+        "q_documents",
+        "mdd",
+        "too_small",
+        "note",
+    ]
     # The primary p permutes the 4 outlets: of the C(4, 2) = 6 arrangements, the observed one and its
     # swap give |t| = inf (no spread within a group), the other 4 give t = 0, so p = 2/6, the
     # smallest these outlets can give. The documents alone (p_documents) would call it significant.
     assert out["p_unit"] == "outlets" and out["exact"] and out["min_p_documents"] == pytest.approx(1 / 70)
-    assert out["p"] == pytest.approx(2 / 6) and out["min_p"] == pytest.approx(2 / 6) and out["q"] == pytest.approx(2 / 6)
+    assert (
+        out["p"] == pytest.approx(2 / 6) and out["min_p"] == pytest.approx(2 / 6) and out["q"] == pytest.approx(2 / 6)
+    )
     assert out["p_documents"] < 0.05 and out["q_documents"] < 0.05
     assert out["mdd"] > 0  # not significant at the outlet level: the minimum detectable difference is said
 
@@ -76,10 +98,25 @@ def test_missing_column_and_one_outlet_are_said_in_the_note():
     long = _long([np.arange(6.0)], docs, ["x"])
     absent = g.cluster_tests(_tests_table(["x"]), long, groups, None, column="outlet", n_resamples=99, seed=1).iloc[0]
     assert absent["note"] == "no outlet column in the metadata: no cluster bootstrap, documents treated as independent"
-    one = g.cluster_tests(_tests_table(["x"]), long, groups, {d: "o1" if i < 3 else f"o{i}" for i, d in enumerate(docs)}, column="outlet", n_resamples=99, seed=1).iloc[0]
-    assert math.isnan(one["cluster_ci_low"]) and math.isnan(one["p"]) and one["p_unit"] == "none" and one["p_documents"] < 1
-    assert one["note"] == ("group 'a' comes from one outlet ('o1'): its contrast with another group equals an outlet contrast; "
-                           "no group p-value; 1 outlet cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)")
+    one = g.cluster_tests(
+        _tests_table(["x"]),
+        long,
+        groups,
+        {d: "o1" if i < 3 else f"o{i}" for i, d in enumerate(docs)},
+        column="outlet",
+        n_resamples=99,
+        seed=1,
+    ).iloc[0]
+    assert (
+        math.isnan(one["cluster_ci_low"])
+        and math.isnan(one["p"])
+        and one["p_unit"] == "none"
+        and one["p_documents"] < 1
+    )
+    assert one["note"] == (
+        "group 'a' comes from one outlet ('o1'): its contrast with another group equals an outlet contrast; "
+        "no group p-value; 1 outlet cluster(s) in a group: no cluster bootstrap (it needs at least 2 per group)"
+    )
     plain = g.cluster_tests(_tests_table(["x"]), long, groups, None, column="", n_resamples=99, seed=1)
     assert "cluster_by" not in plain.columns and "mdd" in plain.columns
 
@@ -89,12 +126,16 @@ def test_mdd_beside_a_non_significant_test_is_the_models_simulation():
     docs = [f"d{i}" for i in range(30)]
     groups = dict(zip(docs, ["a"] * 15 + ["b"] * 15))
     values = rng.gamma(2.0, 1.0, 30)
-    out = g.cluster_tests(_tests_table(["x"], q=0.4), _long([values], docs, ["x"]), groups, None, column="", n_resamples=99, seed=3).iloc[0]
+    out = g.cluster_tests(
+        _tests_table(["x"], q=0.4), _long([values], docs, ["x"]), groups, None, column="", n_resamples=99, seed=3
+    ).iloc[0]
     from analysis.stats.groups import keyed_rng
 
     centred = values - np.r_[np.full(15, values[:15].mean()), np.full(15, values[15:].mean())]
     sd = math.sqrt((centred**2).sum() / 28)
-    want = minimum_detectable_difference(sd, 15, 15, n_simulations=g.MDD_SIMULATIONS, rng=keyed_rng(3, "mdd", "f", "x", "a", "b"))
+    want = minimum_detectable_difference(
+        sd, 15, 15, n_simulations=g.MDD_SIMULATIONS, rng=keyed_rng(3, "mdd", "f", "x", "a", "b")
+    )
     assert out["mdd"] == pytest.approx(want) and 0.5 * sd < out["mdd"] < 2 * sd  # about 2.8 sd / sqrt(7.5)
 
 
@@ -104,8 +145,13 @@ def _outlet_corpus(rng, outlets, per_outlet, items, difference=0.5, icc=0.2):
     outlet = np.repeat(np.arange(2 * outlets), per_outlet)
     side = np.where(outlet < outlets, "a", "b")
     docs = np.array([f"d{i}" for i in range(n)], dtype=object)
-    values = [10 + difference * (side == "a") + rng.normal(0, math.sqrt(icc), 2 * outlets)[outlet] + rng.normal(0, math.sqrt(1 - icc), n)
-              for _ in range(items)]
+    values = [
+        10
+        + difference * (side == "a")
+        + rng.normal(0, math.sqrt(icc), 2 * outlets)[outlet]
+        + rng.normal(0, math.sqrt(1 - icc), n)
+        for _ in range(items)
+    ]
     return docs, dict(zip(docs, side)), dict(zip(docs, [f"o{o}" for o in outlet])), values
 
 
@@ -139,19 +185,25 @@ def test_group_table_gains_cluster_columns_with_keyed_streams():
     groups = dict(zip(docs, ["vi"] * 12))
     table = pd.DataFrame({"frame": ["x"], "group": ["vi"], "mean": [VALUES.mean()], "too_small": [False], "note": [""]})
     long = pd.DataFrame({"doc_id": docs, "item": "x", "value": VALUES})
-    out = sg.cluster_group_table(table, long, groups, dict(zip(docs, OUTLETS)), column="outlet", n_resamples=999, seed=5, item="frame")
+    out = sg.cluster_group_table(
+        table, long, groups, dict(zip(docs, OUTLETS)), column="outlet", n_resamples=999, seed=5, item="frame"
+    )
     assert list(out.columns) == ["frame", "group", "mean", *g.CLUSTER_COLUMNS, "too_small", "note"]
     from analysis.stats.groups import keyed_rng
 
     row, _ = sg.cluster_mean(VALUES, OUTLETS, n_resamples=999, rng=keyed_rng(5, "cluster", "x", "vi"), column="outlet")
-    assert out.iloc[0]["cluster_ci_low"] == row["cluster_ci_low"] and out.iloc[0]["design_effect"] == pytest.approx(432 / 114)
+    assert out.iloc[0]["cluster_ci_low"] == row["cluster_ci_low"] and out.iloc[0]["design_effect"] == pytest.approx(
+        432 / 114
+    )
 
 
 def test_prevalence_by_outlet_clusters_keeps_the_document_columns():
     rng = np.random.default_rng(3)
     theta = rng.dirichlet([1.0, 1.0], 24)
     docs = [f"d{i}" for i in range(24)]
-    docvars = pd.DataFrame({"language": ["vi"] * 12 + ["en"] * 12, "outlet": [f"o{i // 3}" for i in range(24)]}, index=docs)
+    docvars = pd.DataFrame(
+        {"language": ["vi"] * 12 + ["en"] * 12, "outlet": [f"o{i // 3}" for i in range(24)]}, index=docs
+    )
     plain = tp.prevalence_by(theta, docs, docvars, ["language"], 499, seed=1, model="joint")
     clustered = tp.prevalence_by(theta, docs, docvars, ["language"], 499, seed=1, model="joint", cluster="outlet")
     pd.testing.assert_frame_equal(clustered[plain.columns.drop("note")], plain.drop(columns="note"))
@@ -161,10 +213,13 @@ def test_prevalence_by_outlet_clusters_keeps_the_document_columns():
     assert absent["note"].str.contains("no newspaper column").all()
 
 
-@pytest.mark.parametrize("section, line, message", [
-    ("framing", 'cluster = "newspaper"', "[framing] cluster names 'newspaper', not a metadata column"),
-    ("topics", 'cluster = "newspaper"', "[topics] cluster names 'newspaper', not a metadata column"),
-])
+@pytest.mark.parametrize(
+    "section, line, message",
+    [
+        ("framing", 'cluster = "newspaper"', "[framing] cluster names 'newspaper', not a metadata column"),
+        ("topics", 'cluster = "newspaper"', "[topics] cluster names 'newspaper', not a metadata column"),
+    ],
+)
 def test_a_cluster_naming_no_column_stops_with_one_line(tmp_path, capsys, section, line, message):
     shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
     text = (ROOT / "study.toml").read_text(encoding="utf-8")
@@ -172,7 +227,10 @@ def test_a_cluster_naming_no_column_stops_with_one_line(tmp_path, capsys, sectio
     body, tail = rest.split("\n[", 1)
     body = "\n".join(row for row in body.splitlines() if not row.startswith("cluster ="))
     (tmp_path / "study.toml").write_text(f"{head}[{section}]\n{line}\n{body}\n[{tail}", encoding="utf-8")
-    assert main(["framing" if section == "framing" else "validate", "--study", str(tmp_path / "study.toml"), "--quiet"]) == 2
+    assert (
+        main(["framing" if section == "framing" else "validate", "--study", str(tmp_path / "study.toml"), "--quiet"])
+        == 2
+    )
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in lines[0]
     assert not (tmp_path / "figures").exists()

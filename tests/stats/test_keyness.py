@@ -26,7 +26,9 @@ def test_g2_equals_scipy_power_divergence_on_every_2x2_table():
         if target[i] + reference[i] == 0:
             assert term not in table.index
             continue
-        reference_g2 = stats.power_divergence(observed[i].ravel(), expected[i].ravel(), lambda_="log-likelihood").statistic
+        reference_g2 = stats.power_divergence(
+            observed[i].ravel(), expected[i].ravel(), lambda_="log-likelihood"
+        ).statistic
         assert abs(table.loc[term, "g2"]) == pytest.approx(reference_g2, rel=1e-12, abs=1e-12)
         pearson = stats.chi2_contingency(observed[i], correction=False).statistic
         assert abs(table.loc[term, "chi2"]) == pytest.approx(pearson, rel=1e-12, abs=1e-12)
@@ -65,7 +67,9 @@ def test_fightin_words_by_hand():
     target, reference = np.array([10.0, 30.0]), np.array([2.0, 58.0])
     alpha0 = 20.0
     alpha = alpha0 * (target + reference) / 100.0  # pooled share: 12/100 and 88/100
-    delta = math.log((10 + alpha[0]) / (40 + alpha0 - 10 - alpha[0])) - math.log((2 + alpha[0]) / (60 + alpha0 - 2 - alpha[0]))
+    delta = math.log((10 + alpha[0]) / (40 + alpha0 - 10 - alpha[0])) - math.log(
+        (2 + alpha[0]) / (60 + alpha0 - 2 - alpha[0])
+    )
     z = delta / math.sqrt(1 / (10 + alpha[0]) + 1 / (2 + alpha[0]))
     got_delta, got_z = fightin_words(target, reference, alpha0)
     assert got_delta[0] == pytest.approx(delta)

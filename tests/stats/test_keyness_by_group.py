@@ -13,8 +13,9 @@ from analysis.topics import prevalence as tp
 from analysis.stats.keyness import keyness
 
 
-COUNTS = pd.DataFrame({"hợp_tác": [4, 3, 0, 1, 2], "biển": [0, 1, 5, 4, 0], "ở": [1, 0, 0, 0, 6]},
-                      index=["v1", "v2", "e1", "e2", "x1"])
+COUNTS = pd.DataFrame(
+    {"hợp_tác": [4, 3, 0, 1, 2], "biển": [0, 1, 5, 4, 0], "ở": [1, 0, 0, 0, 6]}, index=["v1", "v2", "e1", "e2", "x1"]
+)
 GROUPS = {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en", "x1": "other"}
 
 
@@ -39,9 +40,20 @@ def test_default_p_permutes_documents_with_the_stage_defaults_and_stream():
     assert table.set_index("term").loc["hợp_tác", "p"] == pytest.approx(1 / 3, abs=0.03)
     # the stage's stream: same seed, permutations and stream name give the stage's p exactly
     doc_ids, vocab = list(COUNTS.index), list(COUNTS.columns)
-    stage = kg.keyness_comparisons(COUNTS.to_numpy(), doc_ids, vocab, two, order=["vi", "en"], correction="none", alpha0=100.0, n_resamples=200,
-                                  rng=keyed_rng(7, "keyness", "concepts_by_language"))
-    mine = kg.keyness_by_group(COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=200, seed=7, stream="concepts_by_language")
+    stage = kg.keyness_comparisons(
+        COUNTS.to_numpy(),
+        doc_ids,
+        vocab,
+        two,
+        order=["vi", "en"],
+        correction="none",
+        alpha0=100.0,
+        n_resamples=200,
+        rng=keyed_rng(7, "keyness", "concepts_by_language"),
+    )
+    mine = kg.keyness_by_group(
+        COUNTS, two, order=["vi", "en"], min_docs=1, n_resamples=200, seed=7, stream="concepts_by_language"
+    )
     np.testing.assert_array_equal(mine["p"].to_numpy(), stage[0].table["p"].to_numpy())
 
 
@@ -49,7 +61,11 @@ def test_more_groups_each_against_the_rest_and_small_groups_flagged():
     table = kg.keyness_by_group(COUNTS, pd.Series(GROUPS), min_docs=2)
     assert list(table["comparison"].unique()) == ["en vs rest", "other vs rest", "vi vs rest"]
     other = table[table["comparison"] == "other vs rest"]
-    assert (other["too_small"]).all() and other["note"].iloc[0] == "too small: other has 1 document (fewer than 2; below it, 95% intervals cover less than 93% in simulation)"
+    assert (
+        (other["too_small"]).all()
+        and other["note"].iloc[0]
+        == "too small: other has 1 document (fewer than 2; below it, 95% intervals cover less than 93% in simulation)"
+    )
     rest = other.set_index("term")["reference_count"]
     assert rest["ở"] == 1 and rest["hợp_tác"] == 8
 
@@ -83,20 +99,28 @@ def test_bad_parameters_raise_value_error():
     with pytest.raises(ValueError, match="alpha0"):
         kg.keyness_by_group(COUNTS, GROUPS, alpha0=float("inf"))
     with pytest.raises(ValueError, match="n_resamples"):
-        tp.prevalence_by(np.full((2, 2), 0.5), ["a", "b"], pd.DataFrame({"x": ["1", "2"]}, index=["a", "b"]), ["x"], -1, 1)
+        tp.prevalence_by(
+            np.full((2, 2), 0.5), ["a", "b"], pd.DataFrame({"x": ["1", "2"]}, index=["a", "b"]), ["x"], -1, 1
+        )
 
 
 def test_empty_comparison_is_one_row_saying_why():
     table = kg.comparison_table([], empty_note="only 1 language value: nothing to compare")
-    assert len(table) == 1 and table["note"].iloc[0] == "only 1 language value: nothing to compare" and bool(table["too_small"].iloc[0])
+    assert (
+        len(table) == 1
+        and table["note"].iloc[0] == "only 1 language value: nothing to compare"
+        and bool(table["too_small"].iloc[0])
+    )
 
 
 def _prevalence_data():
     rng = np.random.default_rng(0)
     theta = rng.dirichlet(np.ones(3), size=24)
     doc_ids = [f"d{i // 2}" for i in range(24)]
-    docvars = pd.DataFrame({"language": ["vi" if i < 6 else "en" for i in range(12)], "outlet": [f"o{i % 3}" for i in range(12)]},
-                           index=[f"d{i}" for i in range(12)])
+    docvars = pd.DataFrame(
+        {"language": ["vi" if i < 6 else "en" for i in range(12)], "outlet": [f"o{i % 3}" for i in range(12)]},
+        index=[f"d{i}" for i in range(12)],
+    )
     return theta, doc_ids, docvars
 
 
@@ -105,7 +129,9 @@ def test_prevalence_intervals_do_not_depend_on_the_order_of_the_columns():
     one = tp.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, 7, model="joint")
     two = tp.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, 7, model="joint")
     key = ["group_by", "group", "topic"]
-    pd.testing.assert_frame_equal(one.sort_values(key).reset_index(drop=True), two.sort_values(key).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        one.sort_values(key).reset_index(drop=True), two.sort_values(key).reset_index(drop=True)
+    )
     alone = tp.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, 7, model="joint")
     pd.testing.assert_frame_equal(alone, one[one["group_by"] == "outlet"].reset_index(drop=True))
 
@@ -119,12 +145,23 @@ def test_prevalence_estimate_is_the_mean_share_of_the_groups_units():
 
 
 def test_actor_table_pools_mentions_by_group():
-    actors = pd.DataFrame({
-        "doc_id": ["v1", "v1", "e1", "e1"], "language": ["vi", "vi", "en", "en"], "actor": ["a", "b", "a", "b"], "kind": ["country"] * 4,
-        "mentions": [3, 1, 0, 2], "mention_share": [0.75, 0.25, 0.0, 1.0], "per_1000": [1.0] * 4, "first_sentence": [0, 1, -1, 0],
-        "first_position": ["headline/lead", "body", "", "headline/lead"], "statements": [1, 0, 0, 1],
-    })
-    table = g.actor_group_table(actors, {"v1": "vi", "e1": "en"}, order=["vi", "en"], labels={"a": "A"}, n_resamples=100, seed=1, min_docs=1)
+    actors = pd.DataFrame(
+        {
+            "doc_id": ["v1", "v1", "e1", "e1"],
+            "language": ["vi", "vi", "en", "en"],
+            "actor": ["a", "b", "a", "b"],
+            "kind": ["country"] * 4,
+            "mentions": [3, 1, 0, 2],
+            "mention_share": [0.75, 0.25, 0.0, 1.0],
+            "per_1000": [1.0] * 4,
+            "first_sentence": [0, 1, -1, 0],
+            "first_position": ["headline/lead", "body", "", "headline/lead"],
+            "statements": [1, 0, 0, 1],
+        }
+    )
+    table = g.actor_group_table(
+        actors, {"v1": "vi", "e1": "en"}, order=["vi", "en"], labels={"a": "A"}, n_resamples=100, seed=1, min_docs=1
+    )
     row = table[(table["actor"] == "a") & (table["group"] == "vi")].iloc[0]
     assert row["label"] == "A" and row["mentions"] == 3 and row["mention_share"] == 0.75 and row["first_in_lead"] == 1
     assert row["voice_share"] == 1.0

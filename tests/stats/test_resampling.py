@@ -13,12 +13,21 @@ from scipy import sparse, stats
 
 import analysis.stats.resampling as rs
 from analysis.stats.keyness import contingency, document_keyness, g2_statistic, keyness
-from analysis.stats.resampling import MIN_GROUP_DOCS, bca_interval, permutation_keyness, studentized_interval, unit_rates, welch_t
+from analysis.stats.resampling import (
+    MIN_GROUP_DOCS,
+    bca_interval,
+    permutation_keyness,
+    studentized_interval,
+    unit_rates,
+    welch_t,
+)
 
 # ------------------------------------------------------------------------------ simulated data
 
 
-def bursty_corpus(rng: np.random.Generator, n_docs: int, n_terms: int, shape: float = 0.3, boost: np.ndarray | None = None) -> np.ndarray:
+def bursty_corpus(
+    rng: np.random.Generator, n_docs: int, n_terms: int, shape: float = 0.3, boost: np.ndarray | None = None
+) -> np.ndarray:
     """Documents whose words come in bursts: each document draws its own term distribution
     (gamma-Dirichlet around a shared one, ``shape`` small = bursty), then multinomial counts.
     ``boost`` (n_docs × n_terms) multiplies the rates (a planted effect)."""
@@ -32,7 +41,9 @@ def bursty_corpus(rng: np.random.Generator, n_docs: int, n_terms: int, shape: fl
     return np.array([rng.multinomial(n, p) for n, p in zip(lengths, rates)])
 
 
-def zero_inflated_rates(rng: np.random.Generator, n: int, zero: float, mu: float = 2.0, shape: float = 1.0) -> np.ndarray:
+def zero_inflated_rates(
+    rng: np.random.Generator, n: int, zero: float, mu: float = 2.0, shape: float = 1.0
+) -> np.ndarray:
     """Per-1,000-token rates of a frame: absent from a share ``zero`` of documents by design,
     otherwise Poisson hits with a gamma-distributed document propensity; lognormal lengths.
     The true mean is ``(1 − zero) · 1000 · mu / 400`` exactly."""
@@ -69,10 +80,18 @@ def test_exact_permutation_p_equals_scipy_permutation_test():
     assert result.exact and result.resamples == math.comb(9, 4) and result.min_p == pytest.approx(1 / 126)
     r = rates(X)
     for j in range(X.shape[1]):
+
         def abs_t(x, y, axis=-1):
             return np.abs(stats.ttest_ind(x, y, equal_var=False, axis=axis).statistic)
-        reference = stats.permutation_test((r[:4, j], r[4:, j]), abs_t, permutation_type="independent", vectorized=True,
-                                           n_resamples=10_000, alternative="greater")
+
+        reference = stats.permutation_test(
+            (r[:4, j], r[4:, j]),
+            abs_t,
+            permutation_type="independent",
+            vectorized=True,
+            n_resamples=10_000,
+            alternative="greater",
+        )
         assert result.p[0, j] == pytest.approx(reference.pvalue)
 
 
@@ -99,8 +118,15 @@ def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monke
     stopping = permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=h)
     assert reached.any() and not reached.all() and stopping.p[0] == pytest.approx(sequential)
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 40 * 7)  # 7 splits a batch, the last one shorter
-    assert np.array_equal(permutation_keyness(sparse.csr_matrix(X), labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=None).p, whole.p)
-    assert np.array_equal(permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=h).p, stopping.p)
+    assert np.array_equal(
+        permutation_keyness(
+            sparse.csr_matrix(X), labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=None
+        ).p,
+        whole.p,
+    )
+    assert np.array_equal(
+        permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=h).p, stopping.p
+    )
 
 
 def test_a_word_in_one_document_is_never_significant_in_a_balanced_split():
@@ -122,7 +148,9 @@ def test_document_level_test_holds_its_level_on_simulated_nulls_and_pooled_token
     for _ in range(300):
         X = bursty_corpus(rng, 40, 10)
         labels = rng.permutation(np.array(["a"] * 20 + ["b"] * 20))
-        p = permutation_keyness(X, labels, ["a"], n_resamples=199, rng=rng).p[0][:4]  # the 4 most frequent terms: p is nearly continuous
+        p = permutation_keyness(X, labels, ["a"], n_resamples=199, rng=rng).p[0][
+            :4
+        ]  # the 4 most frequent terms: p is nearly continuous
         observed, expected = contingency(X[labels == "a"].sum(axis=0), X[labels == "b"].sum(axis=0))
         pooled = stats.chi2.sf(g2_statistic(observed, expected), 1)[:4]
         perm_hits += int((p <= 0.05).sum())
@@ -140,7 +168,9 @@ def test_document_level_test_rejects_a_planted_effect():
     boost[:30, 2] = 3.0  # term 2 three times as frequent in the target's documents
     X = bursty_corpus(rng, 60, 30, shape=1.0, boost=boost)
     labels = np.array(["vi"] * 30 + ["en"] * 30)
-    table = document_keyness(X, labels, [f"w{j}" for j in range(30)], [("vi", "en")], n_resamples=999, rng=np.random.default_rng(1))[0].set_index("term")
+    table = document_keyness(
+        X, labels, [f"w{j}" for j in range(30)], [("vi", "en")], n_resamples=999, rng=np.random.default_rng(1)
+    )[0].set_index("term")
     assert table.loc["w2", "p"] <= 0.01 and table.loc["w2", "g2"] > 0
     assert (table["q"] < 0.05).sum() <= 2 and table.loc["w2", "q"] < 0.05
 
@@ -152,8 +182,16 @@ def test_swapping_groups_flips_every_sign_and_keeps_p(seed, n_docs):
     X = bursty_corpus(rng, 2 * n_docs, 6)
     labels = np.array(["vi"] * n_docs + ["en"] * n_docs)
     vocab = [f"w{j}" for j in range(6)]
-    forward = document_keyness(X, labels, vocab, [("vi", "en")], n_resamples=99, rng=np.random.default_rng(seed))[0].set_index("term").sort_index()
-    backward = document_keyness(X, labels, vocab, [("en", "vi")], n_resamples=99, rng=np.random.default_rng(seed))[0].set_index("term").sort_index()
+    forward = (
+        document_keyness(X, labels, vocab, [("vi", "en")], n_resamples=99, rng=np.random.default_rng(seed))[0]
+        .set_index("term")
+        .sort_index()
+    )
+    backward = (
+        document_keyness(X, labels, vocab, [("en", "vi")], n_resamples=99, rng=np.random.default_rng(seed))[0]
+        .set_index("term")
+        .sort_index()
+    )
     for column in ("g2", "chi2", "log_ratio", "fw_delta", "fw_z"):
         np.testing.assert_allclose(forward[column], -backward[column], atol=1e-9)
     np.testing.assert_array_equal(forward["p"], backward["p"])
@@ -164,7 +202,11 @@ def test_effect_sizes_are_the_pooled_keyness_and_p_tokens_is_kept():
     X = bursty_corpus(rng, 12, 5)
     labels = ["a"] * 6 + ["b"] * 6
     vocab = list("vwxyz")
-    table = document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").sort_index()
+    table = (
+        document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0]
+        .set_index("term")
+        .sort_index()
+    )
     pooled = keyness(X[:6].sum(axis=0), X[6:].sum(axis=0), vocab).set_index("term").sort_index()
     np.testing.assert_allclose(table["g2"], pooled["g2"])
     np.testing.assert_allclose(table["p_tokens"], pooled["p"])
@@ -180,8 +222,13 @@ def test_outlets_nested_in_groups_are_permuted_whole():
     result = permutation_keyness(X, labels, ["vi"], n_resamples=1000, rng=np.random.default_rng(0), clusters=outlets)
     # 4 outlets, 2 per language: 6 splits of outlets, so no p below 1/6 whatever the documents say
     assert result.design == "clusters" and result.units == 4 and result.exact and result.min_p == pytest.approx(1 / 6)
-    by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])  # an outlet's rate: its pooled counts
-    assert np.array_equal(result.p, permutation_keyness(by_outlet, ["vi", "vi", "en", "en"], ["vi"], n_resamples=1000, rng=np.random.default_rng(0)).p)
+    by_outlet = np.stack([X[i : i + 4].sum(axis=0) for i in range(0, 16, 4)])  # an outlet's rate: its pooled counts
+    assert np.array_equal(
+        result.p,
+        permutation_keyness(
+            by_outlet, ["vi", "vi", "en", "en"], ["vi"], n_resamples=1000, rng=np.random.default_rng(0)
+        ).p,
+    )
     assert np.allclose(unit_rates(X, np.array(outlets)).toarray(), rates(by_outlet))
 
 
@@ -210,7 +257,9 @@ def test_three_groups_each_against_the_rest_share_the_splits():
     tables = document_keyness(X, labels, list("vwxyz"), pairs, n_resamples=199, rng=np.random.default_rng(0))
     assert len(tables) == 3
     # "a vs rest" alone draws the same splits, so the same p
-    alone = document_keyness(X, labels, list("vwxyz"), [("a", "rest")], n_resamples=199, rng=np.random.default_rng(0))[0]
+    alone = document_keyness(X, labels, list("vwxyz"), [("a", "rest")], n_resamples=199, rng=np.random.default_rng(0))[
+        0
+    ]
     assert tables[0]["p"].tolist() == alone["p"].tolist()
     with pytest.raises(ValueError):
         document_keyness(X, labels, list("vwxyz"), [("a", "b")], n_resamples=199, rng=np.random.default_rng(0))
@@ -227,7 +276,9 @@ def studentized_reference(values, n_resamples, rng, level=0.95):
     for _ in range(n_resamples):
         x = values[rng.integers(0, n, size=(1, n))[0]]
         s = x.std(ddof=1) / math.sqrt(n)
-        t.append((x.mean() - mean) / s if s > 0 else (0.0 if x.mean() == mean else math.copysign(math.inf, x.mean() - mean)))
+        t.append(
+            (x.mean() - mean) / s if s > 0 else (0.0 if x.mean() == mean else math.copysign(math.inf, x.mean() - mean))
+        )
     t = np.sort(t)
     alpha = (1 - level) / 2
     lo_t, hi_t = t[math.floor((n_resamples + 1) * alpha) - 1], t[math.ceil((n_resamples + 1) * (1 - alpha)) - 1]
@@ -245,11 +296,15 @@ def test_studentized_interval_equals_the_textbook_formula():
 def test_studentized_ratio_interval_with_unit_clusters_is_the_mean_interval():
     values = zero_inflated_rates(np.random.default_rng(2), 30, 0.4)
     low, high = studentized_interval(values[:, None], n_resamples=500, rng=np.random.default_rng(0), sizes=np.ones(30))
-    assert (float(low[0]), float(high[0])) == pytest.approx(studentized_interval(values, n_resamples=500, rng=np.random.default_rng(0)))
+    assert (float(low[0]), float(high[0])) == pytest.approx(
+        studentized_interval(values, n_resamples=500, rng=np.random.default_rng(0))
+    )
 
 
 def test_studentized_interval_edge_cases():
-    assert all(math.isnan(v) for v in studentized_interval(np.array([3.0]), n_resamples=100, rng=np.random.default_rng(0)))
+    assert all(
+        math.isnan(v) for v in studentized_interval(np.array([3.0]), n_resamples=100, rng=np.random.default_rng(0))
+    )
     assert studentized_interval(np.array([2.0, 2.0, 2.0]), n_resamples=100, rng=np.random.default_rng(0)) == (2.0, 2.0)
     # one non-zero value among 4: a quarter of resamples has no variation, so the data cannot bound the top
     low, high = studentized_interval(np.array([0.0, 0.0, 0.0, 9.0]), n_resamples=999, rng=np.random.default_rng(0))
@@ -265,7 +320,9 @@ def test_the_interval_is_cut_to_the_support_of_the_mean():
 
 def test_bca_interval_equals_scipy_bca():
     values = np.random.default_rng(4).gamma(1.0, 2.0, 40)
-    reference = stats.bootstrap((values,), np.mean, n_resamples=1999, method="BCa", rng=np.random.default_rng(9), vectorized=True)
+    reference = stats.bootstrap(
+        (values,), np.mean, n_resamples=1999, method="BCa", rng=np.random.default_rng(9), vectorized=True
+    )
     got = bca_interval(values, n_resamples=1999, rng=np.random.default_rng(9))
     assert got == pytest.approx((reference.confidence_interval.low, reference.confidence_interval.high), rel=1e-9)
 
@@ -288,7 +345,9 @@ def studentized(x, rng):
 def percentile(x, rng):
     if np.all(x == x[0]):
         return x[0], x[0]
-    ci = stats.bootstrap((x,), np.mean, n_resamples=999, method="percentile", rng=rng, vectorized=True).confidence_interval
+    ci = stats.bootstrap(
+        (x,), np.mean, n_resamples=999, method="percentile", rng=rng, vectorized=True
+    ).confidence_interval
     return ci.low, ci.high
 
 
@@ -322,7 +381,9 @@ def test_keyness_by_group_takes_p_from_documents_when_asked():
     pooled = keyness_by_group(counts, groups, order=["vi", "en"], min_docs=1, n_resamples=None)
     by_docs = keyness_by_group(counts, groups, order=["vi", "en"], min_docs=1, n_resamples=100, seed=1)
     assert (pooled["p"] < 0.001).all()  # 12.2 on one degree of freedom
-    assert by_docs["p"].tolist() == [pytest.approx(1 / 3)] * 2 and by_docs["design"].eq("documents").all()  # 6 splits of 4 documents
+    assert (
+        by_docs["p"].tolist() == [pytest.approx(1 / 3)] * 2 and by_docs["design"].eq("documents").all()
+    )  # 6 splits of 4 documents
     assert by_docs["g2"].tolist() == pooled["g2"].tolist()
 
 
@@ -334,7 +395,9 @@ def test_mean_rf_columns_are_the_welch_interval_on_per_document_rates():
     X = bursty_corpus(rng, 14, 5)
     labels = ["a"] * 6 + ["b"] * 8
     vocab = list("vwxyz")
-    table = document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term")
+    table = document_keyness(X, labels, vocab, [("a", "b")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index(
+        "term"
+    )
     per_1000 = 1000.0 * X / X.sum(axis=1, keepdims=True)
     for j, term in enumerate(vocab):
         a, b = per_1000[:6, j], per_1000[6:, j]
@@ -350,11 +413,19 @@ def test_mean_rf_difference_can_disagree_in_sign_with_pooled_g2():
     # a little in every (short) document: pooled tokens say "reference", the documents "target".
     X = np.array([[2, 98]] * 10 + [[400, 600]] + [[0, 100]] * 9)
     labels = ["t"] * 10 + ["r"] * 10
-    row = document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").loc["w"]
+    row = (
+        document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0]
+        .set_index("term")
+        .loc["w"]
+    )
     assert row["g2"] < 0 and row["log_ratio"] < 0
     assert row["mean_rf_a"] == pytest.approx(20.0) and row["mean_rf_b"] == pytest.approx(40.0)
     X[10] = [30, 970]  # the long document uses it less: both now say "target"
-    row = document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0].set_index("term").loc["w"]
+    row = (
+        document_keyness(X, labels, ["w", "other"], [("t", "r")], n_resamples=99, rng=np.random.default_rng(0))[0]
+        .set_index("term")
+        .loc["w"]
+    )
     assert row["g2"] > 0 and row["mean_rf_difference"] > 0
 
 
@@ -363,12 +434,16 @@ def test_mean_rf_of_whole_clusters_uses_the_clusters_as_units():
     X = bursty_corpus(rng, 16, 5)
     labels = ["vi"] * 8 + ["en"] * 8
     outlets = ["A"] * 4 + ["B"] * 4 + ["C"] * 4 + ["D"] * 4
-    table = document_keyness(X, labels, list("vwxyz"), [("vi", "en")], n_resamples=99, rng=np.random.default_rng(0), clusters=outlets)[0].set_index("term")
-    by_outlet = np.stack([X[i:i + 4].sum(axis=0) for i in range(0, 16, 4)])
+    table = document_keyness(
+        X, labels, list("vwxyz"), [("vi", "en")], n_resamples=99, rng=np.random.default_rng(0), clusters=outlets
+    )[0].set_index("term")
+    by_outlet = np.stack([X[i : i + 4].sum(axis=0) for i in range(0, 16, 4)])
     rates_outlet = 1000.0 * by_outlet / by_outlet.sum(axis=1, keepdims=True)
     assert (table["design"] == "clusters").all()
     np.testing.assert_allclose(table.loc[list("vwxyz"), "mean_rf_a"], rates_outlet[:2].mean(axis=0))
-    np.testing.assert_allclose(table.loc[list("vwxyz"), "mean_rf_difference"], rates_outlet[:2].mean(axis=0) - rates_outlet[2:].mean(axis=0))
+    np.testing.assert_allclose(
+        table.loc[list("vwxyz"), "mean_rf_difference"], rates_outlet[:2].mean(axis=0) - rates_outlet[2:].mean(axis=0)
+    )
 
 
 # ------------------------------------------------------------- q reachable with many tested terms
@@ -382,10 +457,15 @@ def test_a_planted_strong_term_among_2000_null_terms_reaches_q_below_005():
     X[:n_t, 0] = rng.poisson(6.0, n_t) + 1  # in every target document, in no reference document
     labels = ["t"] * n_t + ["r"] * n_r
     vocab = ["planted"] + [f"w{j}" for j in range(n_null)]
-    table = document_keyness(X, labels, vocab, [("t", "r")], n_resamples=1000, rng=np.random.default_rng(0))[0].set_index("term")
+    table = document_keyness(X, labels, vocab, [("t", "r")], n_resamples=1000, rng=np.random.default_rng(0))[
+        0
+    ].set_index("term")
     m = len(table)
     assert m == n_null + 1
-    assert table.loc["planted", "min_p"] == pytest.approx(1 / (rs.floor_resamples(1000, m) + 1)) and rs.floor_resamples(1000, m) == 20 * m
+    assert (
+        table.loc["planted", "min_p"] == pytest.approx(1 / (rs.floor_resamples(1000, m) + 1))
+        and rs.floor_resamples(1000, m) == 20 * m
+    )
     assert table.loc["planted", "q"] < 0.05 and table["q"].drop("planted").min() > 0.05
     # The same test with B splits only: q cannot fall below m / (B + 1), far above 0.05
     old = permutation_keyness(X, labels, ["t"], n_resamples=1000, rng=np.random.default_rng(0), max_resamples=None)
@@ -406,7 +486,9 @@ def test_extended_splits_are_deterministic_and_chunk_invariant(monkeypatch):
 
 
 def test_floor_resamples_rule():
-    assert rs.floor_resamples(5000, 13000) == 260000 and rs.floor_resamples(5000, 30000) == rs.MAX_RESAMPLES  # the cap binds
+    assert (
+        rs.floor_resamples(5000, 13000) == 260000 and rs.floor_resamples(5000, 30000) == rs.MAX_RESAMPLES
+    )  # the cap binds
     assert rs.floor_resamples(5000, 100) == 5000  # never fewer than B
     assert rs.floor_resamples(1000, 2001) == 40020
     assert rs.floor_resamples(1000, 2001, arrangements=3000) == 3000  # no more than the distinct splits

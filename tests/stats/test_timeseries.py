@@ -13,8 +13,21 @@ from analysis.stats import timeseries as ts
 
 def _corpus():
     ids = [f"d{i}" for i in range(8)]
-    dates = pd.Series(pd.to_datetime(["2024-01-03", "2024-01-20", "2024-03-05", "2024-03-06",
-                                      "2024-01-10", "2024-02-11", "2024-02-12", "2024-03-30"]), index=ids)
+    dates = pd.Series(
+        pd.to_datetime(
+            [
+                "2024-01-03",
+                "2024-01-20",
+                "2024-03-05",
+                "2024-03-06",
+                "2024-01-10",
+                "2024-02-11",
+                "2024-02-12",
+                "2024-03-30",
+            ]
+        ),
+        index=ids,
+    )
     groups = pd.Series(["vi"] * 4 + ["en"] * 4, index=ids)
     counts = pd.DataFrame({"trade": [2, 0, 1, 3, 1, 1, 0, 4], "security": [0, 1, 0, 0, 2, 0, 1, 0]}, index=ids)
     exposure = pd.Series([100, 200, 100, 100, 50, 100, 150, 200], index=ids, dtype=float)
@@ -61,11 +74,25 @@ def test_series_bootstrap_interval_covers_the_rate():
 
 def test_event_window_difference_in_differences_by_hand():
     counts, exposure, dates, groups = _corpus()
-    table = ts.event_window(counts, exposure, dates, groups, name="visit", date=pd.Timestamp("2024-02-01"), window=60, a="vi", b="en", n_resamples=300, seed=2)
+    table = ts.event_window(
+        counts,
+        exposure,
+        dates,
+        groups,
+        name="visit",
+        date=pd.Timestamp("2024-02-01"),
+        window=60,
+        a="vi",
+        b="en",
+        n_resamples=300,
+        seed=2,
+    )
     row = table.set_index("item").loc["trade"]
     # vi before: (2 + 0) / 300; after: (1 + 3) / 200; en before: 1 / 50; after: (1 + 0 + 4) / 450 (per 1,000)
     before_a, after_a, before_b, after_b = 2000 / 300, 4000 / 200, 1000 / 50, 5000 / 450
-    assert (row["before_a"], row["after_a"], row["before_b"], row["after_b"]) == pytest.approx((before_a, after_a, before_b, after_b))
+    assert (row["before_a"], row["after_a"], row["before_b"], row["after_b"]) == pytest.approx(
+        (before_a, after_a, before_b, after_b)
+    )
     assert row["did"] == pytest.approx((after_a - before_a) - (after_b - before_b))
     assert row["too_small"] and "no interval" in row["note"]  # en before has a single document
     assert (row["n_before_a"], row["n_after_a"], row["n_before_b"], row["n_after_b"]) == (2, 2, 1, 3)
@@ -84,8 +111,19 @@ def test_event_window_did_interval_covers_a_planted_shift():
         rate = 0.01 + 0.01 * ((group == "vi") & after)  # vi doubles after the event, en flat: DiD = 10 per 1,000
         counts = pd.DataFrame({"f": rng.poisson(exposure * rate)}, index=ids)
         dates = pd.Series(pd.Timestamp("2024-04-03") + pd.to_timedelta(day, unit="D"), index=ids)
-        row = ts.event_window(counts, pd.Series(exposure, index=ids), dates, pd.Series(group, index=ids), name="e",
-                              date=pd.Timestamp("2024-04-03"), window=30, a="vi", b="en", n_resamples=400, seed=seed).iloc[0]
+        row = ts.event_window(
+            counts,
+            pd.Series(exposure, index=ids),
+            dates,
+            pd.Series(group, index=ids),
+            name="e",
+            date=pd.Timestamp("2024-04-03"),
+            window=30,
+            a="vi",
+            b="en",
+            n_resamples=400,
+            seed=seed,
+        ).iloc[0]
         covered += row["did_ci_low"] <= 10.0 <= row["did_ci_high"]
     assert covered / runs >= 0.88
 
@@ -99,7 +137,10 @@ def _bursty(rng, n, rate, zeros, items=5):
 
 def _rate_coverage(interval, n, zeros, reps, seed):
     rng = np.random.default_rng(seed)
-    hits = [((lo <= 0.05) & (0.05 <= hi)) for lo, hi in (interval(*_bursty(rng, n, 0.05, zeros), n_resamples=499, rng=rng) for _ in range(reps))]
+    hits = [
+        ((lo <= 0.05) & (0.05 <= hi))
+        for lo, hi in (interval(*_bursty(rng, n, 0.05, zeros), n_resamples=499, rng=rng) for _ in range(reps))
+    ]
     return float(np.mean(hits))
 
 
@@ -135,27 +176,52 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
     counts, exposure, dates, groups = _corpus()
     dates = dates.copy()
     dates.iloc[5] = pd.Timestamp("2024-01-28")  # en gets two documents before 1 February
-    row = ts.event_window(counts, exposure, dates, groups, name="visit", date=pd.Timestamp("2024-02-01"), window=60, a="vi", b="en", n_resamples=300, seed=2).iloc[0]
+    row = ts.event_window(
+        counts,
+        exposure,
+        dates,
+        groups,
+        name="visit",
+        date=pd.Timestamp("2024-02-01"),
+        window=60,
+        a="vi",
+        b="en",
+        n_resamples=300,
+        seed=2,
+    ).iloc[0]
     from analysis.stats.groups import keyed_rng
 
     ids = list(counts.index)
     g, d = groups.to_numpy(), dates.to_numpy()
     cell = lambda grp, after: [i for i in range(8) if g[i] == grp and (d[i] >= np.datetime64("2024-02-01")) == after]  # noqa: E731
-    cells = [(counts.to_numpy(float)[cell(grp, side)], exposure.to_numpy()[cell(grp, side)]) for grp, side in
-             (("vi", False), ("vi", True), ("en", False), ("en", True))]
-    low, high = studentized_contrast(cells, (-1, 1, 1, -1), n_resamples=300, rng=keyed_rng(2, "event", "visit", "vi", "en"), welch_floor=True)
+    cells = [
+        (counts.to_numpy(float)[cell(grp, side)], exposure.to_numpy()[cell(grp, side)])
+        for grp, side in (("vi", False), ("vi", True), ("en", False), ("en", True))
+    ]
+    low, high = studentized_contrast(
+        cells, (-1, 1, 1, -1), n_resamples=300, rng=keyed_rng(2, "event", "visit", "vi", "en"), welch_floor=True
+    )
     assert (row["did_ci_low"], row["did_ci_high"]) == pytest.approx((1000 * low[0], 1000 * high[0]))
     # two documents a cell: half the resamples of a cell repeat one document, so a side is unbounded and the note says so
     assert math.isinf(row["did_ci_low"]) or math.isinf(row["did_ci_high"])
-    assert len(ids) == 8 and row["note"] == f"too small: a group × side cell has 2 document(s) (fewer than 5); {ts.UNBOUNDED_NOTE}"
+    assert (
+        len(ids) == 8
+        and row["note"] == f"too small: a group × side cell has 2 document(s) (fewer than 5); {ts.UNBOUNDED_NOTE}"
+    )
 
 
 def test_event_outside_the_data_is_one_clear_line():
     _, _, dates, _ = _corpus()
-    problems = ts.event_problems(name="visit", date=pd.Timestamp("2025-06-01"), window=14, dates=dates, where="study.toml")
+    problems = ts.event_problems(
+        name="visit", date=pd.Timestamp("2025-06-01"), window=14, dates=dates, where="study.toml"
+    )
     assert len(problems) == 1
     message = str(problems[0])
-    assert message.startswith("study.toml: [[time.event]] 'visit'") and "2024-01-03 to 2024-03-30" in message and "\n" not in message
+    assert (
+        message.startswith("study.toml: [[time.event]] 'visit'")
+        and "2024-01-03 to 2024-03-30" in message
+        and "\n" not in message
+    )
     assert ts.event_problems(name="visit", date=pd.Timestamp("2024-02-01"), window=30, dates=dates, where="s") == []
 
 
@@ -179,11 +245,17 @@ def test_documents_without_exposure_are_counted_but_not_resampled():
     counts = pd.DataFrame({"f": [2, 0, 0]}, index=ids)
     dates = pd.Series(pd.to_datetime(["2024-01-02", "2024-01-03", "2024-01-04"]), index=ids)
     groups = pd.Series("vi", index=ids)
-    row = ts.period_series(counts, pd.Series([50.0, 0.0, 0.0], index=ids), dates, groups, freq="month", n_resamples=99, seed=1).iloc[0]
+    row = ts.period_series(
+        counts, pd.Series([50.0, 0.0, 0.0], index=ids), dates, groups, freq="month", n_resamples=99, seed=1
+    ).iloc[0]
     assert row["n_docs"] == 3 and row["rate"] == pytest.approx(40.0) and math.isnan(row["ci_low"])
     assert row["note"] == "fewer than two documents with exposure: no interval"
-    low, high = ts.rate_interval(np.array([[2.0], [0.0], [1.0]]), np.array([50.0, 0.0, 25.0]), n_resamples=99, rng=np.random.default_rng(0))
-    again = ts.rate_interval(np.array([[2.0], [1.0]]), np.array([50.0, 25.0]), n_resamples=99, rng=np.random.default_rng(0))
+    low, high = ts.rate_interval(
+        np.array([[2.0], [0.0], [1.0]]), np.array([50.0, 0.0, 25.0]), n_resamples=99, rng=np.random.default_rng(0)
+    )
+    again = ts.rate_interval(
+        np.array([[2.0], [1.0]]), np.array([50.0, 25.0]), n_resamples=99, rng=np.random.default_rng(0)
+    )
     assert (low[0], high[0]) == (again[0][0], again[1][0])
 
 
@@ -194,7 +266,9 @@ def test_a_share_interval_is_cut_at_one_and_says_so():
     dates = pd.Series(pd.to_datetime(["2024-01-03"] * 4), index=ids)
     groups = pd.Series("vi", index=ids)
     free = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=500, seed=1, scale=1.0).iloc[0]
-    cut = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=500, seed=1, scale=1.0, upper=1.0).iloc[0]
+    cut = ts.period_series(
+        counts, exposure, dates, groups, freq="month", n_resamples=500, seed=1, scale=1.0, upper=1.0
+    ).iloc[0]
     assert free["ci_high"] > 1.0  # the bootstrap-t interval of a mean share of 0.965 reaches past 1
     assert cut["ci_high"] == 1.0 and cut["ci_low"] == free["ci_low"] and cut["rate"] == pytest.approx(0.965)
     assert "cut at 1" in cut["note"] and free["note"] == ""

@@ -21,7 +21,14 @@ def test_every_output_has_one_entry_and_its_captions_format():
     assert len(outputs.OUTPUTS) == len(outputs.REGISTRY)
     extras = {"source": "codebook.yaml", "pair_a": "vi", "pair_b": "en", "c_v_caveat": "c_v", "resampled": "documents"}
     for entry in outputs.REGISTRY:
-        assert entry.stage in outputs.STAGE_ORDER and entry.kind in ("table", "csv", "figure", "figure+table", "files", "file")
+        assert entry.stage in outputs.STAGE_ORDER and entry.kind in (
+            "table",
+            "csv",
+            "figure",
+            "figure+table",
+            "files",
+            "file",
+        )
         for values in outputs.expand(entry, study):
             if entry.caption:
                 assert "{" not in outputs.caption(entry.stem, study, **values, **extras)
@@ -34,7 +41,11 @@ def test_placeholders_expand_over_the_settings():
     study = Study(root=Path("."), source=Path("s.toml"))
     entry = outputs.OUTPUTS["keyness_words_{lang}_by_{within}"]
     assert [v for v in outputs.expand(entry, study)] == [
-        {"lang": "vi", "within": "event"}, {"lang": "vi", "within": "outlet"}, {"lang": "en", "within": "event"}, {"lang": "en", "within": "outlet"}]
+        {"lang": "vi", "within": "event"},
+        {"lang": "vi", "within": "outlet"},
+        {"lang": "en", "within": "event"},
+        {"lang": "en", "within": "outlet"},
+    ]
     assert outputs.expand(outputs.OUTPUTS["topic_ldavis_{model}.html"], study) == []
     names = outputs.declared_outputs({"topics": {"ldavis": True}, "corpus": {"languages": ["vi"]}})["topics"]
     assert "topic_ldavis_vi.html" in names and "topic_prevalence_by_language.csv" not in names
@@ -45,6 +56,8 @@ def test_numbers_fail_loudly_when_a_quoted_table_is_missing(tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "manifest.json").write_text(json.dumps({"inputs": {}, "settings": {}}), encoding="utf-8")
     study = read_study(tmp_path / "study.toml")
-    with pytest.raises(InputError, match=r"numbers.tex quotes corpus_summary.csv, which is missing \(fix: run the prepare stage"):
+    with pytest.raises(
+        InputError, match=r"numbers.tex quotes corpus_summary.csv, which is missing \(fix: run the prepare stage"
+    ):
         run_appendix(study)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["manifest.json"]

@@ -14,8 +14,10 @@ from analysis.study.settings import MAX_SEED, StudyErrors, load_study_text
 
 from tests.conftest import TINY_EN, TINY_VI, write_study
 
-BASE = ('[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n'
-        '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n')
+BASE = (
+    '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n'
+    '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n'
+)
 
 
 def _study(tmp_path: Path, section: str, line: str) -> Path:
@@ -24,7 +26,11 @@ def _study(tmp_path: Path, section: str, line: str) -> Path:
     if section == "corpus":
         text = text.replace("[corpus]\n", f"[corpus]\n{line}\n")
     elif section == "run":
-        text = text.replace('[run]\n', f'[run]\n{line}\n') if not line.startswith("output") else text.replace('output = "out"', line)
+        text = (
+            text.replace("[run]\n", f"[run]\n{line}\n")
+            if not line.startswith("output")
+            else text.replace('output = "out"', line)
+        )
     else:
         text += f"[{section}]\n{line}\n"
     return write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], study_text=text)
@@ -55,10 +61,18 @@ CASES = [
     ("units", "window = 0", "[units] window = 0 must be a whole number >= 1"),
     ("corpus", "encoding = 'utf-9'", "[corpus] encoding = 'utf-9' is not a known text encoding"),
     ("run", 'output = ""', '[run] output = "" is empty'),
-    ("frequencies", 'group_by = ["language", "newspaper"]', "[frequencies] group_by names 'newspaper', not a metadata column"),
+    (
+        "frequencies",
+        'group_by = ["language", "newspaper"]',
+        "[frequencies] group_by names 'newspaper', not a metadata column",
+    ),
     ("framing", 'compare_by = "newspaper"', "[framing] compare_by names 'newspaper', not a metadata column"),
     ("framing", 'keyness_within = ["section"]', "[framing] keyness_within names 'section', not a metadata column"),
-    ("topics", 'prevalence_by = ["language", "author"]', "[topics] prevalence_by names 'author', not a metadata column"),
+    (
+        "topics",
+        'prevalence_by = ["language", "author"]',
+        "[topics] prevalence_by names 'author', not a metadata column",
+    ),
     ("framing", 'cluster = "newspaper"', "[framing] cluster names 'newspaper', not a metadata column"),
     ("topics", 'cluster = "newspaper"', "[topics] cluster names 'newspaper', not a metadata column"),
 ]
@@ -87,12 +101,20 @@ def test_output_naming_an_existing_file(tmp_path, capsys):
 def test_validate_lists_every_problem(tmp_path, capsys):
     text = BASE.replace('output = "out"', 'output = ""') + (
         '[frequencies]\ntop_n = 0\nkwic_window = -2\n[framing]\nbootstrap = 0\ncompare_by = "paper"\n'
-        '[topics]\nseed = 4294967296\npasses = 0\n')
+        "[topics]\nseed = 4294967296\npasses = 0\n"
+    )
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], study_text=text)
     assert main(["validate", "--study", str(study)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
-    keys = ["[frequencies] top_n", "[frequencies] kwic_window", "[run] output", "[framing] bootstrap", "[topics] seed", "[topics] passes",
-            "[framing] compare_by names 'paper'"]
+    keys = [
+        "[frequencies] top_n",
+        "[frequencies] kwic_window",
+        "[run] output",
+        "[framing] bootstrap",
+        "[topics] seed",
+        "[topics] passes",
+        "[framing] compare_by names 'paper'",
+    ]
     assert len(lines) == len(keys) and all(line.startswith("error: ") for line in lines)
     for key in keys:
         assert sum(key in line for line in lines) == 1, key
@@ -101,7 +123,11 @@ def test_validate_lists_every_problem(tmp_path, capsys):
 def test_several_problems_raise_one_error_listing_each():
     with pytest.raises(StudyErrors) as info:
         load_study_text("[frequencies]\ntop_n = 0\n[framing]\npermutations = 0\nbootstrap = 0\n", Path("s.toml"))
-    assert [p.problem.split(" =")[0] for p in info.value.problems] == ["[frequencies] top_n", "[framing] bootstrap", "[framing] permutations"]
+    assert [p.problem.split(" =")[0] for p in info.value.problems] == [
+        "[frequencies] top_n",
+        "[framing] bootstrap",
+        "[framing] permutations",
+    ]
     assert isinstance(info.value, InputError) and str(info.value).count("\n") == 2
 
 

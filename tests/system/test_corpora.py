@@ -35,8 +35,13 @@ def sample(name: str, categories: tuple[str, str], per_category: int) -> list[tu
 def purity_of_two_topics(docs, language: str) -> float:
     study = read_study(ROOT / "study.toml")
     preparation, rules = load_preparation(study), load_term_rules(study)
-    units = [make_units(prepare_document(Document(d, language, text), preparation), rules, kind="document")[0] for d, _, text in docs]
-    corpus = build_corpus(language, unit_ids=[u.unit_id for u in units], terms=[u.terms for u in units], no_below=3, no_above=0.5)
+    units = [
+        make_units(prepare_document(Document(d, language, text), preparation), rules, kind="document")[0]
+        for d, _, text in docs
+    ]
+    corpus = build_corpus(
+        language, unit_ids=[u.unit_id for u in units], terms=[u.terms for u in units], no_below=3, no_above=0.5
+    )
     fit = fit_lda(corpus, 2, 7, **fit_parameters(TopicSettings(passes=10, iterations=100)))
     labels = {d: c for d, c, _ in docs}
     dominant = fit.doc_topic.argmax(axis=1)

@@ -22,7 +22,11 @@ def run(study: Path, stage: str) -> None:
 
 
 def digest(folder: Path) -> dict:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +49,22 @@ def test_each_stage_writes_exactly_its_declared_files(seed_run):
 def test_seed_numbers(seed_run):
     summary = pd.read_csv(seed_run / "figures" / "corpus_summary.csv", dtype={"outlet": str})
     assert summary.set_index(["language", "outlet"]).loc[("all", "all"), "documents"] == 5
-    by_language = summary[(summary.language != "all") & (summary.outlet == "all")].set_index("language").documents.to_dict()
+    by_language = (
+        summary[(summary.language != "all") & (summary.outlet == "all")].set_index("language").documents.to_dict()
+    )
     assert by_language == {"en": 1, "vi": 4}
     vi_outlets = summary[(summary.language == "vi") & (summary.outlet != "all")]
     assert vi_outlets.documents.sum() == 4
     vi_total = summary[(summary.language == "vi") & (summary.outlet == "all")].iloc[0]
     assert vi_total.types < vi_outlets.types.sum()  # types are not additive: the total is counted, not summed
     prep = pd.read_csv(seed_run / "figures" / "preparation_by_document.csv", dtype={"doc_id": str})
-    assert prep.set_index("doc_id").presegmented.to_dict() == {"000": True, "001": True, "002": False, "003": False, "004": False}
+    assert prep.set_index("doc_id").presegmented.to_dict() == {
+        "000": True,
+        "001": True,
+        "002": False,
+        "003": False,
+        "004": False,
+    }
     top = pd.read_csv(seed_run / "figures" / "top_terms_by_language.csv")
     vi_top = top[top.group == "vi"].term.tolist()
     assert {"trung_quốc", "việt_nam", "hợp_tác"} <= set(vi_top[:5])
@@ -68,7 +80,10 @@ def test_manifest_records_inputs_settings_and_outputs(seed_run):
     assert manifest["inputs"][seeds[0]] == hashlib.sha256((seed_run / "seeds" / seeds[0]).read_bytes()).hexdigest()
     assert manifest["segmenter"].startswith("underthesea ")
     assert manifest["settings"]["run"]["seed"] == 20240403
-    assert manifest["outputs"]["corpus_summary.csv"] == hashlib.sha256((seed_run / "figures" / "corpus_summary.csv").read_bytes()).hexdigest()
+    assert (
+        manifest["outputs"]["corpus_summary.csv"]
+        == hashlib.sha256((seed_run / "figures" / "corpus_summary.csv").read_bytes()).hexdigest()
+    )
     assert "underthesea" in manifest["packages"]
 
 
@@ -125,6 +140,8 @@ def test_validate_states_the_design_and_the_unit_between_languages(capsys):
     language comparison has no p-value, and validate says so before anything runs."""
     assert main(["validate", "--study", str(ROOT / "study.toml"), "--quiet"]) == 0
     line = capsys.readouterr().out.splitlines()[-1]
-    assert line == ("design: language en: 1 document in 1 outlet; vi: 4 documents in 3 outlets; unit between groups: none "
-                    "(language 'en' comes from one outlet ('unstated-B'): its contrast with another language equals an outlet "
-                    "contrast; no language p-value)")
+    assert line == (
+        "design: language en: 1 document in 1 outlet; vi: 4 documents in 3 outlets; unit between groups: none "
+        "(language 'en' comes from one outlet ('unstated-B'): its contrast with another language equals an outlet "
+        "contrast; no language p-value)"
+    )

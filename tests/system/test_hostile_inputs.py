@@ -63,7 +63,11 @@ def set_study(study: Path, text: str) -> Path:
     return study
 
 
-STUDY = '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[frequencies]\ngroup_by = ["language"]\n[run]\noutput = "{output}"\ncache = ".cache"\nworkers = 1\n'
+STUDY = (
+    '[corpus]\nfolder = "corpus"\nmetadata = '
+    '"corpus/metadata.csv"\n[frequencies]\ngroup_by = ["language"]\n[run]\noutput = '
+    '"{output}"\ncache = ".cache"\nworkers = 1\n'
+)
 
 
 # ------------------------------------------------------------------- the output folder and clean
@@ -71,8 +75,12 @@ STUDY = '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[frequen
 
 @pytest.mark.parametrize(
     "output, fragment",
-    [("corpus", "it is [corpus] folder"), (".", "it contains the study file"), ("corpus/out", "it lies inside [corpus] folder"),
-     ("corpus/metadata.csv", "it is [corpus] metadata")],
+    [
+        ("corpus", "it is [corpus] folder"),
+        (".", "it contains the study file"),
+        ("corpus/out", "it lies inside [corpus] folder"),
+        ("corpus/metadata.csv", "it is [corpus] metadata"),
+    ],
 )
 def test_output_folder_may_not_overlap_an_input(tmp_path, capsys, output, fragment):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
@@ -89,7 +97,13 @@ def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
     out = tmp_path / "out"
     (out / "topic_models" / "vi").mkdir(parents=True)
-    for name in ("cleaning_log.csv", "corpus_summary.tex", "manifest.json", "appendix.tex", "topic_models/vi/vocab.txt"):
+    for name in (
+        "cleaning_log.csv",
+        "corpus_summary.tex",
+        "manifest.json",
+        "appendix.tex",
+        "topic_models/vi/vocab.txt",
+    ):
         (out / name).write_text("x")
     (out / ".corpus_summary.csv.abc123.tmp").write_text("half")  # a killed write
     (out / "my_notes.txt").write_text("mine")  # not the toolkit's
@@ -102,7 +116,9 @@ def test_clean_removes_only_what_the_toolkit_wrote(tmp_path, capsys):
     # an earlier run with other settings: the files its manifest lists go too, and only those
     (out / "top_terms_by_region.csv").write_text("x")
     (out / "elsewhere.txt").write_text("x")
-    (out / "manifest.json").write_text(json.dumps({"outputs": {"top_terms_by_region.csv": "0" * 64, "../corpus/v1.txt": "0"}}))
+    (out / "manifest.json").write_text(
+        json.dumps({"outputs": {"top_terms_by_region.csv": "0" * 64, "../corpus/v1.txt": "0"}})
+    )
     assert cleanup.main(["--study", str(study)]) == 0
     assert sorted(p.name for p in out.iterdir()) == ["elsewhere.txt"]
     (out / "elsewhere.txt").unlink()
@@ -126,8 +142,16 @@ def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path
     study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
     set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', f'group_by = ["{hostile}"]'))
     fails_cleanly(study, capsys, "[frequencies] group_by", "x/../../ESCAPED", "output file names")
-    fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True, cwd=ROOT, check=False)
-    assert fragment.returncode == 2 and "x/../../ESCAPED" in fragment.stderr and not fragment.stdout  # no make target out there either
+    fragment = subprocess.run(
+        [sys.executable, "-m", "analysis.study.makefile", "--study", str(study)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert (
+        fragment.returncode == 2 and "x/../../ESCAPED" in fragment.stderr and not fragment.stdout
+    )  # no make target out there either
     for stage in ("prepare", "frequencies"):
         assert run_cli(study, capsys, stage)[0] == 2
     assert not [p for p in tmp_path.rglob("*ESCAPED*")], "nothing may land outside the output folder"
@@ -137,7 +161,14 @@ def test_output_names_built_from_columns_cannot_leave_the_output_folder(tmp_path
     assert not [p for p in tmp_path.rglob("*ESCAPED*")]
 
 
-@pytest.mark.parametrize("section, key, value", [("framing", "compare_by", '"{c}"'), ("framing", "keyness_within", '["{c}"]'), ("topics", "prevalence_by", '["{c}"]')])
+@pytest.mark.parametrize(
+    "section, key, value",
+    [
+        ("framing", "compare_by", '"{c}"'),
+        ("framing", "keyness_within", '["{c}"]'),
+        ("topics", "prevalence_by", '["{c}"]'),
+    ],
+)
 def test_every_setting_that_names_an_output_refuses_a_climbing_column(tmp_path, capsys, section, key, value):
     hostile = "x/../../ESCAPED"
     study = write_study(tmp_path / "s", [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], {hostile: ["a", "b"]})
@@ -150,11 +181,18 @@ def test_group_values_and_doc_ids_from_data_stay_inside_the_output_folder(tmp_pa
     meta = tmp_path / "s" / "corpus" / "metadata.csv"
     meta.write_text(meta.read_text().replace("../../ESCAPED.txt", "v1.txt").replace(",o0,", ",../../ESCAPED,"))
     (tmp_path / "s" / "corpus" / "../../ESCAPED.txt").resolve().rename(tmp_path / "s" / "corpus" / "v1.txt")
-    set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', 'group_by = ["outlet"]\nkwic_terms = ["../../ESCAPED", "hợp_tác"]'))
+    set_study(
+        study,
+        STUDY.format(output="out").replace(
+            'group_by = ["language"]', 'group_by = ["outlet"]\nkwic_terms = ["../../ESCAPED", "hợp_tác"]'
+        ),
+    )
     for stage in ("prepare", "frequencies"):
         assert run_cli(study, capsys, stage)[0] == 0
     out = tmp_path / "s" / "out"
-    assert "../../ESCAPED" in (out / "top_terms_by_outlet.csv").read_text(encoding="utf-8")  # the value is data, not a path
+    assert "../../ESCAPED" in (out / "top_terms_by_outlet.csv").read_text(
+        encoding="utf-8"
+    )  # the value is data, not a path
     assert all(out in p.parents for p in tmp_path.rglob("*ESCAPED*")), list(tmp_path.rglob("*ESCAPED*"))
 
 
@@ -184,11 +222,15 @@ def test_catastrophic_boilerplate_rule_is_bounded_and_named(tmp_path, capsys, mo
 
     monkeypatch.setattr(clean, "RULE_TIMEOUT_SECONDS", 0.05)
     study = write_study(tmp_path, [("v1", "vi", TINY_VI + "a" * 40 + "!\n"), ("e1", "en", TINY_EN)])
-    (tmp_path / "rules.toml").write_text('[[rule]]\nname = "evil"\nkind = "drop_line"\npattern = \'(a|aa)+$\'\n', encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(
+        '[[rule]]\nname = "evil"\nkind = "drop_line"\npattern = \'(a|aa)+$\'\n', encoding="utf-8"
+    )
     set_study(study, STUDY.format(output="out") + '[text]\nboilerplate = "rules.toml"\n')
     fails_cleanly(study, capsys, "rules.toml rule 'evil'", "took more than 0.05 s on line 3", "v1.txt", "nested")
     status, err = run_cli(study, capsys, "prepare")  # prepare may keep what it finished in the cache
-    assert status == 2 and len(err.splitlines()) == 1 and "rule 'evil': took more than 0.05 s on line 3 of v1.txt" in err
+    assert (
+        status == 2 and len(err.splitlines()) == 1 and "rule 'evil': took more than 0.05 s on line 3 of v1.txt" in err
+    )
 
 
 WORKER_SCRIPT = textwrap.dedent(
@@ -250,7 +292,7 @@ def test_workers_exit_when_the_parent_dies(tmp_path, sig):
 def test_scheduler_is_documented_as_trusted_cluster_only():
     for path in (ROOT / "README.md", ROOT / "study.toml"):
         text = path.read_text(encoding="utf-8")
-        paragraph = text[text.index("scheduler ="):].split("\n\n")[0].lower()
+        paragraph = text[text.index("scheduler =") :].split("\n\n")[0].lower()
         assert "trusted cluster" in paragraph and "pickle" in paragraph, path
 
 
@@ -265,14 +307,23 @@ def test_make_rules_hold_file_names_with_hash_colon_dollar_and_space(tmp_path):
     for old, new in zip(("v1.txt", "e1.txt", "v1.txt", "e1.txt"), names):
         shutil.copy(corpus / old, corpus / new)
     rows = [f"n{i},{name},{'vi' if i % 2 == 0 else 'en'},o,e," for i, name in enumerate(names)]
-    (corpus / "metadata.csv").write_text("doc_id,file,language,outlet,event,title\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    (corpus / "metadata.csv").write_text(
+        "doc_id,file,language,outlet,event,title\n" + "\n".join(rows) + "\n", encoding="utf-8"
+    )
     assert sources.read_corpus(aio.read_study(study)).doc_ids == ["n0", "n1", "n2", "n3"]
-    fragment = subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, text=True,
-                              cwd=ROOT, check=True).stdout
+    fragment = subprocess.run(
+        [sys.executable, "-m", "analysis.study.makefile", "--study", str(study)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+    ).stdout
     (tmp_path / "study.mk").write_text(fragment, encoding="utf-8")
     makefile = tmp_path / "Makefile"
     makefile.write_text(f"PY := echo\nVENV_STAMP :=\nRESOURCES :=\ninclude {tmp_path / 'study.mk'}\n", encoding="utf-8")
-    done = subprocess.run(["make", "-f", str(makefile), "-n", "prepare"], capture_output=True, text=True, cwd=ROOT, check=False)
+    done = subprocess.run(
+        ["make", "-f", str(makefile), "-n", "prepare"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert done.returncode == 0, done.stderr  # every input was found under its real name
     assert "analysis prepare --study" in done.stdout
     assert "No rule" not in done.stderr
@@ -285,7 +336,15 @@ def test_file_name_a_make_rule_cannot_hold_is_refused_at_validation(tmp_path, ca
     meta = corpus / "metadata.csv"
     meta.write_text(meta.read_text().replace("v1.txt", "v=1.txt"))
     fails_cleanly(study, capsys, "metadata.csv line 2", "'v=1.txt' has '='", "rename the file")
-    assert subprocess.run([sys.executable, "-m", "analysis.study.makefile", "--study", str(study)], capture_output=True, cwd=ROOT, check=False).returncode == 2
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "analysis.study.makefile", "--study", str(study)],
+            capture_output=True,
+            cwd=ROOT,
+            check=False,
+        ).returncode
+        == 2
+    )
 
 
 # ------------------------------------------------------------------------------- the metadata
@@ -299,7 +358,10 @@ def write_metadata(study: Path, text: str | bytes) -> None:
 def test_metadata_with_only_the_required_columns_runs(tmp_path, capsys, caplog):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
     write_metadata(study, "doc_id,file,language,category\nv1,v1.txt,vi,x\ne1,e1.txt,en,y\n")
-    set_study(study, STUDY.format(output="out").replace('group_by = ["language"]', 'group_by = ["language", "outlet", "event"]'))
+    set_study(
+        study,
+        STUDY.format(output="out").replace('group_by = ["language"]', 'group_by = ["language", "outlet", "event"]'),
+    )
     with caplog.at_level(logging.WARNING, logger="analysis"):
         assert main(["prepare", "--study", str(study), "--quiet"]) == 0
     summary = (tmp_path / "out" / "corpus_summary.csv").read_text(encoding="utf-8")
@@ -321,8 +383,15 @@ def test_control_character_in_a_metadata_cell_names_the_line_and_column(tmp_path
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
     row = {"doc_id": "e1", "file": "e1.txt", "language": "en", "outlet": "B", "event": "x", "title": "Talks"}
     row[column] = f"ab{char}c"
-    write_metadata(study, "doc_id,file,language,outlet,event,title\nv1,v1.txt,vi,A,x,\"Hợp tác\nhai dòng\"\n" + ",".join(row.values()) + "\n")
-    fails_cleanly(study, capsys, "metadata.csv line 4", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)")
+    write_metadata(
+        study,
+        'doc_id,file,language,outlet,event,title\nv1,v1.txt,vi,A,x,"Hợp tác\nhai dòng"\n'
+        + ",".join(row.values())
+        + "\n",
+    )
+    fails_cleanly(
+        study, capsys, "metadata.csv line 4", f"control character U+{ord(char):04X} in column '{column}'", "(offset 2)"
+    )
 
 
 def test_metadata_doc_ids_differing_only_in_normalisation_are_a_duplicate(tmp_path, capsys):
@@ -377,7 +446,9 @@ def test_utf16_without_bom_decodes_when_declared(tmp_path, capsys):
 
 def test_undeclared_utf16_is_named_with_how_to_declare_it(tmp_path, capsys):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI.encode("utf-16-le")), ("e1", "en", TINY_EN)])
-    fails_cleanly(study, capsys, "v1.txt", "looks like UTF-16-LE text without a byte-order mark", "declare encoding 'utf-16-le'")
+    fails_cleanly(
+        study, capsys, "v1.txt", "looks like UTF-16-LE text without a byte-order mark", "declare encoding 'utf-16-le'"
+    )
 
 
 @pytest.mark.parametrize(
@@ -408,7 +479,9 @@ def test_dateline_rule_keeps_the_body_on_the_same_line():
     from analysis.files import RESOURCES
 
     rules = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
-    body = " ".join(f"Bộ trưởng Ngoại giao hai nước đã hội đàm lần thứ {i} về hợp tác kinh tế và biên giới." for i in range(1, 9))
+    body = " ".join(
+        f"Bộ trưởng Ngoại giao hai nước đã hội đàm lần thứ {i} về hợp tác kinh tế và biên giới." for i in range(1, 9)
+    )
     line = "Thái Bình (PV)-Thứ hai, ngày 18/03/2024 20:05 GMT+7 " + body
     cleaned, removals = remove_boilerplate(f"Tiêu đề\n{line}", rules, "vi")
     assert body in cleaned
@@ -417,7 +490,9 @@ def test_dateline_rule_keeps_the_body_on_the_same_line():
     ]
     # a long paragraph that ends in a photo credit keeps the paragraph; a long line that is all match goes
     cleaned, removals = remove_boilerplate(f"Tiêu đề\n{body} (Ảnh: TTXVN)", rules, "vi")
-    assert cleaned == f"Tiêu đề\n{body}" and [(r.kind, r.text) for r in removals] == [("drop_line_tail", "(Ảnh: TTXVN)")]
+    assert cleaned == f"Tiêu đề\n{body}" and [(r.kind, r.text) for r in removals] == [
+        ("drop_line_tail", "(Ảnh: TTXVN)")
+    ]
     teaser = "Hai nước hội đàm về hợp tác kinh tế và biên giới trên đất liền " * 3
     cleaned, removals = remove_boilerplate(f"Tiêu đề\n{teaser.strip()} {teaser.strip()}\nLời dẫn.\n{body}", rules, "vi")
     assert cleaned == f"Tiêu đề\n{body}" and [r.kind for r in removals] == ["drop_line_and_next", "drop_line_and_next"]
@@ -441,13 +516,18 @@ def test_a_long_single_line_is_segmented_in_bounded_pieces(monkeypatch):
         return real(text)
 
     monkeypatch.setattr(tokens, "SEGMENT_CHARS", 300)
-    sentences = ["Hai nước thúc đẩy hợp tác kinh tế.", "Bộ trưởng Ngoại giao hội đàm tại Hà Nội.", "Biên giới hòa bình, ổn định."] * 30
+    sentences = [
+        "Hai nước thúc đẩy hợp tác kinh tế.",
+        "Bộ trưởng Ngoại giao hội đàm tại Hà Nội.",
+        "Biên giới hòa bình, ổn định.",
+    ] * 30
     line = " ".join(sentences)
     paragraphs, _ = tokens.segment_vi(line, segmenter=recording)
     assert max(seen) <= 300 and len(seen) > 1
     # the same tokens as the text with a line break at every cut
     pieces = tokens.bounded_pieces(line, 300)
     by_lines, _ = tokens.segment_vi("\n".join(pieces))
+
     def flat(ps):
         return [w for p in ps for s in p for w in s]
 
@@ -465,7 +545,10 @@ def test_normal_paragraphs_are_one_piece(seed_study_dir):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["hợp", "tác.", "kinh", "tế!", "x" * 40, "a", "“Có.”", "…"]), max_size=300), st.integers(10, 200))
+@given(
+    st.lists(st.sampled_from(["hợp", "tác.", "kinh", "tế!", "x" * 40, "a", "“Có.”", "…"]), max_size=300),
+    st.integers(10, 200),
+)
 def test_bounded_pieces_keep_every_word_and_the_bound(words, limit):
     from analysis.text.tokens import bounded_pieces
 
@@ -493,7 +576,9 @@ def test_altered_cache_entry_is_prepared_again_and_logged(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="analysis"):
         again = [list(d.tokens()) for d in prepared_corpus(study, workers=1, progress=False).prepared]
     assert again == first and "Cooperation" in again[1]
-    assert any("does not match its checksum" in r.getMessage() and target.name in r.getMessage() for r in caplog.records)
+    assert any(
+        "does not match its checksum" in r.getMessage() and target.name in r.getMessage() for r in caplog.records
+    )
     assert "Cooperation" in target.read_text(encoding="utf-8")  # stored again, whole
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="analysis"):
@@ -514,7 +599,9 @@ def test_cache_entries_stay_plain_json_with_their_checksum(tmp_path):
 # ------------------------------------------------------------------ full disks and interrupts
 
 
-@pytest.mark.parametrize("code, reason", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "the file system is read-only")])
+@pytest.mark.parametrize(
+    "code, reason", [(errno.ENOSPC, "the disk is full"), (errno.EROFS, "the file system is read-only")]
+)
 def test_unwritable_output_folder_is_one_line(tmp_path, capsys, monkeypatch, code, reason):
     study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
 
@@ -574,12 +661,19 @@ CTRL_C_SCRIPT = textwrap.dedent(
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="process groups and /proc")
 def test_ctrl_c_during_parallel_prepare_exits_130_without_traceback(tmp_path):
-    docs = [(f"v{i}", "vi", TINY_VI) for i in range(4)] + [(f"e{i}", "en", TINY_EN + f"Number {i}.\n") for i in range(4)]
+    docs = [(f"v{i}", "vi", TINY_VI) for i in range(4)] + [
+        (f"e{i}", "en", TINY_EN + f"Number {i}.\n") for i in range(4)
+    ]
     study = write_study(tmp_path, docs)
     pids = tmp_path / "pids"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    run = subprocess.Popen([sys.executable, "-c", CTRL_C_SCRIPT, str(study), str(pids)], env=env, cwd=tmp_path,
-                           stderr=subprocess.PIPE, start_new_session=True)
+    run = subprocess.Popen(
+        [sys.executable, "-c", CTRL_C_SCRIPT, str(study), str(pids)],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and (not pids.is_file() or len(set(pids.read_text().split())) < 2):
         time.sleep(0.1)
@@ -596,7 +690,10 @@ def test_ctrl_c_during_parallel_prepare_exits_130_without_traceback(tmp_path):
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     shown = [line.rsplit("\r", 1)[-1] for line in err.split("\n")]  # a transient progress bar is redrawn with \r
     assert [line for line in shown if line.strip()] == [
-        "interrupted: prepare stopped; finished outputs and prepared documents are kept, nothing is half-written (run again to resume)"
+        (
+            "interrupted: prepare stopped; finished outputs and prepared documents are kept, "
+            "nothing is half-written (run again to resume)"
+        )
     ]
     assert not any(_alive(pid) for pid in workers)
     assert not (tmp_path / "out").exists()

@@ -41,7 +41,9 @@ def test_notebook_runs_on_the_seed_study(path, seed_study_dir, monkeypatch):
     monkeypatch.setenv("VNEN_STUDY", str(seed_study_dir / "study.toml"))
     monkeypatch.delenv("MPLBACKEND", raising=False)  # the kernel's inline backend shows figures
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()  # raises CellExecutionError on any error
     images = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs if "image/png" in o.get("data", {})]
     if "va.plot_" in "".join(c.source for c in notebook.cells):
@@ -49,5 +51,11 @@ def test_notebook_runs_on_the_seed_study(path, seed_study_dir, monkeypatch):
     for cell in notebook.cells:  # each figure once: the cell's value, not again by the inline backend
         shown = [o for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
         assert len(shown) <= cell.source.count("new_figure("), (path.name, cell.source[:80])
-    stderr = [o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs if o.get("name") == "stderr"]
+    stderr = [
+        o.get("text", "")
+        for c in notebook.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.get("name") == "stderr"
+    ]
     assert not any("missing from font" in s for s in stderr), "Vietnamese glyphs render"

@@ -34,7 +34,9 @@ BARE = textwrap.dedent("""
 
 
 def run_bare(module: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", BARE, module, *args], capture_output=True, text=True, cwd=ROOT, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", BARE, module, *args], capture_output=True, text=True, cwd=ROOT, check=False
+    )
 
 
 def test_the_make_fragment_needs_only_the_standard_library():
@@ -69,7 +71,7 @@ def imports_of(path: Path, modules: set[str]) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.ImportFrom):
-            base = package[:len(package) - node.level + 1] if node.level else []
+            base = package[: len(package) - node.level + 1] if node.level else []
             target = ".".join(base + (node.module.split(".") if node.module else []))
             for alias in node.names:
                 full = f"{target}.{alias.name}"
@@ -145,7 +147,13 @@ def test_wings_import_one_way():
 def test_study_wing_is_standard_library_only():
     for path in (PACKAGE / "study").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module] if isinstance(node, ast.ImportFrom) and not node.level else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module]
+                if isinstance(node, ast.ImportFrom) and not node.level
+                else []
+            )
             for name in names:
                 top = name.split(".")[0]
                 assert top in sys.stdlib_module_names or top == "analysis", f"{path.name} imports {name}"

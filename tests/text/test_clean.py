@@ -16,11 +16,27 @@ def clean(prefix: str, language: str = "vi"):
 
 def test_vtv_chrome_removed_from_003_and_logged():
     text, removals = clean("003")
-    for chrome in ("Cùng chuyên mục", "TIN MỚI", "ĐANG PHÁT", "Mời quý độc giả", "GMT+7", "(Ảnh: TTXVN)",
-                   "Ảnh: Tiến Trung", "Trần Lưu Quang", "- Ảnh 1.", "VTV.vn"):
+    for chrome in (
+        "Cùng chuyên mục",
+        "TIN MỚI",
+        "ĐANG PHÁT",
+        "Mời quý độc giả",
+        "GMT+7",
+        "(Ảnh: TTXVN)",
+        "Ảnh: Tiến Trung",
+        "Trần Lưu Quang",
+        "- Ảnh 1.",
+        "VTV.vn",
+    ):
         assert chrome not in text, chrome
     assert {r.rule for r in removals} == {
-        "related-block", "promo", "dateline", "related-teaser", "image-placeholder", "photo-caption-with-credit", "site-prefix",
+        "related-block",
+        "promo",
+        "dateline",
+        "related-teaser",
+        "image-placeholder",
+        "photo-caption-with-credit",
+        "site-prefix",
     }
     # the teaser headline and its lead are two logged removals; the article body is intact
     assert sum(r.rule == "related-teaser" for r in removals) == 2
@@ -32,9 +48,15 @@ def test_inline_photo_credit_and_byline_in_presegmented_seeds():
     text, removals = clean("000")
     assert "Ảnh : Bộ Ngoại_giao" not in text and not text.endswith("Như Tâm")
     assert "Vương_Nghị . Hai bộ_trưởng nhất_trí" in " ".join(text.split())
-    assert [(r.rule, r.text) for r in removals] == [("photo-credit-known-source", "Ảnh : Bộ Ngoại_giao"), ("trailing-byline", "Như Tâm")]
+    assert [(r.rule, r.text) for r in removals] == [
+        ("photo-credit-known-source", "Ảnh : Bộ Ngoại_giao"),
+        ("trailing-byline", "Như Tâm"),
+    ]
     text, removals = clean("001")
-    assert [(r.rule, r.text) for r in removals] == [("photo-credit-known-source", "Ảnh : BNG"), ("trailing-byline", "Thanh_Tâm")]
+    assert [(r.rule, r.text) for r in removals] == [
+        ("photo-credit-known-source", "Ảnh : BNG"),
+        ("trailing-byline", "Thanh_Tâm"),
+    ]
 
 
 def test_english_footer_and_caption_lines():
@@ -47,7 +69,9 @@ def test_english_footer_and_caption_lines():
 
 
 def test_rules_respect_languages_and_line_numbers():
-    rules = parse_rules('[[rule]]\nname = "f"\nkind = "drop_line"\npattern = "^Source$"\nlanguages = ["en"]\n', "r.toml")
+    rules = parse_rules(
+        '[[rule]]\nname = "f"\nkind = "drop_line"\npattern = "^Source$"\nlanguages = ["en"]\n', "r.toml"
+    )
     assert remove_boilerplate("a\nSource", rules, "vi")[0] == "a\nSource"
     text, removals = remove_boilerplate("a\n\nSource", rules, "en")
     assert text == "a" and removals[0].line == 3
@@ -60,7 +84,7 @@ def test_rules_respect_languages_and_line_numbers():
         ('[[rule]]\nname = "x"\nkind = "strip"\npattern = "("\n', "bad regular expression"),
         ('[[rule]]\nname = "x"\nkind = "strip"\n', "missing 'pattern'"),
         ('[[rule]]\nname = "x"\nkind = "strip"\npattern = "a"\ncolour = 1\n', "unknown key 'colour'"),
-        ('[rules]\n', "unknown key 'rules'"),
+        ("[rules]\n", "unknown key 'rules'"),
     ],
 )
 def test_rule_file_errors(toml, fragment):
@@ -72,6 +96,9 @@ def test_rule_file_errors(toml, fragment):
 def test_split_headline_ignores_spacing_and_underscores():
     text = "Việt - Trung_thúc_đẩy quan_hệ theo định_hướng ' 6 hơn ' Bộ_trưởng Ngoại_giao nói ."
     title = "Việt - Trung thúc đẩy quan hệ theo định hướng '6 hơn'"
-    assert split_headline(text, title) == "Việt - Trung_thúc_đẩy quan_hệ theo định_hướng ' 6 hơn '\nBộ_trưởng Ngoại_giao nói ."
+    assert (
+        split_headline(text, title)
+        == "Việt - Trung_thúc_đẩy quan_hệ theo định_hướng ' 6 hơn '\nBộ_trưởng Ngoại_giao nói ."
+    )
     assert split_headline("Other text here.", title) == "Other text here."
     assert split_headline("Title.\nBody", "Title.") == "Title.\nBody"

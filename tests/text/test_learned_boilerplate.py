@@ -12,18 +12,41 @@ import pytest
 
 from analysis.text.clean import parse_rules, remove_boilerplate
 from analysis.cli import main
-from analysis.text.learned_boilerplate import TEASER_NAME, TEASER_PATTERN, duplicates_to_drop, learn_lines, normalise_line, rules_toml
+from analysis.text.learned_boilerplate import (
+    TEASER_NAME,
+    TEASER_PATTERN,
+    duplicates_to_drop,
+    learn_lines,
+    normalise_line,
+    rules_toml,
+)
 from analysis.text.normalize import canonical_text
 
 from tests.conftest import SHARED
 from tests.corpus.test_sources import csv_text, table_study
 
 FOOTER = "Bản quyền © 2024 Báo Mẫu. Ghi rõ nguồn khi phát hành lại."
-SUBJECTS = ["Hà Nội", "Đà Nẵng", "Huế", "Cần Thơ", "Hải Phòng", "Nha Trang", "Vinh", "Quy Nhơn", "Đà Lạt", "Buôn Ma Thuột", "Pleiku", "Sa Pa"]
+SUBJECTS = [
+    "Hà Nội",
+    "Đà Nẵng",
+    "Huế",
+    "Cần Thơ",
+    "Hải Phòng",
+    "Nha Trang",
+    "Vinh",
+    "Quy Nhơn",
+    "Đà Lạt",
+    "Buôn Ma Thuột",
+    "Pleiku",
+    "Sa Pa",
+]
 
 
 def article(i: int, footer: bool) -> str:
-    body = f"Thành phố {SUBJECTS[i % len(SUBJECTS)]} khởi công dự án số {i} về giao thông.\nDự án {i} dự kiến hoàn thành sau {i + 2} năm.\n"
+    body = (
+        f"Thành phố {SUBJECTS[i % len(SUBJECTS)]} khởi công dự án số {i} về giao thông.\nDự "
+        f"án {i} dự kiến hoàn thành sau {i + 2} năm.\n"
+    )
     return body + (f"{FOOTER}\nChia sẻ bài viết\nBình luận ({i * 7})\n" if footer else "")
 
 
@@ -64,7 +87,10 @@ def test_learned_rules_remove_and_log_every_copy():
     text = canonical_text(article(3, True).replace("Chia sẻ bài viết", "CHIA  SẺ bài viết "))
     cleaned, removals = remove_boilerplate(text, rules, "vi", outlet="A")
     assert cleaned == canonical_text(article(3, False)).strip() + "\nBình luận (21)"
-    assert [(r.rule, r.line, r.text) for r in removals] == [("learned: A", 3, FOOTER), ("learned: A", 4, "CHIA  SẺ bài viết")]
+    assert [(r.rule, r.line, r.text) for r in removals] == [
+        ("learned: A", 3, FOOTER),
+        ("learned: A", 4, "CHIA  SẺ bài viết"),
+    ]
     # a sentence that merely contains the footer's words is kept
     kept, none = remove_boilerplate(f"Ông nói: {FOOTER}", rules, "vi", outlet="A")
     assert none == [] and kept == f"Ông nói: {FOOTER}"
@@ -108,16 +134,24 @@ def test_teaser_lines(line, is_teaser):
 
 def test_duplicates_first_copy_kept():
     base = " ".join(f"từ{i}" for i in range(60))
-    docs = [("a", "vi", base), ("b", "vi", "khác hẳn " * 30), ("c", "vi", base + " thêm"), ("d", "en", base), ("e", "vi", base + " nữa")]
+    docs = [
+        ("a", "vi", base),
+        ("b", "vi", "khác hẳn " * 30),
+        ("c", "vi", base + " thêm"),
+        ("d", "en", base),
+        ("e", "vi", base + " nữa"),
+    ]
     dropped = duplicates_to_drop(docs, 5, 0.5)
     assert [(d, kept) for d, kept, _ in dropped] == [("c", "a"), ("e", "a")]  # d is another language
     assert dropped[0][2] == pytest.approx(56 / 57)  # 56 shingles shared; c has one more
 
 
 def test_prepare_logs_learned_cuts_and_drops_duplicates(tmp_path, caplog):
-    rows = [(f"a{i}", "vi", "A", article(i, True)) for i in range(10)] + [(f"b{i}", "vi", "B", article(i + 10, False)) for i in range(10)]
+    rows = [(f"a{i}", "vi", "A", article(i, True)) for i in range(10)] + [
+        (f"b{i}", "vi", "B", article(i + 10, False)) for i in range(10)
+    ]
     rows.append(("copy", "vi", "B", article(10, False)))  # the same text as b0
-    study = table_study(tmp_path, "a.csv", csv_text(rows), "drop_duplicates = true\nlanguages = [\"vi\"]\n")
+    study = table_study(tmp_path, "a.csv", csv_text(rows), 'drop_duplicates = true\nlanguages = ["vi"]\n')
     with caplog.at_level(logging.INFO, logger="analysis"):
         assert main(["prepare", "--study", str(study)]) == 0
     assert "drop_duplicates: copy dropped (near-duplicate of b0" in caplog.text
@@ -164,7 +198,11 @@ def test_real_corpora_teasers_and_learned_lines_cut_only_chrome():
             continue
         assert len(cuts) > 50
         for cut in random.Random(13).sample(cuts, 40):
-            assert re.search(r"\(\d{1,2}/\d{1,2}(/\d{2,4})?\)$", cut) and len(cut) <= 210 and not re.search(r"[.!?]\s*\(", cut), cut
+            assert (
+                re.search(r"\(\d{1,2}/\d{1,2}(/\d{2,4})?\)$", cut)
+                and len(cut) <= 210
+                and not re.search(r"[.!?]\s*\(", cut)
+            ), cut
 
 
 @pytest.mark.parametrize("form", ["folder", "csv"])
@@ -173,7 +211,10 @@ def test_validate_reports_documents_the_learned_rules_would_empty(tmp_path, caps
     learned rules would leave them empty and preparation would stop; validate says so, one
     line per document, exit 2, and writes nothing (not even a text pack)."""
     rows = [(f"a{i}", "vi", "C", article(i, True)) for i in range(10)]
-    rows += [("c_short1", "vi", "C", f"{FOOTER}\nChia sẻ bài viết\n"), ("c_short2", "vi", "C", f"Chia sẻ bài viết\n{FOOTER}\n")]
+    rows += [
+        ("c_short1", "vi", "C", f"{FOOTER}\nChia sẻ bài viết\n"),
+        ("c_short2", "vi", "C", f"Chia sẻ bài viết\n{FOOTER}\n"),
+    ]
     study = table_study(tmp_path, "a.csv", csv_text(rows), 'languages = ["vi"]\n')
     if form == "folder":
         from analysis.files import write_study
@@ -182,12 +223,21 @@ def test_validate_reports_documents_the_learned_rules_would_empty(tmp_path, caps
         for doc_id, _, _, text in rows:
             (tmp_path / "docs").mkdir(exist_ok=True)
             (tmp_path / "docs" / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-        settings = study.read_text(encoding="utf-8").replace('table = "a.csv"\n', 'folder = "docs"\nmetadata = "docs/metadata.csv"\n')
-        write_study(tmp_path, settings, metadata=[{"doc_id": d, "file": f"{d}.txt", "language": lang, "outlet": o} for d, lang, o, _ in rows], metadata_name="docs/metadata.csv")
+        settings = study.read_text(encoding="utf-8").replace(
+            'table = "a.csv"\n', 'folder = "docs"\nmetadata = "docs/metadata.csv"\n'
+        )
+        write_study(
+            tmp_path,
+            settings,
+            metadata=[{"doc_id": d, "file": f"{d}.txt", "language": lang, "outlet": o} for d, lang, o, _ in rows],
+            metadata_name="docs/metadata.csv",
+        )
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     assert main(["validate", "--study", str(study)]) == 2
     err = [line for line in capsys.readouterr().err.strip().splitlines() if line.startswith("error")]
-    assert len(err) == 2 and all("no text left after boilerplate removal (with the boilerplate learned from the corpus)" in line for line in err)
+    assert len(err) == 2 and all(
+        "no text left after boilerplate removal (with the boilerplate learned from the corpus)" in line for line in err
+    )
     assert ("c_short1" in err[0] or "record 11" in err[0]) and ("c_short2" in err[1] or "record 12" in err[1])
     assert "learned_min_share" in err[0]
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before

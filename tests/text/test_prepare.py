@@ -32,7 +32,10 @@ def seed_documents() -> list[Document]:
     from analysis.text.clean import parse_rules, remove_boilerplate
 
     rules = parse_rules((ROOT / "analysis" / "resources" / "boilerplate.toml").read_text(encoding="utf-8"), "rules")
-    metadata = {row.split(",")[0]: row.split(",")[2] for row in (SEEDS / "metadata.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    metadata = {
+        row.split(",")[0]: row.split(",")[2]
+        for row in (SEEDS / "metadata.csv").read_text(encoding="utf-8").splitlines()[1:]
+    }
     documents = []
     for path in sorted(SEEDS.glob("*.txt")):
         doc_id, language = path.name[:3], metadata[path.name[:3]]
@@ -161,19 +164,35 @@ def test_adding_documents_prepares_only_the_new_ones(preparation, tmp_path, monk
     assert len(added) == 43
 
 
-def _study(tmp_path: Path, text: str = "", units: str = "document", top_n: int = 5, stopwords: str = "", rules: str = "", phrases: str = "", segmenter: str = "underthesea") -> Path:
+def _study(
+    tmp_path: Path,
+    text: str = "",
+    units: str = "document",
+    top_n: int = 5,
+    stopwords: str = "",
+    rules: str = "",
+    phrases: str = "",
+    segmenter: str = "underthesea",
+) -> Path:
     docs = [(f"v{i}", "vi", line) for i, line in enumerate(TINY_VI.splitlines() * 3)] + [("e1", "en", TINY_EN)]
-    return write_study(tmp_path / "study", docs, study_text={
-        "corpus": {"folder": "corpus", "metadata": "corpus/metadata.csv"},
-        "text": {"stopwords_vi": stopwords, "boilerplate": rules, "phrases": phrases, "segmenter": segmenter},
-        "units": {"kind": units}, "frequencies": {"group_by": ["language"], "top_n": top_n},
-        "run": {"output": "out", "cache": (tmp_path / "cache").as_posix(), "workers": 1},
-    })
+    return write_study(
+        tmp_path / "study",
+        docs,
+        study_text={
+            "corpus": {"folder": "corpus", "metadata": "corpus/metadata.csv"},
+            "text": {"stopwords_vi": stopwords, "boilerplate": rules, "phrases": phrases, "segmenter": segmenter},
+            "units": {"kind": units},
+            "frequencies": {"group_by": ["language"], "top_n": top_n},
+            "run": {"output": "out", "cache": (tmp_path / "cache").as_posix(), "workers": 1},
+        },
+    )
 
 
 def test_settings_that_do_not_matter_prepare_nothing_and_those_that_do_reprepare(tmp_path, monkeypatch):
     (tmp_path / "stop.txt").write_text("hợp tác\n", encoding="utf-8")
-    (tmp_path / "rules.toml").write_text('[[rule]]\nname = "x"\nkind = "drop_line"\npattern = "^Nothing matches this$"\n', encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(
+        '[[rule]]\nname = "x"\nkind = "drop_line"\npattern = "^Nothing matches this$"\n', encoding="utf-8"
+    )
     (tmp_path / "names.txt").write_text("kinh tế biên giới\n", encoding="utf-8")
     counter = CountingPrepare(monkeypatch)
 
@@ -213,7 +232,11 @@ def test_bad_document_raises_input_error_from_worker_and_keeps_the_rest(preparat
         if workers == 1:  # serially, everything before the bad document is cached for the re-run
             cached = [prep_mod.document_key(d, preparation) in cache for d in DOCS[:20]]
             assert cached[:10] == [True] * 10 and not all(cached)  # and it stopped soon after
-    assert messages[0] == messages[1] == "bad.txt: no text left after boilerplate removal (fix: check the rules in the boilerplate file)"
+    assert (
+        messages[0]
+        == messages[1]
+        == "bad.txt: no text left after boilerplate removal (fix: check the rules in the boilerplate file)"
+    )
 
 
 def test_worker_count(monkeypatch):
@@ -251,7 +274,7 @@ def test_no_dask_module_is_imported_without_a_scheduler(tmp_path):
     script = (
         "import sys\n"
         "from analysis import files\n"
-            "from analysis.stages import prepare as prepare_stage\n"
+        "from analysis.stages import prepare as prepare_stage\n"
         f"study = files.read_study({str(study)!r})\n"
         "prepare_stage.run_prepare(study, workers=2)\n"
         "loaded = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
@@ -295,7 +318,8 @@ def test_a_corpus_read_from_disk_keeps_no_text_and_prepares_the_same(preparation
     assert [d.size for d in stored] == [len(d.text) for d in DOCS[:40]]
     # Same text, same key, whether the document was read from disk or built in memory.
     assert [prep_mod.document_key(d, preparation) for d in stored] == [
-        prep_mod.document_key(Document(d.doc_id, d.language, d.text, {"file": d.meta["file"]}), preparation) for d in DOCS[:40]
+        prep_mod.document_key(Document(d.doc_id, d.language, d.text, {"file": d.meta["file"]}), preparation)
+        for d in DOCS[:40]
     ]
     assert list(prepare_corpus(stored, preparation, cache=aio.PreparedCache(tmp_path / "c"), workers=2)) == serial[:40]
 

@@ -23,7 +23,10 @@ DOCVARS = pd.DataFrame({"doc_id": ["v1", "e1"], "language": ["vi", "en"], "outle
 
 @pytest.fixture(scope="module")
 def prepared():
-    return [prepare_document(Document("v1", "vi", TINY_VI), PREP), prepare_document(Document("e1", "en", TINY_EN), PREP)]
+    return [
+        prepare_document(Document("v1", "vi", TINY_VI), PREP),
+        prepare_document(Document("e1", "en", TINY_EN), PREP),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -43,10 +46,22 @@ def test_counts_by_hand(dtm):
     vi = dict(zip(dtm.vocab, dtm.counts.toarray()[0]))
     en = dict(zip(dtm.vocab, dtm.counts.toarray()[1]))
     assert {t: c for t, c in vi.items() if c} == {
-        "hai": 1, "nước": 1, "thúc_đẩy": 1, "hợp_tác": 3, "kinh_tế": 1, "biên_giới": 1, "du_lịch": 1,
+        "hai": 1,
+        "nước": 1,
+        "thúc_đẩy": 1,
+        "hợp_tác": 3,
+        "kinh_tế": 1,
+        "biên_giới": 1,
+        "du_lịch": 1,
     }
     assert {t: c for t, c in en.items() if c} == {
-        "two": 1, "country": 1, "promote": 1, "economic": 1, "cooperation": 3, "border": 1, "tourism": 1,
+        "two": 1,
+        "country": 1,
+        "promote": 1,
+        "economic": 1,
+        "cooperation": 3,
+        "border": 1,
+        "tourism": 1,
     }
     assert dtm.totals().tolist() == [9, 9]
 
@@ -57,7 +72,15 @@ def test_frequency_table(dtm):
     assert row["count"] == 3 and row["rank"] == 1 and row["doc_freq"] == 1
     assert row["per_1000"] == pytest.approx(1000 * 3 / 9)
     # ties broken alphabetically: every other vi term has count 1
-    assert table[table.group == "vi"].term.tolist() == ["hợp_tác", "biên_giới", "du_lịch", "hai", "kinh_tế", "nước", "thúc_đẩy"]
+    assert table[table.group == "vi"].term.tolist() == [
+        "hợp_tác",
+        "biên_giới",
+        "du_lịch",
+        "hai",
+        "kinh_tế",
+        "nước",
+        "thúc_đẩy",
+    ]
     assert top_terms(table, 2).term.tolist() == ["cooperation", "border", "hợp_tác", "biên_giới"]
 
 
@@ -81,7 +104,14 @@ def test_bigrams_by_hand(prepared):
     table = bigram_table(prepared, RULES, DOCVARS, "language")
     vi = table[table.group == "vi"].set_index("bigram")["count"].to_dict()
     # "và" is a stopword, so "biên_giới và hợp_tác" is no bigram
-    assert vi == {"hai nước": 1, "nước thúc_đẩy": 1, "thúc_đẩy hợp_tác": 1, "hợp_tác kinh_tế": 1, "hợp_tác biên_giới": 1, "hợp_tác du_lịch": 1}
+    assert vi == {
+        "hai nước": 1,
+        "nước thúc_đẩy": 1,
+        "thúc_đẩy hợp_tác": 1,
+        "hợp_tác kinh_tế": 1,
+        "hợp_tác biên_giới": 1,
+        "hợp_tác du_lịch": 1,
+    }
 
 
 def test_kwic(prepared):
@@ -105,7 +135,10 @@ def test_corpus_summary(prepared, dtm):
 def test_units_paragraph_and_windows(prepared):
     assert [u.unit_id for u in make_units(prepared[0], RULES, kind="paragraph")] == ["v1#p0", "v1#p1"]
     windows = make_units(prepared[0], RULES, kind="sentences", window=1)
-    assert [u.terms for u in windows] == [("hai", "nước", "thúc_đẩy", "hợp_tác", "kinh_tế"), ("hợp_tác", "biên_giới", "hợp_tác", "du_lịch")]
+    assert [u.terms for u in windows] == [
+        ("hai", "nước", "thúc_đẩy", "hợp_tác", "kinh_tế"),
+        ("hợp_tác", "biên_giới", "hợp_tác", "du_lịch"),
+    ]
 
 
 @given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "hợp_tác"]), max_size=8), min_size=1, max_size=6))

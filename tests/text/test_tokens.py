@@ -4,7 +4,21 @@ import pytest
 from hypothesis import given, strategies as st
 
 from analysis.text.normalize import canonical_vi
-from analysis.text.tokens import PhraseMerger, PreparedDocument, TermRules, _underthesea_words, desegment, is_presegmented, proper_names, segment_en, segment_vi, split_sentences, term_sentences, token_kind, tokenize_en
+from analysis.text.tokens import (
+    PhraseMerger,
+    PreparedDocument,
+    TermRules,
+    _underthesea_words,
+    desegment,
+    is_presegmented,
+    proper_names,
+    segment_en,
+    segment_vi,
+    split_sentences,
+    term_sentences,
+    token_kind,
+    tokenize_en,
+)
 
 from tests.conftest import seed_text
 
@@ -12,15 +26,40 @@ NAMES_VI = ["Bùi Thanh Sơn", "Tập Cận Bình", "Việt Nam", "Trung Quốc"
 
 # (canonical style, new style): each pair must segment to one identical word.
 COMPOUNDS = [
-    ("ủy ban", "uỷ ban"), ("hòa bình", "hoà bình"), ("thỏa thuận", "thoả thuận"), ("hòa giải", "hoà giải"),
-    ("hòa hợp", "hoà hợp"), ("văn hóa", "văn hoá"), ("hiện đại hóa", "hiện đại hoá"),
-    ("công nghiệp hóa", "công nghiệp hoá"), ("hàng hóa", "hàng hoá"), ("khỏe mạnh", "khoẻ mạnh"),
-    ("sức khỏe", "sức khoẻ"), ("thủy sản", "thuỷ sản"), ("thủy điện", "thuỷ điện"), ("thủy lợi", "thuỷ lợi"),
-    ("tùy thuộc", "tuỳ thuộc"), ("lũy kế", "luỹ kế"), ("thủy thủ", "thuỷ thủ"), ("hòa nhập", "hoà nhập"),
-    ("hỏa hoạn", "hoả hoạn"), ("họa sĩ", "hoạ sĩ"), ("xóa bỏ", "xoá bỏ"), ("khóa học", "khoá học"),
-    ("thỏa mãn", "thoả mãn"), ("hủy bỏ", "huỷ bỏ"), ("hòa thuận", "hoà thuận"), ("thủy triều", "thuỷ triều"),
-    ("ủy viên", "uỷ viên"), ("ủy quyền", "uỷ quyền"), ("tòa án", "toà án"), ("tỏa sáng", "toả sáng"),
-    ("lũy tiến", "luỹ tiến"), ("chính thức hóa", "chính thức hoá"), ("hòa hoãn", "hoà hoãn"), ("thỏa đáng", "thoả đáng"),
+    ("ủy ban", "uỷ ban"),
+    ("hòa bình", "hoà bình"),
+    ("thỏa thuận", "thoả thuận"),
+    ("hòa giải", "hoà giải"),
+    ("hòa hợp", "hoà hợp"),
+    ("văn hóa", "văn hoá"),
+    ("hiện đại hóa", "hiện đại hoá"),
+    ("công nghiệp hóa", "công nghiệp hoá"),
+    ("hàng hóa", "hàng hoá"),
+    ("khỏe mạnh", "khoẻ mạnh"),
+    ("sức khỏe", "sức khoẻ"),
+    ("thủy sản", "thuỷ sản"),
+    ("thủy điện", "thuỷ điện"),
+    ("thủy lợi", "thuỷ lợi"),
+    ("tùy thuộc", "tuỳ thuộc"),
+    ("lũy kế", "luỹ kế"),
+    ("thủy thủ", "thuỷ thủ"),
+    ("hòa nhập", "hoà nhập"),
+    ("hỏa hoạn", "hoả hoạn"),
+    ("họa sĩ", "hoạ sĩ"),
+    ("xóa bỏ", "xoá bỏ"),
+    ("khóa học", "khoá học"),
+    ("thỏa mãn", "thoả mãn"),
+    ("hủy bỏ", "huỷ bỏ"),
+    ("hòa thuận", "hoà thuận"),
+    ("thủy triều", "thuỷ triều"),
+    ("ủy viên", "uỷ viên"),
+    ("ủy quyền", "uỷ quyền"),
+    ("tòa án", "toà án"),
+    ("tỏa sáng", "toả sáng"),
+    ("lũy tiến", "luỹ tiến"),
+    ("chính thức hóa", "chính thức hoá"),
+    ("hòa hoãn", "hoà hoãn"),
+    ("thỏa đáng", "thoả đáng"),
 ]
 
 
@@ -35,9 +74,34 @@ def test_seed_sentence_tokens():
         "để các địa phương Việt Nam tăng cường hợp tác cùng có lợi với các địa phương Trung Quốc."
     )
     assert words(sentence, PhraseMerger(NAMES_VI)) == [
-        "Bộ_trưởng", "Bùi_Thanh_Sơn", "khẳng_định", ",", "Đảng", ",", "Nhà_nước", "Việt_Nam", "luôn", "ủng_hộ", ",",
-        "tạo", "điều_kiện", "thuận_lợi", "để", "các", "địa_phương", "Việt_Nam", "tăng_cường", "hợp_tác", "cùng",
-        "có", "lợi", "với", "các", "địa_phương", "Trung_Quốc", ".",
+        "Bộ_trưởng",
+        "Bùi_Thanh_Sơn",
+        "khẳng_định",
+        ",",
+        "Đảng",
+        ",",
+        "Nhà_nước",
+        "Việt_Nam",
+        "luôn",
+        "ủng_hộ",
+        ",",
+        "tạo",
+        "điều_kiện",
+        "thuận_lợi",
+        "để",
+        "các",
+        "địa_phương",
+        "Việt_Nam",
+        "tăng_cường",
+        "hợp_tác",
+        "cùng",
+        "có",
+        "lợi",
+        "với",
+        "các",
+        "địa_phương",
+        "Trung_Quốc",
+        ".",
     ]
 
 
@@ -87,22 +151,50 @@ def test_phrase_merger_is_stateless_between_calls():
 
 def test_english_tokens():
     assert tokenize_en("Vietnam-China ties, people-to-people exchanges and China's U.S. policy in 1982.") == [
-        "Vietnam-China", "ties", ",", "people-to-people", "exchanges", "and", "China", "'s", "U.S.", "policy",
-        "in", "1982", ".",
+        "Vietnam-China",
+        "ties",
+        ",",
+        "people-to-people",
+        "exchanges",
+        "and",
+        "China",
+        "'s",
+        "U.S.",
+        "policy",
+        "in",
+        "1982",
+        ".",
     ]
     assert tokenize_en("Mr. Wang don't agree") == ["Mr.", "Wang", "don't", "agree"]
 
 
 def test_english_sentences_and_names():
-    paragraphs = segment_en("Wang Yi met Bui Thanh Son. They agreed.\nNew line.", PhraseMerger(["Wang Yi", "Bui Thanh Son"], " "))
+    paragraphs = segment_en(
+        "Wang Yi met Bui Thanh Son. They agreed.\nNew line.", PhraseMerger(["Wang Yi", "Bui Thanh Son"], " ")
+    )
     assert paragraphs == [[["Wang Yi", "met", "Bui Thanh Son", "."], ["They", "agreed", "."]], [["New", "line", "."]]]
 
 
 def test_split_sentences_keeps_closing_quotes():
-    assert split_sentences(["Ông", "nói", ".", '"', "Hai", "bên", "."]) == [["Ông", "nói", ".", '"'], ["Hai", "bên", "."]]
+    assert split_sentences(["Ông", "nói", ".", '"', "Hai", "bên", "."]) == [
+        ["Ông", "nói", ".", '"'],
+        ["Hai", "bên", "."],
+    ]
 
 
-@pytest.mark.parametrize("token,kind", [("hợp_tác", "word"), ("175,56", "number"), ("3-4", "number"), ("18/1/1950", "number"), ("16th", "number"), (",", "punct"), ("(", "punct"), ("U.S.", "word")])
+@pytest.mark.parametrize(
+    "token,kind",
+    [
+        ("hợp_tác", "word"),
+        ("175,56", "number"),
+        ("3-4", "number"),
+        ("18/1/1950", "number"),
+        ("16th", "number"),
+        (",", "punct"),
+        ("(", "punct"),
+        ("U.S.", "word"),
+    ],
+)
 def test_token_kind(token, kind):
     assert token_kind(token) == kind
 
@@ -111,8 +203,13 @@ def test_terms_drop_stopwords_numbers_punctuation_and_lemmatise_english():
     rules = TermRules({"vi": frozenset({"các", "với"}), "en": frozenset({"the", "of", "'s"})})
     vi = PreparedDocument("v", "vi", [[["Các", "địa_phương", "hợp_tác", "với", "Quảng_Tây", "năm", "2023", "."]]])
     assert term_sentences(vi, rules) == [[None, "địa_phương", "hợp_tác", None, "quảng_tây", "năm", None, None]]
-    en = PreparedDocument("e", "en", [[["The", "agreements", "of", "China", "'s", "border", "gates", "."], ["China", "signs", "."]]])
-    assert term_sentences(en, rules) == [[None, "agreement", None, "China", None, "border", "gate", None], ["China", "sign", None]]
+    en = PreparedDocument(
+        "e", "en", [[["The", "agreements", "of", "China", "'s", "border", "gates", "."], ["China", "signs", "."]]]
+    )
+    assert term_sentences(en, rules) == [
+        [None, "agreement", None, "China", None, "border", "gate", None],
+        ["China", "sign", None],
+    ]
 
 
 def test_proper_names_truecase_per_document():
@@ -129,13 +226,24 @@ def test_merging_never_changes_the_syllables(tokens):
 def test_acronyms_glued_by_the_segmenter_are_split():
     from analysis.text.tokens import split_acronyms
 
-    assert split_acronyms(["ASEAN_thúc_đẩy", "XX_Đảng", "TP_HCM", "Bộ_trưởng"]) == ["ASEAN", "thúc_đẩy", "XX", "Đảng", "TP_HCM", "Bộ_trưởng"]
+    assert split_acronyms(["ASEAN_thúc_đẩy", "XX_Đảng", "TP_HCM", "Bộ_trưởng"]) == [
+        "ASEAN",
+        "thúc_đẩy",
+        "XX",
+        "Đảng",
+        "TP_HCM",
+        "Bộ_trưởng",
+    ]
 
 
 def test_known_names_are_split_off_glued_words_but_compounds_stay():
     merger = PhraseMerger(["Việt Nam", "Đảng Cộng sản Việt Nam", "Trung Quốc"])
     assert merger.split_glued(["nông_sản_Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc_đạt"]) == [
-        "nông_sản", "Việt_Nam", "Đảng_Cộng_sản_Việt_Nam", "Trung_Quốc", "đạt",
+        "nông_sản",
+        "Việt_Nam",
+        "Đảng_Cộng_sản_Việt_Nam",
+        "Trung_Quốc",
+        "đạt",
     ]
 
 
@@ -170,8 +278,13 @@ def test_a_callable_segmenter_is_used_and_recorded():
 
 def test_an_acronym_in_ordinary_text_is_not_its_lower_case_stopword():
     rules = TermRules({"en": frozenset({"us", "who", "the", "and", "told"})})
-    en = PreparedDocument("e", "en", [[["The", "US", "and", "WHO", "told", "us", "."], ["THE", "US", "AND", "CHINA", "TALK", "."]]])
+    en = PreparedDocument(
+        "e", "en", [[["The", "US", "and", "WHO", "told", "us", "."], ["THE", "US", "AND", "CHINA", "TALK", "."]]]
+    )
     # "US" and "WHO" in ordinary text are counted as written; the pronoun "us" is still a stopword;
     # in a headline in capitals, capitals mark no acronym: its stopwords (THE, US, AND) go; its other
     # words keep their capitals as names, as before (proper_names takes every all-capital word)
-    assert term_sentences(en, rules) == [[None, "US", None, "WHO", None, None, None], [None, None, None, "CHINA", "TALK", None]]
+    assert term_sentences(en, rules) == [
+        [None, "US", None, "WHO", None, None, None],
+        [None, None, None, "CHINA", "TALK", None],
+    ]

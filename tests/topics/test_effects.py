@@ -45,7 +45,16 @@ def test_topic_effects_recover_a_planted_language_difference():
     n1 = rng.binomial(tokens, base)
     gamma = np.column_stack([n1, tokens - n1]) + 0.1
     docvars = pd.DataFrame({"language": language}, index=[f"d{i}" for i in range(n)])
-    table, marginal = topic_effects.topic_effects("m", gamma, list(docvars.index), docvars, formula="language", n_draws=50, rng=np.random.default_rng(3), min_docs=20)
+    table, marginal = topic_effects.topic_effects(
+        "m",
+        gamma,
+        list(docvars.index),
+        docvars,
+        formula="language",
+        n_draws=50,
+        rng=np.random.default_rng(3),
+        min_docs=20,
+    )
     row = table[(table["topic"] == 1) & (table["term"] == "language[T.vi]")].iloc[0]
     assert row["ci_low"] < 0.3 < row["ci_high"] and row["ci_high"] - row["ci_low"] < 0.12 and not row["too_small"]
     vi = marginal[(marginal["item"] == "m:T1") & (marginal["group"] == "vi")].iloc[0]

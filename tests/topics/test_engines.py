@@ -29,7 +29,6 @@ FAST = TopicSettings(passes=10, iterations=50, seeds=(1, 2), k_range=(2, 3), boo
 ENGINES = ["tomotopy", "gensim"]
 
 
-
 def study_fit(corpus, k, seed, settings, workers=1):
     """fit_lda with a study's [topics] settings (as the stage calls it)."""
     return topics.fit_lda(corpus, k, seed, **topics.fit_parameters(settings, workers))
@@ -38,6 +37,7 @@ def study_fit(corpus, k, seed, settings, workers=1):
 def study_select(corpus, settings, **kwargs):
     """select_k with a study's [topics] settings (as the stage calls it)."""
     return topics.select_k(corpus, **topics.selection_parameters(settings), **topics.fit_parameters(settings), **kwargs)
+
 
 def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0) -> topics.TopicCorpus:
     rng = np.random.default_rng(seed)
@@ -181,8 +181,13 @@ def test_convergence_stops_gensim_early_and_equals_the_fit_of_that_many_passes()
     bow = corpus.bow()
     train = [bow[i] for i in topics.training_order(len(bow), 3)]
     params = {**topics.lda_parameters(settings), "passes": passes}
-    bare = LdaModel(corpus=train, id2word=topics._gensim_dictionary(corpus.vocab), num_topics=2,
-                    random_state=np.random.RandomState(3), **params)
+    bare = LdaModel(
+        corpus=train,
+        id2word=topics._gensim_dictionary(corpus.vocab),
+        num_topics=2,
+        random_state=np.random.RandomState(3),
+        **params,
+    )
     phi = bare.get_topics().astype(np.float64)
     np.testing.assert_allclose(fit.topic_word, phi / phi.sum(axis=1, keepdims=True), rtol=0, atol=1e-12)
 
@@ -212,7 +217,9 @@ def test_a_missing_engine_is_one_line_with_the_install_command(monkeypatch):
         topics.fit_lda(two_vocabulary_corpus(), 2, 1, **topics.engine_parameters(FAST))
     message = str(info.value)
     assert "\n" not in message and message.startswith("engine = 'tomotopy' needs the tomotopy package")
-    with pytest.raises(InputError, match=r"^study.toml: \[topics\] engine: engine = 'tomotopy' needs the tomotopy package"):
+    with pytest.raises(
+        InputError, match=r"^study.toml: \[topics\] engine: engine = 'tomotopy' needs the tomotopy package"
+    ):
         with settings_keys(Study(root=Path("."), source=Path("study.toml")), **TOPIC_KEYS):
             topics.fit_lda(two_vocabulary_corpus(), 2, 1, **topics.engine_parameters(FAST))
     assert "pip install tomotopy==0.14.0" in message and "engine = 'gensim'" in message

@@ -24,7 +24,6 @@ VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_ngh
 VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
 
 
-
 def study_fit(corpus, k, seed, settings, workers=1):
     """fit_lda with a study's [topics] settings (as the stage calls it)."""
     return topics.fit_lda(corpus, k, seed, **topics.fit_parameters(settings, workers))
@@ -33,6 +32,7 @@ def study_fit(corpus, k, seed, settings, workers=1):
 def study_select(corpus, settings, **kwargs):
     """select_k with a study's [topics] settings (as the stage calls it)."""
     return topics.select_k(corpus, **topics.selection_parameters(settings), **topics.fit_parameters(settings), **kwargs)
+
 
 def two_vocabulary_corpus(n_units: int = 20, length: int = 12, seed: int = 0):
     """Even units draw only from VOCAB_A, odd units only from VOCAB_B."""
@@ -124,8 +124,13 @@ def test_fit_trains_in_the_training_order_and_reports_theta_in_corpus_order():
         settings = replace(GENSIM, chunksize=4, shuffle=shuffle, tolerance=0)  # several chunks a pass: order matters
         fit = study_fit(corpus, 2, 7, settings)
         train = [bow[i] for i in topics.training_order(len(bow), 7, shuffle)]
-        bare = LdaModel(corpus=train, id2word=topics._gensim_dictionary(corpus.vocab), num_topics=2,
-                        random_state=np.random.RandomState(7), **topics.lda_parameters(settings))
+        bare = LdaModel(
+            corpus=train,
+            id2word=topics._gensim_dictionary(corpus.vocab),
+            num_topics=2,
+            random_state=np.random.RandomState(7),
+            **topics.lda_parameters(settings),
+        )
         phi = bare.get_topics().astype(np.float64)
         np.testing.assert_allclose(fit.topic_word, phi / phi.sum(axis=1, keepdims=True), rtol=0, atol=1e-9)
         assert fit.unit_ids == corpus.unit_ids  # theta rows stay in corpus order
@@ -136,7 +141,11 @@ def test_fit_trains_in_the_training_order_and_reports_theta_in_corpus_order():
 
 def test_build_corpus_counts_by_hand():
     corpus = topics.build_corpus(
-        "vi", unit_ids=["a", "b", "c"], terms=[["biển", "hợp_tác", "biển", "ở"], ["biển", "ở"], ["hợp_tác"]], no_below=2, no_above=1.0
+        "vi",
+        unit_ids=["a", "b", "c"],
+        terms=[["biển", "hợp_tác", "biển", "ở"], ["biển", "ở"], ["hợp_tác"]],
+        no_below=2,
+        no_above=1.0,
     )
     assert corpus.vocab == ("biển", "hợp_tác", "ở")  # one-letter words are words
     assert corpus.counts.toarray().tolist() == [[2, 1, 1], [1, 0, 1], [0, 1, 0]]
@@ -146,7 +155,13 @@ def test_build_corpus_counts_by_hand():
 
 
 def test_no_above_removes_terms_in_every_unit():
-    corpus = topics.build_corpus("vi", unit_ids=["a", "b", "c"], terms=[["nước", "biển"], ["nước", "biển"], ["nước", "đảo"]], no_below=1, no_above=0.8)
+    corpus = topics.build_corpus(
+        "vi",
+        unit_ids=["a", "b", "c"],
+        terms=[["nước", "biển"], ["nước", "biển"], ["nước", "đảo"]],
+        no_below=1,
+        no_above=0.8,
+    )
     assert corpus.vocab == ("biển", "đảo")
 
 
@@ -191,7 +206,9 @@ def test_one_unit_says_so(terms):
 
 
 def test_k_larger_than_the_number_of_units_says_so():
-    corpus = topics.build_corpus("en", unit_ids=["a", "b", "c"], terms=[["sea", "ship"], ["sea", "trade"], ["trade", "ship"]], no_below=1)
+    corpus = topics.build_corpus(
+        "en", unit_ids=["a", "b", "c"], terms=[["sea", "ship"], ["sea", "trade"], ["trade", "ship"]], no_below=1
+    )
     with pytest.raises(ValueError, match=r"^k = 4: model 'en' has only 3 units .*set k to at most 3"):
         study_fit(corpus, 4, 1, FAST)
     with pytest.raises(ValueError, match="^k = 5: model 'en' has only 3 units"):
@@ -210,7 +227,10 @@ def test_k_larger_than_the_number_of_units_says_so():
         ({"alpha": "flat"}, "[topics] alpha = 'flat' is not known"),
         ({"eta": "asymmetric"}, "[topics] eta = 'asymmetric' is not known"),
         ({"bootstrap_by": "sentence"}, "bootstrap_by = 'sentence' is not known"),
-        ({"multicore": True, "alpha": "auto", "engine": "gensim"}, "alpha = 'auto' does not work with multicore = true"),
+        (
+            {"multicore": True, "alpha": "auto", "engine": "gensim"},
+            "alpha = 'auto' does not work with multicore = true",
+        ),
         ({"multicore": True}, "[topics] multicore = true is gensim's LdaMulticore"),
         ({"eta": "auto"}, "[topics] eta = 'auto' is gensim's"),
         ({"engine": "mallet"}, "[topics] engine = 'mallet' is not known"),
@@ -275,15 +295,31 @@ def test_k_selection_in_worker_processes_gives_the_same_numbers():
 
 
 def _summary(rows):
-    return pd.DataFrame(rows, columns=["model", "k", "fits", "c_npmi", "c_npmi_sd", "u_mass", "c_v", "stability", "stability_min", "units_per_topic"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "model",
+            "k",
+            "fits",
+            "c_npmi",
+            "c_npmi_sd",
+            "u_mass",
+            "c_v",
+            "stability",
+            "stability_min",
+            "units_per_topic",
+        ],
+    )
 
 
 def test_choice_rule_prefers_stable_k_then_smaller_k():
-    summary = _summary([
-        ("vi", 2, 3, 0.10, 0, 0, 0, 0.9, 0.8, 20.0),
-        ("vi", 3, 3, 0.20, 0, 0, 0, 0.5, 0.4, 13.3),  # more coherent but unstable
-        ("vi", 4, 3, 0.10, 0, 0, 0, 0.7, 0.6, 10.0),  # ties with K = 2
-    ])
+    summary = _summary(
+        [
+            ("vi", 2, 3, 0.10, 0, 0, 0, 0.9, 0.8, 20.0),
+            ("vi", 3, 3, 0.20, 0, 0, 0, 0.5, 0.4, 13.3),  # more coherent but unstable
+            ("vi", 4, 3, 0.10, 0, 0, 0, 0.7, 0.6, 10.0),  # ties with K = 2
+        ]
+    )
     k, reason, reasons = topics._choose(summary, 0, len(FAST.seeds), FAST.stability_min, 40)
     assert k == 2 and reason == "highest mean c_npmi (0.100) among K with stability >= 0.6"
     assert reasons[1] == "not chosen: stability 0.50 < 0.6"
@@ -291,7 +327,9 @@ def test_choice_rule_prefers_stable_k_then_smaller_k():
     k, reason, _ = topics._choose(summary, 0, len(FAST.seeds), 0.95, 40)
     assert k == 3 and "no K reached stability >= 0.95" in reason
     k, reason, reasons = topics._choose(summary, 4, len(FAST.seeds), FAST.stability_min, 40)
-    assert k == 4 and reason == "fixed in the study file ([topics] k = 4)" and reasons[0] == "not chosen: K is fixed at 4"
+    assert (
+        k == 4 and reason == "fixed in the study file ([topics] k = 4)" and reasons[0] == "not chosen: K is fixed at 4"
+    )
 
 
 # ---------------------------------------------------------------------- distances and matching
@@ -346,7 +384,9 @@ def test_relevance_checked_by_hand():
 
 
 def test_topic_terms_rank_by_probability_and_by_relevance():
-    fit = topics.LdaFit("vi", 1, 0, np.array([[0.5, 0.3, 0.2]]), np.ones((1, 1)), ("biển", "hợp_tác", "đảo"), ("u",), np.ones(1))
+    fit = topics.LdaFit(
+        "vi", 1, 0, np.array([[0.5, 0.3, 0.2]]), np.ones((1, 1)), ("biển", "hợp_tác", "đảo"), ("u",), np.ones(1)
+    )
     freq = np.array([80, 10, 10])  # "biển" is common everywhere, so its lift is low
     table = topics.topic_terms(fit, freq, n=3, lam=0.0)
     by_prob = table[table["ranking"] == "probability"]["term"].tolist()
@@ -371,7 +411,9 @@ def test_representative_units_carry_their_text():
 
 def test_prevalence_by_hand_with_cluster_bootstrap():
     theta = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0], [0.2, 0.8]])
-    table = topics.prevalence(theta, ["vi", "vi", "en", "en"], ["d1", "d1", "d2", "d3"], rng=np.random.default_rng(0), n_boot=500)
+    table = topics.prevalence(
+        theta, ["vi", "vi", "en", "en"], ["d1", "d1", "d2", "d3"], rng=np.random.default_rng(0), n_boot=500
+    )
     vi = table[table["group"] == "vi"].set_index("topic")
     en = table[table["group"] == "en"].set_index("topic")
     assert vi.loc[1, "prevalence"] == pytest.approx(0.75) and en.loc[2, "prevalence"] == pytest.approx(0.9)
@@ -408,7 +450,9 @@ def test_prevalence_interval_is_the_studentized_interval_of_the_cluster_sums():
         names, inverse = np.unique(np.asarray(clusters[rows], dtype=object), return_inverse=True)
         sums = np.zeros((len(names), 4))
         np.add.at(sums, inverse, theta[rows])
-        low, high = studentized_interval(sums, n_resamples=301, rng=rng, sizes=np.bincount(inverse).astype(float), support=(0.0, 1.0))
+        low, high = studentized_interval(
+            sums, n_resamples=301, rng=rng, sizes=np.bincount(inverse).astype(float), support=(0.0, 1.0)
+        )
         got = table[table["group"] == group]
         assert got["ci_low"].tolist() == low.tolist() and got["ci_high"].tolist() == high.tolist()
 
@@ -437,7 +481,14 @@ def test_prevalence_interval_covers_at_20_documents():
 
 CONCEPTS = {
     "vi": {"thương_mại": "trade", "đầu_tư": "investment", "biển": "sea", "ngư_dân": "fisher", "hòa_bình": "peace"},
-    "en": {"trade": "trade", "investment": "investment", "sea": "sea", "fisherman": "fisher", "peace": "peace", "east sea": "sea"},
+    "en": {
+        "trade": "trade",
+        "investment": "investment",
+        "sea": "sea",
+        "fisherman": "fisher",
+        "peace": "peace",
+        "east sea": "sea",
+    },
 }
 
 
@@ -449,7 +500,9 @@ def test_concept_tokens_and_glosses():
 
 def test_concept_projection_by_hand():
     phi = np.array([[0.5, 0.3, 0.2], [0.0, 0.0, 1.0]])
-    psi, mass = topics.concept_projection(phi, ["biển", "ngư_dân", "xyz"], language="vi", concept_map=CONCEPTS, concepts=["fisher", "sea"])
+    psi, mass = topics.concept_projection(
+        phi, ["biển", "ngư_dân", "xyz"], language="vi", concept_map=CONCEPTS, concepts=["fisher", "sea"]
+    )
     assert mass.tolist() == pytest.approx([0.8, 0.0])
     assert psi[0].tolist() == pytest.approx([0.3 / 0.8, 0.5 / 0.8]) and psi[1].tolist() == [0.0, 0.0]
 
@@ -459,11 +512,13 @@ def test_alignment_through_the_concept_map_recovers_planted_pairs():
     en_vocab = ("fisherman", "investment", "peace", "sea", "ship", "trade")
     concept_of_vi = {t: CONCEPTS["vi"].get(t) for t in vi_vocab}
     # vi topics: trade, sea, peace; en topics hold the same concepts in the order sea, peace, trade.
-    vi_phi = np.array([
-        [0.02, 0.02, 0.02, 0.5, 0.4, 0.04],
-        [0.5, 0.02, 0.4, 0.02, 0.02, 0.04],
-        [0.05, 0.85, 0.05, 0.01, 0.01, 0.03],
-    ])
+    vi_phi = np.array(
+        [
+            [0.02, 0.02, 0.02, 0.5, 0.4, 0.04],
+            [0.5, 0.02, 0.4, 0.02, 0.02, 0.04],
+            [0.05, 0.85, 0.05, 0.01, 0.01, 0.03],
+        ]
+    )
     en_of = {c: t for t, c in CONCEPTS["en"].items() if t in en_vocab}
     en_phi = np.zeros((3, 6))
     for row, source in zip(range(3), [1, 2, 0]):
@@ -489,14 +544,28 @@ def test_plots_draw_bars_lines_and_vietnamese_labels():
     from analysis.plots import base as plot
     from analysis.plots import topics as plot_topics
 
-    terms = pd.DataFrame({"rank": [1, 2, 3], "term": ["hợp_tác", "biển_đông", "ủy_ban"], "probability": [0.3, 0.2, 0.1]})
-    prevalence = pd.DataFrame({
-        "group": ["en", "en", "vi", "vi"], "topic": [1, 2, 1, 2], "prevalence": [0.6, 0.4, 0.3, 0.7],
-        "ci_low": [0.5, 0.3, 0.2, 0.6], "ci_high": [0.7, 0.5, 0.4, 0.8],
-    })
+    terms = pd.DataFrame(
+        {"rank": [1, 2, 3], "term": ["hợp_tác", "biển_đông", "ủy_ban"], "probability": [0.3, 0.2, 0.1]}
+    )
+    prevalence = pd.DataFrame(
+        {
+            "group": ["en", "en", "vi", "vi"],
+            "topic": [1, 2, 1, 2],
+            "prevalence": [0.6, 0.4, 0.3, 0.7],
+            "ci_low": [0.5, 0.3, 0.2, 0.6],
+            "ci_high": [0.7, 0.5, 0.4, 0.8],
+        }
+    )
     summary = _summary([("vi", 2, 2, 0.1, 0, -1, 0.5, 0.9, 0.8, 9), ("vi", 3, 2, 0.2, 0, -2, 0.4, 0.7, 0.6, 6)])
     summary["chosen"] = [False, True]
-    matrix = pd.DataFrame({"topic_vi": [1, 1, 2, 2], "topic_en": [1, 2, 1, 2], "similarity": [0.9, 0.1, 0.2, 0.8], "matched": [True, False, False, True]})
+    matrix = pd.DataFrame(
+        {
+            "topic_vi": [1, 1, 2, 2],
+            "topic_en": [1, 2, 1, 2],
+            "similarity": [0.9, 0.1, 0.2, 0.8],
+            "matched": [True, False, False, True],
+        }
+    )
     fig, axes = plot.new_figure(4)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing glyph would be a warning

@@ -46,7 +46,9 @@ def test_page_is_deterministic_and_names_its_element(fitted):
     page = ldavis_page(fit.topic_word, fit.doc_topic, corpus.counts, fit.vocab, name="vi")
     assert page == ldavis_page(fit.topic_word, fit.doc_topic, corpus.counts, fit.vocab, name="vi")
     assert "ldavis_vi" in page and "ldavis_el" not in page  # our fixed id, not pyLDAvis's random one
-    assert all(term in page or json.dumps(term)[1:-1] in page for term in fit.vocab)  # Vietnamese terms, maybe JSON-escaped
+    assert all(
+        term in page or json.dumps(term)[1:-1] in page for term in fit.vocab
+    )  # Vietnamese terms, maybe JSON-escaped
 
 
 def test_stage_writes_one_page_per_model_as_declared(tmp_path, monkeypatch):

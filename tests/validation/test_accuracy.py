@@ -162,7 +162,9 @@ def test_bad_inputs_raise_value_error(bad, message):
 
 def all_true_positive(n_hit=5, n_none=5):
     # vi: N = 10 with a hit, all n_hit coded are true positives; N = 10 without, none coded positive
-    design = SampleDesign(0, ("econ",), "any", {"vi|hit": 10, "vi|none": 10}, {"vi|hit": n_hit, "vi|none": n_none}, "tp")
+    design = SampleDesign(
+        0, ("econ",), "any", {"vi|hit": 10, "vi|none": 10}, {"vi|hit": n_hit, "vi|none": n_none}, "tp"
+    )
     sample = pd.DataFrame(
         {
             "unit_id": [f"u{i}" for i in range(n_hit + n_none)],
@@ -194,8 +196,9 @@ def test_all_true_positives_fall_back_to_the_exact_binomial_interval():
 def test_kish_effective_size_with_unequal_weights():
     # recall's denominator: 2 positives weighted 1 (hit stratum) and 1 weighted 10 (no-hit, missed)
     design = SampleDesign(0, ("econ",), "any", {"vi|hit": 2, "vi|none": 20}, {"vi|hit": 2, "vi|none": 2}, "k")
-    sample = pd.DataFrame({"unit_id": list("abcd"), "language": "vi", "stratum": ["vi|hit"] * 2 + ["vi|none"] * 2,
-                           "econ": [1, 1, 0, 0]})
+    sample = pd.DataFrame(
+        {"unit_id": list("abcd"), "language": "vi", "stratum": ["vi|hit"] * 2 + ["vi|none"] * 2, "econ": [1, 1, 0, 0]}
+    )
     reference = pd.DataFrame({"unit_id": list("abcd"), "frame": "econ", "reference": [1, 1, 1, 0]})
     row = accuracy_table(sample, reference, design, frames=["econ"], seed=0, n_boot=100).iloc[0]
     n_eff = 12**2 / (1 + 1 + 100)
@@ -214,7 +217,9 @@ def test_large_sample_keeps_the_bootstrap_interval(monkeypatch):
     units = pd.DataFrame({"unit_id": [f"d{i}" for i in range(n)], "language": "vi", "econ": yhat.astype(int)})
     truth = pd.Series(y.astype(int), index=units["unit_id"])
     sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=150, seed=0)
-    reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()})
+    reference = pd.DataFrame(
+        {"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()}
+    )
     table = accuracy_table(sample, reference, design, frames=["econ"], seed=1, n_boot=300)
     assert (table[["precision_interval", "recall_interval", "f1_interval"]] == "bootstrap").all(axis=None)
     monkeypatch.setattr(accuracy_module, "MIN_CODED", 0)
@@ -237,7 +242,9 @@ def test_fallback_covers_where_the_collapsed_bootstrap_did_not():
     reps, new, old = 150, 0, 0
     for s in range(reps):
         sample, design = draw_coding_sample(units, hit_columns=["econ"], size_per_stratum=8, seed=s)
-        reference = pd.DataFrame({"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()})
+        reference = pd.DataFrame(
+            {"unit_id": sample["unit_id"], "frame": "econ", "reference": truth[sample["unit_id"]].to_numpy()}
+        )
         row = accuracy_table(sample, reference, design, frames=["econ"], seed=s, n_boot=40).iloc[0]
         new += row["precision_low"] <= true_precision <= row["precision_high"]
         old += row["precision_interval"] == FALLBACK and row["precision"] == 1  # the bootstrap alone was [1, 1]
@@ -247,12 +254,21 @@ def test_fallback_covers_where_the_collapsed_bootstrap_did_not():
 
 def test_differential_error_falls_back_when_a_language_is_small():
     sample, reference, design = all_true_positive()
-    en = sample.assign(unit_id="e" + sample["unit_id"], language="en", stratum=sample["stratum"].str.replace("vi", "en"))
-    design = SampleDesign(0, ("econ",), "any", {**design.population, "en|hit": 10, "en|none": 10},
-                          {**design.sampled, "en|hit": 5, "en|none": 5}, "tp")
+    en = sample.assign(
+        unit_id="e" + sample["unit_id"], language="en", stratum=sample["stratum"].str.replace("vi", "en")
+    )
+    design = SampleDesign(
+        0,
+        ("econ",),
+        "any",
+        {**design.population, "en|hit": 10, "en|none": 10},
+        {**design.sampled, "en|hit": 5, "en|none": 5},
+        "tp",
+    )
     ref_en = reference.assign(unit_id="e" + reference["unit_id"])
-    diff = differential_error(pd.concat([sample, en]), pd.concat([reference, ref_en]), design, frames=["econ"],
-                              seed=0, n_boot=100).set_index("metric")
+    diff = differential_error(
+        pd.concat([sample, en]), pd.concat([reference, ref_en]), design, frames=["econ"], seed=0, n_boot=100
+    ).set_index("metric")
     # both languages perfect on 5 units: the bootstrap difference is [0, 0]; the fallback is not
     assert (diff["difference"] == 0).all()
     assert (diff["interval"] != "bootstrap").all()
