@@ -246,6 +246,66 @@ class ValidationSettings:
     half_width: float = 0.05  # coding budget: target half-width of the corrected vi - en difference
 
 
+#: Factors a ``[robustness] grid`` may vary: name -> (section, key) of the study value it sets.
+#: ``denominator`` is the headline measure's own (no other stage reads it): the per-document value
+#: compared between languages is hits per 100 sentences (the toolkit's cross-language rate), per
+#: 1,000 counted tokens, per document (raw hits) or presence (share of the document's units with at
+#: least ``min_hits`` hits; with document units, 0/1).
+ROBUSTNESS_FACTORS: dict[str, tuple[str, str]] = {
+    "segmenter": ("text", "segmenter"),
+    "resegment": ("text", "resegment"),
+    "use_stopwordsiso": ("text", "use_stopwordsiso"),
+    "stopwords_vi": ("text", "stopwords_vi"),
+    "stopwords_en": ("text", "stopwords_en"),
+    "lemmatize_en": ("text", "lemmatize_en"),
+    "learn_boilerplate": ("text", "learn_boilerplate"),
+    "drop_duplicates": ("corpus", "drop_duplicates"),
+    "unit_kind": ("units", "kind"),
+    "window": ("units", "window"),
+    "min_hits": ("framing", "min_hits"),
+    "codebook": ("framing", "codebook"),
+    "k": ("topics", "k"),
+    "denominator": ("robustness", "denominator"),
+}
+#: Values of the ``denominator`` factor (the first is the default: the cross-language rate).
+DENOMINATORS = ("sentences", "tokens", "document", "presence")
+#: What ``[robustness] comparisons`` may name: every frame, every concept, or one entry (``frame:conflict``).
+ROBUSTNESS_COMPARISONS = ("frames", "concepts")
+
+
+@dataclass(frozen=True)
+class RobustnessSettings:
+    """``[robustness]``: the headline comparisons re-estimated under the choices a reviewer could have made.
+
+    Optional: a study without the section gets no multiverse. ``grid`` maps factor names
+    (:data:`ROBUSTNESS_FACTORS`) to lists of values; the specifications are the full factorial of
+    the lists (Steegen et al. 2016) or, with ``subset`` > 0, that many of them drawn without
+    replacement with ``seed`` (the study's own choices always among them). A claim is "robust" when
+    its sign agrees with the study's own estimate in at least ``sign_share`` of the specifications
+    and q < ``alpha`` (same sign) in at least ``significance_share``; otherwise it "depends on" the
+    factor with the largest main-effect share of the estimates' variance.
+
+    Why 0.9 and 0.8: a reviewer reads a claim as robust when nearly every reasonable analysis
+    points the same way (Simonsohn, Simmons & Nelson 2020 report the share of specifications with
+    the dominant sign and with p < 0.05 and test them against the null); 0.9 allows one choice in
+    ten to flip a near-zero estimate without flipping the verdict, and significance is asked of
+    fewer (0.8) because a correct effect under 80% power is significant in only about 80% of
+    honest re-analyses even when nothing but noise separates them. Neither was set from data.
+    """
+
+    comparisons: tuple[str, ...] = ()  # () = frames and concepts between the two languages
+    grid: dict = field(default_factory=dict)  # factor -> list of values, e.g. segmenter = ["underthesea", "pyvi"]
+    subset: int = 0  # 0 = every combination; n = n specifications drawn at random (seeded)
+    seed: int = 20240409
+    denominator: str = "sentences"  # the headline measure's denominator outside the grid
+    permutations: int = 1000  # permutation resamples per estimate and specification (documents or outlets)
+    bootstrap: int = 500  # outlet cluster-bootstrap resamples per interval (with [framing] cluster)
+    alpha: float = 0.05  # significance: BH q below this
+    sign_share: float = 0.9  # robust: same sign in at least this share of specifications ...
+    significance_share: float = 0.8  # ... and q < alpha with that sign in at least this share
+    topics: bool = False  # also the agreement of topic solutions across specifications (fits LDA per specification)
+
+
 @dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
@@ -269,6 +329,8 @@ class Study:
     model: ModelSettings | None = None
     #: ``[validation]``: None when the study has no such section (:data:`OPTIONAL_SECTIONS`).
     validation: ValidationSettings | None = None
+    #: ``[robustness]``: None when the study has no such section (:data:`OPTIONAL_SECTIONS`).
+    robustness: RobustnessSettings | None = None
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -305,10 +367,11 @@ SECTIONS: dict[str, type] = {
     "topics": TopicSettings,
     "equivalence": EquivalenceSettings,
     "validation": ValidationSettings,
+    "robustness": RobustnessSettings,
 }
 
 #: Sections of :data:`SECTIONS` that are None on a :class:`Study` unless the file has them.
-OPTIONAL_SECTIONS = ("validation",)
+OPTIONAL_SECTIONS = ("validation", "robustness")
 
 
 def _plain(value: Any) -> Any:
@@ -526,6 +589,7 @@ def setting_problems(study: Study) -> list[InputError]:
         _topic_checks,
         _equivalence_checks,
         _validation_checks,
+        _robustness_checks,
     ):
         section_checks(study, checks)
     return checks.problems + design_setting_problems(study)
@@ -789,6 +853,114 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
         "must be a number in (0, 1]",
         "use half_width = 0.05",
     )
+
+
+#: The check of each ``[robustness] grid`` factor's values: (is the value usable, what to write instead).
+_FACTOR_CHECKS: dict[str, tuple[Any, str]] = {
+    "segmenter": (lambda v: v in SEGMENTERS, f"use some of {', '.join(SEGMENTERS)}"),
+    "unit_kind": (lambda v: v in UNIT_KINDS, f"use some of {', '.join(UNIT_KINDS)}"),
+    "denominator": (lambda v: v in DENOMINATORS, f"use some of {', '.join(DENOMINATORS)}"),
+    "window": (lambda v: _is_int(v) and v >= 1, "use whole numbers >= 1, e.g. [1, 3, 5]"),
+    "min_hits": (lambda v: _is_int(v) and v >= 1, "use whole numbers >= 1, e.g. [1, 2]"),
+    "k": (lambda v: _is_int(v) and v >= 2, "use whole numbers >= 2, e.g. [5, 10, 20]"),
+    **{
+        name: (lambda v: isinstance(v, bool), "use [true, false]")
+        for name in ("resegment", "use_stopwordsiso", "lemmatize_en", "learn_boilerplate", "drop_duplicates")
+    },
+    **{
+        name: (lambda v: isinstance(v, str), 'use file paths relative to the study, "" for the default')
+        for name in ("stopwords_vi", "stopwords_en", "codebook")
+    },
+}
+
+
+def robustness_specifications(grid: Mapping[str, Sequence]) -> int:
+    """How many specifications the full factorial of ``grid`` has (the product of its list lengths)."""
+    return math.prod(len(values) for values in grid.values()) if grid else 0
+
+
+def _robustness_checks(study: Study, checks: _Checks) -> None:
+    """[robustness] (only when the study has the section): one line per unusable value."""
+    r = study.robustness
+    if r is None:
+        return
+    grid = r.grid if isinstance(r.grid, dict) else {}
+    checks.check(
+        isinstance(r.grid, dict) and bool(r.grid),
+        "[robustness] grid",
+        "names no factor",
+        'add [robustness.grid] with lists of values, e.g. segmenter = ["underthesea", "pyvi"]',
+    )
+    for name, values in grid.items():
+        if name not in ROBUSTNESS_FACTORS:
+            checks.check(
+                False,
+                f"[robustness.grid] {name}",
+                "is not a factor the multiverse can vary",
+                f"use some of: {', '.join(ROBUSTNESS_FACTORS)}",
+            )
+            continue
+        ok, fix = _FACTOR_CHECKS[name]
+        listed = isinstance(values, list) and bool(values)
+        checks.check(listed, f"[robustness.grid] {name}", "must be a non-empty list of values", fix)
+        if not listed:
+            continue
+        bad = [v for v in values if not ok(v)]
+        checks.check(not bad, f"[robustness.grid] {name} = {values!r}", f"has unusable value(s) {bad!r}", fix)
+        keys = [json.dumps(v) for v in values]
+        checks.check(
+            len(set(keys)) == len(keys),
+            f"[robustness.grid] {name} = {values!r}",
+            "lists a value twice",
+            "list each value once",
+        )
+        if name in ("stopwords_vi", "stopwords_en", "codebook"):
+            for value in values:
+                checks.check(
+                    not isinstance(value, str) or not value or study.path(value).is_file(),
+                    f"[robustness.grid] {name} names '{value}'",
+                    "which is not a file",
+                    'give a path relative to the study file, or "" for the default',
+                )
+    checks.check(
+        "k" not in grid or r.topics,
+        "[robustness.grid] k",
+        "changes only topic models, and [robustness] topics = false",
+        "set topics = true or remove k from the grid",
+    )
+    total = robustness_specifications({k: v for k, v in grid.items() if isinstance(v, list)})
+    checks.check(
+        _is_int(r.subset) and 0 <= r.subset <= max(total, 1),
+        f"[robustness] subset = {r.subset!r}",
+        f"must be 0 (all {total} combinations) or a whole number up to {total}",
+        "use subset = 0, or fewer specifications than the grid has",
+    )
+    for item in r.comparisons:
+        kind, _, entry = str(item).partition(":")
+        checks.check(
+            isinstance(item, str)
+            and (item in ROBUSTNESS_COMPARISONS or (kind in ("frame", "concept") and bool(entry))),
+            f"[robustness] comparisons has {item!r}",
+            "which is not a comparison",
+            'use "frames", "concepts", or one entry as "frame:<id>" or "concept:<id>"',
+        )
+    checks.check(
+        r.denominator in DENOMINATORS,
+        f"[robustness] denominator = {r.denominator!r}",
+        "is not known",
+        f"use one of {', '.join(DENOMINATORS)}",
+    )
+    checks.seed("[robustness] seed", r.seed)
+    checks.whole("robustness", "permutations", r.permutations, 1, "use permutations = 1000")
+    checks.whole("robustness", "bootstrap", r.bootstrap, 1, "use bootstrap = 500")
+    checks.check(
+        _finite(r.alpha) and 0 < r.alpha < 1,
+        f"[robustness] alpha = {r.alpha!r}",
+        "must be a number between 0 and 1",
+        "use alpha = 0.05",
+    )
+    checks.share("robustness", "sign_share", r.sign_share, True, "use sign_share = 0.9")
+    checks.share("robustness", "significance_share", r.significance_share, True, "use significance_share = 0.8")
 
 
 #: Study keys that name metadata columns: (section, key); each value is one column or a list of them.

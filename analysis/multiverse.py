@@ -1,0 +1,240 @@
+"""The multiverse of a study (``[robustness]``): every specification of the grid run through the
+toolkit's own pipeline, reusing every cached step.
+
+Each specification is the study with some values changed (:func:`specification_study`, a
+``dataclasses.replace`` of the sections the grid's factors belong to). Work is shared where the
+settings allow:
+
+* **preparation** depends only on the boilerplate rules, phrase lists (the codebook's phrases
+  among them), segmenter and re-segmentation (:attr:`analysis.text.prepare.Preparation.key`), and on
+  the learned rules and dropped duplicates: each distinct preparation is run once, in the parent, in
+  ``[run] workers`` processes (or on Dask with ``[run] scheduler``), into the prepared-document
+  cache, so later runs and every specification read it from there;
+* **annotation** (codebook hits) depends on that preparation, the codebook and the term rules
+  (stopwords, lemmas): the specifications that share all of them are one task, annotated once;
+  denominators, units and ``min_hits`` then cost a pass over the annotations each;
+* the tasks run side by side in ``[run] workers`` local processes; each specification's estimates
+  draw from generators keyed by the seed and the item (:func:`analysis.stats.groups.keyed_rng`), so
+  the result does not depend on which process ran what, or in which order: the tables are
+  byte-identical across runs and worker counts.
+
+:func:`run_multiverse` returns plain DataFrames; the ``robustness`` stage writes them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+from .framing.claims import claim_items, claim_values, selected_items
+from .prepared import PreparedStudy, load_codebook, load_term_rules, prepared_corpus
+from .progress import Progress
+from .stats.specification import (
+    claim_estimates,
+    specification_grid,
+    specification_summary,
+    specification_values,
+)
+from .study.settings import ROBUSTNESS_FACTORS, Study
+from .text.prepare import resolve_workers
+
+log = logging.getLogger("analysis")
+
+#: Factors whose value changes the prepared documents or which documents are kept (one preparation each).
+PREPARATION_FACTORS = ("segmenter", "resegment", "learn_boilerplate", "drop_duplicates", "codebook")
+#: Factors that change the codebook hits of prepared documents (one annotation each, with the above).
+ANNOTATION_FACTORS = ("use_stopwordsiso", "stopwords_vi", "stopwords_en", "lemmatize_en")
+
+
+@dataclass
+class Multiverse:
+    """What :func:`run_multiverse` returns.
+
+    ``grid``: one row per specification (:func:`analysis.stats.specification.specification_grid`);
+    ``estimates``: one row per claim × specification (``claim, kind, item, label, spec``, the
+    factors, ``baseline`` and :data:`analysis.stats.specification.ESTIMATE_COLUMNS`);
+    ``summary`` and ``decomposition``: :func:`analysis.stats.specification.specification_summary`;
+    ``factors``: the factor names in grid order.
+    """
+
+    grid: pd.DataFrame
+    estimates: pd.DataFrame
+    summary: pd.DataFrame
+    decomposition: pd.DataFrame
+    factors: list[str]
+
+
+def baseline_values(study: Study) -> dict[str, Any]:
+    """The study's own value of every factor of its ``[robustness] grid``."""
+    r = study.robustness
+    out = {}
+    for name in r.grid:
+        section, key = ROBUSTNESS_FACTORS[name]
+        out[name] = getattr(r if section == "robustness" else getattr(study, section), key)
+    return out
+
+
+def specification_study(study: Study, values: Mapping[str, Any]) -> Study:
+    """The study with the factors' values set (``denominator`` is set in ``[robustness]``)."""
+    changes: dict[str, dict] = {}
+    for name, value in values.items():
+        section, key = ROBUSTNESS_FACTORS[name]
+        changes.setdefault(section, {})[key] = value
+    return dataclasses.replace(study, **{s: dataclasses.replace(getattr(study, s), **kv) for s, kv in changes.items()})
+
+
+def claim_kinds(study: Study) -> list[str]:
+    """The claim kinds the study's ``[robustness] comparisons`` asks for, in order (frames, concepts).
+
+    By default (no comparisons named) the frame and concept comparisons between the two languages.
+    """
+    comparisons = study.robustness.comparisons or ("frames", "concepts")
+    return [
+        kind
+        for kind in ("frames", "concepts")
+        if kind in comparisons or any(c.startswith(f"{kind[:-1]}:") for c in comparisons)
+    ]
+
+
+def _task_key(values: Mapping[str, Any]) -> tuple:
+    return tuple((n, repr(values.get(n))) for n in (*PREPARATION_FACTORS, *ANNOTATION_FACTORS))
+
+
+def _run_task(study: Study, specs: list[tuple[int, dict]], kinds: list[str]) -> pd.DataFrame:
+    """One task: the specifications that share a preparation and an annotation."""
+    first = specification_study(study, specs[0][1])
+    ps = prepared_corpus(first, workers=1, progress=False)
+    rules = load_term_rules(first)
+    ps = PreparedStudy(first, ps.corpus, ps.prepared, rules, ps.preparation)
+    codebook = load_codebook(first, rules)
+    annotations = ps.annotate(codebook)
+    docvars = ps.docvars
+    language = {str(d): str(v) for d, v in docvars["language"].items()}
+    r, fr = study.robustness, study.framing
+    a, b = study.corpus.languages[:2]
+    outlets = (
+        {str(d): str(v) for d, v in docvars[fr.cluster].items()}
+        if fr.cluster and fr.cluster in docvars.columns
+        else None
+    )
+    labels = {e.id: e.label for e in (*codebook.frames, *codebook.concepts, *codebook.actors)}
+    parts = []
+    for spec, values in specs:
+        derived = specification_study(study, values)
+        for kind in kinds:
+            doc_ids, items, families, matrix = claim_values(
+                annotations,
+                codebook,
+                kind=kind,
+                denominator=derived.robustness.denominator,
+                unit_kind=derived.units.kind,
+                window=derived.units.window,
+                min_hits=derived.framing.min_hits,
+            )
+            keep = selected_items(items, kind, r.comparisons or ("frames", "concepts"))
+            columns = [items.index(i) for i in keep]
+            table = claim_estimates(
+                matrix[:, columns],
+                keep,
+                [language[d] for d in doc_ids],
+                a=a,
+                b=b,
+                families=[families[j] for j in columns],
+                clusters=[outlets[d] for d in doc_ids] if outlets is not None else None,
+                cluster_name=fr.cluster or "outlet",
+                n_permutations=r.permutations,
+                n_resamples=r.bootstrap,
+                seed=r.seed,
+            )
+            table.insert(0, "claim", [f"{kind[:-1]}:{i}" for i in keep])
+            table.insert(1, "kind", kind[:-1])
+            table.insert(3, "label", [labels.get(i, i) for i in keep])
+            table.insert(0, "spec", spec)
+            parts.append(table)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _task(args):
+    return _run_task(*args)
+
+
+def run_multiverse(study: Study, workers: int | None = None, progress: bool = True) -> Multiverse:
+    """Run every specification of the study's ``[robustness]`` grid and summarise it.
+
+    Raises :class:`InputError` when the study has no ``[robustness]`` section, or when a
+    specification's inputs are unusable (a codebook file that does not parse ...), naming the key.
+    """
+    r = study.robustness
+    if r is None:
+        raise InputError(
+            study.source, "the study has no [robustness] section", "add [robustness] and [robustness.grid]"
+        )
+    if len(study.corpus.languages) < 2:
+        raise InputError(
+            study.source,
+            "[robustness] compares the two languages, and [corpus] languages lists one",
+            "list both languages, or remove [robustness]",
+        )
+    factors = list(r.grid)
+    grid = specification_grid(r.grid, baseline=baseline_values(study), subset=r.subset, seed=r.seed)
+    values = specification_values(grid, r.grid)
+    specs = list(zip(grid["spec"].tolist(), values))
+    kinds = claim_kinds(study)
+    workers = resolve_workers(study.run.workers if workers is None else workers)
+    # 1. Each distinct preparation once, into the cache (in parallel, or on Dask), before any task reads it.
+    preparations: dict[tuple, dict] = {}
+    for _, v in specs:
+        preparations.setdefault(tuple((n, repr(v.get(n))) for n in PREPARATION_FACTORS), v)
+    for v in preparations.values():
+        derived = specification_study(study, v)
+        load_codebook(derived)  # a bad codebook file is one line before anything is prepared
+        prepared_corpus(derived, workers=workers, progress=progress)
+    # 2. Tasks: specifications sharing a preparation and an annotation.
+    tasks: dict[tuple, list] = {}
+    for spec, v in specs:
+        tasks.setdefault(_task_key(v), []).append((spec, v))
+    jobs = [(study, members, kinds) for members in tasks.values()]
+    meter = Progress("robustness", total=len(jobs), unit="tasks", enabled=None if progress else False)
+    results = []
+    if workers > 1 and len(jobs) > 1:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+            for members, table in zip(tasks.values(), pool.map(_task, jobs)):
+                results.append(table)
+                meter.step(f"{len(members)} specifications")
+    else:
+        for job in jobs:
+            results.append(_task(job))
+            meter.step(f"{len(job[1])} specifications")
+    meter.close()
+    estimates = pd.concat(results, ignore_index=True)
+    design = grid.set_index("spec")
+    estimates = estimates.join(design, on="spec")
+    order = ["claim", "kind", "item", "label", "spec", *factors, "baseline"]
+    estimates = estimates[[*order, *[c for c in estimates.columns if c not in order]]]
+    # A claim with no hit in any specification says nothing: left out (its estimate is 0 everywhere).
+    hit = estimates.groupby("claim", sort=False)["difference"].apply(lambda d: bool(np.any(np.abs(d) > 0)))
+    estimates = estimates[estimates["claim"].map(hit)]
+    estimates = estimates.sort_values(["kind", "claim", "spec"], key=_kind_order, kind="mergesort").reset_index(
+        drop=True
+    )
+    summary, decomposition = specification_summary(
+        estimates,
+        factors,
+        alpha=r.alpha,
+        sign_share=r.sign_share,
+        significance_share=r.significance_share,
+    )
+    labels = estimates.drop_duplicates("claim").set_index("claim")["label"]
+    summary.insert(1, "label", summary["claim"].map(labels))
+    return Multiverse(grid, estimates, summary, decomposition, factors)
+
+
+def _kind_order(column: pd.Series) -> pd.Series:
+    return column.map({"frame": 0, "concept": 1}) if column.name == "kind" else column
