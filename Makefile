@@ -15,7 +15,7 @@ RESOURCES := $(sort $(wildcard analysis/resources/*))
 export SOURCE_DATE_EPOCH ?= 1712188800
 export MPLBACKEND := Agg
 
-.PHONY: all test clean help venv prepare frequencies framing topics equivalence design validation appendix docs strip-notebooks
+.PHONY: all test clean help venv prepare frequencies framing topics equivalence design validation robustness appendix docs strip-notebooks
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
@@ -62,6 +62,7 @@ frequencies: ## term counts, TF-IDF, bigrams, KWIC tables and charts
 framing: ## codebook coverage, frame and actor salience, tests, keyness, similarity
 topics: ## LDA per language and joint, K selection, prevalence, cross-lingual alignment
 validation: ## with [validation]: coding sample and coder sheets; with its codes, agreement, accuracy, corrected comparison
+robustness: ## with [robustness]: headline vi-en comparisons across the grid of choices (specification curves, verdicts)
 
 help: ## list targets and variables
 	@echo "usage: make [target] [STUDY=path/to/study.toml]"

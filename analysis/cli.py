@@ -24,6 +24,7 @@ from .stages import prepare as prepare_stage
 from .text import textstat
 from .stages import topics as topics_stage
 from .stages import validation as validation_stage
+from .stages import robustness as robustness_stage
 from .errors import InputError
 from .prepared import prepared_corpus
 from .corpus.sources import corpus_columns
@@ -141,6 +142,15 @@ WRITER_STAGES = (
             "agreement, accuracy and the DSL-corrected vi-en comparison"
         ),
         validation_stage.run_validation,
+        True,
+    ),
+    (
+        "robustness",
+        (
+            "with [robustness]: the headline vi-en comparisons under every specification of the grid "
+            "(specification curves, share of the same sign and significant, what each depends on)"
+        ),
+        robustness_stage.run_robustness,
         True,
     ),
     (

@@ -330,6 +330,40 @@ def collect_numbers(tables: Mapping[str, "pd.DataFrame"]) -> dict[str, tuple[obj
                 f"topic_k_selection.csv, {row.model}, stability at the chosen K",
             )
     numbers.update(model_numbers(tables.get("model_frames")))
+    numbers.update(robustness_numbers(tables.get("robustness_summary")))
+    return numbers
+
+
+#: Concept claims quoted from the multiverse summary (its first rows: the largest study estimates); every frame is.
+ROBUSTNESS_QUOTED_CONCEPTS = 10
+
+
+def robustness_numbers(summary) -> dict[str, tuple[object, str]]:
+    """Verdicts of the multiverse (stage ``robustness``): how many claims are robust, and per frame
+    (and the first :data:`ROBUSTNESS_QUOTED_CONCEPTS` concepts of the table) the verdict and the
+    shares behind it (``\\RobustnessFrameConflict`` = "robust" or "depends on segmenter",
+    ``...SameSign``, ``...Significant``)."""
+    numbers: dict[str, tuple[object, str]] = {}
+    if summary is None or not len(summary):
+        return numbers
+    source = "robustness_summary.csv"
+    numbers["RobustnessClaims"] = (int(len(summary)), f"{source}, claims")
+    numbers["RobustnessRobustClaims"] = (int((summary["verdict"] == "robust").sum()), f"{source}, verdict robust")
+    numbers["RobustnessSpecifications"] = (int(summary["specifications"].max()), f"{source}, specifications")
+    concepts = 0
+    for row in summary.to_dict("records"):
+        kind = str(row["claim"]).split(":", 1)[0]
+        if kind == "concept":
+            concepts += 1
+            if concepts > ROBUSTNESS_QUOTED_CONCEPTS:
+                continue
+        base = macro_name("robustness", *str(row["claim"]).split(":", 1))
+        numbers[base] = (str(row["verdict"]), f"{source}, {row['claim']}, verdict")
+        numbers[base + "SameSign"] = (float(row["share_same_sign"]), f"{source}, {row['claim']}, share_same_sign")
+        numbers[base + "Significant"] = (
+            float(row["share_significant"]),
+            f"{source}, {row['claim']}, share_significant",
+        )
     return numbers
 
 

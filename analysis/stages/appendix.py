@@ -25,6 +25,7 @@ STAGE_TITLES = {
     "equivalence": "Cross-language equivalence of the instrument",
     "design": "Contrasts, time and outlets",
     "validation": "The dictionary against human coding",
+    "robustness": "Robustness to the analyst's choices",
 }
 #: Tables whose numbers ``numbers.tex`` quotes (:func:`analysis.paper.appendix.collect_numbers`).
 QUOTED_TABLES = (
@@ -35,6 +36,7 @@ QUOTED_TABLES = (
     "similarity_crosslingual",
     "topic_k_selection",
     "model_frames",
+    "robustness_summary",
 )
 
 

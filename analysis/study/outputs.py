@@ -20,7 +20,7 @@ TABLE = ("csv", "tex", "md")
 
 
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation", "robustness"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
@@ -777,6 +777,60 @@ REGISTRY: tuple[Output, ...] = (
         when="validation_model",
     ),
 )
+#: The multiverse ([robustness]): written only when the study has the section.
+ROBUSTNESS_REGISTRY: tuple[Output, ...] = (
+    Output(
+        "robustness_specifications",
+        "robustness",
+        "table",
+        "Specifications of the multiverse: every combination of the [robustness] grid's choices "
+        "({robustness_design}); baseline marks the study's own choices",
+        when="robustness",
+    ),
+    Output(
+        "robustness_summary",
+        "robustness",
+        "table",
+        "Robustness of each headline comparison between the languages across the specifications: the "
+        "estimate is the difference in mean per-document value (vi - en) divided by the pooled "
+        "within-language standard deviation (comparable across denominators); share_same_sign: "
+        "share of specifications with the sign of the study's own estimate; share_significant: "
+        "with that sign and q < {robustness.alpha:g} (BH within the claim's family; p from "
+        "{robustness.permutations} permutations of whole outlets when outlets nest in the languages "
+        "([framing] cluster), else of documents); moves_estimate_most / moves_support_most: the "
+        "choice with the largest main-effect share of the variance of the estimate / of the 0/1 "
+        "'same sign and significant' (type II sums of squares, OLS on the choices); verdict: robust "
+        "when the sign holds in at least {robustness.sign_share:.0%} and significance in at least "
+        "{robustness.significance_share:.0%} of specifications (Simonsohn, Simmons and Nelson 2020; "
+        "Steegen et al. 2016), else what it depends on",
+        when="robustness",
+    ),
+    Output(
+        "robustness_decomposition",
+        "robustness",
+        "table",
+        "Variance decomposition of each claim over the grid's choices: type II main-effect sum of "
+        "squares of each choice from OLS on dummy-coded choices, as a share of the total, for the "
+        "standardised estimate and for the 0/1 indicator of support (same sign and significant); "
+        "'interactions and rest' is the residual of the main-effects model",
+        when="robustness",
+    ),
+    Output("robustness_estimates", "robustness", "csv", when="robustness"),
+    Output(
+        "robustness_curve_{claims}",
+        "robustness",
+        "figure",
+        data=True,
+        when="robustness",
+        figure_caption="Specification curves of the {claims} comparisons between the languages "
+        "with the largest study estimates (Simonsohn, Simmons and Nelson 2020): standardised "
+        "difference vi - en under every specification, sorted, with 95% intervals (outlet "
+        "bootstrap with [framing] cluster, else Welch), dark green when of the study's sign with q < "
+        "alpha, light green of that sign only, red of the other sign, the study's own choices "
+        "ringed; beneath, the choices of each specification",
+    ),
+)
+REGISTRY = REGISTRY + ROBUSTNESS_REGISTRY
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
 
@@ -797,7 +851,17 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
         "model": [*languages, *(["joint"] if cross else [])],
         "measure": list(dict.fromkeys(study.time.measures)) if study.time is not None else [],
         "coder": coder_names(study),
+        "claims": robustness_claims(study),
     }
+
+
+def robustness_claims(study: Study) -> list[str]:
+    """The claim kinds of ``[robustness] comparisons`` (``frame``, ``concept``; both by default; none without the section)."""
+    r = study.robustness
+    if r is None:
+        return []
+    named = tuple(r.comparisons) or ("frames", "concepts")
+    return [k[:-1] for k in ("frames", "concepts") if k in named or any(str(c).startswith(f"{k[:-1]}:") for c in named)]
 
 
 def coder_names(study: Study) -> list[str]:
@@ -858,6 +922,8 @@ def expand(output: Output, study: Study) -> list[dict[str, str]]:
         return []
     if output.when in VALIDATION_WHEN and not VALIDATION_WHEN[output.when](study):
         return []
+    if output.when == "robustness" and study.robustness is None:
+        return []
     values = placeholder_values(study)
     combos: list[dict[str, str]] = [{}]
     for name in output.placeholders():
@@ -911,6 +977,7 @@ def caption(output: str, study: Study, figure: bool = False, **values) -> str:
     }
     sections["regression"] = study.model  # [model] ({model} is the topic-model placeholder)
     sections["validation"] = study.validation
+    sections["robustness"] = study.robustness
     return template.format(**sections, **(_display(values) if figure else values))
 
 
