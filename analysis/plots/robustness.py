@@ -47,8 +47,9 @@ def plot_specification_curve(ax, curve: pd.DataFrame, *, title: str = "", ylabel
     for xi, lo, hi, c in zip(x, low, high, colours):
         if math.isfinite(lo) and math.isfinite(hi):
             ax.plot([xi, xi], [lo, hi], color=c, linewidth=0.8, alpha=0.7)
-    ax.scatter(x, y, c=colours, s=12, zorder=3)
-    base = curve["baseline"].astype(bool).to_numpy()
+    finite = np.isfinite(y)  # an infinite standardised difference (no variation within groups) has no place on the axis
+    ax.scatter(x[finite], y[finite], c=[c for c, f in zip(colours, finite) if f], s=12, zorder=3)
+    base = curve["baseline"].astype(bool).to_numpy() & finite
     if base.any():
         ax.scatter(x[base], y[base], s=60, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4)
     ax.axhline(0, color="grey", linewidth=0.6)

@@ -201,7 +201,8 @@ def claim_estimates(
     * ``difference`` and its 95% interval ``ci_low, ci_high``; ``sd``, the pooled within-group
       standard deviation of the documents' values, and ``estimate = difference / sd`` (a
       standardised mean difference, so estimates under different denominators share one scale;
-      0 when nothing varies and the difference is 0);
+      0 when nothing varies and the difference is 0; ±inf when the groups differ and neither varies
+      within: its sign counts, the variance decomposition leaves it out);
     * ``p`` and ``p_unit``: with ``clusters`` whose outlets nest in the groups (each outlet in one
       group) and at least 2 outlets a group, whole outlets are permuted
       (:func:`analysis.stats.clustered.outlet_permutation_test`, Welch t on outlet means) and the
@@ -240,7 +241,7 @@ def claim_estimates(
     var_b = values[~in_a].var(axis=0, ddof=1) if n_b > 1 else np.full(len(items), math.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(((n_a - 1) * var_a + (n_b - 1) * var_b) / (n_a + n_b - 2)) if n_a + n_b > 2 else var_a * math.nan
-        estimate = np.where(sd > 0, difference / sd, np.where(difference == 0, 0.0, math.nan))
+        estimate = np.where(sd > 0, difference / sd, np.where(difference == 0, 0.0, np.sign(difference) * np.inf))
     p = np.full(len(items), math.nan)
     low = np.full(len(items), math.nan)
     high = np.full(len(items), math.nan)

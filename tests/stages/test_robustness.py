@@ -1,0 +1,153 @@
+"""Stage ``robustness`` on a tiny planted corpus: a frame difference that survives every choice is
+"robust", one that exists only without English lemmas "depends on lemmatize_en" (and the variance
+decomposition names that choice), exactly the declared files, the same bytes with 1 or 2 workers,
+and a bad grid refused in one line per key with nothing written."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.files import read_study
+from analysis.stages.robustness import run_robustness
+from analysis.study.outputs import declared_outputs
+
+from tests.conftest import write_study
+
+CODEBOOK = """frames:
+  issue:
+    conflict: {label: Conflict, vi: [xung_đột], en: [conflict]}
+    trade: {label: Trade, vi: [thương_mại], en: [tariff]}
+"""
+FILLER_VI = ["Hai bên họp tại Hà Nội.", "Các quan chức gặp nhau vào thứ hai.", "Cuộc họp kéo dài ba giờ."]
+FILLER_EN = ["Both sides met in the capital.", "Officials met on Monday.", "The meeting lasted three hours."]
+
+
+def documents() -> list[tuple[str, str, str]]:
+    """16 Vietnamese and 16 English articles of the same lengths (2-4 sentences, in the same order).
+
+    Trade: once in every article of both languages ("thương mại"; English "tariffs", whose lemma is
+    the pattern "tariff"): with lemmas the two languages are the same, without them English has none.
+    Conflict: 0, 2, 3, 2 times in the Vietnamese articles ("xung đột"), never in English.
+    """
+    docs = []
+    for i in range(16):
+        n = 2 + i % 3
+        conflict = [0, 2, 3, 2][i % 4]
+        vi = ["Hai nước bàn về thương mại" + " và xung đột" * conflict + "."] + FILLER_VI[: n - 1]
+        en = ["The two countries discussed tariffs."] + FILLER_EN[: n - 1]
+        docs.append((f"v{i:02d}", "vi", "\n".join(vi) + "\n"))
+        docs.append((f"e{i:02d}", "en", "\n".join(en) + "\n"))
+    return docs
+
+
+STUDY = """
+[corpus]
+folder = "corpus"
+metadata = "corpus/metadata.csv"
+[run]
+output = "out"
+cache = ".cache"
+workers = 1
+figure_formats = ["png"]
+[text]
+learn_boilerplate = false    # every article repeats its lines: they would be learned as site chrome
+[framing]
+codebook = "codebook.yaml"
+[robustness]
+comparisons = ["frames"]
+permutations = 200
+bootstrap = 100
+[robustness.grid]
+denominator = ["sentences", "document", "presence"]
+lemmatize_en = [true, false]
+use_stopwordsiso = [true, false]
+"""
+
+
+def make_study(folder: Path, study: str = STUDY) -> Path:
+    (folder / "codebook.yaml").parent.mkdir(parents=True, exist_ok=True)
+    (folder / "codebook.yaml").write_text(CODEBOOK, encoding="utf-8")
+    return write_study(folder, documents(), study_text=study)
+
+
+def written(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("robustness_stage")
+    study_path = make_study(folder)
+    run_robustness(read_study(study_path), workers=1)
+    return folder, study_path
+
+
+def test_exactly_the_declared_files(run):
+    folder, study_path = run
+    declared = declared_outputs(tomllib.loads(study_path.read_text(encoding="utf-8")))["robustness"]
+    assert sorted(written(folder / "out")) == sorted(declared)
+    assert "robustness_curve_frame.png" in declared and not any("concept" in name for name in declared)
+
+
+def test_the_planted_verdicts(run):
+    folder, _ = run
+    summary = pd.read_csv(folder / "out" / "robustness_summary.csv").set_index("claim")
+    assert list(summary.index) == ["frame:conflict", "frame:trade"]  # listed by the size of the study's estimate
+    conflict, trade = summary.loc["frame:conflict"], summary.loc["frame:trade"]
+    assert conflict["specifications"] == 12
+    assert conflict["verdict"] == "robust"
+    assert conflict["share_same_sign"] == 1.0 and conflict["share_significant"] == 1.0
+    # with lemmas (the study's own choice) vi and en are identical: estimate 0 exactly; without, vi > en
+    assert trade["baseline_estimate"] == 0.0
+    assert trade["share_significant"] == 0.5 and trade["verdict"] == "depends on lemmatize_en"
+    assert trade["moves_support_most"] == "lemmatize_en" and trade["moves_support_share"] == 1.0
+    decomposition = pd.read_csv(folder / "out" / "robustness_decomposition.csv")
+    support = decomposition[(decomposition["claim"] == "frame:trade") & (decomposition["quantity"] == "support")]
+    shares = support.set_index("factor")["share"]
+    assert shares["lemmatize_en"] == 1.0 and shares["denominator"] == 0.0 and shares["use_stopwordsiso"] == 0.0
+
+
+def test_estimates_are_the_hand_computed_differences(run):
+    folder, _ = run
+    estimates = pd.read_csv(folder / "out" / "robustness_estimates.csv")
+    row = estimates[
+        (estimates["claim"] == "frame:trade")
+        & (estimates["denominator"] == "document")
+        & (estimates["lemmatize_en"] == False)  # noqa: E712 (a column of booleans read back)
+        & (estimates["use_stopwordsiso"] == True)  # noqa: E712
+    ].iloc[0]
+    assert (row["mean_a"], row["mean_b"], row["difference"]) == (1.0, 0.0, 1.0)  # one hit per vi article, none in en
+    assert row["p_unit"] == "documents" and row["q"] < 0.05
+
+
+def test_same_bytes_with_two_workers_and_on_a_rerun(run, tmp_path):
+    folder, study_path = run
+    first = written(folder / "out")
+    shutil.rmtree(folder / "out")
+    run_robustness(read_study(study_path), workers=2)
+    assert written(folder / "out") == first
+
+
+def test_a_study_without_the_section_writes_nothing(tmp_path):
+    study_path = make_study(tmp_path, STUDY.split("[robustness]")[0])
+    assert run_robustness(read_study(study_path)) == []
+    assert not (tmp_path / "out").exists()
+    assert declared_outputs(tomllib.loads(study_path.read_text(encoding="utf-8")))["robustness"] == []
+
+
+def test_a_bad_grid_is_one_line_per_key_and_nothing_written(tmp_path, capsys):
+    bad = STUDY.replace('denominator = ["sentences", "document", "presence"]', 'denominator = ["per_word"]\nfoo = [1]')
+    study_path = make_study(tmp_path, bad + "k = [3]\n")
+    assert main(["robustness", "--study", str(study_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert any("[robustness.grid] denominator = ['per_word'] has unusable value(s)" in line for line in err)
+    assert any("[robustness.grid] foo is not a factor" in line for line in err)
+    assert any("[robustness.grid] k changes only topic models" in line for line in err)
+    assert all(line.startswith("error: ") for line in err)
+    assert not (tmp_path / "out").exists()
