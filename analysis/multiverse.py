@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
-from .framing.claims import claim_items, claim_values, selected_items
+from .framing.claims import claim_values, selected_items
 from .prepared import PreparedStudy, load_codebook, load_term_rules, prepared_corpus
 from .progress import Progress
 from .stats.specification import (

@@ -856,7 +856,8 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
 
 
 def robustness_claims(study: Study) -> list[str]:
-    """The claim kinds of ``[robustness] comparisons`` (``frame``, ``concept``; both by default; none without the section)."""
+    """The claim kinds of ``[robustness] comparisons`` (``frame``, ``concept``; both by default;
+    none without the section)."""
     r = study.robustness
     if r is None:
         return []
