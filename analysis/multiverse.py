@@ -44,6 +44,8 @@ from .stats.specification import (
 )
 from .study.settings import ROBUSTNESS_FACTORS, Study
 from .text.prepare import resolve_workers
+from .topics.agreement import solution_agreement
+from .topics.lda import build_corpus, candidate_ks, concept_tokens, fit_lda, fit_parameters
 
 log = logging.getLogger("analysis")
 
@@ -61,7 +63,8 @@ class Multiverse:
     ``estimates``: one row per claim × specification (``claim, kind, item, label, spec``, the
     factors, ``baseline`` and :data:`analysis.stats.specification.ESTIMATE_COLUMNS`);
     ``summary`` and ``decomposition``: :func:`analysis.stats.specification.specification_summary`;
-    ``factors``: the factor names in grid order.
+    ``factors``: the factor names in grid order; ``topics``: with ``[robustness] topics``, each
+    specification's joint topic solution against the baseline's (:func:`topic_agreement`), else None.
     """
 
     grid: pd.DataFrame
@@ -69,6 +72,7 @@ class Multiverse:
     summary: pd.DataFrame
     decomposition: pd.DataFrame
     factors: list[str]
+    topics: pd.DataFrame | None = None
 
 
 def baseline_values(study: Study) -> dict[str, Any]:
@@ -158,7 +162,66 @@ def _run_task(study: Study, specs: list[tuple[int, dict]], kinds: list[str]) -> 
             table.insert(3, "label", [labels.get(i, i) for i in keep])
             table.insert(0, "spec", spec)
             parts.append(table)
-    return pd.concat(parts, ignore_index=True)
+    solutions = _topic_solutions(study, ps, specs, language) if r.topics else []
+    return pd.concat(parts, ignore_index=True), solutions
+
+
+def topic_k(study: Study, values: Mapping[str, Any], corpus) -> int:
+    """K of a specification's topic model: the grid's ``k``, else ``[topics] k``, else the middle of
+    the candidate K (``[topics] k_range``, or sized from the corpus)."""
+    if values.get("k"):
+        return int(values["k"])
+    if study.topics.k:
+        return int(study.topics.k)
+    ks = candidate_ks(corpus, study.topics.k_range)
+    return int(ks[len(ks) // 2])
+
+
+def _topic_solutions(study: Study, ps: PreparedStudy, specs: list[tuple[int, dict]], language: Mapping[str, str]):
+    """One joint (concept) topic model per distinct units and K among ``specs``: ``(spec, k,
+    topic_word, vocab, vi − en prevalence difference per topic)`` for every specification."""
+    fitted: dict[tuple, tuple] = {}
+    out = []
+    a, b = study.corpus.languages[:2]
+    for spec, values in specs:
+        derived = specification_study(study, values)
+        units = ps.units(derived.units.kind, derived.units.window)
+        key = (derived.units.kind, derived.units.window, values.get("k"))
+        if key not in fitted:
+            cmap = ps.concept_map(units)
+            kept = [u for u in units if language[u.doc_id] in (a, b)]
+            tp = study.topics
+            corpus = build_corpus(
+                "joint",
+                unit_ids=[u.unit_id for u in kept],
+                terms=[concept_tokens(u.terms, language[u.doc_id], cmap) for u in kept],
+                no_below=tp.no_below,
+                no_above=tp.no_above,
+                keep_n=tp.keep_n,
+            )
+            k = topic_k(study, values, corpus)
+            fit = fit_lda(corpus, k, tp.seed, **fit_parameters(tp))
+            doc_of = {u.unit_id: u.doc_id for u in kept}
+            theta = pd.DataFrame(fit.doc_topic, index=[doc_of[u] for u in fit.unit_ids]).groupby(level=0).mean()
+            side = np.array([language[d] for d in theta.index])
+            difference = theta[side == a].mean(axis=0).to_numpy() - theta[side == b].mean(axis=0).to_numpy()
+            fitted[key] = (k, fit.topic_word, fit.vocab, difference)
+        out.append((spec, *fitted[key]))
+    return out
+
+
+def topic_agreement(solutions: list[tuple], grid: pd.DataFrame, factors: list[str]) -> pd.DataFrame:
+    """Each specification's topic solution against the baseline's (the first specification's when the
+    grid lacks the study's own choices): :func:`analysis.topics.agreement.solution_agreement`."""
+    by_spec = {s[0]: s[1:] for s in solutions}
+    base_rows = grid.loc[grid["baseline"], "spec"].tolist() or grid["spec"].tolist()[:1]
+    reference = by_spec[base_rows[0]]
+    rows = []
+    for row in grid.to_dict("records"):
+        k, topic_word, vocab, difference = by_spec[row["spec"]]
+        agreement = solution_agreement(reference[1], reference[2], reference[3], topic_word, vocab, difference)
+        rows.append({**{c: row[c] for c in ["spec", *factors, "baseline"]}, "k": k, **agreement})
+    return pd.DataFrame(rows)
 
 
 def _task(args):
@@ -202,15 +265,18 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
         tasks.setdefault(_task_key(v), []).append((spec, v))
     jobs = [(study, members, kinds) for members in tasks.values()]
     meter = Progress("robustness", total=len(jobs), unit="tasks", enabled=None if progress else False)
-    results = []
+    results, solutions = [], []
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
-            for members, table in zip(tasks.values(), pool.map(_task, jobs)):
+            for members, (table, fits) in zip(tasks.values(), pool.map(_task, jobs)):
                 results.append(table)
+                solutions += fits
                 meter.step(f"{len(members)} specifications")
     else:
         for job in jobs:
-            results.append(_task(job))
+            table, fits = _task(job)
+            results.append(table)
+            solutions += fits
             meter.step(f"{len(job[1])} specifications")
     meter.close()
     estimates = pd.concat(results, ignore_index=True)
@@ -233,7 +299,8 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
     )
     labels = estimates.drop_duplicates("claim").set_index("claim")["label"]
     summary.insert(1, "label", summary["claim"].map(labels))
-    return Multiverse(grid, estimates, summary, decomposition, factors)
+    topics = topic_agreement(solutions, grid, factors) if r.topics else None
+    return Multiverse(grid, estimates, summary, decomposition, factors, topics)
 
 
 def _kind_order(column: pd.Series) -> pd.Series:

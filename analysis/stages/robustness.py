@@ -46,6 +46,8 @@ def robustness_results(study: Study, multiverse: Multiverse) -> list[Result]:
         Table("robustness_decomposition", multiverse.decomposition),
         Csv("robustness_estimates", curve),
     ]
+    if multiverse.topics is not None:
+        results.append(Table("robustness_topics", multiverse.topics))
     for claims in robustness_claims(study):
         data = curve[curve["kind"] == claims].reset_index(drop=True)
         results.append(

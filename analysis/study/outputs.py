@@ -817,6 +817,18 @@ ROBUSTNESS_REGISTRY: tuple[Output, ...] = (
     ),
     Output("robustness_estimates", "robustness", "csv", when="robustness"),
     Output(
+        "robustness_topics",
+        "robustness",
+        "table",
+        "Topic solutions across the specifications: the joint (concept) LDA model of each "
+        "specification (K = the grid's k, else [topics] k, else the middle candidate) against the "
+        "baseline's, topics matched one-to-one by the Hungarian method on Hellinger distance: "
+        "mean similarity (1 - Hellinger) of matched topics, mean Jaccard overlap of their top 10 "
+        "concepts, and the share of matched topics whose vi - en prevalence difference has the "
+        "baseline's sign",
+        when="robustness_topics",
+    ),
+    Output(
         "robustness_curve_{claims}",
         "robustness",
         "figure",
@@ -924,6 +936,8 @@ def expand(output: Output, study: Study) -> list[dict[str, str]]:
     if output.when in VALIDATION_WHEN and not VALIDATION_WHEN[output.when](study):
         return []
     if output.when == "robustness" and study.robustness is None:
+        return []
+    if output.when == "robustness_topics" and (study.robustness is None or not study.robustness.topics):
         return []
     values = placeholder_values(study)
     combos: list[dict[str, str]] = [{}]
