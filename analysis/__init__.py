@@ -65,6 +65,11 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`differential_error`; the DSL-corrected comparison :func:`dsl_prevalence`; the coding
    budget :func:`pilot_assumptions`, :func:`plan_coding_budget`; figures :func:`plot_accuracy`,
    :func:`figure_accuracy`.
+9. Robustness to the analyst's choices (``[robustness]``): the whole multiverse of a study
+   :func:`run_multiverse` (a study's ``[robustness]`` is a :class:`RobustnessSettings`); its parts :func:`specification_grid`, :func:`claim_values`,
+   :func:`claim_estimates`, :func:`variance_decomposition`, :func:`specification_curve`,
+   :func:`specification_summary`, :func:`solution_agreement` (topics); figures
+   :func:`plot_specification_curve`, :func:`plot_choice_grid`, :func:`figure_specification_curves`.
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
 plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
@@ -168,6 +173,19 @@ _API = {
     "plan_coding_budget": "validation.planner",
     "plot_accuracy": "plots.validation",
     "figure_accuracy": "plots.validation",
+    # 9. robustness: the multiverse of analysis choices
+    "run_multiverse": "multiverse",
+    "RobustnessSettings": "study.settings",
+    "specification_grid": "stats.specification",
+    "claim_estimates": "stats.specification",
+    "claim_values": "framing.claims",
+    "variance_decomposition": "stats.specification",
+    "specification_curve": "stats.specification",
+    "specification_summary": "stats.specification",
+    "solution_agreement": "topics.agreement",
+    "plot_specification_curve": "plots.robustness",
+    "plot_choice_grid": "plots.robustness",
+    "figure_specification_curves": "plots.robustness",
 }
 
 __all__ = list(_API)

@@ -104,6 +104,10 @@ def figure_specification_curves(curve: pd.DataFrame, summary: pd.DataFrame, fact
         gridspec_kw={"height_ratios": ratios},
         squeeze=False,
     )
+    plt.close(fig)  # released from pyplot, as plot.new_figure does: shown once in a notebook
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
     verdicts = summary.set_index("claim")["verdict"]
     labels = summary.set_index("claim")["label"] if "label" in summary.columns else None
     for i, claim in enumerate(claims):
