@@ -188,3 +188,24 @@ def test_readme_recipe_compiles_from_the_papers_folder_and_fits_the_page(two_run
     assert "Missing character" not in log, re.findall(r"Missing character.*", log)[:5]
     assert "Float too large" not in log
     assert (tmp_path / "paper.pdf").stat().st_size > 10_000
+
+
+def test_robustness_verdicts_are_quoted():
+    from analysis.paper.appendix import robustness_numbers
+
+    summary = pd.DataFrame(
+        {
+            "claim": ["frame:conflict", "frame:economy_trade", *[f"concept:c{i}" for i in range(12)]],
+            "specifications": 48,
+            "share_same_sign": [1.0, 0.5, *[1.0] * 12],
+            "share_significant": [0.9, 0.25, *[0.0] * 12],
+            "verdict": ["robust", "depends on segmenter", *["not significant in any specification"] * 12],
+        }
+    )
+    numbers = collect_numbers({"robustness_summary": summary})
+    assert numbers["RobustnessFrameConflict"][0] == "robust"
+    assert numbers["RobustnessFrameEconomyTrade"][0] == "depends on segmenter"
+    assert numbers["RobustnessFrameEconomyTradeSignificant"][0] == 0.25
+    assert (numbers["RobustnessRobustClaims"][0], numbers["RobustnessClaims"][0]) == (1, 14)
+    assert "RobustnessConceptCNine" in numbers and "RobustnessConceptCOneZero" not in numbers  # the first 10
+    assert robustness_numbers(None) == {}
