@@ -279,7 +279,7 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
             solutions += fits
             meter.step(f"{len(job[1])} specifications")
     meter.close()
-    estimates = pd.concat(results, ignore_index=True)
+    estimates = _every_specification(pd.concat(results, ignore_index=True), grid["spec"].tolist())
     design = grid.set_index("spec")
     estimates = estimates.join(design, on="spec")
     order = ["claim", "kind", "item", "label", "spec", *factors, "baseline"]
@@ -301,6 +301,16 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
     summary.insert(1, "label", summary["claim"].map(labels))
     topics = topic_agreement(solutions, grid, factors) if r.topics else None
     return Multiverse(grid, estimates, summary, decomposition, factors, topics)
+
+
+def _every_specification(estimates: pd.DataFrame, specs: list[int]) -> pd.DataFrame:
+    """One row per claim and specification: a claim a specification cannot estimate (an entry its
+    codebook file does not have) gets a row without an estimate, which counts against it."""
+    claims = estimates.drop_duplicates("claim")[["claim", "kind", "item", "label", "family"]]
+    full = claims.merge(pd.DataFrame({"spec": specs}), how="cross")
+    out = full.merge(estimates.drop(columns=["kind", "item", "label", "family"]), on=["claim", "spec"], how="left")
+    out["p_unit"] = out["p_unit"].fillna("")
+    return out[estimates.columns]
 
 
 def _kind_order(column: pd.Series) -> pd.Series:

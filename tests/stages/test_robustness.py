@@ -151,3 +151,26 @@ def test_a_bad_grid_is_one_line_per_key_and_nothing_written(tmp_path, capsys):
     assert any("[robustness.grid] k changes only topic models" in line for line in err)
     assert all(line.startswith("error: ") for line in err)
     assert not (tmp_path / "out").exists()
+
+
+def test_an_entry_another_codebook_lacks_counts_against_its_claim(tmp_path):
+    study_path = make_study(
+        tmp_path,
+        STUDY.split("[robustness.grid]")[0]
+        + '[robustness.grid]\ncodebook = ["codebook.yaml", "small.yaml"]\nlemmatize_en = [true, false]\n',
+    )
+    (tmp_path / "small.yaml").write_text(CODEBOOK.split("    trade:")[0], encoding="utf-8")  # conflict only
+    run_robustness(read_study(study_path))
+    summary = pd.read_csv(tmp_path / "out" / "robustness_summary.csv").set_index("claim")
+    assert summary.loc["frame:trade", "specifications"] == 4 and summary.loc["frame:trade", "with_estimate"] == 2
+    assert summary.loc["frame:conflict", "verdict"] == "robust"
+    # supported in one cell of the 2 x 2 (the study's codebook, no lemmas): both choices explain a third of the
+    # support's variance (the interaction the rest); the tie goes to the first name
+    decomposition = pd.read_csv(tmp_path / "out" / "robustness_decomposition.csv")
+    support = decomposition[(decomposition["claim"] == "frame:trade") & (decomposition["quantity"] == "support")]
+    assert support.set_index("factor")["share"].round(6).to_dict() == {
+        "codebook": 0.333333,
+        "lemmatize_en": 0.333333,
+        "interactions and rest": 0.333333,
+    }
+    assert summary.loc["frame:trade", "verdict"] == "depends on codebook"
