@@ -66,10 +66,11 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    budget :func:`pilot_assumptions`, :func:`plan_coding_budget`; figures :func:`plot_accuracy`,
    :func:`figure_accuracy`.
 9. Robustness to the analyst's choices (``[robustness]``): the whole multiverse of a study
-   :func:`run_multiverse` (a study's ``[robustness]`` is a :class:`RobustnessSettings`); its parts :func:`specification_grid`, :func:`claim_values`,
-   :func:`claim_estimates`, :func:`variance_decomposition`, :func:`specification_curve`,
-   :func:`specification_summary`, :func:`solution_agreement` (topics); figures
-   :func:`plot_specification_curve`, :func:`plot_choice_grid`, :func:`figure_specification_curves`.
+   :func:`run_multiverse` (the section is a :class:`RobustnessSettings`); its parts
+   :func:`specification_grid`, :func:`claim_values`, :func:`claim_estimates`,
+   :func:`variance_decomposition`, :func:`specification_curve`, :func:`specification_summary`,
+   :func:`solution_agreement` (topics); figures :func:`plot_specification_curve`,
+   :func:`plot_choice_grid`, :func:`figure_specification_curves`.
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
 plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
