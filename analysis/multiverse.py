@@ -42,7 +42,7 @@ from .stats.specification import (
     specification_summary,
     specification_values,
 )
-from .study.settings import ROBUSTNESS_FACTORS, Study
+from .study.settings import ROBUSTNESS_FACTORS, Study, robustness_comparisons
 from .text.prepare import resolve_workers
 from .topics.agreement import solution_agreement
 from .topics.lda import build_corpus, candidate_ks, concept_tokens, fit_lda, fit_parameters
@@ -97,9 +97,11 @@ def specification_study(study: Study, values: Mapping[str, Any]) -> Study:
 def claim_kinds(study: Study) -> list[str]:
     """The claim kinds the study's ``[robustness] comparisons`` asks for, in order (frames, concepts).
 
-    By default (no comparisons named) the frame and concept comparisons between the two languages.
+    By default (no comparisons named) the study's declared primary comparison when it is a frame or
+    concept comparison between the languages, else every frame and concept comparison between them
+    (:func:`analysis.study.settings.robustness_comparisons`).
     """
-    comparisons = study.robustness.comparisons or ("frames", "concepts")
+    comparisons = robustness_comparisons(study)
     return [
         kind
         for kind in ("frames", "concepts")
@@ -142,7 +144,7 @@ def _run_task(study: Study, specs: list[tuple[int, dict]], kinds: list[str]) -> 
                 window=derived.units.window,
                 min_hits=derived.framing.min_hits,
             )
-            keep = selected_items(items, kind, r.comparisons or ("frames", "concepts"))
+            keep = selected_items(items, kind, robustness_comparisons(study))
             columns = [items.index(i) for i in keep]
             table = claim_estimates(
                 matrix[:, columns],

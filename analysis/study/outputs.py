@@ -870,10 +870,11 @@ def placeholder_values(study: Study) -> dict[str, list[str]]:
 def robustness_claims(study: Study) -> list[str]:
     """The claim kinds of ``[robustness] comparisons`` (``frame``, ``concept``; both by default;
     none without the section)."""
-    r = study.robustness
-    if r is None:
+    from .settings import robustness_comparisons
+
+    if study.robustness is None:
         return []
-    named = tuple(r.comparisons) or ("frames", "concepts")
+    named = robustness_comparisons(study)
     return [k[:-1] for k in ("frames", "concepts") if k in named or any(str(c).startswith(f"{k[:-1]}:") for c in named)]
 
 

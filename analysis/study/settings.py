@@ -293,7 +293,8 @@ class RobustnessSettings:
     honest re-analyses even when nothing but noise separates them. Neither was set from data.
     """
 
-    comparisons: tuple[str, ...] = ()  # () = frames and concepts between the two languages
+    # () = the declared primary comparison, else frames and concepts between the languages
+    comparisons: tuple[str, ...] = ()
     grid: dict = field(default_factory=dict)  # factor -> list of values, e.g. segmenter = ["underthesea", "pyvi"]
     subset: int = 0  # 0 = every combination; n = n specifications drawn at random (seeded)
     seed: int = 20240409
@@ -872,6 +873,26 @@ _FACTOR_CHECKS: dict[str, tuple[Any, str]] = {
         for name in ("stopwords_vi", "stopwords_en", "codebook")
     },
 }
+
+
+#: Declared primary comparisons (``[design] primary = "<table>:<item>[:<a>-<b>]"``) the multiverse can
+#: re-estimate: the table's stem -> the claim kind.
+PRIMARY_CLAIMS = {"frame_tests_by_language": "frame", "keyness_concepts_by_language": "concept"}
+
+
+def robustness_comparisons(study: Study) -> tuple[str, ...]:
+    """The comparisons the multiverse re-estimates: ``[robustness] comparisons`` when given; else the
+    study's declared primary comparison (``[design] primary``) when it is a frame or concept
+    comparison between the languages; else every frame and concept comparison between the languages."""
+    r = study.robustness
+    if r is not None and r.comparisons:
+        return tuple(r.comparisons)
+    primary = getattr(getattr(study, "design", None), "primary", "") or ""
+    table, _, rest = primary.partition(":")
+    item = rest.split(":", 1)[0]
+    if table in PRIMARY_CLAIMS and item:
+        return (f"{PRIMARY_CLAIMS[table]}:{item}",)
+    return ROBUSTNESS_COMPARISONS
 
 
 def robustness_specifications(grid: Mapping[str, Sequence]) -> int:
