@@ -372,9 +372,9 @@ def variance_decomposition(values: Sequence[float], design: pd.DataFrame) -> pd.
 def _reference_sign(estimates: pd.DataFrame) -> float:
     """The sign of the study's own estimate (the baseline specification), else of the median."""
     base = estimates.loc[estimates["baseline"].astype(bool), "estimate"]
-    if len(base) and np.isfinite(base.iloc[0]) and base.iloc[0] != 0:
+    if len(base) and not np.isnan(base.iloc[0]) and base.iloc[0] != 0:  # an infinite estimate has a sign
         return float(np.sign(base.iloc[0]))
-    finite = estimates["estimate"][np.isfinite(estimates["estimate"])]
+    finite = estimates["estimate"][~np.isnan(estimates["estimate"].to_numpy(dtype=float))]
     if not len(finite):
         return math.nan
     median = float(finite.median())
