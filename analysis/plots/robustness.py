@@ -31,7 +31,9 @@ def _colours(curve: pd.DataFrame) -> list[str]:
 
 def plot_specification_curve(ax, curve: pd.DataFrame, *, title: str = "", ylabel: str = "standardised difference"):
     """One claim's specifications by rank: estimate (dot) and 95% interval (line), coloured by
-    whether the specification supports the claim; the baseline (the study's own choices) ringed.
+    whether the specification supports the claim; the baseline (the study's own choices) ringed; an
+    infinite standardised difference (groups that differ and do not vary within) a triangle at the
+    panel's top (bottom when negative).
 
     ``curve``: the claim's rows of :func:`analysis.stats.specification.specification_curve`
     (``rank, estimate, ci_low, ci_high, sd, same_sign, significant, baseline``). The intervals are
@@ -49,6 +51,21 @@ def plot_specification_curve(ax, curve: pd.DataFrame, *, title: str = "", ylabel
             ax.plot([xi, xi], [lo, hi], color=c, linewidth=0.8, alpha=0.7)
     finite = np.isfinite(y)  # an infinite standardised difference (no variation within groups) has no place on the axis
     ax.scatter(x[finite], y[finite], c=[c for c, f in zip(colours, finite) if f], s=12, zorder=3)
+    for side, marker, height in ((np.inf, "^", 0.97), (-np.inf, "v", 0.03)):
+        # Groups that differ without varying within (presence 1 vs 0): an infinite standardised
+        # difference, marked at the panel's edge in the direction of the difference.
+        at = y == side
+        if at.any():
+            ax.scatter(
+                x[at],
+                np.full(at.sum(), height),
+                c=[c for c, a in zip(colours, at) if a],
+                marker=marker,
+                s=18,
+                zorder=3,
+                transform=ax.get_xaxis_transform(),
+                clip_on=False,
+            )
     base = curve["baseline"].astype(bool).to_numpy() & finite
     if base.any():
         ax.scatter(x[base], y[base], s=60, facecolors="none", edgecolors="black", linewidths=1.0, zorder=4)

@@ -839,7 +839,8 @@ ROBUSTNESS_REGISTRY: tuple[Output, ...] = (
         "difference vi - en under every specification, sorted, with 95% intervals (outlet "
         "bootstrap with [framing] cluster, else Welch), dark green when of the study's sign with q < "
         "alpha, light green of that sign only, red of the other sign, the study's own choices "
-        "ringed; beneath, the choices of each specification",
+        "ringed, a triangle at the edge where the groups differ without varying within (an "
+        "infinite standardised difference); beneath, the choices of each specification",
     ),
 )
 REGISTRY = REGISTRY + ROBUSTNESS_REGISTRY
