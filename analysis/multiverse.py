@@ -257,10 +257,11 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
     preparations: dict[tuple, dict] = {}
     for _, v in specs:
         preparations.setdefault(tuple((n, repr(v.get(n))) for n in PREPARATION_FACTORS), v)
+    for v in {_task_key(v): v for _, v in specs}.values():
+        # Every codebook and stopword file of the grid read and checked (one line each) before anything is prepared.
+        load_codebook(specification_study(study, v))
     for v in preparations.values():
-        derived = specification_study(study, v)
-        load_codebook(derived)  # a bad codebook file is one line before anything is prepared
-        prepared_corpus(derived, workers=workers, progress=progress)
+        prepared_corpus(specification_study(study, v), workers=workers, progress=progress)
     # 2. Tasks: specifications sharing a preparation and an annotation.
     tasks: dict[tuple, list] = {}
     for spec, v in specs:

@@ -190,3 +190,15 @@ def test_the_declared_primary_comparison_is_the_default_claim(run):
     assert robustness_comparisons(declared) == ("frame:trade",)
     other = SimpleNamespace(**vars(study), design=SimpleNamespace(primary="model_frames:trade"))
     assert robustness_comparisons(other) == ("frames", "concepts")  # not a vi-en frame or concept test
+
+
+def test_a_broken_codebook_in_the_grid_stops_before_anything_is_written(tmp_path, capsys):
+    study_path = make_study(
+        tmp_path,
+        STUDY.split("[robustness.grid]")[0] + '[robustness.grid]\ncodebook = ["codebook.yaml", "broken.yaml"]\n',
+    )
+    (tmp_path / "broken.yaml").write_text("frames: [not, a, mapping\n", encoding="utf-8")
+    assert main(["robustness", "--study", str(study_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and "broken.yaml" in err[0]
+    assert not (tmp_path / "out").exists()
