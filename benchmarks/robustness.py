@@ -18,9 +18,9 @@ frame and concept comparisons between the languages, 1,000 permutations and 500 
 resamples per estimate.
 
 Measured: (1) one full study run from an empty cache, every stage in its own process as make runs
-it (prepare, frequencies, framing, topics, equivalence, manifest, appendix); (2) the ``robustness``
-stage after it (the cache as the full run left it: the baseline preparation is reused, the other
-three are made). Writes ``benchmarks/results/robustness.csv`` and prints a table.
+it (prepare, frequencies, framing, topics, equivalence, manifest, appendix), on the study without
+``[robustness]``; (2) the ``robustness`` stage of the same study with the section, after it (the
+cache as the full run left it: the baseline preparation is reused, the other three are made). Writes ``benchmarks/results/robustness.csv`` and prints a table.
 
     .venv/bin/python benchmarks/robustness.py --size 2000
 """
@@ -93,7 +93,11 @@ def study(folder: Path, size: int) -> Path:
     for line in (ROOT / "study.toml").read_text(encoding="utf-8").split("# ---- Design layer")[0].splitlines():
         key = line.split("=", 1)[0].strip()
         lines.append(f"{key} = {SETTINGS[key]}" if "=" in line and key in SETTINGS else line)
-    (folder / "study.toml").write_text("\n".join(lines) + "\n" + ROBUSTNESS, encoding="utf-8")
+    # The full run reads a study without [robustness] (its appendix must not wait for the multiverse);
+    # the grid's study is the same with the section, writing elsewhere and sharing the cache.
+    (folder / "study_full.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    grid = [line.replace('output = "out"', 'output = "out_grid"') for line in lines]
+    (folder / "study.toml").write_text("\n".join(grid) + "\n" + ROBUSTNESS, encoding="utf-8")
     return folder / "study.toml"
 
 
@@ -127,7 +131,7 @@ def main(argv=None) -> int:
     loads = [load()]
     full, errors = 0.0, []
     for stage in FULL_RUN:
-        seconds, ok, error = run_stage(stage, path)
+        seconds, ok, error = run_stage(stage, path.parent / "study_full.toml")
         full += seconds
         loads.append(load())
         log(f"{stage}: {seconds:.1f} s{'' if ok else ' FAILED ' + error}")
@@ -139,7 +143,7 @@ def main(argv=None) -> int:
     if not ok:
         errors.append(f"robustness: {error}")
     specifications = 0
-    summary = path.parent / "out" / "robustness_summary.csv"
+    summary = path.parent / "out_grid" / "robustness_summary.csv"
     verdicts = ""
     if summary.is_file():
         with open(summary, encoding="utf-8", newline="") as handle:
