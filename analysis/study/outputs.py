@@ -77,7 +77,8 @@ class Output:
 
     ``figure_caption`` is the appendix caption of a figure. Captions are ``str.format``
     templates over the placeholders, the study's sections (``{frequencies.top_n}``) and values
-    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence] parallel`` named),
+    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence]
+    parallel`` named),
     or a design section the study must have (:data:`DESIGN_WHEN`).
     """
 
@@ -656,7 +657,8 @@ REGISTRY: tuple[Output, ...] = (
         "the margin, shaded), red shown not equivalent (95% interval "
         "outside), grey undetermined",
     ),
-    # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the filled sheets
+    # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the
+    # filled sheets
     Output("coding_design.json", "validation", "file", when="validation"),
     Output("coding_instructions.md", "validation", "file", when="validation"),
     Output("coding_sheet_{coder}", "validation", "csv", when="validation"),

@@ -120,15 +120,18 @@ class FramingSettings:
     bootstrap: int = 2000
     permutations: int = 5000
     seed: int = 20240404
-    min_group_docs: int = MIN_GROUP_DOCS  # a group with fewer documents is flagged "too small" in every test (95% intervals cover < 93% below it in simulation)
+    # a group with fewer documents is flagged "too small" in every test (95% intervals cover < 93% below it in
+    # simulation)
+    min_group_docs: int = MIN_GROUP_DOCS
     lead_sentences: int = 2  # first-mention position: headline + lead = the first N sentences
     voice_window: int = 8  # a speech verb is attributed to an actor at most this many tokens before it
     keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
     keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
-    keyness_cluster: str = (
-        ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
-    )
-    cluster: str = ""  # frame/actor tables by group: "" = documents only; a metadata column (e.g. "outlet"): design effect, effective clusters, cluster bootstrap
+    # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
+    keyness_cluster: str = ""
+    # frame/actor tables by group: "" = documents only; a metadata column (e.g. "outlet"): design effect, effective
+    # clusters, cluster bootstrap
+    cluster: str = ""
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
@@ -168,9 +171,12 @@ class TopicSettings:
     prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
-    cluster: str = ""  # prevalence by group: "" = documents only; a metadata column (e.g. "outlet"): design effect and an outlet cluster bootstrap
+    # prevalence by group: "" = documents only; a metadata column (e.g. "outlet"): design effect and an outlet cluster
+    # bootstrap
+    cluster: str = ""
     max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
-    tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    tolerance: float = 0.001
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
 
 
@@ -210,7 +216,8 @@ class ModelSettings:
     mixed: bool = True  # also a mixed model with a random intercept by `cluster`, when there are enough
     min_clusters: int = 5  # fewer values of `cluster`: no mixed model (a row says so)
     min_docs: int = 20  # fewer documents: every row flagged too small
-    topics: bool = False  # also topic prevalence on the same formula by the method of composition (needs the topics stage's models)
+    # also topic prevalence on the same formula by the method of composition (needs the topics stage's models)
+    topics: bool = False
     draws: int = 100  # draws of theta from each model's Dirichlet posterior (method of composition)
     seed: int = 20240407  # seed of the theta draws and the coefficient draws
 

@@ -174,7 +174,8 @@ def _edit(coded: Path, coder: str, change) -> None:
         ("out of range", r"coding_sheet_coder2\.csv: row 2 .*code '2' .*not 0 or 1 \(fix: enter 1"),
         (
             "another draw",
-            r"coding_sheet_coder1\.csv: row 2 .*draw_id 'abc' is not this design's .* \(fix: use the sheet made for this draw",
+            r"coding_sheet_coder1\.csv: row 2 .*draw_id 'abc' is not this design's .* "
+            r"\(fix: use the sheet made for this draw",
         ),
         ("missing coder", r"coding_sheet_coder2\.csv: coder coder2's filled sheet is missing \(fix: put it there"),
         (
