@@ -229,15 +229,23 @@ def test_a_tie_without_adjudication_is_refused_and_adjudicated_csv_decides_it(sh
 
 
 def test_a_validation_key_error_is_one_line(tmp_path, capsys):
-    study_path = make_study(tmp_path, 'unit = "sentence"\n')
+    study_path = make_study(tmp_path, 'unit = "paragraph"\n')
     assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [
         (
-            f"error: {study_path}: [validation] unit = 'sentence' is not a unit people can code "
-            'yet (only whole documents) (fix: use unit = "document")'
+            f"error: {study_path}: [validation] unit = 'paragraph' is not a unit people can code "
+            '(fix: use unit = "document", "sentence" or "kwic")'
         )
     ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_kwic_units_without_key_terms_is_one_line(tmp_path, capsys):
+    study_path = make_study(tmp_path, 'unit = "kwic"\n')
+    assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and '[validation] unit = "kwic" needs key terms' in lines[0], lines
     assert not (tmp_path / "out").exists()
 
 
