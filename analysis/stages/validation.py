@@ -584,8 +584,9 @@ def corrected_model_table(
 ) -> pd.DataFrame:
     """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence
     in a unit (document, sentence or KWIC window; a smaller unit takes its document's metadata and
-    its SEs are clustered at least by document), naive and DSL-corrected (:func:`analysis.validation.audit.corrected_model`); a coefficient of a
-    language from one outlet keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
+    its SEs are clustered at least by document), naive and DSL-corrected
+    (:func:`analysis.validation.audit.corrected_model`); a coefficient of a language from one outlet
+    keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
     A model that cannot be fitted gets one row whose ``note`` says why."""
     import patsy
 

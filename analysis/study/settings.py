@@ -248,6 +248,11 @@ class ValidationSettings:
     kwic_terms: tuple[str, ...] = ()  # kwic units: the key terms; () = [frequencies] kwic_terms
     kwic_window: int = 10  # kwic units: tokens either side of the key term (the unit people code)
 
+    @property
+    def unit_label(self) -> str:
+        """The coded unit as captions name it: documents, sentences or key-term windows (KWIC)."""
+        return {"sentence": "sentences", "kwic": "key-term windows (KWIC)"}.get(self.unit, "documents")
+
 
 @dataclass(frozen=True)
 class Study:

@@ -529,3 +529,41 @@ def test_kwic_terms_that_never_occur_are_one_line(tmp_path, capsys):
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "finds no unit in the corpus (no key term occurs)" in lines[0], lines
     assert not (tmp_path / "out").exists()
+
+
+def test_sentence_units_corrected_model_takes_document_metadata_and_clusters_by_document(tmp_path):
+    from analysis.validation.dsl import dsl_regression
+
+    study_path = sentence_study(tmp_path)
+    run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    coded_path = sentence_study(tmp_path, 'codes = "coded"\n[model]\nformula = "language"\ncluster = ""\n')
+    fill(out, tmp_path / "coded", flips={"e2#s0": 0})
+    run_validation(read_study(coded_path))
+    table = pd.read_csv(out / "validation_corrected_model.csv").set_index("term")
+    assert "clustered by doc_id" in table["method"].iloc[0]
+    assert set(table["n_docs"]) == {11} and set(table["n_coded"]) == {8} and set(table["clusters"]) == {6}
+    pis = {u["unit_id"]: u["pi"] for u in design["units"]}
+    ids = [f"{d}#s{i}" for d, _, t in SENTENCE_DOCS for i in range(t.count("."))]
+    hits = {"v1#s0", "v2#s0", "e1#s0", "e2#s0"}
+    data = pd.DataFrame(
+        {
+            "intercept": 1.0,
+            "vi": [float(u.startswith("v")) for u in ids],
+            "yhat": [int(u in hits) for u in ids],
+            "y": [float(u in hits - {"e2#s0"}) if u in pis else float("nan") for u in ids],
+            "pi": [design["inclusion_probability"][f"{'vi' if u[0] == 'v' else 'en'}|{'hit' if u in hits else 'none'}"]
+                   for u in ids],
+            "doc": [u.split("#")[0] for u in ids],
+        }
+    )  # fmt: skip
+    direct = dsl_regression(
+        data, outcome="y", predicted="yhat", pi="pi", covariates=["intercept", "vi"], intercept=False, cluster="doc"
+    ).table
+    assert table.loc[["Intercept", "language[T.vi]"], "estimate"].to_numpy() == pytest.approx(
+        direct["estimate"].to_numpy(), abs=1e-9
+    )
+    assert table.loc[["Intercept", "language[T.vi]"], "se"].to_numpy() == pytest.approx(
+        direct["se"].to_numpy(), abs=1e-9
+    )
