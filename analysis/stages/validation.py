@@ -71,6 +71,78 @@ def validation_frames(study: Study, codebook) -> list[str]:
     return frames
 
 
+#: Column names of the actors and concepts people code: a prefix and the entry id (frames keep their ids).
+CODE_PREFIX = {"actors": "actor_", "concepts": "concept_"}
+
+
+def validation_codes(study: Study, codebook) -> dict[str, tuple[str, str]]:
+    """Everything people code, as sheet column -> ``(section, entry id)``: the frames of
+    :func:`validation_frames` (column = frame id), then ``[validation] actors`` (column
+    ``actor_<id>``) and ``concepts`` (``concept_<id>``), each checked against the codebook."""
+    codes = {f: ("frames", f) for f in validation_frames(study, codebook)}
+    for section in ("actors", "concepts"):
+        known = [e.id for e in codebook.entries(section)]
+        named = list(getattr(study.validation, section))
+        unknown = [x for x in named if x not in known]
+        if unknown:
+            raise InputError(
+                study.source,
+                f"[validation] {section} names {unknown}, not {section} of the codebook",
+                f"use some of: {', '.join(known)}",
+            )
+        for x in named:
+            column = CODE_PREFIX[section] + x
+            if column in codes:
+                raise InputError(
+                    study.source,
+                    f"[validation] {section}: the column {column!r} is also a frame id",
+                    "rename that frame in the codebook or leave it out of [validation] frames",
+                )
+            codes[column] = (section, x)
+    return codes
+
+
+def _code_map(codes) -> dict[tuple[str, str], str]:
+    """``(section, entry id) -> column`` from a list of frame ids or a mapping column -> (section, id)."""
+    if isinstance(codes, dict):
+        return {entry: column for column, entry in codes.items()}
+    return {("frames", f): f for f in codes}
+
+
+def coded_hits(annotation, codes):
+    """``(column, sentence index, hit)`` of every dictionary hit of a coded entry in one annotated
+    document: frames (any family), actors and concepts; ``codes`` as :func:`validation_codes` returns
+    (or a list of frame ids)."""
+    wanted = _code_map(codes)
+    for family in annotation.frames.values():
+        for s, hits in enumerate(family):
+            for h in hits:
+                if ("frames", h.entry) in wanted:
+                    yield wanted[("frames", h.entry)], s, h
+    for section, per_sentence in (("actors", annotation.actors), ("concepts", annotation.concepts)):
+        for s, hits in enumerate(per_sentence):
+            for h in hits:
+                if (section, h.entry) in wanted:
+                    yield wanted[(section, h.entry)], s, h
+
+
+def entry_presence(annotations, codes, *, min_hits: int) -> pd.DataFrame:
+    """One row per document: ``unit_id, language`` and the dictionary's 0/1 presence (at least
+    ``min_hits`` hits in the document) of every coded entry; for frames the same as
+    :func:`presence_units` on :func:`analysis.framing.measures.frame_salience`."""
+    columns = list(codes)
+    rows = []
+    for a in annotations:
+        counts = dict.fromkeys(columns, 0)
+        for column, _, _ in coded_hits(a, codes):
+            counts[column] += 1
+        rows.append(
+            {"unit_id": str(a.doc_id), "language": a.language, **{c: int(counts[c] >= min_hits) for c in columns}}
+        )
+    table = pd.DataFrame(rows, columns=["unit_id", "language", *columns])
+    return table.sort_values("unit_id", kind="mergesort").reset_index(drop=True)
+
+
 def presence_units(salience: pd.DataFrame, frames: list[str]) -> pd.DataFrame:
     """One row per document: ``unit_id, language`` and the dictionary's 0/1 presence of each frame,
     from :func:`analysis.framing.measures.frame_salience` on documents (its ``present`` column:
@@ -117,7 +189,6 @@ def span_units(
     from ..text import textstat
 
     docs = {str(d.doc_id): d for d in prepared}
-    wanted = set(frames)
     occurrences: dict[str, list[tuple[int, int]]] = {}
     if unit == "kwic":
         for term in terms:
@@ -131,13 +202,7 @@ def span_units(
         sentences = [list(x) for x in docs[doc_id].sentences()]
         flat = [t for x in sentences for t in x]
         offsets = np.cumsum([0] + [len(x) for x in sentences])
-        hits = [
-            (h.entry, offsets[i] + h.start, offsets[i] + h.end)
-            for family in a.frames.values()
-            for i, sentence_hits in enumerate(family)
-            for h in sentence_hits
-            if h.entry in wanted
-        ]
+        hits = [(column, offsets[i] + h.start, offsets[i] + h.end) for column, i, h in coded_hits(a, frames)]
         spans = []
         if unit == "sentence":
             spans = [
@@ -235,13 +300,34 @@ UNIT_WORDS = {
 }
 
 
-def instructions(
-    codebook, frames: list[str], design: sampling.SampleDesign, coders: list[str], *, unit: str = "document"
-) -> str:
+def _entry_lines(codebook, codes: dict, one: str) -> list[str]:
+    """The instructions' sections on the actors and concepts coded (none: no lines)."""
+    lines = []
+    for section, title, what in (
+        ("actors", "Actors", "mentions this actor, by any name, title or office"),
+        ("concepts", "Concepts", "refers to this concept, in any words"),
+    ):
+        chosen = [(c, i) for c, (sec, i) in codes.items() if sec == section]
+        if not chosen:
+            continue
+        entries = {e.id: e for e in codebook.entries(section)}
+        lines += [f"## {title}", "", f"Enter 1 if the {one} {what}, and 0 if it does not.", ""]
+        for column, i in chosen:
+            e = entries[i]
+            kind = f" ({e.family})" if section == "actors" and e.family else ""
+            lines.append(f"- `{column}`: **{e.label}**{kind}")
+        lines.append("")
+    return lines
+
+
+def instructions(codebook, frames, design: sampling.SampleDesign, coders: list[str], *, unit: str = "document") -> str:
     """The coders' instructions (Markdown): the task for the unit coded (documents, sentences or KWIC
-    passages, the latter two read with their context), the frame definitions from the codebook (label
-    and family; the keyword lists are left out so the codes stay independent of the dictionary) and
-    how to return the sheet."""
+    passages, the latter two read with their context), the definitions from the codebook of the
+    frames (label and family), actors (label and kind) and concepts (label) coded, the keyword lists
+    left out so the codes stay independent of the dictionary, and how to return the sheet.
+    ``frames``: frame ids, or the column -> (section, id) mapping of :func:`validation_codes`."""
+    codes = frames if isinstance(frames, dict) else {f: ("frames", f) for f in frames}
+    frames = [c for c, (section, _) in codes.items() if section == "frames"]
     entries = {e.id: e for e in codebook.frames}
     many, one, note = UNIT_WORDS[unit]
     columns = (
@@ -285,6 +371,7 @@ def instructions(
         ),
         f"morality (values, moral prescriptions). A frame is present when the {one} uses it, however briefly.",
         "",
+        *_entry_lines(codebook, codes, one),
         "## Returning the sheets",
         "",
         "Save each filled sheet under its own name (`coding_sheet_<coder>.csv`, or `.xlsx`) in one folder, set",
@@ -513,7 +600,6 @@ def pattern_hits(annotations, prepared, frames: list[str], coded, *, window: int
     else:
         spans = {str(d): [(str(d), 0, np.inf)] for d in coded}
     docs = {str(d.doc_id): d for d in prepared if str(d.doc_id) in spans}
-    wanted = set(frames)
     rows = []
     for a in annotations:
         doc = docs.get(str(a.doc_id))
@@ -521,22 +607,18 @@ def pattern_hits(annotations, prepared, frames: list[str], coded, *, window: int
             continue
         sentences = list(doc.sentences())
         offsets = np.cumsum([0] + [len(x) for x in sentences])
-        for family_hits in a.frames.values():
-            for s, hits in enumerate(family_hits):
-                for h in hits:
-                    if h.entry not in wanted:
-                        continue
-                    for unit, lo, hi in spans[str(a.doc_id)]:
-                        if lo <= offsets[s] + h.start and offsets[s] + h.end <= hi:
-                            rows.append(
-                                (
-                                    unit,
-                                    a.language,
-                                    h.entry,
-                                    h.pattern,
-                                    *audit.kwic_line(sentences[s], h.start, h.end, window=window),
-                                )
-                            )
+        for column, s, h in coded_hits(a, frames):
+            for unit, lo, hi in spans[str(a.doc_id)]:
+                if lo <= offsets[s] + h.start and offsets[s] + h.end <= hi:
+                    rows.append(
+                        (
+                            unit,
+                            a.language,
+                            column,
+                            h.pattern,
+                            *audit.kwic_line(sentences[s], h.start, h.end, window=window),
+                        )
+                    )
     return pd.DataFrame(rows, columns=["unit_id", "language", "frame", "pattern", "left", "keyword", "right"])
 
 
@@ -644,6 +726,7 @@ def _estimates(
     frames: list[str],
     annotations: list,
     ps,
+    entries: dict | None = None,
 ) -> list:
     """The tables and figure computed from the filled sheets (read and checked first)."""
     v = study.validation
@@ -672,7 +755,7 @@ def _estimates(
                 units, reference, design, frames, level=v.level, cluster=None if v.unit == "document" else "doc_id"
             )
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
-        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, frames)
+        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, entries or frames)
         model = (
             corrected_model_table(study, units, reference, design, frames, ps.docvars)
             if study.model is not None
@@ -708,25 +791,24 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     """
     if study.validation is None:
         return []
-    from ..framing.measures import annotate, frame_salience
+    from ..framing.measures import annotate
     from ..prepared import load_codebook, prepared_corpus
 
     v = study.validation
     codebook = load_codebook(study)
-    frames = validation_frames(study, codebook)
+    codes = validation_codes(study, codebook)
+    frames = list(codes)  # the sheet's code columns: frames, then actor_<id>, concept_<id>
     ps = prepared_corpus(study, workers=workers)
     annotations = [annotate(doc, ps.rules, codebook) for doc in ps.prepared]
     around = None
     if v.unit == "document":
-        units = presence_units(
-            frame_salience(annotations, codebook, "document", min_hits=study.framing.min_hits), frames
-        )
+        units = entry_presence(annotations, codes, min_hits=study.framing.min_hits)
         units["doc_id"] = units["unit_id"]
     else:
         units, unit_texts, around = span_units(
             annotations,
             ps.prepared,
-            frames,
+            codes,
             unit=v.unit,
             min_hits=study.framing.min_hits,
             rules=ps.rules,
@@ -754,7 +836,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
             "coding_design.json",
             json.dumps(coding_design(study, design, sample, frames), ensure_ascii=False, indent=2) + "\n",
         ),
-        Raw("coding_instructions.md", instructions(codebook, frames, design, coders, unit=v.unit)),
+        Raw("coding_instructions.md", instructions(codebook, codes, design, coders, unit=v.unit)),
     ]
     blank = {c: sampling.coder_sheet(sample, texts, design, frames=frames, coder=c, context=around) for c in coders}
     results += [Csv("coding_sheet_{coder}", blank[c], values={"coder": c}) for c in coders]
@@ -762,7 +844,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
         results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
     if v.codes:
         results += _estimates(
-            study, units, sample, design, frames, annotations, ps
+            study, units, sample, design, frames, annotations, ps, entries=codes
         )  # every sheet read and checked before anything is written
     log.info("validation: coding sample %s, %d of %d %s units", design.draw_id, len(sample), len(units), v.unit)
     return write_results(study.output_dir, results, study)

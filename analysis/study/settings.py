@@ -247,6 +247,8 @@ class ValidationSettings:
     context: int = 1  # sentence and kwic units: sentences shown (not coded) either side on the sheet
     kwic_terms: tuple[str, ...] = ()  # kwic units: the key terms; () = [frequencies] kwic_terms
     kwic_window: int = 10  # kwic units: tokens either side of the key term (the unit people code)
+    actors: tuple[str, ...] = ()  # actor ids to code too (sheet columns actor_<id>)
+    concepts: tuple[str, ...] = ()  # concept ids to code too (sheet columns concept_<id>)
 
     @property
     def unit_label(self) -> str:
@@ -796,6 +798,14 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
         "must be distinct frame ids",
         'e.g. frames = ["economy_trade", "conflict"], or [] for every frame',
     )
+    for key in ("actors", "concepts"):
+        named = getattr(v, key)
+        checks.check(
+            all(isinstance(x, str) and x for x in named) and len(set(named)) == len(named),
+            f"[validation] {key} = {list(named)!r}",
+            f"must be distinct {key[:-1]} ids",
+            f'e.g. {key} = ["china"], or [] for none',
+        )
     checks.whole("validation", "per_stratum", v.per_stratum, 1)
     checks.whole("validation", "coders", v.coders, 1, "use coders = 2 (agreement needs two or more)")
     checks.seed("[validation] seed", v.seed)

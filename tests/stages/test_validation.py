@@ -567,3 +567,82 @@ def test_sentence_units_corrected_model_takes_document_metadata_and_clusters_by_
     assert table.loc[["Intercept", "language[T.vi]"], "se"].to_numpy() == pytest.approx(
         direct["se"].to_numpy(), abs=1e-9
     )
+
+
+# ------------------------------------------------------------------------------ actors and concepts
+
+ENTRY_DOCS = [
+    ("v1", "vi", "Trung Quốc và Việt Nam thúc đẩy thương mại.\n"),
+    ("v2", "vi", "Ngư dân đánh cá trên biển.\n"),
+    ("v3", "vi", "Trung Quốc hợp tác với Lào.\n"),
+    ("e1", "en", "China and Vietnam promote trade.\n"),
+    ("e2", "en", "Fishermen fish at sea.\n"),
+    ("e3", "en", "China cooperates with Laos.\n"),
+]
+# the dictionary: economy_trade in v1, e1; china in v1, v3, e1, e3; cooperation in v3, e3
+PRESENT = {
+    "economy_trade": {"v1", "e1"},
+    "actor_china": {"v1", "v3", "e1", "e3"},
+    "concept_cooperation": {"v3", "e3"},
+}
+
+
+def test_actors_and_concepts_are_coded_beside_the_frames(tmp_path):
+    extra = 'actors = ["china"]\nconcepts = ["cooperation"]\nper_stratum = 5\n'
+    study_path = write_study(tmp_path, ENTRY_DOCS, study_text=STUDY.replace("per_stratum = 2\n", "") + extra)
+    run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    sheet = pd.read_csv(out / "coding_sheet_coder1.csv", dtype=str, keep_default_na=False)
+    assert list(sheet.columns)[-3:] == ["economy_trade", "actor_china", "concept_cooperation"]
+    text = (out / "coding_instructions.md").read_text(encoding="utf-8")
+    assert "## Actors" in text and "`actor_china`: **Trung Quốc / China** (country)" in text
+    assert "## Concepts" in text and "`concept_cooperation`" in text
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    assert design["population"] == {"en|hit": 2, "en|none": 1, "vi|hit": 2, "vi|none": 1}  # any entry: a hit
+    # scripted coders: the dictionary, except that v1 does not mention China for them (a false hit)
+    coded = tmp_path / "coded"
+    coded.mkdir()
+    for coder in ("coder1", "coder2"):
+        filled = pd.read_csv(out / f"coding_sheet_{coder}.csv", dtype=str, keep_default_na=False)
+        for column, docs in PRESENT.items():
+            filled[column] = [str(int(u in docs and (u, column) != ("v1", "actor_china"))) for u in filled["unit_id"]]
+        filled.to_csv(coded / f"coding_sheet_{coder}.csv", index=False)
+    study_path = write_study(
+        tmp_path, ENTRY_DOCS, study_text=STUDY.replace("per_stratum = 2\n", "") + extra + 'codes = "coded"\n'
+    )
+    run_validation(read_study(study_path))
+    acc = pd.read_csv(out / "validation_accuracy.csv").set_index(["frame", "language"])
+    assert acc.loc[("actor_china", "vi"), "precision"] == pytest.approx(0.5)  # v3 of v1, v3
+    assert acc.loc[("actor_china", "en"), "precision"] == pytest.approx(1.0)
+    assert acc.loc[("concept_cooperation", "vi"), "recall"] == pytest.approx(1.0)
+    prev = pd.read_csv(out / "validation_corrected_prevalence.csv").set_index(["frame", "quantity"])
+    # everything coded (pi = 1): the corrected share is the coders' share, 1/3 of the vi documents
+    assert prev.loc[("actor_china", "vi"), "estimate"] == pytest.approx(1 / 3)
+    assert prev.loc[("actor_china", "vi"), "naive"] == pytest.approx(2 / 3)
+    audit = pd.read_csv(out / "validation_pattern_audit.csv")
+    china = audit[(audit["frame"] == "actor_china") & (audit["language"] == "vi")]
+    assert set(china["unit_id"]) == {"v1", "v3"} and set(china["false_hit_share"]) == {0.5}
+
+
+def test_an_unknown_actor_is_one_line(tmp_path, capsys):
+    study_path = write_study(tmp_path, ENTRY_DOCS, study_text=STUDY + 'actors = ["atlantis"]\n')
+    assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "[validation] actors names ['atlantis'], not actors of the codebook" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_entry_presence_of_frames_is_the_framing_tables_presence(tmp_path):
+    from analysis.framing.measures import annotate, frame_salience
+    from analysis.prepared import load_codebook, prepared_corpus
+    from analysis.stages.validation import entry_presence, presence_units
+
+    study = read_study(write_study(tmp_path, [*DOCS, ("v9", "vi", ENTRY_DOCS[0][2] * 2)], study_text=STUDY))
+    codebook = load_codebook(study)
+    ps = prepared_corpus(study, workers=1)
+    annotations = [annotate(d, ps.rules, codebook) for d in ps.prepared]
+    frames = [e.id for e in codebook.frames]
+    for min_hits in (1, 2):
+        old = presence_units(frame_salience(annotations, codebook, "document", min_hits=min_hits), frames)
+        new = entry_presence(annotations, {f: ("frames", f) for f in frames}, min_hits=min_hits)
+        pd.testing.assert_frame_equal(new, old)
