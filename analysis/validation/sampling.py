@@ -9,6 +9,10 @@ stratum ``h``, ``n_h`` drawn without replacement), which every later estimate us
 (Horvitz & Thompson 1952; Lohr 2022, *Sampling: Design and Analysis*, ch. 3) and which the DSL
 estimator needs (Egami, Hinck, Stewart & Wei 2023, NeurIPS).
 
+A unit is whatever people code: a document, a sentence or a KWIC window (a key term with a few
+words either side), one row of ``units`` each with its own dictionary hit flags; the strata and
+probabilities are the same whatever the unit.
+
 Pure computation: DataFrames in, DataFrames and a :class:`SampleDesign` out; randomness only from
 an integer seed.
 """
