@@ -1,4 +1,4 @@
-"""Stage ``validation``: the dictionary's frame presence checked against human coding, per language.
+"""Stage ``validation``: the dictionary's frame (actor, concept) presence checked against human coding, per language.
 
 Read (study, codebook, the study's prepared corpus; with ``[validation] codes`` the filled coding
 sheets) -> compute (:mod:`analysis.validation`) -> draw (:mod:`analysis.plots.validation`) ->
@@ -9,15 +9,18 @@ writes nothing.
 
 Always (with ``[validation]``):
 
-* the coding sample, drawn from ``[validation] seed`` over the study's documents stratified by
-  language × dictionary hit (any of the coded frames present, as the framing tables count
-  presence: at least ``[framing] min_hits`` hits), ``per_stratum`` documents per stratum
-  (:func:`analysis.validation.sampling.draw_coding_sample`); ``coding_design.json`` records the
-  draw id, the strata sizes ``N_h`` and ``n_h``, every sampled document's stratum and inclusion
-  probability ``pi = n_h / N_h``;
+* the coding sample, drawn from ``[validation] seed`` over the study's units (``[validation] unit``:
+  documents, sentences, or KWIC windows around the key terms, :func:`span_units`) stratified by
+  language × dictionary hit (any of the coded frames, actors or concepts present in the unit, as
+  the framing tables count presence: at least ``[framing] min_hits`` hits), ``per_stratum``
+  units per stratum (:func:`analysis.validation.sampling.draw_coding_sample`);
+  ``coding_design.json`` records the unit kind, the draw id, the strata sizes ``N_h`` and
+  ``n_h``, every sampled unit's stratum and inclusion probability ``pi = n_h / N_h`` (and its
+  document, for a sentence or window);
 * one blind sheet per coder, ``coding_sheet_<coder>.csv`` (and ``.xlsx`` with openpyxl): the
-  texts in a coder-specific order with one empty 0/1 column per frame and no dictionary output
-  (:func:`analysis.validation.sampling.coder_sheet`); ``coding_instructions.md`` with the frame
+  texts in a coder-specific order (a sentence or window with its context either side) with one
+  empty 0/1 column per frame, actor and concept and no dictionary output
+  (:func:`analysis.validation.sampling.coder_sheet`); ``coding_instructions.md`` with their
   definitions from the codebook.
 
 With ``codes`` (the folder of the filled sheets, every coder's ``coding_sheet_<coder>.csv`` or
