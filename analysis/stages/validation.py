@@ -74,6 +74,11 @@ def validation_frames(study: Study, codebook) -> list[str]:
     return frames
 
 
+#: Columns of the coding sample and sheets that no coded entry may be named.
+RESERVED = frozenset(
+    {"unit_id", "doc_id", "language", "start", "end", "stratum", "pi", "weight", "draw_id", "coder", "position", "text"}
+    | {"context_before", "context_after"}
+)
 #: Column names of the actors and concepts people code: a prefix and the entry id (frames keep their ids).
 CODE_PREFIX = {"actors": "actor_", "concepts": "concept_"}
 
@@ -102,6 +107,13 @@ def validation_codes(study: Study, codebook) -> dict[str, tuple[str, str]]:
                     "rename that frame in the codebook or leave it out of [validation] frames",
                 )
             codes[column] = (section, x)
+    reserved = sorted(set(codes) & RESERVED)
+    if reserved:
+        raise InputError(
+            study.source,
+            f"[validation]: the frame id(s) {reserved} are also columns of the coding sample",
+            "rename them in the codebook or leave them out of [validation] frames",
+        )
     return codes
 
 
@@ -238,8 +250,11 @@ def span_units(
             first = int(np.searchsorted(offsets, start, side="right") - 1)
             last = int(np.searchsorted(offsets, end - 1, side="right") - 1)
             row = {"unit_id": uid, "doc_id": doc_id, "language": a.language, "start": int(start), "end": int(end)}
-            for frame in frames:
-                row[frame] = int(sum(1 for f, hs, he in hits if f == frame and start <= hs and he <= end) >= min_hits)
+            row.update(dict.fromkeys(frames, 0))
+            for f, hs, he in hits:  # most units have no hit: count the few, not units x frames
+                if start <= hs and he <= end:
+                    row[f] += 1
+            row.update({f: int(row[f] >= min_hits) for f in frames})
             rows.append(row)
             if key is None:
                 texts[uid] = _show(flat[start:end])
