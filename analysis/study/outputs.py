@@ -681,16 +681,16 @@ REGISTRY: tuple[Output, ...] = (
         "validation",
         "figure+table",
         "Accuracy of the dictionary against the human reference (the coders' "
-        "majority; ties left out) per language and frame: precision (of the documents the "
+        "majority; ties left out) per language and frame: precision (of the {validation.unit_label} the "
         "dictionary flags, the share people code "
-        "as having the frame), recall (of the documents people code as having it, the share "
-        "flagged) and F1, each coded document "
+        "as having the frame), recall (of the {validation.unit_label} people code as having it, the share "
+        "flagged) and F1, each coded unit "
         "weighted by N_h / n_h of its language x hit stratum (Horvitz-Thompson; Lohr 2022), "
         "so they estimate the whole corpus, with "
         "{validation.level:.0%} stratified-bootstrap intervals ({validation.bootstrap} "
         "resamples within strata); where that interval "
-        "collapses to a point (every coded document agrees) or the metric rests on fewer "
-        "than 20 coded documents, the union with a "
+        "collapses to a point (every coded unit agrees) or the metric rests on fewer "
+        "than 20 coded units, the union with a "
         "Clopper-Pearson interval on the Kish effective sample size (Clopper and Pearson "
         "1934; Kish 1965; Korn and Graubard 1998), "
         "as <metric>_interval says. Assumes the sample was "
@@ -719,12 +719,13 @@ REGISTRY: tuple[Output, ...] = (
         "validation_corrected_prevalence",
         "validation",
         "table",
-        "Frame prevalence (share of documents with the frame) by language and "
+        "Frame prevalence (share of {validation.unit_label} with the frame) by language and "
         "the vi - en difference: naive (the dictionary's presence) and corrected by "
         "design-based supervised learning (Egami, Hinck, "
-        "Stewart and Wei 2023), the mean of Yhat + R (Y - Yhat) / pi over every document, "
+        "Stewart and Wei 2023), the mean of Yhat + R (Y - Yhat) / pi over every unit, "
         "with {validation.level:.0%} intervals "
-        "(exact stratified variance). Assumes the coded documents were drawn with the known "
+        "(exact stratified variance; for sentences and KWIC windows clustered by document). "
+        "Assumes the coded units were drawn with the known "
         "probabilities pi of coding_design.json "
         "and that the human reference codes are the truth; then the corrected estimate is "
         "unbiased whatever the dictionary's errors "
@@ -735,7 +736,7 @@ REGISTRY: tuple[Output, ...] = (
         "validation_budget",
         "validation",
         "table",
-        "Coding budget per frame: documents to code per language (balanced between "
+        "Coding budget per frame: {validation.unit_label} to code per language (balanced between "
         "dictionary hits and non-hits) for a {validation.level:.0%} interval of the "
         "corrected vi - en difference with half-width "
         "{validation.half_width:g}, from this pilot's precision, recall and corrected "
@@ -750,13 +751,13 @@ REGISTRY: tuple[Output, ...] = (
         "validation",
         "table",
         "Pattern audit of the dictionary: every hit of a coded frame in the coded "
-        "documents with the codebook pattern that made it and its keyword in context (5 "
+        "{validation.unit_label} with the codebook pattern that made it and its keyword in context (5 "
         "words either side; Vietnamese compounds shown "
         "with spaces), and per pattern false_hit_share, the share of its hits that fall in "
-        "documents the human reference code says do "
-        "not have the frame, each document weighted by 1/pi (its inverse inclusion "
+        "units the human reference code says do "
+        "not have the frame, each unit weighted by 1/pi (its inverse inclusion "
         "probability), with pattern_hits and pattern_docs, the "
-        "hits and coded documents behind it. Descriptive: it shows which patterns produce "
+        "hits and coded units behind it. Descriptive: it shows which patterns produce "
         "false hits; a pattern with few hits says little",
         when="validation_codes",
     ),
@@ -765,15 +766,17 @@ REGISTRY: tuple[Output, ...] = (
         "validation",
         "table",
         "The study's [model] formula for each validated frame as a linear "
-        "probability model (OLS) of the document's frame presence (0/1), so a coefficient is "
-        "a difference in the share of documents with "
+        "probability model (OLS) of frame presence (0/1) in a unit ({validation.unit_label}; a "
+        "sentence or window takes its document's metadata), so a coefficient is "
+        "a difference in the share of units with "
         "the frame: naive (the dictionary's presence) beside DSL-corrected (design-based "
         "supervised learning, Egami, Hinck, Stewart and "
         "Wei 2023: OLS on Yhat + R (Y - Yhat) / pi), with {validation.level:.0%} sandwich "
         "intervals, clustered by outlet when the study "
-        "names an outlet column (no small-sample correction). A coefficient of a language "
+        "names an outlet column, else by document for sentences and windows (no small-sample "
+        "correction). A coefficient of a language "
         "published by one outlet keeps its estimate but "
-        "gets no SE: it equals an outlet contrast (note). Assumes the coded documents were "
+        "gets no SE: it equals an outlet contrast (note). Assumes the coded units were "
         "drawn with the inclusion probabilities pi "
         "recorded in coding_design.json and the human reference codes are the truth",
         when="validation_model",

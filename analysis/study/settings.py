@@ -242,7 +242,7 @@ class ValidationSettings:
     names the folder of filled sheets, the agreement, accuracy and corrected comparison.
     """
 
-    unit: str = "document"  # what people code: whole documents (the only unit so far)
+    unit: str = "document"  # what people code: "document", "sentence" or "kwic" (a window around a key term)
     frames: tuple[str, ...] = ()  # frame ids to code; () = every frame of the codebook
     per_stratum: int = 50  # units drawn per language x hit stratum (all of a smaller stratum)
     coders: int = 2  # coders; each gets every sampled unit (sheets coding_sheet_coder1, ...)
@@ -251,6 +251,16 @@ class ValidationSettings:
     bootstrap: int = 2000  # resamples for the agreement and accuracy intervals
     level: float = 0.95  # level of every interval
     half_width: float = 0.05  # coding budget: target half-width of the corrected vi - en difference
+    context: int = 1  # sentence and kwic units: sentences shown (not coded) either side on the sheet
+    kwic_terms: tuple[str, ...] = ()  # kwic units: the key terms; () = [frequencies] kwic_terms
+    kwic_window: int = 10  # kwic units: tokens either side of the key term (the unit people code)
+    actors: tuple[str, ...] = ()  # actor ids to code too (sheet columns actor_<id>)
+    concepts: tuple[str, ...] = ()  # concept ids to code too (sheet columns concept_<id>)
+
+    @property
+    def unit_label(self) -> str:
+        """The coded unit as captions name it: documents, sentences or key-term windows (KWIC)."""
+        return {"sentence": "sentences", "kwic": "key-term windows (KWIC)"}.get(self.unit, "documents")
 
 
 @dataclass(frozen=True)
@@ -759,8 +769,9 @@ def _equivalence_checks(study: Study, checks: _Checks) -> None:
     )
 
 
-#: What ``[validation] unit`` accepts (sentences and KWIC windows may come later).
-VALIDATION_UNITS = ("document",)
+#: What ``[validation] unit`` accepts: whole documents, single sentences, or KWIC windows (a key
+#: term with ``kwic_window`` tokens either side).
+VALIDATION_UNITS = ("document", "sentence", "kwic")
 
 
 def _validation_checks(study: Study, checks: _Checks) -> None:
@@ -771,8 +782,22 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
     checks.check(
         v.unit in VALIDATION_UNITS,
         f"[validation] unit = {v.unit!r}",
-        "is not a unit people can code yet (only whole documents)",
-        'use unit = "document"',
+        "is not a unit people can code",
+        'use unit = "document", "sentence" or "kwic"',
+    )
+    checks.whole("validation", "context", v.context, 0)
+    checks.whole("validation", "kwic_window", v.kwic_window, 1)
+    checks.check(
+        all(isinstance(t, str) and t.strip() for t in v.kwic_terms),
+        f"[validation] kwic_terms = {list(v.kwic_terms)!r}",
+        "must be non-empty terms",
+        'e.g. kwic_terms = ["Biển_Đông", "South China Sea"]',
+    )
+    checks.check(
+        v.unit != "kwic" or bool(v.kwic_terms) or bool(study.frequencies.kwic_terms),
+        '[validation] unit = "kwic"',
+        "needs key terms, and neither [validation] kwic_terms nor [frequencies] kwic_terms names any",
+        'set kwic_terms = ["Biển_Đông", "South China Sea"] in [validation]',
     )
     checks.check(
         all(isinstance(f, str) and f for f in v.frames) and len(set(v.frames)) == len(v.frames),
@@ -780,6 +805,14 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
         "must be distinct frame ids",
         'e.g. frames = ["economy_trade", "conflict"], or [] for every frame',
     )
+    for key in ("actors", "concepts"):
+        named = getattr(v, key)
+        checks.check(
+            all(isinstance(x, str) and x for x in named) and len(set(named)) == len(named),
+            f"[validation] {key} = {list(named)!r}",
+            f"must be distinct {key[:-1]} ids",
+            f'e.g. {key} = ["china"], or [] for none',
+        )
     checks.whole("validation", "per_stratum", v.per_stratum, 1)
     checks.whole("validation", "coders", v.coders, 1, "use coders = 2 (agreement needs two or more)")
     checks.seed("[validation] seed", v.seed)
