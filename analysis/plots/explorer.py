@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["COLOURS", "deterministic_ids", "explorer_html", "explorer_layout", "show_explorer"]
+__all__ = ["COLOURS", "ExplorerFrame", "deterministic_ids", "explorer_html", "explorer_layout", "show_explorer"]
 
 #: Colour of each evidence category (the order of :data:`analysis.stages.explore.EVIDENCE`).
 COLOURS = {
@@ -561,21 +561,32 @@ def explorer_html(payload: Mapping, *, seed: int | str = 0) -> str:
     return page
 
 
-def show_explorer(path: str | Path, height: int = 1000):
-    """Show an explorer page inline in Jupyter: an ``<iframe>`` holding the page itself
-    (``srcdoc``), so it works wherever the notebook runs, with no server path to the file.
+class ExplorerFrame:
+    """An explorer page shown inline by Jupyter (``_repr_html_``): an ``<iframe>`` whose ``srcdoc``
+    is the page itself, so it works wherever the notebook runs, with no server path to the file.
+    ``data`` is that HTML."""
 
-    Returns an :class:`IPython.display.HTML` object (the cell's value is displayed).
+    def __init__(self, page: str, height: int):
+        self.data = (
+            f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{int(height)}px;border:0" '
+            'sandbox="allow-scripts"></iframe>'
+        )
+
+    def _repr_html_(self) -> str:
+        return self.data
+
+
+def show_explorer(path: str | Path, height: int = 1000) -> ExplorerFrame:
+    """Show the explorer page ``make`` wrote (``figures/explorer.html``) inline in a notebook.
+
+    >>> show_explorer("no/such/explorer.html")
+    Traceback (most recent call last):
+    ...
+    analysis.errors.InputError: no/such/explorer.html: no explorer page here (fix: run `make` (or `python -m analysis explore`) first)
     """
-    from IPython.display import HTML
-
     from ..errors import InputError
 
     path = Path(path)
     if not path.is_file():
         raise InputError(path, "no explorer page here", "run `make` (or `python -m analysis explore`) first")
-    page = path.read_text(encoding="utf-8")
-    return HTML(
-        f'<iframe srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{int(height)}px;border:0" '
-        'sandbox="allow-scripts"></iframe>'
-    )
+    return ExplorerFrame(path.read_text(encoding="utf-8"), height)

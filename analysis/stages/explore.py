@@ -435,12 +435,12 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
         {
             "doc_id": np.tile(np.asarray(doc_ids, dtype=object), len(frames)),
             "family": "",
-            "item": np.repeat(items["key"].to_numpy()[frames], n_docs),
+            "item": np.repeat(items["key"].str.partition(":")[2].to_numpy()[frames], n_docs),
             "value": np.concatenate([per100[keep[f]] for f in frames]) if len(frames) else [],
         }
     )
-    fam = dict(zip(g.items["key"], g.items["family"]))
-    long["family"] = long["item"].map(fam)
+    family = dict(zip(g.items.loc[g.items["kind"] == "frame", "id"], g.items.loc[g.items["kind"] == "frame", "family"]))
+    long["family"] = long["item"].map(family)  # the framing stage's random stream keys: family, frame, group
     s = study.framing
     with settings_keys(study, n_resamples="[framing] bootstrap"):
         by_language = group_means(
@@ -465,7 +465,6 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
             else by_language.iloc[:0]
         )
     groups = pd.concat([by_language, by_outlet], ignore_index=True)
-    groups["item"] = groups["item"].str.partition(":")[2]
 
     topics = _topics(tables, patterns, items)
     dates = _column(meta, "date")
