@@ -166,7 +166,6 @@ CSS = """
 """
 
 
-
 def _scripts() -> dict[str, str]:
     """The callbacks' JavaScript by section (``analysis/resources/explorer.js``): ``prelude``
     (helpers: escaping, the document filter, search normalisation, the detail view), ``update``
@@ -176,12 +175,6 @@ def _scripts() -> dict[str, str]:
     text = files("analysis.resources").joinpath("explorer.js").read_text(encoding="utf-8")
     sections = re.split(r"^// ---- (\w+)\n", text, flags=re.M)
     return dict(zip(sections[1::2], sections[2::2]))
-
-
-
-
-
-
 
 
 def _choices(names) -> list[tuple[str, str]]:

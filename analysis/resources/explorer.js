@@ -152,14 +152,29 @@ const found = [];
 for (let i = 0; i < I.key.length; i++) {
   if (I.search[i].split(" ").some((key) => ("_" + key + "_").includes("_" + q + "_"))) found.push(i);
 }
-const spaced = " " + q.replace(/_/g, " ") + " ", joined = " " + q + " ";
+const parts = q.split("_");
 let lines_html = "", n = 0;
-const mask = doc_mask();
+const mask = doc_mask(), seen = new Set();
 for (let k = 0; k < L.item.length; k++) {
-  const key = (" " + L.left[k] + " " + L.keyword[k] + " " + L.right[k] + " ").toLowerCase();
-  if (!(key.includes(joined) || key.includes(spaced)) || !mask[L.doc[k]]) continue;
+  if (!mask[L.doc[k]]) continue;
+  // the sampled line's tokens, in the text's canonical form: a match is one token equal to the
+  // query (kinh_tế) or a run of tokens equal to its words (United States)
+  const toks = (L.left[k] + " " + L.keyword[k] + " " + L.right[k]).split(" ").filter((t) => t.length);
+  const low = toks.map((t) => t.toLowerCase()), marked = new Uint8Array(toks.length);
+  let hit = false;
+  for (let t = 0; t < toks.length; t++) {
+    if (low[t] === q) { marked[t] = 1; hit = true; continue; }
+    if (parts.length > 1 && parts.every((p, j) => low[t + j] === p)) { parts.forEach((_, j) => (marked[t + j] = 1)); hit = true; }
+  }
+  const text = toks.join(" ");
+  if (!hit || seen.has(L.doc[k] + "\u0001" + text)) continue;
+  seen.add(L.doc[k] + "\u0001" + text);
   n++;
-  if (n <= 40) lines_html += line_html(L, k, D);
+  if (n > 40) continue;
+  const d = L.doc[k];
+  const shown_text = toks.map((t, j) => (marked[j] ? `<mark>${esc(shown(t))}</mark>` : esc(shown(t)))).join(" ");
+  const meta = [D.outlet_name[d], D.date[d]].filter((x) => x).map(esc).join(" · ");
+  lines_html += `<div class="vx-line" lang="${esc(L.language[k])}"><span class="vx-meta"><b>${esc(D.doc_id[d])}</b> ${meta}</span><br>${shown_text}</div>`;
 }
 const names = found.map((i) => `<b>${esc(I.label[i])}</b> <span class="vx-meta">(${esc(I.kind[i])})</span>`).join(", ");
 results.text = `<div class="vx-search" data-items="${found.length}" data-lines="${n}" style="font-family:${font};font-size:13px">` +
