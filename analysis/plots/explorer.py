@@ -287,13 +287,14 @@ def explorer_layout(payload: Mapping):
     )
     n_vi, n_en = int((docs["lang"] == 0).sum()), int((docs["lang"] == 1).sum())
     counts = Div(
-        text=f'<span class="vx-counts" data-vi="{n_vi}" data-en="{n_en}">documents kept: vi {n_vi} of {n_vi}, en {n_en} of {n_en}</span>',
+        text=f'<span class="vx-counts" data-vi="{n_vi}" data-en="{n_en}">'
+        f"documents kept: vi {n_vi} of {n_vi}, en {n_en} of {n_en}</span>",
         disable_math=True,
         name="counts",
     )
     detail = Div(
-        text=f"<div style='font-family:{FONT};font-size:13px;color:#555'>Click a point: the patterns behind its hits in "
-        "each language, then its sentences from both languages side by side.</div>",
+        text=f"<div style='font-family:{FONT};font-size:13px;color:#555'>Click a point: the patterns behind its "
+        "hits in each language, then its sentences from both languages side by side.</div>",
         width=620,
         height=560,
         styles={"overflow-y": "auto"},
@@ -572,10 +573,11 @@ class ExplorerFrame:
 def show_explorer(path: str | Path, height: int = 1000) -> ExplorerFrame:
     """Show the explorer page ``make`` wrote (``figures/explorer.html``) inline in a notebook.
 
-    >>> show_explorer("no/such/explorer.html")
-    Traceback (most recent call last):
-    ...
-    analysis.errors.InputError: no/such/explorer.html: no explorer page here (fix: run `make` (or `python -m analysis explore`) first)
+    >>> try:
+    ...     show_explorer("no/such/explorer.html")
+    ... except Exception as error:
+    ...     print(error.fix)
+    run `make` (or `python -m analysis explore`) first
     """
     from ..errors import InputError
 

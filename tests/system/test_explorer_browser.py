@@ -10,7 +10,6 @@ import json
 import shutil
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
@@ -120,7 +119,8 @@ def click_item(driver, key: str) -> None:
         const key = arguments[0], views = [...Bokeh.index.all_views()];
         const items = Bokeh.documents[0].get_model_by_name('items');
         const i = items.data.key.indexOf(key);
-        const r = views.find((v) => v.model.name === (items.data.kind[i] === 'frame' ? 'frame-marks' : 'concept-marks'));
+        const name = items.data.kind[i] === 'frame' ? 'frame-marks' : 'concept-marks';
+        const r = views.find((v) => v.model.name === name);
         const k = [...r.all_indices].indexOf(i);
         const box = r.parent.canvas_view.el.getBoundingClientRect();
         return [box.left + r.glyph.sx[k], box.top + r.glyph.sy[k]];
@@ -206,7 +206,9 @@ def test_vietnamese_diacritics_render(page):
           const g = c.getContext('2d'); g.font = font; g.fillStyle = '#000'; g.fillText(text, 4, 28);
           return Array.from(g.getImageData(0, 0, 200, 40).data).join(',');
         }
-        const words = [['Việt', 'Viet', 'Vi\\ue000t'], ['đẩy', 'day', '\\ue000\\ue000y'], ['hợp tác', 'hop tac', 'h\\ue000p t\\ue000c']];
+        const words = [
+          ['Việt', 'Viet', 'Vi\\ue000t'], ['đẩy', 'day', '\\ue000\\ue000y'], ['hợp tác', 'hop tac', 'h\\ue000p t\\ue000c'],
+        ];
         return words.map(([w, plain, missing]) => pixels(w) !== pixels(plain) && pixels(w) !== pixels(missing));
         """
     )
