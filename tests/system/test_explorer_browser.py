@@ -207,7 +207,8 @@ def test_vietnamese_diacritics_render(page):
           return Array.from(g.getImageData(0, 0, 200, 40).data).join(',');
         }
         const words = [
-          ['Việt', 'Viet', 'Vi\\ue000t'], ['đẩy', 'day', '\\ue000\\ue000y'], ['hợp tác', 'hop tac', 'h\\ue000p t\\ue000c'],
+          ['Việt', 'Viet', 'Vi\\ue000t'], ['đẩy', 'day', '\\ue000\\ue000y'],
+          ['hợp tác', 'hop tac', 'h\\ue000p t\\ue000c'],
         ];
         return words.map(([w, plain, missing]) => pixels(w) !== pixels(plain) && pixels(w) !== pixels(missing));
         """
