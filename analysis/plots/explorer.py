@@ -151,8 +151,8 @@ def _topics_html(topics: Mapping) -> str:
     )
 
 
+#: The page's own styles: each Bokeh Div draws in its own shadow root, so every Div carries them.
 CSS = """
-<style>
 .vx-head code{font-size:12px}
 .vx-topics{border-collapse:collapse;margin-top:4px}
 .vx-topics td,.vx-topics th{border-bottom:1px solid #ddd;padding:2px 8px;text-align:left;vertical-align:top}
@@ -162,7 +162,6 @@ CSS = """
 .vx-line mark{background:#ffe08a;padding:0 2px}
 .vx-meta{color:#666;font-size:11px}
 .vx-pat td{padding:0 6px;font-size:12px}
-</style>
 """
 
 
@@ -194,6 +193,7 @@ def explorer_layout(payload: Mapping):
         Div,
         FactorRange,
         HoverTool,
+        InlineStyleSheet,
         MultiChoice,
         Range1d,
         Select,
@@ -245,7 +245,8 @@ def explorer_layout(payload: Mapping):
     )
 
     # ---- widgets
-    header = Div(text=CSS + _header_html(payload["header"]), disable_math=True, name="header")
+    sheet = InlineStyleSheet(css=CSS)
+    header = Div(text=_header_html(payload["header"]), disable_math=True, stylesheets=[sheet], name="header")
     outlet_filter = (
         MultiChoice(
             options=_choices(payload["outlets"]),
@@ -290,6 +291,7 @@ def explorer_layout(payload: Mapping):
         text=f'<span class="vx-counts" data-vi="{n_vi}" data-en="{n_en}">'
         f"documents kept: vi {n_vi} of {n_vi}, en {n_en} of {n_en}</span>",
         disable_math=True,
+        stylesheets=[sheet],
         name="counts",
     )
     detail = Div(
@@ -299,9 +301,10 @@ def explorer_layout(payload: Mapping):
         height=560,
         styles={"overflow-y": "auto"},
         disable_math=True,
+        stylesheets=[sheet],
         name="detail",
     )
-    results = Div(text="", width=WIDTH - 20, disable_math=True, name="results")
+    results = Div(text="", width=WIDTH - 20, disable_math=True, stylesheets=[sheet], name="results")
 
     # ---- concepts and frames on one axis
     factors = [e for e in COLOURS if e in set(items["evidence"])]
@@ -436,7 +439,7 @@ def explorer_layout(payload: Mapping):
     # ---- topics
     topics = payload["topics"]
     prevalence = topics["prevalence"]
-    topic_div = Div(text=_topics_html(topics), width=600, disable_math=True, name="topics")
+    topic_div = Div(text=_topics_html(topics), width=600, disable_math=True, stylesheets=[sheet], name="topics")
     topic_plot = None
     if not prevalence.empty:
         keys = [(f"topic {int(t)}", lang) for t, lang in zip(prevalence["topic"], prevalence["language"])]
@@ -585,3 +588,63 @@ def show_explorer(path: str | Path, height: int = 1000) -> ExplorerFrame:
     if not path.is_file():
         raise InputError(path, "no explorer page here", "run `make` (or `python -m analysis explore`) first")
     return ExplorerFrame(path.read_text(encoding="utf-8"), height)
+
+
+def screenshot(page: str | Path, png: str | Path, *, width: int = 1300, height: int = 1900) -> bytes:
+    """A PNG of the page in headless Chromium (network blocked), with the concept that has the
+    most hits selected, so the picture shows its patterns and lines: the README's screenshot
+    (``make docs``). Needs Chromium, chromedriver and selenium (the test extra)."""
+    import shutil
+    import tempfile
+    import time
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="vx-shot-")
+    options = webdriver.ChromeOptions()
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--proxy-server=127.0.0.1:9",
+        "--hide-scrollbars",
+        f"--window-size={width},{height}",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser") or ""
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*://*"]})
+        driver.get(Path(page).resolve().as_uri())
+        end = time.monotonic() + 30
+        while time.monotonic() < end and not driver.execute_script(
+            "return !!(window.Bokeh && Bokeh.documents.length && [...Bokeh.index.all_views()].length > 50)"
+        ):
+            time.sleep(0.1)
+        driver.execute_script(
+            "const items = Bokeh.documents[0].get_model_by_name('items'), d = items.data;"
+            "let best = 0; for (let i = 0; i < d.key.length; i++)"
+            "  if (d.kind[i] === 'concept' && d.hits_vi[i] + d.hits_en[i] > d.hits_vi[best] + d.hits_en[best]) best = i;"
+            "items.selected.indices = [best];"
+        )
+        time.sleep(1.0)
+        data = driver.get_screenshot_as_png()
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+    return data
+
+
+if __name__ == "__main__":  # make docs: python -m analysis.plots.explorer figures/explorer.html docs/explorer.png
+    import sys
+
+    from ..files import write_bytes
+
+    write_bytes(Path(sys.argv[2]), screenshot(sys.argv[1], sys.argv[2]))
