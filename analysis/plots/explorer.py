@@ -630,8 +630,9 @@ def screenshot(page: str | Path, png: str | Path, *, width: int = 1300, height: 
             time.sleep(0.1)
         driver.execute_script(
             "const items = Bokeh.documents[0].get_model_by_name('items'), d = items.data;"
+            "const total = (i) => d.hits_vi[i] + d.hits_en[i];"
             "let best = 0; for (let i = 0; i < d.key.length; i++)"
-            "  if (d.kind[i] === 'concept' && d.hits_vi[i] + d.hits_en[i] > d.hits_vi[best] + d.hits_en[best]) best = i;"
+            "  if (d.kind[i] === 'concept' && total(i) > total(best)) best = i;"
             "items.selected.indices = [best];"
         )
         time.sleep(1.0)
