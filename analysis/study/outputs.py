@@ -20,11 +20,13 @@ TABLE = ("csv", "tex", "md")
 
 
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation", "explore"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
 APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
+#: The ``explore`` stage's page: one self-contained HTML file (every script inline).
+EXPLORER_PAGE = "explorer.html"
 MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json", "unit_tokens.txt")
 LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
 
@@ -781,6 +783,8 @@ REGISTRY: tuple[Output, ...] = (
         "recorded in coding_design.json and the human reference codes are the truth",
         when="validation_model",
     ),
+    # explore: the browser page, drawn from the framing, equivalence and topics stages' tables
+    Output(EXPLORER_PAGE, "explore", "file", when="cross"),
 )
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
@@ -939,3 +943,20 @@ def validation_outputs(settings: dict | Study) -> list[str]:
 def design_outputs(settings: dict | Study) -> list[str]:
     """Files the ``design`` stage writes: only for the design sections the study has (none = no files)."""
     return declared_outputs(settings)["design"]
+
+
+def explore_inputs(study: Study) -> list[str]:
+    """The other stages' tables the ``explore`` stage reads (relative to the output folder; none
+    without both languages): make rebuilds the page when one of them changes."""
+    if not {"vi", "en"} <= set(study.corpus.languages):
+        return []
+    by = study.framing.compare_by
+    names = [
+        f"keyness_concepts_by_{by}.csv",
+        f"frame_tests_by_{by}.csv",
+        f"design_summary_by_{by}.csv",
+        "codebook_pattern_sources.csv",
+        "topic_terms.csv",
+        "topic_prevalence_by_language.csv",
+    ]
+    return names + (["equivalence_by_entry.csv"] if study.equivalence.parallel else [])
