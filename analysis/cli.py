@@ -223,6 +223,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
     parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
+    parser.add_argument(
+        "--parallel",
+        default="",
+        help="init: a translated sample folder (line-aligned en.txt, vi.txt) for [equivalence]",
+    )
     parser.add_argument("--quiet", action="store_true", help="warnings and errors only (no progress, no stage line)")
     parser.add_argument("--verbose", action="store_true", help="also every file written and each step's details")
     return parser
