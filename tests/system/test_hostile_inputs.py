@@ -713,3 +713,26 @@ def test_full_cache_disk_is_one_line_naming_the_cache_folder(tmp_path, capsys, m
     assert status == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
     assert err.startswith(f"error: {tmp_path / '.cache'}: cannot write output (the disk is full)")
     assert not list((tmp_path / ".cache").rglob("*.json")) and not (tmp_path / "out").exists()
+
+
+def test_default_boilerplate_rules_take_linear_time_on_a_50_mb_line(monkeypatch):
+    """A whole article on one repetitive line: the built-in related-teaser rule (a headline printed
+    twice) once compared every prefix with the rest of the line (a backreference: quadratic, 4 s
+    on 3 MB, then refused as the user's backtracking); bounded by a length look-ahead it fails in
+    constant time. The tightened limit stops any rule that is not linear; a real teaser is still cut."""
+    from analysis.files import RESOURCES
+    from analysis.text import clean
+
+    rules = clean.parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
+    teaser = [r for r in rules if r.name == "related-teaser"]
+    monkeypatch.setattr(clean, "RULE_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(clean, "RULE_SECONDS_PER_MB", 0.05)  # 50 MB: 3 s at most for the rule
+    sentence = "Hai bên nhất trí tăng cường hợp tác. "
+    line = sentence * (50_000_000 // len(sentence))
+    assert clean.remove_boilerplate(line, tuple(teaser), "vi")[1] == []
+    monkeypatch.setattr(clean, "RULE_SECONDS_PER_MB", 0.2)
+    assert clean.remove_boilerplate(sentence * (4_000_000 // len(sentence)), rules, "vi")[1] == []  # every rule, 4 MB
+    headline = "Việt Nam và Trung Quốc ký kết nhiều văn kiện hợp tác"
+    text = f"Đầu bài.\n{headline} {headline}\nLời dẫn của bài liên quan.\nThân bài."
+    cleaned, removals = clean.remove_boilerplate(text, tuple(teaser), "vi")
+    assert cleaned == "Đầu bài.\nThân bài." and [r.line for r in removals] == [2, 3]
