@@ -22,7 +22,7 @@ STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
 # Every module: the fragment lists each stage's code from the package's imports (outputs.stage_code).
 $(STUDY_MK): $(STUDY) $(wildcard analysis/*.py analysis/*/*.py)
 	@mkdir -p $(dir $@)
-	@$(PYTHON) -m analysis.study.makefile --study $(STUDY) > $@.tmp && mv $@.tmp $@
+	@$(PYTHON) -m analysis.study.makefile --study $(STUDY) > $@.$$$$.tmp && mv $@.$$$$.tmp $@
 include $(STUDY_MK)
 
 all: $(OUT)/manifest.json $(APPENDIX_OUTPUTS) ## run every stage of the study (default: the seed corpus) into figures/

@@ -736,3 +736,37 @@ def test_default_boilerplate_rules_take_linear_time_on_a_50_mb_line(monkeypatch)
     text = f"Đầu bài.\n{headline} {headline}\nLời dẫn của bài liên quan.\nThân bài."
     cleaned, removals = clean.remove_boilerplate(text, tuple(teaser), "vi")
     assert cleaned == "Đầu bài.\nThân bài." and [r.line for r in removals] == [2, 3]
+
+
+def test_a_300_character_kwic_term_gets_a_file_name_the_file_system_takes(tmp_path, capsys):
+    """300 Vietnamese characters are up to 900 bytes in UTF-8; a file name holds 255. The slug is
+    cut and keeps the term's hash, so the table is written (once failed as a full disk)."""
+    from analysis.study.outputs import MAX_SLUG_BYTES, kwic_stems
+
+    long_term = "hợp_tác_" * 37 + "biển"  # 300 characters
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output="out").replace("group_by", f'kwic_terms = ["{long_term}"]\ngroup_by'))
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 0
+    stem = kwic_stems([long_term])[long_term]
+    assert len(stem.encode("utf-8")) <= len("kwic_") + MAX_SLUG_BYTES and stem.startswith("kwic_hợp_tác_hợp_tác")
+    assert (tmp_path / "out" / f"{stem}.csv").is_file() and (tmp_path / "out" / f"{stem}.md").is_file()
+    assert kwic_stems([long_term, long_term + "x"])[long_term] != kwic_stems([long_term + "x"])[long_term + "x"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make not installed")
+def test_concurrent_makes_build_the_study_fragment_each_in_its_own_temporary_file(tmp_path):
+    """Two ``make`` runs of one study at once: each writes the fragment to a temporary file named by
+    its shell's process id, then renames it (once one shared ``.tmp`` was moved away under the other)."""
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output="out"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = ["make", "-s", "-f", str(ROOT / "Makefile"), f"PYTHON={sys.executable}", ".make/study.toml.mk"]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [(run.wait(timeout=120), run.stderr.read()) for run in runs]
+    assert all(status == 0 for status, _ in results), results
+    fragment = (tmp_path / ".make" / "study.toml.mk").read_text(encoding="utf-8")
+    assert "OUT := out" in fragment and not list((tmp_path / ".make").glob("*.tmp"))
