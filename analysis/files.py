@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import InputError
 from .study.settings import Study, parse_study, raise_all, study_toml
-from .paper.tables import to_csv, to_latex, to_markdown
+from .paper.tables import neutralise_formulas, restore_formulas, to_csv, to_latex, to_markdown
 
 log = logging.getLogger("analysis")
 
@@ -276,6 +276,7 @@ def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "codes") -> bytes:
 
     import openpyxl
 
+    table = neutralise_formulas(table)  # openpyxl stores a text starting with "=" as a formula
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = sheet
@@ -326,8 +327,8 @@ def read_coding_sheet(path: Path) -> pd.DataFrame:
             book.close()
             if not rows:
                 raise InputError(path, "the sheet is empty", "use the sheet as it was sent out, filled in")
-            return pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            return restore_formulas(pd.DataFrame(rows[1:], columns=rows[0], dtype=object))
+        return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError, pd.errors.ParserError, zipfile.BadZipFile) as exc:

@@ -770,3 +770,77 @@ def test_concurrent_makes_build_the_study_fragment_each_in_its_own_temporary_fil
     assert all(status == 0 for status, _ in results), results
     fragment = (tmp_path / ".make" / "study.toml.mk").read_text(encoding="utf-8")
     assert "OUT := out" in fragment and not list((tmp_path / ".make").glob("*.tmp"))
+
+
+# ---------------------------------------------------------------------- spreadsheet formula injection
+
+FORMULA_CELL = __import__("re").compile(r"[=+\-@\t\r]")
+PLAIN_NUMBER = __import__("re").compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def live_formulas(folder: Path) -> list[tuple[str, str]]:
+    """Every (file, cell) of the CSV files under ``folder`` that a spreadsheet would run."""
+    import csv
+
+    found = []
+    for path in sorted(folder.rglob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                found += [(path.name, c) for c in row if FORMULA_CELL.match(c) and not PLAIN_NUMBER.fullmatch(c)]
+    return found
+
+
+def test_formula_leading_cells_are_neutralised_in_every_csv(tmp_path, capsys):
+    """OWASP "CSV injection": ids, outlets, titles and sentences from the corpus that start with
+    = + - @ stay text when a researcher opens the outputs in Excel (a leading apostrophe)."""
+    import pandas as pd
+
+    hyperlink = '=HYPERLINK("http://evil.example","x")'
+    dde = "+cmd|' /C calc'!A0"
+    pd.DataFrame(
+        {
+            "doc_id": [hyperlink, "e1"],
+            "language": ["vi", "en"],
+            "outlet": ["@SUM(1+1)", dde],
+            "title": ["-2+3", "Title"],
+            "text": [f"=1+1 là một câu.\n{TINY_VI}", f"@everyone read this.\n{TINY_EN}"],
+        }
+    ).to_csv(tmp_path / "articles.csv", index=False)
+    study = set_study(
+        tmp_path / "study.toml",
+        '[corpus]\ntable = "articles.csv"\n[frequencies]\ngroup_by = ["language", "outlet"]\n'
+        '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n',
+    )
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 0
+    out = tmp_path / "out"
+    assert live_formulas(out) == []
+    prepared = pd.read_csv(out / "preparation_by_document.csv", dtype=str, keep_default_na=False)
+    assert prepared["doc_id"].tolist() == ["'" + hyperlink, "e1"]
+    summary = (out / "corpus_summary.csv").read_text(encoding="utf-8")
+    assert "vi,'@SUM(1+1)," in summary and "en,'+cmd|' /C calc'!A0," in summary
+
+
+def test_neutralised_cells_round_trip_through_csv_and_xlsx(tmp_path):
+    import pandas as pd
+
+    pytest.importorskip("openpyxl")
+    from analysis.paper.tables import restore_formulas
+
+    table = pd.DataFrame(
+        {"unit_id": ["=1+1", "'=x", "-0.5", "- a", "@a", "\tb", "ok"], "code": ["1", "0", "", "1", "0", "1", "0"]}
+    )
+    aio.write_csv(tmp_path / "coding_sheet_coder1.csv", table)
+    (tmp_path / "coding_sheet_coder1.xlsx").write_bytes(aio.xlsx_bytes(table))
+    import openpyxl
+
+    cells = [c.value for c in openpyxl.load_workbook(tmp_path / "coding_sheet_coder1.xlsx").active["A"]]
+    assert cells[1:3] == ["'=1+1", "''=x"] and all(
+        c.data_type != "f"
+        for row in openpyxl.load_workbook(tmp_path / "coding_sheet_coder1.xlsx").active.iter_rows()
+        for c in row
+    )
+    for name in ("coding_sheet_coder1.csv", "coding_sheet_coder1.xlsx"):
+        assert aio.read_coding_sheet(tmp_path / name)["unit_id"].tolist() == table["unit_id"].tolist(), name
+    plain = table.iloc[[2, 3, 6]]
+    assert restore_formulas(plain) is plain  # nothing to restore: the same object, no copy
