@@ -992,8 +992,14 @@ class _PackWriter:
         if self._handle is None:
             return
         self._close()
+        digest = sha256_file(self._index_tmp)
         os.replace(self._tmp, self.target)  # the pack first: an index never points into a missing pack
-        os.replace(self._index_tmp, _index_path(self.target, self.kind))
+        index = _index_path(self.target, self.kind)
+        os.replace(self._index_tmp, index)
+        check = _checksum_path(index)  # last: an index without its checksum is not trusted
+        check_tmp = check.with_name(f".{check.name}.{os.getpid()}.tmp")
+        check_tmp.write_text(digest + "\n", encoding="ascii")
+        os.replace(check_tmp, check)
 
     def abort(self) -> None:
         if self._handle is not None:
@@ -1005,6 +1011,22 @@ class _PackWriter:
                     folder.rmdir()
                 except OSError:  # another run put something there meanwhile
                     break
+
+
+def _checksum_path(index: Path) -> Path:
+    """The SHA-256 of a pack's index, beside it (``<pack>.index.arrow.sha256``)."""
+    return index.with_name(index.name + ".sha256")
+
+
+def _index_intact(index: Path) -> bool:
+    """Whether a pack's index is byte for byte the one written: a flipped byte in an id, an
+    outlet or an offset would otherwise go into every output unnoticed (the texts are checked by
+    their own hashes, the index by this one)."""
+    try:
+        expected = _checksum_path(index).read_text(encoding="ascii").strip()
+        return sha256_file(index) == expected
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _index_path(pack: Path, kind: str = "jsonl") -> Path:
@@ -1061,7 +1083,15 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         and _index_path(pack, "jsonl").is_file()
     ):
         kind = "jsonl"  # a JSON Lines table whose records have different keys: read record by record before
-    if spill and pack.is_file() and _index_path(pack, kind).is_file():
+    intact = spill and pack.is_file() and _index_path(pack, kind).is_file() and _index_intact(_index_path(pack, kind))
+    if spill and pack.is_file() and _index_path(pack, kind).is_file() and not intact:
+        log.warning(
+            "%s: the cache's index %s does not match its checksum (altered, cut short or from an older version); "
+            "reading the source again",
+            source.path,
+            _index_path(pack, kind).name,
+        )
+    if intact:
         if kind == "arrow":
             block = _read_index(_index_path(pack, kind), str(pack), str(path))
             log.info("read %d documents of %s (validated before: %s)", len(block), source.path, pack.name)

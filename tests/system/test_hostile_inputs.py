@@ -844,3 +844,41 @@ def test_neutralised_cells_round_trip_through_csv_and_xlsx(tmp_path):
         assert aio.read_coding_sheet(tmp_path / name)["unit_id"].tolist() == table["unit_id"].tolist(), name
     plain = table.iloc[[2, 3, 6]]
     assert restore_formulas(plain) is plain  # nothing to restore: the same object, no copy
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl-mixed"])
+def test_a_flipped_byte_in_the_cache_index_is_detected_and_the_source_read_again(tmp_path, capsys, caplog, form):
+    """The cache's table index (Arrow for column-wise tables, JSON Lines for records of differing
+    keys) has its SHA-256 beside it: one flipped byte in an outlet no longer renames the outlet
+    in every output (``unstated-A`` -> ``unstated-@``); the source is read again, with a warning."""
+    import pandas as pd
+
+    rows = [
+        {"doc_id": "v1", "language": "vi", "outlet": "unstated-A", "text": TINY_VI},
+        {"doc_id": "e1", "language": "en", "outlet": "unstated-B", "text": TINY_EN},
+    ]
+    if form == "csv":
+        name = "articles.csv"
+        pd.DataFrame(rows).to_csv(tmp_path / name, index=False)
+    else:  # a JSON Lines table whose records have different keys is indexed record by record
+        name = "articles.jsonl"
+        rows[1]["section"] = "world"
+        (tmp_path / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    study = set_study(
+        tmp_path / "study.toml",
+        f'[corpus]\ntable = "{name}"\n[frequencies]\ngroup_by = ["language", "outlet"]\n'
+        '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n',
+    )
+    assert run_cli(study, capsys, "prepare")[0] == 0
+    indexes = [p for p in (tmp_path / ".cache" / "texts").glob("*.index.*") if not p.name.endswith(".sha256")]
+    assert len(indexes) == 1 and indexes[0].with_name(indexes[0].name + ".sha256").is_file()
+    data = indexes[0].read_bytes()
+    assert data.count(b"unstated-A") == 1
+    indexes[0].write_bytes(data.replace(b"unstated-A", b"unstated-@"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert run_cli(study, capsys, "frequencies")[0] == 0
+    assert any("does not match its checksum" in r.getMessage() for r in caplog.records)
+    table = pd.read_csv(tmp_path / "out" / "top_terms_by_outlet.csv", dtype=str)
+    assert set(table["group"]) == {"unstated-A", "unstated-B"}
+    assert indexes[0].read_bytes().count(b"unstated-A") == 1  # the index written again, whole
