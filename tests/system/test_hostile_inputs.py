@@ -882,3 +882,18 @@ def test_a_flipped_byte_in_the_cache_index_is_detected_and_the_source_read_again
     table = pd.read_csv(tmp_path / "out" / "top_terms_by_outlet.csv", dtype=str)
     assert set(table["group"]) == {"unstated-A", "unstated-B"}
     assert indexes[0].read_bytes().count(b"unstated-A") == 1  # the index written again, whole
+
+
+@pytest.mark.parametrize("extreme", ["0001-01-01", "2999-12-31"])
+def test_time_series_over_an_extreme_date_is_refused_in_one_line_not_run_for_hours(tmp_path, capsys, extreme):
+    """One mistyped date among 2024's articles made ``[time] freq = "day"`` draw 739,000 daily
+    periods (killed after 4 minutes); the span is counted before anything runs."""
+    docs = [(f"v{i}", "vi", TINY_VI) for i in range(3)] + [("e1", "en", TINY_EN)]
+    study = write_study(tmp_path, docs, {"date": ["2024-04-01", "2024-04-02", extreme, "2024-04-03"]})
+    set_study(study, STUDY.format(output="out") + '[time]\nfreq = "day"\nby = "language"\nmeasures = ["frames"]\n')
+    start = time.monotonic()
+    line = fails_cleanly(study, capsys, "[time] freq = 'day' makes", f"{extreme} (document v2)", stage="design")
+    assert time.monotonic() - start < 60 and "correct a mistyped date" in line
+    set_study(study, STUDY.format(output="out") + '[time]\nfreq = "month"\nby = "language"\nmeasures = ["frames"]\n')
+    if extreme.startswith("2999"):  # 11,600 months: still too many, and the fix names the date
+        fails_cleanly(study, capsys, "[time] freq = 'month' makes", "correct a mistyped date", stage="design")
