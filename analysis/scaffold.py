@@ -301,7 +301,11 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         mapping = (
             {**{k: v for k, v in sources.NEWSPLEASE_COLUMNS.items()}, "doc_id": "doc_id"}
             if kind == "newsplease"
-            else {k: k for k in ("doc_id", "text", "title", "date", "outlet", "url")}
+            else {
+                k: k
+                for k in ("doc_id", "text", "title", "date", "outlet", "url", "language")
+                if k != "language" or "language" in header  # <html lang> when the pages declare it
+            }
         )
     text_column = mapping["text"]
     if not any(has_letters(r.get(text_column, "")) for r in rows):

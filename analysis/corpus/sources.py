@@ -91,7 +91,7 @@ from ..study.settings import Study
 log = logging.getLogger("analysis")
 
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
-READER_VERSION = "3"
+READER_VERSION = "4"  # 4: an HTML page's <html lang> is its language
 
 #: The toolkit's column names that ``[corpus.columns]`` may map.
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
@@ -742,7 +742,29 @@ def iter_newsplease(folder: Path, encoding: str, text_key: str = "maintext") -> 
         yield Record(str(path), fields)
 
 
-def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3})\b", re.IGNORECASE)
+_CONTENT_LANGUAGE = re.compile(
+    r"<meta\b[^>]*?http-equiv\s*=\s*[\"']?content-language[\"']?[^>]*?\bcontent\s*=\s*[\"']?\s*([A-Za-z]{2,3})\b",
+    re.IGNORECASE,
+)
+
+
+def html_language(page: str) -> str:
+    """The language a saved page declares: ``<html lang="vi-VN">``, else ``<meta
+    http-equiv="Content-Language" content="en">`` (the primary subtag, lower case; "" if neither).
+    Only the page's first 64 KB are searched (the declarations are in its head).
+
+    >>> html_language('<!DOCTYPE html><html class="x" lang="vi-VN"><head>'), html_language("<html><body>")
+    ('vi', '')
+    >>> html_language('<html><head><meta http-equiv="Content-Language" content="en-GB">')
+    'en'
+    """
+    head = page[:65536]
+    found = _HTML_LANG.search(head) or _CONTENT_LANGUAGE.search(head)
+    return found.group(1).lower() if found else ""
+
+
+def iter_html(folder: Path, encoding: str, language: str = "") -> Iterator[Record]:
     """One record per HTML page: main text, title, date and sitename by trafilatura.
 
     Offline: the page's bytes are given to ``trafilatura.bare_extraction`` (nothing is fetched),
@@ -751,7 +773,8 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
     Each extraction is logged (characters of main text kept); a page without main text is an
     error naming it. ``doc_id`` is the file's stem; title, date (as trafilatura gives it, ISO),
     sitename (also the outlet, or the host name when the page names no site) and url become
-    columns.
+    columns, and the page's declared language (:func:`html_language`) the column ``language``
+    unless the study gives the source its ``language`` (a site template may declare the wrong one).
     """
     import trafilatura
 
@@ -772,6 +795,7 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
             )
         name = str(path.relative_to(folder))
         sitename = _plain_value(found.sitename)
+        declared = "" if language else html_language(page)
         log.info(
             "html: %s -> %d characters of main text, title %r, date %r",
             name,
@@ -790,6 +814,7 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
                 "sitename": sitename,
                 "outlet": sitename or _plain_value(found.hostname),
                 "url": _plain_value(found.url),
+                **({"language": declared} if declared else {}),  # <html lang>; else the source's language
             },
         )
 
@@ -834,7 +859,7 @@ def _records_at(source: Source, path: Path) -> Iterator[Record]:
     return (
         iter_newsplease(path, source.encoding, source.mapping["text"])
         if source.kind == "newsplease"
-        else iter_html(path, source.encoding)
+        else iter_html(path, source.encoding, source.language)
     )
 
 
