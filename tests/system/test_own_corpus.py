@@ -5,7 +5,7 @@ HTML pages) -> ``python -m analysis init`` -> the stages -> the appendix.
 The corpus is made of the seed articles' paragraphs (12 documents, two outlets a language, dated
 over three weeks). Every stage runs on the CSV export; on the other forms ``init``, ``validate``,
 ``prepare`` and ``design`` run (the design stage once read the seed corpus's metadata for any
-study not given as a folder), then the appendix. Resamples and topic fits are cut down so the
+study not given as a folder). Resamples and topic fits are cut down so the
 module stays fast; what is checked is that each stage runs on the study ``init`` wrote and writes
 what it declares, not the statistics (tested in their own modules).
 """
@@ -150,15 +150,15 @@ def test_every_stage_runs_on_a_study_init_wrote_for_a_csv_export(tmp_path):
 
 
 @pytest.mark.parametrize("form", ["jsonl", "parquet", "newsplease", "html"])
-def test_init_validate_prepare_design_and_appendix_on_every_other_form(tmp_path, form):
+def test_init_validate_prepare_and_design_on_every_other_form(tmp_path, form):
     study, settings = init(tmp_path, form)
     assert settings["corpus"]["languages"] == ["vi", "en"] and "outlet" in settings["frequencies"]["group_by"]
     assert {"compare", "time", "model"} <= set(settings)
-    for stage in ("validate", "prepare", "design", "manifest", "appendix"):
+    for stage in ("validate", "prepare", "design"):
         run(study, stage)
     out = tmp_path / "figures" / "mystudy"
     contrasts = pd.read_csv(out / "design_contrasts.csv")
     assert set(contrasts["contrast"]) == {"vi-vs-en"}
-    assert (out / "model_frames.csv").is_file() and (out / "appendix.tex").is_file()
+    assert (out / "model_frames.csv").is_file() and (out / "time_series.csv").is_file()
     summary = pd.read_csv(out / "corpus_summary.csv", dtype=str, keep_default_na=False)
     assert summary.set_index(["language", "outlet"]).loc[("all", "all"), "documents"] == "12"
