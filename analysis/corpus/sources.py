@@ -90,6 +90,9 @@ from ..study.settings import Study
 
 log = logging.getLogger("analysis")
 
+#: Half of a UTF-16 pair: JSON can write one (``"\\ud800"``), UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
 READER_VERSION = "4"  # 4: an HTML page's <html lang> is its language
 
@@ -609,6 +612,26 @@ def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0, text_
         yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
 
 
+def _parquet_batches_read(parquet, batch_size: int, where: str, rows_read) -> Iterator:
+    """``parquet.iter_batches``, a damaged page (bad compression, cut short, a wrong checksum)
+    one line naming the file and the rows read before it, not pyarrow's traceback."""
+    import pyarrow as pa
+
+    batches = parquet.iter_batches(batch_size=batch_size)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                where,
+                f"damaged Parquet data after record {rows_read()} ({str(exc).splitlines()[0]})",
+                "write the Parquet file again from the source (pandas to_parquet / pyarrow)",
+            ) from None
+        yield batch
+
+
 def parquet_batches(
     path: Path, *, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()
 ) -> Iterator[Batch]:
@@ -640,7 +663,7 @@ def parquet_batches(
                 f"text column '{field.name}' is of type {str(field.type).split('<')[0]}, not strings",
                 "store one article text per row, as a string column",
             )
-    for batch in parquet.iter_batches(batch_size=batch_size):
+    for batch in _parquet_batches_read(parquet, batch_size, where, lambda: number):
         values = []
         for name, column in zip(batch.schema.names, batch.columns):
             if _binary(column.type):  # bytes: decoded as UTF-8, strictly (never their Python repr)
@@ -905,6 +928,14 @@ def admit(
     if not doc_id:
         raise InputError(record.where, "empty doc_id", "give every document an id")
     for column, value in meta.items():
+        half = _SURROGATE.search(value)
+        if half:
+            raise InputError(
+                record.where,
+                f"lone surrogate U+{ord(half.group()):04X} in column '{column}' of doc_id '{doc_id}' "
+                f"(offset {half.start()}): half a character, such as the JSON escape \\ud800",
+                "re-export the table as valid UTF-8",
+            )
         found = _CONTROL.search(value)
         if found:
             raise InputError(
@@ -932,6 +963,14 @@ def admit(
             record.where,
             f"binary text for doc_id '{doc_id}' (NUL character at offset {text.index(chr(0))})",
             "give the article's plain text",
+        )
+    half = _SURROGATE.search(text)
+    if half:
+        raise InputError(
+            record.where,
+            f"lone surrogate U+{ord(half.group()):04X} in the text of doc_id '{doc_id}' (offset "
+            f"{half.start()}): half a character, such as the JSON escape \\ud800",
+            "re-export the text as valid UTF-8",
         )
     return _Admitted(doc_id, language, text, meta, record.where, "")
 
@@ -1432,6 +1471,13 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
         codes = [fallback] * len(ids)
     columns["language"] = codes
     if isinstance(texts, (list, tuple)):
+        if _SURROGATE.search("".join(texts)):  # a JSON escape of half a character: named by admit
+            admit(
+                batch.record(where, next(i for i, t in enumerate(texts) if _SURROGATE.search(t))),
+                source,
+                languages=languages,
+                mapping=mapping,
+            )
         encoded = list(map(str.encode, texts))
         sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         empty = "" in texts or any(map(str.isspace, texts))
@@ -1455,8 +1501,9 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
     if any(map(operator.contains, encoded, repeat(NUL))):
         bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
     for column in columns.values():  # one search over the whole column, then the first cell that has it
-        if _CONTROL.search("\n".join(column)):
-            bad.append(next(i for i, v in enumerate(column) if _CONTROL.search(v)))
+        joined = "\n".join(column)
+        if _CONTROL.search(joined) or _SURROGATE.search(joined):
+            bad.append(next(i for i, v in enumerate(column) if _CONTROL.search(v) or _SURROGATE.search(v)))
     if bad:
         admit(batch.record(where, min(bad)), source, languages=languages, mapping=mapping)
         raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover

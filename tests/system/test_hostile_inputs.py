@@ -897,3 +897,49 @@ def test_time_series_over_an_extreme_date_is_refused_in_one_line_not_run_for_hou
     set_study(study, STUDY.format(output="out") + '[time]\nfreq = "month"\nby = "language"\nmeasures = ["frames"]\n')
     if extreme.startswith("2999"):  # 11,600 months: still too many, and the fix names the date
         fails_cleanly(study, capsys, "[time] freq = 'month' makes", "correct a mistyped date", stage="design")
+
+
+def _table_study(folder: Path, name: str) -> Path:
+    return set_study(
+        folder / "study.toml",
+        f'[corpus]\ntable = "{name}"\n[frequencies]\ngroup_by = ["language"]\n[run]\noutput = "out"\nworkers = 1\n',
+    )
+
+
+@pytest.mark.parametrize("where", ["text", "title"])
+@pytest.mark.parametrize("mixed_keys", [False, True])
+def test_a_lone_surrogate_json_escape_is_one_line(tmp_path, capsys, where, mixed_keys):
+    """``"\\ud800"`` is valid JSON and half a character: once a UnicodeEncodeError traceback."""
+    records = [
+        {"doc_id": "a", "language": "vi", "title": "Tin", "text": TINY_VI},
+        {"doc_id": "b", "language": "en", "title": "News", "text": TINY_EN},
+    ]
+    if mixed_keys:  # read record by record
+        records[1]["section"] = "world"
+    lines = [json.dumps(r, ensure_ascii=True) for r in records]
+    lines[1] = lines[1].replace(
+        '"News"' if where == "title" else '"The two', '"\\ud800News"' if where == "title" else '"\\ud800The two'
+    )
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    study = _table_study(tmp_path, "a.jsonl")
+    column = "the text" if where == "text" else "column 'title'"
+    for stage in ("validate", "prepare"):
+        fails_cleanly(
+            study, capsys, "a.jsonl record 2", f"lone surrogate U+D800 in {column} of doc_id 'b'", stage=stage
+        )
+
+
+def test_a_corrupt_parquet_page_is_one_line(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI * 50, TINY_EN * 50]}).to_parquet(
+        tmp_path / "a.parquet"
+    )
+    data = bytearray((tmp_path / "a.parquet").read_bytes())
+    data[200:400] = bytes(b ^ 0xFF for b in data[200:400])  # inside the first data page
+    (tmp_path / "a.parquet").write_bytes(bytes(data))
+    study = _table_study(tmp_path, "a.parquet")
+    for stage in ("validate", "prepare"):
+        fails_cleanly(
+            study, capsys, "a.parquet: damaged Parquet data after record 0", "write the Parquet file again", stage=stage
+        )
