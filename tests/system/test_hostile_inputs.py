@@ -943,3 +943,72 @@ def test_a_corrupt_parquet_page_is_one_line(tmp_path, capsys):
         fails_cleanly(
             study, capsys, "a.parquet: damaged Parquet data after record 0", "write the Parquet file again", stage=stage
         )
+
+
+# ------------------------------------------------------------------------------------- Dask
+
+
+@pytest.mark.parametrize("address", ["my cluster", "tcp://host:99999", "http://x:8786", "tcp://"])
+def test_a_scheduler_that_is_not_an_address_is_refused_when_the_study_is_read(tmp_path, capsys, address):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output="out") + f'scheduler = "{address}"\n')
+    fails_cleanly(study, capsys, "[run] scheduler", "is not a scheduler address (tcp://host:8786)")
+
+
+def _silent_port():
+    """A listening socket that accepts and never speaks: what an HTTP server is to a Dask client,
+    which never sends a request first."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, held
+
+
+def test_a_port_that_never_answers_as_a_scheduler_is_one_line_in_bounded_time(tmp_path, capsys, monkeypatch):
+    """Dask's client timeout covers the connection, not the handshake: such a port hung the run
+    (killed at 150 s). The handshake is awaited with a timeout (shortened here)."""
+    pytest.importorskip("distributed")
+    from analysis.text import prepare
+
+    monkeypatch.setattr(prepare, "SCHEDULER_TIMEOUT", 1)
+    monkeypatch.setattr(prepare.probe_scheduler, "__defaults__", (1,))
+    server, held = _silent_port()
+    try:
+        study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+        port = server.getsockname()[1]
+        set_study(study, STUDY.format(output="out") + f'scheduler = "tcp://127.0.0.1:{port}"\n')
+        start = time.monotonic()
+        status, err = run_cli(study, capsys, "prepare")
+        assert status == 2 and "Traceback" not in err and time.monotonic() - start < 60
+        assert "did not answer as a Dask scheduler within 1 s" in err and len(err.splitlines()) == 1
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+
+
+def test_a_scheduler_without_workers_is_one_line(tmp_path, capsys, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from analysis.text import prepare
+
+    monkeypatch.setattr(prepare, "SCHEDULER_TIMEOUT", 2)
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://", dashboard_address=None) as cluster:
+        study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+        set_study(study, STUDY.format(output="out") + f'scheduler = "{cluster.scheduler_address}"\n')
+        status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err
+    assert "has no worker after 2 s" in err and "dask worker" in err
