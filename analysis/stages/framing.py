@@ -134,8 +134,12 @@ def _frames(
     annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels, outlets=None
 ) -> tuple[pd.DataFrame, list[Result]]:
     s, by = study.framing, study.framing.compare_by
-    units = frame_salience(annotations, codebook, study.units.kind, window=study.units.window, min_hits=s.min_hits)
-    docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits)
+    # The written tables keep their columns (per 100 sentences only where languages are compared, below).
+    per_sentence = ["sentences", "per_100_sentences"]
+    units = frame_salience(
+        annotations, codebook, study.units.kind, window=study.units.window, min_hits=s.min_hits
+    ).drop(columns=per_sentence)
+    docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits).drop(columns=per_sentence)
     # Across languages the rate is hits per 100 sentences (a Vietnamese translation has
     # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
     # Vietnamese for every frame; sentences survive translation). Within a language, per 1,000 tokens.
