@@ -303,3 +303,18 @@ def test_init_looks_into_newsplease_site_subfolders(tmp_path):
     settings = tomllib.loads(study.read_text(encoding="utf-8"))
     assert settings["corpus"]["newsplease"] == "np" and settings["corpus"]["languages"] == ["vi", "en"]
     assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def test_a_table_without_an_outlet_column_runs_prepare_and_frequencies(tmp_path, capsys):
+    """The corpus summary groups by outlet: a table without one is one group '(no outlet column)'
+    (as in the folder form), once a KeyError traceback in the prepare stage."""
+    pd.DataFrame({"id": ["a", "b"], "lang": ["vi", "en"], "content": [TINY_VI, TINY_EN]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    study = tmp_path / "t.toml"
+    assert main(["init", "--table", str(tmp_path / "t.csv"), "--study", str(study)]) == 0
+    for stage in ("prepare", "frequencies"):
+        assert main([stage, "--study", str(study), "--quiet"]) == 0
+    summary = pd.read_csv(tmp_path / "figures" / "t" / "corpus_summary.csv", dtype=str)
+    assert set(summary["outlet"]) == {"(no outlet column)", "all"}
+    assert "no 'outlet' column in the corpus" in capsys.readouterr().err

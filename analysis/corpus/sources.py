@@ -1682,6 +1682,21 @@ def read_sources(study, spill: bool = True) -> Corpus:
         )
         del frames
         docvars = docvars.set_index("doc_id", drop=False)
+        for column in folder_form.OPTIONAL_GROUP_COLUMNS:
+            # As in the folder form: a grouping column the defaults use (outlet, event) that no
+            # source has is one group saying so, not a KeyError in the corpus summary.
+            if column not in docvars.columns:
+                docvars[column] = folder_form.missing_column_label(column)
+                named = {*study.frequencies.group_by, *study.framing.keyness_within, *study.topics.prevalence_by}
+                if (column == "outlet" or column in named) and (str(study.source), column) not in folder_form._WARNED:
+                    folder_form._WARNED.add((str(study.source), column))
+                    log.warning(
+                        "%s: no '%s' column in the corpus; tables by %s show one group '%s'",
+                        study.source,
+                        column,
+                        column,
+                        folder_form.missing_column_label(column),
+                    )
         documents.attach(docvars)
         corpus = finish_corpus(Corpus(documents, docvars, hashes, records), study)
     except BaseException:
