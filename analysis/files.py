@@ -187,6 +187,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 #: Errors that mean "this folder cannot take the output" (not a bug): full, read-only, no permission.
 _UNWRITABLE = {
+    errno.EISDIR,  # a file to replace is a folder (a cache entry replaced by one)
     errno.ENOSPC,
     errno.EROFS,
     errno.EACCES,
@@ -209,6 +210,7 @@ def unwritable(folder: Path, exc: OSError) -> InputError:
         errno.EROFS: "the file system is read-only",
         errno.EACCES: "no permission to write there",
         errno.EPERM: "no permission to write there",
+        errno.EISDIR: f"'{Path(exc.filename2 or exc.filename or '').name}' there is a folder, not a file: remove it",
     }.get(exc.errno, exc.strerror or str(exc))
     return InputError(
         folder,

@@ -984,6 +984,46 @@ def record_sha256(meta: dict, text_sha: str) -> str:
 # ------------------------------------------------------------------------------- reading
 
 
+def _cache_unwritable(folder: Path, exc: OSError) -> InputError:
+    """A cache folder that cannot be written (full, read-only, no permission, an entry that is a
+    folder): one line naming it, as :func:`analysis.files.unwritable` says it for outputs."""
+    import errno
+
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "no permission to write there",
+        errno.EPERM: "no permission to write there",
+        errno.EISDIR: "a cache entry is a folder",
+    }.get(exc.errno, exc.strerror or str(exc))
+    return InputError(
+        folder,
+        f"cannot write the cache ({reason})",
+        "free space, make [run] cache writable or point it at another folder (it is safe to delete), then run again",
+    )
+
+
+def _cache_writes(method):
+    """A :class:`_PackWriter` method whose file-system error removes the temporary pack and
+    becomes :func:`_cache_unwritable` (no traceback, no leftover temporary files)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            folder = self.target.parent if self.target is not None else Path(".")
+            try:
+                self.abort()
+            except OSError:
+                pass
+            raise _cache_unwritable(folder, exc) from None
+
+    return wrapped
+
+
 class _PackWriter:
     """Appends texts to a temporary pack; :meth:`commit` renames it (and its index) into place.
 
@@ -1001,22 +1041,28 @@ class _PackWriter:
         self._arrow = None
         self._made: list[Path] = []  # folders this writer created (removed again on abort)
         if target is not None:
-            for folder in reversed([target.parent, *target.parent.parents]):
-                if not folder.exists():
-                    folder.mkdir()
-                    self._made.append(folder)
-            self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
-            self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
-            self._index_tmp = self._tmp.with_suffix(".index.tmp")
-            self._index = open(
-                self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {})
-            )  # noqa: SIM115
+            self._open(target, kind)
 
+    @_cache_writes
+    def _open(self, target: Path, kind: str) -> None:
+        for folder in reversed([target.parent, *target.parent.parents]):
+            if not folder.exists():
+                folder.mkdir()
+                self._made.append(folder)
+        self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
+        self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
+        self._index_tmp = self._tmp.with_suffix(".index.tmp")
+        self._index = open(
+            self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {})
+        )  # noqa: SIM115
+
+    @_cache_writes
     def add_index(self, line: str) -> None:
         if self._index is not None:
             self._index.write(line)
 
+    @_cache_writes
     def add_batch(self, batch) -> None:
         """One :class:`pyarrow.RecordBatch` of the Arrow index (same schema every time)."""
         if self._index is None:
@@ -1031,6 +1077,7 @@ class _PackWriter:
         start, length = self.add_bytes(text.encode("utf-8", "surrogatepass"))
         return start, length
 
+    @_cache_writes
     def add_bytes(self, data: bytes) -> tuple[int, int]:
         start = self.offset
         if self._handle is not None:
@@ -1038,6 +1085,7 @@ class _PackWriter:
         self.offset += len(data)
         return start, len(data)
 
+    @_cache_writes
     def add_parts(self, parts: list[bytes], total: int) -> int:
         """Append ``parts`` (``total`` bytes) in one call; return the offset of the first."""
         start = self.offset
@@ -1047,11 +1095,16 @@ class _PackWriter:
         return start
 
     def _close(self) -> None:
+        if getattr(self, "_closed", False):  # commit closed them, then failed: abort must not close again
+            return
+        self._closed = True
         self._handle.close()
         if self._arrow is not None:
             self._arrow.close()
-        self._index.close()
+        if self._index is not None:
+            self._index.close()
 
+    @_cache_writes
     def commit(self) -> None:
         if self._handle is None:
             return
@@ -1066,10 +1119,13 @@ class _PackWriter:
         os.replace(check_tmp, check)
 
     def abort(self) -> None:
-        if self._handle is not None:
-            self._close()
-            self._tmp.unlink(missing_ok=True)
-            self._index_tmp.unlink(missing_ok=True)
+        if self.target is not None:
+            if self._handle is not None:
+                self._close()
+                self._handle = None  # aborted once: a second abort only tidies
+            for tmp in (getattr(self, "_tmp", None), getattr(self, "_index_tmp", None)):
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
             for folder in reversed(self._made):
                 try:
                     folder.rmdir()

@@ -1012,3 +1012,61 @@ def test_a_scheduler_without_workers_is_one_line(tmp_path, capsys, monkeypatch):
         status, err = run_cli(study, capsys, "prepare")
     assert status == 2 and "Traceback" not in err
     assert "has no worker after 2 s" in err and "dask worker" in err
+
+
+# ------------------------------------------------------------------------------ the cache
+
+
+@pytest.mark.parametrize(
+    "code, reason, nth", [(errno.EACCES, "no permission to write there", 1), (errno.ENOSPC, "the disk is full", 2)]
+)
+def test_an_unwritable_cache_while_reading_a_table_is_one_line_and_leaves_no_temporary_pack(
+    tmp_path, capsys, monkeypatch, code, reason, nth
+):
+    """A read-only or full cache while a table's texts go to their pack: once an OSError traceback
+    that left megabytes of temporary packs behind."""
+    import builtins
+
+    import pandas as pd
+
+    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI, TINY_EN]}).to_csv(
+        tmp_path / "a.csv", index=False
+    )
+    study = _table_study(tmp_path, "a.csv")
+    real_open, opened = builtins.open, []
+
+    def refusing(path, *args, **kwargs):
+        if str(path).endswith(".tmp") and "texts" in str(path):
+            opened.append(path)
+            if len(opened) >= nth:  # 1: the pack itself; 2: its index
+                raise OSError(code, os.strerror(code), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "open", refusing, raising=False)
+    status, err = run_cli(study, capsys, "prepare")
+    lines = [line for line in err.splitlines() if not line.startswith("WARNING ")]
+    assert status == 2 and "Traceback" not in err and len(lines) == 1, err
+    assert lines[0].startswith(f"error: {tmp_path / '.cache' / 'texts'}: cannot write the cache ({reason})")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and ".cache" in p.parts], "temporary packs left"
+
+
+@pytest.mark.parametrize("entry", ["prepared", "pack"])
+def test_a_cache_entry_replaced_by_a_folder_is_one_line(tmp_path, capsys, entry):
+    import pandas as pd
+
+    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI, TINY_EN]}).to_csv(
+        tmp_path / "a.csv", index=False
+    )
+    study = _table_study(tmp_path, "a.csv")
+    assert run_cli(study, capsys, "prepare")[0] == 0
+    if entry == "prepared":
+        target = next(p for p in (tmp_path / ".cache" / "prepared").rglob("*.json") if "learned" not in p.name)
+        fragment = "there is a folder, not a file: remove it"
+    else:
+        target = next((tmp_path / ".cache" / "texts").glob("*.pack"))
+        fragment = "cannot write the cache (a cache entry is a folder)"
+    target.unlink()
+    target.mkdir()
+    status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err and fragment in err, err
+    assert not list((tmp_path / ".cache").rglob("*.tmp"))
