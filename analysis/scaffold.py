@@ -311,7 +311,8 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
     if not any(has_letters(r.get(text_column, "")) for r in rows):
         raise InputError(
             path,
-            f"the text column '{text_column}' holds no letters in the first {len(rows)} records (numbers or empty cells)",
+            f"the text column '{text_column}' holds no letters in the first {len(rows)} records "
+            "(numbers or empty cells)",
             "export the article texts in a column of their own (text, body, nội dung ...) and run init again",
         )
     if "language" in mapping:
@@ -519,7 +520,7 @@ def study_text(detected: Detected, name: str) -> str:
         "no_above = 0.8               # ... and in at most 80% of units",
         "keep_n = 0                   # then the keep_n most frequent (0 = all)",
         "max_iterations = 1000        # at most this many Gibbs iterations per fit",
-        "tolerance = 0.001            # stop when the log-likelihood per token of a window beats the one before by less",
+        "tolerance = 0.001            # stop when a window's log-likelihood per token beats the last by less",
         "window = 100                 # Gibbs iterations per convergence window",
         'alpha = "symmetric"          # symmetric | asymmetric | "0.1" (gensim also: auto)',
         'eta = "symmetric"            # symmetric | "0.01" (gensim also: auto)',
@@ -618,7 +619,7 @@ def design_lines(detected: Detected) -> list[str]:
             'family = "quasipoisson"      # quasipoisson | negbin',
             f'cluster = {cluster:<18} # clustered standard errors by this column ("" = none)',
             'exposure = "sentences"       # offset log(sentences) | log(tokens)',
-            f"mixed = {'true' if outlet else 'false'}{'':<13} # also a random intercept by cluster, with enough clusters",
+            f"mixed = {'true' if outlet else 'false'}{'':<13} # also a random intercept by cluster (enough clusters)",
             "min_clusters = 5",
             "min_docs = 20                # fewer documents: every row flagged too small",
             "topics = false               # true = topic prevalence on the same formula (needs the topics stage)",

@@ -1738,13 +1738,12 @@ def read_sources(study, spill: bool = True) -> Corpus:
         )
         del frames
         docvars = docvars.set_index("doc_id", drop=False)
-        for column in folder_form.OPTIONAL_GROUP_COLUMNS:
-            # As in the folder form: a grouping column the defaults use (outlet, event) that no
-            # source has is one group saying so, not a KeyError in the corpus summary.
+        for column in ("outlet",):
+            # As in the folder form: the corpus summary's grouping column, when no source has it,
+            # is one group saying so, not a KeyError (other absent columns are the stages' to skip).
             if column not in docvars.columns:
                 docvars[column] = folder_form.missing_column_label(column)
-                named = {*study.frequencies.group_by, *study.framing.keyness_within, *study.topics.prevalence_by}
-                if (column == "outlet" or column in named) and (str(study.source), column) not in folder_form._WARNED:
+                if (str(study.source), column) not in folder_form._WARNED:
                     folder_form._WARNED.add((str(study.source), column))
                     log.warning(
                         "%s: no '%s' column in the corpus; tables by %s show one group '%s'",
