@@ -62,6 +62,10 @@ frequencies: ## term counts, TF-IDF, bigrams, KWIC tables and charts
 framing: ## codebook coverage, frame and actor salience, tests, keyness, similarity
 topics: ## LDA per language and joint, K selection, prevalence, cross-lingual alignment
 validation: ## with [validation]: coding sample and coder sheets; with its codes, agreement, accuracy, corrected comparison
+equivalence: ## codebook audit; with [equivalence] parallel, the instrument checked on translations
+design: ## with [[compare]], [time] or [model]: contrasts, time series, count models
+.PHONY: manifest
+manifest: $(OUT)/manifest.json ## input, setting, package and output hashes (manifest.json)
 
 help: ## list targets and variables
 	@echo "usage: make [target] [STUDY=path/to/study.toml]"

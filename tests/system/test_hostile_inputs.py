@@ -1070,3 +1070,13 @@ def test_a_cache_entry_replaced_by_a_folder_is_one_line(tmp_path, capsys, entry)
     status, err = run_cli(study, capsys, "prepare")
     assert status == 2 and "Traceback" not in err and fragment in err, err
     assert not list((tmp_path / ".cache").rglob("*.tmp"))
+
+
+def test_make_help_lists_every_stage():
+    """``make help`` lists the targets with a ``##`` comment: design, equivalence and manifest were missing."""
+    import re
+
+    helped = set(re.findall(r"(?m)^([a-z][a-z-]*):.*## ", (ROOT / "Makefile").read_text(encoding="utf-8")))
+    from analysis.study.outputs import STAGE_ORDER
+
+    assert {*STAGE_ORDER, "manifest", "appendix", "all", "clean", "test"} <= helped
