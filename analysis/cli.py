@@ -52,6 +52,10 @@ def _validate(study, args):
     # remove whole), found now without segmenting anything: every text still on disk (a folder
     # corpus; a table source's texts are not kept when validating).
     readable = [d for d in corpus.documents if not isinstance(d, PackedDocument) or d.pack]
+    if study.equivalence.parallel:  # the translated sample: en.txt and vi.txt, line-aligned (the stage reads it so)
+        from .corpus.folder import read_parallel
+
+        read_parallel(study.path(study.equivalence.parallel))
     preparation = load_preparation(study)
     check_documents(readable, preparation)
     raise_all(

@@ -1080,3 +1080,13 @@ def test_make_help_lists_every_stage():
     from analysis.study.outputs import STAGE_ORDER
 
     assert {*STAGE_ORDER, "manifest", "appendix", "all", "clean", "test"} <= helped
+
+
+def test_validate_refuses_a_parallel_sample_without_vi_txt(tmp_path, capsys):
+    """``validate`` said ok to an ``[equivalence] parallel`` folder holding only en.txt; the
+    equivalence stage then stopped. It reads the sample as the stage does."""
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    (tmp_path / "parallel").mkdir()
+    (tmp_path / "parallel" / "en.txt").write_text("China and Vietnam agreed.\n", encoding="utf-8")
+    set_study(study, STUDY.format(output="out") + '[equivalence]\nparallel = "parallel"\n')
+    fails_cleanly(study, capsys, "parallel/vi.txt: file not found in the parallel sample folder")
