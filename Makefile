@@ -22,7 +22,7 @@ STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
 # Every module: the fragment lists each stage's code from the package's imports (outputs.stage_code).
 $(STUDY_MK): $(STUDY) $(wildcard analysis/*.py analysis/*/*.py)
 	@mkdir -p $(dir $@)
-	@$(PYTHON) -m analysis.study.makefile --study $(STUDY) > $@.tmp && mv $@.tmp $@
+	@$(PYTHON) -m analysis.study.makefile --study $(STUDY) > $@.$$$$.tmp && mv $@.$$$$.tmp $@
 include $(STUDY_MK)
 
 all: $(OUT)/manifest.json $(APPENDIX_OUTPUTS) ## run every stage of the study (default: the seed corpus) into figures/
@@ -68,6 +68,10 @@ topics: ## LDA per language and joint, K selection, prevalence, cross-lingual al
 validation: ## with [validation]: coding sample and coder sheets; with its codes, agreement, accuracy, corrected comparison
 explore: ## explorer.html: concepts and frames vi vs en, their patterns and sentences, frames by outlet, topics (one self-contained page)
 robustness: ## with [robustness]: headline vi-en comparisons across the grid of choices (specification curves, verdicts)
+equivalence: ## codebook audit; with [equivalence] parallel, the instrument checked on translations
+design: ## with [[compare]], [time] or [model]: contrasts, time series, count models
+.PHONY: manifest
+manifest: $(OUT)/manifest.json ## input, setting, package and output hashes (manifest.json)
 
 help: ## list targets and variables
 	@echo "usage: make [target] [STUDY=path/to/study.toml]"

@@ -54,6 +54,10 @@ def _validate(study, args):
     # remove whole), found now without segmenting anything: every text still on disk (a folder
     # corpus; a table source's texts are not kept when validating).
     readable = [d for d in corpus.documents if not isinstance(d, PackedDocument) or d.pack]
+    if study.equivalence.parallel:  # the translated sample: en.txt and vi.txt, line-aligned (the stage reads it so)
+        from .corpus.folder import read_parallel
+
+        read_parallel(study.path(study.equivalence.parallel))
     preparation = load_preparation(study)
     check_documents(readable, preparation)
     raise_all(
@@ -240,6 +244,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")
     parser.add_argument("--folder", default="", help="init: the corpus folder (metadata.csv, news-please JSON or HTML)")
+    parser.add_argument(
+        "--parallel",
+        default="",
+        help="init: a translated sample folder (line-aligned en.txt, vi.txt) for [equivalence]",
+    )
     parser.add_argument("--quiet", action="store_true", help="warnings and errors only (no progress, no stage line)")
     parser.add_argument("--verbose", action="store_true", help="also every file written and each step's details")
     return parser

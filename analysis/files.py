@@ -27,7 +27,7 @@ import pandas as pd
 
 from .errors import InputError
 from .study.settings import Study, parse_study, raise_all, study_toml
-from .paper.tables import to_csv, to_latex, to_markdown
+from .paper.tables import neutralise_formulas, restore_formulas, to_csv, to_latex, to_markdown
 
 log = logging.getLogger("analysis")
 
@@ -187,6 +187,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 #: Errors that mean "this folder cannot take the output" (not a bug): full, read-only, no permission.
 _UNWRITABLE = {
+    errno.EISDIR,  # a file to replace is a folder (a cache entry replaced by one)
     errno.ENOSPC,
     errno.EROFS,
     errno.EACCES,
@@ -209,6 +210,7 @@ def unwritable(folder: Path, exc: OSError) -> InputError:
         errno.EROFS: "the file system is read-only",
         errno.EACCES: "no permission to write there",
         errno.EPERM: "no permission to write there",
+        errno.EISDIR: f"'{Path(exc.filename2 or exc.filename or '').name}' there is a folder, not a file: remove it",
     }.get(exc.errno, exc.strerror or str(exc))
     return InputError(
         folder,
@@ -276,6 +278,7 @@ def xlsx_bytes(table: pd.DataFrame, *, sheet: str = "codes") -> bytes:
 
     import openpyxl
 
+    table = neutralise_formulas(table)  # openpyxl stores a text starting with "=" as a formula
     book = openpyxl.Workbook()
     ws = book.active
     ws.title = sheet
@@ -326,8 +329,8 @@ def read_coding_sheet(path: Path) -> pd.DataFrame:
             book.close()
             if not rows:
                 raise InputError(path, "the sheet is empty", "use the sheet as it was sent out, filled in")
-            return pd.DataFrame(rows[1:], columns=rows[0], dtype=object)
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            return restore_formulas(pd.DataFrame(rows[1:], columns=rows[0], dtype=object))
+        return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
     except InputError:
         raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError, pd.errors.ParserError, zipfile.BadZipFile) as exc:

@@ -34,9 +34,27 @@ from .errors import InputError
 from .study.settings import MIN_GROUP_DOCS
 from .topics.lda import suggest_topic_settings
 
-#: Common export names of each toolkit column, in order of preference (compared lower-cased).
+#: Common export names of each toolkit column, in order of preference: English and Vietnamese
+#: exports (``mã bài``, ``ngôn ngữ``, ``tên báo``, ``ngày đăng``, ``tiêu đề``, ``nội dung``). A
+#: header is compared NFC-lower-cased with spaces and hyphens as ``_`` (:func:`header_key`), then
+#: with its diacritics stripped (``ngay_dang`` typed without tone marks is ``ngày đăng``).
 ALIASES: dict[str, tuple[str, ...]] = {
-    "doc_id": ("doc_id", "id", "stories_id", "story_id", "article_id", "guid", "uuid", "key", "ma"),
+    "doc_id": (
+        "doc_id",
+        "id",
+        "stories_id",
+        "story_id",
+        "article_id",
+        "guid",
+        "uuid",
+        "key",
+        "mã_bài",
+        "mã_bài_viết",
+        "mã_tin",
+        "mã_số",
+        "mã",
+        "id_bài",
+    ),
     "text": (
         "text",
         "maintext",
@@ -47,10 +65,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "fulltext",
         "story_text",
         "article_text",
-        "noi_dung",
-        "noidung",
+        "nội_dung",
+        "nộidung",
+        "nội_dung_bài",
+        "nội_dung_bài_viết",
+        "văn_bản",
+        "toàn_văn",
     ),
-    "language": ("language", "lang", "language_code", "ngon_ngu"),
+    "language": ("language", "lang", "language_code", "ngôn_ngữ"),
     "date": (
         "date",
         "publish_date",
@@ -60,8 +82,12 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "pub_date",
         "published_at",
         "datetime",
-        "ngay",
-        "ngay_dang",
+        "ngày_đăng",
+        "ngày_xuất_bản",
+        "ngày_đăng_bài",
+        "thời_gian_đăng",
+        "ngày",
+        "thời_gian",
     ),
     "outlet": (
         "outlet",
@@ -74,10 +100,16 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "site",
         "domain",
         "newspaper",
-        "bao",
+        "tên_báo",
+        "báo",
+        "tờ_báo",
+        "cơ_quan_báo",
+        "nguồn",
+        "nguồn_tin",
+        "trang",
     ),
-    "title": ("title", "headline", "tieu_de", "tieude"),
-    "url": ("url", "link", "href", "permalink"),
+    "title": ("title", "headline", "tiêu_đề", "tiêuđề", "tít", "tựa_đề", "đầu_đề"),
+    "url": ("url", "link", "href", "permalink", "đường_dẫn", "liên_kết"),
 }
 SAMPLE = 2000  # records looked at to detect columns
 #: Distinct values kept per column while every record streams past (languages are read over the
@@ -99,27 +131,73 @@ class Detected:
     languages: tuple[str, ...] = ("vi", "en")
     groups: tuple[str, ...] = ("language",)
     has_date: bool = False
+    date_span_days: int = 0  # last minus first date among the sampled records (0: one day or none)
+    parallel: str = ""  # [equivalence] parallel: a translated sample's folder, relative to the study
     notes: list[str] = field(default_factory=list)
 
 
+def header_key(name: str) -> str:
+    """A header as compared with :data:`ALIASES`: NFC, lower case, spaces and hyphens as ``_``.
+
+    >>> header_key("  Ngày  đăng ")
+    'ngày_đăng'
+    """
+    import unicodedata
+
+    return "_".join(unicodedata.normalize("NFC", str(name)).lower().replace("-", " ").split())
+
+
+def strip_marks(key: str) -> str:
+    """``key`` without diacritics (``đ`` as ``d``): the fallback comparison of a header typed without them.
+
+    >>> strip_marks("ngày_đăng")
+    'ngay_dang'
+    """
+    import unicodedata
+
+    key = key.replace("đ", "d").replace("Đ", "D")
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in unicodedata.normalize("NFD", key) if not unicodedata.combining(c))
+    )
+
+
+def has_letters(value) -> bool:
+    """Whether a cell holds a letter (a text column of numbers, dates or nothing holds none)."""
+    return isinstance(value, str) and any(c.isalpha() for c in value)
+
+
 def map_columns(header: list[str], rows: list[dict]) -> tuple[dict[str, str], list[str]]:
-    """Toolkit name -> header name, by :data:`ALIASES`; the text column falls back to the longest.
+    """Toolkit name -> header name, by :data:`ALIASES` (exact key first, then without diacritics);
+    the text column falls back to the column with the longest values that hold letters.
 
     >>> map_columns(["stories_id", "media_name", "body"], [])[0]
     {'doc_id': 'stories_id', 'text': 'body', 'outlet': 'media_name'}
+    >>> map_columns(["Mã bài", "Ngôn ngữ", "Tên báo", "Ngày đăng", "Tiêu đề", "Nội dung"], [])[0]["text"]
+    'Nội dung'
     """
-    lower = {h.lower().strip(): h for h in header}
+    exact: dict[str, str] = {}
+    loose: dict[str, str] = {}
+    for h in header:
+        exact.setdefault(header_key(h), h)
+        loose.setdefault(strip_marks(header_key(h)), h)
     mapping: dict[str, str] = {}
     notes = []
     used = set()
     for name, aliases in ALIASES.items():
-        for alias in aliases:
-            if alias in lower and lower[alias] not in used:
-                mapping[name] = lower[alias]
-                used.add(lower[alias])
+        for table in (exact, loose):
+            for alias in aliases:
+                key = alias if table is exact else strip_marks(alias)
+                if key in table and table[key] not in used:
+                    mapping[name] = table[key]
+                    used.add(table[key])
+                    break
+            if name in mapping:
                 break
     if "text" not in mapping and rows:
-        lengths = {h: sum(len(r.get(h, "")) for r in rows) for h in header if h not in used}
+        lengths = {
+            h: sum(len(r.get(h, "")) for r in rows if has_letters(r.get(h, ""))) for h in header if h not in used
+        }
+        lengths = {h: n for h, n in lengths.items() if n}
         if lengths:
             longest = max(lengths, key=lambda h: (lengths[h], h))
             mapping["text"] = longest
@@ -152,7 +230,7 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
 
     relative = _relative(path, study_root)
     if kind == "folder" and not (path / "metadata.csv").is_file():
-        if any(path.glob("*.json")):
+        if any(p.is_file() for p in path.rglob("*.json")):  # news-please's own layout: a subfolder per site
             kind = "newsplease"
         elif any(p.suffix.lower() in {".html", ".htm"} for p in path.rglob("*")):
             kind = "html"
@@ -177,7 +255,7 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
                 n += 1
         header = list(rows[0]) if rows else []
         detected = Detected("folder", relative, n)
-        detected.has_date = "date" in header
+        detected.has_date, detected.date_span_days = _date_span([r.get("date") for r in rows])
         detected.groups = tuple(
             group_columns(
                 rows,
@@ -215,16 +293,28 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
             if name not in mapping:
                 raise InputError(
                     path,
-                    f"no column looks like the {name}",
+                    f"no column looks like the {name}"
+                    + (" (no column holds letters: numbers or empty cells only)" if name == "text" else ""),
                     f"name it in [corpus.columns] by hand; the columns are: {', '.join(header[:12])}",
                 )
     else:
         mapping = (
             {**{k: v for k, v in sources.NEWSPLEASE_COLUMNS.items()}, "doc_id": "doc_id"}
             if kind == "newsplease"
-            else {k: k for k in ("doc_id", "text", "title", "date", "outlet", "url")}
+            else {
+                k: k
+                for k in ("doc_id", "text", "title", "date", "outlet", "url", "language")
+                if k != "language" or "language" in header  # <html lang> when the pages declare it
+            }
         )
     text_column = mapping["text"]
+    if not any(has_letters(r.get(text_column, "")) for r in rows):
+        raise InputError(
+            path,
+            f"the text column '{text_column}' holds no letters in the first {len(rows)} records "
+            "(numbers or empty cells)",
+            "export the article texts in a column of their own (text, body, nội dung ...) and run init again",
+        )
     if "language" in mapping:
         over_all = distinct.get(mapping["language"])  # every record's value, when the column has few
         languages = sorted(
@@ -244,7 +334,9 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
             detected.languages = (detected.language,)
         else:
             detected.notes.append("language: no language column and the texts look mixed: add one (vi/en) to the table")
-    detected.has_date = "date" in mapping
+    detected.has_date, detected.date_span_days = _date_span(
+        [r.get(mapping["date"]) for r in rows] if "date" in mapping else []
+    )
     exclude = {
         text_column,
         mapping.get("doc_id", ""),
@@ -260,6 +352,22 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         exclude |= set(header) - {mapping.get("outlet", "")}  # news-please / HTML fields are not groups
     detected.groups = tuple(group_columns(rows, outlet, exclude))
     return detected
+
+
+def _date_span(values: list) -> tuple[bool, int]:
+    """(any date?, days from the first to the last) of sampled date cells; unreadable ones are
+    ``validate``'s to name, not init's."""
+    from .corpus.dates import DateError, parse_date
+
+    dates = []
+    for value in values:
+        try:
+            date = None if value is None else parse_date(str(value))
+        except DateError:
+            continue
+        if date is not None:
+            dates.append(date)
+    return (bool(dates), (max(dates) - min(dates)).days if dates else 0)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -320,6 +428,9 @@ def study_text(detected: Detected, name: str) -> str:
             )
         )
     lines.append("dayfirst = true              # a date 3/4/2024 is 3 April (false: 4 March)")
+    lines.append(
+        "drop_duplicates = false      # true = drop near-duplicate copies before counting (first kept, logged)"
+    )
     if detected.columns:
         lines.append("")
         lines.append("[corpus.columns]              # the toolkit's names = the table's columns")
@@ -336,6 +447,9 @@ def study_text(detected: Detected, name: str) -> str:
         'stopwords_vi = ""            # project stopword additions; "" = analysis/resources/stopwords_vi.txt',
         'stopwords_en = ""',
         "lemmatize_en = true          # English terms as lemmas (simplemma)",
+        "learn_boilerplate = true     # lines recurring in many documents of one outlet are site chrome (logged)",
+        "learned_min_documents = 5    # ... in at least this many documents",
+        "learned_min_share = 0.1      # ... and at least this share of the outlet's documents",
         "",
         "[units]",
         (
@@ -355,7 +469,7 @@ def study_text(detected: Detected, name: str) -> str:
         "min_count_bigram = 2         # bigrams seen fewer times are left out",
         "",
         "[run]",
-        'output = "figures"           # folder for every figure and table',
+        f"output = {_toml(output_folder(name))}  # this study's own folder for every figure and table",
         'cache = ".cache"             # prepared documents and text packs (safe to delete)',
         "workers = 0                  # 0 = all cores",
         "seed = 20240403              # every random step has its own seed; this one for the run",
@@ -393,6 +507,7 @@ def study_text(detected: Detected, name: str) -> str:
         "omission_min_count = 2",
         "",
         "[topics]",
+        'engine = "tomotopy"          # tomotopy (collapsed Gibbs, the default) | gensim (online variational Bayes)',
         "k = 0                        # 0 = choose K by coherence and stability over k_range",
         (
             f"k_range = {_toml(suggestion['topics']['k_range'])}  # scaled to "
@@ -404,14 +519,12 @@ def study_text(detected: Detected, name: str) -> str:
         "no_below = 2                 # dictionary: terms in at least 2 units ...",
         "no_above = 0.8               # ... and in at most 80% of units",
         "keep_n = 0                   # then the keep_n most frequent (0 = all)",
-        "passes = 20",
-        "iterations = 400",
-        'alpha = "symmetric"          # symmetric | asymmetric | auto | "0.1"',
-        'eta = "symmetric"            # symmetric | auto | "0.01"',
-        "chunksize = 2000",
-        "eval_every = 0               # 0 = never (evaluation draws random numbers: it changes the fit)",
-        "multicore = false            # true = LdaMulticore: faster, not bit-reproducible",
-        "shuffle = true               # train on a seeded permutation of the units",
+        "max_iterations = 1000        # at most this many Gibbs iterations per fit",
+        "tolerance = 0.001            # stop when a window's log-likelihood per token beats the last by less",
+        "window = 100                 # Gibbs iterations per convergence window",
+        'alpha = "symmetric"          # symmetric | asymmetric | "0.1" (gensim also: auto)',
+        'eta = "symmetric"            # symmetric | "0.01" (gensim also: auto)',
+        '# engine = "gensim" reads its own keys too: passes, iterations, chunksize, eval_every, multicore, shuffle',
         "ldavis = false               # true = also an interactive LDAvis page per model",
         "coherence_topn = 10",
         "stability_min = 0.6          # K with mean matched similarity across seeds below this is not chosen",
@@ -422,8 +535,98 @@ def study_text(detected: Detected, name: str) -> str:
         "bootstrap = 2000",
         'bootstrap_by = "document"    # document (cluster bootstrap) | unit',
         f"cluster = {cluster:<18} # outlets as clusters beside topic prevalence by group",
+        "",
+        *equivalence_lines(detected),
+        *design_lines(detected),
     ]
     return "\n".join(lines) + "\n"
+
+
+def output_folder(name: str) -> str:
+    """``figures/<study name>``: each study its own output folder, so two studies never mix
+    (``make`` of one would otherwise take the other's files as its own, up to date).
+
+    >>> output_folder("mystudy")
+    'figures/mystudy'
+    """
+    return f"figures/{name}"
+
+
+def equivalence_lines(detected: Detected) -> list[str]:
+    """``[equivalence]``: the translated sample ``init --parallel`` named, or none."""
+    return [
+        "[equivalence]",
+        (
+            f"parallel = {_toml(detected.parallel)}  # translated sample: line-aligned en.txt / vi.txt "
+            '(+ docs.csv); "" = none'
+        ),
+        "bootstrap = 2000             # resamples of the translated pairs for ratio intervals",
+        "permutations = 5000          # sign flips of the paired test",
+        "seed = 20240406",
+        "margin = 1.25                # non-equivalent: the vi/en ratio's interval outside [1/margin, margin]",
+    ]
+
+
+def time_frequency(span_days: int) -> str:
+    """Periods of ``[time]`` for dates spanning ``span_days``: days up to a month, weeks up to a
+    year, months beyond (a few dozen periods, each with documents to estimate a rate from).
+
+    >>> [time_frequency(d) for d in (0, 31, 200, 1000)]
+    ['day', 'day', 'week', 'month']
+    """
+    return "day" if span_days <= 31 else "week" if span_days <= 366 else "month"
+
+
+def design_lines(detected: Detected) -> list[str]:
+    """The design layer (``[[compare]]``, ``[time]``, ``[model]``) the corpus supports: vi against
+    en (outlets as clusters when there is an outlet column) when both languages are present,
+    rates over time when there are dates."""
+    cross = "vi" in detected.languages and "en" in detected.languages
+    outlet = "outlet" in detected.groups
+    cluster = _toml("outlet" if outlet else "")
+    lines: list[str] = []
+    if cross:
+        lines += [
+            "",
+            "[[compare]]",
+            'name = "vi-vs-en"',
+            'groups = [{ language = "vi" }, { language = "en" }]   # two or more groups; each a set of column = value',
+            'measures = ["frames"]        # frames | actors | concepts | topics | words (words: one language only)',
+            'correction = "holm"          # across every pair and item of this contrast: holm | bh',
+            f"cluster = {cluster:<18} # design effect, effective clusters and a cluster bootstrap by it",
+            'exposure = "sentences"       # per 100 sentences (the cross-language rate) | "tokens": per 1,000',
+        ]
+    if detected.has_date:
+        lines += [
+            "",
+            "[time]",
+            (
+                f"freq = {_toml(time_frequency(detected.date_span_days))}  # day | week | month "
+                f"(the sampled dates span {detected.date_span_days} days)"
+            ),
+            'by = "language"              # one line per value of this column',
+            'measures = ["frames"]        # frames | actors | concepts | topics',
+            'exposure = "sentences"       # sentences (per 100) | tokens (per 1,000)',
+            "bootstrap = 1000             # document resamples for the 95% intervals",
+            "seed = 20240406",
+            "max_lag = 7                  # days either side for the cross-correlation of daily volumes",
+        ]
+    if cross:
+        lines += [
+            "",
+            "[model]",
+            'formula = "language"         # right-hand side, e.g. "language + spline(date, 4) + section"',
+            'family = "quasipoisson"      # quasipoisson | negbin',
+            f'cluster = {cluster:<18} # clustered standard errors by this column ("" = none)',
+            'exposure = "sentences"       # offset log(sentences) | log(tokens)',
+            f"mixed = {'true' if outlet else 'false'}{'':<13} # also a random intercept by cluster (enough clusters)",
+            "min_clusters = 5",
+            "min_docs = 20                # fewer documents: every row flagged too small",
+            "topics = false               # true = topic prevalence on the same formula (needs the topics stage)",
+            "draws = 100",
+            "seed = 20240407",
+        ]
+    return lines
 
 
 def run_init(args) -> int:
@@ -446,7 +649,14 @@ def run_init(args) -> int:
         raise InputError(given, "table not found", "give the path of a .csv, .tsv, .jsonl or .parquet file")
     if args.folder and not given.is_dir():
         raise InputError(given, "folder not found", "give the folder of the corpus")
+    parallel = Path(getattr(args, "parallel", "") or "")
+    if str(parallel) not in ("", "."):
+        from .corpus.folder import read_parallel
+
+        read_parallel(parallel)  # en.txt and vi.txt present, line-aligned, UTF-8: refused here, not at make
     detected = detect(given, target.resolve().parent, "table" if args.table else "folder")
+    if str(parallel) not in ("", "."):
+        detected.parallel = _relative(parallel, target.resolve().parent)
     files.write_text(target, study_text(detected, target.stem))
     print(
         (

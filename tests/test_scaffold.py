@@ -76,8 +76,10 @@ def test_init_writes_a_study_that_validates_and_runs(tmp_path, capsys):
     assert "ok: 12 documents" in capsys.readouterr().out
     for stage in ("prepare", "frequencies"):
         assert main([stage, "--study", str(study), "--quiet"]) == 0
-    assert (tmp_path / "figures" / "top_terms_by_section.csv").is_file()
-    summary = pd.read_csv(tmp_path / "figures" / "corpus_summary.csv", dtype=str, keep_default_na=False)
+    out = tmp_path / "figures" / "mystudy"  # the study's own folder: a second study never mixes with it
+    assert settings["run"]["output"] == "figures/mystudy"
+    assert (out / "top_terms_by_section.csv").is_file()
+    summary = pd.read_csv(out / "corpus_summary.csv", dtype=str, keep_default_na=False)
     assert summary.iloc[-1]["first_date"] == "2024-04-01" and summary.iloc[-1]["last_date"] == "2024-04-06"
 
 
@@ -152,7 +154,7 @@ def test_prepare_with_two_workers_reads_texts_from_the_pack(tmp_path):
     study = tmp_path / "s.toml"
     assert main(["init", "--table", str(tmp_path / "a.parquet"), "--study", str(study)]) == 0
     assert main(["prepare", "--study", str(study), "--workers", "2", "--quiet"]) == 0
-    prepared = pd.read_csv(tmp_path / "figures" / "preparation_by_document.csv", dtype=str)
+    prepared = pd.read_csv(tmp_path / "figures" / "s" / "preparation_by_document.csv", dtype=str)
     assert prepared["doc_id"].tolist() == table["stories_id"].tolist()
 
 
@@ -170,3 +172,149 @@ def test_init_reads_the_languages_of_the_whole_table(tmp_path):
     settings = tomllib.loads(study.read_text(encoding="utf-8"))
     assert settings["corpus"]["languages"] == ["vi", "en"]
     assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def vietnamese_export(n_per_language: int = 4) -> pd.DataFrame:
+    """An export with Vietnamese headers, as a Vietnamese newsroom tool writes them."""
+    table = media_cloud_table(n_per_language)
+    return table.rename(
+        columns={
+            "stories_id": "Mã bài",
+            "language": "Ngôn ngữ",
+            "media_name": "Tên báo",
+            "publish_date": "ngay dang",  # typed without diacritics: the fallback comparison
+            "title": "Tiêu đề",
+            "text": "Nội dung",
+            "url": "Đường dẫn",
+        }
+    )
+
+
+def test_map_columns_reads_vietnamese_headers_in_any_normal_form():
+    import unicodedata
+
+    header = [
+        unicodedata.normalize("NFD", h) for h in ("Mã bài", "Ngôn ngữ", "Báo", "Ngày đăng", "Tiêu đề", "Nội dung")
+    ]
+    mapping, _ = map_columns(header, [])
+    assert mapping == {
+        "doc_id": header[0],
+        "text": header[5],
+        "language": header[1],
+        "date": header[3],
+        "outlet": header[2],
+        "title": header[4],
+    }
+    mapping, _ = map_columns(["ma bai", "noi dung", "tieu de", "ten bao"], [])
+    assert mapping == {"doc_id": "ma bai", "text": "noi dung", "outlet": "ten bao", "title": "tieu de"}
+
+
+def test_init_maps_vietnamese_column_names_and_the_study_validates(tmp_path, capsys):
+    vietnamese_export().to_csv(tmp_path / "bao.csv", index=False)
+    study = tmp_path / "bao.toml"
+    assert main(["init", "--table", str(tmp_path / "bao.csv"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["columns"] == {
+        "doc_id": "Mã bài",
+        "text": "Nội dung",
+        "language": "Ngôn ngữ",
+        "date": "ngay dang",
+        "outlet": "Tên báo",
+        "title": "Tiêu đề",
+        "url": "Đường dẫn",
+    }
+    assert settings["corpus"]["languages"] == ["vi", "en"]
+    capsys.readouterr()
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+    assert "ok: 8 documents" in capsys.readouterr().out
+
+
+def test_init_writes_the_whole_study(tmp_path):
+    """Design sections from what the corpus holds; tomotopy's keys (the default engine), not gensim's."""
+    media_cloud_table().to_csv(tmp_path / "articles.csv", index=False)
+    study = tmp_path / "whole.toml"
+    assert main(["init", "--table", str(tmp_path / "articles.csv"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["compare"] == [
+        {
+            "name": "vi-vs-en",
+            "groups": [{"language": "vi"}, {"language": "en"}],
+            "measures": ["frames"],
+            "correction": "holm",
+            "cluster": "outlet",
+            "exposure": "sentences",
+        }
+    ]
+    assert settings["time"]["freq"] == "day" and "span 5 days" in study.read_text(encoding="utf-8")
+    assert settings["model"]["formula"] == "language" and settings["model"]["cluster"] == "outlet"
+    assert settings["model"]["mixed"] is True
+    assert settings["equivalence"]["parallel"] == ""
+    assert settings["topics"]["engine"] == "tomotopy" and settings["topics"]["max_iterations"] == 1000
+    assert not {"passes", "iterations", "chunksize", "eval_every", "multicore", "shuffle"} & set(settings["topics"])
+    assert settings["text"]["learn_boilerplate"] is True and settings["corpus"]["drop_duplicates"] is False
+    read_study(study)  # every key known and valid
+
+
+def test_init_without_dates_or_a_second_language_writes_no_design_it_cannot_run(tmp_path):
+    pd.DataFrame({"id": ["a", "b", "c"], "content": [TINY_VI] * 3}).to_csv(tmp_path / "vi.csv", index=False)
+    study = tmp_path / "vi.toml"
+    assert main(["init", "--table", str(tmp_path / "vi.csv"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert not {"compare", "time", "model"} & set(settings)
+
+
+def test_init_names_a_parallel_sample_and_refuses_one_without_vi_txt(tmp_path, capsys):
+    media_cloud_table().to_csv(tmp_path / "articles.csv", index=False)
+    sample = tmp_path / "parallel"
+    sample.mkdir()
+    (sample / "en.txt").write_text("China and Vietnam signed an agreement.\n", encoding="utf-8")
+    args = ["init", "--table", str(tmp_path / "articles.csv"), "--parallel", str(sample)]
+    assert main([*args, "--study", str(tmp_path / "a.toml")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "vi.txt" in err and not (tmp_path / "a.toml").exists()
+    (sample / "vi.txt").write_text("Trung Quốc và Việt Nam đã ký một thỏa thuận.\n", encoding="utf-8")
+    assert main([*args, "--study", str(tmp_path / "b.toml")]) == 0
+    assert tomllib.loads((tmp_path / "b.toml").read_text(encoding="utf-8"))["equivalence"]["parallel"] == "parallel"
+
+
+def test_init_refuses_a_text_column_of_numbers_or_empty_cells(tmp_path, capsys):
+    cases = {
+        "numbers.csv": pd.DataFrame({"id": ["a", "b"], "text": [12345, 678], "lang": ["vi", "en"]}),
+        "empty.csv": pd.DataFrame({"id": ["a", "b"], "text": ["", ""], "lang": ["vi", "en"]}),
+        "nocolumn.csv": pd.DataFrame({"id": ["a", "b"], "views": [10, 20], "lang": ["vi", "en"]}),
+    }
+    for name, table in cases.items():
+        table.to_csv(tmp_path / name, index=False)
+        study = tmp_path / f"{name}.toml"
+        assert main(["init", "--table", str(tmp_path / name), "--study", str(study)]) == 2, name
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and name in err, err
+        assert ("holds no letters" in err) if name != "nocolumn.csv" else ("no column looks like the text" in err)
+        assert not study.exists()
+
+
+def test_init_looks_into_newsplease_site_subfolders(tmp_path):
+    from tests.corpus.test_sources import newsplease_article, write_newsplease
+
+    write_newsplease(tmp_path / "np" / "vnexpress.net", {"a": newsplease_article("Tin", TINY_VI)})
+    write_newsplease(tmp_path / "np" / "bbc.co.uk", {"b": newsplease_article("News", TINY_EN, "en", "bbc.co.uk")})
+    study = tmp_path / "np.toml"
+    assert main(["init", "--folder", str(tmp_path / "np"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["corpus"]["newsplease"] == "np" and settings["corpus"]["languages"] == ["vi", "en"]
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+def test_a_table_without_an_outlet_column_runs_prepare_and_frequencies(tmp_path, capsys):
+    """The corpus summary groups by outlet: a table without one is one group '(no outlet column)'
+    (as in the folder form), once a KeyError traceback in the prepare stage."""
+    pd.DataFrame({"id": ["a", "b"], "lang": ["vi", "en"], "content": [TINY_VI, TINY_EN]}).to_csv(
+        tmp_path / "t.csv", index=False
+    )
+    study = tmp_path / "t.toml"
+    assert main(["init", "--table", str(tmp_path / "t.csv"), "--study", str(study)]) == 0
+    for stage in ("prepare", "frequencies"):
+        assert main([stage, "--study", str(study), "--quiet"]) == 0
+    summary = pd.read_csv(tmp_path / "figures" / "t" / "corpus_summary.csv", dtype=str)
+    assert set(summary["outlet"]) == {"(no outlet column)", "all"}
+    assert "no 'outlet' column in the corpus" in capsys.readouterr().err

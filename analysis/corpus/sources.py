@@ -90,8 +90,11 @@ from ..study.settings import Study
 
 log = logging.getLogger("analysis")
 
+#: Half of a UTF-16 pair: JSON can write one (``"\\ud800"``), UTF-8 cannot encode it.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 #: Bumped whenever reading changes what a record becomes (invalidates the text packs).
-READER_VERSION = "3"
+READER_VERSION = "4"  # 4: an HTML page's <html lang> is its language
 
 #: The toolkit's column names that ``[corpus.columns]`` may map.
 CANONICAL = ("doc_id", "text", "language", "date", "outlet", "title", "url")
@@ -609,6 +612,26 @@ def jsonl_batches(path: Path, *, encoding: str, where: str, size: int = 0, text_
         yield Batch(names, list(zip(*rows)), number - len(rows) + 1, lines)
 
 
+def _parquet_batches_read(parquet, batch_size: int, where: str, rows_read) -> Iterator:
+    """``parquet.iter_batches``, a damaged page (bad compression, cut short, a wrong checksum)
+    one line naming the file and the rows read before it, not pyarrow's traceback."""
+    import pyarrow as pa
+
+    batches = parquet.iter_batches(batch_size=batch_size)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        except (OSError, pa.ArrowException) as exc:
+            raise InputError(
+                where,
+                f"damaged Parquet data after record {rows_read()} ({str(exc).splitlines()[0]})",
+                "write the Parquet file again from the source (pandas to_parquet / pyarrow)",
+            ) from None
+        yield batch
+
+
 def parquet_batches(
     path: Path, *, where: str, batch_size: int = PARQUET_BATCH, keep_arrow: Iterable[str] = ()
 ) -> Iterator[Batch]:
@@ -640,7 +663,7 @@ def parquet_batches(
                 f"text column '{field.name}' is of type {str(field.type).split('<')[0]}, not strings",
                 "store one article text per row, as a string column",
             )
-    for batch in parquet.iter_batches(batch_size=batch_size):
+    for batch in _parquet_batches_read(parquet, batch_size, where, lambda: number):
         values = []
         for name, column in zip(batch.schema.names, batch.columns):
             if _binary(column.type):  # bytes: decoded as UTF-8, strictly (never their Python repr)
@@ -742,7 +765,29 @@ def iter_newsplease(folder: Path, encoding: str, text_key: str = "maintext") -> 
         yield Record(str(path), fields)
 
 
-def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?\s*([A-Za-z]{2,3})\b", re.IGNORECASE)
+_CONTENT_LANGUAGE = re.compile(
+    r"<meta\b[^>]*?http-equiv\s*=\s*[\"']?content-language[\"']?[^>]*?\bcontent\s*=\s*[\"']?\s*([A-Za-z]{2,3})\b",
+    re.IGNORECASE,
+)
+
+
+def html_language(page: str) -> str:
+    """The language a saved page declares: ``<html lang="vi-VN">``, else ``<meta
+    http-equiv="Content-Language" content="en">`` (the primary subtag, lower case; "" if neither).
+    Only the page's first 64 KB are searched (the declarations are in its head).
+
+    >>> html_language('<!DOCTYPE html><html class="x" lang="vi-VN"><head>'), html_language("<html><body>")
+    ('vi', '')
+    >>> html_language('<html><head><meta http-equiv="Content-Language" content="en-GB">')
+    'en'
+    """
+    head = page[:65536]
+    found = _HTML_LANG.search(head) or _CONTENT_LANGUAGE.search(head)
+    return found.group(1).lower() if found else ""
+
+
+def iter_html(folder: Path, encoding: str, language: str = "") -> Iterator[Record]:
     """One record per HTML page: main text, title, date and sitename by trafilatura.
 
     Offline: the page's bytes are given to ``trafilatura.bare_extraction`` (nothing is fetched),
@@ -751,7 +796,8 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
     Each extraction is logged (characters of main text kept); a page without main text is an
     error naming it. ``doc_id`` is the file's stem; title, date (as trafilatura gives it, ISO),
     sitename (also the outlet, or the host name when the page names no site) and url become
-    columns.
+    columns, and the page's declared language (:func:`html_language`) the column ``language``
+    unless the study gives the source its ``language`` (a site template may declare the wrong one).
     """
     import trafilatura
 
@@ -772,6 +818,7 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
             )
         name = str(path.relative_to(folder))
         sitename = _plain_value(found.sitename)
+        declared = "" if language else html_language(page)
         log.info(
             "html: %s -> %d characters of main text, title %r, date %r",
             name,
@@ -790,6 +837,7 @@ def iter_html(folder: Path, encoding: str) -> Iterator[Record]:
                 "sitename": sitename,
                 "outlet": sitename or _plain_value(found.hostname),
                 "url": _plain_value(found.url),
+                **({"language": declared} if declared else {}),  # <html lang>; else the source's language
             },
         )
 
@@ -834,7 +882,7 @@ def _records_at(source: Source, path: Path) -> Iterator[Record]:
     return (
         iter_newsplease(path, source.encoding, source.mapping["text"])
         if source.kind == "newsplease"
-        else iter_html(path, source.encoding)
+        else iter_html(path, source.encoding, source.language)
     )
 
 
@@ -880,6 +928,14 @@ def admit(
     if not doc_id:
         raise InputError(record.where, "empty doc_id", "give every document an id")
     for column, value in meta.items():
+        half = _SURROGATE.search(value)
+        if half:
+            raise InputError(
+                record.where,
+                f"lone surrogate U+{ord(half.group()):04X} in column '{column}' of doc_id '{doc_id}' "
+                f"(offset {half.start()}): half a character, such as the JSON escape \\ud800",
+                "re-export the table as valid UTF-8",
+            )
         found = _CONTROL.search(value)
         if found:
             raise InputError(
@@ -908,6 +964,14 @@ def admit(
             f"binary text for doc_id '{doc_id}' (NUL character at offset {text.index(chr(0))})",
             "give the article's plain text",
         )
+    half = _SURROGATE.search(text)
+    if half:
+        raise InputError(
+            record.where,
+            f"lone surrogate U+{ord(half.group()):04X} in the text of doc_id '{doc_id}' (offset "
+            f"{half.start()}): half a character, such as the JSON escape \\ud800",
+            "re-export the text as valid UTF-8",
+        )
     return _Admitted(doc_id, language, text, meta, record.where, "")
 
 
@@ -918,6 +982,46 @@ def record_sha256(meta: dict, text_sha: str) -> str:
 
 
 # ------------------------------------------------------------------------------- reading
+
+
+def _cache_unwritable(folder: Path, exc: OSError) -> InputError:
+    """A cache folder that cannot be written (full, read-only, no permission, an entry that is a
+    folder): one line naming it, as :func:`analysis.files.unwritable` says it for outputs."""
+    import errno
+
+    reason = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "no permission to write there",
+        errno.EPERM: "no permission to write there",
+        errno.EISDIR: "a cache entry is a folder",
+    }.get(exc.errno, exc.strerror or str(exc))
+    return InputError(
+        folder,
+        f"cannot write the cache ({reason})",
+        "free space, make [run] cache writable or point it at another folder (it is safe to delete), then run again",
+    )
+
+
+def _cache_writes(method):
+    """A :class:`_PackWriter` method whose file-system error removes the temporary pack and
+    becomes :func:`_cache_unwritable` (no traceback, no leftover temporary files)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapped(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as exc:
+            folder = self.target.parent if self.target is not None else Path(".")
+            try:
+                self.abort()
+            except OSError:
+                pass
+            raise _cache_unwritable(folder, exc) from None
+
+    return wrapped
 
 
 class _PackWriter:
@@ -937,22 +1041,28 @@ class _PackWriter:
         self._arrow = None
         self._made: list[Path] = []  # folders this writer created (removed again on abort)
         if target is not None:
-            for folder in reversed([target.parent, *target.parent.parents]):
-                if not folder.exists():
-                    folder.mkdir()
-                    self._made.append(folder)
-            self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-            # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
-            self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
-            self._index_tmp = self._tmp.with_suffix(".index.tmp")
-            self._index = open(
-                self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {})
-            )  # noqa: SIM115
+            self._open(target, kind)
 
+    @_cache_writes
+    def _open(self, target: Path, kind: str) -> None:
+        for folder in reversed([target.parent, *target.parent.parents]):
+            if not folder.exists():
+                folder.mkdir()
+                self._made.append(folder)
+        self._tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        # a 1 MiB buffer: writelines of a batch of short texts through the default 8 KiB one cost 4x the time
+        self._handle = open(self._tmp, "wb", buffering=1 << 20)  # noqa: SIM115 (closed by commit or abort)
+        self._index_tmp = self._tmp.with_suffix(".index.tmp")
+        self._index = open(
+            self._index_tmp, "w" if kind == "jsonl" else "wb", **({"encoding": "utf-8"} if kind == "jsonl" else {})
+        )  # noqa: SIM115
+
+    @_cache_writes
     def add_index(self, line: str) -> None:
         if self._index is not None:
             self._index.write(line)
 
+    @_cache_writes
     def add_batch(self, batch) -> None:
         """One :class:`pyarrow.RecordBatch` of the Arrow index (same schema every time)."""
         if self._index is None:
@@ -967,6 +1077,7 @@ class _PackWriter:
         start, length = self.add_bytes(text.encode("utf-8", "surrogatepass"))
         return start, length
 
+    @_cache_writes
     def add_bytes(self, data: bytes) -> tuple[int, int]:
         start = self.offset
         if self._handle is not None:
@@ -974,6 +1085,7 @@ class _PackWriter:
         self.offset += len(data)
         return start, len(data)
 
+    @_cache_writes
     def add_parts(self, parts: list[bytes], total: int) -> int:
         """Append ``parts`` (``total`` bytes) in one call; return the offset of the first."""
         start = self.offset
@@ -983,28 +1095,58 @@ class _PackWriter:
         return start
 
     def _close(self) -> None:
+        if getattr(self, "_closed", False):  # commit closed them, then failed: abort must not close again
+            return
+        self._closed = True
         self._handle.close()
         if self._arrow is not None:
             self._arrow.close()
-        self._index.close()
+        if self._index is not None:
+            self._index.close()
 
+    @_cache_writes
     def commit(self) -> None:
         if self._handle is None:
             return
         self._close()
+        digest = sha256_file(self._index_tmp)
         os.replace(self._tmp, self.target)  # the pack first: an index never points into a missing pack
-        os.replace(self._index_tmp, _index_path(self.target, self.kind))
+        index = _index_path(self.target, self.kind)
+        os.replace(self._index_tmp, index)
+        check = _checksum_path(index)  # last: an index without its checksum is not trusted
+        check_tmp = check.with_name(f".{check.name}.{os.getpid()}.tmp")
+        check_tmp.write_text(digest + "\n", encoding="ascii")
+        os.replace(check_tmp, check)
 
     def abort(self) -> None:
-        if self._handle is not None:
-            self._close()
-            self._tmp.unlink(missing_ok=True)
-            self._index_tmp.unlink(missing_ok=True)
+        if self.target is not None:
+            if self._handle is not None:
+                self._close()
+                self._handle = None  # aborted once: a second abort only tidies
+            for tmp in (getattr(self, "_tmp", None), getattr(self, "_index_tmp", None)):
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
             for folder in reversed(self._made):
                 try:
                     folder.rmdir()
                 except OSError:  # another run put something there meanwhile
                     break
+
+
+def _checksum_path(index: Path) -> Path:
+    """The SHA-256 of a pack's index, beside it (``<pack>.index.arrow.sha256``)."""
+    return index.with_name(index.name + ".sha256")
+
+
+def _index_intact(index: Path) -> bool:
+    """Whether a pack's index is byte for byte the one written: a flipped byte in an id, an
+    outlet or an offset would otherwise go into every output unnoticed (the texts are checked by
+    their own hashes, the index by this one)."""
+    try:
+        expected = _checksum_path(index).read_text(encoding="ascii").strip()
+        return sha256_file(index) == expected
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _index_path(pack: Path, kind: str = "jsonl") -> Path:
@@ -1061,7 +1203,15 @@ def read_source(source: Source, study, spill: bool = True) -> SourceRead:
         and _index_path(pack, "jsonl").is_file()
     ):
         kind = "jsonl"  # a JSON Lines table whose records have different keys: read record by record before
-    if spill and pack.is_file() and _index_path(pack, kind).is_file():
+    intact = spill and pack.is_file() and _index_path(pack, kind).is_file() and _index_intact(_index_path(pack, kind))
+    if spill and pack.is_file() and _index_path(pack, kind).is_file() and not intact:
+        log.warning(
+            "%s: the cache's index %s does not match its checksum (altered, cut short or from an older version); "
+            "reading the source again",
+            source.path,
+            _index_path(pack, kind).name,
+        )
+    if intact:
         if kind == "arrow":
             block = _read_index(_index_path(pack, kind), str(pack), str(path))
             log.info("read %d documents of %s (validated before: %s)", len(block), source.path, pack.name)
@@ -1377,6 +1527,13 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
         codes = [fallback] * len(ids)
     columns["language"] = codes
     if isinstance(texts, (list, tuple)):
+        if _SURROGATE.search("".join(texts)):  # a JSON escape of half a character: named by admit
+            admit(
+                batch.record(where, next(i for i, t in enumerate(texts) if _SURROGATE.search(t))),
+                source,
+                languages=languages,
+                mapping=mapping,
+            )
         encoded = list(map(str.encode, texts))
         sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         empty = "" in texts or any(map(str.isspace, texts))
@@ -1400,8 +1557,9 @@ def _admit_batch(batch: Batch, source: Source, languages: tuple[str, ...], mappi
     if any(map(operator.contains, encoded, repeat(NUL))):
         bad.append(next(i for i, b in enumerate(encoded) if NUL in b))
     for column in columns.values():  # one search over the whole column, then the first cell that has it
-        if _CONTROL.search("\n".join(column)):
-            bad.append(next(i for i, v in enumerate(column) if _CONTROL.search(v)))
+        joined = "\n".join(column)
+        if _CONTROL.search(joined) or _SURROGATE.search(joined):
+            bad.append(next(i for i, v in enumerate(column) if _CONTROL.search(v) or _SURROGATE.search(v)))
     if bad:
         admit(batch.record(where, min(bad)), source, languages=languages, mapping=mapping)
         raise AssertionError("a record failed a column-wise check but passed admit")  # pragma: no cover
@@ -1580,6 +1738,20 @@ def read_sources(study, spill: bool = True) -> Corpus:
         )
         del frames
         docvars = docvars.set_index("doc_id", drop=False)
+        for column in ("outlet",):
+            # As in the folder form: the corpus summary's grouping column, when no source has it,
+            # is one group saying so, not a KeyError (other absent columns are the stages' to skip).
+            if column not in docvars.columns:
+                docvars[column] = folder_form.missing_column_label(column)
+                if (str(study.source), column) not in folder_form._WARNED:
+                    folder_form._WARNED.add((str(study.source), column))
+                    log.warning(
+                        "%s: no '%s' column in the corpus; tables by %s show one group '%s'",
+                        study.source,
+                        column,
+                        column,
+                        folder_form.missing_column_label(column),
+                    )
         documents.attach(docvars)
         corpus = finish_corpus(Corpus(documents, docvars, hashes, records), study)
     except BaseException:

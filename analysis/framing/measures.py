@@ -129,7 +129,11 @@ FRAME_COLUMNS = [
     "present",
     "share",
     "dominant",
+    "sentences",
+    "per_100_sentences",
 ]
+#: The unit kinds :func:`frame_salience` cuts (``[units] kind``).
+UNIT_KINDS = ("document", "paragraph", "sentences")
 
 
 def frame_salience(
@@ -141,8 +145,19 @@ def frame_salience(
     present, share, dominant`` where ``per_1000 = 1000 · hits / tokens`` (counted tokens of the
     unit), ``present = hits >= min_hits``, ``share`` = hits / all hits of the frame's family in the
     unit (0 when the family has none) and ``dominant`` marks the frame(s) with the most hits of the
-    family (every frame tied at the maximum; none when the family has no hit).
+    family (every frame tied at the maximum; none when the family has no hit), ``sentences`` (of
+    the unit) and ``per_100_sentences = 100 · hits / sentences``, the rate compared across
+    languages (sentences survive translation, token counts do not).
+
+    ``kind`` is the unit: ``document``, ``paragraph`` or ``sentences`` (windows of ``window``
+    sentences), as ``[units] kind``; the study's ``frame_salience_by_unit`` table is this with the
+    study's kind.
     """
+    if kind not in UNIT_KINDS:
+        raise ValueError(
+            f"kind = {kind!r} is not a unit kind: use one of {', '.join(UNIT_KINDS)} "
+            "(frame_salience_by_unit is kind = study.units.kind, window = study.units.window)"
+        )
     frames_by_family = {f: [e.id for e in codebook.frames if e.family == f] for f in codebook.frame_families}
     records = []
     for a in annotations:
@@ -171,6 +186,8 @@ def frame_salience(
                             k >= min_hits,
                             k / total if total else 0.0,
                             bool(total) and k == top,
+                            len(members),
+                            100.0 * k / len(members) if members else 0.0,
                         )
                     )
     return pd.DataFrame(records, columns=FRAME_COLUMNS)

@@ -163,13 +163,89 @@ def _display_table(table: pd.DataFrame, decimals: int) -> list[list[str]]:
     return [list(row) for row in zip(*columns)] if columns else []
 
 
+#: A text cell a spreadsheet would run as a formula (OWASP "CSV Injection": ``=``, ``+``, ``-``,
+#: ``@``, tab, carriage return), after any apostrophes; a plain number is not a formula.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _neutral(value):
+    if isinstance(value, str) and _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def _restored(value):
+    if isinstance(value, str) and value.startswith("'") and _FORMULA.match(value[1:]):
+        return value[1:]
+    return value
+
+
+def _map_text_cells(table: pd.DataFrame, function, pattern: re.Pattern) -> pd.DataFrame:
+    """``table`` with ``function`` applied to the column names and to the text cells ``pattern``
+    matches at their start (a copy only when a cell changes; numeric columns are never text)."""
+    columns = [function(c) for c in table.columns]
+    changed = {}
+    for position, name in enumerate(table.columns):
+        column = table.iloc[:, position]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            categories = [function(c) for c in column.cat.categories]
+            if categories != list(column.cat.categories):
+                changed[position] = column.cat.rename_categories(categories)
+            continue
+        if not (column.dtype == object or isinstance(column.dtype, pd.StringDtype)):
+            continue
+        try:
+            starts = column.str.match(pattern.pattern, na=False)
+        except AttributeError:  # no text cell at all (lists, numbers as objects)
+            continue
+        if starts.to_numpy(dtype=bool).any():
+            column = column.copy()
+            column[starts.to_numpy(dtype=bool)] = column[starts.to_numpy(dtype=bool)].map(function)
+            changed[position] = column
+    if not changed and columns == list(table.columns):
+        return table
+    out = table.copy()
+    for position, column in changed.items():
+        out.isetitem(position, column)
+    out.columns = columns
+    return out
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every text cell (and column name) a spreadsheet would run as a formula
+    prefixed by an apostrophe (OWASP, "CSV Injection",
+    https://owasp.org/www-community/attacks/CSV_Injection): an outlet, title, id or sentence from
+    the corpus such as ``=HYPERLINK(...)`` or ``+cmd|' /C calc'!A0`` stays text when the CSV is
+    opened in Excel or LibreOffice. A plain number (``-0.5``) is left as it is; a cell that already
+    starts with apostrophes and a formula character gets one more, so :func:`restore_formulas`
+    gives back exactly the original.
+
+    >>> neutralise_formulas(pd.DataFrame({"outlet": ["=HYPERLINK(1)", "-0.5", "@x", "Báo"]}))["outlet"].tolist()
+    ["'=HYPERLINK(1)", '-0.5', "'@x", 'Báo']
+    """
+    return _map_text_cells(table, _neutral, _FORMULA)
+
+
+def restore_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of :func:`neutralise_formulas`, for a CSV the toolkit wrote and reads back.
+
+    >>> restore_formulas(neutralise_formulas(pd.DataFrame({"a": ["=1+1", "'=x", "-0.5", "- a"]})))["a"].tolist()
+    ['=1+1', "'=x", '-0.5', '- a']
+    """
+    return _map_text_cells(table, _restored, re.compile(r"'"))
+
+
 def to_csv(table: pd.DataFrame, handle=None, header: bool = True) -> str | None:
-    """The project's CSV: no index, LF line ends, floats to 10 significant digits.
+    """The project's CSV: no index, LF line ends, floats to 10 significant digits, and text cells a
+    spreadsheet would run as formulas prefixed by an apostrophe (:func:`neutralise_formulas`).
 
     With ``handle`` (a text file opened with ``newline=""``) the rows are written to it in chunks
     and nothing is returned: a table of millions of cells is never one string in memory.
     """
-    return table.to_csv(handle, index=False, header=header, lineterminator="\n", float_format="%.10g")
+    return neutralise_formulas(table).to_csv(
+        handle, index=False, header=header, lineterminator="\n", float_format="%.10g"
+    )
 
 
 # ------------------------------------------------------------------------------ LaTeX layout

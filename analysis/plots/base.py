@@ -296,12 +296,29 @@ def figure_corpus_summary(summary: pd.DataFrame, group: str = "language"):
     return fig
 
 
+#: Most panels a top-terms figure draws (three rows of three): a column of 20 sections made a
+#: figure 4,300 pixels tall; every group stays in the CSV the figure is drawn from.
+MAX_TERM_PANELS = 9
+
+
 @styled
 def figure_top_terms(top: pd.DataFrame, by: str, top_n: int):
-    """One panel per group of :func:`analysis.text.textstat.top_terms` (at most three a row)."""
+    """One panel per group of :func:`analysis.text.textstat.top_terms` (at most three a row, at
+    most :data:`MAX_TERM_PANELS`, the first groups in the table's order; the title says how many
+    are left out). Panels are titled by the group's value; the figure title names the column.
+
+    >>> top = pd.DataFrame({"group": [f"s{i}" for i in range(12)], "term": ["a"] * 12, "count": [1] * 12,
+    ...                     "per_1000": [1.0] * 12})
+    >>> fig = figure_top_terms(top, "section", 5)
+    >>> len(fig.axes), fig.axes[0].get_title(), fig.get_suptitle()
+    (9, 's0', 'Most frequent terms by section (9 of 12 groups; all in the CSV)')
+    >>> close(fig)
+    """
     groups = list(dict.fromkeys(top["group"]))
-    fig, axes = new_figure(len(groups), 3.6, 0.22 * top_n + 1.0, ncols=min(len(groups), 3))
-    for ax, group in zip(axes, groups):
-        plot_top_terms(ax, top[top["group"] == group], title=f"{by} = {group}")
-    fig.suptitle(f"Most frequent terms by {by}")
+    shown = groups[:MAX_TERM_PANELS]
+    fig, axes = new_figure(len(shown), 3.6, 0.22 * top_n + 1.0, ncols=min(len(shown), 3))
+    for ax, group in zip(axes, shown):
+        plot_top_terms(ax, top[top["group"] == group], title=str(group))
+    left_out = f" ({len(shown)} of {len(groups)} groups; all in the CSV)" if len(shown) < len(groups) else ""
+    fig.suptitle(f"Most frequent terms by {by}{left_out}")
     return fig

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..paper import appendix
+from ..paper.tables import restore_formulas
 from .. import files
 from ..errors import InputError
 from ..study.outputs import STAGE_ORDER, declared_outputs, figure_stems
@@ -61,14 +62,14 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
         for stem in dict.fromkeys(name.rsplit(".", 1)[0] for name in declared[stage]):
             if (out / f"{stem}.tex").is_file() and (out / f"{stem}.csv").is_file():
                 # Written into the appendix from the CSV (fitted, capped): no path for LaTeX to resolve.
-                table = appendix.typed_table(pd.read_csv(out / f"{stem}.csv", dtype=str, keep_default_na=False))
+                table = appendix.typed_table(read_output_csv(out / f"{stem}.csv"))
                 caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
                 items.append(("table", stem, appendix.table_block(stem, table, caption=caption)))
             if stem in captions and (out / f"{stem}.pdf").is_file():
                 items.append(("figure", stem, captions[stem]))
         sections.append((STAGE_TITLES.get(stage, stage), items))
     manifest = (
-        appendix.typed_table(pd.read_csv(out / "run_manifest.csv", dtype=str, keep_default_na=False))
+        appendix.typed_table(read_output_csv(out / "run_manifest.csv"))
         if (out / "run_manifest.csv").is_file()
         else None
     )
@@ -90,6 +91,12 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
     return sections
 
 
+def read_output_csv(path) -> pd.DataFrame:
+    """A CSV this toolkit wrote, every cell as text, formula-leading cells as they were before the
+    apostrophe that neutralised them (:func:`analysis.paper.tables.restore_formulas`)."""
+    return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False))
+
+
 def quoted_tables(study: Study) -> dict[str, pd.DataFrame]:
     """The quoted tables this study declares, read back; a declared one that is missing is an error
     (a paper's macro must not silently disappear). Tables the study does not declare (say
@@ -100,7 +107,7 @@ def quoted_tables(study: Study) -> dict[str, pd.DataFrame]:
     for name in QUOTED_TABLES:
         path = out / f"{name}.csv"
         if path.is_file():
-            tables[name] = pd.read_csv(path, dtype={"doc_a": str, "doc_b": str, "outlet": str})
+            tables[name] = restore_formulas(pd.read_csv(path, dtype={"doc_a": str, "doc_b": str, "outlet": str}))
             continue
         for stage, names in declared.items():
             if f"{name}.csv" in names:

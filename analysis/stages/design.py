@@ -88,6 +88,7 @@ def check_design(study: Study, docvars: pd.DataFrame, dates: pd.Series | None) -
         for contrast in study.compare:
             problems += design.contrast_problems(contrast, docvars, where)
         if study.time is not None and dates is not None:
+            problems += timeseries.span_problems(dates, study.time.freq, where)
             for event in study.time.events:
                 problems += timeseries.event_problems(
                     name=event.name, date=pd.Timestamp(event.date), window=event.window, dates=dates, where=where

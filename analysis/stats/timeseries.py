@@ -69,6 +69,46 @@ def period_start(dates: pd.Series, freq: str) -> pd.Series:
     return d - pd.to_timedelta(d.dt.day - 1, unit="D")
 
 
+#: Most periods a ``[time]`` series may have: each is bootstrapped per group and measure, so a
+#: date typed as 0001-01-01 among 2024's articles (739,000 days) would run for hours.
+MAX_PERIODS = 2000
+#: Days in each period, for :func:`period_count` (a month counted as 28 days: an upper bound).
+_PERIOD_DAYS = {"day": 1, "week": 7, "month": 28}
+
+
+def period_count(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> int:
+    """At most how many periods of ``freq`` run from ``first`` to ``last`` (counted without making them).
+
+    >>> period_count(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"), "day")
+    31
+    >>> period_count(pd.Timestamp("0001-01-01"), pd.Timestamp("2024-04-03"), "day") > MAX_PERIODS
+    True
+    """
+    return (last.normalize() - first.normalize()).days // _PERIOD_DAYS[freq] + 2 - (freq == "day")
+
+
+def span_problems(dates: pd.Series, freq: str, where: str) -> list[InputError]:
+    """A ``[time]`` series longer than :data:`MAX_PERIODS` periods: one line naming the earliest
+    and the latest document (one of them is often a mistyped date) and the fix."""
+    dated = dates.dropna()
+    if dated.empty or freq not in _PERIOD_DAYS:
+        return []
+    first, last = dated.idxmin(), dated.idxmax()
+    n = period_count(dated[first], dated[last], freq)
+    if n <= MAX_PERIODS:
+        return []
+    coarser = [f for f in ("week", "month") if period_count(dated[first], dated[last], f) <= MAX_PERIODS]
+    return [
+        InputError(
+            where,
+            f"[time] freq = {freq!r} makes {n} periods (at most {MAX_PERIODS}): the dates run from "
+            f"{dated[first].date().isoformat()} (document {first}) to {dated[last].date().isoformat()} "
+            f"(document {last})",
+            (f"use freq = {coarser[0]!r}, or " if coarser else "") + "correct a mistyped date in the corpus",
+        )
+    ]
+
+
 def all_periods(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     """Every period start from ``first``'s period to ``last``'s."""
     code = {"day": "D", "week": "W-MON", "month": "MS"}[freq]

@@ -41,9 +41,27 @@ MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "set
 LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
 
 
+#: Longest slug in UTF-8 bytes: file systems allow 255 bytes a name, and a file name adds
+#: ``kwic_``, a suffix and the atomic writer's ``.<name>.<random>.tmp``.
+MAX_SLUG_BYTES = 96
+
+
 def slug(term: str) -> str:
-    """File-name-safe form of a term: ``East Sea`` -> ``east-sea``, ``hợp_tác`` -> ``hợp_tác``."""
-    return re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
+    """File-name-safe form of a term: ``East Sea`` -> ``east-sea``, ``hợp_tác`` -> ``hợp_tác``.
+
+    A slug longer than :data:`MAX_SLUG_BYTES` in UTF-8 is cut on a character boundary and ends
+    with the first 8 hex digits of the term's SHA-256, so a long term still has a name of its own.
+
+    >>> len(slug("hợp tác " * 40).encode("utf-8")) <= MAX_SLUG_BYTES
+    True
+    """
+    name = re.sub(r"[^\w]+", "-", term.lower()).strip("-") or "term"
+    if len(name.encode("utf-8")) <= MAX_SLUG_BYTES:
+        return name
+    import hashlib
+
+    head = name.encode("utf-8")[: MAX_SLUG_BYTES - 9].decode("utf-8", errors="ignore").rstrip("-")
+    return f"{head}-{hashlib.sha256(term.encode('utf-8')).hexdigest()[:8]}"
 
 
 def kwic_slugs(terms) -> dict[str, str]:

@@ -15,6 +15,7 @@ import codecs
 import dataclasses
 import json
 import math
+import re
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -676,6 +677,32 @@ def _frequency_checks(study: Study, checks: _Checks) -> None:
         )
 
 
+#: A Dask scheduler address: ``tcp://host:port`` (or ``tls://``, ``ws://``, ``wss://``, ``ucx://``;
+#: a bare ``host:port`` is TCP); a host name, IPv4 or bracketed IPv6 address, and a port.
+SCHEDULER_ADDRESS = re.compile(
+    r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:[A-Za-z0-9](?:[A-Za-z0-9.\-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
+)
+
+
+def scheduler_problem(address: Any) -> str:
+    """Why ``address`` is not a Dask scheduler address ("" when it is one, or when it is empty).
+
+    >>> scheduler_problem("tcp://10.0.0.5:8786"), scheduler_problem("")
+    ('', '')
+    >>> scheduler_problem("my cluster")
+    "'my cluster' is not a scheduler address (tcp://host:8786)"
+    """
+    if not isinstance(address, str):
+        return f"{address!r} is not text"
+    if address == "":
+        return ""
+    match = SCHEDULER_ADDRESS.fullmatch(address.strip())
+    port = address.rsplit(":", 1)[-1] if match and re.search(r":\d+$", address.strip()) else ""
+    if not match or (port and not 0 < int(port) < 65536):
+        return f"{address!r} is not a scheduler address (tcp://host:8786)"
+    return ""
+
+
 def _run_checks(study: Study, checks: _Checks) -> None:
     r = study.run
     checks.check(
@@ -692,6 +719,12 @@ def _run_checks(study: Study, checks: _Checks) -> None:
         "use workers = 1",
     )
     checks.seed("[run] seed", r.seed)
+    checks.check(
+        not scheduler_problem(r.scheduler),
+        "[run] scheduler",
+        scheduler_problem(r.scheduler),
+        'write scheduler = "tcp://host:8786" (the address the scheduler prints), or "" for no Dask',
+    )
     for fmt in r.figure_formats:
         checks.check(fmt in FIGURE_FORMATS, "[run] figure_formats", f"has unknown format {fmt!r}", "use pdf, png, svg")
 

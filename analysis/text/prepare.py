@@ -38,6 +38,7 @@ from . import tokens
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from ..corpus.documents import Document
 from ..errors import InputError
+from ..study.settings import scheduler_problem
 from .normalize import NORMALIZE_VERSION, canonical_text
 from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segmenter_id
 
@@ -473,17 +474,31 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
     :func:`_prepare_batch`; they return JSON text, so the result cannot depend on where it ran.
     """
     where = "[run] scheduler"
+    problem = scheduler_problem(address)  # also an address given with --scheduler
+    if problem:
+        raise InputError(where, problem, 'give the address the scheduler prints (tcp://host:8786), or "" for no Dask')
     try:
         from distributed import Client, as_completed
+        from distributed.scheduler import KilledWorker
     except ImportError:
         raise InputError(
             where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
         ) from None
+    probe_scheduler(address, where)
     try:
-        client = Client(address, timeout="20s", set_as_default=False)
+        client = Client(address, timeout=f"{SCHEDULER_TIMEOUT}s", set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(
             where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise InputError(
+            where,
+            f"the Dask scheduler at '{address}' has no worker after {SCHEDULER_TIMEOUT} s ({type(exc).__name__})",
+            'start workers (dask worker <address>) or set scheduler = ""',
         ) from None
     # Texts travel with the batch: a cluster's workers need not see this machine's corpus folder.
     batches = ([(i, d if isinstance(d, Document) else d.loaded()) for i, d in batch] for batch in batches)
@@ -497,13 +512,60 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
         queue = as_completed(first, loop=client.loop)  # this client, not a global default one
         yield []
         for future in queue:
-            result = future.result()
+            try:
+                result = future.result()
+            except (OSError, TimeoutError, KilledWorker) as exc:  # the cluster, not the batch
+                raise InputError(
+                    where,
+                    f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {exc})",
+                    'run again when the cluster is up (finished documents are cached), or set scheduler = ""',
+                ) from None
             future.release()
             for batch in islice(batches, 1):
                 queue.add(client.submit(_prepare_batch, batch, shared, pure=False))
             yield result
+    except (OSError, TimeoutError) as exc:  # scatter or submit to a cluster that went away
+        raise InputError(
+            where,
+            f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {exc})",
+            'run again when the cluster is up (finished documents are cached), or set scheduler = ""',
+        ) from None
     finally:
         client.close()
+
+
+#: Seconds to connect to a Dask scheduler, to hear its handshake and to find a worker.
+SCHEDULER_TIMEOUT = 20
+
+
+def probe_scheduler(address: str, where: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
+    """Connect to a ``tcp://`` scheduler address and wait for the first bytes of its handshake: a
+    Dask scheduler writes it as soon as a connection opens; a port that accepts and never answers
+    (or an HTTP server, which waits for a request) would otherwise hang Dask's client, whose
+    timeout covers the connection but not the handshake. Other protocols (TLS) are left to Dask.
+    """
+    import socket
+
+    if "://" in address and not address.startswith("tcp://"):
+        return
+    rest = address.split("://", 1)[-1]
+    host, _, port = rest.rpartition(":") if rest.rsplit(":", 1)[-1].isdigit() else (rest, "", "8786")
+    host = host.strip("[]")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout) as connection:
+            connection.settimeout(timeout)
+            if not connection.recv(1):
+                raise ConnectionResetError("closed the connection")
+    except TimeoutError:
+        raise InputError(
+            where,
+            f"'{address}' accepted a connection but did not answer as a Dask scheduler within {timeout} s",
+            'check the address and port (dask scheduler prints them), or set scheduler = ""',
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
+        ) from None
 
 
 def _progress(total: int, enabled: bool):

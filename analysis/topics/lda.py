@@ -711,9 +711,14 @@ def relevance(topic_word: np.ndarray, term_prob: np.ndarray, lam: float) -> np.n
 
 
 def topic_terms(
-    fit: LdaFit, term_freq: np.ndarray, n: int = 10, lam: float = 0.6, gloss: Mapping[str, str] | None = None
+    fit: LdaFit, term_freq=None, n: int = 10, lam: float = 0.6, gloss: Mapping[str, str] | None = None
 ) -> pd.DataFrame:
     """Top ``n`` terms of every topic, ranked by probability and (separately) by relevance.
+
+    ``term_freq``: each vocabulary term's count in the corpus the model was fitted on (``(V,)``,
+    in the order of ``fit.vocab``), or that corpus itself (a :class:`TopicCorpus`: its
+    ``term_frequency()``), or None: the model's own term distribution ``mean(theta) · phi``
+    (units weighted equally; the corpus's counts are exact).
 
     Columns: ``model, topic`` (from 1), ``ranking`` (``probability`` or ``relevance``), ``rank``,
     ``term``, ``probability`` (phi), ``lift`` (phi / p_w), ``relevance`` (:func:`relevance` at
@@ -734,7 +739,19 @@ def topic_terms(
     probability     2   sea          0.1 0.286     -1.883
       relevance     1 trade          0.8 1.778      0.096
       relevance     2  ship          0.1 0.500     -1.659
+    >>> topic_terms(fit, n=1)["term"].tolist()  # without counts: the model's own term distribution
+    ['sea', 'sea', 'trade', 'trade']
     """
+    if term_freq is None:
+        term_freq = fit.doc_topic.mean(axis=0) @ fit.topic_word
+    elif hasattr(term_freq, "term_frequency"):
+        term_freq = term_freq.term_frequency()
+    term_freq = np.asarray(term_freq, dtype=float)
+    if term_freq.shape != (len(fit.vocab),):
+        raise ValueError(
+            f"term_freq has shape {term_freq.shape}: give one count per vocabulary term ({len(fit.vocab)}), "
+            "e.g. corpus.term_frequency() of the model's TopicCorpus, or leave it out"
+        )
     term_prob = term_freq / term_freq.sum()
     rel = relevance(fit.topic_word, term_prob, lam)
     lift = fit.topic_word / term_prob[None, :]

@@ -865,3 +865,30 @@ def test_an_html_symlink_leading_outside_the_folder_is_refused(tmp_path, capsys)
         '[corpus]\nhtml = "pages"\nlanguage = "vi"\nlanguages = ["vi"]\n' + FEW, encoding="utf-8"
     )
     assert_clean_failure(tmp_path / "study.toml", capsys, "pages/b.html", "resolves outside the pages folder")
+
+
+def test_a_mixed_language_html_folder_reads_each_pages_html_lang(tmp_path, capsys):
+    """A folder of saved pages in both languages needs no language column (there is no table to
+    add one to): ``<html lang>`` (or ``Content-Language``) names each page's language; ``init``
+    writes a study its own ``validate`` accepts."""
+    from analysis.cli import main
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    (pages / "vi.html").write_text(
+        PAGE.format(title="Hội đàm Việt - Trung", body="".join(f"<p>{p}</p>" for p in PARAGRAPHS)), encoding="utf-8"
+    )
+    english = ["Vietnam and China agreed to deepen trade and investment cooperation on Thursday."] * 3
+    (pages / "en.html").write_text(
+        PAGE.format(title="Talks in Beijing", body="".join(f"<p>{p} {i}</p>" for i, p in enumerate(english)))
+        .replace('<html lang="vi">', "<html>")
+        .replace("<head>", '<head><meta http-equiv="Content-Language" content="en-GB">'),
+        encoding="utf-8",
+    )
+    study = tmp_path / "pages.toml"
+    assert main(["init", "--folder", str(pages), "--study", str(study)]) == 0
+    assert 'languages = ["vi", "en"]' in study.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", "--study", str(study), "--quiet"]) == 0
+    corpus = read_corpus(read_study(study))
+    assert corpus.docvars["language"].to_dict() == {"en": "en", "vi": "vi"}

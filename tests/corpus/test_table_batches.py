@@ -341,5 +341,5 @@ def test_jsonl_is_read_column_wise_unless_its_records_have_other_keys(tmp_path, 
     again = read_corpus(read_study(study))  # from the record-by-record index
     assert [d.text for d in again] == [TINY_VI, TINY_EN] and dict(again.record_hashes) == dict(corpus.record_hashes)
     assert (
-        len(list((tmp_path / "mixed" / ".cache" / "texts").glob("*"))) == 2
-    )  # one pack, one index: the aborted try left nothing
+        len(list((tmp_path / "mixed" / ".cache" / "texts").glob("*"))) == 3
+    )  # one pack, one index and its checksum: the aborted try left nothing

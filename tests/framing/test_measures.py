@@ -337,3 +337,28 @@ def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkey
     whole = fr.bootstrap_ci(values, n_resamples=999, rng=np.random.default_rng(8))
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 300 * 17)  # 17 resamples a batch
     assert fr.bootstrap_ci(values, n_resamples=999, rng=np.random.default_rng(8)) == whole
+
+
+def test_frame_salience_per_100_sentences_feeds_frame_group_table_and_names_a_wrong_kind():
+    """The cross-language rate through the public API: ``frame_group_table(rate="per_100_sentences")``
+    on :func:`frame_salience`'s own columns (once a bare KeyError), and ``kind="unit"`` a ValueError
+    that says which kinds there are."""
+    from analysis.framing.tables import frame_group_table
+
+    annotations = [annotate(vi_doc(f"v{i}"), RULES, CODEBOOK) for i in range(3)]
+    docs = frame_salience(annotations, CODEBOOK, "document")
+    row = docs.set_index(["doc_id", "frame"]).loc[("v0", "cooperation")]
+    assert row["sentences"] == 4 and row["per_100_sentences"] == pytest.approx(100 * 3 / 4)  # 3 hits, 4 sentences
+    table = frame_group_table(
+        docs,
+        frame_salience(annotations, CODEBOOK, "sentences", window=2),
+        {f"v{i}": "vi" for i in range(3)},
+        order=["vi"],
+        labels={},
+        n_resamples=50,
+        seed=1,
+        rate="per_100_sentences",
+    ).set_index("frame")
+    assert table.loc["cooperation", "mean_per_100_sentences"] == pytest.approx(75.0)
+    with pytest.raises(ValueError, match="kind = 'unit' is not a unit kind: use one of document, paragraph, sentences"):
+        frame_salience(annotations, CODEBOOK, "unit")

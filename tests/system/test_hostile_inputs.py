@@ -713,3 +713,380 @@ def test_full_cache_disk_is_one_line_naming_the_cache_folder(tmp_path, capsys, m
     assert status == 2 and "Traceback" not in err and len(err.splitlines()) == 1, err
     assert err.startswith(f"error: {tmp_path / '.cache'}: cannot write output (the disk is full)")
     assert not list((tmp_path / ".cache").rglob("*.json")) and not (tmp_path / "out").exists()
+
+
+def test_default_boilerplate_rules_take_linear_time_on_a_50_mb_line(monkeypatch):
+    """A whole article on one repetitive line: the built-in related-teaser rule (a headline printed
+    twice) once compared every prefix with the rest of the line (a backreference: quadratic, 4 s
+    on 3 MB, then refused as the user's backtracking); bounded by a length look-ahead it fails in
+    constant time. The tightened limit stops any rule that is not linear; a real teaser is still cut."""
+    from analysis.files import RESOURCES
+    from analysis.text import clean
+
+    rules = clean.parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
+    teaser = [r for r in rules if r.name == "related-teaser"]
+    monkeypatch.setattr(clean, "RULE_TIMEOUT_SECONDS", 0.5)
+    monkeypatch.setattr(clean, "RULE_SECONDS_PER_MB", 0.05)  # 50 MB: 3 s at most for the rule
+    sentence = "Hai bên nhất trí tăng cường hợp tác. "
+    line = sentence * (50_000_000 // len(sentence))
+    assert clean.remove_boilerplate(line, tuple(teaser), "vi")[1] == []
+    monkeypatch.setattr(clean, "RULE_SECONDS_PER_MB", 0.2)
+    assert clean.remove_boilerplate(sentence * (4_000_000 // len(sentence)), rules, "vi")[1] == []  # every rule, 4 MB
+    headline = "Việt Nam và Trung Quốc ký kết nhiều văn kiện hợp tác"
+    text = f"Đầu bài.\n{headline} {headline}\nLời dẫn của bài liên quan.\nThân bài."
+    cleaned, removals = clean.remove_boilerplate(text, tuple(teaser), "vi")
+    assert cleaned == "Đầu bài.\nThân bài." and [r.line for r in removals] == [2, 3]
+
+
+def test_a_300_character_kwic_term_gets_a_file_name_the_file_system_takes(tmp_path, capsys):
+    """300 Vietnamese characters are up to 900 bytes in UTF-8; a file name holds 255. The slug is
+    cut and keeps the term's hash, so the table is written (once failed as a full disk)."""
+    from analysis.study.outputs import MAX_SLUG_BYTES, kwic_stems
+
+    long_term = "hợp_tác_" * 37 + "biển"  # 300 characters
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output="out").replace("group_by", f'kwic_terms = ["{long_term}"]\ngroup_by'))
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 0
+    stem = kwic_stems([long_term])[long_term]
+    assert len(stem.encode("utf-8")) <= len("kwic_") + MAX_SLUG_BYTES and stem.startswith("kwic_hợp_tác_hợp_tác")
+    assert (tmp_path / "out" / f"{stem}.csv").is_file() and (tmp_path / "out" / f"{stem}.md").is_file()
+    assert kwic_stems([long_term, long_term + "x"])[long_term] != kwic_stems([long_term + "x"])[long_term + "x"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="GNU make not installed")
+def test_concurrent_makes_build_the_study_fragment_each_in_its_own_temporary_file(tmp_path):
+    """Two ``make`` runs of one study at once: each writes the fragment to a temporary file named by
+    its shell's process id, then renames it (once one shared ``.tmp`` was moved away under the other)."""
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output="out"))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = ["make", "-s", "-f", str(ROOT / "Makefile"), f"PYTHON={sys.executable}", ".make/study.toml.mk"]
+    runs = [
+        subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [(run.wait(timeout=120), run.stderr.read()) for run in runs]
+    assert all(status == 0 for status, _ in results), results
+    fragment = (tmp_path / ".make" / "study.toml.mk").read_text(encoding="utf-8")
+    assert "OUT := out" in fragment and not list((tmp_path / ".make").glob("*.tmp"))
+
+
+# ---------------------------------------------------------------------- spreadsheet formula injection
+
+FORMULA_CELL = __import__("re").compile(r"[=+\-@\t\r]")
+PLAIN_NUMBER = __import__("re").compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def live_formulas(folder: Path) -> list[tuple[str, str]]:
+    """Every (file, cell) of the CSV files under ``folder`` that a spreadsheet would run."""
+    import csv
+
+    found = []
+    for path in sorted(folder.rglob("*.csv")):
+        with open(path, encoding="utf-8", newline="") as handle:
+            for row in csv.reader(handle):
+                found += [(path.name, c) for c in row if FORMULA_CELL.match(c) and not PLAIN_NUMBER.fullmatch(c)]
+    return found
+
+
+def test_formula_leading_cells_are_neutralised_in_every_csv(tmp_path, capsys):
+    """OWASP "CSV injection": ids, outlets, titles and sentences from the corpus that start with
+    = + - @ stay text when a researcher opens the outputs in Excel (a leading apostrophe)."""
+    import pandas as pd
+
+    hyperlink = '=HYPERLINK("http://evil.example","x")'
+    dde = "+cmd|' /C calc'!A0"
+    pd.DataFrame(
+        {
+            "doc_id": [hyperlink, "e1"],
+            "language": ["vi", "en"],
+            "outlet": ["@SUM(1+1)", dde],
+            "title": ["-2+3", "Title"],
+            "text": [f"=1+1 là một câu.\n{TINY_VI}", f"@everyone read this.\n{TINY_EN}"],
+        }
+    ).to_csv(tmp_path / "articles.csv", index=False)
+    study = set_study(
+        tmp_path / "study.toml",
+        '[corpus]\ntable = "articles.csv"\n[frequencies]\ngroup_by = ["language", "outlet"]\n'
+        '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n',
+    )
+    for stage in ("prepare", "frequencies"):
+        assert run_cli(study, capsys, stage)[0] == 0
+    out = tmp_path / "out"
+    assert live_formulas(out) == []
+    prepared = pd.read_csv(out / "preparation_by_document.csv", dtype=str, keep_default_na=False)
+    assert prepared["doc_id"].tolist() == ["'" + hyperlink, "e1"]
+    summary = (out / "corpus_summary.csv").read_text(encoding="utf-8")
+    assert "vi,'@SUM(1+1)," in summary and "en,'+cmd|' /C calc'!A0," in summary
+
+
+def test_neutralised_cells_round_trip_through_csv_and_xlsx(tmp_path):
+    import pandas as pd
+
+    pytest.importorskip("openpyxl")
+    from analysis.paper.tables import restore_formulas
+
+    table = pd.DataFrame(
+        {"unit_id": ["=1+1", "'=x", "-0.5", "- a", "@a", "\tb", "ok"], "code": ["1", "0", "", "1", "0", "1", "0"]}
+    )
+    aio.write_csv(tmp_path / "coding_sheet_coder1.csv", table)
+    (tmp_path / "coding_sheet_coder1.xlsx").write_bytes(aio.xlsx_bytes(table))
+    import openpyxl
+
+    cells = [c.value for c in openpyxl.load_workbook(tmp_path / "coding_sheet_coder1.xlsx").active["A"]]
+    assert cells[1:3] == ["'=1+1", "''=x"] and all(
+        c.data_type != "f"
+        for row in openpyxl.load_workbook(tmp_path / "coding_sheet_coder1.xlsx").active.iter_rows()
+        for c in row
+    )
+    for name in ("coding_sheet_coder1.csv", "coding_sheet_coder1.xlsx"):
+        assert aio.read_coding_sheet(tmp_path / name)["unit_id"].tolist() == table["unit_id"].tolist(), name
+    plain = table.iloc[[2, 3, 6]]
+    assert restore_formulas(plain) is plain  # nothing to restore: the same object, no copy
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl-mixed"])
+def test_a_flipped_byte_in_the_cache_index_is_detected_and_the_source_read_again(tmp_path, capsys, caplog, form):
+    """The cache's table index (Arrow for column-wise tables, JSON Lines for records of differing
+    keys) has its SHA-256 beside it: one flipped byte in an outlet no longer renames the outlet
+    in every output (``unstated-A`` -> ``unstated-@``); the source is read again, with a warning."""
+    import pandas as pd
+
+    rows = [
+        {"doc_id": "v1", "language": "vi", "outlet": "unstated-A", "text": TINY_VI},
+        {"doc_id": "e1", "language": "en", "outlet": "unstated-B", "text": TINY_EN},
+    ]
+    if form == "csv":
+        name = "articles.csv"
+        pd.DataFrame(rows).to_csv(tmp_path / name, index=False)
+    else:  # a JSON Lines table whose records have different keys is indexed record by record
+        name = "articles.jsonl"
+        rows[1]["section"] = "world"
+        (tmp_path / name).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    study = set_study(
+        tmp_path / "study.toml",
+        f'[corpus]\ntable = "{name}"\n[frequencies]\ngroup_by = ["language", "outlet"]\n'
+        '[run]\noutput = "out"\ncache = ".cache"\nworkers = 1\n',
+    )
+    assert run_cli(study, capsys, "prepare")[0] == 0
+    indexes = [p for p in (tmp_path / ".cache" / "texts").glob("*.index.*") if not p.name.endswith(".sha256")]
+    assert len(indexes) == 1 and indexes[0].with_name(indexes[0].name + ".sha256").is_file()
+    data = indexes[0].read_bytes()
+    assert data.count(b"unstated-A") == 1
+    indexes[0].write_bytes(data.replace(b"unstated-A", b"unstated-@"))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        assert run_cli(study, capsys, "frequencies")[0] == 0
+    assert any("does not match its checksum" in r.getMessage() for r in caplog.records)
+    table = pd.read_csv(tmp_path / "out" / "top_terms_by_outlet.csv", dtype=str)
+    assert set(table["group"]) == {"unstated-A", "unstated-B"}
+    assert indexes[0].read_bytes().count(b"unstated-A") == 1  # the index written again, whole
+
+
+@pytest.mark.parametrize("extreme", ["0001-01-01", "2999-12-31"])
+def test_time_series_over_an_extreme_date_is_refused_in_one_line_not_run_for_hours(tmp_path, capsys, extreme):
+    """One mistyped date among 2024's articles made ``[time] freq = "day"`` draw 739,000 daily
+    periods (killed after 4 minutes); the span is counted before anything runs."""
+    docs = [(f"v{i}", "vi", TINY_VI) for i in range(3)] + [("e1", "en", TINY_EN)]
+    study = write_study(tmp_path, docs, {"date": ["2024-04-01", "2024-04-02", extreme, "2024-04-03"]})
+    set_study(study, STUDY.format(output="out") + '[time]\nfreq = "day"\nby = "language"\nmeasures = ["frames"]\n')
+    start = time.monotonic()
+    line = fails_cleanly(study, capsys, "[time] freq = 'day' makes", f"{extreme} (document v2)", stage="design")
+    assert time.monotonic() - start < 60 and "correct a mistyped date" in line
+    set_study(study, STUDY.format(output="out") + '[time]\nfreq = "month"\nby = "language"\nmeasures = ["frames"]\n')
+    if extreme.startswith("2999"):  # 11,600 months: still too many, and the fix names the date
+        fails_cleanly(study, capsys, "[time] freq = 'month' makes", "correct a mistyped date", stage="design")
+
+
+def _table_study(folder: Path, name: str) -> Path:
+    return set_study(
+        folder / "study.toml",
+        f'[corpus]\ntable = "{name}"\n[frequencies]\ngroup_by = ["language"]\n[run]\noutput = "out"\nworkers = 1\n',
+    )
+
+
+@pytest.mark.parametrize("where", ["text", "title"])
+@pytest.mark.parametrize("mixed_keys", [False, True])
+def test_a_lone_surrogate_json_escape_is_one_line(tmp_path, capsys, where, mixed_keys):
+    """``"\\ud800"`` is valid JSON and half a character: once a UnicodeEncodeError traceback."""
+    records = [
+        {"doc_id": "a", "language": "vi", "title": "Tin", "text": TINY_VI},
+        {"doc_id": "b", "language": "en", "title": "News", "text": TINY_EN},
+    ]
+    if mixed_keys:  # read record by record
+        records[1]["section"] = "world"
+    lines = [json.dumps(r, ensure_ascii=True) for r in records]
+    lines[1] = lines[1].replace(
+        '"News"' if where == "title" else '"The two', '"\\ud800News"' if where == "title" else '"\\ud800The two'
+    )
+    (tmp_path / "a.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    study = _table_study(tmp_path, "a.jsonl")
+    column = "the text" if where == "text" else "column 'title'"
+    for stage in ("validate", "prepare"):
+        fails_cleanly(
+            study, capsys, "a.jsonl record 2", f"lone surrogate U+D800 in {column} of doc_id 'b'", stage=stage
+        )
+
+
+def test_a_corrupt_parquet_page_is_one_line(tmp_path, capsys):
+    import pandas as pd
+
+    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI * 50, TINY_EN * 50]}).to_parquet(
+        tmp_path / "a.parquet"
+    )
+    data = bytearray((tmp_path / "a.parquet").read_bytes())
+    data[200:400] = bytes(b ^ 0xFF for b in data[200:400])  # inside the first data page
+    (tmp_path / "a.parquet").write_bytes(bytes(data))
+    study = _table_study(tmp_path, "a.parquet")
+    for stage in ("validate", "prepare"):
+        fails_cleanly(
+            study, capsys, "a.parquet: damaged Parquet data after record 0", "write the Parquet file again", stage=stage
+        )
+
+
+# ------------------------------------------------------------------------------------- Dask
+
+
+@pytest.mark.parametrize("address", ["my cluster", "tcp://host:99999", "http://x:8786", "tcp://"])
+def test_a_scheduler_that_is_not_an_address_is_refused_when_the_study_is_read(tmp_path, capsys, address):
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    set_study(study, STUDY.format(output="out") + f'scheduler = "{address}"\n')
+    fails_cleanly(study, capsys, "[run] scheduler", "is not a scheduler address (tcp://host:8786)")
+
+
+def _silent_port():
+    """A listening socket that accepts and never speaks: what an HTTP server is to a Dask client,
+    which never sends a request first."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    held = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            held.append(connection)
+
+    threading.Thread(target=serve, daemon=True).start()
+    return server, held
+
+
+def test_a_port_that_never_answers_as_a_scheduler_is_one_line_in_bounded_time(tmp_path, capsys, monkeypatch):
+    """Dask's client timeout covers the connection, not the handshake: such a port hung the run
+    (killed at 150 s). The handshake is awaited with a timeout (shortened here)."""
+    pytest.importorskip("distributed")
+    from analysis.text import prepare
+
+    monkeypatch.setattr(prepare, "SCHEDULER_TIMEOUT", 1)
+    monkeypatch.setattr(prepare.probe_scheduler, "__defaults__", (1,))
+    server, held = _silent_port()
+    try:
+        study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+        port = server.getsockname()[1]
+        set_study(study, STUDY.format(output="out") + f'scheduler = "tcp://127.0.0.1:{port}"\n')
+        start = time.monotonic()
+        status, err = run_cli(study, capsys, "prepare")
+        assert status == 2 and "Traceback" not in err and time.monotonic() - start < 60
+        assert "did not answer as a Dask scheduler within 1 s" in err and len(err.splitlines()) == 1
+    finally:
+        server.close()
+        for connection in held:
+            connection.close()
+
+
+def test_a_scheduler_without_workers_is_one_line(tmp_path, capsys, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    from analysis.text import prepare
+
+    monkeypatch.setattr(prepare, "SCHEDULER_TIMEOUT", 2)
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp://", dashboard_address=None) as cluster:
+        study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+        set_study(study, STUDY.format(output="out") + f'scheduler = "{cluster.scheduler_address}"\n')
+        status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err
+    assert "has no worker after 2 s" in err and "dask worker" in err
+
+
+# ------------------------------------------------------------------------------ the cache
+
+
+@pytest.mark.parametrize(
+    "code, reason, nth", [(errno.EACCES, "no permission to write there", 1), (errno.ENOSPC, "the disk is full", 2)]
+)
+def test_an_unwritable_cache_while_reading_a_table_is_one_line_and_leaves_no_temporary_pack(
+    tmp_path, capsys, monkeypatch, code, reason, nth
+):
+    """A read-only or full cache while a table's texts go to their pack: once an OSError traceback
+    that left megabytes of temporary packs behind."""
+    import builtins
+
+    import pandas as pd
+
+    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI, TINY_EN]}).to_csv(
+        tmp_path / "a.csv", index=False
+    )
+    study = _table_study(tmp_path, "a.csv")
+    real_open, opened = builtins.open, []
+
+    def refusing(path, *args, **kwargs):
+        if str(path).endswith(".tmp") and "texts" in str(path):
+            opened.append(path)
+            if len(opened) >= nth:  # 1: the pack itself; 2: its index
+                raise OSError(code, os.strerror(code), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(sources, "open", refusing, raising=False)
+    status, err = run_cli(study, capsys, "prepare")
+    lines = [line for line in err.splitlines() if not line.startswith("WARNING ")]
+    assert status == 2 and "Traceback" not in err and len(lines) == 1, err
+    assert lines[0].startswith(f"error: {tmp_path / '.cache' / 'texts'}: cannot write the cache ({reason})")
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and ".cache" in p.parts], "temporary packs left"
+
+
+@pytest.mark.parametrize("entry", ["prepared", "pack"])
+def test_a_cache_entry_replaced_by_a_folder_is_one_line(tmp_path, capsys, entry):
+    import pandas as pd
+
+    pd.DataFrame({"doc_id": ["a", "b"], "language": ["vi", "en"], "text": [TINY_VI, TINY_EN]}).to_csv(
+        tmp_path / "a.csv", index=False
+    )
+    study = _table_study(tmp_path, "a.csv")
+    assert run_cli(study, capsys, "prepare")[0] == 0
+    if entry == "prepared":
+        target = next(p for p in (tmp_path / ".cache" / "prepared").rglob("*.json") if "learned" not in p.name)
+        fragment = "there is a folder, not a file: remove it"
+    else:
+        target = next((tmp_path / ".cache" / "texts").glob("*.pack"))
+        fragment = "cannot write the cache (a cache entry is a folder)"
+    target.unlink()
+    target.mkdir()
+    status, err = run_cli(study, capsys, "prepare")
+    assert status == 2 and "Traceback" not in err and fragment in err, err
+    assert not list((tmp_path / ".cache").rglob("*.tmp"))
+
+
+def test_make_help_lists_every_stage():
+    """``make help`` lists the targets with a ``##`` comment: design, equivalence and manifest were missing."""
+    import re
+
+    helped = set(re.findall(r"(?m)^([a-z][a-z-]*):.*## ", (ROOT / "Makefile").read_text(encoding="utf-8")))
+    from analysis.study.outputs import STAGE_ORDER
+
+    assert {*STAGE_ORDER, "manifest", "appendix", "all", "clean", "test"} <= helped
+
+
+def test_validate_refuses_a_parallel_sample_without_vi_txt(tmp_path, capsys):
+    """``validate`` said ok to an ``[equivalence] parallel`` folder holding only en.txt; the
+    equivalence stage then stopped. It reads the sample as the stage does."""
+    study = write_study(tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)])
+    (tmp_path / "parallel").mkdir()
+    (tmp_path / "parallel" / "en.txt").write_text("China and Vietnam agreed.\n", encoding="utf-8")
+    set_study(study, STUDY.format(output="out") + '[equivalence]\nparallel = "parallel"\n')
+    fails_cleanly(study, capsys, "parallel/vi.txt: file not found in the parallel sample folder")
