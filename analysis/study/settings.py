@@ -172,6 +172,7 @@ class TopicSettings:
     max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
     tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
+    search_units: int = 2000  # K selection fitted on a sample of about this many units (whole documents, stratified by language); 0 = every unit; the final fit always on every unit
 
 
 @dataclass(frozen=True)
@@ -714,6 +715,9 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
     )
     checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
     checks.whole("topics", "window", tp.window, 1, "use window = 100")
+    checks.whole(
+        "topics", "search_units", tp.search_units, 0, "use search_units = 2000, or 0 to fit K selection on every unit"
+    )
     checks.check(
         _finite(tp.tolerance) and tp.tolerance >= 0,
         f"[topics] tolerance = {tp.tolerance!r}",
