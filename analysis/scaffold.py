@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .study.settings import MIN_GROUP_DOCS
+from .study.settings import MIN_GROUP_DOCS, TopicSettings
 from .topics.lda import suggest_topic_settings
 
 #: Common export names of each toolkit column, in order of preference (compared lower-cased).
@@ -80,6 +80,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "link", "href", "permalink"),
 }
 SAMPLE = 2000  # records looked at to detect columns
+SEARCH_UNITS = TopicSettings.search_units  # written into [topics]: what a study without the key gets
 #: Distinct values kept per column while every record streams past (languages are read over the
 #: whole table, not the first SAMPLE rows: an export sorted by language would otherwise look
 #: monolingual); a column with more is not a language column, and its values are dropped.
@@ -439,7 +440,11 @@ def study_text(detected: Detected, name: str) -> str:
             "like"
         ),
         "seeds = [1, 2, 3]            # seeds of the K-selection fits (stability across seeds)",
-        "seed = 20240405              # final fit, inference, bootstrap",
+        (
+            f"search_units = {SEARCH_UNITS:<14} # K-selection fits on a sample of about this many units "
+            "(whole documents, by language); the final fit on every unit; 0 = every unit"
+        ),
+        "seed = 20240405              # final fit, inference, bootstrap, the K-selection sample",
         "no_below = 2                 # dictionary: terms in at least 2 units ...",
         "no_above = 0.8               # ... and in at most 80% of units",
         "keep_n = 0                   # then the keep_n most frequent (0 = all)",
