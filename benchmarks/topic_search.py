@@ -34,6 +34,7 @@ time, is compared: the machine is shared, and CPU time of a fit does not grow wi
 from __future__ import annotations
 
 import argparse
+import pickle
 import sys
 import tempfile
 import time
@@ -93,10 +94,31 @@ def _timed_fit(corpus, params, job):
     return result, time.process_time() - start
 
 
-def search(corpus, k_range, seeds, params, pool, units_total) -> tuple[topics.KSelection, float, float]:
+class Fits:
+    """Every (sample, K, seed) fit run once: a rule with two seeds reuses the three-seed rule's
+    first two fits of the same sample (they are the same fits), and a re-run of the script reuses
+    the fits stored in ``folder`` (pickles of plain arrays, named by corpus, sample and job)."""
+
+    def __init__(self, folder: Path, tag: str, pool, params):
+        self.folder, self.tag, self.pool, self.params = folder, tag, pool, params
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def get(self, corpus, label: str, jobs: list[tuple[int, int]]) -> list[tuple[tuple, float]]:
+        paths = {job: self.folder / f"{self.tag}_{label}_k{job[0]}_s{job[1]}.pkl" for job in jobs}
+        todo = [job for job in jobs if not paths[job].is_file()]
+        for job, done in zip(todo, self.pool.map(_timed_fit, [corpus] * len(todo), [self.params] * len(todo), todo)):
+            paths[job].write_bytes(pickle.dumps(done))
+            log(
+                f"  fit {label} K = {job[0]} seed {job[1]}: {done[1]:.1f} s CPU, "
+                f"{done[0][3].get('iterations')} iterations"
+            )
+        return [pickle.loads(paths[job].read_bytes()) for job in jobs]
+
+
+def search(corpus, label, k_range, seeds, fits: Fits, units_total) -> tuple[topics.KSelection, float, float]:
     """One K search on ``corpus``: (selection, CPU s of the fits, CPU s of scoring in this process)."""
     jobs = topics.selection_jobs(corpus, k_range=k_range, seeds=seeds)
-    done = list(pool.map(_timed_fit, [corpus] * len(jobs), [params] * len(jobs), jobs))
+    done = fits.get(corpus, label, jobs)
     fit_cpu = sum(cpu for _, cpu in done)
     start = time.process_time()
     selection = topics.selection_from_fits(
@@ -157,15 +179,18 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
         for seeds in (tuple(settings.seeds), tuple(settings.seeds)[:2]):
             rules.append((f"sample {size}, {len(seeds)} seeds", size, seeds))
     rows = []
+    tag = f"{name}{n_docs}"
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        fits = Fits(RESULTS / "topic_search_fits", tag, pool, params)
         full_nmi = None
         for rule, size, seeds in rules:
             if size and size >= train.n_units:
                 continue
             chosen_by_draw = []
-            for draw, sample_seed in enumerate(SAMPLE_SEEDS if size else SAMPLE_SEEDS[:1]):
+            for draw, sample_seed in enumerate(SAMPLE_SEEDS[: args.draws] if size else SAMPLE_SEEDS[:1]):
                 sample = topics.search_sample(train, size, sample_seed)
-                selection, fit_cpu, score_cpu = search(sample, k_range, seeds, params, pool, train.n_units)
+                label = f"n{size}_d{sample_seed}" if size else "all"
+                selection, fit_cpu, score_cpu = search(sample, label, k_range, seeds, fits, train.n_units)
                 chosen_by_draw.append(selection.k)
                 if draw == 0:
                     timed = (sample, selection, fit_cpu, score_cpu)
@@ -207,6 +232,9 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
                     "goal_nmi": ">= -0.01",
                     "nmi_met": "yes" if diff >= -0.01 else "no",
                     "final_iterations": one["iterations"],
+                    "k_summary": " ".join(
+                        f"{int(r.k)}:{r.c_npmi:.3f}/{r.stability:.2f}" for r in selection.summary.itertuples()
+                    ),
                 }
             )
             pd.DataFrame(rows).to_csv(args.out_partial, index=False)
@@ -219,6 +247,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="VNTC documents (0 = all 10,000); BBC is always whole")
     parser.add_argument("--sizes", default="1000,2000", help="sample sizes (units) of the bounded searches")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--draws", type=int, default=2, help="sample draws per bounded rule (the first is timed)")
     parser.add_argument("--cache", default=str(ROOT / ".cache"))
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -226,6 +255,7 @@ def main() -> None:
     tag = f"limit{args.limit}" if args.limit else "full"
     out = RESULTS / f"topic_search_{tag}.csv"
     args.out_partial = out.with_suffix(".partial.csv")
+    args.out_partial = RESULTS / f"topic_search_{tag}_{args.corpus}.partial.csv"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("bbc", "vntc") if args.corpus == "both" else (args.corpus,):

@@ -127,7 +127,11 @@ def fit_models(
         pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
         mapper = pool.map if pool else map
-        pending = {name: mapper(partial(topics._fit_job, search[name], params), jobs[name]) for name in corpora}
+        # Fits get counts and ids only (topics.fit_input): the texts stay here, for coherence.
+        pending = {
+            name: mapper(partial(topics._fit_job, topics.fit_input(search[name]), params), jobs[name])
+            for name in corpora
+        }
         finals = {}
         for name, corpus in corpora.items():
             results = []
@@ -138,7 +142,9 @@ def fit_models(
                 search[name], results, **selection, units_total=corpus.n_units
             )
             if pool:
-                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, **params)
+                finals[name] = pool.submit(
+                    topics.fit_lda, topics.fit_input(corpus), selections[name].k, settings.seed, **params
+                )
         final_params = topics.fit_parameters(settings, workers)
         for name, corpus in corpora.items():
             future = finals.get(name)

@@ -197,6 +197,15 @@ def build_corpus(
     return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, tuple(texts))
 
 
+def fit_input(corpus: TopicCorpus) -> TopicCorpus:
+    """What a fit needs of ``corpus``: its counts, vocabulary and unit ids, without the texts.
+
+    The texts (every kept term of every unit, for coherence) stay in the process that scores the
+    fits; a fit in another process or on a cluster never reads them, so they are not pickled
+    with every fit job: 2.9 MB instead of 5.0 MB per job for the 2,225 BBC articles."""
+    return TopicCorpus(corpus.name, corpus.unit_ids, corpus.dropped, corpus.vocab, corpus.counts, ())
+
+
 def _gensim_dictionary(vocab: Sequence[str]):
     """A gensim Dictionary whose ids are the positions in our sorted ``vocab``."""
     return engines.gensim_dictionary(vocab)
@@ -1133,8 +1142,9 @@ def suggest_topic_settings(n_documents: int, n_languages: int = 1, seeds: Sequen
       small collection still gives a model something to fit (its topics are then exploratory).
     * K range: from 2 up to ``K_max = sqrt(n / 2)`` for the ``n = n_documents / n_languages``
       documents of one model (at least 5, at most 50; the square-root rule of thumb grows K
-      slowly with the corpus), at most six values spaced geometrically, so the cost of selection
-      (six K x the seeds) stays the same whatever the size.
+      slowly with the corpus), at most six values spaced geometrically, so the number of
+      selection fits (six K x the seeds) stays the same whatever the size; their cost is bounded
+      by fitting them on a sample of ``[topics] search_units`` units (:func:`search_sample`).
     * Seeds: three (stability across seeds needs at least two).
 
     Returns ``{"units": {"kind", "window"}, "topics": {"k_range", "seeds"}, "reason": str}``.
