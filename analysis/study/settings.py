@@ -172,7 +172,9 @@ class TopicSettings:
     max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
     tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
-    search_units: int = 2000  # K selection fitted on a sample of about this many units (whole documents, stratified by language); 0 = every unit; the final fit always on every unit
+    # K-selection fits on a sample of about this many units (whole documents, stratified by language;
+    # analysis.topics.lda.search_sample); 0 = every unit. The final fit is always on every unit.
+    search_units: int = 2000
 
 
 @dataclass(frozen=True)
