@@ -442,7 +442,7 @@ def study_text(detected: Detected, name: str) -> str:
         "seeds = [1, 2, 3]            # seeds of the K-selection fits (stability across seeds)",
         (
             f"search_units = {SEARCH_UNITS:<14} # K-selection fits on a sample of about this many units "
-            "(whole documents, by language); the final fit on every unit; 0 = every unit"
+            "(whole documents, by language; faster, may choose a smaller K); 0 = every unit"
         ),
         "seed = 20240405              # final fit, inference, bootstrap, the K-selection sample",
         "no_below = 2                 # dictionary: terms in at least 2 units ...",

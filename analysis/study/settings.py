@@ -174,7 +174,9 @@ class TopicSettings:
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
     # K-selection fits on a sample of about this many units (whole documents, stratified by language;
     # analysis.topics.lda.search_sample); 0 = every unit. The final fit is always on every unit.
-    search_units: int = 2000
+    # Default 0: samples of 500-1,000 documents chose a smaller K than the full search on VNTC and
+    # BBC (benchmarks/topic_search.py; benchmarks/README.md), so sampling is a speed-for-quality trade.
+    search_units: int = 0
 
 
 @dataclass(frozen=True)
@@ -717,9 +719,7 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
     )
     checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
     checks.whole("topics", "window", tp.window, 1, "use window = 100")
-    checks.whole(
-        "topics", "search_units", tp.search_units, 0, "use search_units = 2000, or 0 to fit K selection on every unit"
-    )
+    checks.whole("topics", "search_units", tp.search_units, 0, "use 0 (every unit) or a number of units, e.g. 2000")
     checks.check(
         _finite(tp.tolerance) and tp.tolerance >= 0,
         f"[topics] tolerance = {tp.tolerance!r}",
