@@ -174,8 +174,8 @@ class TopicSettings:
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
     # K-selection fits on a sample of about this many units (whole documents, stratified by language;
     # analysis.topics.lda.search_sample); 0 = every unit. The final fit is always on every unit.
-    # Default 0: samples of 500-1,000 documents chose a smaller K than the full search on VNTC and
-    # BBC (benchmarks/topic_search.py; benchmarks/README.md), so sampling is a speed-for-quality trade.
+    # Default 0: samples of 500 (BBC) and 500-1,000 documents (VNTC) chose a smaller K than the full
+    # search (benchmarks/topic_search.py; benchmarks/README.md): sampling is a speed-for-quality trade.
     search_units: int = 0
 
 
