@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .study.settings import MIN_GROUP_DOCS
+from .study.settings import MIN_GROUP_DOCS, TopicSettings
 from .topics.lda import suggest_topic_settings
 
 #: Common export names of each toolkit column, in order of preference: English and Vietnamese
@@ -112,6 +112,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "url": ("url", "link", "href", "permalink", "đường_dẫn", "liên_kết"),
 }
 SAMPLE = 2000  # records looked at to detect columns
+SEARCH_UNITS = TopicSettings.search_units  # written into [topics]: what a study without the key gets
 #: Distinct values kept per column while every record streams past (languages are read over the
 #: whole table, not the first SAMPLE rows: an export sorted by language would otherwise look
 #: monolingual); a column with more is not a language column, and its values are dropped.
@@ -205,8 +206,18 @@ def map_columns(header: list[str], rows: list[dict]) -> tuple[dict[str, str], li
     return mapping, notes
 
 
-def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) -> list[str]:
-    """``language``, ``outlet`` (if mapped), then up to two columns with 2..20 distinct values."""
+def group_columns(
+    rows: list[dict],
+    mapping: dict[str, str],
+    exclude: set[str],
+    levels_over_all: dict[str, set[str] | None] | None = None,
+    n_rows: int = 0,
+) -> list[str]:
+    """``language``, ``outlet`` (if mapped), then up to two columns with 2..20 distinct values.
+
+    With ``levels_over_all`` (a column's distinct values over every row, None past
+    :data:`DISTINCT_CAP`) and ``n_rows``, the levels are counted over the whole table, not the
+    sample ``rows``: a column constant in the sample but not in the table is still found."""
     groups = ["language"]
     if "outlet" in mapping:
         groups.append("outlet")
@@ -215,15 +226,47 @@ def group_columns(rows: list[dict], mapping: dict[str, str], exclude: set[str]) 
     for column in rows[0] if rows else {}:
         if column in taken:
             continue
-        levels = {r.get(column, "") for r in rows}
-        if 2 <= len(levels) <= MAX_LEVELS and len(levels) <= len(rows) / 2 and all(len(v) <= 60 for v in levels):
+        if levels_over_all is not None and column in levels_over_all:
+            levels, n = levels_over_all[column], n_rows
+            if levels is None:  # more than DISTINCT_CAP values in the table: not a grouping column
+                continue
+        else:
+            levels, n = {r.get(column, "") for r in rows}, len(rows)
+        if 2 <= len(levels) <= MAX_LEVELS and len(levels) <= n / 2 and all(len(v) <= 60 for v in levels):
             candidates.append(column)
     return groups + candidates[:2]
 
 
+class _Spread:
+    """Every ``step``-th record of a stream, ``step`` doubling whenever ``2 * size`` are kept: a
+    sample of ``size`` to ``2 * size`` records spread evenly over the whole table, read in one
+    pass without knowing its length (an export sorted by language, outlet or date is sampled
+    from beginning to end, not from its first rows); and each column's distinct values over
+    every record (at most :data:`DISTINCT_CAP`, then None)."""
+
+    def __init__(self, size: int = SAMPLE):
+        self.size, self.step, self.n = size, 1, 0
+        self.rows: list[dict] = []
+        self.distinct: dict[str, set[str] | None] = {}
+
+    def add(self, fields: dict) -> None:
+        if self.n % self.step == 0:
+            self.rows.append(fields)
+            if len(self.rows) >= 2 * self.size:
+                self.rows, self.step = self.rows[::2], self.step * 2
+        for column, value in fields.items():
+            seen = self.distinct.setdefault(column, set())
+            if seen is not None:
+                seen.add(str(value if value is not None else "").strip())
+                if len(seen) > DISTINCT_CAP:
+                    self.distinct[column] = None
+        self.n += 1
+
+
 def detect(path: Path, study_root: Path, kind: str) -> Detected:
-    """Look at ``path`` (a table, or a folder) and say how to read it: columns from the first
-    :data:`SAMPLE` records, languages from every record (streamed; memory bounded by
+    """Look at ``path`` (a table, or a folder) and say how to read it: columns from a sample of
+    :data:`SAMPLE` to twice as many records spread over the whole table (:class:`_Spread`),
+    languages and grouping columns' levels from every record (streamed; memory bounded by
     :data:`DISTINCT_CAP` values a column)."""
     from .corpus import sources
     from .corpus.documents import guess_language
@@ -247,12 +290,11 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         with open(path / "metadata.csv", encoding="utf-8-sig", newline="") as handle:
             import csv
 
-            rows, all_languages, n = [], set(), 0
+            spread, all_languages = _Spread(), set()
             for row in csv.DictReader(handle):
-                if len(rows) < SAMPLE:
-                    rows.append(row)
+                spread.add(row)
                 all_languages.add((row.get("language") or "").strip())
-                n += 1
+        rows, n = spread.rows, spread.n
         header = list(rows[0]) if rows else []
         detected = Detected("folder", relative, n)
         detected.has_date, detected.date_span_days = _date_span([r.get("date") for r in rows])
@@ -261,6 +303,8 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
                 rows,
                 {"outlet": "outlet"} if "outlet" in header else {},
                 {"doc_id", "file", "path", "language", "date", "title", "encoding", "url", "notes"},
+                spread.distinct,
+                n,
             )
         )
         languages = sorted(all_languages - {""})
@@ -268,19 +312,10 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
         return detected
     source = sources.Source(kind=kind, path=str(path), label="init")
     records = sources._records_at(source, path)
-    rows = []
-    n = 0
-    distinct: dict[str, set[str] | None] = {}
+    spread = _Spread()
     for record in records:
-        if len(rows) < SAMPLE:
-            rows.append(record.fields)
-        for column, value in record.fields.items():
-            seen = distinct.setdefault(column, set())
-            if seen is not None:
-                seen.add(str(value).strip().lower())
-                if len(seen) > DISTINCT_CAP:
-                    distinct[column] = None
-        n += 1
+        spread.add(record.fields)
+    rows, n, distinct = spread.rows, spread.n, spread.distinct
     if not rows:
         raise InputError(path, "no records", "export at least one article")
     header = list(dict.fromkeys(c for r in rows for c in r))
@@ -318,7 +353,12 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
     if "language" in mapping:
         over_all = distinct.get(mapping["language"])  # every record's value, when the column has few
         languages = sorted(
-            (over_all if over_all is not None else {str(r.get(mapping["language"], "")).strip().lower() for r in rows})
+            {
+                v.lower()
+                for v in (
+                    over_all if over_all is not None else {str(r.get(mapping["language"], "")).strip() for r in rows}
+                )
+            }
             - {""}
         )
         detected.languages = tuple(lang for lang in ("vi", "en") if lang in languages) or ("vi", "en")
@@ -350,7 +390,7 @@ def detect(path: Path, study_root: Path, kind: str) -> Detected:
     outlet = {"outlet": mapping["outlet"]} if "outlet" in mapping else {}
     if kind != "table":
         exclude |= set(header) - {mapping.get("outlet", "")}  # news-please / HTML fields are not groups
-    detected.groups = tuple(group_columns(rows, outlet, exclude))
+    detected.groups = tuple(group_columns(rows, outlet, exclude, distinct, n))
     return detected
 
 
@@ -515,7 +555,11 @@ def study_text(detected: Detected, name: str) -> str:
             "like"
         ),
         "seeds = [1, 2, 3]            # seeds of the K-selection fits (stability across seeds)",
-        "seed = 20240405              # final fit, inference, bootstrap",
+        (
+            f"search_units = {SEARCH_UNITS:<14} # K-selection fits on a sample of about this many units "
+            "(whole documents, by language; faster, may choose a smaller K); 0 = every unit"
+        ),
+        "seed = 20240405              # final fit, inference, bootstrap, the K-selection sample",
         "no_below = 2                 # dictionary: terms in at least 2 units ...",
         "no_above = 0.8               # ... and in at most 80% of units",
         "keep_n = 0                   # then the keep_n most frequent (0 = all)",

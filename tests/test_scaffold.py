@@ -318,3 +318,30 @@ def test_a_table_without_an_outlet_column_runs_prepare_and_frequencies(tmp_path,
     summary = pd.read_csv(tmp_path / "figures" / "t" / "corpus_summary.csv", dtype=str)
     assert set(summary["outlet"]) == {"(no outlet column)", "all"}
     assert "no 'outlet' column in the corpus" in capsys.readouterr().err
+
+
+def test_init_finds_grouping_columns_and_samples_over_the_whole_table(tmp_path):
+    """An export sorted by section: the first SAMPLE rows are all one section. The grouping
+    columns' levels come from every row, and the column sample is spread over the whole table."""
+    from analysis.scaffold import SAMPLE, _Spread
+
+    n = 2 * SAMPLE + 500
+    rows = [
+        {
+            "id": f"v{i}",
+            "lang": "vi",
+            "section": "the_gioi" if i < SAMPLE + 100 else ("kinh_te" if i % 2 else "xa_hoi"),
+            "body": f"{TINY_VI}Bài số {i}.\n",
+        }
+        for i in range(n)
+    ]
+    pd.DataFrame(rows).to_csv(tmp_path / "sorted.csv", index=False)
+    study = tmp_path / "sorted.toml"
+    assert main(["init", "--table", str(tmp_path / "sorted.csv"), "--study", str(study)]) == 0
+    settings = tomllib.loads(study.read_text(encoding="utf-8"))
+    assert settings["frequencies"]["group_by"] == ["language", "section"]
+    spread = _Spread(size=4)
+    for i in range(37):
+        spread.add({"i": i})
+    assert [r["i"] for r in spread.rows] == [0, 8, 16, 24, 32] and spread.n == 37  # every 8th of all 37
+    assert len(spread.distinct["i"]) == 37  # distinct values over every record (up to DISTINCT_CAP)

@@ -68,7 +68,8 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     cross = {"vi", "en"} <= set(study.corpus.languages)
     concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
     corpora = topic_corpora(ps, units, concept_map)
-    selections, fits = fit_models(corpora, study, workers=workers)
+    strata = ps.docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
+    selections, fits = fit_models(corpora, study, workers=workers, strata=strata)
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
         results = topics_results(ps, units, corpora, selections, fits, concept_map)
     return write_results(study.output_dir, results, study)
@@ -80,6 +81,7 @@ def fit_models(
     *,
     workers: int,
     progress=None,
+    strata: dict[str, str] | None = None,
 ) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
     """K selection for every model, then each model's final fit with the study's seed.
 
@@ -89,6 +91,12 @@ def fit_models(
     documents (:func:`analysis.topics.lda.suggest_topic_settings`). Every model's K-selection fits
     are queued at once (a pool's ``map`` submits them all), so the workers stay busy while the
     parent scores one model's fits and queues its final fit.
+
+    Bounded search: the K-selection fits see a sample of about ``[topics] search_units`` units
+    (:func:`analysis.topics.lda.search_sample`: whole documents, stratified by ``strata``, a
+    document id -> language map; seeded by ``[topics] seed``), the final fit every unit. With
+    ``[run] scheduler`` the fits run on that Dask cluster instead of local processes
+    (:func:`dask_executor`); every fit is seeded and single-threaded, so the bytes are the same.
     """
     settings = study.topics
     with settings_keys(study, **TOPIC_KEYS):
@@ -101,20 +109,29 @@ def fit_models(
                     topics.candidate_ks(corpus, settings.k_range, settings.k),
                     topics.suggest_topic_settings(topics.n_documents(corpus))["reason"],
                 )
-        jobs = {
-            name: topics.selection_jobs(corpus, k_range=settings.k_range, seeds=settings.seeds, k=settings.k)
+        search = {
+            name: topics.search_sample(corpus, settings.search_units, settings.seed, strata)
             for name, corpus in corpora.items()
+        }
+        jobs = {
+            name: topics.selection_jobs(search[name], k_range=settings.k_range, seeds=settings.seeds, k=settings.k)
+            for name in corpora
         }
     # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
     progress = progress or Progress("topics", unit="fits")
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
     selections: dict[str, topics.KSelection] = {}
     fits: dict[str, topics.LdaFit] = {}
-    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
+    if study.run.scheduler and not settings.multicore:
+        pool = dask_executor(study.run.scheduler)
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
         mapper = pool.map if pool else map
+        # Fits get counts and ids only (topics.fit_input): the texts stay here, for coherence.
         pending = {
-            name: mapper(partial(topics._fit_job, corpus, params), jobs[name]) for name, corpus in corpora.items()
+            name: mapper(partial(topics._fit_job, topics.fit_input(search[name]), params), jobs[name])
+            for name in corpora
         }
         finals = {}
         for name, corpus in corpora.items():
@@ -122,9 +139,13 @@ def fit_models(
             for result in pending[name]:
                 results.append(result)
                 progress.advance(f"{name} K = {result[0]} seed {result[1]}")
-            selections[name] = topics.selection_from_fits(corpus, results, **selection)
+            selections[name] = topics.selection_from_fits(
+                search[name], results, **selection, units_total=corpus.n_units
+            )
             if pool:
-                finals[name] = pool.submit(topics.fit_lda, corpus, selections[name].k, settings.seed, **params)
+                finals[name] = pool.submit(
+                    topics.fit_lda, topics.fit_input(corpus), selections[name].k, settings.seed, **params
+                )
         final_params = topics.fit_parameters(settings, workers)
         for name, corpus in corpora.items():
             future = finals.get(name)
@@ -144,6 +165,53 @@ def fit_models(
         if pool:
             pool.shutdown()
     return selections, fits
+
+
+class _DaskExecutor:
+    """A Dask client's executor (``submit``, ordered ``map``) that closes the client on shutdown."""
+
+    def __init__(self, client):
+        self.client = client
+        self.executor = client.get_executor(pure=False)
+
+    def submit(self, fn, *args, **kwargs):
+        return self.executor.submit(fn, *args, **kwargs)
+
+    def map(self, fn, *iterables):
+        return self.executor.map(fn, *iterables)
+
+    def shutdown(self):
+        try:
+            self.executor.shutdown(wait=True)
+        finally:
+            self.client.close()
+
+
+def dask_executor(address: str) -> _DaskExecutor:
+    """The topic fits' executor on the Dask cluster at ``address`` (``[run] scheduler``).
+
+    Dask is imported here and nowhere else in this stage, so a study without a scheduler imports
+    and starts nothing of it (as :func:`analysis.text.prepare.prepare_corpus`). A fit is a pure
+    function of its corpus, K, seed and settings, single-threaded and seeded (tomotopy, or
+    gensim's single-process ``LdaModel``), and returns plain arrays: where it runs cannot change
+    a byte. The workers need this package installed (same version) to unpickle the fits. Raises
+    one :class:`~analysis.errors.InputError` line when ``distributed`` is missing or the
+    scheduler cannot be reached.
+    """
+    where = "[run] scheduler"
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(
+            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
+        ) from None
+    try:
+        client = Client(address, timeout="20s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
+        ) from None
+    return _DaskExecutor(client)
 
 
 def topics_results(

@@ -107,7 +107,7 @@ class RunSettings:
     cache: str = ".cache"
     workers: int = 0  # 0 = all cores
     seed: int = 20240403
-    scheduler: str = ""  # Dask scheduler address; "" = no Dask at all
+    scheduler: str = ""  # Dask scheduler address (preparation and topic fits run there); "" = no Dask at all
     figure_formats: tuple[str, ...] = ("pdf", "png")
 
 
@@ -179,6 +179,11 @@ class TopicSettings:
     # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
     tolerance: float = 0.001
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
+    # K-selection fits on a sample of about this many units (whole documents, stratified by language;
+    # analysis.topics.lda.search_sample); 0 = every unit. The final fit is always on every unit.
+    # Default 0: samples of 500 (BBC) and 500-1,000 documents (VNTC) chose a smaller K than the full
+    # search (benchmarks/topic_search.py; benchmarks/README.md): sampling is a speed-for-quality trade.
+    search_units: int = 0
 
 
 @dataclass(frozen=True)
@@ -829,6 +834,7 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
     )
     checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
     checks.whole("topics", "window", tp.window, 1, "use window = 100")
+    checks.whole("topics", "search_units", tp.search_units, 0, "use 0 (every unit) or a number of units, e.g. 2000")
     checks.check(
         _finite(tp.tolerance) and tp.tolerance >= 0,
         f"[topics] tolerance = {tp.tolerance!r}",

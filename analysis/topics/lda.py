@@ -197,6 +197,15 @@ def build_corpus(
     return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, tuple(texts))
 
 
+def fit_input(corpus: TopicCorpus) -> TopicCorpus:
+    """What a fit needs of ``corpus``: its counts, vocabulary and unit ids, without the texts.
+
+    The texts (every kept term of every unit, for coherence) stay in the process that scores the
+    fits; a fit in another process or on a cluster never reads them, so they are not pickled
+    with every fit job: 2.9 MB instead of 5.0 MB per job for the 2,225 BBC articles."""
+    return TopicCorpus(corpus.name, corpus.unit_ids, corpus.dropped, corpus.vocab, corpus.counts, ())
+
+
 def _gensim_dictionary(vocab: Sequence[str]):
     """A gensim Dictionary whose ids are the positions in our sorted ``vocab``."""
     return engines.gensim_dictionary(vocab)
@@ -468,6 +477,72 @@ def stability(topic_words: Sequence[np.ndarray], metric: str = "hellinger") -> t
     return float(np.mean([p.mean() for p in pairs])), float(min(p.min() for p in pairs))
 
 
+# ------------------------------------------------------------------------------ search sample
+
+
+def unit_document(unit_id: str) -> str:
+    """The document behind a unit id (``<doc_id>`` or ``<doc_id>#<part>``)."""
+    return unit_id.split("#", 1)[0]
+
+
+def search_sample(
+    corpus: TopicCorpus, max_units: int, seed: int, strata: Mapping[str, str] | None = None
+) -> TopicCorpus:
+    """The units K selection is fitted on: at most about ``max_units`` of them, whole documents
+    drawn at random within each stratum (e.g. language) in proportion to its size.
+
+    Why: the cost of choosing K is (candidate K) x (seeds) fits, the final model one fit; with
+    every unit in every selection fit the search costs 18 final fits or more at any size. Fitted on
+    a fixed-size sample, the search costs the same whatever the corpus, while the final model
+    still sees every unit. A sample of documents (not of units) keeps sentence windows of one
+    article together; stratifying keeps each language's share, so the joint model's search sees
+    both languages as the final fit does. How large a sample chooses the same K as the full
+    search is measured on VNTC and BBC in ``benchmarks/topic_search.py``.
+
+    Draw: documents in first-seen order, each stratum (``strata[doc_id]``; one stratum when
+    None) gets ``round(f * documents in it)`` documents (at least one), ``f = max_units /
+    units``, chosen by ``numpy.random.default_rng(seed).permutation`` per stratum in sorted
+    stratum order; the kept units stay in corpus order. ``max_units = 0`` or a corpus of at
+    most ``max_units`` units: the corpus itself (same object). The vocabulary is the corpus's
+    (terms absent from the sample keep a column of zeros), so topics of the sample and of the
+    corpus are comparable term by term. ``dropped`` holds the corpus's dropped units and the
+    units left out, so :func:`n_documents` (which sizes an empty ``k_range``) counts the corpus's
+    documents, not the sample's.
+
+    >>> c = build_corpus("x", [f"d{i}" for i in range(8)], [["sea", "ship"], ["tax"]] * 4, no_below=1)
+    >>> search_sample(c, 4, seed=1).unit_ids
+    ('d0', 'd1', 'd4', 'd5')
+    >>> search_sample(c, 0, seed=1) is c
+    True
+    """
+    if max_units <= 0 or corpus.n_units <= max_units:
+        return corpus
+    documents: dict[str, list[int]] = {}
+    for i, unit_id in enumerate(corpus.unit_ids):
+        documents.setdefault(unit_document(unit_id), []).append(i)
+    by_stratum: dict[str, list[str]] = {}
+    for doc in documents:
+        by_stratum.setdefault(str(strata.get(doc, "")) if strata else "", []).append(doc)
+    share = max_units / corpus.n_units
+    rng = np.random.default_rng(seed)
+    keep: list[int] = []
+    for stratum in sorted(by_stratum):
+        docs = by_stratum[stratum]
+        n = min(len(docs), max(1, round(share * len(docs))))
+        for j in rng.permutation(len(docs))[:n]:
+            keep.extend(documents[docs[j]])
+    rows = np.sort(np.asarray(keep, dtype=np.int64))
+    kept = set(rows.tolist())
+    return TopicCorpus(
+        corpus.name,
+        tuple(corpus.unit_ids[i] for i in rows),
+        corpus.dropped + tuple(u for i, u in enumerate(corpus.unit_ids) if i not in kept),
+        corpus.vocab,
+        sp.csr_matrix(corpus.counts[rows]),
+        tuple(corpus.texts[i] for i in rows),
+    )
+
+
 # ---------------------------------------------------------------------------------- choose K
 
 
@@ -526,6 +601,9 @@ def select_k(
     k: int = 0,
     stability_min: float = 0.6,
     coherence_topn: int = 10,
+    search_units: int = 0,
+    strata: Mapping[str, str] | None = None,
+    sample_seed: int = 0,
     mapper: Callable = map,
     progress=None,
     **params,
@@ -541,8 +619,10 @@ def select_k(
     ``**fit_parameters(study.topics)``). ``mapper`` maps the (K, seed) fits (``map`` or a process
     pool's ``map``; each fit is single-process and seeded, so the result does not depend on it).
     ``progress`` (an :class:`analysis.topics.engines.Progress` or anything with ``advance(label)``) hears
-    of every finished fit, in job order. Raises ``ValueError`` (starting with ``k`` or
-    ``k_range``) when no K fits the corpus.
+    of every finished fit, in job order. ``search_units > 0``: the fits see a sample of about
+    that many units (:func:`search_sample` with ``strata`` and ``sample_seed``; the study's is
+    ``[topics] seed``), the range is still sized from the whole corpus. Raises ``ValueError``
+    (starting with ``k`` or ``k_range``) when no K fits the corpus.
 
     Columns of ``summary``: ``model, k, fits, c_npmi, c_npmi_sd, u_mass, c_v, stability,
     stability_min, units_per_topic, chosen, reason``; of ``fits``: ``model, k, seed, c_npmi, u_mass,
@@ -555,14 +635,22 @@ def select_k(
     >>> selection.summary["k"].tolist(), selection.k in (2, 3)
     ([2, 3], True)
     """
-    jobs = selection_jobs(corpus, k_range=k_range, seeds=seeds, k=k)
+    search = search_sample(corpus, search_units, sample_seed, strata)
+    jobs = selection_jobs(search, k_range=k_range, seeds=seeds, k=k)
     results = []
-    for result in mapper(partial(_fit_job, corpus, params), jobs):
+    for result in mapper(partial(_fit_job, search, params), jobs):
         results.append(result)
         if progress is not None:
             progress.advance(f"{corpus.name} K = {result[0]} seed {result[1]}")
     return selection_from_fits(
-        corpus, results, k_range=k_range, seeds=seeds, k=k, stability_min=stability_min, coherence_topn=coherence_topn
+        search,
+        results,
+        k_range=k_range,
+        seeds=seeds,
+        k=k,
+        stability_min=stability_min,
+        coherence_topn=coherence_topn,
+        units_total=corpus.n_units,
     )
 
 
@@ -592,9 +680,16 @@ def selection_from_fits(
     k: int = 0,
     stability_min: float = 0.6,
     coherence_topn: int = 10,
+    units_total: int = 0,
 ) -> KSelection:
-    """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`."""
+    """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`.
+
+    ``corpus`` is what the fits saw; ``units_total`` the units of the model's final fit when the
+    fits saw a sample of them (:func:`search_sample`): ``units_per_topic`` is then counted on the
+    final fit's units, and the reason says that K was chosen on a sample."""
     candidates = candidate_ks(corpus, k_range, k)
+    sampled = units_total > corpus.n_units
+    n_units = units_total if sampled else corpus.n_units
     feasible = sorted({kk for kk, _, _, _ in results})
     scored = coherence_many(corpus, [tw for _, _, tw, _ in results], topn=coherence_topn)
     means = [{m: float(np.nanmean(v)) if np.isfinite(v).any() else math.nan for m, v in sc.items()} for sc in scored]
@@ -615,7 +710,7 @@ def selection_from_fits(
     rows = []
     for kk in candidates:
         if kk not in feasible:
-            rows.append((corpus.name, kk, 0, *[math.nan] * 6, corpus.n_units / kk))
+            rows.append((corpus.name, kk, 0, *[math.nan] * 6, n_units / kk))
             continue
         mine = fits[fits["k"] == kk]
         stab_mean, stab_min = stability([tw for kkk, _, tw, _ in results if kkk == kk])
@@ -630,7 +725,7 @@ def selection_from_fits(
                 mine["c_v"].mean(),
                 stab_mean,
                 stab_min,
-                corpus.n_units / kk,
+                n_units / kk,
             )
         )
     summary = pd.DataFrame(
@@ -649,6 +744,10 @@ def selection_from_fits(
         ],
     )
     chosen, reason, reasons = _choose(summary, k, len(seeds), stability_min, corpus.n_units)
+    if sampled and not k:
+        note = f"; K chosen on a sample of {corpus.n_units} of the {units_total} units"
+        reason += note
+        reasons = [r + note if r.startswith("chosen") else r for r in reasons]
     summary["chosen"] = summary["k"] == chosen
     summary["reason"] = reasons
     return KSelection(corpus.name, fits, summary, chosen, reason)
@@ -1065,8 +1164,9 @@ def suggest_topic_settings(n_documents: int, n_languages: int = 1, seeds: Sequen
       small collection still gives a model something to fit (its topics are then exploratory).
     * K range: from 2 up to ``K_max = sqrt(n / 2)`` for the ``n = n_documents / n_languages``
       documents of one model (at least 5, at most 50; the square-root rule of thumb grows K
-      slowly with the corpus), at most six values spaced geometrically, so the cost of selection
-      (six K x the seeds) stays the same whatever the size.
+      slowly with the corpus), at most six values spaced geometrically, so the number of
+      selection fits (six K x the seeds) stays the same whatever the size; their cost is bounded
+      by fitting them on a sample of ``[topics] search_units`` units (:func:`search_sample`).
     * Seeds: three (stability across seeds needs at least two).
 
     Returns ``{"units": {"kind", "window"}, "topics": {"k_range", "seeds"}, "reason": str}``.

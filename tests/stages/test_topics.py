@@ -206,3 +206,56 @@ def test_one_unit_per_language_is_a_clear_error(tmp_path, capsys):
     )
     assert main(["topics", "--study", str(study_path), "--quiet"]) == 2
     assert "only 1 unit with terms (of 1); a topic model needs at least 2" in capsys.readouterr().err
+
+
+def test_k_search_on_a_sample_final_fit_on_every_unit(tmp_path, monkeypatch):
+    study = read_study(make_study(tmp_path, STUDY.replace("top_n = 5", "top_n = 5\nsearch_units = 8")))
+    monkeypatch.setattr(topics_stage, "load_concept_map", lambda study, vocab: CONCEPT_MAP)
+    topics_stage.run_topics(study)
+    out = study.output_dir
+    summary = pd.read_csv(out / "topic_k_selection.csv")
+    chosen = summary[summary["chosen"]].set_index("model")["reason"]
+    # vi and en have 12 sentence units each, joint 24: every search saw about 8 of them, whole documents
+    assert chosen.str.contains("K chosen on a sample of").all()
+    assert "K chosen on a sample of 6 of the 12 units" in chosen["vi"]
+    assert "K chosen on a sample of 12 of the 24 units" in chosen["joint"]  # one of two documents per language
+    for model, units in (("vi", 12), ("en", 12), ("joint", 24)):
+        saved = topics_stage.load_model(out / "topic_models" / model)
+        assert len(saved["unit_ids"]) == units and saved["doc_topic"].shape[0] == units  # the final fit: every unit
+    # units per topic is counted on the final fit's units, not the sample's
+    assert summary.loc[(summary["model"] == "joint") & (summary["k"] == 2), "units_per_topic"].item() == 12.0
+
+
+def test_dask_scheduler_gives_the_same_bytes_as_the_local_run(stage_run, tmp_path, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    study, written, first, _ = stage_run
+    import dataclasses
+
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        on_dask = dataclasses.replace(
+            study,
+            run=dataclasses.replace(study.run, scheduler=cluster.scheduler_address, output=str(tmp_path / "dask")),
+        )
+        monkeypatch.setattr(topics_stage, "load_concept_map", lambda study, vocab: CONCEPT_MAP)
+        dask_written = topics_stage.run_topics(on_dask)
+    local = {str(p.relative_to(study.output_dir)): first[p] for p in written}
+    remote = {str(p.relative_to(on_dask.output_dir)): p.read_bytes() for p in dask_written}
+    assert remote == local
+
+
+def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
+    distributed = pytest.importorskip("distributed")
+
+    def refuse(*args, **kwargs):
+        raise OSError("Timed out trying to connect to tcp://127.0.0.1:1")
+
+    monkeypatch.setattr(distributed, "Client", refuse)
+    study_path = make_study(
+        tmp_path, STUDY.replace('cache = ".cache"', 'cache = ".cache"\nscheduler = "tcp://127.0.0.1:1"')
+    )
+    assert main(["topics", "--study", str(study_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert err.startswith("error: [run] scheduler") and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in err
+    assert not (tmp_path / "out").exists()

@@ -580,3 +580,35 @@ def test_plots_draw_bars_lines_and_vietnamese_labels():
     assert axes[2].lines[0].get_ydata().tolist() == [0.1, 0.2]
     assert len([p for p in axes[3].patches]) == 2  # the two matched cells are boxed
     plot.close(fig)
+
+
+def test_search_sample_draws_whole_documents_per_stratum_in_corpus_order():
+    # 30 Vietnamese documents of 2 units and 10 English of 1 unit: 70 units
+    ids = [f"v{i}#w{j}" for i in range(30) for j in range(2)] + [f"e{i}" for i in range(10)]
+    terms = [["biển", "tàu"] if i % 2 else ["thuế", "giá"] for i in range(60)] + [["sea", "tax"]] * 10
+    corpus = topics.build_corpus("joint", ids, terms, no_below=1)
+    strata = {**{f"v{i}": "vi" for i in range(30)}, **{f"e{i}": "en" for i in range(10)}}
+    sample = topics.search_sample(corpus, 35, seed=7, strata=strata)
+    docs = [u.split("#")[0] for u in sample.unit_ids]
+    # share 35/70 = 0.5: 15 of 30 vi documents (30 units) and 5 of 10 en documents (5 units)
+    assert len({d for d in docs if d.startswith("v")}) == 15 and len({d for d in docs if d.startswith("e")}) == 5
+    assert sample.n_units == 35
+    assert all(f"{d}#w0" in sample.unit_ids and f"{d}#w1" in sample.unit_ids for d in docs if d.startswith("v"))
+    positions = [corpus.unit_ids.index(u) for u in sample.unit_ids]
+    assert positions == sorted(positions)  # corpus order kept
+    assert sample.vocab == corpus.vocab and sample.counts.shape == (35, len(corpus.vocab))
+    np.testing.assert_array_equal(sample.counts.toarray(), corpus.counts.toarray()[positions])
+    assert topics.n_documents(sample) == topics.n_documents(corpus) == 40  # an empty k_range is sized on the corpus
+    assert topics.search_sample(corpus, 35, seed=7, strata=strata).unit_ids == sample.unit_ids  # seeded
+    assert topics.search_sample(corpus, 35, seed=8, strata=strata).unit_ids != sample.unit_ids
+    assert topics.search_sample(corpus, 70, seed=7) is corpus and topics.search_sample(corpus, 0, seed=7) is corpus
+
+
+def test_select_k_on_a_sample_sizes_the_range_from_the_corpus():
+    ids = [f"d{i}" for i in range(40)]
+    terms = [["sea", "ship", "port"] if i % 2 else ["tax", "trade", "price"] for i in range(40)]
+    corpus = topics.build_corpus("x", ids, terms, no_below=1)
+    full = topics.select_k(corpus, k_range=(2, 3), seeds=(1, 2), max_iterations=30)
+    sampled = topics.select_k(corpus, k_range=(2, 3), seeds=(1, 2), max_iterations=30, search_units=20, sample_seed=5)
+    assert "K chosen on a sample of 20 of the 40 units" in sampled.reason and "sample" not in full.reason
+    assert sampled.summary["units_per_topic"].tolist() == full.summary["units_per_topic"].tolist() == [20.0, 40 / 3]
