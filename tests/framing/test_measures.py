@@ -337,3 +337,29 @@ def test_bootstrap_in_batches_gives_the_interval_of_all_resamples_at_once(monkey
     whole = fr.bootstrap_ci(values, n_resamples=999, rng=np.random.default_rng(8))
     monkeypatch.setattr(rs, "RESAMPLE_CELLS", 300 * 17)  # 17 resamples a batch
     assert fr.bootstrap_ci(values, n_resamples=999, rng=np.random.default_rng(8)) == whole
+
+
+def test_coverage_from_annotations_equals_the_report_that_matches_again():
+    from analysis.framing.codebook import coverage_report, sentence_keys
+    from analysis.framing.measures import annotation_coverage
+
+    rules = TermRules({"vi": frozenset({"và"}), "en": frozenset({"the"})})
+    cb = parse_codebook(
+        "frames:\n  issue:\n    coop: {vi: [hợp_tác], en: [cooperation]}\n  generic:\n    eco: {vi: [kinh_tế]}\n"
+        "actors:\n  cn: {kind: country, vi: [trung_quốc], en: [China]}\n"
+        "concepts:\n  coop: {vi: [hợp_tác], en: [cooperation]}\n  economy: {vi: [kinh_tế]}\n",
+        stopwords=rules.stopwords,
+    )
+    docs = [
+        PreparedDocument("v1", "vi", [[["Hợp_tác", "kinh_tế", "và", "du_lịch", "."], ["Trung_Quốc", "hợp_tác", "."]]]),
+        PreparedDocument("v2", "vi", [[["Du_lịch", "."]]]),
+        PreparedDocument("e1", "en", [[["The", "cooperation", "with", "China", "grew", "."]]]),
+    ]
+    annotations = [annotate(d, rules, cb) for d in docs]
+    coverage, unmapped = annotation_coverage(annotations)
+    expected = coverage_report({d.doc_id: (d.language, sentence_keys(d, rules)) for d in docs}, cb)
+    pd.testing.assert_frame_equal(coverage, expected[0])
+    pd.testing.assert_frame_equal(unmapped, expected[1])
+    vi = coverage.set_index("language").loc["vi"]
+    # counted vi: hợp_tác kinh_tế du_lịch trung_quốc hợp_tác du_lịch = 6; mapped 4 (not du_lịch); frames 3; actors 1
+    assert (vi["tokens"], vi["mapped_tokens"], vi["frame_tokens"], vi["actor_tokens"]) == (6, 4, 3, 1)
