@@ -319,9 +319,9 @@ def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
     monkeypatch.setattr(fr, "RESAMPLE_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
     assert fr.permutation_test(x, y, n_resamples=999, rng=np.random.default_rng(11)) == whole
     # and the reference: every split drawn at once, as scipy-style (k + 1) / (n + 1)
-    members = np.argsort(np.random.default_rng(11).random((999, 54)), axis=1)[:, :23]
     pooled = np.concatenate([x, y])
-    null = pooled[members].sum(axis=1) / 23 - (pooled.sum() - pooled[members].sum(axis=1)) / 31
+    shuffled = np.random.default_rng(11).permuted(np.broadcast_to(pooled, (999, 54)), axis=1)  # Fisher–Yates per row
+    null = shuffled[:, :23].sum(axis=1) / 23 - (pooled.sum() - shuffled[:, :23].sum(axis=1)) / 31
     observed = x.mean() - y.mean()
     p_greater = (np.sum(null >= observed - abs(1e-14 * observed)) + 1) / 1000
     p_less = (np.sum(null <= observed + abs(1e-14 * observed)) + 1) / 1000
