@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from analysis.framing.codebook import (
     Hit,
     Matcher,
-    TokenKey,
     codebook_phrases,
     concept_map,
     coverage_report,
