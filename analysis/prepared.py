@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import stopwordsiso
 
 from . import files
 from .corpus import sources
-from .topics import lda as topics
 from .framing.codebook import Codebook, codebook_phrases, concept_map, parse_codebook
 from .corpus.documents import Corpus, vietnamese_share
 from .text.dtm import DocTermMatrix, build_dtm
@@ -29,6 +29,9 @@ from .text.prepare import Preparation, prepare_corpus
 from .study.settings import Study, settings_keys
 from .text.tokens import PreparedDocument, TermRules, stopword_set
 from .text.units import Unit, make_units
+
+if TYPE_CHECKING:  # the topic engines load only in the stages that fit topics
+    from .topics import lda as topics
 
 log = logging.getLogger("analysis")
 
@@ -185,6 +188,8 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
 
     Dictionary filters come from ``[topics] no_below``, ``no_above`` and ``keep_n``.
     """
+    from .topics import lda as topics
+
     study = ps.study
     settings = study.topics
     where = str(study.source)

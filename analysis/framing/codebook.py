@@ -599,9 +599,15 @@ class Matcher:
         self.source: dict[tuple[str, ...] | int, str] = {}  # pattern text by exact words or glob index
         self.prefixes: set[tuple[str, ...]] = set()
         self.globs: list[tuple[tuple[re.Pattern, ...], str]] = []
+        # The glob index: globs by the literal text before the first ``*`` of their first word.
+        # A glob can only match a token that starts with that text, so at each token only the
+        # globs under its prefixes (a few dictionary look-ups, one per distinct prefix length)
+        # are tried, not every glob of the codebook.
+        self.glob_index: dict[str, list[int]] = {}
         for entry_id, pattern in patterns:
             if pattern.glob:
                 regexes = tuple(glob_regex(w) for w in pattern.words)
+                self.glob_index.setdefault(pattern.words[0].split("*", 1)[0], []).append(len(self.globs))
                 self.source[len(self.globs)] = pattern.text
                 self.globs.append((regexes, entry_id))
             else:
@@ -610,6 +616,16 @@ class Matcher:
                 self.exact.setdefault(pattern.words, entry_id)
                 for end in range(1, len(pattern.words)):
                     self.prefixes.add(pattern.words[:end])
+        self.glob_lengths = sorted({len(p) for p in self.glob_index})
+
+    def _glob_candidates(self, token: str) -> list[int]:
+        """Indices (codebook order) of the globs whose literal start ``token`` has."""
+        found: list[int] = []
+        for length in self.glob_lengths:
+            if length > len(token):
+                break
+            found += self.glob_index.get(token[:length], ())
+        return sorted(found) if len(found) > 1 else found
 
     def __len__(self) -> int:
         return len(self.exact) + len(self.globs)
@@ -638,7 +654,8 @@ class Matcher:
                         best = (j, self.exact[parts], self.source[parts])
                     if parts not in self.prefixes:
                         break
-                for g, (regexes, entry_id) in enumerate(self.globs):
+                for g in self._glob_candidates(sentence[i].joined) if self.globs else ():
+                    regexes, entry_id = self.globs[g]
                     end = i + len(regexes)
                     if end > n or (best is not None and end <= best[0]):
                         continue
@@ -781,23 +798,55 @@ def coverage_report(
     >>> unmapped["term"].tolist()
     ['hai', 'kinh_tế', 'nước']
     """
-    stats: dict[str, dict] = {}
-    unmapped: dict[str, Counter] = {}
+    tally = CoverageTally()
     for doc_id in sorted(keyed):
         lang, sentences = keyed[doc_id]
-        s = stats.setdefault(
+        concepts = codebook.matcher("concepts", lang)
+        actors = codebook.matcher("actors", lang)
+        frame_matchers = [codebook.matcher("frames", lang, f) for f in codebook.frame_families]
+        tally.add(
+            lang,
+            sentences,
+            [concepts.find(s) for s in sentences],
+            [[m.find(s) for m in frame_matchers] for s in sentences],
+            [actors.find(s) for s in sentences],
+        )
+    return tally.tables(top_n)
+
+
+class CoverageTally:
+    """The counts behind :func:`coverage_report`, one document at a time.
+
+    The annotation of a document already holds the hits the report needs (concept axis, frames of
+    every family, actors; the same matchers, the same rule on stopwords), so the framing stage adds
+    each annotation's hits here instead of matching the codebook a second time; documents can be
+    added as they stream by and released.
+    """
+
+    def __init__(self) -> None:
+        self.stats: dict[str, dict] = {}
+        self.unmapped: dict[str, Counter] = {}
+
+    def add(
+        self,
+        lang: str,
+        sentences: Sequence[Sequence[TokenKey | None]],
+        concept_hits: Sequence[Iterable[Hit]],
+        frame_hits: Sequence[Iterable[Iterable[Hit]]],
+        actor_hits: Sequence[Iterable[Hit]],
+    ) -> None:
+        """One document: per sentence its keys, concept-axis hits, frame hits (one list per family)
+        and actor hits."""
+        s = self.stats.setdefault(
             lang,
             {"documents": 0, "tokens": 0, "types": set(), "mapped": 0, "mapped_types": set(), "frame": 0, "actor": 0},
         )
         s["documents"] += 1
-        miss = unmapped.setdefault(lang, Counter())
-        concepts = codebook.matcher("concepts", lang)
-        actors = codebook.matcher("actors", lang)
-        frame_matchers = [codebook.matcher("frames", lang, f) for f in codebook.frame_families]
-        for sentence in sentences:
-            covered = _covered(concepts.find(sentence))
-            in_frame = set().union(*(_covered(m.find(sentence)) for m in frame_matchers)) if frame_matchers else set()
-            in_actor = _covered(actors.find(sentence))
+        miss = self.unmapped.setdefault(lang, Counter())
+        for sentence, concepts, frames, actors in zip(sentences, concept_hits, frame_hits, actor_hits):
+            covered = _covered(concepts)
+            in_frame = set().union(*(_covered(h) for h in frames))
+            in_actor = _covered(actors)
             for k, key in enumerate(sentence):
                 if key is None or not key.counted:
                     continue
@@ -810,53 +859,57 @@ def coverage_report(
                     miss[key.term] += 1
                 s["frame"] += k in in_frame
                 s["actor"] += k in in_actor
-    rows = []
-    for lang in sorted(stats):
-        s = stats[lang]
-        tokens = s["tokens"]
-        share = lambda x: x / tokens if tokens else 0.0  # noqa: E731
-        rows.append(
-            (
-                lang,
-                s["documents"],
-                tokens,
-                len(s["types"]),
-                s["mapped"],
-                share(s["mapped"]),
-                len(s["mapped_types"]),
-                len(s["mapped_types"]) / len(s["types"]) if s["types"] else 0.0,
-                s["frame"],
-                share(s["frame"]),
-                s["actor"],
-                share(s["actor"]),
+
+    def tables(self, top_n: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """``(coverage, unmapped)`` as :func:`coverage_report` returns them."""
+        stats, unmapped = self.stats, self.unmapped
+        rows = []
+        for lang in sorted(stats):
+            s = stats[lang]
+            tokens = s["tokens"]
+            share = lambda x: x / tokens if tokens else 0.0  # noqa: E731
+            rows.append(
+                (
+                    lang,
+                    s["documents"],
+                    tokens,
+                    len(s["types"]),
+                    s["mapped"],
+                    share(s["mapped"]),
+                    len(s["mapped_types"]),
+                    len(s["mapped_types"]) / len(s["types"]) if s["types"] else 0.0,
+                    s["frame"],
+                    share(s["frame"]),
+                    s["actor"],
+                    share(s["actor"]),
+                )
             )
-        )
-    coverage = pd.DataFrame(
-        rows,
-        columns=[
-            "language",
-            "documents",
-            "tokens",
-            "types",
-            "mapped_tokens",
-            "mapped_share",
-            "mapped_types",
-            "type_share",
-            "frame_tokens",
-            "frame_share",
-            "actor_tokens",
-            "actor_share",
-        ],
-    )
-    records = []
-    for lang in sorted(unmapped):
-        total = stats[lang]["tokens"]
-        items = sorted(unmapped[lang].items(), key=lambda p: (-p[1], p[0]))[:top_n]
-        records += [
-            (lang, rank, term, count, count / total if total else 0.0)
-            for rank, (term, count) in enumerate(items, start=1)
-        ]
-    return coverage, pd.DataFrame(records, columns=["language", "rank", "term", "count", "share"])
+        coverage = pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
+        records = []
+        for lang in sorted(unmapped):
+            total = stats[lang]["tokens"]
+            items = sorted(unmapped[lang].items(), key=lambda p: (-p[1], p[0]))[:top_n]
+            records += [
+                (lang, rank, term, count, count / total if total else 0.0)
+                for rank, (term, count) in enumerate(items, start=1)
+            ]
+        return coverage, pd.DataFrame(records, columns=["language", "rank", "term", "count", "share"])
+
+
+COVERAGE_COLUMNS = [
+    "language",
+    "documents",
+    "tokens",
+    "types",
+    "mapped_tokens",
+    "mapped_share",
+    "mapped_types",
+    "type_share",
+    "frame_tokens",
+    "frame_share",
+    "actor_tokens",
+    "actor_share",
+]
 
 
 def _covered(hits: Iterable[Hit]) -> set[int]:

@@ -408,8 +408,16 @@ def to_latex(
     return "\n".join(lines) + "\n"
 
 
-def to_markdown(table: pd.DataFrame, decimals: int = 3) -> str:
-    """A GitHub-flavoured Markdown table; ``|`` in cells escaped; tokens shown unsegmented."""
+def to_markdown(table: pd.DataFrame, decimals: int = 3, *, max_rows: int | None = None, source: str = "") -> str:
+    """A GitHub-flavoured Markdown table; ``|`` in cells escaped; tokens shown unsegmented.
+
+    With ``max_rows``, only the first ``max_rows`` rows, and a line after the table that says how
+    many were left out and names ``source`` (the file with every row), as :func:`to_latex` does.
+    """
+    total = len(table)
+    if max_rows is not None and total > max_rows:
+        where = f"; every row is in `{source}`" if source else ""
+        return to_markdown(table.iloc[:max_rows], decimals) + f"\nFirst {max_rows:,} of {total:,} rows shown{where}.\n"
 
     def esc(v):
         return str(v).replace("|", r"\|").replace("\r", " ").replace("\n", " ")

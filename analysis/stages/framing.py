@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from ..plots import framing as pf
-from ..framing.codebook import Codebook, coverage_report
+from ..framing.codebook import Codebook
 from ..text.duplicates import near_duplicates
 from ..framing.equivalence import group_rate
-from ..framing.measures import Annotation, actor_salience, concept_counts, frame_salience
+from ..framing.measures import Annotation, actor_salience, annotation_coverage, concept_counts, frame_salience
 from ..framing.tables import actor_group_table, actor_tests_table, frame_group_table
 from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
 from ..prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
@@ -83,7 +83,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     groups = {d: str(g) for d, g in docvars[by].items()}
     order = group_order(groups.values(), study.corpus.languages if by == "language" else ())
     labels = labels_by_kind(codebook)
-    coverage, unmapped = coverage_report({a.doc_id: (a.language, a.keys) for a in annotations}, codebook, top_n=25)
+    coverage, unmapped = annotation_coverage(annotations, top_n=25)  # the hits found once, not matched again
     for line in coverage_warnings(coverage, default_codebook=not study.framing.codebook):
         log.warning("framing: %s", line)
     results: list[Result] = [

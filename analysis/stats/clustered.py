@@ -34,6 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .resampling import permuted_rows
+
 __all__ = [
     "Nesting",
     "nesting",
@@ -357,9 +359,8 @@ def outlet_permutation_test(
         return PermutationResult(estimate, t_obs, p, min_p, count, True, Ga, Gb)
     if rng is None:
         raise ValueError(f"{count} arrangements exceed n_resamples={n_resamples}: pass rng for Monte Carlo")
-    order = np.argsort(rng.random((n_resamples, G)), axis=1)[:, :Ga]
-    assign = np.zeros((n_resamples, G))
-    np.put_along_axis(assign, order, 1.0, axis=1)
+    # Ga ones among G clusters per row, shuffled (Fisher–Yates, not an argsort of random keys)
+    assign = permuted_rows(rng, (np.arange(G) < Ga).astype(float), n_resamples)
     _, t = welch(assign)
     exceed = int(np.sum(np.abs(t) >= abs(t_obs) - tol))
     p = (exceed + 1) / (n_resamples + 1)

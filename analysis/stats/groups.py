@@ -32,7 +32,7 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from .resampling import RESAMPLE_CELLS, studentized_interval
+from .resampling import RESAMPLE_CELLS, permuted_rows, studentized_interval
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
 
 #: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
@@ -241,7 +241,7 @@ def permutation_test(
         chunk = max(1, RESAMPLE_CELLS // n)
         sums = np.concatenate(
             [
-                pooled[np.argsort(rng.random((min(chunk, n_resamples - start), n)), axis=1)[:, :k]].sum(axis=1)
+                permuted_rows(rng, pooled, min(chunk, n_resamples - start))[:, :k].sum(axis=1)
                 for start in range(0, n_resamples, chunk)
             ]
         )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from analysis.framing.codebook import (
+    Hit,
     Matcher,
     codebook_phrases,
     concept_map,
@@ -267,3 +270,75 @@ def test_coverage_report_counts_mapped_tokens_by_hand():
     )
     assert row["mapped_share"] == pytest.approx(0.6)
     assert unmapped[["term", "count"]].values.tolist() == [["du_lịch", 2]]
+
+
+# ---------------------------------------------------------------- the index against brute force
+
+
+def brute_force_find(matcher: Matcher, sentence, require_counted: bool = True) -> list[Hit]:
+    """The matcher's rule with no index: every exact pattern and every glob tried at every token."""
+    hits, i, n = [], 0, len(sentence)
+    while i < n:
+        best = None
+        for words, entry_id in matcher.exact.items():
+            parts, j = (), i
+            while j < n and sentence[j] is not None and len(parts) < len(words):
+                parts += sentence[j].parts
+                j += 1
+            if parts == words and (best is None or j > best[0]):
+                best = (j, entry_id, matcher.source[words])
+        for g, (regexes, entry_id) in enumerate(matcher.globs):
+            end = i + len(regexes)
+            if end > n or (best is not None and end <= best[0]):
+                continue
+            if all(sentence[k] is not None and r.match(sentence[k].joined) for k, r in zip(range(i, end), regexes)):
+                best = (end, entry_id, matcher.source[g])
+        if best is not None:
+            end, entry_id, text = best
+            counted = sum(1 for k in range(i, end) if sentence[k].counted)
+            if counted or not require_counted or end - i > 1:
+                hits.append(Hit(entry_id, i, end, counted, text))
+                i = end
+                continue
+        i += 1
+    return hits
+
+
+SYLLABLES = ["ab", "abc", "b", "ba", "c"]
+WORD = st.lists(st.sampled_from(SYLLABLES), min_size=1, max_size=2).map("_".join)
+GLOB = (
+    st.tuples(st.sampled_from(["", "a", "ab", "b", "abc"]), st.sampled_from(["", "_b", "c"]))
+    .map(lambda p: p[0] + "*" + p[1])
+    .filter(lambda g: g != "*")
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    exact=st.lists(st.lists(WORD, min_size=1, max_size=3).map(" ".join), max_size=6, unique=True),
+    globs=st.lists(st.lists(GLOB, min_size=1, max_size=2).map(" ".join), max_size=5, unique=True),
+    tokens=st.lists(st.one_of(WORD, st.just(",")), max_size=12),
+    stop=st.sets(st.sampled_from(SYLLABLES)),
+)
+def test_indexed_matcher_finds_what_brute_force_finds(exact, globs, tokens, stop):
+    # Entries numbered in codebook order; a pattern written twice is a validation error, so each once.
+    body = "".join(f"  e{i}: {{vi: ['{p}']}}\n" for i, p in enumerate(dict.fromkeys(exact + globs)))
+    if not body:
+        return
+    try:
+        cb = parse_codebook("concepts:\n" + body)
+    except InputError:  # a pattern that normalises to nothing is refused before any matching
+        assume(False)
+    matcher = cb.matcher("concepts", "vi")
+    sentence = keys(tokens, "vi", TermRules({"vi": frozenset(stop)}))
+    for require_counted in (True, False):
+        assert matcher.find(sentence, require_counted) == brute_force_find(matcher, sentence, require_counted)
+
+
+def test_the_glob_index_tries_only_globs_whose_literal_start_the_token_has():
+    cb = parse_codebook("concepts:\n  farm: {vi: [nông_sản*]}\n  any: {vi: ['*_tác']}\n  trade: {vi: [thương*]}\n")
+    m = cb.matcher("concepts", "vi")
+    assert m.glob_index == {"nông_sản": [0], "": [1], "thương": [2]}
+    assert m._glob_candidates("nông_sản_sạch") == [0, 1]
+    assert m._glob_candidates("hợp_tác") == [1]
+    assert [h.entry for h in m.find(keys(["nông_sản_sạch", "hợp_tác", "thương_mại"]))] == ["farm", "any", "trade"]

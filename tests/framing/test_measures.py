@@ -319,9 +319,9 @@ def test_permutation_splits_drawn_in_chunks_equal_drawn_at_once(monkeypatch):
     monkeypatch.setattr(fr, "RESAMPLE_CELLS", 54 * 7)  # 7 splits a chunk, the last one shorter
     assert fr.permutation_test(x, y, n_resamples=999, rng=np.random.default_rng(11)) == whole
     # and the reference: every split drawn at once, as scipy-style (k + 1) / (n + 1)
-    members = np.argsort(np.random.default_rng(11).random((999, 54)), axis=1)[:, :23]
     pooled = np.concatenate([x, y])
-    null = pooled[members].sum(axis=1) / 23 - (pooled.sum() - pooled[members].sum(axis=1)) / 31
+    shuffled = np.random.default_rng(11).permuted(np.broadcast_to(pooled, (999, 54)), axis=1)  # Fisher–Yates per row
+    null = shuffled[:, :23].sum(axis=1) / 23 - (pooled.sum() - shuffled[:, :23].sum(axis=1)) / 31
     observed = x.mean() - y.mean()
     p_greater = (np.sum(null >= observed - abs(1e-14 * observed)) + 1) / 1000
     p_less = (np.sum(null <= observed + abs(1e-14 * observed)) + 1) / 1000
@@ -362,3 +362,29 @@ def test_frame_salience_per_100_sentences_feeds_frame_group_table_and_names_a_wr
     assert table.loc["cooperation", "mean_per_100_sentences"] == pytest.approx(75.0)
     with pytest.raises(ValueError, match="kind = 'unit' is not a unit kind: use one of document, paragraph, sentences"):
         frame_salience(annotations, CODEBOOK, "unit")
+
+
+def test_coverage_from_annotations_equals_the_report_that_matches_again():
+    from analysis.framing.codebook import coverage_report, sentence_keys
+    from analysis.framing.measures import annotation_coverage
+
+    rules = TermRules({"vi": frozenset({"và"}), "en": frozenset({"the"})})
+    cb = parse_codebook(
+        "frames:\n  issue:\n    coop: {vi: [hợp_tác], en: [cooperation]}\n  generic:\n    eco: {vi: [kinh_tế]}\n"
+        "actors:\n  cn: {kind: country, vi: [trung_quốc], en: [China]}\n"
+        "concepts:\n  coop: {vi: [hợp_tác], en: [cooperation]}\n  economy: {vi: [kinh_tế]}\n",
+        stopwords=rules.stopwords,
+    )
+    docs = [
+        PreparedDocument("v1", "vi", [[["Hợp_tác", "kinh_tế", "và", "du_lịch", "."], ["Trung_Quốc", "hợp_tác", "."]]]),
+        PreparedDocument("v2", "vi", [[["Du_lịch", "."]]]),
+        PreparedDocument("e1", "en", [[["The", "cooperation", "with", "China", "grew", "."]]]),
+    ]
+    annotations = [annotate(d, rules, cb) for d in docs]
+    coverage, unmapped = annotation_coverage(annotations)
+    expected = coverage_report({d.doc_id: (d.language, sentence_keys(d, rules)) for d in docs}, cb)
+    pd.testing.assert_frame_equal(coverage, expected[0])
+    pd.testing.assert_frame_equal(unmapped, expected[1])
+    vi = coverage.set_index("language").loc["vi"]
+    # counted vi: hợp_tác kinh_tế du_lịch trung_quốc hợp_tác du_lịch = 6; mapped 4 (not du_lịch); frames 3; actors 1
+    assert (vi["tokens"], vi["mapped_tokens"], vi["frame_tokens"], vi["actor_tokens"]) == (6, 4, 3, 1)

@@ -285,3 +285,19 @@ def test_hostile_column_name_is_rejected_or_inert(tmp_path):
     assert all(r.returncode == 0 for r in results), [r.stderr[-500:] for r in results]
     appendix = (tmp_path / "out" / "appendix.tex").read_text(encoding="utf-8")
     assert executable_inputs(appendix) == [] and r"\textbackslash{}input\{secret\}" in appendix
+
+
+def test_standalone_tex_and_md_are_capped_and_name_the_csv_with_every_row(tmp_path, monkeypatch):
+    import analysis.files as files
+
+    monkeypatch.setattr(files, "TEXT_ROWS", 3)
+    table = pd.DataFrame({"doc_id": [f"d{i}" for i in range(5)], "tfidf": [0.5, 0.4, 0.3, 0.2, 0.1]})
+    files.write_table(table, tmp_path / "tfidf_top_terms_by_document", caption="TF-IDF")
+    md = (tmp_path / "tfidf_top_terms_by_document.md").read_text(encoding="utf-8").splitlines()
+    assert md[2:5] == ["| d0 | 0.500 |", "| d1 | 0.400 |", "| d2 | 0.300 |"] and "d3" not in "".join(md)
+    assert md[-1] == "First 3 of 5 rows shown; every row is in `tfidf_top_terms_by_document.csv`."
+    tex = (tmp_path / "tfidf_top_terms_by_document.tex").read_text(encoding="utf-8")
+    assert "First 3 of 5 rows shown; every row is in tfidf" in tex and "d4" not in tex
+    assert len(pd.read_csv(tmp_path / "tfidf_top_terms_by_document.csv")) == 5
+    files.write_table(table.head(3), tmp_path / "small")  # at the cap: nothing said, nothing left out
+    assert "First" not in (tmp_path / "small.md").read_text(encoding="utf-8")

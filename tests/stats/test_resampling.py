@@ -17,6 +17,7 @@ from analysis.stats.resampling import (
     MIN_GROUP_DOCS,
     bca_interval,
     permutation_keyness,
+    permuted_rows,
     studentized_interval,
     unit_rates,
     welch_t,
@@ -103,7 +104,7 @@ def test_random_permutation_p_follows_phipson_smyth_and_is_chunk_invariant(monke
     labels = np.array(["a"] * 18 + ["b"] * 22)
     whole = permutation_keyness(X, labels, ["a"], n_resamples=499, rng=np.random.default_rng(2), stop_at=None)
     # reference: the same splits drawn at once, Welch's t by scipy, p = (1 + #{|t*| >= |t|}) / (1 + B)
-    splits = labels[np.argsort(np.random.default_rng(2).random((499, 40)), axis=1)]
+    splits = np.random.default_rng(2).permuted(np.broadcast_to(labels, (499, 40)), axis=1)  # Fisher–Yates per row
     r = rates(X)
     observed = np.abs(stats.ttest_ind(r[labels == "a"], r[labels == "b"], equal_var=False).statistic)
     null = np.abs(np.array([stats.ttest_ind(r[s == "a"], r[s == "b"], equal_var=False).statistic for s in splits]))
@@ -493,3 +494,32 @@ def test_floor_resamples_rule():
     assert rs.floor_resamples(1000, 2001) == 40020
     assert rs.floor_resamples(1000, 2001, arrangements=3000) == 3000  # no more than the distinct splits
     assert 2001 / (rs.floor_resamples(1000, 2001) + 1) < 0.05
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 3), min_size=1, max_size=12),
+    strata_seed=st.integers(0, 2**16),
+    size=st.integers(1, 9),
+    cut=st.integers(0, 9),
+)
+def test_permuted_rows_keep_each_stratum_and_do_not_depend_on_the_batch(values, strata_seed, size, cut):
+    values = np.array(values)
+    strata = np.random.default_rng(strata_seed).integers(0, 3, len(values))
+    rows = permuted_rows(np.random.default_rng(4), values, size, strata)
+    for row in rows:  # every row a permutation of the values inside each stratum
+        for s in np.unique(strata):
+            assert sorted(row[strata == s]) == sorted(values[strata == s])
+    cut = min(cut, size)
+    rng = np.random.default_rng(4)
+    batches = np.concatenate([permuted_rows(rng, values, cut, strata), permuted_rows(rng, values, size - cut, strata)])
+    assert np.array_equal(batches, rows)
+    plain = permuted_rows(np.random.default_rng(4), values, size)
+    assert all(sorted(r) == sorted(values) for r in plain)
+
+
+def test_permuted_rows_are_uniform_over_arrangements():
+    # 3 distinct values: each of the 6 orders about 1/6 of 6,000 rows (chi-squared, 5 df)
+    rows = permuted_rows(np.random.default_rng(9), np.array([0, 1, 2]), 6000)
+    _, counts = np.unique(rows, axis=0, return_counts=True)
+    assert len(counts) == 6 and stats.chisquare(counts).pvalue > 0.001
