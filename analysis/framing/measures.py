@@ -120,7 +120,7 @@ def annotation_coverage(annotations: Iterable[Annotation], top_n: int = 25) -> t
     >>> doc = PreparedDocument("v1", "vi", [[["Hai", "nước", "hợp_tác", "kinh_tế", "."]]])
     >>> coverage, unmapped = annotation_coverage([annotate(doc, TermRules({}), cb)])
     >>> coverage[["tokens", "mapped_tokens", "mapped_share"]].iloc[0].tolist()
-    [4, 1, 0.25]
+    [4.0, 1.0, 0.25]
     """
     tally = CoverageTally()
     for a in annotations:
