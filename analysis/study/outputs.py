@@ -402,6 +402,33 @@ REGISTRY: tuple[Output, ...] = (
         "intervals (documents resampled)",
     ),
     Output(
+        "topic_prevalence_tests_by_language",
+        "topics",
+        "table",
+        "Difference in mean document topic share (a document's share: the mean over its units) between "
+        "languages, per topic of the joint model: with [topics] cluster and outlets nested in the languages, p "
+        "permutes whole outlets (Welch t on outlet means, exact when the arrangements are few; p_unit says the "
+        "unit; no p when a language is one outlet: its contrast is an outlet contrast), with the permutation "
+        "test of documents beside it (p_documents: conditional on these outlets), the outlets' design effect "
+        "and a studentized outlet cluster-bootstrap 95% interval of the difference; else p permutes documents; "
+        "Benjamini-Hochberg q across the topics of the model; mdd beside a test with q of 0.05 or more. "
+        "The differences are the fitted model's: LDA shrinks them on short, overlapping units "
+        "(topic_prevalence_attenuation_by_language says by how much)",
+        when="cross",
+    ),
+    Output(
+        "topic_prevalence_attenuation_by_language",
+        "topics",
+        "table",
+        "Attenuation check of the joint model's language differences in prevalence: a corpus of the same "
+        "units and lengths drawn from the fitted model (its topics and topic shares taken as the truth), "
+        "refitted with the same settings, topics matched by Hellinger distance; per topic the generating and "
+        "refitted differences, and (row all) the slope of refitted on generating differences (1 = recovered, "
+        "0.6 = shrunk by 40%). It assumes the fitted model generated the text, so it shows at most the "
+        "shrinkage: in simulation where the truth was known it understated it (see benchmarks/README.md)",
+        when="cross",
+    ),
+    Output(
         "topic_alignment_vi_en",
         "topics",
         "table",
