@@ -481,7 +481,8 @@ REGISTRY: tuple[Output, ...] = (
         "interval resampling the period's documents of the group (bootstrap-t, Davison and "
         "Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period "
         "with no "
-        "document is a gap",
+        "document is a gap; sparse: fewer than 5 of the period's documents with hits (docs_with_hits), where "
+        "intervals under-cover (0.86-0.92 in the coverage simulation behind the threshold)",
         when="time",
     ),
     Output(
@@ -494,7 +495,8 @@ REGISTRY: tuple[Output, ...] = (
         "per item and one line per group, with studentized document-bootstrap 95% intervals "
         "(bootstrap-t); gaps are periods with no document; "
         "an interval the data cannot bound (too few documents with different values) is a "
-        "hatched bar with a dashed edge cut by the panel's edge",
+        "hatched bar with a dashed edge cut by the panel's edge; a hollow marker is a rate resting on fewer "
+        "than 5 documents with hits, whose interval under-covers",
     ),
     Output(
         "time_events",
@@ -504,7 +506,8 @@ REGISTRY: tuple[Output, ...] = (
         "with a studentized bootstrap 95% interval resampling documents within each group x "
         "side cell (bootstrap-t with a "
         "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent "
-        "documents and parallel trends)",
+        "documents and parallel trends); docs_with_hits_min, the fewest documents with hits in a group x side "
+        "cell, under 5 said sparse in the note (the interval under-covers)",
         when="time_events",
     ),
     Output(
@@ -583,9 +586,13 @@ REGISTRY: tuple[Output, ...] = (
         "from Dirichlet(n_dk + alpha), the posterior "
         "given the topic model's final sample of assignments (not the full Gibbs posterior, "
         "so intervals are somewhat too narrow), an OLS "
-        "fit and one coefficient draw from its sampling distribution per draw, pooled: the "
+        "fit and one coefficient draw from its sampling distribution per draw (with [model] cluster: the "
+        "outlet-clustered CR2 variance and a t draw on Bell-McCaffrey degrees of freedom, so a language "
+        "contrast is measured by outlets; a language from one outlet keeps its estimate but gets no SE or "
+        "interval), pooled: the "
         "95% interval (2.5 and 97.5 percentiles) and SE "
-        "combine within-draw and between-draw variance. The model is linear in the shares, "
+        "combine within-draw and between-draw variance. The differences are those of the fitted model, which "
+        "LDA shrinks on short, overlapping units (topic_prevalence_attenuation_by_language). The model is linear in the shares, "
         "as stm's is, so with few documents an interval can "
         "reach below 0 or above 1. A one-language model leaves out terms constant in its documents",
         when="model_topics",

@@ -15,6 +15,7 @@ from analysis.files import read_study
 from analysis.study.outputs import design_outputs
 from analysis.study.makefile import make_fragment
 from analysis.study.settings import load_study_text
+from analysis.topics import effects as topic_effects
 
 from tests.conftest import ROOT, SEEDS
 
@@ -259,11 +260,21 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
             [theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1
         )
         formula = "language" if name == "joint" else "1"  # a one-language model has no language contrast
-        expected = models.composition(theta, models.design_matrix(docvars.loc[order], formula), rng=rng)
+        # [model] cluster = "outlet": CR2 per draw, t draws on Bell-McCaffrey df (topic_effects.clustered_composition)
+        X = models.design_matrix(docvars.loc[order], formula)
+        betas, _ = topic_effects.clustered_composition(
+            theta, X, docvars.loc[order, study.model.cluster].astype(str).to_numpy(), rng=rng
+        )
+        expected = models.composition_summary(betas, list(X.columns))
         got = table[table["model"] == name].reset_index(drop=True)
         assert got["term"].tolist() == expected["term"].tolist() and (got["topic"] == expected["topic"] + 1).all()
-        for column in ("estimate", "se", "ci_low", "ci_high"):
-            np.testing.assert_allclose(got[column], expected[column], rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(got["estimate"], expected["estimate"], rtol=1e-9, atol=1e-12)
+        # English is one outlet: the language contrast (and the intercept, measured against it) get no SE
+        lone = got["note"].str.contains("comes from one outlet")
+        assert lone.tolist() == [name == "joint"] * len(got)
+        for column in ("se", "ci_low", "ci_high"):
+            assert got.loc[lone, column].isna().all()
+            np.testing.assert_allclose(got.loc[~lone, column], expected.loc[~lone, column], rtol=1e-9, atol=1e-12)
     assert table["too_small"].all()
     assert (
         table.loc[table["model"] == "vi", "note"]
