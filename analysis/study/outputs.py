@@ -592,7 +592,8 @@ REGISTRY: tuple[Output, ...] = (
         "interval), pooled: the "
         "95% interval (2.5 and 97.5 percentiles) and SE "
         "combine within-draw and between-draw variance. The differences are those of the fitted model, which "
-        "LDA shrinks on short, overlapping units (topic_prevalence_attenuation_by_language). The model is linear in the shares, "
+        "LDA shrinks on short, overlapping units (topic_prevalence_attenuation_by_language). "
+        "The model is linear in the shares, "
         "as stm's is, so with few documents an interval can "
         "reach below 0 or above 1. A one-language model leaves out terms constant in its documents",
         when="model_topics",
