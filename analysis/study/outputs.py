@@ -192,7 +192,8 @@ REGISTRY: tuple[Output, ...] = (
         "covered 0.86-0.92 in simulation)",
         "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across "
         "languages, else per 1,000 counted tokens), "
-        "with seeded studentized bootstrap 95% confidence intervals (documents resampled)",
+        "with seeded studentized bootstrap 95% confidence intervals (documents resampled); hatched, faded bars "
+        "rest on fewer than 5 documents with hits (sparse: their intervals under-cover)",
     ),
     Output(
         "frame_tests_by_{by}",
