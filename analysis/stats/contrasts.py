@@ -44,7 +44,7 @@ from scipy.spatial.distance import jensenshannon
 
 from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
 from ..errors import InputError
-from .multiplicity import adjust  # noqa: F401 (part of this module's interface)
+from .multiplicity import adjust, declare_family  # noqa: F401 (adjust is part of this module's interface)
 from .resampling import RESAMPLE_CELLS
 
 #: Random numbers drawn at once for permutations (16 MB of float64), as in :mod:`analysis.framing.measures`.
@@ -552,7 +552,9 @@ def compare(
     table = pd.DataFrame(records, columns=COMPARE_COLUMNS)
     if len(table):
         table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
-    return table
+    return declare_family(
+        table, keys=[], within="contrast {contrast}, {measure}: every pair and item", correction=contrast.correction
+    )
 
 
 def _outlet_p(
@@ -662,4 +664,6 @@ def distribution_table(
     table = pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
     if len(table):
         table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
-    return table
+    return declare_family(
+        table, keys=[], within="contrast {contrast}, {measure}: every pair and family", correction=contrast.correction
+    )
