@@ -123,5 +123,6 @@ def mark_roles(table: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     unadjusted; every other p of the study is exploratory, read with its family's adjusted value."""
     out = table.copy()
     position = out.columns.get_loc("adjusted_within") + 1 if "adjusted_within" in out.columns else len(out.columns)
+    mask = np.broadcast_to(np.asarray(mask, dtype=bool), (len(out),))
     out.insert(position, "role", np.where(mask, CONFIRMATORY, EXPLORATORY))
     return out

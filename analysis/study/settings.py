@@ -15,6 +15,7 @@ import codecs
 import dataclasses
 import json
 import math
+import re
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -246,6 +247,26 @@ class ValidationSettings:
     half_width: float = 0.05  # coding budget: target half-width of the corrected vi - en difference
 
 
+#: Test tables a study may name as its primary comparison (``[design] primary``): ``stem:item[:a-b]``.
+PRIMARY_TABLES = re.compile(
+    r"^(frame_tests_by_\w+|actor_tests_by_\w+|design_contrasts|model_frames|topic_prevalence_tests_by_language"
+    r"|keyness_concepts_by_language)$"
+)
+
+
+@dataclass(frozen=True)
+class DesignSettings:
+    """``[design]``: the comparison the study declares primary, before seeing the data.
+
+    Optional. ``primary`` names one row of one test table, ``"<table>:<item>"`` or
+    ``"<table>:<item>:<group_a>-<group_b>"`` (e.g. ``"frame_tests_by_language:economy_trade"``): its p
+    is reported unadjusted as the confirmatory test, and every other p of the study is exploratory
+    (each table's ``role`` column; ``numbers.tex`` and the appendix lead with it).
+    """
+
+    primary: str = ""
+
+
 @dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
@@ -269,6 +290,8 @@ class Study:
     model: ModelSettings | None = None
     #: ``[validation]``: None when the study has no such section (:data:`OPTIONAL_SECTIONS`).
     validation: ValidationSettings | None = None
+    #: ``[design]``: None when the study has no such section (no declared primary comparison).
+    design: DesignSettings | None = None
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -305,10 +328,11 @@ SECTIONS: dict[str, type] = {
     "topics": TopicSettings,
     "equivalence": EquivalenceSettings,
     "validation": ValidationSettings,
+    "design": DesignSettings,
 }
 
 #: Sections of :data:`SECTIONS` that are None on a :class:`Study` unless the file has them.
-OPTIONAL_SECTIONS = ("validation",)
+OPTIONAL_SECTIONS = ("validation", "design")
 
 
 def _plain(value: Any) -> Any:
@@ -526,9 +550,25 @@ def setting_problems(study: Study) -> list[InputError]:
         _topic_checks,
         _equivalence_checks,
         _validation_checks,
+        _primary_checks,
     ):
         section_checks(study, checks)
     return checks.problems + design_setting_problems(study)
+
+
+def _primary_checks(study: Study, checks: _Checks) -> None:  # [design]
+    primary = study.design.primary if study.design is not None else ""
+    if not primary:
+        return
+    parts = primary.split(":")
+    checks.check(
+        2 <= len(parts) <= 3 and all(p.strip() for p in parts) and bool(PRIMARY_TABLES.match(parts[0].strip())),
+        f"[design] primary = {primary!r}",
+        "is not '<test table>:<item>' or '<test table>:<item>:<group_a>-<group_b>'",
+        'e.g. primary = "frame_tests_by_language:economy_trade"; tables: frame_tests_by_<by>, '
+        "actor_tests_by_<by>, design_contrasts, model_frames, topic_prevalence_tests_by_language, "
+        "keyness_concepts_by_language",
+    )
 
 
 def _corpus_checks(study: Study, checks: _Checks) -> None:
