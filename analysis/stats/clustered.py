@@ -537,7 +537,9 @@ def cr2_glm(result, clusters, *, kind: str = "CR2") -> ClusterRobustFit:
     0.8-1.4) the CR2+BM rate-ratio test kept its level at 5 outlets per language (null rejection 0.011-0.064,
     coverage 0.933-0.958) but rejected 0.08-0.12 at 10 outlets per language, where the mean CR2 variance of
     ``log RR`` was about a quarter below its simulated variance; the outlet permutation test and CR2 on document
-    rates held (0.03-0.08).
+    rates held (0.03-0.08). The wild cluster score bootstrap (:func:`wild_score_bootstrap_glm`) covered better in
+    those designs (0.917-0.956 against 0.894-0.917) but worse in others, and at 5 outlets per language
+    (``validity.py --glm-bootstrap``; benchmarks/README.md), so it is not the default.
 
     Parameters
     ----------
