@@ -311,7 +311,8 @@ def prevalence_attenuation(
     (known) with that of the refit. ``ratio`` = refit / generating difference per topic (unstable when
     the generating difference is near 0); the summary row (``topic`` = ``all``) gives in
     ``attenuation`` the least-squares slope through the origin of the refitted differences on the
-    generating ones, ``Σ d̂ d / Σ d²``: 1 = differences recovered, 0.6 = shrunk by 40%. A slope well
+    generating ones, ``Σ d̂ d / Σ d²``: 1 = differences recovered, 0.6 = shrunk by 40% (NaN when no
+    generating difference exceeds 0.01: there is nothing to shrink). A slope well
     below 1 says the fitted prevalence differences (and their intervals, which carry no such bias)
     understate the true differences. It is one draw of a parametric bootstrap of the whole
     fitting procedure (Efron & Tibshirani 1993, ch. 6), aimed at its bias rather than its spread.
@@ -364,6 +365,9 @@ def prevalence_attenuation(
     finite = np.isfinite(generating) & np.isfinite(refitted)
     denominator = float(np.sum(generating[finite] ** 2))
     slope = float(np.sum(generating[finite] * refitted[finite]) / denominator) if denominator > 0 else math.nan
+    flat = not finite.any() or float(np.max(np.abs(generating[finite]))) <= 0.01
+    if flat:  # no difference to shrink: the slope is a ratio of noise to noise
+        slope = math.nan
     rows.append(
         (
             fit.name,
@@ -377,8 +381,12 @@ def prevalence_attenuation(
             math.nan,
             slope,
             (
-                "slope of refitted on generating differences (1 = recovered); differences in the column are "
-                "sums of absolute differences"
+                "no generating difference above 0.01: nothing to attenuate, no slope"
+                if flat
+                else (
+                    "slope of refitted on generating differences (1 = recovered); differences in the column are "
+                    "sums of absolute differences"
+                )
             ),
         )
     )

@@ -181,3 +181,22 @@ def test_attenuation_reports_a_refit_that_shrinks():
     )
     np.testing.assert_allclose(table["ratio"].iloc[:2], 0.5)
     assert math.isclose(table["attenuation"].iloc[-1], 0.5)
+
+
+def test_no_generating_difference_gives_no_slope():
+    theta = np.array([[0.5, 0.5], [0.5, 0.5], [0.505, 0.495], [0.5, 0.5]])
+    phi = np.array([[0.9, 0.1], [0.1, 0.9]])
+    fit = SimpleNamespace(name="joint", topic_word=phi, doc_topic=theta)
+    docvars = pd.DataFrame({"language": ["vi", "vi", "en", "en"]}, index=list("abcd"))
+    table = tp.prevalence_attenuation(
+        fit,
+        [10] * 4,
+        list("abcd"),
+        docvars,
+        by="language",
+        a="vi",
+        b="en",
+        refit=lambda counts: (phi, theta[::-1]),
+        rng=np.random.default_rng(0),
+    )
+    assert math.isnan(table["attenuation"].iloc[-1]) and "nothing to attenuate" in table["note"].iloc[-1]
