@@ -459,7 +459,9 @@ REGISTRY: tuple[Output, ...] = (
         "contrast's family, Mantel-Haenszel odds ratio of presence across strata, design "
         "effect, "
         "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference "
-        "and minimum detectable difference",
+        "and minimum detectable difference; correction and adjusted_within name the adjustment and its family "
+        "(every pair and item of the contrast and measure); docs_with_hits per group, fewer than 5 said sparse in "
+        "the note (intervals under-cover there)",
         when="compare",
     ),
     Output(
@@ -469,7 +471,7 @@ REGISTRY: tuple[Output, ...] = (
         "Item x group distributions compared with documents as units: Jensen-Shannon "
         "divergence (bits) of pooled hits (for topics: of the documents' summed topic "
         "shares), p from permuting whole documents between the "
-        "groups (within strata)",
+        "groups (within strata), p_adjusted across the contrast's pairs and families (correction, adjusted_within)",
         when="compare",
     ),
     Output(
