@@ -10,7 +10,7 @@ Each stage's ``run_*`` function is tested to write exactly the files declared he
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -814,6 +814,32 @@ REGISTRY: tuple[Output, ...] = (
         "recorded in coding_design.json and the human reference codes are the truth",
         when="validation_model",
     ),
+)
+
+#: What every test table's family columns say (:func:`analysis.stats.multiplicity.declare_family`), added to
+#: the caption of each table that has them.
+FAMILY_NOTE = (
+    ". Columns correction and adjusted_within name the adjustment of q (or p_adjusted) and the family it runs "
+    "over, with its number of tests; with [design] primary, role marks the one confirmatory row (its p read "
+    "unadjusted) and every other row as exploratory"
+)
+FAMILY_TABLES = frozenset(
+    {
+        "frame_tests_by_{by}",
+        "frame_distribution_by_{by}",
+        "actor_tests_by_{by}",
+        "keyness_words_{lang}_by_{within}",
+        "keyness_concepts_by_{by}",
+        "fightin_words_concepts_by_{by}",
+        "topic_prevalence_tests_by_language",
+        "model_frames",
+        "design_contrasts",
+        "design_distributions",
+        "design_words",
+    }
+)
+REGISTRY = tuple(
+    replace(o, caption=o.caption + FAMILY_NOTE) if o.stem in FAMILY_TABLES and o.caption else o for o in REGISTRY
 )
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
