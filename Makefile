@@ -15,7 +15,7 @@ RESOURCES := $(sort $(wildcard analysis/resources/*))
 export SOURCE_DATE_EPOCH ?= 1712188800
 export MPLBACKEND := Agg
 
-.PHONY: all test clean help venv prepare frequencies framing topics equivalence design validation appendix docs strip-notebooks
+.PHONY: all test clean help venv prepare frequencies framing topics equivalence design validation explore appendix docs strip-notebooks
 .DEFAULT_GOAL := all
 
 STUDY_MK := .make/$(subst /,_,$(STUDY)).mk
@@ -31,10 +31,14 @@ appendix: $(APPENDIX_OUTPUTS) ## LaTeX appendix (appendix.tex), quoted numbers (
 
 # Figures shown in the README: copies of generated PNGs, refreshed from figures/ by `make docs`.
 DOCS_FIGURES := corpus_summary top_terms_by_language frame_salience_by_language keyness_concepts_by_language topic_top_terms_joint
-docs: $(DOCS_FIGURES:%=docs/%.png) ## refresh the README's figure copies under docs/
+docs: $(DOCS_FIGURES:%=docs/%.png) docs/explorer.png ## refresh the README's figure copies under docs/ (and a screenshot of the explorer page)
 docs/%.png: $(OUT)/%.png
 	@mkdir -p docs
 	cp $< $@
+# The explorer page as headless Chromium draws it (needs chromium and chromium-driver, as the browser tests).
+docs/explorer.png: $(OUT)/explorer.html analysis/plots/explorer.py
+	@mkdir -p docs
+	$(PY) -m analysis.plots.explorer $< $@
 
 strip-notebooks: $(VENV_STAMP) ## remove outputs from the notebooks before committing
 	$(VENV)/bin/jupyter nbconvert --clear-output --inplace notebooks/*.ipynb
@@ -62,6 +66,7 @@ frequencies: ## term counts, TF-IDF, bigrams, KWIC tables and charts
 framing: ## codebook coverage, frame and actor salience, tests, keyness, similarity
 topics: ## LDA per language and joint, K selection, prevalence, cross-lingual alignment
 validation: ## with [validation]: coding sample and coder sheets; with its codes, agreement, accuracy, corrected comparison
+explore: ## explorer.html: concepts and frames vi vs en, their patterns and sentences, frames by outlet, topics (one self-contained page)
 
 help: ## list targets and variables
 	@echo "usage: make [target] [STUDY=path/to/study.toml]"

@@ -51,7 +51,8 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
 6. Figures: :func:`new_figure`, :func:`style`, :func:`plot_top_terms`, :func:`plot_keyness`,
    :func:`plot_fightin_words`, :func:`plot_frame_salience`, :func:`plot_similarity`,
    :func:`plot_k_selection`, :func:`plot_topic_terms`, :func:`plot_alignment`, and whole
-   figures :func:`figure_keyness`, :func:`figure_top_terms`.
+   figures :func:`figure_keyness`, :func:`figure_top_terms`; the browser page ``make`` writes
+   (``explorer.html``) shown inline: :func:`show_explorer`.
 7. Design (contrasts, time, outlets; ``[[compare]]``, ``[time]``, ``[model]``): :func:`parse_contrasts`,
    :func:`compare`, :func:`mantel_haenszel`, :func:`stratified_permutation_test`,
    :func:`distribution_permutation_test`; over time :func:`period_series`, :func:`event_window`,
@@ -137,6 +138,7 @@ _API = {
     "plot_alignment": "plots.topics",
     "figure_keyness": "plots.framing",
     "figure_top_terms": "plots.base",
+    "show_explorer": "plots.explorer",
     # 7. design: contrasts, time, outlets and covariates
     "parse_contrasts": "study.design_spec",
     "compare": "stats.contrasts",

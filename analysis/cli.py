@@ -16,6 +16,7 @@ from .corpus import sources
 from .stages import appendix as appendix_stage
 from .stages import design as design_stage
 from .stages import equivalence as equivalence_stage
+from .stages import explore as explore_stage
 from . import files
 from .stages import framing as framing_stage
 from .stages import frequencies as frequencies_stage
@@ -141,6 +142,12 @@ WRITER_STAGES = (
             "agreement, accuracy and the DSL-corrected vi-en comparison"
         ),
         validation_stage.run_validation,
+        True,
+    ),
+    (
+        "explore",
+        "write explorer.html: concepts and frames vi vs en, their patterns and sentences, frames by outlet, topics",
+        explore_stage.run_explore,
         True,
     ),
     (

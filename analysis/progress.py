@@ -123,7 +123,10 @@ class Progress:
             print(self.line(detail), file=self.stream, flush=True)
 
     def start(self, total: int) -> None:
-        """(Re)start the count at ``total`` expected steps (the interface of :class:`analysis.topics.engines.Progress`)."""
+        """(Re)start the count at ``total`` expected steps.
+
+        The interface of :class:`analysis.topics.engines.Progress`.
+        """
         self.total, self.done, self._t0, self._last = total, 0, self.clock(), None
         if self._bar is not None:
             self._bar.reset(total=total)

@@ -50,7 +50,8 @@ def sample():
             best[0] = r
             frame = sys._current_frames().get(main)
             stack = [f for f in traceback.extract_stack(frame) if '/analysis/' in f.filename][-4:]
-            lines.append('HIGH %.0f %s' % (r, ' < '.join('%s:%d:%s' % (f.filename.rsplit('/', 1)[-1], f.lineno, f.name) for f in reversed(stack))))
+            where = ' < '.join('%s:%d:%s' % (f.filename.rsplit('/', 1)[-1], f.lineno, f.name) for f in reversed(stack))
+            lines.append('HIGH %.0f %s' % (r, where))
         time.sleep(0.02)
 threading.Thread(target=sample, daemon=True).start()
 status = cli.main([sys.argv[1], '--study', sys.argv[2], '--quiet'])

@@ -94,7 +94,10 @@ def did_coverage(n: int, zeros: float, reps: int, seed: int, method: str) -> flo
 
 
 def clustered(rng: np.random.Generator, outlets: int, per_outlet: int, difference: float, icc: float = 0.2):
-    """Per-document rates of two groups of ``outlets`` outlets each, an outlet random intercept with share ``icc`` of the variance."""
+    """Per-document rates of two groups of ``outlets`` outlets each.
+
+    An outlet random intercept carries share ``icc`` of the variance.
+    """
     n = 2 * outlets * per_outlet
     outlet = np.repeat(np.arange(2 * outlets), per_outlet)
     group = np.where(outlet < outlets, "a", "b")

@@ -38,7 +38,8 @@ text = (" " if joiner == "space" else "\n").join(parts)[:size]
 prep = Preparation(Path("analysis/resources/boilerplate.toml").read_text(encoding="utf-8"), "default", (), ())
 t0 = time.perf_counter()
 doc = prepare_document(Document("long", "vi", text), prep)
-print(len(text), sum(1 for _ in doc.tokens()), round(time.perf_counter() - t0, 1), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+print(len(text), sum(1 for _ in doc.tokens()), round(time.perf_counter() - t0, 1), peak_mb)
 """
 
 

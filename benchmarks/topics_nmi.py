@@ -29,7 +29,8 @@ default, ``[run] workers = 2``: preparation from a cold cache, then the whole to
 (``analysis.stages.topics.run_topics``) twice into two folders, wall and CPU time (with the
 worker processes'), and whether both runs wrote identical bytes. Goal: <= 120 s on 2 cores.
 
-Section ``preparation`` (issue 4, gensim engine as then). For each labelled corpus (``../shared/corpora/vntc_sample``: Vietnamese, 10 categories;
+Section ``preparation`` (issue 4, gensim engine as then). For each labelled corpus (``../shared/corpora/vntc_sample``:
+Vietnamese, 10 categories;
 ``../shared/corpora/bbc_news``: English, 5 categories), with K = the number of categories and
 documents as units:
 

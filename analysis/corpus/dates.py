@@ -92,7 +92,9 @@ class DateError(ValueError):
 
 
 _ISO = re.compile(
-    r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?",
+    r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})"  # year, separator, month, the same separator, day
+    r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?"  # optional time
+    r"\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2}|[+-]\d{1,2})?",  # optional zone
     re.IGNORECASE,
 )
 _ISO_BASIC = re.compile(r"(\d{4})(\d{2})(\d{2})(?:T\d{2}:?\d{2}(?::?\d{2})?(?:Z|[+-]\d{2}:?\d{2})?)?")

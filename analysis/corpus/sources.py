@@ -1736,10 +1736,13 @@ def read_table(
     --------
     >>> import pathlib, tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "articles.csv"
-    >>> _ = path.write_text("id,lang,published,body\\nv1,vi,3/4/2024,Hai bên nhất trí.\\ne1,en,,Both sides agreed.\\n", encoding="utf-8")
+    >>> _ = path.write_text("id,lang,published,body\\nv1,vi,3/4/2024,Hai bên nhất trí.\\ne1,en,,Both sides agreed.\\n",
+    ...     encoding="utf-8")
     >>> table = read_table(path, {"doc_id": "id", "language": "lang", "date": "published", "text": "body"})
-    >>> table[["language", "date", "text"]].to_dict("index")
-    {'v1': {'language': 'vi', 'date': '2024-04-03', 'text': 'Hai bên nhất trí.'}, 'e1': {'language': 'en', 'date': '', 'text': 'Both sides agreed.'}}
+    >>> for doc_id, row in table[["language", "date", "text"]].to_dict("index").items():
+    ...     print(doc_id, row)
+    v1 {'language': 'vi', 'date': '2024-04-03', 'text': 'Hai bên nhất trí.'}
+    e1 {'language': 'en', 'date': '', 'text': 'Both sides agreed.'}
     """
     from .dates import DateError, parse_date
 

@@ -156,7 +156,8 @@ def entry_counts(annotations: Iterable[Annotation], codebook: Codebook) -> tuple
     >>> from analysis.framing.measures import annotate
     >>> from analysis.text.tokens import PreparedDocument, TermRules
     >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại], en: [trade]}\\n")
-    >>> docs = [PreparedDocument("v1", "vi", [[["thương_mại", "tăng", "."]]]), PreparedDocument("e1", "en", [[["trade", "grew", "."]]])]
+    >>> docs = [PreparedDocument("v1", "vi", [[["thương_mại", "tăng", "."]]]), PreparedDocument("e1", "en", [[["trade",
+    ...     "grew", "."]]])]
     >>> annotations = [annotate(d, TermRules({}), cb) for d in docs]
     >>> counts, denominators = entry_counts(annotations, cb)
     >>> counts.to_dict("index"), denominators["sentences"].tolist()

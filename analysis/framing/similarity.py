@@ -97,9 +97,11 @@ def crosslingual_similarity(
     Every concept is in 2 of the 4 documents, so the idf weights are equal and the cosine of
     ``v1`` (cooperation 2, trade 1) and ``e1`` (1, 1) is 3 / (√5 · √2) = 0.949.
 
-    >>> counts = pd.DataFrame({"cooperation": [2, 0, 1, 0], "sea": [0, 3, 0, 2], "trade": [1, 0, 1, 0]}, index=["v1", "v2", "e1", "e2"])
+    >>> counts = pd.DataFrame({"cooperation": [2, 0, 1, 0], "sea": [0, 3, 0, 2], "trade": [1, 0, 1, 0]}, index=["v1",
+    ...     "v2", "e1", "e2"])
     >>> pairs = crosslingual_similarity(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"})
-    >>> print(pairs[["doc_a", "doc_b", "cosine", "rank_for_a", "mutual_best", "shared_concepts"]].round(3).to_string(index=False))
+    >>> print(pairs[["doc_a", "doc_b", "cosine", "rank_for_a", "mutual_best",
+    ...     "shared_concepts"]].round(3).to_string(index=False))
     doc_a doc_b  cosine  rank_for_a  mutual_best  shared_concepts
        v1    e1   0.949           1         True                2
        v1    e2   0.000           2        False                0

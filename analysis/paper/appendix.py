@@ -121,7 +121,8 @@ def figure_block(stem: str, caption: str) -> str:
         return "\n".join(
             [
                 "% figure left out: its file name is not safe for LaTeX",
-                rf"\par{{\raggedright\noindent Figure {breakable(stem + '.pdf')} is not included here: its name has characters LaTeX reads as commands; see {breakable(stem + '.csv')}.\par}}",
+                rf"\par{{\raggedright\noindent Figure {breakable(stem + '.pdf')} is not included here: "
+                rf"its name has characters LaTeX reads as commands; see {breakable(stem + '.csv')}.\par}}",
             ]
         )
     return "\n".join(
@@ -152,7 +153,10 @@ def table_block(stem: str, table: "pd.DataFrame", *, caption: str, max_rows: int
     caption = re.sub(r"\s*Data: [^ ]+\.csv\.?$", "", caption).rstrip(". ")
     if len(table) > max_rows and re.search(r"_by_(document|unit)s?$", stem):
         what = caption or stem
-        return rf"\par{{\raggedright\noindent\emph{{{latex_escape(what)}}}: {len(table):,} rows, one per document, are in {breakable(csv)} (not printed here).\par}}"
+        return (
+            rf"\par{{\raggedright\noindent\emph{{{latex_escape(what)}}}: {len(table):,} rows, one per document, "
+            rf"are in {breakable(csv)} (not printed here).\par}}"
+        )
     return to_latex(
         table,
         caption=f"{caption}. Data: {csv}" if caption else f"Data: {csv}",
@@ -212,7 +216,8 @@ def appendix_tex(sections: Iterable[tuple[str, list[tuple[str, str, str]]]]) -> 
         ),
         r"\makeatletter",
         *[
-            rf"\@ifpackageloaded{{{p}}}{{}}{{\PackageError{{appendix.tex}}{{add \protect\usepackage{{{p}}} to the preamble}}{{The generated appendix uses {p}.}}}}"
+            rf"\@ifpackageloaded{{{p}}}{{}}{{\PackageError{{appendix.tex}}"
+            rf"{{add \protect\usepackage{{{p}}} to the preamble}}{{The generated appendix uses {p}.}}}}"
             for p in REQUIRED_PACKAGES
         ],
         r"\makeatother",

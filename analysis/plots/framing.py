@@ -372,7 +372,10 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], *, 
 
 @plot.styled
 def figure_actor_salience(table: pd.DataFrame, *, n_groups: int, by: str, n_actors: int = 15):
-    """Mention share by group of the ``n_actors`` most mentioned actors (:func:`analysis.framing.tables.actor_group_table`)."""
+    """Mention share by group of the ``n_actors`` most mentioned actors.
+
+    The shares are :func:`analysis.framing.tables.actor_group_table`'s.
+    """
     top = list(
         table.groupby("actor", sort=False)["mentions"]
         .sum()
@@ -404,8 +407,10 @@ def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_
     <reason>" (:func:`plot_keyness`).
 
     >>> from analysis.stats.keyness import keyness_comparisons
-    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi", "e1": "en"}, order=["vi", "en"])
-    >>> fig = figure_keyness(comparisons, top_n=5, min_docs=1, title="Keyness by language", empty_note="nothing to compare")
+    >>> comparisons = keyness_comparisons(np.array([[4, 0], [0, 5]]), ["v1", "e1"], ["hợp_tác", "biển"], {"v1": "vi",
+    ...     "e1": "en"}, order=["vi", "en"])
+    >>> fig = figure_keyness(comparisons, top_n=5, min_docs=1, title="Keyness by language",
+    ...     empty_note="nothing to compare")
     >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()
     (['vi vs en'], 'Keyness by language')
     >>> plot.close(fig)

@@ -167,7 +167,10 @@ def figure_prevalence(table: pd.DataFrame, k: int):
 
 @plot.styled
 def figure_alignment(matrix: pd.DataFrame, k_vi: int, k_en: int):
-    """vi x en topic similarity heatmap (long-form ``matrix`` of :func:`analysis.topics.lda.align_languages`), matches boxed."""
+    """vi x en topic similarity heatmap, matches boxed.
+
+    ``matrix`` is the long-form similarity table of :func:`analysis.topics.lda.align_languages`.
+    """
     fig, (ax,) = plot.new_figure(1, 0.7 * k_en + 2.5, 0.5 * k_vi + 1.5)
     plot_alignment(ax, matrix, "topic_vi", "topic_en")
     ax.set_title("vi-en topic similarity (boxed: matched)")

@@ -2,7 +2,8 @@
 
 Read (study, codebook, the study's prepared corpus, the ``[equivalence] parallel`` sample) ->
 compute (:mod:`analysis.framing.equivalence`, :mod:`analysis.framing.codebook`) -> write through the one
-writer (:func:`analysis.stages.results.write_results`: captions from the registry, the figure drawn there). Every input is read and checked
+writer (:func:`analysis.stages.results.write_results`: captions from the registry, the figure drawn there). Every input
+is read and checked
 before the first file is written. The files are exactly :func:`analysis.study.outputs.equivalence_outputs`.
 
 Always (with or without a parallel sample), on the study corpus:

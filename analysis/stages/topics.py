@@ -36,7 +36,8 @@ from ..topics.prevalence import prevalence_by
 
 log = logging.getLogger("analysis")
 
-#: The files a saved model cannot be read without (``unit_tokens.txt`` is missing from a model saved before it was written).
+#: The files a saved model cannot be read without (``unit_tokens.txt`` is missing from a model saved before it was
+#: written).
 REQUIRED_MODEL_FILES = tuple(name for name in MODEL_FILES if name != "unit_tokens.txt")
 
 #: The study key behind each parameter a topics computation may reject (:func:`analysis.study.settings.settings_keys`).

@@ -1,4 +1,4 @@
-"""Stage ``validation``: the dictionary's frame presence checked against human coding, per language.
+"""Stage ``validation``: the dictionary's frame (actor, concept) presence checked against human coding, per language.
 
 Read (study, codebook, the study's prepared corpus; with ``[validation] codes`` the filled coding
 sheets) -> compute (:mod:`analysis.validation`) -> draw (:mod:`analysis.plots.validation`) ->
@@ -9,15 +9,18 @@ writes nothing.
 
 Always (with ``[validation]``):
 
-* the coding sample, drawn from ``[validation] seed`` over the study's documents stratified by
-  language × dictionary hit (any of the coded frames present, as the framing tables count
-  presence: at least ``[framing] min_hits`` hits), ``per_stratum`` documents per stratum
-  (:func:`analysis.validation.sampling.draw_coding_sample`); ``coding_design.json`` records the
-  draw id, the strata sizes ``N_h`` and ``n_h``, every sampled document's stratum and inclusion
-  probability ``pi = n_h / N_h``;
+* the coding sample, drawn from ``[validation] seed`` over the study's units (``[validation] unit``:
+  documents, sentences, or KWIC windows around the key terms, :func:`span_units`) stratified by
+  language × dictionary hit (any of the coded frames, actors or concepts present in the unit, as
+  the framing tables count presence: at least ``[framing] min_hits`` hits), ``per_stratum``
+  units per stratum (:func:`analysis.validation.sampling.draw_coding_sample`);
+  ``coding_design.json`` records the unit kind, the draw id, the strata sizes ``N_h`` and
+  ``n_h``, every sampled unit's stratum and inclusion probability ``pi = n_h / N_h`` (and its
+  document, for a sentence or window);
 * one blind sheet per coder, ``coding_sheet_<coder>.csv`` (and ``.xlsx`` with openpyxl): the
-  texts in a coder-specific order with one empty 0/1 column per frame and no dictionary output
-  (:func:`analysis.validation.sampling.coder_sheet`); ``coding_instructions.md`` with the frame
+  texts in a coder-specific order (a sentence or window with its context either side) with one
+  empty 0/1 column per frame, actor and concept and no dictionary output
+  (:func:`analysis.validation.sampling.coder_sheet`); ``coding_instructions.md`` with their
   definitions from the codebook.
 
 With ``codes`` (the folder of the filled sheets, every coder's ``coding_sheet_<coder>.csv`` or
@@ -71,6 +74,90 @@ def validation_frames(study: Study, codebook) -> list[str]:
     return frames
 
 
+#: Columns of the coding sample and sheets that no coded entry may be named.
+RESERVED = frozenset(
+    {"unit_id", "doc_id", "language", "start", "end", "stratum", "pi", "weight", "draw_id", "coder", "position", "text"}
+    | {"context_before", "context_after"}
+)
+#: Column names of the actors and concepts people code: a prefix and the entry id (frames keep their ids).
+CODE_PREFIX = {"actors": "actor_", "concepts": "concept_"}
+
+
+def validation_codes(study: Study, codebook) -> dict[str, tuple[str, str]]:
+    """Everything people code, as sheet column -> ``(section, entry id)``: the frames of
+    :func:`validation_frames` (column = frame id), then ``[validation] actors`` (column
+    ``actor_<id>``) and ``concepts`` (``concept_<id>``), each checked against the codebook."""
+    codes = {f: ("frames", f) for f in validation_frames(study, codebook)}
+    for section in ("actors", "concepts"):
+        known = [e.id for e in codebook.entries(section)]
+        named = list(getattr(study.validation, section))
+        unknown = [x for x in named if x not in known]
+        if unknown:
+            raise InputError(
+                study.source,
+                f"[validation] {section} names {unknown}, not {section} of the codebook",
+                f"use some of: {', '.join(known)}",
+            )
+        for x in named:
+            column = CODE_PREFIX[section] + x
+            if column in codes:
+                raise InputError(
+                    study.source,
+                    f"[validation] {section}: the column {column!r} is also a frame id",
+                    "rename that frame in the codebook or leave it out of [validation] frames",
+                )
+            codes[column] = (section, x)
+    reserved = sorted(set(codes) & RESERVED)
+    if reserved:
+        raise InputError(
+            study.source,
+            f"[validation]: the frame id(s) {reserved} are also columns of the coding sample",
+            "rename them in the codebook or leave them out of [validation] frames",
+        )
+    return codes
+
+
+def _code_map(codes) -> dict[tuple[str, str], str]:
+    """``(section, entry id) -> column`` from a list of frame ids or a mapping column -> (section, id)."""
+    if isinstance(codes, dict):
+        return {entry: column for column, entry in codes.items()}
+    return {("frames", f): f for f in codes}
+
+
+def coded_hits(annotation, codes):
+    """``(column, sentence index, hit)`` of every dictionary hit of a coded entry in one annotated
+    document: frames (any family), actors and concepts; ``codes`` as :func:`validation_codes` returns
+    (or a list of frame ids)."""
+    wanted = _code_map(codes)
+    for family in annotation.frames.values():
+        for s, hits in enumerate(family):
+            for h in hits:
+                if ("frames", h.entry) in wanted:
+                    yield wanted[("frames", h.entry)], s, h
+    for section, per_sentence in (("actors", annotation.actors), ("concepts", annotation.concepts)):
+        for s, hits in enumerate(per_sentence):
+            for h in hits:
+                if (section, h.entry) in wanted:
+                    yield wanted[(section, h.entry)], s, h
+
+
+def entry_presence(annotations, codes, *, min_hits: int) -> pd.DataFrame:
+    """One row per document: ``unit_id, language`` and the dictionary's 0/1 presence (at least
+    ``min_hits`` hits in the document) of every coded entry; for frames the same as
+    :func:`presence_units` on :func:`analysis.framing.measures.frame_salience`."""
+    columns = list(codes)
+    rows = []
+    for a in annotations:
+        counts = dict.fromkeys(columns, 0)
+        for column, _, _ in coded_hits(a, codes):
+            counts[column] += 1
+        rows.append(
+            {"unit_id": str(a.doc_id), "language": a.language, **{c: int(counts[c] >= min_hits) for c in columns}}
+        )
+    table = pd.DataFrame(rows, columns=["unit_id", "language", *columns])
+    return table.sort_values("unit_id", kind="mergesort").reset_index(drop=True)
+
+
 def presence_units(salience: pd.DataFrame, frames: list[str]) -> pd.DataFrame:
     """One row per document: ``unit_id, language`` and the dictionary's 0/1 presence of each frame,
     from :func:`analysis.framing.measures.frame_salience` on documents (its ``present`` column:
@@ -82,6 +169,112 @@ def presence_units(salience: pd.DataFrame, frames: list[str]) -> pd.DataFrame:
     units.columns.name = None
     units["unit_id"] = units["unit_id"].astype(str)
     return units.sort_values("unit_id", kind="mergesort").reset_index(drop=True)
+
+
+def _show(tokens) -> str:
+    """Tokens as read: joined by spaces, Vietnamese compounds (``_``-joined syllables) with spaces."""
+    return " ".join(t.replace("_", " ") for t in tokens)
+
+
+def span_units(
+    annotations,
+    prepared,
+    frames: list[str],
+    *,
+    unit: str,
+    min_hits: int,
+    rules=None,
+    terms=(),
+    window: int = 10,
+    context: int = 1,
+) -> tuple[pd.DataFrame, dict[str, str], dict[str, tuple[str, str]]]:
+    """Units smaller than a document, each a span ``[start, end)`` of its document's token stream.
+
+    * ``unit="sentence"``: every non-empty sentence, id ``<doc_id>#s<sentence>``;
+    * ``unit="kwic"``: every occurrence of one of ``terms`` (matched as :func:`analysis.text.textstat.kwic`
+      matches them) with ``window`` tokens either side (across sentence ends, within the document),
+      id ``<doc_id>#k<sentence>.<position>``; a position two terms match is one unit.
+
+    A frame is present in a unit when at least ``min_hits`` of its dictionary hits lie wholly in the
+    span (as ``[framing] min_hits`` counts presence in a unit). Returns the units (``unit_id, doc_id,
+    language, start, end`` and one 0/1 column per frame, sorted by id), their texts as read (the
+    key term of a KWIC window in ``[[ ]]``) and their context: the rest of the span's first and last
+    sentences and ``context`` sentences before and after.
+    """
+    from ..text import textstat
+
+    docs = {str(d.doc_id): d for d in prepared}
+    occurrences: dict[str, list[tuple[int, int]]] = {}
+    if unit == "kwic":
+        for term in terms:
+            for d, sent, pos, keyword in textstat.kwic(prepared, term, rules, window=0)[
+                ["doc_id", "sentence", "position", "keyword"]
+            ].itertuples(index=False):
+                occurrences.setdefault(str(d), []).append((int(sent), int(pos), keyword))
+    rows, texts, around = [], {}, {}
+    for a in annotations:
+        doc_id = str(a.doc_id)
+        sentences = [list(x) for x in docs[doc_id].sentences()]
+        flat = [t for x in sentences for t in x]
+        offsets = np.cumsum([0] + [len(x) for x in sentences])
+        hits = [(column, offsets[i] + h.start, offsets[i] + h.end) for column, i, h in coded_hits(a, frames)]
+        spans = []
+        if unit == "sentence":
+            spans = [
+                (f"{doc_id}#s{i}", offsets[i], offsets[i + 1], None) for i in range(len(sentences)) if sentences[i]
+            ]
+        else:
+            seen = set()
+            for i, pos, keyword in sorted(occurrences.get(doc_id, []), key=lambda o: (o[0], o[1])):
+                if (i, pos) in seen:
+                    continue
+                seen.add((i, pos))
+                length = next(
+                    (
+                        k
+                        for k in range(1, len(sentences[i]) - pos + 1)
+                        if " ".join(sentences[i][pos : pos + k]) == keyword
+                    ),
+                    1,
+                )
+                at = offsets[i] + pos
+                spans.append(
+                    (
+                        f"{doc_id}#k{i}.{pos}",
+                        max(0, at - window),
+                        min(len(flat), at + length + window),
+                        (at, at + length),
+                    )
+                )
+        for uid, start, end, key in spans:
+            first = int(np.searchsorted(offsets, start, side="right") - 1)
+            last = int(np.searchsorted(offsets, end - 1, side="right") - 1)
+            row = {"unit_id": uid, "doc_id": doc_id, "language": a.language, "start": int(start), "end": int(end)}
+            row.update(dict.fromkeys(frames, 0))
+            for f, hs, he in hits:  # most units have no hit: count the few, not units x frames
+                if start <= hs and he <= end:
+                    row[f] += 1
+            row.update({f: int(row[f] >= min_hits) for f in frames})
+            rows.append(row)
+            if key is None:
+                texts[uid] = _show(flat[start:end])
+            else:
+                texts[uid] = " ".join(
+                    x
+                    for x in (
+                        _show(flat[start : key[0]]),
+                        f"[[{_show(flat[key[0] : key[1]])}]]",
+                        _show(flat[key[1] : end]),
+                    )
+                    if x
+                )
+            around[uid] = (
+                _show(flat[offsets[max(0, first - context)] : start]),
+                _show(flat[end : offsets[min(len(sentences), last + 1 + context)]]),
+            )
+    columns = ["unit_id", "doc_id", "language", "start", "end", *frames]
+    table = pd.DataFrame(rows, columns=columns).sort_values("unit_id", kind="mergesort").reset_index(drop=True)
+    return table, texts, around
 
 
 def coding_design(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]) -> dict:
@@ -98,31 +291,84 @@ def coding_design(study: Study, design: sampling.SampleDesign, sample: pd.DataFr
         "inclusion_probability": {h: design.pi(h) for h in design.population},
         "units": [
             {"unit_id": u, "language": lang, "stratum": h, "pi": float(p)}
-            for u, lang, h, p in zip(sample["unit_id"], sample["language"], sample["stratum"], sample["pi"])
+            | ({} if v.unit == "document" else {"doc_id": d})
+            for u, lang, h, p, d in zip(
+                sample["unit_id"], sample["language"], sample["stratum"], sample["pi"], sample["doc_id"]
+            )
         ],
     }
 
 
-def instructions(codebook, frames: list[str], design: sampling.SampleDesign, coders: list[str]) -> str:
-    """The coders' instructions (Markdown): the task, the frame definitions from the codebook (label
-    and family; the keyword lists are left out so the codes stay independent of the dictionary) and
-    how to return the sheet."""
+#: How the instructions name a unit, and what of it is coded.
+UNIT_WORDS = {
+    "document": ("documents", "document", ""),
+    "sentence": (
+        "sentences",
+        "sentence",
+        "Code the sentence in `text` only: `context_before` and `context_after` (the sentences around it) are "
+        "there to help you read it, and a frame used only in them does not count.",
+    ),
+    "kwic": (
+        "passages around a key term",
+        "passage",
+        "Each `text` is a passage of a few words either side of a key term (marked `[[ ]]`). Code the passage "
+        "only: `context_before` and `context_after` are there to help you read it, and a frame used only in "
+        "them does not count.",
+    ),
+}
+
+
+def _entry_lines(codebook, codes: dict, one: str) -> list[str]:
+    """The instructions' sections on the actors and concepts coded (none: no lines)."""
+    lines = []
+    for section, title, what in (
+        ("actors", "Actors", "mentions this actor, by any name, title or office"),
+        ("concepts", "Concepts", "refers to this concept, in any words"),
+    ):
+        chosen = [(c, i) for c, (sec, i) in codes.items() if sec == section]
+        if not chosen:
+            continue
+        entries = {e.id: e for e in codebook.entries(section)}
+        lines += [f"## {title}", "", f"Enter 1 if the {one} {what}, and 0 if it does not.", ""]
+        for column, i in chosen:
+            e = entries[i]
+            kind = f" ({e.family})" if section == "actors" and e.family else ""
+            lines.append(f"- `{column}`: **{e.label}**{kind}")
+        lines.append("")
+    return lines
+
+
+def instructions(codebook, frames, design: sampling.SampleDesign, coders: list[str], *, unit: str = "document") -> str:
+    """The coders' instructions (Markdown): the task for the unit coded (documents, sentences or KWIC
+    passages, the latter two read with their context), the definitions from the codebook of the
+    frames (label and family), actors (label and kind) and concepts (label) coded, the keyword lists
+    left out so the codes stay independent of the dictionary, and how to return the sheet.
+    ``frames``: frame ids, or the column -> (section, id) mapping of :func:`validation_codes`."""
+    codes = frames if isinstance(frames, dict) else {f: ("frames", f) for f in frames}
+    frames = [c for c, (section, _) in codes.items() if section == "frames"]
     entries = {e.id: e for e in codebook.frames}
+    many, one, note = UNIT_WORDS[unit]
+    columns = (
+        "`draw_id`, `coder`, `position`, `unit_id`, `language` or `text`"
+        if unit == "document"
+        else ("`draw_id`, `coder`, `position`, `unit_id`, `language`, `context_before`, `text` or `context_after`")
+    )
     lines = [
         "# Coding instructions",
         "",
-        f"Coding sample `{design.draw_id}`: {sum(design.sampled.values())} documents, one sheet per coder "
+        f"Coding sample `{design.draw_id}`: {sum(design.sampled.values())} {many}, one sheet per coder "
         f"({', '.join(f'`coding_sheet_{c}.csv`' for c in coders)}; the `.xlsx` files hold the same rows).",
         "",
         (
-            "Read each document's `text` and enter, in each frame's column, **1** if the "
-            "document uses the frame and **0** if it does not."
+            f"Read each {one}'s `text` and enter, in each frame's column, **1** if the "
+            f"{one} uses the frame and **0** if it does not."
         ),
+        *([note] if note else []),
         (
-            "Every cell needs a 1 or a 0. Code each document on its own, without the other "
+            f"Every cell needs a 1 or a 0. Code each {one} on its own, without the other "
             "coders, and do not change the columns"
         ),
-        "`draw_id`, `coder`, `position`, `unit_id`, `language` or `text`, or add, drop or reorder rows.",
+        f"{columns}, or add, drop or reorder rows.",
         "The sheet deliberately shows no dictionary result: judge the text, not the keywords.",
         "",
         "## Frames",
@@ -141,8 +387,9 @@ def instructions(codebook, frames: list[str], design: sampling.SampleDesign, cod
             "(gains, losses, costs), responsibility (who causes or should solve a problem), "
             "human interest (persons, emotions) and"
         ),
-        "morality (values, moral prescriptions). A frame is present when the document uses it, however briefly.",
+        f"morality (values, moral prescriptions). A frame is present when the {one} uses it, however briefly.",
         "",
+        *_entry_lines(codebook, codes, one),
         "## Returning the sheets",
         "",
         "Save each filled sheet under its own name (`coding_sheet_<coder>.csv`, or `.xlsx`) in one folder, set",
@@ -284,20 +531,37 @@ def coded_inclusion(
 
 
 def corrected_prevalence(
-    units: pd.DataFrame, reference: pd.DataFrame, design: sampling.SampleDesign, frames: list[str], *, level: float
+    units: pd.DataFrame,
+    reference: pd.DataFrame,
+    design: sampling.SampleDesign,
+    frames: list[str],
+    *,
+    level: float,
+    cluster: str | None = None,
 ) -> pd.DataFrame:
     """Naive and DSL-corrected prevalence of each frame by language and the vi - en difference.
 
     A unit counts as coded for a frame when it has a reference code; a stratum's inclusion
     probability is then ``n_h' / N_h`` with ``n_h'`` its units with a reference (ties not
     adjudicated are taken as missing at random within the stratum, as in the accuracy table).
+    The prevalence is the share of the language's units with the frame: of its documents, its
+    sentences, or its key-term occurrences (KWIC windows); for the latter two ``cluster="doc_id"``
+    makes the variance allow for units of one document being alike
+    (:func:`analysis.validation.dsl.dsl_prevalence`).
     """
     rows = []
     for frame in frames:
         y, pi, strata = coded_inclusion(units, reference, design, frame)
         data = units.assign(y=y, pi=pi, stratum=strata)
         table = dsl.dsl_prevalence(
-            data, outcome="y", predicted=frame, pi="pi", variance="stratified", level=level, groups=LANGUAGES
+            data,
+            outcome="y",
+            predicted=frame,
+            pi="pi",
+            variance="stratified",
+            level=level,
+            groups=LANGUAGES,
+            cluster=cluster,
         )
         table.insert(0, "frame", frame)
         rows.append(table)
@@ -338,34 +602,41 @@ def budget(
 KWIC_WINDOW = 5
 
 
-def pattern_hits(
-    annotations, prepared, frames: list[str], coded: set[str], *, window: int = KWIC_WINDOW
-) -> pd.DataFrame:
-    """Every hit of a coded frame in a coded document: ``unit_id, language, frame, pattern, left,
+def pattern_hits(annotations, prepared, frames: list[str], coded, *, window: int = KWIC_WINDOW) -> pd.DataFrame:
+    """Every hit of a coded frame in a coded unit: ``unit_id, language, frame, pattern, left,
     keyword, right``, the pattern as written in the codebook (the :attr:`Hit.pattern` that
     :func:`analysis.framing.equivalence.pattern_sources` counts) and its KWIC line
-    (:func:`analysis.validation.audit.kwic_line`)."""
-    docs = {str(d.doc_id): d for d in prepared if str(d.doc_id) in coded}
-    wanted = set(frames)
+    (:func:`analysis.validation.audit.kwic_line`).
+
+    ``coded``: the coded documents' ids (whole documents), or a table ``unit_id, doc_id, start,
+    end`` of coded units smaller than a document, whose hits are those lying wholly in the span
+    ``[start, end)`` of the document's token stream (what made the unit's dictionary presence)."""
+    if isinstance(coded, pd.DataFrame):
+        spans: dict[str, list] = {}
+        for u, d, a, b in coded[["unit_id", "doc_id", "start", "end"]].itertuples(index=False):
+            spans.setdefault(str(d), []).append((str(u), int(a), int(b)))
+    else:
+        spans = {str(d): [(str(d), 0, np.inf)] for d in coded}
+    docs = {str(d.doc_id): d for d in prepared if str(d.doc_id) in spans}
     rows = []
     for a in annotations:
         doc = docs.get(str(a.doc_id))
         if doc is None:
             continue
         sentences = list(doc.sentences())
-        for family_hits in a.frames.values():
-            for s, hits in enumerate(family_hits):
-                for h in hits:
-                    if h.entry in wanted:
-                        rows.append(
-                            (
-                                str(a.doc_id),
-                                a.language,
-                                h.entry,
-                                h.pattern,
-                                *audit.kwic_line(sentences[s], h.start, h.end, window=window),
-                            )
+        offsets = np.cumsum([0] + [len(x) for x in sentences])
+        for column, s, h in coded_hits(a, frames):
+            for unit, lo, hi in spans[str(a.doc_id)]:
+                if lo <= offsets[s] + h.start and offsets[s] + h.end <= hi:
+                    rows.append(
+                        (
+                            unit,
+                            a.language,
+                            column,
+                            h.pattern,
+                            *audit.kwic_line(sentences[s], h.start, h.end, window=window),
                         )
+                    )
     return pd.DataFrame(rows, columns=["unit_id", "language", "frame", "pattern", "left", "keyword", "right"])
 
 
@@ -387,6 +658,8 @@ def pattern_audit_table(
             pd.DataFrame({"unit_id": units["unit_id"].to_numpy()[keep], "frame": frame, "weight": 1.0 / pi[keep]})
         )
     coded = set(reference.loc[reference["reference"].notna(), "unit_id"].astype(str))
+    if "start" in units.columns:  # units smaller than a document: the hits in each coded unit's span
+        coded = units[units["unit_id"].isin(coded)]
     return audit.pattern_audit(
         pattern_hits(annotations, prepared, frames, coded), reference, pd.concat(weights, ignore_index=True)
     )
@@ -409,9 +682,11 @@ def corrected_model_table(
     frames: list[str],
     docvars: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence,
-    naive and DSL-corrected (:func:`analysis.validation.audit.corrected_model`); a coefficient of a
-    language from one outlet keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
+    """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence
+    in a unit (document, sentence or KWIC window; a smaller unit takes its document's metadata and
+    its SEs are clustered at least by document), naive and DSL-corrected
+    (:func:`analysis.validation.audit.corrected_model`); a coefficient of a language from one outlet
+    keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
     A model that cannot be fitted gets one row whose ``note`` says why."""
     import patsy
 
@@ -421,7 +696,7 @@ def corrected_model_table(
     formula = study.model.formula
     dv = docvars.copy()
     dv.index = dv.index.astype(str)
-    dv = dv.loc[units["unit_id"]]
+    dv = dv.loc[units["doc_id"]]  # a sentence or KWIC window has its document's metadata
     keep = np.ones(len(dv), dtype=bool)
     if "date" in models.formula_columns(formula):
         dates, note = document_dates(dv)
@@ -444,6 +719,9 @@ def corrected_model_table(
             no_se = models.lone_cluster_terms(
                 models.categorical_factors(dv, formula), dv[cluster].astype(str), list(x.columns)
             )
+        elif (kept["unit_id"] != kept["doc_id"]).any():  # sentences / KWIC windows: at least by document
+            cluster = "doc_id"
+            data[cluster] = kept["doc_id"].astype(str).to_numpy()
         return audit.corrected_model(
             data,
             frames=frames,
@@ -466,6 +744,7 @@ def _estimates(
     frames: list[str],
     annotations: list,
     ps,
+    entries: dict | None = None,
 ) -> list:
     """The tables and figure computed from the filled sheets (read and checked first)."""
     v = study.validation
@@ -490,9 +769,11 @@ def _estimates(
                 n_boot=v.bootstrap,
                 level=v.level,
             )
-            prevalence = corrected_prevalence(units, reference, design, frames, level=v.level)
+            prevalence = corrected_prevalence(
+                units, reference, design, frames, level=v.level, cluster=None if v.unit == "document" else "doc_id"
+            )
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
-        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, frames)
+        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, entries or frames)
         model = (
             corrected_model_table(study, units, reference, design, frames, ps.docvars)
             if study.model is not None
@@ -528,34 +809,62 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     """
     if study.validation is None:
         return []
-    from ..framing.measures import annotate, frame_salience
+    from ..framing.measures import annotate
     from ..prepared import load_codebook, prepared_corpus
 
     v = study.validation
     codebook = load_codebook(study)
-    frames = validation_frames(study, codebook)
+    codes = validation_codes(study, codebook)
+    frames = list(codes)  # the sheet's code columns: frames, then actor_<id>, concept_<id>
     ps = prepared_corpus(study, workers=workers)
     annotations = [annotate(doc, ps.rules, codebook) for doc in ps.prepared]
-    units = presence_units(frame_salience(annotations, codebook, "document", min_hits=study.framing.min_hits), frames)
+    around = None
+    if v.unit == "document":
+        units = entry_presence(annotations, codes, min_hits=study.framing.min_hits)
+        units["doc_id"] = units["unit_id"]
+    else:
+        units, unit_texts, around = span_units(
+            annotations,
+            ps.prepared,
+            codes,
+            unit=v.unit,
+            min_hits=study.framing.min_hits,
+            rules=ps.rules,
+            terms=v.kwic_terms or study.frequencies.kwic_terms,
+            window=v.kwic_window,
+            context=v.context,
+        )
+        if units.empty:
+            raise InputError(
+                study.source,
+                f"[validation] unit = {v.unit!r} finds no unit in the corpus"
+                + (" (no key term occurs)" if v.unit == "kwic" else ""),
+                'check [validation] kwic_terms against the corpus, or use unit = "document"',
+            )
     sample, design = sampling.draw_coding_sample(units, hit_columns=frames, seed=v.seed, size_per_stratum=v.per_stratum)
-    texts = {str(d.doc_id): d.text for d in ps.corpus.documents if str(d.doc_id) in set(sample["unit_id"])}
+    if v.unit == "document":
+        texts = {str(d.doc_id): d.text for d in ps.corpus.documents if str(d.doc_id) in set(sample["unit_id"])}
+    else:
+        drawn = set(sample["unit_id"])
+        texts = {u: t for u, t in unit_texts.items() if u in drawn}
+        around = {u: c for u, c in around.items() if u in drawn}
     coders = coder_names(study)
     results: list = [
         Raw(
             "coding_design.json",
             json.dumps(coding_design(study, design, sample, frames), ensure_ascii=False, indent=2) + "\n",
         ),
-        Raw("coding_instructions.md", instructions(codebook, frames, design, coders)),
+        Raw("coding_instructions.md", instructions(codebook, codes, design, coders, unit=v.unit)),
     ]
-    blank = {c: sampling.coder_sheet(sample, texts, design, frames=frames, coder=c) for c in coders}
+    blank = {c: sampling.coder_sheet(sample, texts, design, frames=frames, coder=c, context=around) for c in coders}
     results += [Csv("coding_sheet_{coder}", blank[c], values={"coder": c}) for c in coders]
     if xlsx_available():
         results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
     if v.codes:
         results += _estimates(
-            study, units, sample, design, frames, annotations, ps
+            study, units, sample, design, frames, annotations, ps, entries=codes
         )  # every sheet read and checked before anything is written
-    log.info("validation: coding sample %s, %d of %d documents", design.draw_id, len(sample), len(units))
+    log.info("validation: coding sample %s, %d of %d %s units", design.draw_id, len(sample), len(units), v.unit)
     return write_results(study.output_dir, results, study)
 
 

@@ -251,7 +251,8 @@ def stratified_permutation_test(
     −2.5) are as extreme as the observed one: p ≈ 0.5.
 
     >>> diff, p = stratified_permutation_test(np.array([3.0, 1.0, 5.0, 2.0]), np.array(["vi", "en", "vi", "en"]),
-    ...                                       np.array(["s1", "s1", "s2", "s2"]), a="vi", b="en", n_resamples=2000, rng=np.random.default_rng(1))
+    ...                                       np.array(["s1", "s1", "s2",
+    ...     "s2"]), a="vi", b="en", n_resamples=2000, rng=np.random.default_rng(1))
     >>> diff, round(p, 1)
     (2.5, 0.5)
     """
@@ -319,7 +320,8 @@ def distribution_permutation_test(
     pairs, the observed split and its mirror are the most extreme: p ≈ 2/6.
 
     >>> counts = np.array([[4, 0], [3, 1], [0, 4], [1, 3]])
-    >>> r = distribution_permutation_test(counts, np.array(["vi", "vi", "en", "en"]), a="vi", b="en", n_resamples=2000, rng=np.random.default_rng(1))
+    >>> r = distribution_permutation_test(counts, np.array(["vi", "vi", "en", "en"]), a="vi", b="en", n_resamples=2000,
+    ...     rng=np.random.default_rng(1))
     >>> round(r["jsd"], 3), round(r["p"], 2)
     (0.456, 0.33)
     """

@@ -305,7 +305,8 @@ def document_keyness(
     Examples
     --------
     >>> X = np.array([[5, 0], [4, 1], [0, 3], [1, 4]])
-    >>> t = document_keyness(X, ["vi", "vi", "en", "en"], ["biển", "kinh_tế"], [("vi", "en")], n_resamples=100, rng=np.random.default_rng(0))[0]
+    >>> t = document_keyness(X, ["vi", "vi", "en", "en"], ["biển", "kinh_tế"], [("vi", "en")], n_resamples=100,
+    ...     rng=np.random.default_rng(0))[0]
     >>> t["term"].tolist(), t["p"].round(3).tolist(), float(t["min_p"].iloc[0])
     (['biển', 'kinh_tế'], [0.333, 0.333], 0.16666666666666666)
     """
@@ -455,7 +456,9 @@ def keyness_comparisons(
 
 
 def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str]:
-    """Columns of :func:`comparison_table`: comparison, target, reference, sizes, term[, label], statistics, too_small, note.
+    """Columns of :func:`comparison_table`.
+
+    comparison, target, reference, sizes, term[, label], statistics, too_small, note.
 
     ``documents``: the statistics of :func:`analysis.stats.keyness.document_keyness` (adds
     :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design``)."""
@@ -586,8 +589,10 @@ def keyness_by_group(
     --------
     >>> import pandas as pd
     >>> counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
-    >>> table = keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1)
-    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2", "p", "design"]].round(2).to_string(index=False))
+    >>> table = keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"],
+    ...     min_docs=1)
+    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2", "p",
+    ...     "design"]].round(2).to_string(index=False))
     comparison    term  target_count  reference_count    g2    p    design
       vi vs en hợp_tác             7                1  12.2 0.33 documents
       vi vs en    biển             1                9 -12.2 0.33 documents
@@ -596,7 +601,8 @@ def keyness_by_group(
     ``lambda_="log-likelihood"`` gives it; p = 1/3: two documents a side allow only 6 splits, of
     which 2 are as extreme). The pooled-token p (descriptive) instead:
 
-    >>> float(keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1, n_resamples=None)["p"].iloc[0]) < 0.001
+    >>> float(keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"], min_docs=1,
+    ...     n_resamples=None)["p"].iloc[0]) < 0.001
     True
     """
     if isinstance(counts, DocTermMatrix):

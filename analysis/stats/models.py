@@ -14,7 +14,8 @@ dates where time enters):
 * :func:`mixed_model`: a linear mixed model with an outlet random intercept (statsmodels
   ``MixedLM``, REML) on the empirical log rate ``log((y + 0.5) / exposure)``, when there are
   enough outlets, with between-within degrees of freedom. ``exp(β)`` is a ratio of geometric mean
-  rates (``ratio_geometric_mean``), not the GLM's rate ratio of arithmetic rates. Why not ``PoissonBayesMixedGLM``: statsmodels' Bayesian mixed GLMs are
+  rates (``ratio_geometric_mean``), not the GLM's rate ratio of arithmetic rates. Why not ``PoissonBayesMixedGLM``:
+  statsmodels' Bayesian mixed GLMs are
   variational approximations that take no offset (the document's length would enter as a free
   covariate) and understate posterior spread; ``MixedLM`` is an exact (RE)ML fit with standard
   errors and an estimate of the outlet variance, which is what a reader needs (how much of the
@@ -174,7 +175,8 @@ def count_regression(
     ``benchmarks/validity.py`` (12 designs, 5 outlets per language) the Liang-Zeger (CR1) sandwich with
     ``t(G − 1)`` covered a nominal 95% rate-ratio interval 0.895-0.967 of the time (mean 0.924) and rejected
     a true null 0.045-0.118, CR2 with BM df covered 0.933-0.983 (mean 0.958) and rejected 0.011-0.064; at 10
-    outlets per language with the largest outlet effects CR2+BM is still liberal (rejections up to 0.117). ``small_sample="CR1"`` keeps the old statsmodels ``cov_type="cluster"`` with
+    outlets per language with the largest outlet effects CR2+BM is still liberal (rejections up to 0.117).
+    ``small_sample="CR1"`` keeps the old statsmodels ``cov_type="cluster"`` with
     ``t(G − 1)``. The ``df`` column is the reference distribution's degrees of freedom (``inf``: normal).
 
     A coefficient that contrasts a level of a categorical covariate whose documents all lie in one
@@ -204,11 +206,14 @@ def count_regression(
     it has no p-value.
 
     >>> docvars["outlet"] = ["A", "B", "B", "C", "C", "C"]
-    >>> row = count_regression(counts, exposure, docvars, "language", cluster="outlet", min_docs=2, min_clusters=3).iloc[1]
+    >>> row = count_regression(counts, exposure, docvars, "language", cluster="outlet", min_docs=2,
+    ...     min_clusters=3).iloc[1]
     >>> round(float(row["rate_ratio"]), 6), float(row["p"]), row["method"]
     (3.0, nan, 'quasi-Poisson GLM, CR2 SE clustered by outlet (Bell-McCaffrey df)')
-    >>> print(row["note"])
-    language 'en' comes from one outlet ('C'): its contrast with another language equals an outlet contrast; no language p-value
+    >>> for part in row["note"].split("; "):
+    ...     print(part)
+    language 'en' comes from one outlet ('C'): its contrast with another language equals an outlet contrast
+    no language p-value
     """
     import statsmodels.api as sm
 

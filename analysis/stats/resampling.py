@@ -164,7 +164,8 @@ class PermutationResult:
     """Permutation p-values, one row per target group: ``p[g, j]`` for term ``j``.
 
     ``min_p``: the smallest p the design can give (``1 / arrangements`` when exact, else
-    ``1 / (n + 1)`` with ``n`` the splits a term at the floor sees, ``resamples``); ``exact``: every distinct split was enumerated; ``units``: how many
+    ``1 / (n + 1)`` with ``n`` the splits a term at the floor sees, ``resamples``); ``exact``: every distinct split was
+    enumerated; ``units``: how many
     documents or clusters were permuted; ``design``: one of :data:`DESIGNS`.
     """
 
@@ -247,7 +248,8 @@ def mean_rate_difference(rates, member: np.ndarray, *, level: float = 0.95) -> d
 
     Examples
     --------
-    >>> r = mean_rate_difference(unit_rates(np.array([[3, 1], [2, 2], [0, 4], [1, 3]])), np.array([True, True, False, False]))
+    >>> r = mean_rate_difference(unit_rates(np.array([[3, 1], [2, 2], [0, 4], [1, 3]])), np.array([True, True, False,
+    ...     False]))
     >>> r["difference"].round(3).tolist(), bool(r["low"][0] < 0.5 < r["high"][0])
     ([0.5, -0.5], True)
     """
@@ -552,7 +554,8 @@ def studentized_interval(
 
     Examples
     --------
-    >>> low, high = studentized_interval(np.array([0.0, 2.0, 5.0, 1.0, 0.0, 3.0, 4.0, 0.0]), n_resamples=999, rng=np.random.default_rng(3))
+    >>> low, high = studentized_interval(np.array([0.0, 2.0, 5.0, 1.0, 0.0, 3.0, 4.0, 0.0]), n_resamples=999,
+    ...     rng=np.random.default_rng(3))
     >>> bool(low < 1.875 < high)
     True
     """

@@ -370,7 +370,8 @@ def event_window(
     >>> exposure = pd.Series(100.0, index=ids)
     >>> dates = pd.Series(pd.to_datetime(["2024-03-25", "2024-03-30", "2024-04-05", "2024-04-08"] * 2), index=ids)
     >>> groups = pd.Series(["vi"] * 4 + ["en"] * 4, index=ids)
-    >>> t = event_window(counts, exposure, dates, groups, name="visit", date=pd.Timestamp("2024-04-03"), window=21, a="vi", b="en", n_resamples=200, seed=1, scale=100.0)
+    >>> t = event_window(counts, exposure, dates, groups, name="visit", date=pd.Timestamp("2024-04-03"), window=21,
+    ...     a="vi", b="en", n_resamples=200, seed=1, scale=100.0)
     >>> print(t[["before_a", "after_a", "before_b", "after_b", "did", "too_small"]].to_string(index=False))
      before_a  after_a  before_b  after_b  did  too_small
           2.0      6.0       2.0      3.0  3.0       True
@@ -495,7 +496,8 @@ def lag_correlation(dates: pd.Series, groups: pd.Series, *, a: str, b: str, max_
     >>> days = [d for d, n in enumerate(pattern) for _ in range(n)]
     >>> dates = pd.Series([pd.Timestamp("2024-03-01") + pd.Timedelta(days=d + lag) for lag in (0, 2) for d in days])
     >>> groups = pd.Series(["vi"] * len(days) + ["en"] * len(days))
-    >>> print(lag_correlation(dates, groups, a="vi", b="en", max_lag=5)[["days", "docs_a", "docs_b", "best_lag", "correlation"]].to_string(index=False))
+    >>> print(lag_correlation(dates, groups, a="vi", b="en", max_lag=5)[["days", "docs_a", "docs_b", "best_lag",
+    ...     "correlation"]].to_string(index=False))
      days  docs_a  docs_b  best_lag  correlation
        40      64      64         2          1.0
     """

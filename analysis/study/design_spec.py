@@ -3,7 +3,8 @@
 ``[[compare]]`` tables become :class:`Contrast` values (:func:`parse_contrasts`) and ``[model]
 formula`` is checked for syntax and columns (:func:`formula_problems`) when the study is read, so
 ``python3 -m analysis.study.makefile`` (before the virtual environment exists) reads the same study.
-The computations are in :mod:`analysis.stats.contrasts`, :mod:`analysis.stats.timeseries` and :mod:`analysis.stats.models`.
+The computations are in :mod:`analysis.stats.contrasts`, :mod:`analysis.stats.timeseries` and
+:mod:`analysis.stats.models`.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def parse_subset(text: Any, where: str, key: str) -> tuple[tuple[str, tuple[str,
 def parse_contrasts(raw: Any, where: str) -> tuple[tuple[Contrast, ...], list[InputError]]:
     """The ``[[compare]]`` list of a study as :class:`Contrast` values, and every problem found.
 
-    >>> cs, problems = parse_contrasts([{"name": "c", "groups": [{"language": "vi"}, {"language": "en"}], "within": "event"}], "s.toml")
+    >>> cs, problems = parse_contrasts([{"name": "c", "groups": [{"language": "vi"}, {"language": "en"}],
+    ...     "within": "event"}], "s.toml")
     >>> cs[0].groups, cs[0].within, problems
     (((('language', 'vi'),), (('language', 'en'),)), 'event', [])
     """

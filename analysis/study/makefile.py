@@ -11,7 +11,7 @@ import sys
 import tomllib
 from pathlib import Path
 
-from .outputs import APPENDIX_OUTPUTS, STAGE_ORDER, _study, declared_outputs, design_topic_inputs
+from .outputs import APPENDIX_OUTPUTS, STAGE_ORDER, _study, declared_outputs, design_topic_inputs, explore_inputs
 
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -158,6 +158,9 @@ def make_fragment(study_path: Path) -> str:
     topic_inputs = design_topic_inputs(_study(settings))
     if topic_inputs:  # the design stage's topic outputs come from the topics stage's saved models
         lines.append("STAGE_DEPS_design := " + " ".join(esc(f"{out}/{f}") for f in topic_inputs))
+    explored = explore_inputs(_study(settings))
+    if explored:  # the explorer page is drawn from the framing, equivalence and topics stages' tables
+        lines.append("STAGE_DEPS_explore := " + " ".join(esc(f"{out}/{f}") for f in explored))
     all_outputs = []
     for stage in STAGE_ORDER:
         files = [f"{out}/{f}" for f in outputs[stage]]

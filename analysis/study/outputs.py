@@ -20,11 +20,13 @@ TABLE = ("csv", "tex", "md")
 
 
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
-STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation"]
+STAGE_ORDER = ["prepare", "frequencies", "framing", "topics", "equivalence", "design", "validation", "explore"]
 
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
 APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
+#: The ``explore`` stage's page: one self-contained HTML file (every script inline).
+EXPLORER_PAGE = "explorer.html"
 MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json", "unit_tokens.txt")
 LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint (concept-mapped, both languages)"}
 
@@ -77,7 +79,8 @@ class Output:
 
     ``figure_caption`` is the appendix caption of a figure. Captions are ``str.format``
     templates over the placeholders, the study's sections (``{frequencies.top_n}``) and values
-    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence] parallel`` named),
+    the stage supplies (``{source}``). ``when``: ``cross`` (both vi and en), ``ldavis``, ``parallel`` (``[equivalence]
+    parallel`` named),
     or a design section the study must have (:data:`DESIGN_WHEN`).
     """
 
@@ -694,7 +697,8 @@ REGISTRY: tuple[Output, ...] = (
         "the margin, shaded), red shown not equivalent (95% interval "
         "outside), grey undetermined",
     ),
-    # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the filled sheets
+    # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the
+    # filled sheets
     Output("coding_design.json", "validation", "file", when="validation"),
     Output("coding_instructions.md", "validation", "file", when="validation"),
     Output("coding_sheet_{coder}", "validation", "csv", when="validation"),
@@ -717,16 +721,16 @@ REGISTRY: tuple[Output, ...] = (
         "validation",
         "figure+table",
         "Accuracy of the dictionary against the human reference (the coders' "
-        "majority; ties left out) per language and frame: precision (of the documents the "
+        "majority; ties left out) per language and frame: precision (of the {validation.unit_label} the "
         "dictionary flags, the share people code "
-        "as having the frame), recall (of the documents people code as having it, the share "
-        "flagged) and F1, each coded document "
+        "as having the frame), recall (of the {validation.unit_label} people code as having it, the share "
+        "flagged) and F1, each coded unit "
         "weighted by N_h / n_h of its language x hit stratum (Horvitz-Thompson; Lohr 2022), "
         "so they estimate the whole corpus, with "
         "{validation.level:.0%} stratified-bootstrap intervals ({validation.bootstrap} "
         "resamples within strata); where that interval "
-        "collapses to a point (every coded document agrees) or the metric rests on fewer "
-        "than 20 coded documents, the union with a "
+        "collapses to a point (every coded unit agrees) or the metric rests on fewer "
+        "than 20 coded units, the union with a "
         "Clopper-Pearson interval on the Kish effective sample size (Clopper and Pearson "
         "1934; Kish 1965; Korn and Graubard 1998), "
         "as <metric>_interval says. Assumes the sample was "
@@ -755,12 +759,13 @@ REGISTRY: tuple[Output, ...] = (
         "validation_corrected_prevalence",
         "validation",
         "table",
-        "Frame prevalence (share of documents with the frame) by language and "
+        "Frame prevalence (share of {validation.unit_label} with the frame) by language and "
         "the vi - en difference: naive (the dictionary's presence) and corrected by "
         "design-based supervised learning (Egami, Hinck, "
-        "Stewart and Wei 2023), the mean of Yhat + R (Y - Yhat) / pi over every document, "
+        "Stewart and Wei 2023), the mean of Yhat + R (Y - Yhat) / pi over every unit, "
         "with {validation.level:.0%} intervals "
-        "(exact stratified variance). Assumes the coded documents were drawn with the known "
+        "(exact stratified variance; for sentences and KWIC windows clustered by document). "
+        "Assumes the coded units were drawn with the known "
         "probabilities pi of coding_design.json "
         "and that the human reference codes are the truth; then the corrected estimate is "
         "unbiased whatever the dictionary's errors "
@@ -771,7 +776,7 @@ REGISTRY: tuple[Output, ...] = (
         "validation_budget",
         "validation",
         "table",
-        "Coding budget per frame: documents to code per language (balanced between "
+        "Coding budget per frame: {validation.unit_label} to code per language (balanced between "
         "dictionary hits and non-hits) for a {validation.level:.0%} interval of the "
         "corrected vi - en difference with half-width "
         "{validation.half_width:g}, from this pilot's precision, recall and corrected "
@@ -786,13 +791,13 @@ REGISTRY: tuple[Output, ...] = (
         "validation",
         "table",
         "Pattern audit of the dictionary: every hit of a coded frame in the coded "
-        "documents with the codebook pattern that made it and its keyword in context (5 "
+        "{validation.unit_label} with the codebook pattern that made it and its keyword in context (5 "
         "words either side; Vietnamese compounds shown "
         "with spaces), and per pattern false_hit_share, the share of its hits that fall in "
-        "documents the human reference code says do "
-        "not have the frame, each document weighted by 1/pi (its inverse inclusion "
+        "units the human reference code says do "
+        "not have the frame, each unit weighted by 1/pi (its inverse inclusion "
         "probability), with pattern_hits and pattern_docs, the "
-        "hits and coded documents behind it. Descriptive: it shows which patterns produce "
+        "hits and coded units behind it. Descriptive: it shows which patterns produce "
         "false hits; a pattern with few hits says little",
         when="validation_codes",
     ),
@@ -801,19 +806,23 @@ REGISTRY: tuple[Output, ...] = (
         "validation",
         "table",
         "The study's [model] formula for each validated frame as a linear "
-        "probability model (OLS) of the document's frame presence (0/1), so a coefficient is "
-        "a difference in the share of documents with "
+        "probability model (OLS) of frame presence (0/1) in a unit ({validation.unit_label}; a "
+        "sentence or window takes its document's metadata), so a coefficient is "
+        "a difference in the share of units with "
         "the frame: naive (the dictionary's presence) beside DSL-corrected (design-based "
         "supervised learning, Egami, Hinck, Stewart and "
         "Wei 2023: OLS on Yhat + R (Y - Yhat) / pi), with {validation.level:.0%} sandwich "
         "intervals, clustered by outlet when the study "
-        "names an outlet column (no small-sample correction). A coefficient of a language "
+        "names an outlet column, else by document for sentences and windows (no small-sample "
+        "correction). A coefficient of a language "
         "published by one outlet keeps its estimate but "
-        "gets no SE: it equals an outlet contrast (note). Assumes the coded documents were "
+        "gets no SE: it equals an outlet contrast (note). Assumes the coded units were "
         "drawn with the inclusion probabilities pi "
         "recorded in coding_design.json and the human reference codes are the truth",
         when="validation_model",
     ),
+    # explore: the browser page, drawn from the framing, equivalence and topics stages' tables
+    Output(EXPLORER_PAGE, "explore", "file", when="cross"),
 )
 
 #: What every test table's family columns say (:func:`analysis.stats.multiplicity.declare_family`), added to
@@ -998,3 +1007,20 @@ def validation_outputs(settings: dict | Study) -> list[str]:
 def design_outputs(settings: dict | Study) -> list[str]:
     """Files the ``design`` stage writes: only for the design sections the study has (none = no files)."""
     return declared_outputs(settings)["design"]
+
+
+def explore_inputs(study: Study) -> list[str]:
+    """The other stages' tables the ``explore`` stage reads (relative to the output folder; none
+    without both languages): make rebuilds the page when one of them changes."""
+    if not {"vi", "en"} <= set(study.corpus.languages):
+        return []
+    by = study.framing.compare_by
+    names = [
+        f"keyness_concepts_by_{by}.csv",
+        f"frame_tests_by_{by}.csv",
+        f"design_summary_by_{by}.csv",
+        "codebook_pattern_sources.csv",
+        "topic_terms.csv",
+        "topic_prevalence_by_language.csv",
+    ]
+    return names + (["equivalence_by_entry.csv"] if study.equivalence.parallel else [])

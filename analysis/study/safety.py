@@ -13,7 +13,8 @@ Two rules close that at the cause:
   anything is written, and ``clean`` refuses it too.
 * :func:`clean` removes only files the toolkit declares as its outputs (``analysis.study.outputs``: every
   stage's files, the manifest and the appendix), the files the run manifest lists (a run with
-  other settings) and the temporary files of interrupted writes of those names; folders are removed with ``rmdir`` only, so only when nothing else is left in them.
+  other settings) and the temporary files of interrupted writes of those names; folders are removed with ``rmdir`` only,
+  so only when nothing else is left in them.
   A folder holding anything the toolkit did not write survives, with that content.
 """
 

@@ -121,15 +121,18 @@ class FramingSettings:
     bootstrap: int = 2000
     permutations: int = 5000
     seed: int = 20240404
-    min_group_docs: int = MIN_GROUP_DOCS  # a group with fewer documents is flagged "too small" in every test (95% intervals cover < 93% below it in simulation)
+    # a group with fewer documents is flagged "too small" in every test (95% intervals cover < 93% below it in
+    # simulation)
+    min_group_docs: int = MIN_GROUP_DOCS
     lead_sentences: int = 2  # first-mention position: headline + lead = the first N sentences
     voice_window: int = 8  # a speech verb is attributed to an actor at most this many tokens before it
     keyness_within: tuple[str, ...] = ("event", "outlet")  # word keyness within each language, by these
     keyness_correction: str = "none"  # G2/chi2 correction: none | yates | williams
-    keyness_cluster: str = (
-        ""  # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
-    )
-    cluster: str = ""  # frame/actor tables by group: "" = documents only; a metadata column (e.g. "outlet"): design effect, effective clusters, cluster bootstrap
+    # keyness p-values permute documents; a metadata column (e.g. "outlet") permutes its values instead
+    keyness_cluster: str = ""
+    # frame/actor tables by group: "" = documents only; a metadata column (e.g. "outlet"): design effect, effective
+    # clusters, cluster bootstrap
+    cluster: str = ""
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
@@ -169,9 +172,12 @@ class TopicSettings:
     prevalence_by: tuple[str, ...] = ("language", "outlet", "event")
     bootstrap: int = 2000
     bootstrap_by: str = "document"  # resample whole documents (cluster bootstrap) or single units
-    cluster: str = ""  # prevalence by group: "" = documents only; a metadata column (e.g. "outlet"): design effect and an outlet cluster bootstrap
+    # prevalence by group: "" = documents only; a metadata column (e.g. "outlet"): design effect and an outlet cluster
+    # bootstrap
+    cluster: str = ""
     max_iterations: int = 1000  # tomotopy: at most this many Gibbs iterations per fit
-    tolerance: float = 0.001  # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    # stop when the mean log-likelihood per token of the last `window` beats the window before by less; 0 = never
+    tolerance: float = 0.001
     window: int = 100  # tomotopy: Gibbs iterations per convergence window; gensim compares pass with pass
 
 
@@ -211,7 +217,8 @@ class ModelSettings:
     mixed: bool = True  # also a mixed model with a random intercept by `cluster`, when there are enough
     min_clusters: int = 5  # fewer values of `cluster`: no mixed model (a row says so)
     min_docs: int = 20  # fewer documents: every row flagged too small
-    topics: bool = False  # also topic prevalence on the same formula by the method of composition (needs the topics stage's models)
+    # also topic prevalence on the same formula by the method of composition (needs the topics stage's models)
+    topics: bool = False
     draws: int = 100  # draws of theta from each model's Dirichlet posterior (method of composition)
     seed: int = 20240407  # seed of the theta draws and the coefficient draws
 
@@ -236,7 +243,7 @@ class ValidationSettings:
     names the folder of filled sheets, the agreement, accuracy and corrected comparison.
     """
 
-    unit: str = "document"  # what people code: whole documents (the only unit so far)
+    unit: str = "document"  # what people code: "document", "sentence" or "kwic" (a window around a key term)
     frames: tuple[str, ...] = ()  # frame ids to code; () = every frame of the codebook
     per_stratum: int = 50  # units drawn per language x hit stratum (all of a smaller stratum)
     coders: int = 2  # coders; each gets every sampled unit (sheets coding_sheet_coder1, ...)
@@ -245,6 +252,16 @@ class ValidationSettings:
     bootstrap: int = 2000  # resamples for the agreement and accuracy intervals
     level: float = 0.95  # level of every interval
     half_width: float = 0.05  # coding budget: target half-width of the corrected vi - en difference
+    context: int = 1  # sentence and kwic units: sentences shown (not coded) either side on the sheet
+    kwic_terms: tuple[str, ...] = ()  # kwic units: the key terms; () = [frequencies] kwic_terms
+    kwic_window: int = 10  # kwic units: tokens either side of the key term (the unit people code)
+    actors: tuple[str, ...] = ()  # actor ids to code too (sheet columns actor_<id>)
+    concepts: tuple[str, ...] = ()  # concept ids to code too (sheet columns concept_<id>)
+
+    @property
+    def unit_label(self) -> str:
+        """The coded unit as captions name it: documents, sentences or key-term windows (KWIC)."""
+        return {"sentence": "sentences", "kwic": "key-term windows (KWIC)"}.get(self.unit, "documents")
 
 
 #: Test tables a study may name as its primary comparison (``[design] primary``): ``stem:item[:a-b]``.
@@ -792,8 +809,9 @@ def _equivalence_checks(study: Study, checks: _Checks) -> None:
     )
 
 
-#: What ``[validation] unit`` accepts (sentences and KWIC windows may come later).
-VALIDATION_UNITS = ("document",)
+#: What ``[validation] unit`` accepts: whole documents, single sentences, or KWIC windows (a key
+#: term with ``kwic_window`` tokens either side).
+VALIDATION_UNITS = ("document", "sentence", "kwic")
 
 
 def _validation_checks(study: Study, checks: _Checks) -> None:
@@ -804,8 +822,22 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
     checks.check(
         v.unit in VALIDATION_UNITS,
         f"[validation] unit = {v.unit!r}",
-        "is not a unit people can code yet (only whole documents)",
-        'use unit = "document"',
+        "is not a unit people can code",
+        'use unit = "document", "sentence" or "kwic"',
+    )
+    checks.whole("validation", "context", v.context, 0)
+    checks.whole("validation", "kwic_window", v.kwic_window, 1)
+    checks.check(
+        all(isinstance(t, str) and t.strip() for t in v.kwic_terms),
+        f"[validation] kwic_terms = {list(v.kwic_terms)!r}",
+        "must be non-empty terms",
+        'e.g. kwic_terms = ["Biển_Đông", "South China Sea"]',
+    )
+    checks.check(
+        v.unit != "kwic" or bool(v.kwic_terms) or bool(study.frequencies.kwic_terms),
+        '[validation] unit = "kwic"',
+        "needs key terms, and neither [validation] kwic_terms nor [frequencies] kwic_terms names any",
+        'set kwic_terms = ["Biển_Đông", "South China Sea"] in [validation]',
     )
     checks.check(
         all(isinstance(f, str) and f for f in v.frames) and len(set(v.frames)) == len(v.frames),
@@ -813,6 +845,14 @@ def _validation_checks(study: Study, checks: _Checks) -> None:
         "must be distinct frame ids",
         'e.g. frames = ["economy_trade", "conflict"], or [] for every frame',
     )
+    for key in ("actors", "concepts"):
+        named = getattr(v, key)
+        checks.check(
+            all(isinstance(x, str) and x for x in named) and len(set(named)) == len(named),
+            f"[validation] {key} = {list(named)!r}",
+            f"must be distinct {key[:-1]} ids",
+            f'e.g. {key} = ["china"], or [] for none',
+        )
     checks.whole("validation", "per_stratum", v.per_stratum, 1)
     checks.whole("validation", "coders", v.coders, 1, "use coders = 2 (agreement needs two or more)")
     checks.seed("[validation] seed", v.seed)

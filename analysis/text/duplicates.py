@@ -92,7 +92,8 @@ def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: in
     >>> b = "hai nước thúc_đẩy hợp_tác kinh_tế và thương_mại trong năm tới".split()
     >>> c = "đội tuyển bóng_đá giành chiến_thắng trong trận đấu tối qua".split()
     >>> pairs = near_duplicates({"v1": ("vi", a), "v2": ("vi", b), "v3": ("vi", c)}, k=3)
-    >>> print(pairs[["doc_a", "doc_b", "shingles_a", "shared", "jaccard", "near_duplicate"]].round(3).to_string(index=False))
+    >>> print(pairs[["doc_a", "doc_b", "shingles_a", "shared", "jaccard",
+    ...     "near_duplicate"]].round(3).to_string(index=False))
     doc_a doc_b  shingles_a  shared  jaccard  near_duplicate
        v1    v2          12      11    0.846            True
     """

@@ -40,7 +40,8 @@ def frequency_table(dtm: DocTermMatrix, by: str) -> pd.DataFrame:
     >>> from analysis.text.dtm import build_dtm
     >>> docvars = pd.DataFrame({"language": ["vi", "vi", "en"]}, index=["v1", "v2", "e1"])
     >>> dtm = build_dtm([("v1", ["hợp_tác", "hợp_tác", "biển"]), ("v2", ["hợp_tác"]), ("e1", ["cooperation"])], docvars)
-    >>> print(frequency_table(dtm, "language")[["group", "term", "count", "per_1000", "doc_freq"]].to_string(index=False))
+    >>> print(frequency_table(dtm, "language")[["group", "term", "count", "per_1000",
+    ...     "doc_freq"]].to_string(index=False))
     group        term  count  per_1000  doc_freq
        en cooperation      1    1000.0         1
        vi     hợp_tác      3     750.0         2
@@ -339,7 +340,8 @@ def cleaning_log(prepared: Iterable[PreparedDocument]) -> pd.DataFrame:
     """One row per removal by a cleaning rule: ``doc_id, rule, kind, line, chars, text``.
 
     >>> from analysis.text.tokens import PreparedDocument
-    >>> doc = PreparedDocument("v1", "vi", [[["Hợp_tác", "."]]], removals=[{"rule": "photo_credit", "kind": "line", "line": 2, "text": "Ảnh: TTXVN"}])
+    >>> doc = PreparedDocument("v1", "vi", [[["Hợp_tác", "."]]], removals=[{"rule": "photo_credit", "kind": "line",
+    ...     "line": 2, "text": "Ảnh: TTXVN"}])
     >>> cleaning_log([doc]).to_dict("records")
     [{'doc_id': 'v1', 'rule': 'photo_credit', 'kind': 'line', 'line': 2, 'chars': 10, 'text': 'Ảnh: TTXVN'}]
     """

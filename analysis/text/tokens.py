@@ -175,7 +175,8 @@ def get_segmenter(segmenter: str | Callable[[str], list[str]]) -> Segmenter:
     'builtins.str.split'
     """
     if callable(segmenter):
-        name = f"{getattr(segmenter, '__module__', None) or 'builtins'}.{getattr(segmenter, '__qualname__', repr(segmenter))}"
+        module = getattr(segmenter, "__module__", None) or "builtins"
+        name = f"{module}.{getattr(segmenter, '__qualname__', repr(segmenter))}"
         return Segmenter(name, segmenter, lambda: f"callable {name}")
     if segmenter not in SEGMENTERS:
         raise ValueError(f"unknown segmenter {segmenter!r}: use one of {', '.join(SEGMENTERS)} or a callable")

@@ -31,7 +31,8 @@ Convergence rule (both engines)
 ``tolerance`` (:func:`converged`). tomotopy: its ``ll_per_word`` (the joint log-likelihood of
 words and sampled topics per token), read every :data:`CHECK_EVERY` Gibbs iterations, at most
 ``max_iterations``; the defaults (tolerance 0.001 nats per token between windows of 100
-iterations, at most 1,000) are compared with other choices in ``benchmarks/README.md``. gensim: the variational bound per token
+iterations, at most 1,000) are compared with other choices in ``benchmarks/README.md``. gensim: the variational bound
+per token
 (``LdaModel.log_perplexity``, evaluated with the random state saved and restored, so the fit is
 exactly the fit of that many passes), checked after every pass, at most ``passes``. The record
 says how many sweeps ran and whether the rule or the maximum stopped the fit.

@@ -301,7 +301,8 @@ def fit_lda(corpus: TopicCorpus, k: int, seed: int, *, engine: str = "tomotopy",
     ``tolerance > 0``. theta is computed once, for all units in corpus order. Raises
     ``ValueError`` when ``k`` exceeds the units.
 
-    >>> c = build_corpus("x", ["a", "b", "c", "d"], [["sea", "ship"], ["sea", "ship"], ["trade", "tax"], ["trade", "tax"]], no_below=1)
+    >>> c = build_corpus("x", ["a", "b", "c", "d"], [["sea", "ship"], ["sea", "ship"], ["trade", "tax"], ["trade",
+    ...     "tax"]], no_below=1)
     >>> fit = fit_lda(c, 2, seed=1, max_iterations=50)
     >>> fit.topic_word.shape, fit.doc_topic.shape
     ((2, 4), (4, 2))
@@ -548,7 +549,8 @@ def select_k(
     c_v, iterations`` (sweeps of the corpus the fit ran: Gibbs iterations or passes), ``stopped_by``
     (``convergence`` or the maximum).
 
-    >>> c = build_corpus("x", [f"u{i}" for i in range(6)], [["sea", "ship"], ["ship", "sea"], ["sea", "ship"], ["tax", "trade"], ["trade", "tax"], ["tax", "trade"]], no_below=1)
+    >>> c = build_corpus("x", [f"u{i}" for i in range(6)], [["sea", "ship"], ["ship", "sea"], ["sea", "ship"], ["tax",
+    ...     "trade"], ["trade", "tax"], ["tax", "trade"]], no_below=1)
     >>> selection = select_k(c, k_range=(2, 3), seeds=(1, 2), max_iterations=30)
     >>> selection.summary["k"].tolist(), selection.k in (2, 3)
     ([2, 3], True)
@@ -725,7 +727,8 @@ def topic_terms(
     >>> fit = LdaFit("en", 2, 1, np.array([[0.6, 0.3, 0.1], [0.1, 0.1, 0.8]]), np.full((2, 2), 0.5),
     ...              ("sea", "ship", "trade"), ("u1", "u2"), np.array([0.5, 0.5]))
     >>> t = topic_terms(fit, np.array([35.0, 20.0, 45.0]), n=2)
-    >>> print(t[t["topic"] == 2][["ranking", "rank", "term", "probability", "lift", "relevance"]].round(3).to_string(index=False))
+    >>> print(t[t["topic"] == 2][["ranking", "rank", "term", "probability", "lift",
+    ...     "relevance"]].round(3).to_string(index=False))
         ranking  rank  term  probability  lift  relevance
     probability     1 trade          0.8 1.778      0.096
     probability     2   sea          0.1 0.286     -1.883
@@ -937,8 +940,10 @@ def align_languages(
     In the example Vietnamese topic 1 puts the same shares on the two concepts as English topic
     2 (0.1 sea, 0.9 trade): similarity 1.
 
-    >>> fit_vi = LdaFit("vi", 2, 1, np.array([[0.1, 0.9], [0.7, 0.3]]), np.full((2, 2), 0.5), ("biển", "thương_mại"), ("v1", "v2"), np.array([0.5, 0.5]))
-    >>> fit_en = LdaFit("en", 2, 1, np.array([[0.8, 0.2], [0.1, 0.9]]), np.full((2, 2), 0.5), ("sea", "trade"), ("e1", "e2"), np.array([0.5, 0.5]))
+    >>> fit_vi = LdaFit("vi", 2, 1, np.array([[0.1, 0.9], [0.7, 0.3]]), np.full((2, 2), 0.5), ("biển", "thương_mại"),
+    ...     ("v1", "v2"), np.array([0.5, 0.5]))
+    >>> fit_en = LdaFit("en", 2, 1, np.array([[0.8, 0.2], [0.1, 0.9]]), np.full((2, 2), 0.5), ("sea", "trade"), ("e1",
+    ...     "e2"), np.array([0.5, 0.5]))
     >>> concept_map = {"vi": {"biển": "sea", "thương_mại": "trade"}, "en": {"sea": "sea", "trade": "trade"}}
     >>> pairs, matrix = align_languages(fit_vi, "vi", fit_en, "en", concept_map)
     >>> print(pairs[["topic_vi", "topic_en", "similarity", "shared_concepts"]].round(3).to_string(index=False))

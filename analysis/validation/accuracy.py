@@ -10,6 +10,14 @@ difference with an interval, because such a difference turns a vi-vs-en comparis
 dictionary counts into a comparison of measurement error (Grimmer & Stewart 2013; Lind, Eberl,
 Heidenreich & Boomgaarden 2019; Song et al. 2020).
 
+What is estimated depends on the unit people code (each unit counts once): for documents, the
+dictionary's precision and recall on documents (of the documents it flags, the share that use the
+frame); for sentences, on sentences; for KWIC windows, on the occurrences of the key terms (of the
+windows it flags, the share whose window uses the frame). The estimand is the corpus's own value
+(finite-population, design-based): the only randomness is the coding draw, so units of one
+document need no clustering here, unlike the corrected prevalence, which is about the process
+behind the corpus (:func:`analysis.validation.dsl.dsl_prevalence`).
+
 Intervals: stratified bootstrap (units resampled with replacement *within* each stratum, the
 weights fixed; percentile interval; Lohr 2022, section 9.3). Cells whose reference is missing
 (ties not adjudicated) are dropped and the stratum's weight becomes ``N_h / n_h'`` with ``n_h'``

@@ -240,13 +240,25 @@ def dsl_regression(
     )
 
 
-def _stratified_variance(y, yhat, r, p, strata) -> float:
-    """Variance of the DSL mean of one group under stratified fixed-size sampling (see dsl_prevalence)."""
+def _stratified_variance(y, yhat, r, p, strata, clusters=None) -> float:
+    """Variance of the DSL mean of one group under stratified fixed-size sampling (see dsl_prevalence).
+
+    The first term is the variance of the mean of ``Y`` over the units (independent units, or
+    independent clusters of units when ``clusters`` is given), estimated from the pseudo-outcomes;
+    the second is the exact design variance of the correction term."""
     n = len(y)
     target = pseudo_outcome(y, yhat, r, p)
     theta = target.mean()
-    second = pseudo_outcome(np.where(r, y, 0.0) ** 2, yhat**2, r, p).mean()
-    v = max(second - theta**2, 0.0) / n
+    if clusters is None:
+        second = pseudo_outcome(np.where(r, y, 0.0) ** 2, yhat**2, r, p).mean()
+        v = max(second - theta**2, 0.0) / n
+    else:
+        # sum_c (sum_{i in c} (Ytilde_i - theta))^2 over-counts sum_c (sum_{i in c} (Y_i - theta))^2 by the
+        # Poisson design variance of the correction, sum_i (1 - pi_i) / pi_i e_i^2, whose unbiased
+        # estimate sum_i R_i (1 - pi_i) / pi_i^2 e_i^2 is taken off (one unit per cluster: the formula above)
+        sums = pd.Series(target - theta).groupby(np.asarray(clusters)).sum().to_numpy()
+        e2 = np.where(r, (np.where(r, y, 0.0) - yhat) ** 2, 0.0)
+        v = max((sums**2).sum() - (e2 * (1 - p) / p**2).sum(), 0.0) / n**2
     for h in pd.unique(strata):
         in_h = strata == h
         big, coded = int(in_h.sum()), int((in_h & r).sum())
@@ -287,7 +299,23 @@ def dsl_prevalence(
       ``sigma_Y^2 / n + sum_h (N_h / n)^2 (1 / n_h - 1 / N_h) s_h^2`` with ``s_h^2`` the sample
       variance of ``Y - Yhat`` among the coded units of stratum ``h`` and ``sigma_Y^2`` the DSL
       estimate of ``Var(Y)`` (Lohr 2022, eq. 3.3 applied to the correction term). Needs a
-      ``stratum`` column and no clusters.
+      ``stratum`` column. With ``cluster`` (units nested in documents or outlets: sentences, KWIC
+      windows), the first term becomes the cluster-robust
+      ``[sum_c (sum_{i in c} (Ytilde_i - mean))^2 - sum_i R_i (1 - pi_i) / pi_i^2 (Y_i - Yhat_i)^2] / n^2``
+      (the sandwich's clustered sum minus its unbiased estimate of the Poisson design variance it
+      contains; with one unit per cluster it equals ``sigma_Y^2 / n``), while the design term
+      stays exact because the units, not the clusters, were drawn.
+
+    What is estimated depends on the unit coded (each unit counts once):
+
+    * documents: the share of the group's documents that use the frame;
+    * sentences: the share of the group's sentences that use it (a long article weighs more than
+      a short one; the framing tables' per-unit shares with ``[units] kind = "sentences"``, window 1);
+    * KWIC windows: the share of the occurrences of the study's key terms whose window uses it
+      ("when the term is mentioned, how often in this frame").
+
+    Sub-document units of one document are not independent; pass ``cluster`` (the document, or a
+    coarser outlet) so the interval accounts for it.
 
     The difference's variance is the sum of the groups' (independent samples).
 
@@ -311,8 +339,6 @@ def dsl_prevalence(
     """
     if variance not in ("sandwich", "stratified"):
         raise ValueError(f"variance must be 'sandwich' or 'stratified', not {variance!r}.")
-    if variance == "stratified" and cluster is not None:
-        raise ValueError("variance='stratified' has no cluster option; use variance='sandwich' with cluster=.")
     if not isinstance(data, pd.DataFrame) or group not in data.columns:
         raise ValueError(f"data has no group column '{group}'; add it or pass group=.")
     if len(groups) != 2 or groups[0] == groups[1]:
@@ -339,7 +365,9 @@ def dsl_prevalence(
             tm = t[m]
             e[name] = tm.mean()
             if label == "dsl" and variance == "stratified":
-                v[name] = _stratified_variance(y[m], yhat[m], r[m], p[m], data[stratum].to_numpy()[m])
+                v[name] = _stratified_variance(
+                    y[m], yhat[m], r[m], p[m], data[stratum].to_numpy()[m], None if cl is None else cl[m]
+                )
             elif cl is None:
                 v[name] = ((tm - tm.mean()) ** 2).sum() / m.sum() ** 2
             else:

@@ -9,6 +9,10 @@ stratum ``h``, ``n_h`` drawn without replacement), which every later estimate us
 (Horvitz & Thompson 1952; Lohr 2022, *Sampling: Design and Analysis*, ch. 3) and which the DSL
 estimator needs (Egami, Hinck, Stewart & Wei 2023, NeurIPS).
 
+A unit is whatever people code: a document, a sentence or a KWIC window (a key term with a few
+words either side), one row of ``units`` each with its own dictionary hit flags; the strata and
+probabilities are the same whatever the unit.
+
 Pure computation: DataFrames in, DataFrames and a :class:`SampleDesign` out; randomness only from
 an integer seed.
 """
@@ -309,6 +313,7 @@ def coder_sheet(
     *,
     frames: Sequence[str],
     coder: str,
+    context: Mapping[str, tuple[str, str]] | None = None,
     id_column: str = "unit_id",
     language_column: str = "language",
 ) -> pd.DataFrame:
@@ -333,11 +338,16 @@ def coder_sheet(
         Frame ids: one code column each (1 = present, 0 = absent; left empty here).
     coder : str
         The coder's name or id (also a column of the sheet).
+    context : mapping, optional
+        Unit id -> ``(before, after)``: the text around a unit smaller than a document (the
+        sentences around a sentence or a KWIC window), shown to read the unit in context but not
+        coded. Given, the sheet has ``context_before`` and ``context_after`` either side of ``text``.
 
     Returns
     -------
     DataFrame
-        ``draw_id, coder, position, unit_id, language, text`` and one empty (``pd.NA``) column per frame.
+        ``draw_id, coder, position, unit_id, language, [context_before], text, [context_after]`` and
+        one empty (``pd.NA``) column per frame.
 
     Examples
     --------
@@ -356,7 +366,8 @@ def coder_sheet(
         )
     if isinstance(frames, str) or not frames or len(set(frames)) != len(frames):
         raise ValueError("frames must be a non-empty list of distinct frame ids, e.g. frames=['economy_trade'].")
-    clash = sorted(set(frames) & {"draw_id", "coder", "position", id_column, language_column, "text"})
+    own = {"draw_id", "coder", "position", id_column, language_column, "text", "context_before", "context_after"}
+    clash = sorted(set(frames) & own)
     if clash:
         raise ValueError(f"frame ids {clash} clash with the sheet's own columns; rename those frames.")
     if not isinstance(coder, str) or not coder.strip():
@@ -382,6 +393,16 @@ def coder_sheet(
             "text": texts.loc[rows[id_column].astype(str)].to_numpy(),
         }
     )
+    if context is not None:
+        ids = rows[id_column].astype(str).tolist()
+        missing = sorted(set(ids) - set(map(str, context)))
+        if missing:
+            raise ValueError(
+                f"context has no entry for sampled unit '{missing[0]}'; pass every sampled unit's context."
+            )
+        around = {str(k): v for k, v in context.items()}
+        sheet.insert(5, "context_before", [around[u][0] for u in ids])
+        sheet.insert(7, "context_after", [around[u][1] for u in ids])
     for frame in frames:
         sheet[frame] = pd.array([pd.NA] * len(sheet), dtype="Int64")
     return sheet

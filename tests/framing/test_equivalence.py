@@ -459,7 +459,8 @@ def test_the_denominator_table_reports_status_shares_under_each_candidate_includ
     for status in ("shown_equivalent", "shown_not_equivalent", "undetermined"):
         assert f"concepts_{status}_share" in table.columns and f"frames_{status}_share" in table.columns
     row = table.set_index("denominator")
-    # presence per document: trade and economy (matched in every pair) are shown equivalent, only_vi (Vietnamese only) is not
+    # presence per document: trade and economy (matched in every pair) are shown equivalent, only_vi (Vietnamese only)
+    # is not
     assert row.loc["presence", "concepts_shown_equivalent_share"] == pytest.approx(2 / 3)
     presence = eq.equivalence_table(
         counts_vi,

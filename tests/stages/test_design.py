@@ -15,7 +15,6 @@ from analysis.files import read_study
 from analysis.study.outputs import design_outputs
 from analysis.study.makefile import make_fragment
 from analysis.study.settings import load_study_text
-from analysis.topics import effects as topic_effects
 
 from tests.conftest import ROOT, SEEDS
 
@@ -231,18 +230,20 @@ def test_time_without_a_date_column_is_not_an_error_but_a_missing_by_column_is(t
 # ------------------------------------------------------------------------- topics and words
 
 
-def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_run):
-    """The stage's table is models.composition on θ drawn from the loaded model's Dirichlet(n_dk + α),
-    averaged over each document's units, with the same seed (computed here directly)."""
-    from analysis.stats import models
+def test_model_topics_are_the_regression_of_the_saved_models_posterior_mean_theta(design_run):
+    """Checked without the code under test: the method of composition's estimate is the mean over draws of
+    OLS coefficients plus zero-mean normal noise, and OLS is linear in the outcome, so the estimate equals OLS
+    (numpy ``lstsq``) on the draws' mean θ within Monte Carlo error; with ``draws`` draws that error's SD is at
+    most ``se / sqrt(draws)`` (se: the SD over draws), so 5 of those bound it. The draws' mean θ is itself within
+    Monte Carlo error of the Dirichlet mean ``γ / Σγ`` (γ = n_dk + α), which is what the test regresses on."""
     from analysis.corpus.folder import read_metadata
-    from analysis.stats.groups import keyed_rng
     from analysis.stages.topics import load_model
 
     study, *_ = design_run
     out = study.output_dir
     table = pd.read_csv(out / "model_topics.csv")
     docvars = read_metadata(study)
+    draws = study.model.draws
     for name in ("joint", "vi"):
         saved = load_model(out / "topic_models" / name)
         alpha = np.asarray(saved["settings"]["alpha_fitted"])
@@ -252,29 +253,41 @@ def test_model_topics_equal_the_method_of_composition_on_the_saved_model(design_
         assert np.allclose(counts, np.round(counts), atol=1e-6) and np.allclose(
             counts.sum(axis=1), saved["unit_tokens"]
         )
-        rng = keyed_rng(study.model.seed, "composition", name)
-        theta_units = models.dirichlet_draws(gamma, study.model.draws, rng)
+        mean_theta_units = gamma / gamma.sum(axis=1, keepdims=True)
         docs = [u.split("#")[0] for u in saved["unit_ids"]]
         order = list(dict.fromkeys(docs))
-        theta = np.stack(
-            [theta_units[:, [i for i, d in enumerate(docs) if d == doc], :].mean(axis=1) for doc in order], axis=1
-        )
-        formula = "language" if name == "joint" else "1"  # a one-language model has no language contrast
-        # [model] cluster = "outlet": CR2 per draw, t draws on Bell-McCaffrey df (topic_effects.clustered_composition)
-        X = models.design_matrix(docvars.loc[order], formula)
-        betas, _ = topic_effects.clustered_composition(
-            theta, X, docvars.loc[order, study.model.cluster].astype(str).to_numpy(), rng=rng
-        )
-        expected = models.composition_summary(betas, list(X.columns))
+        theta = np.stack([mean_theta_units[[i for i, d in enumerate(docs) if d == doc]].mean(axis=0) for doc in order])
         got = table[table["model"] == name].reset_index(drop=True)
-        assert got["term"].tolist() == expected["term"].tolist() and (got["topic"] == expected["topic"] + 1).all()
-        np.testing.assert_allclose(got["estimate"], expected["estimate"], rtol=1e-9, atol=1e-12)
-        # English is one outlet: the language contrast (and the intercept, measured against it) get no SE
-        lone = got["note"].str.contains("comes from one outlet")
+        if name == "joint":  # a one-language model has no language contrast
+            languages = docvars.loc[order, "language"].to_numpy()
+            X = np.column_stack([np.ones(len(order)), (languages == sorted(set(languages))[-1]).astype(float)])
+            assert got["term"].unique().tolist() == ["Intercept", f"language[T.{sorted(set(languages))[-1]}]"]
+        else:
+            X = np.ones((len(order), 1))
+            assert got["term"].unique().tolist() == ["Intercept"]
+        beta = np.linalg.lstsq(X, theta, rcond=None)[0]  # terms × topics
+        assert sorted(got["topic"].unique()) == list(range(1, theta.shape[1] + 1))
+        # [model] cluster = "outlet": English is one outlet, so in the joint model every term (the language
+        # contrast and the intercept, measured against that outlet) gets no SE or interval, only the note.
+        lone = got["note"].str.contains("comes from one outlet").to_numpy()
         assert lone.tolist() == [name == "joint"] * len(got)
-        for column in ("se", "ci_low", "ci_high"):
-            assert got.loc[lone, column].isna().all()
-            np.testing.assert_allclose(got.loc[~lone, column], expected.loc[~lone, column], rtol=1e-9, atol=1e-12)
+        # The between-draw SD of an OLS coefficient, exactly: beta_j = sum_d w_jd theta_d (w = (X'X)^-1 X'), theta_d the
+        # mean of its units' Dirichlet(gamma) draws, Var(theta_uk) = g_uk (g_u0 - g_uk) / (g_u0^2 (g_u0 + 1)).
+        g0 = gamma.sum(axis=1, keepdims=True)
+        unit_var = gamma * (g0 - gamma) / (g0**2 * (g0 + 1))
+        doc_var = np.stack(
+            [unit_var[[i for i, d in enumerate(docs) if d == doc]].sum(axis=0) / docs.count(doc) ** 2 for doc in order]
+        )
+        W = np.linalg.pinv(X.T @ X) @ X.T
+        between_sd = np.sqrt((W**2) @ doc_var)  # terms x topics
+        for row, alone in zip(got.itertuples(), lone):
+            j = got["term"].unique().tolist().index(row.term)
+            spread = between_sd[j, row.topic - 1] if alone else row.se
+            assert abs(row.estimate - beta[j, row.topic - 1]) <= 5 * spread / np.sqrt(draws) + 1e-9, (name, row)
+            if alone:
+                assert np.isnan(row.se) and np.isnan(row.ci_low) and np.isnan(row.ci_high)
+            else:
+                assert row.ci_low <= row.estimate <= row.ci_high and row.se > 0
     assert table["too_small"].all()
     assert (
         table.loc[table["model"] == "vi", "note"]

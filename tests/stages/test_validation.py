@@ -174,7 +174,8 @@ def _edit(coded: Path, coder: str, change) -> None:
         ("out of range", r"coding_sheet_coder2\.csv: row 2 .*code '2' .*not 0 or 1 \(fix: enter 1"),
         (
             "another draw",
-            r"coding_sheet_coder1\.csv: row 2 .*draw_id 'abc' is not this design's .* \(fix: use the sheet made for this draw",
+            r"coding_sheet_coder1\.csv: row 2 .*draw_id 'abc' is not this design's .* "
+            r"\(fix: use the sheet made for this draw",
         ),
         ("missing coder", r"coding_sheet_coder2\.csv: coder coder2's filled sheet is missing \(fix: put it there"),
         (
@@ -229,15 +230,23 @@ def test_a_tie_without_adjudication_is_refused_and_adjudicated_csv_decides_it(sh
 
 
 def test_a_validation_key_error_is_one_line(tmp_path, capsys):
-    study_path = make_study(tmp_path, 'unit = "sentence"\n')
+    study_path = make_study(tmp_path, 'unit = "paragraph"\n')
     assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines == [
         (
-            f"error: {study_path}: [validation] unit = 'sentence' is not a unit people can code "
-            'yet (only whole documents) (fix: use unit = "document")'
+            f"error: {study_path}: [validation] unit = 'paragraph' is not a unit people can code "
+            '(fix: use unit = "document", "sentence" or "kwic")'
         )
     ]
+    assert not (tmp_path / "out").exists()
+
+
+def test_kwic_units_without_key_terms_is_one_line(tmp_path, capsys):
+    study_path = make_study(tmp_path, 'unit = "kwic"\n')
+    assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and '[validation] unit = "kwic" needs key terms' in lines[0], lines
     assert not (tmp_path / "out").exists()
 
 
@@ -389,3 +398,252 @@ def test_the_corrected_model_is_declared_only_with_codes_and_a_model():
     )
     with_model = declared_outputs({"validation": {"codes": "c"}, "model": {"formula": "language"}})["validation"]
     assert {f"validation_corrected_model.{ext}" for ext in ("csv", "tex", "md")} <= set(with_model)
+
+
+# ------------------------------------------------------------------------------ sentence and KWIC units
+
+# economy_trade hits in the first sentence of v1, v2, e1 and e2 only.
+SENTENCE_DOCS = [
+    ("v1", "vi", "Hai nước thúc đẩy thương mại và đầu tư. Ngư dân đánh cá trên biển.\n"),
+    ("v2", "vi", "Kim ngạch thương mại song phương tăng mạnh. Hai bên giữ hòa bình trên biển. Tàu cá trở về.\n"),
+    ("v3", "vi", "Ngư dân đánh cá trên biển.\n"),
+    ("e1", "en", "The two countries promote trade and investment. Fishermen fish at sea.\n"),
+    ("e2", "en", "Bilateral trade grew strongly. Both sides keep peace at sea.\n"),
+    ("e3", "en", "Fishermen fish at sea.\n"),
+]
+
+
+def test_span_units_cut_sentences_and_kwic_windows_with_their_own_hits():
+    from analysis.framing.codebook import parse_codebook
+    from analysis.framing.measures import annotate
+    from analysis.stages.validation import span_units
+    from analysis.text.tokens import PreparedDocument, TermRules
+
+    cb = parse_codebook("frames:\n  issue:\n    trade: {vi: [thương_mại], en: [trade]}\n")
+    doc = PreparedDocument(
+        "v1", "vi", [[["Hai", "nước", "thúc_đẩy", "thương_mại", "."], ["Ngư_dân", "đánh_cá", "trên", "biển", "."]]]
+    )
+    rules = TermRules({})
+    annotations = [annotate(doc, rules, cb)]
+    units, texts, around = span_units(annotations, [doc], ["trade"], unit="sentence", min_hits=1, context=1)
+    assert units[["unit_id", "doc_id", "start", "end", "trade"]].values.tolist() == [
+        ["v1#s0", "v1", 0, 5, 1],
+        ["v1#s1", "v1", 5, 10, 0],
+    ]
+    assert texts["v1#s1"] == "Ngư dân đánh cá trên biển ."
+    assert around["v1#s1"] == ("Hai nước thúc đẩy thương mại .", "")
+    assert span_units(annotations, [doc], ["trade"], unit="sentence", min_hits=2)[0]["trade"].tolist() == [0, 0]
+    # "biển" is token 3 of sentence 1 (flat 8): window 2 is [6, 10) and misses thương_mại (flat 3) ...
+    units, texts, around = span_units(
+        annotations, [doc], ["trade"], unit="kwic", min_hits=1, rules=rules, terms=["biển"], window=2, context=0
+    )
+    assert units[["unit_id", "start", "end", "trade"]].values.tolist() == [["v1#k1.3", 6, 10, 0]]
+    assert texts["v1#k1.3"] == "đánh cá trên [[biển]] ."
+    assert around["v1#k1.3"] == ("Ngư dân", "")
+    # ... window 6 is [2, 10), across the sentence end, and holds it
+    units, _, _ = span_units(
+        annotations, [doc], ["trade"], unit="kwic", min_hits=1, rules=rules, terms=["biển", "Biển"], window=6
+    )
+    assert units[["unit_id", "start", "end", "trade"]].values.tolist() == [["v1#k1.3", 2, 10, 1]]  # one unit
+
+
+def sentence_study(folder: Path, extra: str = "") -> Path:
+    return write_study(folder, SENTENCE_DOCS, study_text=STUDY + 'unit = "sentence"\n' + extra)
+
+
+def test_sentence_units_sheets_design_and_hand_computed_correction(tmp_path):
+    study_path = sentence_study(tmp_path)
+    paths = run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    assert sorted(p.relative_to(out).as_posix() for p in paths) == sorted(declared(study_path))
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    assert design["unit"] == "sentence"
+    # hits: v1#s0, v2#s0 | e1#s0, e2#s0; every other sentence none
+    assert design["population"] == {"en|hit": 2, "en|none": 3, "vi|hit": 2, "vi|none": 4}
+    assert all(u["unit_id"].startswith(u["doc_id"] + "#s") for u in design["units"])
+    sheet = pd.read_csv(out / "coding_sheet_coder1.csv", dtype=str, keep_default_na=False)
+    assert list(sheet.columns) == [
+        "draw_id", "coder", "position", "unit_id", "language", "context_before", "text", "context_after",
+        "economy_trade",
+    ]  # fmt: skip
+    row = sheet.set_index("unit_id").loc["v1#s0"]
+    assert (row["context_before"], row["text"], row["context_after"]) == (
+        "",
+        "Hai nước thúc đẩy thương mại và đầu tư .",
+        "Ngư dân đánh cá trên biển .",
+    )
+    assert "sentence" in (out / "coding_instructions.md").read_text(encoding="utf-8")
+    again = sentence_study(tmp_path / "again")
+    run_validation(read_study(again))
+    assert written(tmp_path / "again" / "out") == written(out)  # same seed, same bytes
+    # scripted coders: vi one missed sentence (a drawn non-hit, pi = 2/4), en one false hit (pi = 1)
+    vi_none = sorted(u["unit_id"] for u in design["units"] if u["stratum"] == "vi|none")[0]
+    coded_path = sentence_study(tmp_path, 'codes = "coded"\n')
+    fill(out, tmp_path / "coded", flips={vi_none: 1, "e2#s0": 0})
+    run_validation(read_study(coded_path))
+    acc = pd.read_csv(out / "validation_accuracy.csv").set_index("language")
+    # vi: TP 2 (weight 1), reference positives 2 + 2 (the miss weighs N_h / n_h = 4 / 2)
+    assert acc.loc["vi", "precision"] == pytest.approx(1.0) and acc.loc["vi", "recall"] == pytest.approx(0.5)
+    assert acc.loc["en", "precision"] == pytest.approx(0.5) and acc.loc["en", "recall"] == pytest.approx(1.0)
+    prev = pd.read_csv(out / "validation_corrected_prevalence.csv").set_index("quantity")
+    # share of sentences: vi Ytilde = 1 + 1 + (0 + 2 * 1) over 6 = 2/3; en = 1 + (1 - 1) over 5 = 1/5
+    assert prev.loc["vi", "estimate"] == pytest.approx(2 / 3) and prev.loc["vi", "naive"] == pytest.approx(2 / 6)
+    assert prev.loc["en", "estimate"] == pytest.approx(1 / 5) and prev.loc["en", "naive"] == pytest.approx(2 / 5)
+    assert prev.loc["vi - en", "estimate"] == pytest.approx(2 / 3 - 1 / 5)
+    # the variance is clustered by document: the stage's SE is dsl_prevalence's with cluster = doc_id
+    from analysis.validation.dsl import dsl_prevalence
+
+    units = pd.DataFrame(design["units"])
+    full = pd.DataFrame({"unit_id": [f"{d}#s{i}" for d, _, t in SENTENCE_DOCS for i in range(t.count("."))]})
+    full["doc_id"] = full["unit_id"].str.split("#").str[0]
+    full["language"] = full["doc_id"].str[0].map({"v": "vi", "e": "en"})
+    full["yhat"] = full["unit_id"].isin(["v1#s0", "v2#s0", "e1#s0", "e2#s0"]).astype(int)
+    full["stratum"] = full["language"] + "|" + full["yhat"].map({1: "hit", 0: "none"})
+    full["pi"] = full["stratum"].map(design["inclusion_probability"])
+    code = {u: int(u in ("v1#s0", "v2#s0", "e1#s0", vi_none)) for u in units["unit_id"]}
+    full["y"] = full["unit_id"].map(code)
+    ref = dsl_prevalence(full, outcome="y", predicted="yhat", pi="pi", variance="stratified", cluster="doc_id")
+    assert prev["se"].to_numpy() == pytest.approx(ref["se"].to_numpy(), abs=1e-9)  # the CSV keeps 10 digits
+
+
+def test_kwic_units_window_around_the_key_terms(tmp_path):
+    study_path = write_study(
+        tmp_path,
+        SENTENCE_DOCS,
+        study_text=STUDY + 'unit = "kwic"\nkwic_terms = ["biển", "sea", "thương mại", "trade"]\nkwic_window = 2\n',
+    )
+    run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    assert design["unit"] == "kwic"
+    # thương_mại / trade windows hold the hit (v1, v2, e1, e2); the 3 + 3 biển / sea windows do not
+    assert design["population"] == {"en|hit": 2, "en|none": 3, "vi|hit": 2, "vi|none": 3}
+    sheet = pd.read_csv(out / "coding_sheet_coder1.csv", dtype=str, keep_default_na=False).set_index("unit_id")
+    assert sheet.loc["e2#k0.1", "text"] == "Bilateral [[trade]] grew strongly"
+    assert sheet.loc["e2#k0.1", "context_after"].startswith(". Both sides keep peace at sea")
+    assert "[[ ]]" in (out / "coding_instructions.md").read_text(encoding="utf-8")
+
+
+def test_kwic_terms_that_never_occur_are_one_line(tmp_path, capsys):
+    study_path = write_study(tmp_path, SENTENCE_DOCS, study_text=STUDY + 'unit = "kwic"\nkwic_terms = ["xyzzy"]\n')
+    assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "finds no unit in the corpus (no key term occurs)" in lines[0], lines
+    assert not (tmp_path / "out").exists()
+
+
+def test_sentence_units_corrected_model_takes_document_metadata_and_clusters_by_document(tmp_path):
+    from analysis.validation.dsl import dsl_regression
+
+    study_path = sentence_study(tmp_path)
+    run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    coded_path = sentence_study(tmp_path, 'codes = "coded"\n[model]\nformula = "language"\ncluster = ""\n')
+    fill(out, tmp_path / "coded", flips={"e2#s0": 0})
+    run_validation(read_study(coded_path))
+    table = pd.read_csv(out / "validation_corrected_model.csv").set_index("term")
+    assert "clustered by doc_id" in table["method"].iloc[0]
+    assert set(table["n_docs"]) == {11} and set(table["n_coded"]) == {8} and set(table["clusters"]) == {6}
+    pis = {u["unit_id"]: u["pi"] for u in design["units"]}
+    ids = [f"{d}#s{i}" for d, _, t in SENTENCE_DOCS for i in range(t.count("."))]
+    hits = {"v1#s0", "v2#s0", "e1#s0", "e2#s0"}
+    data = pd.DataFrame(
+        {
+            "intercept": 1.0,
+            "vi": [float(u.startswith("v")) for u in ids],
+            "yhat": [int(u in hits) for u in ids],
+            "y": [float(u in hits - {"e2#s0"}) if u in pis else float("nan") for u in ids],
+            "pi": [design["inclusion_probability"][f"{'vi' if u[0] == 'v' else 'en'}|{'hit' if u in hits else 'none'}"]
+                   for u in ids],
+            "doc": [u.split("#")[0] for u in ids],
+        }
+    )  # fmt: skip
+    direct = dsl_regression(
+        data, outcome="y", predicted="yhat", pi="pi", covariates=["intercept", "vi"], intercept=False, cluster="doc"
+    ).table
+    assert table.loc[["Intercept", "language[T.vi]"], "estimate"].to_numpy() == pytest.approx(
+        direct["estimate"].to_numpy(), abs=1e-9
+    )
+    assert table.loc[["Intercept", "language[T.vi]"], "se"].to_numpy() == pytest.approx(
+        direct["se"].to_numpy(), abs=1e-9
+    )
+
+
+# ------------------------------------------------------------------------------ actors and concepts
+
+ENTRY_DOCS = [
+    ("v1", "vi", "Trung Quốc và Việt Nam thúc đẩy thương mại.\n"),
+    ("v2", "vi", "Ngư dân đánh cá trên biển.\n"),
+    ("v3", "vi", "Trung Quốc hợp tác với Lào.\n"),
+    ("e1", "en", "China and Vietnam promote trade.\n"),
+    ("e2", "en", "Fishermen fish at sea.\n"),
+    ("e3", "en", "China cooperates with Laos.\n"),
+]
+# the dictionary: economy_trade in v1, e1; china in v1, v3, e1, e3; cooperation in v3, e3
+PRESENT = {
+    "economy_trade": {"v1", "e1"},
+    "actor_china": {"v1", "v3", "e1", "e3"},
+    "concept_cooperation": {"v3", "e3"},
+}
+
+
+def test_actors_and_concepts_are_coded_beside_the_frames(tmp_path):
+    extra = 'actors = ["china"]\nconcepts = ["cooperation"]\nper_stratum = 5\n'
+    study_path = write_study(tmp_path, ENTRY_DOCS, study_text=STUDY.replace("per_stratum = 2\n", "") + extra)
+    run_validation(read_study(study_path))
+    out = tmp_path / "out"
+    sheet = pd.read_csv(out / "coding_sheet_coder1.csv", dtype=str, keep_default_na=False)
+    assert list(sheet.columns)[-3:] == ["economy_trade", "actor_china", "concept_cooperation"]
+    text = (out / "coding_instructions.md").read_text(encoding="utf-8")
+    assert "## Actors" in text and "`actor_china`: **Trung Quốc / China** (country)" in text
+    assert "## Concepts" in text and "`concept_cooperation`" in text
+    design = json.loads((out / "coding_design.json").read_text(encoding="utf-8"))
+    assert design["population"] == {"en|hit": 2, "en|none": 1, "vi|hit": 2, "vi|none": 1}  # any entry: a hit
+    # scripted coders: the dictionary, except that v1 does not mention China for them (a false hit)
+    coded = tmp_path / "coded"
+    coded.mkdir()
+    for coder in ("coder1", "coder2"):
+        filled = pd.read_csv(out / f"coding_sheet_{coder}.csv", dtype=str, keep_default_na=False)
+        for column, docs in PRESENT.items():
+            filled[column] = [str(int(u in docs and (u, column) != ("v1", "actor_china"))) for u in filled["unit_id"]]
+        filled.to_csv(coded / f"coding_sheet_{coder}.csv", index=False)
+    study_path = write_study(
+        tmp_path, ENTRY_DOCS, study_text=STUDY.replace("per_stratum = 2\n", "") + extra + 'codes = "coded"\n'
+    )
+    run_validation(read_study(study_path))
+    acc = pd.read_csv(out / "validation_accuracy.csv").set_index(["frame", "language"])
+    assert acc.loc[("actor_china", "vi"), "precision"] == pytest.approx(0.5)  # v3 of v1, v3
+    assert acc.loc[("actor_china", "en"), "precision"] == pytest.approx(1.0)
+    assert acc.loc[("concept_cooperation", "vi"), "recall"] == pytest.approx(1.0)
+    prev = pd.read_csv(out / "validation_corrected_prevalence.csv").set_index(["frame", "quantity"])
+    # everything coded (pi = 1): the corrected share is the coders' share, 1/3 of the vi documents
+    assert prev.loc[("actor_china", "vi"), "estimate"] == pytest.approx(1 / 3)
+    assert prev.loc[("actor_china", "vi"), "naive"] == pytest.approx(2 / 3)
+    audit = pd.read_csv(out / "validation_pattern_audit.csv")
+    china = audit[(audit["frame"] == "actor_china") & (audit["language"] == "vi")]
+    assert set(china["unit_id"]) == {"v1", "v3"} and set(china["false_hit_share"]) == {0.5}
+
+
+def test_an_unknown_actor_is_one_line(tmp_path, capsys):
+    study_path = write_study(tmp_path, ENTRY_DOCS, study_text=STUDY + 'actors = ["atlantis"]\n')
+    assert main(["validation", "--study", str(study_path), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "[validation] actors names ['atlantis'], not actors of the codebook" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_entry_presence_of_frames_is_the_framing_tables_presence(tmp_path):
+    from analysis.framing.measures import annotate, frame_salience
+    from analysis.prepared import load_codebook, prepared_corpus
+    from analysis.stages.validation import entry_presence, presence_units
+
+    study = read_study(write_study(tmp_path, [*DOCS, ("v9", "vi", ENTRY_DOCS[0][2] * 2)], study_text=STUDY))
+    codebook = load_codebook(study)
+    ps = prepared_corpus(study, workers=1)
+    annotations = [annotate(d, ps.rules, codebook) for d in ps.prepared]
+    frames = [e.id for e in codebook.frames]
+    for min_hits in (1, 2):
+        old = presence_units(frame_salience(annotations, codebook, "document", min_hits=min_hits), frames)
+        new = entry_presence(annotations, {f: ("frames", f) for f in frames}, min_hits=min_hits)
+        pd.testing.assert_frame_equal(new, old)

@@ -128,7 +128,8 @@ def test_cr2_standard_errors_equal_clustered_cr2_glm_on_a_hand_fit():
 
 
 def test_bell_mccaffrey_df_is_below_g_minus_1_when_outlets_are_unbalanced():
-    # 10 outlets, 8 Vietnamese and 2 English: the language contrast rests on 2 outlets, so its BM df is far below G - 1 = 9
+    # 10 outlets, 8 Vietnamese and 2 English: the language contrast rests on 2 outlets, so its BM df is far below G - 1
+    # = 9
     counts, exposure, docvars = simulate(6, outlets=10, per_outlet=12)
     docvars["language"] = np.where(docvars["outlet"].isin(["o00", "o01"]), "en", "vi")
     counts["frame"] = np.random.default_rng(6).poisson(exposure.to_numpy() * np.exp(-5))
@@ -424,7 +425,8 @@ def test_a_language_from_one_outlet_gets_a_note_and_no_p_value():
     language = table.loc[LANGUAGE_TERM]
     assert language["note"].endswith(sentence) and np.isfinite(language["rate_ratio"])
     assert language[["se", "df", "p", "ci_low", "ci_high", "rr_low", "rr_high"]].isna().all()
-    # English is the reference level, so the intercept (English's rate) is that one outlet's too; the trend is still tested
+    # English is the reference level, so the intercept (English's rate) is that one outlet's too; the trend is still
+    # tested
     assert table.loc["Intercept", "note"].endswith(sentence) and np.isnan(table.loc["Intercept", "p"])
     assert (
         np.isfinite(table.loc[TREND_TERM, ["se", "df", "p"]].astype(float)).all()

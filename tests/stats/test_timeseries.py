@@ -202,7 +202,8 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
         cells, (-1, 1, 1, -1), n_resamples=300, rng=keyed_rng(2, "event", "visit", "vi", "en"), welch_floor=True
     )
     assert (row["did_ci_low"], row["did_ci_high"]) == pytest.approx((1000 * low[0], 1000 * high[0]))
-    # two documents a cell: half the resamples of a cell repeat one document, so a side is unbounded and the note says so
+    # two documents a cell: half the resamples of a cell repeat one document, so a side is unbounded and the note says
+    # so
     assert math.isinf(row["did_ci_low"]) or math.isinf(row["did_ci_high"])
     assert (
         len(ids) == 8

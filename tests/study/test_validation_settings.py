@@ -45,12 +45,16 @@ def test_defaults_and_what_codes_adds():
     "line, expected",
     [
         (
-            'unit = "sentence"',
+            'unit = "paragraph"',
             (
-                "[validation] unit = 'sentence' is not a unit people can code yet (only whole "
-                'documents) (fix: use unit = "document")'
+                "[validation] unit = 'paragraph' is not a unit people can code "
+                '(fix: use unit = "document", "sentence" or "kwic")'
             ),
         ),
+        ('unit = "kwic"', '[validation] unit = "kwic" needs key terms'),
+        ("context = -1", "[validation] context = -1 must be a whole number >= 0"),
+        ("kwic_window = 0", "[validation] kwic_window = 0 must be a whole number >= 1"),
+        ('kwic_terms = [""]', "[validation] kwic_terms = [''] must be non-empty terms"),
         ("per_stratum = 0", "[validation] per_stratum = 0 must be a whole number >= 1"),
         ("coders = 0", "[validation] coders = 0 must be a whole number >= 1 (fix: use coders = 2"),
         ("seed = -1", "[validation] seed = -1 must be a whole number from 0"),

@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.validation.sampling import assign_strata, coder_sheet, draw_coding_sample, inclusion_probabilities
 
@@ -130,3 +132,46 @@ def test_coder_sheet_is_blind_complete_and_ordered_per_coder():
     _, other = draw_coding_sample(units, hit_columns=["economy"], size_per_stratum=30, seed=6)
     with pytest.raises(ValueError, match="draw_id"):
         coder_sheet(sample, texts, other, frames=["economy"], coder="A")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(2, 120),
+    size=st.integers(0, 40),
+    seed=st.integers(0, 2**32 - 1),
+    share=st.floats(0.0, 1.0),
+)
+def test_inclusion_probabilities_sum_to_the_sample_size_and_weights_to_the_population(n, size, seed, share):
+    rng = np.random.default_rng(seed)
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"u{i}" for i in range(n)],
+            "language": rng.choice(["vi", "en"], n),
+            "hit": rng.random(n) < share,
+        }
+    )
+    sample, design = draw_coding_sample(units, hit_columns=["hit"], size_per_stratum=size, seed=seed)
+    pi = inclusion_probabilities(units, design)["pi"]
+    assert pi.sum() == pytest.approx(len(sample))  # sum_i pi_i = n (Lohr 2022, section 6.4)
+    if size:  # every stratum drawn from: Horvitz-Thompson weights sum to N
+        assert sample["weight"].sum() == pytest.approx(n)
+    assert len(sample) == sum(min(size, k) for k in design.population.values())
+
+
+def test_coder_sheet_shows_the_context_either_side_of_the_unit():
+    units = population(40)
+    sample, design = draw_coding_sample(units, hit_columns=["economy"], size_per_stratum=3, seed=2)
+    texts = {u: f"sentence {u}" for u in units["unit_id"]}
+    context = {u: (f"before {u}", f"after {u}") for u in units["unit_id"]}
+    sheet = coder_sheet(sample, texts, design, frames=["economy"], coder="A", context=context)
+    assert list(sheet.columns) == [
+        "draw_id", "coder", "position", "unit_id", "language", "context_before", "text", "context_after", "economy"
+    ]  # fmt: skip
+    assert (sheet["context_before"] == "before " + sheet["unit_id"]).all()
+    assert (sheet["context_after"] == "after " + sheet["unit_id"]).all()
+    plain = coder_sheet(sample, texts, design, frames=["economy"], coder="A")
+    assert plain["unit_id"].tolist() == sheet["unit_id"].tolist()  # the same order with or without context
+    with pytest.raises(ValueError, match="context has no entry"):
+        coder_sheet(sample, texts, design, frames=["economy"], coder="A", context={})
+    with pytest.raises(ValueError, match="clash"):
+        coder_sheet(sample, texts, design, frames=["context_before"], coder="A")
