@@ -318,8 +318,11 @@ def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: 
     D, _, K = theta.shape
     base = cr2_ols(Xm, theta[0][:, 0], clusters)
     G = base.n_clusters
-    indicator = np.zeros((n, G))
-    indicator[np.arange(n), base.cluster_index] = 1.0
+    # rows sorted by cluster, so a cluster's score is one reduceat over its run of rows: p x n x K per draw
+    # (an indicator-matrix product would cost p x n x K x G)
+    order = np.argsort(base.cluster_index, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(base.cluster_index[order]) != 0])
+    estmat_sorted = base.estmat[:, order]
     projector = base.bread @ Xm.T  # p × n
     df = np.array([cr2_test(base, np.eye(p)[j]).df for j in range(p)])
     fitted = np.empty((D, K, p))
@@ -329,7 +332,8 @@ def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: 
         resid = theta[d] - Xm @ beta  # n × K
         fitted[d] = beta.T
         # cluster scores estmat_g e_g per topic: (p × n)(n × K per cluster) -> K × p × G
-        scores[d] = np.einsum("pi,ik,ig->kpg", base.estmat, resid, indicator)
+        product = estmat_sorted[:, :, None] * resid[order][None, :, :]  # p x n x K
+        scores[d] = np.add.reduceat(product, starts, axis=1).transpose(2, 0, 1)  # K x p x G
     se = np.sqrt(np.einsum("dkpg,dkpg->dkp", scores, scores))
     betas = fitted + se * rng.standard_t(df[None, None, :], size=(D, K, p))
 
