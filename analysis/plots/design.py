@@ -5,7 +5,8 @@ holds (the CSV written beside the figure). A period with no document is NaN in t
 gap in the line; the shaded band is the 95% interval. An interval the data cannot bound (an
 infinite side in the table: too few documents with different values) is drawn as a hatched bar
 with a dashed edge from its finite side to the panel's edge (:data:`OPEN_BAND_LABEL` in the
-legend), so an unbounded interval is seen as wide open rather than missing.
+legend), so an unbounded interval is seen as wide open rather than missing. A rate resting on fewer
+than 5 documents with hits (``sparse`` in the table) is a hollow marker (:data:`SPARSE_LABEL`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ OPEN_BAND_LABEL = "unbounded 95% interval (hatched)"
 #: ``gid`` of the bars that draw such an interval (to find them in a drawn figure).
 ISOLATED_INTERVAL_GID = "isolated_interval"
 OPEN_BAND_GID = "open_band"
+#: ``gid`` of the hollow markers of sparse periods (``sparse`` true in the table: too few documents with hits).
+SPARSE_GID = "sparse_point"
+#: Legend entry of the hollow markers.
+SPARSE_LABEL = "hollow: under 5 documents with hits (interval under-covers)"
 
 
 def open_band_patch(colour: str = "0.35"):
@@ -68,6 +73,20 @@ def plot_lines_over_time(
         colour = _colour(name, i)
         y = rows[value].to_numpy(dtype=float)
         ax.plot(dates, y, marker="o", markersize=3, linewidth=1.2, color=colour, label=str(name))
+        if "sparse" in rows.columns:
+            sparse = rows["sparse"].fillna(False).astype(bool).to_numpy() & np.isfinite(y)
+            if sparse.any():  # hollow markers over the filled ones: the rate rests on too few documents with hits
+                (marks,) = ax.plot(
+                    dates[sparse],
+                    y[sparse],
+                    linestyle="none",
+                    marker="o",
+                    markersize=5,
+                    markerfacecolor="white",
+                    markeredgecolor=colour,
+                    markeredgewidth=1.0,
+                )
+                marks.set_gid(SPARSE_GID)
         lo, hi = rows[low].to_numpy(dtype=float), rows[high].to_numpy(dtype=float)
         bounded = np.isfinite(lo) & np.isfinite(hi)
         if bounded.any():
@@ -150,6 +169,11 @@ def _small_multiples(table: pd.DataFrame, note: str, empty: str, draw, legend: b
         handles, labels = axes[0].get_legend_handles_labels()
         if any(p.get_gid() == OPEN_BAND_GID for ax in axes for p in ax.patches):
             handles, labels = [*handles, open_band_patch()], [*labels, OPEN_BAND_LABEL]
+        if any(line.get_gid() == SPARSE_GID for ax in axes for line in ax.lines):
+            from matplotlib.lines import Line2D
+
+            hollow = Line2D([], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="0.35")
+            handles, labels = [*handles, hollow], [*labels, SPARSE_LABEL]
         axes[0].legend(handles, labels, fontsize=7, frameon=False)
     if note:
         fig.suptitle(note, fontsize=8)

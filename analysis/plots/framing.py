@@ -47,15 +47,31 @@ def plot_group_bars(
 
     Items keep the table's order (top to bottom); groups keep their order of appearance. A NaN
     interval (one document) or an unbounded one (a studentized bound of ±inf) draws no whisker.
+    With a ``docs_with_hits`` column, a bar resting on fewer than
+    :data:`analysis.stats.groups.MIN_DOCS_WITH_HITS` documents with hits is hatched and faded (``gid``
+    :data:`SPARSE_BAR_GID`) and the legend says so: its interval under-covers.
     """
+    from ..stats.groups import MIN_DOCS_WITH_HITS
+
     items = list(dict.fromkeys(table[item]))
     groups = list(dict.fromkeys(table[group]))
     height = 0.8 / max(1, len(groups))
+    any_sparse = False
     for g, name in enumerate(groups):
         rows = table[table[group] == name].set_index(item).reindex(items)
         positions = np.arange(len(items))[::-1] + (len(groups) - 1) / 2 * height - g * height
         values = rows[value].to_numpy(dtype=float)
-        ax.barh(positions, np.nan_to_num(values), height=height, color=PALETTE[g % len(PALETTE)], label=str(name))
+        bars = ax.barh(
+            positions, np.nan_to_num(values), height=height, color=PALETTE[g % len(PALETTE)], label=str(name)
+        )
+        if "docs_with_hits" in rows.columns:
+            hits = pd.to_numeric(rows["docs_with_hits"], errors="coerce").to_numpy(dtype=float)
+            for bar, k in zip(bars, hits):
+                if np.isfinite(k) and k < MIN_DOCS_WITH_HITS:
+                    bar.set_hatch("///")
+                    bar.set_alpha(0.45)
+                    bar.set_gid(SPARSE_BAR_GID)
+                    any_sparse = True
         if low and high:
             lo = rows[low].to_numpy(dtype=float)
             hi = rows[high].to_numpy(dtype=float)
@@ -79,8 +95,17 @@ def plot_group_bars(
         ax.set_xlabel(xlabel)
     if title:
         ax.set_title(title)
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    handles, labels = ax.get_legend_handles_labels()
+    if any_sparse:
+        handles.append(Patch(facecolor="0.8", edgecolor="0.35", hatch="///", alpha=0.45))
+        labels.append(SPARSE_BAR_LABEL)
+    ax.legend(handles, labels, frameon=False, fontsize=8, loc="lower right")
     return ax
+
+
+#: ``gid`` and legend entry of a bar whose mean rests on fewer than 5 documents with hits.
+SPARSE_BAR_GID = "sparse_bar"
+SPARSE_BAR_LABEL = "hatched: under 5 documents with hits"
 
 
 def plot_frame_salience(ax, table: pd.DataFrame, *, title: str = "", unit: str = "per 1,000 tokens"):

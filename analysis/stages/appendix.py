@@ -117,6 +117,29 @@ def quoted_tables(study: Study) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def primary_section(study: Study) -> tuple[str, dict] | None:
+    """The declared primary comparison (``[design] primary``): its table's stem and numbers
+    (:func:`analysis.paper.appendix.primary_numbers`); None when none is declared. Its table missing, or
+    without the confirmatory row, is one line naming the key and the fix."""
+    primary = study.design.primary if study.design is not None else ""
+    if not primary:
+        return None
+    stem = primary.split(":", 1)[0].strip()
+    path = study.output_dir / f"{stem}.csv"
+    if not path.is_file():
+        raise InputError(
+            path, f"[design] primary = {primary!r} names {stem}, which is missing", "run every stage first (`make`)"
+        )
+    numbers = appendix.primary_numbers(pd.read_csv(path, keep_default_na=False, na_values=[""]), stem, primary)
+    if not numbers:
+        raise InputError(
+            path,
+            f"[design] primary = {primary!r}: {stem}.csv has no confirmatory row",
+            "run the stage that writes it again (it marks the row), or name a row the table has",
+        )
+    return stem, numbers
+
+
 def run_appendix(study: Study) -> list[Path]:
     """Stage ``appendix``: the run-manifest table, ``appendix.tex`` and ``numbers.tex``."""
     out = study.output_dir
@@ -125,11 +148,20 @@ def run_appendix(study: Study) -> list[Path]:
         raise InputError(manifest_path, "no run manifest yet", "run `make` (or every stage, then `manifest`) first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     tables = quoted_tables(study)  # before anything is written
+    primary = primary_section(study)
     written = files.write_table(
         pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
         out / "run_manifest",
         caption=MANIFEST_CAPTION,
     )
-    written.append(files.write_text(out / "appendix.tex", appendix.appendix_tex(appendix_sections(study))))
-    written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(appendix.collect_numbers(tables))))
+    sections = appendix_sections(study)
+    numbers = appendix.collect_numbers(tables)
+    if primary:
+        stem, quoted = primary
+        sections.insert(
+            0, ("Primary comparison (confirmatory)", [("text", stem, appendix.primary_paragraph(quoted, stem))])
+        )
+        numbers.update(quoted)
+    written.append(files.write_text(out / "appendix.tex", appendix.appendix_tex(sections)))
+    written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(numbers)))
     return written

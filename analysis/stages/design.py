@@ -432,6 +432,7 @@ def _model_topics(
             rng=keyed_rng(md.seed, "composition", name),
             labels=tm.labels,
             min_docs=md.min_docs,
+            cluster=md.cluster,
         )
         tables.append(table)
         marginals.append(marginal)
@@ -526,6 +527,7 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
                         scale=m.scale,
                         labels=m.labels,
                         min_docs=study.framing.min_group_docs,
+                        counted=kind != "topics",
                     )
                     e.insert(1, "measure", kind)
                     events.append(e)

@@ -259,6 +259,8 @@ def topics_results(
     results.append(Table("topic_representative_units", representative))
     results += _prevalence_results(fits, units, docvars, settings)
     if "joint" in fits:
+        results += _language_difference_results(fits["joint"], corpora["joint"], units, docvars, settings)
+    if "joint" in fits:
         pairs, matrix = topics.align_languages(fits["vi"], "vi", fits["en"], "en", concept_map)
         results += [
             Table("topic_alignment_vi_en", pairs),
@@ -345,6 +347,55 @@ def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings
             )
         )
     return results
+
+
+def _language_difference_results(fit, corpus, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
+    """The joint model's prevalence differences by language (outlets as the unit with ``[topics] cluster``)
+    and the attenuation check: one refit of the same model to a corpus drawn from it."""
+    import dataclasses
+
+    import scipy.sparse as sp
+
+    from ..stats.groups import group_order, keyed_rng
+    from ..topics.prevalence import prevalence_attenuation, prevalence_tests
+
+    unit_doc = {u.unit_id: u.doc_id for u in units}
+    doc_ids = [unit_doc[unit_id] for unit_id in fit.unit_ids]
+    order = group_order(docvars.loc[doc_ids, "language"].astype(str), ("vi", "en"))
+    tests = prevalence_tests(
+        fit.doc_topic,
+        doc_ids,
+        docvars,
+        by="language",
+        order=order,
+        n_resamples=max(settings.bootstrap, 1),
+        seed=settings.seed,
+        model="joint",
+        cluster=settings.cluster,
+    )
+    params = topics.fit_parameters(settings)
+
+    def refit(counts):
+        again = topics.fit_lda(
+            dataclasses.replace(corpus, counts=sp.csr_matrix(counts)), fit.k, settings.seed, **params
+        )
+        return again.topic_word, again.doc_topic
+
+    attenuation = prevalence_attenuation(
+        fit,
+        np.asarray(corpus.counts.sum(axis=1)).ravel(),
+        doc_ids,
+        docvars,
+        by="language",
+        a=order[0],
+        b=order[1],
+        refit=refit,
+        rng=keyed_rng(settings.seed, "attenuation", "joint"),
+    )
+    return [
+        Table("topic_prevalence_tests_by_language", tests),
+        Table("topic_prevalence_attenuation_by_language", attenuation),
+    ]
 
 
 def _glosses(units, docvars: pd.DataFrame, concept_map: dict) -> dict[str, str]:

@@ -44,7 +44,7 @@ from scipy.spatial.distance import jensenshannon
 
 from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
 from ..errors import InputError
-from .multiplicity import adjust  # noqa: F401 (part of this module's interface)
+from .multiplicity import adjust, declare_family  # noqa: F401 (adjust is part of this module's interface)
 from .resampling import RESAMPLE_CELLS
 
 #: Random numbers drawn at once for permutations (16 MB of float64), as in :mod:`analysis.framing.measures`.
@@ -384,6 +384,8 @@ COMPARE_COLUMNS = [
     "n_b",
     "mean_a",
     "mean_b",
+    "docs_with_hits_a",
+    "docs_with_hits_b",
     "difference",
     "p",
     "p_adjusted",
@@ -420,7 +422,9 @@ def compare(
 ) -> pd.DataFrame:
     """Run one contrast on one measure: one row per pair of groups and item (:data:`COMPARE_COLUMNS`).
 
-    ``mean_a``/``mean_b``: mean over documents of ``scale · count / exposure``; ``difference`` and
+    ``mean_a``/``mean_b``: mean over documents of ``scale · count / exposure``; ``docs_with_hits_a``/``_b``:
+    documents with a count above 0, fewer than :data:`analysis.stats.groups.MIN_DOCS_WITH_HITS` in a group said
+    sparse in the note (not for topic shares); ``difference`` and
     ``p`` from :func:`stratified_permutation_test` (strata = ``within``, else one stratum);
     ``p_adjusted``: Holm or BH across every row of the contrast and measure (the family);
     with ``cluster`` and no ``within``, when the clusters (outlets) nest in the two groups, ``p``
@@ -437,7 +441,7 @@ def compare(
     :func:`analysis.stats.models.minimum_detectable_difference`), to read a non-significant row.
     """
     from .models import cluster_bootstrap_difference, design_effect, minimum_detectable_difference
-    from .groups import keyed_rng
+    from .groups import MIN_DOCS_WITH_HITS, SPARSE_REASON, keyed_rng
 
     labels_all = assign_groups(contrast, docvars)
     ids = [d for d in measure.counts.index if d in labels_all.index and isinstance(labels_all.get(d), str)]
@@ -481,6 +485,12 @@ def compare(
                     notes.append(unit_note)
             if contrast.within and n_strata == 0:
                 notes.append(f"no {contrast.within} holds both groups: nothing to compare within")
+            with_hits = min(int(np.sum(y[labels == a] > 0)), int(np.sum(y[labels == b] > 0)))
+            if measure.kind != "topics" and min(n_a, n_b) >= 2 and with_hits < MIN_DOCS_WITH_HITS:
+                notes.append(
+                    f"sparse: {with_hits} document(s) with hits in a group (fewer than {MIN_DOCS_WITH_HITS}; "
+                    f"{SPARSE_REASON})"
+                )
             mh = mantel_haenszel(presence_tables(y > 0, labels, strata, a=a, b=b))
             row = dict(
                 contrast=contrast.name,
@@ -493,6 +503,8 @@ def compare(
                 n_b=n_b,
                 mean_a=float(rate[labels == a].mean()) if n_a else math.nan,
                 mean_b=float(rate[labels == b].mean()) if n_b else math.nan,
+                docs_with_hits_a=int(np.sum(y[labels == a] > 0)),
+                docs_with_hits_b=int(np.sum(y[labels == b] > 0)),
                 difference=diff,
                 p=p,
                 p_adjusted=math.nan,
@@ -554,7 +566,9 @@ def compare(
     table = pd.DataFrame(records, columns=COMPARE_COLUMNS)
     if len(table):
         table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
-    return table
+    return declare_family(
+        table, keys=[], within="contrast {contrast}, {measure}: every pair and item", correction=contrast.correction
+    )
 
 
 def _outlet_p(
@@ -664,4 +678,6 @@ def distribution_table(
     table = pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
     if len(table):
         table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
-    return table
+    return declare_family(
+        table, keys=[], within="contrast {contrast}, {measure}: every pair and family", correction=contrast.correction
+    )

@@ -33,6 +33,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from .resampling import RESAMPLE_CELLS, permuted_rows, studentized_interval
+from .multiplicity import adjust, declare_family
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
 
 #: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
@@ -341,6 +342,7 @@ DISTRIBUTION_COLUMNS = [
     "chi2",
     "dof",
     "p",
+    "p_adjusted",
     "min_expected",
     "share_expected_below_5",
     "jsd",
@@ -359,8 +361,10 @@ def distribution_tests(
     which they are not (they cluster in documents): read it as descriptive when documents are few.
     ``jsd`` is the squared Jensen–Shannon distance in bits between the two groups' distributions
     of hits over items (0 identical, 1 disjoint). Items with no hit in either group are dropped.
-    Columns: ``family, group_a, group_b, hits_a, hits_b, chi2, dof, p, min_expected,
-    share_expected_below_5, jsd, too_small, note``.
+    ``p_adjusted``: Holm across the families of one pair (each family's χ² asks the same question of
+    another set of items). Columns: ``family, group_a, group_b, hits_a, hits_b, chi2, dof, p,
+    p_adjusted, min_expected, share_expected_below_5, jsd``, ``correction, adjusted_within``
+    (:func:`analysis.stats.multiplicity.declare_family`), ``too_small, note``.
     """
     records = []
     for a_name, b_name in group_pairs(list(order)):
@@ -396,6 +400,7 @@ def distribution_tests(
                     chi2,
                     dof,
                     p,
+                    math.nan,
                     min_expected,
                     below,
                     jsd,
@@ -403,7 +408,12 @@ def distribution_tests(
                     "; ".join(n for n in notes if n),
                 )
             )
-    return pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
+    table = pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
+    for _, index in table.groupby(["group_a", "group_b"], sort=False).groups.items():
+        table.loc[index, "p_adjusted"] = adjust(table.loc[index, "p"].to_numpy(dtype=float), "holm")
+    return declare_family(
+        table, keys=["group_a", "group_b"], within="every family: {group_a} vs {group_b}", correction="holm"
+    )
 
 
 def _positive(name: str, value: int, low: int = 1) -> None:
@@ -706,7 +716,9 @@ def cluster_tests(
         before = out.columns.get_loc("too_small")
         out = pd.concat([out.iloc[:, :before], extra, out.iloc[:, before:]], axis=1)
     out.insert(out.columns.get_loc("too_small"), "mdd", mdds)
-    return out
+    return declare_family(
+        out, keys=["family", "group_a", "group_b"], within="{family}: {group_a} vs {group_b}", correction="bh"
+    )
 
 
 def _outlet_unit(

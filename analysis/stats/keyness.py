@@ -463,7 +463,14 @@ def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str
     ``documents``: the statistics of :func:`analysis.stats.keyness.document_keyness` (adds
     :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design``)."""
     stats = [c for c in (DOCUMENT_KEYNESS_COLUMNS if documents else KEYNESS_COLUMNS) if c != "term"]
-    return COMPARISON_COLUMNS[:5] + ["term"] + (["label"] if labelled else []) + stats + COMPARISON_COLUMNS[5:]
+    return (
+        COMPARISON_COLUMNS[:5]
+        + ["term"]
+        + (["label"] if labelled else [])
+        + stats
+        + ["correction", "adjusted_within"]
+        + COMPARISON_COLUMNS[5:]
+    )
 
 
 def comparison_table(
@@ -489,8 +496,13 @@ def comparison_table(
         if top_n is not None:
             table = _top_rows(table, top_n)
         note = too_small_note({c.target: c.target_docs, c.reference: c.reference_docs}, min_docs)
+        # q is Benjamini-Hochberg over every term of the comparison, shown or not (top_n keeps a few)
+        tests = int(c.table["p"].notna().sum())
+        family = f"{c.name}: every term ({tests} test{'s' if tests != 1 else ''})"
         parts.append(
             table.assign(
+                correction="bh",
+                adjusted_within=np.where(table["p"].notna(), family, "no p-value"),
                 comparison=c.name,
                 target=c.target,
                 reference=c.reference,

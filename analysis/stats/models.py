@@ -302,12 +302,12 @@ def _adjusted_across_items(table: pd.DataFrame) -> pd.DataFrame:
     """``p_adjusted``: Holm (1979) across the items (frames) of the table, per coefficient: the family
     of a coefficient is the one question asked of every frame ("does language change the rate?"),
     so a table of 15 frames does not give 15 chances of a false finding. NaN p stays NaN."""
-    from .multiplicity import adjust
+    from .multiplicity import adjust, declare_family
 
     table["p_adjusted"] = float("nan")
     for _, index in table.groupby("term", sort=False).groups.items():
         table.loc[index, "p_adjusted"] = adjust(table.loc[index, "p"].to_numpy(dtype=float), "holm")
-    return table
+    return declare_family(table, keys=["term"], within="{term}: every item of the table", correction="holm")
 
 
 def _coefficient_tests(y, X, offset, family, clusters, small_sample, sm, clustered) -> list[tuple[float, ...]]:

@@ -10,7 +10,7 @@ Each stage's ``run_*`` function is tested to write exactly the files declared he
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -223,7 +223,8 @@ REGISTRY: tuple[Output, ...] = (
         "covered 0.86-0.92 in simulation)",
         "Frame salience by {by}: mean codebook hits over documents (per 100 sentences across "
         "languages, else per 1,000 counted tokens), "
-        "with seeded studentized bootstrap 95% confidence intervals (documents resampled)",
+        "with seeded studentized bootstrap 95% confidence intervals (documents resampled); hatched, faded bars "
+        "rest on fewer than 5 documents with hits (sparse: their intervals under-cover)",
     ),
     Output(
         "frame_tests_by_{by}",
@@ -433,6 +434,33 @@ REGISTRY: tuple[Output, ...] = (
         "intervals (documents resampled)",
     ),
     Output(
+        "topic_prevalence_tests_by_language",
+        "topics",
+        "table",
+        "Difference in mean document topic share (a document's share: the mean over its units) between "
+        "languages, per topic of the joint model: with [topics] cluster and outlets nested in the languages, p "
+        "permutes whole outlets (Welch t on outlet means, exact when the arrangements are few; p_unit says the "
+        "unit; no p when a language is one outlet: its contrast is an outlet contrast), with the permutation "
+        "test of documents beside it (p_documents: conditional on these outlets), the outlets' design effect "
+        "and a studentized outlet cluster-bootstrap 95% interval of the difference; else p permutes documents; "
+        "Benjamini-Hochberg q across the topics of the model; mdd beside a test with q of 0.05 or more. "
+        "The differences are the fitted model's: LDA shrinks them on short, overlapping units "
+        "(topic_prevalence_attenuation_by_language says by how much)",
+        when="cross",
+    ),
+    Output(
+        "topic_prevalence_attenuation_by_language",
+        "topics",
+        "table",
+        "Attenuation check of the joint model's language differences in prevalence: a corpus of the same "
+        "units and lengths drawn from the fitted model (its topics and topic shares taken as the truth), "
+        "refitted with the same settings, topics matched by Hellinger distance; per topic the generating and "
+        "refitted differences, and (row all) the slope of refitted on generating differences (1 = recovered, "
+        "0.6 = shrunk by 40%). It assumes the fitted model generated the text, so it shows at most the "
+        "shrinkage: in simulation where the truth was known it understated it (see benchmarks/README.md)",
+        when="cross",
+    ),
+    Output(
         "topic_alignment_vi_en",
         "topics",
         "table",
@@ -462,7 +490,9 @@ REGISTRY: tuple[Output, ...] = (
         "contrast's family, Mantel-Haenszel odds ratio of presence across strata, design "
         "effect, "
         "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference "
-        "and minimum detectable difference",
+        "and minimum detectable difference; correction and adjusted_within name the adjustment and its family "
+        "(every pair and item of the contrast and measure); docs_with_hits per group, fewer than 5 said sparse in "
+        "the note (intervals under-cover there)",
         when="compare",
     ),
     Output(
@@ -472,7 +502,7 @@ REGISTRY: tuple[Output, ...] = (
         "Item x group distributions compared with documents as units: Jensen-Shannon "
         "divergence (bits) of pooled hits (for topics: of the documents' summed topic "
         "shares), p from permuting whole documents between the "
-        "groups (within strata)",
+        "groups (within strata), p_adjusted across the contrast's pairs and families (correction, adjusted_within)",
         when="compare",
     ),
     Output(
@@ -485,7 +515,8 @@ REGISTRY: tuple[Output, ...] = (
         "interval resampling the period's documents of the group (bootstrap-t, Davison and "
         "Hinkley 1997 ch. 5: documents assumed independent, outlets not modelled); a period "
         "with no "
-        "document is a gap",
+        "document is a gap; sparse: fewer than 5 of the period's documents with hits (docs_with_hits), where "
+        "intervals under-cover (0.86-0.92 in the coverage simulation behind the threshold)",
         when="time",
     ),
     Output(
@@ -498,7 +529,8 @@ REGISTRY: tuple[Output, ...] = (
         "per item and one line per group, with studentized document-bootstrap 95% intervals "
         "(bootstrap-t); gaps are periods with no document; "
         "an interval the data cannot bound (too few documents with different values) is a "
-        "hatched bar with a dashed edge cut by the panel's edge",
+        "hatched bar with a dashed edge cut by the panel's edge; a hollow marker is a rate resting on fewer "
+        "than 5 documents with hits, whose interval under-covers",
     ),
     Output(
         "time_events",
@@ -508,7 +540,8 @@ REGISTRY: tuple[Output, ...] = (
         "with a studentized bootstrap 95% interval resampling documents within each group x "
         "side cell (bootstrap-t with a "
         "Welch-Satterthwaite t floor; Davison and Hinkley 1997 ch. 5; assumes independent "
-        "documents and parallel trends)",
+        "documents and parallel trends); docs_with_hits_min, the fewest documents with hits in a group x side "
+        "cell, under 5 said sparse in the note (the interval under-covers)",
         when="time_events",
     ),
     Output(
@@ -587,9 +620,14 @@ REGISTRY: tuple[Output, ...] = (
         "from Dirichlet(n_dk + alpha), the posterior "
         "given the topic model's final sample of assignments (not the full Gibbs posterior, "
         "so intervals are somewhat too narrow), an OLS "
-        "fit and one coefficient draw from its sampling distribution per draw, pooled: the "
+        "fit and one coefficient draw from its sampling distribution per draw (with [model] cluster: the "
+        "outlet-clustered CR2 variance and a t draw on Bell-McCaffrey degrees of freedom, so a language "
+        "contrast is measured by outlets; a language from one outlet keeps its estimate but gets no SE or "
+        "interval), pooled: the "
         "95% interval (2.5 and 97.5 percentiles) and SE "
-        "combine within-draw and between-draw variance. The model is linear in the shares, "
+        "combine within-draw and between-draw variance. The differences are those of the fitted model, which "
+        "LDA shrinks on short, overlapping units (topic_prevalence_attenuation_by_language). "
+        "The model is linear in the shares, "
         "as stm's is, so with few documents an interval can "
         "reach below 0 or above 1. A one-language model leaves out terms constant in its documents",
         when="model_topics",
@@ -881,6 +919,32 @@ ROBUSTNESS_REGISTRY: tuple[Output, ...] = (
     ),
 )
 REGISTRY = REGISTRY + ROBUSTNESS_REGISTRY
+
+#: What every test table's family columns say (:func:`analysis.stats.multiplicity.declare_family`), added to
+#: the caption of each table that has them.
+FAMILY_NOTE = (
+    ". Columns correction and adjusted_within name the adjustment of q (or p_adjusted) and the family it runs "
+    "over, with its number of tests; with [design] primary, role marks the one confirmatory row (its p read "
+    "unadjusted) and every other row as exploratory"
+)
+FAMILY_TABLES = frozenset(
+    {
+        "frame_tests_by_{by}",
+        "frame_distribution_by_{by}",
+        "actor_tests_by_{by}",
+        "keyness_words_{lang}_by_{within}",
+        "keyness_concepts_by_{by}",
+        "fightin_words_concepts_by_{by}",
+        "topic_prevalence_tests_by_language",
+        "model_frames",
+        "design_contrasts",
+        "design_distributions",
+        "design_words",
+    }
+)
+REGISTRY = tuple(
+    replace(o, caption=o.caption + FAMILY_NOTE) if o.stem in FAMILY_TABLES and o.caption else o for o in REGISTRY
+)
 OUTPUTS: dict[str, Output] = {o.stem: o for o in REGISTRY}
 
 

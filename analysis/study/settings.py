@@ -330,6 +330,26 @@ class RobustnessSettings:
     topics: bool = False  # also the agreement of topic solutions across specifications (fits LDA per specification)
 
 
+#: Test tables a study may name as its primary comparison (``[design] primary``): ``stem:item[:a-b]``.
+PRIMARY_TABLES = re.compile(
+    r"^(frame_tests_by_\w+|actor_tests_by_\w+|design_contrasts|model_frames|topic_prevalence_tests_by_language"
+    r"|keyness_concepts_by_language)$"
+)
+
+
+@dataclass(frozen=True)
+class DesignSettings:
+    """``[design]``: the comparison the study declares primary, before seeing the data.
+
+    Optional. ``primary`` names one row of one test table, ``"<table>:<item>"`` or
+    ``"<table>:<item>:<group_a>-<group_b>"`` (e.g. ``"frame_tests_by_language:economy_trade"``): its p
+    is reported unadjusted as the confirmatory test, and every other p of the study is exploratory
+    (each table's ``role`` column; ``numbers.tex`` and the appendix lead with it).
+    """
+
+    primary: str = ""
+
+
 @dataclass(frozen=True)
 class Study:
     """A whole study. ``root`` is the folder of the study file; ``source`` its path."""
@@ -355,6 +375,8 @@ class Study:
     validation: ValidationSettings | None = None
     #: ``[robustness]``: None when the study has no such section (:data:`OPTIONAL_SECTIONS`).
     robustness: RobustnessSettings | None = None
+    #: ``[design]``: None when the study has no such section (no declared primary comparison).
+    design: DesignSettings | None = None
 
     def path(self, relative: str) -> Path:
         """Resolve a path written in the study file against the study file's folder."""
@@ -392,10 +414,11 @@ SECTIONS: dict[str, type] = {
     "equivalence": EquivalenceSettings,
     "validation": ValidationSettings,
     "robustness": RobustnessSettings,
+    "design": DesignSettings,
 }
 
 #: Sections of :data:`SECTIONS` that are None on a :class:`Study` unless the file has them.
-OPTIONAL_SECTIONS = ("validation", "robustness")
+OPTIONAL_SECTIONS = ("validation", "robustness", "design")
 
 
 def _plain(value: Any) -> Any:
@@ -614,9 +637,25 @@ def setting_problems(study: Study) -> list[InputError]:
         _equivalence_checks,
         _validation_checks,
         _robustness_checks,
+        _primary_checks,
     ):
         section_checks(study, checks)
     return checks.problems + design_setting_problems(study)
+
+
+def _primary_checks(study: Study, checks: _Checks) -> None:  # [design]
+    primary = study.design.primary if study.design is not None else ""
+    if not primary:
+        return
+    parts = primary.split(":")
+    checks.check(
+        2 <= len(parts) <= 3 and all(p.strip() for p in parts) and bool(PRIMARY_TABLES.match(parts[0].strip())),
+        f"[design] primary = {primary!r}",
+        "is not '<test table>:<item>' or '<test table>:<item>:<group_a>-<group_b>'",
+        'e.g. primary = "frame_tests_by_language:economy_trade"; tables: frame_tests_by_<by>, '
+        "actor_tests_by_<by>, design_contrasts, model_frames, topic_prevalence_tests_by_language, "
+        "keyness_concepts_by_language",
+    )
 
 
 def _corpus_checks(study: Study, checks: _Checks) -> None:
@@ -966,7 +1005,7 @@ def robustness_comparisons(study: Study) -> tuple[str, ...]:
     r = study.robustness
     if r is not None and r.comparisons:
         return tuple(r.comparisons)
-    primary = getattr(getattr(study, "design", None), "primary", "") or ""
+    primary = study.design.primary if study.design is not None else ""
     table, _, rest = primary.partition(":")
     item = rest.split(":", 1)[0]
     if table in PRIMARY_CLAIMS and item:

@@ -28,6 +28,7 @@ unit, ``unit_tokens`` n_d, ``settings["alpha_fitted"]`` α), the metadata and a 
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -145,8 +146,18 @@ def topic_effects(
     labels: dict[str, str] | None = None,
     min_docs: int = 20,
     focal: str = "language",
+    cluster: str = "",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Topic prevalence of one model regressed on ``formula`` by the method of composition.
+
+    With ``cluster`` (``[model] cluster``, e.g. ``outlet``) naming a column of ``docvars``, each draw's
+    regression has the outlet-clustered CR2 covariance (:func:`analysis.stats.clustered.cr2_ols`,
+    Bell & McCaffrey 2002) and every quantity (a coefficient, a predicted prevalence) is drawn from
+    ``t`` on its Bell–McCaffrey (Satterthwaite) degrees of freedom, ``q_d = q̂_d + se_d · t_df``, rather
+    than from the normal with the homoskedastic OLS variance: documents of one outlet share its
+    agenda, so a language contrast is measured by outlets (:func:`clustered_composition`). A term
+    contrasting a level that lies in one outlet (a language from one outlet) keeps its estimate but
+    gets no SE or interval, with :func:`analysis.stats.models.lone_cluster_terms`' sentence in the note.
 
     Documents of the model (``unit_docs``) that ``docvars`` lacks, or without a value of a
     formula column, are left out. Returns the coefficient table (:data:`MODEL_TOPIC_COLUMNS`,
@@ -194,17 +205,36 @@ def topic_effects(
             for k in range(K)
         ]
         return pd.DataFrame(rows, columns=MODEL_TOPIC_COLUMNS), pd.DataFrame(columns=models.MARGINAL_COLUMNS)
-    betas = models.composition_betas(theta, X, rng=rng)
+    clusters = data[cluster].astype(str) if cluster and cluster in data.columns else None
+    lone: dict[str, str] = {}
+    if clusters is not None and clusters.nunique() >= 2:
+        lone = models.lone_cluster_terms(
+            models.categorical_factors(data, rhs), clusters, list(X.columns), cluster_word=cluster
+        )
+        betas, prediction_draws, point = clustered_composition(theta, X, clusters.to_numpy(), rng=rng)
+    else:
+        if cluster:
+            notes.append(
+                f"no {cluster} column: documents treated as independent"
+                if clusters is None
+                else f"one {cluster}: documents treated as independent"
+            )
+        betas, prediction_draws, point = models.composition_betas(theta, X, rng=rng), None, None
     table = models.composition_summary(betas, list(X.columns))
+    if point is not None:  # the t noise has mean 0 but heavy tails at small df: the estimate is the mean of the fits
+        table["estimate"] = point[table["topic"].to_numpy(), [list(X.columns).index(t) for t in table["term"]]]
+    if lone:
+        blank = table["term"].isin(lone)
+        table.loc[blank, ["se", "ci_low", "ci_high"]] = np.nan
+        table.loc[blank, "lone"] = table.loc[blank, "term"].map(lone)
     table["topic"] = table["topic"] + 1
     table.insert(0, "model", model)
     table.insert(2, "label", table["topic"].map(lambda k: labels.get(f"T{k}", "")))
-    table["n_docs"], table["formula"], table["too_small"], table["note"] = (
-        len(ids),
-        rhs,
-        len(ids) < min_docs,
-        "; ".join(notes),
-    )
+    table["n_docs"], table["formula"], table["too_small"] = len(ids), rhs, len(ids) < min_docs
+    table["note"] = [
+        "; ".join(notes + ([extra] if isinstance(extra, str) and extra else []))
+        for extra in (table["lone"] if "lone" in table.columns else [""] * len(table))
+    ]
     # Predicted prevalence by the focal covariate.
     columns = models.formula_columns(rhs)
     dates = [m.group(2) for m in models._CALL.finditer(rhs)]
@@ -227,10 +257,24 @@ def topic_effects(
         days = (pd.to_datetime(new[c]) - pd.to_datetime(data[c]).min()).dt.days.astype(float)
         new[f"{c}__days"], new[f"{c}__years"] = days, days / 365.25
     Xnew = np.asarray(patsy.build_design_matrices([info], new)[0]) if len(new.columns) else np.ones((1, 1))
-    mean, low, high = models.composition_predictions(betas, Xnew)
+    if prediction_draws is None:
+        mean, low, high = models.composition_predictions(betas, Xnew)
+    else:
+        pred = prediction_draws(Xnew)  # draws x rows x topics
+        mean, low, high = (
+            np.asarray(Xnew, dtype=float) @ point.T,
+            np.percentile(pred, 2.5, axis=0),
+            np.percentile(pred, 97.5, axis=0),
+        )
+    lone_levels = (
+        models.lone_cluster_notes({focal: data[focal].astype(str)}, clusters, cluster_word=cluster)
+        if focal and clusters is not None and clusters.nunique() >= 2
+        else {}
+    )
     records = []
     for k in range(K):
         for r, level in enumerate(levels):
+            lone_note = lone_levels.get((focal, level), "")
             records.append(
                 (
                     f"{model}:T{k + 1}",
@@ -238,18 +282,77 @@ def topic_effects(
                     level,
                     "",
                     float(mean[r, k]),
-                    float(low[r, k]),
-                    float(high[r, k]),
-                    f"method of composition, {n_draws} draws",
-                    "; ".join(notes),
+                    math.nan if lone_note else float(low[r, k]),
+                    math.nan if lone_note else float(high[r, k]),
+                    f"method of composition, {n_draws} draws" + (f", CR2 by {cluster}" if prediction_draws else ""),
+                    "; ".join(notes + ([lone_note] if lone_note else [])),
                 )
             )
     marginal = pd.DataFrame(records, columns=models.MARGINAL_COLUMNS)
     return table[MODEL_TOPIC_COLUMNS], marginal
 
 
+def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: np.random.Generator):
+    """The method of composition with an outlet-clustered CR2 variance and ``t`` draws on Bell–McCaffrey df.
+
+    For each θ draw ``d`` and topic ``k``: the OLS fit ``β̂_dk = (XᵀX)⁻¹ Xᵀ θ_d[:, k]`` and its CR2
+    covariance ``V_dk`` (:func:`analysis.stats.clustered.cr2_ols`: the adjustment matrices depend on
+    ``X`` and the clusters only, so they are computed once); a coefficient ``j`` is drawn as
+    ``β̂_dkj + sqrt(V_dk,jj) · T`` with ``T ~ t(ν_j)``, ``ν_j`` its Bell–McCaffrey degrees of freedom
+    (:func:`analysis.stats.clustered.cr2_test`; under the identity working model they too depend on
+    ``X`` and the clusters only). Each quantity is drawn from its own sampling distribution, as
+    the method of composition asks (Treier & Jackman 2008): the pooled draws of one quantity
+    combine the sampling error (within draws) and the topic model's uncertainty about θ (between).
+
+    Returns the coefficient draws (draws × topics × terms, each term drawn on its own), a
+    function ``Xnew -> draws × rows × topics`` of the predictions ``x β̂_dk + sqrt(x V_dk x) · T``,
+    ``T ~ t(ν_x)`` (drawn from ``rng`` when called, after the coefficients), and the point estimates
+    (topics × terms): the mean over draws of the fits ``β̂_dk``, without the sampling draw, whose mean is
+    0 but which, with ``t`` on few degrees of freedom, has heavy tails (no mean at all for ν ≤ 1), so
+    it would only add Monte Carlo noise to the estimate; the intervals come from the draws.
+    """
+    from ..stats.clustered import cr2_ols, cr2_test
+
+    Xm = X.to_numpy(dtype=float)
+    n, p = Xm.shape
+    D, _, K = theta.shape
+    base = cr2_ols(Xm, theta[0][:, 0], clusters)
+    G = base.n_clusters
+    # rows sorted by cluster, so a cluster's score is one reduceat over its run of rows: p x n x K per draw
+    # (an indicator-matrix product would cost p x n x K x G)
+    order = np.argsort(base.cluster_index, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(base.cluster_index[order]) != 0])
+    estmat_sorted = base.estmat[:, order]
+    projector = base.bread @ Xm.T  # p × n
+    df = np.array([cr2_test(base, np.eye(p)[j]).df for j in range(p)])
+    fitted = np.empty((D, K, p))
+    scores = np.empty((D, K, p, G))
+    for d in range(D):
+        beta = projector @ theta[d]  # p × K
+        resid = theta[d] - Xm @ beta  # n × K
+        fitted[d] = beta.T
+        # cluster scores estmat_g e_g per topic: (p × n)(n × K per cluster) -> K × p × G
+        product = estmat_sorted[:, :, None] * resid[order][None, :, :]  # p x n x K
+        scores[d] = np.add.reduceat(product, starts, axis=1).transpose(2, 0, 1)  # K x p x G
+    se = np.sqrt(np.einsum("dkpg,dkpg->dkp", scores, scores))
+    betas = fitted + se * rng.standard_t(df[None, None, :], size=(D, K, p))
+
+    def predictions(Xnew: np.ndarray) -> np.ndarray:
+        Xnew = np.asarray(Xnew, dtype=float)
+        out = np.empty((D, Xnew.shape[0], K))
+        for r, x in enumerate(Xnew):
+            nu = cr2_test(base, x).df
+            point = np.einsum("p,dkp->dk", x, fitted)
+            spread = np.sqrt(np.einsum("dkg,dkg->dk", *(np.einsum("p,dkpg->dkg", x, scores),) * 2))
+            out[:, r, :] = point + spread * rng.standard_t(nu, size=(D, K))
+        return out
+
+    return betas, predictions, fitted.mean(axis=0)
+
+
 __all__ = [
     "MODEL_TOPIC_COLUMNS",
+    "clustered_composition",
     "document_draws",
     "document_prevalence",
     "model_formula",

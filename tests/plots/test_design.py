@@ -103,3 +103,42 @@ def test_an_interval_between_periods_without_one_is_an_error_bar():
     (segment,) = bars[0].get_segments()
     assert [round(float(v), 6) for v in segment[:, 1]] == [2.0, 4.0]
     close(fig)
+
+
+def test_sparse_periods_are_hollow_markers_with_a_legend_entry():
+    ids = [f"d{i}" for i in range(12)]
+    counts = pd.DataFrame({"f": [1, 0, 0, 2, 0, 0, 1, 1, 2, 1, 3, 1]}, index=ids)
+    dates = pd.Series(pd.to_datetime(["2024-01-10"] * 6 + ["2024-02-10"] * 6), index=ids)
+    series = timeseries.period_series(
+        counts, pd.Series(10.0, index=ids), dates, pd.Series("vi", index=ids), freq="month", n_resamples=99, seed=1
+    )
+    assert series["sparse"].tolist() == [True, False]  # January: 2 documents with hits; February: 6
+    fig = plot_design.figure_time_series(series, "per 1,000")
+    ax = fig.axes[0]
+    hollow = [line for line in ax.lines if line.get_gid() == plot_design.SPARSE_GID]
+    assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 1 and hollow[0].get_markerfacecolor() == "white"
+    assert plot_design.SPARSE_LABEL in [t.get_text() for t in ax.get_legend().get_texts()]
+    close(fig)
+
+
+def test_sparse_group_means_are_hatched_bars():
+    from analysis.plots import framing as plot_framing
+
+    table = pd.DataFrame(
+        {
+            "label": ["trade", "trade", "security", "security"],
+            "group": ["vi", "en", "vi", "en"],
+            "mean": [2.0, 1.0, 0.5, 0.2],
+            "ci_low": [1.0, 0.5, 0.1, 0.0],
+            "ci_high": [3.0, 1.5, 0.9, 0.6],
+            "docs_with_hits": [30, 12, 4, 2],
+        }
+    )
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    plot_framing.plot_group_bars(ax, table)
+    sparse = [p for p in ax.patches if p.get_gid() == plot_framing.SPARSE_BAR_GID]
+    assert len(sparse) == 2 and all(p.get_hatch() == "///" for p in sparse)
+    assert plot_framing.SPARSE_BAR_LABEL in [t.get_text() for t in ax.get_legend().get_texts()]
+    close(fig)

@@ -251,13 +251,17 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
     tests = read(study, "frame_tests_by_language.csv")
     from analysis.stats.groups import UNIT_COLUMNS
 
-    assert list(tests.columns[-len(CLUSTER_COLUMNS) - len(UNIT_COLUMNS) - 3 :]) == [
+    assert list(tests.columns[-len(CLUSTER_COLUMNS) - len(UNIT_COLUMNS) - 5 :]) == [
         *CLUSTER_COLUMNS,
         *UNIT_COLUMNS,
         "mdd",
+        "correction",
+        "adjusted_within",
         "too_small",
         "note",
     ]
+    # no p (English is one outlet): the family column says so rather than counting it
+    assert (tests["correction"] == "bh").all() and (tests["adjusted_within"] == "no p-value").all()
     assert (tests["cluster_by"] == "outlet").all() and (tests["cluster_n"] == 4).all()
     assert tests["effective_clusters"].astype(float).round(6).eq(round(25 / 7, 6)).all()  # sizes 2, 1, 1, 1: 5² / 7
     assert (

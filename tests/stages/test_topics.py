@@ -158,6 +158,15 @@ def test_stage_tables_hold_what_they_say(stage_run):
     )
     units = pd.read_csv(out / "topic_representative_units.csv")
     assert units["text"].str.len().gt(0).all()
+    # Language differences of the joint model: one row per topic, the difference of the groups'
+    # means of document prevalence; no cluster set, so documents are the unit.
+    k_joint = selection.loc[selection["chosen"] & (selection["model"] == "joint"), "k"].item()
+    tests = pd.read_csv(out / "topic_prevalence_tests_by_language.csv", keep_default_na=False)
+    assert len(tests) == k_joint and set(tests["group_a"]) == {"vi"} and set(tests["group_b"]) == {"en"}
+    np.testing.assert_allclose(tests["difference"], tests["mean_a"] - tests["mean_b"])
+    assert np.isclose(tests["difference"].sum(), 0.0)  # shares sum to 1 in every document
+    attenuation = pd.read_csv(out / "topic_prevalence_attenuation_by_language.csv", keep_default_na=False)
+    assert attenuation["topic"].tolist() == [str(k) for k in range(1, k_joint + 1)] + ["all"]
 
 
 def test_without_a_concept_map_the_cross_lingual_outputs_are_skipped(tmp_path, monkeypatch, caplog):

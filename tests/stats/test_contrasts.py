@@ -246,6 +246,15 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
     rate = 1000 * counts["trade"] / exposure
     assert row["mean_a"] == pytest.approx(rate[docvars["language"] == "vi"].mean())
     assert row["strata"] == 2 and row["clusters"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
+    vi = (docvars["language"] == "vi").to_numpy()
+    assert row["docs_with_hits_a"] == int((counts["trade"].to_numpy()[vi] > 0).sum())  # counted by hand
+    assert (table["correction"] == "holm").all()
+    assert (table["adjusted_within"] == "contrast three, frames: every pair and item (6 tests)").all()
+    sparse = pd.DataFrame({"trade": (np.arange(n) < 3).astype(int), "security": 0}, index=docvars.index)
+    flagged = design.compare(
+        c, MeasureTable("frames", sparse, exposure), docvars, n_resamples=50, seed=7, mdd_simulations=20
+    )
+    assert flagged["note"].str.contains("sparse: [01] document", regex=True).all()  # 3 documents with hits in all
     again = design.compare(
         c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
     )

@@ -71,13 +71,15 @@ def test_the_test_design_effect_leaves_the_group_difference_out():
     ).iloc[0]
     assert out["icc"] == 0.0 and out["design_effect"] == 1.0 and out["cluster_n"] == 4
     assert out["note"] == "2 outlet clusters in the smaller group (fewer than 10): cluster intervals need many more"
-    assert list(out.index[-8:]) == [
+    assert list(out.index[-10:]) == [
         "cluster_ci_high",
         "p_unit",
         "p_documents",
         "min_p_documents",
         "q_documents",
         "mdd",
+        "correction",
+        "adjusted_within",
         "too_small",
         "note",
     ]

@@ -207,7 +207,10 @@ def test_one_cell_contrast_is_the_studentized_ratio_interval_and_the_event_uses_
     assert math.isinf(row["did_ci_low"]) or math.isinf(row["did_ci_high"])
     assert (
         len(ids) == 8
-        and row["note"] == f"too small: a group × side cell has 2 document(s) (fewer than 5); {ts.UNBOUNDED_NOTE}"
+        and row["note"].startswith(
+            f"too small: a group × side cell has 2 document(s) (fewer than 5); {ts.UNBOUNDED_NOTE}"
+        )
+        and "sparse" in row["note"]  # two documents a cell: at most 2 with hits
     )
 
 
@@ -272,4 +275,42 @@ def test_a_share_interval_is_cut_at_one_and_says_so():
     ).iloc[0]
     assert free["ci_high"] > 1.0  # the bootstrap-t interval of a mean share of 0.965 reaches past 1
     assert cut["ci_high"] == 1.0 and cut["ci_low"] == free["ci_low"] and cut["rate"] == pytest.approx(0.965)
-    assert "cut at 1" in cut["note"] and free["note"] == ""
+    assert "cut at 1" in cut["note"] and "cut" not in free["note"]
+
+
+def test_sparse_periods_and_event_cells_are_flagged_by_documents_with_hits():
+    """Hand-counted: vi March has two documents, both with trade hits (2 < 5: sparse) and none with
+    security hits; a one-document period gets no sparse flag (it has no interval to under-cover)."""
+    counts, exposure, dates, groups = _corpus()
+    table = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=50, seed=1, order=["vi", "en"])
+    rows = table.set_index(["item", "group", "period"])
+    march = rows.loc[("trade", "vi", "2024-03-01")]
+    assert march["docs_with_hits"] == 2 and march["sparse"] and "sparse: 2 document(s) with hits" in march["note"]
+    assert rows.loc[("security", "vi", "2024-03-01"), "docs_with_hits"] == 0
+    assert not rows.loc[("trade", "en", "2024-01-01"), "sparse"]  # one document
+    assert not rows.loc[("trade", "vi", "2024-02-01"), "sparse"]  # a gap
+    many = pd.DataFrame({"trade": np.ones(12, dtype=int)}, index=[f"m{i}" for i in range(12)])
+    shares = ts.period_series(
+        many,
+        pd.Series(1.0, index=many.index),
+        pd.Series(pd.Timestamp("2024-01-01"), index=many.index),
+        pd.Series("vi", index=many.index),
+        n_resamples=20,
+        upper=1.0,
+    )
+    assert not shares["sparse"].any()  # shares (topics) are not counted hits
+    event = ts.event_window(
+        counts,
+        exposure,
+        dates,
+        groups,
+        name="visit",
+        date=pd.Timestamp("2024-02-01"),
+        window=60,
+        a="vi",
+        b="en",
+        n_resamples=50,
+        seed=2,
+    ).set_index("item")
+    # trade: vi before 1 (d0), vi after 2, en before 1, en after 2 -> at least 1
+    assert event.loc["trade", "docs_with_hits_min"] == 1 and "sparse" in event.loc["trade", "note"]

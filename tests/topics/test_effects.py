@@ -59,3 +59,79 @@ def test_topic_effects_recover_a_planted_language_difference():
     assert row["ci_low"] < 0.3 < row["ci_high"] and row["ci_high"] - row["ci_low"] < 0.12 and not row["too_small"]
     vi = marginal[(marginal["item"] == "m:T1") & (marginal["group"] == "vi")].iloc[0]
     assert vi["ci_low"] < 0.7 < vi["ci_high"]
+
+
+def _outlet_documents(rng, outlets=4, docs=15, outlet_sd=0.1, concentration=1e6):
+    """Documents of ``2 * outlets`` outlets (half vi), an outlet effect on topic 1's share, θ nearly fixed
+    (a huge concentration: the composition's draws then differ only by the sampling draw)."""
+    rows, meta = [], []
+    for o in range(2 * outlets):
+        share = 0.5 + rng.normal(0, outlet_sd)
+        for d in range(docs):
+            p = float(np.clip(share + rng.normal(0, 0.05), 0.01, 0.99))
+            rows.append([p * concentration, (1 - p) * concentration])
+            meta.append((f"o{o}d{d}", "vi" if o < outlets else "en", f"o{o}"))
+    docvars = pd.DataFrame(meta, columns=["doc_id", "language", "outlet"]).set_index("doc_id")
+    return np.array(rows), docvars
+
+
+def test_clustered_composition_interval_is_the_cr2_t_interval_when_theta_is_known():
+    """With θ known (no topic-model uncertainty) the composed 95% interval of the language coefficient is
+    the CR2 interval with Bell-McCaffrey df (clustered.cr2_test), up to Monte Carlo error of the draws."""
+    from analysis.stats.clustered import cr2_ols, cr2_test
+
+    gamma, docvars = _outlet_documents(np.random.default_rng(2))
+    table, marginal = topic_effects.topic_effects(
+        "m",
+        gamma,
+        list(docvars.index),
+        docvars,
+        formula="language",
+        n_draws=4000,
+        rng=np.random.default_rng(9),
+        cluster="outlet",
+    )
+    row = table[(table["topic"] == 1) & (table["term"] == "language[T.vi]")].iloc[0]
+    theta = gamma[:, 0] / gamma.sum(axis=1)
+    X = np.column_stack([np.ones(len(theta)), (docvars["language"] == "vi").to_numpy(float)])
+    reference = cr2_test(cr2_ols(X, theta, docvars["outlet"]), [0, 1])
+    half = (reference.ci_high - reference.ci_low) / 2
+    assert abs(row["ci_low"] - reference.ci_low) < 0.05 * half and abs(row["ci_high"] - reference.ci_high) < 0.05 * half
+    assert reference.df < 6  # 8 outlets: the BM df are far below the documents' 118
+    assert "CR2 by outlet" in marginal["method"].iloc[0]
+
+
+def test_clustered_composition_is_wider_than_the_document_one_with_outlet_effects():
+    gamma, docvars = _outlet_documents(np.random.default_rng(3), outlet_sd=0.08)
+    args = dict(formula="language", n_draws=400)
+    plain, _ = topic_effects.topic_effects(
+        "m", gamma, list(docvars.index), docvars, rng=np.random.default_rng(1), **args
+    )
+    outlets, _ = topic_effects.topic_effects(
+        "m", gamma, list(docvars.index), docvars, rng=np.random.default_rng(1), cluster="outlet", **args
+    )
+    width = [
+        t.loc[(t["topic"] == 1) & (t["term"] == "language[T.vi]"), ["ci_low", "ci_high"]].diff(axis=1).iloc[0, 1]
+        for t in (plain, outlets)
+    ]
+    assert width[1] > 2 * width[0]
+
+
+def test_a_language_from_one_outlet_gets_no_composition_interval():
+    gamma, docvars = _outlet_documents(np.random.default_rng(4), outlets=3, concentration=50.0)
+    docvars.loc[docvars["language"] == "en", "outlet"] = "BBC"
+    table, marginal = topic_effects.topic_effects(
+        "m",
+        gamma,
+        list(docvars.index),
+        docvars,
+        formula="language",
+        n_draws=50,
+        rng=np.random.default_rng(1),
+        cluster="outlet",
+    )
+    row = table[(table["topic"] == 1) & (table["term"] == "language[T.vi]")].iloc[0]
+    assert np.isfinite(row["estimate"]) and np.isnan(row["se"]) and np.isnan(row["ci_low"])
+    assert "comes from one outlet" in row["note"]
+    en = marginal[(marginal["item"] == "m:T1") & (marginal["group"] == "en")].iloc[0]
+    assert np.isnan(en["ci_low"]) and "comes from one outlet" in en["note"]
