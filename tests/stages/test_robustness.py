@@ -178,17 +178,16 @@ def test_an_entry_another_codebook_lacks_counts_against_its_claim(tmp_path):
 
 def test_the_declared_primary_comparison_is_the_default_claim(run):
     import dataclasses
-    from types import SimpleNamespace
 
-    from analysis.study.settings import robustness_comparisons
+    from analysis.study.settings import DesignSettings, robustness_comparisons
 
     _, study_path = run
     study = read_study(study_path)
     study = dataclasses.replace(study, robustness=dataclasses.replace(study.robustness, comparisons=()))
     assert robustness_comparisons(study) == ("frames", "concepts")
-    declared = SimpleNamespace(**vars(study), design=SimpleNamespace(primary="frame_tests_by_language:trade"))
+    declared = dataclasses.replace(study, design=DesignSettings(primary="frame_tests_by_language:trade"))
     assert robustness_comparisons(declared) == ("frame:trade",)
-    other = SimpleNamespace(**vars(study), design=SimpleNamespace(primary="model_frames:trade"))
+    other = dataclasses.replace(study, design=DesignSettings(primary="model_frames:trade"))
     assert robustness_comparisons(other) == ("frames", "concepts")  # not a vi-en frame or concept test
 
 
