@@ -11,14 +11,14 @@ import dataclasses
 import sys
 from typing import Callable
 
-from .text import learned_boilerplate
-from .corpus import sources
 from . import files
-from .errors import InputError
-from .prepared import prepared_corpus
+from .corpus import sources
 from .corpus.sources import corpus_columns
-from .study.settings import StudyErrors, column_problems, raise_all
+from .errors import InputError
 from .paper.tables import to_markdown
+from .prepared import prepared_corpus
+from .study.settings import StudyErrors, column_problems, raise_all
+from .text import learned_boilerplate
 
 STAGES: dict[str, tuple[str, Callable]] = {}
 
@@ -48,8 +48,8 @@ def stage(name: str, help_text: str):
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
 def _validate(study, args):
     from .corpus.doctable import PackedDocument
-    from .text.prepare import check_documents
     from .prepared import load_preparation
+    from .text.prepare import check_documents
 
     corpus = sources.read_corpus(study, spill=False)  # checks every record; keeps no texts (writes no text pack)
     # What preparation would reject (control characters, invisible-only texts, texts the rules

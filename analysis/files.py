@@ -26,8 +26,8 @@ from typing import Iterable, Iterator, Mapping
 import pandas as pd
 
 from .errors import InputError
-from .study.settings import Study, parse_study, raise_all, study_toml
 from .paper.tables import neutralise_formulas, restore_formulas, to_csv, to_latex, to_markdown
+from .study.settings import Study, parse_study, raise_all, study_toml
 
 log = logging.getLogger("analysis")
 

@@ -19,14 +19,14 @@ import stopwordsiso
 
 from . import files
 from .corpus import sources
-from .framing.codebook import Codebook, codebook_phrases, concept_map, parse_codebook
 from .corpus.documents import Corpus, vietnamese_share
-from .text.dtm import DocTermMatrix, build_dtm
 from .errors import InputError
+from .framing.codebook import Codebook, codebook_phrases, concept_map, parse_codebook
 from .framing.measures import Annotation, annotate
+from .study.settings import Study, settings_keys
+from .text.dtm import DocTermMatrix, build_dtm
 from .text.normalize import canonical_vi
 from .text.prepare import Preparation, prepare_corpus
-from .study.settings import Study, settings_keys
 from .text.tokens import PreparedDocument, TermRules, stopword_set
 from .text.units import Unit, make_units
 

@@ -45,13 +45,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
+
 from analysis import files as aio  # noqa: E402
-from analysis.corpus import sources  # noqa: E402
 from analysis import prepared as loading  # noqa: E402
+from analysis.corpus import sources  # noqa: E402
 from analysis.text.prepare import document_key, prepare_corpus  # noqa: E402
 from analysis.text.tokens import term_sentences, tokenize_en  # noqa: E402
-
-from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 
 COLUMNS = ["section", "measure", "ratio", "goal", "met", "baseline_s", "measured_s", "detail"]
 

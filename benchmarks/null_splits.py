@@ -50,8 +50,8 @@ from scipy import stats  # noqa: E402
 
 from analysis import files as aio  # noqa: E402
 from analysis.framing.measures import annotate, concept_counts  # noqa: E402
-from analysis.stats.keyness import document_keyness  # noqa: E402
 from analysis.prepared import load_codebook, prepared_corpus  # noqa: E402
+from analysis.stats.keyness import document_keyness  # noqa: E402
 
 COLUMNS = ["corpus", "measure", "value", "goal", "met"]
 CORPUS_NAMES = ("bbc_news", "vntc_sample")

@@ -39,8 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from analysis.framing.similarity import TOO_FEW_DOCUMENTS, event_omissions, rate_difference_p, smallest_document_p  # noqa: E402
 from common import RESULTS, log  # noqa: E402
+
+from analysis.framing.similarity import TOO_FEW_DOCUMENTS, event_omissions, rate_difference_p, smallest_document_p  # noqa: E402
 
 N_ITEMS = 50
 PLANTED = 5  # items 0-4 get a 3x lower English rate in the power runs

@@ -47,12 +47,11 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
+import topics_nmi  # noqa: E402  (the same preparation as the engines benchmark)
+from common import RESULTS, log  # noqa: E402  (benchmarks/common.py)
 
 from analysis.study.settings import TopicSettings  # noqa: E402
 from analysis.topics import lda as topics  # noqa: E402
-
-from common import RESULTS, log  # noqa: E402  (benchmarks/common.py)
-import topics_nmi  # noqa: E402  (the same preparation as the engines benchmark)
 
 SAMPLE_SEEDS = (20240405, 1, 2)  # the study's [topics] seed first: its draw is the one timed
 

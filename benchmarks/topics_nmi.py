@@ -79,13 +79,12 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
 
 from analysis import files as aio  # noqa: E402
 from analysis.corpus import sources  # noqa: E402
-from analysis.topics import lda as topics  # noqa: E402
 from analysis.prepared import prepared_corpus  # noqa: E402
-
-from common import CORPORA, RESULTS, log, select_rows  # noqa: E402  (benchmarks/common.py)
+from analysis.topics import lda as topics  # noqa: E402
 
 NAMES = {"vntc": "vntc_sample", "bbc": "bbc_news"}
 
@@ -452,8 +451,8 @@ def bench_stage(args, tmp: Path) -> list[dict]:
     import hashlib
     import resource
 
-    from analysis.study.settings import study_toml
     from analysis.stages.topics import run_topics
+    from analysis.study.settings import study_toml
 
     folder = tmp / "stage"
     metadata = [

@@ -26,8 +26,8 @@ from itertools import repeat
 import numpy as np
 import pandas as pd
 
-from .documents import Document, text_sha256
 from ..errors import InputError
+from .documents import Document, text_sha256
 
 #: Documents built together when one is asked for (and kept until another chunk is asked for).
 CHUNK = 1024

@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
+from ..files import _read_utf8, decode_utf8, sha256_bytes, sha256_file
+from ..study.safety import make_unsafe
+from ..study.settings import Study, column_problems, raise_all
 from .documents import (
     Corpus,
     Document,
@@ -23,10 +27,6 @@ from .documents import (
     utf16_kind,
     validate_metadata,
 )
-from ..errors import InputError
-from ..files import _read_utf8, decode_utf8, sha256_bytes, sha256_file
-from ..study.safety import make_unsafe
-from ..study.settings import Study, column_problems, raise_all
 
 log = logging.getLogger("analysis")
 

@@ -83,10 +83,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .documents import _CONTROL, _VI_LETTERS, Corpus, check_encoding, text_sha256
-from .doctable import PackedDocument
 from ..errors import InputError
 from ..study.settings import Study
+from .doctable import PackedDocument
+from .documents import _CONTROL, _VI_LETTERS, Corpus, check_encoding, text_sha256
 
 log = logging.getLogger("analysis")
 
@@ -1690,9 +1690,9 @@ def read_sources(study, spill: bool = True) -> Corpus:
         over column-wise blocks); ``docvars`` with ``doc_id`` as index, every column a string;
         ``file_hashes`` of every file read; ``record_hashes`` by doc_id.
     """
+    from ..study.settings import column_problems, raise_all
     from . import folder as folder_form
     from .doctable import Documents, RecordHashes
-    from ..study.settings import column_problems, raise_all
 
     sources = sources_of(study)
     if len(sources) == 1 and sources[0].kind == "folder":

@@ -61,10 +61,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..stats.groups import keyed_rng
+from ..stats.resampling import MIN_GROUP_DOCS
 from .codebook import Codebook
 from .measures import Annotation
-from ..stats.resampling import MIN_GROUP_DOCS
-from ..stats.groups import keyed_rng
 
 KINDS = ("frame", "actor", "concept")
 DENOMINATORS = ("documents", "sentences", "tokens", "words", "concept_hits")

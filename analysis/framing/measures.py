@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from ..text import units as _units
-from .codebook import Codebook, CoverageTally, Hit, TokenKey, sentence_keys
 from ..text.tokens import PreparedDocument, TermRules
+from .codebook import Codebook, CoverageTally, Hit, TokenKey, sentence_keys
 
 LEAD = "headline/lead"
 BODY = "body"

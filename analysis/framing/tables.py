@@ -28,7 +28,6 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .measures import LEAD
 from ..stats.groups import (
     CLUSTER_COLUMNS,
     MDD_SIMULATIONS,
@@ -40,6 +39,7 @@ from ..stats.groups import (
     too_small_note,
 )
 from ..study.settings import MIN_GROUP_DOCS
+from .measures import LEAD
 
 # ---------------------------------------------------------------------------------- frames
 

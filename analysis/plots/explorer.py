@@ -187,11 +187,13 @@ def explorer_layout(payload: Mapping):
     """The page's Bokeh layout (models only: nothing is written)."""
     from bokeh.layouts import column, row
     from bokeh.models import (
+        CDSView,
         ColumnDataSource,
         CustomJS,
         DateRangeSlider,
         Div,
         FactorRange,
+        GroupFilter,
         HoverTool,
         InlineStyleSheet,
         MultiChoice,
@@ -202,7 +204,6 @@ def explorer_layout(payload: Mapping):
         TextInput,
         Whisker,
     )
-    from bokeh.models import CDSView, GroupFilter
     from bokeh.plotting import figure
     from bokeh.transform import factor_cmap
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
-from . import base as plot
 from ..stats.keyness import top_keyness
+from . import base as plot
 from .base import PALETTE, place_labels
 from .base import term_label as _label
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..paper import appendix
-from ..paper.tables import restore_formulas
 from .. import files
 from ..errors import InputError
+from ..paper import appendix
+from ..paper.tables import restore_formulas
 from ..study.outputs import STAGE_ORDER, declared_outputs, figure_stems
 from ..study.settings import Study
 

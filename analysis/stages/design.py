@@ -27,23 +27,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..stats import contrasts as design
 from ..corpus import sources
-from ..stats import models
-from ..stats import timeseries
-from ..topics import effects as topic_effects
-from ..plots import design as pd_plot
-from ..framing.codebook import Codebook
-from ..study.design_spec import uses_topics
-from ..text.dtm import DocTermMatrix
 from ..errors import InputError
+from ..framing.codebook import Codebook
 from ..framing.measures import actor_salience, concept_counts, frame_salience
-from ..stats.keyness import column_sums, keyness_by_group, top_keyness
-from ..study.outputs import placeholder_values
+from ..plots import design as pd_plot
 from ..prepared import PreparedStudy, load_codebook, prepared_corpus
-from .results import Csv, Figure, Result, Table, write_results
+from ..stats import contrasts as design
+from ..stats import models, timeseries
 from ..stats.groups import group_order, keyed_rng
+from ..stats.keyness import column_sums, keyness_by_group, top_keyness
+from ..study.design_spec import uses_topics
+from ..study.outputs import placeholder_values
 from ..study.settings import Study, design_column_problems, raise_all
+from ..text.dtm import DocTermMatrix
+from ..topics import effects as topic_effects
+from .results import Csv, Figure, Result, Table, write_results
 
 log = logging.getLogger("analysis")
 

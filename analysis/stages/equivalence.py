@@ -36,13 +36,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..framing import equivalence as eq
 from .. import files
 from ..corpus import folder
+from ..corpus.documents import Document
+from ..framing import equivalence as eq
+from ..framing.codebook import codebook_audit
 from ..plots import base as plot
 from ..plots import equivalence as pe
-from ..framing.codebook import codebook_audit
-from ..corpus.documents import Document
 from ..study.settings import Study
 from .results import Figure, Result, Table, write_results
 

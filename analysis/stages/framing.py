@@ -18,17 +18,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..plots import framing as pf
 from ..framing.codebook import Codebook
-from ..text.duplicates import near_duplicates
 from ..framing.equivalence import group_rate
 from ..framing.measures import Annotation, actor_salience, annotation_coverage, concept_counts, frame_salience
+from ..framing.similarity import crosslingual_similarity, event_omissions
 from ..framing.tables import actor_group_table, actor_tests_table, frame_group_table
-from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
+from ..plots import framing as pf
 from ..prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from ..progress import Progress
-from .results import Csv, CsvParts, Figure, Result, Table, write_results
-from ..framing.similarity import crosslingual_similarity, event_omissions
 from ..stats.clustered import design_table
 from ..stats.groups import (
     cluster_group_table,
@@ -39,7 +36,10 @@ from ..stats.groups import (
     group_tests,
     keyed_rng,
 )
+from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
 from ..study.settings import Study, settings_keys
+from ..text.duplicates import near_duplicates
+from .results import Csv, CsvParts, Figure, Result, Table, write_results
 
 log = logging.getLogger("analysis")
 

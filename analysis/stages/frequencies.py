@@ -7,11 +7,11 @@ from functools import partial
 from pathlib import Path
 
 from ..plots import base as plot
-from ..text import textstat
-from ..study.outputs import kwic_slugs
 from ..prepared import PreparedStudy, prepared_corpus
-from .results import Csv, Figure, Result, Table, write_results
+from ..study.outputs import kwic_slugs
 from ..study.settings import Study
+from ..text import textstat
+from .results import Csv, Figure, Result, Table, write_results
 
 log = logging.getLogger("analysis")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from .. import files
 from ..corpus import sources
-from ..study.outputs import STAGE_ORDER, declared_outputs
 from ..prepared import load_preparation
+from ..study.outputs import STAGE_ORDER, declared_outputs
 from ..study.settings import Study
 from ..text.tokens import segmenter_id
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from ..plots import base as plot
-from ..text import textstat
 from ..corpus.dates import date_ranges
+from ..plots import base as plot
 from ..prepared import PreparedStudy, prepared_corpus
-from .results import Csv, Figure, Result, Table, write_results
 from ..study.settings import Study
+from ..text import textstat
+from .results import Csv, Figure, Result, Table, write_results
 
 
 def run_prepare(study: Study, workers: int | None = None) -> list[Path]:

@@ -21,18 +21,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..topics import engines
-from ..plots import topics as plot_topics
-from ..topics import lda as topics
 from ..errors import InputError
-from ..topics.ldavis import ldavis_page, require_pyldavis
-from ..text.prepare import resolve_workers
+from ..plots import topics as plot_topics
 from ..prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from ..progress import Progress
-from .results import Csv, Figure, Raw, Result, Table, write_results
 from ..study.outputs import MODEL_FILES
 from ..study.settings import Study, settings_keys
+from ..text.prepare import resolve_workers
+from ..topics import engines
+from ..topics import lda as topics
+from ..topics.ldavis import ldavis_page, require_pyldavis
 from ..topics.prevalence import prevalence_by
+from .results import Csv, Figure, Raw, Result, Table, write_results
 
 log = logging.getLogger("analysis")
 

@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import jensenshannon
 
-from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
 from ..errors import InputError
+from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
 from .multiplicity import adjust, declare_family  # noqa: F401 (adjust is part of this module's interface)
 from .resampling import RESAMPLE_CELLS
 
@@ -440,8 +440,8 @@ def compare(
     ``mdd``: the minimum detectable difference at these sizes (80% power, 5% level,
     :func:`analysis.stats.models.minimum_detectable_difference`), to read a non-significant row.
     """
-    from .models import cluster_bootstrap_difference, design_effect, minimum_detectable_difference
     from .groups import MIN_DOCS_WITH_HITS, SPARSE_REASON, keyed_rng
+    from .models import cluster_bootstrap_difference, design_effect, minimum_detectable_difference
 
     labels_all = assign_groups(contrast, docvars)
     ids = [d for d in measure.counts.index if d in labels_all.index and isinstance(labels_all.get(d), str)]

@@ -32,9 +32,9 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from .resampling import RESAMPLE_CELLS, permuted_rows, studentized_interval
-from .multiplicity import adjust, declare_family
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
+from .multiplicity import adjust, declare_family
+from .resampling import RESAMPLE_CELLS, permuted_rows, studentized_interval
 
 #: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
 #: the column, its number of clusters, Kish's effective number of clusters, the intraclass

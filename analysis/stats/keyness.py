@@ -34,7 +34,6 @@ Pure: numpy arrays in, a DataFrame out.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -42,10 +41,10 @@ import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
-from ..text.dtm import DocTermMatrix
-from .resampling import mean_rate_difference, permutation_keyness, unit_rates
-from .groups import _positive, group_order, group_pairs, keyed_rng, too_small_note
 from ..study.settings import MIN_GROUP_DOCS
+from ..text.dtm import DocTermMatrix
+from .groups import _positive, group_order, group_pairs, keyed_rng, too_small_note
+from .resampling import mean_rate_difference, permutation_keyness, unit_rates
 
 #: Defaults of :func:`keyness_by_group`'s document-level test: ``[framing] permutations`` and
 #: ``[framing] seed`` of a study that leaves them unset (tests check they agree).

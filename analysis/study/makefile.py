@@ -13,7 +13,6 @@ from pathlib import Path
 
 from .outputs import APPENDIX_OUTPUTS, STAGE_ORDER, _study, declared_outputs, design_topic_inputs, explore_inputs
 
-
 PACKAGE = Path(__file__).resolve().parents[1]
 
 

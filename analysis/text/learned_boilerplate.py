@@ -45,8 +45,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..corpus.documents import Corpus
-from ..errors import InputError
 from ..corpus.sources import read_corpus
+from ..errors import InputError
 from ..study.settings import Study
 
 TEASER_NAME = "learned: related-article teaser"

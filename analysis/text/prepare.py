@@ -34,11 +34,11 @@ from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence, overload
 
-from . import tokens
-from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from ..corpus.documents import Document
 from ..errors import InputError
 from ..study.settings import scheduler_problem
+from . import tokens
+from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .normalize import NORMALIZE_VERSION, canonical_text
 from .tokens import PhraseMerger, PreparedDocument, segment_en, segment_vi, segmenter_id
 

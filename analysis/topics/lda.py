@@ -43,10 +43,10 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist, jensenshannon
 
-from . import engines
-from .engines import training_order  # noqa: F401  (part of this module's interface)
 from ..stats.resampling import MIN_GROUP_DOCS, studentized_interval
 from ..study.settings import TopicSettings
+from . import engines
+from .engines import training_order  # noqa: F401  (part of this module's interface)
 
 log = logging.getLogger("analysis")
 

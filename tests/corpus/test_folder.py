@@ -1,19 +1,18 @@
 """Every bad-input case: one line naming the file or row and the fix, exit 2, nothing written."""
 
 import codecs
-import unicodedata
 import logging
 import os
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from analysis.cli import main
 from analysis.corpus.documents import decode_text, guess_language
+from analysis.corpus.sources import read_corpus
 from analysis.errors import InputError
 from analysis.files import read_study
-from analysis.corpus.sources import read_corpus
-
 from tests.conftest import TINY_EN, TINY_VI, write_study
 
 

@@ -16,11 +16,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.corpus import sources
 from analysis.cli import main
-from analysis.files import read_study
+from analysis.corpus import sources
 from analysis.corpus.sources import read_corpus
-
+from analysis.files import read_study
 from tests.conftest import ROOT, SEEDS, SHARED, TINY_EN, TINY_VI
 from tests.corpus.test_folder import assert_clean_failure
 

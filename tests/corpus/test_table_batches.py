@@ -19,10 +19,9 @@ from hypothesis import strategies as st
 
 from analysis.corpus import sources
 from analysis.corpus.doctable import Documents, PackedColumns
+from analysis.corpus.sources import read_corpus
 from analysis.errors import InputError
 from analysis.files import read_study
-from analysis.corpus.sources import read_corpus
-
 from tests.conftest import TINY_EN, TINY_VI
 from tests.corpus.test_folder import assert_clean_failure
 from tests.corpus.test_sources import csv_text, table_study

@@ -6,24 +6,23 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from analysis.errors import InputError
+from analysis.files import RESOURCES, read_study
 from analysis.framing.codebook import (
     Hit,
     Matcher,
+    codebook_audit,
     codebook_phrases,
     concept_map,
     coverage_report,
-    codebook_audit,
     parse_codebook,
     sentence_keys,
     stopword_exemptions,
     validate_codebook,
 )
-from analysis.errors import InputError
-from analysis.stages.framing import load_codebook
-from analysis.files import RESOURCES, read_study
 from analysis.prepared import load_preparation, load_term_rules, prepared_corpus
+from analysis.stages.framing import load_codebook
 from analysis.text.tokens import PreparedDocument, TermRules
-
 from tests.conftest import write_study
 
 NO_STOP = TermRules({})

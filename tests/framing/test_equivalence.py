@@ -8,18 +8,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from analysis.framing import equivalence as eq
 from analysis.cli import main
+from analysis.corpus.folder import read_parallel
+from analysis.files import RESOURCES
+from analysis.framing import equivalence as eq
 from analysis.framing.codebook import codebook_audit, parse_codebook, stopword_exemptions
 from analysis.framing.measures import annotate
-from analysis.files import RESOURCES
-from analysis.corpus.folder import read_parallel
 from analysis.study.outputs import declared_outputs, equivalence_outputs
 from analysis.text.tokens import PreparedDocument, TermRules
-
 from tests.conftest import SHARED, TINY_EN, TINY_VI, write_study
 
 PARALLEL = SHARED / "corpora" / "parallel_news_mt"
@@ -188,9 +188,9 @@ def test_pattern_sources_count_hits_per_pattern_and_language():
 
 
 def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
-    from analysis.stages.framing import load_codebook
     from analysis.files import read_study
     from analysis.prepared import load_term_rules
+    from analysis.stages.framing import load_codebook
 
     study = read_study(seed_study_dir / "study.toml")
     codebook = load_codebook(study)

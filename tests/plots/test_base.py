@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from matplotlib.text import Text
 
-from analysis.plots import base as plot
 from analysis.paper.tables import latex_escape, to_csv, to_latex, to_markdown
+from analysis.plots import base as plot
 
 TABLE = pd.DataFrame(
     {"term": ["hợp_tác", "50% & $x #1", "a|b"], "count": [3, 2, 1], "per_1000": [333.3333333, 2.5, 0.125]}

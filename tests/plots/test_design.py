@@ -8,8 +8,8 @@ import pytest
 from matplotlib.colors import to_rgba
 
 from analysis.plots import design as plot_design
-from analysis.stats import timeseries
 from analysis.plots.base import LANGUAGE_COLOURS, close, figure_bytes
+from analysis.stats import timeseries
 
 
 def open_bars(ax):

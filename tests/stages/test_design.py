@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 
 from analysis.cli import main
-from analysis.stages.design import document_dates, run_design
 from analysis.files import read_study
-from analysis.study.outputs import design_outputs
+from analysis.stages.design import document_dates, run_design
 from analysis.study.makefile import make_fragment
+from analysis.study.outputs import design_outputs
 from analysis.study.settings import load_study_text
-
 from tests.conftest import ROOT, SEEDS
 
 

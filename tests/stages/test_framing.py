@@ -10,14 +10,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from analysis.plots import framing as pf
 from analysis.cli import main
-from analysis.stages.framing import run_framing
 from analysis.files import read_study
+from analysis.plots import framing as pf
+from analysis.stages.framing import run_framing
 from analysis.stats.keyness import keyness, top_keyness
-from analysis.study.outputs import framing_outputs
 from analysis.study.makefile import make_fragment
-
+from analysis.study.outputs import framing_outputs
 from tests.conftest import ROOT, SEEDS
 
 

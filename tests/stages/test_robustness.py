@@ -16,7 +16,6 @@ from analysis.cli import main
 from analysis.files import read_study
 from analysis.stages.robustness import run_robustness
 from analysis.study.outputs import declared_outputs
-
 from tests.conftest import write_study
 
 CODEBOOK = """frames:

@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.stages import topics as topics_stage
 from analysis.cli import main
 from analysis.files import read_study
+from analysis.stages import topics as topics_stage
 from analysis.study.outputs import declared_outputs
-
 from tests.conftest import write_study
 
 TRADE_VI = (

@@ -15,7 +15,6 @@ from analysis.cli import main
 from analysis.files import read_study
 from analysis.stages.validation import run_validation
 from analysis.study.outputs import declared_outputs
-
 from tests.conftest import write_study
 
 # economy_trade hits: v1-v3 and e1-e2; none in v4-v6 and e3-e4 (strata N: vi 3 + 3, en 2 + 2).

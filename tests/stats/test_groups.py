@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.cli import main
 from analysis.framing import tables as g
 from analysis.stats import groups as sg
-from analysis.topics import prevalence as tp
-from analysis.cli import main
 from analysis.stats.models import minimum_detectable_difference
+from analysis.topics import prevalence as tp
 
 ROOT = Path(__file__).resolve().parents[2]
 

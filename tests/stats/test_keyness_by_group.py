@@ -9,9 +9,8 @@ import scipy.sparse as sp
 
 from analysis.framing import tables as g
 from analysis.stats import keyness as kg
-from analysis.topics import prevalence as tp
 from analysis.stats.keyness import keyness
-
+from analysis.topics import prevalence as tp
 
 COUNTS = pd.DataFrame(
     {"hợp_tác": [4, 3, 0, 1, 2], "biển": [0, 1, 5, 4, 0], "ở": [1, 0, 0, 0, 6]}, index=["v1", "v2", "e1", "e2", "x1"]

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from analysis.study import outputs
-from analysis.stages.appendix import run_appendix
 from analysis.errors import InputError
 from analysis.files import read_study
+from analysis.stages.appendix import run_appendix
+from analysis.study import outputs
 from analysis.study.settings import Study
-
 from tests.conftest import ROOT
 
 

@@ -11,7 +11,6 @@ import pytest
 from analysis.cli import main
 from analysis.errors import InputError
 from analysis.study.settings import MAX_SEED, StudyErrors, load_study_text
-
 from tests.conftest import TINY_EN, TINY_VI, write_study
 
 BASE = (

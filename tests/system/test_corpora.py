@@ -10,10 +10,10 @@ import pytest
 from analysis.corpus.documents import Document
 from analysis.files import read_study
 from analysis.prepared import load_preparation, load_term_rules
-from analysis.text.prepare import prepare_document
 from analysis.study.settings import TopicSettings
-from analysis.topics.lda import build_corpus, fit_lda, fit_parameters
+from analysis.text.prepare import prepare_document
 from analysis.text.units import make_units
+from analysis.topics.lda import build_corpus, fit_lda, fit_parameters
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPORA = ROOT.parent / "shared" / "corpora"

@@ -21,12 +21,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis import files as aio
-from analysis.study import safety
-from analysis.study import cleanup
-from analysis.corpus import sources
 from analysis.cli import main
+from analysis.corpus import sources
 from analysis.errors import InputError
-
+from analysis.study import cleanup, safety
 from tests.conftest import ROOT, TINY_EN, TINY_VI, write_study
 
 
@@ -475,8 +473,8 @@ def test_bidi_marks_inside_words_are_invisible():
 
 
 def test_dateline_rule_keeps_the_body_on_the_same_line():
-    from analysis.text.clean import parse_rules, remove_boilerplate
     from analysis.files import RESOURCES
+    from analysis.text.clean import parse_rules, remove_boilerplate
 
     rules = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
     body = " ".join(

@@ -1,10 +1,9 @@
 import pytest
 
-from analysis.text.clean import parse_rules, remove_boilerplate, split_headline
 from analysis.errors import InputError
 from analysis.files import RESOURCES
+from analysis.text.clean import parse_rules, remove_boilerplate, split_headline
 from analysis.text.normalize import canonical_text
-
 from tests.conftest import seed_text
 
 RULES = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")

@@ -10,8 +10,8 @@ import re
 import pandas as pd
 import pytest
 
-from analysis.text.clean import parse_rules, remove_boilerplate
 from analysis.cli import main
+from analysis.text.clean import parse_rules, remove_boilerplate
 from analysis.text.learned_boilerplate import (
     TEASER_NAME,
     TEASER_PATTERN,
@@ -21,7 +21,6 @@ from analysis.text.learned_boilerplate import (
     rules_toml,
 )
 from analysis.text.normalize import canonical_text
-
 from tests.conftest import SHARED
 from tests.corpus.test_sources import csv_text, table_study
 

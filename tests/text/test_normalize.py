@@ -1,7 +1,8 @@
 import unicodedata
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.errors import InputError
 from analysis.text.normalize import canonical_term, canonical_text, canonical_vi

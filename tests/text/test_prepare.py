@@ -15,15 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from analysis.text import prepare as prep_mod
 from analysis import files as aio
-from analysis.corpus import folder
-from analysis.corpus import sources
+from analysis.corpus import folder, sources
 from analysis.corpus.documents import Document
 from analysis.errors import InputError
 from analysis.prepared import load_preparation, prepared_corpus
+from analysis.text import prepare as prep_mod
 from analysis.text.prepare import PreparedSequence, prepare_corpus, resolve_workers
-
 from tests.conftest import ROOT, SEEDS, TINY_EN, TINY_VI, write_study
 
 

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.corpus.documents import Document
 from analysis.text.dtm import build_dtm, document_frequency, group_dtm, relative_frequency, tfidf
@@ -13,7 +14,6 @@ from analysis.text.prepare import Preparation, prepare_document
 from analysis.text.textstat import bigram_table, corpus_summary, frequency_table, kwic, tfidf_top_terms, top_terms
 from analysis.text.tokens import TermRules
 from analysis.text.units import make_units
-
 from tests.conftest import TINY_EN, TINY_VI
 
 RULES = TermRules({"vi": frozenset({"và"}), "en": frozenset({"the", "on", "and"})})

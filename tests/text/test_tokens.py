@@ -1,7 +1,8 @@
 import difflib
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.text.normalize import canonical_vi
 from analysis.text.tokens import (
@@ -19,7 +20,6 @@ from analysis.text.tokens import (
     token_kind,
     tokenize_en,
 )
-
 from tests.conftest import seed_text
 
 NAMES_VI = ["Bùi Thanh Sơn", "Tập Cận Bình", "Việt Nam", "Trung Quốc", "Quảng Tây"]

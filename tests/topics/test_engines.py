@@ -17,11 +17,11 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
+from analysis.errors import InputError
+from analysis.stages.topics import TOPIC_KEYS
+from analysis.study.settings import Study, TopicSettings, settings_keys
 from analysis.topics import engines
 from analysis.topics import lda as topics
-from analysis.errors import InputError
-from analysis.study.settings import Study, TopicSettings, settings_keys
-from analysis.stages.topics import TOPIC_KEYS
 
 VOCAB_A = ["hợp_tác", "kinh_tế", "thương_mại", "đầu_tư", "doanh_nghiệp", "xuất_khẩu"]
 VOCAB_B = ["biển", "tàu_cá", "ngư_dân", "chủ_quyền", "hải_quân", "đảo"]
@@ -137,8 +137,8 @@ def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
 def test_worker_count_does_not_change_results():
     from pathlib import Path
 
-    from analysis.study.settings import Study
     from analysis.stages.topics import fit_models
+    from analysis.study.settings import Study
 
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
     study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)
@@ -295,7 +295,6 @@ def test_progress_in_a_log_writes_a_line_per_tenth_and_the_last():
 
 def test_a_missing_engine_stops_the_stage_before_any_work(tmp_path, capsys, monkeypatch):
     from analysis.cli import main
-
     from tests.stages.test_topics import STUDY, make_study
 
     study_path = make_study(tmp_path, STUDY)

@@ -10,12 +10,14 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy
 
-from analysis.topics import lda as topics
 from analysis.study.settings import TopicSettings
+from analysis.topics import lda as topics
 
 # Tiny LDA settings: the synthetic corpora are separable, so a few passes suffice.
 FAST = TopicSettings(passes=10, iterations=50, seeds=(1, 2), k_range=(2, 3), bootstrap=200, max_iterations=200)

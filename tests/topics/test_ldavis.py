@@ -8,13 +8,12 @@ import sys
 import numpy as np
 import pytest
 
-from analysis.topics import lda as topics
-from analysis.stages import topics as topics_stage
 from analysis.cli import main
 from analysis.files import read_study
-
-from tests.topics.test_lda import FAST, two_vocabulary_corpus
+from analysis.stages import topics as topics_stage
+from analysis.topics import lda as topics
 from tests.stages.test_topics import CONCEPT_MAP, STUDY, declared, make_study
+from tests.topics.test_lda import FAST, two_vocabulary_corpus
 
 pyLDAvis = pytest.importorskip("pyLDAvis")  # in the test extra; `pip install -e '.[vis]'` for users
 

@@ -5,7 +5,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from scipy import stats
 
 from analysis.validation import accuracy as accuracy_module
