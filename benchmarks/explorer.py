@@ -164,30 +164,9 @@ def synthetic_payload(seed: dict, n_docs: int = 10_000, outlets: int = 40, event
 
 
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from analysis.plots.explorer import offline_chromium
 
-    profile = tempfile.mkdtemp(prefix="vx-bench-")
-    options = webdriver.ChromeOptions()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--proxy-server=127.0.0.1:9",
-        "--window-size=1300,2300",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*://*"]})
-    return driver, profile
+    return offline_chromium(width=1300, height=2300, logging={"browser": "ALL"})
 
 
 RESPONSE = """

@@ -591,38 +591,56 @@ def show_explorer(path: str | Path, height: int = 1000) -> ExplorerFrame:
     return ExplorerFrame(path.read_text(encoding="utf-8"), height)
 
 
+#: Chromium flags that keep the browser from reaching anything: no proxy that answers (loopback
+#: included), no background traffic. The page is opened from disk, so it must need no network.
+OFFLINE_CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--proxy-server=127.0.0.1:9",
+    "--proxy-bypass-list=<-loopback>",
+)
+
+
+def offline_chromium(*, width: int, height: int, logging: dict | None = None, extra: tuple[str, ...] = ()):
+    """Headless Chromium driven by selenium with every network request blocked (the flags above and
+    CDP ``Network.setBlockedURLs``), in a fresh profile folder: ``(driver, profile)``; the caller quits
+    the driver and removes the profile. ``logging``: selenium's ``goog:loggingPrefs`` (browser console,
+    performance log). Needs Chromium, chromedriver and selenium (the test extra)."""
+    import shutil
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="vx-chromium-")
+    options = webdriver.ChromeOptions()
+    for flag in (*OFFLINE_CHROMIUM_FLAGS, *extra, f"--window-size={width},{height}", f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    options.binary_location = next(
+        (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), ""
+    )
+    if logging:
+        options.set_capability("goog:loggingPrefs", logging)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*://*"]})
+    return driver, profile
+
+
 def screenshot(page: str | Path, png: str | Path, *, width: int = 1300, height: int = 1900) -> bytes:
     """A PNG of the page in headless Chromium (network blocked), with the concept that has the
     most hits selected, so the picture shows its patterns and lines: the README's screenshot
     (``make docs``). Needs Chromium, chromedriver and selenium (the test extra)."""
     import shutil
-    import tempfile
     import time
 
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="vx-shot-")
-    options = webdriver.ChromeOptions()
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--proxy-server=127.0.0.1:9",
-        "--hide-scrollbars",
-        f"--window-size={width},{height}",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser") or ""
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver, profile = offline_chromium(width=width, height=height, extra=("--hide-scrollbars",))
     try:
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*://*"]})
         driver.get(Path(page).resolve().as_uri())
         end = time.monotonic() + 30
         while time.monotonic() < end and not driver.execute_script(

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import tempfile
 import time
 
 import pytest
@@ -24,34 +23,12 @@ pytestmark = pytest.mark.skipif(
     reason="no chromium/chromedriver (Debian: apt-get install chromium chromium-driver)",
 )
 
-#: Flags that keep Chromium from reaching anything: no proxy that answers, no background traffic.
-FLAGS = (
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--proxy-server=127.0.0.1:9",
-    "--proxy-bypass-list=<-loopback>",
-    "--window-size=1300,2300",
-)
-
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium.webdriver.chrome.service import Service
+    from analysis.plots.explorer import offline_chromium
 
-    profile = tempfile.mkdtemp(prefix="vx-chromium-")
-    options = webdriver.ChromeOptions()
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.binary_location = CHROMIUM
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-    driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*://*"]})
+    driver, profile = offline_chromium(width=1300, height=2300, logging={"browser": "ALL", "performance": "ALL"})
     yield driver
     driver.quit()
     shutil.rmtree(profile, ignore_errors=True)
