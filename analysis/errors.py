@@ -30,3 +30,19 @@ class InputError(Exception):
     def __reduce__(self):
         # Rebuild from the three parts, so the error crosses process boundaries (worker pools, Dask).
         return (type(self), (self.where, self.problem, self.fix))
+
+
+def write_failure(exc: OSError, *, is_folder: str) -> str:
+    """Why a write failed, in a few words a researcher can act on (disk full, quota, read-only,
+    no permission); ``is_folder`` is said when the target is a folder (EISDIR); any other error
+    keeps the system's own message. Shared by the output writers and the preparation cache."""
+    import errno
+
+    return {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is used up",
+        errno.EROFS: "the file system is read-only",
+        errno.EACCES: "no permission to write there",
+        errno.EPERM: "no permission to write there",
+        errno.EISDIR: is_folder,
+    }.get(exc.errno, exc.strerror or str(exc))

@@ -25,7 +25,7 @@ from typing import Iterable, Iterator, Mapping
 
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, write_failure
 from .paper.tables import neutralise_formulas, restore_formulas, to_csv, to_latex, to_markdown
 from .study.settings import Study, parse_study, raise_all, study_toml
 
@@ -204,14 +204,8 @@ def unwritable(folder: Path, exc: OSError) -> InputError:
 
     Files already finished stay whole (every write is atomic); the one being written is removed.
     """
-    reason = {
-        errno.ENOSPC: "the disk is full",
-        errno.EDQUOT: "the disk quota is used up",
-        errno.EROFS: "the file system is read-only",
-        errno.EACCES: "no permission to write there",
-        errno.EPERM: "no permission to write there",
-        errno.EISDIR: f"'{Path(exc.filename2 or exc.filename or '').name}' there is a folder, not a file: remove it",
-    }.get(exc.errno, exc.strerror or str(exc))
+    name = Path(exc.filename2 or exc.filename or "").name
+    reason = write_failure(exc, is_folder=f"'{name}' there is a folder, not a file: remove it")
     return InputError(
         folder,
         f"cannot write output ({reason})",

@@ -83,7 +83,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, write_failure
 from ..study.settings import Study
 from .doctable import PackedDocument
 from .documents import _CONTROL, _VI_LETTERS, Corpus, check_encoding, text_sha256
@@ -987,16 +987,7 @@ def record_sha256(meta: dict, text_sha: str) -> str:
 def _cache_unwritable(folder: Path, exc: OSError) -> InputError:
     """A cache folder that cannot be written (full, read-only, no permission, an entry that is a
     folder): one line naming it, as :func:`analysis.files.unwritable` says it for outputs."""
-    import errno
-
-    reason = {
-        errno.ENOSPC: "the disk is full",
-        errno.EDQUOT: "the disk quota is used up",
-        errno.EROFS: "the file system is read-only",
-        errno.EACCES: "no permission to write there",
-        errno.EPERM: "no permission to write there",
-        errno.EISDIR: "a cache entry is a folder",
-    }.get(exc.errno, exc.strerror or str(exc))
+    reason = write_failure(exc, is_folder="a cache entry is a folder")
     return InputError(
         folder,
         f"cannot write the cache ({reason})",
