@@ -221,7 +221,9 @@ def topic_agreement(solutions: list[tuple], grid: pd.DataFrame, factors: list[st
     rows = []
     for row in grid.to_dict("records"):
         k, topic_word, vocab, difference = by_spec[row["spec"]]
-        agreement = solution_agreement(reference[1], reference[2], reference[3], topic_word, vocab, difference)
+        agreement = solution_agreement(
+            reference[1], reference[2], reference[3], topic_word, vocab, other_difference=difference
+        )
         rows.append({**{c: row[c] for c in ["spec", *factors, "baseline"]}, "k": k, **agreement})
     return pd.DataFrame(rows)
 

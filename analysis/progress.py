@@ -63,6 +63,7 @@ class Progress:
     def __init__(
         self,
         label: str,
+        *,
         total: int = 0,
         unit: str = "steps",
         enabled: bool | None = None,

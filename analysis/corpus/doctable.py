@@ -127,7 +127,9 @@ class PackedColumns(Sequence):
         corpus docvars instead (no second copy).
     """
 
-    def __init__(self, pack, where, offsets, lengths, sizes, numbers, lines, text_sha, record_sha, meta: pd.DataFrame):
+    def __init__(
+        self, pack, where, offsets, lengths, sizes, *, numbers, lines, text_sha, record_sha, meta: pd.DataFrame
+    ):
         self.pack = pack
         self.where = where
         self.offsets, self.lengths, self.sizes, self.numbers, self.lines = offsets, lengths, sizes, numbers, lines

@@ -1437,11 +1437,11 @@ class _Columns:
             numbers["\x1foffset"],
             numbers["\x1flength"],
             numbers["\x1fsize"],
-            numbers["\x1fnumber"],
-            lines,
-            numbers[_INTERNAL[5]],
-            numbers[_INTERNAL[6]],
-            meta,
+            numbers=numbers["\x1fnumber"],
+            lines=lines,
+            text_sha=numbers[_INTERNAL[5]],
+            record_sha=numbers[_INTERNAL[6]],
+            meta=meta,
         )
 
 

@@ -386,11 +386,11 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
                 str(entry_id),
                 body,
                 ("frames", family, entry_id),
-                at,
-                problems,
-                stopwords,
-                lemmatize_en,
-                owner,
+                at=at,
+                problems=problems,
+                stopwords=stopwords,
+                lemmatize_en=lemmatize_en,
+                owner=owner,
             )
             if entry is not None:
                 frames.append(entry)
@@ -404,7 +404,16 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
             continue
         for entry_id, body in raw.items():
             entry = _entry(
-                section, "", str(entry_id), body, (section, entry_id), at, problems, stopwords, lemmatize_en, axis_owner
+                section,
+                "",
+                str(entry_id),
+                body,
+                (section, entry_id),
+                at=at,
+                problems=problems,
+                stopwords=stopwords,
+                lemmatize_en=lemmatize_en,
+                owner=axis_owner,
             )
             if entry is not None:
                 target.append(entry)
@@ -432,11 +441,11 @@ def _parse(text: str, source: str, stopwords, lemmatize_en: bool, problems: _Pro
                 lang,
                 at,
                 problems,
-                stopwords.get(lang, frozenset()),
-                lemmatize_en,
-                True,
-                "speech_verbs",
-                {},
+                stopwords=stopwords.get(lang, frozenset()),
+                lemmatize_en=lemmatize_en,
+                is_speech=True,
+                entry_id="speech_verbs",
+                owner={},
             )
     return Codebook(source, name, tuple(frames), tuple(actors), tuple(concepts), speech, lemmatize_en)
 
@@ -460,7 +469,7 @@ def _valid_id(entry_id: str, problems: _Problems, line: int, what: str) -> bool:
     return False
 
 
-def _entry(section, family, entry_id, body, path, at, problems, stopwords, lemmatize_en, owner) -> Entry | None:
+def _entry(section, family, entry_id, body, path, *, at, problems, stopwords, lemmatize_en, owner) -> Entry | None:
     line = at(*path)
     where = "/".join(map(str, path))
     if not _valid_id(entry_id, problems, line, section.rstrip("s")):
@@ -497,17 +506,17 @@ def _entry(section, family, entry_id, body, path, at, problems, stopwords, lemma
                 lang,
                 at,
                 problems,
-                stopwords.get(lang, frozenset()),
-                lemmatize_en,
-                False,
-                entry_id,
-                owner,
+                stopwords=stopwords.get(lang, frozenset()),
+                lemmatize_en=lemmatize_en,
+                is_speech=False,
+                entry_id=entry_id,
+                owner=owner,
             )
     return Entry(section, family or kind, entry_id, label, patterns, line)
 
 
 def _patterns(
-    values, path, lang, at, problems, stopwords, lemmatize_en, is_speech, entry_id, owner
+    values, path, lang, at, problems, *, stopwords, lemmatize_en, is_speech, entry_id, owner
 ) -> tuple[Pattern, ...]:
     where = "/".join(map(str, path))
     if isinstance(values, str):

@@ -269,7 +269,7 @@ def actor_tests_table(
     long = rows.rename(columns={"kind": "family", "actor": "item", "mention_share": "value"})[
         ["doc_id", "family", "item", "value"]
     ]
-    tests = group_tests(long, groups, order, n_permutations, seed, min_docs)
+    tests = group_tests(long, groups, order, n_permutations, seed, min_docs=min_docs)
     tests = cluster_tests(
         tests,
         long,

@@ -252,7 +252,7 @@ def place_labels(ax, xs, ys, labels, *, fontsize: float = 7, colour: str = "blac
     """
     renderer = ax.figure.canvas.get_renderer()
 
-    def annotate(x, y, label, dx, dy, line=False):
+    def annotate(x, y, label, dx, dy, *, line=False):
         return ax.annotate(
             label,
             (x, y),

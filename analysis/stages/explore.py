@@ -470,7 +470,7 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
     dates = _column(meta, "date")
     titles = _column(meta, "title")
     referenced = set(lines["doc"])
-    header = _header(study, meta, language, outlets, dates, tables, items)
+    header = _header(study, meta, language, outlets, dates, tables=tables, items=items)
     return {
         "header": header,
         "languages": ["vi", "en"],
@@ -538,7 +538,7 @@ def settings_hash(study: Study) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _header(study: Study, meta, language, outlets, dates, tables, items) -> dict:
+def _header(study: Study, meta, language, outlets, dates, *, tables, items) -> dict:
     corpus = study.corpus
     source = corpus.table or corpus.newsplease or corpus.html or corpus.folder or "(several sources)"
     counts = []

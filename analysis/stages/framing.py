@@ -94,10 +94,10 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
     progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
     outlets = cluster_labels(docvars, s.cluster)  # [framing] cluster: None when unset or not a column
-    docs, frame_results = _frames(annotations, codebook, groups, order, study, labels, outlets)
+    docs, frame_results = _frames(annotations, codebook, groups, order, study, labels=labels, outlets=outlets)
     results += frame_results
     progress.step("frames, tests")
-    actor_results, actors = _actors(annotations, codebook, groups, order, study, labels, outlets)
+    actor_results, actors = _actors(annotations, codebook, groups, order, study, labels=labels, outlets=outlets)
     results += actor_results
     progress.step("actors")
     dtm = ps.dtm("document")
@@ -107,12 +107,12 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
             progress.step(f"{language} word keyness by {var}")
     concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
     results += _concept_keyness(
-        concepts, groups, order, study, labels["concept"], _clusters(docvars, study, compared=s.compare_by)
+        concepts, groups, order, study, labels["concept"], clusters=_clusters(docvars, study, compared=s.compare_by)
     )
     progress.step("concept keyness")
     results += _similarity(ps, annotations, concepts, docvars)
     progress.step("similarity")
-    results.append(_omissions(docs, actors, concepts, annotations, docvars, study, labels))
+    results.append(_omissions(docs, actors, concepts, annotations, docvars, study=study, labels=labels))
     progress.step("omissions")
     progress.close()
     return results
@@ -160,7 +160,7 @@ def coverage_warnings(coverage: pd.DataFrame, *, default_codebook: bool) -> list
 
 
 def _frames(
-    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels, outlets=None
+    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
 ) -> tuple[pd.DataFrame, list[Result]]:
     s, by = study.framing, study.framing.compare_by
     # The written tables keep their columns (per 100 sentences only where languages are compared, below).
@@ -192,7 +192,7 @@ def _frames(
         min_docs=s.min_group_docs,
         rate=rate,
     )
-    tests = group_tests(long, groups, order, s.permutations, s.seed, s.min_group_docs)
+    tests = group_tests(long, groups, order, s.permutations, s.seed, min_docs=s.min_group_docs)
     # The minimum detectable difference beside each non-significant test; with [framing] cluster,
     # outlets as clusters beside each mean and each test (analysis.stats.groups.cluster_tests).
     tests = cluster_tests(tests, long, groups, outlets, column=s.cluster, n_resamples=s.bootstrap, seed=s.seed)
@@ -220,7 +220,7 @@ def _frames(
 
 
 def _actors(
-    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, labels, outlets=None
+    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
 ) -> tuple[list[Result], pd.DataFrame]:
     s, by = study.framing, study.framing.compare_by
     actors, statements = actor_salience(annotations, codebook, lead_sentences=s.lead_sentences, window=s.voice_window)
@@ -272,7 +272,7 @@ def _actors(
 
 
 def _keyness_results(
-    comparisons, output: str, values: dict, study: Study, empty_note: str, title: str, labels=None
+    comparisons, output: str, values: dict, study: Study, empty_note: str, *, title: str, labels=None
 ) -> list[Result]:
     """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output.
 
@@ -370,11 +370,11 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
         {"lang": language, "within": var},
         study,
         empty,
-        f"Keyness of {language} words by {var}",
+        title=f"Keyness of {language} words by {var}",
     )
 
 
-def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, clusters=None) -> list[Result]:
+def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, *, clusters=None) -> list[Result]:
     s, by = study.framing, study.framing.compare_by
     comparisons = keyness_comparisons(
         concepts.to_numpy(),
@@ -392,7 +392,13 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
     title = f"Fightin' Words on concepts by {by}\n(Monroe et al. 2008; prior of {s.fightin_alpha0:g} pseudo-tokens)"
     return [
         *_keyness_results(
-            comparisons, "keyness_concepts_by_{by}", {"by": by}, study, empty, f"Keyness of concepts by {by}", labels
+            comparisons,
+            "keyness_concepts_by_{by}",
+            {"by": by},
+            study,
+            empty,
+            title=f"Keyness of concepts by {by}",
+            labels=labels,
         ),
         Figure(
             "fightin_words_concepts_by_{by}",
@@ -423,7 +429,7 @@ def _similarity(
     ]
 
 
-def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, study: Study, labels) -> Result:
+def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, *, study: Study, labels) -> Result:
     s = study.framing
     columns = ["doc_id", "kind", "item", "count"]
     items = pd.concat(

@@ -71,7 +71,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     strata = ps.docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
     selections, fits = fit_models(corpora, study, workers=workers, strata=strata)
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
-        results = topics_results(ps, units, corpora, selections, fits, concept_map)
+        results = topics_results(ps, units, corpora, selections, fits, concept_map=concept_map)
     return write_results(study.output_dir, results, study)
 
 
@@ -215,7 +215,7 @@ def dask_executor(address: str) -> _DaskExecutor:
 
 
 def topics_results(
-    ps: PreparedStudy, units: list, corpora: dict, selections: dict, fits: dict, concept_map: dict | None
+    ps: PreparedStudy, units: list, corpora: dict, selections: dict, fits: dict, *, concept_map: dict | None
 ) -> list[Result]:
     """Every topics output of fitted models, as tables, figure composers and saved-model files."""
     settings, docvars = ps.study.topics, ps.docvars
@@ -308,7 +308,7 @@ def model_prevalence(
         docvars,
         by,
         settings.bootstrap,
-        settings.seed,
+        seed=settings.seed,
         model=name,
         unit_ids=unit_ids,
         cluster=cluster,

@@ -646,6 +646,7 @@ def pattern_audit_table(
     units: pd.DataFrame,
     reference: pd.DataFrame,
     design: sampling.SampleDesign,
+    *,
     frames: list[str],
 ) -> pd.DataFrame:
     """The pattern audit (:func:`analysis.validation.audit.pattern_audit`) of the coded documents,
@@ -680,6 +681,7 @@ def corrected_model_table(
     reference: pd.DataFrame,
     design: sampling.SampleDesign,
     frames: list[str],
+    *,
     docvars: pd.DataFrame,
 ) -> pd.DataFrame:
     """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence
@@ -742,6 +744,7 @@ def _estimates(
     sample: pd.DataFrame,
     design: sampling.SampleDesign,
     frames: list[str],
+    *,
     annotations: list,
     ps,
     entries: dict | None = None,
@@ -773,9 +776,9 @@ def _estimates(
                 units, reference, design, frames, level=v.level, cluster=None if v.unit == "document" else "doc_id"
             )
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
-        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, entries or frames)
+        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, frames=entries or frames)
         model = (
-            corrected_model_table(study, units, reference, design, frames, ps.docvars)
+            corrected_model_table(study, units, reference, design, frames, docvars=ps.docvars)
             if study.model is not None
             else None
         )
@@ -862,7 +865,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
         results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
     if v.codes:
         results += _estimates(
-            study, units, sample, design, frames, annotations, ps, entries=codes
+            study, units, sample, design, frames, annotations=annotations, ps=ps, entries=codes
         )  # every sheet read and checked before anything is written
     log.info("validation: coding sample %s, %d of %d %s units", design.draw_id, len(sample), len(units), v.unit)
     return write_results(study.output_dir, results, study)

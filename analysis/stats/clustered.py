@@ -245,7 +245,7 @@ class PermutationResult:
     clusters_b: int
 
 
-def _welch_rows(sum1, sumsq1, n1, sum2, sumsq2, n2):
+def _welch_rows(sum1, sumsq1, n1, sum2, sumsq2, *, n2):
     """Welch t for many arrangements at once from sums and sums of squares of cluster means."""
     mean1, mean2 = sum1 / n1, sum2 / n2
     var1 = np.maximum(sumsq1 - n1 * mean1**2, 0.0) / (n1 - 1)
@@ -342,7 +342,7 @@ def outlet_permutation_test(
 
     def welch(assign: np.ndarray):
         s1, q1 = assign @ means, assign @ means**2
-        return _welch_rows(s1, q1, Ga, total - s1, total_sq - q1, Gb)
+        return _welch_rows(s1, q1, Ga, total - s1, total_sq - q1, n2=Gb)
 
     estimate, t_obs = welch(in_a.astype(float)[None, :])
     estimate, t_obs = float(estimate[0]), float(t_obs[0])
@@ -420,7 +420,7 @@ def _inv_sqrt_psd(S: np.ndarray) -> np.ndarray:
 
 
 def _cluster_robust(
-    X: np.ndarray, resid: np.ndarray, weights: np.ndarray, clusters, phi: np.ndarray, kind: str, coef: np.ndarray
+    X: np.ndarray, resid: np.ndarray, weights: np.ndarray, clusters, phi: np.ndarray, *, kind: str, coef: np.ndarray
 ) -> ClusterRobustFit:
     X = np.asarray(X, dtype=float)
     n, p = X.shape
@@ -513,7 +513,7 @@ def cr2_ols(X, y, clusters, *, weights=None, target=None, kind: str = "CR2") -> 
     phi = np.ones(len(y)) if target is None else np.asarray(target, dtype=float)
     if phi.shape != y.shape or np.any(phi <= 0):
         raise ValueError("target must be a positive vector of length n")
-    return _cluster_robust(X, y - X @ coef, w, clusters, phi, kind, coef)
+    return _cluster_robust(X, y - X @ coef, w, clusters, phi, kind=kind, coef=coef)
 
 
 def cr2_glm(result, clusters, *, kind: str = "CR2") -> ClusterRobustFit:
@@ -571,7 +571,7 @@ def cr2_glm(result, clusters, *, kind: str = "CR2") -> ClusterRobustFit:
     prior = np.asarray(model.var_weights, dtype=float) * np.asarray(model.freq_weights, dtype=float)
     w = prior / (family.variance(mu) * gprime**2)
     r = (y - mu) * gprime
-    return _cluster_robust(X, r, w, clusters, 1.0 / w, kind, np.asarray(result.params, dtype=float))
+    return _cluster_robust(X, r, w, clusters, 1.0 / w, kind=kind, coef=np.asarray(result.params, dtype=float))
 
 
 def _satterthwaite(fit: ClusterRobustFit, c: np.ndarray) -> float:

@@ -279,6 +279,7 @@ def group_tests(
     order: Sequence[str],
     n_resamples: int,
     seed: int,
+    *,
     min_docs: int = MIN_GROUP_DOCS,
 ) -> pd.DataFrame:
     """Permutation tests of the difference in means between groups, per item.

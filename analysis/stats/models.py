@@ -271,7 +271,14 @@ def count_regression(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 tests = _coefficient_tests(
-                    y, X, offset, family, cluster_values if use_cluster else None, small_sample, sm, clustered
+                    y,
+                    X,
+                    offset,
+                    family,
+                    cluster_values if use_cluster else None,
+                    small_sample=small_sample,
+                    sm=sm,
+                    clustered=clustered,
                 )
         except (np.linalg.LinAlgError, ValueError) as exc:
             records.append({**base, "term": "(none)", "note": "; ".join([*notes, f"not fitted: {exc}"])})
@@ -310,7 +317,7 @@ def _adjusted_across_items(table: pd.DataFrame) -> pd.DataFrame:
     return declare_family(table, keys=["term"], within="{term}: every item of the table", correction="holm")
 
 
-def _coefficient_tests(y, X, offset, family, clusters, small_sample, sm, clustered) -> list[tuple[float, ...]]:
+def _coefficient_tests(y, X, offset, family, clusters, *, small_sample, sm, clustered) -> list[tuple[float, ...]]:
     """Per coefficient ``(estimate, se, df, ci_low, ci_high, p)`` of :func:`count_regression`'s fit."""
     p = X.shape[1]
     if clusters is not None and small_sample == "CR2":
@@ -911,17 +918,17 @@ def cluster_bootstrap_difference(
     if any(len(p) < 2 for p in pools):
         return math.nan, math.nan
     if method == "percentile":
-        return _percentile_cluster_difference(sums, ns, a, b, pools, G, n_resamples, rng, level)
+        return _percentile_cluster_difference(sums, ns, a, b, pools, G=G, n_resamples=n_resamples, rng=rng, level=level)
     if nested:
         from .resampling import studentized_contrast
 
         cells = [(sums[g][pool], ns[g][pool]) for g, pool in zip((a, b), pools)]
         low, high = studentized_contrast(cells, (1.0, -1.0), n_resamples=n_resamples, rng=rng, level=level)
         return float(low[0]), float(high[0])
-    return _studentized_joint_difference(sums[a], ns[a], sums[b], ns[b], n_resamples, rng, level)
+    return _studentized_joint_difference(sums[a], ns[a], sums[b], ns[b], n_resamples, rng=rng, level=level)
 
 
-def _percentile_cluster_difference(sums, ns, a, b, pools, G, n_resamples, rng, level) -> tuple[float, float]:
+def _percentile_cluster_difference(sums, ns, a, b, pools, *, G, n_resamples, rng, level) -> tuple[float, float]:
     """The percentile outlet bootstrap of :func:`cluster_bootstrap_difference` (``method="percentile"``)."""
     weights = np.zeros((n_resamples, G))
     for pool in pools:
@@ -943,6 +950,7 @@ def _studentized_joint_difference(
     yb: np.ndarray,
     mb: np.ndarray,
     n_resamples: int,
+    *,
     rng: np.random.Generator,
     level: float,
 ) -> tuple[float, float]:

@@ -132,7 +132,7 @@ def permuted_rows(rng: np.random.Generator, values: np.ndarray, size: int, strat
     return out
 
 
-def welch_t(sums, squares, n_a: int, totals, total_squares, n: int) -> np.ndarray:
+def welch_t(sums, squares, n_a: int, totals, total_squares, *, n: int) -> np.ndarray:
     """Welch's t of the difference in mean rate between the target's ``n_a`` units and the rest.
 
     From the target's sums ``Σ r`` and ``Σ r²`` of the units' rates (broadcast: terms × splits)
@@ -435,7 +435,7 @@ def permutation_keyness(
                 int(sizes[code]),
                 totals[index, None],
                 total_squares[index, None],
-                units,
+                n=units,
             )
         )
 

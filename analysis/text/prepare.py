@@ -644,7 +644,7 @@ def prepare_corpus(
             payloads[keys[position]] = payload
 
     if todo:
-        _run(todo, documents, preparation, workers, scheduler, progress, store)
+        _run(todo, documents, preparation, workers, scheduler, progress=progress, store=store)
     if cache is not None:
         return PreparedSequence(cache, keys, documents, preparation)
     return [_decode(payloads[key], d.doc_id) for key, d in zip(keys, documents)]
@@ -656,6 +656,7 @@ def _run(
     preparation: Preparation,
     workers: int,
     scheduler: str,
+    *,
     progress: bool,
     store: Callable[[int, str], None],
 ) -> None:

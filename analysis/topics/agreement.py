@@ -34,8 +34,8 @@ def solution_agreement(
     reference_difference: Sequence[float],
     other: np.ndarray,
     other_vocab: Sequence[str],
-    other_difference: Sequence[float],
     *,
+    other_difference: Sequence[float],
     top_n: int = 10,
 ) -> dict[str, float]:
     """How far a topic solution agrees with a reference solution.

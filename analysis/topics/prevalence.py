@@ -35,8 +35,8 @@ def prevalence_by(
     docvars: pd.DataFrame,
     by: Sequence[str],
     n_resamples: int,
-    seed: int,
     *,
+    seed: int,
     model: str = "",
     unit_ids: Sequence[str] | None = None,
     cluster: str = "",
@@ -100,9 +100,9 @@ def prevalence_by(
                 doc_ids,
                 docvars,
                 column,
-                cluster,
-                n_resamples,
-                keyed_rng(seed, "prevalence", model, column, "cluster", cluster),
+                cluster=cluster,
+                n_resamples=n_resamples,
+                rng=keyed_rng(seed, "prevalence", model, column, "cluster", cluster),
             )
         table.insert(0, "group_by", column)
         table.insert(0, "model", model)
@@ -120,6 +120,7 @@ def _cluster_prevalence(
     doc_ids: Sequence[str],
     docvars: pd.DataFrame,
     column: str,
+    *,
     cluster: str,
     n_resamples: int,
     rng: np.random.Generator,
@@ -240,7 +241,7 @@ def prevalence_tests(
     long = document_prevalence_long(doc_topic, doc_ids, model)
     documents = pd.unique(long["doc_id"])
     groups = docvars.loc[documents, by].astype(str).to_dict()
-    tests = group_tests(long, groups, order, n_resamples, seed, min_docs)
+    tests = group_tests(long, groups, order, n_resamples, seed, min_docs=min_docs)
     clusters = cluster_labels(docvars.loc[documents], cluster) if cluster else None
     tests = cluster_tests(
         tests,

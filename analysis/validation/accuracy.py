@@ -117,7 +117,7 @@ def _metrics(tp, pp, ap):
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
-def _cells(sample, reference, design, frames, predicted, unit, language):
+def _cells(sample, reference, design, frames, predicted, *, unit, language):
     """Per frame: the coded units with their stratum weight, prediction and reference."""
     if not isinstance(design, SampleDesign):
         raise ValueError("design must be the SampleDesign returned by draw_coding_sample.")
@@ -262,7 +262,7 @@ def accuracy_table(
     [[0.5, 0.5, 0.5]]
     """
     _check_boot(n_boot, level)
-    cells = _cells(sample, reference, design, frames, predicted, unit, language)
+    cells = _cells(sample, reference, design, frames, predicted, unit=unit, language=language)
     rng = np.random.default_rng(seed)
     tail = (1 - level) / 2
     rows = []
@@ -328,7 +328,7 @@ def differential_error(
     _check_boot(n_boot, level)
     if len(languages) != 2 or languages[0] == languages[1]:
         raise ValueError("languages must be two different language codes, e.g. languages=('vi', 'en').")
-    cells = _cells(sample, reference, design, frames, predicted, unit, language)
+    cells = _cells(sample, reference, design, frames, predicted, unit=unit, language=language)
     rng = np.random.default_rng(seed)
     tail = (1 - level) / 2
     rows = []

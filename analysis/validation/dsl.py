@@ -240,7 +240,7 @@ def dsl_regression(
     )
 
 
-def _stratified_variance(y, yhat, r, p, strata, clusters=None) -> float:
+def _stratified_variance(y, yhat, r, p, strata, *, clusters=None) -> float:
     """Variance of the DSL mean of one group under stratified fixed-size sampling (see dsl_prevalence).
 
     The first term is the variance of the mean of ``Y`` over the units (independent units, or
@@ -366,7 +366,7 @@ def dsl_prevalence(
             e[name] = tm.mean()
             if label == "dsl" and variance == "stratified":
                 v[name] = _stratified_variance(
-                    y[m], yhat[m], r[m], p[m], data[stratum].to_numpy()[m], None if cl is None else cl[m]
+                    y[m], yhat[m], r[m], p[m], data[stratum].to_numpy()[m], clusters=None if cl is None else cl[m]
                 )
             elif cl is None:
                 v[name] = ((tm - tm.mean()) ** 2).sum() / m.sum() ** 2

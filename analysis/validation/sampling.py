@@ -146,7 +146,7 @@ def assign_strata(
     return pd.Series(language + "|" + pd.Series(status, index=units.index), index=units.index, name="stratum")
 
 
-def _draw_id(seed: int, hit_columns, stratify: str, population: dict, sampled: dict, ids: list[str]) -> str:
+def _draw_id(seed: int, hit_columns, stratify: str, population: dict, sampled: dict, *, ids: list[str]) -> str:
     payload = json.dumps(
         {
             "seed": seed,
@@ -257,7 +257,7 @@ def draw_coding_sample(
     sample = data.iloc[np.concatenate(picked) if picked else []].copy()
     sample["pi"] = [sampled[h] / population[h] for h in sample["stratum"]]
     sample["weight"] = 1.0 / sample["pi"]
-    draw_id = _draw_id(int(seed), hit_columns, stratify, population, sampled, sample[id_column].tolist())
+    draw_id = _draw_id(int(seed), hit_columns, stratify, population, sampled, ids=sample[id_column].tolist())
     sample["draw_id"] = draw_id
     design = SampleDesign(int(seed), tuple(hit_columns), stratify, population, sampled, draw_id)
     return sample.reset_index(drop=True), design

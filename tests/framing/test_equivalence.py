@@ -146,21 +146,54 @@ def test_calibration_divides_by_the_translation_ratio():
     pe_, pde = eq.entry_counts(en, codebook)
     index = eq.entry_index(codebook)
     # a study corpus equal to the translations: calibrated ratio 1 for every entry both sides have
-    same = eq.calibrated_ratios(pv, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(
-        ["kind", "entry"]
-    )
+    same = eq.calibrated_ratios(
+        pv,
+        pdv,
+        pe_,
+        pde,
+        pairs_vi=pv,
+        pairs_den_vi=pdv,
+        pairs_en=pe_,
+        pairs_den_en=pde,
+        index=index,
+        n_boot=300,
+        seed=2,
+    ).set_index(["kind", "entry"])
     assert same.loc[("concept", "trade"), "calibrated"] == pytest.approx(1.0)
     # a study whose Vietnamese side mentions economy twice as often: calibrated (60.5/30.5) / (30.5/30.5)
     study_vi = pv.copy()
     study_vi["concept::economy"] *= 2
-    table = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=300, seed=2).set_index(
-        ["kind", "entry"]
-    )
+    table = eq.calibrated_ratios(
+        study_vi,
+        pdv,
+        pe_,
+        pde,
+        pairs_vi=pv,
+        pairs_den_vi=pdv,
+        pairs_en=pe_,
+        pairs_den_en=pde,
+        index=index,
+        n_boot=300,
+        seed=2,
+    ).set_index(["kind", "entry"])
     row = table.loc[("concept", "economy")]
     assert row["observed"] == pytest.approx(60.5 / 30.5) and row["translation"] == pytest.approx(1.0)
     assert row["calibrated"] == pytest.approx(60.5 / 30.5) and row["ci_low"] > 1.0
     assert not table["too_small"].any()
-    small = eq.calibrated_ratios(study_vi, pdv, pe_, pde, pv, pdv, pe_, pde, index, n_boot=50, seed=2, min_docs=31)
+    small = eq.calibrated_ratios(
+        study_vi,
+        pdv,
+        pe_,
+        pde,
+        pairs_vi=pv,
+        pairs_den_vi=pdv,
+        pairs_en=pe_,
+        pairs_den_en=pde,
+        index=index,
+        n_boot=50,
+        seed=2,
+        min_docs=31,
+    )
     assert (
         small["too_small"].all()
         and small["note"].str.startswith("too small: vi has 30 documents, en has 30 documents").all()

@@ -99,7 +99,7 @@ def test_bad_parameters_raise_value_error():
         kg.keyness_by_group(COUNTS, GROUPS, alpha0=float("inf"))
     with pytest.raises(ValueError, match="n_resamples"):
         tp.prevalence_by(
-            np.full((2, 2), 0.5), ["a", "b"], pd.DataFrame({"x": ["1", "2"]}, index=["a", "b"]), ["x"], -1, 1
+            np.full((2, 2), 0.5), ["a", "b"], pd.DataFrame({"x": ["1", "2"]}, index=["a", "b"]), ["x"], -1, seed=1
         )
 
 
@@ -125,19 +125,19 @@ def _prevalence_data():
 
 def test_prevalence_intervals_do_not_depend_on_the_order_of_the_columns():
     theta, doc_ids, docvars = _prevalence_data()
-    one = tp.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, 7, model="joint")
-    two = tp.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, 7, model="joint")
+    one = tp.prevalence_by(theta, doc_ids, docvars, ["language", "outlet"], 200, seed=7, model="joint")
+    two = tp.prevalence_by(theta, doc_ids, docvars, ["outlet", "language"], 200, seed=7, model="joint")
     key = ["group_by", "group", "topic"]
     pd.testing.assert_frame_equal(
         one.sort_values(key).reset_index(drop=True), two.sort_values(key).reset_index(drop=True)
     )
-    alone = tp.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, 7, model="joint")
+    alone = tp.prevalence_by(theta, doc_ids, docvars, ["outlet"], 200, seed=7, model="joint")
     pd.testing.assert_frame_equal(alone, one[one["group_by"] == "outlet"].reset_index(drop=True))
 
 
 def test_prevalence_estimate_is_the_mean_share_of_the_groups_units():
     theta, doc_ids, docvars = _prevalence_data()
-    table = tp.prevalence_by(theta, doc_ids, docvars, ["language"], 0, 7, model="m")
+    table = tp.prevalence_by(theta, doc_ids, docvars, ["language"], 0, seed=7, model="m")
     vi = table[(table["group"] == "vi") & (table["topic"] == 2)]
     np.testing.assert_allclose(vi["prevalence"].iloc[0], theta[:12, 1].mean())
     assert table["ci_low"].isna().all()  # no resamples: no interval

@@ -64,7 +64,7 @@ def test_welch_t_equals_scipy(x, y):
     if x.std() == 0 and y.std() == 0:
         return
     both = np.concatenate([x, y])
-    t = welch_t(x.sum(), (x * x).sum(), len(x), both.sum(), (both * both).sum(), len(both))
+    t = welch_t(x.sum(), (x * x).sum(), len(x), both.sum(), (both * both).sum(), n=len(both))
     assert t == pytest.approx(stats.ttest_ind(x, y, equal_var=False).statistic, rel=1e-7, abs=1e-9)
 
 

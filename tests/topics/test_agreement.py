@@ -14,7 +14,7 @@ VOCAB = ["biển", "tàu", "thuế", "thương_mại"]
 
 def test_the_same_solution_in_another_order_agrees_fully():
     a = solution_agreement(
-        np.array([SEA, TRADE]), VOCAB, [0.3, -0.3], np.array([TRADE, SEA]), VOCAB, [-0.1, 0.2], top_n=2
+        np.array([SEA, TRADE]), VOCAB, [0.3, -0.3], np.array([TRADE, SEA]), VOCAB, other_difference=[-0.1, 0.2], top_n=2
     )
     assert a == {
         "topics_matched": 2,
@@ -27,7 +27,13 @@ def test_the_same_solution_in_another_order_agrees_fully():
 def test_a_flipped_language_difference_and_another_vocabulary_are_seen():
     other_vocab = ["biển", "tàu", "thuế", "đầu_tư"]  # the second topic's words differ in one of two
     a = solution_agreement(
-        np.array([SEA, TRADE]), VOCAB, [0.3, -0.3], np.array([SEA, TRADE]), other_vocab, [0.3, 0.1], top_n=2
+        np.array([SEA, TRADE]),
+        VOCAB,
+        [0.3, -0.3],
+        np.array([SEA, TRADE]),
+        other_vocab,
+        other_difference=[0.3, 0.1],
+        top_n=2,
     )
     assert a["prevalence_sign_agreement"] == 0.5
     assert a["top_terms_jaccard"] == pytest.approx((1.0 + 1 / 3) / 2)
@@ -36,5 +42,7 @@ def test_a_flipped_language_difference_and_another_vocabulary_are_seen():
 
 
 def test_solutions_with_different_k_match_the_smaller_number():
-    a = solution_agreement(np.array([SEA, TRADE]), VOCAB, [1, -1], np.array([SEA]), VOCAB, [1], top_n=2)
+    a = solution_agreement(
+        np.array([SEA, TRADE]), VOCAB, [1, -1], np.array([SEA]), VOCAB, other_difference=[1], top_n=2
+    )
     assert a["topics_matched"] == 1 and a["mean_similarity"] == 1.0
