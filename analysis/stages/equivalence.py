@@ -19,7 +19,8 @@ term rules, annotated with the study's codebook, and:
 
 * ``equivalence_by_entry``: per entry, the vi/en rate ratio on translations with its intervals,
   the equivalence status (shown equivalent / shown not equivalent / undetermined, TOST within the
-  study's margin), the pairs needed to decide, the paired test and the flag
+  study's margin, corrected across the entries of each kind by Benjamini-Hochberg, the verdict of
+  each entry on its own kept beside), the pairs needed to decide, the paired test and the flag
   (:func:`analysis.framing.equivalence.equivalence_table`);
 * ``equivalence_summary`` (led by the shares per status); ``equivalence_denominators`` (the
   status shares under every candidate denominator);

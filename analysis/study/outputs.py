@@ -666,12 +666,16 @@ REGISTRY: tuple[Output, ...] = (
         "table",
         "Equivalence on translations ({n} pairs): vi/en rate ratio {unit} (0.5 added to both "
         "hit totals) with 95% and 90% bootstrap "
-        "intervals over pairs; status: shown equivalent = 90% interval inside the margin "
-        "{band} (TOST, both one-sided 5% tests; "
-        "tost_p from the same bootstrap) and still inside with one more hit on either side, "
+        "intervals over pairs; status_per_entry, each entry on its own: shown equivalent = 90% interval inside "
+        "the margin {band} (TOST, both one-sided 5% tests; "
+        "tost_p from the same bootstrap) and still inside with one more hit on either side "
+        "(tost_p_one_more_hit < 0.05), "
         "shown not equivalent = 95% interval "
-        "outside it, else undetermined, with pairs_needed = translated pairs that would "
-        "decide it at the observed ratio and spread; "
+        "outside it (p_outside < 0.05), else undetermined; status, the verdicts corrected across the entries of "
+        "each kind: Benjamini-Hochberg on those p-values (tost_q, q_outside < 0.05), so that at most 5% of the "
+        "entries shown equivalent, and of those shown not equivalent, are expected to be false; "
+        "pairs_needed = translated pairs that would "
+        "decide an undetermined entry on its own at the observed ratio and spread; "
         "paired sign-flip test (BH q within kind); flag = one-sided, q < 0.05, or shown not "
         "equivalent (unflagged is not equivalent)",
         when="parallel",
@@ -721,9 +725,10 @@ REGISTRY: tuple[Output, ...] = (
         figure_caption="The instrument on translations: vi/en rate "
         "ratio per 100 sentences of each frame and of the concepts flagged or shown not "
         "equivalent, with 90% (thick) and 95% (thin) bootstrap intervals over "
-        "translated pairs, coloured by status: green shown equivalent (90% interval inside "
-        "the margin, shaded), red shown not equivalent (95% interval "
-        "outside), grey undetermined",
+        "translated pairs, coloured by status (corrected across each kind, Benjamini-Hochberg): green shown "
+        "equivalent (90% interval inside "
+        "the margin, shaded, and the TOST p small enough for the correction), red shown not equivalent (95% interval "
+        "outside, likewise), grey undetermined",
     ),
     # validation ([validation]): the coding sample and sheets always; the estimates once [validation] codes names the
     # filled sheets
@@ -940,6 +945,7 @@ FAMILY_TABLES = frozenset(
         "design_contrasts",
         "design_distributions",
         "design_words",
+        "equivalence_by_entry",
     }
 )
 REGISTRY = tuple(

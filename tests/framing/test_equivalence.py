@@ -473,7 +473,8 @@ def test_status_shares_and_the_summary_lead_with_what_was_shown():
     assert summary["measure"].iloc[3].startswith("frames shown equivalent")
     rows = dict(zip(summary["measure"], summary["value"]))
     assert rows[
-        "concepts shown not equivalent (95% interval outside [0.80, 1.25]), share of 3 concepts with a hit"
+        "concepts shown not equivalent (outside [0.80, 1.25], BH over the concepts at 5%), "
+        "share of 3 concepts with a hit"
     ] == round(2 / 3, 4)
     goal = summary[summary["measure"].str.startswith("share of all")].iloc[0]
     assert goal["met"] == "no" and goal["goal"] == "<= 0.02"
@@ -533,3 +534,127 @@ def test_swapping_the_languages_inverts_the_ratio_and_keeps_the_verdict(data):
     assert one["status"] == two["status"]
     for column in ("tost_p", "pairs_needed", "p"):
         assert (np.isnan(one[column]) and np.isnan(two[column])) or one[column] == pytest.approx(two[column])
+
+
+# ------------------------------------------------------------- verdicts corrected across the family
+
+
+def test_the_verdicts_are_benjamini_hochberg_adjusted_within_each_kind_by_hand():
+    # five concepts and two frames; BH within each kind, by hand: q_(i) = min_{j >= i} m p_(j) / j
+    tost_p = np.array([0.004, 0.03, 0.012, 0.5, np.nan, 0.02, 0.3])
+    p_outside = np.array([1.0, 1.0, 1.0, 0.009, np.nan, 1.0, 0.04])
+    kinds = np.array(["concept"] * 5 + ["frame"] * 2)
+    status, tost_q, q_outside = eq.equivalence_status(tost_p, p_outside, families=kinds)
+    # concepts (4 with a p): sorted 0.004, 0.012, 0.03, 0.5 -> 4*0.004/1, 4*0.012/2, 4*0.03/3, 0.5
+    assert tost_q[:4] == pytest.approx([0.016, 0.04, 0.024, 0.5]) and np.isnan(tost_q[4])
+    # p_outside of concepts: 0.009 is the smallest of 4 -> 0.036; the frames' 0.04 is the smallest of 2 -> 0.08
+    assert q_outside[3] == pytest.approx(0.036) and q_outside[6] == pytest.approx(0.08)
+    assert tost_q[5:] == pytest.approx([0.04, 0.3])
+    assert status.tolist() == [eq.SHOWN_EQUIVALENT] * 3 + [eq.SHOWN_NOT_EQUIVALENT, eq.UNDETERMINED] + [
+        eq.SHOWN_EQUIVALENT,
+        eq.UNDETERMINED,  # not equivalent on its own (0.04), not after the correction (0.08)
+    ]
+    # Holm (also offered) is stricter: 4 * 0.004, 3 * 0.012, 2 * 0.03 -> the third concept is no longer shown
+    holm, _, _ = eq.equivalence_status(tost_p, p_outside, families=kinds, correction="holm")
+    assert holm[:3].tolist() == [eq.SHOWN_EQUIVALENT, eq.UNDETERMINED, eq.SHOWN_EQUIVALENT]
+    # without a correction, each p decides on its own
+    none, q, _ = eq.equivalence_status(tost_p, p_outside, families=kinds, correction="none")
+    assert np.array_equal(q, tost_p, equal_nan=True) and none[1] == eq.SHOWN_EQUIVALENT
+    assert none[6] == eq.SHOWN_NOT_EQUIVALENT
+
+
+def test_verdict_pvalues_are_the_duals_of_the_intervals_and_keep_the_one_more_hit_rule():
+    x = np.random.default_rng(4).normal(0.1, 0.09, size=(5000, 1))
+    many = np.array([1e6])
+    tost_robust, p_outside = eq.verdict_pvalues(x, many, many, margin=1.25)
+    _, _, tost_p = eq.tost_pvalues(x, margin=1.25)
+    assert tost_robust[0] == pytest.approx(tost_p[0], abs=1e-3)  # a million hits: one more moves nothing
+    lo, hi = eq.percentile_interval(x, level=0.90)
+    assert (tost_robust[0] < 0.05) == (lo[0] > -np.log(1.25) and hi[0] < np.log(1.25))
+    # p_outside: twice the share of replicates at or below log 1.25 (this ratio is above the margin)
+    y = np.random.default_rng(5).normal(0.5, 0.1, size=(3000, 1))
+    _, p_out = eq.verdict_pvalues(y, many, many, margin=1.25)
+    assert p_out[0] == pytest.approx(2 * (1 + (y <= np.log(1.25)).sum()) / 3001)
+    lo95, _ = eq.percentile_interval(y, level=0.95)
+    assert (p_out[0] < 0.05) == (lo95[0] > np.log(1.25))
+    # four hits a side at a ratio of 1 with a zero-width interval: one more hit moves it out by log(5.5 / 4.5)
+    zero = np.zeros((1000, 1))
+    robust4, _ = eq.verdict_pvalues(zero, np.array([4.0]), np.array([4.0]))
+    robust3, _ = eq.verdict_pvalues(zero, np.array([3.0]), np.array([3.0]))
+    assert robust4[0] == pytest.approx(1 / 1001) and robust3[0] == 1.0  # log(4.5 / 3.5) > log 1.25
+
+
+def edge_tables(n_tables, *, n_entries=100, n_pairs=150, seed=0):
+    """Per table, the verdict p-values of ``n_entries`` independent entries whose true vi/en ratio is
+    exactly the margin, 1.25 (vi 0.25, en 0.2 hits per sentence; 25 sentences a pair; translations
+    share most hits)."""
+    rng = np.random.default_rng(seed)
+    sentences = np.full(n_pairs, 25.0)
+    for _ in range(n_tables):
+        shared = rng.poisson(0.18 * 25, size=(n_pairs, n_entries))
+        vi = shared + rng.poisson(0.07 * 25, size=(n_pairs, n_entries))
+        en = shared + rng.poisson(0.02 * 25, size=(n_pairs, n_entries))
+        b = eq.verdict_resamples(1000, n_entries)
+        logs = eq.bootstrap_log_ratios(
+            vi.astype(float), sentences, en.astype(float), sentences, n_boot=b, rng=rng, paired=True
+        )
+        yield eq.verdict_pvalues(logs, vi.sum(0), en.sum(0), margin=1.25)
+
+
+def test_with_every_ratio_at_the_margin_false_verdicts_are_controlled_after_the_correction():
+    """At the edge of the margin both verdicts are false. Per entry each errs about 2.5% (not
+    equivalent) and 5% (equivalent) of the time, so 60 entries give a few false verdicts a table;
+    Benjamini-Hochberg over the family keeps the chance of any false one near its rate (5%, of
+    which only the 2.5% one-sided part can err here)."""
+    n_tables, n_entries = 30, 60
+    any_not, any_eq, false_not_raw, false_eq_raw = 0, 0, 0, 0
+    for tost_p, p_outside in edge_tables(n_tables, n_entries=n_entries, n_pairs=100):
+        status, _, _ = eq.equivalence_status(tost_p, p_outside)
+        raw, _, _ = eq.equivalence_status(tost_p, p_outside, correction="none")
+        any_not += (status == eq.SHOWN_NOT_EQUIVALENT).any()
+        any_eq += (status == eq.SHOWN_EQUIVALENT).any()
+        false_not_raw += (raw == eq.SHOWN_NOT_EQUIVALENT).sum()
+        false_eq_raw += (raw == eq.SHOWN_EQUIVALENT).sum()
+    # uncorrected: about 2.5% and 5% of entries (the simulation is at the edge, and the per-entry tests are sized)
+    assert 0.01 < false_not_raw / (n_tables * n_entries) < 0.045
+    assert 0.025 < false_eq_raw / (n_tables * n_entries) < 0.08
+    # corrected: tables with any false verdict, expected at most 0.75 and 1.5 of 30 (binomial tails 4 and 6: p < 0.01),
+    # where uncorrected nearly every table has one (1 - 0.975^60 = 78%, 1 - 0.95^60 = 95%)
+    assert any_not <= 4
+    assert any_eq <= 6
+
+
+def test_one_clear_difference_among_many_entries_is_still_shown_not_equivalent():
+    """With 150 entries, BH's first threshold is 0.05 / 150: 2,000 resamples (smallest p_outside 2 / 2001)
+    could never reach it, so the resamples are raised (verdict_resamples) and a doubling is shown."""
+    rng = np.random.default_rng(8)
+    n_pairs, entries = 119, 150
+    shared = rng.poisson(0.2 * 25, size=(n_pairs, entries))
+    vi = shared + rng.poisson(0.02 * 25, size=(n_pairs, entries))
+    en = shared + rng.poisson(0.02 * 25, size=(n_pairs, entries))
+    vi[:, 0] = 2 * en[:, 0]
+    columns = [f"concept::c{i}" for i in range(entries)]
+    index = pd.DataFrame(
+        {"kind": "concept", "family": "", "entry": [f"c{i}" for i in range(entries)], "label": "", "patterns_vi": 1}
+    ).assign(patterns_en=1)
+    den = pd.DataFrame({"sentences": np.full(n_pairs, 25), "documents": 1})
+    table = eq.equivalence_table(
+        pd.DataFrame(vi, columns=columns),
+        pd.DataFrame(en, columns=columns),
+        den,
+        den,
+        index,
+        n_boot=2000,
+        n_resamples=200,
+        seed=2,
+    )
+    assert eq.verdict_resamples(2000, entries) == 5999 and (table["resamples"] == 5999).all()
+    row = table.iloc[0]
+    assert row["status"] == eq.SHOWN_NOT_EQUIVALENT and row["q_outside"] < 0.05
+    assert row["p_outside"] == pytest.approx(2 / 6000)  # no replicate inside the margin
+    assert (table["status"].iloc[1:] != eq.SHOWN_NOT_EQUIVALENT).all()
+    assert (table["correction"] == "bh").all()
+    assert (table["adjusted_within"] == "concepts with a hit in the translated pairs (150 tests)").all()
+    shown = table["status"] == eq.SHOWN_EQUIVALENT
+    assert shown.sum() > 100 and (table.loc[shown, "tost_q"] < 0.05).all()
+    assert (table["status_per_entry"] == eq.SHOWN_EQUIVALENT).sum() >= shown.sum()  # the correction only removes
