@@ -230,6 +230,8 @@ OMISSION_COLUMNS = [
     "p",
     "q",
     "test",
+    "correction",
+    "adjusted_within",
     "status",
 ]
 
@@ -338,6 +340,25 @@ def document_permutation_p(
     return extreme / count if exact else (1.0 + extreme) / (count + 1.0)
 
 
+def _hits_matrix(hits: pd.DataFrame, docs: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Hits of ``docs`` (rows, in that order) on every ``(kind, item)`` with a hit among them (columns,
+    sorted): the sum of ``count`` per document and item, the rows of other documents left out."""
+    position = {d: i for i, d in enumerate(docs)}
+    rows = hits["doc_id"].map(position)
+    keep = rows.notna().to_numpy()
+    kinds, items = hits["kind"].to_numpy()[keep], hits["item"].to_numpy()[keep]
+    keys = sorted(set(zip(kinds, items)))
+    column = {k: j for j, k in enumerate(keys)}
+    y = np.zeros((len(docs), len(keys)))
+    np.add.at(
+        y,
+        (rows.to_numpy()[keep].astype(np.int64), np.array([column[k] for k in zip(kinds, items)], dtype=np.int64)),
+        hits["count"].to_numpy(dtype=float)[keep],
+    )
+    hit = y.sum(axis=0) > 0
+    return y[:, hit], [k for k, h in zip(keys, hit) if h]
+
+
 def event_omissions(
     items: pd.DataFrame,
     exposure: Mapping[str, int],
@@ -394,12 +415,17 @@ def event_omissions(
     Returns
     -------
     DataFrame ``event, kind, item, docs_a, docs_b, count_a, count_b, per_100_sentences_a,
-    per_100_sentences_b, log2_ratio, direction, p_hits, p, q, test, status``;
+    per_100_sentences_b, log2_ratio, direction, p_hits, p, q, test, correction, adjusted_within,
+    status``;
     ``log2_ratio = log2(rate_a / rate_b)`` with a zero count replaced by 0.5 (Hardie's
     convention), so a positive value means more in language a. ``direction`` is what the ratio
     rule says (``missing in en``), ``status`` equals it for a listed row and is ``too few
-    documents to test`` for a descriptive one; ``test`` names the test. Only events with
-    documents (and sentences) in both languages are compared.
+    documents to test`` for a descriptive one; ``test`` names the test. ``correction`` (``holm``,
+    or ``none`` for a descriptive row) and ``adjusted_within`` name the family ``q`` is adjusted
+    over, as in every test table (:func:`analysis.stats.multiplicity.declare_family`): every item
+    with a hit in the event (``"event e001: every item with a hit (48 tests)"``; the listed rows
+    are a few of them), or ``no p-value``. Only events with documents (and sentences) in both
+    languages are compared.
     """
     from ..stats.multiplicity import adjust
 
@@ -421,15 +447,9 @@ def event_omissions(
         n_a, n_b = s[: len(docs_a)].sum(), s[len(docs_a) :].sum()
         if not n_a or not n_b:
             continue
-        matrix = (
-            by_event[ev]
-            .pivot_table(index="doc_id", columns=["kind", "item"], values="count", aggfunc="sum", fill_value=0)
-            .reindex(docs_a + docs_b, fill_value=0)
-        )
-        matrix = matrix.loc[:, matrix.sum(axis=0) > 0].sort_index(axis=1)
-        if matrix.shape[1] == 0:
+        y, columns = _hits_matrix(by_event[ev], docs_a + docs_b)
+        if not columns:
             continue
-        y = matrix.to_numpy(dtype=float)
         m = y.shape[1]
         a_hits, b_hits = y[: len(docs_a)].sum(0), y[len(docs_a) :].sum(0)
         tested = smallest_document_p(len(docs_a), len(docs_b), permutations=permutations) < alpha / m
@@ -440,10 +460,12 @@ def event_omissions(
             )
             q_doc = adjust(p_doc, "holm")
             test = f"document permutation, {'all' if exact else 'random'} {count} arrangements; Holm over {m} items"
+            correction, family = "holm", f"{event} {ev}: every item with a hit ({m} test{'s' if m != 1 else ''})"
         else:
             p_doc = q_doc = np.full(m, np.nan)
             test = "none"
-        for j, (kind, item) in enumerate(matrix.columns):
+            correction, family = "none", "no p-value"
+        for j, (kind, item) in enumerate(columns):
             a, b = int(a_hits[j]), int(b_hits[j])
             rate_a, rate_b = 100.0 * a / n_a, 100.0 * b / n_b
             direction = ""
@@ -453,10 +475,12 @@ def event_omissions(
                 direction = f"missing in {lang_a}" if a == 0 else f"much weaker in {lang_a}"
             if not direction:
                 continue
-            p_hits = rate_difference_p(a, b, n_a, n_b)
-            if tested and q_doc[j] < alpha:
+            if tested and not q_doc[j] < alpha:
+                continue
+            p_hits = rate_difference_p(a, b, n_a, n_b)  # the screen of an untested event; reported for a listed row
+            if tested:
                 status = direction
-            elif not tested and p_hits < alpha:
+            elif p_hits < alpha:
                 status = TOO_FEW_DOCUMENTS
             else:
                 continue
@@ -478,6 +502,8 @@ def event_omissions(
                     float(p_doc[j]),
                     float(q_doc[j]),
                     test,
+                    correction,
+                    family,
                     status,
                 )
             )

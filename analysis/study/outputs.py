@@ -946,6 +946,7 @@ FAMILY_TABLES = frozenset(
         "design_distributions",
         "design_words",
         "equivalence_by_entry",
+        "event_omissions",
     }
 )
 REGISTRY = tuple(
