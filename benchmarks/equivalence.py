@@ -19,8 +19,10 @@ new user would. Measured, beside the goals of issue 12:
   whether the two 95% intervals overlap for every topic (goal: they overlap);
 * the equivalence check itself (:mod:`analysis.framing.equivalence`): per kind, the shares of
   entries shown equivalent (TOST: 90% interval inside [0.8, 1.25]), shown not equivalent (95%
-  interval outside) and undetermined, the median pairs needed to decide the undetermined (goal:
-  at most 2% of the entries with a hit shown not equivalent), then the paired tests and flags;
+  interval outside) and undetermined, each verdict corrected across the kind (Benjamini-Hochberg),
+  the median pairs needed to decide the undetermined (goal: at most 2% of the entries with a hit
+  shown not equivalent), the shares of the uncorrected per-entry verdicts, then the paired tests
+  and flags;
   ``equivalence_denominators.csv`` in ``results/equivalence_outputs/`` has the same shares under
   every candidate denominator.
 

@@ -15,7 +15,8 @@ Data in, data out (no file is read here):
 * :func:`equivalence_table`: per entry, hits in each language, pairs where both / only one side
   hit, the rate ratio vi/en with 95% and 90% bootstrap intervals over the translated pairs, a
   paired sign-flip test, the equivalence ``status`` (:func:`equivalence_status`: shown
-  equivalent, shown not equivalent, undetermined), ``tost_p`` (:func:`tost_pvalues`),
+  equivalent, shown not equivalent, undetermined, corrected across the kind; ``status_per_entry``
+  uncorrected), ``tost_p`` (:func:`tost_pvalues`, :func:`verdict_pvalues`),
   ``pairs_needed`` for the undetermined (:func:`pairs_needed`), and a flag for suspect entries.
 * :func:`paired_tests`: the paired test alone, on any per-pair table.
 * :func:`denominator_table`: each candidate denominator (and presence) measured on the translations,
@@ -47,7 +48,9 @@ under every candidate so that such a sample can.
 on translations is not "the same". An entry is shown equivalent when its 90% interval (both
 one-sided 5% tests) lies inside the margin ``[1/margin, margin]`` (the study's ``[equivalence]
 margin``, default 1.25); most entries of a 119-pair sample are neither shown equivalent nor shown
-different, and :func:`pairs_needed` says how many pairs would decide them.
+different, and :func:`pairs_needed` says how many pairs would decide them. A table gives a verdict
+for every entry, so the verdicts are corrected across each kind's entries (Benjamini-Hochberg on
+their bootstrap p-values, :func:`equivalence_status`); each entry's own verdict is kept beside.
 
 Randomness: every resampling draws from ``numpy.random.default_rng([seed, crc32(label)])``
 (:func:`analysis.stats.groups.keyed_rng`), so the same inputs give the same numbers.
@@ -1153,4 +1156,6 @@ __all__ = [
     "status_shares",
     "summary_table",
     "tost_pvalues",
+    "verdict_pvalues",
+    "verdict_resamples",
 ]
