@@ -94,6 +94,10 @@ SHOWN_EQUIVALENT, SHOWN_NOT_EQUIVALENT, UNDETERMINED = "shown equivalent", "show
 STATUSES = (SHOWN_EQUIVALENT, SHOWN_NOT_EQUIVALENT, UNDETERMINED)
 #: Size of each one-sided test of TOST: equivalence is shown by the two-sided 1 - 2 * 0.05 = 90% interval.
 TOST_ALPHA = 0.05
+#: Bootstrap replicates held at once by :func:`equivalence_table` (resamples × entries; 32 MB of
+#: float64): a large codebook, whose verdicts need many resamples (:func:`verdict_resamples`), is
+#: processed a block of entries at a time.
+BLOCK_CELLS = 4_000_000
 
 
 def group_rate(compare_by: str) -> tuple[str, str]:
@@ -674,13 +678,21 @@ def equivalence_table(
     family_sizes = [int((tested & (kinds == kind)).sum()) for kind in KINDS]
     n_boot = verdict_resamples(n_boot, max(family_sizes))
     log_ratio = log_rate_ratio(h_vi, dv.sum(), h_en, de.sum())
-    logs = bootstrap_log_ratios(cv, dv, ce, de, n_boot=n_boot, rng=keyed_rng(seed, "equivalence", denominator))
-    low, high = percentile_interval(logs, level=level)
-    low90, high90 = percentile_interval(logs, level=1 - 2 * TOST_ALPHA)
-    _, _, tost_p = tost_pvalues(logs, margin=margin)
-    tost_robust, p_outside = verdict_pvalues(logs, h_vi, h_en, margin=margin)
-    se = logs.std(axis=0, ddof=1) if n_boot > 1 else np.full(len(cols), np.nan)
-    del logs
+    low, high, low90, high90, tost_p, tost_robust, p_outside, se = (np.full(len(cols), np.nan) for _ in range(8))
+    # the same resamples of the pairs for every entry, the replicates computed a block of entries at a time
+    w = _weights(n, n_boot, keyed_rng(seed, "equivalence", denominator))
+    d_vi, d_en = (w @ dv)[:, None], (w @ de)[:, None]
+    step = max(1, BLOCK_CELLS // max(1, n_boot))
+    for start in range(0, len(cols), step):
+        block = slice(start, start + step)
+        logs = log_rate_ratio(w @ cv[:, block], d_vi, w @ ce[:, block], d_en)
+        low[block], high[block] = percentile_interval(logs, level=level)
+        low90[block], high90[block] = percentile_interval(logs, level=1 - 2 * TOST_ALPHA)
+        tost_p[block] = tost_pvalues(logs, margin=margin)[2]
+        tost_robust[block], p_outside[block] = verdict_pvalues(logs, h_vi[block], h_en[block], margin=margin)
+        if n_boot > 1:
+            se[block] = logs.std(axis=0, ddof=1)
+    del w
     with np.errstate(divide="ignore", invalid="ignore"):
         diff = np.where(dv[:, None] > 0, cv / dv[:, None], 0.0) - np.where(de[:, None] > 0, ce / de[:, None], 0.0)
     p = sign_flip_pvalues(diff, n_resamples, keyed_rng(seed, "equivalence-paired", denominator))
