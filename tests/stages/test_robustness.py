@@ -200,3 +200,47 @@ def test_a_broken_codebook_in_the_grid_stops_before_anything_is_written(tmp_path
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and "broken.yaml" in err[0]
     assert not (tmp_path / "out").exists()
+
+
+def test_the_grid_on_a_dask_cluster_gives_the_same_bytes(run, tmp_path, monkeypatch):
+    """With ``[run] scheduler`` every grid task runs on the cluster (none in this process), and the
+    outputs are the local run's, byte for byte."""
+    import dataclasses
+
+    from analysis import multiverse
+
+    distributed = pytest.importorskip("distributed")
+    folder, study_path = run
+    local = written(folder / "out")
+    study = read_study(study_path)
+    here = []  # tasks run in this process (the cluster's worker process imports its own, unpatched module)
+    original = multiverse._run_task
+    monkeypatch.setattr(multiverse, "_run_task", lambda *args: here.append(args) or original(*args))
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        on_dask = dataclasses.replace(
+            study,
+            run=dataclasses.replace(study.run, scheduler=cluster.scheduler_address, output=str(tmp_path / "dask")),
+        )
+        run_robustness(on_dask, workers=1)
+        with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:
+            prefixes = client.run_on_scheduler(
+                lambda dask_scheduler: {
+                    name: dict(prefix.state_counts) for name, prefix in dask_scheduler.task_prefixes.items()
+                }
+            )
+    assert here == []
+    # the 4 tasks of the grid (lemmas x stopwords; the denominators share a task), each run once
+    assert prefixes == {"task": {"waiting": 4, "processing": 4, "memory": 4, "forgotten": 4}}
+    assert written(tmp_path / "dask") == local
+
+
+def test_an_unreachable_scheduler_is_one_line_and_nothing_is_written(run, capsys):
+    folder, study_path = run
+    before = written(folder / "out")
+    code = main(["robustness", "--study", str(study_path), "--scheduler", "tcp://127.0.0.1:1", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("error: [run] scheduler: cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'")
+    assert written(folder / "out") == before
