@@ -9,7 +9,10 @@ settings allow:
   among them), segmenter and re-segmentation (:attr:`analysis.text.prepare.Preparation.key`), and on
   the learned rules and dropped duplicates: each distinct preparation is run once, in the parent, in
   ``[run] workers`` processes (or on Dask with ``[run] scheduler``), into the prepared-document
-  cache, so later runs and every specification read it from there;
+  cache, so later runs and every specification read it from there. A document's cache key holds
+  only the learned rules that cut something from it (:func:`analysis.text.prepare.document_keys`),
+  so the specifications with learned boilerplate on and off share every document the rules leave
+  alone;
 * **annotation** (codebook hits) depends on that preparation, the codebook and the term rules
   (stopwords, lemmas): the specifications that share all of them are one task, annotated once;
   denominators, units and ``min_hits`` then cost a pass over the annotations each;
