@@ -181,10 +181,12 @@ def document_keys(documents: Sequence[Document], preparation: Preparation, *, ca
     something from it (:func:`clean_document`, whose removals name their rule). Keys of
     preparations without learned rules are :func:`document_key`'s, unchanged.
 
-    Which learned rules change which document is worked out once (a regular-expression pass per
-    document, about 1.5 ms) and kept in ``cache`` under a key of the rule text and the document,
-    so a later run reads it instead. A document the rules cannot clean (an error preparation
-    reports) is keyed with every learned rule.
+    Which learned rules change which document is worked out once (a boilerplate pass per
+    document, about 1.5 ms) and kept in ``cache``, in one ``learned-applied-`` entry per set of
+    rules (keyed by the rule file's text and the learned rules' definitions, not their
+    descriptions, whose counts change with every added document), so a later run reads one file
+    instead. A document the rules cannot clean (an error preparation reports) is keyed with every
+    learned rule and not remembered.
     """
     position = preparation.rules_text.find(LEARNED_RULES_START)
     if position < 0:
@@ -194,31 +196,36 @@ def document_keys(documents: Sequence[Document], preparation: Preparation, *, ca
     learned = preparation.rules[len(base.rules) :]
     definitions = [
         [r.name, r.kind, r.pattern.pattern, list(r.languages), list(r.outlets)] for r in learned
-    ]  # what changes a cut (not the description or the file name)
-    rules_digest = _sha256_text(preparation.rules_text)
+    ]  # what decides a cut (not the description or the file name)
+    memo_key = "learned-applied-" + _sha256_json(
+        {
+            "applied_version": APPLIED_VERSION,
+            "prepare_version": PREPARE_VERSION,
+            "normalize_version": NORMALIZE_VERSION,
+            "rules": _sha256_text(base_text),
+            "learned": definitions,
+        }
+    )
+    stored = cache.get(memo_key) if cache is not None else None
+    memo: dict[str, list[int]] = dict(stored.get("applied", {})) if isinstance(stored, dict) else {}
+    remembered = len(memo)
     keys = []
     for document in documents:
         outlet = document_outlet(document)
-        memo = _sha256_json(
+        identity = _sha256_json(
             {
-                "applied_version": APPLIED_VERSION,
-                "prepare_version": PREPARE_VERSION,
-                "normalize_version": NORMALIZE_VERSION,
-                "rules": rules_digest,
                 "language": document.language,
                 "title": _sha256_text((document.meta or {}).get("title", "")),
                 "text": document.text_sha256,
                 "outlet": _sha256_text(outlet),
             }
-        )
-        stored = cache.get_text(memo) if cache is not None else None
-        if stored is not None:
-            applied = json.loads(stored)["applied"]
-        else:
+        )[:32]
+        applied = memo.get(identity)
+        if applied is None:
             try:
                 _, removals = clean_document(document, preparation)
             except InputError:
-                applied = list(range(len(learned)))  # not memoised: preparation reports the error
+                applied = list(range(len(learned)))  # not remembered: preparation reports the error
             else:
                 names = {r.rule for r in removals}
                 applied = [
@@ -228,12 +235,13 @@ def document_keys(documents: Sequence[Document], preparation: Preparation, *, ca
                     and document.language in rule.languages
                     and (not rule.outlets or outlet in rule.outlets)
                 ]
-                if cache is not None:
-                    cache.put_text(memo, json.dumps({"applied": applied}))
+                memo[identity] = applied
         key = document_key(document, base)
         if applied:
             key = _sha256_json({"key": key, "learned_rules": [definitions[j] for j in applied]})
         keys.append(key)
+    if cache is not None and len(memo) > remembered:
+        cache.put(memo_key, {"applied": memo})
     return keys
 
 

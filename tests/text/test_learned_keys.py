@@ -77,7 +77,7 @@ def keys(study) -> dict[str, str]:
     return dict(zip(ps.prepared.doc_ids, ps.prepared.keys))
 
 
-def test_learning_off_after_on_reprepares_only_the_documents_the_rules_changed(study, caplog):
+def test_learning_off_after_on_reprepares_only_the_documents_the_rules_changed(study, caplog, monkeypatch):
     on, (hits, todo) = prepare(variant(study, learn=True), caplog)
     assert (hits, todo) == (0, 12)
     removed = {d["doc_id"] for d in on if any(r["rule"].startswith("learned: ") for r in d["removals"])}
@@ -92,7 +92,13 @@ def test_learning_off_after_on_reprepares_only_the_documents_the_rules_changed(s
     # the keys: shared by the unchanged documents, distinct for the changed ones
     with_rules, without = keys(variant(study, learn=True)), keys(variant(study, learn=False))
     assert {d for d in with_rules if with_rules[d] == without[d]} == {d for d, _, _ in documents()} - CHANGED
-    # a rerun hits everything (the record of which rules changed which document is cached too)
+    # a rerun hits everything, and reads which rules changed which document from the cache (one entry)
+    assert len(list((study.cache_dir / "prepared").rglob("learned-applied-*.json"))) == 1
+
+    def no_cleaning(*args, **kwargs):
+        raise AssertionError("cleaned again")
+
+    monkeypatch.setattr(prep_mod, "clean_document", no_cleaning)
     assert prepare(variant(study, learn=True), caplog)[1] == (12, 0)
 
 
