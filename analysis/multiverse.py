@@ -9,14 +9,23 @@ settings allow:
   among them), segmenter and re-segmentation (:attr:`analysis.text.prepare.Preparation.key`), and on
   the learned rules and dropped duplicates: each distinct preparation is run once, in the parent, in
   ``[run] workers`` processes (or on Dask with ``[run] scheduler``), into the prepared-document
-  cache, so later runs and every specification read it from there;
+  cache, so later runs and every specification read it from there. A document's cache key holds
+  only the learned rules that cut something from it (:func:`analysis.text.prepare.document_keys`),
+  so the specifications with learned boilerplate on and off share every document the rules leave
+  alone;
 * **annotation** (codebook hits) depends on that preparation, the codebook and the term rules
   (stopwords, lemmas): the specifications that share all of them are one task, annotated once;
   denominators, units and ``min_hits`` then cost a pass over the annotations each;
-* the tasks run side by side in ``[run] workers`` local processes; each specification's estimates
-  draw from generators keyed by the seed and the item (:func:`analysis.stats.groups.keyed_rng`), so
-  the result does not depend on which process ran what, or in which order: the tables are
-  byte-identical across runs and worker counts.
+* the tasks run side by side in ``[run] workers`` local processes, or, with ``[run] scheduler``, on
+  that Dask cluster (:func:`_dask_results`: one Dask task per grid task, results gathered in the
+  order of the tasks); each specification's estimates draw from generators keyed by the seed and
+  the item (:func:`analysis.stats.groups.keyed_rng`), so the result does not depend on which
+  process or machine ran what, or in which order: the tables are byte-identical across runs,
+  worker counts and clusters.
+
+On Dask a task reads its prepared documents from the study's cache and its codebook and stopword
+files from the study's paths, as a local worker does: the cluster's workers must see the study's
+folder under the same path (one machine, or a shared file system), and have this package installed.
 
 :func:`run_multiverse` returns plain DataFrames; the ``robustness`` stage writes them.
 """
@@ -43,7 +52,7 @@ from .stats.specification import (
     specification_values,
 )
 from .study.settings import ROBUSTNESS_FACTORS, Study, robustness_comparisons
-from .text.prepare import resolve_workers
+from .text.prepare import SCHEDULER_TIMEOUT, probe_scheduler, resolve_workers
 from .topics.agreement import solution_agreement
 from .topics.lda import build_corpus, candidate_ks, concept_tokens, fit_lda, fit_parameters
 
@@ -232,6 +241,56 @@ def _task(args):
     return _run_task(*args)
 
 
+def _dask_results(jobs: list[tuple], address: str):
+    """The grid's tasks on the Dask cluster at ``address`` (``[run] scheduler``), yielded in the
+    order of ``jobs`` whatever order they finish in.
+
+    Every task is submitted at once (a grid has tens of tasks, each seconds to minutes of work) and
+    not marked pure, so Dask neither merges nor skips any. Dask is imported here and nowhere else
+    in this module, so a study without a scheduler imports and starts nothing of it. Raises one
+    :class:`~analysis.errors.InputError` line (``[run] scheduler``) when ``distributed`` is missing,
+    the scheduler cannot be reached or has no worker, or the cluster fails during the run; an
+    :class:`~analysis.errors.InputError` raised by a task itself (a bad input file) comes back as it is.
+    """
+    where = "[run] scheduler"
+    try:
+        from distributed import Client
+        from distributed.scheduler import KilledWorker
+    except ImportError:
+        raise InputError(
+            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
+        ) from None
+    probe_scheduler(address, where)
+    try:
+        client = Client(address, timeout=f"{SCHEDULER_TIMEOUT}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
+        ) from None
+    failed = 'run again when the cluster is up (prepared documents are cached), or set scheduler = ""'
+    try:
+        try:
+            client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(
+                where,
+                f"the Dask scheduler at '{address}' has no worker after {SCHEDULER_TIMEOUT} s ({type(exc).__name__})",
+                'start workers (dask worker <address>) or set scheduler = ""',
+            ) from None
+        try:
+            futures = [client.submit(_task, job, pure=False) for job in jobs]
+            for future in futures:
+                result = future.result()
+                future.release()
+                yield result
+        except (OSError, TimeoutError, KilledWorker) as exc:  # the cluster, not a task
+            raise InputError(
+                where, f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {exc})", failed
+            ) from None
+    finally:
+        client.close()
+
+
 def run_multiverse(study: Study, workers: int | None = None, progress: bool = True) -> Multiverse:
     """Run every specification of the study's ``[robustness]`` grid and summarise it.
 
@@ -271,7 +330,15 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
     jobs = [(study, members, kinds) for members in tasks.values()]
     meter = Progress("robustness", total=len(jobs), unit="tasks", enabled=None if progress else False)
     results, solutions = [], []
-    if workers > 1 and len(jobs) > 1:
+    if study.run.scheduler:
+        # The tasks read the preparations cached above: no task starts Dask work of its own.
+        local = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=""))
+        on_dask = [(local, *job[1:]) for job in jobs]
+        for members, (table, fits) in zip(tasks.values(), _dask_results(on_dask, study.run.scheduler)):
+            results.append(table)
+            solutions += fits
+            meter.step(f"{len(members)} specifications")
+    elif workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
             for members, (table, fits) in zip(tasks.values(), pool.map(_task, jobs)):
                 results.append(table)

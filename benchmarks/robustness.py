@@ -20,7 +20,9 @@ resamples per estimate.
 Measured: (1) one full study run from an empty cache, every stage in its own process as make runs
 it (prepare, frequencies, framing, topics, equivalence, manifest, appendix), on the study without
 ``[robustness]``; (2) the ``robustness`` stage of the same study with the section, after it (the
-cache as the full run left it: the baseline preparation is reused, the other three are made).
+cache as the full run left it: the baseline preparation is reused, pyvi's is made, and the two
+without learned boilerplate re-prepare only the documents a learned rule cut: the cache key holds
+only the rules that changed a document, :func:`analysis.text.prepare.document_keys`).
 Writes ``benchmarks/results/robustness.csv`` and prints a table.
 
     .venv/bin/python benchmarks/robustness.py --size 2000

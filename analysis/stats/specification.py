@@ -404,8 +404,9 @@ def specification_curve(estimates: pd.DataFrame, factors: Sequence[str], *, alph
         frame["significant"] = same & (frame["q"].to_numpy(dtype=float) < alpha)
         parts.append(frame)
     columns = ["claim", "rank", "spec", *factors, "baseline", "estimate", "ci_low", "ci_high", "q"]
-    if not parts:
-        return pd.DataFrame(columns=[*columns, "same_sign", "significant"])
+    if not parts:  # no claim with a hit in any specification: the columns all the same
+        rest = [c for c in estimates.columns if c not in columns]
+        return pd.DataFrame(columns=[*columns, *rest, "same_sign", "significant"])
     out = pd.concat(parts, ignore_index=True)
     rest = [c for c in out.columns if c not in columns and c not in ("same_sign", "significant")]
     return out[[*columns, *rest, "same_sign", "significant"]]
