@@ -107,7 +107,7 @@ class RunSettings:
     cache: str = ".cache"
     workers: int = 0  # 0 = all cores
     seed: int = 20240403
-    scheduler: str = ""  # Dask scheduler address (preparation, topic fits and the robustness grid run there); "" = no Dask at all
+    scheduler: str = ""  # Dask scheduler (preparation, topic fits, robustness grid run there); "" = none
     figure_formats: tuple[str, ...] = ("pdf", "png")
 
 
