@@ -66,6 +66,7 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`differential_error`; the DSL-corrected comparison :func:`dsl_prevalence`; the coding
    budget :func:`pilot_assumptions`, :func:`plan_coding_budget`; figures :func:`plot_accuracy`,
    :func:`figure_accuracy`.
+   Sentences or KWIC windows instead of documents (``[validation] unit``): :func:`span_units`.
 9. Robustness to the analyst's choices (``[robustness]``): the whole multiverse of a study
    :func:`run_multiverse` (the section is a :class:`RobustnessSettings`); its parts
    :func:`specification_grid`, :func:`claim_values`, :func:`claim_estimates`,
@@ -176,6 +177,7 @@ _API = {
     "plan_coding_budget": "validation.planner",
     "plot_accuracy": "plots.validation",
     "figure_accuracy": "plots.validation",
+    "span_units": "stages.validation",
     # 9. robustness: the multiverse of analysis choices
     "run_multiverse": "multiverse",
     "RobustnessSettings": "study.settings",

@@ -28,6 +28,11 @@ precision/recall/F1 and the DSL-corrected vs naive prevalence difference are com
 full-sample truth (the category shares of all prepared articles). Then ``--draws`` further coding
 samples of the same articles (coders = the category) give the coverage of the corrected and naive
 intervals of the vi - en difference on real data.
+(b') Which patterns make false hits, on the same real labels: per codebook pattern of the economy
+frames and language, the coded hits, false hits and weighted precision with its interval
+(:func:`analysis.validation.audit.pattern_precision`, the ``codebook_audit_precision`` table),
+against the pattern's precision over all articles (the share of its hits in business articles);
+reported: how often the interval covers that full-sample value.
 
 Prints the tables and writes one long CSV (``--out``; default
 ``benchmarks/results/validation.csv``). Inputs are read, never modified (the derived study and
@@ -51,8 +56,10 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import analysis as va  # noqa: E402
+from analysis.stages.validation import codebook_patterns, coded_hits  # noqa: E402
 from analysis.validation.accuracy import accuracy_table, differential_error  # noqa: E402
 from analysis.validation.agreement import alpha_table, disagreements, reference_codes  # noqa: E402
+from analysis.validation.audit import pattern_precision  # noqa: E402
 from analysis.validation.dsl import dsl_prevalence  # noqa: E402
 from analysis.validation.planner import dsl_mean_variance, pilot_assumptions, plan_coding_budget  # noqa: E402
 from analysis.validation.sampling import coder_sheet, draw_coding_sample, inclusion_probabilities  # noqa: E402
@@ -321,8 +328,15 @@ def dictionary_units(vntc: int, bbc: int, cache: Path, workers: int) -> tuple[pd
         study = va.open_study(write_study(Path(tmp), rows, cache, workers))
         corpus = study.prepare()
         annotations = corpus.annotate()
-        salience = va.frame_salience(annotations, corpus.codebook())
+        codebook = corpus.codebook()
+        salience = va.frame_salience(annotations, codebook)
         log(f"prepared and annotated {len(annotations)} articles ({time.perf_counter() - start:.0f} s)")
+        codes = {f: ("frames", f) for f in ECONOMY}
+        hits = pd.DataFrame(
+            [(a.doc_id, a.language, column, h.pattern) for a in annotations for column, _, h in coded_hits(a, codes)],
+            columns=["unit_id", "language", "frame", "pattern"],
+        ).assign(left="", keyword="", right="")
+        patterns = codebook_patterns(codebook, codes, {})[["frame", "language", "pattern"]]
     known = set(salience["frame"])
     missing = [f for f in ECONOMY if f not in known]
     if missing:
@@ -336,7 +350,27 @@ def dictionary_units(vntc: int, bbc: int, cache: Path, workers: int) -> tuple[pd
     units["category"] = units["unit_id"].map(category)
     units["truth"] = [int(c == BUSINESS[lang]) for c, lang in zip(units["category"], units["language"])]
     files = pd.Series({r["doc_id"]: r["file"] for r in rows})
-    return units, files
+    return units, files, hits, patterns
+
+
+def pattern_check(units, hits, patterns, sample, reference) -> pd.DataFrame:
+    """Each economy pattern's weighted precision from the coded sample beside its precision over all articles."""
+    coded = reference[reference["frame"].isin(ECONOMY)]
+    weights = coded[["unit_id", "frame"]].assign(
+        weight=coded["unit_id"].map(sample.set_index("unit_id")["weight"]).to_numpy()
+    )
+    table = pattern_precision(patterns, hits[hits["unit_id"].isin(set(coded["unit_id"]))], coded, weights)
+    truth = hits.assign(business=hits["unit_id"].map(units.set_index("unit_id")["truth"]))
+    full = truth.groupby(["frame", "language", "pattern"])["business"].agg(["mean", "size"]).reset_index()
+    table = table.merge(
+        full.rename(columns={"mean": "precision_full", "size": "hits_full"}),
+        on=["frame", "language", "pattern"],
+        how="left",
+    )
+    table["covers"] = (table["precision_low"] <= table["precision_full"]) & (
+        table["precision_full"] <= table["precision_high"]
+    )
+    return table
 
 
 def scripted_coder(sheet: pd.DataFrame, truth: pd.Series, *, slip: float, seed: int, frames) -> pd.DataFrame:
@@ -350,7 +384,7 @@ def scripted_coder(sheet: pd.DataFrame, truth: pd.Series, *, slip: float, seed: 
 
 
 def real_labels(vntc: int, bbc: int, per_stratum: int, cache: Path, workers: int, seed: int, n_boot: int):
-    units, files = dictionary_units(vntc, bbc, cache, workers)
+    units, files, hits, patterns = dictionary_units(vntc, bbc, cache, workers)
     sample, design = draw_coding_sample(units, hit_columns=list(ECONOMY), size_per_stratum=per_stratum, seed=seed)
     texts = {u: (CORPORA / files[u]).read_text(encoding="utf-8") for u in sample["unit_id"]}
     log(f"coding sample {design.draw_id}: {design.sampled} of {design.population}")
@@ -411,6 +445,9 @@ def real_labels(vntc: int, bbc: int, per_stratum: int, cache: Path, workers: int
         log(f"coding budget: {error}")
         plan = pd.DataFrame({"language": ["(target not reachable)"]})
     return {
+        "patterns": pattern_check(units, hits, patterns, sample, reference),
+        "hits": hits,
+        "reference": reference,
         "units": units,
         "sample": sample,
         "alphas": alphas,
@@ -532,6 +569,21 @@ def main(argv=None) -> int:
             )
             print(repeated.to_string(index=False))
             rows += long_rows("repeated_draws", repeated, ["frame", "variance"])
+            checked = result["patterns"][result["patterns"]["coded_hits"] > 0]
+            print("\n(b') per pattern (coded hits > 0): weighted precision and 95% interval vs all articles:")
+            print(
+                checked.sort_values(["frame", "language", "precision"])[
+                    ["frame", "language", "pattern", "coded_hits", "coded_units", "false_hits", "precision"]
+                    + ["precision_low", "precision_high", "precision_full", "hits_full", "covers"]
+                ].to_string(index=False)
+            )
+            summary = (
+                checked.groupby("language")
+                .agg(patterns=("pattern", "size"), covered=("covers", "mean"), false_hits=("false_hits", "sum"))
+                .reset_index()
+            )
+            print(summary.to_string(index=False))
+            rows += long_rows("pattern_precision", summary, ["language"])
             print("\nCoding budget for a 0.05 half-width of the economy_trade difference (pilot = this sample):")
             print(plan.to_string(index=False))
             rows += long_rows("agreement", alphas, ["frame", "language"])

@@ -22,6 +22,12 @@ Always (with ``[validation]``):
   empty 0/1 column per frame, actor and concept and no dictionary output
   (:func:`analysis.validation.sampling.coder_sheet`); ``coding_instructions.md`` with their
   definitions from the codebook.
+* ``codebook_audit_precision``: the codebook audit of the coded entries per pattern and language
+  (:func:`codebook_patterns`) with each pattern's human-coded hits, false hits and precision
+  (:func:`analysis.validation.audit.pattern_precision`); without ``codes`` these columns are
+  empty and the caption says so. Written here, not by the ``equivalence`` stage that writes
+  ``codebook_audit``: the codes, hits and weights are here, and ``equivalence`` stays independent
+  of the coding (no make dependency between the two stages).
 
 With ``codes`` (the folder of the filled sheets, every coder's ``coding_sheet_<coder>.csv`` or
 ``.xlsx``, optionally ``adjudicated.csv`` with ``unit_id, frame, code`` for disputed cells): the
@@ -640,6 +646,31 @@ def pattern_hits(annotations, prepared, frames: list[str], coded, *, window: int
     return pd.DataFrame(rows, columns=["unit_id", "language", "frame", "pattern", "left", "keyword", "right"])
 
 
+def audit_inputs(
+    annotations,
+    prepared,
+    units: pd.DataFrame,
+    reference: pd.DataFrame,
+    design: sampling.SampleDesign,
+    *,
+    frames: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(hits, weights)`` of the coded units for :func:`analysis.validation.audit.pattern_audit` and
+    :func:`analysis.validation.audit.pattern_precision`: every hit of a coded frame in a coded unit
+    (:func:`pattern_hits`) and each coded unit's ``1 / pi`` with ``pi = n_h' / N_h`` (:func:`coded_inclusion`)."""
+    weights = []
+    for frame in frames:
+        y, pi, _ = coded_inclusion(units, reference, design, frame)
+        keep = ~np.isnan(y)
+        weights.append(
+            pd.DataFrame({"unit_id": units["unit_id"].to_numpy()[keep], "frame": frame, "weight": 1.0 / pi[keep]})
+        )
+    coded = set(reference.loc[reference["reference"].notna(), "unit_id"].astype(str))
+    if "start" in units.columns:  # units smaller than a document: the hits in each coded unit's span
+        coded = units[units["unit_id"].isin(coded)]
+    return pattern_hits(annotations, prepared, frames, coded), pd.concat(weights, ignore_index=True)
+
+
 def pattern_audit_table(
     annotations,
     prepared,
@@ -651,19 +682,52 @@ def pattern_audit_table(
 ) -> pd.DataFrame:
     """The pattern audit (:func:`analysis.validation.audit.pattern_audit`) of the coded documents,
     each weighted by ``1 / pi`` with ``pi = n_h' / N_h`` (:func:`coded_inclusion`)."""
-    weights = []
-    for frame in frames:
-        y, pi, _ = coded_inclusion(units, reference, design, frame)
-        keep = ~np.isnan(y)
-        weights.append(
-            pd.DataFrame({"unit_id": units["unit_id"].to_numpy()[keep], "frame": frame, "weight": 1.0 / pi[keep]})
-        )
-    coded = set(reference.loc[reference["reference"].notna(), "unit_id"].astype(str))
-    if "start" in units.columns:  # units smaller than a document: the hits in each coded unit's span
-        coded = units[units["unit_id"].isin(coded)]
-    return audit.pattern_audit(
-        pattern_hits(annotations, prepared, frames, coded), reference, pd.concat(weights, ignore_index=True)
+    hits, weights = audit_inputs(annotations, prepared, units, reference, design, frames=frames)
+    return audit.pattern_audit(hits, reference, weights)
+
+
+#: Columns of the codebook audit with precision (:func:`codebook_patterns`, then the human-coded columns).
+CODEBOOK_PATTERN_COLUMNS = ["frame", "kind", "entry", "label", "language", "pattern", "stopword", "one_sided", "note"]
+
+
+def codebook_patterns(codebook, codes: dict, stopwords) -> pd.DataFrame:
+    """The codebook audit (:func:`analysis.framing.codebook.codebook_audit`) of the coded entries, one
+    row per pattern and language: ``frame`` (the sheet column), ``kind``, ``entry``, ``label``,
+    ``language``, ``pattern`` (as written), ``stopword`` (the pattern is a word of the stopword list,
+    exempted), ``one_sided`` and the entry's audit ``note``. ``stopwords``: the lists before the
+    exemption, as the equivalence stage's codebook audit reads them. Entries in sheet order,
+    languages vi then en, patterns in codebook order."""
+    from ..framing.codebook import codebook_audit
+
+    table = codebook_audit(codebook, stopwords)
+    kinds = {"frames": "frame", "actors": "actor", "concepts": "concept"}
+    rows = []
+    for column, (section, entry_id) in codes.items():
+        entry = next(e for e in codebook.entries(section) if e.id == entry_id)
+        row = table[(table["kind"] == kinds[section]) & (table["entry"] == entry_id)].iloc[0]
+        for lang in LANGUAGES:
+            lost = set(filter(None, row[f"stopword_{lang}"].split("; ")))
+            for p in entry.patterns.get(lang, ()):
+                rows.append(
+                    (column, kinds[section], entry_id, entry.label, lang, p.text, p.text in lost)
+                    + (bool(row["one_sided"]), row["note"])
+                )
+    return pd.DataFrame(rows, columns=CODEBOOK_PATTERN_COLUMNS)
+
+
+def codebook_precision_table(patterns: pd.DataFrame, hits=None, reference=None, weights=None, *, study: Study) -> Table:
+    """The ``codebook_audit_precision`` table: :func:`codebook_patterns` with each pattern's human-coded
+    hits, false hits and precision (:func:`analysis.validation.audit.pattern_precision`); without
+    coded sheets the columns are there, empty, and the caption says why."""
+    v = study.validation
+    table = audit.pattern_precision(patterns, hits, reference, weights, level=v.level)
+    note = (
+        f" From the coded sheets in {v.codes}."
+        if reference is not None
+        else " No coded sheets yet ([validation] codes is empty): the human-coded columns are empty "
+        "until the filled sheets are named there."
     )
+    return Table("codebook_audit_precision", table, values={"coded_note": note})
 
 
 def model_cluster(study: Study, docvars: pd.DataFrame) -> str:
@@ -748,6 +812,7 @@ def _estimates(
     annotations: list,
     ps,
     entries: dict | None = None,
+    codebook_table: pd.DataFrame,
 ) -> list:
     """The tables and figure computed from the filled sheets (read and checked first)."""
     v = study.validation
@@ -776,7 +841,9 @@ def _estimates(
                 units, reference, design, frames, level=v.level, cluster=None if v.unit == "document" else "doc_id"
             )
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
-        patterns = pattern_audit_table(annotations, ps.prepared, units, reference, design, frames=entries or frames)
+        hits, weights = audit_inputs(annotations, ps.prepared, units, reference, design, frames=entries or frames)
+        patterns = audit.pattern_audit(hits, reference, weights)
+        precision = codebook_precision_table(codebook_table, hits, reference, weights, study=study)
         model = (
             corrected_model_table(study, units, reference, design, frames, docvars=ps.docvars)
             if study.model is not None
@@ -801,6 +868,7 @@ def _estimates(
         Table("validation_corrected_prevalence", prevalence),
         Table("validation_budget", plan),
         Table("validation_pattern_audit", patterns),
+        precision,
         *([Table("validation_corrected_model", model)] if model is not None else []),
     ]
 
@@ -813,7 +881,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     if study.validation is None:
         return []
     from ..framing.measures import annotate
-    from ..prepared import load_codebook, prepared_corpus
+    from ..prepared import load_codebook, load_stopwords, prepared_corpus
 
     v = study.validation
     codebook = load_codebook(study)
@@ -863,16 +931,23 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     results += [Csv("coding_sheet_{coder}", blank[c], values={"coder": c}) for c in coders]
     if xlsx_available():
         results += [Raw(f"coding_sheet_{c}.xlsx", files.xlsx_bytes(blank[c])) for c in coders]
+    stopwords = {lang: load_stopwords(study, lang) for lang in LANGUAGES}
+    patterns = codebook_patterns(codebook, codes, stopwords)
     if v.codes:
         results += _estimates(
-            study, units, sample, design, frames, annotations=annotations, ps=ps, entries=codes
+            study, units, sample, design, frames, annotations=annotations, ps=ps, entries=codes, codebook_table=patterns
         )  # every sheet read and checked before anything is written
+    else:
+        results.append(codebook_precision_table(patterns, study=study))
     log.info("validation: coding sample %s, %d of %d %s units", design.draw_id, len(sample), len(units), v.unit)
     return write_results(study.output_dir, results, study)
 
 
 __all__ = [
+    "audit_inputs",
     "budget",
+    "codebook_patterns",
+    "codebook_precision_table",
     "coded_inclusion",
     "coding_design",
     "corrected_model_table",

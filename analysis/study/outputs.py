@@ -835,6 +835,22 @@ REGISTRY: tuple[Output, ...] = (
         when="validation_codes",
     ),
     Output(
+        "codebook_audit_precision",
+        "validation",
+        "table",
+        "Codebook audit with human coding: each pattern of a coded frame, actor or concept per "
+        "language (as written in the codebook), whether it is a stopword kept by exemption, whether "
+        "its entry is one-sided (note: the entry's codebook_audit note), and from the coded "
+        "{validation.unit_label} with a human reference code: coded_hits (the pattern's hits in them, in "
+        "coded_units units), false_hits (its hits in units people code as not having the entry) and "
+        "precision, the share of its hits that are true, each unit weighted by 1/pi (its inverse "
+        "inclusion probability), with a {validation.level:.0%} Clopper-Pearson interval on Kish's "
+        "effective number of coded units n_eff (the hits of one unit share its code; Korn and "
+        "Graubard 1998). A pattern with no coded hit has no precision: it was not checked; one with "
+        "few coded units has a wide interval.{coded_note}",
+        when="validation",
+    ),
+    Output(
         "validation_corrected_model",
         "validation",
         "table",

@@ -316,6 +316,8 @@ def dsl_prevalence(
 
     Sub-document units of one document are not independent; pass ``cluster`` (the document, or a
     coarser outlet) so the interval accounts for it.
+    A group whose units all lie in one cluster (one document, one outlet) has no estimable
+    variance: its SE and interval (and the difference's) are NaN rather than a zero-width interval.
 
     The difference's variance is the sum of the groups' (independent samples).
 
@@ -364,7 +366,9 @@ def dsl_prevalence(
         for label, t, e, v in (("dsl", target, est, var), ("naive", yhat, nest, nvar)):
             tm = t[m]
             e[name] = tm.mean()
-            if label == "dsl" and variance == "stratified":
+            if cl is not None and len(pd.unique(cl[m])) < 2:
+                v[name] = np.nan  # one cluster: no spread between clusters to estimate a variance from
+            elif label == "dsl" and variance == "stratified":
                 v[name] = _stratified_variance(
                     y[m], yhat[m], r[m], p[m], data[stratum].to_numpy()[m], clusters=None if cl is None else cl[m]
                 )

@@ -8,6 +8,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -95,6 +96,10 @@ def test_sheets_are_exactly_the_declared_files_and_blind(sheets_run):
     other = pd.read_csv(out / "coding_sheet_coder2.csv", dtype=str, keep_default_na=False)
     assert list(sheet["unit_id"]) != list(other["unit_id"])  # each coder's own order
     assert "Economy and trade" in (out / "coding_instructions.md").read_text(encoding="utf-8")
+    joined = pd.read_csv(out / "codebook_audit_precision.csv")  # no codes yet: the patterns, columns empty
+    assert {"trade", "thương_mại"} <= set(joined["pattern"]) and set(joined["language"]) == {"vi", "en"}
+    assert joined[["coded_hits", "false_hits", "precision", "precision_low", "precision_high"]].isna().all().all()
+    assert "No coded sheets yet" in (out / "codebook_audit_precision.tex").read_text(encoding="utf-8")
 
 
 def test_same_seed_same_bytes(sheets_run, tmp_path):
@@ -307,6 +312,20 @@ def test_pattern_audit_false_hit_share_by_hand(tmp_path):
         table.iloc[0]["language"] == "en" and table.iloc[0]["pattern"] == "trade"
     )  # the worst pattern first within a language
     assert "a pattern with few hits says little" in (out / "validation_pattern_audit.tex").read_text(encoding="utf-8")
+    # the codebook audit with precision: every pattern of the coded frame per language, counted by hand
+    joined = pd.read_csv(out / "codebook_audit_precision.csv").set_index(["language", "pattern"])
+    assert set(joined["entry"]) == {"economy_trade"} and {"economy", "kinh_tế"} <= set(joined.index.get_level_values(1))
+    k = len(false_trade)
+    assert joined.loc[("en", "trade"), ["coded_hits", "coded_units", "false_hits"]].tolist() == [1 + k, 1 + k, k]
+    assert joined.loc[("en", "trade"), "precision"] == pytest.approx(1 / (1 + 1.5 * k))  # 1 - false_hit_share
+    assert joined.loc[("en", "trade"), "n_eff"] == pytest.approx((1 + 1.5 * k) ** 2 / (1 + 1.5**2 * k))
+    assert joined.loc[("en", "investment"), ["coded_hits", "false_hits", "precision"]].tolist() == [1, 0, 1.0]
+    assert joined.loc[("en", "investment"), "precision_low"] == pytest.approx(0.025)  # one true unit: (a/2)^(1/1)
+    assert joined.loc[("en", "economy"), "coded_hits"] == 0 and np.isnan(joined.loc[("en", "economy"), "precision"])
+    vi = joined.loc["vi"]
+    assert (vi["false_hits"] == 0).all() and vi.loc["thương_mại", "coded_hits"] >= 1
+    assert (vi.loc[vi["coded_hits"] > 0, "precision"] == 1).all() and not joined["one_sided"].any()
+    assert "From the coded sheets in coded" in (out / "codebook_audit_precision.tex").read_text(encoding="utf-8")
 
 
 def _model_inputs(out: Path, study_path: Path, flips: dict[str, int]) -> pd.DataFrame:
@@ -334,7 +353,6 @@ def _model_inputs(out: Path, study_path: Path, flips: dict[str, int]) -> pd.Data
 
 
 def test_corrected_model_is_dsl_regression_and_naive_is_ols(sheets_run, tmp_path):
-    import numpy as np
     import statsmodels.api as sm
 
     from analysis.validation.dsl import dsl_regression

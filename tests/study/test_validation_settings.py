@@ -25,6 +25,7 @@ def test_defaults_and_what_codes_adds():
         "coding_sheet_coder1.csv",
         "coding_sheet_coder2.csv",
         "coding_sheet_coder3.csv",
+        "codebook_audit_precision.csv",  # the codebook's patterns, their human-coded columns empty
     ]
     coded = declared_outputs({"validation": {"codes": "coded"}, "run": {"figure_formats": ["png"]}})["validation"]
     assert set(coded) - set(declared_outputs({"validation": {}})["validation"]) == {

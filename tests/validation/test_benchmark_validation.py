@@ -47,3 +47,22 @@ def test_real_label_run_is_consistent_with_the_metadata(tmp_path):
     assert row["n_coded"] == 16 and (result["sample"].groupby("stratum").size() == 8).all()
     acc = result["accuracy"]
     assert np.isfinite(acc["precision"]).all() and ((acc["recall"] >= 0) & (acc["recall"] <= 1)).all()
+    # per pattern: the most-hit Vietnamese economy_trade pattern's precision recomputed from its hits by hand
+    pat = result["patterns"]
+    checked = pat[(pat["frame"] == "economy_trade") & (pat["language"] == "vi") & (pat["coded_hits"] > 0)]
+    top = checked.sort_values(["coded_hits", "pattern"], ascending=[False, True]).iloc[0]
+    ref = result["reference"]
+    ref = ref[ref["frame"] == "economy_trade"].set_index("unit_id")["reference"].astype(int)
+    weight = result["sample"].set_index("unit_id")["weight"]
+    hits = result["hits"]
+    mine = hits[
+        (hits["frame"] == "economy_trade") & (hits["pattern"] == top["pattern"]) & hits["unit_id"].isin(ref.index)
+    ]
+    per_unit = mine.groupby("unit_id").size()
+    v = per_unit * weight.loc[per_unit.index]
+    assert top["coded_hits"] == per_unit.sum() and top["coded_units"] == len(per_unit)
+    assert top["false_hits"] == int((per_unit * (ref.loc[per_unit.index] == 0)).sum())
+    assert top["precision"] == pytest.approx(float((v * ref.loc[per_unit.index]).sum() / v.sum()))
+    business = units.set_index("unit_id")["truth"]
+    every = hits[(hits["frame"] == "economy_trade") & (hits["pattern"] == top["pattern"])]
+    assert top["precision_full"] == pytest.approx(business.loc[every["unit_id"]].mean())

@@ -89,6 +89,26 @@ def test_prevalence_difference_by_hand():
     assert t.loc["vi - en", "high"] - t.loc["vi - en", "estimate"] == pytest.approx(1.959963984540054 * se)
 
 
+@pytest.mark.parametrize("variance", ["sandwich", "stratified"])
+def test_a_language_from_one_cluster_has_no_interval_not_a_zero_width_one(variance):
+    # en: three sentences of one document; vi: four sentences of two documents
+    data = pd.DataFrame(
+        {
+            "y": [1, np.nan, 0, 1, 1, 0, 1],
+            "yhat": [0, 1, 1, 1, 1, 1, 1],
+            "pi": [0.5, 0.5, 0.5, 0.5, 1.0, 1.0, 1.0],
+            "stratum": ["a", "a", "a", "a", "b", "b", "b"],
+            "doc": ["d1", "d1", "d2", "d2", "d3", "d3", "d3"],
+            "language": ["vi"] * 4 + ["en"] * 3,
+        }
+    )
+    t = dsl_prevalence(data, outcome="y", predicted="yhat", pi="pi", cluster="doc", variance=variance)
+    t = t.set_index("quantity")
+    assert t.loc["en", "estimate"] == pytest.approx(2 / 3) and t.loc["en", "naive"] == pytest.approx(1.0)
+    assert t[["se", "low", "high", "naive_se"]].loc[["en", "vi - en"]].isna().all().all()
+    assert np.isfinite(t.loc["vi", "se"]) and t.loc["vi", "se"] > 0  # two documents: estimable
+
+
 def test_ols_matches_statsmodels_on_the_pseudo_outcome_hc0_and_cluster():
     rng = np.random.default_rng(0)
     data = code_sample(population(rng, outlets=6), 200, seed=1)

@@ -1,4 +1,6 @@
-"""DSL checked against an independent reference (the ``dsl-kit`` package is broken, so not that).
+"""DSL checked against an independent reference (the ``dsl-kit`` package is broken, so not that:
+its only PyPI release, 0.1.1, ships without the ``dsl/helpers`` module its ``dsl.py`` imports, and
+its ``dsl()`` passes the outcome as its own prediction, so it cannot take given predictions).
 
 The reference is the DSL paper itself (Egami, Hinck, Stewart & Wei 2023, NeurIPS 36): the
 doubly robust pseudo-outcome ``Ytilde = Yhat + (R / pi) (Y - Yhat)`` and the moment
