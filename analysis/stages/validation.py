@@ -788,6 +788,12 @@ def corrected_model_table(
         elif (kept["unit_id"] != kept["doc_id"]).any():  # sentences / KWIC windows: at least by document
             cluster = "doc_id"
             data[cluster] = kept["doc_id"].astype(str).to_numpy()
+            no_se = models.lone_cluster_terms(  # a term whose level comes from one document has no SE
+                models.categorical_factors(dv, formula),
+                kept["doc_id"].astype(str).set_axis(dv.index),
+                list(x.columns),
+                cluster_word="document",
+            )
         return audit.corrected_model(
             data,
             frames=frames,

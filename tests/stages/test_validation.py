@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import tomllib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -664,3 +665,22 @@ def test_entry_presence_of_frames_is_the_framing_tables_presence(tmp_path):
         old = presence_units(frame_salience(annotations, codebook, "document", min_hits=min_hits), frames)
         new = entry_presence(annotations, {f: ("frames", f) for f in frames}, min_hits=min_hits)
         pd.testing.assert_frame_equal(new, old)
+
+
+def test_sentence_units_from_one_english_document_give_the_language_term_no_se(tmp_path):
+    """Clustered by document, a language whose sentences all come from one document has no
+    between-document variance: the language term gets no SE (a note), not a NaN from a negative
+    variance with a runtime warning."""
+    docs = [*SENTENCE_DOCS[:3], ("e1", "en", "Bilateral trade grew. Fishermen fish at sea. Both sides keep peace.\n")]
+    study_path = write_study(tmp_path, docs, study_text=STUDY + 'unit = "sentence"\n')
+    run_validation(read_study(study_path))
+    coded = STUDY + 'unit = "sentence"\ncodes = "coded"\n[model]\nformula = "language"\ncluster = ""\n'
+    study_path = write_study(tmp_path, docs, study_text=coded)
+    fill(tmp_path / "out", tmp_path / "coded", flips={})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        run_validation(read_study(study_path))
+    table = pd.read_csv(tmp_path / "out" / "validation_corrected_model.csv").set_index("term")
+    row = table.loc["language[T.vi]"]
+    assert pd.notna(row["estimate"]) and pd.isna(row["se"])
+    assert "comes from one document ('e1')" in row["note"]
