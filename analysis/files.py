@@ -252,8 +252,8 @@ def write_csv_parts(target: Path, parts: Iterable[pd.DataFrame]) -> Path:
     return target
 
 
-#: gzip level of a ``.csv.gz`` (zlib's default: within a few per cent of level 9's size on the
-#: word tables, at a fraction of its time; benchmarks/README.md "Outputs that scale").
+#: gzip level of a ``.csv.gz``: zlib's default, near level 9's size on the word tables at half its time
+#: (benchmarks/README.md, the scale section).
 GZIP_LEVEL = 6
 #: Rows per Parquet row group: fixed, so the same table gives the same bytes whether it is written
 #: whole or in parts (a row group is never cut where a part ends).

@@ -146,3 +146,22 @@ def test_the_registry_declares_the_word_tables_compressed_and_the_text_views_nam
     tex = (tmp_path / "keyness_words_vi_by_event.tex").read_text(encoding="utf-8")
     assert "Data: keyness\\_words\\_vi\\_by\\_event.csv.gz." in tex
     assert len(va.read_output(tmp_path / "keyness_words_vi_by_event.csv.gz")) == files.TEXT_ROWS + 2
+
+
+def test_the_appendix_points_at_the_compressed_file():
+    from analysis.paper import appendix
+
+    figure = appendix.figure_block("keyness_words_vi_by_event", "Keyness of Vietnamese words by event")
+    assert "Data: keyness\\_words\\_vi\\_by\\_event.csv.gz.}" in figure
+    assert "Data: keyness\\_concepts\\_by\\_language.csv.}" in appendix.figure_block(
+        "keyness_concepts_by_language", "K"
+    )
+    per_document = pd.DataFrame({"doc_id": [f"d{i}" for i in range(50)], "term": "x", "tfidf": 1.0})
+    block = appendix.table_block(
+        "tfidf_top_terms_by_document",
+        per_document,
+        caption="Top TF-IDF terms per document. Data: tfidf_top_terms_by_document.csv.gz.",
+    )
+    text = block.replace(r"\allowbreak{}", "")
+    assert "Top TF-IDF terms per document}: 50 rows" in text and "document.csv.gz (not printed here)" in text
+    assert "Data:" not in text  # the caption's own pointer is replaced, not repeated
