@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, write_failure
@@ -429,7 +430,8 @@ def read_output(path: str | Path, *, dtype=None) -> pd.DataFrame:
 
     Text cells come back as written (formula-leading cells without the CSV's protective
     apostrophe: :func:`analysis.paper.tables.restore_formulas`; ``NA``, ``null`` and ``nan`` stay
-    words) and an empty text cell is ``""`` in every form; an empty number is NaN. A CSV's column
+    words) and an empty text cell is ``""`` in every form; an empty number is NaN, and so is every
+    cell of a column with no value at all (a CSV cannot say whether it held text). A CSV's column
     types are pandas's inference (a column of years reads as numbers): ``dtype`` (as
     :func:`pandas.read_csv` takes it) fixes them, and is applied to a Parquet file's columns too.
     Numbers in a CSV have 10 significant digits, in Parquet all of a 64-bit float. A file that
@@ -459,9 +461,12 @@ def read_output(path: str | Path, *, dtype=None) -> pd.DataFrame:
         raise InputError(
             path, f"cannot read the table ({type(exc).__name__}: {exc})", "run the stage that writes it again"
         ) from None
-    text = [c for c in table.columns if table[c].dtype == object or isinstance(table[c].dtype, pd.StringDtype)]
-    if text:
-        table[text] = table[text].fillna("")
+    for position, name in enumerate(table.columns):
+        column = table.iloc[:, position]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            blank = column.isna() | column.eq("")
+            # a column with no value at all is empty numbers, as a CSV cannot say it was text
+            table.isetitem(position, pd.Series(np.nan, index=table.index) if blank.all() else column.fillna(""))
     return table
 
 
