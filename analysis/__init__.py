@@ -73,6 +73,8 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`variance_decomposition`, :func:`specification_curve`, :func:`specification_summary`,
    :func:`solution_agreement` (topics); figures :func:`plot_specification_curve`,
    :func:`plot_choice_grid`, :func:`figure_specification_curves`.
+10. Reading back what a stage wrote: :func:`read_output` (a table's ``.csv``, ``.csv.gz`` or
+    ``.parquet`` alike; the word-level tables are written complete as ``.csv.gz`` and ``.parquet``).
 
 Data flows one way: Corpus -> PreparedDocument (tokens) -> DocTermMatrix -> DataFrames/arrays ->
 plots and tables. Computation modules open no file and import no matplotlib; ``files`` is the only
@@ -191,6 +193,8 @@ _API = {
     "plot_specification_curve": "plots.robustness",
     "plot_choice_grid": "plots.robustness",
     "figure_specification_curves": "plots.robustness",
+    # 10. reading the outputs back
+    "read_output": "files",
 }
 
 __all__ = list(_API)

@@ -23,10 +23,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError, write_failure
 from .paper.tables import neutralise_formulas, restore_formulas, to_csv, to_latex, to_markdown
+from .study.outputs import DATA_FORMATS, data_name
 from .study.settings import Study, parse_study, raise_all, study_toml
 
 log = logging.getLogger("analysis")
@@ -251,6 +253,223 @@ def write_csv_parts(target: Path, parts: Iterable[pd.DataFrame]) -> Path:
     return target
 
 
+#: gzip level of a ``.csv.gz``: zlib's default, near level 9's size on the word tables at half its time
+#: (benchmarks/README.md, the scale section).
+GZIP_LEVEL = 6
+#: Rows per Parquet row group: fixed, so the same table gives the same bytes whether it is written
+#: whole or in parts (a row group is never cut where a part ends).
+PARQUET_ROW_GROUP = 65536
+#: Parquet column compression and its level (fixed: the level changes the bytes).
+PARQUET_COMPRESSION = "zstd"
+PARQUET_LEVEL = 3
+
+
+def _arrow_schema(table: pd.DataFrame):
+    """The Arrow schema of a table from its pandas dtypes alone (text columns are ``string``
+    whatever their cells), so that the parts of one table get one schema: an object column that
+    is all missing in one part is not ``null`` there and ``string`` in the next. No pandas
+    metadata (it names the pandas version)."""
+    import pyarrow as pa
+
+    fields = []
+    for position, name in enumerate(table.columns):
+        column = table.iloc[:, position]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            kind = pa.string()
+        else:
+            kind = pa.Schema.from_pandas(column.to_frame(), preserve_index=False).field(0).type
+        fields.append(pa.field(str(name), kind))
+    return pa.schema(fields)
+
+
+def _arrow_table(table: pd.DataFrame, schema):
+    """``table`` as an Arrow table of ``schema``, one contiguous chunk per column; text columns
+    holding other objects (numbers among words) are written as the CSV shows them (``str``)."""
+    import pyarrow as pa
+
+    frame = table.set_axis([str(c) for c in table.columns], axis=1)
+    try:
+        arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        frame = frame.copy()
+        for field in schema:
+            if field.type == pa.string():
+                frame[field.name] = frame[field.name].map(lambda v: v if isinstance(v, str) or pd.isna(v) else str(v))
+        arrow = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    return arrow.replace_schema_metadata(None).combine_chunks()
+
+
+class _ParquetSink:
+    """Rows appended part by part, written in row groups of exactly :data:`PARQUET_ROW_GROUP` rows
+    (the last one shorter), each from one contiguous chunk: the bytes depend on the rows, not on
+    where the parts were cut. ``created_by`` names the pyarrow version; nothing names a time."""
+
+    def __init__(self, path: Path):
+        self.path, self.writer, self.schema, self.pending, self.rows = path, None, None, [], 0
+
+    def write(self, part: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        if self.schema is None:
+            self.schema = _arrow_schema(part)
+        self.pending.append(_arrow_table(part, self.schema))
+        self.rows += len(part)
+        while self.rows >= PARQUET_ROW_GROUP:
+            whole = pa.concat_tables(self.pending)
+            self._flush(whole.slice(0, PARQUET_ROW_GROUP))
+            rest = whole.slice(PARQUET_ROW_GROUP)
+            self.pending, self.rows = [rest], rest.num_rows
+
+    def _flush(self, rows) -> None:
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(
+                self.path,
+                self.schema,
+                compression=PARQUET_COMPRESSION,
+                compression_level=PARQUET_LEVEL,
+                use_dictionary=True,
+                write_statistics=True,
+            )
+        self.writer.write_table(rows.combine_chunks(), row_group_size=PARQUET_ROW_GROUP)
+
+    def close(self) -> None:
+        import pyarrow as pa
+
+        if self.schema is None:
+            raise ValueError(f"{self.path.name}: a table needs at least one part (its columns)")
+        if self.rows or self.writer is None:  # the last rows; an empty table is its schema alone
+            self._flush(pa.concat_tables(self.pending) if self.pending else self.schema.empty_table())
+        self.writer.close()
+
+
+class _CsvSink:
+    """The project's CSV (:func:`analysis.paper.tables.to_csv`), plain or gzip-compressed: a
+    ``.csv.gz`` is gzip (RFC 1952) at :data:`GZIP_LEVEL` with no file name and a zero time in its
+    header, so the same rows give the same bytes, and it decompresses to the bytes of the ``.csv``."""
+
+    def __init__(self, path: Path, compressed: bool):
+        import gzip
+
+        self.raw = open(path, "wb")
+        self.gzip = (
+            gzip.GzipFile(filename="", mode="wb", fileobj=self.raw, mtime=0, compresslevel=GZIP_LEVEL)
+            if compressed
+            else None
+        )
+        self.text = _io.TextIOWrapper(self.gzip or self.raw, encoding="utf-8", newline="")
+        self.first = True
+
+    def write(self, part: pd.DataFrame) -> None:
+        to_csv(part, self.text, header=self.first)
+        self.first = False
+
+    def close(self) -> None:
+        self.text.flush()
+        self.text.detach()
+        if self.gzip is not None:
+            self.gzip.close()  # writes the trailer; leaves the file open
+        self.raw.close()
+
+    def abort(self) -> None:
+        self.raw.close()
+
+
+def write_data(stem: Path, parts: Iterable[pd.DataFrame], *, formats: Iterable[str] = ("csv",)) -> list[Path]:
+    """One table, every row, in each of ``formats`` (:data:`DATA_FORMATS`: ``stem.csv``,
+    ``stem.csv.gz``, ``stem.parquet``), from ``parts``: DataFrames with the same columns and
+    dtypes, read once and written one after the other (the bytes of writing their concatenation),
+    so a table of millions of rows is never whole in memory. Each file is written atomically.
+
+    The CSV forms hold the project's CSV (floats to 10 significant digits, formula-leading text
+    cells prefixed by an apostrophe: :func:`analysis.paper.tables.to_csv`); the Parquet file holds
+    the values themselves (64-bit floats, text as it is), typed by the table's dtypes, without
+    pandas metadata, compressed with :data:`PARQUET_COMPRESSION`. :func:`read_output` reads any of
+    them back.
+    """
+    from contextlib import ExitStack
+
+    stem = Path(stem)
+    formats = list(dict.fromkeys(formats))
+    unknown = [f for f in formats if f not in DATA_FORMATS]
+    if unknown:
+        raise ValueError(f"{stem.name}: not a data format: {unknown[0]} (one of {', '.join(DATA_FORMATS)})")
+    targets = [Path(f"{stem}.{fmt}") for fmt in formats]
+    with ExitStack() as stack:
+        tmps = [stack.enter_context(atomic_path(target)) for target in targets]
+        sinks = [
+            _ParquetSink(tmp) if fmt == "parquet" else _CsvSink(tmp, fmt == "csv.gz") for fmt, tmp in zip(formats, tmps)
+        ]
+        columns = None
+        try:
+            for part in parts:
+                if columns is None:
+                    columns = list(part.columns)
+                elif list(part.columns) != columns:
+                    raise ValueError(f"{stem.name}: a part has columns {list(part.columns)}, not {columns}")
+                for sink in sinks:
+                    sink.write(part)
+            for sink in sinks:
+                sink.close()
+        except BaseException:
+            for sink in sinks:
+                if isinstance(sink, _CsvSink):
+                    sink.abort()
+                elif sink.writer is not None:
+                    sink.writer.close()
+            raise
+    for target in targets:
+        log.info("wrote %s", target)
+    return targets
+
+
+def read_output(path: str | Path, *, dtype=None) -> pd.DataFrame:
+    """A table the toolkit wrote, from its ``.csv``, ``.csv.gz`` or ``.parquet`` alike: the same
+    columns and rows whichever file is read.
+
+    Text cells come back as written (formula-leading cells without the CSV's protective
+    apostrophe: :func:`analysis.paper.tables.restore_formulas`; ``NA``, ``null`` and ``nan`` stay
+    words) and an empty text cell is ``""`` in every form; an empty number is NaN, and so is every
+    cell of a column with no value at all (a CSV cannot say whether it held text). A CSV's column
+    types are pandas's inference (a column of years reads as numbers): ``dtype`` (as
+    :func:`pandas.read_csv` takes it) fixes them, and is applied to a Parquet file's columns too.
+    Numbers in a CSV have 10 significant digits, in Parquet all of a 64-bit float. A file that
+    cannot be read is one :class:`InputError` naming it.
+
+    >>> import analysis as va  # doctest: +SKIP
+    >>> va.read_output("figures/keyness_words_vi_by_outlet.parquet")  # doctest: +SKIP
+    """
+    path = Path(path)
+    name = path.name.lower()
+    try:
+        if name.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(path).to_pandas()
+            if dtype is not None:
+                table = table.astype(dtype)
+        elif name.endswith((".csv", ".csv.gz")):
+            table = restore_formulas(
+                pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""], encoding="utf-8")
+            )
+        else:
+            raise InputError(path, "not a table this toolkit writes", "give a .csv, .csv.gz or .parquet file")
+    except InputError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError) as exc:
+        raise InputError(
+            path, f"cannot read the table ({type(exc).__name__}: {exc})", "run the stage that writes it again"
+        ) from None
+    for position, name in enumerate(table.columns):
+        column = table.iloc[:, position]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            blank = column.isna() | column.eq("")
+            # a column with no value at all is empty numbers, as a CSV cannot say it was text
+            table.isetitem(position, pd.Series(np.nan, index=table.index) if blank.all() else column.fillna(""))
+    return table
+
+
 def write_json(target: Path, data) -> Path:
     return write_text(target, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n")
 
@@ -342,22 +561,33 @@ TEXT_ROWS = 1000
 
 
 def write_table(
-    table: pd.DataFrame, stem: Path, *, formats: Iterable[str] = ("csv", "tex", "md"), caption: str = ""
+    table: pd.DataFrame,
+    stem: Path,
+    *,
+    formats: Iterable[str] = ("csv", "tex", "md"),
+    caption: str = "",
+    data: str = "",
 ) -> list[Path]:
-    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix).
+    """Write a table as CSV, booktabs LaTeX and Markdown (``stem`` without suffix); ``formats`` may
+    also hold ``csv.gz`` and ``parquet`` (:func:`write_data`: every row, written in one pass).
 
-    The LaTeX caption ends by naming the CSV file that holds the same data; .tex and .md show at
-    most :data:`TEXT_ROWS` rows and say where every row is.
+    The LaTeX caption ends by naming the file that holds the same data (``data``; default
+    :func:`data_name`); .tex and .md show at most :data:`TEXT_ROWS` rows and say where every row is.
     """
     stem = Path(stem)
-    full_caption = f"{caption.rstrip('.')}. Data: {stem.name}.csv." if caption else ""
-    source = f"{stem.name}.csv"
+    formats = list(formats)
+    source = data or data_name(stem.name, formats)
+    full_caption = f"{caption.rstrip('.')}. Data: {source}." if caption else ""
     writers = {
         "tex": lambda t: to_latex(t, caption=full_caption, label=stem.name, max_rows=TEXT_ROWS, source=source),
         "md": lambda t: to_markdown(t, max_rows=TEXT_ROWS, source=source),
     }
+    packed = [fmt for fmt in formats if fmt in ("csv.gz", "parquet")]
+    written = dict(zip(packed, write_data(stem, [table], formats=packed))) if packed else {}
     return [
-        write_csv(Path(f"{stem}.csv"), table)
+        written[fmt]
+        if fmt in written
+        else write_csv(Path(f"{stem}.csv"), table)
         if fmt == "csv"
         else write_text(Path(f"{stem}.{fmt}"), writers[fmt](table))
         for fmt in formats

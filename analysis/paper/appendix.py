@@ -34,7 +34,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from ..study.outputs import figure_stems
+from ..study.outputs import data_file, figure_stems
 from ..study.settings import Study
 from .tables import breakable, latex_escape, latex_label, to_latex
 
@@ -116,13 +116,13 @@ def figure_block(stem: str, caption: str) -> str:
     A stem with characters LaTeX would read as commands (from a hostile or unusual column name)
     is not included: the block says which figure and why, escaped.
     """
-    text = f"{caption.rstrip('.')}. Data: {stem}.csv."
+    text = f"{caption.rstrip('.')}. Data: {data_file(stem)}."
     if not _SAFE_FILE.match(stem):
         return "\n".join(
             [
                 "% figure left out: its file name is not safe for LaTeX",
                 rf"\par{{\raggedright\noindent Figure {breakable(stem + '.pdf')} is not included here: "
-                rf"its name has characters LaTeX reads as commands; see {breakable(stem + '.csv')}.\par}}",
+                rf"its name has characters LaTeX reads as commands; see {breakable(data_file(stem))}.\par}}",
             ]
         )
     return "\n".join(
@@ -149,8 +149,8 @@ def table_block(stem: str, table: "pd.DataFrame", *, caption: str, max_rows: int
     """A table as it appears in the appendix: the fitted ``longtable`` with at most ``max_rows``
     rows; a per-document (or per-unit) table longer than that is replaced by a sentence that
     names its CSV (thousands of rows belong in the data, not in a paper)."""
-    csv = f"{stem}.csv"
-    caption = re.sub(r"\s*Data: [^ ]+\.csv\.?$", "", caption).rstrip(". ")
+    csv = data_file(stem)
+    caption = re.sub(r"\s*Data: [^ ]+\.csv(\.gz)?\.?$", "", caption).rstrip(". ")
     if len(table) > max_rows and re.search(r"_by_(document|unit)s?$", stem):
         what = caption or stem
         return (

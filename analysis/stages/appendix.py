@@ -15,7 +15,7 @@ from .. import files
 from ..errors import InputError
 from ..paper import appendix
 from ..paper.tables import restore_formulas
-from ..study.outputs import STAGE_ORDER, declared_outputs, figure_stems
+from ..study.outputs import STAGE_ORDER, data_file, declared_outputs, figure_stems, output_stem
 from ..study.settings import Study
 
 STAGE_TITLES = {
@@ -59,10 +59,11 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
     sections = []
     for stage in STAGE_ORDER:
         items: list[tuple[str, str, str]] = []
-        for stem in dict.fromkeys(name.rsplit(".", 1)[0] for name in declared[stage]):
-            if (out / f"{stem}.tex").is_file() and (out / f"{stem}.csv").is_file():
+        for stem in dict.fromkeys(output_stem(name) for name in declared[stage]):
+            data = out / data_file(stem)  # stem.csv, or a word-level table's stem.csv.gz
+            if (out / f"{stem}.tex").is_file() and data.is_file():
                 # Written into the appendix from the CSV (fitted, capped): no path for LaTeX to resolve.
-                table = appendix.typed_table(read_output_csv(out / f"{stem}.csv"))
+                table = appendix.typed_table(read_output_csv(data))
                 caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
                 items.append(("table", stem, appendix.table_block(stem, table, caption=caption)))
             if stem in captions and (out / f"{stem}.pdf").is_file():
@@ -92,8 +93,8 @@ def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]
 
 
 def read_output_csv(path) -> pd.DataFrame:
-    """A CSV this toolkit wrote, every cell as text, formula-leading cells as they were before the
-    apostrophe that neutralised them (:func:`analysis.paper.tables.restore_formulas`)."""
+    """A CSV (or ``.csv.gz``) this toolkit wrote, every cell as text, formula-leading cells as they were
+    before the apostrophe that neutralised them (:func:`analysis.paper.tables.restore_formulas`)."""
     return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False))
 
 

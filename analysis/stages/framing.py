@@ -274,9 +274,10 @@ def _actors(
 def _keyness_results(
     comparisons, output: str, values: dict, study: Study, empty_note: str, *, title: str, labels=None
 ) -> list[Result]:
-    """The full table as CSV, its top rows as .tex/.md, and the bars: one registered keyness output.
+    """The full table in the registry's data formats (a word table: .csv.gz and .parquet; the concepts:
+    .csv), its top rows as .tex/.md, and the bars: one registered keyness output.
 
-    The full CSV is written comparison by comparison (:func:`_comparison_parts`): stacked whole,
+    The full table is written comparison by comparison (:func:`_comparison_parts`): stacked whole,
     the four word-keyness tables of 10,000 articles (3.2 million rows) were held until written,
     beside the comparisons they were stacked from, about 1.5 GB of the stage's 3.1 GB peak.
     """

@@ -1,4 +1,8 @@
-"""Stage ``frequencies``: term counts, per-1,000, document frequency, TF-IDF, bigrams and KWIC."""
+"""Stage ``frequencies``: term counts, per-1,000, document frequency, TF-IDF, bigrams and KWIC.
+
+The word-level tables (``term_frequencies_by_<group>``, ``tfidf_top_terms_by_document``) are written
+complete as ``.csv.gz`` and ``.parquet`` (their registry formats, :data:`analysis.study.outputs.WORD_TABLE`).
+"""
 
 from __future__ import annotations
 

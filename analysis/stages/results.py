@@ -36,7 +36,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Csv:
-    """A registered data file: ``stem.csv`` only (or the full CSV of a figure+table output)."""
+    """A registered data file: ``stem.csv`` only (or the full CSV of a figure+table output); a word-level
+    table's ``stem.csv.gz`` and ``stem.parquet`` instead (the registry's data formats)."""
 
     output: str
     data: pd.DataFrame
@@ -48,7 +49,7 @@ class CsvParts:
     """A registered data file written from parts: ``parts()`` yields DataFrames with the same
     columns and dtypes, written one after the other under one header (the bytes of their
     concatenation), so a table of millions of rows is never whole in memory (the keyness CSVs of
-    10,000 articles: 3 million rows)."""
+    10,000 articles: 3 million rows); in each of the registry's data formats, in one pass."""
 
     output: str
     parts: Callable[[], Iterable[pd.DataFrame]]
@@ -128,13 +129,19 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
     for result in results:
         if isinstance(result, Table):
             entry = OUTPUTS[result.output]
-            formats = result.formats or (entry.formats if entry.kind == "table" else TABLE)
+            formats = result.formats or (entry.formats if entry.kind in ("table", "figure+table") else TABLE)
             text = caption(result.output, study, **result.values)
-            written += files.write_table(result.data, out / stem(result), formats=formats, caption=text)
+            written += files.write_table(
+                result.data, out / stem(result), formats=formats, caption=text, data=entry.data_name(stem(result))
+            )
         elif isinstance(result, Csv):
-            written.append(files.write_csv(out / f"{stem(result)}.csv", result.data))
+            written += files.write_data(
+                out / stem(result), [result.data], formats=OUTPUTS[result.output].data_formats()
+            )
         elif isinstance(result, CsvParts):
-            written.append(files.write_csv_parts(out / f"{stem(result)}.csv", result.parts()))
+            written += files.write_data(
+                out / stem(result), result.parts(), formats=OUTPUTS[result.output].data_formats()
+            )
         elif isinstance(result, Figure):
             fig = result.compose()
             try:

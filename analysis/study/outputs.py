@@ -17,6 +17,20 @@ from typing import Mapping, Sequence
 from .settings import MIN_GROUP_DOCS, SMALL_REASON, Study, study_from_raw
 
 TABLE = ("csv", "tex", "md")
+#: A word-level table (a row per term and group, or per document and term: millions of rows at
+#: 10,000 articles): every row as gzip-compressed CSV and as Parquet, the first rows as .tex/.md.
+WORD_TABLE = ("csv.gz", "parquet", "tex", "md")
+#: ... and one with no .tex/.md (a ``csv`` output).
+WORD_DATA = ("csv.gz", "parquet")
+#: The formats that hold every row of a table (the others show its first rows).
+DATA_FORMATS = ("csv", "csv.gz", "parquet")
+
+
+def data_name(stem: str, formats) -> str:
+    """The file a table's .tex/.md, captions and the appendix name as holding every row:
+    ``stem.csv``, or ``stem.csv.gz`` when the table is written compressed and not as plain CSV
+    (its ``stem.parquet``, the same rows, lies beside it)."""
+    return f"{stem}.csv.gz" if "csv.gz" in formats and "csv" not in formats else f"{stem}.csv"
 
 
 #: Stages in build order; ``manifest`` comes last and depends on every other output.
@@ -99,7 +113,7 @@ class Output:
     ``{model}``), expanded over the study's settings (:func:`placeholder_values`). ``kind``:
 
     * ``table``: ``stem`` + each of ``formats`` (default csv, tex, md); ``caption`` is its LaTeX caption;
-    * ``csv``: ``stem.csv`` only;
+    * ``csv``: ``stem.csv`` only (or each data format in ``formats``: :data:`WORD_DATA`);
     * ``figure``: ``stem`` + each figure format, with ``stem.csv`` (the data behind it) when ``data``;
     * ``figure+table``: the table and the figure of one stem, sharing the CSV;
     * ``files``: the names in ``formats`` inside the folder ``stem`` (a saved model);
@@ -130,12 +144,20 @@ class Output:
         table = [f"{stem}.{fmt}" for fmt in self.formats]
         return {
             "table": table,
-            "csv": [f"{stem}.csv"],
+            "csv": [f"{stem}.{fmt}" for fmt in self.formats if fmt in DATA_FORMATS],
             "figure+table": [*table, *figure],
             "file": [stem],
             "figure": [*figure, *([f"{stem}.csv"] if self.data else [])],
             "files": [f"{stem}/{name}" for name in self.formats],
         }[self.kind]
+
+    def data_formats(self) -> tuple[str, ...]:
+        """The formats that hold every row of this output's table (``csv``, or ``csv.gz`` and ``parquet``)."""
+        return tuple(fmt for fmt in self.formats if fmt in DATA_FORMATS) or ("csv",)
+
+    def data_name(self, stem: str) -> str:
+        """The file named as holding every row (captions, notes, the appendix): :func:`data_name`."""
+        return data_name(stem, self.formats)
 
 
 #: Every output of every stage, in the order the appendix lists them. A new output: one entry here.
@@ -154,7 +176,7 @@ REGISTRY: tuple[Output, ...] = (
         ),
     ),
     # frequencies
-    Output("term_frequencies_by_{group}", "frequencies", "csv"),
+    Output("term_frequencies_by_{group}", "frequencies", "csv", formats=WORD_DATA),
     Output(
         "top_terms_by_{group}",
         "frequencies",
@@ -172,7 +194,11 @@ REGISTRY: tuple[Output, ...] = (
         "Top bigrams of adjacent content terms by language (count at least {frequencies.min_count_bigram})",
     ),
     Output(
-        "tfidf_top_terms_by_document", "frequencies", "table", "Top TF-IDF terms per document (count x log10(N/df))"
+        "tfidf_top_terms_by_document",
+        "frequencies",
+        "table",
+        "Top TF-IDF terms per document (count x log10(N/df))",
+        formats=WORD_TABLE,
     ),
     Output("kwic_{term}", "frequencies", "table", formats=("csv", "md")),
     # framing
@@ -315,6 +341,7 @@ REGISTRY: tuple[Output, ...] = (
         "most distinctive terms of each group; "
         "filled bars: q < 0.05 (document-level permutation test, BH), hatched: q of 0.05 or "
         "more; a panel without a p-value says why",
+        formats=WORD_TABLE,
     ),
     Output(
         "keyness_concepts_by_{by}",
@@ -1159,3 +1186,23 @@ def explore_inputs(study: Study) -> list[str]:
         "topic_prevalence_by_language.csv",
     ]
     return names + (["equivalence_by_entry.csv"] if study.equivalence.parallel else [])
+
+
+def output_stem(name: str) -> str:
+    """The stem of a declared output file name: ``top_terms_by_language.csv`` ->
+    ``top_terms_by_language``, ``keyness_words_vi_by_outlet.csv.gz`` -> ``keyness_words_vi_by_outlet``."""
+    return name[: -len(".csv.gz")] if name.endswith(".csv.gz") else name.rsplit(".", 1)[0]
+
+
+def data_file(stem: str) -> str:
+    """The file holding every row of the table or figure data of an expanded ``stem``
+    (``keyness_words_vi_by_outlet`` -> ``keyness_words_vi_by_outlet.csv.gz``; ``stem.csv`` for every
+    output that is not a word-level table: :data:`WORD_TABLE`, :data:`WORD_DATA`)."""
+    for output in REGISTRY:
+        if "csv.gz" in output.formats:
+            pattern = re.escape(output.stem)
+            for name in output.placeholders():
+                pattern = pattern.replace(re.escape("{" + name + "}"), r"[^/]+")
+            if re.fullmatch(pattern, stem):
+                return output.data_name(stem)
+    return f"{stem}.csv"

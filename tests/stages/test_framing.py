@@ -81,9 +81,9 @@ def test_small_groups_are_said_to_be_too_small(seed_run):
         and (tests["q"].astype(str) == "").all()
     )
     assert tests["note"].str.contains("group 'en' comes from one outlet", regex=False).all()
-    keyness_en = read(study, "keyness_words_en_by_event.csv")
+    keyness_en = read(study, "keyness_words_en_by_event.csv.gz")
     assert keyness_en["note"].tolist() == ["only 1 event value among the en documents: nothing to compare"]
-    vi_event = read(study, "keyness_words_vi_by_event.csv")
+    vi_event = read(study, "keyness_words_vi_by_event.csv.gz")
     assert set(vi_event["comparison"]) == {"son_visit_china_2024_04 vs trung_liu_talks_2024_03"}
     assert vi_event["note"].str.contains("trung_liu_talks_2024_03 has 1 document").all()
 
@@ -118,7 +118,7 @@ def test_outlets_as_the_resampling_cluster(tmp_path):
     # p >= 0.25, but the en side is one outlet, so the language contrast is an outlet contrast: no p
     assert set(concepts["design"]) == {"none: one side is a single cluster"} and (concepts["p"].astype(str) == "").all()
     # vi words by outlet (one outlet against the rest) keep documents as the unit
-    by_outlet = read(study, "keyness_words_vi_by_outlet.csv")
+    by_outlet = read(study, "keyness_words_vi_by_outlet.csv.gz")
     assert set(by_outlet["design"]) <= {"documents", ""} and "documents" in set(by_outlet["design"])
 
 
@@ -181,7 +181,8 @@ def test_declared_outputs_follow_the_settings(tmp_path):
     }
     names = framing_outputs(settings)
     assert "frame_salience_by_outlet.svg" in names and "keyness_words_vi_by_event.svg" in names
-    assert not any(n.endswith(".png") for n in names) and "keyness_words_en_by_event.csv" not in names
+    assert not any(n.endswith(".png") for n in names) and "keyness_words_en_by_event.csv.gz" not in names
+    assert {"keyness_words_vi_by_event.csv.gz", "keyness_words_vi_by_event.parquet"} <= set(names)
     study = tmp_path / "study.toml"
     study.write_text('[framing]\ncodebook = "my codebook.yaml"\n', encoding="utf-8")
     fragment = make_fragment(study)

@@ -73,6 +73,23 @@ def test_seed_numbers(seed_run):
     assert set(log.doc_id) == {"000", "001", "002", "003", "004"}
 
 
+def test_word_tables_hold_every_row_in_both_forms(seed_run):
+    """term_frequencies_by_language and tfidf_top_terms_by_document: .csv.gz and .parquet read back
+    equal, and the top-terms table (drawn from the same counts) agrees with them row for row."""
+    out = seed_run / "figures"
+    for stem in ("term_frequencies_by_language", "tfidf_top_terms_by_document"):
+        ids = {"row_id": str} if stem.endswith("document") else None  # ids 000-004: numbers to a CSV reader
+        compressed = aio.read_output(out / f"{stem}.csv.gz", dtype=ids)
+        parquet = aio.read_output(out / f"{stem}.parquet", dtype=ids)
+        pd.testing.assert_frame_equal(compressed, parquet, check_dtype=False, rtol=5e-10)
+        assert not (out / f"{stem}.csv").exists()
+    counts = aio.read_output(out / "term_frequencies_by_language.parquet")
+    top = pd.read_csv(out / "top_terms_by_language.csv")
+    both = top.merge(counts, on=["group", "term"], suffixes=("", "_all"))
+    assert len(both) == len(top) and (both["count"] == both["count_all"]).all()
+    assert set(counts["group"]) == {"vi", "en"} and counts["count"].sum() > len(top)
+
+
 def test_manifest_records_inputs_settings_and_outputs(seed_run):
     manifest = json.loads((seed_run / "figures" / "manifest.json").read_text(encoding="utf-8"))
     seeds = sorted(p.name for p in (seed_run / "seeds").glob("*.txt"))

@@ -779,10 +779,12 @@ PLAIN_NUMBER = __import__("re").compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 def live_formulas(folder: Path) -> list[tuple[str, str]]:
     """Every (file, cell) of the CSV files under ``folder`` that a spreadsheet would run."""
     import csv
+    import gzip
 
     found = []
-    for path in sorted(folder.rglob("*.csv")):
-        with open(path, encoding="utf-8", newline="") as handle:
+    for path in sorted([*folder.rglob("*.csv"), *folder.rglob("*.csv.gz")]):
+        opener = gzip.open if path.name.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", newline="") as handle:
             for row in csv.reader(handle):
                 found += [(path.name, c) for c in row if FORMULA_CELL.match(c) and not PLAIN_NUMBER.fullmatch(c)]
     return found
@@ -817,6 +819,15 @@ def test_formula_leading_cells_are_neutralised_in_every_csv(tmp_path, capsys):
     assert prepared["doc_id"].tolist() == ["'" + hyperlink, "e1"]
     summary = (out / "corpus_summary.csv").read_text(encoding="utf-8")
     assert "vi,'@SUM(1+1)," in summary and "en,'+cmd|' /C calc'!A0," in summary
+    # the word tables: neutralised in the .csv.gz, the values themselves in the .parquet
+    import gzip
+
+    from analysis.files import read_output
+
+    by_outlet = gzip.decompress((out / "term_frequencies_by_outlet.csv.gz").read_bytes()).decode("utf-8")
+    assert "\noutlet,'@SUM(1+1)," in by_outlet and ",@SUM" not in by_outlet
+    assert set(read_output(out / "term_frequencies_by_outlet.parquet")["group"]) == {"@SUM(1+1)", dde}
+    assert set(read_output(out / "term_frequencies_by_outlet.csv.gz")["group"]) == {"@SUM(1+1)", dde}
 
 
 def test_neutralised_cells_round_trip_through_csv_and_xlsx(tmp_path):
