@@ -219,8 +219,8 @@ WRITER_STAGES = (
     (
         "appendix",
         (
-            "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers "
-            "as macros), run_manifest table"
+            "write appendix.tex (the primary tables, the methods said once), supplement.tex (every other "
+            "table and figure), numbers.tex (quoted numbers as macros), run_manifest table"
         ),
         _lazy("appendix", "run_appendix"),
         False,
