@@ -759,6 +759,15 @@ def format_plain(value) -> str:
 COMPACT_MIN_ROWS = 4
 
 
+#: Columns a caption names as having one value (or none) at most; the rest are counted, and read in the CSV.
+CAPTION_CONSTANTS = 8
+
+
+def _more(names: list, word: str) -> str:
+    n = len(names) - CAPTION_CONSTANTS
+    return f" and {n} {word} (in the CSV)" if n > 0 else ""
+
+
 def compact_table(table: "pd.DataFrame", caption: str) -> tuple["pd.DataFrame", str]:
     """A table for the page: columns with one value in every row are said once in the caption
     (``vi vs en in every row``) instead of repeated on every line, empty columns are named, model
@@ -783,9 +792,9 @@ def compact_table(table: "pd.DataFrame", caption: str) -> tuple["pd.DataFrame", 
         notes.append(f"q adjusted by {CORRECTION_NAMES.get(correction[0], correction[0])}")
         same = [s for s in same if not s.startswith("correction ")]
     if same:
-        notes.append("in every row: " + "; ".join(same))
+        notes.append("in every row: " + "; ".join(same[:CAPTION_CONSTANTS]) + _more(same, "more"))
     if empty:
-        notes.append("empty: " + ", ".join(empty))
+        notes.append("empty: " + ", ".join(empty[:CAPTION_CONSTANTS]) + _more(empty, "more"))
     text = caption.rstrip(". ")
     if notes:
         text += ". " + ". ".join(n[0].upper() + n[1:] for n in notes)
