@@ -346,13 +346,14 @@ def methods_paragraph(
         f"salience is the mean over documents of {rate}, with a studentized bootstrap 95\\% interval "
         f"over documents ({bootstrap:,} resamples).",
     ]
+    article = "an" if cluster[:1].lower() in "aeiou" else "a"
     if cluster:
         parts.append(
             f"Documents of one {latex_escape(cluster)} are not independent: differences between groups are "
             f"tested by permuting whole {latex_escape(cluster)}s when each lies in one group (column p\\_unit "
-            "says the unit; the document-level test is beside it, p\\_documents), with a "
+            f"says the unit; the document-level test is beside it, p\\_documents), with {article} "
             f"{latex_escape(cluster)} cluster-bootstrap interval and the design effect; a group from one "
-            f"{latex_escape(cluster)} gets no p-value (its contrast equals a {latex_escape(cluster)} contrast)."
+            f"{latex_escape(cluster)} gets no p-value (its contrast equals {article} {latex_escape(cluster)} contrast)."
         )
     else:
         parts.append(f"Differences between groups are tested by permuting documents ({permutations:,} permutations).")
