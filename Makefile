@@ -25,9 +25,9 @@ $(STUDY_MK): $(STUDY) $(wildcard analysis/*.py analysis/*/*.py)
 	@$(PYTHON) -m analysis.study.makefile --study $(STUDY) > $@.$$$$.tmp && mv $@.$$$$.tmp $@
 include $(STUDY_MK)
 
-all: $(OUT)/manifest.json $(APPENDIX_OUTPUTS) ## run every stage of the study (default: the seed corpus) into figures/
+all: $(OUT)/manifest.json $(APPENDIX_OUTPUTS) ## run every stage of the study (default: the seed corpus) into its [run] output folder
 
-appendix: $(APPENDIX_OUTPUTS) ## LaTeX appendix (appendix.tex), quoted numbers (numbers.tex), manifest table
+appendix: $(APPENDIX_OUTPUTS) ## LaTeX appendix of the primary tables (appendix.tex), supplement.tex (every other table and figure), numbers.tex, manifest table
 
 # Figures shown in the README: copies of generated PNGs, refreshed from figures/ by `make docs`.
 DOCS_FIGURES := corpus_summary top_terms_by_language frame_salience_by_language keyness_concepts_by_language topic_top_terms_joint

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import sys
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable
 
 from . import files
@@ -43,6 +46,47 @@ def stage(name: str, help_text: str):
         return func
 
     return register
+
+
+class _OncePerRun(logging.Filter):
+    """Each warning once, with paths under the working directory shown relative to it.
+
+    ``validate`` reads a table corpus twice (once to check every record, once more into a scratch
+    cache to try the learned boilerplate on its texts), and each read warns about the same record;
+    the reader names files by their resolved path (``/home/me/study/articles.csv``), which the
+    researcher typed as ``articles.csv``.
+    """
+
+    def __init__(self, base: Path):
+        super().__init__()
+        base = str(base.resolve()).rstrip("/")
+        self.prefix = base + "/" if base else None  # at the file system's root, paths stay as they are
+        self.seen: set[tuple[int, str]] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.prefix:
+            message = message.replace(self.prefix, "")
+        if (record.levelno, message) in self.seen:
+            return False
+        self.seen.add((record.levelno, message))
+        record.msg, record.args = message, None
+        return True
+
+
+@contextmanager
+def _each_warning_once():
+    """:class:`_OncePerRun` on the terminal's handlers for the duration of a command (a filter on a
+    handler sees the records of every ``analysis.*`` logger; one on a logger, only its own)."""
+    once = _OncePerRun(Path.cwd())
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(once)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(once)
 
 
 @stage("validate", "read and validate the study, the corpus and the metadata; write nothing")
@@ -175,8 +219,8 @@ WRITER_STAGES = (
     (
         "appendix",
         (
-            "write appendix.tex (every table and figure, captioned), numbers.tex (quoted numbers "
-            "as macros), run_manifest table"
+            "write appendix.tex (the primary tables, the methods said once), supplement.tex (every other "
+            "table and figure), numbers.tex (quoted numbers as macros), run_manifest table"
         ),
         _lazy("appendix", "run_appendix"),
         False,
@@ -230,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare Vietnamese- and English-language news coverage: term frequencies, "
         "framing and topics, written as figures and tables into the study's output folder.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="stages:\n" + "\n".join(f"  {name:<12} {text}" for name, (text, _) in STAGES.items()),
+        epilog="stages:\n"
+        + "\n".join(f"  {name:<12} {text}" for name, (text, _) in STAGES.items())
+        + "\n`python -m analysis init --help`: the options of init",
     )
     parser.add_argument("stage", choices=sorted(STAGES), metavar="stage", help="one of: " + ", ".join(STAGES))
     parser.add_argument("--study", default="study.toml", help="study file (default: study.toml)")
@@ -259,9 +305,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def init_parser() -> argparse.ArgumentParser:
+    """``python -m analysis init``'s own options (``init --help`` shows these, not every stage's)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis init",
+        description="Write a study file for a new corpus from what the corpus holds: its columns mapped,\n"
+        "languages, dates and outlets detected, design sections and topic settings scaled to its size.\n"
+        "Give one of --table or --folder. Never overwrites a file.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  python -m analysis init --table articles.csv --study mystudy.toml\n"
+        "  python -m analysis init --folder my_articles/ --study mystudy.toml\n"
+        "then: python -m analysis validate --study mystudy.toml, and make STUDY=mystudy.toml",
+    )
+    parser.add_argument("--table", default="", help="the corpus table (.csv .tsv .jsonl .parquet)")
+    parser.add_argument("--folder", default="", help="the corpus folder (metadata.csv, news-please JSON or HTML)")
+    parser.add_argument("--study", default="study.toml", help="the study file to write (default: study.toml)")
+    parser.add_argument(
+        "--parallel", default="", help="a translated sample folder (line-aligned en.txt, vi.txt) for [equivalence]"
+    )
+    parser.add_argument("--quiet", action="store_true", help="warnings and errors only")
+    parser.add_argument("--verbose", action="store_true", help="also each step's details")
+    parser.set_defaults(stage="init")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = init_parser() if argv[:1] == ["init"] else build_parser()
+    args = parser.parse_args(argv[1:] if argv[:1] == ["init"] else argv)
     from . import terminal
 
     verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
@@ -272,7 +344,10 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_init(args)
         if args.stage == "validate":
-            validate_study(args.study)
+            with _each_warning_once():
+                validate_study(args.study)
+                STAGES["validate"][1](files.read_study(args.study), args)
+            return 0
         study = files.read_study(args.study)
         if args.scheduler is not None:
             study = dataclasses.replace(study, run=dataclasses.replace(study.run, scheduler=args.scheduler))

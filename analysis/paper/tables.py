@@ -287,6 +287,51 @@ def breakable(text: str) -> str:
     return " ".join(words)
 
 
+#: The key columns repeated in every block of a split table take at most this share of the width.
+KEY_WIDTH_SHARE = 0.6
+#: Whole-number columns that name a row (a rank, a topic, an id) rather than count something.
+_NUMBER_KEY = re.compile(r"(^|_)(id|rank|topic|k|year|month|week|period)$")
+
+
+def key_columns(headers: list[str], rows: list[list[str]], numeric: list[bool], widths: list[float]) -> list[int]:
+    """The columns that identify a row, repeated in every column block of a split table.
+
+    Read from the left up to the first column of fractional numbers (a measurement, not an
+    identity), skipping counts (whole numbers other than ranks, topics and ids): a column joins the
+    key when it tells rows apart that the key so far does not (``label`` beside ``actor`` adds
+    nothing and is left to its block), until every row is told apart; at most
+    :data:`KEY_WIDTH_SHARE` of the text width (the first key column always). A column with one
+    value in every row is no key.
+
+    >>> key_columns(["actor", "label", "group", "share"],
+    ...             [["a", "A", "vi", "0.1"], ["a", "A", "en", "0.2"], ["b", "B", "vi", "0.3"]],
+    ...             [False, False, False, True], [5.0, 5.0, 3.0, 4.0])
+    [0, 2]
+    >>> rows = [["x", "1", "9", "t"], ["x", "2", "9", "u"], ["y", "1", "8", "t"]]
+    >>> key_columns(["group", "rank", "count", "term"], rows, [False, True, True, False], [3.0] * 4)
+    [0, 1]
+    """
+    keys: list[int] = []
+    seen = 1
+    for j in range(len(headers)):
+        if seen >= len(rows) or (numeric[j] and any("." in r[j] for r in rows)):
+            break
+        if numeric[j] and not _NUMBER_KEY.search(headers[j]):
+            continue  # a count (documents, hits) is a measurement, not the row's name
+        distinct = len({tuple(r[k] for k in [*keys, j]) for r in rows})
+        if distinct > seen:  # a column with one value (``vi vs en`` in every row) identifies nothing
+            if keys and sum(widths[k] for k in keys) + widths[j] > TEXT_WIDTH_EM * KEY_WIDTH_SHARE:
+                break
+            keys.append(j)
+            seen = distinct
+    if seen >= len(rows):  # a key column the others already tell apart (family beside frame) is not needed
+        for j in list(keys):
+            rest = [k for k in keys if k != j]
+            if rest and len({tuple(r[k] for k in rest) for r in rows}) == len(rows):
+                keys = rest
+    return keys
+
+
 def _layout(headers: list[str], rows: list[list[str]], numeric: list[bool]):
     """Column widths (em), which columns wrap, and the column blocks that fit the text width."""
     widths, wrap = [], []
@@ -296,12 +341,7 @@ def _layout(headers: list[str], rows: list[list[str]], numeric: list[bool]):
         long = not numeric[j] and cells > WRAP_EM
         wrap.append(long)
         widths.append(max(header, WRAP_EM if long else cells) + COLUMN_PAD_EM)
-    # Leading text columns (the row's identity) repeat in every block, up to a third of the width.
-    keys: list[int] = []
-    for j in range(len(headers)):
-        if numeric[j] or sum(widths[k] for k in keys) + widths[j] > TEXT_WIDTH_EM / 3 or len(keys) == 2:
-            break
-        keys.append(j)
+    keys = key_columns(headers, rows, numeric, widths)
     rest = [j for j in range(len(headers)) if j not in keys]
     blocks: list[list[int]] = []
     current: list[int] = []
@@ -314,6 +354,10 @@ def _layout(headers: list[str], rows: list[list[str]], numeric: list[bool]):
     if current or not blocks:
         blocks.append(current)
     return widths, wrap, [keys + block for block in blocks]
+
+
+def _continued(name: str) -> str:
+    return f"{name} continued" if name else "Continued"
 
 
 def to_latex(
@@ -381,8 +425,8 @@ def to_latex(
                     + (rf"\label{{tab:{latex_label(label)}}}" if label else "")
                     + r"\\"
                 )
-            else:
-                lines.append(rf"\caption*{{{latex_escape(text)}{latex_escape(part)}}}\\")
+            else:  # the caption once; continued blocks name the table (and its label) only
+                lines.append(rf"\caption*{{{latex_escape(_continued(label or source))}{latex_escape(part)}}}\\")
         lines += [
             r"\toprule",
             head,

@@ -1,12 +1,18 @@
-"""Stage ``appendix``: ``appendix.tex`` (every table and figure of the run, with captions),
-``numbers.tex`` (every number a paper quotes, as macros) and ``run_manifest.{csv,tex,md}``.
+"""Stage ``appendix``: ``appendix.tex`` (the study's primary tables: the declared primary
+comparison, frames by language, corpus and design, the count model, validation and robustness
+summaries, with a methods paragraph said once and pointers to the rest), ``supplement.tex`` (every
+other table and figure, the run manifest and each table's full description), ``numbers.tex``
+(every number a paper quotes, as macros) and ``run_manifest.{csv,tex,md}``.
 
-Reads only files the earlier stages wrote; run ``manifest`` first (``make appendix`` does).
+Reads only files the earlier stages wrote; run ``manifest`` first (``make appendix`` does). A stage
+that has not run leaves its sections out with one sentence saying so.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -14,9 +20,11 @@ import pandas as pd
 from .. import files
 from ..errors import InputError
 from ..paper import appendix
-from ..paper.tables import restore_formulas
+from ..paper.tables import restore_formulas, to_latex
 from ..study.outputs import STAGE_ORDER, data_file, declared_outputs, figure_stems, output_stem
 from ..study.settings import Study
+
+log = logging.getLogger(__name__)
 
 STAGE_TITLES = {
     "prepare": "Corpus and preparation",
@@ -47,49 +55,155 @@ MANIFEST_CAPTION = (
 )
 
 
-def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
+#: The main appendix: the study's primary tables, in this order, after the declared primary comparison.
+#: ``(title, stage, table stems, figure stems)``; ``{by}`` is ``[framing] compare_by``. Every other
+#: table and figure is in the supplement (:func:`supplement_sections`).
+MAIN_SECTIONS = (
+    (
+        "Frames by language",
+        "framing",
+        ("frame_tests_by_{by}", "frame_distribution_by_{by}"),
+        ("frame_salience_by_{by}",),
+    ),
+    ("Corpus and design", "framing", ("corpus_summary", "design_summary_by_{by}"), ()),
+    ("Count model of frame hits", "design", ("model_frames",), ()),
+    (
+        "The dictionary against human coding",
+        "validation",
+        ("validation_agreement", "validation_accuracy", "validation_corrected_prevalence"),
+        (),
+    ),
+    ("Robustness to the analyst's choices", "robustness", ("robustness_summary",), ()),
+)
+
+
+def _present(out: Path, stem: str) -> bool:
+    return (out / data_file(stem)).is_file() and (out / f"{stem}.tex").is_file()  # stem.csv or stem.csv.gz
+
+
+def focal_model_rows(table: pd.DataFrame, by: str) -> tuple[pd.DataFrame, str]:
+    """The count model's rows a paper reads: the compared groups' coefficients (``language[T.vi]``
+    for ``by = "language"``), not the intercept or the adjustment terms (a date spline's basis
+    functions), which the supplement and the CSV keep."""
+    if "term" not in table.columns:
+        return table, ""
+    focal = table[table["term"].astype(str).str.match(rf"^(C\()?{re.escape(by)}\)?\[T\.")]
+    if focal.empty or len(focal) == len(table):
+        return table, ""
+    return focal, f"Terms of {by} only: the intercept and the other terms are in the supplement"
+
+
+#: Main-appendix tables shown in part (the rest in the supplement): stem -> ``table -> (rows, note)``.
+MAIN_ROWS = {"model_frames": focal_model_rows}
+
+
+def _table_item(out: Path, stem: str, *, rows=None, by: str = "language", max_rows: int = appendix.APPENDIX_MAX_ROWS):
+    """A table of the output folder as it appears in the appendix or supplement: read from its CSV
+    (so the appendix needs no path to it), constant columns said once, short caption; ``rows``
+    picks the rows shown (:data:`MAIN_ROWS`)."""
+    table = appendix.typed_table(read_output_csv(out / data_file(stem)))
+    caption = appendix.short_caption(appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8")))
+    if rows is not None:
+        table, note = rows(table, by)
+        caption = f"{caption}. {note}" if note else caption
+    table, caption = appendix.compact_table(table, caption)
+    return ("table", stem, appendix.table_block(stem, table, caption=caption, max_rows=max_rows))
+
+
+def main_stems(study: Study) -> tuple[set[str], set[str]]:
+    """The tables the main appendix shows whole, and its figures (the rest are the supplement's)."""
+    by = study.framing.compare_by
+    tables = {t.format(by=by) for _, _, names, _ in MAIN_SECTIONS for t in names if t not in MAIN_ROWS}
+    return tables, {f.format(by=by) for _, _, _, names in MAIN_SECTIONS for f in names}
+
+
+def main_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The main appendix's sections (:data:`MAIN_SECTIONS`) with the tables and figures present.
+
+    A section whose stage the study declares but has not run is one sentence saying so (and how
+    to run it); a section the study does not ask for (no ``[model]``, no ``[validation]``) is left
+    out."""
+    out = study.output_dir
+    declared = declared_outputs(study)
+    captions = {stem: text for _, stem, text in figure_stems(study)}
+    by = study.framing.compare_by
+    sections = []
+    for title, stage, tables, figures in MAIN_SECTIONS:
+        stems = [t.format(by=by) for t in tables]
+        stages = {t: s for t in stems for s, names in declared.items() if f"{t}.csv" in names}
+        if not stages:
+            continue
+        items = [_table_item(out, t, rows=MAIN_ROWS.get(t), by=by) for t in stems if t in stages and _present(out, t)]
+        for stem in (f.format(by=by) for f in figures):
+            if stem in captions and (out / f"{stem}.pdf").is_file():
+                items.append(("figure", stem, appendix.short_caption(captions[stem])))
+        for stage in dict.fromkeys(stages.values()):
+            missing = [f"{t}.csv" for t, s in stages.items() if s == stage and not _present(out, t)]
+            if missing:
+                items.append(("text", stage, appendix.not_run_sentence(stage, missing)))
+        sections.append((title, items))
+    return sections
+
+
+def supplement_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """Per stage: its title and the ``(kind, stem, content)`` of every registered table and figure
-    present in the output folder, in registry order (a table before the figure of its stem): a
-    figure's caption; a table's LaTeX, written into the appendix from its CSV so that
-    ``\\input{figures/appendix.tex}`` works from the paper's folder. The run manifest's table
-    comes last, every row (``run_manifest.csv`` is written first)."""
+    present in the output folder and not in the main appendix, in registry order (a table before the
+    figure of its stem): a figure's caption; a table's LaTeX, written from its CSV so that
+    ``\\input{figures/supplement.tex}`` works from the paper's folder. The run manifest's table comes
+    last, every row (``run_manifest.csv`` is written first)."""
     out = study.output_dir
     captions = {stem: text for _, stem, text in figure_stems(study)}
     declared = declared_outputs(study)
+    shown_tables, shown_figures = main_stems(study)
     sections = []
     for stage in STAGE_ORDER:
         items: list[tuple[str, str, str]] = []
         for stem in dict.fromkeys(output_stem(name) for name in declared[stage]):
-            data = out / data_file(stem)  # stem.csv, or a word-level table's stem.csv.gz
-            if (out / f"{stem}.tex").is_file() and data.is_file():
-                # Written into the appendix from the CSV (fitted, capped): no path for LaTeX to resolve.
-                table = appendix.typed_table(read_output_csv(data))
-                caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
-                items.append(("table", stem, appendix.table_block(stem, table, caption=caption)))
-            if stem in captions and (out / f"{stem}.pdf").is_file():
-                items.append(("figure", stem, captions[stem]))
+            if _present(out, stem) and stem not in shown_tables:
+                items.append(_table_item(out, stem))
+            if stem in captions and (out / f"{stem}.pdf").is_file() and stem not in shown_figures:
+                items.append(("figure", stem, appendix.short_caption(captions[stem])))
         sections.append((STAGE_TITLES.get(stage, stage), items))
-    manifest = (
-        appendix.typed_table(read_output_csv(out / "run_manifest.csv"))
-        if (out / "run_manifest.csv").is_file()
-        else None
-    )
-    if manifest is not None:
-        sections.append(
-            (
-                "Run manifest",
-                [
-                    (
-                        "table",
-                        "run_manifest",
-                        appendix.table_block(
-                            "run_manifest", manifest, caption=MANIFEST_CAPTION, max_rows=len(manifest)
-                        ),
-                    )
-                ],
-            )
-        )
+    if (out / "run_manifest.csv").is_file():
+        manifest = appendix.typed_table(read_output_csv(out / "run_manifest.csv"))
+        block = appendix.table_block("run_manifest", manifest, caption=MANIFEST_CAPTION, max_rows=len(manifest))
+        sections.append(("Run manifest", [("table", "run_manifest", block)]))
     return sections
+
+
+def table_notes(study: Study) -> list[tuple[str, str]]:
+    """``(stem, full caption)`` of every table present: what each column means and how each number
+    was made, said once per table at the end of the supplement (the captions above it are short)."""
+    out = study.output_dir
+    declared = declared_outputs(study)
+    notes = []
+    for stage in STAGE_ORDER:
+        for stem in dict.fromkeys(output_stem(name) for name in declared[stage]):
+            if _present(out, stem):
+                caption = appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8"))
+                if caption:
+                    notes.append((stem, caption))
+    return notes
+
+
+def stage_status(study: Study) -> list[tuple[str, int, int, list[str]]]:
+    """Per stage with declared tables: its name, tables present, tables declared, and the missing
+    ones' CSV names (a stage that has not run has none present)."""
+    out = study.output_dir
+    declared = declared_outputs(study)
+    rows = []
+    for stage in STAGE_ORDER:
+        stems = [n[: -len(".tex")] for n in declared[stage] if n.endswith(".tex")]
+        if not stems:
+            continue
+        missing = [data_file(s) for s in stems if not _present(out, s)]
+        rows.append((stage, len(stems) - len(missing), len(stems), missing))
+    return rows
+
+
+def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Every section of the main appendix and the supplement, in order (what the two files hold)."""
+    return [*main_sections(study), *supplement_sections(study)]
 
 
 def read_output_csv(path) -> pd.DataFrame:
@@ -98,71 +212,144 @@ def read_output_csv(path) -> pd.DataFrame:
     return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False))
 
 
-def quoted_tables(study: Study) -> dict[str, pd.DataFrame]:
-    """The quoted tables this study declares, read back; a declared one that is missing is an error
-    (a paper's macro must not silently disappear). Tables the study does not declare (say
-    ``compare_by`` is not ``language``) are left out, and so are their macros."""
+def quoted_tables(study: Study) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """The quoted tables this study declares, read back, and the declared ones that are missing
+    (their stage has not run: their macros are left out, and ``numbers.tex`` and the appendix say
+    so). Tables the study does not declare (say ``compare_by`` is not ``language``) are left out
+    without a word."""
     out = study.output_dir
     declared = declared_outputs(study)
-    tables = {}
+    tables, missing = {}, []
     for name in QUOTED_TABLES:
         path = out / f"{name}.csv"
         if path.is_file():
             tables[name] = restore_formulas(pd.read_csv(path, dtype={"doc_a": str, "doc_b": str, "outlet": str}))
-            continue
-        for stage, names in declared.items():
-            if f"{name}.csv" in names:
-                raise InputError(
-                    path, f"numbers.tex quotes {name}.csv, which is missing", f"run the {stage} stage first (or `make`)"
-                )
-    return tables
+        elif any(f"{name}.csv" in names for names in declared.values()):
+            missing.append(f"{name}.csv")
+    return tables, missing
 
 
-def primary_section(study: Study) -> tuple[str, dict] | None:
-    """The declared primary comparison (``[design] primary``): its table's stem and numbers
-    (:func:`analysis.paper.appendix.primary_numbers`); None when none is declared. Its table missing, or
-    without the confirmatory row, is one line naming the key and the fix."""
+def primary_section(study: Study) -> tuple[str, dict, pd.DataFrame] | None:
+    """The declared primary comparison (``[design] primary``): its table's stem, numbers
+    (:func:`analysis.paper.appendix.primary_numbers`) and table; None when none is declared or its
+    table is not written yet (the appendix says so). A table without the confirmatory row is one
+    line naming the key and the fix."""
     primary = study.design.primary if study.design is not None else ""
     if not primary:
         return None
     stem = primary.split(":", 1)[0].strip()
     path = study.output_dir / f"{stem}.csv"
     if not path.is_file():
-        raise InputError(
-            path, f"[design] primary = {primary!r} names {stem}, which is missing", "run every stage first (`make`)"
-        )
-    numbers = appendix.primary_numbers(pd.read_csv(path, keep_default_na=False, na_values=[""]), stem, primary)
+        return None
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    numbers = appendix.primary_numbers(table, stem, primary)
     if not numbers:
         raise InputError(
             path,
             f"[design] primary = {primary!r}: {stem}.csv has no confirmatory row",
             "run the stage that writes it again (it marks the row), or name a row the table has",
         )
-    return stem, numbers
+    return stem, numbers, table
+
+
+def primary_lead(study: Study, primary) -> list[tuple[str, str, str]]:
+    """The appendix's first items: the primary comparison's paragraph and its row, down the page;
+    or, its table not written yet, one sentence saying so."""
+    if primary is None:
+        declared = study.design.primary if study.design is not None else ""
+        if not declared:
+            return []
+        stem = declared.split(":", 1)[0].strip()
+        stage = next((s for s, names in declared_outputs(study).items() if f"{stem}.csv" in names), "framing")
+        return [("text", stem, appendix.not_run_sentence(stage, [f"{stem}.csv"]))]
+    stem, numbers, table = primary
+    items = [("text", stem, appendix.primary_paragraph(numbers, stem))]
+    row = appendix.primary_row_table(table)
+    if row is not None:
+        block = to_latex(
+            row, caption=f"The declared primary comparison: its row of {stem}.csv", label=f"{stem}-primary"
+        )
+        items.append(("table", stem, block.rstrip("\n")))
+    return items
+
+
+def model_description(study: Study) -> str:
+    """The count model in one sentence, for the methods paragraph ("" without ``[model]``)."""
+    model = study.model
+    if model is None:
+        return ""
+    cluster = (
+        f"; CR2 standard errors clustered by {model.cluster} with Bell-McCaffrey degrees of freedom"
+        if model.cluster
+        else ""
+    )
+    return (
+        f"The count model regresses each frame's hits on {model.formula} ({model.family}, log({model.exposure}) "
+        f"as offset{cluster}); its rate ratios are exp(coefficient), a spline's terms are its basis functions "
+        "(date spline 1/4 ...)"
+    )
 
 
 def run_appendix(study: Study) -> list[Path]:
-    """Stage ``appendix``: the run-manifest table, ``appendix.tex`` and ``numbers.tex``."""
+    """Stage ``appendix``: the run-manifest table, ``appendix.tex`` (the primary tables),
+    ``supplement.tex`` (the rest) and ``numbers.tex``. Works with whichever stages have run: a
+    declared section whose stage has not run is one sentence saying so (and a warning here)."""
     out = study.output_dir
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():
         raise InputError(manifest_path, "no run manifest yet", "run `make` (or every stage, then `manifest`) first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    tables = quoted_tables(study)  # before anything is written
+    tables, missing_quoted = quoted_tables(study)  # before anything is written
     primary = primary_section(study)
     written = files.write_table(
         pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
         out / "run_manifest",
         caption=MANIFEST_CAPTION,
     )
-    sections = appendix_sections(study)
+    status = stage_status(study)
+    not_run = [stage for stage, present, _, _ in status if present == 0]
+    for stage, present, total, missing in status:
+        if present < total:
+            log.warning(
+                "appendix: %s: %d of %d tables missing (%s%s); their sections say so (run `make %s` first)",
+                stage,
+                total - present,
+                total,
+                ", ".join(missing[:3]),
+                " ..." if len(missing) > 3 else "",
+                stage,
+            )
+    supplement = supplement_sections(study)
+    numbering = appendix.supplement_numbering(supplement)
+    counts = {
+        title: (
+            numbering[title],
+            sum(kind == "table" for kind, *_ in items),
+            sum(kind == "figure" for kind, *_ in items),
+        )
+        for title, items in supplement
+        if items
+    }
+    methods = appendix.methods_paragraph(
+        compare_by=study.framing.compare_by,
+        cluster=study.framing.cluster,
+        bootstrap=study.framing.bootstrap,
+        permutations=study.framing.permutations,
+        min_group_docs=study.framing.min_group_docs,
+        model=model_description(study),
+    )
+    main = appendix.appendix_tex(
+        main_sections(study),
+        methods=methods,
+        lead=primary_lead(study, primary),
+        pointers=appendix.pointers_paragraph(supplement=counts, not_run=not_run),
+    )
     numbers = appendix.collect_numbers(tables)
     if primary:
-        stem, quoted = primary
-        sections.insert(
-            0, ("Primary comparison (confirmatory)", [("text", stem, appendix.primary_paragraph(quoted, stem))])
-        )
-        numbers.update(quoted)
-    written.append(files.write_text(out / "appendix.tex", appendix.appendix_tex(sections)))
-    written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(numbers)))
+        numbers.update(primary[1])
+    written.append(files.write_text(out / "appendix.tex", main))
+    written.append(
+        files.write_text(out / "supplement.tex", appendix.supplement_tex(supplement, notes=table_notes(study)))
+    )
+    written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(numbers, missing=missing_quoted)))
     return written

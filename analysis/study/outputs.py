@@ -49,6 +49,8 @@ STAGE_ORDER = [
 
 #: Written by the ``appendix`` stage from the other stages' outputs and the manifest.
 APPENDIX_OUTPUTS = ("appendix.tex", "numbers.tex", "run_manifest.csv", "run_manifest.tex", "run_manifest.md")
+#: The supplement beside the appendix: every other table and figure (its own LaTeX document).
+APPENDIX_OUTPUTS += ("supplement.tex",)
 #: The ``explore`` stage's page: one self-contained HTML file (every script inline).
 EXPLORER_PAGE = "explorer.html"
 MODEL_FILES = ("topic_word.npy", "doc_topic.npy", "vocab.txt", "units.txt", "settings.json", "unit_tokens.txt")

@@ -103,15 +103,16 @@ def test_two_clean_builds_are_byte_identical(two_runs):
 
 
 def test_appendix_is_self_contained_and_escaped(two_runs):
-    """Checked with or without a LaTeX engine: the appendix inputs no file (LaTeX would look for it
-    in the paper's folder), includes every figure that exists, holds every table, escapes all text."""
+    """Checked with or without a LaTeX engine: the appendix and the supplement input no file (LaTeX
+    would look for it in the paper's folder), include every figure that exists between them, hold
+    every table, escape all text."""
     out = two_runs[0][0] / "figures"
-    appendix = (out / "appendix.tex").read_text(encoding="utf-8")
+    appendix = "\n".join((out / name).read_text(encoding="utf-8") for name in ("appendix.tex", "supplement.tex"))
     assert not re.search(r"\\input\{", appendix.replace("\\input{figures/", ""))
     graphics = re.findall(r"\\includegraphics\[[^]]*\]\{([^}]+)\}", appendix)
     assert "frame_salience_by_language.pdf" in graphics and "topic_prevalence_by_language.pdf" in graphics
     assert set(graphics) == {p.name for p in out.glob("*.pdf")}
-    for stem in {p.stem for p in out.glob("*.tex")} - {"appendix", "numbers"}:
+    for stem in {p.stem for p in out.glob("*.tex")} - {"appendix", "numbers", "supplement"}:
         assert f"tab:{stem}" in appendix or f"{stem.replace('_', chr(92) + '_')}.csv" in appendix.replace(
             r"\allowbreak{}", ""
         ), stem
@@ -149,10 +150,15 @@ NO_ENGINE = (
 
 
 def readme_recipe() -> str:
-    """The LaTeX block of the README, exactly as a reader copies it."""
-    blocks = re.findall(r"```latex\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 1
-    return blocks[0]
+    """The paper's LaTeX block of the README, exactly as a reader copies it."""
+    return readme_blocks("latex")[0]
+
+
+def readme_blocks(language: str) -> list[str]:
+    """The README's appendix section's code blocks of one language, in order."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("In a paper in the folder that holds") : text.index("## Writing your own codebook")]
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.S)
 
 
 def compile_latex(folder: Path, name: str = "paper.tex") -> str:
@@ -171,23 +177,87 @@ def compile_latex(folder: Path, name: str = "paper.tex") -> str:
 
 
 def test_readme_recipe_is_what_the_test_compiles():
-    recipe = readme_recipe()
+    paper, supplement = readme_blocks("latex")
     assert (
-        r"\graphicspath{{figures/}}" in recipe
-        and r"\input{figures/appendix.tex}" in recipe
-        and r"\input{figures/numbers.tex}" in recipe
+        r"\graphicspath{{figures/}}" in paper
+        and r"\input{figures/appendix.tex}" in paper
+        and r"\input{figures/numbers.tex}" in paper
     )
+    assert r"\input{figures/supplement.tex}" in supplement and r"\graphicspath{{figures/}}" in supplement
+    (commands,) = readme_blocks("sh")
+    # Two passes of each document, stated: longtable's widths settle on the second.
+    assert commands.count("lualatex paper.tex") == 2 and commands.count("lualatex supplement.tex") == 2
 
 
-@pytest.mark.skipif(not ENGINE, reason=NO_ENGINE)
-def test_readme_recipe_compiles_from_the_papers_folder_and_fits_the_page(two_runs, tmp_path):
+@pytest.mark.skipif(not shutil.which("lualatex"), reason=NO_ENGINE)
+def test_readme_recipe_compiles_as_written_from_the_papers_folder_and_fits_the_page(two_runs, tmp_path):
+    """The README's files and commands, run as a reader runs them (stdin closed: an error stops)."""
     shutil.copytree(two_runs[0][0] / "figures", tmp_path / "figures")
-    (tmp_path / "paper.tex").write_text(readme_recipe(), encoding="utf-8")
-    log = compile_latex(tmp_path)
-    assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*\n.*", log)[:5]
-    assert "Missing character" not in log, re.findall(r"Missing character.*", log)[:5]
-    assert "Float too large" not in log
-    assert (tmp_path / "paper.pdf").stat().st_size > 10_000
+    paper, supplement = readme_blocks("latex")
+    (tmp_path / "paper.tex").write_text(paper, encoding="utf-8")
+    (tmp_path / "supplement.tex").write_text(supplement, encoding="utf-8")
+    (commands,) = readme_blocks("sh")
+    for line in commands.strip().splitlines():
+        result = subprocess.run(
+            line, shell=True, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600
+        )
+        assert result.returncode == 0, (line, result.stdout[-3000:])
+    for name in ("paper", "supplement"):
+        log = (tmp_path / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+        assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*\n.*", log)[:5]
+        assert "Missing character" not in log, re.findall(r"Missing character.*", log)[:5]
+        assert "Float too large" not in log
+        assert "Rerun" not in log.split("Output written")[-1]  # the second pass settled every width
+        assert (tmp_path / f"{name}.pdf").stat().st_size > 10_000
+    pages = int(re.search(r"Output written on paper.pdf \((\d+) pages?", log_of(tmp_path, "paper")).group(1))
+    assert pages < 30
+
+
+def log_of(folder: Path, name: str) -> str:
+    return (folder / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+
+
+def test_main_appendix_holds_the_primary_tables_and_the_supplement_the_rest(two_runs):
+    out = two_runs[0][0] / "figures"
+    appendix = (out / "appendix.tex").read_text(encoding="utf-8")
+    supplement = (out / "supplement.tex").read_text(encoding="utf-8")
+    assert appendix.count(r"\paragraph*{Methods.}") == 1
+    order = [appendix.index(f"tab:{stem}") for stem in ("frame_tests_by_language", "corpus_summary", "model_frames")]
+    assert order == sorted(order)
+    for stem in ("top_terms_by_language", "topic_k_selection", "keyness_concepts_by_language", "run_manifest"):
+        assert f"tab:{stem}" in supplement and f"tab:{stem}" not in appendix, stem
+    assert "tab:model_frames" in supplement  # every term there; only the language terms in the appendix
+    caption = re.search(r"\\caption\{(.*)\}\\label\{tab:model_frames\}", appendix).group(1)
+    assert "Terms of language only" in caption and "term language: vi" in caption  # one term: said once
+    rows = appendix[appendix.index("tab:model_frames") :].split(r"\end{longtable}")[0]
+    assert "intercept" not in rows and "spline" not in rows and "bs(" not in appendix
+    for line in appendix.splitlines():
+        if line.startswith(r"\caption{"):
+            assert len(line) < 800, line[:200]  # short captions: the method is said once, in the paragraph
+    assert r"\subsection*{Notes on the tables: how each was made}" in supplement
+
+
+def test_the_appendix_runs_whichever_stages_have_run(two_runs, tmp_path, caplog):
+    """A study whose design stage has not run (or whose outputs were removed): the appendix is still
+    written, the model section is one sentence naming the stage, numbers.tex names what is missing."""
+    from analysis import files
+    from analysis.stages.appendix import run_appendix
+
+    folder = tmp_path / "study"
+    shutil.copytree(two_runs[0][0], folder)
+    study = files.read_study(folder / "study.toml")
+    removed = [study.output_dir / name for name in declared_outputs(study)["design"]]
+    assert study.output_dir / "model_frames.csv" in removed
+    for path in removed:
+        path.unlink(missing_ok=True)
+    run_appendix(study)
+    appendix = (folder / "figures" / "appendix.tex").read_text(encoding="utf-8")
+    assert "the design stage has not run for this study (model\\_frames.csv is" in appendix
+    assert "tab:frame_tests_by_language" in appendix and "tab:model_frames" not in appendix
+    numbers = (folder / "figures" / "numbers.tex").read_text(encoding="utf-8")
+    assert "% not available yet (its stage has not run): model_frames.csv" in numbers
+    assert "RateRatio" not in numbers and r"\NDocumentsVi" in numbers
+    assert any("appendix: design:" in r.getMessage() for r in caplog.records)
 
 
 def test_robustness_verdicts_are_quoted():

@@ -14,7 +14,16 @@ import pandas as pd
 import pytest
 from conftest import TINY_EN, TINY_VI, write_study
 
-from analysis.paper.appendix import appendix_tex, figure_block, numbers_tex, table_block, tex_caption, typed_table
+from analysis.paper.appendix import (
+    appendix_tex,
+    compact_table,
+    figure_block,
+    numbers_tex,
+    supplement_tex,
+    table_block,
+    tex_caption,
+    typed_table,
+)
 from analysis.paper.tables import display_tokens, latex_escape, latex_label, to_latex, to_markdown
 
 HOSTILE = "a}\\input{/etc/passwd}%"
@@ -86,6 +95,14 @@ def test_hostile_names_in_tables_captions_stems_and_notes_are_inert():
         [(f"Section {HOSTILE}", [("table", "t", table_block("t", hostile_table(), caption=f"Caption {HOSTILE}"))])]
     )
     assert executable_inputs(appendix) == []
+    # A value said once in the caption (a column with one value in every row) and a table's note in the
+    # supplement are escaped like cells.
+    constant = pd.concat([hostile_table()] * 2, ignore_index=True).assign(**{f"c{HOSTILE}": HOSTILE})
+    table, caption = compact_table(constant, f"Caption {HOSTILE}")
+    assert f"c{HOSTILE}" not in table.columns and f"c{HOSTILE} {HOSTILE}" in caption
+    block = table_block("t", table, caption=caption)
+    supplement = supplement_tex([(f"S {HOSTILE}", [("table", "t", block)])], notes=[(f"t{HOSTILE}", caption)])
+    assert executable_inputs(block) == [] and executable_inputs(supplement) == []
 
 
 @pytest.mark.skipif(not ENGINE, reason=NO_ENGINE)
@@ -151,9 +168,10 @@ def test_wide_tables_are_split_into_blocks_that_repeat_the_key_columns():
     tex = to_latex(wide_table(), caption="Keyness", label="k")
     blocks = tex.count(r"\begin{longtable}")
     assert blocks >= 2
-    assert (
-        tex.count(r"\shortstack[l]{comparison}") == 2 * blocks
-    )  # the key column heads every block (first and continued pages)
+    # The column that names the row (term: comparison, target and reference are the same in every
+    # row, the docs columns are counts) heads every block, on the first and on continued pages.
+    assert tex.count(r"\shortstack[l]{term}") == 2 * blocks
+    assert tex.count(r"\shortstack[l]{comparison}") == 2
     for name in ("p", "q", "ci", "g2", "fw z"):
         if name != "ci":
             assert rf"\shortstack[r]{{{name}}}" in tex, name  # no column is dropped

@@ -144,7 +144,7 @@ def test_every_stage_runs_on_a_study_init_wrote_for_a_csv_export(tmp_path):
     assert set(contrasts["contrast"]) == {"vi-vs-en"} and len(contrasts) > 0
     series = pd.read_csv(out / "time_series.csv", dtype={"period": str})
     assert set(series["group"]) == {"vi", "en"}
-    appendix = (out / "appendix.tex").read_text(encoding="utf-8")
+    appendix = (out / "appendix.tex").read_text(encoding="utf-8") + (out / "supplement.tex").read_text(encoding="utf-8")
     assert "design\\_contrasts" in appendix or "design_contrasts" in appendix
     assert not (tmp_path / "figures" / "corpus_summary.csv").exists()  # nothing outside the study's folder
 
