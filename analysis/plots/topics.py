@@ -42,7 +42,7 @@ def plot_k_selection(ax, summary: pd.DataFrame, metric: str = "c_npmi", threshol
     for model, rows in summary.groupby("model", sort=False):
         rows = rows[rows["fits"] > 0].sort_values("k")
         colour = COLOURS.get(model, None)
-        ax.plot(rows["k"], rows[metric], marker="o", label=model, color=colour)
+        ax.plot(rows["k"], rows[metric], marker="o", label=MODEL_NAMES.get(model, model), color=colour)
         chosen = rows[rows["chosen"]]
         ax.scatter(chosen["k"], chosen[metric], s=120, facecolors="none", edgecolors=colour or "black", linewidths=1.5)
     if metric == "stability" and threshold is not None:
@@ -94,7 +94,7 @@ def plot_prevalence(ax, table: pd.DataFrame):
             x,
             rows["prevalence"].to_numpy(),
             width=width,
-            label=str(group),
+            label=plot.group_label(group),
             color=COLOURS.get(str(group)),
             yerr=np.vstack([low, high]),
             capsize=2,
@@ -173,5 +173,7 @@ def figure_alignment(matrix: pd.DataFrame, k_vi: int, k_en: int):
     """
     fig, (ax,) = plot.new_figure(1, 0.7 * k_en + 2.5, 0.5 * k_vi + 1.5)
     plot_alignment(ax, matrix, "topic_vi", "topic_en")
-    ax.set_title("vi-en topic similarity (boxed: matched)")
+    ax.set_xlabel("English topic")
+    ax.set_ylabel("Vietnamese topic")
+    ax.set_title("Vietnamese-English topic similarity (boxed: matched)")
     return fig
