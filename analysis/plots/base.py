@@ -355,6 +355,9 @@ def figure_top_terms(top: pd.DataFrame, by: str, top_n: int):
     >>> close(fig)
     """
     groups = list(dict.fromkeys(top["group"]))
+    if by == "language":  # languages in the order of every other figure: vi, then en
+        known = list(LANGUAGE_COLOURS)
+        groups.sort(key=lambda g: known.index(g) if g in known else len(known))
     height = 0.22 * top_n + 1.0
     shown = groups[: panels_that_fit(len(groups), height, cap=MAX_TERM_PANELS)]
     fig, axes = new_figure(len(shown), 3.6, height, ncols=min(len(shown), 3))

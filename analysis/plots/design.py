@@ -11,9 +11,9 @@ values), is a small triangle on the panel's edge (:data:`CUT_LABEL`), so a perio
 documents whose interval reaches 800 neither stretches the axis of rates near 10 nor fills the
 panel. A rate resting on fewer than 5 documents with hits (``sparse`` in the table) is a hollow
 marker (:data:`SPARSE_LABEL`). A first or last period that the data's dates cover only in part
-(the last week of a corpus ending on a Wednesday) is shaded grey (:data:`PARTIAL_LABEL`): its
-rate rests on fewer days. The legend is the figure's, above the panels, with the languages'
-names (:func:`analysis.plots.base.group_label`).
+(the last week of a corpus ending on a Wednesday) has a dotted line through it
+(:data:`PARTIAL_LABEL`): its rate rests on fewer days. The legend is the figure's, below the
+panels, with the languages' names (:func:`analysis.plots.base.group_label`).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ SPARSE_GID = "sparse_point"
 SPARSE_LABEL = "hollow: under 5 documents with hits (interval under-covers)"
 #: ``gid`` and legend entry of the shading of a period the data's dates cover only in part.
 PARTIAL_GID = "partial_period"
-PARTIAL_LABEL = "grey: period only partly covered by the dates"
+PARTIAL_LABEL = "dotted: period only partly covered by the dates"
 #: Legend entry of the bands.
 BAND_LABEL = "95% interval"
 
@@ -123,7 +123,6 @@ def plot_lines_over_time(
     title: str = "",
     ylabel: str = "",
     partial: list | None = None,
-    freq: str = "",
 ):
     """One line per group of ``value`` against dates ``x``; NaN values are gaps; bands are intervals.
 
@@ -131,8 +130,8 @@ def plot_lines_over_time(
     panel's edge); one between periods without an interval, which a band cannot show, is an error
     bar (``gid`` :data:`ISOLATED_INTERVAL_GID`). A bound past the axis or infinite is a triangle on
     that edge in the group's colour (``gid`` :data:`CUT_GID`). A NaN bound (no interval) draws
-    nothing. ``partial`` periods (:func:`partial_periods`) are shaded grey over ``[start, end)``
-    (``gid`` :data:`PARTIAL_GID`; ``freq`` gives the end). Lines are labelled with
+    nothing. ``partial`` periods (:func:`partial_periods`) get a dotted vertical line (``gid``
+    :data:`PARTIAL_GID`). Lines are labelled with
     :func:`analysis.plots.base.group_label`.
     """
     bottom, top = y_limits(table[value], table[low], table[high])
@@ -195,11 +194,10 @@ def plot_lines_over_time(
                     clip_on=False,
                 )
                 marks.set_gid(CUT_GID)
-    if partial:
-        starts = pd.Series(pd.to_datetime(list(partial)))
-        ends = period_ends(starts, freq or "month")
-        for start, end in zip(starts, ends):
-            ax.axvspan(start, end, color="0.85", alpha=0.6, linewidth=0, zorder=0, gid=PARTIAL_GID)
+    for start in pd.to_datetime(list(partial or [])):
+        # a thin line through the period's points, not a span: a span reached past the last point and,
+        # when every period of a short corpus is partial, greyed the whole panel
+        ax.axvline(start, color="0.55", linestyle=":", linewidth=1.0, zorder=0, gid=PARTIAL_GID)
     ax.set_title(title, fontsize=9)
     if ylabel:
         ax.set_ylabel(ylabel)
@@ -218,7 +216,7 @@ def _panels(table: pd.DataFrame, item: str = "label"):
 
 def _small_multiples(table: pd.DataFrame, note: str, empty: str, draw):
     """One panel per item (``label``) drawn by ``draw(ax, rows, title)``, with the figure's legend
-    (:func:`figure_legend`) above the panels; a note figure when empty."""
+    (:func:`figure_legend`) below the panels; a note figure when empty."""
     if table.empty:
         fig, (ax,) = plot.new_figure(1, 6, 2)
         plot_note(ax, note or empty)
@@ -234,7 +232,7 @@ def _small_multiples(table: pd.DataFrame, note: str, empty: str, draw):
 
 
 def figure_legend(fig, axes):
-    """One legend for every panel, above them (outside the data): each group once (in the order
+    """One legend for every panel, below them (outside the data): each group once (in the order
     drawn), then the marks the panels use: bands, triangles, hollow markers, grey periods."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -254,12 +252,12 @@ def figure_legend(fig, axes):
             [], [], linestyle="none", marker="o", markerfacecolor="white", markeredgecolor="0.35"
         )
     if PARTIAL_GID in gids:
-        entries[PARTIAL_LABEL] = Patch(facecolor="0.85", alpha=0.6, linewidth=0)
+        entries[PARTIAL_LABEL] = Line2D([], [], color="0.55", linestyle=":", linewidth=1.0)
     if entries:
         fig.legend(
             list(entries.values()),
             list(entries),
-            loc="outside upper center",
+            loc="outside lower center",  # the top is the note's (suptitle): two texts there overlapped
             ncols=min(len(entries), 3),
             fontsize=7,
             frameon=False,
@@ -270,14 +268,14 @@ def figure_legend(fig, axes):
 def figure_time_series(series: pd.DataFrame, ylabel: str, note: str = "", *, span: tuple | None = None, freq: str = ""):
     """Small multiples of :func:`analysis.stats.timeseries.period_series`: one panel per item, one line
     per group. With the dates' ``span = (first, last)`` and the series' ``freq``, a first or last
-    period they cover only in part is shaded (:func:`partial_periods`)."""
+    period they cover only in part is marked (:func:`partial_periods`)."""
     drawn = series if len(series) and series["rate"].notna().sum() else series.iloc[0:0]
     partial = partial_periods(drawn["period"], span, freq) if span is not None and freq and len(drawn) else []
     return _small_multiples(
         drawn,
         note,
         "no dated documents: nothing to draw",
-        lambda ax, rows, title: plot_lines_over_time(ax, rows, title=title, ylabel=ylabel, partial=partial, freq=freq),
+        lambda ax, rows, title: plot_lines_over_time(ax, rows, title=title, ylabel=ylabel, partial=partial),
     )
 
 

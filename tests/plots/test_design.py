@@ -163,20 +163,20 @@ def _weekly(last_day: str):
     return series, (dates.min(), dates.max())
 
 
-def test_a_last_period_the_dates_cover_in_part_is_shaded_and_named_in_the_legend():
+def test_a_last_period_the_dates_cover_in_part_is_marked_and_named_in_the_legend():
     series, span = _weekly("2024-01-17")  # a Wednesday: the week of 15 January has 3 of its 7 days
     assert plot_design.partial_periods(series["period"], span, "week") == [pd.Timestamp("2024-01-15")]
     fig = plot_design.figure_time_series(series, "per 1,000", span=span, freq="week")
     ax = fig.axes[0]
-    (shade,) = [p for p in ax.patches if p.get_gid() == plot_design.PARTIAL_GID]
-    x0, x1 = shade.get_x(), shade.get_x() + shade.get_width()
-    assert (x0, x1) == (mdates.date2num(pd.Timestamp("2024-01-15")), mdates.date2num(pd.Timestamp("2024-01-22")))
+    (line,) = [line for line in ax.lines if line.get_gid() == plot_design.PARTIAL_GID]
+    assert list(mdates.date2num(line.get_xdata())) == [mdates.date2num(pd.Timestamp("2024-01-15"))] * 2
+    assert ax.get_xlim()[1] < mdates.date2num(pd.Timestamp("2024-01-20"))  # the axis ends near the last point
     assert plot_design.PARTIAL_LABEL in legend_texts(fig)
     close(fig)
     series, span = _weekly("2024-01-21")  # a Sunday: the last week is whole
     assert plot_design.partial_periods(series["period"], span, "week") == []
     fig = plot_design.figure_time_series(series, "per 1,000", span=span, freq="week")
-    assert not [p for p in fig.axes[0].patches if p.get_gid() == plot_design.PARTIAL_GID]
+    assert not [line for line in fig.axes[0].lines if line.get_gid() == plot_design.PARTIAL_GID]
     assert plot_design.PARTIAL_LABEL not in legend_texts(fig)
     close(fig)
 
@@ -184,12 +184,13 @@ def test_a_last_period_the_dates_cover_in_part_is_shaded_and_named_in_the_legend
 def test_the_legend_is_outside_every_panel():
     series, span = _weekly("2024-01-17")
     series = pd.concat([series, series.assign(label="g", item="g")], ignore_index=True)
-    fig = plot_design.figure_time_series(series, "per 1,000", span=span, freq="week")
+    fig = plot_design.figure_time_series(series, "per 1,000", "too small to mean anything", span=span, freq="week")
     figure_bytes(fig, "png")
     renderer = fig.canvas.get_renderer()
     legend = fig.legends[0].get_window_extent(renderer)
     assert len(fig.axes) == 2 and not any(legend.overlaps(ax.get_window_extent(renderer)) for ax in fig.axes)
-    assert legend.y0 >= max(ax.get_window_extent(renderer).y1 for ax in fig.axes) - 1  # above the panels
+    assert legend.y1 <= min(ax.get_window_extent(renderer).y0 for ax in fig.axes) + 1  # below the panels
+    assert not legend.overlaps(fig._suptitle.get_window_extent(renderer))
     close(fig)
 
 
