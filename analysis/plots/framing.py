@@ -432,7 +432,7 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], *, 
     ``family_sizes`` maps each family (in panel order) to its number of frames.
     """
     families = list(family_sizes)
-    height = 0.25 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2
+    height = 0.2 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2  # two families of 10: 10.4 in
     fig, axes = plot.new_figure(len(families) or 1, 6.5, height, ncols=1)
     for ax, family in zip(axes, families or [""]):
         rate = next((c for c in table.columns if c.startswith("mean_per_")), "mean_per_1000")

@@ -279,6 +279,19 @@ def test_top_terms_and_keyness_figures_stay_a_page_tall():
     assert fig.get_size_inches()[1] <= plot.MAX_FIGURE_INCHES and len(fig.axes) == 6
     assert f"first 6 of {len(comparisons)} comparisons" in fig.get_suptitle()
     plot.close(fig)
+    frames = pd.DataFrame(
+        {
+            "family": ["issue"] * 20 + ["generic"] * 10,
+            "label": [f"f{i // 2}" for i in range(20)] + [f"g{i // 2}" for i in range(10)],
+            "group": ["vi", "en"] * 15,
+            "mean_per_100_sentences": 1.0,
+            "ci_low": 0.5,
+            "ci_high": 1.5,
+        }
+    )
+    fig = plot_framing.figure_frame_salience(frames, {"issue": 10, "generic": 5}, n_groups=2, by="language")
+    assert fig.get_size_inches()[1] <= plot.MAX_FIGURE_INCHES  # the default codebook's two families
+    plot.close(fig)
 
 
 def test_language_codes_are_shown_by_name():
