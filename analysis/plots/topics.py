@@ -137,10 +137,22 @@ MODEL_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint model on con
 
 @plot.styled
 def figure_k_selection(summary: pd.DataFrame, threshold: float | None = None):
-    """Coherence (three measures) and stability against K, the chosen K ringed."""
+    """Coherence (three measures) and stability against K, the chosen K ringed; one legend below
+    the panels, the models by name.
+
+    >>> summary = pd.DataFrame({"model": ["vi", "vi", "en", "en"], "k": [2, 3, 2, 3], "fits": 1,
+    ...     "chosen": [True, False, False, True], "c_npmi": 0.1, "u_mass": -1.0, "c_v": 0.5, "stability": 0.7})
+    >>> fig = figure_k_selection(summary, 0.6)
+    >>> [t.get_text() for t in fig.legends[0].get_texts()], [ax.get_legend() for ax in fig.axes]
+    (['Vietnamese', 'English'], [None, None, None, None])
+    >>> plot.close(fig)
+    """
     fig, axes = plot.new_figure(4, 3.4, 2.8, ncols=2)
     for ax, metric in zip(axes, ("c_npmi", "u_mass", "c_v", "stability")):
         plot_k_selection(ax, summary, metric, threshold)
+        ax.get_legend().remove()  # one legend for the four panels, below them: on each panel it covered points
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     fig.suptitle("Topic coherence and stability against K (ringed: chosen K)")
     return fig
 
