@@ -546,6 +546,19 @@ def proper_names(sentences: Iterable[Sentence]) -> set[str]:
     return acronyms | {t for t in capitalised if t.lower() not in lowered}
 
 
+def every_part_capitalised(token: str) -> bool:
+    """Every syllable of a Vietnamese word starts with a capital: the spelling of a name of a person
+    or place (``Việt_Nam``, ``Hà_Nội``, ``Bùi_Thanh_Sơn``), not that of an institution or a title,
+    whose first syllable alone is capitalised (``Bộ_trưởng``, ``Chính_phủ``, ``Ngoại_giao``) where
+    English writes lower case (*minister*, *government*): those are counted in lower case, as the
+    English words are, so ``Bộ_trưởng`` and ``bộ_trưởng`` are one term.
+
+    >>> every_part_capitalised("Việt_Nam"), every_part_capitalised("Bộ_trưởng"), every_part_capitalised("Đảng")
+    (True, False, True)
+    """
+    return all(part[:1].isupper() for part in token.split("_") if part)
+
+
 def is_acronym(token: str) -> bool:
     """Two or more letters, all capitals (``US``, ``ASEAN``, ``WHO``; not ``I`` or ``A``).
 
@@ -608,7 +621,10 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
     One rule for both languages: terms are lower case (Vietnamese words ``hợp_tác``, English
     simplemma lemmas), except proper names and acronyms, which keep their form (``Việt_Nam``,
     ``Hà_Nội``, ``China``, ``Wang Yi``, ``ASEAN``, ``TP``). A proper name is a word written with a
-    capital inside a sentence and never in lower case in the same document (:func:`proper_names`);
+    capital inside a sentence and never in lower case in the same document (:func:`proper_names`),
+    and, in Vietnamese, with a capital on every syllable (:func:`every_part_capitalised`: an
+    institution or title such as ``Bộ_trưởng`` capitalises its first syllable only, where English
+    writes *minister* in lower case);
     before, Vietnamese names were lower-cased (``việt_nam``) while English ones kept their
     capitals, so a figure showed ``putin`` beside ``Blair``. Matching against the codebook and the
     concept map is in lower case, so no count of frames or concepts changes. An acronym in ordinary
@@ -659,7 +675,7 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
                 if rules.is_stopword(lower, doc.language):
                     terms.append(None)
                 else:
-                    terms.append(token if token in names else lower)
+                    terms.append(token if token in names and every_part_capitalised(token) else lower)
             out.append(terms)
     return out
 

@@ -220,25 +220,28 @@ def test_one_case_rule_for_both_languages():
     vi = PreparedDocument(
         "v",
         "vi",
-        [[["Hợp_tác", "giữa", "Việt_Nam", "và", "Trung_Quốc", "."], ["Chính_phủ", "nói", "."]], [["chính_phủ", "."]]],
+        [
+            [["Hợp_tác", "giữa", "Việt_Nam", "và", "Trung_Quốc", "."], ["Chính_phủ", "nói", "."]],
+            [["chính_phủ", "gặp", "Bộ_trưởng", "Vương_Nghị", "."]],
+        ],
     )
     en = PreparedDocument(
         "e",
         "en",
         [
             [["Cooperation", "between", "Vietnam", "and", "China", "."], ["Government", "say", "."]],
-            [["government", "."]],
+            [["government", "meet", "minister", "Wang Yi", "."]],
         ],
     )
     assert term_sentences(vi, rules) == [
         ["hợp_tác", "giữa", "Việt_Nam", None, "Trung_Quốc", None],
         ["chính_phủ", "nói", None],
-        ["chính_phủ", None],
+        ["chính_phủ", "gặp", "bộ_trưởng", "Vương_Nghị", None],  # a title is capitalised on its first syllable only
     ]
     assert term_sentences(en, rules) == [
         ["cooperation", "between", "Vietnam", None, "China", None],
         ["government", "say", None],
-        ["government", None],
+        ["government", "meet", "minister", "Wang Yi", None],
     ]
     # acronyms keep their form in both; in a headline in capitals, stopwords go and the rest keep their form
     vi_caps = PreparedDocument(
