@@ -60,6 +60,27 @@ def styled(compose):
 LANGUAGE_COLOURS = {"vi": "#4C72B0", "en": "#DD8452", "joint": "#55A868"}
 #: Colours of groups in order: the language colours first, so a vi/en comparison keeps them.
 PALETTE = [*LANGUAGE_COLOURS.values(), "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+#: How a language code is shown in a figure (legends, panel titles, axis labels): a reader of the
+#: paper sees "Vietnamese", not "vi" or "language = vi". The CSV beside the figure keeps the codes.
+LANGUAGE_NAMES = {"vi": "Vietnamese", "en": "English"}
+
+
+def group_label(value) -> str:
+    """How a group value is shown: a language code as its name (also in the ``language=vi`` form of
+    a design group, and each side of ``a & b``); any other value as it is.
+
+    >>> group_label("vi"), group_label("language=en"), group_label("language=vi & outlet=A"), group_label("A")
+    ('Vietnamese', 'English', 'Vietnamese & outlet=A', 'A')
+    """
+    parts = []
+    for part in str(value).split(" & "):
+        key, sep, code = part.partition("=")
+        code = code.strip() if sep else key.strip()
+        if code in LANGUAGE_NAMES and (not sep or key.strip() == "language"):
+            parts.append(LANGUAGE_NAMES[code])
+        else:
+            parts.append(part)
+    return " & ".join(parts)
 
 
 def term_label(text) -> str:
@@ -118,9 +139,12 @@ def _titles(fig):
             if text.get_text():
                 # An axes title may use the axes' share of the figure (its column), never more.
                 columns = ax.get_subplotspec().get_gridspec().ncols if ax.get_subplotspec() else 1
-                out.append(
-                    (text, min(fig.bbox.width * 0.98, max(ax.bbox.width * 1.15, fig.bbox.width / columns * 0.95)))
-                )
+                limit = min(fig.bbox.width * 0.98, max(ax.bbox.width * 1.15, fig.bbox.width / columns * 0.95))
+                # a centred title is as wide on each side of its centre: it must stop at the figure's edges
+                centre = (ax.bbox.x0 + ax.bbox.x1) / 2  # titles and x labels are centred on their axes
+                if text.get_horizontalalignment() == "center":
+                    limit = min(limit, 2 * min(centre, fig.bbox.width - centre) * 0.98)
+                out.append((text, max(limit, 1.0)))
     return out
 
 
@@ -216,7 +240,7 @@ def plot_corpus_summary(ax, summary: pd.DataFrame, group: str = "language"):
     positions = range(len(rows))
     ax.bar([p - 0.2 for p in positions], rows["tokens"], width=0.4, label="word tokens", color="#4C72B0")
     ax.bar([p + 0.2 for p in positions], rows["terms"], width=0.4, label="counted terms", color="#DD8452")
-    ax.set_xticks(list(positions), list(rows.index))
+    ax.set_xticks(list(positions), [group_label(g) if group == "language" else str(g) for g in rows.index])
     ax.set_ylabel("tokens")
     ax.legend(frameon=False)
     return ax
@@ -299,13 +323,29 @@ def figure_corpus_summary(summary: pd.DataFrame, group: str = "language"):
 #: Most panels a top-terms figure draws (three rows of three): a column of 20 sections made a
 #: figure 4,300 pixels tall; every group stays in the CSV the figure is drawn from.
 MAX_TERM_PANELS = 9
+#: Tallest figure of panels in rows (inches; 2,200 pixels at 200 dpi): a journal page's text block
+#: is about 9 inches, so a figure of panels stops here and its title says how many are left out.
+MAX_FIGURE_INCHES = 11.0
+
+
+def panels_that_fit(n_panels: int, panel_height: float, *, ncols: int = 3, cap: int | None = None) -> int:
+    """How many of ``n_panels`` panels (``ncols`` a row, each ``panel_height`` inches tall) a figure
+    draws: whole rows up to :data:`MAX_FIGURE_INCHES` (at least one row), and at most ``cap``.
+
+    >>> panels_that_fit(15, 4.3), panels_that_fit(10, 7.2), panels_that_fit(2, 30.0)
+    (6, 3, 2)
+    """
+    rows = max(1, int(MAX_FIGURE_INCHES // panel_height))
+    return min(n_panels, rows * ncols, cap if cap is not None else n_panels)
 
 
 @styled
 def figure_top_terms(top: pd.DataFrame, by: str, top_n: int):
     """One panel per group of :func:`analysis.text.textstat.top_terms` (at most three a row, at
-    most :data:`MAX_TERM_PANELS`, the first groups in the table's order; the title says how many
-    are left out). Panels are titled by the group's value; the figure title names the column.
+    most :data:`MAX_TERM_PANELS` and :data:`MAX_FIGURE_INCHES` tall, :func:`panels_that_fit`; the
+    first groups in the table's order; the title says how many are left out). Panels are titled
+    by the group's value (a language by its name, :func:`group_label`); the figure title names the
+    column.
 
     >>> top = pd.DataFrame({"group": [f"s{i}" for i in range(12)], "term": ["a"] * 12, "count": [1] * 12,
     ...                     "per_1000": [1.0] * 12})
@@ -315,10 +355,14 @@ def figure_top_terms(top: pd.DataFrame, by: str, top_n: int):
     >>> close(fig)
     """
     groups = list(dict.fromkeys(top["group"]))
-    shown = groups[:MAX_TERM_PANELS]
-    fig, axes = new_figure(len(shown), 3.6, 0.22 * top_n + 1.0, ncols=min(len(shown), 3))
+    if by == "language":  # languages in the order of every other figure: vi, then en
+        known = list(LANGUAGE_COLOURS)
+        groups.sort(key=lambda g: known.index(g) if g in known else len(known))
+    height = 0.22 * top_n + 1.0
+    shown = groups[: panels_that_fit(len(groups), height, cap=MAX_TERM_PANELS)]
+    fig, axes = new_figure(len(shown), 3.6, height, ncols=min(len(shown), 3))
     for ax, group in zip(axes, shown):
-        plot_top_terms(ax, top[top["group"] == group], title=str(group))
+        plot_top_terms(ax, top[top["group"] == group], title=group_label(group) if by == "language" else str(group))
     left_out = f" ({len(shown)} of {len(groups)} groups; all in the CSV)" if len(shown) < len(groups) else ""
     fig.suptitle(f"Most frequent terms by {by}{left_out}")
     return fig

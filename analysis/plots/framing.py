@@ -62,7 +62,11 @@ def plot_group_bars(
         positions = np.arange(len(items))[::-1] + (len(groups) - 1) / 2 * height - g * height
         values = rows[value].to_numpy(dtype=float)
         bars = ax.barh(
-            positions, np.nan_to_num(values), height=height, color=PALETTE[g % len(PALETTE)], label=str(name)
+            positions,
+            np.nan_to_num(values),
+            height=height,
+            color=PALETTE[g % len(PALETTE)],
+            label=plot.group_label(name),
         )
         if "docs_with_hits" in rows.columns:
             hits = pd.to_numeric(rows["docs_with_hits"], errors="coerce").to_numpy(dtype=float)
@@ -211,7 +215,7 @@ def plot_keyness(
             gid="p-note",
         )
     ax.axvline(0, color="#333333", linewidth=0.8)
-    ax.set_yticks(positions, [_label(t) for t in rows["term"]])
+    ax.set_yticks(positions, [_label(t) for t in rows["term"]], fontsize=7.5)
     ax.set_ylim(-0.6, max(len(rows), 1) - 0.4)
     names = {"g2": "signed G²", "log_ratio": "Log Ratio (log2)", "fw_z": "Fightin' Words z"}
     ax.set_xlabel(f"{names.get(value, value)}: ← {reference} | {target} →")
@@ -259,8 +263,8 @@ TOP_PAIRS = 20
 def similarity_figure_size(n_a: int, n_b: int) -> tuple[float, float]:
     """Width and height (inches) for :func:`plot_similarity` of an ``n_a`` x ``n_b`` matrix."""
     if max(n_a, n_b) > MAX_HEATMAP_DOCS:
-        return 6.0, 0.22 * TOP_PAIRS + 1.4
-    return max(4.2, 2.0 + 0.6 * n_b), max(3.0, 1.4 + 0.45 * n_a)
+        return 7.0, 0.36 * TOP_PAIRS + 1.6  # two-line labels (both documents' titles)
+    return max(5.5, 3.5 + 0.6 * n_b), max(3.5, 2.4 + 0.45 * n_a)  # room for titles as tick labels
 
 
 def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
@@ -274,28 +278,99 @@ def top_pairs(matrix: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
 def top_pairs_of_table(long: pd.DataFrame, n: int = TOP_PAIRS) -> pd.DataFrame:
     """:func:`top_pairs` of the long table of pairs (``doc_a, doc_b, cosine``, each pair once)
     the matrix would be pivoted from: the same rows, as the order is total (cosine, then labels).
-    The matrix of 8,000 x 2,000 documents, stacked and sorted, took 900 MB."""
-    long = long[["doc_a", "doc_b", "cosine"]]
+    The matrix of 8,000 x 2,000 documents, stacked and sorted, took 900 MB.
+
+    Ties: a cosine of 1 means the same concept proportions, which two documents with one concept
+    each share at once, so many pairs tie at the top of a real corpus. With a ``shared_concepts``
+    column (:func:`analysis.framing.similarity.crosslingual_similarity`) equal cosines are ordered by
+    it, more shared concepts first (more evidence of a common subject), then by the labels; the
+    other columns are kept.
+
+    >>> long = pd.DataFrame({"doc_a": ["v1", "v2", "v3"], "doc_b": ["e1", "e1", "e2"], "cosine": [1.0, 1.0, 0.9],
+    ...     "shared_concepts": [1, 3, 4]})
+    >>> top_pairs_of_table(long, 2)[["doc_a", "shared_concepts"]].values.tolist()
+    [['v2', 3], ['v1', 1]]
+    """
+    extra = [c for c in ("shared_concepts", "top_shared", "title_a", "title_b") if c in long.columns]
+    long = long[["doc_a", "doc_b", "cosine", *extra]]
     long = long[np.isfinite(long["cosine"].astype(float))]
     long = long.assign(_a=long["doc_a"].astype(str), _b=long["doc_b"].astype(str))
-    long = long.sort_values(["cosine", "_a", "_b"], ascending=[False, True, True], kind="mergesort")
+    keys, ascending = ["cosine", "_a", "_b"], [False, True, True]
+    if "shared_concepts" in long.columns:
+        keys, ascending = ["cosine", "shared_concepts", "_a", "_b"], [False, False, True, True]
+    long = long.sort_values(keys, ascending=ascending, kind="mergesort")
     return long.drop(columns=["_a", "_b"]).head(n).reset_index(drop=True)
 
 
+#: Characters of a document's title shown in a similarity figure's label (the CSV has it whole).
+TITLE_CHARS = 48
+
+
+def document_label(doc_id, title=None, *, chars: int = TITLE_CHARS) -> str:
+    """A document as a reader knows it: its title (cut to ``chars`` with "…") and its id in
+    brackets to find it in the CSV; the id alone without a title.
+
+    >>> document_label("vi-0067", "Thành lập dự án POLICY phòng chống HIV/AIDS ở VN", chars=20)
+    'Thành lập dự án POL… (vi-0067)'
+    >>> document_label("e1", float("nan"))
+    'e1'
+    """
+    if title is None or (isinstance(title, float) and math.isnan(title)) or not str(title).strip():
+        return str(doc_id)
+    text = " ".join(str(title).split())
+    if len(text) > chars:
+        text = text[: chars - 1].rstrip() + "…"
+    return f"{text} ({doc_id})"
+
+
+#: The similarity figure of a large corpus shows pairs sharing at least this many concepts (when any
+#: do): a cosine of 1 between two documents that each name one concept, the same one, says little,
+#: and on 400 x 400 news articles such pairs filled 14 of the top 20 places. The CSV has every pair.
+MIN_SHARED_CONCEPTS = 2
+
+
 def plot_top_pairs(
-    ax, pairs: pd.DataFrame, shape: tuple[int, int], *, title: str = "", xlabel: str = "", ylabel: str = ""
+    ax,
+    pairs: pd.DataFrame,
+    shape: tuple[int, int],
+    *,
+    title: str = "",
+    xlabel: str = "",
+    ylabel: str = "",
+    min_shared: int = 0,
 ):
     """Bars of the most similar ``pairs`` (:func:`top_pairs`) of a similarity matrix of ``shape``
-    (documents a × documents b): what :func:`plot_similarity` draws past its heatmap size."""
+    (documents a × documents b): what :func:`plot_similarity` draws past its heatmap size.
+
+    Each bar is labelled by both documents (:func:`document_label`: title and id, ``xlabel`` and
+    ``ylabel`` naming their languages), and, with ``shared_concepts``, says on the bar how many
+    concepts the pair shares and which weigh most (``top_shared``): a cosine of 1 from one shared
+    concept is told apart from one of five. The title says how many pairs there are, the tie rule
+    and ``min_shared`` (the pairs were chosen among those sharing at least that many concepts).
+    """
     rows = pairs.iloc[::-1]
     ax.barh(range(len(rows)), rows["cosine"].to_numpy(dtype=float), color=TARGET_COLOR)
-    ax.set_yticks(range(len(rows)), [f"{a} × {b}" for a, b in zip(rows["doc_a"], rows["doc_b"])], fontsize=7)
+    name_a, name_b = plot.group_label(ylabel) if ylabel else "", plot.group_label(xlabel) if xlabel else ""
+    labels = []
+    for _, r in rows.iterrows():
+        a = document_label(r["doc_a"], r.get("title_a"))
+        b = document_label(r["doc_b"], r.get("title_b"))
+        labels.append(f"{name_a + ': ' if name_a else ''}{a}\n{name_b + ': ' if name_b else ''}{b}")
+    ax.set_yticks(range(len(rows)), labels, fontsize=6.5)
+    ax.set_ylim(-0.6, len(rows) - 0.4)
+    if "shared_concepts" in rows.columns:
+        for y, (_, r) in enumerate(rows.iterrows()):
+            shared = int(r["shared_concepts"]) if pd.notna(r["shared_concepts"]) else 0
+            words = str(r["top_shared"]) if "top_shared" in rows.columns and pd.notna(r.get("top_shared")) else ""
+            text = f"{shared} shared" + (f": {', '.join(words.split()[:3])}" if words else "")
+            ax.text(0.01, y, text, va="center", ha="left", fontsize=6, color="white", gid="shared_concepts")
     ax.set_xlim(0, 1)
-    ax.set_xlabel("cosine similarity")
-    if xlabel or ylabel:
-        ax.set_ylabel(f"{ylabel} × {xlabel}" if xlabel and ylabel else (ylabel or xlabel))
-    shown = f"the {len(pairs)} most similar of {shape[0]} × {shape[1]} document pairs"
-    ax.set_title(f"{title}: {shown}" if title else shown)
+    ax.set_xlabel("cosine of concept vectors (1 = the same concept proportions)")
+    shown = f"the {len(pairs)} most similar of {shape[0]:,} × {shape[1]:,} document pairs"
+    if min_shared > 1:
+        shown += f" among those sharing ≥ {min_shared} concepts"
+    tie = "; equal cosines: more shared concepts first" if "shared_concepts" in pairs.columns else ""
+    ax.set_title(f"{title}: {shown}{tie}" if title else f"{shown}{tie}", fontsize=8)
     return ax
 
 
@@ -357,7 +432,7 @@ def figure_frame_salience(table: pd.DataFrame, family_sizes: dict[str, int], *, 
     ``family_sizes`` maps each family (in panel order) to its number of frames.
     """
     families = list(family_sizes)
-    height = 0.25 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2
+    height = 0.2 * max(list(family_sizes.values()) or [1]) * max(2, n_groups) + 1.2  # two families of 10: 10.4 in
     fig, axes = plot.new_figure(len(families) or 1, 6.5, height, ncols=1)
     for ax, family in zip(axes, families or [""]):
         rate = next((c for c in table.columns if c.startswith("mean_per_")), "mean_per_1000")
@@ -398,7 +473,8 @@ def _flag(comparison, min_docs: int) -> str:
 
 @plot.styled
 def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_note: str):
-    """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels.
+    """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels and
+    :data:`analysis.plots.base.MAX_FIGURE_INCHES` tall (the title says how many are left out).
 
     ``comparisons``: :func:`analysis.stats.keyness.keyness_comparisons`; each panel shows the ``top_n``
     strongest terms each way and says "(too small)" when a group has fewer than ``min_docs``
@@ -412,20 +488,23 @@ def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_
     >>> fig = figure_keyness(comparisons, top_n=5, min_docs=1, title="Keyness by language",
     ...     empty_note="nothing to compare")
     >>> [ax.get_title() for ax in fig.axes], fig._suptitle.get_text()
-    (['vi vs en'], 'Keyness by language')
+    (['Vietnamese vs English'], 'Keyness by language')
     >>> plot.close(fig)
     """
-    shown = comparisons[:MAX_PANELS]
-    fig, axes = plot.new_figure(max(1, len(shown)), 4.2, 0.2 * 2 * top_n + 1.2, ncols=min(max(1, len(shown)), 3))
+    height = 0.14 * 2 * top_n + 1.2  # two-way bars of 15 terms: 5.4 inches, two rows a page
+    shown = comparisons[: plot.panels_that_fit(len(comparisons), height, cap=MAX_PANELS)]
+    fig, axes = plot.new_figure(max(1, len(shown)), 4.2, height, ncols=min(max(1, len(shown)), 3))
     if not shown:
         plot_note(axes[0], empty_note)  # the title is the suptitle below: printed once
     for ax, c in zip(axes, shown):
         top = top_keyness(c.table, top_n)
-        panel = f"{c.target} vs {c.reference}{_flag(c, min_docs)}"
+        panel = f"{plot.group_label(c.target)} vs {plot.group_label(c.reference)}{_flag(c, min_docs)}"
         if top.empty:
             plot_note(ax, "no term differs", title=panel)
         else:
-            plot_keyness(ax, top, target=c.target, reference=c.reference, title=panel)
+            plot_keyness(
+                ax, top, target=plot.group_label(c.target), reference=plot.group_label(c.reference), title=panel
+            )
     if len(comparisons) > len(shown):
         fig.suptitle(f"{title} (first {len(shown)} of {len(comparisons)} comparisons; all in the CSV)")
     else:
@@ -453,9 +532,9 @@ def figure_fightin_words(comparisons, *, min_docs: int, title: str, empty_note: 
         plot_fightin_words(
             ax,
             c.table,
-            target=c.target,
-            reference=c.reference,
-            title=f"{c.target} vs {c.reference}{_flag(c, min_docs)}",
+            target=plot.group_label(c.target),
+            reference=plot.group_label(c.reference),
+            title=f"{plot.group_label(c.target)} vs {plot.group_label(c.reference)}{_flag(c, min_docs)}",
         )
     fig.suptitle(title)
     return fig
@@ -465,22 +544,37 @@ def figure_fightin_words(comparisons, *, min_docs: int, title: str, empty_note: 
 def figure_similarity(similarity: pd.DataFrame, pair) -> object:
     """Cross-lingual cosines (:func:`analysis.framing.similarity.crosslingual_similarity`): a heatmap up to
     :data:`MAX_HEATMAP_DOCS` documents a side, the most similar pairs past it (see
-    :func:`plot_similarity`); the table has every kept pair."""
+    :func:`plot_similarity`, :func:`plot_top_pairs`); the table has every kept pair. Documents are
+    shown by title (:func:`document_label`) when the table has ``title_a``/``title_b``, languages by name."""
     rows_a = sorted(similarity["doc_a"].unique()) if len(similarity) else []
     rows_b = sorted(similarity["doc_b"].unique()) if len(similarity) else []
     fig, (ax,) = plot.new_figure(1, *similarity_figure_size(len(rows_a), len(rows_b)))
+    names = (plot.group_label(pair[0]), plot.group_label(pair[1]))
+    heading = f"Most similar {names[0]}–{names[1]} documents by concepts"
     if similarity.empty:
-        plot_note(ax, f"needs documents in both {pair[0]} and {pair[1]}", title="Cross-lingual similarity")
-    elif max(len(rows_a), len(rows_b)) > MAX_HEATMAP_DOCS:  # the bars of plot_similarity, without pivoting the matrix
+        plot_note(ax, f"needs documents in both {names[0]} and {names[1]}", title="Cross-lingual similarity")
+        return fig
+    if max(len(rows_a), len(rows_b)) > MAX_HEATMAP_DOCS:  # the bars of plot_similarity, without pivoting the matrix
+        pool, min_shared = similarity, 0
+        if "shared_concepts" in similarity.columns and (similarity["shared_concepts"] >= MIN_SHARED_CONCEPTS).any():
+            pool, min_shared = similarity[similarity["shared_concepts"] >= MIN_SHARED_CONCEPTS], MIN_SHARED_CONCEPTS
         plot_top_pairs(
             ax,
-            top_pairs_of_table(similarity),
+            top_pairs_of_table(pool),
             (len(rows_a), len(rows_b)),
-            title="Cosine of concept vectors",
             xlabel=pair[1],
             ylabel=pair[0],
+            min_shared=min_shared,
         )
-    else:
-        matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
-        plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel=pair[1], ylabel=pair[0])
+        fig.suptitle(heading)
+        return fig
+    matrix = similarity.pivot(index="doc_a", columns="doc_b", values="cosine").reindex(index=rows_a, columns=rows_b)
+    titles = {}
+    for side in ("a", "b"):
+        if f"title_{side}" in similarity.columns:
+            titles.update(dict(zip(similarity[f"doc_{side}"], similarity[f"title_{side}"])))
+    matrix.index = [document_label(d, titles.get(d), chars=28) for d in matrix.index]
+    matrix.columns = [document_label(d, titles.get(d), chars=28) for d in matrix.columns]
+    plot_similarity(ax, matrix, xlabel=names[1], ylabel=names[0])
+    fig.suptitle("Cosine of concept vectors between documents")
     return fig

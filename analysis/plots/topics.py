@@ -42,7 +42,7 @@ def plot_k_selection(ax, summary: pd.DataFrame, metric: str = "c_npmi", threshol
     for model, rows in summary.groupby("model", sort=False):
         rows = rows[rows["fits"] > 0].sort_values("k")
         colour = COLOURS.get(model, None)
-        ax.plot(rows["k"], rows[metric], marker="o", label=model, color=colour)
+        ax.plot(rows["k"], rows[metric], marker="o", label=MODEL_NAMES.get(model, model), color=colour)
         chosen = rows[rows["chosen"]]
         ax.scatter(chosen["k"], chosen[metric], s=120, facecolors="none", edgecolors=colour or "black", linewidths=1.5)
     if metric == "stability" and threshold is not None:
@@ -94,7 +94,7 @@ def plot_prevalence(ax, table: pd.DataFrame):
             x,
             rows["prevalence"].to_numpy(),
             width=width,
-            label=str(group),
+            label=plot.group_label(group),
             color=COLOURS.get(str(group)),
             yerr=np.vstack([low, high]),
             capsize=2,
@@ -137,10 +137,22 @@ MODEL_NAMES = {"vi": "Vietnamese", "en": "English", "joint": "joint model on con
 
 @plot.styled
 def figure_k_selection(summary: pd.DataFrame, threshold: float | None = None):
-    """Coherence (three measures) and stability against K, the chosen K ringed."""
+    """Coherence (three measures) and stability against K, the chosen K ringed; one legend below
+    the panels, the models by name.
+
+    >>> summary = pd.DataFrame({"model": ["vi", "vi", "en", "en"], "k": [2, 3, 2, 3], "fits": 1,
+    ...     "chosen": [True, False, False, True], "c_npmi": 0.1, "u_mass": -1.0, "c_v": 0.5, "stability": 0.7})
+    >>> fig = figure_k_selection(summary, 0.6)
+    >>> [t.get_text() for t in fig.legends[0].get_texts()], [ax.get_legend() for ax in fig.axes]
+    (['Vietnamese', 'English'], [None, None, None, None])
+    >>> plot.close(fig)
+    """
     fig, axes = plot.new_figure(4, 3.4, 2.8, ncols=2)
     for ax, metric in zip(axes, ("c_npmi", "u_mass", "c_v", "stability")):
         plot_k_selection(ax, summary, metric, threshold)
+        ax.get_legend().remove()  # one legend for the four panels, below them: on each panel it covered points
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
     fig.suptitle("Topic coherence and stability against K (ringed: chosen K)")
     return fig
 
@@ -173,5 +185,7 @@ def figure_alignment(matrix: pd.DataFrame, k_vi: int, k_en: int):
     """
     fig, (ax,) = plot.new_figure(1, 0.7 * k_en + 2.5, 0.5 * k_vi + 1.5)
     plot_alignment(ax, matrix, "topic_vi", "topic_en")
-    ax.set_title("vi-en topic similarity (boxed: matched)")
+    ax.set_xlabel("English topic")
+    ax.set_ylabel("Vietnamese topic")
+    ax.set_title("Vietnamese-English topic similarity (boxed: matched)")
     return fig

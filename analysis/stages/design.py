@@ -498,7 +498,14 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
         results.append(
             Figure(
                 "time_series_{measure}",
-                partial(pd_plot.figure_time_series, part, ylabel, date_note if dates is None else small),
+                partial(
+                    pd_plot.figure_time_series,
+                    part,
+                    ylabel,
+                    date_note if dates is None else small,
+                    span=None if dates is None else (dates.dropna().min(), dates.dropna().max()),
+                    freq=tm.freq,
+                ),
                 part,
                 {"measure": kind},
             )

@@ -24,6 +24,7 @@ from ..framing.measures import Annotation, actor_salience, annotation_coverage, 
 from ..framing.similarity import crosslingual_similarity, event_omissions
 from ..framing.tables import actor_group_table, actor_tests_table, frame_group_table
 from ..plots import framing as pf
+from ..plots.base import group_label
 from ..prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from ..progress import Progress
 from ..stats.clustered import design_table
@@ -371,7 +372,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
         {"lang": language, "within": var},
         study,
         empty,
-        title=f"Keyness of {language} words by {var}",
+        title=f"Keyness of {group_label(language)} words by {var}",
     )
 
 

@@ -1,8 +1,10 @@
 """Tokens: Vietnamese word segmentation, English tokenisation, phrase merging, terms and stopwords.
 
 A prepared document keeps every token (numbers and punctuation too, for concordances) in
-paragraphs of sentences. *Terms* are what gets counted: lower-cased Vietnamese words, English
-lemmas (simplemma) with proper names keeping their case, minus stopwords, numbers and punctuation.
+paragraphs of sentences. *Terms* are what gets counted: Vietnamese words and English lemmas
+(simplemma) in lower case, minus stopwords, numbers, punctuation and measurement symbols
+(:func:`is_symbol`); in both languages by one rule, proper names and acronyms keep their case
+(:func:`proper_names`, :func:`is_acronym`): ``Việt_Nam`` and ``China``, ``ASEAN`` and ``WTO``.
 
 Segmenters are named, versioned, recorded choices (``segmenter_id``):
 
@@ -544,6 +546,19 @@ def proper_names(sentences: Iterable[Sentence]) -> set[str]:
     return acronyms | {t for t in capitalised if t.lower() not in lowered}
 
 
+def every_part_capitalised(token: str) -> bool:
+    """Every syllable of a Vietnamese word starts with a capital: the spelling of a name of a person
+    or place (``Việt_Nam``, ``Hà_Nội``, ``Bùi_Thanh_Sơn``), not that of an institution or a title,
+    whose first syllable alone is capitalised (``Bộ_trưởng``, ``Chính_phủ``, ``Ngoại_giao``) where
+    English writes lower case (*minister*, *government*): those are counted in lower case, as the
+    English words are, so ``Bộ_trưởng`` and ``bộ_trưởng`` are one term.
+
+    >>> every_part_capitalised("Việt_Nam"), every_part_capitalised("Bộ_trưởng"), every_part_capitalised("Đảng")
+    (True, False, True)
+    """
+    return all(part[:1].isupper() for part in token.split("_") if part)
+
+
 def is_acronym(token: str) -> bool:
     """Two or more letters, all capitals (``US``, ``ASEAN``, ``WHO``; not ``I`` or ``A``).
 
@@ -564,25 +579,69 @@ def mostly_upper_case(sentence: Sentence) -> bool:
     return bool(words) and 2 * sum(t.isupper() for t in words) >= len(words)
 
 
+#: Measurement units written after a number ("5 km", "200 g", "£1.8m", "3 ha", "2 GB"): the SI
+#: symbols and prefixes of the BIPM SI brochure (9th ed., tables 2, 4, 5, 8) that news uses, the
+#: byte units and a few imperial ones, compared in lower case. A closed list of standard symbols,
+#: the same for both languages, not words taken from any corpus. Only a token right after a number
+#: is taken for a unit (``GB`` alone is Great Britain; ``ha`` alone is a word).
+UNIT_SYMBOLS = frozenset(
+    """m km cm mm m2 m3 km2 cm2 cm3 ha g kg mg t l ml cl s ms h min w kw mw gw wh kwh mwh gwh twh
+    hz khz mhz ghz b kb mb gb tb mph ft lb oz mi yd""".split()
+)
+_GLUED_UNIT = re.compile(
+    r"^[+-]?\d[\d.,]*(?:" + "|".join(sorted(UNIT_SYMBOLS, key=lambda u: (-len(u), u))) + r")$", re.IGNORECASE
+)
+
+
+def is_symbol(token: str, previous: str | None = None) -> bool:
+    """A token that is a symbol, not a word, in either language: one letter (units ``m``, ``g``,
+    ``h``; initials; list markers ``a)``; Roman ``I``, ``V``: English stopword lists already held every
+    single letter, so Vietnamese now follows the same rule), a unit symbol of :data:`UNIT_SYMBOLS`
+    right after a number (``5 km``), or a number glued to one (``200g``, ``5km``). Not counted as
+    a term; the token stays in the text (concordances). Cost, measured on 400 VNTC articles: the
+    one-letter Vietnamese words a segmenter leaves alone (``ổ``, ``ô``: 11 tokens of 160 one-letter
+    ones; ``ý`` is a stopword already).
+
+    >>> is_symbol("g", "200"), is_symbol("km", "5"), is_symbol("200g"), is_symbol("GB", "2"), is_symbol("GB", "the")
+    (True, True, True, True, False)
+    >>> is_symbol("ổ"), is_symbol("xe", "5"), is_symbol("Ý"), is_symbol("men", "5")
+    (True, False, True, False)
+    """
+    letters = sum(c.isalpha() for c in token)
+    if letters == 1 and len(token) == 1:
+        return True
+    if previous is not None and token.lower() in UNIT_SYMBOLS and token_kind(previous) == "number":
+        return True
+    return bool(_HAS_DIGIT.search(token)) and bool(_GLUED_UNIT.match(token))
+
+
 def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | None]]:
     """Per sentence, the term for each token, or ``None`` for stopwords, numbers and punctuation.
 
-    Vietnamese terms are lower-cased words (``hợp_tác``); English terms are simplemma lemmas in
-    lower case, except proper names and acronyms (``China``, ``ASEAN``, ``Wang Yi``). An acronym
-    in ordinary text (:func:`is_acronym`, not in a sentence :func:`mostly_upper_case`) is counted
-    even when its lower case is a stopword: ``US`` is not ``us`` (the Vietnamese ``Mỹ`` is counted,
-    so dropping ``US`` made the two languages' term tables unequal).
+    One rule for both languages: terms are lower case (Vietnamese words ``hợp_tác``, English
+    simplemma lemmas), except proper names and acronyms, which keep their form (``Việt_Nam``,
+    ``Hà_Nội``, ``China``, ``Wang Yi``, ``ASEAN``, ``TP``). A proper name is a word written with a
+    capital inside a sentence and never in lower case in the same document (:func:`proper_names`),
+    and, in Vietnamese, with a capital on every syllable (:func:`every_part_capitalised`: an
+    institution or title such as ``Bộ_trưởng`` capitalises its first syllable only, where English
+    writes *minister* in lower case);
+    before, Vietnamese names were lower-cased (``việt_nam``) while English ones kept their
+    capitals, so a figure showed ``putin`` beside ``Blair``. Matching against the codebook and the
+    concept map is in lower case, so no count of frames or concepts changes. An acronym in ordinary
+    text (:func:`is_acronym`, not in a sentence :func:`mostly_upper_case`) is counted even when its
+    lower case is a stopword: ``US`` is not ``us``. Symbols (:func:`is_symbol`: one letter, a unit
+    after a number) are not terms in either language.
     """
     sentences = list(doc.sentences())
     out: list[list[str | None]] = []
+    names = proper_names(sentences)
     if doc.language == "en":
-        names = proper_names(sentences)
         lemmatize = _simplemma_lemma() if rules.lemmatize_en else None
         for sentence in sentences:
             terms: list[str | None] = []
             in_caps = mostly_upper_case(sentence)
-            for token in sentence:
-                if token_kind(token) != "word":
+            for position, token in enumerate(sentence):
+                if token_kind(token) != "word" or is_symbol(token, sentence[position - 1] if position else None):
                     terms.append(None)
                     continue
                 if not in_caps and is_acronym(token):
@@ -604,12 +663,19 @@ def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | N
     else:
         for sentence in sentences:
             terms = []
-            for token in sentence:
+            in_caps = mostly_upper_case(sentence)
+            for position, token in enumerate(sentence):
+                if token_kind(token) != "word" or is_symbol(token, sentence[position - 1] if position else None):
+                    terms.append(None)
+                    continue
+                if not in_caps and is_acronym(token):
+                    terms.append(token)  # as in English: "TP", "WTO" keep their form and are counted
+                    continue
                 lower = token.lower()
-                if token_kind(token) != "word" or rules.is_stopword(lower, doc.language):
+                if rules.is_stopword(lower, doc.language):
                     terms.append(None)
                 else:
-                    terms.append(lower)
+                    terms.append(token if token in names and every_part_capitalised(token) else lower)
             out.append(terms)
     return out
 

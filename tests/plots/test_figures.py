@@ -83,13 +83,13 @@ def test_large_similarity_matrices_show_the_top_pairs_not_a_block():
     values[7, 11] = 0.97
     matrix = pd.DataFrame(values, index=[f"vi{i:03d}" for i in range(40)], columns=[f"en{j:03d}" for j in range(60)])
     width, height = plot_framing.similarity_figure_size(40, 60)
-    assert width * height < 40  # not 4000 x 2980 px
+    assert width * height < 65  # not 4000 x 2980 px
     fig, (ax,) = new_figure(1, width, height)
     plot_framing.plot_similarity(ax, matrix, title="Cosine of concept vectors", xlabel="en", ylabel="vi")
     assert not ax.collections  # no mesh of 2,400 cells
     assert len(ax.patches) == plot_framing.TOP_PAIRS
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels[-1] == "vi007 × en011"  # the most similar pair on top
+    assert labels[-1] == "Vietnamese: vi007\nEnglish: en011"  # the most similar pair on top
     expected = np.sort(values.ravel())[::-1][: plot_framing.TOP_PAIRS]
     assert np.allclose(sorted((p.get_width() for p in ax.patches), reverse=True), expected)
     assert "20 most similar of 40 × 60" in ax.get_title()
@@ -211,4 +211,118 @@ def test_keyness_figure_without_a_p_value_says_why_and_marks_nothing():
     assert "no p-value: one side is a single cluster" in texts
     assert ax.get_legend() is None and len(ax.patches) == 6
     assert not any(p.get_hatch() for p in ax.patches) and not any(p.get_gid() for p in ax.patches)
+    plot.close(fig)
+
+
+def _similarity_table():
+    """Pairs as the framing stage writes them: many ties at cosine 1 from one shared concept."""
+    rows = [
+        ("v1", "e1", 1.0, 1, "country"),
+        ("v2", "e1", 1.0, 3, "trade sea port"),
+        ("v3", "e2", 1.0, 1, "city"),
+        ("v4", "e3", 0.9, 4, "trade sea port talks"),
+        ("v5", "e4", 0.8, 2, "trade talks"),
+    ]
+    rows += [(f"v{i}", f"e{i}", 0.1, 1, "x") for i in range(6, 30)]
+    table = pd.DataFrame(rows, columns=["doc_a", "doc_b", "cosine", "shared_concepts", "top_shared"])
+    return table.assign(
+        title_a=[f"Bài báo số {d[1:]} về hợp tác kinh tế và an ninh biển giữa hai nước" for d in table["doc_a"]],
+        title_b=[f"Story {d[1:]}" for d in table["doc_b"]],
+    )
+
+
+def test_similarity_pairs_are_labelled_by_title_and_ties_broken_by_shared_concepts():
+    table = _similarity_table()
+    fig = plot_framing.figure_similarity(table, ("vi", "en"))
+    figure_bytes(fig, "png")
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]  # top first
+    # pairs sharing one concept are left out (there are pairs sharing 2 or more); then cosine, then shared concepts
+    assert [lab.split("\n")[0].split("(")[-1].rstrip(")") for lab in labels] == ["v2", "v4", "v5"]
+    assert labels[0].startswith("Vietnamese: Bài báo số 2 về hợp tác kinh tế và an ninh") and "…" in labels[0]
+    assert labels[0].endswith("English: Story 1 (e1)")
+    shared = [t.get_text() for t in ax.texts if t.get_gid() == "shared_concepts"][::-1]
+    assert shared == ["3 shared: trade, sea, port", "4 shared: trade, sea, port", "2 shared: trade, talks"]
+    title = " ".join(ax.get_title().split())  # wrapped to fit
+    assert "sharing ≥ 2 concepts" in title and "more shared concepts first" in title
+    assert "Vietnamese" in fig.get_suptitle() and "English" in fig.get_suptitle()
+    renderer = fig.canvas.get_renderer()
+    for text in (ax.title, fig._suptitle):  # the title is not clipped by the figure's edge
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= fig.bbox.width
+    plot.close(fig)
+    ordered = plot_framing.top_pairs_of_table(table, 3)  # the order itself, every pair: ties by shared concepts
+    assert ordered["doc_a"].tolist() == ["v2", "v1", "v3"]
+
+
+def test_top_terms_and_keyness_figures_stay_a_page_tall():
+    top = pd.DataFrame(
+        {
+            "group": np.repeat([f"s{i:02d}" for i in range(20)], 15),
+            "term": [f"t{j}" for j in range(15)] * 20,
+            "count": 1,
+            "per_1000": 1.0,
+        }
+    )
+    fig = plot.figure_top_terms(top, "section", 15)
+    assert fig.get_size_inches()[1] <= plot.MAX_FIGURE_INCHES
+    assert len(fig.axes) == 6 and "(6 of 20 groups; all in the CSV)" in fig.get_suptitle()
+    plot.close(fig)
+    from analysis.stats.keyness import keyness_comparisons
+
+    rng = np.random.default_rng(4)
+    counts = rng.poisson(3.0, (40, 50))
+    docs = [f"d{i}" for i in range(40)]
+    groups = {d: f"g{i % 10}" for i, d in enumerate(docs)}
+    comparisons = keyness_comparisons(counts, docs, [f"w{j}" for j in range(50)], groups)
+    fig = plot_framing.figure_keyness(comparisons, top_n=15, min_docs=2, title="Keyness", empty_note="")
+    assert fig.get_size_inches()[1] <= plot.MAX_FIGURE_INCHES and len(fig.axes) == 6
+    assert f"first 6 of {len(comparisons)} comparisons" in fig.get_suptitle()
+    plot.close(fig)
+    frames = pd.DataFrame(
+        {
+            "family": ["issue"] * 20 + ["generic"] * 10,
+            "label": [f"f{i // 2}" for i in range(20)] + [f"g{i // 2}" for i in range(10)],
+            "group": ["vi", "en"] * 15,
+            "mean_per_100_sentences": 1.0,
+            "ci_low": 0.5,
+            "ci_high": 1.5,
+        }
+    )
+    fig = plot_framing.figure_frame_salience(frames, {"issue": 10, "generic": 5}, n_groups=2, by="language")
+    assert fig.get_size_inches()[1] <= plot.MAX_FIGURE_INCHES  # the default codebook's two families
+    plot.close(fig)
+
+
+def test_language_codes_are_shown_by_name():
+    top = pd.DataFrame({"group": ["en", "vi"], "term": ["trade", "hợp_tác"], "count": 1, "per_1000": 1.0})
+    fig = plot.figure_top_terms(top, "language", 5)
+    assert [ax.get_title() for ax in fig.axes] == ["Vietnamese", "English"]  # vi first, as in every figure
+    plot.close(fig)
+    fig = plot.figure_top_terms(top.assign(group=["vi", "Tuổi Trẻ"]), "outlet", 5)
+    assert [ax.get_title() for ax in fig.axes] == ["vi", "Tuổi Trẻ"]  # only the language column is named
+    plot.close(fig)
+    table = pd.DataFrame(
+        {
+            "label": ["trade", "trade"],
+            "group": ["vi", "en"],
+            "mean": [2.0, 1.0],
+            "ci_low": [1.0, 0.5],
+            "ci_high": [3.0, 1.5],
+        }
+    )
+    fig, (ax,) = new_figure(1)
+    plot_framing.plot_group_bars(ax, table)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Vietnamese", "English"]
+    plot.close(fig)
+
+
+def test_a_title_in_the_right_column_stops_at_the_figure_edge():
+    fig, axes = new_figure(4, 3.0, 2.4, ncols=4)
+    for ax in axes:
+        ax.plot([0, 1], [0, 1])
+    axes[-1].set_title("joint 2: cooperation, promote, country, economy")
+    figure_bytes(fig, "png")
+    box = axes[-1].title.get_window_extent(_renderer(fig))
+    assert box.x1 <= fig.bbox.width and "\n" in axes[-1].title.get_text()
     plot.close(fig)

@@ -202,7 +202,8 @@ def test_token_kind(token, kind):
 def test_terms_drop_stopwords_numbers_punctuation_and_lemmatise_english():
     rules = TermRules({"vi": frozenset({"các", "với"}), "en": frozenset({"the", "of", "'s"})})
     vi = PreparedDocument("v", "vi", [[["Các", "địa_phương", "hợp_tác", "với", "Quảng_Tây", "năm", "2023", "."]]])
-    assert term_sentences(vi, rules) == [[None, "địa_phương", "hợp_tác", None, "quảng_tây", "năm", None, None]]
+    # a name keeps its capitals in Vietnamese as in English (written so inside the sentence, never in lower case)
+    assert term_sentences(vi, rules) == [[None, "địa_phương", "hợp_tác", None, "Quảng_Tây", "năm", None, None]]
     en = PreparedDocument(
         "e", "en", [[["The", "agreements", "of", "China", "'s", "border", "gates", "."], ["China", "signs", "."]]]
     )
@@ -210,6 +211,58 @@ def test_terms_drop_stopwords_numbers_punctuation_and_lemmatise_english():
         [None, "agreement", None, "China", None, "border", "gate", None],
         ["China", "sign", None],
     ]
+
+
+def test_one_case_rule_for_both_languages():
+    rules = TermRules({"vi": frozenset({"và"}), "en": frozenset({"and", "the"})})
+    # the same sentence in each language: names inside the sentence keep their capitals, the first word
+    # of a sentence is lower-cased, a word also written in lower case in the document is lower-cased
+    vi = PreparedDocument(
+        "v",
+        "vi",
+        [
+            [["Hợp_tác", "giữa", "Việt_Nam", "và", "Trung_Quốc", "."], ["Chính_phủ", "nói", "."]],
+            [["chính_phủ", "gặp", "Bộ_trưởng", "Vương_Nghị", "."]],
+        ],
+    )
+    en = PreparedDocument(
+        "e",
+        "en",
+        [
+            [["Cooperation", "between", "Vietnam", "and", "China", "."], ["Government", "say", "."]],
+            [["government", "meet", "minister", "Wang Yi", "."]],
+        ],
+    )
+    assert term_sentences(vi, rules) == [
+        ["hợp_tác", "giữa", "Việt_Nam", None, "Trung_Quốc", None],
+        ["chính_phủ", "nói", None],
+        ["chính_phủ", "gặp", "bộ_trưởng", "Vương_Nghị", None],  # a title is capitalised on its first syllable only
+    ]
+    assert term_sentences(en, rules) == [
+        ["cooperation", "between", "Vietnam", None, "China", None],
+        ["government", "say", None],
+        ["government", "meet", "minister", "Wang Yi", None],
+    ]
+    # acronyms keep their form in both; in a headline in capitals, stopwords go and the rest keep their form
+    vi_caps = PreparedDocument(
+        "v", "vi", [[["Tại", "TP", "HCM", "hôm_nay", "trời", "mưa", "."], ["VIỆT_NAM", "VÀ", "WTO", "."]]]
+    )
+    assert term_sentences(vi_caps, rules) == [
+        ["tại", "TP", "HCM", "hôm_nay", "trời", "mưa", None],
+        ["VIỆT_NAM", None, "WTO", None],
+    ]
+
+
+def test_units_and_single_letters_are_not_terms_in_either_language():
+    rules = TermRules({"vi": frozenset(), "en": frozenset()})
+    vi = PreparedDocument(
+        "v", "vi", [[["Gừng", "tươi", "200", "g", ",", "đường", "5", "kg", ",", "200g", ",", "5", "xe", "."]]]
+    )
+    en = PreparedDocument(
+        "e", "en", [[["It", "cost", "£", "1.8", "m", "for", "5", "km", "and", "2", "GB", "in", "GB", "."]]]
+    )
+    assert [t for t in term_sentences(vi, rules)[0] if t] == ["gừng", "tươi", "đường", "xe"]
+    assert [t for t in term_sentences(en, rules)[0] if t] == ["it", "cost", "for", "and", "in", "GB"]
 
 
 def test_proper_names_truecase_per_document():
