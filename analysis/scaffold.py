@@ -27,6 +27,7 @@ of the corpus through :mod:`analysis.corpus.sources`.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -611,14 +612,23 @@ def equivalence_lines(detected: Detected) -> list[str]:
     ]
 
 
-def time_frequency(span_days: int) -> str:
-    """Periods of ``[time]`` for dates spanning ``span_days``: days up to a month, weeks up to a
-    year, months beyond (a few dozen periods, each with documents to estimate a rate from).
+def time_frequency(span_days: int, *, documents_per_language: float = math.inf) -> str:
+    """Periods of ``[time]`` for dates spanning ``span_days``: the finest of day, week and month whose
+    periods hold on average at least ``MIN_GROUP_DOCS`` documents of a language (a rate per period
+    needs documents to be estimated from: below that most periods are flagged sparse and their
+    intervals unbounded), else months; with no count, days up to a month and weeks up to a year.
 
     >>> [time_frequency(d) for d in (0, 31, 200, 1000)]
     ['day', 'day', 'week', 'month']
+    >>> time_frequency(355, documents_per_language=400), time_frequency(366, documents_per_language=5000)
+    ('month', 'week')
     """
-    return "day" if span_days <= 31 else "week" if span_days <= 366 else "month"
+    limits = {"day": 31, "week": 366, "month": math.inf}
+    for freq, days in (("day", 1), ("week", 7), ("month", 30.4375)):
+        periods = span_days // days + 1
+        if span_days <= limits[freq] and documents_per_language / periods >= MIN_GROUP_DOCS:
+            return freq
+    return "month"
 
 
 def design_lines(detected: Detected) -> list[str]:
@@ -641,11 +651,14 @@ def design_lines(detected: Detected) -> list[str]:
             'exposure = "sentences"       # per 100 sentences (the cross-language rate) | "tokens": per 1,000',
         ]
     if detected.has_date:
+        freq = time_frequency(
+            detected.date_span_days, documents_per_language=detected.n_documents / max(1, len(detected.languages))
+        )
         lines += [
             "",
             "[time]",
             (
-                f"freq = {_toml(time_frequency(detected.date_span_days))}  # day | week | month "
+                f"freq = {_toml(freq)}  # day | week | month, about {MIN_GROUP_DOCS}+ documents a language and period "
                 f"(the sampled dates span {detected.date_span_days} days)"
             ),
             'by = "language"              # one line per value of this column',

@@ -245,7 +245,8 @@ def test_init_writes_the_whole_study(tmp_path):
             "exposure": "sentences",
         }
     ]
-    assert settings["time"]["freq"] == "day" and "span 5 days" in study.read_text(encoding="utf-8")
+    # a handful of documents a language over 6 days: fewer than 20 a day or a week, so one period a month
+    assert settings["time"]["freq"] == "month" and "span 5 days" in study.read_text(encoding="utf-8")
     assert settings["model"]["formula"] == "language" and settings["model"]["cluster"] == "outlet"
     assert settings["model"]["mixed"] is True
     assert settings["equivalence"]["parallel"] == ""
