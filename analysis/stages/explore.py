@@ -1,8 +1,9 @@
 """Stage ``explore``: one self-contained HTML page to read the study, from a concept down to its sentences.
 
 Read (the prepared corpus, the codebook, and the tables the ``framing``, ``equivalence`` and ``topics``
-stages wrote) -> gather a compact payload (:func:`explorer_payload`: numbers the views need, per
-document counts of every concept and frame, a bounded sample of concordance lines) -> draw it with
+stages wrote) -> gather a compact payload (:func:`explorer_payload`: numbers the views need, the
+sums of every concept and frame per filter cell (:func:`filter_cells`, :func:`cell_sums`), a bounded
+sample of concordance lines) -> draw it with
 Bokeh (:func:`analysis.plots.explorer.explorer_html`) -> write ``explorer.html`` through the one
 writer. The page opens from disk with no server and no network.
 
