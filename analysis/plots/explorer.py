@@ -3,7 +3,9 @@
 Draws what :func:`analysis.stages.explore.explorer_payload` gathered and computes nothing the
 study did not: the page's only arithmetic is the same mean of per-document rates over the
 documents a filter keeps (``mean_d 100 hits_d / sentences_d`` per language), redone in the
-browser when the outlet, event or date filter changes. Every value from the corpus (titles,
+browser when the outlet, event or date filter changes, from per-cell sums (a cell: the
+documents of one language, outlet, event and day, which a filter keeps or drops whole), so the
+page carries no per-document rows. Every value from the corpus (titles,
 outlets, words) reaches the page as data and is escaped before it becomes HTML, so a title
 ``</script><script>...`` is shown as text.
 
@@ -25,7 +27,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["COLOURS", "ExplorerFrame", "deterministic_ids", "explorer_html", "explorer_layout", "show_explorer"]
+__all__ = [
+    "COLOURS",
+    "ExplorerFrame",
+    "cell_columns",
+    "deterministic_ids",
+    "explorer_html",
+    "explorer_layout",
+    "show_explorer",
+]
 
 #: Colour of each evidence category (the order of :data:`analysis.stages.explore.EVIDENCE`).
 COLOURS = {
@@ -104,6 +114,33 @@ def deterministic_ids(seed: int | str) -> Iterator[None]:
 
 def _esc(value) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _ints(values) -> np.ndarray:
+    """Integers in the smallest signed type that holds them (int8, int16 or int32): the page carries
+    each array as base64 of its bytes, so a code or count array of small values costs 1-2 bytes a value.
+
+    >>> [_ints(v).dtype.name for v in ([-1, 5], [300], [70_000], [])]
+    ['int8', 'int16', 'int32', 'int8']
+    """
+    out = np.asarray(values, dtype=np.int64)
+    for kind in (np.int8, np.int16, np.int32):
+        info = np.iinfo(kind)
+        if not out.size or (out.min() >= info.min and out.max() <= info.max):
+            return out.astype(kind)
+    raise ValueError("an integer of the page does not fit in 32 bits")
+
+
+def cell_columns(cells: pd.DataFrame, cell_hits: pd.DataFrame) -> tuple[dict, dict]:
+    """The page's two per-cell data sources (``cells`` and ``hits``) as columns of typed arrays:
+    the only data of the page that grows with the corpus (the benchmark sizes them)."""
+    return (
+        {**{c: _ints(cells[c]) for c in ("lang", "outlet", "event", "docs")}, "day": _float(cells["day"])},
+        {
+            **{c: _ints(cell_hits[c]) for c in ("item", "cell", "hits", "docs_hit")},
+            "rate_sum": cell_hits["rate_sum"].to_numpy(dtype=np.float64),
+        },
+    )
 
 
 def _float(values) -> np.ndarray:
@@ -220,15 +257,18 @@ def explorer_layout(payload: Mapping):
         data[c] = items[c].to_numpy(dtype=np.int32)
     item_source = ColumnDataSource(data, name="items")
     doc_source = ColumnDataSource(
-        {k: (v if isinstance(v, np.ndarray) else list(v)) for k, v in docs.items()}, name="docs"
+        {k: (_ints(v) if isinstance(v, np.ndarray) else list(v)) for k, v in docs.items()}, name="docs"
     )
-    hits = payload["hits"]
-    hit_source = ColumnDataSource({c: hits[c].to_numpy(dtype=np.int32) for c in ("item", "doc", "n")}, name="hits")
+    cells = payload["cells"]
+    cell_source, hit_source = (
+        ColumnDataSource(columns, name=name)
+        for name, columns in zip(("cells", "hits"), cell_columns(cells, payload["cell_hits"]))
+    )
     lines = payload["lines"]
     line_source = ColumnDataSource(
         {
-            "item": lines["item"].to_numpy(dtype=np.int32),
-            "doc": lines["doc"].to_numpy(dtype=np.int32),
+            "item": _ints(lines["item"]),
+            "doc": _ints(lines["doc"]),
             **{c: lines[c].astype(str).tolist() for c in ("language", "left", "keyword", "right", "pattern")},
         },
         name="lines",
@@ -270,7 +310,8 @@ def explorer_layout(payload: Mapping):
         if payload["events"]
         else None
     )
-    days = docs["day"][np.isfinite(docs["day"])]
+    days = cells["day"].to_numpy(dtype=np.float64)
+    days = days[np.isfinite(days)]
     date_filter = (
         DateRangeSlider(
             start=float(days.min()),
@@ -287,7 +328,7 @@ def explorer_layout(payload: Mapping):
     search = TextInput(
         title="Search a word (with or without _, any case)", placeholder="kinh tế", width=300, name="search"
     )
-    n_vi, n_en = int((docs["lang"] == 0).sum()), int((docs["lang"] == 1).sum())
+    n_vi, n_en = (int(cells.loc[cells["lang"] == code, "docs"].sum()) for code in (0, 1))
     counts = Div(
         text=f'<span class="vx-counts" data-vi="{n_vi}" data-en="{n_en}">'
         f"documents kept: vi {n_vi} of {n_vi}, en {n_en} of {n_en}</span>",
@@ -432,7 +473,7 @@ def explorer_layout(payload: Mapping):
             time_plot.line("x", "y", source=source, color=LANGUAGE_COLOURS[lang], legend_label=lang, line_width=2)
             time_plot.scatter("x", "y", source=source, color=LANGUAGE_COLOURS[lang], size=6)
         time_plot.legend.location = "top_left"
-        _fill_months(time_vi, time_en, docs)
+        _fill_months(time_vi, time_en, cells)
     time_box = (
         time_plot if time_plot is not None else Div(text="<p>No dates in the corpus: no view over time.</p>", width=600)
     )
@@ -472,6 +513,7 @@ def explorer_layout(payload: Mapping):
     # ---- callbacks
     args = dict(
         docs=doc_source,
+        cells=cell_source,
         items=item_source,
         hits=hit_source,
         lines=line_source,
@@ -530,18 +572,19 @@ def _fill_frame_rows(source, groups: pd.DataFrame, key: str) -> None:
     }
 
 
-def _fill_months(time_vi, time_en, docs: Mapping) -> None:
-    """Documents per month and language (the time view before a point is clicked)."""
-    day = np.asarray(docs["day"], dtype=float)
-    lang = np.asarray(docs["lang"])
+def _fill_months(time_vi, time_en, cells: pd.DataFrame) -> None:
+    """Documents per month and language (the time view before a point is clicked), from the filter cells."""
+    day = cells["day"].to_numpy(dtype=float)
+    lang = cells["lang"].to_numpy()
+    docs = cells["docs"].to_numpy()
     ok = np.isfinite(day) & (lang < 2)
     stamps = pd.to_datetime(day[ok], unit="ms")
-    month = stamps.year * 12 + (stamps.month - 1)
+    month = np.asarray(stamps.year * 12 + (stamps.month - 1))
     first, last = int(month.min()), int(month.max())
     for source, code in ((time_vi, 0), (time_en, 1)):
         xs, ys = [], []
         for m in range(first, last + 1):
-            n = int(((month == m) & (lang[ok] == code)).sum())
+            n = int(docs[ok][(month == m) & (lang[ok] == code)].sum())
             xs.append(float(pd.Timestamp(year=m // 12, month=m % 12 + 1, day=1).value / 1e6))
             ys.append(float(n) if n else math.nan)
         source.data = {"x": xs, "y": ys}

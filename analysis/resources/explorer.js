@@ -4,8 +4,10 @@
 const AL = JSON.parse(aliases);
 const esc = (s) => String(s).replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c]));
 const shown = (s) => String(s).replace(/_/g, " ");
-function doc_mask() {
-  const D = docs.data, n = D.lang.length, mask = new Uint8Array(n);
+// The filters keep or drop whole cells (language, outlet, event, day: analysis.stages.explore.filter_cells);
+// a document is kept when its cell is (docs.data.cell).
+function cell_mask() {
+  const C = cells.data, n = C.lang.length, mask = new Uint8Array(n);
   const outl = new Set(outlet_filter ? outlet_filter.value.map(Number) : []);
   const evs = new Set(event_filter ? event_filter.value.map(Number) : []);
   let lo = -Infinity, hi = Infinity, narrowed = false;
@@ -13,12 +15,12 @@ function doc_mask() {
     lo = date_filter.value[0]; hi = date_filter.value[1] + 86399999;
     narrowed = date_filter.value[0] > date_filter.start || date_filter.value[1] < date_filter.end;
   }
-  for (let d = 0; d < n; d++) {
-    if (outl.size && !outl.has(D.outlet[d])) continue;
-    if (evs.size && !evs.has(D.event[d])) continue;
-    const day = D.day[d];
+  for (let c = 0; c < n; c++) {
+    if (outl.size && !outl.has(C.outlet[c])) continue;
+    if (evs.size && !evs.has(C.event[c])) continue;
+    const day = C.day[c];
     if (narrowed && (!(day >= lo) || day > hi)) continue;
-    mask[d] = 1;
+    mask[c] = 1;
   }
   return mask;
 }
@@ -36,27 +38,26 @@ function line_html(L, k, D) {
   return `<div class="vx-line" data-doc="${id}" lang="${esc(L.language[k])}"${title}><span class="vx-meta">${link} ${meta}</span><br>` +
     `${esc(shown(L.left[k]))} <mark>${esc(shown(L.keyword[k]))}</mark> ${esc(shown(L.right[k]))}</div>`;
 }
-function item_rates(i, mask) {
-  // mean over the kept documents of one language of hits per 100 sentences, per month and language
-  const D = docs.data, H = hits.data;
-  const value = new Float64Array(D.lang.length);
+function item_rates(i) {
+  // per cell, the sum over its documents of one item's hits per 100 sentences
+  const C = cells.data, H = hits.data;
+  const value = new Float64Array(C.lang.length);
   for (let k = 0; k < H.item.length; k++) {
-    if (H.item[k] !== i) continue;
-    const s = D.sentences[H.doc[k]];
-    value[H.doc[k]] = s > 0 ? 100 * H.n[k] / s : 0;
+    if (H.item[k] === i) value[H.cell[k]] = H.rate_sum[k];
   }
   return value;
 }
 function monthly(value, mask) {
-  const D = docs.data, months = new Map();
+  // per month and language: documents kept, or (value given) the mean over them of the item's rate
+  const C = cells.data, months = new Map();
   let first = Infinity, last = -Infinity;
-  for (let d = 0; d < D.lang.length; d++) {
-    if (!mask[d] || !(D.day[d] >= -Infinity) || D.lang[d] > 1) continue;
-    const t = new Date(D.day[d]), m = t.getUTCFullYear() * 12 + t.getUTCMonth();
+  for (let c = 0; c < C.lang.length; c++) {
+    if (!mask[c] || !(C.day[c] >= -Infinity) || C.lang[c] > 1) continue;
+    const t = new Date(C.day[c]), m = t.getUTCFullYear() * 12 + t.getUTCMonth();
     first = Math.min(first, m); last = Math.max(last, m);
-    const key = m * 2 + D.lang[d];
+    const key = m * 2 + C.lang[c];
     const acc = months.get(key) || [0, 0];
-    acc[0] += value ? value[d] : 1; acc[1] += 1; months.set(key, acc);
+    acc[0] += value ? value[c] : C.docs[c]; acc[1] += C.docs[c]; months.set(key, acc);
   }
   const out = [{x: [], y: []}, {x: [], y: []}];
   for (let m = first; m <= last; m++) {
@@ -70,7 +71,7 @@ function monthly(value, mask) {
 }
 function show_time(i, mask) {
   if (!time_vi) return;
-  const value = i === null ? null : item_rates(i, mask);
+  const value = i === null ? null : item_rates(i);
   const out = monthly(value, mask);
   time_vi.data = {x: out[0].x, y: out[0].y};
   time_en.data = {x: out[1].x, y: out[1].y};
@@ -93,7 +94,7 @@ function show_item(i, mask) {
     for (let k = 0; k < L.item.length; k++) {
       if (L.item[k] !== i || L.language[k] !== lang) continue;
       total++;
-      if (!mask[L.doc[k]]) continue;
+      if (!mask[D.cell[L.doc[k]]]) continue;
       kept++;
       shown_lines += line_html(L, k, D);
     }
@@ -104,18 +105,19 @@ function show_item(i, mask) {
   detail.text = out + `<div class="vx-kwic">${cols}</div></div>`;
 }
 // ---- update
-const mask = doc_mask();
-const D = docs.data, I = items.data, H = hits.data, m = I.key.length;
+// an item's rate in a language = (sum over kept cells of its rate sums) / (documents in kept cells)
+const mask = cell_mask();
+const C = cells.data, I = items.data, H = hits.data, m = I.key.length;
 const n = [0, 0], total = [0, 0];
-for (let d = 0; d < D.lang.length; d++) { if (D.lang[d] < 2) { total[D.lang[d]]++; if (mask[d]) n[D.lang[d]]++; } }
+for (let c = 0; c < C.lang.length; c++) { if (C.lang[c] < 2) { total[C.lang[c]] += C.docs[c]; if (mask[c]) n[C.lang[c]] += C.docs[c]; } }
 const sum = [new Float64Array(m), new Float64Array(m)], h = [new Int32Array(m), new Int32Array(m)], dh = [new Int32Array(m), new Int32Array(m)];
 for (let k = 0; k < H.item.length; k++) {
-  const d = H.doc[k];
-  if (!mask[d]) continue;
-  const l = D.lang[d];
+  const c = H.cell[k];
+  if (!mask[c]) continue;
+  const l = C.lang[c];
   if (l > 1) continue;
-  const s = D.sentences[d], i = H.item[k];
-  sum[l][i] += s > 0 ? 100 * H.n[k] / s : 0; h[l][i] += H.n[k]; dh[l][i] += 1;
+  const i = H.item[k];
+  sum[l][i] += H.rate_sum[k]; h[l][i] += H.hits[k]; dh[l][i] += H.docs_hit[k];
 }
 const data = Object.assign({}, I);
 const rv = new Float64Array(m), re = new Float64Array(m);
@@ -143,7 +145,7 @@ function show_item_or_none(i, mask) {
 }
 // ---- tap
 const sel = items.selected.indices;
-show_item_or_none(sel.length ? sel[0] : null, doc_mask());
+show_item_or_none(sel.length ? sel[0] : null, cell_mask());
 // ---- search
 const q = norm(search.value_input);
 const I = items.data, L = lines.data, D = docs.data;
@@ -154,9 +156,9 @@ for (let i = 0; i < I.key.length; i++) {
 }
 const parts = q.split("_");
 let lines_html = "", n = 0;
-const mask = doc_mask(), seen = new Set();
+const mask = cell_mask(), seen = new Set();
 for (let k = 0; k < L.item.length; k++) {
-  if (!mask[L.doc[k]]) continue;
+  if (!mask[D.cell[L.doc[k]]]) continue;
   // the sampled line's tokens, in the text's canonical form: a match is one token equal to the
   // query (kinh_tế) or a run of tokens equal to its words (United States)
   const toks = (L.left[k] + " " + L.keyword[k] + " " + L.right[k]).split(" ").filter((t) => t.length);

@@ -1,8 +1,9 @@
 """Stage ``explore``: one self-contained HTML page to read the study, from a concept down to its sentences.
 
 Read (the prepared corpus, the codebook, and the tables the ``framing``, ``equivalence`` and ``topics``
-stages wrote) -> gather a compact payload (:func:`explorer_payload`: numbers the views need, per
-document counts of every concept and frame, a bounded sample of concordance lines) -> draw it with
+stages wrote) -> gather a compact payload (:func:`explorer_payload`: numbers the views need, the
+sums of every concept and frame per filter cell (:func:`filter_cells`, :func:`cell_sums`), a bounded
+sample of concordance lines) -> draw it with
 Bokeh (:func:`analysis.plots.explorer.explorer_html`) -> write ``explorer.html`` through the one
 writer. The page opens from disk with no server and no network.
 
@@ -18,6 +19,7 @@ import hashlib
 import json
 import math
 import zlib
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -37,7 +39,7 @@ from ..study.settings import Study, settings_keys
 from ..text.normalize import canonical_term, segmenter_style
 from .results import Raw, write_results
 
-__all__ = ["EVIDENCE", "evidence", "explorer", "explorer_payload", "gather", "run_explore"]
+__all__ = ["EVIDENCE", "cell_sums", "evidence", "explorer", "explorer_payload", "filter_cells", "gather", "run_explore"]
 
 #: Concordance lines kept per item and language (a bounded sample: the page stays small at any corpus size).
 LINES_PER_SIDE = 8
@@ -181,7 +183,8 @@ def gather(
         columns=["key", "kind", "family", "id", "label"],
     ).drop_duplicates("key", ignore_index=True)  # an actor is on the concept axis once
     index = {key: i for i, key in enumerate(items["key"])}
-    rows: list[tuple[int, int, int]] = []
+    # Hit rows in typed buffers (8 bytes a value, not a Python tuple per row): millions of rows at 100k documents.
+    hit_item, hit_doc, hit_n = array("q"), array("q"), array("q")
     sentences: list[int] = []
     candidates: dict[tuple[int, str], list] = {}
     keep = 4 * lines_per_side
@@ -223,8 +226,12 @@ def gather(
                     if len(bucket) > 2 * keep:
                         bucket.sort(key=lambda c: c[0])
                         del bucket[keep:]
-        rows += [(item, d, n) for item, n in counts.items()]
-    hits = pd.DataFrame(rows, columns=["item", "doc", "n"]).sort_values(["item", "doc"], ignore_index=True)
+        hit_item.extend(counts.keys())
+        hit_doc.extend([d] * len(counts))
+        hit_n.extend(counts.values())
+    hits = pd.DataFrame(
+        {"item": np.asarray(hit_item, np.int64), "doc": np.asarray(hit_doc, np.int64), "n": np.asarray(hit_n, np.int64)}
+    ).sort_values(["item", "doc"], ignore_index=True, kind="stable")
     lines = [
         line for key in sorted(candidates) for _, line in sorted(candidates[key], key=lambda c: c[0])[:lines_per_side]
     ]
@@ -281,14 +288,6 @@ def _safe_url(url: str) -> str:
     return url if url.lower().startswith(("http://", "https://")) else ""
 
 
-def _means(values: np.ndarray, groups: np.ndarray, order: list[str]) -> dict[str, tuple[float, int, int]]:
-    out = {}
-    for g in order:
-        v = values[groups == g]
-        out[g] = (float(v.mean()) if len(v) else math.nan, int((v > 0).sum()), int(len(v)))
-    return out
-
-
 def _shown(term: str) -> str:
     return term.replace("_", " ")
 
@@ -320,18 +319,78 @@ def tone_aliases(keys: Iterable[str]) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
-def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd.DataFrame]) -> dict:
+def filter_cells(
+    lang: np.ndarray, outlet: np.ndarray, event: np.ndarray, day: np.ndarray
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Documents grouped into the page's filter cells: one cell per (language, outlet, event, day).
+
+    Why: the page's filters (outlets, events, a date range in whole days) keep or drop whole
+    cells, never part of one, so any sum over the documents a filter keeps is the sum of the kept
+    cells' sums, exactly. The page carries cells instead of documents: its size grows with
+    languages x outlets x events x days present, which stops growing once every outlet writes
+    on most days, instead of with the number of documents.
+
+    Returns ``cells`` (``lang, outlet, event, day, docs``; codes as in the page, ``day`` in ms
+    since 1970 or NaN when undated; sorted by those columns, undated last) and the cell of each
+    document.
+
+    >>> cells, of = filter_cells(np.array([1, 0, 0, 0]), np.array([0, 1, 1, 1]), np.array([-1, 0, 0, 0]),
+    ...                          np.array([86_400_000.0, 0.0, 0.0, np.nan]))
+    >>> cells.values.tolist(), of.tolist()
+    ([[0.0, 1.0, 0.0, 0.0, 2.0], [0.0, 1.0, 0.0, nan, 1.0], [1.0, 0.0, -1.0, 86400000.0, 1.0]], [2, 0, 0, 1])
+    """
+    frame = pd.DataFrame({"lang": lang, "outlet": outlet, "event": event, "day": np.asarray(day, dtype=np.float64)})
+    keys = ["lang", "outlet", "event", "day"]
+    of = frame.groupby(keys, sort=True, dropna=False).ngroup().to_numpy(dtype=np.int64)
+    first = np.unique(of, return_index=True)[1]
+    cells = frame.iloc[first].reset_index(drop=True).assign(docs=np.bincount(of))
+    return cells, of
+
+
+def cell_sums(hits: pd.DataFrame, cell_of: np.ndarray, rate: np.ndarray) -> pd.DataFrame:
+    """Per item and filter cell (:func:`filter_cells`) with a hit: the sum over its documents of
+    hits per 100 sentences (``rate_sum``), the hits and the documents with hits (``docs_hit``).
+
+    ``hits`` has ``item, doc, n`` (one row per item and document with a hit) and ``rate`` is each
+    row's hits per 100 sentences. For any filter, an item's rate in a language is
+    ``sum(rate_sum) / sum(docs)`` over the kept cells of that language: the mean over the kept
+    documents of that language, the toolkit's cross-language rate. Sorted by item then cell.
+
+    >>> hits = pd.DataFrame({"item": [0, 0, 1], "doc": [0, 1, 1], "n": [1, 3, 2]})
+    >>> cell_sums(hits, np.array([5, 5]), np.array([50.0, 100.0, 40.0])).values.tolist()
+    [[0.0, 5.0, 150.0, 4.0, 2.0], [1.0, 5.0, 40.0, 2.0, 1.0]]
+    """
+    frame = pd.DataFrame(
+        {
+            "item": hits["item"].to_numpy(dtype=np.int64),
+            "cell": cell_of[hits["doc"].to_numpy(dtype=np.int64)],
+            "rate_sum": np.asarray(rate, dtype=np.float64),
+            "hits": hits["n"].to_numpy(dtype=np.int64),
+            "docs_hit": 1,
+        }
+    )
+    return frame.groupby(["item", "cell"], sort=True).sum().reset_index()
+
+
+def explorer_payload(
+    ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd.DataFrame], *, gathered: Gathered | None = None
+) -> dict:
     """Everything the page shows, as plain lists and numpy arrays (the compact data of the page).
 
-    Keys: ``header`` (study, corpus, settings hash, what is too small), ``docs`` (per document:
-    id, language, outlet and event codes, date in ms, sentences, title, link), ``items`` (per
-    concept and frame: label, rates, counts, the study's test and equivalence status, evidence),
-    ``hits`` (per item and document with a hit), ``patterns``, ``lines``, ``groups`` (frames by
-    language and outlet with intervals), ``topics``, ``search`` (normalised keys and tone aliases).
+    Keys: ``header`` (study, corpus, settings hash, what is too small), ``cells`` (the filter
+    cells: language, outlet and event codes, day, documents; :func:`filter_cells`), ``cell_hits``
+    (per item and cell with a hit: sums of rates, hits, documents with hits; :func:`cell_sums`),
+    ``docs`` (only the documents a concordance line cites: id, cell, date, outlet, title, link),
+    ``items`` (per concept and frame: label, rates, counts, the study's test and equivalence
+    status, evidence), ``patterns``, ``lines``, ``groups`` (frames by language and outlet with
+    intervals), ``topics``, ``aliases`` (tone spellings for the search). Nothing in it grows
+    with the number of documents except through the cells; memory holds the hit rows and one
+    frame's per-document values at a time, never an item x document matrix. ``gathered``: the
+    :func:`gather` of this corpus, when the caller has it already (the benchmark does).
     """
     study = ps.study
     docvars = ps.docvars
-    g = gather(ps.prepared, ps.rules, codebook, window=study.frequencies.kwic_window, seed=study.run.seed)
+    g = gathered or gather(ps.prepared, ps.rules, codebook, window=study.frequencies.kwic_window, seed=study.run.seed)
     doc_ids = [str(d.doc_id) for d in ps.prepared]
     meta = docvars.loc[doc_ids]
     language = np.array(_column(meta, "language"), dtype=object)
@@ -339,14 +398,21 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
     events = _column(meta, "event")
     outlet_names = sorted(set(outlets) - {""})
     event_names = sorted(set(events) - {""})
-    n_docs = len(doc_ids)
-    per100 = np.zeros((len(g.items), n_docs))
-    rate = np.where(g.sentences[g.hits["doc"]] > 0, 100.0 * g.hits["n"] / np.maximum(g.sentences[g.hits["doc"]], 1), 0)
-    per100[g.hits["item"].to_numpy(), g.hits["doc"].to_numpy()] = rate
-    hits_by = np.zeros((len(g.items), 2), dtype=np.int64)
-    for col, lang in enumerate(("vi", "en")):
-        mask = language[g.hits["doc"].to_numpy()] == lang
-        np.add.at(hits_by[:, col], g.hits["item"].to_numpy()[mask], g.hits["n"].to_numpy()[mask])
+    lang_code = np.array([0 if x == "vi" else 1 if x == "en" else 2 for x in language], dtype=np.int64)
+    hit_item, hit_doc, hit_n = (g.hits[c].to_numpy(dtype=np.int64) for c in ("item", "doc", "n"))
+    sentences = g.sentences[hit_doc]
+    hit_rate = np.where(sentences > 0, 100.0 * hit_n / np.maximum(sentences, 1), 0.0)
+    m = len(g.items)
+    # Per item and language: sum of hits per 100 sentences, hits, documents with hits (the hit rows, no matrix).
+    per_language = {}
+    for code, lang in enumerate(("vi", "en")):
+        mine = lang_code[hit_doc] == code
+        per_language[lang] = (
+            np.bincount(hit_item[mine], weights=hit_rate[mine], minlength=m),
+            np.bincount(hit_item[mine], weights=hit_n[mine], minlength=m).astype(np.int64),
+            np.bincount(hit_item[mine], minlength=m),
+            int((lang_code == code).sum()),
+        )
 
     # The study's own tests and equivalence verdicts, joined by item.
     by = study.framing.compare_by
@@ -366,10 +432,11 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
             if r.kind in ("concept", "frame"):
                 eq_of[f"{r.kind}:{r.entry}"] = (r.status, _number(r.ratio), _number(r.ci90_low), _number(r.ci90_high))
 
-    groups_doc = np.where(language == "vi", "vi", np.where(language == "en", "en", ""))
     records = []
     for i, item in enumerate(g.items.itertuples()):
-        m = _means(per100[i], groups_doc, ["vi", "en"])
+        side = {}
+        for lang, (rate_sum, hits_sum, with_hits, docs) in per_language.items():
+            side[lang] = (float(rate_sum[i]) / docs if docs else math.nan, int(hits_sum[i]), int(with_hits[i]), docs)
         p, q, unit = test_of.get(item.key, ("", "", ""))
         status, ratio, low, high = eq_of.get(item.key, ("", math.nan, math.nan, math.nan))
         if eq is None:
@@ -379,14 +446,14 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
                 "key": item.key,
                 "kind": item.kind,
                 "label": item.label,
-                "rate_vi": m["vi"][0],
-                "rate_en": m["en"][0],
-                "hits_vi": int(hits_by[i, 0]),
-                "hits_en": int(hits_by[i, 1]),
-                "docs_hit_vi": m["vi"][1],
-                "docs_hit_en": m["en"][1],
-                "docs_vi": m["vi"][2],
-                "docs_en": m["en"][2],
+                "rate_vi": side["vi"][0],
+                "rate_en": side["en"][0],
+                "hits_vi": side["vi"][1],
+                "hits_en": side["en"][1],
+                "docs_hit_vi": side["vi"][2],
+                "docs_hit_en": side["en"][2],
+                "docs_vi": side["vi"][3],
+                "docs_en": side["en"][3],
                 "p": _number(p),
                 "q": _number(q),
                 "unit": unit or ("not tested" if cross else f"not tested ([framing] compare_by = {by})"),
@@ -394,18 +461,19 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
                 "ratio": ratio,
                 "ratio_low": low,
                 "ratio_high": high,
-                "evidence": evidence(m["vi"][1], m["en"][1], _number(q), unit, status),
+                "evidence": evidence(side["vi"][2], side["en"][2], _number(q), unit, status),
             }
         )
     items = pd.DataFrame(records)
     used = (items["hits_vi"] + items["hits_en"] > 0) | (items["kind"] == "frame")
     keep = np.flatnonzero(used.to_numpy())
-    renumber = {old: new for new, old in enumerate(keep)}
+    renumber = np.full(m, -1, dtype=np.int64)
+    renumber[keep] = np.arange(len(keep))
     items = items.iloc[keep].reset_index(drop=True)
-    hits = g.hits[g.hits["item"].isin(renumber)].copy()
-    hits["item"] = hits["item"].map(renumber)
-    lines = g.lines[g.lines["item"].isin(renumber)].copy()
-    lines["item"] = lines["item"].map(renumber)
+    kept_rows = renumber[hit_item] >= 0
+    hits = pd.DataFrame({"item": renumber[hit_item[kept_rows]], "doc": hit_doc[kept_rows], "n": hit_n[kept_rows]})
+    lines = g.lines[renumber[g.lines["item"].to_numpy(dtype=np.int64)] >= 0].copy()
+    lines["item"] = renumber[lines["item"].to_numpy(dtype=np.int64)]
 
     sources = tables["codebook_pattern_sources"]
     patterns = []
@@ -428,74 +496,97 @@ def explorer_payload(ps: PreparedStudy, codebook: Codebook, tables: dict[str, pd
     # of non-space characters): the page lower-cases it; only a typed query needs normalising.
     line_syllables = {t.lower() for text in lines[["left", "keyword", "right"]].values.ravel() for t in text.split()}
 
-    # Frames by language and by outlet: mean hits per 100 sentences with studentized bootstrap
-    # intervals, the function and the random streams of the framing stage's tables.
-    frames = items.index[items["kind"] == "frame"].to_numpy()
-    long = pd.DataFrame(
-        {
-            "doc_id": np.tile(np.asarray(doc_ids, dtype=object), len(frames)),
-            "family": "",
-            "item": np.repeat(items["key"].str.partition(":")[2].to_numpy()[frames], n_docs),
-            "value": np.concatenate([per100[keep[f]] for f in frames]) if len(frames) else [],
-        }
+    groups = _frame_groups(
+        study,
+        g,
+        items=items,
+        keep=keep,
+        hits=(hit_item, hit_doc, hit_rate),
+        doc_ids=doc_ids,
+        language=language,
+        outlets=outlets,
+        outlet_names=outlet_names,
     )
-    family = dict(zip(g.items.loc[g.items["kind"] == "frame", "id"], g.items.loc[g.items["kind"] == "frame", "family"]))
-    long["family"] = long["item"].map(family)  # the framing stage's random stream keys: family, frame, group
-    s = study.framing
-    with settings_keys(study, n_resamples="[framing] bootstrap"):
-        by_language = group_means(
-            long,
-            dict(zip(doc_ids, language)),
-            order=[x for x in ("vi", "en") if x in set(language)],
-            n_resamples=s.bootstrap,
-            seed=s.seed,
-            min_docs=s.min_group_docs,
-        ).assign(group_kind="language")
-        outlet_label = {o: f"{o} ({'/'.join(sorted(set(language[[x == o for x in outlets]])))})" for o in outlet_names}
-        by_outlet = (
-            group_means(
-                long,
-                {d: outlet_label.get(o, "") for d, o in zip(doc_ids, outlets)},
-                order=[outlet_label[o] for o in outlet_names],
-                n_resamples=s.bootstrap,
-                seed=s.seed,
-                min_docs=s.min_group_docs,
-            ).assign(group_kind="outlet")
-            if outlet_names
-            else by_language.iloc[:0]
-        )
-    groups = pd.concat([by_language, by_outlet], ignore_index=True)
 
     topics = _topics(tables, patterns, items)
     dates = _column(meta, "date")
-    titles = _column(meta, "title")
-    referenced = set(lines["doc"])
+    day = _days(dates)
+    outlet_code = {o: k for k, o in enumerate(outlet_names)}
+    event_code = {e: k for k, e in enumerate(event_names)}
+    cells, cell_of = filter_cells(
+        lang_code,
+        np.array([outlet_code.get(o, -1) for o in outlets], dtype=np.int64),
+        np.array([event_code.get(e, -1) for e in events], dtype=np.int64),
+        day,
+    )
+    cell_hits = cell_sums(hits, cell_of, hit_rate[kept_rows])
+    # The documents a line cites, in corpus order; lines point at them.
+    cited = np.unique(lines["doc"].to_numpy(dtype=np.int64))
+    lines["doc"] = np.searchsorted(cited, lines["doc"].to_numpy(dtype=np.int64))
+    titles, urls = _column(meta, "title"), _column(meta, "url")
     header = _header(study, meta, language, outlets, dates, tables=tables, items=items)
     return {
         "header": header,
         "languages": ["vi", "en"],
         "outlets": outlet_names,
         "events": event_names,
+        "cells": cells,
+        "cell_hits": cell_hits,
         "docs": {
-            "doc_id": doc_ids,
-            "lang": np.array([0 if x == "vi" else 1 if x == "en" else 2 for x in language], dtype=np.int32),
-            "outlet": np.array([outlet_names.index(o) if o else -1 for o in outlets], dtype=np.int32),
-            "event": np.array([event_names.index(e) if e else -1 for e in events], dtype=np.int32),
-            "day": _days(dates),
-            "date": dates,
-            "outlet_name": outlets,
-            "sentences": g.sentences.astype(np.int32),
-            "title": [t if i in referenced else "" for i, t in enumerate(titles)],
-            "url": [_safe_url(u) if i in referenced else "" for i, u in enumerate(_column(meta, "url"))],
+            "doc_id": [doc_ids[d] for d in cited],
+            "cell": cell_of[cited],
+            "date": [dates[d] for d in cited],
+            "outlet_name": [outlets[d] for d in cited],
+            "title": [titles[d] for d in cited],
+            "url": [_safe_url(urls[d]) for d in cited],
         },
         "items": items.assign(search=search),
-        "hits": hits.astype(np.int32),
         "patterns": pd.DataFrame(patterns, columns=["item", "language", "pattern", "hits", "share"]),
-        "lines": lines,
+        "lines": lines.reset_index(drop=True),
         "groups": groups,
         "topics": topics,
         "aliases": tone_aliases([*search, *sorted(line_syllables)]),
     }
+
+
+def _frame_groups(study, g, *, items, keep, hits, doc_ids, language, outlets, outlet_names) -> pd.DataFrame:
+    """Frames by language and by outlet: mean hits per 100 sentences with studentized bootstrap
+    intervals, the function and the random streams (keyed by family, frame, group) of the framing
+    stage's tables; one frame's per-document values in memory at a time."""
+    hit_item, hit_doc, hit_rate = hits
+    n_docs = len(doc_ids)
+    ids = np.asarray(doc_ids, dtype=object)
+    family = dict(zip(g.items.loc[g.items["kind"] == "frame", "id"], g.items.loc[g.items["kind"] == "frame", "family"]))
+    languages_of: dict[str, set] = {}
+    for o, lang in zip(outlets, language):
+        if o:
+            languages_of.setdefault(o, set()).add(lang)
+    outlet_label = {o: f"{o} ({'/'.join(sorted(languages_of[o]))})" for o in outlet_names}
+    group_of_language = dict(zip(doc_ids, language))
+    group_of_outlet = {d: outlet_label.get(o, "") for d, o in zip(doc_ids, outlets)}
+    order = [x for x in ("vi", "en") if x in set(language)]
+    s = study.framing
+    parts_language, parts_outlet = [], []
+    with settings_keys(study, n_resamples="[framing] bootstrap"):
+        for f in items.index[items["kind"] == "frame"]:
+            old = keep[f]
+            lo, hi = np.searchsorted(hit_item, [old, old + 1])  # hit rows are sorted by item, then document
+            value = np.zeros(n_docs)
+            value[hit_doc[lo:hi]] = hit_rate[lo:hi]
+            frame_id = items.at[f, "key"].partition(":")[2]
+            long = pd.DataFrame({"doc_id": ids, "family": family[frame_id], "item": frame_id, "value": value})
+            common = dict(n_resamples=s.bootstrap, seed=s.seed, min_docs=s.min_group_docs)
+            parts_language.append(group_means(long, group_of_language, order=order, **common))
+            if outlet_names:
+                parts_outlet.append(
+                    group_means(long, group_of_outlet, order=[outlet_label[o] for o in outlet_names], **common)
+                )
+    columns = ["family", "item", "group", "n_docs", "docs_with_hits", "mean", "ci_low", "ci_high", "too_small", "note"]
+    by_language = pd.concat(parts_language, ignore_index=True) if parts_language else pd.DataFrame(columns=columns)
+    by_outlet = pd.concat(parts_outlet, ignore_index=True) if parts_outlet else by_language.iloc[:0]
+    return pd.concat(
+        [by_language.assign(group_kind="language"), by_outlet.assign(group_kind="outlet")], ignore_index=True
+    )
 
 
 def _topics(tables, patterns, items) -> dict:

@@ -10,8 +10,11 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis import files as aio
 from analysis.cli import main
@@ -94,9 +97,12 @@ def item(payload, key: str) -> pd.Series:
     return items[items["key"] == key].iloc[0]
 
 
-def test_concept_rates_are_means_of_hits_per_100_sentences_counted_by_hand(payload):
+def test_concept_rates_are_means_of_hits_per_100_sentences_counted_by_hand(explored, payload):
     # sentences per document as prepared: v0 2, v1 4 (the title line "Kinh tế" counts), v2 3, v3 3, e0 2, e1 2
-    assert payload["docs"]["sentences"].tolist() == [2, 4, 3, 3, 2, 2]
+    study = aio.read_study(explored)
+    ps = prepared_corpus(study, progress=False)
+    gathered = explore.gather(ps.prepared, ps.rules, load_codebook(study), window=3)
+    assert gathered.sentences.tolist() == [2, 4, 3, 3, 2, 2]
     cooperation = item(payload, "concept:cooperation")  # hợp_tác: v0 3, v1 1, v3 1; cooperation: e0 3
     assert cooperation.rate_vi == pytest.approx((300 / 2 + 100 / 4 + 0 + 100 / 3) / 4)
     assert cooperation.rate_en == pytest.approx((300 / 2 + 0) / 2)
@@ -237,3 +243,62 @@ def test_show_explorer_holds_the_page_in_an_iframe(explored):
     shown = show_explorer(OUT[0] / "explorer.html", height=600).data
     assert shown.startswith("<iframe srcdoc=") and "height:600px" in shown
     assert "<script" not in shown  # the page is an escaped attribute value, run only inside the frame
+
+
+@st.composite
+def corpora(draw):
+    """Documents with a language, outlet, event and day (some undated), and hit rows of 3 items."""
+    n = draw(st.integers(1, 25))
+    docs = pd.DataFrame(
+        {
+            "lang": draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)),
+            "outlet": draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n)),
+            "event": draw(st.lists(st.integers(-1, 1), min_size=n, max_size=n)),
+            "day": [
+                np.nan if d < 0 else d * 86_400_000.0
+                for d in draw(st.lists(st.integers(-1, 4), min_size=n, max_size=n))
+            ],
+            "sentences": draw(st.lists(st.integers(1, 9), min_size=n, max_size=n)),
+        }
+    )
+    pairs = sorted(draw(st.sets(st.tuples(st.integers(0, 2), st.integers(0, n - 1)), max_size=3 * n)))
+    hits = pd.DataFrame(pairs, columns=["item", "doc"], dtype=np.int64)
+    hits["n"] = draw(st.lists(st.integers(1, 5), min_size=len(hits), max_size=len(hits)))
+    return docs, hits
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpora(), st.sets(st.integers(-1, 2)), st.sets(st.integers(-1, 1)), st.integers(0, 4), st.integers(0, 4))
+def test_sums_over_kept_cells_are_the_means_over_kept_documents(corpus, outlets, events, first, last):
+    # What the page computes for a filter (kept cells' sums / kept cells' documents) equals the mean
+    # over the kept documents computed directly, for any outlet, event and day-range filter.
+    docs, hits = corpus
+    cells, cell_of = explore.filter_cells(
+        docs["lang"].to_numpy(), docs["outlet"].to_numpy(), docs["event"].to_numpy(), docs["day"].to_numpy()
+    )
+    assert cells["docs"].sum() == len(docs) and cell_of.max() == len(cells) - 1
+    rate = 100.0 * hits["n"].to_numpy() / docs["sentences"].to_numpy()[hits["doc"].to_numpy()]
+    sums = explore.cell_sums(hits, cell_of, rate)
+
+    def kept(frame):  # the page's filter (analysis/resources/explorer.js cell_mask), on any table of keys
+        day = frame["day"] / 86_400_000.0
+        ok = pd.Series(True, index=frame.index)
+        if outlets:
+            ok &= frame["outlet"].isin(outlets)
+        if events:
+            ok &= frame["event"].isin(events)
+        if (first, last) != (0, 4):
+            ok &= (day >= first) & (day <= last)  # NaN (undated) is out of a narrowed range
+        return ok.to_numpy()
+
+    kept_docs, kept_cells = kept(docs), kept(cells)
+    sums = sums[kept_cells[sums["cell"].to_numpy()]]
+    direct = hits[kept_docs[hits["doc"].to_numpy()]].assign(rate=rate[kept_docs[hits["doc"].to_numpy()]])
+    for lang in (0, 1):
+        n_docs = int((kept_docs & (docs["lang"].to_numpy() == lang)).sum())
+        assert n_docs == int(cells.loc[kept_cells & (cells["lang"].to_numpy() == lang), "docs"].sum())
+        for item in range(3):
+            mine = direct[(direct["item"] == item) & (docs["lang"].to_numpy()[direct["doc"].to_numpy()] == lang)]
+            cell = sums[(sums["item"] == item) & (cells["lang"].to_numpy()[sums["cell"].to_numpy()] == lang)]
+            assert cell["rate_sum"].sum() == pytest.approx(mine["rate"].sum(), rel=1e-12, abs=1e-12)
+            assert (cell["hits"].sum(), cell["docs_hit"].sum()) == (mine["n"].sum(), len(mine))

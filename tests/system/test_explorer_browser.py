@@ -221,3 +221,101 @@ def test_hostile_metadata_stays_inert_text(page):
     )
     assert any(c.startswith(HOSTILE_OUTLET) for c in choices)
     assert page.execute_script("return window.__pwned") is None
+
+
+def expected_rates(study_file, *, outlets: set[str] | None, events: set[str] | None, dates: tuple[str, str] | None):
+    """Per item key and language, computed with pandas from the per-document hits: the mean over the
+    documents a filter keeps of hits per 100 sentences, the hits, the documents with hits, the documents."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.prepared import load_codebook, prepared_corpus
+    from analysis.stages import explore
+
+    study = aio.read_study(study_file)
+    ps = prepared_corpus(study, progress=False)
+    g = explore.gather(ps.prepared, ps.rules, load_codebook(study), window=3)
+    meta = ps.docvars.loc[[str(d.doc_id) for d in ps.prepared]].reset_index(drop=True)
+    meta["sentences"] = g.sentences
+    keep = pd.Series(True, index=meta.index)
+    if outlets:
+        keep &= meta["outlet"].isin(outlets)
+    if events:
+        keep &= meta["event"].isin(events)
+    if dates:
+        keep &= pd.to_datetime(meta["date"]).between(pd.Timestamp(dates[0]), pd.Timestamp(dates[1]))
+    kept = meta[keep]
+    hits = g.hits.merge(g.items[["key"]], left_on="item", right_index=True)
+    hits = hits[hits["doc"].isin(kept.index)]
+    hits = hits.assign(rate=100 * hits["n"] / meta.loc[hits["doc"], "sentences"].to_numpy())
+    hits = hits.assign(language=meta.loc[hits["doc"], "language"].to_numpy())
+    out = {}
+    for lang in ("vi", "en"):
+        n_docs = int((kept["language"] == lang).sum())
+        mine = (
+            hits[hits["language"] == lang]
+            .groupby("key")
+            .agg(rate=("rate", "sum"), hits=("n", "sum"), docs=("doc", "nunique"))
+        )
+        for key in g.items["key"]:
+            row = mine.loc[key] if key in mine.index else pd.Series({"rate": 0.0, "hits": 0, "docs": 0})
+            out[(key, lang)] = (row["rate"] / n_docs if n_docs else np.nan, int(row["hits"]), int(row["docs"]), n_docs)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("outlets", "events", "dates"),
+    [
+        # outlets 0 (the hostile one: e0, e1) and 1 (Báo A: v0, v1), event e1, 15 March to 30 April: v1 and e0
+        (["0", "1"], ["0"], ("2024-03-15", "2024-04-30")),
+        (["2"], [], None),  # Báo B: v2, v3 and no English document
+        ([], ["1"], ("2024-04-01", "2024-05-02")),  # event e2, 1 April to 2 May: v2, v3, e1
+    ],
+)
+def test_filtered_rates_equal_a_pandas_computation_from_the_documents(page, explored, outlets, events, dates):  # noqa: F811
+    import pandas as pd
+
+    names = {"0": HOSTILE_OUTLET, "1": "Báo A", "2": "Báo B"}
+    expected = expected_rates(
+        explored,
+        outlets={names[o] for o in outlets},
+        events={["e1", "e2"][int(e)] for e in events},
+        dates=dates,
+    )
+    ms = [pd.Timestamp(d).value // 1_000_000 for d in dates] if dates else None
+    page.execute_script(
+        """
+        const [outlets, events, ms] = arguments, get = (n) => Bokeh.documents[0].get_model_by_name(n);
+        get('filter-outlet').value = outlets;
+        get('filter-event').value = events;
+        if (ms) get('filter-date').value = ms;
+        """,
+        outlets,
+        events,
+        ms,
+    )
+    any_key = next(iter(expected))[0]
+    n_vi, n_en = expected[(any_key, "vi")][3], expected[(any_key, "en")][3]
+    wait(page, MODEL.format("counts") + f'.text.includes(\'data-vi="{n_vi}" data-en="{n_en}"\')')
+    data = page.execute_script(
+        "const d = Bokeh.documents[0].get_model_by_name('items').data;"
+        "return Object.fromEntries(arguments[0].map((c) => [c, Array.from(d[c])]));",
+        ["key", *(f"{c}_{lang}" for c in ("rate", "hits", "docs_hit", "docs") for lang in ("vi", "en"))],
+    )
+    assert len(data["key"]) == 28
+    for k, key in enumerate(data["key"]):
+        for lang in ("vi", "en"):
+            rate, hits, docs_hit, docs = expected[(key, lang)]
+            got = data[f"rate_{lang}"][k]
+            assert (got is None) if rate != rate else got == pytest.approx(rate, rel=1e-12, abs=1e-12), (
+                key,
+                lang,
+                got,
+                rate,
+            )
+            assert (data[f"hits_{lang}"][k], data[f"docs_hit_{lang}"][k], data[f"docs_{lang}"][k]) == (
+                hits,
+                docs_hit,
+                docs,
+            ), (key, lang)
+    assert 0 < n_vi + n_en < 6  # the filters keep some documents, not all
