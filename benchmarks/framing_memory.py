@@ -11,7 +11,8 @@ run, so its time is not reported. The output folder of each run is hashed (SHA-2
 file's name and bytes, sorted), so a change of code can be checked for byte-identical outputs.
 
 Writes ``benchmarks/results/framing_memory.csv`` (and ``framing_memory_peaks.csv`` with
-``--attribute``) and prints a table.
+``--attribute``) and prints a table; with two sizes or more, the slope of the peak (MB per 1,000
+documents, between consecutive sizes) and the peak projected linearly to 100,000 documents.
 
     .venv/bin/python benchmarks/framing_memory.py --sizes 2000,10000 [--attribute]
 """
@@ -70,6 +71,15 @@ def folder_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def slope(rows: list[dict], *, at: int = 100_000) -> None:
+    """Add to each row after the first the peak's growth per 1,000 documents since the previous size
+    (``(peak_b - peak_a) / (n_b - n_a) * 1000``) and the peak projected linearly to ``at`` documents."""
+    for previous, row in zip(rows, rows[1:]):
+        per = (row["peak_mb"] - previous["peak_mb"]) / (row["documents"] - previous["documents"]) * 1000
+        row["mb_per_1000_docs"] = round(per, 1)
+        row[f"projected_{at // 1000}k_mb"] = round(row["peak_mb"] + per * (at - row["documents"]) / 1000)
+
+
 def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -124,6 +134,9 @@ def main(argv=None) -> int:
             for line in attribute(path):
                 mb, where = line.split(" ", 1)
                 peaks.append({"label": args.label, "documents": n, "rss_mb": mb, "where": where})
+    for row in rows:
+        row.update({"mb_per_1000_docs": "", "projected_100k_mb": ""})
+    slope(rows)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = f"framing_memory{'_' + args.label if args.label else ''}"
@@ -138,13 +151,16 @@ def main(argv=None) -> int:
             writer.writerows(peaks)
         for p in peaks:
             print(f"  n={p['documents']}  {p['rss_mb']:>6} MB  {p['where']}")
-    print("| documents | seconds | peak MB | load (1, 5, 15 min) before / after | outputs (SHA-256) |")
-    print("| ---: | ---: | ---: | --- | --- |")
+    print(
+        "| documents | seconds | peak MB | MB per 1,000 documents (since the previous size) | projected at 100,000 "
+        "| load (1, 5, 15 min) before / after | outputs (SHA-256) |"
+    )
+    print("| ---: | ---: | ---: | ---: | ---: | --- | --- |")
     for r in rows:
         print(
             (
-                f"| {r['documents']:,} | {r['seconds']} | {r['peak_mb']:,} | {r['load_before']} / "
-                f"{r['load_after']} | {r['outputs_sha256'][:12]} |"
+                f"| {r['documents']:,} | {r['seconds']} | {r['peak_mb']:,} | {r['mb_per_1000_docs']} | "
+                f"{r['projected_100k_mb']} | {r['load_before']} / {r['load_after']} | {r['outputs_sha256'][:12]} |"
             )
         )
     return 0

@@ -709,6 +709,13 @@ def _token_key(token: str, term: str | None, language: str, lemmatize: bool) -> 
     return TokenKey(parts, joined, term is not None, term)
 
 
+def release_key_cache() -> None:
+    """Empty the cache of token keys (:func:`sentence_keys`): one key per distinct token of every
+    corpus annotated in this process (up to 500,000, a few hundred bytes each), held until the
+    process ends unless released. Keys are rebuilt on demand, equal to the released ones."""
+    _token_key.cache_clear()
+
+
 # -------------------------------------------------------------------------- maps and phrases
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..framing.codebook import Codebook
+from ..framing.codebook import Codebook, release_key_cache
 from ..framing.equivalence import group_rate
-from ..framing.measures import Annotation, actor_salience, annotation_coverage, concept_counts, frame_salience
+from ..framing.measures import AnnotationTables, annotation_tables
 from ..framing.similarity import crosslingual_similarity, event_omissions
 from ..framing.tables import actor_group_table, actor_tests_table, frame_group_table
 from ..plots import framing as pf
@@ -80,11 +80,25 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     study, s = ps.study, ps.study.framing
     by = s.compare_by
     docvars = _plain(ps.docvars)
-    annotations = ps.annotate(codebook)
+    # One streamed pass: documents annotated a chunk at a time and reduced to tables, so the
+    # corpus's annotations (a key per token, hits per sentence) are never all held; the codebook
+    # is matched once per sentence for coverage, frames, actors and concepts alike.
+    annotations = annotation_tables(
+        ps.prepared,
+        ps.rules,
+        codebook,
+        kind=study.units.kind,
+        window=study.units.window,
+        min_hits=s.min_hits,
+        lead_sentences=s.lead_sentences,
+        voice_window=s.voice_window,
+        top_n=25,
+    )
+    release_key_cache()  # the token keys of the whole vocabulary: not needed past annotation
     groups = {d: str(g) for d, g in docvars[by].items()}
     order = group_order(groups.values(), study.corpus.languages if by == "language" else ())
     labels = labels_by_kind(codebook)
-    coverage, unmapped = annotation_coverage(annotations, top_n=25)  # the hits found once, not matched again
+    coverage, unmapped = annotations.coverage, annotations.unmapped
     for line in coverage_warnings(coverage, default_codebook=not study.framing.codebook):
         log.warning("framing: %s", line)
     results: list[Result] = [
@@ -101,19 +115,22 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     actor_results, actors = _actors(annotations, codebook, groups, order, study, labels=labels, outlets=outlets)
     results += actor_results
     progress.step("actors")
+    concepts = annotations.concepts.reindex(list(docvars.index), fill_value=0)
+    sentences, languages = annotations.sentences, annotations.languages
+    del annotations  # its frame tables live on only as the results' copies, not beside them
     dtm = ps.dtm("document")
     for language in study.corpus.languages:
         for var in s.keyness_within:
             results += _word_keyness(dtm, docvars, language, var, study)
             progress.step(f"{language} word keyness by {var}")
-    concepts = concept_counts(annotations).reindex(list(docvars.index), fill_value=0)
+    del dtm  # the comparisons hold what they need of it
     results += _concept_keyness(
         concepts, groups, order, study, labels["concept"], clusters=_clusters(docvars, study, compared=s.compare_by)
     )
     progress.step("concept keyness")
-    results += _similarity(ps, annotations, concepts, docvars)
+    results += _similarity(ps, languages, concepts, docvars)
     progress.step("similarity")
-    results.append(_omissions(docs, actors, concepts, annotations, docvars, study=study, labels=labels))
+    results.append(_omissions(docs, actors, concepts, sentences, docvars, study=study, labels=labels))
     progress.step("omissions")
     progress.close()
     return results
@@ -161,21 +178,19 @@ def coverage_warnings(coverage: pd.DataFrame, *, default_codebook: bool) -> list
 
 
 def _frames(
-    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
+    annotations: AnnotationTables, codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
 ) -> tuple[pd.DataFrame, list[Result]]:
     s, by = study.framing, study.framing.compare_by
     # The written tables keep their columns (per 100 sentences only where languages are compared, below).
     per_sentence = ["sentences", "per_100_sentences"]
-    units = frame_salience(
-        annotations, codebook, study.units.kind, window=study.units.window, min_hits=s.min_hits
-    ).drop(columns=per_sentence)
-    docs = frame_salience(annotations, codebook, "document", min_hits=s.min_hits).drop(columns=per_sentence)
+    units = annotations.units.drop(columns=per_sentence)
+    docs = annotations.documents.drop(columns=per_sentence)
     # Across languages the rate is hits per 100 sentences (a Vietnamese translation has
     # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
     # Vietnamese for every frame; sentences survive translation). Within a language, per 1,000 tokens.
     rate, rate_text = group_rate(by)
     if rate == "per_100_sentences":
-        sentences = {a.doc_id: len(a.keys) for a in annotations}
+        sentences = annotations.sentences
         docs = docs.assign(
             per_100_sentences=[
                 100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])
@@ -221,10 +236,10 @@ def _frames(
 
 
 def _actors(
-    annotations: list[Annotation], codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
+    annotations: AnnotationTables, codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
 ) -> tuple[list[Result], pd.DataFrame]:
     s, by = study.framing, study.framing.compare_by
-    actors, statements = actor_salience(annotations, codebook, lead_sentences=s.lead_sentences, window=s.voice_window)
+    actors, statements = annotations.actors, annotations.statements
     actor_groups = actor_group_table(
         actors,
         groups,
@@ -412,12 +427,10 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
 
 
 def _similarity(
-    ps: PreparedStudy, annotations: list[Annotation], concepts: pd.DataFrame, docvars: pd.DataFrame
+    ps: PreparedStudy, languages: dict[str, str], concepts: pd.DataFrame, docvars: pd.DataFrame
 ) -> list[Result]:
     s, pair = ps.study.framing, _pair(ps.study)
-    similarity = crosslingual_similarity(
-        concepts, languages={a.doc_id: a.language for a in annotations}, pair=pair, keep_rank=10
-    )
+    similarity = crosslingual_similarity(concepts, languages=languages, pair=pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
@@ -431,23 +444,43 @@ def _similarity(
     ]
 
 
-def _omissions(docs, actors, concepts: pd.DataFrame, annotations, docvars, *, study: Study, labels) -> Result:
+def _concept_items(concepts: pd.DataFrame) -> pd.DataFrame:
+    """The non-zero cells of the (documents × concepts) counts as ``doc_id, item, count, kind``
+    rows, document by document, concepts in column order: the rows of ``concepts.stack()`` with a
+    positive count, without the stacked table of every cell (documents × 224 concepts of the
+    default codebook: 22 million rows at 100,000 articles, most of them zeros)."""
+    values = concepts.to_numpy()
+    if not values.size:
+        stacked = concepts.stack().rename("count").reset_index()
+        return stacked.rename(columns={"level_0": "doc_id", "level_1": "item"}).assign(kind="concept").iloc[:0]
+    rows, cols = np.nonzero(values > 0)
+    return pd.DataFrame(
+        {
+            "doc_id": concepts.index.to_numpy()[rows],
+            "item": concepts.columns.to_numpy()[cols],
+            "count": values[rows, cols],
+            "kind": "concept",
+        }
+    )
+
+
+def _omissions(
+    docs, actors, concepts: pd.DataFrame, sentences: dict[str, int], docvars, *, study: Study, labels
+) -> Result:
     s = study.framing
     columns = ["doc_id", "kind", "item", "count"]
     items = pd.concat(
         [
-            docs.assign(kind="frame").rename(columns={"frame": "item", "hits": "count"})[columns],
-            actors.assign(kind="actor").rename(columns={"actor": "item", "mentions": "count"})[columns],
-            concepts.stack()
-            .rename("count")
-            .reset_index()
-            .rename(columns={"level_0": "doc_id", "level_1": "item"})
-            .assign(kind="concept")[columns],
+            docs.loc[docs["hits"] > 0, ["doc_id", "frame", "hits"]]
+            .assign(kind="frame")
+            .rename(columns={"frame": "item", "hits": "count"})[columns],
+            actors.loc[actors["mentions"] > 0, ["doc_id", "actor", "mentions"]]
+            .assign(kind="actor")
+            .rename(columns={"actor": "item", "mentions": "count"})[columns],
+            _concept_items(concepts)[columns],
         ],
         ignore_index=True,
     )
-    items = items[items["count"] > 0]
-    sentences = {a.doc_id: len(a.keys) for a in annotations}  # the cross-language rate, as in the frame tables
     omissions = event_omissions(
         items,
         sentences,

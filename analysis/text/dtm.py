@@ -6,6 +6,7 @@ same input gives the same matrix, bit for bit). ``docvars`` carries every metada
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -53,9 +54,11 @@ def build_dtm(
     """
     # One pass over the rows (they may be a stream): provisional columns in first-seen order,
     # re-ordered to the sorted vocabulary at the end, so the result is independent of row order.
+    # Column indices and counts accumulate in typed arrays (8 bytes a non-zero cell), not lists of
+    # Python ints (about 36 bytes a cell: 430 MB for the 12 million cells of 100,000 articles).
     fixed = vocab is not None
     index: dict[str, int] = {t: i for i, t in enumerate(vocab)} if fixed else {}
-    indptr, indices, data, row_ids = [0], [], [], []
+    indptr, indices, data, row_ids = array("q", [0]), array("q"), array("q"), []
     for row_id, terms in rows:
         row_ids.append(row_id)
         counts: dict[int, int] = {}
@@ -69,16 +72,17 @@ def build_dtm(
         indices.extend(counts)
         data.extend(counts.values())
         indptr.append(len(indices))
+    columns = np.array(indices, dtype=np.int64)
+    del indices
     if fixed:
-        columns = np.asarray(indices, dtype=np.int64)
         vocab = list(vocab)
     else:
         vocab = sorted(index)
         position = np.empty(len(index), dtype=np.int64)
         position[[index[t] for t in vocab]] = np.arange(len(vocab))
-        columns = position[np.asarray(indices, dtype=np.int64)] if indices else np.asarray(indices, dtype=np.int64)
+        columns = position[columns]
     matrix = sp.csr_matrix(
-        (np.asarray(data, dtype=np.int64), columns, np.asarray(indptr, dtype=np.int64)),
+        (np.array(data, dtype=np.int64), columns, np.array(indptr, dtype=np.int64)),
         shape=(len(row_ids), len(vocab)),
     )
     matrix.sort_indices()

@@ -341,3 +341,16 @@ def test_the_glob_index_tries_only_globs_whose_literal_start_the_token_has():
     assert m._glob_candidates("nông_sản_sạch") == [0, 1]
     assert m._glob_candidates("hợp_tác") == [1]
     assert [h.entry for h in m.find(keys(["nông_sản_sạch", "hợp_tác", "thương_mại"]))] == ["farm", "any", "trade"]
+
+
+def test_released_key_cache_is_empty_and_keys_come_back_equal():
+    from analysis.framing import codebook as cbmod
+
+    doc = PreparedDocument("d", "en", [[["China", "said", "trade", "grew", "5", "."]]])
+    rules = TermRules({"en": frozenset({"said"})})
+    before = cbmod.sentence_keys(doc, rules)
+    assert cbmod._token_key.cache_info().currsize >= 4  # one key per distinct token seen
+    cbmod.release_key_cache()
+    assert cbmod._token_key.cache_info().currsize == 0
+    after = cbmod.sentence_keys(doc, rules)
+    assert after == before and [k is None for k in after[0]] == [False, False, False, False, True, True]

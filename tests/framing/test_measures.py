@@ -15,6 +15,8 @@ from analysis.framing.measures import (
     UNATTRIBUTED,
     actor_salience,
     annotate,
+    annotation_coverage,
+    annotation_tables,
     attribute_statements,
     concept_counts,
     frame_salience,
@@ -155,6 +157,42 @@ def test_concept_counts():
     # concepts and actors share the axis; "kinh_tế" is a frame pattern but no concept; China is never named
     assert table.loc["v1"].to_dict() == {"cooperation": 3, "guangxi": 1, "son": 1, "trade": 2, "wang_yi": 1}
     assert list(table.columns) == sorted(table.columns) and list(table.index) == ["v1", "v2"]
+
+
+def _mixed_corpus():
+    """Documents with and without hits, statements and concepts (so some chunks have empty tables)."""
+    plain = PreparedDocument("x0", "vi", [[["Trời", "mưa", "."]]])
+    english = PreparedDocument(
+        "e1", "en", [[["Trade", "will", "grow", ",", "said", "Wang Yi", "."], ["China", "and", "trade", "."]]]
+    )
+    return [plain, vi_doc("v1"), PreparedDocument("x1", "vi", [[["Mưa", "."]]]), english, vi_doc("v2")]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+@pytest.mark.parametrize("kind, window", [("document", 3), ("sentences", 2)])
+def test_streamed_tables_equal_the_tables_of_every_annotation(chunk, kind, window):
+    docs = _mixed_corpus()
+    annotations = [annotate(d, RULES, CODEBOOK) for d in docs]
+    got = annotation_tables(iter(docs), RULES, CODEBOOK, kind=kind, window=window, min_hits=2, chunk=chunk)
+    pd.testing.assert_frame_equal(got.units, frame_salience(annotations, CODEBOOK, kind, window=window, min_hits=2))
+    pd.testing.assert_frame_equal(got.documents, frame_salience(annotations, CODEBOOK, "document", min_hits=2))
+    actors, statements = actor_salience(annotations, CODEBOOK)
+    pd.testing.assert_frame_equal(got.actors, actors)
+    pd.testing.assert_frame_equal(got.statements, statements)
+    assert len(statements) == 7  # 3 speech verbs in each vi document (see the test above), "said" in English
+    pd.testing.assert_frame_equal(got.concepts, concept_counts(annotations))
+    for table, expected in zip((got.coverage, got.unmapped), annotation_coverage(annotations)):
+        pd.testing.assert_frame_equal(table, expected)
+    assert got.sentences == {"x0": 1, "v1": 4, "x1": 1, "e1": 2, "v2": 4}
+    assert got.languages == {"x0": "vi", "v1": "vi", "x1": "vi", "e1": "en", "v2": "vi"}
+
+
+def test_streamed_tables_of_no_document_are_the_empty_tables():
+    got = annotation_tables([], RULES, CODEBOOK)
+    pd.testing.assert_frame_equal(got.documents, frame_salience([], CODEBOOK))
+    assert got.actors.empty and got.statements.empty and got.sentences == {}
+    with pytest.raises(ValueError, match="chunk"):
+        annotation_tables([], RULES, CODEBOOK, chunk=0)
 
 
 # --------------------------------------------------------------------------- group statistics
