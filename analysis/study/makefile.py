@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 from .outputs import APPENDIX_OUTPUTS, STAGE_ORDER, _study, declared_outputs, design_topic_inputs, explore_inputs
+from .safety import default_output
 
 PACKAGE = Path(__file__).resolve().parents[1]
 
@@ -112,7 +113,7 @@ def _source_inputs(root: Path, corpus: dict) -> list[str]:
 def make_fragment(study_path: Path) -> str:
     """A make fragment: per stage ``<STAGE>_OUTPUTS`` and a grouped rule that builds them."""
     settings = tomllib.loads(study_path.read_text(encoding="utf-8-sig"))
-    out = settings.get("run", {}).get("output", "figures")
+    out = settings.get("run", {}).get("output", default_output(study_path))
     out = str(study_path.parent / out) if str(study_path.parent) != "." else out
     outputs = declared_outputs(settings)
     inputs = corpus_inputs(study_path, settings)

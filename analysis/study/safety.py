@@ -158,8 +158,21 @@ def output_overlap(output: Path, inputs: list[tuple[str, Path]]) -> str:
     return ""
 
 
+def default_output(study_path: Path | str) -> str:
+    """The output folder of a study whose ``[run]`` names none: ``figures`` for the project's own
+    ``study.toml``, ``figures/<stem>`` for any other study file, so two studies never write into one
+    folder (and make never takes one study's outputs for the other's).
+
+    >>> default_output("study.toml"), default_output("projects/my study.toml")
+    ('figures', 'figures/my study')
+    """
+    path = Path(study_path)
+    return "figures" if path.name == "study.toml" else f"figures/{path.stem}"
+
+
 def output_folder(study_path: Path, settings: dict) -> Path:
-    return (study_path.resolve().parent / settings.get("run", {}).get("output", "figures")).resolve()
+    output = settings.get("run", {}).get("output", default_output(study_path))
+    return (study_path.resolve().parent / output).resolve()
 
 
 def check_output(study_path: Path, settings: dict) -> str:

@@ -24,6 +24,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from ..errors import InputError
 from .design_spec import EXPOSURES
+from .safety import default_output
 
 #: Documents per group below which a comparison is flagged "too small". Set from the coverage
 #: simulation of :func:`studentized_interval` (tests of resampling, 600 seeded samples each):
@@ -103,7 +104,7 @@ class FrequencySettings:
 
 @dataclass(frozen=True)
 class RunSettings:
-    output: str = "figures"
+    output: str = "figures"  # when the study file does not name one: figures/<stem> unless it is study.toml
     cache: str = ".cache"
     workers: int = 0  # 0 = all cores
     seed: int = 20240403
@@ -535,7 +536,10 @@ def study_from_raw(raw: dict, source: Path) -> tuple[Study, list[InputError]]:
         if section in SECTIONS and isinstance(values, dict)
         for key in values
     )
-    return Study(root=Path(source).resolve().parent, source=Path(source), given=given, **kwargs), problems
+    study = Study(root=Path(source).resolve().parent, source=Path(source), given=given, **kwargs)
+    if "run.output" not in given:  # a study of its own writes into a folder of its own
+        study = dataclasses.replace(study, run=dataclasses.replace(study.run, output=default_output(source)))
+    return study, problems
 
 
 def load_study_text(text: str, source: Path) -> Study:

@@ -57,8 +57,8 @@ def solution_agreement(
     Examples
     --------
     >>> tw = np.array([[0.9, 0.1, 0.0], [0.0, 0.1, 0.9]])
-    >>> a = solution_agreement(tw, ["biển", "tàu", "thuế"], [0.2, -0.2], tw[::-1], ["biển", "tàu", "thuế"], [-0.1, 0.3],
-    ...                        top_n=1)
+    >>> vocab = ["biển", "tàu", "thuế"]
+    >>> a = solution_agreement(tw, vocab, [0.2, -0.2], tw[::-1], vocab, other_difference=[-0.1, 0.3], top_n=1)
     >>> a["mean_similarity"], a["top_terms_jaccard"], a["prevalence_sign_agreement"]
     (1.0, 1.0, 1.0)
     """

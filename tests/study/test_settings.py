@@ -70,3 +70,21 @@ def test_study_toml_lists_every_setting_and_says_where_it_leaves_the_default():
             if (list(default) if isinstance(default, tuple) else default) != value:
                 line = next(line for line in text.splitlines() if line.startswith(f"{key} ="))
                 assert "default" in line, f"[{section}] {key}: say the default in the comment"
+
+
+def test_a_study_without_an_output_folder_gets_one_of_its_own(tmp_path):
+    """study.toml writes into figures/; any other study file into figures/<its stem>, in the study,
+    in the output-safety check and in the make fragment alike; a named [run] output wins."""
+    from analysis.study.makefile import make_fragment
+    from analysis.study.safety import output_folder
+
+    body = '[corpus]\nfolder = "seeds"\n'
+    for name, expected in (("study.toml", "figures"), ("mine.toml", "figures/mine")):
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        assert read_study(path).output_dir == (tmp_path / expected).resolve()
+        assert output_folder(path, {}) == (tmp_path / expected).resolve()
+        assert f"{tmp_path / expected}/top_terms_by_language.csv" in make_fragment(path)
+    named = tmp_path / "named.toml"
+    named.write_text(body + '[run]\noutput = "out"\n', encoding="utf-8")
+    assert read_study(named).output_dir == (tmp_path / "out").resolve()
