@@ -48,7 +48,8 @@ venv: $(VENV_STAMP) ## build the virtual environment only
 $(VENV_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	@# setuptools announces every editable install with a BuildBackendWarning (a UserWarning) block: informational, silenced
+	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	$(PY) -m ipykernel install --sys-prefix --name vnen-analysis --display-name "vnen-analysis (.venv)" > /dev/null
 	touch $@
 

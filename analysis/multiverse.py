@@ -52,7 +52,7 @@ from .stats.specification import (
     specification_values,
 )
 from .study.settings import ROBUSTNESS_FACTORS, Study, robustness_comparisons
-from .text.prepare import SCHEDULER_TIMEOUT, probe_scheduler, resolve_workers
+from .text.prepare import dask_client, resolve_workers
 from .topics.agreement import solution_agreement
 from .topics.lda import build_corpus, candidate_ks, concept_tokens, fit_lda, fit_parameters
 
@@ -253,40 +253,20 @@ def _dask_results(jobs: list[tuple], address: str):
     :class:`~analysis.errors.InputError` raised by a task itself (a bad input file) comes back as it is.
     """
     where = "[run] scheduler"
-    try:
-        from distributed import Client
-        from distributed.scheduler import KilledWorker
-    except ImportError:
-        raise InputError(
-            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
-        ) from None
-    probe_scheduler(address, where)
-    try:
-        client = Client(address, timeout=f"{SCHEDULER_TIMEOUT}s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(
-            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
-        ) from None
+    client = dask_client(address, where=where)
+    from distributed.scheduler import KilledWorker
+
     failed = 'run again when the cluster is up (prepared documents are cached), or set scheduler = ""'
     try:
-        try:
-            client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT)
-        except (OSError, TimeoutError) as exc:
-            raise InputError(
-                where,
-                f"the Dask scheduler at '{address}' has no worker after {SCHEDULER_TIMEOUT} s ({type(exc).__name__})",
-                'start workers (dask worker <address>) or set scheduler = ""',
-            ) from None
-        try:
-            futures = [client.submit(_task, job, pure=False) for job in jobs]
-            for future in futures:
-                result = future.result()
-                future.release()
-                yield result
-        except (OSError, TimeoutError, KilledWorker) as exc:  # the cluster, not a task
-            raise InputError(
-                where, f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {exc})", failed
-            ) from None
+        futures = [client.submit(_task, job, pure=False) for job in jobs]
+        for future in futures:
+            result = future.result()
+            future.release()
+            yield result
+    except (OSError, TimeoutError, KilledWorker) as exc:  # the cluster, not a task
+        raise InputError(
+            where, f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {exc})", failed
+        ) from None
     finally:
         client.close()
 

@@ -198,19 +198,9 @@ def dask_executor(address: str) -> _DaskExecutor:
     one :class:`~analysis.errors.InputError` line when ``distributed`` is missing or the
     scheduler cannot be reached.
     """
-    where = "[run] scheduler"
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError(
-            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
-        ) from None
-    try:
-        client = Client(address, timeout="20s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(
-            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
-        ) from None
+    from ..text.prepare import dask_client
+
+    client = dask_client(address)
     return _DaskExecutor(client)
 
 

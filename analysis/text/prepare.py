@@ -565,32 +565,10 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
     :func:`_prepare_batch`; they return JSON text, so the result cannot depend on where it ran.
     """
     where = "[run] scheduler"
-    problem = scheduler_problem(address)  # also an address given with --scheduler
-    if problem:
-        raise InputError(where, problem, 'give the address the scheduler prints (tcp://host:8786), or "" for no Dask')
-    try:
-        from distributed import Client, as_completed
-        from distributed.scheduler import KilledWorker
-    except ImportError:
-        raise InputError(
-            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
-        ) from None
-    probe_scheduler(address, where)
-    try:
-        client = Client(address, timeout=f"{SCHEDULER_TIMEOUT}s", set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError(
-            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
-        ) from None
-    try:
-        client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT)
-    except (OSError, TimeoutError) as exc:
-        client.close()
-        raise InputError(
-            where,
-            f"the Dask scheduler at '{address}' has no worker after {SCHEDULER_TIMEOUT} s ({type(exc).__name__})",
-            'start workers (dask worker <address>) or set scheduler = ""',
-        ) from None
+    client = dask_client(address, where=where)
+    from distributed import as_completed
+    from distributed.scheduler import KilledWorker
+
     # Texts travel with the batch: a cluster's workers need not see this machine's corpus folder.
     batches = ([(i, d if isinstance(d, Document) else d.loaded()) for i, d in batch] for batch in batches)
     try:
@@ -627,6 +605,42 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
 
 #: Seconds to connect to a Dask scheduler, to hear its handshake and to find a worker.
 SCHEDULER_TIMEOUT = 20
+
+
+def dask_client(address: str, *, where: str = "[run] scheduler"):
+    """A ``distributed.Client`` of the Dask scheduler at ``address`` with at least one worker, or one
+    :class:`~analysis.errors.InputError` line naming ``where``: a malformed address, ``distributed``
+    not installed, a port that does not answer as a scheduler (:func:`probe_scheduler`), no
+    connection, or no worker within :data:`SCHEDULER_TIMEOUT` seconds. Every stage that runs on Dask
+    (preparation, topic fits, the robustness grid) connects through it; ``distributed`` is imported
+    here, so a study without a scheduler imports nothing of it. The caller closes the client.
+    """
+    problem = scheduler_problem(address)  # also an address given with --scheduler
+    if problem:
+        raise InputError(where, problem, 'give the address the scheduler prints (tcp://host:8786), or "" for no Dask')
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(
+            where, "Dask's 'distributed' package is not installed", 'install it or set scheduler = ""'
+        ) from None
+    probe_scheduler(address, where)
+    try:
+        client = Client(address, timeout=f"{SCHEDULER_TIMEOUT}s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError(
+            where, f"cannot reach the Dask scheduler at '{address}' ({exc})", 'start it or set scheduler = ""'
+        ) from None
+    try:
+        client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        client.close()
+        raise InputError(
+            where,
+            f"the Dask scheduler at '{address}' has no worker after {SCHEDULER_TIMEOUT} s ({type(exc).__name__})",
+            'start workers (dask worker <address>) or set scheduler = ""',
+        ) from None
+    return client
 
 
 def probe_scheduler(address: str, where: str, timeout: float = SCHEDULER_TIMEOUT) -> None:
