@@ -843,6 +843,12 @@ class CoverageTally:
         self.stats: dict[str, dict] = {}
         self.unmapped: dict[str, Counter] = {}
 
+    def _language(self, lang: str) -> dict:
+        return self.stats.setdefault(
+            lang,
+            {"documents": 0, "tokens": 0, "types": set(), "mapped": 0, "mapped_types": set(), "frame": 0, "actor": 0},
+        )
+
     def add(
         self,
         lang: str,
@@ -853,10 +859,7 @@ class CoverageTally:
     ) -> None:
         """One document: per sentence its keys, concept-axis hits, frame hits (one list per family)
         and actor hits."""
-        s = self.stats.setdefault(
-            lang,
-            {"documents": 0, "tokens": 0, "types": set(), "mapped": 0, "mapped_types": set(), "frame": 0, "actor": 0},
-        )
+        s = self._language(lang)
         s["documents"] += 1
         miss = self.unmapped.setdefault(lang, Counter())
         for sentence, concepts, frames, actors in zip(sentences, concept_hits, frame_hits, actor_hits):
@@ -875,6 +878,19 @@ class CoverageTally:
                     miss[key.term] += 1
                 s["frame"] += k in in_frame
                 s["actor"] += k in in_actor
+
+    def merge(self, other: CoverageTally) -> None:
+        """Add the counts of ``other`` (documents tallied elsewhere: a chunk annotated in another
+        process): counts add, term sets unite, so the tables are those of one tally of every document."""
+        for lang, theirs in other.stats.items():
+            s = self._language(lang)
+            for key, value in theirs.items():
+                if isinstance(value, set):
+                    s[key] |= value
+                else:
+                    s[key] += value
+        for lang, counts in other.unmapped.items():
+            self.unmapped.setdefault(lang, Counter()).update(counts)
 
     def tables(self, top_n: int = 25) -> tuple[pd.DataFrame, pd.DataFrame]:
         """``(coverage, unmapped)`` as :func:`coverage_report` returns them."""

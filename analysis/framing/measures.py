@@ -26,7 +26,7 @@ another row's interval.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -411,6 +411,82 @@ class AnnotationTables:
     languages: dict[str, str]
 
 
+@dataclass
+class ChunkTables:
+    """:func:`chunk_tables` of one chunk of documents: its rows of every :class:`AnnotationTables`
+    table, its coverage counts, and per document its concept counts, sentences and language.
+    ``units`` is None when the unit is the document (the rows of ``documents``)."""
+
+    tally: CoverageTally
+    units: pd.DataFrame | None
+    documents: pd.DataFrame
+    actors: pd.DataFrame
+    statements: pd.DataFrame
+    concepts: dict[str, dict[str, int]]
+    sentences: dict[str, int]
+    languages: dict[str, str]
+
+
+def chunk_tables(
+    documents: list[PreparedDocument],
+    rules: TermRules,
+    codebook: Codebook,
+    *,
+    kind: str = "document",
+    window: int = 3,
+    min_hits: int = 1,
+    lead_sentences: int = 2,
+    voice_window: int = 8,
+) -> ChunkTables:
+    """:func:`annotate` a chunk of documents and reduce the hits to their table rows: a pure
+    function of its arguments (picklable, so a chunk can be computed in another process or on a
+    Dask worker), whose result is a few rows per document instead of the annotations (a key per
+    token and hits per sentence: about 36 KB a document)."""
+    batch = [annotate(doc, rules, codebook) for doc in documents]
+    tally = CoverageTally()
+    concepts: dict[str, dict[str, int]] = {}
+    sentences: dict[str, int] = {}
+    languages: dict[str, str] = {}
+    for a in batch:
+        frames = list(zip(*a.frames.values())) if a.frames else [()] * len(a.keys)
+        tally.add(a.language, a.keys, a.concepts, frames, a.actors)
+        concepts[a.doc_id] = _concept_row(a)
+        sentences[a.doc_id] = len(a.keys)
+        languages[a.doc_id] = a.language
+    doc_rows = frame_salience(batch, codebook, "document", min_hits=min_hits)
+    units = None if kind == "document" else frame_salience(batch, codebook, kind, window=window, min_hits=min_hits)
+    found, said = actor_salience(batch, codebook, lead_sentences=lead_sentences, window=voice_window)
+    return ChunkTables(tally, units, doc_rows, found, said, concepts, sentences, languages)
+
+
+def serial_chunks(
+    chunks: Iterable[list[PreparedDocument]], rules: TermRules, codebook: Codebook, settings: dict
+) -> Iterator[ChunkTables]:
+    """:func:`chunk_tables` of each chunk here, one after the other (the default of
+    :func:`annotation_tables`; :func:`analysis.framing.distributed.dask_chunks` computes them on a
+    Dask cluster)."""
+    for documents in chunks:
+        yield chunk_tables(documents, rules, codebook, **settings)
+
+
+#: How :func:`annotation_tables` computes the chunks: ``(chunks, rules, codebook, settings)`` ->
+#: ``chunk_tables(chunk, rules, codebook, **settings)`` of each chunk, in chunk order.
+ChunkMapper = Callable[[Iterable[list[PreparedDocument]], TermRules, Codebook, dict], Iterable[ChunkTables]]
+
+
+def _chunked(documents: Iterable[PreparedDocument], chunk: int) -> Iterator[list[PreparedDocument]]:
+    """Consecutive lists of ``chunk`` documents (the last may be shorter); one empty list when there is none."""
+    batch: list[PreparedDocument] = []
+    emitted = False
+    for doc in documents:
+        batch.append(doc)
+        if len(batch) == chunk:
+            yield batch
+            batch, emitted = [], True
+    if batch or not emitted:
+        yield batch
+
+
 def annotation_tables(
     documents: Iterable[PreparedDocument],
     rules: TermRules,
@@ -423,6 +499,7 @@ def annotation_tables(
     voice_window: int = 8,
     top_n: int = 25,
     chunk: int = CHUNK_DOCUMENTS,
+    mapper: ChunkMapper | None = None,
 ) -> AnnotationTables:
     """:func:`annotate` every document and reduce the hits to the framing stage's tables in one
     pass, ``chunk`` documents at a time: the same tables (same rows, same dtypes) as applying
@@ -431,6 +508,10 @@ def annotation_tables(
     annotations, not the corpus's (a key per token and hits per sentence: about 36 KB a document,
     360 MB at 10,000 articles, kept until the stage ended). ``documents`` may be a lazy stream
     (:class:`analysis.text.prepare.PreparedSequence` reads one document at a time).
+
+    Each chunk is reduced by :func:`chunk_tables`; ``mapper`` says where (:data:`ChunkMapper`:
+    :func:`serial_chunks`, here, when None). The chunks' rows are stacked and their coverage
+    counts added in chunk order, so where a chunk ran cannot change the tables.
 
     >>> from analysis.framing.codebook import parse_codebook
     >>> cb = parse_codebook("frames:\\n  issue:\\n    trade: {vi: [thương_mại]}\\n")
@@ -441,37 +522,27 @@ def annotation_tables(
     """
     if chunk < 1:
         raise ValueError(f"chunk = {chunk}: annotate at least one document at a time")
+    settings = {
+        "kind": kind,
+        "window": window,
+        "min_hits": min_hits,
+        "lead_sentences": lead_sentences,
+        "voice_window": voice_window,
+    }
     tally = CoverageTally()
     units, docs, actors, statements = [], [], [], []
     concepts: dict[str, dict[str, int]] = {}
     sentences: dict[str, int] = {}
     languages: dict[str, str] = {}
-
-    def reduce(batch: list[Annotation]) -> None:
-        for a in batch:
-            frames = list(zip(*a.frames.values())) if a.frames else [()] * len(a.keys)
-            tally.add(a.language, a.keys, a.concepts, frames, a.actors)
-            concepts[a.doc_id] = _concept_row(a)
-            sentences[a.doc_id] = len(a.keys)
-            languages[a.doc_id] = a.language
-        doc_rows = frame_salience(batch, codebook, "document", min_hits=min_hits)
-        docs.append(doc_rows)
-        units.append(
-            doc_rows if kind == "document" else frame_salience(batch, codebook, kind, window=window, min_hits=min_hits)
-        )
-        found, said = actor_salience(batch, codebook, lead_sentences=lead_sentences, window=voice_window)
-        actors.append(found)
-        statements.append(said)
-
-    batch: list[Annotation] = []
-    for doc in documents:
-        batch.append(annotate(doc, rules, codebook))
-        if len(batch) == chunk:
-            reduce(batch)
-            batch = []
-    if batch or not docs:
-        reduce(batch)
-    del batch
+    for part in (mapper or serial_chunks)(_chunked(documents, chunk), rules, codebook, settings):
+        tally.merge(part.tally)
+        concepts.update(part.concepts)
+        sentences.update(part.sentences)
+        languages.update(part.languages)
+        docs.append(part.documents)
+        units.append(part.documents if part.units is None else part.units)
+        actors.append(part.actors)
+        statements.append(part.statements)
     coverage, unmapped = tally.tables(top_n)
     documents = _stack(docs)
     return AnnotationTables(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..framing.codebook import Codebook, release_key_cache
+from ..framing.distributed import chunk_mapper
 from ..framing.equivalence import group_rate
 from ..framing.measures import AnnotationTables, annotation_tables
 from ..framing.similarity import crosslingual_similarity, event_omissions
@@ -93,6 +94,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
         lead_sentences=s.lead_sentences,
         voice_window=s.voice_window,
         top_n=25,
+        mapper=chunk_mapper(study.run.scheduler),  # with [run] scheduler, the chunks run on that Dask cluster
     )
     release_key_cache()  # the token keys of the whole vocabulary: not needed past annotation
     groups = {d: str(g) for d, g in docvars[by].items()}

@@ -275,3 +275,32 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
     ).all()
     actors = read(study, "actor_salience_by_language.csv")
     assert (actors.loc[actors["group"] == "en", "cluster_n"] == 1).all()
+
+
+def test_annotation_on_a_dask_cluster_gives_the_bytes_of_the_local_run(seed_run, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import dataclasses
+
+    study, _, first_bytes, _ = seed_run
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp://", dashboard_address=None
+    ) as cluster:
+        run = dataclasses.replace(study.run, scheduler=cluster.scheduler_address, output=str(tmp_path / "dask"))
+        written = run_framing(dataclasses.replace(study, run=run), workers=1)
+    assert {p.name: p.read_bytes() for p in written} == first_bytes
+
+
+def test_framing_with_an_unreachable_scheduler_is_one_line_and_writes_nothing(seed_run, capsys):
+    pytest.importorskip("distributed")
+    study, _, _, _ = seed_run
+    # The documents are prepared (cached) by seed_run: the scheduler is asked for by the annotation.
+    text = study.source.read_text(encoding="utf-8")
+    text = text.replace('output = "figures"', 'output = "out_dask"').replace(
+        'scheduler = ""', 'scheduler = "tcp://127.0.0.1:1"'
+    )
+    path = study.source.with_name("dask.toml")
+    path.write_text(text, encoding="utf-8")
+    assert main(["framing", "--study", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
+    assert err.startswith("error: [run] scheduler") and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in err
+    assert not (path.parent / "out_dask").exists()
