@@ -289,8 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scheduler",
         default=None,
-        help="Dask scheduler address (tcp://host:8786) for preparation, topic fits and the robustness grid; "
-        "default from the study",
+        help="Dask scheduler address (tcp://host:8786) for preparation, topic fits, the robustness grid and "
+        "framing annotation; default from the study",
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")

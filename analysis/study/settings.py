@@ -108,7 +108,7 @@ class RunSettings:
     cache: str = ".cache"
     workers: int = 0  # 0 = all cores
     seed: int = 20240403
-    scheduler: str = ""  # Dask scheduler (preparation, topic fits, robustness grid run there); "" = none
+    scheduler: str = ""  # Dask scheduler (preparation, topic fits, robustness grid, framing annotation); "" = none
     figure_formats: tuple[str, ...] = ("pdf", "png")
 
 

@@ -612,8 +612,9 @@ def dask_client(address: str, *, where: str = "[run] scheduler"):
     :class:`~analysis.errors.InputError` line naming ``where``: a malformed address, ``distributed``
     not installed, a port that does not answer as a scheduler (:func:`probe_scheduler`), no
     connection, or no worker within :data:`SCHEDULER_TIMEOUT` seconds. Every stage that runs on Dask
-    (preparation, topic fits, the robustness grid) connects through it; ``distributed`` is imported
-    here, so a study without a scheduler imports nothing of it. The caller closes the client.
+    (preparation, topic fits, the robustness grid, the framing annotation) connects through it;
+    ``distributed`` is imported here, so a study without a scheduler imports nothing of it. The
+    caller closes the client.
     """
     problem = scheduler_problem(address)  # also an address given with --scheduler
     if problem:
