@@ -32,7 +32,7 @@ from typing import Iterable, Iterator
 from ..errors import InputError
 from ..text.prepare import IN_FLIGHT_PER_WORKER, dask_client
 from ..text.tokens import PreparedDocument, TermRules
-from .codebook import Codebook
+from .codebook import Codebook, release_key_cache
 from .measures import ChunkMapper, ChunkTables, chunk_tables
 
 WHERE = "[run] scheduler"
@@ -96,5 +96,9 @@ def dask_chunks(
             future.release()
             pending.extend(submit(documents) for documents in islice(chunks, 1))  # read here, outside the guard
             yield part
+        try:  # the workers' token keys (up to 500,000) are not needed past the annotation, as here
+            client.run(release_key_cache)
+        except lost as exc:
+            raise failed(exc) from None
     finally:
         client.close()
