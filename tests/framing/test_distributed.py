@@ -115,3 +115,23 @@ def test_a_cluster_lost_during_the_run_is_one_line_and_the_client_is_closed(monk
     assert raised.value.where == "[run] scheduler"
     assert raised.value.problem.startswith("the Dask cluster at 'tcp://10.0.0.1:8786' failed during the run (OSError")
     assert client.closed
+
+
+def test_the_framing_stage_imports_nothing_of_dask_without_a_scheduler():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    script = (
+        "import sys\n"
+        "from analysis.framing.measures import annotation_tables\n"
+        "from analysis.stages import framing\n"
+        "from tests.framing.test_measures import CODEBOOK, RULES, _mixed_corpus\n"
+        "mapper = framing.chunk_mapper('')\n"
+        "annotation_tables(_mixed_corpus(), RULES, CODEBOOK, mapper=mapper)\n"
+        "print('DASK', sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "DASK []" in done.stdout
