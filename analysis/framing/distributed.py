@@ -68,8 +68,9 @@ def dask_chunks(
     lost = (OSError, TimeoutError, KilledWorker, CancelledError)  # the cluster, not the chunk
 
     def failed(exc: BaseException) -> InputError:
+        why = " ".join(str(exc).split())  # Dask's messages can span lines; the error is one
         return InputError(
-            WHERE, f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {exc})", FIX
+            WHERE, f"the Dask cluster at '{address}' failed during the run ({type(exc).__name__}: {why})", FIX
         )
 
     chunks = iter(chunks)

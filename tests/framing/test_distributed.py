@@ -135,3 +135,20 @@ def test_the_framing_stage_imports_nothing_of_dask_without_a_scheduler():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "DASK []" in done.stdout
+
+
+def test_a_cluster_closed_during_the_run_is_one_line():
+    distributed = pytest.importorskip("distributed")
+    docs = _mixed_corpus()
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, host="127.0.0.1", protocol="tcp://", dashboard_address=None
+    )
+    address = cluster.scheduler_address
+    parts = fd.dask_chunks(([docs[i % len(docs)]] for i in range(200)), RULES, CODEBOOK, {}, address=address)
+    assert list(next(parts).sentences) == ["x0"]
+    cluster.close()
+    with pytest.raises(InputError) as raised:
+        list(parts)
+    assert raised.value.where == "[run] scheduler"
+    assert raised.value.problem.startswith(f"the Dask cluster at '{address}' failed during the run")
+    assert "\n" not in str(raised.value)  # Dask's own message spans two lines
