@@ -51,7 +51,7 @@ from .stats.specification import (
     specification_summary,
     specification_values,
 )
-from .study.settings import ROBUSTNESS_FACTORS, Study, robustness_comparisons
+from .study.settings import ROBUSTNESS_FACTORS, Study, TopicSettings, robustness_comparisons
 from .text.prepare import dask_client, resolve_workers
 from .topics.agreement import solution_agreement
 from .topics.lda import build_corpus, candidate_ks, concept_tokens, fit_lda, fit_parameters
@@ -177,14 +177,14 @@ def _run_task(study: Study, specs: list[tuple[int, dict]], kinds: list[str]) -> 
     return pd.concat(parts, ignore_index=True), solutions
 
 
-def topic_k(study: Study, values: Mapping[str, Any], corpus) -> int:
-    """K of a specification's topic model: the grid's ``k``, else ``[topics] k``, else the middle of
-    the candidate K (``[topics] k_range``, or sized from the corpus)."""
+def topic_k(values: Mapping[str, Any], corpus, *, settings: TopicSettings) -> int:
+    """K of a specification's topic model: the grid's ``k`` (in ``values``), else ``[topics] k``
+    (``settings``), else the middle of the candidate K (``[topics] k_range``, or sized from the corpus)."""
     if values.get("k"):
         return int(values["k"])
-    if study.topics.k:
-        return int(study.topics.k)
-    ks = candidate_ks(corpus, study.topics.k_range)
+    if settings.k:
+        return int(settings.k)
+    ks = candidate_ks(corpus, settings.k_range)
     return int(ks[len(ks) // 2])
 
 
@@ -210,7 +210,7 @@ def _topic_solutions(study: Study, ps: PreparedStudy, specs: list[tuple[int, dic
                 no_above=tp.no_above,
                 keep_n=tp.keep_n,
             )
-            k = topic_k(study, values, corpus)
+            k = topic_k(values, corpus, settings=tp)
             fit = fit_lda(corpus, k, tp.seed, **fit_parameters(tp))
             doc_of = {u.unit_id: u.doc_id for u in kept}
             theta = pd.DataFrame(fit.doc_topic, index=[doc_of[u] for u in fit.unit_ids]).groupby(level=0).mean()
