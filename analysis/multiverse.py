@@ -103,14 +103,13 @@ def specification_study(study: Study, values: Mapping[str, Any]) -> Study:
     return dataclasses.replace(study, **{s: dataclasses.replace(getattr(study, s), **kv) for s, kv in changes.items()})
 
 
-def claim_kinds(study: Study) -> list[str]:
-    """The claim kinds the study's ``[robustness] comparisons`` asks for, in order (frames, concepts).
+def claim_kinds(comparisons: tuple[str, ...]) -> list[str]:
+    """The claim kinds the study's comparisons ask for, in order (frames, concepts).
 
-    By default (no comparisons named) the study's declared primary comparison when it is a frame or
-    concept comparison between the languages, else every frame and concept comparison between them
-    (:func:`analysis.study.settings.robustness_comparisons`).
+    ``comparisons`` is :func:`analysis.study.settings.robustness_comparisons`: ``[robustness]
+    comparisons``, or by default (none named) the study's declared primary comparison when it is a
+    frame or concept comparison between the languages, else every frame and concept comparison between them.
     """
-    comparisons = robustness_comparisons(study)
     return [
         kind
         for kind in ("frames", "concepts")
@@ -292,7 +291,7 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
     grid = specification_grid(r.grid, baseline=baseline_values(study), subset=r.subset, seed=r.seed)
     values = specification_values(grid, r.grid)
     specs = list(zip(grid["spec"].tolist(), values))
-    kinds = claim_kinds(study)
+    kinds = claim_kinds(robustness_comparisons(study))
     workers = resolve_workers(study.run.workers if workers is None else workers)
     # 1. Each distinct preparation once, into the cache (in parallel, or on Dask), before any task reads it.
     preparations: dict[tuple, dict] = {}
