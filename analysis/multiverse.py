@@ -51,7 +51,7 @@ from .stats.specification import (
     specification_summary,
     specification_values,
 )
-from .study.settings import ROBUSTNESS_FACTORS, Study, robustness_comparisons
+from .study.settings import ROBUSTNESS_FACTORS, Study, TopicSettings, robustness_comparisons
 from .text.prepare import dask_client, resolve_workers
 from .topics.agreement import solution_agreement
 from .topics.lda import build_corpus, candidate_ks, concept_tokens, fit_lda, fit_parameters
@@ -103,14 +103,13 @@ def specification_study(study: Study, values: Mapping[str, Any]) -> Study:
     return dataclasses.replace(study, **{s: dataclasses.replace(getattr(study, s), **kv) for s, kv in changes.items()})
 
 
-def claim_kinds(study: Study) -> list[str]:
-    """The claim kinds the study's ``[robustness] comparisons`` asks for, in order (frames, concepts).
+def claim_kinds(comparisons: tuple[str, ...]) -> list[str]:
+    """The claim kinds the study's comparisons ask for, in order (frames, concepts).
 
-    By default (no comparisons named) the study's declared primary comparison when it is a frame or
-    concept comparison between the languages, else every frame and concept comparison between them
-    (:func:`analysis.study.settings.robustness_comparisons`).
+    ``comparisons`` is :func:`analysis.study.settings.robustness_comparisons`: ``[robustness]
+    comparisons``, or by default (none named) the study's declared primary comparison when it is a
+    frame or concept comparison between the languages, else every frame and concept comparison between them.
     """
-    comparisons = robustness_comparisons(study)
     return [
         kind
         for kind in ("frames", "concepts")
@@ -177,14 +176,14 @@ def _run_task(study: Study, specs: list[tuple[int, dict]], kinds: list[str]) -> 
     return pd.concat(parts, ignore_index=True), solutions
 
 
-def topic_k(study: Study, values: Mapping[str, Any], corpus) -> int:
-    """K of a specification's topic model: the grid's ``k``, else ``[topics] k``, else the middle of
-    the candidate K (``[topics] k_range``, or sized from the corpus)."""
+def topic_k(values: Mapping[str, Any], corpus, *, settings: TopicSettings) -> int:
+    """K of a specification's topic model: the grid's ``k`` (in ``values``), else ``[topics] k``
+    (``settings``), else the middle of the candidate K (``[topics] k_range``, or sized from the corpus)."""
     if values.get("k"):
         return int(values["k"])
-    if study.topics.k:
-        return int(study.topics.k)
-    ks = candidate_ks(corpus, study.topics.k_range)
+    if settings.k:
+        return int(settings.k)
+    ks = candidate_ks(corpus, settings.k_range)
     return int(ks[len(ks) // 2])
 
 
@@ -210,7 +209,7 @@ def _topic_solutions(study: Study, ps: PreparedStudy, specs: list[tuple[int, dic
                 no_above=tp.no_above,
                 keep_n=tp.keep_n,
             )
-            k = topic_k(study, values, corpus)
+            k = topic_k(values, corpus, settings=tp)
             fit = fit_lda(corpus, k, tp.seed, **fit_parameters(tp))
             doc_of = {u.unit_id: u.doc_id for u in kept}
             theta = pd.DataFrame(fit.doc_topic, index=[doc_of[u] for u in fit.unit_ids]).groupby(level=0).mean()
@@ -292,7 +291,7 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
     grid = specification_grid(r.grid, baseline=baseline_values(study), subset=r.subset, seed=r.seed)
     values = specification_values(grid, r.grid)
     specs = list(zip(grid["spec"].tolist(), values))
-    kinds = claim_kinds(study)
+    kinds = claim_kinds(robustness_comparisons(study))
     workers = resolve_workers(study.run.workers if workers is None else workers)
     # 1. Each distinct preparation once, into the cache (in parallel, or on Dask), before any task reads it.
     preparations: dict[tuple, dict] = {}

@@ -22,7 +22,7 @@ from ..errors import InputError
 from ..paper import appendix
 from ..paper.tables import restore_formulas, to_latex
 from ..study.outputs import STAGE_ORDER, data_file, declared_outputs, figure_stems, output_stem
-from ..study.settings import Study
+from ..study.settings import ModelSettings, Study
 
 log = logging.getLogger(__name__)
 
@@ -110,23 +110,24 @@ def _table_item(out: Path, stem: str, *, rows=None, by: str = "language", max_ro
     return ("table", stem, appendix.table_block(stem, table, caption=caption, max_rows=max_rows))
 
 
-def main_stems(study: Study) -> tuple[set[str], set[str]]:
-    """The tables the main appendix shows whole, and its figures (the rest are the supplement's)."""
-    by = study.framing.compare_by
+def main_stems(by: str) -> tuple[set[str], set[str]]:
+    """The tables the main appendix shows whole, and its figures (the rest are the supplement's);
+    ``by`` is ``[framing] compare_by``."""
     tables = {t.format(by=by) for _, _, names, _ in MAIN_SECTIONS for t in names if t not in MAIN_ROWS}
     return tables, {f.format(by=by) for _, _, _, names in MAIN_SECTIONS for f in names}
 
 
-def main_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """The main appendix's sections (:data:`MAIN_SECTIONS`) with the tables and figures present.
+def main_sections(
+    out: Path, *, declared: dict[str, list[str]], captions: dict[str, str], by: str
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """The main appendix's sections (:data:`MAIN_SECTIONS`) with the tables and figures present in
+    the output folder ``out``; ``declared`` is each stage's declared file names
+    (:func:`analysis.study.outputs.declared_outputs`), ``captions`` each declared figure's appendix
+    caption by stem (:func:`figure_captions`), ``by`` is ``[framing] compare_by``.
 
     A section whose stage the study declares but has not run is one sentence saying so (and how
     to run it); a section the study does not ask for (no ``[model]``, no ``[validation]``) is left
     out."""
-    out = study.output_dir
-    declared = declared_outputs(study)
-    captions = {stem: text for _, stem, text in figure_stems(study)}
-    by = study.framing.compare_by
     sections = []
     for title, stage, tables, figures in MAIN_SECTIONS:
         stems = [t.format(by=by) for t in tables]
@@ -145,16 +146,16 @@ def main_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
     return sections
 
 
-def supplement_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
+def supplement_sections(
+    out: Path, *, declared: dict[str, list[str]], captions: dict[str, str], by: str
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """Per stage: its title and the ``(kind, stem, content)`` of every registered table and figure
     present in the output folder and not in the main appendix, in registry order (a table before the
     figure of its stem): a figure's caption; a table's LaTeX, written from its CSV so that
     ``\\input{figures/supplement.tex}`` works from the paper's folder. The run manifest's table comes
-    last, every row (``run_manifest.csv`` is written first)."""
-    out = study.output_dir
-    captions = {stem: text for _, stem, text in figure_stems(study)}
-    declared = declared_outputs(study)
-    shown_tables, shown_figures = main_stems(study)
+    last, every row (``run_manifest.csv`` is written first). ``declared``, ``captions`` and ``by`` as
+    :func:`main_sections` takes them."""
+    shown_tables, shown_figures = main_stems(by)
     sections = []
     for stage in STAGE_ORDER:
         items: list[tuple[str, str, str]] = []
@@ -171,11 +172,10 @@ def supplement_sections(study: Study) -> list[tuple[str, list[tuple[str, str, st
     return sections
 
 
-def table_notes(study: Study) -> list[tuple[str, str]]:
-    """``(stem, full caption)`` of every table present: what each column means and how each number
-    was made, said once per table at the end of the supplement (the captions above it are short)."""
-    out = study.output_dir
-    declared = declared_outputs(study)
+def table_notes(out: Path, *, declared: dict[str, list[str]]) -> list[tuple[str, str]]:
+    """``(stem, full caption)`` of every declared table present in ``out``: what each column means and
+    how each number was made, said once per table at the end of the supplement (the captions above it
+    are short)."""
     notes = []
     for stage in STAGE_ORDER:
         for stem in dict.fromkeys(output_stem(name) for name in declared[stage]):
@@ -186,11 +186,9 @@ def table_notes(study: Study) -> list[tuple[str, str]]:
     return notes
 
 
-def stage_status(study: Study) -> list[tuple[str, int, int, list[str]]]:
-    """Per stage with declared tables: its name, tables present, tables declared, and the missing
-    ones' CSV names (a stage that has not run has none present)."""
-    out = study.output_dir
-    declared = declared_outputs(study)
+def stage_status(out: Path, *, declared: dict[str, list[str]]) -> list[tuple[str, int, int, list[str]]]:
+    """Per stage with declared tables: its name, tables present in ``out``, tables declared, and the
+    missing ones' CSV names (a stage that has not run has none present)."""
     rows = []
     for stage in STAGE_ORDER:
         stems = [n[: -len(".tex")] for n in declared[stage] if n.endswith(".tex")]
@@ -201,9 +199,20 @@ def stage_status(study: Study) -> list[tuple[str, int, int, list[str]]]:
     return rows
 
 
-def appendix_sections(study: Study) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """Every section of the main appendix and the supplement, in order (what the two files hold)."""
-    return [*main_sections(study), *supplement_sections(study)]
+def appendix_sections(
+    out: Path, *, declared: dict[str, list[str]], captions: dict[str, str], by: str
+) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Every section of the main appendix and the supplement, in order (what the two files hold);
+    the parameters as :func:`main_sections` takes them."""
+    return [
+        *main_sections(out, declared=declared, captions=captions, by=by),
+        *supplement_sections(out, declared=declared, captions=captions, by=by),
+    ]
+
+
+def figure_captions(study: Study) -> dict[str, str]:
+    """Every declared figure's appendix caption, by stem (:func:`analysis.study.outputs.figure_stems`)."""
+    return {stem: text for _, stem, text in figure_stems(study)}
 
 
 def read_output_csv(path) -> pd.DataFrame:
@@ -212,13 +221,11 @@ def read_output_csv(path) -> pd.DataFrame:
     return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False))
 
 
-def quoted_tables(study: Study) -> tuple[dict[str, pd.DataFrame], list[str]]:
+def quoted_tables(out: Path, *, declared: dict[str, list[str]]) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """The quoted tables this study declares, read back, and the declared ones that are missing
     (their stage has not run: their macros are left out, and ``numbers.tex`` and the appendix say
     so). Tables the study does not declare (say ``compare_by`` is not ``language``) are left out
-    without a word."""
-    out = study.output_dir
-    declared = declared_outputs(study)
+    without a word. ``out`` is the output folder, ``declared`` as :func:`main_sections` takes it."""
     tables, missing = {}, []
     for name in QUOTED_TABLES:
         path = out / f"{name}.csv"
@@ -229,16 +236,15 @@ def quoted_tables(study: Study) -> tuple[dict[str, pd.DataFrame], list[str]]:
     return tables, missing
 
 
-def primary_section(study: Study) -> tuple[str, dict, pd.DataFrame] | None:
-    """The declared primary comparison (``[design] primary``): its table's stem, numbers
-    (:func:`analysis.paper.appendix.primary_numbers`) and table; None when none is declared or its
-    table is not written yet (the appendix says so). A table without the confirmatory row is one
-    line naming the key and the fix."""
-    primary = study.design.primary if study.design is not None else ""
+def primary_section(out: Path, *, primary: str) -> tuple[str, dict, pd.DataFrame] | None:
+    """The declared primary comparison (``primary``: ``[design] primary``, "" for none): its table's
+    stem, numbers (:func:`analysis.paper.appendix.primary_numbers`) and table, read from the output
+    folder ``out``; None when none is declared or its table is not written yet (the appendix says
+    so). A table without the confirmatory row is one line naming the key and the fix."""
     if not primary:
         return None
     stem = primary.split(":", 1)[0].strip()
-    path = study.output_dir / f"{stem}.csv"
+    path = out / f"{stem}.csv"
     if not path.is_file():
         return None
     table = pd.read_csv(path, keep_default_na=False, na_values=[""])
@@ -252,15 +258,16 @@ def primary_section(study: Study) -> tuple[str, dict, pd.DataFrame] | None:
     return stem, numbers, table
 
 
-def primary_lead(study: Study, primary) -> list[tuple[str, str, str]]:
+def primary_lead(primary, *, key: str, declared: dict[str, list[str]]) -> list[tuple[str, str, str]]:
     """The appendix's first items: the primary comparison's paragraph and its row, down the page;
-    or, its table not written yet, one sentence saying so."""
+    or, its table not written yet, one sentence saying so. ``primary`` is what
+    :func:`primary_section` returned, ``key`` the ``[design] primary`` value ("" for none),
+    ``declared`` as :func:`main_sections` takes it."""
     if primary is None:
-        declared = study.design.primary if study.design is not None else ""
-        if not declared:
+        if not key:
             return []
-        stem = declared.split(":", 1)[0].strip()
-        stage = next((s for s, names in declared_outputs(study).items() if f"{stem}.csv" in names), "framing")
+        stem = key.split(":", 1)[0].strip()
+        stage = next((s for s, names in declared.items() if f"{stem}.csv" in names), "framing")
         return [("text", stem, appendix.not_run_sentence(stage, [f"{stem}.csv"]))]
     stem, numbers, table = primary
     items = [("text", stem, appendix.primary_paragraph(numbers, stem))]
@@ -273,9 +280,8 @@ def primary_lead(study: Study, primary) -> list[tuple[str, str, str]]:
     return items
 
 
-def model_description(study: Study) -> str:
-    """The count model in one sentence, for the methods paragraph ("" without ``[model]``)."""
-    model = study.model
+def model_description(model: ModelSettings | None) -> str:
+    """The count model (``[model]``) in one sentence, for the methods paragraph ("" without it)."""
     if model is None:
         return ""
     cluster = (
@@ -295,18 +301,22 @@ def run_appendix(study: Study) -> list[Path]:
     ``supplement.tex`` (the rest) and ``numbers.tex``. Works with whichever stages have run: a
     declared section whose stage has not run is one sentence saying so (and a warning here)."""
     out = study.output_dir
+    declared = declared_outputs(study)
+    captions = figure_captions(study)
+    by = study.framing.compare_by
+    key = study.design.primary if study.design is not None else ""
     manifest_path = out / "manifest.json"
     if not manifest_path.is_file():
         raise InputError(manifest_path, "no run manifest yet", "run `make` (or every stage, then `manifest`) first")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    tables, missing_quoted = quoted_tables(study)  # before anything is written
-    primary = primary_section(study)
+    tables, missing_quoted = quoted_tables(out, declared=declared)  # before anything is written
+    primary = primary_section(out, primary=key)
     written = files.write_table(
         pd.DataFrame(appendix.manifest_rows(manifest), columns=["section", "key", "value"]),
         out / "run_manifest",
         caption=MANIFEST_CAPTION,
     )
-    status = stage_status(study)
+    status = stage_status(out, declared=declared)
     not_run = [stage for stage, present, _, _ in status if present == 0]
     for stage, present, total, missing in status:
         if present < total:
@@ -319,7 +329,7 @@ def run_appendix(study: Study) -> list[Path]:
                 " ..." if len(missing) > 3 else "",
                 stage,
             )
-    supplement = supplement_sections(study)
+    supplement = supplement_sections(out, declared=declared, captions=captions, by=by)
     numbering = appendix.supplement_numbering(supplement)
     counts = {
         title: (
@@ -336,12 +346,12 @@ def run_appendix(study: Study) -> list[Path]:
         bootstrap=study.framing.bootstrap,
         permutations=study.framing.permutations,
         min_group_docs=study.framing.min_group_docs,
-        model=model_description(study),
+        model=model_description(study.model),
     )
     main = appendix.appendix_tex(
-        main_sections(study),
+        main_sections(out, declared=declared, captions=captions, by=by),
         methods=methods,
-        lead=primary_lead(study, primary),
+        lead=primary_lead(primary, key=key, declared=declared),
         pointers=appendix.pointers_paragraph(supplement=counts, not_run=not_run),
     )
     numbers = appendix.collect_numbers(tables)
@@ -349,7 +359,9 @@ def run_appendix(study: Study) -> list[Path]:
         numbers.update(primary[1])
     written.append(files.write_text(out / "appendix.tex", main))
     written.append(
-        files.write_text(out / "supplement.tex", appendix.supplement_tex(supplement, notes=table_notes(study)))
+        files.write_text(
+            out / "supplement.tex", appendix.supplement_tex(supplement, notes=table_notes(out, declared=declared))
+        )
     )
     written.append(files.write_text(out / "numbers.tex", appendix.numbers_tex(numbers, missing=missing_quoted)))
     return written

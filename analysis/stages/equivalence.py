@@ -44,7 +44,7 @@ from ..framing import equivalence as eq
 from ..framing.codebook import codebook_audit
 from ..plots import base as plot
 from ..plots import equivalence as pe
-from ..study.settings import Study
+from ..study.settings import EquivalenceSettings, Study
 from .results import Figure, Result, Table, write_results
 
 log = logging.getLogger("analysis")
@@ -52,11 +52,12 @@ log = logging.getLogger("analysis")
 MAX_FIGURE_CONCEPTS = 25
 
 
-def read_parallel_sample(study: Study) -> folder.ParallelSample | None:
-    """The study's parallel sample, checked (``None`` when ``[equivalence] parallel`` is "")."""
-    if not study.equivalence.parallel:
+def read_parallel_sample(path: Path | None) -> folder.ParallelSample | None:
+    """The parallel sample in the folder ``path`` (``[equivalence] parallel``, resolved), checked;
+    ``None`` for no folder."""
+    if path is None:
         return None
-    return folder.read_parallel(study.path(study.equivalence.parallel))
+    return folder.read_parallel(path)
 
 
 def parallel_documents(sample: folder.ParallelSample) -> tuple[list[Document], list[Document]]:
@@ -73,48 +74,87 @@ def parallel_documents(sample: folder.ParallelSample) -> tuple[list[Document], l
 
 def run_equivalence(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``equivalence``: pattern sources and audit on the corpus; with a parallel sample, the check."""
-    sample = read_parallel_sample(study)  # checked before anything is written
-    return write_results(study.output_dir, equivalence_results(study, sample, workers=workers), study)
+    from ..prepared import load_codebook, load_stopwords, prepared_corpus
+
+    parallel = study.equivalence.parallel
+    sample = read_parallel_sample(study.path(parallel) if parallel else None)  # checked before anything is written
+    codebook = load_codebook(study)
+    ps = prepared_corpus(study, workers=workers)
+    raw_stopwords = {lang: load_stopwords(study, lang) for lang in ("vi", "en")}
+    results = equivalence_results(
+        ps,
+        codebook,
+        sample,
+        stopwords=raw_stopwords,
+        settings=study.equivalence,
+        cache_dir=study.cache_dir,
+        workers=study.run.workers if workers is None else workers,
+        min_group_docs=study.framing.min_group_docs,
+    )
+    return write_results(study.output_dir, results, study)
 
 
 def equivalence_results(
-    study: Study, sample: folder.ParallelSample | None, *, workers: int | None = None
+    ps,
+    codebook,
+    sample: folder.ParallelSample | None,
+    *,
+    stopwords: dict[str, frozenset[str]],
+    settings: EquivalenceSettings,
+    cache_dir: Path,
+    workers: int,
+    min_group_docs: int,
 ) -> list[Result]:
-    """Every output of the stage, computed (tables and a figure composer), for the one writer."""
+    """Every output of the stage, computed (tables and a figure composer), for the one writer: the
+    codebook's pattern sources on the prepared corpus ``ps`` and its audit against the raw stopword
+    lists ``stopwords`` (language -> words); with a parallel ``sample``, :func:`_parallel_check`
+    (``settings``: ``[equivalence]``; ``cache_dir``, ``workers``: the prepared-document cache and the
+    preparation's processes; ``min_group_docs``: ``[framing] min_group_docs``)."""
     from ..framing.measures import annotate
-    from ..prepared import load_codebook, load_stopwords, prepared_corpus
 
-    codebook = load_codebook(study)
-    ps = prepared_corpus(study, workers=workers)
     # Without a translated sample the annotations are only tallied: streamed one document at a
     # time, not all held (the stage's peak grew by about 63 KB a document when they were).
     annotations = (annotate(doc, ps.rules, codebook) for doc in ps.prepared)
     if sample is not None:  # the parallel check counts the study's hits again: keep them
         annotations = list(annotations)
-    raw_stopwords = {lang: load_stopwords(study, lang) for lang in ("vi", "en")}
-    audit = codebook_audit(codebook, raw_stopwords)
+    audit = codebook_audit(codebook, stopwords)
     results: list[Result] = [
         Table("codebook_pattern_sources", eq.pattern_sources(annotations, codebook)),
         Table("codebook_audit", audit[(audit["note"] != "")].reset_index(drop=True)),
     ]
     if sample is None:
         return results
-    return results + _parallel_check(study, ps, codebook, sample, annotations, workers=workers)
+    return results + _parallel_check(
+        ps,
+        codebook,
+        sample,
+        annotations,
+        settings=settings,
+        cache_dir=cache_dir,
+        workers=workers,
+        min_group_docs=min_group_docs,
+    )
 
 
 def _parallel_check(
-    study: Study, ps, codebook, sample: folder.ParallelSample, annotations: list, *, workers: int | None
+    ps,
+    codebook,
+    sample: folder.ParallelSample,
+    annotations: list,
+    *,
+    settings: EquivalenceSettings,
+    cache_dir: Path,
+    workers: int,
+    min_group_docs: int,
 ) -> list[Result]:
-    """The instrument on the translated sample, and the study corpus calibrated by it."""
+    """The instrument on the translated sample, and the study corpus calibrated by it (the parameters
+    as :func:`equivalence_results` takes them)."""
     from ..framing.measures import annotate
     from ..text.prepare import prepare_corpus
 
-    settings = study.equivalence
     docs_vi, docs_en = parallel_documents(sample)
-    cache = files.PreparedCache(study.cache_dir)
-    prepared = prepare_corpus(
-        [*docs_vi, *docs_en], ps.preparation, cache=cache, workers=study.run.workers if workers is None else workers
-    )
+    cache = files.PreparedCache(cache_dir)
+    prepared = prepare_corpus([*docs_vi, *docs_en], ps.preparation, cache=cache, workers=workers)
     pairs = [annotate(doc, ps.rules, codebook) for doc in prepared]
     n = len(docs_vi)
     index = eq.entry_index(codebook)
@@ -162,7 +202,7 @@ def _parallel_check(
         denominator=eq.CROSS_LANGUAGE_DENOMINATOR,
         n_boot=settings.bootstrap,
         seed=settings.seed,
-        min_docs=study.framing.min_group_docs,
+        min_docs=min_group_docs,
     )
     concepts = table[
         (table["kind"] == "concept")

@@ -35,7 +35,7 @@ from ..plots import explorer as plot
 from ..prepared import PreparedStudy, load_codebook, prepared_corpus
 from ..stats.groups import MIN_DOCS_WITH_HITS, group_means
 from ..study.outputs import EXPLORER_PAGE
-from ..study.settings import Study, settings_keys
+from ..study.settings import FramingSettings, Study, source_keys
 from ..text.normalize import canonical_term, segmenter_style
 from .results import Raw, write_results
 
@@ -497,8 +497,9 @@ def explorer_payload(
     line_syllables = {t.lower() for text in lines[["left", "keyword", "right"]].values.ravel() for t in text.split()}
 
     groups = _frame_groups(
-        study,
         g,
+        framing=study.framing,
+        source=study.source,
         items=items,
         keep=keep,
         hits=(hit_item, hit_doc, hit_rate),
@@ -549,10 +550,13 @@ def explorer_payload(
     }
 
 
-def _frame_groups(study, g, *, items, keep, hits, doc_ids, language, outlets, outlet_names) -> pd.DataFrame:
+def _frame_groups(
+    g, *, framing: FramingSettings, source: Path, items, keep, hits, doc_ids, language, outlets, outlet_names
+) -> pd.DataFrame:
     """Frames by language and by outlet: mean hits per 100 sentences with studentized bootstrap
     intervals, the function and the random streams (keyed by family, frame, group) of the framing
-    stage's tables; one frame's per-document values in memory at a time."""
+    stage's tables (``framing``: ``[framing]``'s bootstrap, seed and min_group_docs; a bad value is
+    one line naming the study file ``source``); one frame's per-document values in memory at a time."""
     hit_item, hit_doc, hit_rate = hits
     n_docs = len(doc_ids)
     ids = np.asarray(doc_ids, dtype=object)
@@ -565,9 +569,9 @@ def _frame_groups(study, g, *, items, keep, hits, doc_ids, language, outlets, ou
     group_of_language = dict(zip(doc_ids, language))
     group_of_outlet = {d: outlet_label.get(o, "") for d, o in zip(doc_ids, outlets)}
     order = [x for x in ("vi", "en") if x in set(language)]
-    s = study.framing
+    s = framing
     parts_language, parts_outlet = [], []
-    with settings_keys(study, n_resamples="[framing] bootstrap"):
+    with source_keys(source, n_resamples="[framing] bootstrap"):
         for f in items.index[items["kind"] == "frame"]:
             old = keep[f]
             lo, hi = np.searchsorted(hit_item, [old, old + 1])  # hit rows are sorted by item, then document

@@ -13,7 +13,7 @@ from pathlib import Path
 from ..plots import base as plot
 from ..prepared import PreparedStudy, prepared_corpus
 from ..study.outputs import kwic_slugs
-from ..study.settings import Study
+from ..study.settings import FrequencySettings, Study
 from ..text import textstat
 from .results import Csv, Figure, Result, Table, write_results
 
@@ -23,12 +23,12 @@ log = logging.getLogger("analysis")
 def run_frequencies(study: Study, workers: int | None = None) -> list[Path]:
     """Stage ``frequencies``: compute every table, then write them."""
     ps = prepared_corpus(study, workers=workers)
-    return write_results(study.output_dir, frequencies_results(ps), study)
+    return write_results(study.output_dir, frequencies_results(ps, settings=study.frequencies), study)
 
 
-def frequencies_results(ps: PreparedStudy) -> list[Result]:
-    """Frequency tables and charts by each ``group_by`` column, bigrams, TF-IDF and KWIC tables."""
-    settings = ps.study.frequencies
+def frequencies_results(ps: PreparedStudy, *, settings: FrequencySettings) -> list[Result]:
+    """Frequency tables and charts by each ``group_by`` column, bigrams, TF-IDF and KWIC tables
+    (``settings``: the study's ``[frequencies]``)."""
     dtm = ps.dtm("document")
     results: list[Result] = []
     for by in settings.group_by:

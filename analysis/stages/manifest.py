@@ -46,9 +46,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def stage_output_names(study: Study) -> list[str]:
-    """The declared output file names of every stage (before the manifest), sorted."""
-    declared = declared_outputs(tomllib.loads(study.source.read_text(encoding="utf-8-sig")))
+def stage_output_names(source: Path) -> list[str]:
+    """The declared output file names of every stage (before the manifest), sorted, from the study
+    file ``source`` as written."""
+    declared = declared_outputs(tomllib.loads(source.read_text(encoding="utf-8-sig")))
     return sorted({name for stage in STAGE_ORDER for name in declared[stage]})
 
 
@@ -79,7 +80,7 @@ def manifest(study: Study) -> dict:
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
         "outputs": {
-            name: files.sha256_file(out / name) for name in stage_output_names(study) if (out / name).is_file()
+            name: files.sha256_file(out / name) for name in stage_output_names(study.source) if (out / name).is_file()
         },
     }
 

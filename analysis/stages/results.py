@@ -83,17 +83,17 @@ def stem(result: Table | Csv | CsvParts | Figure) -> str:
     return OUTPUTS[result.output].stem.format(**result.values)
 
 
-def with_roles(results: list, study: Study | None) -> list:
-    """With a declared primary comparison (``[design] primary``), every test table (one stating its family:
-    ``adjusted_within``) gets ``role``: confirmatory for the primary row, exploratory for every other
-    (:func:`analysis.stats.multiplicity.mark_roles`); unchanged without one. The named table must have
-    exactly one such row: none, or several, is one line naming the key and the fix."""
+def with_roles(results: list, *, primary: str, source: Path | None) -> list:
+    """With a declared primary comparison (``primary``: ``[design] primary``, "" for none), every test
+    table (one stating its family: ``adjusted_within``) gets ``role``: confirmatory for the primary row,
+    exploratory for every other (:func:`analysis.stats.multiplicity.mark_roles`); unchanged without one.
+    The named table must have exactly one such row: none, or several, is one line naming the key (in
+    the study file ``source``) and the fix."""
     import dataclasses
 
     from ..errors import InputError
     from ..stats.multiplicity import mark_roles, primary_parts, primary_rows
 
-    primary = study.design.primary if study is not None and study.design is not None else ""
     if not primary:
         return results
     name, item, pair = primary_parts(primary)
@@ -103,7 +103,7 @@ def with_roles(results: list, study: Study | None) -> list:
             mask = primary_rows(result.data, item, pair) if stem(result) == name else None
             if mask is not None and mask.sum() != 1:
                 raise InputError(
-                    study.source,
+                    source,
                     f"[design] primary = {primary!r} matches {int(mask.sum())} rows of {name}",
                     "name one item of that table (its CSV's item, frame, actor, term or topic column)"
                     + (", with the pair as table:item:a-b" if mask.sum() > 1 else ""),
@@ -122,7 +122,9 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
 
     out = Path(out)
     written: list[Path] = []
-    results = with_roles(list(results), study)  # before anything is written: a primary naming no row stops here
+    primary = study.design.primary if study is not None and study.design is not None else ""
+    # before anything is written: a primary naming no row stops here
+    results = with_roles(list(results), primary=primary, source=study.source if study is not None else None)
     progress = Progress(
         f"writing {out.name}", total=len(results), unit="outputs"
     )  # figures take most of a stage's time

@@ -16,14 +16,16 @@ from ..multiverse import Multiverse, run_multiverse
 from ..plots import robustness as pr
 from ..stats.specification import specification_curve
 from ..study.outputs import robustness_claims
-from ..study.settings import Study
+from ..study.settings import RobustnessSettings, Study
 from .results import Csv, Figure, Result, Table, write_results
 
 
-def robustness_results(study: Study, multiverse: Multiverse) -> list[Result]:
+def robustness_results(multiverse: Multiverse, *, settings: RobustnessSettings, claims: list[str]) -> list[Result]:
     """The tables and figures of one multiverse (the claims listed frames first, then by the size of
-    the study's own estimate, largest first)."""
-    r = study.robustness
+    the study's own estimate, largest first): ``settings`` is the study's ``[robustness]``, ``claims``
+    the claim kinds with a specification-curve figure each
+    (:func:`analysis.study.outputs.robustness_claims`)."""
+    r = settings
     factors = multiverse.factors
     summary = multiverse.summary.copy()
     kind = summary["claim"].str.split(":").str[0].map({"frame": 0, "concept": 1})
@@ -48,14 +50,14 @@ def robustness_results(study: Study, multiverse: Multiverse) -> list[Result]:
     ]
     if multiverse.topics is not None:
         results.append(Table("robustness_topics", multiverse.topics))
-    for claims in robustness_claims(study):
-        data = curve[curve["kind"] == claims].reset_index(drop=True)
+    for kind in claims:
+        data = curve[curve["kind"] == kind].reset_index(drop=True)
         results.append(
             Figure(
                 "robustness_curve_{claims}",
-                partial(pr.figure_specification_curves, data, summary, factors, kind=claims),
+                partial(pr.figure_specification_curves, data, summary, factors, kind=kind),
                 data,
-                {"claims": claims},
+                {"claims": kind},
             )
         )
     return results
@@ -66,4 +68,5 @@ def run_robustness(study: Study, workers: int | None = None) -> list[Path]:
     if study.robustness is None:
         return []
     multiverse = run_multiverse(study, workers=workers)
-    return write_results(study.output_dir, robustness_results(study, multiverse), study)
+    results = robustness_results(multiverse, settings=study.robustness, claims=robustness_claims(study))
+    return write_results(study.output_dir, results, study)

@@ -26,7 +26,7 @@ from ..plots import topics as plot_topics
 from ..prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
 from ..progress import Progress
 from ..study.outputs import MODEL_FILES
-from ..study.settings import Study, settings_keys
+from ..study.settings import Study, TopicSettings, settings_keys, source_keys
 from ..text.prepare import resolve_workers
 from ..topics import engines
 from ..topics import lda as topics
@@ -69,16 +69,25 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
     corpora = topic_corpora(ps, units, concept_map)
     strata = ps.docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
-    selections, fits = fit_models(corpora, study, workers=workers, strata=strata)
+    selections, fits = fit_models(
+        corpora,
+        settings=settings,
+        source=study.source,
+        scheduler=study.run.scheduler,
+        workers=workers,
+        strata=strata,
+    )
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
-        results = topics_results(ps, units, corpora, selections, fits, concept_map=concept_map)
+        results = topics_results(ps, units, corpora, selections, fits, concept_map=concept_map, settings=settings)
     return write_results(study.output_dir, results, study)
 
 
 def fit_models(
     corpora: dict[str, topics.TopicCorpus],
-    study: Study,
     *,
+    settings: TopicSettings,
+    source: Path,
+    scheduler: str = "",
     workers: int,
     progress=None,
     strata: dict[str, str] | None = None,
@@ -97,9 +106,10 @@ def fit_models(
     document id -> language map; seeded by ``[topics] seed``), the final fit every unit. With
     ``[run] scheduler`` the fits run on that Dask cluster instead of local processes
     (:func:`dask_executor`); every fit is seeded and single-threaded, so the bytes are the same.
+    ``settings`` is the study's ``[topics]``, ``scheduler`` its ``[run] scheduler`` ("" for local
+    processes); a bad setting is one line naming the study file ``source`` and the key.
     """
-    settings = study.topics
-    with settings_keys(study, **TOPIC_KEYS):
+    with source_keys(source, **TOPIC_KEYS):
         params, selection = topics.fit_parameters(settings), topics.selection_parameters(settings)
         for name, corpus in corpora.items():
             if not settings.k_range:
@@ -122,8 +132,8 @@ def fit_models(
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
     selections: dict[str, topics.KSelection] = {}
     fits: dict[str, topics.LdaFit] = {}
-    if study.run.scheduler and not settings.multicore:
-        pool = dask_executor(study.run.scheduler)
+    if scheduler and not settings.multicore:
+        pool = dask_executor(scheduler)
     else:
         pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
     try:
@@ -205,10 +215,18 @@ def dask_executor(address: str) -> _DaskExecutor:
 
 
 def topics_results(
-    ps: PreparedStudy, units: list, corpora: dict, selections: dict, fits: dict, *, concept_map: dict | None
+    ps: PreparedStudy,
+    units: list,
+    corpora: dict,
+    selections: dict,
+    fits: dict,
+    *,
+    concept_map: dict | None,
+    settings: TopicSettings,
 ) -> list[Result]:
-    """Every topics output of fitted models, as tables, figure composers and saved-model files."""
-    settings, docvars = ps.study.topics, ps.docvars
+    """Every topics output of fitted models, as tables, figure composers and saved-model files
+    (``settings``: the study's ``[topics]``)."""
+    docvars = ps.docvars
     summary = pd.concat([s.summary for s in selections.values()], ignore_index=True)
     results: list[Result] = [
         Table("topic_k_selection", summary, {"c_v_caveat": topics.C_V_CAVEAT}),

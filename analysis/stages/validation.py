@@ -54,7 +54,7 @@ from .. import files
 from ..errors import InputError
 from ..plots import validation as pv
 from ..study.outputs import coder_names, xlsx_available
-from ..study.settings import Study, raise_all
+from ..study.settings import ModelSettings, Study, ValidationSettings, raise_all
 from ..validation import accuracy, agreement, audit, dsl, planner, sampling, sheets
 from .results import Csv, Figure, Raw, Table, write_results
 
@@ -66,14 +66,15 @@ LANGUAGES = ("vi", "en")
 ADJUDICATED = "adjudicated.csv"
 
 
-def validation_frames(study: Study, codebook) -> list[str]:
-    """The frame ids to code: ``[validation] frames`` (checked against the codebook), or every frame."""
+def validation_frames(codebook, *, settings: ValidationSettings, source: Path) -> list[str]:
+    """The frame ids to code: ``[validation] frames`` (``settings``; checked against the codebook, a
+    problem is one line naming the study file ``source``), or every frame."""
     known = [e.id for e in codebook.frames]
-    frames = list(study.validation.frames) or known
+    frames = list(settings.frames) or known
     unknown = [f for f in frames if f not in known]
     if unknown:
         raise InputError(
-            study.source,
+            source,
             f"[validation] frames names {unknown}, not frames of the codebook",
             f"use some of: {', '.join(known)}",
         )
@@ -89,18 +90,19 @@ RESERVED = frozenset(
 CODE_PREFIX = {"actors": "actor_", "concepts": "concept_"}
 
 
-def validation_codes(study: Study, codebook) -> dict[str, tuple[str, str]]:
+def validation_codes(codebook, *, settings: ValidationSettings, source: Path) -> dict[str, tuple[str, str]]:
     """Everything people code, as sheet column -> ``(section, entry id)``: the frames of
     :func:`validation_frames` (column = frame id), then ``[validation] actors`` (column
-    ``actor_<id>``) and ``concepts`` (``concept_<id>``), each checked against the codebook."""
-    codes = {f: ("frames", f) for f in validation_frames(study, codebook)}
+    ``actor_<id>``) and ``concepts`` (``concept_<id>``) of ``settings``, each checked against the
+    codebook (a problem is one line naming the study file ``source``)."""
+    codes = {f: ("frames", f) for f in validation_frames(codebook, settings=settings, source=source)}
     for section in ("actors", "concepts"):
         known = [e.id for e in codebook.entries(section)]
-        named = list(getattr(study.validation, section))
+        named = list(getattr(settings, section))
         unknown = [x for x in named if x not in known]
         if unknown:
             raise InputError(
-                study.source,
+                source,
                 f"[validation] {section} names {unknown}, not {section} of the codebook",
                 f"use some of: {', '.join(known)}",
             )
@@ -108,7 +110,7 @@ def validation_codes(study: Study, codebook) -> dict[str, tuple[str, str]]:
             column = CODE_PREFIX[section] + x
             if column in codes:
                 raise InputError(
-                    study.source,
+                    source,
                     f"[validation] {section}: the column {column!r} is also a frame id",
                     "rename that frame in the codebook or leave it out of [validation] frames",
                 )
@@ -116,7 +118,7 @@ def validation_codes(study: Study, codebook) -> dict[str, tuple[str, str]]:
     reserved = sorted(set(codes) & RESERVED)
     if reserved:
         raise InputError(
-            study.source,
+            source,
             f"[validation]: the frame id(s) {reserved} are also columns of the coding sample",
             "rename them in the codebook or leave them out of [validation] frames",
         )
@@ -283,16 +285,25 @@ def span_units(
     return table, texts, around
 
 
-def coding_design(study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]) -> dict:
-    """What a later read needs: the design (seed, strata sizes, draw id), the frames and coders, and
-    every sampled unit with its stratum and inclusion probability."""
-    v = study.validation
+def coding_design(
+    design: sampling.SampleDesign,
+    sample: pd.DataFrame,
+    frames: list[str],
+    *,
+    settings: ValidationSettings,
+    coders: list[str],
+    min_hits: int,
+) -> dict:
+    """What a later read needs: the design (seed, strata sizes, draw id), the frames and ``coders``,
+    ``[validation]``'s unit and ``per_stratum`` (``settings``), ``[framing] min_hits``, and every
+    sampled unit with its stratum and inclusion probability."""
+    v = settings
     return {
         "unit": v.unit,
         "frames": frames,
-        "coders": coder_names(study),
+        "coders": coders,
         "per_stratum": v.per_stratum,
-        "min_hits": study.framing.min_hits,
+        "min_hits": min_hits,
         **design.as_dict(),
         "inclusion_probability": {h: design.pi(h) for h in design.population},
         "units": [
@@ -419,24 +430,31 @@ def _one_line(path: Path, problems: list[str]) -> InputError:
 
 
 def read_codes(
-    study: Study, design: sampling.SampleDesign, sample: pd.DataFrame, frames: list[str]
+    design: sampling.SampleDesign,
+    sample: pd.DataFrame,
+    frames: list[str],
+    *,
+    folder: Path,
+    codes: str,
+    coders: list[str],
+    source: Path,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Every coder's filled sheet from ``[validation] codes``, checked strictly: long codes
-    ``unit_id, coder, language`` + one 0/1 column per frame, and the adjudicated codes (or None).
+    """Every coder's filled sheet from the folder ``folder`` (``[validation] codes``, resolved; ``codes``
+    as the study file ``source`` writes it), checked strictly: long codes ``unit_id, coder,
+    language`` + one 0/1 column per frame, and the adjudicated codes (or None).
 
     Raises :class:`InputError` (one line per bad file: the file, the row and the fix).
     """
-    folder = study.path(study.validation.codes)
     if not folder.is_dir():
         raise InputError(
-            study.source,
-            f"[validation] codes = {study.validation.codes!r} is not a folder",
+            source,
+            f"[validation] codes = {codes!r} is not a folder",
             "name the folder that holds the filled coding_sheet_<coder>.csv files",
         )
     problems: list[InputError] = []
     parts = []
     language = dict(zip(sample["unit_id"].astype(str), sample["language"]))
-    for coder in coder_names(study):
+    for coder in coders:
         candidates = [folder / f"coding_sheet_{coder}.{ext}" for ext in ("csv", "xlsx")]
         path = next((p for p in candidates if p.is_file()), None)
         if path is None:
@@ -715,14 +733,16 @@ def codebook_patterns(codebook, codes: dict, stopwords) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CODEBOOK_PATTERN_COLUMNS)
 
 
-def codebook_precision_table(patterns: pd.DataFrame, hits=None, reference=None, weights=None, *, study: Study) -> Table:
+def codebook_precision_table(
+    patterns: pd.DataFrame, hits=None, reference=None, weights=None, *, level: float, codes: str
+) -> Table:
     """The ``codebook_audit_precision`` table: :func:`codebook_patterns` with each pattern's human-coded
-    hits, false hits and precision (:func:`analysis.validation.audit.pattern_precision`); without
-    coded sheets the columns are there, empty, and the caption says why."""
-    v = study.validation
-    table = audit.pattern_precision(patterns, hits, reference, weights, level=v.level)
+    hits, false hits and precision (:func:`analysis.validation.audit.pattern_precision`, intervals at
+    ``[validation] level``); without coded sheets the columns are there, empty, and the caption says
+    why (``codes``: ``[validation] codes`` as written)."""
+    table = audit.pattern_precision(patterns, hits, reference, weights, level=level)
     note = (
-        f" From the coded sheets in {v.codes}."
+        f" From the coded sheets in {codes}."
         if reference is not None
         else " No coded sheets yet ([validation] codes is empty): the human-coded columns are empty "
         "until the filled sheets are named there."
@@ -730,36 +750,38 @@ def codebook_precision_table(patterns: pd.DataFrame, hits=None, reference=None, 
     return Table("codebook_audit_precision", table, values={"coded_note": note})
 
 
-def model_cluster(study: Study, docvars: pd.DataFrame) -> str:
-    """The column whose values are outlets for clustered variance: ``[model] cluster``, else
-    ``[framing] cluster``, when it is a metadata column; ``""`` for none."""
-    for name in (study.model.cluster, study.framing.cluster):
+def model_cluster(docvars: pd.DataFrame, *, candidates: tuple[str, ...]) -> str:
+    """The column whose values are outlets for clustered variance: the first of ``candidates``
+    (``[model] cluster``, then ``[framing] cluster``) that is a metadata column; ``""`` for none."""
+    for name in candidates:
         if name and name in docvars.columns:
             return name
     return ""
 
 
 def corrected_model_table(
-    study: Study,
     units: pd.DataFrame,
     reference: pd.DataFrame,
     design: sampling.SampleDesign,
     frames: list[str],
     *,
     docvars: pd.DataFrame,
+    formula: str,
+    clusters: tuple[str, ...],
+    level: float,
 ) -> pd.DataFrame:
-    """Per validated frame, the ``[model] formula`` as a linear probability model of frame presence
+    """Per validated frame, the ``[model] formula`` (``formula``) as a linear probability model of frame presence
     in a unit (document, sentence or KWIC window; a smaller unit takes its document's metadata and
     its SEs are clustered at least by document), naive and DSL-corrected
     (:func:`analysis.validation.audit.corrected_model`); a coefficient of a language from one outlet
     keeps its estimate without SE (:func:`analysis.stats.models.lone_cluster_terms`).
-    A model that cannot be fitted gets one row whose ``note`` says why."""
+    A model that cannot be fitted gets one row whose ``note`` says why. ``clusters``: the outlet
+    columns to try (:func:`model_cluster`); ``level``: ``[validation] level``."""
     import patsy
 
     from ..stats import models
     from .design import document_dates
 
-    formula = study.model.formula
     dv = docvars.copy()
     dv.index = dv.index.astype(str)
     dv = dv.loc[units["doc_id"]]  # a sentence or KWIC window has its document's metadata
@@ -771,7 +793,7 @@ def corrected_model_table(
         dv = dv.assign(date=dates)
         keep = dates.notna().to_numpy()
     dv, kept = dv[keep], units[keep].reset_index(drop=True)
-    cluster = model_cluster(study, dv)
+    cluster = model_cluster(dv, candidates=clusters)
     try:
         x = models.design_matrix(dv, formula)
         data = x.reset_index(drop=True)
@@ -800,7 +822,7 @@ def corrected_model_table(
             terms=list(x.columns),
             cluster=cluster or None,
             no_se=no_se,
-            level=study.validation.level,
+            level=level,
         )
     except (ValueError, patsy.PatsyError) as exc:
         return pd.DataFrame(
@@ -809,7 +831,6 @@ def corrected_model_table(
 
 
 def _estimates(
-    study: Study,
     units: pd.DataFrame,
     sample: pd.DataFrame,
     design: sampling.SampleDesign,
@@ -819,10 +840,18 @@ def _estimates(
     ps,
     entries: dict | None = None,
     codebook_table: pd.DataFrame,
+    settings: ValidationSettings,
+    folder: Path,
+    coders: list[str],
+    source: Path,
+    model: ModelSettings | None,
+    framing_cluster: str,
 ) -> list:
-    """The tables and figure computed from the filled sheets (read and checked first)."""
-    v = study.validation
-    codes, adjudicated = read_codes(study, design, sample, frames)
+    """The tables and figure computed from the filled sheets (read and checked first) in ``folder``
+    (``[validation] codes`` of ``settings``, resolved); ``model``: ``[model]`` (None: no corrected
+    model), ``framing_cluster``: ``[framing] cluster``, ``source``: the study file."""
+    v = settings
+    codes, adjudicated = read_codes(design, sample, frames, folder=folder, codes=v.codes, coders=coders, source=source)
     languages = set(units["language"])
     both = set(LANGUAGES) <= languages
     try:
@@ -849,15 +878,24 @@ def _estimates(
             plan = budget(acc, prevalence, units, frames, half_width=v.half_width, level=v.level)
         hits, weights = audit_inputs(annotations, ps.prepared, units, reference, design, frames=entries or frames)
         patterns = audit.pattern_audit(hits, reference, weights)
-        precision = codebook_precision_table(codebook_table, hits, reference, weights, study=study)
-        model = (
-            corrected_model_table(study, units, reference, design, frames, docvars=ps.docvars)
-            if study.model is not None
+        precision = codebook_precision_table(codebook_table, hits, reference, weights, level=v.level, codes=v.codes)
+        fitted = (
+            corrected_model_table(
+                units,
+                reference,
+                design,
+                frames,
+                docvars=ps.docvars,
+                formula=model.formula,
+                clusters=(model.cluster, framing_cluster),
+                level=v.level,
+            )
+            if model is not None
             else None
         )
     except ValueError as exc:
         raise InputError(
-            study.path(v.codes),
+            folder,
             str(exc).rstrip("."),
             f"decide the coders' disagreements in {ADJUDICATED} in that folder "
             "(columns unit_id, frame, code), or have another coder code the units",
@@ -875,7 +913,7 @@ def _estimates(
         Table("validation_budget", plan),
         Table("validation_pattern_audit", patterns),
         precision,
-        *([Table("validation_corrected_model", model)] if model is not None else []),
+        *([Table("validation_corrected_model", fitted)] if fitted is not None else []),
     ]
 
 
@@ -891,7 +929,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
 
     v = study.validation
     codebook = load_codebook(study)
-    codes = validation_codes(study, codebook)
+    codes = validation_codes(codebook, settings=v, source=study.source)
     frames = list(codes)  # the sheet's code columns: frames, then actor_<id>, concept_<id>
     ps = prepared_corpus(study, workers=workers)
     annotations = [annotate(doc, ps.rules, codebook) for doc in ps.prepared]
@@ -929,7 +967,12 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     results: list = [
         Raw(
             "coding_design.json",
-            json.dumps(coding_design(study, design, sample, frames), ensure_ascii=False, indent=2) + "\n",
+            json.dumps(
+                coding_design(design, sample, frames, settings=v, coders=coders, min_hits=study.framing.min_hits),
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n",
         ),
         Raw("coding_instructions.md", instructions(codebook, codes, design, coders, unit=v.unit)),
     ]
@@ -941,10 +984,23 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     patterns = codebook_patterns(codebook, codes, stopwords)
     if v.codes:
         results += _estimates(
-            study, units, sample, design, frames, annotations=annotations, ps=ps, entries=codes, codebook_table=patterns
+            units,
+            sample,
+            design,
+            frames,
+            annotations=annotations,
+            ps=ps,
+            entries=codes,
+            codebook_table=patterns,
+            settings=v,
+            folder=study.path(v.codes),
+            coders=coders,
+            source=study.source,
+            model=study.model,
+            framing_cluster=study.framing.cluster,
         )  # every sheet read and checked before anything is written
     else:
-        results.append(codebook_precision_table(patterns, study=study))
+        results.append(codebook_precision_table(patterns, level=v.level, codes=v.codes))
     log.info("validation: coding sample %s, %d of %d %s units", design.draw_id, len(sample), len(units), v.unit)
     return write_results(study.output_dir, results, study)
 

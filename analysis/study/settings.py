@@ -1375,3 +1375,25 @@ def settings_keys(study: Study, **keys: str) -> Iterator[None]:
         if parameter not in keys:
             raise
         raise InputError(study.source, f"{keys[parameter]}: {exc}", "fix the value in the study file") from None
+
+
+@contextmanager
+def source_keys(source: Path, **keys: str) -> Iterator[None]:
+    """:func:`settings_keys` for a helper that has the study file's path ``source``, not the study:
+    a computation's ``ValueError`` about parameter ``p`` becomes an :class:`InputError` naming the
+    study key ``keys[p]``.
+
+    >>> try:
+    ...     with source_keys(Path("s.toml"), n_resamples="[framing] bootstrap"):
+    ...         raise ValueError("n_resamples = 0 must be a whole number >= 1")
+    ... except InputError as error:
+    ...     print(error)
+    s.toml: [framing] bootstrap: n_resamples = 0 must be a whole number >= 1 (fix: fix the value in the study file)
+    """
+    try:
+        yield
+    except ValueError as exc:
+        parameter = str(exc).split(" ", 1)[0]
+        if parameter not in keys:
+            raise
+        raise InputError(source, f"{keys[parameter]}: {exc}", "fix the value in the study file") from None

@@ -59,19 +59,26 @@ def test_roles_mark_the_primary_row_of_its_table_and_every_other_test_explorator
             Table("frame_tests_by_{by}", frame_table(), {"by": "language"}),
             Table("actor_tests_by_{by}", frame_table(), {"by": "language"}),
         ],
-        s,
+        primary=s.design.primary,
+        source=s.source,
     )
     assert results[0].data["role"].tolist() == [CONFIRMATORY, EXPLORATORY, EXPLORATORY]
     assert set(results[1].data["role"]) == {EXPLORATORY}
     assert list(results[0].data.columns[-4:]) == ["adjusted_within", "role", "too_small", "note"]
     missing, _ = study("frame_tests_by_language:economy_war")
     with pytest.raises(InputError, match="matches 0 rows of frame_tests_by_language"):
-        with_roles([Table("frame_tests_by_{by}", frame_table(), {"by": "language"})], missing)
+        with_roles(
+            [Table("frame_tests_by_{by}", frame_table(), {"by": "language"})],
+            primary=missing.design.primary,
+            source=missing.source,
+        )
 
 
 def test_numbers_and_appendix_lead_with_the_primary_comparison():
     s, _ = study("frame_tests_by_language:economy_trade")
-    table = with_roles([Table("frame_tests_by_{by}", frame_table(), {"by": "language"})], s)[0].data
+    table = with_roles(
+        [Table("frame_tests_by_{by}", frame_table(), {"by": "language"})], primary=s.design.primary, source=s.source
+    )[0].data
     numbers = appendix.primary_numbers(table, "frame_tests_by_language", s.design.primary)
     assert numbers["PrimaryEstimate"][0] == 1.5 and numbers["PrimaryP"][0] == 0.004
     assert (numbers["PrimaryLow"][0], numbers["PrimaryHigh"][0]) == (0.6, 2.4) and numbers["PrimaryPUnit"][

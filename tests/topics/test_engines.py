@@ -143,8 +143,8 @@ def test_worker_count_does_not_change_results():
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
     study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)
     quiet = engines.Progress(stream=None)
-    one = fit_models(corpora, study, workers=1, progress=quiet)
-    two = fit_models(corpora, study, workers=2, progress=quiet)
+    one = fit_models(corpora, settings=study.topics, source=study.source, workers=1, progress=quiet)
+    two = fit_models(corpora, settings=study.topics, source=study.source, workers=2, progress=quiet)
     for name in corpora:
         pd.testing.assert_frame_equal(one[0][name].fits, two[0][name].fits, check_exact=True)
         pd.testing.assert_frame_equal(one[0][name].summary, two[0][name].summary, check_exact=True)
