@@ -44,6 +44,7 @@ from scipy.spatial.distance import jensenshannon
 
 from ..errors import InputError
 from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
+from ..text.dtm import DocTermMatrix, count_frame
 from .multiplicity import adjust, declare_family  # noqa: F401 (adjust is part of this module's interface)
 from .resampling import RESAMPLE_CELLS
 
@@ -364,13 +365,21 @@ def pairs(groups: Sequence[str]) -> list[tuple[str, str]]:
 
 @dataclass
 class MeasureTable:
-    """Per-document counts of one measure (documents × items) and the exposure (denominator)."""
+    """Per-document counts of one measure (documents × items) and the exposure (denominator).
+
+    ``counts``: a :class:`~analysis.text.dtm.DocTermMatrix` (words, or codebook entries from
+    :func:`analysis.framing.measures.entry_matrix`) or a DataFrame indexed by doc id; a matrix is
+    held as its dense table (:func:`analysis.text.dtm.count_frame`: the tests read items column by column).
+    """
 
     kind: str
-    counts: pd.DataFrame
+    counts: pd.DataFrame | DocTermMatrix
     exposure: pd.Series
     labels: Mapping[str, str] = field(default_factory=dict)
     scale: float = 1000.0  # rate = scale · count / exposure (per 1,000 tokens, per 100 sentences ...)
+
+    def __post_init__(self) -> None:
+        self.counts = count_frame(self.counts)
 
 
 COMPARE_COLUMNS = [

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
 
 from analysis.stats import contrasts as design
 from analysis.stats.contrasts import Contrast, MeasureTable
+from analysis.text.dtm import DocTermMatrix
 
 
 def test_parse_contrasts_reads_every_field():
@@ -236,6 +238,11 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
         c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
     )
     assert len(table) == 3 * 2
+    matrix = DocTermMatrix(sp.csr_matrix(counts.to_numpy()), list(counts.index), list(counts.columns), docvars)
+    again = design.compare(
+        c, MeasureTable("frames", matrix, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
+    )
+    pd.testing.assert_frame_equal(table, again)  # a DocTermMatrix gives the numbers of its dense table
     assert list(zip(table["group_a"], table["group_b"]))[::2] == [
         ("language=vi", "language=en"),
         ("language=vi", "language=fr"),
