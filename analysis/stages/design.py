@@ -300,6 +300,7 @@ def design_results(ps: PreparedStudy, codebook: Codebook, topic_models: dict | N
     return results
 
 
+#: The columns of design_contrasts.tex/.md, in the order of :mod:`analysis.stats.comparison`.
 CONTRAST_SHORT = [
     "contrast",
     "measure",
@@ -311,11 +312,11 @@ CONTRAST_SHORT = [
     "mean_a",
     "mean_b",
     "difference",
-    "p_adjusted",
-    "mh_odds_ratio",
-    "mh_p",
+    "q",
     "design_effect",
     "mdd",
+    "mh_odds_ratio",
+    "mh_p",
     "too_small",
 ]
 

@@ -248,11 +248,11 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
         ("language=vi", "language=fr"),
         ("language=en", "language=fr"),
     ]
-    np.testing.assert_allclose(table["p_adjusted"], multipletests(table["p"], method="holm")[1])
+    np.testing.assert_allclose(table["q"], multipletests(table["p"], method="holm")[1])
     row = table.iloc[0]
     rate = 1000 * counts["trade"] / exposure
     assert row["mean_a"] == pytest.approx(rate[docvars["language"] == "vi"].mean())
-    assert row["strata"] == 2 and row["clusters"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
+    assert row["strata"] == 2 and row["cluster_n"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
     vi = (docvars["language"] == "vi").to_numpy()
     assert row["docs_with_hits_a"] == int((counts["trade"].to_numpy()[vi] > 0).sum())  # counted by hand
     assert (table["correction"] == "holm").all()
@@ -299,5 +299,5 @@ def test_compare_takes_its_p_from_outlets_when_they_nest_in_the_groups():
     lone = design.compare(
         c, MeasureTable("frames", counts, exposure), one, n_resamples=500, seed=3, mdd_simulations=50
     ).iloc[0]
-    assert lone["p_unit"] == "none" and np.isnan(lone["p"]) and np.isnan(lone["p_adjusted"])
+    assert lone["p_unit"] == "none" and np.isnan(lone["p"]) and np.isnan(lone["q"])
     assert "comes from one outlet ('Z')" in lone["note"]
