@@ -45,6 +45,7 @@ Steps and the names for each (``help(va.<name>)`` for the formula, its source an
    :func:`top_keyness`; documents: :func:`crosslingual_similarity`, :func:`near_duplicates`;
    is the instrument equivalent across languages (a translated sample): :func:`entry_index`,
    :func:`entry_counts`, :func:`equivalence_table`, :func:`pattern_sources`.
+   Codebook entries as a document-term matrix (documents × entry ids, sparse): :func:`entry_matrix`.
 5. Topics: :func:`select_k`, :func:`fit_lda` (keywords from a study: :func:`selection_parameters`,
    :func:`fit_parameters`), :func:`topic_terms`, :func:`prevalence_by`,
    :func:`align_languages`, :func:`load_model`, :func:`suggest_topic_settings`.
@@ -113,6 +114,7 @@ _API = {
     "frame_salience": "framing.measures",
     "actor_salience": "framing.measures",
     "concept_counts": "framing.measures",
+    "entry_matrix": "framing.measures",
     "frame_group_table": "framing.tables",
     "actor_group_table": "framing.tables",
     "group_tests": "stats.groups",

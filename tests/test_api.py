@@ -65,7 +65,7 @@ def test_open_study_prepare_and_keyness_from_a_notebook(tiny_study):
     )
     assert set(table["comparison"]) == {"vi vs en"}
     top = va.top_keyness(table, 3)
-    assert len(top) <= 6 and (top["target"] == "vi").all()
+    assert len(top) <= 6 and (top["group_a"] == "vi").all()
 
 
 def test_open_study_names_the_bad_key(tmp_path):

@@ -26,12 +26,12 @@ another row's interval.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
-import numpy as np
 import pandas as pd
 
 from ..text import units as _units
+from ..text.dtm import DocTermMatrix, build_dtm, to_frame
 from ..text.tokens import PreparedDocument, TermRules
 from .codebook import Codebook, CoverageTally, Hit, TokenKey, sentence_keys
 
@@ -365,22 +365,55 @@ def _sentence_text(annotation: Annotation, s: int, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+#: Annotation sections :func:`entry_matrix` counts (``concepts``: the concept axis, concepts and actors).
+ENTRY_SECTIONS = ("concepts", "actors")
+
+
+def entry_matrix(
+    annotations: Iterable[Annotation], *, section: str = "concepts", vocab: Sequence[str] | None = None
+) -> DocTermMatrix:
+    """Codebook entries per document as a document × entry :class:`~analysis.text.dtm.DocTermMatrix`:
+    the shape of the document-term matrix, with entry ids for terms (quanteda's ``dfm_lookup``), so
+    keyness, contrasts and time series take one input type for words and codebook entries.
+
+    Rows: documents in the order given; features: the entry ids found, sorted (``vocab`` fixes
+    them, e.g. every entry of the codebook); cells: hits of the entry in the document (``section``
+    ``concepts``: the concept axis, concepts and actors; ``actors``: actor mentions). Sparse CSR
+    int64; ``docvars`` is empty (indexed by doc id): attach the metadata with
+    :func:`analysis.text.dtm.reindex_rows`.
+
+    >>> from analysis.framing.codebook import parse_codebook
+    >>> from analysis.text.tokens import TermRules
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại]}\\n  sea: {vi: [biển]}\\n")
+    >>> docs = [PreparedDocument("d1", "vi", [[["thương_mại", "biển", "thương_mại", "."]]]),
+    ...         PreparedDocument("d2", "vi", [[["Tốt", "."]]])]
+    >>> m = entry_matrix([annotate(d, TermRules({}), cb) for d in docs])
+    >>> m.vocab, m.row_ids, m.counts.toarray().tolist()
+    (['sea', 'trade'], ['d1', 'd2'], [[1, 2], [0, 0]])
+    """
+    if section not in ENTRY_SECTIONS:
+        raise ValueError(f"section = {section!r}: use one of {', '.join(ENTRY_SECTIONS)}")
+    return _entry_matrix(((a.doc_id, _entries(getattr(a, section))) for a in annotations), section, vocab)
+
+
+def _entry_matrix(
+    rows: Iterable[tuple[str, Sequence[str]]], section: str, vocab: Sequence[str] | None = None
+) -> DocTermMatrix:
+    """:func:`entry_matrix` from ``(doc_id, entry ids of its hits)`` rows already drawn from the annotations."""
+    matrix = build_dtm(rows, None, vocab)
+    matrix.history = [f"entry_matrix(section={section})"]
+    return matrix
+
+
+def _entries(per_sentence: list[list[Hit]]) -> list[str]:
+    """The entry ids of a document's hits, sentence by sentence."""
+    return [h.entry for hits in per_sentence for h in hits]
+
+
 def concept_counts(annotations: Iterable[Annotation]) -> pd.DataFrame:
-    """Concept-axis hits per document: a (documents × concept ids) count table, columns sorted."""
-    return _concept_table({a.doc_id: _concept_row(a) for a in annotations})
-
-
-def _concept_row(annotation: Annotation) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for hits in annotation.concepts:
-        for h in hits:
-            counts[h.entry] = counts.get(h.entry, 0) + 1
-    return counts
-
-
-def _concept_table(rows: dict[str, dict[str, int]]) -> pd.DataFrame:
-    table = pd.DataFrame.from_dict(rows, orient="index").fillna(0).astype(np.int64)
-    return table.reindex(sorted(table.columns), axis=1) if len(table.columns) else table
+    """Concept-axis hits per document as a dense (documents × concept ids) table, columns sorted:
+    :func:`entry_matrix` through :func:`analysis.text.dtm.to_frame`, for callers that take a table."""
+    return to_frame(entry_matrix(annotations))
 
 
 # ------------------------------------------------------------------- one streamed pass
@@ -396,8 +429,9 @@ class AnnotationTables:
 
     ``coverage``, ``unmapped``: :func:`annotation_coverage`; ``units``: :func:`frame_salience` with
     the study's unit kind, ``documents``: with ``kind="document"``; ``actors``, ``statements``:
-    :func:`actor_salience`; ``concepts``: :func:`concept_counts`; ``sentences`` and ``languages``:
-    per ``doc_id``, the number of sentences (the cross-language rate's denominator) and the language.
+    :func:`actor_salience`; ``concepts``: :func:`entry_matrix` (documents × concept ids, sparse);
+    ``sentences`` and ``languages``: per ``doc_id``, the number of sentences (the cross-language
+    rate's denominator) and the language.
     """
 
     coverage: pd.DataFrame
@@ -406,7 +440,7 @@ class AnnotationTables:
     documents: pd.DataFrame
     actors: pd.DataFrame
     statements: pd.DataFrame
-    concepts: pd.DataFrame
+    concepts: DocTermMatrix
     sentences: dict[str, int]
     languages: dict[str, str]
 
@@ -422,7 +456,7 @@ class ChunkTables:
     documents: pd.DataFrame
     actors: pd.DataFrame
     statements: pd.DataFrame
-    concepts: dict[str, dict[str, int]]
+    concepts: list[tuple[str, list[str]]]
     sentences: dict[str, int]
     languages: dict[str, str]
 
@@ -444,13 +478,13 @@ def chunk_tables(
     token and hits per sentence: about 36 KB a document)."""
     batch = [annotate(doc, rules, codebook) for doc in documents]
     tally = CoverageTally()
-    concepts: dict[str, dict[str, int]] = {}
+    concepts: list[tuple[str, list[str]]] = []  # (doc_id, concept ids of its hits): rows of the entry matrix
     sentences: dict[str, int] = {}
     languages: dict[str, str] = {}
     for a in batch:
         frames = list(zip(*a.frames.values())) if a.frames else [()] * len(a.keys)
         tally.add(a.language, a.keys, a.concepts, frames, a.actors)
-        concepts[a.doc_id] = _concept_row(a)
+        concepts.append((a.doc_id, _entries(a.concepts)))
         sentences[a.doc_id] = len(a.keys)
         languages[a.doc_id] = a.language
     doc_rows = frame_salience(batch, codebook, "document", min_hits=min_hits)
@@ -531,12 +565,12 @@ def annotation_tables(
     }
     tally = CoverageTally()
     units, docs, actors, statements = [], [], [], []
-    concepts: dict[str, dict[str, int]] = {}
+    concepts: list[tuple[str, list[str]]] = []  # (doc_id, concept ids of its hits): rows of the entry matrix
     sentences: dict[str, int] = {}
     languages: dict[str, str] = {}
     for part in (mapper or serial_chunks)(_chunked(documents, chunk), rules, codebook, settings):
         tally.merge(part.tally)
-        concepts.update(part.concepts)
+        concepts.extend(part.concepts)
         sentences.update(part.sentences)
         languages.update(part.languages)
         docs.append(part.documents)
@@ -552,7 +586,7 @@ def annotation_tables(
         documents,
         _stack(actors),
         _stack(statements),
-        _concept_table(concepts),
+        _entry_matrix(concepts, "concepts"),
         sentences,
         languages,
     )

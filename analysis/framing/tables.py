@@ -194,7 +194,8 @@ def actor_group_table(
     return pd.DataFrame(records, columns=ACTOR_GROUP_COLUMNS)
 
 
-#: Columns of :func:`actor_tests_table` (``cluster_by ... cluster_ci_high`` only with a cluster column).
+#: Columns of :func:`actor_tests_table` (``cluster_by ... cluster_ci_high`` only with a cluster column): the
+#: actor, then the order of :mod:`analysis.stats.comparison` (``exact``, its own column, after ``mdd``).
 ACTOR_TEST_COLUMNS = [
     "kind",
     "actor",
@@ -208,7 +209,6 @@ ACTOR_TEST_COLUMNS = [
     "difference",
     "p",
     "min_p",
-    "exact",
     "q",
     "cluster_by",
     "cluster_n",
@@ -219,6 +219,7 @@ ACTOR_TEST_COLUMNS = [
     "cluster_ci_low",
     "cluster_ci_high",
     "mdd",
+    "exact",
     "too_small",
     "note",
 ]

@@ -554,7 +554,7 @@ def robustness_numbers(summary) -> dict[str, tuple[object, str]]:
 
 
 #: The estimate column of each kind of test table, in the order looked for.
-ESTIMATE_COLUMNS = ("difference", "estimate", "mean_rf_difference", "g2")
+ESTIMATE_COLUMNS = ("difference", "estimate", "g2")
 
 
 def primary_numbers(table: "pd.DataFrame", stem: str, primary: str) -> dict[str, tuple[object, str]]:

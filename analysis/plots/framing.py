@@ -231,7 +231,7 @@ def plot_fightin_words(
 
     ``table``: rows of :func:`analysis.stats.keyness.keyness`. Points beyond |z| = 1.96 are coloured.
     """
-    total = (table["target_count"] + table["reference_count"]).to_numpy(dtype=float)
+    total = (table["count_a"] + table["count_b"]).to_numpy(dtype=float)
     z = table["fw_z"].to_numpy(dtype=float)
     x = np.log10(np.maximum(total, 1))
     colors = np.where(z > 1.96, TARGET_COLOR, np.where(z < -1.96, REFERENCE_COLOR, "#BBBBBB"))
@@ -244,7 +244,7 @@ def plot_fightin_words(
     labelled = labelled.assign(_abs=labelled["_z"].abs()).sort_values(
         ["_abs", "term"], ascending=[False, True], kind="mergesort"
     )
-    xs = [math.log10(max(row["target_count"] + row["reference_count"], 1)) for _, row in labelled.iterrows()]
+    xs = [math.log10(max(row["count_a"] + row["count_b"], 1)) for _, row in labelled.iterrows()]
     place_labels(ax, xs, labelled["_z"].tolist(), [_label(t) for t in labelled["term"]])
     ax.set_xlabel("log10 total frequency")
     ax.set_ylabel(f"z (← {reference} | {target} →)")
@@ -512,7 +512,7 @@ def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_
     return fig
 
 
-FIGHTIN_COLUMNS = ["comparison", "term", "target_count", "reference_count", "fw_delta", "fw_z"]
+FIGHTIN_COLUMNS = ["comparison", "term", "count_a", "count_b", "fw_delta", "fw_z"]
 
 
 def fightin_words_data(comparisons) -> pd.DataFrame:

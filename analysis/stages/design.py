@@ -30,7 +30,7 @@ import pandas as pd
 from ..corpus import sources
 from ..errors import InputError
 from ..framing.codebook import Codebook
-from ..framing.measures import actor_salience, concept_counts, frame_salience
+from ..framing.measures import actor_salience, entry_matrix, frame_salience
 from ..plots import design as pd_plot
 from ..prepared import PreparedStudy, load_codebook, prepared_corpus
 from ..stats import contrasts as design
@@ -228,8 +228,8 @@ def measure_tables(
     ps: PreparedStudy, codebook: Codebook, kinds: set[str] = frozenset(MEASURE_KINDS)
 ) -> tuple[dict, dict, dict[str, str]]:
     """Per-document counts (documents x items) of the measures in ``kinds`` (frames, actors,
-    concepts), both exposures (counted tokens and sentences per document) and the frame -> family
-    map, from one annotation pass."""
+    concepts: :func:`analysis.framing.measures.entry_matrix`), both exposures (counted tokens and
+    sentences per document) and the frame -> family map, from one annotation pass."""
     annotations = ps.annotate(codebook)
     ids = [a.doc_id for a in annotations]
     exposures = {
@@ -253,7 +253,7 @@ def measure_tables(
             .fillna(0)
         )
     if "concepts" in kinds:
-        counts["concepts"] = concept_counts(annotations).reindex(ids, fill_value=0)
+        counts["concepts"] = entry_matrix(annotations)  # documents × concept ids (sparse), rows in ids order
     families = {e.id: e.family for e in codebook.frames}
     return counts, exposures, families
 
@@ -300,6 +300,7 @@ def design_results(ps: PreparedStudy, codebook: Codebook, topic_models: dict | N
     return results
 
 
+#: The columns of design_contrasts.tex/.md, in the order of :mod:`analysis.stats.comparison`.
 CONTRAST_SHORT = [
     "contrast",
     "measure",
@@ -311,11 +312,11 @@ CONTRAST_SHORT = [
     "mean_a",
     "mean_b",
     "difference",
-    "p_adjusted",
-    "mh_odds_ratio",
-    "mh_p",
+    "q",
     "design_effect",
     "mdd",
+    "mh_odds_ratio",
+    "mh_p",
     "too_small",
 ]
 

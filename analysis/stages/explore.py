@@ -57,7 +57,7 @@ EVIDENCE = (SPARSE, NOT_EQUIVALENT, OUTLET_LEVEL, DOCUMENT_LEVEL, EQUIVALENT, UN
 
 #: What the page reads from the other stages: file (``{by}`` filled in), its stage, the columns used.
 INPUTS = {
-    "keyness_concepts_by_{by}.csv": ("framing", ("target", "reference", "term", "p", "q", "design")),
+    "keyness_concepts_by_{by}.csv": ("framing", ("group_a", "group_b", "term", "p", "q", "design")),
     "frame_tests_by_{by}.csv": ("framing", ("frame", "group_a", "group_b", "difference", "p", "q", "p_unit")),
     "design_summary_by_{by}.csv": ("framing", ("group", "documents", "note")),
     "codebook_pattern_sources.csv": ("equivalence", ("kind", "entry", "language", "pattern", "hits", "share")),
@@ -418,7 +418,7 @@ def explorer_payload(
     by = study.framing.compare_by
     cross = by == "language"
     keyness = tables["keyness_concepts"]
-    keyness = keyness[(keyness["target"] == "vi") & (keyness["reference"] == "en")] if cross else keyness.iloc[:0]
+    keyness = keyness[(keyness["group_a"] == "vi") & (keyness["group_b"] == "en")] if cross else keyness.iloc[:0]
     tests = tables["frame_tests"]
     tests = (
         tests[tests["group_a"].isin(["vi", "en"]) & tests["group_b"].isin(["vi", "en"])] if cross else tests.iloc[:0]

@@ -40,6 +40,7 @@ from ..stats.groups import (
 )
 from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
 from ..study.settings import Study, settings_keys
+from ..text.dtm import DocTermMatrix, reindex_rows, to_frame
 from ..text.duplicates import near_duplicates
 from .results import Csv, CsvParts, Figure, Result, Table, write_results
 
@@ -117,7 +118,7 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     actor_results, actors = _actors(annotations, codebook, groups, order, study, labels=labels, outlets=outlets)
     results += actor_results
     progress.step("actors")
-    concepts = annotations.concepts.reindex(list(docvars.index), fill_value=0)
+    concepts = reindex_rows(annotations.concepts, list(docvars.index), docvars)  # documents × concept ids
     sentences, languages = annotations.sentences, annotations.languages
     del annotations  # its frame tables live on only as the results' copies, not beside them
     dtm = ps.dtm("document")
@@ -393,12 +394,12 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
     )
 
 
-def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels, *, clusters=None) -> list[Result]:
+def _concept_keyness(concepts: DocTermMatrix, groups, order, study: Study, labels, *, clusters=None) -> list[Result]:
     s, by = study.framing, study.framing.compare_by
     comparisons = keyness_comparisons(
-        concepts.to_numpy(),
-        list(concepts.index),
-        list(concepts.columns),
+        concepts.counts,
+        concepts.row_ids,
+        concepts.vocab,
         groups,
         order=order,
         correction=s.keyness_correction,
@@ -429,10 +430,10 @@ def _concept_keyness(concepts: pd.DataFrame, groups, order, study: Study, labels
 
 
 def _similarity(
-    ps: PreparedStudy, languages: dict[str, str], concepts: pd.DataFrame, docvars: pd.DataFrame
+    ps: PreparedStudy, languages: dict[str, str], concepts: DocTermMatrix, docvars: pd.DataFrame
 ) -> list[Result]:
     s, pair = ps.study.framing, _pair(ps.study)
-    similarity = crosslingual_similarity(concepts, languages=languages, pair=pair, keep_rank=10)
+    similarity = crosslingual_similarity(to_frame(concepts), languages=languages, pair=pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
@@ -446,28 +447,25 @@ def _similarity(
     ]
 
 
-def _concept_items(concepts: pd.DataFrame) -> pd.DataFrame:
+def _concept_items(concepts: DocTermMatrix) -> pd.DataFrame:
     """The non-zero cells of the (documents × concepts) counts as ``doc_id, item, count, kind``
-    rows, document by document, concepts in column order: the rows of ``concepts.stack()`` with a
-    positive count, without the stacked table of every cell (documents × 224 concepts of the
-    default codebook: 22 million rows at 100,000 articles, most of them zeros)."""
-    values = concepts.to_numpy()
-    if not values.size:
-        stacked = concepts.stack().rename("count").reset_index()
-        return stacked.rename(columns={"level_0": "doc_id", "level_1": "item"}).assign(kind="concept").iloc[:0]
-    rows, cols = np.nonzero(values > 0)
+    rows, document by document, concepts in column order, read from the sparse matrix (the
+    stacked table of every cell would be documents × 224 concepts of the default codebook: 22
+    million rows at 100,000 articles, most of them zeros)."""
+    cells = concepts.counts.tocoo()  # CSR with sorted indices: row by row, columns ascending
+    keep = cells.data > 0
     return pd.DataFrame(
         {
-            "doc_id": concepts.index.to_numpy()[rows],
-            "item": concepts.columns.to_numpy()[cols],
-            "count": values[rows, cols],
+            "doc_id": np.asarray(concepts.row_ids, dtype=object)[cells.row[keep]],
+            "item": np.asarray(concepts.vocab, dtype=object)[cells.col[keep]],
+            "count": cells.data[keep].astype(np.int64),
             "kind": "concept",
         }
     )
 
 
 def _omissions(
-    docs, actors, concepts: pd.DataFrame, sentences: dict[str, int], docvars, *, study: Study, labels
+    docs, actors, concepts: DocTermMatrix, sentences: dict[str, int], docvars, *, study: Study, labels
 ) -> Result:
     s = study.framing
     columns = ["doc_id", "kind", "item", "count"]

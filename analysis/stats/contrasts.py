@@ -44,6 +44,7 @@ from scipy.spatial.distance import jensenshannon
 
 from ..errors import InputError
 from ..study.design_spec import CORRECTIONS, MEASURES, Contrast, group_label, parse_contrasts, parse_subset  # noqa: F401 (re-exported)
+from ..text.dtm import DocTermMatrix, count_frame
 from .multiplicity import adjust, declare_family  # noqa: F401 (adjust is part of this module's interface)
 from .resampling import RESAMPLE_CELLS
 
@@ -364,15 +365,26 @@ def pairs(groups: Sequence[str]) -> list[tuple[str, str]]:
 
 @dataclass
 class MeasureTable:
-    """Per-document counts of one measure (documents × items) and the exposure (denominator)."""
+    """Per-document counts of one measure (documents × items) and the exposure (denominator).
+
+    ``counts``: a :class:`~analysis.text.dtm.DocTermMatrix` (words, or codebook entries from
+    :func:`analysis.framing.measures.entry_matrix`) or a DataFrame indexed by doc id; a matrix is
+    held as its dense table (:func:`analysis.text.dtm.count_frame`: the tests read items column by column).
+    """
 
     kind: str
-    counts: pd.DataFrame
+    counts: pd.DataFrame | DocTermMatrix
     exposure: pd.Series
     labels: Mapping[str, str] = field(default_factory=dict)
     scale: float = 1000.0  # rate = scale · count / exposure (per 1,000 tokens, per 100 sentences ...)
 
+    def __post_init__(self) -> None:
+        self.counts = count_frame(self.counts)
 
+
+#: Columns of :func:`compare`: the contrast and item, then the order of :mod:`analysis.stats.comparison`
+#: (its core columns up to ``mdd``, then the contrast's own: documents with hits, the unit of ``p``,
+#: the strata and Mantel–Haenszel, then ``too_small, note``).
 COMPARE_COLUMNS = [
     "contrast",
     "measure",
@@ -384,27 +396,28 @@ COMPARE_COLUMNS = [
     "n_b",
     "mean_a",
     "mean_b",
-    "docs_with_hits_a",
-    "docs_with_hits_b",
     "difference",
     "p",
-    "p_adjusted",
-    "p_unit",
-    "p_documents",
+    "q",
     "correction",
-    "within",
-    "strata",
-    "mh_odds_ratio",
-    "mh_ci_low",
-    "mh_ci_high",
-    "mh_p",
-    "clusters",
+    "adjusted_within",
+    "cluster_n",
     "effective_clusters",
     "design_effect",
     "effective_n",
     "cluster_ci_low",
     "cluster_ci_high",
     "mdd",
+    "docs_with_hits_a",
+    "docs_with_hits_b",
+    "p_unit",
+    "p_documents",
+    "within",
+    "strata",
+    "mh_odds_ratio",
+    "mh_ci_low",
+    "mh_ci_high",
+    "mh_p",
     "too_small",
     "note",
 ]
@@ -426,7 +439,8 @@ def compare(
     documents with a count above 0, fewer than :data:`analysis.stats.groups.MIN_DOCS_WITH_HITS` in a group said
     sparse in the note (not for topic shares); ``difference`` and
     ``p`` from :func:`stratified_permutation_test` (strata = ``within``, else one stratum);
-    ``p_adjusted``: Holm or BH across every row of the contrast and measure (the family);
+    ``q``: ``p`` adjusted by Holm or BH (``correction``) across every row of the contrast and measure
+    (the family, ``adjusted_within``);
     with ``cluster`` and no ``within``, when the clusters (outlets) nest in the two groups, ``p``
     permutes whole outlets (:func:`analysis.stats.clustered.outlet_permutation_test`; the groups are
     unions of outlets, so the outlet is the unit of independent information), and the document
@@ -507,7 +521,7 @@ def compare(
                 docs_with_hits_b=int(np.sum(y[labels == b] > 0)),
                 difference=diff,
                 p=p,
-                p_adjusted=math.nan,
+                q=math.nan,
                 p_unit=p_unit,
                 p_documents=p_documents,
                 correction=contrast.correction,
@@ -517,7 +531,7 @@ def compare(
                 mh_ci_low=mh["ci_low"],
                 mh_ci_high=mh["ci_high"],
                 mh_p=mh["p"],
-                clusters=math.nan,
+                cluster_n=math.nan,
                 effective_clusters=math.nan,
                 design_effect=math.nan,
                 effective_n=math.nan,
@@ -533,7 +547,7 @@ def compare(
             if clusters is not None:
                 de = design_effect(rate[pair], clusters[pair])
                 row.update(
-                    clusters=de["clusters"],
+                    cluster_n=de["clusters"],
                     effective_clusters=de["effective_clusters"],
                     design_effect=de["design_effect"],
                     effective_n=de["effective_n"],
@@ -563,12 +577,13 @@ def compare(
                 )
             row["note"] = "; ".join(notes)
             records.append(row)
-    table = pd.DataFrame(records, columns=COMPARE_COLUMNS)
+    table = pd.DataFrame(records, columns=[c for c in COMPARE_COLUMNS if c != "adjusted_within"])
     if len(table):
-        table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
-    return declare_family(
+        table["q"] = adjust(table["p"].to_numpy(), contrast.correction)
+    declared = declare_family(
         table, keys=[], within="contrast {contrast}, {measure}: every pair and item", correction=contrast.correction
     )
+    return declared[COMPARE_COLUMNS]
 
 
 def _outlet_p(
@@ -598,19 +613,23 @@ def _outlet_p(
     return result.p, f"{column}s", ""
 
 
+#: Columns of :func:`distribution_table`: the contrast and family, then the order of
+#: :mod:`analysis.stats.comparison` (``p, q, correction, adjusted_within``), then its own.
 DISTRIBUTION_COLUMNS = [
     "contrast",
     "measure",
     "family",
     "group_a",
     "group_b",
+    "p",
+    "q",
+    "correction",
+    "adjusted_within",
     "docs_a",
     "docs_b",
     "hits_a",
     "hits_b",
     "jsd",
-    "p",
-    "p_adjusted",
     "unit",
     "too_small",
     "note",
@@ -669,15 +688,18 @@ def distribution_table(
                     hits_b=r["hits_b"],
                     jsd=r["jsd"],
                     p=r["p"],
-                    p_adjusted=math.nan,
+                    q=math.nan,
                     unit="document",
                     too_small=small,
                     note="; ".join(notes),
                 )
             )
-    table = pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
+    table = pd.DataFrame(
+        records, columns=[c for c in DISTRIBUTION_COLUMNS if c not in ("correction", "adjusted_within")]
+    )
     if len(table):
-        table["p_adjusted"] = adjust(table["p"].to_numpy(), contrast.correction)
-    return declare_family(
+        table["q"] = adjust(table["p"].to_numpy(), contrast.correction)
+    declared = declare_family(
         table, keys=[], within="contrast {contrast}, {measure}: every pair and family", correction=contrast.correction
     )
+    return declared[DISTRIBUTION_COLUMNS]

@@ -33,6 +33,7 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
+from .comparison import order_comparison
 from .multiplicity import adjust, declare_family
 from .resampling import RESAMPLE_CELLS, permuted_rows, studentized_interval
 
@@ -254,6 +255,8 @@ def permutation_test(
     return float(min(1.0, 2.0 * min(p_less, p_greater))), smallest, exact
 
 
+#: Columns of :func:`group_tests`: the item, then :data:`analysis.stats.comparison.COMPARISON_COLUMNS`'s
+#: order (``exact``, its own column, after the core ones).
 TEST_COLUMNS = [
     "family",
     "item",
@@ -266,8 +269,8 @@ TEST_COLUMNS = [
     "difference",
     "p",
     "min_p",
-    "exact",
     "q",
+    "exact",
     "too_small",
     "note",
 ]
@@ -287,8 +290,8 @@ def group_tests(
     Pairs: the two groups, or each group against the rest. ``q``: Benjamini–Hochberg over the
     items of one family and pair. ``min_p`` is the smallest p-value the test can give with these
     group sizes (with 4 and 1 documents, 0.4: no difference can be "significant").
-    Columns: ``family, item, group_a, group_b, n_a, n_b, mean_a, mean_b, difference, p, min_p,
-    exact, q, too_small, note``.
+    Columns: :data:`TEST_COLUMNS` (``family, item, group_a, group_b, n_a, n_b, mean_a, mean_b,
+    difference, p, min_p, q, exact, too_small, note``: the schema of :mod:`analysis.stats.comparison`).
     """
     records = []
     for a_name, b_name in group_pairs(list(order)):
@@ -319,8 +322,8 @@ def group_tests(
                     mean_a - mean_b,
                     p,
                     smallest,
-                    exact,
                     math.nan,
+                    exact,
                     min(sizes.values()) < min_docs,
                     note,
                 ]
@@ -334,6 +337,8 @@ def group_tests(
     return table
 
 
+#: Columns of :func:`distribution_tests` before :func:`analysis.stats.multiplicity.declare_family`
+#: adds ``correction, adjusted_within``; the written order is :func:`analysis.stats.comparison.comparison_order`.
 DISTRIBUTION_COLUMNS = [
     "family",
     "group_a",
@@ -343,7 +348,7 @@ DISTRIBUTION_COLUMNS = [
     "chi2",
     "dof",
     "p",
-    "p_adjusted",
+    "q",
     "min_expected",
     "share_expected_below_5",
     "jsd",
@@ -362,10 +367,10 @@ def distribution_tests(
     which they are not (they cluster in documents): read it as descriptive when documents are few.
     ``jsd`` is the squared Jensen–Shannon distance in bits between the two groups' distributions
     of hits over items (0 identical, 1 disjoint). Items with no hit in either group are dropped.
-    ``p_adjusted``: Holm across the families of one pair (each family's χ² asks the same question of
-    another set of items). Columns: ``family, group_a, group_b, hits_a, hits_b, chi2, dof, p,
-    p_adjusted, min_expected, share_expected_below_5, jsd``, ``correction, adjusted_within``
-    (:func:`analysis.stats.multiplicity.declare_family`), ``too_small, note``.
+    ``q``: Holm across the families of one pair (each family's χ² asks the same question of
+    another set of items). Columns in the order of :mod:`analysis.stats.comparison`: ``family,
+    group_a, group_b, p, q, correction, adjusted_within`` (:func:`analysis.stats.multiplicity.declare_family`),
+    ``hits_a, hits_b, chi2, dof, min_expected, share_expected_below_5, jsd, too_small, note``.
     """
     records = []
     for a_name, b_name in group_pairs(list(order)):
@@ -411,10 +416,11 @@ def distribution_tests(
             )
     table = pd.DataFrame(records, columns=DISTRIBUTION_COLUMNS)
     for _, index in table.groupby(["group_a", "group_b"], sort=False).groups.items():
-        table.loc[index, "p_adjusted"] = adjust(table.loc[index, "p"].to_numpy(dtype=float), "holm")
-    return declare_family(
+        table.loc[index, "q"] = adjust(table.loc[index, "p"].to_numpy(dtype=float), "holm")
+    declared = declare_family(
         table, keys=["group_a", "group_b"], within="every family: {group_a} vs {group_b}", correction="holm"
     )
+    return order_comparison(declared, ["family"])
 
 
 def _positive(name: str, value: int, low: int = 1) -> None:
@@ -596,8 +602,9 @@ def cluster_tests(
       "no difference" can be read as "no difference larger than mdd". NaN for a significant row,
       and for fewer than 2 documents a side or no variation.
 
-    The cluster columns and :data:`UNIT_COLUMNS` (only with ``column``) and then ``mdd`` are
-    inserted before ``too_small``.
+    The columns are in the order of :mod:`analysis.stats.comparison`: the item, the core columns
+    (``correction, adjusted_within``, the cluster columns with ``column``, ``mdd``), then ``exact``
+    and :data:`UNIT_COLUMNS` (only with ``column``), then ``too_small, note``.
 
     References: Chung & Romano (2013) on studentized permutation tests; Cameron & Miller (2015),
     "A practitioner's guide to cluster-robust inference", on few clusters.
@@ -717,9 +724,10 @@ def cluster_tests(
         before = out.columns.get_loc("too_small")
         out = pd.concat([out.iloc[:, :before], extra, out.iloc[:, before:]], axis=1)
     out.insert(out.columns.get_loc("too_small"), "mdd", mdds)
-    return declare_family(
+    declared = declare_family(
         out, keys=["family", "group_a", "group_b"], within="{family}: {group_a} vs {group_b}", correction="bh"
     )
+    return order_comparison(declared, ["family", "item", "label"])
 
 
 def _outlet_unit(

@@ -28,6 +28,10 @@ Every signed statistic (``g2``, ``chi2``, ``log_ratio``, ``fw_delta``, ``fw_z``)
 the term is relatively more frequent in the target and negative when in the reference, so swapping
 the groups flips every sign (quanteda's ``textstat_keyness`` convention).
 
+Columns follow the two-group schema of :mod:`analysis.stats.comparison`: the target is group
+``a`` (``group_a``, ``n_a``, ``count_a``, ``per_1000_a``, ``mean_a``) and the reference group ``b``
+(a group, or ``rest``), so a positive statistic always means "more frequent in ``group_a``".
+
 Pure: numpy arrays in, a DataFrame out.
 """
 
@@ -43,6 +47,7 @@ from scipy import sparse, stats
 
 from ..study.settings import MIN_GROUP_DOCS
 from ..text.dtm import DocTermMatrix
+from .comparison import comparison_order
 from .groups import _positive, group_order, group_pairs, keyed_rng, too_small_note
 from .resampling import mean_rate_difference, permutation_keyness, unit_rates
 
@@ -52,12 +57,14 @@ KEYNESS_RESAMPLES = 5000
 KEYNESS_SEED = 20240404
 
 CORRECTIONS = ("none", "yates", "williams")
+#: Columns of :func:`keyness`. Group ``a`` is the target, ``b`` the reference (``count_a``: the
+#: term's count in the target).
 KEYNESS_COLUMNS = [
     "term",
-    "target_count",
-    "reference_count",
-    "target_per_1000",
-    "reference_per_1000",
+    "count_a",
+    "count_b",
+    "per_1000_a",
+    "per_1000_b",
     "g2",
     "chi2",
     "p",
@@ -168,8 +175,8 @@ def keyness(
 
     Returns
     -------
-    DataFrame with columns ``term, target_count, reference_count, target_per_1000,
-    reference_per_1000, g2, chi2, p, q, log_ratio, fw_delta, fw_z``, sorted by signed ``g2``
+    DataFrame with columns ``term, count_a, count_b, per_1000_a, per_1000_b, g2, chi2, p, q,
+    log_ratio, fw_delta, fw_z`` (``a`` the target, ``b`` the reference), sorted by signed ``g2``
     (most characteristic of the target first), ties by term. ``p`` is from G² (χ², 1 df).
 
     Examples
@@ -204,10 +211,10 @@ def keyness(
     table = pd.DataFrame(
         {
             "term": np.asarray(vocab, dtype=object),
-            "target_count": a.astype(np.int64),
-            "reference_count": b.astype(np.int64),
-            "target_per_1000": 1000.0 * a / n_t,
-            "reference_per_1000": 1000.0 * b / n_r,
+            "count_a": a.astype(np.int64),
+            "count_b": b.astype(np.int64),
+            "per_1000_a": 1000.0 * a / n_t,
+            "per_1000_b": 1000.0 * b / n_r,
             "g2": sign * g2,
             "chi2": sign * chi2,
             "p": stats.chi2.sf(g2, 1),
@@ -233,9 +240,10 @@ def _top_rows(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
 
 #: The quantity the document-level p tests, per 1,000 counted tokens: the mean over units
 #: (documents, or clusters when whole clusters are permuted) of the term's relative frequency in
-#: the target (``mean_rf_a``) and the reference (``mean_rf_b``), their difference and its 95%
-#: Welch–Satterthwaite t interval (:func:`analysis.stats.resampling.mean_rate_difference`).
-MEAN_RF_COLUMNS = ["mean_rf_a", "mean_rf_b", "mean_rf_difference", "mean_rf_ci_low", "mean_rf_ci_high"]
+#: the target (``mean_a``) and the reference (``mean_b``), their difference and its 95%
+#: Welch–Satterthwaite t interval (:func:`analysis.stats.resampling.mean_rate_difference`): the
+#: ``mean_a, mean_b, difference, ci_low, ci_high`` of :mod:`analysis.stats.comparison`.
+MEAN_RF_COLUMNS = ["mean_a", "mean_b", "difference", "ci_low", "ci_high"]
 
 DOCUMENT_KEYNESS_COLUMNS = KEYNESS_COLUMNS + MEAN_RF_COLUMNS + ["p_tokens", "min_p", "design"]
 
@@ -264,10 +272,10 @@ def document_keyness(
 
     G², Log Ratio and Fightin' Words pool tokens, so long documents weigh more, while ``p`` tests
     the mean of per-document relative frequencies: the two can differ in size and even in sign.
-    The tested quantity is therefore reported beside them (:data:`MEAN_RF_COLUMNS`): ``mean_rf_a``
-    and ``mean_rf_b``, the mean over units of the term's relative frequency per 1,000 counted
-    tokens in the target and the reference, ``mean_rf_difference = mean_rf_a − mean_rf_b`` and its
-    95% Welch–Satterthwaite t interval ``mean_rf_ci_low, mean_rf_ci_high`` (closed form, no
+    The tested quantity is therefore reported beside them (:data:`MEAN_RF_COLUMNS`): ``mean_a``
+    and ``mean_b``, the mean over units of the term's relative frequency per 1,000 counted
+    tokens in the target and the reference, ``difference = mean_a − mean_b`` and its
+    95% Welch–Satterthwaite t interval ``ci_low, ci_high`` (closed form, no
     resampling: :func:`analysis.stats.resampling.mean_rate_difference`; NaN with fewer than two
     units a side). The units are those the test permutes: documents, or clusters (each its
     documents' pooled counts) when whole clusters are permuted (``design == "clusters"``).
@@ -362,8 +370,10 @@ def _single_cluster_side(labels: Sequence[str], clusters: Sequence[str], target:
     return len(inside) < 2 or len(outside) < 2
 
 
-#: Columns every keyness comparison row carries besides the keyness statistics.
-COMPARISON_COLUMNS = ["comparison", "target", "reference", "target_docs", "reference_docs", "too_small", "note"]
+#: Columns every keyness comparison row carries besides the keyness statistics: ``group_a`` is the
+#: target (positive statistics: more frequent there), ``group_b`` the reference (a group or
+#: ``rest``), ``n_a, n_b`` their documents.
+COMPARISON_COLUMNS = ["comparison", "group_a", "group_b", "n_a", "n_b", "too_small", "note"]
 
 
 @dataclass(frozen=True)
@@ -455,14 +465,21 @@ def keyness_comparisons(
 
 
 def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str]:
-    """Columns of :func:`comparison_table`.
+    """Columns of :func:`comparison_table`, in the order of :mod:`analysis.stats.comparison`.
 
-    comparison, target, reference, sizes, term[, label], statistics, too_small, note.
+    ``comparison, term[, label]``; ``group_a`` (the target), ``group_b`` (the reference), ``n_a,
+    n_b``[, ``mean_a, mean_b, difference, ci_low, ci_high``]``, p``[, ``min_p``]``, q, correction,
+    adjusted_within``; then keyness's own ``count_a, count_b, per_1000_a, per_1000_b, g2, chi2,
+    log_ratio, fw_delta, fw_z``[, ``p_tokens, design``]; ``too_small, note``.
 
     ``documents``: the statistics of :func:`analysis.stats.keyness.document_keyness` (adds
-    :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design``)."""
+    :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design``).
+
+    >>> keyness_columns()[:8]
+    ['comparison', 'term', 'group_a', 'group_b', 'n_a', 'n_b', 'p', 'q']
+    """
     stats = [c for c in (DOCUMENT_KEYNESS_COLUMNS if documents else KEYNESS_COLUMNS) if c != "term"]
-    return (
+    columns = (
         COMPARISON_COLUMNS[:5]
         + ["term"]
         + (["label"] if labelled else [])
@@ -470,6 +487,7 @@ def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str
         + ["correction", "adjusted_within"]
         + COMPARISON_COLUMNS[5:]
     )
+    return comparison_order(columns, ["comparison", "term", "label"])
 
 
 def comparison_table(
@@ -503,10 +521,10 @@ def comparison_table(
                 correction="bh",
                 adjusted_within=np.where(table["p"].notna(), family, "no p-value"),
                 comparison=c.name,
-                target=c.target,
-                reference=c.reference,
-                target_docs=c.target_docs,
-                reference_docs=c.reference_docs,
+                group_a=c.target,
+                group_b=c.reference,
+                n_a=c.target_docs,
+                n_b=c.reference_docs,
                 too_small=bool(note),
                 note=note,
             )
@@ -590,11 +608,10 @@ def keyness_by_group(
     >>> counts = pd.DataFrame({"hợp_tác": [4, 3, 0, 1], "biển": [0, 1, 5, 4]}, index=["v1", "v2", "e1", "e2"])
     >>> table = keyness_by_group(counts, {"v1": "vi", "v2": "vi", "e1": "en", "e2": "en"}, order=["vi", "en"],
     ...     min_docs=1)
-    >>> print(table[["comparison", "term", "target_count", "reference_count", "g2", "p",
-    ...     "design"]].round(2).to_string(index=False))
-    comparison    term  target_count  reference_count    g2    p    design
-      vi vs en hợp_tác             7                1  12.2 0.33 documents
-      vi vs en    biển             1                9 -12.2 0.33 documents
+    >>> print(table[["comparison", "term", "count_a", "count_b", "g2", "p", "design"]].round(2).to_string(index=False))
+    comparison    term  count_a  count_b    g2    p    design
+      vi vs en hợp_tác        7        1  12.2 0.33 documents
+      vi vs en    biển        1        9 -12.2 0.33 documents
 
     (the G2 of the 2 × 2 table [[7, 1], [1, 9]], as ``scipy.stats.chi2_contingency`` with
     ``lambda_="log-likelihood"`` gives it; p = 1/3: two documents a side allow only 6 splits, of

@@ -1,8 +1,9 @@
 """Coverage over time: rates by language and period, event windows, and the lag between languages.
 
-Pure computation on a per-document counts table (documents × items: frame hits, concept hits,
-actor mentions ...), an exposure column (the denominator the caller chooses) and document dates
-(``datetime64``). The document is the unit of resampling throughout.
+Pure computation on per-document counts (documents × items: frame hits, concept hits, actor
+mentions ...; a :class:`~analysis.text.dtm.DocTermMatrix` or a table indexed by doc id), an
+exposure column (the denominator the caller chooses) and document dates (``datetime64``). The
+document is the unit of resampling throughout.
 
 * :func:`period_series`: per item, group and period (``day``, ``week`` starting Monday,
   ``month``) the rate ``scale · Σ counts / Σ exposure`` with a studentized bootstrap 95%
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..text.dtm import DocTermMatrix, count_frame
 from .groups import MIN_DOCS_WITH_HITS, SPARSE_REASON
 from .resampling import studentized_contrast, studentized_interval
 
@@ -196,7 +198,7 @@ def sparse_note(with_hits: int) -> str:
 
 
 def period_series(
-    counts: pd.DataFrame,
+    counts: pd.DataFrame | DocTermMatrix,
     exposure: pd.Series,
     dates: pd.Series,
     groups: pd.Series,
@@ -236,6 +238,7 @@ def period_series(
     """
     from .groups import keyed_rng
 
+    counts = count_frame(counts)  # a DocTermMatrix (words, codebook entries) or a table indexed by doc id
     counted = math.isinf(upper)  # hits, not shares: a share (topics) is positive in almost every document
     labels = labels or {}
     ids = [d for d in counts.index if pd.notna(dates.get(d)) and isinstance(groups.get(d), str)]
@@ -365,7 +368,7 @@ def event_problems(*, name: str, date: pd.Timestamp, window: int, dates: pd.Seri
 
 
 def event_window(
-    counts: pd.DataFrame,
+    counts: pd.DataFrame | DocTermMatrix,
     exposure: pd.Series,
     dates: pd.Series,
     groups: pd.Series,
@@ -418,6 +421,7 @@ def event_window(
     """
     from .groups import keyed_rng
 
+    counts = count_frame(counts)
     labels = labels or {}
     ids = [d for d in counts.index if pd.notna(dates.get(d)) and isinstance(groups.get(d), str)]
     d = pd.to_datetime(dates.loc[ids])

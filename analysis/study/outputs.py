@@ -334,8 +334,8 @@ REGISTRY: tuple[Output, ...] = (
         "not pooled tokens, BH q; terms still "
         "undecided continue to 20 permutations per tested term (at most 500,000), so q can "
         "fall below 0.05 (min_p: the smallest p); "
-        "the p tests the mean over documents of the relative frequency, given as mean_rf_a, "
-        "mean_rf_b per 1,000 tokens and their "
+        "the p tests the mean over documents of the relative frequency, given as mean_a, "
+        "mean_b (group_a the target, group_b the reference) per 1,000 tokens and their "
         "difference with a 95% Welch t interval (G2, Log Ratio and Fightin' Words pool "
         "tokens, so long documents weigh more: size and "
         "sign can differ); groups under {framing.min_group_docs} documents flagged too small",
@@ -356,7 +356,7 @@ REGISTRY: tuple[Output, ...] = (
         "pooled tokens, BH q; terms still undecided "
         "continue to 20 permutations per tested term (at most 500,000), so q can fall below "
         "0.05; the p tests the mean over documents "
-        "(or outlets) of the relative frequency, given as mean_rf_a, mean_rf_b per 1,000 "
+        "(or outlets) of the relative frequency, given as mean_a, mean_b (group_a the target) per 1,000 "
         "tokens and their difference with a 95% Welch t "
         "interval (the pooled G2 can differ in size and sign); groups under "
         "{framing.min_group_docs} documents flagged too small",
@@ -515,7 +515,7 @@ REGISTRY: tuple[Output, ...] = (
         "(each contrast's exposure; documents permuted within "
         "strata; with cluster and no within, whole outlets permuted when they nest in the "
         "groups, p_unit says which, p_documents keeps "
-        "the document test, and a group that is one outlet gets no p), p adjusted across the "
+        "the document test, and a group that is one outlet gets no p), q: p adjusted across the "
         "contrast's family, Mantel-Haenszel odds ratio of presence across strata, design "
         "effect, "
         "a studentized (bootstrap-t) outlet cluster-bootstrap 95% interval of the difference "
@@ -531,7 +531,7 @@ REGISTRY: tuple[Output, ...] = (
         "Item x group distributions compared with documents as units: Jensen-Shannon "
         "divergence (bits) of pooled hits (for topics: of the documents' summed topic "
         "shares), p from permuting whole documents between the "
-        "groups (within strata), p_adjusted across the contrast's pairs and families (correction, adjusted_within)",
+        "groups (within strata), q: p adjusted across the contrast's pairs and families (correction, adjusted_within)",
         when="compare",
     ),
     Output(

@@ -129,3 +129,43 @@ def tfidf(dtm: DocTermMatrix) -> sp.csr_matrix:
     df = document_frequency(dtm).astype(float)
     idf = np.log10(np.divide(n_rows, df, out=np.ones_like(df), where=df > 0))
     return (dtm.counts.astype(float) @ sp.diags(idf)).tocsr()
+
+
+def reindex_rows(dtm: DocTermMatrix, row_ids: Sequence[str], docvars: pd.DataFrame | None = None) -> DocTermMatrix:
+    """The rows ``row_ids`` in that order; a row the matrix lacks is all zeros (``DataFrame.reindex``
+    with ``fill_value=0``). ``docvars`` (indexed by row id) replaces the row variables, else they are
+    carried over (NaN for the new rows).
+
+    >>> m = build_dtm([("a", ["x"]), ("b", ["y", "y"])], None)
+    >>> reindex_rows(m, ["b", "c", "a"]).counts.toarray().tolist()
+    [[0, 2], [0, 0], [1, 0]]
+    """
+    position = {r: i for i, r in enumerate(dtm.row_ids)}
+    rows = [position.get(r, -1) for r in row_ids]
+    found = np.array([i for i in rows if i >= 0], dtype=np.int64)
+    targets = np.array([k for k, i in enumerate(rows) if i >= 0], dtype=np.int64)
+    selector = sp.csr_matrix((np.ones(len(found), dtype=np.int64), (targets, found)), shape=(len(rows), dtm.shape[0]))
+    counts = (selector @ dtm.counts).tocsr()
+    counts.sort_indices()
+    ids = list(row_ids)
+    row_vars = docvars.reindex(ids) if docvars is not None else dtm.docvars.reindex(ids)
+    return DocTermMatrix(counts, ids, list(dtm.vocab), row_vars, [*dtm.history, "reindex_rows"])
+
+
+def to_frame(dtm: DocTermMatrix) -> pd.DataFrame:
+    """The counts as a dense (rows × features) int64 DataFrame indexed by row id, columns the
+    features: the adapter for callers that take a table (a codebook's few hundred entries, not a
+    vocabulary of words).
+
+    >>> to_frame(build_dtm([("a", ["x", "x"]), ("b", ["y"])], None)).to_dict()
+    {'x': {'a': 2, 'b': 0}, 'y': {'a': 0, 'b': 1}}
+    """
+    return pd.DataFrame(
+        dtm.counts.toarray().astype(np.int64, copy=False), index=pd.Index(dtm.row_ids), columns=list(dtm.vocab)
+    )
+
+
+def count_frame(counts: DocTermMatrix | pd.DataFrame) -> pd.DataFrame:
+    """A per-document count table from either type: a :class:`DocTermMatrix` (:func:`to_frame`) or a
+    DataFrame (returned as it is), so a function that computes on a dense table accepts both."""
+    return to_frame(counts) if isinstance(counts, DocTermMatrix) else counts

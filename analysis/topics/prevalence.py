@@ -220,9 +220,10 @@ def prevalence_tests(
     fitted model's prevalence, and a difference is at least as large as shown only when the
     attenuation check finds the model unbiased.
 
-    Columns: ``model, topic, group_a, group_b, n_a, n_b, mean_a, mean_b, difference, p, min_p,
-    exact, q`` (with ``cluster``: :data:`analysis.stats.groups.CLUSTER_COLUMNS` and
-    :data:`analysis.stats.groups.UNIT_COLUMNS`), ``mdd, too_small, note``.
+    Columns (the order of :mod:`analysis.stats.comparison`): ``model, topic, group_a, group_b, n_a,
+    n_b, mean_a, mean_b, difference, p, min_p, q, correction, adjusted_within`` (with ``cluster``:
+    :data:`analysis.stats.groups.CLUSTER_COLUMNS`), ``mdd, exact`` (with ``cluster``:
+    :data:`analysis.stats.groups.UNIT_COLUMNS`), ``too_small, note``.
 
     Examples
     --------

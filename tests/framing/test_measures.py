@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
@@ -19,6 +20,7 @@ from analysis.framing.measures import (
     annotation_tables,
     attribute_statements,
     concept_counts,
+    entry_matrix,
     frame_salience,
     unit_sentences,
 )
@@ -31,6 +33,7 @@ from analysis.stats.groups import (
     keyed_rng,
     permutation_test,
 )
+from analysis.text.dtm import DocTermMatrix, reindex_rows, to_frame
 from analysis.text.tokens import PreparedDocument, TermRules
 from analysis.text.units import make_units
 
@@ -159,6 +162,29 @@ def test_concept_counts():
     assert list(table.columns) == sorted(table.columns) and list(table.index) == ["v1", "v2"]
 
 
+def test_entry_matrix_is_a_document_term_matrix_of_entry_ids():
+    annotations = [
+        annotate(vi_doc(), RULES, CODEBOOK),
+        annotate(PreparedDocument("x", "vi", [[["Mưa", "."]]]), RULES, CODEBOOK),
+    ]
+    m = entry_matrix(annotations)
+    assert isinstance(m, DocTermMatrix) and sp.isspmatrix_csr(m.counts) and m.counts.dtype == np.int64
+    # the hand count of test_concept_counts, as a sparse row; the document without hits is a zero row
+    assert m.vocab == ["cooperation", "guangxi", "son", "trade", "wang_yi"] and m.row_ids == ["v1", "x"]
+    assert m.counts.toarray().tolist() == [[3, 1, 1, 2, 1], [0, 0, 0, 0, 0]]
+    assert m.history == ["entry_matrix(section=concepts)"]
+    # actors alone, every codebook actor a column when vocab fixes them (zero columns kept)
+    actors = entry_matrix(annotations, section="actors", vocab=["china", "guangxi", "son", "wang_yi"])
+    assert actors.counts.toarray().tolist() == [[0, 1, 1, 1], [0, 0, 0, 0]]
+    with pytest.raises(ValueError, match="section"):
+        entry_matrix(annotations, section="frames")
+    # rows aligned to metadata order, a document without annotation gets zeros, docvars attached
+    docvars = pd.DataFrame({"language": ["vi", "en", "vi"]}, index=["x", "e9", "v1"])
+    aligned = reindex_rows(m, list(docvars.index), docvars)
+    assert aligned.counts.toarray().tolist() == [[0] * 5, [0] * 5, [3, 1, 1, 2, 1]]
+    assert aligned.docvars["language"].tolist() == ["vi", "en", "vi"]
+
+
 def _mixed_corpus():
     """Documents with and without hits, statements and concepts (so some chunks have empty tables)."""
     plain = PreparedDocument("x0", "vi", [[["Trời", "mưa", "."]]])
@@ -180,7 +206,8 @@ def test_streamed_tables_equal_the_tables_of_every_annotation(chunk, kind, windo
     pd.testing.assert_frame_equal(got.actors, actors)
     pd.testing.assert_frame_equal(got.statements, statements)
     assert len(statements) == 7  # 3 speech verbs in each vi document (see the test above), "said" in English
-    pd.testing.assert_frame_equal(got.concepts, concept_counts(annotations))
+    pd.testing.assert_frame_equal(to_frame(got.concepts), concept_counts(annotations))
+    assert sp.issparse(got.concepts.counts) and got.concepts.row_ids == ["x0", "v1", "x1", "e1", "v2"]
     for table, expected in zip((got.coverage, got.unmapped), annotation_coverage(annotations)):
         pd.testing.assert_frame_equal(table, expected)
     assert got.sentences == {"x0": 1, "v1": 4, "x1": 1, "e1": 2, "v2": 4}

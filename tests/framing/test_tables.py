@@ -39,7 +39,7 @@ def test_actor_tests_are_document_permutation_tests_with_q_per_kind():
         actors, GROUPS, order=["vi", "en"], labels={"son": "Bùi Thanh Sơn"}, n_permutations=5000, seed=9, min_docs=5
     )
     assert list(out.columns) == [c for c in g.ACTOR_TEST_COLUMNS if c not in g.CLUSTER_COLUMNS]
-    assert g.ACTOR_TEST_COLUMNS[14:22] == g.CLUSTER_COLUMNS
+    assert g.ACTOR_TEST_COLUMNS[13:21] == g.CLUSTER_COLUMNS
     assert out["actor"].tolist() == ["son", "wang", "china"] and out["kind"].tolist() == ["person", "person", "country"]
     assert out["label"].tolist() == ["Bùi Thanh Sơn", "wang", "china"]
     son = out.iloc[0]

@@ -127,28 +127,28 @@ def test_hostile_appendix_compiles_without_reading_the_file(tmp_path):
 
 
 def wide_table(rows: int = 60) -> pd.DataFrame:
-    """A keyness-like table: 20 columns, long notes, Vietnamese compounds."""
+    """A keyness-like table (the order of analysis.stats.comparison): 20 columns, long notes, Vietnamese compounds."""
     rng = np.random.default_rng(1)
     table = pd.DataFrame(
         {
             "comparison": ["language"] * rows,
-            "target": ["vi"] * rows,
-            "reference": ["en"] * rows,
-            "target_docs": rng.integers(1, 900, rows),
-            "reference_docs": rng.integers(1, 900, rows),
             "term": [f"Bộ_trưởng_{i}" for i in range(rows)],
             "label": ["Ministry of Foreign Affairs spokesperson"] * rows,
+            "group_a": ["vi"] * rows,
+            "group_b": ["en"] * rows,
+            "n_a": rng.integers(1, 900, rows),
+            "n_b": rng.integers(1, 900, rows),
         }
     )
     for name in (
-        "target_count",
-        "reference_count",
-        "target_per_1000",
-        "reference_per_1000",
-        "g2",
-        "chi2",
         "p",
         "q",
+        "count_a",
+        "count_b",
+        "per_1000_a",
+        "per_1000_b",
+        "g2",
+        "chi2",
         "log_ratio",
         "fw_delta",
         "fw_z",
@@ -168,7 +168,7 @@ def test_wide_tables_are_split_into_blocks_that_repeat_the_key_columns():
     tex = to_latex(wide_table(), caption="Keyness", label="k")
     blocks = tex.count(r"\begin{longtable}")
     assert blocks >= 2
-    # The column that names the row (term: comparison, target and reference are the same in every
+    # The column that names the row (term: comparison, group_a and group_b are the same in every
     # row, the docs columns are counts) heads every block, on the first and on continued pages.
     assert tex.count(r"\shortstack[l]{term}") == 2 * blocks
     assert tex.count(r"\shortstack[l]{comparison}") == 2

@@ -49,7 +49,7 @@ def test_seed_results_are_flagged_too_small(design_run):
     contrasts = contrasts[contrasts["contrast"] == "vi-vs-en-within-event"]
     assert set(contrasts["within"]) == {"event"}
     assert (contrasts[["n_a", "n_b"]].drop_duplicates().to_numpy() == [[4, 1]]).all()
-    assert (contrasts["p_adjusted"] >= contrasts["p"]).all()
+    assert (contrasts["q"] >= contrasts["p"]).all()
     model = pd.read_csv(out / "model_frames.csv")
     assert model["too_small"].all() and "language[T.vi]" in set(model["term"])
     mixed = pd.read_csv(out / "model_frames_mixed.csv")
@@ -309,7 +309,7 @@ def test_topics_as_contrast_and_time_measures_are_document_prevalence(design_run
     visit = ["000", "001", "004"]  # son_visit_china_2024_04 (vi); 003 is the other event
     np.testing.assert_allclose(rows["mean_a"], prevalence.loc[visit].mean().to_numpy())
     np.testing.assert_allclose(rows["mean_b"], prevalence.loc["003"].to_numpy())
-    assert rows["p_adjusted"].ge(rows["p"]).all() and rows["too_small"].all()
+    assert rows["q"].ge(rows["p"]).all() and rows["too_small"].all()
     joint = load_model(out / "topic_models" / "joint")
     docs = pd.Series([u.split("#")[0] for u in joint["unit_ids"]])
     jp = pd.DataFrame(joint["doc_topic"]).groupby(docs.to_numpy()).mean()
@@ -325,14 +325,14 @@ def test_words_contrast_is_keyness_within_one_language(design_run):
     study, *_ = design_run
     words = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
     assert set(words["contrast"]) == {"vi-by-event"} and set(words["language"]) == {"vi"}
-    assert (words["target_docs"] == 3).all() and (words["reference_docs"] == 1).all() and words["too_small"].all()
+    assert (words["n_a"] == 3).all() and (words["n_b"] == 1).all() and words["too_small"].all()
     assert words["design"].eq("documents").all() and (words["p"].astype(float) >= 0.25).all()  # 4 documents: 4 splits
     top = (
         pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
         .sort_values("g2", ascending=False)
         .iloc[0]
     )
-    assert top["target_count"] > 0 and top["reference_count"] == 0 and keyness_by_group is not None
+    assert top["count_a"] > 0 and top["count_b"] == 0 and keyness_by_group is not None
 
 
 BAD_TOPICS = [

@@ -251,12 +251,27 @@ def test_seed_study_reports_outlets_as_clusters_beside_each_test_and_mean(seed_r
     tests = read(study, "frame_tests_by_language.csv")
     from analysis.stats.groups import UNIT_COLUMNS
 
-    assert list(tests.columns[-len(CLUSTER_COLUMNS) - len(UNIT_COLUMNS) - 5 :]) == [
-        *CLUSTER_COLUMNS,
-        *UNIT_COLUMNS,
-        "mdd",
+    # the order of analysis.stats.comparison: family, frame, label, the core columns, the test's own, too_small, note
+    assert list(tests.columns) == [
+        "family",
+        "frame",
+        "label",
+        "group_a",
+        "group_b",
+        "n_a",
+        "n_b",
+        "mean_a",
+        "mean_b",
+        "difference",
+        "p",
+        "min_p",
+        "q",
         "correction",
         "adjusted_within",
+        *CLUSTER_COLUMNS,
+        "mdd",
+        "exact",
+        *UNIT_COLUMNS,
         "too_small",
         "note",
     ]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 from statsmodels.stats.contingency_tables import StratifiedTable
 from statsmodels.stats.multitest import multipletests
 
 from analysis.stats import contrasts as design
 from analysis.stats.contrasts import Contrast, MeasureTable
+from analysis.text.dtm import DocTermMatrix
 
 
 def test_parse_contrasts_reads_every_field():
@@ -236,16 +238,21 @@ def test_compare_reports_every_pair_and_adjusts_across_the_family():
         c, MeasureTable("frames", counts, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
     )
     assert len(table) == 3 * 2
+    matrix = DocTermMatrix(sp.csr_matrix(counts.to_numpy()), list(counts.index), list(counts.columns), docvars)
+    again = design.compare(
+        c, MeasureTable("frames", matrix, exposure), docvars, n_resamples=200, seed=7, mdd_simulations=100
+    )
+    pd.testing.assert_frame_equal(table, again)  # a DocTermMatrix gives the numbers of its dense table
     assert list(zip(table["group_a"], table["group_b"]))[::2] == [
         ("language=vi", "language=en"),
         ("language=vi", "language=fr"),
         ("language=en", "language=fr"),
     ]
-    np.testing.assert_allclose(table["p_adjusted"], multipletests(table["p"], method="holm")[1])
+    np.testing.assert_allclose(table["q"], multipletests(table["p"], method="holm")[1])
     row = table.iloc[0]
     rate = 1000 * counts["trade"] / exposure
     assert row["mean_a"] == pytest.approx(rate[docvars["language"] == "vi"].mean())
-    assert row["strata"] == 2 and row["clusters"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
+    assert row["strata"] == 2 and row["cluster_n"] >= 2 and np.isfinite(row["mdd"]) and row["mdd"] > 0
     vi = (docvars["language"] == "vi").to_numpy()
     assert row["docs_with_hits_a"] == int((counts["trade"].to_numpy()[vi] > 0).sum())  # counted by hand
     assert (table["correction"] == "holm").all()
@@ -292,5 +299,5 @@ def test_compare_takes_its_p_from_outlets_when_they_nest_in_the_groups():
     lone = design.compare(
         c, MeasureTable("frames", counts, exposure), one, n_resamples=500, seed=3, mdd_simulations=50
     ).iloc[0]
-    assert lone["p_unit"] == "none" and np.isnan(lone["p"]) and np.isnan(lone["p_adjusted"])
+    assert lone["p_unit"] == "none" and np.isnan(lone["p"]) and np.isnan(lone["q"])
     assert "comes from one outlet ('Z')" in lone["note"]

@@ -120,7 +120,7 @@ def test_swapping_the_groups_flips_every_sign(pairs, correction):
         np.testing.assert_allclose(forward[column], -backward[column], atol=1e-9)
     for column in ("p", "q"):
         np.testing.assert_allclose(forward[column], backward[column], atol=1e-12)
-    assert (forward["target_count"] == backward["reference_count"]).all()
+    assert (forward["count_a"] == backward["count_b"]).all()
 
 
 def test_top_keyness_takes_both_directions():

@@ -24,7 +24,7 @@ def test_two_groups_sum_their_documents_and_match_keyness():
     expected = keyness(np.array([7, 1, 1]), np.array([1, 9, 0]), ["hợp_tác", "biển", "ở"])
     assert list(table["comparison"].unique()) == ["vi vs en"]
     pd.testing.assert_frame_equal(table[expected.columns].reset_index(drop=True), expected)
-    assert (table["target_docs"] == 2).all() and not table["too_small"].any()
+    assert (table["n_a"] == 2).all() and not table["too_small"].any()
 
 
 def test_default_p_permutes_documents_with_the_stage_defaults_and_stream():
@@ -65,7 +65,7 @@ def test_more_groups_each_against_the_rest_and_small_groups_flagged():
         and other["note"].iloc[0]
         == "too small: other has 1 document (fewer than 2; below it, 95% intervals cover less than 93% in simulation)"
     )
-    rest = other.set_index("term")["reference_count"]
+    rest = other.set_index("term")["count_b"]
     assert rest["ở"] == 1 and rest["hợp_tác"] == 8
 
 

@@ -49,7 +49,7 @@ def test_pooled_hit_chi2_is_holm_adjusted_across_families_and_says_so():
         }
     )
     table = distribution_tests(hits, {"v1": "vi", "e1": "en"}, order=["vi", "en"], min_docs=1)
-    np.testing.assert_allclose(table["p_adjusted"], multipletests(table["p"], method="holm")[1])
+    np.testing.assert_allclose(table["q"], multipletests(table["p"], method="holm")[1])
     assert (table["correction"] == "holm").all() and (
         table["adjusted_within"] == "every family: vi vs en (2 tests)"
     ).all()

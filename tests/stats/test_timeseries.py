@@ -7,8 +7,10 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from analysis.stats import timeseries as ts
+from analysis.text.dtm import DocTermMatrix
 
 
 def _corpus():
@@ -55,6 +57,12 @@ def test_monthly_series_rates_and_gaps_by_hand():
     assert len(table) == 2 * 3 * 2  # items x groups x months, gaps included
     again = ts.period_series(counts, exposure, dates, groups, freq="month", n_resamples=200, seed=1, order=["vi", "en"])
     pd.testing.assert_frame_equal(table, again)
+    # the same counts as a sparse document-term matrix (words or codebook entries): the same table
+    matrix = DocTermMatrix(sp.csr_matrix(counts.to_numpy()), list(counts.index), list(counts.columns), pd.DataFrame())
+    from_matrix = ts.period_series(
+        matrix, exposure, dates, groups, freq="month", n_resamples=200, seed=1, order=["vi", "en"]
+    )
+    pd.testing.assert_frame_equal(table, from_matrix)
 
 
 def test_series_bootstrap_interval_covers_the_rate():
