@@ -61,3 +61,25 @@ def seed_study_dir(tmp_path_factory) -> Path:
 
 def seed_text(prefix: str) -> str:
     return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+#: The seed study's resample counts and K range cut down (study.toml text, old -> new). Every section, stage,
+#: output file and code path stays; only the number of bootstrap/permutation resamples and of K-selection fits
+#: falls. For tests whose assertions (files written, their bytes, flags, counts) do not depend on those numbers.
+FAST_SEED = {
+    "bootstrap = 2000": "bootstrap = 200",  # [framing], [topics], [equivalence]
+    "permutations = 5000": "permutations = 500",  # [framing], [equivalence]
+    "bootstrap = 1000 ": "bootstrap = 200 ",  # [time]
+    "k_range = [2, 3, 4, 5]": "k_range = [2, 3]",
+    "passes = 20": "passes = 5",
+}
+
+
+def fast_seed_study(text: str | None = None, *, extra: dict[str, str] | None = None) -> str:
+    """``study.toml`` (or ``text``) with :data:`FAST_SEED` (and ``extra``, old -> new) replaced; each old
+    string must be there, so a change to study.toml that a replacement no longer matches fails loudly."""
+    text = (ROOT / "study.toml").read_text(encoding="utf-8") if text is None else text
+    for old, new in {**FAST_SEED, **(extra or {})}.items():
+        assert old in text, f"study.toml no longer holds {old!r}: update tests/conftest.py FAST_SEED"
+        text = text.replace(old, new)
+    return text
