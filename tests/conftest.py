@@ -83,3 +83,15 @@ def fast_seed_study(text: str | None = None, *, extra: dict[str, str] | None = N
         assert old in text, f"study.toml no longer holds {old!r}: update tests/conftest.py FAST_SEED"
         text = text.replace(old, new)
     return text
+
+
+#: ``python -c`` script: the stages named after the study file, in order, in one Python process, as
+#: ``python -m analysis <stage> --study <file> --quiet`` each (the same ``main``); exit status 1 at the first
+#: that fails. One interpreter start and one import of the dependencies instead of one per stage.
+STAGES_IN_ONE_PROCESS = """
+import sys
+from analysis.cli import main
+for stage in sys.argv[2:]:
+    if main([stage, "--study", sys.argv[1], "--quiet"]) != 0:
+        sys.exit(f"stage {stage} failed")
+"""
