@@ -61,3 +61,37 @@ def seed_study_dir(tmp_path_factory) -> Path:
 
 def seed_text(prefix: str) -> str:
     return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+#: The seed study's resample counts and K range cut down (study.toml text, old -> new). Every section, stage,
+#: output file and code path stays; only the number of bootstrap/permutation resamples and of K-selection fits
+#: falls. For tests whose assertions (files written, their bytes, flags, counts) do not depend on those numbers.
+FAST_SEED = {
+    "bootstrap = 2000": "bootstrap = 200",  # [framing], [topics], [equivalence]
+    "permutations = 5000": "permutations = 500",  # [framing], [equivalence]
+    "bootstrap = 1000 ": "bootstrap = 200 ",  # [time]
+    "k_range = [2, 3, 4, 5]": "k_range = [2, 3]",
+    "passes = 20": "passes = 5",
+}
+
+
+def fast_seed_study(text: str | None = None, *, extra: dict[str, str] | None = None) -> str:
+    """``study.toml`` (or ``text``) with :data:`FAST_SEED` (and ``extra``, old -> new) replaced; each old
+    string must be there, so a change to study.toml that a replacement no longer matches fails loudly."""
+    text = (ROOT / "study.toml").read_text(encoding="utf-8") if text is None else text
+    for old, new in {**FAST_SEED, **(extra or {})}.items():
+        assert old in text, f"study.toml no longer holds {old!r}: update tests/conftest.py FAST_SEED"
+        text = text.replace(old, new)
+    return text
+
+
+#: ``python -c`` script: the stages named after the study file, in order, in one Python process, as
+#: ``python -m analysis <stage> --study <file> --quiet`` each (the same ``main``); exit status 1 at the first
+#: that fails. One interpreter start and one import of the dependencies instead of one per stage.
+STAGES_IN_ONE_PROCESS = """
+import sys
+from analysis.cli import main
+for stage in sys.argv[2:]:
+    if main([stage, "--study", sys.argv[1], "--quiet"]) != 0:
+        sys.exit(f"stage {stage} failed")
+"""

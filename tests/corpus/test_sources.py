@@ -20,17 +20,13 @@ from analysis.cli import main
 from analysis.corpus import sources
 from analysis.corpus.sources import read_corpus
 from analysis.files import read_study
-from tests.conftest import ROOT, SEEDS, SHARED, TINY_EN, TINY_VI
+from tests.conftest import SEEDS, SHARED, TINY_EN, TINY_VI, fast_seed_study
 from tests.corpus.test_folder import assert_clean_failure
 
 STAGES = ("prepare", "frequencies", "framing", "topics")
-# The seed study with fewer resamples and fits: the same settings for every form, faster.
-FAST = {
-    "bootstrap = 2000": "bootstrap = 200",
-    "permutations = 5000": "permutations = 500",
-    "k_range = [2, 3, 4, 5]": "k_range = [2, 3]",
-    "passes = 20": "passes = 5",
-}
+#: The seed study with fewer resamples and fits and its figures as PNG only: the same settings for every form
+#: (what is compared is form against form), faster; the PDFs' bytes are compared in tests/paper/test_appendix.py.
+FIGURES_PNG = {'figure_formats = ["pdf", "png"]': 'figure_formats = ["png"]'}
 
 
 def seed_table() -> pd.DataFrame:
@@ -41,9 +37,7 @@ def seed_table() -> pd.DataFrame:
 def seed_variant(dest: Path, form: str) -> Path:
     """The seed study in ``dest`` with its corpus as a folder, CSV, JSONL or Parquet table."""
     dest.mkdir(parents=True, exist_ok=True)
-    study = (ROOT / "study.toml").read_text(encoding="utf-8")
-    for old, new in FAST.items():
-        study = study.replace(old, new)
+    study = fast_seed_study(extra=FIGURES_PNG)
     if form == "folder":
         shutil.copytree(SEEDS, dest / "seeds")
     else:

@@ -16,6 +16,7 @@ import pytest
 from analysis.paper.appendix import collect_numbers, figure_caption, format_number, macro_name, numbers_tex
 from analysis.study.outputs import APPENDIX_OUTPUTS, STAGE_ORDER, declared_outputs
 from analysis.study.settings import study_from_raw
+from tests.conftest import STAGES_IN_ONE_PROCESS, fast_seed_study
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_STAGES = (*STAGE_ORDER, "manifest", "appendix")
@@ -64,14 +65,14 @@ def test_every_declared_figure_has_a_caption():
 
 def _run_study(folder: Path, hash_seed: str) -> dict:
     env = {**os.environ, "PYTHONHASHSEED": hash_seed, "SOURCE_DATE_EPOCH": "1712188800", "MPLBACKEND": "Agg"}
-    for stage in ALL_STAGES:
-        subprocess.run(
-            [sys.executable, "-m", "analysis", stage, "--study", str(folder / "study.toml"), "--quiet"],
-            check=True,
-            env=env,
-            cwd=folder,
-            capture_output=True,
-        )
+    result = subprocess.run(
+        [sys.executable, "-c", STAGES_IN_ONE_PROCESS, str(folder / "study.toml"), *ALL_STAGES],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
     out = folder / "figures"
     return {
         str(p.relative_to(out)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -82,12 +83,13 @@ def _run_study(folder: Path, hash_seed: str) -> dict:
 
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory):
-    """The whole seed study built twice from clean, in separate processes with different hash seeds."""
+    """The whole seed study built twice from clean, in two processes with different hash seeds (every stage,
+    section and figure format of study.toml; fewer resamples and K-selection fits: conftest.FAST_SEED)."""
     folders = []
     for name in ("run1", "run2"):
         folder = tmp_path_factory.mktemp(name)
         shutil.copytree(ROOT / "seeds", folder / "seeds")
-        shutil.copy(ROOT / "study.toml", folder / "study.toml")
+        (folder / "study.toml").write_text(fast_seed_study(), encoding="utf-8")
         folders.append(folder)
     with ThreadPoolExecutor(2) as pool:
         hashes = list(pool.map(_run_study, folders, ["1", "2"]))
@@ -95,10 +97,12 @@ def two_runs(tmp_path_factory):
 
 
 def test_two_clean_builds_are_byte_identical(two_runs):
-    _, (first, second) = two_runs
+    folders, (first, second) = two_runs
     assert first == second
-    settings = tomllib.loads((ROOT / "study.toml").read_text(encoding="utf-8"))
+    settings = tomllib.loads((folders[0] / "study.toml").read_text(encoding="utf-8"))
+    default = tomllib.loads((ROOT / "study.toml").read_text(encoding="utf-8"))
     declared = {name for names in declared_outputs(settings).values() for name in names}
+    assert declared == {name for names in declared_outputs(default).values() for name in names}
     assert declared | {"manifest.json", *APPENDIX_OUTPUTS} == set(first)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TINY_EN, TINY_VI, write_study
+from conftest import STAGES_IN_ONE_PROCESS, TINY_EN, TINY_VI, write_study
 
 from analysis.paper.appendix import (
     appendix_tex,
@@ -256,6 +256,18 @@ def _run_stages(tmp_path, study, stages=("prepare", "frequencies", "manifest", "
     ]
 
 
+def _run_stages_in_one_process(tmp_path, study, stages) -> subprocess.CompletedProcess:
+    env = {"MPLBACKEND": "Agg", "PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    return subprocess.run(
+        [sys.executable, "-c", STAGES_IN_ONE_PROCESS, str(study), *stages],
+        check=False,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+
+
 def test_hostile_values_reach_the_appendix_only_as_inert_text(tmp_path):
     """Outlet values and titles written like a LaTeX injection go through every stage into the
     appendix's tables (corpus summary, top terms by outlet) as escaped text; TeX never reads the file."""
@@ -272,8 +284,9 @@ def test_hostile_values_reach_the_appendix_only_as_inert_text(tmp_path):
         "1.0\n[framing]\nbootstrap = 50\npermutations = 50\n"
     )
     study.write_text(text, encoding="utf-8")
-    for result in _run_stages(tmp_path, study, ("prepare", "frequencies", "framing", "topics", "manifest", "appendix")):
-        assert result.returncode == 0, result.stderr[-2000:]
+    stages = ("prepare", "frequencies", "framing", "topics", "manifest", "appendix")
+    result = _run_stages_in_one_process(tmp_path, study, stages)
+    assert result.returncode == 0, result.stderr[-2000:]
     appendix = (tmp_path / "out" / "appendix.tex").read_text(encoding="utf-8")
     assert executable_inputs(appendix) == []
     assert r"a\}\textbackslash{}input\{secret\}\%" in appendix

@@ -15,14 +15,19 @@ from analysis.stages.design import document_dates, run_design
 from analysis.study.makefile import make_fragment
 from analysis.study.outputs import design_outputs
 from analysis.study.settings import load_study_text
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, fast_seed_study
 
 
 @pytest.fixture(scope="module")
 def design_run(tmp_path_factory):
+    """The seed study's topics stage, then its design stage twice. Fewer resamples and K-selection fits
+    (conftest.FAST_SEED; [model] draws kept: a test's tolerance depends on them) and PNG figures only (the PDFs'
+    bytes are compared across two whole builds in tests/paper/test_appendix.py)."""
     folder = tmp_path_factory.mktemp("design_seed")
     shutil.copytree(SEEDS, folder / "seeds")
-    shutil.copy(ROOT / "study.toml", folder / "study.toml")
+    (folder / "study.toml").write_text(
+        fast_seed_study(extra={'figure_formats = ["pdf", "png"]': 'figure_formats = ["png"]'}), encoding="utf-8"
+    )
     study = read_study(folder / "study.toml")
     from analysis.stages.topics import run_topics
 

@@ -17,15 +17,20 @@ from analysis.stages.framing import run_framing
 from analysis.stats.keyness import keyness, top_keyness
 from analysis.study.makefile import make_fragment
 from analysis.study.outputs import framing_outputs
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import ROOT, SEEDS, fast_seed_study
 
 
 @pytest.fixture(scope="module")
 def seed_run(tmp_path_factory):
-    """The seed study in its own folder, framing run twice (for byte-stability)."""
+    """The seed study in its own folder, framing run twice (for byte-stability). Fewer resamples
+    (conftest.FAST_SEED: what is asserted is files, bytes, counts, notes and p-values enumerated exactly
+    over the 5 documents' few splits, not resampled intervals) and PNG figures only (the PDFs' bytes are
+    compared in tests/paper/test_appendix.py)."""
     folder = tmp_path_factory.mktemp("framing_seed")
     shutil.copytree(SEEDS, folder / "seeds")
-    shutil.copy(ROOT / "study.toml", folder / "study.toml")
+    (folder / "study.toml").write_text(
+        fast_seed_study(extra={'figure_formats = ["pdf", "png"]': 'figure_formats = ["png"]'}), encoding="utf-8"
+    )
     study = read_study(folder / "study.toml")
     first = run_framing(study, workers=1)
     first_bytes = {p.name: p.read_bytes() for p in first}
@@ -107,8 +112,12 @@ def test_concept_keyness_between_languages_has_no_p_value_when_a_language_is_one
 
 def test_outlets_as_the_resampling_cluster(tmp_path):
     shutil.copytree(SEEDS, tmp_path / "seeds")
-    text = (
-        (ROOT / "study.toml").read_text(encoding="utf-8").replace('keyness_cluster = ""', 'keyness_cluster = "outlet"')
+    # fewer resamples, PNG only: what is asserted is each table's design and whether it has a p-value
+    text = fast_seed_study(
+        extra={
+            'keyness_cluster = ""': 'keyness_cluster = "outlet"',
+            'figure_formats = ["pdf", "png"]': 'figure_formats = ["png"]',
+        }
     )
     (tmp_path / "study.toml").write_text(text, encoding="utf-8")
     study = read_study(tmp_path / "study.toml")
