@@ -22,7 +22,9 @@ in, and bounded in memory by :data:`RESAMPLE_CELLS` numbers per batch:
   first. The permutation test needs neither a count model nor large counts, and all terms of a
   comparison share the same permuted splits (two sparse matrix products per batch), and a term
   whose p is clearly large stops early (Besag & Clifford 1991), so an archive's vocabulary costs
-  a few hundred splits per term, not thousands.
+  a few hundred splits per term, not thousands; a term whose Benjamini–Hochberg decision can no
+  longer change stops too (MMCTest: Gandy & Hahn 2014), so thousands of clearly key words do not
+  each need the splits a lone strong word needs to reach q < 0.05.
 
   When outlets are the unit of independent information, ``clusters`` makes them the unit that
   moves: if every cluster lies in one group (outlets nested in languages), whole clusters are
@@ -45,16 +47,23 @@ References
 ----------
 Anderson, M. J., & ter Braak, C. J. F. (2003). Permutation tests for multi-factorial analysis of
 variance. *Journal of Statistical Computation and Simulation* 73(2), 85-113.
+Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B* 57(1), 289-300.
 Besag, J., & Clifford, P. (1991). Sequential Monte Carlo p-values. *Biometrika* 78(2), 301-304.
 Chung, E., & Romano, J. P. (2013). Exact and asymptotically robust permutation tests. *Annals of
 Statistics* 41(2), 484-507.
 Church, K. W., & Gale, W. A. (1995). Poisson mixtures. *Natural Language Engineering* 1(2), 163-190.
+Clopper, C. J., & Pearson, E. S. (1934). The use of confidence or fiducial limits illustrated in the
+case of the binomial. *Biometrika* 26(4), 404-413.
 Cochran, W. G. (1977). *Sampling Techniques*, 3rd ed. Wiley.
 Davison, A. C., & Hinkley, D. V. (1997). *Bootstrap Methods and their Application*. Cambridge UP.
 Efron, B. (1987). Better bootstrap confidence intervals. *JASA* 82(397), 171-185.
 Efron, B., & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*. Chapman & Hall.
 Gandy, A. (2009). Sequential implementation of Monte Carlo tests with uniformly bounded
 resampling risk. *JASA* 104(488), 1504-1511.
+Gandy, A., & Hahn, G. (2014). MMCTest — a safe algorithm for implementing multiple Monte Carlo
+tests. *Scandinavian Journal of Statistics* 41(4), 1083-1101.
+Gandy, A., & Hahn, G. (2016). A framework for Monte Carlo based multiple testing. *Scandinavian
+Journal of Statistics* 43(4), 1046-1063.
 Good, P. (2005). *Permutation, Parametric and Bootstrap Tests of Hypotheses*, 3rd ed. Springer.
 Hall, P. (1988). Theoretical comparison of bootstrap confidence intervals. *Annals of
 Statistics* 16(3), 927-953.
@@ -78,7 +87,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse, special, stats
 
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
 
@@ -98,6 +107,17 @@ FLOOR_FACTOR = 20
 #: Exceedances after which a term's permutation test stops (Besag & Clifford 1991; see
 #: :func:`permutation_keyness`): p-values of 20/B and above carry about ±22% relative noise.
 STOP_AT = 20
+
+#: The false discovery rate at which the keyness tables' q is read (q < 0.05): a term stops being
+#: resampled once its Benjamini–Hochberg decision at this level is settled (:func:`settle_decisions`).
+FDR_LEVEL = 0.05
+
+#: Chance, per BH family, that any of the Clopper–Pearson intervals behind the settled decisions
+#: misses its term's p (Gandy & Hahn 2014 use 10⁻³): spread evenly over terms and decision points.
+DECISION_ERROR = 1e-3
+
+#: Ratio between successive decision points after the first ``B`` splits (:func:`decision_points`).
+DECISION_RATIO = math.sqrt(2.0)
 
 
 # ------------------------------------------------------------------------------ permutations
@@ -195,7 +215,8 @@ class PermutationResult:
     ``min_p``: the smallest p the design can give (``1 / arrangements`` when exact, else
     ``1 / (n + 1)`` with ``n`` the splits a term at the floor sees, ``resamples``); ``exact``: every distinct split was
     enumerated; ``units``: how many
-    documents or clusters were permuted; ``design``: one of :data:`DESIGNS`.
+    documents or clusters were permuted; ``design``: one of :data:`DESIGNS`; ``splits[g, j]``: the
+    splits term ``j`` saw before it stopped (its cost).
     """
 
     targets: tuple[str, ...]
@@ -205,6 +226,7 @@ class PermutationResult:
     resamples: int
     units: int
     design: str
+    splits: np.ndarray | None = None
 
 
 def unit_rates(counts, clusters: np.ndarray | None = None):
@@ -239,6 +261,111 @@ def floor_resamples(
     wanted = max(n_resamples, math.ceil(FLOOR_FACTOR * tested))
     bound = min(max_resamples, arrangements)
     return int(max(n_resamples, min(wanted, bound)))
+
+
+def decision_points(n_resamples: int, total_splits: int) -> list[int]:
+    """Split counts after which :func:`permutation_keyness` settles BH decisions: ``B``, then
+    ``ceil(B r^k)`` with ``r =`` :data:`DECISION_RATIO` (each point about 41% past the last), below
+    ``total_splits`` (where every term stops anyway).
+
+    A fixed schedule, set by ``B`` and the split count only, so a term's p depends on neither
+    the memory batch size nor timing; geometric, so a term whose decision settles at ``n`` splits
+    costs at most ``r n``, and there are only ``O(log(total / B))`` points to share the error over.
+
+    >>> decision_points(1000, 5000)
+    [1000, 1415, 2000, 2829, 4000]
+    >>> decision_points(5000, 5000)
+    []
+    """
+    points, k = [], 0
+    while True:
+        point = max(1, math.ceil(n_resamples * DECISION_RATIO**k - 1e-9))
+        if point >= total_splits:
+            return points
+        if not points or point > points[-1]:
+            points.append(point)
+        k += 1
+
+
+def clopper_pearson(exceedances, n: int, error: float) -> tuple[np.ndarray, np.ndarray]:
+    """Two-sided Clopper–Pearson interval, coverage ``1 − error``, of a proportion seen ``h`` times in
+    ``n`` draws: ``[Beta⁻¹(error/2; h, n − h + 1), 1 − Beta⁻¹(error/2; n − h, h + 1)]`` (0 at ``h = 0``,
+    1 at ``h = n``; Clopper & Pearson 1934). The upper end is written through the symmetry of the
+    beta distribution so that it stays accurate when ``error`` is tiny.
+
+    >>> low, high = clopper_pearson(np.array([0, 5]), 100, 0.05)
+    >>> low.round(4).tolist(), high.round(4).tolist()
+    ([0.0, 0.0164], [0.0362, 0.1128])
+    """
+    h = np.asarray(exceedances, dtype=float)
+    with np.errstate(all="ignore"):
+        low = np.where(h > 0, special.betaincinv(np.maximum(h, 1.0), n - h + 1.0, error / 2.0), 0.0)
+        high = np.where(h < n, 1.0 - special.betaincinv(np.maximum(n - h, 1.0), h + 1.0, error / 2.0), 1.0)
+    return low, high
+
+
+def bh_rejected(p: np.ndarray, level: float) -> np.ndarray:
+    """Which of ``p`` Benjamini–Hochberg rejects: ``q < level`` with ``q`` as
+    ``scipy.stats.false_discovery_control(p, method="bh")`` computes it (the keyness tables' ``q``).
+
+    >>> bh_rejected(np.array([0.01, 0.04, 0.03, 0.5]), 0.05).tolist()
+    [True, False, False, False]
+    """
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if m == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    out = np.empty(m, dtype=bool)
+    out[order] = q < level
+    return out
+
+
+def settle_decisions(
+    exceedances: np.ndarray,
+    n: int,
+    p_stopped: np.ndarray,
+    active: np.ndarray,
+    family: np.ndarray,
+    *,
+    level: float = FDR_LEVEL,
+    error: float,
+) -> np.ndarray:
+    """Which ``active`` terms have a settled Benjamini–Hochberg decision after ``n`` splits (MMCTest).
+
+    Gandy & Hahn (2014): each active term's p lies in its Clopper–Pearson interval
+    ``[L_j, U_j]`` (:func:`clopper_pearson` of its ``h_j`` exceedances in ``n`` splits, coverage
+    ``1 − error``); a stopped term's p is final (``p_stopped``). BH is monotone in every p, so
+
+    * BH at ``level`` on (stopped p, ``U`` of the active) rejects a term: it is rejected for any p
+      inside the intervals, in particular for the p that more splits would give; the same for
+    * a term that BH on (stopped p, ``L`` of the active) does not reject: it stays not rejected.
+
+    Those terms stop; the others need more splits. A term outside ``family`` (no count in the
+    comparison, so no row in the tables) takes no part. Returns two boolean masks over ``active``:
+    settled as rejected (``q < level`` whatever more splits give), settled as not rejected.
+
+    >>> rejected, accepted = settle_decisions(np.array([0, 20, 150]), 1000, np.array([0.4, 0.4, 0.4, 0.8]),
+    ...     np.arange(3), np.ones(4, dtype=bool), error=1e-4)
+    >>> rejected.tolist(), accepted.tolist()
+    ([True, False, False], [False, False, True])
+    """
+    active = np.asarray(active)
+    inside = family[active]
+    rejected, accepted = np.zeros(len(active), dtype=bool), np.zeros(len(active), dtype=bool)
+    if not inside.any():
+        return rejected, accepted
+    terms = active[inside]
+    low, high = clopper_pearson(exceedances[terms], n, error)
+    members = np.flatnonzero(family)
+    position = np.searchsorted(members, terms)
+    upper, lower = p_stopped[members].astype(float), p_stopped[members].astype(float)
+    upper[position], lower[position] = high, low
+    rejected[inside] = bh_rejected(upper, level)[position]
+    accepted[inside] = ~bh_rejected(lower, level)[position]
+    return rejected, accepted
 
 
 def mean_rate_difference(rates, member: np.ndarray, *, level: float = 0.95) -> dict[str, np.ndarray]:
@@ -320,6 +447,8 @@ def permutation_keyness(
     clusters: Sequence[str] | None = None,
     stop_at: int | None = STOP_AT,
     max_resamples: int | None = MAX_RESAMPLES,
+    fdr_level: float | None = FDR_LEVEL,
+    decision_error: float = DECISION_ERROR,
 ) -> PermutationResult:
     """Document-level permutation p-values for each term, each target against the rest.
 
@@ -363,6 +492,11 @@ def permutation_keyness(
     max_resamples : int or None
         Cap of the extension of the sequential scheme for terms still undecided (see below and
         :func:`floor_resamples`); None: no extension, every term sees at most ``B`` splits.
+    fdr_level : float or None
+        Level of the Benjamini–Hochberg decisions (``q < fdr_level``) that, once settled, stop a
+        term (Notes); None: terms stop only at ``stop_at`` exceedances or at the floor.
+    decision_error : float
+        Chance, per target, that any settled decision rests on an interval that missed its p.
 
     Returns
     -------
@@ -389,6 +523,21 @@ def permutation_keyness(
     terms with a count in the comparison (those BH runs over). All splits come from ``rng`` in
     batches of a size fixed by the data, so p does not depend on when terms stop (seeded,
     deterministic), and memory stays at :data:`RESAMPLE_CELLS` per batch.
+
+    Why terms stop before the floor: the floor is what a lone strong term needs, but a comparison
+    with thousands of truly key words (a category against the rest) would resample each of them
+    ``20 m`` times although BH rejects them long before. So at fixed decision points
+    (:func:`decision_points`: ``B``, then every factor √2 more splits) each target's terms are
+    classified as MMCTest does (Gandy & Hahn 2014, 2016; :func:`settle_decisions`): every term
+    still resampled gets a Clopper–Pearson interval of its p, with coverage ``1 − ε / (m T)``
+    (``ε`` = ``decision_error``, ``T`` decision points: by Bonferroni all intervals of a target
+    hold together with probability ``1 − ε``); BH at ``fdr_level`` on the upper ends (stopped terms
+    at their final p) rejects the terms whose rejection no further split can undo, BH on the
+    lower ends leaves those no split can make rejected; both stop, with ``p = (g + 1) / (n + 1)``
+    at the ``n`` splits of the decision (a valid p like the others). The reported p lies inside
+    the term's interval (``g / n ≤ (g + 1) / (n + 1) ≤ U``), and BH is monotone, so BH on the
+    reported p (the tables' q) makes the settled decisions unless an interval missed (chance at
+    most ``ε``); terms never settled run to the floor as before and keep the p they had.
 
     Examples
     --------
@@ -455,8 +604,12 @@ def permutation_keyness(
         total_splits = n_resamples
     exceed = np.zeros((len(target_codes), n_terms), dtype=np.int64)
     stopped = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # L of a term stopped after L splits, else 0
+    settled = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # n of a term whose BH decision settled at n
     active = [np.arange(n_terms) for _ in target_codes]
     rows = [None for _ in target_codes]  # the Rt/R2t rows of the active terms, sliced when the set shrinks
+    family = np.asarray(R.sum(axis=0)).ravel() > 0  # the terms BH runs over (a count in the comparison)
+    points = decision_points(n_resamples, total_splits) if sequential and fdr_level is not None else []
+    error = decision_error / max(1, int(family.sum())) / max(1, len(points))  # per interval (Bonferroni)
     chunk = max(1, RESAMPLE_CELLS // max(units, n_terms))
     start = 0
     while start < total_splits:
@@ -467,6 +620,9 @@ def permutation_keyness(
             # Few terms left: larger batches, same cells (the random stream, so p, is unchanged).
             step = max(chunk, RESAMPLE_CELLS // max(units, max(len(a) for a in active)))
         size = min(step, total_splits - start)
+        upcoming = [c for c in points if c > start]
+        if upcoming:  # a batch ends at each decision point, so decisions do not depend on the batch size
+            size = min(size, upcoming[0] - start)
         if exact:
             permuted = splits[start : start + size]
         else:  # labels move only inside a stratum when there are strata
@@ -489,13 +645,37 @@ def permutation_keyness(
                 active[row] = terms[~done]
                 rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
         start += size
+        if start in points:
+            for row in range(len(target_codes)):
+                p_stopped = np.where(
+                    settled[row] > 0,
+                    (exceed[row] + 1.0) / (settled[row] + 1.0),
+                    exceed[row] / np.maximum(stopped[row], 1),
+                )
+                rejected, accepted = settle_decisions(
+                    exceed[row], start, p_stopped, active[row], family, level=fdr_level, error=error
+                )
+                done = rejected | accepted
+                if done.any():
+                    settled[row, active[row][done]] = start
+                    active[row] = active[row][~done]
+                    rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
     if exact:
         p, min_p = exceed / total_splits, 1.0 / total_splits
     else:
         p, min_p = (exceed + 1.0) / (total_splits + 1.0), 1.0 / (total_splits + 1.0)
         p = np.where(stopped > 0, exceed / np.maximum(stopped, 1), p)
+        p = np.where(settled > 0, (exceed + 1.0) / (settled + 1.0), p)
+    seen = np.where(stopped > 0, stopped, np.where(settled > 0, settled, start))
     return PermutationResult(
-        tuple(str(t) for t in targets), np.minimum(p, 1.0), min_p, bool(exact), int(total_splits), int(units), design
+        tuple(str(t) for t in targets),
+        np.minimum(p, 1.0),
+        min_p,
+        bool(exact),
+        int(total_splits),
+        int(units),
+        design,
+        seen,
     )
 
 
@@ -771,12 +951,19 @@ __all__ = [
     "RESAMPLE_CELLS",
     "SMALL_REASON",
     "STOP_AT",
+    "DECISION_ERROR",
+    "DECISION_RATIO",
+    "FDR_LEVEL",
     "PermutationResult",
     "bca_interval",
+    "bh_rejected",
+    "clopper_pearson",
+    "decision_points",
     "floor_resamples",
     "mean_rate_difference",
     "permutation_keyness",
     "permuted_rows",
+    "settle_decisions",
     "studentized_contrast",
     "studentized_interval",
     "unit_rates",
