@@ -41,7 +41,9 @@ A second section, ``--prep-overhead``, measures the preparation stage against th
 the CPU of ``python -m analysis prepare`` on a 1,000-text Vietnamese table (cold cache, one
 worker) against a fresh process that imports ``underthesea``, reads the same 1,000 texts from the
 same Parquet table and calls ``underthesea.word_tokenize`` on each (goal ≤ 1.15×), then the same
-stage again on the filled cache (goal ≤ 10% of the cold run).
+stage again on the filled cache (goal ≤ 10% of the cold run), whose output files must be the cold
+run's bytes. The smallest of ``--prep-rounds`` interleaved rounds (default 2) is reported, every
+round's value logged.
 
 Writes ``benchmarks/results/scale_<sizes>.csv`` (one row per size and stage, plus the goal rows)
 and prints a table.

@@ -2,10 +2,10 @@
 cleaning log, the preparation table and the corpus summary (table and figure).
 
 A re-run with nothing changed writes nothing: the corpus is read (its files hashed), and when the
-stage's stamp (:mod:`analysis.stages.stamp`) holds the same digest of settings, corpus files,
-resource files, code and package versions, every recorded output still has its recorded bytes and
-every prepared document is still in the cache, the stage stops there (a cold run would write the
-same bytes). Otherwise it prepares, writes and stamps as usual.
+stage's stamp in the cache (:mod:`analysis.stages.stamp`) holds the same digest of settings, corpus
+files, resource files, code and package versions, every recorded output still has its recorded
+bytes and every prepared document is still in the cache, the stage stops there (a cold run would
+write the same bytes). Otherwise it prepares, writes and stamps as usual.
 """
 
 from __future__ import annotations
@@ -38,30 +38,17 @@ def run_prepare(study: Study, workers: int | None = None) -> list[Path]:
     )
     cache = files.PreparedCache(study.cache_dir)
     out = study.output_dir
-    fresh = stamp.fresh(out, STAGE, digest)
-    if fresh is not None and _documents_cached(cache, digest):
+    fresh = stamp.fresh(cache, out, STAGE, digest)
+    if fresh is not None:
         log.info("prepare: the outputs in %s are up to date (stamp %s); nothing to do", out, digest[:12])
         return fresh
-    stamp.forget(out, STAGE)
+    stamp.forget(cache, out, STAGE)
     ps = prepared_corpus(study, workers=workers, corpus=corpus)
     written = write_results(out, prepare_results(ps), study)
     keys = getattr(ps.prepared, "keys", None)
     if keys is not None:
-        cache.put(_keys_entry(digest), {"keys": keys})
-        stamp.write_stamp(out, STAGE, digest, written)
+        stamp.write_stamp(cache, out, STAGE, digest=digest, written=written, keys=keys)
     return written
-
-
-def _keys_entry(digest: str) -> str:
-    """Cache entry listing the prepared documents' cache keys of the run stamped ``digest``."""
-    return f"stamp-{STAGE}-{digest}"
-
-
-def _documents_cached(cache: files.PreparedCache, digest: str) -> bool:
-    """Every prepared document of the stamped run is still in the cache (a deleted cache is refilled)."""
-    entry = cache.get(_keys_entry(digest))
-    keys = entry.get("keys") if isinstance(entry, dict) else None
-    return isinstance(keys, list) and all(isinstance(k, str) and k in cache for k in keys)
 
 
 def prepare_results(ps: PreparedStudy) -> list[Result]:

@@ -1,20 +1,24 @@
 """A stage's stamp: what its outputs were made from, so a re-run with nothing changed writes nothing.
 
-After a stage has written its outputs it leaves ``.<stage>.stamp.json`` beside them: one SHA-256
+After a stage has written its outputs it leaves a stamp in the study's cache (an entry of
+:class:`analysis.files.PreparedCache` named after the stage and the output folder): one SHA-256
 (:func:`inputs_digest`) of everything that feeds those outputs -- the study's settings, the
 SHA-256 of every corpus file, of every resource file the stage read (rules, phrase lists,
 stopwords, codebook), of this package's code, and the versions of the packages that segment,
-count, write and draw -- and the SHA-256 of every file the stage wrote. A re-run is *fresh*
-(:func:`fresh`) when its inputs give the same digest and every recorded file still has its
-recorded bytes; such a run has nothing to do, since the same inputs give the same bytes (the
-project's rule, checked by the tests), so the files on disk are the ones a cold run would write.
-Anything else -- a changed input, setting, resource, code or package, an output deleted or
-edited, no stamp or an unreadable one -- runs the stage, which writes a new stamp after its
-outputs. A run that rebuilds removes the old stamp first (:func:`forget`) and writes the new one
-last, atomically: a run stopped half-way leaves no stamp, so the next run rebuilds.
+count, write and draw -- the SHA-256 of every file the stage wrote, and the cache keys of the
+prepared documents it used. A re-run is *fresh* (:func:`fresh`) when its inputs give the same
+digest, every recorded file still has its recorded bytes and every recorded document is still in
+the cache; such a run has nothing to do, since the same inputs give the same bytes (the project's
+rule, checked by the tests), so the files on disk are the ones a cold run would write. Anything
+else -- a changed input, setting, resource, code or package, an output deleted or edited, the
+cache deleted -- runs the stage. A run that rebuilds removes the old stamp first (:func:`forget`)
+and writes the new one after its outputs: a run stopped half-way leaves no stamp.
 
-Fresh outputs are touched (their modification time set to now), so ``make``, which compares
-times, sees them as newer than the input that made it run the stage again.
+The stamp lives in the cache, not in the output folder, so the output folder holds the declared
+outputs only (folders are compared file by file across corpus forms and runs); deleting the cache,
+which is always safe, only costs a rebuild. Fresh outputs are touched (their modification time set
+to now), so ``make``, which compares times, sees them as newer than the input that made it run the
+stage again.
 """
 
 from __future__ import annotations
@@ -50,9 +54,10 @@ PACKAGES = (
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
-def stamp_path(out: Path, stage: str) -> Path:
-    """Where the stamp of ``stage`` lives: ``<output folder>/.<stage>.stamp.json``."""
-    return Path(out) / f".{stage}.stamp.json"
+def stamp_key(out: Path, stage: str) -> str:
+    """The cache entry of ``stage``'s stamp for the output folder ``out`` (its absolute path hashed)."""
+    folder = str(Path(out).resolve())
+    return f"stamp-{stage}-" + hashlib.sha256(folder.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -101,23 +106,19 @@ def inputs_digest(stage: str, inputs: dict) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def _read(path: Path) -> dict | None:
-    try:
-        data = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def fresh(out: Path, stage: str, digest: str) -> list[Path] | None:
-    """The stage's output paths if its stamp says ``digest`` and every recorded file still hashes
-    as recorded (then touched); ``None`` otherwise (the stage must run)."""
+def fresh(cache, out: Path, stage: str, digest: str) -> list[Path] | None:
+    """The stage's output paths if its stamp in ``cache`` says ``digest``, every recorded file still
+    hashes as recorded and every recorded document key is in the cache (the outputs are then
+    touched); ``None`` otherwise (the stage must run)."""
     out = Path(out)
-    stamp = _read(stamp_path(out, stage))
-    if stamp is None or stamp.get("inputs") != digest or not isinstance(stamp.get("outputs"), dict):
+    stamp = cache.get(stamp_key(out, stage))
+    if not isinstance(stamp, dict) or stamp.get("inputs") != digest:
+        return None
+    outputs, keys = stamp.get("outputs"), stamp.get("keys")
+    if not isinstance(outputs, dict) or not isinstance(keys, list):
         return None
     paths = []
-    for name, expected in stamp["outputs"].items():
+    for name, expected in outputs.items():
         path = out / name
         try:
             if files.sha256_file(path) != expected:
@@ -125,6 +126,8 @@ def fresh(out: Path, stage: str, digest: str) -> list[Path] | None:
         except OSError:  # deleted, or a folder now
             return None
         paths.append(path)
+    if not all(isinstance(k, str) and k in cache for k in keys):
+        return None  # prepared documents deleted: the run refills the cache
     for path in paths:
         try:
             os.utime(path)
@@ -133,20 +136,17 @@ def fresh(out: Path, stage: str, digest: str) -> list[Path] | None:
     return paths
 
 
-def write_stamp(out: Path, stage: str, digest: str, written: list[Path], extra: dict | None = None) -> Path:
-    """Record ``digest`` and the SHA-256 of each written file (names relative to ``out``), last."""
+def write_stamp(cache, out: Path, stage: str, *, digest: str, written: list[Path], keys: list[str]) -> None:
+    """Record ``digest``, the SHA-256 of each written file (names relative to ``out``) and the
+    prepared documents' cache ``keys``; called after the last output is written."""
     out = Path(out)
     outputs = {Path(p).relative_to(out).as_posix(): files.sha256_file(Path(p)) for p in written}
-    stamp = {"stage": stage, "inputs": digest, "outputs": dict(sorted(outputs.items())), **(extra or {})}
-    target = stamp_path(out, stage)
-    with files.atomic_path(target) as tmp:
-        tmp.write_text(json.dumps(stamp, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return target
+    cache.put(stamp_key(out, stage), {"inputs": digest, "outputs": dict(sorted(outputs.items())), "keys": list(keys)})
 
 
-def forget(out: Path, stage: str) -> None:
+def forget(cache, out: Path, stage: str) -> None:
     """Remove the stage's stamp (before its outputs are rewritten: a stopped run is then never fresh)."""
     try:
-        stamp_path(out, stage).unlink()
+        cache.path(stamp_key(out, stage)).unlink()
     except FileNotFoundError:
         pass

@@ -77,7 +77,9 @@ def test_a_rerun_with_nothing_changed_prepares_and_writes_nothing(tmp_path, runs
     study = with_stopwords(tmp_path)
     prepare(study)
     first = outputs(study)
-    assert (study.parent / "out" / ".prepare.stamp.json").is_file()
+    entry = aio.PreparedCache(study.parent / ".cache").get(stamp.stamp_key(study.parent / "out", "prepare"))
+    assert sorted(entry["outputs"]) == sorted(OUTPUTS) and len(entry["keys"]) == 2
+    assert sorted(p.name for p in (study.parent / "out").iterdir()) == sorted(OUTPUTS)  # the stamp is not there
     before = {name: (study.parent / "out" / name).stat().st_mtime_ns for name in OUTPUTS}
     prepare(study)
     assert len(runs) == 1  # the second run stopped at the stamp
