@@ -9,8 +9,10 @@ Reading goes through :mod:`analysis.files`; nothing here writes an output.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,9 +52,7 @@ def load_preparation(
     # The codebook's multi-word phrases become single tokens for every stage (they enter the
     # cache key through the phrase lists); parsing also validates the codebook early.
     codebook_yaml, codebook_label = codebook_text(study)
-    codebook_vi, codebook_en = codebook_phrases(
-        parse_codebook(codebook_yaml, source=codebook_label, lemmatize_en=study.text.lemmatize_en)
-    )
+    codebook_vi, codebook_en = codebook_phrases(_plain_codebook(codebook_yaml, codebook_label, study.text.lemmatize_en))
     phrases_vi = sorted({canonical_vi(p) for p in [*phrases_vi, *codebook_vi, *extra_phrases_vi]})
     phrases_en = sorted({*phrases_en, *codebook_en, *extra_phrases_en})
     return Preparation(
@@ -82,13 +82,41 @@ def load_term_rules(study: Study) -> TermRules:
     The codebook's single-word patterns are exempt from the stopword lists in both languages
     (:func:`analysis.framing.codebook.stopword_exemptions`), so no pattern is lost to them.
     """
-    from .framing.codebook import parse_codebook, stopword_exemptions
+    from .framing.codebook import stopword_exemptions
 
-    text, label = files.resource_text(study, study.framing.codebook, "codebook.yaml")
-    exempt = stopword_exemptions(parse_codebook(text, source=label, lemmatize_en=study.text.lemmatize_en))
+    text, label = codebook_text(study)
+    exempt = stopword_exemptions(_plain_codebook(text, label, study.text.lemmatize_en))
     return TermRules(
         {lang: load_stopwords(study, lang) - exempt[lang] for lang in ("vi", "en")}, study.text.lemmatize_en
     )
+
+
+@lru_cache(maxsize=4)
+def _plain_codebook(text: str, label: str, lemmatize_en: bool) -> Codebook:
+    """The codebook parsed without stopwords, once per text: :func:`load_preparation` (its phrases)
+    and :func:`load_term_rules` (its stopword exemptions) both read it, and parsing (lemmas, the
+    dead-pattern check) cost about 0.2 s each time. Read only by those two."""
+    return parse_codebook(text, source=label, lemmatize_en=lemmatize_en)
+
+
+def resource_digests(study: Study) -> dict[str, str]:
+    """SHA-256 of every resource file :func:`load_preparation` and :func:`load_term_rules` read (rules,
+    phrase lists, codebook, stopword lists), by name, none of them parsed: what a stage's stamp
+    (:mod:`analysis.stages.stamp`) covers of them."""
+    reads = {
+        "boilerplate": (study.text.boilerplate, "boilerplate.toml"),
+        "phrases_vi": ("", "phrases_vi.txt"),
+        "phrases_en": ("", "phrases_en.txt"),
+        "codebook": (study.framing.codebook, "codebook.yaml"),
+        "stopwords_vi": (study.text.stopwords_vi, "stopwords_vi.txt"),
+        "stopwords_en": (study.text.stopwords_en, "stopwords_en.txt"),
+    }
+    if study.text.phrases:
+        reads["phrases"] = (study.text.phrases, "")
+    return {
+        name: hashlib.sha256(files.resource_text(study, setting, default)[0].encode("utf-8")).hexdigest()
+        for name, (setting, default) in reads.items()
+    }
 
 
 def codebook_text(study: Study) -> tuple[str, str]:
@@ -222,10 +250,19 @@ def topic_corpora(ps: PreparedStudy, units: list[Unit], concept_map: dict | None
 
 
 def prepared_corpus(
-    study: Study, *, workers: int | None = None, progress: bool = True, preparation: Preparation | None = None
+    study: Study,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    preparation: Preparation | None = None,
+    corpus: Corpus | None = None,
 ) -> PreparedStudy:
-    """Read, validate and prepare the study's corpus (prepared documents come from the cache)."""
-    corpus = sources.read_corpus(study)
+    """Read, validate and prepare the study's corpus (prepared documents come from the cache).
+
+    ``corpus``: the study's corpus as :func:`analysis.corpus.sources.read_corpus` returned it, when
+    the caller has read it already (the table is then not read and hashed again).
+    """
+    corpus = corpus if corpus is not None else sources.read_corpus(study)
     preparation = preparation or load_preparation(study)
     cache = files.PreparedCache(study.cache_dir)
     from .text.learned_boilerplate import learned_corpus

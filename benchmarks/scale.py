@@ -41,7 +41,9 @@ A second section, ``--prep-overhead``, measures the preparation stage against th
 the CPU of ``python -m analysis prepare`` on a 1,000-text Vietnamese table (cold cache, one
 worker) against a fresh process that imports ``underthesea``, reads the same 1,000 texts from the
 same Parquet table and calls ``underthesea.word_tokenize`` on each (goal ≤ 1.15×), then the same
-stage again on the filled cache (goal ≤ 10% of the cold run).
+stage again on the filled cache (goal ≤ 10% of the cold run), whose output files must be the cold
+run's bytes. The smallest of ``--prep-rounds`` interleaved rounds (default 2) is reported, every
+round's value logged.
 
 Writes ``benchmarks/results/scale_<sizes>.csv`` (one row per size and stage, plus the goal rows)
 and prints a table.
@@ -310,8 +312,10 @@ def goals(rows: list[dict]) -> list[dict]:
     return out
 
 
-def prep_overhead(workdir: Path, n: int = 1000) -> list[dict]:
-    """CPU of the prepare stage (cold, then cached) against a bare ``word_tokenize`` loop."""
+def prep_overhead(workdir: Path, n: int = 1000, rounds: int = 2) -> list[dict]:
+    """CPU of the prepare stage (cold, then cached) against a bare ``word_tokenize`` loop; the smallest
+    of ``rounds`` interleaved rounds, each round's value logged (the spread); the cached run's output
+    files are checked to be the cold run's bytes."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -334,23 +338,33 @@ def prep_overhead(workdir: Path, n: int = 1000) -> list[dict]:
         "for t in pq.read_table('texts.parquet', columns=['text'])['text'].to_pylist(): word_tokenize(t)\n"
     )
     results: dict[str, list[float]] = {"bare": [], "cold": [], "cached": []}
-    for round_ in range(2):  # interleaved, so other load on the shared machine hits each alike
+    output = folder / "figures" / "study"  # where init's study writes
+
+    def output_bytes() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(output.iterdir()) if p.is_file()} if output.is_dir() else {}
+
+    for round_ in range(rounds):  # interleaved, so other load on the shared machine hits each alike
         log(f"prep overhead, round {round_ + 1}: bare word_tokenize loop")
         results["bare"].append(run_measured([sys.executable, "-c", bare], folder)["cpu_s"])
         shutil.rmtree(folder / ".cache", ignore_errors=True)
         shutil.rmtree(folder / "out", ignore_errors=True)
+        shutil.rmtree(output, ignore_errors=True)
         log(f"prep overhead, round {round_ + 1}: prepare, cold cache, 1 worker")
         args = [sys.executable, "-m", "analysis", "prepare", "--study", "study.toml", "--quiet", "--workers", "1"]
         cold = run_measured(args, folder)
         results["cold"].append(cold["cpu_s"])
+        cold_files = output_bytes()
         log(f"prep overhead, round {round_ + 1}: prepare again (cached)")
         results["cached"].append(run_measured(args, folder)["cpu_s"])
+        if not cold_files or output_bytes() != cold_files:
+            raise SystemExit(f"prep overhead: the cached run's outputs in {output} differ from the cold run's")
         log("  " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in results.items()))
+    log("  spread over rounds: " + ", ".join(f"{k} {min(v):.2f}-{max(v):.2f} s" for k, v in results.items()))
     bare_s, cold_s, cached_s = (min(results[k]) for k in ("bare", "cold", "cached"))
     return [
         {
             "size": f"prep{n}",
-            "measure": f"prepare stage CPU (cold, 1 worker) / bare word_tokenize loop, {n} texts (min of 2)",
+            "measure": f"prepare stage CPU (cold, 1 worker) / bare word_tokenize loop, {n} texts (min of {rounds})",
             "value": f"{cold_s / bare_s:.3f} ({cold_s:.1f} s / {bare_s:.1f} s)",
             "goal": "≤ 1.15",
             "met": "yes" if cold_s / bare_s <= 1.15 else "no",
@@ -371,6 +385,7 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-topics", action="store_true", help="leave the topics stage (and topic measures) out")
     parser.add_argument("--prep-overhead", action="store_true", help="also the preparation-overhead section")
     parser.add_argument("--only-prep-overhead", action="store_true", help="only the preparation-overhead section")
+    parser.add_argument("--prep-rounds", type=int, default=2, help="interleaved rounds of the preparation section")
     parser.add_argument("--keep-cache", action="store_true", help="keep the preparation cache of an earlier run")
     parser.add_argument("--workdir", default="/tmp/vnen_scale")
     parser.add_argument("--out", default=str(RESULTS))
@@ -386,7 +401,7 @@ def main(argv=None) -> int:
         rows += run_size(workdir, n, args.skip_topics, args.keep_cache)
     summary = goals(rows) if rows else []
     if args.prep_overhead or args.only_prep_overhead:
-        summary += prep_overhead(workdir)
+        summary += prep_overhead(workdir, rounds=args.prep_rounds)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = "scale_" + ("_".join(map(str, sizes)) or "prep") + (f"_{args.label}" if args.label else "")

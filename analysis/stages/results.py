@@ -17,7 +17,6 @@ from typing import Callable, Iterable, Mapping
 import pandas as pd
 
 from .. import files
-from ..plots import base as plot
 from ..study.outputs import OUTPUTS, TABLE, caption
 from ..study.settings import Study
 
@@ -151,7 +150,9 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
                     fig, out / stem(result), formats=study.run.figure_formats, data=result.data
                 )
             finally:
-                plot.close(fig)
+                from ..plots.base import close  # loaded with the figure it closes (matplotlib)
+
+                close(fig)
         elif isinstance(result, Raw):
             content = result.content
             written.append(

@@ -7,7 +7,7 @@ All ties are broken by the term itself so every table is fully determined by its
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -282,27 +282,37 @@ def corpus_summary(
           vi          1          2       5      4 0.800      4
          all          2          3       9      8 0.889      6
     """
-    # Per document: sentences, word tokens and the ids of its distinct word types, not its words
-    # (an archive's words do not fit in memory; 10,000 articles held 5 million strings).
     type_ids: dict[str, int] = {}
-    per_doc = {}
-    for doc in prepared:
-        n_words, ids = 0, set()
-        for t in doc.tokens():
-            if token_kind(t) == "word":
-                n_words += 1
-                ids.add(type_ids.setdefault(t.lower(), len(type_ids)))
-        per_doc[doc.doc_id] = (
-            sum(1 for _ in doc.sentences()),
-            n_words,
-            np.fromiter(ids, dtype=np.int64, count=len(ids)),
-        )
+    counts = {doc.doc_id: document_counts(doc, type_ids) for doc in prepared}
     term_totals = dict(zip(dtm.row_ids, dtm.totals())) if dtm.docvars.index.equals(pd.Index(dtm.row_ids)) else {}
     doc_terms = Counter()
     for row_id, total in term_totals.items():
         doc_terms[str(dtm.docvars.loc[row_id, "doc_id"])] += int(total)
-    keys = list(by)
-    table = docvars.loc[[d.doc_id for d in prepared], keys].astype(str)
+    return summary_table(counts, doc_terms, docvars.loc[list(counts), list(by)])
+
+
+def document_counts(doc: PreparedDocument, type_ids: dict[str, int]) -> tuple[int, int, np.ndarray]:
+    """A document's sentences, word tokens and the ids of its distinct lower-cased word types
+    (``type_ids`` numbers the types of a corpus as they are met), what :func:`summary_table` adds up.
+
+    Ids, not words: an archive's words do not fit in memory (10,000 articles held 5 million strings).
+    """
+    n_words, ids = 0, set()
+    for t in doc.tokens():
+        if token_kind(t) == "word":
+            n_words += 1
+            ids.add(type_ids.setdefault(t.lower(), len(type_ids)))
+    return sum(1 for _ in doc.sentences()), n_words, np.fromiter(ids, dtype=np.int64, count=len(ids))
+
+
+def summary_table(
+    counts: dict[str, tuple[int, int, np.ndarray]], doc_terms: Mapping[str, int], table: pd.DataFrame
+) -> pd.DataFrame:
+    """The rows of :func:`corpus_summary` from each document's :func:`document_counts` and counted
+    terms (``doc_terms``; 0 when absent); ``table`` holds the grouping columns, indexed by doc_id in
+    corpus order."""
+    keys = list(table.columns)
+    table = table.astype(str)
     records = []
     groups = sorted(set(map(tuple, table[keys].to_numpy().tolist())))
     # Subtotals for every leading key (e.g. each language over all outlets), then the grand total;
@@ -314,17 +324,17 @@ def corpus_summary(
             [table[k].to_numpy() == v for k, v in zip(keys, group) if v != "all"] or [np.ones(len(table), bool)], axis=0
         )
         members = list(table.index[mask])
-        tokens = sum(per_doc[d][1] for d in members)
-        types = len(np.unique(np.concatenate([per_doc[d][2] for d in members]))) if members else 0
+        tokens = sum(counts[d][1] for d in members)
+        types = len(np.unique(np.concatenate([counts[d][2] for d in members]))) if members else 0
         records.append(
             (
                 *group,
                 len(members),
-                sum(per_doc[d][0] for d in members),
+                sum(counts[d][0] for d in members),
                 tokens,
                 types,
                 types / tokens if tokens else 0.0,
-                sum(doc_terms[d] for d in members),
+                sum(doc_terms.get(d, 0) for d in members),
             )
         )
     return pd.DataFrame(records, columns=[*keys, "documents", "sentences", "tokens", "types", "ttr", "terms"])
@@ -345,32 +355,44 @@ def cleaning_log(prepared: Iterable[PreparedDocument]) -> pd.DataFrame:
     >>> cleaning_log([doc]).to_dict("records")
     [{'doc_id': 'v1', 'rule': 'photo_credit', 'kind': 'line', 'line': 2, 'chars': 10, 'text': 'Ảnh: TTXVN'}]
     """
-    rows = [
+    return cleaning_frame([row for doc in prepared for row in cleaning_rows(doc)])
+
+
+def cleaning_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The cleaning log from rows of :func:`cleaning_rows`."""
+    return pd.DataFrame(rows, columns=CLEANING_COLUMNS)
+
+
+def cleaning_rows(doc: PreparedDocument) -> list[tuple]:
+    """The :func:`cleaning_log` rows of one document."""
+    return [
         (doc.doc_id, r["rule"], r["kind"], r["line"], len(r["text"]), r["text"].replace("\n", " / "))
-        for doc in prepared
         for r in doc.removals
     ]
-    return pd.DataFrame(rows, columns=CLEANING_COLUMNS)
 
 
 def preparation_table(prepared: Iterable[PreparedDocument], resegment: bool) -> pd.DataFrame:
     """Per document: how it was segmented and its paragraphs, sentences and tokens."""
+    return preparation_frame([preparation_row(d, resegment) for d in prepared])
 
-    def segmentation(d: PreparedDocument) -> str:
-        if d.presegmented:
-            return "re-segmented" if resegment else "kept"
-        return "segmented" if d.language == "vi" else "tokenised"
 
-    rows = [
-        (
-            d.doc_id,
-            d.language,
-            d.presegmented,
-            segmentation(d),
-            len(d.paragraphs),
-            sum(1 for _ in d.sentences()),
-            sum(1 for _ in d.tokens()),
-        )
-        for d in prepared
-    ]
+def preparation_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The preparation table from rows of :func:`preparation_row`."""
     return pd.DataFrame(rows, columns=PREPARATION_COLUMNS)
+
+
+def preparation_row(d: PreparedDocument, resegment: bool) -> tuple:
+    """The :func:`preparation_table` row of one document."""
+    if d.presegmented:
+        segmentation = "re-segmented" if resegment else "kept"
+    else:
+        segmentation = "segmented" if d.language == "vi" else "tokenised"
+    return (
+        d.doc_id,
+        d.language,
+        d.presegmented,
+        segmentation,
+        len(d.paragraphs),
+        sum(1 for _ in d.sentences()),
+        sum(1 for _ in d.tokens()),
+    )

@@ -56,8 +56,10 @@ _EN_TOKEN = re.compile(
 _POSSESSIVE = re.compile(r"^(.+?)(['’]s|s['’])$")
 
 
+@lru_cache(maxsize=1 << 17)
 def token_kind(token: str) -> str:
-    """``'word'``, ``'number'`` or ``'punct'`` for one token."""
+    """``'word'``, ``'number'`` or ``'punct'`` for one token (memoised: tokens repeat, and every
+    stage's term pass asks for each token's kind)."""
     if _NUMBER.match(token.replace("_", "")):
         return "number"
     if _HAS_LETTER.search(token):
@@ -565,7 +567,7 @@ def is_acronym(token: str) -> bool:
     >>> is_acronym("US"), is_acronym("Us"), is_acronym("I"), is_acronym("ASEAN")
     (True, False, False, True)
     """
-    return sum(c.isalpha() for c in token) >= 2 and token.isupper()
+    return _letters(token) >= 2 and token.isupper()
 
 
 def mostly_upper_case(sentence: Sentence) -> bool:
@@ -575,7 +577,7 @@ def mostly_upper_case(sentence: Sentence) -> bool:
     >>> mostly_upper_case(["THE", "US", "AND", "CHINA"]), mostly_upper_case(["The", "US", "and", "China"])
     (True, False)
     """
-    words = [t for t in sentence if sum(c.isalpha() for c in t) >= 2]
+    words = [t for t in sentence if _letters(t) >= 2]
     return bool(words) and 2 * sum(t.isupper() for t in words) >= len(words)
 
 
@@ -607,10 +609,21 @@ def is_symbol(token: str, previous: str | None = None) -> bool:
     >>> is_symbol("ổ"), is_symbol("xe", "5"), is_symbol("Ý"), is_symbol("men", "5")
     (True, False, True, False)
     """
-    letters = sum(c.isalpha() for c in token)
-    if letters == 1 and len(token) == 1:
+    if _symbol_alone(token):
         return True
-    if previous is not None and token.lower() in UNIT_SYMBOLS and token_kind(previous) == "number":
+    return previous is not None and token.lower() in UNIT_SYMBOLS and token_kind(previous) == "number"
+
+
+@lru_cache(maxsize=1 << 17)
+def _letters(token: str) -> int:
+    """How many letters ``token`` has (memoised: asked of every token by several tests above)."""
+    return sum(c.isalpha() for c in token)
+
+
+@lru_cache(maxsize=1 << 17)
+def _symbol_alone(token: str) -> bool:
+    """:func:`is_symbol` without a previous token: one letter alone, or a number glued to a unit."""
+    if _letters(token) == 1 and len(token) == 1:
         return True
     return bool(_HAS_DIGIT.search(token)) and bool(_GLUED_UNIT.match(token))
 
