@@ -795,6 +795,161 @@ def _choose(summary: pd.DataFrame, k: int, n_seeds: int, threshold: float, n_uni
     return chosen, reason, reasons
 
 
+# ------------------------------------------------------------------- choose K: coarse to fine
+
+
+def coarse_parameters(params: dict, iterations: int) -> dict:
+    """The keyword arguments of a coarse K-selection fit: ``params`` (:func:`fit_parameters`) with
+    at most ``iterations`` Gibbs iterations (tomotopy; passes with gensim) and no convergence rule.
+
+    >>> coarse_parameters({"engine": "tomotopy", "max_iterations": 1000, "tolerance": 0.001}, 50)
+    {'engine': 'tomotopy', 'max_iterations': 50, 'tolerance': 0.0}
+    """
+    key = "passes" if params.get("engine", "tomotopy") == "gensim" else "max_iterations"
+    return {**params, key: int(iterations), "tolerance": 0.0}
+
+
+def refine_seeds(final_seed: int, seeds: Sequence[int], n: int) -> tuple[int, ...]:
+    """The seeds of the refining fits: the final fit's seed first (so the chosen K's fit with it is
+    the final model), then ``seeds`` in order, ``n`` in all (at least two: stability needs a pair).
+
+    >>> refine_seeds(20240405, (1, 2, 3), 2)
+    (20240405, 1)
+    """
+    if n < 2:
+        raise ValueError(f"refine_seeds = {n}: stability needs at least 2 seeds")
+    return tuple(dict.fromkeys((final_seed, *seeds)))[:n]
+
+
+def refine_candidates(coarse: pd.DataFrame, refine: int) -> list[int]:
+    """The ``refine`` K of the coarse stage with the highest c_npmi (NaN last, ties to the smaller
+    K), in increasing order. ``coarse``: columns ``k`` and ``c_npmi``.
+
+    >>> refine_candidates(pd.DataFrame({"k": [2, 4, 8], "c_npmi": [0.05, 0.09, 0.09]}), 2)
+    [4, 8]
+    """
+    if refine < 1:
+        raise ValueError(f"refine = {refine}: refine at least one K")
+    ranked = coarse.assign(score=coarse["c_npmi"].fillna(-np.inf)).sort_values(["score", "k"], ascending=[False, True])
+    return sorted(int(k) for k in ranked["k"].head(refine))
+
+
+def coarse_scores(
+    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], *, coherence_topn: int = 10
+) -> pd.DataFrame:
+    """One row per coarse fit: ``k, seed, c_npmi`` (mean over topics), ``iterations``."""
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], topn=coherence_topn, measures=("c_npmi",))
+    return pd.DataFrame(
+        [
+            (
+                k,
+                seed,
+                float(np.nanmean(s["c_npmi"])) if np.isfinite(s["c_npmi"]).any() else math.nan,
+                rec.get("iterations"),
+            )
+            for (k, seed, _, rec), s in zip(results, scored)
+        ],
+        columns=["k", "seed", "c_npmi", "iterations"],
+    )
+
+
+def coarse_to_fine_selection(
+    corpus: TopicCorpus,
+    coarse: pd.DataFrame,
+    results: Sequence[tuple[int, int, np.ndarray, dict]],
+    *,
+    seeds: Sequence[int],
+    stability_min: float = 0.6,
+    coherence_topn: int = 10,
+    units_total: int = 0,
+) -> KSelection:
+    """K chosen among the refined K (:func:`selection_from_fits` on their fits with ``seeds``: the
+    rule of :func:`select_k`), with the K dropped at the coarse stage added to the summary
+    (``fits`` 0, their coarse c_npmi in ``c_npmi_coarse``, the reason saying why)."""
+    refined = sorted({k for k, _, _, _ in results})
+    selection = selection_from_fits(
+        corpus,
+        results,
+        k_range=refined,
+        seeds=seeds,
+        stability_min=stability_min,
+        coherence_topn=coherence_topn,
+        units_total=units_total,
+    )
+    summary = selection.summary.copy()
+    summary["c_npmi_coarse"] = summary["k"].map(dict(zip(coarse["k"], coarse["c_npmi"])))
+    iterations = int(coarse["iterations"].max()) if len(coarse) else 0
+    worst = float(summary["c_npmi_coarse"].min())
+    n_units = units_total if units_total > corpus.n_units else corpus.n_units
+    dropped = [
+        {
+            "model": corpus.name,
+            "k": int(row.k),
+            "fits": 0,
+            "units_per_topic": n_units / row.k,
+            "c_npmi_coarse": row.c_npmi,
+            "chosen": False,
+            "reason": f"dropped at the coarse stage: c_npmi {row.c_npmi:.3f} after {iterations} iterations "
+            f"(refined K: {worst:.3f} or more)",
+        }
+        for row in coarse.itertuples(index=False)
+        if row.k not in refined
+    ]
+    summary = pd.concat([summary, pd.DataFrame(dropped)], ignore_index=True) if dropped else summary
+    summary = summary.sort_values("k", kind="stable").reset_index(drop=True)
+    reason = selection.reason + f"; among the {len(refined)} K with the best c_npmi after {iterations} iterations"
+    summary.loc[summary["chosen"], "reason"] = "chosen: " + reason
+    return KSelection(selection.name, selection.fits, summary, selection.k, reason)
+
+
+def select_k_coarse(
+    corpus: TopicCorpus,
+    *,
+    k_range: Sequence[int] = (),
+    seeds: Sequence[int] = (1, 2, 3),
+    final_seed: int = 20240405,
+    stability_min: float = 0.6,
+    coherence_topn: int = 10,
+    coarse_iterations: int = 50,
+    refine: int = 2,
+    n_refine_seeds: int = 2,
+    mapper: Callable = map,
+    **params,
+) -> tuple[KSelection, tuple[int, int, np.ndarray, dict]]:
+    """Choose K coarse to fine: short fits over the whole K range, full fits for the best few only.
+
+    Why: the full search (:func:`select_k`) fits every K with every seed to convergence, and the
+    fits at large K cost the most (a Gibbs sweep's cost grows with K), so it costs many final
+    fits. Here (1) *coarse*: every candidate K once, with ``final_seed``, for
+    ``coarse_iterations`` iterations and no convergence rule (:func:`coarse_parameters`), scored
+    by mean c_npmi (:func:`coarse_scores`); (2) *fine*: the ``refine`` K with the best coarse
+    c_npmi (:func:`refine_candidates`) fitted to convergence with ``n_refine_seeds`` seeds
+    (:func:`refine_seeds`: ``final_seed`` first), and K chosen among them by the rule of
+    :func:`select_k` (stability across those seeds at least ``stability_min``, then the highest
+    c_npmi). Every fit sees every unit, so stability is measured at the corpus's own size (a
+    sample lowers it: ``benchmarks/README.md``), and the refining fit at the chosen K with
+    ``final_seed`` is exactly the final model's fit (same units, K, seed and parameters): it is
+    returned, so the final fit costs nothing more. Whether this chooses as well as the full
+    search, and what it costs, is measured in ``benchmarks/topic_search.py --search coarse``.
+
+    Returns ``(selection, (K, final_seed, phi, record))``; ``params`` go to every fit
+    (:func:`fit_parameters`); ``mapper`` as in :func:`select_k`.
+    """
+    coarse_jobs = selection_jobs(corpus, k_range=k_range, seeds=(final_seed,))
+    short = coarse_parameters(params, coarse_iterations)
+    coarse = coarse_scores(
+        corpus, list(mapper(partial(_fit_job, corpus, short), coarse_jobs)), coherence_topn=coherence_topn
+    )
+    fine_seeds = refine_seeds(final_seed, seeds, n_refine_seeds)
+    jobs = [(k, s) for k in refine_candidates(coarse, refine) for s in fine_seeds]
+    results = list(mapper(partial(_fit_job, corpus, params), jobs))
+    selection = coarse_to_fine_selection(
+        corpus, coarse, results, seeds=fine_seeds, stability_min=stability_min, coherence_topn=coherence_topn
+    )
+    final = next(r for r in results if r[0] == selection.k and r[1] == final_seed)
+    return selection, final
+
+
 # ----------------------------------------------------------------------------- descriptions
 
 
