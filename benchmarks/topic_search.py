@@ -131,15 +131,17 @@ def coarse_search(corpus, rule, k_range, settings, fits: Fits) -> tuple[topics.K
     """The coarse-to-fine search (:func:`analysis.topics.lda.select_k_coarse`, step by step so the
     fits are cached; the refining fits share the full search's cache where (K, seed) is the same):
     (selection, the final-seed fit at the chosen K, CPU s of the fits, of scoring, of that fit)."""
-    iterations, refine, n_seeds = rule
-    coarse_jobs = topics.selection_jobs(corpus, k_range=k_range, seeds=(settings.seed,))
+    iterations, coarse_seeds, refine, n_seeds = rule
+    coarse_jobs = topics.selection_jobs(
+        corpus, k_range=k_range, seeds=topics.refine_seeds(settings.seed, settings.seeds, coarse_seeds, minimum=1)
+    )
     short = topics.coarse_parameters(fits.params, iterations)
     coarse_done = fits.get(corpus, f"coarse{iterations}", coarse_jobs, short)
     start = time.process_time()
     coarse = topics.coarse_scores(corpus, [r for r, _ in coarse_done], coherence_topn=settings.coherence_topn)
     score_cpu = time.process_time() - start
     seeds = topics.refine_seeds(settings.seed, settings.seeds, n_seeds)
-    jobs = [(k, s) for k in topics.refine_candidates(coarse, refine) for s in seeds]
+    jobs = [(k, s) for k in topics.refine_candidates(coarse, refine, settings.stability_min) for s in seeds]
     done = fits.get(corpus, "all", jobs)
     start = time.process_time()
     selection = topics.coarse_to_fine_selection(
@@ -155,7 +157,7 @@ def coarse_search(corpus, rule, k_range, settings, fits: Fits) -> tuple[topics.K
     fit_cpu = sum(c for _, c in coarse_done) + sum(c for _, c in done)
     log(
         f"  coarse {iterations} it: "
-        + " ".join(f"{int(r.k)}:{r.c_npmi:.3f}" for r in coarse.itertuples())
+        + " ".join(f"{int(r.k)}:{r.c_npmi:.3f}/{r.stability:.2f}" for r in coarse.itertuples())
         + f"; refined {sorted({j[0] for j in jobs})} with seeds {seeds}"
     )
     return selection, final, fit_cpu, score_cpu, final_cpu
@@ -213,8 +215,9 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
         for seeds in (tuple(settings.seeds), tuple(settings.seeds)[:2]):
             rules.append((f"sample {size}, {len(seeds)} seeds", size, seeds))
     coarse_rules = [
-        (iterations, refine, n_seeds)
+        (iterations, coarse_seeds, refine, n_seeds)
         for iterations in args.coarse_iterations
+        for coarse_seeds in args.coarse_seeds
         for refine in args.refine
         for n_seeds in args.refine_seeds
         if "coarse" in args.search
@@ -280,14 +283,15 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
             )
             pd.DataFrame(rows).to_csv(args.out_partial, index=False)
         for rule in coarse_rules:
-            iterations, refine, n_seeds = rule
+            iterations, coarse_seeds, refine, n_seeds = rule
             selection, fit, fit_cpu, score_cpu, final_cpu = coarse_search(train, rule, k_range, settings, fits)
             held_nmi = nmi(labels[held], fold_in(fit[2], test_counts).argmax(axis=1))
             search_cpu = fit_cpu + score_cpu
             chosen = selection.summary[selection.summary["chosen"]].iloc[0]
             diff = held_nmi - full_nmi if full_nmi is not None else float("nan")
             log(
-                f"{name} / coarse {iterations} it, refine {refine} K x {n_seeds} seeds: K = {selection.k}, "
+                f"{name} / coarse {iterations} it x {coarse_seeds} seeds, refine {refine} K x {n_seeds} seeds: "
+                f"K = {selection.k}, "
                 f"fits {fit_cpu:.1f} s + scoring {score_cpu:.1f} s CPU (final fit {final_cpu:.1f} s of it), "
                 f"held-out NMI {held_nmi:.4f}"
             )
@@ -298,10 +302,10 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
                     "train_units": train.n_units,
                     "heldout_units": int(held.sum()),
                     "k_range": " ".join(map(str, k_range)),
-                    "rule": f"coarse {iterations} it, refine {refine} K x {n_seeds} seeds",
+                    "rule": f"coarse {iterations} it x {coarse_seeds}, refine {refine} K x {n_seeds}",
                     "search_units": train.n_units,
                     "seeds": n_seeds,
-                    "fits": len(k_range) + len(selection.fits),
+                    "fits": len(k_range) * coarse_seeds + len(selection.fits),
                     "search_fit_cpu_s": round(fit_cpu, 1),
                     "search_scoring_cpu_s": round(score_cpu, 1),
                     "final_fit_cpu_s": round(final_cpu, 1),
@@ -321,7 +325,7 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
                     "nmi_met": "" if full_nmi is None else "yes" if diff >= -0.01 else "no",
                     "final_iterations": fit[3].get("iterations"),
                     "k_summary": " ".join(
-                        f"{int(r.k)}:{r.c_npmi_coarse:.3f}>{r.c_npmi:.3f}/{r.stability:.2f}"
+                        f"{int(r.k)}:{r.c_npmi_coarse:.3f}/{r.stability_coarse:.2f}>{r.c_npmi:.3f}/{r.stability:.2f}"
                         for r in selection.summary.itertuples()
                     ),
                 }
@@ -345,13 +349,15 @@ def main() -> None:
         "--search", default="full,sample", help="searches compared: full, sample (--sizes), coarse (coarse to fine)"
     )
     parser.add_argument("--coarse-iterations", default="50", help="coarse: Gibbs iterations of the coarse fits")
-    parser.add_argument("--refine", default="2", help="coarse: how many K are refined")
+    parser.add_argument("--coarse-seeds", default="2", help="coarse: seeds of the coarse fits (the final seed first)")
+    parser.add_argument("--refine", default="1", help="coarse: how many K are refined")
     parser.add_argument("--refine-seeds", default="2", help="coarse: seeds of each refined K (the final seed first)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
     args.search = set(args.search.split(","))
     args.coarse_iterations = [int(s) for s in args.coarse_iterations.split(",") if s]
     args.refine = [int(s) for s in args.refine.split(",") if s]
+    args.coarse_seeds = [int(s) for s in args.coarse_seeds.split(",") if s]
     args.refine_seeds = [int(s) for s in args.refine_seeds.split(",") if s]
     RESULTS.mkdir(parents=True, exist_ok=True)
     tag = (f"limit{args.limit}" if args.limit else "full") + ("_bounded" if args.skip_full else "")

@@ -640,6 +640,9 @@ def test_coarse_parameters_cap_the_iterations_and_switch_off_convergence():
     coarse = pd.DataFrame({"k": [2, 3, 5, 8], "c_npmi": [0.1, np.nan, 0.3, 0.1]})
     assert topics.refine_candidates(coarse, 1) == [5] and topics.refine_candidates(coarse, 2) == [2, 5]
     assert topics.refine_candidates(coarse, 9) == [2, 3, 5, 8]  # NaN last, but kept when all are refined
+    coarse["stability"] = [0.7, 0.9, 0.5, 0.65]  # stable K first (by c_npmi), then the others
+    assert topics.refine_candidates(coarse, 1, 0.6) == [2] and topics.refine_candidates(coarse, 3, 0.6) == [2, 3, 8]
+    assert topics.refine_candidates(coarse, 1, 0.95) == [5] and topics.refine_candidates(coarse, 1) == [5]
 
 
 def test_coarse_to_fine_refines_the_best_coarse_k_and_its_final_seed_fit_is_the_final_model():
@@ -652,11 +655,15 @@ def test_coarse_to_fine_refines_the_best_coarse_k_and_its_final_seed_fit_is_the_
     assert len(refined) == 2 and selection.k in refined.index and (k, seed) == (selection.k, 7)
     dropped = summary[summary["fits"] == 0]
     assert len(dropped) == 1 and dropped["reason"].iloc[0].startswith("dropped at the coarse stage")
-    assert dropped["c_npmi_coarse"].iloc[0] <= refined["c_npmi_coarse"].min()  # the worst coarse K is dropped
+    coarse = pd.DataFrame(
+        {"k": summary.index, "c_npmi": summary["c_npmi_coarse"].to_numpy(), "stability": summary["stability_coarse"]}
+    )
+    assert summary["stability_coarse"].notna().all()  # two coarse seeds: stability at every K
+    assert refined.index.tolist() == topics.refine_candidates(coarse.reset_index(drop=True), 2, 0.6)
     assert selection.fits[["k", "seed"]].values.tolist() == [[kk, s] for kk in refined.index for s in (7, 1)]
     final = study_fit(corpus, selection.k, 7, FAST)  # the final fit, run separately: the same matrix
     np.testing.assert_array_equal(final.topic_word, phi)
-    assert summary.loc[selection.k, "reason"].endswith("among the 2 K with the best c_npmi after 10 iterations")
+    assert summary.loc[selection.k, "reason"].endswith("among the 2 K ranked first after 10 iterations")
     again, fit_again = _coarse_select(corpus, refine=2)  # seeded: the same choice and numbers
     pd.testing.assert_frame_equal(selection.summary, again.summary, check_exact=True)
     np.testing.assert_array_equal(phi, fit_again[2])
@@ -665,7 +672,7 @@ def test_coarse_to_fine_refines_the_best_coarse_k_and_its_final_seed_fit_is_the_
 def test_coarse_to_fine_refining_one_k_chooses_it():
     ids, terms = two_vocabulary_corpus(20)
     corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2)
-    selection, _ = _coarse_select(corpus, refine=1)
+    selection, _ = _coarse_select(corpus, refine=1, coarse_seeds=1)  # one coarse seed: ranked by c_npmi alone
     summary = selection.summary
     best_coarse = int(summary.loc[summary["c_npmi_coarse"].idxmax(), "k"])
     assert selection.k == best_coarse and (summary["fits"] > 0).sum() == 1
