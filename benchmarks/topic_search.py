@@ -17,7 +17,12 @@ gets, :func:`analysis.topics.lda.suggest_topic_settings`):
 * **bounded searches**: the same fits on a sample of about ``--sizes`` units
   (:func:`analysis.topics.lda.search_sample`), with the three seeds and with two; each also drawn
   with two more sample seeds, to see whether the chosen K depends on the draw;
-* **final fit**: K as chosen, the study's seed, every training document.
+* **final fit**: K as chosen, the study's seed, every training document;
+* **coarse to fine** (``--search coarse``; :func:`analysis.topics.lda.select_k_coarse`): every K
+  with ``--coarse-seeds`` seeds for ``--coarse-iterations`` iterations on every training document,
+  the ``--refine`` K ranked first refitted to convergence with ``--refine-seeds`` seeds (the study's
+  seed first); that fit at the chosen K is the final model, so its CPU is both in the search and
+  the final fit, and ``extra_over_final`` is what the search costs beyond it.
 
 Measured: CPU seconds of each search (fits in ``--workers`` processes, each fit's own
 ``time.process_time``, plus scoring, coherence and stability in this process) against CPU seconds
@@ -389,7 +394,7 @@ def main() -> None:
         "nmi_minus_full",
         "nmi_met",
     ]
-    print(table[columns].to_string(index=False))
+    print(table[[c for c in columns if c in table]].to_string(index=False))
     log(f"wrote {out}")
 
 
