@@ -17,7 +17,12 @@ gets, :func:`analysis.topics.lda.suggest_topic_settings`):
 * **bounded searches**: the same fits on a sample of about ``--sizes`` units
   (:func:`analysis.topics.lda.search_sample`), with the three seeds and with two; each also drawn
   with two more sample seeds, to see whether the chosen K depends on the draw;
-* **final fit**: K as chosen, the study's seed, every training document.
+* **final fit**: K as chosen, the study's seed, every training document;
+* **coarse to fine** (``--search coarse``; :func:`analysis.topics.lda.select_k_coarse`): every K
+  with ``--coarse-seeds`` seeds for ``--coarse-iterations`` iterations on every training document,
+  the ``--refine`` K ranked first refitted to convergence with ``--refine-seeds`` seeds (the study's
+  seed first); that fit at the chosen K is the final model, so its CPU is both in the search and
+  the final fit, and ``extra_over_final`` is what the search costs beyond it.
 
 Measured: CPU seconds of each search (fits in ``--workers`` processes, each fit's own
 ``time.process_time``, plus scoring, coherence and stability in this process) against CPU seconds
@@ -102,10 +107,11 @@ class Fits:
         self.folder, self.tag, self.pool, self.params = folder, tag, pool, params
         folder.mkdir(parents=True, exist_ok=True)
 
-    def get(self, corpus, label: str, jobs: list[tuple[int, int]]) -> list[tuple[tuple, float]]:
+    def get(self, corpus, label: str, jobs: list[tuple[int, int]], params=None) -> list[tuple[tuple, float]]:
+        params = self.params if params is None else params
         paths = {job: self.folder / f"{self.tag}_{label}_k{job[0]}_s{job[1]}.pkl" for job in jobs}
         todo = [job for job in jobs if not paths[job].is_file()]
-        for job, done in zip(todo, self.pool.map(_timed_fit, [corpus] * len(todo), [self.params] * len(todo), todo)):
+        for job, done in zip(todo, self.pool.map(_timed_fit, [corpus] * len(todo), [params] * len(todo), todo)):
             paths[job].write_bytes(pickle.dumps(done))
             log(
                 f"  fit {label} K = {job[0]} seed {job[1]}: {done[1]:.1f} s CPU, "
@@ -124,6 +130,42 @@ def search(corpus, label, k_range, seeds, fits: Fits, units_total) -> tuple[topi
         corpus, [r for r, _ in done], k_range=k_range, seeds=seeds, units_total=units_total
     )
     return selection, fit_cpu, time.process_time() - start
+
+
+def coarse_search(corpus, rule, k_range, settings, fits: Fits) -> tuple[topics.KSelection, tuple, float, float, float]:
+    """The coarse-to-fine search (:func:`analysis.topics.lda.select_k_coarse`, step by step so the
+    fits are cached; the refining fits share the full search's cache where (K, seed) is the same):
+    (selection, the final-seed fit at the chosen K, CPU s of the fits, of scoring, of that fit)."""
+    iterations, coarse_seeds, refine, n_seeds = rule
+    coarse_jobs = topics.selection_jobs(
+        corpus, k_range=k_range, seeds=topics.refine_seeds(settings.seed, settings.seeds, coarse_seeds, minimum=1)
+    )
+    short = topics.coarse_parameters(fits.params, iterations)
+    coarse_done = fits.get(corpus, f"coarse{iterations}", coarse_jobs, short)
+    start = time.process_time()
+    coarse = topics.coarse_scores(corpus, [r for r, _ in coarse_done], coherence_topn=settings.coherence_topn)
+    score_cpu = time.process_time() - start
+    seeds = topics.refine_seeds(settings.seed, settings.seeds, n_seeds)
+    jobs = [(k, s) for k in topics.refine_candidates(coarse, refine, settings.stability_min) for s in seeds]
+    done = fits.get(corpus, "all", jobs)
+    start = time.process_time()
+    selection = topics.coarse_to_fine_selection(
+        corpus,
+        coarse,
+        [r for r, _ in done],
+        seeds=seeds,
+        stability_min=settings.stability_min,
+        coherence_topn=settings.coherence_topn,
+    )
+    score_cpu += time.process_time() - start
+    final, final_cpu = next((r, c) for r, c in done if r[0] == selection.k and r[1] == settings.seed)
+    fit_cpu = sum(c for _, c in coarse_done) + sum(c for _, c in done)
+    log(
+        f"  coarse {iterations} it: "
+        + " ".join(f"{int(r.k)}:{r.c_npmi:.3f}/{r.stability:.2f}" for r in coarse.itertuples())
+        + f"; refined {sorted({j[0] for j in jobs})} with seeds {seeds}"
+    )
+    return selection, final, fit_cpu, score_cpu, final_cpu
 
 
 def nmi(labels, dominant) -> float:
@@ -173,10 +215,18 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
             log(f"{name}: final fit K = {k}: {cpu:.1f} s CPU, held-out NMI {finals[k]['nmi_heldout']:.4f}")
         return finals[k]
 
-    rules = [] if args.skip_full else [("full search", 0, tuple(settings.seeds))]
-    for size in args.sizes:
+    rules = [] if args.skip_full or "full" not in args.search else [("full search", 0, tuple(settings.seeds))]
+    for size in args.sizes if "sample" in args.search else []:
         for seeds in (tuple(settings.seeds), tuple(settings.seeds)[:2]):
             rules.append((f"sample {size}, {len(seeds)} seeds", size, seeds))
+    coarse_rules = [
+        (iterations, coarse_seeds, refine, n_seeds)
+        for iterations in args.coarse_iterations
+        for coarse_seeds in args.coarse_seeds
+        for refine in args.refine
+        for n_seeds in args.refine_seeds
+        if "coarse" in args.search
+    ]
     rows = []
     tag = f"{name}{n_docs}"
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -237,6 +287,55 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
                 }
             )
             pd.DataFrame(rows).to_csv(args.out_partial, index=False)
+        for rule in coarse_rules:
+            iterations, coarse_seeds, refine, n_seeds = rule
+            selection, fit, fit_cpu, score_cpu, final_cpu = coarse_search(train, rule, k_range, settings, fits)
+            held_nmi = nmi(labels[held], fold_in(fit[2], test_counts).argmax(axis=1))
+            search_cpu = fit_cpu + score_cpu
+            chosen = selection.summary[selection.summary["chosen"]].iloc[0]
+            diff = held_nmi - full_nmi if full_nmi is not None else float("nan")
+            log(
+                f"{name} / coarse {iterations} it x {coarse_seeds} seeds, refine {refine} K x {n_seeds} seeds: "
+                f"K = {selection.k}, "
+                f"fits {fit_cpu:.1f} s + scoring {score_cpu:.1f} s CPU (final fit {final_cpu:.1f} s of it), "
+                f"held-out NMI {held_nmi:.4f}"
+            )
+            rows.append(
+                {
+                    "corpus": topics_nmi.NAMES[name],
+                    "documents": n_docs,
+                    "train_units": train.n_units,
+                    "heldout_units": int(held.sum()),
+                    "k_range": " ".join(map(str, k_range)),
+                    "rule": f"coarse {iterations} it x {coarse_seeds}, refine {refine} K x {n_seeds}",
+                    "search_units": train.n_units,
+                    "seeds": n_seeds,
+                    "fits": len(k_range) * coarse_seeds + len(selection.fits),
+                    "search_fit_cpu_s": round(fit_cpu, 1),
+                    "search_scoring_cpu_s": round(score_cpu, 1),
+                    "final_fit_cpu_s": round(final_cpu, 1),
+                    "search_over_final": round(search_cpu / final_cpu, 2),
+                    # the final fit is one of the search's fits: what the search costs beyond it
+                    "extra_over_final": round((search_cpu - final_cpu) / final_cpu, 2),
+                    "goal_ratio": "<= 3",
+                    "ratio_met": "yes" if (search_cpu - final_cpu) / final_cpu <= 3 else "no",
+                    "k": selection.k,
+                    "k_other_draws": "",
+                    "stability_at_k": round(float(chosen["stability"]), 3),
+                    "c_npmi_at_k": round(float(chosen["c_npmi"]), 4),
+                    "nmi_heldout": round(held_nmi, 4),
+                    "nmi_train": float("nan"),
+                    "nmi_minus_full": round(diff, 4),
+                    "goal_nmi": ">= -0.01",
+                    "nmi_met": "" if full_nmi is None else "yes" if diff >= -0.01 else "no",
+                    "final_iterations": fit[3].get("iterations"),
+                    "k_summary": " ".join(
+                        f"{int(r.k)}:{r.c_npmi_coarse:.3f}/{r.stability_coarse:.2f}>{r.c_npmi:.3f}/{r.stability:.2f}"
+                        for r in selection.summary.itertuples()
+                    ),
+                }
+            )
+            pd.DataFrame(rows).to_csv(args.out_partial, index=False)
     return rows
 
 
@@ -251,10 +350,23 @@ def main() -> None:
     )
     parser.add_argument("--draws", type=int, default=2, help="sample draws per bounded rule (the first is timed)")
     parser.add_argument("--cache", default=str(ROOT / ".cache"))
+    parser.add_argument(
+        "--search", default="full,sample", help="searches compared: full, sample (--sizes), coarse (coarse to fine)"
+    )
+    parser.add_argument("--coarse-iterations", default="50", help="coarse: Gibbs iterations of the coarse fits")
+    parser.add_argument("--coarse-seeds", default="2", help="coarse: seeds of the coarse fits (the final seed first)")
+    parser.add_argument("--refine", default="1", help="coarse: how many K are refined")
+    parser.add_argument("--refine-seeds", default="2", help="coarse: seeds of each refined K (the final seed first)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.search = set(args.search.split(","))
+    args.coarse_iterations = [int(s) for s in args.coarse_iterations.split(",") if s]
+    args.refine = [int(s) for s in args.refine.split(",") if s]
+    args.coarse_seeds = [int(s) for s in args.coarse_seeds.split(",") if s]
+    args.refine_seeds = [int(s) for s in args.refine_seeds.split(",") if s]
     RESULTS.mkdir(parents=True, exist_ok=True)
     tag = (f"limit{args.limit}" if args.limit else "full") + ("_bounded" if args.skip_full else "")
+    tag += "_coarse" if "coarse" in args.search else ""
     out = RESULTS / f"topic_search_{tag}_{args.corpus}.csv"
     args.out_partial = out.with_suffix(".partial.csv")
     args.out_partial = RESULTS / f"topic_search_{tag}_{args.corpus}.partial.csv"
@@ -273,6 +385,7 @@ def main() -> None:
         "search_scoring_cpu_s",
         "final_fit_cpu_s",
         "search_over_final",
+        "extra_over_final",
         "ratio_met",
         "k",
         "k_other_draws",
@@ -281,7 +394,7 @@ def main() -> None:
         "nmi_minus_full",
         "nmi_met",
     ]
-    print(table[columns].to_string(index=False))
+    print(table[[c for c in columns if c in table]].to_string(index=False))
     log(f"wrote {out}")
 
 

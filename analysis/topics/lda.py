@@ -795,6 +795,183 @@ def _choose(summary: pd.DataFrame, k: int, n_seeds: int, threshold: float, n_uni
     return chosen, reason, reasons
 
 
+# ------------------------------------------------------------------- choose K: coarse to fine
+
+
+def coarse_parameters(params: dict, iterations: int) -> dict:
+    """The keyword arguments of a coarse K-selection fit: ``params`` (:func:`fit_parameters`) with
+    at most ``iterations`` Gibbs iterations (tomotopy; passes with gensim) and no convergence rule.
+
+    >>> coarse_parameters({"engine": "tomotopy", "max_iterations": 1000, "tolerance": 0.001}, 50)
+    {'engine': 'tomotopy', 'max_iterations': 50, 'tolerance': 0.0}
+    """
+    key = "passes" if params.get("engine", "tomotopy") == "gensim" else "max_iterations"
+    return {**params, key: int(iterations), "tolerance": 0.0}
+
+
+def refine_seeds(final_seed: int, seeds: Sequence[int], n: int, *, minimum: int = 2) -> tuple[int, ...]:
+    """The seeds of the coarse or refining fits: the final fit's seed first (so the chosen K's
+    refining fit with it is the final model), then ``seeds`` in order, ``n`` in all (at least
+    ``minimum``: stability needs a pair).
+
+    >>> refine_seeds(20240405, (1, 2, 3), 2)
+    (20240405, 1)
+    """
+    if n < minimum:
+        raise ValueError(f"refine_seeds = {n}: at least {minimum} seeds (stability needs a pair)")
+    return tuple(dict.fromkeys((final_seed, *seeds)))[:n]
+
+
+def refine_candidates(coarse: pd.DataFrame, refine: int, stability_min: float = math.nan) -> list[int]:
+    """The ``refine`` K of the coarse stage ranked as :func:`select_k` ranks K: those with coarse
+    ``stability`` at least ``stability_min`` first (when the coarse stage had two seeds or more
+    and ``stability_min`` is a number), then by highest c_npmi (NaN last, ties to the smaller K);
+    returned in increasing order. ``coarse``: columns ``k``, ``c_npmi`` (and ``stability``).
+
+    >>> refine_candidates(pd.DataFrame({"k": [2, 4, 8], "c_npmi": [0.05, 0.09, 0.09]}), 2)
+    [4, 8]
+    >>> coarse = pd.DataFrame({"k": [2, 4, 8], "c_npmi": [0.05, 0.09, 0.1], "stability": [0.9, 0.7, 0.5]})
+    >>> refine_candidates(coarse, 1, 0.6), refine_candidates(coarse, 1)
+    ([4], [8])
+    """
+    if refine < 1:
+        raise ValueError(f"refine = {refine}: refine at least one K")
+    stable = (
+        coarse["stability"].fillna(-np.inf) >= stability_min
+        if "stability" in coarse and not math.isnan(stability_min)
+        else pd.Series(True, index=coarse.index)
+    )
+    ranked = coarse.assign(stable=stable, score=coarse["c_npmi"].fillna(-np.inf)).sort_values(
+        ["stable", "score", "k"], ascending=[False, False, True]
+    )
+    return sorted(int(k) for k in ranked["k"].head(refine))
+
+
+def coarse_scores(
+    corpus: TopicCorpus, results: Sequence[tuple[int, int, np.ndarray, dict]], *, coherence_topn: int = 10
+) -> pd.DataFrame:
+    """One row per K of the coarse fits: ``k, fits, c_npmi`` (mean over topics and seeds),
+    ``stability`` (:func:`stability` across the seeds; NaN with one seed), ``iterations``."""
+    scored = coherence_many(corpus, [tw for _, _, tw, _ in results], topn=coherence_topn, measures=("c_npmi",))
+    npmi = [float(np.nanmean(s["c_npmi"])) if np.isfinite(s["c_npmi"]).any() else math.nan for s in scored]
+    rows = []
+    for k in sorted({r[0] for r in results}):
+        mine = [i for i, r in enumerate(results) if r[0] == k]
+        rows.append(
+            (
+                k,
+                len(mine),
+                float(np.mean([npmi[i] for i in mine])),
+                stability([results[i][2] for i in mine])[0],
+                max(int(results[i][3].get("iterations", 0)) for i in mine),
+            )
+        )
+    return pd.DataFrame(rows, columns=["k", "fits", "c_npmi", "stability", "iterations"])
+
+
+def coarse_to_fine_selection(
+    corpus: TopicCorpus,
+    coarse: pd.DataFrame,
+    results: Sequence[tuple[int, int, np.ndarray, dict]],
+    *,
+    seeds: Sequence[int],
+    stability_min: float = 0.6,
+    coherence_topn: int = 10,
+    units_total: int = 0,
+) -> KSelection:
+    """K chosen among the refined K (:func:`selection_from_fits` on their fits with ``seeds``: the
+    rule of :func:`select_k`), with the K dropped at the coarse stage added to the summary
+    (``fits`` 0, their coarse c_npmi in ``c_npmi_coarse``, the reason saying why)."""
+    refined = sorted({k for k, _, _, _ in results})
+    selection = selection_from_fits(
+        corpus,
+        results,
+        k_range=refined,
+        seeds=seeds,
+        stability_min=stability_min,
+        coherence_topn=coherence_topn,
+        units_total=units_total,
+    )
+    summary = selection.summary.copy()
+    summary["c_npmi_coarse"] = summary["k"].map(dict(zip(coarse["k"], coarse["c_npmi"])))
+    summary["stability_coarse"] = summary["k"].map(dict(zip(coarse["k"], coarse["stability"])))
+    iterations = int(coarse["iterations"].max()) if len(coarse) else 0
+    n_units = units_total if units_total > corpus.n_units else corpus.n_units
+    dropped = [
+        {
+            "model": corpus.name,
+            "k": int(row.k),
+            "fits": 0,
+            "units_per_topic": n_units / row.k,
+            "c_npmi_coarse": row.c_npmi,
+            "stability_coarse": row.stability,
+            "chosen": False,
+            "reason": f"dropped at the coarse stage: c_npmi {row.c_npmi:.3f}"
+            + ("" if math.isnan(row.stability) else f", stability {row.stability:.2f}")
+            + f" after {iterations} iterations",
+        }
+        for row in coarse.itertuples(index=False)
+        if row.k not in refined
+    ]
+    summary = pd.concat([summary, pd.DataFrame(dropped)], ignore_index=True) if dropped else summary
+    summary = summary.sort_values("k", kind="stable").reset_index(drop=True)
+    reason = selection.reason + f"; among the {len(refined)} K ranked first after {iterations} iterations"
+    summary.loc[summary["chosen"], "reason"] = "chosen: " + reason
+    return KSelection(selection.name, selection.fits, summary, selection.k, reason)
+
+
+def select_k_coarse(
+    corpus: TopicCorpus,
+    *,
+    k_range: Sequence[int] = (),
+    seeds: Sequence[int] = (1, 2, 3),
+    final_seed: int = 20240405,
+    stability_min: float = 0.6,
+    coherence_topn: int = 10,
+    coarse_iterations: int = 50,
+    coarse_seeds: int = 2,
+    refine: int = 1,
+    n_refine_seeds: int = 2,
+    mapper: Callable = map,
+    **params,
+) -> tuple[KSelection, tuple[int, int, np.ndarray, dict]]:
+    """Choose K coarse to fine: short fits over the whole K range, full fits for the best few only.
+
+    Why: the full search (:func:`select_k`) fits every K with every seed to convergence, and the
+    fits at large K cost the most (a Gibbs sweep's cost grows with K, and they converge later),
+    so it costs many final fits. Here (1) *coarse*: every candidate K with ``coarse_seeds``
+    seeds (:func:`refine_seeds`: ``final_seed`` first) for ``coarse_iterations`` iterations and
+    no convergence rule (:func:`coarse_parameters`), scored by mean c_npmi and stability across
+    those seeds (:func:`coarse_scores`); (2) *fine*: the ``refine`` K ranked first by the rule
+    of :func:`select_k` on the coarse scores (:func:`refine_candidates`) fitted to convergence
+    with ``n_refine_seeds`` seeds (``final_seed`` first), and K chosen among them by that rule
+    (stability across the refining seeds at least ``stability_min``, then the highest c_npmi).
+    Every fit sees every unit, so stability is measured at the corpus's own size (a sample
+    lowers it: ``benchmarks/README.md``), and the refining fit at the chosen K with
+    ``final_seed`` is exactly the final model's fit (same units, K, seed and parameters): it is
+    returned, so the final fit costs nothing more. Whether this chooses as well as the full
+    search, and what it costs, is measured in ``benchmarks/topic_search.py --search coarse``.
+
+    Returns ``(selection, (K, final_seed, phi, record))``; ``params`` go to every fit
+    (:func:`fit_parameters`); ``mapper`` as in :func:`select_k`.
+    """
+    short = coarse_parameters(params, coarse_iterations)
+    coarse_jobs = selection_jobs(
+        corpus, k_range=k_range, seeds=refine_seeds(final_seed, seeds, coarse_seeds, minimum=1)
+    )
+    coarse = coarse_scores(
+        corpus, list(mapper(partial(_fit_job, corpus, short), coarse_jobs)), coherence_topn=coherence_topn
+    )
+    fine_seeds = refine_seeds(final_seed, seeds, n_refine_seeds)
+    jobs = [(k, s) for k in refine_candidates(coarse, refine, stability_min) for s in fine_seeds]
+    results = list(mapper(partial(_fit_job, corpus, params), jobs))
+    selection = coarse_to_fine_selection(
+        corpus, coarse, results, seeds=fine_seeds, stability_min=stability_min, coherence_topn=coherence_topn
+    )
+    final = next(r for r in results if r[0] == selection.k and r[1] == final_seed)
+    return selection, final
+
+
 # ----------------------------------------------------------------------------- descriptions
 
 

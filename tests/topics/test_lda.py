@@ -614,3 +614,65 @@ def test_select_k_on_a_sample_sizes_the_range_from_the_corpus():
     sampled = topics.select_k(corpus, k_range=(2, 3), seeds=(1, 2), max_iterations=30, search_units=20, sample_seed=5)
     assert "K chosen on a sample of 20 of the 40 units" in sampled.reason and "sample" not in full.reason
     assert sampled.summary["units_per_topic"].tolist() == full.summary["units_per_topic"].tolist() == [20.0, 40 / 3]
+
+
+# ------------------------------------------------------------------ choosing K: coarse to fine
+
+
+def _coarse_select(corpus, **kwargs):
+    return topics.select_k_coarse(
+        corpus,
+        **{"k_range": (2, 3, 5), "seeds": (1, 2), "final_seed": 7, "coarse_iterations": 10, **kwargs},
+        **topics.fit_parameters(FAST),
+    )
+
+
+def test_coarse_parameters_cap_the_iterations_and_switch_off_convergence():
+    assert topics.coarse_parameters(topics.fit_parameters(FAST), 10) == {
+        **topics.fit_parameters(FAST),
+        "max_iterations": 10,
+        "tolerance": 0.0,
+    }
+    assert topics.coarse_parameters(topics.fit_parameters(GENSIM), 3)["passes"] == 3
+    assert topics.refine_seeds(7, (1, 7, 2), 3) == (7, 1, 2) and topics.refine_seeds(7, (1, 2), 5) == (7, 1, 2)
+    with pytest.raises(ValueError, match="refine_seeds = 1"):
+        topics.refine_seeds(7, (1, 2), 1)
+    coarse = pd.DataFrame({"k": [2, 3, 5, 8], "c_npmi": [0.1, np.nan, 0.3, 0.1]})
+    assert topics.refine_candidates(coarse, 1) == [5] and topics.refine_candidates(coarse, 2) == [2, 5]
+    assert topics.refine_candidates(coarse, 9) == [2, 3, 5, 8]  # NaN last, but kept when all are refined
+    coarse["stability"] = [0.7, 0.9, 0.5, 0.65]  # stable K first (by c_npmi), then the others
+    assert topics.refine_candidates(coarse, 1, 0.6) == [2] and topics.refine_candidates(coarse, 3, 0.6) == [2, 3, 8]
+    assert topics.refine_candidates(coarse, 1, 0.95) == [5] and topics.refine_candidates(coarse, 1) == [5]
+
+
+def test_coarse_to_fine_refines_the_best_coarse_k_and_its_final_seed_fit_is_the_final_model():
+    ids, terms = two_vocabulary_corpus(20)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2)
+    selection, (k, seed, phi, record) = _coarse_select(corpus, refine=2)
+    summary = selection.summary.set_index("k")
+    assert summary.index.tolist() == [2, 3, 5] and summary["chosen"].sum() == 1
+    refined = summary[summary["fits"] > 0]
+    assert len(refined) == 2 and selection.k in refined.index and (k, seed) == (selection.k, 7)
+    dropped = summary[summary["fits"] == 0]
+    assert len(dropped) == 1 and dropped["reason"].iloc[0].startswith("dropped at the coarse stage")
+    coarse = pd.DataFrame(
+        {"k": summary.index, "c_npmi": summary["c_npmi_coarse"].to_numpy(), "stability": summary["stability_coarse"]}
+    )
+    assert summary["stability_coarse"].notna().all()  # two coarse seeds: stability at every K
+    assert refined.index.tolist() == topics.refine_candidates(coarse.reset_index(drop=True), 2, 0.6)
+    assert selection.fits[["k", "seed"]].values.tolist() == [[kk, s] for kk in refined.index for s in (7, 1)]
+    final = study_fit(corpus, selection.k, 7, FAST)  # the final fit, run separately: the same matrix
+    np.testing.assert_array_equal(final.topic_word, phi)
+    assert summary.loc[selection.k, "reason"].endswith("among the 2 K ranked first after 10 iterations")
+    again, fit_again = _coarse_select(corpus, refine=2)  # seeded: the same choice and numbers
+    pd.testing.assert_frame_equal(selection.summary, again.summary, check_exact=True)
+    np.testing.assert_array_equal(phi, fit_again[2])
+
+
+def test_coarse_to_fine_refining_one_k_chooses_it():
+    ids, terms = two_vocabulary_corpus(20)
+    corpus = topics.build_corpus("vi", unit_ids=ids, terms=terms, no_below=2)
+    selection, _ = _coarse_select(corpus, refine=1, coarse_seeds=1)  # one coarse seed: ranked by c_npmi alone
+    summary = selection.summary
+    best_coarse = int(summary.loc[summary["c_npmi_coarse"].idxmax(), "k"])
+    assert selection.k == best_coarse and (summary["fits"] > 0).sum() == 1
