@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import sys
 import tomllib
 from pathlib import Path
@@ -28,7 +29,16 @@ def _module_file(parts: list[str], package: Path) -> Path | None:
 
 def _package_imports(path: Path, package: Path) -> list[Path]:
     """The package's source files ``path`` imports (anywhere in the file, relative or absolute),
-    with the ``__init__.py`` of every package on the way; read with :mod:`ast`, nothing imported."""
+    with the ``__init__.py`` of every package on the way; read with :mod:`ast`, nothing imported.
+    Parsed once per process and file version (the key holds the file's modification time and size,
+    so an edited file is read again)."""
+    stat = path.stat()
+    return list(_parsed_imports(path, package, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed_imports(path: Path, package: Path, mtime_ns: int, size: int) -> tuple[Path, ...]:
+    """:func:`_package_imports` of one version of ``path`` (``mtime_ns`` and ``size`` only key the cache)."""
     import ast
 
     here = list(path.relative_to(package).parts[:-1])
@@ -48,7 +58,7 @@ def _package_imports(path: Path, package: Path) -> list[Path]:
             out.append(_module_file(target[:i], package))
         for alias in node.names:  # ``from .stats import keyness``: a module
             out.append(_module_file(target + [alias.name], package))
-    return [m for m in out if m is not None]
+    return tuple(m for m in out if m is not None)
 
 
 def stage_code(module: str, package: Path = PACKAGE) -> tuple[str, ...]:
