@@ -6,9 +6,12 @@ Documents: ``--words`` words drawn uniformly from a vocabulary of 30,000 (seeded
 document a copy of the previous one with its last 20 words replaced (so there are near
 duplicates to find). Uniform words make almost every 5-word shingle unique: the index holds one
 entry per token, the case whose memory grows with the corpus. ``--root`` runs another checkout's
-code (say a copy of the commit before a change) to compare.
+code (say a copy of the commit before a change) to compare. ``--bucket N`` sets
+``duplicates.INDEX_BUCKET`` (entries of the index sorted at once; the code before it had none):
+a corpus of a few million tokens then shows what a corpus of tens of millions does with the
+default (about 4 million).
 
-    .venv/bin/python benchmarks/duplicates_memory.py --sizes 5000,20000 [--root /tmp/old_checkout]
+    .venv/bin/python benchmarks/duplicates_memory.py --sizes 5000,20000 [--root /tmp/old_checkout] [--bucket 262144]
 """
 
 from __future__ import annotations
@@ -33,7 +36,10 @@ from analysis.text.duplicates import near_duplicates
 def rss(key):
     return next(int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith(key))
 
-n, length = int(sys.argv[1]), int(sys.argv[2])
+n, length, bucket = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+if bucket:
+    import analysis.text.duplicates as duplicates
+    duplicates.INDEX_BUCKET = bucket
 vocab = [f"w{i}" for i in range(30000)]
 
 def docs():
@@ -58,6 +64,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", default="5000,20000")
     parser.add_argument("--words", type=int, default=400)
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose analysis/ is run")
+    parser.add_argument("--bucket", type=int, default=0, help="duplicates.INDEX_BUCKET; 0 = the code's own")
     parser.add_argument("--label", default="")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
@@ -66,12 +73,17 @@ def main(argv=None) -> int:
     for n in [int(s) for s in args.sizes.split(",")]:
         log(f"{n} documents of {args.words} words ({args.root})")
         done = subprocess.run(
-            [sys.executable, "-c", RUN, str(n), str(args.words)], capture_output=True, text=True, env=env
+            [sys.executable, "-c", RUN, str(n), str(args.words), str(args.bucket)],
+            capture_output=True,
+            text=True,
+            env=env,
         )
         if done.returncode:
             print(f"error: {done.stderr.strip().splitlines()[-1]}", file=sys.stderr)
             return 1
-        rows.append({"label": args.label, "documents": n, "tokens": n * args.words, **json.loads(done.stdout)})
+        row = {"label": args.label, "bucket": args.bucket, "documents": n, "tokens": n * args.words}
+        rows.append({**row, **json.loads(done.stdout)})
+        log(f"  {rows[-1]}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with open(out / f"duplicates_memory{'_' + args.label if args.label else ''}.csv", "w", newline="") as handle:
