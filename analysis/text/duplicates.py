@@ -94,10 +94,10 @@ def _candidate_codes(values, owner, n_docs: int, lang, max_df: int):
         return found
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
     sizes = np.diff(np.r_[starts, len(values)])
-    for size in range(2, max_df + 1):
+    shared = (sizes >= 2) & (sizes <= max_df)
+    starts, sizes = starts[shared], sizes[shared]
+    for size in np.unique(sizes).tolist():
         runs = starts[sizes == size]
-        if not len(runs):
-            continue
         left, right = np.triu_indices(size, 1)
         step = max(1, _PAIR_BATCH // len(left))
         for begin in range(0, len(runs), step):
