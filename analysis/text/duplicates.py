@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from itertools import combinations
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -72,6 +71,46 @@ def shingle_hashes(words: Sequence[str], k: int = 5) -> np.ndarray:
     return np.unique(hashes)
 
 
+#: Entries of the shingle index sorted at once (a bucket of hash values): about 40 bytes each
+#: while a bucket is sorted, so about 170 MB whatever the corpus size.
+INDEX_BUCKET = 1 << 22
+
+#: Candidate pairs generated before they are deduplicated into the kept set (8 bytes each).
+_PAIR_BATCH = 1 << 22
+
+
+def _bucket_edges(total: int, bucket: int) -> list[int]:
+    """Interior edges splitting the 64-bit hash range into a power of two of equal ranges, enough
+    that about ``bucket`` of ``total`` uniformly spread hashes fall in each."""
+    bits = max(0, (max(total, 1) - 1) // bucket).bit_length()
+    return [i << (64 - bits) for i in range(1, 1 << bits)]
+
+
+def _candidate_codes(values, owner, n_docs: int, lang, max_df: int):
+    """Pairs of documents (``i * n_docs + j``, ``i < j``, same language) holding a common value of
+    ``values`` held by 2 to ``max_df`` documents; ``values`` sorted, ``owner`` ascending within a run."""
+    found, pending, held = np.zeros(0, dtype=np.int64), [], 0
+    if not len(values):
+        return found
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    sizes = np.diff(np.r_[starts, len(values)])
+    shared = (sizes >= 2) & (sizes <= max_df)
+    starts, sizes = starts[shared], sizes[shared]
+    for size in np.unique(sizes).tolist():
+        runs = starts[sizes == size]
+        left, right = np.triu_indices(size, 1)
+        step = max(1, _PAIR_BATCH // len(left))
+        for begin in range(0, len(runs), step):
+            members = owner[runs[begin : begin + step, None] + np.arange(size)]
+            a, b = members[:, left].ravel(), members[:, right].ravel()
+            keep = lang[a] == lang[b]
+            pending.append(a[keep] * n_docs + b[keep])
+            held += int(keep.sum())
+            if held >= _PAIR_BATCH:
+                found, pending, held = np.unique(np.concatenate([found, *pending])), [], 0
+    return np.unique(np.concatenate([found, *pending]))
+
+
 def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: int = 50) -> pd.DataFrame:
     """Shingle Jaccard for every pair of documents of one language that share a shingle.
 
@@ -83,6 +122,11 @@ def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: in
     would make every pair a candidate; a copy shares rarer shingles too), then each candidate's
     Jaccard is computed on all its shingles, as 64-bit hashes (:func:`shingle_hashes`: exact
     unless two distinct shingles collide). Sorted by language, then descending Jaccard.
+
+    Memory: the documents' hashes are held (8 bytes a shingle); the index is sorted one range of
+    hash values at a time (about :data:`INDEX_BUCKET` entries, so the sort's temporaries stay
+    bounded however large the corpus), and candidate pairs are kept as one int64 code each. The
+    same pairs as one index over all hashes: every shingle falls in exactly one range.
 
     By hand for the example: 14 syllables give 12 shingles of 3; the two reports differ in the
     last one only, so 11 are shared of 13 in the union (Jaccard 11/13 = 0.846); the sports report
@@ -105,23 +149,32 @@ def near_duplicates(documents, *, k: int = 5, threshold: float = 0.5, max_df: in
     for d, lang, tokens in triples:
         hashes[d], language[d] = shingle_hashes(shingle_words(tokens, lang), k), lang
     ids = sorted(hashes)
-    candidates: set[tuple[str, str]] = set()
-    if ids:
-        # The inverted index as one sorted array: (hash, document) pairs sorted by hash, then by
-        # document id; a run of equal hashes is the documents holding that shingle.
-        values = np.concatenate([hashes[d] for d in ids])
-        owner = np.repeat(np.arange(len(ids)), [len(hashes[d]) for d in ids])
-        order = np.lexsort((owner, values))
-        values, owner = values[order], owner[order]
-        starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-        sizes = np.diff(np.r_[starts, len(values)])
-        shared = (sizes >= 2) & (sizes <= max_df)
-        for start, size in zip(starts[shared].tolist(), sizes[shared].tolist()):
-            docs = [ids[i] for i in owner[start : start + size].tolist()]
-            candidates.update((x, y) for x, y in combinations(docs, 2) if language[x] == language[y])
+    arrays = [hashes[d] for d in ids]
+    del hashes
+    codes = {name: i for i, name in enumerate(sorted(set(language.values())))}
+    lang = np.array([codes[language[d]] for d in ids], dtype=np.int64)
+    n_docs, total = len(ids), sum(len(a) for a in arrays)
+    found = [np.zeros(0, dtype=np.int64)]
+    if total:
+        # The inverted index, one range of hash values at a time (a shingle's documents all fall in
+        # its range): (hash, document) pairs sorted by hash, then by document; a run of equal hashes
+        # is the documents holding that shingle. Each document's hashes are sorted, so its part of
+        # a range is a slice.
+        edges = np.array(_bucket_edges(total, INDEX_BUCKET), dtype=np.uint64)
+        cuts = np.zeros((n_docs, len(edges) + 2), dtype=np.int64)
+        for row, a in enumerate(arrays):
+            cuts[row, 1:-1], cuts[row, -1] = np.searchsorted(a, edges), len(a)
+        for b in range(len(edges) + 1):
+            lo, hi = cuts[:, b], cuts[:, b + 1]
+            values = np.concatenate([a[x:y] for a, x, y in zip(arrays, lo.tolist(), hi.tolist())])
+            owner = np.repeat(np.arange(n_docs, dtype=np.int64), hi - lo)
+            order = np.lexsort((owner, values))
+            found.append(_candidate_codes(values[order], owner[order], n_docs, lang, max_df))
+            del values, owner, order
+    candidates = np.unique(np.concatenate(found))
     records = []
-    for x, y in sorted(candidates):
-        a, b = hashes[x], hashes[y]
+    for i, j in zip((candidates // max(n_docs, 1)).tolist(), (candidates % max(n_docs, 1)).tolist()):
+        x, y, a, b = ids[i], ids[j], arrays[i], arrays[j]
         n = int(np.intersect1d(a, b, assume_unique=True).size)
         union = len(a) + len(b) - n
         jaccard = n / union if union else 0.0

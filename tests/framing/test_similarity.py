@@ -301,6 +301,58 @@ def test_hashed_shingles_give_the_exact_jaccard_of_word_tuples(texts, k):
     assert {(r.doc_a, r.doc_b): r.jaccard for r in table.itertuples()} == pytest.approx(expected)
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["vi", "en"]),
+            st.lists(st.sampled_from(["biển", "đảo", "hợp_tác", "trade", "sea", "a", "b"]), max_size=12),
+        ),
+        min_size=1,
+        max_size=7,
+    ),
+    st.integers(min_value=1, max_value=3),
+    st.integers(min_value=2, max_value=4),
+    st.sampled_from([1, 2, 5, 1 << 22]),
+    st.sampled_from([1, 3, 1 << 22]),
+)
+def test_near_duplicates_index_in_ranges_equals_brute_force(texts, k, max_df, bucket, batch):
+    """The index built one hash range at a time (ranges of ``bucket`` entries), candidate pairs
+    deduplicated every ``batch``: the pairs of one language sharing a shingle held by 2 to
+    ``max_df`` documents (of any language), by brute force over all pairs, each with its counts."""
+    import analysis.text.duplicates as dup
+
+    docs = {f"d{i}": (lang, words) for i, (lang, words) in enumerate(texts)}
+    sets = {d: shingles(shingle_words(words, lang), k) for d, (lang, words) in docs.items()}
+    df = {}
+    for a in sets.values():
+        for s in a:
+            df[s] = df.get(s, 0) + 1
+    expected = {}
+    for x, y in itertools.combinations(sorted(docs), 2):
+        a, b = sets[x], sets[y]
+        if docs[x][0] == docs[y][0] and any(df[s] <= max_df for s in a & b):
+            expected[(x, y)] = (docs[x][0], len(a), len(b), len(a & b))
+    old = dup.INDEX_BUCKET, dup._PAIR_BATCH
+    try:
+        dup.INDEX_BUCKET, dup._PAIR_BATCH = bucket, batch
+        table = near_duplicates(iter((d, lang, words) for d, (lang, words) in docs.items()), k=k, max_df=max_df)
+    finally:
+        dup.INDEX_BUCKET, dup._PAIR_BATCH = old
+    got = {(r.doc_a, r.doc_b): (r.language, r.shingles_a, r.shingles_b, r.shared) for r in table.itertuples()}
+    assert got == expected
+    keys = list(zip(table["language"], -table["jaccard"], table["doc_a"], table["doc_b"]))
+    assert keys == sorted(keys)
+
+
+def test_bucket_edges_split_the_hash_range_evenly():
+    from analysis.text.duplicates import _bucket_edges
+
+    assert _bucket_edges(0, 4) == [] and _bucket_edges(4, 4) == []
+    assert _bucket_edges(5, 4) == [1 << 63]  # two ranges of 2^63 hash values
+    assert _bucket_edges(9, 4) == [1 << 62, 2 << 62, 3 << 62]  # 9 / 4 -> 3 ranges, rounded up to 4
+
+
 def test_shingle_hashes_are_the_same_in_another_process():
     """Stable across processes (Python's str hash is salted per process; BLAKE2b is not)."""
     import subprocess
