@@ -16,20 +16,32 @@ class InputError(Exception):
     study.toml: [topics] k = 0 is not usable (fix: set k to 2 or more)
     >>> error.where, error.fix
     ('study.toml', 'set k to 2 or more')
+
+    A part that spans lines (another library's message quoted in it) is joined into the one line:
+
+    >>> print(InputError("[run] scheduler", "lost (CommClosedError: in <TCP>:\\n  Stream is closed)"))
+    [run] scheduler: lost (CommClosedError: in <TCP>: Stream is closed)
     """
 
     def __init__(self, where: str, problem: str, fix: str = ""):
-        self.where = str(where)
-        self.problem = problem
-        self.fix = fix
-        message = f"{self.where}: {problem}"
-        if fix:
-            message += f" (fix: {fix})"
+        self.where = _one_line(str(where))
+        self.problem = _one_line(str(problem))
+        self.fix = _one_line(str(fix))
+        message = f"{self.where}: {self.problem}"
+        if self.fix:
+            message += f" (fix: {self.fix})"
         super().__init__(message)
 
     def __reduce__(self):
         # Rebuild from the three parts, so the error crosses process boundaries (worker pools, Dask).
         return (type(self), (self.where, self.problem, self.fix))
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every line break (and the spaces around it) made one space."""
+    import re
+
+    return re.sub(r"\s*[\r\n]+\s*", " ", text)
 
 
 def write_failure(exc: OSError, *, is_folder: str) -> str:

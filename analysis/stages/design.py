@@ -23,6 +23,7 @@ import logging
 import math
 from functools import partial
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,9 @@ from ..stats import contrasts as design
 from ..stats import models, timeseries
 from ..stats.groups import group_order, keyed_rng
 from ..stats.keyness import column_sums, keyness_by_group, top_keyness
-from ..study.design_spec import uses_topics
+from ..study.design_spec import Contrast, uses_topics
 from ..study.outputs import placeholder_values
-from ..study.settings import Study, design_column_problems, raise_all
+from ..study.settings import FramingSettings, ModelSettings, Study, TimeSettings, design_column_problems, raise_all
 from ..text.dtm import DocTermMatrix
 from ..topics import effects as topic_effects
 from .results import Csv, Figure, Result, Table, write_results
@@ -288,15 +289,30 @@ def design_results(ps: PreparedStudy, codebook: Codebook, topic_models: dict | N
 
     results: list[Result] = []
     if study.compare:
-        results += _contrasts(study, docvars, {e: measures(e) for e in EXPOSURE_SCALE}, families, topic_models)
+        results += _contrasts(
+            docvars,
+            {e: measures(e) for e in EXPOSURE_SCALE},
+            families,
+            topic_models,
+            compare=study.compare,
+            framing=study.framing,
+        )
         if "words" in kinds:
-            results += _contrast_words(ps, study, docvars)
+            results += _contrast_words(ps, docvars, compare=study.compare, framing=study.framing)
     if study.time is not None:
-        results += _time(study, docvars, dates, date_note, measures(study.time.exposure))
+        results += _time(
+            docvars,
+            dates,
+            date_note,
+            measures(study.time.exposure),
+            time=study.time,
+            languages=study.corpus.languages,
+            min_group_docs=study.framing.min_group_docs,
+        )
     if study.model is not None:
-        results += _model(study, docvars, dates, date_note, measures(study.model.exposure))
+        results += _model(docvars, dates, date_note, measures(study.model.exposure), model=study.model)
         if study.model.topics:
-            results += _model_topics(study, docvars, dates, date_note, topic_models)
+            results += _model_topics(docvars, dates, date_note, topic_models, model=study.model)
     return results
 
 
@@ -322,11 +338,17 @@ CONTRAST_SHORT = [
 
 
 def _contrasts(
-    study: Study, docvars: pd.DataFrame, tables_by_exposure: dict, families: dict, topic_models: dict | None = None
+    docvars: pd.DataFrame,
+    tables_by_exposure: dict,
+    families: dict,
+    topic_models: dict | None = None,
+    *,
+    compare: Sequence[Contrast],
+    framing: FramingSettings,
 ) -> list[Result]:
-    fr = study.framing
+    fr = framing
     rows, dists = [], []
-    for contrast in study.compare:
+    for contrast in compare:
         tables = tables_by_exposure[contrast.exposure]
         for kind in contrast.measures:
             if kind == "words":  # keyness: design_words
@@ -361,14 +383,16 @@ def _contrasts(
 WORDS_COLUMNS_FRONT = ["contrast", "language"]
 
 
-def _contrast_words(ps: PreparedStudy, study: Study, docvars: pd.DataFrame) -> list[Result]:
+def _contrast_words(
+    ps: PreparedStudy, docvars: pd.DataFrame, *, compare: Sequence[Contrast], framing: FramingSettings
+) -> list[Result]:
     """Keyness of words between each pair of groups of every contrast naming words (one language
     each, checked before): :func:`analysis.stats.keyness.keyness_by_group` on the pair's documents,
     documents (or the contrast's cluster values) permuted; the full table and the top rows."""
-    fr = study.framing
+    fr = framing
     dtm = ps.dtm("document")
     full, top = [], []
-    for contrast in study.compare:
+    for contrast in compare:
         if "words" not in contrast.measures:
             continue
         labels = design.assign_groups(contrast, docvars)
@@ -407,10 +431,10 @@ def _contrast_words(ps: PreparedStudy, study: Study, docvars: pd.DataFrame) -> l
 
 
 def _model_topics(
-    study: Study, docvars: pd.DataFrame, dates, date_note: str, topic_models: dict[str, TopicModel]
+    docvars: pd.DataFrame, dates, date_note: str, topic_models: dict[str, TopicModel], *, model: ModelSettings
 ) -> list[Result]:
     """``model_topics`` and its figure: :func:`analysis.topics.effects.topic_effects` per saved model."""
-    md = study.model
+    md = model
     uses_date = "date" in models.formula_columns(md.formula)
     tables, marginals = [], []
     for name, tm in topic_models.items():
@@ -446,20 +470,28 @@ def _model_topics(
     ]
 
 
-def _time_groups(study: Study, docvars: pd.DataFrame) -> tuple[pd.Series, list[str]]:
-    by = study.time.by
+def _time_groups(docvars: pd.DataFrame, *, by: str, languages: Sequence[str]) -> tuple[pd.Series, list[str]]:
     groups = docvars[by].astype(str)
-    order = group_order(groups, study.corpus.languages if by == "language" else ())
+    order = group_order(groups, languages if by == "language" else ())
     return groups, order
 
 
-def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: dict) -> list[Result]:
-    tm = study.time
+def _time(
+    docvars: pd.DataFrame,
+    dates,
+    date_note: str,
+    tables: dict,
+    *,
+    time: TimeSettings,
+    languages: Sequence[str],
+    min_group_docs: int,
+) -> list[Result]:
+    tm = time
     scale, unit = EXPOSURE_SCALE[tm.exposure]
     results: list[Result] = []
     series_parts = []
     if dates is not None:
-        groups, order = _time_groups(study, docvars)
+        groups, order = _time_groups(docvars, by=tm.by, languages=languages)
         for kind in tm.measures:
             m = tables[kind]
             s = timeseries.period_series(
@@ -488,10 +520,10 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
     small = ""
     if dates is not None:
         sizes = docvars[tm.by].astype(str).value_counts()
-        if sizes.min() < study.framing.min_group_docs:
+        if sizes.min() < min_group_docs:
             small = (
                 f"too small to mean anything: {sizes.idxmin()} has {sizes.min()} document(s) (fewer "
-                f"than {study.framing.min_group_docs})"
+                f"than {min_group_docs})"
             )
     for kind in tm.measures:
         part = series[series["measure"] == kind] if dates is not None else series.iloc[0:0]
@@ -513,7 +545,7 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
         )
     events, lag = [], None
     if dates is not None:
-        groups, order = _time_groups(study, docvars)
+        groups, order = _time_groups(docvars, by=tm.by, languages=languages)
         pair = order[:2]
         if len(pair) == 2:
             for event in tm.events:
@@ -533,7 +565,7 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
                         seed=tm.seed,
                         scale=m.scale,
                         labels=m.labels,
-                        min_docs=study.framing.min_group_docs,
+                        min_docs=min_group_docs,
                         counted=kind != "topics",
                     )
                     e.insert(1, "measure", kind)
@@ -554,8 +586,8 @@ def _time(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: di
     return results
 
 
-def _model(study: Study, docvars: pd.DataFrame, dates, date_note: str, tables: dict) -> list[Result]:
-    md = study.model
+def _model(docvars: pd.DataFrame, dates, date_note: str, tables: dict, *, model: ModelSettings) -> list[Result]:
+    md = model
     scale, unit = EXPOSURE_SCALE[md.exposure]
     m = tables["frames"]
     uses_date = "date" in models.formula_columns(md.formula)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,7 @@ from ..stats.groups import (
     keyed_rng,
 )
 from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
-from ..study.settings import Study, settings_keys
+from ..study.settings import FramingSettings, Study, settings_keys
 from ..text.dtm import DocTermMatrix, reindex_rows, to_frame
 from ..text.duplicates import near_duplicates
 from .results import Csv, CsvParts, Figure, Result, Table, write_results
@@ -112,10 +113,10 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
     progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
     outlets = cluster_labels(docvars, s.cluster)  # [framing] cluster: None when unset or not a column
-    docs, frame_results = _frames(annotations, codebook, groups, order, study, labels=labels, outlets=outlets)
+    docs, frame_results = _frames(annotations, codebook, groups, order, settings=s, labels=labels, outlets=outlets)
     results += frame_results
     progress.step("frames, tests")
-    actor_results, actors = _actors(annotations, codebook, groups, order, study, labels=labels, outlets=outlets)
+    actor_results, actors = _actors(annotations, codebook, groups, order, settings=s, labels=labels, outlets=outlets)
     results += actor_results
     progress.step("actors")
     concepts = reindex_rows(annotations.concepts, list(docvars.index), docvars)  # documents × concept ids
@@ -124,16 +125,22 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     dtm = ps.dtm("document")
     for language in study.corpus.languages:
         for var in s.keyness_within:
-            results += _word_keyness(dtm, docvars, language, var, study)
+            results += _word_keyness(dtm, docvars, language=language, var=var, settings=s)
             progress.step(f"{language} word keyness by {var}")
     del dtm  # the comparisons hold what they need of it
     results += _concept_keyness(
-        concepts, groups, order, study, labels["concept"], clusters=_clusters(docvars, study, compared=s.compare_by)
+        concepts,
+        groups,
+        order,
+        settings=s,
+        labels=labels["concept"],
+        clusters=_clusters(docvars, settings=s, compared=s.compare_by),
     )
     progress.step("concept keyness")
-    results += _similarity(ps, languages, concepts, docvars)
+    pair = _pair(study.corpus.languages)
+    results += _similarity(ps.prepared, languages, concepts, docvars, settings=s, pair=pair)
     progress.step("similarity")
-    results.append(_omissions(docs, actors, concepts, sentences, docvars, study=study, labels=labels))
+    results.append(_omissions(docs, actors, concepts, sentences, docvars, settings=s, pair=pair, labels=labels))
     progress.step("omissions")
     progress.close()
     return results
@@ -149,8 +156,9 @@ def _plain(docvars: pd.DataFrame) -> pd.DataFrame:
     return plain
 
 
-def _pair(study: Study) -> tuple[str, str]:
-    return tuple(study.corpus.languages[:2]) if len(study.corpus.languages) >= 2 else ("vi", "en")
+def _pair(languages: Sequence[str]) -> tuple[str, str]:
+    """The two languages the cross-language tables compare: the study's first two, or vi and en."""
+    return tuple(languages[:2]) if len(languages) >= 2 else ("vi", "en")
 
 
 #: Below this share of a language's counted tokens inside frame hits, the default codebook is
@@ -181,9 +189,9 @@ def coverage_warnings(coverage: pd.DataFrame, *, default_codebook: bool) -> list
 
 
 def _frames(
-    annotations: AnnotationTables, codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
+    annotations: AnnotationTables, codebook: Codebook, groups, order, *, settings: FramingSettings, labels, outlets=None
 ) -> tuple[pd.DataFrame, list[Result]]:
-    s, by = study.framing, study.framing.compare_by
+    s, by = settings, settings.compare_by
     # The written tables keep their columns (per 100 sentences only where languages are compared, below).
     per_sentence = ["sentences", "per_100_sentences"]
     units = annotations.units.drop(columns=per_sentence)
@@ -239,9 +247,9 @@ def _frames(
 
 
 def _actors(
-    annotations: AnnotationTables, codebook: Codebook, groups, order, study: Study, *, labels, outlets=None
+    annotations: AnnotationTables, codebook: Codebook, groups, order, *, settings: FramingSettings, labels, outlets=None
 ) -> tuple[list[Result], pd.DataFrame]:
-    s, by = study.framing, study.framing.compare_by
+    s, by = settings, settings.compare_by
     actors, statements = annotations.actors, annotations.statements
     actor_groups = actor_group_table(
         actors,
@@ -291,7 +299,7 @@ def _actors(
 
 
 def _keyness_results(
-    comparisons, output: str, values: dict, study: Study, empty_note: str, *, title: str, labels=None
+    comparisons, output: str, values: dict, *, settings: FramingSettings, empty_note: str, title: str, labels=None
 ) -> list[Result]:
     """The full table in the registry's data formats (a word table: .csv.gz and .parquet; the concepts:
     .csv), its top rows as .tex/.md, and the bars: one registered keyness output.
@@ -300,7 +308,7 @@ def _keyness_results(
     the four word-keyness tables of 10,000 articles (3.2 million rows) were held until written,
     beside the comparisons they were stacked from, about 1.5 GB of the stage's 3.1 GB peak.
     """
-    s = study.framing
+    s = settings
     return [
         CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values),
         Table(
@@ -347,20 +355,20 @@ def _comparison_parts(comparisons, min_docs: int, labels, empty_note: str):
         yield comparison_table([c], min_docs=min_docs, labels=labels, empty_note=empty_note)
 
 
-def _clusters(docvars: pd.DataFrame, study: Study, *, compared: str = "") -> dict[str, str] | None:
+def _clusters(docvars: pd.DataFrame, *, settings: FramingSettings, compared: str = "") -> dict[str, str] | None:
     """The resampling cluster of each document for a keyness comparison by ``compared``, or None
     (documents are the unit): ``[framing] keyness_cluster`` when set, else ``[framing] cluster``
     (outlets) for the concepts compared between groups that are unions of outlets. A comparison by
     the cluster column itself (one outlet against the rest) keeps documents as the unit: permuting
     outlets there would compare one outlet with the others as units of one."""
-    column = study.framing.keyness_cluster or (study.framing.cluster if compared == study.framing.compare_by else "")
+    column = settings.keyness_cluster or (settings.cluster if compared == settings.compare_by else "")
     if not column or column == compared or column not in docvars.columns:
         return None
     return {d: str(v) for d, v in docvars[column].items()}
 
 
-def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: Study) -> list[Result]:
-    s = study.framing
+def _word_keyness(dtm, docvars: pd.DataFrame, *, language: str, var: str, settings: FramingSettings) -> list[Result]:
+    s = settings
     language_of = {d: str(v) for d, v in docvars["language"].items()}  # not docvars.loc[d, ...] per document
     rows = [i for i, d in enumerate(dtm.row_ids) if language_of[d] == language]
     doc_ids = [dtm.row_ids[i] for i in rows]
@@ -380,7 +388,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
         alpha0=s.fightin_alpha0,
         n_resamples=s.permutations,
         rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
-        clusters=_clusters(docvars, study, compared=var),
+        clusters=_clusters(docvars, settings=s, compared=var),
     )
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
@@ -388,14 +396,16 @@ def _word_keyness(dtm, docvars: pd.DataFrame, language: str, var: str, study: St
         comparisons,
         "keyness_words_{lang}_by_{within}",
         {"lang": language, "within": var},
-        study,
-        empty,
+        settings=s,
+        empty_note=empty,
         title=f"Keyness of {group_label(language)} words by {var}",
     )
 
 
-def _concept_keyness(concepts: DocTermMatrix, groups, order, study: Study, labels, *, clusters=None) -> list[Result]:
-    s, by = study.framing, study.framing.compare_by
+def _concept_keyness(
+    concepts: DocTermMatrix, groups, order, *, settings: FramingSettings, labels, clusters=None
+) -> list[Result]:
+    s, by = settings, settings.compare_by
     comparisons = keyness_comparisons(
         concepts.counts,
         concepts.row_ids,
@@ -415,8 +425,8 @@ def _concept_keyness(concepts: DocTermMatrix, groups, order, study: Study, label
             comparisons,
             "keyness_concepts_by_{by}",
             {"by": by},
-            study,
-            empty,
+            settings=s,
+            empty_note=empty,
             title=f"Keyness of concepts by {by}",
             labels=labels,
         ),
@@ -430,15 +440,15 @@ def _concept_keyness(concepts: DocTermMatrix, groups, order, study: Study, label
 
 
 def _similarity(
-    ps: PreparedStudy, languages: dict[str, str], concepts: DocTermMatrix, docvars: pd.DataFrame
+    prepared, languages: dict[str, str], concepts: DocTermMatrix, docvars: pd.DataFrame, *, settings, pair
 ) -> list[Result]:
-    s, pair = ps.study.framing, _pair(ps.study)
+    s = settings
     similarity = crosslingual_similarity(to_frame(concepts), languages=languages, pair=pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
     duplicates = near_duplicates(
-        ((d.doc_id, d.language, d.tokens()) for d in ps.prepared), k=s.shingle_size, threshold=s.duplicate_jaccard
+        ((d.doc_id, d.language, d.tokens()) for d in prepared), k=s.shingle_size, threshold=s.duplicate_jaccard
     )
     return [
         Table("similarity_crosslingual", similarity, {"pair_a": pair[0], "pair_b": pair[1]}),
@@ -465,9 +475,9 @@ def _concept_items(concepts: DocTermMatrix) -> pd.DataFrame:
 
 
 def _omissions(
-    docs, actors, concepts: DocTermMatrix, sentences: dict[str, int], docvars, *, study: Study, labels
+    docs, actors, concepts: DocTermMatrix, sentences: dict[str, int], docvars, *, settings, pair, labels
 ) -> Result:
-    s = study.framing
+    s = settings
     columns = ["doc_id", "kind", "item", "count"]
     items = pd.concat(
         [
@@ -485,14 +495,13 @@ def _omissions(
         items,
         sentences,
         docvars,
-        pair=_pair(study),
+        pair=pair,
         ratio=s.omission_ratio,
         min_count=s.omission_min_count,
         seed=s.seed,
     )  # 9999 arrangements, not s.permutations: Holm over ~240 items needs p down to 0.05 / 240
     omissions.insert(3, "label", [labels.get(k, {}).get(i, i) for k, i in zip(omissions["kind"], omissions["item"])])
     if omissions.empty:  # say why, as the keyness tables do
-        pair = _pair(study)
         why = (
             "no `event` column in the metadata: there are no paired events"
             if "event" not in docvars.columns

@@ -118,9 +118,18 @@ def test_two_clean_runs_are_byte_identical(seed_run, tmp_path):
 def test_second_run_uses_the_cache(seed_run, caplog):
     import logging
 
+    summary = seed_run / "figures" / "corpus_summary.csv"
+    before = summary.read_bytes()
+    with caplog.at_level(logging.INFO, logger="analysis"):
+        run(seed_run / "study.toml", "prepare")  # nothing changed: the stage's stamp says up to date
+    assert any("up to date" in r.message and "nothing to do" in r.message for r in caplog.records)
+    assert not any("to prepare" in r.message for r in caplog.records)
+    caplog.clear()
+    summary.unlink()  # an output gone: the stage runs again, every document from the cache
     with caplog.at_level(logging.INFO, logger="analysis"):
         run(seed_run / "study.toml", "prepare")
     assert any("5 from cache, 0 to prepare" in r.message for r in caplog.records)
+    assert summary.read_bytes() == before
 
 
 def test_failed_write_leaves_no_half_written_file(tmp_path, monkeypatch):
