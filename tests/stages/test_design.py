@@ -196,10 +196,18 @@ def test_time_and_model_outputs_without_dates_say_why(tmp_path):
     ids = ["a", "b"]
     docvars = pd.DataFrame({"language": ["vi", "en"], "outlet": ["x", "y"], "date": ["soon", "later"]}, index=ids)
     m = design.MeasureTable("frames", pd.DataFrame({"f": [1, 2]}, index=ids), pd.Series([100.0, 100.0], index=ids))
-    results = _time(study, docvars, None, "no date column in the metadata: nothing over time", {"frames": m})
+    results = _time(
+        docvars,
+        None,
+        "no date column in the metadata: nothing over time",
+        {"frames": m},
+        time=study.time,
+        languages=study.corpus.languages,
+        min_group_docs=study.framing.min_group_docs,
+    )
     series = next(r for r in results if getattr(r, "output", "") == "time_series")
     assert series.data["note"].iloc[0].startswith("no date column")
-    models_out = _model(study, docvars, None, "the date column is not a date in every row", {"frames": m})
+    models_out = _model(docvars, None, "the date column is not a date in every row", {"frames": m}, model=study.model)
     assert models_out[0].data["note"].iloc[0] == "not fitted: the date column is not a date in every row"
     assert np.isnan(models_out[0].data["estimate"].iloc[0])
 
