@@ -50,6 +50,21 @@ from typing import Sequence
 
 import pandas as pd
 
+#: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
+#: the column, its number of clusters, Kish's effective number of clusters, the intraclass
+#: correlation and design effect, the effective number of documents, and the outlet
+#: cluster-bootstrap 95% interval (of the group's mean, or of the difference in a test).
+CLUSTER_COLUMNS = [
+    "cluster_by",
+    "cluster_n",
+    "effective_clusters",
+    "icc",
+    "design_effect",
+    "effective_n",
+    "cluster_ci_low",
+    "cluster_ci_high",
+]
+
 #: The core columns of a two-group comparison, in their order (see the module docstring).
 COMPARISON_COLUMNS = [
     "group_a",
@@ -66,14 +81,7 @@ COMPARISON_COLUMNS = [
     "q",
     "correction",
     "adjusted_within",
-    "cluster_by",
-    "cluster_n",
-    "effective_clusters",
-    "icc",
-    "design_effect",
-    "effective_n",
-    "cluster_ci_low",
-    "cluster_ci_high",
+    *CLUSTER_COLUMNS,
     "mdd",
     "too_small",
     "note",

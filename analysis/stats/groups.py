@@ -33,24 +33,9 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
-from .comparison import order_comparison
+from .comparison import CLUSTER_COLUMNS, order_comparison
 from .multiplicity import adjust, declare_family
 from .resampling import RESAMPLE_CELLS, permuted_rows, studentized_interval
-
-#: Columns a group table gains with the ``cluster`` option (before ``too_small``/``note``):
-#: the column, its number of clusters, Kish's effective number of clusters, the intraclass
-#: correlation and design effect, the effective number of documents, and the outlet
-#: cluster-bootstrap 95% interval (of the group's mean, or of the difference in a test).
-CLUSTER_COLUMNS = [
-    "cluster_by",
-    "cluster_n",
-    "effective_clusters",
-    "icc",
-    "design_effect",
-    "effective_n",
-    "cluster_ci_low",
-    "cluster_ci_high",
-]
 
 #: Clusters per group below which the row note says cluster intervals need many more. Set when the
 #: outlet cluster bootstrap was a percentile one, which covered a difference 0.88 of the time with

@@ -1368,13 +1368,8 @@ def settings_keys(study: Study, **keys: str) -> Iterator[None]:
     ...     print(error)
     s.toml: [framing] bootstrap: n_resamples = 0 must be a whole number >= 1 (fix: fix the value in the study file)
     """
-    try:
+    with source_keys(study.source, **keys):
         yield
-    except ValueError as exc:
-        parameter = str(exc).split(" ", 1)[0]
-        if parameter not in keys:
-            raise
-        raise InputError(study.source, f"{keys[parameter]}: {exc}", "fix the value in the study file") from None
 
 
 @contextmanager
