@@ -6,9 +6,7 @@ No timestamps: the manifest of an unchanged run is byte-identical.
 from __future__ import annotations
 
 import os
-import platform
 import tomllib
-from importlib import metadata
 from pathlib import Path
 
 from .. import files
@@ -17,6 +15,7 @@ from ..prepared import load_preparation
 from ..study.outputs import STAGE_ORDER, declared_outputs
 from ..study.settings import Study
 from ..text.tokens import segmenter_id
+from .stamp import installed_versions
 
 PACKAGES = (
     "underthesea",
@@ -37,13 +36,7 @@ PACKAGES = (
 
 def package_versions() -> dict[str, str]:
     """Python's and every analysis dependency's installed version ("not installed" when absent)."""
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return installed_versions(PACKAGES)
 
 
 def stage_output_names(source: Path) -> list[str]:

@@ -80,18 +80,24 @@ def code_digest(root: str = str(_PACKAGE_DIR)) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def package_versions() -> dict[str, str]:
-    """Python's version and that of each of :data:`PACKAGES` (``"not installed"`` when absent)."""
+def installed_versions(names) -> dict[str, str]:
+    """Python's version and the installed version of each distribution in ``names`` (``"not
+    installed"`` when absent): what the stamp and the run manifest record."""
     from importlib import metadata
 
     versions = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    """:func:`installed_versions` of :data:`PACKAGES` (the packages that segment, count and draw)."""
+    return installed_versions(PACKAGES)
 
 
 def inputs_digest(stage: str, inputs: dict) -> str:
