@@ -186,8 +186,26 @@ def _tree_rss(proc) -> int:
     return total
 
 
-def run_measured(args: list[str], cwd: Path) -> dict:
-    """Run ``args`` in a fresh process; wall, CPU (tree), peak summed RSS of the tree."""
+def _kill_tree(proc) -> None:
+    import psutil
+
+    try:
+        procs = [*proc.children(recursive=True), proc]
+    except psutil.NoSuchProcess:
+        return
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def run_measured(args: list[str], cwd: Path, memory_limit: int = 0, timeout: float = 0) -> dict:
+    """Run ``args`` in a fresh process; wall, CPU (tree), peak summed RSS of the tree.
+
+    ``memory_limit`` (bytes) and ``timeout`` (seconds), when set, stop the whole tree once it is
+    over either; the row then says so in ``error`` (a shared machine must not run out of memory,
+    and a stage that would take hours is reported as over its budget, not waited for)."""
     import psutil
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -197,9 +215,17 @@ def run_measured(args: list[str], cwd: Path) -> dict:
     peak = [0]
     stop = threading.Event()
 
+    stopped = [""]
+
     def poll():
         while not stop.is_set():
             peak[0] = max(peak[0], _tree_rss(proc))
+            if memory_limit and peak[0] > memory_limit and not stopped[0]:
+                stopped[0] = f"stopped: process tree over {memory_limit / 2**30:.1f} GB"
+                _kill_tree(proc)
+            if timeout and time.perf_counter() - started > timeout and not stopped[0]:
+                stopped[0] = f"stopped: over {timeout:.0f} s wall"
+                _kill_tree(proc)
             stop.wait(0.1)
 
     poller = threading.Thread(target=poll, daemon=True)
@@ -211,6 +237,7 @@ def run_measured(args: list[str], cwd: Path) -> dict:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     error = "" if popen.returncode == 0 else (stderr.strip().splitlines() or ["?"])[-1][:200]
+    error = stopped[0] or error
     return {"wall_s": wall, "cpu_s": cpu, "peak_bytes": peak[0], "ok": popen.returncode == 0, "error": error}
 
 
@@ -218,7 +245,16 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run_size(workdir: Path, n: int | str, skip_topics: bool, keep_cache: bool) -> list[dict]:
+def run_size(
+    workdir: Path,
+    n: int | str,
+    skip_topics: bool,
+    keep_cache: bool,
+    *,
+    memory_limit: int = 0,
+    timeout: float = 0,
+    partial: Path | None = None,
+) -> list[dict]:
     folder = workdir / f"n{n}"
     log(f"{n}: building the table")
     table, n_vi, n_en = build_table(folder, n)
@@ -237,7 +273,12 @@ def run_size(workdir: Path, n: int | str, skip_topics: bool, keep_cache: bool) -
         before_files = _snapshot(out)
         load_before = load()
         log(f"{n} ({documents} documents): {stage} (load {load_before})")
-        m = run_measured([sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"], folder)
+        m = run_measured(
+            [sys.executable, "-m", "analysis", stage, "--study", str(study), "--quiet"],
+            folder,
+            memory_limit=memory_limit,
+            timeout=timeout,
+        )
         after_files = _snapshot(out)
         written = sum(size for p, (size, mt) in after_files.items() if before_files.get(p) != (size, mt))
         count = sum(1 for p, st in after_files.items() if before_files.get(p) != st)
@@ -264,9 +305,23 @@ def run_size(workdir: Path, n: int | str, skip_topics: bool, keep_cache: bool) -
             f"{written / 2**20:.1f} MB in {count} files {m['error']}"
         )
         rows.append(row)
+        if partial is not None:  # every finished stage on disk at once: a long run stopped midway keeps its rows
+            write_rows(partial, rows)
         if not m["ok"] and stage == "prepare":
             break
     return rows
+
+
+def write_rows(path: Path, rows: list[dict]) -> None:
+    """The per-stage rows as CSV (written to a temporary name, then renamed)."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".csv.tmp")
+    with open(temporary, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(temporary, path)
 
 
 def goals(rows: list[dict]) -> list[dict]:
@@ -390,27 +445,35 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", default="/tmp/vnen_scale")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--label", default="", help="a name for this run in the CSV file name (e.g. before, after)")
+    parser.add_argument(
+        "--memory-limit-gb", type=float, default=0, help="stop a stage whose process tree goes over this (0: none)"
+    )
+    parser.add_argument("--stage-timeout", type=float, default=0, help="stop a stage after this many seconds (0: none)")
     args = parser.parse_args(argv)
     if not VNTC.is_file() or not (BBC / "metadata.csv").is_file():
         print(f"error: {VNTC} or {BBC} not found (fix: put the shared corpora beside this checkout)", file=sys.stderr)
         return 2
     sizes = [] if args.only_prep_overhead else [s if s == FULL else int(s) for s in args.sizes.split(",")]
     workdir = Path(args.workdir)
-    rows: list[dict] = []
-    for n in sizes:
-        rows += run_size(workdir, n, args.skip_topics, args.keep_cache)
-    summary = goals(rows) if rows else []
-    if args.prep_overhead or args.only_prep_overhead:
-        summary += prep_overhead(workdir, rounds=args.prep_rounds)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     name = "scale_" + ("_".join(map(str, sizes)) or "prep") + (f"_{args.label}" if args.label else "")
+    rows: list[dict] = []
+    for n in sizes:
+        rows += run_size(
+            workdir,
+            n,
+            args.skip_topics,
+            args.keep_cache,
+            memory_limit=int(args.memory_limit_gb * 2**30),
+            timeout=args.stage_timeout,
+            partial=out / f"{name}_partial_{n}.csv",
+        )
+    summary = goals(rows) if rows else []
+    if args.prep_overhead or args.only_prep_overhead:
+        summary += prep_overhead(workdir, rounds=args.prep_rounds)
     if rows:
-        columns = list(dict.fromkeys(k for r in rows for k in r))
-        with open(out / f"{name}.csv", "w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, columns)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_rows(out / f"{name}.csv", rows)
     with open(out / f"{name}_goals.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, ["size", "measure", "value", "goal", "met"])
         writer.writeheader()
