@@ -9,6 +9,9 @@ Parquet table with columns ``doc_id, language, text, category, outlet, date``. T
 have no outlets and no dates, so both are synthetic and said here: ``outlet`` = one of 20 per
 language by row number mod 20 (``vi-03``, ``en-17``); ``date`` = 2024-01-01 plus (row number ×
 7919 mod 366) days. ``full`` = all 78,710 + 2,225 = 80,935 documents (no documents are added).
+One VNTC article has four U+0014 control characters, which the toolkit refuses (one line naming
+the record); the table is written with every control character other than tab and line ends
+replaced by a space (``without_controls``).
 
 The study: ``python -m analysis init --table articles.parquet`` as written (its columns, groups, K
 range, ``[[compare]]`` of vi against en by outlet, weekly ``[time]`` series and ``[model]`` on
@@ -57,6 +60,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -100,6 +104,17 @@ seed = 20240408
 """
 
 
+#: C0/C1 control characters other than tab and line ends: the toolkit refuses a text with one
+#: (``analysis.text.normalize.check_characters``), and one VNTC article has four U+0014.
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """``text`` with each control character replaced by a space: the fix the toolkit's error names
+    ("remove it from the file"), applied as a researcher would before reading the table."""
+    return CONTROLS.sub(" ", text)
+
+
 def build_table(folder: Path, n: int | str) -> tuple[Path, int, int]:
     """Write ``folder/articles.parquet``: all BBC articles plus VNTC rows spread evenly; returns
     (path, Vietnamese documents, English documents)."""
@@ -118,7 +133,8 @@ def build_table(folder: Path, n: int | str) -> tuple[Path, int, int]:
     rows = [(i * total) // n_vi for i in range(n_vi)]
     vi = vntc.take(pa.array(rows))
     ids = vi["doc_id"].to_pylist() + [r["doc_id"] for r in bbc]
-    texts = vi["text"].to_pylist() + [(BBC / r["path"]).read_text(encoding="utf-8") for r in bbc]
+    texts = [without_controls(t) for t in vi["text"].to_pylist()]
+    texts += [(BBC / r["path"]).read_text(encoding="utf-8") for r in bbc]
     categories = vi["category"].to_pylist() + [r["category"] for r in bbc]
     languages = ["vi"] * n_vi + ["en"] * len(bbc)
     outlets, dates = [], []
