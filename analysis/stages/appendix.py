@@ -245,7 +245,9 @@ def quoted_tables(out: Path, *, declared: dict[str, list[str]]) -> tuple[dict[st
     """The quoted tables this study declares, read back, and the declared ones that are missing
     (their stage has not run: their macros are left out, and ``numbers.tex`` and the appendix say
     so). Tables the study does not declare (say ``compare_by`` is not ``language``) are left out
-    without a word. ``out`` is the output folder, ``declared`` as :func:`main_sections` takes it."""
+    without a word. ``similarity_crosslingual`` is its one quoted row (:func:`best_similarity`: it
+    has a row per document pair). ``out`` is the output folder, ``declared`` as :func:`main_sections`
+    takes it."""
     tables, missing = {}, []
     for name in QUOTED_TABLES:
         path = out / f"{name}.csv"
@@ -261,8 +263,8 @@ def quoted_tables(out: Path, *, declared: dict[str, list[str]]) -> tuple[dict[st
 QUOTED_TEXT_COLUMNS = {"doc_a": str, "doc_b": str, "outlet": str}
 
 
-def _read_quoted(path: Path, **chunks) -> pd.DataFrame:
-    return restore_formulas(pd.read_csv(path, dtype=QUOTED_TEXT_COLUMNS, **chunks))
+def _read_quoted(path: Path) -> pd.DataFrame:
+    return restore_formulas(pd.read_csv(path, dtype=QUOTED_TEXT_COLUMNS))
 
 
 def best_similarity(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
