@@ -153,16 +153,21 @@ def tex_caption(tex: str) -> str:
     return ""
 
 
-def table_block(stem: str, table: "pd.DataFrame", *, caption: str, max_rows: int = APPENDIX_MAX_ROWS) -> str:
+def table_block(
+    stem: str, table: "pd.DataFrame", *, caption: str, max_rows: int = APPENDIX_MAX_ROWS, rows: int | None = None
+) -> str:
     """A table as it appears in the appendix: the fitted ``longtable`` with at most ``max_rows``
     rows; a per-document (or per-unit) table longer than that is replaced by a sentence that
-    names its CSV (thousands of rows belong in the data, not in a paper)."""
+    names its CSV (thousands of rows belong in the data, not in a paper). ``rows``: the table's
+    number of rows when ``table`` holds only its first (at least ``max_rows``; a table read in
+    chunks, :mod:`analysis.paper.digest`)."""
     csv = data_file(stem)
+    total = len(table) if rows is None else rows
     caption = re.sub(r"\s*Data: [^ ]+\.csv(\.gz)?\.?$", "", caption).rstrip(". ")
-    if len(table) > max_rows and re.search(r"_by_(document|unit)s?$", stem):
+    if total > max_rows and re.search(r"_by_(document|unit)s?$", stem):
         what = caption or stem
         return (
-            rf"\par{{\raggedright\noindent\emph{{{latex_escape(what)}}}: {len(table):,} rows, one per document, "
+            rf"\par{{\raggedright\noindent\emph{{{latex_escape(what)}}}: {total:,} rows, one per document, "
             rf"are in {breakable(csv)} (not printed here).\par}}"
         )
     return to_latex(
@@ -171,6 +176,7 @@ def table_block(stem: str, table: "pd.DataFrame", *, caption: str, max_rows: int
         label=stem,
         max_rows=max_rows,
         source=csv,
+        rows=rows,
     ).rstrip("\n")
 
 
@@ -189,17 +195,22 @@ def typed_table(table: "pd.DataFrame") -> "pd.DataFrame":
     for name in table.columns:
         values = table[name]
         filled = values[values != ""]
-        numbers = pd.to_numeric(filled, errors="coerce")
-        if (
-            len(filled)
-            and not numbers.isna().any()
-            and not filled.str.match(_LEADING_ZERO).any()
-            and not filled.isin(["True", "False"]).any()
-        ):
+        if len(filled) and number_cells(filled) is not None:
             out[name] = pd.to_numeric(values.replace("", float("nan")))
         else:
             out[name] = values
     return pd.DataFrame(out, columns=table.columns)
+
+
+def number_cells(filled: "pd.Series") -> "pd.Series | None":
+    """Non-empty text cells as numbers when every one is a number as :func:`typed_table` reads
+    numbers (it parses, has no leading zero, is not ``True``/``False``); None otherwise."""
+    import pandas as pd
+
+    numbers = pd.to_numeric(filled, errors="coerce")
+    if numbers.isna().any() or filled.str.match(_LEADING_ZERO).any() or filled.isin(["True", "False"]).any():
+        return None
+    return numbers
 
 
 #: Packages appendix.tex needs; it stops with a clear message naming the one missing.
@@ -731,11 +742,19 @@ CORRECTION_NAMES = {"bh": "Benjamini-Hochberg", "holm": "Holm", "bonferroni": "B
 def constant_columns(table: "pd.DataFrame") -> dict[str, str]:
     """Columns with one value in every row of a table of two or more rows, as ``{column: value}``
     (the value as the reader sees it; ``""`` for an empty column)."""
+    return _constants(len(table), {name: table[name] for name in table.columns})
+
+
+def _constants(rows: int, columns: "Mapping[object, pd.Series | None]") -> dict[str, str]:
+    """:func:`constant_columns` of a table of ``rows`` rows from each column's values: all of them,
+    or only its distinct values in order of first appearance (the answer is the same:
+    :mod:`analysis.paper.digest`); None for a column known to have many values."""
     out = {}
-    if len(table) < 2:
+    if rows < 2:
         return out
-    for name in table.columns:
-        values = table[name]
+    for name, values in columns.items():
+        if values is None:
+            continue
         if values.isna().all():
             out[str(name)] = ""
         elif not values.isna().any() and values.nunique() == 1:
@@ -774,12 +793,29 @@ def compact_table(table: "pd.DataFrame", caption: str) -> tuple["pd.DataFrame", 
     (``vi vs en in every row``) instead of repeated on every line, empty columns are named, model
     terms are made readable (:func:`model_term_label`) and the correction of the q column is named.
     Returns the table and its caption (plain text, escaped later)."""
+    return compact_rows(table, caption, rows=len(table), columns={name: table[name] for name in table.columns})
+
+
+def compact_digest(digest, caption: str) -> tuple["pd.DataFrame", str]:
+    """:func:`compact_table` of a table read in chunks (:func:`analysis.paper.digest.summarise`):
+    its first rows for the page and the caption, the same as of the whole table."""
+    return compact_rows(digest.head, caption, rows=digest.rows, columns=digest.distinct)
+
+
+def compact_rows(
+    table: "pd.DataFrame", caption: str, *, rows: int, columns: "Mapping[object, pd.Series | None]"
+) -> tuple["pd.DataFrame", str]:
+    """:func:`compact_table` of a table of ``rows`` rows of which ``table`` holds the first (or all),
+    with ``columns`` each column's values (all, or the distinct ones in order of first appearance;
+    None for a column of many values)."""
     if "term" in table.columns and ({"rate_ratio", "coef", "estimate"} & set(table.columns)):
         table = table.assign(term=table["term"].map(model_term_label))
-    constants = constant_columns(table)
-    if len(table) < COMPACT_MIN_ROWS:
+        if columns.get("term") is not None:
+            columns = {**columns, "term": columns["term"].map(model_term_label)}
+    constants = _constants(rows, columns)
+    if rows < COMPACT_MIN_ROWS:
         constants = {name: value for name, value in constants.items() if value == ""}
-    correction = table["correction"].dropna().astype(str).unique().tolist() if "correction" in table.columns else []
+    correction = columns["correction"].dropna().astype(str).unique().tolist() if "correction" in table.columns else []
     kept = [c for c in table.columns if str(c) not in constants]
     out = table[kept].copy() if kept else table.iloc[:, :1].copy()
     notes = []

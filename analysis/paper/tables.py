@@ -368,6 +368,7 @@ def to_latex(
     label: str = "",
     max_rows: int | None = None,
     source: str = "",
+    rows: int | None = None,
 ) -> str:
     """A booktabs ``longtable`` that fits the text width; cells escaped, tokens shown unsegmented.
 
@@ -384,6 +385,9 @@ def to_latex(
         with every row): an appendix is no place for 9,000 rows.
     source
         The data file named when rows are left out.
+    rows
+        The table's number of rows when ``table`` holds only its first ``max_rows`` (a table read
+        in chunks); default ``len(table)``.
 
     Layout: ``\\footnotesize`` in a ``longtable`` (needs ``\\usepackage{longtable,booktabs}``), which
     breaks across pages and repeats its header; header words stacked (``\\shortstack``); text
@@ -391,7 +395,7 @@ def to_latex(
     :data:`TEXT_WIDTH_EM` the table is split into blocks of columns, each repeating the leading
     key columns, so no column (p, q, interval bounds) runs off the page.
     """
-    total = len(table)
+    total = len(table) if rows is None else rows
     shown = table if max_rows is None or total <= max_rows else table.iloc[:max_rows]
     headers = [str(c) for c in table.columns]
     numeric = [

@@ -20,6 +20,7 @@ import pandas as pd
 from .. import files
 from ..errors import InputError
 from ..paper import appendix
+from ..paper.digest import summarise
 from ..paper.tables import restore_formulas, to_latex
 from ..study.outputs import STAGE_ORDER, data_file, declared_outputs, figure_stems, output_stem
 from ..study.settings import ModelSettings, Study
@@ -100,9 +101,16 @@ MAIN_ROWS = {"model_frames": focal_model_rows}
 def _table_item(out: Path, stem: str, *, rows=None, by: str = "language", max_rows: int = appendix.APPENDIX_MAX_ROWS):
     """A table of the output folder as it appears in the appendix or supplement: read from its CSV
     (so the appendix needs no path to it), constant columns said once, short caption; ``rows``
-    picks the rows shown (:data:`MAIN_ROWS`)."""
-    table = appendix.typed_table(read_output_csv(out / data_file(stem)))
+    picks the rows shown (:data:`MAIN_ROWS`). Read in chunks, keeping only the rows shown and what
+    is decided over every row (:func:`analysis.paper.digest.summarise`): a word-keyness table of
+    millions of rows is never held whole."""
+    path = out / data_file(stem)
     caption = appendix.short_caption(appendix.tex_caption((out / f"{stem}.tex").read_text(encoding="utf-8")))
+    digest = None if rows is not None else summarise(read_output_chunks(path), keep_rows=max_rows)
+    if digest is not None:
+        table, caption = appendix.compact_digest(digest, caption)
+        return ("table", stem, appendix.table_block(stem, table, caption=caption, max_rows=max_rows, rows=digest.rows))
+    table = appendix.typed_table(read_output_csv(path))
     if rows is not None:
         table, note = rows(table, by)
         caption = f"{caption}. {note}" if note else caption
@@ -221,19 +229,56 @@ def read_output_csv(path) -> pd.DataFrame:
     return restore_formulas(pd.read_csv(path, dtype=str, keep_default_na=False))
 
 
+#: Rows read at a time from a table the appendix quotes or shows in part (a few tens of MB of text).
+CHUNK_ROWS = 50_000
+
+
+def read_output_chunks(path, *, chunk_rows: int = CHUNK_ROWS):
+    """:func:`read_output_csv` one chunk of ``chunk_rows`` rows at a time (the same cells; a table
+    of no rows is one empty chunk with its header)."""
+    with pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=chunk_rows) as reader:
+        for chunk in reader:
+            yield restore_formulas(chunk)
+
+
 def quoted_tables(out: Path, *, declared: dict[str, list[str]]) -> tuple[dict[str, pd.DataFrame], list[str]]:
     """The quoted tables this study declares, read back, and the declared ones that are missing
     (their stage has not run: their macros are left out, and ``numbers.tex`` and the appendix say
     so). Tables the study does not declare (say ``compare_by`` is not ``language``) are left out
-    without a word. ``out`` is the output folder, ``declared`` as :func:`main_sections` takes it."""
+    without a word. ``similarity_crosslingual`` is its one quoted row (:func:`best_similarity`: it
+    has a row per document pair). ``out`` is the output folder, ``declared`` as :func:`main_sections`
+    takes it."""
     tables, missing = {}, []
     for name in QUOTED_TABLES:
         path = out / f"{name}.csv"
         if path.is_file():
-            tables[name] = restore_formulas(pd.read_csv(path, dtype={"doc_a": str, "doc_b": str, "outlet": str}))
+            read = best_similarity if name == "similarity_crosslingual" else _read_quoted
+            tables[name] = read(path)
         elif any(f"{name}.csv" in names for names in declared.values()):
             missing.append(f"{name}.csv")
     return tables, missing
+
+
+#: Columns read as text in a quoted table, whatever they hold (document ids and outlets).
+QUOTED_TEXT_COLUMNS = {"doc_a": str, "doc_b": str, "outlet": str}
+
+
+def _read_quoted(path: Path) -> pd.DataFrame:
+    return restore_formulas(pd.read_csv(path, dtype=QUOTED_TEXT_COLUMNS))
+
+
+def best_similarity(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> pd.DataFrame:
+    """The first row of ``similarity_crosslingual.csv`` in the order ``numbers.tex`` quotes it
+    (:func:`analysis.paper.appendix.collect_numbers`: highest cosine, then ``doc_a``, ``doc_b``,
+    then file order), read in chunks: one row per document pair, so it grows with the corpus. The
+    best of each chunk is kept, ties going to the earlier (a stable sort of the kept rows)."""
+    best = None
+    key = {"by": ["cosine", "doc_a", "doc_b"], "ascending": [False, True, True], "kind": "mergesort"}
+    with pd.read_csv(path, dtype=QUOTED_TEXT_COLUMNS, chunksize=chunk_rows) as reader:
+        for chunk in reader:
+            rows = restore_formulas(chunk) if best is None else pd.concat([best, restore_formulas(chunk)])
+            best = rows.sort_values(**key).iloc[:1]
+    return _read_quoted(path) if best is None else best.reset_index(drop=True)
 
 
 def primary_section(out: Path, *, primary: str) -> tuple[str, dict, pd.DataFrame] | None:
