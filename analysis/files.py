@@ -43,8 +43,19 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+#: Bytes hashed at a time: an output or input of hundreds of MB (a word-keyness table, a corpus
+#: export) is never read whole.
+HASH_BLOCK = 1 << 20
+
+
 def sha256_file(path: Path) -> str:
-    return sha256_bytes(Path(path).read_bytes())
+    """The SHA-256 of a file, hex, read :data:`HASH_BLOCK` bytes at a time (memory bounded by the
+    block, not by the file)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def study_problems(path: str | Path) -> tuple[Study | None, list[InputError]]:

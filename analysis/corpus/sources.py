@@ -84,6 +84,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, write_failure
+from ..files import sha256_file
 from ..study.settings import Study
 from .doctable import PackedDocument
 from .documents import _CONTROL, _VI_LETTERS, Corpus, check_encoding, text_sha256
@@ -279,14 +280,6 @@ class Record:
 
 
 # -------------------------------------------------------------------------------- readers
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def table_format(path: Path, declared: str, where: str) -> str:

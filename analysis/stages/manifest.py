@@ -5,7 +5,6 @@ No timestamps: the manifest of an unchanged run is byte-identical.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tomllib
 from pathlib import Path
@@ -38,20 +37,6 @@ PACKAGES = (
 def package_versions() -> dict[str, str]:
     """Python's and every analysis dependency's installed version ("not installed" when absent)."""
     return installed_versions(PACKAGES)
-
-
-#: Bytes hashed at a time: an output of hundreds of MB (a word-keyness table) is never read whole.
-HASH_BLOCK = 1 << 20
-
-
-def sha256_stream(path: Path) -> str:
-    """The SHA-256 of a file, hex, read :data:`HASH_BLOCK` bytes at a time (the same digest as
-    :func:`analysis.files.sha256_file`, in memory bounded by the block, not by the file)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def stage_output_names(source: Path) -> list[str]:
@@ -88,7 +73,7 @@ def manifest(study: Study) -> dict:
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         # Exactly the declared stage outputs: files of other runs (or the appendix) never leak in.
         "outputs": {
-            name: sha256_stream(out / name) for name in stage_output_names(study.source) if (out / name).is_file()
+            name: files.sha256_file(out / name) for name in stage_output_names(study.source) if (out / name).is_file()
         },
     }
 
