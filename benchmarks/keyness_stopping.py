@@ -7,7 +7,10 @@
 (Besag & Clifford 1991) and runs the terms still undecided to ``max(B, 20 m)`` splits so that
 Benjamini-Hochberg over ``m`` terms can reach q < 0.05 ("old": ``fdr_level=None``). The new rule also
 stops a term once its BH decision at 0.05 is settled (MMCTest, Gandy & Hahn 2014: Clopper-Pearson
-intervals of every p, BH on their upper and on their lower ends). Counts are real: documents of
+intervals of every p, BH on their upper and on their lower ends; cap 500,000 here). "budget": the default
+since, the new rule within ``MAX_RESAMPLES`` splits, with a last classification there; the terms it leaves are
+undecided and keep their estimate in q; "strict": the same splits, undecided terms counted as not rejected
+(q on ``p_conservative``, Gandy & Hahn's reading). Counts are real: documents of
 ``../shared/corpora/bbc_news`` (English), lower-cased word tokens, terms in at least 2 of the sampled
 documents (realistic sparse counts: most terms in a handful of documents). Three parts:
 
