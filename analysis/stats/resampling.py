@@ -560,7 +560,7 @@ def permutation_keyness(
     *undecided* (``decided`` False): its decision hinges on where in its interval ``[L, U]`` its p
     lies, which the splits drawn cannot tell. MMCTest reports such hypotheses as a third class
     when its budget runs out (Gandy & Hahn 2014). Its ``p`` stays ``(g + 1) / (n + 1)`` (a valid p
-    at a fixed ``n``, so p keeps its level term by term, and BH on p its FDR), and the keyness
+    at a fixed ``n``, so p keeps its level term by term), and the keyness
     tables' q is BH on p, flagged ``decided`` False. Counting undecided terms as not rejected
     instead (``document_keyness(conservative=True)``) uses ``p_conservative``, which puts each at
     ``U``, the largest p its splits allow at coverage ``1 − ε / (m T)``; measured, it cost most
