@@ -21,6 +21,9 @@ ci_low, ci_high       95% interval of the difference (keyness: Welch–Satterthw
 p                     two-sided p of the difference (the unit: ``p_unit``/``design`` where given)
 min_p                 the smallest p the design can give (4 against 1 document: 0.4)
 q                     ``p`` adjusted within the family (``correction``: ``bh`` or ``holm``)
+decided               keyness: False when the term's decision at q < 0.05 was not settled within
+                      the budget of permutations (Gandy & Hahn 2014's "undecided"): its q rests on
+                      the estimate of p at the budget, and more permutations could change it
 correction            the adjustment of ``q``
 adjusted_within       the family ``q`` is adjusted within, and how many tests it holds
 cluster_by            the cluster column (outlets) of the columns below
@@ -79,6 +82,7 @@ COMPARISON_COLUMNS = [
     "p",
     "min_p",
     "q",
+    "decided",
     "correction",
     "adjusted_within",
     *CLUSTER_COLUMNS,

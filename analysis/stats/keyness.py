@@ -245,7 +245,7 @@ def _top_rows(table: pd.DataFrame, n: int, by: str = "g2") -> pd.DataFrame:
 #: ``mean_a, mean_b, difference, ci_low, ci_high`` of :mod:`analysis.stats.comparison`.
 MEAN_RF_COLUMNS = ["mean_a", "mean_b", "difference", "ci_low", "ci_high"]
 
-DOCUMENT_KEYNESS_COLUMNS = KEYNESS_COLUMNS + MEAN_RF_COLUMNS + ["p_tokens", "min_p", "design"]
+DOCUMENT_KEYNESS_COLUMNS = KEYNESS_COLUMNS + MEAN_RF_COLUMNS + ["p_tokens", "min_p", "design", "decided"]
 
 
 def document_keyness(
@@ -259,6 +259,7 @@ def document_keyness(
     clusters: Sequence[str] | None = None,
     correction: str = "none",
     alpha0: float = 100.0,
+    conservative: bool = False,
 ) -> list[pd.DataFrame]:
     """Keyness with p-values from documents, not pooled tokens: one table per pair of groups.
 
@@ -294,7 +295,7 @@ def document_keyness(
         Permuted splits (exact enumeration when there are fewer distinct ones); terms still
         undecided after them continue up to
         :func:`~analysis.stats.resampling.floor_resamples` splits (``ceil(20 m)`` for ``m``
-        tested terms, at most 500,000), so BH can reach q < 0.05 for a strong term.
+        tested terms, at most the budget of 20,000), so BH can reach q < 0.05 for a strong term.
     rng : numpy.random.Generator
         Shared by all pairs of this call.
     clusters : sequence of str, optional
@@ -306,8 +307,14 @@ def document_keyness(
     -------
     list of DataFrame
         One per pair, columns :data:`DOCUMENT_KEYNESS_COLUMNS`: those of :func:`keyness` plus
-        :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p`` (smallest attainable p) and ``design`` (documents, clusters, within
-        clusters).
+        :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p`` (smallest attainable p), ``design`` (documents, clusters, within
+        clusters) and ``decided``: False for a term whose decision at q < 0.05 was still not
+        settled when the budget of splits was spent (its q rests on the estimate ``p`` at the
+        budget: more splits could change it), and for a table without a p. With
+        ``conservative``, q is Benjamini–Hochberg with each undecided term at the largest p its
+        splits allow, so an undecided term is never rejected (Gandy & Hahn 2014's reading of
+        "undecided"; :func:`~analysis.stats.resampling.permutation_keyness`), at a large cost in
+        power (benchmarks/README.md, "A stated budget").
 
     Examples
     --------
@@ -351,13 +358,19 @@ def document_keyness(
         for column, key in zip(MEAN_RF_COLUMNS, ("mean_a", "mean_b", "difference", "low", "high")):
             table[column] = table["term"].map(pd.Series(1000.0 * means[key], index=list(vocab))).to_numpy(dtype=float)
         table["p"] = table["term"].map(p).to_numpy(dtype=float)
-        table["q"] = stats.false_discovery_control(table["p"].to_numpy(), method="bh") if len(table) else []
+        # q: BH on p; conservative: each undecided term at the upper end of its interval (never rejected)
+        source = result.p_conservative if conservative else result.p
+        bound = table["term"].map(pd.Series(source[targets.index(target)], index=list(vocab)))
+        table["q"] = stats.false_discovery_control(bound.to_numpy(dtype=float), method="bh") if len(table) else []
         table["min_p"] = result.min_p
         table["design"] = result.design
+        decided = pd.Series(result.decided[targets.index(target)], index=list(vocab))
+        table["decided"] = table["term"].map(decided).to_numpy(dtype=bool)
         if clusters is not None and result.design == "clusters" and _single_cluster_side(labels, clusters, target):
             # The groups are unions of clusters and one side is a single cluster: the comparison
             # equals a comparison of that cluster with the others, so it has no group p-value.
             table[["p", "q", "min_p"]] = math.nan
+            table["decided"] = False
             table["design"] = "none: one side is a single cluster"
         tables.append(table[DOCUMENT_KEYNESS_COLUMNS])
     return tables
@@ -468,12 +481,12 @@ def keyness_columns(labelled: bool = False, documents: bool = False) -> list[str
     """Columns of :func:`comparison_table`, in the order of :mod:`analysis.stats.comparison`.
 
     ``comparison, term[, label]``; ``group_a`` (the target), ``group_b`` (the reference), ``n_a,
-    n_b``[, ``mean_a, mean_b, difference, ci_low, ci_high``]``, p``[, ``min_p``]``, q, correction,
-    adjusted_within``; then keyness's own ``count_a, count_b, per_1000_a, per_1000_b, g2, chi2,
+    n_b``[, ``mean_a, mean_b, difference, ci_low, ci_high``]``, p``[, ``min_p``]``, q``[, ``decided``]``,
+    correction, adjusted_within``; then keyness's own ``count_a, count_b, per_1000_a, per_1000_b, g2, chi2,
     log_ratio, fw_delta, fw_z``[, ``p_tokens, design``]; ``too_small, note``.
 
     ``documents``: the statistics of :func:`analysis.stats.keyness.document_keyness` (adds
-    :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design``).
+    :data:`MEAN_RF_COLUMNS`, ``p_tokens, min_p, design, decided``).
 
     >>> keyness_columns()[:8]
     ['comparison', 'term', 'group_a', 'group_b', 'n_a', 'n_b', 'p', 'q']
@@ -576,9 +589,10 @@ def keyness_by_group(
         framing stage reports): ``p = (1 + #{|t*| >= |t|}) / (1 + n)`` per term (``t`` Welch's t
         of the mean per-document relative frequency), ``n = n_resamples`` unless the term stops
         early (clearly large p) or is still undecided after them, when it continues to
-        ``max(n_resamples, 20 · terms)`` splits, at most 500,000, so BH q can fall below 0.05
+        ``max(n_resamples, 20 · terms)`` splits, at most 20,000, so BH q can fall below 0.05
         (:func:`analysis.stats.resampling.floor_resamples`); the smallest p the design allows is
-        in ``min_p``; default 5000, as ``[framing] permutations``.
+        in ``min_p``; a term whose decision is still not settled then has ``decided`` False (its
+        q rests on the estimate at the budget); default 5000, as ``[framing] permutations``.
         ``None``: p is the pooled-token χ² p of G² instead, which treats tokens as independent
         (read it as descriptive only).
     seed : int

@@ -96,10 +96,13 @@ RESAMPLE_CELLS = 2_000_000
 
 DESIGNS = ("documents", "clusters", "within clusters")
 
-#: Cap on the permuted splits a term at the floor of its p-value can see (see
-#: :func:`floor_resamples`): it lets BH reach q < 0.05 for a single strong term among up to
-#: 25,000 tested terms (an archive's word keyness tests about 13,000, which needs 260,000).
-MAX_RESAMPLES = 500_000
+#: The budget: at most this many permuted splits for any term (see :func:`floor_resamples`). A term
+#: whose Benjamini–Hochberg decision is still not settled when the budget is spent is reported as
+#: undecided (``PermutationResult.decided``), as MMCTest does when its budget runs out (Gandy &
+#: Hahn 2014). Chosen by measurement (benchmarks/README.md, "A stated budget"): on the
+#: 10,000-article study the splits past it went to a few terms per comparison at the BH boundary
+#: (by outlet, a true null: nothing to find) and to the words a category comparison settles late.
+MAX_RESAMPLES = 20_000
 
 #: Splits per tested term that the terms still undecided are extended to (``ceil(FLOOR_FACTOR · m)``).
 FLOOR_FACTOR = 20
@@ -115,6 +118,10 @@ FDR_LEVEL = 0.05
 #: Chance, per BH family, that any of the Clopper–Pearson intervals behind the settled decisions
 #: misses its term's p (Gandy & Hahn 2014 use 10⁻³): spread evenly over terms and decision points.
 DECISION_ERROR = 1e-3
+
+#: Mean units per tested term from which :func:`permutation_keyness` forms a small target's sums by a
+#: sparse product (same sums to the bit, faster for frequent terms: see its ``statistic``).
+SPARSE_PRODUCT_UNITS = 100
 
 #: Ratio between successive decision points after the first ``B`` splits (:func:`decision_points`).
 DECISION_RATIO = math.sqrt(2.0)
@@ -216,7 +223,10 @@ class PermutationResult:
     ``1 / (n + 1)`` with ``n`` the splits a term at the floor sees, ``resamples``); ``exact``: every distinct split was
     enumerated; ``units``: how many
     documents or clusters were permuted; ``design``: one of :data:`DESIGNS`; ``splits[g, j]``: the
-    splits term ``j`` saw before it stopped (its cost).
+    splits term ``j`` saw before it stopped (its cost); ``decided[g, j]``: False for a term whose
+    Benjamini–Hochberg decision was still not settled when the splits ran out, True otherwise;
+    ``p_conservative``: ``p`` with every undecided term at the upper end of its Clopper–Pearson
+    interval, on which BH rejects no undecided term (see :func:`permutation_keyness`).
     """
 
     targets: tuple[str, ...]
@@ -227,6 +237,8 @@ class PermutationResult:
     units: int
     design: str
     splits: np.ndarray | None = None
+    decided: np.ndarray | None = None
+    p_conservative: np.ndarray | None = None
 
 
 def unit_rates(counts, clusters: np.ndarray | None = None):
@@ -248,15 +260,16 @@ def floor_resamples(
     n_resamples: int, tested: int, *, max_resamples: int = MAX_RESAMPLES, arrangements: float = math.inf
 ) -> int:
     """Splits the Besag–Clifford scheme of :func:`permutation_keyness` runs to: enough that a term
-    no split reaches can pass Benjamini–Hochberg at 0.05 over ``tested`` terms.
+    no split reaches can pass Benjamini–Hochberg at 0.05 over ``tested`` terms, within the budget.
 
     ``n = min(max(B, ceil(20 m)), max_resamples, arrangements)``: at ``n ≥ 20 m`` the floor
     ``p = 1 / (n + 1)`` gives ``q ≤ m / (n + 1) < 0.05`` even for the top-ranked term alone;
-    ``max_resamples`` bounds the time (it binds above 25,000 terms at the default), the number of
-    distinct splits bounds what more random splits can resolve. Never fewer than ``B``.
+    ``max_resamples`` is the budget (it binds above 1,000 terms at the default
+    :data:`MAX_RESAMPLES`), the number of distinct splits bounds what more random splits can
+    resolve. Never fewer than ``B``.
 
-    >>> floor_resamples(5000, 13000), floor_resamples(5000, 100), floor_resamples(5000, 4000, arrangements=30000)
-    (260000, 5000, 30000)
+    >>> floor_resamples(5000, 13000), floor_resamples(5000, 100), floor_resamples(5000, 800, arrangements=12000)
+    (20000, 5000, 12000)
     """
     wanted = max(n_resamples, math.ceil(FLOOR_FACTOR * tested))
     bound = min(max_resamples, arrangements)
@@ -490,8 +503,9 @@ def permutation_keyness(
         ``B`` splits; most of a vocabulary stops within a few hundred, which makes word keyness
         of a 10,000-document archive minutes instead of an hour. None: every term sees every split.
     max_resamples : int or None
-        Cap of the extension of the sequential scheme for terms still undecided (see below and
-        :func:`floor_resamples`); None: no extension, every term sees at most ``B`` splits.
+        The budget: cap of the extension of the sequential scheme for terms still undecided (see
+        below and :func:`floor_resamples`; default :data:`MAX_RESAMPLES`); None: no extension,
+        every term sees at most ``B`` splits.
     fdr_level : float or None
         Level of the Benjamini–Hochberg decisions (``q < fdr_level``) that, once settled, stop a
         term (Notes); None: terms stop only at ``stop_at`` exceedances or at the floor.
@@ -505,7 +519,8 @@ def permutation_keyness(
         ``resamples``, ``B`` or more: Notes; Phipson &
         Smyth 2010: the observed split counts as one of them, so p is never 0 and the test keeps
         its level), ``h / L`` for a term stopped early, or ``#{splits with |t| ≥ observed} /
-        #splits`` when enumerated (two-sided; never stopped).
+        #splits`` when enumerated (two-sided; never stopped); ``decided`` and
+        ``p_conservative``: see Notes.
 
     Notes
     -----
@@ -537,7 +552,28 @@ def permutation_keyness(
     at the ``n`` splits of the decision (a valid p like the others). The reported p lies inside
     the term's interval (``g / n ≤ (g + 1) / (n + 1) ≤ U``), and BH is monotone, so BH on the
     reported p (the tables' q) makes the settled decisions unless an interval missed (chance at
-    most ``ε``); terms never settled run to the floor as before and keep the p they had.
+    most ``ε``).
+
+    A stated budget: terms never settled run to ``n = floor_resamples(B, m)`` splits, at most
+    ``max_resamples`` (:data:`MAX_RESAMPLES`), and are classified once more there (the last of the
+    ``T`` points). A term that is still neither settled as rejected nor as not rejected is
+    *undecided* (``decided`` False): its decision hinges on where in its interval ``[L, U]`` its p
+    lies, which the splits drawn cannot tell. MMCTest reports such hypotheses as a third class
+    when its budget runs out (Gandy & Hahn 2014). Its ``p`` stays ``(g + 1) / (n + 1)`` (a valid p
+    at a fixed ``n``, so p keeps its level term by term), and the keyness
+    tables' q is BH on p, flagged ``decided`` False. Counting undecided terms as not rejected
+    instead (``document_keyness(conservative=True)``) uses ``p_conservative``, which puts each at
+    ``U``, the largest p its splits allow at coverage ``1 − ε / (m T)``; measured, it cost most
+    discoveries at any affordable budget (``U ≈ 18 / n`` for a term no split reaches, against
+    BH's ``0.05 k / m``), so it is not the default. BH on
+    ``p_conservative`` never rejects an undecided term: BH on the upper ends did not (else it
+    would have settled as rejected), and ``p_conservative`` differs from those upper ends only
+    for terms settled at the budget, lowered to ``(g + 1) / (n + 1)``; lowering
+    the p of a rejected term does not move BH's cutoff, and a term settled as not rejected stays
+    above it (BH on the lower ends does not reject it), so the undecided term's rank stays past
+    the cutoff (``tests/stats/test_keyness_budget.py`` checks it on random tables). With q on the
+    estimates the budget costs power only where BH needs a p below ``1 / (n + 1)`` (a lone strong
+    term among more than ``n / 20`` tested terms); benchmarks/README.md measures both readings.
 
     Examples
     --------
@@ -575,12 +611,29 @@ def permutation_keyness(
 
     def statistic(member: np.ndarray, code: int, rows=None) -> np.ndarray:
         """|t| per term (rows; all, or the ``rows`` = (indices, Rt rows, R2t rows) still tested) and
-        split (columns) for the 0/1 membership ``member`` (units × splits)."""
+        split (columns) for the boolean membership ``member`` (units × splits).
+
+        The target's sums of rates and squared rates per split: a product of the sparse rates
+        with the membership, dense, or sparse when the target holds under a fifth of the units
+        and the terms tested are in 100 units or more on average (the frequent words a category
+        comparison resamples longest), so that its cost is the rates of the target's units only
+        (about ``n_a / n`` of the dense product: 2.4 times faster at a tenth, 3.9 at a twentieth,
+        slower for rare terms, whose sparse product costs more than it saves). Both add the same
+        rates in the same order (a unit outside the target adds 0.0 in the dense product), so the
+        sums, hence the p-values, are the same to the bit whichever is used."""
         index, rt, r2t = (slice(None), Rt, R2t) if rows is None else rows
+        if 5 * sizes[code] < units and rt.nnz >= SPARSE_PRODUCT_UNITS * rt.shape[0] and member.shape[1] > 1:
+            unit, split = np.nonzero(member)
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(unit, minlength=units))])
+            P = sparse.csr_matrix((np.ones(len(unit)), split, indptr), shape=member.shape)
+            sums, squares = (rt @ P).toarray(), (r2t @ P).toarray()
+        else:
+            dense = member.astype(float)
+            sums, squares = np.asarray(rt @ dense), np.asarray(r2t @ dense)
         return np.abs(
             welch_t(
-                np.asarray(rt @ member),
-                np.asarray(r2t @ member),
+                sums,
+                squares,
                 int(sizes[code]),
                 totals[index, None],
                 total_squares[index, None],
@@ -588,7 +641,7 @@ def permutation_keyness(
             )
         )
 
-    observed = np.stack([statistic((codes == c).astype(float)[:, None], c)[:, 0] for c in target_codes])
+    observed = np.stack([statistic((codes == c)[:, None], c)[:, 0] for c in target_codes])
     threshold = observed * (1.0 - 1e-9)  # ties in floating point count as "at least as large"
 
     arrangements = _arrangements(sizes.tolist()) if strata is None else math.inf
@@ -609,7 +662,8 @@ def permutation_keyness(
     rows = [None for _ in target_codes]  # the Rt/R2t rows of the active terms, sliced when the set shrinks
     family = np.asarray(R.sum(axis=0)).ravel() > 0  # the terms BH runs over (a count in the comparison)
     points = decision_points(n_resamples, total_splits) if sequential and fdr_level is not None else []
-    error = decision_error / max(1, int(family.sum())) / max(1, len(points))  # per interval (Bonferroni)
+    # per interval (Bonferroni over the terms and the decision points, the last one at the budget)
+    error = decision_error / max(1, int(family.sum())) / (len(points) + 1 if points else 1)
     chunk = max(1, RESAMPLE_CELLS // max(units, n_terms))
     start = 0
     while start < total_splits:
@@ -631,7 +685,7 @@ def permutation_keyness(
             terms = active[row]
             if len(terms) == 0:
                 continue
-            hits = statistic((permuted == code).astype(float).T, code, rows[row]) >= threshold[row][terms, None]
+            hits = statistic((permuted == code).T, code, rows[row]) >= threshold[row][terms, None]
             if not sequential:
                 exceed[row, terms] += hits.sum(axis=1)
                 continue
@@ -660,6 +714,22 @@ def permutation_keyness(
                     settled[row, active[row][done]] = start
                     active[row] = active[row][~done]
                     rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
+    undecided = np.zeros((len(target_codes), n_terms), dtype=bool)
+    upper = np.zeros((len(target_codes), n_terms))
+    if points:  # the budget is spent: one last classification; the terms it leaves are undecided
+        for row in range(len(target_codes)):
+            p_stopped = np.where(
+                settled[row] > 0,
+                (exceed[row] + 1.0) / (settled[row] + 1.0),
+                exceed[row] / np.maximum(stopped[row], 1),
+            )
+            rejected, accepted = settle_decisions(
+                exceed[row], total_splits, p_stopped, active[row], family, level=fdr_level, error=error
+            )
+            settled[row, active[row][rejected | accepted]] = total_splits
+            left = active[row][~(rejected | accepted) & family[active[row]]]
+            undecided[row, left] = True
+            upper[row, left] = clopper_pearson(exceed[row, left], total_splits, error)[1]
     if exact:
         p, min_p = exceed / total_splits, 1.0 / total_splits
     else:
@@ -676,6 +746,8 @@ def permutation_keyness(
         int(units),
         design,
         seen,
+        ~undecided,
+        np.where(undecided, np.minimum(np.maximum(upper, p), 1.0), np.minimum(p, 1.0)),
     )
 
 
