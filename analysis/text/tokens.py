@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import metadata
+from itertools import chain
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .normalize import canonical_term, canonical_vi, canonical_word, restyle_for_segmenter, segmenter_style
@@ -54,6 +55,22 @@ _EN_TOKEN = re.compile(
     re.VERBOSE,
 )
 _POSSESSIVE = re.compile(r"^(.+?)(['’]s|s['’])$")
+
+
+class _Memo(dict):
+    """``key -> make(key)`` filled on a miss and cleared whole past ``size`` entries: a per-type
+    memo that a ``map(memo.__getitem__, tokens)`` reads in C, without a Python call per token."""
+
+    def __init__(self, make: Callable[[str], object], size: int = 1 << 18) -> None:
+        super().__init__()
+        self.make = make
+        self.size = size
+
+    def __missing__(self, key: str):
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
 
 
 @lru_cache(maxsize=1 << 17)
@@ -130,9 +147,13 @@ def _underthesea_words(text: str) -> list[str]:
 
     styled, differs = restyle_for_segmenter(text)
     words = word_tokenize(styled, use_token_normalize=False)
-    if not differs:  # every syllable is already canonical: no mapping back needed
-        return [w.replace(" ", "_") for w in words]
-    return [canonical_word(w.replace(" ", "_")) for w in words]
+    # underthesea joins a word's syllables with spaces; ours are joined by "_" (and, when some
+    # syllable was restyled, mapped back to the canonical style): looked up per word type.
+    return list(map((_CANONICAL_WORDS if differs else _JOINED_WORDS).__getitem__, words))
+
+
+_JOINED_WORDS = _Memo(lambda w: w.replace(" ", "_"))
+_CANONICAL_WORDS = _Memo(lambda w: canonical_word(w.replace(" ", "_")))
 
 
 def _pyvi_words(text: str) -> list[str]:
@@ -235,7 +256,9 @@ class PhraseMerger:
         self._phrases: set[tuple[str, ...]] = set()
         self._prefixes: set[tuple[str, ...]] = set()
         self._first: set[str] = set()
-        self._may_start: dict[str, bool] = {}  # token -> its first syllable starts some phrase
+        # token -> whether its first syllable starts a phrase
+        self._may_start = _Memo(partial(_starts_phrase, self._first))
+        self._glued = _Memo(self._split_glued_word)  # token -> the words split_glued makes of it
         for phrase in phrases:
             syllables = tuple(s for s in re.split(r"[\s_]+", phrase.lower()) if s)
             if len(syllables) < 2:
@@ -252,46 +275,34 @@ class PhraseMerger:
         """Split a known name off a word the segmenter glued it to: ``nông_sản_Việt_Nam`` ->
         ``nông_sản``, ``Việt_Nam`` (only when the rest of the word is lower case, so that real
         compounds such as ``Đảng_Cộng_sản_Việt_Nam`` stay whole)."""
-        out: list[str] = []
-        for token in tokens:
-            if token.count("_") < 2:  # fast path: a name plus a word needs three syllables
-                out.append(token)
-                continue
-            parts = token.split("_")
-            if not self._phrases:
-                out.append(token)
-                continue
-            lowered = tuple(p.lower() for p in parts)
-            done = False
-            for cut in range(1, len(parts) - 1):
-                head, tail = parts[:cut], parts[cut:]
-                if lowered[cut:] in self._phrases and tail[0][:1].isupper() and all(p.islower() for p in head):
-                    out += ["_".join(head), "_".join(tail)]
-                    done = True
-                    break
-                head, tail = parts[: len(parts) - cut], parts[len(parts) - cut :]
-                if (
-                    lowered[: len(parts) - cut] in self._phrases
-                    and head[0][:1].isupper()
-                    and all(p.islower() for p in tail)
-                ):
-                    out += ["_".join(head), "_".join(tail)]
-                    done = True
-                    break
-            if not done:
-                out.append(token)
-        return out
+        if not self._phrases:
+            return list(tokens)
+        return list(chain.from_iterable(map(self._glued.__getitem__, tokens)))
+
+    def _split_glued_word(self, token: str) -> tuple[str, ...]:
+        """:meth:`split_glued` of one token: the token alone, or the two words split off it."""
+        if token.count("_") < 2:  # a name plus a word needs three syllables
+            return (token,)
+        parts = token.split("_")
+        lowered = tuple(p.lower() for p in parts)
+        for cut in range(1, len(parts) - 1):
+            head, tail = parts[:cut], parts[cut:]
+            if lowered[cut:] in self._phrases and tail[0][:1].isupper() and all(p.islower() for p in head):
+                return "_".join(head), "_".join(tail)
+            head, tail = parts[: len(parts) - cut], parts[len(parts) - cut :]
+            if (
+                lowered[: len(parts) - cut] in self._phrases
+                and head[0][:1].isupper()
+                and all(p.islower() for p in tail)
+            ):
+                return "_".join(head), "_".join(tail)
+        return (token,)
 
     def merge(self, tokens: Sequence[str]) -> list[str]:
         if not self._phrases:
             return list(tokens)
         may_start = self._may_start
-        if len(may_start) > 1 << 18:
-            may_start.clear()
-        for token in tokens:
-            if token not in may_start:
-                may_start[token] = _syllables(token)[0] in self._first
-        if not any([may_start[token] for token in tokens]):  # fast path: no phrase starts anywhere
+        if not any(map(may_start.__getitem__, tokens)):  # fast path: no phrase starts anywhere
             return list(tokens)
         out: list[str] = []
         i = 0
@@ -319,6 +330,10 @@ class PhraseMerger:
                 out.append(tokens[i])
                 i += 1
         return out
+
+
+def _starts_phrase(first: set[str], token: str) -> bool:
+    return _syllables(token)[0] in first
 
 
 @lru_cache(maxsize=1 << 18)
@@ -458,27 +473,32 @@ def split_acronyms(words: Sequence[str]) -> list[str]:
     """An all-capitals syllable glued to other syllables becomes its own word: ``ASEAN_thúc_đẩy``
     -> ``ASEAN``, ``thúc_đẩy``; ``XX_Đảng`` -> ``XX``, ``Đảng`` (the CRF joins them after an
     acronym). Words wholly in capitals (``TP_HCM``) are left alone."""
+    return list(chain.from_iterable(map(_ACRONYM_SPLITS.__getitem__, words)))
+
+
+def _split_acronym_word(word: str) -> tuple[str, ...]:
+    """:func:`split_acronyms` of one word."""
+    if "_" not in word or word.islower():  # nearly every word
+        return (word,)
+    parts = word.split("_")
+    if word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
+        return (word,)
     out: list[str] = []
-    for word in words:
-        if "_" not in word or word.islower():  # fast path: nearly every word
-            out.append(word)
-            continue
-        parts = word.split("_")
-        if word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
-            out.append(word)
-            continue
-        run: list[str] = []
-        for part in parts:
-            if len(part) > 1 and part.isupper():
-                if run:
-                    out.append("_".join(run))
-                    run = []
-                out.append(part)
-            else:
-                run.append(part)
-        if run:
-            out.append("_".join(run))
-    return out
+    run: list[str] = []
+    for part in parts:
+        if len(part) > 1 and part.isupper():
+            if run:
+                out.append("_".join(run))
+                run = []
+            out.append(part)
+        else:
+            run.append(part)
+    if run:
+        out.append("_".join(run))
+    return tuple(out)
+
+
+_ACRONYM_SPLITS = _Memo(_split_acronym_word)
 
 
 def _split_punctuation(words: list[str]) -> list[str]:

@@ -122,3 +122,23 @@ def test_keys_without_learned_rules_are_document_key():
     preparation = prep_mod.Preparation("", "none", (), ())
     docs = [prep_mod.Document("d1", "vi", "Hai bên họp.\n"), prep_mod.Document("d2", "en", "Both met.\n")]
     assert prep_mod.document_keys(docs, preparation) == [prep_mod.document_key(d, preparation) for d in docs]
+
+
+def test_a_cold_run_applies_the_rules_once_per_document_within_the_kept_budget(study, monkeypatch):
+    calls: list[str] = []
+    original = prep_mod.clean_document
+
+    def counted(document, preparation):
+        calls.append(document.doc_id)
+        return original(document, preparation)
+
+    monkeypatch.setattr(prep_mod, "clean_document", counted)
+    cold = [d.to_json() for d in prepared_corpus(variant(study, learn=True), workers=1, progress=False).prepared]
+    assert sorted(calls) == sorted(d for d, _, _ in documents())  # the key pass's cleaning is the one used
+    # With no budget for kept texts, every document is cleaned again when prepared: same documents.
+    monkeypatch.setattr(prep_mod, "KEPT_CLEANED_CHARS", 0)
+    calls.clear()
+    again = prepared_corpus(variant(study, learn=True, cache=".again"), workers=1, progress=False).prepared
+    assert len(calls) == 2 * len(documents())
+    assert [d.to_json() for d in again] == cold
+    assert {d["doc_id"] for d in cold if any(r["rule"].startswith("learned: ") for r in d["removals"])} == CHANGED
