@@ -144,50 +144,29 @@ def restyle_for_segmenter(text: str) -> tuple[str, bool]:
 
     Works on space-separated pieces through a per-piece cache (a corpus repeats a few tens of
     thousands of pieces millions of times); no syllable spans a space, so the result is the
-    same as restyling the whole text at once. The pieces are looked up and joined in C
-    (``map`` over the cache, ``str.join``) and the answer to "does any piece differ" is a set
-    intersection with the pieces known to differ: per piece, no Python-level step runs unless
-    the piece is new.
+    same as restyling the whole text at once.
 
     >>> restyle_for_segmenter("hòa bình  và thủy sản")
     ('hoà bình  và thuỷ sản', True)
     >>> restyle_for_segmenter("hợp tác")
     ('hợp tác', False)
     """
-    pieces = text.split(" ")
-    cache = _RESTYLED
-    generation = cache.generation
-    styled = " ".join(map(cache.__getitem__, pieces))
-    if cache.generation == generation:  # every piece of this text is in the cache (and in ``differing``)
-        return styled, not cache.differing.isdisjoint(pieces)
-    # The cache was cleared part way (rare: it holds _PIECE_CACHE_SIZE pieces): ask each piece.
-    return styled, any(_restyle_piece(piece)[1] for piece in pieces)
+    cache = _RESTYLED_PIECES
+    pieces = []
+    differs = False
+    for piece in text.split(" "):
+        hit = cache.get(piece)
+        if hit is None:
+            if len(cache) >= _PIECE_CACHE_SIZE:
+                cache.clear()
+            hit = cache[piece] = _restyle_piece(piece)
+        pieces.append(hit[0])
+        differs = differs or hit[1]
+    return " ".join(pieces), differs
 
 
-class _PieceCache(dict):
-    """Piece -> its :func:`segmenter_style`, filled on a miss; ``differing`` holds the pieces whose
-    styled form differs from their canonical form. Cleared whole when full (``generation`` counts
-    the clears)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.differing: set[str] = set()
-        self.generation = 0
-
-    def __missing__(self, piece: str) -> str:
-        if len(self) >= _PIECE_CACHE_SIZE:
-            self.clear()
-            self.differing.clear()
-            self.generation += 1
-        styled, differs = _restyle_piece(piece)
-        if differs:
-            self.differing.add(piece)
-        self[piece] = styled
-        return styled
-
-
+_RESTYLED_PIECES: dict[str, tuple[str, bool]] = {}
 _PIECE_CACHE_SIZE = 1 << 18
-_RESTYLED = _PieceCache()
 
 
 def _restyle_piece(piece: str) -> tuple[str, bool]:

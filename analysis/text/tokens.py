@@ -28,7 +28,6 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from importlib import metadata
-from itertools import chain
 from typing import Callable, Iterable, Iterator, Sequence
 
 from .normalize import canonical_term, canonical_vi, canonical_word, restyle_for_segmenter, segmenter_style
@@ -59,7 +58,7 @@ _POSSESSIVE = re.compile(r"^(.+?)(['’]s|s['’])$")
 
 class _Memo(dict):
     """``key -> make(key)`` filled on a miss and cleared whole past ``size`` entries: a per-type
-    memo that a ``map(memo.__getitem__, tokens)`` reads in C, without a Python call per token."""
+    memo that ``map(memo.__getitem__, tokens)`` reads in C, a Python call only for a new type."""
 
     def __init__(self, make: Callable[[str], object], size: int = 1 << 18) -> None:
         super().__init__()
@@ -147,13 +146,9 @@ def _underthesea_words(text: str) -> list[str]:
 
     styled, differs = restyle_for_segmenter(text)
     words = word_tokenize(styled, use_token_normalize=False)
-    # underthesea joins a word's syllables with spaces; ours are joined by "_" (and, when some
-    # syllable was restyled, mapped back to the canonical style): looked up per word type.
-    return list(map((_CANONICAL_WORDS if differs else _JOINED_WORDS).__getitem__, words))
-
-
-_JOINED_WORDS = _Memo(lambda w: w.replace(" ", "_"))
-_CANONICAL_WORDS = _Memo(lambda w: canonical_word(w.replace(" ", "_")))
+    if not differs:  # every syllable is already canonical: no mapping back needed
+        return [w.replace(" ", "_") for w in words]
+    return [canonical_word(w.replace(" ", "_")) for w in words]
 
 
 def _pyvi_words(text: str) -> list[str]:
@@ -258,7 +253,6 @@ class PhraseMerger:
         self._first: set[str] = set()
         # token -> whether its first syllable starts a phrase
         self._may_start = _Memo(partial(_starts_phrase, self._first))
-        self._glued = _Memo(self._split_glued_word)  # token -> the words split_glued makes of it
         for phrase in phrases:
             syllables = tuple(s for s in re.split(r"[\s_]+", phrase.lower()) if s)
             if len(syllables) < 2:
@@ -275,28 +269,35 @@ class PhraseMerger:
         """Split a known name off a word the segmenter glued it to: ``nông_sản_Việt_Nam`` ->
         ``nông_sản``, ``Việt_Nam`` (only when the rest of the word is lower case, so that real
         compounds such as ``Đảng_Cộng_sản_Việt_Nam`` stay whole)."""
-        if not self._phrases:
-            return list(tokens)
-        return list(chain.from_iterable(map(self._glued.__getitem__, tokens)))
-
-    def _split_glued_word(self, token: str) -> tuple[str, ...]:
-        """:meth:`split_glued` of one token: the token alone, or the two words split off it."""
-        if token.count("_") < 2:  # a name plus a word needs three syllables
-            return (token,)
-        parts = token.split("_")
-        lowered = tuple(p.lower() for p in parts)
-        for cut in range(1, len(parts) - 1):
-            head, tail = parts[:cut], parts[cut:]
-            if lowered[cut:] in self._phrases and tail[0][:1].isupper() and all(p.islower() for p in head):
-                return "_".join(head), "_".join(tail)
-            head, tail = parts[: len(parts) - cut], parts[len(parts) - cut :]
-            if (
-                lowered[: len(parts) - cut] in self._phrases
-                and head[0][:1].isupper()
-                and all(p.islower() for p in tail)
-            ):
-                return "_".join(head), "_".join(tail)
-        return (token,)
+        out: list[str] = []
+        for token in tokens:
+            if token.count("_") < 2:  # fast path: a name plus a word needs three syllables
+                out.append(token)
+                continue
+            parts = token.split("_")
+            if not self._phrases:
+                out.append(token)
+                continue
+            lowered = tuple(p.lower() for p in parts)
+            done = False
+            for cut in range(1, len(parts) - 1):
+                head, tail = parts[:cut], parts[cut:]
+                if lowered[cut:] in self._phrases and tail[0][:1].isupper() and all(p.islower() for p in head):
+                    out += ["_".join(head), "_".join(tail)]
+                    done = True
+                    break
+                head, tail = parts[: len(parts) - cut], parts[len(parts) - cut :]
+                if (
+                    lowered[: len(parts) - cut] in self._phrases
+                    and head[0][:1].isupper()
+                    and all(p.islower() for p in tail)
+                ):
+                    out += ["_".join(head), "_".join(tail)]
+                    done = True
+                    break
+            if not done:
+                out.append(token)
+        return out
 
     def merge(self, tokens: Sequence[str]) -> list[str]:
         if not self._phrases:
@@ -473,32 +474,27 @@ def split_acronyms(words: Sequence[str]) -> list[str]:
     """An all-capitals syllable glued to other syllables becomes its own word: ``ASEAN_thúc_đẩy``
     -> ``ASEAN``, ``thúc_đẩy``; ``XX_Đảng`` -> ``XX``, ``Đảng`` (the CRF joins them after an
     acronym). Words wholly in capitals (``TP_HCM``) are left alone."""
-    return list(chain.from_iterable(map(_ACRONYM_SPLITS.__getitem__, words)))
-
-
-def _split_acronym_word(word: str) -> tuple[str, ...]:
-    """:func:`split_acronyms` of one word."""
-    if "_" not in word or word.islower():  # nearly every word
-        return (word,)
-    parts = word.split("_")
-    if word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
-        return (word,)
     out: list[str] = []
-    run: list[str] = []
-    for part in parts:
-        if len(part) > 1 and part.isupper():
-            if run:
-                out.append("_".join(run))
-                run = []
-            out.append(part)
-        else:
-            run.append(part)
-    if run:
-        out.append("_".join(run))
-    return tuple(out)
-
-
-_ACRONYM_SPLITS = _Memo(_split_acronym_word)
+    for word in words:
+        if "_" not in word or word.islower():  # fast path: nearly every word
+            out.append(word)
+            continue
+        parts = word.split("_")
+        if word.isupper() or not any(len(p) > 1 and p.isupper() for p in parts):
+            out.append(word)
+            continue
+        run: list[str] = []
+        for part in parts:
+            if len(part) > 1 and part.isupper():
+                if run:
+                    out.append("_".join(run))
+                    run = []
+                out.append(part)
+            else:
+                run.append(part)
+        if run:
+            out.append("_".join(run))
+    return out
 
 
 def _split_punctuation(words: list[str]) -> list[str]:

@@ -74,7 +74,7 @@ def test_restyle_is_segmenter_style_and_sees_a_restyled_piece_even_when_its_cach
 
     # size 2: the piece cache is cleared part way through each text, and "hòa" is gone from it by the end
     monkeypatch.setattr(normalize, "_PIECE_CACHE_SIZE", size)
-    monkeypatch.setattr(normalize, "_RESTYLED", normalize._PieceCache())
+    monkeypatch.setattr(normalize, "_RESTYLED_PIECES", {})
     cases = {
         "hòa một hai ba bốn": True,
         "hợp tác  kinh tế và thủy sản": True,
