@@ -142,3 +142,20 @@ def test_a_cold_run_applies_the_rules_once_per_document_within_the_kept_budget(s
     assert len(calls) == 2 * len(documents())
     assert [d.to_json() for d in again] == cold
     assert {d["doc_id"] for d in cold if any(r["rule"].startswith("learned: ") for r in d["removals"])} == CHANGED
+
+
+def test_kept_cleaning_travels_to_worker_processes_and_dask_with_the_same_result(study, tmp_path):
+    ps = prepared_corpus(variant(study, learn=True), workers=1, progress=False)
+    serial = [d.to_json() for d in ps.prepared]
+    assert prep_mod.LEARNED_RULES_START in ps.preparation.rules_text  # the key pass cleans: texts are kept
+
+    def run(name: str, **route) -> list[dict]:
+        cache = files.PreparedCache(tmp_path / name)
+        return [d.to_json() for d in prep_mod.prepare_corpus(ps.corpus.documents, ps.preparation, cache=cache, **route)]
+
+    assert run("pool", workers=2) == serial
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert run("dask", workers=1, scheduler=cluster.scheduler_address) == serial
