@@ -24,15 +24,15 @@ from .corpus import sources
 from .corpus.documents import Corpus, vietnamese_share
 from .errors import InputError
 from .framing.codebook import Codebook, codebook_phrases, concept_map, parse_codebook
-from .framing.measures import Annotation, annotate
 from .study.settings import Study, settings_keys
-from .text.dtm import DocTermMatrix, build_dtm
 from .text.normalize import canonical_vi
 from .text.prepare import Preparation, prepare_corpus
 from .text.tokens import PreparedDocument, TermRules, stopword_set
 from .text.units import Unit, make_units
 
-if TYPE_CHECKING:  # the topic engines load only in the stages that fit topics
+if TYPE_CHECKING:  # the topic engines, scipy.sparse and the annotation load only in the stages that use them
+    from .framing.measures import Annotation
+    from .text.dtm import DocTermMatrix
     from .topics import lda as topics
 
 log = logging.getLogger("analysis")
@@ -165,6 +165,8 @@ class PreparedStudy:
 
     def dtm(self, kind: str | None = "document", window: int | None = None) -> DocTermMatrix:
         """Document-term matrix over units (documents by default) with every metadata column."""
+        from .text.dtm import build_dtm
+
         kind = kind or self.study.units.kind
         window = window or self.study.units.window
         ids: list[tuple[str, str, int]] = []
@@ -189,6 +191,8 @@ class PreparedStudy:
 
     def annotate(self, codebook: Codebook | None = None) -> list[Annotation]:
         """Codebook hits of every document (:func:`analysis.framing.measures.annotate`), in corpus order."""
+        from .framing.measures import annotate
+
         codebook = codebook or self.codebook()
         return [annotate(doc, self.rules, codebook) for doc in self.prepared]
 

@@ -164,9 +164,15 @@ def document_key(document: Document, preparation: Preparation) -> str:
 LEARNED_RULES_START = '\n[[rule]]\nname = "learned: '
 #: Version of the memo of which learned rules changed a document (:func:`document_keys`).
 APPLIED_VERSION = "1"
+#: Characters of cleaned text :func:`document_keys` keeps for preparation (about 64 MB as Python
+#: strings of Vietnamese, about 15,000 VNTC articles); past it a document is cleaned again when
+#: prepared, so memory stays bounded however long the corpus.
+KEPT_CLEANED_CHARS = 32_000_000
 
 
-def document_keys(documents: Sequence[Document], preparation: Preparation, *, cache=None) -> list[str]:
+def document_keys(
+    documents: Sequence[Document], preparation: Preparation, *, cache=None, cleaned: dict | None = None
+) -> list[str]:
     """Cache keys of ``documents`` (:func:`document_key`), the corpus-learned rules counted only in
     the keys of the documents they change.
 
@@ -187,6 +193,11 @@ def document_keys(documents: Sequence[Document], preparation: Preparation, *, ca
     descriptions, whose counts change with every added document), so a later run reads one file
     instead. A document the rules cannot clean (an error preparation reports) is keyed with every
     learned rule and not remembered.
+
+    ``cleaned``: a dict that receives ``position -> (cleaned text, removals)`` of the documents this
+    pass cleans (:func:`clean_document` with every rule, what preparation starts from), up to
+    :data:`KEPT_CLEANED_CHARS` characters in all, so that preparing them does not apply the rules
+    a second time (:func:`prepare_corpus`).
     """
     position = preparation.rules_text.find(LEARNED_RULES_START)
     if position < 0:
@@ -210,7 +221,8 @@ def document_keys(documents: Sequence[Document], preparation: Preparation, *, ca
     memo: dict[str, list[int]] = dict(stored.get("applied", {})) if isinstance(stored, dict) else {}
     remembered = len(memo)
     keys = []
-    for document in documents:
+    kept_chars = 0
+    for position, document in enumerate(documents):
         outlet = document_outlet(document)
         identity = _sha256_json(
             {
@@ -223,10 +235,13 @@ def document_keys(documents: Sequence[Document], preparation: Preparation, *, ca
         applied = memo.get(identity)
         if applied is None:
             try:
-                _, removals = clean_document(document, preparation)
+                text, removals = clean_document(document, preparation)
             except InputError:
                 applied = list(range(len(learned)))  # not remembered: preparation reports the error
             else:
+                if cleaned is not None and kept_chars + len(text) <= KEPT_CLEANED_CHARS:
+                    cleaned[position] = (text, removals)
+                    kept_chars += len(text)
                 names = {r.rule for r in removals}
                 applied = [
                     j
@@ -293,6 +308,11 @@ def prepare_document(document: Document, preparation: Preparation) -> PreparedDo
     ['Bộ_trưởng', 'Bùi_Thanh_Sơn', 'hội_đàm', '.']
     """
     cleaned, removals = clean_document(document, preparation)
+    return _segment_cleaned(document, preparation, cleaned, removals)
+
+
+def _segment_cleaned(document: Document, preparation: Preparation, cleaned: str, removals: list) -> PreparedDocument:
+    """:func:`prepare_document` after :func:`clean_document` (``cleaned``, ``removals``)."""
     presegmented = False
     merger = _mergers(preparation.key, tuple(preparation.phrases_vi), tuple(preparation.phrases_en))[document.language]
     if document.language == "vi":
@@ -424,10 +444,11 @@ class PreparedSequence(Sequence[PreparedDocument]):
 
 _WORKER_PREPARATION: Preparation | None = None
 
-# A batch is a list of (position, document); a result a list of (position, ok, payload) with
+# A batch is a list of (position, document, cleaned) with ``cleaned`` the (text, removals) of
+# :func:`clean_document` when :func:`document_keys` kept it, else None; a result a list of (position, ok, payload) with
 # payload the cache JSON, or (where, problem, fix) of an InputError. Errors travel as plain
 # tuples because InputError cannot be rebuilt by pickle (its __init__ takes three arguments).
-Batch = list[tuple[int, Document]]
+Batch = list[tuple[int, Document, tuple[str, list] | None]]
 Result = list[tuple[int, bool, object]]
 
 
@@ -488,9 +509,13 @@ def _prepare_batch(batch: Batch, preparation: Preparation | None = None) -> Resu
     """
     preparation = preparation if preparation is not None else _WORKER_PREPARATION
     out: Result = []
-    for position, document in batch:
+    for position, document, cleaned in batch:
         try:
-            out.append((position, True, _encode(prepare_document(document, preparation))))
+            if cleaned is None:
+                prepared = prepare_document(document, preparation)
+            else:
+                prepared = _segment_cleaned(document, preparation, *cleaned)
+            out.append((position, True, _encode(prepared)))
         except InputError as exc:
             out.append((position, False, (exc.where, exc.problem, exc.fix)))
     return out
@@ -510,13 +535,17 @@ def resolve_workers(workers: int) -> int:
         return os.cpu_count() or 1
 
 
-def _batches(todo: Sequence[int], documents: Sequence[Document], workers: int) -> Iterator[Batch]:
-    """Consecutive documents, about ``BATCH_CHARS`` of text a batch (and at least 8 batches a worker)."""
+def _batches(
+    todo: Sequence[int], documents: Sequence[Document], workers: int, cleaned: dict | None = None
+) -> Iterator[Batch]:
+    """Consecutive documents, about ``BATCH_CHARS`` of text a batch (and at least 8 batches a worker),
+    each with its cleaned text when ``cleaned`` holds it (taken out of ``cleaned`` as it goes)."""
+    cleaned = {} if cleaned is None else cleaned
     target = min(BATCH_CHARS, sum(documents[i].size for i in todo) // (workers * 8) + 1)
     batch: Batch = []
     size = 0
     for i in todo:
-        batch.append((i, documents[i]))
+        batch.append((i, documents[i], cleaned.pop(i, None)))
         size += documents[i].size
         if size >= target:
             yield batch
@@ -570,7 +599,7 @@ def _dask(batches: Iterator[Batch], preparation: Preparation, address: str) -> I
     from distributed.scheduler import KilledWorker
 
     # Texts travel with the batch: a cluster's workers need not see this machine's corpus folder.
-    batches = ([(i, d if isinstance(d, Document) else d.loaded()) for i, d in batch] for batch in batches)
+    batches = ([(i, d if isinstance(d, Document) else d.loaded(), c) for i, d, c in batch] for batch in batches)
     try:
         threads = max(1, sum(client.nthreads().values()))
         shared = client.scatter(preparation, broadcast=True, hash=False)
@@ -724,7 +753,8 @@ def prepare_corpus(
         documents prepared before it stay cached, so the re-run after the fix resumes.
     """
     workers = resolve_workers(workers)
-    keys = document_keys(documents, preparation, cache=cache)
+    cleaned: dict[int, tuple[str, list]] = {}  # documents the key pass cleaned: not cleaned again
+    keys = document_keys(documents, preparation, cache=cache, cleaned=cleaned)
     # One preparation per distinct key: duplicate articles (wire copies) are prepared once.
     first: dict[str, int] = {}
     for position, key in enumerate(keys):
@@ -733,6 +763,7 @@ def prepare_corpus(
         todo = [position for key, position in first.items() if key not in cache]
     else:
         todo = list(first.values())
+    cleaned = {i: cleaned[i] for i in todo if i in cleaned}  # the rest (cached, duplicates) is not needed
     log.info(
         "prepare: %d documents (%d distinct), %d from cache, %d to prepare%s",
         len(documents),
@@ -750,7 +781,7 @@ def prepare_corpus(
             payloads[keys[position]] = payload
 
     if todo:
-        _run(todo, documents, preparation, workers, scheduler, progress=progress, store=store)
+        _run(todo, documents, preparation, workers, scheduler, progress=progress, store=store, cleaned=cleaned)
     if cache is not None:
         return PreparedSequence(cache, keys, documents, preparation)
     return [_decode(payloads[key], d.doc_id) for key, d in zip(keys, documents)]
@@ -765,8 +796,9 @@ def _run(
     *,
     progress: bool,
     store: Callable[[int, str], None],
+    cleaned: dict | None = None,
 ) -> None:
-    batches = _batches(todo, documents, workers)
+    batches = _batches(todo, documents, workers, cleaned)
     if scheduler:
         results = _dask(batches, preparation, scheduler)
     elif workers > 1 and len(todo) > 1:

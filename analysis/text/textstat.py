@@ -7,13 +7,15 @@ All ties are broken by the term itself so every table is fully determined by its
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .dtm import DocTermMatrix, document_frequency, group_dtm, tfidf
 from .tokens import PreparedDocument, TermRules, term_sentences, token_kind
+
+if TYPE_CHECKING:  # scipy.sparse loads only where a matrix is built (not in the prepare stage)
+    from .dtm import DocTermMatrix
 
 FREQUENCY_COLUMNS = ["group_by", "group", "term", "count", "per_1000", "doc_freq", "doc_share", "rank"]
 
@@ -47,6 +49,8 @@ def frequency_table(dtm: DocTermMatrix, by: str) -> pd.DataFrame:
        vi     hợp_tác      3     750.0         2
        vi        biển      1     250.0         1
     """
+    from .dtm import group_dtm
+
     grouped = group_dtm(dtm, by)
     labels = dtm.docvars[by].astype(str).to_numpy()
     frames = []
@@ -102,6 +106,8 @@ def tfidf_top_terms(dtm: DocTermMatrix, n: int) -> pd.DataFrame:
         v2     hợp_tác      1         2  0.176     1
         e1 cooperation      1         1  0.477     1
     """
+    from .dtm import document_frequency, tfidf
+
     weights = tfidf(dtm)
     df = document_frequency(dtm)
     records = []

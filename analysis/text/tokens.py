@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import metadata
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -54,6 +54,22 @@ _EN_TOKEN = re.compile(
     re.VERBOSE,
 )
 _POSSESSIVE = re.compile(r"^(.+?)(['’]s|s['’])$")
+
+
+class _Memo(dict):
+    """``key -> make(key)`` filled on a miss and cleared whole past ``size`` entries: a per-type
+    memo that ``map(memo.__getitem__, tokens)`` reads in C, a Python call only for a new type."""
+
+    def __init__(self, make: Callable[[str], object], size: int = 1 << 18) -> None:
+        super().__init__()
+        self.make = make
+        self.size = size
+
+    def __missing__(self, key: str):
+        if len(self) >= self.size:
+            self.clear()
+        value = self[key] = self.make(key)
+        return value
 
 
 @lru_cache(maxsize=1 << 17)
@@ -235,7 +251,8 @@ class PhraseMerger:
         self._phrases: set[tuple[str, ...]] = set()
         self._prefixes: set[tuple[str, ...]] = set()
         self._first: set[str] = set()
-        self._may_start: dict[str, bool] = {}  # token -> its first syllable starts some phrase
+        # token -> whether its first syllable starts a phrase
+        self._may_start = _Memo(partial(_starts_phrase, self._first))
         for phrase in phrases:
             syllables = tuple(s for s in re.split(r"[\s_]+", phrase.lower()) if s)
             if len(syllables) < 2:
@@ -286,12 +303,7 @@ class PhraseMerger:
         if not self._phrases:
             return list(tokens)
         may_start = self._may_start
-        if len(may_start) > 1 << 18:
-            may_start.clear()
-        for token in tokens:
-            if token not in may_start:
-                may_start[token] = _syllables(token)[0] in self._first
-        if not any([may_start[token] for token in tokens]):  # fast path: no phrase starts anywhere
+        if not any(map(may_start.__getitem__, tokens)):  # fast path: no phrase starts anywhere
             return list(tokens)
         out: list[str] = []
         i = 0
@@ -319,6 +331,10 @@ class PhraseMerger:
                 out.append(tokens[i])
                 i += 1
         return out
+
+
+def _starts_phrase(first: set[str], token: str) -> bool:
+    return _syllables(token)[0] in first
 
 
 @lru_cache(maxsize=1 << 18)

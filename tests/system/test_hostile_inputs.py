@@ -644,14 +644,15 @@ CTRL_C_SCRIPT = textwrap.dedent(
     from analysis.cli import main
 
     pids = Path(sys.argv[2])
-    real = prep.prepare_document
 
-    def slow(document, preparation):  # every batch takes long: Ctrl-C arrives mid-run
+    # every batch takes long: Ctrl-C arrives mid-run (the segmentation every prepared document goes
+    # through, whether prepare_document cleans it or the key pass's cleaning is reused)
+    def slow(document, preparation, cleaned, removals):
         with open(pids, "a") as handle:
             handle.write(f"{os.getpid()}\\n")
         time.sleep(600)
 
-    prep.prepare_document = slow
+    prep._segment_cleaned = slow
     sys.exit(main(["prepare", "--study", sys.argv[1], "--workers", "2", "--quiet"]))
     """
 )

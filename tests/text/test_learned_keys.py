@@ -122,3 +122,40 @@ def test_keys_without_learned_rules_are_document_key():
     preparation = prep_mod.Preparation("", "none", (), ())
     docs = [prep_mod.Document("d1", "vi", "Hai bên họp.\n"), prep_mod.Document("d2", "en", "Both met.\n")]
     assert prep_mod.document_keys(docs, preparation) == [prep_mod.document_key(d, preparation) for d in docs]
+
+
+def test_a_cold_run_applies_the_rules_once_per_document_within_the_kept_budget(study, monkeypatch):
+    calls: list[str] = []
+    original = prep_mod.clean_document
+
+    def counted(document, preparation):
+        calls.append(document.doc_id)
+        return original(document, preparation)
+
+    monkeypatch.setattr(prep_mod, "clean_document", counted)
+    cold = [d.to_json() for d in prepared_corpus(variant(study, learn=True), workers=1, progress=False).prepared]
+    assert sorted(calls) == sorted(d for d, _, _ in documents())  # the key pass's cleaning is the one used
+    # With no budget for kept texts, every document is cleaned again when prepared: same documents.
+    monkeypatch.setattr(prep_mod, "KEPT_CLEANED_CHARS", 0)
+    calls.clear()
+    again = prepared_corpus(variant(study, learn=True, cache=".again"), workers=1, progress=False).prepared
+    assert len(calls) == 2 * len(documents())
+    assert [d.to_json() for d in again] == cold
+    assert {d["doc_id"] for d in cold if any(r["rule"].startswith("learned: ") for r in d["removals"])} == CHANGED
+
+
+def test_kept_cleaning_travels_to_worker_processes_and_dask_with_the_same_result(study, tmp_path):
+    ps = prepared_corpus(variant(study, learn=True), workers=1, progress=False)
+    serial = [d.to_json() for d in ps.prepared]
+    assert prep_mod.LEARNED_RULES_START in ps.preparation.rules_text  # the key pass cleans: texts are kept
+
+    def run(name: str, **route) -> list[dict]:
+        cache = files.PreparedCache(tmp_path / name)
+        return [d.to_json() for d in prep_mod.prepare_corpus(ps.corpus.documents, ps.preparation, cache=cache, **route)]
+
+    assert run("pool", workers=2) == serial
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        assert run("dask", workers=1, scheduler=cluster.scheduler_address) == serial

@@ -66,3 +66,21 @@ def test_restyle_for_segmenter_reports_when_tokens_need_mapping_back():
     assert restyle_for_segmenter("hòa bình") == ("hoà bình", True)
     # already in the segmenter's style, but not canonical: still needs mapping back
     assert restyle_for_segmenter("hoà bình") == ("hoà bình", True)
+
+
+@pytest.mark.parametrize("size", [2, 1 << 18])
+def test_restyle_is_segmenter_style_and_sees_a_restyled_piece_even_when_its_cache_is_cleared(monkeypatch, size):
+    from analysis.text import normalize
+
+    # size 2: the piece cache is cleared part way through each text, and "hòa" is gone from it by the end
+    monkeypatch.setattr(normalize, "_PIECE_CACHE_SIZE", size)
+    monkeypatch.setattr(normalize, "_RESTYLED_PIECES", {})
+    cases = {
+        "hòa một hai ba bốn": True,
+        "hợp tác  kinh tế và thủy sản": True,
+        "một hai ba bốn năm sáu hoà": True,
+        "không khác gì cả": False,
+        "hợp tác": False,
+    }
+    for text, differs in cases.items():
+        assert normalize.restyle_for_segmenter(text) == (normalize.segmenter_style(text), differs)

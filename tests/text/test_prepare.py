@@ -64,17 +64,19 @@ def cache_bytes(folder: Path) -> dict[str, bytes]:
 
 
 class CountingPrepare:
-    """Wraps ``prepare_document`` (serial runs call it in this process) and counts the calls."""
+    """Wraps the segmentation every prepared document goes through (``_segment_cleaned``, after
+    ``prepare_document``'s cleaning or the cleaning the key pass kept; serial runs call it in this
+    process) and counts the calls."""
 
     def __init__(self, monkeypatch):
         self.calls: list[str] = []
-        original = prep_mod.prepare_document
+        original = prep_mod._segment_cleaned
 
-        def counted(document, preparation):
+        def counted(document, preparation, cleaned, removals):
             self.calls.append(document.doc_id)
-            return original(document, preparation)
+            return original(document, preparation, cleaned, removals)
 
-        monkeypatch.setattr(prep_mod, "prepare_document", counted)
+        monkeypatch.setattr(prep_mod, "_segment_cleaned", counted)
 
 
 def test_fixture_corpus_is_small_but_bilingual():
