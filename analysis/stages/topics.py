@@ -146,8 +146,10 @@ def fit_models(
     ``shared_dir`` (the system's temporary folder when None; the stage passes the study's cache
     folder), every fit job carries only the folder's name, and the folder is removed when the
     fits are done, whether they succeed or not. The workers are started with ``spawn``, so they do
-    not inherit (and copy, as Python touches the objects) the parent's documents and units. A
-    folder that cannot be written is one :class:`~analysis.errors.InputError` line naming it.
+    not inherit (and copy, as Python touches the objects) the parent's documents and units (a
+    script that calls this with ``workers > 1`` needs the usual ``if __name__ == "__main__":``
+    guard, as for any spawned pool: each worker imports the script's main module). A folder that
+    cannot be written is one :class:`~analysis.errors.InputError` line naming it.
     """
     with source_keys(source, **TOPIC_KEYS):
         params, selection = topics.fit_parameters(settings), topics.selection_parameters(settings)
