@@ -13,9 +13,12 @@ from __future__ import annotations
 import io as _bytes_io
 import json
 import logging
+import shutil
+import tempfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +31,8 @@ from ..progress import Progress
 from ..study.outputs import MODEL_FILES
 from ..study.settings import Study, TopicSettings, settings_keys, source_keys
 from ..text.prepare import resolve_workers
-from ..topics import engines
+from ..text.units import Unit, make_units
+from ..topics import engines, shared
 from ..topics import lda as topics
 from ..topics.ldavis import ldavis_page, require_pyldavis
 from ..topics.prevalence import prevalence_by
@@ -39,6 +43,9 @@ log = logging.getLogger("analysis")
 #: The files a saved model cannot be read without (``unit_tokens.txt`` is missing from a model saved before it was
 #: written).
 REQUIRED_MODEL_FILES = tuple(name for name in MODEL_FILES if name != "unit_tokens.txt")
+
+#: The longest unit text in ``topic_representative_units`` (longer texts are cut, with an ellipsis).
+TEXT_CHARS = 300
 
 #: The study key behind each parameter a topics computation may reject (:func:`analysis.study.settings.settings_keys`).
 TOPIC_KEYS = {
@@ -64,7 +71,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
     workers = resolve_workers(study.run.workers if workers is None else workers)
     ps = prepared_corpus(study, workers=workers)
-    units = ps.units(study.units.kind, study.units.window)
+    units = compact_units(ps, study.units.kind, study.units.window)
     cross = {"vi", "en"} <= set(study.corpus.languages)
     concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
     corpora = topic_corpora(ps, units, concept_map)
@@ -76,10 +83,34 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         scheduler=study.run.scheduler,
         workers=workers,
         strata=strata,
+        shared_dir=study.cache_dir,
     )
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
         results = topics_results(ps, units, corpora, selections, fits, concept_map=concept_map, settings=settings)
     return write_results(study.output_dir, results, study)
+
+
+def compact_units(ps: PreparedStudy, kind: str, window: int) -> list[Unit]:
+    """The study's units (as :meth:`analysis.prepared.PreparedStudy.units`), made one prepared document
+    at a time and kept small: each distinct term is one string object shared by all its occurrences
+    (a decoded document makes a new string for every token), and the text is cut to the
+    :data:`TEXT_CHARS` + 1 characters the representative-units table can show (it cuts longer texts
+    to :data:`TEXT_CHARS` with an ellipsis, so its bytes are the same). The full texts of all units
+    are never held at once."""
+    terms: dict[str, str] = {}
+    units = []
+    for doc in ps.prepared:
+        for unit in make_units(doc, ps.rules, kind=kind, window=window):
+            units.append(
+                Unit(
+                    unit.unit_id,
+                    unit.doc_id,
+                    unit.index,
+                    tuple(terms.setdefault(t, t) for t in unit.terms),
+                    unit.text[: TEXT_CHARS + 1],
+                )
+            )
+    return units
 
 
 def fit_models(
@@ -91,6 +122,7 @@ def fit_models(
     workers: int,
     progress=None,
     strata: dict[str, str] | None = None,
+    shared_dir: Path | None = None,
 ) -> tuple[dict[str, topics.KSelection], dict[str, topics.LdaFit]]:
     """K selection for every model, then each model's final fit with the study's seed.
 
@@ -108,6 +140,16 @@ def fit_models(
     (:func:`dask_executor`); every fit is seeded and single-threaded, so the bytes are the same.
     ``settings`` is the study's ``[topics]``, ``scheduler`` its ``[run] scheduler`` ("" for local
     processes); a bad setting is one line naming the study file ``source`` and the key.
+
+    Local worker processes share the counts (:mod:`analysis.topics.shared`): each model's counts
+    (and its search sample's) are written once as memory-mapped arrays into a new folder under
+    ``shared_dir`` (the system's temporary folder when None; the stage passes the study's cache
+    folder), every fit job carries only the folder's name, and the folder is removed when the
+    fits are done, whether they succeed or not. The workers are started with ``spawn``, so they do
+    not inherit (and copy, as Python touches the objects) the parent's documents and units (a
+    script that calls this with ``workers > 1`` needs the usual ``if __name__ == "__main__":``
+    guard, as for any spawned pool: each worker imports the script's main module). A folder that
+    cannot be written is one :class:`~analysis.errors.InputError` line naming it.
     """
     with source_keys(source, **TOPIC_KEYS):
         params, selection = topics.fit_parameters(settings), topics.selection_parameters(settings)
@@ -132,15 +174,25 @@ def fit_models(
     progress.start(sum(len(j) for j in jobs.values()) + len(corpora))
     selections: dict[str, topics.KSelection] = {}
     fits: dict[str, topics.LdaFit] = {}
+    local = not scheduler and workers > 1 and not settings.multicore
     if scheduler and not settings.multicore:
         pool = dask_executor(scheduler)
     else:
-        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 and not settings.multicore else None
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) if local else None
+    folder = None
     try:
+        folder = shared_folder(shared_dir) if local else None
         mapper = pool.map if pool else map
-        # Fits get counts and ids only (topics.fit_input): the texts stay here, for coherence.
+        handles = share_corpora(corpora, search, folder) if folder is not None else {}
+        # Fits get counts and ids only (topics.fit_input, or the shared arrays' folder): the texts
+        # stay here, for coherence.
         pending = {
-            name: mapper(partial(topics._fit_job, topics.fit_input(search[name]), params), jobs[name])
+            name: mapper(
+                partial(shared.fit_job, handles[f"{name}/search"], params)
+                if handles
+                else partial(topics._fit_job, topics.fit_input(search[name]), params),
+                jobs[name],
+            )
             for name in corpora
         }
         finals = {}
@@ -152,16 +204,24 @@ def fit_models(
             selections[name] = topics.selection_from_fits(
                 search[name], results, **selection, units_total=corpus.n_units
             )
-            if pool:
+            if handles:
+                topics.check_k(corpus, selections[name].k)
+                finals[name] = pool.submit(
+                    shared.final_job, handles[f"{name}/all"], selections[name].k, settings.seed, params
+                )
+            elif pool:
                 finals[name] = pool.submit(
                     topics.fit_lda, topics.fit_input(corpus), selections[name].k, settings.seed, **params
                 )
         final_params = topics.fit_parameters(settings, workers)
         for name, corpus in corpora.items():
             future = finals.get(name)
-            fits[name] = (
-                future.result() if future else topics.fit_lda(corpus, selections[name].k, settings.seed, **final_params)
-            )
+            if future is None:
+                fits[name] = topics.fit_lda(corpus, selections[name].k, settings.seed, **final_params)
+            elif handles:
+                fits[name] = _lda_fit(corpus, selections[name].k, settings.seed, future.result())
+            else:
+                fits[name] = future.result()
             progress.advance(f"{name} final fit, K = {fits[name].k}")
             log.info(
                 "topics %s: K = %d (%s); %d units, %d terms",
@@ -174,7 +234,67 @@ def fit_models(
     finally:
         if pool:
             pool.shutdown()
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
     return selections, fits
+
+
+def shared_folder(parent: Path | None) -> Path:
+    """A new empty folder for the fits' shared arrays under ``parent`` (created if missing; the
+    system's temporary folder when None), or one :class:`~analysis.errors.InputError` line naming
+    ``parent`` when it cannot be written."""
+    try:
+        if parent is not None:
+            Path(parent).mkdir(parents=True, exist_ok=True)
+        return Path(tempfile.mkdtemp(prefix="topic-fits-", dir=parent))
+    except OSError as exc:
+        where = parent if parent is not None else tempfile.gettempdir()
+        raise InputError(
+            where,
+            f"cannot write the topic fits' shared count arrays there ({exc.strerror or exc})",
+            "make the folder writable, or point [run] cache at a writable folder",
+        ) from None
+
+
+def share_corpora(corpora: dict, search: dict, folder: Path) -> dict[str, shared.SharedCounts]:
+    """Each model's counts (``<name>/all``) and its search sample's (``<name>/search``; the same
+    files when the sample is the corpus) written once into ``folder`` for the workers."""
+    handles = {}
+    try:
+        for index, (name, corpus) in enumerate(corpora.items()):
+            handles[f"{name}/all"] = shared.write_shared(
+                corpus.counts, corpus.vocab, folder / f"{index}-all", name=name
+            )
+            sample = search[name]
+            handles[f"{name}/search"] = (
+                handles[f"{name}/all"]
+                if sample is corpus
+                else shared.write_shared(sample.counts, sample.vocab, folder / f"{index}-search", name=name)
+            )
+    except OSError as exc:
+        raise InputError(
+            folder.parent,
+            f"cannot write the topic fits' shared count arrays there ({exc.strerror or exc})",
+            "free some disk space or make the folder writable, or point [run] cache at another folder",
+        ) from None
+    return handles
+
+
+def _lda_fit(corpus: topics.TopicCorpus, k: int, seed: int, result) -> topics.LdaFit:
+    """The :class:`~analysis.topics.lda.LdaFit` of an engine's fit of ``corpus`` (as
+    :func:`analysis.topics.lda.fit_lda` builds it)."""
+    return topics.LdaFit(
+        corpus.name,
+        k,
+        seed,
+        result.topic_word,
+        result.doc_topic,
+        corpus.vocab,
+        corpus.unit_ids,
+        result.alpha,
+        reproducible=result.reproducible,
+        record=result.record,
+    )
 
 
 class _DaskExecutor:
@@ -261,7 +381,10 @@ def topics_results(
         )
     texts = {u.unit_id: u.text for u in units}
     representative = pd.concat(
-        [topics.representative_units(fit, texts, n=settings.representative_n) for fit in fits.values()],
+        [
+            topics.representative_units(fit, texts, n=settings.representative_n, max_chars=TEXT_CHARS)
+            for fit in fits.values()
+        ],
         ignore_index=True,
     )
     results.append(Table("topic_representative_units", representative))

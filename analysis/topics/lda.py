@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+from array import array
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
@@ -88,13 +89,121 @@ def _prior(value: str, names: tuple[str, ...], key: str):
 # -------------------------------------------------------------------------------------- corpus
 
 
+class UnitTexts(Sequence):
+    """The kept terms of every unit in reading order, held as one array of vocabulary indices.
+
+    ``ids`` (int32) holds every unit's terms one after the other as positions in ``vocab``,
+    ``offsets`` (int64, one more than the units) where each unit starts: 4 bytes a token, where a
+    tuple of strings per unit costs 8 bytes a token and a tuple's header per unit (and the copy as
+    lists that coherence made, 8 more). Reads as a sequence of tuples of strings (``texts[i]``),
+    equal to the tuples it replaces; :meth:`lists` gives them as lists, one at a time, for
+    gensim's coherence (:func:`coherence_many`), which reads them once per measure.
+
+    >>> texts = UnitTexts.from_terms([("sea", "ship", "sea"), ("tax",)], ("sea", "ship", "tax"))
+    >>> len(texts), texts[0], texts[1], list(texts.lists())
+    (2, ('sea', 'ship', 'sea'), ('tax',), [['sea', 'ship', 'sea'], ['tax']])
+    >>> texts.take([1])[0], texts == UnitTexts.from_terms([("sea", "ship", "sea"), ("tax",)], ("sea", "ship", "tax"))
+    (('tax',), True)
+    """
+
+    __slots__ = ("ids", "offsets", "vocab")
+
+    def __init__(self, ids: np.ndarray, offsets: np.ndarray, vocab: Sequence[str]):
+        self.ids = np.asarray(ids, dtype=np.int32)
+        self.offsets = np.asarray(offsets, dtype=np.int64)
+        self.vocab = tuple(vocab)
+
+    @classmethod
+    def from_terms(cls, texts: Iterable[Sequence[str]], vocab: Sequence[str]) -> UnitTexts:
+        """From per-unit sequences of vocabulary terms (every term must be in ``vocab``)."""
+        index = {t: j for j, t in enumerate(vocab)}
+        ids, offsets = [], [0]
+        for text in texts:
+            ids.extend(index[t] for t in text)
+            offsets.append(len(ids))
+        return cls(np.asarray(ids, dtype=np.int32), np.asarray(offsets, dtype=np.int64), vocab)
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self[j] for j in range(*i.indices(len(self))))
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        vocab = self.vocab
+        return tuple(vocab[j] for j in self.ids[self.offsets[i] : self.offsets[i + 1]].tolist())
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, UnitTexts):
+            return (
+                self.vocab == other.vocab
+                and np.array_equal(self.offsets, other.offsets)
+                and np.array_equal(self.ids, other.ids)
+            )
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"UnitTexts({len(self)} units, {len(self.ids)} tokens)"
+
+    def take(self, rows: Sequence[int]) -> UnitTexts:
+        """The texts of the units ``rows`` (in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        lengths = ends - starts
+        offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        ids = (
+            np.concatenate([self.ids[a:b] for a, b in zip(starts.tolist(), ends.tolist())])
+            if len(rows)
+            else np.zeros(0, dtype=np.int32)
+        )
+        return UnitTexts(ids, offsets, self.vocab)
+
+    def lists(self) -> _TextLists:
+        """A re-iterable of every unit's terms as a list of strings, made one unit at a time."""
+        return _TextLists(self)
+
+
+class _TextLists:
+    """Iterating gives each unit's terms as a new list (gensim's coherence reads ``texts`` this way)."""
+
+    def __init__(self, texts: UnitTexts):
+        self.texts = texts
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __iter__(self):
+        vocab, ids, offsets = self.texts.vocab, self.texts.ids, self.texts.offsets.tolist()
+        for i in range(len(offsets) - 1):
+            yield [vocab[j] for j in ids[offsets[i] : offsets[i + 1]].tolist()]
+
+
+def _text_lists(texts) -> Iterable[list[str]]:
+    """Every unit's terms as lists for gensim: made one at a time from :class:`UnitTexts`."""
+    return texts.lists() if isinstance(texts, UnitTexts) else [list(t) for t in texts]
+
+
 @dataclass(frozen=True)
 class TopicCorpus:
     """Units ready for LDA.
 
     ``unit_ids`` are the kept units in corpus order, ``dropped`` the ids of units with no term
     left (ids are never renumbered); ``vocab`` is sorted; ``counts`` is the (units, terms) CSR
-    count matrix; ``texts`` the kept terms of each unit in reading order (for coherence).
+    count matrix; ``texts`` the kept terms of each unit in reading order (for coherence): a
+    :class:`UnitTexts` (vocabulary indices; reads as tuples of strings) from :func:`build_corpus`,
+    or any sequence of tuples of strings.
     """
 
     name: str
@@ -102,7 +211,7 @@ class TopicCorpus:
     dropped: tuple[str, ...]
     vocab: tuple[str, ...]
     counts: sp.csr_matrix
-    texts: tuple[tuple[str, ...], ...]
+    texts: Sequence[Sequence[str]]
 
     @property
     def n_units(self) -> int:
@@ -164,17 +273,20 @@ def build_corpus(
             "lower no_below, raise no_above, or use longer units ([units] window)"
         )
     vocab = tuple(sorted(dictionary.token2id))
+    del dictionary
     index = {t: j for j, t in enumerate(vocab)}
-    kept_ids, texts, indptr, indices, data = [], [], [0], [], []
+    kept_ids, indptr, indices, data = [], [0], [], []
+    token_ids, offsets = array("i"), array("q", [0])  # the texts, 4 bytes a token (UnitTexts)
     for i, (unit_id, unit_terms) in enumerate(zip(unit_ids, terms)):
-        text = tuple(t for t in unit_terms if t in index)
+        text = [index[t] for t in unit_terms if t in index]
         if not text:
             continue
         counts: dict[int, int] = {}
-        for t in text:
-            counts[index[t]] = counts.get(index[t], 0) + 1
+        for j in text:
+            counts[j] = counts.get(j, 0) + 1
         kept_ids.append(unit_id)
-        texts.append(text)
+        token_ids.extend(text)
+        offsets.append(len(token_ids))
         indices.extend(sorted(counts))
         data.extend(counts[j] for j in sorted(counts))
         indptr.append(len(indices))
@@ -194,7 +306,8 @@ def build_corpus(
         (np.asarray(data, dtype=np.int64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
         shape=(len(kept_ids), len(vocab)),
     )
-    return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, tuple(texts))
+    texts = UnitTexts(np.frombuffer(token_ids, dtype=np.int32), np.frombuffer(offsets, dtype=np.int64), vocab)
+    return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, texts)
 
 
 def fit_input(corpus: TopicCorpus) -> TopicCorpus:
@@ -366,7 +479,7 @@ def coherence(
 
     dictionary = _gensim_dictionary(corpus.vocab)
     top = [[corpus.vocab[j] for j in row] for row in top_term_indices(topic_word, topn)]
-    texts = [list(t) for t in corpus.texts]
+    texts = _text_lists(corpus.texts)
     out = {}
     for measure in measures:
         if measure == "u_mass":
@@ -403,7 +516,7 @@ def coherence_many(
     if not tops:
         return []
     union = [topic for top in tops for topic in top]
-    texts = [list(t) for t in corpus.texts]
+    texts = _text_lists(corpus.texts)
     bow = corpus.bow() if "u_mass" in measures else None
     out: list[dict[str, np.ndarray]] = [{} for _ in tops]
     for measure in measures:
@@ -539,7 +652,7 @@ def search_sample(
         corpus.dropped + tuple(u for i, u in enumerate(corpus.unit_ids) if i not in kept),
         corpus.vocab,
         sp.csr_matrix(corpus.counts[rows]),
-        tuple(corpus.texts[i] for i in rows),
+        corpus.texts.take(rows) if isinstance(corpus.texts, UnitTexts) else tuple(corpus.texts[i] for i in rows),
     )
 
 

@@ -267,3 +267,71 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip().splitlines()[-1].split("\r")[-1]
     assert err.startswith("error: [run] scheduler") and "cannot reach the Dask scheduler at 'tcp://127.0.0.1:1'" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_two_workers_share_the_counts_and_give_the_same_bytes(stage_run, tmp_path, monkeypatch):
+    import dataclasses
+
+    from analysis.topics import shared
+
+    study, written, first, _ = stage_run
+    two = dataclasses.replace(
+        study, run=dataclasses.replace(study.run, workers=2, output=str(tmp_path / "two"), cache=str(tmp_path / "c"))
+    )
+    monkeypatch.setattr(topics_stage, "load_concept_map", lambda study, vocab: CONCEPT_MAP)
+    folders = []
+    original = shared.write_shared
+
+    def spy(counts, vocab, folder, **kwargs):
+        folders.append(folder)
+        return original(counts, vocab, folder, **kwargs)
+
+    monkeypatch.setattr(shared, "write_shared", spy)
+    two_written = topics_stage.run_topics(two)
+    local = {str(p.relative_to(study.output_dir)): first[p] for p in written}
+    assert {str(p.relative_to(two.output_dir)): p.read_bytes() for p in two_written} == local
+    # one folder of arrays per model (vi, en, joint: the search is every unit), in the study's cache, removed after
+    assert len(folders) == 3 and all(f.parent.parent == two.cache_dir for f in folders)
+    assert not any(f.parent.exists() for f in folders)
+    assert not list(two.cache_dir.glob("topic-fits-*"))
+
+
+def test_an_unwritable_folder_for_the_shared_counts_is_one_line(tmp_path):
+    from analysis.errors import InputError
+    from analysis.topics import shared
+    from tests.topics.test_engines import FAST, random_corpus
+
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    corpora = {"x": random_corpus(12)}
+    quiet = shared.engines.Progress(stream=None)
+    with pytest.raises(InputError) as error:
+        topics_stage.fit_models(
+            corpora, settings=FAST, source=Path("study.toml"), workers=2, progress=quiet, shared_dir=blocker / "sub"
+        )
+    message = str(error.value)
+    assert "\n" not in message and message.startswith(str(blocker / "sub"))
+    assert "cannot write the topic fits' shared count arrays" in message and "fix: make the folder writable" in message
+
+
+def test_the_shared_folder_is_removed_when_writing_fails(tmp_path, monkeypatch):
+    from analysis.errors import InputError
+    from analysis.topics import shared
+    from tests.topics.test_engines import FAST, random_corpus
+
+    def full(counts, vocab, folder, **kwargs):
+        folder.mkdir()
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shared, "write_shared", full)
+    quiet = shared.engines.Progress(stream=None)
+    with pytest.raises(InputError, match="No space left on device"):
+        topics_stage.fit_models(
+            {"x": random_corpus(12)},
+            settings=FAST,
+            source=Path("s.toml"),
+            workers=2,
+            progress=quiet,
+            shared_dir=tmp_path,
+        )
+    assert list(tmp_path.iterdir()) == []

@@ -134,14 +134,16 @@ def test_coherence_counted_once_for_many_fits_equals_fit_by_fit():
     assert topics.coherence_many(corpus, [], topn=5) == []
 
 
-def test_worker_count_does_not_change_results():
+@pytest.mark.parametrize("search_units", [0, 12])
+def test_worker_count_does_not_change_results(search_units):
     from pathlib import Path
 
     from analysis.stages.topics import fit_models
     from analysis.study.settings import Study
 
     corpora = {"vi": two_vocabulary_corpus(16), "x": random_corpus(20)}
-    study = Study(root=Path("."), source=Path("study.toml"), topics=FAST)
+    # search_units 12: the K search sees a sample (shared as its own arrays), the final fit every unit
+    study = Study(root=Path("."), source=Path("study.toml"), topics=replace(FAST, search_units=search_units))
     quiet = engines.Progress(stream=None)
     one = fit_models(corpora, settings=study.topics, source=study.source, workers=1, progress=quiet)
     two = fit_models(corpora, settings=study.topics, source=study.source, workers=2, progress=quiet)
@@ -151,6 +153,7 @@ def test_worker_count_does_not_change_results():
         assert np.array_equal(one[1][name].topic_word, two[1][name].topic_word)
         assert np.array_equal(one[1][name].doc_topic, two[1][name].doc_topic)
         assert one[1][name].record == two[1][name].record
+        assert ("K chosen on a sample" in two[0][name].reason) == bool(search_units)
     assert quiet.done == quiet.total == 2 * 2 * 2 + 2  # (K 2, 3) x seeds (1, 2) per model + 2 finals
 
 

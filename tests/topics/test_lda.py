@@ -676,3 +676,30 @@ def test_coarse_to_fine_refining_one_k_chooses_it():
     summary = selection.summary
     best_coarse = int(summary.loc[summary["c_npmi_coarse"].idxmax(), "k"])
     assert selection.k == best_coarse and (summary["fits"] > 0).sum() == 1
+
+
+def test_compact_texts_read_and_score_as_the_tuples_they_replace():
+    import dataclasses
+
+    rng = np.random.default_rng(5)
+    words = [f"w{i}" for i in range(12)]
+    terms = [list(rng.choice(words, int(rng.integers(0, 10)))) for _ in range(40)]
+    corpus = topics.build_corpus("x", [f"u{i}" for i in range(40)], terms, no_below=3)
+    kept = set(corpus.vocab)
+    tuples = tuple(tuple(t for t in unit if t in kept) for unit in terms if any(t in kept for t in unit))
+    assert isinstance(corpus.texts, topics.UnitTexts) and corpus.texts.ids.dtype == np.int32
+    assert len(corpus.texts) == len(tuples) == corpus.n_units and corpus.texts == tuples
+    assert corpus.texts[-1] == tuples[-1] and corpus.texts[2:5] == tuples[2:5]
+    assert corpus.texts.take([3, 0, 7]) == (tuples[3], tuples[0], tuples[7])
+    # coherence from the index arrays is coherence from the tuples, number for number
+    phis = [rng.dirichlet(np.ones(len(corpus.vocab)), size=k) for k in (2, 3)]
+    old = dataclasses.replace(corpus, texts=tuples)
+    for phi in phis:
+        new_scores, old_scores = topics.coherence(corpus, phi, topn=5), topics.coherence(old, phi, topn=5)
+        for measure in topics.COHERENCE_MEASURES:
+            np.testing.assert_array_equal(new_scores[measure], old_scores[measure])
+    for a, b in zip(topics.coherence_many(corpus, phis, topn=5), topics.coherence_many(old, phis, topn=5)):
+        for measure in topics.COHERENCE_MEASURES:
+            np.testing.assert_array_equal(a[measure], b[measure])
+    sample = topics.search_sample(corpus, 20, seed=1)
+    assert sample.texts == tuple(tuples[corpus.unit_ids.index(u)] for u in sample.unit_ids)
