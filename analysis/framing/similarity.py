@@ -166,17 +166,29 @@ def crosslingual_similarity(
 
 
 def _weighted_rows(matrix, *, block_cells: int = BLOCK_CELLS) -> np.ndarray:
-    """:func:`tfidf_rows` of the sparse ``matrix`` (documents × concepts), densified a block of rows
-    at a time: the same bits as the dense computation (idf from the same document frequencies; the
-    weighing and each row's norm are row by row), one float copy of the matrix instead of four."""
+    """:func:`tfidf_rows` of the sparse ``matrix`` (documents × concepts, at least 2 rows), densified a
+    block of rows at a time: one float copy of the matrix instead of four (the dense table, its
+    selected rows, their floats, the weights), with the bits the dense computation gave.
+
+    Those bits depend on memory layout: the dense computation ran on a column-major array (a
+    pandas table's), where numpy sums each row's squares column after column; on a row-major block
+    it would sum them pairwise (different last bits, so ties in ``top_shared`` could break the other
+    way). Here the squares are summed column after column explicitly, whatever the block, and the
+    result is column-major, so the cosine products see the same arrays as before.
+    """
     n, width = matrix.shape
     df = np.bincount(matrix.indices[matrix.data > 0], minlength=width).astype(np.int64)
     idf = smooth_idf(df, n)
-    weighted = np.empty((n, width), dtype=float)
+    weighted = np.empty((n, width), dtype=float, order="F")
     rows = max(1, block_cells // max(1, width))
     for start in range(0, n, rows):
-        block = matrix[start : start + rows].toarray().astype(float, copy=False)
-        weighted[start : start + rows] = _weigh(block, idf)
+        weights = matrix[start : start + rows].toarray().astype(float, copy=False) * idf
+        squares = weights * weights
+        total = squares[:, 0].copy() if width else np.zeros(len(weights))
+        for k in range(1, width):
+            total += squares[:, k]
+        norms = np.sqrt(total)[:, None]
+        weighted[start : start + rows] = np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
     return weighted
 
 

@@ -407,25 +407,27 @@ def test_similarity_in_small_blocks_equals_the_whole_matrix(n_a, n_b, n_concepts
         assert r.cosine == pytest.approx(cosine[ids_a.index(r.doc_a), ids_b.index(r.doc_b)], abs=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
+    st.integers(min_value=2, max_value=40),
     st.integers(min_value=1, max_value=30),
-    st.integers(min_value=1, max_value=9),
-    st.integers(min_value=1, max_value=40),
+    st.integers(min_value=1, max_value=120),
     st.integers(0, 2**32 - 1),
 )
-def test_weighted_rows_built_in_blocks_have_the_bits_of_the_whole_array(n, n_concepts, block_cells, seed):
+def test_weighted_rows_built_in_blocks_have_the_bits_of_the_table_computation(n, n_concepts, block_cells, seed):
     """The sparse path weighs a block of rows at a time (one float copy of documents × concepts, not
-    four): each row has the bits :func:`tfidf_rows` gives it in the whole array, zero rows included."""
+    four) and gives the bits :func:`tfidf_rows` gave on the pandas table's floats (column-major:
+    each row's squares summed column after column), blocks of one row and zero rows included."""
     from scipy import sparse
 
     from analysis.framing.similarity import _weighted_rows
 
     rng = np.random.default_rng(seed)
-    counts = rng.integers(0, 4, size=(n, n_concepts)) * (rng.random((n, 1)) < 0.8)  # some all-zero rows
-    whole = tfidf_rows(counts.astype(float))
+    counts = rng.poisson(rng.uniform(0.2, 3.0), size=(n, n_concepts)) * (rng.random((n, 1)) < 0.8)
+    table = pd.DataFrame(counts.astype(np.int64)).to_numpy(dtype=float)  # as the stage's table gave it
+    whole = tfidf_rows(table)
     blocked = _weighted_rows(sparse.csr_matrix(counts), block_cells=block_cells)
-    assert blocked.tobytes() == whole.tobytes()
+    assert blocked.tobytes(order="F") == whole.tobytes(order="F") and blocked.flags.f_contiguous
     assert np.allclose(np.linalg.norm(whole[counts.sum(axis=1) > 0], axis=1), 1.0)
 
 
