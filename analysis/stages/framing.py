@@ -3,8 +3,9 @@ cross-lingual similarity, near-duplicates and paired-event omissions.
 
 Read (:func:`analysis.prepared.prepared_corpus`, the codebook) -> compute
 (:mod:`analysis.framing.measures`, :mod:`analysis.framing.tables`, :mod:`analysis.framing.similarity`) -> hand the
-tables and figure composers (:mod:`analysis.plots.framing`) to the one writer
-(:func:`analysis.stages.results.write_results`). The files written are exactly
+tables and figure composers (:mod:`analysis.plots.framing`) to the writer one at a time, each written before the
+next is computed (:func:`analysis.stages.results.write_streamed`: memory holds one part's tables, not the
+stage's; nothing is written if the stage stops). The files written are exactly
 :func:`analysis.study.outputs.framing_outputs`; a figure and the table of the same stem share the CSV
 (the table is the figure's data).
 """

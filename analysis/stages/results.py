@@ -6,6 +6,8 @@ and figures as composers not yet drawn), each naming its entry of the output reg
 :func:`write_results`, the one writer:
 each figure is drawn, saved in every figure format and closed before the next is drawn, so
 memory holds one figure at a time. Files are written through :mod:`analysis.files` (atomically).
+A stage whose tables grow with the corpus yields its results instead (:func:`write_streamed`: each
+written before the next is computed, moved into place once all are written).
 """
 
 from __future__ import annotations
