@@ -58,7 +58,7 @@ Randomness: every resampling draws from ``numpy.random.default_rng([seed, crc32(
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -1114,12 +1114,26 @@ def pattern_sources(annotations: Iterable[Annotation], codebook: Codebook) -> pd
           vi   buôn_bán     2   0.67           3
           vi thương_mại     1   0.33           3
     """
-    labels = {("frame", e.id): e.label for e in codebook.frames}
-    labels.update({("actor", e.id): e.label for e in codebook.actors})
-    labels.update({("concept", e.id): e.label for e in (*codebook.concepts, *codebook.actors)})
-    kinds = {e.id: e.family for e in codebook.actors}
-    counter: dict[tuple[str, str, str, str, str], int] = {}
+    tally = PatternTally(codebook)
     for a in annotations:
+        tally.add(a)
+    return tally.table()
+
+
+class PatternTally:
+    """:func:`pattern_sources` counted one annotation at a time (:meth:`add`), so a corpus's
+    annotations need not be held: a count per (kind, family, entry, language, pattern)."""
+
+    def __init__(self, codebook: Codebook):
+        self.labels = {("frame", e.id): e.label for e in codebook.frames}
+        self.labels.update({("actor", e.id): e.label for e in codebook.actors})
+        self.labels.update({("concept", e.id): e.label for e in (*codebook.concepts, *codebook.actors)})
+        self.kinds = {e.id: e.family for e in codebook.actors}
+        self.counter: dict[tuple[str, str, str, str, str], int] = {}
+
+    def add(self, a: Annotation) -> None:
+        """Count the hits of one annotation."""
+        kinds, counter = self.kinds, self.counter
         sections = [("frame", family, sentences) for family, sentences in a.frames.items()]
         sections += [("actor", "", a.actors), ("concept", "", a.concepts)]
         for kind, family, sentences in sections:
@@ -1128,25 +1142,61 @@ def pattern_sources(annotations: Iterable[Annotation], codebook: Codebook) -> pd
                     fam = family if kind == "frame" else (kinds.get(h.entry, "") if kind == "actor" else "")
                     key = (kind, fam, h.entry, a.language, h.pattern)
                     counter[key] = counter.get(key, 0) + 1
-    table = pd.DataFrame(
-        [(*k, v) for k, v in counter.items()], columns=["kind", "family", "entry", "language", "pattern", "hits"]
-    )
-    if table.empty:
-        return pd.DataFrame(
-            columns=["kind", "family", "entry", "label", "language", "pattern", "hits", "share", "entry_hits"]
+
+    def table(self) -> pd.DataFrame:
+        """The table of :func:`pattern_sources` from the hits counted so far."""
+        labels = self.labels
+        table = pd.DataFrame(
+            [(*k, v) for k, v in self.counter.items()],
+            columns=["kind", "family", "entry", "language", "pattern", "hits"],
         )
-    totals = table.groupby(["kind", "family", "entry", "language"])["hits"].transform("sum")
-    table["share"] = table["hits"] / totals
-    table["entry_hits"] = totals
-    table.insert(3, "label", [labels.get((k, e), e) for k, e in zip(table["kind"], table["entry"])])
-    order = {k: i for i, k in enumerate(KINDS)}
-    table["_k"] = table["kind"].map(order)
-    table = table.sort_values(
-        ["_k", "family", "entry", "language", "hits", "pattern"],
-        ascending=[True, True, True, True, False, True],
-        kind="mergesort",
-    )
-    return table.drop(columns="_k").reset_index(drop=True)
+        if table.empty:
+            return pd.DataFrame(
+                columns=["kind", "family", "entry", "label", "language", "pattern", "hits", "share", "entry_hits"]
+            )
+        totals = table.groupby(["kind", "family", "entry", "language"])["hits"].transform("sum")
+        table["share"] = table["hits"] / totals
+        table["entry_hits"] = totals
+        table.insert(3, "label", [labels.get((k, e), e) for k, e in zip(table["kind"], table["entry"])])
+        order = {k: i for i, k in enumerate(KINDS)}
+        table["_k"] = table["kind"].map(order)
+        table = table.sort_values(
+            ["_k", "family", "entry", "language", "hits", "pattern"],
+            ascending=[True, True, True, True, False, True],
+            kind="mergesort",
+        )
+        return table.drop(columns="_k").reset_index(drop=True)
+
+
+def corpus_counts(
+    annotations: Iterable[Annotation], codebook: Codebook, *, entries: bool = True
+) -> tuple[pd.DataFrame, tuple[pd.DataFrame, pd.DataFrame] | None]:
+    """:func:`pattern_sources` and (``entries``) :func:`entry_counts` of ``annotations`` in one pass:
+    each annotation is counted by both and dropped, so a stream of a corpus's annotations (about
+    36-63 KB a document) is never held, only the tables (one row of entry counts a document).
+
+    >>> from analysis.framing.codebook import parse_codebook
+    >>> from analysis.framing.measures import annotate
+    >>> from analysis.text.tokens import PreparedDocument, TermRules
+    >>> cb = parse_codebook("concepts:\\n  trade: {vi: [thương_mại], en: [trade]}\\n")
+    >>> docs = [PreparedDocument("v1", "vi", [[["thương_mại", "."]]]), PreparedDocument("e1", "en", [[["trade", "."]]])]
+    >>> sources, (counts, _) = corpus_counts((annotate(d, TermRules({}), cb) for d in docs), cb)
+    >>> sources["pattern"].tolist(), counts["concept::trade"].tolist()
+    (['trade', 'thương_mại'], [1, 1])
+    """
+    tally = PatternTally(codebook)
+
+    def counted() -> Iterator[Annotation]:
+        for a in annotations:
+            tally.add(a)
+            yield a
+
+    if not entries:
+        for a in counted():
+            pass
+        return tally.table(), None
+    counts = entry_counts(counted(), codebook)
+    return tally.table(), counts
 
 
 __all__ = [
@@ -1154,7 +1204,9 @@ __all__ = [
     "DENOMINATORS",
     "MEASURES",
     "STATUSES",
+    "PatternTally",
     "calibrated_ratios",
+    "corpus_counts",
     "denominator_table",
     "entry_counts",
     "entry_index",

@@ -47,9 +47,19 @@ def tfidf_rows(counts: np.ndarray) -> np.ndarray:
     every document still weighs something when the corpus has five documents.
     """
     counts = np.asarray(counts, dtype=float)
-    n = counts.shape[0]
-    df = (counts > 0).sum(axis=0)
-    weights = counts * (np.log((1.0 + n) / (1.0 + df)) + 1.0)
+    return _weigh(counts, smooth_idf((counts > 0).sum(axis=0), counts.shape[0]))
+
+
+def smooth_idf(df: np.ndarray, n: int) -> np.ndarray:
+    """``ln((1 + n) / (1 + df)) + 1`` per column: the weights of :func:`tfidf_rows` (``df``: documents
+    with the column, ``n``: documents)."""
+    return np.log((1.0 + n) / (1.0 + df)) + 1.0
+
+
+def _weigh(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """Rows of the float ``counts`` times ``idf``, L2-normalised (all-zero rows stay zero). Row by row:
+    a block of rows gives the bits of the same rows weighed in a larger array."""
+    weights = counts * idf
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
     return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
 
@@ -63,7 +73,7 @@ COSINE_DECIMALS = 12
 
 
 def crosslingual_similarity(
-    counts: pd.DataFrame,
+    counts,
     languages: Mapping[str, str],
     pair: Sequence[str] = ("vi", "en"),
     *,
@@ -75,8 +85,11 @@ def crosslingual_similarity(
 
     Parameters
     ----------
-    counts : DataFrame (documents × concept ids)
-        Concept hits per document (index doc_id).
+    counts : DataFrame (documents × concept ids), or DocTermMatrix
+        Concept hits per document (index doc_id); or a matrix with sparse ``counts``, ``row_ids``
+        and ``vocab`` (:class:`analysis.text.dtm.DocTermMatrix`), never densified whole: only the
+        weighted vectors are held (one float array of documents × concepts), built a block of rows
+        at a time.
     languages : mapping doc_id -> language
     pair : the two languages compared (rows: first, columns: second).
     keep_rank : keep only pairs where either document is among the other's ``keep_rank`` most
@@ -108,39 +121,75 @@ def crosslingual_similarity(
        v2    e1   0.000           2        False                0
        v2    e2   1.000           1         True                1
     """
+    from scipy import sparse
+
+    if isinstance(counts, pd.DataFrame):
+        matrix, row_ids, concepts = sparse.csr_matrix(counts.to_numpy(dtype=float)), list(counts.index), counts.columns
+    else:
+        matrix, row_ids, concepts = sparse.csr_matrix(counts.counts), list(counts.row_ids), counts.vocab
+    concepts = list(concepts)
     lang_a, lang_b = pair
-    docs_a = [d for d in counts.index if languages.get(d) == lang_a]
-    docs_b = [d for d in counts.index if languages.get(d) == lang_b]
-    if not docs_a or not docs_b:
+    rows_a = [k for k, d in enumerate(row_ids) if languages.get(d) == lang_a]
+    rows_b = [k for k, d in enumerate(row_ids) if languages.get(d) == lang_b]
+    if not rows_a or not rows_b:
         return pd.DataFrame(columns=SIMILARITY_COLUMNS)
-    docs = docs_a + docs_b
-    matrix = counts.loc[docs].to_numpy(dtype=float)
-    weighted = tfidf_rows(matrix)
-    a = weighted[: len(docs_a)]
-    b = weighted[len(docs_a) :]
-    concepts = list(counts.columns)
-    records = []
-    for (i, j), (cosine, rank_a, rank_b) in sorted(
-        similar_pairs(a, b, docs_a, docs_b, keep_rank=keep_rank, block_cells=block_cells).items()
-    ):
+    docs_a, docs_b = [row_ids[k] for k in rows_a], [row_ids[k] for k in rows_b]
+    weighted = _weighted_rows(matrix[rows_a + rows_b], block_cells=block_cells)
+    n_a = len(docs_a)
+    a, b = weighted[:n_a], weighted[n_a:]
+    found = similar_pair_arrays(a, b, docs_a, docs_b, keep_rank=keep_rank, block_cells=block_cells)
+    shared_counts, tops = [], []
+    for i, j in zip(found["i"].tolist(), found["j"].tolist()):
         product = a[i] * b[j]
-        shared = np.flatnonzero((matrix[i] > 0) & (matrix[len(docs_a) + j] > 0))
+        shared = np.flatnonzero((a[i] > 0) & (b[j] > 0))  # a weight is > 0 exactly where the count is
         top = sorted(shared, key=lambda k: (-product[k], concepts[k]))[:top_shared]
-        records.append(
-            (
-                docs_a[i],
-                docs_b[j],
-                lang_a,
-                lang_b,
-                cosine,
-                rank_a,
-                rank_b,
-                rank_a == 1 and rank_b == 1,
-                len(shared),
-                " ".join(concepts[k] for k in top),
-            )
-        )
-    return pd.DataFrame(records, columns=SIMILARITY_COLUMNS)
+        shared_counts.append(len(shared))
+        tops.append(" ".join(concepts[k] for k in top))
+    n = len(found["i"])
+    if not n:
+        return pd.DataFrame(columns=SIMILARITY_COLUMNS)
+    return pd.DataFrame(
+        {
+            "doc_a": np.asarray(docs_a, dtype=object)[found["i"]],
+            "doc_b": np.asarray(docs_b, dtype=object)[found["j"]],
+            "language_a": np.full(n, lang_a, dtype=object),
+            "language_b": np.full(n, lang_b, dtype=object),
+            "cosine": found["cosine"],
+            "rank_for_a": found["rank_a"],
+            "rank_for_b": found["rank_b"],
+            "mutual_best": (found["rank_a"] == 1) & (found["rank_b"] == 1),
+            "shared_concepts": np.asarray(shared_counts, dtype=np.int64),
+            "top_shared": np.asarray(tops, dtype=object),
+        },
+        columns=SIMILARITY_COLUMNS,
+    )
+
+
+def _weighted_rows(matrix, *, block_cells: int = BLOCK_CELLS) -> np.ndarray:
+    """:func:`tfidf_rows` of the sparse ``matrix`` (documents × concepts, at least 2 rows), densified a
+    block of rows at a time: one float copy of the matrix instead of four (the dense table, its
+    selected rows, their floats, the weights), with the bits the dense computation gave.
+
+    Those bits depend on memory layout: the dense computation ran on a column-major array (a
+    pandas table's), where numpy sums each row's squares column after column; on a row-major block
+    it would sum them pairwise (different last bits, so ties in ``top_shared`` could break the other
+    way). Here the squares are summed column after column explicitly, whatever the block, and the
+    result is column-major, so the cosine products see the same arrays as before.
+    """
+    n, width = matrix.shape
+    df = np.bincount(matrix.indices[matrix.data > 0], minlength=width).astype(np.int64)
+    idf = smooth_idf(df, n)
+    weighted = np.empty((n, width), dtype=float, order="F")
+    rows = max(1, block_cells // max(1, width))
+    for start in range(0, n, rows):
+        weights = matrix[start : start + rows].toarray().astype(float, copy=False) * idf
+        squares = weights * weights
+        total = squares[:, 0].copy() if width else np.zeros(len(weights))
+        for k in range(1, width):
+            total += squares[:, k]
+        norms = np.sqrt(total)[:, None]
+        weighted[start : start + rows] = np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
+    return weighted
 
 
 def similar_pairs(
@@ -152,7 +201,34 @@ def similar_pairs(
     keep_rank: int | None = None,
     block_cells: int = BLOCK_CELLS,
 ) -> dict[tuple[int, int], tuple[float, int, int]]:
-    """``(i, j) -> (cosine, rank of j for i, rank of i for j)`` for the pairs :func:`crosslingual_similarity` keeps.
+    """``(i, j) -> (cosine, rank of j for i, rank of i for j)`` for the pairs :func:`crosslingual_similarity`
+    keeps (:func:`similar_pair_arrays`, as a dict)."""
+    found = similar_pair_arrays(a, b, labels_a, labels_b, keep_rank=keep_rank, block_cells=block_cells)
+    return {
+        (i, j): (c, r_a, r_b)
+        for i, j, c, r_a, r_b in zip(
+            found["i"].tolist(),
+            found["j"].tolist(),
+            found["cosine"].tolist(),
+            found["rank_a"].tolist(),
+            found["rank_b"].tolist(),
+        )
+    }
+
+
+def similar_pair_arrays(
+    a: np.ndarray,
+    b: np.ndarray,
+    labels_a: Sequence[str],
+    labels_b: Sequence[str],
+    *,
+    keep_rank: int | None = None,
+    block_cells: int = BLOCK_CELLS,
+) -> dict[str, np.ndarray]:
+    """The pairs :func:`crosslingual_similarity` keeps, as arrays sorted by ``(i, j)``: ``i``, ``j``
+    (int64 rows of ``a`` and ``b``), ``cosine``, ``rank_a`` (the rank of ``j`` for ``i``) and
+    ``rank_b`` (the rank of ``i`` for ``j``); 5 numbers a pair (about 10 pairs a document are kept),
+    not a dict entry of Python objects (about 350 bytes a pair).
 
     ``a`` and ``b`` are L2-normalised rows, so ``a @ b.T`` holds the cosines. Computed in blocks of
     about ``block_cells`` scores, in three passes: rows of ``a`` (the rank of every ``j`` for each
@@ -165,37 +241,62 @@ def similar_pairs(
     """
     n_a, n_b = len(a), len(b)
     limit = n_b if keep_rank is None else keep_rank  # every pair when nothing is dropped
-    kept: dict[tuple[int, int], list] = {}
+    # pass 1: rows
+    parts: list[tuple[np.ndarray, ...]] = []
     rows = max(1, block_cells // max(1, n_b))
     for start in range(0, n_a, rows):
         scores = a[start : start + rows] @ b.T
         ranks = _ranks(np.round(scores, COSINE_DECIMALS), labels_b)
-        for r, j in zip(*np.nonzero(ranks <= limit)):
-            kept[(start + int(r), int(j))] = [float(scores[r, j]), int(ranks[r, j]), 0]
-    by_column: dict[int, list[int]] = {}
-    for i, j in kept:
-        by_column.setdefault(j, []).append(i)
-    added: dict[int, list[int]] = {}  # row -> columns kept only in the column pass
+        r, j = np.nonzero(ranks <= limit)  # row-major: sorted by (i, j)
+        parts.append((start + r, j, scores[r, j], ranks[r, j]))
+    kept_i, kept_j, kept_cos, kept_rank_a = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    del parts
+    kept_i, kept_j, kept_rank_a = kept_i.astype(np.int64), kept_j.astype(np.int64), kept_rank_a.astype(np.int64)
+    kept_rank_b = np.zeros(len(kept_i), dtype=np.int64)
+    kept_code = kept_i * n_b + kept_j  # ascending
+    by_column = np.argsort(kept_j, kind="stable")
+    columns_sorted = kept_j[by_column]
+    # pass 2: columns
+    added: list[tuple[np.ndarray, ...]] = []
     columns = max(1, block_cells // max(1, n_a))
     for start in range(0, n_b, columns):
         scores = a @ b[start : start + columns].T
         ranks = _ranks(np.round(scores, COSINE_DECIMALS).T, labels_a)  # row c: the rank of every i for column start + c
-        for c, i in zip(*np.nonzero(ranks <= limit)):
-            if (int(i), start + int(c)) not in kept:
-                kept[(int(i), start + int(c))] = [None, 0, int(ranks[c, i])]
-                added.setdefault(int(i), []).append(start + int(c))
-        for c in range(scores.shape[1]):  # the column rank of the pairs the row pass kept
-            for i in by_column.get(start + c, ()):
-                kept[(i, start + c)][2] = int(ranks[c, i])
-    needed = sorted(added)
+        c, i = np.nonzero(ranks <= limit)
+        code = i.astype(np.int64) * n_b + (start + c)
+        at = np.searchsorted(kept_code, code)
+        known = (at < len(kept_code)) & (kept_code[np.minimum(at, len(kept_code) - 1)] == code)
+        fresh = ~known
+        added.append((i[fresh].astype(np.int64), (start + c[fresh]).astype(np.int64), ranks[c[fresh], i[fresh]]))
+        lo, hi = np.searchsorted(columns_sorted, [start, start + scores.shape[1]])
+        these = by_column[lo:hi]  # the column rank of the pairs the row pass kept
+        kept_rank_b[these] = ranks[kept_j[these] - start, kept_i[these]]
+    add_i, add_j, add_rank_b = (np.concatenate([p[k] for p in added]) for k in range(3))
+    del added
+    # pass 3: the row rank and cosine of the pairs the column pass added
+    order = np.lexsort((add_j, add_i))
+    add_i, add_j, add_rank_b = add_i[order], add_j[order], add_rank_b[order].astype(np.int64)
+    add_cos = np.zeros(len(add_i), dtype=float)
+    add_rank_a = np.zeros(len(add_i), dtype=np.int64)
+    needed = np.unique(add_i)
     for start in range(0, len(needed), rows):
         block = needed[start : start + rows]
-        scores = a[block] @ b.T
+        scores = a[block.tolist()] @ b.T
         ranks = _ranks(np.round(scores, COSINE_DECIMALS), labels_b)
-        for r, i in enumerate(block):
-            for j in added[i]:
-                kept[(i, j)][0:2] = [float(scores[r, j]), int(ranks[r, j])]
-    return {pair: tuple(value) for pair, value in kept.items()}
+        lo, hi = np.searchsorted(add_i, [block[0], block[-1] + 1])
+        r = np.searchsorted(block, add_i[lo:hi])
+        add_cos[lo:hi] = scores[r, add_j[lo:hi]]
+        add_rank_a[lo:hi] = ranks[r, add_j[lo:hi]]
+    i = np.concatenate([kept_i, add_i])
+    j = np.concatenate([kept_j, add_j])
+    order = np.argsort(i * n_b + j, kind="stable")
+    return {
+        "i": i[order],
+        "j": j[order],
+        "cosine": np.concatenate([kept_cos, add_cos])[order],
+        "rank_a": np.concatenate([kept_rank_a, add_rank_a])[order],
+        "rank_b": np.concatenate([kept_rank_b, add_rank_b])[order],
+    }
 
 
 def _ranks(scores: np.ndarray, labels: Sequence[str]) -> np.ndarray:

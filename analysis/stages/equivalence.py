@@ -112,14 +112,14 @@ def equivalence_results(
     preparation's processes; ``min_group_docs``: ``[framing] min_group_docs``)."""
     from ..framing.measures import annotate
 
-    # Without a translated sample the annotations are only tallied: streamed one document at a
-    # time, not all held (the stage's peak grew by about 63 KB a document when they were).
+    # The annotations are streamed one document at a time and only tallied, never all held (the
+    # stage's peak grew by about 63 KB a document when they were): the pattern sources, and with a
+    # translated sample the study's entry counts per document, in the same pass.
     annotations = (annotate(doc, ps.rules, codebook) for doc in ps.prepared)
-    if sample is not None:  # the parallel check counts the study's hits again: keep them
-        annotations = list(annotations)
+    sources, study_counts = eq.corpus_counts(annotations, codebook, entries=sample is not None)
     audit = codebook_audit(codebook, stopwords)
     results: list[Result] = [
-        Table("codebook_pattern_sources", eq.pattern_sources(annotations, codebook)),
+        Table("codebook_pattern_sources", sources),
         Table("codebook_audit", audit[(audit["note"] != "")].reset_index(drop=True)),
     ]
     if sample is None:
@@ -128,7 +128,7 @@ def equivalence_results(
         ps,
         codebook,
         sample,
-        annotations,
+        study_counts,
         settings=settings,
         cache_dir=cache_dir,
         workers=workers,
@@ -140,7 +140,7 @@ def _parallel_check(
     ps,
     codebook,
     sample: folder.ParallelSample,
-    annotations: list,
+    study_counts: tuple[pd.DataFrame, pd.DataFrame],
     *,
     settings: EquivalenceSettings,
     cache_dir: Path,
@@ -148,7 +148,8 @@ def _parallel_check(
     min_group_docs: int,
 ) -> list[Result]:
     """The instrument on the translated sample, and the study corpus calibrated by it (the parameters
-    as :func:`equivalence_results` takes them)."""
+    as :func:`equivalence_results` takes them; ``study_counts``: :func:`analysis.framing.equivalence.entry_counts`
+    of the study's documents)."""
     from ..framing.measures import annotate
     from ..text.prepare import prepare_corpus
 
@@ -186,7 +187,7 @@ def _parallel_check(
         margin=settings.margin,
     )
     # calibration: the study corpus's languages against the translation ratio
-    study_counts, study_den = eq.entry_counts(annotations, codebook)
+    study_counts, study_den = study_counts
     is_vi = (study_den["language"] == "vi").to_numpy()
     is_en = (study_den["language"] == "en").to_numpy()
     calibrated = eq.calibrated_ratios(

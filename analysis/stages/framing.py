@@ -3,8 +3,9 @@ cross-lingual similarity, near-duplicates and paired-event omissions.
 
 Read (:func:`analysis.prepared.prepared_corpus`, the codebook) -> compute
 (:mod:`analysis.framing.measures`, :mod:`analysis.framing.tables`, :mod:`analysis.framing.similarity`) -> hand the
-tables and figure composers (:mod:`analysis.plots.framing`) to the one writer
-(:func:`analysis.stages.results.write_results`). The files written are exactly
+tables and figure composers (:mod:`analysis.plots.framing`) to the writer one at a time, each written before the
+next is computed (:func:`analysis.stages.results.write_streamed`: memory holds one part's tables, not the
+stage's; nothing is written if the stage stops). The files written are exactly
 :func:`analysis.study.outputs.framing_outputs`; a figure and the table of the same stem share the CSV
 (the table is the figure's data).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import logging
 from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ import pandas as pd
 from ..framing.codebook import Codebook, release_key_cache
 from ..framing.distributed import chunk_mapper
 from ..framing.equivalence import group_rate
-from ..framing.measures import AnnotationTables, annotation_tables
+from ..framing.measures import annotation_tables
 from ..framing.similarity import crosslingual_similarity, event_omissions
 from ..framing.tables import actor_group_table, actor_tests_table, frame_group_table
 from ..plots import framing as pf
@@ -41,13 +42,13 @@ from ..stats.groups import (
 )
 from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
 from ..study.settings import FramingSettings, Study, settings_keys
-from ..text.dtm import DocTermMatrix, reindex_rows, to_frame
+from ..text.dtm import DocTermMatrix, reindex_rows
 from ..text.duplicates import near_duplicates
-from .results import Csv, CsvParts, Figure, Result, Table, write_results
+from .results import Csv, CsvParts, Figure, Result, Table, write_streamed
 
 log = logging.getLogger("analysis")
 
-__all__ = ["codebook_text", "framing_results", "load_codebook", "run_framing"]
+__all__ = ["codebook_text", "framing_results", "iter_framing_results", "load_codebook", "run_framing"]
 
 
 #: Parameters of the computation -> the ``[framing]`` key they come from (for error messages).
@@ -70,16 +71,30 @@ def labels_by_kind(codebook: Codebook) -> dict[str, dict[str, str]]:
 
 
 def run_framing(study: Study, workers: int | None = None) -> list[Path]:
-    """Stage ``framing``: compute every result, then write them all."""
+    """Stage ``framing``: compute the results one after the other, each written as soon as it is
+    computed (:func:`analysis.stages.results.write_streamed`: nothing is written when the stage stops)."""
     codebook = load_codebook(study)
     ps = prepared_corpus(study, workers=workers)
     with settings_keys(study, **FRAMING_KEYS):
-        results = framing_results(ps, codebook)
-    return write_results(study.output_dir, results, study)
+        return write_streamed(study.output_dir, iter_framing_results(ps, codebook), study)
 
 
 def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
-    """Every framing output of a prepared study, as tables and figure composers."""
+    """Every framing output of a prepared study, as tables and figure composers (all of
+    :func:`iter_framing_results`, held together)."""
+    return list(iter_framing_results(ps, codebook))
+
+
+def iter_framing_results(ps: PreparedStudy, codebook: Codebook) -> Iterator[Result]:
+    """Every framing output of a prepared study, as tables and figure composers, one at a time.
+
+    A result is yielded as soon as it is final and no longer referenced here, so a writer that
+    writes each one before asking for the next (:func:`analysis.stages.results.write_streamed`)
+    holds one part's tables at a time: the per-document frame and actor tables (15 + 25 rows a
+    document) are gone before word keyness starts, and each keyness comparison set is gone before
+    the next is computed. Kept across parts: the documents × concepts counts (sparse), sentences and
+    languages per document, and the few rows of frame and actor hits the omissions need.
+    """
     study, s = ps.study, ps.study.framing
     by = s.compare_by
     docvars = _plain(ps.docvars)
@@ -102,48 +117,68 @@ def framing_results(ps: PreparedStudy, codebook: Codebook) -> list[Result]:
     groups = {d: str(g) for d, g in docvars[by].items()}
     order = group_order(groups.values(), study.corpus.languages if by == "language" else ())
     labels = labels_by_kind(codebook)
-    coverage, unmapped = annotations.coverage, annotations.unmapped
-    for line in coverage_warnings(coverage, default_codebook=not study.framing.codebook):
+    for line in coverage_warnings(annotations.coverage, default_codebook=not study.framing.codebook):
         log.warning("framing: %s", line)
-    results: list[Result] = [
-        Table("design_summary_by_{by}", design_table(docvars, group=by, cluster=s.cluster), {"by": by}),
-        Table("codebook_coverage", coverage, {"source": codebook.source}),
-        Table("codebook_unmapped_terms", unmapped),
-    ]
     # Progress (analysis/progress.py): one step per part; parts differ in cost, so the time left is rough.
     progress = Progress("framing", total=5 + len(study.corpus.languages) * len(s.keyness_within), unit="parts")
+    yield Table("design_summary_by_{by}", design_table(docvars, group=by, cluster=s.cluster), {"by": by})
+    yield Table("codebook_coverage", annotations.coverage, {"source": codebook.source})
+    yield Table("codebook_unmapped_terms", annotations.unmapped)
     outlets = cluster_labels(docvars, s.cluster)  # [framing] cluster: None when unset or not a column
-    docs, frame_results = _frames(annotations, codebook, groups, order, settings=s, labels=labels, outlets=outlets)
-    results += frame_results
-    progress.step("frames, tests")
-    actor_results, actors = _actors(annotations, codebook, groups, order, settings=s, labels=labels, outlets=outlets)
-    results += actor_results
-    progress.step("actors")
     concepts = reindex_rows(annotations.concepts, list(docvars.index), docvars)  # documents × concept ids
     sentences, languages = annotations.sentences, annotations.languages
-    del annotations  # its frame tables live on only as the results' copies, not beside them
+    tables = vars(annotations)  # taken out one by one below, so each table is freed once used
+    del annotations
+    frame_results, frame_items = _frames(
+        tables.pop("units"),
+        tables.pop("documents"),
+        sentences,
+        groups,
+        order,
+        codebook=codebook,
+        settings=s,
+        labels=labels,
+        outlets=outlets,
+    )
+    yield from _drain(frame_results)
+    progress.step("frames, tests")
+    actor_results, actor_items = _actors(
+        tables.pop("actors"), tables.pop("statements"), groups, order, settings=s, labels=labels, outlets=outlets
+    )
+    tables.clear()
+    yield from _drain(actor_results)
+    progress.step("actors")
     dtm = ps.dtm("document")
     for language in study.corpus.languages:
         for var in s.keyness_within:
-            results += _word_keyness(dtm, docvars, language=language, var=var, settings=s)
+            yield from _drain(_word_keyness(dtm, docvars, language=language, var=var, settings=s))
             progress.step(f"{language} word keyness by {var}")
-    del dtm  # the comparisons hold what they need of it
-    results += _concept_keyness(
-        concepts,
-        groups,
-        order,
-        settings=s,
-        labels=labels["concept"],
-        clusters=_clusters(docvars, settings=s, compared=s.compare_by),
+    del dtm  # the comparisons held what they needed of it, and are written
+    yield from _drain(
+        _concept_keyness(
+            concepts,
+            groups,
+            order,
+            settings=s,
+            labels=labels["concept"],
+            clusters=_clusters(docvars, settings=s, compared=s.compare_by),
+        )
     )
     progress.step("concept keyness")
     pair = _pair(study.corpus.languages)
-    results += _similarity(ps.prepared, languages, concepts, docvars, settings=s, pair=pair)
+    yield from _drain(_similarity(ps.prepared, languages, concepts, docvars, settings=s, pair=pair))
     progress.step("similarity")
-    results.append(_omissions(docs, actors, concepts, sentences, docvars, settings=s, pair=pair, labels=labels))
+    yield _omissions(frame_items, actor_items, concepts, sentences, docvars, settings=s, pair=pair, labels=labels)
     progress.step("omissions")
     progress.close()
-    return results
+
+
+def _drain(results: list[Result]) -> Iterator[Result]:
+    """The results of ``results``, first to last, each removed from the list as it is yielded (so the
+    list does not keep a result alive once its consumer has written it)."""
+    results.reverse()
+    while results:
+        yield results.pop()
 
 
 def _plain(docvars: pd.DataFrame) -> pd.DataFrame:
@@ -189,19 +224,29 @@ def coverage_warnings(coverage: pd.DataFrame, *, default_codebook: bool) -> list
 
 
 def _frames(
-    annotations: AnnotationTables, codebook: Codebook, groups, order, *, settings: FramingSettings, labels, outlets=None
-) -> tuple[pd.DataFrame, list[Result]]:
+    units: pd.DataFrame,
+    docs: pd.DataFrame,
+    sentences: dict[str, int],
+    groups,
+    order,
+    *,
+    codebook: Codebook,
+    settings: FramingSettings,
+    labels,
+    outlets=None,
+) -> tuple[list[Result], pd.DataFrame]:
+    """The frame results from the annotation's unit and document tables, and the document rows with
+    hits (``doc_id, kind, item, count``: what the omissions need of the frames)."""
     s, by = settings, settings.compare_by
     # The written tables keep their columns (per 100 sentences only where languages are compared, below).
     per_sentence = ["sentences", "per_100_sentences"]
-    units = annotations.units.drop(columns=per_sentence)
-    docs = annotations.documents.drop(columns=per_sentence)
+    units = units.drop(columns=per_sentence)
+    docs = docs.drop(columns=per_sentence)
     # Across languages the rate is hits per 100 sentences (a Vietnamese translation has
     # about 1.2x the counted tokens of its English source, so per-1,000-token rates are lower in
     # Vietnamese for every frame; sentences survive translation). Within a language, per 1,000 tokens.
     rate, rate_text = group_rate(by)
     if rate == "per_100_sentences":
-        sentences = annotations.sentences
         docs = docs.assign(
             per_100_sentences=[
                 100.0 * h / sentences[d] if sentences[d] else 0.0 for d, h in zip(docs["doc_id"], docs["hits"])
@@ -232,7 +277,12 @@ def _frames(
     distribution = distribution_tests(hits_long, groups, order=order, min_docs=s.min_group_docs)
     family_sizes = {f: sum(e.family == f for e in codebook.frames) for f in codebook.frame_families}
     values = {"by": by}
-    return docs, [
+    items = (
+        docs.loc[docs["hits"] > 0, ["doc_id", "frame", "hits"]]
+        .assign(kind="frame")
+        .rename(columns={"frame": "item", "hits": "count"})[OMISSION_ITEM_COLUMNS]
+    )
+    return [
         Csv("frame_salience_by_unit", units),
         Table("frame_salience_by_document", docs.drop(columns=["unit_id", "unit_index"])),
         Table("frame_salience_by_{by}", frame_groups, values),
@@ -243,14 +293,15 @@ def _frames(
         ),
         Table("frame_tests_by_{by}", tests.rename(columns={"item": "frame"}), values),
         Table("frame_distribution_by_{by}", distribution, values),
-    ]
+    ], items
 
 
 def _actors(
-    annotations: AnnotationTables, codebook: Codebook, groups, order, *, settings: FramingSettings, labels, outlets=None
+    actors: pd.DataFrame, statements: pd.DataFrame, groups, order, *, settings: FramingSettings, labels, outlets=None
 ) -> tuple[list[Result], pd.DataFrame]:
+    """The actor results from the annotation's actor and statement tables, and the document rows with
+    mentions (``doc_id, kind, item, count``: what the omissions need of the actors)."""
     s, by = settings, settings.compare_by
-    actors, statements = annotations.actors, annotations.statements
     actor_groups = actor_group_table(
         actors,
         groups,
@@ -285,6 +336,11 @@ def _actors(
         column=s.cluster,
         n_resamples=s.bootstrap,
     )
+    items = (
+        actors.loc[actors["mentions"] > 0, ["doc_id", "actor", "mentions"]]
+        .assign(kind="actor")
+        .rename(columns={"actor": "item", "mentions": "count"})[OMISSION_ITEM_COLUMNS]
+    )
     return [
         Table("actor_salience_by_document", actors[actors["mentions"] > 0].reset_index(drop=True)),
         Table("actor_salience_by_{by}", actor_groups, {"by": by}),
@@ -295,7 +351,7 @@ def _actors(
             values={"by": by},
         ),
         Table("actor_statements", statements),
-    ], actors
+    ], items
 
 
 def _keyness_results(
@@ -443,7 +499,7 @@ def _similarity(
     prepared, languages: dict[str, str], concepts: DocTermMatrix, docvars: pd.DataFrame, *, settings, pair
 ) -> list[Result]:
     s = settings
-    similarity = crosslingual_similarity(to_frame(concepts), languages=languages, pair=pair, keep_rank=10)
+    similarity = crosslingual_similarity(concepts, languages=languages, pair=pair, keep_rank=10)
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
@@ -474,21 +530,24 @@ def _concept_items(concepts: DocTermMatrix) -> pd.DataFrame:
     )
 
 
+#: The rows the omissions count: one per document and item with hits (frames, actors, concepts).
+OMISSION_ITEM_COLUMNS = ["doc_id", "kind", "item", "count"]
+
+
 def _omissions(
-    docs, actors, concepts: DocTermMatrix, sentences: dict[str, int], docvars, *, settings, pair, labels
+    frame_items: pd.DataFrame,
+    actor_items: pd.DataFrame,
+    concepts: DocTermMatrix,
+    sentences: dict[str, int],
+    docvars,
+    *,
+    settings,
+    pair,
+    labels,
 ) -> Result:
     s = settings
-    columns = ["doc_id", "kind", "item", "count"]
     items = pd.concat(
-        [
-            docs.loc[docs["hits"] > 0, ["doc_id", "frame", "hits"]]
-            .assign(kind="frame")
-            .rename(columns={"frame": "item", "hits": "count"})[columns],
-            actors.loc[actors["mentions"] > 0, ["doc_id", "actor", "mentions"]]
-            .assign(kind="actor")
-            .rename(columns={"actor": "item", "mentions": "count"})[columns],
-            _concept_items(concepts)[columns],
-        ],
+        [frame_items, actor_items, _concept_items(concepts)[OMISSION_ITEM_COLUMNS]],
         ignore_index=True,
     )
     omissions = event_omissions(

@@ -6,6 +6,8 @@ and figures as composers not yet drawn), each naming its entry of the output reg
 :func:`write_results`, the one writer:
 each figure is drawn, saved in every figure format and closed before the next is drawn, so
 memory holds one figure at a time. Files are written through :mod:`analysis.files` (atomically).
+A stage whose tables grow with the corpus yields its results instead (:func:`write_streamed`: each
+written before the next is computed, moved into place once all are written).
 """
 
 from __future__ import annotations
@@ -121,47 +123,99 @@ def write_results(out: Path, results: Iterable[Result], study: Study | None) -> 
 
     out = Path(out)
     written: list[Path] = []
-    primary = study.design.primary if study is not None and study.design is not None else ""
+    primary = _primary(study)
     # before anything is written: a primary naming no row stops here
     results = with_roles(list(results), primary=primary, source=study.source if study is not None else None)
     progress = Progress(
         f"writing {out.name}", total=len(results), unit="outputs"
     )  # figures take most of a stage's time
     for result in results:
-        if isinstance(result, Table):
-            entry = OUTPUTS[result.output]
-            formats = result.formats or (entry.formats if entry.kind in ("table", "figure+table") else TABLE)
-            text = caption(result.output, study, **result.values)
-            written += files.write_table(
-                result.data, out / stem(result), formats=formats, caption=text, data=entry.data_name(stem(result))
-            )
-        elif isinstance(result, Csv):
-            written += files.write_data(
-                out / stem(result), [result.data], formats=OUTPUTS[result.output].data_formats()
-            )
-        elif isinstance(result, CsvParts):
-            written += files.write_data(
-                out / stem(result), result.parts(), formats=OUTPUTS[result.output].data_formats()
-            )
-        elif isinstance(result, Figure):
-            fig = result.compose()
-            try:
-                written += files.save_figure(
-                    fig, out / stem(result), formats=study.run.figure_formats, data=result.data
-                )
-            finally:
-                from ..plots.base import close  # loaded with the figure it closes (matplotlib)
-
-                close(fig)
-        elif isinstance(result, Raw):
-            content = result.content
-            written.append(
-                files.write_bytes(out / result.name, content)
-                if isinstance(content, bytes)
-                else files.write_text(out / result.name, content)
-            )
-        else:
-            raise TypeError(f"not a stage result: {result!r}")
+        written += _write_one(out, result, study)
         progress.step(result.name if isinstance(result, Raw) else stem(result))
     progress.close()
     return written
+
+
+def write_streamed(out: Path, results: Iterable[Result], study: Study | None) -> list[Path]:
+    """Write each result as soon as ``results`` yields it, then let it go; returns the paths written.
+
+    The files are those :func:`write_results` writes for the same results (same bytes), but a stage
+    need not hold every table until its end: a result is written (roles marked on it alone: the
+    primary check looks at one table at a time, :func:`with_roles`) before the next is computed.
+    Files go to a hidden folder inside ``out`` and are moved into ``out`` (``os.replace``, each
+    atomic) only once every result is written, so a stage stopped by bad input or an error half-way
+    leaves ``out`` as it was: nothing written, as with :func:`write_results`. (The stage reports its
+    own progress: the number of results is not known in advance.)
+    """
+    import os
+    import shutil
+    import tempfile
+
+    out = Path(out)
+    primary = _primary(study)
+    source = study.source if study is not None else None
+    missing = [p for p in (out, *out.parents) if not p.exists()]  # made here: removed again on failure
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
+    except OSError as exc:
+        raise files.unwritable(out, exc) from None
+    staged: list[Path] = []
+    try:
+        for result in results:
+            (result,) = with_roles([result], primary=primary, source=source)
+            staged += _write_one(staging, result, study)
+            del result  # the stage's generator holds no other reference: the table is freed here
+        written, moved = [], set()
+        for path in staged:  # a figure and its table name the same CSV: listed twice, moved once
+            target = out / path.relative_to(staging)
+            if path not in moved:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                moved.add(path)
+            written.append(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        for folder in missing:  # innermost first
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def _primary(study: Study | None) -> str:
+    return study.design.primary if study is not None and study.design is not None else ""
+
+
+def _write_one(out: Path, result: Result, study: Study | None) -> list[Path]:
+    """The files of one result in ``out`` (the registry's formats and caption)."""
+    if isinstance(result, Table):
+        entry = OUTPUTS[result.output]
+        formats = result.formats or (entry.formats if entry.kind in ("table", "figure+table") else TABLE)
+        text = caption(result.output, study, **result.values)
+        return files.write_table(
+            result.data, out / stem(result), formats=formats, caption=text, data=entry.data_name(stem(result))
+        )
+    if isinstance(result, Csv):
+        return files.write_data(out / stem(result), [result.data], formats=OUTPUTS[result.output].data_formats())
+    if isinstance(result, CsvParts):
+        return files.write_data(out / stem(result), result.parts(), formats=OUTPUTS[result.output].data_formats())
+    if isinstance(result, Figure):
+        fig = result.compose()
+        try:
+            return files.save_figure(fig, out / stem(result), formats=study.run.figure_formats, data=result.data)
+        finally:
+            from ..plots.base import close  # loaded with the figure it closes (matplotlib)
+
+            close(fig)
+    if isinstance(result, Raw):
+        content = result.content
+        return [
+            files.write_bytes(out / result.name, content)
+            if isinstance(content, bytes)
+            else files.write_text(out / result.name, content)
+        ]
+    raise TypeError(f"not a stage result: {result!r}")

@@ -220,6 +220,33 @@ def test_pattern_sources_count_hits_per_pattern_and_language():
     }
 
 
+def test_one_pass_gives_the_pattern_sources_and_the_entry_counts_of_two():
+    """The stage streams the study's annotations once (never held): the tables of one pass over a
+    generator equal those of the two functions over a list, with and without the entry counts."""
+    codebook = parse_codebook(
+        "frames:\n  economy:\n    trade: {vi: [thương_mại], en: [trade]}\n"
+        "concepts:\n  sea: {vi: [biển], en: [sea, coast]}\n"
+    )
+    rules = TermRules({})
+    docs = [
+        doc("a", "vi", ["thương_mại", "biển", "."], ["biển", "thương_mại", "biển"]),
+        doc("b", "en", ["trade", "coast", "sea", "sea"]),
+        doc("c", "en", ["nothing", "here"]),
+        doc("d", "vi", ["biển"]),
+    ]
+    annotations = [annotate(d, rules, codebook) for d in docs]
+    sources, (counts, den) = eq.corpus_counts((annotate(d, rules, codebook) for d in docs), codebook)
+    pd.testing.assert_frame_equal(sources, eq.pattern_sources(annotations, codebook))
+    expected_counts, expected_den = eq.entry_counts(annotations, codebook)
+    pd.testing.assert_frame_equal(counts, expected_counts)
+    pd.testing.assert_frame_equal(den, expected_den)
+    assert counts["concept::sea"].tolist() == [3, 3, 0, 1] and counts["frame:economy:trade"].tolist() == [2, 1, 0, 0]
+    alone, none = eq.corpus_counts(iter(annotations), codebook, entries=False)
+    assert none is None
+    pd.testing.assert_frame_equal(alone, sources)
+    assert sources.loc[sources["pattern"] == "sea", "hits"].tolist() == [2]
+
+
 def test_the_default_codebook_is_two_sided_and_loses_no_pattern_to_a_stopword_list(seed_study_dir):
     from analysis.files import read_study
     from analysis.prepared import load_term_rules

@@ -405,3 +405,61 @@ def test_similarity_in_small_blocks_equals_the_whole_matrix(n_a, n_b, n_concepts
     assert {(r.doc_a, r.doc_b): (r.rank_for_a, r.rank_for_b) for r in blocked.itertuples()} == expected
     for r in blocked.itertuples():
         assert r.cosine == pytest.approx(cosine[ids_a.index(r.doc_a), ids_b.index(r.doc_b)], abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=40),
+    st.integers(min_value=1, max_value=30),
+    st.integers(min_value=1, max_value=120),
+    st.integers(0, 2**32 - 1),
+)
+def test_weighted_rows_built_in_blocks_have_the_bits_of_the_table_computation(n, n_concepts, block_cells, seed):
+    """The sparse path weighs a block of rows at a time (one float copy of documents × concepts, not
+    four) and gives the bits :func:`tfidf_rows` gave on the pandas table's floats (column-major:
+    each row's squares summed column after column), blocks of one row and zero rows included."""
+    from scipy import sparse
+
+    from analysis.framing.similarity import _weighted_rows
+
+    rng = np.random.default_rng(seed)
+    counts = rng.poisson(rng.uniform(0.2, 3.0), size=(n, n_concepts)) * (rng.random((n, 1)) < 0.8)
+    table = pd.DataFrame(counts.astype(np.int64)).to_numpy(dtype=float)  # as the stage's table gave it
+    whole = tfidf_rows(table)
+    blocked = _weighted_rows(sparse.csr_matrix(counts), block_cells=block_cells)
+    assert blocked.tobytes(order="F") == whole.tobytes(order="F") and blocked.flags.f_contiguous
+    assert np.allclose(np.linalg.norm(whole[counts.sum(axis=1) > 0], axis=1), 1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=8),
+    st.integers(min_value=1, max_value=5),
+    st.one_of(st.none(), st.integers(min_value=1, max_value=3)),
+    st.integers(min_value=1, max_value=25),
+    st.integers(0, 2**32 - 1),
+)
+def test_similarity_of_the_sparse_matrix_equals_that_of_its_table(n_a, n_b, n_concepts, keep_rank, block_cells, seed):
+    """The stage passes its sparse documents × concepts matrix (never densified whole): the same
+    table, bit for bit, as the dense DataFrame of the same counts (rows of a third language and
+    documents without concepts among them)."""
+    from scipy import sparse
+
+    from analysis.text.dtm import DocTermMatrix
+
+    rng = np.random.default_rng(seed)
+    ids = [f"d{k:02d}" for k in rng.permutation(n_a + n_b + 2)]
+    language = {d: lang for d, lang in zip(ids, ["vi"] * n_a + ["en"] * n_b + ["fr", "fr"])}
+    counts = rng.integers(0, 3, size=(len(ids), n_concepts))
+    concepts = [f"c{k}" for k in range(n_concepts)]
+    table = pd.DataFrame(counts, index=ids, columns=concepts)
+    matrix = DocTermMatrix(sparse.csr_matrix(counts, dtype=np.int64), ids, concepts, pd.DataFrame(index=ids))
+    dense = crosslingual_similarity(table, languages=language, keep_rank=keep_rank, block_cells=block_cells)
+    sparse_ = crosslingual_similarity(matrix, languages=language, keep_rank=keep_rank, block_cells=block_cells)
+    pd.testing.assert_frame_equal(sparse_, dense, check_exact=True)
+    if keep_rank is None:
+        assert len(dense) == n_a * n_b
+    else:  # every document keeps at least its best match
+        assert min(n_a * n_b, max(n_a, n_b)) <= len(dense) <= n_a * n_b
+    assert list(dense.columns) == list(crosslingual_similarity(table.iloc[:0], languages=language).columns)

@@ -83,3 +83,86 @@ def test_top_pairs_of_the_long_table_equal_those_of_the_pivoted_matrix(seed):
         top_pairs_of_table(long.assign(extra=1)), expected, check_dtype=False, check_index_type=False
     )
     assert top_pairs_of_table(long).astype(object).equals(expected.astype(object))
+
+
+# ------------------------------------------------------------------ results written as computed
+
+
+def _results(data: pd.DataFrame):
+    from analysis.stages.results import Csv, CsvParts, Table
+
+    return [
+        Table("codebook_unmapped_terms", data),
+        CsvParts("keyness_words_{lang}_by_{within}", lambda: iter([data[:3], data[3:]]), {"lang": "vi", "within": "x"}),
+        Table("keyness_words_{lang}_by_{within}", data.head(4), {"lang": "vi", "within": "x"}, ("tex", "md")),
+        Csv("frame_salience_by_unit", data),
+    ]
+
+
+def _table(n: int = 7) -> pd.DataFrame:
+    return pd.DataFrame({"term": [f"t{i}" for i in range(n)], "count": np.arange(n) * 3, "g2": np.arange(n) / 3})
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_streamed_results_are_the_files_and_bytes_of_the_one_writer(tmp_path):
+    from analysis.stages.results import write_results, write_streamed
+    from analysis.study.settings import Study
+
+    study = Study(root=tmp_path, source=tmp_path / "study.toml")
+    whole = write_results(tmp_path / "whole", _results(_table()), study)
+    streamed = write_streamed(tmp_path / "streamed", iter(_results(_table())), study)
+    assert [p.name for p in streamed] == [p.name for p in whole] and all(p.is_file() for p in streamed)
+    assert _files(tmp_path / "streamed") == _files(tmp_path / "whole")
+    assert len(_files(tmp_path / "whole")) == 8  # .csv .md .tex; .csv.gz .parquet .tex .md; the unit table .csv
+
+
+def test_a_streamed_result_is_freed_before_the_next_is_computed(tmp_path):
+    """The writer keeps no reference to a result once written: the stage's per-document tables are
+    gone before its keyness comparisons are computed."""
+    import gc
+    import weakref
+
+    from analysis.stages.results import Table, write_streamed
+    from analysis.study.settings import Study
+
+    alive = []
+
+    def results():
+        data = _table()
+        ref = weakref.ref(data)
+        yield Table("codebook_unmapped_terms", data)
+        del data
+        gc.collect()
+        alive.append(ref() is not None)
+        yield Table("codebook_coverage", _table(3), {"source": "x"})
+
+    write_streamed(tmp_path, results(), Study(root=tmp_path, source=tmp_path / "study.toml"))
+    assert alive == [False]
+
+
+def test_a_stage_stopped_half_way_writes_nothing(tmp_path):
+    """Files are moved into the output folder only once every result is written: an error after the
+    first results (bad input found late, a failed computation) leaves the folder as it was."""
+    from analysis.errors import InputError
+    from analysis.stages.results import write_streamed
+    from analysis.study.settings import Study
+
+    out = tmp_path / "figures" / "study"
+    out.mkdir(parents=True)
+    (out / "kept.txt").write_text("an earlier run's file")
+    study = Study(root=tmp_path, source=tmp_path / "study.toml")
+
+    def results():
+        yield from _results(_table())[:2]
+        raise InputError(tmp_path / "study.toml", "bad value found late", "fix it")
+
+    with pytest.raises(InputError, match="found late"):
+        write_streamed(out, results(), study)
+    assert [p.name for p in out.iterdir()] == ["kept.txt"]  # no output, no hidden staging folder
+    fresh = tmp_path / "new" / "folder"
+    with pytest.raises(InputError):
+        write_streamed(fresh, results(), study)
+    assert not (tmp_path / "new").exists()  # the folders it made are removed again
