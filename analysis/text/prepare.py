@@ -37,7 +37,7 @@ from typing import Callable, Iterable, Iterator, Sequence, overload
 
 from ..corpus.documents import Document
 from ..errors import InputError
-from ..study.settings import scheduler_problem
+from ..study.settings import raise_all, scheduler_problem
 from . import tokens
 from .clean import Rule, parse_rules, remove_boilerplate, split_headline
 from .normalize import NORMALIZE_VERSION, canonical_text
@@ -290,12 +290,37 @@ def clean_document(document: Document, preparation: Preparation) -> tuple[str, l
     return cleaned, removals
 
 
+#: Bad records ``validate`` lists one line each; the rest are counted in one more line.
+LISTED_PROBLEMS = 20
+
+
 def check_documents(documents: Iterable[Document], preparation: Preparation) -> int:
-    """Run :func:`clean_document` on every document (what ``validate`` checks); return the count."""
-    count = 0
+    """Run :func:`clean_document` on every document (what ``validate`` checks); return the count.
+
+    A bad record does not stop the pass: an export with several (a control character here, an
+    empty text there) is reported at once, the first :data:`LISTED_PROBLEMS` one line each and
+    then how many more, rather than one record per run of ``validate``.
+    """
+    problems: list[InputError] = []
+    more = count = 0
     for document in documents:
-        clean_document(document, preparation)
+        try:
+            clean_document(document, preparation)
+        except InputError as exc:
+            if len(problems) < LISTED_PROBLEMS:
+                problems.append(exc)
+            else:
+                more += 1
         count += 1
+    if more:
+        problems.append(
+            InputError(
+                "corpus",
+                f"{more} more record{'s' if more > 1 else ''} with problems not listed here",
+                "fix the records above, then run validate again",
+            )
+        )
+    raise_all(problems)
     return count
 
 
