@@ -418,6 +418,7 @@ def _contrast_words(
                 seed=fr.seed,
                 clusters=clusters,
                 stream=f"design_words_{contrast.name}_{a}_{b}",
+                max_resamples=fr.keyness_budget,
             )
             table.insert(0, "language", language)
             table.insert(0, "contrast", contrast.name)

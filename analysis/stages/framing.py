@@ -443,6 +443,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, *, language: str, var: str, settin
         correction=s.keyness_correction,
         alpha0=s.fightin_alpha0,
         n_resamples=s.permutations,
+        max_resamples=s.keyness_budget,
         rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
         clusters=_clusters(docvars, settings=s, compared=var),
     )
@@ -471,6 +472,7 @@ def _concept_keyness(
         correction=s.keyness_correction,
         alpha0=s.fightin_alpha0,
         n_resamples=s.permutations,
+        max_resamples=s.keyness_budget,
         rng=keyed_rng(s.seed, "keyness", f"concepts_by_{by}"),
         clusters=clusters,
     )

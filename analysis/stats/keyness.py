@@ -49,7 +49,7 @@ from ..study.settings import MIN_GROUP_DOCS
 from ..text.dtm import DocTermMatrix
 from .comparison import comparison_order
 from .groups import _positive, group_order, group_pairs, keyed_rng, too_small_note
-from .resampling import mean_rate_difference, permutation_keyness, unit_rates
+from .resampling import MAX_RESAMPLES, mean_rate_difference, permutation_keyness, unit_rates
 
 #: Defaults of :func:`keyness_by_group`'s document-level test: ``[framing] permutations`` and
 #: ``[framing] seed`` of a study that leaves them unset (tests check they agree).
@@ -260,6 +260,7 @@ def document_keyness(
     correction: str = "none",
     alpha0: float = 100.0,
     conservative: bool = False,
+    max_resamples: int = MAX_RESAMPLES,
 ) -> list[pd.DataFrame]:
     """Keyness with p-values from documents, not pooled tokens: one table per pair of groups.
 
@@ -295,7 +296,9 @@ def document_keyness(
         Permuted splits (exact enumeration when there are fewer distinct ones); terms still
         undecided after them continue up to
         :func:`~analysis.stats.resampling.floor_resamples` splits (``ceil(20 m)`` for ``m``
-        tested terms, at most the budget of 20,000), so BH can reach q < 0.05 for a strong term.
+        tested terms, at most ``max_resamples``, the budget: default
+        :data:`~analysis.stats.resampling.MAX_RESAMPLES`, ``[framing] keyness_budget``), so BH can
+        reach q < 0.05 for a strong term.
     rng : numpy.random.Generator
         Shared by all pairs of this call.
     clusters : sequence of str, optional
@@ -336,7 +339,9 @@ def document_keyness(
         if target not in present or not others:
             raise ValueError(f"pair {target} vs {reference}: a group has no document")
     targets = list(dict.fromkeys(t for t, _ in pairs))
-    result = permutation_keyness(X, labels, targets, n_resamples=n_resamples, rng=rng, clusters=clusters)
+    result = permutation_keyness(
+        X, labels, targets, n_resamples=n_resamples, rng=rng, clusters=clusters, max_resamples=max_resamples
+    )
     is_target = np.asarray(labels, dtype=object)
     if result.design == "clusters":  # the test's units: clusters, each carrying its group
         cluster_of = np.asarray([str(c) for c in clusters], dtype=object)
@@ -425,6 +430,7 @@ def keyness_comparisons(
     n_resamples: int | None = None,
     rng: np.random.Generator | None = None,
     clusters: Mapping[str, str] | None = None,
+    max_resamples: int = MAX_RESAMPLES,
 ) -> list[Comparison]:
     """Keyness of each pair of groups (:func:`analysis.stats.groups.group_pairs`).
 
@@ -459,6 +465,7 @@ def keyness_comparisons(
             clusters=cluster_labels,
             correction=correction,
             alpha0=alpha0,
+            max_resamples=max_resamples,
         )
         sizes = [sum(1 for g in labels if g == target) for target, _ in pairs]
         return [Comparison(t, r, n_t, len(labels) - n_t, table) for (t, r), n_t, table in zip(pairs, sizes, tables)]
@@ -562,6 +569,7 @@ def keyness_by_group(
     seed: int = KEYNESS_SEED,
     clusters=None,
     stream: str | None = None,
+    max_resamples: int = MAX_RESAMPLES,
 ) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
@@ -603,6 +611,9 @@ def keyness_by_group(
         Name of the random stream (``keyed_rng(seed, "keyness", stream)``): the framing stage uses
         ``"concepts_by_<compare_by>"`` for concepts and ``"words_<lang>_by_<var>"`` for words, so
         passing the same ``seed``, ``n_resamples`` and ``stream`` gives the stage's p exactly.
+    max_resamples : int
+        The budget of permuted splits for a term still undecided (``[framing] keyness_budget``;
+        :func:`document_keyness`).
 
     Returns
     -------
@@ -654,6 +665,7 @@ def keyness_by_group(
         n_resamples=n_resamples,
         rng=rng,
         clusters=clusters,
+        max_resamples=max_resamples,
     )
     return comparison_table(comparisons, min_docs=min_docs, labels=labels)
 

@@ -135,6 +135,9 @@ class FramingSettings:
     # clusters, cluster bootstrap
     cluster: str = ""
     keyness_top_n: int = 15  # terms per direction in keyness figures and LaTeX/Markdown tables
+    # most permuted splits a keyness term still undecided at q < 0.05 sees (analysis.stats.resampling.MAX_RESAMPLES);
+    # a term still unsettled then has decided = False. 20 x the tested terms lets a lone strong term reach q < 0.05
+    keyness_budget: int = 20_000
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
     duplicate_jaccard: float = 0.5  # shingle Jaccard at or above which two documents are near-duplicates
@@ -799,6 +802,7 @@ def _framing_checks(study: Study, checks: _Checks) -> None:
         ("lead_sentences", 0),
         ("voice_window", 0),
         ("keyness_top_n", 1),
+        ("keyness_budget", 1),
         ("shingle_size", 1),
         ("omission_min_count", 1),
     ):

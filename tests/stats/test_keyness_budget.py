@@ -160,3 +160,27 @@ def test_the_sparse_product_gives_the_same_p_to_the_bit(seed, monkeypatch):
     sparse_p = permutation_keyness(X, labels, ["a", "c"], n_resamples=100, rng=np.random.default_rng(seed))
     assert dense.p.tobytes() == sparse_p.p.tobytes() and (dense.splits == sparse_p.splits).all()
     assert (dense.p[0] < 0.01).sum() >= 10
+
+
+def test_the_budget_reaches_the_stage_through_keyness_by_group():
+    """``[framing] keyness_budget`` is ``max_resamples``: with 10 tested terms and B = 100 the
+    floor is ``min(max(100, 20 x 10), budget)`` splits, so min_p = 1 / (floor + 1)."""
+    import pandas as pd
+
+    from analysis.stats.keyness import keyness_by_group
+    from analysis.stats.resampling import MAX_RESAMPLES
+    from analysis.study.settings import FramingSettings
+
+    rng = np.random.default_rng(7)
+    counts = pd.DataFrame(
+        rng.poisson(3.0, size=(40, 10)), index=[f"d{i}" for i in range(40)], columns=[f"t{j}" for j in range(10)]
+    )
+    groups = {f"d{i}": ("a" if i < 20 else "b") for i in range(40)}
+
+    def floor(**budget):
+        table = keyness_by_group(counts, groups, order=["a", "b"], min_docs=1, n_resamples=100, seed=3, **budget)
+        return set(table["min_p"].round(12))
+
+    assert floor() == {round(1 / 201, 12)}
+    assert floor(max_resamples=150) == {round(1 / 151, 12)}
+    assert FramingSettings().keyness_budget == MAX_RESAMPLES
