@@ -283,18 +283,7 @@ def share_corpora(corpora: dict, search: dict, folder: Path) -> dict[str, shared
 def _lda_fit(corpus: topics.TopicCorpus, k: int, seed: int, result) -> topics.LdaFit:
     """The :class:`~analysis.topics.lda.LdaFit` of an engine's fit of ``corpus`` (as
     :func:`analysis.topics.lda.fit_lda` builds it)."""
-    return topics.LdaFit(
-        corpus.name,
-        k,
-        seed,
-        result.topic_word,
-        result.doc_topic,
-        corpus.vocab,
-        corpus.unit_ids,
-        result.alpha,
-        reproducible=result.reproducible,
-        record=result.record,
-    )
+    return topics.fit_of(corpus, k, seed, result)
 
 
 class _DaskExecutor:

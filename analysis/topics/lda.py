@@ -430,7 +430,12 @@ def fit_lda(corpus: TopicCorpus, k: int, seed: int, *, engine: str = "tomotopy",
     ((2, 4), (4, 2))
     """
     check_k(corpus, k)
-    result = engines.fit(engine, corpus.counts, corpus.vocab, k, seed=seed, **params)
+    return fit_of(corpus, k, seed, engines.fit(engine, corpus.counts, corpus.vocab, k, seed=seed, **params))
+
+
+def fit_of(corpus: TopicCorpus, k: int, seed: int, result) -> LdaFit:
+    """The :class:`LdaFit` of an engine's ``result`` (:func:`analysis.topics.engines.fit`) on
+    ``corpus`` at ``k`` topics and ``seed``, wherever the fit ran (here, a worker, Dask)."""
     return LdaFit(
         corpus.name,
         k,
