@@ -774,8 +774,10 @@ def prepare_corpus(
     Raises
     ------
     InputError
-        A document that cannot be prepared (e.g. nothing left after boilerplate removal); the
-        documents prepared before it stay cached, so the re-run after the fix resumes.
+        A document that cannot be prepared (e.g. nothing left after boilerplate removal): every
+        document to prepare is then cleaned once more and each bad one listed (as
+        :func:`check_documents`: the first :data:`LISTED_PROBLEMS`, then how many more); the
+        documents prepared before the stop stay cached, so the re-run after the fix resumes.
     """
     workers = resolve_workers(workers)
     cleaned: dict[int, tuple[str, list]] = {}  # documents the key pass cleaned: not cleaned again
@@ -806,7 +808,16 @@ def prepare_corpus(
             payloads[keys[position]] = payload
 
     if todo:
-        _run(todo, documents, preparation, workers, scheduler, progress=progress, store=store, cleaned=cleaned)
+        todo_keys = {keys[i] for i in todo}
+        uncached = [i for i, key in enumerate(keys) if key in todo_keys]
+        try:
+            _run(todo, documents, preparation, workers, scheduler, progress=progress, store=store, cleaned=cleaned)
+        except InputError:
+            # A bad record rarely comes alone in an export: clean (not segment) every record that
+            # was to be prepared, copies included, and list every bad one as validate does (a few
+            # ms a record, paid only on this path); a problem cleaning does not see is raised as it came.
+            check_documents((documents[i] for i in uncached), preparation)
+            raise
     if cache is not None:
         return PreparedSequence(cache, keys, documents, preparation)
     return [_decode(payloads[key], d.doc_id) for key, d in zip(keys, documents)]

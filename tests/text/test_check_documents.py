@@ -45,3 +45,18 @@ def test_past_the_listed_ones_the_rest_are_counted(monkeypatch):
     problems = caught.value.problems
     assert [p.where for p in problems] == ["d1", "d2", "corpus"]
     assert problems[-1].problem == "3 more records with problems not listed here"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_preparation_lists_every_bad_record_too(workers):
+    """The prepare stage stops at a bad record, then lists every one (not the first only)."""
+    with pytest.raises(StudyErrors) as caught:
+        prepare.prepare_corpus(_documents({3, 17, 29}), PREPARATION, workers=workers)
+    assert [p.where for p in caught.value.problems] == ["d3", "d17", "d29"]
+
+
+def test_preparation_with_one_bad_record_reports_it_alone():
+    with pytest.raises(InputError) as caught:
+        prepare.prepare_corpus(_documents({11}), PREPARATION, workers=1)
+    assert not isinstance(caught.value, StudyErrors)
+    assert caught.value.where == "d11"
