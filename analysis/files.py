@@ -226,6 +226,39 @@ def unwritable(folder: Path, exc: OSError) -> InputError:
     )
 
 
+def scratch_folder(parent: Path, prefix: str) -> Path:
+    """A new empty folder ``<prefix><host>-<pid>-<random>`` in ``parent`` (which must exist) for
+    files a run moves into place or removes when it ends, after removing every folder of that
+    prefix left by a run of this machine whose process no longer exists.
+
+    Why: a run stopped by SIGKILL, the out-of-memory killer or a power cut cannot remove its own
+    scratch folder (a hidden ``.writing-`` folder in the output folder, ``topic-fits-`` in the
+    cache); the next run does, without touching the folder of a run still going (its process is
+    alive: ``os.kill(pid, 0)``) or of another machine sharing the folder (another host name). A
+    process id reused since only keeps an old folder a while longer.
+    """
+    import shutil
+    import socket
+
+    host = socket.gethostname().replace("-", "_") or "host"
+    for old in parent.glob(f"{prefix}*"):
+        parts = old.name[len(prefix) :].split("-")
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _running(int(parts[1])):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}{host}-{os.getpid()}-", dir=parent))
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def write_bytes(target: Path, data: bytes) -> Path:
     with atomic_path(target) as tmp:
         tmp.write_bytes(data)

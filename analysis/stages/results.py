@@ -149,7 +149,6 @@ def write_streamed(out: Path, results: Iterable[Result], study: Study | None) ->
     """
     import os
     import shutil
-    import tempfile
 
     out = Path(out)
     primary = _primary(study)
@@ -157,7 +156,7 @@ def write_streamed(out: Path, results: Iterable[Result], study: Study | None) ->
     missing = [p for p in (out, *out.parents) if not p.exists()]  # made here: removed again on failure
     try:
         out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
+        staging = files.scratch_folder(out, ".writing-")  # and removes those of killed runs
     except OSError as exc:
         raise files.unwritable(out, exc) from None
     staged: list[Path] = []
