@@ -12,7 +12,8 @@ the draws and the bookkeeping (exceedances, Besag–Clifford stops, BH decisions
   per call (:meth:`DaskBatches.start`): the very function the local path calls, not a copy of its
   formula, so the two cannot drift apart;
 * each batch's splits are cut into consecutive pieces of at least two splits, one per worker
-  thread, sent as compact label codes with the active terms of each target (None: all terms);
+  thread, sent as compact label codes (a byte a unit) with the active terms of each target (a bit
+  mask over the terms; None: all terms);
   each worker returns its piece's hits (``|t| ≥ observed``) packed 8 to a byte, and the pieces are
   joined in split order before the local bookkeeping reads them.
 
@@ -95,8 +96,32 @@ class BatchProblem:
 
 
 def _piece_hits(problem: BatchProblem, permuted: np.ndarray, actives) -> list[np.ndarray | None]:
-    """One task: a piece's hits, each target's packed 8 splits to a byte (:func:`numpy.packbits`)."""
-    return [None if h is None else np.packbits(h, axis=1) for h in problem.hits(permuted, actives)]
+    """One task: a piece's hits, each target's packed 8 splits to a byte (:func:`numpy.packbits`);
+    ``actives`` as :func:`pack_terms` sent them."""
+    terms = [unpack_terms(a, problem.threshold.shape[1]) for a in actives]
+    return [None if h is None else np.packbits(h, axis=1) for h in problem.hits(permuted, terms)]
+
+
+def pack_terms(terms: np.ndarray | None, n_terms: int):
+    """The active terms of a target as they travel: None (all terms), a bit mask of the ``n_terms``
+    packed 8 to a byte when the indices ascend (as the active sets of :func:`permutation_keyness`
+    do: 12 KB for 94,000 terms instead of 750 KB of indices), else the indices themselves.
+
+    >>> unpack_terms(pack_terms(np.array([1, 5, 6]), 9), 9).tolist(), pack_terms(np.array([2, 1]), 3).tolist()
+    ([1, 5, 6], [2, 1])
+    """
+    if terms is None or (len(terms) > 1 and not np.all(terms[1:] > terms[:-1])):
+        return terms
+    mask = np.zeros(n_terms, dtype=bool)
+    mask[terms] = True
+    return ("mask", np.packbits(mask))
+
+
+def unpack_terms(packed, n_terms: int) -> np.ndarray | None:
+    """The active term indices of :func:`pack_terms`'s form."""
+    if isinstance(packed, tuple):
+        return np.flatnonzero(np.unpackbits(packed[1], count=n_terms))
+    return packed
 
 
 def pieces(size: int, threads: int) -> list[tuple[int, int]]:
@@ -127,6 +152,7 @@ class RemoteBatches:
 
     def __init__(self, client, address: str, problem: BatchProblem):
         self.client, self.address = client, address
+        self.n_terms = problem.threshold.shape[1]
         try:
             self.threads = max(1, sum(client.nthreads().values()))
             self.shared = client.scatter(problem, broadcast=True, hash=False)
@@ -140,9 +166,10 @@ class RemoteBatches:
         pieces and joined in split order."""
         size = permuted.shape[0]
         codes = compact_codes(np.asarray(permuted))
+        packed = [pack_terms(terms, self.n_terms) for terms in actives]
         try:
             futures = [
-                self.client.submit(_piece_hits, self.shared, codes[a:b], list(actives), pure=False)
+                self.client.submit(_piece_hits, self.shared, codes[a:b], packed, pure=False)
                 for a, b in pieces(size, self.threads)
             ]
             parts = self.client.gather(futures)
@@ -151,12 +178,13 @@ class RemoteBatches:
             raise _failed(self.address, exc) from None
         out = []
         for row in range(len(actives)):
-            packed = [part[row] for part in parts]
-            if packed[0] is None:
+            row_parts = [part[row] for part in parts]
+            if row_parts[0] is None:
                 out.append(None)
                 continue
             widths = [b - a for a, b in pieces(size, self.threads)]
-            out.append(np.hstack([np.unpackbits(p, axis=1, count=w).astype(bool) for p, w in zip(packed, widths)]))
+            bits = [np.unpackbits(p, axis=1, count=w).view(bool) for p, w in zip(row_parts, widths)]
+            out.append(bits[0] if len(bits) == 1 else np.hstack(bits))
         return out
 
     def close(self) -> None:
