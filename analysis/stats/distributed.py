@@ -38,6 +38,7 @@ on a cluster the gain is bounded by the number of worker threads and by the tran
 
 from __future__ import annotations
 
+import weakref
 from concurrent.futures import CancelledError
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -153,6 +154,8 @@ class RemoteBatches:
     def __init__(self, client, address: str, problem: BatchProblem):
         self.client, self.address = client, address
         self.n_terms = problem.threshold.shape[1]
+        # An error in the caller's loop between batches: the client is closed when this is collected.
+        self._closer = weakref.finalize(self, client.close)
         try:
             self.threads = max(1, sum(client.nthreads().values()))
             self.shared = client.scatter(problem, broadcast=True, hash=False)
@@ -193,7 +196,7 @@ class RemoteBatches:
         if shared is not None:
             shared.release()
         if self.client is not None:
-            self.client.close()
+            self._closer()  # client.close(), once
             self.client = None
 
 
