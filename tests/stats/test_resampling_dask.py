@@ -202,3 +202,40 @@ def test_a_cluster_lost_during_the_run_is_one_line_and_the_client_is_closed(monk
     assert raised.value.where == "[run] scheduler"
     assert raised.value.problem.startswith("the Dask cluster at 'tcp://10.0.0.1:8786' failed during the run (OSError")
     assert "\n" not in str(raised.value) and client.closed
+
+
+def test_the_framing_stages_word_keyness_runs_its_batches_on_the_cluster(cluster):
+    """The stage passes ``[run] scheduler`` down to the permutation batches (not only the same bytes
+    as a stage that ignored it): the cluster is used, and the comparison tables are the local ones."""
+    from analysis.stages import framing
+    from analysis.study.settings import FramingSettings
+    from analysis.text.dtm import DocTermMatrix
+
+    X, labels = _table(seed=9, n_docs=60, n_terms=12, shape=1.0, effect=4.0)
+    ids = [f"d{i}" for i in range(len(labels))]
+    docvars = pd.DataFrame({"language": "vi", "event": labels}, index=ids)
+    dtm = DocTermMatrix(sparse.csr_matrix(X), ids, [f"w{j}" for j in range(X.shape[1])], docvars)
+    settings = FramingSettings(permutations=200, keyness_budget=1000, cluster="")
+    started = []
+
+    class Spy(sd.DaskBatches):
+        def start(self, *args):
+            started.append(self.address)
+            return super().start(*args)
+
+    assert framing.dask_batches("") is None
+    local = framing._word_keyness(dtm, docvars, language="vi", var="event", settings=settings)
+    remote = framing._word_keyness(
+        dtm, docvars, language="vi", var="event", settings=settings, batches=Spy(cluster.scheduler_address)
+    )
+    assert started == [cluster.scheduler_address]  # one connection for the comparison set
+    kinds = [type(r).__name__ for r in local]
+    assert [type(r).__name__ for r in remote] == kinds and {"CsvParts", "Table"} <= set(kinds)
+    for got, expected in zip(remote, local):
+        if hasattr(expected, "parts"):  # the full table, comparison by comparison
+            for mine, theirs in zip(got.parts(), expected.parts(), strict=True):
+                pd.testing.assert_frame_equal(mine, theirs, check_exact=True)
+        elif type(expected).__name__ == "Table":  # the top rows
+            pd.testing.assert_frame_equal(got.data, expected.data, check_exact=True)
+    full = pd.concat(list(local[0].parts()))
+    assert full["p"].notna().all() and (full["q"] < 0.05).any() and (full["q"] >= 0.05).any()
