@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--scheduler",
         default=None,
         help="Dask scheduler address (tcp://host:8786) for preparation, topic fits, the robustness grid and "
-        "framing annotation; default from the study",
+        "framing annotation and word keyness; default from the study",
     )
     parser.add_argument("--term", default="", help="term for the kwic stage")
     parser.add_argument("--table", default="", help="init: the corpus table (.csv .tsv .jsonl .parquet)")

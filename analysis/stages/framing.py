@@ -31,6 +31,7 @@ from ..plots.base import group_label
 from ..prepared import PreparedStudy, codebook_text, load_codebook, prepared_corpus
 from ..progress import Progress
 from ..stats.clustered import design_table
+from ..stats.distributed import dask_batches
 from ..stats.groups import (
     cluster_group_table,
     cluster_labels,
@@ -149,9 +150,10 @@ def iter_framing_results(ps: PreparedStudy, codebook: Codebook) -> Iterator[Resu
     yield from _drain(actor_results)
     progress.step("actors")
     dtm = ps.dtm("document")
+    batches = dask_batches(study.run.scheduler)  # with [run] scheduler, word keyness's permutation batches run there
     for language in study.corpus.languages:
         for var in s.keyness_within:
-            yield from _drain(_word_keyness(dtm, docvars, language=language, var=var, settings=s))
+            yield from _drain(_word_keyness(dtm, docvars, language=language, var=var, settings=s, batches=batches))
             progress.step(f"{language} word keyness by {var}")
     del dtm  # the comparisons held what they needed of it, and are written
     yield from _drain(
@@ -423,7 +425,9 @@ def _clusters(docvars: pd.DataFrame, *, settings: FramingSettings, compared: str
     return {d: str(v) for d, v in docvars[column].items()}
 
 
-def _word_keyness(dtm, docvars: pd.DataFrame, *, language: str, var: str, settings: FramingSettings) -> list[Result]:
+def _word_keyness(
+    dtm, docvars: pd.DataFrame, *, language: str, var: str, settings: FramingSettings, batches=None
+) -> list[Result]:
     s = settings
     language_of = {d: str(v) for d, v in docvars["language"].items()}  # not docvars.loc[d, ...] per document
     rows = [i for i, d in enumerate(dtm.row_ids) if language_of[d] == language]
@@ -446,6 +450,7 @@ def _word_keyness(dtm, docvars: pd.DataFrame, *, language: str, var: str, settin
         max_resamples=s.keyness_budget,
         rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
         clusters=_clusters(docvars, settings=s, compared=var),
+        batches=batches,
     )
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"

@@ -261,6 +261,7 @@ def document_keyness(
     alpha0: float = 100.0,
     conservative: bool = False,
     max_resamples: int = MAX_RESAMPLES,
+    batches=None,
 ) -> list[pd.DataFrame]:
     """Keyness with p-values from documents, not pooled tokens: one table per pair of groups.
 
@@ -318,6 +319,9 @@ def document_keyness(
         splits allow, so an undecided term is never rejected (Gandy & Hahn 2014's reading of
         "undecided"; :func:`~analysis.stats.resampling.permutation_keyness`), at a large cost in
         power (benchmarks/README.md, "A stated budget").
+    batches : analysis.stats.distributed.DaskBatches, optional
+        The permutation batches' statistics on a Dask cluster (``[run] scheduler``), the same bytes
+        (:func:`~analysis.stats.resampling.permutation_keyness`); None: here.
 
     Examples
     --------
@@ -340,7 +344,14 @@ def document_keyness(
             raise ValueError(f"pair {target} vs {reference}: a group has no document")
     targets = list(dict.fromkeys(t for t, _ in pairs))
     result = permutation_keyness(
-        X, labels, targets, n_resamples=n_resamples, rng=rng, clusters=clusters, max_resamples=max_resamples
+        X,
+        labels,
+        targets,
+        n_resamples=n_resamples,
+        rng=rng,
+        clusters=clusters,
+        max_resamples=max_resamples,
+        batches=batches,
     )
     is_target = np.asarray(labels, dtype=object)
     if result.design == "clusters":  # the test's units: clusters, each carrying its group
@@ -431,6 +442,7 @@ def keyness_comparisons(
     rng: np.random.Generator | None = None,
     clusters: Mapping[str, str] | None = None,
     max_resamples: int = MAX_RESAMPLES,
+    batches=None,
 ) -> list[Comparison]:
     """Keyness of each pair of groups (:func:`analysis.stats.groups.group_pairs`).
 
@@ -439,6 +451,8 @@ def keyness_comparisons(
     ``n_resamples`` and ``rng``, p and q come from permuting documents (or ``clusters``, doc_id ->
     cluster such as the outlet) between the groups (:func:`analysis.stats.keyness.document_keyness`,
     the study's inference); without, from pooled tokens (:func:`analysis.stats.keyness.keyness`).
+    ``batches``: where the permutation batches' statistics are computed (None: here; see
+    :func:`analysis.stats.distributed.dask_batches`).
     """
     if correction not in CORRECTIONS:
         raise ValueError(f"correction = {correction!r} is not one of {', '.join(CORRECTIONS)}")
@@ -466,6 +480,7 @@ def keyness_comparisons(
             correction=correction,
             alpha0=alpha0,
             max_resamples=max_resamples,
+            batches=batches,
         )
         sizes = [sum(1 for g in labels if g == target) for target, _ in pairs]
         return [Comparison(t, r, n_t, len(labels) - n_t, table) for (t, r), n_t, table in zip(pairs, sizes, tables)]

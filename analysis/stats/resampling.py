@@ -84,12 +84,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from scipy import sparse, special, stats
 
 from ..study.settings import MIN_GROUP_DOCS, SMALL_REASON
+
+if TYPE_CHECKING:
+    from .distributed import DaskBatches
 
 #: Numbers held at once by one batch of permuted splits or bootstrap resamples (16 MB of float64).
 RESAMPLE_CELLS = 2_000_000
@@ -462,6 +465,7 @@ def permutation_keyness(
     max_resamples: int | None = MAX_RESAMPLES,
     fdr_level: float | None = FDR_LEVEL,
     decision_error: float = DECISION_ERROR,
+    batches: DaskBatches | None = None,
 ) -> PermutationResult:
     """Document-level permutation p-values for each term, each target against the rest.
 
@@ -511,6 +515,10 @@ def permutation_keyness(
         term (Notes); None: terms stop only at ``stop_at`` exceedances or at the floor.
     decision_error : float
         Chance, per target, that any settled decision rests on an interval that missed its p.
+    batches : analysis.stats.distributed.DaskBatches or None
+        Where each batch's statistics are computed: here (None), or on the Dask cluster of
+        :func:`analysis.stats.distributed.dask_batches` (``[run] scheduler``). The splits are drawn
+        here either way, in the same order and batches, and the result is the same to the bit.
 
     Returns
     -------
@@ -665,6 +673,7 @@ def permutation_keyness(
     # per interval (Bonferroni over the terms and the decision points, the last one at the budget)
     error = decision_error / max(1, int(family.sum())) / (len(points) + 1 if points else 1)
     chunk = max(1, RESAMPLE_CELLS // max(units, n_terms))
+    remote = None if batches is None else batches.start(statistic, _rows_of(Rt, R2t), threshold, target_codes)
     start = 0
     while start < total_splits:
         step = chunk
@@ -681,11 +690,15 @@ def permutation_keyness(
             permuted = splits[start : start + size]
         else:  # labels move only inside a stratum when there are strata
             permuted = permuted_rows(rng, codes, size, strata)
+        sent = None if remote is None else remote.hits(permuted, [None if r is None else r[0] for r in rows])
         for row, code in enumerate(target_codes):
             terms = active[row]
             if len(terms) == 0:
                 continue
-            hits = statistic((permuted == code).T, code, rows[row]) >= threshold[row][terms, None]
+            if sent is not None:  # computed on the cluster: the same expression, the same bits
+                hits = sent[row]
+            else:
+                hits = statistic((permuted == code).T, code, rows[row]) >= threshold[row][terms, None]
             if not sequential:
                 exceed[row, terms] += hits.sum(axis=1)
                 continue
@@ -714,6 +727,8 @@ def permutation_keyness(
                     settled[row, active[row][done]] = start
                     active[row] = active[row][~done]
                     rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
+    if remote is not None:
+        remote.close()
     undecided = np.zeros((len(target_codes), n_terms), dtype=bool)
     upper = np.zeros((len(target_codes), n_terms))
     if points:  # the budget is spent: one last classification; the terms it leaves are undecided
@@ -749,6 +764,17 @@ def permutation_keyness(
         ~undecided,
         np.where(undecided, np.minimum(np.maximum(upper, p), 1.0), np.minimum(p, 1.0)),
     )
+
+
+def _rows_of(Rt, R2t):
+    """The rows of the active ``terms`` as :func:`permutation_keyness`'s statistic reads them
+    (indices, rates, squared rates): what a Dask worker slices from its copy
+    (:mod:`analysis.stats.distributed`)."""
+
+    def rows_of(terms: np.ndarray):
+        return terms, Rt[terms], R2t[terms]
+
+    return rows_of
 
 
 # ---------------------------------------------------------------------------------- intervals
