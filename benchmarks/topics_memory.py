@@ -36,6 +36,9 @@ def main(argv=None) -> int:
     parser.add_argument("--study", required=True, type=Path)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--label", default="")
+    parser.add_argument(
+        "--no-fits", action="store_true", help="stop once the corpora are built (no fit, nothing written)"
+    )
     args = parser.parse_args(argv)
 
     import psutil
@@ -103,6 +106,8 @@ def main(argv=None) -> int:
     )
     del units, ps
     step("units released")
+    if args.no_fits:
+        return finish(rows, label=args.label)
     strata = docvars["language"].astype(str).to_dict()
     selections, fits = stage.fit_models(
         corpora,
@@ -128,13 +133,15 @@ def main(argv=None) -> int:
         )
     step("tables")
     written = write_results(study.output_dir, results, study)
-    step(
-        "written",
-        f"{len(written)} files; parent max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB",
-    )
+    step("written", f"{len(written)} files")
+    return finish(rows, label=args.label)
 
+
+def finish(rows: list[dict], *, label: str) -> int:
+    """Write the CSV, print the table."""
+    rows[-1]["note"] += f"; parent max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB"
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"topics_memory{'_' + args.label if args.label else ''}.csv"
+    path = RESULTS / f"topics_memory{'_' + label if label else ''}.csv"
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
