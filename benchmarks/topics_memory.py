@@ -106,6 +106,8 @@ def main(argv=None) -> int:
     )
     del units, ps
     step("units released")
+    stage.release_memory()
+    step("free heap pages handed back (malloc_trim)")
     if args.no_fits:
         return finish(rows, label=args.label)
     strata = docvars["language"].astype(str).to_dict()

@@ -87,6 +87,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
     texts = StoredTexts(ps.prepared, ps.rules, kind=kind, window=window, unit_doc=unit_doc, documents=units.documents)
     # The fits need the corpora only: the units' term ids and the corpus's record hashes go now.
     del units, ps
+    release_memory()
     strata = docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
     selections, fits = fit_models(
         corpora,
@@ -146,6 +147,22 @@ def model_corpora(study: Study, docvars: pd.DataFrame, units: UnitArrays, concep
                 "joint", [units.unit_ids[i] for i in rows.tolist()], ids, offsets, concepts, **filters
             )
     return corpora
+
+
+def release_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the system (glibc's
+    ``malloc_trim``; nothing elsewhere). Why: numpy's temporaries of up to 32 MB and Python's
+    small objects come from the heap, and glibc keeps freed heap pages mapped, so the units' and
+    the corpus build's freed memory would still count in the process's RSS through the fits."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
 
 
 class StoredTexts(Mapping):
