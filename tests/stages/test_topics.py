@@ -349,6 +349,7 @@ def test_the_stage_builds_the_corpora_the_prepared_units_give(tmp_path, kind, wi
     from tests.topics.test_unit_arrays import assert_same_corpus
 
     text = STUDY.replace('kind = "sentences"\nwindow = 1', f'kind = "{kind}"\nwindow = {window}')
+    text += "no_below = 1\nno_above = 1.0\n" if kind == "document" else ""  # two documents a language
     study = read_study(make_study(tmp_path, text))
     ps = prepared_corpus(study, progress=False)
     units = ps.units()
