@@ -157,14 +157,15 @@ def _chunks(starts: np.ndarray, ends: np.ndarray) -> Iterable[tuple[int, int]]:
         lo = hi
 
 
-def _pairs(ids: np.ndarray, offsets: np.ndarray, n_terms: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each unit's distinct terms and their counts: ``pair_offsets`` (units + 1), then term ids
-    and counts (int32), a unit's pairs ascending by term id."""
+def _pairs(ids: np.ndarray, offsets: np.ndarray, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each unit's distinct terms and their counts: ``pair_offsets`` (units + 1), then the terms'
+    ``rank`` (a relabelling of the term ids) and their counts (int32), a unit's pairs ascending by rank."""
+    n_terms = max(len(rank), 1)
     n = len(offsets) - 1
     starts, ends = offsets[:-1], offsets[1:]
     terms, counts, per_unit = [], [], np.zeros(n, dtype=np.int64)
     for lo, hi in _chunks(starts, ends):
-        tokens = ids[starts[lo] : ends[hi - 1]].astype(np.int64)
+        tokens = rank[ids[starts[lo] : ends[hi - 1]]].astype(np.int64)
         local = np.repeat(np.arange(hi - lo, dtype=np.int64), (ends - starts)[lo:hi])
         keys, number = np.unique(local * n_terms + tokens, return_counts=True)
         terms.append((keys % n_terms).astype(np.int32))
@@ -215,11 +216,18 @@ def corpus_from_ids(
             "a topic model needs at least 2: add documents, or cut them into smaller units "
             "([units] kind = 'sentences' with a small window)"
         )
-    pair_offsets, pair_terms, pair_counts = _pairs(ids, offsets, max(len(terms), 1))
+    # Term ids relabelled in alphabetical order: the vocabulary is sorted, so a unit's pairs, sorted
+    # by this rank, stay sorted by vocabulary position once mapped (no sort of the counts needed).
+    alphabetical = sorted(range(len(terms)), key=terms.__getitem__)
+    rank = np.empty(len(terms), dtype=np.int64)
+    rank[alphabetical] = np.arange(len(terms), dtype=np.int64)
+    ranked_terms = [terms[j] for j in alphabetical]
+    del alphabetical
+    pair_offsets, pair_terms, pair_counts = _pairs(ids, offsets, rank)
 
     def distinct():  # each unit's distinct terms: what filter_extremes reads of it
         for i in nonempty.tolist():
-            yield [terms[j] for j in pair_terms[pair_offsets[i] : pair_offsets[i + 1]].tolist()]
+            yield [ranked_terms[j] for j in pair_terms[pair_offsets[i] : pair_offsets[i + 1]].tolist()]
 
     dictionary = Dictionary(distinct())
     dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n or None)
@@ -233,17 +241,19 @@ def corpus_from_ids(
     vocab = tuple(sorted(dictionary.token2id))
     del dictionary
     position = {t: j for j, t in enumerate(vocab)}
-    remap = np.asarray([position.get(t, -1) for t in terms], dtype=np.int64)
-    # the counts: each unit's kept pairs, ascending by vocabulary position
-    columns = remap[pair_terms] if len(terms) else np.zeros(0, dtype=np.int64)
-    unit_of_pair = np.repeat(np.arange(len(unit_ids), dtype=np.int64), np.diff(pair_offsets))
+    remap = np.asarray([position.get(t, -1) for t in ranked_terms], dtype=np.int64)  # by rank; rising where kept
+    ranked_terms = position = None  # not needed any more
+    # the counts: each unit's kept pairs, already ascending by vocabulary position
+    columns = remap[pair_terms]
     kept_pair = columns >= 0
-    columns, counts, unit_of_pair = columns[kept_pair], pair_counts[kept_pair], unit_of_pair[kept_pair]
-    order = np.lexsort((columns, unit_of_pair))
-    columns, counts, unit_of_pair = columns[order], counts[order], unit_of_pair[order]
-    del order, kept_pair
-    pairs_per_unit = np.bincount(unit_of_pair, minlength=len(unit_ids))
-    tokens_per_unit = np.bincount(unit_of_pair, weights=counts, minlength=len(unit_ids)).astype(np.int64)
+    ends = np.zeros(len(pair_terms) + 1, dtype=np.int64)
+    np.cumsum(kept_pair, out=ends[1:])
+    pairs_per_unit = ends[pair_offsets[1:]] - ends[pair_offsets[:-1]]
+    np.cumsum(np.where(kept_pair, pair_counts, 0), out=ends[1:])
+    tokens_per_unit = ends[pair_offsets[1:]] - ends[pair_offsets[:-1]]
+    del ends
+    columns, counts = columns[kept_pair], pair_counts[kept_pair]
+    kept_pair = pair_terms = pair_counts = None
     kept = np.flatnonzero(pairs_per_unit)
     kept_ids = [unit_ids[i] for i in kept.tolist()]
     dropped = tuple(unit_ids[i] for i in np.flatnonzero(pairs_per_unit == 0).tolist())
@@ -262,10 +272,11 @@ def corpus_from_ids(
     matrix = sp.csr_matrix(
         (counts.astype(np.int64), columns.astype(np.int64), indptr), shape=(len(kept_ids), len(vocab))
     )
-    del columns, counts, unit_of_pair
+    del columns, counts
     # the texts: every kept token in reading order
     text_offsets = np.zeros(len(kept) + 1, dtype=np.int64)
     np.cumsum(tokens_per_unit[kept], out=text_offsets[1:])
+    remap = remap[rank]  # by term id
     parts = []
     for lo, hi in _chunks(offsets[:-1], offsets[1:]):
         mapped = remap[ids[offsets[lo] : offsets[hi]]]
