@@ -1,7 +1,11 @@
 """Stage ``topics``: LDA per language and jointly on concepts, K selection, descriptions,
 prevalence by group and the cross-lingual alignment, written as tables, figures and plain arrays.
 
-Read (:func:`analysis.prepared.prepared_corpus`, the concept map) -> fit (:mod:`analysis.topics.lda`)
+Read (:func:`analysis.prepared.prepared_corpus`, the concept map) -> the units as arrays, one prepared
+document at a time, and each model's corpus from them (:mod:`analysis.topics.unit_arrays`; the parent
+then holds the corpora, the metadata and a unit -> document map, not the units or their texts: the
+few texts the representative-units table shows are read again, :class:`StoredTexts`) -> fit
+(:mod:`analysis.topics.lda`, in spawned workers that map the counts, :mod:`analysis.topics.shared`)
 -> compute tables (:mod:`analysis.topics.lda`, :func:`analysis.topics.prevalence.prevalence_by`) -> hand them
 and the figure composers (:mod:`analysis.plots.topics`) to the writer
 (:func:`analysis.stages.results.write_results`). Which files it writes is declared in
@@ -15,7 +19,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from multiprocessing import get_context
@@ -26,16 +30,17 @@ import pandas as pd
 
 from ..errors import InputError
 from ..plots import topics as plot_topics
-from ..prepared import PreparedStudy, load_concept_map, prepared_corpus, topic_corpora
+from ..prepared import TOPIC_CORPUS_KEYS, load_concept_map, prepared_corpus, topic_corpora
 from ..progress import Progress
 from ..study.outputs import MODEL_FILES
 from ..study.settings import Study, TopicSettings, settings_keys, source_keys
 from ..text.prepare import resolve_workers
-from ..text.units import Unit, make_units
+from ..text.units import make_units
 from ..topics import engines, shared
 from ..topics import lda as topics
 from ..topics.ldavis import ldavis_page, require_pyldavis
 from ..topics.prevalence import prevalence_by
+from ..topics.unit_arrays import UnitArrays, corpus_from_ids, mapped_ids, term_lookup, unit_arrays
 from .results import Csv, Figure, Raw, Result, Table, write_results
 
 log = logging.getLogger("analysis")
@@ -71,11 +76,19 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
     workers = resolve_workers(study.run.workers if workers is None else workers)
     ps = prepared_corpus(study, workers=workers)
-    units = compact_units(ps, study.units.kind, study.units.window)
+    kind, window = study.units.kind, study.units.window
+    units = unit_arrays(ps.prepared, ps.rules, kind=kind, window=window)
     cross = {"vi", "en"} <= set(study.corpus.languages)
-    concept_map = load_concept_map(study, sorted({t for u in units for t in u.terms})) if cross else None
-    corpora = topic_corpora(ps, units, concept_map)
-    strata = ps.docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
+    concept_map = load_concept_map(study, sorted(units.terms)) if cross else None
+    docvars = ps.docvars
+    corpora = model_corpora(study, docvars, units, concept_map)
+    glosses = _glosses(units, docvars, concept_map) if concept_map is not None else {}
+    unit_doc = units.unit_documents()
+    texts = StoredTexts(ps.prepared, ps.rules, kind=kind, window=window, unit_doc=unit_doc, documents=units.documents)
+    # The fits need the corpora only: the units' term ids and the corpus's record hashes go now.
+    del units, ps
+    release_memory()
+    strata = docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
     selections, fits = fit_models(
         corpora,
         settings=settings,
@@ -85,32 +98,100 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         strata=strata,
         shared_dir=study.cache_dir,
     )
+    del strata
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
-        results = topics_results(ps, units, corpora, selections, fits, concept_map=concept_map, settings=settings)
+        results = topics_results(
+            docvars,
+            corpora,
+            selections,
+            fits,
+            unit_doc=unit_doc,
+            texts=texts,
+            glosses=glosses,
+            concept_map=concept_map,
+            settings=settings,
+        )
     return write_results(study.output_dir, results, study)
 
 
-def compact_units(ps: PreparedStudy, kind: str, window: int) -> list[Unit]:
-    """The study's units (as :meth:`analysis.prepared.PreparedStudy.units`), made one prepared document
-    at a time and kept small: each distinct term is one string object shared by all its occurrences
-    (a decoded document makes a new string for every token), and the text is cut to the
-    :data:`TEXT_CHARS` + 1 characters the representative-units table can show (it cuts longer texts
-    to :data:`TEXT_CHARS` with an ellipsis, so its bytes are the same). The full texts of all units
-    are never held at once."""
-    terms: dict[str, str] = {}
-    units = []
-    for doc in ps.prepared:
-        for unit in make_units(doc, ps.rules, kind=kind, window=window):
-            units.append(
-                Unit(
-                    unit.unit_id,
-                    unit.doc_id,
-                    unit.index,
-                    tuple(terms.setdefault(t, t) for t in unit.terms),
-                    unit.text[: TEXT_CHARS + 1],
-                )
+def model_corpora(study: Study, docvars: pd.DataFrame, units: UnitArrays, concept_map: dict | None) -> dict:
+    """One :class:`~analysis.topics.lda.TopicCorpus` per language of the study, and ``joint`` on
+    concepts when there is a map: what :func:`analysis.prepared.topic_corpora` builds (same
+    corpora, same errors) from the units as arrays (:func:`analysis.topics.unit_arrays.corpus_from_ids`)."""
+    settings = study.topics
+    filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n}
+    language = docvars["language"].astype(str)
+    unit_language = language.loc[list(units.documents)].to_numpy(dtype=object)[units.doc_index]
+    languages = list(dict.fromkeys(study.corpus.languages))
+    corpora = {}
+    for lang in languages:
+        rows = np.flatnonzero(unit_language == lang)
+        if not len(rows):
+            raise InputError(
+                str(study.source),
+                f"[corpus] languages lists '{lang}' but no {lang} document is in the corpus",
+                f"remove '{lang}' from [corpus] languages or add {lang} documents",
             )
-    return units
+        unit_ids, ids, offsets = units.select(rows)
+        with settings_keys(study, **TOPIC_CORPUS_KEYS):
+            corpora[lang] = corpus_from_ids(lang, unit_ids, ids, offsets, units.terms, **filters)
+    if concept_map is not None and {"vi", "en"} <= set(languages):
+        pair = ("vi", "en")
+        concepts = tuple(dict.fromkeys(c for lang in pair for c in concept_map.get(lang, {}).values()))
+        position = {c: j for j, c in enumerate(concepts)}
+        lookup = np.stack([term_lookup(units.terms, concept_map.get(lang, {}), position) for lang in pair])
+        rows = np.flatnonzero((unit_language == "vi") | (unit_language == "en"))
+        ids, offsets = mapped_ids(units, rows, lookup, (unit_language[rows] == "en").astype(np.int64))
+        with settings_keys(study, **TOPIC_CORPUS_KEYS):
+            corpora["joint"] = corpus_from_ids(
+                "joint", [units.unit_ids[i] for i in rows.tolist()], ids, offsets, concepts, **filters
+            )
+    return corpora
+
+
+def release_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the system (glibc's
+    ``malloc_trim``; nothing elsewhere). Why: numpy's temporaries of up to 32 MB and Python's
+    small objects come from the heap, and glibc keeps freed heap pages mapped, so the units' and
+    the corpus build's freed memory would still count in the process's RSS through the fits."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        pass
+
+
+class StoredTexts(Mapping):
+    """Unit id -> the unit's text (cut to :data:`TEXT_CHARS` + 1 characters, all the
+    representative-units table can show), read from its prepared document when asked: the few
+    texts a table shows are read again instead of every unit's text being held through the fits.
+
+    ``prepared``: the prepared documents (:class:`analysis.text.prepare.PreparedSequence` reads
+    one from the cache by position), ``documents`` their ids in that order, ``unit_doc`` unit id ->
+    document id; the units are cut as the study cuts them (``kind``, ``window``).
+    """
+
+    def __init__(self, prepared, rules, *, kind: str, window: int, unit_doc: Mapping[str, str], documents):
+        self.prepared, self.rules, self.kind, self.window = prepared, rules, kind, window
+        self.unit_doc = unit_doc
+        self.positions = {doc_id: position for position, doc_id in enumerate(documents)}
+
+    def __getitem__(self, unit_id: str) -> str:
+        document = self.prepared[self.positions[self.unit_doc[unit_id]]]
+        for unit in make_units(document, self.rules, kind=self.kind, window=self.window):
+            if unit.unit_id == unit_id:
+                return unit.text[: TEXT_CHARS + 1]
+        raise KeyError(unit_id)
+
+    def __iter__(self):
+        return iter(self.unit_doc)
+
+    def __len__(self) -> int:
+        return len(self.unit_doc)
 
 
 def fit_models(
@@ -324,18 +405,22 @@ def dask_executor(address: str) -> _DaskExecutor:
 
 
 def topics_results(
-    ps: PreparedStudy,
-    units: list,
+    docvars: pd.DataFrame,
     corpora: dict,
     selections: dict,
     fits: dict,
     *,
+    unit_doc: Mapping[str, str],
+    texts: Mapping[str, str],
+    glosses: Mapping[str, str],
     concept_map: dict | None,
     settings: TopicSettings,
 ) -> list[Result]:
     """Every topics output of fitted models, as tables, figure composers and saved-model files
-    (``settings``: the study's ``[topics]``)."""
-    docvars = ps.docvars
+    (``settings``: the study's ``[topics]``). ``docvars``: the corpus metadata by document id;
+    ``unit_doc``: unit id -> document id; ``texts``: unit id -> text, read only for the
+    representative units (:class:`StoredTexts`); ``glosses``: concept -> its most frequent terms
+    (:func:`analysis.topics.lda.concept_glosses`, for the joint model's terms)."""
     summary = pd.concat([s.summary for s in selections.values()], ignore_index=True)
     results: list[Result] = [
         Table("topic_k_selection", summary, {"c_v_caveat": topics.C_V_CAVEAT}),
@@ -346,7 +431,6 @@ def topics_results(
             summary,
         ),
     ]
-    glosses = _glosses(units, docvars, concept_map) if concept_map is not None else {}
     term_tables = {
         name: topics.topic_terms(
             fit,
@@ -368,7 +452,6 @@ def topics_results(
                 {"model": name},
             )
         )
-    texts = {u.unit_id: u.text for u in units}
     representative = pd.concat(
         [
             topics.representative_units(fit, texts, n=settings.representative_n, max_chars=TEXT_CHARS)
@@ -377,9 +460,9 @@ def topics_results(
         ignore_index=True,
     )
     results.append(Table("topic_representative_units", representative))
-    results += _prevalence_results(fits, units, docvars, settings)
+    results += _prevalence_results(fits, unit_doc, docvars, settings)
     if "joint" in fits:
-        results += _language_difference_results(fits["joint"], corpora["joint"], units, docvars, settings)
+        results += _language_difference_results(fits["joint"], corpora["joint"], unit_doc, docvars, settings)
     if "joint" in fits:
         pairs, matrix = topics.align_languages(fits["vi"], "vi", fits["en"], "en", concept_map)
         results += [
@@ -435,8 +518,7 @@ def model_prevalence(
     )
 
 
-def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
-    unit_doc = {u.unit_id: u.doc_id for u in units}
+def _prevalence_results(fits: dict, unit_doc: Mapping[str, str], docvars: pd.DataFrame, settings) -> list[Result]:
     prevalence = pd.concat(
         [
             model_prevalence(
@@ -469,7 +551,9 @@ def _prevalence_results(fits: dict, units: list, docvars: pd.DataFrame, settings
     return results
 
 
-def _language_difference_results(fit, corpus, units: list, docvars: pd.DataFrame, settings) -> list[Result]:
+def _language_difference_results(
+    fit, corpus, unit_doc: Mapping[str, str], docvars: pd.DataFrame, settings
+) -> list[Result]:
     """The joint model's prevalence differences by language (outlets as the unit with ``[topics] cluster``)
     and the attenuation check: one refit of the same model to a corpus drawn from it."""
     import dataclasses
@@ -479,7 +563,6 @@ def _language_difference_results(fit, corpus, units: list, docvars: pd.DataFrame
     from ..stats.groups import group_order, keyed_rng
     from ..topics.prevalence import prevalence_attenuation, prevalence_tests
 
-    unit_doc = {u.unit_id: u.doc_id for u in units}
     doc_ids = [unit_doc[unit_id] for unit_id in fit.unit_ids]
     order = group_order(docvars.loc[doc_ids, "language"].astype(str), ("vi", "en"))
     tests = prevalence_tests(
@@ -518,10 +601,10 @@ def _language_difference_results(fit, corpus, units: list, docvars: pd.DataFrame
     ]
 
 
-def _glosses(units, docvars: pd.DataFrame, concept_map: dict) -> dict[str, str]:
-    counts: dict[str, Counter] = {}
-    for u in units:
-        counts.setdefault(str(docvars.loc[u.doc_id, "language"]), Counter()).update(u.terms)
+def _glosses(units: UnitArrays, docvars: pd.DataFrame, concept_map: dict) -> dict[str, str]:
+    """Each concept's most frequent terms per language over every unit (:func:`analysis.topics.lda.concept_glosses`)."""
+    language = docvars["language"].astype(str).loc[list(units.documents)].to_numpy(dtype=object)[units.doc_index]
+    counts = {lang: units.term_counts(np.flatnonzero(language == lang)) for lang in dict.fromkeys(language)}
     return topics.concept_glosses(counts, concept_map)
 
 

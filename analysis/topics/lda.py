@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import logging
 import math
-from array import array
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import metadata
@@ -248,66 +247,12 @@ def build_corpus(
     >>> c.unit_ids, c.dropped, c.vocab, c.counts.toarray().tolist()
     (('a', 'b'), ('c',), ('hợp_tác',), [[1], [1]])
     """
-    from gensim.corpora import Dictionary
+    from .unit_arrays import corpus_from_ids, term_ids
 
     if len(unit_ids) != len(terms):
         raise ValueError("unit_ids and terms differ in length")
-    if len(set(unit_ids)) != len(unit_ids):
-        raise ValueError("unit ids must be unique")
-    label = f"model '{name}'"
-    nonempty = [i for i, t in enumerate(terms) if len(t)]
-    if len(nonempty) < 2:
-        raise ValueError(
-            f"terms of {label}: only {len(nonempty)} unit{'s' if len(nonempty) != 1 else ''} with "
-            f"terms (of {len(unit_ids)}); "
-            "a topic model needs at least 2: add documents, or cut them into smaller units "
-            "([units] kind = 'sentences' with a small window)"
-        )
-    dictionary = Dictionary(list(terms[i]) for i in nonempty)
-    dictionary.filter_extremes(no_below=no_below, no_above=no_above, keep_n=keep_n or None)
-    if len(dictionary) == 0:
-        raise ValueError(
-            f"no_below = {no_below}: {label} has no term left after dictionary filtering (none "
-            f"occurs in at least no_below = {no_below} "
-            f"of the {len(nonempty)} units and in at most no_above = {no_above:g} of them): "
-            "lower no_below, raise no_above, or use longer units ([units] window)"
-        )
-    vocab = tuple(sorted(dictionary.token2id))
-    del dictionary
-    index = {t: j for j, t in enumerate(vocab)}
-    kept_ids, indptr, indices, data = [], [0], [], []
-    token_ids, offsets = array("i"), array("q", [0])  # the texts, 4 bytes a token (UnitTexts)
-    for i, (unit_id, unit_terms) in enumerate(zip(unit_ids, terms)):
-        text = [index[t] for t in unit_terms if t in index]
-        if not text:
-            continue
-        counts: dict[int, int] = {}
-        for j in text:
-            counts[j] = counts.get(j, 0) + 1
-        kept_ids.append(unit_id)
-        token_ids.extend(text)
-        offsets.append(len(token_ids))
-        indices.extend(sorted(counts))
-        data.extend(counts[j] for j in sorted(counts))
-        indptr.append(len(indices))
-    kept = set(kept_ids)
-    dropped = tuple(u for u in unit_ids if u not in kept)
-    if dropped:
-        log.info(
-            "topics %s: dropped %d of %d units with no term left after filtering", name, len(dropped), len(unit_ids)
-        )
-    if len(kept_ids) < 2:
-        raise ValueError(
-            f"no_below = {no_below}: {label} has only {len(kept_ids)} unit that keeps terms after "
-            "dictionary filtering; "
-            "a topic model needs at least 2: lower no_below or raise no_above, or add documents"
-        )
-    matrix = sp.csr_matrix(
-        (np.asarray(data, dtype=np.int64), np.asarray(indices, dtype=np.int64), np.asarray(indptr, dtype=np.int64)),
-        shape=(len(kept_ids), len(vocab)),
-    )
-    texts = UnitTexts(np.frombuffer(token_ids, dtype=np.int32), np.frombuffer(offsets, dtype=np.int64), vocab)
-    return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, texts)
+    ids, offsets, table = term_ids(terms)
+    return corpus_from_ids(name, unit_ids, ids, offsets, table, no_below=no_below, no_above=no_above, keep_n=keep_n)
 
 
 def fit_input(corpus: TopicCorpus) -> TopicCorpus:

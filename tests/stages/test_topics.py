@@ -335,3 +335,41 @@ def test_the_shared_folder_is_removed_when_writing_fails(tmp_path, monkeypatch):
             shared_dir=tmp_path,
         )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("kind", "window"), [("sentences", 1), ("sentences", 2), ("document", 3)])
+def test_the_stage_builds_the_corpora_the_prepared_units_give(tmp_path, kind, window):
+    """The stage's inputs to the fits and tables, from the units as arrays, are those of the units
+    as objects (``PreparedStudy.units``, ``topic_corpora``): same corpora bit for bit, glosses,
+    unit -> document map and representative texts, so every output is the same."""
+    from collections import Counter
+
+    from analysis.prepared import prepared_corpus, topic_corpora
+    from analysis.topics.unit_arrays import unit_arrays
+    from tests.topics.test_unit_arrays import assert_same_corpus
+
+    text = STUDY.replace('kind = "sentences"\nwindow = 1', f'kind = "{kind}"\nwindow = {window}')
+    text += "no_below = 1\nno_above = 1.0\n" if kind == "document" else ""  # two documents a language
+    study = read_study(make_study(tmp_path, text))
+    ps = prepared_corpus(study, progress=False)
+    units = ps.units()
+    arrays = unit_arrays(ps.prepared, ps.rules, kind=kind, window=window)
+    old = topic_corpora(ps, units, CONCEPT_MAP)
+    new = topics_stage.model_corpora(study, ps.docvars, arrays, CONCEPT_MAP)
+    assert list(new) == list(old) == ["vi", "en", "joint"]
+    for name in old:
+        assert_same_corpus(new[name], old[name])
+    assert new["joint"].n_units == len(units)  # every unit has a concept here
+    assert sorted(arrays.terms) == sorted({t for u in units for t in u.terms})
+    counts: dict[str, Counter] = {}
+    for u in units:
+        counts.setdefault(str(ps.docvars.loc[u.doc_id, "language"]), Counter()).update(u.terms)
+    glosses = topics_stage._glosses(arrays, ps.docvars, CONCEPT_MAP)
+    assert glosses == topics_stage.topics.concept_glosses(counts, CONCEPT_MAP) and "trade" in glosses
+    unit_doc = arrays.unit_documents()
+    assert unit_doc == {u.unit_id: u.doc_id for u in units}
+    texts = topics_stage.StoredTexts(
+        ps.prepared, ps.rules, kind=kind, window=window, unit_doc=unit_doc, documents=arrays.documents
+    )
+    assert {u: texts[u] for u in texts} == {u.unit_id: u.text[: topics_stage.TEXT_CHARS + 1] for u in units}
+    assert texts.get("nowhere", "") == "" and len(texts) == len(units)
