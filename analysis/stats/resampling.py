@@ -462,6 +462,7 @@ def permutation_keyness(
     max_resamples: int | None = MAX_RESAMPLES,
     fdr_level: float | None = FDR_LEVEL,
     decision_error: float = DECISION_ERROR,
+    select: np.ndarray | None = None,
 ) -> PermutationResult:
     """Document-level permutation p-values for each term, each target against the rest.
 
@@ -511,6 +512,14 @@ def permutation_keyness(
         term (Notes); None: terms stop only at ``stop_at`` exceedances or at the floor.
     decision_error : float
         Chance, per target, that any settled decision rests on an interval that missed its p.
+    select : array of bool, shape (n_terms,), optional
+        The terms to test (default all): the others are never resampled, take no part in ``m``
+        (the floor, the decisions' error budget) and get ``p`` NaN and ``decided`` False. The
+        selection must not look at the labels (e.g. the term's number of documents, which no
+        permutation changes: independent filtering, Bourgon, Gentleman & Huber 2010), or the p
+        of the terms kept loses its level. The rates are those of all terms (a document's length
+        counts every term), so a kept term's p is what it is without the selection, for the same
+        splits, when the selection leaves ``m`` and the decisions unchanged.
 
     Returns
     -------
@@ -602,6 +611,11 @@ def permutation_keyness(
         else:
             design, strata = "within clusters", cluster_codes
     R = unit_rates(counts, unit_clusters)
+    if select is not None:
+        every, kept = R.shape[1], np.flatnonzero(np.asarray(select, dtype=bool))
+        if len(select) != every:
+            raise ValueError("select must have one entry per term")
+        R = sparse.csr_matrix(R[:, kept])
     units, n_terms = R.shape
     Rt = sparse.csr_matrix(R.T)
     R2t = sparse.csr_matrix(R.multiply(R).T)
@@ -737,18 +751,32 @@ def permutation_keyness(
         p = np.where(stopped > 0, exceed / np.maximum(stopped, 1), p)
         p = np.where(settled > 0, (exceed + 1.0) / (settled + 1.0), p)
     seen = np.where(stopped > 0, stopped, np.where(settled > 0, settled, start))
+    p_conservative = np.where(undecided, np.minimum(np.maximum(upper, p), 1.0), np.minimum(p, 1.0))
+    p, decided = np.minimum(p, 1.0), ~undecided
+    if select is not None:  # back to every term: the untested ones have no p and no decision
+        p, p_conservative, seen, decided = (
+            _every_term(values, kept, every, fill)
+            for values, fill in ((p, math.nan), (p_conservative, math.nan), (seen, 0), (decided, False))
+        )
     return PermutationResult(
         tuple(str(t) for t in targets),
-        np.minimum(p, 1.0),
+        p,
         min_p,
         bool(exact),
         int(total_splits),
         int(units),
         design,
         seen,
-        ~undecided,
-        np.where(undecided, np.minimum(np.maximum(upper, p), 1.0), np.minimum(p, 1.0)),
+        decided,
+        p_conservative,
     )
+
+
+def _every_term(values: np.ndarray, kept: np.ndarray, every: int, fill) -> np.ndarray:
+    """``values`` (targets × kept terms) spread over ``every`` terms, ``fill`` where a term was not kept."""
+    out = np.full((values.shape[0], every), fill, dtype=np.result_type(values.dtype, np.asarray(fill).dtype))
+    out[:, kept] = values
+    return out
 
 
 # ---------------------------------------------------------------------------------- intervals
