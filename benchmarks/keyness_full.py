@@ -5,7 +5,9 @@
 What the framing stage does for ``keyness_words_vi_by_category`` (:func:`analysis.stages.framing._word_keyness`
 and the stage's writer, :func:`analysis.stages.results.write_streamed`) on a sample of Vietnamese VNTC articles,
 in a fresh process per size: wall and CPU seconds of the computation and of the writing, the process's peak
-RSS (``ru_maxrss``), the bytes written, and the tested terms. The document-term matrix is built beforehand
+RSS (``ru_maxrss``), the bytes written, the tested terms and a SHA-256 of the files written (so two checkouts
+can be compared for byte-identical outputs; ``--min-docs 1`` tests every term, as before the setting).
+The document-term matrix is built beforehand
 from a prepared study's cache (``--dtm``, ``--vocab``: scipy ``.npz`` of the documents × terms counts and a
 JSON ``{"row_ids": [...], "vocab": [...]}``); a document's category is the part of its doc_id between the
 split and the running number (``train_suc_khoe_00653`` -> ``suc_khoe``), as VNTC names them. Documents are a
@@ -16,6 +18,7 @@ computation. Prints one table and writes ``benchmarks/results/keyness_full.csv``
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import resource
 import subprocess
@@ -46,7 +49,7 @@ def one(args) -> dict:
 
     from analysis.stages.framing import _word_keyness
     from analysis.stages.results import write_streamed
-    from analysis.study.settings import FramingSettings
+    from analysis.study.settings import FramingSettings, RunSettings, Study
     from analysis.text.dtm import DocTermMatrix
 
     X = sparse.load_npz(args.dtm).tocsr()
@@ -71,14 +74,19 @@ def one(args) -> dict:
     if profile:
         profile.disable()
         profile.dump_stats(args.profile)
-    compute, compute_cpu = time.time() - start, time.process_time() - cpu
+    compute, compute_cpu = time.time() - start, time.process_time() - cpu  # a generator: computed while written
     rss_compute = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     del dtm, X
     with tempfile.TemporaryDirectory(dir=args.out) as out:
         start, cpu = time.time(), time.process_time()
-        paths = write_streamed(Path(out), iter(results) if not isinstance(results, list) else results, None)
+        study = Study(Path(out), Path(out) / "study.toml", framing=settings, run=RunSettings(figure_formats=("png",)))
+        paths = write_streamed(Path(out), iter(results), study)
         write, write_cpu = time.time() - start, time.process_time() - cpu
         size = sum(p.stat().st_size for p in paths if p.name.startswith("keyness_words"))
+        digest = hashlib.sha256()
+        for path in sorted(paths):  # every file's name and bytes: two checkouts compared
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()[:12] for p in sorted(paths)}
         data = [p for p in paths if p.suffix == ".parquet"]
         tested = untested = 0
         if data:
@@ -96,6 +104,8 @@ def one(args) -> dict:
         "output_mb": round(size / 1e6, 1),
         "rows_tested": tested,
         "rows_untested": untested,
+        "outputs": digest.hexdigest()[:12],
+        "files": digests,
     }
 
 
@@ -123,6 +133,7 @@ def main() -> None:
         command += ["--profile", f"{args.profile}.{size}"] if args.profile else []
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         row = {"label": args.label, **json.loads(done.stdout.strip().splitlines()[-1])}
+        print(row.pop("files"), flush=True)  # each file's SHA-256 (first 12 hex digits)
         rows.append(row)
         print(row, flush=True)
     table = pd.DataFrame(rows)

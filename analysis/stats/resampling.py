@@ -623,8 +623,8 @@ def permutation_keyness(
     total_squares = np.asarray(R.multiply(R).sum(axis=0)).ravel()
     sizes = np.bincount(codes, minlength=len(names))
 
-    def statistic(member: np.ndarray, code: int, rows=None) -> np.ndarray:
-        """|t| per term (rows; all, or the ``rows`` = (indices, Rt rows, R2t rows) still tested) and
+    def statistic(member: np.ndarray, code: int, rows) -> np.ndarray:
+        """|t| per term (the ``rows`` = (indices, Rt rows, R2t rows): all, or those still tested) and
         split (columns) for the boolean membership ``member`` (units × splits).
 
         The target's sums of rates and squared rates per split: a product of the sparse rates
@@ -635,7 +635,7 @@ def permutation_keyness(
         slower for rare terms, whose sparse product costs more than it saves). Both add the same
         rates in the same order (a unit outside the target adds 0.0 in the dense product), so the
         sums, hence the p-values, are the same to the bit whichever is used."""
-        index, rt, r2t = (slice(None), Rt, R2t) if rows is None else rows
+        index, rt, r2t = rows
         if 5 * sizes[code] < units and rt.nnz >= SPARSE_PRODUCT_UNITS * rt.shape[0] and member.shape[1] > 1:
             unit, split = np.nonzero(member)
             indptr = np.concatenate([[0], np.cumsum(np.bincount(unit, minlength=units))])
@@ -655,7 +655,7 @@ def permutation_keyness(
             )
         )
 
-    observed = np.stack([statistic((codes == c)[:, None], c)[:, 0] for c in target_codes])
+    observed = np.stack([statistic((codes == c)[:, None], c, (slice(None), Rt, R2t))[:, 0] for c in target_codes])
     threshold = observed * (1.0 - 1e-9)  # ties in floating point count as "at least as large"
 
     arrangements = _arrangements(sizes.tolist()) if strata is None else math.inf
@@ -673,8 +673,11 @@ def permutation_keyness(
     stopped = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # L of a term stopped after L splits, else 0
     settled = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # n of a term whose BH decision settled at n
     active = [np.arange(n_terms) for _ in target_codes]
-    rows = [None for _ in target_codes]  # the Rt/R2t rows of the active terms, sliced when the set shrinks
+    # The Rt/R2t rows of the terms some target still tests: one copy shared by all targets, sliced when that
+    # set has halved (one slice per target held ten near-copies of the rates for ten categories).
+    shared = (np.arange(n_terms), Rt, R2t)
     family = np.asarray(R.sum(axis=0)).ravel() > 0  # the terms BH runs over (a count in the comparison)
+    del R, Rt, R2t  # held by ``shared`` until it is first sliced
     points = decision_points(n_resamples, total_splits) if sequential and fdr_level is not None else []
     # per interval (Bonferroni over the terms and the decision points, the last one at the budget)
     error = decision_error / max(1, int(family.sum())) / (len(points) + 1 if points else 1)
@@ -699,7 +702,7 @@ def permutation_keyness(
             terms = active[row]
             if len(terms) == 0:
                 continue
-            hits = statistic((permuted == code).T, code, rows[row]) >= threshold[row][terms, None]
+            hits = _target_rows(statistic, (permuted == code).T, code, shared, terms) >= threshold[row][terms, None]
             if not sequential:
                 exceed[row, terms] += hits.sum(axis=1)
                 continue
@@ -711,7 +714,7 @@ def permutation_keyness(
                 stopped[row, terms[done]] = start + np.argmax(running[done] >= stop_at, axis=1) + 1
                 exceed[row, terms[done]] = stop_at
                 active[row] = terms[~done]
-                rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
+        shared = _shared_rows(active, shared)
         start += size
         if start in points:
             for row in range(len(target_codes)):
@@ -727,7 +730,7 @@ def permutation_keyness(
                 if done.any():
                     settled[row, active[row][done]] = start
                     active[row] = active[row][~done]
-                    rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
+            shared = _shared_rows(active, shared)
     undecided = np.zeros((len(target_codes), n_terms), dtype=bool)
     upper = np.zeros((len(target_codes), n_terms))
     if points:  # the budget is spent: one last classification; the terms it leaves are undecided
@@ -770,6 +773,32 @@ def permutation_keyness(
         decided,
         p_conservative,
     )
+
+
+def _shared_rows(active: list[np.ndarray], shared: tuple) -> tuple:
+    """``shared`` = (terms, their Rt rows, their R2t rows), sliced to the terms some target still tests once
+    those are at most half of the rows held (so the slicing costs O(rows) over the whole run)."""
+    index, rt, r2t = shared
+    if active and 2 * max(len(a) for a in active) > len(index):
+        return shared  # the union is at least the largest set: no need to form it
+    union = np.unique(np.concatenate(active)) if active else index[:0]
+    if 2 * len(union) > len(index):
+        return shared
+    at = np.searchsorted(index, union)
+    return union, rt[at], r2t[at]
+
+
+def _target_rows(statistic, member: np.ndarray, code: int, shared: tuple, terms: np.ndarray) -> np.ndarray:
+    """``statistic`` of one target's still-tested ``terms`` (a subset of ``shared``'s): on their own rows,
+    sliced for this batch, when they are at most half of the shared ones; else on the shared rows, keeping
+    theirs. A term's sums are the same either way (its row of the product depends on its rates only)."""
+    index, rt, r2t = shared
+    if len(terms) == len(index):
+        return statistic(member, code, shared)
+    at = np.searchsorted(index, terms)
+    if 2 * len(terms) <= len(index):
+        return statistic(member, code, (terms, rt[at], r2t[at]))
+    return statistic(member, code, shared)[at]
 
 
 def _every_term(values: np.ndarray, kept: np.ndarray, every: int, fill) -> np.ndarray:

@@ -167,3 +167,21 @@ def test_stage_parts_and_top_rows_whichever_is_asked_first():
     held = _StreamedComparisons(build, top_n=3)  # tops first: built once, kept for the parts
     pd.testing.assert_frame_equal(comparison_table(held.tops(), min_docs=20, top_n=3, empty_note="none"), top)
     pd.testing.assert_frame_equal(pd.concat(list(held.parts(20, "none")), ignore_index=True), expected)
+
+
+def test_each_target_alone_has_the_p_it_has_among_all():
+    """The targets share one copy of the rates of the terms still tested (sliced to their union) instead of a
+    slice each: a target's p, split counts and decisions are those it gets tested alone on the same splits."""
+    rng = np.random.default_rng(11)
+    counts = rng.poisson(rng.gamma(0.5, 1.0, 120) * rng.gamma(2.0, 0.5, (90, 1)))
+    labels = np.repeat(["a", "b", "c", "d", "e", "f"], 15)
+    counts[:15, :10] += rng.poisson(2.0, (15, 10))  # a: key words, settled late
+    counts[15:30, 10:14] += rng.poisson(1.0, (15, 4))
+    counts[:, -1] += 20
+    together = permutation_keyness(counts, labels, list("abcdef"), n_resamples=100, rng=np.random.default_rng(3))
+    for g, target in enumerate("abcdef"):
+        alone = permutation_keyness(counts, labels, [target], n_resamples=100, rng=np.random.default_rng(3))
+        assert np.array_equal(alone.p[0], together.p[g])
+        assert np.array_equal(alone.splits[0], together.splits[g])
+        assert np.array_equal(alone.decided[0], together.decided[g])
+    assert together.splits.max() > 100 and together.splits.min() < 100  # some stop early, some run past B
