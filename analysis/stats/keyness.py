@@ -715,6 +715,7 @@ def keyness_by_group(
     clusters=None,
     stream: str | None = None,
     max_resamples: int = MAX_RESAMPLES,
+    min_term_docs: int = 1,
 ) -> pd.DataFrame:
     """Keyness of terms (or concepts) between groups of documents.
 
@@ -755,10 +756,14 @@ def keyness_by_group(
     stream : str, optional
         Name of the random stream (``keyed_rng(seed, "keyness", stream)``): the framing stage uses
         ``"concepts_by_<compare_by>"`` for concepts and ``"words_<lang>_by_<var>"`` for words, so
-        passing the same ``seed``, ``n_resamples`` and ``stream`` gives the stage's p exactly.
+        passing the same ``seed``, ``n_resamples`` and ``stream`` gives the stage's p exactly (for words, with
+        ``min_term_docs`` = ``[framing] keyness_min_docs``).
     max_resamples : int
         The budget of permuted splits for a term still undecided (``[framing] keyness_budget``;
         :func:`document_keyness`).
+    min_term_docs : int
+        Test only the terms in at least this many documents of the comparison (:func:`terms_to_test`;
+        the stage's words: ``[framing] keyness_min_docs``); default 1, every term.
 
     Returns
     -------
@@ -797,6 +802,7 @@ def keyness_by_group(
         matrix, doc_ids, vocab = counts.to_numpy(), list(counts.index), list(counts.columns)
     groups = {str(d): str(g) for d, g in dict(groups).items()}
     _positive("min_docs", min_docs)
+    _positive("min_term_docs", min_term_docs)
     rng = keyed_rng(seed, "keyness", *([stream] if stream else [])) if n_resamples is not None else None
     clusters = None if clusters is None else {str(d): str(c) for d, c in dict(clusters).items()}
     comparisons = keyness_comparisons(
@@ -811,6 +817,7 @@ def keyness_by_group(
         rng=rng,
         clusters=clusters,
         max_resamples=max_resamples,
+        min_docs=min_term_docs,
     )
     return comparison_table(comparisons, min_docs=min_docs, labels=labels)
 

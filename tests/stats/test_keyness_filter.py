@@ -185,3 +185,16 @@ def test_each_target_alone_has_the_p_it_has_among_all():
         assert np.array_equal(alone.splits[0], together.splits[g])
         assert np.array_equal(alone.decided[0], together.decided[g])
     assert together.splits.max() > 100 and together.splits.min() < 100  # some stop early, some run past B
+
+
+def test_keyness_by_group_tests_the_terms_in_enough_documents():
+    from analysis.stats.keyness import keyness_by_group
+
+    counts = pd.DataFrame(X, index=[f"d{i}" for i in range(6)], columns=VOCAB)
+    groups = dict(zip(counts.index, LABELS))
+    table = keyness_by_group(counts, groups, order=["a", "b"], min_docs=1, n_resamples=200, min_term_docs=3)
+    tested = table.set_index("term")["p"].notna()
+    assert tested.to_dict() == {"x": True, "y": False, "z": False, "w": True}
+    assert set(table.loc[~table["p"].notna(), "adjusted_within"]) == {
+        "not tested: in fewer than 3 documents ([framing] keyness_min_docs)"
+    }
