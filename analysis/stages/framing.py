@@ -459,9 +459,10 @@ def _word_keyness(
     value_of = {d: str(v) for d, v in docvars[var].items()}
     groups = {d: value_of[d] for d in doc_ids}
     order = group_order(groups.values())
-    comparisons = _StreamedComparisons(
-        partial(
-            iter_keyness_comparisons,
+    clusters = _clusters(docvars, settings=s, compared=var)
+
+    def build():  # a fresh random stream each time: a second build gives the same comparisons
+        return iter_keyness_comparisons(
             counts,
             doc_ids,
             vocab,
@@ -472,12 +473,11 @@ def _word_keyness(
             n_resamples=s.permutations,
             max_resamples=s.keyness_budget,
             rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
-            clusters=_clusters(docvars, settings=s, compared=var),
+            clusters=clusters,
             min_docs=s.keyness_min_docs,
-        ),
-        top_n=s.keyness_top_n,
-    )
-    del counts, vocab, groups  # held by the partial until the comparisons are built
+        )
+
+    comparisons = _StreamedComparisons(build, top_n=s.keyness_top_n)
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
     output, values = "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}
@@ -527,13 +527,13 @@ class _StreamedComparisons:
                 yield comparison_table([c], min_docs=min_docs, empty_note=empty_note)
         if not shown:
             yield comparison_table(tops, min_docs=min_docs, empty_note=empty_note)
-        self._tops, self._build = tops, None  # the counts the build held are let go
+        self._tops = tops
 
     def tops(self) -> list[Comparison]:
         """The comparisons reduced to their top rows (built whole here if :meth:`parts` has not run)."""
         if self._tops is None:
             self._whole = list(self._build())
-            self._tops, self._build = [self._top(c) for c in self._whole], None
+            self._tops = [self._top(c) for c in self._whole]
         return self._tops
 
 
