@@ -542,6 +542,7 @@ def study_text(detected: Detected, name: str) -> str:
         ),
         "keyness_top_n = 15",
         "keyness_budget = 20000       # most permutations for a keyness term still undecided (decided = False past it)",
+        "keyness_min_docs = 2         # word keyness tests words in at least this many documents (1 = every word)",
         "fightin_alpha0 = 100.0       # Fightin' Words prior strength",
         "shingle_size = 5             # near-duplicate detection: word shingles",
         "duplicate_jaccard = 0.5      # near-duplicates at or above this shingle Jaccard",

@@ -41,7 +41,14 @@ from ..stats.groups import (
     group_tests,
     keyed_rng,
 )
-from ..stats.keyness import column_sums, comparison_table, keyness_comparisons
+from ..stats.keyness import (
+    Comparison,
+    column_sums,
+    comparison_table,
+    iter_keyness_comparisons,
+    keyness_comparisons,
+    top_keyness,
+)
 from ..study.settings import FramingSettings, Study, settings_keys
 from ..text.dtm import DocTermMatrix, reindex_rows
 from ..text.duplicates import near_duplicates
@@ -153,7 +160,7 @@ def iter_framing_results(ps: PreparedStudy, codebook: Codebook) -> Iterator[Resu
     batches = dask_batches(study.run.scheduler)  # with [run] scheduler, word keyness's permutation batches run there
     for language in study.corpus.languages:
         for var in s.keyness_within:
-            yield from _drain(_word_keyness(dtm, docvars, language=language, var=var, settings=s, batches=batches))
+            yield from _word_keyness(dtm, docvars, language=language, var=var, settings=s, batches=batches)
             progress.step(f"{language} word keyness by {var}")
     del dtm  # the comparisons held what they needed of it, and are written
     yield from _drain(
@@ -357,7 +364,15 @@ def _actors(
 
 
 def _keyness_results(
-    comparisons, output: str, values: dict, *, settings: FramingSettings, empty_note: str, title: str, labels=None
+    comparisons,
+    output: str,
+    values: dict,
+    *,
+    settings: FramingSettings,
+    empty_note: str,
+    title: str,
+    labels=None,
+    full: bool = True,
 ) -> list[Result]:
     """The full table in the registry's data formats (a word table: .csv.gz and .parquet; the concepts:
     .csv), its top rows as .tex/.md, and the bars: one registered keyness output.
@@ -365,10 +380,16 @@ def _keyness_results(
     The full table is written comparison by comparison (:func:`_comparison_parts`): stacked whole,
     the four word-keyness tables of 10,000 articles (3.2 million rows) were held until written,
     beside the comparisons they were stacked from, about 1.5 GB of the stage's 3.1 GB peak.
+    ``full`` False: the full table is written by the caller (word keyness streams it), so only the top
+    rows and the bars are returned.
     """
     s = settings
     return [
-        CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values),
+        *(
+            [CsvParts(output, partial(_comparison_parts, comparisons, s.min_group_docs, labels, empty_note), values)]
+            if full
+            else []
+        ),
         Table(
             output,
             comparison_table(
@@ -427,7 +448,9 @@ def _clusters(docvars: pd.DataFrame, *, settings: FramingSettings, compared: str
 
 def _word_keyness(
     dtm, docvars: pd.DataFrame, *, language: str, var: str, settings: FramingSettings, batches=None
-) -> list[Result]:
+) -> Iterator[Result]:
+    """Word keyness of ``language`` by ``var``: the full table, streamed (:class:`_StreamedComparisons`: each
+    comparison is written before the next is built), then its top rows as .tex/.md and the bars."""
     s = settings
     language_of = {d: str(v) for d, v in docvars["language"].items()}  # not docvars.loc[d, ...] per document
     rows = [i for i, d in enumerate(dtm.row_ids) if language_of[d] == language]
@@ -438,30 +461,83 @@ def _word_keyness(
     value_of = {d: str(v) for d, v in docvars[var].items()}
     groups = {d: value_of[d] for d in doc_ids}
     order = group_order(groups.values())
-    comparisons = keyness_comparisons(
-        counts,
-        doc_ids,
-        vocab,
-        groups,
-        order=order,
-        correction=s.keyness_correction,
-        alpha0=s.fightin_alpha0,
-        n_resamples=s.permutations,
-        max_resamples=s.keyness_budget,
-        rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
-        clusters=_clusters(docvars, settings=s, compared=var),
-        batches=batches,
-    )
+    clusters = _clusters(docvars, settings=s, compared=var)
+
+    def build():  # a fresh random stream each time: a second build gives the same comparisons
+        return iter_keyness_comparisons(
+            counts,
+            doc_ids,
+            vocab,
+            groups,
+            order=order,
+            correction=s.keyness_correction,
+            alpha0=s.fightin_alpha0,
+            n_resamples=s.permutations,
+            max_resamples=s.keyness_budget,
+            rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
+            clusters=clusters,
+            batches=batches,
+            min_docs=s.keyness_min_docs,
+        )
+
+    comparisons = _StreamedComparisons(build, top_n=s.keyness_top_n)
     n = len(order)
     empty = f"only {n} {var} value{'s' if n != 1 else ''} among the {language} documents: nothing to compare"
-    return _keyness_results(
-        comparisons,
-        "keyness_words_{lang}_by_{within}",
-        {"lang": language, "within": var},
+    output, values = "keyness_words_{lang}_by_{within}", {"lang": language, "within": var}
+    yield CsvParts(output, partial(comparisons.parts, s.min_group_docs, empty), values)
+    yield from _keyness_results(
+        comparisons.tops(),
+        output,
+        values,
         settings=s,
         empty_note=empty,
         title=f"Keyness of {group_label(language)} words by {var}",
+        full=False,
     )
+
+
+class _StreamedComparisons:
+    """Keyness comparisons built one at a time for the full table, keeping only each one's top rows.
+
+    :meth:`parts` yields each comparison's rows of the full table (what :func:`_comparison_parts` yields,
+    same bytes) and lets the comparison go; :meth:`tops` gives the comparisons reduced to their
+    ``top_n`` strongest terms each way (:func:`analysis.stats.keyness.top_keyness`, what the .tex/.md table
+    and the bars show), with their number of tests. Written in that order (the stage's writer asks for
+    the tops after the parts), the set is never whole in memory; asked for the tops first (a caller that
+    holds every result, :func:`framing_results`), the comparisons are built once and kept for the parts.
+    """
+
+    def __init__(self, build, *, top_n: int):
+        self._build, self._top_n = build, top_n
+        self._tops: list[Comparison] | None = None
+        self._whole: list[Comparison] | None = None
+
+    def _top(self, c: Comparison) -> Comparison:
+        tests = int(c.table["p"].notna().sum()) if c.tests is None else c.tests
+        top = top_keyness(c.table, self._top_n)
+        return Comparison(c.target, c.reference, c.target_docs, c.reference_docs, top, c.min_docs, tests)
+
+    def parts(self, min_docs: int, empty_note: str):
+        """:func:`_comparison_parts` of the comparisons, built one at a time when not already built."""
+        if self._whole is not None:
+            yield from _comparison_parts(self._whole, min_docs, None, empty_note)
+            return
+        tops, shown = [], 0
+        for c in self._build():
+            tops.append(self._top(c))
+            if len(c.table):  # an empty table adds no row (and would change the parts' dtypes)
+                shown += 1
+                yield comparison_table([c], min_docs=min_docs, empty_note=empty_note)
+        if not shown:
+            yield comparison_table(tops, min_docs=min_docs, empty_note=empty_note)
+        self._tops = tops
+
+    def tops(self) -> list[Comparison]:
+        """The comparisons reduced to their top rows (built whole here if :meth:`parts` has not run)."""
+        if self._tops is None:
+            self._whole = list(self._build())
+            self._tops = [self._top(c) for c in self._whole]
+        return self._tops
 
 
 def _concept_keyness(

@@ -60,7 +60,7 @@ class BatchProblem:
 
     ``statistic(member, code, rows)`` is the local path's statistic (|t| per term and split for the
     boolean units × splits ``member`` of target ``code``; ``rows`` the active terms as ``(indices,
-    rate rows, squared rate rows)``, None for all terms); ``rows_of(terms)`` slices those rows;
+    rate rows, squared rate rows)``); ``rows_of(terms)`` slices those rows (None: every row, as they are);
     ``threshold[row]`` the observed statistics (minus the tie tolerance) of target ``row``;
     ``codes`` the label code of each target. ``cache`` keeps, per target, the last active terms
     and their rows on the worker, so a batch whose active set did not change slices nothing.
@@ -74,7 +74,7 @@ class BatchProblem:
 
     def _rows(self, row: int, terms: np.ndarray | None):
         if terms is None:
-            return None
+            return self.rows_of(None)  # every term: the rows themselves, no copy
         last = self.cache.get(row)
         if last is None or not np.array_equal(last[0], terms):
             last = (terms, self.rows_of(terms))

@@ -466,6 +466,7 @@ def permutation_keyness(
     fdr_level: float | None = FDR_LEVEL,
     decision_error: float = DECISION_ERROR,
     batches: DaskBatches | None = None,
+    select: np.ndarray | None = None,
 ) -> PermutationResult:
     """Document-level permutation p-values for each term, each target against the rest.
 
@@ -519,6 +520,14 @@ def permutation_keyness(
         Where each batch's statistics are computed: here (None), or on the Dask cluster of
         :func:`analysis.stats.distributed.dask_batches` (``[run] scheduler``). The splits are drawn
         here either way, in the same order and batches, and the result is the same to the bit.
+    select : array of bool, shape (n_terms,), optional
+        The terms to test (default all): the others are never resampled, take no part in ``m``
+        (the floor, the decisions' error budget) and get ``p`` NaN and ``decided`` False. The
+        selection must not look at the labels (e.g. the term's number of documents, which no
+        permutation changes: independent filtering, Bourgon, Gentleman & Huber 2010), or the p
+        of the terms kept loses its level. The rates are those of all terms (a document's length
+        counts every term), so a kept term's p is what it is without the selection, for the same
+        splits, when the selection leaves ``m`` and the decisions unchanged.
 
     Returns
     -------
@@ -610,6 +619,11 @@ def permutation_keyness(
         else:
             design, strata = "within clusters", cluster_codes
     R = unit_rates(counts, unit_clusters)
+    if select is not None:
+        every, kept = R.shape[1], np.flatnonzero(np.asarray(select, dtype=bool))
+        if len(select) != every:
+            raise ValueError("select must have one entry per term")
+        R = sparse.csr_matrix(R[:, kept])
     units, n_terms = R.shape
     Rt = sparse.csr_matrix(R.T)
     R2t = sparse.csr_matrix(R.multiply(R).T)
@@ -617,8 +631,8 @@ def permutation_keyness(
     total_squares = np.asarray(R.multiply(R).sum(axis=0)).ravel()
     sizes = np.bincount(codes, minlength=len(names))
 
-    def statistic(member: np.ndarray, code: int, rows=None) -> np.ndarray:
-        """|t| per term (rows; all, or the ``rows`` = (indices, Rt rows, R2t rows) still tested) and
+    def statistic(member: np.ndarray, code: int, rows) -> np.ndarray:
+        """|t| per term (the ``rows`` = (indices, Rt rows, R2t rows): all, or those still tested) and
         split (columns) for the boolean membership ``member`` (units × splits).
 
         The target's sums of rates and squared rates per split: a product of the sparse rates
@@ -629,7 +643,7 @@ def permutation_keyness(
         slower for rare terms, whose sparse product costs more than it saves). Both add the same
         rates in the same order (a unit outside the target adds 0.0 in the dense product), so the
         sums, hence the p-values, are the same to the bit whichever is used."""
-        index, rt, r2t = (slice(None), Rt, R2t) if rows is None else rows
+        index, rt, r2t = rows
         if 5 * sizes[code] < units and rt.nnz >= SPARSE_PRODUCT_UNITS * rt.shape[0] and member.shape[1] > 1:
             unit, split = np.nonzero(member)
             indptr = np.concatenate([[0], np.cumsum(np.bincount(unit, minlength=units))])
@@ -649,7 +663,7 @@ def permutation_keyness(
             )
         )
 
-    observed = np.stack([statistic((codes == c)[:, None], c)[:, 0] for c in target_codes])
+    observed = np.stack([statistic((codes == c)[:, None], c, (slice(None), Rt, R2t))[:, 0] for c in target_codes])
     threshold = observed * (1.0 - 1e-9)  # ties in floating point count as "at least as large"
 
     arrangements = _arrangements(sizes.tolist()) if strata is None else math.inf
@@ -667,13 +681,17 @@ def permutation_keyness(
     stopped = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # L of a term stopped after L splits, else 0
     settled = np.zeros((len(target_codes), n_terms), dtype=np.int64)  # n of a term whose BH decision settled at n
     active = [np.arange(n_terms) for _ in target_codes]
-    rows = [None for _ in target_codes]  # the Rt/R2t rows of the active terms, sliced when the set shrinks
+    # The Rt/R2t rows of the terms some target still tests: one copy shared by all targets, sliced when that
+    # set has halved (one slice per target held ten near-copies of the rates for ten categories).
+    shared = (np.arange(n_terms), Rt, R2t)
     family = np.asarray(R.sum(axis=0)).ravel() > 0  # the terms BH runs over (a count in the comparison)
+    # On a cluster the workers slice their own copy of the rates (:mod:`analysis.stats.distributed`).
+    remote = None if batches is None else batches.start(statistic, _rows_of(Rt, R2t), threshold, target_codes)
+    del R, Rt, R2t  # held by ``shared`` until it is first sliced
     points = decision_points(n_resamples, total_splits) if sequential and fdr_level is not None else []
     # per interval (Bonferroni over the terms and the decision points, the last one at the budget)
     error = decision_error / max(1, int(family.sum())) / (len(points) + 1 if points else 1)
     chunk = max(1, RESAMPLE_CELLS // max(units, n_terms))
-    remote = None if batches is None else batches.start(statistic, _rows_of(Rt, R2t), threshold, target_codes)
     start = 0
     while start < total_splits:
         step = chunk
@@ -690,7 +708,7 @@ def permutation_keyness(
             permuted = splits[start : start + size]
         else:  # labels move only inside a stratum when there are strata
             permuted = permuted_rows(rng, codes, size, strata)
-        sent = None if remote is None else remote.hits(permuted, [None if r is None else r[0] for r in rows])
+        sent = None if remote is None else remote.hits(permuted, [None if len(a) == n_terms else a for a in active])
         for row, code in enumerate(target_codes):
             terms = active[row]
             if len(terms) == 0:
@@ -698,7 +716,8 @@ def permutation_keyness(
             if sent is not None:  # computed on the cluster: the same expression, the same bits
                 hits = sent[row]
             else:
-                hits = statistic((permuted == code).T, code, rows[row]) >= threshold[row][terms, None]
+                hits = _target_rows(statistic, (permuted == code).T, code, shared, terms)
+                hits = hits >= threshold[row][terms, None]
             if not sequential:
                 exceed[row, terms] += hits.sum(axis=1)
                 continue
@@ -710,7 +729,7 @@ def permutation_keyness(
                 stopped[row, terms[done]] = start + np.argmax(running[done] >= stop_at, axis=1) + 1
                 exceed[row, terms[done]] = stop_at
                 active[row] = terms[~done]
-                rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
+        shared = _shared_rows(active, shared)
         start += size
         if start in points:
             for row in range(len(target_codes)):
@@ -726,7 +745,7 @@ def permutation_keyness(
                 if done.any():
                     settled[row, active[row][done]] = start
                     active[row] = active[row][~done]
-                    rows[row] = (active[row], Rt[active[row]], R2t[active[row]])
+            shared = _shared_rows(active, shared)
     if remote is not None:
         remote.close()
     undecided = np.zeros((len(target_codes), n_terms), dtype=bool)
@@ -752,17 +771,24 @@ def permutation_keyness(
         p = np.where(stopped > 0, exceed / np.maximum(stopped, 1), p)
         p = np.where(settled > 0, (exceed + 1.0) / (settled + 1.0), p)
     seen = np.where(stopped > 0, stopped, np.where(settled > 0, settled, start))
+    p_conservative = np.where(undecided, np.minimum(np.maximum(upper, p), 1.0), np.minimum(p, 1.0))
+    p, decided = np.minimum(p, 1.0), ~undecided
+    if select is not None:  # back to every term: the untested ones have no p and no decision
+        p, p_conservative, seen, decided = (
+            _every_term(values, kept, every, fill)
+            for values, fill in ((p, math.nan), (p_conservative, math.nan), (seen, 0), (decided, False))
+        )
     return PermutationResult(
         tuple(str(t) for t in targets),
-        np.minimum(p, 1.0),
+        p,
         min_p,
         bool(exact),
         int(total_splits),
         int(units),
         design,
         seen,
-        ~undecided,
-        np.where(undecided, np.minimum(np.maximum(upper, p), 1.0), np.minimum(p, 1.0)),
+        decided,
+        p_conservative,
     )
 
 
@@ -771,10 +797,43 @@ def _rows_of(Rt, R2t):
     (indices, rates, squared rates): what a Dask worker slices from its copy
     (:mod:`analysis.stats.distributed`)."""
 
-    def rows_of(terms: np.ndarray):
-        return terms, Rt[terms], R2t[terms]
+    def rows_of(terms: np.ndarray | None):
+        return (slice(None), Rt, R2t) if terms is None else (terms, Rt[terms], R2t[terms])
 
     return rows_of
+
+
+def _shared_rows(active: list[np.ndarray], shared: tuple) -> tuple:
+    """``shared`` = (terms, their Rt rows, their R2t rows), sliced to the terms some target still tests once
+    those are at most half of the rows held (so the slicing costs O(rows) over the whole run)."""
+    index, rt, r2t = shared
+    if active and 2 * max(len(a) for a in active) > len(index):
+        return shared  # the union is at least the largest set: no need to form it
+    union = np.unique(np.concatenate(active)) if active else index[:0]
+    if 2 * len(union) > len(index):
+        return shared
+    at = np.searchsorted(index, union)
+    return union, rt[at], r2t[at]
+
+
+def _target_rows(statistic, member: np.ndarray, code: int, shared: tuple, terms: np.ndarray) -> np.ndarray:
+    """``statistic`` of one target's still-tested ``terms`` (a subset of ``shared``'s): on their own rows,
+    sliced for this batch, when they are at most half of the shared ones; else on the shared rows, keeping
+    theirs. A term's sums are the same either way (its row of the product depends on its rates only)."""
+    index, rt, r2t = shared
+    if len(terms) == len(index):
+        return statistic(member, code, shared)
+    at = np.searchsorted(index, terms)
+    if 2 * len(terms) <= len(index):
+        return statistic(member, code, (terms, rt[at], r2t[at]))
+    return statistic(member, code, shared)[at]
+
+
+def _every_term(values: np.ndarray, kept: np.ndarray, every: int, fill) -> np.ndarray:
+    """``values`` (targets × kept terms) spread over ``every`` terms, ``fill`` where a term was not kept."""
+    out = np.full((values.shape[0], every), fill, dtype=np.result_type(values.dtype, np.asarray(fill).dtype))
+    out[:, kept] = values
+    return out
 
 
 # ---------------------------------------------------------------------------------- intervals

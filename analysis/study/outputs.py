@@ -336,6 +336,8 @@ REGISTRY: tuple[Output, ...] = (
         "{framing.keyness_budget}); a term whose "
         "decision at q < 0.05 is still not settled then has decided = False (its q rests on the "
         "estimate of p; min_p: the smallest p); "
+        "tested: words in at least {framing.keyness_min_docs} documents of the comparison ([framing] "
+        "keyness_min_docs; the others have no p or q); "
         "the p tests the mean over documents of the relative frequency, given as mean_a, "
         "mean_b (group_a the target, group_b the reference) per 1,000 tokens and their "
         "difference with a 95% Welch t interval (G2, Log Ratio and Fightin' Words pool "

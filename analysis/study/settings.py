@@ -138,6 +138,9 @@ class FramingSettings:
     # most permuted splits a keyness term still undecided at q < 0.05 sees (analysis.stats.resampling.MAX_RESAMPLES);
     # a term still unsettled then has decided = False. 20 x the tested terms lets a lone strong term reach q < 0.05
     keyness_budget: int = 20_000
+    # word keyness tests only the words in at least this many documents of the comparison (the rest keep their
+    # effect sizes, p and q empty): a word of one document is that document's, not a group's (1 = every word)
+    keyness_min_docs: int = 2
     fightin_alpha0: float = 100.0  # Fightin' Words prior strength (pseudo-tokens spread like the pooled counts)
     shingle_size: int = 5  # near-duplicates: word shingles of this length
     duplicate_jaccard: float = 0.5  # shingle Jaccard at or above which two documents are near-duplicates
@@ -803,6 +806,7 @@ def _framing_checks(study: Study, checks: _Checks) -> None:
         ("voice_window", 0),
         ("keyness_top_n", 1),
         ("keyness_budget", 1),
+        ("keyness_min_docs", 1),
         ("shingle_size", 1),
         ("omission_min_count", 1),
     ):

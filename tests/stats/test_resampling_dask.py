@@ -224,9 +224,11 @@ def test_the_framing_stages_word_keyness_runs_its_batches_on_the_cluster(cluster
             return super().start(*args)
 
     assert framing.dask_batches("") is None
-    local = framing._word_keyness(dtm, docvars, language="vi", var="event", settings=settings)
-    remote = framing._word_keyness(
-        dtm, docvars, language="vi", var="event", settings=settings, batches=Spy(cluster.scheduler_address)
+    local = list(framing._word_keyness(dtm, docvars, language="vi", var="event", settings=settings))
+    remote = list(
+        framing._word_keyness(
+            dtm, docvars, language="vi", var="event", settings=settings, batches=Spy(cluster.scheduler_address)
+        )
     )
     assert started == [cluster.scheduler_address]  # one connection for the comparison set
     kinds = [type(r).__name__ for r in local]
