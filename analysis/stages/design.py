@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..corpus import sources
 from ..errors import InputError
-from ..framing.codebook import Codebook
+from ..framing.codebook import Codebook, release_key_cache
 from ..framing.measures import Annotation, annotate
 from ..framing.measures import _entry_matrix as entry_rows_matrix
 from ..plots import design as pd_plot
@@ -243,6 +243,7 @@ def measure_tables(
     counted = document_counts(
         (annotate(doc, ps.rules, codebook) for doc in ps.prepared), codebook, kinds & set(MEASURE_KINDS)
     )
+    release_key_cache()  # the token keys of the vocabulary (up to 500,000): not needed past annotation
     families = {e.id: e.family for e in codebook.frames}
     return counted.counts, counted.exposures, families
 

@@ -930,6 +930,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     """
     if study.validation is None:
         return []
+    from ..framing.codebook import release_key_cache
     from ..framing.measures import annotate
     from ..prepared import load_codebook, load_stopwords, prepared_corpus
 
@@ -950,6 +951,7 @@ def run_validation(study: Study, workers: int | None = None) -> list[Path]:
     if v.unit == "document":
         units = entry_presence(annotations(), codes, min_hits=study.framing.min_hits)
         units["doc_id"] = units["unit_id"]
+        release_key_cache()  # the token keys of the vocabulary: rebuilt (equal) if the audit annotates again
     else:
         units, unit_texts, around = span_units(
             annotations(),
