@@ -99,17 +99,19 @@ def document_draws(
     """Document ids (corpus order) and θ draws (draws × documents × K): per draw, one
     Dirichlet(γ_u) draw per unit (``Gamma(γ_uk, 1)`` normalised), averaged over each document's units."""
     ids, draws = document_draw_stream(gamma, unit_docs, n_draws=n_draws, rng=rng)
-    out = np.empty((n_draws, len(ids), np.shape(gamma)[1]))
-    for d, theta in enumerate(draws):
-        out[d] = theta
-    return ids, out
+    return ids, draws.held()
+
+
+#: θ draws up to this many bytes (draws × documents kept × K floats) are held in one array, laid out
+#: as they always were; larger ones are made one draw at a time (:class:`DrawStream`).
+HELD_DRAWS_BYTES = 256 * 2**20
 
 
 class DrawStream:
     """The θ draws of :func:`document_draw_stream`, each made when it is read: iterate once, in
     order (the draws come from one generator, so the order is the random numbers' order).
-    ``keep`` (document positions) narrows every later draw to those documents. ``shape`` is that
-    of the array the draws would fill: ``(draws, documents kept, K)``."""
+    ``keep`` (document positions) narrows every draw to those documents. ``shape`` is that of the
+    array the draws would fill: ``(draws, documents kept, K)``; ``nbytes`` its size."""
 
     def __init__(self, gamma: np.ndarray, inverse: np.ndarray, sizes: np.ndarray, n_draws: int, rng):
         self._gamma, self._inverse, self._sizes, self._rng = gamma, inverse, sizes, rng
@@ -122,7 +124,11 @@ class DrawStream:
         n = len(self._sizes) if self.keep is None else len(self.keep)
         return self.n_draws, n, self._gamma.shape[1]
 
-    def __iter__(self):
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * 8
+
+    def _draws(self):
         if self._used:
             raise RuntimeError("the θ draws are read once, in order")
         self._used = True
@@ -131,15 +137,22 @@ class DrawStream:
             theta = g / g.sum(axis=1, keepdims=True)
             sums = np.zeros((len(self._sizes), self._gamma.shape[1]))
             np.add.at(sums, self._inverse, theta)
-            draw = sums / self._sizes[:, None]
+            yield sums / self._sizes[:, None]
+
+    def __iter__(self):
+        for draw in self._draws():
             yield draw if self.keep is None else draw[self.keep]
 
-    def array(self) -> np.ndarray:
-        """Every draw in one array (draws × documents × K)."""
-        out = np.empty(self.shape)
-        for d, theta in enumerate(self):
+    def held(self) -> np.ndarray:
+        """Every draw in one array (draws × documents kept × K), built as it was before the draws
+        could be streamed: all documents, then the kept ones taken by one index, whose memory layout
+        (documents outermost) the per-draw matrix products see. The products of a draw laid out
+        another way (one contiguous draw) can differ in the last bit, so studies small enough to
+        hold their draws keep this layout and their numbers."""
+        out = np.empty((self.n_draws, len(self._sizes), self._gamma.shape[1]))
+        for d, theta in enumerate(self._draws()):
             out[d] = theta
-        return out
+        return out if self.keep is None else out[:, self.keep, :]
 
 
 def document_draw_stream(
@@ -148,7 +161,7 @@ def document_draw_stream(
     """:func:`document_draws` one draw at a time: the document ids and a :class:`DrawStream` that
     makes each draw (documents × K) when it is read, the same numbers in the same order, so memory
     holds one draw instead of all (draws × documents × K floats: 100 draws of 81,000 documents and
-    50 topics are 3.2 GB)."""
+    50 topics are 3.2 GB); :meth:`DrawStream.held` gives them in one array."""
     ids, inverse, sizes = _documents(unit_docs)
     return ids, DrawStream(np.asarray(gamma, dtype=float), inverse, sizes, n_draws, rng)
 
@@ -255,7 +268,8 @@ def topic_effects(
         lone = models.lone_cluster_terms(
             models.categorical_factors(data, rhs), clusters, list(X.columns), cluster_word=cluster
         )
-        betas, prediction_draws, point = clustered_composition(theta, X, clusters.to_numpy(), rng=rng)
+        draws = theta.held() if theta.nbytes <= HELD_DRAWS_BYTES else theta  # large: one draw at a time
+        betas, prediction_draws, point = clustered_composition(draws, X, clusters.to_numpy(), rng=rng)
     else:
         if cluster:
             notes.append(
@@ -263,7 +277,7 @@ def topic_effects(
                 if clusters is None
                 else f"one {cluster}: documents treated as independent"
             )
-        betas, prediction_draws, point = models.composition_betas(theta.array(), X, rng=rng), None, None
+        betas, prediction_draws, point = models.composition_betas(theta.held(), X, rng=rng), None, None
     table = models.composition_summary(betas, list(X.columns))
     if point is not None:  # the t noise has mean 0 but heavy tails at small df: the estimate is the mean of the fits
         table["estimate"] = point[table["topic"].to_numpy(), [list(X.columns).index(t) for t in table["term"]]]
@@ -401,6 +415,7 @@ __all__ = [
     "MODEL_TOPIC_COLUMNS",
     "clustered_composition",
     "DrawStream",
+    "HELD_DRAWS_BYTES",
     "document_draw_stream",
     "document_draws",
     "document_prevalence",
