@@ -41,7 +41,7 @@ from .. import files
 from ..corpus import folder
 from ..corpus.documents import Document
 from ..framing import equivalence as eq
-from ..framing.codebook import codebook_audit
+from ..framing.codebook import codebook_audit, release_key_cache
 from ..plots import base as plot
 from ..plots import equivalence as pe
 from ..study.settings import EquivalenceSettings, Study
@@ -117,6 +117,7 @@ def equivalence_results(
     # translated sample the study's entry counts per document, in the same pass.
     annotations = (annotate(doc, ps.rules, codebook) for doc in ps.prepared)
     sources, study_counts = eq.corpus_counts(annotations, codebook, entries=sample is not None)
+    release_key_cache()  # the token keys of the corpus's vocabulary (up to 500,000): not needed past annotation
     audit = codebook_audit(codebook, stopwords)
     results: list[Result] = [
         Table("codebook_pattern_sources", sources),

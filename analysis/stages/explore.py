@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..framing.codebook import Codebook
+from ..framing.codebook import Codebook, release_key_cache
 from ..framing.equivalence import SHOWN_EQUIVALENT, SHOWN_NOT_EQUIVALENT
 from ..framing.measures import annotate
 from ..plots import explorer as plot
@@ -391,6 +391,7 @@ def explorer_payload(
     study = ps.study
     docvars = ps.docvars
     g = gathered or gather(ps.prepared, ps.rules, codebook, window=study.frequencies.kwic_window, seed=study.run.seed)
+    release_key_cache()  # the token keys of the vocabulary (up to 500,000): not needed past annotation
     doc_ids = [str(d.doc_id) for d in ps.prepared]
     meta = docvars.loc[doc_ids]
     language = np.array(_column(meta, "language"), dtype=object)

@@ -28,6 +28,7 @@ unit, ``unit_tokens`` n_d, ``settings["alpha_fitted"]`` α), the metadata and a 
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 
@@ -97,16 +98,72 @@ def document_draws(
 ) -> tuple[list[str], np.ndarray]:
     """Document ids (corpus order) and θ draws (draws × documents × K): per draw, one
     Dirichlet(γ_u) draw per unit (``Gamma(γ_uk, 1)`` normalised), averaged over each document's units."""
+    ids, draws = document_draw_stream(gamma, unit_docs, n_draws=n_draws, rng=rng)
+    return ids, draws.held()
+
+
+#: θ draws up to this many bytes (draws × documents kept × K floats) are held in one array, laid out
+#: as they always were; larger ones are made one draw at a time (:class:`DrawStream`).
+HELD_DRAWS_BYTES = 256 * 2**20
+
+
+class DrawStream:
+    """The θ draws of :func:`document_draw_stream`, each made when it is read: iterate once, in
+    order (the draws come from one generator, so the order is the random numbers' order).
+    ``keep`` (document positions) narrows every draw to those documents. ``shape`` is that of the
+    array the draws would fill: ``(draws, documents kept, K)``; ``nbytes`` its size."""
+
+    def __init__(self, gamma: np.ndarray, inverse: np.ndarray, sizes: np.ndarray, n_draws: int, rng):
+        self._gamma, self._inverse, self._sizes, self._rng = gamma, inverse, sizes, rng
+        self.n_draws = n_draws
+        self.keep: np.ndarray | None = None
+        self._used = False
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        n = len(self._sizes) if self.keep is None else len(self.keep)
+        return self.n_draws, n, self._gamma.shape[1]
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape)) * 8
+
+    def _draws(self):
+        if self._used:
+            raise RuntimeError("the θ draws are read once, in order")
+        self._used = True
+        for _ in range(self.n_draws):
+            g = self._rng.standard_gamma(self._gamma)
+            theta = g / g.sum(axis=1, keepdims=True)
+            sums = np.zeros((len(self._sizes), self._gamma.shape[1]))
+            np.add.at(sums, self._inverse, theta)
+            yield sums / self._sizes[:, None]
+
+    def __iter__(self):
+        for draw in self._draws():
+            yield draw if self.keep is None else draw[self.keep]
+
+    def held(self) -> np.ndarray:
+        """Every draw in one array (draws × documents kept × K), built as it was before the draws
+        could be streamed: all documents, then the kept ones taken by one index, whose memory layout
+        (documents outermost) the per-draw matrix products see. The products of a draw laid out
+        another way (one contiguous draw) can differ in the last bit, so studies small enough to
+        hold their draws keep this layout and their numbers."""
+        out = np.empty((self.n_draws, len(self._sizes), self._gamma.shape[1]))
+        for d, theta in enumerate(self._draws()):
+            out[d] = theta
+        return out if self.keep is None else out[:, self.keep, :]
+
+
+def document_draw_stream(
+    gamma: np.ndarray, unit_docs, *, n_draws: int, rng: np.random.Generator
+) -> tuple[list[str], DrawStream]:
+    """:func:`document_draws` one draw at a time: the document ids and a :class:`DrawStream` that
+    makes each draw (documents × K) when it is read, the same numbers in the same order, so memory
+    holds one draw instead of all (draws × documents × K floats: 100 draws of 81,000 documents and
+    50 topics are 3.2 GB); :meth:`DrawStream.held` gives them in one array."""
     ids, inverse, sizes = _documents(unit_docs)
-    gamma = np.asarray(gamma, dtype=float)
-    out = np.empty((n_draws, len(ids), gamma.shape[1]))
-    for d in range(n_draws):
-        g = rng.standard_gamma(gamma)
-        theta = g / g.sum(axis=1, keepdims=True)
-        sums = np.zeros((len(ids), gamma.shape[1]))
-        np.add.at(sums, inverse, theta)
-        out[d] = sums / sizes[:, None]
-    return ids, out
+    return ids, DrawStream(np.asarray(gamma, dtype=float), inverse, sizes, n_draws, rng)
 
 
 def topic_labels(topic_word: np.ndarray, vocab, *, model: str = "", n: int = 3) -> dict[str, str]:
@@ -172,14 +229,14 @@ def topic_effects(
     import patsy
 
     labels = labels or {}
-    ids, theta = document_draws(gamma, unit_docs, n_draws=n_draws, rng=rng)
+    ids, theta = document_draw_stream(gamma, unit_docs, n_draws=n_draws, rng=rng)  # drawn when read
     used = models.formula_columns(formula)
     # Vectorised (a per-document .at loop took minutes at 10,000 documents).
     present = pd.Index(ids).isin(docvars.index)
     given = docvars.reindex(ids)[[c for c in used if c in docvars.columns]].notna().all(axis=1).to_numpy()
     keep = np.flatnonzero(present & given)
     ids = [ids[i] for i in keep]
-    theta = theta[:, keep, :]
+    theta.keep = keep
     data = docvars.loc[ids]
     rhs, dropped = model_formula(formula, data)
     K = theta.shape[2]
@@ -211,7 +268,8 @@ def topic_effects(
         lone = models.lone_cluster_terms(
             models.categorical_factors(data, rhs), clusters, list(X.columns), cluster_word=cluster
         )
-        betas, prediction_draws, point = clustered_composition(theta, X, clusters.to_numpy(), rng=rng)
+        draws = theta.held() if theta.nbytes <= HELD_DRAWS_BYTES else theta  # large: one draw at a time
+        betas, prediction_draws, point = clustered_composition(draws, X, clusters.to_numpy(), rng=rng)
     else:
         if cluster:
             notes.append(
@@ -219,7 +277,7 @@ def topic_effects(
                 if clusters is None
                 else f"one {cluster}: documents treated as independent"
             )
-        betas, prediction_draws, point = models.composition_betas(theta, X, rng=rng), None, None
+        betas, prediction_draws, point = models.composition_betas(theta.held(), X, rng=rng), None, None
     table = models.composition_summary(betas, list(X.columns))
     if point is not None:  # the t noise has mean 0 but heavy tails at small df: the estimate is the mean of the fits
         table["estimate"] = point[table["topic"].to_numpy(), [list(X.columns).index(t) for t in table["term"]]]
@@ -304,7 +362,8 @@ def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: 
     the method of composition asks (Treier & Jackman 2008): the pooled draws of one quantity
     combine the sampling error (within draws) and the topic model's uncertainty about θ (between).
 
-    Returns the coefficient draws (draws × topics × terms, each term drawn on its own), a
+    ``theta``: the θ draws (draws × documents × topics), an array or a :class:`DrawStream` (read
+    once, one draw at a time). Returns the coefficient draws (draws × topics × terms, each term drawn on its own), a
     function ``Xnew -> draws × rows × topics`` of the predictions ``x β̂_dk + sqrt(x V_dk x) · T``,
     ``T ~ t(ν_x)`` (drawn from ``rng`` when called, after the coefficients), and the point estimates
     (topics × terms): the mean over draws of the fits ``β̂_dk``, without the sampling draw, whose mean is
@@ -316,7 +375,9 @@ def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: 
     Xm = X.to_numpy(dtype=float)
     n, p = Xm.shape
     D, _, K = theta.shape
-    base = cr2_ols(Xm, theta[0][:, 0], clusters)
+    draws = iter(theta)  # an array's draws, or a DrawStream's, each read once and in order
+    first = next(draws)
+    base = cr2_ols(Xm, first[:, 0], clusters)
     G = base.n_clusters
     # rows sorted by cluster, so a cluster's score is one reduceat over its run of rows: p x n x K per draw
     # (an indicator-matrix product would cost p x n x K x G)
@@ -327,9 +388,9 @@ def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: 
     df = np.array([cr2_test(base, np.eye(p)[j]).df for j in range(p)])
     fitted = np.empty((D, K, p))
     scores = np.empty((D, K, p, G))
-    for d in range(D):
-        beta = projector @ theta[d]  # p × K
-        resid = theta[d] - Xm @ beta  # n × K
+    for d, theta_d in enumerate(itertools.chain([first], draws)):
+        beta = projector @ theta_d  # p × K
+        resid = theta_d - Xm @ beta  # n × K
         fitted[d] = beta.T
         # cluster scores estmat_g e_g per topic: (p × n)(n × K per cluster) -> K × p × G
         product = estmat_sorted[:, :, None] * resid[order][None, :, :]  # p x n x K
@@ -353,6 +414,9 @@ def clustered_composition(theta: np.ndarray, X: pd.DataFrame, clusters, *, rng: 
 __all__ = [
     "MODEL_TOPIC_COLUMNS",
     "clustered_composition",
+    "DrawStream",
+    "HELD_DRAWS_BYTES",
+    "document_draw_stream",
     "document_draws",
     "document_prevalence",
     "model_formula",

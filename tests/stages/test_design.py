@@ -428,3 +428,56 @@ def test_study_toml_lists_every_design_key():
     given = {k for entry in raw["compare"] for k in entry}
     for field in dataclasses.fields(Contrast):
         assert field.name in given or f"# {field.name} = " in text, field.name
+
+
+def _measure_tables_held(ps, codebook):
+    """The design layer's counts as they were built before the stream: every annotation held, then
+    frame and actor salience pivoted to documents x items."""
+    from analysis.framing.measures import actor_salience, entry_matrix, frame_salience
+
+    annotations = ps.annotate(codebook)
+    ids = [a.doc_id for a in annotations]
+    exposures = {
+        "tokens": pd.Series({a.doc_id: float(a.tokens) for a in annotations}).reindex(ids),
+        "sentences": pd.Series({a.doc_id: float(len(a.keys)) for a in annotations}).reindex(ids),
+    }
+    frames = (
+        frame_salience(annotations, codebook, "document")
+        .pivot_table(index="doc_id", columns="frame", values="hits", aggfunc="sum", sort=False)
+        .reindex(ids)
+        .fillna(0)
+        .reindex(columns=[e.id for e in codebook.frames], fill_value=0)
+    )
+    actors, _ = actor_salience(annotations, codebook)
+    actors = (
+        actors.pivot_table(index="doc_id", columns="actor", values="mentions", aggfunc="sum", sort=False)
+        .reindex(ids)
+        .fillna(0)
+    )
+    return {"frames": frames, "actors": actors, "concepts": entry_matrix(annotations)}, exposures
+
+
+def test_streamed_measure_tables_equal_the_held_annotations_on_the_seed_corpus(design_run):
+    """One pass over the prepared documents, each annotation dropped after its counts, gives the
+    tables the held annotations gave (same values, dtypes, index and column names)."""
+    from analysis.prepared import load_codebook, prepared_corpus
+    from analysis.stages.design import measure_tables
+
+    study = design_run[0]
+    ps = prepared_corpus(study, workers=1, progress=False)
+    codebook = load_codebook(study)
+    expected, exposures = _measure_tables_held(ps, codebook)
+    counts, streamed_exposures, families = measure_tables(ps, codebook, {"frames", "actors", "concepts"})
+    assert counts["frames"].to_numpy().sum() > 0 and counts["actors"].to_numpy().sum() > 0
+    for kind in ("frames", "actors"):
+        pd.testing.assert_frame_equal(counts[kind], expected[kind])
+        assert counts[kind].columns.name == expected[kind].columns.name and counts[kind].index.name == "doc_id"
+    assert counts["concepts"].row_ids == expected["concepts"].row_ids
+    assert counts["concepts"].vocab == expected["concepts"].vocab
+    assert (counts["concepts"].counts != expected["concepts"].counts).nnz == 0
+    assert counts["concepts"].counts.dtype == expected["concepts"].counts.dtype
+    for name in ("tokens", "sentences"):
+        pd.testing.assert_series_equal(streamed_exposures[name], exposures[name])
+    assert families == {e.id: e.family for e in codebook.frames}
+    only_frames, _, _ = measure_tables(ps, codebook, {"frames"})
+    assert list(only_frames) == ["frames"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from analysis.stats import models
 from analysis.topics import effects as topic_effects
@@ -135,3 +136,45 @@ def test_a_language_from_one_outlet_gets_no_composition_interval():
     assert "comes from one outlet" in row["note"]
     en = marginal[(marginal["item"] == "m:T1") & (marginal["group"] == "en")].iloc[0]
     assert np.isnan(en["ci_low"]) and "comes from one outlet" in en["note"]
+
+
+def test_draw_stream_gives_the_held_draws_and_the_same_composition(monkeypatch):
+    """The θ draws made one at a time (DrawStream) are the held array's numbers, narrowed to the kept
+    documents; the clustered composition from them equals the one from the held array (bit for bit
+    when both lay a draw out contiguously; topic_effects over the size limit, where the held draws'
+    kept documents are strided, to rounding)."""
+    gamma, docvars = _outlet_documents(np.random.default_rng(4))
+    docs = list(docvars.index)
+    ids, held = topic_effects.document_draws(gamma, docs, n_draws=6, rng=np.random.default_rng(3))
+    ids_s, stream = topic_effects.document_draw_stream(gamma, docs, n_draws=6, rng=np.random.default_rng(3))
+    assert ids_s == ids and stream.shape == held.shape
+    keep = np.flatnonzero(np.arange(len(ids)) % 3 != 1)
+    stream.keep = keep
+    assert stream.shape == (6, len(keep), gamma.shape[1]) and stream.nbytes == 6 * len(keep) * gamma.shape[1] * 8
+    np.testing.assert_array_equal(np.array(list(stream)), held[:, keep, :])
+    with pytest.raises(RuntimeError):
+        list(stream)  # read once
+    X = pd.DataFrame({"one": 1.0, "vi": (docvars["language"] == "vi").to_numpy(float)})
+    clusters = docvars["outlet"].to_numpy()
+    _, held = topic_effects.document_draws(gamma, docs, n_draws=6, rng=(rng_a := np.random.default_rng(3)))
+    betas_a, predict_a, point_a = topic_effects.clustered_composition(held, X, clusters, rng=rng_a)
+    _, stream = topic_effects.document_draw_stream(gamma, docs, n_draws=6, rng=(rng_b := np.random.default_rng(3)))
+    betas_b, predict_b, point_b = topic_effects.clustered_composition(stream, X, clusters, rng=rng_b)
+    np.testing.assert_array_equal(betas_a, betas_b)
+    np.testing.assert_array_equal(point_a, point_b)
+    np.testing.assert_array_equal(predict_a(np.eye(2)), predict_b(np.eye(2)))
+
+    def effects():
+        return topic_effects.topic_effects(
+            "m", gamma, docs, docvars, formula="language", n_draws=50, rng=np.random.default_rng(8), cluster="outlet"
+        )
+
+    held_table, held_marginal = effects()
+    monkeypatch.setattr(topic_effects, "HELD_DRAWS_BYTES", 0)  # every study streams its draws
+    table, marginal = effects()
+    numbers = ["estimate", "se", "ci_low", "ci_high"]
+    np.testing.assert_allclose(table[numbers], held_table[numbers], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        marginal[["rate", "ci_low", "ci_high"]], held_marginal[["rate", "ci_low", "ci_high"]], rtol=1e-12
+    )
+    assert table.drop(columns=numbers).equals(held_table.drop(columns=numbers))
