@@ -18,6 +18,9 @@ gets, :func:`analysis.topics.lda.suggest_topic_settings`):
   (:func:`analysis.topics.lda.search_sample`), with the three seeds and with two; each also drawn
   with two more sample seeds, to see whether the chosen K depends on the draw;
 * **final fit**: K as chosen, the study's seed, every training document;
+* **scaled search** (``--search rule``; :func:`analysis.topics.lda.scaled_search`): every unit up
+  to 2,000 training documents, above that a sample of ``max(2000, ceil(N / 5))`` units with the
+  first two seeds (the same fits as the bounded search of that size, so they are reused);
 * **coarse to fine** (``--search coarse``; :func:`analysis.topics.lda.select_k_coarse`): every K
   with ``--coarse-seeds`` seeds for ``--coarse-iterations`` iterations on every training document,
   the ``--refine`` K ranked first refitted to convergence with ``--refine-seeds`` seeds (the study's
@@ -219,6 +222,11 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     for size in args.sizes if "sample" in args.search else []:
         for seeds in (tuple(settings.seeds), tuple(settings.seeds)[:2]):
             rules.append((f"sample {size}, {len(seeds)} seeds", size, seeds))
+    if "rule" in args.search:
+        # the scaled search (analysis.topics.lda.scaled_search): every unit up to 2,000 documents,
+        # above that a sample of max(2,000, N/5) units with two seeds
+        size, seeds = topics.scaled_search(train.n_units, topics.n_documents(train), tuple(settings.seeds))
+        rules.append((f"scaled: {size or 'every'} units, {len(seeds)} seeds", size, seeds))
     coarse_rules = [
         (iterations, coarse_seeds, refine, n_seeds)
         for iterations in args.coarse_iterations
@@ -351,7 +359,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2, help="sample draws per bounded rule (the first is timed)")
     parser.add_argument("--cache", default=str(ROOT / ".cache"))
     parser.add_argument(
-        "--search", default="full,sample", help="searches compared: full, sample (--sizes), coarse (coarse to fine)"
+        "--search",
+        default="full,sample",
+        help="searches compared: full, sample (--sizes), rule (the scaled search), coarse (coarse to fine)",
     )
     parser.add_argument("--coarse-iterations", default="50", help="coarse: Gibbs iterations of the coarse fits")
     parser.add_argument("--coarse-seeds", default="2", help="coarse: seeds of the coarse fits (the final seed first)")

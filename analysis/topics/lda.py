@@ -661,6 +661,44 @@ def search_sample(
     )
 
 
+#: The scaled K search (:func:`scaled_search`): every unit up to this many documents, and never a
+#: sample of fewer units.
+SEARCH_FLOOR = 2000
+#: ... above it, a sample of one unit in this many ...
+SEARCH_SHARE = 5
+#: ... fitted with this many seeds (the study's first).
+SEARCH_SEEDS = 2
+
+
+def scaled_search(n_units: int, n_documents: int, seeds: Sequence[int]) -> tuple[int, tuple[int, ...]]:
+    """``(search_units, seeds)`` of a K search whose cost grows no faster than the final fit's.
+
+    Rule: a model of at most :data:`SEARCH_FLOOR` (2,000) documents is searched on every unit with
+    every seed (the full search, unchanged). Above it, the K-selection fits see a sample
+    (:func:`search_sample`) of ``m = max(2000, ceil(n_units / 5))`` units, fitted with the first
+    :data:`SEARCH_SEEDS` (2) of ``seeds``; the final fit still sees every unit.
+
+    Why these numbers (``benchmarks/README.md``, "Choosing K at scale"): stability across seeds,
+    which decides K, falls when the fits see fewer documents, and every sample that changed K had
+    500-1,000 documents: hence a floor of 2,000 documents, below which nothing is sampled. A
+    sample that is a fixed share of the corpus keeps growing with it, so the fits' stability gets
+    closer to the whole corpus's as N grows (a fixed-size sample would stay as far off while the
+    corpus's own stability rises). The cost: 6 K x 2 seeds on a fifth of the tokens is about 2.4
+    whole-corpus fits averaged over K, against 18 for the full search (6 K x 3 seeds): a constant
+    share of the final fit's cost whatever N (not a shrinking one: a fit's cost is linear in the
+    tokens). Two seeds give one pair of fits to match, which is what stability needs.
+
+    >>> scaled_search(1500, 1500, (1, 2, 3))
+    (0, (1, 2, 3))
+    >>> scaled_search(8000, 8000, (1, 2, 3)), scaled_search(80001, 80001, (1, 2, 3))
+    ((2000, (1, 2)), (16001, (1, 2)))
+    """
+    if n_documents <= SEARCH_FLOOR:
+        return 0, tuple(seeds)
+    m = max(SEARCH_FLOOR, math.ceil(n_units / SEARCH_SHARE))
+    return (0, tuple(seeds)) if m >= n_units else (m, tuple(seeds)[:SEARCH_SEEDS])
+
+
 # ---------------------------------------------------------------------------------- choose K
 
 
