@@ -42,6 +42,7 @@ time, is compared: the machine is shared, and CPU time of a fit does not grow wi
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import sys
 import tempfile
@@ -101,6 +102,19 @@ def _timed_fit(corpus, params, job):
     return result, time.process_time() - start
 
 
+def _cached_fit(corpus, params, job, path):
+    """One fit, or the one another run of the script already stored at ``path`` (checked when the
+    job starts, so runs side by side share the work); stored atomically: (result, CPU s), fitted here."""
+    path = Path(path)
+    if path.is_file():
+        return pickle.loads(path.read_bytes()), False
+    done = _timed_fit(corpus, params, job)
+    partial_path = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial_path.write_bytes(pickle.dumps(done))
+    os.replace(partial_path, path)
+    return done, True
+
+
 class Fits:
     """Every (sample, K, seed) fit run once: a rule with two seeds reuses the three-seed rule's
     first two fits of the same sample (they are the same fits), and a re-run of the script reuses
@@ -114,11 +128,13 @@ class Fits:
         params = self.params if params is None else params
         paths = {job: self.folder / f"{self.tag}_{label}_k{job[0]}_s{job[1]}.pkl" for job in jobs}
         todo = [job for job in jobs if not paths[job].is_file()]
-        for job, done in zip(todo, self.pool.map(_timed_fit, [corpus] * len(todo), [params] * len(todo), todo)):
-            paths[job].write_bytes(pickle.dumps(done))
+        n = len(todo)
+        for job, (done, fitted) in zip(
+            todo, self.pool.map(_cached_fit, [corpus] * n, [params] * n, todo, [paths[j] for j in todo])
+        ):
             log(
                 f"  fit {label} K = {job[0]} seed {job[1]}: {done[1]:.1f} s CPU, "
-                f"{done[0][3].get('iterations')} iterations"
+                f"{done[0][3].get('iterations')} iterations" + ("" if fitted else " (stored by another run)")
             )
         return [pickle.loads(paths[job].read_bytes()) for job in jobs]
 
