@@ -3,6 +3,9 @@ and that a corpus at or below the floor keeps the full search."""
 
 from __future__ import annotations
 
+import io
+
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,3 +54,56 @@ def test_a_scaled_search_at_or_below_the_floor_is_the_full_search():
     scaled = topics.select_k(corpus, k_range=(2, 3), seeds=seeds, max_iterations=30, search_units=size, sample_seed=5)
     assert size == 0 and "sample" not in scaled.reason
     assert scaled.k == full.k and scaled.summary.equals(full.summary) and scaled.fits.equals(full.fits)
+
+
+# ------------------------------------------------------------------------------ in the topics stage
+
+
+def _stage(tmp_path, monkeypatch, extra: str):
+    from analysis.files import read_study
+    from analysis.stages import topics as topics_stage
+    from tests.stages.test_topics import CONCEPT_MAP, STUDY, make_study
+
+    study = read_study(make_study(tmp_path, STUDY.replace("seeds = [1, 2]", "seeds = [1, 2, 3]") + extra))
+    monkeypatch.setattr(topics_stage, "load_concept_map", lambda study, vocab: CONCEPT_MAP)
+    return {p.relative_to(study.output_dir).as_posix(): p.read_bytes() for p in topics_stage.run_topics(study)}
+
+
+def test_small_study_scaled_search_is_the_full_search_byte_for_byte(tmp_path, monkeypatch):
+    scaled = _stage(tmp_path / "scaled", monkeypatch, 'search = "scaled"\n')
+    full = _stage(tmp_path / "full", monkeypatch, "")  # [topics] search = "full", the default
+    assert scaled == full
+    assert b"sample" not in scaled["topic_k_selection.csv"]
+    assert set(pd.read_csv(io.BytesIO(scaled["topic_k_fits.csv"]))["seed"]) == {1, 2, 3}
+
+
+def test_above_the_floor_the_stage_searches_a_sample_with_two_seeds_and_says_so(tmp_path, monkeypatch):
+    # a floor of 1 document: the 2 documents a language (12 sentence units) are "large"
+    monkeypatch.setattr(topics, "SEARCH_FLOOR", 1)
+    out = _stage(tmp_path, monkeypatch, 'search = "scaled"\n')
+    summary = pd.read_csv(io.BytesIO(out["topic_k_selection.csv"]))
+    chosen = summary[summary["chosen"]].set_index("model")["reason"]
+    # vi: max(1, ceil(12 / 5)) = 3 units asked, drawn as whole documents: round(3/12 x 2) -> 1 document, 6 units
+    assert (
+        "K chosen on a sample of 6 of the 12 units (scaled search above 1 documents: max(1, units / 5) units, 2 seeds)"
+        in chosen["vi"]
+    )
+    assert chosen.str.contains("scaled search").all()
+    fits = pd.read_csv(io.BytesIO(out["topic_k_fits.csv"]))
+    assert set(fits["seed"]) == {1, 2} and len(fits) == 3 * 2 * 2  # 3 models x 2 K x 2 seeds
+    # the final fit still sees every unit
+    assert summary.loc[(summary["model"] == "joint") & (summary["k"] == 2), "units_per_topic"].item() == 12.0
+
+
+def test_an_unknown_search_is_one_line_naming_the_key(tmp_path, capsys):
+    from analysis.cli import main
+    from tests.conftest import TINY_EN, TINY_VI, write_study
+
+    text = '[corpus]\nfolder = "corpus"\nmetadata = "corpus/metadata.csv"\n[run]\noutput = "out"\n[topics]\n'
+    study = write_study(
+        tmp_path, [("v1", "vi", TINY_VI), ("e1", "en", TINY_EN)], study_text=text + 'search = "sampled"\n'
+    )
+    assert main(["topics", "--study", str(study), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "[topics] search = 'sampled' is not known" in err and 'use search = "full"' in err
+    assert not (tmp_path / "out").exists()
