@@ -562,6 +562,10 @@ def study_text(detected: Detected, name: str) -> str:
             f"search_units = {SEARCH_UNITS:<14} # K-selection fits on a sample of about this many units "
             "(whole documents, by language; faster, may choose a smaller K); 0 = every unit"
         ),
+        (
+            'search = "full"              # K search on every unit; "scaled" = every unit up to 2,000 documents '
+            "a model, above that max(2,000, units / 5) units with 2 seeds"
+        ),
         "seed = 20240405              # final fit, inference, bootstrap, the K-selection sample",
         "no_below = 2                 # dictionary: terms in at least 2 units ...",
         "no_above = 0.8               # ... and in at most 80% of units",

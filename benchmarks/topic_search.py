@@ -18,6 +18,9 @@ gets, :func:`analysis.topics.lda.suggest_topic_settings`):
   (:func:`analysis.topics.lda.search_sample`), with the three seeds and with two; each also drawn
   with two more sample seeds, to see whether the chosen K depends on the draw;
 * **final fit**: K as chosen, the study's seed, every training document;
+* **scaled search** (``--search rule``; :func:`analysis.topics.lda.scaled_search`): every unit up
+  to 2,000 training documents, above that a sample of ``max(2000, ceil(N / 5))`` units with the
+  first two seeds (the same fits as the bounded search of that size, so they are reused);
 * **coarse to fine** (``--search coarse``; :func:`analysis.topics.lda.select_k_coarse`): every K
   with ``--coarse-seeds`` seeds for ``--coarse-iterations`` iterations on every training document,
   the ``--refine`` K ranked first refitted to convergence with ``--refine-seeds`` seeds (the study's
@@ -39,6 +42,7 @@ time, is compared: the machine is shared, and CPU time of a fit does not grow wi
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import sys
 import tempfile
@@ -98,6 +102,19 @@ def _timed_fit(corpus, params, job):
     return result, time.process_time() - start
 
 
+def _cached_fit(corpus, params, job, path):
+    """One fit, or the one another run of the script already stored at ``path`` (checked when the
+    job starts, so runs side by side share the work); stored atomically: (result, CPU s), fitted here."""
+    path = Path(path)
+    if path.is_file():
+        return pickle.loads(path.read_bytes()), False
+    done = _timed_fit(corpus, params, job)
+    partial_path = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    partial_path.write_bytes(pickle.dumps(done))
+    os.replace(partial_path, path)
+    return done, True
+
+
 class Fits:
     """Every (sample, K, seed) fit run once: a rule with two seeds reuses the three-seed rule's
     first two fits of the same sample (they are the same fits), and a re-run of the script reuses
@@ -111,11 +128,13 @@ class Fits:
         params = self.params if params is None else params
         paths = {job: self.folder / f"{self.tag}_{label}_k{job[0]}_s{job[1]}.pkl" for job in jobs}
         todo = [job for job in jobs if not paths[job].is_file()]
-        for job, done in zip(todo, self.pool.map(_timed_fit, [corpus] * len(todo), [params] * len(todo), todo)):
-            paths[job].write_bytes(pickle.dumps(done))
+        n = len(todo)
+        for job, (done, fitted) in zip(
+            todo, self.pool.map(_cached_fit, [corpus] * n, [params] * n, todo, [paths[j] for j in todo])
+        ):
             log(
                 f"  fit {label} K = {job[0]} seed {job[1]}: {done[1]:.1f} s CPU, "
-                f"{done[0][3].get('iterations')} iterations"
+                f"{done[0][3].get('iterations')} iterations" + ("" if fitted else " (stored by another run)")
             )
         return [pickle.loads(paths[job].read_bytes()) for job in jobs]
 
@@ -219,6 +238,11 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
     for size in args.sizes if "sample" in args.search else []:
         for seeds in (tuple(settings.seeds), tuple(settings.seeds)[:2]):
             rules.append((f"sample {size}, {len(seeds)} seeds", size, seeds))
+    if "rule" in args.search:
+        # the scaled search (analysis.topics.lda.scaled_search): every unit up to 2,000 documents,
+        # above that a sample of max(2,000, N/5) units with two seeds
+        size, seeds = topics.scaled_search(train.n_units, topics.n_documents(train), tuple(settings.seeds))
+        rules.append((f"scaled: {size or 'every'} units, {len(seeds)} seeds", size, seeds))
     coarse_rules = [
         (iterations, coarse_seeds, refine, n_seeds)
         for iterations in args.coarse_iterations
@@ -351,7 +375,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2, help="sample draws per bounded rule (the first is timed)")
     parser.add_argument("--cache", default=str(ROOT / ".cache"))
     parser.add_argument(
-        "--search", default="full,sample", help="searches compared: full, sample (--sizes), coarse (coarse to fine)"
+        "--search",
+        default="full,sample",
+        help="searches compared: full, sample (--sizes), rule (the scaled search), coarse (coarse to fine)",
     )
     parser.add_argument("--coarse-iterations", default="50", help="coarse: Gibbs iterations of the coarse fits")
     parser.add_argument("--coarse-seeds", default="2", help="coarse: seeds of the coarse fits (the final seed first)")

@@ -217,6 +217,9 @@ def fit_models(
     Bounded search: the K-selection fits see a sample of about ``[topics] search_units`` units
     (:func:`analysis.topics.lda.search_sample`: whole documents, stratified by ``strata``, a
     document id -> language map; seeded by ``[topics] seed``), the final fit every unit. With
+    ``search_units = 0`` and ``[topics] search = "scaled"`` (the default is ``"full"``) a model of
+    more than 2,000 documents is searched on max(2,000, units / 5) units with the first two seeds
+    (:func:`analysis.topics.lda.search_plan`); smaller models on every unit with every seed. With
     ``[run] scheduler`` the fits run on that Dask cluster instead of local processes
     (:func:`dask_executor`); every fit is seeded and single-threaded, so the bytes are the same.
     ``settings`` is the study's ``[topics]``, ``scheduler`` its ``[run] scheduler`` ("" for local
@@ -242,12 +245,18 @@ def fit_models(
                     topics.candidate_ks(corpus, settings.k_range, settings.k),
                     topics.suggest_topic_settings(topics.n_documents(corpus))["reason"],
                 )
+        plans = {
+            name: topics.search_plan(
+                corpus, search=settings.search, search_units=settings.search_units, seeds=settings.seeds
+            )
+            for name, corpus in corpora.items()
+        }
         search = {
-            name: topics.search_sample(corpus, settings.search_units, settings.seed, strata)
+            name: topics.search_sample(corpus, plans[name][0], settings.seed, strata)
             for name, corpus in corpora.items()
         }
         jobs = {
-            name: topics.selection_jobs(search[name], k_range=settings.k_range, seeds=settings.seeds, k=settings.k)
+            name: topics.selection_jobs(search[name], k_range=settings.k_range, seeds=plans[name][1], k=settings.k)
             for name in corpora
         }
     # analysis.progress: a bar on a terminal, a line every 15 s in a log, silent with --quiet.
@@ -283,7 +292,11 @@ def fit_models(
                 results.append(result)
                 progress.advance(f"{name} K = {result[0]} seed {result[1]}")
             selections[name] = topics.selection_from_fits(
-                search[name], results, **selection, units_total=corpus.n_units
+                search[name],
+                results,
+                **{**selection, "seeds": plans[name][1]},
+                units_total=corpus.n_units,
+                sample_note=plans[name][2],
             )
             if handles:
                 topics.check_k(corpus, selections[name].k)

@@ -191,6 +191,11 @@ class TopicSettings:
     # Default 0: samples of 500 (BBC) and 500-1,000 documents (VNTC) chose a smaller K than the full
     # search (benchmarks/topic_search.py; benchmarks/README.md): sampling is a speed-for-quality trade.
     search_units: int = 0
+    # K search when search_units = 0: "full" = every unit, every seed; "scaled" = every unit up to 2,000 documents per
+    # model, above that a sample of max(2,000, units / 5) units with the first two seeds
+    # (analysis.topics.lda.scaled_search). Default "full": on 10,000 VNTC articles the scaled search chose another K
+    # than the full search (benchmarks/README.md, "The scaled search").
+    search: str = "full"
 
 
 @dataclass(frozen=True)
@@ -886,6 +891,12 @@ def _topic_checks(study: Study, checks: _Checks) -> None:
     checks.whole("topics", "max_iterations", tp.max_iterations, 1, "use max_iterations = 1000")
     checks.whole("topics", "window", tp.window, 1, "use window = 100")
     checks.whole("topics", "search_units", tp.search_units, 0, "use 0 (every unit) or a number of units, e.g. 2000")
+    checks.check(
+        tp.search in ("scaled", "full"),
+        f"[topics] search = {tp.search!r}",
+        "is not known",
+        'use search = "full" (every unit) or "scaled" (a sample above 2,000 documents)',
+    )
     checks.check(
         _finite(tp.tolerance) and tp.tolerance >= 0,
         f"[topics] tolerance = {tp.tolerance!r}",

@@ -606,6 +606,73 @@ def search_sample(
     )
 
 
+#: The scaled K search (:func:`scaled_search`): every unit up to this many documents, and never a
+#: sample of fewer units.
+SEARCH_FLOOR = 2000
+#: ... above it, a sample of one unit in this many ...
+SEARCH_SHARE = 5
+#: ... fitted with this many seeds (the study's first).
+SEARCH_SEEDS = 2
+
+
+def scaled_search(n_units: int, n_documents: int, seeds: Sequence[int]) -> tuple[int, tuple[int, ...]]:
+    """``(search_units, seeds)`` of a K search whose cost grows no faster than the final fit's.
+
+    Rule: a model of at most :data:`SEARCH_FLOOR` (2,000) documents is searched on every unit with
+    every seed (the full search, unchanged). Above it, the K-selection fits see a sample
+    (:func:`search_sample`) of ``m = max(2000, ceil(n_units / 5))`` units, fitted with the first
+    :data:`SEARCH_SEEDS` (2) of ``seeds``; the final fit still sees every unit.
+
+    Why these numbers (``benchmarks/README.md``, "Choosing K at scale"): stability across seeds,
+    which decides K, falls when the fits see fewer documents, and every sample that changed K had
+    500-1,000 documents: hence a floor of 2,000 documents, below which nothing is sampled. A
+    sample that is a fixed share of the corpus keeps growing with it, so the fits' stability gets
+    closer to the whole corpus's as N grows (a fixed-size sample would stay as far off while the
+    corpus's own stability rises). The cost: 6 K x 2 seeds on a fifth of the tokens is about 2.4
+    whole-corpus fits averaged over K, against 18 for the full search (6 K x 3 seeds): a constant
+    share of the final fit's cost whatever N (not a shrinking one: a fit's cost is linear in the
+    tokens). Two seeds give one pair of fits to match, which is what stability needs.
+
+    >>> scaled_search(1500, 1500, (1, 2, 3))
+    (0, (1, 2, 3))
+    >>> scaled_search(8000, 8000, (1, 2, 3)), scaled_search(80001, 80001, (1, 2, 3))
+    ((2000, (1, 2)), (16001, (1, 2)))
+    """
+    if n_documents <= SEARCH_FLOOR:
+        return 0, tuple(seeds)
+    m = max(SEARCH_FLOOR, math.ceil(n_units / SEARCH_SHARE))
+    return (0, tuple(seeds)) if m >= n_units else (m, tuple(seeds)[:SEARCH_SEEDS])
+
+
+def search_plan(
+    corpus: TopicCorpus, *, search: str = "full", search_units: int = 0, seeds: Sequence[int] = (1, 2, 3)
+) -> tuple[int, tuple[int, ...], str]:
+    """How a model's K-selection fits run: ``(units they see, 0 = every unit; their seeds; a note
+    for the reason column)``, from the study's ``[topics] search``, ``search_units`` and ``seeds``.
+
+    ``search_units > 0``: a sample of about that many units with every seed (the researcher's
+    trade, honoured as written). Otherwise ``search = "full"`` (the default): every unit, every
+    seed; ``"scaled"``: :func:`scaled_search` on the model's units and documents (a model of at
+    most 2,000 documents gets the full search).
+
+    >>> c = build_corpus("x", ["a", "b"], [["sea"], ["sea"]], no_below=1)
+    >>> search_plan(c, search="scaled"), search_plan(c, search_units=1)
+    ((0, (1, 2, 3), ''), (1, (1, 2, 3), ''))
+    """
+    if search_units > 0:
+        return search_units, tuple(seeds), ""
+    if search == "full":
+        return 0, tuple(seeds), ""
+    size, chosen = scaled_search(corpus.n_units, n_documents(corpus), seeds)
+    note = (
+        f" (scaled search above {SEARCH_FLOOR:,} documents: max({SEARCH_FLOOR:,}, units / {SEARCH_SHARE}) units, "
+        f"{len(chosen)} seed{'s' if len(chosen) > 1 else ''})"
+        if size
+        else ""
+    )
+    return size, chosen, note
+
+
 # ---------------------------------------------------------------------------------- choose K
 
 
@@ -744,12 +811,14 @@ def selection_from_fits(
     stability_min: float = 0.6,
     coherence_topn: int = 10,
     units_total: int = 0,
+    sample_note: str = "",
 ) -> KSelection:
     """Score the K-selection fits (:func:`coherence_many`) and choose K; see :func:`select_k`.
 
     ``corpus`` is what the fits saw; ``units_total`` the units of the model's final fit when the
     fits saw a sample of them (:func:`search_sample`): ``units_per_topic`` is then counted on the
-    final fit's units, and the reason says that K was chosen on a sample."""
+    final fit's units, and the reason says that K was chosen on a sample, followed by
+    ``sample_note`` (the rule that sized it, :func:`search_plan`)."""
     candidates = candidate_ks(corpus, k_range, k)
     sampled = units_total > corpus.n_units
     n_units = units_total if sampled else corpus.n_units
@@ -808,7 +877,7 @@ def selection_from_fits(
     )
     chosen, reason, reasons = _choose(summary, k, len(seeds), stability_min, corpus.n_units)
     if sampled and not k:
-        note = f"; K chosen on a sample of {corpus.n_units} of the {units_total} units"
+        note = f"; K chosen on a sample of {corpus.n_units} of the {units_total} units{sample_note}"
         reason += note
         reasons = [r + note if r.startswith("chosen") else r for r in reasons]
     summary["chosen"] = summary["k"] == chosen
