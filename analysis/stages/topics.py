@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import files
 from ..errors import InputError
 from ..plots import topics as plot_topics
 from ..prepared import TOPIC_CORPUS_KEYS, load_concept_map, prepared_corpus, topic_corpora
@@ -340,7 +341,8 @@ def shared_folder(parent: Path | None) -> Path:
     try:
         if parent is not None:
             Path(parent).mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="topic-fits-", dir=parent))
+        # named for this host and process; the folders of killed runs go (files.scratch_folder)
+        return files.scratch_folder(Path(parent) if parent is not None else Path(tempfile.gettempdir()), "topic-fits-")
     except OSError as exc:
         where = parent if parent is not None else tempfile.gettempdir()
         raise InputError(
