@@ -39,9 +39,10 @@ from ..text.prepare import resolve_workers
 from ..text.units import make_units
 from ..topics import engines, shared
 from ..topics import lda as topics
+from ..topics.lda import corpus_from_ids
 from ..topics.ldavis import ldavis_page, require_pyldavis
 from ..topics.prevalence import prevalence_by
-from ..topics.unit_arrays import UnitArrays, corpus_from_ids, mapped_ids, term_lookup, unit_arrays
+from ..topics.unit_arrays import UnitArrays, mapped_ids, term_lookup, unit_arrays
 from .results import Csv, Figure, Raw, Result, Table, write_results
 
 log = logging.getLogger("analysis")
@@ -118,7 +119,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
 def model_corpora(study: Study, docvars: pd.DataFrame, units: UnitArrays, concept_map: dict | None) -> dict:
     """One :class:`~analysis.topics.lda.TopicCorpus` per language of the study, and ``joint`` on
     concepts when there is a map: what :func:`analysis.prepared.topic_corpora` builds (same
-    corpora, same errors) from the units as arrays (:func:`analysis.topics.unit_arrays.corpus_from_ids`)."""
+    corpora, same errors) from the units as arrays (:func:`analysis.topics.lda.corpus_from_ids`)."""
     settings = study.topics
     filters = {"no_below": settings.no_below, "no_above": settings.no_above, "keep_n": settings.keep_n}
     language = docvars["language"].astype(str)

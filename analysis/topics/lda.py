@@ -47,6 +47,7 @@ from ..stats.resampling import MIN_GROUP_DOCS, studentized_interval
 from ..study.settings import TopicSettings
 from . import engines
 from .engines import training_order  # noqa: F401  (part of this module's interface)
+from .unit_arrays import corpus_parts_from_ids, term_ids
 
 log = logging.getLogger("analysis")
 
@@ -247,12 +248,35 @@ def build_corpus(
     >>> c.unit_ids, c.dropped, c.vocab, c.counts.toarray().tolist()
     (('a', 'b'), ('c',), ('hợp_tác',), [[1], [1]])
     """
-    from .unit_arrays import corpus_from_ids, term_ids
-
     if len(unit_ids) != len(terms):
         raise ValueError("unit_ids and terms differ in length")
     ids, offsets, table = term_ids(terms)
     return corpus_from_ids(name, unit_ids, ids, offsets, table, no_below=no_below, no_above=no_above, keep_n=keep_n)
+
+
+def corpus_from_ids(
+    name: str,
+    unit_ids: Sequence[str],
+    ids,
+    offsets,
+    terms: Sequence[str],
+    *,
+    no_below: int = 2,
+    no_above: float = 1.0,
+    keep_n: int = 0,
+) -> TopicCorpus:
+    """:func:`build_corpus` on units given as term ids: unit ``i`` has the terms
+    ``terms[ids[offsets[i]:offsets[i + 1]]]`` in reading order (``terms`` distinct).
+
+    The vocabulary: gensim's ``Dictionary`` over the units with terms, then
+    ``filter_extremes(no_below, no_above, keep_n or None)``, sorted. The counts and the texts are
+    the units' tokens mapped to that vocabulary, counted with numpy a bounded chunk at a time
+    (:func:`analysis.topics.unit_arrays.corpus_parts_from_ids`). Same errors as ``build_corpus``.
+    """
+    kept_ids, dropped, vocab, matrix, text_ids, text_offsets = corpus_parts_from_ids(
+        name, unit_ids, ids, offsets, terms, no_below=no_below, no_above=no_above, keep_n=keep_n
+    )
+    return TopicCorpus(name, kept_ids, dropped, vocab, matrix, UnitTexts(text_ids, text_offsets, vocab))
 
 
 def fit_input(corpus: TopicCorpus) -> TopicCorpus:

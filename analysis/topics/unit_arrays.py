@@ -4,7 +4,7 @@ Why: the topics stage held every unit as a Python object with a tuple of term st
 token plus a tuple per unit) and its text, and built each model's count matrix from Python lists
 of integers (about 36 bytes a stored count), while the fits ran. :class:`UnitArrays` holds the
 same units as one int32 array of term positions (4 bytes a token) with offsets, the distinct terms
-once, and each unit's document as an int32 position; :func:`corpus_from_ids` builds a model's
+once, and each unit's document as an int32 position; :func:`analysis.topics.lda.corpus_from_ids` builds a model's
 :class:`~analysis.topics.lda.TopicCorpus` from such arrays with numpy, a bounded chunk of tokens at
 a time. Texts are not kept: the few a table shows are read again from the prepared documents.
 
@@ -116,7 +116,8 @@ def unit_arrays(prepared: Iterable[PreparedDocument], rules: TermRules, *, kind:
 
 
 def term_ids(texts: Iterable[Sequence[str]]) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """Units given as sequences of term strings as (ids, offsets, terms) for :func:`corpus_from_ids`."""
+    """Units given as sequences of term strings as (ids, offsets, terms) for
+    :func:`analysis.topics.lda.corpus_from_ids`."""
     index: dict[str, int] = {}
     ids, offsets = array("i"), array("q", [0])
     for text in texts:
@@ -177,7 +178,7 @@ def _pairs(ids: np.ndarray, offsets: np.ndarray, rank: np.ndarray) -> tuple[np.n
     return pair_offsets, (np.concatenate(terms) if terms else empty), (np.concatenate(counts) if counts else empty)
 
 
-def corpus_from_ids(
+def corpus_parts_from_ids(
     name: str,
     unit_ids: Sequence[str],
     ids: np.ndarray,
@@ -188,8 +189,11 @@ def corpus_from_ids(
     no_above: float = 1.0,
     keep_n: int = 0,
 ):
-    """:func:`analysis.topics.lda.build_corpus` on units given as term ids: unit ``i`` has the
-    terms ``terms[ids[offsets[i]:offsets[i + 1]]]`` in reading order (``terms`` distinct).
+    """The parts of :func:`analysis.topics.lda.corpus_from_ids`'s corpus (``kept unit ids,
+    dropped unit ids, vocab, counts, text ids, text offsets``: what ``TopicCorpus`` and
+    ``UnitTexts`` are made of) for units given as term ids: unit ``i`` has the terms
+    ``terms[ids[offsets[i]:offsets[i + 1]]]`` in reading order (``terms`` distinct). Here rather
+    than in :mod:`analysis.topics.lda` so that this module does not import it back.
 
     The vocabulary: gensim's ``Dictionary`` over the units with terms, then
     ``filter_extremes(no_below, no_above, keep_n or None)``, sorted. The counts and the texts are
@@ -197,8 +201,6 @@ def corpus_from_ids(
     :data:`CHUNK_TOKENS` tokens at a time. Same errors as ``build_corpus``.
     """
     from gensim.corpora import Dictionary
-
-    from .lda import TopicCorpus, UnitTexts
 
     ids = np.asarray(ids)
     offsets = np.asarray(offsets, dtype=np.int64)
@@ -281,8 +283,8 @@ def corpus_from_ids(
     for lo, hi in _chunks(offsets[:-1], offsets[1:]):
         mapped = remap[ids[offsets[lo] : offsets[hi]]]
         parts.append(mapped[mapped >= 0].astype(np.int32))
-    texts = UnitTexts(np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32), text_offsets, vocab)
-    return TopicCorpus(name, tuple(kept_ids), dropped, vocab, matrix, texts)
+    text_ids = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    return tuple(kept_ids), dropped, vocab, matrix, text_ids, text_offsets
 
 
 def term_lookup(
