@@ -638,10 +638,13 @@ def test_codecs_bom_constants_used_for_utf16_detection():
 
 CTRL_C_SCRIPT = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     from pathlib import Path
     import analysis.text.prepare as prep
     from analysis.cli import main
+
+    # as from a terminal: Ctrl-C raises KeyboardInterrupt (a child inherits an ignored SIGINT from its parent)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     pids = Path(sys.argv[2])
 
