@@ -459,7 +459,9 @@ def _contrast_words(
 ) -> list[Result]:
     """Keyness of words between each pair of groups of every contrast naming words (one language
     each, checked before): :func:`analysis.stats.keyness.keyness_by_group` on the pair's documents,
-    documents (or the contrast's cluster values) permuted; the full table and the top rows."""
+    documents (or the contrast's cluster values) permuted, words in fewer than ``[framing]
+    keyness_min_docs`` of the pair's documents not tested (as in the framing stage); the full table
+    and the top rows."""
     fr = framing
     dtm = ps.dtm("document")
     full, top = [], []
@@ -490,6 +492,7 @@ def _contrast_words(
                 clusters=clusters,
                 stream=f"design_words_{contrast.name}_{a}_{b}",
                 max_resamples=fr.keyness_budget,
+                min_term_docs=fr.keyness_min_docs,
             )
             table.insert(0, "language", language)
             table.insert(0, "contrast", contrast.name)

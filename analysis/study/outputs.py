@@ -336,7 +336,7 @@ REGISTRY: tuple[Output, ...] = (
         "{framing.keyness_budget}); a term whose "
         "decision at q < 0.05 is still not settled then has decided = False (its q rests on the "
         "estimate of p; min_p: the smallest p); "
-        "tested: words in at least {framing.keyness_min_docs} documents of the comparison ([framing] "
+        "tested: words in {framing.keyness_min_docs} or more documents of the comparison ([framing] "
         "keyness_min_docs; the others have no p or q); "
         "the p tests the mean over documents of the relative frequency, given as mean_a, "
         "mean_b (group_a the target, group_b the reference) per 1,000 tokens and their "
@@ -641,7 +641,9 @@ REGISTRY: tuple[Output, ...] = (
         "Ratio, Fightin' Words z (top "
         "{framing.keyness_top_n} each way in .tex/.md, every term in .csv); p from "
         "{framing.permutations} permutations of documents "
-        "(of the contrast's cluster values when it names one), BH q",
+        "(of the contrast's cluster values when it names one), BH q; "
+        "tested: words in {framing.keyness_min_docs} or more documents of the pair ([framing] "
+        "keyness_min_docs, as in the framing stage's word keyness; the others have no p or q)",
         when="compare_words",
     ),
     Output(

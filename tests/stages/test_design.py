@@ -339,7 +339,18 @@ def test_words_contrast_is_keyness_within_one_language(design_run):
     words = pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
     assert set(words["contrast"]) == {"vi-by-event"} and set(words["language"]) == {"vi"}
     assert (words["n_a"] == 3).all() and (words["n_b"] == 1).all() and words["too_small"].all()
-    assert words["design"].eq("documents").all() and (words["p"].astype(float) >= 0.25).all()  # 4 documents: 4 splits
+    assert words["design"].eq("documents").all()
+    # [framing] keyness_min_docs = 2: a word of one of the 4 documents is not tested, as in the framing stage
+    from analysis.prepared import prepared_corpus
+
+    dtm = prepared_corpus(study, workers=1).dtm("document")
+    in_pair = [i for i, d in enumerate(dtm.row_ids) if d in {"000", "001", "003", "004"}]
+    doc_freq = pd.Series(np.asarray((dtm.counts[in_pair] > 0).sum(axis=0)).ravel(), index=dtm.vocab)
+    tested = words["p"] != ""
+    assert tested.any() and (~tested).any()
+    assert (doc_freq.reindex(words["term"]).to_numpy() >= 2).tolist() == tested.tolist()
+    assert (words.loc[tested, "p"].astype(float) >= 0.25).all()  # 4 documents, one on a side: 4 splits
+    assert (words.loc[~tested, "adjusted_within"].str.startswith("not tested: in fewer than 2 documents")).all()
     top = (
         pd.read_csv(study.output_dir / "design_words.csv", keep_default_na=False)
         .sort_values("g2", ascending=False)
