@@ -470,10 +470,7 @@ def _word_keyness(
             vocab,
             groups,
             order=order,
-            correction=s.keyness_correction,
-            alpha0=s.fightin_alpha0,
-            n_resamples=s.permutations,
-            max_resamples=s.keyness_budget,
+            **_keyness_options(s),
             rng=keyed_rng(s.seed, "keyness", f"words_{language}_by_{var}"),
             clusters=clusters,
             batches=batches,
@@ -540,6 +537,17 @@ class _StreamedComparisons:
         return self._tops
 
 
+def _keyness_options(s: FramingSettings) -> dict:
+    """The ``[framing]`` settings every keyness comparison of the stage shares (score correction, Fightin'
+    Words prior, permutations and their budget)."""
+    return {
+        "correction": s.keyness_correction,
+        "alpha0": s.fightin_alpha0,
+        "n_resamples": s.permutations,
+        "max_resamples": s.keyness_budget,
+    }
+
+
 def _concept_keyness(
     concepts: DocTermMatrix, groups, order, *, settings: FramingSettings, labels, clusters=None
 ) -> list[Result]:
@@ -550,10 +558,7 @@ def _concept_keyness(
         concepts.vocab,
         groups,
         order=order,
-        correction=s.keyness_correction,
-        alpha0=s.fightin_alpha0,
-        n_resamples=s.permutations,
-        max_resamples=s.keyness_budget,
+        **_keyness_options(s),
         rng=keyed_rng(s.seed, "keyness", f"concepts_by_{by}"),
         clusters=clusters,
     )
