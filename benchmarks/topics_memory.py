@@ -1,10 +1,10 @@
 """What the topics stage's parent holds, step by step, and the peak of its process tree (issue 24:
 every stage at most 4 GB at ~81,000-100,000 articles).
 
-Runs the steps of ``analysis.stages.topics.run_topics`` on a study (a prepared cache makes the
-reading cheap; set ``[topics] k`` and a one-value ``k_range`` with one seed to keep the fits
-cheap when only memory is wanted) in this process, with the fits in ``--workers`` spawned
-workers as the stage runs them, and after each step prints the parent's RSS (after a garbage
+Runs ``analysis.stages.topics.run_topics`` on a study (a prepared cache makes the reading cheap;
+set ``[topics] k`` and a one-value ``k_range`` with one seed to keep the fits cheap when only
+memory is wanted) in this process, with the fits in ``--workers`` spawned workers as the stage
+runs them, and after each of its steps (its ``checkpoint`` hook) prints the parent's RSS (after a garbage
 collection) and the largest summed RSS of the process tree so far (psutil, every 0.1 s), with
 the CPU seconds of the parent. RSS is what the operating system gives the process: memory that
 Python freed but cannot hand back (small objects share pages) still counts, as it does for the
@@ -73,69 +73,24 @@ def main(argv=None) -> int:
 
     threading.Thread(target=poll, daemon=True).start()
     step("start")
-    import logging
-
     from analysis.files import read_study
-    from analysis.prepared import prepared_corpus
-    from analysis.stages import topics as stage
-    from analysis.stages.results import write_results
-    from analysis.study.settings import settings_keys
-    from analysis.topics.unit_arrays import unit_arrays
+    from analysis.stages.topics import run_topics
 
-    logging.getLogger("gensim").setLevel(logging.WARNING)
     step("imports")
     study = read_study(args.study)
-    ps = prepared_corpus(study, workers=args.workers, progress=False)
-    step("prepared corpus", f"{len(ps.prepared)} documents")
-    kind, window = study.units.kind, study.units.window
-    units = unit_arrays(ps.prepared, ps.rules, kind=kind, window=window)
-    step("units as arrays", f"{units.n_units} units, {len(units.ids)} tokens, {len(units.terms)} terms")
-    concept_map = stage.load_concept_map(study, sorted(units.terms))
-    step("concept map")
-    docvars = ps.docvars
-    corpora = stage.model_corpora(study, docvars, units, concept_map)
-    sizes = "; ".join(
-        f"{name} {c.n_units} units, {len(c.vocab)} terms, {c.counts.nnz} counts, {len(c.texts.ids)} tokens"
-        for name, c in corpora.items()
-    )
-    step("model corpora", sizes)
-    glosses = stage._glosses(units, docvars, concept_map) if concept_map is not None else {}
-    unit_doc = units.unit_documents()
-    texts = stage.StoredTexts(
-        ps.prepared, ps.rules, kind=kind, window=window, unit_doc=unit_doc, documents=units.documents
-    )
-    del units, ps
-    step("units released")
-    stage.release_memory()
-    step("free heap pages handed back (malloc_trim)")
-    if args.no_fits:
-        return finish(rows, label=args.label)
-    strata = docvars["language"].astype(str).to_dict()
-    selections, fits = stage.fit_models(
-        corpora,
-        settings=study.topics,
-        source=study.source,
-        workers=args.workers,
-        strata=strata,
-        shared_dir=study.cache_dir,
-    )
-    del strata
-    step("fits", ", ".join(f"{name} K = {fit.k}" for name, fit in fits.items()))
-    with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
-        results = stage.topics_results(
-            docvars,
-            corpora,
-            selections,
-            fits,
-            unit_doc=unit_doc,
-            texts=texts,
-            glosses=glosses,
-            concept_map=concept_map,
-            settings=study.topics,
-        )
-    step("tables")
-    written = write_results(study.output_dir, results, study)
-    step("written", f"{len(written)} files")
+
+    class Stop(Exception):
+        """Raised after the corpora are built with --no-fits."""
+
+    def checkpoint(name: str, note: str = "") -> None:
+        step(name, note)
+        if args.no_fits and name.startswith("units released"):
+            raise Stop
+
+    try:
+        run_topics(study, workers=args.workers, checkpoint=checkpoint)
+    except Stop:
+        pass
     return finish(rows, label=args.label)
 
 

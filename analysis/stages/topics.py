@@ -19,7 +19,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from multiprocessing import get_context
@@ -66,8 +66,19 @@ TOPIC_KEYS = {
 __all__ = ["load_concept_map", "load_model", "run_topics", "save_model", "topic_corpora", "topics_results"]
 
 
-def run_topics(study: Study, workers: int | None = None) -> list[Path]:
-    """Stage ``topics``: fit, choose K, describe, compare across languages, then write everything."""
+def _no_checkpoint(step: str, note: str = "") -> None:
+    """The default of :func:`run_topics`'s ``checkpoint``: nothing."""
+
+
+def run_topics(
+    study: Study, workers: int | None = None, *, checkpoint: Callable[[str, str], None] = _no_checkpoint
+) -> list[Path]:
+    """Stage ``topics``: fit, choose K, describe, compare across languages, then write everything.
+
+    ``checkpoint(step, note)`` is called after each step (the prepared corpus read, the units as arrays,
+    the model corpora, the units released, the fits, the tables, the files written), so a caller can
+    measure the stage step by step (``benchmarks/topics_memory.py``) without a copy of its steps.
+    """
     settings = study.topics
     if settings.ldavis:
         require_pyldavis(str(study.source))  # before any work: a missing package costs no fit
@@ -78,18 +89,28 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         log.warning("topics: [topics] multicore = true: LdaMulticore results are NOT bit-reproducible")
     workers = resolve_workers(study.run.workers if workers is None else workers)
     ps = prepared_corpus(study, workers=workers)
+    checkpoint("prepared corpus", f"{len(ps.prepared)} documents")
     kind, window = study.units.kind, study.units.window
     units = unit_arrays(ps.prepared, ps.rules, kind=kind, window=window)
+    checkpoint("units as arrays", f"{units.n_units} units, {len(units.ids)} tokens, {len(units.terms)} terms")
     cross = {"vi", "en"} <= set(study.corpus.languages)
     concept_map = load_concept_map(study, sorted(units.terms)) if cross else None
     docvars = ps.docvars
     corpora = model_corpora(study, docvars, units, concept_map)
+    checkpoint(
+        "model corpora",
+        "; ".join(
+            f"{name} {c.n_units} units, {len(c.vocab)} terms, {c.counts.nnz} counts, {len(c.texts.ids)} tokens"
+            for name, c in corpora.items()
+        ),
+    )
     glosses = _glosses(units, docvars, concept_map) if concept_map is not None else {}
     unit_doc = units.unit_documents()
     texts = StoredTexts(ps.prepared, ps.rules, kind=kind, window=window, unit_doc=unit_doc, documents=units.documents)
     # The fits need the corpora only: the units' term ids and the corpus's record hashes go now.
     del units, ps
     release_memory()
+    checkpoint("units released, free heap pages handed back (malloc_trim)", "")
     strata = docvars["language"].astype(str).to_dict()  # the joint model's sample keeps each language's share
     selections, fits = fit_models(
         corpora,
@@ -101,6 +122,7 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
         shared_dir=study.cache_dir,
     )
     del strata
+    checkpoint("fits", ", ".join(f"{name} K = {fit.k}" for name, fit in fits.items()))
     with settings_keys(study, n_resamples="[topics] bootstrap", by="[topics] prevalence_by"):
         results = topics_results(
             docvars,
@@ -113,7 +135,10 @@ def run_topics(study: Study, workers: int | None = None) -> list[Path]:
             concept_map=concept_map,
             settings=settings,
         )
-    return write_results(study.output_dir, results, study)
+    checkpoint("tables", "")
+    written = write_results(study.output_dir, results, study)
+    checkpoint("written", f"{len(written)} files")
+    return written
 
 
 def model_corpora(study: Study, docvars: pd.DataFrame, units: UnitArrays, concept_map: dict | None) -> dict:
