@@ -153,6 +153,14 @@ def keyness_p_note(table: pd.DataFrame) -> str:
     return ""
 
 
+def _untested(rows: pd.DataFrame) -> np.ndarray:
+    """Rows that were not tested (``adjusted_within`` "not tested: ...", e.g. a word in fewer documents than
+    ``[framing] keyness_min_docs``: :func:`analysis.stats.keyness.terms_to_test`), as booleans."""
+    if "adjusted_within" not in rows.columns:
+        return np.zeros(len(rows), dtype=bool)
+    return rows["adjusted_within"].astype(str).str.startswith("not tested").to_numpy()
+
+
 def plot_keyness(
     ax,
     table: pd.DataFrame,
@@ -167,10 +175,11 @@ def plot_keyness(
 
     ``table``: rows of :func:`analysis.stats.keyness.top_keyness` (positive first, then negative).
     When it carries document-level ``q`` (:func:`analysis.stats.keyness.document_keyness`), bars of
-    terms with ``q < alpha`` are filled and the others hatched and faded, with a legend saying so:
-    the bar length (a pooled effect size) does not say whether the documents support the
-    difference. A comparison without a p-value (``design`` "none: <reason>", or pooled-token q)
-    says "no p-value: <reason>" instead (:func:`keyness_p_note`) and marks nothing.
+    terms with ``q < alpha`` are filled and the others hatched and faded, terms not tested (too few
+    documents: no p, no q) outlined with a dotted edge, with a legend saying so: the bar length (a
+    pooled effect size) does not say whether the documents support the difference. A comparison
+    without a p-value (``design`` "none: <reason>", or pooled-token q) says "no p-value: <reason>"
+    instead (:func:`keyness_p_note`) and marks nothing.
 
     >>> import analysis as va
     >>> table = pd.DataFrame({"term": ["hợp_tác", "biển_đông"], "g2": [8.0, -5.0]})
@@ -189,9 +198,15 @@ def plot_keyness(
     bars = ax.barh(positions, values, color=colors)
     if marked:
         significant = rows["q"].to_numpy(dtype=float) < alpha  # NaN q: not significant
-        for bar, color, flag in zip(bars, colors, significant):
-            bar.set_gid("significant" if flag else "not significant")
-            if not flag:
+        untested = _untested(rows)
+        for bar, color, flag, skipped in zip(bars, colors, significant, untested):
+            bar.set_gid("not tested" if skipped else "significant" if flag else "not significant")
+            if skipped:
+                bar.set_facecolor("none")
+                bar.set_edgecolor(color)
+                bar.set_linestyle(":")
+                bar.set_alpha(0.7)
+            elif not flag:
                 bar.set_facecolor("none")
                 bar.set_edgecolor(color)
                 bar.set_hatch("////")
@@ -200,7 +215,11 @@ def plot_keyness(
             Patch(facecolor="#777777", label=f"q < {alpha:g}"),
             Patch(facecolor="none", edgecolor="#777777", hatch="////", alpha=0.55, label=f"q ≥ {alpha:g}"),
         ]
-        ax.legend(handles=handles, frameon=False, fontsize=7, loc="lower right")
+        if untested.any():
+            handles.append(
+                Patch(facecolor="none", edgecolor="#777777", linestyle=":", alpha=0.7, label="not tested: too few docs")
+            )
+        ax.legend(handles=handles, frameon=False, fontsize=7, loc="best")  # away from the bars
     elif note:
         # just above the panel, under its title (inside the panel it covered the bars)
         ax.text(
@@ -471,6 +490,16 @@ def _flag(comparison, min_docs: int) -> str:
     return " (too small)" if min(comparison.target_docs, comparison.reference_docs) < min_docs else ""
 
 
+def _with_untested(top: pd.DataFrame, min_docs: int) -> pd.DataFrame:
+    """``top`` with ``adjusted_within`` saying which terms were not tested when the comparison tested only
+    terms in ``min_docs`` or more documents (a comparison's table has p empty for the others; the full
+    table's ``adjusted_within`` says the same)."""
+    if min_docs <= 1 or "adjusted_within" in top.columns or "p" not in top.columns:
+        return top
+    reason = f"not tested: in fewer than {min_docs} documents"
+    return top.assign(adjusted_within=np.where(top["p"].isna(), reason, ""))
+
+
 @plot.styled
 def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_note: str):
     """Diverging keyness bars, one panel per comparison, at most :data:`MAX_PANELS` panels and
@@ -493,11 +522,13 @@ def figure_keyness(comparisons, *, top_n: int, min_docs: int, title: str, empty_
     """
     height = 0.14 * 2 * top_n + 1.2  # two-way bars of 15 terms: 5.4 inches, two rows a page
     shown = comparisons[: plot.panels_that_fit(len(comparisons), height, cap=MAX_PANELS)]
-    fig, axes = plot.new_figure(max(1, len(shown)), 4.2, height, ncols=min(max(1, len(shown)), 3))
+    if not shown:
+        height = 2.0  # a one-line note needs no room for bars
+    fig, axes = plot.new_figure(max(1, len(shown)), 4.2 if shown else 6.0, height, ncols=min(max(1, len(shown)), 3))
     if not shown:
         plot_note(axes[0], empty_note)  # the title is the suptitle below: printed once
     for ax, c in zip(axes, shown):
-        top = top_keyness(c.table, top_n)
+        top = _with_untested(top_keyness(c.table, top_n), c.min_docs)
         panel = f"{plot.group_label(c.target)} vs {plot.group_label(c.reference)}{_flag(c, min_docs)}"
         if top.empty:
             plot_note(ax, "no term differs", title=panel)

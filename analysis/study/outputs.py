@@ -346,7 +346,8 @@ REGISTRY: tuple[Output, ...] = (
         "Keyness of {lang} words by {within}: signed log-likelihood G2 (Dunning 1993) of the "
         "most distinctive terms of each group; "
         "filled bars: q < 0.05 (document-level permutation test, BH), hatched: q of 0.05 or "
-        "more; a panel without a p-value says why",
+        "more, dotted outline: not tested (in fewer than {framing.keyness_min_docs} documents); "
+        "a panel without a p-value says why",
         formats=WORD_TABLE,
     ),
     Output(

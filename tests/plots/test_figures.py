@@ -198,6 +198,42 @@ def test_keyness_bars_mark_which_terms_have_q_below_005():
     plot.close(fig)
 
 
+def test_keyness_bars_of_untested_words_are_dotted_outlines_with_their_own_legend_entry():
+    from analysis.stats.keyness import Comparison
+
+    comparison = _keyness_comparison()
+    table = comparison.table.assign(adjusted_within="vi vs en")
+    table.loc[[2, 3], ["q", "adjusted_within"]] = [float("nan"), "not tested: in fewer than 2 documents"]
+    table.loc[3, "q"] = float("nan")
+    fig = plot_framing.figure_keyness(
+        [Comparison("vi", "en", 20, 20, table)], top_n=3, min_docs=5, title="Keyness", empty_note=""
+    )
+    ax = fig.axes[0]
+    by_y = sorted((p for p in ax.patches if p.get_gid()), key=lambda p: -p.get_y())
+    assert [p.get_gid() for p in by_y] == [
+        "significant",
+        "not significant",
+        "not tested",
+        "not tested",
+        "significant",
+        "significant",
+    ]
+    untested = [p for p in by_y if p.get_gid() == "not tested"]
+    assert all(p.get_linestyle() == ":" and not p.get_hatch() and p.get_facecolor()[3] == 0 for p in untested)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["q < 0.05", "q ≥ 0.05", "not tested: too few docs"]
+    plot.close(fig)
+    # a comparison as document_keyness gives it: p and q empty for the untested terms, min_docs on the comparison
+    bare = comparison.table.assign(p=[0.01, 0.2, float("nan"), float("nan"), 0.04, 0.001])
+    bare.loc[3, "q"] = float("nan")
+    fig = plot_framing.figure_keyness(
+        [Comparison("vi", "en", 20, 20, bare, min_docs=2)], top_n=3, min_docs=5, title="Keyness", empty_note=""
+    )
+    by_y = sorted((p for p in fig.axes[0].patches if p.get_gid()), key=lambda p: -p.get_y())
+    assert [p.get_gid() == "not tested" for p in by_y] == [False, False, True, True, False, False]
+    plot.close(fig)
+
+
 def test_keyness_figure_without_a_p_value_says_why_and_marks_nothing():
     fig = plot_framing.figure_keyness(
         [_keyness_comparison("none: one side is a single cluster")],
