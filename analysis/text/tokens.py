@@ -149,7 +149,16 @@ def _underthesea_words(text: str) -> list[str]:
     words = word_tokenize(styled, use_token_normalize=False)
     if not differs:  # every syllable is already canonical: no mapping back needed
         return [w.replace(" ", "_") for w in words]
-    return [canonical_word(w.replace(" ", "_")) for w in words]
+    return list(map(_CANONICAL_WORDS.__getitem__, words))
+
+
+def _canonical_segmenter_word(word: str) -> str:
+    return canonical_word(word.replace(" ", "_"))
+
+
+#: A word as underthesea gives it (syllables joined by spaces, new tone style) -> its canonical form
+#: joined by ``_``, read through ``map`` (a Python call only for a word not met before).
+_CANONICAL_WORDS = _Memo(_canonical_segmenter_word)
 
 
 def _pyvi_words(text: str) -> list[str]:
