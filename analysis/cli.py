@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import logging
 import sys
 from contextlib import contextmanager
@@ -338,6 +339,12 @@ def main(argv: list[str] | None = None) -> int:
 
     verbosity = terminal.QUIET if args.quiet else terminal.VERBOSE if args.verbose else terminal.DEFAULT
     terminal.configure(verbosity)
+    # What is loaded so far (pandas, numpy, pyarrow and this package: about 70,000 objects the
+    # cyclic garbage collector tracks) lives as long as the run, so its full collections need not
+    # walk it again and again: frozen, they took 0.1 s instead of 0.25 s of a cold preparation of
+    # 1,000 articles. Unfrozen when the command ends, so an in-process caller (tests, notebooks)
+    # gets everything collectable again.
+    gc.freeze()
     try:
         if args.stage == "init":
             from .scaffold import run_init
@@ -375,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         terminal.restore()  # an in-process caller (tests, notebooks) gets its progress display back
+        gc.unfreeze()
     return 0
 
 

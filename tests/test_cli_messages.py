@@ -52,3 +52,25 @@ def test_init_help_lists_its_own_options_not_every_stage(capsys):
     assert "python -m analysis init --help" in capsys.readouterr().out
     assert main(["init", "--table", "a.csv", "--folder", "b"]) == 2  # one line, as before
     assert "give one of --table FILE or --folder FOLDER" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_command_freezes_what_is_loaded_while_it_runs_and_unfreezes_it_after(tiny_study, monkeypatch, fails):
+    # gc.freeze spares the collector the loaded modules during a run; an in-process caller (tests,
+    # notebooks) must get every object collectable again afterwards, also when the stage fails
+    import gc
+
+    from analysis import cli
+    from analysis.errors import InputError
+
+    frozen_during = []
+
+    def stage(study, args):
+        frozen_during.append(gc.get_freeze_count())
+        if fails:
+            raise InputError("x", "a bad input", "fix it")
+
+    monkeypatch.setitem(cli.STAGES, "kwic", ("", stage))
+    assert main(["kwic", "--study", str(tiny_study), "--quiet"]) == (2 if fails else 0)
+    assert frozen_during[0] > 10_000  # pandas, numpy and this package at least
+    assert gc.get_freeze_count() == 0

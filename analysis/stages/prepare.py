@@ -19,7 +19,7 @@ from ..corpus.dates import date_ranges
 from ..prepared import PreparedStudy, prepared_corpus, resource_digests
 from ..study.settings import Study
 from ..text import textstat
-from ..text.tokens import term_sentences
+from ..text.tokens import TermCounter
 from . import stamp
 from .results import Csv, Figure, Result, Table, write_results
 
@@ -55,15 +55,17 @@ def prepare_results(ps: PreparedStudy) -> list[Result]:
     """Cleaning log, preparation per document and the corpus summary of a prepared study.
 
     One pass over the prepared documents (each read from the cache once) collects all three: the
-    summary's ``terms`` are each document's counted terms (:func:`analysis.text.tokens.term_sentences`,
-    what a row of the document-term matrix adds up to), so no matrix is built for them.
+    summary's ``terms`` are each document's counted terms (the non-``None`` entries of
+    :func:`analysis.text.tokens.term_sentences`, what a row of the document-term matrix adds up to),
+    counted by :class:`~analysis.text.tokens.TermCounter` in the pass that counts its tokens and
+    types, so neither a matrix nor the terms themselves are built for them.
     """
     type_ids: dict[str, int] = {}
     counts, terms, cleaning, preparation = {}, {}, [], []
     resegment = ps.study.text.resegment
+    counter = TermCounter(ps.rules)
     for doc in ps.prepared:
-        counts[doc.doc_id] = textstat.document_counts(doc, type_ids)
-        terms[doc.doc_id] = sum(t is not None for sentence in term_sentences(doc, ps.rules) for t in sentence)
+        counts[doc.doc_id], terms[doc.doc_id] = textstat.summary_counts(doc, counter, type_ids)
         cleaning += textstat.cleaning_rows(doc)
         preparation.append(textstat.preparation_row(doc, resegment))
     doc_ids = list(counts)

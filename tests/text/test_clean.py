@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analysis.errors import InputError
 from analysis.files import RESOURCES
@@ -101,3 +103,62 @@ def test_split_headline_ignores_spacing_and_underscores():
     )
     assert split_headline("Other text here.", title) == "Other text here."
     assert split_headline("Title.\nBody", "Title.") == "Title.\nBody"
+
+
+# ------------------------------------------------ one joined search before the line-by-line search
+
+_TRICKY_RULES = parse_rules(
+    "\n".join(
+        f"[[rule]]\nname = 'r{i}'\nkind = '{kind}'\npattern = '''{pattern}'''\n"
+        for i, (kind, pattern) in enumerate(
+            [
+                ("drop_line", r"^\s*Nguồn\s*:?\s*$"),  # anchored both ends: a joined search must not miss it
+                ("drop_line", r"\s\|\s*$"),
+                ("strip", r"\(?\s*Ảnh\s*:[^)]*\)?"),  # [^)] and \s may run across a line end when joined
+                ("drop_line_and_next", r"^Xem thêm\b"),
+                ("truncate_from", r"^(?i:tin liên quan)"),
+                ("strip_last_line", r"\s[A-Z]\w+$"),
+                ("drop_line", r"(?<=\.)\s*Nguồn"),  # lookbehind: line by line only
+                ("drop_line", r"^(?=.{3,9}$)a+ b"),  # lookahead: line by line only
+                ("strip", r"\Aa"),  # the start of the line, not of the text
+                ("drop_line", r"(b|c)\1x$|c\s*$"),  # a back-reference
+            ]
+        )
+    ),
+    "test rules",
+)
+
+
+_PIECES = ["a", "b", "c", " ", "\n", "\n", ".", "|", "(", ")", ":", "x", "A", "Bc", "Nguồn", "Ảnh", "Xem thêm",
+           "Tin liên quan", "   "]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=40).map("".join))
+def test_a_joined_search_first_removes_what_the_line_by_line_search_removes(text):
+    from analysis.text import clean as cleaning
+
+    fast = remove_boilerplate(text, _TRICKY_RULES, "vi")
+    cleaning._may_match, real = (lambda rule, lines: True), cleaning._may_match
+    try:
+        every_line = remove_boilerplate(text, _TRICKY_RULES, "vi")
+    finally:
+        cleaning._may_match = real
+    assert fast == every_line
+
+
+def test_which_patterns_are_searched_joined():
+    from analysis.text.clean import _line_local
+
+    joined = {rule.pattern.pattern: _line_local(rule.pattern) is not None for rule in _TRICKY_RULES}
+    assert [joined[rule.pattern.pattern] for rule in _TRICKY_RULES] == [True] * 6 + [False] * 3 + [True]
+    packaged = parse_rules((RESOURCES / "boilerplate.toml").read_text(encoding="utf-8"), "boilerplate.toml")
+    assert sum(_line_local(rule.pattern) is not None for rule in packaged) >= 10  # most rules gain
+
+
+def test_a_joined_search_out_of_time_falls_back_to_the_lines(monkeypatch):
+    from analysis.text import clean as cleaning
+
+    rules = parse_rules("[[rule]]\nname = 'n'\nkind = 'drop_line'\npattern = '^Nguồn$'\n", "r")
+    monkeypatch.setattr(cleaning, "_limit", lambda line: 0.0 if "\n" in line else 1.0)  # the joined search times out
+    assert remove_boilerplate("Hai bên.\nNguồn\nBa.", rules, "vi")[0] == "Hai bên.\nBa."

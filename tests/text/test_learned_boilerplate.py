@@ -9,6 +9,8 @@ import re
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.cli import main
 from analysis.text.clean import parse_rules, remove_boilerplate
@@ -242,3 +244,11 @@ def test_validate_reports_documents_the_learned_rules_would_empty(tmp_path, caps
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     study.write_text(study.read_text(encoding="utf-8") + "[text]\nlearn_boilerplate = false\n", encoding="utf-8")
     assert main(["validate", "--study", str(study), "--quiet"]) == 0
+
+
+@given(st.text(alphabet="aBẻe\u0301 \t\u00a0\u3000\u2028\x1c\x85\u200b", max_size=20) | st.text(max_size=20))
+def test_normalise_line_splits_on_the_whitespace_a_regular_expression_would(line):
+    # str.split() and \s are the same set of Unicode whitespace characters (not the zero-width space)
+    import unicodedata
+
+    assert normalise_line(line) == re.sub(r"\s+", " ", unicodedata.normalize("NFC", line)).strip().casefold()

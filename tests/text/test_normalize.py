@@ -84,3 +84,12 @@ def test_restyle_is_segmenter_style_and_sees_a_restyled_piece_even_when_its_cach
     }
     for text, differs in cases.items():
         assert normalize.restyle_for_segmenter(text) == (normalize.segmenter_style(text), differs)
+
+
+@given(st.text(alphabet=st.sampled_from("ab Đ\n\u200b\u00ad\u202e\u2066\u00a0\u3000\u2009\u00d0e\u0301"), max_size=30))
+def test_canonical_text_translates_only_when_a_character_to_translate_is_there(text):
+    # the search before str.translate is a shortcut only: the result is translate's, every time
+    from analysis.text.normalize import _TRANSLATION
+
+    expected = unicodedata.normalize("NFC", text).replace("\u00d0", "\u0110").translate(_TRANSLATION)
+    assert canonical_text(text) == expected

@@ -1,13 +1,15 @@
+import csv
 import difflib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.text.normalize import canonical_vi
 from analysis.text.tokens import (
     PhraseMerger,
     PreparedDocument,
+    TermCounter,
     TermRules,
     _underthesea_words,
     desegment,
@@ -341,3 +343,111 @@ def test_an_acronym_in_ordinary_text_is_not_its_lower_case_stopword():
         [None, "US", None, "WHO", None, None, None],
         [None, None, None, "CHINA", "TALK", None],
     ]
+
+
+# ---------------------------------------------------------------- counted terms without the terms
+
+
+def _counted(doc, rules):
+    return sum(t is not None for sentence in term_sentences(doc, rules) for t in sentence)
+
+
+def test_term_counter_counts_by_hand():
+    rules = TermRules({"vi": frozenset({"và"}), "en": frozenset({"be", "we", "the"})})
+    counter = TermCounter(rules)
+    # Vietnamese: "và" a stopword, "ASEAN" an acronym (counted), "km" after a number a unit symbol, "5" a number,
+    # "ổ" one letter: hai, nước, ASEAN -> 3 terms; 6 word tokens (5 and . are not words)
+    vi = PreparedDocument("v", "vi", [[["Hai", "nước", "và", "ASEAN", "5", "km", "ổ", "."]]])
+    assert counter.count(vi) == (1, 6, ["hai", "nước", "và", "asean", "km", "ổ"], 3)
+    # "VÀ" in ordinary text is an acronym (counted); in a sentence in capitals it is the stopword "và"
+    caps = PreparedDocument("c", "vi", [[["Hai", "nước", "ký", "VÀ", "."], ["HAI", "NƯỚC", "VÀ", "ASEAN", "."]]])
+    assert counter.count(caps)[3] == 4 + 3  # hai, nước, ký, VÀ; HAI, NƯỚC, ASEAN
+    # English: "Is" inside a sentence and never in lower case is a name, kept as "Is" (counted); its lemma "be"
+    # is a stopword, so where "is" is also written in lower case it is not counted
+    named = PreparedDocument("e", "en", [[["We", "saw", "Is", "."]]])
+    assert counter.count(named)[3] == 2  # saw, Is
+    plain = PreparedDocument("f", "en", [[["We", "saw", "Is", "."], ["It", "is", "here", "."]]])
+    assert counter.count(plain)[3] == 3  # saw, it, here
+    for doc in (vi, caps, named, plain):
+        assert counter.count(doc)[3] == _counted(doc, rules)
+
+
+_TOKENS = st.sampled_from(
+    [
+        "Hai", "nước", "và", "VÀ", "ASEAN", "US", "us", "5", "2024", "km", "KM", "g", "200g", "ổ", "Ý", ".", ",", '"',
+        "Việt_Nam", "Bộ_trưởng", "bộ_trưởng", "The", "the", "Is", "is", "was", "Was", "agreements", "United Nations",
+        "China", "china", "WHO", "who", "I", "a", "A", "people", "People", "m", "5km", "THE", "OF", "dogs", ":", "'",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)  # the first example loads simplemma's English dictionary
+@given(
+    st.sampled_from(["vi", "en"]),
+    st.lists(st.lists(st.lists(_TOKENS, min_size=0, max_size=9), min_size=1, max_size=3), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_term_counter_equals_term_sentences_and_document_counts(language, paragraphs, lemmatize):
+    from analysis.text.textstat import document_counts, summary_counts
+
+    rules = TermRules(
+        {"vi": frozenset({"và", "nước", "us"}), "en": frozenset({"the", "be", "who", "of", "us", "a", "people"})},
+        lemmatize,
+    )
+    doc = PreparedDocument("d", language, paragraphs)
+    type_ids, others = {}, {}
+    (sentences, words, ids), terms = summary_counts(doc, TermCounter(rules), type_ids)
+    expected = document_counts(doc, others)
+    assert (sentences, words, ids.tolist(), type_ids) == (expected[0], expected[1], sorted(expected[2]), others)
+    assert terms == _counted(doc, rules)
+
+
+def test_term_counter_on_the_seed_corpus():
+    # every seed text, prepared: the counter gives term_sentences' count, document by document
+    from analysis.corpus.documents import Document
+    from analysis.text.prepare import Preparation, prepare_document
+    from tests.conftest import SEEDS
+
+    rules = TermRules({"vi": frozenset({"và", "các", "của"}), "en": frozenset({"the", "of", "be", "and"})})
+    counter = TermCounter(rules)
+    rows = list(csv.DictReader(open(SEEDS / "metadata.csv", encoding="utf-8")))
+    assert {r["language"] for r in rows} == {"vi", "en"}
+    for row in rows:
+        text = (SEEDS / row["file"]).read_text(encoding="utf-8")
+        doc = prepare_document(Document(row["doc_id"], row["language"], text), Preparation("", "none", (), ()))
+        assert counter.count(doc)[3] == _counted(doc, rules) > 0, row["file"]
+
+
+def _merge_one_token_at_a_time(merger, tokens):
+    """The phrase merger as it was written first (every token tried in turn): the reference for merge."""
+    from analysis.text.tokens import _syllables
+
+    out, i, n = [], 0, len(tokens)
+    while i < n:
+        best_end, syllables, j = -1, (), i
+        while j < n:
+            syllables = syllables + _syllables(tokens[j])
+            j += 1
+            if syllables in merger._phrases:
+                best_end = j
+            if syllables not in merger._prefixes:
+                break
+        if best_end > i + 1:
+            out.append(merger.joiner.join(p for t in tokens[i:best_end] for p in t.replace(" ", "_").split("_") if p))
+            i = best_end
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+@given(
+    st.lists(st.sampled_from(["Tập", "Cận", "Bình", "Cận_Bình", "Tập_Cận", "biển", "Đông", "Lưu", "Ninh", "nói", "."])),
+    st.sampled_from(["_", " "]),
+)
+def test_merge_tries_only_where_a_phrase_may_start_and_merges_as_before(tokens, joiner):
+    merger = PhraseMerger(["Tập Cận Bình", "Biển Đông", "Lưu Ninh", "Cận Bình Đông", "Tập Cận"], joiner)
+    assert merger.merge(tokens) == _merge_one_token_at_a_time(merger, tokens)
+    # a phrase may start inside one merged already (Cận of Tập Cận Bình): it is not tried again
+    merged = merger.merge(["nói", "Tập", "Cận", "Bình", "Đông", "Lưu", "Ninh"])
+    assert merged == ["nói", joiner.join(["Tập", "Cận", "Bình"]), "Đông", joiner.join(["Lưu", "Ninh"])]
