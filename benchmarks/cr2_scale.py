@@ -96,7 +96,7 @@ def timed_cr2(result, clusters: np.ndarray, *, max_rows: int):
     try:
         start = time.process_time()
         fit = clustered.cr2_glm(result, clusters)
-        test = clustered.cr2_test(fit, [0.0, 1.0])
+        test = clustered.cr2_test(fit, np.eye(len(fit.coef))[1])  # the language coefficient
         seconds = time.process_time() - start
     finally:
         clustered._cr2_block_lowrank = original
