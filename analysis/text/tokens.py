@@ -743,7 +743,7 @@ class TermCounter:
     >>> counter = TermCounter(TermRules({"vi": frozenset({"và"}), "en": frozenset({"the"})}))
     >>> doc = PreparedDocument("v1", "vi", [[["Hai", "nước", "và", "ASEAN", "5", "km", "."]]])
     >>> counter.count(doc)
-    (1, 6, ['hai', 'nước', 'và', 'asean', 'km'], 3)
+    (1, 5, ['hai', 'nước', 'và', 'asean', 'km'], 3)
     """
 
     def __init__(self, rules: TermRules, size: int = 1 << 18) -> None:
