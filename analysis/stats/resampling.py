@@ -467,6 +467,7 @@ def permutation_keyness(
     decision_error: float = DECISION_ERROR,
     batches: DaskBatches | None = None,
     select: np.ndarray | None = None,
+    compiled: bool = True,
 ) -> PermutationResult:
     """Document-level permutation p-values for each term, each target against the rest.
 
@@ -528,6 +529,12 @@ def permutation_keyness(
         of the terms kept loses its level. The rates are those of all terms (a document's length
         counts every term), so a kept term's p is what it is without the selection, for the same
         splits, when the selection leaves ``m`` and the decisions unchanged.
+    compiled : bool
+        Count the exceedances of every target in one compiled pass per split
+        (:func:`analysis.stats.permutation_kernel.count_exceedances`: each non-zero visited once per
+        split, not once per target, and Welch's t formed only where the target's sums are not zero);
+        False: the numpy statistic, one sparse product per target (what a Dask worker computes). The
+        two give the same exceedances, hence the same p, to the bit.
 
     Returns
     -------
@@ -687,6 +694,19 @@ def permutation_keyness(
     family = np.asarray(R.sum(axis=0)).ravel() > 0  # the terms BH runs over (a count in the comparison)
     # On a cluster the workers slice their own copy of the rates (:mod:`analysis.stats.distributed`).
     remote = None if batches is None else batches.start(statistic, _rows_of(Rt, R2t), threshold, target_codes)
+    kernel = None
+    if compiled and remote is None:  # every target's exceedances in one pass per split
+        from .permutation_kernel import TermRates
+
+        nowhere = np.zeros((units, 1), dtype=bool)  # no unit in the target: every sum exactly 0.0
+        zero_hits = np.stack(
+            [statistic(nowhere, c, shared)[:, 0] >= threshold[row] for row, c in enumerate(target_codes)]
+        )
+        target_of_code = np.full(len(names), -1, dtype=np.int64)
+        target_of_code[target_codes] = np.arange(len(target_codes))
+        alive = np.ones((len(target_codes), n_terms), dtype=bool)
+        kernel = TermRates(Rt, np.arange(n_terms), totals, total_squares)
+        shared = None
     del R, Rt, R2t  # held by ``shared`` until it is first sliced
     points = decision_points(n_resamples, total_splits) if sequential and fdr_level is not None else []
     # per interval (Bonferroni over the terms and the decision points, the last one at the budget)
@@ -708,8 +728,20 @@ def permutation_keyness(
             permuted = splits[start : start + size]
         else:  # labels move only inside a stratum when there are strata
             permuted = permuted_rows(rng, codes, size, strata)
+        if kernel is not None:
+            _kernel_batch(
+                kernel,
+                permuted,
+                target_of_code,
+                sizes=sizes[target_codes],
+                state=(threshold, alive, zero_hits, exceed, stopped),
+                start=start,
+                stop_at=stop_at if sequential else None,
+            )
+            active = [terms[alive[row, terms]] for row, terms in enumerate(active)]
+            kernel = _kernel_rows(active, kernel)
         sent = None if remote is None else remote.hits(permuted, [None if len(a) == n_terms else a for a in active])
-        for row, code in enumerate(target_codes):
+        for row, code in enumerate(target_codes if kernel is None else []):
             terms = active[row]
             if len(terms) == 0:
                 continue
@@ -729,7 +761,8 @@ def permutation_keyness(
                 stopped[row, terms[done]] = start + np.argmax(running[done] >= stop_at, axis=1) + 1
                 exceed[row, terms[done]] = stop_at
                 active[row] = terms[~done]
-        shared = _shared_rows(active, shared)
+        if kernel is None:
+            shared = _shared_rows(active, shared)
         start += size
         if start in points:
             for row in range(len(target_codes)):
@@ -744,8 +777,13 @@ def permutation_keyness(
                 done = rejected | accepted
                 if done.any():
                     settled[row, active[row][done]] = start
+                    if kernel is not None:
+                        alive[row, active[row][done]] = False
                     active[row] = active[row][~done]
-            shared = _shared_rows(active, shared)
+            if kernel is None:
+                shared = _shared_rows(active, shared)
+            else:
+                kernel = _kernel_rows(active, kernel)
     if remote is not None:
         remote.close()
     undecided = np.zeros((len(target_codes), n_terms), dtype=bool)
@@ -790,6 +828,39 @@ def permutation_keyness(
         decided,
         p_conservative,
     )
+
+
+def _kernel_batch(kernel, permuted, target_of_code, *, sizes, state, start, stop_at):
+    """One batch of splits through the compiled count (:func:`analysis.stats.permutation_kernel.count_exceedances`);
+    ``state`` = (threshold, alive, zero_hits, exceed, stopped), the last two updated in place."""
+    from .permutation_kernel import count_exceedances
+
+    threshold, alive, zero_hits, exceed, stopped = state
+    count_exceedances(
+        kernel,
+        permuted,
+        target_of_code,
+        sizes=sizes,
+        threshold=threshold,
+        alive=alive,
+        zero_hits=zero_hits,
+        exceed=exceed,
+        stopped=stopped,
+        start=start,
+        stop_at=stop_at,
+    )
+
+
+def _kernel_rows(active: list[np.ndarray], kernel):
+    """The compiled count's rates, sliced to the terms some target still tests once those are at most
+    half of the columns held (as :func:`_shared_rows` slices the numpy path's)."""
+    held = len(kernel.columns)
+    if active and 2 * max(len(a) for a in active) > held:
+        return kernel
+    union = np.unique(np.concatenate(active)) if active else kernel.columns[:0]
+    if 2 * len(union) > held:
+        return kernel
+    return kernel.keep(union)
 
 
 def _rows_of(Rt, R2t):
