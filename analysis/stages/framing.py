@@ -591,8 +591,11 @@ def _similarity(
     if "title" in docvars.columns and len(similarity):
         similarity.insert(4, "title_a", similarity["doc_a"].map(docvars["title"]))
         similarity.insert(5, "title_b", similarity["doc_b"].map(docvars["title"]))
-    duplicates = near_duplicates(
-        ((d.doc_id, d.language, d.tokens()) for d in prepared), k=s.shingle_size, threshold=s.duplicate_jaccard
+    duplicates = near_duplicates(  # listed: every near-duplicate and every document mostly inside another
+        ((d.doc_id, d.language, d.tokens()) for d in prepared),
+        k=s.shingle_size,
+        threshold=s.duplicate_jaccard,
+        min_containment=s.duplicate_jaccard,
     )
     return [
         Table("similarity_crosslingual", similarity, {"pair_a": pair[0], "pair_b": pair[1]}),

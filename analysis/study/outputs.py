@@ -396,7 +396,8 @@ REGISTRY: tuple[Output, ...] = (
         "table",
         (
             "Near-duplicates within a language: Jaccard of {framing.shingle_size}-word shingles "
-            "(flagged at {framing.duplicate_jaccard})"
+            "(flagged at {framing.duplicate_jaccard}); pairs listed when at least {framing.duplicate_jaccard} "
+            "of the shorter document's shingles are in the other (containment)"
         ),
     ),
     Output(

@@ -188,7 +188,7 @@ def duplicates_to_drop(
             order[doc_id] = len(order)
             yield doc_id, language, text.split()
 
-    pairs = near_duplicates(words(), k=shingle_size, threshold=threshold)
+    pairs = near_duplicates(words(), k=shingle_size, threshold=threshold, min_containment=threshold)
     pairs = pairs[pairs["near_duplicate"]]
     partners: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for a, b, jaccard in zip(pairs["doc_a"], pairs["doc_b"], pairs["jaccard"]):

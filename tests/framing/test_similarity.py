@@ -315,11 +315,14 @@ def test_hashed_shingles_give_the_exact_jaccard_of_word_tuples(texts, k):
     st.integers(min_value=2, max_value=4),
     st.sampled_from([1, 2, 5, 1 << 22]),
     st.sampled_from([1, 3, 1 << 22]),
+    st.sampled_from([0.0, 0.3, 0.5, 0.9]),
 )
-def test_near_duplicates_index_in_ranges_equals_brute_force(texts, k, max_df, bucket, batch):
+def test_near_duplicates_index_in_ranges_equals_brute_force(texts, k, max_df, bucket, batch, min_containment):
     """The index built one hash range at a time (ranges of ``bucket`` entries), candidate pairs
     deduplicated every ``batch``: the pairs of one language sharing a shingle held by 2 to
-    ``max_df`` documents (of any language), by brute force over all pairs, each with its counts."""
+    ``max_df`` documents (of any language), by brute force over all pairs, each with its counts; with
+    ``min_containment``, exactly those whose shared shingles are at least that share of the shorter
+    document's (the bound on shared shingles that skips the others must never skip one of these)."""
     import analysis.text.duplicates as dup
 
     docs = {f"d{i}": (lang, words) for i, (lang, words) in enumerate(texts)}
@@ -332,11 +335,17 @@ def test_near_duplicates_index_in_ranges_equals_brute_force(texts, k, max_df, bu
     for x, y in itertools.combinations(sorted(docs), 2):
         a, b = sets[x], sets[y]
         if docs[x][0] == docs[y][0] and any(df[s] <= max_df for s in a & b):
-            expected[(x, y)] = (docs[x][0], len(a), len(b), len(a & b))
+            if len(a & b) >= min_containment * min(len(a), len(b)):
+                expected[(x, y)] = (docs[x][0], len(a), len(b), len(a & b))
     old = dup.INDEX_BUCKET, dup._PAIR_BATCH
     try:
         dup.INDEX_BUCKET, dup._PAIR_BATCH = bucket, batch
-        table = near_duplicates(iter((d, lang, words) for d, (lang, words) in docs.items()), k=k, max_df=max_df)
+        table = near_duplicates(
+            iter((d, lang, words) for d, (lang, words) in docs.items()),
+            k=k,
+            max_df=max_df,
+            min_containment=min_containment,
+        )
     finally:
         dup.INDEX_BUCKET, dup._PAIR_BATCH = old
     got = {(r.doc_a, r.doc_b): (r.language, r.shingles_a, r.shingles_b, r.shared) for r in table.itertuples()}
@@ -463,3 +472,21 @@ def test_similarity_of_the_sparse_matrix_equals_that_of_its_table(n_a, n_b, n_co
     else:  # every document keeps at least its best match
         assert min(n_a * n_b, max(n_a, n_b)) <= len(dense) <= n_a * n_b
     assert list(dense.columns) == list(crosslingual_similarity(table.iloc[:0], languages=language).columns)
+
+
+def test_min_containment_keeps_a_copy_whose_shared_shingles_are_mostly_common():
+    """Three reports share a stock passage (its shingles held by 3 documents, above ``max_df`` = 2, so not
+    indexed); two of them also share their ending. By hand, with k = 3: the passage's 6 words give 4
+    shingles, the shared ending 2 more words, so a and b hold 6 shingles each and share all 6 (containment
+    1.0), c holds the passage's 4 plus 2 of its own. Two of a-b's shared shingles are indexed (the
+    ending's; 2 / 6 < 0.9), the other four are common, so the pair is found only if the bound counts the
+    common shingles too; a-c and b-c share no indexed shingle, so they are not candidates at all."""
+    passage = "hai nước cam kết thúc đẩy hợp tác".split()[:6]
+    docs = {
+        "a": ("vi", passage + ["năm", "nay"]),
+        "b": ("vi", passage + ["năm", "nay"]),
+        "c": ("vi", passage + ["bóng", "đá"]),
+    }
+    table = near_duplicates(docs, k=3, threshold=0.5, max_df=2, min_containment=0.9)
+    assert table[["doc_a", "doc_b", "shingles_a", "shingles_b", "shared"]].values.tolist() == [["a", "b", 6, 6, 6]]
+    assert table["containment"].tolist() == [1.0]
