@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from importlib import metadata
 from itertools import compress
-from typing import Callable, Iterable, Iterator, Sequence
+from operator import is_not, itemgetter
+from typing import Callable, Iterable, Iterator, NamedTuple, Sequence
 
 from .normalize import canonical_term, canonical_vi, canonical_word, restyle_for_segmenter, segmenter_style
 
@@ -535,13 +536,31 @@ def _simplemma_lemma():
 
 @dataclass(frozen=True)
 class TermRules:
-    """How tokens become counted terms: stopword sets per language and English lemmatisation."""
+    """How tokens become counted terms: stopword sets per language and English lemmatisation.
+
+    The rules keep their :class:`TermVerdicts` per language (filled as tokens are met, never
+    pickled or compared): every reader of the rules in a process shares them.
+    """
 
     stopwords: dict
     lemmatize_en: bool = True
 
     def is_stopword(self, term: str, language: str) -> bool:
         return term.lower() in self.stopwords.get(language, frozenset())
+
+    def verdicts(self, language: str) -> TermVerdicts:
+        """The table of :func:`term_verdict` of these rules in ``language`` (made on first use)."""
+        tables = self.__dict__.get("_verdicts")
+        if tables is None:
+            tables = {}
+            object.__setattr__(self, "_verdicts", tables)  # frozen: a cache, not a field
+        table = tables.get(language)
+        if table is None:
+            table = tables[language] = TermVerdicts(self, language)
+        return table
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_verdicts"}
 
 
 def stopword_set(words: Iterable[str], language: str) -> frozenset[str]:
@@ -591,7 +610,7 @@ def is_acronym(token: str) -> bool:
     >>> is_acronym("US"), is_acronym("Us"), is_acronym("I"), is_acronym("ASEAN")
     (True, False, False, True)
     """
-    return _letters(token) >= 2 and token.isupper()
+    return _capitals(token) == 2
 
 
 def mostly_upper_case(sentence: Sentence) -> bool:
@@ -601,8 +620,14 @@ def mostly_upper_case(sentence: Sentence) -> bool:
     >>> mostly_upper_case(["THE", "US", "AND", "CHINA"]), mostly_upper_case(["The", "US", "and", "China"])
     (True, False)
     """
-    words = [t for t in sentence if _letters(t) >= 2]
-    return bool(words) and 2 * sum(t.isupper() for t in words) >= len(words)
+    capitals = list(map(_capitals, sentence))
+    return _in_capitals(len(capitals) - capitals.count(0), capitals.count(2))
+
+
+def _in_capitals(long_words: int, in_capitals: int) -> bool:
+    """:func:`mostly_upper_case` from how many of a sentence's words have two or more letters, and
+    how many of those are in capitals."""
+    return long_words > 0 and 2 * in_capitals >= long_words
 
 
 #: Measurement units written after a number ("5 km", "200 g", "£1.8m", "3 ha", "2 GB"): the SI
@@ -633,96 +658,200 @@ def is_symbol(token: str, previous: str | None = None) -> bool:
     >>> is_symbol("ổ"), is_symbol("xe", "5"), is_symbol("Ý"), is_symbol("men", "5")
     (True, False, True, False)
     """
-    if _symbol_alone(token):
-        return True
-    return previous is not None and token.lower() in UNIT_SYMBOLS and token_kind(previous) == "number"
+    return _is_symbol(token, after_number=previous is not None and token_kind(previous) == "number")
 
 
-@lru_cache(maxsize=1 << 17)
+def _is_symbol(token: str, *, after_number: bool) -> bool:
+    """:func:`is_symbol`, told whether the token before is a number."""
+    return _symbol_alone(token) or (after_number and token.lower() in UNIT_SYMBOLS)
+
+
 def _letters(token: str) -> int:
-    """How many letters ``token`` has (memoised: asked of every token by several tests above)."""
-    return sum(c.isalpha() for c in token)
+    """How many letters ``token`` has."""
+    return sum(map(str.isalpha, token))
 
 
-@lru_cache(maxsize=1 << 17)
+def _capitals(token: str) -> int:
+    """0: fewer than two letters; 1: two or more letters, not all capitals; 2: two or more, all
+    capitals (:func:`is_acronym`; what :func:`mostly_upper_case` counts)."""
+    if _letters(token) < 2:
+        return 0
+    return 2 if token.isupper() else 1
+
+
 def _symbol_alone(token: str) -> bool:
     """:func:`is_symbol` without a previous token: one letter alone, or a number glued to a unit."""
-    if _letters(token) == 1 and len(token) == 1:
+    if len(token) == 1 and token.isalpha():
         return True
     return bool(_HAS_DIGIT.search(token)) and bool(_GLUED_UNIT.match(token))
+
+
+class TermVerdict(NamedTuple):
+    """What the term rules make of one token in one language (:func:`term_verdict`): its term in
+    each context that the token alone does not settle, and what a reader needs to pick the context.
+
+    The contexts: whether the sentence is :func:`mostly_upper_case` (an acronym in ordinary text is
+    counted as written; in a headline in capitals, capitals mark no acronym) and whether the token
+    is one of its document's :func:`proper_names` (a name keeps its form). A term is ``None`` when
+    the token is not counted; ``named`` is the very object ``plain`` is when the two agree.
+
+    ``flags`` holds the bits :data:`_LONG`, :data:`_UPPER`, :data:`_UNIT` and, per context,
+    whether the token is counted when it is no name and whether being a name changes that: one
+    byte, so a sentence's flags are one ``bytes`` and a reader counts a bit over a sentence in C.
+    """
+
+    word: str | None  # a word token (token_kind "word"): its lower-cased form (the summary's types); else None
+    number: bool  # a number (token_kind "number"): a unit symbol after it is a symbol
+    flags: int
+    plain: str | None  # in ordinary text, the term when the token is not a proper name of its document
+    named: str | None  # ... and when it is one
+    caps_plain: str | None  # in a sentence mostly in capitals, likewise
+    caps_named: str | None
+
+
+#: Where each context's two terms (plain, named) are in a :class:`TermVerdict`.
+_ORDINARY, _IN_CAPITALS = 3, 5
+#: The bits of :attr:`TermVerdict.flags`: two or more letters; two or more, all capitals
+#: (:func:`is_acronym`); a unit symbol that a number before it makes a symbol; per context, counted
+#: when no name, and a count that being a name changes.
+_LONG, _UPPER, _UNIT = 1, 2, 4
+_COUNTED = {_ORDINARY: 8, _IN_CAPITALS: 16}
+_NAME_COUNTS = {_ORDINARY: 32, _IN_CAPITALS: 64}
+#: ``flags.translate(_BIT[b]).count(1)``: how many tokens of a sentence have bit ``b`` (in C).
+_BIT = {b: bytes(int(bool(v & b)) for v in range(256)) for b in (1, 2, 4, 8, 16, 32, 64)}
+_WORD_AT, _NUMBER_AT, _FLAGS_AT = 0, 1, 2
+_WORD, _FLAGS = itemgetter(_WORD_AT), itemgetter(_FLAGS_AT)
+#: The flags of :func:`_capitals` 0, 1, 2.
+_CAPITALS_FLAGS = (0, _LONG, _LONG | _UPPER)
+
+
+def term_verdict(token: str, *, language: str, rules: TermRules, after_number: bool = False) -> TermVerdict:
+    """The term rules for one token: whether it is a term, and which, in every context of
+    :class:`TermVerdict`. The one place the rules are written; :func:`term_sentences` and
+    :class:`TermCounter` read these verdicts (through :class:`TermVerdicts`, which also tells each
+    token whether the one before it is a number) and only pick the context.
+
+    One rule for both languages: terms are lower case (Vietnamese words ``hợp_tác``, English
+    simplemma lemmas), except proper names and acronyms, which keep their form (``Việt_Nam``,
+    ``China``, ``Wang Yi``, ``ASEAN``). Not terms: numbers, punctuation, symbols
+    (:func:`is_symbol`; a unit symbol only ``after_number``) and stopwords (an English word also when
+    its lemma is one). An acronym (:func:`is_acronym`) in ordinary text is counted as written even
+    when its lower case is a stopword (``US`` is not ``us``). A Vietnamese name keeps its form only
+    when every syllable is capitalised (:func:`every_part_capitalised`: ``Bộ_trưởng`` is counted as
+    ``bộ_trưởng``, as English counts *minister*); an English name, or a merged phrase (``United
+    Nations``), is not lemmatised.
+
+    >>> rules = TermRules({"vi": frozenset({"và"}), "en": frozenset({"be", "us"})})
+    >>> term_verdict("Việt_Nam", language="vi", rules=rules)[3:]
+    ('việt_nam', 'Việt_Nam', 'việt_nam', 'Việt_Nam')
+    >>> term_verdict("US", language="en", rules=rules)[3:]
+    ('US', 'US', None, None)
+    >>> term_verdict("Is", language="en", rules=rules)[3:]
+    (None, 'Is', None, 'Is')
+    >>> term_verdict("km", language="vi", rules=rules)[3:]
+    ('km', 'km', 'km', 'km')
+    >>> term_verdict("km", language="vi", rules=rules, after_number=True)[3:]
+    (None, None, None, None)
+    """
+    lower = token.lower()
+    kind = token_kind(token)
+    flags = _CAPITALS_FLAGS[_capitals(token)]
+    if kind != "word" or _is_symbol(token, after_number=after_number):
+        return _new_verdict((lower if kind == "word" else None, kind == "number", flags, None, None, None, None))
+    if rules.is_stopword(lower, language):
+        plain = named = None
+    elif language == "en" and " " not in token:
+        # Names keep their form: lemmatising "Philippines" or "United Nations" breaks them.
+        lemma = lemma_en(lower) if rules.lemmatize_en else lower
+        plain, named = (None if rules.is_stopword(lemma, "en") else lemma), token
+    elif language == "en":
+        plain = named = token  # a merged phrase ("Wang Yi", "United Nations")
+    else:
+        plain, named = lower, (token if token != lower and every_part_capitalised(token) else lower)
+    if named == plain:
+        named = plain
+    counted, name_counts = plain is not None, (plain is None) != (named is None)
+    caps_flags = (_COUNTED[_IN_CAPITALS] if counted else 0) | (_NAME_COUNTS[_IN_CAPITALS] if name_counts else 0)
+    if flags & _UPPER:  # an acronym in ordinary text is counted as written
+        ordinary, ordinary_flags = (token, token), _COUNTED[_ORDINARY]
+    else:
+        ordinary = (plain, named)
+        ordinary_flags = (_COUNTED[_ORDINARY] if counted else 0) | (_NAME_COUNTS[_ORDINARY] if name_counts else 0)
+    unit = _UNIT if lower in UNIT_SYMBOLS else 0
+    return _new_verdict((lower, False, flags | unit | ordinary_flags | caps_flags, *ordinary, plain, named))
+
+
+_new_verdict = partial(tuple.__new__, TermVerdict)
+
+
+class TermVerdicts:
+    """The :func:`term_verdict` of every token met, for one :class:`TermRules` and language (the
+    rules keep one per language: :meth:`TermRules.verdicts`). A token's verdict is worked out once
+    (cleared whole past ``size`` tokens) and then read through ``map``, in C: a sentence costs a
+    few passes over its verdicts, not a Python call per token.
+    """
+
+    def __init__(self, rules: TermRules, language: str, size: int = 1 << 18) -> None:
+        self.language = language
+        verdict = partial(term_verdict, language=language, rules=rules)
+        self._verdict = _Memo(partial(_plain_tuple, verdict), size).__getitem__
+        self._after_number = _Memo(partial(_plain_tuple, partial(verdict, after_number=True))).__getitem__
+
+    def sentence(self, sentence: Sentence) -> tuple[list[tuple], bytes, int]:
+        """A sentence's verdicts (plain tuples laid out as :class:`TermVerdict`; a unit symbol told
+        whether the token before it is a number), their flags, and where the terms of the sentence's
+        context are in them: ordinary text, or mostly capitals (:func:`mostly_upper_case`)."""
+        verdicts = list(map(self._verdict, sentence))
+        flags = bytes(map(_FLAGS, verdicts))
+        if 1 in flags.translate(_BIT[_UNIT]):
+            for i in range(1, len(verdicts)):
+                if flags[i] & _UNIT and verdicts[i - 1][_NUMBER_AT]:
+                    verdicts[i] = self._after_number(sentence[i])
+            flags = bytes(map(_FLAGS, verdicts))
+        in_capitals = _in_capitals(flags.translate(_BIT[_LONG]).count(1), flags.translate(_BIT[_UPPER]).count(1))
+        return verdicts, flags, (_IN_CAPITALS if in_capitals else _ORDINARY)
+
+
+def _plain_tuple(make: Callable[[str], TermVerdict], token: str) -> tuple:
+    """``make(token)`` as a plain tuple, the form :class:`TermVerdicts` keeps: the garbage collector
+    stops tracking a plain tuple of strings and numbers (not a named one), so a table of tens of
+    thousands of verdicts is not walked again by every full collection."""
+    return tuple(make(token))
 
 
 def term_sentences(doc: PreparedDocument, rules: TermRules) -> list[list[str | None]]:
     """Per sentence, the term for each token, or ``None`` for stopwords, numbers and punctuation.
 
-    One rule for both languages: terms are lower case (Vietnamese words ``hợp_tác``, English
-    simplemma lemmas), except proper names and acronyms, which keep their form (``Việt_Nam``,
-    ``Hà_Nội``, ``China``, ``Wang Yi``, ``ASEAN``, ``TP``). A proper name is a word written with a
-    capital inside a sentence and never in lower case in the same document (:func:`proper_names`),
-    and, in Vietnamese, with a capital on every syllable (:func:`every_part_capitalised`: an
-    institution or title such as ``Bộ_trưởng`` capitalises its first syllable only, where English
-    writes *minister* in lower case);
+    One rule for both languages (:func:`term_verdict`): terms are lower case (Vietnamese words
+    ``hợp_tác``, English simplemma lemmas), except proper names and acronyms, which keep their form
+    (``Việt_Nam``, ``Hà_Nội``, ``China``, ``Wang Yi``, ``ASEAN``, ``TP``). A proper name is a word
+    written with a capital inside a sentence and never in lower case in the same document
+    (:func:`proper_names`), and, in Vietnamese, with a capital on every syllable
+    (:func:`every_part_capitalised`: an institution or title such as ``Bộ_trưởng`` capitalises its
+    first syllable only, where English writes *minister* in lower case);
     before, Vietnamese names were lower-cased (``việt_nam``) while English ones kept their
     capitals, so a figure showed ``putin`` beside ``Blair``. Matching against the codebook and the
     concept map is in lower case, so no count of frames or concepts changes. An acronym in ordinary
     text (:func:`is_acronym`, not in a sentence :func:`mostly_upper_case`) is counted even when its
     lower case is a stopword: ``US`` is not ``us``. Symbols (:func:`is_symbol`: one letter, a unit
-    after a number) are not terms in either language.
+    after a number) are not terms in either language. The document's proper names are worked out
+    only when a sentence holds a token whose term they change.
     """
-    sentences = list(doc.sentences())
+    table = rules.verdicts(doc.language)
+    names = None
     out: list[list[str | None]] = []
-    names = proper_names(sentences)
-    if doc.language == "en":
-        lemmatize = _simplemma_lemma() if rules.lemmatize_en else None
-        for sentence in sentences:
-            terms: list[str | None] = []
-            in_caps = mostly_upper_case(sentence)
-            for position, token in enumerate(sentence):
-                if token_kind(token) != "word" or is_symbol(token, sentence[position - 1] if position else None):
-                    terms.append(None)
-                    continue
-                if not in_caps and is_acronym(token):
-                    # "US", "WHO", "IT" are not the stopwords "us", "who", "it": an acronym written in
-                    # capitals inside ordinary text keeps its form and is counted
-                    terms.append(token)
-                    continue
-                lower = token.lower()
-                if rules.is_stopword(lower, "en"):
-                    terms.append(None)
-                    continue
-                if token in names or " " in token:
-                    # Names keep their form: lemmatising "Philippines" or "United Nations" breaks them.
-                    term = token
-                else:
-                    term = lemma_en(lower) if lemmatize else lower
-                terms.append(None if rules.is_stopword(term, "en") else term)
-            out.append(terms)
-    else:
-        for sentence in sentences:
-            terms = []
-            in_caps = mostly_upper_case(sentence)
-            for position, token in enumerate(sentence):
-                if token_kind(token) != "word" or is_symbol(token, sentence[position - 1] if position else None):
-                    terms.append(None)
-                    continue
-                if not in_caps and is_acronym(token):
-                    terms.append(token)  # as in English: "TP", "WTO" keep their form and are counted
-                    continue
-                lower = token.lower()
-                if rules.is_stopword(lower, doc.language):
-                    terms.append(None)
-                else:
-                    terms.append(token if token in names and every_part_capitalised(token) else lower)
-            out.append(terms)
+    for sentence in doc.sentences():
+        verdicts, _, context = table.sentence(sentence)
+        terms, named = list(map(itemgetter(context), verdicts)), list(map(itemgetter(context + 1), verdicts))
+        differs = list(map(is_not, terms, named))
+        if any(differs):
+            if names is None:
+                names = proper_names(doc.sentences())
+            for i in compress(range(len(terms)), differs):
+                if sentence[i] in names:
+                    terms[i] = named[i]
+        out.append(terms)
     return out
-
-
-#: What :class:`TermCounter` keeps of a token: the verdict of :func:`term_sentences` outside and
-#: inside a sentence in capitals (``0`` not a term, ``1`` a term, ``2`` a term unless it is not a
-#: proper name of the document: an English word whose lemma alone is a stopword), whether it has
-#: two or more letters and is in capitals (:func:`mostly_upper_case`), and whether it is a unit
-#: symbol that a number before it makes a symbol (:func:`is_symbol`).
-_NOT, _TERM, _TERM_IF_NAME = 0, 1, 2
 
 
 class TermCounter:
@@ -731,14 +860,12 @@ class TermCounter:
 
     Why: the ``prepare`` stage's corpus summary needs only each document's number of counted terms,
     and building every term list (proper names, lemmas, one list per sentence) cost about as much
-    as the rest of the stage's tables together. The verdict of :func:`term_sentences` for a token
-    depends on the token, on whether its sentence is :func:`mostly_upper_case`, on whether the token
-    before it is a number (unit symbols, :func:`is_symbol`) and, for an English word whose lemma
-    alone is a stopword, on whether it is one of the document's :func:`proper_names` (a name keeps
-    its form and is not lemmatised); everything that depends on the token alone is worked out once
-    per token and language and kept (cleared past ``size`` tokens), so a document costs one look-up
-    per token. The count is the same as ``sum(t is not None for s in term_sentences(doc, rules)
-    for t in s)`` (tested, on corpora and on generated token sequences).
+    as the rest of the stage's tables together. It reads the verdicts :func:`term_sentences` reads
+    (:meth:`TermRules.verdicts`, in the same context) and counts their flags; the document's
+    :func:`proper_names` are worked out only for a token whose being a name changes whether it is
+    counted (an English word whose lemma alone is a stopword: ``Is`` kept as a name). The count is
+    the same as ``sum(t is not None for s in term_sentences(doc, rules) for t in s)`` (tested, on
+    corpora and on generated token sequences).
 
     >>> counter = TermCounter(TermRules({"vi": frozenset({"và"}), "en": frozenset({"the"})}))
     >>> doc = PreparedDocument("v1", "vi", [[["Hai", "nước", "và", "ASEAN", "5", "km", "."]]])
@@ -746,75 +873,27 @@ class TermCounter:
     (1, 5, ['hai', 'nước', 'và', 'asean', 'km'], 3)
     """
 
-    def __init__(self, rules: TermRules, size: int = 1 << 18) -> None:
+    def __init__(self, rules: TermRules) -> None:
         self.rules = rules
-        self.size = size
-        self._info: dict[str, dict[str, tuple]] = {}
-
-    def _token(self, token: str, language: str) -> tuple:
-        """(word: bool, lower, verdict outside capitals, verdict inside, capitals class, unit)."""
-        lower = token.lower()
-        if token_kind(token) != "word":
-            return (False, lower, _NOT, _NOT, _caps_class(token), False)
-        if _symbol_alone(token):
-            return (True, lower, _NOT, _NOT, _caps_class(token), False)
-        unit = lower in UNIT_SYMBOLS
-        caps = _caps_class(token)
-        if self.rules.is_stopword(lower, language):
-            inside = _NOT
-        elif language == "en" and " " not in token:
-            lemma = lemma_en(lower) if self.rules.lemmatize_en else lower
-            inside = _TERM_IF_NAME if self.rules.is_stopword(lemma, "en") else _TERM
-        else:
-            inside = _TERM
-        outside = _TERM if caps == 2 else inside  # an acronym in ordinary text is counted
-        return (True, lower, outside, inside, caps, unit)
 
     def count(self, doc: PreparedDocument) -> tuple[int, int, list[str], int]:
         """``(sentences, word tokens, the lower-cased word tokens in order, counted terms)``."""
-        language = doc.language
-        memo = self._info.setdefault(language, {})
-        if len(memo) >= self.size:
-            memo.clear()
+        table = self.rules.verdicts(doc.language)
         n_sentences = n_terms = 0
         words: list[str] = []
         names = None
-        sentences = doc.sentences()
-        for sentence in sentences:
+        for sentence in doc.sentences():
             n_sentences += 1
-            infos = []
-            long_words = in_capitals = 0
-            for token in sentence:
-                info = memo.get(token)
-                if info is None:
-                    info = memo[token] = self._token(token, language)
-                infos.append(info)
-                if info[4]:
-                    long_words += 1
-                    if info[4] == 2:
-                        in_capitals += 1
-            verdict = 3 if long_words and 2 * in_capitals >= long_words else 2
-            previous = None
-            for token, info in zip(sentence, infos):
-                if info[0]:
-                    words.append(info[1])
-                    counted = info[verdict]
-                    if counted and info[5] and previous is not None and token_kind(previous) == "number":
-                        counted = _NOT
-                    if counted == _TERM_IF_NAME:
-                        if names is None:
-                            names = proper_names(doc.sentences())
-                        counted = token in names
-                    n_terms += bool(counted)
-                previous = token
+            verdicts, flags, context = table.sentence(sentence)
+            words.extend(filter(None, map(_WORD, verdicts)))
+            n_terms += flags.translate(_BIT[_COUNTED[context]]).count(1)
+            if 1 in flags.translate(_BIT[_NAME_COUNTS[context]]):
+                if names is None:
+                    names = proper_names(doc.sentences())
+                for token, verdict in zip(sentence, verdicts):
+                    if verdict[_FLAGS_AT] & _NAME_COUNTS[context] and token in names:
+                        n_terms += (verdict[context + 1] is not None) - (verdict[context] is not None)
         return n_sentences, len(words), words, n_terms
-
-
-def _caps_class(token: str) -> int:
-    """0: fewer than two letters; 1: two or more letters, not all capitals; 2: two or more, all capitals."""
-    if _letters(token) < 2:
-        return 0
-    return 2 if token.isupper() else 1
 
 
 #: simplemma errors corrected for news English (lower-case word -> lemma). Documented, not silent.

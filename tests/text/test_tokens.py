@@ -418,6 +418,101 @@ def test_term_counter_on_the_seed_corpus():
         assert counter.count(doc)[3] == _counted(doc, rules) > 0, row["file"]
 
 
+def _term_sentences_token_by_token(doc, rules):
+    """``term_sentences`` as it was written before the table of verdicts (every rule asked of every
+    token in turn, the document's proper names worked out first): the reference for it."""
+    from analysis.text.tokens import every_part_capitalised, is_acronym, is_symbol, lemma_en, mostly_upper_case
+
+    sentences = list(doc.sentences())
+    names = proper_names(sentences)
+    out = []
+    for sentence in sentences:
+        terms = []
+        in_caps = mostly_upper_case(sentence)
+        for position, token in enumerate(sentence):
+            if token_kind(token) != "word" or is_symbol(token, sentence[position - 1] if position else None):
+                terms.append(None)
+            elif not in_caps and is_acronym(token):
+                terms.append(token)
+            elif rules.is_stopword(token.lower(), doc.language):
+                terms.append(None)
+            elif doc.language == "en":
+                if token in names or " " in token:
+                    term = token
+                else:
+                    term = lemma_en(token.lower()) if rules.lemmatize_en else token.lower()
+                terms.append(None if rules.is_stopword(term, "en") else term)
+            else:
+                terms.append(token if token in names and every_part_capitalised(token) else token.lower())
+        out.append(terms)
+    return out
+
+
+#: One set of rules per switch for every example: the table of verdicts each keeps is reused from
+#: document to document, as in a stage.
+_SHARED_RULES = {
+    lemmatize: TermRules(
+        {"vi": frozenset({"và", "nước", "us"}), "en": frozenset({"the", "be", "who", "of", "us", "a", "people"})},
+        lemmatize,
+    )
+    for lemmatize in (True, False)
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["vi", "en"]),
+    st.lists(st.lists(st.lists(_TOKENS, min_size=0, max_size=9), min_size=1, max_size=3), min_size=1, max_size=3),
+    st.booleans(),
+)
+def test_term_sentences_equals_the_rules_asked_token_by_token(language, paragraphs, lemmatize):
+    doc = PreparedDocument("d", language, paragraphs)
+    rules = _SHARED_RULES[lemmatize]
+    expected = _term_sentences_token_by_token(doc, rules)
+    assert term_sentences(doc, rules) == expected
+    assert TermCounter(rules).count(doc)[3] == sum(t is not None for s in expected for t in s)
+
+
+def test_term_sentences_by_hand_in_every_context():
+    rules = TermRules({"vi": frozenset({"và"}), "en": frozenset({"be", "us"})})
+    vi = PreparedDocument(
+        "v",
+        "vi",
+        [
+            [
+                ["Ông", "Bộ_trưởng", "Việt_Nam", "và", "bộ_trưởng", "5", "km", "ha", "."],
+                ["HAI", "NƯỚC", "VÀ", "WTO", "."],
+            ]
+        ],
+    )
+    # "Ông" opens its sentence, so it is no name; "Bộ_trưởng" is written in lower case too, and is not a name of
+    # capitalised syllables; "km" after a number is a symbol, "ha" (not after a number) a word; in capitals, "VÀ"
+    # is the stopword, and the other capitals are names of the document (proper_names keeps every acronym)
+    assert term_sentences(vi, rules) == [
+        ["ông", "bộ_trưởng", "Việt_Nam", None, "bộ_trưởng", None, None, "ha", None],
+        ["HAI", "NƯỚC", None, "WTO", None],
+    ]
+    en = PreparedDocument("e", "en", [[["They", "told", "US", "and", "Is", "dogs", "."], ["It", "is", "."]]])
+    # "US" an acronym in ordinary text (not the stopword "us"); "Is" inside a sentence is no name where "is" is
+    # written too, so it is the stopword lemma "be"; "dogs" -> "dog"
+    assert term_sentences(en, rules) == [["they", "tell", "US", "and", None, "dog", None], ["it", None, None]]
+
+
+def test_the_rules_keep_their_table_of_verdicts_out_of_pickles_and_comparisons():
+    import dataclasses
+    import pickle
+
+    rules = TermRules({"vi": frozenset({"và"})})
+    term_sentences(PreparedDocument("v", "vi", [[["Hai", "nước", "và", "5", "km"]]]), rules)
+    assert rules.verdicts("vi") is rules.verdicts("vi") and rules.verdicts("vi") is not rules.verdicts("en")
+    copy = pickle.loads(pickle.dumps(rules))
+    assert "_verdicts" in vars(rules) and "_verdicts" not in vars(copy)
+    assert copy == rules == TermRules({"vi": frozenset({"và"})})
+    other = dataclasses.replace(rules, stopwords={"vi": frozenset()})
+    assert other.verdicts("vi") is not rules.verdicts("vi")
+    assert term_sentences(PreparedDocument("v", "vi", [[["và"]]]), other) == [["và"]]
+
+
 def _merge_one_token_at_a_time(merger, tokens):
     """The phrase merger as it was written first (every token tried in turn): the reference for merge."""
     from analysis.text.tokens import _syllables
