@@ -417,29 +417,33 @@ def _inv_sqrt_graded(C: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """``T^{+1/2}`` of ``T = diag(scale) C diag(scale)`` when ``scale`` spans decades and ``C`` is well scaled.
 
     ``C``'s eigenvalues at or below ``1e-12 x n x`` its largest are zero (a pseudo-inverse, as in
-    :func:`_cr2_adjustment`); with the rest, ``C = F F'`` and ``T = K K'`` for ``K = diag(scale) F``, a row-graded
-    factor whose singular values and vectors the preconditioned one-sided Jacobi SVD computes to high *relative*
-    accuracy, the error governed by ``F``'s condition number, not by the grading (LAPACK ``dgejsv`` with
-    ``JOBA = 'F'`` for ``A = D1 C D2``; Drmac & Veselic 2008, SIAM J. Matrix Anal. Appl. 29(4); Demmel & Veselic
-    1992, SIAM J. Matrix Anal. Appl. 13(4)). ``K = U Sigma V'`` gives ``T^{+1/2} = U Sigma^{-1} U'``. A symmetric
+    :func:`_cr2_adjustment`); with the ``k`` others, ``C = F F'`` and ``T = G' G`` for ``G = F' diag(scale)``
+    (``k x n``, padded with zero rows to ``n x n``): a well-conditioned matrix times a diagonal scaling of its
+    columns, whose singular values and right singular vectors one-sided Jacobi computes to high *relative* accuracy,
+    the error governed by ``F``'s condition number and not by the scaling (Demmel & Veselic 1992, SIAM J. Matrix
+    Anal. Appl. 13(4); LAPACK ``dgejsv``, ``JOBA = 'C'``, Drmac & Veselic 2008, SIAM J. Matrix Anal. Appl. 29(4)).
+    ``G = U Sigma V'`` gives ``T^{+1/2} = V Sigma^{-1} V'`` over the ``k`` nonzero singular values. A symmetric
     eigensolver instead resolves ``T``'s eigenvalues only to about ``eps x`` the largest, so those of the rows with
-    the smallest ``scale`` carry no correct digit once ``T``'s condition number passes ``1 / eps``.
+    the smallest ``scale`` carry no correct digit once ``T``'s condition number passes ``1 / eps``; and the SVD of
+    the row-scaled ``diag(scale) F`` gets the singular values but not the small components of the vectors (measured:
+    ``1e-8`` against ``1e-11`` for the column-scaled form, 50-row outlets, means over eight decades).
     """
     from scipy.linalg import lapack
 
     n = len(scale)
     cvals, cvecs = np.linalg.eigh((C + C.T) / 2)
     keep = cvals > max(cvals.max(initial=0.0), 0.0) * _DROP_RTOL * n
-    if not keep.any():
+    k = int(keep.sum())
+    if k == 0:
         return np.zeros((n, n))
-    K = scale[:, None] * (cvecs[:, keep] * np.sqrt(cvals[keep])[None, :])
-    sva, U, _, work, _, info = lapack.dgejsv(K, joba=2, jobu=0, jobv=3)  # JOBA 'F', JOBU 'U', JOBV 'N'
+    G = np.zeros((n, n))
+    G[:k] = (cvecs[:, keep] * np.sqrt(cvals[keep])[None, :]).T * scale[None, :]
+    sva, _, V, work, _, info = lapack.dgejsv(G, joba=0, jobu=3, jobv=0)  # JOBA 'C', JOBU 'N', JOBV 'V'
     if info != 0:
         raise np.linalg.LinAlgError(f"dgejsv did not converge (info {info})")
-    k = int(keep.sum())
     sigma = (work[0] / work[1]) * sva[:k]
     inv = np.where(sigma > 0, 1 / np.where(sigma > 0, sigma, 1.0), 0.0)
-    return (U[:, :k] * inv[None, :]) @ U[:, :k].T
+    return (V[:, :k] * inv[None, :]) @ V[:, :k].T
 
 
 def _cr2_adjustment(S: np.ndarray, phig: np.ndarray) -> np.ndarray:

@@ -136,8 +136,7 @@ def test_means_over_eight_decades_match_a_60_digit_reference(seed):
     reference, dropped = _decimal_estmat(X, mu, 1 / mu, clusters)
     assert dropped == [0, 0, 0, 0]  # nothing here is structurally zero
     fit = cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu)
-    # the rest is the fit's own conditioning: (X' W X) with weights over eight decades, shared by every route
-    assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-8
+    assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-9  # measured 1e-11 (the old cut: 1.0)
     # the highest-mean document of every outlet keeps its weight (it was 0 when its eigenvalue was cut)
     for g in range(4):
         top = np.flatnonzero(clusters == g)[np.argmax(mu[clusters == g])]
@@ -173,7 +172,7 @@ def test_quasi_poisson_glm_with_exposures_over_eight_decades():
     reference, dropped = _decimal_estmat(X, mu, 1 / mu, clusters)
     assert dropped == [0, 0, 0, 0]
     fit = cr2_glm(result, clusters)
-    assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-8
+    assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-9
 
 
 def test_a_structural_zero_is_dropped_in_the_scale_free_metric():
@@ -186,7 +185,7 @@ def test_a_structural_zero_is_dropped_in_the_scale_free_metric():
     reference, dropped = _decimal_estmat(X, mu, 1 / mu, clusters)
     assert dropped == [1, 0, 0, 0, 0, 0]
     fit = cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu)
-    assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-8
+    assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-9
 
 
 def _old_adjustment(S, phig):
