@@ -9,8 +9,11 @@ documents (:func:`analysis.stats.clustered._cr2_adjustment` now decides zeros in
 spread and outlet size: four outlets (a language dummy and one covariate; the working regression of the GLM, i.e.
 ``cr2_ols(weights=mu, target=1/mu)``), the largest error of ``estmat``'s columns scaled by ``sqrt(phi)`` (each
 document's score under the working model) relative to a 60-digit reference (``tests/stats/test_clustered_graded.py``),
-old route and new, how many outlets took the graded route, and how many documents the old route gave zero weight.
-``--timing``: CPU seconds of one outlet's adjustment of that many rows, means over six decades, old against new.
+old route and new, which route the graded outlets took, and how many documents the old route gave (almost) no
+weight.
+Graded outlets first try the certified low-rank quadrature, then the Jacobi SVD; "Jacobi alone" makes the quadrature
+refuse. ``--timing``: CPU seconds of one outlet of that many rows, means over six decades: the old ``eigh``, and the
+new route's steps (the ``eigh`` that finds ``T`` graded, the quadrature, the Jacobi SVD fallback).
 Prints a table and writes ``benchmarks/results/cr2_graded.csv``.
 """
 
@@ -40,29 +43,48 @@ def design(seed: int, *, decades: float, rows: int):
     return X, clusters, 10.0 ** rng.uniform(0.0, decades, n)
 
 
+def _fit(X, clusters, mu, *, quadrature: bool):
+    """``cr2_ols`` of the working regression and the routes its graded outlets took."""
+    taken = []
+    lowrank, jacobi = clustered._cr2_block_lowrank, clustered._inv_sqrt_graded
+
+    def spy_lowrank(*args, **kwargs):
+        block = lowrank(*args, **kwargs) if quadrature else None
+        taken.extend(["quadrature"] if block is not None else [])
+        return block
+
+    clustered._cr2_block_lowrank = spy_lowrank
+    clustered._inv_sqrt_graded = lambda *a: taken.append("jacobi") or jacobi(*a)
+    try:
+        return clustered.cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu), taken
+    finally:
+        clustered._cr2_block_lowrank, clustered._inv_sqrt_graded = lowrank, jacobi
+
+
 def accuracy(decades: float, rows: int, seeds: int) -> dict:
-    old_err, new_err, graded, zeroed = [], [], 0, 0
+    errors = {"old": [], "new": [], "jacobi": []}
+    quadrature = jacobi = zeroed = 0
     for seed in range(seeds):
         X, clusters, mu = design(seed, decades=decades, rows=rows)
         reference, _ = _decimal_estmat(X, mu, 1 / mu, clusters)
-        original_graded, original_adjustment = clustered._inv_sqrt_graded, clustered._cr2_adjustment
-        calls = []
-        clustered._inv_sqrt_graded = lambda *a, _f=original_graded: calls.append(1) or _f(*a)
-        new = clustered.cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu)
-        clustered._inv_sqrt_graded = original_graded
-        clustered._cr2_adjustment = _old_adjustment
+        new, taken = _fit(X, clusters, mu, quadrature=True)
+        quadrature += taken.count("quadrature")
+        jacobi += taken.count("jacobi")
+        alone, _ = _fit(X, clusters, mu, quadrature=False)
+        original = clustered._eigh_adjustment
+        clustered._eigh_adjustment = _old_adjustment
         old = clustered.cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu)
-        clustered._cr2_adjustment = original_adjustment
-        old_err.append(_weighted_error(old.estmat, reference, 1 / mu))
-        new_err.append(_weighted_error(new.estmat, reference, 1 / mu))
-        graded += len(calls)
+        clustered._eigh_adjustment = original
+        for name, fit in (("old", old), ("new", new), ("jacobi", alone)):
+            errors[name].append(_weighted_error(fit.estmat, reference, 1 / mu))
         zeroed += int(np.sum(np.abs(old.estmat).max(axis=0) < 1e-3 * np.abs(reference).max(axis=0)))
     return {
         "decades": decades,
         "rows": rows,
-        "old_error": max(old_err),
-        "new_error": max(new_err),
-        "graded_outlets": f"{graded}/{4 * seeds}",
+        "old_error": max(errors["old"]),
+        "new_error": max(errors["new"]),
+        "jacobi_only_error": max(errors["jacobi"]),
+        "graded_outlets": f"{quadrature} + {jacobi} / {4 * seeds}",
         "zeroed_documents_old": zeroed,
     }
 
@@ -77,9 +99,15 @@ def timing(rows: int) -> dict:
     H = X[g] @ M @ WX[g].T
     S = np.diag(phi[g]) - H * phi[g][None, :] - (H * phi[g][None, :]).T + X[g] @ MXWPWXM @ X[g].T
     out = {"rows": rows}
-    for name, fn in (("old", _old_adjustment), ("new", clustered._cr2_adjustment)):
+    steps = (
+        ("old", lambda: _old_adjustment(S, phi[g])),
+        ("eigh_check", lambda: clustered._eigh_adjustment(S, phi[g])),
+        ("quadrature", lambda: clustered._cr2_block_lowrank(X[g], WX[g], phi[g], w[g], M=M, MXWPWXM=MXWPWXM)),
+        ("jacobi", lambda: clustered._graded_adjustment(S, phi[g])),
+    )
+    for name, step in steps:
         start = time.process_time()
-        fn(S, phi[g])
+        step()
         out[f"{name}_cpu_s"] = time.process_time() - start
     return out
 
@@ -95,25 +123,34 @@ def main() -> None:
     threads = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     print(f"load average at start: {load:.1f}; OPENBLAS_NUM_THREADS={threads}")
     rows = []
-    print("| decades | rows/outlet | old error | new error | graded route | documents < 1e-3 of their weight (old) |")
-    print("| --- | --- | --- | --- | --- | --- |")
+    print(
+        "| decades | rows/outlet | old error | new error | Jacobi alone | graded: quadrature + Jacobi / outlets "
+        "| documents < 1e-3 of their weight (old) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in [int(x) for x in args.rows.split(",") if x]:
         for d in [float(x) for x in args.decades.split(",") if x]:
             row = accuracy(d, r, args.seeds)
             rows.append(row)
             print(
-                f"| {d:g} | {r} | {row['old_error']:.1e} | {row['new_error']:.1e} | {row['graded_outlets']} "
-                f"| {row['zeroed_documents_old']} |",
+                f"| {d:g} | {r} | {row['old_error']:.1e} | {row['new_error']:.1e} | {row['jacobi_only_error']:.1e} "
+                f"| {row['graded_outlets']} | {row['zeroed_documents_old']} |",
                 flush=True,
             )
     times = [timing(int(x)) for x in args.timing.split(",") if x]
-    print("\n| rows (means over 6 decades) | old CPU s | new CPU s |\n| --- | --- | --- |")
+    print("\n| rows (means over 6 decades) | old eigh CPU s | new: eigh check | quadrature | Jacobi SVD |")
+    print("| --- | --- | --- | --- | --- |")
     for t in times:
-        print(f"| {t['rows']} | {t['old_cpu_s']:.3f} | {t['new_cpu_s']:.3f} |")
+        print(
+            f"| {t['rows']} | {t['old_cpu_s']:.3f} | {t['eigh_check_cpu_s']:.3f} | {t['quadrature_cpu_s']:.3f} "
+            f"| {t['jacobi_cpu_s']:.3f} |"
+        )
     out = ROOT / "benchmarks" / "results" / "cr2_graded.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=[*rows[0], "old_cpu_s", "new_cpu_s"])
+        writer = csv.DictWriter(
+            handle, fieldnames=[*rows[0], *[k for k in times[0] if k != "rows"]] if times else [*rows[0]]
+        )
         writer.writeheader()
         writer.writerows(rows)
         writer.writerows(times)

@@ -121,6 +121,24 @@ def _weighted_error(estmat: np.ndarray, reference: np.ndarray, phi: np.ndarray) 
     return float(np.max(np.abs(estmat - reference) * scale) / np.max(np.abs(reference) * scale))
 
 
+@pytest.fixture(params=["quadrature first", "jacobi"])
+def route(request, monkeypatch):
+    """Each graded outlet by the default order (the certified quadrature, then the Jacobi SVD) or by the Jacobi SVD
+    alone (the quadrature made to refuse); yields the list of routes taken, one per graded outlet."""
+    taken = []
+    quadrature, jacobi = clustered._cr2_block_lowrank, clustered._inv_sqrt_graded
+
+    def lowrank(*args, **kwargs):
+        block = quadrature(*args, **kwargs) if request.param == "quadrature first" else None
+        if block is not None:
+            taken.append("quadrature")
+        return block
+
+    monkeypatch.setattr(clustered, "_cr2_block_lowrank", lowrank)
+    monkeypatch.setattr(clustered, "_inv_sqrt_graded", lambda *a: taken.append("jacobi") or jacobi(*a))
+    return taken
+
+
 def _graded_design(seed: int, *, decades: float, sizes=(12, 12, 12, 12)):
     rng = np.random.default_rng(seed)
     clusters = np.repeat(np.arange(len(sizes)), sizes)
@@ -131,11 +149,12 @@ def _graded_design(seed: int, *, decades: float, sizes=(12, 12, 12, 12)):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_means_over_eight_decades_match_a_60_digit_reference(seed):
+def test_means_over_eight_decades_match_a_60_digit_reference(seed, route):
     X, clusters, mu = _graded_design(seed, decades=8)
     reference, dropped = _decimal_estmat(X, mu, 1 / mu, clusters)
     assert dropped == [0, 0, 0, 0]  # nothing here is structurally zero
     fit = cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu)
+    assert len(route) == 4  # every outlet graded
     assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-9  # measured 1e-11 (the old cut: 1.0)
     # the highest-mean document of every outlet keeps its weight (it was 0 when its eigenvalue was cut)
     for g in range(4):
@@ -144,7 +163,7 @@ def test_means_over_eight_decades_match_a_60_digit_reference(seed):
 
 
 @pytest.mark.parametrize("decades", [5, 8])
-def test_cr2_stays_unbiased_under_its_working_model_whatever_the_spread(decades):
+def test_cr2_stays_unbiased_under_its_working_model_whatever_the_spread(decades, route):
     # E[V] = sum_i V(y = sqrt(phi_i) e_i) = M X' W Phi W X M exactly (see test_clustered.py); a zeroed
     # eigenvalue breaks it by the whole contribution of the documents it carried
     X, clusters, mu = _graded_design(7, decades=decades, sizes=(8, 8, 8, 8))
@@ -159,7 +178,7 @@ def test_cr2_stays_unbiased_under_its_working_model_whatever_the_spread(decades)
     assert np.max(np.abs(expected - truth) / scale) < 1e-8
 
 
-def test_quasi_poisson_glm_with_exposures_over_eight_decades():
+def test_quasi_poisson_glm_with_exposures_over_eight_decades(route):
     rng = np.random.default_rng(3)
     clusters = np.repeat(np.arange(4), 12)
     n = len(clusters)
@@ -175,7 +194,7 @@ def test_quasi_poisson_glm_with_exposures_over_eight_decades():
     assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-9
 
 
-def test_a_structural_zero_is_dropped_in_the_scale_free_metric():
+def test_a_structural_zero_is_dropped_in_the_scale_free_metric(route):
     # a dummy for outlet 0 makes its block singular (rank X - rank X_{-0} = 1): one eigenvalue is zero, exactly one
     # is dropped, the graded ones of outlets 1-3 are kept
     X, clusters, mu = _graded_design(11, decades=7, sizes=(10, 10, 10, 10, 10, 10))
@@ -185,6 +204,7 @@ def test_a_structural_zero_is_dropped_in_the_scale_free_metric():
     reference, dropped = _decimal_estmat(X, mu, 1 / mu, clusters)
     assert dropped == [1, 0, 0, 0, 0, 0]
     fit = cr2_ols(X, np.ones(len(mu)), clusters, weights=mu, target=1 / mu)
+    assert route.count("jacobi") >= 1  # outlet 0: the quadrature refuses a structural zero
     assert _weighted_error(fit.estmat, reference, 1 / mu) < 1e-9
 
 
@@ -221,9 +241,10 @@ def test_ordinary_clusters_keep_the_bytes_of_the_eigendecomposition(case, monkey
     graded = []
     original = clustered._inv_sqrt_graded
     monkeypatch.setattr(clustered, "_inv_sqrt_graded", lambda *a: graded.append(1) or original(*a))
+    monkeypatch.setattr(clustered, "_cr2_block_lowrank", lambda *a, **k: graded.append(2))
     new = make()
     assert graded == []
-    monkeypatch.setattr(clustered, "_cr2_adjustment", _old_adjustment)
+    monkeypatch.setattr(clustered, "_eigh_adjustment", _old_adjustment)
     old = make()
     assert np.array_equal(new.estmat, old.estmat) and np.array_equal(new.vcov, old.vcov)
 
