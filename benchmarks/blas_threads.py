@@ -32,6 +32,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Runs the stage as its child and writes the largest peak RSS among the processes it waited for (kB): the
+#: stage's own, per stage (this script's RUSAGE_CHILDREN keeps the largest of every stage so far).
+LAUNCHER = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.run(sys.argv[2:]).returncode\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)\n"
+)
+
 
 def output_folder(study: Path) -> Path:
     match = re.search(r'^output\s*=\s*"([^"]*)"', study.read_text(encoding="utf-8"), re.M)
@@ -69,15 +78,19 @@ def run_stage(folder: Path, stage: str, env: dict[str, str]) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = os.getloadavg()[0]
     start = time.perf_counter()
+    peak = folder / ".peak_kb"
     done = subprocess.run(
-        [sys.executable, "-m", "analysis", stage, "--quiet"], cwd=folder, env=environment, capture_output=True
+        [sys.executable, "-c", LAUNCHER, str(peak), sys.executable, "-m", "analysis", stage, "--quiet"],
+        cwd=folder,
+        env=environment,
+        capture_output=True,
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise SystemExit(f"{stage} failed in {folder}: {done.stderr.decode(errors='replace').strip()[-2000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_mb": round(after.ru_maxrss / 1024),
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "peak_mb": round(int(peak.read_text()) / 1024),
             "load_start": round(load, 2), "load_end": round(os.getloadavg()[0], 2)}  # fmt: skip
 
 
