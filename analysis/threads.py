@@ -5,15 +5,13 @@ per core. Two things follow.
 
 * **Bytes that depend on the machine.** A threaded BLAS splits a reduction (a dot product, a
   matrix-vector product) among its threads and adds the partial sums in another order, so the
-  last bits of a result depend on the number of threads, that is on the machine's core count. The
-  design stage's ``model_marginal_frames.pdf`` of the 10,000-article study differed in bytes
-  between one and two OpenBLAS threads. The project promises the same bytes for the same inputs
-  and settings, on any machine.
+  last bits of a result depend on the number of threads, that is on the machine's core count (a
+  figure of the design stage differed in bytes between one and two OpenBLAS threads). The project
+  promises the same bytes for the same inputs and settings, on any machine.
 * **Oversubscription.** Stages already run ``[run] workers`` processes (preparation, topic fits,
   the robustness grid); each one's BLAS threads on top of them ask for workers × cores threads,
-  and OpenBLAS's idle threads spin while they wait: on a shared 2-core machine the design stage
-  of that study took 257-289 s of CPU with the default threads against 92 s with one
-  (``benchmarks/README.md``, "BLAS threads pinned").
+  and OpenBLAS's idle threads spin while they wait, which costs CPU that other work needs
+  (measured in ``benchmarks/README.md``, "BLAS threads pinned").
 
 What: :func:`pinned` sets a stage's BLAS/OpenMP pools to ``[run] blas_threads`` threads (1 by
 default) for the duration of the stage and puts them back afterwards; every process pool the toolkit
