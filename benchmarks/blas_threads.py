@@ -1,6 +1,6 @@
 """A stage's CPU and bytes with its BLAS threads pinned (``[run] blas_threads``) and not.
 
-    .venv/bin/python benchmarks/blas_threads.py --study /tmp/h8-blas/n10000 --stages design \\
+    .venv/bin/python benchmarks/blas_threads.py --study /tmp/vnen_scale3/n10000 --stages design \\
         --variant pinned: --variant env1:OPENBLAS_NUM_THREADS=1 --variant threads2:blas_threads=2
 
 Each variant copies the study folder (``study.toml``, its corpus, its output folder and cache: a prepared
