@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable
 
-from . import files
+from . import files, threads
 from .corpus import sources
 from .corpus.sources import corpus_columns
 from .errors import InputError
@@ -231,7 +231,10 @@ WRITER_STAGES = (
 
 def _writer(func: Callable, workers: bool):
     def run(study, args):
-        return func(study, args.workers) if workers else func(study)
+        # Every BLAS/OpenMP pool of the stage (and of the processes it starts) at [run] blas_threads
+        # threads: the same bytes on any machine, no threads multiplied by workers (analysis.threads).
+        with threads.pinned(study.run.blas_threads):
+            return func(study, args.workers) if workers else func(study)
 
     return run
 

@@ -34,13 +34,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
+from . import threads
 from .errors import InputError
 from .framing.claims import claim_values, selected_items
 from .prepared import PreparedStudy, load_codebook, load_term_rules, prepared_corpus
@@ -318,7 +318,7 @@ def run_multiverse(study: Study, workers: int | None = None, progress: bool = Tr
             solutions += fits
             meter.step(f"{len(members)} specifications")
     elif workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs))) as pool:
+        with threads.worker_pool(min(workers, len(jobs))) as pool:
             for members, (table, fits) in zip(tasks.values(), pool.map(_task, jobs)):
                 results.append(table)
                 solutions += fits

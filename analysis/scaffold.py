@@ -516,6 +516,7 @@ def study_text(detected: Detected, name: str) -> str:
         "seed = 20240403              # every random step has its own seed; this one for the run",
         'scheduler = ""               # Dask scheduler address; "" = no Dask',
         'figure_formats = ["pdf", "png"]',
+        "blas_threads = 1             # BLAS threads per process: 1 = the same bytes on any machine",
         "",
         "[framing]",
         'codebook = ""                # bilingual frame codebook (YAML); "" = analysis/resources/codebook.yaml',

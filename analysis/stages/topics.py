@@ -20,7 +20,6 @@ import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .. import files
+from .. import files, threads
 from ..errors import InputError
 from ..plots import topics as plot_topics
 from ..prepared import TOPIC_CORPUS_KEYS, load_concept_map, prepared_corpus, topic_corpora
@@ -295,7 +294,7 @@ def fit_models(
     if scheduler and not settings.multicore:
         pool = dask_executor(scheduler)
     else:
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) if local else None
+        pool = threads.worker_pool(workers, mp_context=get_context("spawn")) if local else None
     folder = None
     try:
         folder = shared_folder(shared_dir) if local else None

@@ -110,6 +110,7 @@ class RunSettings:
     seed: int = 20240403
     scheduler: str = ""  # Dask scheduler (preparation, topic fits, robustness grid, framing annotation); "" = none
     figure_formats: tuple[str, ...] = ("pdf", "png")
+    blas_threads: int = 1  # BLAS/OpenMP threads in each stage and worker process (analysis.threads)
 
 
 @dataclass(frozen=True)
@@ -786,6 +787,12 @@ def _run_checks(study: Study, checks: _Checks) -> None:
     )
     for fmt in r.figure_formats:
         checks.check(fmt in FIGURE_FORMATS, "[run] figure_formats", f"has unknown format {fmt!r}", "use pdf, png, svg")
+    checks.check(
+        _is_int(r.blas_threads) and r.blas_threads >= 1,
+        f"[run] blas_threads = {r.blas_threads!r}",
+        "must be a positive count of threads",
+        "use blas_threads = 1, the same bytes on any machine",
+    )
 
 
 def _framing_checks(study: Study, checks: _Checks) -> None:

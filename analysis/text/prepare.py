@@ -29,12 +29,13 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence, overload
 
+from .. import threads
 from ..corpus.documents import Document
 from ..errors import InputError
 from ..study.settings import raise_all, scheduler_problem
@@ -591,7 +592,7 @@ def _pool(batches: Iterator[Batch], preparation: Preparation, workers: int) -> I
     def submit(batch: Batch):
         return pool.submit(_prepare_batch, batch)
 
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(preparation, os.getpid()))
+    pool = threads.worker_pool(workers, initializer=_init_worker, initargs=(preparation, os.getpid()))
     finished = False
     try:
         pending = {submit(b) for b in islice(batches, IN_FLIGHT_PER_WORKER * workers)}

@@ -60,6 +60,8 @@ CASES = [
     ("units", "window = 0", "[units] window = 0 must be a whole number >= 1"),
     ("corpus", "encoding = 'utf-9'", "[corpus] encoding = 'utf-9' is not a known text encoding"),
     ("run", 'output = ""', '[run] output = "" is empty'),
+    ("run", "blas_threads = 0", "[run] blas_threads = 0 must be a positive count of threads"),
+    ("run", "blas_threads = -2", "[run] blas_threads = -2 must be a positive count of threads"),
     (
         "frequencies",
         'group_by = ["language", "newspaper"]',
