@@ -17,22 +17,6 @@ from analysis.stats import clustered
 from analysis.stats.clustered import cr2_glm, cr2_ols, cr2_test
 
 
-@pytest.fixture
-def lowrank(monkeypatch):
-    """Force the low-rank path for every cluster and record, per call, whether it gave a result (not a fallback)."""
-    used = []
-    original = clustered._cr2_block_lowrank
-
-    def spy(*args, **kwargs):
-        block = original(*args, **kwargs)
-        used.append(block is not None)
-        return block
-
-    monkeypatch.setattr(clustered, "_cr2_block_lowrank", spy)
-    monkeypatch.setattr(clustered, "EIGH_MAX_ROWS", 0)
-    return used
-
-
 def _assert_same_fit(new, old, *, rtol=1e-9):
     scale = np.max(np.abs(old.vcov))
     assert np.max(np.abs(new.vcov - old.vcov)) <= rtol * scale
