@@ -696,7 +696,7 @@ def permutation_keyness(
     remote = None if batches is None else batches.start(statistic, _rows_of(Rt, R2t), threshold, target_codes)
     kernel = None
     if compiled and remote is None:  # every target's exceedances in one pass per split
-        from .permutation_kernel import TermRates
+        from .permutation_kernel import TermRates, count_exceedances
 
         nowhere = np.zeros((units, 1), dtype=bool)  # no unit in the target: every sum exactly 0.0
         zero_hits = np.stack(
@@ -729,12 +729,16 @@ def permutation_keyness(
         else:  # labels move only inside a stratum when there are strata
             permuted = permuted_rows(rng, codes, size, strata)
         if kernel is not None:
-            _kernel_batch(
+            count_exceedances(  # updates alive, exceed and stopped in place
                 kernel,
                 permuted,
                 target_of_code,
                 sizes=sizes[target_codes],
-                state=(threshold, alive, zero_hits, exceed, stopped),
+                threshold=threshold,
+                alive=alive,
+                zero_hits=zero_hits,
+                exceed=exceed,
+                stopped=stopped,
                 start=start,
                 stop_at=stop_at if sequential else None,
             )
@@ -827,27 +831,6 @@ def permutation_keyness(
         seen,
         decided,
         p_conservative,
-    )
-
-
-def _kernel_batch(kernel, permuted, target_of_code, *, sizes, state, start, stop_at):
-    """One batch of splits through the compiled count (:func:`analysis.stats.permutation_kernel.count_exceedances`);
-    ``state`` = (threshold, alive, zero_hits, exceed, stopped), the last two updated in place."""
-    from .permutation_kernel import count_exceedances
-
-    threshold, alive, zero_hits, exceed, stopped = state
-    count_exceedances(
-        kernel,
-        permuted,
-        target_of_code,
-        sizes=sizes,
-        threshold=threshold,
-        alive=alive,
-        zero_hits=zero_hits,
-        exceed=exceed,
-        stopped=stopped,
-        start=start,
-        stop_at=stop_at,
     )
 
 
