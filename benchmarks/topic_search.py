@@ -193,12 +193,16 @@ def nmi(labels, dominant) -> float:
     return float(normalized_mutual_info_score(labels, dominant))
 
 
-def bench(name: str, args, tmp: Path) -> list[dict]:
+def held_out_split(name: str, limit: int, cache: str, workers: int, tmp: Path):
+    """The protocol's data: the toolkit's prepared documents of corpus ``name`` (``limit`` VNTC
+    documents, 0 = all) with the study's default dictionary, every fifth unit in corpus order held
+    out. Returns ``(train corpus, held-out counts, categories of every unit, held-out mask,
+    documents)``."""
     settings = TopicSettings()
     prep = argparse.Namespace(
-        limit=args.limit if name == "vntc" else 0,
-        cache=args.cache,
-        workers=args.workers,
+        limit=limit,
+        cache=cache,
+        workers=workers,
         no_below=settings.no_below,
         no_above=settings.no_above,
         passes=20,
@@ -207,15 +211,20 @@ def bench(name: str, args, tmp: Path) -> list[dict]:
         min_updates=400,
     )
     corpus, labels, n_docs, _ = topics_nmi.prepared_topic_corpus(name, prep, tmp)
-    labels = np.asarray(labels, dtype=object)
     held = np.arange(corpus.n_units) % 5 == 4
     train = subset(corpus, np.flatnonzero(~held), name)
-    test_counts = corpus.counts[np.flatnonzero(held)]
+    return train, corpus.counts[np.flatnonzero(held)], np.asarray(labels, dtype=object), held, n_docs
+
+
+def bench(name: str, args, tmp: Path) -> list[dict]:
+    settings = TopicSettings()
+    limit = args.limit if name == "vntc" else 0
+    train, test_counts, labels, held, n_docs = held_out_split(name, limit, args.cache, args.workers, tmp)
     k_range = tuple(topics.suggest_topic_settings(train.n_units)["topics"]["k_range"])
     params = topics.fit_parameters(settings)
     log(
         f"{name}: {n_docs} documents, {train.n_units} for training, {int(held.sum())} held out, "
-        f"{len(corpus.vocab)} terms; K range {list(k_range)}"
+        f"{len(train.vocab)} terms; K range {list(k_range)}"
     )
     finals: dict[int, dict] = {}
 

@@ -61,7 +61,6 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import topic_search  # noqa: E402  (fold_in, nmi, subset: the same protocol)
-import topics_nmi  # noqa: E402
 from common import RESULTS, log  # noqa: E402
 from scipy.optimize import linear_sum_assignment  # noqa: E402
 
@@ -192,22 +191,9 @@ def choose(rows: pd.DataFrame, column: str, coherence: str, threshold: float) ->
 def bench(name: str, args, tmp: Path, pool) -> tuple[list[dict], list[dict]]:
     corpus_name, limit, labels = CORPORA[name]
     settings = TopicSettings()
-    prep = argparse.Namespace(
-        limit=limit,
-        cache=args.cache,
-        workers=args.workers,
-        no_below=settings.no_below,
-        no_above=settings.no_above,
-        passes=20,
-        iterations=100,
-        chunksize=500,
-        min_updates=400,
+    train, test_counts, categories, held, n_docs = topic_search.held_out_split(
+        corpus_name, limit, args.cache, args.workers, tmp / name
     )
-    corpus, categories, n_docs, _ = topics_nmi.prepared_topic_corpus(corpus_name, prep, tmp / name)
-    categories = np.asarray(categories, dtype=object)
-    held = np.arange(corpus.n_units) % 5 == 4
-    train = topic_search.subset(corpus, np.flatnonzero(~held), corpus_name)
-    test_counts = corpus.counts[np.flatnonzero(held)]
     k_range = tuple(topics.suggest_topic_settings(train.n_units)["topics"]["k_range"])
     folder = Path(args.out) / "topic_stability_fits"
     folder.mkdir(parents=True, exist_ok=True)
