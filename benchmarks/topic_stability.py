@@ -181,11 +181,19 @@ def normalised(counts: np.ndarray) -> np.ndarray:
 
 
 def choose(rows: pd.DataFrame, column: str, coherence: str, threshold: float) -> int:
-    """The toolkit's rule (:func:`analysis.topics.lda.select_k`): highest c_npmi among K with
-    stability >= threshold, else highest c_npmi; ties to the smaller K."""
-    ok = rows[rows[column] >= threshold]
-    pool = ok if len(ok) else rows
-    return int(pool.iloc[int(np.argmax(pool[coherence].to_numpy()))]["k"])
+    """K by the toolkit's own rule (:func:`analysis.topics.lda._choose`, what :func:`select_k`
+    applies: highest c_npmi among K with stability >= threshold, else highest c_npmi; ties to the
+    smaller K), with ``column`` as the stability and ``coherence`` as c_npmi."""
+    summary = pd.DataFrame(
+        {
+            "k": rows["k"].to_numpy(),
+            "fits": 2 if column.endswith("_2_seeds") else len(SEEDS),
+            "c_npmi": rows[coherence].to_numpy(),
+            "stability": rows[column].to_numpy(),
+            "units_per_topic": rows["units_per_topic"].to_numpy(),
+        }
+    )
+    return topics._choose(summary, 0, int(summary["fits"].iloc[0]), threshold, int(rows["units"].iloc[0]))[0]
 
 
 def bench(name: str, args, tmp: Path, pool) -> tuple[list[dict], list[dict]]:
