@@ -270,6 +270,7 @@ def run_size(
     memory_limit: int = 0,
     timeout: float = 0,
     partial: Path | None = None,
+    stages: list[str] | tuple[str, ...] = STAGES,
 ) -> list[dict]:
     folder = workdir / f"n{n}"
     log(f"{n}: building the table")
@@ -283,7 +284,7 @@ def run_size(
     if not keep_cache:
         shutil.rmtree(cache, ignore_errors=True)
     rows = []
-    for stage in STAGES:
+    for stage in stages:
         if stage == "topics" and skip_topics:
             continue
         before_files = _snapshot(out)
@@ -454,6 +455,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,30000,full", help="document counts, comma-separated; 'full' = all")
     parser.add_argument("--skip-topics", action="store_true", help="leave the topics stage (and topic measures) out")
+    parser.add_argument(
+        "--stages",
+        default=",".join(STAGES),
+        help="the stages to run, comma-separated, in the Makefile's order (e.g. prepare,topics: the topics stage "
+        "reads only the prepared corpus); the wall-time goal row then covers these stages only",
+    )
     parser.add_argument("--prep-overhead", action="store_true", help="also the preparation-overhead section")
     parser.add_argument("--only-prep-overhead", action="store_true", help="only the preparation-overhead section")
     parser.add_argument("--prep-rounds", type=int, default=2, help="interleaved rounds of the preparation section")
@@ -470,6 +477,11 @@ def main(argv=None) -> int:
         print(f"error: {VNTC} or {BBC} not found (fix: put the shared corpora beside this checkout)", file=sys.stderr)
         return 2
     sizes = [] if args.only_prep_overhead else [s if s == FULL else int(s) for s in args.sizes.split(",")]
+    stages = [s for s in STAGES if s in args.stages.split(",")]
+    unknown = sorted(set(args.stages.split(",")) - set(STAGES))
+    if unknown or not stages:
+        print(f"error: --stages {args.stages}: unknown {unknown} (fix: name stages of {', '.join(STAGES)})", file=sys.stderr)
+        return 2
     workdir = Path(args.workdir)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -481,6 +493,7 @@ def main(argv=None) -> int:
             n,
             args.skip_topics,
             args.keep_cache,
+            stages=stages,
             memory_limit=int(args.memory_limit_gb * 2**30),
             timeout=args.stage_timeout,
             partial=out / f"{name}_partial_{n}.csv",
