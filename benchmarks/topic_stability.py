@@ -88,9 +88,10 @@ def sample_of(train, label: str):
 
 
 def fit_counts(path: str, label: str, k: int, seed: int) -> str:
-    """One fit with the toolkit's tomotopy settings (:func:`analysis.topics.engines.fit_tomotopy`'s
-    loop), then ``EXTRA_SWEEPS`` more with ``n_kw + eta`` kept every ``SAMPLE_EVERY``; stored beside
-    ``path``. Returns the stored file (already there: not fitted again)."""
+    """One fit by the toolkit's own training loop (:func:`analysis.topics.engines.train_tomotopy`,
+    the ``[topics]`` defaults: priors, convergence rule), then ``EXTRA_SWEEPS`` more with
+    ``n_kw + eta`` kept every ``SAMPLE_EVERY``; stored beside ``path``. Returns the stored file
+    (already there: not fitted again)."""
     out = Path(f"{path}.fits") / f"{label}_k{k}_s{seed}.pkl"
     if out.is_file():
         return str(out)
@@ -98,23 +99,20 @@ def fit_counts(path: str, label: str, k: int, seed: int) -> str:
 
     corpus = sample_of(pickle.loads(Path(path).read_bytes())["train"], label)
     start = time.process_time()
-    alphas, eta, _ = engines.tomotopy_priors(k, "symmetric", "symmetric")
-    model = tp.LDAModel(k=k, alpha=alphas, eta=eta, seed=seed, min_cf=0, rm_top=0)
-    vocab, c = np.asarray(corpus.vocab, dtype=object), corpus.counts
-    for i in range(c.shape[0]):
-        model.add_doc(
-            np.repeat(vocab[c.indices[c.indptr[i] : c.indptr[i + 1]]], c.data[c.indptr[i] : c.indptr[i + 1]]).tolist()
-        )
-    model.train(0, workers=1, parallel=tp.ParallelScheme.NONE)
     settings = TopicSettings()
-    trace, done = [float(model.ll_per_word)], 0
-    window = max(1, -(-settings.window // engines.CHECK_EVERY))
-    while done < settings.max_iterations:
-        model.train(engines.CHECK_EVERY, workers=1, parallel=tp.ParallelScheme.NONE)
-        done += engines.CHECK_EVERY
-        trace.append(float(model.ll_per_word))
-        if engines.converged(trace, window, settings.tolerance):
-            break
+    training = engines.train_tomotopy(
+        corpus.counts,
+        corpus.vocab,
+        k,
+        seed,
+        alpha=settings.alpha,
+        eta=settings.eta,
+        max_iterations=settings.max_iterations,
+        tolerance=settings.tolerance,
+        window=settings.window,
+    )
+    model, eta, done = training.model, training.eta, training.iterations
+    vocab = corpus.vocab
     fit_cpu = time.process_time() - start
     column = {t: j for j, t in enumerate(model.used_vocabs)}
     order = np.array([column.get(t, -1) for t in corpus.vocab])

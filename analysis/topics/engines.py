@@ -155,7 +155,21 @@ def tomotopy_priors(k: int, alpha, eta) -> tuple[list[float], float, int]:
     return alphas, eta_value, optim
 
 
-def fit_tomotopy(
+@dataclass
+class TomotopyTraining:
+    """A tomotopy model trained by the toolkit's loop (:func:`train_tomotopy`), with what the loop did."""
+
+    model: object  # tomotopy.LDAModel
+    alphas: list[float]  # the starting alpha per topic
+    eta: float
+    optim_interval: int  # 0: alpha fixed; 10: re-estimated every 10 iterations (``auto``)
+    window_checks: int  # checks per window of the convergence rule
+    trace: list[float]  # ll_per_word at iteration 0, CHECK_EVERY, 2 CHECK_EVERY, ...
+    iterations: int
+    stopped: bool  # True: the convergence rule stopped the fit; False: max_iterations did
+
+
+def train_tomotopy(
     counts: sp.csr_matrix,
     vocab: Sequence[str],
     k: int,
@@ -166,8 +180,15 @@ def fit_tomotopy(
     max_iterations: int = 1000,
     tolerance: float = 0.0,
     window: int = 100,
-) -> EngineFit:
-    """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring."""
+) -> TomotopyTraining:
+    """The Gibbs sampling of :func:`fit_tomotopy`, returning the trained model itself.
+
+    One thread, seeded; the documents added in row order (each term repeated by its count); the
+    priors from :func:`tomotopy_priors`, including ``optim_interval`` (tomotopy re-estimates alpha
+    every 10 iterations unless told 0, so the toolkit sets it); ``train`` in steps of
+    :data:`CHECK_EVERY` iterations until :func:`converged` or ``max_iterations``. A caller that needs
+    more than the final sample (e.g. further sweeps, as ``benchmarks/topic_stability.py`` runs)
+    continues from ``model``."""
     tp = require("tomotopy")
     alphas, eta_value, optim = tomotopy_priors(k, alpha, eta)
     model = tp.LDAModel(k=k, alpha=alphas, eta=eta_value, seed=int(seed), min_cf=0, rm_top=0)
@@ -189,6 +210,29 @@ def fit_tomotopy(
         if converged(trace, window_checks, tolerance):
             stopped = True
             break
+    return TomotopyTraining(model, alphas, eta_value, optim, window_checks, trace, done, stopped)
+
+
+def fit_tomotopy(
+    counts: sp.csr_matrix,
+    vocab: Sequence[str],
+    k: int,
+    seed: int,
+    *,
+    alpha="symmetric",
+    eta="symmetric",
+    max_iterations: int = 1000,
+    tolerance: float = 0.0,
+    window: int = 100,
+) -> EngineFit:
+    """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring."""
+    tp = require("tomotopy")
+    counts = sp.csr_matrix(counts)
+    training = train_tomotopy(
+        counts, vocab, k, seed, alpha=alpha, eta=eta, max_iterations=max_iterations, tolerance=tolerance, window=window
+    )
+    model, alphas, eta_value, optim = training.model, training.alphas, training.eta, training.optim_interval
+    window_checks, trace, done, stopped = training.window_checks, training.trace, training.iterations, training.stopped
     # Counts from the final sample, mapped from tomotopy's word ids to our vocabulary order.
     ours = {t: j for j, t in enumerate(vocab)}
     to_ours = np.array([ours.get(t, -1) for t in model.vocabs], dtype=np.int64)

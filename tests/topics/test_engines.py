@@ -90,6 +90,24 @@ def test_tomotopy_arrays_are_its_own_distributions_in_our_vocabulary_order():
     np.testing.assert_allclose(fit.doc_topic, theta, rtol=0, atol=1e-6)
 
 
+def test_train_tomotopy_is_the_fit_and_keeps_alpha_fixed_unless_auto():
+    # The loop a benchmark continues from must be the toolkit's fit: same phi, and alpha not
+    # re-estimated (tomotopy's own default optim_interval is 10; the toolkit's symmetric prior is fixed).
+    corpus = random_corpus()
+    fit = engines.fit_tomotopy(corpus.counts, corpus.vocab, 3, 5, max_iterations=40)
+    training = engines.train_tomotopy(corpus.counts, corpus.vocab, 3, 5, max_iterations=40)
+    assert training.model.optim_interval == 0 and training.iterations == 40 and not training.stopped
+    assert len(training.trace) == 5  # iterations 0, 10, 20, 30, 40
+    np.testing.assert_allclose(np.round(training.trace, 6), fit.record["ll_per_token"], rtol=0, atol=1e-12)
+    column = {t: j for j, t in enumerate(training.model.vocabs)}
+    phi = np.array([training.model.get_topic_word_dist(t) for t in range(3)])[:, [column[t] for t in corpus.vocab]]
+    np.testing.assert_allclose(fit.topic_word, phi, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(training.model.alpha, [0.1] * 3, rtol=1e-6)
+    auto = engines.train_tomotopy(corpus.counts, corpus.vocab, 3, 5, alpha="auto", max_iterations=40)
+    assert auto.model.optim_interval == 10
+    assert not np.allclose(auto.model.alpha, [0.1] * 3)  # re-estimated
+
+
 @hsettings(max_examples=10, deadline=None)
 @given(st.integers(3, 15), st.integers(2, 4), st.integers(0, 10_000), st.sampled_from(ENGINES))
 def test_doc_topic_and_topic_word_rows_sum_to_one(n_units, k, seed, engine):
