@@ -17,8 +17,9 @@ fewer documents. Two explanations predict different cures:
 
 For each corpus (the toolkit's prepared documents, every fifth held out as in ``topic_search.py``),
 every K of the range a study with an empty ``k_range`` gets and seeds 1, 2, 3 are fitted with the
-toolkit's engine settings (tomotopy, symmetric priors, the convergence rule: tolerance 0.001
-between windows of 100 iterations, at most 1,000) on every training document and on samples
+toolkit's own training loop (:func:`analysis.topics.engines.train_tomotopy`: tomotopy, symmetric
+priors held fixed, the convergence rule: tolerance 0.001 between windows of 100 iterations, at most
+1,000) on every training document and on samples
 (:func:`analysis.topics.lda.search_sample`, sizes ``--sizes``, draws with sample seeds 20240405,
 1, 2). After convergence each fit runs 100 more sweeps and keeps ``n_kw`` every 10 (the average of
 10 samples: the posterior mean of phi within the chain). Stability per K under five measures:
