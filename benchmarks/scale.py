@@ -480,7 +480,8 @@ def main(argv=None) -> int:
     stages = [s for s in STAGES if s in args.stages.split(",")]
     unknown = sorted(set(args.stages.split(",")) - set(STAGES))
     if unknown or not stages:
-        print(f"error: --stages {args.stages}: unknown {unknown} (fix: name stages of {', '.join(STAGES)})", file=sys.stderr)
+        names = ", ".join(STAGES)
+        print(f"error: --stages {args.stages}: unknown {unknown} (fix: name stages of {names})", file=sys.stderr)
         return 2
     workdir = Path(args.workdir)
     out = Path(args.out)
