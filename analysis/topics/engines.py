@@ -160,9 +160,12 @@ class TomotopyTraining:
     """A tomotopy model trained by the toolkit's loop (:func:`train_tomotopy`), with what the loop did."""
 
     model: object  # tomotopy.LDAModel
+    alpha: object  # the setting: "symmetric", "asymmetric", "auto" or a number
     alphas: list[float]  # the starting alpha per topic
     eta: float
     optim_interval: int  # 0: alpha fixed; 10: re-estimated every 10 iterations (``auto``)
+    max_iterations: int
+    tolerance: float
     window_checks: int  # checks per window of the convergence rule
     trace: list[float]  # ll_per_word at iteration 0, CHECK_EVERY, 2 CHECK_EVERY, ...
     iterations: int
@@ -210,28 +213,18 @@ def train_tomotopy(
         if converged(trace, window_checks, tolerance):
             stopped = True
             break
-    return TomotopyTraining(model, alphas, eta_value, optim, window_checks, trace, done, stopped)
+    return TomotopyTraining(
+        model, alpha, alphas, eta_value, optim, max_iterations, tolerance, window_checks, trace, done, stopped
+    )
 
 
-def fit_tomotopy(
-    counts: sp.csr_matrix,
-    vocab: Sequence[str],
-    k: int,
-    seed: int,
-    *,
-    alpha="symmetric",
-    eta="symmetric",
-    max_iterations: int = 1000,
-    tolerance: float = 0.0,
-    window: int = 100,
-) -> EngineFit:
-    """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring."""
+def fit_tomotopy(counts: sp.csr_matrix, vocab: Sequence[str], k: int, seed: int, **params) -> EngineFit:
+    """Collapsed Gibbs LDA with tomotopy, one thread, seeded; see the module docstring. ``params``
+    are :func:`train_tomotopy`'s (``alpha``, ``eta``, ``max_iterations``, ``tolerance``, ``window``)."""
     tp = require("tomotopy")
     counts = sp.csr_matrix(counts)
-    training = train_tomotopy(
-        counts, vocab, k, seed, alpha=alpha, eta=eta, max_iterations=max_iterations, tolerance=tolerance, window=window
-    )
-    model, alphas, eta_value, optim = training.model, training.alphas, training.eta, training.optim_interval
+    training = train_tomotopy(counts, vocab, k, seed, **params)
+    model, alpha, alphas, eta_value = training.model, training.alpha, training.alphas, training.eta
     window_checks, trace, done, stopped = training.window_checks, training.trace, training.iterations, training.stopped
     # Counts from the final sample, mapped from tomotopy's word ids to our vocabulary order.
     ours = {t: j for j, t in enumerate(vocab)}
@@ -256,9 +249,9 @@ def fit_tomotopy(
         "alpha": alpha if isinstance(alpha, str) else float(alpha),
         "alpha_start": [float(a) for a in alphas],
         "eta": float(eta_value),
-        "optim_interval": optim,
-        "max_iterations": max_iterations,
-        "tolerance": tolerance,
+        "optim_interval": training.optim_interval,
+        "max_iterations": training.max_iterations,
+        "tolerance": training.tolerance,
         "window": window_checks * CHECK_EVERY,
         "iterations": done,
         "stopped_by": "convergence" if stopped else "max_iterations",
