@@ -100,18 +100,8 @@ def fit_counts(path: str, label: str, k: int, seed: int) -> str:
 
     corpus = sample_of(pickle.loads(Path(path).read_bytes())["train"], label)
     start = time.process_time()
-    settings = TopicSettings()
-    training = engines.train_tomotopy(
-        corpus.counts,
-        corpus.vocab,
-        k,
-        seed,
-        alpha=settings.alpha,
-        eta=settings.eta,
-        max_iterations=settings.max_iterations,
-        tolerance=settings.tolerance,
-        window=settings.window,
-    )
+    # the study's default [topics] as the stage passes them (lda.engine_parameters)
+    training = engines.train_tomotopy(corpus.counts, corpus.vocab, k, seed, **topics.engine_parameters(TopicSettings()))
     model, eta, done = training.model, training.eta, training.iterations
     vocab = corpus.vocab
     fit_cpu = time.process_time() - start
